@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "domain-xml.h"
+
+#include "errors.h"
+#include "safe-xml.h"
+
+char *
+vr_uuid_normalize (const char *text)
+{
+  char hex[33];
+  guint n = 0;
+
+  if (text == NULL)
+    return NULL;
+  for (const char *p = text; *p; p++)
+    {
+      /* libvirt's own parser skips dashes and surrounding spaces too. */
+      if (*p == '-' || g_ascii_isspace (*p))
+        continue;
+      if (!g_ascii_isxdigit (*p) || n == 32)
+        return NULL;
+      hex[n++] = g_ascii_tolower (*p);
+    }
+  if (n != 32)
+    return NULL;
+  hex[32] = '\0';
+  return g_strdup_printf ("%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8,
+                          hex + 12, hex + 16, hex + 20);
+}
+
+gboolean
+vr_domain_name_is_valid (const char *name)
+{
+  if (name == NULL || *name == '\0' || !g_utf8_validate (name, -1, NULL))
+    return FALSE;
+  for (const char *p = name; *p; p++)
+    if (*p == '/' || g_ascii_iscntrl (*p))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+vr_domain_xml_get_identity (xmlDoc *doc, const char *display_name,
+                            char **name, char **uuid, GError **error)
+{
+  g_autofree char *n = vr_xml_xpath_string (doc, "string(/domain/name)");
+  g_autofree char *u = vr_xml_xpath_string (doc, "string(/domain/uuid)");
+  g_autofree char *canonical = vr_uuid_normalize (u);
+
+  if (!vr_domain_name_is_valid (n))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s: element /domain/name is missing or not a valid "
+                   "domain name", display_name);
+      return FALSE;
+    }
+  if (canonical == NULL)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s: element /domain/uuid is %s", display_name,
+                   u ? "not a valid UUID" : "missing (export the domain "
+                       "with virsh dumpxml --inactive)");
+      return FALSE;
+    }
+  *name = g_steal_pointer (&n);
+  *uuid = g_steal_pointer (&canonical);
+  return TRUE;
+}
+
+gboolean
+vr_domain_xml_set_name (xmlDoc *doc, const char *name, GError **error)
+{
+  xmlNode *node = vr_xml_xpath_node (doc, "/domain/name");
+
+  if (!vr_domain_name_is_valid (name))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "'%s' is not a valid domain name", name);
+      return FALSE;
+    }
+  if (node == NULL)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "the domain XML has no /domain/name");
+      return FALSE;
+    }
+  xmlNodeSetContent (node, NULL);
+  xmlNodeAddContent (node, (const xmlChar *) name);
+  return TRUE;
+}
+
+static guint64
+scale_to_kib (guint64 value, const char *unit)
+{
+  static const struct {
+    const char *unit;
+    guint64 bytes;
+  } units[] = {
+    { "b", 1 }, { "bytes", 1 }, { "KB", 1000 }, { "k", 1024 },
+    { "KiB", 1024 }, { "MB", 1000000 }, { "M", 1024 * 1024 },
+    { "MiB", 1024 * 1024 }, { "GB", 1000000000 },
+    { "G", 1024 * 1024 * 1024 }, { "GiB", 1024 * 1024 * 1024 },
+    { "TB", G_GUINT64_CONSTANT (1000000000000) },
+    { "T", G_GUINT64_CONSTANT (1) << 40 },
+    { "TiB", G_GUINT64_CONSTANT (1) << 40 },
+  };
+
+  if (unit == NULL)
+    return value;
+  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
+    if (g_strcmp0 (unit, units[i].unit) == 0)
+      return value * units[i].bytes / 1024;
+  return 0;
+}
+
+guint64
+vr_domain_xml_get_memory_kib (xmlDoc *doc)
+{
+  g_autofree char *value = vr_xml_xpath_string (doc, "string(/domain/memory)");
+  g_autofree char *unit = vr_xml_xpath_string (doc,
+                                               "string(/domain/memory/@unit)");
+
+  if (value == NULL)
+    return 0;
+  return scale_to_kib (g_ascii_strtoull (value, NULL, 10), unit);
+}
+
+guint
+vr_domain_xml_get_vcpus (xmlDoc *doc)
+{
+  g_autofree char *value = vr_xml_xpath_string (doc, "string(/domain/vcpu)");
+
+  return value ? (guint) g_ascii_strtoull (value, NULL, 10) : 0;
+}

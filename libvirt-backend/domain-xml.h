@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+#include <libxml/tree.h>
+
+G_BEGIN_DECLS
+
+/* The canonical form (lower-case 8-4-4-4-12) of a UUID in any form libvirt
+ * accepts (with or without dashes), or NULL when it is not one. */
+char *vr_uuid_normalize (const char *text);
+
+/* A domain name libvirt would accept: not empty, no '/', no control
+ * characters, valid UTF-8. */
+gboolean vr_domain_name_is_valid (const char *name);
+
+/* Reads /domain/name and /domain/uuid (normalized) of a parsed domain XML;
+ * errors name display_name and the element. */
+gboolean vr_domain_xml_get_identity (xmlDoc *doc,
+                                     const char *display_name,
+                                     char **name,
+                                     char **uuid,
+                                     GError **error);
+
+/* Replaces the text of /domain/name. */
+gboolean vr_domain_xml_set_name (xmlDoc *doc, const char *name, GError **error);
+
+/* /domain/memory in KiB (0 when absent) and /domain/vcpu (0 when absent). */
+guint64 vr_domain_xml_get_memory_kib (xmlDoc *doc);
+guint vr_domain_xml_get_vcpus (xmlDoc *doc);
+
+G_END_DECLS

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "fs-util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errors.h"
+
+gboolean
+vr_fsync_dir (const char *path, GError **error)
+{
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (fd < 0 || fsync (fd) < 0)
+    {
+      vr_error_set_errno (error, errno, "cannot sync directory %s", path);
+      if (fd >= 0)
+        close (fd);
+      return FALSE;
+    }
+  close (fd);
+  return TRUE;
+}
+
+static gboolean
+write_all (int fd, const char *data, gsize len)
+{
+  while (len > 0)
+    {
+      ssize_t n = write (fd, data, len);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return FALSE;
+      data += n;
+      len -= n;
+    }
+  return TRUE;
+}
+
+gboolean
+vr_write_file_atomic (const char *path, const char *contents, gssize len,
+                      GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *tmp = g_strdup_printf ("%s.tmp-XXXXXX", path);
+  int fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    {
+      vr_error_set_errno (error, errno, "cannot write %s", path);
+      return FALSE;
+    }
+  gboolean written = write_all (fd, contents,
+                                len < 0 ? strlen (contents) : (gsize) len)
+                     && fsync (fd) == 0;
+  int errsv = errno;
+
+  if (close (fd) < 0 && written)
+    {
+      written = FALSE;
+      errsv = errno;
+    }
+  if (written && rename (tmp, path) < 0)
+    {
+      written = FALSE;
+      errsv = errno;
+    }
+  if (!written)
+    {
+      unlink (tmp);
+      vr_error_set_errno (error, errsv, "cannot write %s", path);
+      return FALSE;
+    }
+  return vr_fsync_dir (dir, error);
+}
+
+static gboolean
+rmtree_at (int parent, const char *name, GError **error);
+
+static gboolean
+empty_dir_at (int fd, GError **error)
+{
+  DIR *d = fdopendir (fd);
+  struct dirent *entry;
+  gboolean ok = TRUE;
+
+  if (d == NULL)
+    {
+      close (fd);
+      return FALSE;
+    }
+  while (ok && (entry = readdir (d)) != NULL)
+    {
+      if (g_str_equal (entry->d_name, ".") || g_str_equal (entry->d_name, ".."))
+        continue;
+      ok = rmtree_at (dirfd (d), entry->d_name, error);
+    }
+  closedir (d);
+  return ok;
+}
+
+static gboolean
+rmtree_at (int parent, const char *name, GError **error)
+{
+  int fd;
+
+  if (unlinkat (parent, name, 0) == 0 || errno == ENOENT)
+    return TRUE;
+  if (errno != EISDIR && errno != EPERM)
+    {
+      vr_error_set_errno (error, errno, "cannot remove %s", name);
+      return FALSE;
+    }
+  fd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    {
+      vr_error_set_errno (error, errno, "cannot open %s", name);
+      return FALSE;
+    }
+  if (!empty_dir_at (fd, error))
+    return FALSE;
+  if (unlinkat (parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+    {
+      vr_error_set_errno (error, errno, "cannot remove %s", name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+vr_rmtree (const char *path, GError **error)
+{
+  return rmtree_at (AT_FDCWD, path, error);
+}

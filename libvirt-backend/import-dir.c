@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "import-dir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "domain-xml.h"
+#include "errors.h"
+#include "safe-xml.h"
+
+void
+vr_import_dir_free (VrImportDir *dir)
+{
+  if (dir == NULL)
+    return;
+  if (dir->fd >= 0)
+    close (dir->fd);
+  g_free (dir->path);
+  if (dir->doc)
+    xmlFreeDoc (dir->doc);
+  g_free (dir->name);
+  g_free (dir->uuid);
+  g_free (dir->save_file);
+  vr_save_image_free (dir->save);
+  g_free (dir);
+}
+
+char *
+vr_import_dir_describe (VrImportDir *dir, const char *relpath)
+{
+  return g_build_filename (dir->path, relpath, NULL);
+}
+
+static void
+set_open_error (GError **error, int errsv, const char *display_name)
+{
+  if (errsv == ELOOP)
+    g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                 "%s: is a symbolic link (links are not followed in an "
+                 "import directory)", display_name);
+  else if (errsv == ENOENT)
+    g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                 "%s: no such file", display_name);
+  else
+    vr_error_set_errno (error, errsv, "cannot open %s", display_name);
+}
+
+/* O_NONBLOCK keeps a FIFO from blocking us; it is cleared once we know the
+ * file is regular. */
+static int
+open_component (int at, const char *name, gboolean last,
+                const char *display_name, GError **error)
+{
+  int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY
+              | (last ? O_NONBLOCK : O_DIRECTORY);
+  int fd = openat (at, name, flags);
+
+  if (fd < 0)
+    set_open_error (error, errno, display_name);
+  return fd;
+}
+
+static gboolean
+require_regular (int fd, const char *display_name, GError **error)
+{
+  struct stat st;
+
+  if (fstat (fd, &st) < 0)
+    {
+      vr_error_set_errno (error, errno, "%s", display_name);
+      return FALSE;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s: not a regular file", display_name);
+      return FALSE;
+    }
+  return fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK) == 0;
+}
+
+static gboolean
+relpath_is_safe (const char *relpath)
+{
+  g_auto (GStrv) parts = NULL;
+
+  if (relpath == NULL || *relpath == '\0' || g_path_is_absolute (relpath))
+    return FALSE;
+  parts = g_strsplit (relpath, "/", -1);
+  for (guint i = 0; parts[i]; i++)
+    if (*parts[i] == '\0' || g_str_equal (parts[i], ".")
+        || g_str_equal (parts[i], ".."))
+      return FALSE;
+  return TRUE;
+}
+
+int
+vr_import_dir_open_file (VrImportDir *dir, const char *relpath,
+                         GError **error)
+{
+  g_autofree char *display_name = vr_import_dir_describe (dir, relpath);
+  g_auto (GStrv) parts = NULL;
+  int at = dir->fd;
+
+  if (!relpath_is_safe (relpath))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s: the path must stay inside the import directory "
+                   "(relative, without '..')", display_name);
+      return -1;
+    }
+  parts = g_strsplit (relpath, "/", -1);
+  for (guint i = 0; parts[i]; i++)
+    {
+      gboolean last = parts[i + 1] == NULL;
+      int fd = open_component (at, parts[i], last, display_name, error);
+
+      if (at != dir->fd)
+        close (at);
+      if (fd < 0)
+        return -1;
+      at = fd;
+    }
+  if (!require_regular (at, display_name, error))
+    {
+      close (at);
+      return -1;
+    }
+  return at;
+}
+
+static gboolean
+read_domain_xml (VrImportDir *dir, GError **error)
+{
+  g_autofree char *display_name = vr_import_dir_describe (dir,
+                                                          VR_IMPORT_DOMAIN_XML);
+  int fd = vr_import_dir_open_file (dir, VR_IMPORT_DOMAIN_XML, error);
+
+  if (fd < 0)
+    return FALSE;
+  dir->doc = vr_xml_parse_fd (fd, display_name, VR_XML_MAX_SIZE, "domain",
+                              error);
+  close (fd);
+  if (dir->doc == NULL)
+    return FALSE;
+  return vr_domain_xml_get_identity (dir->doc, display_name, &dir->name,
+                                     &dir->uuid, error);
+}
+
+static gboolean
+scan_entries (VrImportDir *dir, GError **error)
+{
+  int fd = dup (dir->fd);
+  DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  struct dirent *entry;
+
+  if (d == NULL)
+    {
+      vr_error_set_errno (error, errno, "cannot list %s", dir->path);
+      if (fd >= 0)
+        close (fd);
+      return FALSE;
+    }
+  rewinddir (d);
+  errno = 0;
+  while ((entry = readdir (d)) != NULL)
+    {
+      if (g_str_equal (entry->d_name, VR_IMPORT_MANIFEST))
+        dir->has_manifest = TRUE;
+      if (!g_str_has_suffix (entry->d_name, ".save"))
+        continue;
+      if (dir->save_file != NULL)
+        {
+          g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                       "%s: holds two save images, '%s' and '%s' (at most "
+                       "one is allowed)", dir->path, dir->save_file,
+                       entry->d_name);
+          closedir (d);
+          return FALSE;
+        }
+      dir->save_file = g_strdup (entry->d_name);
+    }
+  if (errno != 0)
+    vr_error_set_errno (error, errno, "cannot list %s", dir->path);
+  closedir (d);
+  return errno == 0;
+}
+
+static gboolean
+read_save_image (VrImportDir *dir, GError **error)
+{
+  g_autofree char *display_name = NULL;
+  int fd;
+
+  if (dir->save_file == NULL)
+    return TRUE;
+  display_name = vr_import_dir_describe (dir, dir->save_file);
+  fd = vr_import_dir_open_file (dir, dir->save_file, error);
+  if (fd < 0)
+    return FALSE;
+  dir->save = vr_save_image_read_fd (fd, display_name, error);
+  close (fd);
+  return dir->save != NULL;
+}
+
+/* A save image restores only into the domain it was saved from. */
+static gboolean
+check_save_matches (VrImportDir *dir, GError **error)
+{
+  g_autofree char *display_name = NULL;
+
+  if (dir->save == NULL)
+    return TRUE;
+  if (g_str_equal (dir->save->uuid, dir->uuid)
+      && g_str_equal (dir->save->name, dir->name))
+    return TRUE;
+  display_name = vr_import_dir_describe (dir, dir->save_file);
+  g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+               "%s: the save image belongs to domain '%s' (UUID %s), but "
+               "%s/%s defines '%s' (UUID %s)", display_name, dir->save->name,
+               dir->save->uuid, dir->path, VR_IMPORT_DOMAIN_XML, dir->name,
+               dir->uuid);
+  return FALSE;
+}
+
+static char *
+fd_path (int fd)
+{
+  g_autofree char *link = g_strdup_printf ("/proc/self/fd/%d", fd);
+
+  return g_file_read_link (link, NULL);
+}
+
+VrImportDir *
+vr_import_dir_open_fd (int dirfd, GError **error)
+{
+  g_autoptr (VrImportDir) dir = g_new0 (VrImportDir, 1);
+  struct stat st;
+
+  dir->fd = fcntl (dirfd, F_DUPFD_CLOEXEC, 3);
+  if (dir->fd < 0 || fstat (dir->fd, &st) < 0)
+    {
+      vr_error_set_errno (error, errno, "import directory");
+      return NULL;
+    }
+  dir->path = fd_path (dir->fd);
+  if (dir->path == NULL)
+    dir->path = g_strdup_printf ("(import directory fd %d)", dirfd);
+  if (!S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s: not a directory", dir->path);
+      return NULL;
+    }
+  if (!read_domain_xml (dir, error) || !scan_entries (dir, error)
+      || !read_save_image (dir, error) || !check_save_matches (dir, error))
+    return NULL;
+  return g_steal_pointer (&dir);
+}
+
+VrImportDir *
+vr_import_dir_open (const char *path, GError **error)
+{
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  VrImportDir *dir;
+
+  if (fd < 0)
+    {
+      int errsv = errno;
+
+      if (errsv == ENOENT || errsv == ENOTDIR)
+        g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                     "%s: %s", path, errsv == ENOENT ? "no such directory"
+                                                     : "not a directory");
+      else
+        vr_error_set_errno (error, errsv, "cannot open import directory %s",
+                            path);
+      return NULL;
+    }
+  dir = vr_import_dir_open_fd (fd, error);
+  close (fd);
+  return dir;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+#include <libxml/tree.h>
+
+#include "save-image.h"
+
+G_BEGIN_DECLS
+
+#define VR_IMPORT_DOMAIN_XML "domain.xml"
+#define VR_IMPORT_MANIFEST "manifest.xml"
+#define VR_IMPORT_DISKS_DIR "disks"
+
+/* An import directory, read but never written: domain.xml, at most one
+ * *.save, optionally disks/ and manifest.xml. Every file is opened below
+ * the directory's fd, without following symlinks, and must be regular. */
+typedef struct {
+  char *path;       /* absolute path of the directory */
+  int fd;           /* the directory, O_RDONLY | O_DIRECTORY */
+  xmlDoc *doc;      /* domain.xml */
+  char *name;       /* /domain/name of domain.xml */
+  char *uuid;       /* /domain/uuid of domain.xml, normalized */
+  char *save_file;  /* the *.save file's name, NULL when there is none */
+  VrSaveImage *save;
+  gboolean has_manifest;
+} VrImportDir;
+
+void vr_import_dir_free (VrImportDir *dir);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrImportDir, vr_import_dir_free)
+
+/* Opens and checks the import directory at path. */
+VrImportDir *vr_import_dir_open (const char *path, GError **error);
+
+/* The same for a directory fd handed over by a caller (duplicated, the
+ * caller keeps its own). */
+VrImportDir *vr_import_dir_open_fd (int dirfd, GError **error);
+
+/* Opens a regular file named by a relative path inside the directory, with
+ * no "..", no absolute path and no symlink at any step. */
+int vr_import_dir_open_file (VrImportDir *dir,
+                             const char *relpath,
+                             GError **error);
+
+/* "DIR/relpath", for messages. */
+char *vr_import_dir_describe (VrImportDir *dir, const char *relpath);
+
+G_END_DECLS

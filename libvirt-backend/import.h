@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "import-dir.h"
+#include "planned-system.h"
+#include "store.h"
+
+G_BEGIN_DECLS
+
+/* ImportSystemDefinition: registers the checked import directory as a
+ * planned system in the store. Copies nothing and writes nothing in DIR.
+ * A non-NULL name replaces the domain's name. */
+VrPlannedSystem *vr_import (VrStore *store,
+                            VrImportDir *dir,
+                            const char *name,
+                            GError **error);
+
+/* The same from a path. */
+VrPlannedSystem *vr_import_path (VrStore *store,
+                                 const char *path,
+                                 const char *name,
+                                 GError **error);
+
+G_END_DECLS

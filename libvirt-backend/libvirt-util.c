@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "libvirt-util.h"
+
+#include "errors.h"
+
+static void
+quiet_error_func (void *user_data, virErrorPtr err)
+{
+  /* libvirt keeps the error per thread; we read it where the call failed. */
+}
+
+static gpointer
+event_loop_thread (gpointer user_data)
+{
+  for (;;)
+    virEventRunDefaultImpl ();
+  return NULL;
+}
+
+void
+vr_libvirt_init (void)
+{
+  static gsize once = 0;
+
+  if (!g_once_init_enter (&once))
+    return;
+  virSetErrorFunc (NULL, quiet_error_func);
+  virInitialize ();
+  virEventRegisterDefaultImpl ();
+  g_thread_unref (g_thread_new ("libvirt-events", event_loop_thread, NULL));
+  g_once_init_leave (&once, 1);
+}
+
+int
+vr_libvirt_error_code (int vir_error_number)
+{
+  switch (vir_error_number)
+    {
+    case VIR_ERR_OK:
+      return VR_ERROR_COMPLETED;
+    case VIR_ERR_NO_MEMORY:
+      return VR_ERROR_NO_MEMORY;
+    case VIR_ERR_NO_SUPPORT:
+    case VIR_ERR_CONFIG_UNSUPPORTED:
+    case VIR_ERR_ARGUMENT_UNSUPPORTED:
+    case VIR_ERR_OPERATION_UNSUPPORTED:
+      return VR_ERROR_NOT_SUPPORTED;
+    case VIR_ERR_INVALID_ARG:
+    case VIR_ERR_XML_ERROR:
+    case VIR_ERR_XML_DETAIL:
+    case VIR_ERR_XML_INVALID_SCHEMA:
+    case VIR_ERR_INVALID_DOMAIN:
+    case VIR_ERR_NO_DOMAIN:
+    case VIR_ERR_NO_STORAGE_POOL:
+    case VIR_ERR_NO_STORAGE_VOL:
+    case VIR_ERR_NO_NETWORK:
+    case VIR_ERR_INVALID_CONN:
+      return VR_ERROR_INVALID_PARAMETER;
+    case VIR_ERR_OPERATION_DENIED:
+    case VIR_ERR_ACCESS_DENIED:
+    case VIR_ERR_AUTH_FAILED:
+    case VIR_ERR_AUTH_CANCELLED:
+      return VR_ERROR_ACCESS_DENIED;
+    case VIR_ERR_OPERATION_INVALID:
+      return VR_ERROR_INVALID_STATE;
+    case VIR_ERR_OPERATION_TIMEOUT:
+    case VIR_ERR_AGENT_UNRESPONSIVE:
+      return VR_ERROR_TIMEOUT;
+    case VIR_ERR_NO_CONNECT:
+    case VIR_ERR_SYSTEM_ERROR:
+    case VIR_ERR_RPC:
+      return VR_ERROR_NOT_AVAILABLE;
+    case VIR_ERR_DOM_EXIST:
+    case VIR_ERR_RESOURCE_BUSY:
+    case VIR_ERR_OPERATION_ABORTED:
+      return VR_ERROR_IN_USE;
+    case VIR_ERR_CPU_INCOMPATIBLE:
+      return VR_ERROR_NOT_SUPPORTED;
+    default:
+      return VR_ERROR_FAILED;
+    }
+}
+
+void
+vr_libvirt_set_error (GError **error, const char *format, ...)
+{
+  va_list ap;
+  g_autofree char *what = NULL;
+  virErrorPtr err = virGetLastError ();
+
+  va_start (ap, format);
+  what = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  if (err == NULL)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_FAILED, "%s", what);
+      return;
+    }
+  g_set_error (error, VR_ERROR, vr_libvirt_error_code (err->code),
+               "%s: %s (libvirt error %d)", what,
+               err->message ? err->message : "unknown libvirt error",
+               err->code);
+}
+
+virConnectPtr
+vr_libvirt_open (const char *uri, GError **error)
+{
+  virConnectPtr conn;
+
+  vr_libvirt_init ();
+  conn = virConnectOpen (uri);
+  if (conn == NULL)
+    vr_libvirt_set_error (error, "cannot connect to '%s'",
+                          uri ? uri : "the default hypervisor");
+  return conn;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+G_BEGIN_DECLS
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (virConnect, virConnectClose)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (virDomain, virDomainFree)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (virStoragePool, virStoragePoolFree)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (virStorageVol, virStorageVolFree)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (virNetwork, virNetworkFree)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (virError, virFreeError)
+
+/* Initializes libvirt once per process: quiets its stderr printing and runs
+ * its default event loop on a thread (the embedded QEMU driver and events
+ * need one registered before any connect). */
+void vr_libvirt_init (void);
+
+/* Opens uri (NULL: libvirt's default, as virsh does). */
+virConnectPtr vr_libvirt_open (const char *uri, GError **error);
+
+/* Sets error from this thread's last libvirt error, keeping libvirt's text
+ * and mapping its virErrorNumber to a VR_ERROR code. */
+void vr_libvirt_set_error (GError **error, const char *format, ...)
+  G_GNUC_PRINTF (2, 3);
+
+/* The VR_ERROR code for a virErrorNumber. */
+int vr_libvirt_error_code (int vir_error_number);
+
+G_END_DECLS

@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "planned-system.h"
+
+#include <string.h>
+
+#include "domain-xml.h"
+#include "errors.h"
+#include "safe-xml.h"
+
+struct _VrPlannedSystem {
+  GObject parent_instance;
+
+  char *uuid;
+  char *name;
+  char *import_dir;
+  char *save_file;
+  guint64 save_size;
+  gboolean save_was_running;
+  GDateTime *created;
+  xmlDoc *doc;
+  VrPlannedState state;
+  int last_job_code;
+  char *last_job_message;
+  GDateTime *last_job_time;
+  char *domain;
+};
+
+G_DEFINE_TYPE (VrPlannedSystem, vr_planned_system, G_TYPE_OBJECT)
+
+static const char *const state_names[] = {
+  [VR_PLANNED_STATE_PLANNED] = "planned",
+  [VR_PLANNED_STATE_REALIZING] = "realizing",
+  [VR_PLANNED_STATE_REALIZED] = "realized",
+  [VR_PLANNED_STATE_FAILED] = "failed",
+};
+
+const char *
+vr_planned_state_to_string (VrPlannedState state)
+{
+  g_return_val_if_fail (state < G_N_ELEMENTS (state_names), NULL);
+  return state_names[state];
+}
+
+gboolean
+vr_planned_state_from_string (const char *text, VrPlannedState *state)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (state_names); i++)
+    if (g_strcmp0 (text, state_names[i]) == 0)
+      {
+        *state = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static void
+vr_planned_system_finalize (GObject *object)
+{
+  VrPlannedSystem *self = VR_PLANNED_SYSTEM (object);
+
+  g_free (self->uuid);
+  g_free (self->name);
+  g_free (self->import_dir);
+  g_free (self->save_file);
+  g_clear_pointer (&self->created, g_date_time_unref);
+  g_clear_pointer (&self->doc, xmlFreeDoc);
+  g_free (self->last_job_message);
+  g_clear_pointer (&self->last_job_time, g_date_time_unref);
+  g_free (self->domain);
+  G_OBJECT_CLASS (vr_planned_system_parent_class)->finalize (object);
+}
+
+static void
+vr_planned_system_class_init (VrPlannedSystemClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = vr_planned_system_finalize;
+}
+
+static void
+vr_planned_system_init (VrPlannedSystem *self)
+{
+  self->state = VR_PLANNED_STATE_PLANNED;
+}
+
+VrPlannedSystem *
+vr_planned_system_new_from_import (VrImportDir *dir, const char *name,
+                                   GError **error)
+{
+  g_autoptr (VrPlannedSystem) self = g_object_new (VR_TYPE_PLANNED_SYSTEM,
+                                                   NULL);
+
+  self->doc = xmlCopyDoc (dir->doc, 1);
+  if (name != NULL && !vr_domain_xml_set_name (self->doc, name, error))
+    return NULL;
+  self->uuid = g_strdup (dir->uuid);
+  self->name = g_strdup (name ? name : dir->name);
+  self->import_dir = g_strdup (dir->path);
+  self->created = g_date_time_new_now_utc ();
+  if (dir->save != NULL)
+    {
+      self->save_file = g_strdup (dir->save_file);
+      self->save_size = dir->save->file_size;
+      self->save_was_running = dir->save->was_running;
+    }
+  return g_steal_pointer (&self);
+}
+
+static void
+add_text_child (xmlNode *parent, const char *name, const char *text)
+{
+  xmlNewTextChild (parent, NULL, (const xmlChar *) name,
+                   (const xmlChar *) text);
+}
+
+static void
+set_prop (xmlNode *node, const char *name, const char *value)
+{
+  xmlNewProp (node, (const xmlChar *) name, (const xmlChar *) value);
+}
+
+static void
+set_prop_u64 (xmlNode *node, const char *name, guint64 value)
+{
+  g_autofree char *text = g_strdup_printf ("%" G_GUINT64_FORMAT, value);
+
+  set_prop (node, name, text);
+}
+
+static void
+add_time_child (xmlNode *parent, const char *name, GDateTime *time)
+{
+  g_autofree char *text = g_date_time_format_iso8601 (time);
+
+  add_text_child (parent, name, text);
+}
+
+static void
+add_last_job (VrPlannedSystem *self, xmlNode *top)
+{
+  xmlNode *job;
+  g_autofree char *code = g_strdup_printf ("%d", self->last_job_code);
+  g_autofree char *when = g_date_time_format_iso8601 (self->last_job_time);
+
+  job = xmlNewTextChild (top, NULL, (const xmlChar *) "last-job",
+                         (const xmlChar *) self->last_job_message);
+  set_prop (job, "code", code);
+  set_prop (job, "time", when);
+}
+
+char *
+vr_planned_system_to_record (VrPlannedSystem *self)
+{
+  g_autoptr (xmlDoc) doc = xmlNewDoc ((const xmlChar *) "1.0");
+  xmlNode *top = xmlNewNode (NULL, (const xmlChar *) "planned-system");
+
+  xmlDocSetRootElement (doc, top);
+  set_prop (top, "version", "1");
+  add_text_child (top, "uuid", self->uuid);
+  add_text_child (top, "name", self->name);
+  add_text_child (top, "state", vr_planned_state_to_string (self->state));
+  add_text_child (top, "import-dir", self->import_dir);
+  add_time_child (top, "created", self->created);
+  if (self->save_file != NULL)
+    {
+      xmlNode *save = xmlNewChild (top, NULL, (const xmlChar *) "save-image",
+                                   NULL);
+
+      set_prop (save, "file", self->save_file);
+      set_prop_u64 (save, "size", self->save_size);
+      set_prop (save, "was-running", self->save_was_running ? "yes" : "no");
+    }
+  if (self->last_job_time != NULL)
+    add_last_job (self, top);
+  if (self->domain != NULL)
+    add_text_child (top, "domain", self->domain);
+  return vr_xml_to_string (doc);
+}
+
+static gboolean
+record_error (GError **error, const char *display_name, const char *what)
+{
+  g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+               "%s: %s is missing or invalid", display_name, what);
+  return FALSE;
+}
+
+static GDateTime *
+parse_time (xmlDoc *record, const char *expr)
+{
+  g_autofree char *text = vr_xml_xpath_string (record, expr);
+
+  return text ? g_date_time_new_from_iso8601 (text, NULL) : NULL;
+}
+
+static gboolean
+load_save_image (VrPlannedSystem *self, xmlDoc *record)
+{
+  g_autofree char *size = NULL;
+  g_autofree char *running = NULL;
+
+  self->save_file = vr_xml_xpath_string (
+      record, "string(/planned-system/save-image/@file)");
+  if (self->save_file == NULL)
+    return TRUE;
+  size = vr_xml_xpath_string (record,
+                              "string(/planned-system/save-image/@size)");
+  running = vr_xml_xpath_string (
+      record, "string(/planned-system/save-image/@was-running)");
+  self->save_size = size ? g_ascii_strtoull (size, NULL, 10) : 0;
+  self->save_was_running = g_strcmp0 (running, "yes") == 0;
+  return !strchr (self->save_file, '/');
+}
+
+static void
+load_last_job (VrPlannedSystem *self, xmlDoc *record)
+{
+  g_autofree char *code = NULL;
+
+  self->last_job_time = parse_time (record,
+                                    "string(/planned-system/last-job/@time)");
+  if (self->last_job_time == NULL)
+    return;
+  code = vr_xml_xpath_string (record,
+                              "string(/planned-system/last-job/@code)");
+  self->last_job_code = code ? (int) g_ascii_strtoll (code, NULL, 10) : 0;
+  self->last_job_message = vr_xml_xpath_string (
+      record, "string(/planned-system/last-job)");
+}
+
+static gboolean
+load_record (VrPlannedSystem *self, xmlDoc *record, const char *display_name,
+             GError **error)
+{
+  g_autofree char *uuid = vr_xml_xpath_string (
+      record, "string(/planned-system/uuid)");
+  g_autofree char *state = vr_xml_xpath_string (
+      record, "string(/planned-system/state)");
+
+  self->uuid = vr_uuid_normalize (uuid);
+  if (self->uuid == NULL)
+    return record_error (error, display_name, "<uuid>");
+  self->name = vr_xml_xpath_string (record, "string(/planned-system/name)");
+  if (!vr_domain_name_is_valid (self->name))
+    return record_error (error, display_name, "<name>");
+  if (!vr_planned_state_from_string (state, &self->state))
+    return record_error (error, display_name, "<state>");
+  self->import_dir = vr_xml_xpath_string (
+      record, "string(/planned-system/import-dir)");
+  if (self->import_dir == NULL)
+    return record_error (error, display_name, "<import-dir>");
+  self->created = parse_time (record, "string(/planned-system/created)");
+  if (self->created == NULL)
+    return record_error (error, display_name, "<created>");
+  if (!load_save_image (self, record))
+    return record_error (error, display_name, "<save-image>");
+  load_last_job (self, record);
+  self->domain = vr_xml_xpath_string (record, "string(/planned-system/domain)");
+  return TRUE;
+}
+
+VrPlannedSystem *
+vr_planned_system_new_from_record (const char *record, gsize record_len,
+                                   const char *domain_xml,
+                                   gsize domain_xml_len,
+                                   const char *display_name, GError **error)
+{
+  g_autoptr (VrPlannedSystem) self = g_object_new (VR_TYPE_PLANNED_SYSTEM,
+                                                   NULL);
+  g_autoptr (xmlDoc) doc = vr_xml_parse_buffer (record, record_len,
+                                                display_name, "planned-system",
+                                                error);
+
+  if (doc == NULL || !load_record (self, doc, display_name, error))
+    return NULL;
+  if (!vr_planned_system_set_domain_xml (self, domain_xml, domain_xml_len,
+                                         error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+gboolean
+vr_planned_system_set_domain_xml (VrPlannedSystem *self, const char *xml,
+                                  gsize len, GError **error)
+{
+  g_autoptr (xmlDoc) doc = vr_xml_parse_buffer (xml, len,
+                                                "planned domain XML",
+                                                "domain", error);
+  g_autofree char *name = NULL;
+  g_autofree char *uuid = NULL;
+
+  if (doc == NULL
+      || !vr_domain_xml_get_identity (doc, "planned domain XML", &name,
+                                      &uuid, error))
+    return FALSE;
+  if (!g_str_equal (uuid, self->uuid))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "planned domain XML: /domain/uuid %s differs from the "
+                   "planned system's %s (the UUID cannot be changed)", uuid,
+                   self->uuid);
+      return FALSE;
+    }
+  g_clear_pointer (&self->doc, xmlFreeDoc);
+  self->doc = g_steal_pointer (&doc);
+  g_free (self->name);
+  self->name = g_steal_pointer (&name);
+  return TRUE;
+}
+
+const char *
+vr_planned_system_get_uuid (VrPlannedSystem *self)
+{
+  return self->uuid;
+}
+
+const char *
+vr_planned_system_get_name (VrPlannedSystem *self)
+{
+  return self->name;
+}
+
+const char *
+vr_planned_system_get_import_dir (VrPlannedSystem *self)
+{
+  return self->import_dir;
+}
+
+const char *
+vr_planned_system_get_save_file (VrPlannedSystem *self)
+{
+  return self->save_file;
+}
+
+guint64
+vr_planned_system_get_save_size (VrPlannedSystem *self)
+{
+  return self->save_size;
+}
+
+gboolean
+vr_planned_system_get_save_was_running (VrPlannedSystem *self)
+{
+  return self->save_was_running;
+}
+
+GDateTime *
+vr_planned_system_get_created (VrPlannedSystem *self)
+{
+  return self->created;
+}
+
+xmlDoc *
+vr_planned_system_get_doc (VrPlannedSystem *self)
+{
+  return self->doc;
+}
+
+char *
+vr_planned_system_dup_domain_xml (VrPlannedSystem *self)
+{
+  return vr_xml_to_string (self->doc);
+}
+
+guint64
+vr_planned_system_get_memory_kib (VrPlannedSystem *self)
+{
+  return vr_domain_xml_get_memory_kib (self->doc);
+}
+
+guint
+vr_planned_system_get_vcpus (VrPlannedSystem *self)
+{
+  return vr_domain_xml_get_vcpus (self->doc);
+}
+
+VrPlannedState
+vr_planned_system_get_state (VrPlannedSystem *self)
+{
+  return self->state;
+}
+
+void
+vr_planned_system_set_state (VrPlannedSystem *self, VrPlannedState state)
+{
+  self->state = state;
+}
+
+int
+vr_planned_system_get_last_job_code (VrPlannedSystem *self)
+{
+  return self->last_job_code;
+}
+
+const char *
+vr_planned_system_get_last_job_message (VrPlannedSystem *self)
+{
+  return self->last_job_message;
+}
+
+void
+vr_planned_system_set_last_job (VrPlannedSystem *self, int code,
+                                const char *message)
+{
+  self->last_job_code = code;
+  g_free (self->last_job_message);
+  self->last_job_message = g_strdup (message);
+  g_clear_pointer (&self->last_job_time, g_date_time_unref);
+  self->last_job_time = g_date_time_new_now_utc ();
+}
+
+const char *
+vr_planned_system_get_domain (VrPlannedSystem *self)
+{
+  return self->domain;
+}
+
+void
+vr_planned_system_set_domain (VrPlannedSystem *self, const char *domain)
+{
+  g_free (self->domain);
+  self->domain = g_strdup (domain);
+}
+
+gboolean
+vr_planned_system_matches (VrPlannedSystem *self, const char *key)
+{
+  g_autofree char *uuid = vr_uuid_normalize (key);
+
+  if (uuid != NULL && g_str_equal (uuid, self->uuid))
+    return TRUE;
+  return g_strcmp0 (key, self->name) == 0;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib-object.h>
+#include <libxml/tree.h>
+
+#include "import-dir.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  VR_PLANNED_STATE_PLANNED,
+  VR_PLANNED_STATE_REALIZING,
+  VR_PLANNED_STATE_REALIZED,
+  VR_PLANNED_STATE_FAILED,
+} VrPlannedState;
+
+const char *vr_planned_state_to_string (VrPlannedState state);
+gboolean vr_planned_state_from_string (const char *text, VrPlannedState *state);
+
+/* A VM staged on this host but not yet defined: its planned domain XML and
+ * what it references in its import directory. Its record is kept by VrStore. */
+#define VR_TYPE_PLANNED_SYSTEM (vr_planned_system_get_type ())
+G_DECLARE_FINAL_TYPE (VrPlannedSystem, vr_planned_system, VR, PLANNED_SYSTEM,
+                      GObject)
+
+/* A new planned system from a checked import directory; a non-NULL name
+ * replaces the domain's name in the planned XML. */
+VrPlannedSystem *vr_planned_system_new_from_import (VrImportDir *dir,
+                                                    const char *name,
+                                                    GError **error);
+
+/* Rebuilds a planned system from its record (schemas/planned-system.rng)
+ * and planned domain XML, as the store keeps them. */
+VrPlannedSystem *vr_planned_system_new_from_record (const char *record,
+                                                    gsize record_len,
+                                                    const char *domain_xml,
+                                                    gsize domain_xml_len,
+                                                    const char *display_name,
+                                                    GError **error);
+
+/* The record as XML text. */
+char *vr_planned_system_to_record (VrPlannedSystem *self);
+
+const char *vr_planned_system_get_uuid (VrPlannedSystem *self);
+const char *vr_planned_system_get_name (VrPlannedSystem *self);
+const char *vr_planned_system_get_import_dir (VrPlannedSystem *self);
+/* The save image's file name in the import directory, or NULL. */
+const char *vr_planned_system_get_save_file (VrPlannedSystem *self);
+guint64 vr_planned_system_get_save_size (VrPlannedSystem *self);
+gboolean vr_planned_system_get_save_was_running (VrPlannedSystem *self);
+GDateTime *vr_planned_system_get_created (VrPlannedSystem *self);
+xmlDoc *vr_planned_system_get_doc (VrPlannedSystem *self);
+char *vr_planned_system_dup_domain_xml (VrPlannedSystem *self);
+guint64 vr_planned_system_get_memory_kib (VrPlannedSystem *self);
+guint vr_planned_system_get_vcpus (VrPlannedSystem *self);
+
+VrPlannedState vr_planned_system_get_state (VrPlannedSystem *self);
+void vr_planned_system_set_state (VrPlannedSystem *self, VrPlannedState state);
+
+/* The last job's outcome: code 0 for success, else a VR_ERROR code. */
+int vr_planned_system_get_last_job_code (VrPlannedSystem *self);
+const char *vr_planned_system_get_last_job_message (VrPlannedSystem *self);
+void vr_planned_system_set_last_job (VrPlannedSystem *self,
+                                     int code,
+                                     const char *message);
+
+/* The libvirt domain a realize made, or NULL. */
+const char *vr_planned_system_get_domain (VrPlannedSystem *self);
+void vr_planned_system_set_domain (VrPlannedSystem *self, const char *domain);
+
+/* Replaces the planned domain XML; its UUID may not change (the saved
+ * state and the store are keyed by it). */
+gboolean vr_planned_system_set_domain_xml (VrPlannedSystem *self,
+                                           const char *xml,
+                                           gsize len,
+                                           GError **error);
+
+/* TRUE when key is this system's name or UUID (any UUID form). */
+gboolean vr_planned_system_matches (VrPlannedSystem *self, const char *key);
+
+G_END_DECLS

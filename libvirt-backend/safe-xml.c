@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "safe-xml.h"
+
+#include <errno.h>
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/xmlsave.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errors.h"
+
+typedef struct {
+  gboolean saw_doctype;
+} ParseGuard;
+
+/* Refusing the DOCTYPE as soon as the parser meets it stops entity
+ * expansion attacks (billion laughs) and external entities (XXE) before a
+ * single entity is declared; libvirt's own XML never carries one. */
+static void
+refuse_doctype (void *ctx, const xmlChar *name, const xmlChar *external_id,
+                const xmlChar *system_id)
+{
+  xmlParserCtxt *ctxt = ctx;
+  ParseGuard *guard = ctxt->_private;
+
+  guard->saw_doctype = TRUE;
+  xmlStopParser (ctxt);
+}
+
+static void
+set_parse_error (GError **error, xmlParserCtxt *ctxt, const char *display_name)
+{
+  const xmlError *err = xmlCtxtGetLastError (ctxt);
+  g_autofree char *message = NULL;
+
+  if (err == NULL || err->message == NULL)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s: not well-formed XML", display_name);
+      return;
+    }
+  message = g_strchomp (g_strdup (err->message));
+  if (ctxt->name != NULL)
+    g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                 "%s:%d: not well-formed XML in element <%s>: %s",
+                 display_name, err->line, (const char *) ctxt->name, message);
+  else
+    g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                 "%s:%d: not well-formed XML: %s", display_name, err->line,
+                 message);
+}
+
+static gboolean
+check_root (xmlDoc *doc, const char *display_name, const char *root,
+            GError **error)
+{
+  xmlNode *top = xmlDocGetRootElement (doc);
+
+  if (root == NULL)
+    return TRUE;
+  if (top != NULL && top->ns == NULL
+      && g_strcmp0 ((const char *) top->name, root) == 0)
+    return TRUE;
+  g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+               "%s:%d: the top element is <%s>, expected <%s>", display_name,
+               top ? (int) xmlGetLineNo (top) : 1,
+               top ? (const char *) top->name : "(none)", root);
+  return FALSE;
+}
+
+xmlDoc *
+vr_xml_parse_buffer (const char *buf, gsize len, const char *display_name,
+                     const char *root, GError **error)
+{
+  xmlParserCtxt *ctxt;
+  ParseGuard guard = { FALSE };
+  g_autoptr (xmlDoc) doc = NULL;
+  const int options = XML_PARSE_NONET | XML_PARSE_NOERROR
+                      | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
+
+  if (len > G_MAXINT)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s: too large to be XML", display_name);
+      return NULL;
+    }
+  ctxt = xmlNewParserCtxt ();
+  if (ctxt == NULL)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_NO_MEMORY,
+                   "%s: cannot allocate an XML parser", display_name);
+      return NULL;
+    }
+  ctxt->_private = &guard;
+  ctxt->sax->internalSubset = refuse_doctype;
+  ctxt->sax->externalSubset = refuse_doctype;
+  doc = xmlCtxtReadMemory (ctxt, buf, (int) len, display_name, NULL, options);
+
+  if (guard.saw_doctype)
+    g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                 "%s:%d: a DOCTYPE is not allowed (entities and DTDs are "
+                 "refused in imported XML)", display_name,
+                 xmlSAX2GetLineNumber (ctxt));
+  else if (doc == NULL || !ctxt->wellFormed)
+    set_parse_error (error, ctxt, display_name);
+  xmlFreeParserCtxt (ctxt);
+  if (guard.saw_doctype || doc == NULL)
+    return NULL;
+  if (!check_root (doc, display_name, root, error))
+    return NULL;
+  return g_steal_pointer (&doc);
+}
+
+char *
+vr_read_fd_limited (int fd, const char *display_name, gsize max_size,
+                    gsize *len_out, GError **error)
+{
+  struct stat st;
+  g_autofree char *buf = NULL;
+  gsize len = 0;
+
+  if (fstat (fd, &st) < 0)
+    {
+      vr_error_set_errno (error, errno, "%s", display_name);
+      return NULL;
+    }
+  if (st.st_size < 0 || (guint64) st.st_size > max_size)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s: too large (%" G_GINT64_FORMAT " bytes, at most %"
+                   G_GSIZE_FORMAT " allowed)", display_name,
+                   (gint64) st.st_size, max_size);
+      return NULL;
+    }
+  /* One byte more than allowed tells a file that grew while we read it. */
+  buf = g_malloc (max_size + 2);
+  while (len <= max_size)
+    {
+      ssize_t n = pread (fd, buf + len, max_size + 1 - len, len);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          vr_error_set_errno (error, errno, "cannot read %s", display_name);
+          return NULL;
+        }
+      if (n == 0)
+        break;
+      len += n;
+    }
+  if (len > max_size)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s: too large (more than %" G_GSIZE_FORMAT " bytes)",
+                   display_name, max_size);
+      return NULL;
+    }
+  buf[len] = '\0';
+  if (len_out)
+    *len_out = len;
+  return g_steal_pointer (&buf);
+}
+
+xmlDoc *
+vr_xml_parse_fd (int fd, const char *display_name, gsize max_size,
+                 const char *root, GError **error)
+{
+  gsize len = 0;
+  g_autofree char *buf = vr_read_fd_limited (fd, display_name, max_size,
+                                             &len, error);
+
+  if (buf == NULL)
+    return NULL;
+  return vr_xml_parse_buffer (buf, len, display_name, root, error);
+}
+
+char *
+vr_xml_xpath_string (xmlDoc *doc, const char *expr)
+{
+  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
+  g_autoptr (xmlXPathObject) obj = NULL;
+
+  if (ctxt == NULL)
+    return NULL;
+  obj = xmlXPathEvalExpression ((const xmlChar *) expr, ctxt);
+  if (obj == NULL || obj->type != XPATH_STRING || obj->stringval == NULL
+      || obj->stringval[0] == '\0')
+    return NULL;
+  return g_strdup ((const char *) obj->stringval);
+}
+
+xmlNode *
+vr_xml_xpath_node (xmlDoc *doc, const char *expr)
+{
+  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
+  g_autoptr (xmlXPathObject) obj = NULL;
+
+  if (ctxt == NULL)
+    return NULL;
+  obj = xmlXPathEvalExpression ((const xmlChar *) expr, ctxt);
+  if (obj == NULL || obj->type != XPATH_NODESET || obj->nodesetval == NULL
+      || obj->nodesetval->nodeNr == 0)
+    return NULL;
+  return obj->nodesetval->nodeTab[0];
+}
+
+char *
+vr_xml_to_string (xmlDoc *doc)
+{
+  xmlBuffer *buf = xmlBufferCreate ();
+  xmlSaveCtxt *save;
+  char *out;
+
+  /* No XML declaration: the text goes to libvirt and to people, as
+   * virsh dumpxml prints it. */
+  save = xmlSaveToBuffer (buf, "UTF-8", XML_SAVE_FORMAT | XML_SAVE_NO_DECL);
+  xmlSaveDoc (save, doc);
+  xmlSaveClose (save);
+  out = g_strdup ((const char *) xmlBufferContent (buf));
+  xmlBufferFree (buf);
+  return out;
+}
