@@ -14,6 +14,9 @@
 
 typedef struct {
   gboolean saw_doctype;
+  int line;
+  char *element; /* the element open when the first error struck */
+  char *message;
 } ParseGuard;
 
 /* Refusing the DOCTYPE as soon as the parser meets it stops entity
@@ -31,26 +34,33 @@ refuse_doctype (void *ctx, const xmlChar *name, const xmlChar *external_id,
 }
 
 static void
-set_parse_error (GError **error, xmlParserCtxt *ctxt, const char *display_name)
+record_error (void *user_data, xmlError *err)
 {
-  const xmlError *err = xmlCtxtGetLastError (ctxt);
-  g_autofree char *message = NULL;
+  xmlParserCtxt *ctxt = user_data;
+  ParseGuard *guard = ctxt->_private;
 
-  if (err == NULL || err->message == NULL)
-    {
-      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                   "%s: not well-formed XML", display_name);
-      return;
-    }
-  message = g_strchomp (g_strdup (err->message));
-  if (ctxt->name != NULL)
+  if (guard->message != NULL || err->level < XML_ERR_ERROR)
+    return;
+  guard->line = err->line;
+  guard->message = g_strchomp (g_strdup (err->message ? err->message
+                                                      : "not well-formed"));
+  guard->element = g_strdup ((const char *) ctxt->name);
+}
+
+static void
+set_parse_error (GError **error, ParseGuard *guard, const char *display_name)
+{
+  if (guard->message == NULL)
+    g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                 "%s: not well-formed XML", display_name);
+  else if (guard->element != NULL)
     g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
                  "%s:%d: not well-formed XML in element <%s>: %s",
-                 display_name, err->line, (const char *) ctxt->name, message);
+                 display_name, guard->line, guard->element, guard->message);
   else
     g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                 "%s:%d: not well-formed XML: %s", display_name, err->line,
-                 message);
+                 "%s:%d: not well-formed XML: %s", display_name, guard->line,
+                 guard->message);
 }
 
 static gboolean
@@ -76,7 +86,7 @@ vr_xml_parse_buffer (const char *buf, gsize len, const char *display_name,
                      const char *root, GError **error)
 {
   xmlParserCtxt *ctxt;
-  ParseGuard guard = { FALSE };
+  ParseGuard guard = { FALSE, 0, NULL, NULL };
   g_autoptr (xmlDoc) doc = NULL;
   const int options = XML_PARSE_NONET | XML_PARSE_NOERROR
                       | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
@@ -97,6 +107,7 @@ vr_xml_parse_buffer (const char *buf, gsize len, const char *display_name,
   ctxt->_private = &guard;
   ctxt->sax->internalSubset = refuse_doctype;
   ctxt->sax->externalSubset = refuse_doctype;
+  ctxt->sax->serror = record_error;
   doc = xmlCtxtReadMemory (ctxt, buf, (int) len, display_name, NULL, options);
 
   if (guard.saw_doctype)
@@ -105,8 +116,10 @@ vr_xml_parse_buffer (const char *buf, gsize len, const char *display_name,
                  "refused in imported XML)", display_name,
                  xmlSAX2GetLineNumber (ctxt));
   else if (doc == NULL || !ctxt->wellFormed)
-    set_parse_error (error, ctxt, display_name);
+    set_parse_error (error, &guard, display_name);
   xmlFreeParserCtxt (ctxt);
+  g_free (guard.element);
+  g_free (guard.message);
   if (guard.saw_doctype || doc == NULL)
     return NULL;
   if (!check_root (doc, display_name, root, error))

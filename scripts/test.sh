@@ -1,0 +1,41 @@
+#!/bin/bash
+# The tests, on a fresh Debian 12 machine as root: installs the dependency
+# list, builds with warnings as errors, runs every suite, then the same under
+# AddressSanitizer and UndefinedBehaviorSanitizer, and ends with one line
+# "N passed, N failed, N skipped" for the whole run.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+bash scripts/install-deps.sh || exit 1
+
+# One test bed (real saved VMs) per run, shared by both builds.
+export VR_TESTBED_DIR=$(mktemp -d /tmp/vr-testbed.XXXXXX)
+chmod 755 "$VR_TESTBED_DIR"
+trap 'rm -rf "$VR_TESTBED_DIR"' EXIT
+
+setup() {
+  local dir=$1; shift
+  if [ -d "$dir" ]; then
+    meson setup --reconfigure "$dir" --werror "$@" >"$dir.setup.log" 2>&1
+  else
+    meson setup "$dir" --werror "$@" >"$dir.setup.log" 2>&1
+  fi || { cat "$dir.setup.log"; return 1; }
+  ninja -C "$dir" || return 1
+}
+
+status=0
+logs=()
+for build in build-ci build-san; do
+  extra=()
+  [ "$build" = build-san ] && extra=(-Db_sanitize=address,undefined -Db_lundef=false)
+  if ! setup "$build" "${extra[@]}"; then
+    echo "build $build failed"
+    status=1
+    continue
+  fi
+  meson test -C "$build" --print-errorlogs --num-processes 2 || status=1
+  logs+=("$build/meson-logs/testlog.json")
+done
+
+python3 scripts/test-summary.py "${logs[@]}" || status=1
+exit $status

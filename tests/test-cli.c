@@ -1,0 +1,510 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The virt-realize command on real saved VMs from the test bed, and every
+ * kind of bad import directory: each must fail with exit 1, an error line
+ * naming the file and the code, no planned system made, and the import
+ * directory byte-for-byte as it was. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "test-util.h"
+#include "testbed.h"
+
+#define NOBODY 65534
+#define BASIC_UUID "5a1ad0c0-7e57-4b3d-9c1e-000000000001"
+
+typedef struct {
+  int status;
+  char *out;
+  char *err;
+} CliResult;
+
+static void
+cli_result_clear (CliResult *r)
+{
+  g_free (r->out);
+  g_free (r->err);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliResult, cli_result_clear)
+
+static const char *
+cli_path (void)
+{
+  const char *path = g_getenv ("VR_CLI");
+
+  g_assert_nonnull (path);
+  return path;
+}
+
+static void
+drop_to_nobody (gpointer data)
+{
+  if (setgroups (0, NULL) != 0 || setresgid (NOBODY, NOBODY, NOBODY) != 0
+      || setresuid (NOBODY, NOBODY, NOBODY) != 0)
+    _exit (125);
+}
+
+/* An unprivileged user cannot reach a binary under /root; it gets a copy. */
+static const char *
+cli_path_for_nobody (void)
+{
+  static char *copy;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_autoptr (GError) error = NULL;
+  char *dir;
+
+  if (copy != NULL)
+    return copy;
+  dir = test_mkdtemp ();
+  g_assert_cmpint (chmod (dir, 0755), ==, 0);
+  copy = g_build_filename (dir, "virt-realize", NULL);
+  g_file_get_contents (cli_path (), &data, &len, &error);
+  g_assert_no_error (error);
+  g_file_set_contents_full (copy, data, len, G_FILE_SET_CONTENTS_NONE, 0755,
+                            &error);
+  g_assert_no_error (error);
+  g_free (dir);
+  return copy;
+}
+
+static void
+run_cli_argv (CliResult *r, gboolean as_nobody, const char *state_dir,
+              const char *const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  int wait_status = 0;
+
+  g_ptr_array_add (argv, (char *) (as_nobody ? cli_path_for_nobody ()
+                                             : cli_path ()));
+  g_ptr_array_add (argv, "--direct");
+  g_ptr_array_add (argv, "--state-dir");
+  g_ptr_array_add (argv, (char *) state_dir);
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT,
+                as_nobody ? drop_to_nobody : NULL, NULL, &r->out, &r->err,
+                &wait_status, &error);
+  g_assert_no_error (error);
+  g_assert_true (WIFEXITED (wait_status));
+  r->status = WEXITSTATUS (wait_status);
+  g_test_message ("virt-realize %s -> %d\nstdout: %s\nstderr: %s", args[0],
+                  r->status, r->out, r->err);
+}
+
+#define run_cli(r, state, ...) \
+  run_cli_argv (r, FALSE, state, (const char *const[]){ __VA_ARGS__, NULL })
+#define run_cli_as_nobody(r, state, ...) \
+  run_cli_argv (r, TRUE, state, (const char *const[]){ __VA_ARGS__, NULL })
+
+static void
+assert_contains (const char *haystack, const char *needle)
+{
+  if (strstr (haystack, needle) == NULL)
+    g_error ("'%s' does not contain '%s'", haystack, needle);
+}
+
+static guint
+count_planned (const char *state_dir)
+{
+  g_auto (CliResult) r = { 0 };
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+
+  run_cli (&r, state_dir, "--json", "list");
+  g_assert_cmpint (r.status, ==, 0);
+  json_parser_load_from_data (parser, r.out, -1, &error);
+  g_assert_no_error (error);
+  return json_array_get_length (json_node_get_array (json_parser_get_root (parser)));
+}
+
+static void
+test_import_show_list_destroy (void)
+{
+  g_autofree char *dir = vr_testbed_require ("basic");
+  g_autofree char *state = test_mkdtemp ();
+  g_autofree char *before = test_snapshot_tree (dir);
+  g_autofree char *after = NULL;
+  g_auto (CliResult) imported = { 0 };
+  g_auto (CliResult) again = { 0 };
+  g_auto (CliResult) shown = { 0 };
+  g_auto (CliResult) listed = { 0 };
+  g_auto (CliResult) destroyed = { 0 };
+
+  run_cli (&imported, state, "import", dir);
+  g_assert_cmpint (imported.status, ==, 0);
+  assert_contains (imported.out, "'vr-guest'");
+  run_cli (&again, state, "import", dir);
+  g_assert_cmpint (again.status, ==, 1);
+  assert_contains (again.err, "error: System is in use (32774): ");
+  assert_contains (again.err, BASIC_UUID);
+  run_cli (&shown, state, "show", "vr-guest");
+  g_assert_cmpint (shown.status, ==, 0);
+  assert_contains (shown.out, BASIC_UUID);
+  assert_contains (shown.out, "planned");
+  assert_contains (shown.out, "vr-guest.save");
+  assert_contains (shown.out, "65536 KiB");
+  run_cli (&listed, state, "list");
+  assert_contains (listed.out, "vr-guest");
+  g_assert_cmpuint (count_planned (state), ==, 1);
+  run_cli (&destroyed, state, "destroy", BASIC_UUID);
+  g_assert_cmpint (destroyed.status, ==, 0);
+  g_assert_cmpuint (count_planned (state), ==, 0);
+  after = test_snapshot_tree (dir);
+  g_assert_cmpstr (before, ==, after);
+  test_rmtree (state);
+}
+
+static void
+test_import_with_name (void)
+{
+  g_autofree char *dir = vr_testbed_require ("second");
+  g_autofree char *state = test_mkdtemp ();
+  g_auto (CliResult) imported = { 0 };
+  g_auto (CliResult) shown = { 0 };
+  g_auto (CliResult) xml = { 0 };
+
+  run_cli (&imported, state, "import", dir, "--name", "renamed");
+  g_assert_cmpint (imported.status, ==, 0);
+  run_cli (&shown, state, "--json", "show", "renamed");
+  g_assert_cmpint (shown.status, ==, 0);
+  assert_contains (shown.out, "\"name\" : \"renamed\"");
+  assert_contains (shown.out, "\"was_running\" : true");
+  run_cli (&xml, state, "show", "renamed", "--xml");
+  assert_contains (xml.out, "<name>renamed</name>");
+  test_rmtree (state);
+}
+
+static void
+test_usage (void)
+{
+  g_autofree char *state = test_mkdtemp ();
+  g_auto (CliResult) unknown = { 0 };
+  g_auto (CliResult) missing = { 0 };
+  g_auto (CliResult) extra = { 0 };
+  g_auto (CliResult) bad_option = { 0 };
+  g_auto (CliResult) version = { 0 };
+  g_auto (CliResult) no_such = { 0 };
+
+  run_cli (&unknown, state, "frobnicate");
+  g_assert_cmpint (unknown.status, ==, 2);
+  assert_contains (unknown.err, "unknown command 'frobnicate'");
+  run_cli (&missing, state, "import");
+  g_assert_cmpint (missing.status, ==, 2);
+  assert_contains (missing.err, "missing DIR");
+  run_cli (&extra, state, "show", "a", "b");
+  g_assert_cmpint (extra.status, ==, 2);
+  run_cli (&bad_option, state, "import", "--bogus", "x");
+  g_assert_cmpint (bad_option.status, ==, 2);
+  assert_contains (bad_option.err, "--bogus");
+  run_cli (&version, state, "--version");
+  g_assert_cmpint (version.status, ==, 0);
+  assert_contains (version.out, PACKAGE_VERSION);
+  run_cli (&no_such, state, "show", "nothing-here");
+  g_assert_cmpint (no_such.status, ==, 1);
+  assert_contains (no_such.err, "error: Invalid parameter (32773): ");
+  assert_contains (no_such.err, "'nothing-here'");
+  test_rmtree (state);
+}
+
+/* Bad input: each case mutates a private copy of a real import directory. */
+typedef struct {
+  const char *name;
+  void (*mutate) (const char *dir, const char *outside);
+  const char *code;
+  const char *needle;
+  gboolean as_nobody;
+} BadCase;
+
+static char *
+path_in (const char *dir, const char *name)
+{
+  return g_build_filename (dir, name, NULL);
+}
+
+static void
+replace_domain_xml (const char *dir, const char *text)
+{
+  test_write_file (dir, "domain.xml", text, -1);
+}
+
+static void
+mutate_missing (const char *dir, const char *outside)
+{
+  g_autofree char *p = path_in (dir, "domain.xml");
+
+  g_assert_cmpint (unlink (p), ==, 0);
+}
+
+static void
+mutate_not_well_formed (const char *dir, const char *outside)
+{
+  replace_domain_xml (dir, "<domain>\n<name>vr-guest</nam>\n</domain>\n");
+}
+
+static void
+mutate_wrong_root (const char *dir, const char *outside)
+{
+  replace_domain_xml (dir, "<network><name>vr-guest</name></network>\n");
+}
+
+static void
+mutate_xxe (const char *dir, const char *outside)
+{
+  replace_domain_xml (dir, "<?xml version='1.0'?>\n"
+                      "<!DOCTYPE domain [<!ENTITY x SYSTEM 'file:///etc/passwd'>]>\n"
+                      "<domain><name>&x;</name></domain>\n");
+}
+
+static void
+mutate_billion_laughs (const char *dir, const char *outside)
+{
+  GString *text = g_string_new ("<?xml version='1.0'?>\n<!DOCTYPE d [\n"
+                                "<!ENTITY a0 'lol'>\n");
+
+  for (int i = 1; i <= 12; i++)
+    g_string_append_printf (text, "<!ENTITY a%d '&a%d;&a%d;&a%d;&a%d;&a%d;"
+                            "&a%d;&a%d;&a%d;&a%d;&a%d;'>\n", i, i - 1, i - 1,
+                            i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1,
+                            i - 1);
+  g_string_append (text, "]>\n<domain><name>&a12;</name></domain>\n");
+  replace_domain_xml (dir, text->str);
+  g_string_free (text, TRUE);
+}
+
+static void
+mutate_huge (const char *dir, const char *outside)
+{
+  g_autofree char *p = path_in (dir, "domain.xml");
+
+  g_assert_cmpint (truncate (p, 100 * 1000 * 1000), ==, 0);
+}
+
+static void
+mutate_two_saves (const char *dir, const char *outside)
+{
+  g_autofree char *p = path_in (dir, "vr-guest.save");
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (p, &data, &len, NULL));
+  test_write_file (dir, "again.save", data, len);
+}
+
+static void
+truncate_save (const char *dir, off_t size)
+{
+  g_autofree char *p = path_in (dir, "vr-guest.save");
+
+  g_assert_cmpint (truncate (p, size), ==, 0);
+}
+
+static void
+mutate_save_truncated_header (const char *dir, const char *outside)
+{
+  truncate_save (dir, 50);
+}
+
+static void
+mutate_save_truncated_xml (const char *dir, const char *outside)
+{
+  truncate_save (dir, 92 + 300);
+}
+
+static void
+mutate_save_partial (const char *dir, const char *outside)
+{
+  g_autofree char *p = path_in (dir, "vr-guest.save");
+  int fd = open (p, O_WRONLY | O_CLOEXEC);
+
+  g_assert_cmpint (pwrite (fd, "LibvirtQemudPart", 16, 0), ==, 16);
+  close (fd);
+}
+
+static void
+mutate_save_other_guest (const char *dir, const char *outside)
+{
+  g_autofree char *second = vr_testbed_require ("second");
+  g_autofree char *src = path_in (second, "vr-guest-2.save");
+  g_autofree char *dst = path_in (dir, "vr-guest.save");
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (src, &data, &len, NULL));
+  g_assert_true (g_file_set_contents (dst, data, len, NULL));
+}
+
+static void
+move_out_and_link (const char *dir, const char *outside, const char *name)
+{
+  g_autofree char *p = path_in (dir, name);
+  g_autofree char *target = path_in (outside, name);
+
+  g_assert_cmpint (rename (p, target), ==, 0);
+  g_assert_cmpint (symlink (target, p), ==, 0);
+}
+
+static void
+mutate_domain_xml_symlink (const char *dir, const char *outside)
+{
+  move_out_and_link (dir, outside, "domain.xml");
+}
+
+static void
+mutate_save_symlink (const char *dir, const char *outside)
+{
+  move_out_and_link (dir, outside, "vr-guest.save");
+}
+
+static void
+mutate_fifo (const char *dir, const char *outside)
+{
+  g_autofree char *p = path_in (dir, "domain.xml");
+
+  g_assert_cmpint (unlink (p), ==, 0);
+  g_assert_cmpint (mkfifo (p, 0644), ==, 0);
+}
+
+static void
+mutate_unreadable (const char *dir, const char *outside)
+{
+  g_assert_cmpint (chmod (dir, 0), ==, 0);
+}
+
+static const BadCase bad_cases[] = {
+  { "missing-domain-xml", mutate_missing, "Invalid parameter (32773)",
+    "domain.xml: no such file", FALSE },
+  { "not-well-formed", mutate_not_well_formed, "Invalid parameter (32773)",
+    "domain.xml:2: not well-formed", FALSE },
+  { "not-domain-root", mutate_wrong_root, "Invalid parameter (32773)",
+    "domain.xml:1: the top element is <network>, expected <domain>", FALSE },
+  { "xxe", mutate_xxe, "Invalid parameter (32773)",
+    "domain.xml:2: a DOCTYPE is not allowed", FALSE },
+  { "billion-laughs", mutate_billion_laughs, "Invalid parameter (32773)",
+    "domain.xml:2: a DOCTYPE is not allowed", FALSE },
+  { "huge-domain-xml", mutate_huge, "Invalid parameter (32773)",
+    "domain.xml: too large (100000000 bytes", FALSE },
+  { "two-saves", mutate_two_saves, "Invalid parameter (32773)",
+    "two save images", FALSE },
+  { "save-truncated-header", mutate_save_truncated_header,
+    "Invalid parameter (32773)",
+    "vr-guest.save: not a usable save image: truncated inside the 92-byte header", FALSE },
+  { "save-truncated-xml", mutate_save_truncated_xml,
+    "Invalid parameter (32773)",
+    "vr-guest.save: not a usable save image: truncated", FALSE },
+  { "save-partial-magic", mutate_save_partial, "Invalid parameter (32773)",
+    "vr-guest.save: not a usable save image: the save did not complete "
+    "(magic LibvirtQemudPart)", FALSE },
+  { "save-of-other-guest", mutate_save_other_guest,
+    "Invalid parameter (32773)",
+    "vr-guest.save: the save image belongs to domain 'vr-guest-2'", FALSE },
+  { "domain-xml-symlink-outside", mutate_domain_xml_symlink,
+    "Invalid parameter (32773)", "domain.xml: is a symbolic link", FALSE },
+  { "save-symlink-outside", mutate_save_symlink, "Invalid parameter (32773)",
+    "vr-guest.save: is a symbolic link", FALSE },
+  { "fifo-domain-xml", mutate_fifo, "Invalid parameter (32773)",
+    "domain.xml: not a regular file", FALSE },
+  { "dir-not-readable", mutate_unreadable, "Access denied (32769)",
+    "Permission denied", TRUE },
+};
+
+static void
+test_bad_input (gconstpointer data)
+{
+  const BadCase *c = data;
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = vr_testbed_copy_import_dir (basic, &error);
+  g_autofree char *outside = test_mkdtemp ();
+  g_autofree char *state = test_mkdtemp ();
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_auto (CliResult) r = { 0 };
+
+  g_assert_no_error (error);
+  c->mutate (dir, outside);
+  if (c->as_nobody)
+    g_assert_cmpint (chown (state, NOBODY, NOBODY), ==, 0);
+  before = test_snapshot_tree (dir);
+  if (c->as_nobody && geteuid () == 0)
+    run_cli_as_nobody (&r, state, "import", dir);
+  else
+    run_cli (&r, state, "import", dir);
+  g_assert_cmpint (r.status, ==, 1);
+  assert_contains (r.err, "error: ");
+  assert_contains (r.err, c->code);
+  assert_contains (r.err, c->needle);
+  assert_contains (r.err, dir);
+  g_assert_cmpuint (count_planned (state), ==, 0);
+  after = test_snapshot_tree (dir);
+  g_assert_cmpstr (before, ==, after);
+  test_rmtree (dir);
+  test_rmtree (outside);
+  test_rmtree (state);
+}
+
+/* The control run proves the failure below comes from the state directory. */
+static void
+test_state_dir_not_writable (void)
+{
+  g_autofree char *dir = vr_testbed_require ("basic");
+  g_autofree char *state = test_mkdtemp ();
+  g_autofree char *before = test_snapshot_tree (dir);
+  g_autofree char *after = NULL;
+  g_auto (CliResult) ok = { 0 };
+  g_auto (CliResult) r = { 0 };
+  gboolean root = geteuid () == 0;
+
+  if (root)
+    {
+      g_assert_cmpint (chown (state, NOBODY, NOBODY), ==, 0);
+      run_cli_as_nobody (&ok, state, "import", dir);
+      g_assert_cmpint (ok.status, ==, 0);
+      cli_result_clear (&ok);
+      run_cli (&ok, state, "destroy", "vr-guest");
+      g_assert_cmpint (ok.status, ==, 0);
+      g_assert_cmpint (chown (state, 0, 0), ==, 0);
+      g_assert_cmpint (chmod (state, 0755), ==, 0);
+      run_cli_as_nobody (&r, state, "import", dir);
+    }
+  else
+    {
+      g_assert_cmpint (chmod (state, 0555), ==, 0);
+      run_cli (&r, state, "import", dir);
+    }
+  g_assert_cmpint (r.status, ==, 1);
+  assert_contains (r.err, "error: Access denied (32769): ");
+  assert_contains (r.err, state);
+  g_assert_cmpuint (count_planned (state), ==, 0);
+  after = test_snapshot_tree (dir);
+  g_assert_cmpstr (before, ==, after);
+  test_rmtree (state);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/cli/import-show-list-destroy",
+                   test_import_show_list_destroy);
+  g_test_add_func ("/cli/import-with-name", test_import_with_name);
+  g_test_add_func ("/cli/usage", test_usage);
+  for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/cli/bad-input/%s",
+                                               bad_cases[i].name);
+
+      g_test_add_data_func (path, &bad_cases[i], test_bad_input);
+    }
+  g_test_add_func ("/cli/bad-input/state-dir-not-writable",
+                   test_state_dir_not_writable);
+  return g_test_run ();
+}

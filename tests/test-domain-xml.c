@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "domain-xml.h"
+#include "errors.h"
+#include "safe-xml.h"
+#include "test-util.h"
+
+static void
+test_uuid (void)
+{
+  const char *canonical = "5a1ad0c0-7e57-4b3d-9c1e-000000000001";
+  g_autofree char *a = vr_uuid_normalize (canonical);
+  g_autofree char *b = vr_uuid_normalize ("5A1AD0C07E574B3D9C1E000000000001");
+  g_autofree char *c = vr_uuid_normalize (" 5a1ad0c0-7e57-4b3d-9c1e-000000000001 ");
+
+  g_assert_cmpstr (a, ==, canonical);
+  g_assert_cmpstr (b, ==, canonical);
+  g_assert_cmpstr (c, ==, canonical);
+  g_assert_null (vr_uuid_normalize ("5a1ad0c0-7e57-4b3d-9c1e-00000000000"));
+  g_assert_null (vr_uuid_normalize ("5a1ad0c0-7e57-4b3d-9c1e-0000000000011"));
+  g_assert_null (vr_uuid_normalize ("zz1ad0c0-7e57-4b3d-9c1e-000000000001"));
+  g_assert_null (vr_uuid_normalize (""));
+  g_assert_null (vr_uuid_normalize (NULL));
+}
+
+static void
+test_name (void)
+{
+  g_assert_true (vr_domain_name_is_valid ("vr-guest"));
+  g_assert_true (vr_domain_name_is_valid ("guest with spaces ü"));
+  g_assert_false (vr_domain_name_is_valid (""));
+  g_assert_false (vr_domain_name_is_valid ("a/b"));
+  g_assert_false (vr_domain_name_is_valid ("a\nb"));
+  g_assert_false (vr_domain_name_is_valid ("\xff"));
+}
+
+static xmlDoc *
+parse (const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  xmlDoc *doc = vr_xml_parse_buffer (text, strlen (text), "d.xml", "domain",
+                                     &error);
+
+  g_assert_no_error (error);
+  return doc;
+}
+
+static void
+test_identity (void)
+{
+  g_autofree char *xml = test_domain_xml ("g", "5A1AD0C07E574B3D9C1E000000000001");
+  g_autoptr (xmlDoc) doc = parse (xml);
+  g_autoptr (xmlDoc) bad = parse ("<domain><name>g</name><uuid>nope</uuid></domain>");
+  g_autoptr (xmlDoc) missing = parse ("<domain><name>g</name></domain>");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *uuid = NULL;
+
+  g_assert_true (vr_domain_xml_get_identity (doc, "d.xml", &name, &uuid, &error));
+  g_assert_cmpstr (name, ==, "g");
+  g_assert_cmpstr (uuid, ==, "5a1ad0c0-7e57-4b3d-9c1e-000000000001");
+  g_clear_pointer (&name, g_free);
+  g_clear_pointer (&uuid, g_free);
+  g_assert_false (vr_domain_xml_get_identity (bad, "d.xml", &name, &uuid, &error));
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "d.xml", "/domain/uuid",
+                     "not a valid UUID", NULL);
+  g_clear_error (&error);
+  g_assert_false (vr_domain_xml_get_identity (missing, "d.xml", &name, &uuid,
+                                              &error));
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "/domain/uuid",
+                     "missing", NULL);
+}
+
+static void
+test_set_name (void)
+{
+  g_autofree char *xml = test_domain_xml ("g", "5a1ad0c0-7e57-4b3d-9c1e-000000000001");
+  g_autoptr (xmlDoc) doc = parse (xml);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *name = NULL;
+
+  g_assert_true (vr_domain_xml_set_name (doc, "new <name>", &error));
+  name = vr_xml_xpath_string (doc, "string(/domain/name)");
+  g_assert_cmpstr (name, ==, "new <name>");
+  g_assert_false (vr_domain_xml_set_name (doc, "a/b", &error));
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "a/b", NULL);
+}
+
+static void
+test_memory (void)
+{
+  g_autoptr (xmlDoc) kib = parse ("<domain><memory>65536</memory><vcpu>2</vcpu></domain>");
+  g_autoptr (xmlDoc) mib = parse ("<domain><memory unit='MiB'>64</memory></domain>");
+  g_autoptr (xmlDoc) gb = parse ("<domain><memory unit='GB'>1</memory></domain>");
+  g_autoptr (xmlDoc) none = parse ("<domain/>");
+
+  g_assert_cmpuint (vr_domain_xml_get_memory_kib (kib), ==, 65536);
+  g_assert_cmpuint (vr_domain_xml_get_vcpus (kib), ==, 2);
+  g_assert_cmpuint (vr_domain_xml_get_memory_kib (mib), ==, 65536);
+  g_assert_cmpuint (vr_domain_xml_get_memory_kib (gb), ==, 976562);
+  g_assert_cmpuint (vr_domain_xml_get_memory_kib (none), ==, 0);
+  g_assert_cmpuint (vr_domain_xml_get_vcpus (none), ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/domain-xml/uuid", test_uuid);
+  g_test_add_func ("/domain-xml/name", test_name);
+  g_test_add_func ("/domain-xml/identity", test_identity);
+  g_test_add_func ("/domain-xml/set-name", test_set_name);
+  g_test_add_func ("/domain-xml/memory", test_memory);
+  return g_test_run ();
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <string.h>
+
+#include "errors.h"
+#include "libvirt-util.h"
+
+static void
+test_format (void)
+{
+  g_autoptr (GError) error = g_error_new (VR_ERROR, VR_ERROR_IN_USE, "busy");
+  g_autoptr (GError) io = g_error_new (G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "gone");
+  g_autoptr (GError) other = g_error_new (G_OPTION_ERROR, 0, "odd");
+  g_autofree char *a = vr_error_format (error);
+  g_autofree char *b = vr_error_format (io);
+  g_autofree char *c = vr_error_format (other);
+
+  g_assert_cmpstr (a, ==, "System is in use (32774): busy");
+  g_assert_cmpstr (b, ==, "Invalid parameter (32773): gone");
+  g_assert_cmpstr (c, ==, "Failed (32768): odd");
+}
+
+static void
+test_table (void)
+{
+  guint n = 0;
+  int code;
+  const char *nick;
+
+  while (vr_error_code_nth (n, &code, &nick))
+    {
+      g_assert_nonnull (vr_error_code_describe (code));
+      g_assert_cmpstr (vr_error_code_nick (code), ==, nick);
+      n++;
+    }
+  g_assert_cmpuint (n, ==, 13);
+  g_assert_cmpstr (vr_error_code_nick (VR_ERROR_ACCESS_DENIED), ==,
+                   "AccessDenied");
+  g_assert_null (vr_error_code_describe (12345));
+}
+
+static void
+test_errno (void)
+{
+  g_autoptr (GError) error = NULL;
+
+  vr_error_set_errno (&error, EACCES, "cannot open %s", "x");
+  g_assert_error (error, VR_ERROR, VR_ERROR_ACCESS_DENIED);
+  g_assert_cmpstr (error->message, ==, "cannot open x: Permission denied");
+  g_clear_error (&error);
+  vr_error_set_errno (&error, EWOULDBLOCK, "lock");
+  g_assert_error (error, VR_ERROR, VR_ERROR_IN_USE);
+}
+
+static void
+test_libvirt_mapping (void)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (vr_libvirt_error_code (VIR_ERR_NO_SUPPORT), ==,
+                   VR_ERROR_NOT_SUPPORTED);
+  g_assert_cmpint (vr_libvirt_error_code (VIR_ERR_OPERATION_INVALID), ==,
+                   VR_ERROR_INVALID_STATE);
+  g_assert_cmpint (vr_libvirt_error_code (VIR_ERR_ACCESS_DENIED), ==,
+                   VR_ERROR_ACCESS_DENIED);
+  /* A real libvirt failure keeps libvirt's words and number. */
+  g_assert_null (vr_libvirt_open ("bogus:///nowhere", &error));
+  g_assert_nonnull (error);
+  g_assert_true (error->domain == VR_ERROR);
+  g_assert_nonnull (strstr (error->message, "bogus:///nowhere"));
+  g_assert_nonnull (strstr (error->message, "libvirt error"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/errors/format", test_format);
+  g_test_add_func ("/errors/table", test_table);
+  g_test_add_func ("/errors/errno", test_errno);
+  g_test_add_func ("/errors/libvirt", test_libvirt_mapping);
+  return g_test_run ();
+}

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "safe-xml.h"
+#include "test-util.h"
+
+static xmlDoc *
+parse (const char *text, const char *root, GError **error)
+{
+  return vr_xml_parse_buffer (text, strlen (text), "t.xml", root, error);
+}
+
+static void
+test_well_formed (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (xmlDoc) doc = parse ("<domain><name>a &amp; b</name></domain>",
+                                  "domain", &error);
+  g_autofree char *name = NULL;
+
+  g_assert_no_error (error);
+  name = vr_xml_xpath_string (doc, "string(/domain/name)");
+  g_assert_cmpstr (name, ==, "a & b");
+  g_assert_null (vr_xml_xpath_string (doc, "string(/domain/uuid)"));
+}
+
+static void
+test_not_well_formed (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (xmlDoc) doc = parse ("<domain>\n  <name>x</nam>\n</domain>",
+                                  "domain", &error);
+
+  g_assert_null (doc);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "t.xml:2:",
+                     "not well-formed", "<name>", NULL);
+}
+
+static void
+test_wrong_root (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (xmlDoc) doc = parse ("<network/>", "domain", &error);
+
+  g_assert_null (doc);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "t.xml",
+                     "<network>", "expected <domain>", NULL);
+}
+
+static void
+test_xxe (void)
+{
+  const char *text =
+      "<?xml version='1.0'?>\n"
+      "<!DOCTYPE domain [ <!ENTITY xxe SYSTEM 'file:///etc/passwd'> ]>\n"
+      "<domain><name>&xxe;</name></domain>";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (xmlDoc) doc = parse (text, "domain", &error);
+
+  g_assert_null (doc);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "t.xml:2",
+                     "DOCTYPE is not allowed", NULL);
+  g_assert_null (strstr (error->message, "root:"));
+}
+
+static void
+test_billion_laughs (void)
+{
+  GString *text = g_string_new ("<?xml version='1.0'?>\n<!DOCTYPE lolz [\n"
+                                " <!ENTITY lol 'lol'>\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (xmlDoc) doc = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  for (int i = 1; i < 10; i++)
+    {
+      g_string_append_printf (text, " <!ENTITY lol%d '", i);
+      for (int j = 0; j < 10; j++)
+        if (i == 1)
+          g_string_append (text, "&lol;");
+        else
+          g_string_append_printf (text, "&lol%d;", i - 1);
+      g_string_append (text, "'>\n");
+    }
+  g_string_append (text, "]>\n<domain><name>&lol9;</name></domain>");
+  doc = parse (text->str, "domain", &error);
+  g_string_free (text, TRUE);
+  g_assert_null (doc);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "DOCTYPE", NULL);
+  /* Refused at the DOCTYPE: no expansion happened at all. */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+}
+
+static void
+test_too_large (void)
+{
+  g_autofree char *dir = test_mkdtemp ();
+  g_autofree char *path = g_build_filename (dir, "big.xml", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (xmlDoc) doc = NULL;
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+  g_assert_cmpint (fd, >=, 0);
+  /* Sparse: 100 MB that cost nothing, and must never be read. */
+  g_assert_cmpint (ftruncate (fd, 100 * 1000 * 1000), ==, 0);
+  doc = vr_xml_parse_fd (fd, path, VR_XML_MAX_SIZE, "domain", &error);
+  close (fd);
+  g_assert_null (doc);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, path, "too large",
+                     NULL);
+  test_rmtree (dir);
+}
+
+static void
+test_to_string (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (xmlDoc) doc = parse ("<domain><name>&lt;x&gt;</name></domain>",
+                                  "domain", &error);
+  g_autofree char *text = vr_xml_to_string (doc);
+
+  g_assert_no_error (error);
+  g_assert_false (g_str_has_prefix (text, "<?xml"));
+  g_assert_nonnull (strstr (text, "<name>&lt;x&gt;</name>"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/safe-xml/well-formed", test_well_formed);
+  g_test_add_func ("/safe-xml/not-well-formed", test_not_well_formed);
+  g_test_add_func ("/safe-xml/wrong-root", test_wrong_root);
+  g_test_add_func ("/safe-xml/xxe", test_xxe);
+  g_test_add_func ("/safe-xml/billion-laughs", test_billion_laughs);
+  g_test_add_func ("/safe-xml/too-large", test_too_large);
+  g_test_add_func ("/safe-xml/to-string", test_to_string);
+  return g_test_run ();
+}

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <libxml/relaxng.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "import.h"
+#include "safe-xml.h"
+#include "store.h"
+#include "test-util.h"
+
+#define UUID_A "5a1ad0c0-7e57-4b3d-9c1e-0000000000aa"
+#define UUID_B "5a1ad0c0-7e57-4b3d-9c1e-0000000000bb"
+
+typedef struct {
+  char *state;
+  char *imports;
+  VrStore *store;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  f->state = test_mkdtemp ();
+  f->imports = test_mkdtemp ();
+  f->store = vr_store_new (f->state);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  g_object_unref (f->store);
+  test_rmtree (f->state);
+  test_rmtree (f->imports);
+  g_free (f->state);
+  g_free (f->imports);
+}
+
+static char *
+make_import (Fixture *f, const char *dirname, const char *name,
+             const char *uuid)
+{
+  g_autofree char *xml = test_domain_xml (name, uuid);
+  g_autoptr (GBytes) save = test_save_image ("LibvirtQemudSave", 2, 0, xml,
+                                             1000);
+  char *dir = g_build_filename (f->imports, dirname, NULL);
+
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  test_write_file (dir, "domain.xml", xml, -1);
+  test_write_file (dir, "vm.save", g_bytes_get_data (save, NULL),
+                   g_bytes_get_size (save));
+  return dir;
+}
+
+static VrPlannedSystem *
+import (Fixture *f, const char *dirname, const char *name, const char *uuid,
+        const char *new_name, GError **error)
+{
+  g_autofree char *dir = make_import (f, dirname, name, uuid);
+
+  return vr_import_path (f->store, dir, new_name, error);
+}
+
+static guint
+count_entries (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  guint n = 0;
+
+  while (dir && g_dir_read_name (dir))
+    n++;
+  return n;
+}
+
+static void
+test_add_list_lookup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) a = import (f, "a", "zeta", UUID_A, NULL, &error);
+  g_autoptr (VrPlannedSystem) b = import (f, "b", "alpha", UUID_B, NULL, &error);
+  g_autoptr (GPtrArray) all = NULL;
+  g_autoptr (VrPlannedSystem) found = NULL;
+
+  g_assert_no_error (error);
+  all = vr_store_list (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (all->len, ==, 2);
+  g_assert_cmpstr (vr_planned_system_get_name (all->pdata[0]), ==, "alpha");
+  g_assert_cmpstr (vr_planned_system_get_name (all->pdata[1]), ==, "zeta");
+  found = vr_store_lookup (f->store, "zeta", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (vr_planned_system_get_uuid (found), ==, UUID_A);
+  g_clear_object (&found);
+  found = vr_store_lookup (f->store, "5A1AD0C07E574B3D9C1E0000000000BB", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (vr_planned_system_get_name (found), ==, "alpha");
+  g_assert_cmpstr (vr_planned_system_get_save_file (found), ==, "vm.save");
+  g_assert_cmpuint (vr_planned_system_get_memory_kib (found), ==, 65536);
+  g_clear_object (&found);
+  found = vr_store_lookup (f->store, "nobody", &error);
+  g_assert_null (found);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "'nobody'", NULL);
+}
+
+static void
+test_same_uuid (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) a = import (f, "a", "g", UUID_A, NULL, &error);
+  g_autoptr (VrPlannedSystem) again = NULL;
+
+  g_assert_no_error (error);
+  again = import (f, "b", "other-name", UUID_A, NULL, &error);
+  g_assert_null (again);
+  test_assert_error (error, VR_ERROR_IN_USE, UUID_A, "already imported", NULL);
+  /* The state dir holds the first one, its lock file, nothing half-made. */
+  g_assert_cmpuint (count_entries (f->state), ==, 2);
+}
+
+static void
+test_same_name (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) a = import (f, "a", "g", UUID_A, NULL, &error);
+  g_autoptr (VrPlannedSystem) b = import (f, "b", "g", UUID_B, NULL, &error);
+  g_autoptr (VrPlannedSystem) c = NULL;
+  g_autofree char *b_dir = g_build_filename (f->imports, "b", NULL);
+
+  g_assert_null (b);
+  test_assert_error (error, VR_ERROR_IN_USE, "'g'", "--name", NULL);
+  g_clear_error (&error);
+  c = vr_import_path (f->store, b_dir, "g2", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (vr_planned_system_get_name (c), ==, "g2");
+}
+
+static void
+test_rename_on_import (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) a = import (f, "a", "g", UUID_A, "renamed",
+                                          &error);
+  g_autoptr (VrPlannedSystem) found = NULL;
+  g_autofree char *xml = NULL;
+
+  g_assert_no_error (error);
+  found = vr_store_lookup (f->store, "renamed", &error);
+  g_assert_no_error (error);
+  xml = vr_planned_system_dup_domain_xml (found);
+  g_assert_nonnull (strstr (xml, "<name>renamed</name>"));
+}
+
+static void
+test_save_roundtrip (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) a = import (f, "a", "g", UUID_A, NULL, &error);
+  g_autoptr (VrPlannedSystem) back = NULL;
+
+  vr_planned_system_set_state (a, VR_PLANNED_STATE_FAILED);
+  vr_planned_system_set_last_job (a, VR_ERROR_FAILED, "copy <failed> & why");
+  vr_planned_system_set_domain (a, "g");
+  g_assert_true (vr_store_save (f->store, a, &error));
+  back = vr_store_lookup (f->store, UUID_A, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (vr_planned_system_get_state (back), ==,
+                   VR_PLANNED_STATE_FAILED);
+  g_assert_cmpint (vr_planned_system_get_last_job_code (back), ==,
+                   VR_ERROR_FAILED);
+  g_assert_cmpstr (vr_planned_system_get_last_job_message (back), ==,
+                   "copy <failed> & why");
+  g_assert_cmpstr (vr_planned_system_get_domain (back), ==, "g");
+  g_assert_true (vr_planned_system_get_save_was_running (back));
+  g_assert_cmpuint (vr_planned_system_get_save_size (back), ==,
+                    vr_planned_system_get_save_size (a));
+}
+
+static void
+assert_valid_record (const char *record)
+{
+  g_autofree char *schema = g_build_filename (VR_SCHEMAS_DIR,
+                                              "planned-system.rng", NULL);
+  xmlRelaxNGParserCtxt *pctxt = xmlRelaxNGNewParserCtxt (schema);
+  xmlRelaxNG *rng = xmlRelaxNGParse (pctxt);
+  xmlRelaxNGValidCtxt *vctxt = xmlRelaxNGNewValidCtxt (rng);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (xmlDoc) doc = vr_xml_parse_buffer (record, strlen (record),
+                                                "record", NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (rng);
+  g_assert_cmpint (xmlRelaxNGValidateDoc (vctxt, doc), ==, 0);
+  xmlRelaxNGFreeValidCtxt (vctxt);
+  xmlRelaxNGFree (rng);
+  xmlRelaxNGFreeParserCtxt (pctxt);
+}
+
+static void
+test_record_schema (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) a = import (f, "a", "g", UUID_A, NULL, &error);
+  g_autofree char *fresh = vr_planned_system_to_record (a);
+  g_autofree char *later = NULL;
+
+  assert_valid_record (fresh);
+  vr_planned_system_set_state (a, VR_PLANNED_STATE_REALIZED);
+  vr_planned_system_set_last_job (a, 0, "done");
+  vr_planned_system_set_domain (a, "g");
+  later = vr_planned_system_to_record (a);
+  assert_valid_record (later);
+}
+
+static void
+test_uuid_is_fixed (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) a = import (f, "a", "g", UUID_A, NULL, &error);
+  g_autofree char *other = test_domain_xml ("g", UUID_B);
+  g_autofree char *renamed = test_domain_xml ("h", UUID_A);
+
+  g_assert_false (vr_planned_system_set_domain_xml (a, other, strlen (other),
+                                                    &error));
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "cannot be changed",
+                     NULL);
+  g_clear_error (&error);
+  g_assert_true (vr_planned_system_set_domain_xml (a, renamed, strlen (renamed),
+                                                   &error));
+  g_assert_cmpstr (vr_planned_system_get_name (a), ==, "h");
+}
+
+static void
+test_lock (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) a = import (f, "a", "g", UUID_A, NULL, &error);
+  g_autoptr (VrStoreLock) lock = vr_store_lock (f->store, a, &error);
+  g_autoptr (VrStoreLock) second = NULL;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (lock);
+  second = vr_store_lock (f->store, a, &error);
+  g_assert_null (second);
+  test_assert_error (error, VR_ERROR_IN_USE, "'g'", NULL);
+  g_clear_error (&error);
+  g_assert_false (vr_store_remove (f->store, a, &error));
+  test_assert_error (error, VR_ERROR_IN_USE, NULL);
+  g_clear_error (&error);
+  g_clear_pointer (&lock, vr_store_lock_free);
+  second = vr_store_lock (f->store, a, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_remove (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) a = import (f, "a", "g", UUID_A, NULL, &error);
+  g_autofree char *import_dir = g_build_filename (f->imports, "a", NULL);
+  g_autofree char *before = test_snapshot_tree (import_dir);
+  g_autofree char *after = NULL;
+  g_autoptr (GPtrArray) all = NULL;
+
+  g_assert_true (vr_store_remove (f->store, a, &error));
+  g_assert_no_error (error);
+  all = vr_store_list (f->store, &error);
+  g_assert_cmpuint (all->len, ==, 0);
+  /* Only the store's lock file is left. */
+  g_assert_cmpuint (count_entries (f->state), ==, 1);
+  after = test_snapshot_tree (import_dir);
+  g_assert_cmpstr (before, ==, after);
+}
+
+static void
+test_not_writable (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) a = NULL;
+
+  if (geteuid () == 0)
+    {
+      g_test_skip ("root writes anywhere; test-cli covers this as an "
+                   "unprivileged user");
+      return;
+    }
+  g_assert_cmpint (chmod (f->state, 0500), ==, 0);
+  a = import (f, "a", "g", UUID_A, NULL, &error);
+  g_assert_null (a);
+  test_assert_error (error, VR_ERROR_ACCESS_DENIED, f->state, NULL);
+}
+
+static void
+test_missing_state_dir (Fixture *f, gconstpointer data)
+{
+  g_autofree char *nested = g_build_filename (f->state, "x", "y", NULL);
+  g_autoptr (VrStore) store = vr_store_new (nested);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) all = vr_store_list (store, &error);
+
+  /* Listing creates nothing; an import creates the directory. */
+  g_assert_no_error (error);
+  g_assert_cmpuint (all->len, ==, 0);
+  g_assert_false (g_file_test (nested, G_FILE_TEST_EXISTS));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, func) \
+  g_test_add ("/store/" path, Fixture, NULL, fixture_set_up, func, \
+              fixture_tear_down)
+  ADD ("add-list-lookup", test_add_list_lookup);
+  ADD ("same-uuid", test_same_uuid);
+  ADD ("same-name", test_same_name);
+  ADD ("rename-on-import", test_rename_on_import);
+  ADD ("save-roundtrip", test_save_roundtrip);
+  ADD ("record-schema", test_record_schema);
+  ADD ("uuid-is-fixed", test_uuid_is_fixed);
+  ADD ("lock", test_lock);
+  ADD ("remove", test_remove);
+  ADD ("not-writable", test_not_writable);
+  ADD ("missing-state-dir", test_missing_state_dir);
+#undef ADD
+  return g_test_run ();
+}

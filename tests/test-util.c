@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "test-util.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "fs-util.h"
+#include "save-image.h"
+
+char *
+test_mkdtemp (void)
+{
+  g_autoptr (GError) error = NULL;
+  char *path = g_dir_make_tmp ("vr-test-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return path;
+}
+
+void
+test_rmtree (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (path == NULL)
+    return;
+  /* A test may have left a directory unreadable on purpose. */
+  chmod (path, 0700);
+  vr_rmtree (path, &error);
+  g_assert_no_error (error);
+}
+
+void
+test_write_file (const char *dir, const char *name, const char *contents,
+                 gssize len)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_file_set_contents (path, contents, len, &error);
+  g_assert_no_error (error);
+}
+
+char *
+test_domain_xml (const char *name, const char *uuid)
+{
+  return g_strdup_printf ("<domain type='qemu'>\n"
+                          "  <name>%s</name>\n"
+                          "  <uuid>%s</uuid>\n"
+                          "  <memory unit='KiB'>65536</memory>\n"
+                          "  <vcpu>1</vcpu>\n"
+                          "  <os><type arch='x86_64' machine='pc'>hvm</type></os>\n"
+                          "</domain>\n", name, uuid);
+}
+
+GBytes *
+test_save_image (const char *magic, guint32 version, guint32 compressed,
+                 const char *xml, gsize payload_len)
+{
+  const char *cookie = "<cookie><cpu mode='custom'/></cookie>";
+  gsize xml_len = strlen (xml) + 1;
+  guint32 header[19] = { 0 };
+  GByteArray *out = g_byte_array_new ();
+  guint32 data_len = xml_len + strlen (cookie) + 1 + 64;
+
+  header[0] = version;
+  header[1] = data_len;
+  header[2] = 1;
+  header[3] = compressed;
+  header[4] = xml_len;
+  g_byte_array_append (out, (const guint8 *) magic, 16);
+  g_byte_array_append (out, (const guint8 *) header, sizeof header);
+  g_byte_array_append (out, (const guint8 *) xml, xml_len);
+  g_byte_array_append (out, (const guint8 *) cookie, strlen (cookie) + 1);
+  g_byte_array_set_size (out, VR_SAVE_IMAGE_HEADER_SIZE + data_len
+                                  + payload_len);
+  memset (out->data + VR_SAVE_IMAGE_HEADER_SIZE + xml_len + strlen (cookie) + 1,
+          0, 64 + payload_len);
+  return g_byte_array_free_to_bytes (out);
+}
+
+static void
+snapshot_entry (GString *out, const char *path, const char *rel)
+{
+  struct stat st;
+
+  g_assert_cmpint (lstat (path, &st), ==, 0);
+  g_string_append_printf (out, "%s %o %" G_GINT64_FORMAT, rel, st.st_mode,
+                          (gint64) st.st_size);
+  if (S_ISLNK (st.st_mode))
+    {
+      g_autofree char *target = g_file_read_link (path, NULL);
+
+      g_string_append_printf (out, " -> %s", target);
+    }
+  else if (S_ISREG (st.st_mode) && st.st_size < 256 * 1024 * 1024)
+    {
+      g_autofree char *data = NULL;
+      gsize len = 0;
+
+      if (g_file_get_contents (path, &data, &len, NULL))
+        {
+          g_autofree char *sum = g_compute_checksum_for_data (
+              G_CHECKSUM_SHA256, (const guchar *) data, len);
+
+          g_string_append_printf (out, " %s", sum);
+        }
+    }
+  g_string_append_c (out, '\n');
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+static void
+snapshot_dir (GString *out, const char *path, const char *rel)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  if (dir == NULL)
+    return;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *child = g_build_filename (path, names->pdata[i], NULL);
+      g_autofree char *child_rel = g_build_filename (rel, names->pdata[i],
+                                                     NULL);
+
+      snapshot_entry (out, child, child_rel);
+      if (g_file_test (child, G_FILE_TEST_IS_DIR)
+          && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        snapshot_dir (out, child, child_rel);
+    }
+}
+
+char *
+test_snapshot_tree (const char *path)
+{
+  GString *out = g_string_new (NULL);
+  struct stat st;
+
+  if (lstat (path, &st) == 0)
+    g_string_append_printf (out, ". %o\n", st.st_mode);
+  /* A directory we may not read is snapshot by its mode alone. */
+  if (access (path, R_OK | X_OK) == 0)
+    snapshot_dir (out, path, ".");
+  return g_string_free (out, FALSE);
+}
+
+void
+test_assert_error (const GError *error, int code, ...)
+{
+  va_list ap;
+  const char *needle;
+
+  g_assert_nonnull (error);
+  if (error->domain != VR_ERROR || error->code != code)
+    g_error ("expected VR_ERROR %d, got %s %d: %s", code,
+             g_quark_to_string (error->domain), error->code, error->message);
+  va_start (ap, code);
+  while ((needle = va_arg (ap, const char *)) != NULL)
+    if (strstr (error->message, needle) == NULL)
+      g_error ("error message '%s' does not contain '%s'", error->message,
+               needle);
+  va_end (ap);
+}

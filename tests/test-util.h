@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* A new empty directory under the temp dir, removed by test_rmtree(). */
+char *test_mkdtemp (void);
+void test_rmtree (const char *path);
+
+void test_write_file (const char *dir, const char *name, const char *contents,
+                      gssize len);
+
+/* A minimal domain XML with the given name and UUID. */
+char *test_domain_xml (const char *name, const char *uuid);
+
+/* A synthetic QEMU save image: a v2 header with the given magic, version
+ * and compression, the domain XML, a cookie, and payload_len bytes of
+ * "migration stream". */
+GBytes *test_save_image (const char *magic,
+                         guint32 version,
+                         guint32 compressed,
+                         const char *xml,
+                         gsize payload_len);
+
+/* Names, types, modes, sizes, link targets and SHA-256 of every entry below
+ * path, as one string: equal strings mean an unchanged tree. */
+char *test_snapshot_tree (const char *path);
+
+/* Fails the test unless error is in VR_ERROR with code and its message
+ * contains every NULL-terminated needle. */
+void test_assert_error (const GError *error, int code, ...) G_GNUC_NULL_TERMINATED;
+
+G_END_DECLS
