@@ -223,8 +223,9 @@ add_disk (xmlNodePtr devices, const char *path)
   set_prop (node, "bus", "virtio");
 }
 
-/* The guest as defined in the root: no OS, so it only needs to run; a VNC
- * display as a real desktop guest would have. */
+/* The guest as defined in the root: no OS, so it only needs to run. No
+ * display: guests of concurrent embedded roots would race for VNC ports
+ * (docs/libvirt-handoff.md), and a saved state needs none. */
 static char *
 build_domain_xml (const Variant *variant, const char *disk_path,
                   GError **error)
@@ -246,10 +247,6 @@ build_domain_xml (const Variant *variant, const char *disk_path,
   devices = add_child (domain, "devices", NULL);
   if (disk_path != NULL)
     add_disk (devices, disk_path);
-  node = add_child (devices, "graphics", NULL);
-  set_prop (node, "type", "vnc");
-  set_prop (node, "autoport", "yes");
-  set_prop (node, "listen", "127.0.0.1");
   return vr_xml_to_string (doc);
 }
 
