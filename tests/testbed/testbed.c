@@ -177,3 +177,33 @@ vr_testbed_rmtree (const char *path)
   /* Children before their directory, symlinks removed, never followed. */
   nftw (path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
+
+char *
+vr_testbed_new_root (const char *name)
+{
+  g_autofree char *roots = g_build_filename (vr_testbed_dir (), "roots", NULL);
+  g_autofree char *template = g_strdup_printf ("%s-XXXXXX", name);
+  g_autofree char *root = NULL;
+  g_autofree char *etc = NULL;
+  g_autofree char *conf = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (roots, 0755), ==, 0);
+  root = g_build_filename (roots, template, NULL);
+  g_assert_nonnull (g_mkdtemp_full (root, 0755));
+  /* QEMU runs as libvirt-qemu and must reach files under the root. */
+  g_assert_cmpint (g_chmod (root, 0755), ==, 0);
+  etc = g_build_filename (root, "etc", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (etc, 0755), ==, 0);
+  /* No virtlogd here: QEMU's output goes to a file. */
+  conf = g_build_filename (etc, "qemu.conf", NULL);
+  g_file_set_contents (conf, "stdio_handler = \"file\"\n", -1, &error);
+  g_assert_no_error (error);
+  return g_steal_pointer (&root);
+}
+
+char *
+vr_testbed_root_uri (const char *root)
+{
+  return g_strdup_printf ("qemu:///embed?root=%s", root);
+}

@@ -31,4 +31,13 @@ char *vr_testbed_copy_import_dir (const char *src, GError **error);
 /* Recursively removes a directory tree (not following symlinks). */
 void vr_testbed_rmtree (const char *path);
 
+/* A new, empty embedded QEMU root for one test program, under the test
+ * bed's roots/ (so scripts/test.sh removes it), traversable by QEMU, with
+ * qemu.conf set for running without virtlogd. Only one process may open a
+ * root, and a process may open only one root. Aborts the test on failure. */
+char *vr_testbed_new_root (const char *name);
+
+/* "qemu:///embed?root=ROOT". */
+char *vr_testbed_root_uri (const char *root);
+
 G_END_DECLS
