@@ -91,6 +91,14 @@ vr_planned_system_new_from_import (VrImportDir *dir, const char *name,
   g_autoptr (VrPlannedSystem) self = g_object_new (VR_TYPE_PLANNED_SYSTEM,
                                                    NULL);
 
+  if (name != NULL && dir->save != NULL && !g_str_equal (name, dir->name))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s/%s: the saved state belongs to the domain named '%s'; "
+                   "libvirt restores it under no other name (import without "
+                   "--name)", dir->path, dir->save_file, dir->name);
+      return NULL;
+    }
   self->doc = xmlCopyDoc (dir->doc, 1);
   if (name != NULL && !vr_domain_xml_set_name (self->doc, name, error))
     return NULL;

@@ -166,21 +166,33 @@ test_import_show_list_destroy (void)
 static void
 test_import_with_name (void)
 {
-  g_autofree char *dir = vr_testbed_require ("second");
+  g_autofree char *second = vr_testbed_require ("second");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = vr_testbed_copy_import_dir (second, &error);
+  g_autofree char *save = g_build_filename (dir, "vr-guest-2.save", NULL);
   g_autofree char *state = test_mkdtemp ();
+  g_auto (CliResult) refused = { 0 };
   g_auto (CliResult) imported = { 0 };
   g_auto (CliResult) shown = { 0 };
   g_auto (CliResult) xml = { 0 };
 
+  g_assert_no_error (error);
+  run_cli (&refused, state, "import", dir, "--name", "renamed");
+  g_assert_cmpint (refused.status, ==, 1);
+  assert_contains (refused.err, "error: Invalid parameter (32773): ");
+  assert_contains (refused.err, "vr-guest-2.save");
+  g_assert_cmpuint (count_planned (state), ==, 0);
+  g_assert_cmpint (unlink (save), ==, 0);
   run_cli (&imported, state, "import", dir, "--name", "renamed");
   g_assert_cmpint (imported.status, ==, 0);
   run_cli (&shown, state, "--json", "show", "renamed");
   g_assert_cmpint (shown.status, ==, 0);
   assert_contains (shown.out, "\"name\" : \"renamed\"");
-  assert_contains (shown.out, "\"was_running\" : true");
+  assert_contains (shown.out, "\"saved_state\" : null");
   run_cli (&xml, state, "show", "renamed", "--xml");
   assert_contains (xml.out, "<name>renamed</name>");
   test_rmtree (state);
+  test_rmtree (dir);
 }
 
 static void

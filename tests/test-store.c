@@ -133,6 +133,8 @@ test_same_name (Fixture *f, gconstpointer data)
   g_assert_null (b);
   test_assert_error (error, VR_ERROR_IN_USE, "'g'", "--name", NULL);
   g_clear_error (&error);
+  g_autofree char *b_save = g_build_filename (b_dir, "vm.save", NULL);
+  g_assert_cmpint (unlink (b_save), ==, 0);
   c = vr_import_path (f->store, b_dir, "g2", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (vr_planned_system_get_name (c), ==, "g2");
@@ -142,11 +144,21 @@ static void
 test_rename_on_import (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (VrPlannedSystem) a = import (f, "a", "g", UUID_A, "renamed",
-                                          &error);
+  g_autofree char *dir = make_import (f, "a", "g", UUID_A);
+  g_autofree char *save = g_build_filename (dir, "vm.save", NULL);
+  g_autoptr (VrPlannedSystem) refused = NULL;
+  g_autoptr (VrPlannedSystem) a = NULL;
   g_autoptr (VrPlannedSystem) found = NULL;
   g_autofree char *xml = NULL;
 
+  /* libvirt binds a saved state to its domain's name. */
+  refused = vr_import_path (f->store, dir, "renamed", &error);
+  g_assert_null (refused);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "vm.save", "'g'",
+                     "without --name", NULL);
+  g_clear_error (&error);
+  g_assert_cmpint (unlink (save), ==, 0);
+  a = vr_import_path (f->store, dir, "renamed", &error);
   g_assert_no_error (error);
   found = vr_store_lookup (f->store, "renamed", &error);
   g_assert_no_error (error);
