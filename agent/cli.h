@@ -65,4 +65,8 @@ int vr_cli_list (VrCli *cli, int argc, char **argv);
 int vr_cli_show (VrCli *cli, int argc, char **argv);
 int vr_cli_destroy (VrCli *cli, int argc, char **argv);
 
+/* validate and edit (cli-validate.c). */
+int vr_cli_validate (VrCli *cli, int argc, char **argv);
+int vr_cli_edit (VrCli *cli, int argc, char **argv);
+
 G_END_DECLS

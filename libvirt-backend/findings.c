@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "findings.h"
+
+/* The one table of finding IDs. An ID is never reused: a check that goes
+ * away leaves a gap. README.md lists the same rows. */
+static const VrFindingKind kinds[] = {
+  { VR_FINDING_SCHEMA, VR_SEVERITY_ERROR,
+    "The XML does not follow libvirt's domain schema" },
+  { VR_FINDING_SKIPPED, VR_SEVERITY_INFO,
+    "Checks this connection cannot answer were skipped" },
+  { VR_FINDING_NO_SCHEMA, VR_SEVERITY_WARNING,
+    "libvirt's domain schema could not be loaded" },
+  { VR_FINDING_DOMAIN_TYPE, VR_SEVERITY_ERROR,
+    "Domain type not offered by this host" },
+  { VR_FINDING_ARCH, VR_SEVERITY_ERROR,
+    "Architecture not offered by this host" },
+  { VR_FINDING_EMULATOR, VR_SEVERITY_ERROR, "Emulator not present" },
+  { VR_FINDING_MACHINE, VR_SEVERITY_ERROR,
+    "Machine type not offered by the emulator" },
+  { VR_FINDING_MACHINE_DEPRECATED, VR_SEVERITY_WARNING,
+    "Machine type deprecated by the emulator" },
+  { VR_FINDING_VCPU_MAX, VR_SEVERITY_ERROR,
+    "More vCPUs than the hypervisor allows" },
+  { VR_FINDING_VCPU_HOST, VR_SEVERITY_WARNING,
+    "More vCPUs than the host has CPUs" },
+  { VR_FINDING_MEMORY_HOST, VR_SEVERITY_ERROR,
+    "More memory than the host has" },
+  { VR_FINDING_CPU_MODE, VR_SEVERITY_ERROR,
+    "CPU mode not supported by this host" },
+  { VR_FINDING_CPU_MODEL, VR_SEVERITY_ERROR,
+    "CPU model not runnable on this host" },
+  { VR_FINDING_DISK_BUS, VR_SEVERITY_ERROR, "Disk bus not supported" },
+  { VR_FINDING_DISK_DEVICE, VR_SEVERITY_ERROR,
+    "Disk device type not supported" },
+  { VR_FINDING_VIDEO, VR_SEVERITY_ERROR, "Video model not supported" },
+  { VR_FINDING_GRAPHICS, VR_SEVERITY_ERROR, "Graphics type not supported" },
+  { VR_FINDING_HOSTDEV, VR_SEVERITY_ERROR,
+    "Host device not present on this host" },
+  { VR_FINDING_HOSTDEV_TYPE, VR_SEVERITY_ERROR,
+    "Host device type not supported" },
+  { VR_FINDING_LOADER, VR_SEVERITY_ERROR, "Firmware not available" },
+  { VR_FINDING_NVRAM_TEMPLATE, VR_SEVERITY_ERROR,
+    "NVRAM template not present" },
+  { VR_FINDING_NVRAM, VR_SEVERITY_WARNING, "NVRAM file not present" },
+  { VR_FINDING_DISK_SOURCE, VR_SEVERITY_ERROR,
+    "Disk source missing or unreadable" },
+  { VR_FINDING_NETWORK, VR_SEVERITY_ERROR, "Network not found" },
+  { VR_FINDING_HOST_INTERFACE, VR_SEVERITY_ERROR,
+    "Host bridge or interface not found" },
+  { VR_FINDING_POOL, VR_SEVERITY_ERROR, "Storage pool not found" },
+  { VR_FINDING_VOLUME, VR_SEVERITY_ERROR, "Storage volume not found" },
+  { VR_FINDING_NOT_CHECKABLE, VR_SEVERITY_WARNING,
+    "Reference not checkable on this connection" },
+  { VR_FINDING_DOMAIN_NAME, VR_SEVERITY_ERROR,
+    "A defined domain has the same name" },
+  { VR_FINDING_DOMAIN_UUID, VR_SEVERITY_ERROR,
+    "A defined domain has the same UUID" },
+  { VR_FINDING_PLANNED_UUID, VR_SEVERITY_ERROR,
+    "Another planned system has the same UUID" },
+  { VR_FINDING_PLANNED_NAME, VR_SEVERITY_ERROR,
+    "Another planned system has the same name" },
+  { VR_FINDING_SAVE_IMAGE, VR_SEVERITY_ERROR, "Save image not usable" },
+  { VR_FINDING_SAVE_NAME, VR_SEVERITY_ERROR,
+    "Save image made by a domain of another name" },
+  { VR_FINDING_SAVE_UUID, VR_SEVERITY_ERROR,
+    "Save image made by a domain of another UUID" },
+  { VR_FINDING_SAVE_MEMORY, VR_SEVERITY_ERROR,
+    "Memory differs from the saved state" },
+  { VR_FINDING_SAVE_VCPUS, VR_SEVERITY_ERROR,
+    "vCPUs differ from the saved state" },
+  { VR_FINDING_SAVE_PLATFORM, VR_SEVERITY_ERROR,
+    "Machine, architecture or domain type differs from the saved state" },
+  { VR_FINDING_SAVE_DEVICES, VR_SEVERITY_ERROR,
+    "Devices differ from the saved state" },
+  { VR_FINDING_SAVE_CPU, VR_SEVERITY_ERROR,
+    "Saved guest CPU not runnable on this host" },
+  { VR_FINDING_NO_SAVE, VR_SEVERITY_INFO,
+    "No saved state: the guest will boot" },
+};
+
+static const char *const severity_names[] = {
+  [VR_SEVERITY_INFO] = "info",
+  [VR_SEVERITY_WARNING] = "warning",
+  [VR_SEVERITY_ERROR] = "error",
+};
+
+const VrFindingKind *
+vr_finding_kind_nth (guint n)
+{
+  return n < G_N_ELEMENTS (kinds) ? &kinds[n] : NULL;
+}
+
+const VrFindingKind *
+vr_finding_kind_lookup (const char *id)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    if (g_strcmp0 (kinds[i].id, id) == 0)
+      return &kinds[i];
+  return NULL;
+}
+
+const char *
+vr_severity_to_string (VrSeverity severity)
+{
+  g_return_val_if_fail (severity < G_N_ELEMENTS (severity_names), NULL);
+  return severity_names[severity];
+}
+
+void
+vr_finding_free (VrFinding *finding)
+{
+  if (finding == NULL)
+    return;
+  g_free (finding->id);
+  g_free (finding->message);
+  g_free (finding->source);
+  g_free (finding->hint);
+  g_free (finding);
+}
+
+GPtrArray *
+vr_findings_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) vr_finding_free);
+}
+
+VrFinding *
+vr_findings_add (GPtrArray *findings, const char *id, const char *source,
+                 const char *hint, const char *format, ...)
+{
+  const VrFindingKind *kind = vr_finding_kind_lookup (id);
+  VrFinding *finding;
+  va_list ap;
+
+  g_return_val_if_fail (kind != NULL, NULL);
+  finding = g_new0 (VrFinding, 1);
+  finding->id = g_strdup (id);
+  finding->severity = kind->severity;
+  finding->source = g_strdup (source);
+  finding->hint = g_strdup (hint);
+  va_start (ap, format);
+  finding->message = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  g_ptr_array_add (findings, finding);
+  return finding;
+}
+
+guint
+vr_findings_count (GPtrArray *findings, VrSeverity severity)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < findings->len; i++)
+    if (((VrFinding *) findings->pdata[i])->severity == severity)
+      n++;
+  return n;
+}
+
+gboolean
+vr_findings_has_errors (GPtrArray *findings)
+{
+  return vr_findings_count (findings, VR_SEVERITY_ERROR) > 0;
+}
+
+VrFinding *
+vr_findings_find (GPtrArray *findings, const char *id)
+{
+  for (guint i = 0; i < findings->len; i++)
+    {
+      VrFinding *finding = findings->pdata[i];
+
+      if (g_str_equal (finding->id, id))
+        return finding;
+    }
+  return NULL;
+}
+
+static void
+add_member (JsonBuilder *b, const char *name, const char *value)
+{
+  json_builder_set_member_name (b, name);
+  if (value != NULL)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+JsonNode *
+vr_finding_to_json (const VrFinding *finding)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  const VrFindingKind *kind = vr_finding_kind_lookup (finding->id);
+
+  json_builder_begin_object (b);
+  add_member (b, "id", finding->id);
+  add_member (b, "severity", vr_severity_to_string (finding->severity));
+  add_member (b, "title", kind ? kind->title : NULL);
+  add_member (b, "message", finding->message);
+  add_member (b, "source", finding->source);
+  json_builder_set_member_name (b, "line");
+  if (finding->line > 0)
+    json_builder_add_int_value (b, finding->line);
+  else
+    json_builder_add_null_value (b);
+  add_member (b, "hint", finding->hint);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+char *
+vr_finding_to_text (const VrFinding *finding)
+{
+  GString *text = g_string_new (NULL);
+
+  g_string_append_printf (text, "%s %s", vr_severity_to_string (
+                                             finding->severity), finding->id);
+  if (finding->source != NULL)
+    g_string_append_printf (text, " %s", finding->source);
+  if (finding->line > 0)
+    g_string_append_printf (text, " (line %d)", finding->line);
+  g_string_append_printf (text, ": %s\n", finding->message);
+  if (finding->hint != NULL)
+    g_string_append_printf (text, "  hint: %s\n", finding->hint);
+  return g_string_free (text, FALSE);
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* What validate reports: one finding per thing that does not fit this
+ * host, with a stable ID (never reused), a severity, a one-line message, the
+ * source (an XPath into the planned XML, or a file) and a hint saying how to
+ * fix it. Every ID is in the table in findings.c and in README.md. */
+
+typedef enum {
+  VR_SEVERITY_INFO,
+  VR_SEVERITY_WARNING,
+  VR_SEVERITY_ERROR, /* blocks realize */
+} VrSeverity;
+
+/* The XML and the connection. */
+#define VR_FINDING_SCHEMA "VR1001"
+#define VR_FINDING_SKIPPED "VR1002"
+#define VR_FINDING_NO_SCHEMA "VR1003"
+/* Platform: domain type, arch, emulator, machine. */
+#define VR_FINDING_DOMAIN_TYPE "VR1101"
+#define VR_FINDING_ARCH "VR1102"
+#define VR_FINDING_EMULATOR "VR1103"
+#define VR_FINDING_MACHINE "VR1104"
+#define VR_FINDING_MACHINE_DEPRECATED "VR1105"
+/* Resources. */
+#define VR_FINDING_VCPU_MAX "VR1201"
+#define VR_FINDING_VCPU_HOST "VR1202"
+#define VR_FINDING_MEMORY_HOST "VR1203"
+/* Guest CPU. */
+#define VR_FINDING_CPU_MODE "VR1301"
+#define VR_FINDING_CPU_MODEL "VR1302"
+/* Devices against the domain capabilities. */
+#define VR_FINDING_DISK_BUS "VR1401"
+#define VR_FINDING_DISK_DEVICE "VR1402"
+#define VR_FINDING_VIDEO "VR1403"
+#define VR_FINDING_GRAPHICS "VR1404"
+#define VR_FINDING_HOSTDEV "VR1405"
+#define VR_FINDING_HOSTDEV_TYPE "VR1406"
+#define VR_FINDING_LOADER "VR1407"
+#define VR_FINDING_NVRAM_TEMPLATE "VR1408"
+#define VR_FINDING_NVRAM "VR1409"
+/* References to things outside the XML. */
+#define VR_FINDING_DISK_SOURCE "VR1501"
+#define VR_FINDING_NETWORK "VR1502"
+#define VR_FINDING_HOST_INTERFACE "VR1503"
+#define VR_FINDING_POOL "VR1504"
+#define VR_FINDING_VOLUME "VR1505"
+#define VR_FINDING_NOT_CHECKABLE "VR1506"
+/* Conflicts. */
+#define VR_FINDING_DOMAIN_NAME "VR1601"
+#define VR_FINDING_DOMAIN_UUID "VR1602"
+#define VR_FINDING_PLANNED_UUID "VR1603"
+#define VR_FINDING_PLANNED_NAME "VR1604"
+/* Saved state. */
+#define VR_FINDING_SAVE_IMAGE "VR1701"
+#define VR_FINDING_SAVE_NAME "VR1702"
+#define VR_FINDING_SAVE_UUID "VR1703"
+#define VR_FINDING_SAVE_MEMORY "VR1704"
+#define VR_FINDING_SAVE_VCPUS "VR1705"
+#define VR_FINDING_SAVE_PLATFORM "VR1706"
+#define VR_FINDING_SAVE_DEVICES "VR1707"
+#define VR_FINDING_SAVE_CPU "VR1708"
+#define VR_FINDING_NO_SAVE "VR1709"
+
+/* One row of the table. */
+typedef struct {
+  const char *id;
+  VrSeverity severity;
+  const char *title;
+} VrFindingKind;
+
+/* The table, in ID order; NULL past its end. */
+const VrFindingKind *vr_finding_kind_nth (guint n);
+
+/* The row for id, or NULL. */
+const VrFindingKind *vr_finding_kind_lookup (const char *id);
+
+const char *vr_severity_to_string (VrSeverity severity);
+
+typedef struct {
+  char *id;
+  VrSeverity severity;
+  char *message;
+  char *source; /* XPath into the planned XML, or a file; may be NULL */
+  int line;     /* line in the planned XML, 0 when unknown */
+  char *hint;   /* may be NULL */
+} VrFinding;
+
+void vr_finding_free (VrFinding *finding);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrFinding, vr_finding_free)
+
+/* An empty array of VrFinding that frees them with itself. */
+GPtrArray *vr_findings_new (void);
+
+/* Adds a finding with its kind's default severity; id must be in the
+ * table. source and hint may be NULL. Returns the finding, owned by the
+ * array, for a caller that sets its line. */
+VrFinding *vr_findings_add (GPtrArray *findings,
+                            const char *id,
+                            const char *source,
+                            const char *hint,
+                            const char *format,
+                            ...) G_GNUC_PRINTF (5, 6);
+
+gboolean vr_findings_has_errors (GPtrArray *findings);
+
+/* How many findings have the severity. */
+guint vr_findings_count (GPtrArray *findings, VrSeverity severity);
+
+/* The first finding with id, or NULL. */
+VrFinding *vr_findings_find (GPtrArray *findings, const char *id);
+
+/* {"id", "severity", "title", "message", "source", "line", "hint"}. */
+JsonNode *vr_finding_to_json (const VrFinding *finding);
+
+/* "error VR1104 /domain/os/type/@machine: message\n  hint: hint\n". */
+char *vr_finding_to_text (const VrFinding *finding);
+
+G_END_DECLS

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What the check families (validate-*.c) share: one validation run. */
+
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+
+#include "findings.h"
+#include "host-caps.h"
+#include "import-dir.h"
+#include "planned-system.h"
+#include "safe-xml.h"
+#include "store.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  VrHostCaps *caps;
+  VrStore *store;
+  xmlDoc *doc;              /* the domain XML being validated (borrowed) */
+  xmlXPathContext *xpath;   /* on doc, one per run */
+  char *name;               /* /domain/name */
+  char *uuid;               /* /domain/uuid, normalized */
+  VrPlannedSystem *system;  /* NULL for a DIR or FILE.xml */
+  const char *file;         /* the XML's file, for a DIR or FILE.xml */
+  VrImportDir *dir;         /* where relative paths lead; may be NULL */
+  const char *save_file;    /* the save image in dir, or NULL */
+  gboolean check_save;      /* FALSE for a bare FILE.xml */
+  GPtrArray *findings;
+  GPtrArray *skipped;       /* names of checks skipped, for one finding */
+
+  /* What the platform checks resolved, for the checks after them. */
+  char *virttype;           /* /domain/@type */
+  char *arch;
+  char *emulator;
+  char *machine;            /* canonical: an alias such as "pc" resolved */
+  gboolean platform_ok;     /* type, arch, emulator and machine fit */
+  const VrDomainCaps *dcaps; /* NULL when the connection has none */
+} VrValidation;
+
+/* The check families, in the order they run. */
+void vr_validate_schema (VrValidation *v);
+void vr_validate_platform (VrValidation *v);
+void vr_validate_resources (VrValidation *v);
+void vr_validate_cpu (VrValidation *v);
+void vr_validate_devices (VrValidation *v);
+void vr_validate_firmware (VrValidation *v);
+void vr_validate_references (VrValidation *v);
+void vr_validate_conflicts (VrValidation *v);
+void vr_validate_saved_state (VrValidation *v);
+
+/* The host's machine type of that name for the validated arch and domain
+ * type, or NULL (validate-platform.c). */
+const VrMachine *vr_validation_find_machine (VrValidation *v,
+                                             const char *name);
+
+/* Why the host cannot run a <cpu>, or NULL when it can or cannot tell
+ * (then what is noted as skipped) (validate-resources.c). */
+const char *vr_validation_cpu_unusable (VrValidation *v,
+                                        const char *cpu_xml,
+                                        const char *what);
+
+/* Helpers (validate.c). */
+
+/* The nodes an XPath selects in the validated XML (NULL for none); the
+ * caller frees the object. */
+xmlXPathObject *vr_validation_select (VrValidation *v, const char *expr);
+/* The first node an XPath selects, or NULL. */
+xmlNode *vr_validation_node (VrValidation *v, const char *expr);
+/* The node a finding about an attribute points at: the attribute, else
+ * its element (when the attribute is absent). */
+xmlNode *vr_validation_attr_node (VrValidation *v,
+                                  const char *element,
+                                  const char *attr);
+/* The string value of an XPath, NULL when empty. */
+char *vr_validation_string (VrValidation *v, const char *expr);
+/* The string value of an XPath relative to node, NULL when empty. */
+char *vr_node_string (xmlNode *node, const char *expr);
+/* The first node an XPath relative to node selects, or NULL. */
+xmlNode *vr_node_find (xmlNode *node, const char *expr);
+/* An XPath that selects node (attributes too), for a finding's source. */
+char *vr_node_xpath (xmlNode *node);
+
+/* The XML text of one element and its children. */
+char *vr_node_to_xml (xmlNode *node);
+
+/* Adds a finding whose source is node (its XPath and line); node may be
+ * NULL for the whole domain. */
+VrFinding *vr_validation_add (VrValidation *v,
+                              const char *id,
+                              xmlNode *node,
+                              const char *hint,
+                              const char *format,
+                              ...) G_GNUC_PRINTF (5, 6);
+
+/* Notes a check the connection cannot answer; they become one finding. */
+void vr_validation_skip (VrValidation *v, const char *what);
+
+/* Hints: the command (or the change to the file) that makes a fix. */
+char *vr_validation_hint_set (VrValidation *v,
+                              const char *xpath,
+                              const char *value);
+char *vr_validation_hint_remove (VrValidation *v, const char *xpath);
+/* "virt-realize edit NAME --xml FILE" or "edit FILE". */
+char *vr_validation_hint_edit (VrValidation *v);
+
+G_END_DECLS

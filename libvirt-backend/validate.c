@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "validate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "domain-xml.h"
+#include "errors.h"
+#include "safe-xml.h"
+#include "validate-private.h"
+
+xmlXPathObject *
+vr_validation_select (VrValidation *v, const char *expr)
+{
+  xmlXPathObject *obj = xmlXPathEvalExpression ((const xmlChar *) expr,
+                                                v->xpath);
+
+  if (obj != NULL && obj->type == XPATH_NODESET && obj->nodesetval != NULL
+      && obj->nodesetval->nodeNr > 0)
+    return obj;
+  xmlXPathFreeObject (obj);
+  return NULL;
+}
+
+xmlNode *
+vr_validation_node (VrValidation *v, const char *expr)
+{
+  g_autoptr (xmlXPathObject) obj = vr_validation_select (v, expr);
+
+  return obj ? obj->nodesetval->nodeTab[0] : NULL;
+}
+
+xmlNode *
+vr_validation_attr_node (VrValidation *v, const char *element,
+                         const char *attr)
+{
+  g_autofree char *expr = g_strdup_printf ("%s/@%s", element, attr);
+  xmlNode *node = vr_validation_node (v, expr);
+
+  return node ? node : vr_validation_node (v, element);
+}
+
+static char *
+string_value (xmlXPathContext *ctxt, const char *expr)
+{
+  g_autoptr (xmlXPathObject) obj = xmlXPathEvalExpression (
+      (const xmlChar *) expr, ctxt);
+
+  if (obj == NULL || obj->type != XPATH_STRING || obj->stringval == NULL
+      || obj->stringval[0] == '\0')
+    return NULL;
+  return g_strdup ((const char *) obj->stringval);
+}
+
+char *
+vr_validation_string (VrValidation *v, const char *expr)
+{
+  v->xpath->node = NULL;
+  return string_value (v->xpath, expr);
+}
+
+char *
+vr_node_string (xmlNode *node, const char *expr)
+{
+  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (node->doc);
+
+  ctxt->node = node;
+  return string_value (ctxt, expr);
+}
+
+xmlNode *
+vr_node_find (xmlNode *node, const char *expr)
+{
+  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (node->doc);
+  g_autoptr (xmlXPathObject) obj = NULL;
+
+  ctxt->node = node;
+  obj = xmlXPathEvalExpression ((const xmlChar *) expr, ctxt);
+  if (obj == NULL || obj->type != XPATH_NODESET || obj->nodesetval == NULL
+      || obj->nodesetval->nodeNr == 0)
+    return NULL;
+  return obj->nodesetval->nodeTab[0];
+}
+
+char *
+vr_node_xpath (xmlNode *node)
+{
+  xmlChar *path = xmlGetNodePath (node);
+  char *copy = g_strdup ((const char *) path);
+
+  xmlFree (path);
+  return copy;
+}
+
+char *
+vr_node_to_xml (xmlNode *node)
+{
+  xmlBuffer *buf = xmlBufferCreate ();
+  char *xml;
+
+  xmlNodeDump (buf, node->doc, node, 0, 0);
+  xml = g_strdup ((const char *) xmlBufferContent (buf));
+  xmlBufferFree (buf);
+  return xml;
+}
+
+VrFinding *
+vr_validation_add (VrValidation *v, const char *id, xmlNode *node,
+                   const char *hint, const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  g_autofree char *source = node ? vr_node_xpath (node) : g_strdup ("/domain");
+  xmlNode *element = node && node->type == XML_ATTRIBUTE_NODE ? node->parent
+                                                              : node;
+  VrFinding *finding;
+  va_list ap;
+
+  va_start (ap, format);
+  message = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  finding = vr_findings_add (v->findings, id, source, hint, "%s", message);
+  if (element != NULL)
+    finding->line = (int) xmlGetLineNo (element);
+  return finding;
+}
+
+void
+vr_validation_skip (VrValidation *v, const char *what)
+{
+  for (guint i = 0; i < v->skipped->len; i++)
+    if (g_str_equal (v->skipped->pdata[i], what))
+      return;
+  g_ptr_array_add (v->skipped, g_strdup (what));
+}
+
+static gboolean
+is_plain_word (const char *text)
+{
+  for (const char *p = text; *p; p++)
+    if (!g_ascii_isalnum (*p) && strchr ("-_.:/@+,=", *p) == NULL)
+      return FALSE;
+  return *text != '\0';
+}
+
+/* Double quotes read best around XPaths with [ ] and ' in them. */
+static char *
+quote_arg (const char *arg)
+{
+  if (is_plain_word (arg))
+    return g_strdup (arg);
+  if (strpbrk (arg, "\"$`\\!") == NULL)
+    return g_strdup_printf ("\"%s\"", arg);
+  return g_shell_quote (arg);
+}
+
+static char *
+edit_command (VrValidation *v)
+{
+  g_autofree char *name = quote_arg (vr_planned_system_get_name (v->system));
+
+  return g_strdup_printf ("virt-realize edit %s", name);
+}
+
+char *
+vr_validation_hint_set (VrValidation *v, const char *xpath, const char *value)
+{
+  g_autofree char *assignment = g_strdup_printf ("%s=%s", xpath, value);
+  g_autofree char *arg = quote_arg (assignment);
+  g_autofree char *command = NULL;
+
+  if (v->system == NULL)
+    return g_strdup_printf ("set %s to '%s' in %s", xpath, value, v->file);
+  command = edit_command (v);
+  return g_strdup_printf ("%s --set %s", command, arg);
+}
+
+char *
+vr_validation_hint_remove (VrValidation *v, const char *xpath)
+{
+  g_autofree char *arg = quote_arg (xpath);
+  g_autofree char *command = NULL;
+
+  if (v->system == NULL)
+    return g_strdup_printf ("remove %s from %s", xpath, v->file);
+  command = edit_command (v);
+  return g_strdup_printf ("%s --remove %s", command, arg);
+}
+
+char *
+vr_validation_hint_edit (VrValidation *v)
+{
+  g_autofree char *command = NULL;
+  g_autofree char *name = NULL;
+
+  if (v->system == NULL)
+    return g_strdup_printf ("edit %s", v->file);
+  command = edit_command (v);
+  name = quote_arg (vr_planned_system_get_name (v->system));
+  return g_strdup_printf ("virt-realize show %s --xml > FILE, change FILE, "
+                          "then %s --xml FILE", name, command);
+}
+
+static void
+validation_clear (VrValidation *v)
+{
+  g_clear_pointer (&v->xpath, xmlXPathFreeContext);
+  g_free (v->name);
+  g_free (v->uuid);
+  g_free (v->virttype);
+  g_free (v->arch);
+  g_free (v->emulator);
+  g_free (v->machine);
+  g_clear_pointer (&v->findings, g_ptr_array_unref);
+  g_clear_pointer (&v->skipped, g_ptr_array_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VrValidation, validation_clear)
+
+static void
+report_skipped (VrValidation *v)
+{
+  g_autofree char *list = NULL;
+
+  if (v->skipped->len == 0)
+    return;
+  g_ptr_array_add (v->skipped, NULL);
+  list = g_strjoinv (", ", (char **) v->skipped->pdata);
+  vr_findings_add (v->findings, VR_FINDING_SKIPPED, NULL,
+                   "validate on a connection to the host that will run the "
+                   "guest (e.g. qemu:///system) for a complete report",
+                   "the %s driver of this connection cannot answer these "
+                   "checks, which were skipped: %s",
+                   vr_host_caps_get_driver (v->caps), list);
+}
+
+static GPtrArray *
+run (VrValidation *v, const char *display_name, GError **error)
+{
+  if (!vr_domain_xml_get_identity (v->doc, display_name, &v->name, &v->uuid,
+                                   error))
+    return NULL;
+  v->xpath = xmlXPathNewContext (v->doc);
+  v->findings = vr_findings_new ();
+  v->skipped = g_ptr_array_new_with_free_func (g_free);
+  vr_validate_schema (v);
+  vr_validate_platform (v);
+  vr_validate_resources (v);
+  vr_validate_cpu (v);
+  vr_validate_devices (v);
+  vr_validate_firmware (v);
+  vr_validate_references (v);
+  vr_validate_conflicts (v);
+  vr_validate_saved_state (v);
+  report_skipped (v);
+  return g_steal_pointer (&v->findings);
+}
+
+/* Only the directory's fd and path: a planned system's import directory
+ * is read for its disks and save image, and what is wrong with them
+ * becomes a finding, not a failure to open. */
+static VrImportDir *
+open_dir_lenient (const char *path)
+{
+  VrImportDir *dir;
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (fd < 0)
+    return NULL;
+  dir = g_new0 (VrImportDir, 1);
+  dir->fd = fd;
+  dir->path = g_strdup (path);
+  return dir;
+}
+
+GPtrArray *
+vr_validate_planned (VrHostCaps *caps, VrStore *store,
+                     VrPlannedSystem *system, GError **error)
+{
+  g_auto (VrValidation) v = { 0 };
+  g_autoptr (VrImportDir) dir = open_dir_lenient (
+      vr_planned_system_get_import_dir (system));
+  g_autofree char *display_name = g_strdup_printf (
+      "planned system '%s'", vr_planned_system_get_name (system));
+
+  v.caps = caps;
+  v.store = store;
+  v.system = system;
+  v.doc = vr_planned_system_get_doc (system);
+  v.dir = dir;
+  v.save_file = vr_planned_system_get_save_file (system);
+  v.check_save = TRUE;
+  return run (&v, display_name, error);
+}
+
+GPtrArray *
+vr_validate_import_dir (VrHostCaps *caps, VrStore *store, VrImportDir *dir,
+                        GError **error)
+{
+  g_auto (VrValidation) v = { 0 };
+  g_autofree char *file = vr_import_dir_describe (dir, VR_IMPORT_DOMAIN_XML);
+
+  v.caps = caps;
+  v.store = store;
+  v.doc = dir->doc;
+  v.file = file;
+  v.dir = dir;
+  v.save_file = dir->save_file;
+  v.check_save = TRUE;
+  return run (&v, file, error);
+}
+
+static xmlDoc *
+read_file (const char *path, GError **error)
+{
+  int fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  xmlDoc *doc;
+
+  if (fd < 0)
+    {
+      vr_error_set_errno (error, errno, "cannot open %s", path);
+      return NULL;
+    }
+  doc = vr_xml_parse_fd (fd, path, VR_XML_MAX_SIZE, "domain", error);
+  close (fd);
+  return doc;
+}
+
+GPtrArray *
+vr_validate_file (VrHostCaps *caps, VrStore *store, const char *path,
+                  GError **error)
+{
+  g_auto (VrValidation) v = { 0 };
+  g_autoptr (xmlDoc) doc = read_file (path, error);
+  g_autofree char *absolute = g_canonicalize_filename (path, NULL);
+  g_autofree char *parent = g_path_get_dirname (absolute);
+  g_autoptr (VrImportDir) dir = NULL;
+
+  if (doc == NULL)
+    return NULL;
+  dir = open_dir_lenient (parent);
+  v.caps = caps;
+  v.store = store;
+  v.doc = doc;
+  v.file = path;
+  v.dir = dir;
+  return run (&v, path, error);
+}
