@@ -19,6 +19,19 @@ vcpu_limit (VrValidation *v)
   return machine ? machine->max_cpus : 0;
 }
 
+/* A saved state resumes only with the size it was saved with. */
+static char *
+resize_hint (VrValidation *v, const char *xpath, const char *value)
+{
+  g_autofree char *set = vr_validation_hint_set (v, xpath, value);
+
+  if (v->save_file == NULL || !v->check_save)
+    return g_steal_pointer (&set);
+  return g_strdup_printf ("the saved state resumes only at this size: "
+                          "realize it on a host that takes it, or boot it "
+                          "afresh without the saved state and: %s", set);
+}
+
 static void
 check_vcpus (VrValidation *v, guint host_cpus)
 {
@@ -31,7 +44,7 @@ check_vcpus (VrValidation *v, guint host_cpus)
   if (limit > 0 && vcpus > limit)
     {
       value = g_strdup_printf ("%u", MIN (limit, MAX (host_cpus, 1)));
-      hint = vr_validation_hint_set (v, "/domain/vcpu", value);
+      hint = resize_hint (v, "/domain/vcpu", value);
       vr_validation_add (v, VR_FINDING_VCPU_MAX, node, hint,
                          "%u vCPUs, but %s allows at most %u for machine "
                          "type '%s'", vcpus, v->emulator, limit, v->machine);
@@ -40,7 +53,7 @@ check_vcpus (VrValidation *v, guint host_cpus)
   if (host_cpus == 0 || vcpus <= host_cpus)
     return;
   value = g_strdup_printf ("%u", host_cpus);
-  hint = vr_validation_hint_set (v, "/domain/vcpu", value);
+  hint = resize_hint (v, "/domain/vcpu", value);
   vr_validation_add (v, VR_FINDING_VCPU_HOST, node, hint,
                      "%u vCPUs on a host with %u CPUs: the guest will run, "
                      "but its vCPUs will compete for them", vcpus, host_cpus);
@@ -172,7 +185,17 @@ compare_cpu (VrValidation *v, xmlNode *cpu, const char *model)
 
   if (reason == NULL)
     return;
-  if (other != NULL)
+  /* The model itself runs here: its required features do not. */
+  if (g_strcmp0 (other, model) == 0 && supported_mode (v) != NULL)
+    {
+      g_autofree char *set = vr_validation_hint_set (v, "/domain/cpu/@mode",
+                                                     supported_mode (v));
+
+      hint = g_strdup_printf ("drop the features this host lacks from "
+                              "/domain/cpu, or let libvirt give the guest "
+                              "what this host has: %s", set);
+    }
+  else if (other != NULL)
     hint = vr_validation_hint_set (v, "/domain/cpu/model", other);
   vr_validation_add (v, VR_FINDING_CPU_MODEL,
                      vr_validation_node (v, "/domain/cpu/model"), hint,

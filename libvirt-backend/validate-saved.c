@@ -14,8 +14,9 @@
 #include "validate-private.h"
 
 /* Devices libvirt's ABI check compares: what identifies one, and the
- * attributes that must not change. Controllers are compared only where
- * both sides list them, since the image's XML leaves out implicit ones. */
+ * attributes that must not change. Controllers and the memory balloon are
+ * compared only where both sides list them: libvirt adds them by itself,
+ * so the image's XML and an inactive XML need not both show them. */
 typedef struct {
   const char *kind;
   const char *select; /* below /domain/devices */
@@ -32,7 +33,7 @@ static const AbiDevice abi_devices[] = {
   { "hostdev", "hostdev", NULL, { "@type" }, FALSE },
   { "video", "video", NULL, { "model/@type" }, FALSE },
   { "sound", "sound", NULL, { "@model" }, FALSE },
-  { "memballoon", "memballoon", NULL, { "@model" }, FALSE },
+  { "memballoon", "memballoon", NULL, { "@model" }, TRUE },
   { "rng", "rng", NULL, { "@model" }, FALSE },
   { "tpm", "tpm", NULL, { "@model" }, FALSE },
   { "watchdog", "watchdog", NULL, { "@model" }, FALSE },
@@ -44,9 +45,12 @@ static const AbiDevice abi_devices[] = {
     TRUE },
 };
 
+/* Errors name the image by its file name; the finding's source is its
+ * path. */
 static VrSaveImage *
-read_image (VrValidation *v, const char *display_name)
+read_image (VrValidation *v, const char *path)
 {
+  const char *display_name = v->save_file;
   g_autoptr (GError) error = NULL;
   VrSaveImage *image = NULL;
   int fd = -1;
@@ -55,14 +59,14 @@ read_image (VrValidation *v, const char *display_name)
     fd = vr_import_dir_open_file (v->dir, v->save_file, &error);
   else
     g_set_error (&error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                 "%s: the import directory cannot be opened", display_name);
+                 "%s: its import directory cannot be opened", path);
   if (fd >= 0)
     {
       image = vr_save_image_read_fd (fd, display_name, &error);
       close (fd);
     }
   if (image == NULL)
-    vr_findings_add (v->findings, VR_FINDING_SAVE_IMAGE, display_name,
+    vr_findings_add (v->findings, VR_FINDING_SAVE_IMAGE, path,
                      "export the VM again, or re-import it and discard the "
                      "saved state (the guest then boots)", "%s",
                      error->message);
@@ -335,8 +339,13 @@ vr_validate_saved_state (VrValidation *v)
                        "domain, and starting it boots the guest");
       return;
     }
-  file = v->dir ? vr_import_dir_describe (v->dir, v->save_file)
-                : g_strdup (v->save_file);
+  if (v->dir != NULL)
+    file = vr_import_dir_describe (v->dir, v->save_file);
+  else if (v->system != NULL)
+    file = g_build_filename (vr_planned_system_get_import_dir (v->system),
+                             v->save_file, NULL);
+  else
+    file = g_strdup (v->save_file);
   image = read_image (v, file);
   if (image == NULL || !check_identity (v, image, file))
     return;

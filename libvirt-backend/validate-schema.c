@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <libxml/relaxng.h>
+#include <string.h>
 
 #include "safe-xml.h"
 #include "validate-private.h"
@@ -71,25 +72,20 @@ vr_validate_preload (void)
   g_thread_unref (g_thread_new ("vr-schema", preload_thread, NULL));
 }
 
-/* The import directory format names disks by relative path, which the
- * schema (absFilePath) refuses; realize makes them absolute, so the schema
- * sees them as they will be. The copy keeps line numbers. */
+/* libxml2 rewires a node list while it validates an interleave, so the
+ * schema sees a private copy: never the document other threads read.
+ * The import directory format names disks by relative path, which the
+ * schema (absFilePath) refuses; realize makes them absolute, so in the
+ * copy they are as they will be. The copy keeps line numbers. */
 static xmlDoc *
-with_absolute_disks (VrValidation *v)
+copy_for_schema (VrValidation *v)
 {
-  g_autoptr (xmlXPathObject) obj = vr_validation_select (
-      v, "/domain/devices/disk/source/@file[not(starts-with(., '/'))]");
-  xmlDoc *copy;
-  g_autoptr (xmlXPathContext) ctxt = NULL;
-  g_autoptr (xmlXPathObject) attrs = NULL;
-
-  if (obj == NULL)
-    return NULL;
-  copy = xmlCopyDoc (v->doc, 1);
-  ctxt = xmlXPathNewContext (copy);
-  attrs = xmlXPathEvalExpression (
+  xmlDoc *copy = xmlCopyDoc (v->doc, 1);
+  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (copy);
+  g_autoptr (xmlXPathObject) attrs = xmlXPathEvalExpression (
       (const xmlChar *) "/domain/devices/disk/source/@file"
                         "[not(starts-with(., '/'))]", ctxt);
+
   for (int i = 0; attrs && attrs->nodesetval
                   && i < attrs->nodesetval->nodeNr; i++)
     {
@@ -104,56 +100,197 @@ with_absolute_disks (VrValidation *v)
   return copy;
 }
 
+/* What libxml2 said, one entry per node it named; messages it gave
+ * without a node go with the next one. */
 typedef struct {
-  VrValidation *v;
-  GString *pending; /* messages libxml2 gave without a node */
-  guint count;
+  GPtrArray *nodes;    /* of xmlNode, in the validated copy */
+  GPtrArray *messages; /* of char *, one per node */
+  GString *pending;
 } Collector;
 
 static void
-record_validity_error (void *data, xmlError *err)
+collect_error (void *data, xmlError *err)
 {
   Collector *c = data;
   g_autofree char *message = g_strchomp (g_strdup (err->message
                                                    ? err->message
                                                    : "invalid"));
-  g_autofree char *hint = NULL;
 
   if (c->pending->len > 0)
     g_string_append (c->pending, "; ");
   g_string_append (c->pending, message);
-  if (err->node == NULL || c->count++ >= MAX_SCHEMA_FINDINGS)
+  if (err->node == NULL)
     return;
-  hint = vr_validation_hint_edit (c->v);
-  vr_validation_add (c->v, VR_FINDING_SCHEMA, err->node, hint,
-                     "libvirt's schema refuses this: %s", c->pending->str);
+  g_ptr_array_add (c->nodes, err->node);
+  g_ptr_array_add (c->messages, g_strdup (c->pending->str));
   g_string_truncate (c->pending, 0);
 }
 
-/* libxml2 gives the node of the copy; the same path and line hold in the
+static void
+collector_clear (Collector *c)
+{
+  g_ptr_array_unref (c->nodes);
+  g_ptr_array_unref (c->messages);
+  g_string_free (c->pending, TRUE);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Collector, collector_clear)
+
+static void
+ignore_error (void *data, xmlError *err)
+{
+}
+
+static gboolean
+is_valid (xmlRelaxNG *schema, xmlDoc *doc)
+{
+  xmlRelaxNGValidCtxt *ctxt = xmlRelaxNGNewValidCtxt (schema);
+  int result;
+
+  xmlRelaxNGSetValidStructuredErrors (ctxt, ignore_error, NULL);
+  result = xmlRelaxNGValidateDoc (ctxt, doc);
+  xmlRelaxNGFreeValidCtxt (ctxt);
+  return result == 0;
+}
+
+/* Whether the document is valid without node (an element or attribute),
+ * which is put back where it was. */
+static gboolean
+valid_without (xmlRelaxNG *schema, xmlDoc *doc, xmlNode *node)
+{
+  xmlNode *parent = node->parent;
+  xmlNode *next = node->type == XML_ELEMENT_NODE ? node->next : NULL;
+  gboolean valid;
+
+  xmlUnlinkNode (node);
+  valid = is_valid (schema, doc);
+  if (next != NULL)
+    xmlAddPrevSibling (next, node);
+  else
+    xmlAddChild (parent, node);
+  return valid;
+}
+
+/* libxml2 blames an interleave's parent (often the whole domain) for an
+ * error deep inside it. The smallest element or attribute whose removal
+ * makes the document valid is where the error is; NULL when no single one
+ * is to blame. Runs only on invalid documents. */
+static xmlNode *
+find_culprit (xmlRelaxNG *schema, xmlDoc *doc, xmlNode *node)
+{
+  g_autoptr (GPtrArray) attrs = g_ptr_array_new ();
+
+  /* Put back, an attribute goes last: walk a list made beforehand. */
+  for (xmlAttr *a = node->properties; a; a = a->next)
+    g_ptr_array_add (attrs, a);
+  for (guint i = 0; i < attrs->len; i++)
+    if (valid_without (schema, doc, attrs->pdata[i]))
+      return attrs->pdata[i];
+  for (xmlNode *c = node->children; c; c = c->next)
+    {
+      xmlNode *deeper;
+
+      if (c->type != XML_ELEMENT_NODE || !valid_without (schema, doc, c))
+        continue;
+      deeper = find_culprit (schema, doc, c);
+      return deeper ? deeper : c;
+    }
+  return NULL;
+}
+
+static char *
+schema_hint (VrValidation *v)
+{
+  g_autofree char *edit = vr_validation_hint_edit (v);
+
+  return g_strdup_printf ("see libvirt's format (https://libvirt.org/"
+                          "formatdomain.html), then %s", edit);
+}
+
+static void
+report_culprit (VrValidation *v, xmlNode *culprit, Collector *c)
+{
+  g_autofree char *hint = schema_hint (v);
+  g_autofree char *said = NULL;
+
+  if (c->pending->len > 0)
+    g_ptr_array_add (c->messages, g_strdup (c->pending->str));
+  g_ptr_array_add (c->messages, NULL);
+  said = g_strjoinv ("; ", (char **) c->messages->pdata);
+  if (culprit->type == XML_ATTRIBUTE_NODE)
+    vr_validation_add (v, VR_FINDING_SCHEMA, culprit, hint,
+                       "libvirt's schema refuses the attribute %s of <%s> "
+                       "(libxml2: %s)", (const char *) culprit->name,
+                       (const char *) culprit->parent->name, said);
+  else
+    vr_validation_add (v, VR_FINDING_SCHEMA, culprit, hint,
+                       "libvirt's schema refuses the element <%s> or "
+                       "something in it (libxml2: %s)",
+                       (const char *) culprit->name, said);
+}
+
+/* An error at an ancestor of another error's node only echoes it. */
+static gboolean
+is_echo (Collector *c, xmlNode *node)
+{
+  for (guint i = 0; i < c->nodes->len; i++)
+    for (xmlNode *up = ((xmlNode *) c->nodes->pdata[i])->parent; up;
+         up = up->parent)
+      if (up == node)
+        return TRUE;
+  return FALSE;
+}
+
+/* What libxml2 said, as it said it. */
+static void
+report_collected (VrValidation *v, Collector *c)
+{
+  g_autofree char *hint = schema_hint (v);
+  guint shown = 0;
+
+  for (guint i = 0; i < c->nodes->len; i++)
+    {
+      if (is_echo (c, c->nodes->pdata[i]))
+        continue;
+      if (shown++ == MAX_SCHEMA_FINDINGS)
+        {
+          vr_validation_add (v, VR_FINDING_SCHEMA, NULL, NULL,
+                             "more schema errors are not shown "
+                             "(virt-xml-validate lists them all)");
+          return;
+        }
+      vr_validation_add (v, VR_FINDING_SCHEMA, c->nodes->pdata[i], hint,
+                         "libvirt's schema refuses this: %s",
+                         (const char *) c->messages->pdata[i]);
+    }
+  if (shown == 0)
+    vr_validation_add (v, VR_FINDING_SCHEMA, NULL, hint,
+                       "libvirt's schema refuses this: %s",
+                       c->pending->len ? c->pending->str : "invalid");
+}
+
+/* libxml2 gives nodes of the copy; the same paths and lines hold in the
  * original, which is what findings name. */
 static void
 validate_doc (VrValidation *v, xmlRelaxNG *schema, xmlDoc *doc)
 {
   xmlRelaxNGValidCtxt *ctxt = xmlRelaxNGNewValidCtxt (schema);
-  Collector c = { v, g_string_new (NULL), 0 };
-  g_autofree char *hint = NULL;
+  g_auto (Collector) c = {
+    g_ptr_array_new (), g_ptr_array_new_with_free_func (g_free),
+    g_string_new (NULL)
+  };
+  xmlNode *culprit;
+  int result;
 
-  xmlRelaxNGSetValidStructuredErrors (ctxt, record_validity_error, &c);
-  if (xmlRelaxNGValidateDoc (ctxt, doc) != 0 && c.count == 0)
-    {
-      hint = vr_validation_hint_edit (v);
-      vr_validation_add (v, VR_FINDING_SCHEMA, NULL, hint,
-                         "libvirt's schema refuses this XML: %s",
-                         c.pending->len ? c.pending->str : "invalid");
-    }
-  if (c.count > MAX_SCHEMA_FINDINGS)
-    vr_validation_add (v, VR_FINDING_SCHEMA, NULL, NULL,
-                       "%u more schema errors not shown (run "
-                       "virt-xml-validate for all of them)",
-                       c.count - MAX_SCHEMA_FINDINGS);
+  xmlRelaxNGSetValidStructuredErrors (ctxt, collect_error, &c);
+  result = xmlRelaxNGValidateDoc (ctxt, doc);
   xmlRelaxNGFreeValidCtxt (ctxt);
-  g_string_free (c.pending, TRUE);
+  if (result == 0)
+    return;
+  culprit = find_culprit (schema, doc, xmlDocGetRootElement (doc));
+  if (culprit != NULL)
+    report_culprit (v, culprit, &c);
+  else
+    report_collected (v, &c);
 }
 
 void
@@ -171,6 +308,6 @@ vr_validate_schema (VrValidation *v)
                        s->error);
       return;
     }
-  copy = with_absolute_disks (v);
-  validate_doc (v, s->schema, copy ? copy : v->doc);
+  copy = copy_for_schema (v);
+  validate_doc (v, s->schema, copy);
 }

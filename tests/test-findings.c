@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The table of finding IDs (one in the code, the same in README.md) and
+ * how findings read as text and JSON. */
+#include "config.h"
+
+#include <string.h>
+
+#include "findings.h"
+
+static void
+test_table (void)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  const VrFindingKind *kind;
+  const char *previous = "";
+
+  for (guint i = 0; (kind = vr_finding_kind_nth (i)) != NULL; i++)
+    {
+      g_assert_cmpuint (strlen (kind->id), ==, 6);
+      g_assert_true (g_str_has_prefix (kind->id, "VR"));
+      for (guint j = 2; j < 6; j++)
+        g_assert_true (g_ascii_isdigit (kind->id[j]));
+      /* In ID order, each once. */
+      g_assert_cmpstr (previous, <, kind->id);
+      g_assert_true (g_hash_table_add (seen, (gpointer) kind->id));
+      g_assert_nonnull (kind->title);
+      g_assert_true (vr_finding_kind_lookup (kind->id) == kind);
+      previous = kind->id;
+    }
+  g_assert_cmpuint (g_hash_table_size (seen), >, 30);
+  g_assert_null (vr_finding_kind_lookup ("VR0000"));
+}
+
+/* README.md's table lists every ID with its severity and title. */
+static void
+test_readme (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "..",
+                                                 "README.md", NULL);
+  g_autofree char *readme = NULL;
+  g_autoptr (GError) error = NULL;
+  const VrFindingKind *kind;
+
+  g_file_get_contents (path, &readme, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; (kind = vr_finding_kind_nth (i)) != NULL; i++)
+    {
+      g_autofree char *row = g_strdup_printf (
+          "| %s | %s | %s |", kind->id,
+          vr_severity_to_string (kind->severity), kind->title);
+
+      if (strstr (readme, row) == NULL)
+        g_error ("README.md lacks the row '%s'", row);
+    }
+}
+
+static void
+test_add (void)
+{
+  g_autoptr (GPtrArray) findings = vr_findings_new ();
+  VrFinding *f;
+
+  g_assert_false (vr_findings_has_errors (findings));
+  vr_findings_add (findings, VR_FINDING_NO_SAVE, NULL, NULL, "no %s", "save");
+  g_assert_false (vr_findings_has_errors (findings));
+  f = vr_findings_add (findings, VR_FINDING_MACHINE, "/domain/os/type/@machine",
+                       "do this", "machine '%s'", "pc-q35-99.0");
+  g_assert_cmpint (f->severity, ==, VR_SEVERITY_ERROR);
+  g_assert_cmpstr (f->message, ==, "machine 'pc-q35-99.0'");
+  g_assert_true (vr_findings_has_errors (findings));
+  g_assert_cmpuint (vr_findings_count (findings, VR_SEVERITY_INFO), ==, 1);
+  g_assert_true (vr_findings_find (findings, VR_FINDING_MACHINE) == f);
+  g_assert_null (vr_findings_find (findings, VR_FINDING_ARCH));
+}
+
+static void
+test_text (void)
+{
+  g_autoptr (GPtrArray) findings = vr_findings_new ();
+  VrFinding *f = vr_findings_add (
+      findings, VR_FINDING_MACHINE, "/domain/os/type/@machine",
+      "virt-realize edit g --set /domain/os/type/@machine=pc-q35-7.2",
+      "machine type 'pc-q35-99.0' is not offered");
+  g_autofree char *text = NULL;
+  g_autofree char *bare = NULL;
+
+  f->line = 8;
+  text = vr_finding_to_text (f);
+  g_assert_cmpstr (text, ==,
+                   "error VR1104 /domain/os/type/@machine (line 8): machine "
+                   "type 'pc-q35-99.0' is not offered\n"
+                   "  hint: virt-realize edit g --set "
+                   "/domain/os/type/@machine=pc-q35-7.2\n");
+  f = vr_findings_add (findings, VR_FINDING_NO_SAVE, NULL, NULL, "none");
+  bare = vr_finding_to_text (f);
+  g_assert_cmpstr (bare, ==, "info VR1709: none\n");
+}
+
+static void
+test_json (void)
+{
+  g_autoptr (GPtrArray) findings = vr_findings_new ();
+  VrFinding *f = vr_findings_add (findings, VR_FINDING_NVRAM, "/domain/os/nvram",
+                                  NULL, "gone");
+  g_autoptr (JsonNode) node = vr_finding_to_json (f);
+  JsonObject *o = json_node_get_object (node);
+
+  g_assert_cmpstr (json_object_get_string_member (o, "id"), ==, "VR1409");
+  g_assert_cmpstr (json_object_get_string_member (o, "severity"), ==,
+                   "warning");
+  g_assert_cmpstr (json_object_get_string_member (o, "title"), ==,
+                   "NVRAM file not present");
+  g_assert_cmpstr (json_object_get_string_member (o, "message"), ==, "gone");
+  g_assert_cmpstr (json_object_get_string_member (o, "source"), ==,
+                   "/domain/os/nvram");
+  g_assert_true (json_object_get_null_member (o, "line"));
+  g_assert_true (json_object_get_null_member (o, "hint"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/findings/table", test_table);
+  g_test_add_func ("/findings/readme", test_readme);
+  g_test_add_func ("/findings/add", test_add);
+  g_test_add_func ("/findings/text", test_text);
+  g_test_add_func ("/findings/json", test_json);
+  return g_test_run ();
+}
