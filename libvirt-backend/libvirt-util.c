@@ -5,6 +5,8 @@
 
 #include "errors.h"
 
+#include <glib/gstdio.h>
+
 static void
 quiet_error_func (void *user_data, virErrorPtr err)
 {
@@ -104,12 +106,54 @@ vr_libvirt_set_error (GError **error, const char *format, ...)
                err->code);
 }
 
+static char *
+embedded_root (const char *uri)
+{
+  g_autoptr (GUri) parsed = NULL;
+  g_autoptr (GHashTable) params = NULL;
+
+  if (uri == NULL || !g_str_has_prefix (uri, "qemu:///embed?"))
+    return NULL;
+  parsed = g_uri_parse (uri, G_URI_FLAGS_NONE, NULL);
+  if (parsed == NULL || g_uri_get_query (parsed) == NULL)
+    return NULL;
+  params = g_uri_parse_params (g_uri_get_query (parsed), -1, "&",
+                               G_URI_PARAMS_NONE, NULL);
+  return params ? g_strdup (g_hash_table_lookup (params, "root")) : NULL;
+}
+
+/* A new embedded root gets the one setting it cannot run without on a
+ * host with no virtlogd; QEMU (user libvirt-qemu) must traverse the root,
+ * which a 0700 directory would forbid. An existing qemu.conf is the
+ * user's and stays as it is. */
+static void
+prepare_embedded_root (const char *uri)
+{
+  g_autofree char *root = embedded_root (uri);
+  g_autofree char *etc = NULL;
+  g_autofree char *conf = NULL;
+
+  if (root == NULL || !g_path_is_absolute (root))
+    return;
+  etc = g_build_filename (root, "etc", NULL);
+  conf = g_build_filename (etc, "qemu.conf", NULL);
+  if (g_file_test (conf, G_FILE_TEST_EXISTS))
+    return;
+  if (g_mkdir_with_parents (etc, 0755) < 0)
+    return;
+  g_chmod (root, 0755);
+  g_file_set_contents (conf, "# written by virt-realize for an embedded root:"
+                       " no virtlogd needed\nstdio_handler = \"file\"\n",
+                       -1, NULL);
+}
+
 virConnectPtr
 vr_libvirt_open (const char *uri, GError **error)
 {
   virConnectPtr conn;
 
   vr_libvirt_init ();
+  prepare_embedded_root (uri);
   conn = virConnectOpen (uri);
   if (conn == NULL)
     vr_libvirt_set_error (error, "cannot connect to '%s'",

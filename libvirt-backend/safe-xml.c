@@ -221,6 +221,28 @@ vr_xml_xpath_node (xmlDoc *doc, const char *expr)
   return obj->nodesetval->nodeTab[0];
 }
 
+GPtrArray *
+vr_xml_xpath_strings (xmlDoc *doc, const char *expr)
+{
+  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
+  g_autoptr (xmlXPathObject) obj = NULL;
+  GPtrArray *values = g_ptr_array_new_with_free_func (g_free);
+
+  if (ctxt == NULL)
+    return values;
+  obj = xmlXPathEvalExpression ((const xmlChar *) expr, ctxt);
+  if (obj == NULL || obj->type != XPATH_NODESET || obj->nodesetval == NULL)
+    return values;
+  for (int i = 0; i < obj->nodesetval->nodeNr; i++)
+    {
+      xmlChar *text = xmlNodeGetContent (obj->nodesetval->nodeTab[i]);
+
+      g_ptr_array_add (values, g_strdup (text ? (const char *) text : ""));
+      xmlFree (text);
+    }
+  return values;
+}
+
 char *
 vr_xml_to_string (xmlDoc *doc)
 {

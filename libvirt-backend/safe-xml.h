@@ -46,6 +46,10 @@ char *vr_xml_xpath_string (xmlDoc *doc, const char *expr);
 /* The first node an XPath expression selects, or NULL. */
 xmlNode *vr_xml_xpath_node (xmlDoc *doc, const char *expr);
 
+/* The string value of every node an XPath expression selects, in
+ * document order (an empty array when it selects none). */
+GPtrArray *vr_xml_xpath_strings (xmlDoc *doc, const char *expr);
+
 /* The document as UTF-8 text with an indented layout. */
 char *vr_xml_to_string (xmlDoc *doc);
 

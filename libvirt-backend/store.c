@@ -226,6 +226,13 @@ vr_store_add (VrStore *self, VrPlannedSystem *system, GError **error)
   return ok;
 }
 
+char *
+vr_store_system_file (VrStore *self, VrPlannedSystem *system, const char *file)
+{
+  return g_build_filename (self->path, vr_planned_system_get_uuid (system),
+                           file, NULL);
+}
+
 gboolean
 vr_store_save (VrStore *self, VrPlannedSystem *system, GError **error)
 {

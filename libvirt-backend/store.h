@@ -26,6 +26,10 @@ const char *vr_store_get_path (VrStore *self);
  * A planned system of the same UUID or name is VR_ERROR_IN_USE. */
 gboolean vr_store_add (VrStore *self, VrPlannedSystem *system, GError **error);
 
+/* STATE_DIR/UUID/file: where a planned system's own files live. */
+char *vr_store_system_file (VrStore *self, VrPlannedSystem *system,
+                            const char *file);
+
 /* Rewrites a planned system's record and planned XML. */
 gboolean vr_store_save (VrStore *self, VrPlannedSystem *system, GError **error);
 

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cli-progress.h"
+#include "cli.h"
+#include "errors.h"
+#include "libvirt-util.h"
+#include "realize-job.h"
+
+typedef struct {
+  GMainLoop *loop;
+  gboolean success;
+} Waiter;
+
+static void
+on_completed (VrJob *job, gboolean success, const char *message,
+              gpointer user_data)
+{
+  Waiter *waiter = user_data;
+
+  waiter->success = success;
+  g_main_loop_quit (waiter->loop);
+}
+
+/* Ctrl-C asks the job to stop; it rolls back before it ends. */
+static gboolean
+on_interrupt (gpointer user_data)
+{
+  vr_job_cancel (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+wait_for (VrJob *job, gboolean show_progress)
+{
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  Waiter waiter = { loop, FALSE };
+  g_autoptr (VrCliProgressBar) bar = NULL;
+  guint sigint = g_unix_signal_add (SIGINT, on_interrupt, job);
+  guint sigterm = g_unix_signal_add (SIGTERM, on_interrupt, job);
+  gulong handler = g_signal_connect (job, "completed",
+                                     G_CALLBACK (on_completed), &waiter);
+
+  if (show_progress)
+    bar = vr_cli_progress_bar_new (job, stderr);
+  if (!vr_job_is_finished (job))
+    g_main_loop_run (loop);
+  g_signal_handler_disconnect (job, handler);
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+}
+
+static int
+report (VrCli *cli, VrJob *job, VrPlannedSystem *system)
+{
+  g_autofree char *description = vr_job_dup_error_description (job);
+  g_autoptr (GError) error = NULL;
+
+  if (vr_job_get_state (job) != VR_JOB_STATE_COMPLETED)
+    {
+      error = g_error_new_literal (VR_ERROR, vr_job_get_error_code (job),
+                                   description ? description : "failed");
+      return vr_cli_fail (error);
+    }
+  if (cli->json)
+    {
+      g_autoptr (JsonNode) node = vr_cli_system_to_json (system);
+
+      vr_cli_print_json (node);
+    }
+  else if (!cli->quiet)
+    printf ("Planned system '%s' %s\n", vr_planned_system_get_name (system),
+            vr_planned_system_get_last_job_message (system));
+  return VR_EXIT_OK;
+}
+
+static gboolean
+parse_handoff (const char *text, VrHandoff *handoff)
+{
+  if (text == NULL)
+    {
+      *handoff = VR_HANDOFF_AUTO;
+      return TRUE;
+    }
+  if (vr_handoff_from_string (text, handoff))
+    return TRUE;
+  vr_cli_usage_error ("realize", "--handoff takes auto, link or managedsave, "
+                      "not '%s'", text);
+  return FALSE;
+}
+
+int
+vr_cli_realize (VrCli *cli, int argc, char **argv)
+{
+  g_autofree char *pool = NULL;
+  g_autofree char *pool_dir = NULL;
+  g_autofree char *handoff = NULL;
+  gboolean start = FALSE;
+  gboolean no_wait = FALSE;
+  const GOptionEntry entries[] = {
+    { "pool", 0, 0, G_OPTION_ARG_STRING, &pool,
+      "libvirt directory pool to copy the saved state into", "NAME" },
+    { "pool-dir", 0, 0, G_OPTION_ARG_FILENAME, &pool_dir,
+      "Directory to copy the saved state into (connections without "
+      "storage, like the embedded one)", "DIR" },
+    { "start", 0, 0, G_OPTION_ARG_NONE, &start,
+      "Start the domain once realized (it resumes)", NULL },
+    { "no-wait", 0, 0, G_OPTION_ARG_NONE, &no_wait,
+      "Return once the job has started (needs the agent)", NULL },
+    { "handoff", 0, 0, G_OPTION_ARG_STRING, &handoff,
+      "How libvirt takes the saved state: auto, link or managedsave",
+      "HOW" },
+    { NULL }
+  };
+  VrRealizeOptions options = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (virConnect) conn = NULL;
+  g_autoptr (VrHostCaps) caps = NULL;
+  g_autoptr (VrJob) job = NULL;
+
+  if (!vr_cli_parse ("realize", "PLANNED", "Realize a planned system: "
+                     "validate, copy its saved state into a pool, define the "
+                     "domain and hand the state to libvirt, so that starting "
+                     "the domain resumes the guest. Rolls back on failure or "
+                     "Ctrl-C.", entries, &argc, &argv))
+    return VR_EXIT_USAGE;
+  if (argc != 2)
+    return vr_cli_usage_error ("realize", "expected one PLANNED");
+  if (!parse_handoff (handoff, &options.handoff))
+    return VR_EXIT_USAGE;
+  if (no_wait)
+    return vr_cli_usage_error ("realize", "--no-wait needs the agent "
+                               "(virt-realized); an in-process job lives "
+                               "only as long as its command");
+  options.pool = pool;
+  options.pool_dir = pool_dir;
+  options.start = start;
+  system = vr_store_lookup (cli->store, argv[1], &error);
+  if (system == NULL)
+    return vr_cli_fail (error);
+  conn = vr_libvirt_open (cli->uri, &error);
+  if (conn == NULL)
+    return vr_cli_fail (error);
+  caps = vr_host_caps_new (conn);
+  job = vr_realize_job_start (1, cli->store, caps, conn, system, &options);
+  wait_for (job, !cli->json && !cli->quiet);
+  return report (cli, job, system);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+#include <libvirt/libvirt.h>
+
+#include "copy.h"
+#include "handoff.h"
+#include "host-caps.h"
+#include "planned-system.h"
+#include "progress.h"
+#include "store.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  const char *pool;     /* a libvirt directory pool, or NULL */
+  const char *pool_dir; /* a plain directory, or NULL */
+  VrHandoff handoff;
+  gboolean start;       /* start the domain once realized */
+  VrCopyFlags copy_flags;
+} VrRealizeOptions;
+
+/* RealizePlannedSystem: lock, validate, copy the saved state into the
+ * pool, update the image's host-side details, define the domain, hand the
+ * state to libvirt, record the outcome, start if asked. Any failure or
+ * cancel (G_IO_ERROR_CANCELLED) undoes what it made; the planned system
+ * is then "failed" (or "planned" after a cancel) with the outcome
+ * recorded, and can be realized again. */
+gboolean vr_realize (VrStore *store,
+                     VrHostCaps *caps,
+                     virConnectPtr conn,
+                     VrPlannedSystem *system,
+                     const VrRealizeOptions *options,
+                     VrProgress *progress,
+                     GCancellable *cancellable,
+                     GError **error);
+
+/* After a crash: a planned system left "realizing" by a dead process is
+ * put back as "planned" (its leftovers removed, the outcome recorded as
+ * interrupted), or "realized" when every step had been done. Needs the
+ * planned system's lock; a no-op for any other state. */
+gboolean vr_realize_recover (VrStore *store,
+                             virConnectPtr conn,
+                             VrPlannedSystem *system,
+                             GError **error);
+
+G_END_DECLS

@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The realize pipeline on real QEMU: a guest saved under the test bed's
+ * root (A) is realized into this program's own embedded root (B); starting
+ * it there must restore it, not boot it. Failures and cancels must leave
+ * nothing behind. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "import.h"
+#include "libvirt-util.h"
+#include "realize.h"
+#include "realize-journal.h"
+#include "test-util.h"
+#include "testbed.h"
+
+#define BASIC_UUID "5a1ad0c0-7e57-4b3d-9c1e-000000000001"
+
+static char *root;
+static virConnectPtr conn;
+static VrHostCaps *caps;
+
+typedef struct {
+  char *state;
+  VrStore *store;
+  VrPlannedSystem *system;
+  char *pool_dir;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autoptr (GError) error = NULL;
+
+  f->state = test_mkdtemp ();
+  f->store = vr_store_new (f->state);
+  f->system = vr_import_path (f->store, basic, NULL, &error);
+  g_assert_no_error (error);
+  f->pool_dir = test_mkdtemp ();
+}
+
+static void
+remove_domain (const char *uuid)
+{
+  g_autoptr (virDomain) dom = virDomainLookupByUUIDString (conn, uuid);
+
+  if (dom == NULL)
+    return;
+  if (virDomainIsActive (dom) == 1)
+    virDomainDestroy (dom);
+  virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  remove_domain (BASIC_UUID);
+  g_object_unref (f->system);
+  g_object_unref (f->store);
+  test_rmtree (f->state);
+  test_rmtree (f->pool_dir);
+  g_free (f->state);
+  g_free (f->pool_dir);
+}
+
+static guint
+count_files (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+static VrPlannedSystem *
+reload (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  VrPlannedSystem *system = vr_store_lookup (f->store, BASIC_UUID, &error);
+
+  g_assert_no_error (error);
+  return system;
+}
+
+typedef struct {
+  GMutex lock;
+  GCond cond;
+  int event;
+  int detail;
+} Lifecycle;
+
+static int
+on_lifecycle (virConnectPtr c, virDomainPtr dom, int event, int detail,
+              void *opaque)
+{
+  Lifecycle *seen = opaque;
+
+  g_mutex_lock (&seen->lock);
+  if (event == VIR_DOMAIN_EVENT_STARTED)
+    {
+      seen->event = event;
+      seen->detail = detail;
+      g_cond_signal (&seen->cond);
+    }
+  g_mutex_unlock (&seen->lock);
+  return 0;
+}
+
+static char *
+qemu_log (const char *name)
+{
+  g_autofree char *file = g_strdup_printf ("%s.log", name);
+  g_autofree char *path = g_build_filename (root, "log", "qemu", file, NULL);
+  char *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, NULL);
+  return text ? text : g_strdup ("");
+}
+
+/* Starts the realized domain and checks that QEMU resumed the saved guest:
+ * a STARTED/RESTORED lifecycle event, -incoming on its command line, and a
+ * running (not paused) guest. */
+static void
+assert_start_restores (void)
+{
+  g_autoptr (virDomain) dom = virDomainLookupByUUIDString (conn, BASIC_UUID);
+  Lifecycle seen = { 0 };
+  g_autofree char *log = NULL;
+  int callback;
+  int state = 0;
+  int reason = 0;
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  g_assert_nonnull (dom);
+  g_mutex_init (&seen.lock);
+  g_cond_init (&seen.cond);
+  callback = virConnectDomainEventRegisterAny (
+      conn, dom, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+      VIR_DOMAIN_EVENT_CALLBACK (on_lifecycle), &seen, NULL);
+  g_assert_cmpint (callback, >=, 0);
+  g_assert_cmpint (virDomainCreate (dom), ==, 0);
+  g_mutex_lock (&seen.lock);
+  while (seen.event == 0 && g_cond_wait_until (&seen.cond, &seen.lock, deadline))
+    ;
+  g_mutex_unlock (&seen.lock);
+  virConnectDomainEventDeregisterAny (conn, callback);
+  g_assert_cmpint (seen.event, ==, VIR_DOMAIN_EVENT_STARTED);
+  g_assert_cmpint (seen.detail, ==, VIR_DOMAIN_EVENT_STARTED_RESTORED);
+  log = qemu_log ("vr-guest");
+  g_assert_nonnull (strstr (log, "-incoming"));
+  g_assert_cmpint (virDomainGetState (dom, &state, &reason, 0), ==, 0);
+  g_assert_cmpint (state, ==, VIR_DOMAIN_RUNNING);
+  g_assert_cmpint (reason, ==, VIR_DOMAIN_RUNNING_RESTORED);
+  g_mutex_clear (&seen.lock);
+  g_cond_clear (&seen.cond);
+}
+
+static void
+realize_ok (Fixture *f, VrHandoff handoff)
+{
+  VrRealizeOptions options = { .pool_dir = f->pool_dir, .handoff = handoff };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) back = NULL;
+  g_autofree char *managed = g_build_filename (root, "lib", "qemu", "save",
+                                               "vr-guest.save", NULL);
+
+  g_assert_true (vr_realize (f->store, caps, conn, f->system, &options, NULL,
+                             NULL, &error));
+  g_assert_no_error (error);
+  back = reload (f);
+  g_assert_cmpint (vr_planned_system_get_state (back), ==,
+                   VR_PLANNED_STATE_REALIZED);
+  g_assert_cmpstr (vr_planned_system_get_domain (back), ==, "vr-guest");
+  g_assert_cmpint (vr_planned_system_get_last_job_code (back), ==, 0);
+  /* The state is libvirt's now; the pool keeps no copy. */
+  g_assert_true (g_file_test (managed, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpuint (count_files (f->pool_dir), ==, 0);
+}
+
+static void
+test_link_resumes (Fixture *f, gconstpointer data)
+{
+  realize_ok (f, VR_HANDOFF_LINK);
+  assert_start_restores ();
+}
+
+static void
+test_managed_save_resumes (Fixture *f, gconstpointer data)
+{
+  g_autoptr (virDomain) dom = NULL;
+
+  realize_ok (f, VR_HANDOFF_MANAGED_SAVE);
+  dom = virDomainLookupByUUIDString (conn, BASIC_UUID);
+  /* libvirt itself owns the state: virsh dominfo says "Managed save: yes". */
+  g_assert_cmpint (virDomainHasManagedSaveImage (dom, 0), ==, 1);
+  assert_start_restores ();
+}
+
+static void
+test_already_realized (Fixture *f, gconstpointer data)
+{
+  VrRealizeOptions options = { .pool_dir = f->pool_dir };
+  g_autoptr (GError) error = NULL;
+
+  realize_ok (f, VR_HANDOFF_LINK);
+  g_assert_false (vr_realize (f->store, caps, conn, f->system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_INVALID_STATE, "realized already", NULL);
+}
+
+/* Nothing the failed or cancelled job made may be left. */
+static void
+assert_nothing_left (Fixture *f, VrPlannedState state, int code)
+{
+  g_autoptr (VrPlannedSystem) back = reload (f);
+  g_autoptr (virDomain) dom = virDomainLookupByUUIDString (conn, BASIC_UUID);
+  g_autofree char *managed = g_build_filename (root, "lib", "qemu", "save",
+                                               "vr-guest.save", NULL);
+  g_autofree char *journal = vr_store_system_file (f->store, back,
+                                                   VR_REALIZE_JOURNAL);
+
+  g_assert_null (dom);
+  g_assert_cmpuint (count_files (f->pool_dir), ==, 0);
+  g_assert_false (g_file_test (managed, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (vr_planned_system_get_state (back), ==, state);
+  g_assert_cmpint (vr_planned_system_get_last_job_code (back), ==, code);
+}
+
+typedef struct {
+  GCancellable *cancellable;
+  gboolean cancelled;
+} CancelAtCopy;
+
+static void
+cancel_in_copy (const VrProgressState *state, gpointer user_data)
+{
+  CancelAtCopy *c = user_data;
+
+  if (g_strcmp0 (state->phase, "copy") == 0 && state->bytes_done > 0
+      && !c->cancelled)
+    {
+      c->cancelled = TRUE;
+      g_cancellable_cancel (c->cancellable);
+    }
+}
+
+/* A save image with the test bed guest's header and XML, padded with
+ * size bytes of dense data, so that the copy takes many chunks. */
+static char *
+make_large_import (guint64 size)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autoptr (GError) error = NULL;
+  char *dir = vr_testbed_copy_import_dir (basic, &error);
+  g_autofree char *save = g_build_filename (dir, "vr-guest.save", NULL);
+  g_autofree char *chunk = g_malloc (1 << 20);
+  int fd = open (save, O_WRONLY | O_APPEND | O_CLOEXEC);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (fd, >=, 0);
+  memset (chunk, 0x5a, 1 << 20);
+  for (guint64 done = 0; done < size; done += 1 << 20)
+    g_assert_cmpint (write (fd, chunk, 1 << 20), ==, 1 << 20);
+  close (fd);
+  return dir;
+}
+
+static void
+use_import (Fixture *f, const char *dir)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (vr_store_remove (f->store, f->system, &error));
+  g_object_unref (f->system);
+  f->system = vr_import_path (f->store, dir, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_cancel_mid_copy (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = make_large_import (256 << 20);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  CancelAtCopy c = { cancellable, FALSE };
+  g_autoptr (VrProgress) progress = vr_progress_new (cancel_in_copy, &c);
+  VrRealizeOptions options = { .pool_dir = f->pool_dir,
+                               .copy_flags = VR_COPY_NO_REFLINK };
+  g_autoptr (GError) error = NULL;
+
+  use_import (f, dir);
+  g_assert_false (vr_realize (f->store, caps, conn, f->system, &options,
+                              progress, cancellable, &error));
+  g_assert_true (c.cancelled);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  assert_nothing_left (f, VR_PLANNED_STATE_PLANNED, VR_ERROR_FAILED);
+  test_rmtree (dir);
+}
+
+static void
+test_out_of_space (Fixture *f, gconstpointer data)
+{
+  VrRealizeOptions options = { .pool_dir = f->pool_dir };
+  g_autoptr (GError) error = NULL;
+
+  if (geteuid () != 0)
+    {
+      g_test_skip ("mounting a small tmpfs needs root");
+      return;
+    }
+  g_assert_cmpint (mount ("tmpfs", f->pool_dir, "tmpfs", 0, "size=256k"),
+                   ==, 0);
+  g_assert_false (vr_realize (f->store, caps, conn, f->system, &options,
+                              NULL, NULL, &error));
+  test_assert_error (error, VR_ERROR_FAILED, "No space left on device",
+                     f->pool_dir, NULL);
+  assert_nothing_left (f, VR_PLANNED_STATE_FAILED, VR_ERROR_FAILED);
+  g_assert_cmpint (umount (f->pool_dir), ==, 0);
+}
+
+static void
+define_clash (const VrProgressState *state, gpointer user_data)
+{
+  gboolean *done = user_data;
+  g_autofree char *xml = NULL;
+  g_autoptr (virDomain) dom = NULL;
+
+  if (g_strcmp0 (state->phase, "define") != 0 || *done)
+    return;
+  /* Same name, another UUID: libvirt must refuse the realize's define. */
+  xml = test_domain_xml ("vr-guest", "5a1ad0c0-7e57-4b3d-9c1e-0000000000cc");
+  dom = virDomainDefineXML (conn, xml);
+  g_assert_nonnull (dom);
+  *done = TRUE;
+}
+
+static void
+test_define_refused (Fixture *f, gconstpointer data)
+{
+  gboolean clashed = FALSE;
+  g_autoptr (VrProgress) progress = vr_progress_new (define_clash, &clashed);
+  VrRealizeOptions options = { .pool_dir = f->pool_dir };
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (vr_realize (f->store, caps, conn, f->system, &options,
+                              progress, NULL, &error));
+  g_assert_true (clashed);
+  test_assert_error (error, VR_ERROR_FAILED, "libvirt refused to define",
+                     "already exists", NULL);
+  assert_nothing_left (f, VR_PLANNED_STATE_FAILED, VR_ERROR_FAILED);
+  remove_domain ("5a1ad0c0-7e57-4b3d-9c1e-0000000000cc");
+}
+
+static void
+test_does_not_fit (Fixture *f, gconstpointer data)
+{
+  VrRealizeOptions options = { .pool_dir = f->pool_dir };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *xml = vr_planned_system_dup_domain_xml (f->system);
+  g_autoptr (GString) edited = g_string_new (xml);
+
+  g_string_replace (edited, "<vcpu placement=\"static\">1</vcpu>",
+                    "<vcpu placement=\"static\">1000</vcpu>", 1);
+  g_assert_true (vr_planned_system_set_domain_xml (f->system, edited->str,
+                                                   edited->len, &error));
+  g_assert_true (vr_store_save (f->store, f->system, &error));
+  g_assert_false (vr_realize (f->store, caps, conn, f->system, &options,
+                              NULL, NULL, &error));
+  test_assert_error (error, VR_ERROR_NOT_SUPPORTED, "does not fit this host",
+                     "virt-realize validate vr-guest", NULL);
+  assert_nothing_left (f, VR_PLANNED_STATE_PLANNED, 0);
+}
+
+typedef struct {
+  Fixture *f;
+  GMutex lock;
+  GCond cond;
+  gboolean in_copy;
+  gboolean release;
+} Holder;
+
+static void
+hold_in_copy (const VrProgressState *state, gpointer user_data)
+{
+  Holder *h = user_data;
+
+  if (g_strcmp0 (state->phase, "copy") != 0 || h->in_copy)
+    return;
+  g_mutex_lock (&h->lock);
+  h->in_copy = TRUE;
+  g_cond_signal (&h->cond);
+  while (!h->release)
+    g_cond_wait (&h->cond, &h->lock);
+  g_mutex_unlock (&h->lock);
+}
+
+static gpointer
+first_realize (gpointer data)
+{
+  Holder *h = data;
+  g_autoptr (VrProgress) progress = vr_progress_new (hold_in_copy, h);
+  VrRealizeOptions options = { .pool_dir = h->f->pool_dir };
+  g_autoptr (GError) error = NULL;
+  gboolean ok = vr_realize (h->f->store, caps, conn, h->f->system, &options,
+                            progress, NULL, &error);
+
+  g_assert_no_error (error);
+  return GINT_TO_POINTER (ok);
+}
+
+static void
+test_twice_at_once (Fixture *f, gconstpointer data)
+{
+  Holder h = { .f = f };
+  g_autoptr (VrPlannedSystem) other = reload (f);
+  VrRealizeOptions options = { .pool_dir = f->pool_dir };
+  g_autoptr (GError) error = NULL;
+  GThread *thread;
+
+  g_mutex_init (&h.lock);
+  g_cond_init (&h.cond);
+  thread = g_thread_new ("first", first_realize, &h);
+  g_mutex_lock (&h.lock);
+  while (!h.in_copy)
+    g_cond_wait (&h.cond, &h.lock);
+  g_mutex_unlock (&h.lock);
+  g_assert_false (vr_realize (f->store, caps, conn, other, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_IN_USE, "busy", NULL);
+  g_mutex_lock (&h.lock);
+  h.release = TRUE;
+  g_cond_broadcast (&h.cond);
+  g_mutex_unlock (&h.lock);
+  g_assert_true (GPOINTER_TO_INT (g_thread_join (thread)));
+  g_mutex_clear (&h.lock);
+  g_cond_clear (&h.cond);
+}
+
+/* A process that died mid-realize left a copy, a defined domain and a
+ * journal; recovery removes them and puts the planned system back. */
+static void
+test_recover (Fixture *f, gconstpointer data)
+{
+  g_autofree char *xml = vr_planned_system_dup_domain_xml (f->system);
+  g_autoptr (virDomain) dom = virDomainDefineXML (conn, xml);
+  VrRealizeJournal journal = { .pool_dir = f->pool_dir,
+                               .pool_file = "vr-guest.save",
+                               .domain_uuid = BASIC_UUID };
+  g_autoptr (GError) error = NULL;
+
+  g_assert_nonnull (dom);
+  test_write_file (f->pool_dir, "vr-guest.save", "partial", -1);
+  test_write_file (f->pool_dir, VR_COPY_TEMP_PREFIX "vr-guest.save.abc123",
+                   "x", -1);
+  vr_planned_system_set_state (f->system, VR_PLANNED_STATE_REALIZING);
+  g_assert_true (vr_store_save (f->store, f->system, &error));
+  g_assert_true (vr_realize_journal_write (f->store, f->system, &journal,
+                                           &error));
+  g_assert_true (vr_realize_recover (f->store, conn, f->system, &error));
+  g_assert_no_error (error);
+  assert_nothing_left (f, VR_PLANNED_STATE_PLANNED, VR_ERROR_FAILED);
+  g_assert_nonnull (strstr (vr_planned_system_get_last_job_message (f->system),
+                            "interrupted"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *uri = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  root = vr_testbed_new_root ("realize");
+  uri = vr_testbed_root_uri (root);
+  conn = vr_libvirt_open (uri, &error);
+  g_assert_no_error (error);
+  caps = vr_host_caps_new (conn);
+#define ADD(path, func) \
+  g_test_add ("/realize/" path, Fixture, NULL, fixture_set_up, func, \
+              fixture_tear_down)
+  ADD ("link-resumes", test_link_resumes);
+  ADD ("managedsave-resumes", test_managed_save_resumes);
+  ADD ("already-realized", test_already_realized);
+  ADD ("cancel-mid-copy", test_cancel_mid_copy);
+  ADD ("out-of-space", test_out_of_space);
+  ADD ("define-refused", test_define_refused);
+  ADD ("does-not-fit", test_does_not_fit);
+  ADD ("twice-at-once", test_twice_at_once);
+  ADD ("recover", test_recover);
+#undef ADD
+  status = g_test_run ();
+  g_object_unref (caps);
+  virConnectClose (conn);
+  test_rmtree (root);
+  g_free (root);
+  return status;
+}
