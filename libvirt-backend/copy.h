@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+#include <sys/types.h>
+
+G_BEGIN_DECLS
+
+/* Every temp file of a copy is named VR_COPY_TEMP_PREFIX + the destination's
+ * name (cut to fit NAME_MAX) + "." + six hex digits, in the destination's
+ * directory: crash recovery (vr_copy_remove_temps) removes them. */
+#define VR_COPY_TEMP_PREFIX ".vr-copy-"
+
+/* The most one copy_file_range or read/write step moves between two looks
+ * at the cancellable, and the size of the read/write buffer. */
+#define VR_COPY_CHUNK_SIZE (8u << 20)
+
+typedef enum {
+  VR_COPY_NONE = 0,
+  VR_COPY_REPLACE = 1 << 0,      /* an existing destination may be replaced */
+  VR_COPY_NO_REFLINK = 1 << 1,   /* for tests and benchmarks */
+  VR_COPY_NO_COPY_FILE_RANGE = 1 << 2,
+} VrCopyFlags;
+
+typedef enum {
+  VR_COPY_METHOD_REFLINK,
+  VR_COPY_METHOD_COPY_FILE_RANGE,
+  VR_COPY_METHOD_READ_WRITE,
+} VrCopyMethod;
+
+typedef struct {
+  VrCopyMethod method;
+  guint64 size;
+  guint64 data_bytes;   /* bytes in the source's data extents: copied, or shared by a reflink */
+} VrCopyResult;
+
+/* Called from the copying thread, at most 10 times a second, and once at
+ * the end with done == total. total is the source's data bytes, so a
+ * sparse file's holes do not count. */
+typedef void (*VrCopyProgressFunc) (guint64 done, guint64 total,
+                                    gpointer user_data);
+
+/* Copies the regular file src_fd into dst_dir_fd/dst_name: temp file beside
+ * it, data, fdatasync, rename, fsync of the directory; nothing is left
+ * behind on failure or cancel. dst_mode is the new file's mode (umask does
+ * not apply). dst_dir_fd must be open for reading (not O_PATH). src_fd's
+ * file offset is not used and may move. Without VR_COPY_REPLACE an existing
+ * dst_name is refused with VR_ERROR_IN_USE. A cancel returns GIO's
+ * G_IO_ERROR_CANCELLED; every other failure is in VR_ERROR and names the
+ * file. */
+gboolean vr_copy_fd_to (int src_fd,
+                        int dst_dir_fd,
+                        const char *dst_name,
+                        mode_t dst_mode,
+                        VrCopyFlags flags,
+                        GCancellable *cancellable,
+                        VrCopyProgressFunc progress,
+                        gpointer progress_data,
+                        VrCopyResult *result,
+                        GError **error);
+
+/* Convenience: by paths. src is opened O_RDONLY|O_NOFOLLOW|O_CLOEXEC and
+ * must be a regular file (a symbolic link is refused). */
+gboolean vr_copy_file (const char *src,
+                       const char *dst,
+                       mode_t dst_mode,
+                       VrCopyFlags flags,
+                       GCancellable *cancellable,
+                       VrCopyProgressFunc progress,
+                       gpointer progress_data,
+                       VrCopyResult *result,
+                       GError **error);
+
+/* Removes the temp files a copy to dir/name left behind when it could not
+ * clean up itself (the process died). Best effort: what cannot be removed
+ * stays. */
+void vr_copy_remove_temps (const char *dir, const char *name);
+
+/* "reflink", "copy_file_range" or "read/write". */
+const char *vr_copy_method_to_string (VrCopyMethod method);
+
+G_END_DECLS
