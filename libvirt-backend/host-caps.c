@@ -279,8 +279,10 @@ fetch_cpu_verdict (VrHostCaps *self, const char *emulator, const char *arch,
                     || result == VIR_CPU_COMPARE_SUPERSET;
   if (verdict->usable)
     return entry_new (verdict, (GDestroyNotify) cpu_verdict_free, NULL);
-  if (err != NULL && err->code != VIR_ERR_CPU_INCOMPATIBLE
-      && err->code != VIR_ERR_CONFIG_UNSUPPORTED)
+  /* A failure that is no verdict on the CPU is no finding either. */
+  if (result < 0 && (err == NULL || (err->code != VIR_ERR_CPU_INCOMPATIBLE
+                                     && err->code
+                                            != VIR_ERR_CONFIG_UNSUPPORTED)))
     {
       vr_libvirt_set_error (&error, "cannot compare a CPU with the host's");
       cpu_verdict_free (verdict);

@@ -90,6 +90,12 @@ check_emulator (VrValidation *v, const char *offered)
       v->emulator = g_steal_pointer (&path);
       return;
     }
+  if (offered == NULL)
+    {
+      vr_validation_add (v, VR_FINDING_EMULATOR, node, NULL,
+                         "emulator %s is not present on this host", path);
+      return;
+    }
   hint = vr_validation_hint_set (v, "/domain/devices/emulator", offered);
   vr_validation_add (v, VR_FINDING_EMULATOR, node, hint,
                      "emulator %s is not present on this host (it has %s "

@@ -207,19 +207,28 @@ static void
 check_cpu_model (VrValidation *v, xmlNode *cpu, const char *model)
 {
   const char *other = usable_model (v);
+  /* The emulator lists every model it knows. */
+  gboolean unknown = g_hash_table_size (v->dcaps->cpu_models) > 0
+                     && !g_hash_table_contains (v->dcaps->cpu_models, model);
   g_autofree char *hint = NULL;
 
-  if (vr_domain_caps_cpu_model_usable (v->dcaps, model) != VR_SUPPORT_NO)
+  if (!unknown && vr_domain_caps_cpu_model_usable (v->dcaps, model)
+                      != VR_SUPPORT_NO)
     {
       compare_cpu (v, cpu, model);
       return;
     }
   if (other != NULL)
     hint = vr_validation_hint_set (v, "/domain/cpu/model", other);
-  vr_validation_add (v, VR_FINDING_CPU_MODEL,
-                     vr_validation_node (v, "/domain/cpu/model"), hint,
-                     "CPU model '%s' is not usable on this host (the host "
-                     "CPU lacks features it needs)", model);
+  if (unknown)
+    vr_validation_add (v, VR_FINDING_CPU_MODEL,
+                       vr_validation_node (v, "/domain/cpu/model"), hint,
+                       "CPU model '%s' is unknown to %s", model, v->emulator);
+  else
+    vr_validation_add (v, VR_FINDING_CPU_MODEL,
+                       vr_validation_node (v, "/domain/cpu/model"), hint,
+                       "CPU model '%s' is not usable on this host (the host "
+                       "CPU lacks features it needs)", model);
 }
 
 void

@@ -69,6 +69,8 @@ preload_thread (gpointer data)
 void
 vr_validate_preload (void)
 {
+  /* libxml2 2.9 must be initialized before threads use it. */
+  xmlInitParser ();
   g_thread_unref (g_thread_new ("vr-schema", preload_thread, NULL));
 }
 

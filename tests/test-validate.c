@@ -199,8 +199,12 @@ test_cpu_model (void)
   g_autoptr (xmlDoc) doc = basic_doc ();
   g_autoptr (GPtrArray) feature = NULL;
 
+  g_autoptr (GPtrArray) unknown = NULL;
+
   expect_after_set ("/domain/cpu/model=Skylake-Server", VR_FINDING_CPU_MODEL,
                     "/domain/cpu/model", &unusable);
+  expect_after_set ("/domain/cpu/model=Frobnicator", VR_FINDING_CPU_MODEL,
+                    "/domain/cpu/model", &unknown);
   /* A usable model with a feature this host lacks: libvirt's comparison
    * names it. */
   vt_add (doc, "/domain/cpu", "<feature policy='require' name='avx512f'/>");
