@@ -13,9 +13,9 @@ static const VrCliCommand commands[] = {
   { "list", vr_cli_list, "", "List the planned systems" },
   { "show", vr_cli_show, "PLANNED [--xml]", "Show a planned system" },
   { "destroy", vr_cli_destroy, "PLANNED", "Forget a planned system" },
-  { "validate", vr_cli_validate, "(PLANNED | DIR | FILE.xml)",
+  { "validate", vr_cli_validate, "PLANNED | DIR | FILE.xml",
     "Check against this host: what does not fit and how to fix it" },
-  { "edit", vr_cli_edit, "PLANNED (--xml FILE | --set XPATH=VALUE …)",
+  { "edit", vr_cli_edit, "PLANNED --set|--xml ARG",
     "Change a planned system's domain XML, then validate it" },
 };
 
