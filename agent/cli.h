@@ -69,4 +69,7 @@ int vr_cli_destroy (VrCli *cli, int argc, char **argv);
 int vr_cli_validate (VrCli *cli, int argc, char **argv);
 int vr_cli_edit (VrCli *cli, int argc, char **argv);
 
+/* Realize (cli-realize.c). */
+int vr_cli_realize (VrCli *cli, int argc, char **argv);
+
 G_END_DECLS

@@ -17,6 +17,9 @@ static const VrCliCommand commands[] = {
     "Check against this host: what does not fit and how to fix it" },
   { "edit", vr_cli_edit, "PLANNED --set|--xml ARG",
     "Change a planned system's domain XML, then validate it" },
+  { "realize", vr_cli_realize,
+    "PLANNED [--pool NAME | --pool-dir DIR] [--start]",
+    "Copy the saved state, define the domain, hand the state to libvirt" },
 };
 
 static char *

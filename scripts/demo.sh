@@ -1,8 +1,10 @@
 #!/bin/bash
 # The main job on the embedded default, on a fresh Debian 12 machine as root:
 # installs the dependency list, builds, makes a real saved VM with the test
-# bed (libvirt's embedded QEMU driver, qemu:///embed?root=...), and imports
-# it as a planned system, then shows it.
+# bed under one embedded QEMU root ("host A", qemu:///embed?root=...),
+# imports it as a planned system, validates it against another embedded
+# root ("host B"), realizes it there and starts it: the guest resumes from
+# its saved state (QEMU started with -incoming, state "running (restored)").
 #
 # Everything goes under $VR_DEMO_DIR (default /tmp/virt-realize-demo); run
 # it again and it starts over.
@@ -30,7 +32,24 @@ import_dir=$(build/tests/testbed/vr-testbed --variant basic "$demo/testbed")
 ls -l "$import_dir"
 echo
 
-echo "== Stage it on this host as a planned system"
+host_b="qemu:///embed?root=$demo/host-b"
+
+echo "== Stage it on host B as a planned system"
 vr import "$import_dir"
 vr list
 vr show vr-guest
+
+echo "== Does it fit host B?"
+vr -c "$host_b" validate vr-guest
+
+echo "== Realize it on host B and start it"
+vr -c "$host_b" realize vr-guest --start
+vr show vr-guest
+
+echo "== On host B the guest resumed from its saved state"
+# One virsh process: a second process may not open a root while another
+# has it, and a destroy must wait for libvirt's reconnect to the guest
+# (docs/libvirt-handoff.md).
+virsh -c "$host_b" "dominfo vr-guest; domstate --reason vr-guest; dommemstat vr-guest; destroy vr-guest" 2>&1 |
+  grep -vE '^$|^[a-z_]+ [0-9]+$|^[0-9-]+ [0-9:.+]+: [0-9]+: '  # dommemstat's figures, libvirt's log
+grep -o -- '-incoming [a-z]*' "$demo/host-b/log/qemu/vr-guest.log" | head -1 | sed 's/^/QEMU log: /'
