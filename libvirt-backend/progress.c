@@ -52,10 +52,11 @@ vr_progress_free (VrProgress *progress)
 void
 vr_progress_add_step (VrProgress *progress, const char *phase, guint weight)
 {
-  Step step = { g_strdup (phase), weight };
+  Step step = { NULL, weight };
 
   if (progress == NULL)
     return;
+  step.phase = g_strdup (phase);
   g_array_append_val (progress->steps, step);
   progress->weight_total += weight;
 }

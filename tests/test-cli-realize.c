@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* virt-realize realize as a person runs it: into an embedded root, the
+ * guest resumes; Ctrl-C in the middle of the copy rolls everything back. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test-util.h"
+#include "testbed.h"
+
+static char *root;
+static char *uri;
+
+static char *
+cli (const char *state, int *status, GError **error, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int wait_status = 0;
+  va_list ap;
+  const char *arg;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("VR_CLI"));
+  g_ptr_array_add (argv, "--direct");
+  g_ptr_array_add (argv, "--state-dir");
+  g_ptr_array_add (argv, (char *) state);
+  g_ptr_array_add (argv, "-c");
+  g_ptr_array_add (argv, uri);
+  va_start (ap, error);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL,
+                NULL, &out, &err, &wait_status, error);
+  *status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+  g_test_message ("stdout: %s\nstderr: %s", out, err);
+  return g_strconcat (out, err, NULL);
+}
+
+/* virsh in its own process: this test never opens the root itself, so
+ * that the virt-realize processes can. */
+static char *
+virsh (const char *command)
+{
+  const char *argv[] = { "virsh", "-q", "-c", uri, command, NULL };
+  char *out = NULL;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH
+                | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, NULL,
+                NULL);
+  return out ? g_strstrip (out) : g_strdup ("");
+}
+
+static void
+test_realize_start_resumes (void)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autofree char *state = test_mkdtemp ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *imported = NULL;
+  g_autofree char *realized = NULL;
+  g_autofree char *shown = NULL;
+  g_autofree char *domstate = NULL;
+  int status = 0;
+
+  imported = cli (state, &status, &error, "import", basic, NULL);
+  g_assert_cmpint (status, ==, 0);
+  realized = cli (state, &status, &error, "realize", "vr-guest", "--start",
+                  NULL);
+  g_assert_no_error (error);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (realized, "realized as domain 'vr-guest'"));
+  shown = cli (state, &status, &error, "--json", "show", "vr-guest", NULL);
+  g_assert_nonnull (strstr (shown, "\"state\" : \"realized\""));
+  domstate = virsh ("domstate --reason vr-guest; dommemstat vr-guest; "
+                    "destroy vr-guest; undefine vr-guest");
+  g_assert_true (g_str_has_prefix (domstate, "running (restored)"));
+  test_rmtree (state);
+}
+
+static char *
+read_state (const char *state)
+{
+  g_autoptr (GDir) dir = g_dir_open (state, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *record = g_build_filename (state, name, "record.xml",
+                                                  NULL);
+      char *text = NULL;
+
+      if (g_file_get_contents (record, &text, NULL, NULL))
+        return text;
+    }
+  return g_strdup ("");
+}
+
+static guint
+count_files (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+static void
+append_data (const char *dir, const char *file, guint mib)
+{
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+  g_autofree char *chunk = g_malloc (1 << 20);
+  int fd = open (path, O_WRONLY | O_APPEND | O_CLOEXEC);
+
+  memset (chunk, 0x5a, 1 << 20);
+  for (guint i = 0; i < mib; i++)
+    g_assert_cmpint (write (fd, chunk, 1 << 20), ==, 1 << 20);
+  close (fd);
+}
+
+/* Waits until the copy has started: the record says realizing and a temp
+ * file is in the pool. */
+static void
+wait_for_copy (const char *state, const char *pool)
+{
+  for (int i = 0; i < 300; i++)
+    {
+      g_autofree char *record = read_state (state);
+
+      if (strstr (record, "<state>realizing</state>") != NULL
+          && count_files (pool) > 0)
+        return;
+      g_usleep (G_USEC_PER_SEC / 10);
+    }
+  g_error ("the realize never started copying");
+}
+
+static void
+test_ctrl_c_rolls_back (void)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = vr_testbed_copy_import_dir (basic, &error);
+  g_autofree char *state = test_mkdtemp ();
+  g_autofree char *pool = test_mkdtemp ();
+  g_autofree char *imported = NULL;
+  g_autofree char *record = NULL;
+  g_autofree char *domains = NULL;
+  g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "VR_TEST_SLOW_COPY",
+                                         "1", TRUE);
+  const char *argv[] = { g_getenv ("VR_CLI"), "--direct", "--state-dir",
+                         state, "-c", uri, "realize", "vr-guest",
+                         "--pool-dir", pool, NULL };
+  GPid pid;
+  int status = 0;
+  int wait_status = 0;
+
+  g_assert_no_error (error);
+  append_data (dir, "vr-guest.save", 128);
+  imported = cli (state, &status, &error, "import", dir, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_spawn_async (NULL, (char **) argv, env, G_SPAWN_DO_NOT_REAP_CHILD
+                 | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &pid, &error);
+  g_assert_no_error (error);
+  wait_for_copy (state, pool);
+  kill (pid, SIGINT);
+  g_assert_cmpint (waitpid (pid, &wait_status, 0), ==, pid);
+  g_assert_true (WIFEXITED (wait_status));
+  g_assert_cmpint (WEXITSTATUS (wait_status), ==, 1);
+  record = read_state (state);
+  g_assert_nonnull (strstr (record, "<state>planned</state>"));
+  g_assert_cmpuint (count_files (pool), ==, 0);
+  domains = virsh ("list --all --name");
+  g_assert_cmpstr (domains, ==, "");
+  test_rmtree (state);
+  test_rmtree (pool);
+  test_rmtree (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  root = vr_testbed_new_root ("cli-realize");
+  uri = vr_testbed_root_uri (root);
+  g_test_add_func ("/cli-realize/start-resumes", test_realize_start_resumes);
+  g_test_add_func ("/cli-realize/ctrl-c-rolls-back", test_ctrl_c_rolls_back);
+  status = g_test_run ();
+  test_rmtree (root);
+  g_free (root);
+  g_free (uri);
+  return status;
+}
