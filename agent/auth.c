@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "auth.h"
+
+#include <unistd.h>
+
+#include "errors.h"
+
+#define POLKIT_NAME "org.freedesktop.PolicyKit1"
+#define POLKIT_PATH "/org/freedesktop/PolicyKit1/Authority"
+#define POLKIT_IFACE "org.freedesktop.PolicyKit1.Authority"
+#define POLKIT_ALLOW_USER_INTERACTION 1
+/* Long enough for a person to type a password into an auth agent. */
+#define POLKIT_TIMEOUT_MS (5 * 60 * 1000)
+
+typedef struct {
+  GDBusMethodInvocation *invocation;
+  gboolean session;
+  char *action_id;
+  guint uid;
+} Check;
+
+static void
+check_free (gpointer data)
+{
+  Check *check = data;
+
+  g_object_unref (check->invocation);
+  g_free (check->action_id);
+  g_free (check);
+}
+
+static void
+on_uid (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_finish (
+      G_DBUS_CONNECTION (source), result, &error);
+  guint uid;
+
+  if (reply == NULL)
+    {
+      g_task_return_new_error (task, VR_ERROR, VR_ERROR_ACCESS_DENIED,
+                               "cannot identify the caller: %s",
+                               error->message);
+      return;
+    }
+  g_variant_get (reply, "(u)", &uid);
+  g_task_return_int (task, uid);
+}
+
+void
+vr_auth_get_uid_async (GDBusMethodInvocation *invocation,
+                       GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
+
+  g_dbus_connection_call (
+      g_dbus_method_invocation_get_connection (invocation),
+      "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      "GetConnectionUnixUser",
+      g_variant_new ("(s)", g_dbus_method_invocation_get_sender (invocation)),
+      G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_uid, task);
+}
+
+gboolean
+vr_auth_get_uid_finish (GAsyncResult *result, guint *uid, GError **error)
+{
+  gssize value = g_task_propagate_int (G_TASK (result), error);
+
+  if (value < 0)
+    return FALSE;
+  *uid = (guint) value;
+  return TRUE;
+}
+
+static void
+deny (GTask *task, const char *why)
+{
+  Check *check = g_task_get_task_data (task);
+
+  g_task_return_new_error (task, VR_ERROR, VR_ERROR_ACCESS_DENIED,
+                           "not authorized for %s: %s", check->action_id, why);
+}
+
+static void
+on_polkit (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_finish (
+      G_DBUS_CONNECTION (source), result, &error);
+  gboolean authorized = FALSE;
+  gboolean challenge = FALSE;
+
+  if (reply == NULL)
+    {
+      g_dbus_error_strip_remote_error (error);
+      deny (task, error->message);
+      return;
+    }
+  g_variant_get (reply, "((bb@a{ss}))", &authorized, &challenge, NULL);
+  if (authorized)
+    g_task_return_boolean (task, TRUE);
+  else
+    deny (task, challenge ? "authentication is required"
+                          : "polkit denied it");
+}
+
+static void
+ask_polkit (GTask *task)
+{
+  Check *check = g_task_get_task_data (task);
+  GDBusConnection *bus = g_dbus_method_invocation_get_connection (
+      check->invocation);
+  GVariantBuilder subject;
+
+  g_variant_builder_init (&subject, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (
+      &subject, "{sv}", "name",
+      g_variant_new_string (g_dbus_method_invocation_get_sender (
+          check->invocation)));
+  g_dbus_connection_call (
+      bus, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE, "CheckAuthorization",
+      g_variant_new ("((sa{sv})sa{ss}us)", "system-bus-name", &subject,
+                     check->action_id, NULL, POLKIT_ALLOW_USER_INTERACTION,
+                     ""),
+      G_VARIANT_TYPE ("((bba{ss}))"), G_DBUS_CALL_FLAGS_NONE,
+      POLKIT_TIMEOUT_MS, g_task_get_cancellable (task), on_polkit, task);
+}
+
+static void
+on_caller_uid (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Check *check = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+
+  if (!vr_auth_get_uid_finish (result, &check->uid, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
+    }
+  if (!check->session)
+    {
+      ask_polkit (task);
+      return;
+    }
+  /* A session bus has no polkit subject for the caller; only the agent's
+   * own user may use it. */
+  if (check->uid == getuid ())
+    g_task_return_boolean (task, TRUE);
+  else
+    deny (task, "on a session bus only the agent's own user is allowed");
+  g_object_unref (task);
+}
+
+void
+vr_auth_check_async (GDBusMethodInvocation *invocation, gboolean session,
+                     const char *action, GCancellable *cancellable,
+                     GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  Check *check = g_new0 (Check, 1);
+
+  check->invocation = g_object_ref (invocation);
+  check->session = session;
+  check->action_id = g_strconcat (VR_ACTION_PREFIX, action, NULL);
+  g_task_set_task_data (task, check, check_free);
+  vr_auth_get_uid_async (invocation, on_caller_uid, task);
+}
+
+gboolean
+vr_auth_check_finish (GAsyncResult *result, guint *uid, GError **error)
+{
+  Check *check = g_task_get_task_data (G_TASK (result));
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+  *uid = check->uid;
+  return TRUE;
+}

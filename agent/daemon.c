@@ -1,0 +1,576 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "daemon.h"
+
+#include <errno.h>
+
+#include "auth.h"
+#include "dbus-errors.h"
+#include "dbus-job.h"
+#include "errors.h"
+#include "libvirt-util.h"
+
+#define RECONNECT_SECONDS 2
+
+struct _VrDaemon {
+  GDBusConnection *bus;
+  gboolean session;
+  char *uri;
+  guint max_jobs;
+  guint job_keep_seconds;
+  VrStore *store;
+  GMainContext *context;
+  GDBusObjectManagerServer *manager;
+  VrDBusObjectSkeleton *manager_object;
+
+  /* Only the main context touches these; libvirt's close callback comes
+   * on its event thread and only schedules a reconnect. */
+  virConnectPtr conn;
+  VrHostCaps *caps;
+  guint reconnect_id;
+
+  GHashTable *systems; /* uuid -> VrDBusObjectSkeleton */
+  GHashTable *jobs;    /* id -> VrJobObject */
+  GHashTable *expiry;  /* id -> GSource id removing an ended job */
+  GQueue queue;        /* VrJobObject waiting for a worker */
+  guint running;
+  guint next_job_id;
+
+  GSourceFunc shutdown_done;
+  gpointer shutdown_data;
+};
+
+static void connect_libvirt (VrDaemon *self);
+
+VrStore *
+vr_daemon_get_store (VrDaemon *self)
+{
+  return self->store;
+}
+
+gboolean
+vr_daemon_is_session (VrDaemon *self)
+{
+  return self->session;
+}
+
+gboolean
+vr_daemon_ref_libvirt (VrDaemon *self, virConnectPtr *conn,
+                       VrHostCaps **caps, GError **error)
+{
+  if (self->conn == NULL)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_NOT_AVAILABLE,
+                   "libvirt (%s) is not reachable; the agent keeps trying",
+                   self->uri ? self->uri : "default URI");
+      return FALSE;
+    }
+  virConnectRef (self->conn);
+  *conn = self->conn;
+  *caps = g_object_ref (self->caps);
+  return TRUE;
+}
+
+/* Authorization */
+
+typedef struct {
+  VrDaemon *daemon;
+  GDBusMethodInvocation *invocation;
+  VrAuthorizedFunc func;
+  gpointer data;
+  GDestroyNotify destroy;
+} Authorize;
+
+static void
+on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Authorize *call = user_data;
+  g_autoptr (GError) error = NULL;
+  guint uid;
+
+  if (vr_auth_check_finish (result, &uid, &error))
+    call->func (call->daemon, call->invocation, uid, call->data);
+  else
+    {
+      vr_dbus_return_error (call->invocation, error);
+      if (call->destroy != NULL)
+        call->destroy (call->data);
+    }
+  g_object_unref (call->invocation);
+  g_free (call);
+}
+
+void
+vr_daemon_authorize (VrDaemon *self, GDBusMethodInvocation *invocation,
+                     const char *action, VrAuthorizedFunc func, gpointer data,
+                     GDestroyNotify destroy)
+{
+  Authorize *call = g_new0 (Authorize, 1);
+
+  call->daemon = self;
+  call->invocation = g_object_ref (invocation);
+  call->func = func;
+  call->data = data;
+  call->destroy = destroy;
+  vr_auth_check_async (invocation, self->session, action, NULL,
+                       on_authorized, call);
+}
+
+gboolean
+vr_daemon_check_options (GVariant *options, const char *const *known,
+                         GError **error)
+{
+  GVariantIter iter;
+  const char *key;
+
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, NULL))
+    if (known == NULL || !g_strv_contains (known, key))
+      {
+        g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                     "unknown option '%s'", key);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/* Planned systems */
+
+char *
+vr_daemon_system_path (const char *uuid)
+{
+  g_autofree char *part = g_strdup (uuid);
+
+  /* Object path elements allow [A-Za-z0-9_] only. */
+  g_strdelimit (part, "-", '_');
+  return g_strconcat (VR_DBUS_PLANNED_PREFIX, part, NULL);
+}
+
+const char *
+vr_daemon_export_system (VrDaemon *self, VrPlannedSystem *system)
+{
+  const char *uuid = vr_planned_system_get_uuid (system);
+  VrDBusObjectSkeleton *object = g_hash_table_lookup (self->systems, uuid);
+
+  if (object != NULL)
+    {
+      vr_planned_object_update (object, system);
+      return g_dbus_object_get_object_path (G_DBUS_OBJECT (object));
+    }
+  object = vr_planned_object_new (self, system);
+  g_dbus_object_manager_server_export (self->manager,
+                                       G_DBUS_OBJECT_SKELETON (object));
+  g_hash_table_insert (self->systems, g_strdup (uuid), object);
+  return g_dbus_object_get_object_path (G_DBUS_OBJECT (object));
+}
+
+void
+vr_daemon_unexport_system (VrDaemon *self, const char *uuid)
+{
+  VrDBusObjectSkeleton *object = g_hash_table_lookup (self->systems, uuid);
+
+  if (object == NULL)
+    return;
+  g_dbus_object_manager_server_unexport (
+      self->manager, g_dbus_object_get_object_path (G_DBUS_OBJECT (object)));
+  g_hash_table_remove (self->systems, uuid);
+}
+
+void
+vr_daemon_refresh_system (VrDaemon *self, const char *uuid)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) system = vr_store_lookup (self->store, uuid,
+                                                        &error);
+
+  if (system != NULL)
+    vr_daemon_export_system (self, system);
+  else if (g_error_matches (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER))
+    vr_daemon_unexport_system (self, uuid);
+}
+
+static GPtrArray *
+values_of (GHashTable *table)
+{
+  GPtrArray *values = g_ptr_array_sized_new (g_hash_table_size (table));
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, table);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (values, value);
+  return values;
+}
+
+static int
+compare_by_name (gconstpointer a, gconstpointer b)
+{
+  VrDBusObject *x = *(VrDBusObject *const *) a;
+  VrDBusObject *y = *(VrDBusObject *const *) b;
+  g_autoptr (VrDBusPlannedSystem) px = vr_dbus_object_get_planned_system (x);
+  g_autoptr (VrDBusPlannedSystem) py = vr_dbus_object_get_planned_system (y);
+
+  return g_strcmp0 (vr_dbus_planned_system_get_name (px),
+                    vr_dbus_planned_system_get_name (py));
+}
+
+GPtrArray *
+vr_daemon_list_system_paths (VrDaemon *self)
+{
+  g_autoptr (GPtrArray) objects = values_of (self->systems);
+  GPtrArray *paths = g_ptr_array_new_full (objects->len, g_free);
+
+  g_ptr_array_sort (objects, compare_by_name);
+  for (guint i = 0; i < objects->len; i++)
+    g_ptr_array_add (paths, g_strdup (g_dbus_object_get_object_path (
+                                objects->pdata[i])));
+  return paths;
+}
+
+static void
+export_all (VrDaemon *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) systems = vr_store_list (self->store, &error);
+
+  if (systems == NULL)
+    {
+      g_warning ("cannot list %s: %s", vr_store_get_path (self->store),
+                 error->message);
+      return;
+    }
+  for (guint i = 0; i < systems->len; i++)
+    vr_daemon_export_system (self, systems->pdata[i]);
+}
+
+/* Jobs */
+
+static guint
+add_job (VrDaemon *self, VrJobObject *job)
+{
+  guint id = vr_job_object_get_id (job);
+
+  g_hash_table_insert (self->jobs, GUINT_TO_POINTER (id), job);
+  g_dbus_object_manager_server_export (self->manager,
+                                       vr_job_object_get_object (job));
+  return id;
+}
+
+static void
+schedule (VrDaemon *self)
+{
+  while (self->running < self->max_jobs && self->shutdown_done == NULL
+         && !g_queue_is_empty (&self->queue))
+    {
+      self->running++;
+      vr_job_object_start (g_queue_pop_head (&self->queue));
+    }
+}
+
+static gboolean
+job_busy (VrDaemon *self, const char *uuid)
+{
+  GHashTableIter iter;
+  gpointer job;
+
+  g_hash_table_iter_init (&iter, self->jobs);
+  while (g_hash_table_iter_next (&iter, NULL, &job))
+    if (!vr_job_object_is_finished (job)
+        && g_str_equal (vr_job_object_get_system_uuid (job), uuid))
+      return TRUE;
+  return FALSE;
+}
+
+const char *
+vr_daemon_queue_realize (VrDaemon *self, VrPlannedSystem *system,
+                         const VrRealizeOptions *options, guint owner_uid,
+                         GError **error)
+{
+  VrJobObject *job;
+
+  if (job_busy (self, vr_planned_system_get_uuid (system)))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
+                   "planned system '%s' is busy: a job of it is queued or "
+                   "running", vr_planned_system_get_name (system));
+      return NULL;
+    }
+  job = vr_job_object_new_realize (self, ++self->next_job_id, system,
+                                   options, owner_uid);
+  add_job (self, job);
+  g_queue_push_tail (&self->queue, job);
+  schedule (self);
+  return vr_job_object_get_path (job);
+}
+
+VrJobObject *
+vr_daemon_lookup_job (VrDaemon *self, guint id)
+{
+  return g_hash_table_lookup (self->jobs, GUINT_TO_POINTER (id));
+}
+
+static int
+compare_ids (gconstpointer a, gconstpointer b)
+{
+  guint x = vr_job_object_get_id (*(VrJobObject *const *) a);
+  guint y = vr_job_object_get_id (*(VrJobObject *const *) b);
+
+  return x < y ? -1 : x > y;
+}
+
+GPtrArray *
+vr_daemon_list_job_paths (VrDaemon *self)
+{
+  g_autoptr (GPtrArray) jobs = values_of (self->jobs);
+  GPtrArray *paths = g_ptr_array_new_full (jobs->len, g_free);
+
+  g_ptr_array_sort (jobs, compare_ids);
+  for (guint i = 0; i < jobs->len; i++)
+    g_ptr_array_add (paths, g_strdup (vr_job_object_get_path (jobs->pdata[i])));
+  return paths;
+}
+
+typedef struct {
+  VrDaemon *daemon;
+  guint id;
+} Expiry;
+
+static gboolean
+expire_job (gpointer user_data)
+{
+  Expiry *expiry = user_data;
+  VrJobObject *job = vr_daemon_lookup_job (expiry->daemon, expiry->id);
+
+  g_dbus_object_manager_server_unexport (expiry->daemon->manager,
+                                         vr_job_object_get_path (job));
+  g_hash_table_remove (expiry->daemon->expiry, GUINT_TO_POINTER (expiry->id));
+  g_hash_table_remove (expiry->daemon->jobs, GUINT_TO_POINTER (expiry->id));
+  return G_SOURCE_REMOVE;
+}
+
+/* A finished job stays for a while, so that a client that looks late
+ * still finds its outcome. */
+static void
+keep_for_a_while (VrDaemon *self, guint id)
+{
+  Expiry *expiry = g_new0 (Expiry, 1);
+  guint source;
+
+  expiry->daemon = self;
+  expiry->id = id;
+  source = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT,
+                                       self->job_keep_seconds, expire_job,
+                                       expiry, g_free);
+  g_hash_table_insert (self->expiry, GUINT_TO_POINTER (id),
+                       GUINT_TO_POINTER (source));
+}
+
+static gboolean
+finish_shutdown (VrDaemon *self)
+{
+  GSourceFunc done = self->shutdown_done;
+
+  if (done == NULL || self->running > 0)
+    return FALSE;
+  self->shutdown_done = NULL;
+  done (self->shutdown_data);
+  return TRUE;
+}
+
+void
+vr_daemon_job_ended (VrDaemon *self, guint id)
+{
+  VrJobObject *job = vr_daemon_lookup_job (self, id);
+
+  if (!g_queue_remove (&self->queue, job))
+    self->running--;
+  keep_for_a_while (self, id);
+  if (!finish_shutdown (self))
+    schedule (self);
+}
+
+void
+vr_daemon_shutdown (VrDaemon *self, GSourceFunc done, gpointer data)
+{
+  g_autoptr (GPtrArray) jobs = values_of (self->jobs);
+
+  self->shutdown_done = done;
+  self->shutdown_data = data;
+  for (guint i = 0; i < jobs->len; i++)
+    vr_job_object_cancel (jobs->pdata[i]);
+  if (self->running == 0)
+    finish_shutdown (self);
+}
+
+/* libvirt and crash recovery */
+
+/* A realize that an earlier agent did not finish: put the planned system
+ * back and report the job as interrupted. A lock taken by a live process
+ * (a CLI realizing in-process) means that one is still at it. */
+static void
+recover_system (VrDaemon *self, VrPlannedSystem *system)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrStoreLock) lock = vr_store_lock (self->store, system, &error);
+
+  if (lock == NULL)
+    return;
+  if (!vr_realize_recover (self->store, self->conn, system, &error))
+    {
+      g_warning ("cannot recover planned system '%s': %s",
+                 vr_planned_system_get_name (system), error->message);
+      return;
+    }
+  g_message ("planned system '%s': an interrupted realize was rolled back "
+             "(%s)", vr_planned_system_get_name (system),
+             vr_planned_system_get_state (system) == VR_PLANNED_STATE_REALIZED
+                 ? "it had finished: realized"
+                 : "planned again");
+  vr_daemon_export_system (self, system);
+  add_job (self, vr_job_object_new_interrupted (self, ++self->next_job_id,
+                                                system));
+  keep_for_a_while (self, self->next_job_id);
+}
+
+static void
+recover_all (VrDaemon *self)
+{
+  g_autoptr (GPtrArray) systems = vr_store_list (self->store, NULL);
+
+  for (guint i = 0; systems != NULL && i < systems->len; i++)
+    if (vr_planned_system_get_state (systems->pdata[i])
+        == VR_PLANNED_STATE_REALIZING)
+      recover_system (self, systems->pdata[i]);
+}
+
+static gboolean
+reconnect (gpointer user_data)
+{
+  VrDaemon *self = user_data;
+
+  self->reconnect_id = 0;
+  connect_libvirt (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_reconnect (VrDaemon *self)
+{
+  if (self->reconnect_id == 0)
+    self->reconnect_id = g_timeout_add_seconds (RECONNECT_SECONDS, reconnect,
+                                                self);
+}
+
+static gboolean
+on_closed_in_main (gpointer user_data)
+{
+  VrDaemon *self = user_data;
+
+  if (self->conn == NULL)
+    return G_SOURCE_REMOVE;
+  g_message ("libvirt closed the connection; reconnecting");
+  virConnectUnregisterCloseCallback (self->conn, NULL);
+  g_clear_object (&self->caps);
+  g_clear_pointer (&self->conn, virConnectClose);
+  schedule_reconnect (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* On libvirt's event thread (libvirtd restarted or died). */
+static void
+on_closed (virConnectPtr conn, int reason, void *opaque)
+{
+  VrDaemon *self = opaque;
+
+  g_main_context_invoke (self->context, on_closed_in_main, self);
+}
+
+static void
+connect_libvirt (VrDaemon *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  self->conn = vr_libvirt_open (self->uri, &error);
+  if (self->conn == NULL)
+    {
+      g_warning ("%s; retrying in %d s", error->message, RECONNECT_SECONDS);
+      schedule_reconnect (self);
+      return;
+    }
+  self->caps = vr_host_caps_new (self->conn);
+  virConnectRegisterCloseCallback (self->conn, on_closed, self, NULL);
+  recover_all (self);
+}
+
+VrDaemon *
+vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
+               GError **error)
+{
+  g_autoptr (VrDaemon) self = g_new0 (VrDaemon, 1);
+  g_autofree char *state_dir = options->state_dir
+                                   ? g_strdup (options->state_dir)
+                                   : vr_store_default_dir ();
+
+  if (g_mkdir_with_parents (state_dir, 0700) < 0)
+    {
+      vr_error_set_errno (error, errno, "cannot make state directory %s",
+                          state_dir);
+      return NULL;
+    }
+  self->bus = g_object_ref (bus);
+  self->session = options->session;
+  self->uri = g_strdup (options->uri);
+  self->max_jobs = MAX (options->max_jobs, 1);
+  self->job_keep_seconds = options->job_keep_seconds;
+  self->store = vr_store_new (state_dir);
+  self->context = g_main_context_ref_thread_default ();
+  self->systems = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                         g_object_unref);
+  self->jobs = g_hash_table_new_full (
+      NULL, NULL, NULL, (GDestroyNotify) vr_job_object_free);
+  self->expiry = g_hash_table_new (NULL, NULL);
+  self->manager = g_dbus_object_manager_server_new (VR_DBUS_ROOT);
+  self->manager_object = vr_manager_object_new (self);
+  g_dbus_object_manager_server_export (
+      self->manager, G_DBUS_OBJECT_SKELETON (self->manager_object));
+  vr_libvirt_init ();
+  export_all (self);
+  connect_libvirt (self);
+  g_dbus_object_manager_server_set_connection (self->manager, bus);
+  return g_steal_pointer (&self);
+}
+
+static void
+remove_source (gpointer key, gpointer value, gpointer user_data)
+{
+  g_source_remove (GPOINTER_TO_UINT (value));
+}
+
+void
+vr_daemon_free (VrDaemon *self)
+{
+  if (self->manager != NULL)
+    g_dbus_object_manager_server_set_connection (self->manager, NULL);
+  if (self->conn != NULL)
+    virConnectUnregisterCloseCallback (self->conn, on_closed);
+  if (self->reconnect_id != 0)
+    g_source_remove (self->reconnect_id);
+  if (self->expiry != NULL)
+    {
+      g_hash_table_foreach (self->expiry, remove_source, NULL);
+      g_hash_table_unref (self->expiry);
+    }
+  g_queue_clear (&self->queue);
+  g_clear_pointer (&self->jobs, g_hash_table_unref);
+  g_clear_pointer (&self->systems, g_hash_table_unref);
+  g_clear_object (&self->manager_object);
+  g_clear_object (&self->manager);
+  g_clear_object (&self->caps);
+  g_clear_pointer (&self->conn, virConnectClose);
+  g_clear_object (&self->store);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_object (&self->bus);
+  g_free (self->uri);
+  g_free (self);
+}

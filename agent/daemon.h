@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+#include <libvirt/libvirt.h>
+
+#include "host-caps.h"
+#include "planned-system.h"
+#include "realize.h"
+#include "store.h"
+#include "vr-dbus-generated.h"
+
+G_BEGIN_DECLS
+
+#define VR_DBUS_NAME "org.virtrealize.Realize1"
+#define VR_DBUS_ROOT "/org/virtrealize/Realize1"
+#define VR_DBUS_MANAGER_PATH VR_DBUS_ROOT "/Manager"
+#define VR_DBUS_PLANNED_PREFIX VR_DBUS_ROOT "/planned/"
+#define VR_DBUS_JOBS_PREFIX VR_DBUS_ROOT "/jobs/"
+
+typedef struct {
+  const char *uri;       /* libvirt URI; NULL: libvirt's default */
+  const char *state_dir; /* NULL: vr_store_default_dir() */
+  gboolean session;      /* on a session bus: no polkit, own uid only */
+  guint max_jobs;        /* jobs running at once; more wait as New */
+  guint job_keep_seconds; /* how long a finished job stays exported */
+} VrDaemonOptions;
+
+/* virt-realized: the planned systems and jobs of one state directory and
+ * one libvirt connection, exported on a bus. Everything here runs in the
+ * main context the daemon was made in; backend work runs on threads. */
+typedef struct _VrDaemon VrDaemon;
+typedef struct _VrJobObject VrJobObject;
+
+/* Connects to libvirt (retrying in the background when that fails), puts
+ * back planned systems an earlier crash left realizing, and exports the
+ * object manager on bus. */
+VrDaemon *vr_daemon_new (GDBusConnection *bus,
+                         const VrDaemonOptions *options,
+                         GError **error);
+void vr_daemon_free (VrDaemon *daemon);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrDaemon, vr_daemon_free)
+
+/* Cancels running jobs and calls done once none is running: jobs roll back
+ * before the agent exits. */
+void vr_daemon_shutdown (VrDaemon *daemon, GSourceFunc done, gpointer data);
+
+VrStore *vr_daemon_get_store (VrDaemon *daemon);
+gboolean vr_daemon_is_session (VrDaemon *daemon);
+
+/* A reference on the current connection and its host caps, for a worker;
+ * VR_ERROR_NOT_AVAILABLE while libvirt is unreachable. */
+gboolean vr_daemon_ref_libvirt (VrDaemon *daemon,
+                                virConnectPtr *conn,
+                                VrHostCaps **caps,
+                                GError **error);
+
+/* Every method handler starts here: asks polkit about action (see
+ * auth.h) and calls func with the caller's uid when allowed, handing it
+ * data; a denial is answered with AccessDenied (32769) and data is
+ * destroyed. */
+typedef void (*VrAuthorizedFunc) (VrDaemon *daemon,
+                                  GDBusMethodInvocation *invocation,
+                                  guint uid,
+                                  gpointer data);
+void vr_daemon_authorize (VrDaemon *daemon,
+                          GDBusMethodInvocation *invocation,
+                          const char *action,
+                          VrAuthorizedFunc func,
+                          gpointer data,
+                          GDestroyNotify destroy);
+
+/* Options of a method (a{sv}) may hold only known keys. */
+gboolean vr_daemon_check_options (GVariant *options,
+                                  const char *const *known,
+                                  GError **error);
+
+/* Planned systems (dbus-planned-system.c makes the objects). */
+char *vr_daemon_system_path (const char *uuid);
+const char *vr_daemon_export_system (VrDaemon *daemon,
+                                     VrPlannedSystem *system);
+void vr_daemon_unexport_system (VrDaemon *daemon, const char *uuid);
+/* Re-reads a planned system from the store into its object. */
+void vr_daemon_refresh_system (VrDaemon *daemon, const char *uuid);
+/* Object paths, sorted by name. */
+GPtrArray *vr_daemon_list_system_paths (VrDaemon *daemon);
+
+/* Jobs (dbus-job.c makes the objects). A realize job of the planned
+ * system, queued; its path, or NULL with VR_ERROR_IN_USE when the planned
+ * system has a job already. */
+const char *vr_daemon_queue_realize (VrDaemon *daemon,
+                                     VrPlannedSystem *system,
+                                     const VrRealizeOptions *options,
+                                     guint owner_uid,
+                                     GError **error);
+GPtrArray *vr_daemon_list_job_paths (VrDaemon *daemon);
+/* A job still exported, or NULL. */
+VrJobObject *vr_daemon_lookup_job (VrDaemon *daemon, guint id);
+/* Called by a job object when its job has ended. */
+void vr_daemon_job_ended (VrDaemon *daemon, guint id);
+
+/* The object handlers: each file registers its interface's methods. */
+VrDBusObjectSkeleton *vr_manager_object_new (VrDaemon *daemon);
+VrDBusObjectSkeleton *vr_planned_object_new (VrDaemon *daemon,
+                                             VrPlannedSystem *system);
+void vr_planned_object_update (VrDBusObjectSkeleton *object,
+                               VrPlannedSystem *system);
+
+G_END_DECLS

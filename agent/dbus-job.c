@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "dbus-job.h"
+
+#include "auth.h"
+#include "dbus-errors.h"
+#include "errors.h"
+#include "realize-job.h"
+
+struct _VrJobObject {
+  VrDaemon *daemon;
+  guint id;
+  char *path;
+  char *system_uuid;
+  guint owner_uid;
+  VrRealizeOptions options;
+  char *pool;
+  char *pool_dir;
+  VrDBusObjectSkeleton *object;
+  VrDBusJob *iface;
+  VrJob *job; /* NULL while queued, and for an interrupted job */
+  gboolean finished;
+};
+
+static void
+export (VrJobObject *self, const char *job_type)
+{
+  g_autoptr (GDBusObjectManagerServer) manager = NULL;
+  g_autofree char *target = vr_daemon_system_path (self->system_uuid);
+
+  self->path = g_strdup_printf (VR_DBUS_JOBS_PREFIX "%u", self->id);
+  self->object = vr_dbus_object_skeleton_new (self->path);
+  self->iface = vr_dbus_job_skeleton_new ();
+  vr_dbus_job_set_job_type (self->iface, job_type);
+  vr_dbus_job_set_target (self->iface, target);
+  vr_dbus_job_set_started_by_uid (self->iface, self->owner_uid);
+  vr_dbus_job_set_job_state (self->iface, VR_JOB_STATE_NEW);
+  vr_dbus_job_set_phase (self->iface, "");
+  vr_dbus_job_set_error_description (self->iface, "");
+  vr_dbus_object_skeleton_set_job (self->object, self->iface);
+}
+
+/* The VrJob's state into the exported properties. */
+static void
+sync_properties (VrJobObject *self)
+{
+  VrDBusJob *iface = self->iface;
+  g_autofree char *phase = vr_job_dup_phase (self->job);
+  g_autofree char *description = vr_job_dup_error_description (self->job);
+  guint64 done;
+  guint64 total;
+
+  vr_job_get_bytes (self->job, &done, &total);
+  vr_dbus_job_set_job_state (iface, vr_job_get_state (self->job));
+  vr_dbus_job_set_phase (iface, phase ? phase : "");
+  vr_dbus_job_set_percent_complete (iface, vr_job_get_percent (self->job));
+  vr_dbus_job_set_bytes_done (iface, done);
+  vr_dbus_job_set_bytes_total (iface, total);
+  vr_dbus_job_set_rate (iface, vr_job_get_rate (self->job));
+  vr_dbus_job_set_error_code (iface, vr_job_get_error_code (self->job));
+  vr_dbus_job_set_error_description (iface, description ? description : "");
+  vr_dbus_job_set_cancellable (iface, vr_job_get_cancellable (self->job));
+  vr_dbus_job_set_start_time (iface, vr_job_get_start_time (self->job));
+  vr_dbus_job_set_elapsed_time (iface, vr_job_get_elapsed (self->job));
+}
+
+static void
+on_changed (VrJob *job, gpointer user_data)
+{
+  VrJobObject *self = user_data;
+
+  sync_properties (self);
+  /* The backend writes the planned system's state (realizing...). */
+  vr_daemon_refresh_system (self->daemon, self->system_uuid);
+}
+
+static void
+end (VrJobObject *self, gboolean success, const char *message)
+{
+  self->finished = TRUE;
+  vr_dbus_job_set_cancellable (self->iface, FALSE);
+  vr_dbus_job_emit_completed (self->iface, success, message);
+  vr_daemon_refresh_system (self->daemon, self->system_uuid);
+  vr_daemon_job_ended (self->daemon, self->id);
+}
+
+static void
+on_completed (VrJob *job, gboolean success, const char *message,
+              gpointer user_data)
+{
+  VrJobObject *self = user_data;
+
+  sync_properties (self);
+  end (self, success, message);
+}
+
+/* Cancel: the job's own starter may cancel it under the cancel-job action;
+ * anybody else needs cancel-job-other-user (admin by default). */
+typedef struct {
+  VrDaemon *daemon;
+  guint id;
+  GDBusMethodInvocation *invocation;
+} CancelCall;
+
+static void
+cancel_call_free (CancelCall *call)
+{
+  g_object_unref (call->invocation);
+  g_free (call);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CancelCall, cancel_call_free)
+
+static void
+on_cancel_authorized (GObject *source, GAsyncResult *result,
+                      gpointer user_data)
+{
+  g_autoptr (CancelCall) call = user_data;
+  g_autoptr (GError) error = NULL;
+  VrJobObject *self;
+  guint uid;
+
+  if (!vr_auth_check_finish (result, &uid, &error))
+    {
+      vr_dbus_return_error (call->invocation, error);
+      return;
+    }
+  self = vr_daemon_lookup_job (call->daemon, call->id);
+  if (self == NULL || self->finished)
+    {
+      vr_dbus_return_error_printf (call->invocation, VR_ERROR_INVALID_STATE,
+                                   "job %u has ended already", call->id);
+      return;
+    }
+  vr_job_object_cancel (self);
+  vr_dbus_job_complete_cancel (self->iface, call->invocation);
+}
+
+static void
+on_cancel_uid (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (CancelCall) call = user_data;
+  g_autoptr (GError) error = NULL;
+  VrJobObject *self = vr_daemon_lookup_job (call->daemon, call->id);
+  GDBusMethodInvocation *invocation;
+  gboolean session;
+  guint uid;
+
+  if (!vr_auth_get_uid_finish (result, &uid, &error))
+    {
+      vr_dbus_return_error (call->invocation, error);
+      return;
+    }
+  if (self == NULL)
+    {
+      vr_dbus_return_error_printf (call->invocation, VR_ERROR_INVALID_STATE,
+                                   "job %u has ended already", call->id);
+      return;
+    }
+  invocation = call->invocation;
+  session = vr_daemon_is_session (call->daemon);
+  vr_auth_check_async (invocation, session,
+                       uid == self->owner_uid ? "cancel-job"
+                                              : "cancel-job-other-user",
+                       NULL, on_cancel_authorized, g_steal_pointer (&call));
+}
+
+static gboolean
+handle_cancel (VrDBusJob *iface, GDBusMethodInvocation *invocation,
+               gpointer user_data)
+{
+  VrJobObject *self = user_data;
+  CancelCall *call = g_new0 (CancelCall, 1);
+
+  /* The job may go while polkit answers: keep its id, not a pointer. */
+  call->daemon = self->daemon;
+  call->id = self->id;
+  call->invocation = g_object_ref (invocation);
+  vr_auth_get_uid_async (invocation, on_cancel_uid, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static VrJobObject *
+job_object_new (VrDaemon *daemon, guint id, const char *system_uuid,
+                guint owner_uid, const char *job_type)
+{
+  VrJobObject *self = g_new0 (VrJobObject, 1);
+
+  self->daemon = daemon;
+  self->id = id;
+  self->system_uuid = g_strdup (system_uuid);
+  self->owner_uid = owner_uid;
+  export (self, job_type);
+  g_signal_connect (self->iface, "handle-cancel", G_CALLBACK (handle_cancel),
+                    self);
+  return self;
+}
+
+VrJobObject *
+vr_job_object_new_realize (VrDaemon *daemon, guint id,
+                           VrPlannedSystem *system,
+                           const VrRealizeOptions *options, guint owner_uid)
+{
+  VrJobObject *self = job_object_new (
+      daemon, id, vr_planned_system_get_uuid (system), owner_uid, "realize");
+
+  self->options = *options;
+  self->pool = g_strdup (options->pool);
+  self->pool_dir = g_strdup (options->pool_dir);
+  self->options.pool = self->pool;
+  self->options.pool_dir = self->pool_dir;
+  vr_dbus_job_set_cancellable (self->iface, TRUE);
+  return self;
+}
+
+VrJobObject *
+vr_job_object_new_interrupted (VrDaemon *daemon, guint id,
+                               VrPlannedSystem *system)
+{
+  VrJobObject *self = job_object_new (
+      daemon, id, vr_planned_system_get_uuid (system), 0, "realize");
+  const char *message = vr_planned_system_get_last_job_message (system);
+  int code = vr_planned_system_get_last_job_code (system);
+  g_autofree char *description = NULL;
+
+  if (message == NULL)
+    message = "";
+  description = g_str_has_prefix (message, "interrupted")
+                    ? g_strdup (message)
+                    : g_strdup_printf ("interrupted: %s", message);
+  self->finished = TRUE;
+  vr_dbus_job_set_job_state (self->iface, VR_JOB_STATE_EXCEPTION);
+  vr_dbus_job_set_error_code (self->iface,
+                              code != 0 ? code : VR_ERROR_FAILED);
+  vr_dbus_job_set_error_description (self->iface, description);
+  vr_dbus_job_set_cancellable (self->iface, FALSE);
+  return self;
+}
+
+static void
+fail_to_begin (VrJobObject *self, const GError *error)
+{
+  vr_dbus_job_set_job_state (self->iface, VR_JOB_STATE_EXCEPTION);
+  vr_dbus_job_set_error_code (self->iface, vr_error_get_code (error));
+  vr_dbus_job_set_error_description (self->iface, error->message);
+  end (self, FALSE, error->message);
+}
+
+void
+vr_job_object_start (VrJobObject *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) system = NULL;
+  virConnectPtr conn = NULL;
+  g_autoptr (VrHostCaps) caps = NULL;
+  VrStore *store = vr_daemon_get_store (self->daemon);
+
+  g_return_if_fail (self->job == NULL && !self->finished);
+  system = vr_store_lookup (store, self->system_uuid, &error);
+  if (system == NULL || !vr_daemon_ref_libvirt (self->daemon, &conn, &caps,
+                                                &error))
+    {
+      fail_to_begin (self, error);
+      return;
+    }
+  self->job = vr_realize_job_start (self->id, store, caps, conn, system,
+                                    &self->options);
+  virConnectClose (conn);
+  g_signal_connect (self->job, "changed", G_CALLBACK (on_changed), self);
+  g_signal_connect (self->job, "completed", G_CALLBACK (on_completed), self);
+  sync_properties (self);
+}
+
+void
+vr_job_object_cancel (VrJobObject *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (self->finished)
+    return;
+  if (self->job != NULL)
+    {
+      vr_job_cancel (self->job);
+      return;
+    }
+  vr_dbus_job_set_job_state (self->iface, VR_JOB_STATE_TERMINATED);
+  g_set_error (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+               "cancelled before it started");
+  vr_dbus_job_set_error_code (self->iface, vr_error_get_code (error));
+  vr_dbus_job_set_error_description (self->iface, error->message);
+  end (self, FALSE, error->message);
+}
+
+void
+vr_job_object_free (VrJobObject *self)
+{
+  if (self->job != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->job, self);
+      g_object_unref (self->job);
+    }
+  g_signal_handlers_disconnect_by_data (self->iface, self);
+  g_object_unref (self->iface);
+  g_object_unref (self->object);
+  g_free (self->path);
+  g_free (self->system_uuid);
+  g_free (self->pool);
+  g_free (self->pool_dir);
+  g_free (self);
+}
+
+guint
+vr_job_object_get_id (VrJobObject *self)
+{
+  return self->id;
+}
+
+const char *
+vr_job_object_get_path (VrJobObject *self)
+{
+  return self->path;
+}
+
+const char *
+vr_job_object_get_system_uuid (VrJobObject *self)
+{
+  return self->system_uuid;
+}
+
+gboolean
+vr_job_object_is_queued (VrJobObject *self)
+{
+  return self->job == NULL && !self->finished;
+}
+
+gboolean
+vr_job_object_is_finished (VrJobObject *self)
+{
+  return self->finished;
+}
+
+GDBusObjectSkeleton *
+vr_job_object_get_object (VrJobObject *self)
+{
+  return G_DBUS_OBJECT_SKELETON (self->object);
+}

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.virtrealize.Realize1.Manager at /org/virtrealize/Realize1/Manager. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "dbus-errors.h"
+#include "errors.h"
+#include "import.h"
+
+typedef struct {
+  int fd;
+  GVariant *handle;
+  char *name;
+  VrStore *store;
+  GDBusMethodInvocation *invocation;
+  VrDaemon *daemon;
+} ImportCall;
+
+static void
+import_call_free (gpointer data)
+{
+  ImportCall *call = data;
+
+  if (call->fd >= 0)
+    close (call->fd);
+  g_clear_pointer (&call->handle, g_variant_unref);
+  g_free (call->name);
+  g_clear_object (&call->store);
+  g_clear_object (&call->invocation);
+  g_free (call);
+}
+
+/* The caller hands over the directory; the root agent must read nothing
+ * the caller could not. An O_PATH descriptor proves no read permission,
+ * so only one opened for reading is taken. */
+static gboolean
+check_dir_fd (int fd, GError **error)
+{
+  int flags = fcntl (fd, F_GETFL);
+  struct stat st;
+
+  if (flags < 0 || fstat (fd, &st) < 0)
+    {
+      vr_error_set_errno (error, errno, "the import directory's descriptor");
+      return FALSE;
+    }
+  if ((flags & O_PATH) != 0 || (flags & O_ACCMODE) == O_WRONLY)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "the import directory's descriptor is not open for "
+                   "reading (open it with O_RDONLY | O_DIRECTORY)");
+      return FALSE;
+    }
+  if (!S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "the descriptor passed as the import directory is not a "
+                   "directory");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+take_fd (GUnixFDList *fd_list, GVariant *handle, GError **error)
+{
+  int index = g_variant_get_handle (handle);
+  int fd;
+
+  if (fd_list == NULL || index < 0
+      || index >= g_unix_fd_list_get_length (fd_list))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "no file descriptor for the import directory came with "
+                   "the call (handle %d)", index);
+      return -1;
+    }
+  fd = g_unix_fd_list_get (fd_list, index, error);
+  if (fd < 0)
+    return -1;
+  if (check_dir_fd (fd, error))
+    return fd;
+  close (fd);
+  return -1;
+}
+
+static void
+import_thread (GTask *task, gpointer source, gpointer task_data,
+               GCancellable *cancellable)
+{
+  ImportCall *call = task_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrImportDir) dir = vr_import_dir_open_fd (call->fd, &error);
+  VrPlannedSystem *system;
+
+  if (dir == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  system = vr_import (call->store, dir, call->name, &error);
+  if (system == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, system, g_object_unref);
+}
+
+static void
+import_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ImportCall *call = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) system = g_task_propagate_pointer (
+      G_TASK (result), &error);
+
+  if (system == NULL)
+    {
+      vr_dbus_return_error (call->invocation, error);
+      return;
+    }
+  g_dbus_method_invocation_return_value (
+      call->invocation,
+      g_variant_new ("(o)", vr_daemon_export_system (call->daemon, system)));
+}
+
+static void
+import_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
+                   guint uid, gpointer data)
+{
+  ImportCall *call = data;
+  g_autoptr (GTask) task = g_task_new (NULL, NULL, import_done, NULL);
+  g_autoptr (GError) error = NULL;
+  GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
+
+  g_task_set_task_data (task, call, import_call_free);
+  /* Only an authorized caller's descriptor is looked at at all. */
+  call->fd = take_fd (g_dbus_message_get_unix_fd_list (message),
+                      call->handle, &error);
+  if (call->fd < 0)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_run_in_thread (task, import_thread);
+}
+
+static gboolean
+handle_import (VrDBusManager *iface, GDBusMethodInvocation *invocation,
+               GUnixFDList *fd_list, GVariant *dir_fd, const char *name,
+               GVariant *options, gpointer user_data)
+{
+  VrDaemon *daemon = user_data;
+  g_autoptr (GError) error = NULL;
+  ImportCall *call;
+
+  if (!vr_daemon_check_options (options, NULL, &error))
+    {
+      vr_dbus_return_error (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  call = g_new0 (ImportCall, 1);
+  call->fd = -1;
+  call->handle = g_variant_ref (dir_fd);
+  call->name = *name != '\0' ? g_strdup (name) : NULL;
+  call->store = g_object_ref (vr_daemon_get_store (daemon));
+  call->invocation = g_object_ref (invocation);
+  call->daemon = daemon;
+  vr_daemon_authorize (daemon, invocation, "import", import_authorized, call,
+                       import_call_free);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static GVariant *
+paths_variant (GPtrArray *paths)
+{
+  g_ptr_array_add (paths, NULL);
+  return g_variant_new_objv ((const char *const *) paths->pdata, -1);
+}
+
+static void
+list_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
+                 guint uid, gpointer data)
+{
+  g_autoptr (GPtrArray) paths = vr_daemon_list_system_paths (daemon);
+
+  g_dbus_method_invocation_return_value (
+      invocation, g_variant_new ("(@ao)", paths_variant (paths)));
+}
+
+static gboolean
+handle_list (VrDBusManager *iface, GDBusMethodInvocation *invocation,
+             gpointer user_data)
+{
+  vr_daemon_authorize (user_data, invocation, "list", list_authorized, NULL,
+                       NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+jobs_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
+                 guint uid, gpointer data)
+{
+  g_autoptr (GPtrArray) paths = vr_daemon_list_job_paths (daemon);
+
+  g_dbus_method_invocation_return_value (
+      invocation, g_variant_new ("(@ao)", paths_variant (paths)));
+}
+
+static gboolean
+handle_get_jobs (VrDBusManager *iface, GDBusMethodInvocation *invocation,
+                 gpointer user_data)
+{
+  vr_daemon_authorize (user_data, invocation, "list", jobs_authorized, NULL,
+                       NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+VrDBusObjectSkeleton *
+vr_manager_object_new (VrDaemon *daemon)
+{
+  VrDBusObjectSkeleton *object = vr_dbus_object_skeleton_new (
+      VR_DBUS_MANAGER_PATH);
+  g_autoptr (VrDBusManager) iface = vr_dbus_manager_skeleton_new ();
+
+  vr_dbus_manager_set_version (iface, PACKAGE_VERSION);
+  g_signal_connect (iface, "handle-import-system-definition",
+                    G_CALLBACK (handle_import), daemon);
+  g_signal_connect (iface, "handle-list-planned-systems",
+                    G_CALLBACK (handle_list), daemon);
+  g_signal_connect (iface, "handle-get-jobs", G_CALLBACK (handle_get_jobs),
+                    daemon);
+  vr_dbus_object_skeleton_set_manager (object, iface);
+  return object;
+}

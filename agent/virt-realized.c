@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* virt-realized: the agent. Owns org.virtrealize.Realize1 on the system bus
+ * (or the session bus) and serves planned systems and jobs (daemon.c). */
+#include "config.h"
+
+#include <glib-unix.h>
+#include <locale.h>
+#include <stdio.h>
+
+#include "daemon.h"
+#include "dbus-errors.h"
+#include "store.h"
+
+#define DEFAULT_MAX_JOBS 2
+#define DEFAULT_JOB_KEEP_SECONDS (5 * 60)
+
+typedef struct {
+  char *uri;
+  char *state_dir;
+  gboolean session;
+  int max_jobs;
+  int job_keep_seconds;
+  gboolean replace;
+  GMainLoop *loop;
+  VrDaemon *daemon;
+  int status;
+} Agent;
+
+static gboolean
+parse_options (Agent *agent, int *argc, char ***argv)
+{
+  gboolean version = FALSE;
+  const GOptionEntry entries[] = {
+    { "connect", 'c', 0, G_OPTION_ARG_STRING, &agent->uri,
+      "libvirt connection URI (default: $LIBVIRT_DEFAULT_URI, else "
+      "libvirt's default)", "URI" },
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &agent->state_dir,
+      "State directory (default: $VIRT_REALIZE_STATE_DIR, else "
+      "/var/lib/virt-realize as root)", "DIR" },
+    { "session", 0, 0, G_OPTION_ARG_NONE, &agent->session,
+      "Serve on the session bus (no polkit: only this user may call)", NULL },
+    { "max-jobs", 0, 0, G_OPTION_ARG_INT, &agent->max_jobs,
+      "Jobs running at once; more wait in state New (default 2)", "N" },
+    { "job-keep", 0, 0, G_OPTION_ARG_INT, &agent->job_keep_seconds,
+      "Seconds a finished job stays on the bus (default 300)", "SECONDS" },
+    { "replace", 'r', 0, G_OPTION_ARG_NONE, &agent->replace,
+      "Replace a running agent", NULL },
+    { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version",
+      NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_option_context_set_summary (context, "The virt-realize agent: planned "
+                                "systems and realize jobs over D-Bus.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      fprintf (stderr, "virt-realized: %s\n", error->message);
+      return FALSE;
+    }
+  if (version)
+    {
+      printf ("virt-realized %s\n", PACKAGE_VERSION);
+      exit (0);
+    }
+  if (agent->max_jobs < 1 || agent->job_keep_seconds < 0 || *argc > 1)
+    {
+      fprintf (stderr, "virt-realized: bad arguments (see --help)\n");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+quit (gpointer user_data)
+{
+  Agent *agent = user_data;
+
+  g_main_loop_quit (agent->loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* SIGTERM: running jobs roll back before the agent goes. */
+static gboolean
+on_signal (gpointer user_data)
+{
+  Agent *agent = user_data;
+
+  g_message ("stopping: cancelling running jobs");
+  if (agent->daemon == NULL)
+    quit (agent);
+  else
+    vr_daemon_shutdown (agent->daemon, quit, agent);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_name_acquired (GDBusConnection *bus, const char *name, gpointer user_data)
+{
+  g_message ("serving %s", name);
+}
+
+static void
+on_name_lost (GDBusConnection *bus, const char *name, gpointer user_data)
+{
+  Agent *agent = user_data;
+
+  g_warning ("lost or could not own the name %s", name);
+  agent->status = 1;
+  g_main_loop_quit (agent->loop);
+}
+
+static int
+serve (Agent *agent)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusConnection) bus = g_bus_get_sync (
+      agent->session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, NULL, &error);
+  VrDaemonOptions options = { agent->uri, agent->state_dir, agent->session,
+                              agent->max_jobs, agent->job_keep_seconds };
+  guint owner;
+
+  if (bus == NULL)
+    {
+      g_printerr ("virt-realized: cannot connect to the bus: %s\n",
+                  error->message);
+      return 1;
+    }
+  /* The objects are all there before the name is, so that an activated
+   * client finds them at once. */
+  agent->daemon = vr_daemon_new (bus, &options, &error);
+  if (agent->daemon == NULL)
+    {
+      g_printerr ("virt-realized: %s\n", error->message);
+      return 1;
+    }
+  owner = g_bus_own_name_on_connection (
+      bus, VR_DBUS_NAME,
+      G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT
+          | (agent->replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : 0),
+      on_name_acquired, on_name_lost, agent, NULL);
+  g_main_loop_run (agent->loop);
+  g_bus_unown_name (owner);
+  g_clear_pointer (&agent->daemon, vr_daemon_free);
+  g_dbus_connection_flush_sync (bus, NULL, NULL);
+  return agent->status;
+}
+
+int
+main (int argc, char **argv)
+{
+  Agent agent = { .max_jobs = DEFAULT_MAX_JOBS,
+                  .job_keep_seconds = DEFAULT_JOB_KEEP_SECONDS };
+  int status;
+
+  setlocale (LC_ALL, "");
+  if (!parse_options (&agent, &argc, &argv))
+    return 2;
+  vr_dbus_errors_register ();
+  agent.loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, on_signal, &agent);
+  g_unix_signal_add (SIGINT, on_signal, &agent);
+  status = serve (&agent);
+  g_main_loop_unref (agent.loop);
+  g_free (agent.uri);
+  g_free (agent.state_dir);
+  return status;
+}

@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "bus-harness.h"
+
+#include <libxml/tree.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "test-util.h"
+
+#define SYSTEM_CONF "/usr/share/dbus-1/system.conf"
+#define POLKITD "/usr/lib/polkit-1/polkitd"
+#define POLKIT_ACTIONS "/usr/share/polkit-1/actions"
+#define POLKIT_RULES "/usr/share/polkit-1/rules.d"
+#define WAIT_SECONDS 60
+
+static gboolean
+drop_node (xmlNode *node)
+{
+  static const char *const dropped[] = { "user", "fork", "pidfile",
+                                         "servicehelper", "syslog", "listen",
+                                         "standard_system_servicedirs",
+                                         NULL };
+  g_autofree char *text = NULL;
+
+  if (g_strv_contains (dropped, (const char *) node->name))
+    return TRUE;
+  if (!xmlStrEqual (node->name, BAD_CAST "include")
+      && !xmlStrEqual (node->name, BAD_CAST "includedir"))
+    return FALSE;
+  /* Only the packaged policies (polkit's among them) and ours. */
+  text = (char *) xmlNodeGetContent (node);
+  return !g_str_equal (text, "system.d");
+}
+
+/* Debian's system.conf made private: own socket, nothing host-wide. */
+static char *
+write_config (const char *dir)
+{
+  xmlDoc *doc = xmlReadFile (SYSTEM_CONF, NULL, XML_PARSE_NONET);
+  xmlNode *root = xmlDocGetRootElement (doc);
+  xmlNode *next;
+  g_autofree char *socket = g_build_filename (dir, "system_bus_socket", NULL);
+  g_autofree char *listen = g_strconcat ("unix:path=", socket, NULL);
+  g_autofree char *ours = g_build_filename (
+      g_getenv ("G_TEST_SRCDIR"), "..", "data", "org.virtrealize.Realize1.conf",
+      NULL);
+  char *path = g_build_filename (dir, "system.conf", NULL);
+
+  g_assert_nonnull (root);
+  for (xmlNode *node = root->children; node != NULL; node = next)
+    {
+      next = node->next;
+      if (node->type == XML_ELEMENT_NODE && drop_node (node))
+        {
+          xmlUnlinkNode (node);
+          xmlFreeNode (node);
+        }
+      else if (node->type == XML_ELEMENT_NODE
+               && xmlStrEqual (node->name, BAD_CAST "includedir"))
+        xmlNodeSetContent (node, BAD_CAST "/usr/share/dbus-1/system.d");
+    }
+  xmlNewTextChild (root, NULL, BAD_CAST "listen", BAD_CAST listen);
+  xmlNewTextChild (root, NULL, BAD_CAST "include", BAD_CAST ours);
+  g_assert_cmpint (xmlSaveFile (path, doc), >, 0);
+  xmlFreeDoc (doc);
+  return path;
+}
+
+static gboolean
+name_has_owner (GDBusConnection *bus, const char *name)
+{
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+      "org.freedesktop.DBus", "NameHasOwner", g_variant_new ("(s)", name),
+      G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  gboolean owned = FALSE;
+
+  if (reply != NULL)
+    g_variant_get (reply, "(b)", &owned);
+  return owned;
+}
+
+static void
+wait_for_name (VrBusHarness *harness, const char *name, GSubprocess *owner)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+
+  while (!name_has_owner (harness->bus, name))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      /* An owner that died will never come. */
+      g_assert_cmpint (kill (atoi (g_subprocess_get_identifier (owner)), 0),
+                       ==, 0);
+      g_usleep (20 * 1000);
+    }
+}
+
+/* A test that fails aborts; what it started must not outlive it (meson
+ * would wait for their end of the output pipe). */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static GSubprocessLauncher *
+launcher_for (VrBusHarness *harness)
+{
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (
+      G_SUBPROCESS_FLAGS_NONE);
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL,
+                                         NULL);
+
+  g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS",
+                                harness->address, TRUE);
+  g_subprocess_launcher_setenv (launcher, "LIBVIRT_LOG_OUTPUTS",
+                                "1:file:/dev/null", TRUE);
+  return launcher;
+}
+
+static void
+install (VrBusHarness *harness, const char *file, const char *dest_dir)
+{
+  g_autofree char *src = g_build_filename (g_getenv ("G_TEST_SRCDIR"), "..",
+                                           "data", file, NULL);
+  g_autofree char *dest = g_build_filename (dest_dir, file, NULL);
+  g_autofree char *contents = NULL;
+  gsize len;
+  g_autoptr (GError) error = NULL;
+
+  /* An installed copy (meson install) is left alone. */
+  if (g_file_test (dest, G_FILE_TEST_EXISTS))
+    return;
+  g_assert_true (g_file_get_contents (src, &contents, &len, &error));
+  g_assert_true (g_file_set_contents_full (dest, contents, len,
+                                           G_FILE_SET_CONTENTS_CONSISTENT,
+                                           0644, &error));
+  g_ptr_array_add (harness->installed, g_steal_pointer (&dest));
+}
+
+static void
+start_polkitd (VrBusHarness *harness)
+{
+  g_autoptr (GSubprocessLauncher) launcher = launcher_for (harness);
+  g_autoptr (GError) error = NULL;
+
+  install (harness, "org.virtrealize.Realize1.policy", POLKIT_ACTIONS);
+  install (harness, "50-virt-realize.rules", POLKIT_RULES);
+  g_subprocess_launcher_set_flags (launcher,
+                                   G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                       | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  harness->polkitd = g_subprocess_launcher_spawn (launcher, &error, POLKITD,
+                                                  "--no-debug", NULL);
+  g_assert_no_error (error);
+  wait_for_name (harness, "org.freedesktop.PolicyKit1", harness->polkitd);
+}
+
+static void
+start_dbus (VrBusHarness *harness)
+{
+  g_autofree char *config = write_config (harness->dir);
+  g_autofree char *arg = g_strconcat ("--config-file=", config, NULL);
+  g_autofree char *socket = g_build_filename (harness->dir,
+                                              "system_bus_socket", NULL);
+  g_autoptr (GError) error = NULL;
+  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
+      G_SUBPROCESS_FLAGS_NONE);
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL,
+                                         NULL);
+  harness->dbus = g_subprocess_launcher_spawn (launcher, &error,
+                                               "dbus-daemon", arg,
+                                               "--nofork", NULL);
+  g_assert_no_error (error);
+  harness->address = g_strconcat ("unix:path=", socket, NULL);
+  while (harness->bus == NULL)
+    {
+      g_clear_error (&error);
+      harness->bus = g_dbus_connection_new_for_address_sync (
+          harness->address,
+          G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+              | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+          NULL, NULL, &error);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      if (harness->bus == NULL)
+        g_usleep (20 * 1000);
+    }
+}
+
+VrBusHarness *
+vr_bus_harness_new (gboolean polkit, char **why_not)
+{
+  VrBusHarness *harness;
+
+  if (geteuid () != 0)
+    {
+      *why_not = g_strdup ("a private system bus with polkitd needs root");
+      return NULL;
+    }
+  if (!g_file_test (POLKITD, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      *why_not = g_strdup (POLKITD " is not installed");
+      return NULL;
+    }
+  harness = g_new0 (VrBusHarness, 1);
+  harness->installed = g_ptr_array_new_with_free_func (g_free);
+  harness->dir = test_mkdtemp ();
+  /* nobody must reach the socket for the access tests. */
+  g_assert_cmpint (chmod (harness->dir, 0755), ==, 0);
+  start_dbus (harness);
+  if (polkit)
+    start_polkitd (harness);
+  return harness;
+}
+
+static void
+stop (GSubprocess *process)
+{
+  if (process == NULL)
+    return;
+  g_subprocess_send_signal (process, SIGTERM);
+  g_subprocess_wait (process, NULL, NULL);
+}
+
+void
+vr_bus_harness_free (VrBusHarness *harness)
+{
+  g_clear_object (&harness->bus);
+  stop (harness->polkitd);
+  stop (harness->dbus);
+  g_clear_object (&harness->polkitd);
+  g_clear_object (&harness->dbus);
+  for (guint i = 0; i < harness->installed->len; i++)
+    unlink (harness->installed->pdata[i]);
+  g_ptr_array_unref (harness->installed);
+  test_rmtree (harness->dir);
+  g_free (harness->dir);
+  g_free (harness->address);
+  g_free (harness);
+}
+
+GSubprocess *
+vr_bus_harness_start_agent (VrBusHarness *harness, const char *uri,
+                            const char *state_dir, const char *const *env,
+                            const char *const *args)
+{
+  g_autoptr (GSubprocessLauncher) launcher = launcher_for (harness);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  GSubprocess *agent;
+
+  for (guint i = 0; env != NULL && env[i] != NULL; i++)
+    {
+      g_auto (GStrv) pair = g_strsplit (env[i], "=", 2);
+
+      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
+    }
+  g_ptr_array_add (argv, (char *) g_getenv ("VR_AGENT"));
+  g_ptr_array_add (argv, (char *) "-c");
+  g_ptr_array_add (argv, (char *) uri);
+  g_ptr_array_add (argv, (char *) "--state-dir");
+  g_ptr_array_add (argv, (char *) state_dir);
+  for (guint i = 0; args != NULL && args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_assert_nonnull (argv->pdata[0]);
+  agent = g_subprocess_launcher_spawnv (
+      launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  wait_for_name (harness, "org.virtrealize.Realize1", agent);
+  return agent;
+}
+
+void
+vr_bus_harness_stop_agent (GSubprocess *agent)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_subprocess_send_signal (agent, SIGTERM);
+  g_assert_true (g_subprocess_wait_check (agent, NULL, &error));
+  g_assert_no_error (error);
+  g_object_unref (agent);
+}
+
+void
+vr_bus_harness_kill_agent (GSubprocess *agent)
+{
+  g_subprocess_force_exit (agent);
+  g_subprocess_wait (agent, NULL, NULL);
+  g_object_unref (agent);
+}
+
+int
+vr_bus_harness_run_as_nobody (VrBusHarness *harness, const char *const *argv,
+                              char **err)
+{
+  g_autoptr (GSubprocessLauncher) launcher = launcher_for (harness);
+  g_autoptr (GPtrArray) full = g_ptr_array_new ();
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *const setpriv[] = { "setpriv", "--reuid=65534", "--regid=65534",
+                                  "--clear-groups", NULL };
+
+  for (guint i = 0; setpriv[i] != NULL; i++)
+    g_ptr_array_add (full, (char *) setpriv[i]);
+  for (guint i = 0; argv[i] != NULL; i++)
+    g_ptr_array_add (full, (char *) argv[i]);
+  g_ptr_array_add (full, NULL);
+  g_subprocess_launcher_set_flags (launcher,
+                                   G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                       | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  process = g_subprocess_launcher_spawnv (
+      launcher, (const char *const *) full->pdata, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (process, NULL, NULL, NULL,
+                                                err, &error));
+  g_assert_no_error (error);
+  return g_subprocess_get_exit_status (process);
+}

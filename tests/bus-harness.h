@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* A private system bus for the agent's tests and benchmarks: a dbus-daemon
+ * started from Debian's system.conf (its own socket, no user switch, no
+ * activation, plus data/org.virtrealize.Realize1.conf) and, if asked, a
+ * real polkitd on it with the project's policy and rules installed where
+ * polkitd reads them (removed again by vr_bus_harness_free()). Needs root:
+ * vr_bus_harness_new() returns NULL with a reason otherwise. */
+typedef struct {
+  char *dir;
+  char *address;
+  GSubprocess *dbus;
+  GSubprocess *polkitd;
+  GDBusConnection *bus; /* the test's own connection, as root */
+  GPtrArray *installed; /* files copied into /usr/share/polkit-1 */
+} VrBusHarness;
+
+VrBusHarness *vr_bus_harness_new (gboolean polkit, char **why_not);
+void vr_bus_harness_free (VrBusHarness *harness);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrBusHarness, vr_bus_harness_free)
+
+/* Starts virt-realized ($VR_AGENT) on the bus with -c uri --state-dir
+ * state_dir, the extra environment (KEY=VALUE, may be NULL) and extra
+ * arguments (may be NULL), and waits until it owns its name. */
+GSubprocess *vr_bus_harness_start_agent (VrBusHarness *harness,
+                                         const char *uri,
+                                         const char *state_dir,
+                                         const char *const *env,
+                                         const char *const *args);
+
+/* SIGTERM and wait: jobs roll back, the agent exits 0. */
+void vr_bus_harness_stop_agent (GSubprocess *agent);
+
+/* SIGKILL and wait: a crash. */
+void vr_bus_harness_kill_agent (GSubprocess *agent);
+
+/* Runs argv as uid/gid 65534 (nobody) on the bus; returns its exit status
+ * and what it wrote to stderr. */
+int vr_bus_harness_run_as_nobody (VrBusHarness *harness,
+                                  const char *const *argv,
+                                  char **err);
+
+G_END_DECLS

@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* virt-realized end to end: the agent runs as a subprocess on a private
+ * system bus with a real polkitd, against this program's own embedded QEMU
+ * root (which this program therefore never opens itself: libvirt lets one
+ * process at a time hold a root; virsh checks it while no agent runs). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bus-harness.h"
+#include "dbus-errors.h"
+#include "errors.h"
+#include "import.h"
+#include "test-util.h"
+#include "testbed.h"
+
+#define NAME "org.virtrealize.Realize1"
+#define ROOT_PATH "/org/virtrealize/Realize1"
+#define MANAGER_PATH ROOT_PATH "/Manager"
+#define MANAGER NAME ".Manager"
+#define PLANNED NAME ".PlannedSystem"
+#define JOB NAME ".Job"
+#define BASIC_UUID "5a1ad0c0-7e57-4b3d-9c1e-000000000001"
+#define WAIT_SECONDS 120
+
+static VrBusHarness *harness;
+static char *root;
+static char *uri;
+
+typedef struct {
+  char *state;
+  char *pool;
+  GSubprocess *agent;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  f->state = test_mkdtemp ();
+  f->pool = test_mkdtemp ();
+}
+
+static void
+start_agent (Fixture *f, const char *stall_at)
+{
+  g_autofree char *env = stall_at ? g_strconcat ("VR_TEST_STALL_AT=",
+                                                 stall_at, NULL)
+                                  : NULL;
+  const char *const envv[] = { env, NULL };
+
+  f->agent = vr_bus_harness_start_agent (harness, uri, f->state, envv, NULL);
+}
+
+static void
+stop_agent (Fixture *f)
+{
+  if (f->agent != NULL)
+    vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+}
+
+static void
+kill_agent (Fixture *f)
+{
+  vr_bus_harness_kill_agent (g_steal_pointer (&f->agent));
+}
+
+static char *
+virsh (const char *first, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
+  char *out = NULL;
+  va_list ap;
+
+  g_ptr_array_add (argv, (char *) "virsh");
+  g_ptr_array_add (argv, (char *) "-q");
+  g_ptr_array_add (argv, (char *) "-c");
+  g_ptr_array_add (argv, uri);
+  va_start (ap, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  g_subprocess_launcher_setenv (launcher, "LIBVIRT_LOG_OUTPUTS",
+                                "1:file:/dev/null", TRUE);
+  process = g_subprocess_launcher_spawnv (
+      launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (process, NULL, NULL, &out,
+                                                NULL, &error));
+  return g_strstrip (out);
+}
+
+/* No domain may be left behind in the shared root. */
+static void
+remove_domain (void)
+{
+  g_autofree char *a = virsh ("destroy", "vr-guest", NULL);
+  g_autofree char *b = virsh ("undefine", "vr-guest", "--managed-save", NULL);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  if (f->agent != NULL)
+    kill_agent (f);
+  remove_domain ();
+  test_rmtree (f->state);
+  test_rmtree (f->pool);
+  g_free (f->state);
+  g_free (f->pool);
+}
+
+static GVariant *
+call (const char *path, const char *iface, const char *method,
+      GVariant *params, const char *reply_type, GError **error)
+{
+  GVariant *reply = g_dbus_connection_call_sync (
+      harness->bus, NAME, path, iface, method, params,
+      reply_type ? G_VARIANT_TYPE (reply_type) : NULL,
+      G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, NULL, error);
+
+  vr_dbus_error_to_local (error);
+  return reply;
+}
+
+static GVariant *
+call_ok (const char *path, const char *iface, const char *method,
+         GVariant *params, const char *reply_type)
+{
+  g_autoptr (GError) error = NULL;
+  GVariant *reply = call (path, iface, method, params, reply_type, &error);
+
+  g_assert_no_error (error);
+  return reply;
+}
+
+static GVariant *
+get_property (const char *path, const char *iface, const char *name)
+{
+  g_autoptr (GVariant) reply = call_ok (
+      path, "org.freedesktop.DBus.Properties", "Get",
+      g_variant_new ("(ss)", iface, name), "(v)");
+  GVariant *value;
+
+  g_variant_get (reply, "(v)", &value);
+  return value;
+}
+
+static char *
+get_string (const char *path, const char *iface, const char *name)
+{
+  g_autoptr (GVariant) value = get_property (path, iface, name);
+
+  return g_variant_dup_string (value, NULL);
+}
+
+static guint64
+get_number (const char *path, const char *iface, const char *name)
+{
+  g_autoptr (GVariant) value = get_property (path, iface, name);
+
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT64))
+    return g_variant_get_uint64 (value);
+  return g_variant_get_uint32 (value);
+}
+
+/* ImportSystemDefinition with fd as the directory. */
+static char *
+import_fd (int fd, GError **error)
+{
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GVariant) reply = NULL;
+  char *path = NULL;
+
+  g_assert_cmpint (g_unix_fd_list_append (fds, fd, NULL), ==, 0);
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      harness->bus, NAME, MANAGER_PATH, MANAGER, "ImportSystemDefinition",
+      g_variant_new ("(hsa{sv})", 0, "", NULL), G_VARIANT_TYPE ("(o)"),
+      G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, fds, NULL, NULL, error);
+  vr_dbus_error_to_local (error);
+  if (reply != NULL)
+    g_variant_get (reply, "(o)", &path);
+  return path;
+}
+
+static char *
+import_dir (const char *dir)
+{
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  g_autoptr (GError) error = NULL;
+  char *path;
+
+  g_assert_cmpint (fd, >=, 0);
+  path = import_fd (fd, &error);
+  close (fd);
+  g_assert_no_error (error);
+  return path;
+}
+
+static char *
+realize (const char *system, Fixture *f, guint32 *code)
+{
+  GVariantBuilder options;
+  g_autoptr (GVariant) reply = NULL;
+  char *job = NULL;
+
+  g_variant_builder_init (&options, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (&options, "{sv}", "pool-dir",
+                         g_variant_new_string (f->pool));
+  reply = call_ok (system, PLANNED, "Realize",
+                   g_variant_new ("(a{sv})", &options), "(uos)");
+  g_variant_get (reply, "(uos)", code, &job, NULL);
+  return job;
+}
+
+static gboolean
+contains_path (GVariant *reply, const char *path)
+{
+  g_autofree const char **paths = NULL;
+
+  g_variant_get (reply, "(^a&o)", &paths);
+  return g_strv_contains (paths, path);
+}
+
+static guint
+count_files (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+/* What a job's signals told. */
+typedef struct {
+  guint changes;
+  guint percent_changes;
+  guint last_percent;
+  gboolean percent_went_back;
+  gboolean completed;
+  gboolean success;
+} Watch;
+
+static void
+on_properties_changed (GDBusConnection *bus, const char *sender,
+                       const char *path, const char *iface,
+                       const char *signal, GVariant *params, gpointer data)
+{
+  Watch *watch = data;
+  g_autoptr (GVariant) changed = NULL;
+  guint percent;
+
+  g_variant_get (params, "(&s@a{sv}@as)", NULL, &changed, NULL);
+  watch->changes++;
+  if (!g_variant_lookup (changed, "PercentComplete", "u", &percent))
+    return;
+  watch->percent_changes++;
+  watch->percent_went_back |= percent < watch->last_percent;
+  watch->last_percent = percent;
+}
+
+static void
+on_completed (GDBusConnection *bus, const char *sender, const char *path,
+              const char *iface, const char *signal, GVariant *params,
+              gpointer data)
+{
+  Watch *watch = data;
+
+  g_variant_get (params, "(b&s)", &watch->success, NULL);
+  watch->completed = TRUE;
+}
+
+static void
+wait_completed (const char *job, Watch *watch)
+{
+  guint changed = g_dbus_connection_signal_subscribe (
+      harness->bus, NAME, "org.freedesktop.DBus.Properties",
+      "PropertiesChanged", job, JOB, G_DBUS_SIGNAL_FLAGS_NONE,
+      on_properties_changed, watch, NULL);
+  guint completed = g_dbus_connection_signal_subscribe (
+      harness->bus, NAME, JOB, "Completed", job, NULL,
+      G_DBUS_SIGNAL_FLAGS_NONE, on_completed, watch, NULL);
+  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+
+  /* A job that ended before the subscription only shows it in JobState. */
+  while (!watch->completed && g_get_monotonic_time () < deadline)
+    {
+      if (get_number (job, JOB, "JobState") >= 7)
+        {
+          g_main_context_iteration (NULL, FALSE);
+          break;
+        }
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (5 * 1000);
+    }
+  g_dbus_connection_signal_unsubscribe (harness->bus, changed);
+  g_dbus_connection_signal_unsubscribe (harness->bus, completed);
+}
+
+/* Import by fd, validate, realize with progress on the bus; the domain
+ * then resumes the saved guest when started. */
+static void
+test_realize (Fixture *f, gconstpointer data)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autofree char *system = NULL;
+  g_autofree char *job = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *domain = NULL;
+  g_autofree char *domstate = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (JsonNode) findings = NULL;
+  Watch watch = { 0 };
+  guint32 code;
+  guint32 errors;
+
+  start_agent (f, NULL);
+  system = import_dir (basic);
+  reply = call_ok (MANAGER_PATH, MANAGER, "ListPlannedSystems", NULL, "(ao)");
+  g_assert_true (contains_path (reply, system));
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = call_ok (system, PLANNED, "Validate",
+                   g_variant_new ("(a{sv})", NULL), "(us)");
+  g_variant_get (reply, "(us)", &errors, &json);
+  g_assert_cmpuint (errors, ==, 0);
+  findings = json_from_string (json, NULL);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (findings));
+
+  job = realize (system, f, &code);
+  g_assert_cmpuint (code, ==, VR_ERROR_JOB_STARTED);
+  wait_completed (job, &watch);
+  g_assert_cmpuint (get_number (job, JOB, "JobState"), ==, 7);
+  g_assert_true (watch.completed);
+  g_assert_true (watch.success);
+  g_assert_cmpuint (watch.percent_changes, >, 0);
+  g_assert_false (watch.percent_went_back);
+  g_assert_cmpuint (get_number (job, JOB, "PercentComplete"), ==, 100);
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = call_ok (MANAGER_PATH, MANAGER, "GetJobs", NULL, "(ao)");
+  g_assert_true (contains_path (reply, job));
+  state = get_string (system, PLANNED, "State");
+  g_assert_cmpstr (state, ==, "realized");
+  domain = get_string (system, PLANNED, "Domain");
+  g_assert_cmpstr (domain, ==, "vr-guest");
+
+  /* The root is the agent's while it runs. */
+  stop_agent (f);
+  g_free (virsh ("start", "vr-guest", NULL));
+  domstate = virsh ("domstate", "vr-guest", "--reason", NULL);
+  g_assert_cmpstr (domstate, ==, "running (restored)");
+}
+
+/* A guest with a large saved state, so that the copy takes a while. */
+static char *
+make_large_import (guint64 size)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autoptr (GError) error = NULL;
+  char *dir = vr_testbed_copy_import_dir (basic, &error);
+  g_autofree char *save = g_build_filename (dir, "vr-guest.save", NULL);
+  g_autofree char *chunk = g_malloc (1 << 20);
+  int fd = open (save, O_WRONLY | O_APPEND | O_CLOEXEC);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (fd, >=, 0);
+  memset (chunk, 0x5a, 1 << 20);
+  for (guint64 done = 0; done < size; done += 1 << 20)
+    g_assert_cmpint (write (fd, chunk, 1 << 20), ==, 1 << 20);
+  close (fd);
+  return dir;
+}
+
+static void
+wait_for_phase (const char *job, const char *phase)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autofree char *now = get_string (job, JOB, "Phase");
+
+      if (g_str_equal (now, phase))
+        break;
+      g_assert_cmpuint (get_number (job, JOB, "JobState"), <, 7);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20 * 1000);
+    }
+  /* The agent stalls right after announcing the phase (in "copy", once
+   * the first bytes are copied, if the backend's hook gets that far). */
+  g_usleep (300 * 1000);
+  g_test_message ("killed in phase %s with %" G_GUINT64_FORMAT " bytes done",
+                  phase, get_number (job, JOB, "BytesDone"));
+}
+
+/* SIGKILL at a phase of a realize; the next agent reports the job as
+ * interrupted and leaves nothing of it behind. */
+static void
+test_crash (Fixture *f, gconstpointer data)
+{
+  const char *phase = data;
+  g_autofree char *dir = make_large_import (64 << 20);
+  g_autofree char *system = NULL;
+  g_autofree char *job = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *description = NULL;
+  g_autofree char *domains = NULL;
+  g_autofree char *journal = NULL;
+  g_autofree char *managed = g_build_filename (root, "lib", "qemu", "save",
+                                               "vr-guest.save", NULL);
+  g_autoptr (GVariant) jobs = NULL;
+  g_autofree const char **paths = NULL;
+  guint32 code;
+
+  test_write_file (f->pool, "other.img", "not ours", -1);
+  start_agent (f, phase);
+  system = import_dir (dir);
+  job = realize (system, f, &code);
+  g_assert_cmpuint (code, ==, VR_ERROR_JOB_STARTED);
+  wait_for_phase (job, phase);
+  kill_agent (f);
+
+  start_agent (f, NULL);
+  jobs = call_ok (MANAGER_PATH, MANAGER, "GetJobs", NULL, "(ao)");
+  g_variant_get (jobs, "(^a&o)", &paths);
+  g_assert_cmpuint (g_strv_length ((char **) paths), ==, 1);
+  g_assert_cmpuint (get_number (paths[0], JOB, "JobState"), ==, 10);
+  g_assert_cmpuint (get_number (paths[0], JOB, "ErrorCode"), ==,
+                    VR_ERROR_FAILED);
+  description = get_string (paths[0], JOB, "ErrorDescription");
+  g_assert_true (g_str_has_prefix (description, "interrupted"));
+  state = get_string (system, PLANNED, "State");
+  g_assert_cmpstr (state, ==, "planned");
+  stop_agent (f);
+
+  /* Zero leftovers: the pool has only what was there, no journal, no
+   * domain, no managed save. */
+  g_assert_cmpuint (count_files (f->pool), ==, 1);
+  g_assert_true (g_file_test (managed, G_FILE_TEST_EXISTS) == FALSE);
+  journal = g_build_filename (f->state, BASIC_UUID, "journal.xml", NULL);
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+  domains = virsh ("list", "--all", "--name", NULL);
+  g_assert_cmpstr (domains, ==, "");
+  test_rmtree (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *why_not = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  vr_dbus_errors_register ();
+  harness = vr_bus_harness_new (TRUE, &why_not);
+  if (harness == NULL)
+    {
+      g_test_skip (why_not);
+      g_test_add_func ("/agent/skipped", (GTestFunc) g_test_skip);
+      return g_test_run ();
+    }
+  root = vr_testbed_new_root ("agent");
+  uri = vr_testbed_root_uri (root);
+#define ADD(path, data, func) \
+  g_test_add ("/agent/" path, Fixture, data, fixture_set_up, func, \
+              fixture_tear_down)
+  ADD ("realize", NULL, test_realize);
+  ADD ("crash/copy", "copy", test_crash);
+  ADD ("crash/update", "update", test_crash);
+  ADD ("crash/define", "define", test_crash);
+  ADD ("crash/handoff", "handoff", test_crash);
+#undef ADD
+  status = g_test_run ();
+  vr_bus_harness_free (harness);
+  test_rmtree (root);
+  g_free (root);
+  g_free (uri);
+  return status;
+}
