@@ -458,19 +458,359 @@ test_crash (Fixture *f, gconstpointer data)
   test_rmtree (dir);
 }
 
+/* gdbus as uid 65534: every method must be refused with AccessDenied. */
+static void
+assert_denied_to_nobody (const char *path, const char *method,
+                         const char *arg1, const char *arg2)
+{
+  const char *const argv[] = { "gdbus", "call", "--system", "--dest", NAME,
+                               "--object-path", path, "--method", method,
+                               arg1, arg2, NULL };
+  g_autofree char *err = NULL;
+  int status = vr_bus_harness_run_as_nobody (harness, argv, &err);
+
+  g_test_message ("%s as nobody: %s", method, err);
+  g_assert_cmpint (status, !=, 0);
+  g_assert_nonnull (strstr (err, VR_DBUS_ERROR_PREFIX "AccessDenied"));
+}
+
+/* This program as a client of uid 65534 (see main): it cannot open the
+ * directory for reading, so it hands over an O_PATH descriptor. */
+static int
+import_helper (const char *dir)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL,
+                                                    &error);
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GVariant) reply = NULL;
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (fd >= 0)
+    return 3;
+  fprintf (stderr, "open: %s\n", g_strerror (errno));
+  fd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (bus == NULL || fd < 0 || g_unix_fd_list_append (fds, fd, NULL) != 0)
+    return 4;
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      bus, NAME, MANAGER_PATH, MANAGER, "ImportSystemDefinition",
+      g_variant_new ("(hsa{sv})", 0, "", NULL), G_VARIANT_TYPE ("(o)"),
+      G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, NULL, &error);
+  if (reply != NULL)
+    return 0;
+  fprintf (stderr, "%s\n", error->message);
+  return 1;
+}
+
+static void
+assert_import_error (int fd, int code, const char *needle)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = import_fd (fd, &error);
+
+  g_assert_null (path);
+  test_assert_error (error, code, needle, NULL);
+}
+
+/* polkit decides: root is allowed (50-virt-realize.rules), nobody is
+ * refused with 32769 and nothing changes; nobody cannot make the agent
+ * read a directory it cannot read itself. */
+static void
+test_access (Fixture *f, gconstpointer data)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *secret = vr_testbed_copy_import_dir (basic, &error);
+  g_autofree char *system = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  int fd;
+
+  g_assert_no_error (error);
+  start_agent (f, NULL);
+  system = import_dir (basic);
+  reply = call_ok (MANAGER_PATH, MANAGER, "ListPlannedSystems", NULL, "(ao)");
+  g_assert_true (contains_path (reply, system));
+  before = test_snapshot_tree (f->state);
+
+  assert_denied_to_nobody (MANAGER_PATH, MANAGER ".ListPlannedSystems", NULL,
+                           NULL);
+  assert_denied_to_nobody (MANAGER_PATH, MANAGER ".GetJobs", NULL, NULL);
+  assert_denied_to_nobody (system, PLANNED ".Validate", "@a{sv} {}", NULL);
+  assert_denied_to_nobody (system, PLANNED ".Realize", "@a{sv} {}", NULL);
+  assert_denied_to_nobody (system, PLANNED ".Update", "<domain/>",
+                           "@a{sv} {}");
+  assert_denied_to_nobody (system, PLANNED ".Destroy", NULL, NULL);
+
+  /* A directory only root may read, behind a path nobody may traverse. */
+  g_assert_cmpint (chmod (secret, 0700), ==, 0);
+  {
+    const char *const argv[] = { exe, "--import-helper", secret, NULL };
+
+    g_assert_cmpint (vr_bus_harness_run_as_nobody (harness, argv, &err), ==,
+                     1);
+  }
+  g_test_message ("import as nobody: %s", err);
+  g_assert_nonnull (strstr (err, "Permission denied"));
+  g_assert_nonnull (strstr (err, "AccessDenied"));
+  after = test_snapshot_tree (f->state);
+  g_assert_cmpstr (before, ==, after);
+
+  /* Even an authorized caller must hand over a readable descriptor. */
+  fd = open (secret, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  assert_import_error (fd, VR_ERROR_INVALID_PARAMETER, "not open for reading");
+  close (fd);
+  test_rmtree (secret);
+}
+
+typedef struct {
+  GMutex lock;
+  gint64 worst_us;
+  guint failures;
+  guint systems;
+} Load;
+
+static gpointer
+client_thread (gpointer data)
+{
+  Load *load = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusConnection) bus = g_dbus_connection_new_for_address_sync (
+      harness->address,
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+          | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+      NULL, NULL, &error);
+  static const char *const methods[][3] = {
+    { MANAGER_PATH, MANAGER, "ListPlannedSystems" },
+    { MANAGER_PATH, MANAGER, "GetJobs" },
+    { ROOT_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects" },
+  };
+
+  g_assert_no_error (error);
+  for (guint round = 0; round < 10; round++)
+    for (guint i = 0; i < G_N_ELEMENTS (methods); i++)
+      {
+        gint64 start = g_get_monotonic_time ();
+        g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+            bus, NAME, methods[i][0], methods[i][1], methods[i][2], NULL,
+            NULL, G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, NULL, NULL);
+        gint64 took = g_get_monotonic_time () - start;
+
+        g_mutex_lock (&load->lock);
+        load->worst_us = MAX (load->worst_us, took);
+        load->failures += reply == NULL;
+        if (reply != NULL && i == 0)
+          load->systems = g_variant_n_children (
+              g_variant_get_child_value (reply, 0));
+        g_mutex_unlock (&load->lock);
+      }
+  return NULL;
+}
+
+static void
+add_planned_systems (Fixture *f, guint n, GPtrArray *dirs)
+{
+  g_autoptr (VrStore) store = vr_store_new (f->state);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("load-%03u", i);
+      g_autofree char *uuid = g_strdup_printf (
+          "5a1ad0c0-7e57-4b3d-9c1e-%012u", 1000 + i);
+      g_autofree char *xml = test_domain_xml (name, uuid);
+      char *dir = test_mkdtemp ();
+      g_autoptr (GError) error = NULL;
+      g_autoptr (VrPlannedSystem) system = NULL;
+
+      test_write_file (dir, "domain.xml", xml, -1);
+      system = vr_import_path (store, dir, NULL, &error);
+      g_assert_no_error (error);
+      g_ptr_array_add (dirs, dir);
+    }
+}
+
+static void
+assert_call_error (const char *path, const char *iface, const char *method,
+                   GVariant *params, int code, const char *needle)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = call (path, iface, method, params, NULL,
+                                     &error);
+
+  g_assert_null (reply);
+  test_assert_error (error, code, needle, NULL);
+}
+
+static GVariant *
+one_option (const char *key, GVariant *value)
+{
+  GVariantBuilder options;
+
+  g_variant_builder_init (&options, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (&options, "{sv}", key, value);
+  return g_variant_new ("(a{sv})", &options);
+}
+
+/* Bad arguments of every kind give clear errors. */
+static void
+send_bad_arguments (const char *system, const char *pool)
+{
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *empty = test_mkdtemp ();
+  g_autofree char *file = g_build_filename (empty, "domain.xml", NULL);
+  int pipes[2];
+  int fd;
+
+  assert_call_error (system, PLANNED, "Realize", g_variant_new ("(s)", "x"),
+                     VR_ERROR_INVALID_PARAMETER, "Type of message");
+  assert_call_error (ROOT_PATH "/planned/nope", PLANNED, "Realize",
+                     g_variant_new ("(a{sv})", NULL),
+                     VR_ERROR_INVALID_PARAMETER, "nope");
+  assert_call_error (MANAGER_PATH, MANAGER, "Frobnicate", NULL,
+                     VR_ERROR_INVALID_PARAMETER, "Frobnicate");
+  assert_call_error (MANAGER_PATH, MANAGER, "ImportSystemDefinition",
+                     g_variant_new ("(hsa{sv})", 0, "", NULL),
+                     VR_ERROR_INVALID_PARAMETER, "no file descriptor");
+  assert_call_error (system, PLANNED, "Realize",
+                     one_option ("start", g_variant_new_string ("yes")),
+                     VR_ERROR_INCORRECT_TYPE, "must be a boolean");
+  assert_call_error (system, PLANNED, "Realize",
+                     one_option ("bogus", g_variant_new_int32 (1)),
+                     VR_ERROR_INVALID_PARAMETER, "unknown option 'bogus'");
+  assert_call_error (system, PLANNED, "Realize",
+                     one_option ("pool-dir", g_variant_new_string ("rel")),
+                     VR_ERROR_INVALID_PARAMETER, "absolute path");
+  assert_call_error (system, PLANNED, "Realize",
+                     one_option ("pool-dir", g_variant_new_string (pool)),
+                     VR_ERROR_IN_USE, "busy");
+  assert_call_error (system, PLANNED, "Destroy", NULL, VR_ERROR_IN_USE, NULL);
+  assert_call_error (system, PLANNED, "Update",
+                     g_variant_new ("(sa{sv})", "<domain", NULL),
+                     VR_ERROR_IN_USE, NULL);
+
+  /* Descriptors that are not a readable directory. */
+  assert_import_error (open ("/dev/null", O_RDONLY | O_CLOEXEC),
+                       VR_ERROR_INVALID_PARAMETER, "not a directory");
+  g_assert_cmpint (pipe (pipes), ==, 0);
+  assert_import_error (pipes[0], VR_ERROR_INVALID_PARAMETER,
+                       "not a directory");
+  close (pipes[0]);
+  close (pipes[1]);
+  fd = open (empty, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assert_import_error (fd, VR_ERROR_INVALID_PARAMETER, "domain.xml");
+  test_write_file (empty, "domain.xml", "<domain", -1);
+  assert_import_error (fd, VR_ERROR_INVALID_PARAMETER, "domain.xml");
+  close (fd);
+  /* A closed descriptor never leaves the client. */
+  fd = open (empty, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  close (fd);
+  g_assert_cmpint (g_unix_fd_list_append (fds, fd, &error), ==, -1);
+  g_assert_nonnull (error);
+  test_rmtree (empty);
+}
+
+/* 20 clients at once, 101 planned systems, a realize running: every
+ * method answers; bad arguments never hurt the agent. */
+static void
+test_load (Fixture *f, gconstpointer data)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autoptr (GPtrArray) dirs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) threads = g_ptr_array_new ();
+  g_autofree char *system = NULL;
+  g_autofree char *job = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  Load load = { 0 };
+  guint32 code;
+
+  add_planned_systems (f, 100, dirs);
+  start_agent (f, "copy");
+  system = import_dir (basic);
+  job = realize (system, f, &code);
+  g_assert_cmpuint (code, ==, VR_ERROR_JOB_STARTED);
+  wait_for_phase (job, "copy");
+
+  g_mutex_init (&load.lock);
+  for (guint i = 0; i < 20; i++)
+    g_ptr_array_add (threads, g_thread_new ("client", client_thread, &load));
+  send_bad_arguments (system, f->pool);
+  for (guint i = 0; i < threads->len; i++)
+    g_thread_join (threads->pdata[i]);
+  g_test_message ("20 clients x 30 calls: worst %" G_GINT64_FORMAT " ms",
+                  load.worst_us / 1000);
+  g_assert_cmpuint (load.failures, ==, 0);
+  g_assert_cmpuint (load.systems, ==, 101);
+  g_mutex_clear (&load.lock);
+
+  /* Still there, still answering, the job still running. */
+  reply = call_ok (MANAGER_PATH, MANAGER, "ListPlannedSystems", NULL, "(ao)");
+  g_assert_true (contains_path (reply, system));
+  g_assert_cmpuint (get_number (job, JOB, "JobState"), ==, 4);
+  kill_agent (f);
+  for (guint i = 0; i < dirs->len; i++)
+    test_rmtree (dirs->pdata[i]);
+}
+
+/* systemd-analyze verify on the unit as installed, ExecStart pointing at
+ * the built agent. */
+static void
+test_unit_verifies (void)
+{
+  g_autofree char *in = g_build_filename (g_getenv ("G_TEST_SRCDIR"), "..",
+                                          "data", "virt-realized.service.in",
+                                          NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *dir = test_mkdtemp ();
+  g_autofree char *unit = g_build_filename (dir, "virt-realized.service",
+                                            NULL);
+  g_autoptr (GString) edited = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) verify = NULL;
+  g_autofree char *out = NULL;
+
+  if (!g_file_test ("/usr/bin/systemd-analyze", G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("systemd-analyze is not installed");
+      return;
+    }
+  g_assert_true (g_file_get_contents (in, &text, NULL, &error));
+  edited = g_string_new (text);
+  g_string_replace (edited, "@libexecdir@/virt-realized",
+                    g_getenv ("VR_AGENT"), 0);
+  test_write_file (dir, "virt-realized.service", edited->str, -1);
+  verify = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                 | G_SUBPROCESS_FLAGS_STDERR_MERGE,
+                             &error, "systemd-analyze", "verify", "--man=no",
+                             unit, NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (verify, NULL, NULL, &out,
+                                                NULL, &error));
+  g_test_message ("systemd-analyze verify: %s", out);
+  g_assert_cmpint (g_subprocess_get_exit_status (verify), ==, 0);
+  /* Warnings (unknown keys, bad values) exit 0 but say something. */
+  g_assert_cmpstr (out, ==, "");
+  test_rmtree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
   g_autofree char *why_not = NULL;
   int status;
 
+  if (argc == 3 && g_str_equal (argv[1], "--import-helper"))
+    return import_helper (argv[2]);
   g_test_init (&argc, &argv, NULL);
   vr_dbus_errors_register ();
+  g_test_add_func ("/agent/unit-verifies", test_unit_verifies);
   harness = vr_bus_harness_new (TRUE, &why_not);
   if (harness == NULL)
     {
-      g_test_skip (why_not);
-      g_test_add_func ("/agent/skipped", (GTestFunc) g_test_skip);
+      g_printerr ("skipping the bus tests: %s\n", why_not);
       return g_test_run ();
     }
   root = vr_testbed_new_root ("agent");
@@ -483,6 +823,8 @@ main (int argc, char **argv)
   ADD ("crash/update", "update", test_crash);
   ADD ("crash/define", "define", test_crash);
   ADD ("crash/handoff", "handoff", test_crash);
+  ADD ("access", NULL, test_access);
+  ADD ("load", NULL, test_load);
 #undef ADD
   status = g_test_run ();
   vr_bus_harness_free (harness);
