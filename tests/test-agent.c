@@ -49,14 +49,20 @@ fixture_set_up (Fixture *f, gconstpointer data)
 }
 
 static void
-start_agent (Fixture *f, const char *stall_at)
+start_agent_with (Fixture *f, const char *stall_at, const char *const *args)
 {
   g_autofree char *env = stall_at ? g_strconcat ("VR_TEST_STALL_AT=",
                                                  stall_at, NULL)
                                   : NULL;
   const char *const envv[] = { env, NULL };
 
-  f->agent = vr_bus_harness_start_agent (harness, uri, f->state, envv, NULL);
+  f->agent = vr_bus_harness_start_agent (harness, uri, f->state, envv, args);
+}
+
+static void
+start_agent (Fixture *f, const char *stall_at)
+{
+  start_agent_with (f, stall_at, NULL);
 }
 
 static void
@@ -403,7 +409,7 @@ wait_for_phase (const char *job, const char *phase)
   /* The agent stalls right after announcing the phase (in "copy", once
    * the first bytes are copied, if the backend's hook gets that far). */
   g_usleep (300 * 1000);
-  g_test_message ("killed in phase %s with %" G_GUINT64_FORMAT " bytes done",
+  g_test_message ("stalled in phase %s with %" G_GUINT64_FORMAT " bytes done",
                   phase, get_number (job, JOB, "BytesDone"));
 }
 
@@ -755,6 +761,58 @@ test_load (Fixture *f, gconstpointer data)
     test_rmtree (dirs->pdata[i]);
 }
 
+/* One worker: a second realize waits in state New; cancelling it ends it
+ * Terminated at once; a finished job goes after --job-keep seconds. */
+static void
+test_queue (Fixture *f, gconstpointer data)
+{
+  const char *const args[] = { "--max-jobs", "1", "--job-keep", "1", NULL };
+  g_autoptr (GPtrArray) dirs = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autofree char *second = vr_testbed_require ("second");
+  g_autofree char *first_system = NULL;
+  g_autofree char *second_system = NULL;
+  g_autofree char *first_job = NULL;
+  g_autofree char *second_job = NULL;
+  g_autofree char *description = NULL;
+  g_autoptr (GVariant) jobs = NULL;
+  Watch watch = { 0 };
+  guint32 code;
+  gint64 deadline;
+
+  start_agent_with (f, "copy", args);
+  first_system = import_dir (basic);
+  second_system = import_dir (second);
+  first_job = realize (first_system, f, &code);
+  wait_for_phase (first_job, "copy");
+  second_job = realize (second_system, f, &code);
+  g_assert_cmpuint (code, ==, VR_ERROR_JOB_STARTED);
+  g_assert_cmpuint (get_number (second_job, JOB, "JobState"), ==, 2);
+  g_assert_cmpuint (get_number (second_job, JOB, "StartTime"), ==, 0);
+
+  call_ok (second_job, JOB, "Cancel", NULL, NULL);
+  wait_completed (second_job, &watch);
+  g_assert_cmpuint (get_number (second_job, JOB, "JobState"), ==, 8);
+  description = get_string (second_job, JOB, "ErrorDescription");
+  g_assert_nonnull (strstr (description, "cancelled"));
+  assert_call_error (second_job, JOB, "Cancel", NULL,
+                     VR_ERROR_INVALID_STATE, "ended already");
+
+  /* Gone after a second. */
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  for (;;)
+    {
+      jobs = call_ok (MANAGER_PATH, MANAGER, "GetJobs", NULL, "(ao)");
+      if (!contains_path (jobs, second_job))
+        break;
+      g_clear_pointer (&jobs, g_variant_unref);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (100 * 1000);
+    }
+  g_assert_true (contains_path (jobs, first_job));
+  kill_agent (f);
+}
+
 /* systemd-analyze verify on the unit as installed, ExecStart pointing at
  * the built agent. */
 static void
@@ -825,6 +883,7 @@ main (int argc, char **argv)
   ADD ("crash/handoff", "handoff", test_crash);
   ADD ("access", NULL, test_access);
   ADD ("load", NULL, test_load);
+  ADD ("queue", NULL, test_queue);
 #undef ADD
   status = g_test_run ();
   vr_bus_harness_free (harness);
