@@ -101,6 +101,7 @@ vr_cli_realize (VrCli *cli, int argc, char **argv)
   g_autofree char *pool_dir = NULL;
   g_autofree char *handoff = NULL;
   gboolean start = FALSE;
+  gboolean copy_disks = FALSE;
   gboolean no_wait = FALSE;
   const GOptionEntry entries[] = {
     { "pool", 0, 0, G_OPTION_ARG_STRING, &pool,
@@ -108,6 +109,9 @@ vr_cli_realize (VrCli *cli, int argc, char **argv)
     { "pool-dir", 0, 0, G_OPTION_ARG_FILENAME, &pool_dir,
       "Directory to copy the saved state into (connections without "
       "storage, like the embedded one)", "DIR" },
+    { "copy-disks", 0, 0, G_OPTION_ARG_NONE, &copy_disks,
+      "Copy the disks inside the import directory into the pool too, and "
+      "point the domain (and its saved state) at the copies", NULL },
     { "start", 0, 0, G_OPTION_ARG_NONE, &start,
       "Start the domain once realized (it resumes)", NULL },
     { "no-wait", 0, 0, G_OPTION_ARG_NONE, &no_wait,
@@ -141,6 +145,7 @@ vr_cli_realize (VrCli *cli, int argc, char **argv)
   options.pool = pool;
   options.pool_dir = pool_dir;
   options.start = start;
+  options.copy_disks = copy_disks;
   system = vr_store_lookup (cli->store, argv[1], &error);
   if (system == NULL)
     return vr_cli_fail (error);

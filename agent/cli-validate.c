@@ -158,6 +158,13 @@ validate_arg (VrCli *cli, VrHostCaps *caps, const char *arg, Target *target,
 int
 vr_cli_validate (VrCli *cli, int argc, char **argv)
 {
+  gboolean copy_disks = FALSE;
+  const GOptionEntry entries[] = {
+    { "copy-disks", 0, 0, G_OPTION_ARG_NONE, &copy_disks,
+      "As realize --copy-disks will: disks inside the import directory are "
+      "fine", NULL },
+    { NULL }
+  };
   g_autoptr (GError) error = NULL;
   g_autoptr (VrHostCaps) caps = NULL;
   g_autoptr (GPtrArray) findings = NULL;
@@ -167,7 +174,7 @@ vr_cli_validate (VrCli *cli, int argc, char **argv)
                      "Check a planned system, an import directory or a "
                      "domain XML file against this host: what does not fit, "
                      "where it is in the XML and how to fix it. Exit status "
-                     "3 when anything is an error.", NULL, &argc, &argv))
+                     "3 when anything is an error.", entries, &argc, &argv))
     return VR_EXIT_USAGE;
   if (argc != 2)
     return vr_cli_usage_error ("validate", argc < 2 ? "missing PLANNED, DIR "
@@ -180,6 +187,8 @@ vr_cli_validate (VrCli *cli, int argc, char **argv)
   findings = validate_arg (cli, caps, argv[1], &target, &error);
   if (findings == NULL)
     return vr_cli_fail (error);
+  if (copy_disks)
+    vr_findings_remove_id (findings, VR_FINDING_DISK_IN_IMPORT);
   return report (cli, &target, findings);
 }
 

@@ -18,7 +18,7 @@ static const VrCliCommand commands[] = {
   { "edit", vr_cli_edit, "PLANNED --set|--xml ARG",
     "Change a planned system's domain XML, then validate it" },
   { "realize", vr_cli_realize,
-    "PLANNED [--pool NAME | --pool-dir DIR] [--start]",
+    "PLANNED [--pool NAME|--pool-dir DIR] [--copy-disks] [--start]",
     "Copy the saved state, define the domain, hand the state to libvirt" },
 };
 

@@ -53,6 +53,8 @@ static const VrFindingKind kinds[] = {
   { VR_FINDING_VOLUME, VR_SEVERITY_ERROR, "Storage volume not found" },
   { VR_FINDING_NOT_CHECKABLE, VR_SEVERITY_WARNING,
     "Reference not checkable on this connection" },
+  { VR_FINDING_DISK_IN_IMPORT, VR_SEVERITY_ERROR,
+    "Disk inside the import directory: realize needs --copy-disks" },
   { VR_FINDING_DOMAIN_NAME, VR_SEVERITY_ERROR,
     "A defined domain has the same name" },
   { VR_FINDING_DOMAIN_UUID, VR_SEVERITY_ERROR,
@@ -162,6 +164,18 @@ gboolean
 vr_findings_has_errors (GPtrArray *findings)
 {
   return vr_findings_count (findings, VR_SEVERITY_ERROR) > 0;
+}
+
+void
+vr_findings_remove_id (GPtrArray *findings, const char *id)
+{
+  for (guint i = findings->len; i > 0; i--)
+    {
+      VrFinding *finding = findings->pdata[i - 1];
+
+      if (g_str_equal (finding->id, id))
+        g_ptr_array_remove_index (findings, i - 1);
+    }
 }
 
 VrFinding *

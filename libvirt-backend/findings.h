@@ -51,6 +51,7 @@ typedef enum {
 #define VR_FINDING_POOL "VR1504"
 #define VR_FINDING_VOLUME "VR1505"
 #define VR_FINDING_NOT_CHECKABLE "VR1506"
+#define VR_FINDING_DISK_IN_IMPORT "VR1507"
 /* Conflicts. */
 #define VR_FINDING_DOMAIN_NAME "VR1601"
 #define VR_FINDING_DOMAIN_UUID "VR1602"
@@ -111,6 +112,9 @@ gboolean vr_findings_has_errors (GPtrArray *findings);
 
 /* How many findings have the severity. */
 guint vr_findings_count (GPtrArray *findings, VrSeverity severity);
+
+/* Drops every finding with id (a check the caller's options make moot). */
+void vr_findings_remove_id (GPtrArray *findings, const char *id);
 
 /* The first finding with id, or NULL. */
 VrFinding *vr_findings_find (GPtrArray *findings, const char *id);

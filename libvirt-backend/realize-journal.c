@@ -17,6 +17,7 @@ vr_realize_journal_free (VrRealizeJournal *journal)
   g_free (journal->pool_file);
   g_free (journal->domain_uuid);
   g_free (journal->managed_save);
+  g_clear_pointer (&journal->disk_files, g_ptr_array_unref);
   g_free (journal);
 }
 
@@ -43,6 +44,8 @@ vr_realize_journal_write (VrStore *store, VrPlannedSystem *system,
   add_child (top, "pool-file", journal->pool_file);
   add_child (top, "domain-uuid", journal->domain_uuid);
   add_child (top, "managed-save", journal->managed_save);
+  for (guint i = 0; journal->disk_files && i < journal->disk_files->len; i++)
+    add_child (top, "disk-file", journal->disk_files->pdata[i]);
   if (journal->handed_off)
     add_child (top, "handed-off", "");
   if (journal->finished)
@@ -75,6 +78,7 @@ vr_realize_journal_read (VrStore *store, VrPlannedSystem *system,
   journal->domain_uuid = vr_xml_xpath_string (doc, "string(/*/domain-uuid)");
   journal->managed_save = vr_xml_xpath_string (doc,
                                                "string(/*/managed-save)");
+  journal->disk_files = vr_xml_xpath_strings (doc, "/*/disk-file");
   journal->handed_off = vr_xml_xpath_node (doc, "/*/handed-off") != NULL;
   journal->finished = vr_xml_xpath_node (doc, "/*/finished") != NULL;
   return journal;

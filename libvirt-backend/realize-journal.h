@@ -17,6 +17,8 @@ typedef struct {
                           engine's prefix and this name */
   char *domain_uuid;   /* set once the domain is defined */
   char *managed_save;  /* set before a link hand-off makes this file */
+  GPtrArray *disk_files; /* disk copies' names in pool_dir, each added
+                            before its copy starts; NULL when none */
   gboolean handed_off; /* the state is libvirt's */
   gboolean finished;   /* every step done; only the record is left */
 } VrRealizeJournal;

@@ -15,23 +15,10 @@
 #include "libvirt-util.h"
 #include "pool.h"
 #include "realize-journal.h"
+#include "realize-private.h"
 #include "safe-xml.h"
 #include "validate.h"
 
-typedef struct {
-  VrStore *store;
-  virConnectPtr conn;
-  VrPlannedSystem *system;
-  const VrRealizeOptions *options;
-  VrProgress *progress;
-  GCancellable *cancellable;
-  VrRealizeJournal journal;
-  VrHandoff handoff;
-  VrImportDir *import;
-  char *pool_path;
-  char *xml;
-  virDomainPtr dom;
-} Realize;
 
 static void
 realize_clear (Realize *r)
@@ -40,6 +27,9 @@ realize_clear (Realize *r)
   g_free (r->journal.pool_file);
   g_free (r->journal.domain_uuid);
   g_free (r->journal.managed_save);
+  g_clear_pointer (&r->journal.disk_files, g_ptr_array_unref);
+  g_clear_pointer (&r->disks, g_ptr_array_unref);
+  g_clear_pointer (&r->doc, xmlFreeDoc);
   vr_import_dir_free (r->import);
   g_free (r->pool_path);
   g_free (r->xml);
@@ -47,8 +37,8 @@ realize_clear (Realize *r)
     virDomainFree (r->dom);
 }
 
-static const char *
-name_of (Realize *r)
+const char *
+vr_realize_name (Realize *r)
 {
   return vr_planned_system_get_name (r->system);
 }
@@ -65,6 +55,8 @@ check_fits (Realize *r, VrHostCaps *caps, GError **error)
 
   if (findings == NULL)
     return FALSE;
+  if (r->options->copy_disks)
+    vr_findings_remove_id (findings, VR_FINDING_DISK_IN_IMPORT);
   for (guint i = 0; i < findings->len; i++)
     {
       VrFinding *finding = findings->pdata[i];
@@ -79,8 +71,8 @@ check_fits (Realize *r, VrHostCaps *caps, GError **error)
     return TRUE;
   g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
                "planned system '%s' does not fit this host: %s%s (see "
-               "'virt-realize validate %s')", name_of (r), errors->str,
-               count > 3 ? "; …" : "", name_of (r));
+               "'virt-realize validate %s')", vr_realize_name (r), errors->str,
+               count > 3 ? "; …" : "", vr_realize_name (r));
   return FALSE;
 }
 
@@ -97,7 +89,7 @@ check_state (Realize *r, GError **error)
     return TRUE;
   g_set_error (error, VR_ERROR, VR_ERROR_INVALID_STATE,
                "planned system '%s' is %s already (as domain '%s'); "
-               "destroy it to forget it", name_of (r),
+               "destroy it to forget it", vr_realize_name (r),
                vr_planned_state_to_string (state),
                vr_planned_system_get_domain (r->system));
   return FALSE;
@@ -126,13 +118,14 @@ open_import (Realize *r, GError **error)
 static gboolean
 begin (Realize *r, GError **error)
 {
-  g_autofree char *file = g_strdup_printf ("%s.save", name_of (r));
+  g_autofree char *file = g_strdup_printf ("%s.save", vr_realize_name (r));
 
   r->journal.pool_dir = vr_pool_resolve_dir (r->conn, r->options->pool,
                                              r->options->pool_dir, error);
   if (r->journal.pool_dir == NULL)
     return FALSE;
   r->journal.pool_file = g_steal_pointer (&file);
+  r->journal.disk_files = g_ptr_array_new_with_free_func (g_free);
   r->pool_path = g_build_filename (r->journal.pool_dir, r->journal.pool_file,
                                    NULL);
   vr_planned_system_set_state (r->system, VR_PLANNED_STATE_REALIZING);
@@ -155,12 +148,13 @@ stall_if_asked (const char *phase)
     g_usleep (G_USEC_PER_SEC);
 }
 
-static void
-copy_progress (guint64 done, guint64 total, gpointer user_data)
+void
+vr_realize_copy_progress (guint64 done, guint64 total, gpointer user_data)
 {
   Realize *r = user_data;
 
-  vr_progress_set_bytes (r->progress, done, total);
+  vr_progress_set_bytes (r->progress, r->bytes_before + done,
+                         MAX (r->bytes_total, r->bytes_before + total));
   if (done > 0 && done < total)
     stall_if_asked ("copy");
   /* Tests that interrupt a copy from outside need one that lasts. */
@@ -186,13 +180,14 @@ copy_state (Realize *r, GError **error)
       return FALSE;
     }
   ok = vr_copy_fd_to (src, dir_fd, r->journal.pool_file, 0600,
-                      r->options->copy_flags, r->cancellable, copy_progress,
-                      r, NULL, error);
+                      r->options->copy_flags, r->cancellable,
+                      vr_realize_copy_progress, r, NULL, error);
   close (src);
   close (dir_fd);
   if (!ok)
     g_prefix_error (error, "copying %s/%s into %s: ", r->import->path,
                     r->import->save_file, r->journal.pool_dir);
+  r->bytes_before += r->import->save->file_size;
   return ok;
 }
 
@@ -230,7 +225,7 @@ update_image_xml (Realize *r, GError **error)
 
   if (image == NULL)
     return FALSE;
-  planned = host_details (vr_planned_system_get_doc (r->system));
+  planned = host_details (r->doc);
   saved = host_details (image);
   if (same_strings (planned, saved))
     return TRUE;
@@ -263,7 +258,7 @@ define_domain (Realize *r, GError **error)
   if (r->dom == NULL)
     {
       vr_libvirt_set_error (error, "libvirt refused to define '%s'",
-                            name_of (r));
+                            vr_realize_name (r));
       return FALSE;
     }
   r->journal.domain_uuid = g_strdup (vr_planned_system_get_uuid (r->system));
@@ -274,7 +269,7 @@ static gboolean
 prepare_link (Realize *r, GError **error)
 {
   r->journal.managed_save = vr_handoff_managed_save_path (r->conn,
-                                                          name_of (r));
+                                                          vr_realize_name (r));
   if (r->journal.managed_save == NULL)
     return TRUE;
   if (g_file_test (r->journal.managed_save, G_FILE_TEST_EXISTS))
@@ -282,7 +277,7 @@ prepare_link (Realize *r, GError **error)
       g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
                    "%s exists already: a managed save of another domain "
                    "named '%s' is in the way", r->journal.managed_save,
-                   name_of (r));
+                   vr_realize_name (r));
       g_clear_pointer (&r->journal.managed_save, g_free);
       return FALSE;
     }
@@ -322,12 +317,27 @@ step (Realize *r, GError **error)
 }
 
 static gboolean
+copy_files (Realize *r, GError **error)
+{
+  gboolean has_save = vr_planned_system_get_save_file (r->system) != NULL;
+
+  if (!vr_realize_plan_disks (r, error))
+    return FALSE;
+  r->bytes_total += has_save ? r->import->save->file_size : 0;
+  if ((has_save && !copy_state (r, error))
+      || !vr_realize_copy_disks (r, error))
+    return FALSE;
+  r->xml = vr_xml_to_string (r->doc);
+  return TRUE;
+}
+
+static gboolean
 transfer_state (Realize *r, GError **error)
 {
   if (vr_planned_system_get_save_file (r->system) == NULL)
-    return step (r, error) && step (r, error) && step (r, error)
-           && define_domain (r, error) && step (r, error);
-  return step (r, error) && copy_state (r, error)
+    return step (r, error) && copy_files (r, error) && step (r, error)
+           && step (r, error) && define_domain (r, error) && step (r, error);
+  return step (r, error) && copy_files (r, error)
          && step (r, error) && update_image_xml (r, error)
          && step (r, error)
          && (r->handoff != VR_HANDOFF_LINK || prepare_link (r, error))
@@ -356,6 +366,7 @@ undo (virConnectPtr conn, const VrRealizeJournal *journal)
     }
   if (journal->pool_dir == NULL || journal->pool_file == NULL)
     return;
+  vr_realize_undo_disks (journal);
   vr_copy_remove_temps (journal->pool_dir, journal->pool_file);
   if (!journal->handed_off)
     {
@@ -374,7 +385,7 @@ record (Realize *r, VrPlannedState state, int code, const char *message)
   vr_planned_system_set_last_job (r->system, code, message);
   if (!vr_store_save (r->store, r->system, &local))
     g_warning ("cannot record the outcome of realizing '%s': %s",
-               name_of (r), local->message);
+               vr_realize_name (r), local->message);
   vr_realize_journal_remove (r->store, r->system);
 }
 
@@ -397,8 +408,8 @@ finish (Realize *r, GError **error)
   r->journal.finished = TRUE;
   if (!vr_realize_journal_write (r->store, r->system, &r->journal, error))
     return FALSE;
-  vr_planned_system_set_domain (r->system, name_of (r));
-  message = g_strdup_printf ("realized as domain '%s'%s", name_of (r),
+  vr_planned_system_set_domain (r->system, vr_realize_name (r));
+  message = g_strdup_printf ("realized as domain '%s'%s", vr_realize_name (r),
                              vr_planned_system_get_save_file (r->system)
                                  ? (r->handoff == VR_HANDOFF_LINK
                                         ? "; its saved state is handed to "
@@ -429,7 +440,7 @@ start_domain (Realize *r, GError **error)
   if (!r->options->start || virDomainCreate (r->dom) == 0)
     return TRUE;
   vr_libvirt_set_error (error, "realized '%s', but starting it failed",
-                        name_of (r));
+                        vr_realize_name (r));
   return FALSE;
 }
 
@@ -443,7 +454,7 @@ run_locked (Realize *r, VrHostCaps *caps, GError **error)
   vr_progress_next (r->progress);
   if (!check_fits (r, caps, error) || !open_import (r, error))
     return FALSE;
-  r->xml = vr_planned_system_dup_domain_xml (r->system);
+  r->doc = xmlCopyDoc (vr_planned_system_get_doc (r->system), 1);
   r->handoff = vr_handoff_resolve (r->conn, r->options->handoff);
   if (!begin (r, &local) || !transfer_state (r, &local)
       || !finish (r, &local))

@@ -18,6 +18,7 @@ typedef struct {
   const char *pool_dir; /* a plain directory, or NULL */
   VrHandoff handoff;
   gboolean start;       /* start the domain once realized */
+  gboolean copy_disks;  /* copy disks inside the import directory too */
   VrCopyFlags copy_flags;
 } VrRealizeOptions;
 

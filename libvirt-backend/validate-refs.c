@@ -59,6 +59,15 @@ check_relative_disk (VrValidation *v, xmlNode *attr, const char *path)
   if (fd >= 0)
     {
       close (fd);
+      /* The domain cannot use a disk inside DIR, which is never written:
+       * realize must copy it into the pool first. A bare FILE.xml is
+       * never realized. */
+      if (v->check_save)
+        vr_validation_add (v, VR_FINDING_DISK_IN_IMPORT, attr,
+                           "realize (and validate) with --copy-disks: the "
+                           "disk is copied into the pool and the domain "
+                           "points at the copy",
+                           "disk %s is inside the import directory", path);
       return;
     }
   where = vr_import_dir_describe (v->dir, path);

@@ -444,6 +444,64 @@ test_twice_at_once (Fixture *f, gconstpointer data)
   g_cond_clear (&h.cond);
 }
 
+static char *
+sha256_of (const char *path)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (guchar *) data, len);
+}
+
+/* The test bed's disk guest: its qcow2 is inside the import directory. */
+static void
+test_copy_disks (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = vr_testbed_require ("disk");
+  g_autofree char *src = g_build_filename (dir, "disks", "disk0.qcow2", NULL);
+  g_autofree char *copy = g_build_filename (f->pool_dir,
+                                            "vr-guest-disk-disk0.qcow2", NULL);
+  g_autofree char *want = sha256_of (src);
+  g_autofree char *got = NULL;
+  g_autofree char *xml = NULL;
+  VrRealizeOptions options = { .pool_dir = f->pool_dir };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) system = vr_import_path (f->store, dir, NULL,
+                                                       &error);
+  g_autoptr (virDomain) dom = NULL;
+  int state = 0;
+  int reason = 0;
+
+  g_assert_no_error (error);
+  /* QEMU (another user) opens the copy where it lies. */
+  g_assert_cmpint (chmod (f->pool_dir, 0755), ==, 0);
+  g_assert_false (vr_realize (f->store, caps, conn, system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_NOT_SUPPORTED, "VR1507",
+                     "inside the import directory", NULL);
+  g_clear_error (&error);
+  options.copy_disks = TRUE;
+  g_assert_true (vr_realize (f->store, caps, conn, system, &options, NULL,
+                             NULL, &error));
+  g_assert_no_error (error);
+  got = sha256_of (copy);
+  g_assert_cmpstr (got, ==, want);
+  dom = virDomainLookupByName (conn, "vr-guest-disk");
+  xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE);
+  g_assert_nonnull (strstr (xml, copy));
+  g_assert_cmpint (virDomainCreate (dom), ==, 0);
+  g_assert_cmpint (virDomainGetState (dom, &state, &reason, 0), ==, 0);
+  g_assert_cmpint (state, ==, VIR_DOMAIN_RUNNING);
+  g_assert_cmpint (reason, ==, VIR_DOMAIN_RUNNING_RESTORED);
+  g_free (xml);
+  /* The running guest uses the copy, as the image's XML now says. */
+  xml = virDomainGetXMLDesc (dom, 0);
+  g_assert_nonnull (strstr (xml, copy));
+  virDomainDestroy (dom);
+  virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE);
+}
+
 /* A process that died mid-realize left a copy, a defined domain and a
  * journal; recovery removes them and puts the planned system back. */
 static void
@@ -496,6 +554,7 @@ main (int argc, char **argv)
   ADD ("does-not-fit", test_does_not_fit);
   ADD ("twice-at-once", test_twice_at_once);
   ADD ("recover", test_recover);
+  ADD ("copy-disks", test_copy_disks);
 #undef ADD
   status = g_test_run ();
   g_object_unref (caps);
