@@ -23,13 +23,23 @@ int
 vr_cli_import (VrCli *cli, int argc, char **argv)
 {
   g_autofree char *name = NULL;
+  gboolean new_id = FALSE;
+  gboolean discard = FALSE;
   const GOptionEntry entries[] = {
     { "name", 0, 0, G_OPTION_ARG_STRING, &name,
       "Name of the planned system and its domain", "NAME" },
+    { "new-id", 0, 0, G_OPTION_ARG_NONE, &new_id,
+      "A copy beside the original: new UUID, new MAC addresses, a new name "
+      "if the old one is taken", NULL },
+    { "discard-saved-state", 0, 0, G_OPTION_ARG_NONE, &discard,
+      "Leave the saved state behind: the guest will boot from its disks",
+      NULL },
     { NULL }
   };
   g_autoptr (GError) error = NULL;
+  g_autoptr (VrImportDir) dir = NULL;
   g_autoptr (VrPlannedSystem) system = NULL;
+  VrImportFlags flags;
 
   if (!vr_cli_parse ("import", "DIR", "Register an import directory as a "
                      "planned system. Copies nothing; DIR is never written.",
@@ -37,7 +47,12 @@ vr_cli_import (VrCli *cli, int argc, char **argv)
     return VR_EXIT_USAGE;
   if (!want_args ("import", argc, 1, "DIR"))
     return VR_EXIT_USAGE;
-  system = vr_import_path (cli->store, argv[1], name, &error);
+  flags = (new_id ? VR_IMPORT_NEW_ID : 0)
+          | (discard ? VR_IMPORT_DISCARD_SAVED_STATE : 0);
+  dir = vr_import_dir_open (argv[1], &error);
+  if (dir == NULL)
+    return vr_cli_fail (error);
+  system = vr_import_with_flags (cli->store, dir, name, flags, &error);
   if (system == NULL)
     return vr_cli_fail (error);
   if (cli->json)
@@ -51,6 +66,10 @@ vr_cli_import (VrCli *cli, int argc, char **argv)
             vr_planned_system_get_name (system),
             vr_planned_system_get_uuid (system),
             vr_planned_system_get_import_dir (system));
+  if (!cli->json && !cli->quiet
+      && vr_planned_system_get_saved_state_discarded (system))
+    printf ("Its saved state (%s) is left behind: the guest will boot from "
+            "its disks\n", dir->save_file);
   return VR_EXIT_OK;
 }
 

@@ -91,6 +91,40 @@ vr_domain_xml_set_name (xmlDoc *doc, const char *name, GError **error)
   return TRUE;
 }
 
+void
+vr_domain_xml_set_uuid (xmlDoc *doc, const char *uuid)
+{
+  xmlNode *node = vr_xml_xpath_node (doc, "/domain/uuid");
+
+  if (node == NULL)
+    node = xmlNewChild (xmlDocGetRootElement (doc), NULL,
+                        (const xmlChar *) "uuid", NULL);
+  xmlNodeSetContent (node, NULL);
+  xmlNodeAddContent (node, (const xmlChar *) uuid);
+}
+
+guint
+vr_domain_xml_new_macs (xmlDoc *doc)
+{
+  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
+  g_autoptr (xmlXPathObject) macs = xmlXPathEvalExpression (
+      (const xmlChar *) "/domain/devices/interface/mac", ctxt);
+  guint n = 0;
+
+  for (int i = 0; macs != NULL && macs->nodesetval != NULL
+                  && i < macs->nodesetval->nodeNr; i++)
+    {
+      g_autofree char *mac = g_strdup_printf (
+          "52:54:00:%02x:%02x:%02x", g_random_int_range (0, 256),
+          g_random_int_range (0, 256), g_random_int_range (0, 256));
+
+      xmlSetProp (macs->nodesetval->nodeTab[i], (const xmlChar *) "address",
+                  (const xmlChar *) mac);
+      n++;
+    }
+  return n;
+}
+
 static guint64
 scale_to_kib (guint64 value, const char *unit)
 {

@@ -25,6 +25,13 @@ gboolean vr_domain_xml_get_identity (xmlDoc *doc,
 /* Replaces the text of /domain/name. */
 gboolean vr_domain_xml_set_name (xmlDoc *doc, const char *name, GError **error);
 
+/* Replaces the text of /domain/uuid. */
+void vr_domain_xml_set_uuid (xmlDoc *doc, const char *uuid);
+
+/* Gives every <interface> a new random MAC address in QEMU's range
+ * (52:54:00), as virsh does for one left out; returns how many. */
+guint vr_domain_xml_new_macs (xmlDoc *doc);
+
 /* /domain/memory in KiB (0 when absent) and /domain/vcpu (0 when absent). */
 guint64 vr_domain_xml_get_memory_kib (xmlDoc *doc);
 guint vr_domain_xml_get_vcpus (xmlDoc *doc);

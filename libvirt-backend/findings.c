@@ -80,6 +80,8 @@ static const VrFindingKind kinds[] = {
     "Saved guest CPU not runnable on this host" },
   { VR_FINDING_NO_SAVE, VR_SEVERITY_INFO,
     "No saved state: the guest will boot" },
+  { VR_FINDING_SAVE_IDENTITY, VR_SEVERITY_ERROR,
+    "Saved state cannot follow a new identity" },
 };
 
 static const char *const severity_names[] = {

@@ -67,6 +67,7 @@ typedef enum {
 #define VR_FINDING_SAVE_DEVICES "VR1707"
 #define VR_FINDING_SAVE_CPU "VR1708"
 #define VR_FINDING_NO_SAVE "VR1709"
+#define VR_FINDING_SAVE_IDENTITY "VR1710"
 
 /* One row of the table. */
 typedef struct {

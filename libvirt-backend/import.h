@@ -15,6 +15,14 @@ VrPlannedSystem *vr_import (VrStore *store,
                             const char *name,
                             GError **error);
 
+/* The same with --new-id and --discard-saved-state; with NEW_ID and no
+ * name, a name taken by another planned system becomes NAME-2, NAME-3… */
+VrPlannedSystem *vr_import_with_flags (VrStore *store,
+                                       VrImportDir *dir,
+                                       const char *name,
+                                       VrImportFlags flags,
+                                       GError **error);
+
 /* The same from a path. */
 VrPlannedSystem *vr_import_path (VrStore *store,
                                  const char *path,

@@ -13,6 +13,8 @@ struct _VrPlannedSystem {
   GObject parent_instance;
 
   char *uuid;
+  char *source_uuid;
+  gboolean saved_state_discarded;
   char *name;
   char *import_dir;
   char *save_file;
@@ -61,6 +63,7 @@ vr_planned_system_finalize (GObject *object)
   VrPlannedSystem *self = VR_PLANNED_SYSTEM (object);
 
   g_free (self->uuid);
+  g_free (self->source_uuid);
   g_free (self->name);
   g_free (self->import_dir);
   g_free (self->save_file);
@@ -84,34 +87,72 @@ vr_planned_system_init (VrPlannedSystem *self)
   self->state = VR_PLANNED_STATE_PLANNED;
 }
 
-VrPlannedSystem *
-vr_planned_system_new_from_import (VrImportDir *dir, const char *name,
-                                   GError **error)
+/* libvirt restores a saved state only into the domain of the same name
+ * and UUID (docs/libvirt-handoff.md). */
+static gboolean
+check_identity_kept (VrImportDir *dir, const char *name, VrImportFlags flags,
+                     GError **error)
 {
-  g_autoptr (VrPlannedSystem) self = g_object_new (VR_TYPE_PLANNED_SYSTEM,
-                                                   NULL);
-
-  if (name != NULL && dir->save != NULL && !g_str_equal (name, dir->name))
+  if (dir->save == NULL || (flags & VR_IMPORT_DISCARD_SAVED_STATE))
+    return TRUE;
+  if (flags & VR_IMPORT_NEW_ID)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s/%s: VR1710 the saved state is bound to the VM's UUID "
+                   "%s and cannot follow a new identity (hint: import with "
+                   "--new-id --discard-saved-state; the copy then boots from "
+                   "its disks)", dir->path, dir->save_file, dir->uuid);
+      return FALSE;
+    }
+  if (name != NULL && !g_str_equal (name, dir->name))
     {
       g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
                    "%s/%s: the saved state belongs to the domain named '%s'; "
                    "libvirt restores it under no other name (import without "
-                   "--name)", dir->path, dir->save_file, dir->name);
-      return NULL;
+                   "--name, or with --discard-saved-state)", dir->path,
+                   dir->save_file, dir->name);
+      return FALSE;
     }
+  return TRUE;
+}
+
+static void
+take_save_image (VrPlannedSystem *self, VrImportDir *dir)
+{
+  if (dir->save == NULL)
+    return;
+  self->save_file = g_strdup (dir->save_file);
+  self->save_size = dir->save->file_size;
+  self->save_was_running = dir->save->was_running;
+}
+
+VrPlannedSystem *
+vr_planned_system_new_from_import (VrImportDir *dir, const char *name,
+                                   VrImportFlags flags, GError **error)
+{
+  g_autoptr (VrPlannedSystem) self = g_object_new (VR_TYPE_PLANNED_SYSTEM,
+                                                   NULL);
+
+  if (!check_identity_kept (dir, name, flags, error))
+    return NULL;
   self->doc = xmlCopyDoc (dir->doc, 1);
   if (name != NULL && !vr_domain_xml_set_name (self->doc, name, error))
     return NULL;
-  self->uuid = g_strdup (dir->uuid);
+  self->source_uuid = g_strdup (dir->uuid);
+  self->uuid = (flags & VR_IMPORT_NEW_ID) ? g_uuid_string_random ()
+                                          : g_strdup (dir->uuid);
+  if (flags & VR_IMPORT_NEW_ID)
+    {
+      vr_domain_xml_set_uuid (self->doc, self->uuid);
+      vr_domain_xml_new_macs (self->doc);
+    }
   self->name = g_strdup (name ? name : dir->name);
   self->import_dir = g_strdup (dir->path);
   self->created = g_date_time_new_now_utc ();
-  if (dir->save != NULL)
-    {
-      self->save_file = g_strdup (dir->save_file);
-      self->save_size = dir->save->file_size;
-      self->save_was_running = dir->save->was_running;
-    }
+  self->saved_state_discarded = dir->save != NULL
+                                && (flags & VR_IMPORT_DISCARD_SAVED_STATE);
+  if (!self->saved_state_discarded)
+    take_save_image (self, dir);
   return g_steal_pointer (&self);
 }
 
@@ -169,6 +210,10 @@ vr_planned_system_to_record (VrPlannedSystem *self)
   add_text_child (top, "name", self->name);
   add_text_child (top, "state", vr_planned_state_to_string (self->state));
   add_text_child (top, "import-dir", self->import_dir);
+  if (g_strcmp0 (self->source_uuid, self->uuid) != 0)
+    add_text_child (top, "source-uuid", self->source_uuid);
+  if (self->saved_state_discarded)
+    xmlNewChild (top, NULL, (const xmlChar *) "saved-state-discarded", NULL);
   add_time_child (top, "created", self->created);
   if (self->save_file != NULL)
     {
@@ -245,6 +290,8 @@ load_record (VrPlannedSystem *self, xmlDoc *record, const char *display_name,
       record, "string(/planned-system/uuid)");
   g_autofree char *state = vr_xml_xpath_string (
       record, "string(/planned-system/state)");
+  g_autofree char *source_uuid = vr_xml_xpath_string (
+      record, "string(/planned-system/source-uuid)");
 
   self->uuid = vr_uuid_normalize (uuid);
   if (self->uuid == NULL)
@@ -258,6 +305,11 @@ load_record (VrPlannedSystem *self, xmlDoc *record, const char *display_name,
       record, "string(/planned-system/import-dir)");
   if (self->import_dir == NULL)
     return record_error (error, display_name, "<import-dir>");
+  self->source_uuid = vr_uuid_normalize (source_uuid);
+  if (self->source_uuid == NULL)
+    self->source_uuid = g_strdup (self->uuid);
+  self->saved_state_discarded = vr_xml_xpath_node (
+      record, "/planned-system/saved-state-discarded") != NULL;
   self->created = parse_time (record, "string(/planned-system/created)");
   if (self->created == NULL)
     return record_error (error, display_name, "<created>");
@@ -321,6 +373,18 @@ const char *
 vr_planned_system_get_uuid (VrPlannedSystem *self)
 {
   return self->uuid;
+}
+
+const char *
+vr_planned_system_get_source_uuid (VrPlannedSystem *self)
+{
+  return self->source_uuid;
+}
+
+gboolean
+vr_planned_system_get_saved_state_discarded (VrPlannedSystem *self)
+{
+  return self->saved_state_discarded;
 }
 
 const char *

@@ -24,11 +24,29 @@ gboolean vr_planned_state_from_string (const char *text, VrPlannedState *state);
 G_DECLARE_FINAL_TYPE (VrPlannedSystem, vr_planned_system, VR, PLANNED_SYSTEM,
                       GObject)
 
+typedef enum {
+  VR_IMPORT_NONE = 0,
+  /* A new UUID and new MAC addresses: a copy beside the original. */
+  VR_IMPORT_NEW_ID = 1 << 0,
+  /* Leave the saved state behind: the guest will boot from its disks. */
+  VR_IMPORT_DISCARD_SAVED_STATE = 1 << 1,
+} VrImportFlags;
+
 /* A new planned system from a checked import directory; a non-NULL name
- * replaces the domain's name in the planned XML. */
+ * replaces the domain's name in the planned XML. A saved state is bound to
+ * its domain's name and UUID, so a new name or NEW_ID with a saved state
+ * is refused unless it is discarded. */
 VrPlannedSystem *vr_planned_system_new_from_import (VrImportDir *dir,
                                                     const char *name,
+                                                    VrImportFlags flags,
                                                     GError **error);
+
+/* The UUID in the import directory's domain.xml: the planned system's own
+ * unless it was imported with a new identity. */
+const char *vr_planned_system_get_source_uuid (VrPlannedSystem *self);
+
+/* TRUE when the import directory's saved state was left behind. */
+gboolean vr_planned_system_get_saved_state_discarded (VrPlannedSystem *self);
 
 /* Rebuilds a planned system from its record (schemas/planned-system.rng)
  * and planned domain XML, as the store keeps them. */

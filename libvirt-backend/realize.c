@@ -103,9 +103,11 @@ open_import (Realize *r, GError **error)
       vr_planned_system_get_import_dir (r->system), error);
   if (r->import == NULL)
     return FALSE;
-  if (g_str_equal (r->import->uuid, vr_planned_system_get_uuid (r->system))
-      && g_strcmp0 (r->import->save_file,
-                    vr_planned_system_get_save_file (r->system)) == 0)
+  if (g_str_equal (r->import->uuid,
+                   vr_planned_system_get_source_uuid (r->system))
+      && (vr_planned_system_get_saved_state_discarded (r->system)
+          || g_strcmp0 (r->import->save_file,
+                        vr_planned_system_get_save_file (r->system)) == 0))
     return TRUE;
   g_set_error (error, VR_ERROR, VR_ERROR_INVALID_STATE,
                "%s changed since it was imported (UUID %s, save image %s); "

@@ -502,6 +502,38 @@ test_copy_disks (Fixture *f, gconstpointer data)
   virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE);
 }
 
+/* A copy with a new identity beside its original: it cannot keep the
+ * saved state, so it is defined to boot, and both domains coexist. */
+static void
+test_new_id_copy (Fixture *f, gconstpointer data)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrImportDir) dir = vr_import_dir_open (basic, &error);
+  g_autoptr (VrPlannedSystem) copy = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  g_autofree char *managed = g_build_filename (root, "lib", "qemu", "save",
+                                               "vr-guest-2.save", NULL);
+  VrRealizeOptions options = { .pool_dir = f->pool_dir };
+
+  g_assert_no_error (error);
+  copy = vr_import_with_flags (f->store, dir, NULL,
+                               VR_IMPORT_NEW_ID
+                               | VR_IMPORT_DISCARD_SAVED_STATE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (vr_planned_system_get_name (copy), ==, "vr-guest-2");
+  g_assert_true (vr_realize (f->store, caps, conn, copy, &options, NULL, NULL,
+                             &error));
+  g_assert_no_error (error);
+  realize_ok (f, VR_HANDOFF_LINK);
+  dom = virDomainLookupByUUIDString (conn, vr_planned_system_get_uuid (copy));
+  g_assert_nonnull (dom);
+  g_assert_cmpstr (virDomainGetName (dom), ==, "vr-guest-2");
+  g_assert_cmpint (virDomainHasManagedSaveImage (dom, 0), ==, 0);
+  g_assert_false (g_file_test (managed, G_FILE_TEST_EXISTS));
+  virDomainUndefine (dom);
+}
+
 /* A process that died mid-realize left a copy, a defined domain and a
  * journal; recovery removes them and puts the planned system back. */
 static void
@@ -555,6 +587,7 @@ main (int argc, char **argv)
   ADD ("twice-at-once", test_twice_at_once);
   ADD ("recover", test_recover);
   ADD ("copy-disks", test_copy_disks);
+  ADD ("new-id-copy", test_new_id_copy);
 #undef ADD
   status = g_test_run ();
   g_object_unref (caps);

@@ -167,6 +167,74 @@ test_rename_on_import (Fixture *f, gconstpointer data)
 }
 
 static void
+test_new_id (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrImportDir) dir = NULL;
+  g_autoptr (VrPlannedSystem) original = NULL;
+  g_autoptr (VrPlannedSystem) refused = NULL;
+  g_autoptr (VrPlannedSystem) copy = NULL;
+  g_autoptr (VrPlannedSystem) back = NULL;
+  g_autofree char *copy_xml = NULL;
+  g_autofree char *b = g_build_filename (f->imports, "b", NULL);
+
+  g_free (make_import (f, "b", "g", UUID_A));
+  dir = vr_import_dir_open (b, &error);
+  g_assert_no_error (error);
+  original = vr_import (f->store, dir, NULL, &error);
+  g_assert_no_error (error);
+  /* The saved state is bound to the UUID. */
+  refused = vr_import_with_flags (f->store, dir, NULL, VR_IMPORT_NEW_ID,
+                                  &error);
+  g_assert_null (refused);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "VR1710",
+                     "--discard-saved-state", NULL);
+  g_clear_error (&error);
+  copy = vr_import_with_flags (f->store, dir, NULL,
+                               VR_IMPORT_NEW_ID
+                               | VR_IMPORT_DISCARD_SAVED_STATE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (vr_planned_system_get_name (copy), ==, "g-2");
+  g_assert_cmpstr (vr_planned_system_get_uuid (copy), !=, UUID_A);
+  g_assert_cmpstr (vr_planned_system_get_source_uuid (copy), ==, UUID_A);
+  g_assert_null (vr_planned_system_get_save_file (copy));
+  back = vr_store_lookup (f->store, "g-2", &error);
+  g_assert_no_error (error);
+  g_assert_true (vr_planned_system_get_saved_state_discarded (back));
+  g_assert_cmpstr (vr_planned_system_get_source_uuid (back), ==, UUID_A);
+  copy_xml = vr_planned_system_dup_domain_xml (back);
+  g_assert_nonnull (strstr (copy_xml, vr_planned_system_get_uuid (copy)));
+  g_assert_null (strstr (copy_xml, UUID_A));
+}
+
+static void
+test_new_macs (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir_path = g_build_filename (f->imports, "n", NULL);
+  g_autofree char *xml = g_strdup_printf (
+      "<domain type='qemu'><name>n</name><uuid>%s</uuid>"
+      "<memory>65536</memory><devices><interface type='user'>"
+      "<mac address='52:54:00:11:22:33'/></interface></devices></domain>",
+      UUID_B);
+  g_autoptr (VrImportDir) dir = NULL;
+  g_autoptr (VrPlannedSystem) copy = NULL;
+  g_autofree char *text = NULL;
+
+  g_assert_cmpint (g_mkdir (dir_path, 0700), ==, 0);
+  test_write_file (dir_path, "domain.xml", xml, -1);
+  dir = vr_import_dir_open (dir_path, &error);
+  g_assert_no_error (error);
+  copy = vr_import_with_flags (f->store, dir, NULL, VR_IMPORT_NEW_ID, &error);
+  g_assert_no_error (error);
+  /* No original planned here: the name is free and kept. */
+  g_assert_cmpstr (vr_planned_system_get_name (copy), ==, "n");
+  text = vr_planned_system_dup_domain_xml (copy);
+  g_assert_null (strstr (text, "52:54:00:11:22:33"));
+  g_assert_nonnull (strstr (text, "<mac address=\"52:54:00:"));
+}
+
+static void
 test_save_roundtrip (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
@@ -331,6 +399,8 @@ main (int argc, char **argv)
   ADD ("same-name", test_same_name);
   ADD ("rename-on-import", test_rename_on_import);
   ADD ("save-roundtrip", test_save_roundtrip);
+  ADD ("new-id", test_new_id);
+  ADD ("new-macs", test_new_macs);
   ADD ("record-schema", test_record_schema);
   ADD ("uuid-is-fixed", test_uuid_is_fixed);
   ADD ("lock", test_lock);
