@@ -4,6 +4,7 @@
 #include "import.h"
 
 #include "domain-xml.h"
+#include "manifest.h"
 
 static gboolean
 name_is_free (GPtrArray *systems, const char *name)
@@ -60,6 +61,17 @@ VrPlannedSystem *
 vr_import (VrStore *store, VrImportDir *dir, const char *name, GError **error)
 {
   return vr_import_with_flags (store, dir, name, VR_IMPORT_NONE, error);
+}
+
+VrPlannedSystem *
+vr_import_verified (VrStore *store, VrImportDir *dir, const char *name,
+                    VrImportFlags flags, VrProgress *progress,
+                    GCancellable *cancellable, GError **error)
+{
+  if (dir->has_manifest
+      && !vr_manifest_verify (dir, progress, cancellable, error))
+    return NULL;
+  return vr_import_with_flags (store, dir, name, flags, error);
 }
 
 VrPlannedSystem *

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <gio/gio.h>
+
 #include "import-dir.h"
 #include "planned-system.h"
+#include "progress.h"
 #include "store.h"
 
 G_BEGIN_DECLS
@@ -22,6 +25,17 @@ VrPlannedSystem *vr_import_with_flags (VrStore *store,
                                        const char *name,
                                        VrImportFlags flags,
                                        GError **error);
+
+/* vr_import_with_flags() once DIR's manifest.xml, when it has one, holds
+ * (vr_manifest_verify: every file's size and SHA-256, no file unlisted);
+ * progress gets the bytes hashed. vr_import() itself does not verify. */
+VrPlannedSystem *vr_import_verified (VrStore *store,
+                                     VrImportDir *dir,
+                                     const char *name,
+                                     VrImportFlags flags,
+                                     VrProgress *progress,
+                                     GCancellable *cancellable,
+                                     GError **error);
 
 /* The same from a path. */
 VrPlannedSystem *vr_import_path (VrStore *store,

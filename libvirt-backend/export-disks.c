@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libxml/xpath.h>
+
+#include "errors.h"
+#include "export-private.h"
+#include "safe-xml.h"
+
+/* qcow2's header (QEMU's docs/interop/qcow2.txt), big-endian: magic,
+ * version, backing file offset and size; from version 3 the incompatible
+ * features at 72, where bit 2 is an external data file. */
+#define QCOW2_MAGIC "QFI\xfb"
+#define QCOW2_HEADER_V3_SIZE 80
+#define QCOW2_INCOMPAT_DATA_FILE (G_GUINT64_CONSTANT (1) << 2)
+#define QCOW2_BACKING_NAME_MAX 1023
+
+void
+vr_export_disk_free (VrExportDisk *disk)
+{
+  g_free (disk->path);
+  g_free (disk->name);
+  g_free (disk);
+}
+
+typedef struct {
+  xmlXPathContext *ctxt;
+  GPtrArray *disks;
+  GHashTable *names;  /* taken in DIR/disks */
+  GPtrArray *notes;
+} Plan;
+
+static char *
+eval_string (Plan *plan, xmlNode *node, const char *expr)
+{
+  g_autoptr (xmlXPathObject) obj = NULL;
+  xmlChar *text;
+  char *out;
+
+  plan->ctxt->node = node;
+  obj = xmlXPathEvalExpression ((const xmlChar *) expr, plan->ctxt);
+  if (obj == NULL)
+    return NULL;
+  text = xmlXPathCastToString (obj);
+  out = text != NULL && *text != '\0' ? g_strdup ((const char *) text) : NULL;
+  xmlFree (text);
+  return out;
+}
+
+static gboolean
+eval_bool (Plan *plan, xmlNode *node, const char *expr)
+{
+  g_autoptr (xmlXPathObject) obj = NULL;
+
+  plan->ctxt->node = node;
+  obj = xmlXPathEvalExpression ((const xmlChar *) expr, plan->ctxt);
+  return obj != NULL && xmlXPathCastToBoolean (obj);
+}
+
+static guint64
+read_be64 (const guchar *p)
+{
+  guint64 value;
+
+  memcpy (&value, p, sizeof value);
+  return GUINT64_FROM_BE (value);
+}
+
+static guint32
+read_be32 (const guchar *p)
+{
+  guint32 value;
+
+  memcpy (&value, p, sizeof value);
+  return GUINT32_FROM_BE (value);
+}
+
+static char *
+qcow2_backing_name (int fd, const guchar *header)
+{
+  guint64 offset = read_be64 (header + 8);
+  guint32 size = MIN (read_be32 (header + 16), QCOW2_BACKING_NAME_MAX);
+  char name[QCOW2_BACKING_NAME_MAX + 1] = { 0 };
+  ssize_t n = pread (fd, name, size, offset);
+
+  return g_strdup (n > 0 ? name : "?");
+}
+
+/* A qcow2 image with a backing file or an external data file is more
+ * than one file: copying it alone would lose the guest's data. */
+static gboolean
+check_single_file (int fd, const char *what, const char *path,
+                   GError **error)
+{
+  guchar header[QCOW2_HEADER_V3_SIZE] = { 0 };
+  ssize_t n = pread (fd, header, sizeof header, 0);
+  g_autofree char *backing = NULL;
+
+  if (n < 20 || memcmp (header, QCOW2_MAGIC, 4) != 0)
+    return TRUE;
+  if (read_be64 (header + 8) != 0)
+    {
+      backing = qcow2_backing_name (fd, header);
+      g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
+                   "%s (%s) is a qcow2 image on top of a backing file (%s): "
+                   "it cannot be copied as one file; flatten it first "
+                   "(virsh blockpull, or qemu-img convert -O qcow2 into a "
+                   "new image the domain then uses)", what, path, backing);
+      return FALSE;
+    }
+  if (read_be32 (header + 4) >= 3 && n >= QCOW2_HEADER_V3_SIZE
+      && (read_be64 (header + 72) & QCOW2_INCOMPAT_DATA_FILE) != 0)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
+                   "%s (%s) is a qcow2 image with an external data file: it "
+                   "cannot be copied as one file", what, path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The image's own name, else "N-name" for the Nth of that name. */
+static char *
+unique_name (Plan *plan, const char *path, const char *target)
+{
+  g_autofree char *base = g_path_get_basename (path);
+  char *name;
+
+  if (g_str_equal (base, ".") || g_str_equal (base, "..")
+      || strchr (base, '/') != NULL)
+    {
+      g_free (base);
+      base = g_strdup_printf ("%s.img", target ? target : "disk");
+    }
+  name = g_strdup (base);
+  for (guint n = 2; g_hash_table_contains (plan->names, name); n++)
+    {
+      g_free (name);
+      name = g_strdup_printf ("%u-%s", n, base);
+    }
+  g_hash_table_add (plan->names, name);
+  return g_strdup (name);
+}
+
+static xmlNode *
+child_element (xmlNode *node, const char *name)
+{
+  for (xmlNode *child = node->children; child != NULL; child = child->next)
+    if (child->type == XML_ELEMENT_NODE
+        && xmlStrEqual (child->name, (const xmlChar *) name))
+      return child;
+  return NULL;
+}
+
+static gboolean
+add_file_disk (Plan *plan, xmlNode *node, const char *what, const char *path,
+               const char *target, GError **error)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  VrExportDisk *disk;
+  struct stat st;
+
+  if (fd < 0)
+    {
+      vr_error_set_errno (error, errno, "%s: cannot open %s", what, path);
+      return FALSE;
+    }
+  if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
+                   "%s (%s) is not a regular file", what, path);
+      close (fd);
+      return FALSE;
+    }
+  if (!check_single_file (fd, what, path, error))
+    {
+      close (fd);
+      return FALSE;
+    }
+  close (fd);
+  disk = g_new0 (VrExportDisk, 1);
+  disk->source = child_element (node, "source");
+  disk->path = g_strdup (path);
+  disk->name = unique_name (plan, path, target);
+  disk->size = st.st_size;
+  g_ptr_array_add (plan->disks, disk);
+  return TRUE;
+}
+
+static void
+add_note (Plan *plan, const char *what, const char *path, const char *why)
+{
+  g_ptr_array_add (plan->notes,
+                   g_strdup_printf ("%s (%s): %s, not copied; domain.xml "
+                                    "keeps its path on this host", what,
+                                    path, why));
+}
+
+static const char *
+shared_reason (Plan *plan, xmlNode *node, const char *device)
+{
+  if (g_strcmp0 (device, "cdrom") == 0 || g_strcmp0 (device, "floppy") == 0)
+    return "removable media";
+  if (eval_bool (plan, node, "boolean(readonly)"))
+    return "read-only (other guests may use it)";
+  if (eval_bool (plan, node, "boolean(shareable)"))
+    return "shareable (other guests may use it)";
+  return NULL;
+}
+
+static gboolean
+plan_disk (Plan *plan, xmlNode *node, GError **error)
+{
+  g_autofree char *device = eval_string (plan, node, "string(@device)");
+  g_autofree char *type = eval_string (plan, node, "string(@type)");
+  g_autofree char *target = eval_string (plan, node, "string(target/@dev)");
+  g_autofree char *source = eval_string (
+      plan, node, "string((source/@file | source/@dev | source/@name"
+                  " | source/@volume | source/@dir)[1])");
+  g_autofree char *what = g_strdup_printf ("%s %s", device ? device : "disk",
+                                           target ? target : "?");
+  const char *reason = shared_reason (plan, node, device);
+
+  if (source == NULL)
+    return TRUE;
+  if (reason != NULL)
+    {
+      add_note (plan, what, source, reason);
+      return TRUE;
+    }
+  if (type != NULL && !g_str_equal (type, "file"))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
+                   "%s (%s) is a disk of type '%s', not a file: --with-disks "
+                   "copies file-backed disks only; export without "
+                   "--with-disks and move its data yourself", what, source,
+                   type);
+      return FALSE;
+    }
+  if (eval_bool (plan, node, "boolean(backingStore/source)"))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
+                   "%s (%s) has a backing chain: it cannot be copied as one "
+                   "file; flatten it first (virsh blockpull)", what, source);
+      return FALSE;
+    }
+  return add_file_disk (plan, node, what, source, target, error);
+}
+
+GPtrArray *
+vr_export_plan_disks (xmlDoc *doc, GPtrArray *notes, GError **error)
+{
+  g_autoptr (GPtrArray) disks = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) vr_export_disk_free);
+  g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash,
+                                                        g_str_equal, g_free,
+                                                        NULL);
+  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
+  g_autoptr (xmlXPathObject) nodes = xmlXPathEvalExpression (
+      (const xmlChar *) "/domain/devices/disk", ctxt);
+  Plan plan = { ctxt, disks, names, notes };
+  int count = nodes && nodes->nodesetval ? nodes->nodesetval->nodeNr : 0;
+
+  for (int i = 0; i < count; i++)
+    if (!plan_disk (&plan, nodes->nodesetval->nodeTab[i], error))
+      return NULL;
+  return g_steal_pointer (&disks);
+}

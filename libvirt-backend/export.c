@@ -1,0 +1,603 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "export.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "export-private.h"
+#include "handoff.h"
+#include "import-dir.h"
+#include "libvirt-util.h"
+#include "manifest.h"
+#include "safe-xml.h"
+#include "save-image.h"
+
+/* The files hold guest memory, disk contents and (the XML with security
+ * info) passwords: for the exporting user only. */
+#define EXPORT_FILE_MODE 0600
+#define EXPORT_DIR_MODE 0755
+
+typedef struct {
+  virConnectPtr conn;
+  const VrExportOptions *options;
+  VrProgress *progress;
+  GCancellable *cancellable;
+  VrExportResult *result;
+  virDomainPtr dom;
+  xmlDoc *doc;          /* domain.xml to write */
+  GPtrArray *disks;     /* of VrExportDisk */
+  char *save_src;       /* the managed-save file, NULL when none */
+  gboolean running;
+  const char *path;
+  gboolean created;     /* path is ours to remove on failure */
+  int dir_fd;
+  int disks_fd;
+  GPtrArray *written;   /* names below path, in the order made */
+  guint64 disk_done;    /* bytes of the disks copied before this one */
+  guint64 disk_total;
+  guint64 disk_size;    /* of the disk being copied */
+} Export;
+
+void
+vr_export_result_free (VrExportResult *result)
+{
+  if (result == NULL)
+    return;
+  g_free (result->name);
+  g_free (result->uuid);
+  g_free (result->save_file);
+  g_ptr_array_unref (result->notes);
+  g_free (result);
+}
+
+static void
+export_clear (Export *e)
+{
+  if (e->dom != NULL)
+    virDomainFree (e->dom);
+  if (e->doc != NULL)
+    xmlFreeDoc (e->doc);
+  if (e->disks != NULL)
+    g_ptr_array_unref (e->disks);
+  g_free (e->save_src);
+  if (e->dir_fd >= 0)
+    close (e->dir_fd);
+  if (e->disks_fd >= 0)
+    close (e->disks_fd);
+  g_ptr_array_unref (e->written);
+  vr_export_result_free (e->result);
+}
+
+static const char *
+name_of (Export *e)
+{
+  return e->result->name;
+}
+
+/* A name first, as virsh does, then a UUID. */
+static gboolean
+lookup_domain (Export *e, const char *domain, GError **error)
+{
+  char uuid[VIR_UUID_STRING_BUFLEN];
+
+  e->dom = virDomainLookupByName (e->conn, domain);
+  if (e->dom == NULL)
+    e->dom = virDomainLookupByUUIDString (e->conn, domain);
+  if (e->dom == NULL)
+    {
+      g_autofree char *uri = virConnectGetURI (e->conn);
+
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "no domain '%s' on %s", domain, uri ? uri : "this "
+                   "connection");
+      return FALSE;
+    }
+  e->result->name = g_strdup (virDomainGetName (e->dom));
+  if (virDomainGetUUIDString (e->dom, uuid) == 0)
+    e->result->uuid = g_strdup (uuid);
+  return TRUE;
+}
+
+static gboolean
+check_persistent (Export *e, GError **error)
+{
+  if (virDomainIsPersistent (e->dom) == 1)
+    return TRUE;
+  g_set_error (error, VR_ERROR, VR_ERROR_INVALID_STATE,
+               "domain '%s' is transient: it has no persistent definition "
+               "to export; define it first (virsh dumpxml %s > %s.xml; "
+               "virsh define %s.xml)", name_of (e), name_of (e), name_of (e),
+               name_of (e));
+  return FALSE;
+}
+
+static gboolean
+read_domain_xml (Export *e, GError **error)
+{
+  char *xml = virDomainGetXMLDesc (e->dom, VIR_DOMAIN_XML_INACTIVE
+                                           | VIR_DOMAIN_XML_SECURE);
+
+  if (xml == NULL)
+    {
+      vr_libvirt_set_error (error, "cannot read the definition of '%s'",
+                            name_of (e));
+      return FALSE;
+    }
+  e->doc = vr_xml_parse_buffer (xml, strlen (xml), "libvirt's domain XML",
+                                "domain", error);
+  free (xml);
+  return e->doc != NULL;
+}
+
+/* libvirt reports a managed save it did not make itself only after its
+ * next start (LIBVIRT-NOTES.md), so where the file can be seen, the file
+ * decides. */
+static gboolean
+has_managed_save (Export *e, const char *file)
+{
+  if (file != NULL)
+    return g_file_test (file, G_FILE_TEST_IS_REGULAR);
+  return virDomainHasManagedSaveImage (e->dom, 0) == 1;
+}
+
+static gboolean
+check_running (Export *e, GError **error)
+{
+  if (!e->options->save)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_STATE,
+                   "domain '%s' is running: its memory is not saved and its "
+                   "disks are in use; export --save managed-saves it first "
+                   "(it resumes where it stopped when started again, here "
+                   "or where the export is realized), or shut it down",
+                   name_of (e));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+check_state (Export *e, GError **error)
+{
+  g_autofree char *file = vr_handoff_managed_save_path (e->conn,
+                                                        name_of (e));
+  int active = virDomainIsActive (e->dom);
+
+  if (active < 0)
+    {
+      vr_libvirt_set_error (error, "cannot read the state of '%s'",
+                            name_of (e));
+      return FALSE;
+    }
+  e->running = active == 1;
+  if (e->running && !check_running (e, error))
+    return FALSE;
+  if (!e->running && !has_managed_save (e, file))
+    {
+      if (!e->options->save)
+        return TRUE;
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_STATE,
+                   "domain '%s' is not running: nothing to save (export it "
+                   "without --save)", name_of (e));
+      return FALSE;
+    }
+  if (file == NULL)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
+                   "the saved state of '%s' is a file on the connection's "
+                   "host, which cannot be read from here: export on that "
+                   "host (or shut the domain down and export it without "
+                   "its state)", name_of (e));
+      return FALSE;
+    }
+  e->save_src = g_steal_pointer (&file);
+  return TRUE;
+}
+
+static gboolean
+dir_is_empty (int fd, gboolean *empty)
+{
+  DIR *d = fdopendir (fd);
+  struct dirent *item;
+
+  if (d == NULL)
+    {
+      close (fd);
+      return FALSE;
+    }
+  *empty = TRUE;
+  while ((errno = 0, item = readdir (d)) != NULL)
+    if (!g_str_equal (item->d_name, ".") && !g_str_equal (item->d_name, ".."))
+      *empty = FALSE;
+  closedir (d);
+  return errno == 0;
+}
+
+/* path must not exist, or be an empty directory. Takes nothing. */
+static gboolean
+check_target (const char *path, int *fd_out, GError **error)
+{
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  gboolean empty = FALSE;
+
+  *fd_out = -1;
+  if (fd < 0 && errno == ENOENT)
+    return TRUE;
+  if (fd < 0)
+    {
+      if (errno == ENOTDIR)
+        g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                     "%s exists and is not a directory", path);
+      else
+        vr_error_set_errno (error, errno, "cannot open %s", path);
+      return FALSE;
+    }
+  *fd_out = fcntl (fd, F_DUPFD_CLOEXEC, 3);
+  if (!dir_is_empty (fd, &empty))
+    {
+      vr_error_set_errno (error, errno, "cannot list %s", path);
+      return FALSE;
+    }
+  if (empty)
+    return TRUE;
+  g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+               "%s is not empty: export writes into a new or an empty "
+               "directory only", path);
+  return FALSE;
+}
+
+static gboolean
+make_target (Export *e, GError **error)
+{
+  if (!check_target (e->path, &e->dir_fd, error))
+    return FALSE;
+  if (e->dir_fd >= 0)
+    return TRUE;
+  if (mkdir (e->path, EXPORT_DIR_MODE) < 0)
+    {
+      vr_error_set_errno (error, errno, "cannot create %s", e->path);
+      return FALSE;
+    }
+  e->created = TRUE;
+  /* mkdir honours the umask; the mode is part of the format. */
+  chmod (e->path, EXPORT_DIR_MODE);
+  e->dir_fd = open (e->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (e->dir_fd >= 0)
+    return TRUE;
+  vr_error_set_errno (error, errno, "cannot open %s", e->path);
+  return FALSE;
+}
+
+static gboolean
+write_all (int fd, const char *data, gsize len)
+{
+  while (len > 0)
+    {
+      ssize_t n = write (fd, data, len);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return FALSE;
+      data += n;
+      len -= n;
+    }
+  return TRUE;
+}
+
+static gboolean
+write_file (Export *e, const char *name, const char *text, GError **error)
+{
+  gsize len = strlen (text);
+  int fd = openat (e->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+                                    | O_CLOEXEC, EXPORT_FILE_MODE);
+  gboolean ok;
+
+  if (fd < 0)
+    {
+      vr_error_set_errno (error, errno, "cannot create %s/%s", e->path, name);
+      return FALSE;
+    }
+  g_ptr_array_add (e->written, g_strdup (name));
+  ok = write_all (fd, text, len) && fsync (fd) == 0;
+  if (close (fd) < 0)
+    ok = FALSE;
+  if (!ok)
+    {
+      vr_error_set_errno (error, errno, "cannot write %s/%s", e->path, name);
+      return FALSE;
+    }
+  e->result->bytes += len;
+  return TRUE;
+}
+
+static gboolean
+step (Export *e, const char *phase, GError **error)
+{
+  if (g_strcmp0 (vr_progress_get_phase (e->progress), phase) != 0)
+    vr_progress_next (e->progress);
+  return !g_cancellable_set_error_if_cancelled (e->cancellable, error);
+}
+
+static gboolean
+managed_save (Export *e, GError **error)
+{
+  if (!e->running)
+    return TRUE;
+  if (!step (e, "save", error))
+    return FALSE;
+  if (virDomainManagedSave (e->dom, 0) < 0)
+    {
+      vr_libvirt_set_error (error, "cannot save the state of '%s'",
+                            name_of (e));
+      return FALSE;
+    }
+  e->result->saved = TRUE;
+  return TRUE;
+}
+
+static gboolean
+write_domain_xml (Export *e, GError **error)
+{
+  g_autofree char *xml = NULL;
+
+  if (!step (e, "xml", error))
+    return FALSE;
+  for (guint i = 0; i < e->disks->len; i++)
+    {
+      VrExportDisk *disk = e->disks->pdata[i];
+      g_autofree char *relpath = g_build_filename (VR_IMPORT_DISKS_DIR,
+                                                   disk->name, NULL);
+
+      xmlSetProp (disk->source, (const xmlChar *) "file",
+                  (const xmlChar *) relpath);
+    }
+  xml = vr_xml_to_string (e->doc);
+  return write_file (e, VR_IMPORT_DOMAIN_XML, xml, error);
+}
+
+static void
+save_progress (guint64 done, guint64 total, gpointer user_data)
+{
+  vr_progress_set_bytes (((Export *) user_data)->progress, done, total);
+}
+
+/* The file must hold this domain's finished save: a half-written one
+ * (libvirt's LibvirtQemudPart) or another guest's is no export. */
+static gboolean
+check_save_image (Export *e, int fd, GError **error)
+{
+  g_autoptr (VrSaveImage) image = vr_save_image_read_fd (fd, e->save_src,
+                                                         error);
+
+  if (image == NULL)
+    return FALSE;
+  if (g_str_equal (image->name, name_of (e))
+      && g_strcmp0 (image->uuid, e->result->uuid) == 0)
+    return TRUE;
+  g_set_error (error, VR_ERROR, VR_ERROR_INVALID_STATE,
+               "%s belongs to domain '%s' (UUID %s), not to '%s'",
+               e->save_src, image->name, image->uuid, name_of (e));
+  return FALSE;
+}
+
+static gboolean
+copy_save (Export *e, GError **error)
+{
+  g_autofree char *name = g_strdup_printf ("%s.save", name_of (e));
+  VrCopyResult copied = { 0 };
+  int fd;
+  gboolean ok;
+
+  if (e->save_src == NULL)
+    return TRUE;
+  if (!step (e, "copy", error))
+    return FALSE;
+  fd = open (e->save_src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    {
+      vr_error_set_errno (error, errno, "cannot open the saved state %s",
+                          e->save_src);
+      return FALSE;
+    }
+  ok = check_save_image (e, fd, error)
+       && vr_copy_fd_to (fd, e->dir_fd, name, EXPORT_FILE_MODE,
+                         e->options->copy_flags, e->cancellable,
+                         save_progress, e, &copied, error);
+  close (fd);
+  if (!ok)
+    return FALSE;
+  g_ptr_array_add (e->written, g_strdup (name));
+  e->result->save_file = g_steal_pointer (&name);
+  e->result->bytes += copied.size;
+  return TRUE;
+}
+
+/* One "disks" step for all of them: bytes in apparent sizes, each
+ * disk's copy (which counts its data extents) scaled into its share. */
+static void
+disk_progress (guint64 done, guint64 total, gpointer user_data)
+{
+  Export *e = user_data;
+  guint64 share = total > 0 ? (guint64) ((double) done / total * e->disk_size)
+                            : e->disk_size;
+
+  vr_progress_set_bytes (e->progress, e->disk_done + share, e->disk_total);
+}
+
+static gboolean
+open_disks_dir (Export *e, GError **error)
+{
+  if (mkdirat (e->dir_fd, VR_IMPORT_DISKS_DIR, EXPORT_DIR_MODE) < 0)
+    {
+      vr_error_set_errno (error, errno, "cannot create %s/%s", e->path,
+                          VR_IMPORT_DISKS_DIR);
+      return FALSE;
+    }
+  g_ptr_array_add (e->written, g_strdup (VR_IMPORT_DISKS_DIR));
+  fchmodat (e->dir_fd, VR_IMPORT_DISKS_DIR, EXPORT_DIR_MODE, 0);
+  e->disks_fd = openat (e->dir_fd, VR_IMPORT_DISKS_DIR,
+                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (e->disks_fd >= 0)
+    return TRUE;
+  vr_error_set_errno (error, errno, "cannot open %s/%s", e->path,
+                      VR_IMPORT_DISKS_DIR);
+  return FALSE;
+}
+
+static gboolean
+copy_disk (Export *e, VrExportDisk *disk, GError **error)
+{
+  VrCopyResult copied = { 0 };
+  int fd = open (disk->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  gboolean ok;
+
+  if (fd < 0)
+    {
+      vr_error_set_errno (error, errno, "cannot open %s", disk->path);
+      return FALSE;
+    }
+  e->disk_size = disk->size;
+  ok = vr_copy_fd_to (fd, e->disks_fd, disk->name, EXPORT_FILE_MODE,
+                      e->options->copy_flags, e->cancellable, disk_progress,
+                      e, &copied, error);
+  close (fd);
+  if (!ok)
+    {
+      g_prefix_error (error, "copying %s into %s/%s: ", disk->path, e->path,
+                      VR_IMPORT_DISKS_DIR);
+      return FALSE;
+    }
+  g_ptr_array_add (e->written, g_build_filename (VR_IMPORT_DISKS_DIR,
+                                                 disk->name, NULL));
+  e->disk_done += disk->size;
+  e->result->bytes += copied.size;
+  e->result->disks++;
+  return TRUE;
+}
+
+static gboolean
+copy_disks (Export *e, GError **error)
+{
+  if (e->disks->len == 0)
+    return TRUE;
+  if (!step (e, "disks", error) || !open_disks_dir (e, error))
+    return FALSE;
+  for (guint i = 0; i < e->disks->len; i++)
+    e->disk_total += ((VrExportDisk *) e->disks->pdata[i])->size;
+  for (guint i = 0; i < e->disks->len; i++)
+    if (!copy_disk (e, e->disks->pdata[i], error))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+write_manifest (Export *e, GError **error)
+{
+  g_autofree char *xml = NULL;
+
+  if (!step (e, "manifest", error))
+    return FALSE;
+  xml = vr_manifest_build (e->dir_fd, e->path, e->progress, e->cancellable,
+                           error);
+  if (xml == NULL || !write_file (e, VR_IMPORT_MANIFEST, xml, error))
+    return FALSE;
+  if (fsync (e->dir_fd) == 0)
+    return TRUE;
+  vr_error_set_errno (error, errno, "cannot sync %s", e->path);
+  return FALSE;
+}
+
+/* Removes what this export made, newest first, and path when it made it;
+ * a domain it saved is started again, so that it resumes as it was. */
+static void
+roll_back (Export *e)
+{
+  for (guint i = e->written->len; i > 0; i--)
+    {
+      const char *name = e->written->pdata[i - 1];
+      int flags = g_str_equal (name, VR_IMPORT_DISKS_DIR) ? AT_REMOVEDIR : 0;
+
+      if (unlinkat (e->dir_fd, name, flags) < 0 && errno != ENOENT)
+        g_warning ("cannot remove %s/%s: %s", e->path, name,
+                   g_strerror (errno));
+    }
+  if (e->created && rmdir (e->path) < 0)
+    g_warning ("cannot remove %s: %s", e->path, g_strerror (errno));
+  if (e->result->saved && virDomainCreate (e->dom) < 0)
+    g_warning ("cannot start '%s' again after the failed export",
+               name_of (e));
+}
+
+static void
+add_steps (Export *e)
+{
+  if (e->running)
+    vr_progress_add_step (e->progress, "save", 10);
+  vr_progress_add_step (e->progress, "xml", 1);
+  if (e->save_src != NULL)
+    vr_progress_add_step (e->progress, "copy", 40);
+  if (e->disks->len > 0)
+    vr_progress_add_step (e->progress, "disks", 45);
+  vr_progress_add_step (e->progress, "manifest", 4);
+}
+
+/* Everything that can refuse the export, before anything is written. */
+static gboolean
+prepare (Export *e, const char *domain, GError **error)
+{
+  if (!lookup_domain (e, domain, error) || !check_persistent (e, error)
+      || !read_domain_xml (e, error))
+    return FALSE;
+  e->disks = e->options->with_disks
+                 ? vr_export_plan_disks (e->doc, e->result->notes, error)
+                 : g_ptr_array_new ();
+  return e->disks != NULL && check_state (e, error);
+}
+
+static gboolean
+run (Export *e, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+
+  if (make_target (e, &local) && managed_save (e, &local) && write_domain_xml (e, &local)
+      && copy_save (e, &local) && copy_disks (e, &local)
+      && write_manifest (e, &local))
+    return TRUE;
+  roll_back (e);
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
+}
+
+VrExportResult *
+vr_export (virConnectPtr conn, const char *domain, const char *path,
+           const VrExportOptions *options, VrProgress *progress,
+           GCancellable *cancellable, GError **error)
+{
+  Export e = { .conn = conn, .options = options, .progress = progress,
+               .cancellable = cancellable, .path = path, .dir_fd = -1,
+               .disks_fd = -1 };
+  VrExportResult *result = NULL;
+
+  e.result = g_new0 (VrExportResult, 1);
+  e.result->notes = g_ptr_array_new_with_free_func (g_free);
+  e.written = g_ptr_array_new_with_free_func (g_free);
+  if (prepare (&e, domain, error))
+    {
+      add_steps (&e);
+      if (run (&e, error))
+        {
+          vr_progress_finish (progress);
+          result = g_steal_pointer (&e.result);
+        }
+    }
+  export_clear (&e);
+  return result;
+}
