@@ -1,72 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <glib-unix.h>
-#include <signal.h>
 #include <stdio.h>
-#include <unistd.h>
 
-#include "cli-progress.h"
+#include "cli-job.h"
 #include "cli.h"
 #include "errors.h"
 #include "libvirt-util.h"
 #include "realize-job.h"
 
-typedef struct {
-  GMainLoop *loop;
-  gboolean success;
-} Waiter;
-
-static void
-on_completed (VrJob *job, gboolean success, const char *message,
-              gpointer user_data)
-{
-  Waiter *waiter = user_data;
-
-  waiter->success = success;
-  g_main_loop_quit (waiter->loop);
-}
-
-/* Ctrl-C asks the job to stop; it rolls back before it ends. */
-static gboolean
-on_interrupt (gpointer user_data)
-{
-  vr_job_cancel (user_data);
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-wait_for (VrJob *job, gboolean show_progress)
-{
-  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  Waiter waiter = { loop, FALSE };
-  g_autoptr (VrCliProgressBar) bar = NULL;
-  guint sigint = g_unix_signal_add (SIGINT, on_interrupt, job);
-  guint sigterm = g_unix_signal_add (SIGTERM, on_interrupt, job);
-  gulong handler = g_signal_connect (job, "completed",
-                                     G_CALLBACK (on_completed), &waiter);
-
-  if (show_progress)
-    bar = vr_cli_progress_bar_new (job, stderr);
-  if (!vr_job_is_finished (job))
-    g_main_loop_run (loop);
-  g_signal_handler_disconnect (job, handler);
-  g_source_remove (sigint);
-  g_source_remove (sigterm);
-}
-
 static int
 report (VrCli *cli, VrJob *job, VrPlannedSystem *system)
 {
-  g_autofree char *description = vr_job_dup_error_description (job);
-  g_autoptr (GError) error = NULL;
-
   if (vr_job_get_state (job) != VR_JOB_STATE_COMPLETED)
-    {
-      error = g_error_new_literal (VR_ERROR, vr_job_get_error_code (job),
-                                   description ? description : "failed");
-      return vr_cli_fail (error);
-    }
+    return vr_cli_job_fail (job);
   if (cli->json)
     {
       g_autoptr (JsonNode) node = vr_cli_system_to_json (system);
@@ -154,6 +101,6 @@ vr_cli_realize (VrCli *cli, int argc, char **argv)
     return vr_cli_fail (error);
   caps = vr_host_caps_new (conn);
   job = vr_realize_job_start (1, cli->store, caps, conn, system, &options);
-  wait_for (job, !cli->json && !cli->quiet);
+  vr_cli_job_wait (job, !cli->json && !cli->quiet);
   return report (cli, job, system);
 }

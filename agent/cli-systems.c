@@ -52,6 +52,8 @@ vr_cli_import (VrCli *cli, int argc, char **argv)
   dir = vr_import_dir_open (argv[1], &error);
   if (dir == NULL)
     return vr_cli_fail (error);
+  if (dir->has_manifest && vr_cli_verify_manifest (cli, dir) != VR_EXIT_OK)
+    return VR_EXIT_FAILED;
   system = vr_import_with_flags (cli->store, dir, name, flags, &error);
   if (system == NULL)
     return vr_cli_fail (error);

@@ -72,4 +72,10 @@ int vr_cli_edit (VrCli *cli, int argc, char **argv);
 /* Realize (cli-realize.c). */
 int vr_cli_realize (VrCli *cli, int argc, char **argv);
 
+/* Export, and the manifest check of import (cli-export.c): runs the
+ * check as a job with a progress bar; VR_EXIT_OK or VR_EXIT_FAILED (the
+ * error printed). */
+int vr_cli_export (VrCli *cli, int argc, char **argv);
+int vr_cli_verify_manifest (VrCli *cli, VrImportDir *dir);
+
 G_END_DECLS

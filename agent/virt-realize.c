@@ -20,6 +20,8 @@ static const VrCliCommand commands[] = {
   { "realize", vr_cli_realize,
     "PLANNED [--pool NAME|--pool-dir DIR] [--copy-disks] [--start]",
     "Copy the saved state, define the domain, hand the state to libvirt" },
+  { "export", vr_cli_export, "DOMAIN DIR [--save] [--with-disks]",
+    "Write an import directory for a domain, with a manifest" },
 };
 
 static char *

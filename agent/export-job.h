@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "export.h"
+#include "job.h"
+
+G_BEGIN_DECLS
+
+/* A job that runs vr_export() for one domain into path; the CLI and the
+ * agent both export this way. The strings and options are copied. */
+VrJob *vr_export_job_start (guint id,
+                            virConnectPtr conn,
+                            const char *domain,
+                            const char *path,
+                            const VrExportOptions *options);
+
+/* What the export wrote, once the job completed (NULL before, or after a
+ * failure); owned by the job. */
+const VrExportResult *vr_export_job_get_result (VrJob *job);
+
+G_END_DECLS
