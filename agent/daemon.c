@@ -203,28 +203,42 @@ values_of (GHashTable *table)
   return values;
 }
 
-static int
-compare_by_name (gconstpointer a, gconstpointer b)
-{
-  VrDBusObject *x = *(VrDBusObject *const *) a;
-  VrDBusObject *y = *(VrDBusObject *const *) b;
-  g_autoptr (VrDBusPlannedSystem) px = vr_dbus_object_get_planned_system (x);
-  g_autoptr (VrDBusPlannedSystem) py = vr_dbus_object_get_planned_system (y);
+typedef struct {
+  const char *name;
+  const char *path;
+} Entry;
 
-  return g_strcmp0 (vr_dbus_planned_system_get_name (px),
-                    vr_dbus_planned_system_get_name (py));
+static int
+compare_entries (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (((const Entry *) a)->name, ((const Entry *) b)->name);
 }
 
 GPtrArray *
 vr_daemon_list_system_paths (VrDaemon *self)
 {
-  g_autoptr (GPtrArray) objects = values_of (self->systems);
-  GPtrArray *paths = g_ptr_array_new_full (objects->len, g_free);
+  guint n = g_hash_table_size (self->systems);
+  g_autoptr (GArray) entries = g_array_sized_new (FALSE, FALSE,
+                                                  sizeof (Entry), n);
+  GPtrArray *paths = g_ptr_array_new_full (n + 1, g_free);
+  GHashTableIter iter;
+  gpointer object;
 
-  g_ptr_array_sort (objects, compare_by_name);
-  for (guint i = 0; i < objects->len; i++)
-    g_ptr_array_add (paths, g_strdup (g_dbus_object_get_object_path (
-                                objects->pdata[i])));
+  /* Names are looked up once, not in every comparison of the sort. */
+  g_hash_table_iter_init (&iter, self->systems);
+  while (g_hash_table_iter_next (&iter, NULL, &object))
+    {
+      g_autoptr (VrDBusPlannedSystem) iface
+          = vr_dbus_object_get_planned_system (object);
+      Entry entry = { vr_dbus_planned_system_get_name (iface),
+                      g_dbus_object_get_object_path (object) };
+
+      g_array_append_val (entries, entry);
+    }
+  g_array_sort (entries, compare_entries);
+  for (guint i = 0; i < entries->len; i++)
+    g_ptr_array_add (paths,
+                     g_strdup (g_array_index (entries, Entry, i).path));
   return paths;
 }
 

@@ -244,14 +244,16 @@ static gboolean
 parse_realize_options (GVariant *options, RealizeCall *call, GError **error)
 {
   static const char *const known[] = { "pool", "pool-dir", "handoff",
-                                       "start", NULL };
+                                       "start", "copy-disks", NULL };
   g_autofree char *handoff = NULL;
 
   if (!vr_daemon_check_options (options, known, error)
       || !option_string (options, "pool", &call->pool, error)
       || !option_string (options, "pool-dir", &call->pool_dir, error)
       || !option_string (options, "handoff", &handoff, error)
-      || !option_boolean (options, "start", &call->options.start, error))
+      || !option_boolean (options, "start", &call->options.start, error)
+      || !option_boolean (options, "copy-disks", &call->options.copy_disks,
+                          error))
     return FALSE;
   if (call->pool_dir != NULL && !g_path_is_absolute (call->pool_dir))
     {
@@ -264,7 +266,7 @@ parse_realize_options (GVariant *options, RealizeCall *call, GError **error)
       && !vr_handoff_from_string (handoff, &call->options.handoff))
     {
       g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                   "option 'handoff' must be auto, link or managed-save, "
+                   "option 'handoff' must be auto, link or managedsave, "
                    "not '%s'", handoff);
       return FALSE;
     }
@@ -379,7 +381,8 @@ realize_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
           vr_planned_system_get_domain (system));
       return;
     }
-  if (vr_planned_system_get_save_file (system) == NULL)
+  if (vr_planned_system_get_save_file (system) == NULL
+      && !call->options.copy_disks)
     {
       realize_now (daemon, invocation, system, g_steal_pointer (&call));
       return;

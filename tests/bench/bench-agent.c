@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The agent's speed: ListPlannedSystems and GetManagedObjects with 1000
+ * planned systems, method round trips while a 2 GiB saved state is being
+ * copied, and the agent's idle RSS. The agent runs on a private system bus
+ * with polkitd (tests/bus-harness.c), so every call pays for its polkit
+ * check as it would in production. Needs root. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bus-harness.h"
+#include "dbus-errors.h"
+#include "import.h"
+#include "test-util.h"
+#include "testbed.h"
+
+#define NAME "org.virtrealize.Realize1"
+#define ROOT_PATH "/org/virtrealize/Realize1"
+#define MANAGER_PATH ROOT_PATH "/Manager"
+#define MANAGER NAME ".Manager"
+#define ROUNDS 50
+#define COPY_BYTES (G_GUINT64_CONSTANT (2) << 30)
+
+static VrBusHarness *harness;
+static char *uri;
+
+static double
+call_ms (const char *path, const char *iface, const char *method,
+         GVariant *params)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      harness->bus, NAME, path, iface, method, params, NULL,
+      G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+  g_assert_no_error (error);
+  return (g_get_monotonic_time () - start) / 1000.0;
+}
+
+static int
+compare_doubles (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a;
+  double y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static void
+report (const char *what, GArray *ms)
+{
+  g_array_sort (ms, compare_doubles);
+  printf ("%-58s median %6.1f ms  p99 %6.1f ms  (%u calls)\n", what,
+          g_array_index (ms, double, ms->len / 2),
+          g_array_index (ms, double, MIN (ms->len - 1, ms->len * 99 / 100)),
+          ms->len);
+}
+
+static GSubprocess *agent;
+
+/* The agent's own CPU time in ms (utime + stime), to tell its share of a
+ * call from the bus's and polkitd's. */
+static double
+agent_cpu_ms (void)
+{
+  g_autofree char *path = g_strdup_printf (
+      "/proc/%s/stat", g_subprocess_get_identifier (agent));
+  g_autofree char *stat = NULL;
+  g_auto (GStrv) fields = NULL;
+  const char *after_comm;
+
+  g_assert_true (g_file_get_contents (path, &stat, NULL, NULL));
+  after_comm = strrchr (stat, ')');
+  fields = g_strsplit (after_comm + 2, " ", -1);
+  /* Fields 14 and 15 of stat(5): the 12th and 13th after the name. */
+  return (g_ascii_strtoull (fields[11], NULL, 10)
+          + g_ascii_strtoull (fields[12], NULL, 10))
+         * 1000.0 / sysconf (_SC_CLK_TCK);
+}
+
+static void
+measure (const char *what, const char *path, const char *iface,
+         const char *method)
+{
+  g_autoptr (GArray) ms = g_array_new (FALSE, FALSE, sizeof (double));
+  double cpu = agent_cpu_ms ();
+
+  for (guint i = 0; i < ROUNDS; i++)
+    {
+      double t = call_ms (path, iface, method, NULL);
+
+      g_array_append_val (ms, t);
+    }
+  cpu = (agent_cpu_ms () - cpu) / ROUNDS;
+  report (what, ms);
+  printf ("%-58s %6.1f ms of the agent's CPU a call\n", "", cpu);
+}
+
+static guint64
+rss_kib (void)
+{
+  g_autofree char *path = g_strdup_printf (
+      "/proc/%s/status", g_subprocess_get_identifier (agent));
+  g_autofree char *status = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents (path, &status, NULL, NULL));
+  line = strstr (status, "VmRSS:");
+  g_assert_nonnull (line);
+  return g_ascii_strtoull (line + strlen ("VmRSS:"), NULL, 10);
+}
+
+static void
+add_planned_systems (const char *state, guint n, const char *dirs)
+{
+  g_autoptr (VrStore) store = vr_store_new (state);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("bench-%04u", i);
+      g_autofree char *uuid = g_strdup_printf (
+          "5a1ad0c0-7e57-4b3d-9c1e-%012u", 100000 + i);
+      g_autofree char *xml = test_domain_xml (name, uuid);
+      g_autofree char *dir = g_build_filename (dirs, name, NULL);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (VrPlannedSystem) system = NULL;
+
+      g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+      test_write_file (dir, "domain.xml", xml, -1);
+      system = vr_import_path (store, dir, NULL, &error);
+      g_assert_no_error (error);
+    }
+}
+
+/* The test bed's guest with COPY_BYTES of dense data appended to its save
+ * image: a copy that takes a while and cannot skip holes. */
+static char *
+make_large_import (void)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autoptr (GError) error = NULL;
+  char *dir = vr_testbed_copy_import_dir (basic, &error);
+  g_autofree char *save = g_build_filename (dir, "vr-guest.save", NULL);
+  g_autofree char *chunk = g_malloc (8 << 20);
+  int fd = open (save, O_WRONLY | O_APPEND | O_CLOEXEC);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (fd, >=, 0);
+  memset (chunk, 0x5a, 8 << 20);
+  for (guint64 done = 0; done < COPY_BYTES; done += 8 << 20)
+    g_assert_cmpint (write (fd, chunk, 8 << 20), ==, 8 << 20);
+  close (fd);
+  return dir;
+}
+
+static char *
+import_dir (const char *dir)
+{
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  char *path;
+
+  g_unix_fd_list_append (fds, fd, NULL);
+  close (fd);
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      harness->bus, NAME, MANAGER_PATH, MANAGER, "ImportSystemDefinition",
+      g_variant_new ("(hsa{sv})", 0, "", NULL), G_VARIANT_TYPE ("(o)"),
+      G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(o)", &path);
+  return path;
+}
+
+static guint32
+job_state (const char *job)
+{
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      harness->bus, NAME, job, "org.freedesktop.DBus.Properties", "Get",
+      g_variant_new ("(ss)", NAME ".Job", "JobState"), G_VARIANT_TYPE ("(v)"),
+      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  g_autoptr (GVariant) value = NULL;
+
+  g_assert_nonnull (reply);
+  g_variant_get (reply, "(v)", &value);
+  return g_variant_get_uint32 (value);
+}
+
+/* Round trips of a cheap method while the copy runs. */
+static void
+bench_during_copy (const char *state, const char *pool)
+{
+  g_autofree char *dir = make_large_import ();
+  g_autofree char *system = import_dir (dir);
+  g_autoptr (GArray) ms = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GVariant) reply = NULL;
+  GVariantBuilder options;
+  const char *job;
+  gint64 start = g_get_monotonic_time ();
+  double seconds;
+
+  g_variant_builder_init (&options, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (&options, "{sv}", "pool-dir",
+                         g_variant_new_string (pool));
+  reply = g_dbus_connection_call_sync (
+      harness->bus, NAME, system, NAME ".PlannedSystem", "Realize",
+      g_variant_new ("(a{sv})", &options), G_VARIANT_TYPE ("(uos)"),
+      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  g_assert_nonnull (reply);
+  g_variant_get (reply, "(u&o&s)", NULL, &job, NULL);
+  while (job_state (job) < 7)
+    {
+      double t = call_ms (MANAGER_PATH, MANAGER, "GetJobs", NULL);
+
+      g_array_append_val (ms, t);
+      g_usleep (10 * 1000);
+    }
+  seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+  g_assert_cmpuint (job_state (job), ==, 7);
+  printf ("realize of a %.1f GiB saved state took %.1f s\n",
+          COPY_BYTES / (double) (1 << 30), seconds);
+  report ("GetJobs round trip while the realize copies", ms);
+  test_rmtree (dir);
+}
+
+static GSubprocess *
+start (const char *state)
+{
+  return vr_bus_harness_start_agent (harness, uri, state, NULL, NULL);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *why_not = NULL;
+  g_autofree char *root = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *dirs = NULL;
+  g_autofree char *pool = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *undefine = NULL;
+
+  g_test_init (&argc, &argv, NULL);
+  vr_dbus_errors_register ();
+  harness = vr_bus_harness_new (TRUE, &why_not);
+  if (harness == NULL)
+    {
+      printf ("bench-agent: %s\n", why_not);
+      return 77;
+    }
+  root = vr_testbed_new_root ("bench-agent");
+  uri = vr_testbed_root_uri (root);
+  state = test_mkdtemp ();
+  dirs = test_mkdtemp ();
+  pool = test_mkdtemp ();
+
+  agent = start (state);
+  g_usleep (G_USEC_PER_SEC);
+  printf ("agent RSS idle, no planned systems: %" G_GUINT64_FORMAT " KiB\n",
+          rss_kib ());
+  vr_bus_harness_stop_agent (agent);
+
+  add_planned_systems (state, 1000, dirs);
+  agent = start (state);
+  measure ("ListPlannedSystems, 1000 planned systems", MANAGER_PATH,
+           MANAGER, "ListPlannedSystems");
+  measure ("Ping (no polkit), 1000 planned systems", MANAGER_PATH,
+           "org.freedesktop.DBus.Peer", "Ping");
+  measure ("GetJobs (polkit, tiny answer)", MANAGER_PATH, MANAGER,
+           "GetJobs");
+  measure ("GetManagedObjects, 1000 planned systems", ROOT_PATH,
+           "org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
+  g_usleep (G_USEC_PER_SEC);
+  printf ("agent RSS idle, 1000 planned systems: %" G_GUINT64_FORMAT " KiB\n",
+          rss_kib ());
+  /* --no-copy: only the listing and memory figures. */
+  if (argc < 2 || !g_str_equal (argv[1], "--no-copy"))
+    bench_during_copy (state, pool);
+  vr_bus_harness_stop_agent (agent);
+
+  /* The realized domain is the root's; undefine it. */
+  undefine = g_strdup_printf ("virsh -q -c '%s' undefine vr-guest "
+                              "--managed-save", uri);
+  g_spawn_command_line_sync (undefine, &out, NULL, NULL, NULL);
+  vr_bus_harness_free (harness);
+  test_rmtree (state);
+  test_rmtree (dirs);
+  test_rmtree (pool);
+  test_rmtree (root);
+  g_free (uri);
+  return 0;
+}
