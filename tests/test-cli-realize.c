@@ -69,10 +69,20 @@ test_realize_start_resumes (void)
   g_autofree char *domstate = NULL;
   int status = 0;
 
+  g_autofree char *asan = g_strdup (g_getenv ("ASAN_OPTIONS"));
+
   imported = cli (state, &status, &error, "import", basic, NULL);
   g_assert_cmpint (status, ==, 0);
+  /* The started guest outlives the process by design; LeakSanitizer's
+   * tracer, stopping the embedded driver's threads at exit while they
+   * still watch that guest, sometimes crashes. Leaks of this code path are
+   * checked by the in-process realize tests. */
+  if (asan != NULL)
+    g_setenv ("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=1", TRUE);
   realized = cli (state, &status, &error, "realize", "vr-guest", "--start",
                   NULL);
+  if (asan != NULL)
+    g_setenv ("ASAN_OPTIONS", asan, TRUE);
   g_assert_no_error (error);
   g_assert_cmpint (status, ==, 0);
   g_assert_nonnull (strstr (realized, "realized as domain 'vr-guest'"));
