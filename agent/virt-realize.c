@@ -8,7 +8,8 @@
 #include "store.h"
 
 static const VrCliCommand commands[] = {
-  { "import", vr_cli_import, "DIR [--name NAME]",
+  { "import", vr_cli_import,
+    "DIR [--name NAME] [--new-id] [--discard-saved-state]",
     "Register an import directory as a planned system" },
   { "list", vr_cli_list, "", "List the planned systems" },
   { "show", vr_cli_show, "PLANNED [--xml]", "Show a planned system" },
@@ -30,8 +31,9 @@ commands_description (void)
   GString *text = g_string_new ("Commands:\n");
 
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    g_string_append_printf (text, "  %-8s %-24s %s\n", commands[i].name,
-                            commands[i].args, commands[i].summary);
+    g_string_append_printf (text, "  %-8s %s\n  %-8s   %s\n",
+                            commands[i].name, commands[i].args, "",
+                            commands[i].summary);
   g_string_append (text, "\nPLANNED is a planned system's name or UUID. "
                    "'virt-realize COMMAND --help' describes a command.");
   return g_string_free (text, FALSE);
