@@ -135,6 +135,44 @@ vr_daemon_check_options (GVariant *options, const char *const *known,
   return TRUE;
 }
 
+gboolean
+vr_daemon_option_string (GVariant *options, const char *key, char **value,
+               GError **error)
+{
+  g_autoptr (GVariant) v = g_variant_lookup_value (options, key, NULL);
+
+  if (v == NULL)
+    return TRUE;
+  if (!g_variant_is_of_type (v, G_VARIANT_TYPE_STRING))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INCORRECT_TYPE,
+                   "option '%s' must be a string (s), not %s", key,
+                   g_variant_get_type_string (v));
+      return FALSE;
+    }
+  *value = g_variant_dup_string (v, NULL);
+  return TRUE;
+}
+
+gboolean
+vr_daemon_option_boolean (GVariant *options, const char *key, gboolean *value,
+                GError **error)
+{
+  g_autoptr (GVariant) v = g_variant_lookup_value (options, key, NULL);
+
+  if (v == NULL)
+    return TRUE;
+  if (!g_variant_is_of_type (v, G_VARIANT_TYPE_BOOLEAN))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INCORRECT_TYPE,
+                   "option '%s' must be a boolean (b), not %s", key,
+                   g_variant_get_type_string (v));
+      return FALSE;
+    }
+  *value = g_variant_get_boolean (v);
+  return TRUE;
+}
+
 /* Planned systems */
 
 char *

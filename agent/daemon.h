@@ -75,6 +75,17 @@ gboolean vr_daemon_check_options (GVariant *options,
                                   const char *const *known,
                                   GError **error);
 
+/* An option of a{sv}: absent leaves *value as it is; another type than
+ * the one named is VR_ERROR_INCORRECT_TYPE. */
+gboolean vr_daemon_option_string (GVariant *options,
+                                  const char *key,
+                                  char **value,
+                                  GError **error);
+gboolean vr_daemon_option_boolean (GVariant *options,
+                                   const char *key,
+                                   gboolean *value,
+                                   GError **error);
+
 /* Planned systems (dbus-planned-system.c makes the objects). */
 char *vr_daemon_system_path (const char *uuid);
 const char *vr_daemon_export_system (VrDaemon *daemon,

@@ -16,6 +16,7 @@ typedef struct {
   int fd;
   GVariant *handle;
   char *name;
+  VrImportFlags flags;
   VrStore *store;
   GDBusMethodInvocation *invocation;
   VrDaemon *daemon;
@@ -103,7 +104,9 @@ import_thread (GTask *task, gpointer source, gpointer task_data,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  system = vr_import (call->store, dir, call->name, &error);
+  /* A manifest, when there is one, must hold before anything is kept. */
+  system = vr_import_verified (call->store, dir, call->name, call->flags,
+                               NULL, cancellable, &error);
   if (system == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
@@ -152,16 +155,25 @@ handle_import (VrDBusManager *iface, GDBusMethodInvocation *invocation,
                GUnixFDList *fd_list, GVariant *dir_fd, const char *name,
                GVariant *options, gpointer user_data)
 {
+  static const char *const known[] = { "new-id", "discard-saved-state",
+                                       NULL };
   VrDaemon *daemon = user_data;
   g_autoptr (GError) error = NULL;
+  gboolean new_id = FALSE;
+  gboolean discard = FALSE;
   ImportCall *call;
 
-  if (!vr_daemon_check_options (options, NULL, &error))
+  if (!vr_daemon_check_options (options, known, &error)
+      || !vr_daemon_option_boolean (options, "new-id", &new_id, &error)
+      || !vr_daemon_option_boolean (options, "discard-saved-state", &discard,
+                                    &error))
     {
       vr_dbus_return_error (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   call = g_new0 (ImportCall, 1);
+  call->flags = (new_id ? VR_IMPORT_NEW_ID : 0)
+                | (discard ? VR_IMPORT_DISCARD_SAVED_STATE : 0);
   call->fd = -1;
   call->handle = g_variant_ref (dir_fd);
   call->name = *name != '\0' ? g_strdup (name) : NULL;

@@ -203,44 +203,6 @@ realize_call_free (gpointer data)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RealizeCall, realize_call_free)
 
 static gboolean
-option_string (GVariant *options, const char *key, char **value,
-               GError **error)
-{
-  g_autoptr (GVariant) v = g_variant_lookup_value (options, key, NULL);
-
-  if (v == NULL)
-    return TRUE;
-  if (!g_variant_is_of_type (v, G_VARIANT_TYPE_STRING))
-    {
-      g_set_error (error, VR_ERROR, VR_ERROR_INCORRECT_TYPE,
-                   "option '%s' must be a string (s), not %s", key,
-                   g_variant_get_type_string (v));
-      return FALSE;
-    }
-  *value = g_variant_dup_string (v, NULL);
-  return TRUE;
-}
-
-static gboolean
-option_boolean (GVariant *options, const char *key, gboolean *value,
-                GError **error)
-{
-  g_autoptr (GVariant) v = g_variant_lookup_value (options, key, NULL);
-
-  if (v == NULL)
-    return TRUE;
-  if (!g_variant_is_of_type (v, G_VARIANT_TYPE_BOOLEAN))
-    {
-      g_set_error (error, VR_ERROR, VR_ERROR_INCORRECT_TYPE,
-                   "option '%s' must be a boolean (b), not %s", key,
-                   g_variant_get_type_string (v));
-      return FALSE;
-    }
-  *value = g_variant_get_boolean (v);
-  return TRUE;
-}
-
-static gboolean
 parse_realize_options (GVariant *options, RealizeCall *call, GError **error)
 {
   static const char *const known[] = { "pool", "pool-dir", "handoff",
@@ -248,11 +210,11 @@ parse_realize_options (GVariant *options, RealizeCall *call, GError **error)
   g_autofree char *handoff = NULL;
 
   if (!vr_daemon_check_options (options, known, error)
-      || !option_string (options, "pool", &call->pool, error)
-      || !option_string (options, "pool-dir", &call->pool_dir, error)
-      || !option_string (options, "handoff", &handoff, error)
-      || !option_boolean (options, "start", &call->options.start, error)
-      || !option_boolean (options, "copy-disks", &call->options.copy_disks,
+      || !vr_daemon_option_string (options, "pool", &call->pool, error)
+      || !vr_daemon_option_string (options, "pool-dir", &call->pool_dir, error)
+      || !vr_daemon_option_string (options, "handoff", &handoff, error)
+      || !vr_daemon_option_boolean (options, "start", &call->options.start, error)
+      || !vr_daemon_option_boolean (options, "copy-disks", &call->options.copy_disks,
                           error))
     return FALSE;
   if (call->pool_dir != NULL && !g_path_is_absolute (call->pool_dir))
