@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "cli-client.h"
 #include "cli-job.h"
 #include "cli.h"
 #include "errors.h"
@@ -74,6 +75,7 @@ vr_cli_realize (VrCli *cli, int argc, char **argv)
   g_autoptr (virConnect) conn = NULL;
   g_autoptr (VrHostCaps) caps = NULL;
   g_autoptr (VrJob) job = NULL;
+  g_autoptr (GDBusConnection) bus = NULL;
 
   if (!vr_cli_parse ("realize", "PLANNED", "Realize a planned system: "
                      "validate, copy its saved state into a pool, define the "
@@ -85,14 +87,17 @@ vr_cli_realize (VrCli *cli, int argc, char **argv)
     return vr_cli_usage_error ("realize", "expected one PLANNED");
   if (!parse_handoff (handoff, &options.handoff))
     return VR_EXIT_USAGE;
-  if (no_wait)
-    return vr_cli_usage_error ("realize", "--no-wait needs the agent "
-                               "(virt-realized); an in-process job lives "
-                               "only as long as its command");
   options.pool = pool;
   options.pool_dir = pool_dir;
   options.start = start;
   options.copy_disks = copy_disks;
+  bus = vr_cli_client_connect (cli);
+  if (bus != NULL)
+    return vr_cli_client_realize (cli, bus, argv[1], &options, no_wait);
+  if (no_wait)
+    return vr_cli_usage_error ("realize", "--no-wait needs the agent "
+                               "(virt-realized); an in-process job lives "
+                               "only as long as its command");
   system = vr_store_lookup (cli->store, argv[1], &error);
   if (system == NULL)
     return vr_cli_fail (error);

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "cli-client.h"
 #include "cli.h"
 #include "errors.h"
 #include "import.h"
@@ -39,6 +40,7 @@ vr_cli_import (VrCli *cli, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (VrImportDir) dir = NULL;
   g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (GDBusConnection) bus = NULL;
   VrImportFlags flags;
 
   if (!vr_cli_parse ("import", "DIR", "Register an import directory as a "
@@ -47,6 +49,9 @@ vr_cli_import (VrCli *cli, int argc, char **argv)
     return VR_EXIT_USAGE;
   if (!want_args ("import", argc, 1, "DIR"))
     return VR_EXIT_USAGE;
+  bus = vr_cli_client_connect (cli);
+  if (bus != NULL)
+    return vr_cli_client_import (cli, bus, argv[1], name, new_id, discard);
   flags = (new_id ? VR_IMPORT_NEW_ID : 0)
           | (discard ? VR_IMPORT_DISCARD_SAVED_STATE : 0);
   dir = vr_import_dir_open (argv[1], &error);
@@ -80,11 +85,15 @@ vr_cli_list (VrCli *cli, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) systems = NULL;
+  g_autoptr (GDBusConnection) bus = NULL;
 
   if (!vr_cli_parse ("list", "", "List the planned systems.", NULL, &argc,
                      &argv)
       || !want_args ("list", argc, 0, "nothing"))
     return VR_EXIT_USAGE;
+  bus = vr_cli_client_connect (cli);
+  if (bus != NULL)
+    return vr_cli_client_list (cli, bus);
   systems = vr_store_list (cli->store, &error);
   if (systems == NULL)
     return vr_cli_fail (error);
@@ -144,11 +153,15 @@ vr_cli_destroy (VrCli *cli, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (GDBusConnection) bus = NULL;
 
   if (!vr_cli_parse ("destroy", "PLANNED", "Forget a planned system. Its "
                      "import directory is left as it is.", NULL, &argc, &argv)
       || !want_args ("destroy", argc, 1, "PLANNED"))
     return VR_EXIT_USAGE;
+  bus = vr_cli_client_connect (cli);
+  if (bus != NULL)
+    return vr_cli_client_destroy (cli, bus, argv[1]);
   system = vr_store_lookup (cli->store, argv[1], &error);
   if (system == NULL || !vr_store_remove (cli->store, system, &error))
     return vr_cli_fail (error);

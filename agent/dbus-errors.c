@@ -82,7 +82,7 @@ code_from_dbus_error (const GError *error)
 void
 vr_dbus_error_to_local (GError **error)
 {
-  GError *e = *error;
+  GError *e = error ? *error : NULL;
 
   if (e == NULL)
     return;

@@ -813,6 +813,70 @@ test_queue (Fixture *f, gconstpointer data)
   kill_agent (f);
 }
 
+/* virt-realize (the CLI) on the same bus: its commands go to the agent. */
+static int
+run_cli (char **out, const char *first, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
+  va_list ap;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("VR_CLI"));
+  va_start (ap, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS",
+                                harness->address, TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "VIRT_REALIZE_STATE_DIR");
+  process = g_subprocess_launcher_spawnv (
+      launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (process, NULL, NULL, out,
+                                                NULL, &error));
+  g_test_message ("virt-realize %s: %s", first, *out);
+  return g_subprocess_get_exit_status (process);
+}
+
+static void
+test_cli_client (Fixture *f, gconstpointer data)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autofree char *out = NULL;
+  g_autofree char *state = NULL;
+
+  start_agent (f, NULL);
+  g_assert_cmpint (run_cli (&out, "--system", "import", basic, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "Planned system 'vr-guest'"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli (&out, "--system", "list", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "vr-guest"));
+  g_assert_nonnull (strstr (out, "planned"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli (&out, "--system", "realize", "nope", NULL), ==,
+                   1);
+  g_assert_nonnull (strstr (out, "Invalid parameter (32773)"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli (&out, "--system", "realize", "vr-guest",
+                            "--pool-dir", f->pool, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "realized as domain 'vr-guest'"));
+  state = get_string (ROOT_PATH "/planned/"
+                      "5a1ad0c0_7e57_4b3d_9c1e_000000000001", PLANNED,
+                      "State");
+  g_assert_cmpstr (state, ==, "realized");
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli (&out, "--system", "destroy", "vr-guest", NULL),
+                   ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli (&out, "--system", "list", NULL), ==, 0);
+  g_assert_null (strstr (out, "vr-guest"));
+  stop_agent (f);
+}
+
 /* systemd-analyze verify on the unit as installed, ExecStart pointing at
  * the built agent. */
 static void
@@ -884,6 +948,7 @@ main (int argc, char **argv)
   ADD ("access", NULL, test_access);
   ADD ("load", NULL, test_load);
   ADD ("queue", NULL, test_queue);
+  ADD ("cli-client", NULL, test_cli_client);
 #undef ADD
   status = g_test_run ();
   vr_bus_harness_free (harness);

@@ -1,0 +1,521 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "cli-client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "dbus-errors.h"
+#include "errors.h"
+
+#define NAME "org.virtrealize.Realize1"
+#define ROOT_PATH "/org/virtrealize/Realize1"
+#define MANAGER_PATH ROOT_PATH "/Manager"
+#define MANAGER NAME ".Manager"
+#define PLANNED NAME ".PlannedSystem"
+#define JOB NAME ".Job"
+#define PROPERTIES "org.freedesktop.DBus.Properties"
+/* Long enough for polkit to ask for a password. */
+#define CALL_TIMEOUT_MS (10 * 60 * 1000)
+
+static gboolean
+name_answers (GDBusConnection *bus, const char *method)
+{
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+      "org.freedesktop.DBus", method, NULL, G_VARIANT_TYPE ("(as)"),
+      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  g_autofree const char **names = NULL;
+
+  if (reply == NULL)
+    return FALSE;
+  g_variant_get (reply, "(^a&s)", &names);
+  return g_strv_contains (names, NAME);
+}
+
+GDBusConnection *
+vr_cli_client_connect (VrCli *cli)
+{
+  gboolean asked = cli->system || cli->session;
+  g_autoptr (GDBusConnection) bus = NULL;
+
+  if (cli->direct)
+    return NULL;
+  if (!asked && (cli->uri != NULL || cli->state_dir != NULL
+                 || g_getenv ("VIRT_REALIZE_STATE_DIR") != NULL))
+    return NULL;
+  bus = g_bus_get_sync (cli->session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM,
+                        NULL, NULL);
+  if (bus == NULL)
+    return NULL;
+  if (!name_answers (bus, "ListNames")
+      && !name_answers (bus, "ListActivatableNames"))
+    return NULL;
+  vr_dbus_errors_register ();
+  return g_steal_pointer (&bus);
+}
+
+static GVariant *
+call (GDBusConnection *bus, const char *path, const char *iface,
+      const char *method, GVariant *params, const char *reply_type,
+      GError **error)
+{
+  GVariant *reply = g_dbus_connection_call_sync (
+      bus, NAME, path, iface, method, params,
+      reply_type ? G_VARIANT_TYPE (reply_type) : NULL,
+      G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, CALL_TIMEOUT_MS,
+      NULL, error);
+
+  vr_dbus_error_to_local (error);
+  return reply;
+}
+
+/* One object's PlannedSystem properties, from GetManagedObjects. */
+typedef struct {
+  char *path;
+  GVariant *props; /* a{sv} */
+} Planned;
+
+static void
+planned_free (gpointer data)
+{
+  Planned *planned = data;
+
+  g_free (planned->path);
+  g_variant_unref (planned->props);
+  g_free (planned);
+}
+
+static const char *
+prop_string (Planned *planned, const char *name)
+{
+  const char *value = NULL;
+
+  if (!g_variant_lookup (planned->props, name, "&s", &value))
+    return "";
+  return value;
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  Planned *x = *(Planned *const *) a;
+  Planned *y = *(Planned *const *) b;
+
+  return g_strcmp0 (prop_string (x, "Name"), prop_string (y, "Name"));
+}
+
+static GPtrArray *
+list_planned (GDBusConnection *bus, GError **error)
+{
+  g_autoptr (GVariant) reply = call (
+      bus, ROOT_PATH, "org.freedesktop.DBus.ObjectManager",
+      "GetManagedObjects", NULL, "(a{oa{sa{sv}}})", error);
+  g_autoptr (GVariant) objects = NULL;
+  GPtrArray *planned;
+  GVariantIter iter;
+  const char *path;
+  GVariant *ifaces;
+
+  if (reply == NULL)
+    return NULL;
+  planned = g_ptr_array_new_with_free_func (planned_free);
+  objects = g_variant_get_child_value (reply, 0);
+  g_variant_iter_init (&iter, objects);
+  while (g_variant_iter_next (&iter, "{&o@a{sa{sv}}}", &path, &ifaces))
+    {
+      GVariant *props = g_variant_lookup_value (ifaces, PLANNED, NULL);
+
+      if (props != NULL)
+        {
+          Planned *p = g_new0 (Planned, 1);
+
+          p->path = g_strdup (path);
+          p->props = props;
+          g_ptr_array_add (planned, p);
+        }
+      g_variant_unref (ifaces);
+    }
+  g_ptr_array_sort (planned, compare_names);
+  return planned;
+}
+
+/* The planned system whose name or UUID is key. */
+static char *
+find_planned (GDBusConnection *bus, const char *key, GError **error)
+{
+  g_autoptr (GPtrArray) planned = list_planned (bus, error);
+
+  if (planned == NULL)
+    return NULL;
+  for (guint i = 0; i < planned->len; i++)
+    {
+      Planned *p = planned->pdata[i];
+
+      if (g_str_equal (prop_string (p, "Name"), key)
+          || g_ascii_strcasecmp (prop_string (p, "UUID"), key) == 0)
+        return g_strdup (p->path);
+    }
+  g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+               "no planned system named '%s'", key);
+  return NULL;
+}
+
+static char *
+get_string (GDBusConnection *bus, const char *path, const char *iface,
+            const char *name)
+{
+  g_autoptr (GVariant) reply = call (bus, path, PROPERTIES, "Get",
+                                     g_variant_new ("(ss)", iface, name),
+                                     "(v)", NULL);
+  g_autoptr (GVariant) value = NULL;
+
+  if (reply == NULL)
+    return g_strdup ("");
+  g_variant_get (reply, "(v)", &value);
+  return g_variant_is_of_type (value, G_VARIANT_TYPE_STRING)
+             ? g_variant_dup_string (value, NULL)
+             : g_variant_print (value, FALSE);
+}
+
+static GVariant *
+import_options (gboolean new_id, gboolean discard)
+{
+  GVariantBuilder options;
+
+  g_variant_builder_init (&options, G_VARIANT_TYPE ("a{sv}"));
+  if (new_id)
+    g_variant_builder_add (&options, "{sv}", "new-id",
+                           g_variant_new_boolean (TRUE));
+  if (discard)
+    g_variant_builder_add (&options, "{sv}", "discard-saved-state",
+                           g_variant_new_boolean (TRUE));
+  return g_variant_builder_end (&options);
+}
+
+int
+vr_cli_client_import (VrCli *cli, GDBusConnection *bus, const char *dir,
+                      const char *name, gboolean new_id, gboolean discard)
+{
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autofree char *system_name = NULL;
+  g_autofree char *uuid = NULL;
+  const char *path;
+  /* The agent reads only what this process could open itself. */
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (fd < 0)
+    {
+      vr_error_set_errno (&error, errno, "%s", dir);
+      return vr_cli_fail (error);
+    }
+  g_unix_fd_list_append (fds, fd, NULL);
+  close (fd);
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      bus, NAME, MANAGER_PATH, MANAGER, "ImportSystemDefinition",
+      g_variant_new ("(hs@a{sv})", 0, name ? name : "",
+                     import_options (new_id, discard)),
+      G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
+      CALL_TIMEOUT_MS, fds, NULL, NULL, &error);
+  vr_dbus_error_to_local (&error);
+  if (reply == NULL)
+    return vr_cli_fail (error);
+  g_variant_get (reply, "(&o)", &path);
+  system_name = get_string (bus, path, PLANNED, "Name");
+  uuid = get_string (bus, path, PLANNED, "UUID");
+  if (cli->json)
+    printf ("{\"name\": \"%s\", \"uuid\": \"%s\", \"object\": \"%s\"}\n",
+            system_name, uuid, path);
+  else if (!cli->quiet)
+    printf ("Planned system '%s' (%s) imported from %s\n", system_name, uuid,
+            dir);
+  return VR_EXIT_OK;
+}
+
+static void
+print_list_json (GPtrArray *planned)
+{
+  g_autoptr (JsonArray) array = json_array_new ();
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_ARRAY);
+
+  for (guint i = 0; i < planned->len; i++)
+    {
+      Planned *p = planned->pdata[i];
+      JsonObject *object = json_object_new ();
+      gboolean saved = FALSE;
+
+      g_variant_lookup (p->props, "HasSavedState", "b", &saved);
+      json_object_set_string_member (object, "name", prop_string (p, "Name"));
+      json_object_set_string_member (object, "uuid", prop_string (p, "UUID"));
+      json_object_set_string_member (object, "state",
+                                     prop_string (p, "State"));
+      json_object_set_boolean_member (object, "saved_state", saved);
+      json_object_set_string_member (object, "object", p->path);
+      json_array_add_object_element (array, object);
+    }
+  json_node_set_array (node, array);
+  vr_cli_print_json (node);
+}
+
+int
+vr_cli_client_list (VrCli *cli, GDBusConnection *bus)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) planned = list_planned (bus, &error);
+
+  if (planned == NULL)
+    return vr_cli_fail (error);
+  if (cli->json)
+    {
+      print_list_json (planned);
+      return VR_EXIT_OK;
+    }
+  printf (" %-24s %-38s %-10s %s\n", "Name", "UUID", "State", "Saved state");
+  printf ("%s\n", "------------------------------------------------------"
+                  "------------------------------------");
+  for (guint i = 0; i < planned->len; i++)
+    {
+      Planned *p = planned->pdata[i];
+      gboolean saved = FALSE;
+
+      g_variant_lookup (p->props, "HasSavedState", "b", &saved);
+      printf (" %-24s %-38s %-10s %s\n", prop_string (p, "Name"),
+              prop_string (p, "UUID"), prop_string (p, "State"),
+              saved ? "yes" : "no");
+    }
+  return VR_EXIT_OK;
+}
+
+int
+vr_cli_client_destroy (VrCli *cli, GDBusConnection *bus, const char *key)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = find_planned (bus, key, &error);
+  g_autoptr (GVariant) reply = NULL;
+
+  if (path == NULL)
+    return vr_cli_fail (error);
+  reply = call (bus, path, PLANNED, "Destroy", NULL, NULL, &error);
+  if (reply == NULL)
+    return vr_cli_fail (error);
+  if (!cli->quiet && !cli->json)
+    printf ("Planned system '%s' destroyed\n", key);
+  return VR_EXIT_OK;
+}
+
+static GVariant *
+realize_options (const VrRealizeOptions *options)
+{
+  GVariantBuilder builder;
+  g_autofree char *pool_dir = NULL;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sv}"));
+  if (options->pool != NULL)
+    g_variant_builder_add (&builder, "{sv}", "pool",
+                           g_variant_new_string (options->pool));
+  if (options->pool_dir != NULL)
+    {
+      /* The agent has its own working directory. */
+      pool_dir = g_canonicalize_filename (options->pool_dir, NULL);
+      g_variant_builder_add (&builder, "{sv}", "pool-dir",
+                             g_variant_new_string (pool_dir));
+    }
+  if (options->handoff != VR_HANDOFF_AUTO)
+    g_variant_builder_add (&builder, "{sv}", "handoff",
+                           g_variant_new_string (
+                               vr_handoff_to_string (options->handoff)));
+  if (options->start)
+    g_variant_builder_add (&builder, "{sv}", "start",
+                           g_variant_new_boolean (TRUE));
+  if (options->copy_disks)
+    g_variant_builder_add (&builder, "{sv}", "copy-disks",
+                           g_variant_new_boolean (TRUE));
+  return g_variant_builder_end (&builder);
+}
+
+typedef struct {
+  GDBusConnection *bus;
+  const char *job;
+  GMainLoop *loop;
+  gboolean draw;
+} Waiter;
+
+static GVariant *
+job_properties (Waiter *waiter)
+{
+  g_autoptr (GVariant) reply = call (waiter->bus, waiter->job, PROPERTIES,
+                                     "GetAll", g_variant_new ("(s)", JOB),
+                                     "(a{sv})", NULL);
+
+  return reply ? g_variant_get_child_value (reply, 0) : NULL;
+}
+
+static guint64
+lookup_number (GVariant *props, const char *name)
+{
+  g_autoptr (GVariant) value = g_variant_lookup_value (props, name, NULL);
+
+  if (value == NULL)
+    return 0;
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT64))
+    return g_variant_get_uint64 (value);
+  return g_variant_get_uint32 (value);
+}
+
+/* "copy      42%  1.2 GB of 2.1 GB  350.0 MB/s" */
+static void
+draw (Waiter *waiter, GVariant *props)
+{
+  const char *phase = "";
+  guint64 total = lookup_number (props, "BytesTotal");
+  g_autofree char *done = g_format_size (lookup_number (props, "BytesDone"));
+  g_autofree char *all = g_format_size (total);
+  g_autofree char *rate = g_format_size (lookup_number (props, "Rate"));
+
+  g_variant_lookup (props, "Phase", "&s", &phase);
+  fprintf (stderr, "\r\033[K%-9s %3u%%", phase,
+           (guint) lookup_number (props, "PercentComplete"));
+  if (total > 0)
+    fprintf (stderr, "  %s of %s  %s/s", done, all, rate);
+  fflush (stderr);
+}
+
+static void
+on_changed (GDBusConnection *bus, const char *sender, const char *path,
+            const char *iface, const char *signal, GVariant *params,
+            gpointer user_data)
+{
+  Waiter *waiter = user_data;
+  g_autoptr (GVariant) props = NULL;
+
+  if (!waiter->draw)
+    return;
+  props = job_properties (waiter);
+  if (props != NULL)
+    draw (waiter, props);
+}
+
+static void
+on_completed (GDBusConnection *bus, const char *sender, const char *path,
+              const char *iface, const char *signal, GVariant *params,
+              gpointer user_data)
+{
+  Waiter *waiter = user_data;
+
+  g_main_loop_quit (waiter->loop);
+}
+
+/* Ctrl-C: the agent's job rolls back and ends Terminated. */
+static gboolean
+on_interrupt (gpointer user_data)
+{
+  Waiter *waiter = user_data;
+
+  g_dbus_connection_call (waiter->bus, NAME, waiter->job, JOB, "Cancel",
+                          NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL,
+                          NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+job_ended (Waiter *waiter)
+{
+  g_autoptr (GVariant) props = job_properties (waiter);
+
+  return props == NULL || lookup_number (props, "JobState") >= 7;
+}
+
+static void
+wait_for_job (Waiter *waiter)
+{
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  guint changed;
+  guint completed;
+  guint sigint;
+
+  waiter->loop = loop;
+  changed = g_dbus_connection_signal_subscribe (
+      waiter->bus, NAME, PROPERTIES, "PropertiesChanged", waiter->job, JOB,
+      G_DBUS_SIGNAL_FLAGS_NONE, on_changed, waiter, NULL);
+  completed = g_dbus_connection_signal_subscribe (
+      waiter->bus, NAME, JOB, "Completed", waiter->job, NULL,
+      G_DBUS_SIGNAL_FLAGS_NONE, on_completed, waiter, NULL);
+  sigint = g_unix_signal_add (SIGINT, on_interrupt, waiter);
+  /* It may have ended before we listened. */
+  if (!job_ended (waiter))
+    g_main_loop_run (loop);
+  g_source_remove (sigint);
+  g_dbus_connection_signal_unsubscribe (waiter->bus, changed);
+  g_dbus_connection_signal_unsubscribe (waiter->bus, completed);
+  if (waiter->draw)
+    fprintf (stderr, "\r\033[K");
+}
+
+static int
+report_job (VrCli *cli, Waiter *waiter, const char *system)
+{
+  g_autoptr (GVariant) props = job_properties (waiter);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *name = get_string (waiter->bus, system, PLANNED, "Name");
+  g_autofree char *domain = get_string (waiter->bus, system, PLANNED,
+                                        "Domain");
+  const char *description = "the job's outcome is unknown";
+
+  if (props != NULL && lookup_number (props, "JobState") == 7)
+    {
+      if (!cli->quiet && !cli->json)
+        printf ("Planned system '%s' realized as domain '%s'\n", name,
+                domain);
+      return VR_EXIT_OK;
+    }
+  if (props != NULL)
+    g_variant_lookup (props, "ErrorDescription", "&s", &description);
+  error = g_error_new_literal (
+      VR_ERROR, props ? (int) lookup_number (props, "ErrorCode")
+                      : VR_ERROR_UNKNOWN,
+      description);
+  return vr_cli_fail (error);
+}
+
+int
+vr_cli_client_realize (VrCli *cli, GDBusConnection *bus, const char *key,
+                       const VrRealizeOptions *options, gboolean no_wait)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *system = find_planned (bus, key, &error);
+  g_autoptr (GVariant) reply = NULL;
+  Waiter waiter = { .bus = bus };
+  const char *domain;
+  guint32 code;
+
+  if (system == NULL)
+    return vr_cli_fail (error);
+  reply = call (bus, system, PLANNED, "Realize",
+                g_variant_new ("(@a{sv})", realize_options (options)),
+                "(uos)", &error);
+  if (reply == NULL)
+    return vr_cli_fail (error);
+  g_variant_get (reply, "(u&o&s)", &code, &waiter.job, &domain);
+  if (code == VR_ERROR_COMPLETED)
+    {
+      if (!cli->quiet && !cli->json)
+        printf ("Planned system '%s' realized as domain '%s'\n", key, domain);
+      return VR_EXIT_OK;
+    }
+  if (no_wait)
+    {
+      printf ("%s\n", waiter.job);
+      return VR_EXIT_OK;
+    }
+  waiter.draw = !cli->json && !cli->quiet && isatty (STDERR_FILENO);
+  wait_for_job (&waiter);
+  return report_job (cli, &waiter, system);
+}
