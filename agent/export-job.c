@@ -3,12 +3,16 @@
 
 #include "export-job.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #define RESULT_KEY "vr-export-result"
 
 typedef struct {
   virConnectPtr conn;
   char *domain;
-  char *path;
+  char *path;    /* or NULL, and */
+  int dir_fd;    /* the caller's directory, duplicated */
   VrExportOptions options;
 } ExportWork;
 
@@ -20,6 +24,8 @@ export_work_free (gpointer data)
   virConnectClose (work->conn);
   g_free (work->domain);
   g_free (work->path);
+  if (work->dir_fd >= 0)
+    close (work->dir_fd);
   g_free (work);
 }
 
@@ -28,9 +34,14 @@ run_export (VrJob *job, VrProgress *progress, GCancellable *cancellable,
             gpointer data, GError **error)
 {
   ExportWork *work = data;
-  VrExportResult *result = vr_export (work->conn, work->domain, work->path,
-                                      &work->options, progress, cancellable,
-                                      error);
+  VrExportResult *result;
+
+  if (work->path != NULL)
+    result = vr_export (work->conn, work->domain, work->path, &work->options,
+                        progress, cancellable, error);
+  else
+    result = vr_export_to_fd (work->conn, work->domain, work->dir_fd,
+                              &work->options, progress, cancellable, error);
 
   if (result == NULL)
     return FALSE;
@@ -40,9 +51,9 @@ run_export (VrJob *job, VrProgress *progress, GCancellable *cancellable,
   return TRUE;
 }
 
-VrJob *
-vr_export_job_start (guint id, virConnectPtr conn, const char *domain,
-                     const char *path, const VrExportOptions *options)
+static VrJob *
+start (guint id, virConnectPtr conn, const char *domain, const char *path,
+       int dir_fd, const VrExportOptions *options)
 {
   VrJob *job = vr_job_new (id, "export", domain);
   ExportWork *work = g_new0 (ExportWork, 1);
@@ -51,9 +62,24 @@ vr_export_job_start (guint id, virConnectPtr conn, const char *domain,
   work->conn = conn;
   work->domain = g_strdup (domain);
   work->path = g_strdup (path);
+  work->dir_fd = dir_fd >= 0 ? fcntl (dir_fd, F_DUPFD_CLOEXEC, 3) : -1;
   work->options = *options;
   vr_job_start (job, run_export, work, export_work_free);
   return job;
+}
+
+VrJob *
+vr_export_job_start (guint id, virConnectPtr conn, const char *domain,
+                     const char *path, const VrExportOptions *options)
+{
+  return start (id, conn, domain, path, -1, options);
+}
+
+VrJob *
+vr_export_job_start_fd (guint id, virConnectPtr conn, const char *domain,
+                        int dir_fd, const VrExportOptions *options)
+{
+  return start (id, conn, domain, NULL, dir_fd, options);
 }
 
 const VrExportResult *

@@ -14,6 +14,15 @@ VrJob *vr_export_job_start (guint id,
                             const char *path,
                             const VrExportOptions *options);
 
+/* The same into the empty directory open on dir_fd (vr_export_to_fd();
+ * duplicated, the caller keeps its own): for the agent, which never opens
+ * a path on a caller's behalf. */
+VrJob *vr_export_job_start_fd (guint id,
+                               virConnectPtr conn,
+                               const char *domain,
+                               int dir_fd,
+                               const VrExportOptions *options);
+
 /* What the export wrote, once the job completed (NULL before, or after a
  * failure); owned by the job. */
 const VrExportResult *vr_export_job_get_result (VrJob *job);

@@ -220,31 +220,20 @@ dir_is_empty (int fd, gboolean *empty)
   return errno == 0;
 }
 
-/* path must not exist, or be an empty directory. Takes nothing. */
+/* Takes a reference to nothing: fd stays the caller's. */
 static gboolean
-check_target (const char *path, int *fd_out, GError **error)
+check_empty (int fd, const char *path, GError **error)
 {
-  int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int copy = fcntl (fd, F_DUPFD_CLOEXEC, 3);
   gboolean empty = FALSE;
 
-  *fd_out = -1;
-  if (fd < 0 && errno == ENOENT)
-    return TRUE;
-  if (fd < 0)
-    {
-      if (errno == ENOTDIR)
-        g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                     "%s exists and is not a directory", path);
-      else
-        vr_error_set_errno (error, errno, "cannot open %s", path);
-      return FALSE;
-    }
-  *fd_out = fcntl (fd, F_DUPFD_CLOEXEC, 3);
-  if (!dir_is_empty (fd, &empty))
+  if (copy < 0 || !dir_is_empty (copy, &empty))
     {
       vr_error_set_errno (error, errno, "cannot list %s", path);
       return FALSE;
     }
+  /* The copy shares the offset: the directory is read again from 0. */
+  lseek (fd, 0, SEEK_SET);
   if (empty)
     return TRUE;
   g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
@@ -253,9 +242,28 @@ check_target (const char *path, int *fd_out, GError **error)
   return FALSE;
 }
 
+/* path must not exist (*fd_out -1), or be an empty directory (its fd). */
+static gboolean
+check_target (const char *path, int *fd_out, GError **error)
+{
+  *fd_out = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (*fd_out < 0 && errno == ENOENT)
+    return TRUE;
+  if (*fd_out >= 0)
+    return check_empty (*fd_out, path, error);
+  if (errno == ENOTDIR)
+    g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                 "%s exists and is not a directory", path);
+  else
+    vr_error_set_errno (error, errno, "cannot open %s", path);
+  return FALSE;
+}
+
 static gboolean
 make_target (Export *e, GError **error)
 {
+  if (e->dir_fd >= 0)
+    return check_empty (e->dir_fd, e->path, error);
   if (!check_target (e->path, &e->dir_fd, error))
     return FALSE;
   if (e->dir_fd >= 0)
@@ -576,13 +584,34 @@ run (Export *e, GError **error)
 {
   g_autoptr (GError) local = NULL;
 
-  if (make_target (e, &local) && managed_save (e, &local) && write_domain_xml (e, &local)
-      && copy_save (e, &local) && copy_disks (e, &local)
-      && write_manifest (e, &local))
+  if (make_target (e, &local) && managed_save (e, &local)
+      && write_domain_xml (e, &local) && copy_save (e, &local)
+      && copy_disks (e, &local) && write_manifest (e, &local))
     return TRUE;
   roll_back (e);
   g_propagate_error (error, g_steal_pointer (&local));
   return FALSE;
+}
+
+static VrExportResult *
+export_run (Export *e, const char *domain, GError **error)
+{
+  VrExportResult *result = NULL;
+
+  e->result = g_new0 (VrExportResult, 1);
+  e->result->notes = g_ptr_array_new_with_free_func (g_free);
+  e->written = g_ptr_array_new_with_free_func (g_free);
+  if (prepare (e, domain, error))
+    {
+      add_steps (e);
+      if (run (e, error))
+        {
+          vr_progress_finish (e->progress);
+          result = g_steal_pointer (&e->result);
+        }
+    }
+  export_clear (e);
+  return result;
 }
 
 VrExportResult *
@@ -593,20 +622,35 @@ vr_export (virConnectPtr conn, const char *domain, const char *path,
   Export e = { .conn = conn, .options = options, .progress = progress,
                .cancellable = cancellable, .path = path, .dir_fd = -1,
                .disks_fd = -1 };
-  VrExportResult *result = NULL;
 
-  e.result = g_new0 (VrExportResult, 1);
-  e.result->notes = g_ptr_array_new_with_free_func (g_free);
-  e.written = g_ptr_array_new_with_free_func (g_free);
-  if (prepare (&e, domain, error))
+  return export_run (&e, domain, error);
+}
+
+static char *
+fd_path (int fd)
+{
+  g_autofree char *link = g_strdup_printf ("/proc/self/fd/%d", fd);
+  char *path = g_file_read_link (link, NULL);
+
+  return path ? path : g_strdup_printf ("(export directory fd %d)", fd);
+}
+
+VrExportResult *
+vr_export_to_fd (virConnectPtr conn, const char *domain, int dir_fd,
+                 const VrExportOptions *options, VrProgress *progress,
+                 GCancellable *cancellable, GError **error)
+{
+  g_autofree char *path = NULL;
+  Export e = { .conn = conn, .options = options, .progress = progress,
+               .cancellable = cancellable, .disks_fd = -1 };
+
+  e.dir_fd = fcntl (dir_fd, F_DUPFD_CLOEXEC, 3);
+  if (e.dir_fd < 0)
     {
-      add_steps (&e);
-      if (run (&e, error))
-        {
-          vr_progress_finish (progress);
-          result = g_steal_pointer (&e.result);
-        }
+      vr_error_set_errno (error, errno, "export directory");
+      return NULL;
     }
-  export_clear (&e);
-  return result;
+  path = fd_path (e.dir_fd);
+  e.path = path;
+  return export_run (&e, domain, error);
 }

@@ -47,4 +47,15 @@ VrExportResult *vr_export (virConnectPtr conn,
                            GCancellable *cancellable,
                            GError **error);
 
+/* The same into the empty directory open on dir_fd (duplicated; the
+ * caller keeps its own), for callers that hand over a descriptor rather
+ * than a path: on failure the directory is left empty, not removed. */
+VrExportResult *vr_export_to_fd (virConnectPtr conn,
+                                 const char *domain,
+                                 int dir_fd,
+                                 const VrExportOptions *options,
+                                 VrProgress *progress,
+                                 GCancellable *cancellable,
+                                 GError **error);
+
 G_END_DECLS

@@ -317,6 +317,23 @@ define_disk_guest (char **image_out)
   return define (fixed);
 }
 
+typedef struct {
+  GString *phases;
+  double fraction;
+} Phases;
+
+static void
+record_phases (const VrProgressState *state, gpointer user_data)
+{
+  Phases *seen = user_data;
+
+  g_assert_cmpfloat (state->fraction, >=, seen->fraction);
+  seen->fraction = state->fraction;
+  if (state->phase != NULL && !g_str_has_suffix (seen->phases->str,
+                                                 state->phase))
+    g_string_append_printf (seen->phases, " %s", state->phase);
+}
+
 static void
 test_with_disks (Fixture *f, gconstpointer data)
 {
@@ -331,10 +348,17 @@ test_with_disks (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autoptr (VrExportResult) result = NULL;
   g_autoptr (VrImportDir) dir = NULL;
+  VrExportOptions options = { .save = TRUE, .with_disks = TRUE };
+  Phases seen = { g_string_new (NULL), 0 };
+  g_autoptr (VrProgress) progress = vr_progress_new (record_phases, &seen);
 
   g_assert_cmpint (virDomainCreate (dom), ==, 0);
-  result = export (f, "vr-guest-disk", TRUE, TRUE, &error);
+  result = vr_export (conn, "vr-guest-disk", f->out, &options, progress,
+                      NULL, &error);
   g_assert_no_error (error);
+  g_assert_cmpstr (seen.phases->str, ==, " save xml copy disks manifest");
+  g_assert_cmpfloat (seen.fraction, ==, 1.0);
+  g_string_free (seen.phases, TRUE);
   g_assert_cmpuint (result->disks, ==, 1);
   g_assert_cmpuint (result->notes->len, ==, 0);
   want = sha256_of (image);
@@ -347,6 +371,33 @@ test_with_disks (Fixture *f, gconstpointer data)
   /* The saved state keeps libvirt's own XML: realize updates it. */
   g_assert_nonnull (strstr (dir->save->xml, image));
   assert_imports (f);
+}
+
+/* Into a directory the caller opened (the agent's way): it must be
+ * empty, and is never removed. */
+static void
+test_to_fd (Fixture *f, gconstpointer data)
+{
+  g_autoptr (virDomain) dom = define_basic ();
+  VrExportOptions options = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrExportResult) result = NULL;
+  g_autoptr (VrExportResult) again = NULL;
+  int fd;
+
+  g_assert_cmpint (g_mkdir (f->out, 0700), ==, 0);
+  fd = open (f->out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  g_assert_cmpint (fd, >=, 0);
+  result = vr_export_to_fd (conn, "vr-guest", fd, &options, NULL, NULL,
+                            &error);
+  g_assert_no_error (error);
+  assert_imports (f);
+  again = vr_export_to_fd (conn, "vr-guest", fd, &options, NULL, NULL,
+                           &error);
+  g_assert_null (again);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, f->out, "not empty",
+                     NULL);
+  close (fd);
 }
 
 static void
@@ -581,6 +632,7 @@ main (int argc, char **argv)
   ADD ("managed-save-exported", test_managed_save_exported);
   ADD ("save-running", test_save_running);
   ADD ("with-disks", test_with_disks);
+  ADD ("to-fd", test_to_fd);
   ADD ("backing-chain-refused", test_backing_chain_refused);
   ADD ("cdrom-and-same-names", test_cdrom_and_same_names);
   ADD ("cancel", test_cancel);
