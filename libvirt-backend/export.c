@@ -12,6 +12,7 @@
 
 #include "errors.h"
 #include "export-private.h"
+#include "fs-util.h"
 #include "handoff.h"
 #include "import-dir.h"
 #include "libvirt-util.h"
@@ -284,23 +285,6 @@ make_target (Export *e, GError **error)
 }
 
 static gboolean
-write_all (int fd, const char *data, gsize len)
-{
-  while (len > 0)
-    {
-      ssize_t n = write (fd, data, len);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return FALSE;
-      data += n;
-      len -= n;
-    }
-  return TRUE;
-}
-
-static gboolean
 write_file (Export *e, const char *name, const char *text, GError **error)
 {
   gsize len = strlen (text);
@@ -314,7 +298,7 @@ write_file (Export *e, const char *name, const char *text, GError **error)
       return FALSE;
     }
   g_ptr_array_add (e->written, g_strdup (name));
-  ok = write_all (fd, text, len) && fsync (fd) == 0;
+  ok = vr_write_all (fd, text, len) && fsync (fd) == 0;
   if (close (fd) < 0)
     ok = FALSE;
   if (!ok)

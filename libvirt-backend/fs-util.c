@@ -29,8 +29,8 @@ vr_fsync_dir (const char *path, GError **error)
   return TRUE;
 }
 
-static gboolean
-write_all (int fd, const char *data, gsize len)
+gboolean
+vr_write_all (int fd, const char *data, gsize len)
 {
   while (len > 0)
     {
@@ -59,8 +59,8 @@ vr_write_file_atomic (const char *path, const char *contents, gssize len,
       vr_error_set_errno (error, errno, "cannot write %s", path);
       return FALSE;
     }
-  gboolean written = write_all (fd, contents,
-                                len < 0 ? strlen (contents) : (gsize) len)
+  gboolean written = vr_write_all (fd, contents,
+                                   len < 0 ? strlen (contents) : (gsize) len)
                      && fsync (fd) == 0;
   int errsv = errno;
 

@@ -12,6 +12,10 @@ gboolean vr_write_file_atomic (const char *path,
                                gssize len,
                                GError **error);
 
+/* Writes all of data to fd, again after EINTR and short writes; FALSE with
+ * errno set on failure. */
+gboolean vr_write_all (int fd, const char *data, gsize len);
+
 /* fsync of a directory, after entries in it were added or renamed. */
 gboolean vr_fsync_dir (const char *path, GError **error);
 
