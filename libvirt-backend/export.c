@@ -194,8 +194,8 @@ check_state (Export *e, GError **error)
       g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
                    "the saved state of '%s' is a file on the connection's "
                    "host, which cannot be read from here: export on that "
-                   "host (or shut the domain down and export it without "
-                   "its state)", name_of (e));
+                   "host (or drop the state with virsh managedsave-remove "
+                   "to export the definition alone)", name_of (e));
       return FALSE;
     }
   e->save_src = g_steal_pointer (&file);
@@ -207,6 +207,7 @@ dir_is_empty (int fd, gboolean *empty)
 {
   DIR *d = fdopendir (fd);
   struct dirent *item;
+  int errsv;
 
   if (d == NULL)
     {
@@ -217,11 +218,13 @@ dir_is_empty (int fd, gboolean *empty)
   while ((errno = 0, item = readdir (d)) != NULL)
     if (!g_str_equal (item->d_name, ".") && !g_str_equal (item->d_name, ".."))
       *empty = FALSE;
+  errsv = errno;
   closedir (d);
-  return errno == 0;
+  errno = errsv;
+  return errsv == 0;
 }
 
-/* Takes a reference to nothing: fd stays the caller's. */
+/* fd stays the caller's, open. */
 static gboolean
 check_empty (int fd, const char *path, GError **error)
 {
