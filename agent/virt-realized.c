@@ -5,6 +5,7 @@
 
 #include <glib-unix.h>
 #include <locale.h>
+#include <malloc.h>
 #include <stdio.h>
 
 #include "daemon.h"
@@ -136,6 +137,9 @@ serve (Agent *agent)
       g_printerr ("virt-realized: %s\n", error->message);
       return 1;
     }
+  /* Loading every record and probing QEMU leaves freed heap behind; an
+   * agent mostly sits idle, so give it back. */
+  malloc_trim (0);
   owner = g_bus_own_name_on_connection (
       bus, VR_DBUS_NAME,
       G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT
