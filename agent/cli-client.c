@@ -12,14 +12,9 @@
 #include <unistd.h>
 
 #include "dbus-errors.h"
+#include "dbus-names.h"
 #include "errors.h"
 
-#define NAME "org.virtrealize.Realize1"
-#define ROOT_PATH "/org/virtrealize/Realize1"
-#define MANAGER_PATH ROOT_PATH "/Manager"
-#define MANAGER NAME ".Manager"
-#define PLANNED NAME ".PlannedSystem"
-#define JOB NAME ".Job"
 #define PROPERTIES "org.freedesktop.DBus.Properties"
 /* Long enough for polkit to ask for a password. */
 #define CALL_TIMEOUT_MS (10 * 60 * 1000)
@@ -36,7 +31,7 @@ name_answers (GDBusConnection *bus, const char *method)
   if (reply == NULL)
     return FALSE;
   g_variant_get (reply, "(^a&s)", &names);
-  return g_strv_contains (names, NAME);
+  return g_strv_contains (names, VR_DBUS_NAME);
 }
 
 GDBusConnection *
@@ -67,7 +62,7 @@ call (GDBusConnection *bus, const char *path, const char *iface,
       GError **error)
 {
   GVariant *reply = g_dbus_connection_call_sync (
-      bus, NAME, path, iface, method, params,
+      bus, VR_DBUS_NAME, path, iface, method, params,
       reply_type ? G_VARIANT_TYPE (reply_type) : NULL,
       G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, CALL_TIMEOUT_MS,
       NULL, error);
@@ -115,7 +110,7 @@ static GPtrArray *
 list_planned (GDBusConnection *bus, GError **error)
 {
   g_autoptr (GVariant) reply = call (
-      bus, ROOT_PATH, "org.freedesktop.DBus.ObjectManager",
+      bus, VR_DBUS_ROOT, "org.freedesktop.DBus.ObjectManager",
       "GetManagedObjects", NULL, "(a{oa{sa{sv}}})", error);
   g_autoptr (GVariant) objects = NULL;
   GPtrArray *planned;
@@ -130,7 +125,8 @@ list_planned (GDBusConnection *bus, GError **error)
   g_variant_iter_init (&iter, objects);
   while (g_variant_iter_next (&iter, "{&o@a{sa{sv}}}", &path, &ifaces))
     {
-      GVariant *props = g_variant_lookup_value (ifaces, PLANNED, NULL);
+      GVariant *props
+          = g_variant_lookup_value (ifaces, VR_DBUS_PLANNED_IFACE, NULL);
 
       if (props != NULL)
         {
@@ -220,17 +216,19 @@ vr_cli_client_import (VrCli *cli, GDBusConnection *bus, const char *dir,
   g_unix_fd_list_append (fds, fd, NULL);
   close (fd);
   reply = g_dbus_connection_call_with_unix_fd_list_sync (
-      bus, NAME, MANAGER_PATH, MANAGER, "ImportSystemDefinition",
+      bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+      "ImportSystemDefinition",
       g_variant_new ("(hs@a{sv})", 0, name ? name : "",
                      import_options (new_id, discard)),
-      G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
-      CALL_TIMEOUT_MS, fds, NULL, NULL, &error);
+      G_VARIANT_TYPE ("(o)"),
+      G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, CALL_TIMEOUT_MS, fds,
+      NULL, NULL, &error);
   vr_dbus_error_to_local (&error);
   if (reply == NULL)
     return vr_cli_fail (error);
   g_variant_get (reply, "(&o)", &path);
-  system_name = get_string (bus, path, PLANNED, "Name");
-  uuid = get_string (bus, path, PLANNED, "UUID");
+  system_name = get_string (bus, path, VR_DBUS_PLANNED_IFACE, "Name");
+  uuid = get_string (bus, path, VR_DBUS_PLANNED_IFACE, "UUID");
   if (cli->json)
     printf ("{\"name\": \"%s\", \"uuid\": \"%s\", \"object\": \"%s\"}\n",
             system_name, uuid, path);
@@ -303,7 +301,8 @@ vr_cli_client_destroy (VrCli *cli, GDBusConnection *bus, const char *key)
 
   if (path == NULL)
     return vr_cli_fail (error);
-  reply = call (bus, path, PLANNED, "Destroy", NULL, NULL, &error);
+  reply
+      = call (bus, path, VR_DBUS_PLANNED_IFACE, "Destroy", NULL, NULL, &error);
   if (reply == NULL)
     return vr_cli_fail (error);
   if (!cli->quiet && !cli->json)
@@ -351,9 +350,9 @@ typedef struct {
 static GVariant *
 job_properties (Waiter *waiter)
 {
-  g_autoptr (GVariant) reply = call (waiter->bus, waiter->job, PROPERTIES,
-                                     "GetAll", g_variant_new ("(s)", JOB),
-                                     "(a{sv})", NULL);
+  g_autoptr (GVariant) reply
+      = call (waiter->bus, waiter->job, PROPERTIES, "GetAll",
+              g_variant_new ("(s)", VR_DBUS_JOB_IFACE), "(a{sv})", NULL);
 
   return reply ? g_variant_get_child_value (reply, 0) : NULL;
 }
@@ -419,9 +418,9 @@ on_interrupt (gpointer user_data)
 {
   Waiter *waiter = user_data;
 
-  g_dbus_connection_call (waiter->bus, NAME, waiter->job, JOB, "Cancel",
-                          NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL,
-                          NULL);
+  g_dbus_connection_call (waiter->bus, VR_DBUS_NAME, waiter->job,
+                          VR_DBUS_JOB_IFACE, "Cancel", NULL, NULL,
+                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
   return G_SOURCE_CONTINUE;
 }
 
@@ -443,11 +442,11 @@ wait_for_job (Waiter *waiter)
 
   waiter->loop = loop;
   changed = g_dbus_connection_signal_subscribe (
-      waiter->bus, NAME, PROPERTIES, "PropertiesChanged", waiter->job, JOB,
-      G_DBUS_SIGNAL_FLAGS_NONE, on_changed, waiter, NULL);
+      waiter->bus, VR_DBUS_NAME, PROPERTIES, "PropertiesChanged", waiter->job,
+      VR_DBUS_JOB_IFACE, G_DBUS_SIGNAL_FLAGS_NONE, on_changed, waiter, NULL);
   completed = g_dbus_connection_signal_subscribe (
-      waiter->bus, NAME, JOB, "Completed", waiter->job, NULL,
-      G_DBUS_SIGNAL_FLAGS_NONE, on_completed, waiter, NULL);
+      waiter->bus, VR_DBUS_NAME, VR_DBUS_JOB_IFACE, "Completed", waiter->job,
+      NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_completed, waiter, NULL);
   sigint = g_unix_signal_add (SIGINT, on_interrupt, waiter);
   /* It may have ended before we listened. */
   if (!job_ended (waiter))
@@ -464,9 +463,10 @@ report_job (VrCli *cli, Waiter *waiter, const char *system)
 {
   g_autoptr (GVariant) props = job_properties (waiter);
   g_autoptr (GError) error = NULL;
-  g_autofree char *name = get_string (waiter->bus, system, PLANNED, "Name");
-  g_autofree char *domain = get_string (waiter->bus, system, PLANNED,
-                                        "Domain");
+  g_autofree char *name
+      = get_string (waiter->bus, system, VR_DBUS_PLANNED_IFACE, "Name");
+  g_autofree char *domain
+      = get_string (waiter->bus, system, VR_DBUS_PLANNED_IFACE, "Domain");
   const char *description = "the job's outcome is unknown";
 
   if (props != NULL && lookup_number (props, "JobState") == 7)
@@ -498,7 +498,7 @@ vr_cli_client_realize (VrCli *cli, GDBusConnection *bus, const char *key,
 
   if (system == NULL)
     return vr_cli_fail (error);
-  reply = call (bus, system, PLANNED, "Realize",
+  reply = call (bus, system, VR_DBUS_PLANNED_IFACE, "Realize",
                 g_variant_new ("(@a{sv})", realize_options (options)),
                 "(uos)", &error);
   if (reply == NULL)

@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 #include <libvirt/libvirt.h>
 
+#include "dbus-names.h"
 #include "host-caps.h"
 #include "planned-system.h"
 #include "realize.h"
@@ -11,12 +12,6 @@
 #include "vr-dbus-generated.h"
 
 G_BEGIN_DECLS
-
-#define VR_DBUS_NAME "org.virtrealize.Realize1"
-#define VR_DBUS_ROOT "/org/virtrealize/Realize1"
-#define VR_DBUS_MANAGER_PATH VR_DBUS_ROOT "/Manager"
-#define VR_DBUS_PLANNED_PREFIX VR_DBUS_ROOT "/planned/"
-#define VR_DBUS_JOBS_PREFIX VR_DBUS_ROOT "/jobs/"
 
 typedef struct {
   const char *uri;       /* libvirt URI; NULL: libvirt's default */

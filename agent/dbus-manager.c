@@ -185,48 +185,42 @@ handle_import (VrDBusManager *iface, GDBusMethodInvocation *invocation,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static GVariant *
-paths_variant (GPtrArray *paths)
-{
-  g_ptr_array_add (paths, NULL);
-  return g_variant_new_objv ((const char *const *) paths->pdata, -1);
-}
+/* ListPlannedSystems and GetJobs: object paths, under the list action. */
+typedef struct {
+  GPtrArray *(*list) (VrDaemon *daemon);
+} Lister;
+
+static const Lister systems_lister = { vr_daemon_list_system_paths };
+static const Lister jobs_lister = { vr_daemon_list_job_paths };
 
 static void
-list_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
-                 guint uid, gpointer data)
+paths_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
+                  guint uid, gpointer data)
 {
-  g_autoptr (GPtrArray) paths = vr_daemon_list_system_paths (daemon);
+  const Lister *lister = data;
+  g_autoptr (GPtrArray) paths = lister->list (daemon);
 
+  g_ptr_array_add (paths, NULL);
   g_dbus_method_invocation_return_value (
-      invocation, g_variant_new ("(@ao)", paths_variant (paths)));
+      invocation,
+      g_variant_new ("(^ao)", (const char *const *) paths->pdata));
 }
 
 static gboolean
 handle_list (VrDBusManager *iface, GDBusMethodInvocation *invocation,
              gpointer user_data)
 {
-  vr_daemon_authorize (user_data, invocation, "list", list_authorized, NULL,
-                       NULL);
+  vr_daemon_authorize (user_data, invocation, "list", paths_authorized,
+                       (gpointer) &systems_lister, NULL);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static void
-jobs_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
-                 guint uid, gpointer data)
-{
-  g_autoptr (GPtrArray) paths = vr_daemon_list_job_paths (daemon);
-
-  g_dbus_method_invocation_return_value (
-      invocation, g_variant_new ("(@ao)", paths_variant (paths)));
 }
 
 static gboolean
 handle_get_jobs (VrDBusManager *iface, GDBusMethodInvocation *invocation,
                  gpointer user_data)
 {
-  vr_daemon_authorize (user_data, invocation, "list", jobs_authorized, NULL,
-                       NULL);
+  vr_daemon_authorize (user_data, invocation, "list", paths_authorized,
+                       (gpointer) &jobs_lister, NULL);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

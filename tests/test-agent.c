@@ -17,17 +17,12 @@
 
 #include "bus-harness.h"
 #include "dbus-errors.h"
+#include "dbus-names.h"
 #include "errors.h"
 #include "import.h"
 #include "test-util.h"
 #include "testbed.h"
 
-#define NAME "org.virtrealize.Realize1"
-#define ROOT_PATH "/org/virtrealize/Realize1"
-#define MANAGER_PATH ROOT_PATH "/Manager"
-#define MANAGER NAME ".Manager"
-#define PLANNED NAME ".PlannedSystem"
-#define JOB NAME ".Job"
 #define BASIC_UUID "5a1ad0c0-7e57-4b3d-9c1e-000000000001"
 #define WAIT_SECONDS 120
 
@@ -133,7 +128,7 @@ call (const char *path, const char *iface, const char *method,
       GVariant *params, const char *reply_type, GError **error)
 {
   GVariant *reply = g_dbus_connection_call_sync (
-      harness->bus, NAME, path, iface, method, params,
+      harness->bus, VR_DBUS_NAME, path, iface, method, params,
       reply_type ? G_VARIANT_TYPE (reply_type) : NULL,
       G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, NULL, error);
 
@@ -192,9 +187,10 @@ import_fd (int fd, GError **error)
 
   g_assert_cmpint (g_unix_fd_list_append (fds, fd, NULL), ==, 0);
   reply = g_dbus_connection_call_with_unix_fd_list_sync (
-      harness->bus, NAME, MANAGER_PATH, MANAGER, "ImportSystemDefinition",
-      g_variant_new ("(hsa{sv})", 0, "", NULL), G_VARIANT_TYPE ("(o)"),
-      G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, fds, NULL, NULL, error);
+      harness->bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+      "ImportSystemDefinition", g_variant_new ("(hsa{sv})", 0, "", NULL),
+      G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, fds,
+      NULL, NULL, error);
   vr_dbus_error_to_local (error);
   if (reply != NULL)
     g_variant_get (reply, "(o)", &path);
@@ -225,7 +221,7 @@ realize (const char *system, Fixture *f, guint32 *code)
   g_variant_builder_init (&options, G_VARIANT_TYPE ("a{sv}"));
   g_variant_builder_add (&options, "{sv}", "pool-dir",
                          g_variant_new_string (f->pool));
-  reply = call_ok (system, PLANNED, "Realize",
+  reply = call_ok (system, VR_DBUS_PLANNED_IFACE, "Realize",
                    g_variant_new ("(a{sv})", &options), "(uos)");
   g_variant_get (reply, "(uos)", code, &job, NULL);
   return job;
@@ -294,18 +290,18 @@ static void
 wait_completed (const char *job, Watch *watch)
 {
   guint changed = g_dbus_connection_signal_subscribe (
-      harness->bus, NAME, "org.freedesktop.DBus.Properties",
-      "PropertiesChanged", job, JOB, G_DBUS_SIGNAL_FLAGS_NONE,
+      harness->bus, VR_DBUS_NAME, "org.freedesktop.DBus.Properties",
+      "PropertiesChanged", job, VR_DBUS_JOB_IFACE, G_DBUS_SIGNAL_FLAGS_NONE,
       on_properties_changed, watch, NULL);
   guint completed = g_dbus_connection_signal_subscribe (
-      harness->bus, NAME, JOB, "Completed", job, NULL,
+      harness->bus, VR_DBUS_NAME, VR_DBUS_JOB_IFACE, "Completed", job, NULL,
       G_DBUS_SIGNAL_FLAGS_NONE, on_completed, watch, NULL);
   gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
 
   /* A job that ended before the subscription only shows it in JobState. */
   while (!watch->completed && g_get_monotonic_time () < deadline)
     {
-      if (get_number (job, JOB, "JobState") >= 7)
+      if (get_number (job, VR_DBUS_JOB_IFACE, "JobState") >= 7)
         {
           g_main_context_iteration (NULL, FALSE);
           break;
@@ -337,10 +333,11 @@ test_realize (Fixture *f, gconstpointer data)
 
   start_agent (f, NULL);
   system = import_dir (basic);
-  reply = call_ok (MANAGER_PATH, MANAGER, "ListPlannedSystems", NULL, "(ao)");
+  reply = call_ok (VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+                   "ListPlannedSystems", NULL, "(ao)");
   g_assert_true (contains_path (reply, system));
   g_clear_pointer (&reply, g_variant_unref);
-  reply = call_ok (system, PLANNED, "Validate",
+  reply = call_ok (system, VR_DBUS_PLANNED_IFACE, "Validate",
                    g_variant_new ("(a{sv})", NULL), "(us)");
   g_variant_get (reply, "(us)", &errors, &json);
   g_assert_cmpuint (errors, ==, 0);
@@ -350,18 +347,20 @@ test_realize (Fixture *f, gconstpointer data)
   job = realize (system, f, &code);
   g_assert_cmpuint (code, ==, VR_ERROR_JOB_STARTED);
   wait_completed (job, &watch);
-  g_assert_cmpuint (get_number (job, JOB, "JobState"), ==, 7);
+  g_assert_cmpuint (get_number (job, VR_DBUS_JOB_IFACE, "JobState"), ==, 7);
   g_assert_true (watch.completed);
   g_assert_true (watch.success);
   g_assert_cmpuint (watch.percent_changes, >, 0);
   g_assert_false (watch.percent_went_back);
-  g_assert_cmpuint (get_number (job, JOB, "PercentComplete"), ==, 100);
+  g_assert_cmpuint (get_number (job, VR_DBUS_JOB_IFACE, "PercentComplete"), ==,
+                    100);
   g_clear_pointer (&reply, g_variant_unref);
-  reply = call_ok (MANAGER_PATH, MANAGER, "GetJobs", NULL, "(ao)");
+  reply = call_ok (VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE, "GetJobs",
+                   NULL, "(ao)");
   g_assert_true (contains_path (reply, job));
-  state = get_string (system, PLANNED, "State");
+  state = get_string (system, VR_DBUS_PLANNED_IFACE, "State");
   g_assert_cmpstr (state, ==, "realized");
-  domain = get_string (system, PLANNED, "Domain");
+  domain = get_string (system, VR_DBUS_PLANNED_IFACE, "Domain");
   g_assert_cmpstr (domain, ==, "vr-guest");
 
   /* The root is the agent's while it runs. */
@@ -398,11 +397,11 @@ wait_for_phase (const char *job, const char *phase)
 
   for (;;)
     {
-      g_autofree char *now = get_string (job, JOB, "Phase");
+      g_autofree char *now = get_string (job, VR_DBUS_JOB_IFACE, "Phase");
 
       if (g_str_equal (now, phase))
         break;
-      g_assert_cmpuint (get_number (job, JOB, "JobState"), <, 7);
+      g_assert_cmpuint (get_number (job, VR_DBUS_JOB_IFACE, "JobState"), <, 7);
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_usleep (20 * 1000);
     }
@@ -410,7 +409,7 @@ wait_for_phase (const char *job, const char *phase)
    * the first bytes are copied, if the backend's hook gets that far). */
   g_usleep (300 * 1000);
   g_test_message ("stalled in phase %s with %" G_GUINT64_FORMAT " bytes done",
-                  phase, get_number (job, JOB, "BytesDone"));
+                  phase, get_number (job, VR_DBUS_JOB_IFACE, "BytesDone"));
 }
 
 /* SIGKILL at a phase of a realize; the next agent reports the job as
@@ -441,15 +440,17 @@ test_crash (Fixture *f, gconstpointer data)
   kill_agent (f);
 
   start_agent (f, NULL);
-  jobs = call_ok (MANAGER_PATH, MANAGER, "GetJobs", NULL, "(ao)");
+  jobs = call_ok (VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE, "GetJobs", NULL,
+                  "(ao)");
   g_variant_get (jobs, "(^a&o)", &paths);
   g_assert_cmpuint (g_strv_length ((char **) paths), ==, 1);
-  g_assert_cmpuint (get_number (paths[0], JOB, "JobState"), ==, 10);
-  g_assert_cmpuint (get_number (paths[0], JOB, "ErrorCode"), ==,
+  g_assert_cmpuint (get_number (paths[0], VR_DBUS_JOB_IFACE, "JobState"), ==,
+                    10);
+  g_assert_cmpuint (get_number (paths[0], VR_DBUS_JOB_IFACE, "ErrorCode"), ==,
                     VR_ERROR_FAILED);
-  description = get_string (paths[0], JOB, "ErrorDescription");
+  description = get_string (paths[0], VR_DBUS_JOB_IFACE, "ErrorDescription");
   g_assert_true (g_str_has_prefix (description, "interrupted"));
-  state = get_string (system, PLANNED, "State");
+  state = get_string (system, VR_DBUS_PLANNED_IFACE, "State");
   g_assert_cmpstr (state, ==, "planned");
   stop_agent (f);
 
@@ -469,9 +470,10 @@ static void
 assert_denied_to_nobody (const char *path, const char *method,
                          const char *arg1, const char *arg2)
 {
-  const char *const argv[] = { "gdbus", "call", "--system", "--dest", NAME,
-                               "--object-path", path, "--method", method,
-                               arg1, arg2, NULL };
+  const char *const argv[] = { "gdbus",  "call",       "--system",
+                               "--dest", VR_DBUS_NAME, "--object-path",
+                               path,     "--method",   method,
+                               arg1,     arg2,         NULL };
   g_autofree char *err = NULL;
   int status = vr_bus_harness_run_as_nobody (harness, argv, &err);
 
@@ -499,9 +501,10 @@ import_helper (const char *dir)
   if (bus == NULL || fd < 0 || g_unix_fd_list_append (fds, fd, NULL) != 0)
     return 4;
   reply = g_dbus_connection_call_with_unix_fd_list_sync (
-      bus, NAME, MANAGER_PATH, MANAGER, "ImportSystemDefinition",
-      g_variant_new ("(hsa{sv})", 0, "", NULL), G_VARIANT_TYPE ("(o)"),
-      G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, NULL, &error);
+      bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+      "ImportSystemDefinition", g_variant_new ("(hsa{sv})", 0, "", NULL),
+      G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, NULL,
+      &error);
   if (reply != NULL)
     return 0;
   fprintf (stderr, "%s\n", error->message);
@@ -538,18 +541,24 @@ test_access (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   start_agent (f, NULL);
   system = import_dir (basic);
-  reply = call_ok (MANAGER_PATH, MANAGER, "ListPlannedSystems", NULL, "(ao)");
+  reply = call_ok (VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+                   "ListPlannedSystems", NULL, "(ao)");
   g_assert_true (contains_path (reply, system));
   before = test_snapshot_tree (f->state);
 
-  assert_denied_to_nobody (MANAGER_PATH, MANAGER ".ListPlannedSystems", NULL,
+  assert_denied_to_nobody (VR_DBUS_MANAGER_PATH,
+                           VR_DBUS_MANAGER_IFACE ".ListPlannedSystems", NULL,
                            NULL);
-  assert_denied_to_nobody (MANAGER_PATH, MANAGER ".GetJobs", NULL, NULL);
-  assert_denied_to_nobody (system, PLANNED ".Validate", "@a{sv} {}", NULL);
-  assert_denied_to_nobody (system, PLANNED ".Realize", "@a{sv} {}", NULL);
-  assert_denied_to_nobody (system, PLANNED ".Update", "<domain/>",
-                           "@a{sv} {}");
-  assert_denied_to_nobody (system, PLANNED ".Destroy", NULL, NULL);
+  assert_denied_to_nobody (VR_DBUS_MANAGER_PATH,
+                           VR_DBUS_MANAGER_IFACE ".GetJobs", NULL, NULL);
+  assert_denied_to_nobody (system, VR_DBUS_PLANNED_IFACE ".Validate",
+                           "@a{sv} {}", NULL);
+  assert_denied_to_nobody (system, VR_DBUS_PLANNED_IFACE ".Realize",
+                           "@a{sv} {}", NULL);
+  assert_denied_to_nobody (system, VR_DBUS_PLANNED_IFACE ".Update",
+                           "<domain/>", "@a{sv} {}");
+  assert_denied_to_nobody (system, VR_DBUS_PLANNED_IFACE ".Destroy", NULL,
+                           NULL);
 
   /* A directory only root may read, behind a path nobody may traverse. */
   g_assert_cmpint (chmod (secret, 0700), ==, 0);
@@ -590,9 +599,10 @@ client_thread (gpointer data)
           | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
       NULL, NULL, &error);
   static const char *const methods[][3] = {
-    { MANAGER_PATH, MANAGER, "ListPlannedSystems" },
-    { MANAGER_PATH, MANAGER, "GetJobs" },
-    { ROOT_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects" },
+    { VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE, "ListPlannedSystems" },
+    { VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE, "GetJobs" },
+    { VR_DBUS_ROOT, "org.freedesktop.DBus.ObjectManager",
+      "GetManagedObjects" },
   };
 
   g_assert_no_error (error);
@@ -601,8 +611,9 @@ client_thread (gpointer data)
       {
         gint64 start = g_get_monotonic_time ();
         g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
-            bus, NAME, methods[i][0], methods[i][1], methods[i][2], NULL,
-            NULL, G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, NULL, NULL);
+            bus, VR_DBUS_NAME, methods[i][0], methods[i][1], methods[i][2],
+            NULL, NULL, G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, NULL,
+            NULL);
         gint64 took = g_get_monotonic_time () - start;
 
         g_mutex_lock (&load->lock);
@@ -671,30 +682,33 @@ send_bad_arguments (const char *system, const char *pool)
   int pipes[2];
   int fd;
 
-  assert_call_error (system, PLANNED, "Realize", g_variant_new ("(s)", "x"),
-                     VR_ERROR_INVALID_PARAMETER, "Type of message");
-  assert_call_error (ROOT_PATH "/planned/nope", PLANNED, "Realize",
-                     g_variant_new ("(a{sv})", NULL),
+  assert_call_error (system, VR_DBUS_PLANNED_IFACE, "Realize",
+                     g_variant_new ("(s)", "x"), VR_ERROR_INVALID_PARAMETER,
+                     "Type of message");
+  assert_call_error (VR_DBUS_ROOT "/planned/nope", VR_DBUS_PLANNED_IFACE,
+                     "Realize", g_variant_new ("(a{sv})", NULL),
                      VR_ERROR_INVALID_PARAMETER, "nope");
-  assert_call_error (MANAGER_PATH, MANAGER, "Frobnicate", NULL,
-                     VR_ERROR_INVALID_PARAMETER, "Frobnicate");
-  assert_call_error (MANAGER_PATH, MANAGER, "ImportSystemDefinition",
+  assert_call_error (VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE, "Frobnicate",
+                     NULL, VR_ERROR_INVALID_PARAMETER, "Frobnicate");
+  assert_call_error (VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+                     "ImportSystemDefinition",
                      g_variant_new ("(hsa{sv})", 0, "", NULL),
                      VR_ERROR_INVALID_PARAMETER, "no file descriptor");
-  assert_call_error (system, PLANNED, "Realize",
+  assert_call_error (system, VR_DBUS_PLANNED_IFACE, "Realize",
                      one_option ("start", g_variant_new_string ("yes")),
                      VR_ERROR_INCORRECT_TYPE, "must be a boolean");
-  assert_call_error (system, PLANNED, "Realize",
+  assert_call_error (system, VR_DBUS_PLANNED_IFACE, "Realize",
                      one_option ("bogus", g_variant_new_int32 (1)),
                      VR_ERROR_INVALID_PARAMETER, "unknown option 'bogus'");
-  assert_call_error (system, PLANNED, "Realize",
+  assert_call_error (system, VR_DBUS_PLANNED_IFACE, "Realize",
                      one_option ("pool-dir", g_variant_new_string ("rel")),
                      VR_ERROR_INVALID_PARAMETER, "absolute path");
-  assert_call_error (system, PLANNED, "Realize",
+  assert_call_error (system, VR_DBUS_PLANNED_IFACE, "Realize",
                      one_option ("pool-dir", g_variant_new_string (pool)),
                      VR_ERROR_IN_USE, "busy");
-  assert_call_error (system, PLANNED, "Destroy", NULL, VR_ERROR_IN_USE, NULL);
-  assert_call_error (system, PLANNED, "Update",
+  assert_call_error (system, VR_DBUS_PLANNED_IFACE, "Destroy", NULL,
+                     VR_ERROR_IN_USE, NULL);
+  assert_call_error (system, VR_DBUS_PLANNED_IFACE, "Update",
                      g_variant_new ("(sa{sv})", "<domain", NULL),
                      VR_ERROR_IN_USE, NULL);
 
@@ -753,9 +767,10 @@ test_load (Fixture *f, gconstpointer data)
   g_mutex_clear (&load.lock);
 
   /* Still there, still answering, the job still running. */
-  reply = call_ok (MANAGER_PATH, MANAGER, "ListPlannedSystems", NULL, "(ao)");
+  reply = call_ok (VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+                   "ListPlannedSystems", NULL, "(ao)");
   g_assert_true (contains_path (reply, system));
-  g_assert_cmpuint (get_number (job, JOB, "JobState"), ==, 4);
+  g_assert_cmpuint (get_number (job, VR_DBUS_JOB_IFACE, "JobState"), ==, 4);
   kill_agent (f);
   for (guint i = 0; i < dirs->len; i++)
     test_rmtree (dirs->pdata[i]);
@@ -787,22 +802,26 @@ test_queue (Fixture *f, gconstpointer data)
   wait_for_phase (first_job, "copy");
   second_job = realize (second_system, f, &code);
   g_assert_cmpuint (code, ==, VR_ERROR_JOB_STARTED);
-  g_assert_cmpuint (get_number (second_job, JOB, "JobState"), ==, 2);
-  g_assert_cmpuint (get_number (second_job, JOB, "StartTime"), ==, 0);
+  g_assert_cmpuint (get_number (second_job, VR_DBUS_JOB_IFACE, "JobState"), ==,
+                    2);
+  g_assert_cmpuint (get_number (second_job, VR_DBUS_JOB_IFACE, "StartTime"),
+                    ==, 0);
 
-  call_ok (second_job, JOB, "Cancel", NULL, NULL);
+  call_ok (second_job, VR_DBUS_JOB_IFACE, "Cancel", NULL, NULL);
   wait_completed (second_job, &watch);
-  g_assert_cmpuint (get_number (second_job, JOB, "JobState"), ==, 8);
-  description = get_string (second_job, JOB, "ErrorDescription");
+  g_assert_cmpuint (get_number (second_job, VR_DBUS_JOB_IFACE, "JobState"), ==,
+                    8);
+  description = get_string (second_job, VR_DBUS_JOB_IFACE, "ErrorDescription");
   g_assert_nonnull (strstr (description, "cancelled"));
-  assert_call_error (second_job, JOB, "Cancel", NULL,
+  assert_call_error (second_job, VR_DBUS_JOB_IFACE, "Cancel", NULL,
                      VR_ERROR_INVALID_STATE, "ended already");
 
   /* Gone after a second. */
   deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
   for (;;)
     {
-      jobs = call_ok (MANAGER_PATH, MANAGER, "GetJobs", NULL, "(ao)");
+      jobs = call_ok (VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE, "GetJobs",
+                      NULL, "(ao)");
       if (!contains_path (jobs, second_job))
         break;
       g_clear_pointer (&jobs, g_variant_unref);
@@ -864,9 +883,9 @@ test_cli_client (Fixture *f, gconstpointer data)
   g_assert_cmpint (run_cli (&out, "--system", "realize", "vr-guest",
                             "--pool-dir", f->pool, NULL), ==, 0);
   g_assert_nonnull (strstr (out, "realized as domain 'vr-guest'"));
-  state = get_string (ROOT_PATH "/planned/"
-                      "5a1ad0c0_7e57_4b3d_9c1e_000000000001", PLANNED,
-                      "State");
+  state = get_string (VR_DBUS_ROOT "/planned/"
+                                   "5a1ad0c0_7e57_4b3d_9c1e_000000000001",
+                      VR_DBUS_PLANNED_IFACE, "State");
   g_assert_cmpstr (state, ==, "realized");
   g_clear_pointer (&out, g_free);
   g_assert_cmpint (run_cli (&out, "--system", "destroy", "vr-guest", NULL),

@@ -14,14 +14,11 @@
 
 #include "bus-harness.h"
 #include "dbus-errors.h"
+#include "dbus-names.h"
 #include "import.h"
 #include "test-util.h"
 #include "testbed.h"
 
-#define NAME "org.virtrealize.Realize1"
-#define ROOT_PATH "/org/virtrealize/Realize1"
-#define MANAGER_PATH ROOT_PATH "/Manager"
-#define MANAGER NAME ".Manager"
 #define ROUNDS 50
 #define COPY_BYTES (G_GUINT64_CONSTANT (2) << 30)
 
@@ -35,7 +32,7 @@ call_ms (const char *path, const char *iface, const char *method,
   g_autoptr (GError) error = NULL;
   gint64 start = g_get_monotonic_time ();
   g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
-      harness->bus, NAME, path, iface, method, params, NULL,
+      harness->bus, VR_DBUS_NAME, path, iface, method, params, NULL,
       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
 
   g_assert_no_error (error);
@@ -181,9 +178,10 @@ import_dir (const char *dir)
   g_unix_fd_list_append (fds, fd, NULL);
   close (fd);
   reply = g_dbus_connection_call_with_unix_fd_list_sync (
-      harness->bus, NAME, MANAGER_PATH, MANAGER, "ImportSystemDefinition",
-      g_variant_new ("(hsa{sv})", 0, "", NULL), G_VARIANT_TYPE ("(o)"),
-      G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, NULL, &error);
+      harness->bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+      "ImportSystemDefinition", g_variant_new ("(hsa{sv})", 0, "", NULL),
+      G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, NULL,
+      &error);
   g_assert_no_error (error);
   g_variant_get (reply, "(o)", &path);
   return path;
@@ -193,9 +191,9 @@ static guint32
 job_state (const char *job)
 {
   g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
-      harness->bus, NAME, job, "org.freedesktop.DBus.Properties", "Get",
-      g_variant_new ("(ss)", NAME ".Job", "JobState"), G_VARIANT_TYPE ("(v)"),
-      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+      harness->bus, VR_DBUS_NAME, job, "org.freedesktop.DBus.Properties",
+      "Get", g_variant_new ("(ss)", VR_DBUS_NAME ".Job", "JobState"),
+      G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
   g_autoptr (GVariant) value = NULL;
 
   g_assert_nonnull (reply);
@@ -220,14 +218,15 @@ bench_during_copy (const char *state, const char *pool)
   g_variant_builder_add (&options, "{sv}", "pool-dir",
                          g_variant_new_string (pool));
   reply = g_dbus_connection_call_sync (
-      harness->bus, NAME, system, NAME ".PlannedSystem", "Realize",
-      g_variant_new ("(a{sv})", &options), G_VARIANT_TYPE ("(uos)"),
+      harness->bus, VR_DBUS_NAME, system, VR_DBUS_NAME ".PlannedSystem",
+      "Realize", g_variant_new ("(a{sv})", &options), G_VARIANT_TYPE ("(uos)"),
       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
   g_assert_nonnull (reply);
   g_variant_get (reply, "(u&o&s)", NULL, &job, NULL);
   while (job_state (job) < 7)
     {
-      double t = call_ms (MANAGER_PATH, MANAGER, "GetJobs", NULL);
+      double t = call_ms (VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+                          "GetJobs", NULL);
 
       g_array_append_val (ms, t);
       g_usleep (10 * 1000);
@@ -285,13 +284,13 @@ main (int argc, char **argv)
 
   add_planned_systems (state, 1000, dirs);
   agent = start (state);
-  measure ("ListPlannedSystems, 1000 planned systems", MANAGER_PATH,
-           MANAGER, "ListPlannedSystems");
-  measure ("Ping (no polkit), 1000 planned systems", MANAGER_PATH,
+  measure ("ListPlannedSystems, 1000 planned systems", VR_DBUS_MANAGER_PATH,
+           VR_DBUS_MANAGER_IFACE, "ListPlannedSystems");
+  measure ("Ping (no polkit), 1000 planned systems", VR_DBUS_MANAGER_PATH,
            "org.freedesktop.DBus.Peer", "Ping");
-  measure ("GetJobs (polkit, tiny answer)", MANAGER_PATH, MANAGER,
-           "GetJobs");
-  measure ("GetManagedObjects, 1000 planned systems", ROOT_PATH,
+  measure ("GetJobs (polkit, tiny answer)", VR_DBUS_MANAGER_PATH,
+           VR_DBUS_MANAGER_IFACE, "GetJobs");
+  measure ("GetManagedObjects, 1000 planned systems", VR_DBUS_ROOT,
            "org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
   g_usleep (G_USEC_PER_SEC);
   print_rss ("1000 planned systems");
