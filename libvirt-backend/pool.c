@@ -70,13 +70,16 @@ default_dir (virConnectPtr conn, GError **error)
 {
   g_autofree char *save_dir = vr_handoff_save_dir (conn);
   g_autofree char *uri = virConnectGetURI (conn);
+  g_autofree char *qemu = NULL;
   g_autofree char *lib = NULL;
   g_autofree char *dir = NULL;
 
   if (save_dir == NULL || !g_str_has_prefix (uri ? uri : "", "qemu:///embed"))
     return named_pool_dir (conn, VR_POOL_DEFAULT, error);
-  lib = g_path_get_dirname (save_dir);
-  dir = g_build_filename (lib, "images", NULL);
+  qemu = g_path_get_dirname (save_dir);
+  lib = g_path_get_dirname (qemu);
+  /* ROOT/lib/libvirt/images, as /var/lib/libvirt/images on a host. */
+  dir = g_build_filename (lib, "libvirt", "images", NULL);
   if (g_mkdir_with_parents (dir, 0711) < 0)
     {
       vr_error_set_errno (error, errno, "cannot create pool directory %s",
