@@ -559,6 +559,20 @@ test_access (Fixture *f, gconstpointer data)
                            "<domain/>", "@a{sv} {}");
   assert_denied_to_nobody (system, VR_DBUS_PLANNED_IFACE ".Destroy", NULL,
                            NULL);
+  /* The planned XML may hold secrets: the bus itself keeps it from
+   * others. */
+  {
+    const char *const argv[] = {
+      "gdbus", "call", "--system", "--dest", VR_DBUS_NAME, "--object-path",
+      VR_DBUS_ROOT, "--method",
+      "org.freedesktop.DBus.ObjectManager.GetManagedObjects", NULL
+    };
+
+    g_assert_cmpint (vr_bus_harness_run_as_nobody (harness, argv, &err), !=,
+                     0);
+    g_assert_nonnull (strstr (err, "org.freedesktop.DBus.Error.AccessDenied"));
+    g_clear_pointer (&err, g_free);
+  }
 
   /* A directory only root may read, behind a path nobody may traverse. */
   g_assert_cmpint (chmod (secret, 0700), ==, 0);
