@@ -112,17 +112,6 @@ read_state (const char *state)
   return g_strdup ("");
 }
 
-static guint
-count_files (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  guint n = 0;
-
-  while (d != NULL && g_dir_read_name (d) != NULL)
-    n++;
-  return n;
-}
-
 static void
 append_data (const char *dir, const char *file, guint mib)
 {
@@ -146,7 +135,7 @@ wait_for_copy (const char *state, const char *pool)
       g_autofree char *record = read_state (state);
 
       if (strstr (record, "<state>realizing</state>") != NULL
-          && count_files (pool) > 0)
+          && test_count_entries (pool) > 0)
         return;
       g_usleep (G_USEC_PER_SEC / 10);
     }
@@ -187,7 +176,7 @@ test_ctrl_c_rolls_back (void)
   g_assert_cmpint (WEXITSTATUS (wait_status), ==, 1);
   record = read_state (state);
   g_assert_nonnull (strstr (record, "<state>planned</state>"));
-  g_assert_cmpuint (count_files (pool), ==, 0);
+  g_assert_cmpuint (test_count_entries (pool), ==, 0);
   domains = virsh ("list --all --name");
   g_assert_cmpstr (domains, ==, "");
   test_rmtree (state);

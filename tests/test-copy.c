@@ -123,17 +123,6 @@ assert_same_content (const char *a, const char *b)
   g_assert_true (memcmp (ca, cb, la) == 0);
 }
 
-static guint
-count_entries (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  guint n = 0;
-
-  while (dir && g_dir_read_name (dir))
-    n++;
-  return n;
-}
-
 static guint64
 allocated (const char *path)
 {
@@ -205,7 +194,7 @@ copy_and_check (Fixture *f, VrCopyFlags flags, guint64 data_bytes)
   assert_method (flags, result.method);
   assert_progress_done (&p, data_bytes);
   /* src, dst and the mount point: no temp file left. */
-  g_assert_cmpuint (count_entries (f->dir), ==, 3);
+  g_assert_cmpuint (test_count_entries (f->dir), ==, 3);
 }
 
 static void
@@ -282,7 +271,7 @@ test_exists (Fixture *f, gconstpointer data)
   g_clear_error (&error);
   g_assert_true (g_file_get_contents (dst, &contents, NULL, NULL));
   g_assert_cmpstr (contents, ==, "old");
-  g_assert_cmpuint (count_entries (f->dir), ==, 3);
+  g_assert_cmpuint (test_count_entries (f->dir), ==, 3);
 
   g_assert_true (vr_copy_file (src, dst, 0600, VR_COPY_REPLACE, NULL, NULL,
                                NULL, NULL, &error));
@@ -334,7 +323,7 @@ test_bad_source (Fixture *f, gconstpointer data)
   /* Opening a FIFO with no writer must not hang. */
   assert_refused (f, fifo, VR_ERROR_INVALID_PARAMETER, "not a regular file");
   assert_refused (f, missing, VR_ERROR_INVALID_PARAMETER, "No such file");
-  g_assert_cmpuint (count_entries (f->dir), ==, 4);
+  g_assert_cmpuint (test_count_entries (f->dir), ==, 4);
 }
 
 static void
@@ -357,7 +346,7 @@ test_bad_name (Fixture *f, gconstpointer data)
       test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "not a file name",
                          NULL);
     }
-  g_assert_cmpuint (count_entries (f->dir), ==, 2);
+  g_assert_cmpuint (test_count_entries (f->dir), ==, 2);
   close (src_fd);
   close (dir_fd);
 }
@@ -407,7 +396,7 @@ static void
 assert_cancelled (Fixture *f, GError *error, guint entries)
 {
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpuint (count_entries (f->dir), ==, entries);
+  g_assert_cmpuint (test_count_entries (f->dir), ==, entries);
 }
 
 static void
@@ -633,7 +622,7 @@ assert_no_space (Fixture *f, const char *src, const char *dst,
                                 &error));
   test_assert_error (error, VR_ERROR_FAILED, dst, "No space left on device",
                      NULL);
-  g_assert_cmpuint (count_entries (f->mnt), ==, entries);
+  g_assert_cmpuint (test_count_entries (f->mnt), ==, entries);
 }
 
 /* Into a full tmpfs: from another filesystem (read/write) and from the
@@ -697,7 +686,7 @@ test_reflink (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpint (result.method, ==, VR_COPY_METHOD_COPY_FILE_RANGE);
   assert_same_content (src, dst2);
-  g_assert_cmpuint (count_entries (f->mnt), ==, 3);
+  g_assert_cmpuint (test_count_entries (f->mnt), ==, 3);
 }
 
 static void
@@ -717,7 +706,7 @@ test_remove_temps (Fixture *f, gconstpointer data)
   test_write_file (f->dir, VR_COPY_TEMP_PREFIX "vm.save.0f9a3c", "x", -1);
   test_write_file (f->dir, VR_COPY_TEMP_PREFIX "vm.save.ABC123", "x", -1);
   vr_copy_remove_temps (f->dir, "vm.save");
-  g_assert_cmpuint (count_entries (f->dir), ==, G_N_ELEMENTS (kept) + 1);
+  g_assert_cmpuint (test_count_entries (f->dir), ==, G_N_ELEMENTS (kept) + 1);
   for (guint i = 0; i < G_N_ELEMENTS (kept); i++)
     {
       g_autofree char *path = path_in (f->dir, kept[i]);

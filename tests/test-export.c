@@ -81,17 +81,6 @@ read_text (const char *path)
   return text;
 }
 
-static char *
-sha256_of (const char *path)
-{
-  g_autoptr (GMappedFile) map = g_mapped_file_new (path, FALSE, NULL);
-
-  g_assert_nonnull (map);
-  return g_compute_checksum_for_data (
-      G_CHECKSUM_SHA256, (const guchar *) g_mapped_file_get_contents (map),
-      g_mapped_file_get_length (map));
-}
-
 static virDomainPtr
 define (const char *xml)
 {
@@ -249,7 +238,7 @@ test_managed_save_exported (Fixture *f, gconstpointer data)
   g_autofree char *src = testbed_file ("basic", "vr-guest.save");
   g_autofree char *managed = managed_save_path ("vr-guest");
   g_autofree char *copy = g_build_filename (f->out, "vr-guest.save", NULL);
-  g_autofree char *want = sha256_of (src);
+  g_autofree char *want = test_sha256_file (src);
   g_autofree char *got = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (VrExportResult) result = NULL;
@@ -262,7 +251,7 @@ test_managed_save_exported (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpstr (result->save_file, ==, "vr-guest.save");
   g_assert_false (result->saved);
-  got = sha256_of (copy);
+  got = test_sha256_file (copy);
   g_assert_cmpstr (got, ==, want);
   assert_imports (f);
 }
@@ -361,8 +350,8 @@ test_with_disks (Fixture *f, gconstpointer data)
   g_string_free (seen.phases, TRUE);
   g_assert_cmpuint (result->disks, ==, 1);
   g_assert_cmpuint (result->notes->len, ==, 0);
-  want = sha256_of (image);
-  got = sha256_of (copy);
+  want = test_sha256_file (image);
+  got = test_sha256_file (copy);
   g_assert_cmpstr (got, ==, want);
   xml = read_text (xml_path);
   g_assert_nonnull (strstr (xml, "file=\"disks/disk0.qcow2\""));

@@ -69,17 +69,6 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   g_free (f->pool_dir);
 }
 
-static guint
-count_files (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  guint n = 0;
-
-  while (d != NULL && g_dir_read_name (d) != NULL)
-    n++;
-  return n;
-}
-
 static VrPlannedSystem *
 reload (Fixture *f)
 {
@@ -182,7 +171,7 @@ realize_ok (Fixture *f, VrHandoff handoff)
   g_assert_cmpint (vr_planned_system_get_last_job_code (back), ==, 0);
   /* The state is libvirt's now; the pool keeps no copy. */
   g_assert_true (g_file_test (managed, G_FILE_TEST_IS_REGULAR));
-  g_assert_cmpuint (count_files (f->pool_dir), ==, 0);
+  g_assert_cmpuint (test_count_entries (f->pool_dir), ==, 0);
 }
 
 static void
@@ -228,7 +217,7 @@ assert_nothing_left (Fixture *f, VrPlannedState state, int code)
                                                    VR_REALIZE_JOURNAL);
 
   g_assert_null (dom);
-  g_assert_cmpuint (count_files (f->pool_dir), ==, 0);
+  g_assert_cmpuint (test_count_entries (f->pool_dir), ==, 0);
   g_assert_false (g_file_test (managed, G_FILE_TEST_EXISTS));
   g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
   g_assert_cmpint (vr_planned_system_get_state (back), ==, state);
@@ -444,16 +433,6 @@ test_twice_at_once (Fixture *f, gconstpointer data)
   g_cond_clear (&h.cond);
 }
 
-static char *
-sha256_of (const char *path)
-{
-  g_autofree char *data = NULL;
-  gsize len = 0;
-
-  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
-  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (guchar *) data, len);
-}
-
 /* The test bed's disk guest: its qcow2 is inside the import directory. */
 static void
 test_copy_disks (Fixture *f, gconstpointer data)
@@ -462,7 +441,7 @@ test_copy_disks (Fixture *f, gconstpointer data)
   g_autofree char *src = g_build_filename (dir, "disks", "disk0.qcow2", NULL);
   g_autofree char *copy = g_build_filename (f->pool_dir,
                                             "vr-guest-disk-disk0.qcow2", NULL);
-  g_autofree char *want = sha256_of (src);
+  g_autofree char *want = test_sha256_file (src);
   g_autofree char *got = NULL;
   g_autofree char *xml = NULL;
   VrRealizeOptions options = { .pool_dir = f->pool_dir };
@@ -485,7 +464,7 @@ test_copy_disks (Fixture *f, gconstpointer data)
   g_assert_true (vr_realize (f->store, caps, conn, system, &options, NULL,
                              NULL, &error));
   g_assert_no_error (error);
-  got = sha256_of (copy);
+  got = test_sha256_file (copy);
   g_assert_cmpstr (got, ==, want);
   dom = virDomainLookupByName (conn, "vr-guest-disk");
   xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE);

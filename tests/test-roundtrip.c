@@ -62,16 +62,6 @@ virsh (const char *uri, const char *commands)
   return run (argv, &status);
 }
 
-static char *
-sha256_of (const char *path)
-{
-  g_autofree char *data = NULL;
-  gsize len = 0;
-
-  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
-  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (guchar *) data, len);
-}
-
 /* Host A: the test bed's disk guest defined with its disk under A, started,
  * and its disk written to through QEMU while it runs. */
 static void
@@ -103,7 +93,7 @@ run_guest_on_a (const char *root_a, const char *uri_a, char **original)
               (const xmlChar *) "file", (const xmlChar *) disk);
   text = vr_xml_to_string (doc);
   g_assert_true (g_file_set_contents (dom, text, -1, NULL));
-  before = sha256_of (disk);
+  before = test_sha256_file (disk);
   commands = g_strdup_printf (
       "define %s; start vr-guest-disk; qemu-monitor-command vr-guest-disk "
       "--hmp 'qemu-io -d /machine/peripheral/virtio-disk0/virtio-backend "
@@ -148,7 +138,7 @@ test_round_trip (void)
   out = vr (&status, state, uri_a, "export", "vr-guest-disk", export,
             "--save", "--with-disks", NULL);
   expect (out, status, 0, NULL);
-  exported_sum = sha256_of (exported_disk);
+  exported_sum = test_sha256_file (exported_disk);
   /* The export holds the disk as the running guest left it. */
   g_assert_cmpstr (exported_sum, !=, original);
   out = vr (&status, state, uri_b, "import", export, NULL);
@@ -161,7 +151,7 @@ test_round_trip (void)
   out = vr (&status, state, uri_b, "realize", "vr-guest-disk", "--copy-disks",
             NULL);
   expect (out, status, 0, "realized as domain 'vr-guest-disk'");
-  pool_sum = sha256_of (pool_disk);
+  pool_sum = test_sha256_file (pool_disk);
   g_assert_cmpstr (pool_sum, ==, exported_sum);
   out = virsh (uri_b, "start vr-guest-disk; domstate --reason vr-guest-disk; "
                       "dommemstat vr-guest-disk; destroy vr-guest-disk; "

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
-#include <libxml/relaxng.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -65,17 +64,6 @@ import (Fixture *f, const char *dirname, const char *name, const char *uuid,
   return vr_import_path (f->store, dir, new_name, error);
 }
 
-static guint
-count_entries (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  guint n = 0;
-
-  while (dir && g_dir_read_name (dir))
-    n++;
-  return n;
-}
-
 static void
 test_add_list_lookup (Fixture *f, gconstpointer data)
 {
@@ -118,7 +106,7 @@ test_same_uuid (Fixture *f, gconstpointer data)
   g_assert_null (again);
   test_assert_error (error, VR_ERROR_IN_USE, UUID_A, "already imported", NULL);
   /* The state dir holds the first one, its lock file, nothing half-made. */
-  g_assert_cmpuint (count_entries (f->state), ==, 2);
+  g_assert_cmpuint (test_count_entries (f->state), ==, 2);
 }
 
 static void
@@ -260,26 +248,6 @@ test_save_roundtrip (Fixture *f, gconstpointer data)
 }
 
 static void
-assert_valid_record (const char *record)
-{
-  g_autofree char *schema = g_build_filename (VR_SCHEMAS_DIR,
-                                              "planned-system.rng", NULL);
-  xmlRelaxNGParserCtxt *pctxt = xmlRelaxNGNewParserCtxt (schema);
-  xmlRelaxNG *rng = xmlRelaxNGParse (pctxt);
-  xmlRelaxNGValidCtxt *vctxt = xmlRelaxNGNewValidCtxt (rng);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (xmlDoc) doc = vr_xml_parse_buffer (record, strlen (record),
-                                                "record", NULL, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (rng);
-  g_assert_cmpint (xmlRelaxNGValidateDoc (vctxt, doc), ==, 0);
-  xmlRelaxNGFreeValidCtxt (vctxt);
-  xmlRelaxNGFree (rng);
-  xmlRelaxNGFreeParserCtxt (pctxt);
-}
-
-static void
 test_record_schema (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
@@ -287,12 +255,12 @@ test_record_schema (Fixture *f, gconstpointer data)
   g_autofree char *fresh = vr_planned_system_to_record (a);
   g_autofree char *later = NULL;
 
-  assert_valid_record (fresh);
+  test_assert_valid_rng ("planned-system.rng", fresh);
   vr_planned_system_set_state (a, VR_PLANNED_STATE_REALIZED);
   vr_planned_system_set_last_job (a, 0, "done");
   vr_planned_system_set_domain (a, "g");
   later = vr_planned_system_to_record (a);
-  assert_valid_record (later);
+  test_assert_valid_rng ("planned-system.rng", later);
 }
 
 static void
@@ -350,7 +318,7 @@ test_remove (Fixture *f, gconstpointer data)
   all = vr_store_list (f->store, &error);
   g_assert_cmpuint (all->len, ==, 0);
   /* Only the store's lock file is left. */
-  g_assert_cmpuint (count_entries (f->state), ==, 1);
+  g_assert_cmpuint (test_count_entries (f->state), ==, 1);
   after = test_snapshot_tree (import_dir);
   g_assert_cmpstr (before, ==, after);
 }

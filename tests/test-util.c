@@ -8,8 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libxml/relaxng.h>
+
 #include "errors.h"
 #include "fs-util.h"
+#include "safe-xml.h"
 #include "save-image.h"
 
 char *
@@ -175,4 +178,45 @@ test_assert_error (const GError *error, int code, ...)
       g_error ("error message '%s' does not contain '%s'", error->message,
                needle);
   va_end (ap);
+}
+
+guint
+test_count_entries (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  guint n = 0;
+
+  while (dir != NULL && g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+char *
+test_sha256_file (const char *path)
+{
+  g_autoptr (GMappedFile) map = g_mapped_file_new (path, FALSE, NULL);
+
+  g_assert_nonnull (map);
+  return g_compute_checksum_for_data (
+      G_CHECKSUM_SHA256, (const guchar *) g_mapped_file_get_contents (map),
+      g_mapped_file_get_length (map));
+}
+
+void
+test_assert_valid_rng (const char *schema, const char *xml)
+{
+  g_autofree char *path = g_build_filename (VR_SCHEMAS_DIR, schema, NULL);
+  xmlRelaxNGParserCtxt *pctxt = xmlRelaxNGNewParserCtxt (path);
+  xmlRelaxNG *rng = xmlRelaxNGParse (pctxt);
+  xmlRelaxNGValidCtxt *vctxt = xmlRelaxNGNewValidCtxt (rng);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (xmlDoc) doc = vr_xml_parse_buffer (xml, strlen (xml), schema,
+                                                NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (rng);
+  g_assert_cmpint (xmlRelaxNGValidateDoc (vctxt, doc), ==, 0);
+  xmlRelaxNGFreeValidCtxt (vctxt);
+  xmlRelaxNGFree (rng);
+  xmlRelaxNGFreeParserCtxt (pctxt);
 }

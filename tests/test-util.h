@@ -28,6 +28,15 @@ GBytes *test_save_image (const char *magic,
  * path, as one string: equal strings mean an unchanged tree. */
 char *test_snapshot_tree (const char *path);
 
+/* How many entries a directory has (0 when it does not exist). */
+guint test_count_entries (const char *path);
+
+/* The SHA-256 of a file's contents, in hex. */
+char *test_sha256_file (const char *path);
+
+/* Fails the test unless xml is valid against schemas/<schema> (RelaxNG). */
+void test_assert_valid_rng (const char *schema, const char *xml);
+
 /* Fails the test unless error is in VR_ERROR with code and its message
  * contains every NULL-terminated needle. */
 void test_assert_error (const GError *error, int code, ...) G_GNUC_NULL_TERMINATED;
