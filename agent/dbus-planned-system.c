@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "dbus-planned-skeleton.h"
 #include "dbus-errors.h"
 #include "errors.h"
 #include "findings.h"
@@ -56,6 +57,7 @@ vr_planned_object_update (VrDBusObjectSkeleton *object,
   vr_dbus_planned_system_set_last_job_code (
       iface, vr_planned_system_get_last_job_code (system));
   vr_dbus_planned_system_set_last_job_message (iface, message ? message : "");
+  vr_planned_skeleton_changed (iface);
 }
 
 /* Validate: findings are made on a worker thread. */
@@ -500,7 +502,7 @@ vr_planned_object_new (VrDaemon *daemon, VrPlannedSystem *system)
   const char *uuid = vr_planned_system_get_uuid (system);
   g_autofree char *path = vr_daemon_system_path (uuid);
   VrDBusObjectSkeleton *object = vr_dbus_object_skeleton_new (path);
-  g_autoptr (VrDBusPlannedSystem) iface = vr_dbus_planned_system_skeleton_new ();
+  g_autoptr (VrDBusPlannedSystem) iface = vr_planned_skeleton_new ();
   Target *target = g_new0 (Target, 1);
 
   target->daemon = daemon;
