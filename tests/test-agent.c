@@ -330,6 +330,8 @@ test_realize (Fixture *f, gconstpointer data)
   Watch watch = { 0 };
   guint32 code;
   guint32 errors;
+  gint64 started;
+  double seconds;
 
   start_agent (f, NULL);
   system = import_dir (basic);
@@ -344,13 +346,18 @@ test_realize (Fixture *f, gconstpointer data)
   findings = json_from_string (json, NULL);
   g_assert_true (JSON_NODE_HOLDS_ARRAY (findings));
 
+  started = g_get_monotonic_time ();
   job = realize (system, f, &code);
   g_assert_cmpuint (code, ==, VR_ERROR_JOB_STARTED);
   wait_completed (job, &watch);
+  seconds = (g_get_monotonic_time () - started) / (double) G_USEC_PER_SEC;
   g_assert_cmpuint (get_number (job, VR_DBUS_JOB_IFACE, "JobState"), ==, 7);
   g_assert_true (watch.completed);
   g_assert_true (watch.success);
   g_assert_cmpuint (watch.percent_changes, >, 0);
+  /* At most ten PropertiesChanged a second (and the last one). */
+  g_test_message ("%u PropertiesChanged in %.1f s", watch.changes, seconds);
+  g_assert_cmpfloat (watch.changes, <=, 10 * seconds + 2);
   g_assert_false (watch.percent_went_back);
   g_assert_cmpuint (get_number (job, VR_DBUS_JOB_IFACE, "PercentComplete"), ==,
                     100);
@@ -410,6 +417,35 @@ wait_for_phase (const char *job, const char *phase)
   g_usleep (300 * 1000);
   g_test_message ("stalled in phase %s with %" G_GUINT64_FORMAT " bytes done",
                   phase, get_number (job, VR_DBUS_JOB_IFACE, "BytesDone"));
+}
+
+/* A realize long enough to watch: progress only goes up, and comes as at
+ * most ten PropertiesChanged a second. */
+static void
+test_progress (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = make_large_import (512 << 20);
+  g_autofree char *system = NULL;
+  g_autofree char *job = NULL;
+  Watch watch = { 0 };
+  gint64 started;
+  double seconds;
+  guint32 code;
+
+  start_agent (f, NULL);
+  system = import_dir (dir);
+  started = g_get_monotonic_time ();
+  job = realize (system, f, &code);
+  wait_completed (job, &watch);
+  seconds = (g_get_monotonic_time () - started) / (double) G_USEC_PER_SEC;
+  g_test_message ("%u PropertiesChanged (%u with PercentComplete) in %.1f s",
+                  watch.changes, watch.percent_changes, seconds);
+  g_assert_true (watch.success);
+  g_assert_cmpuint (watch.percent_changes, >=, 2);
+  g_assert_false (watch.percent_went_back);
+  g_assert_cmpfloat (watch.changes, <=, 10 * seconds + 2);
+  stop_agent (f);
+  test_rmtree (dir);
 }
 
 /* SIGKILL at a phase of a realize; the next agent reports the job as
@@ -974,6 +1010,7 @@ main (int argc, char **argv)
   g_test_add ("/agent/" path, Fixture, data, fixture_set_up, func, \
               fixture_tear_down)
   ADD ("realize", NULL, test_realize);
+  ADD ("progress", NULL, test_progress);
   ADD ("crash/copy", "copy", test_crash);
   ADD ("crash/update", "update", test_crash);
   ADD ("crash/define", "define", test_crash);
