@@ -320,8 +320,8 @@ schedule (VrDaemon *self)
     }
 }
 
-static gboolean
-job_busy (VrDaemon *self, const char *uuid)
+gboolean
+vr_daemon_system_busy (VrDaemon *self, const char *uuid)
 {
   GHashTableIter iter;
   gpointer job;
@@ -341,7 +341,7 @@ vr_daemon_queue_realize (VrDaemon *self, VrPlannedSystem *system,
 {
   VrJobObject *job;
 
-  if (job_busy (self, vr_planned_system_get_uuid (system)))
+  if (vr_daemon_system_busy (self, vr_planned_system_get_uuid (system)))
     {
       g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
                    "planned system '%s' is busy: a job of it is queued or "

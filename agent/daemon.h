@@ -99,6 +99,8 @@ const char *vr_daemon_queue_realize (VrDaemon *daemon,
                                      const VrRealizeOptions *options,
                                      guint owner_uid,
                                      GError **error);
+/* TRUE while a job of the planned system is queued or running. */
+gboolean vr_daemon_system_busy (VrDaemon *daemon, const char *uuid);
 GPtrArray *vr_daemon_list_job_paths (VrDaemon *daemon);
 /* A job still exported, or NULL. */
 VrJobObject *vr_daemon_lookup_job (VrDaemon *daemon, guint id);

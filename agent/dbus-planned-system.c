@@ -474,7 +474,12 @@ destroy_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   Target *target = data;
   g_autoptr (VrPlannedSystem) system = lookup (target, &error);
 
-  if (system == NULL
+  /* A queued job holds no lock yet, but would find its system gone. */
+  if (system != NULL && vr_daemon_system_busy (daemon, target->uuid))
+    g_set_error (&error, VR_ERROR, VR_ERROR_IN_USE,
+                 "planned system '%s' is busy: a job of it is queued or "
+                 "running", vr_planned_system_get_name (system));
+  if (error != NULL
       || !vr_store_remove (vr_daemon_get_store (daemon), system, &error))
     vr_dbus_return_error (invocation, error);
   else

@@ -354,8 +354,8 @@ test_realize (Fixture *f, gconstpointer data)
   g_assert_cmpuint (get_number (job, VR_DBUS_JOB_IFACE, "JobState"), ==, 7);
   g_assert_true (watch.completed);
   g_assert_true (watch.success);
-  g_assert_cmpuint (watch.percent_changes, >, 0);
-  /* At most ten PropertiesChanged a second (and the last one). */
+  /* This job may end before the test listens; /agent/progress watches a
+   * long one. */
   g_test_message ("%u PropertiesChanged in %.1f s", watch.changes, seconds);
   g_assert_cmpfloat (watch.changes, <=, 10 * seconds + 2);
   g_assert_false (watch.percent_went_back);
@@ -857,6 +857,9 @@ test_queue (Fixture *f, gconstpointer data)
   g_assert_cmpuint (get_number (second_job, VR_DBUS_JOB_IFACE, "StartTime"),
                     ==, 0);
 
+  /* Queued, it holds no lock yet; the agent still keeps it whole. */
+  assert_call_error (second_system, VR_DBUS_PLANNED_IFACE, "Destroy", NULL,
+                     VR_ERROR_IN_USE, "queued");
   call_ok (second_job, VR_DBUS_JOB_IFACE, "Cancel", NULL, NULL);
   wait_completed (second_job, &watch);
   g_assert_cmpuint (get_number (second_job, VR_DBUS_JOB_IFACE, "JobState"), ==,
