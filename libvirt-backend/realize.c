@@ -132,7 +132,7 @@ begin (Realize *r, GError **error)
                                    NULL);
   vr_planned_system_set_state (r->system, VR_PLANNED_STATE_REALIZING);
   return vr_realize_journal_write (r->store, r->system, &r->journal, error)
-         && vr_store_save (r->store, r->system, error);
+         && vr_store_save_record (r->store, r->system, error);
 }
 
 /* Crash-recovery tests kill the process at a chosen point: with
@@ -385,7 +385,7 @@ record (Realize *r, VrPlannedState state, int code, const char *message)
 
   vr_planned_system_set_state (r->system, state);
   vr_planned_system_set_last_job (r->system, code, message);
-  if (!vr_store_save (r->store, r->system, &local))
+  if (!vr_store_save_record (r->store, r->system, &local))
     g_warning ("cannot record the outcome of realizing '%s': %s",
                vr_realize_name (r), local->message);
   vr_realize_journal_remove (r->store, r->system);
@@ -518,7 +518,7 @@ vr_realize_recover (VrStore *store, virConnectPtr conn,
                                       "interrupted: the realize did not "
                                       "finish and was rolled back");
     }
-  if (!vr_store_save (store, system, error))
+  if (!vr_store_save_record (store, system, error))
     return FALSE;
   vr_realize_journal_remove (store, system);
   return TRUE;

@@ -234,6 +234,16 @@ vr_store_system_file (VrStore *self, VrPlannedSystem *system, const char *file)
 }
 
 gboolean
+vr_store_save_record (VrStore *self, VrPlannedSystem *system, GError **error)
+{
+  g_autofree char *path = vr_store_system_file (self, system,
+                                                VR_STORE_RECORD);
+  g_autofree char *record = vr_planned_system_to_record (system);
+
+  return vr_write_file_atomic (path, record, -1, error);
+}
+
+gboolean
 vr_store_save (VrStore *self, VrPlannedSystem *system, GError **error)
 {
   g_autofree char *dir = system_dir (self, vr_planned_system_get_uuid (system));

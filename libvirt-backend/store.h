@@ -30,6 +30,10 @@ gboolean vr_store_add (VrStore *self, VrPlannedSystem *system, GError **error);
 char *vr_store_system_file (VrStore *self, VrPlannedSystem *system,
                             const char *file);
 
+/* Rewrites only the record (state, outcome): what a job changes. */
+gboolean vr_store_save_record (VrStore *self, VrPlannedSystem *system,
+                               GError **error);
+
 /* Rewrites a planned system's record and planned XML. */
 gboolean vr_store_save (VrStore *self, VrPlannedSystem *system, GError **error);
 

@@ -85,11 +85,35 @@ remove_domain (virConnectPtr conn)
     virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE);
 }
 
+typedef struct {
+  gint64 start;
+  const char *phase;
+  GString *times;
+} Phases;
+
+/* Where the time goes: each phase's share, printed per round. */
+static void
+on_phase (const VrProgressState *state, gpointer user_data)
+{
+  Phases *p = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (g_strcmp0 (state->phase, p->phase) == 0 && state->fraction < 1.0)
+    return;
+  if (p->phase != NULL)
+    g_string_append_printf (p->times, " %s %.0f ms", p->phase,
+                            (now - p->start) / 1e3);
+  p->phase = state->phase;
+  p->start = now;
+}
+
 static double
 time_realize (VrStore *store, VrHostCaps *caps, virConnectPtr conn,
               const char *import_dir, const char *pool)
 {
   VrRealizeOptions options = { .pool_dir = pool };
+  Phases phases = { 0, NULL, g_string_new (NULL) };
+  g_autoptr (VrProgress) progress = vr_progress_new (on_phase, &phases);
   g_autoptr (GError) error = NULL;
   g_autoptr (VrPlannedSystem) system = vr_import_path (store, import_dir,
                                                        NULL, &error);
@@ -100,9 +124,14 @@ time_realize (VrStore *store, VrHostCaps *caps, virConnectPtr conn,
     g_error ("import: %s", error->message);
   drop_caches ();
   start = g_get_monotonic_time ();
-  if (!vr_realize (store, caps, conn, system, &options, NULL, NULL, &error))
+  phases.start = start;
+  if (!vr_realize (store, caps, conn, system, &options, progress, NULL,
+                   &error))
     g_error ("realize: %s", error->message);
   seconds = (g_get_monotonic_time () - start) / 1e6;
+  if (g_getenv ("VR_BENCH_PHASES") != NULL)
+    printf ("   phases:%s\n", phases.times->str);
+  g_string_free (phases.times, TRUE);
   remove_domain (conn);
   vr_store_remove (store, system, NULL);
   return seconds;
