@@ -125,6 +125,8 @@ launcher_for (VrBusHarness *harness)
   return launcher;
 }
 
+/* The repository's file goes where polkitd reads it; whatever was there
+ * (an installed copy, maybe older) is put back afterwards. */
 static void
 install (VrBusHarness *harness, const char *file, const char *dest_dir)
 {
@@ -132,17 +134,35 @@ install (VrBusHarness *harness, const char *file, const char *dest_dir)
                                            "data", file, NULL);
   g_autofree char *dest = g_build_filename (dest_dir, file, NULL);
   g_autofree char *contents = NULL;
+  g_autofree char *previous = NULL;
   gsize len;
   g_autoptr (GError) error = NULL;
 
-  /* An installed copy (meson install) is left alone. */
-  if (g_file_test (dest, G_FILE_TEST_EXISTS))
-    return;
   g_assert_true (g_file_get_contents (src, &contents, &len, &error));
+  if (!g_file_get_contents (dest, &previous, NULL, NULL))
+    previous = NULL;
   g_assert_true (g_file_set_contents_full (dest, contents, len,
                                            G_FILE_SET_CONTENTS_CONSISTENT,
                                            0644, &error));
   g_ptr_array_add (harness->installed, g_steal_pointer (&dest));
+  g_ptr_array_add (harness->installed, g_steal_pointer (&previous));
+}
+
+/* Pairs of (path, previous contents or NULL). */
+static void
+uninstall (VrBusHarness *harness)
+{
+  for (guint i = 0; i + 1 < harness->installed->len; i += 2)
+    {
+      const char *path = harness->installed->pdata[i];
+      const char *previous = harness->installed->pdata[i + 1];
+
+      if (previous == NULL)
+        unlink (path);
+      else
+        g_file_set_contents_full (path, previous, -1,
+                                  G_FILE_SET_CONTENTS_CONSISTENT, 0644, NULL);
+    }
 }
 
 static void
@@ -238,8 +258,7 @@ vr_bus_harness_free (VrBusHarness *harness)
   stop (harness->dbus);
   g_clear_object (&harness->polkitd);
   g_clear_object (&harness->dbus);
-  for (guint i = 0; i < harness->installed->len; i++)
-    unlink (harness->installed->pdata[i]);
+  uninstall (harness);
   g_ptr_array_unref (harness->installed);
   test_rmtree (harness->dir);
   g_free (harness->dir);

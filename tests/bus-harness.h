@@ -17,7 +17,8 @@ typedef struct {
   GSubprocess *dbus;
   GSubprocess *polkitd;
   GDBusConnection *bus; /* the test's own connection, as root */
-  GPtrArray *installed; /* files copied into /usr/share/polkit-1 */
+  GPtrArray *installed; /* (path, previous contents) put into
+                           /usr/share/polkit-1 */
 } VrBusHarness;
 
 VrBusHarness *vr_bus_harness_new (gboolean polkit, char **why_not);
