@@ -15,6 +15,8 @@
 #include "dbus-names.h"
 #include "errors.h"
 
+#include <string.h>
+
 #define PROPERTIES "org.freedesktop.DBus.Properties"
 /* Long enough for polkit to ask for a password. */
 #define CALL_TIMEOUT_MS (10 * 60 * 1000)
@@ -518,4 +520,147 @@ vr_cli_client_realize (VrCli *cli, GDBusConnection *bus, const char *key,
   waiter.draw = !cli->json && !cli->quiet && isatty (STDERR_FILENO);
   wait_for_job (&waiter);
   return report_job (cli, &waiter, system);
+}
+
+/* A job named by its number (as `jobs` lists it) or its object path. */
+static char *
+job_path (const char *id)
+{
+  if (g_str_has_prefix (id, VR_DBUS_JOBS_PREFIX))
+    return g_strdup (id);
+  return g_strconcat (VR_DBUS_JOBS_PREFIX, id, NULL);
+}
+
+static const char *
+lookup_text (GVariant *props, const char *name)
+{
+  const char *text = "";
+
+  g_variant_lookup (props, name, "&s", &text);
+  return text;
+}
+
+static const char *
+job_state_name (guint64 state)
+{
+  static const char *const names[] = { "", "", "new", "starting", "running",
+                                       "", "", "completed", "terminated",
+                                       "killed", "exception" };
+
+  return state < G_N_ELEMENTS (names) ? names[state] : "unknown";
+}
+
+static void
+print_job_line (const char *path, GVariant *props)
+{
+  guint64 state = lookup_number (props, "JobState");
+
+  printf (" %-5s %-8s %-24s %-11s %3u%%  %s\n",
+          path + strlen (VR_DBUS_JOBS_PREFIX), lookup_text (props, "JobType"),
+          lookup_text (props, "Target"), job_state_name (state),
+          (guint) lookup_number (props, "PercentComplete"),
+          state >= 8 ? lookup_text (props, "ErrorDescription") : "");
+}
+
+int
+vr_cli_client_jobs (VrCli *cli, GDBusConnection *bus)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = call (bus, VR_DBUS_MANAGER_PATH,
+                                     VR_DBUS_MANAGER_IFACE, "GetJobs", NULL,
+                                     "(ao)", &error);
+  g_autoptr (GVariantIter) iter = NULL;
+  const char *path;
+
+  if (reply == NULL)
+    return vr_cli_fail (error);
+  printf (" %-5s %-8s %-24s %-11s %4s  %s\n", "Id", "Type", "Target",
+          "State", "Done", "Error");
+  printf ("------------------------------------------------------------"
+          "------------\n");
+  g_variant_get (reply, "(ao)", &iter);
+  while (g_variant_iter_next (iter, "&o", &path))
+    {
+      Waiter waiter = { .bus = bus, .job = path };
+      g_autoptr (GVariant) props = job_properties (&waiter);
+
+      if (props != NULL)
+        print_job_line (path, props);
+    }
+  return VR_EXIT_OK;
+}
+
+int
+vr_cli_client_job (VrCli *cli, GDBusConnection *bus, const char *id)
+{
+  g_autofree char *path = job_path (id);
+  Waiter waiter = { .bus = bus, .job = path };
+  g_autoptr (GVariant) props = job_properties (&waiter);
+  g_autoptr (GVariantIter) iter = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *key;
+  GVariant *value;
+
+  if (props == NULL)
+    {
+      error = g_error_new (VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                           "no job %s (jobs lists them)", id);
+      return vr_cli_fail (error);
+    }
+  g_variant_get (props, "a{sv}", &iter);
+  while (g_variant_iter_next (iter, "{&sv}", &key, &value))
+    {
+      g_autofree char *text = g_variant_is_of_type (value,
+                                                    G_VARIANT_TYPE_STRING)
+                                  ? g_variant_dup_string (value, NULL)
+                                  : g_variant_print (value, FALSE);
+
+      printf ("%-18s%s\n", key, text);
+      g_variant_unref (value);
+    }
+  return VR_EXIT_OK;
+}
+
+int
+vr_cli_client_cancel (VrCli *cli, GDBusConnection *bus, const char *id)
+{
+  g_autofree char *path = job_path (id);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = call (bus, path, VR_DBUS_JOB_IFACE, "Cancel",
+                                     NULL, NULL, &error);
+
+  if (reply == NULL)
+    return vr_cli_fail (error);
+  if (!cli->quiet && !cli->json)
+    printf ("Job %s cancelled: it rolls back and ends terminated\n", id);
+  return VR_EXIT_OK;
+}
+
+int
+vr_cli_client_wait (VrCli *cli, GDBusConnection *bus, const char *id)
+{
+  g_autofree char *path = job_path (id);
+  Waiter waiter = { .bus = bus, .job = path };
+  g_autoptr (GVariant) props = job_properties (&waiter);
+  g_autoptr (GError) error = NULL;
+  const char *description = "";
+
+  if (props == NULL)
+    {
+      error = g_error_new (VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                           "no job %s (jobs lists them)", id);
+      return vr_cli_fail (error);
+    }
+  waiter.draw = !cli->json && !cli->quiet && isatty (STDERR_FILENO);
+  wait_for_job (&waiter);
+  g_clear_pointer (&props, g_variant_unref);
+  props = job_properties (&waiter);
+  if (props != NULL && lookup_number (props, "JobState") == 7)
+    return VR_EXIT_OK;
+  if (props != NULL)
+    g_variant_lookup (props, "ErrorDescription", "&s", &description);
+  error = g_error_new_literal (
+      VR_ERROR, props ? (int) lookup_number (props, "ErrorCode")
+                      : VR_ERROR_UNKNOWN, description);
+  return vr_cli_fail (error);
 }

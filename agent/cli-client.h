@@ -34,4 +34,12 @@ int vr_cli_client_realize (VrCli *cli,
                            const VrRealizeOptions *options,
                            gboolean no_wait);
 
+/* The agent's jobs: list them, show one, cancel one, wait for one (a
+ * progress bar on a terminal; Ctrl-C cancels it). ID is the number jobs
+ * prints, or the job's object path. */
+int vr_cli_client_jobs (VrCli *cli, GDBusConnection *bus);
+int vr_cli_client_job (VrCli *cli, GDBusConnection *bus, const char *id);
+int vr_cli_client_cancel (VrCli *cli, GDBusConnection *bus, const char *id);
+int vr_cli_client_wait (VrCli *cli, GDBusConnection *bus, const char *id);
+
 G_END_DECLS

@@ -78,4 +78,10 @@ int vr_cli_realize (VrCli *cli, int argc, char **argv);
 int vr_cli_export (VrCli *cli, int argc, char **argv);
 int vr_cli_verify_manifest (VrCli *cli, VrImportDir *dir);
 
+/* The agent's jobs (cli-jobs.c). */
+int vr_cli_jobs (VrCli *cli, int argc, char **argv);
+int vr_cli_job (VrCli *cli, int argc, char **argv);
+int vr_cli_cancel (VrCli *cli, int argc, char **argv);
+int vr_cli_wait (VrCli *cli, int argc, char **argv);
+
 G_END_DECLS

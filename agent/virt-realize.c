@@ -23,6 +23,10 @@ static const VrCliCommand commands[] = {
     "Copy the saved state, define the domain, hand the state to libvirt" },
   { "export", vr_cli_export, "DOMAIN DIR [--save] [--with-disks]",
     "Write an import directory for a domain, with a manifest" },
+  { "jobs", vr_cli_jobs, "", "List the agent's jobs" },
+  { "job", vr_cli_job, "ID", "Show one of the agent's jobs" },
+  { "cancel", vr_cli_cancel, "ID", "Cancel a job; it rolls back" },
+  { "wait", vr_cli_wait, "ID", "Wait for a job to end" },
 };
 
 static char *

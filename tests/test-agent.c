@@ -941,6 +941,19 @@ test_cli_client (Fixture *f, gconstpointer data)
                       VR_DBUS_PLANNED_IFACE, "State");
   g_assert_cmpstr (state, ==, "realized");
   g_clear_pointer (&out, g_free);
+  /* The finished job is listed, shown and waited for. */
+  g_assert_cmpint (run_cli (&out, "--system", "jobs", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "realize"));
+  g_assert_nonnull (strstr (out, "completed"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli (&out, "--system", "job", "1", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "JobType"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli (&out, "--system", "wait", "1", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli (&out, "--system", "wait", "999", NULL), ==, 1);
+  g_assert_nonnull (strstr (out, "no job 999"));
+  g_clear_pointer (&out, g_free);
   g_assert_cmpint (run_cli (&out, "--system", "destroy", "vr-guest", NULL),
                    ==, 0);
   g_clear_pointer (&out, g_free);
