@@ -377,26 +377,6 @@ test_realize (Fixture *f, gconstpointer data)
   g_assert_cmpstr (domstate, ==, "running (restored)");
 }
 
-/* A guest with a large saved state, so that the copy takes a while. */
-static char *
-make_large_import (guint64 size)
-{
-  g_autofree char *basic = vr_testbed_require ("basic");
-  g_autoptr (GError) error = NULL;
-  char *dir = vr_testbed_copy_import_dir (basic, &error);
-  g_autofree char *save = g_build_filename (dir, "vr-guest.save", NULL);
-  g_autofree char *chunk = g_malloc (1 << 20);
-  int fd = open (save, O_WRONLY | O_APPEND | O_CLOEXEC);
-
-  g_assert_no_error (error);
-  g_assert_cmpint (fd, >=, 0);
-  memset (chunk, 0x5a, 1 << 20);
-  for (guint64 done = 0; done < size; done += 1 << 20)
-    g_assert_cmpint (write (fd, chunk, 1 << 20), ==, 1 << 20);
-  close (fd);
-  return dir;
-}
-
 static void
 wait_for_phase (const char *job, const char *phase)
 {
@@ -424,7 +404,7 @@ wait_for_phase (const char *job, const char *phase)
 static void
 test_progress (Fixture *f, gconstpointer data)
 {
-  g_autofree char *dir = make_large_import (512 << 20);
+  g_autofree char *dir = vr_testbed_large_import (512);
   g_autofree char *system = NULL;
   g_autofree char *job = NULL;
   Watch watch = { 0 };
@@ -454,7 +434,7 @@ static void
 test_crash (Fixture *f, gconstpointer data)
 {
   const char *phase = data;
-  g_autofree char *dir = make_large_import (64 << 20);
+  g_autofree char *dir = vr_testbed_large_import (64);
   g_autofree char *system = NULL;
   g_autofree char *job = NULL;
   g_autofree char *state = NULL;

@@ -242,27 +242,6 @@ cancel_in_copy (const VrProgressState *state, gpointer user_data)
     }
 }
 
-/* A save image with the test bed guest's header and XML, padded with
- * size bytes of dense data, so that the copy takes many chunks. */
-static char *
-make_large_import (guint64 size)
-{
-  g_autofree char *basic = vr_testbed_require ("basic");
-  g_autoptr (GError) error = NULL;
-  char *dir = vr_testbed_copy_import_dir (basic, &error);
-  g_autofree char *save = g_build_filename (dir, "vr-guest.save", NULL);
-  g_autofree char *chunk = g_malloc (1 << 20);
-  int fd = open (save, O_WRONLY | O_APPEND | O_CLOEXEC);
-
-  g_assert_no_error (error);
-  g_assert_cmpint (fd, >=, 0);
-  memset (chunk, 0x5a, 1 << 20);
-  for (guint64 done = 0; done < size; done += 1 << 20)
-    g_assert_cmpint (write (fd, chunk, 1 << 20), ==, 1 << 20);
-  close (fd);
-  return dir;
-}
-
 static void
 use_import (Fixture *f, const char *dir)
 {
@@ -277,7 +256,7 @@ use_import (Fixture *f, const char *dir)
 static void
 test_cancel_mid_copy (Fixture *f, gconstpointer data)
 {
-  g_autofree char *dir = make_large_import (256 << 20);
+  g_autofree char *dir = vr_testbed_large_import (256);
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   CancelAtCopy c = { cancellable, FALSE };
   g_autoptr (VrProgress) progress = vr_progress_new (cancel_in_copy, &c);

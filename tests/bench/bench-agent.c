@@ -145,27 +145,6 @@ add_planned_systems (const char *state, guint n, const char *dirs)
     }
 }
 
-/* The test bed's guest with COPY_BYTES of dense data appended to its save
- * image: a copy that takes a while and cannot skip holes. */
-static char *
-make_large_import (void)
-{
-  g_autofree char *basic = vr_testbed_require ("basic");
-  g_autoptr (GError) error = NULL;
-  char *dir = vr_testbed_copy_import_dir (basic, &error);
-  g_autofree char *save = g_build_filename (dir, "vr-guest.save", NULL);
-  g_autofree char *chunk = g_malloc (8 << 20);
-  int fd = open (save, O_WRONLY | O_APPEND | O_CLOEXEC);
-
-  g_assert_no_error (error);
-  g_assert_cmpint (fd, >=, 0);
-  memset (chunk, 0x5a, 8 << 20);
-  for (guint64 done = 0; done < COPY_BYTES; done += 8 << 20)
-    g_assert_cmpint (write (fd, chunk, 8 << 20), ==, 8 << 20);
-  close (fd);
-  return dir;
-}
-
 static char *
 import_dir (const char *dir)
 {
@@ -205,7 +184,7 @@ job_state (const char *job)
 static void
 bench_during_copy (const char *state, const char *pool)
 {
-  g_autofree char *dir = make_large_import ();
+  g_autofree char *dir = vr_testbed_large_import (COPY_BYTES >> 20);
   g_autofree char *system = import_dir (dir);
   g_autoptr (GArray) ms = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr (GVariant) reply = NULL;

@@ -4,9 +4,12 @@
 #include "testbed.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -206,4 +209,25 @@ char *
 vr_testbed_root_uri (const char *root)
 {
   return g_strdup_printf ("qemu:///embed?root=%s", root);
+}
+
+char *
+vr_testbed_large_import (guint mib)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autoptr(GError) error = NULL;
+  char *dir = vr_testbed_copy_import_dir (basic, &error);
+  g_autofree char *save = NULL;
+  g_autofree char *chunk = g_malloc (1 << 20);
+  int fd;
+
+  g_assert_no_error (error);
+  save = g_build_filename (dir, "vr-guest.save", NULL);
+  fd = open (save, O_WRONLY | O_APPEND | O_CLOEXEC);
+  g_assert_cmpint (fd, >=, 0);
+  memset (chunk, 0x5a, 1 << 20);
+  for (guint i = 0; i < mib; i++)
+    g_assert_cmpint (write (fd, chunk, 1 << 20), ==, 1 << 20);
+  close (fd);
+  return dir;
 }

@@ -28,6 +28,12 @@ char *vr_testbed_require (const char *variant);
  * tests that mutate the files. Returns its path. */
 char *vr_testbed_copy_import_dir (const char *src, GError **error);
 
+/* A private copy of the basic variant whose save image has mib MiB of
+ * dense data appended after QEMU's stream (libvirt never reads that far):
+ * a saved state large enough for a copy to take a while. The caller
+ * removes it. Aborts the test on failure. */
+char *vr_testbed_large_import (guint mib);
+
 /* Recursively removes a directory tree (not following symlinks). */
 void vr_testbed_rmtree (const char *path);
 
