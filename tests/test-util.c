@@ -52,13 +52,28 @@ test_write_file (const char *dir, const char *name, const char *contents,
 char *
 test_domain_xml (const char *name, const char *uuid)
 {
-  return g_strdup_printf ("<domain type='qemu'>\n"
-                          "  <name>%s</name>\n"
-                          "  <uuid>%s</uuid>\n"
-                          "  <memory unit='KiB'>65536</memory>\n"
-                          "  <vcpu>1</vcpu>\n"
-                          "  <os><type arch='x86_64' machine='pc'>hvm</type></os>\n"
-                          "</domain>\n", name, uuid);
+  g_autoptr (xmlDoc) doc = xmlNewDoc ((const xmlChar *) "1.0");
+  xmlNode *domain = xmlNewNode (NULL, (const xmlChar *) "domain");
+  xmlNode *type;
+
+  xmlDocSetRootElement (doc, domain);
+  xmlNewProp (domain, (const xmlChar *) "type", (const xmlChar *) "qemu");
+  xmlNewTextChild (domain, NULL, (const xmlChar *) "name",
+                   (const xmlChar *) name);
+  xmlNewTextChild (domain, NULL, (const xmlChar *) "uuid",
+                   (const xmlChar *) uuid);
+  xmlNewProp (xmlNewTextChild (domain, NULL, (const xmlChar *) "memory",
+                               (const xmlChar *) "65536"),
+              (const xmlChar *) "unit", (const xmlChar *) "KiB");
+  xmlNewTextChild (domain, NULL, (const xmlChar *) "vcpu",
+                   (const xmlChar *) "1");
+  type = xmlNewTextChild (xmlNewChild (domain, NULL, (const xmlChar *) "os",
+                                       NULL),
+                          NULL, (const xmlChar *) "type",
+                          (const xmlChar *) "hvm");
+  xmlNewProp (type, (const xmlChar *) "arch", (const xmlChar *) "x86_64");
+  xmlNewProp (type, (const xmlChar *) "machine", (const xmlChar *) "pc");
+  return vr_xml_to_string (doc);
 }
 
 GBytes *
