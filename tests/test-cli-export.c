@@ -47,20 +47,6 @@ cli (const char *state, int *status, ...)
   return g_strconcat (out, err, NULL);
 }
 
-/* virsh in its own process: this test never opens the root itself, so
- * that the virt-realize processes can. */
-static char *
-virsh (const char *command)
-{
-  const char *argv[] = { "virsh", "-q", "-c", uri, command, NULL };
-  char *out = NULL;
-
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH
-                | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, NULL,
-                NULL);
-  return out ? g_strstrip (out) : g_strdup ("");
-}
-
 static void
 assert_contains (const char *text, const char *needle)
 {
@@ -91,7 +77,7 @@ test_export_then_import (void)
   g_autofree char *state2 = g_build_filename (tmp, "state2", NULL);
   g_autofree char *command = g_strdup_printf (
       "define %s/domain.xml; start vr-guest", basic);
-  g_autofree char *defined = virsh (command);
+  g_autofree char *defined = test_virsh (uri, command);
   g_autofree char *exported = NULL;
   g_autofree char *imported = NULL;
   g_autofree char *damaged = NULL;
@@ -118,7 +104,7 @@ test_export_then_import (void)
   extra = cli (state2, &status, "import", out, NULL);
   g_assert_cmpint (status, ==, 1);
   assert_contains (extra, "README: extra file");
-  gone = virsh ("undefine --managed-save vr-guest; list --all --name");
+  gone = test_virsh (uri, "undefine --managed-save vr-guest; list --all --name");
   g_assert_cmpstr (gone, ==, "");
   test_rmtree (tmp);
 }
@@ -199,7 +185,7 @@ test_ctrl_c_leaves_nothing (void)
   g_autofree char *out = g_build_filename (tmp, "export", NULL);
   g_autofree char *xml = big_disk_guest_xml (tmp, 128);
   g_autofree char *command = g_strdup_printf ("define %s", xml);
-  g_autofree char *defined = virsh (command);
+  g_autofree char *defined = test_virsh (uri, command);
   g_autofree char *gone = NULL;
   g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "VR_TEST_SLOW_COPY",
                                          "1", TRUE);
@@ -219,7 +205,7 @@ test_ctrl_c_leaves_nothing (void)
   g_assert_true (WIFEXITED (wait_status));
   g_assert_cmpint (WEXITSTATUS (wait_status), ==, 1);
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
-  gone = virsh ("undefine vr-guest-disk; list --all --name");
+  gone = test_virsh (uri, "undefine vr-guest-disk; list --all --name");
   g_assert_cmpstr (gone, ==, "");
   test_rmtree (tmp);
 }

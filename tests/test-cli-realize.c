@@ -43,20 +43,6 @@ cli (const char *state, int *status, GError **error, ...)
   return g_strconcat (out, err, NULL);
 }
 
-/* virsh in its own process: this test never opens the root itself, so
- * that the virt-realize processes can. */
-static char *
-virsh (const char *command)
-{
-  const char *argv[] = { "virsh", "-q", "-c", uri, command, NULL };
-  char *out = NULL;
-
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH
-                | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, NULL,
-                NULL);
-  return out ? g_strstrip (out) : g_strdup ("");
-}
-
 static void
 test_realize_start_resumes (void)
 {
@@ -88,7 +74,7 @@ test_realize_start_resumes (void)
   g_assert_nonnull (strstr (realized, "realized as domain 'vr-guest'"));
   shown = cli (state, &status, &error, "--json", "show", "vr-guest", NULL);
   g_assert_nonnull (strstr (shown, "\"state\" : \"realized\""));
-  domstate = virsh ("domstate --reason vr-guest; dommemstat vr-guest; "
+  domstate = test_virsh (uri, "domstate --reason vr-guest; dommemstat vr-guest; "
                     "destroy vr-guest; undefine vr-guest");
   g_assert_true (g_str_has_prefix (domstate, "running (restored)"));
   test_rmtree (state);
@@ -161,7 +147,7 @@ test_ctrl_c_rolls_back (void)
   record = read_state (state);
   g_assert_nonnull (strstr (record, "<state>planned</state>"));
   g_assert_cmpuint (test_count_entries (pool), ==, 0);
-  domains = virsh ("list --all --name");
+  domains = test_virsh (uri, "list --all --name");
   g_assert_cmpstr (domains, ==, "");
   test_rmtree (state);
   test_rmtree (pool);

@@ -40,23 +40,11 @@ fixture_set_up (Fixture *f, gconstpointer data)
 }
 
 static void
-remove_domain (const char *uuid)
-{
-  g_autoptr (virDomain) dom = virDomainLookupByUUIDString (conn, uuid);
-
-  if (dom == NULL)
-    return;
-  if (virDomainIsActive (dom) == 1)
-    virDomainDestroy (dom);
-  virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE);
-}
-
-static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
-  remove_domain (BASIC_UUID);
-  remove_domain (DISK_UUID);
-  remove_domain (OTHER_UUID);
+  test_remove_domain (conn, BASIC_UUID);
+  test_remove_domain (conn, DISK_UUID);
+  test_remove_domain (conn, OTHER_UUID);
   test_rmtree (f->tmp);
   g_free (f->tmp);
   g_free (f->out);

@@ -46,21 +46,9 @@ fixture_set_up (Fixture *f, gconstpointer data)
 }
 
 static void
-remove_domain (const char *uuid)
-{
-  g_autoptr (virDomain) dom = virDomainLookupByUUIDString (conn, uuid);
-
-  if (dom == NULL)
-    return;
-  if (virDomainIsActive (dom) == 1)
-    virDomainDestroy (dom);
-  virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE);
-}
-
-static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
-  remove_domain (BASIC_UUID);
+  test_remove_domain (conn, BASIC_UUID);
   g_object_unref (f->system);
   g_object_unref (f->store);
   test_rmtree (f->state);
@@ -324,7 +312,7 @@ test_define_refused (Fixture *f, gconstpointer data)
   test_assert_error (error, VR_ERROR_FAILED, "libvirt refused to define",
                      "already exists", NULL);
   assert_nothing_left (f, VR_PLANNED_STATE_FAILED, VR_ERROR_FAILED);
-  remove_domain ("5a1ad0c0-7e57-4b3d-9c1e-0000000000cc");
+  test_remove_domain (conn, "5a1ad0c0-7e57-4b3d-9c1e-0000000000cc");
 }
 
 static void

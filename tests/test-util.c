@@ -12,6 +12,7 @@
 
 #include "errors.h"
 #include "fs-util.h"
+#include "libvirt-util.h"
 #include "safe-xml.h"
 #include "save-image.h"
 
@@ -234,4 +235,28 @@ test_assert_valid_rng (const char *schema, const char *xml)
   xmlRelaxNGFreeValidCtxt (vctxt);
   xmlRelaxNGFree (rng);
   xmlRelaxNGFreeParserCtxt (pctxt);
+}
+
+void
+test_remove_domain (virConnectPtr conn, const char *uuid)
+{
+  g_autoptr (virDomain) dom = virDomainLookupByUUIDString (conn, uuid);
+
+  if (dom == NULL)
+    return;
+  if (virDomainIsActive (dom) == 1)
+    virDomainDestroy (dom);
+  virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE);
+}
+
+char *
+test_virsh (const char *uri, const char *commands)
+{
+  const char *argv[] = { "virsh", "-q", "-c", uri, commands, NULL };
+  char *out = NULL;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH
+                | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, NULL,
+                NULL);
+  return out ? g_strstrip (out) : g_strdup ("");
 }

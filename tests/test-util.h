@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include <libvirt/libvirt.h>
 
 G_BEGIN_DECLS
 
@@ -33,6 +34,15 @@ guint test_count_entries (const char *path);
 
 /* The SHA-256 of a file's contents, in hex. */
 char *test_sha256_file (const char *path);
+
+/* Destroys and undefines (with its managed save) the domain of uuid, if
+ * there is one. */
+void test_remove_domain (virConnectPtr conn, const char *uuid);
+
+/* virsh's stdout for commands on uri, stripped, in its own process (so
+ * that a test never opens an embedded root that its virt-realize
+ * processes must open). */
+char *test_virsh (const char *uri, const char *commands);
 
 /* Fails the test unless xml is valid against schemas/<schema> (RelaxNG). */
 void test_assert_valid_rng (const char *schema, const char *xml);
