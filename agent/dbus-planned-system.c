@@ -40,7 +40,6 @@ vr_planned_object_update (VrDBusObjectSkeleton *object,
 {
   g_autoptr (VrDBusPlannedSystem) iface = vr_dbus_object_get_planned_system (
       VR_DBUS_OBJECT (object));
-  g_autofree char *xml = vr_planned_system_dup_domain_xml (system);
   const char *domain = vr_planned_system_get_domain (system);
   const char *message = vr_planned_system_get_last_job_message (system);
 
@@ -50,7 +49,6 @@ vr_planned_object_update (VrDBusObjectSkeleton *object,
       iface, vr_planned_state_to_string (vr_planned_system_get_state (system)));
   vr_dbus_planned_system_set_has_saved_state (
       iface, vr_planned_system_get_save_file (system) != NULL);
-  vr_dbus_planned_system_set_domain_xml (iface, xml);
   vr_dbus_planned_system_set_import_directory (
       iface, vr_planned_system_get_import_dir (system));
   vr_dbus_planned_system_set_domain (iface, domain ? domain : "");
@@ -382,6 +380,44 @@ handle_realize (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* GetDomainXML */
+
+static void
+get_domain_xml_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
+                           guint uid, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) system = lookup (data, &error);
+  GVariant *xml;
+
+  target_free (data);
+  if (system == NULL)
+    {
+      vr_dbus_return_error (invocation, error);
+      return;
+    }
+  xml = g_variant_new_take_string (vr_planned_system_dup_domain_xml (system));
+  g_dbus_method_invocation_return_value (invocation,
+                                         g_variant_new_tuple (&xml, 1));
+}
+
+static gboolean
+handle_get_domain_xml (VrDBusPlannedSystem *iface,
+                       GDBusMethodInvocation *invocation, GVariant *options,
+                       gpointer user_data)
+{
+  Target *target = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!vr_daemon_check_options (options, NULL, &error))
+    vr_dbus_return_error (invocation, error);
+  else
+    vr_daemon_authorize (target->daemon, invocation, "list",
+                         get_domain_xml_authorized, target_copy (target),
+                         target_free);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 /* Update */
 
 typedef struct {
@@ -518,6 +554,8 @@ vr_planned_object_new (VrDaemon *daemon, VrPlannedSystem *system)
                     target);
   g_signal_connect (iface, "handle-realize", G_CALLBACK (handle_realize),
                     target);
+  g_signal_connect (iface, "handle-get-domain-xml",
+                    G_CALLBACK (handle_get_domain_xml), target);
   g_signal_connect (iface, "handle-update", G_CALLBACK (handle_update),
                     target);
   g_signal_connect (iface, "handle-destroy", G_CALLBACK (handle_destroy),

@@ -20,6 +20,7 @@
 #include "dbus-names.h"
 #include "errors.h"
 #include "import.h"
+#include "safe-xml.h"
 #include "test-util.h"
 #include "testbed.h"
 
@@ -315,6 +316,51 @@ wait_completed (const char *job, Watch *watch)
 
 /* Import by fd, validate, realize with progress on the bus; the domain
  * then resumes the saved guest when started. */
+/* The planned XML comes from GetDomainXML, never with the properties that
+ * GetManagedObjects carries for every planned system. */
+static void
+assert_domain_xml (const char *import_dir, const char *system)
+{
+  g_autofree char *file = g_build_filename (import_dir, "domain.xml", NULL);
+  g_autoptr (GVariant) reply = call_ok (system, VR_DBUS_PLANNED_IFACE,
+                                        "GetDomainXML",
+                                        g_variant_new ("(a{sv})", NULL), "(s)");
+  g_autoptr (GVariant) objects = call_ok (
+      VR_DBUS_ROOT, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+      NULL, "(a{oa{sa{sv}}})");
+  g_autoptr (GVariant) all = g_variant_get_child_value (objects, 0);
+  g_autoptr (GVariant) ifaces = NULL;
+  g_autoptr (GVariant) props = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (xmlDoc) planned = NULL;
+  g_autoptr (xmlDoc) imported = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *uuid = NULL;
+  g_autofree char *imported_uuid = NULL;
+  const char *xml;
+
+  g_variant_get (reply, "(&s)", &xml);
+  planned = vr_xml_parse_buffer (xml, strlen (xml), "GetDomainXML",
+                                 "domain", &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (file, &text, NULL, NULL));
+  imported = vr_xml_parse_buffer (text, strlen (text), file, "domain",
+                                  &error);
+  g_assert_no_error (error);
+  uuid = vr_xml_xpath_string (planned, "string(/domain/uuid)");
+  imported_uuid = vr_xml_xpath_string (imported, "string(/domain/uuid)");
+  g_assert_nonnull (uuid);
+  g_assert_cmpstr (uuid, ==, imported_uuid);
+
+  ifaces = g_variant_lookup_value (all, system, G_VARIANT_TYPE ("a{sa{sv}}"));
+  g_assert_nonnull (ifaces);
+  props = g_variant_lookup_value (ifaces, VR_DBUS_PLANNED_IFACE,
+                                  G_VARIANT_TYPE ("a{sv}"));
+  g_assert_nonnull (props);
+  g_assert_true (g_variant_lookup (props, "Name", "&s", &xml));
+  g_assert_false (g_variant_lookup (props, "DomainXML", "&s", &xml));
+}
+
 static void
 test_realize (Fixture *f, gconstpointer data)
 {
@@ -345,6 +391,7 @@ test_realize (Fixture *f, gconstpointer data)
   g_assert_cmpuint (errors, ==, 0);
   findings = json_from_string (json, NULL);
   g_assert_true (JSON_NODE_HOLDS_ARRAY (findings));
+  assert_domain_xml (basic, system);
 
   started = g_get_monotonic_time ();
   job = realize (system, f, &code);
@@ -575,6 +622,8 @@ test_access (Fixture *f, gconstpointer data)
                            "<domain/>", "@a{sv} {}");
   assert_denied_to_nobody (system, VR_DBUS_PLANNED_IFACE ".Destroy", NULL,
                            NULL);
+  assert_denied_to_nobody (system, VR_DBUS_PLANNED_IFACE ".GetDomainXML",
+                           "@a{sv} {}", NULL);
   /* The planned XML may hold secrets: the bus itself keeps it from
    * others. */
   {
