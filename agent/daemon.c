@@ -9,6 +9,7 @@
 #include "dbus-errors.h"
 #include "dbus-job.h"
 #include "errors.h"
+#include "idle-trim.h"
 #include "libvirt-util.h"
 
 #define RECONNECT_SECONDS 2
@@ -29,6 +30,8 @@ struct _VrDaemon {
   virConnectPtr conn;
   VrHostCaps *caps;
   guint reconnect_id;
+  guint idle_trim_seconds;
+  guint idle_trim_id;
 
   GHashTable *systems; /* uuid -> VrDBusObjectSkeleton */
   GHashTable *jobs;    /* id -> VrJobObject */
@@ -101,6 +104,32 @@ on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
   g_free (call);
 }
 
+static gboolean
+trim_when_quiet (gpointer user_data)
+{
+  VrDaemon *self = user_data;
+
+  self->idle_trim_id = 0;
+  /* A running job touches its pages again at once; it ends in a call to
+   * vr_daemon_job_ended, which waits for quiet again. */
+  if (self->running == 0)
+    vr_idle_trim ();
+  return G_SOURCE_REMOVE;
+}
+
+/* Every call and every job's end puts the trim off: it comes only after
+ * idle_trim_seconds without either. */
+static void
+postpone_trim (VrDaemon *self)
+{
+  if (self->idle_trim_seconds == 0)
+    return;
+  if (self->idle_trim_id != 0)
+    g_source_remove (self->idle_trim_id);
+  self->idle_trim_id = g_timeout_add_seconds (self->idle_trim_seconds,
+                                              trim_when_quiet, self);
+}
+
 void
 vr_daemon_authorize (VrDaemon *self, GDBusMethodInvocation *invocation,
                      const char *action, VrAuthorizedFunc func, gpointer data,
@@ -113,6 +142,7 @@ vr_daemon_authorize (VrDaemon *self, GDBusMethodInvocation *invocation,
   call->func = func;
   call->data = data;
   call->destroy = destroy;
+  postpone_trim (self);
   vr_auth_check_async (invocation, self->session, action, NULL,
                        on_authorized, call);
 }
@@ -280,20 +310,39 @@ vr_daemon_list_system_paths (VrDaemon *self)
   return paths;
 }
 
+typedef void (*SystemFunc) (VrDaemon *self, VrPlannedSystem *system);
+
+/* One planned system at a time: with thousands, holding them all (each
+ * with its parsed XML) would only raise the heap's high-water mark. */
 static void
-export_all (VrDaemon *self)
+foreach_system (VrDaemon *self, SystemFunc func)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) systems = vr_store_list (self->store, &error);
+  g_autoptr (GPtrArray) uuids = vr_store_list_uuids (self->store, &error);
 
-  if (systems == NULL)
+  if (uuids == NULL)
     {
       g_warning ("cannot list %s: %s", vr_store_get_path (self->store),
                  error->message);
       return;
     }
-  for (guint i = 0; i < systems->len; i++)
-    vr_daemon_export_system (self, systems->pdata[i]);
+  for (guint i = 0; i < uuids->len; i++)
+    {
+      g_autoptr (GError) broken = NULL;
+      g_autoptr (VrPlannedSystem) system = vr_store_load (
+          self->store, uuids->pdata[i], &broken);
+
+      if (system == NULL)
+        g_debug ("skipping: %s", broken->message);
+      else
+        func (self, system);
+    }
+}
+
+static void
+export_one (VrDaemon *self, VrPlannedSystem *system)
+{
+  vr_daemon_export_system (self, system);
 }
 
 /* Jobs */
@@ -438,6 +487,7 @@ vr_daemon_job_ended (VrDaemon *self, guint id)
   if (!g_queue_remove (&self->queue, job))
     self->running--;
   keep_for_a_while (self, id);
+  postpone_trim (self);
   if (!finish_shutdown (self))
     schedule (self);
 }
@@ -486,14 +536,10 @@ recover_system (VrDaemon *self, VrPlannedSystem *system)
 }
 
 static void
-recover_all (VrDaemon *self)
+recover_if_realizing (VrDaemon *self, VrPlannedSystem *system)
 {
-  g_autoptr (GPtrArray) systems = vr_store_list (self->store, NULL);
-
-  for (guint i = 0; systems != NULL && i < systems->len; i++)
-    if (vr_planned_system_get_state (systems->pdata[i])
-        == VR_PLANNED_STATE_REALIZING)
-      recover_system (self, systems->pdata[i]);
+  if (vr_planned_system_get_state (system) == VR_PLANNED_STATE_REALIZING)
+    recover_system (self, system);
 }
 
 static gboolean
@@ -552,7 +598,7 @@ connect_libvirt (VrDaemon *self)
     }
   self->caps = vr_host_caps_new (self->conn);
   virConnectRegisterCloseCallback (self->conn, on_closed, self, NULL);
-  recover_all (self);
+  foreach_system (self, recover_if_realizing);
 }
 
 VrDaemon *
@@ -575,6 +621,7 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
   self->uri = g_strdup (options->uri);
   self->max_jobs = MAX (options->max_jobs, 1);
   self->job_keep_seconds = options->job_keep_seconds;
+  self->idle_trim_seconds = options->idle_trim_seconds;
   self->store = vr_store_new (state_dir);
   self->context = g_main_context_ref_thread_default ();
   self->systems = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -587,7 +634,7 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
   g_dbus_object_manager_server_export (
       self->manager, G_DBUS_OBJECT_SKELETON (self->manager_object));
   vr_libvirt_init ();
-  export_all (self);
+  foreach_system (self, export_one);
   connect_libvirt (self);
   g_dbus_object_manager_server_set_connection (self->manager, bus);
   return g_steal_pointer (&self);
@@ -608,6 +655,8 @@ vr_daemon_free (VrDaemon *self)
     virConnectUnregisterCloseCallback (self->conn, on_closed);
   if (self->reconnect_id != 0)
     g_source_remove (self->reconnect_id);
+  if (self->idle_trim_id != 0)
+    g_source_remove (self->idle_trim_id);
   if (self->expiry != NULL)
     {
       g_hash_table_foreach (self->expiry, remove_source, NULL);

@@ -19,6 +19,7 @@ typedef struct {
   gboolean session;      /* on a session bus: no polkit, own uid only */
   guint max_jobs;        /* jobs running at once; more wait as New */
   guint job_keep_seconds; /* how long a finished job stays exported */
+  guint idle_trim_seconds; /* quiet time before vr_idle_trim(); 0: never */
 } VrDaemonOptions;
 
 /* virt-realized: the planned systems and jobs of one state directory and

@@ -10,10 +10,12 @@
 
 #include "daemon.h"
 #include "dbus-errors.h"
+#include "idle-trim.h"
 #include "store.h"
 
 #define DEFAULT_MAX_JOBS 2
 #define DEFAULT_JOB_KEEP_SECONDS (5 * 60)
+#define DEFAULT_IDLE_TRIM_SECONDS 10
 
 typedef struct {
   char *uri;
@@ -21,6 +23,7 @@ typedef struct {
   gboolean session;
   int max_jobs;
   int job_keep_seconds;
+  int idle_trim_seconds;
   gboolean replace;
   GMainLoop *loop;
   VrDaemon *daemon;
@@ -44,6 +47,10 @@ parse_options (Agent *agent, int *argc, char ***argv)
       "Jobs running at once; more wait in state New (default 2)", "N" },
     { "job-keep", 0, 0, G_OPTION_ARG_INT, &agent->job_keep_seconds,
       "Seconds a finished job stays on the bus (default 300)", "SECONDS" },
+    { "idle-trim", 0, 0, G_OPTION_ARG_INT, &agent->idle_trim_seconds,
+      "Hand unused memory back to the kernel after start-up and after "
+      "SECONDS without calls or running jobs; 0: never (default 10)",
+      "SECONDS" },
     { "replace", 'r', 0, G_OPTION_ARG_NONE, &agent->replace,
       "Replace a running agent", NULL },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version",
@@ -66,7 +73,8 @@ parse_options (Agent *agent, int *argc, char ***argv)
       printf ("virt-realized %s\n", PACKAGE_VERSION);
       exit (0);
     }
-  if (agent->max_jobs < 1 || agent->job_keep_seconds < 0 || *argc > 1)
+  if (agent->max_jobs < 1 || agent->job_keep_seconds < 0
+      || agent->idle_trim_seconds < 0 || *argc > 1)
     {
       fprintf (stderr, "virt-realized: bad arguments (see --help)\n");
       return FALSE;
@@ -120,7 +128,8 @@ serve (Agent *agent)
   g_autoptr (GDBusConnection) bus = g_bus_get_sync (
       agent->session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, NULL, &error);
   VrDaemonOptions options = { agent->uri, agent->state_dir, agent->session,
-                              agent->max_jobs, agent->job_keep_seconds };
+                              agent->max_jobs, agent->job_keep_seconds,
+                              agent->idle_trim_seconds };
   guint owner;
 
   if (bus == NULL)
@@ -137,9 +146,13 @@ serve (Agent *agent)
       g_printerr ("virt-realized: %s\n", error->message);
       return 1;
     }
-  /* Loading every record and probing QEMU leaves freed heap behind; an
-   * agent mostly sits idle, so give it back. */
-  malloc_trim (0);
+  /* Loading every record and probing QEMU leaves freed heap behind, and
+   * loading libvirt's libraries pages that start-up alone reads; an agent
+   * mostly sits idle, so give them back. */
+  if (agent->idle_trim_seconds > 0)
+    vr_idle_trim ();
+  else
+    malloc_trim (0);
   owner = g_bus_own_name_on_connection (
       bus, VR_DBUS_NAME,
       G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT
@@ -156,7 +169,8 @@ int
 main (int argc, char **argv)
 {
   Agent agent = { .max_jobs = DEFAULT_MAX_JOBS,
-                  .job_keep_seconds = DEFAULT_JOB_KEEP_SECONDS };
+                  .job_keep_seconds = DEFAULT_JOB_KEEP_SECONDS,
+                  .idle_trim_seconds = DEFAULT_IDLE_TRIM_SECONDS };
   int status;
 
   setlocale (LC_ALL, "");

@@ -262,15 +262,15 @@ compare_by_name (gconstpointer a, gconstpointer b)
 }
 
 GPtrArray *
-vr_store_list (VrStore *self, GError **error)
+vr_store_list_uuids (VrStore *self, GError **error)
 {
-  g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) uuids = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GError) local = NULL;
   g_autoptr (GDir) dir = g_dir_open (self->path, 0, &local);
   const char *entry;
 
   if (dir == NULL && g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-    return g_steal_pointer (&all);
+    return g_steal_pointer (&uuids);
   if (dir == NULL)
     {
       g_set_error (error, VR_ERROR, vr_error_get_code (local), "%s",
@@ -279,16 +279,44 @@ vr_store_list (VrStore *self, GError **error)
     }
   while ((entry = g_dir_read_name (dir)) != NULL)
     {
-      g_autoptr (GError) broken = NULL;
-      VrPlannedSystem *system;
       g_autofree char *uuid = vr_uuid_normalize (entry);
 
       /* Temp and deleted folders start with '.', and are not UUIDs. */
-      if (uuid == NULL || !g_str_equal (uuid, entry))
-        continue;
-      system = load_system (self, entry, &broken);
+      if (uuid != NULL && g_str_equal (uuid, entry))
+        g_ptr_array_add (uuids, g_steal_pointer (&uuid));
+    }
+  return g_steal_pointer (&uuids);
+}
+
+VrPlannedSystem *
+vr_store_load (VrStore *self, const char *uuid, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  VrPlannedSystem *system = load_system (self, uuid, &local);
+
+  if (system == NULL)
+    g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                 "cannot read planned system %s (in %s): %s", uuid,
+                 self->path, local->message);
+  return system;
+}
+
+GPtrArray *
+vr_store_list (VrStore *self, GError **error)
+{
+  g_autoptr (GPtrArray) uuids = vr_store_list_uuids (self, error);
+  g_autoptr (GPtrArray) all = NULL;
+
+  if (uuids == NULL)
+    return NULL;
+  all = g_ptr_array_new_full (uuids->len, g_object_unref);
+  for (guint i = 0; i < uuids->len; i++)
+    {
+      g_autoptr (GError) broken = NULL;
+      VrPlannedSystem *system = load_system (self, uuids->pdata[i], &broken);
+
       if (system == NULL)
-        g_debug ("skipping %s: %s", entry, broken->message);
+        g_debug ("skipping %s: %s", (char *) uuids->pdata[i], broken->message);
       else
         g_ptr_array_add (all, system);
     }
@@ -299,8 +327,20 @@ vr_store_list (VrStore *self, GError **error)
 VrPlannedSystem *
 vr_store_lookup (VrStore *self, const char *key, GError **error)
 {
-  g_autoptr (GPtrArray) all = vr_store_list (self, error);
+  g_autofree char *uuid = vr_uuid_normalize (key);
+  g_autoptr (GPtrArray) all = NULL;
 
+  /* By UUID the folder is known: one record to read, not all of them. */
+  if (uuid != NULL)
+    {
+      g_autofree char *dir = system_dir (self, uuid);
+      VrPlannedSystem *system;
+
+      if (g_file_test (dir, G_FILE_TEST_IS_DIR)
+          && (system = load_system (self, uuid, NULL)) != NULL)
+        return system;
+    }
+  all = vr_store_list (self, error);
   if (all == NULL)
     return NULL;
   for (guint i = 0; i < all->len; i++)

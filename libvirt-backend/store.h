@@ -40,6 +40,14 @@ gboolean vr_store_save (VrStore *self, VrPlannedSystem *system, GError **error);
 /* All planned systems, sorted by name; unreadable folders are skipped. */
 GPtrArray *vr_store_list (VrStore *self, GError **error);
 
+/* The UUIDs of the planned systems' folders, unsorted, none read: for
+ * going through many systems without holding them all at once. */
+GPtrArray *vr_store_list_uuids (VrStore *self, GError **error);
+
+/* The planned system in the folder of uuid (one of vr_store_list_uuids). */
+VrPlannedSystem *vr_store_load (VrStore *self, const char *uuid,
+                                GError **error);
+
 /* The planned system whose name or UUID is key. */
 VrPlannedSystem *vr_store_lookup (VrStore *self, const char *key,
                                   GError **error);

@@ -94,6 +94,43 @@ test_add_list_lookup (Fixture *f, gconstpointer data)
   test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "'nobody'", NULL);
 }
 
+/* The agent goes through the folders one at a time, and a lookup by UUID
+ * reads that one folder: a broken sibling hides nothing but itself. */
+static void
+test_uuids_load (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) a = import (f, "a", "zeta", UUID_A, NULL, &error);
+  g_autoptr (VrPlannedSystem) b = import (f, "b", "alpha", UUID_B, NULL, &error);
+  g_autofree char *broken = g_build_filename (
+      vr_store_get_path (f->store), UUID_A, VR_STORE_RECORD, NULL);
+  g_autoptr (GPtrArray) uuids = NULL;
+  g_autoptr (VrPlannedSystem) found = NULL;
+
+  g_assert_no_error (error);
+  uuids = vr_store_list_uuids (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (uuids->len, ==, 2);
+  g_assert_true (g_ptr_array_find_with_equal_func (uuids, UUID_A, g_str_equal,
+                                                   NULL));
+  g_assert_true (g_file_set_contents (broken, "<record", -1, NULL));
+  found = vr_store_load (f->store, UUID_B, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (vr_planned_system_get_name (found), ==, "alpha");
+  g_clear_object (&found);
+  found = vr_store_lookup (f->store, UUID_B, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (vr_planned_system_get_name (found), ==, "alpha");
+  g_clear_object (&found);
+  found = vr_store_load (f->store, UUID_A, &error);
+  g_assert_null (found);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, UUID_A, NULL);
+  g_clear_error (&error);
+  found = vr_store_lookup (f->store, "zeta", &error);
+  g_assert_null (found);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "'zeta'", NULL);
+}
+
 static void
 test_same_uuid (Fixture *f, gconstpointer data)
 {
@@ -363,6 +400,7 @@ main (int argc, char **argv)
   g_test_add ("/store/" path, Fixture, NULL, fixture_set_up, func, \
               fixture_tear_down)
   ADD ("add-list-lookup", test_add_list_lookup);
+  ADD ("uuids-load", test_uuids_load);
   ADD ("same-uuid", test_same_uuid);
   ADD ("same-name", test_same_name);
   ADD ("rename-on-import", test_rename_on_import);
