@@ -314,8 +314,6 @@ wait_completed (const char *job, Watch *watch)
   g_dbus_connection_signal_unsubscribe (harness->bus, completed);
 }
 
-/* Import by fd, validate, realize with progress on the bus; the domain
- * then resumes the saved guest when started. */
 /* The planned XML comes from GetDomainXML, never with the properties that
  * GetManagedObjects carries for every planned system. */
 static void
@@ -361,6 +359,8 @@ assert_domain_xml (const char *import_dir, const char *system)
   g_assert_false (g_variant_lookup (props, "DomainXML", "&s", &xml));
 }
 
+/* Import by fd, validate, realize with progress on the bus; the domain
+ * then resumes the saved guest when started. */
 static void
 test_realize (Fixture *f, gconstpointer data)
 {
@@ -472,6 +472,44 @@ test_progress (Fixture *f, gconstpointer data)
   g_assert_false (watch.percent_went_back);
   g_assert_cmpfloat (watch.changes, <=, 10 * seconds + 2);
   stop_agent (f);
+  test_rmtree (dir);
+}
+
+/* Cancel() of a running job, in the middle of its copy (or of a later
+ * phase): the job rolls back, ends Terminated with Completed(false), the
+ * planned system is planned again and nothing of the job stays. */
+static void
+test_cancel_running (Fixture *f, gconstpointer data)
+{
+  const char *phase = data;
+  g_autofree char *dir = vr_testbed_large_import (64);
+  g_autofree char *system = NULL;
+  g_autofree char *job = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *domains = NULL;
+  g_autoptr (GVariant) cancellable = NULL;
+  Watch watch = { 0 };
+  guint32 code;
+
+  test_write_file (f->pool, "other.img", "not ours", -1);
+  start_agent (f, phase);
+  system = import_dir (dir);
+  job = realize (system, f, &code);
+  g_assert_cmpuint (code, ==, VR_ERROR_JOB_STARTED);
+  wait_for_phase (job, phase);
+  g_assert_cmpuint (get_number (job, VR_DBUS_JOB_IFACE, "JobState"), ==, 4);
+  cancellable = get_property (job, VR_DBUS_JOB_IFACE, "Cancellable");
+  g_assert_true (g_variant_get_boolean (cancellable));
+  call_ok (job, VR_DBUS_JOB_IFACE, "Cancel", NULL, NULL);
+  wait_completed (job, &watch);
+  g_assert_cmpuint (get_number (job, VR_DBUS_JOB_IFACE, "JobState"), ==, 8);
+  g_assert_false (watch.completed && watch.success);
+  state = get_string (system, VR_DBUS_PLANNED_IFACE, "State");
+  g_assert_cmpstr (state, ==, "planned");
+  stop_agent (f);
+  g_assert_cmpuint (count_files (f->pool), ==, 1);
+  domains = virsh ("list", "--all", "--name", NULL);
+  g_assert_cmpstr (domains, ==, "");
   test_rmtree (dir);
 }
 
@@ -1060,6 +1098,8 @@ main (int argc, char **argv)
   ADD ("crash/update", "update", test_crash);
   ADD ("crash/define", "define", test_crash);
   ADD ("crash/handoff", "handoff", test_crash);
+  ADD ("cancel/copy", "copy", test_cancel_running);
+  ADD ("cancel/define", "define", test_cancel_running);
   ADD ("access", NULL, test_access);
   ADD ("load", NULL, test_load);
   ADD ("queue", NULL, test_queue);
