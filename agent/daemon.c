@@ -45,6 +45,7 @@ struct _VrDaemon {
 };
 
 static void connect_libvirt (VrDaemon *self);
+static void on_closed (virConnectPtr conn, int reason, void *opaque);
 
 VrStore *
 vr_daemon_get_store (VrDaemon *self)
@@ -568,20 +569,25 @@ on_closed_in_main (gpointer user_data)
   if (self->conn == NULL)
     return G_SOURCE_REMOVE;
   g_message ("libvirt closed the connection; reconnecting");
-  virConnectUnregisterCloseCallback (self->conn, NULL);
+  virConnectUnregisterCloseCallback (self->conn, on_closed);
   g_clear_object (&self->caps);
   g_clear_pointer (&self->conn, virConnectClose);
   schedule_reconnect (self);
   return G_SOURCE_REMOVE;
 }
 
-/* On libvirt's event thread (libvirtd restarted or died). */
+/* libvirtd restarted or died. This runs wherever libvirt's event loop was
+ * iterated (its GLib implementation shares the main context) and holds
+ * libvirt's close-callback lock: the work must come later, never inline
+ * as g_main_context_invoke() would run it on the main thread. */
 static void
 on_closed (virConnectPtr conn, int reason, void *opaque)
 {
   VrDaemon *self = opaque;
+  g_autoptr (GSource) idle = g_idle_source_new ();
 
-  g_main_context_invoke (self->context, on_closed_in_main, self);
+  g_source_set_callback (idle, on_closed_in_main, self, NULL);
+  g_source_attach (idle, self->context);
 }
 
 static void

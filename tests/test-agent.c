@@ -513,6 +513,122 @@ test_cancel_running (Fixture *f, gconstpointer data)
   test_rmtree (dir);
 }
 
+/* A libvirtd of its own, as uid 65534 in session mode with everything
+ * under dir: it serves test:///default on DIR/run/libvirt-sock. */
+static GSubprocess *
+start_libvirtd (const char *dir)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *conf = g_build_filename (dir, "libvirtd.conf", NULL);
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autofree char *home = g_build_filename (dir, "home", NULL);
+  g_autofree char *sock = g_build_filename (run, "libvirt-sock", NULL);
+  g_autofree char *text = g_strdup_printf (
+      "unix_sock_dir = \"%s\"\nunix_sock_rw_perms = \"0777\"\n"
+      "auth_unix_rw = \"none\"\n", run);
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
+      G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+  GSubprocess *daemon;
+
+  g_assert_true (g_file_set_contents (conf, text, -1, NULL));
+  g_assert_cmpint (g_mkdir_with_parents (run, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (home, 0755), ==, 0);
+  g_assert_cmpint (chown (run, 65534, 65534), ==, 0);
+  g_assert_cmpint (chown (home, 65534, 65534), ==, 0);
+  g_subprocess_launcher_setenv (launcher, "HOME", home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", run, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", home, TRUE);
+  daemon = g_subprocess_launcher_spawn (
+      launcher, &error, "setpriv", "--reuid=65534", "--regid=65534",
+      "--clear-groups", "/usr/sbin/libvirtd", "--config", conf, NULL);
+  g_assert_no_error (error);
+  while (!g_file_test (sock, G_FILE_TEST_EXISTS))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (50 * 1000);
+    }
+  return daemon;
+}
+
+static void
+stop_libvirtd (GSubprocess *daemon)
+{
+  g_subprocess_send_signal (daemon, SIGTERM);
+  g_assert_true (g_subprocess_wait (daemon, NULL, NULL));
+  g_object_unref (daemon);
+}
+
+static GVariant *
+validate (const char *system, GError **error)
+{
+  return call (system, VR_DBUS_PLANNED_IFACE, "Validate",
+               g_variant_new ("(a{sv})", NULL), "(us)", error);
+}
+
+/* libvirtd goes away and comes back: the agent answers all along (a clear
+ * NotAvailable while libvirt is gone) and uses the new libvirtd without a
+ * restart of its own. */
+static void
+test_reconnect (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = test_mkdtemp ();
+  g_autofree char *import = g_build_filename (dir, "import", NULL);
+  g_autofree char *xml = test_domain_xml (
+      "vr-reconnect", "5a1ad0c0-7e57-4b3d-9c1e-00000000c0de");
+  g_autofree char *agent_uri = NULL;
+  g_autofree char *system = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  GSubprocess *daemon;
+  gint64 deadline;
+  const char *const args[] = { "--idle-trim=0", NULL };
+
+  if (!g_file_test ("/usr/sbin/libvirtd", G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("no /usr/sbin/libvirtd");
+      return;
+    }
+  g_assert_cmpint (chmod (dir, 0755), ==, 0);
+  g_assert_cmpint (mkdir (import, 0755), ==, 0);
+  test_write_file (import, "domain.xml", xml, -1);
+  daemon = start_libvirtd (dir);
+  agent_uri = g_strdup_printf ("test+unix:///default?socket=%s/run/libvirt-sock",
+                               dir);
+  f->agent = vr_bus_harness_start_agent (harness, agent_uri, f->state, NULL,
+                                         args);
+  system = import_dir (import);
+  reply = validate (system, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&reply, g_variant_unref);
+
+  stop_libvirtd (daemon);
+  /* The close callback comes on libvirt's event thread; wait for it. */
+  deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+  while ((reply = validate (system, &error)) != NULL)
+    {
+      g_clear_pointer (&reply, g_variant_unref);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (100 * 1000);
+    }
+  g_test_message ("without libvirtd: %s", error->message);
+  test_assert_error (error, VR_ERROR_NOT_AVAILABLE, "not reachable", NULL);
+  g_clear_error (&error);
+
+  daemon = start_libvirtd (dir);
+  deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+  while ((reply = validate (system, &error)) == NULL)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_clear_error (&error);
+      g_usleep (200 * 1000);
+    }
+  stop_agent (f);
+  stop_libvirtd (daemon);
+  test_rmtree (dir);
+}
+
 /* SIGKILL at a phase of a realize; the next agent reports the job as
  * interrupted and leaves nothing of it behind. */
 static void
@@ -1099,6 +1215,7 @@ main (int argc, char **argv)
   ADD ("crash/define", "define", test_crash);
   ADD ("crash/handoff", "handoff", test_crash);
   ADD ("cancel/copy", "copy", test_cancel_running);
+  ADD ("reconnect", NULL, test_reconnect);
   ADD ("cancel/define", "define", test_cancel_running);
   ADD ("access", NULL, test_access);
   ADD ("load", NULL, test_load);
