@@ -163,21 +163,29 @@ target_copy (Target *target)
   return copy;
 }
 
+/* A method whose options are all reserved (options may be NULL for none)
+ * and whose authorized part needs only the target. */
+static gboolean
+authorize_target (GDBusMethodInvocation *invocation, GVariant *options,
+                  Target *target, const char *action, VrAuthorizedFunc func)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (options != NULL && !vr_daemon_check_options (options, NULL, &error))
+    vr_dbus_return_error (invocation, error);
+  else
+    vr_daemon_authorize (target->daemon, invocation, action, func,
+                         target_copy (target), target_free);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static gboolean
 handle_validate (VrDBusPlannedSystem *iface,
                  GDBusMethodInvocation *invocation, GVariant *options,
                  gpointer user_data)
 {
-  Target *target = user_data;
-  g_autoptr (GError) error = NULL;
-
-  if (!vr_daemon_check_options (options, NULL, &error))
-    vr_dbus_return_error (invocation, error);
-  else
-    vr_daemon_authorize (target->daemon, invocation, "validate",
-                         validate_authorized, target_copy (target),
-                         target_free);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
+  return authorize_target (invocation, options, user_data, "validate",
+                           validate_authorized);
 }
 
 /* Realize */
@@ -406,16 +414,8 @@ handle_get_domain_xml (VrDBusPlannedSystem *iface,
                        GDBusMethodInvocation *invocation, GVariant *options,
                        gpointer user_data)
 {
-  Target *target = user_data;
-  g_autoptr (GError) error = NULL;
-
-  if (!vr_daemon_check_options (options, NULL, &error))
-    vr_dbus_return_error (invocation, error);
-  else
-    vr_daemon_authorize (target->daemon, invocation, "list",
-                         get_domain_xml_authorized, target_copy (target),
-                         target_free);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
+  return authorize_target (invocation, options, user_data, "list",
+                           get_domain_xml_authorized);
 }
 
 /* Update */
@@ -530,11 +530,8 @@ static gboolean
 handle_destroy (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
                 gpointer user_data)
 {
-  Target *target = user_data;
-
-  vr_daemon_authorize (target->daemon, invocation, "destroy",
-                       destroy_authorized, target_copy (target), target_free);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
+  return authorize_target (invocation, NULL, user_data, "destroy",
+                           destroy_authorized);
 }
 
 VrDBusObjectSkeleton *

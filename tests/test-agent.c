@@ -475,6 +475,42 @@ test_progress (Fixture *f, gconstpointer data)
   test_rmtree (dir);
 }
 
+/* A realize that stops at phase (VR_TEST_STALL_AT), with a file of
+ * somebody else's in the pool; returns the job's path. */
+static char *
+realize_stalled (Fixture *f, const char *dir, const char *phase,
+                 char **system)
+{
+  char *job;
+  guint32 code;
+
+  test_write_file (f->pool, "other.img", "not ours", -1);
+  start_agent (f, phase);
+  *system = import_dir (dir);
+  job = realize (*system, f, &code);
+  g_assert_cmpuint (code, ==, VR_ERROR_JOB_STARTED);
+  wait_for_phase (job, phase);
+  return job;
+}
+
+/* Zero leftovers of a job that did not finish (with the agent stopped):
+ * the pool has only what was there, no journal, no domain, no managed
+ * save. */
+static void
+assert_nothing_left (Fixture *f)
+{
+  g_autofree char *managed = g_build_filename (root, "lib", "qemu", "save",
+                                               "vr-guest.save", NULL);
+  g_autofree char *journal = g_build_filename (f->state, BASIC_UUID,
+                                               "journal.xml", NULL);
+  g_autofree char *domains = virsh ("list", "--all", "--name", NULL);
+
+  g_assert_cmpuint (count_files (f->pool), ==, 1);
+  g_assert_false (g_file_test (managed, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+  g_assert_cmpstr (domains, ==, "");
+}
+
 /* Cancel() of a running job, in the middle of its copy (or of a later
  * phase): the job rolls back, ends Terminated with Completed(false), the
  * planned system is planned again and nothing of the job stays. */
@@ -484,19 +520,11 @@ test_cancel_running (Fixture *f, gconstpointer data)
   const char *phase = data;
   g_autofree char *dir = vr_testbed_large_import (64);
   g_autofree char *system = NULL;
-  g_autofree char *job = NULL;
+  g_autofree char *job = realize_stalled (f, dir, phase, &system);
   g_autofree char *state = NULL;
-  g_autofree char *domains = NULL;
   g_autoptr (GVariant) cancellable = NULL;
   Watch watch = { 0 };
-  guint32 code;
 
-  test_write_file (f->pool, "other.img", "not ours", -1);
-  start_agent (f, phase);
-  system = import_dir (dir);
-  job = realize (system, f, &code);
-  g_assert_cmpuint (code, ==, VR_ERROR_JOB_STARTED);
-  wait_for_phase (job, phase);
   g_assert_cmpuint (get_number (job, VR_DBUS_JOB_IFACE, "JobState"), ==, 4);
   cancellable = get_property (job, VR_DBUS_JOB_IFACE, "Cancellable");
   g_assert_true (g_variant_get_boolean (cancellable));
@@ -507,9 +535,7 @@ test_cancel_running (Fixture *f, gconstpointer data)
   state = get_string (system, VR_DBUS_PLANNED_IFACE, "State");
   g_assert_cmpstr (state, ==, "planned");
   stop_agent (f);
-  g_assert_cmpuint (count_files (f->pool), ==, 1);
-  domains = virsh ("list", "--all", "--name", NULL);
-  g_assert_cmpstr (domains, ==, "");
+  assert_nothing_left (f);
   test_rmtree (dir);
 }
 
@@ -637,23 +663,12 @@ test_crash (Fixture *f, gconstpointer data)
   const char *phase = data;
   g_autofree char *dir = vr_testbed_large_import (64);
   g_autofree char *system = NULL;
-  g_autofree char *job = NULL;
+  g_autofree char *job = realize_stalled (f, dir, phase, &system);
   g_autofree char *state = NULL;
   g_autofree char *description = NULL;
-  g_autofree char *domains = NULL;
-  g_autofree char *journal = NULL;
-  g_autofree char *managed = g_build_filename (root, "lib", "qemu", "save",
-                                               "vr-guest.save", NULL);
   g_autoptr (GVariant) jobs = NULL;
   g_autofree const char **paths = NULL;
-  guint32 code;
 
-  test_write_file (f->pool, "other.img", "not ours", -1);
-  start_agent (f, phase);
-  system = import_dir (dir);
-  job = realize (system, f, &code);
-  g_assert_cmpuint (code, ==, VR_ERROR_JOB_STARTED);
-  wait_for_phase (job, phase);
   kill_agent (f);
 
   start_agent (f, NULL);
@@ -670,15 +685,7 @@ test_crash (Fixture *f, gconstpointer data)
   state = get_string (system, VR_DBUS_PLANNED_IFACE, "State");
   g_assert_cmpstr (state, ==, "planned");
   stop_agent (f);
-
-  /* Zero leftovers: the pool has only what was there, no journal, no
-   * domain, no managed save. */
-  g_assert_cmpuint (count_files (f->pool), ==, 1);
-  g_assert_true (g_file_test (managed, G_FILE_TEST_EXISTS) == FALSE);
-  journal = g_build_filename (f->state, BASIC_UUID, "journal.xml", NULL);
-  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
-  domains = virsh ("list", "--all", "--name", NULL);
-  g_assert_cmpstr (domains, ==, "");
+  assert_nothing_left (f);
   test_rmtree (dir);
 }
 
