@@ -14,6 +14,7 @@
 #include "dbus-errors.h"
 #include "dbus-names.h"
 #include "errors.h"
+#include "findings.h"
 
 #include <string.h>
 
@@ -180,6 +181,26 @@ get_string (GDBusConnection *bus, const char *path, const char *iface,
   return g_variant_is_of_type (value, G_VARIANT_TYPE_STRING)
              ? g_variant_dup_string (value, NULL)
              : g_variant_print (value, FALSE);
+}
+
+GPtrArray *
+vr_cli_client_validate (GDBusConnection *bus, const char *key, char **name,
+                        GError **error)
+{
+  g_autofree char *path = find_planned (bus, key, error);
+  g_autoptr (GVariant) reply = NULL;
+  const char *json;
+  guint32 errors;
+
+  if (path == NULL)
+    return NULL;
+  reply = call (bus, path, VR_DBUS_PLANNED_IFACE, "Validate",
+                g_variant_new ("(a{sv})", NULL), "(us)", error);
+  if (reply == NULL)
+    return NULL;
+  g_variant_get (reply, "(u&s)", &errors, &json);
+  *name = get_string (bus, path, VR_DBUS_PLANNED_IFACE, "Name");
+  return vr_findings_from_json (json, error);
 }
 
 static GVariant *

@@ -25,6 +25,13 @@ int vr_cli_client_import (VrCli *cli,
 int vr_cli_client_list (VrCli *cli, GDBusConnection *bus);
 int vr_cli_client_destroy (VrCli *cli, GDBusConnection *bus, const char *key);
 
+/* The agent's Validate of the planned system whose name or UUID is key:
+ * its findings, and the system's name in *name. */
+GPtrArray *vr_cli_client_validate (GDBusConnection *bus,
+                                   const char *key,
+                                   char **name,
+                                   GError **error);
+
 /* Realize as a job of the agent: a progress bar from the job's properties
  * on a terminal, Ctrl-C calls its Cancel(); with no_wait it returns once
  * the job is queued and prints its object path. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli-client.h"
 #include "edit.h"
 #include "errors.h"
 #include "libvirt-util.h"
@@ -155,6 +156,27 @@ validate_arg (VrCli *cli, VrHostCaps *caps, const char *arg, Target *target,
   return NULL;
 }
 
+/* A planned system is the agent's when one answers; a path is read here.
+ * NULL without an error: do it in-process. */
+static GPtrArray *
+validate_through_agent (VrCli *cli, const char *arg, Target *target,
+                        GError **error)
+{
+  g_autoptr (GDBusConnection) bus = NULL;
+  g_autoptr (GError) local = NULL;
+  GPtrArray *findings;
+
+  if (strchr (arg, '/') != NULL || (bus = vr_cli_client_connect (cli)) == NULL)
+    return NULL;
+  findings = vr_cli_client_validate (bus, arg, &target->name, &local);
+  if (findings != NULL)
+    target->kind = "planned";
+  else if (!g_error_matches (local, VR_ERROR, VR_ERROR_INVALID_PARAMETER)
+           || !g_file_test (arg, G_FILE_TEST_EXISTS))
+    g_propagate_error (error, g_steal_pointer (&local));
+  return findings;
+}
+
 int
 vr_cli_validate (VrCli *cli, int argc, char **argv)
 {
@@ -179,12 +201,18 @@ vr_cli_validate (VrCli *cli, int argc, char **argv)
   if (argc != 2)
     return vr_cli_usage_error ("validate", argc < 2 ? "missing PLANNED, DIR "
                                "or FILE.xml" : "too many arguments");
-  /* The schema loads while libvirt connects. */
-  vr_validate_preload ();
-  caps = connect_host (cli, &error);
-  if (caps == NULL)
+  findings = validate_through_agent (cli, argv[1], &target, &error);
+  if (findings == NULL && error != NULL)
     return vr_cli_fail (error);
-  findings = validate_arg (cli, caps, argv[1], &target, &error);
+  if (findings == NULL)
+    {
+      /* The schema loads while libvirt connects. */
+      vr_validate_preload ();
+      caps = connect_host (cli, &error);
+      if (caps == NULL)
+        return vr_cli_fail (error);
+      findings = validate_arg (cli, caps, argv[1], &target, &error);
+    }
   if (findings == NULL)
     return vr_cli_fail (error);
   if (copy_disks)

@@ -3,6 +3,8 @@
 
 #include "findings.h"
 
+#include "errors.h"
+
 /* The one table of finding IDs. An ID is never reused: a check that goes
  * away leaves a gap. README.md lists the same rows. */
 static const VrFindingKind kinds[] = {
@@ -223,6 +225,76 @@ vr_finding_to_json (const VrFinding *finding)
   add_member (b, "hint", finding->hint);
   json_builder_end_object (b);
   return json_builder_get_root (b);
+}
+
+static char *
+dup_member (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || JSON_NODE_TYPE (node) != JSON_NODE_VALUE
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return g_strdup (json_node_get_string (node));
+}
+
+static VrFinding *
+finding_from_json (JsonNode *node)
+{
+  JsonObject *object = JSON_NODE_HOLDS_OBJECT (node)
+                           ? json_node_get_object (node)
+                           : NULL;
+  g_autoptr (VrFinding) finding = g_new0 (VrFinding, 1);
+  g_autofree char *severity = NULL;
+  guint i;
+
+  if (object == NULL)
+    return NULL;
+  finding->id = dup_member (object, "id");
+  finding->message = dup_member (object, "message");
+  severity = dup_member (object, "severity");
+  for (i = 0; i < G_N_ELEMENTS (severity_names); i++)
+    if (g_strcmp0 (severity, severity_names[i]) == 0)
+      break;
+  if (finding->id == NULL || finding->message == NULL
+      || i == G_N_ELEMENTS (severity_names))
+    return NULL;
+  finding->severity = i;
+  finding->source = dup_member (object, "source");
+  finding->hint = dup_member (object, "hint");
+  finding->line = json_object_get_int_member_with_default (object, "line", 0);
+  return g_steal_pointer (&finding);
+}
+
+GPtrArray *
+vr_findings_from_json (const char *json, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GPtrArray) findings = vr_findings_new ();
+  JsonArray *array;
+
+  if (!json_parser_load_from_data (parser, json, -1, NULL)
+      || !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_FAILED,
+                   "findings are not a JSON array of objects");
+      return NULL;
+    }
+  array = json_node_get_array (json_parser_get_root (parser));
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      VrFinding *finding = finding_from_json (
+          json_array_get_element (array, i));
+
+      if (finding == NULL)
+        {
+          g_set_error (error, VR_ERROR, VR_ERROR_FAILED,
+                       "finding %u lacks an id, a message or a severity", i);
+          return NULL;
+        }
+      g_ptr_array_add (findings, finding);
+    }
+  return g_steal_pointer (&findings);
 }
 
 char *

@@ -123,6 +123,11 @@ VrFinding *vr_findings_find (GPtrArray *findings, const char *id);
 /* {"id", "severity", "title", "message", "source", "line", "hint"}. */
 JsonNode *vr_finding_to_json (const VrFinding *finding);
 
+/* The findings of a JSON array of vr_finding_to_json() objects (an agent's
+ * Validate answer); a kind this program does not know keeps the severity
+ * the JSON gives. */
+GPtrArray *vr_findings_from_json (const char *json, GError **error);
+
 /* "error VR1104 /domain/os/type/@machine: message\n  hint: hint\n". */
 char *vr_finding_to_text (const VrFinding *finding);
 

@@ -1119,6 +1119,19 @@ test_cli_client (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (out, "vr-guest"));
   g_assert_nonnull (strstr (out, "planned"));
   g_clear_pointer (&out, g_free);
+  /* Validate by the agent: the same report as in-process. */
+  g_assert_cmpint (run_cli (&out, "--system", "validate", "vr-guest", NULL),
+                   ==, 0);
+  g_assert_nonnull (strstr (out, "vr-guest"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli (&out, "--system", "--json", "validate",
+                            "vr-guest", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "\"findings\""));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli (&out, "--system", "validate", "nope", NULL), ==,
+                   1);
+  g_assert_nonnull (strstr (out, "Invalid parameter (32773)"));
+  g_clear_pointer (&out, g_free);
   g_assert_cmpint (run_cli (&out, "--system", "realize", "nope", NULL), ==,
                    1);
   g_assert_nonnull (strstr (out, "Invalid parameter (32773)"));

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "errors.h"
 #include "findings.h"
 
 static void
@@ -117,6 +118,51 @@ test_json (void)
   g_assert_true (json_object_get_null_member (o, "hint"));
 }
 
+/* What an agent's Validate sends comes back as the same findings; a
+ * malformed answer is an error, never a crash. */
+static void
+test_from_json (void)
+{
+  g_autoptr (GPtrArray) findings = vr_findings_new ();
+  g_autoptr (JsonArray) array = json_array_new ();
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_ARRAY);
+  g_autofree char *json = NULL;
+  g_autoptr (GPtrArray) back = NULL;
+  g_autoptr (GError) error = NULL;
+  VrFinding *f;
+
+  vr_findings_add (findings, VR_FINDING_NVRAM, "/domain/os/nvram", NULL,
+                   "gone");
+  f = vr_findings_add (findings, VR_FINDING_MACHINE, "/domain/os/type",
+                       "use pc-q35-7.2", "unknown machine");
+  f->line = 12;
+  for (guint i = 0; i < findings->len; i++)
+    json_array_add_element (array, vr_finding_to_json (findings->pdata[i]));
+  json_node_set_array (node, array);
+  json = json_to_string (node, FALSE);
+  back = vr_findings_from_json (json, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (back->len, ==, 2);
+  for (guint i = 0; i < back->len; i++)
+    {
+      g_autofree char *a = vr_finding_to_text (findings->pdata[i]);
+      g_autofree char *b = vr_finding_to_text (back->pdata[i]);
+
+      g_assert_cmpstr (a, ==, b);
+    }
+  g_assert_true (vr_findings_has_errors (back));
+
+  g_clear_pointer (&back, g_ptr_array_unref);
+  back = vr_findings_from_json ("{\"id\": 1}", &error);
+  g_assert_null (back);
+  g_assert_error (error, VR_ERROR, VR_ERROR_FAILED);
+  g_clear_error (&error);
+  back = vr_findings_from_json ("[{\"id\": \"VR1409\", \"severity\": "
+                                "\"fatal\", \"message\": \"x\"}]", &error);
+  g_assert_null (back);
+  g_assert_error (error, VR_ERROR, VR_ERROR_FAILED);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -126,5 +172,6 @@ main (int argc, char **argv)
   g_test_add_func ("/findings/add", test_add);
   g_test_add_func ("/findings/text", test_text);
   g_test_add_func ("/findings/json", test_json);
+  g_test_add_func ("/findings/from-json", test_from_json);
   return g_test_run ();
 }
