@@ -17,36 +17,6 @@
 static char *root;
 static char *uri;
 
-static char *
-cli (const char *state, int *status, ...)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  int wait_status = 0;
-  va_list ap;
-  const char *arg;
-
-  g_ptr_array_add (argv, (char *) g_getenv ("VR_CLI"));
-  g_ptr_array_add (argv, "--direct");
-  g_ptr_array_add (argv, "--state-dir");
-  g_ptr_array_add (argv, (char *) state);
-  g_ptr_array_add (argv, "-c");
-  g_ptr_array_add (argv, uri);
-  va_start (ap, status);
-  while ((arg = va_arg (ap, const char *)) != NULL)
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL,
-                NULL, &out, &err, &wait_status, &error);
-  g_assert_no_error (error);
-  *status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
-  g_test_message ("stdout: %s\nstderr: %s", out, err);
-  return g_strconcat (out, err, NULL);
-}
-
 static void
 assert_contains (const char *text, const char *needle)
 {
@@ -86,22 +56,23 @@ test_export_then_import (void)
   g_autofree char *gone = NULL;
   int status = -1;
 
-  exported = cli (state, &status, "export", "vr-guest", out, "--save", NULL);
+  exported = test_cli_direct (state, uri, &status, "export", "vr-guest", out,
+                              "--save", NULL);
   g_assert_cmpint (status, ==, 0);
   assert_contains (exported, "Domain 'vr-guest' exported to");
   assert_contains (exported, "vr-guest.save (saved state)");
   assert_contains (exported, "It was running");
-  imported = cli (state, &status, "import", out, NULL);
+  imported = test_cli_direct (state, uri, &status, "import", out, NULL);
   g_assert_cmpint (status, ==, 0);
   assert_contains (imported, "imported from");
   /* The guest memory changed in transit: the file is named. */
   flip_byte (save, 200000);
-  damaged = cli (state2, &status, "import", out, NULL);
+  damaged = test_cli_direct (state2, uri, &status, "import", out, NULL);
   g_assert_cmpint (status, ==, 1);
   assert_contains (damaged, "vr-guest.save: SHA-256");
   flip_byte (save, 200000);
   test_write_file (out, "README", "mine", -1);
-  extra = cli (state2, &status, "import", out, NULL);
+  extra = test_cli_direct (state2, uri, &status, "import", out, NULL);
   g_assert_cmpint (status, ==, 1);
   assert_contains (extra, "README: extra file");
   gone = test_virsh (uri, "undefine --managed-save vr-guest; list --all --name");
@@ -119,12 +90,13 @@ test_refusals_write_nothing (void)
   g_autofree char *usage = NULL;
   int status = -1;
 
-  missing = cli (state, &status, "export", "no-such-guest", out, NULL);
+  missing = test_cli_direct (state, uri, &status, "export", "no-such-guest",
+                             out, NULL);
   g_assert_cmpint (status, ==, 1);
   assert_contains (missing, "Invalid parameter (32773): no domain "
                             "'no-such-guest'");
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
-  usage = cli (state, &status, "export", "vr-guest", NULL);
+  usage = test_cli_direct (state, uri, &status, "export", "vr-guest", NULL);
   g_assert_cmpint (status, ==, 2);
   test_rmtree (tmp);
 }

@@ -15,40 +15,11 @@
 static char *root;
 static char *uri;
 
-static char *
-cli (const char *state, int *status, GError **error, ...)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  int wait_status = 0;
-  va_list ap;
-  const char *arg;
-
-  g_ptr_array_add (argv, (char *) g_getenv ("VR_CLI"));
-  g_ptr_array_add (argv, "--direct");
-  g_ptr_array_add (argv, "--state-dir");
-  g_ptr_array_add (argv, (char *) state);
-  g_ptr_array_add (argv, "-c");
-  g_ptr_array_add (argv, uri);
-  va_start (ap, error);
-  while ((arg = va_arg (ap, const char *)) != NULL)
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL,
-                NULL, &out, &err, &wait_status, error);
-  *status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
-  g_test_message ("stdout: %s\nstderr: %s", out, err);
-  return g_strconcat (out, err, NULL);
-}
-
 static void
 test_realize_start_resumes (void)
 {
   g_autofree char *basic = vr_testbed_require ("basic");
   g_autofree char *state = test_mkdtemp ();
-  g_autoptr (GError) error = NULL;
   g_autofree char *imported = NULL;
   g_autofree char *realized = NULL;
   g_autofree char *shown = NULL;
@@ -57,7 +28,7 @@ test_realize_start_resumes (void)
 
   g_autofree char *asan = g_strdup (g_getenv ("ASAN_OPTIONS"));
 
-  imported = cli (state, &status, &error, "import", basic, NULL);
+  imported = test_cli_direct (state, uri, &status, "import", basic, NULL);
   g_assert_cmpint (status, ==, 0);
   /* The started guest outlives the process by design; LeakSanitizer's
    * tracer, stopping the embedded driver's threads at exit while they
@@ -65,17 +36,18 @@ test_realize_start_resumes (void)
    * checked by the in-process realize tests. */
   if (asan != NULL)
     g_setenv ("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=1", TRUE);
-  realized = cli (state, &status, &error, "realize", "vr-guest", "--start",
-                  NULL);
+  realized = test_cli_direct (state, uri, &status, "realize", "vr-guest",
+                              "--start", NULL);
   if (asan != NULL)
     g_setenv ("ASAN_OPTIONS", asan, TRUE);
-  g_assert_no_error (error);
   g_assert_cmpint (status, ==, 0);
   g_assert_nonnull (strstr (realized, "realized as domain 'vr-guest'"));
-  shown = cli (state, &status, &error, "--json", "show", "vr-guest", NULL);
+  shown = test_cli_direct (state, uri, &status, "--json", "show", "vr-guest",
+                           NULL);
   g_assert_nonnull (strstr (shown, "\"state\" : \"realized\""));
-  domstate = test_virsh (uri, "domstate --reason vr-guest; dommemstat vr-guest; "
-                    "destroy vr-guest; undefine vr-guest");
+  domstate
+      = test_virsh (uri, "domstate --reason vr-guest; dommemstat vr-guest; "
+                         "destroy vr-guest; undefine vr-guest");
   g_assert_true (g_str_has_prefix (domstate, "running (restored)"));
   test_rmtree (state);
 }
@@ -134,7 +106,7 @@ test_ctrl_c_rolls_back (void)
   int status = 0;
   int wait_status = 0;
 
-  imported = cli (state, &status, &error, "import", dir, NULL);
+  imported = test_cli_direct (state, uri, &status, "import", dir, NULL);
   g_assert_cmpint (status, ==, 0);
   g_spawn_async (NULL, (char **) argv, env, G_SPAWN_DO_NOT_REAP_CHILD
                  | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &pid, &error);

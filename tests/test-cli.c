@@ -19,20 +19,6 @@
 #define NOBODY 65534
 #define BASIC_UUID "5a1ad0c0-7e57-4b3d-9c1e-000000000001"
 
-typedef struct {
-  int status;
-  char *out;
-  char *err;
-} CliResult;
-
-static void
-cli_result_clear (CliResult *r)
-{
-  g_free (r->out);
-  g_free (r->err);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliResult, cli_result_clear)
-
 static const char *
 cli_path (void)
 {
@@ -75,29 +61,15 @@ cli_path_for_nobody (void)
 }
 
 static void
-run_cli_argv (CliResult *r, gboolean as_nobody, const char *state_dir,
+run_cli_argv (TestRun *r, gboolean as_nobody, const char *state_dir,
               const char *const *args)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  int wait_status = 0;
+  g_autoptr (GPtrArray) argv = test_cli_argv (
+      as_nobody ? cli_path_for_nobody () : cli_path (), state_dir, NULL, args);
 
-  g_ptr_array_add (argv, (char *) (as_nobody ? cli_path_for_nobody ()
-                                             : cli_path ()));
-  g_ptr_array_add (argv, "--direct");
-  g_ptr_array_add (argv, "--state-dir");
-  g_ptr_array_add (argv, (char *) state_dir);
-  for (guint i = 0; args[i]; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT,
-                as_nobody ? drop_to_nobody : NULL, NULL, &r->out, &r->err,
-                &wait_status, &error);
-  g_assert_no_error (error);
-  g_assert_true (WIFEXITED (wait_status));
-  r->status = WEXITSTATUS (wait_status);
-  g_test_message ("virt-realize %s -> %d\nstdout: %s\nstderr: %s", args[0],
-                  r->status, r->out, r->err);
+  test_run (r, (const char *const *) argv->pdata,
+            as_nobody ? drop_to_nobody : NULL);
+  g_assert_cmpint (r->status, >=, 0);
 }
 
 #define run_cli(r, state, ...) \
@@ -115,7 +87,7 @@ assert_contains (const char *haystack, const char *needle)
 static guint
 count_planned (const char *state_dir)
 {
-  g_auto (CliResult) r = { 0 };
+  g_auto (TestRun) r = { 0 };
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) error = NULL;
 
@@ -133,11 +105,11 @@ test_import_show_list_destroy (void)
   g_autofree char *state = test_mkdtemp ();
   g_autofree char *before = test_snapshot_tree (dir);
   g_autofree char *after = NULL;
-  g_auto (CliResult) imported = { 0 };
-  g_auto (CliResult) again = { 0 };
-  g_auto (CliResult) shown = { 0 };
-  g_auto (CliResult) listed = { 0 };
-  g_auto (CliResult) destroyed = { 0 };
+  g_auto (TestRun) imported = { 0 };
+  g_auto (TestRun) again = { 0 };
+  g_auto (TestRun) shown = { 0 };
+  g_auto (TestRun) listed = { 0 };
+  g_auto (TestRun) destroyed = { 0 };
 
   run_cli (&imported, state, "import", dir);
   g_assert_cmpint (imported.status, ==, 0);
@@ -171,10 +143,10 @@ test_import_with_name (void)
   g_autofree char *dir = vr_testbed_copy_import_dir (second, &error);
   g_autofree char *save = g_build_filename (dir, "vr-guest-2.save", NULL);
   g_autofree char *state = test_mkdtemp ();
-  g_auto (CliResult) refused = { 0 };
-  g_auto (CliResult) imported = { 0 };
-  g_auto (CliResult) shown = { 0 };
-  g_auto (CliResult) xml = { 0 };
+  g_auto (TestRun) refused = { 0 };
+  g_auto (TestRun) imported = { 0 };
+  g_auto (TestRun) shown = { 0 };
+  g_auto (TestRun) xml = { 0 };
 
   g_assert_no_error (error);
   run_cli (&refused, state, "import", dir, "--name", "renamed");
@@ -199,12 +171,12 @@ static void
 test_usage (void)
 {
   g_autofree char *state = test_mkdtemp ();
-  g_auto (CliResult) unknown = { 0 };
-  g_auto (CliResult) missing = { 0 };
-  g_auto (CliResult) extra = { 0 };
-  g_auto (CliResult) bad_option = { 0 };
-  g_auto (CliResult) version = { 0 };
-  g_auto (CliResult) no_such = { 0 };
+  g_auto (TestRun) unknown = { 0 };
+  g_auto (TestRun) missing = { 0 };
+  g_auto (TestRun) extra = { 0 };
+  g_auto (TestRun) bad_option = { 0 };
+  g_auto (TestRun) version = { 0 };
+  g_auto (TestRun) no_such = { 0 };
 
   run_cli (&unknown, state, "frobnicate");
   g_assert_cmpint (unknown.status, ==, 2);
@@ -439,7 +411,7 @@ test_bad_input (gconstpointer data)
   g_autofree char *state = test_mkdtemp ();
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
-  g_auto (CliResult) r = { 0 };
+  g_auto (TestRun) r = { 0 };
 
   g_assert_no_error (error);
   c->mutate (dir, outside);
@@ -471,8 +443,8 @@ test_state_dir_not_writable (void)
   g_autofree char *state = test_mkdtemp ();
   g_autofree char *before = test_snapshot_tree (dir);
   g_autofree char *after = NULL;
-  g_auto (CliResult) ok = { 0 };
-  g_auto (CliResult) r = { 0 };
+  g_auto (TestRun) ok = { 0 };
+  g_auto (TestRun) r = { 0 };
   gboolean root = geteuid () == 0;
 
   if (root)
@@ -480,7 +452,7 @@ test_state_dir_not_writable (void)
       g_assert_cmpint (chown (state, NOBODY, NOBODY), ==, 0);
       run_cli_as_nobody (&ok, state, "import", dir);
       g_assert_cmpint (ok.status, ==, 0);
-      cli_result_clear (&ok);
+      test_run_clear (&ok);
       run_cli (&ok, state, "destroy", "vr-guest");
       g_assert_cmpint (ok.status, ==, 0);
       g_assert_cmpint (chown (state, 0, 0), ==, 0);

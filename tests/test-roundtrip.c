@@ -16,50 +16,13 @@
 #include "testbed.h"
 
 static char *
-run (const char *const *argv, int *status)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  int wait_status = 0;
-
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                &out, &err, &wait_status, &error);
-  g_assert_no_error (error);
-  *status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
-  g_test_message ("%s %s %s -> %d\n%s%s", argv[0], argv[1], argv[2], *status,
-                  out, err);
-  return g_strconcat (out, err, NULL);
-}
-
-static char *
-vr (int *status, const char *state, const char *uri, ...)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  va_list ap;
-  const char *arg;
-
-  g_ptr_array_add (argv, (char *) g_getenv ("VR_CLI"));
-  g_ptr_array_add (argv, "--direct");
-  g_ptr_array_add (argv, "--state-dir");
-  g_ptr_array_add (argv, (char *) state);
-  g_ptr_array_add (argv, "-c");
-  g_ptr_array_add (argv, (char *) uri);
-  va_start (ap, uri);
-  while ((arg = va_arg (ap, const char *)) != NULL)
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  return run ((const char *const *) argv->pdata, status);
-}
-
-static char *
 virsh (const char *uri, const char *commands)
 {
   const char *argv[] = { "virsh", "-q", "-c", uri, commands, NULL };
-  int status = 0;
+  g_auto (TestRun) run = { 0 };
 
-  return run (argv, &status);
+  test_run (&run, argv, NULL);
+  return g_strconcat (run.out, run.err, NULL);
 }
 
 /* Host A: the test bed's disk guest defined with its disk under A, started,
@@ -135,21 +98,22 @@ test_round_trip (void)
   int status = 0;
 
   run_guest_on_a (root_a, uri_a, &original);
-  out = vr (&status, state, uri_a, "export", "vr-guest-disk", export,
-            "--save", "--with-disks", NULL);
+  out = test_cli_direct (state, uri_a, &status, "export", "vr-guest-disk",
+                         export, "--save", "--with-disks", NULL);
   expect (out, status, 0, NULL);
   exported_sum = test_sha256_file (exported_disk);
   /* The export holds the disk as the running guest left it. */
   g_assert_cmpstr (exported_sum, !=, original);
-  out = vr (&status, state, uri_b, "import", export, NULL);
+  out = test_cli_direct (state, uri_b, &status, "import", export, NULL);
   expect (out, status, 0, "imported");
-  out = vr (&status, state, uri_b, "validate", "vr-guest-disk", NULL);
+  out = test_cli_direct (state, uri_b, &status, "validate", "vr-guest-disk",
+                         NULL);
   expect (out, status, 3, "--copy-disks");
-  out = vr (&status, state, uri_b, "validate", "vr-guest-disk",
-            "--copy-disks", NULL);
+  out = test_cli_direct (state, uri_b, &status, "validate", "vr-guest-disk",
+                         "--copy-disks", NULL);
   expect (out, status, 0, NULL);
-  out = vr (&status, state, uri_b, "realize", "vr-guest-disk", "--copy-disks",
-            NULL);
+  out = test_cli_direct (state, uri_b, &status, "realize", "vr-guest-disk",
+                         "--copy-disks", NULL);
   expect (out, status, 0, "realized as domain 'vr-guest-disk'");
   pool_sum = test_sha256_file (pool_disk);
   g_assert_cmpstr (pool_sum, ==, exported_sum);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <libxml/relaxng.h>
@@ -259,4 +260,70 @@ test_virsh (const char *uri, const char *commands)
                 | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, NULL,
                 NULL);
   return out ? g_strstrip (out) : g_strdup ("");
+}
+
+void
+test_run_clear (TestRun *run)
+{
+  g_clear_pointer (&run->out, g_free);
+  g_clear_pointer (&run->err, g_free);
+}
+
+void
+test_run (TestRun *run, const char *const *argv,
+          GSpawnChildSetupFunc child_setup)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line = g_strjoinv (" ", (char **) argv);
+  int wait_status = 0;
+
+  test_run_clear (run);
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, child_setup,
+                NULL, &run->out, &run->err, &wait_status, &error);
+  g_assert_no_error (error);
+  run->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+  g_test_message ("%s -> %d\nstdout: %s\nstderr: %s", line, run->status,
+                  run->out, run->err);
+}
+
+GPtrArray *
+test_cli_argv (const char *program, const char *state, const char *uri,
+               const char *const *args)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+
+  g_ptr_array_add (argv, (char *) (program ? program : g_getenv ("VR_CLI")));
+  g_assert_nonnull (argv->pdata[0]);
+  g_ptr_array_add (argv, (char *) "--direct");
+  g_ptr_array_add (argv, (char *) "--state-dir");
+  g_ptr_array_add (argv, (char *) state);
+  if (uri != NULL)
+    {
+      g_ptr_array_add (argv, (char *) "-c");
+      g_ptr_array_add (argv, (char *) uri);
+    }
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  return argv;
+}
+
+char *
+test_cli_direct (const char *state, const char *uri, int *status, ...)
+{
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  g_autoptr (GPtrArray) argv = NULL;
+  g_auto (TestRun) run = { 0 };
+  const char *arg;
+  va_list ap;
+
+  va_start (ap, status);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (args, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  argv = test_cli_argv (NULL, state, uri, (const char *const *) args->pdata);
+  test_run (&run, (const char *const *) argv->pdata, NULL);
+  *status = run.status;
+  return g_strconcat (run.out, run.err, NULL);
 }

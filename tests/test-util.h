@@ -44,6 +44,32 @@ void test_remove_domain (virConnectPtr conn, const char *uuid);
  * processes must open). */
 char *test_virsh (const char *uri, const char *commands);
 
+/* What a command gave: its exit status (-1 when a signal ended it) and
+ * what it wrote on stdout and stderr. */
+typedef struct {
+  int status;
+  char *out;
+  char *err;
+} TestRun;
+
+void test_run_clear (TestRun *run);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TestRun, test_run_clear)
+
+/* Runs argv (argv[0] looked up in PATH) to its end, child_setup (may be
+ * NULL) in the child, and logs the outcome as a test message. */
+void test_run (TestRun *run, const char *const *argv,
+               GSpawnChildSetupFunc child_setup);
+
+/* The words of program (NULL: $VR_CLI) --direct --state-dir state, then
+ * -c uri unless uri is NULL, then args; NULL-terminated, for test_run(). */
+GPtrArray *test_cli_argv (const char *program, const char *state,
+                          const char *uri, const char *const *args);
+
+/* test_run() of test_cli_argv (NULL, state, uri, args): stdout then stderr
+ * in one string, for a test that only searches the text. */
+char *test_cli_direct (const char *state, const char *uri, int *status, ...)
+    G_GNUC_NULL_TERMINATED;
+
 /* Fails the test unless xml is valid against schemas/<schema> (RelaxNG). */
 void test_assert_valid_rng (const char *schema, const char *xml);
 

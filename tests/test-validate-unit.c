@@ -169,43 +169,14 @@ test_bad_input (void)
 }
 
 /* The commands, as a person or a program runs them. */
-typedef struct {
-  int status;
-  char *out;
-  char *err;
-} Run;
-
 static void
-run_clear (Run *r)
+run_cli (TestRun *r, const char *const *args)
 {
-  g_free (r->out);
-  g_free (r->err);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
+  g_autoptr (GPtrArray) argv = test_cli_argv (NULL, t.state,
+                                              "test:///default", args);
 
-static void
-run_cli (Run *r, const char *const *args)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  int status = 0;
-
-  g_ptr_array_add (argv, (char *) g_getenv ("VR_CLI"));
-  g_ptr_array_add (argv, "--direct");
-  g_ptr_array_add (argv, "-c");
-  g_ptr_array_add (argv, "test:///default");
-  g_ptr_array_add (argv, "--state-dir");
-  g_ptr_array_add (argv, t.state);
-  for (guint i = 0; args[i]; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_assert_nonnull (argv->pdata[0]);
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL,
-                NULL, &r->out, &r->err, &status, &error);
-  g_assert_no_error (error);
-  g_assert_true (WIFEXITED (status));
-  r->status = WEXITSTATUS (status);
-  g_test_message ("%s -> %d\n%s%s", args[0], r->status, r->out, r->err);
+  test_run (r, (const char *const *) argv->pdata, NULL);
+  g_assert_cmpint (r->status, >=, 0);
 }
 
 #define cli(r, ...) run_cli (r, (const char *const[]){ __VA_ARGS__, NULL })
@@ -226,11 +197,11 @@ test_cli_validate (void)
   g_autoptr (xmlDoc) doc = vt_parse (guest_xml);
   g_autofree char *good = vt_write (doc, t.work, "good.xml");
   g_autofree char *bad = NULL;
-  g_auto (Run) ok = { 0 };
-  g_auto (Run) json = { 0 };
-  g_auto (Run) fails = { 0 };
-  g_auto (Run) missing = { 0 };
-  g_auto (Run) usage = { 0 };
+  g_auto (TestRun) ok = { 0 };
+  g_auto (TestRun) json = { 0 };
+  g_auto (TestRun) fails = { 0 };
+  g_auto (TestRun) missing = { 0 };
+  g_auto (TestRun) usage = { 0 };
   g_autoptr (JsonParser) parser = json_parser_new ();
   JsonObject *o;
 
@@ -261,14 +232,14 @@ test_cli_edit (void)
 {
   g_autofree char *dir = test_mkdtemp ();
   g_autofree char *replacement = NULL;
-  g_auto (Run) imported = { 0 };
-  g_auto (Run) edited = { 0 };
-  g_auto (Run) broken = { 0 };
-  g_auto (Run) refused = { 0 };
-  g_auto (Run) shown = { 0 };
-  g_auto (Run) replaced = { 0 };
-  g_auto (Run) nothing = { 0 };
-  g_auto (Run) planned = { 0 };
+  g_auto (TestRun) imported = { 0 };
+  g_auto (TestRun) edited = { 0 };
+  g_auto (TestRun) broken = { 0 };
+  g_auto (TestRun) refused = { 0 };
+  g_auto (TestRun) shown = { 0 };
+  g_auto (TestRun) replaced = { 0 };
+  g_auto (TestRun) nothing = { 0 };
+  g_auto (TestRun) planned = { 0 };
   g_autoptr (xmlDoc) doc = vt_parse (guest_xml);
   g_autofree char *xml = NULL;
 
