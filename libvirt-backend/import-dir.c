@@ -258,6 +258,8 @@ vr_import_dir_open_fd (int dirfd, GError **error)
                    "%s: not a directory", dir->path);
       return NULL;
     }
+  dir->dev = st.st_dev;
+  dir->ino = st.st_ino;
   if (!read_domain_xml (dir, error) || !scan_entries (dir, error)
       || !read_save_image (dir, error) || !check_save_matches (dir, error))
     return NULL;

@@ -24,6 +24,8 @@ typedef struct {
   char *save_file;  /* the *.save file's name, NULL when there is none */
   VrSaveImage *save;
   gboolean has_manifest;
+  guint64 dev;      /* the directory's st_dev and st_ino: which directory */
+  guint64 ino;      /* the path named when it was opened */
 } VrImportDir;
 
 void vr_import_dir_free (VrImportDir *dir);

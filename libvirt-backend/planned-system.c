@@ -17,6 +17,8 @@ struct _VrPlannedSystem {
   gboolean saved_state_discarded;
   char *name;
   char *import_dir;
+  guint64 import_dev; /* 0 and 0: not recorded */
+  guint64 import_ino;
   char *save_file;
   guint64 save_size;
   gboolean save_was_running;
@@ -148,6 +150,8 @@ vr_planned_system_new_from_import (VrImportDir *dir, const char *name,
     }
   self->name = g_strdup (name ? name : dir->name);
   self->import_dir = g_strdup (dir->path);
+  self->import_dev = dir->dev;
+  self->import_ino = dir->ino;
   self->created = g_date_time_new_now_utc ();
   self->saved_state_discarded = dir->save != NULL
                                 && (flags & VR_IMPORT_DISCARD_SAVED_STATE);
@@ -203,13 +207,20 @@ vr_planned_system_to_record (VrPlannedSystem *self)
 {
   g_autoptr (xmlDoc) doc = xmlNewDoc ((const xmlChar *) "1.0");
   xmlNode *top = xmlNewNode (NULL, (const xmlChar *) "planned-system");
+  xmlNode *import;
 
   xmlDocSetRootElement (doc, top);
   set_prop (top, "version", "1");
   add_text_child (top, "uuid", self->uuid);
   add_text_child (top, "name", self->name);
   add_text_child (top, "state", vr_planned_state_to_string (self->state));
-  add_text_child (top, "import-dir", self->import_dir);
+  import = xmlNewTextChild (top, NULL, (const xmlChar *) "import-dir",
+                           (const xmlChar *) self->import_dir);
+  if (self->import_ino != 0)
+    {
+      set_prop_u64 (import, "dev", self->import_dev);
+      set_prop_u64 (import, "ino", self->import_ino);
+    }
   if (g_strcmp0 (self->source_uuid, self->uuid) != 0)
     add_text_child (top, "source-uuid", self->source_uuid);
   if (self->saved_state_discarded)
@@ -245,6 +256,14 @@ parse_time (xmlDoc *record, const char *expr)
   g_autofree char *text = vr_xml_xpath_string (record, expr);
 
   return text ? g_date_time_new_from_iso8601 (text, NULL) : NULL;
+}
+
+static guint64
+xpath_u64 (xmlDoc *record, const char *expr)
+{
+  g_autofree char *text = vr_xml_xpath_string (record, expr);
+
+  return text ? g_ascii_strtoull (text, NULL, 10) : 0;
 }
 
 static gboolean
@@ -305,6 +324,8 @@ load_record (VrPlannedSystem *self, xmlDoc *record, const char *display_name,
       record, "string(/planned-system/import-dir)");
   if (self->import_dir == NULL)
     return record_error (error, display_name, "<import-dir>");
+  self->import_dev = xpath_u64 (record, "string(/planned-system/import-dir/@dev)");
+  self->import_ino = xpath_u64 (record, "string(/planned-system/import-dir/@ino)");
   self->source_uuid = vr_uuid_normalize (source_uuid);
   if (self->source_uuid == NULL)
     self->source_uuid = g_strdup (self->uuid);
@@ -397,6 +418,14 @@ const char *
 vr_planned_system_get_import_dir (VrPlannedSystem *self)
 {
   return self->import_dir;
+}
+
+gboolean
+vr_planned_system_is_import_dir (VrPlannedSystem *self, const VrImportDir *dir)
+{
+  if (self->import_ino == 0)
+    return TRUE;
+  return dir->dev == self->import_dev && dir->ino == self->import_ino;
 }
 
 const char *

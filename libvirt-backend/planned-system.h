@@ -63,6 +63,12 @@ char *vr_planned_system_to_record (VrPlannedSystem *self);
 const char *vr_planned_system_get_uuid (VrPlannedSystem *self);
 const char *vr_planned_system_get_name (VrPlannedSystem *self);
 const char *vr_planned_system_get_import_dir (VrPlannedSystem *self);
+
+/* Whether dir is the directory the import read (same st_dev and st_ino),
+ * not another one put at its path since; TRUE for a record written before
+ * the identity was kept. */
+gboolean vr_planned_system_is_import_dir (VrPlannedSystem *self,
+                                          const VrImportDir *dir);
 /* The save image's file name in the import directory, or NULL. */
 const char *vr_planned_system_get_save_file (VrPlannedSystem *self);
 guint64 vr_planned_system_get_save_size (VrPlannedSystem *self);

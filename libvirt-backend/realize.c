@@ -103,6 +103,16 @@ open_import (Realize *r, GError **error)
       vr_planned_system_get_import_dir (r->system), error);
   if (r->import == NULL)
     return FALSE;
+  /* The agent was handed the directory as a descriptor its caller could
+   * read: it reads that directory again, never one put at its path. */
+  if (!vr_planned_system_is_import_dir (r->system, r->import))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_STATE,
+                   "%s is not the directory that was imported (it was "
+                   "replaced or moved); destroy and import the planned "
+                   "system again", r->import->path);
+      return FALSE;
+    }
   if (g_str_equal (r->import->uuid,
                    vr_planned_system_get_source_uuid (r->system))
       && (vr_planned_system_get_saved_state_discarded (r->system)

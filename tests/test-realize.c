@@ -335,6 +335,37 @@ test_does_not_fit (Fixture *f, gconstpointer data)
   assert_nothing_left (f, VR_PLANNED_STATE_PLANNED, 0);
 }
 
+/* Realize reads again the directory the import read, never another one
+ * put at its path since, even with the very same files. */
+static void
+test_import_dir_replaced (Fixture *f, gconstpointer data)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  VrRealizeOptions options = { .pool_dir = f->pool_dir };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = vr_testbed_copy_import_dir (basic, &error);
+  g_autofree char *moved = g_strconcat (dir, ".moved", NULL);
+  g_autofree char *twin = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (vr_store_remove (f->store, f->system, &error));
+  g_object_unref (f->system);
+  f->system = vr_import_path (f->store, dir, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (rename (dir, moved), ==, 0);
+  twin = vr_testbed_copy_import_dir (moved, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (rename (twin, dir), ==, 0);
+
+  g_assert_false (vr_realize (f->store, caps, conn, f->system, &options,
+                              NULL, NULL, &error));
+  test_assert_error (error, VR_ERROR_INVALID_STATE, dir,
+                     "not the directory that was imported", NULL);
+  assert_nothing_left (f, VR_PLANNED_STATE_PLANNED, 0);
+  test_rmtree (dir);
+  test_rmtree (moved);
+}
+
 typedef struct {
   Fixture *f;
   GMutex lock;
@@ -530,6 +561,7 @@ main (int argc, char **argv)
   ADD ("out-of-space", test_out_of_space);
   ADD ("define-refused", test_define_refused);
   ADD ("does-not-fit", test_does_not_fit);
+  ADD ("import-dir-replaced", test_import_dir_replaced);
   ADD ("twice-at-once", test_twice_at_once);
   ADD ("recover", test_recover);
   ADD ("copy-disks", test_copy_disks);
