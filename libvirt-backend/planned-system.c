@@ -269,18 +269,16 @@ xpath_u64 (xmlDoc *record, const char *expr)
 static gboolean
 load_save_image (VrPlannedSystem *self, xmlDoc *record)
 {
-  g_autofree char *size = NULL;
   g_autofree char *running = NULL;
 
   self->save_file = vr_xml_xpath_string (
       record, "string(/planned-system/save-image/@file)");
   if (self->save_file == NULL)
     return TRUE;
-  size = vr_xml_xpath_string (record,
-                              "string(/planned-system/save-image/@size)");
   running = vr_xml_xpath_string (
       record, "string(/planned-system/save-image/@was-running)");
-  self->save_size = size ? g_ascii_strtoull (size, NULL, 10) : 0;
+  self->save_size = xpath_u64 (record,
+                               "string(/planned-system/save-image/@size)");
   self->save_was_running = g_strcmp0 (running, "yes") == 0;
   return !strchr (self->save_file, '/');
 }

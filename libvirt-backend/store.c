@@ -329,17 +329,11 @@ vr_store_lookup (VrStore *self, const char *key, GError **error)
 {
   g_autofree char *uuid = vr_uuid_normalize (key);
   g_autoptr (GPtrArray) all = NULL;
+  VrPlannedSystem *system;
 
   /* By UUID the folder is known: one record to read, not all of them. */
-  if (uuid != NULL)
-    {
-      g_autofree char *dir = system_dir (self, uuid);
-      VrPlannedSystem *system;
-
-      if (g_file_test (dir, G_FILE_TEST_IS_DIR)
-          && (system = load_system (self, uuid, NULL)) != NULL)
-        return system;
-    }
+  if (uuid != NULL && (system = load_system (self, uuid, NULL)) != NULL)
+    return system;
   all = vr_store_list (self, error);
   if (all == NULL)
     return NULL;
