@@ -18,6 +18,7 @@
 #include "libvirt-util.h"
 #include "manifest.h"
 #include "safe-xml.h"
+#include "test-hooks.h"
 #include "save-image.h"
 
 /* The files hold guest memory, disk contents and (the XML with security
@@ -415,14 +416,6 @@ copy_save (Export *e, GError **error)
   return TRUE;
 }
 
-/* Tests that interrupt an export from outside need one that lasts. */
-static void
-slow_if_asked (void)
-{
-  if (g_getenv ("VR_TEST_SLOW_COPY") != NULL)
-    g_usleep (G_USEC_PER_SEC / 10);
-}
-
 /* One "disks" step for all of them: bytes in apparent sizes, each
  * disk's copy (which counts its data extents) scaled into its share. */
 static void
@@ -433,7 +426,7 @@ disk_progress (guint64 done, guint64 total, gpointer user_data)
                             : e->disk_size;
 
   vr_progress_set_bytes (e->progress, e->disk_done + share, e->disk_total);
-  slow_if_asked ();
+  vr_test_hook_slow_copy ();
 }
 
 static gboolean

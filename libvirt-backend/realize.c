@@ -17,6 +17,7 @@
 #include "realize-journal.h"
 #include "realize-private.h"
 #include "safe-xml.h"
+#include "test-hooks.h"
 #include "validate.h"
 
 
@@ -145,23 +146,6 @@ begin (Realize *r, GError **error)
          && vr_store_save_record (r->store, r->system, error);
 }
 
-/* Crash-recovery tests kill the process at a chosen point: with
- * VR_TEST_STALL_AT=PHASE the realize stops when it reaches that phase
- * ("copy": after the first bytes are copied) until it is killed or
- * cancelled. */
-static void
-stall_if_asked (const char *phase, GCancellable *cancellable)
-{
-  const char *at = g_getenv ("VR_TEST_STALL_AT");
-
-  if (at == NULL || g_strcmp0 (at, phase) != 0)
-    return;
-  g_message ("VR_TEST_STALL_AT: stalled at %s", phase);
-  /* Until killed, or cancelled: then the realize rolls back from here. */
-  while (!g_cancellable_is_cancelled (cancellable))
-    g_usleep (G_USEC_PER_SEC / 50);
-}
-
 void
 vr_realize_copy_progress (guint64 done, guint64 total, gpointer user_data)
 {
@@ -171,10 +155,8 @@ vr_realize_copy_progress (guint64 done, guint64 total, gpointer user_data)
                          MAX (r->bytes_total, r->bytes_before + total));
   /* Even the last report comes before the rename: still mid-copy. */
   if (done > 0)
-    stall_if_asked ("copy", r->cancellable);
-  /* Tests that interrupt a copy from outside need one that lasts. */
-  if (g_getenv ("VR_TEST_SLOW_COPY") != NULL)
-    g_usleep (G_USEC_PER_SEC / 10);
+    vr_test_hook_stall ("copy", r->cancellable);
+  vr_test_hook_slow_copy ();
 }
 
 static gboolean
@@ -329,7 +311,7 @@ step (Realize *r, GError **error)
   vr_progress_next (r->progress);
   /* "copy" stalls in the middle of the copy, not before it. */
   if (g_strcmp0 (vr_progress_get_phase (r->progress), "copy") != 0)
-    stall_if_asked (vr_progress_get_phase (r->progress), r->cancellable);
+    vr_test_hook_stall (vr_progress_get_phase (r->progress), r->cancellable);
   return !g_cancellable_set_error_if_cancelled (r->cancellable, error);
 }
 

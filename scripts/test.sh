@@ -26,8 +26,8 @@ setup() {
 status=0
 logs=()
 for build in build-ci build-san; do
-  extra=()
-  [ "$build" = build-san ] && extra=(-Db_sanitize=address,undefined -Db_lundef=false)
+  extra=(-Dtest_hooks=true)
+  [ "$build" = build-san ] && extra+=(-Db_sanitize=address,undefined -Db_lundef=false)
   if ! setup "$build" "${extra[@]}"; then
     echo "build $build failed"
     status=1

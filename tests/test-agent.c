@@ -517,6 +517,8 @@ assert_nothing_left (Fixture *f)
 static void
 test_cancel_running (Fixture *f, gconstpointer data)
 {
+  if (!test_needs_hooks ())
+    return;
   const char *phase = data;
   g_autofree char *dir = vr_testbed_large_import (64);
   g_autofree char *system = NULL;
@@ -660,6 +662,8 @@ test_reconnect (Fixture *f, gconstpointer data)
 static void
 test_crash (Fixture *f, gconstpointer data)
 {
+  if (!test_needs_hooks ())
+    return;
   const char *phase = data;
   g_autofree char *dir = vr_testbed_large_import (64);
   g_autofree char *system = NULL;
@@ -978,6 +982,8 @@ send_bad_arguments (const char *system, const char *pool)
 static void
 test_load (Fixture *f, gconstpointer data)
 {
+  if (!test_needs_hooks ())
+    return;
   g_autofree char *basic = vr_testbed_require ("basic");
   g_autoptr (GPtrArray) dirs = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) threads = g_ptr_array_new ();
@@ -1021,6 +1027,8 @@ test_load (Fixture *f, gconstpointer data)
 static void
 test_queue (Fixture *f, gconstpointer data)
 {
+  if (!test_needs_hooks ())
+    return;
   const char *const args[] = { "--max-jobs", "1", "--job-keep", "1", NULL };
   g_autoptr (GPtrArray) dirs = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *basic = vr_testbed_require ("basic");

@@ -3,6 +3,8 @@
 
 #include "test-util.h"
 
+#include "test-hooks.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -326,4 +328,14 @@ test_cli_direct (const char *state, const char *uri, int *status, ...)
   test_run (&run, (const char *const *) argv->pdata, NULL);
   *status = run.status;
   return g_strconcat (run.out, run.err, NULL);
+}
+
+gboolean
+test_needs_hooks (void)
+{
+  if (vr_test_hooks_enabled ())
+    return TRUE;
+  g_test_skip ("needs a build configured with -Dtest_hooks=true "
+               "(VR_TEST_STALL_AT, VR_TEST_SLOW_COPY)");
+  return FALSE;
 }

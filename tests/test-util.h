@@ -8,6 +8,10 @@ G_BEGIN_DECLS
 
 /* A new empty directory under the temp dir, removed by test_rmtree(). */
 char *test_mkdtemp (void);
+
+/* TRUE in a build with -Dtest_hooks=true; otherwise marks the test
+ * skipped (with the reason) and returns FALSE. */
+gboolean test_needs_hooks (void);
 void test_rmtree (const char *path);
 
 void test_write_file (const char *dir, const char *name, const char *contents,
