@@ -864,7 +864,10 @@ run_realize (gpointer data)
   g_autoptr (VrProgress) progress = vr_progress_new (hold_mid_copy, run);
   VrRealizeOptions options = { .pool_dir = run->pool_dir,
                                .handoff = VR_HANDOFF_LINK,
-                               .copy_flags = VR_COPY_NO_REFLINK };
+                               /* Named temp files: the case where another
+                                * job's temp is there to be kept. */
+                               .copy_flags = VR_COPY_NO_REFLINK
+                                             | VR_COPY_NAMED_TEMP };
 
   run->ok = vr_realize (run->store, caps, conn, run->system, &options,
                         progress, run->cancellable, &run->error);
