@@ -625,6 +625,7 @@ static gboolean
 start_domain (Realize *r, GError **error)
 {
   vr_progress_next (r->progress);
+  vr_test_hook_stall ("start", r->cancellable);
   if (!r->options->start || virDomainCreate (r->dom) == 0)
     return TRUE;
   vr_libvirt_set_error (error, "realized '%s', but starting it failed",
@@ -640,7 +641,9 @@ run_locked (Realize *r, VrHostCaps *caps, GError **error)
   if (!check_state (r, error))
     return FALSE;
   vr_progress_next (r->progress);
-  if (!check_fits (r, caps, error) || !open_import (r, error))
+  vr_test_hook_stall ("validate", r->cancellable);
+  if (g_cancellable_set_error_if_cancelled (r->cancellable, error)
+      || !check_fits (r, caps, error) || !open_import (r, error))
     return FALSE;
   r->doc = xmlCopyDoc (vr_planned_system_get_doc (r->system), 1);
   r->handoff = vr_handoff_resolve (r->conn, r->options->handoff);
