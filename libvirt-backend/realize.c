@@ -120,6 +120,10 @@ open_import (Realize *r, GError **error)
                    "system again", r->import->path);
       return FALSE;
     }
+  if (r->import->save != NULL
+      && !vr_realize_verify_copy (r, r->import->save_file,
+                                  r->import->save->file_size, NULL, error))
+    return FALSE;
   if (g_str_equal (r->import->uuid,
                    vr_planned_system_get_source_uuid (r->system))
       && (vr_planned_system_get_saved_state_discarded (r->system)
