@@ -482,7 +482,8 @@ run_and_kill (GSubprocess *worker, const char *log, GSubprocess *client,
     }
   else
     {
-      reached = wait_for_log (worker, log, stalled);
+      /* Through the agent, the client ends when the job does. */
+      reached = wait_for_log (client ? client : worker, log, stalled);
       *where = g_strdup_printf ("at %s", point);
     }
   kill_and_reap (worker);
