@@ -104,6 +104,8 @@ static struct {
 
 /* ---- processes ---------------------------------------------------- */
 
+static void violation (const char *format, ...) G_GNUC_PRINTF (1, 2);
+
 static char *
 log_path (const char *what)
 {
@@ -186,6 +188,20 @@ kill_and_reap (GSubprocess *process)
 {
   g_subprocess_send_signal (process, SIGKILL);
   g_subprocess_wait (process, NULL, NULL);
+}
+
+/* The CLI waiting for a job of an agent that was killed must notice. */
+static void
+wait_client (GSubprocess *client)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  while (!exited (client) && g_get_monotonic_time () < deadline)
+    g_usleep (20 * 1000);
+  if (exited (client))
+    return;
+  violation ("the CLI still waits 60 s after the agent died");
+  kill_and_reap (client);
 }
 
 static int
@@ -276,7 +292,7 @@ start_bus (void)
 
 /* ---- checks --------------------------------------------------------- */
 
-static void G_GNUC_PRINTF (1, 2)
+static void
 violation (const char *format, ...)
 {
   g_autofree char *text = NULL;
@@ -541,7 +557,7 @@ trial_realize (const Case *c)
       killed = run_and_kill (agent, agent_log, client, c->point, pool,
                              &where);
       g_object_unref (agent);
-      wait_status (client);
+      wait_client (client);
     }
   else
     {
@@ -757,7 +773,7 @@ trial_import (const Case *c)
       killed = run_and_kill (agent, agent_log, client, c->point, NULL,
                              &where);
       g_object_unref (agent);
-      wait_status (client);
+      wait_client (client);
       stop_agent (start_agent (state, NULL));
     }
   else
