@@ -6,7 +6,8 @@
  * copy), let the next command or agent start recover, and check that
  * nothing is half:
  *
- *   realize: the planned system is planned or realized; planned means the
+ *   realize: the planned system is planned (or failed: rolled back) or
+ *     realized, never realizing; planned means the
  *     pool holds only what was there before, the save directory no managed
  *     save, libvirt no domain of its UUID, the state folder no journal;
  *     realized means a domain and its managed save; the import directory's
@@ -63,10 +64,12 @@ static const Case cases[] = {
   { OP_REALIZE, FALSE, "validate" }, { OP_REALIZE, FALSE, "copy" },
   { OP_REALIZE, FALSE, "update" },   { OP_REALIZE, FALSE, "define" },
   { OP_REALIZE, FALSE, "handoff" },  { OP_REALIZE, FALSE, "start" },
+  { OP_REALIZE, FALSE, "defined" },  { OP_REALIZE, FALSE, "rollback" },
   { OP_REALIZE, FALSE, "random" },   { OP_REALIZE, FALSE, "random" },
   { OP_REALIZE, TRUE, "validate" },  { OP_REALIZE, TRUE, "copy" },
   { OP_REALIZE, TRUE, "update" },    { OP_REALIZE, TRUE, "define" },
-  { OP_REALIZE, TRUE, "handoff" },   { OP_REALIZE, TRUE, "random" },
+  { OP_REALIZE, TRUE, "handoff" },   { OP_REALIZE, TRUE, "defined" },
+  { OP_REALIZE, TRUE, "rollback" },  { OP_REALIZE, TRUE, "random" },
   { OP_REALIZE, TRUE, "random" },
   { OP_EXPORT, FALSE, "save" },      { OP_EXPORT, FALSE, "xml" },
   { OP_EXPORT, FALSE, "copy" },      { OP_EXPORT, FALSE, "disks" },
@@ -366,6 +369,9 @@ check_realize_recovered (const Guest *g, const char *state, const char *pool,
                          const char *tree)
 {
   char *st = record_state (state, g->uuid);
+  /* "failed" is rolled back too (the realize failed before the kill). */
+  gboolean undone = g_strcmp0 (st, "planned") == 0
+                    || g_strcmp0 (st, "failed") == 0;
   g_autofree char *extra = NULL;
   g_autofree char *managed = managed_save_of (T.root, g->name);
   g_autofree char *now = test_snapshot_tree (g->dir);
@@ -374,7 +380,7 @@ check_realize_recovered (const Guest *g, const char *state, const char *pool,
   g_autofree char *sentinel_text = NULL;
   gboolean domain = has_domain (g->uuid);
 
-  if (g_strcmp0 (st, "planned") != 0 && g_strcmp0 (st, "realized") != 0)
+  if (!undone && g_strcmp0 (st, "realized") != 0)
     violation ("planned system is '%s' after recovery", st ? st : "gone");
   if (exists_at (folder, "journal.xml"))
     violation ("a journal is left after recovery");
@@ -521,7 +527,9 @@ hook_env (const char *point)
     }
   g_snprintf (stall, sizeof stall, "VR_TEST_STALL_AT=%s", point);
   env[0] = stall;
-  env[1] = NULL;
+  /* A rollback to kill: the realize fails right after its define. */
+  env[1] = g_str_equal (point, "rollback") ? "VR_TEST_FAIL_AT=defined" : NULL;
+  env[2] = NULL;
   return env;
 }
 
@@ -576,8 +584,13 @@ trial_realize (const Case *c)
                           where, agent_recovers ? ", agent recovers"
                                                 : ", next realize recovers");
   if (agent_recovers)
+    stop_agent (start_agent (state, NULL));
+  st = record_state (state, g->uuid);
+  /* Unless the next realize is to recover, or the job ended by itself,
+   * check what recovery left. */
+  if (agent_recovers || g_strcmp0 (st, "realized") == 0)
     {
-      stop_agent (start_agent (state, NULL));
+      g_free (st);
       st = check_realize_recovered (g, state, pool, tree);
     }
   if (g_strcmp0 (st, "realized") != 0)
