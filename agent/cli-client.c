@@ -435,6 +435,15 @@ on_completed (GDBusConnection *bus, const char *sender, const char *path,
   g_main_loop_quit (waiter->loop);
 }
 
+/* The agent stopped or died: no Completed will come. */
+static void
+on_vanished (GDBusConnection *bus, const char *name, gpointer user_data)
+{
+  Waiter *waiter = user_data;
+
+  g_main_loop_quit (waiter->loop);
+}
+
 /* Ctrl-C: the agent's job rolls back and ends Terminated. */
 static gboolean
 on_interrupt (gpointer user_data)
@@ -462,6 +471,7 @@ wait_for_job (Waiter *waiter)
   guint changed;
   guint completed;
   guint sigint;
+  guint watch;
 
   waiter->loop = loop;
   changed = g_dbus_connection_signal_subscribe (
@@ -471,9 +481,13 @@ wait_for_job (Waiter *waiter)
       waiter->bus, VR_DBUS_NAME, VR_DBUS_JOB_IFACE, "Completed", waiter->job,
       NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_completed, waiter, NULL);
   sigint = g_unix_signal_add (SIGINT, on_interrupt, waiter);
+  watch = g_bus_watch_name_on_connection (waiter->bus, VR_DBUS_NAME,
+                                          G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
+                                          on_vanished, waiter, NULL);
   /* It may have ended before we listened. */
   if (!job_ended (waiter))
     g_main_loop_run (loop);
+  g_bus_unwatch_name (watch);
   g_source_remove (sigint);
   g_dbus_connection_signal_unsubscribe (waiter->bus, changed);
   g_dbus_connection_signal_unsubscribe (waiter->bus, completed);
@@ -490,7 +504,9 @@ report_job (VrCli *cli, Waiter *waiter, const char *system)
       = get_string (waiter->bus, system, VR_DBUS_PLANNED_IFACE, "Name");
   g_autofree char *domain
       = get_string (waiter->bus, system, VR_DBUS_PLANNED_IFACE, "Domain");
-  const char *description = "the job's outcome is unknown";
+  /* No job object: the agent went away while the job ran. */
+  const char *description = "the agent went away before the job ended; "
+                            "its next start rolls the job back";
 
   if (props != NULL && lookup_number (props, "JobState") == 7)
     {

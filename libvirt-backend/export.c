@@ -319,6 +319,8 @@ step (Export *e, const char *phase, GError **error)
 {
   if (g_strcmp0 (vr_progress_get_phase (e->progress), phase) != 0)
     vr_progress_next (e->progress);
+  /* The kill-anywhere trials stop an export at each step boundary. */
+  vr_test_hook_stall (phase, e->cancellable);
   return !g_cancellable_set_error_if_cancelled (e->cancellable, error);
 }
 
@@ -363,6 +365,7 @@ static void
 save_progress (guint64 done, guint64 total, gpointer user_data)
 {
   vr_progress_set_bytes (((Export *) user_data)->progress, done, total);
+  vr_test_hook_slow_copy ();
 }
 
 /* The file must hold this domain's finished save: a half-written one

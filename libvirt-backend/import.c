@@ -5,6 +5,7 @@
 
 #include "domain-xml.h"
 #include "manifest.h"
+#include "test-hooks.h"
 
 static gboolean
 name_is_free (GPtrArray *systems, const char *name)
@@ -52,6 +53,8 @@ vr_import_with_flags (VrStore *store, VrImportDir *dir, const char *name,
     }
   system = vr_planned_system_new_from_import (dir, chosen ? chosen : name,
                                               flags, error);
+  if (system != NULL)
+    vr_test_hook_stall ("store", NULL);
   if (system == NULL || !vr_store_add (store, system, error))
     return NULL;
   return g_steal_pointer (&system);

@@ -184,6 +184,26 @@ check_free (VrStore *self, VrPlannedSystem *system, GError **error)
     }
   return TRUE;
 }
+/* An import folder is made as .new-XXXXXX and renamed into place, both
+ * under the store lock: one found while holding that lock belongs to an
+ * import that died (killed) before its rename, and nobody else removes
+ * it. */
+static void
+remove_dead_imports (VrStore *self)
+{
+  g_autoptr (GDir) dir = g_dir_open (self->path, 0, NULL);
+  const char *entry;
+
+  while (dir != NULL && (entry = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+
+      if (!g_str_has_prefix (entry, ".new-"))
+        continue;
+      path = g_build_filename (self->path, entry, NULL);
+      vr_rmtree (path, NULL);
+    }
+}
 
 static gboolean
 add_locked (VrStore *self, VrPlannedSystem *system, GError **error)
@@ -195,6 +215,7 @@ add_locked (VrStore *self, VrPlannedSystem *system, GError **error)
 
   if (!check_free (self, system, error))
     return FALSE;
+  remove_dead_imports (self);
   if (g_mkdtemp_full (tmp, 0700) == NULL)
     {
       vr_error_set_errno (error, errno, "state directory %s is not writable",

@@ -15,9 +15,26 @@ hook_is (const char *variable, const char *point)
   return at != NULL && g_strcmp0 (at, point) == 0;
 }
 
+/* With VR_TEST_PAUSE_AT=POINT, waits while the file $VR_TEST_PAUSE_FILE
+ * exists: a test changes the world there (restarts libvirtd, fills a
+ * filesystem), then removes the file and the job goes on. */
+static void
+pause_at (const char *point, GCancellable *cancellable)
+{
+  const char *file = g_getenv ("VR_TEST_PAUSE_FILE");
+
+  if (!hook_is ("VR_TEST_PAUSE_AT", point) || file == NULL)
+    return;
+  g_message ("VR_TEST_PAUSE_AT: paused at %s", point);
+  while (g_file_test (file, G_FILE_TEST_EXISTS)
+         && !g_cancellable_is_cancelled (cancellable))
+    g_usleep (G_USEC_PER_SEC / 50);
+}
+
 void
 vr_test_hook_stall (const char *point, GCancellable *cancellable)
 {
+  pause_at (point, cancellable);
   if (!hook_is ("VR_TEST_STALL_AT", point))
     return;
   g_message ("VR_TEST_STALL_AT: stalled at %s", point);
