@@ -271,16 +271,19 @@ vr_findings_from_json (const char *json, GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GPtrArray) findings = vr_findings_new ();
+  JsonNode *root;
   JsonArray *array;
 
+  /* An empty or blank text parses with no root at all. */
   if (!json_parser_load_from_data (parser, json, -1, NULL)
-      || !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
+      || (root = json_parser_get_root (parser)) == NULL
+      || !JSON_NODE_HOLDS_ARRAY (root))
     {
       g_set_error (error, VR_ERROR, VR_ERROR_FAILED,
                    "findings are not a JSON array of objects");
       return NULL;
     }
-  array = json_node_get_array (json_parser_get_root (parser));
+  array = json_node_get_array (root);
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       VrFinding *finding = finding_from_json (

@@ -163,6 +163,24 @@ test_from_json (void)
   g_assert_error (error, VR_ERROR, VR_ERROR_FAILED);
 }
 
+/* Found by fuzzing (tests/fuzz/fuzz-findings.c): an empty or blank
+ * answer parses with no JSON root, which json-glib's accessors refused
+ * with a critical. */
+static void
+test_from_json_blank (void)
+{
+  static const char *const blank[] = { "", "  ", "\n\t " };
+
+  for (guint i = 0; i < G_N_ELEMENTS (blank); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GPtrArray) back = vr_findings_from_json (blank[i], &error);
+
+      g_assert_null (back);
+      g_assert_error (error, VR_ERROR, VR_ERROR_FAILED);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -173,5 +191,6 @@ main (int argc, char **argv)
   g_test_add_func ("/findings/text", test_text);
   g_test_add_func ("/findings/json", test_json);
   g_test_add_func ("/findings/from-json", test_from_json);
+  g_test_add_func ("/findings/from-json-blank", test_from_json_blank);
   return g_test_run ();
 }
