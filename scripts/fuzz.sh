@@ -29,6 +29,9 @@ if ! [[ $seconds =~ ^[0-9]+$ ]]; then
   exit 2
 fi
 shift
+# No stale results: a run that stops early leaves none (a failure to
+# scripts/test-summary.py).
+[ -n "$results" ] && rm -f "$results"
 bash scripts/install-deps.sh || exit 1
 
 targets=("$@")
