@@ -149,62 +149,6 @@ vr_daemon_authorize (VrDaemon *self, GDBusMethodInvocation *invocation,
                        on_authorized, call);
 }
 
-gboolean
-vr_daemon_check_options (GVariant *options, const char *const *known,
-                         GError **error)
-{
-  GVariantIter iter;
-  const char *key;
-
-  g_variant_iter_init (&iter, options);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, NULL))
-    if (known == NULL || !g_strv_contains (known, key))
-      {
-        g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                     "unknown option '%s'", key);
-        return FALSE;
-      }
-  return TRUE;
-}
-
-gboolean
-vr_daemon_option_string (GVariant *options, const char *key, char **value,
-               GError **error)
-{
-  g_autoptr (GVariant) v = g_variant_lookup_value (options, key, NULL);
-
-  if (v == NULL)
-    return TRUE;
-  if (!g_variant_is_of_type (v, G_VARIANT_TYPE_STRING))
-    {
-      g_set_error (error, VR_ERROR, VR_ERROR_INCORRECT_TYPE,
-                   "option '%s' must be a string (s), not %s", key,
-                   g_variant_get_type_string (v));
-      return FALSE;
-    }
-  *value = g_variant_dup_string (v, NULL);
-  return TRUE;
-}
-
-gboolean
-vr_daemon_option_boolean (GVariant *options, const char *key, gboolean *value,
-                GError **error)
-{
-  g_autoptr (GVariant) v = g_variant_lookup_value (options, key, NULL);
-
-  if (v == NULL)
-    return TRUE;
-  if (!g_variant_is_of_type (v, G_VARIANT_TYPE_BOOLEAN))
-    {
-      g_set_error (error, VR_ERROR, VR_ERROR_INCORRECT_TYPE,
-                   "option '%s' must be a boolean (b), not %s", key,
-                   g_variant_get_type_string (v));
-      return FALSE;
-    }
-  *value = g_variant_get_boolean (v);
-  return TRUE;
-}
-
 /* Planned systems */
 
 char *

@@ -6,6 +6,7 @@
 
 #include "dbus-names.h"
 #include "host-caps.h"
+#include "options.h"
 #include "planned-system.h"
 #include "realize.h"
 #include "store.h"
@@ -65,22 +66,6 @@ void vr_daemon_authorize (VrDaemon *daemon,
                           VrAuthorizedFunc func,
                           gpointer data,
                           GDestroyNotify destroy);
-
-/* Options of a method (a{sv}) may hold only known keys. */
-gboolean vr_daemon_check_options (GVariant *options,
-                                  const char *const *known,
-                                  GError **error);
-
-/* An option of a{sv}: absent leaves *value as it is; another type than
- * the one named is VR_ERROR_INCORRECT_TYPE. */
-gboolean vr_daemon_option_string (GVariant *options,
-                                  const char *key,
-                                  char **value,
-                                  GError **error);
-gboolean vr_daemon_option_boolean (GVariant *options,
-                                   const char *key,
-                                   gboolean *value,
-                                   GError **error);
 
 /* Planned systems (dbus-planned-system.c makes the objects). */
 char *vr_daemon_system_path (const char *uuid);

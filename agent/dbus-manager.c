@@ -155,25 +155,18 @@ handle_import (VrDBusManager *iface, GDBusMethodInvocation *invocation,
                GUnixFDList *fd_list, GVariant *dir_fd, const char *name,
                GVariant *options, gpointer user_data)
 {
-  static const char *const known[] = { "new-id", "discard-saved-state",
-                                       NULL };
   VrDaemon *daemon = user_data;
   g_autoptr (GError) error = NULL;
-  gboolean new_id = FALSE;
-  gboolean discard = FALSE;
+  VrImportFlags flags = 0;
   ImportCall *call;
 
-  if (!vr_daemon_check_options (options, known, &error)
-      || !vr_daemon_option_boolean (options, "new-id", &new_id, &error)
-      || !vr_daemon_option_boolean (options, "discard-saved-state", &discard,
-                                    &error))
+  if (!vr_import_options_parse (options, &flags, &error))
     {
       vr_dbus_return_error (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   call = g_new0 (ImportCall, 1);
-  call->flags = (new_id ? VR_IMPORT_NEW_ID : 0)
-                | (discard ? VR_IMPORT_DISCARD_SAVED_STATE : 0);
+  call->flags = flags;
   call->fd = -1;
   call->handle = g_variant_ref (dir_fd);
   call->name = *name != '\0' ? g_strdup (name) : NULL;

@@ -213,36 +213,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RealizeCall, realize_call_free)
 static gboolean
 parse_realize_options (GVariant *options, RealizeCall *call, GError **error)
 {
-  static const char *const known[] = { "pool", "pool-dir", "handoff",
-                                       "start", "copy-disks", NULL };
-  g_autofree char *handoff = NULL;
-
-  if (!vr_daemon_check_options (options, known, error)
-      || !vr_daemon_option_string (options, "pool", &call->pool, error)
-      || !vr_daemon_option_string (options, "pool-dir", &call->pool_dir, error)
-      || !vr_daemon_option_string (options, "handoff", &handoff, error)
-      || !vr_daemon_option_boolean (options, "start", &call->options.start, error)
-      || !vr_daemon_option_boolean (options, "copy-disks", &call->options.copy_disks,
-                          error))
-    return FALSE;
-  if (call->pool_dir != NULL && !g_path_is_absolute (call->pool_dir))
-    {
-      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                   "option 'pool-dir' must be an absolute path, not '%s'",
-                   call->pool_dir);
-      return FALSE;
-    }
-  if (handoff != NULL
-      && !vr_handoff_from_string (handoff, &call->options.handoff))
-    {
-      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                   "option 'handoff' must be auto, link or managedsave, "
-                   "not '%s'", handoff);
-      return FALSE;
-    }
-  call->options.pool = call->pool;
-  call->options.pool_dir = call->pool_dir;
-  return TRUE;
+  return vr_realize_options_parse (options, &call->options, &call->pool,
+                                   &call->pool_dir, error);
 }
 
 static void

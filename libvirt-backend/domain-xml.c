@@ -141,11 +141,19 @@ scale_to_kib (guint64 value, const char *unit)
     { "TiB", G_GUINT64_CONSTANT (1) << 40 },
   };
 
+  guint64 bytes;
+
   if (unit == NULL)
     return value;
   for (guint i = 0; i < G_N_ELEMENTS (units); i++)
     if (g_strcmp0 (unit, units[i].unit) == 0)
-      return value * units[i].bytes / 1024;
+      {
+        /* Past 2^64 bytes it is "more than any host has", not whatever
+         * the product wraps to (a guest of 16 EiB that looked like 0). */
+        if (!g_uint64_checked_mul (&bytes, value, units[i].bytes))
+          return G_MAXUINT64;
+        return bytes / 1024;
+      }
   return 0;
 }
 
@@ -165,6 +173,8 @@ guint
 vr_domain_xml_get_vcpus (xmlDoc *doc)
 {
   g_autofree char *value = vr_xml_xpath_string (doc, "string(/domain/vcpu)");
+  guint64 count = value ? g_ascii_strtoull (value, NULL, 10) : 0;
 
-  return value ? (guint) g_ascii_strtoull (value, NULL, 10) : 0;
+  /* 4294967297 vCPUs are not 1. */
+  return (guint) MIN (count, G_MAXUINT);
 }

@@ -98,15 +98,10 @@ find_separator (const char *assignment)
 }
 
 static gboolean
-set_node (xmlNode *node, const char *xpath, const char *value,
-          GError **error)
+check_settable (xmlNode *node, const char *xpath, GError **error)
 {
   if (node->type == XML_ATTRIBUTE_NODE)
-    {
-      xmlSetNsProp (node->parent, node->ns, node->name,
-                    (const xmlChar *) value);
-      return TRUE;
-    }
+    return TRUE;
   if (node->type != XML_ELEMENT_NODE)
     return invalid (error, "'%s' selects something that is neither an "
                     "element nor an attribute", xpath);
@@ -115,9 +110,20 @@ set_node (xmlNode *node, const char *xpath, const char *value,
       return invalid (error, "'%s' selects <%s>, which has child elements: "
                       "--set changes only text and attributes (use --xml "
                       "to rewrite it)", xpath, (const char *) node->name);
+  return TRUE;
+}
+
+static void
+set_node (xmlNode *node, const char *value)
+{
+  if (node->type == XML_ATTRIBUTE_NODE)
+    {
+      xmlSetNsProp (node->parent, node->ns, node->name,
+                    (const xmlChar *) value);
+      return;
+    }
   xmlNodeSetContent (node, NULL);
   xmlNodeAddContent (node, (const xmlChar *) value);
-  return TRUE;
 }
 
 static gboolean
@@ -168,9 +174,15 @@ vr_xml_patch_set (xmlDoc *doc, const char *assignment, GError **error)
     return FALSE;
   if (selected_count (obj) == 0)
     return add_attribute (doc, xpath, sep + 1, error);
+  /* Every node checked before any is changed: setting an element's text
+   * frees what it held, which the same XPath may also have selected
+   * ("/domain/name | /domain/name/text()"); only elements without child
+   * elements and attributes are left, none inside another. */
   for (int i = 0; i < obj->nodesetval->nodeNr; i++)
-    if (!set_node (obj->nodesetval->nodeTab[i], xpath, sep + 1, error))
+    if (!check_settable (obj->nodesetval->nodeTab[i], xpath, error))
       return FALSE;
+  for (int i = 0; i < obj->nodesetval->nodeNr; i++)
+    set_node (obj->nodesetval->nodeTab[i], sep + 1);
   return TRUE;
 }
 

@@ -245,15 +245,25 @@ vr_finding_to_json (const VrFinding *finding)
   return json_builder_get_root (b);
 }
 
+/* A string member, or NULL; json-glib lets a lone surrogate escape
+ * ("\ud800") through as bytes that are not UTF-8, which no text output
+ * (JSON, D-Bus, a terminal) may carry: such a member makes *valid FALSE. */
 static char *
-dup_member (JsonObject *object, const char *name)
+dup_member (JsonObject *object, const char *name, gboolean *valid)
 {
   JsonNode *node = json_object_get_member (object, name);
+  const char *text;
 
   if (node == NULL || JSON_NODE_TYPE (node) != JSON_NODE_VALUE
       || json_node_get_value_type (node) != G_TYPE_STRING)
     return NULL;
-  return g_strdup (json_node_get_string (node));
+  text = json_node_get_string (node);
+  if (!g_utf8_validate (text, -1, NULL))
+    {
+      *valid = FALSE;
+      return NULL;
+    }
+  return g_strdup (text);
 }
 
 static VrFinding *
@@ -264,22 +274,23 @@ finding_from_json (JsonNode *node)
                            : NULL;
   g_autoptr (VrFinding) finding = g_new0 (VrFinding, 1);
   g_autofree char *severity = NULL;
+  gboolean valid = TRUE;
   guint i;
 
   if (object == NULL)
     return NULL;
-  finding->id = dup_member (object, "id");
-  finding->message = dup_member (object, "message");
-  severity = dup_member (object, "severity");
+  finding->id = dup_member (object, "id", &valid);
+  finding->message = dup_member (object, "message", &valid);
+  severity = dup_member (object, "severity", &valid);
+  finding->source = dup_member (object, "source", &valid);
+  finding->hint = dup_member (object, "hint", &valid);
   for (i = 0; i < G_N_ELEMENTS (severity_names); i++)
     if (g_strcmp0 (severity, severity_names[i]) == 0)
       break;
-  if (finding->id == NULL || finding->message == NULL
+  if (!valid || finding->id == NULL || finding->message == NULL
       || i == G_N_ELEMENTS (severity_names))
     return NULL;
   finding->severity = i;
-  finding->source = dup_member (object, "source");
-  finding->hint = dup_member (object, "hint");
   finding->line = json_object_get_int_member_with_default (object, "line", 0);
   return g_steal_pointer (&finding);
 }
@@ -289,16 +300,19 @@ vr_findings_from_json (const char *json, GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GPtrArray) findings = vr_findings_new ();
+  JsonNode *root;
   JsonArray *array;
 
+  /* An empty or blank text parses with no root at all. */
   if (!json_parser_load_from_data (parser, json, -1, NULL)
-      || !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
+      || (root = json_parser_get_root (parser)) == NULL
+      || !JSON_NODE_HOLDS_ARRAY (root))
     {
       g_set_error (error, VR_ERROR, VR_ERROR_FAILED,
                    "findings are not a JSON array of objects");
       return NULL;
     }
-  array = json_node_get_array (json_parser_get_root (parser));
+  array = json_node_get_array (root);
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       VrFinding *finding = finding_from_json (
@@ -307,7 +321,8 @@ vr_findings_from_json (const char *json, GError **error)
       if (finding == NULL)
         {
           g_set_error (error, VR_ERROR, VR_ERROR_FAILED,
-                       "finding %u lacks an id, a message or a severity", i);
+                       "finding %u lacks an id, a message or a severity, "
+                       "or holds text that is not UTF-8", i);
           return NULL;
         }
       g_ptr_array_add (findings, finding);

@@ -176,7 +176,8 @@ fetch_caps (VrHostCaps *self)
 const VrCaps *
 vr_host_caps_get_caps (VrHostCaps *self, GError **error)
 {
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker =
+      g_mutex_locker_new (&self->lock);
 
   if (self->caps == NULL)
     self->caps = fetch_caps (self);
@@ -205,7 +206,8 @@ gboolean
 vr_host_caps_get_node (VrHostCaps *self, guint *cpus, guint64 *memory_kib,
                        GError **error)
 {
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker =
+      g_mutex_locker_new (&self->lock);
   NodeInfo *node;
 
   if (self->node == NULL)
@@ -250,7 +252,8 @@ vr_host_caps_get_domain_caps (VrHostCaps *self, const char *emulator,
                               const char *arch, const char *machine,
                               const char *virttype, GError **error)
 {
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker =
+      g_mutex_locker_new (&self->lock);
   g_autofree char *key = domain_caps_key (emulator, arch, machine, virttype);
   Entry *entry = g_hash_table_lookup (self->domain_caps, key);
 
@@ -300,7 +303,8 @@ vr_host_caps_compare_cpu (VrHostCaps *self, const char *emulator,
                           gboolean *usable, const char **reason,
                           GError **error)
 {
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker =
+      g_mutex_locker_new (&self->lock);
   g_autofree char *prefix = domain_caps_key (emulator, arch, machine,
                                              virttype);
   g_autofree char *key = g_strconcat (prefix, "|", cpu_xml, NULL);

@@ -134,6 +134,7 @@ vr_read_fd_limited (int fd, const char *display_name, gsize max_size,
   struct stat st;
   g_autofree char *buf = NULL;
   gsize len = 0;
+  gsize cap;
 
   if (fstat (fd, &st) < 0)
     {
@@ -148,12 +149,21 @@ vr_read_fd_limited (int fd, const char *display_name, gsize max_size,
                    (gint64) st.st_size, max_size);
       return NULL;
     }
-  /* One byte more than allowed tells a file that grew while we read it. */
-  buf = g_malloc (max_size + 2);
+  /* Room for the size fstat gave and one byte more, which tells a file
+   * that grew while we read it; such a file gets more room, up to one
+   * byte past what is allowed (not max_size for every small file). */
+  cap = MIN ((guint64) st.st_size, max_size) + 1;
+  buf = g_malloc (cap + 1);
   while (len <= max_size)
     {
-      ssize_t n = pread (fd, buf + len, max_size + 1 - len, len);
+      ssize_t n;
 
+      if (len == cap)
+        {
+          cap = MIN (cap * 2, max_size + 1);
+          buf = g_realloc (buf, cap + 1);
+        }
+      n = pread (fd, buf + len, cap - len, len);
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The tests, on a fresh Debian 12 machine as root: installs the dependency
 # list, builds with warnings as errors, runs every suite, then the same under
-# AddressSanitizer and UndefinedBehaviorSanitizer, and ends with one line
+# AddressSanitizer and UndefinedBehaviorSanitizer, fuzzes every parser of
+# untrusted input briefly (scripts/fuzz.sh), and ends with one line
 # "N passed, N failed, N skipped" for the whole run.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,6 +37,12 @@ for build in build-ci build-san; do
   meson test -C "$build" --print-errorlogs --num-processes 2 || status=1
   logs+=("$build/meson-logs/testlog.json")
 done
+
+# Every fuzz target for 20 s (libFuzzer, clang-14), two at a time; one
+# result per target in the summary.
+bash scripts/fuzz.sh --jobs 2 --results build-fuzz/fuzz-results.tap 20 \
+  || status=1
+logs+=(build-fuzz/fuzz-results.tap)
 
 python3 scripts/test-summary.py "${logs[@]}" || status=1
 exit $status

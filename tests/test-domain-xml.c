@@ -105,6 +105,28 @@ test_memory (void)
   g_assert_cmpuint (vr_domain_xml_get_vcpus (none), ==, 0);
 }
 
+/* Sizes past 64 bits saturate: 2^24 TiB wrapped to 0 KiB, and a vCPU
+ * count past 32 bits to its low bits, so validate said such a guest fits
+ * any host. */
+static void
+test_memory_overflow (void)
+{
+  g_autoptr (xmlDoc) wraps = parse ("<domain><memory unit='TiB'>16777216"
+                                    "</memory><vcpu>4294967297</vcpu>"
+                                    "</domain>");
+  g_autoptr (xmlDoc) huge = parse ("<domain><memory unit='KB'>"
+                                   "99999999999999999999</memory></domain>");
+  g_autoptr (xmlDoc) largest = parse ("<domain><memory unit='b'>"
+                                      "18446744073709551615</memory>"
+                                      "</domain>");
+
+  g_assert_cmpuint (vr_domain_xml_get_memory_kib (wraps), ==, G_MAXUINT64);
+  g_assert_cmpuint (vr_domain_xml_get_vcpus (wraps), ==, G_MAXUINT);
+  g_assert_cmpuint (vr_domain_xml_get_memory_kib (huge), ==, G_MAXUINT64);
+  g_assert_cmpuint (vr_domain_xml_get_memory_kib (largest), ==,
+                    G_MAXUINT64 / 1024);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -114,5 +136,6 @@ main (int argc, char **argv)
   g_test_add_func ("/domain-xml/identity", test_identity);
   g_test_add_func ("/domain-xml/set-name", test_set_name);
   g_test_add_func ("/domain-xml/memory", test_memory);
+  g_test_add_func ("/domain-xml/memory-overflow", test_memory_overflow);
   return g_test_run ();
 }

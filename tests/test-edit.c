@@ -108,6 +108,31 @@ test_set_errors (void)
   set_fails ("count(/domain)=1", "selects nothing");
 }
 
+/* Found by review, proven by fuzz-edit-set under AddressSanitizer: an
+ * element and its own text, both selected; setting the element's text
+ * freed the text node the loop then read. Every node is checked before
+ * any is set, so the refusal leaves the document as it was. */
+static void
+test_set_overlap (void)
+{
+  static const char *const refused[] = {
+    "/domain/name | /domain/name/text()=x",
+    "/domain/vcpu | /domain/devices=x",
+    "/domain/name | /domain/name/node()=x",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr (xmlDoc) doc = parse ();
+      g_autoptr (GError) error = NULL;
+
+      g_assert_false (vr_xml_patch_set (doc, refused[i], &error));
+      g_assert_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER);
+      assert_value (doc, "string(/domain/name)", "g");
+      assert_value (doc, "string(/domain/vcpu)", "1");
+    }
+}
+
 static void
 remove_ok (xmlDoc *doc, const char *xpath)
 {
@@ -300,6 +325,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/edit/patch/set", test_set);
   g_test_add_func ("/edit/patch/set-errors", test_set_errors);
+  g_test_add_func ("/edit/patch/set-overlap", test_set_overlap);
   g_test_add_func ("/edit/patch/remove", test_remove);
   g_test_add ("/edit/store/patch", Fixture, NULL, fixture_set_up,
               test_store_patch, fixture_tear_down);

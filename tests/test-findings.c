@@ -163,6 +163,47 @@ test_from_json (void)
   g_assert_error (error, VR_ERROR, VR_ERROR_FAILED);
 }
 
+/* Found by fuzzing (tests/fuzz/fuzz-findings.c): an empty or blank
+ * answer parses with no JSON root, which json-glib's accessors refused
+ * with a critical. */
+static void
+test_from_json_blank (void)
+{
+  static const char *const blank[] = { "", "  ", "\n\t " };
+
+  for (guint i = 0; i < G_N_ELEMENTS (blank); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GPtrArray) back = vr_findings_from_json (blank[i], &error);
+
+      g_assert_null (back);
+      g_assert_error (error, VR_ERROR, VR_ERROR_FAILED);
+    }
+}
+
+/* Found by fuzzing: json-glib turns a lone surrogate escape into bytes
+ * that are not UTF-8; such a finding was accepted and its text could not
+ * be written as JSON (or sent on D-Bus) again. */
+static void
+test_from_json_not_utf8 (void)
+{
+  static const char *const members[] = { "id", "message", "source", "hint" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (members); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GPtrArray) back = NULL;
+      g_autofree char *json = g_strdup_printf (
+          "[{\"id\": \"VR1507\", \"severity\": \"error\", "
+          "\"message\": \"m\", \"%s\": \"V\\ud800R\"}]", members[i]);
+
+      back = vr_findings_from_json (json, &error);
+      g_assert_null (back);
+      g_assert_error (error, VR_ERROR, VR_ERROR_FAILED);
+      g_assert_nonnull (strstr (error->message, "UTF-8"));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -173,5 +214,7 @@ main (int argc, char **argv)
   g_test_add_func ("/findings/text", test_text);
   g_test_add_func ("/findings/json", test_json);
   g_test_add_func ("/findings/from-json", test_from_json);
+  g_test_add_func ("/findings/from-json-blank", test_from_json_blank);
+  g_test_add_func ("/findings/from-json-not-utf8", test_from_json_not_utf8);
   return g_test_run ();
 }

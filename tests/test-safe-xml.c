@@ -116,6 +116,35 @@ test_too_large (void)
   test_rmtree (dir);
 }
 
+/* A file that holds more than fstat said (it grew; /proc reports 0
+ * bytes) is read whole up to the limit, and refused past it: the buffer
+ * starts at the size fstat gave, not at the limit. */
+static void
+test_read_past_stat_size (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *text = NULL;
+  gsize expected_len = 0;
+  gsize len = 0;
+  /* Fixed for the life of the process, and longer than 64 bytes. */
+  int fd = open ("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+
+  g_assert_cmpint (fd, >=, 0);
+  text = vr_read_fd_limited (fd, "environ", 1 << 20, &len, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents ("/proc/self/environ", &expected,
+                                      &expected_len, NULL));
+  g_assert_cmpuint (len, >, 64);
+  g_assert_cmpmem (text, len, expected, expected_len);
+  g_clear_pointer (&text, g_free);
+  text = vr_read_fd_limited (fd, "environ", 64, &len, &error);
+  close (fd);
+  g_assert_null (text);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "environ",
+                     "too large", NULL);
+}
+
 static void
 test_to_string (void)
 {
@@ -139,6 +168,7 @@ main (int argc, char **argv)
   g_test_add_func ("/safe-xml/xxe", test_xxe);
   g_test_add_func ("/safe-xml/billion-laughs", test_billion_laughs);
   g_test_add_func ("/safe-xml/too-large", test_too_large);
+  g_test_add_func ("/safe-xml/read-past-stat-size", test_read_past_stat_size);
   g_test_add_func ("/safe-xml/to-string", test_to_string);
   return g_test_run ();
 }
