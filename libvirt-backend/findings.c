@@ -14,6 +14,8 @@ static const VrFindingKind kinds[] = {
     "Checks this connection cannot answer were skipped" },
   { VR_FINDING_NO_SCHEMA, VR_SEVERITY_WARNING,
     "libvirt's domain schema could not be loaded" },
+  { VR_FINDING_NO_UUID, VR_SEVERITY_INFO,
+    "The XML has no UUID: realize will need one" },
   { VR_FINDING_DOMAIN_TYPE, VR_SEVERITY_ERROR,
     "Domain type not offered by this host" },
   { VR_FINDING_ARCH, VR_SEVERITY_ERROR,
@@ -33,6 +35,8 @@ static const VrFindingKind kinds[] = {
     "CPU mode not supported by this host" },
   { VR_FINDING_CPU_MODEL, VR_SEVERITY_ERROR,
     "CPU model not runnable on this host" },
+  { VR_FINDING_CPU_DROPPED, VR_SEVERITY_WARNING,
+    "QEMU will drop CPU features this host lacks (check='none')" },
   { VR_FINDING_DISK_BUS, VR_SEVERITY_ERROR, "Disk bus not supported" },
   { VR_FINDING_DISK_DEVICE, VR_SEVERITY_ERROR,
     "Disk device type not supported" },
@@ -84,6 +88,10 @@ static const VrFindingKind kinds[] = {
     "No saved state: the guest will boot" },
   { VR_FINDING_SAVE_IDENTITY, VR_SEVERITY_ERROR,
     "Saved state cannot follow a new identity" },
+  { VR_FINDING_SAVE_GUEST_CPU, VR_SEVERITY_ERROR,
+    "Guest CPU differs from the saved state" },
+  { VR_FINDING_SAVE_FIRMWARE, VR_SEVERITY_ERROR,
+    "Firmware differs from the saved state" },
 };
 
 static const char *const severity_names[] = {

@@ -304,6 +304,9 @@ vr_validate_platform (VrValidation *v)
       return;
     }
   v->virttype = vr_validation_string (v, "string(/domain/@type)");
+  /* The schema check names a missing type. */
+  if (v->virttype == NULL)
+    return;
   v->arch = vr_validation_string (v, "string(" TYPE_XPATH "/@arch)");
   if (v->arch == NULL)
     v->arch = g_strdup (caps->host_arch);

@@ -49,8 +49,10 @@ check_relative_disk (VrValidation *v, xmlNode *attr, const char *path)
 
   if (v->dir == NULL)
     {
+      g_autofree char *moved = vr_validation_moved_dir_hint (v);
+
       vr_validation_add (v, VR_FINDING_DISK_SOURCE, attr,
-                         "give the disk an absolute path",
+                         moved ? moved : "give the disk an absolute path",
                          "relative disk path '%s' with no import directory "
                          "to find it in", path);
       return;

@@ -52,6 +52,7 @@ read_image (VrValidation *v, const char *path)
 {
   const char *display_name = v->save_file;
   g_autoptr (GError) error = NULL;
+  g_autofree char *moved = vr_validation_moved_dir_hint (v);
   VrSaveImage *image = NULL;
   int fd = -1;
 
@@ -67,9 +68,10 @@ read_image (VrValidation *v, const char *path)
     }
   if (image == NULL)
     vr_findings_add (v->findings, VR_FINDING_SAVE_IMAGE, path,
-                     "export the VM again, or re-import it and discard the "
-                     "saved state (the guest then boots)", "%s",
-                     error->message);
+                     moved ? moved
+                           : "export the VM again; only if it cannot be, "
+                             "re-import it and discard the saved state "
+                             "(the guest then boots)", "%s", error->message);
   return image;
 }
 
@@ -97,6 +99,27 @@ check_identity (VrValidation *v, VrSaveImage *image, const char *file)
   return g_str_equal (image->uuid, v->uuid);
 }
 
+/* A difference from the saved state: its fix (the saved value) is the one
+ * fix for that XPath, so every finding there takes the same hint. */
+static void report (VrValidation *v, const char *id, xmlNode *node,
+                    const char *hint, const char *format, ...)
+    G_GNUC_PRINTF (5, 6);
+
+static void
+report (VrValidation *v, const char *id, xmlNode *node, const char *hint,
+        const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  VrFinding *finding;
+  va_list ap;
+
+  va_start (ap, format);
+  message = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  finding = vr_validation_add (v, id, node, hint, "%s", message);
+  vr_validation_agree (v, finding);
+}
+
 /* saved is the value to set, shown with unit (" KiB") where it has one. */
 static void
 differs (VrValidation *v, const char *id, const char *xpath,
@@ -113,11 +136,10 @@ differs (VrValidation *v, const char *id, const char *xpath,
     hint = g_strdup_printf ("set %s to %s KiB", xpath, saved);
   else
     hint = vr_validation_hint_set (v, xpath, saved);
-  vr_validation_add (v, id, vr_validation_node (v, xpath), hint,
-                     "%s is %s%s here but %s%s in the saved state: the "
-                     "guest cannot resume with another", what,
-                     planned ? planned : "(default)", unit_text, saved,
-                     unit_text);
+  report (v, id, vr_validation_node (v, xpath), hint,
+          "%s is %s%s here but %s%s in the saved state: the guest cannot "
+          "resume with another", what, planned ? planned : "(default)",
+          unit_text, saved, unit_text);
 }
 
 static char *
@@ -215,11 +237,49 @@ attr_difference (const AbiDevice *kind, xmlNode *planned, xmlNode *saved)
   return NULL;
 }
 
+/* "type='pci' bus='0x00' slot='0x02' ..." of a device's <address>. */
+static char *
+address_text (xmlNode *device)
+{
+  xmlNode *address = vr_node_find (device, "address");
+  GString *text;
+
+  if (address == NULL)
+    return NULL;
+  text = g_string_new (NULL);
+  for (xmlAttr *a = address->properties; a; a = a->next)
+    {
+      xmlChar *value = xmlNodeGetContent ((xmlNode *) a);
+
+      g_string_append_printf (text, "%s%s='%s'", text->len ? " " : "",
+                              (const char *) a->name, (const char *) value);
+      xmlFree (value);
+    }
+  return g_string_free (text, FALSE);
+}
+
+/* The guest finds its devices where they were: where both sides give an
+ * address (libvirt assigns them at define), it must be the same. */
+static char *
+address_difference (xmlNode *planned, xmlNode *saved)
+{
+  g_autofree char *a = address_text (planned);
+  g_autofree char *b = address_text (saved);
+
+  if (a == NULL || b == NULL || g_str_equal (a, b))
+    return NULL;
+  return g_strdup_printf ("its address is %s here but %s in the saved state",
+                          a, b);
+}
+
 static void
 compare_device (VrValidation *v, const AbiDevice *kind, const char *key,
                 xmlNode *node, xmlNode *saved, const char *hint)
 {
   g_autofree char *why = saved ? attr_difference (kind, node, saved) : NULL;
+
+  if (saved != NULL && why == NULL)
+    why = address_difference (node, saved);
 
   if (saved == NULL && !kind->both_only)
     vr_validation_add (v, VR_FINDING_SAVE_DEVICES, node, hint,
@@ -269,6 +329,52 @@ compare_kind (VrValidation *v, xmlDoc *image, const AbiDevice *kind)
                          "cannot resume without it", theirs[i]);
 }
 
+/* "efi" for UEFI (chosen by name or by its pflash loader), else "bios". */
+static const char *
+firmware_kind (xmlDoc *doc)
+{
+  g_autofree char *firmware = vr_xml_xpath_string (
+      doc, "string(/domain/os/@firmware)");
+  g_autofree char *loader = vr_xml_xpath_string (
+      doc, "string(/domain/os/loader/@type)");
+
+  return g_strcmp0 (firmware, "efi") == 0 || g_strcmp0 (loader, "pflash") == 0
+             ? "efi"
+             : "bios";
+}
+
+/* The firmware the guest runs: UEFI or BIOS, and Secure Boot where both
+ * say. Paths are the host's business (the same firmware may live
+ * elsewhere). */
+static void
+compare_firmware (VrValidation *v, xmlDoc *image)
+{
+  const char *planned = firmware_kind (v->doc);
+  const char *saved = firmware_kind (image);
+  g_autofree char *secure = vr_xml_xpath_string (
+      v->doc, "string(/domain/os/loader/@secure)");
+  g_autofree char *saved_secure = vr_xml_xpath_string (
+      image, "string(/domain/os/loader/@secure)");
+  g_autofree char *hint = vr_validation_hint_edit (v);
+
+  if (!g_str_equal (planned, saved))
+    report (v, VR_FINDING_SAVE_FIRMWARE, vr_validation_node (v, "/domain/os"),
+            hint, "the firmware is %s here but %s in the saved state: the "
+            "guest resumes in the firmware it was saved with", planned,
+            saved);
+  else if (secure != NULL && saved_secure != NULL
+           && !g_str_equal (secure, saved_secure))
+    {
+      g_free (hint);
+      hint = vr_validation_hint_set (v, "/domain/os/loader/@secure",
+                                     saved_secure);
+      report (v, VR_FINDING_SAVE_FIRMWARE,
+              vr_validation_node (v, "/domain/os/loader/@secure"), hint,
+              "Secure Boot (secure='%s') is '%s' in the saved state", secure,
+              saved_secure);
+    }
+}
+
 static void
 compare_abi (VrValidation *v, VrSaveImage *image, const char *file)
 {
@@ -288,6 +394,8 @@ compare_abi (VrValidation *v, VrSaveImage *image, const char *file)
                   "/domain/os/type/@machine", "the machine type", TRUE);
   for (guint i = 0; i < G_N_ELEMENTS (abi_devices); i++)
     compare_kind (v, doc, &abi_devices[i]);
+  vr_validate_saved_cpu (v, doc);
+  compare_firmware (v, doc);
 }
 
 /* The guest CPU libvirt recorded when it saved: the cookie's, else the
