@@ -74,7 +74,9 @@ check_relative_disk (VrValidation *v, xmlNode *attr, const char *path)
     }
   where = vr_import_dir_describe (v->dir, path);
   hint = g_strdup_printf ("put the disk image at %s (a regular file, not a "
-                          "link)", where);
+                          "link)%s", where,
+                          v->check_save ? ", and realize with --copy-disks"
+                                        : "");
   vr_validation_add (v, VR_FINDING_DISK_SOURCE, attr, hint, "%s",
                      error->message);
 }
