@@ -27,27 +27,15 @@ static struct {
 } t;
 
 static VrPlannedSystem *
-plan_copy (const char *variant_dir, char **copy)
+plan_copy (const char *import_dir, char **copy)
 {
-  g_autoptr (GError) error = NULL;
-  VrPlannedSystem *system;
-
-  *copy = vr_testbed_copy_import_dir (variant_dir, &error);
-  g_assert_no_error (error);
-  system = vr_import_path (t.store, *copy, NULL, &error);
-  g_assert_no_error (error);
-  return system;
+  return vt_plan_copy (t.store, import_dir, copy);
 }
 
 static void
 forget (VrPlannedSystem *system, char *copy)
 {
-  g_autoptr (GError) error = NULL;
-
-  vr_store_remove (t.store, system, &error);
-  g_assert_no_error (error);
-  vr_testbed_rmtree (copy);
-  g_free (copy);
+  vt_forget (t.store, system, copy);
 }
 
 static GPtrArray *

@@ -401,25 +401,13 @@ test_defined_domain (void)
 static VrPlannedSystem *
 plan_copy (char **copy)
 {
-  g_autoptr (GError) error = NULL;
-  VrPlannedSystem *system;
-
-  *copy = vr_testbed_copy_import_dir (t.basic, &error);
-  g_assert_no_error (error);
-  system = vr_import_path (t.store, *copy, NULL, &error);
-  g_assert_no_error (error);
-  return system;
+  return vt_plan_copy (t.store, t.basic, copy);
 }
 
 static void
 forget (VrPlannedSystem *system, char *copy)
 {
-  g_autoptr (GError) error = NULL;
-
-  vr_store_remove (t.store, system, &error);
-  g_assert_no_error (error);
-  vr_testbed_rmtree (copy);
-  g_free (copy);
+  vt_forget (t.store, system, copy);
 }
 
 static GPtrArray *
