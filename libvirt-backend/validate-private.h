@@ -109,6 +109,11 @@ char *vr_validation_hint_set (VrValidation *v,
                               const char *xpath,
                               const char *value);
 char *vr_validation_hint_remove (VrValidation *v, const char *xpath);
+/* A fix that only a guest booting afresh can take: with a saved state,
+ * keep (what keeps it) first, then how to give it up and set. */
+char *vr_validation_hint_afresh (VrValidation *v,
+                                 const char *keep,
+                                 const char *set);
 /* For a planned system whose import directory is gone: put it back (or
  * re-import it from its new place); NULL when the directory is there. */
 char *vr_validation_moved_dir_hint (VrValidation *v);

@@ -25,11 +25,9 @@ resize_hint (VrValidation *v, const char *xpath, const char *value)
 {
   g_autofree char *set = vr_validation_hint_set (v, xpath, value);
 
-  if (v->save_file == NULL || !v->check_save)
-    return g_steal_pointer (&set);
-  return g_strdup_printf ("the saved state resumes only at this size: "
-                          "realize it on a host that takes it, or boot it "
-                          "afresh without the saved state and: %s", set);
+  return vr_validation_hint_afresh (v, "the saved state resumes only at "
+                                       "this size: realize it on a host "
+                                       "that takes it", set);
 }
 
 static void
@@ -73,6 +71,7 @@ check_memory (VrValidation *v, guint64 host_kib)
   g_autofree char *value = g_strdup_printf ("%" G_GUINT64_FORMAT,
                                             host_kib / 2 / 1024 * 1024);
   g_autofree char *set = NULL;
+  g_autofree char *keep = NULL;
   g_autofree char *hint = NULL;
 
   if (host_kib == 0 || kib <= host_kib)
@@ -81,9 +80,9 @@ check_memory (VrValidation *v, guint64 host_kib)
     set = vr_validation_hint_set (v, "/domain/memory", value);
   else
     set = g_strdup_printf ("set /domain/memory below %s KiB", value);
-  hint = g_strdup_printf ("realize it on a host with more than %s of "
-                          "memory, or (booting afresh) lower it: %s",
-                          wanted, set);
+  keep = g_strdup_printf ("realize it on a host with more than %s of "
+                          "memory", wanted);
+  hint = vr_validation_hint_afresh (v, keep, set);
   vr_validation_add (v, VR_FINDING_MEMORY_HOST, node, hint,
                      "the guest has %s of memory, but this host has %s in "
                      "all", wanted, have);

@@ -4,6 +4,8 @@
  * whose ABI differs) and whose CPU this host can run. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,6 +47,22 @@ static const AbiDevice abi_devices[] = {
     TRUE },
 };
 
+/* The saved state is the guest's memory: bring back what is missing
+ * before anything that gives it up. */
+static char *
+lost_image_hint (VrValidation *v, const char *path)
+{
+  const char *discard = "export the VM again; only if it cannot be, "
+                        "re-import it and discard the saved state (the "
+                        "guest then boots)";
+
+  if (v->dir != NULL && faccessat (v->dir->fd, v->save_file, F_OK, 0) < 0
+      && errno == ENOENT)
+    return g_strdup_printf ("put the save image back at %s; if it is lost, "
+                            "%s", path, discard);
+  return g_strdup (discard);
+}
+
 /* Errors name the image by its file name; the finding's source is its
  * path. */
 static VrSaveImage *
@@ -67,11 +85,13 @@ read_image (VrValidation *v, const char *path)
       close (fd);
     }
   if (image == NULL)
-    vr_findings_add (v->findings, VR_FINDING_SAVE_IMAGE, path,
-                     moved ? moved
-                           : "export the VM again; only if it cannot be, "
-                             "re-import it and discard the saved state "
-                             "(the guest then boots)", "%s", error->message);
+    {
+      g_autofree char *hint = moved ? g_steal_pointer (&moved)
+                                    : lost_image_hint (v, path);
+
+      vr_findings_add (v->findings, VR_FINDING_SAVE_IMAGE, path, hint, "%s",
+                       error->message);
+    }
   return image;
 }
 

@@ -221,6 +221,26 @@ vr_validation_hint_edit (VrValidation *v)
 }
 
 char *
+vr_validation_hint_afresh (VrValidation *v, const char *keep,
+                           const char *set)
+{
+  g_autofree char *name = NULL;
+
+  if (v->save_file == NULL || !v->check_save)
+    return g_strdup (set);
+  if (v->system == NULL)
+    return g_strdup_printf ("%s; only if its saved state may be lost (the "
+                            "guest then boots afresh): import it with "
+                            "--discard-saved-state, then %s", keep, set);
+  name = quote_arg (vr_planned_system_get_name (v->system));
+  return g_strdup_printf ("%s; only if its saved state may be lost (the "
+                          "guest then boots afresh): virt-realize destroy %s, "
+                          "virt-realize import %s --discard-saved-state, "
+                          "then %s", keep, name,
+                          vr_planned_system_get_import_dir (v->system), set);
+}
+
+char *
 vr_validation_moved_dir_hint (VrValidation *v)
 {
   const char *path;

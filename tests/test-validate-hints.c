@@ -317,6 +317,31 @@ test_moved_dir (void)
   forget (system, copy);
 }
 
+/* A save image moved out of its directory: put it back first. */
+static void
+test_moved_image (void)
+{
+  char *copy = NULL;
+  g_autoptr (VrPlannedSystem) system = plan_copy (t.basic, &copy);
+  g_autofree char *image = g_build_filename (copy, "vr-guest.save", NULL);
+  g_autofree char *aside = g_strconcat (copy, ".save-aside", NULL);
+  g_autofree char *expected = NULL;
+  g_autoptr (GPtrArray) before = NULL;
+  g_autoptr (GPtrArray) after = NULL;
+  VrFinding *f;
+
+  g_assert_cmpint (g_rename (image, aside), ==, 0);
+  before = validate (system);
+  f = vt_assert_only (before, VR_FINDING_SAVE_IMAGE, image);
+  expected = g_strdup_printf ("put the save image back at %s;", image);
+  g_assert_true (g_str_has_prefix (f->hint, expected));
+  g_assert_cmpint (g_rename (aside, image), ==, 0);
+  after = validate (system);
+  assert_fixed (before, after, f);
+  vt_assert_errors_only (after, NULL);
+  forget (system, copy);
+}
+
 static void
 set_up (void)
 {
@@ -365,6 +390,7 @@ main (int argc, char **argv)
   g_test_add_func ("/validate-hints/cpu-model", test_cpu_model);
   g_test_add_func ("/validate-hints/missing-disk", test_missing_disk);
   g_test_add_func ("/validate-hints/moved-dir", test_moved_dir);
+  g_test_add_func ("/validate-hints/moved-image", test_moved_image);
   status = g_test_run ();
   tear_down ();
   return status;
