@@ -92,6 +92,8 @@ static const VrFindingKind kinds[] = {
     "Guest CPU differs from the saved state" },
   { VR_FINDING_SAVE_FIRMWARE, VR_SEVERITY_ERROR,
     "Firmware differs from the saved state" },
+  { VR_FINDING_SAVE_FEATURES, VR_SEVERITY_ERROR,
+    "Hypervisor features differ from the saved state" },
 };
 
 static const char *const severity_names[] = {

@@ -72,6 +72,7 @@ typedef enum {
 #define VR_FINDING_SAVE_IDENTITY "VR1710"
 #define VR_FINDING_SAVE_GUEST_CPU "VR1711"
 #define VR_FINDING_SAVE_FIRMWARE "VR1712"
+#define VR_FINDING_SAVE_FEATURES "VR1713"
 
 /* One row of the table. */
 typedef struct {

@@ -395,6 +395,86 @@ compare_firmware (VrValidation *v, xmlDoc *image)
     }
 }
 
+/* "name attr='value' ...(children)" of one <features> child, for
+ * comparing: what the guest sees of it. */
+static char *
+feature_text (xmlNode *node)
+{
+  GString *text = g_string_new ((const char *) node->name);
+
+  for (xmlAttr *a = node->properties; a; a = a->next)
+    {
+      xmlChar *value = xmlNodeGetContent ((xmlNode *) a);
+
+      g_string_append_printf (text, " %s='%s'", (const char *) a->name,
+                              (const char *) value);
+      xmlFree (value);
+    }
+  for (xmlNode *c = node->children; c; c = c->next)
+    if (c->type == XML_ELEMENT_NODE)
+      {
+        g_autofree char *child = feature_text (c);
+
+        g_string_append_printf (text, " <%s>", child);
+      }
+  return g_string_free (text, FALSE);
+}
+
+/* Each /domain/features child by name -> its text. */
+static GHashTable *
+feature_table (xmlDoc *doc)
+{
+  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                             g_free);
+  xmlNode *features = vr_xml_xpath_node (doc, "/domain/features");
+
+  for (xmlNode *c = features ? features->children : NULL; c; c = c->next)
+    if (c->type == XML_ELEMENT_NODE)
+      g_hash_table_insert (table, (gpointer) c->name, feature_text (c));
+  return table;
+}
+
+static void
+feature_differs (VrValidation *v, const char *name, const char *planned,
+                 const char *saved, const char *hint)
+{
+  g_autofree char *xpath = g_strdup_printf ("/domain/features/%s", name);
+  xmlNode *node = vr_validation_node (v, xpath);
+
+  report (v, VR_FINDING_SAVE_FEATURES,
+          node ? node : vr_validation_node (v, "/domain"), hint,
+          "hypervisor feature %s is %s here but %s in the saved state: the "
+          "guest cannot resume with another", name,
+          planned ? planned : "absent", saved ? saved : "absent");
+}
+
+/* ACPI, APIC, SMM, Hyper-V enlightenments...: what the guest found at
+ * boot and still relies on. */
+static void
+compare_features (VrValidation *v, xmlDoc *image)
+{
+  g_autoptr (GHashTable) planned = feature_table (v->doc);
+  g_autoptr (GHashTable) saved = feature_table (image);
+  g_autofree char *hint = vr_validation_hint_edit (v);
+  guint n = 0;
+  g_autofree const char **mine = sorted_keys (planned, &n);
+  guint m = 0;
+  g_autofree const char **theirs = sorted_keys (saved, &m);
+
+  for (guint i = 0; i < n; i++)
+    {
+      const char *a = g_hash_table_lookup (planned, mine[i]);
+      const char *b = g_hash_table_lookup (saved, mine[i]);
+
+      if (g_strcmp0 (a, b) != 0)
+        feature_differs (v, mine[i], a, b, hint);
+    }
+  for (guint i = 0; i < m; i++)
+    if (!g_hash_table_contains (planned, theirs[i]))
+      feature_differs (v, theirs[i], NULL,
+                       g_hash_table_lookup (saved, theirs[i]), hint);
+}
+
 static void
 compare_abi (VrValidation *v, VrSaveImage *image, const char *file)
 {
@@ -416,6 +496,7 @@ compare_abi (VrValidation *v, VrSaveImage *image, const char *file)
     compare_kind (v, doc, &abi_devices[i]);
   vr_validate_saved_cpu (v, doc);
   compare_firmware (v, doc);
+  compare_features (v, doc);
 }
 
 /* The guest CPU libvirt recorded when it saved: the cookie's, else the

@@ -556,6 +556,31 @@ expect_abi (VrPlannedSystem *system, const char *set, const char *remove,
     vt_assert_only (findings, id, source);
 }
 
+/* A hypervisor feature the saved guest did not have (ACPI). */
+static void
+expect_features (VrPlannedSystem *system)
+{
+  g_autofree char *xml = vr_planned_system_dup_domain_xml (system);
+  g_autoptr (xmlDoc) doc = vt_parse (xml);
+  g_autofree char *changed = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) edited = NULL;
+  g_autoptr (VrPlannedSystem) back = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
+
+  vt_add (doc, "/domain", "<features><acpi/></features>");
+  changed = vr_xml_to_string (doc);
+  edited = vr_edit_replace (t.store, vr_planned_system_get_uuid (system),
+                            changed, strlen (changed), &error);
+  g_assert_no_error (error);
+  findings = validate_planned (edited);
+  back = vr_edit_replace (t.store, vr_planned_system_get_uuid (system), xml,
+                          strlen (xml), &error);
+  g_assert_no_error (error);
+  vt_assert_only (findings, VR_FINDING_SAVE_FEATURES,
+                  "/domain/features/acpi");
+}
+
 static void
 test_save_abi (void)
 {
@@ -581,6 +606,7 @@ test_save_abi (void)
               "/domain/cpu");
   expect_abi (system, "/domain/os/@firmware=efi", NULL,
               VR_FINDING_SAVE_FIRMWARE, "/domain/os");
+  expect_features (system);
   forget (system, copy);
 }
 
