@@ -21,6 +21,7 @@ typedef enum {
 #define VR_FINDING_SCHEMA "VR1001"
 #define VR_FINDING_SKIPPED "VR1002"
 #define VR_FINDING_NO_SCHEMA "VR1003"
+#define VR_FINDING_NO_UUID "VR1004"
 /* Platform: domain type, arch, emulator, machine. */
 #define VR_FINDING_DOMAIN_TYPE "VR1101"
 #define VR_FINDING_ARCH "VR1102"
@@ -34,6 +35,7 @@ typedef enum {
 /* Guest CPU. */
 #define VR_FINDING_CPU_MODE "VR1301"
 #define VR_FINDING_CPU_MODEL "VR1302"
+#define VR_FINDING_CPU_DROPPED "VR1303"
 /* Devices against the domain capabilities. */
 #define VR_FINDING_DISK_BUS "VR1401"
 #define VR_FINDING_DISK_DEVICE "VR1402"
@@ -68,6 +70,9 @@ typedef enum {
 #define VR_FINDING_SAVE_CPU "VR1708"
 #define VR_FINDING_NO_SAVE "VR1709"
 #define VR_FINDING_SAVE_IDENTITY "VR1710"
+#define VR_FINDING_SAVE_GUEST_CPU "VR1711"
+#define VR_FINDING_SAVE_FIRMWARE "VR1712"
+#define VR_FINDING_SAVE_FEATURES "VR1713"
 /* Host access (host-access.c): what would give whoever defines the XML
  * more of the host than a guest of its own; errors through the agent
  * without the host-access right. */

@@ -229,6 +229,7 @@ vr_domain_caps_free (VrDomainCaps *dcaps)
   g_hash_table_unref (dcaps->enums);
   g_hash_table_unref (dcaps->supported);
   g_hash_table_unref (dcaps->cpu_models);
+  g_hash_table_unref (dcaps->cpu_blockers);
   g_free (dcaps);
 }
 
@@ -271,6 +272,31 @@ add_cpu_model (VrDomainCaps *dcaps, const char *key, xmlNode *node)
                        get_prop (node, "usable"));
 }
 
+/* <blockers model='X'><feature name='F'/>...</blockers> (libvirt after
+ * 9.0): the features that make a model unusable here. */
+static void
+add_cpu_blockers (VrDomainCaps *dcaps, const char *key, xmlNode *node)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *model = get_prop (node, "model");
+
+  if (!g_str_equal (key, "cpu/mode/custom") || model == NULL)
+    return;
+  for (xmlNode *c = node->children; c; c = c->next)
+    if (is_element (c, "feature"))
+      {
+        char *name = get_prop (c, "name");
+
+        if (name != NULL)
+          g_ptr_array_add (names, name);
+      }
+  if (names->len == 0)
+    return;
+  g_ptr_array_add (names, NULL);
+  g_hash_table_insert (dcaps->cpu_blockers, g_steal_pointer (&model),
+                       g_strjoinv (", ", (char **) names->pdata));
+}
+
 static void
 walk_domain_caps (VrDomainCaps *dcaps, const char *key, xmlNode *node)
 {
@@ -289,6 +315,11 @@ walk_domain_caps (VrDomainCaps *dcaps, const char *key, xmlNode *node)
       if (is_element (c, "model"))
         {
           add_cpu_model (dcaps, key, c);
+          continue;
+        }
+      if (is_element (c, "blockers"))
+        {
+          add_cpu_blockers (dcaps, key, c);
           continue;
         }
       child = child_key (key, c);
@@ -315,6 +346,8 @@ domain_caps_new (void)
                                             g_free);
   dcaps->cpu_models = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                              g_free);
+  dcaps->cpu_blockers = g_hash_table_new_full (g_str_hash, g_str_equal,
+                                               g_free, g_free);
   return dcaps;
 }
 
@@ -403,4 +436,10 @@ vr_domain_caps_cpu_model_usable (const VrDomainCaps *dcaps, const char *model)
     return VR_SUPPORT_UNKNOWN;
   /* libvirt says "unknown" when it could not tell. */
   return support_from_string (usable);
+}
+
+const char *
+vr_domain_caps_cpu_blockers (const VrDomainCaps *dcaps, const char *model)
+{
+  return g_hash_table_lookup (dcaps->cpu_blockers, model);
 }

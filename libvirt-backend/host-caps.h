@@ -59,6 +59,7 @@ typedef struct {
   GHashTable *enums;     /* key -> GPtrArray of values, in libvirt's order */
   GHashTable *supported; /* key -> "yes" / "no" */
   GHashTable *cpu_models; /* custom CPU model -> "yes" / "no" (usable) */
+  GHashTable *cpu_blockers; /* unusable model -> "feature, feature" */
 } VrDomainCaps;
 
 /* Parsing (host-caps-parse.c). */
@@ -98,6 +99,10 @@ VrSupport vr_domain_caps_supported (const VrDomainCaps *dcaps,
                                     const char *key);
 VrSupport vr_domain_caps_cpu_model_usable (const VrDomainCaps *dcaps,
                                            const char *model);
+/* The features that keep a model from being usable here, "a, b", where
+ * the domain capabilities list them (libvirt after 9.0), else NULL. */
+const char *vr_domain_caps_cpu_blockers (const VrDomainCaps *dcaps,
+                                         const char *model);
 
 /* The cache of one connection. Thread-safe: the agent validates from
  * worker threads. */

@@ -22,9 +22,16 @@ static virDomainPtr
 lookup (VrValidation *v, gboolean by_name, gboolean *failed)
 {
   virConnectPtr conn = vr_host_caps_get_connection (v->caps);
-  virDomainPtr dom = by_name ? virDomainLookupByName (conn, v->name)
-                             : virDomainLookupByUUIDString (conn, v->uuid);
-  virErrorPtr err = dom ? NULL : virGetLastError ();
+  const char *key = by_name ? v->name : v->uuid;
+  virDomainPtr dom = NULL;
+  virErrorPtr err;
+
+  /* A bare FILE.xml may lack its UUID (or name): nothing to look up. */
+  if (key == NULL)
+    return NULL;
+  dom = by_name ? virDomainLookupByName (conn, key)
+                : virDomainLookupByUUIDString (conn, key);
+  err = dom ? NULL : virGetLastError ();
 
   if (err != NULL && err->code != VIR_ERR_NO_DOMAIN)
     *failed = TRUE;
@@ -97,7 +104,7 @@ report_planned (VrValidation *v, VrPlannedSystem *other)
   const char *other_name = vr_planned_system_get_name (other);
   g_autofree char *hint = NULL;
 
-  if (g_str_equal (vr_planned_system_get_uuid (other), v->uuid))
+  if (g_strcmp0 (vr_planned_system_get_uuid (other), v->uuid) == 0)
     {
       hint = g_strdup_printf ("validate that one (virt-realize validate "
                               "%s), or destroy it first", other_name);
@@ -138,7 +145,7 @@ check_planned (VrValidation *v)
       /* The store keeps one system per UUID: the same UUID is this one. */
       if (g_strcmp0 (vr_planned_system_get_uuid (other), self) == 0)
         continue;
-      if (g_str_equal (vr_planned_system_get_uuid (other), v->uuid)
+      if (g_strcmp0 (vr_planned_system_get_uuid (other), v->uuid) == 0
           || g_strcmp0 (vr_planned_system_get_name (other), v->name) == 0)
         report_planned (v, other);
     }

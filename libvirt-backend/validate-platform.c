@@ -206,14 +206,14 @@ report_missing_machine (VrValidation *v, GPtrArray *machines,
   const char *nearest = nearest_machine (machines, wanted);
   g_autofree char *set = vr_validation_hint_set (
       v, TYPE_XPATH "/@machine", nearest ? nearest : default_machine (machines));
+  g_autofree char *keep = NULL;
   g_autofree char *hint = NULL;
 
   /* A saved state resumes only on the machine type it was saved on. */
-  if (v->save_file != NULL && v->check_save)
-    hint = g_strdup_printf ("the saved state needs machine type '%s': "
-                            "realize it on a host with that QEMU, or to "
-                            "boot afresh instead: %s", wanted, set);
-  vr_validation_add (v, VR_FINDING_MACHINE, node, hint ? hint : set,
+  keep = g_strdup_printf ("the saved state needs machine type '%s': "
+                          "realize it on a host with that QEMU", wanted);
+  hint = vr_validation_hint_afresh (v, keep, set);
+  vr_validation_add (v, VR_FINDING_MACHINE, node, hint,
                      "machine type '%s' is not offered by %s%s", wanted,
                      v->emulator, nearest ? "" : " (nor any of its family)");
 }
@@ -304,6 +304,9 @@ vr_validate_platform (VrValidation *v)
       return;
     }
   v->virttype = vr_validation_string (v, "string(/domain/@type)");
+  /* The schema check names a missing type. */
+  if (v->virttype == NULL)
+    return;
   v->arch = vr_validation_string (v, "string(" TYPE_XPATH "/@arch)");
   if (v->arch == NULL)
     v->arch = g_strdup (caps->host_arch);

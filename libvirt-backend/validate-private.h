@@ -43,12 +43,15 @@ typedef struct {
 void vr_validate_schema (VrValidation *v);
 void vr_validate_platform (VrValidation *v);
 void vr_validate_resources (VrValidation *v);
-void vr_validate_cpu (VrValidation *v);
+void vr_validate_cpu (VrValidation *v); /* validate-cpu.c */
 void vr_validate_devices (VrValidation *v);
 void vr_validate_firmware (VrValidation *v);
 void vr_validate_references (VrValidation *v);
 void vr_validate_conflicts (VrValidation *v);
 void vr_validate_saved_state (VrValidation *v);
+
+/* The planned <cpu> against the saved state's XML (image) (validate-saved-cpu.c). */
+void vr_validate_saved_cpu (VrValidation *v, xmlDoc *image);
 
 /* The host's machine type of that name for the validated arch and domain
  * type, or NULL (validate-platform.c). */
@@ -94,6 +97,10 @@ VrFinding *vr_validation_add (VrValidation *v,
                               const char *format,
                               ...) G_GNUC_PRINTF (5, 6);
 
+/* One problem, one fix: every other finding about the same source takes
+ * finding's hint (a saved state's value, the only one it resumes with). */
+void vr_validation_agree (VrValidation *v, VrFinding *finding);
+
 /* Notes a check the connection cannot answer; they become one finding. */
 void vr_validation_skip (VrValidation *v, const char *what);
 
@@ -102,6 +109,14 @@ char *vr_validation_hint_set (VrValidation *v,
                               const char *xpath,
                               const char *value);
 char *vr_validation_hint_remove (VrValidation *v, const char *xpath);
+/* A fix that only a guest booting afresh can take: with a saved state,
+ * keep (what keeps it) first, then how to give it up and set. */
+char *vr_validation_hint_afresh (VrValidation *v,
+                                 const char *keep,
+                                 const char *set);
+/* For a planned system whose import directory is gone: put it back (or
+ * re-import it from its new place); NULL when the directory is there. */
+char *vr_validation_moved_dir_hint (VrValidation *v);
 /* "virt-realize edit NAME --xml FILE" or "edit FILE". */
 char *vr_validation_hint_edit (VrValidation *v);
 

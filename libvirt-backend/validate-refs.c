@@ -49,8 +49,10 @@ check_relative_disk (VrValidation *v, xmlNode *attr, const char *path)
 
   if (v->dir == NULL)
     {
+      g_autofree char *moved = vr_validation_moved_dir_hint (v);
+
       vr_validation_add (v, VR_FINDING_DISK_SOURCE, attr,
-                         "give the disk an absolute path",
+                         moved ? moved : "give the disk an absolute path",
                          "relative disk path '%s' with no import directory "
                          "to find it in", path);
       return;
@@ -72,7 +74,9 @@ check_relative_disk (VrValidation *v, xmlNode *attr, const char *path)
     }
   where = vr_import_dir_describe (v->dir, path);
   hint = g_strdup_printf ("put the disk image at %s (a regular file, not a "
-                          "link)", where);
+                          "link)%s", where,
+                          v->check_save ? ", and realize with --copy-disks"
+                                        : "");
   vr_validation_add (v, VR_FINDING_DISK_SOURCE, attr, hint, "%s",
                      error->message);
 }

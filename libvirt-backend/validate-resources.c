@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What the guest takes from the host: vCPUs, memory and its CPU model. */
+/* What the guest takes from the host: vCPUs and memory. */
 #include "config.h"
 
 #include "domain-xml.h"
@@ -25,11 +25,9 @@ resize_hint (VrValidation *v, const char *xpath, const char *value)
 {
   g_autofree char *set = vr_validation_hint_set (v, xpath, value);
 
-  if (v->save_file == NULL || !v->check_save)
-    return g_steal_pointer (&set);
-  return g_strdup_printf ("the saved state resumes only at this size: "
-                          "realize it on a host that takes it, or boot it "
-                          "afresh without the saved state and: %s", set);
+  return vr_validation_hint_afresh (v, "the saved state resumes only at "
+                                       "this size: realize it on a host "
+                                       "that takes it", set);
 }
 
 static void
@@ -73,6 +71,7 @@ check_memory (VrValidation *v, guint64 host_kib)
   g_autofree char *value = g_strdup_printf ("%" G_GUINT64_FORMAT,
                                             host_kib / 2 / 1024 * 1024);
   g_autofree char *set = NULL;
+  g_autofree char *keep = NULL;
   g_autofree char *hint = NULL;
 
   if (host_kib == 0 || kib <= host_kib)
@@ -81,9 +80,9 @@ check_memory (VrValidation *v, guint64 host_kib)
     set = vr_validation_hint_set (v, "/domain/memory", value);
   else
     set = g_strdup_printf ("set /domain/memory below %s KiB", value);
-  hint = g_strdup_printf ("realize it on a host with more than %s of "
-                          "memory, or (booting afresh) lower it: %s",
-                          wanted, set);
+  keep = g_strdup_printf ("realize it on a host with more than %s of "
+                          "memory", wanted);
+  hint = vr_validation_hint_afresh (v, keep, set);
   vr_validation_add (v, VR_FINDING_MEMORY_HOST, node, hint,
                      "the guest has %s of memory, but this host has %s in "
                      "all", wanted, have);
@@ -105,146 +104,4 @@ vr_validate_resources (VrValidation *v)
     }
   check_vcpus (v, cpus);
   check_memory (v, memory_kib);
-}
-
-static const char *
-supported_mode (VrValidation *v)
-{
-  static const char *const modes[] = { "host-model", "maximum" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (modes); i++)
-    {
-      g_autofree char *key = g_strdup_printf ("cpu/mode/%s", modes[i]);
-
-      if (vr_domain_caps_supported (v->dcaps, key) == VR_SUPPORT_YES)
-        return modes[i];
-    }
-  return NULL;
-}
-
-static void
-check_cpu_mode (VrValidation *v, const char *mode)
-{
-  g_autofree char *key = g_strdup_printf ("cpu/mode/%s", mode);
-  const char *other;
-  g_autofree char *hint = NULL;
-
-  if (vr_domain_caps_supported (v->dcaps, key) != VR_SUPPORT_NO)
-    return;
-  other = supported_mode (v);
-  if (other != NULL)
-    hint = vr_validation_hint_set (v, "/domain/cpu/@mode", other);
-  vr_validation_add (v, VR_FINDING_CPU_MODE,
-                     vr_validation_node (v, "/domain/cpu/@mode"), hint,
-                     "CPU mode '%s' is not supported by this host%s", mode,
-                     g_strcmp0 (v->virttype, "qemu") == 0
-                         ? " (guests run under TCG emulation here, with no "
-                           "host CPU to pass through)"
-                         : "");
-}
-
-/* A usable model of the host, to suggest. */
-static const char *
-usable_model (VrValidation *v)
-{
-  static const char *const models[] = { "qemu64", "kvm64", "qemu32" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (models); i++)
-    if (vr_domain_caps_cpu_model_usable (v->dcaps, models[i])
-        == VR_SUPPORT_YES)
-      return models[i];
-  return NULL;
-}
-
-const char *
-vr_validation_cpu_unusable (VrValidation *v, const char *cpu_xml,
-                            const char *what)
-{
-  g_autoptr (GError) error = NULL;
-  gboolean usable = TRUE;
-  const char *reason = NULL;
-
-  if (!vr_host_caps_compare_cpu (v->caps, v->emulator, v->arch, v->machine,
-                                 v->virttype, cpu_xml, &usable, &reason,
-                                 &error))
-    {
-      vr_validation_skip (v, what);
-      return NULL;
-    }
-  return usable ? NULL : reason;
-}
-
-/* libvirt's word on the whole <cpu>, features and all. */
-static void
-compare_cpu (VrValidation *v, xmlNode *cpu, const char *model)
-{
-  g_autofree char *xml = vr_node_to_xml (cpu);
-  const char *reason = vr_validation_cpu_unusable (v, xml, "CPU comparison");
-  const char *other = usable_model (v);
-  g_autofree char *hint = NULL;
-
-  if (reason == NULL)
-    return;
-  /* The model itself runs here: its required features do not. */
-  if (g_strcmp0 (other, model) == 0 && supported_mode (v) != NULL)
-    {
-      g_autofree char *set = vr_validation_hint_set (v, "/domain/cpu/@mode",
-                                                     supported_mode (v));
-
-      hint = g_strdup_printf ("drop the features this host lacks from "
-                              "/domain/cpu, or let libvirt give the guest "
-                              "what this host has: %s", set);
-    }
-  else if (other != NULL)
-    hint = vr_validation_hint_set (v, "/domain/cpu/model", other);
-  vr_validation_add (v, VR_FINDING_CPU_MODEL,
-                     vr_validation_node (v, "/domain/cpu/model"), hint,
-                     "CPU model '%s' cannot run on this host: %s", model,
-                     reason);
-}
-
-static void
-check_cpu_model (VrValidation *v, xmlNode *cpu, const char *model)
-{
-  const char *other = usable_model (v);
-  /* The emulator lists every model it knows. */
-  gboolean unknown = g_hash_table_size (v->dcaps->cpu_models) > 0
-                     && !g_hash_table_contains (v->dcaps->cpu_models, model);
-  g_autofree char *hint = NULL;
-
-  if (!unknown && vr_domain_caps_cpu_model_usable (v->dcaps, model)
-                      != VR_SUPPORT_NO)
-    {
-      compare_cpu (v, cpu, model);
-      return;
-    }
-  if (other != NULL)
-    hint = vr_validation_hint_set (v, "/domain/cpu/model", other);
-  if (unknown)
-    vr_validation_add (v, VR_FINDING_CPU_MODEL,
-                       vr_validation_node (v, "/domain/cpu/model"), hint,
-                       "CPU model '%s' is unknown to %s", model, v->emulator);
-  else
-    vr_validation_add (v, VR_FINDING_CPU_MODEL,
-                       vr_validation_node (v, "/domain/cpu/model"), hint,
-                       "CPU model '%s' is not usable on this host (the host "
-                       "CPU lacks features it needs)", model);
-}
-
-void
-vr_validate_cpu (VrValidation *v)
-{
-  xmlNode *cpu = vr_validation_node (v, "/domain/cpu");
-  g_autofree char *mode = NULL;
-  g_autofree char *model = NULL;
-
-  /* Without domain capabilities the skipped checks are already named. */
-  if (cpu == NULL || !v->platform_ok || v->dcaps == NULL)
-    return;
-  mode = vr_node_string (cpu, "string(@mode)");
-  model = vr_node_string (cpu, "string(model)");
-  if (mode != NULL && !g_str_equal (mode, "custom"))
-    check_cpu_mode (v, mode);
-  else if (model != NULL)
-    check_cpu_model (v, cpu, model);
 }

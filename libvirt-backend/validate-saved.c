@@ -4,6 +4,8 @@
  * whose ABI differs) and whose CPU this host can run. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,6 +47,22 @@ static const AbiDevice abi_devices[] = {
     TRUE },
 };
 
+/* The saved state is the guest's memory: bring back what is missing
+ * before anything that gives it up. */
+static char *
+lost_image_hint (VrValidation *v, const char *path)
+{
+  const char *discard = "export the VM again; only if it cannot be, "
+                        "re-import it and discard the saved state (the "
+                        "guest then boots)";
+
+  if (v->dir != NULL && faccessat (v->dir->fd, v->save_file, F_OK, 0) < 0
+      && errno == ENOENT)
+    return g_strdup_printf ("put the save image back at %s; if it is lost, "
+                            "%s", path, discard);
+  return g_strdup (discard);
+}
+
 /* Errors name the image by its file name; the finding's source is its
  * path. */
 static VrSaveImage *
@@ -52,6 +70,7 @@ read_image (VrValidation *v, const char *path)
 {
   const char *display_name = v->save_file;
   g_autoptr (GError) error = NULL;
+  g_autofree char *moved = vr_validation_moved_dir_hint (v);
   VrSaveImage *image = NULL;
   int fd = -1;
 
@@ -66,10 +85,13 @@ read_image (VrValidation *v, const char *path)
       close (fd);
     }
   if (image == NULL)
-    vr_findings_add (v->findings, VR_FINDING_SAVE_IMAGE, path,
-                     "export the VM again, or re-import it and discard the "
-                     "saved state (the guest then boots)", "%s",
-                     error->message);
+    {
+      g_autofree char *hint = moved ? g_steal_pointer (&moved)
+                                    : lost_image_hint (v, path);
+
+      vr_findings_add (v->findings, VR_FINDING_SAVE_IMAGE, path, hint, "%s",
+                       error->message);
+    }
   return image;
 }
 
@@ -97,6 +119,27 @@ check_identity (VrValidation *v, VrSaveImage *image, const char *file)
   return g_str_equal (image->uuid, v->uuid);
 }
 
+/* A difference from the saved state: its fix (the saved value) is the one
+ * fix for that XPath, so every finding there takes the same hint. */
+static void report (VrValidation *v, const char *id, xmlNode *node,
+                    const char *hint, const char *format, ...)
+    G_GNUC_PRINTF (5, 6);
+
+static void
+report (VrValidation *v, const char *id, xmlNode *node, const char *hint,
+        const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  VrFinding *finding;
+  va_list ap;
+
+  va_start (ap, format);
+  message = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  finding = vr_validation_add (v, id, node, hint, "%s", message);
+  vr_validation_agree (v, finding);
+}
+
 /* saved is the value to set, shown with unit (" KiB") where it has one. */
 static void
 differs (VrValidation *v, const char *id, const char *xpath,
@@ -113,11 +156,10 @@ differs (VrValidation *v, const char *id, const char *xpath,
     hint = g_strdup_printf ("set %s to %s KiB", xpath, saved);
   else
     hint = vr_validation_hint_set (v, xpath, saved);
-  vr_validation_add (v, id, vr_validation_node (v, xpath), hint,
-                     "%s is %s%s here but %s%s in the saved state: the "
-                     "guest cannot resume with another", what,
-                     planned ? planned : "(default)", unit_text, saved,
-                     unit_text);
+  report (v, id, vr_validation_node (v, xpath), hint,
+          "%s is %s%s here but %s%s in the saved state: the guest cannot "
+          "resume with another", what, planned ? planned : "(default)",
+          unit_text, saved, unit_text);
 }
 
 static char *
@@ -215,11 +257,49 @@ attr_difference (const AbiDevice *kind, xmlNode *planned, xmlNode *saved)
   return NULL;
 }
 
+/* "type='pci' bus='0x00' slot='0x02' ..." of a device's <address>. */
+static char *
+address_text (xmlNode *device)
+{
+  xmlNode *address = vr_node_find (device, "address");
+  GString *text;
+
+  if (address == NULL)
+    return NULL;
+  text = g_string_new (NULL);
+  for (xmlAttr *a = address->properties; a; a = a->next)
+    {
+      xmlChar *value = xmlNodeGetContent ((xmlNode *) a);
+
+      g_string_append_printf (text, "%s%s='%s'", text->len ? " " : "",
+                              (const char *) a->name, (const char *) value);
+      xmlFree (value);
+    }
+  return g_string_free (text, FALSE);
+}
+
+/* The guest finds its devices where they were: where both sides give an
+ * address (libvirt assigns them at define), it must be the same. */
+static char *
+address_difference (xmlNode *planned, xmlNode *saved)
+{
+  g_autofree char *a = address_text (planned);
+  g_autofree char *b = address_text (saved);
+
+  if (a == NULL || b == NULL || g_str_equal (a, b))
+    return NULL;
+  return g_strdup_printf ("its address is %s here but %s in the saved state",
+                          a, b);
+}
+
 static void
 compare_device (VrValidation *v, const AbiDevice *kind, const char *key,
                 xmlNode *node, xmlNode *saved, const char *hint)
 {
   g_autofree char *why = saved ? attr_difference (kind, node, saved) : NULL;
+
+  if (saved != NULL && why == NULL)
+    why = address_difference (node, saved);
 
   if (saved == NULL && !kind->both_only)
     vr_validation_add (v, VR_FINDING_SAVE_DEVICES, node, hint,
@@ -269,6 +349,132 @@ compare_kind (VrValidation *v, xmlDoc *image, const AbiDevice *kind)
                          "cannot resume without it", theirs[i]);
 }
 
+/* "efi" for UEFI (chosen by name or by its pflash loader), else "bios". */
+static const char *
+firmware_kind (xmlDoc *doc)
+{
+  g_autofree char *firmware = vr_xml_xpath_string (
+      doc, "string(/domain/os/@firmware)");
+  g_autofree char *loader = vr_xml_xpath_string (
+      doc, "string(/domain/os/loader/@type)");
+
+  return g_strcmp0 (firmware, "efi") == 0 || g_strcmp0 (loader, "pflash") == 0
+             ? "efi"
+             : "bios";
+}
+
+/* The firmware the guest runs: UEFI or BIOS, and Secure Boot where both
+ * say. Paths are the host's business (the same firmware may live
+ * elsewhere). */
+static void
+compare_firmware (VrValidation *v, xmlDoc *image)
+{
+  const char *planned = firmware_kind (v->doc);
+  const char *saved = firmware_kind (image);
+  g_autofree char *secure = vr_xml_xpath_string (
+      v->doc, "string(/domain/os/loader/@secure)");
+  g_autofree char *saved_secure = vr_xml_xpath_string (
+      image, "string(/domain/os/loader/@secure)");
+  g_autofree char *hint = vr_validation_hint_edit (v);
+
+  if (!g_str_equal (planned, saved))
+    report (v, VR_FINDING_SAVE_FIRMWARE, vr_validation_node (v, "/domain/os"),
+            hint, "the firmware is %s here but %s in the saved state: the "
+            "guest resumes in the firmware it was saved with", planned,
+            saved);
+  else if (secure != NULL && saved_secure != NULL
+           && !g_str_equal (secure, saved_secure))
+    {
+      g_free (hint);
+      hint = vr_validation_hint_set (v, "/domain/os/loader/@secure",
+                                     saved_secure);
+      report (v, VR_FINDING_SAVE_FIRMWARE,
+              vr_validation_node (v, "/domain/os/loader/@secure"), hint,
+              "Secure Boot (secure='%s') is '%s' in the saved state", secure,
+              saved_secure);
+    }
+}
+
+/* "name attr='value' ...(children)" of one <features> child, for
+ * comparing: what the guest sees of it. */
+static char *
+feature_text (xmlNode *node)
+{
+  GString *text = g_string_new ((const char *) node->name);
+
+  for (xmlAttr *a = node->properties; a; a = a->next)
+    {
+      xmlChar *value = xmlNodeGetContent ((xmlNode *) a);
+
+      g_string_append_printf (text, " %s='%s'", (const char *) a->name,
+                              (const char *) value);
+      xmlFree (value);
+    }
+  for (xmlNode *c = node->children; c; c = c->next)
+    if (c->type == XML_ELEMENT_NODE)
+      {
+        g_autofree char *child = feature_text (c);
+
+        g_string_append_printf (text, " <%s>", child);
+      }
+  return g_string_free (text, FALSE);
+}
+
+/* Each /domain/features child by name -> its text. */
+static GHashTable *
+feature_table (xmlDoc *doc)
+{
+  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                             g_free);
+  xmlNode *features = vr_xml_xpath_node (doc, "/domain/features");
+
+  for (xmlNode *c = features ? features->children : NULL; c; c = c->next)
+    if (c->type == XML_ELEMENT_NODE)
+      g_hash_table_insert (table, (gpointer) c->name, feature_text (c));
+  return table;
+}
+
+static void
+feature_differs (VrValidation *v, const char *name, const char *planned,
+                 const char *saved, const char *hint)
+{
+  g_autofree char *xpath = g_strdup_printf ("/domain/features/%s", name);
+  xmlNode *node = vr_validation_node (v, xpath);
+
+  report (v, VR_FINDING_SAVE_FEATURES,
+          node ? node : vr_validation_node (v, "/domain"), hint,
+          "hypervisor feature %s is %s here but %s in the saved state: the "
+          "guest cannot resume with another", name,
+          planned ? planned : "absent", saved ? saved : "absent");
+}
+
+/* ACPI, APIC, SMM, Hyper-V enlightenments...: what the guest found at
+ * boot and still relies on. */
+static void
+compare_features (VrValidation *v, xmlDoc *image)
+{
+  g_autoptr (GHashTable) planned = feature_table (v->doc);
+  g_autoptr (GHashTable) saved = feature_table (image);
+  g_autofree char *hint = vr_validation_hint_edit (v);
+  guint n = 0;
+  g_autofree const char **mine = sorted_keys (planned, &n);
+  guint m = 0;
+  g_autofree const char **theirs = sorted_keys (saved, &m);
+
+  for (guint i = 0; i < n; i++)
+    {
+      const char *a = g_hash_table_lookup (planned, mine[i]);
+      const char *b = g_hash_table_lookup (saved, mine[i]);
+
+      if (g_strcmp0 (a, b) != 0)
+        feature_differs (v, mine[i], a, b, hint);
+    }
+  for (guint i = 0; i < m; i++)
+    if (!g_hash_table_contains (planned, theirs[i]))
+      feature_differs (v, theirs[i], NULL,
+                       g_hash_table_lookup (saved, theirs[i]), hint);
+}
+
 static void
 compare_abi (VrValidation *v, VrSaveImage *image, const char *file)
 {
@@ -288,6 +494,9 @@ compare_abi (VrValidation *v, VrSaveImage *image, const char *file)
                   "/domain/os/type/@machine", "the machine type", TRUE);
   for (guint i = 0; i < G_N_ELEMENTS (abi_devices); i++)
     compare_kind (v, doc, &abi_devices[i]);
+  vr_validate_saved_cpu (v, doc);
+  compare_firmware (v, doc);
+  compare_features (v, doc);
 }
 
 /* The guest CPU libvirt recorded when it saved: the cookie's, else the

@@ -129,6 +129,22 @@ vr_validation_add (VrValidation *v, const char *id, xmlNode *node,
 }
 
 void
+vr_validation_agree (VrValidation *v, VrFinding *finding)
+{
+  for (guint i = 0; i < v->findings->len; i++)
+    {
+      VrFinding *other = v->findings->pdata[i];
+
+      if (other == finding || finding->source == NULL
+          || g_strcmp0 (other->source, finding->source) != 0
+          || g_strcmp0 (other->hint, finding->hint) == 0)
+        continue;
+      g_free (other->hint);
+      other->hint = g_strdup (finding->hint);
+    }
+}
+
+void
 vr_validation_skip (VrValidation *v, const char *what)
 {
   for (guint i = 0; i < v->skipped->len; i++)
@@ -204,6 +220,41 @@ vr_validation_hint_edit (VrValidation *v)
                           "then %s --xml FILE", name, command);
 }
 
+char *
+vr_validation_hint_afresh (VrValidation *v, const char *keep,
+                           const char *set)
+{
+  g_autofree char *name = NULL;
+
+  if (v->save_file == NULL || !v->check_save)
+    return g_strdup (set);
+  if (v->system == NULL)
+    return g_strdup_printf ("%s; only if its saved state may be lost (the "
+                            "guest then boots afresh): import it with "
+                            "--discard-saved-state, then %s", keep, set);
+  name = quote_arg (vr_planned_system_get_name (v->system));
+  return g_strdup_printf ("%s; only if its saved state may be lost (the "
+                          "guest then boots afresh): virt-realize destroy %s, "
+                          "virt-realize import %s --discard-saved-state, "
+                          "then %s", keep, name,
+                          vr_planned_system_get_import_dir (v->system), set);
+}
+
+char *
+vr_validation_moved_dir_hint (VrValidation *v)
+{
+  const char *path;
+
+  if (v->dir != NULL || v->system == NULL)
+    return NULL;
+  path = vr_planned_system_get_import_dir (v->system);
+  return g_strdup_printf ("put the import directory back at %s (or "
+                          "re-import it from where it is now: virt-realize "
+                          "destroy %s, then virt-realize import NEWPATH); "
+                          "its saved state is the guest's memory", path,
+                          vr_planned_system_get_name (v->system));
+}
+
 static void
 validation_clear (VrValidation *v)
 {
@@ -236,15 +287,37 @@ report_skipped (VrValidation *v)
                    vr_host_caps_get_driver (v->caps), list);
 }
 
+/* A planned system or an import directory has a name and a UUID (import
+ * checked them); a bare FILE.xml is checked like any other XML without
+ * them, the schema naming what is malformed, and realize's need noted. */
+static gboolean
+identify (VrValidation *v, const char *display_name, GError **error)
+{
+  g_autofree char *uuid = NULL;
+
+  if (v->check_save)
+    return vr_domain_xml_get_identity (v->doc, display_name, &v->name,
+                                       &v->uuid, error);
+  v->name = vr_validation_string (v, "string(/domain/name)");
+  uuid = vr_validation_string (v, "string(/domain/uuid)");
+  v->uuid = uuid ? vr_uuid_normalize (uuid) : NULL;
+  if (uuid == NULL)
+    vr_findings_add (v->findings, VR_FINDING_NO_UUID, "/domain", NULL,
+                     "%s has no /domain/uuid: its checks ran, but realize "
+                     "needs the VM's own UUID (export the domain with virsh "
+                     "dumpxml --inactive, or import its directory)",
+                     display_name);
+  return TRUE;
+}
+
 static GPtrArray *
 run (VrValidation *v, const char *display_name, GError **error)
 {
-  if (!vr_domain_xml_get_identity (v->doc, display_name, &v->name, &v->uuid,
-                                   error))
-    return NULL;
   v->xpath = xmlXPathNewContext (v->doc);
   v->findings = vr_findings_new ();
   v->skipped = g_ptr_array_new_with_free_func (g_free);
+  if (!identify (v, display_name, error))
+    return NULL;
   vr_validate_schema (v);
   vr_validate_platform (v);
   vr_validate_resources (v);

@@ -34,7 +34,9 @@ static const char domcaps_xml[] =
   "<cpu><mode name='host-passthrough' supported='no'/>"
   "<mode name='custom' supported='yes'>"
   "<model usable='yes' vendor='unknown'>qemu64</model>"
-  "<model usable='no' vendor='Intel'>Skylake-Server</model></mode></cpu>"
+  "<model usable='no' vendor='Intel'>Skylake-Server</model>"
+  "<blockers model='Skylake-Server'><feature name='avx512f'/>"
+  "<feature name='pku'/></blockers></mode></cpu>"
   "<devices><disk supported='yes'><enum name='bus'><value>ide</value>"
   "<value>virtio</value></enum></disk>"
   "<graphics supported='no'><enum name='type'/></graphics></devices>"
@@ -97,6 +99,9 @@ test_parse_domain_caps (void)
                    VR_SUPPORT_YES);
   g_assert_cmpint (vr_domain_caps_cpu_model_usable (d, "Skylake-Server"), ==,
                    VR_SUPPORT_NO);
+  g_assert_cmpstr (vr_domain_caps_cpu_blockers (d, "Skylake-Server"), ==,
+                   "avx512f, pku");
+  g_assert_null (vr_domain_caps_cpu_blockers (d, "qemu64"));
   g_assert_cmpint (vr_domain_caps_cpu_model_usable (d, "qemu64"), ==,
                    VR_SUPPORT_YES);
   g_assert_cmpint (vr_domain_caps_cpu_model_usable (d, "EPYC"), ==,

@@ -163,9 +163,28 @@ test_bad_input (void)
   assert_refused ("huge.xml", huge, -1, "too large");
   assert_refused ("broken.xml", "<domain><name>x</nam></domain>", -1,
                   "not well-formed");
-  assert_refused ("nouuid.xml", "<domain><name>x</name></domain>", -1,
-                  "/domain/uuid");
   assert_refused ("other.xml", "<network/>", -1, "<domain>");
+}
+
+/* An XML without a UUID (or a type) is checked like any other: the schema
+ * names what is wrong, and an info finding says realize needs a UUID. */
+static void
+test_no_uuid (void)
+{
+  g_autofree char *path = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
+  VrFinding *f;
+
+  test_write_file (t.work, "nouuid.xml",
+                   "<domain><name>x</name><bogus/></domain>", -1);
+  path = g_build_filename (t.work, "nouuid.xml", NULL);
+  findings = vr_validate_file (t.caps, t.store, path, &error);
+  g_assert_no_error (error);
+  vt_log (findings);
+  f = vt_assert_finding (findings, VR_FINDING_NO_UUID, "/domain");
+  g_assert_cmpint (f->severity, ==, VR_SEVERITY_INFO);
+  vt_assert_finding (findings, VR_FINDING_SCHEMA, NULL);
 }
 
 /* The commands, as a person or a program runs them. */
@@ -297,6 +316,7 @@ main (int argc, char **argv)
   g_test_add_func ("/validate-unit/planned-conflicts",
                    test_planned_conflicts);
   g_test_add_func ("/validate-unit/bad-input", test_bad_input);
+  g_test_add_func ("/validate-unit/no-uuid", test_no_uuid);
   g_test_add_func ("/validate-unit/cli/validate", test_cli_validate);
   g_test_add_func ("/validate-unit/cli/edit", test_cli_edit);
   status = g_test_run ();

@@ -10,7 +10,10 @@
 
 #include "edit.h"
 #include "findings.h"
+#include "import.h"
 #include "safe-xml.h"
+#include "store.h"
+#include "testbed.h"
 #include "validate.h"
 
 static inline xmlDoc *
@@ -147,4 +150,31 @@ vt_assert_only (GPtrArray *findings, const char *id, const char *source)
 
   vt_assert_errors_only (findings, id);
   return finding;
+}
+
+/* A planned system made from a private copy (*copy, for vt_forget) of a
+ * test bed import directory. */
+static inline VrPlannedSystem *
+vt_plan_copy (VrStore *store, const char *import_dir, char **copy)
+{
+  g_autoptr (GError) error = NULL;
+  VrPlannedSystem *system;
+
+  *copy = vr_testbed_copy_import_dir (import_dir, &error);
+  g_assert_no_error (error);
+  system = vr_import_path (store, *copy, NULL, &error);
+  g_assert_no_error (error);
+  return system;
+}
+
+/* Forgets the planned system and removes (and frees) its copy. */
+static inline void
+vt_forget (VrStore *store, VrPlannedSystem *system, char *copy)
+{
+  g_autoptr (GError) error = NULL;
+
+  vr_store_remove (store, system, &error);
+  g_assert_no_error (error);
+  vr_testbed_rmtree (copy);
+  g_free (copy);
 }
