@@ -44,13 +44,32 @@ vr_realize_name (Realize *r)
   return vr_planned_system_get_name (r->system);
 }
 
+/* The pool the realize targets, where host paths are the realize's own;
+ * NULL for the connection's default (libvirt's image directory, which
+ * validation allows anyway) or a pool that cannot be resolved (begin
+ * says why). */
+static char *
+realize_pool_dir (Realize *r)
+{
+  if (r->options->pool_dir != NULL)
+    return g_strdup (r->options->pool_dir);
+  if (r->options->pool == NULL)
+    return NULL;
+  return vr_pool_resolve_dir (r->conn, r->options->pool, NULL, NULL);
+}
+
 /* Step: validate. Any error finding stops the realize before it made
  * anything. */
 static gboolean
 check_fits (Realize *r, VrHostCaps *caps, GError **error)
 {
-  g_autoptr (GPtrArray) findings = vr_validate_planned (caps, r->store,
-                                                        r->system, error);
+  g_autofree char *pool_dir = realize_pool_dir (r);
+  VrValidateOptions options = {
+    .host_access_allowed = r->options->host_access_allowed,
+    .pool_dir = pool_dir,
+  };
+  g_autoptr (GPtrArray) findings = vr_validate_planned_with (
+      caps, r->store, r->system, &options, error);
   g_autoptr (GString) errors = g_string_new (NULL);
   guint count = 0;
 
