@@ -249,11 +249,34 @@ check (VrHostCaps *caps, xmlDoc *planned, VrImportDir *dir,
   vr_host_access_check (image, &p.policy, findings);
 }
 
+/* An emulator the platform checks refused already (not present, or not
+ * this host's for the arch) is one problem with one fix: that finding. */
+static void
+drop_refused_emulator (GPtrArray *findings, guint from)
+{
+  VrFinding *platform = vr_findings_find (findings, VR_FINDING_EMULATOR);
+
+  if (platform == NULL || platform->severity != VR_SEVERITY_ERROR)
+    return;
+  for (guint i = findings->len; i > from; i--)
+    {
+      VrFinding *finding = findings->pdata[i - 1];
+
+      if (g_str_equal (finding->id, VR_FINDING_HOST_EMULATOR)
+          && g_strcmp0 (finding->source, platform->source) == 0
+          && g_str_has_prefix (finding->message, "<"))
+        g_ptr_array_remove_index (findings, i - 1);
+    }
+}
+
 void
 vr_validate_host_access_run (VrValidation *v)
 {
+  guint from = v->findings->len;
+
   check (v->caps, v->doc, v->dir, v->check_save ? v->save_file : NULL,
          &v->options, v->findings);
+  drop_refused_emulator (v->findings, from);
 }
 
 GPtrArray *

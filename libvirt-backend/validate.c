@@ -276,6 +276,9 @@ open_dir_lenient (const char *path)
   return dir;
 }
 
+/* The functions without options: the caller's own run in-process. */
+static const VrValidateOptions in_process = { .host_access_allowed = TRUE };
+
 VrImportDir *
 vr_validation_open_dir (const char *path)
 {
@@ -286,7 +289,7 @@ GPtrArray *
 vr_validate_planned (VrHostCaps *caps, VrStore *store,
                      VrPlannedSystem *system, GError **error)
 {
-  return vr_validate_planned_with (caps, store, system, NULL, error);
+  return vr_validate_planned_with (caps, store, system, &in_process, error);
 }
 
 GPtrArray *
@@ -316,7 +319,7 @@ GPtrArray *
 vr_validate_import_dir (VrHostCaps *caps, VrStore *store, VrImportDir *dir,
                         GError **error)
 {
-  return vr_validate_import_dir_with (caps, store, dir, NULL, error);
+  return vr_validate_import_dir_with (caps, store, dir, &in_process, error);
 }
 
 GPtrArray *
@@ -360,7 +363,7 @@ GPtrArray *
 vr_validate_file (VrHostCaps *caps, VrStore *store, const char *path,
                   GError **error)
 {
-  return vr_validate_file_with (caps, store, path, NULL, error);
+  return vr_validate_file_with (caps, store, path, &in_process, error);
 }
 
 GPtrArray *

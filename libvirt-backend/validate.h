@@ -44,7 +44,8 @@ GPtrArray *vr_validate_file (VrHostCaps *caps,
                              const char *path,
                              GError **error);
 
-/* The same three with options (the ones above use the defaults). */
+/* The same three with options. The ones above run as a caller
+ * in-process with their own rights: host access allowed (warnings). */
 GPtrArray *vr_validate_planned_with (VrHostCaps *caps,
                                      VrStore *store,
                                      VrPlannedSystem *system,
