@@ -9,7 +9,9 @@
 #include "dbus-planned-skeleton.h"
 #include "dbus-errors.h"
 #include "errors.h"
+#include "domain-xml.h"
 #include "findings.h"
+#include "safe-xml.h"
 #include "validate.h"
 
 /* What a handler needs: the planned system is looked up again in the store
@@ -17,6 +19,7 @@
 typedef struct {
   VrDaemon *daemon;
   char *uuid;
+  gboolean secrets; /* GetDomainXML only */
 } Target;
 
 static void
@@ -554,14 +557,17 @@ handle_realize (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-/* GetDomainXML */
+/* GetDomainXML: without secrets under "list"; option secrets=true asks
+ * for read-secrets (auth_admin) and gives the XML as it is. */
 
 static void
 get_domain_xml_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
                            guint uid, gpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (VrPlannedSystem) system = lookup (data, &error);
+  Target *target = data;
+  g_autoptr (VrPlannedSystem) system = lookup (target, &error);
+  gboolean secrets = target->secrets;
   GVariant *xml;
 
   target_free (data);
@@ -570,7 +576,10 @@ get_domain_xml_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
       vr_dbus_return_error (invocation, error);
       return;
     }
-  xml = g_variant_new_take_string (vr_planned_system_dup_domain_xml (system));
+  xml = g_variant_new_take_string (
+      secrets ? vr_planned_system_dup_domain_xml (system)
+              : vr_domain_xml_to_string_public (
+                    vr_planned_system_get_doc (system)));
   g_dbus_method_invocation_return_value (invocation,
                                          g_variant_new_tuple (&xml, 1));
 }
@@ -580,8 +589,22 @@ handle_get_domain_xml (VrDBusPlannedSystem *iface,
                        GDBusMethodInvocation *invocation, GVariant *options,
                        gpointer user_data)
 {
-  return authorize_target (invocation, options, user_data, "list",
-                           get_domain_xml_authorized);
+  static const char *const known[] = { "secrets", NULL };
+  Target *target = target_copy (user_data);
+  g_autoptr (GError) error = NULL;
+
+  if (!vr_daemon_check_options (options, known, &error)
+      || !vr_daemon_option_boolean (options, "secrets", &target->secrets,
+                                    &error))
+    {
+      target_free (target);
+      vr_dbus_return_error (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  vr_daemon_authorize (target->daemon, invocation,
+                       target->secrets ? VR_ACTION_READ_SECRETS : "list",
+                       get_domain_xml_authorized, target, target_free);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* Update */
@@ -653,7 +676,12 @@ handle_update (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
   g_autoptr (GError) error = NULL;
   UpdateCall *call;
 
-  if (!vr_daemon_check_options (options, NULL, &error))
+  /* As for files: XML larger than this is no domain, only work. */
+  if (strlen (xml) > VR_XML_MAX_SIZE)
+    g_set_error (&error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                 "the domain XML is larger than %u bytes",
+                 (unsigned) VR_XML_MAX_SIZE);
+  if (error != NULL || !vr_daemon_check_options (options, NULL, &error))
     {
       vr_dbus_return_error (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
