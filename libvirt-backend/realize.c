@@ -207,47 +207,17 @@ copy_state (Realize *r, GError **error)
   return ok;
 }
 
-/* Host-side details: what may differ between hosts and that libvirt lets
- * a save image change (disk and network sources). */
-static GPtrArray *
-host_details (xmlDoc *doc)
-{
-  return vr_xml_xpath_strings (
-      doc, "/domain/devices/disk/source/@*"
-           " | /domain/devices/interface/source/@*");
-}
-
-static gboolean
-same_strings (GPtrArray *a, GPtrArray *b)
-{
-  if (a->len != b->len)
-    return FALSE;
-  for (guint i = 0; i < a->len; i++)
-    if (g_strcmp0 (a->pdata[i], b->pdata[i]) != 0)
-      return FALSE;
-  return TRUE;
-}
-
+/* One XML is resumed: the validated one. The planned XML always goes
+ * into the copy's header (libvirt checks that it is ABI-compatible with
+ * the saved guest), so what libvirt resumes is what was validated and
+ * what GetDomainXML shows, never the image's own XML (which an edit
+ * would otherwise leave in force, e.g. a VNC listener on 0.0.0.0). */
 static gboolean
 update_image_xml (Realize *r, GError **error)
 {
-  const char *image_xml = r->import->save->xml;
-  g_autoptr (xmlDoc) image = vr_xml_parse_buffer (image_xml,
-                                                  strlen (image_xml),
-                                                  r->journal.pool_file,
-                                                  "domain", error);
-  g_autoptr (GPtrArray) planned = NULL;
-  g_autoptr (GPtrArray) saved = NULL;
-
-  if (image == NULL)
-    return FALSE;
-  planned = host_details (r->doc);
-  saved = host_details (image);
-  if (same_strings (planned, saved))
-    return TRUE;
   if (virDomainSaveImageDefineXML (r->conn, r->pool_path, r->xml, 0) == 0)
     return TRUE;
-  vr_libvirt_set_error (error, "cannot update the host-side details of %s",
+  vr_libvirt_set_error (error, "cannot write the planned XML into %s",
                         r->pool_path);
   return FALSE;
 }
