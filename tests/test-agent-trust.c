@@ -11,27 +11,23 @@
 #include "config.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <gio/gunixfdlist.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <libxml/parser.h>
-#include <libxml/xpath.h>
 
 #include "bus-harness.h"
 #include "dbus-errors.h"
 #include "dbus-names.h"
 #include "errors.h"
-#include "safe-xml.h"
-#include "save-image.h"
+#include "hostile-xml.h"
 #include "test-util.h"
 #include "testbed.h"
 
 #define WAIT_SECONDS 120
 #define SECRET "s3cret-vr-pw"
-#define QEMU_NS "xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'"
+#define QEMU_NS HOSTILE_QEMU_NS
 /* Gives uid 65534 every action but the two admin ones, so that what the
  * agent itself refuses is tested (not polkit's default "no"). */
 #define TEST_RULES "/usr/share/polkit-1/rules.d/49-vr-test-trust.rules"
@@ -41,102 +37,99 @@ static char *root;
 static char *uri;
 static guint hostile_calls;
 
-/* One construct: a fragment added under parent, or (fragment NULL) the
- * text of the node at parent set to value. */
+/* One construct and the finding it must give. */
 typedef struct {
   const char *name;
   const char *id;
-  const char *parent;
-  const char *fragment;
-  const char *value;
+  HostileEdit edit;
   /* FALSE where realize replaces the image's part with the planned
    * XML's (disk and interface sources): no request for this host. */
   gboolean in_image;
 } Construct;
 
 static const Construct constructs[] = {
-  { "qemu-commandline", "VR1801", "/domain",
+  { "qemu-commandline", "VR1801", { "/domain",
     "<qemu:commandline " QEMU_NS "><qemu:arg value='-device'/>"
-    "<qemu:arg value='pci-testdev'/></qemu:commandline>", NULL, TRUE },
-  { "qemu-capabilities", "VR1801", "/domain",
+    "<qemu:arg value='pci-testdev'/></qemu:commandline>", NULL }, TRUE },
+  { "qemu-capabilities", "VR1801", { "/domain",
     "<qemu:capabilities " QEMU_NS "><qemu:del capability='sandbox'/>"
-    "</qemu:capabilities>", NULL, TRUE },
-  { "qemu-override", "VR1801", "/domain",
+    "</qemu:capabilities>", NULL }, TRUE },
+  { "qemu-override", "VR1801", { "/domain",
     "<qemu:override " QEMU_NS "><qemu:device alias='balloon0'>"
     "<qemu:frontend><qemu:property name='x' type='string' value='y'/>"
-    "</qemu:frontend></qemu:device></qemu:override>", NULL, TRUE },
-  { "seclabel-none", "VR1802", "/domain",
-    "<seclabel type='none' model='dac'/>", NULL, TRUE },
-  { "seclabel-root", "VR1802", "/domain",
+    "</qemu:frontend></qemu:device></qemu:override>", NULL }, TRUE },
+  { "seclabel-none", "VR1802", { "/domain",
+    "<seclabel type='none' model='dac'/>", NULL }, TRUE },
+  { "seclabel-root", "VR1802", { "/domain",
     "<seclabel type='static' model='dac' relabel='no'>"
-    "<label>+0:+0</label></seclabel>", NULL, TRUE },
-  { "hostdev-pci", "VR1803", "/domain/devices",
+    "<label>+0:+0</label></seclabel>", NULL }, TRUE },
+  { "hostdev-pci", "VR1803", { "/domain/devices",
     "<hostdev mode='subsystem' type='pci' managed='yes'><source>"
     "<address domain='0x0000' bus='0x00' slot='0x01' function='0x0'/>"
-    "</source></hostdev>", NULL, TRUE },
-  { "hostdev-usb", "VR1803", "/domain/devices",
+    "</source></hostdev>", NULL }, TRUE },
+  { "hostdev-usb", "VR1803", { "/domain/devices",
     "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1d6b'/>"
-    "<product id='0x0002'/></source></hostdev>", NULL, TRUE },
-  { "hostdev-mdev", "VR1803", "/domain/devices",
+    "<product id='0x0002'/></source></hostdev>", NULL }, TRUE },
+  { "hostdev-mdev", "VR1803", { "/domain/devices",
     "<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source>"
     "<address uuid='c2177883-f1bb-47f0-914d-32a22e3a8804'/></source>"
-    "</hostdev>", NULL, TRUE },
-  { "smartcard-host", "VR1803", "/domain/devices",
-    "<smartcard mode='host'/>", NULL, TRUE },
-  { "tpm-passthrough", "VR1803", "/domain/devices",
+    "</hostdev>", NULL }, TRUE },
+  { "smartcard-host", "VR1803", { "/domain/devices",
+    "<smartcard mode='host'/>", NULL }, TRUE },
+  { "tpm-passthrough", "VR1803", { "/domain/devices",
     "<tpm model='tpm-tis'><backend type='passthrough'>"
-    "<device path='/dev/tpm0'/></backend></tpm>", NULL, TRUE },
-  { "input-evdev", "VR1803", "/domain/devices",
-    "<input type='evdev'><source dev='/dev/input/event0'/></input>", NULL,
+    "<device path='/dev/tpm0'/></backend></tpm>", NULL }, TRUE },
+  { "input-evdev", "VR1803", { "/domain/devices",
+    "<input type='evdev'><source dev='/dev/input/event0'/></input>", NULL },
     TRUE },
-  { "disk-block", "VR1804", "/domain/devices",
+  { "disk-block", "VR1804", { "/domain/devices",
     "<disk type='block' device='disk'><source dev='/dev/sda'/>"
-    "<target dev='vdz' bus='virtio'/></disk>", NULL, FALSE },
-  { "disk-shadow", "VR1804", "/domain/devices",
+    "<target dev='vdz' bus='virtio'/></disk>", NULL }, FALSE },
+  { "disk-shadow", "VR1804", { "/domain/devices",
     "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
     "<source file='/etc/shadow'/><target dev='vdy' bus='virtio'/></disk>",
-    NULL, FALSE },
-  { "filesystem-root", "VR1804", "/domain/devices",
+    NULL }, FALSE },
+  { "filesystem-root", "VR1804", { "/domain/devices",
     "<filesystem type='mount'><source dir='/'/><target dir='host'/>"
-    "</filesystem>", NULL, TRUE },
-  { "serial-file", "VR1805", "/domain/devices",
+    "</filesystem>", NULL }, TRUE },
+  { "serial-file", "VR1805", { "/domain/devices",
     "<serial type='file'><source path='/etc/cron.d/vr'/>"
-    "<target port='0'/></serial>", NULL, TRUE },
-  { "channel-socket", "VR1805", "/domain/devices",
+    "<target port='0'/></serial>", NULL }, TRUE },
+  { "channel-socket", "VR1805", { "/domain/devices",
     "<channel type='unix'><source mode='connect' "
     "path='/run/dbus/system_bus_socket'/><target type='virtio' name='x.y'/>"
-    "</channel>", NULL, TRUE },
-  { "console-dev", "VR1805", "/domain/devices",
+    "</channel>", NULL }, TRUE },
+  { "console-dev", "VR1805", { "/domain/devices",
     "<console type='dev'><source path='/dev/tty1'/>"
-    "<target type='serial'/></console>", NULL, TRUE },
-  { "shmem-server", "VR1805", "/domain/devices",
+    "<target type='serial'/></console>", NULL }, TRUE },
+  { "shmem-server", "VR1805", { "/domain/devices",
     "<shmem name='vr'><model type='ivshmem-doorbell'/>"
-    "<server path='/run/libvirt/libvirt-sock'/></shmem>", NULL, TRUE },
-  { "rng-file", "VR1809", "/domain/devices",
+    "<server path='/run/libvirt/libvirt-sock'/></shmem>", NULL }, TRUE },
+  { "rng-file", "VR1809", { "/domain/devices",
     "<rng model='virtio'><backend model='random'>/etc/shadow</backend>"
-    "</rng>", NULL, TRUE },
-  { "kernel", "VR1806", "/domain/os", "<kernel>/etc/shadow</kernel>", NULL,
+    "</rng>", NULL }, TRUE },
+  { "kernel", "VR1806", { "/domain/os", "<kernel>/etc/shadow</kernel>", NULL },
     TRUE },
-  { "loader", "VR1806", "/domain/os",
-    "<loader readonly='yes' type='pflash'>/root/evil.fd</loader>", NULL,
+  { "loader", "VR1806", { "/domain/os",
+    "<loader readonly='yes' type='pflash'>/root/evil.fd</loader>", NULL },
     TRUE },
-  { "nvram", "VR1806", "/domain/os", "<nvram>/etc/evil_VARS.fd</nvram>",
-    NULL, TRUE },
-  { "emulator", "VR1807", "/domain/devices/emulator", NULL, "/bin/sh",
+  { "nvram", "VR1806", { "/domain/os", "<nvram>/etc/evil_VARS.fd</nvram>",
+    NULL }, TRUE },
+  { "emulator", "VR1807", { "/domain/devices/emulator", NULL, "/bin/sh" },
     TRUE },
-  { "ethernet-script", "VR1808", "/domain/devices",
+  { "ethernet-script", "VR1808", { "/domain/devices",
     "<interface type='ethernet'><script path='/tmp/vr-evil.sh'/>"
-    "<model type='virtio'/></interface>", NULL, TRUE },
-  { "direct", "VR1808", "/domain/devices",
+    "<model type='virtio'/></interface>", NULL }, TRUE },
+  { "direct", "VR1808", { "/domain/devices",
     "<interface type='direct'><source dev='lo' mode='bridge'/>"
-    "<model type='virtio'/></interface>", NULL, TRUE },
+    "<model type='virtio'/></interface>", NULL }, TRUE },
 };
 
 /* The harmless construct root realizes: an environment variable. */
 static const Construct qemu_env = {
-  "qemu-env", "VR1801", "/domain",
+  "qemu-env", "VR1801", { "/domain",
   "<qemu:commandline " QEMU_NS "><qemu:env name='VR_TRUST' value='1'/>"
-  "</qemu:commandline>", NULL, TRUE
+  "</qemu:commandline>", NULL }, TRUE
 };
 
 typedef struct {
@@ -170,126 +163,10 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   g_free (f->pool);
 }
 
-/* XML edits with the tree API. */
-
-static void
-apply (xmlDoc *doc, const Construct *c)
-{
-  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
-  g_autoptr (xmlXPathObject) obj = xmlXPathEvalExpression (
-      (const xmlChar *) c->parent, ctxt);
-  xmlNode *parent;
-  xmlNode *added = NULL;
-
-  g_assert_true (obj && obj->nodesetval && obj->nodesetval->nodeNr > 0);
-  parent = obj->nodesetval->nodeTab[0];
-  if (c->fragment == NULL)
-    {
-      xmlNodeSetContent (parent, (const xmlChar *) c->value);
-      return;
-    }
-  g_assert_cmpint (xmlParseInNodeContext (parent, c->fragment,
-                                          strlen (c->fragment), 0, &added),
-                   ==, XML_ERR_OK);
-  while (added != NULL)
-    {
-      xmlNode *next = added->next;
-
-      xmlAddChild (parent, added);
-      added = next;
-    }
-}
-
-static char *
-doc_text (xmlDoc *doc)
-{
-  xmlChar *text = NULL;
-  int len = 0;
-  char *copy;
-
-  xmlDocDumpFormatMemory (doc, &text, &len, 0);
-  copy = g_strndup ((const char *) text, len);
-  xmlFree (text);
-  return copy;
-}
-
-static char *
-edited_xml (const char *xml, const Construct *c)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (xmlDoc) doc = vr_xml_parse_buffer (xml, strlen (xml), "xml",
-                                                "domain", &error);
-
-  g_assert_no_error (error);
-  apply (doc, c);
-  return doc_text (doc);
-}
-
-/* Writes xml into the save image's header in place (as a hostile image
- * would carry it), keeping libvirt's layout: XML, NUL, cookie, NUL,
- * zero padding up to data_len. */
-static void
-rewrite_image_xml (const char *path, const char *xml)
-{
-  g_autoptr (VrSaveImage) image = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *data = NULL;
-  gsize xml_len = strlen (xml) + 1;
-  gsize cookie_len;
-  guint32 cookie_offset;
-  int fd;
-
-  image = vr_save_image_read (path, &error);
-  g_assert_no_error (error);
-  cookie_len = image->cookie ? strlen (image->cookie) + 1 : 0;
-  g_assert_cmpuint (xml_len + cookie_len, <=, image->data_len);
-  data = g_malloc0 (image->data_len);
-  memcpy (data, xml, xml_len);
-  if (image->cookie != NULL)
-    memcpy (data + xml_len, image->cookie, cookie_len);
-  cookie_offset = image->cookie ? (guint32) xml_len : 0;
-  fd = open (path, O_WRONLY | O_CLOEXEC);
-  g_assert_cmpint (fd, >=, 0);
-  /* cookieOffset is the fifth uint32 after the magic. */
-  g_assert_cmpint (pwrite (fd, &cookie_offset, 4, 16 + 4 * 4), ==, 4);
-  g_assert_cmpint (pwrite (fd, data, image->data_len,
-                           VR_SAVE_IMAGE_HEADER_SIZE),
-                   ==, (gssize) image->data_len);
-  close (fd);
-}
-
-/* A copy of the basic guest with c in domain.xml (in_image FALSE) or
- * only in its save image's XML. */
 static char *
 hostile_dir (const Construct *c, gboolean in_image)
 {
-  g_autofree char *basic = vr_testbed_require ("basic");
-  g_autoptr (GError) error = NULL;
-  char *dir = vr_testbed_copy_import_dir (basic, &error);
-  g_autofree char *save = NULL;
-  g_autofree char *text = NULL;
-  g_autofree char *edited = NULL;
-
-  g_assert_no_error (error);
-  g_assert_cmpint (chmod (dir, 0755), ==, 0);
-  if (!in_image)
-    {
-      g_autofree char *file = g_build_filename (dir, "domain.xml", NULL);
-
-      g_assert_true (g_file_get_contents (file, &text, NULL, NULL));
-      edited = edited_xml (text, c);
-      test_write_file (dir, "domain.xml", edited, -1);
-      return dir;
-    }
-  save = g_build_filename (dir, "vr-guest.save", NULL);
-  {
-    g_autoptr (VrSaveImage) image = vr_save_image_read (save, &error);
-
-    g_assert_no_error (error);
-    edited = edited_xml (image->xml, c);
-  }
-  rewrite_image_xml (save, edited);
-  return dir;
+  return hostile_import_dir ("basic", &c->edit, in_image);
 }
 
 /* D-Bus as root. */
@@ -536,10 +413,10 @@ static void
 test_secrets (Fixture *f, gconstpointer data)
 {
   static const Construct vnc = {
-    "vnc-password", NULL, "/domain/devices",
+    "vnc-password", NULL, { "/domain/devices",
     "<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1' "
     "passwd='" SECRET "'><listen type='address' address='127.0.0.1'/>"
-    "</graphics>", NULL, FALSE
+    "</graphics>", NULL }, FALSE
   };
   const char *const monitor_argv[] = { "gdbus", "monitor", "--system",
                                        "--dest", VR_DBUS_NAME, NULL };
