@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <gio/gunixfdlist.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -576,6 +577,64 @@ test_no_user_interaction (Fixture *f, gconstpointer data)
   g_test_message ("hostile calls so far: %u", hostile_calls);
 }
 
+/* This program as a client of uid 65534 (see main): imports the folder
+ * it may read, handing over a descriptor opened for reading. */
+static int
+import_helper (const char *dir)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL,
+                                                    &error);
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GVariant) reply = NULL;
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (bus == NULL || fd < 0 || g_unix_fd_list_append (fds, fd, NULL) != 0)
+    return 4;
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+      "ImportSystemDefinition", g_variant_new ("(hsa{sv})", 0, "", NULL),
+      G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, NULL,
+      &error);
+  if (reply != NULL)
+    return 0;
+  fprintf (stderr, "%s\n", error->message);
+  return 1;
+}
+
+/* A world-readable folder whose save image (or disk) is root's, 0600:
+ * the descriptor proves only the folder; import as nobody is refused
+ * with 32769 naming the file, and nothing is registered. The same
+ * folder readable throughout imports. */
+static void
+test_import_unreadable (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *save = g_build_filename (dir, "vr-guest.save", NULL);
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *const argv[] = { exe, "--import-helper", dir, NULL };
+  g_autofree char *before = test_snapshot_tree (f->state);
+  g_autofree char *after = NULL;
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (chmod (save, 0600), ==, 0);
+  g_assert_cmpint (vr_bus_harness_run_as_nobody (harness, argv, &err), ==,
+                   1);
+  g_test_message ("import as nobody: %s", err);
+  g_assert_nonnull (strstr (err, "AccessDenied"));
+  g_assert_nonnull (strstr (err, "vr-guest.save"));
+  g_assert_nonnull (strstr (err, "uid 65534"));
+  after = test_snapshot_tree (f->state);
+  g_assert_cmpstr (before, ==, after);
+  hostile_calls++;
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (chmod (save, 0644), ==, 0);
+  g_assert_cmpint (vr_bus_harness_run_as_nobody (harness, argv, &err), ==,
+                   0);
+  test_rmtree (dir);
+}
+
 static gboolean
 write_test_rules (void)
 {
@@ -599,6 +658,8 @@ main (int argc, char **argv)
   g_autofree char *why_not = NULL;
   int status;
 
+  if (argc == 3 && g_str_equal (argv[1], "--import-helper"))
+    return import_helper (argv[2]);
   g_test_init (&argc, &argv, NULL);
   vr_dbus_errors_register ();
   if (getuid () != 0 || !write_test_rules ())
@@ -625,6 +686,7 @@ main (int argc, char **argv)
   ADD ("secrets", NULL, test_secrets);
   ADD ("cli-as-nobody", NULL, test_cli_as_nobody);
   ADD ("no-user-interaction", NULL, test_no_user_interaction);
+  ADD ("import-unreadable", NULL, test_import_unreadable);
 #undef ADD
   status = g_test_run ();
   g_printerr ("hostile calls: %u\n", hostile_calls);
