@@ -17,15 +17,57 @@
 typedef struct {
   GDBusMethodInvocation *invocation;
   gboolean session;
+  gboolean interactive;
   char *action_id;
+  char *sender;
   guint uid;
 } Check;
+
+/* Checks waiting for polkit, per caller (bus name): a caller may not
+ * queue password dialogs without end. Touched in the main context only. */
+static GHashTable *pending;
+static guint max_pending = VR_AUTH_DEFAULT_MAX_PENDING;
+
+void
+vr_auth_set_max_pending (guint max)
+{
+  max_pending = max > 0 ? max : VR_AUTH_DEFAULT_MAX_PENDING;
+}
+
+static gboolean
+pending_add (const char *sender)
+{
+  guint count;
+
+  if (pending == NULL)
+    pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  count = GPOINTER_TO_UINT (g_hash_table_lookup (pending, sender));
+  if (count >= max_pending)
+    return FALSE;
+  g_hash_table_insert (pending, g_strdup (sender), GUINT_TO_POINTER (count + 1));
+  return TRUE;
+}
+
+static void
+pending_remove (const char *sender)
+{
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (pending, sender));
+
+  if (count <= 1)
+    g_hash_table_remove (pending, sender);
+  else
+    g_hash_table_insert (pending, g_strdup (sender),
+                         GUINT_TO_POINTER (count - 1));
+}
 
 static void
 check_free (gpointer data)
 {
   Check *check = data;
 
+  if (check->sender != NULL)
+    pending_remove (check->sender);
+  g_free (check->sender);
   g_object_unref (check->invocation);
   g_free (check->action_id);
   g_free (check);
@@ -125,7 +167,8 @@ ask_polkit (GTask *task)
   g_dbus_connection_call (
       bus, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE, "CheckAuthorization",
       g_variant_new ("((sa{sv})sa{ss}us)", "system-bus-name", &subject,
-                     check->action_id, NULL, POLKIT_ALLOW_USER_INTERACTION,
+                     check->action_id, NULL,
+                     check->interactive ? POLKIT_ALLOW_USER_INTERACTION : 0,
                      ""),
       G_VARIANT_TYPE ("((bba{ss}))"), G_DBUS_CALL_FLAGS_NONE,
       POLKIT_TIMEOUT_MS, g_task_get_cancellable (task), on_polkit, task);
@@ -146,6 +189,16 @@ on_caller_uid (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (!check->session)
     {
+      const char *sender = g_dbus_method_invocation_get_sender (
+          check->invocation);
+
+      if (!pending_add (sender))
+        {
+          deny (task, "too many authorizations of this caller are pending");
+          g_object_unref (task);
+          return;
+        }
+      check->sender = g_strdup (sender);
       ask_polkit (task);
       return;
     }
@@ -158,16 +211,48 @@ on_caller_uid (GObject *source, GAsyncResult *result, gpointer user_data)
   g_object_unref (task);
 }
 
+/* udisks' convention: any a{sv} argument may carry
+ * auth.no_user_interaction=true, and then polkit must not ask anyone. */
+static gboolean
+no_user_interaction (GDBusMethodInvocation *invocation)
+{
+  GVariant *params = g_dbus_method_invocation_get_parameters (invocation);
+  gsize n = params ? g_variant_n_children (params) : 0;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr (GVariant) arg = g_variant_get_child_value (params, i);
+      gboolean value = FALSE;
+
+      if (g_variant_is_of_type (arg, G_VARIANT_TYPE_VARDICT)
+          && g_variant_lookup (arg, VR_AUTH_NO_USER_INTERACTION, "b", &value)
+          && value)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 void
 vr_auth_check_async (GDBusMethodInvocation *invocation, gboolean session,
                      const char *action, GCancellable *cancellable,
                      GAsyncReadyCallback callback, gpointer user_data)
+{
+  vr_auth_check_full_async (invocation, session, action, TRUE, cancellable,
+                            callback, user_data);
+}
+
+void
+vr_auth_check_full_async (GDBusMethodInvocation *invocation, gboolean session,
+                          const char *action, gboolean interactive,
+                          GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
   Check *check = g_new0 (Check, 1);
 
   check->invocation = g_object_ref (invocation);
   check->session = session;
+  check->interactive = interactive && !no_user_interaction (invocation);
   check->action_id = g_strconcat (VR_ACTION_PREFIX, action, NULL);
   g_task_set_task_data (task, check, check_free);
   vr_auth_get_uid_async (invocation, on_caller_uid, task);

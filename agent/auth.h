@@ -6,6 +6,16 @@
 G_BEGIN_DECLS
 
 #define VR_ACTION_PREFIX "org.virtrealize.Realize1."
+/* Needed on top of "realize" for XML that reaches into the host
+ * (VR1801-VR1809): auth_admin, root-equivalent. */
+#define VR_ACTION_HOST_ACCESS "realize-host-access"
+/* GetDomainXML with its secrets (graphics passwords...). */
+#define VR_ACTION_READ_SECRETS "read-secrets"
+/* The option every method's a{sv} may carry (as udisks): TRUE means
+ * polkit may not ask anyone for a password. */
+#define VR_AUTH_NO_USER_INTERACTION "auth.no_user_interaction"
+/* Authorizations one caller may have waiting for polkit at once. */
+#define VR_AUTH_DEFAULT_MAX_PENDING 4
 
 /* Every method's authorization, in one place: the caller of invocation is
  * asked about with polkit (org.freedesktop.PolicyKit1.Authority
@@ -23,6 +33,20 @@ void vr_auth_check_async (GDBusMethodInvocation *invocation,
                           GCancellable *cancellable,
                           GAsyncReadyCallback callback,
                           gpointer user_data);
+
+/* The same; interactive FALSE never lets polkit ask for a password
+ * (an authorization that needs one is denied). */
+void vr_auth_check_full_async (GDBusMethodInvocation *invocation,
+                               gboolean session,
+                               const char *action,
+                               gboolean interactive,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data);
+
+/* At most max (0: the default) authorizations of one caller wait for
+ * polkit at once; more are denied at once. */
+void vr_auth_set_max_pending (guint max);
 
 /* TRUE when allowed, with the caller's uid; else FALSE with
  * VR_ERROR_ACCESS_DENIED (32769). */

@@ -91,6 +91,9 @@ vr_cli_realize (VrCli *cli, int argc, char **argv)
   options.pool_dir = pool_dir;
   options.start = start;
   options.copy_disks = copy_disks;
+  /* In-process the caller acts with their own rights (through the agent
+   * this field is never sent: the agent asks polkit). */
+  options.host_access_allowed = TRUE;
   bus = vr_cli_client_connect (cli);
   if (bus != NULL)
     return vr_cli_client_realize (cli, bus, argv[1], &options, no_wait);

@@ -122,6 +122,10 @@ connect_host (VrCli *cli, GError **error)
   return caps;
 }
 
+/* In-process the caller acts with their own rights: what reaches into
+ * the host is theirs to allow, a warning (the agent refuses it). */
+static const VrValidateOptions in_process = { .host_access_allowed = TRUE };
+
 /* A name without '/' is a planned system's first; a path is a path. */
 static GPtrArray *
 validate_arg (VrCli *cli, VrHostCaps *caps, const char *arg, Target *target,
@@ -135,20 +139,23 @@ validate_arg (VrCli *cli, VrHostCaps *caps, const char *arg, Target *target,
     {
       target->kind = "planned";
       target->name = g_strdup (vr_planned_system_get_name (system));
-      return vr_validate_planned (caps, cli->store, system, error);
+      return vr_validate_planned_with (caps, cli->store, system, &in_process,
+                                       error);
     }
   target->name = g_strdup (arg);
   if (g_file_test (arg, G_FILE_TEST_IS_DIR))
     {
       target->kind = "directory";
       dir = vr_import_dir_open (arg, error);
-      return dir ? vr_validate_import_dir (caps, cli->store, dir, error)
+      return dir ? vr_validate_import_dir_with (caps, cli->store, dir,
+                                                &in_process, error)
                  : NULL;
     }
   if (g_file_test (arg, G_FILE_TEST_EXISTS))
     {
       target->kind = "file";
-      return vr_validate_file (caps, cli->store, arg, error);
+      return vr_validate_file_with (caps, cli->store, arg, &in_process,
+                                    error);
     }
   g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
                "'%s' is no planned system (in %s), directory or file", arg,
@@ -253,7 +260,8 @@ revalidate (VrCli *cli, VrPlannedSystem *system)
   vr_validate_preload ();
   caps = connect_host (cli, &error);
   if (caps != NULL)
-    findings = vr_validate_planned (caps, cli->store, system, &error);
+    findings = vr_validate_planned_with (caps, cli->store, system,
+                                         &in_process, &error);
   if (findings == NULL)
     {
       g_prefix_error (&error, "the edit is saved, but validation failed: ");

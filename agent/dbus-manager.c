@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "caller-access.h"
 #include "daemon.h"
 #include "dbus-errors.h"
 #include "errors.h"
@@ -14,6 +15,7 @@
 
 typedef struct {
   int fd;
+  guint uid;
   GVariant *handle;
   char *name;
   VrImportFlags flags;
@@ -99,7 +101,11 @@ import_thread (GTask *task, gpointer source, gpointer task_data,
   g_autoptr (VrImportDir) dir = vr_import_dir_open_fd (call->fd, &error);
   VrPlannedSystem *system;
 
-  if (dir == NULL)
+  g_autoptr (VrCaller) caller = vr_caller_new (call->uid);
+
+  /* The descriptor proves the caller may read the folder, not the files
+   * in it: a root-owned 0600 image is not read on their behalf. */
+  if (dir == NULL || !vr_import_dir_check_caller (dir, caller, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -141,6 +147,7 @@ import_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
 
   g_task_set_task_data (task, call, import_call_free);
+  call->uid = uid;
   /* Only an authorized caller's descriptor is looked at at all. */
   call->fd = take_fd (g_dbus_message_get_unix_fd_list (message),
                       call->handle, &error);

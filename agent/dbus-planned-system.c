@@ -4,11 +4,14 @@
 
 #include <string.h>
 
+#include "auth.h"
 #include "daemon.h"
 #include "dbus-planned-skeleton.h"
 #include "dbus-errors.h"
 #include "errors.h"
+#include "domain-xml.h"
 #include "findings.h"
+#include "safe-xml.h"
 #include "validate.h"
 
 /* What a handler needs: the planned system is looked up again in the store
@@ -16,6 +19,7 @@
 typedef struct {
   VrDaemon *daemon;
   char *uuid;
+  gboolean secrets; /* GetDomainXML only */
 } Target;
 
 static void
@@ -65,6 +69,7 @@ typedef struct {
   VrStore *store;
   VrPlannedSystem *system;
   GDBusMethodInvocation *invocation;
+  VrValidateOptions options;
 } ValidateCall;
 
 static void
@@ -97,8 +102,8 @@ validate_thread (GTask *task, gpointer source, gpointer task_data,
 {
   ValidateCall *call = task_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) findings = vr_validate_planned (
-      call->caps, call->store, call->system, &error);
+  g_autoptr (GPtrArray) findings = vr_validate_planned_with (
+      call->caps, call->store, call->system, &call->options, &error);
   g_autofree char *json = NULL;
 
   if (findings == NULL)
@@ -129,14 +134,15 @@ validate_done (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-validate_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
-                     guint uid, gpointer data)
+validate_start (VrDaemon *daemon, GDBusMethodInvocation *invocation,
+                gpointer data, gboolean host_access_allowed)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GTask) task = g_task_new (NULL, NULL, validate_done, NULL);
   ValidateCall *call = g_new0 (ValidateCall, 1);
   virConnectPtr conn = NULL;
 
+  call->options.host_access_allowed = host_access_allowed;
   g_task_set_task_data (task, call, validate_call_free);
   call->invocation = g_object_ref (invocation);
   call->store = g_object_ref (vr_daemon_get_store (daemon));
@@ -151,6 +157,42 @@ validate_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   /* The caps keep their own reference on the connection. */
   virConnectClose (conn);
   g_task_run_in_thread (task, validate_thread);
+}
+
+/* The report says what a realize by this caller would meet: what
+ * reaches into the host is an error unless they hold the host-access
+ * right already (asked without a password dialog: validating never
+ * prompts for it). */
+typedef struct {
+  VrDaemon *daemon;
+  GDBusMethodInvocation *invocation;
+  gpointer target;
+} ValidateRight;
+
+static void
+on_validate_right (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ValidateRight *right = user_data;
+  guint uid;
+  gboolean allowed = vr_auth_check_finish (result, &uid, NULL);
+
+  validate_start (right->daemon, right->invocation, right->target, allowed);
+  g_object_unref (right->invocation);
+  g_free (right);
+}
+
+static void
+validate_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
+                     guint uid, gpointer data)
+{
+  ValidateRight *right = g_new0 (ValidateRight, 1);
+
+  right->daemon = daemon;
+  right->invocation = g_object_ref (invocation);
+  right->target = data;
+  vr_auth_check_full_async (invocation, vr_daemon_is_session (daemon),
+                            VR_ACTION_HOST_ACCESS, FALSE, NULL,
+                            on_validate_right, right);
 }
 
 static Target *
@@ -254,6 +296,133 @@ realize_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
       invocation, g_variant_new ("(uos)", VR_ERROR_JOB_STARTED, path, ""));
 }
 
+/* Realize of XML that reaches into the host (VR1801-VR1809, in the
+ * planned XML or the save image's) needs the host-access right on top
+ * of "realize"; the realize itself checks again, refusing them unless
+ * that right was granted, so an Update in between gains nothing. */
+typedef struct {
+  VrDaemon *daemon;
+  GDBusMethodInvocation *invocation;
+  guint uid;
+  RealizeCall *call;
+  VrHostCaps *caps;
+  VrPlannedSystem *system;
+  GPtrArray *findings;
+} HostAccessStep;
+
+static void
+host_access_step_free (HostAccessStep *step)
+{
+  g_clear_object (&step->invocation);
+  if (step->call != NULL)
+    realize_call_free (step->call);
+  g_clear_object (&step->caps);
+  g_clear_object (&step->system);
+  g_clear_pointer (&step->findings, g_ptr_array_unref);
+  g_free (step);
+}
+
+static void
+host_access_step_continue (HostAccessStep *step)
+{
+  realize_authorized (step->daemon, step->invocation, step->uid,
+                      g_steal_pointer (&step->call));
+  host_access_step_free (step);
+}
+
+static char *
+describe_findings (GPtrArray *findings)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+
+  for (guint i = 0; i < findings->len; i++)
+    {
+      VrFinding *finding = findings->pdata[i];
+
+      g_string_append_printf (text, "%s%s %s (%s)", i > 0 ? "; " : "",
+                              finding->id, finding->message,
+                              finding->source ? finding->source : "");
+    }
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+static void
+on_host_access_right (GObject *source, GAsyncResult *result,
+                      gpointer user_data)
+{
+  HostAccessStep *step = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *found = NULL;
+  guint uid;
+
+  if (vr_auth_check_finish (result, &uid, &error))
+    {
+      step->call->options.host_access_allowed = TRUE;
+      host_access_step_continue (step);
+      return;
+    }
+  found = describe_findings (step->findings);
+  vr_dbus_return_error_printf (
+      step->invocation, VR_ERROR_ACCESS_DENIED,
+      "%s; planned system '%s' reaches into the host: %s",
+      error->message, vr_planned_system_get_name (step->system), found);
+  host_access_step_free (step);
+}
+
+static void
+host_access_thread (GTask *task, gpointer source, gpointer task_data,
+                    GCancellable *cancellable)
+{
+  HostAccessStep *step = task_data;
+  VrValidateOptions options = { .pool_dir = step->call->options.pool_dir };
+
+  step->findings = vr_validate_host_access (step->caps, step->system,
+                                            &options, NULL);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+host_access_found (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  HostAccessStep *step = user_data;
+
+  if (step->findings == NULL || step->findings->len == 0)
+    {
+      host_access_step_continue (step);
+      return;
+    }
+  vr_auth_check_full_async (step->invocation,
+                            vr_daemon_is_session (step->daemon),
+                            VR_ACTION_HOST_ACCESS, TRUE, NULL,
+                            on_host_access_right, step);
+}
+
+static void
+realize_check_host_access (VrDaemon *daemon, GDBusMethodInvocation *invocation,
+                           guint uid, gpointer data)
+{
+  HostAccessStep *step = g_new0 (HostAccessStep, 1);
+  g_autoptr (GTask) task = NULL;
+  virConnectPtr conn = NULL;
+
+  step->daemon = daemon;
+  step->invocation = g_object_ref (invocation);
+  step->uid = uid;
+  step->call = data;
+  step->system = lookup (step->call->target, NULL);
+  /* Without the system or libvirt the realize answers why itself. */
+  if (step->system == NULL
+      || !vr_daemon_ref_libvirt (daemon, &conn, &step->caps, NULL))
+    {
+      host_access_step_continue (step);
+      return;
+    }
+  virConnectClose (conn);
+  task = g_task_new (NULL, NULL, host_access_found, step);
+  g_task_set_task_data (task, step, NULL);
+  g_task_run_in_thread (task, host_access_thread);
+}
+
 static gboolean
 handle_realize (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
                 GVariant *options, gpointer user_data)
@@ -269,19 +438,22 @@ handle_realize (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   vr_daemon_authorize (target->daemon, invocation, "realize",
-                       realize_authorized, g_steal_pointer (&call),
+                       realize_check_host_access, g_steal_pointer (&call),
                        realize_call_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-/* GetDomainXML */
+/* GetDomainXML: without secrets under "list"; option secrets=true asks
+ * for read-secrets (auth_admin) and gives the XML as it is. */
 
 static void
 get_domain_xml_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
                            guint uid, gpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (VrPlannedSystem) system = lookup (data, &error);
+  Target *target = data;
+  g_autoptr (VrPlannedSystem) system = lookup (target, &error);
+  gboolean secrets = target->secrets;
   GVariant *xml;
 
   target_free (data);
@@ -290,7 +462,10 @@ get_domain_xml_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
       vr_dbus_return_error (invocation, error);
       return;
     }
-  xml = g_variant_new_take_string (vr_planned_system_dup_domain_xml (system));
+  xml = g_variant_new_take_string (
+      secrets ? vr_planned_system_dup_domain_xml (system)
+              : vr_domain_xml_to_string_public (
+                    vr_planned_system_get_doc (system)));
   g_dbus_method_invocation_return_value (invocation,
                                          g_variant_new_tuple (&xml, 1));
 }
@@ -300,8 +475,22 @@ handle_get_domain_xml (VrDBusPlannedSystem *iface,
                        GDBusMethodInvocation *invocation, GVariant *options,
                        gpointer user_data)
 {
-  return authorize_target (invocation, options, user_data, "list",
-                           get_domain_xml_authorized);
+  static const char *const known[] = { "secrets", NULL };
+  Target *target = target_copy (user_data);
+  g_autoptr (GError) error = NULL;
+
+  if (!vr_daemon_check_options (options, known, &error)
+      || !vr_daemon_option_boolean (options, "secrets", &target->secrets,
+                                    &error))
+    {
+      target_free (target);
+      vr_dbus_return_error (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  vr_daemon_authorize (target->daemon, invocation,
+                       target->secrets ? VR_ACTION_READ_SECRETS : "list",
+                       get_domain_xml_authorized, target, target_free);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* Update */
@@ -373,7 +562,12 @@ handle_update (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
   g_autoptr (GError) error = NULL;
   UpdateCall *call;
 
-  if (!vr_daemon_check_options (options, NULL, &error))
+  /* As for files: XML larger than this is no domain, only work. */
+  if (strlen (xml) > VR_XML_MAX_SIZE)
+    g_set_error (&error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                 "the domain XML is larger than %u bytes",
+                 (unsigned) VR_XML_MAX_SIZE);
+  if (error != NULL || !vr_daemon_check_options (options, NULL, &error))
     {
       vr_dbus_return_error (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;

@@ -3,6 +3,8 @@
 
 #include "options.h"
 
+#include "auth.h"
+
 #include "errors.h"
 #include "handoff.h"
 
@@ -15,7 +17,8 @@ vr_daemon_check_options (GVariant *options, const char *const *known,
 
   g_variant_iter_init (&iter, options);
   while (g_variant_iter_next (&iter, "{&sv}", &key, NULL))
-    if (known == NULL || !g_strv_contains (known, key))
+    if (!g_str_equal (key, VR_AUTH_NO_USER_INTERACTION)
+        && (known == NULL || !g_strv_contains (known, key)))
       {
         g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
                      "unknown option '%s'", key);

@@ -3,6 +3,8 @@
 
 #include "domain-xml.h"
 
+#include <libxml/xpath.h>
+
 #include "errors.h"
 #include "safe-xml.h"
 
@@ -177,4 +179,28 @@ vr_domain_xml_get_vcpus (xmlDoc *doc)
 
   /* 4294967297 vCPUs are not 1. */
   return (guint) MIN (count, G_MAXUINT);
+}
+
+char *
+vr_domain_xml_to_string_public (xmlDoc *doc)
+{
+  g_autoptr (xmlDoc) copy = xmlCopyDoc (doc, 1);
+  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (copy);
+  g_autoptr (xmlXPathObject) obj = xmlXPathEvalExpression (
+      (const xmlChar *) "//@passwd | /domain/launchSecurity/session"
+                        " | /domain/launchSecurity/dhCert", ctxt);
+
+  for (int i = 0; obj && obj->nodesetval && i < obj->nodesetval->nodeNr; i++)
+    {
+      xmlNode *node = obj->nodesetval->nodeTab[i];
+
+      if (node->type == XML_ATTRIBUTE_NODE)
+        xmlRemoveProp ((xmlAttr *) node);
+      else
+        {
+          xmlUnlinkNode (node);
+          xmlFreeNode (node);
+        }
+    }
+  return vr_xml_to_string (copy);
 }

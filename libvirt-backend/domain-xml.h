@@ -33,6 +33,11 @@ void vr_domain_xml_set_uuid (xmlDoc *doc, const char *uuid);
 guint vr_domain_xml_new_macs (xmlDoc *doc);
 
 /* /domain/memory in KiB (0 when absent) and /domain/vcpu (0 when absent). */
+/* The domain XML as text without its secrets, as libvirt gives it
+ * without VIR_DOMAIN_XML_SECURE: no passwd attribute (graphics
+ * passwords) and no launchSecurity session or certificate data. */
+char *vr_domain_xml_to_string_public (xmlDoc *doc);
+
 guint64 vr_domain_xml_get_memory_kib (xmlDoc *doc);
 guint vr_domain_xml_get_vcpus (xmlDoc *doc);
 

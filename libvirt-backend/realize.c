@@ -49,13 +49,32 @@ vr_realize_name (Realize *r)
   return vr_planned_system_get_name (r->system);
 }
 
+/* The pool the realize targets, where host paths are the realize's own;
+ * NULL for the connection's default (libvirt's image directory, which
+ * validation allows anyway) or a pool that cannot be resolved (begin
+ * says why). */
+static char *
+realize_pool_dir (Realize *r)
+{
+  if (r->options->pool_dir != NULL)
+    return g_strdup (r->options->pool_dir);
+  if (r->options->pool == NULL)
+    return NULL;
+  return vr_pool_resolve_dir (r->conn, r->options->pool, NULL, NULL);
+}
+
 /* Step: validate. Any error finding stops the realize before it made
  * anything. */
 static gboolean
 check_fits (Realize *r, VrHostCaps *caps, GError **error)
 {
-  g_autoptr (GPtrArray) findings = vr_validate_planned (caps, r->store,
-                                                        r->system, error);
+  g_autofree char *pool_dir = realize_pool_dir (r);
+  VrValidateOptions options = {
+    .host_access_allowed = r->options->host_access_allowed,
+    .pool_dir = pool_dir,
+  };
+  g_autoptr (GPtrArray) findings = vr_validate_planned_with (
+      caps, r->store, r->system, &options, error);
   g_autoptr (GString) errors = g_string_new (NULL);
   guint count = 0;
 
@@ -329,47 +348,17 @@ copy_state (Realize *r, GError **error)
   return ok;
 }
 
-/* Host-side details: what may differ between hosts and that libvirt lets
- * a save image change (disk and network sources). */
-static GPtrArray *
-host_details (xmlDoc *doc)
-{
-  return vr_xml_xpath_strings (
-      doc, "/domain/devices/disk/source/@*"
-           " | /domain/devices/interface/source/@*");
-}
-
-static gboolean
-same_strings (GPtrArray *a, GPtrArray *b)
-{
-  if (a->len != b->len)
-    return FALSE;
-  for (guint i = 0; i < a->len; i++)
-    if (g_strcmp0 (a->pdata[i], b->pdata[i]) != 0)
-      return FALSE;
-  return TRUE;
-}
-
+/* One XML is resumed: the validated one. The planned XML always goes
+ * into the copy's header (libvirt checks that it is ABI-compatible with
+ * the saved guest), so what libvirt resumes is what was validated and
+ * what GetDomainXML shows, never the image's own XML (which an edit
+ * would otherwise leave in force, e.g. a VNC listener on 0.0.0.0). */
 static gboolean
 update_image_xml (Realize *r, GError **error)
 {
-  const char *image_xml = r->import->save->xml;
-  g_autoptr (xmlDoc) image = vr_xml_parse_buffer (image_xml,
-                                                  strlen (image_xml),
-                                                  r->pool_path,
-                                                  "domain", error);
-  g_autoptr (GPtrArray) planned = NULL;
-  g_autoptr (GPtrArray) saved = NULL;
-
-  if (image == NULL)
-    return FALSE;
-  planned = host_details (r->doc);
-  saved = host_details (image);
-  if (same_strings (planned, saved))
-    return TRUE;
   if (virDomainSaveImageDefineXML (r->conn, r->pool_path, r->xml, 0) == 0)
     return TRUE;
-  vr_libvirt_set_error (error, "cannot update the host-side details of %s",
+  vr_libvirt_set_error (error, "cannot write the planned XML into %s",
                         r->pool_path);
   return FALSE;
 }

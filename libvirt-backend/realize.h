@@ -20,6 +20,10 @@ typedef struct {
   gboolean start;       /* start the domain once realized */
   gboolean copy_disks;  /* copy disks inside the import directory too */
   VrCopyFlags copy_flags;
+  /* What reaches into the host (VR1801-VR1809) is only a warning: the
+   * caller holds the host-access right, or runs in-process as themself.
+   * FALSE (the default) refuses it. */
+  gboolean host_access_allowed;
 } VrRealizeOptions;
 
 /* RealizePlannedSystem: lock, validate, copy the saved state into the

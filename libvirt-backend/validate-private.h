@@ -12,6 +12,7 @@
 #include "planned-system.h"
 #include "safe-xml.h"
 #include "store.h"
+#include "validate.h"
 
 G_BEGIN_DECLS
 
@@ -29,6 +30,7 @@ typedef struct {
   gboolean check_save;      /* FALSE for a bare FILE.xml */
   GPtrArray *findings;
   GPtrArray *skipped;       /* names of checks skipped, for one finding */
+  VrValidateOptions options;
 
   /* What the platform checks resolved, for the checks after them. */
   char *virttype;           /* /domain/@type */
@@ -49,6 +51,7 @@ void vr_validate_firmware (VrValidation *v);
 void vr_validate_references (VrValidation *v);
 void vr_validate_conflicts (VrValidation *v);
 void vr_validate_saved_state (VrValidation *v);
+void vr_validate_host_access_run (VrValidation *v);
 
 /* The planned <cpu> against the saved state's XML (image) (validate-saved-cpu.c). */
 void vr_validate_saved_cpu (VrValidation *v, xmlDoc *image);
@@ -84,6 +87,10 @@ char *vr_node_string (xmlNode *node, const char *expr);
 xmlNode *vr_node_find (xmlNode *node, const char *expr);
 /* An XPath that selects node (attributes too), for a finding's source. */
 char *vr_node_xpath (xmlNode *node);
+
+/* The import directory at path as validation reads it: only its fd and
+ * path, NULL when it cannot be opened (validate.c). */
+VrImportDir *vr_validation_open_dir (const char *path);
 
 /* The XML text of one element and its children. */
 char *vr_node_to_xml (xmlNode *node);

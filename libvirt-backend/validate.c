@@ -327,6 +327,7 @@ run (VrValidation *v, const char *display_name, GError **error)
   vr_validate_references (v);
   vr_validate_conflicts (v);
   vr_validate_saved_state (v);
+  vr_validate_host_access_run (v);
   report_skipped (v);
   return g_steal_pointer (&v->findings);
 }
@@ -348,9 +349,26 @@ open_dir_lenient (const char *path)
   return dir;
 }
 
+/* The functions without options: the caller's own run in-process. */
+static const VrValidateOptions in_process = { .host_access_allowed = TRUE };
+
+VrImportDir *
+vr_validation_open_dir (const char *path)
+{
+  return open_dir_lenient (path);
+}
+
 GPtrArray *
 vr_validate_planned (VrHostCaps *caps, VrStore *store,
                      VrPlannedSystem *system, GError **error)
+{
+  return vr_validate_planned_with (caps, store, system, &in_process, error);
+}
+
+GPtrArray *
+vr_validate_planned_with (VrHostCaps *caps, VrStore *store,
+                          VrPlannedSystem *system,
+                          const VrValidateOptions *options, GError **error)
 {
   g_auto (VrValidation) v = { 0 };
   g_autoptr (VrImportDir) dir = open_dir_lenient (
@@ -365,12 +383,23 @@ vr_validate_planned (VrHostCaps *caps, VrStore *store,
   v.dir = dir;
   v.save_file = vr_planned_system_get_save_file (system);
   v.check_save = TRUE;
+  if (options != NULL)
+    v.options = *options;
   return run (&v, display_name, error);
 }
 
 GPtrArray *
 vr_validate_import_dir (VrHostCaps *caps, VrStore *store, VrImportDir *dir,
                         GError **error)
+{
+  return vr_validate_import_dir_with (caps, store, dir, &in_process, error);
+}
+
+GPtrArray *
+vr_validate_import_dir_with (VrHostCaps *caps, VrStore *store,
+                             VrImportDir *dir,
+                             const VrValidateOptions *options,
+                             GError **error)
 {
   g_auto (VrValidation) v = { 0 };
   g_autofree char *file = vr_import_dir_describe (dir, VR_IMPORT_DOMAIN_XML);
@@ -382,6 +411,8 @@ vr_validate_import_dir (VrHostCaps *caps, VrStore *store, VrImportDir *dir,
   v.dir = dir;
   v.save_file = dir->save_file;
   v.check_save = TRUE;
+  if (options != NULL)
+    v.options = *options;
   return run (&v, file, error);
 }
 
@@ -405,6 +436,13 @@ GPtrArray *
 vr_validate_file (VrHostCaps *caps, VrStore *store, const char *path,
                   GError **error)
 {
+  return vr_validate_file_with (caps, store, path, &in_process, error);
+}
+
+GPtrArray *
+vr_validate_file_with (VrHostCaps *caps, VrStore *store, const char *path,
+                       const VrValidateOptions *options, GError **error)
+{
   g_auto (VrValidation) v = { 0 };
   g_autoptr (xmlDoc) doc = read_file (path, error);
   g_autofree char *absolute = g_canonicalize_filename (path, NULL);
@@ -419,5 +457,7 @@ vr_validate_file (VrHostCaps *caps, VrStore *store, const char *path,
   v.doc = doc;
   v.file = path;
   v.dir = dir;
+  if (options != NULL)
+    v.options = *options;
   return run (&v, path, error);
 }

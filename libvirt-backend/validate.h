@@ -9,6 +9,17 @@
 
 G_BEGIN_DECLS
 
+/* How a validation is run; all-zero (or NULL) is the agent's strictest. */
+typedef struct {
+  /* FALSE: what reaches into the host (VR1801-VR1809) is an error, as
+   * through the agent for a caller without the host-access right; TRUE: a
+   * warning (a root user's in-process run, or a caller who holds it). */
+  gboolean host_access_allowed;
+  /* The directory the realize copies into, where host paths are fine;
+   * NULL when unknown (libvirt's image directory still is). */
+  const char *pool_dir;
+} VrValidateOptions;
+
 /* ValidatePlannedSystem / Compare-VM: checks a domain XML (with its saved
  * state and the files it names) against the host behind caps, and returns
  * what does not fit as an array of VrFinding (freed with the array). NULL
@@ -32,6 +43,32 @@ GPtrArray *vr_validate_file (VrHostCaps *caps,
                              VrStore *store,
                              const char *path,
                              GError **error);
+
+/* The same three with options. The ones above run as a caller
+ * in-process with their own rights: host access allowed (warnings). */
+GPtrArray *vr_validate_planned_with (VrHostCaps *caps,
+                                     VrStore *store,
+                                     VrPlannedSystem *system,
+                                     const VrValidateOptions *options,
+                                     GError **error);
+GPtrArray *vr_validate_import_dir_with (VrHostCaps *caps,
+                                        VrStore *store,
+                                        VrImportDir *dir,
+                                        const VrValidateOptions *options,
+                                        GError **error);
+GPtrArray *vr_validate_file_with (VrHostCaps *caps,
+                                  VrStore *store,
+                                  const char *path,
+                                  const VrValidateOptions *options,
+                                  GError **error);
+
+/* Only the host-access findings (VR1801-VR1809) of a planned system: its
+ * planned XML and its save image's XML. The agent asks for the
+ * host-access right when there are any. */
+GPtrArray *vr_validate_host_access (VrHostCaps *caps,
+                                    VrPlannedSystem *system,
+                                    const VrValidateOptions *options,
+                                    GError **error);
 
 /* Starts loading libvirt's domain schema on a thread, so that a caller
  * about to connect to libvirt does both at once. Optional: validation

@@ -321,6 +321,14 @@ int
 vr_bus_harness_run_as_nobody (VrBusHarness *harness, const char *const *argv,
                               char **err)
 {
+  return vr_bus_harness_run_as_nobody_out (harness, argv, NULL, err);
+}
+
+int
+vr_bus_harness_run_as_nobody_out (VrBusHarness *harness,
+                                  const char *const *argv, char **out,
+                                  char **err)
+{
   g_autoptr (GSubprocessLauncher) launcher = launcher_for (harness);
   g_autoptr (GPtrArray) full = g_ptr_array_new ();
   g_autoptr (GSubprocess) process = NULL;
@@ -333,14 +341,40 @@ vr_bus_harness_run_as_nobody (VrBusHarness *harness, const char *const *argv,
   for (guint i = 0; argv[i] != NULL; i++)
     g_ptr_array_add (full, (char *) argv[i]);
   g_ptr_array_add (full, NULL);
-  g_subprocess_launcher_set_flags (launcher,
-                                   G_SUBPROCESS_FLAGS_STDOUT_SILENCE
-                                       | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_flags (
+      launcher, (out ? G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                     : G_SUBPROCESS_FLAGS_STDOUT_SILENCE)
+                    | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   process = g_subprocess_launcher_spawnv (
       launcher, (const char *const *) full->pdata, &error);
   g_assert_no_error (error);
-  g_assert_true (g_subprocess_communicate_utf8 (process, NULL, NULL, NULL,
+  g_assert_true (g_subprocess_communicate_utf8 (process, NULL, NULL, out,
                                                 err, &error));
   g_assert_no_error (error);
   return g_subprocess_get_exit_status (process);
+}
+
+GSubprocess *
+vr_bus_harness_spawn_as_nobody (VrBusHarness *harness,
+                                const char *const *argv)
+{
+  g_autoptr (GSubprocessLauncher) launcher = launcher_for (harness);
+  g_autoptr (GPtrArray) full = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  GSubprocess *process;
+  const char *const setpriv[] = { "setpriv", "--reuid=65534", "--regid=65534",
+                                  "--clear-groups", NULL };
+
+  for (guint i = 0; setpriv[i] != NULL; i++)
+    g_ptr_array_add (full, (char *) setpriv[i]);
+  for (guint i = 0; argv[i] != NULL; i++)
+    g_ptr_array_add (full, (char *) argv[i]);
+  g_ptr_array_add (full, NULL);
+  g_subprocess_launcher_set_flags (launcher,
+                                   G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                       | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  process = g_subprocess_launcher_spawnv (
+      launcher, (const char *const *) full->pdata, &error);
+  g_assert_no_error (error);
+  return process;
 }

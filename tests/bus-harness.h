@@ -46,4 +46,15 @@ int vr_bus_harness_run_as_nobody (VrBusHarness *harness,
                                   const char *const *argv,
                                   char **err);
 
+/* The same, with what it wrote to stdout too (out may be NULL). */
+int vr_bus_harness_run_as_nobody_out (VrBusHarness *harness,
+                                      const char *const *argv,
+                                      char **out,
+                                      char **err);
+
+/* Starts argv as nobody on the bus, stdout and stderr merged into a pipe,
+ * for a watcher (gdbus monitor) the caller ends. */
+GSubprocess *vr_bus_harness_spawn_as_nobody (VrBusHarness *harness,
+                                             const char *const *argv);
+
 G_END_DECLS

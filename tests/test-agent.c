@@ -889,8 +889,8 @@ test_access (Fixture *f, gconstpointer data)
                            NULL);
   assert_denied_to_nobody (system, VR_DBUS_PLANNED_IFACE ".GetDomainXML",
                            "@a{sv} {}", NULL);
-  /* The planned XML may hold secrets: the bus itself keeps it from
-   * others. */
+  /* Every local user may read the objects (as udisks, fwupd): they carry
+   * names and states, never the planned XML. */
   {
     const char *const argv[] = {
       "gdbus", "call", "--system", "--dest", VR_DBUS_NAME, "--object-path",
@@ -898,9 +898,8 @@ test_access (Fixture *f, gconstpointer data)
       "org.freedesktop.DBus.ObjectManager.GetManagedObjects", NULL
     };
 
-    g_assert_cmpint (vr_bus_harness_run_as_nobody (harness, argv, &err), !=,
+    g_assert_cmpint (vr_bus_harness_run_as_nobody (harness, argv, &err), ==,
                      0);
-    g_assert_nonnull (strstr (err, "org.freedesktop.DBus.Error.AccessDenied"));
     g_clear_pointer (&err, g_free);
   }
 

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "import-dir.h"
+
+G_BEGIN_DECLS
+
+/* Who asked the root agent for work: a root process may open anything,
+ * so it checks each file it reads on a caller's behalf against what the
+ * caller could read themself (owner, group and mode bits; an ACL that
+ * grants more is not consulted, so such a file is refused, never read). */
+typedef struct {
+  uid_t uid;
+  GArray *gids; /* of gid_t: the primary and supplementary groups */
+} VrCaller;
+
+/* The caller uid with the groups the user database gives it. */
+VrCaller *vr_caller_new (uid_t uid);
+void vr_caller_free (VrCaller *caller);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrCaller, vr_caller_free)
+
+/* TRUE when the caller's mode bits allow every access in mask (R_OK,
+ * W_OK, X_OK) on the file st describes. Root may do anything. */
+gboolean vr_caller_may (const VrCaller *caller,
+                        const struct stat *st,
+                        int mask);
+
+/* Every file of the import directory that virt-realize reads (domain.xml,
+ * manifest.xml, the save image, and disks/, nvram/, tpm/, snapshots/
+ * throughout) readable, and every folder on the way readable and
+ * searchable, by the caller; else VR_ERROR_ACCESS_DENIED (32769) naming
+ * the first that is not. */
+gboolean vr_import_dir_check_caller (VrImportDir *dir,
+                                     const VrCaller *caller,
+                                     GError **error);
+
+G_END_DECLS

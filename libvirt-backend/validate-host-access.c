@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The host-access policy (host-access.c) applied to a validation: the
+ * planned XML and the save image's own XML are checked against the
+ * directories a realize on this connection may use. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libxml/xpath.h>
+
+#include "host-access.h"
+#include "libvirt-util.h"
+#include "safe-xml.h"
+#include "save-image.h"
+#include "validate-private.h"
+
+static void
+add_dir (GPtrArray *dirs, const char *first, ...)
+{
+  va_list ap;
+  g_autoptr (GPtrArray) parts = g_ptr_array_new ();
+
+  va_start (ap, first);
+  for (const char *part = first; part != NULL; part = va_arg (ap, const char *))
+    g_ptr_array_add (parts, (char *) part);
+  va_end (ap);
+  g_ptr_array_add (parts, NULL);
+  g_ptr_array_add (dirs, g_build_filenamev ((char **) parts->pdata));
+}
+
+/* The embedded driver's root, or NULL for another URI. */
+static char *
+embedded_root (const char *uri)
+{
+  g_autoptr (GUri) parsed = g_uri_parse (uri, G_URI_FLAGS_ENCODED_QUERY, NULL);
+  g_autoptr (GHashTable) params = NULL;
+  const char *query;
+
+  if (parsed == NULL || !g_str_equal (g_uri_get_path (parsed), "/embed"))
+    return NULL;
+  query = g_uri_get_query (parsed);
+  if (query != NULL)
+    params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, NULL);
+  if (params == NULL || g_hash_table_lookup (params, "root") == NULL)
+    return NULL;
+  return g_strdup (g_hash_table_lookup (params, "root"));
+}
+
+/* Where libvirt keeps images and NVRAM for this connection (fine in a
+ * planned XML) and, with state, where it keeps what a running guest
+ * uses (channel sockets, monitor, per-domain dirs): a save image's XML is
+ * a running guest's, and those paths are libvirt's own, not the caller's. */
+static void
+add_connection_dirs (GPtrArray *dirs, virConnectPtr conn, gboolean state)
+{
+  g_autofree char *uri = conn ? virConnectGetURI (conn) : NULL;
+  g_autofree char *root = uri ? embedded_root (uri) : NULL;
+
+  if (uri == NULL || g_str_has_prefix (uri, "test:"))
+    return;
+  if (root != NULL)
+    {
+      add_dir (dirs, root, "lib", "libvirt", "images", NULL);
+      add_dir (dirs, root, "lib", "qemu", "nvram", NULL);
+      if (state)
+        {
+          add_dir (dirs, root, "lib", "qemu", NULL);
+          add_dir (dirs, root, "run", "qemu", NULL);
+        }
+      return;
+    }
+  if (g_str_has_suffix (uri, "/session"))
+    {
+      add_dir (dirs, g_get_user_data_dir (), "libvirt", "images", NULL);
+      add_dir (dirs, g_get_user_config_dir (), "libvirt", "qemu", "nvram",
+               NULL);
+      if (state)
+        {
+          add_dir (dirs, g_get_user_config_dir (), "libvirt", "qemu", "lib",
+                   NULL);
+          add_dir (dirs, g_get_user_runtime_dir (), "libvirt", "qemu",
+                   NULL);
+        }
+      return;
+    }
+  add_dir (dirs, "/var/lib/libvirt/images", NULL);
+  add_dir (dirs, "/var/lib/libvirt/qemu/nvram", NULL);
+  if (state)
+    {
+      add_dir (dirs, "/var/lib/libvirt/qemu", NULL);
+      add_dir (dirs, "/run/libvirt/qemu", NULL);
+    }
+}
+
+/* Every emulator the host's capabilities list, or NULL when they cannot
+ * be read (validate-platform says so). */
+static GPtrArray *
+caps_emulators (VrHostCaps *caps)
+{
+  const VrCaps *host = vr_host_caps_get_caps (caps, NULL);
+  GPtrArray *emulators;
+
+  if (host == NULL)
+    return NULL;
+  emulators = g_ptr_array_new ();
+  for (guint i = 0; i < host->guests->len; i++)
+    {
+      const VrGuestCaps *guest = host->guests->pdata[i];
+
+      if (guest->emulator != NULL)
+        g_ptr_array_add (emulators, guest->emulator);
+      for (guint j = 0; guest->domains && j < guest->domains->len; j++)
+        {
+          const VrGuestDomain *domain = guest->domains->pdata[j];
+
+          if (domain->emulator != NULL)
+            g_ptr_array_add (emulators, domain->emulator);
+        }
+    }
+  g_ptr_array_add (emulators, NULL);
+  return emulators;
+}
+
+/* A libvirt storage volume is the host's managed storage, not an
+ * arbitrary host path; connections without a storage driver know none. */
+static gboolean
+is_volume (const char *path, gpointer data)
+{
+  g_autoptr (virStorageVol) vol = virStorageVolLookupByPath (data, path);
+
+  virResetLastError ();
+  return vol != NULL;
+}
+
+typedef struct {
+  GPtrArray *dirs;      /* allowed for the planned XML */
+  GPtrArray *state_dirs; /* allowed for the image's XML: dirs + state */
+  GPtrArray *emulators;
+  VrHostAccessPolicy policy;
+} Policy;
+
+static void
+policy_clear (Policy *p)
+{
+  g_clear_pointer (&p->dirs, g_ptr_array_unref);
+  g_clear_pointer (&p->state_dirs, g_ptr_array_unref);
+  g_clear_pointer (&p->emulators, g_ptr_array_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Policy, policy_clear)
+
+static GPtrArray *
+dirs_for (virConnectPtr conn, const VrValidateOptions *options,
+          const char *import_dir, gboolean state)
+{
+  GPtrArray *dirs = g_ptr_array_new_with_free_func (g_free);
+
+  if (options->pool_dir != NULL)
+    g_ptr_array_add (dirs, g_canonicalize_filename (options->pool_dir, "/"));
+  if (import_dir != NULL)
+    g_ptr_array_add (dirs, g_canonicalize_filename (import_dir, "/"));
+  add_connection_dirs (dirs, conn, state);
+  g_ptr_array_add (dirs, NULL);
+  return dirs;
+}
+
+static void
+policy_init (Policy *p, VrHostCaps *caps, const VrValidateOptions *options,
+             const char *import_dir)
+{
+  virConnectPtr conn = vr_host_caps_get_connection (caps);
+
+  p->dirs = dirs_for (conn, options, import_dir, FALSE);
+  p->state_dirs = dirs_for (conn, options, import_dir, TRUE);
+  p->emulators = caps_emulators (caps);
+  p->policy.emulators = p->emulators
+                            ? (const char *const *) p->emulators->pdata
+                            : NULL;
+  p->policy.is_volume = conn ? is_volume : NULL;
+  p->policy.data = conn;
+  p->policy.severity = options->host_access_allowed ? VR_SEVERITY_WARNING
+                                                    : VR_SEVERITY_ERROR;
+}
+
+static void
+remove_nodes (xmlDoc *doc, const char *expr)
+{
+  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
+  g_autoptr (xmlXPathObject) obj = xmlXPathEvalExpression (
+      (const xmlChar *) expr, ctxt);
+
+  if (obj == NULL || obj->nodesetval == NULL)
+    return;
+  /* Last first: a later node may lie inside an earlier one. */
+  for (int i = obj->nodesetval->nodeNr - 1; i >= 0; i--)
+    {
+      xmlNode *node = obj->nodesetval->nodeTab[i];
+
+      xmlUnlinkNode (node);
+      xmlFreeNode (node);
+    }
+}
+
+/* The save image's XML as realize leaves it: disk and interface sources
+ * are replaced by the planned XML's before the hand-off, so the source
+ * host's paths in them are no request for this host's. NULL when the
+ * image cannot be read (validate-saved reports why). */
+static xmlDoc *
+read_image_doc (VrImportDir *dir, const char *save_file)
+{
+  g_autoptr (VrSaveImage) image = NULL;
+  g_autoptr (xmlDoc) doc = NULL;
+  int fd;
+
+  if (dir == NULL || save_file == NULL)
+    return NULL;
+  fd = vr_import_dir_open_file (dir, save_file, NULL);
+  if (fd < 0)
+    return NULL;
+  image = vr_save_image_read_fd (fd, save_file, NULL);
+  close (fd);
+  if (image == NULL)
+    return NULL;
+  doc = vr_xml_parse_buffer (image->xml, strlen (image->xml), save_file,
+                             "domain", NULL);
+  if (doc != NULL)
+    remove_nodes (doc, "/domain/devices/disk/source"
+                              " | /domain/devices/disk//backingStore"
+                              " | /domain/devices/interface/source");
+  return g_steal_pointer (&doc);
+}
+
+static void
+check (VrHostCaps *caps, xmlDoc *planned, VrImportDir *dir,
+       const char *save_file, const VrValidateOptions *options,
+       GPtrArray *findings)
+{
+  g_auto (Policy) p = { 0 };
+  g_autoptr (xmlDoc) image = read_image_doc (dir, save_file);
+
+  policy_init (&p, caps, options, dir ? dir->path : NULL);
+  p.policy.allowed_dirs = (const char *const *) p.dirs->pdata;
+  vr_host_access_check (planned, &p.policy, findings);
+  if (image == NULL)
+    return;
+  p.policy.allowed_dirs = (const char *const *) p.state_dirs->pdata;
+  p.policy.what = "the save image's XML: ";
+  vr_host_access_check (image, &p.policy, findings);
+}
+
+/* An emulator the platform checks refused already (not present, or not
+ * this host's for the arch) is one problem with one fix: that finding. */
+static void
+drop_refused_emulator (GPtrArray *findings, guint from)
+{
+  VrFinding *platform = vr_findings_find (findings, VR_FINDING_EMULATOR);
+
+  if (platform == NULL || platform->severity != VR_SEVERITY_ERROR)
+    return;
+  for (guint i = findings->len; i > from; i--)
+    {
+      VrFinding *finding = findings->pdata[i - 1];
+
+      if (g_str_equal (finding->id, VR_FINDING_HOST_EMULATOR)
+          && g_strcmp0 (finding->source, platform->source) == 0
+          && g_str_has_prefix (finding->message, "<"))
+        g_ptr_array_remove_index (findings, i - 1);
+    }
+}
+
+void
+vr_validate_host_access_run (VrValidation *v)
+{
+  guint from = v->findings->len;
+
+  check (v->caps, v->doc, v->dir, v->check_save ? v->save_file : NULL,
+         &v->options, v->findings);
+  drop_refused_emulator (v->findings, from);
+}
+
+GPtrArray *
+vr_validate_host_access (VrHostCaps *caps, VrPlannedSystem *system,
+                         const VrValidateOptions *options, GError **error)
+{
+  static const VrValidateOptions defaults = { 0 };
+  g_autoptr (GPtrArray) findings = vr_findings_new ();
+  g_autoptr (VrImportDir) dir = vr_validation_open_dir (
+      vr_planned_system_get_import_dir (system));
+
+  check (caps, vr_planned_system_get_doc (system), dir,
+         vr_planned_system_get_save_file (system),
+         options ? options : &defaults, findings);
+  return g_steal_pointer (&findings);
+}

@@ -1,0 +1,699 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The agent's trust boundary, attacked: a caller whom polkit allows to
+ * import, list, validate and realize (here uid 65534, by a test rule)
+ * but who does not hold realize-host-access or read-secrets may not get
+ * more of the host than they have. Each hostile planned system carries
+ * one construct (in domain.xml, or only in the save image's own XML);
+ * its realize must be refused with the construct's finding ID and change
+ * nothing on disk or in libvirt. Root (allowed by 50-virt-realize.rules)
+ * may realize it. Runs on the private system bus with the real polkitd of
+ * tests/bus-harness.c. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bus-harness.h"
+#include "dbus-errors.h"
+#include "dbus-names.h"
+#include "errors.h"
+#include "hostile-xml.h"
+#include "test-util.h"
+#include "testbed.h"
+
+#define WAIT_SECONDS 120
+#define SECRET "s3cret-vr-pw"
+#define QEMU_NS HOSTILE_QEMU_NS
+/* Gives uid 65534 every action but the two admin ones, so that what the
+ * agent itself refuses is tested (not polkit's default "no"). */
+#define TEST_RULES "/usr/share/polkit-1/rules.d/49-vr-test-trust.rules"
+
+static VrBusHarness *harness;
+static char *root;
+static char *uri;
+static guint hostile_calls;
+
+/* One construct and the finding it must give. */
+typedef struct {
+  const char *name;
+  const char *id;
+  HostileEdit edit;
+  /* FALSE where realize replaces the image's part with the planned
+   * XML's (disk and interface sources): no request for this host. */
+  gboolean in_image;
+} Construct;
+
+static const Construct constructs[] = {
+  { "qemu-commandline", "VR1801", { "/domain",
+    "<qemu:commandline " QEMU_NS "><qemu:arg value='-device'/>"
+    "<qemu:arg value='pci-testdev'/></qemu:commandline>", NULL }, TRUE },
+  { "qemu-capabilities", "VR1801", { "/domain",
+    "<qemu:capabilities " QEMU_NS "><qemu:del capability='sandbox'/>"
+    "</qemu:capabilities>", NULL }, TRUE },
+  { "qemu-override", "VR1801", { "/domain",
+    "<qemu:override " QEMU_NS "><qemu:device alias='balloon0'>"
+    "<qemu:frontend><qemu:property name='x' type='string' value='y'/>"
+    "</qemu:frontend></qemu:device></qemu:override>", NULL }, TRUE },
+  { "seclabel-none", "VR1802", { "/domain",
+    "<seclabel type='none' model='dac'/>", NULL }, TRUE },
+  { "seclabel-root", "VR1802", { "/domain",
+    "<seclabel type='static' model='dac' relabel='no'>"
+    "<label>+0:+0</label></seclabel>", NULL }, TRUE },
+  { "hostdev-pci", "VR1803", { "/domain/devices",
+    "<hostdev mode='subsystem' type='pci' managed='yes'><source>"
+    "<address domain='0x0000' bus='0x00' slot='0x01' function='0x0'/>"
+    "</source></hostdev>", NULL }, TRUE },
+  { "hostdev-usb", "VR1803", { "/domain/devices",
+    "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1d6b'/>"
+    "<product id='0x0002'/></source></hostdev>", NULL }, TRUE },
+  { "hostdev-mdev", "VR1803", { "/domain/devices",
+    "<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source>"
+    "<address uuid='c2177883-f1bb-47f0-914d-32a22e3a8804'/></source>"
+    "</hostdev>", NULL }, TRUE },
+  { "smartcard-host", "VR1803", { "/domain/devices",
+    "<smartcard mode='host'/>", NULL }, TRUE },
+  { "tpm-passthrough", "VR1803", { "/domain/devices",
+    "<tpm model='tpm-tis'><backend type='passthrough'>"
+    "<device path='/dev/tpm0'/></backend></tpm>", NULL }, TRUE },
+  { "input-evdev", "VR1803", { "/domain/devices",
+    "<input type='evdev'><source dev='/dev/input/event0'/></input>", NULL },
+    TRUE },
+  { "disk-block", "VR1804", { "/domain/devices",
+    "<disk type='block' device='disk'><source dev='/dev/sda'/>"
+    "<target dev='vdz' bus='virtio'/></disk>", NULL }, FALSE },
+  { "disk-shadow", "VR1804", { "/domain/devices",
+    "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+    "<source file='/etc/shadow'/><target dev='vdy' bus='virtio'/></disk>",
+    NULL }, FALSE },
+  { "filesystem-root", "VR1804", { "/domain/devices",
+    "<filesystem type='mount'><source dir='/'/><target dir='host'/>"
+    "</filesystem>", NULL }, TRUE },
+  { "serial-file", "VR1805", { "/domain/devices",
+    "<serial type='file'><source path='/etc/cron.d/vr'/>"
+    "<target port='0'/></serial>", NULL }, TRUE },
+  { "channel-socket", "VR1805", { "/domain/devices",
+    "<channel type='unix'><source mode='connect' "
+    "path='/run/dbus/system_bus_socket'/><target type='virtio' name='x.y'/>"
+    "</channel>", NULL }, TRUE },
+  { "console-dev", "VR1805", { "/domain/devices",
+    "<console type='dev'><source path='/dev/tty1'/>"
+    "<target type='serial'/></console>", NULL }, TRUE },
+  { "shmem-server", "VR1805", { "/domain/devices",
+    "<shmem name='vr'><model type='ivshmem-doorbell'/>"
+    "<server path='/run/libvirt/libvirt-sock'/></shmem>", NULL }, TRUE },
+  { "rng-file", "VR1809", { "/domain/devices",
+    "<rng model='virtio'><backend model='random'>/etc/shadow</backend>"
+    "</rng>", NULL }, TRUE },
+  { "kernel", "VR1806", { "/domain/os", "<kernel>/etc/shadow</kernel>", NULL },
+    TRUE },
+  { "loader", "VR1806", { "/domain/os",
+    "<loader readonly='yes' type='pflash'>/root/evil.fd</loader>", NULL },
+    TRUE },
+  { "nvram", "VR1806", { "/domain/os", "<nvram>/etc/evil_VARS.fd</nvram>",
+    NULL }, TRUE },
+  { "emulator", "VR1807", { "/domain/devices/emulator", NULL, "/bin/sh" },
+    TRUE },
+  { "ethernet-script", "VR1808", { "/domain/devices",
+    "<interface type='ethernet'><script path='/tmp/vr-evil.sh'/>"
+    "<model type='virtio'/></interface>", NULL }, TRUE },
+  { "direct", "VR1808", { "/domain/devices",
+    "<interface type='direct'><source dev='lo' mode='bridge'/>"
+    "<model type='virtio'/></interface>", NULL }, TRUE },
+};
+
+/* The harmless construct root realizes: an environment variable. */
+static const Construct qemu_env = {
+  "qemu-env", "VR1801", { "/domain",
+  "<qemu:commandline " QEMU_NS "><qemu:env name='VR_TRUST' value='1'/>"
+  "</qemu:commandline>", NULL }, TRUE
+};
+
+typedef struct {
+  char *state;
+  char *pool;
+  GSubprocess *agent;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  f->state = test_mkdtemp ();
+  f->pool = test_mkdtemp ();
+  g_assert_cmpint (chmod (f->pool, 0755), ==, 0);
+  f->agent = vr_bus_harness_start_agent (harness, uri, f->state, NULL, NULL);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+
+  if (f->agent != NULL)
+    vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  a = test_virsh (uri, "destroy vr-guest");
+  b = test_virsh (uri, "undefine vr-guest --managed-save");
+  test_rmtree (f->state);
+  test_rmtree (f->pool);
+  g_free (f->state);
+  g_free (f->pool);
+}
+
+static char *
+hostile_dir (const Construct *c, gboolean in_image)
+{
+  return hostile_import_dir ("basic", &c->edit, in_image);
+}
+
+/* D-Bus as root. */
+
+static GVariant *
+call (const char *path, const char *iface, const char *method,
+      GVariant *params, const char *reply_type, GError **error)
+{
+  GVariant *reply = g_dbus_connection_call_sync (
+      harness->bus, VR_DBUS_NAME, path, iface, method, params,
+      reply_type ? G_VARIANT_TYPE (reply_type) : NULL,
+      G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, NULL, error);
+
+  vr_dbus_error_to_local (error);
+  return reply;
+}
+
+static char *
+import_dir (const char *dir)
+{
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  char *path = NULL;
+
+  g_assert_cmpint (g_unix_fd_list_append (fds, fd, NULL), ==, 0);
+  close (fd);
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      harness->bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+      "ImportSystemDefinition", g_variant_new ("(hsa{sv})", 0, "", NULL),
+      G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, fds,
+      NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(o)", &path);
+  return path;
+}
+
+static void
+destroy (const char *system)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = call (system, VR_DBUS_PLANNED_IFACE, "Destroy",
+                                     NULL, NULL, &error);
+
+  g_assert_no_error (error);
+}
+
+static GVariant *
+pool_options (Fixture *f)
+{
+  GVariantBuilder options;
+
+  g_variant_builder_init (&options, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (&options, "{sv}", "pool-dir",
+                         g_variant_new_string (f->pool));
+  return g_variant_builder_end (&options);
+}
+
+static char *
+job_state (const char *job)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) value = NULL;
+  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+  guint state = 0;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_clear_pointer (&reply, g_variant_unref);
+      g_clear_pointer (&value, g_variant_unref);
+      reply = call (job, "org.freedesktop.DBus.Properties", "Get",
+                    g_variant_new ("(ss)", VR_DBUS_JOB_IFACE, "JobState"),
+                    "(v)", &error);
+      g_assert_no_error (error);
+      g_variant_get (reply, "(v)", &value);
+      state = g_variant_is_of_type (value, G_VARIANT_TYPE_UINT16)
+                  ? g_variant_get_uint16 (value)
+                  : g_variant_get_uint32 (value);
+      if (state >= 7)
+        break;
+      g_usleep (20 * 1000);
+    }
+  return g_strdup_printf ("%u", state);
+}
+
+/* As uid 65534. */
+
+static int
+gdbus_as_nobody (const char *path, const char *method, const char *arg,
+                 char **out, char **err)
+{
+  const char *const argv[] = { "gdbus",  "call",       "--system",
+                               "--dest", VR_DBUS_NAME, "--object-path",
+                               path,     "--method",   method,
+                               arg,      NULL };
+
+  return vr_bus_harness_run_as_nobody_out (harness, argv, out, err);
+}
+
+static char *
+realize_arg (Fixture *f)
+{
+  return g_strdup_printf ("{'pool-dir': <'%s'>}", f->pool);
+}
+
+/* One hostile call: refused with AccessDenied whose message names the
+ * action and each needle, and nothing changed. */
+static void
+assert_refused (Fixture *f, const char *path, const char *method,
+                const char *arg, const char *action, const char *needle)
+{
+  g_autofree char *before = test_snapshot_tree (f->state);
+  g_autofree char *pool_before = test_snapshot_tree (f->pool);
+  g_autofree char *after = NULL;
+  g_autofree char *pool_after = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = gdbus_as_nobody (path, method, arg, &out, &err);
+
+  g_test_message ("%s as nobody: %s", method, err);
+  g_assert_cmpint (status, !=, 0);
+  g_assert_nonnull (strstr (err, VR_DBUS_ERROR_PREFIX "AccessDenied"));
+  if (action != NULL)
+    g_assert_nonnull (strstr (err, action));
+  if (needle != NULL)
+    g_assert_nonnull (strstr (err, needle));
+  after = test_snapshot_tree (f->state);
+  pool_after = test_snapshot_tree (f->pool);
+  g_assert_cmpstr (before, ==, after);
+  g_assert_cmpstr (pool_before, ==, pool_after);
+  g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
+  hostile_calls++;
+}
+
+static void
+assert_nothing_defined (Fixture *f)
+{
+  g_autofree char *list = NULL;
+
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  list = test_virsh (uri, "list --all --name");
+  g_assert_null (strstr (list, "vr-guest"));
+  g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
+}
+
+/* Each construct in domain.xml, then each only in the image's XML: the
+ * realize of a caller without realize-host-access is refused with the
+ * construct's finding ID; nothing is defined, nothing copied. */
+static void
+test_hostile_realize (Fixture *f, gconstpointer data)
+{
+  gboolean in_image = GPOINTER_TO_INT (data);
+  g_autofree char *arg = realize_arg (f);
+
+  for (guint i = 0; i < G_N_ELEMENTS (constructs); i++)
+    {
+      const Construct *c = &constructs[i];
+      g_autofree char *dir = NULL;
+      g_autofree char *system = NULL;
+      g_autofree char *needle = NULL;
+
+      if (in_image && !c->in_image)
+        continue;
+      g_test_message ("construct %s (%s)", c->name, c->id);
+      dir = hostile_dir (c, in_image);
+      system = import_dir (dir);
+      needle = g_strdup_printf ("%s %s", c->id,
+                                in_image ? "the save image's XML" : "<");
+      assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Realize", arg,
+                      "org.virtrealize.Realize1.realize-host-access", needle);
+      destroy (system);
+      test_rmtree (dir);
+    }
+  assert_nothing_defined (f);
+}
+
+/* Validate as that caller reports the construct as an error (what its
+ * realize would meet); as root (who holds the right) as a warning. */
+static void
+test_validate_severity (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = hostile_dir (&qemu_env, FALSE);
+  g_autofree char *system = import_dir (dir);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *json = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  guint32 errors = 0;
+
+  g_assert_cmpint (gdbus_as_nobody (system, VR_DBUS_PLANNED_IFACE ".Validate",
+                                    "@a{sv} {}", &out, &err),
+                   ==, 0);
+  g_test_message ("Validate as nobody: %s", out);
+  g_assert_true (g_str_has_prefix (out, "(uint32 "));
+  g_assert_false (g_str_has_prefix (out, "(uint32 0,"));
+  g_assert_nonnull (strstr (out, "\"id\":\"VR1801\",\"severity\":\"error\""));
+  reply = call (system, VR_DBUS_PLANNED_IFACE, "Validate",
+                g_variant_new ("(a{sv})", NULL), "(us)", &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(us)", &errors, &json);
+  g_assert_cmpuint (errors, ==, 0);
+  g_assert_nonnull (strstr (json, "VR1801"));
+  destroy (system);
+  test_rmtree (dir);
+}
+
+/* Root holds realize-host-access (50-virt-realize.rules): the same kind
+ * of planned system is realized, from domain.xml and from the image. */
+static void
+test_admin_realizes (Fixture *f, gconstpointer data)
+{
+  gboolean in_image = GPOINTER_TO_INT (data);
+  g_autofree char *dir = hostile_dir (&qemu_env, in_image);
+  g_autofree char *system = import_dir (dir);
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *job = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *list = NULL;
+  guint32 code;
+
+  reply = call (system, VR_DBUS_PLANNED_IFACE, "Realize",
+                g_variant_new_tuple ((GVariant *[]){ pool_options (f) }, 1),
+                "(uos)", &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(uos)", &code, &job, NULL);
+  g_assert_cmpuint (code, ==, VR_ERROR_JOB_STARTED);
+  state = job_state (job);
+  g_assert_cmpstr (state, ==, "7");
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  list = test_virsh (uri, "list --all --name");
+  g_assert_nonnull (strstr (list, "vr-guest"));
+  test_rmtree (dir);
+}
+
+/* Secrets: GetDomainXML under "list" blanks the graphics password, with
+ * secrets=true it needs read-secrets; gdbus monitor as nobody during
+ * import, validate and realize sees no password; GetManagedObjects as
+ * nobody carries no XML. An Update over 4 MiB is refused. */
+static void
+test_secrets (Fixture *f, gconstpointer data)
+{
+  static const Construct vnc = {
+    "vnc-password", NULL, { "/domain/devices",
+    "<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1' "
+    "passwd='" SECRET "'><listen type='address' address='127.0.0.1'/>"
+    "</graphics>", NULL }, FALSE
+  };
+  const char *const monitor_argv[] = { "gdbus", "monitor", "--system",
+                                       "--dest", VR_DBUS_NAME, NULL };
+  g_autoptr (GSubprocess) monitor = vr_bus_harness_spawn_as_nobody (
+      harness, monitor_argv);
+  g_autofree char *dir = NULL;
+  g_autofree char *system = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *seen = NULL;
+  g_autofree char *arg = realize_arg (f);
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) big = NULL;
+  const char *xml;
+
+  g_usleep (300 * 1000); /* the monitor subscribes */
+  dir = hostile_dir (&vnc, FALSE);
+  system = import_dir (dir);
+  g_assert_cmpint (gdbus_as_nobody (system,
+                                    VR_DBUS_PLANNED_IFACE ".GetDomainXML",
+                                    "@a{sv} {}", &out, &err),
+                   ==, 0);
+  g_assert_nonnull (strstr (out, "vr-guest"));
+  g_assert_nonnull (strstr (out, "graphics"));
+  g_assert_null (strstr (out, SECRET));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".GetDomainXML",
+                  "{'secrets': <true>}",
+                  "org.virtrealize.Realize1.read-secrets", NULL);
+  reply = call (system, VR_DBUS_PLANNED_IFACE, "GetDomainXML",
+                g_variant_new_parsed ("({'secrets': <true>},)"), "(s)",
+                &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(&s)", &xml);
+  g_assert_nonnull (strstr (xml, SECRET));
+  g_clear_pointer (&reply, g_variant_unref);
+
+  {
+    const char *const argv[] = {
+      "gdbus", "call", "--system", "--dest", VR_DBUS_NAME, "--object-path",
+      VR_DBUS_ROOT, "--method",
+      "org.freedesktop.DBus.ObjectManager.GetManagedObjects", NULL
+    };
+
+    g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, argv, &out,
+                                                       &err),
+                     ==, 0);
+    g_assert_nonnull (strstr (out, "vr-guest"));
+    g_assert_null (strstr (out, SECRET));
+    g_assert_null (strstr (out, "<domain"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  /* The realize may or may not fit; what the bus shows is the point. */
+  g_assert_cmpint (gdbus_as_nobody (system, VR_DBUS_PLANNED_IFACE ".Validate",
+                                    "@a{sv} {}", &out, &err), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  reply = call (system, VR_DBUS_PLANNED_IFACE, "Realize",
+                g_variant_new_tuple ((GVariant *[]){ pool_options (f) }, 1),
+                "(uos)", &error);
+  g_clear_error (&error);
+  if (reply != NULL)
+    {
+      g_autofree char *job = NULL;
+      g_autofree char *state = NULL;
+
+      g_variant_get (reply, "(uos)", NULL, &job, NULL);
+      if (g_str_has_prefix (job, "/org"))
+        state = job_state (job);
+    }
+
+  big = g_string_new ("<domain>");
+  while (big->len <= 4 * 1024 * 1024)
+    g_string_append (big, "<!-- padding padding padding padding -->");
+  g_string_append (big, "</domain>");
+  reply = call (system, VR_DBUS_PLANNED_IFACE, "Update",
+                g_variant_new ("(s@a{sv})", big->str,
+                               g_variant_new_array (G_VARIANT_TYPE ("{sv}"),
+                                                    NULL, 0)),
+                NULL, &error);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "larger than", NULL);
+  hostile_calls++;
+  g_clear_error (&error);
+
+  g_subprocess_send_signal (monitor, SIGTERM);
+  g_assert_true (g_subprocess_communicate_utf8 (monitor, NULL, NULL, &seen,
+                                                NULL, &error));
+  g_test_message ("monitor as nobody saw %zu bytes", strlen (seen));
+  g_assert_nonnull (strstr (seen, "InterfacesAdded"));
+  g_assert_null (strstr (seen, SECRET));
+  test_rmtree (dir);
+  (void) arg;
+}
+
+/* The CLI as nobody: list works (polkit allows it and the objects are
+ * readable); realize of a hostile system fails with 32769 naming the
+ * action and the finding. */
+static void
+test_cli_as_nobody (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = hostile_dir (&constructs[0], FALSE);
+  g_autofree char *system = import_dir (dir);
+  const char *cli = g_getenv ("VR_CLI");
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *before = test_snapshot_tree (f->state);
+  g_autofree char *after = NULL;
+
+  {
+    const char *const argv[] = { cli, "--system", "list", NULL };
+
+    g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, argv, &out,
+                                                       &err),
+                     ==, 0);
+    g_test_message ("list as nobody: %s%s", out, err);
+    g_assert_nonnull (strstr (out, "vr-guest"));
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  {
+    const char *const argv[] = { cli, "--system", "realize", "vr-guest",
+                                 "--pool-dir", f->pool, NULL };
+
+    g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, argv, &out,
+                                                       &err),
+                     ==, 1);
+    g_test_message ("realize as nobody: %s%s", out, err);
+    g_assert_nonnull (strstr (err, "32769"));
+    g_assert_nonnull (strstr (err, "realize-host-access"));
+    g_assert_nonnull (strstr (err, "VR1801"));
+    hostile_calls++;
+  }
+  after = test_snapshot_tree (f->state);
+  g_assert_cmpstr (before, ==, after);
+  g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
+  destroy (system);
+  test_rmtree (dir);
+}
+
+/* auth.no_user_interaction: polkit may not ask, so what needs a password
+ * is denied at once (here: realize-host-access for nobody). */
+static void
+test_no_user_interaction (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = hostile_dir (&constructs[3], FALSE);
+  g_autofree char *system = import_dir (dir);
+  g_autofree char *arg = g_strdup_printf (
+      "{'pool-dir': <'%s'>, 'auth.no_user_interaction': <true>}", f->pool);
+
+  assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Realize", arg,
+                  "realize-host-access", "VR1802");
+  destroy (system);
+  test_rmtree (dir);
+  g_test_message ("hostile calls so far: %u", hostile_calls);
+}
+
+/* This program as a client of uid 65534 (see main): imports the folder
+ * it may read, handing over a descriptor opened for reading. */
+static int
+import_helper (const char *dir)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL,
+                                                    &error);
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GVariant) reply = NULL;
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (bus == NULL || fd < 0 || g_unix_fd_list_append (fds, fd, NULL) != 0)
+    return 4;
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+      "ImportSystemDefinition", g_variant_new ("(hsa{sv})", 0, "", NULL),
+      G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, NULL,
+      &error);
+  if (reply != NULL)
+    return 0;
+  fprintf (stderr, "%s\n", error->message);
+  return 1;
+}
+
+/* A world-readable folder whose save image (or disk) is root's, 0600:
+ * the descriptor proves only the folder; import as nobody is refused
+ * with 32769 naming the file, and nothing is registered. The same
+ * folder readable throughout imports. */
+static void
+test_import_unreadable (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *save = g_build_filename (dir, "vr-guest.save", NULL);
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *const argv[] = { exe, "--import-helper", dir, NULL };
+  g_autofree char *before = test_snapshot_tree (f->state);
+  g_autofree char *after = NULL;
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (chmod (save, 0600), ==, 0);
+  g_assert_cmpint (vr_bus_harness_run_as_nobody (harness, argv, &err), ==,
+                   1);
+  g_test_message ("import as nobody: %s", err);
+  g_assert_nonnull (strstr (err, "AccessDenied"));
+  g_assert_nonnull (strstr (err, "vr-guest.save"));
+  g_assert_nonnull (strstr (err, "uid 65534"));
+  after = test_snapshot_tree (f->state);
+  g_assert_cmpstr (before, ==, after);
+  hostile_calls++;
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (chmod (save, 0644), ==, 0);
+  g_assert_cmpint (vr_bus_harness_run_as_nobody (harness, argv, &err), ==,
+                   0);
+  test_rmtree (dir);
+}
+
+static gboolean
+write_test_rules (void)
+{
+  static const char rules[] =
+      "// virt-realize test-agent-trust: removed when the test ends.\n"
+      "polkit.addRule(function(action, subject) {\n"
+      "    if (subject.user == \"nobody\" &&\n"
+      "        action.id.indexOf(\"org.virtrealize.Realize1.\") == 0 &&\n"
+      "        action.id != \"org.virtrealize.Realize1.realize-host-access\" &&\n"
+      "        action.id != \"org.virtrealize.Realize1.read-secrets\") {\n"
+      "        return polkit.Result.YES;\n"
+      "    }\n"
+      "});\n";
+
+  return g_file_set_contents (TEST_RULES, rules, -1, NULL);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *why_not = NULL;
+  int status;
+
+  if (argc == 3 && g_str_equal (argv[1], "--import-helper"))
+    return import_helper (argv[2]);
+  g_test_init (&argc, &argv, NULL);
+  vr_dbus_errors_register ();
+  if (getuid () != 0 || !write_test_rules ())
+    why_not = g_strdup ("needs root (a polkit rule and a private bus)");
+  else
+    harness = vr_bus_harness_new (TRUE, &why_not);
+  if (harness == NULL)
+    {
+      unlink (TEST_RULES);
+      g_test_add_data_func ("/agent-trust/all", why_not,
+                            (GTestDataFunc) g_test_skip);
+      return g_test_run ();
+    }
+  root = vr_testbed_new_root ("agent-trust");
+  uri = vr_testbed_root_uri (root);
+#define ADD(path, data, func) \
+  g_test_add ("/agent-trust/" path, Fixture, data, fixture_set_up, func, \
+              fixture_tear_down)
+  ADD ("hostile/planned", GINT_TO_POINTER (FALSE), test_hostile_realize);
+  ADD ("hostile/image", GINT_TO_POINTER (TRUE), test_hostile_realize);
+  ADD ("validate-severity", NULL, test_validate_severity);
+  ADD ("admin/planned", GINT_TO_POINTER (FALSE), test_admin_realizes);
+  ADD ("admin/image", GINT_TO_POINTER (TRUE), test_admin_realizes);
+  ADD ("secrets", NULL, test_secrets);
+  ADD ("cli-as-nobody", NULL, test_cli_as_nobody);
+  ADD ("no-user-interaction", NULL, test_no_user_interaction);
+  ADD ("import-unreadable", NULL, test_import_unreadable);
+#undef ADD
+  status = g_test_run ();
+  g_printerr ("hostile calls: %u\n", hostile_calls);
+  vr_bus_harness_free (harness);
+  unlink (TEST_RULES);
+  test_rmtree (root);
+  g_free (root);
+  g_free (uri);
+  return status;
+}

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The host-access policy wired into validate and realize, on real QEMU
+ * (this program's own embedded root): the test bed's real guests give no
+ * host-access finding (no false refusal), a construct is an error unless
+ * allowed (then a warning), a realize with the default options refuses it
+ * and makes nothing, and what libvirt resumes is the planned XML (an
+ * edited VNC listener is the one QEMU listens on). */
+#include "config.h"
+
+#include <string.h>
+
+#include "errors.h"
+#include "findings.h"
+#include "hostile-xml.h"
+#include "import.h"
+#include "libvirt-util.h"
+#include "realize.h"
+#include "test-util.h"
+#include "testbed.h"
+#include "validate.h"
+
+#define BASIC_UUID "5a1ad0c0-7e57-4b3d-9c1e-000000000001"
+
+static char *root;
+static virConnectPtr conn;
+static VrHostCaps *caps;
+
+static const HostileEdit qemu_arg = {
+  "/domain",
+  "<qemu:commandline " HOSTILE_QEMU_NS "><qemu:env name='VR_TRUST' "
+  "value='1'/></qemu:commandline>", NULL
+};
+
+typedef struct {
+  char *state;
+  VrStore *store;
+  char *pool;
+  char *dir;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  f->state = test_mkdtemp ();
+  f->store = vr_store_new (f->state);
+  f->pool = test_mkdtemp ();
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  test_remove_domain (conn, BASIC_UUID);
+  g_object_unref (f->store);
+  test_rmtree (f->state);
+  test_rmtree (f->pool);
+  if (f->dir != NULL)
+    test_rmtree (f->dir);
+  g_free (f->state);
+  g_free (f->pool);
+  g_free (f->dir);
+}
+
+static VrPlannedSystem *
+import (Fixture *f, const char *dir)
+{
+  g_autoptr (GError) error = NULL;
+  VrPlannedSystem *system = vr_import_path (f->store, dir, NULL, &error);
+
+  g_assert_no_error (error);
+  return system;
+}
+
+static guint
+count_host_access (GPtrArray *findings, VrSeverity severity)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < findings->len; i++)
+    {
+      VrFinding *finding = findings->pdata[i];
+
+      if (g_str_has_prefix (finding->id, "VR18")
+          && finding->severity == severity)
+        n++;
+    }
+  return n;
+}
+
+/* Real save images carry libvirt's own running-guest details (dynamic
+ * labels, its state paths): none of it is a finding, strict or not. */
+static void
+test_testbed_clean (Fixture *f, gconstpointer data)
+{
+  const char *variants[] = { "basic", "disk", "second" };
+  VrValidateOptions strict = { .pool_dir = f->pool };
+
+  for (guint i = 0; i < G_N_ELEMENTS (variants); i++)
+    {
+      g_autofree char *dir = vr_testbed_require (variants[i]);
+      g_autoptr (VrPlannedSystem) system = import (f, dir);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GPtrArray) findings = vr_validate_planned_with (
+          caps, f->store, system, &strict, &error);
+      g_autoptr (GPtrArray) only = vr_validate_host_access (caps, system,
+                                                            &strict, &error);
+
+      g_assert_no_error (error);
+      for (guint j = 0; j < findings->len; j++)
+        g_assert_false (g_str_has_prefix (
+            ((VrFinding *) findings->pdata[j])->id, "VR18"));
+      g_assert_cmpuint (only->len, ==, 0);
+      g_assert_true (vr_store_remove (f->store, system, &error));
+    }
+}
+
+/* One construct: an error with its XPath and hint when strict, a warning
+ * when allowed; only in the image's XML it is named as the image's. */
+static void
+test_severity (Fixture *f, gconstpointer data)
+{
+  gboolean in_image = GPOINTER_TO_INT (data);
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (GPtrArray) strict = NULL;
+  g_autoptr (GPtrArray) allowed = NULL;
+  g_autoptr (GError) error = NULL;
+  VrValidateOptions options = { .pool_dir = f->pool };
+  VrFinding *finding;
+
+  f->dir = hostile_import_dir ("basic", &qemu_arg, in_image);
+  system = import (f, f->dir);
+  strict = vr_validate_planned_with (caps, f->store, system, &options,
+                                     &error);
+  g_assert_no_error (error);
+  options.host_access_allowed = TRUE;
+  allowed = vr_validate_planned_with (caps, f->store, system, &options,
+                                      &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_host_access (strict, VR_SEVERITY_ERROR), ==, 1);
+  g_assert_cmpuint (count_host_access (allowed, VR_SEVERITY_ERROR), ==, 0);
+  g_assert_cmpuint (count_host_access (allowed, VR_SEVERITY_WARNING), ==, 1);
+  finding = vr_findings_find (strict, VR_FINDING_HOST_QEMU);
+  g_assert_nonnull (finding);
+  g_assert_cmpstr (finding->source, ==, "/domain/qemu:commandline");
+  g_assert_nonnull (strstr (finding->hint, "realize-host-access"));
+  g_assert_cmpint (g_str_has_prefix (finding->message,
+                                     "the save image's XML: "),
+                   ==, in_image);
+}
+
+/* The realize checks again (whatever the agent asked before): with the
+ * default options it is refused with the finding, and nothing is made;
+ * allowed, it realizes. */
+static void
+test_realize_refused (Fixture *f, gconstpointer data)
+{
+  gboolean in_image = GPOINTER_TO_INT (data);
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  VrRealizeOptions options = { .pool_dir = f->pool };
+
+  f->dir = hostile_import_dir ("basic", &qemu_arg, in_image);
+  system = import (f, f->dir);
+  g_assert_false (vr_realize (f->store, caps, conn, system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_NOT_SUPPORTED, "VR1801", NULL);
+  dom = virDomainLookupByUUIDString (conn, BASIC_UUID);
+  g_assert_null (dom);
+  g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
+  g_clear_error (&error);
+  options.host_access_allowed = TRUE;
+  g_assert_true (vr_realize (f->store, caps, conn, system, &options, NULL,
+                             NULL, &error));
+  g_assert_no_error (error);
+}
+
+static char *
+qemu_log (void)
+{
+  g_autofree char *path = g_build_filename (root, "log", "qemu",
+                                            "vr-guest.log", NULL);
+  char *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, NULL);
+  return text ? text : g_strdup ("");
+}
+
+/* The guest was saved with VNC on 0.0.0.0 (in domain.xml and in the
+ * image); an edit moves it to 127.0.0.1; after realize (link hand-off)
+ * and start, QEMU listens where the edit says: the image's header holds
+ * the planned XML. */
+static void
+test_edited_listener (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit vnc = {
+    "/domain/devices",
+    "<graphics type='vnc' port='-1' autoport='yes' listen='0.0.0.0'>"
+    "<listen type='address' address='0.0.0.0'/></graphics>", NULL
+  };
+  /* The edit: both places libvirt reads the listen address from. */
+  static const HostileEdit local_attr = {
+    "/domain/devices/graphics/@listen", NULL, "127.0.0.1"
+  };
+  static const HostileEdit local_listen = {
+    "/domain/devices/graphics/listen/@address", NULL, "127.0.0.1"
+  };
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  g_autofree char *planned = NULL;
+  g_autofree char *edited = NULL;
+  g_autofree char *with_vnc = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *domain_xml = NULL;
+  VrRealizeOptions options = { .pool_dir = f->pool,
+                               .handoff = VR_HANDOFF_LINK };
+
+  f->dir = hostile_import_dir ("basic", &vnc, TRUE);
+  domain_xml = g_build_filename (f->dir, "domain.xml", NULL);
+  g_assert_true (g_file_get_contents (domain_xml, &planned, NULL, NULL));
+  with_vnc = hostile_xml_edit (planned, &vnc);
+  test_write_file (f->dir, "domain.xml", with_vnc, -1);
+  system = import (f, f->dir);
+  /* What `virt-realize edit --set` does. */
+  {
+    g_autofree char *half = hostile_xml_edit (with_vnc, &local_attr);
+
+    edited = hostile_xml_edit (half, &local_listen);
+  }
+  g_assert_true (vr_planned_system_set_domain_xml (system, edited,
+                                                   strlen (edited), &error));
+  g_assert_no_error (error);
+  g_assert_true (vr_store_save (f->store, system, &error));
+  g_assert_true (vr_realize (f->store, caps, conn, system, &options, NULL,
+                             NULL, &error));
+  g_assert_no_error (error);
+  dom = virDomainLookupByUUIDString (conn, BASIC_UUID);
+  g_assert_nonnull (dom);
+  g_assert_cmpint (virDomainCreate (dom), ==, 0);
+  log = qemu_log ();
+  g_assert_nonnull (g_strrstr (log, "-incoming"));
+  g_assert_nonnull (strstr (log, "-vnc 127.0.0.1:"));
+  g_assert_null (strstr (log, "-vnc 0.0.0.0:"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *uri = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  root = vr_testbed_new_root ("realize-trust");
+  uri = vr_testbed_root_uri (root);
+  conn = vr_libvirt_open (uri, &error);
+  g_assert_no_error (error);
+  caps = vr_host_caps_new (conn);
+#define ADD(path, data, func) \
+  g_test_add ("/realize-trust/" path, Fixture, data, fixture_set_up, func, \
+              fixture_tear_down)
+  ADD ("testbed-clean", NULL, test_testbed_clean);
+  ADD ("severity/planned", GINT_TO_POINTER (FALSE), test_severity);
+  ADD ("severity/image", GINT_TO_POINTER (TRUE), test_severity);
+  ADD ("refused/planned", GINT_TO_POINTER (FALSE), test_realize_refused);
+  ADD ("refused/image", GINT_TO_POINTER (TRUE), test_realize_refused);
+  ADD ("edited-listener", NULL, test_edited_listener);
+#undef ADD
+  status = g_test_run ();
+  g_object_unref (caps);
+  virConnectClose (conn);
+  test_rmtree (root);
+  g_free (root);
+  return status;
+}
