@@ -286,7 +286,7 @@ vr_realize_copy_to_pool (Realize *r, int src, const char *relpath,
                          const char *name, char **chosen,
                          VrJournalFile **entry, GError **error)
 {
-  g_autoptr (GChecksum) checksum = vr_realize_checksum_for (r);
+  g_autoptr (VrSha256) checksum = vr_realize_checksum_for (r);
   Tracked t = { r, vr_realize_journal_add_file (&r->journal,
                                                 VR_JOURNAL_DIR_POOL, 0, 0),
                 NULL };
