@@ -715,8 +715,10 @@ vr_realize_recover (VrStore *store, virConnectPtr conn,
   else if (journal != NULL
            && !vr_realize_undo (conn, journal, -1, -1, &pending))
     {
-      record_pending (store, system, VR_ERROR_FAILED,
-                      interrupted ? "interrupted" : "failed", pending);
+      /* A rollback pending already keeps the failure it recorded. */
+      if (!vr_planned_system_get_rollback_pending (system))
+        record_pending (store, system, VR_ERROR_FAILED,
+                        interrupted ? "interrupted" : "failed", pending);
       g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
                    "planned system '%s': the rollback of an earlier realize "
                    "is pending (%s); try again once libvirt is reachable",
@@ -730,6 +732,11 @@ vr_realize_recover (VrStore *store, virConnectPtr conn,
                                       "interrupted: the realize did not "
                                       "finish and was rolled back");
     }
+  else if (vr_planned_system_get_rollback_pending (system))
+    vr_planned_system_set_last_job (
+        system, vr_planned_system_get_last_job_code (system),
+        "failed; its rollback, pending while libvirt was unreachable, has "
+        "finished since");
   vr_planned_system_set_rollback_pending (system, FALSE);
   if (!vr_store_save_record (store, system, error))
     return FALSE;
