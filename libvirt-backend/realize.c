@@ -444,6 +444,9 @@ define_domain (Realize *r, GError **error)
     {
       vr_libvirt_set_error (error, "libvirt refused to define '%s'",
                             vr_realize_name (r));
+      /* Not a refusal: libvirt went away (a restart); a retry works. */
+      if (virConnectIsAlive (r->conn) != 1 && error != NULL)
+        (*error)->code = VR_ERROR_NOT_AVAILABLE;
       return FALSE;
     }
   vr_test_hook_stall ("defined", r->cancellable);
