@@ -363,6 +363,15 @@ has_domain (const char *uuid)
   return strstr (uuids, uuid) != NULL;
 }
 
+static gboolean
+is_running (const char *name)
+{
+  g_autofree char *cmd = g_strdup_printf ("domstate %s", name);
+  g_autofree char *state = test_virsh (T.uri, cmd);
+
+  return g_str_equal (state, "running");
+}
+
 /* The invariants of a realize after recovery; returns the state. */
 static char *
 check_realize_recovered (const Guest *g, const char *state, const char *pool,
@@ -394,7 +403,9 @@ check_realize_recovered (const Guest *g, const char *state, const char *pool,
     {
       if (!domain)
         violation ("realized, but no domain %s", g->uuid);
-      if (!g_file_test (managed, G_FILE_TEST_EXISTS) && !g->copy_disks)
+      /* (--start resumed it already: the managed save is used up.) */
+      if (!g_file_test (managed, G_FILE_TEST_EXISTS)
+          && !is_running (g->name))
         violation ("realized, but no managed save %s", managed);
       /* With --copy-disks the disk copies are the realized domain's. */
       if (!g->copy_disks && *extra != '\0')
@@ -463,17 +474,45 @@ copy_started (const char *pool)
   return *extra != '\0';
 }
 
+/* A copy's temp file is in dir or dir/disks. */
+static gboolean
+has_temp (const char *dir)
+{
+  g_autofree char *disks = g_build_filename (dir, "disks", NULL);
+  const char *dirs[] = { dir, disks };
+
+  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
+    {
+      g_autoptr (GDir) d = g_dir_open (dirs[i], 0, NULL);
+      const char *entry;
+
+      while (d != NULL && (entry = g_dir_read_name (d)) != NULL)
+        if (g_str_has_prefix (entry, ".vr-copy-"))
+          return TRUE;
+    }
+  return FALSE;
+}
+
+/* The copy has begun: for a realize (pool) something of the job is in the
+ * pool, for an export (out) a copy's temp file is there. */
+static gboolean
+copy_begun (const char *pool, const char *out)
+{
+  return pool != NULL ? copy_started (pool) : has_temp (out);
+}
+
 /* Sleeps a random time: from the start (0-4 s: start-up, validate, copy,
  * define, hand-off) or, half the time, 0-0.8 s after the copy began. */
 static void
-random_delay (GSubprocess *process, const char *pool, char **where)
+random_delay (GSubprocess *process, const char *pool, const char *out,
+              char **where)
 {
   gint64 deadline = g_get_monotonic_time () + WAIT_MS * 1000;
   guint ms;
 
-  if (pool != NULL && g_rand_boolean (T.rand))
+  if ((pool != NULL || out != NULL) && g_rand_boolean (T.rand))
     {
-      while (!copy_started (pool) && !exited (process)
+      while (!copy_begun (pool, out) && !exited (process)
              && g_get_monotonic_time () < deadline)
         g_usleep (5 * 1000);
       ms = g_rand_int_range (T.rand, 0, 800);
@@ -492,14 +531,15 @@ random_delay (GSubprocess *process, const char *pool, char **where)
  * before it ended by itself. */
 static gboolean
 run_and_kill (GSubprocess *worker, const char *log, GSubprocess *client,
-              const char *point, const char *pool, char **where)
+              const char *point, const char *pool, const char *out,
+              char **where)
 {
   g_autofree char *stalled = g_strdup_printf ("stalled at %s", point);
   gboolean reached;
 
   if (g_str_equal (point, "random"))
     {
-      random_delay (client ? client : worker, pool, where);
+      random_delay (client ? client : worker, pool, out, where);
       reached = !exited (client ? client : worker);
     }
   else
@@ -562,7 +602,7 @@ trial_realize (const Case *c)
       g_autoptr (GSubprocess) client = spawn (
           (const char *const *) argv->pdata, log, NULL);
 
-      killed = run_and_kill (agent, agent_log, client, c->point, pool,
+      killed = run_and_kill (agent, agent_log, client, c->point, pool, NULL,
                              &where);
       g_object_unref (agent);
       wait_client (client);
@@ -574,7 +614,8 @@ trial_realize (const Case *c)
       g_autoptr (GSubprocess) worker = spawn (
           (const char *const *) argv->pdata, log, hook_env (c->point));
 
-      killed = run_and_kill (worker, log, NULL, c->point, pool, &where);
+      killed = run_and_kill (worker, log, NULL, c->point, pool, NULL,
+                             &where);
     }
   g_string_append_printf (T.summary, "trial %u: realize %s%s%s, %s %s%s\n",
                           T.trial, g->name, g->copy_disks ? " --copy-disks"
@@ -637,20 +678,11 @@ check_export_files (const char *out, const char *managed)
   g_autofree char *disk = g_build_filename (out, "disks", "disk0.qcow2",
                                             NULL);
   g_autofree char *xml_path = g_build_filename (out, "domain.xml", NULL);
-  g_autofree char *disks_dir = g_build_filename (out, "disks", NULL);
   g_autofree char *xml = NULL;
   gsize len;
-  const char *dirs[] = { out, disks_dir };
 
-  for (guint d = 0; d < G_N_ELEMENTS (dirs); d++)
-    {
-      g_autoptr (GDir) dir = g_dir_open (dirs[d], 0, NULL);
-      const char *entry;
-
-      while (dir != NULL && (entry = g_dir_read_name (dir)) != NULL)
-        if (g_str_has_prefix (entry, ".vr-copy-"))
-          violation ("export left the half copy %s/%s", dirs[d], entry);
-    }
+  if (has_temp (out))
+    violation ("export left a half copy (%s*) in %s", ".vr-copy-", out);
   if (g_file_get_contents (xml_path, &xml, &len, NULL))
     {
       g_autoptr (xmlDoc) doc = vr_xml_parse_buffer (xml, len, xml_path,
@@ -719,7 +751,7 @@ trial_export (const Case *c)
   g_autoptr (GPtrArray) argv = cli_argv (T.work, T.src_uri, args);
   g_autoptr (GSubprocess) worker = spawn (
       (const char *const *) argv->pdata, log, hook_env (c->point));
-  gboolean killed = run_and_kill (worker, log, NULL, c->point, NULL,
+  gboolean killed = run_and_kill (worker, log, NULL, c->point, NULL, out,
                                   &where);
 
   g_string_append_printf (T.summary, "trial %u: export --save "
@@ -783,7 +815,7 @@ trial_import (const Case *c)
       g_autoptr (GSubprocess) client = spawn (
           (const char *const *) argv->pdata, log, NULL);
 
-      killed = run_and_kill (agent, agent_log, client, c->point, NULL,
+      killed = run_and_kill (agent, agent_log, client, c->point, NULL, NULL,
                              &where);
       g_object_unref (agent);
       wait_client (client);
@@ -795,7 +827,8 @@ trial_import (const Case *c)
       g_autoptr (GSubprocess) worker = spawn (
           (const char *const *) argv->pdata, log, hook_env (c->point));
 
-      killed = run_and_kill (worker, log, NULL, c->point, NULL, &where);
+      killed = run_and_kill (worker, log, NULL, c->point, NULL, NULL,
+                             &where);
     }
   g_string_append_printf (T.summary, "trial %u: import%s, %s %s\n", T.trial,
                           c->agent ? " (agent)" : " (--direct)",
