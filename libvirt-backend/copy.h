@@ -6,9 +6,11 @@
 
 G_BEGIN_DECLS
 
-/* Every temp file of a copy is named VR_COPY_TEMP_PREFIX + the destination's
- * name (cut to fit NAME_MAX) + "." + six hex digits, in the destination's
- * directory: crash recovery (vr_copy_remove_temps) removes them. */
+/* A copy writes into a temp file in the destination's directory: an
+ * O_TMPFILE file without a name where the filesystem has them (nothing is
+ * left if the process dies), else one named VR_COPY_TEMP_PREFIX + the
+ * destination's name (cut to fit NAME_MAX) + "." + six hex digits, which
+ * VrCopyExtra.track learns or vr_copy_remove_temps removes. */
 #define VR_COPY_TEMP_PREFIX ".vr-copy-"
 
 /* The most one copy_file_range or read/write step moves between two looks
@@ -24,6 +26,8 @@ typedef enum {
    * free name of NAME-2.EXT, NAME-3.EXT … (vr_copy_free_name); the last
    * name VrCopyExtra.track is told is the one it got. */
   VR_COPY_FREE_NAME = 1 << 3,
+  /* A named temp file even where O_TMPFILE works (tests of that path). */
+  VR_COPY_NAMED_TEMP = 1 << 4,
 } VrCopyFlags;
 
 typedef enum {

@@ -218,6 +218,10 @@ vr_unlink_if_inode (int dir_fd, const char *name, guint64 dev, guint64 ino)
 {
   struct stat st;
 
+  /* A name from a journal never leads out of its directory. */
+  if (*name == '\0' || strchr (name, '/') != NULL || g_str_equal (name, ".")
+      || g_str_equal (name, ".."))
+    return FALSE;
   /* Between this look and the unlink another process could put a file at
    * name; only one with write access to this directory (root, or libvirt
    * in its save directory), and the name is one this job chose. */

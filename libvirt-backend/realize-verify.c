@@ -21,9 +21,9 @@ changed (Realize *r, const char *relpath, const char *what, GError **error)
   g_autofree char *path = vr_import_dir_describe (r->import, relpath);
 
   g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-               "%s changed since it was %s; the realize was stopped before "
-               "defining the domain and rolled back (destroy the planned "
-               "system and export or import it again)", path, what);
+               "%s changed since it was %s; the realize stopped before "
+               "defining the domain and nothing of it is left (destroy the "
+               "planned system and export or import it again)", path, what);
   return FALSE;
 }
 

@@ -120,6 +120,10 @@ open_import (Realize *r, GError **error)
                    "system again", r->import->path);
       return FALSE;
     }
+  if (r->import->save != NULL
+      && !vr_realize_verify_copy (r, r->import->save_file,
+                                  r->import->save->file_size, NULL, error))
+    return FALSE;
   if (g_str_equal (r->import->uuid,
                    vr_planned_system_get_source_uuid (r->system))
       && (vr_planned_system_get_saved_state_discarded (r->system)
@@ -625,6 +629,7 @@ static gboolean
 start_domain (Realize *r, GError **error)
 {
   vr_progress_next (r->progress);
+  vr_test_hook_stall ("start", r->cancellable);
   if (!r->options->start || virDomainCreate (r->dom) == 0)
     return TRUE;
   vr_libvirt_set_error (error, "realized '%s', but starting it failed",
@@ -640,7 +645,9 @@ run_locked (Realize *r, VrHostCaps *caps, GError **error)
   if (!check_state (r, error))
     return FALSE;
   vr_progress_next (r->progress);
-  if (!check_fits (r, caps, error) || !open_import (r, error))
+  vr_test_hook_stall ("validate", r->cancellable);
+  if (g_cancellable_set_error_if_cancelled (r->cancellable, error)
+      || !check_fits (r, caps, error) || !open_import (r, error))
     return FALSE;
   r->doc = xmlCopyDoc (vr_planned_system_get_doc (r->system), 1);
   r->handoff = vr_handoff_resolve (r->conn, r->options->handoff);

@@ -70,17 +70,38 @@ read_state (const char *state)
   return g_strdup ("");
 }
 
-/* Waits until the copy has started: the record says realizing and a temp
- * file is in the pool. */
+/* Whether process pid has a file of dir open: the copy's temp file (an
+ * O_TMPFILE file shows as "DIR/#INODE (deleted)"). */
+static gboolean
+writes_into (GPid pid, const char *dir)
+{
+  g_autofree char *fds = g_strdup_printf ("/proc/%d/fd", pid);
+  g_autoptr (GDir) d = g_dir_open (fds, 0, NULL);
+  g_autofree char *prefix = g_strconcat (dir, "/", NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *link = g_build_filename (fds, name, NULL);
+      g_autofree char *target = g_file_read_link (link, NULL);
+
+      if (target != NULL && g_str_has_prefix (target, prefix))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Waits until the copy has started: the record says realizing and the
+ * process has a temp file in the pool open. */
 static void
-wait_for_copy (const char *state, const char *pool)
+wait_for_copy (const char *state, const char *pool, GPid pid)
 {
   for (int i = 0; i < 300; i++)
     {
       g_autofree char *record = read_state (state);
 
       if (strstr (record, "<state>realizing</state>") != NULL
-          && test_count_entries (pool) > 0)
+          && writes_into (pid, pool))
         return;
       g_usleep (G_USEC_PER_SEC / 10);
     }
@@ -114,7 +135,7 @@ test_ctrl_c_rolls_back (void)
   g_spawn_async (NULL, (char **) argv, env, G_SPAWN_DO_NOT_REAP_CHILD
                  | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &pid, &error);
   g_assert_no_error (error);
-  wait_for_copy (state, pool);
+  wait_for_copy (state, pool, pid);
   kill (pid, SIGINT);
   g_assert_cmpint (waitpid (pid, &wait_status, 0), ==, pid);
   g_assert_true (WIFEXITED (wait_status));
