@@ -310,22 +310,6 @@ violation (const char *format, ...)
   g_string_append_printf (T.summary, "  trial %u: %s\n", T.trial, text);
 }
 
-static char *
-record_state (const char *state, const char *uuid)
-{
-  g_autofree char *path = g_build_filename (state, uuid, "record.xml", NULL);
-  g_autofree char *text = NULL;
-  gsize len = 0;
-  g_autoptr (xmlDoc) doc = NULL;
-
-  if (!g_file_get_contents (path, &text, &len, NULL))
-    return NULL;
-  doc = vr_xml_parse_buffer (text, len, path, "planned-system", NULL);
-  if (doc == NULL)
-    return g_strdup ("(unreadable)");
-  return vr_xml_xpath_string (doc, "string(/planned-system/state)");
-}
-
 static gboolean
 exists_at (const char *dir, const char *name)
 {
@@ -377,7 +361,7 @@ static char *
 check_realize_recovered (const Guest *g, const char *state, const char *pool,
                          const char *tree)
 {
-  char *st = record_state (state, g->uuid);
+  char *st = test_record_state (state, g->uuid);
   /* "failed" is rolled back too (the realize failed before the kill). */
   gboolean undone = g_strcmp0 (st, "planned") == 0
                     || g_strcmp0 (st, "failed") == 0;
@@ -626,7 +610,7 @@ trial_realize (const Case *c)
                                                 : ", next realize recovers");
   if (agent_recovers)
     stop_agent (start_agent (state, NULL));
-  st = record_state (state, g->uuid);
+  st = test_record_state (state, g->uuid);
   /* Unless the next realize is to recover, or the job ended by itself,
    * check what recovery left. */
   if (agent_recovers || g_strcmp0 (st, "realized") == 0)
@@ -787,7 +771,7 @@ check_state_dir (const char *state, gboolean after_retry)
             violation ("a dead import's %s/%s is left", state, entry);
           continue;
         }
-      st = record_state (state, entry);
+      st = test_record_state (state, entry);
       if (g_strcmp0 (st, "planned") != 0)
         violation ("%s/%s is no whole planned system (state %s)", state,
                    entry, st ? st : "none");
@@ -838,7 +822,7 @@ trial_import (const Case *c)
   if (status != 0 && strstr (out, "already imported") == NULL)
     violation ("import after the kill failed: %s", out);
   check_state_dir (state, TRUE);
-  if (record_state (state, BASIC_UUID) == NULL)
+  if (test_record_state (state, BASIC_UUID) == NULL)
     violation ("no planned system after importing again");
   now = test_snapshot_tree (T.manifest_dir);
   if (g_strcmp0 (now, tree) != 0)
