@@ -547,53 +547,6 @@ test_cancel_running (Fixture *f, gconstpointer data)
   test_rmtree (dir);
 }
 
-/* A libvirtd of its own, as uid 65534 in session mode with everything
- * under dir: it serves test:///default on DIR/run/libvirt-sock. */
-static GSubprocess *
-start_libvirtd (const char *dir)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *conf = g_build_filename (dir, "libvirtd.conf", NULL);
-  g_autofree char *run = g_build_filename (dir, "run", NULL);
-  g_autofree char *home = g_build_filename (dir, "home", NULL);
-  g_autofree char *sock = g_build_filename (run, "libvirt-sock", NULL);
-  g_autofree char *text = g_strdup_printf (
-      "unix_sock_dir = \"%s\"\nunix_sock_rw_perms = \"0777\"\n"
-      "auth_unix_rw = \"none\"\n", run);
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
-      G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
-  GSubprocess *daemon;
-
-  g_assert_true (g_file_set_contents (conf, text, -1, NULL));
-  g_assert_cmpint (g_mkdir_with_parents (run, 0755), ==, 0);
-  g_assert_cmpint (g_mkdir_with_parents (home, 0755), ==, 0);
-  g_assert_cmpint (chown (run, 65534, 65534), ==, 0);
-  g_assert_cmpint (chown (home, 65534, 65534), ==, 0);
-  g_subprocess_launcher_setenv (launcher, "HOME", home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", run, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", home, TRUE);
-  daemon = g_subprocess_launcher_spawn (
-      launcher, &error, "setpriv", "--reuid=65534", "--regid=65534",
-      "--clear-groups", "/usr/sbin/libvirtd", "--config", conf, NULL);
-  g_assert_no_error (error);
-  while (!g_file_test (sock, G_FILE_TEST_EXISTS))
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_usleep (50 * 1000);
-    }
-  return daemon;
-}
-
-static void
-stop_libvirtd (GSubprocess *daemon)
-{
-  g_subprocess_send_signal (daemon, SIGTERM);
-  g_assert_true (g_subprocess_wait (daemon, NULL, NULL));
-  g_object_unref (daemon);
-}
-
 static GVariant *
 validate (const char *system, GError **error)
 {
@@ -601,13 +554,13 @@ validate (const char *system, GError **error)
                g_variant_new ("(a{sv})", NULL), "(us)", error);
 }
 
-/* A libvirtd of its own (start_libvirtd) and an agent on it, with env. */
+/* A libvirtd of its own (test_libvirtd_start) and an agent on it, with env. */
 static GSubprocess *
 start_with_private_libvirtd (Fixture *f, const char *dir,
                              const char *const *env)
 {
   const char *const args[] = { "--idle-trim=0", NULL };
-  GSubprocess *daemon = start_libvirtd (dir);
+  GSubprocess *daemon = test_libvirtd_start (dir);
   g_autofree char *agent_uri = g_strdup_printf (
       "test+unix:///default?socket=%s/run/libvirt-sock", dir);
 
@@ -646,7 +599,7 @@ test_reconnect (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_clear_pointer (&reply, g_variant_unref);
 
-  stop_libvirtd (daemon);
+  test_libvirtd_stop (daemon);
   /* The close callback comes on libvirt's event thread; wait for it. */
   deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
   while ((reply = validate (system, &error)) != NULL)
@@ -659,7 +612,7 @@ test_reconnect (Fixture *f, gconstpointer data)
   test_assert_error (error, VR_ERROR_NOT_AVAILABLE, "not reachable", NULL);
   g_clear_error (&error);
 
-  daemon = start_libvirtd (dir);
+  daemon = test_libvirtd_start (dir);
   deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
   while ((reply = validate (system, &error)) == NULL)
     {
@@ -668,7 +621,7 @@ test_reconnect (Fixture *f, gconstpointer data)
       g_usleep (200 * 1000);
     }
   stop_agent (f);
-  stop_libvirtd (daemon);
+  test_libvirtd_stop (daemon);
   test_rmtree (dir);
 }
 
@@ -731,7 +684,7 @@ test_rollback_pending (Fixture *f, gconstpointer data)
   wait_for_phase (job, "handoff");
   assert_call_error (system, VR_DBUS_PLANNED_IFACE, "Destroy", NULL,
                      VR_ERROR_IN_USE, "busy");
-  stop_libvirtd (daemon);
+  test_libvirtd_stop (daemon);
   call_ok (job, VR_DBUS_JOB_IFACE, "Cancel", NULL, NULL);
   wait_completed (job, &watch);
   state = get_string (system, VR_DBUS_PLANNED_IFACE, "State");
@@ -747,7 +700,7 @@ test_rollback_pending (Fixture *f, gconstpointer data)
   }
   assert_call_error (system, VR_DBUS_PLANNED_IFACE, "Destroy", NULL,
                      VR_ERROR_IN_USE, "unfinished realize");
-  daemon = start_libvirtd (dir);
+  daemon = test_libvirtd_start (dir);
   deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
   while (g_file_test (journal, G_FILE_TEST_EXISTS))
     {
@@ -756,7 +709,7 @@ test_rollback_pending (Fixture *f, gconstpointer data)
     }
   call_ok (system, VR_DBUS_PLANNED_IFACE, "Destroy", NULL, NULL);
   stop_agent (f);
-  stop_libvirtd (daemon);
+  test_libvirtd_stop (daemon);
   test_rmtree (dir);
 }
 

@@ -34,20 +34,41 @@ static char *uri;
 
 /* ---- filesystems ---------------------------------------------------- */
 
-static void
-run_ok (const char *first, ...)
+/* Runs a command to its end; it must succeed. Returns its stdout. */
+static char *
+run_va (const char *first, va_list ap)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_auto (TestRun) run = { 0 };
-  va_list ap;
 
-  va_start (ap, first);
   for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
     g_ptr_array_add (argv, (char *) arg);
-  va_end (ap);
   g_ptr_array_add (argv, NULL);
   test_run (&run, (const char *const *) argv->pdata, NULL);
   g_assert_cmpint (run.status, ==, 0);
+  return g_strdup (g_strstrip (run.out));
+}
+
+static void
+run_ok (const char *first, ...)
+{
+  va_list ap;
+
+  va_start (ap, first);
+  g_free (run_va (first, ap));
+  va_end (ap);
+}
+
+static char *
+run_out (const char *first, ...)
+{
+  va_list ap;
+  char *out;
+
+  va_start (ap, first);
+  out = run_va (first, ap);
+  va_end (ap);
+  return out;
 }
 
 /* A new tmpfs of size ("8m") on a new directory, traversable by QEMU. */
@@ -105,23 +126,6 @@ typedef struct {
   char *loop;
   char *mnt;
 } FailingFs;
-
-static char *
-run_out (const char *first, ...)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_auto (TestRun) run = { 0 };
-  va_list ap;
-
-  va_start (ap, first);
-  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  test_run (&run, (const char *const *) argv->pdata, NULL);
-  g_assert_cmpint (run.status, ==, 0);
-  return g_strdup (g_strstrip (run.out));
-}
 
 static gboolean
 failing_fs_new (FailingFs *fs)
@@ -187,21 +191,6 @@ import (const char *state, const char *dir)
   import_with (state, dir, NULL);
 }
 
-static char *
-record_state (const char *state, const char *uuid)
-{
-  g_autofree char *path = g_build_filename (state, uuid, "record.xml", NULL);
-  g_autofree char *text = NULL;
-  gsize len = 0;
-  g_autoptr (xmlDoc) doc = NULL;
-
-  if (!g_file_get_contents (path, &text, &len, NULL))
-    return NULL;
-  doc = vr_xml_parse_buffer (text, len, path, "planned-system", NULL);
-  g_assert_nonnull (doc);
-  return vr_xml_xpath_string (doc, "string(/planned-system/state)");
-}
-
 static void
 assert_error (const char *out, const char *file, const char *errno_text)
 {
@@ -235,7 +224,7 @@ static void
 assert_nothing_left (const char *state, const char *uuid, const char *name,
                      const char *pool)
 {
-  g_autofree char *st = record_state (state, uuid);
+  g_autofree char *st = test_record_state (state, uuid);
   g_autofree char *journal = g_build_filename (state, uuid, "journal.xml",
                                                NULL);
   g_autofree char *managed = g_strdup_printf ("%s/lib/qemu/save/%s.save",
@@ -267,7 +256,7 @@ assert_retry_works (const char *state, const char *name, const char *uuid,
   g_assert_cmpint (chmod (pool, 0755), ==, 0);
   out = cli (state, &status, args);
   g_assert_cmpint (status, ==, 0);
-  st = record_state (state, uuid);
+  st = test_record_state (state, uuid);
   g_assert_cmpstr (st, ==, "realized");
   g_free (test_virsh (uri, cmd));
   test_rmtree (pool);
@@ -343,18 +332,11 @@ big_disk_import (void)
   g_autoptr (GError) error = NULL;
   char *dir = vr_testbed_copy_import_dir (disk, &error);
   g_autofree char *image = NULL;
-  g_autofree char *chunk = g_malloc (1 << 20);
-  int fd;
 
   g_assert_no_error (error);
   g_assert_cmpint (chmod (dir, 0755), ==, 0);
   image = g_build_filename (dir, "disks", "disk0.qcow2", NULL);
-  fd = open (image, O_WRONLY | O_APPEND | O_CLOEXEC);
-  g_assert_cmpint (fd, >=, 0);
-  memset (chunk, 0x5a, 1 << 20);
-  for (guint i = 0; i < 8; i++)
-    g_assert_cmpint (write (fd, chunk, 1 << 20), ==, 1 << 20);
-  close (fd);
+  vr_testbed_append_mib (image, 8);
   return dir;
 }
 
@@ -441,7 +423,7 @@ test_state_full_import (void)
   assert_only_lock_and_fill (state);
   unfill (state, "fill");
   import (state, dir);
-  g_assert_cmpstr (record_state (state, BASIC_UUID), ==, "planned");
+  g_assert_cmpstr (test_record_state (state, BASIC_UUID), ==, "planned");
   unmount (state);
 }
 
@@ -667,54 +649,6 @@ test_export (void)
 
 /* ---- libvirtd restarted mid-realize ----------------------------------- */
 
-/* A libvirtd of its own, as uid 65534 in session mode with everything
- * under dir: it serves test:///default on DIR/run/libvirt-sock. */
-static GSubprocess *
-start_libvirtd (const char *dir)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *conf = g_build_filename (dir, "libvirtd.conf", NULL);
-  g_autofree char *run = g_build_filename (dir, "run", NULL);
-  g_autofree char *home = g_build_filename (dir, "home", NULL);
-  g_autofree char *sock = g_build_filename (run, "libvirt-sock", NULL);
-  g_autofree char *text = g_strdup_printf (
-      "unix_sock_dir = \"%s\"\nunix_sock_rw_perms = \"0777\"\n"
-      "auth_unix_rw = \"none\"\n", run);
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
-      G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
-  GSubprocess *daemon;
-
-  unlink (sock);
-  g_assert_true (g_file_set_contents (conf, text, -1, NULL));
-  g_assert_cmpint (g_mkdir_with_parents (run, 0755), ==, 0);
-  g_assert_cmpint (g_mkdir_with_parents (home, 0755), ==, 0);
-  g_assert_cmpint (chown (run, 65534, 65534), ==, 0);
-  g_assert_cmpint (chown (home, 65534, 65534), ==, 0);
-  g_subprocess_launcher_setenv (launcher, "HOME", home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", run, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", home, TRUE);
-  daemon = g_subprocess_launcher_spawn (
-      launcher, &error, "setpriv", "--reuid=65534", "--regid=65534",
-      "--clear-groups", "/usr/sbin/libvirtd", "--config", conf, NULL);
-  g_assert_no_error (error);
-  while (!g_file_test (sock, G_FILE_TEST_EXISTS))
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_usleep (50 * 1000);
-    }
-  return daemon;
-}
-
-static void
-stop_libvirtd (GSubprocess *daemon)
-{
-  g_subprocess_send_signal (daemon, SIGTERM);
-  g_assert_true (g_subprocess_wait (daemon, NULL, NULL));
-  g_object_unref (daemon);
-}
-
 /* The realize pauses before define; libvirtd is restarted under it; the
  * realize goes on, fails on the lost connection with a clear error and
  * rolls back; a retry works on the new libvirtd. */
@@ -757,7 +691,7 @@ test_libvirtd_restart (void)
   g_assert_cmpint (mkdir (pool, 0755), ==, 0);
   test_write_file (import_dir, "domain.xml", xml, -1);
   test_write_file (dir, "pause", "", 0);
-  daemon = start_libvirtd (dir);
+  daemon = test_libvirtd_start (dir);
   {
     g_autoptr (GPtrArray) argv = test_cli_argv (
         NULL, state, test_uri, (const char *const[]) { "import", import_dir,
@@ -769,13 +703,13 @@ test_libvirtd_restart (void)
   }
   process = spawn_cli (state, test_uri, args, log, env);
   wait_for_log (process, log, "paused at define");
-  stop_libvirtd (daemon);
-  daemon = start_libvirtd (dir);
+  test_libvirtd_stop (daemon);
+  daemon = test_libvirtd_start (dir);
   g_assert_cmpint (unlink (pause), ==, 0);
   out = finish_cli (process, log, &status);
   g_assert_cmpint (status, ==, 1);
   g_assert_nonnull (strstr (out, "error: "));
-  st = record_state (state, "5a1ad0c0-7e57-4b3d-9c1e-00000000c0de");
+  st = test_record_state (state, "5a1ad0c0-7e57-4b3d-9c1e-00000000c0de");
   g_assert_true (g_strcmp0 (st, "planned") == 0
                  || g_strcmp0 (st, "failed") == 0);
   /* (libvirtd's test driver forgets its domains when the last
@@ -788,9 +722,9 @@ test_libvirtd_restart (void)
     g_assert_cmpint (run.status, ==, 0);
   }
   g_free (st);
-  st = record_state (state, "5a1ad0c0-7e57-4b3d-9c1e-00000000c0de");
+  st = test_record_state (state, "5a1ad0c0-7e57-4b3d-9c1e-00000000c0de");
   g_assert_cmpstr (st, ==, "realized");
-  stop_libvirtd (daemon);
+  test_libvirtd_stop (daemon);
   test_rmtree (dir);
 }
 

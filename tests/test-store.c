@@ -360,6 +360,28 @@ test_remove (Fixture *f, gconstpointer data)
   g_assert_cmpstr (before, ==, after);
 }
 
+/* An import killed before its folder's rename left .new-XXXXXX behind:
+ * the next import removes it; a planned system's folder stays. */
+static void
+test_dead_import (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) a = import (f, "a", "g", UUID_A, NULL, &error);
+  g_autoptr (VrPlannedSystem) b = NULL;
+  g_autofree char *dead = g_build_filename (f->state, ".new-DEAD00", NULL);
+  g_autoptr (GPtrArray) all = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir (dead, 0700), ==, 0);
+  test_write_file (dead, "domain.xml", "<domain/>", -1);
+  b = import (f, "b", "h", UUID_B, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (dead, G_FILE_TEST_EXISTS));
+  all = vr_store_list (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (all->len, ==, 2);
+}
+
 static void
 test_not_writable (Fixture *f, gconstpointer data)
 {
@@ -411,6 +433,7 @@ main (int argc, char **argv)
   ADD ("uuid-is-fixed", test_uuid_is_fixed);
   ADD ("lock", test_lock);
   ADD ("remove", test_remove);
+  ADD ("dead-import", test_dead_import);
   ADD ("not-writable", test_not_writable);
   ADD ("missing-state-dir", test_missing_state_dir);
 #undef ADD

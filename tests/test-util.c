@@ -3,9 +3,12 @@
 
 #include "test-util.h"
 
+#include <gio/gio.h>
+
 #include "test-hooks.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -338,4 +341,68 @@ test_needs_hooks (void)
   g_test_skip ("needs a build configured with -Dtest_hooks=true "
                "(VR_TEST_STALL_AT, VR_TEST_SLOW_COPY)");
   return FALSE;
+}
+
+/* A libvirtd of its own, as uid 65534 in session mode with everything
+ * under dir: it serves test:///default on DIR/run/libvirt-sock. */
+GSubprocess *
+test_libvirtd_start (const char *dir)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *conf = g_build_filename (dir, "libvirtd.conf", NULL);
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autofree char *home = g_build_filename (dir, "home", NULL);
+  g_autofree char *sock = g_build_filename (run, "libvirt-sock", NULL);
+  g_autofree char *text = g_strdup_printf (
+      "unix_sock_dir = \"%s\"\nunix_sock_rw_perms = \"0777\"\n"
+      "auth_unix_rw = \"none\"\n", run);
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
+      G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  GSubprocess *daemon;
+
+  unlink (sock);
+  g_assert_true (g_file_set_contents (conf, text, -1, NULL));
+  g_assert_cmpint (g_mkdir_with_parents (run, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (home, 0755), ==, 0);
+  g_assert_cmpint (chown (run, 65534, 65534), ==, 0);
+  g_assert_cmpint (chown (home, 65534, 65534), ==, 0);
+  g_subprocess_launcher_setenv (launcher, "HOME", home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", run, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", home, TRUE);
+  daemon = g_subprocess_launcher_spawn (
+      launcher, &error, "setpriv", "--reuid=65534", "--regid=65534",
+      "--clear-groups", "/usr/sbin/libvirtd", "--config", conf, NULL);
+  g_assert_no_error (error);
+  while (!g_file_test (sock, G_FILE_TEST_EXISTS))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (50 * 1000);
+    }
+  return daemon;
+}
+
+void
+test_libvirtd_stop (GSubprocess *daemon)
+{
+  g_subprocess_send_signal (daemon, SIGTERM);
+  g_assert_true (g_subprocess_wait (daemon, NULL, NULL));
+  g_object_unref (daemon);
+}
+
+char *
+test_record_state (const char *state, const char *uuid)
+{
+  g_autofree char *path = g_build_filename (state, uuid, "record.xml", NULL);
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  g_autoptr (xmlDoc) doc = NULL;
+
+  if (!g_file_get_contents (path, &text, &len, NULL))
+    return NULL;
+  doc = vr_xml_parse_buffer (text, len, path, "planned-system", NULL);
+  if (doc == NULL)
+    return g_strdup ("(unreadable)");
+  return vr_xml_xpath_string (doc, "string(/planned-system/state)");
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 #include <libvirt/libvirt.h>
 
 G_BEGIN_DECLS
@@ -80,5 +80,16 @@ void test_assert_valid_rng (const char *schema, const char *xml);
 /* Fails the test unless error is in VR_ERROR with code and its message
  * contains every NULL-terminated needle. */
 void test_assert_error (const GError *error, int code, ...) G_GNUC_NULL_TERMINATED;
+
+/* A libvirtd of its own, as uid 65534 in session mode with everything
+ * under dir: it serves test:///default on DIR/run/libvirt-sock. */
+GSubprocess *test_libvirtd_start (const char *dir);
+
+/* SIGTERM and wait. */
+void test_libvirtd_stop (GSubprocess *daemon);
+
+/* The <state> of planned system uuid's record in the state directory
+ * state: NULL without a record, "(unreadable)" when it does not parse. */
+char *test_record_state (const char *state, const char *uuid);
 
 G_END_DECLS

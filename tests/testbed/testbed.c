@@ -218,16 +218,22 @@ vr_testbed_large_import (guint mib)
   g_autoptr(GError) error = NULL;
   char *dir = vr_testbed_copy_import_dir (basic, &error);
   g_autofree char *save = NULL;
-  g_autofree char *chunk = g_malloc (1 << 20);
-  int fd;
 
   g_assert_no_error (error);
   save = g_build_filename (dir, "vr-guest.save", NULL);
-  fd = open (save, O_WRONLY | O_APPEND | O_CLOEXEC);
+  vr_testbed_append_mib (save, mib);
+  return dir;
+}
+
+void
+vr_testbed_append_mib (const char *path, guint mib)
+{
+  g_autofree char *chunk = g_malloc (1 << 20);
+  int fd = open (path, O_WRONLY | O_APPEND | O_CLOEXEC);
+
   g_assert_cmpint (fd, >=, 0);
   memset (chunk, 0x5a, 1 << 20);
   for (guint i = 0; i < mib; i++)
     g_assert_cmpint (write (fd, chunk, 1 << 20), ==, 1 << 20);
   close (fd);
-  return dir;
 }

@@ -34,6 +34,10 @@ char *vr_testbed_copy_import_dir (const char *src, GError **error);
  * removes it. Aborts the test on failure. */
 char *vr_testbed_large_import (guint mib);
 
+/* Appends mib MiB of dense data (0x5a) to the file at path. Aborts the
+ * test on failure. */
+void vr_testbed_append_mib (const char *path, guint mib);
+
 /* Recursively removes a directory tree (not following symlinks). */
 void vr_testbed_rmtree (const char *path);
 
