@@ -84,18 +84,6 @@ validate_call_free (gpointer data)
   g_free (call);
 }
 
-static char *
-findings_to_json (GPtrArray *findings)
-{
-  g_autoptr (JsonArray) array = json_array_new ();
-  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_ARRAY);
-
-  for (guint i = 0; i < findings->len; i++)
-    json_array_add_element (array, vr_finding_to_json (findings->pdata[i]));
-  json_node_set_array (node, array);
-  return json_to_string (node, FALSE);
-}
-
 static void
 validate_thread (GTask *task, gpointer source, gpointer task_data,
                  GCancellable *cancellable)
@@ -111,7 +99,7 @@ validate_thread (GTask *task, gpointer source, gpointer task_data,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  json = findings_to_json (findings);
+  json = vr_findings_to_json (findings);
   g_task_return_pointer (
       task,
       g_variant_ref_sink (g_variant_new (

@@ -255,6 +255,18 @@ vr_finding_to_json (const VrFinding *finding)
   return json_builder_get_root (b);
 }
 
+char *
+vr_findings_to_json (GPtrArray *findings)
+{
+  g_autoptr (JsonArray) array = json_array_new ();
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_ARRAY);
+
+  for (guint i = 0; i < findings->len; i++)
+    json_array_add_element (array, vr_finding_to_json (findings->pdata[i]));
+  json_node_set_array (node, array);
+  return json_to_string (node, FALSE);
+}
+
 /* A string member, or NULL; json-glib lets a lone surrogate escape
  * ("\ud800") through as bytes that are not UTF-8, which no text output
  * (JSON, D-Bus, a terminal) may carry: such a member makes *valid FALSE. */

@@ -140,6 +140,10 @@ VrFinding *vr_findings_find (GPtrArray *findings, const char *id);
 /* {"id", "severity", "title", "message", "source", "line", "hint"}. */
 JsonNode *vr_finding_to_json (const VrFinding *finding);
 
+/* The findings as a JSON array of vr_finding_to_json() objects (what the
+ * agent's Validate answers). */
+char *vr_findings_to_json (GPtrArray *findings);
+
 /* The findings of a JSON array of vr_finding_to_json() objects (an agent's
  * Validate answer); a kind this program does not know keeps the severity
  * the JSON gives. */

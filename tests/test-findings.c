@@ -124,8 +124,6 @@ static void
 test_from_json (void)
 {
   g_autoptr (GPtrArray) findings = vr_findings_new ();
-  g_autoptr (JsonArray) array = json_array_new ();
-  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_ARRAY);
   g_autofree char *json = NULL;
   g_autoptr (GPtrArray) back = NULL;
   g_autoptr (GError) error = NULL;
@@ -136,10 +134,7 @@ test_from_json (void)
   f = vr_findings_add (findings, VR_FINDING_MACHINE, "/domain/os/type",
                        "use pc-q35-7.2", "unknown machine");
   f->line = 12;
-  for (guint i = 0; i < findings->len; i++)
-    json_array_add_element (array, vr_finding_to_json (findings->pdata[i]));
-  json_node_set_array (node, array);
-  json = json_to_string (node, FALSE);
+  json = vr_findings_to_json (findings);
   back = vr_findings_from_json (json, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (back->len, ==, 2);

@@ -14,18 +14,6 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
   return 0;
 }
 
-static char *
-to_json (GPtrArray *findings)
-{
-  g_autoptr (JsonArray) array = json_array_new ();
-  g_autoptr (JsonNode) root = json_node_new (JSON_NODE_ARRAY);
-
-  for (guint i = 0; i < findings->len; i++)
-    json_array_add_element (array, vr_finding_to_json (findings->pdata[i]));
-  json_node_set_array (root, array);
-  return json_to_string (root, FALSE);
-}
-
 static void
 assert_same (const VrFinding *a, const VrFinding *b)
 {
@@ -54,7 +42,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   for (guint i = 0; i < findings->len; i++)
     g_free (vr_finding_to_text (findings->pdata[i]));
 
-  written = to_json (findings);
+  written = vr_findings_to_json (findings);
   again = vr_findings_from_json (written, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (again->len, ==, findings->len);
