@@ -73,6 +73,18 @@ typedef enum {
 #define VR_FINDING_SAVE_GUEST_CPU "VR1711"
 #define VR_FINDING_SAVE_FIRMWARE "VR1712"
 #define VR_FINDING_SAVE_FEATURES "VR1713"
+/* Host access (host-access.c): what would give whoever defines the XML
+ * more of the host than a guest of its own; errors through the agent
+ * without the host-access right. */
+#define VR_FINDING_HOST_QEMU "VR1801"
+#define VR_FINDING_HOST_SECLABEL "VR1802"
+#define VR_FINDING_HOST_DEVICE "VR1803"
+#define VR_FINDING_HOST_PATH "VR1804"
+#define VR_FINDING_HOST_CHARDEV "VR1805"
+#define VR_FINDING_HOST_BOOT "VR1806"
+#define VR_FINDING_HOST_EMULATOR "VR1807"
+#define VR_FINDING_HOST_NETWORK "VR1808"
+#define VR_FINDING_HOST_RNG "VR1809"
 
 /* One row of the table. */
 typedef struct {
