@@ -100,7 +100,7 @@ vr_validation_cpu_unusable (VrValidation *v, const char *cpu_xml,
 static const char *
 effective_check (VrValidation *v, xmlNode *cpu, const char *mode)
 {
-  g_autofree char *check = vr_node_string (cpu, "string(@check)");
+  g_autofree char *check = vr_node_attr (cpu, "check");
 
   if (check != NULL)
     return g_intern_string (check);
@@ -228,15 +228,15 @@ check_cpu_model (VrValidation *v, xmlNode *cpu, const char *model,
 void
 vr_validate_cpu (VrValidation *v)
 {
-  xmlNode *cpu = vr_validation_node (v, "/domain/cpu");
+  xmlNode *cpu = vr_doc_element (v->doc, "cpu", NULL);
   g_autofree char *mode = NULL;
   g_autofree char *model = NULL;
 
   /* Without domain capabilities the skipped checks are already named. */
   if (cpu == NULL || !v->platform_ok || v->dcaps == NULL)
     return;
-  mode = vr_node_string (cpu, "string(@mode)");
-  model = vr_node_string (cpu, "string(model)");
+  mode = vr_node_attr (cpu, "mode");
+  model = vr_node_text (vr_node_child (cpu, "model"));
   if (mode != NULL && !g_str_equal (mode, "custom"))
     check_cpu_mode (v, mode);
   else if (model != NULL)

@@ -82,6 +82,17 @@ char *vr_validation_string (VrValidation *v, const char *expr);
 char *vr_node_string (xmlNode *node, const char *expr);
 /* The first node an XPath relative to node selects, or NULL. */
 xmlNode *vr_node_find (xmlNode *node, const char *expr);
+/* The tree API for fixed paths, where an XPath context (built anew for
+ * each vr_node_string) would cost more than the check itself. */
+/* The first child element of that name, or NULL (node may be NULL). */
+xmlNode *vr_node_child (xmlNode *node, const char *name);
+/* The element at the child names below the root (the root itself
+ * first, unnamed): vr_doc_element (doc, "os", "loader", NULL). */
+xmlNode *vr_doc_element (xmlDoc *doc, ...) G_GNUC_NULL_TERMINATED;
+/* An attribute's value, NULL when absent or empty (node may be NULL). */
+char *vr_node_attr (xmlNode *node, const char *name);
+/* An element's text, stripped, NULL when empty (node may be NULL). */
+char *vr_node_text (xmlNode *node);
 /* An XPath that selects node (attributes too), for a finding's source. */
 char *vr_node_xpath (xmlNode *node);
 
