@@ -120,6 +120,10 @@ char *vr_validation_hint_set (VrValidation *v,
                               const char *xpath,
                               const char *value);
 char *vr_validation_hint_remove (VrValidation *v, const char *xpath);
+/* The saved state's value as the fix, saying so. */
+char *vr_validation_hint_saved (VrValidation *v,
+                                const char *xpath,
+                                const char *value);
 /* A fix that only a guest booting afresh can take: with a saved state,
  * keep (what keeps it) first, then how to give it up and set. */
 char *vr_validation_hint_afresh (VrValidation *v,

@@ -106,7 +106,7 @@ compare_mode (VrValidation *v, xmlNode *planned, xmlNode *saved)
       || (g_str_equal (a, "host-model") && g_str_equal (b, "custom")))
     return TRUE;
   if (g_str_equal (b, "custom") && g_strcmp0 (model, saved_model) == 0)
-    hint = vr_validation_hint_set (v, CPU_XPATH "/@mode", b);
+    hint = vr_validation_hint_saved (v, CPU_XPATH "/@mode", b);
   else
     hint = replace_hint (v, saved);
   add (v, VR_FINDING_SAVE_GUEST_CPU, CPU_XPATH "/@mode", hint,
@@ -129,8 +129,8 @@ compare_custom (VrValidation *v, xmlNode *planned, xmlNode *saved)
 
   if (g_strcmp0 (model, saved_model) != 0)
     {
-      hint = model ? vr_validation_hint_set (v, CPU_XPATH "/model",
-                                             saved_model)
+      hint = model ? vr_validation_hint_saved (v, CPU_XPATH "/model",
+                                               saved_model)
                    : replace_hint (v, saved);
       add (v, VR_FINDING_SAVE_GUEST_CPU, CPU_XPATH "/model", hint,
            "the CPU model", model ? model : "(none)", saved_model);
@@ -139,8 +139,8 @@ compare_custom (VrValidation *v, xmlNode *planned, xmlNode *saved)
   if (g_strcmp0 (vendor, saved_vendor) != 0)
     {
       hint = vendor && saved_vendor
-                 ? vr_validation_hint_set (v, CPU_XPATH "/vendor",
-                                           saved_vendor)
+                 ? vr_validation_hint_saved (v, CPU_XPATH "/vendor",
+                                             saved_vendor)
                  : replace_hint (v, saved);
       add (v, VR_FINDING_SAVE_GUEST_CPU, CPU_XPATH "/vendor", hint,
            "the CPU vendor", vendor ? vendor : "(none)",
@@ -179,7 +179,7 @@ compare_topology (VrValidation *v, xmlNode *planned, xmlNode *saved)
 
       if (a == NULL || b == NULL || g_str_equal (a, b))
         continue;
-      hint = vr_validation_hint_set (v, xpath, b);
+      hint = vr_validation_hint_saved (v, xpath, b);
       add (v, VR_FINDING_SAVE_VCPUS, xpath, hint, what, a, b);
     }
 }

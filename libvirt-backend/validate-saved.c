@@ -155,7 +155,7 @@ differs (VrValidation *v, const char *id, const char *xpath,
       && !g_str_equal (unit, "KiB") && !g_str_equal (unit, "k"))
     hint = g_strdup_printf ("set %s to %s KiB", xpath, saved);
   else
-    hint = vr_validation_hint_set (v, xpath, saved);
+    hint = vr_validation_hint_saved (v, xpath, saved);
   report (v, id, vr_validation_node (v, xpath), hint,
           "%s is %s%s here but %s%s in the saved state: the guest cannot "
           "resume with another", what, planned ? planned : "(default)",
@@ -388,8 +388,8 @@ compare_firmware (VrValidation *v, xmlDoc *image)
   else if (secure != NULL && saved_secure != NULL
            && !g_str_equal (secure, saved_secure))
     {
-      hint = vr_validation_hint_set (v, "/domain/os/loader/@secure",
-                                     saved_secure);
+      hint = vr_validation_hint_saved (v, "/domain/os/loader/@secure",
+                                       saved_secure);
       report (v, VR_FINDING_SAVE_FIRMWARE,
               vr_validation_node (v, "/domain/os/loader/@secure"), hint,
               "Secure Boot (secure='%s') is '%s' in the saved state", secure,

@@ -241,6 +241,16 @@ vr_validation_hint_set (VrValidation *v, const char *xpath, const char *value)
 }
 
 char *
+vr_validation_hint_saved (VrValidation *v, const char *xpath,
+                          const char *value)
+{
+  g_autofree char *set = vr_validation_hint_set (v, xpath, value);
+
+  return g_strdup_printf ("the saved state's value, the only one it resumes "
+                          "with: %s", set);
+}
+
+char *
 vr_validation_hint_remove (VrValidation *v, const char *xpath)
 {
   g_autofree char *arg = quote_arg (xpath);
