@@ -19,6 +19,10 @@
 
 #include "validate-private.h"
 
+/* A saved guest keeps its CPU: another one only for a guest that boots. */
+#define KEEP_CPU "the saved guest resumes only with the CPU it was saved " \
+                 "with: realize it on a host whose CPU has what it needs"
+
 static const char *
 supported_mode (VrValidation *v)
 {
@@ -45,7 +49,12 @@ check_cpu_mode (VrValidation *v, const char *mode)
     return;
   other = supported_mode (v);
   if (other != NULL)
-    hint = vr_validation_hint_set (v, "/domain/cpu/@mode", other);
+    {
+      g_autofree char *set = vr_validation_hint_set (v, "/domain/cpu/@mode",
+                                                     other);
+
+      hint = vr_validation_hint_afresh (v, KEEP_CPU, set);
+    }
   vr_validation_add (v, VR_FINDING_CPU_MODE,
                      vr_validation_node (v, "/domain/cpu/@mode"), hint,
                      "CPU mode '%s' is not supported by this host%s", mode,
@@ -91,7 +100,7 @@ vr_validation_cpu_unusable (VrValidation *v, const char *cpu_xml,
 static const char *
 effective_check (VrValidation *v, xmlNode *cpu, const char *mode)
 {
-  g_autofree char *check = vr_node_string (cpu, "string(@check)");
+  g_autofree char *check = vr_node_attr (cpu, "check");
 
   if (check != NULL)
     return g_intern_string (check);
@@ -158,6 +167,12 @@ refuse (VrValidation *v, const char *model, const char *check,
     }
   else if (other != NULL)
     hint = vr_validation_hint_set (v, "/domain/cpu/model", other);
+  if (hint != NULL)
+    {
+      g_autofree char *set = g_steal_pointer (&hint);
+
+      hint = vr_validation_hint_afresh (v, KEEP_CPU, set);
+    }
   vr_validation_add (v, VR_FINDING_CPU_MODEL,
                      vr_validation_node (v, "/domain/cpu/model"), hint,
                      "CPU model '%s' cannot run on this host with "
@@ -181,7 +196,12 @@ check_cpu_model (VrValidation *v, xmlNode *cpu, const char *model,
   if (unknown)
     {
       if (other != NULL)
-        hint = vr_validation_hint_set (v, "/domain/cpu/model", other);
+        {
+          g_autofree char *set = vr_validation_hint_set (
+              v, "/domain/cpu/model", other);
+
+          hint = vr_validation_hint_afresh (v, KEEP_CPU, set);
+        }
       vr_validation_add (v, VR_FINDING_CPU_MODEL,
                          vr_validation_node (v, "/domain/cpu/model"), hint,
                          "CPU model '%s' is unknown to %s", model,
@@ -208,15 +228,15 @@ check_cpu_model (VrValidation *v, xmlNode *cpu, const char *model,
 void
 vr_validate_cpu (VrValidation *v)
 {
-  xmlNode *cpu = vr_validation_node (v, "/domain/cpu");
+  xmlNode *cpu = vr_doc_element (v->doc, "cpu", NULL);
   g_autofree char *mode = NULL;
   g_autofree char *model = NULL;
 
   /* Without domain capabilities the skipped checks are already named. */
   if (cpu == NULL || !v->platform_ok || v->dcaps == NULL)
     return;
-  mode = vr_node_string (cpu, "string(@mode)");
-  model = vr_node_string (cpu, "string(model)");
+  mode = vr_node_attr (cpu, "mode");
+  model = vr_node_text (vr_node_child (cpu, "model"));
   if (mode != NULL && !g_str_equal (mode, "custom"))
     check_cpu_mode (v, mode);
   else if (model != NULL)

@@ -85,6 +85,17 @@ char *vr_validation_string (VrValidation *v, const char *expr);
 char *vr_node_string (xmlNode *node, const char *expr);
 /* The first node an XPath relative to node selects, or NULL. */
 xmlNode *vr_node_find (xmlNode *node, const char *expr);
+/* The tree API for fixed paths, where an XPath context (built anew for
+ * each vr_node_string) would cost more than the check itself. */
+/* The first child element of that name, or NULL (node may be NULL). */
+xmlNode *vr_node_child (xmlNode *node, const char *name);
+/* The element at the child names below the root (the root itself
+ * first, unnamed): vr_doc_element (doc, "os", "loader", NULL). */
+xmlNode *vr_doc_element (xmlDoc *doc, ...) G_GNUC_NULL_TERMINATED;
+/* An attribute's value, NULL when absent or empty (node may be NULL). */
+char *vr_node_attr (xmlNode *node, const char *name);
+/* An element's text, stripped, NULL when empty (node may be NULL). */
+char *vr_node_text (xmlNode *node);
 /* An XPath that selects node (attributes too), for a finding's source. */
 char *vr_node_xpath (xmlNode *node);
 
@@ -116,6 +127,10 @@ char *vr_validation_hint_set (VrValidation *v,
                               const char *xpath,
                               const char *value);
 char *vr_validation_hint_remove (VrValidation *v, const char *xpath);
+/* The saved state's value as the fix, saying so. */
+char *vr_validation_hint_saved (VrValidation *v,
+                                const char *xpath,
+                                const char *value);
 /* A fix that only a guest booting afresh can take: with a saved state,
  * keep (what keeps it) first, then how to give it up and set. */
 char *vr_validation_hint_afresh (VrValidation *v,

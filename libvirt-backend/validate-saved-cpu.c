@@ -16,18 +16,18 @@
 static char *
 cpu_mode (xmlNode *cpu)
 {
-  g_autofree char *mode = cpu ? vr_node_string (cpu, "string(@mode)") : NULL;
+  char *mode = vr_node_attr (cpu, "mode");
 
-  return g_strdup (mode ? mode : "custom");
+  return mode ? mode : g_strdup ("custom");
 }
 
 /* A <cpu> that gives the guest a CPU (not only a topology). */
 static gboolean
 names_a_cpu (xmlNode *cpu)
 {
-  g_autofree char *mode = cpu ? vr_node_string (cpu, "string(@mode)") : NULL;
+  g_autofree char *mode = vr_node_attr (cpu, "mode");
 
-  return cpu != NULL && (vr_node_find (cpu, "model") != NULL
+  return cpu != NULL && (vr_node_child (cpu, "model") != NULL
                          || (mode != NULL && !g_str_equal (mode, "custom")));
 }
 
@@ -41,17 +41,18 @@ compare_strings (gconstpointer a, gconstpointer b)
 static char *
 feature_list (xmlNode *cpu)
 {
-  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (cpu->doc);
-  g_autoptr (xmlXPathObject) obj = NULL;
   g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (g_free);
 
-  ctxt->node = cpu;
-  obj = xmlXPathEvalExpression ((const xmlChar *) "feature", ctxt);
-  for (int i = 0; obj && obj->nodesetval && i < obj->nodesetval->nodeNr; i++)
+  for (xmlNode *f = cpu->children; f; f = f->next)
     {
-      xmlNode *f = obj->nodesetval->nodeTab[i];
-      g_autofree char *policy = vr_node_string (f, "string(@policy)");
-      g_autofree char *name = vr_node_string (f, "string(@name)");
+      g_autofree char *policy = NULL;
+      g_autofree char *name = NULL;
+
+      if (f->type != XML_ELEMENT_NODE
+          || !g_str_equal ((const char *) f->name, "feature"))
+        continue;
+      policy = vr_node_attr (f, "policy");
+      name = vr_node_attr (f, "name");
 
       g_ptr_array_add (items, g_strdup_printf ("%s %s",
                                                policy ? policy : "require",
@@ -96,15 +97,16 @@ compare_mode (VrValidation *v, xmlNode *planned, xmlNode *saved)
   g_autofree char *a = cpu_mode (planned);
   g_autofree char *b = cpu_mode (saved);
   g_autofree char *hint = NULL;
-  g_autofree char *model = vr_node_string (planned, "string(model)");
-  g_autofree char *saved_model = vr_node_string (saved, "string(model)");
+  g_autofree char *model = vr_node_text (vr_node_child (planned, "model"));
+  g_autofree char *saved_model = vr_node_text (vr_node_child (saved,
+                                                              "model"));
 
   /* libvirt saves a host-model CPU as the custom CPU it became. */
   if (g_str_equal (a, b)
       || (g_str_equal (a, "host-model") && g_str_equal (b, "custom")))
     return TRUE;
   if (g_str_equal (b, "custom") && g_strcmp0 (model, saved_model) == 0)
-    hint = vr_validation_hint_set (v, CPU_XPATH "/@mode", b);
+    hint = vr_validation_hint_saved (v, CPU_XPATH "/@mode", b);
   else
     hint = replace_hint (v, saved);
   add (v, VR_FINDING_SAVE_GUEST_CPU, CPU_XPATH "/@mode", hint,
@@ -115,18 +117,20 @@ compare_mode (VrValidation *v, xmlNode *planned, xmlNode *saved)
 static void
 compare_custom (VrValidation *v, xmlNode *planned, xmlNode *saved)
 {
-  g_autofree char *model = vr_node_string (planned, "string(model)");
-  g_autofree char *saved_model = vr_node_string (saved, "string(model)");
-  g_autofree char *vendor = vr_node_string (planned, "string(vendor)");
-  g_autofree char *saved_vendor = vr_node_string (saved, "string(vendor)");
+  g_autofree char *model = vr_node_text (vr_node_child (planned, "model"));
+  g_autofree char *saved_model = vr_node_text (vr_node_child (saved,
+                                                              "model"));
+  g_autofree char *vendor = vr_node_text (vr_node_child (planned, "vendor"));
+  g_autofree char *saved_vendor = vr_node_text (vr_node_child (saved,
+                                                               "vendor"));
   g_autofree char *features = feature_list (planned);
   g_autofree char *saved_features = feature_list (saved);
   g_autofree char *hint = NULL;
 
   if (g_strcmp0 (model, saved_model) != 0)
     {
-      hint = model ? vr_validation_hint_set (v, CPU_XPATH "/model",
-                                             saved_model)
+      hint = model ? vr_validation_hint_saved (v, CPU_XPATH "/model",
+                                               saved_model)
                    : replace_hint (v, saved);
       add (v, VR_FINDING_SAVE_GUEST_CPU, CPU_XPATH "/model", hint,
            "the CPU model", model ? model : "(none)", saved_model);
@@ -135,8 +139,8 @@ compare_custom (VrValidation *v, xmlNode *planned, xmlNode *saved)
   if (g_strcmp0 (vendor, saved_vendor) != 0)
     {
       hint = vendor && saved_vendor
-                 ? vr_validation_hint_set (v, CPU_XPATH "/vendor",
-                                           saved_vendor)
+                 ? vr_validation_hint_saved (v, CPU_XPATH "/vendor",
+                                             saved_vendor)
                  : replace_hint (v, saved);
       add (v, VR_FINDING_SAVE_GUEST_CPU, CPU_XPATH "/vendor", hint,
            "the CPU vendor", vendor ? vendor : "(none)",
@@ -158,22 +162,24 @@ compare_topology (VrValidation *v, xmlNode *planned, xmlNode *saved)
 {
   static const char *const attrs[] = { "sockets", "dies", "cores",
                                        "threads" };
+  xmlNode *mine = vr_node_child (planned, "topology");
+  xmlNode *theirs = vr_node_child (saved, "topology");
 
+  if (mine == NULL || theirs == NULL)
+    return;
   for (guint i = 0; i < G_N_ELEMENTS (attrs); i++)
     {
-      g_autofree char *expr = g_strdup_printf ("string(topology/@%s)",
-                                               attrs[i]);
       g_autofree char *xpath = g_strdup_printf (CPU_XPATH "/topology/@%s",
                                                 attrs[i]);
-      g_autofree char *a = planned ? vr_node_string (planned, expr) : NULL;
-      g_autofree char *b = saved ? vr_node_string (saved, expr) : NULL;
+      g_autofree char *a = vr_node_attr (mine, attrs[i]);
+      g_autofree char *b = vr_node_attr (theirs, attrs[i]);
       g_autofree char *what = g_strdup_printf ("the CPU topology's %s",
                                                attrs[i]);
       g_autofree char *hint = NULL;
 
       if (a == NULL || b == NULL || g_str_equal (a, b))
         continue;
-      hint = vr_validation_hint_set (v, xpath, b);
+      hint = vr_validation_hint_saved (v, xpath, b);
       add (v, VR_FINDING_SAVE_VCPUS, xpath, hint, what, a, b);
     }
 }
@@ -181,8 +187,8 @@ compare_topology (VrValidation *v, xmlNode *planned, xmlNode *saved)
 void
 vr_validate_saved_cpu (VrValidation *v, xmlDoc *image)
 {
-  xmlNode *planned = vr_validation_node (v, CPU_XPATH);
-  xmlNode *saved = vr_xml_xpath_node (image, CPU_XPATH);
+  xmlNode *planned = vr_doc_element (v->doc, "cpu", NULL);
+  xmlNode *saved = vr_doc_element (image, "cpu", NULL);
   g_autofree char *saved_xml = NULL;
   g_autofree char *hint = NULL;
   VrFinding *finding;

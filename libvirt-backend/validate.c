@@ -86,6 +86,52 @@ vr_node_find (xmlNode *node, const char *expr)
   return obj->nodesetval->nodeTab[0];
 }
 
+xmlNode *
+vr_node_child (xmlNode *node, const char *name)
+{
+  for (xmlNode *c = node ? node->children : NULL; c; c = c->next)
+    if (c->type == XML_ELEMENT_NODE
+        && g_str_equal ((const char *) c->name, name))
+      return c;
+  return NULL;
+}
+
+xmlNode *
+vr_doc_element (xmlDoc *doc, ...)
+{
+  xmlNode *node = xmlDocGetRootElement (doc);
+  const char *name;
+  va_list ap;
+
+  va_start (ap, doc);
+  while (node != NULL && (name = va_arg (ap, const char *)) != NULL)
+    node = vr_node_child (node, name);
+  va_end (ap);
+  return node;
+}
+
+char *
+vr_node_attr (xmlNode *node, const char *name)
+{
+  xmlChar *value = node ? xmlGetProp (node, (const xmlChar *) name) : NULL;
+  char *copy = value && *value ? g_strdup ((const char *) value) : NULL;
+
+  xmlFree (value);
+  return copy;
+}
+
+char *
+vr_node_text (xmlNode *node)
+{
+  xmlChar *value = node ? xmlNodeGetContent (node) : NULL;
+  char *copy = g_strstrip (g_strdup (value ? (const char *) value : ""));
+
+  xmlFree (value);
+  if (*copy == '\0')
+    g_clear_pointer (&copy, g_free);
+  return copy;
+}
+
 char *
 vr_node_xpath (xmlNode *node)
 {
@@ -192,6 +238,16 @@ vr_validation_hint_set (VrValidation *v, const char *xpath, const char *value)
     return g_strdup_printf ("set %s to '%s' in %s", xpath, value, v->file);
   command = edit_command (v);
   return g_strdup_printf ("%s --set %s", command, arg);
+}
+
+char *
+vr_validation_hint_saved (VrValidation *v, const char *xpath,
+                          const char *value)
+{
+  g_autofree char *set = vr_validation_hint_set (v, xpath, value);
+
+  return g_strdup_printf ("the saved state's value, the only one it resumes "
+                          "with: %s", set);
 }
 
 char *

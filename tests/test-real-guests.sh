@@ -104,6 +104,7 @@ realize_here() {
   echo "$out" | diag
   if [ $status -ne 0 ]; then
     not_ok "$name validates with 0 errors on an embedded root (exit $status)"
+    not_ok "$name realizes there and resumes its saved state"
     return
   fi
   ok "$name validates with 0 errors on an embedded root"

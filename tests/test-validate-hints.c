@@ -174,7 +174,8 @@ typedef struct {
 static const Provocation provocations[] = {
   /* A machine type this QEMU lacks, and not the saved one: the host check
    * and the saved-state check both point at the saved machine. */
-  { "machine", "/domain/os/type/@machine=pc-q35-99.0", "/domain/os/type/@machine",
+  { "machine", "/domain/os/type/@machine=pc-q35-99.0",
+    "/domain/os/type/@machine",
     { VR_FINDING_MACHINE, VR_FINDING_SAVE_PLATFORM } },
   /* More vCPUs than QEMU allows (and than the host has: that warning
    * gives the same fix). */

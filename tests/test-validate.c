@@ -240,6 +240,26 @@ test_cpu_model (void)
   vt_assert_only (feature_partial, VR_FINDING_CPU_MODEL, "/domain/cpu/model");
 }
 
+/* libvirt's default CPU under KVM (qemu64, check='none'), which libvirt
+ * marks usable='no' on many hosts (this one: pni, svm) and runs anyway. */
+static void
+test_cpu_default_kvm (void)
+{
+  g_autoptr (xmlDoc) doc = basic_doc ();
+  g_autoptr (GPtrArray) findings = NULL;
+
+  vt_set (doc, "/domain/@type=kvm");
+  findings = validate_doc (doc);
+  if (vr_findings_find (findings, VR_FINDING_DOMAIN_TYPE) != NULL)
+    {
+      g_test_skip ("this host offers no KVM guests (no usable /dev/kvm)");
+      return;
+    }
+  vt_assert_errors_only (findings, NULL);
+  if (vr_findings_find (findings, VR_FINDING_CPU_DROPPED) == NULL)
+    g_test_message ("qemu64 runs in full under KVM here: no warning");
+}
+
 static void
 test_disk_source (void)
 {
@@ -738,6 +758,7 @@ main (int argc, char **argv)
   g_test_add_func ("/validate/memory", test_memory);
   g_test_add_func ("/validate/cpu/mode", test_cpu_mode);
   g_test_add_func ("/validate/cpu/model", test_cpu_model);
+  g_test_add_func ("/validate/cpu/default-kvm", test_cpu_default_kvm);
   g_test_add_func ("/validate/disk/missing", test_disk_source);
   g_test_add_func ("/validate/disk/relative", test_disk_relative);
   g_test_add_func ("/validate/devices", test_device_models);
