@@ -17,6 +17,8 @@
 struct _VrDaemon {
   GDBusConnection *bus;
   gboolean session;
+  char **pool_dirs;
+  char *config_path;
   char *uri;
   guint max_jobs;
   guint job_keep_seconds;
@@ -57,6 +59,20 @@ gboolean
 vr_daemon_is_session (VrDaemon *self)
 {
   return self->session;
+}
+
+const char *const *
+vr_daemon_get_pool_dirs (VrDaemon *self)
+{
+  static const char *const none[] = { NULL };
+
+  return self->pool_dirs ? (const char *const *) self->pool_dirs : none;
+}
+
+const char *
+vr_daemon_get_config_path (VrDaemon *self)
+{
+  return self->config_path;
 }
 
 gboolean
@@ -625,6 +641,8 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
     }
   self->bus = g_object_ref (bus);
   self->session = options->session;
+  self->pool_dirs = g_strdupv ((char **) options->pool_dirs);
+  self->config_path = g_strdup (options->config_path);
   self->uri = g_strdup (options->uri);
   self->max_jobs = MAX (options->max_jobs, 1);
   self->job_keep_seconds = options->job_keep_seconds;
@@ -679,6 +697,8 @@ vr_daemon_free (VrDaemon *self)
   g_clear_object (&self->store);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_object (&self->bus);
+  g_strfreev (self->pool_dirs);
+  g_free (self->config_path);
   g_free (self->uri);
   g_free (self);
 }

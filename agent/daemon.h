@@ -20,6 +20,8 @@ typedef struct {
   guint max_jobs;        /* jobs running at once; more wait as New */
   guint job_keep_seconds; /* how long a finished job stays exported */
   guint idle_trim_seconds; /* quiet time before vr_idle_trim(); 0: never */
+  const char *const *pool_dirs; /* agent.conf PoolDirs; may be NULL */
+  const char *config_path;      /* agent.conf, for messages */
 } VrDaemonOptions;
 
 /* virt-realized: the planned systems and jobs of one state directory and
@@ -43,6 +45,11 @@ void vr_daemon_shutdown (VrDaemon *daemon, GSourceFunc done, gpointer data);
 
 VrStore *vr_daemon_get_store (VrDaemon *daemon);
 gboolean vr_daemon_is_session (VrDaemon *daemon);
+
+/* agent.conf's PoolDirs (NULL-terminated, maybe empty) and the file's
+ * path. */
+const char *const *vr_daemon_get_pool_dirs (VrDaemon *daemon);
+const char *vr_daemon_get_config_path (VrDaemon *daemon);
 
 /* A reference on the current connection and its host caps, for a worker;
  * VR_ERROR_NOT_AVAILABLE while libvirt is unreachable. */

@@ -11,6 +11,7 @@
 #include "errors.h"
 #include "domain-xml.h"
 #include "findings.h"
+#include "pool-access.h"
 #include "safe-xml.h"
 #include "validate.h"
 
@@ -410,7 +411,8 @@ realize_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
       invocation, g_variant_new ("(uos)", VR_ERROR_JOB_STARTED, path, ""));
 }
 
-/* Realize of XML that reaches into the host (VR1801-VR1809, in the
+/* Realize, before the job: a pool-dir must be one the administrator
+ * allows; XML that reaches into the host (VR1801-VR1809, in the
  * planned XML or the save image's) needs the host-access right on top
  * of "realize"; the realize itself checks again, refusing them unless
  * that right was granted, so an Update in between gains nothing. */
@@ -420,7 +422,9 @@ typedef struct {
   guint uid;
   RealizeCall *call;
   VrHostCaps *caps;
+  virConnectPtr conn;
   VrPlannedSystem *system;
+  GError *pool_error;
   GPtrArray *findings;
 } HostAccessStep;
 
@@ -431,7 +435,9 @@ host_access_step_free (HostAccessStep *step)
   if (step->call != NULL)
     realize_call_free (step->call);
   g_clear_object (&step->caps);
+  g_clear_pointer (&step->conn, virConnectClose);
   g_clear_object (&step->system);
+  g_clear_error (&step->pool_error);
   g_clear_pointer (&step->findings, g_ptr_array_unref);
   g_free (step);
 }
@@ -489,7 +495,19 @@ host_access_thread (GTask *task, gpointer source, gpointer task_data,
 {
   HostAccessStep *step = task_data;
   VrValidateOptions options = { .pool_dir = step->call->options.pool_dir };
+  VrDaemon *daemon = step->daemon;
 
+  /* A pool-dir is where root writes: only where the administrator said.
+   * (On a session bus the agent has only its caller's rights.) */
+  if (options.pool_dir != NULL && !vr_daemon_is_session (daemon)
+      && !vr_pool_dir_check_caller (step->conn, options.pool_dir,
+                                    vr_daemon_get_pool_dirs (daemon),
+                                    vr_daemon_get_config_path (daemon),
+                                    &step->pool_error))
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
   step->findings = vr_validate_host_access (step->caps, step->system,
                                             &options, NULL);
   g_task_return_boolean (task, TRUE);
@@ -500,6 +518,12 @@ host_access_found (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   HostAccessStep *step = user_data;
 
+  if (step->pool_error != NULL)
+    {
+      vr_dbus_return_error (step->invocation, step->pool_error);
+      host_access_step_free (step);
+      return;
+    }
   if (step->findings == NULL || step->findings->len == 0)
     {
       host_access_step_continue (step);
@@ -517,7 +541,6 @@ realize_check_host_access (VrDaemon *daemon, GDBusMethodInvocation *invocation,
 {
   HostAccessStep *step = g_new0 (HostAccessStep, 1);
   g_autoptr (GTask) task = NULL;
-  virConnectPtr conn = NULL;
 
   step->daemon = daemon;
   step->invocation = g_object_ref (invocation);
@@ -526,12 +549,11 @@ realize_check_host_access (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   step->system = lookup (step->call->target, NULL);
   /* Without the system or libvirt the realize answers why itself. */
   if (step->system == NULL
-      || !vr_daemon_ref_libvirt (daemon, &conn, &step->caps, NULL))
+      || !vr_daemon_ref_libvirt (daemon, &step->conn, &step->caps, NULL))
     {
       host_access_step_continue (step);
       return;
     }
-  virConnectClose (conn);
   task = g_task_new (NULL, NULL, host_access_found, step);
   g_task_set_task_data (task, step, NULL);
   g_task_run_in_thread (task, host_access_thread);

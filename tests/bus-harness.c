@@ -274,7 +274,14 @@ vr_bus_harness_start_agent (VrBusHarness *harness, const char *uri,
   g_autoptr (GSubprocessLauncher) launcher = launcher_for (harness);
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GError) error = NULL;
+  g_autofree char *agent_conf = g_build_filename (harness->dir,
+                                                  "agent.conf", NULL);
+  g_autofree char *conf_text = g_strdup_printf (
+      "[Agent]\nPoolDirs=%s;\n", g_get_tmp_dir ());
   GSubprocess *agent;
+
+  g_assert_true (g_file_set_contents (agent_conf, conf_text, -1, NULL));
+  g_assert_cmpint (chmod (agent_conf, 0644), ==, 0);
 
   for (guint i = 0; env != NULL && env[i] != NULL; i++)
     {
@@ -287,6 +294,9 @@ vr_bus_harness_start_agent (VrBusHarness *harness, const char *uri,
   g_ptr_array_add (argv, (char *) uri);
   g_ptr_array_add (argv, (char *) "--state-dir");
   g_ptr_array_add (argv, (char *) state_dir);
+  /* The tests' pools are temporary folders: agent.conf allows them. */
+  g_ptr_array_add (argv, (char *) "--config");
+  g_ptr_array_add (argv, agent_conf);
   for (guint i = 0; args != NULL && args[i] != NULL; i++)
     g_ptr_array_add (argv, (char *) args[i]);
   g_ptr_array_add (argv, NULL);

@@ -635,6 +635,51 @@ test_import_unreadable (Fixture *f, gconstpointer data)
   test_rmtree (dir);
 }
 
+/* pool-dir through the agent: only a libvirt directory pool or what
+ * agent.conf allows (the harness allows the temporary folder), reached
+ * without symbolic links. Refused as nobody: /etc, a symlink to an
+ * allowed folder, a path that climbs out with "..". Then the CLI as
+ * nobody realizes the same (clean) system into an allowed folder. */
+static void
+test_pool_dir (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *system = import_dir (dir);
+  g_autofree char *link = g_strconcat (f->pool, ".link", NULL);
+  g_autofree char *climb = g_build_filename (f->pool, "..", "..", "etc",
+                                             NULL);
+  const char *const bad[] = { "/etc", link, climb };
+  const char *cli = g_getenv ("VR_CLI");
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *list = NULL;
+
+  g_assert_cmpint (symlink (f->pool, link), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *arg = g_strdup_printf ("{'pool-dir': <'%s'>}",
+                                              bad[i]);
+
+      assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Realize", arg,
+                      "pool-dir", NULL);
+    }
+  unlink (link);
+  {
+    const char *const argv[] = { cli, "--system", "realize", "vr-guest",
+                                 "--pool-dir", f->pool, NULL };
+
+    g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, argv, &out,
+                                                       &err),
+                     ==, 0);
+    g_test_message ("realize as nobody: %s%s", out, err);
+  }
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  list = test_virsh (uri, "list --all --name");
+  g_assert_nonnull (strstr (list, "vr-guest"));
+  test_rmtree (dir);
+}
+
 static gboolean
 write_test_rules (void)
 {
@@ -687,6 +732,7 @@ main (int argc, char **argv)
   ADD ("cli-as-nobody", NULL, test_cli_as_nobody);
   ADD ("no-user-interaction", NULL, test_no_user_interaction);
   ADD ("import-unreadable", NULL, test_import_unreadable);
+  ADD ("pool-dir", NULL, test_pool_dir);
 #undef ADD
   status = g_test_run ();
   g_printerr ("hostile calls: %u\n", hostile_calls);

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "agent-config.h"
+
+#include "auth.h"
+#include "errors.h"
+
+#define GROUP "Agent"
+
+void
+vr_agent_config_free (VrAgentConfig *config)
+{
+  if (config == NULL)
+    return;
+  g_free (config->path);
+  g_strfreev (config->pool_dirs);
+  g_free (config);
+}
+
+static gboolean
+read_pool_dirs (GKeyFile *file, VrAgentConfig *config, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_auto (GStrv) dirs = g_key_file_get_string_list (file, GROUP, "PoolDirs",
+                                                    NULL, &local);
+
+  if (dirs == NULL)
+    return g_error_matches (local, G_KEY_FILE_ERROR,
+                            G_KEY_FILE_ERROR_KEY_NOT_FOUND)
+           || g_error_matches (local, G_KEY_FILE_ERROR,
+                               G_KEY_FILE_ERROR_GROUP_NOT_FOUND)
+           || (g_propagate_error (error, g_steal_pointer (&local)), FALSE);
+  for (guint i = 0; dirs[i] != NULL; i++)
+    if (!g_path_is_absolute (dirs[i]))
+      {
+        g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                     "%s: [" GROUP "] PoolDirs: '%s' is not an absolute "
+                     "path", config->path, dirs[i]);
+        return FALSE;
+      }
+  config->pool_dirs = g_steal_pointer (&dirs);
+  return TRUE;
+}
+
+static gboolean
+read_max_pending (GKeyFile *file, VrAgentConfig *config, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  int value;
+
+  if (!g_key_file_has_key (file, GROUP, "MaxPendingAuthorizations", NULL))
+    return TRUE;
+  value = g_key_file_get_integer (file, GROUP, "MaxPendingAuthorizations",
+                                  &local);
+  if (local != NULL || value < 1)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s: [" GROUP "] MaxPendingAuthorizations must be a "
+                   "number of 1 or more", config->path);
+      return FALSE;
+    }
+  config->max_pending = (guint) value;
+  return TRUE;
+}
+
+VrAgentConfig *
+vr_agent_config_load (const char *path, GError **error)
+{
+  g_autoptr (VrAgentConfig) config = g_new0 (VrAgentConfig, 1);
+  g_autoptr (GKeyFile) file = g_key_file_new ();
+  g_autoptr (GError) local = NULL;
+
+  config->path = g_strdup (path);
+  config->max_pending = VR_AUTH_DEFAULT_MAX_PENDING;
+  if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, &local))
+    {
+      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return g_steal_pointer (&config);
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "cannot read %s: %s", path, local->message);
+      return NULL;
+    }
+  if (!read_pool_dirs (file, config, error)
+      || !read_max_pending (file, config, error))
+    return NULL;
+  return g_steal_pointer (&config);
+}
