@@ -15,31 +15,38 @@ vr_agent_config_free (VrAgentConfig *config)
     return;
   g_free (config->path);
   g_strfreev (config->pool_dirs);
+  g_strfreev (config->trusted_import_dirs);
   g_free (config);
 }
 
+/* A ';'-separated list of absolute folders; absent: none. */
 static gboolean
-read_pool_dirs (GKeyFile *file, VrAgentConfig *config, GError **error)
+read_dirs (GKeyFile *file, const char *key, VrAgentConfig *config,
+           char ***out, GError **error)
 {
   g_autoptr (GError) local = NULL;
-  g_auto (GStrv) dirs = g_key_file_get_string_list (file, GROUP, "PoolDirs",
-                                                    NULL, &local);
+  g_auto (GStrv) dirs = g_key_file_get_string_list (file, GROUP, key, NULL,
+                                                    &local);
 
   if (dirs == NULL)
-    return g_error_matches (local, G_KEY_FILE_ERROR,
-                            G_KEY_FILE_ERROR_KEY_NOT_FOUND)
-           || g_error_matches (local, G_KEY_FILE_ERROR,
-                               G_KEY_FILE_ERROR_GROUP_NOT_FOUND)
-           || (g_propagate_error (error, g_steal_pointer (&local)), FALSE);
+    {
+      if (g_error_matches (local, G_KEY_FILE_ERROR,
+                           G_KEY_FILE_ERROR_KEY_NOT_FOUND)
+          || g_error_matches (local, G_KEY_FILE_ERROR,
+                              G_KEY_FILE_ERROR_GROUP_NOT_FOUND))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
   for (guint i = 0; dirs[i] != NULL; i++)
     if (!g_path_is_absolute (dirs[i]))
       {
         g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                     "%s: [" GROUP "] PoolDirs: '%s' is not an absolute "
-                     "path", config->path, dirs[i]);
+                     "%s: [" GROUP "] %s: '%s' is not an absolute path",
+                     config->path, key, dirs[i]);
         return FALSE;
       }
-  config->pool_dirs = g_steal_pointer (&dirs);
+  *out = g_steal_pointer (&dirs);
   return TRUE;
 }
 
@@ -81,7 +88,9 @@ vr_agent_config_load (const char *path, GError **error)
                    "cannot read %s: %s", path, local->message);
       return NULL;
     }
-  if (!read_pool_dirs (file, config, error)
+  if (!read_dirs (file, "PoolDirs", config, &config->pool_dirs, error)
+      || !read_dirs (file, "TrustedImportDirs", config,
+                     &config->trusted_import_dirs, error)
       || !read_max_pending (file, config, error))
     return NULL;
   return g_steal_pointer (&config);

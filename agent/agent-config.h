@@ -11,13 +11,16 @@ typedef struct {
   char *path;        /* the file read, for messages */
   char **pool_dirs;  /* directories (and their subfolders) a caller may
                         name as pool-dir, besides libvirt directory pools */
+  char **trusted_import_dirs; /* import directories below these may be
+                                reopened by path without the caller's
+                                descriptor */
   guint max_pending; /* authorizations one caller may have waiting */
 } VrAgentConfig;
 
 #define VR_AGENT_CONFIG_DEFAULT SYSCONFDIR "/virt-realize/agent.conf"
 
 /* Reads path; a file that does not exist gives the defaults (no extra
- * pool directories, 4 pending authorizations). A key with a wrong value
+ * pool or trusted directories, 4 pending authorizations). A key with a wrong value
  * is an error naming the file, group and key. */
 VrAgentConfig *vr_agent_config_load (const char *path, GError **error);
 void vr_agent_config_free (VrAgentConfig *config);

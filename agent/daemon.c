@@ -19,6 +19,7 @@ struct _VrDaemon {
   GDBusConnection *bus;
   gboolean session;
   char **pool_dirs;
+  char **trusted_import_dirs;
   char *config_path;
   char *uri;
   guint max_jobs;
@@ -68,6 +69,16 @@ vr_daemon_get_pool_dirs (VrDaemon *self)
   static const char *const none[] = { NULL };
 
   return self->pool_dirs ? (const char *const *) self->pool_dirs : none;
+}
+
+const char *const *
+vr_daemon_get_trusted_import_dirs (VrDaemon *self)
+{
+  static const char *const none[] = { NULL };
+
+  return self->trusted_import_dirs
+             ? (const char *const *) self->trusted_import_dirs
+             : none;
 }
 
 const char *
@@ -655,6 +666,8 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
   self->bus = g_object_ref (bus);
   self->session = options->session;
   self->pool_dirs = g_strdupv ((char **) options->pool_dirs);
+  self->trusted_import_dirs = g_strdupv (
+      (char **) options->trusted_import_dirs);
   self->config_path = g_strdup (options->config_path);
   self->uri = g_strdup (options->uri);
   self->max_jobs = MAX (options->max_jobs, 1);
@@ -711,6 +724,7 @@ vr_daemon_free (VrDaemon *self)
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_object (&self->bus);
   g_strfreev (self->pool_dirs);
+  g_strfreev (self->trusted_import_dirs);
   g_free (self->config_path);
   g_free (self->uri);
   g_free (self);

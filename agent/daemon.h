@@ -21,6 +21,7 @@ typedef struct {
   guint job_keep_seconds; /* how long a finished job stays exported */
   guint idle_trim_seconds; /* quiet time before vr_idle_trim(); 0: never */
   const char *const *pool_dirs; /* agent.conf PoolDirs; may be NULL */
+  const char *const *trusted_import_dirs; /* TrustedImportDirs; may be NULL */
   const char *config_path;      /* agent.conf, for messages */
 } VrDaemonOptions;
 
@@ -49,6 +50,7 @@ gboolean vr_daemon_is_session (VrDaemon *daemon);
 /* agent.conf's PoolDirs (NULL-terminated, maybe empty) and the file's
  * path. */
 const char *const *vr_daemon_get_pool_dirs (VrDaemon *daemon);
+const char *const *vr_daemon_get_trusted_import_dirs (VrDaemon *daemon);
 const char *vr_daemon_get_config_path (VrDaemon *daemon);
 
 /* A reference on the current connection and its host caps, for a worker;

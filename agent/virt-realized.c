@@ -146,7 +146,9 @@ serve (Agent *agent)
   VrDaemonOptions options = {
     agent->uri, agent->state_dir, agent->session, agent->max_jobs,
     agent->job_keep_seconds, agent->idle_trim_seconds,
-    (const char *const *) agent->config->pool_dirs, agent->config->path
+    (const char *const *) agent->config->pool_dirs,
+    (const char *const *) agent->config->trusted_import_dirs,
+    agent->config->path
   };
   guint owner;
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "test-util.h"
+#include "testbed.h"
 
 #define SYSTEM_CONF "/usr/share/dbus-1/system.conf"
 #define POLKITD "/usr/lib/polkit-1/polkitd"
@@ -277,7 +278,8 @@ vr_bus_harness_start_agent (VrBusHarness *harness, const char *uri,
   g_autofree char *agent_conf = g_build_filename (harness->dir,
                                                   "agent.conf", NULL);
   g_autofree char *conf_text = g_strdup_printf (
-      "[Agent]\nPoolDirs=%s;\n", g_get_tmp_dir ());
+      "[Agent]\nPoolDirs=%s;\nTrustedImportDirs=%s;%s;\n",
+      g_get_tmp_dir (), g_get_tmp_dir (), vr_testbed_dir ());
   GSubprocess *agent;
 
   g_assert_true (g_file_set_contents (agent_conf, conf_text, -1, NULL));

@@ -680,6 +680,67 @@ test_pool_dir (Fixture *f, gconstpointer data)
   test_rmtree (dir);
 }
 
+/* An import directory outside the folders agent.conf trusts (the harness
+ * trusts the temporary folder): a realize without the caller's
+ * descriptor is refused; the CLI passes one, and its files are checked
+ * again against the caller (a save image made root's 0600 after the
+ * import is refused); readable again, the CLI as nobody realizes it. */
+static void
+test_import_fd (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *tmp = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *outside = g_strdup ("/var/tmp/vr-trust-XXXXXX");
+  g_autofree char *dir = NULL;
+  g_autofree char *save = NULL;
+  g_autofree char *system = NULL;
+  g_autofree char *arg = realize_arg (f);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  const char *cli = g_getenv ("VR_CLI");
+  const char *const argv[] = { cli, "--system", "realize", "vr-guest",
+                               "--pool-dir", f->pool, NULL };
+  int status = -1;
+
+  g_assert_nonnull (g_mkdtemp (outside));
+  g_assert_cmpint (chmod (outside, 0755), ==, 0);
+  dir = g_build_filename (outside, "import", NULL);
+  {
+    const char *const cp[] = { "cp", "-a", tmp, dir, NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) cp, NULL,
+                                 G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                                 &status, NULL));
+    g_assert_cmpint (status, ==, 0);
+  }
+  save = g_build_filename (dir, "vr-guest.save", NULL);
+  system = import_dir (dir);
+  assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Realize", arg,
+                  "TrustedImportDirs", "import-dir");
+  g_assert_cmpint (chmod (save, 0600), ==, 0);
+  before = test_snapshot_tree (f->state);
+  g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, argv, &out,
+                                                     &err),
+                   ==, 1);
+  g_test_message ("realize as nobody of a 0600 image: %s", err);
+  g_assert_nonnull (strstr (err, "32769"));
+  g_assert_nonnull (strstr (err, "vr-guest.save"));
+  after = test_snapshot_tree (f->state);
+  g_assert_cmpstr (before, ==, after);
+  g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
+  hostile_calls++;
+  g_assert_cmpint (chmod (save, 0644), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, argv, &out,
+                                                     &err),
+                   ==, 0);
+  test_rmtree (outside);
+  test_rmtree (tmp);
+}
+
 static gboolean
 write_test_rules (void)
 {
@@ -733,6 +794,7 @@ main (int argc, char **argv)
   ADD ("no-user-interaction", NULL, test_no_user_interaction);
   ADD ("import-unreadable", NULL, test_import_unreadable);
   ADD ("pool-dir", NULL, test_pool_dir);
+  ADD ("import-fd", NULL, test_import_fd);
 #undef ADD
   status = g_test_run ();
   g_printerr ("hostile calls: %u\n", hostile_calls);
