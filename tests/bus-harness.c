@@ -336,23 +336,32 @@ vr_bus_harness_run_as_nobody (VrBusHarness *harness, const char *const *argv,
   return vr_bus_harness_run_as_nobody_out (harness, argv, NULL, err);
 }
 
-int
-vr_bus_harness_run_as_nobody_out (VrBusHarness *harness,
-                                  const char *const *argv, char **out,
-                                  char **err)
+/* argv behind setpriv as uid/gid 65534 without groups. */
+static GPtrArray *
+nobody_argv (const char *const *argv)
 {
-  g_autoptr (GSubprocessLauncher) launcher = launcher_for (harness);
-  g_autoptr (GPtrArray) full = g_ptr_array_new ();
-  g_autoptr (GSubprocess) process = NULL;
-  g_autoptr (GError) error = NULL;
   const char *const setpriv[] = { "setpriv", "--reuid=65534", "--regid=65534",
                                   "--clear-groups", NULL };
+  GPtrArray *full = g_ptr_array_new ();
 
   for (guint i = 0; setpriv[i] != NULL; i++)
     g_ptr_array_add (full, (char *) setpriv[i]);
   for (guint i = 0; argv[i] != NULL; i++)
     g_ptr_array_add (full, (char *) argv[i]);
   g_ptr_array_add (full, NULL);
+  return full;
+}
+
+int
+vr_bus_harness_run_as_nobody_out (VrBusHarness *harness,
+                                  const char *const *argv, char **out,
+                                  char **err)
+{
+  g_autoptr (GSubprocessLauncher) launcher = launcher_for (harness);
+  g_autoptr (GPtrArray) full = nobody_argv (argv);
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
+
   g_subprocess_launcher_set_flags (
       launcher, (out ? G_SUBPROCESS_FLAGS_STDOUT_PIPE
                      : G_SUBPROCESS_FLAGS_STDOUT_SILENCE)
@@ -371,17 +380,10 @@ vr_bus_harness_spawn_as_nobody (VrBusHarness *harness,
                                 const char *const *argv)
 {
   g_autoptr (GSubprocessLauncher) launcher = launcher_for (harness);
-  g_autoptr (GPtrArray) full = g_ptr_array_new ();
+  g_autoptr (GPtrArray) full = nobody_argv (argv);
   g_autoptr (GError) error = NULL;
   GSubprocess *process;
-  const char *const setpriv[] = { "setpriv", "--reuid=65534", "--regid=65534",
-                                  "--clear-groups", NULL };
 
-  for (guint i = 0; setpriv[i] != NULL; i++)
-    g_ptr_array_add (full, (char *) setpriv[i]);
-  for (guint i = 0; argv[i] != NULL; i++)
-    g_ptr_array_add (full, (char *) argv[i]);
-  g_ptr_array_add (full, NULL);
   g_subprocess_launcher_set_flags (launcher,
                                    G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                        | G_SUBPROCESS_FLAGS_STDERR_MERGE);
