@@ -446,6 +446,18 @@ test_secrets (Fixture *f, gconstpointer data)
   g_assert_null (strstr (out, SECRET));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
+  {
+    const char *const argv[] = { g_getenv ("VR_CLI"), "--system", "show",
+                                 "vr-guest", "--xml", NULL };
+
+    g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, argv, &out,
+                                                       &err),
+                     ==, 0);
+    g_assert_nonnull (strstr (out, "<graphics"));
+    g_assert_null (strstr (out, SECRET));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
   assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".GetDomainXML",
                   "{'secrets': <true>}",
                   "org.virtrealize.Realize1.read-secrets", NULL);
@@ -537,6 +549,18 @@ test_cli_as_nobody (Fixture *f, gconstpointer data)
                      ==, 0);
     g_test_message ("list as nobody: %s%s", out, err);
     g_assert_nonnull (strstr (out, "vr-guest"));
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  {
+    const char *const argv[] = { cli, "--system", "show", "vr-guest", NULL };
+
+    g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, argv, &out,
+                                                       &err),
+                     ==, 0);
+    g_test_message ("show as nobody: %s%s", out, err);
+    g_assert_nonnull (strstr (out, "vr-guest"));
+    g_assert_nonnull (strstr (out, "Memory:"));
   }
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
