@@ -50,24 +50,25 @@ read_dirs (GKeyFile *file, const char *key, VrAgentConfig *config,
   return TRUE;
 }
 
+/* A number of 1 or more; absent: *value stays. */
 static gboolean
-read_max_pending (GKeyFile *file, VrAgentConfig *config, GError **error)
+read_count (GKeyFile *file, const char *key, VrAgentConfig *config,
+            guint *value, GError **error)
 {
   g_autoptr (GError) local = NULL;
-  int value;
+  int number;
 
-  if (!g_key_file_has_key (file, GROUP, "MaxPendingAuthorizations", NULL))
+  if (!g_key_file_has_key (file, GROUP, key, NULL))
     return TRUE;
-  value = g_key_file_get_integer (file, GROUP, "MaxPendingAuthorizations",
-                                  &local);
-  if (local != NULL || value < 1)
+  number = g_key_file_get_integer (file, GROUP, key, &local);
+  if (local != NULL || number < 1)
     {
       g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                   "%s: [" GROUP "] MaxPendingAuthorizations must be a "
-                   "number of 1 or more", config->path);
+                   "%s: [" GROUP "] %s must be a number of 1 or more",
+                   config->path, key);
       return FALSE;
     }
-  config->max_pending = (guint) value;
+  *value = (guint) number;
   return TRUE;
 }
 
@@ -80,6 +81,7 @@ vr_agent_config_load (const char *path, GError **error)
 
   config->path = g_strdup (path);
   config->max_pending = VR_AUTH_DEFAULT_MAX_PENDING;
+  config->max_imports = VR_AGENT_DEFAULT_MAX_IMPORTS;
   if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, &local))
     {
       if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
@@ -91,7 +93,10 @@ vr_agent_config_load (const char *path, GError **error)
   if (!read_dirs (file, "PoolDirs", config, &config->pool_dirs, error)
       || !read_dirs (file, "TrustedImportDirs", config,
                      &config->trusted_import_dirs, error)
-      || !read_max_pending (file, config, error))
+      || !read_count (file, "MaxPendingAuthorizations", config,
+                      &config->max_pending, error)
+      || !read_count (file, "MaxImports", config, &config->max_imports,
+                      error))
     return NULL;
   return g_steal_pointer (&config);
 }

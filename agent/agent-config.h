@@ -15,12 +15,14 @@ typedef struct {
                                 reopened by path without the caller's
                                 descriptor */
   guint max_pending; /* authorizations one caller may have waiting */
+  guint max_imports; /* imports (manifest hashing) running at once */
 } VrAgentConfig;
 
 #define VR_AGENT_CONFIG_DEFAULT SYSCONFDIR "/virt-realize/agent.conf"
+#define VR_AGENT_DEFAULT_MAX_IMPORTS 2
 
 /* Reads path; a file that does not exist gives the defaults (no extra
- * pool or trusted directories, 4 pending authorizations). A key with a wrong value
+ * pool or trusted directories, 4 pending authorizations, 2 imports). A key with a wrong value
  * is an error naming the file, group and key. */
 VrAgentConfig *vr_agent_config_load (const char *path, GError **error);
 void vr_agent_config_free (VrAgentConfig *config);

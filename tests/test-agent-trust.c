@@ -23,6 +23,7 @@
 #include "dbus-names.h"
 #include "errors.h"
 #include "hostile-xml.h"
+#include "manifest.h"
 #include "test-util.h"
 #include "testbed.h"
 
@@ -765,6 +766,78 @@ test_import_fd (Fixture *f, gconstpointer data)
   test_rmtree (tmp);
 }
 
+typedef struct {
+  gint64 done_us;
+  GError *error;
+} Pending;
+
+static void
+on_imported (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Pending *pending = data;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_with_unix_fd_list_finish (
+      G_DBUS_CONNECTION (source), NULL, result, &pending->error);
+
+  pending->done_us = g_get_monotonic_time ();
+}
+
+/* MaxImports=1: an import whose manifest takes a while to hash holds the
+ * one worker; a small import asked for after it waits for it. (With the
+ * default 2 it would not wait.) */
+static void
+test_import_limit (Fixture *f, gconstpointer data)
+{
+  g_autofree char *big = vr_testbed_large_import (256);
+  g_autofree char *second = vr_testbed_require ("second");
+  g_autofree char *conf_dir = test_mkdtemp ();
+  g_autofree char *conf = g_build_filename (conf_dir, "agent.conf", NULL);
+  g_autofree char *text = g_strdup_printf (
+      "[Agent]\nMaxImports=1\nTrustedImportDirs=%s;%s;\n",
+      g_get_tmp_dir (), vr_testbed_dir ());
+  const char *const args[] = { "--config", conf, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autofree char *manifest = NULL;
+  g_autofree char *small = NULL;
+  Pending pending = { 0 };
+  gint64 started;
+  gint64 small_us;
+  int fd = open (big, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  manifest = vr_manifest_build (fd, big, NULL, NULL, &error);
+  g_assert_no_error (error);
+  test_write_file (big, "manifest.xml", manifest, -1);
+  test_write_file (conf_dir, "agent.conf", text, -1);
+  g_assert_cmpint (chmod (conf_dir, 0755), ==, 0);
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  f->agent = vr_bus_harness_start_agent (harness, uri, f->state, NULL, args);
+  g_assert_cmpint (g_unix_fd_list_append (fds, fd, NULL), ==, 0);
+  close (fd);
+  started = g_get_monotonic_time ();
+  g_dbus_connection_call_with_unix_fd_list (
+      harness->bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+      "ImportSystemDefinition", g_variant_new ("(hsa{sv})", 0, "", NULL),
+      G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000,
+      fds, NULL, on_imported, &pending);
+  g_usleep (100 * 1000); /* the first takes the worker */
+  small = import_dir (second);
+  small_us = g_get_monotonic_time ();
+  while (pending.done_us == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error (pending.error);
+  g_test_message ("big import %.0f ms, small one answered at %.0f ms",
+                  (pending.done_us - started) / 1e3,
+                  (small_us - started) / 1e3);
+  /* Replies are read in order, so the big one's callback runs after the
+   * small call returns: compare how long each took. Alone the small one
+   * takes milliseconds. */
+  g_assert_cmpint (small_us - started, >=,
+                   (pending.done_us - started) * 9 / 10);
+  g_assert_cmpint (pending.done_us - started, >, 200 * 1000);
+  test_rmtree (big);
+  test_rmtree (conf_dir);
+}
+
 static gboolean
 write_test_rules (void)
 {
@@ -819,6 +892,7 @@ main (int argc, char **argv)
   ADD ("import-unreadable", NULL, test_import_unreadable);
   ADD ("pool-dir", NULL, test_pool_dir);
   ADD ("import-fd", NULL, test_import_fd);
+  ADD ("import-limit", NULL, test_import_limit);
 #undef ADD
   status = g_test_run ();
   g_printerr ("hostile calls: %u\n", hostile_calls);
