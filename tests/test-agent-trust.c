@@ -262,12 +262,16 @@ static int
 gdbus_as_nobody (const char *path, const char *method, const char *arg,
                  char **out, char **err)
 {
-  const char *const argv[] = { "gdbus",  "call",       "--system",
-                               "--dest", VR_DBUS_NAME, "--object-path",
-                               path,     "--method",   method,
-                               arg,      NULL };
+  const char *const argv[] = { "gdbus",    "call",       "--system",
+                               "--timeout", "300",       "--dest",
+                               VR_DBUS_NAME, "--object-path", path,
+                               "--method", method,       arg,
+                               NULL };
+  int status = vr_bus_harness_run_as_nobody_out (harness, argv, out, err);
 
-  return vr_bus_harness_run_as_nobody_out (harness, argv, out, err);
+  if (status != 0)
+    g_test_message ("%s as nobody: %s", method, *err);
+  return status;
 }
 
 static char *
