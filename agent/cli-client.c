@@ -13,8 +13,10 @@
 
 #include "dbus-errors.h"
 #include "dbus-names.h"
+#include "domain-xml.h"
 #include "errors.h"
 #include "findings.h"
+#include "safe-xml.h"
 
 #include <string.h>
 
@@ -146,8 +148,9 @@ list_planned (GDBusConnection *bus, GError **error)
 }
 
 /* The planned system whose name or UUID is key. */
-static char *
-find_planned (GDBusConnection *bus, const char *key, GError **error)
+/* The planned system named or numbered key, with its properties. */
+static Planned *
+find_planned_props (GDBusConnection *bus, const char *key, GError **error)
 {
   g_autoptr (GPtrArray) planned = list_planned (bus, error);
 
@@ -159,11 +162,24 @@ find_planned (GDBusConnection *bus, const char *key, GError **error)
 
       if (g_str_equal (prop_string (p, "Name"), key)
           || g_ascii_strcasecmp (prop_string (p, "UUID"), key) == 0)
-        return g_strdup (p->path);
+        return g_ptr_array_steal_index (planned, i);
     }
   g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
                "no planned system named '%s'", key);
   return NULL;
+}
+
+static char *
+find_planned (GDBusConnection *bus, const char *key, GError **error)
+{
+  Planned *p = find_planned_props (bus, key, error);
+  char *path;
+
+  if (p == NULL)
+    return NULL;
+  path = g_steal_pointer (&p->path);
+  planned_free (p);
+  return path;
 }
 
 static char *
@@ -312,6 +328,95 @@ vr_cli_client_list (VrCli *cli, GDBusConnection *bus)
               prop_string (p, "UUID"), prop_string (p, "State"),
               saved ? "yes" : "no");
     }
+  return VR_EXIT_OK;
+}
+
+static void
+print_shown_json (Planned *p, xmlDoc *doc)
+{
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  JsonObject *object = json_object_new ();
+  gboolean saved = FALSE;
+  guint code = 0;
+
+  g_variant_lookup (p->props, "HasSavedState", "b", &saved);
+  g_variant_lookup (p->props, "LastJobCode", "u", &code);
+  json_object_set_string_member (object, "name", prop_string (p, "Name"));
+  json_object_set_string_member (object, "uuid", prop_string (p, "UUID"));
+  json_object_set_string_member (object, "state", prop_string (p, "State"));
+  json_object_set_string_member (object, "import_dir",
+                                 prop_string (p, "ImportDirectory"));
+  json_object_set_boolean_member (object, "saved_state", saved);
+  json_object_set_int_member (object, "memory_kib",
+                              (gint64) vr_domain_xml_get_memory_kib (doc));
+  json_object_set_int_member (object, "vcpus", vr_domain_xml_get_vcpus (doc));
+  json_object_set_string_member (object, "domain", prop_string (p, "Domain"));
+  json_object_set_int_member (object, "last_job_code", code);
+  json_object_set_string_member (object, "last_job_message",
+                                 prop_string (p, "LastJobMessage"));
+  json_object_set_string_member (object, "object", p->path);
+  json_node_take_object (node, object);
+  vr_cli_print_json (node);
+}
+
+static void
+print_shown (Planned *p, xmlDoc *doc)
+{
+  gboolean saved = FALSE;
+  guint code = 0;
+
+  g_variant_lookup (p->props, "HasSavedState", "b", &saved);
+  g_variant_lookup (p->props, "LastJobCode", "u", &code);
+  printf ("%-16s%s\n", "Name:", prop_string (p, "Name"));
+  printf ("%-16s%s\n", "UUID:", prop_string (p, "UUID"));
+  printf ("%-16s%s\n", "State:", prop_string (p, "State"));
+  printf ("%-16s%s\n", "Import dir:", prop_string (p, "ImportDirectory"));
+  printf ("%-16s%s\n", "Saved state:",
+          saved ? "yes" : "none (the guest will boot)");
+  printf ("%-16s%" G_GUINT64_FORMAT " KiB\n", "Memory:",
+          vr_domain_xml_get_memory_kib (doc));
+  printf ("%-16s%u\n", "CPU(s):", vr_domain_xml_get_vcpus (doc));
+  if (*prop_string (p, "LastJobMessage") != '\0')
+    printf ("%-16s%s (%u)\n", "Last job:", prop_string (p, "LastJobMessage"),
+            code);
+  if (*prop_string (p, "Domain") != '\0')
+    printf ("%-16s%s\n", "Domain:", prop_string (p, "Domain"));
+}
+
+int
+vr_cli_client_show (VrCli *cli, GDBusConnection *bus, const char *key,
+                    gboolean xml)
+{
+  g_autoptr (GError) error = NULL;
+  Planned *p = find_planned_props (bus, key, &error);
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (xmlDoc) doc = NULL;
+  const char *text;
+
+  if (p == NULL)
+    return vr_cli_fail (error);
+  /* The planned XML as the agent gives it to this caller: without
+   * secrets unless they hold read-secrets (not asked for here). */
+  reply = call (bus, p->path, VR_DBUS_PLANNED_IFACE, "GetDomainXML",
+                g_variant_new_parsed ("(@a{sv} {},)"), "(s)", &error);
+  if (reply != NULL)
+    {
+      g_variant_get (reply, "(&s)", &text);
+      doc = vr_xml_parse_buffer (text, strlen (text), "GetDomainXML",
+                                 "domain", &error);
+    }
+  if (doc == NULL)
+    {
+      planned_free (p);
+      return vr_cli_fail (error);
+    }
+  if (xml)
+    fputs (text, stdout);
+  else if (cli->json)
+    print_shown_json (p, doc);
+  else
+    print_shown (p, doc);
+  planned_free (p);
   return VR_EXIT_OK;
 }
 
@@ -524,6 +629,36 @@ report_job (VrCli *cli, Waiter *waiter, const char *system)
   return vr_cli_fail (error);
 }
 
+/* The agent reads the import directory again only from a descriptor this
+ * caller opened (or below folders its administrator trusts): it is
+ * passed as option import-dir when the caller can open it. */
+static GVariant *
+call_realize (GDBusConnection *bus, const char *system,
+              const VrRealizeOptions *options, GError **error)
+{
+  g_autofree char *dir = get_string (bus, system, VR_DBUS_PLANNED_IFACE,
+                                     "ImportDirectory");
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GVariant) opts = g_variant_ref_sink (realize_options (options));
+  GVariantDict dict;
+  GVariant *reply;
+  int fd = dir ? open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+
+  g_variant_dict_init (&dict, opts);
+  if (fd >= 0 && g_unix_fd_list_append (fds, fd, NULL) == 0)
+    g_variant_dict_insert_value (&dict, "import-dir", g_variant_new_handle (0));
+  if (fd >= 0)
+    close (fd);
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      bus, VR_DBUS_NAME, system, VR_DBUS_PLANNED_IFACE, "Realize",
+      g_variant_new ("(@a{sv})", g_variant_dict_end (&dict)),
+      G_VARIANT_TYPE ("(uos)"),
+      G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, CALL_TIMEOUT_MS, fds,
+      NULL, NULL, error);
+  vr_dbus_error_to_local (error);
+  return reply;
+}
+
 int
 vr_cli_client_realize (VrCli *cli, GDBusConnection *bus, const char *key,
                        const VrRealizeOptions *options, gboolean no_wait)
@@ -537,9 +672,7 @@ vr_cli_client_realize (VrCli *cli, GDBusConnection *bus, const char *key,
 
   if (system == NULL)
     return vr_cli_fail (error);
-  reply = call (bus, system, VR_DBUS_PLANNED_IFACE, "Realize",
-                g_variant_new ("(@a{sv})", realize_options (options)),
-                "(uos)", &error);
+  reply = call_realize (bus, system, options, &error);
   if (reply == NULL)
     return vr_cli_fail (error);
   g_variant_get (reply, "(u&o&s)", &code, &waiter.job, &domain);

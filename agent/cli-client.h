@@ -24,6 +24,9 @@ int vr_cli_client_import (VrCli *cli,
                           gboolean discard_saved_state);
 int vr_cli_client_list (VrCli *cli, GDBusConnection *bus);
 int vr_cli_client_destroy (VrCli *cli, GDBusConnection *bus, const char *key);
+/* show through the agent: its properties and GetDomainXML (no secrets). */
+int vr_cli_client_show (VrCli *cli, GDBusConnection *bus, const char *key,
+                        gboolean xml);
 
 /* The agent's Validate of the planned system whose name or UUID is key:
  * its findings, and the system's name in *name. */

@@ -123,11 +123,15 @@ vr_cli_show (VrCli *cli, int argc, char **argv)
   };
   g_autoptr (GError) error = NULL;
   g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (GDBusConnection) bus = NULL;
 
   if (!vr_cli_parse ("show", "PLANNED", "Show a planned system (by name or "
                      "UUID).", entries, &argc, &argv)
       || !want_args ("show", argc, 1, "PLANNED"))
     return VR_EXIT_USAGE;
+  bus = vr_cli_client_connect (cli);
+  if (bus != NULL)
+    return vr_cli_client_show (cli, bus, argv[1], xml);
   system = vr_store_lookup (cli->store, argv[1], &error);
   if (system == NULL)
     return vr_cli_fail (error);

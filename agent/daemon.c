@@ -18,6 +18,10 @@
 struct _VrDaemon {
   GDBusConnection *bus;
   gboolean session;
+  char **pool_dirs;
+  char **trusted_import_dirs;
+  char *config_path;
+  GThreadPool *imports; /* of Import, max_imports threads */
   char *uri;
   guint max_jobs;
   guint job_keep_seconds;
@@ -58,6 +62,57 @@ gboolean
 vr_daemon_is_session (VrDaemon *self)
 {
   return self->session;
+}
+
+const char *const *
+vr_daemon_get_pool_dirs (VrDaemon *self)
+{
+  static const char *const none[] = { NULL };
+
+  return self->pool_dirs ? (const char *const *) self->pool_dirs : none;
+}
+
+typedef struct {
+  GTask *task;
+  GTaskThreadFunc func;
+} Import;
+
+static void
+run_import (gpointer data, gpointer user_data)
+{
+  Import *import = data;
+
+  import->func (import->task, g_task_get_source_object (import->task),
+                g_task_get_task_data (import->task),
+                g_task_get_cancellable (import->task));
+  g_object_unref (import->task);
+  g_free (import);
+}
+
+void
+vr_daemon_run_import (VrDaemon *self, GTask *task, GTaskThreadFunc func)
+{
+  Import *import = g_new0 (Import, 1);
+
+  import->task = g_object_ref (task);
+  import->func = func;
+  g_thread_pool_push (self->imports, import, NULL);
+}
+
+const char *const *
+vr_daemon_get_trusted_import_dirs (VrDaemon *self)
+{
+  static const char *const none[] = { NULL };
+
+  return self->trusted_import_dirs
+             ? (const char *const *) self->trusted_import_dirs
+             : none;
+}
+
+const char *
+vr_daemon_get_config_path (VrDaemon *self)
+{
+  return self->config_path;
 }
 
 gboolean
@@ -581,6 +636,14 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
     }
   self->bus = g_object_ref (bus);
   self->session = options->session;
+  self->pool_dirs = g_strdupv ((char **) options->pool_dirs);
+  self->trusted_import_dirs = g_strdupv (
+      (char **) options->trusted_import_dirs);
+  self->imports = g_thread_pool_new (
+      run_import, NULL,
+      options->max_imports > 0 ? (int) options->max_imports : 2, FALSE,
+      NULL);
+  self->config_path = g_strdup (options->config_path);
   self->uri = g_strdup (options->uri);
   self->max_jobs = MAX (options->max_jobs, 1);
   self->job_keep_seconds = options->job_keep_seconds;
@@ -612,6 +675,10 @@ remove_source (gpointer key, gpointer value, gpointer user_data)
 void
 vr_daemon_free (VrDaemon *self)
 {
+  /* Imports under way and queued finish first (they make nothing to roll
+   * back, and their tasks hold the store). */
+  if (self->imports != NULL)
+    g_thread_pool_free (self->imports, FALSE, TRUE);
   if (self->manager != NULL)
     g_dbus_object_manager_server_set_connection (self->manager, NULL);
   if (self->conn != NULL)
@@ -635,6 +702,9 @@ vr_daemon_free (VrDaemon *self)
   g_clear_object (&self->store);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_object (&self->bus);
+  g_strfreev (self->pool_dirs);
+  g_strfreev (self->trusted_import_dirs);
+  g_free (self->config_path);
   g_free (self->uri);
   g_free (self);
 }

@@ -21,6 +21,10 @@ typedef struct {
   guint max_jobs;        /* jobs running at once; more wait as New */
   guint job_keep_seconds; /* how long a finished job stays exported */
   guint idle_trim_seconds; /* quiet time before vr_idle_trim(); 0: never */
+  const char *const *pool_dirs; /* agent.conf PoolDirs; may be NULL */
+  const char *const *trusted_import_dirs; /* TrustedImportDirs; may be NULL */
+  const char *config_path;      /* agent.conf, for messages */
+  guint max_imports;            /* imports at once; 0: 2 */
 } VrDaemonOptions;
 
 /* virt-realized: the planned systems and jobs of one state directory and
@@ -44,6 +48,18 @@ void vr_daemon_shutdown (VrDaemon *daemon, GSourceFunc done, gpointer data);
 
 VrStore *vr_daemon_get_store (VrDaemon *daemon);
 gboolean vr_daemon_is_session (VrDaemon *daemon);
+
+/* agent.conf's PoolDirs (NULL-terminated, maybe empty) and the file's
+ * path. */
+const char *const *vr_daemon_get_pool_dirs (VrDaemon *daemon);
+const char *const *vr_daemon_get_trusted_import_dirs (VrDaemon *daemon);
+const char *vr_daemon_get_config_path (VrDaemon *daemon);
+
+/* Runs an import's task (g_task_run_in_thread's func) on the daemon's
+ * import workers: at most max_imports at once, the rest in order. */
+void vr_daemon_run_import (VrDaemon *daemon,
+                           GTask *task,
+                           GTaskThreadFunc func);
 
 /* A reference on the current connection and its host caps, for a worker;
  * VR_ERROR_NOT_AVAILABLE while libvirt is unreachable. */

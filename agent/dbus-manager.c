@@ -154,7 +154,7 @@ import_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   if (call->fd < 0)
     g_task_return_error (task, g_steal_pointer (&error));
   else
-    g_task_run_in_thread (task, import_thread);
+    vr_daemon_run_import (daemon, task, import_thread);
 }
 
 static gboolean

@@ -2,15 +2,20 @@
 /* org.virtrealize.Realize1.PlannedSystem: one object per planned system. */
 #include "config.h"
 
+#include <gio/gunixfdlist.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "auth.h"
+#include "caller-access.h"
 #include "daemon.h"
-#include "dbus-planned-skeleton.h"
 #include "dbus-errors.h"
-#include "errors.h"
+#include "dbus-planned-skeleton.h"
 #include "domain-xml.h"
+#include "errors.h"
 #include "findings.h"
+#include "host-access.h"
+#include "pool-access.h"
 #include "safe-xml.h"
 #include "validate.h"
 
@@ -284,7 +289,8 @@ realize_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
       invocation, g_variant_new ("(uos)", VR_ERROR_JOB_STARTED, path, ""));
 }
 
-/* Realize of XML that reaches into the host (VR1801-VR1809, in the
+/* Realize, before the job: a pool-dir must be one the administrator
+ * allows; XML that reaches into the host (VR1801-VR1809, in the
  * planned XML or the save image's) needs the host-access right on top
  * of "realize"; the realize itself checks again, refusing them unless
  * that right was granted, so an Update in between gains nothing. */
@@ -294,7 +300,10 @@ typedef struct {
   guint uid;
   RealizeCall *call;
   VrHostCaps *caps;
+  virConnectPtr conn;
   VrPlannedSystem *system;
+  int import_fd; /* option import-dir, or -1 */
+  GError *pool_error;
   GPtrArray *findings;
 } HostAccessStep;
 
@@ -305,7 +314,11 @@ host_access_step_free (HostAccessStep *step)
   if (step->call != NULL)
     realize_call_free (step->call);
   g_clear_object (&step->caps);
+  g_clear_pointer (&step->conn, virConnectClose);
   g_clear_object (&step->system);
+  g_clear_error (&step->pool_error);
+  if (step->import_fd >= 0)
+    close (step->import_fd);
   g_clear_pointer (&step->findings, g_ptr_array_unref);
   g_free (step);
 }
@@ -357,13 +370,65 @@ on_host_access_right (GObject *source, GAsyncResult *result,
   host_access_step_free (step);
 }
 
+/* The caller shows again that they may read the import directory: by a
+ * descriptor they opened (option import-dir), which must be the folder
+ * that was imported and whose files they may still read; without one,
+ * the agent reads it by path only below the folders agent.conf trusts. */
+static gboolean
+check_import_dir (HostAccessStep *step, GError **error)
+{
+  const char *path = vr_planned_system_get_import_dir (step->system);
+  g_autoptr (VrImportDir) dir = NULL;
+  g_autoptr (VrCaller) caller = NULL;
+
+  if (step->import_fd < 0)
+    {
+      if (vr_host_access_path_inside (
+              path, vr_daemon_get_trusted_import_dirs (step->daemon)))
+        return TRUE;
+      g_set_error (error, VR_ERROR, VR_ERROR_ACCESS_DENIED,
+                   "the agent reads %s again only from a descriptor the "
+                   "caller opened (option import-dir, as virt-realize "
+                   "passes it) or below a folder %s trusts "
+                   "(TrustedImportDirs)", path,
+                   vr_daemon_get_config_path (step->daemon));
+      return FALSE;
+    }
+  dir = vr_import_dir_open_fd (step->import_fd, error);
+  if (dir == NULL)
+    return FALSE;
+  if (!vr_planned_system_is_import_dir (step->system, dir))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_ACCESS_DENIED,
+                   "the descriptor passed as import-dir is not %s, the "
+                   "directory that was imported", path);
+      return FALSE;
+    }
+  caller = vr_caller_new (step->uid);
+  return vr_import_dir_check_caller (dir, caller, error);
+}
+
 static void
 host_access_thread (GTask *task, gpointer source, gpointer task_data,
                     GCancellable *cancellable)
 {
   HostAccessStep *step = task_data;
   VrValidateOptions options = { .pool_dir = step->call->options.pool_dir };
+  VrDaemon *daemon = step->daemon;
 
+  /* A pool-dir is where root writes: only where the administrator said.
+   * (On a session bus the agent has only its caller's rights.) */
+  if (!vr_daemon_is_session (daemon)
+      && ((options.pool_dir != NULL
+           && !vr_pool_dir_check_caller (step->conn, options.pool_dir,
+                                         vr_daemon_get_pool_dirs (daemon),
+                                         vr_daemon_get_config_path (daemon),
+                                         &step->pool_error))
+          || !check_import_dir (step, &step->pool_error)))
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
   step->findings = vr_validate_host_access (step->caps, step->system,
                                             &options, NULL);
   g_task_return_boolean (task, TRUE);
@@ -374,6 +439,12 @@ host_access_found (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   HostAccessStep *step = user_data;
 
+  if (step->pool_error != NULL)
+    {
+      vr_dbus_return_error (step->invocation, step->pool_error);
+      host_access_step_free (step);
+      return;
+    }
   if (step->findings == NULL || step->findings->len == 0)
     {
       host_access_step_continue (step);
@@ -385,27 +456,50 @@ host_access_found (GObject *source, GAsyncResult *result, gpointer user_data)
                             on_host_access_right, step);
 }
 
+/* Option import-dir (h) of the call, as a descriptor of ours, or -1. */
+static int
+take_import_fd (GDBusMethodInvocation *invocation)
+{
+  GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
+  GUnixFDList *fds = g_dbus_message_get_unix_fd_list (message);
+  g_autoptr (GVariant) options = g_variant_get_child_value (
+      g_dbus_method_invocation_get_parameters (invocation), 0);
+  gint32 handle = -1;
+
+  if (fds == NULL
+      || !g_variant_lookup (options, "import-dir", "h", &handle)
+      || handle < 0 || handle >= g_unix_fd_list_get_length (fds))
+    return -1;
+  return g_unix_fd_list_get (fds, handle, NULL);
+}
+
 static void
 realize_check_host_access (VrDaemon *daemon, GDBusMethodInvocation *invocation,
                            guint uid, gpointer data)
 {
   HostAccessStep *step = g_new0 (HostAccessStep, 1);
   g_autoptr (GTask) task = NULL;
-  virConnectPtr conn = NULL;
+  g_autoptr (GError) error = NULL;
 
   step->daemon = daemon;
   step->invocation = g_object_ref (invocation);
   step->uid = uid;
   step->call = data;
+  step->import_fd = take_import_fd (invocation);
   step->system = lookup (step->call->target, NULL);
-  /* Without the system or libvirt the realize answers why itself. */
-  if (step->system == NULL
-      || !vr_daemon_ref_libvirt (daemon, &conn, &step->caps, NULL))
+  /* Without the system the realize answers why itself; without libvirt
+   * nothing here can be checked, so nothing goes on. */
+  if (step->system == NULL)
     {
       host_access_step_continue (step);
       return;
     }
-  virConnectClose (conn);
+  if (!vr_daemon_ref_libvirt (daemon, &step->conn, &step->caps, &error))
+    {
+      vr_dbus_return_error (invocation, error);
+      host_access_step_free (step);
+      return;
+    }
   task = g_task_new (NULL, NULL, host_access_found, step);
   g_task_set_task_data (task, step, NULL);
   g_task_run_in_thread (task, host_access_thread);

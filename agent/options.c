@@ -69,8 +69,11 @@ gboolean
 vr_realize_options_parse (GVariant *options, VrRealizeOptions *out,
                           char **pool, char **pool_dir, GError **error)
 {
-  static const char *const known[] = { "pool", "pool-dir", "handoff",
-                                       "start", "copy-disks", NULL };
+  /* import-dir (h) is the caller's fd of the import directory, taken by
+   * the handler itself. */
+  static const char *const known[] = { "pool", "pool-dir", "import-dir",
+                                       "handoff", "start", "copy-disks",
+                                       NULL };
   VrRealizeOptions parsed = *out;
   g_autofree char *new_pool = NULL;
   g_autofree char *new_pool_dir = NULL;

@@ -8,6 +8,8 @@
 #include <malloc.h>
 #include <stdio.h>
 
+#include "agent-config.h"
+#include "auth.h"
 #include "daemon.h"
 #include "dbus-errors.h"
 #include "idle-trim.h"
@@ -25,6 +27,8 @@ typedef struct {
   int job_keep_seconds;
   int idle_trim_seconds;
   gboolean replace;
+  char *config_path;
+  VrAgentConfig *config;
   GMainLoop *loop;
   VrDaemon *daemon;
   int status;
@@ -51,6 +55,9 @@ parse_options (Agent *agent, int *argc, char ***argv)
       "Hand unused memory back to the kernel after start-up and after "
       "SECONDS without calls or running jobs; 0: never (default 10)",
       "SECONDS" },
+    { "config", 0, 0, G_OPTION_ARG_FILENAME, &agent->config_path,
+      "What callers may use (default " VR_AGENT_CONFIG_DEFAULT ")",
+      "FILE" },
     { "replace", 'r', 0, G_OPTION_ARG_NONE, &agent->replace,
       "Replace a running agent", NULL },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version",
@@ -79,6 +86,15 @@ parse_options (Agent *agent, int *argc, char ***argv)
       fprintf (stderr, "virt-realized: bad arguments (see --help)\n");
       return FALSE;
     }
+  agent->config = vr_agent_config_load (
+      agent->config_path ? agent->config_path : VR_AGENT_CONFIG_DEFAULT,
+      &error);
+  if (agent->config == NULL)
+    {
+      fprintf (stderr, "virt-realized: %s\n", error->message);
+      return FALSE;
+    }
+  vr_auth_set_max_pending (agent->config->max_pending);
   return TRUE;
 }
 
@@ -127,9 +143,13 @@ serve (Agent *agent)
   g_autoptr (GError) error = NULL;
   g_autoptr (GDBusConnection) bus = g_bus_get_sync (
       agent->session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, NULL, &error);
-  VrDaemonOptions options = { agent->uri, agent->state_dir, agent->session,
-                              agent->max_jobs, agent->job_keep_seconds,
-                              agent->idle_trim_seconds };
+  VrDaemonOptions options = {
+    agent->uri, agent->state_dir, agent->session, agent->max_jobs,
+    agent->job_keep_seconds, agent->idle_trim_seconds,
+    (const char *const *) agent->config->pool_dirs,
+    (const char *const *) agent->config->trusted_import_dirs,
+    agent->config->path, agent->config->max_imports
+  };
   guint owner;
 
   if (bus == NULL)
@@ -184,5 +204,7 @@ main (int argc, char **argv)
   g_main_loop_unref (agent.loop);
   g_free (agent.uri);
   g_free (agent.state_dir);
+  g_free (agent.config_path);
+  vr_agent_config_free (agent.config);
   return status;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "test-util.h"
+#include "testbed.h"
 
 #define SYSTEM_CONF "/usr/share/dbus-1/system.conf"
 #define POLKITD "/usr/lib/polkit-1/polkitd"
@@ -274,7 +275,15 @@ vr_bus_harness_start_agent (VrBusHarness *harness, const char *uri,
   g_autoptr (GSubprocessLauncher) launcher = launcher_for (harness);
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GError) error = NULL;
+  g_autofree char *agent_conf = g_build_filename (harness->dir,
+                                                  "agent.conf", NULL);
+  g_autofree char *conf_text = g_strdup_printf (
+      "[Agent]\nPoolDirs=%s;\nTrustedImportDirs=%s;%s;\n",
+      g_get_tmp_dir (), g_get_tmp_dir (), vr_testbed_dir ());
   GSubprocess *agent;
+
+  g_assert_true (g_file_set_contents (agent_conf, conf_text, -1, NULL));
+  g_assert_cmpint (chmod (agent_conf, 0644), ==, 0);
 
   for (guint i = 0; env != NULL && env[i] != NULL; i++)
     {
@@ -287,6 +296,9 @@ vr_bus_harness_start_agent (VrBusHarness *harness, const char *uri,
   g_ptr_array_add (argv, (char *) uri);
   g_ptr_array_add (argv, (char *) "--state-dir");
   g_ptr_array_add (argv, (char *) state_dir);
+  /* The tests' pools are temporary folders: agent.conf allows them. */
+  g_ptr_array_add (argv, (char *) "--config");
+  g_ptr_array_add (argv, agent_conf);
   for (guint i = 0; args != NULL && args[i] != NULL; i++)
     g_ptr_array_add (argv, (char *) args[i]);
   g_ptr_array_add (argv, NULL);
@@ -324,23 +336,32 @@ vr_bus_harness_run_as_nobody (VrBusHarness *harness, const char *const *argv,
   return vr_bus_harness_run_as_nobody_out (harness, argv, NULL, err);
 }
 
-int
-vr_bus_harness_run_as_nobody_out (VrBusHarness *harness,
-                                  const char *const *argv, char **out,
-                                  char **err)
+/* argv behind setpriv as uid/gid 65534 without groups. */
+static GPtrArray *
+nobody_argv (const char *const *argv)
 {
-  g_autoptr (GSubprocessLauncher) launcher = launcher_for (harness);
-  g_autoptr (GPtrArray) full = g_ptr_array_new ();
-  g_autoptr (GSubprocess) process = NULL;
-  g_autoptr (GError) error = NULL;
   const char *const setpriv[] = { "setpriv", "--reuid=65534", "--regid=65534",
                                   "--clear-groups", NULL };
+  GPtrArray *full = g_ptr_array_new ();
 
   for (guint i = 0; setpriv[i] != NULL; i++)
     g_ptr_array_add (full, (char *) setpriv[i]);
   for (guint i = 0; argv[i] != NULL; i++)
     g_ptr_array_add (full, (char *) argv[i]);
   g_ptr_array_add (full, NULL);
+  return full;
+}
+
+int
+vr_bus_harness_run_as_nobody_out (VrBusHarness *harness,
+                                  const char *const *argv, char **out,
+                                  char **err)
+{
+  g_autoptr (GSubprocessLauncher) launcher = launcher_for (harness);
+  g_autoptr (GPtrArray) full = nobody_argv (argv);
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
+
   g_subprocess_launcher_set_flags (
       launcher, (out ? G_SUBPROCESS_FLAGS_STDOUT_PIPE
                      : G_SUBPROCESS_FLAGS_STDOUT_SILENCE)
@@ -359,17 +380,10 @@ vr_bus_harness_spawn_as_nobody (VrBusHarness *harness,
                                 const char *const *argv)
 {
   g_autoptr (GSubprocessLauncher) launcher = launcher_for (harness);
-  g_autoptr (GPtrArray) full = g_ptr_array_new ();
+  g_autoptr (GPtrArray) full = nobody_argv (argv);
   g_autoptr (GError) error = NULL;
   GSubprocess *process;
-  const char *const setpriv[] = { "setpriv", "--reuid=65534", "--regid=65534",
-                                  "--clear-groups", NULL };
 
-  for (guint i = 0; setpriv[i] != NULL; i++)
-    g_ptr_array_add (full, (char *) setpriv[i]);
-  for (guint i = 0; argv[i] != NULL; i++)
-    g_ptr_array_add (full, (char *) argv[i]);
-  g_ptr_array_add (full, NULL);
   g_subprocess_launcher_set_flags (launcher,
                                    G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                        | G_SUBPROCESS_FLAGS_STDERR_MERGE);

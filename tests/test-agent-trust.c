@@ -23,6 +23,7 @@
 #include "dbus-names.h"
 #include "errors.h"
 #include "hostile-xml.h"
+#include "manifest.h"
 #include "test-util.h"
 #include "testbed.h"
 
@@ -261,12 +262,16 @@ static int
 gdbus_as_nobody (const char *path, const char *method, const char *arg,
                  char **out, char **err)
 {
-  const char *const argv[] = { "gdbus",  "call",       "--system",
-                               "--dest", VR_DBUS_NAME, "--object-path",
-                               path,     "--method",   method,
-                               arg,      NULL };
+  const char *const argv[] = { "gdbus",    "call",       "--system",
+                               "--timeout", "300",       "--dest",
+                               VR_DBUS_NAME, "--object-path", path,
+                               "--method", method,       arg,
+                               NULL };
+  int status = vr_bus_harness_run_as_nobody_out (harness, argv, out, err);
 
-  return vr_bus_harness_run_as_nobody_out (harness, argv, out, err);
+  if (status != 0)
+    g_test_message ("%s as nobody: %s", method, *err);
+  return status;
 }
 
 static char *
@@ -446,6 +451,18 @@ test_secrets (Fixture *f, gconstpointer data)
   g_assert_null (strstr (out, SECRET));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
+  {
+    const char *const argv[] = { g_getenv ("VR_CLI"), "--system", "show",
+                                 "vr-guest", "--xml", NULL };
+
+    g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, argv, &out,
+                                                       &err),
+                     ==, 0);
+    g_assert_nonnull (strstr (out, "<graphics"));
+    g_assert_null (strstr (out, SECRET));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
   assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".GetDomainXML",
                   "{'secrets': <true>}",
                   "org.virtrealize.Realize1.read-secrets", NULL);
@@ -537,6 +554,18 @@ test_cli_as_nobody (Fixture *f, gconstpointer data)
                      ==, 0);
     g_test_message ("list as nobody: %s%s", out, err);
     g_assert_nonnull (strstr (out, "vr-guest"));
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  {
+    const char *const argv[] = { cli, "--system", "show", "vr-guest", NULL };
+
+    g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, argv, &out,
+                                                       &err),
+                     ==, 0);
+    g_test_message ("show as nobody: %s%s", out, err);
+    g_assert_nonnull (strstr (out, "vr-guest"));
+    g_assert_nonnull (strstr (out, "Memory:"));
   }
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
@@ -635,6 +664,184 @@ test_import_unreadable (Fixture *f, gconstpointer data)
   test_rmtree (dir);
 }
 
+/* pool-dir through the agent: only a libvirt directory pool or what
+ * agent.conf allows (the harness allows the temporary folder), reached
+ * without symbolic links. Refused as nobody: /etc, a symlink to an
+ * allowed folder, a path that climbs out with "..". Then the CLI as
+ * nobody realizes the same (clean) system into an allowed folder. */
+static void
+test_pool_dir (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *system = import_dir (dir);
+  g_autofree char *link = g_strconcat (f->pool, ".link", NULL);
+  g_autofree char *climb = g_build_filename (f->pool, "..", "..", "etc",
+                                             NULL);
+  const char *const bad[] = { "/etc", link, climb };
+  const char *cli = g_getenv ("VR_CLI");
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *list = NULL;
+
+  g_assert_cmpint (symlink (f->pool, link), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *arg = g_strdup_printf ("{'pool-dir': <'%s'>}",
+                                              bad[i]);
+
+      assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Realize", arg,
+                      "pool-dir", NULL);
+    }
+  unlink (link);
+  {
+    const char *const argv[] = { cli, "--system", "realize", "vr-guest",
+                                 "--pool-dir", f->pool, NULL };
+
+    g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, argv, &out,
+                                                       &err),
+                     ==, 0);
+    g_test_message ("realize as nobody: %s%s", out, err);
+  }
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  list = test_virsh (uri, "list --all --name");
+  g_assert_nonnull (strstr (list, "vr-guest"));
+  test_rmtree (dir);
+}
+
+/* An import directory outside the folders agent.conf trusts (the harness
+ * trusts the temporary folder): a realize without the caller's
+ * descriptor is refused; the CLI passes one, and its files are checked
+ * again against the caller (a save image made root's 0600 after the
+ * import is refused); readable again, the CLI as nobody realizes it. */
+static void
+test_import_fd (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *tmp = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *outside = g_strdup ("/var/tmp/vr-trust-XXXXXX");
+  g_autofree char *dir = NULL;
+  g_autofree char *save = NULL;
+  g_autofree char *system = NULL;
+  g_autofree char *arg = realize_arg (f);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  const char *cli = g_getenv ("VR_CLI");
+  const char *const argv[] = { cli, "--system", "realize", "vr-guest",
+                               "--pool-dir", f->pool, NULL };
+  int status = -1;
+
+  g_assert_nonnull (g_mkdtemp (outside));
+  g_assert_cmpint (chmod (outside, 0755), ==, 0);
+  dir = g_build_filename (outside, "import", NULL);
+  {
+    const char *const cp[] = { "cp", "-a", tmp, dir, NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) cp, NULL,
+                                 G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                                 &status, NULL));
+    g_assert_cmpint (status, ==, 0);
+  }
+  save = g_build_filename (dir, "vr-guest.save", NULL);
+  system = import_dir (dir);
+  assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Realize", arg,
+                  "TrustedImportDirs", "import-dir");
+  g_assert_cmpint (chmod (save, 0600), ==, 0);
+  before = test_snapshot_tree (f->state);
+  g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, argv, &out,
+                                                     &err),
+                   ==, 1);
+  g_test_message ("realize as nobody of a 0600 image: %s", err);
+  g_assert_nonnull (strstr (err, "32769"));
+  g_assert_nonnull (strstr (err, "vr-guest.save"));
+  after = test_snapshot_tree (f->state);
+  g_assert_cmpstr (before, ==, after);
+  g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
+  hostile_calls++;
+  g_assert_cmpint (chmod (save, 0644), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, argv, &out,
+                                                     &err),
+                   ==, 0);
+  test_rmtree (outside);
+  test_rmtree (tmp);
+}
+
+typedef struct {
+  gint64 done_us;
+  GError *error;
+} Pending;
+
+static void
+on_imported (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Pending *pending = data;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_with_unix_fd_list_finish (
+      G_DBUS_CONNECTION (source), NULL, result, &pending->error);
+
+  pending->done_us = g_get_monotonic_time ();
+}
+
+/* MaxImports=1: an import whose manifest takes a while to hash holds the
+ * one worker; a small import asked for after it waits for it. (With the
+ * default 2 it would not wait.) */
+static void
+test_import_limit (Fixture *f, gconstpointer data)
+{
+  g_autofree char *big = vr_testbed_large_import (256);
+  g_autofree char *second = vr_testbed_require ("second");
+  g_autofree char *conf_dir = test_mkdtemp ();
+  g_autofree char *conf = g_build_filename (conf_dir, "agent.conf", NULL);
+  g_autofree char *text = g_strdup_printf (
+      "[Agent]\nMaxImports=1\nTrustedImportDirs=%s;%s;\n",
+      g_get_tmp_dir (), vr_testbed_dir ());
+  const char *const args[] = { "--config", conf, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autofree char *manifest = NULL;
+  g_autofree char *small = NULL;
+  Pending pending = { 0 };
+  gint64 started;
+  gint64 small_us;
+  int fd = open (big, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  manifest = vr_manifest_build (fd, big, NULL, NULL, &error);
+  g_assert_no_error (error);
+  test_write_file (big, "manifest.xml", manifest, -1);
+  test_write_file (conf_dir, "agent.conf", text, -1);
+  g_assert_cmpint (chmod (conf_dir, 0755), ==, 0);
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  f->agent = vr_bus_harness_start_agent (harness, uri, f->state, NULL, args);
+  g_assert_cmpint (g_unix_fd_list_append (fds, fd, NULL), ==, 0);
+  close (fd);
+  started = g_get_monotonic_time ();
+  g_dbus_connection_call_with_unix_fd_list (
+      harness->bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+      "ImportSystemDefinition", g_variant_new ("(hsa{sv})", 0, "", NULL),
+      G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000,
+      fds, NULL, on_imported, &pending);
+  g_usleep (100 * 1000); /* the first takes the worker */
+  small = import_dir (second);
+  small_us = g_get_monotonic_time ();
+  while (pending.done_us == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error (pending.error);
+  g_test_message ("big import %.0f ms, small one answered at %.0f ms",
+                  (pending.done_us - started) / 1e3,
+                  (small_us - started) / 1e3);
+  /* Replies are read in order, so the big one's callback runs after the
+   * small call returns: compare how long each took. Alone the small one
+   * takes milliseconds. */
+  g_assert_cmpint (small_us - started, >=,
+                   (pending.done_us - started) * 9 / 10);
+  g_assert_cmpint (pending.done_us - started, >, 200 * 1000);
+  test_rmtree (big);
+  test_rmtree (conf_dir);
+}
+
 static gboolean
 write_test_rules (void)
 {
@@ -687,6 +894,9 @@ main (int argc, char **argv)
   ADD ("cli-as-nobody", NULL, test_cli_as_nobody);
   ADD ("no-user-interaction", NULL, test_no_user_interaction);
   ADD ("import-unreadable", NULL, test_import_unreadable);
+  ADD ("pool-dir", NULL, test_pool_dir);
+  ADD ("import-fd", NULL, test_import_fd);
+  ADD ("import-limit", NULL, test_import_limit);
 #undef ADD
   status = g_test_run ();
   g_printerr ("hostile calls: %u\n", hostile_calls);

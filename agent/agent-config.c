@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "agent-config.h"
+
+#include "auth.h"
+#include "errors.h"
+
+#define GROUP "Agent"
+
+void
+vr_agent_config_free (VrAgentConfig *config)
+{
+  if (config == NULL)
+    return;
+  g_free (config->path);
+  g_strfreev (config->pool_dirs);
+  g_strfreev (config->trusted_import_dirs);
+  g_free (config);
+}
+
+/* A ';'-separated list of absolute folders; absent: none. */
+static gboolean
+read_dirs (GKeyFile *file, const char *key, VrAgentConfig *config,
+           char ***out, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_auto (GStrv) dirs = g_key_file_get_string_list (file, GROUP, key, NULL,
+                                                    &local);
+
+  if (dirs == NULL)
+    {
+      if (g_error_matches (local, G_KEY_FILE_ERROR,
+                           G_KEY_FILE_ERROR_KEY_NOT_FOUND)
+          || g_error_matches (local, G_KEY_FILE_ERROR,
+                              G_KEY_FILE_ERROR_GROUP_NOT_FOUND))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  for (guint i = 0; dirs[i] != NULL; i++)
+    if (!g_path_is_absolute (dirs[i]))
+      {
+        g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                     "%s: [" GROUP "] %s: '%s' is not an absolute path",
+                     config->path, key, dirs[i]);
+        return FALSE;
+      }
+  *out = g_steal_pointer (&dirs);
+  return TRUE;
+}
+
+/* A number of 1 or more; absent: *value stays. */
+static gboolean
+read_count (GKeyFile *file, const char *key, VrAgentConfig *config,
+            guint *value, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  int number;
+
+  if (!g_key_file_has_key (file, GROUP, key, NULL))
+    return TRUE;
+  number = g_key_file_get_integer (file, GROUP, key, &local);
+  if (local != NULL || number < 1)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s: [" GROUP "] %s must be a number of 1 or more",
+                   config->path, key);
+      return FALSE;
+    }
+  *value = (guint) number;
+  return TRUE;
+}
+
+VrAgentConfig *
+vr_agent_config_load (const char *path, GError **error)
+{
+  g_autoptr (VrAgentConfig) config = g_new0 (VrAgentConfig, 1);
+  g_autoptr (GKeyFile) file = g_key_file_new ();
+  g_autoptr (GError) local = NULL;
+
+  config->path = g_strdup (path);
+  config->max_pending = VR_AUTH_DEFAULT_MAX_PENDING;
+  config->max_imports = VR_AGENT_DEFAULT_MAX_IMPORTS;
+  if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, &local))
+    {
+      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return g_steal_pointer (&config);
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "cannot read %s: %s", path, local->message);
+      return NULL;
+    }
+  if (!read_dirs (file, "PoolDirs", config, &config->pool_dirs, error)
+      || !read_dirs (file, "TrustedImportDirs", config,
+                     &config->trusted_import_dirs, error)
+      || !read_count (file, "MaxPendingAuthorizations", config,
+                      &config->max_pending, error)
+      || !read_count (file, "MaxImports", config, &config->max_imports,
+                      error))
+    return NULL;
+  return g_steal_pointer (&config);
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* /etc/virt-realize/agent.conf (data/agent.conf documents each key): what
+ * an administrator lets callers of the agent use. */
+typedef struct {
+  char *path;        /* the file read, for messages */
+  char **pool_dirs;  /* directories (and their subfolders) a caller may
+                        name as pool-dir, besides libvirt directory pools */
+  char **trusted_import_dirs; /* import directories below these may be
+                                reopened by path without the caller's
+                                descriptor */
+  guint max_pending; /* authorizations one caller may have waiting */
+  guint max_imports; /* imports (manifest hashing) running at once */
+} VrAgentConfig;
+
+#define VR_AGENT_CONFIG_DEFAULT SYSCONFDIR "/virt-realize/agent.conf"
+#define VR_AGENT_DEFAULT_MAX_IMPORTS 2
+
+/* Reads path; a file that does not exist gives the defaults (no extra
+ * pool or trusted directories, 4 pending authorizations, 2 imports). A key with a wrong value
+ * is an error naming the file, group and key. */
+VrAgentConfig *vr_agent_config_load (const char *path, GError **error);
+void vr_agent_config_free (VrAgentConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrAgentConfig, vr_agent_config_free)
+
+G_END_DECLS
