@@ -12,7 +12,26 @@
 
 #include "domain-xml.h"
 #include "errors.h"
+#include "import-firmware.h"
 #include "safe-xml.h"
+
+void
+vr_import_file_free (VrImportFile *file)
+{
+  if (file == NULL)
+    return;
+  g_free (file->relpath);
+  g_free (file);
+}
+
+void
+vr_import_snapshot_free (VrImportSnapshot *snapshot)
+{
+  g_free (snapshot->name);
+  g_free (snapshot->relpath);
+  g_free (snapshot->parent);
+  g_free (snapshot);
+}
 
 void
 vr_import_dir_free (VrImportDir *dir)
@@ -28,6 +47,10 @@ vr_import_dir_free (VrImportDir *dir)
   g_free (dir->uuid);
   g_free (dir->save_file);
   vr_save_image_free (dir->save);
+  vr_import_file_free (dir->nvram);
+  g_clear_pointer (&dir->tpm_files, g_ptr_array_unref);
+  g_free (dir->tpm_folder);
+  g_clear_pointer (&dir->snapshots, g_ptr_array_unref);
   g_free (dir);
 }
 
@@ -261,7 +284,8 @@ vr_import_dir_open_fd (int dirfd, GError **error)
   dir->dev = st.st_dev;
   dir->ino = st.st_ino;
   if (!read_domain_xml (dir, error) || !scan_entries (dir, error)
-      || !read_save_image (dir, error) || !check_save_matches (dir, error))
+      || !read_save_image (dir, error) || !check_save_matches (dir, error)
+      || !vr_import_dir_read_firmware (dir, error))
     return NULL;
   return g_steal_pointer (&dir);
 }
