@@ -68,6 +68,13 @@ typedef enum {
 #define VR_FINDING_SAVE_CPU "VR1708"
 #define VR_FINDING_NO_SAVE "VR1709"
 #define VR_FINDING_SAVE_IDENTITY "VR1710"
+/* The guest's own state that travels with it: NVRAM, TPM, snapshots. */
+#define VR_FINDING_NVRAM_TAKEN "VR1801"
+#define VR_FINDING_TPM_EMULATOR "VR1802"
+#define VR_FINDING_TPM_SECRET "VR1803"
+#define VR_FINDING_TPM_NOT_CARRIED "VR1804"
+#define VR_FINDING_TPM_TAKEN "VR1805"
+#define VR_FINDING_SNAPSHOT_DISKS "VR1806"
 
 /* One row of the table. */
 typedef struct {
