@@ -59,4 +59,13 @@ gboolean vr_export_copy_firmware (VrExportTarget *target,
                                   const VrExportFirmware *fw,
                                   GError **error);
 
+/* With --with-disks: every snapshot's metadata into snapshots/, parents
+ * first, disk sources made the copies' relative paths (disks, of
+ * VrExportDisk); *count gets how many (export-snapshots.c). */
+gboolean vr_export_snapshots (VrExportTarget *target,
+                              virDomainPtr dom,
+                              GPtrArray *disks,
+                              guint *count,
+                              GError **error);
+
 G_END_DECLS

@@ -518,6 +518,21 @@ copy_firmware (Export *e, GError **error)
 }
 
 static gboolean
+copy_snapshots (Export *e, GError **error)
+{
+  VrExportTarget target = { .path = e->path, .dir_fd = e->dir_fd,
+                            .written = e->written,
+                            .bytes = &e->result->bytes,
+                            .copy_flags = e->options->copy_flags,
+                            .cancellable = e->cancellable };
+
+  if (!e->options->with_disks)
+    return TRUE;
+  return vr_export_snapshots (&target, e->dom, e->disks,
+                              &e->result->snapshots, error);
+}
+
+static gboolean
 write_manifest (Export *e, GError **error)
 {
   g_autofree char *xml = NULL;
@@ -599,6 +614,7 @@ run (Export *e, GError **error)
   if (make_target (e, &local) && managed_save (e, &local)
       && write_domain_xml (e, &local) && copy_save (e, &local)
       && copy_disks (e, &local) && copy_firmware (e, &local)
+      && copy_snapshots (e, &local)
       && write_manifest (e, &local))
     return TRUE;
   roll_back (e);

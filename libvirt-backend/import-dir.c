@@ -13,6 +13,7 @@
 #include "domain-xml.h"
 #include "errors.h"
 #include "import-firmware.h"
+#include "snapshots.h"
 #include "safe-xml.h"
 
 void
@@ -158,6 +159,62 @@ vr_import_dir_open_file (VrImportDir *dir, const char *relpath,
   return at;
 }
 
+/* A subdirectory of the import directory, or -1 with no error when it is
+ * not there. */
+int
+vr_import_dir_open_subdir (int at, const char *name, const char *display_name,
+             gboolean *missing, GError **error)
+{
+  int fd = openat (at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+  *missing = fd < 0 && errno == ENOENT;
+  if (fd >= 0 || *missing)
+    return fd;
+  if (errno == ELOOP || errno == ENOTDIR)
+    g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                 "%s: %s", display_name,
+                 errno == ELOOP ? "is a symbolic link (links are not "
+                                  "followed in an import directory)"
+                                : "not a directory");
+  else
+    vr_error_set_errno (error, errno, "cannot open %s", display_name);
+  return -1;
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The names in a directory (takes fd), sorted. */
+GPtrArray *
+vr_import_dir_list_names (int fd, const char *display_name, GError **error)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  DIR *d = fdopendir (fd);
+  struct dirent *item;
+
+  if (d == NULL)
+    {
+      vr_error_set_errno (error, errno, "cannot list %s", display_name);
+      close (fd);
+      return NULL;
+    }
+  while ((errno = 0, item = readdir (d)) != NULL)
+    if (!g_str_equal (item->d_name, ".") && !g_str_equal (item->d_name, ".."))
+      g_ptr_array_add (names, g_strdup (item->d_name));
+  if (errno != 0)
+    {
+      vr_error_set_errno (error, errno, "cannot list %s", display_name);
+      closedir (d);
+      return NULL;
+    }
+  closedir (d);
+  g_ptr_array_sort (names, compare_names);
+  return g_steal_pointer (&names);
+}
+
 static gboolean
 read_domain_xml (VrImportDir *dir, GError **error)
 {
@@ -285,7 +342,8 @@ vr_import_dir_open_fd (int dirfd, GError **error)
   dir->ino = st.st_ino;
   if (!read_domain_xml (dir, error) || !scan_entries (dir, error)
       || !read_save_image (dir, error) || !check_save_matches (dir, error)
-      || !vr_import_dir_read_firmware (dir, error))
+      || !vr_import_dir_read_firmware (dir, error)
+      || !vr_import_dir_read_snapshots (dir, error))
     return NULL;
   return g_steal_pointer (&dir);
 }

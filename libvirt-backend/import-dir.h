@@ -70,6 +70,19 @@ int vr_import_dir_open_file (VrImportDir *dir,
                              const char *relpath,
                              GError **error);
 
+/* A folder below at (the directory's fd, or a folder's), not followed if
+ * it is a link; -1 with no error and *missing set when it is not there. */
+int vr_import_dir_open_subdir (int at,
+                               const char *name,
+                               const char *display_name,
+                               gboolean *missing,
+                               GError **error);
+
+/* The names in the folder fd (taken and closed), sorted. */
+GPtrArray *vr_import_dir_list_names (int fd,
+                                     const char *display_name,
+                                     GError **error);
+
 /* "DIR/relpath", for messages. */
 char *vr_import_dir_describe (VrImportDir *dir, const char *relpath);
 

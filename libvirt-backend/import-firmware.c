@@ -49,62 +49,6 @@ vr_domain_uses_nvram (xmlDoc *doc)
          || vr_xml_xpath_node (doc, "/domain/os/nvram") != NULL;
 }
 
-/* A subdirectory of the import directory, or -1 with no error when it is
- * not there. */
-static int
-open_subdir (int at, const char *name, const char *display_name,
-             gboolean *missing, GError **error)
-{
-  int fd = openat (at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-  *missing = fd < 0 && errno == ENOENT;
-  if (fd >= 0 || *missing)
-    return fd;
-  if (errno == ELOOP || errno == ENOTDIR)
-    g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                 "%s: %s", display_name,
-                 errno == ELOOP ? "is a symbolic link (links are not "
-                                  "followed in an import directory)"
-                                : "not a directory");
-  else
-    vr_error_set_errno (error, errno, "cannot open %s", display_name);
-  return -1;
-}
-
-static int
-compare_names (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
-/* The names in a directory (takes fd), sorted. */
-static GPtrArray *
-list_names (int fd, const char *display_name, GError **error)
-{
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  DIR *d = fdopendir (fd);
-  struct dirent *item;
-
-  if (d == NULL)
-    {
-      vr_error_set_errno (error, errno, "cannot list %s", display_name);
-      close (fd);
-      return NULL;
-    }
-  while ((errno = 0, item = readdir (d)) != NULL)
-    if (!g_str_equal (item->d_name, ".") && !g_str_equal (item->d_name, ".."))
-      g_ptr_array_add (names, g_strdup (item->d_name));
-  if (errno != 0)
-    {
-      vr_error_set_errno (error, errno, "cannot list %s", display_name);
-      closedir (d);
-      return NULL;
-    }
-  closedir (d);
-  g_ptr_array_sort (names, compare_names);
-  return g_steal_pointer (&names);
-}
-
 /* A regular file below at, no bigger than max. */
 static VrImportFile *
 stat_file (VrImportDir *dir, int at, const char *relpath, guint64 max,
@@ -147,12 +91,12 @@ read_nvram (VrImportDir *dir, GError **error)
   g_autoptr (GPtrArray) names = NULL;
   g_autofree char *relpath = NULL;
   gboolean missing = FALSE;
-  int fd = open_subdir (dir->fd, VR_IMPORT_NVRAM_DIR, display_name, &missing,
+  int fd = vr_import_dir_open_subdir (dir->fd, VR_IMPORT_NVRAM_DIR, display_name, &missing,
                         error);
 
   if (fd < 0)
     return missing;
-  names = list_names (dup (fd), display_name, error);
+  names = vr_import_dir_list_names (dup (fd), display_name, error);
   if (names != NULL && names->len != 1)
     g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
                  "%s: holds %u files; it holds the one UEFI variable store "
@@ -170,7 +114,7 @@ static gboolean
 read_tpm_files (VrImportDir *dir, int fd, const char *display_name,
                 GError **error)
 {
-  g_autoptr (GPtrArray) names = list_names (dup (fd), display_name, error);
+  g_autoptr (GPtrArray) names = vr_import_dir_list_names (dup (fd), display_name, error);
   gboolean has_permall = FALSE;
 
   if (names == NULL)
@@ -214,14 +158,14 @@ read_tpm (VrImportDir *dir, GError **error)
   g_autofree char *folder_name = NULL;
   g_autoptr (GPtrArray) names = NULL;
   gboolean missing = FALSE;
-  int fd = open_subdir (dir->fd, VR_IMPORT_TPM_DIR, display_name, &missing,
+  int fd = vr_import_dir_open_subdir (dir->fd, VR_IMPORT_TPM_DIR, display_name, &missing,
                         error);
   int sub;
   gboolean ok;
 
   if (fd < 0)
     return missing;
-  names = list_names (dup (fd), display_name, error);
+  names = vr_import_dir_list_names (dup (fd), display_name, error);
   if (names == NULL || names->len != 1
       || (!g_str_equal (names->pdata[0], "tpm2")
           && !g_str_equal (names->pdata[0], "tpm1.2")))
@@ -235,7 +179,7 @@ read_tpm (VrImportDir *dir, GError **error)
     }
   dir->tpm_folder = g_strdup (names->pdata[0]);
   folder_name = g_build_filename (display_name, dir->tpm_folder, NULL);
-  sub = open_subdir (fd, dir->tpm_folder, folder_name, &missing, error);
+  sub = vr_import_dir_open_subdir (fd, dir->tpm_folder, folder_name, &missing, error);
   close (fd);
   if (sub < 0)
     return FALSE;
