@@ -162,20 +162,25 @@ vr_import_dir_open_file (VrImportDir *dir, const char *relpath,
 /* A subdirectory of the import directory, or -1 with no error when it is
  * not there. */
 int
-vr_import_dir_open_subdir (int at, const char *name, const char *display_name,
-             gboolean *missing, GError **error)
+vr_import_dir_open_subdir (int at, const char *name,
+                           const char *display_name, gboolean *missing,
+                           GError **error)
 {
   int fd = openat (at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
 
   *missing = fd < 0 && errno == ENOENT;
   if (fd >= 0 || *missing)
     return fd;
+  /* O_DIRECTORY answers ENOTDIR for a link too: look at what it is. */
   if (errno == ELOOP || errno == ENOTDIR)
     g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
                  "%s: %s", display_name,
-                 errno == ELOOP ? "is a symbolic link (links are not "
-                                  "followed in an import directory)"
-                                : "not a directory");
+                 fstatat (at, name, &st, AT_SYMLINK_NOFOLLOW) == 0
+                         && S_ISLNK (st.st_mode)
+                     ? "is a symbolic link (links are not followed in an "
+                       "import directory)"
+                     : "not a directory");
   else
     vr_error_set_errno (error, errno, "cannot open %s", display_name);
   return -1;
