@@ -25,6 +25,9 @@
 
 #define TEMP_TRIES 100
 
+/* VR_COPY_FREE_NAME tries NAME, NAME-2 … NAME-FREE_NAME_TRIES. */
+#define FREE_NAME_TRIES 1000
+
 typedef int CopyFd;
 
 static void
@@ -75,6 +78,7 @@ typedef struct {
   char *source;   /* both files as the user names them, for messages */
   char *target;
   VrCopyFlags flags;
+  const VrCopyExtra *extra;
   GCancellable *cancellable;
   VrCopyProgressFunc progress;
   gpointer progress_data;
@@ -83,8 +87,14 @@ typedef struct {
   guint64 total;
   guint64 done;
   guint64 settled;   /* below this offset the copy is on disk */
+  guint64 hashed;    /* below this offset the checksum has the source */
   gint64 last_report;
   guint8 *buffer;
+  char *name;        /* the destination's name (VR_COPY_FREE_NAME may
+                        change it) */
+  guint name_tries;  /* names tried so far */
+  guint64 dev;       /* the temp file's */
+  guint64 ino;
 } Copy;
 
 static void
@@ -93,6 +103,7 @@ copy_clear (Copy *c)
   g_free (c->source);
   g_free (c->target);
   g_free (c->buffer);
+  g_free (c->name);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Copy, copy_clear)
@@ -168,25 +179,60 @@ check_source (Copy *c, GError **error)
   return TRUE;
 }
 
+char *
+vr_copy_free_name (const char *name, guint n)
+{
+  const char *dot = strrchr (name, '.');
+
+  /* A leading dot starts a hidden name, not an extension. */
+  if (dot == NULL || dot == name)
+    return g_strdup_printf ("%s-%u", name, n);
+  return g_strdup_printf ("%.*s-%u%s", (int) (dot - name), name, n, dot);
+}
+
+/* The candidate after c->name for VR_COPY_FREE_NAME; FALSE when none is
+ * left. */
+static gboolean
+next_free_name (Copy *c, const char *name)
+{
+  if (!(c->flags & VR_COPY_FREE_NAME) || c->name_tries >= FREE_NAME_TRIES)
+    return FALSE;
+  g_free (c->name);
+  c->name = vr_copy_free_name (name, ++c->name_tries);
+  return TRUE;
+}
+
 /* Checked before the copy so that a name in use fails at once, not after
- * gigabytes; the rename checks again. */
+ * gigabytes; the rename checks again. With VR_COPY_FREE_NAME the first
+ * free name is taken instead. */
 static gboolean
 check_destination (Copy *c, int dir_fd, const char *name, GError **error)
 {
   struct stat st;
 
+  c->name = g_strdup (name);
+  c->name_tries = 1;
   if (c->flags & VR_COPY_REPLACE)
     return TRUE;
-  if (fstatat (dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-    {
-      g_set_error (error, VR_ERROR, VR_ERROR_IN_USE, "%s already exists",
-                   c->target);
-      return FALSE;
-    }
+  while (fstatat (dir_fd, c->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    if (!next_free_name (c, name))
+      {
+        g_set_error (error, VR_ERROR, VR_ERROR_IN_USE, "%s already exists",
+                     c->target);
+        return FALSE;
+      }
   if (errno == ENOENT)
     return TRUE;
   vr_error_set_errno (error, errno, "cannot use %s", c->target);
   return FALSE;
+}
+
+static gboolean
+track (Copy *c, const char *name, GError **error)
+{
+  if (c->extra == NULL || c->extra->track == NULL)
+    return TRUE;
+  return c->extra->track (name, c->dev, c->ino, c->extra->track_data, error);
 }
 
 #define TEMP_SUFFIX_DIGITS 6
@@ -249,6 +295,8 @@ static gboolean
 temp_file_create (TempFile *tmp, Copy *c, int dir_fd, const char *name,
                   mode_t mode, GError **error)
 {
+  struct stat st;
+
   for (int i = 0; i < TEMP_TRIES && tmp->fd < 0; i++)
     {
       g_autofree char *candidate = temp_name (name);
@@ -269,9 +317,11 @@ temp_file_create (TempFile *tmp, Copy *c, int dir_fd, const char *name,
     }
   tmp->dir_fd = dir_fd;
   c->dst_fd = tmp->fd;
-  if (fchmod (tmp->fd, mode & 07777) < 0)
+  if (fstat (tmp->fd, &st) < 0 || fchmod (tmp->fd, mode & 07777) < 0)
     return fail_write (c, errno, error);
-  return TRUE;
+  c->dev = st.st_dev;
+  c->ino = st.st_ino;
+  return track (c, tmp->name, error);
 }
 
 /* The next data extent at or after offset as [*start, *end); both are
@@ -381,22 +431,82 @@ write_full (Copy *c, guint64 offset, gsize len, GError **error)
   return TRUE;
 }
 
+/* The checksum gets the source's holes as the zeros they read as. */
+static void
+hash_zeros_to (Copy *c, guint64 end)
+{
+  static const guint8 zeros[64 * 1024];
+
+  while (c->hashed < end)
+    {
+      gsize n = MIN (end - c->hashed, sizeof zeros);
+
+      g_checksum_update (c->extra->checksum, zeros, n);
+      c->hashed += n;
+    }
+}
+
+static gboolean
+hashing (Copy *c)
+{
+  return c->extra != NULL && c->extra->checksum != NULL;
+}
+
+/* c->buffer holds len bytes of the source from offset. */
+static void
+hash_buffer (Copy *c, guint64 offset, gsize len)
+{
+  if (!hashing (c))
+    return;
+  hash_zeros_to (c, offset);
+  g_checksum_update (c->extra->checksum, c->buffer, len);
+  c->hashed = offset + len;
+}
+
+static gboolean
+source_shrank (Copy *c, GError **error)
+{
+  g_set_error (error, VR_ERROR, VR_ERROR_FAILED,
+               "%s changed during the copy: it ends before %" G_GUINT64_FORMAT
+               " bytes", c->source, c->size);
+  return FALSE;
+}
+
+static gboolean
+read_chunk (Copy *c, guint64 offset, gsize len, gsize *got, GError **error)
+{
+  if (c->buffer == NULL)
+    c->buffer = g_malloc (VR_COPY_CHUNK_SIZE);
+  if (!read_full (c, offset, len, got, error))
+    return FALSE;
+  if (*got == 0)
+    return source_shrank (c, error);
+  hash_buffer (c, offset, *got);
+  return TRUE;
+}
+
+/* For the checksum only: data the kernel copied without us. */
+static gboolean
+hash_range (Copy *c, guint64 start, guint64 end, GError **error)
+{
+  for (guint64 offset = start; hashing (c) && offset < end;)
+    {
+      gsize got = 0;
+
+      if (!read_chunk (c, offset, MIN (end - offset, VR_COPY_CHUNK_SIZE),
+                       &got, error))
+        return FALSE;
+      offset += got;
+    }
+  return TRUE;
+}
+
 static gboolean
 read_write_chunk (Copy *c, guint64 offset, gsize len, gsize *copied,
                   GError **error)
 {
-  if (c->buffer == NULL)
-    c->buffer = g_malloc (VR_COPY_CHUNK_SIZE);
-  if (!read_full (c, offset, len, copied, error))
-    return FALSE;
-  if (*copied == 0)
-    {
-      g_set_error (error, VR_ERROR, VR_ERROR_FAILED,
-                   "%s changed during the copy: it ends before %" G_GUINT64_FORMAT
-                   " bytes", c->source, c->size);
-      return FALSE;
-    }
-  return write_full (c, offset, *copied, error);
+  return read_chunk (c, offset, len, copied, error)
+         && write_full (c, offset, *copied, error);
 }
 
 /* Where the kernel cannot copy between these two files (another
@@ -424,7 +534,7 @@ copy_file_range_chunk (Copy *c, guint64 offset, gsize len, gsize *copied,
   if (n > 0)
     {
       *copied = n;
-      return TRUE;
+      return hash_range (c, offset, offset + n, error);
     }
   /* 0 before the end: a file the kernel cannot copy, or a source that
    * shrank; read/write tells which. */
@@ -510,6 +620,21 @@ copy_extents (Copy *c, GError **error)
 }
 
 static gboolean
+hash_extents (Copy *c, GError **error)
+{
+  guint64 start = 0;
+  guint64 end = 0;
+
+  while (hashing (c) && end < c->size)
+    {
+      if (!next_extent (c, end, &start, &end, error)
+          || !hash_range (c, start, end, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
 copy_data (Copy *c, GError **error)
 {
   gboolean cloned = FALSE;
@@ -523,7 +648,7 @@ copy_data (Copy *c, GError **error)
     {
       c->method = VR_COPY_METHOD_REFLINK;
       c->done = c->total;
-      return TRUE;
+      return hash_extents (c, error);
     }
   c->method = (c->flags & VR_COPY_NO_COPY_FILE_RANGE)
               ? VR_COPY_METHOD_READ_WRITE
@@ -534,6 +659,8 @@ copy_data (Copy *c, GError **error)
 static gboolean
 sync_data (Copy *c, GError **error)
 {
+  if (hashing (c))
+    hash_zeros_to (c, c->size);
   if (fdatasync (c->dst_fd) < 0)
     return fail_write (c, errno, error);
   if (c->method != VR_COPY_METHOD_REFLINK)
@@ -559,28 +686,46 @@ rename_noreplace (int dir_fd, const char *from, const char *to)
   return TRUE;
 }
 
+/* Without VR_COPY_REPLACE the rename never replaces a file; with
+ * VR_COPY_FREE_NAME a name taken meanwhile (another copy's) moves on to
+ * the next free one. Each name is tracked before the rename can make it. */
+static gboolean
+rename_into_place (TempFile *tmp, Copy *c, const char *name, GError **error)
+{
+  for (;;)
+    {
+      gboolean renamed;
+
+      if (!track (c, c->name, error))
+        return FALSE;
+      renamed = (c->flags & VR_COPY_REPLACE)
+                ? renameat (tmp->dir_fd, tmp->name, tmp->dir_fd, c->name) == 0
+                : rename_noreplace (tmp->dir_fd, tmp->name, c->name);
+      if (renamed)
+        return TRUE;
+      if (errno != EEXIST)
+        return fail_write (c, errno, error);
+      if (!next_free_name (c, name))
+        {
+          g_set_error (error, VR_ERROR, VR_ERROR_IN_USE, "%s already exists",
+                       c->target);
+          return FALSE;
+        }
+    }
+}
+
 static gboolean
 temp_file_commit (TempFile *tmp, Copy *c, const char *name, GError **error)
 {
-  gboolean renamed = (c->flags & VR_COPY_REPLACE)
-                     ? renameat (tmp->dir_fd, tmp->name, tmp->dir_fd, name) == 0
-                     : rename_noreplace (tmp->dir_fd, tmp->name, name);
-
-  if (!renamed && errno == EEXIST)
-    {
-      g_set_error (error, VR_ERROR, VR_ERROR_IN_USE, "%s already exists",
-                   c->target);
-      return FALSE;
-    }
-  if (!renamed)
-    return fail_write (c, errno, error);
+  if (!rename_into_place (tmp, c, name, error))
+    return FALSE;
   g_clear_pointer (&tmp->name, g_free);
   if (fsync (tmp->dir_fd) == 0)
     return TRUE;
   /* Not durable, so not done: the caller must not find it half there. */
   vr_error_set_errno (error, errno, "cannot sync the directory of %s",
                       c->target);
-  unlinkat (tmp->dir_fd, name, 0);
+  unlinkat (tmp->dir_fd, c->name, 0);
   return FALSE;
 }
 
@@ -621,13 +766,15 @@ copy_run (Copy *c, int dir_fd, const char *name, mode_t mode,
 }
 
 static Copy
-copy_init (int src_fd, VrCopyFlags flags, GCancellable *cancellable,
-           VrCopyProgressFunc progress, gpointer progress_data)
+copy_init (int src_fd, VrCopyFlags flags, const VrCopyExtra *extra,
+           GCancellable *cancellable, VrCopyProgressFunc progress,
+           gpointer progress_data)
 {
   return (Copy) {
     .src_fd = src_fd,
     .dst_fd = -1,
     .flags = flags,
+    .extra = extra,
     .cancellable = cancellable,
     .progress = progress,
     .progress_data = progress_data,
@@ -638,12 +785,13 @@ copy_init (int src_fd, VrCopyFlags flags, GCancellable *cancellable,
 }
 
 gboolean
-vr_copy_fd_to (int src_fd, int dst_dir_fd, const char *dst_name,
-               mode_t dst_mode, VrCopyFlags flags, GCancellable *cancellable,
-               VrCopyProgressFunc progress, gpointer progress_data,
-               VrCopyResult *result, GError **error)
+vr_copy_fd_to_extra (int src_fd, int dst_dir_fd, const char *dst_name,
+                     mode_t dst_mode, VrCopyFlags flags,
+                     const VrCopyExtra *extra, GCancellable *cancellable,
+                     VrCopyProgressFunc progress, gpointer progress_data,
+                     VrCopyResult *result, GError **error)
 {
-  g_auto (Copy) c = copy_init (src_fd, flags, cancellable, progress,
+  g_auto (Copy) c = copy_init (src_fd, flags, extra, cancellable, progress,
                                 progress_data);
 
   g_return_val_if_fail (src_fd >= 0, FALSE);
@@ -653,6 +801,17 @@ vr_copy_fd_to (int src_fd, int dst_dir_fd, const char *dst_name,
   c.source = describe_fd (src_fd, NULL);
   c.target = describe_fd (dst_dir_fd, dst_name);
   return copy_run (&c, dst_dir_fd, dst_name, dst_mode, result, error);
+}
+
+gboolean
+vr_copy_fd_to (int src_fd, int dst_dir_fd, const char *dst_name,
+               mode_t dst_mode, VrCopyFlags flags, GCancellable *cancellable,
+               VrCopyProgressFunc progress, gpointer progress_data,
+               VrCopyResult *result, GError **error)
+{
+  return vr_copy_fd_to_extra (src_fd, dst_dir_fd, dst_name, dst_mode, flags,
+                              NULL, cancellable, progress, progress_data,
+                              result, error);
 }
 
 /* O_NONBLOCK so that a FIFO in src's place cannot block the open; the
@@ -682,7 +841,7 @@ vr_copy_file (const char *src, const char *dst, mode_t dst_mode,
   g_autofree char *name = g_path_get_basename (dst);
   g_auto (CopyFd) src_fd = -1;
   g_auto (CopyFd) dir_fd = -1;
-  g_auto (Copy) c = copy_init (-1, flags, cancellable, progress,
+  g_auto (Copy) c = copy_init (-1, flags, NULL, cancellable, progress,
                                 progress_data);
 
   if (!check_name (name, error))

@@ -20,6 +20,10 @@ typedef enum {
   VR_COPY_REPLACE = 1 << 0,      /* an existing destination may be replaced */
   VR_COPY_NO_REFLINK = 1 << 1,   /* for tests and benchmarks */
   VR_COPY_NO_COPY_FILE_RANGE = 1 << 2,
+  /* An existing destination is left as it is and the copy takes the first
+   * free name of NAME-2.EXT, NAME-3.EXT … (vr_copy_free_name); the last
+   * name VrCopyExtra.track is told is the one it got. */
+  VR_COPY_FREE_NAME = 1 << 3,
 } VrCopyFlags;
 
 typedef enum {
@@ -40,6 +44,26 @@ typedef struct {
 typedef void (*VrCopyProgressFunc) (guint64 done, guint64 total,
                                     gpointer user_data);
 
+/* Told of every name the copy's file may have in the destination
+ * directory before it can appear there: the temp file once this copy made
+ * it (O_CREAT|O_EXCL), then each name it is about to be renamed to. dev and
+ * ino are the file's (a rename keeps them). FALSE stops the copy, which
+ * removes its temp file. */
+typedef gboolean (*VrCopyTrackFunc) (const char *name,
+                                     guint64 dev,
+                                     guint64 ino,
+                                     gpointer user_data,
+                                     GError **error);
+
+typedef struct {
+  VrCopyTrackFunc track;
+  gpointer track_data;
+  /* When set, fed every byte of the source in order (holes as zeros) as
+   * the copy reads it; after a reflink or copy_file_range, which do not
+   * pass the data through us, the source is read once for it. */
+  GChecksum *checksum;
+} VrCopyExtra;
+
 /* Copies the regular file src_fd into dst_dir_fd/dst_name: temp file beside
  * it, data, fdatasync, rename, fsync of the directory; nothing is left
  * behind on failure or cancel. dst_mode is the new file's mode (umask does
@@ -59,6 +83,23 @@ gboolean vr_copy_fd_to (int src_fd,
                         VrCopyResult *result,
                         GError **error);
 
+/* vr_copy_fd_to() with extra (may be NULL). */
+gboolean vr_copy_fd_to_extra (int src_fd,
+                              int dst_dir_fd,
+                              const char *dst_name,
+                              mode_t dst_mode,
+                              VrCopyFlags flags,
+                              const VrCopyExtra *extra,
+                              GCancellable *cancellable,
+                              VrCopyProgressFunc progress,
+                              gpointer progress_data,
+                              VrCopyResult *result,
+                              GError **error);
+
+/* The n-th name VR_COPY_FREE_NAME tries for name (n >= 2): "vm.save" gives
+ * "vm-2.save", "disk" gives "disk-2". */
+char *vr_copy_free_name (const char *name, guint n);
+
 /* Convenience: by paths. src is opened O_RDONLY|O_NOFOLLOW|O_CLOEXEC and
  * must be a regular file (a symbolic link is refused). */
 gboolean vr_copy_file (const char *src,
@@ -73,7 +114,9 @@ gboolean vr_copy_file (const char *src,
 
 /* Removes the temp files a copy to dir/name left behind when it could not
  * clean up itself (the process died). Best effort: what cannot be removed
- * stays. */
+ * stays. It removes every temp file of that name, a running copy's too:
+ * only for a directory no other copy can be writing to (a realize tracks
+ * its temp files with VrCopyExtra.track instead). */
 void vr_copy_remove_temps (const char *dir, const char *name);
 
 /* "reflink", "copy_file_range" or "read/write". */

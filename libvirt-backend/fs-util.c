@@ -141,3 +141,89 @@ vr_rmtree (const char *path, GError **error)
 {
   return rmtree_at (AT_FDCWD, path, error);
 }
+
+int
+vr_open_dir (const char *path, guint64 *dev, guint64 *ino)
+{
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct stat st;
+
+  if (fd < 0)
+    return -1;
+  if (fstat (fd, &st) < 0)
+    {
+      int errsv = errno;
+
+      close (fd);
+      errno = errsv;
+      return -1;
+    }
+  *dev = st.st_dev;
+  *ino = st.st_ino;
+  return fd;
+}
+
+int
+vr_reopen_dir (const char *path, guint64 dev, guint64 ino)
+{
+  guint64 now_dev = 0;
+  guint64 now_ino = 0;
+  int fd = vr_open_dir (path, &now_dev, &now_ino);
+
+  if (fd < 0 || (now_dev == dev && now_ino == ino))
+    return fd;
+  close (fd);
+  errno = ESTALE;
+  return -1;
+}
+
+gboolean
+vr_dir_is_within (int fd, guint64 dev, guint64 ino, gboolean *within)
+{
+  int at = fcntl (fd, F_DUPFD_CLOEXEC, 3);
+
+  *within = FALSE;
+  while (at >= 0)
+    {
+      struct stat st;
+      struct stat up;
+      int parent;
+
+      if (fstat (at, &st) < 0)
+        break;
+      if ((guint64) st.st_dev == dev && (guint64) st.st_ino == ino)
+        {
+          *within = TRUE;
+          close (at);
+          return TRUE;
+        }
+      parent = openat (at, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      close (at);
+      at = parent;
+      /* The root is its own parent. */
+      if (at >= 0 && fstat (at, &up) == 0 && up.st_dev == st.st_dev
+          && up.st_ino == st.st_ino)
+        {
+          close (at);
+          return TRUE;
+        }
+    }
+  if (at >= 0)
+    close (at);
+  return FALSE;
+}
+
+gboolean
+vr_unlink_if_inode (int dir_fd, const char *name, guint64 dev, guint64 ino)
+{
+  struct stat st;
+
+  /* Between this look and the unlink another process could put a file at
+   * name; only one with write access to this directory (root, or libvirt
+   * in its save directory), and the name is one this job chose. */
+  if (fstatat (dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0
+      || !S_ISREG (st.st_mode) || (guint64) st.st_dev != dev
+      || (guint64) st.st_ino != ino)
+    return FALSE;
+  return unlinkat (dir_fd, name, 0) == 0;
+}

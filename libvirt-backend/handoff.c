@@ -4,6 +4,7 @@
 #include "handoff.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "copy.h"
@@ -100,30 +101,45 @@ vr_handoff_managed_save_path (virConnectPtr conn, const char *name)
 }
 
 gboolean
-vr_handoff_link (virConnectPtr conn, virDomainPtr dom, const char *pool_file,
+vr_handoff_link (int pool_dir_fd, const char *pool_name, int save_dir_fd,
+                 const char *save_name, const VrCopyExtra *extra,
                  GCancellable *cancellable, GError **error)
 {
-  g_autofree char *target = vr_handoff_managed_save_path (
-      conn, virDomainGetName (dom));
+  int src;
+  gboolean ok;
 
-  if (target == NULL)
+  /* linkat() appears whole or not at all, and never replaces a file. */
+  if (linkat (pool_dir_fd, pool_name, save_dir_fd, save_name, 0) == 0)
     {
-      g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
-                   "this connection's save directory is not reachable from "
-                   "here; use the managedsave hand-off");
+      if (fsync (save_dir_fd) == 0)
+        return TRUE;
+      vr_error_set_errno (error, errno, "cannot sync the save directory "
+                          "after linking %s", save_name);
       return FALSE;
     }
-  /* link() appears whole or not at all, and never replaces a file. */
-  if (link (pool_file, target) == 0)
-    return TRUE;
+  if (errno == EEXIST)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
+                   "%s exists already in libvirt's save directory: a "
+                   "managed save of another domain is in the way", save_name);
+      return FALSE;
+    }
   if (errno != EXDEV)
     {
       vr_error_set_errno (error, errno, "cannot hand %s to libvirt as %s",
-                          pool_file, target);
+                          pool_name, save_name);
       return FALSE;
     }
-  return vr_copy_file (pool_file, target, 0600, VR_COPY_NONE, cancellable,
-                       NULL, NULL, NULL, error);
+  src = openat (pool_dir_fd, pool_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (src < 0)
+    {
+      vr_error_set_errno (error, errno, "cannot open %s", pool_name);
+      return FALSE;
+    }
+  ok = vr_copy_fd_to_extra (src, save_dir_fd, save_name, 0600, VR_COPY_NONE,
+                            extra, cancellable, NULL, NULL, NULL, error);
+  close (src);
+  return ok;
 }
 
 gboolean

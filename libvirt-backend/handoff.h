@@ -4,6 +4,8 @@
 #include <gio/gio.h>
 #include <libvirt/libvirt.h>
 
+#include "copy.h"
+
 G_BEGIN_DECLS
 
 /* How a saved state in the pool becomes the domain's managed save
@@ -35,11 +37,15 @@ VrHandoff vr_handoff_resolve (virConnectPtr conn, VrHandoff handoff);
 /* The managed-save file a LINK hand-off makes for domain name. */
 char *vr_handoff_managed_save_path (virConnectPtr conn, const char *name);
 
-/* LINK: makes pool_file the managed save of dom; never replaces a file
- * that is there already. */
-gboolean vr_handoff_link (virConnectPtr conn,
-                          virDomainPtr dom,
-                          const char *pool_file,
+/* LINK: makes pool_dir_fd/pool_name the managed save save_dir_fd/save_name
+ * (the domain's "NAME.save", vr_handoff_managed_save_path): a hard link, or
+ * across filesystems a copy (extra tracks it); never replaces a file that
+ * is there already, and syncs the save directory. */
+gboolean vr_handoff_link (int pool_dir_fd,
+                          const char *pool_name,
+                          int save_dir_fd,
+                          const char *save_name,
+                          const VrCopyExtra *extra,
                           GCancellable *cancellable,
                           GError **error);
 

@@ -491,3 +491,29 @@ vr_manifest_verify (VrImportDir *dir, VrProgress *progress,
       return FALSE;
   return TRUE;
 }
+
+char *
+vr_manifest_sha256_of (VrImportDir *dir, const char *relpath, guint64 *size,
+                       GError **error)
+{
+  g_autoptr (GPtrArray) listed = read_manifest (dir, error);
+  g_autofree char *display_name = NULL;
+
+  if (listed == NULL)
+    return NULL;
+  for (guint i = 0; i < listed->len; i++)
+    {
+      Entry *entry = listed->pdata[i];
+
+      if (g_str_equal (entry->path, relpath))
+        {
+          *size = entry->size;
+          return g_strdup (entry->sha256);
+        }
+    }
+  display_name = vr_import_dir_describe (dir, relpath);
+  g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+               "%s: not listed in %s/%s", display_name, dir->path,
+               VR_IMPORT_MANIFEST);
+  return NULL;
+}

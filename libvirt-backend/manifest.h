@@ -34,4 +34,11 @@ gboolean vr_manifest_verify (VrImportDir *dir,
                              GCancellable *cancellable,
                              GError **error);
 
+/* The size and SHA-256 (lower-case hex) dir's manifest.xml lists for
+ * relpath; NULL with an error naming the file when it lists none. */
+char *vr_manifest_sha256_of (VrImportDir *dir,
+                             const char *relpath,
+                             guint64 *size,
+                             GError **error);
+
 G_END_DECLS

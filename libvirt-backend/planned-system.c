@@ -33,6 +33,7 @@ struct _VrPlannedSystem {
   VrPlannedState state;
   int last_job_code;
   char *last_job_message;
+  gboolean rollback_pending;
   GDateTime *last_job_time;
   char *domain;
 };
@@ -306,6 +307,8 @@ vr_planned_system_to_record (VrPlannedSystem *self)
   add_firmware (self, top);
   if (self->last_job_time != NULL)
     add_last_job (self, top);
+  if (self->rollback_pending)
+    xmlNewChild (top, NULL, (const xmlChar *) "rollback-pending", NULL);
   if (self->domain != NULL)
     add_text_child (top, "domain", self->domain);
   return vr_xml_to_string (doc);
@@ -435,6 +438,8 @@ load_record (VrPlannedSystem *self, xmlDoc *record, const char *display_name,
   if (!load_firmware (self, record))
     return record_error (error, display_name, "<nvram> or <tpm>");
   load_last_job (self, record);
+  self->rollback_pending = vr_xml_xpath_node (
+      record, "/planned-system/rollback-pending") != NULL;
   self->domain = vr_xml_xpath_string (record, "string(/planned-system/domain)");
   return TRUE;
 }
@@ -666,4 +671,17 @@ vr_planned_system_matches (VrPlannedSystem *self, const char *key)
   if (uuid != NULL && g_str_equal (uuid, self->uuid))
     return TRUE;
   return g_strcmp0 (key, self->name) == 0;
+}
+
+gboolean
+vr_planned_system_get_rollback_pending (VrPlannedSystem *self)
+{
+  return self->rollback_pending;
+}
+
+void
+vr_planned_system_set_rollback_pending (VrPlannedSystem *self,
+                                        gboolean pending)
+{
+  self->rollback_pending = pending;
 }

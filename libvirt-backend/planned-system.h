@@ -107,6 +107,13 @@ void vr_planned_system_set_last_job (VrPlannedSystem *self,
                                      int code,
                                      const char *message);
 
+/* A failed realize could not undo everything (libvirt was unreachable):
+ * its journal stays, and the next realize, the agent's start or its
+ * reconnect to libvirt finishes the rollback. */
+gboolean vr_planned_system_get_rollback_pending (VrPlannedSystem *self);
+void vr_planned_system_set_rollback_pending (VrPlannedSystem *self,
+                                             gboolean pending);
+
 /* The libvirt domain a realize made, or NULL. */
 const char *vr_planned_system_get_domain (VrPlannedSystem *self);
 void vr_planned_system_set_domain (VrPlannedSystem *self, const char *domain);

@@ -2,11 +2,9 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "copy.h"
 #include "errors.h"
 #include "realize-private.h"
 #include "safe-xml.h"
@@ -83,31 +81,22 @@ vr_realize_plan_disks (Realize *r, GError **error)
 }
 
 static gboolean
-copy_disk (Realize *r, RealizeDisk *disk, int dir_fd, GError **error)
+copy_disk (Realize *r, RealizeDisk *disk, GError **error)
 {
-  g_autofree char *target = g_build_filename (r->journal.pool_dir,
-                                              disk->pool_name, NULL);
-  int src;
+  g_autofree char *target = NULL;
+  g_autofree char *chosen = NULL;
+  int src = vr_import_dir_open_file (r->import, disk->relpath, error);
   gboolean ok;
 
-  g_ptr_array_add (r->journal.disk_files, g_strdup (disk->pool_name));
-  if (!vr_realize_journal_write (r->store, r->system, &r->journal, error))
-    return FALSE;
-  src = vr_import_dir_open_file (r->import, disk->relpath, error);
   if (src < 0)
     return FALSE;
-  /* QEMU runs as another user; libvirt hands it the disk at start. */
-  ok = vr_copy_fd_to (src, dir_fd, disk->pool_name, 0600,
-                      r->options->copy_flags, r->cancellable,
-                      vr_realize_copy_progress, r, NULL, error);
+  ok = vr_realize_copy_to_pool (r, src, disk->relpath, disk->pool_name,
+                                &chosen, NULL, error);
   close (src);
   if (!ok)
-    {
-      g_prefix_error (error, "copying %s/%s into %s: ", r->import->path,
-                      disk->relpath, r->journal.pool_dir);
-      return FALSE;
-    }
+    return FALSE;
   r->bytes_before += disk->size;
+  target = g_build_filename (r->journal.pool.path, chosen, NULL);
   xmlSetProp (disk->source, (const xmlChar *) "file",
               (const xmlChar *) target);
   return TRUE;
@@ -116,33 +105,8 @@ copy_disk (Realize *r, RealizeDisk *disk, int dir_fd, GError **error)
 gboolean
 vr_realize_copy_disks (Realize *r, GError **error)
 {
-  int dir_fd;
-  gboolean ok = TRUE;
-
-  if (r->disks->len == 0)
-    return TRUE;
-  dir_fd = open (r->journal.pool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0)
-    {
-      vr_error_set_errno (error, errno, "cannot open pool directory %s",
-                          r->journal.pool_dir);
+  for (guint i = 0; i < r->disks->len; i++)
+    if (!copy_disk (r, r->disks->pdata[i], error))
       return FALSE;
-    }
-  for (guint i = 0; ok && i < r->disks->len; i++)
-    ok = copy_disk (r, r->disks->pdata[i], dir_fd, error);
-  close (dir_fd);
-  return ok;
-}
-
-void
-vr_realize_undo_disks (const VrRealizeJournal *journal)
-{
-  for (guint i = 0; journal->disk_files && i < journal->disk_files->len; i++)
-    {
-      const char *name = journal->disk_files->pdata[i];
-      g_autofree char *path = g_build_filename (journal->pool_dir, name, NULL);
-
-      vr_copy_remove_temps (journal->pool_dir, name);
-      unlink (path);
-    }
+  return TRUE;
 }

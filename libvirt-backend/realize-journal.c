@@ -3,30 +3,115 @@
 
 #include "realize-journal.h"
 
+#include <string.h>
 #include <unistd.h>
 
 #include "fs-util.h"
 #include "safe-xml.h"
+
+static const char *const dir_names[] = {
+  [VR_JOURNAL_DIR_POOL] = "pool",
+  [VR_JOURNAL_DIR_SAVE] = "save",
+};
+
+static void
+journal_file_free (gpointer data)
+{
+  VrJournalFile *file = data;
+
+  g_ptr_array_unref (file->names);
+  g_free (file);
+}
+
+VrRealizeJournal *
+vr_realize_journal_new (void)
+{
+  VrRealizeJournal *journal = g_new0 (VrRealizeJournal, 1);
+
+  journal->files = g_ptr_array_new_with_free_func (journal_file_free);
+  return journal;
+}
+
+void
+vr_realize_journal_clear (VrRealizeJournal *journal)
+{
+  g_free (journal->job);
+  g_free (journal->pool.path);
+  g_free (journal->save.path);
+  g_clear_pointer (&journal->files, g_ptr_array_unref);
+  g_free (journal->domain_uuid);
+  memset (journal, 0, sizeof *journal);
+}
 
 void
 vr_realize_journal_free (VrRealizeJournal *journal)
 {
   if (journal == NULL)
     return;
-  g_free (journal->pool_dir);
-  g_free (journal->pool_file);
-  g_free (journal->domain_uuid);
-  g_free (journal->managed_save);
-  g_clear_pointer (&journal->disk_files, g_ptr_array_unref);
+  vr_realize_journal_clear (journal);
   g_free (journal);
 }
 
-static void
-add_child (xmlNode *top, const char *name, const char *value)
+VrJournalFile *
+vr_realize_journal_add_file (VrRealizeJournal *journal, VrJournalDir dir,
+                             guint64 dev, guint64 ino)
 {
-  if (value != NULL)
-    xmlNewTextChild (top, NULL, (const xmlChar *) name,
-                     (const xmlChar *) value);
+  VrJournalFile *file = g_new0 (VrJournalFile, 1);
+
+  file->dir = dir;
+  file->dev = dev;
+  file->ino = ino;
+  file->names = g_ptr_array_new_with_free_func (g_free);
+  if (journal->files == NULL)
+    journal->files = g_ptr_array_new_with_free_func (journal_file_free);
+  g_ptr_array_add (journal->files, file);
+  return file;
+}
+
+static void
+set_u64 (xmlNode *node, const char *name, guint64 value)
+{
+  char text[32];
+
+  g_snprintf (text, sizeof text, "%" G_GUINT64_FORMAT, value);
+  xmlSetProp (node, (const xmlChar *) name, (const xmlChar *) text);
+}
+
+static void
+add_dir (xmlNode *top, const char *element, const VrJournalDirId *dir)
+{
+  xmlNode *node;
+
+  if (dir->path == NULL)
+    return;
+  node = xmlNewTextChild (top, NULL, (const xmlChar *) element,
+                          (const xmlChar *) dir->path);
+  set_u64 (node, "dev", dir->dev);
+  set_u64 (node, "ino", dir->ino);
+}
+
+static void
+add_file (xmlNode *top, const VrJournalFile *file)
+{
+  xmlNode *node;
+
+  if (file->names->len == 0)
+    return;
+  node = xmlNewChild (top, NULL, (const xmlChar *) "file", NULL);
+  xmlSetProp (node, (const xmlChar *) "dir",
+              (const xmlChar *) dir_names[file->dir]);
+  set_u64 (node, "dev", file->dev);
+  set_u64 (node, "ino", file->ino);
+  for (guint i = 0; i < file->names->len; i++)
+    xmlNewTextChild (node, NULL, (const xmlChar *) "name",
+                     (const xmlChar *) file->names->pdata[i]);
+}
+
+static void
+add_flag (xmlNode *top, const char *name, gboolean value)
+{
+  if (value)
+    xmlNewChild (top, NULL, (const xmlChar *) name, NULL);
 }
 
 gboolean
@@ -40,18 +125,88 @@ vr_realize_journal_write (VrStore *store, VrPlannedSystem *system,
   g_autofree char *text = NULL;
 
   xmlDocSetRootElement (doc, top);
-  add_child (top, "pool-dir", journal->pool_dir);
-  add_child (top, "pool-file", journal->pool_file);
-  add_child (top, "domain-uuid", journal->domain_uuid);
-  add_child (top, "managed-save", journal->managed_save);
-  for (guint i = 0; journal->disk_files && i < journal->disk_files->len; i++)
-    add_child (top, "disk-file", journal->disk_files->pdata[i]);
-  if (journal->handed_off)
-    add_child (top, "handed-off", "");
-  if (journal->finished)
-    add_child (top, "finished", "");
+  if (journal->job != NULL)
+    xmlSetProp (top, (const xmlChar *) "job", (const xmlChar *) journal->job);
+  add_dir (top, "pool-dir", &journal->pool);
+  add_dir (top, "save-dir", &journal->save);
+  for (guint i = 0; journal->files != NULL && i < journal->files->len; i++)
+    add_file (top, journal->files->pdata[i]);
+  if (journal->domain_uuid != NULL)
+    {
+      xmlNode *dom = xmlNewChild (top, NULL, (const xmlChar *) "domain",
+                                  NULL);
+
+      xmlSetProp (dom, (const xmlChar *) "uuid",
+                  (const xmlChar *) journal->domain_uuid);
+      if (journal->defined)
+        xmlSetProp (dom, (const xmlChar *) "defined",
+                    (const xmlChar *) "yes");
+    }
+  add_flag (top, "handed-off", journal->handed_off);
+  add_flag (top, "finished", journal->finished);
   text = vr_xml_to_string (doc);
   return vr_write_file_atomic (path, text, -1, error);
+}
+
+static guint64
+node_u64 (xmlNode *node, const char *name)
+{
+  g_autofree char *text = (char *) xmlGetProp (node, (const xmlChar *) name);
+  guint64 value = 0;
+
+  if (text != NULL)
+    g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, &value, NULL);
+  return value;
+}
+
+static void
+read_dir (xmlDoc *doc, const char *element, VrJournalDirId *dir)
+{
+  g_autofree char *expr = g_strdup_printf ("/*/%s", element);
+  xmlNode *node = vr_xml_xpath_node (doc, expr);
+  xmlChar *path;
+
+  if (node == NULL)
+    return;
+  path = xmlNodeGetContent (node);
+  dir->path = *path ? g_strdup ((const char *) path) : NULL;
+  xmlFree (path);
+  dir->dev = node_u64 (node, "dev");
+  dir->ino = node_u64 (node, "ino");
+}
+
+static void
+read_file (VrRealizeJournal *journal, xmlNode *node)
+{
+  g_autofree char *dir = (char *) xmlGetProp (node, (const xmlChar *) "dir");
+  VrJournalFile *file = vr_realize_journal_add_file (
+      journal, g_strcmp0 (dir, "save") == 0 ? VR_JOURNAL_DIR_SAVE
+                                             : VR_JOURNAL_DIR_POOL,
+      node_u64 (node, "dev"), node_u64 (node, "ino"));
+
+  for (xmlNode *child = node->children; child != NULL; child = child->next)
+    {
+      xmlChar *name;
+
+      if (child->type != XML_ELEMENT_NODE
+          || !xmlStrEqual (child->name, (const xmlChar *) "name"))
+        continue;
+      name = xmlNodeGetContent (child);
+      g_ptr_array_add (file->names, g_strdup ((const char *) name));
+      xmlFree (name);
+    }
+}
+
+static void
+read_files (VrRealizeJournal *journal, xmlDoc *doc)
+{
+  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
+  g_autoptr (xmlXPathObject) files = xmlXPathEvalExpression (
+      (const xmlChar *) "/*/file", ctxt);
+
+  for (int i = 0; files != NULL && files->nodesetval != NULL
+                  && i < files->nodesetval->nodeNr; i++)
+    read_file (journal, files->nodesetval->nodeTab[i]);
 }
 
 VrRealizeJournal *
@@ -63,7 +218,8 @@ vr_realize_journal_read (VrStore *store, VrPlannedSystem *system,
   g_autofree char *text = NULL;
   gsize len = 0;
   g_autoptr (xmlDoc) doc = NULL;
-  VrRealizeJournal *journal;
+  g_autoptr (VrRealizeJournal) journal = NULL;
+  g_autofree char *defined = NULL;
 
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     return NULL;
@@ -72,16 +228,26 @@ vr_realize_journal_read (VrStore *store, VrPlannedSystem *system,
   doc = vr_xml_parse_buffer (text, len, path, "realize-journal", error);
   if (doc == NULL)
     return NULL;
-  journal = g_new0 (VrRealizeJournal, 1);
-  journal->pool_dir = vr_xml_xpath_string (doc, "string(/*/pool-dir)");
-  journal->pool_file = vr_xml_xpath_string (doc, "string(/*/pool-file)");
-  journal->domain_uuid = vr_xml_xpath_string (doc, "string(/*/domain-uuid)");
-  journal->managed_save = vr_xml_xpath_string (doc,
-                                               "string(/*/managed-save)");
-  journal->disk_files = vr_xml_xpath_strings (doc, "/*/disk-file");
+  journal = vr_realize_journal_new ();
+  journal->job = vr_xml_xpath_string (doc, "string(/*/@job)");
+  read_dir (doc, "pool-dir", &journal->pool);
+  read_dir (doc, "save-dir", &journal->save);
+  read_files (journal, doc);
+  journal->domain_uuid = vr_xml_xpath_string (doc, "string(/*/domain/@uuid)");
+  defined = vr_xml_xpath_string (doc, "string(/*/domain/@defined)");
+  journal->defined = g_strcmp0 (defined, "yes") == 0;
   journal->handed_off = vr_xml_xpath_node (doc, "/*/handed-off") != NULL;
   journal->finished = vr_xml_xpath_node (doc, "/*/finished") != NULL;
-  return journal;
+  return g_steal_pointer (&journal);
+}
+
+gboolean
+vr_realize_journal_exists (VrStore *store, VrPlannedSystem *system)
+{
+  g_autofree char *path = vr_store_system_file (store, system,
+                                                VR_REALIZE_JOURNAL);
+
+  return g_file_test (path, G_FILE_TEST_EXISTS);
 }
 
 void
@@ -89,6 +255,8 @@ vr_realize_journal_remove (VrStore *store, VrPlannedSystem *system)
 {
   g_autofree char *path = vr_store_system_file (store, system,
                                                 VR_REALIZE_JOURNAL);
+  g_autofree char *dir = g_path_get_dirname (path);
 
-  unlink (path);
+  if (unlink (path) == 0)
+    vr_fsync_dir (dir, NULL);
 }

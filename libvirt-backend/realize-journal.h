@@ -8,23 +8,61 @@ G_BEGIN_DECLS
 
 #define VR_REALIZE_JOURNAL "journal.xml"
 
-/* What a realize has made so far, written before each step that leaves
- * something behind, so that whoever finds it after a crash knows exactly
- * what to undo (schemas/realize-journal.rng). */
+/* The XML namespace of the element a realize puts into the <metadata> of
+ * the domain it defines: <vr:realize planned="UUID" job="ID" time="…"/>. */
+#define VR_REALIZE_METADATA_NS "http://virt-realize.org/schemas/realize/1"
+#define VR_REALIZE_METADATA_PREFIX "vr"
+#define VR_REALIZE_METADATA_ELEMENT "realize"
+
+typedef enum {
+  VR_JOURNAL_DIR_POOL,  /* the pool directory */
+  VR_JOURNAL_DIR_SAVE,  /* libvirt's managed-save directory */
+} VrJournalDir;
+
+/* A directory the job works in, as it was when the job opened it: undo
+ * after a crash reopens it by path and touches it only when it is still
+ * that directory (st_dev/st_ino). */
 typedef struct {
-  char *pool_dir;      /* where the copy goes */
-  char *pool_file;     /* its name there; temp files start with the copy
-                          engine's prefix and this name */
-  char *domain_uuid;   /* set once the domain is defined */
-  char *managed_save;  /* set before a link hand-off makes this file */
-  GPtrArray *disk_files; /* disk copies' names in pool_dir, each added
-                            before its copy starts; NULL when none */
-  gboolean handed_off; /* the state is libvirt's */
-  gboolean finished;   /* every step done; only the record is left */
+  char *path;
+  guint64 dev;
+  guint64 ino;
+} VrJournalDirId;
+
+/* A file this job made itself (O_CREAT|O_EXCL, or a link/rename that does
+ * not replace), by its st_dev/st_ino: it is this job's under each of its
+ * names only while the name still leads to that inode. */
+typedef struct {
+  VrJournalDir dir;
+  guint64 dev;
+  guint64 ino;
+  GPtrArray *names;  /* every name it had or is about to get, in order */
+} VrJournalFile;
+
+/* What a realize has made so far, written (and synced) before each step
+ * that could leave something behind, so that whoever finds it after a
+ * crash knows exactly what to undo: only what the job made, never a file
+ * or domain that was there before or belongs to another job. */
+typedef struct {
+  char *job;               /* this realize's id, fresh and random */
+  VrJournalDirId pool;     /* path NULL until chosen */
+  VrJournalDirId save;     /* path NULL unless a link hand-off */
+  GPtrArray *files;        /* of VrJournalFile */
+  char *domain_uuid;       /* set before define: the domain may exist */
+  gboolean defined;        /* set once define returned */
+  gboolean handed_off;     /* the state is libvirt's */
+  gboolean finished;       /* every step done; only the record is left */
 } VrRealizeJournal;
 
+VrRealizeJournal *vr_realize_journal_new (void);
+void vr_realize_journal_clear (VrRealizeJournal *journal);
 void vr_realize_journal_free (VrRealizeJournal *journal);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrRealizeJournal, vr_realize_journal_free)
+
+/* A new file entry (no name yet) in journal->files. */
+VrJournalFile *vr_realize_journal_add_file (VrRealizeJournal *journal,
+                                            VrJournalDir dir,
+                                            guint64 dev,
+                                            guint64 ino);
 
 gboolean vr_realize_journal_write (VrStore *store,
                                    VrPlannedSystem *system,
@@ -35,6 +73,8 @@ gboolean vr_realize_journal_write (VrStore *store,
 VrRealizeJournal *vr_realize_journal_read (VrStore *store,
                                            VrPlannedSystem *system,
                                            GError **error);
+
+gboolean vr_realize_journal_exists (VrStore *store, VrPlannedSystem *system);
 
 void vr_realize_journal_remove (VrStore *store, VrPlannedSystem *system);
 

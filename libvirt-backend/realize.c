@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "domain-xml.h"
@@ -16,6 +17,9 @@
 #include "pool.h"
 #include "realize-journal.h"
 #include "realize-private.h"
+#include "realize-undo.h"
+#include "fs-util.h"
+#include "handoff.h"
 #include "safe-xml.h"
 #include "test-hooks.h"
 #include "validate.h"
@@ -24,14 +28,15 @@
 static void
 realize_clear (Realize *r)
 {
-  g_free (r->journal.pool_dir);
-  g_free (r->journal.pool_file);
-  g_free (r->journal.domain_uuid);
-  g_free (r->journal.managed_save);
-  g_clear_pointer (&r->journal.disk_files, g_ptr_array_unref);
+  vr_realize_journal_clear (&r->journal);
   g_clear_pointer (&r->disks, g_ptr_array_unref);
   g_clear_pointer (&r->doc, xmlFreeDoc);
   vr_import_dir_free (r->import);
+  if (r->pool_fd >= 0)
+    close (r->pool_fd);
+  if (r->save_fd >= 0)
+    close (r->save_fd);
+  g_free (r->pool_name);
   g_free (r->pool_path);
   g_free (r->xml);
   if (r->dom != NULL)
@@ -77,13 +82,14 @@ check_fits (Realize *r, VrHostCaps *caps, GError **error)
   return FALSE;
 }
 
+/* A realize that died, or whose rollback could not finish, is ended
+ * first: its journal says what it made. */
 static gboolean
 check_state (Realize *r, GError **error)
 {
-  VrPlannedState state = vr_planned_system_get_state (r->system);
+  VrPlannedState state;
 
-  if (state == VR_PLANNED_STATE_REALIZING
-      && !vr_realize_recover (r->store, r->conn, r->system, error))
+  if (!vr_realize_recover (r->store, r->conn, r->system, error))
     return FALSE;
   state = vr_planned_system_get_state (r->system);
   if (state == VR_PLANNED_STATE_PLANNED || state == VR_PLANNED_STATE_FAILED)
@@ -129,24 +135,109 @@ open_import (Realize *r, GError **error)
 }
 
 static gboolean
+overlap_error (Realize *r, const char *dir, const char *how, GError **error)
+{
+  g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+               "pool directory %s %s the import directory %s: the copies "
+               "would be made among the files they are copied from, which "
+               "must stay as they are; choose a pool directory outside it "
+               "(--pool-dir or --pool)", dir, how, r->import->path);
+  return FALSE;
+}
+
+/* The pool is opened once; every later step works relative to it. It may
+ * not be the import directory, lie inside it or contain it: checked by
+ * st_dev/st_ino up the ".." chain, not by comparing paths. */
+static gboolean
+open_pool (Realize *r, GError **error)
+{
+  g_autofree char *dir = vr_pool_resolve_dir (r->conn, r->options->pool,
+                                              r->options->pool_dir, error);
+  guint64 dev = 0;
+  guint64 ino = 0;
+  gboolean inside = FALSE;
+  gboolean contains = FALSE;
+
+  if (dir == NULL)
+    return FALSE;
+  r->pool_fd = vr_open_dir (dir, &dev, &ino);
+  if (r->pool_fd < 0
+      || !vr_dir_is_within (r->pool_fd, r->import->dev, r->import->ino,
+                            &inside)
+      || (!inside && !vr_dir_is_within (r->import->fd, dev, ino, &contains)))
+    {
+      vr_error_set_errno (error, errno, "cannot open pool directory %s", dir);
+      return FALSE;
+    }
+  if (inside)
+    return overlap_error (r, dir, dev == r->import->dev
+                                      && ino == r->import->ino
+                                  ? "is" : "is inside", error);
+  if (contains)
+    return overlap_error (r, dir, "contains", error);
+  r->journal.pool = (VrJournalDirId) { g_steal_pointer (&dir), dev, ino };
+  return TRUE;
+}
+
+static char *
+managed_save_name (Realize *r)
+{
+  return g_strdup_printf ("%s.save", vr_realize_name (r));
+}
+
+/* The link hand-off's directory, opened once like the pool's; a managed
+ * save already there (another domain's) is refused before anything is
+ * made. */
+static gboolean
+open_save_dir (Realize *r, GError **error)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *name = managed_save_name (r);
+  guint64 dev = 0;
+  guint64 ino = 0;
+  struct stat st;
+
+  if (r->handoff != VR_HANDOFF_LINK
+      || vr_planned_system_get_save_file (r->system) == NULL)
+    return TRUE;
+  dir = vr_handoff_save_dir (r->conn);
+  if (dir == NULL)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
+                   "this connection's save directory is not reachable from "
+                   "here; use the managedsave hand-off");
+      return FALSE;
+    }
+  r->save_fd = vr_open_dir (dir, &dev, &ino);
+  if (r->save_fd < 0)
+    {
+      vr_error_set_errno (error, errno, "cannot open libvirt's save "
+                          "directory %s", dir);
+      return FALSE;
+    }
+  if (fstatat (r->save_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
+                   "%s/%s exists already: a managed save of another domain "
+                   "named '%s' is in the way", dir, name, vr_realize_name (r));
+      return FALSE;
+    }
+  r->journal.save = (VrJournalDirId) { g_steal_pointer (&dir), dev, ino };
+  return TRUE;
+}
+
+/* From here on the job can make things: its journal exists before the
+ * record says "realizing", so a crash in between is found too. */
+static gboolean
 begin (Realize *r, GError **error)
 {
-  g_autofree char *file = g_strdup_printf ("%s.save", vr_realize_name (r));
-
-  r->journal.pool_dir = vr_pool_resolve_dir (r->conn, r->options->pool,
-                                             r->options->pool_dir, error);
-  if (r->journal.pool_dir == NULL)
-    return FALSE;
-  r->journal.pool_file = g_steal_pointer (&file);
-  r->journal.disk_files = g_ptr_array_new_with_free_func (g_free);
-  r->pool_path = g_build_filename (r->journal.pool_dir, r->journal.pool_file,
-                                   NULL);
+  r->journal.job = g_uuid_string_random ();
   vr_planned_system_set_state (r->system, VR_PLANNED_STATE_REALIZING);
   return vr_realize_journal_write (r->store, r->system, &r->journal, error)
          && vr_store_save_record (r->store, r->system, error);
 }
 
-void
+static void
 vr_realize_copy_progress (guint64 done, guint64 total, gpointer user_data)
 {
   Realize *r = user_data;
@@ -159,31 +250,77 @@ vr_realize_copy_progress (guint64 done, guint64 total, gpointer user_data)
   vr_test_hook_slow_copy ();
 }
 
+typedef struct {
+  Realize *r;
+  VrJournalFile *file;
+  char *target;
+} Tracked;
+
+/* Each name the copy's file gets is in the journal, with the file's
+ * st_dev/st_ino, before the file can be found under it. */
+static gboolean
+track_in_journal (const char *name, guint64 dev, guint64 ino,
+                  gpointer user_data, GError **error)
+{
+  Tracked *t = user_data;
+
+  t->file->dev = dev;
+  t->file->ino = ino;
+  g_ptr_array_add (t->file->names, g_strdup (name));
+  if (!g_str_has_prefix (name, VR_COPY_TEMP_PREFIX))
+    {
+      g_free (t->target);
+      t->target = g_strdup (name);
+    }
+  return vr_realize_journal_write (t->r->store, t->r->system, &t->r->journal,
+                                   error)
+         && vr_test_hook_fail ("journaled", error);
+}
+
+gboolean
+vr_realize_copy_to_pool (Realize *r, int src, const char *relpath,
+                         const char *name, char **chosen,
+                         VrJournalFile **entry, GError **error)
+{
+  g_autoptr (GChecksum) checksum = vr_realize_checksum_for (r);
+  Tracked t = { r, vr_realize_journal_add_file (&r->journal,
+                                                VR_JOURNAL_DIR_POOL, 0, 0),
+                NULL };
+  VrCopyExtra extra = { track_in_journal, &t, checksum };
+  VrCopyResult result = { 0 };
+
+  /* QEMU runs as another user; libvirt hands it the file at start. */
+  if (!vr_copy_fd_to_extra (src, r->pool_fd, name, 0600,
+                            r->options->copy_flags | VR_COPY_FREE_NAME,
+                            &extra, r->cancellable, vr_realize_copy_progress,
+                            r, &result, error))
+    {
+      g_free (t.target);
+      g_prefix_error (error, "copying %s/%s into %s: ", r->import->path,
+                      relpath, r->journal.pool.path);
+      return FALSE;
+    }
+  *chosen = t.target;
+  if (entry != NULL)
+    *entry = t.file;
+  return vr_realize_verify_copy (r, relpath, result.size, checksum, error);
+}
+
 static gboolean
 copy_state (Realize *r, GError **error)
 {
-  int dir_fd = -1;
+  g_autofree char *name = managed_save_name (r);
   int src = vr_import_dir_open_file (r->import, r->import->save_file, error);
   gboolean ok;
 
   if (src < 0)
     return FALSE;
-  dir_fd = open (r->journal.pool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0)
-    {
-      vr_error_set_errno (error, errno, "cannot open pool directory %s",
-                          r->journal.pool_dir);
-      close (src);
-      return FALSE;
-    }
-  ok = vr_copy_fd_to (src, dir_fd, r->journal.pool_file, 0600,
-                      r->options->copy_flags, r->cancellable,
-                      vr_realize_copy_progress, r, NULL, error);
+  ok = vr_realize_copy_to_pool (r, src, r->import->save_file, name,
+                                &r->pool_name, &r->pool_file, error);
   close (src);
-  close (dir_fd);
-  if (!ok)
-    g_prefix_error (error, "copying %s/%s into %s: ", r->import->path,
-                    r->import->save_file, r->journal.pool_dir);
+  if (r->pool_name != NULL)
+    r->pool_path = g_build_filename (r->journal.pool.path, r->pool_name,
+                                     NULL);
   r->bytes_before += r->import->save->file_size;
   return ok;
 }
@@ -215,7 +352,7 @@ update_image_xml (Realize *r, GError **error)
   const char *image_xml = r->import->save->xml;
   g_autoptr (xmlDoc) image = vr_xml_parse_buffer (image_xml,
                                                   strlen (image_xml),
-                                                  r->journal.pool_file,
+                                                  r->pool_path,
                                                   "domain", error);
   g_autoptr (GPtrArray) planned = NULL;
   g_autoptr (GPtrArray) saved = NULL;
@@ -233,9 +370,53 @@ update_image_xml (Realize *r, GError **error)
   return FALSE;
 }
 
+/* The domain carries who made it: <vr:realize planned= job= time=/> in its
+ * <metadata>, the only proof undo and recovery accept that it is theirs
+ * (and what "virsh dumpxml" shows). A tag an exported domain brought
+ * along is replaced. */
+static void
+tag_domain (Realize *r)
+{
+  xmlNode *top = xmlDocGetRootElement (r->doc);
+  xmlNode *metadata = NULL;
+  xmlNode *tag;
+  xmlNs *ns;
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *time = g_date_time_format_iso8601 (now);
+
+  for (xmlNode *n = top->children; n != NULL && metadata == NULL; n = n->next)
+    if (n->type == XML_ELEMENT_NODE && n->ns == NULL
+        && xmlStrEqual (n->name, (const xmlChar *) "metadata"))
+      metadata = n;
+  if (metadata == NULL)
+    metadata = xmlNewChild (top, NULL, (const xmlChar *) "metadata", NULL);
+  for (xmlNode *n = metadata->children, *next; n != NULL; n = next)
+    {
+      next = n->next;
+      if (n->ns != NULL
+          && xmlStrEqual (n->ns->href,
+                          (const xmlChar *) VR_REALIZE_METADATA_NS))
+        {
+          xmlUnlinkNode (n);
+          xmlFreeNode (n);
+        }
+    }
+  tag = xmlNewChild (metadata, NULL,
+                     (const xmlChar *) VR_REALIZE_METADATA_ELEMENT, NULL);
+  ns = xmlNewNs (tag, (const xmlChar *) VR_REALIZE_METADATA_NS,
+                 (const xmlChar *) VR_REALIZE_METADATA_PREFIX);
+  xmlSetNs (tag, ns);
+  xmlSetProp (tag, (const xmlChar *) "planned",
+              (const xmlChar *) vr_planned_system_get_uuid (r->system));
+  xmlSetProp (tag, (const xmlChar *) "job", (const xmlChar *) r->journal.job);
+  xmlSetProp (tag, (const xmlChar *) "time", (const xmlChar *) time);
+}
+
 /* libvirt would quietly update a defined domain of the same name and
  * UUID, so an existing one is refused here; a name clash with another UUID
- * libvirt refuses itself. */
+ * libvirt refuses itself. The journal names the domain before define (a
+ * crash right after it is undone by recovery, as the tag proves it is
+ * this job's) and confirms it after. */
 static gboolean
 define_domain (Realize *r, GError **error)
 {
@@ -250,6 +431,9 @@ define_domain (Realize *r, GError **error)
                    virDomainGetName (existing));
       return FALSE;
     }
+  r->journal.domain_uuid = g_strdup (vr_planned_system_get_uuid (r->system));
+  if (!vr_realize_journal_write (r->store, r->system, &r->journal, error))
+    return FALSE;
   r->dom = virDomainDefineXMLFlags (r->conn, r->xml,
                                     VIR_DOMAIN_DEFINE_VALIDATE);
   if (r->dom == NULL)
@@ -258,27 +442,36 @@ define_domain (Realize *r, GError **error)
                             vr_realize_name (r));
       return FALSE;
     }
-  r->journal.domain_uuid = g_strdup (vr_planned_system_get_uuid (r->system));
+  vr_test_hook_stall ("defined", r->cancellable);
+  if (!vr_test_hook_fail ("defined", error))
+    return FALSE;
+  r->journal.defined = TRUE;
   return vr_realize_journal_write (r->store, r->system, &r->journal, error);
 }
 
+/* The managed save is a hard link to the pool file: the journal names it
+ * with that file's inode before linkat() makes it (linkat never
+ * replaces). Across filesystems it is a copy, tracked like the others. */
 static gboolean
-prepare_link (Realize *r, GError **error)
+link_state (Realize *r, GError **error)
 {
-  r->journal.managed_save = vr_handoff_managed_save_path (r->conn,
-                                                          vr_realize_name (r));
-  if (r->journal.managed_save == NULL)
-    return TRUE;
-  if (g_file_test (r->journal.managed_save, G_FILE_TEST_EXISTS))
-    {
-      g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
-                   "%s exists already: a managed save of another domain "
-                   "named '%s' is in the way", r->journal.managed_save,
-                   vr_realize_name (r));
-      g_clear_pointer (&r->journal.managed_save, g_free);
-      return FALSE;
-    }
-  return TRUE;
+  g_autofree char *name = managed_save_name (r);
+  VrJournalFile *link = vr_realize_journal_add_file (
+      &r->journal, VR_JOURNAL_DIR_SAVE, r->pool_file->dev,
+      r->pool_file->ino);
+  Tracked t = { r, vr_realize_journal_add_file (&r->journal,
+                                                VR_JOURNAL_DIR_SAVE, 0, 0),
+                NULL };
+  VrCopyExtra extra = { track_in_journal, &t, NULL };
+  gboolean ok;
+
+  g_ptr_array_add (link->names, g_strdup (name));
+  if (!vr_realize_journal_write (r->store, r->system, &r->journal, error))
+    return FALSE;
+  ok = vr_handoff_link (r->pool_fd, r->pool_name, r->save_fd, name, &extra,
+                        r->cancellable, error);
+  g_free (t.target);
+  return ok;
 }
 
 static gboolean
@@ -287,12 +480,7 @@ hand_off (Realize *r, GError **error)
   gboolean ok;
 
   if (r->handoff == VR_HANDOFF_LINK)
-    {
-      if (!vr_realize_journal_write (r->store, r->system, &r->journal, error))
-        return FALSE;
-      ok = vr_handoff_link (r->conn, r->dom, r->pool_path, r->cancellable,
-                            error);
-    }
+    ok = link_state (r, error);
   else
     ok = vr_handoff_managed_save (
         r->conn, r->dom, r->pool_path, r->xml,
@@ -300,8 +488,9 @@ hand_off (Realize *r, GError **error)
   if (!ok)
     return FALSE;
   r->journal.handed_off = TRUE;
-  if (unlink (r->pool_path) < 0 && errno != ENOENT)
-    g_debug ("cannot remove %s: %s", r->pool_path, g_strerror (errno));
+  if (vr_unlink_if_inode (r->pool_fd, r->pool_name, r->pool_file->dev,
+                          r->pool_file->ino))
+    fsync (r->pool_fd);
   return TRUE;
 }
 
@@ -326,6 +515,7 @@ copy_files (Realize *r, GError **error)
   if ((has_save && !copy_state (r, error))
       || !vr_realize_copy_disks (r, error))
     return FALSE;
+  tag_domain (r);
   r->xml = vr_xml_to_string (r->doc);
   return TRUE;
 }
@@ -338,41 +528,8 @@ transfer_state (Realize *r, GError **error)
            && step (r, error) && define_domain (r, error) && step (r, error);
   return step (r, error) && copy_files (r, error)
          && step (r, error) && update_image_xml (r, error)
-         && step (r, error)
-         && (r->handoff != VR_HANDOFF_LINK || prepare_link (r, error))
-         && define_domain (r, error)
+         && step (r, error) && define_domain (r, error)
          && step (r, error) && hand_off (r, error);
-}
-
-/* Removes what the journal says a realize made; safe to run twice. */
-static void
-undo (virConnectPtr conn, const VrRealizeJournal *journal)
-{
-  g_autofree char *pool_path = NULL;
-
-  if (journal->managed_save != NULL && journal->domain_uuid != NULL)
-    unlink (journal->managed_save);
-  if (journal->domain_uuid != NULL && conn != NULL)
-    {
-      g_autoptr (virDomain) dom = virDomainLookupByUUIDString (
-          conn, journal->domain_uuid);
-
-      if (dom != NULL && virDomainIsActive (dom) == 1)
-        virDomainDestroy (dom);
-      if (dom != NULL)
-        virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
-                                     | VIR_DOMAIN_UNDEFINE_NVRAM);
-    }
-  if (journal->pool_dir == NULL || journal->pool_file == NULL)
-    return;
-  vr_realize_undo_disks (journal);
-  vr_copy_remove_temps (journal->pool_dir, journal->pool_file);
-  if (!journal->handed_off)
-    {
-      pool_path = g_build_filename (journal->pool_dir, journal->pool_file,
-                                    NULL);
-      unlink (pool_path);
-    }
 }
 
 static void
@@ -382,10 +539,34 @@ record (Realize *r, VrPlannedState state, int code, const char *message)
 
   vr_planned_system_set_state (r->system, state);
   vr_planned_system_set_last_job (r->system, code, message);
+  vr_planned_system_set_rollback_pending (r->system, FALSE);
   if (!vr_store_save_record (r->store, r->system, &local))
-    g_warning ("cannot record the outcome of realizing '%s': %s",
-               vr_realize_name (r), local->message);
+    {
+      /* The journal stays: recovery ends the job from it. */
+      g_warning ("cannot record the outcome of realizing '%s': %s",
+                 vr_realize_name (r), local->message);
+      return;
+    }
   vr_realize_journal_remove (r->store, r->system);
+}
+
+/* A rollback that cannot finish (libvirt gone) is not forgotten: the
+ * journal stays and the record says so, until recovery ends it. */
+static void
+record_pending (VrStore *store, VrPlannedSystem *system, int code,
+                const char *message, const GError *why)
+{
+  g_autofree char *text = g_strdup_printf (
+      "%s; rollback pending (%s): the next realize, or the agent once "
+      "libvirt is back, finishes it", message, why->message);
+  g_autoptr (GError) local = NULL;
+
+  vr_planned_system_set_state (system, VR_PLANNED_STATE_FAILED);
+  vr_planned_system_set_last_job (system, code, text);
+  vr_planned_system_set_rollback_pending (system, TRUE);
+  if (!vr_store_save_record (store, system, &local))
+    g_warning ("cannot record the outcome of realizing '%s': %s",
+               vr_planned_system_get_name (system), local->message);
 }
 
 static void
@@ -393,8 +574,16 @@ roll_back (Realize *r, const GError *error)
 {
   gboolean cancelled = g_error_matches (error, G_IO_ERROR,
                                         G_IO_ERROR_CANCELLED);
+  g_autoptr (GError) pending = NULL;
 
-  undo (r->conn, &r->journal);
+  vr_test_hook_stall ("rollback", NULL);
+  if (!vr_realize_undo (r->conn, &r->journal, r->pool_fd, r->save_fd,
+                        &pending))
+    {
+      record_pending (r->store, r->system, vr_error_get_code (error),
+                      error->message, pending);
+      return;
+    }
   record (r, cancelled ? VR_PLANNED_STATE_PLANNED : VR_PLANNED_STATE_FAILED,
           vr_error_get_code (error), error->message);
 }
@@ -455,6 +644,8 @@ run_locked (Realize *r, VrHostCaps *caps, GError **error)
     return FALSE;
   r->doc = xmlCopyDoc (vr_planned_system_get_doc (r->system), 1);
   r->handoff = vr_handoff_resolve (r->conn, r->options->handoff);
+  if (!open_pool (r, error) || !open_save_dir (r, error))
+    return FALSE;
   if (!begin (r, &local) || !transfer_state (r, &local)
       || !finish (r, &local))
     {
@@ -476,7 +667,7 @@ vr_realize (VrStore *store, VrHostCaps *caps, virConnectPtr conn,
   g_autoptr (VrStoreLock) lock = vr_store_lock (store, system, error);
   Realize r = { .store = store, .conn = conn, .system = system,
                 .options = options, .progress = progress,
-                .cancellable = cancellable };
+                .cancellable = cancellable, .pool_fd = -1, .save_fd = -1 };
   gboolean ok;
 
   if (lock == NULL)
@@ -487,34 +678,52 @@ vr_realize (VrStore *store, VrHostCaps *caps, virConnectPtr conn,
   return ok;
 }
 
+/* The job's last record did not make it, but every step was done. */
+static void
+mark_realized (VrPlannedSystem *system)
+{
+  vr_planned_system_set_state (system, VR_PLANNED_STATE_REALIZED);
+  vr_planned_system_set_domain (system, vr_planned_system_get_name (system));
+  vr_planned_system_set_last_job (system, VR_ERROR_COMPLETED,
+                                  "realized (the job's last record was "
+                                  "interrupted)");
+}
+
 gboolean
 vr_realize_recover (VrStore *store, virConnectPtr conn,
                     VrPlannedSystem *system, GError **error)
 {
-  g_autoptr (GError) local = NULL;
   g_autoptr (VrRealizeJournal) journal = NULL;
+  g_autoptr (GError) pending = NULL;
+  gboolean interrupted = vr_planned_system_get_state (system)
+                         == VR_PLANNED_STATE_REALIZING;
 
-  if (vr_planned_system_get_state (system) != VR_PLANNED_STATE_REALIZING)
+  if (!interrupted && !vr_realize_journal_exists (store, system))
     return TRUE;
-  journal = vr_realize_journal_read (store, system, &local);
+  journal = vr_realize_journal_read (store, system, error);
+  if (journal == NULL && vr_realize_journal_exists (store, system))
+    return FALSE;
   if (journal != NULL && journal->finished)
+    mark_realized (system);
+  else if (journal != NULL
+           && !vr_realize_undo (conn, journal, -1, -1, &pending))
     {
-      vr_planned_system_set_state (system, VR_PLANNED_STATE_REALIZED);
-      vr_planned_system_set_domain (system,
-                                    vr_planned_system_get_name (system));
-      vr_planned_system_set_last_job (system, VR_ERROR_COMPLETED,
-                                      "realized (the job's last record was "
-                                      "interrupted)");
+      record_pending (store, system, VR_ERROR_FAILED,
+                      interrupted ? "interrupted" : "failed", pending);
+      g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
+                   "planned system '%s': the rollback of an earlier realize "
+                   "is pending (%s); try again once libvirt is reachable",
+                   vr_planned_system_get_name (system), pending->message);
+      return FALSE;
     }
-  else
+  else if (interrupted)
     {
-      if (journal != NULL)
-        undo (conn, journal);
       vr_planned_system_set_state (system, VR_PLANNED_STATE_PLANNED);
       vr_planned_system_set_last_job (system, VR_ERROR_FAILED,
                                       "interrupted: the realize did not "
                                       "finish and was rolled back");
     }
+  vr_planned_system_set_rollback_pending (system, FALSE);
   if (!vr_store_save_record (store, system, error))
     return FALSE;
   vr_realize_journal_remove (store, system);

@@ -13,6 +13,7 @@
 #include "domain-xml.h"
 #include "errors.h"
 #include "fs-util.h"
+#include "realize-journal.h"
 #include "safe-xml.h"
 
 #define STORE_LOCK ".lock"
@@ -387,9 +388,25 @@ vr_store_remove (VrStore *self, VrPlannedSystem *system, GError **error)
   g_autoptr (VrStoreLock) lock = vr_store_lock (self, system, error);
   g_autofree char *dir = system_dir (self, vr_planned_system_get_uuid (system));
   g_autofree char *doomed = NULL;
+  g_autofree char *journal = NULL;
 
   if (lock == NULL)
     return FALSE;
+  /* A realize that died or could not finish its rollback left a journal:
+   * it is the only record of what that job made, and goes with the
+   * rollback, not before. */
+  journal = g_build_filename (dir, VR_REALIZE_JOURNAL, NULL);
+  if (vr_planned_system_get_state (system) == VR_PLANNED_STATE_REALIZING
+      || g_file_test (journal, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
+                   "planned system '%s' has an unfinished realize (%s): run "
+                   "'virt-realize realize %s' again or restart the agent to "
+                   "finish its rollback, then destroy it",
+                   vr_planned_system_get_name (system), journal,
+                   vr_planned_system_get_name (system));
+      return FALSE;
+    }
   doomed = g_strdup_printf ("%s/.del-%s-%08x", self->path,
                             vr_planned_system_get_uuid (system),
                             g_random_int ());

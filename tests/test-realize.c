@@ -14,6 +14,7 @@
 #include "errors.h"
 #include "import.h"
 #include "libvirt-util.h"
+#include "manifest.h"
 #include "realize.h"
 #include "realize-journal.h"
 #include "test-util.h"
@@ -511,31 +512,558 @@ test_new_id_copy (Fixture *f, gconstpointer data)
   virDomainUndefine (dom);
 }
 
-/* A process that died mid-realize left a copy, a defined domain and a
- * journal; recovery removes them and puts the planned system back. */
+/* A file made the way a job makes one, with its inode for the journal. */
+static VrJournalFile *
+journal_made_file (VrRealizeJournal *journal, VrJournalDir which,
+                   const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  VrJournalFile *file;
+  struct stat st;
+
+  test_write_file (dir, name, "made by the job", -1);
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  file = vr_realize_journal_add_file (journal, which, st.st_dev, st.st_ino);
+  g_ptr_array_add (file->names, g_strdup (name));
+  return file;
+}
+
+static void
+journal_set_dir (VrJournalDirId *id, const char *path)
+{
+  struct stat st;
+
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  *id = (VrJournalDirId) { g_strdup (path), st.st_dev, st.st_ino };
+}
+
+/* Defines the planned system's domain tagged as job's, as a realize
+ * does (NULL job: untagged, someone else's). */
+static virDomain *
+define_tagged (Fixture *f, const char *job)
+{
+  g_autofree char *xml = vr_planned_system_dup_domain_xml (f->system);
+  virDomain *dom = virDomainDefineXML (conn, xml);
+
+  g_assert_nonnull (dom);
+  if (job != NULL)
+    {
+      g_autofree char *tag = g_strdup_printf (
+          "<realize planned=\"%s\" job=\"%s\" time=\"now\"/>", BASIC_UUID,
+          job);
+
+      g_assert_cmpint (virDomainSetMetadata (
+                           dom, VIR_DOMAIN_METADATA_ELEMENT, tag,
+                           VR_REALIZE_METADATA_PREFIX, VR_REALIZE_METADATA_NS,
+                           VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
+    }
+  return dom;
+}
+
+static void
+crash_with (Fixture *f, VrRealizeJournal *journal)
+{
+  g_autoptr (GError) error = NULL;
+
+  vr_planned_system_set_state (f->system, VR_PLANNED_STATE_REALIZING);
+  g_assert_true (vr_store_save (f->store, f->system, &error));
+  g_assert_true (vr_realize_journal_write (f->store, f->system, journal,
+                                           &error));
+  g_assert_no_error (error);
+}
+
+/* A process that died mid-realize left a copy, its temp file, a defined
+ * domain and a journal; recovery removes them and puts the planned system
+ * back. */
 static void
 test_recover (Fixture *f, gconstpointer data)
 {
-  g_autofree char *xml = vr_planned_system_dup_domain_xml (f->system);
-  g_autoptr (virDomain) dom = virDomainDefineXML (conn, xml);
-  VrRealizeJournal journal = { .pool_dir = f->pool_dir,
-                               .pool_file = "vr-guest.save",
-                               .domain_uuid = BASIC_UUID };
+  g_autoptr (virDomain) dom = define_tagged (f, "job-1");
+  g_autoptr (VrRealizeJournal) journal = vr_realize_journal_new ();
   g_autoptr (GError) error = NULL;
 
-  g_assert_nonnull (dom);
-  test_write_file (f->pool_dir, "vr-guest.save", "partial", -1);
-  test_write_file (f->pool_dir, VR_COPY_TEMP_PREFIX "vr-guest.save.abc123",
-                   "x", -1);
-  vr_planned_system_set_state (f->system, VR_PLANNED_STATE_REALIZING);
-  g_assert_true (vr_store_save (f->store, f->system, &error));
-  g_assert_true (vr_realize_journal_write (f->store, f->system, &journal,
-                                           &error));
+  journal->job = g_strdup ("job-1");
+  journal_set_dir (&journal->pool, f->pool_dir);
+  journal_made_file (journal, VR_JOURNAL_DIR_POOL, f->pool_dir,
+                     "vr-guest.save");
+  journal_made_file (journal, VR_JOURNAL_DIR_POOL, f->pool_dir,
+                     VR_COPY_TEMP_PREFIX "vr-guest-disk0.qcow2.abc123");
+  journal->domain_uuid = g_strdup (BASIC_UUID);
+  crash_with (f, journal);
   g_assert_true (vr_realize_recover (f->store, conn, f->system, &error));
   g_assert_no_error (error);
   assert_nothing_left (f, VR_PLANNED_STATE_PLANNED, VR_ERROR_FAILED);
   g_assert_nonnull (strstr (vr_planned_system_get_last_job_message (f->system),
                             "interrupted"));
+}
+
+/* What the journal names but the job did not make stays: a file of that
+ * name that is another inode (a user's file, another job's copy), and a
+ * domain of that UUID without this job's tag (or with another job's). */
+static void
+test_recover_keeps_foreign (Fixture *f, gconstpointer data)
+{
+  g_autoptr (virDomain) dom = define_tagged (f, NULL);
+  g_autoptr (VrRealizeJournal) journal = vr_realize_journal_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *precious = g_build_filename (f->pool_dir, "vr-guest.save",
+                                                NULL);
+  g_autofree char *text = NULL;
+  VrJournalFile *file;
+
+  journal->job = g_strdup ("job-2");
+  journal_set_dir (&journal->pool, f->pool_dir);
+  file = journal_made_file (journal, VR_JOURNAL_DIR_POOL, f->pool_dir,
+                            "vr-guest.save");
+  /* The job's file went (kept by another name, so that its inode number
+   * is not reused at once); a user's took its name. */
+  {
+    g_autofree char *keep = g_build_filename (f->pool_dir, "keep", NULL);
+
+    g_assert_cmpint (rename (precious, keep), ==, 0);
+  }
+  test_write_file (f->pool_dir, "vr-guest.save", "the user's", -1);
+  g_ptr_array_add (file->names, g_strdup ("vr-guest-2.save"));
+  journal->domain_uuid = g_strdup (BASIC_UUID);
+  journal->defined = TRUE;
+  crash_with (f, journal);
+  g_assert_true (vr_realize_recover (f->store, conn, f->system, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (precious, &text, NULL, NULL));
+  g_assert_cmpstr (text, ==, "the user's");
+  g_clear_pointer (&dom, virDomainFree);
+  dom = virDomainLookupByUUIDString (conn, BASIC_UUID);
+  g_assert_nonnull (dom);
+  g_assert_cmpint (virDomainUndefine (dom), ==, 0);
+  /* Another job's tag is not this job's either. */
+  g_clear_pointer (&dom, virDomainFree);
+  dom = define_tagged (f, "job-3");
+  crash_with (f, journal);
+  g_assert_true (vr_realize_recover (f->store, conn, f->system, &error));
+  g_clear_pointer (&dom, virDomainFree);
+  dom = virDomainLookupByUUIDString (conn, BASIC_UUID);
+  g_assert_nonnull (dom);
+}
+
+/* A pool directory replaced after the crash is not touched at all. */
+static void
+test_recover_pool_replaced (Fixture *f, gconstpointer data)
+{
+  g_autoptr (VrRealizeJournal) journal = vr_realize_journal_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *moved = g_strconcat (f->pool_dir, ".moved", NULL);
+
+  journal->job = g_strdup ("job-4");
+  journal_set_dir (&journal->pool, f->pool_dir);
+  journal_made_file (journal, VR_JOURNAL_DIR_POOL, f->pool_dir,
+                     "vr-guest.save");
+  crash_with (f, journal);
+  g_assert_cmpint (rename (f->pool_dir, moved), ==, 0);
+  g_assert_cmpint (mkdir (f->pool_dir, 0700), ==, 0);
+  /* Even a hard link of the very file, in another directory at that path,
+   * is left. */
+  {
+    g_autofree char *from = g_build_filename (moved, "vr-guest.save", NULL);
+    g_autofree char *to = g_build_filename (f->pool_dir, "vr-guest.save",
+                                            NULL);
+
+    g_assert_cmpint (link (from, to), ==, 0);
+  }
+  g_assert_true (vr_realize_recover (f->store, conn, f->system, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (test_count_entries (f->pool_dir), ==, 1);
+  g_assert_cmpuint (test_count_entries (moved), ==, 1);
+  test_rmtree (moved);
+}
+
+/* A copy of the basic import directory the test may change. */
+static char *
+private_import (Fixture *f, const char *variant)
+{
+  g_autofree char *src = vr_testbed_require (variant);
+  g_autoptr (GError) error = NULL;
+  char *dir = vr_testbed_copy_import_dir (src, &error);
+
+  g_assert_no_error (error);
+  use_import (f, dir);
+  return dir;
+}
+
+static void
+assert_refused_overlap (Fixture *f, VrPlannedSystem *system,
+                        const char *import, const char *pool,
+                        gboolean copy_disks, const char *how)
+{
+  g_autofree char *before = test_snapshot_tree (import);
+  g_autofree char *after = NULL;
+  VrRealizeOptions options = { .pool_dir = pool, .copy_disks = copy_disks };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) back = NULL;
+  g_autofree char *journal = vr_store_system_file (f->store, system,
+                                                   VR_REALIZE_JOURNAL);
+
+  g_assert_false (vr_realize (f->store, caps, conn, system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, how,
+                     "choose a pool directory outside it", NULL);
+  after = test_snapshot_tree (import);
+  g_assert_cmpstr (after, ==, before);
+  back = vr_store_lookup (f->store, vr_planned_system_get_uuid (system),
+                          &error);
+  g_assert_cmpint (vr_planned_system_get_state (back), ==,
+                   VR_PLANNED_STATE_PLANNED);
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+  g_assert_null (virDomainLookupByUUIDString (
+      conn, vr_planned_system_get_uuid (system)));
+}
+
+/* The issue's first case: --pool-dir DIR with DIR the import directory
+ * used to end with the import directory's save image deleted. */
+static void
+test_pool_is_import_dir (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = private_import (f, "basic");
+  g_autofree char *twisted = g_build_filename (dir, ".", NULL);
+
+  assert_refused_overlap (f, f->system, dir, dir, FALSE,
+                          "is the import directory");
+  /* Another spelling of the same directory is the same directory. */
+  assert_refused_overlap (f, f->system, dir, twisted, FALSE,
+                          "is the import directory");
+  test_rmtree (dir);
+}
+
+static void
+test_pool_inside_import_dir (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = private_import (f, "disk");
+  g_autofree char *disks = g_build_filename (dir, "disks", NULL);
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (GError) error = NULL;
+
+  system = vr_store_lookup (f->store, "5a1ad0c0-7e57-4b3d-9c1e-000000000002",
+                            &error);
+  if (system == NULL)
+    {
+      g_autoptr (GPtrArray) all = vr_store_list (f->store, NULL);
+
+      g_clear_error (&error);
+      system = g_object_ref (all->pdata[0]);
+    }
+  assert_refused_overlap (f, system, dir, disks, TRUE, "is inside");
+  test_rmtree (dir);
+}
+
+static void
+test_pool_contains_import_dir (Fixture *f, gconstpointer data)
+{
+  g_autofree char *src = vr_testbed_require ("basic");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *copy = vr_testbed_copy_import_dir (src, &error);
+  g_autofree char *inner = g_build_filename (f->pool_dir, "export", NULL);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (rename (copy, inner), ==, 0);
+  use_import (f, inner);
+  assert_refused_overlap (f, f->system, inner, f->pool_dir, FALSE,
+                          "contains");
+}
+
+/* A file of the target's name in the pool (a disk kept by "virsh
+ * undefine", a user's file) stays byte for byte; the copy takes the next
+ * free name. */
+static void
+test_save_name_taken (Fixture *f, gconstpointer data)
+{
+  VrRealizeOptions options = { .pool_dir = f->pool_dir,
+                               .handoff = VR_HANDOFF_LINK };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *precious = g_build_filename (f->pool_dir, "vr-guest.save",
+                                                NULL);
+  g_autofree char *want = NULL;
+  g_autofree char *got = NULL;
+
+  test_write_file (f->pool_dir, "vr-guest.save", "someone's file", -1);
+  want = test_sha256_file (precious);
+  g_assert_true (vr_realize (f->store, caps, conn, f->system, &options, NULL,
+                             NULL, &error));
+  g_assert_no_error (error);
+  got = test_sha256_file (precious);
+  g_assert_cmpstr (got, ==, want);
+  g_assert_cmpuint (test_count_entries (f->pool_dir), ==, 1);
+  assert_start_restores ();
+}
+
+static void
+test_disk_name_taken (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = vr_testbed_require ("disk");
+  g_autofree char *precious = g_build_filename (
+      f->pool_dir, "vr-guest-disk-disk0.qcow2", NULL);
+  g_autofree char *copy = g_build_filename (
+      f->pool_dir, "vr-guest-disk-disk0-2.qcow2", NULL);
+  VrRealizeOptions options = { .pool_dir = f->pool_dir, .copy_disks = TRUE };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) system = vr_import_path (f->store, dir, NULL,
+                                                       &error);
+  g_autoptr (virDomain) dom = NULL;
+  g_autofree char *want = NULL;
+  g_autofree char *got = NULL;
+  g_autofree char *xml = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (chmod (f->pool_dir, 0755), ==, 0);
+  test_write_file (f->pool_dir, "vr-guest-disk-disk0.qcow2", "kept disk", -1);
+  want = test_sha256_file (precious);
+  g_assert_true (vr_realize (f->store, caps, conn, system, &options, NULL,
+                             NULL, &error));
+  g_assert_no_error (error);
+  got = test_sha256_file (precious);
+  g_assert_cmpstr (got, ==, want);
+  dom = virDomainLookupByName (conn, "vr-guest-disk");
+  xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE);
+  g_assert_nonnull (strstr (xml, copy));
+  /* The tag that proves whose domain it is, for "virsh dumpxml" too. */
+  g_assert_nonnull (strstr (xml, VR_REALIZE_METADATA_NS));
+  virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE);
+}
+
+typedef struct {
+  VrStore *store;
+  VrPlannedSystem *system;
+  const char *pool_dir;
+  GCancellable *cancellable;
+  GMutex lock;
+  GCond cond;
+  gboolean held;
+  gboolean release;
+  gboolean ok;
+  GError *error;
+} Runner;
+
+static void
+hold_mid_copy (const VrProgressState *state, gpointer user_data)
+{
+  Runner *run = user_data;
+
+  if (g_strcmp0 (state->phase, "copy") != 0 || state->bytes_done == 0
+      || run->held)
+    return;
+  g_mutex_lock (&run->lock);
+  run->held = TRUE;
+  g_cond_broadcast (&run->cond);
+  while (!run->release)
+    g_cond_wait (&run->cond, &run->lock);
+  g_mutex_unlock (&run->lock);
+}
+
+static gpointer
+run_realize (gpointer data)
+{
+  Runner *run = data;
+  g_autoptr (VrProgress) progress = vr_progress_new (hold_mid_copy, run);
+  VrRealizeOptions options = { .pool_dir = run->pool_dir,
+                               .handoff = VR_HANDOFF_LINK,
+                               .copy_flags = VR_COPY_NO_REFLINK };
+
+  run->ok = vr_realize (run->store, caps, conn, run->system, &options,
+                        progress, run->cancellable, &run->error);
+  return NULL;
+}
+
+static void
+runner_wait_held (Runner *run)
+{
+  g_mutex_lock (&run->lock);
+  while (!run->held)
+    g_cond_wait (&run->cond, &run->lock);
+  g_mutex_unlock (&run->lock);
+}
+
+static void
+runner_release (Runner *run)
+{
+  g_mutex_lock (&run->lock);
+  run->release = TRUE;
+  g_cond_broadcast (&run->cond);
+  g_mutex_unlock (&run->lock);
+}
+
+static guint
+count_temps (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    n += g_str_has_prefix (name, VR_COPY_TEMP_PREFIX);
+  return n;
+}
+
+/* Two planned systems (two state directories, the same guest) realized at
+ * once into one pool want the same names. A's cancel and rollback leave
+ * B's temp file alone; B then realizes; A again is refused and leaves B's
+ * domain and managed save alone. */
+static void
+test_names_collide (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = vr_testbed_large_import (64);
+  g_autofree char *state_b = test_mkdtemp ();
+  g_autoptr (VrStore) store_b = vr_store_new (state_b);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GCancellable) cancel_a = g_cancellable_new ();
+  Runner a = { 0 };
+  Runner b = { 0 };
+  GThread *ta;
+  GThread *tb;
+  g_autofree char *managed = g_build_filename (root, "lib", "qemu", "save",
+                                               "vr-guest.save", NULL);
+  g_autofree char *managed_sum = NULL;
+  g_autofree char *managed_after = NULL;
+  VrRealizeOptions options = { .pool_dir = f->pool_dir,
+                               .handoff = VR_HANDOFF_LINK };
+  g_autoptr (virDomain) dom = NULL;
+
+  use_import (f, dir);
+  a = (Runner) { .store = f->store, .system = f->system,
+                 .pool_dir = f->pool_dir, .cancellable = cancel_a };
+  b = (Runner) { .store = store_b,
+                 .system = vr_import_path (store_b, dir, NULL, &error),
+                 .pool_dir = f->pool_dir };
+  g_assert_no_error (error);
+  ta = g_thread_new ("a", run_realize, &a);
+  runner_wait_held (&a);
+  tb = g_thread_new ("b", run_realize, &b);
+  runner_wait_held (&b);
+  g_assert_cmpuint (count_temps (f->pool_dir), ==, 2);
+  g_cancellable_cancel (cancel_a);
+  runner_release (&a);
+  g_thread_join (ta);
+  g_assert_false (a.ok);
+  g_assert_error (a.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  /* B's temp file is B's. */
+  g_assert_cmpuint (count_temps (f->pool_dir), ==, 1);
+  runner_release (&b);
+  g_thread_join (tb);
+  g_assert_no_error (b.error);
+  g_assert_true (b.ok);
+  managed_sum = test_sha256_file (managed);
+  /* A again, now colliding with B's domain: refused, and B's is kept. */
+  g_clear_object (&f->system);
+  f->system = reload (f);
+  g_assert_false (vr_realize (f->store, caps, conn, f->system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_NOT_SUPPORTED, "VR1602", NULL);
+  dom = virDomainLookupByUUIDString (conn, BASIC_UUID);
+  g_assert_nonnull (dom);
+  managed_after = test_sha256_file (managed);
+  g_assert_cmpstr (managed_after, ==, managed_sum);
+  g_assert_cmpuint (test_count_entries (f->pool_dir), ==, 0);
+  g_clear_error (&a.error);
+  g_object_unref (b.system);
+  g_mutex_clear (&a.lock);
+  g_cond_clear (&a.cond);
+  g_mutex_clear (&b.lock);
+  g_cond_clear (&b.cond);
+  test_rmtree (state_b);
+  test_rmtree (dir);
+}
+
+/* Destroy while a realize holds the planned system, and after one died
+ * (its journal left): refused, the journal kept. */
+static void
+test_destroy_during_realize (Fixture *f, gconstpointer data)
+{
+  Runner a = { .store = f->store, .system = f->system,
+               .pool_dir = f->pool_dir };
+  g_autoptr (VrPlannedSystem) other = reload (f);
+  g_autoptr (VrRealizeJournal) journal = vr_realize_journal_new ();
+  g_autoptr (GError) error = NULL;
+  GThread *ta;
+
+  ta = g_thread_new ("a", run_realize, &a);
+  runner_wait_held (&a);
+  g_assert_false (vr_store_remove (f->store, other, &error));
+  test_assert_error (error, VR_ERROR_IN_USE, NULL);
+  g_clear_error (&error);
+  runner_release (&a);
+  g_thread_join (ta);
+  g_assert_true (a.ok);
+  test_remove_domain (conn, BASIC_UUID);
+  /* A realize that died: its journal is all that says what it made. */
+  g_clear_object (&f->system);
+  f->system = reload (f);
+  journal->job = g_strdup ("job-5");
+  crash_with (f, journal);
+  g_assert_false (vr_store_remove (f->store, f->system, &error));
+  test_assert_error (error, VR_ERROR_IN_USE, "unfinished realize", NULL);
+  g_assert_true (vr_realize_journal_exists (f->store, f->system));
+  g_mutex_clear (&a.lock);
+  g_cond_clear (&a.cond);
+}
+
+/* One byte of the save image flipped after import: the copy's SHA-256
+ * does not match the manifest, the realize stops before define naming
+ * the file, and nothing is left. */
+static void
+test_save_changed_after_import (Fixture *f, gconstpointer data)
+{
+  g_autofree char *src = vr_testbed_require ("basic");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = vr_testbed_copy_import_dir (src, &error);
+  g_autofree char *save = g_build_filename (dir, "vr-guest.save", NULL);
+  VrRealizeOptions options = { .pool_dir = f->pool_dir };
+  int dir_fd;
+  g_autofree char *manifest = NULL;
+  char byte;
+  int fd;
+  struct stat st;
+
+  g_assert_no_error (error);
+  dir_fd = open (dir, O_RDONLY | O_DIRECTORY);
+  manifest = vr_manifest_build (dir_fd, dir, NULL, NULL, &error);
+  close (dir_fd);
+  g_assert_no_error (error);
+  test_write_file (dir, "manifest.xml", manifest, -1);
+  use_import (f, dir);
+  /* The last byte, far past the header: the image still reads as one
+   * and has its size. */
+  fd = open (save, O_RDWR);
+  g_assert_cmpint (fstat (fd, &st), ==, 0);
+  g_assert_cmpint (pread (fd, &byte, 1, st.st_size - 1), ==, 1);
+  byte ^= 0x01;
+  g_assert_cmpint (pwrite (fd, &byte, 1, st.st_size - 1), ==, 1);
+  close (fd);
+  g_assert_false (vr_realize (f->store, caps, conn, f->system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, save,
+                     "changed since it was exported", "before defining",
+                     NULL);
+  assert_nothing_left (f, VR_PLANNED_STATE_FAILED,
+                       VR_ERROR_INVALID_PARAMETER);
+  test_rmtree (dir);
+}
+
+/* Without a manifest, the size the import recorded is checked again. */
+static void
+test_save_size_changed (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = private_import (f, "basic");
+  g_autofree char *save = g_build_filename (dir, "vr-guest.save", NULL);
+  VrRealizeOptions options = { .pool_dir = f->pool_dir };
+  g_autoptr (GError) error = NULL;
+  int fd = open (save, O_WRONLY | O_APPEND);
+
+  g_assert_cmpint (write (fd, "x", 1), ==, 1);
+  close (fd);
+  g_assert_false (vr_realize (f->store, caps, conn, f->system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, save,
+                     "changed since it was imported", NULL);
+  assert_nothing_left (f, VR_PLANNED_STATE_FAILED,
+                       VR_ERROR_INVALID_PARAMETER);
+  test_rmtree (dir);
 }
 
 int
@@ -564,6 +1092,17 @@ main (int argc, char **argv)
   ADD ("import-dir-replaced", test_import_dir_replaced);
   ADD ("twice-at-once", test_twice_at_once);
   ADD ("recover", test_recover);
+  ADD ("recover-keeps-foreign", test_recover_keeps_foreign);
+  ADD ("recover-pool-replaced", test_recover_pool_replaced);
+  ADD ("pool-is-import-dir", test_pool_is_import_dir);
+  ADD ("pool-inside-import-dir", test_pool_inside_import_dir);
+  ADD ("pool-contains-import-dir", test_pool_contains_import_dir);
+  ADD ("save-name-taken", test_save_name_taken);
+  ADD ("disk-name-taken", test_disk_name_taken);
+  ADD ("names-collide", test_names_collide);
+  ADD ("destroy-during-realize", test_destroy_during_realize);
+  ADD ("save-changed-after-import", test_save_changed_after_import);
+  ADD ("save-size-changed", test_save_size_changed);
   ADD ("copy-disks", test_copy_disks);
   ADD ("new-id-copy", test_new_id_copy);
 #undef ADD

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "realize-undo.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "fs-util.h"
+#include "libvirt-util.h"
+#include "safe-xml.h"
+
+static int
+dir_fd_for (const VrJournalDirId *dir, int given)
+{
+  int fd;
+
+  if (given >= 0)
+    return fcntl (given, F_DUPFD_CLOEXEC, 3);
+  if (dir->path == NULL)
+    return -1;
+  fd = vr_reopen_dir (dir->path, dir->dev, dir->ino);
+  if (fd < 0 && errno == ESTALE)
+    g_message ("%s is not the directory the realize wrote to (it was "
+               "replaced); nothing in it is removed", dir->path);
+  return fd;
+}
+
+/* The files of one directory; the directory is synced after a removal so
+ * that a crash does not bring the name back. */
+static void
+remove_files (const VrRealizeJournal *journal, VrJournalDir which, int fd)
+{
+  gboolean removed = FALSE;
+
+  for (guint i = 0; journal->files != NULL && i < journal->files->len; i++)
+    {
+      VrJournalFile *file = journal->files->pdata[i];
+
+      if (file->dir != which)
+        continue;
+      for (guint j = 0; j < file->names->len; j++)
+        removed |= vr_unlink_if_inode (fd, file->names->pdata[j], file->dev,
+                                       file->ino);
+    }
+  if (removed)
+    fsync (fd);
+}
+
+static void
+undo_files (const VrRealizeJournal *journal, VrJournalDir which,
+            const VrJournalDirId *dir, int given)
+{
+  int fd = dir_fd_for (dir, given);
+
+  if (fd < 0)
+    return;
+  remove_files (journal, which, fd);
+  close (fd);
+}
+
+gboolean
+vr_realize_domain_is_ours (virDomainPtr dom, const char *job,
+                           gboolean *ours, GError **error)
+{
+  g_autofree char *xml = virDomainGetMetadata (dom,
+                                               VIR_DOMAIN_METADATA_ELEMENT,
+                                               VR_REALIZE_METADATA_NS,
+                                               VIR_DOMAIN_AFFECT_CONFIG);
+  g_autoptr (xmlDoc) doc = NULL;
+  g_autofree char *tagged = NULL;
+  virErrorPtr err;
+
+  *ours = FALSE;
+  if (xml == NULL)
+    {
+      err = virGetLastError ();
+      if (err != NULL && err->code == VIR_ERR_NO_DOMAIN_METADATA)
+        return TRUE;
+      vr_libvirt_set_error (error, "cannot read the metadata of domain '%s'",
+                            virDomainGetName (dom));
+      return FALSE;
+    }
+  doc = vr_xml_parse_buffer (xml, strlen (xml), "domain metadata", NULL,
+                             NULL);
+  if (doc != NULL)
+    tagged = vr_xml_xpath_string (doc, "string(/*/@job)");
+  *ours = job != NULL && g_strcmp0 (tagged, job) == 0;
+  return TRUE;
+}
+
+/* FALSE when libvirt cannot be asked; a domain that is gone, or that this
+ * job did not define (no tag, another job's tag), is left as it is. */
+static gboolean
+undo_domain (virConnectPtr conn, const VrRealizeJournal *journal,
+             GError **error)
+{
+  g_autoptr (virDomain) dom = NULL;
+  gboolean ours = FALSE;
+  virErrorPtr err;
+
+  if (journal->domain_uuid == NULL)
+    return TRUE;
+  if (conn == NULL || virConnectIsAlive (conn) != 1)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_NOT_AVAILABLE,
+                   "libvirt is not reachable: domain %s may be defined",
+                   journal->domain_uuid);
+      return FALSE;
+    }
+  dom = virDomainLookupByUUIDString (conn, journal->domain_uuid);
+  if (dom == NULL)
+    {
+      err = virGetLastError ();
+      if (err != NULL && err->code == VIR_ERR_NO_DOMAIN)
+        return TRUE;
+      vr_libvirt_set_error (error, "cannot look up domain %s",
+                            journal->domain_uuid);
+      return FALSE;
+    }
+  if (!vr_realize_domain_is_ours (dom, journal->job, &ours, error))
+    return FALSE;
+  if (!ours)
+    return TRUE;
+  if (virDomainIsActive (dom) == 1)
+    virDomainDestroy (dom);
+  if (virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                                   | VIR_DOMAIN_UNDEFINE_NVRAM) == 0)
+    return TRUE;
+  err = virGetLastError ();
+  if (err != NULL && err->code == VIR_ERR_NO_DOMAIN)
+    return TRUE;
+  vr_libvirt_set_error (error, "cannot undefine domain '%s'",
+                        virDomainGetName (dom));
+  return FALSE;
+}
+
+gboolean
+vr_realize_undo (virConnectPtr conn, const VrRealizeJournal *journal,
+                 int pool_fd, int save_fd, GError **error)
+{
+  /* The managed-save link first: libvirt must not find it for a domain
+   * that is about to go. */
+  undo_files (journal, VR_JOURNAL_DIR_SAVE, &journal->save, save_fd);
+  if (!undo_domain (conn, journal, error))
+    {
+      /* The domain's disks stay with it until it can be undefined. */
+      return FALSE;
+    }
+  undo_files (journal, VR_JOURNAL_DIR_POOL, &journal->pool, pool_fd);
+  return TRUE;
+}
