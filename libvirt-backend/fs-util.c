@@ -227,3 +227,16 @@ vr_unlink_if_inode (int dir_fd, const char *name, guint64 dev, guint64 ino)
     return FALSE;
   return unlinkat (dir_fd, name, 0) == 0;
 }
+
+gboolean
+vr_rmtree_if_inode (int dir_fd, const char *name, guint64 dev, guint64 ino)
+{
+  struct stat st;
+
+  /* As for vr_unlink_if_inode: the name is one this job chose. */
+  if (fstatat (dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0
+      || !S_ISDIR (st.st_mode) || (guint64) st.st_dev != dev
+      || (guint64) st.st_ino != ino)
+    return FALSE;
+  return rmtree_at (dir_fd, name, NULL);
+}
