@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The whole VM moves between two hosts (two embedded QEMU roots, each
+ * step its own process): a UEFI guest with a TPM 2.0 keeps its variable
+ * store and its TPM state, resumes on host B and boots cold there with
+ * them; a new identity gets a new TPM; snapshots' metadata follows its
+ * disks and can be reverted to on B. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "test-util.h"
+#include "testbed.h"
+
+#define UEFI_UUID "5a1ad0c0-7e57-4b3d-9c1e-000000000004"
+/* The variable store template of the firmware auto-selection picks for the
+ * test bed's guest (q35, no Secure Boot: Debian ovmf's
+ * 60-edk2-x86_64.json). */
+#define OVMF_VARS_TEMPLATE "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+static char *
+virsh (const char *uri, const char *commands)
+{
+  const char *argv[] = { "virsh", "-q", "-c", uri, commands, NULL };
+  g_auto (TestRun) run = { 0 };
+
+  test_run (&run, argv, NULL);
+  return g_strconcat (run.out, run.err, NULL);
+}
+
+static void
+expect (char *out, int status, int wanted, const char *needle)
+{
+  g_autofree char *text = out;
+
+  g_assert_cmpint (status, ==, wanted);
+  if (needle != NULL && strstr (text, needle) == NULL)
+    g_error ("'%s' does not contain '%s'", text, needle);
+}
+
+static void
+contains (const char *text, const char *needle)
+{
+  if (strstr (text, needle) == NULL)
+    g_error ("'%s' does not contain '%s'", text, needle);
+}
+
+/* Copies src to dir/name (dir made with mode dir_mode), owned by owner
+ * when there is such a user. */
+static void
+place (const char *src, const char *dir, int dir_mode, const char *name,
+       int mode, const char *owner)
+{
+  g_autofree char *data = NULL;
+  g_autofree char *dst = g_build_filename (dir, name, NULL);
+  struct passwd *pw = owner ? getpwnam (owner) : NULL;
+  gsize len = 0;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, dir_mode), ==, 0);
+  g_assert_cmpint (chmod (dir, dir_mode), ==, 0);
+  g_assert_true (g_file_get_contents (src, &data, &len, NULL));
+  g_assert_true (g_file_set_contents (dst, data, len, NULL));
+  g_assert_cmpint (chmod (dst, mode), ==, 0);
+  if (pw != NULL)
+    {
+      g_assert_cmpint (chown (dir, pw->pw_uid, pw->pw_gid), ==, 0);
+      g_assert_cmpint (chown (dst, pw->pw_uid, pw->pw_gid), ==, 0);
+    }
+}
+
+/* Host A: the test bed's UEFI guest with its own variable store (written
+ * by OVMF, so not the template) and its TPM state in A's places, started
+ * (a cold boot: the test bed's saved state stays out of it). */
+static void
+run_uefi_on_a (const char *root_a, const char *uri_a)
+{
+  g_autofree char *bed = vr_testbed_require ("uefi");
+  g_autofree char *nvram_src = g_build_filename (bed, "nvram",
+                                                 "vr-uefi_VARS.fd", NULL);
+  g_autofree char *nvram_dir = g_build_filename (root_a, "lib", "qemu",
+                                                 "nvram", NULL);
+  g_autofree char *tpm_src = g_build_filename (bed, "tpm", "tpm2",
+                                               "tpm2-00.permall", NULL);
+  g_autofree char *swtpm = g_build_filename (root_a, "lib", "swtpm", NULL);
+  g_autofree char *uuid_dir = g_build_filename (swtpm, UEFI_UUID, NULL);
+  g_autofree char *tpm_dir = g_build_filename (uuid_dir, "tpm2", NULL);
+  g_autofree char *xml = g_build_filename (bed, "domain.xml", NULL);
+  g_autofree char *commands = g_strdup_printf ("define %s; start vr-uefi",
+                                               xml);
+  g_autofree char *out = NULL;
+
+  place (nvram_src, nvram_dir, 0755, "vr-uefi_VARS.fd", 0600, NULL);
+  g_assert_cmpint (g_mkdir_with_parents (uuid_dir, 0711), ==, 0);
+  place (tpm_src, tpm_dir, 0700, "tpm2-00.permall", 0600, "tss");
+  out = virsh (uri_a, commands);
+  g_assert_null (strstr (out, "rror"));
+}
+
+typedef struct {
+  char *root_a;
+  char *root_b;
+  char *uri_a;
+  char *uri_b;
+  char *state;
+  char *parent;
+  char *export;
+} Hosts;
+
+static void
+hosts_init (Hosts *h, const char *a, const char *b)
+{
+  h->root_a = vr_testbed_new_root (a);
+  h->root_b = vr_testbed_new_root (b);
+  h->uri_a = vr_testbed_root_uri (h->root_a);
+  h->uri_b = vr_testbed_root_uri (h->root_b);
+  h->state = test_mkdtemp ();
+  h->parent = test_mkdtemp ();
+  h->export = g_build_filename (h->parent, "exported", NULL);
+}
+
+static void
+hosts_clear (Hosts *h)
+{
+  test_rmtree (h->state);
+  test_rmtree (h->parent);
+  test_rmtree (h->root_a);
+  test_rmtree (h->root_b);
+  g_free (h->root_a);
+  g_free (h->root_b);
+  g_free (h->uri_a);
+  g_free (h->uri_b);
+  g_free (h->state);
+  g_free (h->parent);
+  g_free (h->export);
+}
+
+static char *
+in_root (const char *root, const char *a, const char *b, const char *c)
+{
+  return g_build_filename (root, "lib", a, b, c, NULL);
+}
+
+static guint64
+inode_of (const char *path)
+{
+  struct stat st;
+
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  return st.st_ino;
+}
+
+/* --new-id: the copy keeps the variable store and gets a new TPM. */
+static void
+check_new_id (Hosts *h, const char *exported_nvram)
+{
+  g_autofree char *state = test_mkdtemp ();
+  g_autofree char *nvram = in_root (h->root_b, "qemu", "nvram",
+                                    "vr-uefi-copy_VARS.fd");
+  g_autofree char *sum = NULL;
+  g_autofree char *exported_sum = test_sha256_file (exported_nvram);
+  g_autofree char *tpms = NULL;
+  char *out;
+  int status = 0;
+
+  out = test_cli_direct (state, h->uri_b, &status, "import", h->export,
+                         "--new-id", "--discard-saved-state", "--name",
+                         "vr-uefi-copy", NULL);
+  expect (out, status, 0, "gets a new TPM");
+  out = test_cli_direct (state, h->uri_b, &status, "realize", "vr-uefi-copy",
+                         NULL);
+  expect (out, status, 0, "realized as domain 'vr-uefi-copy'");
+  sum = test_sha256_file (nvram);
+  g_assert_cmpstr (sum, ==, exported_sum);
+  /* The only TPM state in B is the original's (the copy's comes at its
+   * first start, from swtpm_setup). */
+  tpms = g_build_filename (h->root_b, "lib", "swtpm", NULL);
+  g_assert_cmpuint (test_count_entries (tpms), ==, 1);
+  g_free (virsh (h->uri_b, "undefine vr-uefi-copy --nvram"));
+  test_rmtree (state);
+}
+
+static void
+test_uefi_tpm (void)
+{
+  Hosts h;
+  g_autofree char *exported_nvram = NULL;
+  g_autofree char *exported_tpm = NULL;
+  g_autofree char *b_nvram = NULL;
+  g_autofree char *b_tpm = NULL;
+  g_autofree char *sum_nvram = NULL;
+  g_autofree char *sum_tpm = NULL;
+  g_autofree char *template_sum = NULL;
+  g_autofree char *b_sum = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *qemu_log = NULL;
+  g_autofree char *swtpm_log = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *swtpm = g_find_program_in_path ("swtpm");
+  guint64 nvram_ino;
+  char *out;
+  int status = 0;
+
+  if (!g_file_test (OVMF_VARS_TEMPLATE, G_FILE_TEST_EXISTS) || swtpm == NULL)
+    {
+      g_test_skip ("needs Debian's ovmf and swtpm (scripts/deps.txt)");
+      return;
+    }
+  hosts_init (&h, "fw-a", "fw-b");
+  exported_nvram = g_build_filename (h.export, "nvram", "vr-uefi_VARS.fd",
+                                     NULL);
+  exported_tpm = g_build_filename (h.export, "tpm", "tpm2", "tpm2-00.permall",
+                                   NULL);
+  b_nvram = in_root (h.root_b, "qemu", "nvram", "vr-uefi_VARS.fd");
+  b_tpm = g_build_filename (h.root_b, "lib", "swtpm", UEFI_UUID, "tpm2",
+                            "tpm2-00.permall", NULL);
+  run_uefi_on_a (h.root_a, h.uri_a);
+  out = test_cli_direct (h.state, h.uri_a, &status, "export", "vr-uefi",
+                         h.export, "--save", "--with-disks", NULL);
+  expect (out, status, 0, "the TPM state in tpm/");
+  /* The guest's own store, not a fresh one from the template. */
+  template_sum = test_sha256_file (OVMF_VARS_TEMPLATE);
+  sum_nvram = test_sha256_file (exported_nvram);
+  sum_tpm = test_sha256_file (exported_tpm);
+  g_assert_cmpstr (sum_nvram, !=, template_sum);
+
+  out = test_cli_direct (h.state, h.uri_b, &status, "import", h.export, NULL);
+  expect (out, status, 0, "imported");
+  text = test_cli_direct (h.state, h.uri_b, &status, "show", "vr-uefi", NULL);
+  contains (text, "nvram/vr-uefi_VARS.fd");
+  contains (text, "tpm/tpm2/");
+  out = test_cli_direct (h.state, h.uri_b, &status, "validate", "vr-uefi",
+                         NULL);
+  expect (out, status, 0, "fits this host");
+  out = test_cli_direct (h.state, h.uri_b, &status, "realize", "vr-uefi",
+                         NULL);
+  expect (out, status, 0, "realized as domain 'vr-uefi'");
+
+  /* B holds exactly what was exported. */
+  b_sum = test_sha256_file (b_nvram);
+  g_assert_cmpstr (b_sum, ==, sum_nvram);
+  g_free (b_sum);
+  b_sum = test_sha256_file (b_tpm);
+  g_assert_cmpstr (b_sum, ==, sum_tpm);
+  nvram_ino = inode_of (b_nvram);
+
+  /* It resumes, then boots cold with the same store and TPM. */
+  log = virsh (h.uri_b, "start vr-uefi; domstate --reason vr-uefi; "
+                        "destroy vr-uefi; start vr-uefi; "
+                        "domstate --reason vr-uefi; destroy vr-uefi");
+  contains (log, "running (restored)");
+  contains (log, "running (booted)");
+  qemu_log = g_build_filename (h.root_b, "log", "qemu", "vr-uefi.log", NULL);
+  g_free (text);
+  g_assert_true (g_file_get_contents (qemu_log, &text, NULL, NULL));
+  contains (text, "-incoming");
+  /* libvirt made no variable store from the template and ran no
+   * swtpm_setup: the carried ones were used. */
+  g_assert_cmpuint (inode_of (b_nvram), ==, nvram_ino);
+  g_free (b_sum);
+  b_sum = test_sha256_file (b_nvram);
+  g_assert_cmpstr (b_sum, !=, template_sum);
+  g_assert_true (g_file_test (b_tpm, G_FILE_TEST_IS_REGULAR));
+  swtpm_log = g_build_filename (h.root_b, "log", "swtpm",
+                                "vr-uefi-swtpm.log", NULL);
+  g_free (text);
+  text = NULL;
+  g_file_get_contents (swtpm_log, &text, NULL, NULL);
+  g_assert_null (text ? strstr (text, "manufacturing") : NULL);
+
+  check_new_id (&h, exported_nvram);
+  g_free (virsh (h.uri_b, "undefine vr-uefi --nvram --tpm --managed-save"));
+  g_free (virsh (h.uri_a, "undefine vr-uefi --nvram --tpm --managed-save"));
+  hosts_clear (&h);
+}
+
+/* The test bed's disk guest on A with its qcow2 under A. */
+static void
+define_disk_guest_on_a (const char *root_a, const char *uri_a)
+{
+  g_autofree char *bed = vr_testbed_require ("disk");
+  g_autofree char *images = g_build_filename (root_a, "images", NULL);
+  g_autofree char *src = g_build_filename (bed, "disks", "disk0.qcow2", NULL);
+  g_autofree char *xml_path = g_build_filename (bed, "domain.xml", NULL);
+  g_autofree char *disk = g_build_filename (images, "disk0.qcow2", NULL);
+  g_autofree char *xml = NULL;
+  g_autofree char *dom = g_build_filename (root_a, "dom.xml", NULL);
+  g_autofree char *commands = NULL;
+  g_autofree char *out = NULL;
+  g_autoptr (GString) text = NULL;
+
+  place (src, images, 0755, "disk0.qcow2", 0644, NULL);
+  g_assert_true (g_file_get_contents (xml_path, &xml, NULL, NULL));
+  text = g_string_new (xml);
+  g_string_replace (text, "disks/disk0.qcow2", disk, 0);
+  g_assert_true (g_file_set_contents (dom, text->str, -1, NULL));
+  commands = g_strdup_printf ("define %s", dom);
+  out = virsh (uri_a, commands);
+  g_assert_null (strstr (out, "rror"));
+}
+
+static void
+test_snapshots (void)
+{
+  Hosts h;
+  g_autofree char *tree_a = NULL;
+  g_autofree char *tree_b = NULL;
+  g_autofree char *log = NULL;
+  char *out;
+  int status = 0;
+
+  hosts_init (&h, "snap-a", "snap-b");
+  define_disk_guest_on_a (h.root_a, h.uri_a);
+  /* Internal snapshots of the shut-off guest: inside its qcow2. */
+  g_free (virsh (h.uri_a, "snapshot-create-as vr-guest-disk s1; "
+                          "snapshot-create-as vr-guest-disk s2; "
+                          "snapshot-create-as vr-guest-disk s3; "
+                          "snapshot-revert vr-guest-disk s2"));
+  tree_a = test_virsh (h.uri_a, "snapshot-list vr-guest-disk --tree");
+  contains (tree_a, "s3");
+  out = test_cli_direct (h.state, h.uri_a, &status, "export", "vr-guest-disk",
+                         h.export, "--with-disks", NULL);
+  expect (out, status, 0, "3 snapshots in snapshots/");
+  out = test_cli_direct (h.state, h.uri_b, &status, "import", h.export, NULL);
+  expect (out, status, 0, "imported");
+  out = test_cli_direct (h.state, h.uri_b, &status, "show", "vr-guest-disk",
+                         NULL);
+  expect (out, status, 0, "s1, s2 (current), s3");
+  out = test_cli_direct (h.state, h.uri_b, &status, "realize", "vr-guest-disk",
+                         "--copy-disks", NULL);
+  expect (out, status, 0, "realized");
+  tree_b = test_virsh (h.uri_b, "snapshot-list vr-guest-disk --tree");
+  g_assert_cmpstr (tree_b, ==, tree_a);
+  log = virsh (h.uri_b, "snapshot-current vr-guest-disk --name; "
+                        "snapshot-revert vr-guest-disk s1; "
+                        "snapshot-current vr-guest-disk --name");
+  g_assert_null (strstr (log, "rror"));
+  /* The current one was s2 on A and is on B; after the revert, s1. */
+  g_strstrip (log);
+  g_assert_true (g_str_has_prefix (log, "s2"));
+  g_assert_true (g_str_has_suffix (log, "s1"));
+  g_free (virsh (h.uri_b, "undefine vr-guest-disk --snapshots-metadata"));
+  g_free (virsh (h.uri_a, "undefine vr-guest-disk --snapshots-metadata"));
+  hosts_clear (&h);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/firmware/uefi-tpm-round-trip", test_uefi_tpm);
+  g_test_add_func ("/firmware/snapshots", test_snapshots);
+  return g_test_run ();
+}
