@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* UEFI firmware, the guest's variable store (NVRAM) and its emulated TPM
- * against this host, and the carried ones against their places here. */
+ * against this host, the carried ones against their places here, and the
+ * carried snapshots against the disks that hold them. */
 #include "config.h"
 
 #include <json-glib/json-glib.h>
@@ -398,6 +399,49 @@ check_tpm (VrValidation *v)
                        "(BitLocker, LUKS) cannot be unsealed");
 }
 
+static guint
+count_snapshots (VrValidation *v)
+{
+  GPtrArray *names = v->system ? vr_planned_system_get_snapshots (v->system)
+                               : NULL;
+
+  if (v->system != NULL)
+    return names ? names->len : 0;
+  return v->dir && v->dir->snapshots ? v->dir->snapshots->len : 0;
+}
+
+/* Snapshots' metadata travels; their data is in the disks (internal
+ * qcow2 snapshots), and a disk that stays on the other host takes its
+ * snapshots with it. */
+static void
+check_snapshots (VrValidation *v)
+{
+  g_autoptr (xmlXPathObject) sources = NULL;
+  guint count = count_snapshots (v);
+
+  if (count == 0)
+    return;
+  sources = vr_validation_select (
+      v, "/domain/devices/disk[@device='disk' or not(@device)]"
+         "/source/@file");
+  for (int i = 0; sources && i < sources->nodesetval->nodeNr; i++)
+    {
+      xmlNode *node = sources->nodesetval->nodeTab[i];
+      g_autofree char *file = vr_node_string (node, "string(.)");
+
+      if (file == NULL || !g_path_is_absolute (file))
+        continue;
+      vr_validation_add (v, VR_FINDING_SNAPSHOT_DISKS, node,
+                         "export the VM with --with-disks to carry the disk, "
+                         "or copy the disk to this path",
+                         "%u snapshot%s travel%s with the VM, but disk %s is "
+                         "not carried: reverting to %s needs that disk, "
+                         "with its snapshots, at this path on this host",
+                         count, count > 1 ? "s" : "", count > 1 ? "" : "s",
+                         file, count > 1 ? "them" : "it");
+    }
+}
+
 void
 vr_validate_firmware (VrValidation *v)
 {
@@ -418,4 +462,5 @@ vr_validate_firmware (VrValidation *v)
         check_nvram (v);
     }
   check_tpm (v);
+  check_snapshots (v);
 }
