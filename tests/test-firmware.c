@@ -8,8 +8,10 @@
 
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test-util.h"
@@ -346,11 +348,96 @@ test_snapshots (void)
   hosts_clear (&h);
 }
 
+/* What a realize left in B's NVRAM and swtpm folders, as "name name …". */
+static char *
+firmware_leftovers (const char *root)
+{
+  g_autofree char *nvram = g_build_filename (root, "lib", "qemu", "nvram",
+                                             NULL);
+  g_autofree char *swtpm = g_build_filename (root, "lib", "swtpm", NULL);
+  g_autofree char *a = test_snapshot_tree (nvram);
+  g_autofree char *b = test_snapshot_tree (swtpm);
+
+  return g_strconcat (a ? a : "", "|", b ? b : "", NULL);
+}
+
+static void
+wait_for (const char *path)
+{
+  for (guint i = 0; i < 600 && !g_file_test (path, G_FILE_TEST_EXISTS); i++)
+    g_usleep (G_USEC_PER_SEC / 10);
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+}
+
+/* A failure after the NVRAM and TPM state were placed removes them and
+ * nothing else (another guest's store beside them stays); a realize
+ * killed there is undone by the next one, which then succeeds. */
+static void
+test_rollback (void)
+{
+  g_autofree char *root = vr_testbed_new_root ("fw-rollback");
+  g_autofree char *uri = vr_testbed_root_uri (root);
+  g_autofree char *bed = vr_testbed_require ("uefi");
+  g_autofree char *state = test_mkdtemp ();
+  g_autofree char *nvram_dir = g_build_filename (root, "lib", "qemu", "nvram",
+                                                 NULL);
+  g_autofree char *tpm = g_build_filename (root, "lib", "swtpm", UEFI_UUID,
+                                           NULL);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "VR_TEST_STALL_AT",
+                                         "update", TRUE);
+  const char *argv[] = { g_getenv ("VR_CLI"), "--direct", "--state-dir",
+                         state, "-c", uri, "realize", "vr-uefi", NULL };
+  g_autoptr (GError) error = NULL;
+  GPid pid;
+  g_autofree char *swtpm = g_build_filename (root, "lib", "swtpm", NULL);
+  int wait_status = 0;
+  char *out;
+  int status = 0;
+
+  if (!test_needs_hooks ())
+    return;
+  g_assert_cmpint (g_mkdir_with_parents (nvram_dir, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (swtpm, 0711), ==, 0);
+  test_write_file (nvram_dir, "other_VARS.fd", "another guest's", -1);
+  before = firmware_leftovers (root);
+  out = test_cli_direct (state, uri, &status, "import", bed, NULL);
+  expect (out, status, 0, "imported");
+  g_setenv ("VR_TEST_FAIL_AT", "tpm", TRUE);
+  out = test_cli_direct (state, uri, &status, "realize", "vr-uefi", NULL);
+  g_unsetenv ("VR_TEST_FAIL_AT");
+  expect (out, status, 1, "failed at tpm");
+  after = firmware_leftovers (root);
+  g_assert_cmpstr (after, ==, before);
+
+  g_spawn_async (NULL, (char **) argv, env, G_SPAWN_DO_NOT_REAP_CHILD
+                 | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &pid, &error);
+  g_assert_no_error (error);
+  wait_for (tpm);
+  g_usleep (G_USEC_PER_SEC / 2);
+  kill (pid, SIGKILL);
+  g_assert_cmpint (waitpid (pid, &wait_status, 0), ==, pid);
+  g_spawn_close_pid (pid);
+  out = test_cli_direct (state, uri, &status, "realize", "vr-uefi", NULL);
+  expect (out, status, 0, "realized");
+  g_free (after);
+  after = firmware_leftovers (root);
+  g_assert_null (strstr (after, ".vr-"));
+  g_free (virsh (uri, "undefine vr-uefi --nvram --tpm --managed-save"));
+  g_free (after);
+  after = firmware_leftovers (root);
+  g_assert_cmpstr (after, ==, before);
+  test_rmtree (state);
+  test_rmtree (root);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/firmware/uefi-tpm-round-trip", test_uefi_tpm);
   g_test_add_func ("/firmware/snapshots", test_snapshots);
+  g_test_add_func ("/firmware/rollback", test_rollback);
   return g_test_run ();
 }
