@@ -73,6 +73,89 @@ place (const char *src, const char *dir, int dir_mode, const char *name,
     }
 }
 
+/* An NV index written into the TPM state, read back on B: the TPM there
+ * is the guest's own, not a new one (tpm2-tools, on swtpm's socket). */
+#define TPM_MARK_INDEX "0x1500016"
+#define TPM_MARK "virt-realize-12!"
+
+static gboolean
+tpm_tools (void)
+{
+  g_autofree char *nvread = g_find_program_in_path ("tpm2_nvread");
+
+  return nvread != NULL;
+}
+
+/* Runs swtpm on the state folder dir for the tpm2 commands, then stops
+ * it; their output. */
+static char *
+with_swtpm (const char *dir, const char *commands, int *status)
+{
+  g_autofree char *run = test_mkdtemp ();
+  g_autofree char *script = g_strdup_printf (
+      "set -e; s=%s/tpm.sock; p=%s/tpm.pid; "
+      "swtpm socket --tpm2 --tpmstate dir=%s --flags startup-clear --daemon "
+      "--server type=unixio,path=$s --ctrl type=unixio,path=$s.ctrl "
+      "--pid file=$p; export TPM2TOOLS_TCTI=swtpm:path=$s; rc=0; "
+      "{ %s; } || rc=$?; pid=$(cat $p); kill $pid; "
+      "while kill -0 $pid 2>/dev/null; do sleep 0.1; done; exit $rc",
+      run, run, dir, commands);
+  const char *argv[] = { "sh", "-c", script, NULL };
+  g_auto (TestRun) result = { 0 };
+
+  test_run (&result, argv, NULL);
+  *status = result.status;
+  test_rmtree (run);
+  return g_strconcat (result.out, result.err, NULL);
+}
+
+static void
+mark_tpm (const char *dir)
+{
+  int status = 0;
+  g_autofree char *out = with_swtpm (
+      dir, "tpm2_nvdefine " TPM_MARK_INDEX " -C o -s 16 "
+           "-a 'ownerread|ownerwrite'; printf '" TPM_MARK "' | "
+           "tpm2_nvwrite " TPM_MARK_INDEX " -C o -i -", &status);
+
+  g_assert_cmpint (status, ==, 0);
+}
+
+/* Reads a copy: B's own state stays as libvirt left it. */
+static void
+assert_tpm_marked (const char *dir)
+{
+  g_autofree char *copy = test_mkdtemp ();
+  g_autofree char *src = g_build_filename (dir, "tpm2-00.permall", NULL);
+  g_autofree char *out = NULL;
+  int status = 0;
+
+  place (src, copy, 0700, "tpm2-00.permall", 0600, NULL);
+  out = with_swtpm (copy, "tpm2_nvread " TPM_MARK_INDEX " -C o -s 16",
+                    &status);
+  g_assert_cmpint (status, ==, 0);
+  contains (out, TPM_MARK);
+  test_rmtree (copy);
+}
+
+static void
+chown_tree_to_tss (const char *dir)
+{
+  struct passwd *pw = getpwnam ("tss");
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  if (pw == NULL)
+    return;
+  g_assert_cmpint (chown (dir, pw->pw_uid, pw->pw_gid), ==, 0);
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      g_assert_cmpint (chown (path, pw->pw_uid, pw->pw_gid), ==, 0);
+    }
+}
+
 /* Host A: the test bed's UEFI guest with its own variable store (written
  * by OVMF, so not the template) and its TPM state in A's places, started
  * (a cold boot: the test bed's saved state stays out of it). */
@@ -96,7 +179,11 @@ run_uefi_on_a (const char *root_a, const char *uri_a)
 
   place (nvram_src, nvram_dir, 0755, "vr-uefi_VARS.fd", 0600, NULL);
   g_assert_cmpint (g_mkdir_with_parents (uuid_dir, 0711), ==, 0);
-  place (tpm_src, tpm_dir, 0700, "tpm2-00.permall", 0600, "tss");
+  place (tpm_src, tpm_dir, 0700, "tpm2-00.permall", 0600, NULL);
+  if (tpm_tools ())
+    mark_tpm (tpm_dir);
+  /* swtpm runs as tss (libvirt's swtpm_user). */
+  chown_tree_to_tss (tpm_dir);
   out = virsh (uri_a, commands);
   g_assert_null (strstr (out, "rror"));
 }
@@ -201,6 +288,7 @@ test_uefi_tpm (void)
   g_autofree char *swtpm_log = NULL;
   g_autofree char *text = NULL;
   g_autofree char *swtpm = g_find_program_in_path ("swtpm");
+  g_autofree char *b_tpm_dir = NULL;
   guint64 nvram_ino;
   char *out;
   int status = 0;
@@ -271,6 +359,11 @@ test_uefi_tpm (void)
   text = NULL;
   g_file_get_contents (swtpm_log, &text, NULL, NULL);
   g_assert_null (text ? strstr (text, "manufacturing") : NULL);
+  b_tpm_dir = g_path_get_dirname (b_tpm);
+  if (tpm_tools ())
+    assert_tpm_marked (b_tpm_dir);
+  else
+    g_test_message ("tpm2-tools missing: the TPM's NV index not read back");
 
   check_new_id (&h, exported_nvram);
   g_free (virsh (h.uri_b, "undefine vr-uefi --nvram --tpm --managed-save"));
