@@ -53,16 +53,20 @@ plan_nvram (virConnectPtr conn, xmlDoc *doc, const char *name,
     path = vr_state_nvram_path (conn, name);
   if (path == NULL)
     {
-      add_note (notes, "the UEFI variable store of '%s' is on the "
+      add_note (notes,
+                "the UEFI variable store of '%s' is on the "
                 "connection's host and is not exported: export on that host "
-                "to carry it", name);
+                "to carry it",
+                name);
       return;
     }
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
-      add_note (notes, "there is no UEFI variable store (%s) yet: the "
+      add_note (notes,
+                "there is no UEFI variable store (%s) yet: the "
                 "guest gets a fresh one from the template where it is "
-                "realized", path);
+                "realized",
+                path);
       return;
     }
   fw->nvram_path = g_steal_pointer (&path);
@@ -81,7 +85,8 @@ plan_tpm (virConnectPtr conn, xmlDoc *doc, const char *name, const char *uuid,
   swtpm = vr_state_swtpm_dir (conn);
   if (swtpm == NULL)
     {
-      add_note (notes, "the TPM state of '%s' is on the connection's host "
+      add_note (notes,
+                "the TPM state of '%s' is on the connection's host "
                 "and is not exported: export on that host to carry it",
                 name);
       return;
@@ -90,8 +95,10 @@ plan_tpm (virConnectPtr conn, xmlDoc *doc, const char *name, const char *uuid,
   dir = g_build_filename (swtpm, uuid, fw->tpm_folder, NULL);
   if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
     {
-      add_note (notes, "there is no TPM state (%s) yet: the guest gets a "
-                "new TPM where it is realized", dir);
+      add_note (notes,
+                "there is no TPM state (%s) yet: the guest gets a "
+                "new TPM where it is realized",
+                dir);
       return;
     }
   fw->tpm_dir = g_steal_pointer (&dir);
@@ -164,15 +171,14 @@ static gboolean
 copy_nvram (VrExportTarget *t, const VrExportFirmware *fw, GError **error)
 {
   g_autofree char *base = g_path_get_basename (fw->nvram_path);
-  g_autofree char *relpath = g_build_filename (VR_IMPORT_NVRAM_DIR, base,
-                                               NULL);
+  g_autofree char *relpath = g_build_filename (VR_IMPORT_NVRAM_DIR, base, NULL);
   int dir_fd = make_subdir (t, t->dir_fd, VR_IMPORT_NVRAM_DIR, error);
   gboolean ok;
 
   if (dir_fd < 0)
     return FALSE;
-  ok = copy_one (t, AT_FDCWD, fw->nvram_path, fw->nvram_path, dir_fd,
-                 relpath, error);
+  ok = copy_one (t, AT_FDCWD, fw->nvram_path, fw->nvram_path, dir_fd, relpath,
+                 error);
   close (dir_fd);
   return ok;
 }
@@ -215,8 +221,8 @@ copy_tpm_files (VrExportTarget *t, const VrExportFirmware *fw, int dst_fd,
 static gboolean
 copy_tpm (VrExportTarget *t, const VrExportFirmware *fw, GError **error)
 {
-  g_autofree char *folder = g_build_filename (VR_IMPORT_TPM_DIR,
-                                              fw->tpm_folder, NULL);
+  g_autofree char *folder
+      = g_build_filename (VR_IMPORT_TPM_DIR, fw->tpm_folder, NULL);
   int top = make_subdir (t, t->dir_fd, VR_IMPORT_TPM_DIR, error);
   int sub = top >= 0 ? make_subdir (t, top, folder, error) : -1;
   gboolean ok = sub >= 0 && copy_tpm_files (t, fw, sub, error);

@@ -23,7 +23,8 @@
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (virDomainSnapshot, virDomainSnapshotFree)
 
-typedef struct {
+typedef struct
+{
   virDomainSnapshotPtr snap;
   char *name;
   char *parent;
@@ -44,7 +45,7 @@ static gboolean
 emitted (GPtrArray *ordered, const char *name)
 {
   for (guint i = 0; i < ordered->len; i++)
-    if (g_str_equal (((Snap *) ordered->pdata[i])->name, name))
+    if (g_str_equal (((Snap *)ordered->pdata[i])->name, name))
       return TRUE;
   return FALSE;
 }
@@ -90,13 +91,12 @@ list_snapshots (virDomainPtr dom, GError **error)
   for (int i = 0; i < n; i++)
     {
       Snap *s = g_new0 (Snap, 1);
-      g_autoptr (virDomainSnapshot) parent = virDomainSnapshotGetParent (
-          snaps[i], 0);
+      g_autoptr (virDomainSnapshot) parent
+          = virDomainSnapshotGetParent (snaps[i], 0);
 
       s->snap = snaps[i];
       s->name = g_strdup (virDomainSnapshotGetName (snaps[i]));
-      s->parent = parent ? g_strdup (virDomainSnapshotGetName (parent))
-                         : NULL;
+      s->parent = parent ? g_strdup (virDomainSnapshotGetName (parent)) : NULL;
       g_ptr_array_add (all, s);
     }
   free (snaps);
@@ -108,31 +108,18 @@ list_snapshots (virDomainPtr dom, GError **error)
 static void
 relocate_disks (xmlDoc *doc, GPtrArray *disks)
 {
-  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
-  g_autoptr (xmlXPathObject) sources = xmlXPathEvalExpression (
-      (const xmlChar *) "/domainsnapshot/domain/devices/disk/source[@file]"
-                        " | /domainsnapshot/disks/disk/source[@file]",
-      ctxt);
+  g_autoptr (GHashTable) targets
+      = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
 
-  for (int i = 0; sources && sources->nodesetval
-                  && i < sources->nodesetval->nodeNr; i++)
+  for (guint i = 0; i < disks->len; i++)
     {
-      xmlNode *source = sources->nodesetval->nodeTab[i];
-      g_autofree char *file = (char *) xmlGetProp (source,
-                                                   (const xmlChar *) "file");
+      VrExportDisk *disk = disks->pdata[i];
 
-      for (guint j = 0; j < disks->len; j++)
-        {
-          VrExportDisk *disk = disks->pdata[j];
-          g_autofree char *relpath = NULL;
-
-          if (!g_str_equal (disk->path, file))
-            continue;
-          relpath = g_build_filename (VR_IMPORT_DISKS_DIR, disk->name, NULL);
-          xmlSetProp (source, (const xmlChar *) "file",
-                      (const xmlChar *) relpath);
-        }
+      g_hash_table_insert (
+          targets, disk->path,
+          g_build_filename (VR_IMPORT_DISKS_DIR, disk->name, NULL));
     }
+  vr_snapshot_retarget_disks (doc, targets);
 }
 
 static gboolean
@@ -141,8 +128,8 @@ write_text (VrExportTarget *t, int dir_fd, const char *relpath,
 {
   g_autofree char *base = g_path_get_basename (relpath);
   gsize len = strlen (text);
-  int fd = openat (dir_fd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
-                                 | O_CLOEXEC, 0600);
+  int fd = openat (dir_fd, base,
+                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   gboolean ok;
 
   if (fd < 0)
@@ -166,12 +153,12 @@ static gboolean
 write_snapshot (VrExportTarget *t, int dir_fd, Snap *s, guint n,
                 GPtrArray *disks, xmlNode *index, GError **error)
 {
-  char *xml = virDomainSnapshotGetXMLDesc (s->snap,
-                                           VIR_DOMAIN_SNAPSHOT_XML_SECURE);
+  char *xml
+      = virDomainSnapshotGetXMLDesc (s->snap, VIR_DOMAIN_SNAPSHOT_XML_SECURE);
   g_autoptr (xmlDoc) doc = NULL;
   g_autofree char *file = g_strdup_printf ("%03u.xml", n);
-  g_autofree char *relpath = g_build_filename (VR_IMPORT_SNAPSHOTS_DIR, file,
-                                               NULL);
+  g_autofree char *relpath
+      = g_build_filename (VR_IMPORT_SNAPSHOTS_DIR, file, NULL);
   g_autofree char *text = NULL;
   xmlNode *entry;
 
@@ -187,11 +174,11 @@ write_snapshot (VrExportTarget *t, int dir_fd, Snap *s, guint n,
     return FALSE;
   relocate_disks (doc, disks);
   text = vr_xml_to_string (doc);
-  entry = xmlNewChild (index, NULL, (const xmlChar *) "snapshot", NULL);
-  xmlNewProp (entry, (const xmlChar *) "file", (const xmlChar *) file);
-  xmlNewProp (entry, (const xmlChar *) "name", (const xmlChar *) s->name);
+  entry = xmlNewChild (index, NULL, (const xmlChar *)"snapshot", NULL);
+  xmlNewProp (entry, (const xmlChar *)"file", (const xmlChar *)file);
+  xmlNewProp (entry, (const xmlChar *)"name", (const xmlChar *)s->name);
   if (virDomainSnapshotIsCurrent (s->snap, 0) == 1)
-    xmlNewProp (entry, (const xmlChar *) "current", (const xmlChar *) "yes");
+    xmlNewProp (entry, (const xmlChar *)"current", (const xmlChar *)"yes");
   return write_text (t, dir_fd, relpath, text, error);
 }
 
@@ -234,15 +221,15 @@ vr_export_snapshots (VrExportTarget *t, virDomainPtr dom, GPtrArray *disks,
   dir_fd = make_dir (t, error);
   if (dir_fd < 0)
     return FALSE;
-  index = xmlNewDoc ((const xmlChar *) "1.0");
-  top = xmlNewNode (NULL, (const xmlChar *) "snapshots");
+  index = xmlNewDoc ((const xmlChar *)"1.0");
+  top = xmlNewNode (NULL, (const xmlChar *)"snapshots");
   xmlDocSetRootElement (index, top);
   for (guint i = 0; ok && i < snaps->len; i++)
-    ok = write_snapshot (t, dir_fd, snaps->pdata[i], i + 1, disks, top,
-                         error);
+    ok = write_snapshot (t, dir_fd, snaps->pdata[i], i + 1, disks, top, error);
   text = vr_xml_to_string (index);
-  ok = ok && write_text (t, dir_fd, VR_IMPORT_SNAPSHOTS_DIR "/"
-                         VR_SNAPSHOTS_INDEX, text, error);
+  ok = ok
+       && write_text (t, dir_fd, VR_IMPORT_SNAPSHOTS_DIR "/" VR_SNAPSHOTS_INDEX,
+                      text, error);
   close (dir_fd);
   if (ok)
     *count = snaps->len;

@@ -23,8 +23,7 @@ vr_tpm_state_folder (const char *version)
 static const char *
 permall_name (const char *folder)
 {
-  return g_str_equal (folder, "tpm1.2") ? "tpm-00.permall"
-                                        : "tpm2-00.permall";
+  return g_str_equal (folder, "tpm1.2") ? "tpm-00.permall" : "tpm2-00.permall";
 }
 
 char *
@@ -44,8 +43,7 @@ gboolean
 vr_domain_uses_nvram (xmlDoc *doc)
 {
   return vr_xml_xpath_node (doc, "/domain/os[@firmware='efi']") != NULL
-         || vr_xml_xpath_node (doc, "/domain/os/loader[@type='pflash']")
-                != NULL
+         || vr_xml_xpath_node (doc, "/domain/os/loader[@type='pflash']") != NULL
          || vr_xml_xpath_node (doc, "/domain/os/nvram") != NULL;
 }
 
@@ -64,11 +62,10 @@ stat_file (VrImportDir *dir, int at, const char *relpath, guint64 max,
       vr_error_set_errno (error, errno, "cannot stat %s", display_name);
       return NULL;
     }
-  if (!S_ISREG (st.st_mode) || st.st_size == 0
-      || (guint64) st.st_size > max)
+  if (!S_ISREG (st.st_mode) || st.st_size == 0 || (guint64)st.st_size > max)
     {
-      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                   "%s: %s", display_name,
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER, "%s: %s",
+                   display_name,
                    S_ISLNK (st.st_mode) ? "is a symbolic link (links are not "
                                           "followed in an import directory)"
                    : !S_ISREG (st.st_mode) ? "not a regular file"
@@ -86,13 +83,13 @@ stat_file (VrImportDir *dir, int at, const char *relpath, guint64 max,
 static gboolean
 read_nvram (VrImportDir *dir, GError **error)
 {
-  g_autofree char *display_name = vr_import_dir_describe (
-      dir, VR_IMPORT_NVRAM_DIR);
+  g_autofree char *display_name
+      = vr_import_dir_describe (dir, VR_IMPORT_NVRAM_DIR);
   g_autoptr (GPtrArray) names = NULL;
   g_autofree char *relpath = NULL;
   gboolean missing = FALSE;
-  int fd = vr_import_dir_open_subdir (dir->fd, VR_IMPORT_NVRAM_DIR, display_name, &missing,
-                        error);
+  int fd = vr_import_dir_open_subdir (dir->fd, VR_IMPORT_NVRAM_DIR,
+                                      display_name, &missing, error);
 
   if (fd < 0)
     return missing;
@@ -100,7 +97,8 @@ read_nvram (VrImportDir *dir, GError **error)
   if (names != NULL && names->len != 1)
     g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
                  "%s: holds %u files; it holds the one UEFI variable store "
-                 "(NAME_VARS.fd)", display_name, names->len);
+                 "(NAME_VARS.fd)",
+                 display_name, names->len);
   else if (names != NULL)
     {
       relpath = g_build_filename (VR_IMPORT_NVRAM_DIR, names->pdata[0], NULL);
@@ -114,7 +112,8 @@ static gboolean
 read_tpm_files (VrImportDir *dir, int fd, const char *display_name,
                 GError **error)
 {
-  g_autoptr (GPtrArray) names = vr_import_dir_list_names (dup (fd), display_name, error);
+  g_autoptr (GPtrArray) names
+      = vr_import_dir_list_names (dup (fd), display_name, error);
   gboolean has_permall = FALSE;
 
   if (names == NULL)
@@ -126,20 +125,20 @@ read_tpm_files (VrImportDir *dir, int fd, const char *display_name,
                    names->len);
       return FALSE;
     }
-  dir->tpm_files = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) vr_import_file_free);
+  dir->tpm_files
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)vr_import_file_free);
   for (guint i = 0; i < names->len; i++)
     {
       g_autofree char *relpath = g_build_filename (
           VR_IMPORT_TPM_DIR, dir->tpm_folder, names->pdata[i], NULL);
-      VrImportFile *file = stat_file (dir, fd, relpath, VR_TPM_FILE_MAX_SIZE,
-                                      error);
+      VrImportFile *file
+          = stat_file (dir, fd, relpath, VR_TPM_FILE_MAX_SIZE, error);
 
       if (file == NULL)
         return FALSE;
       g_ptr_array_add (dir->tpm_files, file);
-      has_permall |= g_str_equal (names->pdata[i],
-                                  permall_name (dir->tpm_folder));
+      has_permall
+          |= g_str_equal (names->pdata[i], permall_name (dir->tpm_folder));
     }
   if (has_permall)
     return TRUE;
@@ -153,13 +152,13 @@ read_tpm_files (VrImportDir *dir, int fd, const char *display_name,
 static gboolean
 read_tpm (VrImportDir *dir, GError **error)
 {
-  g_autofree char *display_name = vr_import_dir_describe (dir,
-                                                          VR_IMPORT_TPM_DIR);
+  g_autofree char *display_name
+      = vr_import_dir_describe (dir, VR_IMPORT_TPM_DIR);
   g_autofree char *folder_name = NULL;
   g_autoptr (GPtrArray) names = NULL;
   gboolean missing = FALSE;
-  int fd = vr_import_dir_open_subdir (dir->fd, VR_IMPORT_TPM_DIR, display_name, &missing,
-                        error);
+  int fd = vr_import_dir_open_subdir (dir->fd, VR_IMPORT_TPM_DIR, display_name,
+                                      &missing, error);
   int sub;
   gboolean ok;
 
@@ -179,7 +178,8 @@ read_tpm (VrImportDir *dir, GError **error)
     }
   dir->tpm_folder = g_strdup (names->pdata[0]);
   folder_name = g_build_filename (display_name, dir->tpm_folder, NULL);
-  sub = vr_import_dir_open_subdir (fd, dir->tpm_folder, folder_name, &missing, error);
+  sub = vr_import_dir_open_subdir (fd, dir->tpm_folder, folder_name, &missing,
+                                   error);
   close (fd);
   if (sub < 0)
     return FALSE;
@@ -201,7 +201,8 @@ check_devices (VrImportDir *dir, GError **error)
       g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
                    "%s/%s: a UEFI variable store, but %s boots no UEFI "
                    "firmware (no <os firmware='efi'>, pflash <loader> or "
-                   "<nvram>)", dir->path, dir->nvram->relpath, xml);
+                   "<nvram>)",
+                   dir->path, dir->nvram->relpath, xml);
       return FALSE;
     }
   if (dir->tpm_files == NULL)
@@ -210,16 +211,16 @@ check_devices (VrImportDir *dir, GError **error)
     {
       g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
                    "%s/%s: a TPM state, but %s has no emulated TPM (<tpm> "
-                   "with <backend type='emulator'>)", dir->path,
-                   VR_IMPORT_TPM_DIR, xml);
+                   "with <backend type='emulator'>)",
+                   dir->path, VR_IMPORT_TPM_DIR, xml);
       return FALSE;
     }
   if (g_str_equal (vr_tpm_state_folder (version), dir->tpm_folder))
     return TRUE;
   g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
                "%s/%s/%s: a state for another TPM version than the %s that "
-               "%s names", dir->path, VR_IMPORT_TPM_DIR, dir->tpm_folder,
-               version, xml);
+               "%s names",
+               dir->path, VR_IMPORT_TPM_DIR, dir->tpm_folder, version, xml);
   return FALSE;
 }
 

@@ -12,8 +12,7 @@
 #include "snapshots.h"
 
 static gboolean
-invalid (GError **error, VrImportDir *dir, const char *relpath,
-         const char *why)
+invalid (GError **error, VrImportDir *dir, const char *relpath, const char *why)
 {
   g_autofree char *display_name = vr_import_dir_describe (dir, relpath);
 
@@ -41,7 +40,7 @@ static gboolean
 known (GPtrArray *snapshots, const char *name)
 {
   for (guint i = 0; i < snapshots->len; i++)
-    if (g_str_equal (((VrImportSnapshot *) snapshots->pdata[i])->name, name))
+    if (g_str_equal (((VrImportSnapshot *)snapshots->pdata[i])->name, name))
       return TRUE;
   return FALSE;
 }
@@ -51,8 +50,8 @@ known (GPtrArray *snapshots, const char *name)
 static gboolean
 read_snapshot (VrImportDir *dir, VrImportSnapshot *snapshot, GError **error)
 {
-  g_autoptr (xmlDoc) doc = read_xml (dir, snapshot->relpath,
-                                     "domainsnapshot", error);
+  g_autoptr (xmlDoc) doc
+      = read_xml (dir, snapshot->relpath, "domainsnapshot", error);
   g_autofree char *name = NULL;
 
   if (doc == NULL)
@@ -61,8 +60,8 @@ read_snapshot (VrImportDir *dir, VrImportSnapshot *snapshot, GError **error)
   if (g_strcmp0 (name, snapshot->name) != 0)
     return invalid (error, dir, snapshot->relpath,
                     "does not hold the snapshot the index names");
-  snapshot->parent = vr_xml_xpath_string (
-      doc, "string(/domainsnapshot/parent/name)");
+  snapshot->parent
+      = vr_xml_xpath_string (doc, "string(/domainsnapshot/parent/name)");
   if (snapshot->parent != NULL && !known (dir->snapshots, snapshot->parent))
     return invalid (error, dir, snapshot->relpath,
                     "its parent snapshot is not listed before it");
@@ -81,10 +80,10 @@ static gboolean
 add_entry (VrImportDir *dir, xmlNode *node, GHashTable *files,
            const char *index, GError **error)
 {
-  g_autofree char *file = (char *) xmlGetProp (node, (const xmlChar *) "file");
-  g_autofree char *name = (char *) xmlGetProp (node, (const xmlChar *) "name");
-  g_autofree char *current = (char *) xmlGetProp (node,
-                                                  (const xmlChar *) "current");
+  g_autofree char *file = (char *)xmlGetProp (node, (const xmlChar *)"file");
+  g_autofree char *name = (char *)xmlGetProp (node, (const xmlChar *)"name");
+  g_autofree char *current
+      = (char *)xmlGetProp (node, (const xmlChar *)"current");
   VrImportSnapshot *snapshot;
 
   if (!plain_name (file) || name == NULL || *name == '\0'
@@ -110,10 +109,10 @@ add_entry (VrImportDir *dir, xmlNode *node, GHashTable *files,
 static gboolean
 check_listed (VrImportDir *dir, int fd, GHashTable *files, GError **error)
 {
-  g_autofree char *display_name = vr_import_dir_describe (
-      dir, VR_IMPORT_SNAPSHOTS_DIR);
-  g_autoptr (GPtrArray) names = vr_import_dir_list_names (dup (fd),
-                                                          display_name, error);
+  g_autofree char *display_name
+      = vr_import_dir_describe (dir, VR_IMPORT_SNAPSHOTS_DIR);
+  g_autoptr (GPtrArray) names
+      = vr_import_dir_list_names (dup (fd), display_name, error);
 
   if (names == NULL)
     return FALSE;
@@ -124,10 +123,10 @@ check_listed (VrImportDir *dir, int fd, GHashTable *files, GError **error)
       if (g_str_equal (names->pdata[i], VR_SNAPSHOTS_INDEX)
           || g_hash_table_contains (files, names->pdata[i]))
         continue;
-      relpath = g_build_filename (VR_IMPORT_SNAPSHOTS_DIR, names->pdata[i],
-                                  NULL);
-      return invalid (error, dir, relpath, "not named by snapshots/"
-                      VR_SNAPSHOTS_INDEX);
+      relpath
+          = g_build_filename (VR_IMPORT_SNAPSHOTS_DIR, names->pdata[i], NULL);
+      return invalid (error, dir, relpath,
+                      "not named by snapshots/" VR_SNAPSHOTS_INDEX);
     }
   return TRUE;
 }
@@ -137,9 +136,8 @@ read_index (VrImportDir *dir, int fd, GError **error)
 {
   const char *index = VR_IMPORT_SNAPSHOTS_DIR "/" VR_SNAPSHOTS_INDEX;
   g_autoptr (xmlDoc) doc = read_xml (dir, index, "snapshots", error);
-  g_autoptr (GHashTable) files = g_hash_table_new_full (g_str_hash,
-                                                        g_str_equal, g_free,
-                                                        NULL);
+  g_autoptr (GHashTable) files
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (xmlXPathContext) ctxt = NULL;
   g_autoptr (xmlXPathObject) nodes = NULL;
   int count;
@@ -147,13 +145,12 @@ read_index (VrImportDir *dir, int fd, GError **error)
   if (doc == NULL)
     return FALSE;
   ctxt = xmlXPathNewContext (doc);
-  nodes = xmlXPathEvalExpression ((const xmlChar *) "/snapshots/snapshot",
-                                  ctxt);
+  nodes = xmlXPathEvalExpression ((const xmlChar *)"/snapshots/snapshot", ctxt);
   count = nodes && nodes->nodesetval ? nodes->nodesetval->nodeNr : 0;
   if (count > VR_SNAPSHOTS_MAX)
     return invalid (error, dir, index, "names too many snapshots");
   dir->snapshots = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) vr_import_snapshot_free);
+      (GDestroyNotify)vr_import_snapshot_free);
   for (int i = 0; i < count; i++)
     if (!add_entry (dir, nodes->nodesetval->nodeTab[i], files, index, error))
       return FALSE;
@@ -163,8 +160,8 @@ read_index (VrImportDir *dir, int fd, GError **error)
 gboolean
 vr_import_dir_read_snapshots (VrImportDir *dir, GError **error)
 {
-  g_autofree char *display_name = vr_import_dir_describe (
-      dir, VR_IMPORT_SNAPSHOTS_DIR);
+  g_autofree char *display_name
+      = vr_import_dir_describe (dir, VR_IMPORT_SNAPSHOTS_DIR);
   gboolean missing = FALSE;
   int fd = vr_import_dir_open_subdir (dir->fd, VR_IMPORT_SNAPSHOTS_DIR,
                                       display_name, &missing, error);

@@ -49,7 +49,7 @@ open_state_dir (const char *path, mode_t mode, VrJournalDirId *id,
       vr_error_set_errno (error, errno, "cannot open %s", path);
       return -1;
     }
-  *id = (VrJournalDirId) { g_strdup (path), dev, ino };
+  *id = (VrJournalDirId){ g_strdup (path), dev, ino };
   return fd;
 }
 
@@ -60,8 +60,8 @@ set_nvram_path (Realize *r, const char *path)
   xmlNode *os = vr_xml_xpath_node (r->doc, "/domain/os");
 
   if (nvram == NULL)
-    nvram = xmlNewChild (os, NULL, (const xmlChar *) "nvram", NULL);
-  xmlNodeSetContent (nvram, (const xmlChar *) path);
+    nvram = xmlNewChild (os, NULL, (const xmlChar *)"nvram", NULL);
+  xmlNodeSetContent (nvram, (const xmlChar *)path);
 }
 
 static gboolean
@@ -69,7 +69,8 @@ no_connection_dir (const char *what, GError **error)
 {
   g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
                "this connection's %s folder is not reachable from here: "
-               "realize on the host that runs the guest", what);
+               "realize on the host that runs the guest",
+               what);
   return FALSE;
 }
 
@@ -78,15 +79,15 @@ copy_nvram (Realize *r, int src, int dir_fd, const char *relpath,
             const char *name, GError **error)
 {
   g_autoptr (GChecksum) checksum = vr_realize_checksum_for (r);
-  VrRealizeTracked t = { r, vr_realize_journal_add_file (
-                                &r->journal, VR_JOURNAL_DIR_NVRAM, 0, 0),
-                         NULL };
+  VrRealizeTracked t
+      = { r,
+          vr_realize_journal_add_file (&r->journal, VR_JOURNAL_DIR_NVRAM, 0, 0),
+          NULL };
   VrCopyExtra extra = { vr_realize_track_in_journal, &t, checksum };
   VrCopyResult result = { 0 };
-  gboolean ok = vr_copy_fd_to_extra (src, dir_fd, name, 0600,
-                                     r->options->copy_flags, &extra,
-                                     r->cancellable, NULL, NULL, &result,
-                                     error);
+  gboolean ok = vr_copy_fd_to_extra (
+      src, dir_fd, name, 0600, r->options->copy_flags, &extra, r->cancellable,
+      NULL, NULL, &result, error);
 
   g_free (t.target);
   if (!ok)
@@ -141,8 +142,7 @@ give_to_swtpm (int at, const char *name)
 
   if (pw != NULL
       && fchownat (at, name, pw->pw_uid, pw->pw_gid, AT_SYMLINK_NOFOLLOW) < 0)
-    g_debug ("cannot give %s to %s: %s", name, SWTPM_USER,
-             g_strerror (errno));
+    g_debug ("cannot give %s to %s: %s", name, SWTPM_USER, g_strerror (errno));
 }
 
 static gboolean
@@ -164,8 +164,7 @@ copy_tpm_file (Realize *r, const VrImportFile *file, int folder_fd,
   close (src);
   if (!ok)
     {
-      g_prefix_error (error, "copying %s/%s: ", r->import->path,
-                      file->relpath);
+      g_prefix_error (error, "copying %s/%s: ", r->import->path, file->relpath);
       return FALSE;
     }
   give_to_swtpm (folder_fd, base);
@@ -258,7 +257,8 @@ publish_tpm (Realize *r, int dir_fd, const char *tmp, const char *uuid,
   if (errno == EEXIST)
     g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
                  "%s/%s exists already: another TPM state of this UUID is "
-                 "in the way", r->journal.swtpm.path, uuid);
+                 "in the way",
+                 r->journal.swtpm.path, uuid);
   else
     vr_error_set_errno (error, errno, "cannot rename %s/%s to %s",
                         r->journal.swtpm.path, tmp, uuid);
@@ -280,8 +280,7 @@ place_tpm (Realize *r, GError **error)
   dir = vr_state_swtpm_dir (r->conn);
   if (dir == NULL)
     return no_connection_dir ("TPM state", error);
-  dir_fd = open_state_dir (dir, SWTPM_STATE_DIR_MODE, &r->journal.swtpm,
-                           error);
+  dir_fd = open_state_dir (dir, SWTPM_STATE_DIR_MODE, &r->journal.swtpm, error);
   if (dir_fd < 0)
     return FALSE;
   tmp = make_tmp_folder (r, dir_fd, uuid, error);
@@ -311,8 +310,8 @@ vr_realize_image_xml (Realize *r, xmlDoc *image)
   g_autoptr (xmlDoc) doc = xmlCopyDoc (r->doc, 1);
   xmlNode *os = vr_xml_xpath_node (doc, "/domain/os");
   xmlNode *image_os = vr_xml_xpath_node (image, "/domain/os");
-  g_autofree char *path = vr_xml_xpath_string (r->doc,
-                                               "string(/domain/os/nvram)");
+  g_autofree char *path
+      = vr_xml_xpath_string (r->doc, "string(/domain/os/nvram)");
   xmlNode *copy;
   xmlNode *nvram;
 
@@ -326,7 +325,7 @@ vr_realize_image_xml (Realize *r, xmlDoc *image)
   if (path == NULL)
     path = vr_state_nvram_path (r->conn, vr_realize_name (r));
   if (nvram != NULL && path != NULL)
-    xmlNodeSetContent (nvram, (const xmlChar *) path);
+    xmlNodeSetContent (nvram, (const xmlChar *)path);
   return vr_xml_to_string (doc);
 }
 
@@ -353,11 +352,9 @@ undo_in (const VrRealizeJournal *journal, VrJournalDir which,
 
       for (guint j = 0; file->dir == which && j < file->names->len; j++)
         if (which == VR_JOURNAL_DIR_SWTPM)
-          vr_rmtree_if_inode (fd, file->names->pdata[j], file->dev,
-                              file->ino);
+          vr_rmtree_if_inode (fd, file->names->pdata[j], file->dev, file->ino);
         else
-          vr_unlink_if_inode (fd, file->names->pdata[j], file->dev,
-                              file->ino);
+          vr_unlink_if_inode (fd, file->names->pdata[j], file->dev, file->ino);
     }
   fsync (fd);
   close (fd);

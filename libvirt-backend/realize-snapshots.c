@@ -22,31 +22,29 @@ set_text (xmlDoc *doc, const char *expr, const char *value)
   xmlNode *node = vr_xml_xpath_node (doc, expr);
 
   if (node != NULL)
-    xmlNodeSetContent (node, (const xmlChar *) value);
+    xmlNodeSetContent (node, (const xmlChar *)value);
 }
 
-static void
-retarget_disks (xmlDoc *doc, GHashTable *disk_targets)
+void
+vr_snapshot_retarget_disks (xmlDoc *doc, GHashTable *disk_targets)
 {
   g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
   g_autoptr (xmlXPathObject) sources = xmlXPathEvalExpression (
-      (const xmlChar *) "/domainsnapshot/domain/devices/disk/source[@file]"
-                        " | /domainsnapshot/disks/disk/source[@file]",
+      (const xmlChar *)"/domainsnapshot/domain/devices/disk/source[@file]"
+                       " | /domainsnapshot/disks/disk/source[@file]",
       ctxt);
 
-  for (int i = 0; sources && sources->nodesetval
-                  && i < sources->nodesetval->nodeNr; i++)
+  for (int i = 0;
+       sources && sources->nodesetval && i < sources->nodesetval->nodeNr; i++)
     {
       xmlNode *source = sources->nodesetval->nodeTab[i];
-      g_autofree char *file = (char *) xmlGetProp (source,
-                                                   (const xmlChar *) "file");
-      const char *target = disk_targets
-                               ? g_hash_table_lookup (disk_targets, file)
-                               : NULL;
+      g_autofree char *file
+          = (char *)xmlGetProp (source, (const xmlChar *)"file");
+      const char *target
+          = disk_targets ? g_hash_table_lookup (disk_targets, file) : NULL;
 
       if (target != NULL)
-        xmlSetProp (source, (const xmlChar *) "file",
-                    (const xmlChar *) target);
+        xmlSetProp (source, (const xmlChar *)"file", (const xmlChar *)target);
     }
 }
 
@@ -55,8 +53,8 @@ vr_snapshot_xml_for (VrImportDir *dir, const VrImportSnapshot *snapshot,
                      const char *name, const char *uuid,
                      GHashTable *disk_targets, GError **error)
 {
-  g_autofree char *display_name = vr_import_dir_describe (dir,
-                                                          snapshot->relpath);
+  g_autofree char *display_name
+      = vr_import_dir_describe (dir, snapshot->relpath);
   g_autoptr (xmlDoc) doc = NULL;
   int fd = vr_import_dir_open_file (dir, snapshot->relpath, error);
 
@@ -69,7 +67,7 @@ vr_snapshot_xml_for (VrImportDir *dir, const VrImportSnapshot *snapshot,
     return NULL;
   set_text (doc, "/domainsnapshot/domain/name", name);
   set_text (doc, "/domainsnapshot/domain/uuid", uuid);
-  retarget_disks (doc, disk_targets);
+  vr_snapshot_retarget_disks (doc, disk_targets);
   return vr_xml_to_string (doc);
 }
 
@@ -81,9 +79,9 @@ redefine_one (virDomainPtr dom, VrImportDir *dir,
   char uuid[VIR_UUID_STRING_BUFLEN] = "";
   g_autofree char *xml = NULL;
   g_autoptr (virDomainSnapshot) snap = NULL;
-  unsigned int flags = VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE
-                       | (snapshot->current
-                              ? VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT : 0);
+  unsigned int flags
+      = VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE
+        | (snapshot->current ? VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT : 0);
 
   virDomainGetUUIDString (dom, uuid);
   xml = vr_snapshot_xml_for (dir, snapshot, virDomainGetName (dom), uuid,
@@ -103,8 +101,7 @@ vr_snapshots_redefine (virDomainPtr dom, VrImportDir *dir,
                        GHashTable *disk_targets, GError **error)
 {
   for (guint i = 0; dir->snapshots && i < dir->snapshots->len; i++)
-    if (!redefine_one (dom, dir, dir->snapshots->pdata[i], disk_targets,
-                       error))
+    if (!redefine_one (dom, dir, dir->snapshots->pdata[i], disk_targets, error))
       return FALSE;
   return TRUE;
 }

@@ -20,23 +20,22 @@ G_BEGIN_DECLS
  * and name the file. */
 gboolean vr_import_dir_read_snapshots (VrImportDir *dir, GError **error);
 
+/* Points the disk sources of a snapshot's XML (its <domain>'s and its
+ * <disks>') that disk_targets knows elsewhere: old path -> new path. */
+void vr_snapshot_retarget_disks (xmlDoc *doc, GHashTable *disk_targets);
+
 /* The snapshot's XML from dir, rewritten for the domain it is redefined
  * into: its <domain>'s name and UUID, and disk sources by disk_targets
  * (relative path in dir -> the copy's path); NULL with error. */
-char *vr_snapshot_xml_for (VrImportDir *dir,
-                           const VrImportSnapshot *snapshot,
-                           const char *name,
-                           const char *uuid,
-                           GHashTable *disk_targets,
-                           GError **error);
+char *vr_snapshot_xml_for (VrImportDir *dir, const VrImportSnapshot *snapshot,
+                           const char *name, const char *uuid,
+                           GHashTable *disk_targets, GError **error);
 
 /* Redefines every snapshot of dir on dom, parents first, the current one
  * marked current (VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE). Their metadata
  * goes when the domain is undefined with
  * VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA. */
-gboolean vr_snapshots_redefine (virDomainPtr dom,
-                                VrImportDir *dir,
-                                GHashTable *disk_targets,
-                                GError **error);
+gboolean vr_snapshots_redefine (virDomainPtr dom, VrImportDir *dir,
+                                GHashTable *disk_targets, GError **error);
 
 G_END_DECLS

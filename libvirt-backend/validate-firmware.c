@@ -24,9 +24,8 @@ static void
 check_loader (VrValidation *v, xmlNode *loader)
 {
   g_autofree char *path = vr_node_string (loader, "string(.)");
-  GPtrArray *offered = v->dcaps ? vr_domain_caps_get_enum (v->dcaps,
-                                                           "os/loader")
-                                : NULL;
+  GPtrArray *offered
+      = v->dcaps ? vr_domain_caps_get_enum (v->dcaps, "os/loader") : NULL;
   g_autofree char *hint = NULL;
 
   if (path == NULL || access (path, R_OK) == 0)
@@ -54,23 +53,23 @@ json_array_has (JsonObject *object, const char *member, const char *value)
 }
 
 static gboolean
-targets_machine (JsonObject *descriptor, const char *arch,
-                 const char *machine)
+targets_machine (JsonObject *descriptor, const char *arch, const char *machine)
 {
-  JsonArray *targets = json_object_has_member (descriptor, "targets")
-                           ? json_object_get_array_member (descriptor,
-                                                           "targets")
-                           : NULL;
+  JsonArray *targets
+      = json_object_has_member (descriptor, "targets")
+            ? json_object_get_array_member (descriptor, "targets")
+            : NULL;
 
-  for (guint i = 0; targets != NULL && i < json_array_get_length (targets);
-       i++)
+  for (guint i = 0; targets != NULL && i < json_array_get_length (targets); i++)
     {
       JsonObject *target = json_array_get_object_element (targets, i);
       JsonArray *machines = NULL;
 
       if (target == NULL
           || g_strcmp0 (json_object_get_string_member_with_default (
-                            target, "architecture", ""), arch) != 0
+                            target, "architecture", ""),
+                        arch)
+                 != 0
           || !json_object_has_member (target, "machines"))
         continue;
       machines = json_object_get_array_member (target, "machines");
@@ -89,8 +88,8 @@ targets_machine (JsonObject *descriptor, const char *arch,
 static gboolean
 features_fit (VrValidation *v, JsonObject *descriptor)
 {
-  g_autoptr (xmlXPathObject) features = vr_validation_select (
-      v, "/domain/os/firmware/feature");
+  g_autoptr (xmlXPathObject) features
+      = vr_validation_select (v, "/domain/os/firmware/feature");
 
   for (int i = 0; features && i < features->nodesetval->nodeNr; i++)
     {
@@ -125,9 +124,8 @@ descriptor_fits (VrValidation *v, const char *path)
 static gboolean
 has_matching_firmware (VrValidation *v)
 {
-  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash,
-                                                       g_str_equal, g_free,
-                                                       NULL);
+  g_autoptr (GHashTable) seen
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   for (guint i = 0; i < G_N_ELEMENTS (descriptor_dirs); i++)
     {
@@ -169,7 +167,7 @@ describe_features (VrValidation *v)
   if (names->len == 0)
     return g_strdup ("");
   g_ptr_array_add (names, NULL);
-  list = g_strjoinv (", ", (char **) names->pdata);
+  list = g_strjoinv (", ", (char **)names->pdata);
   return g_strdup_printf (" with %s", list);
 }
 
@@ -178,9 +176,11 @@ check_auto_selection (VrValidation *v, xmlNode *node)
 {
   g_autofree char *features = NULL;
   g_autofree char *hint = NULL;
-  gboolean secure = vr_validation_node (
-      v, "/domain/os/firmware/feature[@name='secure-boot'][@enabled='yes']")
-      != NULL;
+  gboolean secure
+      = vr_validation_node (
+            v,
+            "/domain/os/firmware/feature[@name='secure-boot'][@enabled='yes']")
+        != NULL;
 
   if (!v->platform_ok || v->machine == NULL || !vr_host_caps_is_local (v->caps)
       || has_matching_firmware (v))
@@ -190,12 +190,13 @@ check_auto_selection (VrValidation *v, xmlNode *node)
       "install the firmware package that provides it (Debian: %s)%s",
       firmware_package (v->arch),
       secure && g_str_has_prefix (v->machine, "pc-i440fx")
-          ? "; Secure Boot needs a q35 machine" : "");
+          ? "; Secure Boot needs a q35 machine"
+          : "");
   vr_validation_add (v, VR_FINDING_LOADER, node, hint,
                      "no UEFI firmware for %s on %s%s is described on this "
                      "host (%s): libvirt's firmware auto-selection would "
-                     "fail at start", v->machine, v->arch, features,
-                     descriptor_dirs[1]);
+                     "fail at start",
+                     v->machine, v->arch, features, descriptor_dirs[1]);
 }
 
 static void
@@ -211,12 +212,12 @@ check_efi (VrValidation *v)
              == VR_SUPPORT_NO)
     {
       g_autofree char *hint = g_strdup_printf (
-          "install the UEFI firmware (Debian: %s)",
-          firmware_package (v->arch));
+          "install the UEFI firmware (Debian: %s)", firmware_package (v->arch));
 
       vr_validation_add (v, VR_FINDING_LOADER, node, hint,
                          "UEFI firmware is requested but %s has none on "
-                         "this host", v->emulator);
+                         "this host",
+                         v->emulator);
       return;
     }
   check_auto_selection (v, node);
@@ -243,11 +244,12 @@ check_nvram_place (VrValidation *v, xmlNode *node)
     return;
   hint = g_strdup_printf ("remove %s if it is left over from a domain "
                           "named '%s' that is gone, or import under "
-                          "another name", path, v->name);
+                          "another name",
+                          path, v->name);
   vr_validation_add (v, VR_FINDING_NVRAM_TAKEN, node, hint,
                      "%s exists already: the carried UEFI variable store "
-                     "(%s) would replace another guest's", path,
-                     carried_nvram (v));
+                     "(%s) would replace another guest's",
+                     path, carried_nvram (v));
 }
 
 static void
@@ -255,9 +257,8 @@ check_nvram (VrValidation *v)
 {
   xmlNode *nvram = vr_validation_node (v, "/domain/os/nvram");
   xmlNode *os = vr_validation_node (v, "/domain/os");
-  g_autofree char *template = nvram ? vr_node_string (nvram,
-                                                      "string(@template)")
-                                    : NULL;
+  g_autofree char *template
+      = nvram ? vr_node_string (nvram, "string(@template)") : NULL;
   g_autofree char *path = nvram ? vr_node_string (nvram, "string(.)") : NULL;
   g_autofree char *hint = NULL;
 
@@ -285,8 +286,8 @@ check_nvram (VrValidation *v)
                      "the guest's UEFI variable store is not carried%s%s: "
                      "libvirt will make it afresh from the template, and "
                      "its UEFI variables (boot entries, Secure Boot keys) "
-                     "are lost", path ? " and not present at " : "",
-                     path ? path : "");
+                     "are lost",
+                     path ? " and not present at " : "", path ? path : "");
 }
 
 static gboolean
@@ -306,11 +307,13 @@ check_tpm_emulator (VrValidation *v, xmlNode *tpm, const char *version)
 
   if (v->dcaps != NULL
       && vr_domain_caps_enum_has (v->dcaps, "devices/tpm/backendModel",
-                                  "emulator") == VR_SUPPORT_NO)
+                                  "emulator")
+             == VR_SUPPORT_NO)
     missing = "libvirt offers no TPM emulator";
   else if (v->dcaps != NULL
            && vr_domain_caps_enum_has (v->dcaps, "devices/tpm/backendVersion",
-                                       version) == VR_SUPPORT_NO)
+                                       version)
+                  == VR_SUPPORT_NO)
     missing = "libvirt's TPM emulator offers no such version";
   else if (vr_host_caps_is_local (v->caps) && (swtpm == NULL || setup == NULL))
     missing = swtpm == NULL ? "swtpm is not installed"
@@ -346,7 +349,8 @@ check_tpm_secret (VrValidation *v, xmlNode *tpm)
                      "value (virsh secret-define, then virsh "
                      "secret-set-value), as on the host it came from",
                      "the TPM state is encrypted with libvirt secret %s, "
-                     "which this host does not have", uuid);
+                     "which this host does not have",
+                     uuid);
 }
 
 static void
@@ -364,17 +368,19 @@ check_tpm_place (VrValidation *v, xmlNode *tpm)
     return;
   hint = g_strdup_printf ("remove %s if it is left over from a domain of "
                           "UUID %s that is gone (virsh undefine --tpm "
-                          "removes it with the domain)", path, v->uuid);
+                          "removes it with the domain)",
+                          path, v->uuid);
   vr_validation_add (v, VR_FINDING_TPM_TAKEN, tpm, hint,
                      "%s exists already: the carried TPM state would "
-                     "replace the one there", path);
+                     "replace the one there",
+                     path);
 }
 
 static void
 check_tpm (VrValidation *v)
 {
-  xmlNode *tpm = vr_validation_node (
-      v, "/domain/devices/tpm[backend/@type='emulator']");
+  xmlNode *tpm
+      = vr_validation_node (v, "/domain/devices/tpm[backend/@type='emulator']");
   g_autofree char *version = vr_domain_tpm_version (v->doc);
 
   if (tpm == NULL)
@@ -402,8 +408,8 @@ check_tpm (VrValidation *v)
 static guint
 count_snapshots (VrValidation *v)
 {
-  GPtrArray *names = v->system ? vr_planned_system_get_snapshots (v->system)
-                               : NULL;
+  GPtrArray *names
+      = v->system ? vr_planned_system_get_snapshots (v->system) : NULL;
 
   if (v->system != NULL)
     return names ? names->len : 0;

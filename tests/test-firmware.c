@@ -23,26 +23,6 @@
  * 60-edk2-x86_64.json). */
 #define OVMF_VARS_TEMPLATE "/usr/share/OVMF/OVMF_VARS_4M.fd"
 
-static char *
-virsh (const char *uri, const char *commands)
-{
-  const char *argv[] = { "virsh", "-q", "-c", uri, commands, NULL };
-  g_auto (TestRun) run = { 0 };
-
-  test_run (&run, argv, NULL);
-  return g_strconcat (run.out, run.err, NULL);
-}
-
-static void
-expect (char *out, int status, int wanted, const char *needle)
-{
-  g_autofree char *text = out;
-
-  g_assert_cmpint (status, ==, wanted);
-  if (needle != NULL && strstr (text, needle) == NULL)
-    g_error ("'%s' does not contain '%s'", text, needle);
-}
-
 static void
 contains (const char *text, const char *needle)
 {
@@ -113,10 +93,12 @@ static void
 mark_tpm (const char *dir)
 {
   int status = 0;
-  g_autofree char *out = with_swtpm (
-      dir, "tpm2_nvdefine " TPM_MARK_INDEX " -C o -s 16 "
-           "-a 'ownerread|ownerwrite'; printf '" TPM_MARK "' | "
-           "tpm2_nvwrite " TPM_MARK_INDEX " -C o -i -", &status);
+  g_autofree char *out
+      = with_swtpm (dir,
+                    "tpm2_nvdefine " TPM_MARK_INDEX " -C o -s 16 "
+                    "-a 'ownerread|ownerwrite'; printf '" TPM_MARK "' | "
+                    "tpm2_nvwrite " TPM_MARK_INDEX " -C o -i -",
+                    &status);
 
   g_assert_cmpint (status, ==, 0);
 }
@@ -131,8 +113,7 @@ assert_tpm_marked (const char *dir)
   int status = 0;
 
   place (src, copy, 0700, "tpm2-00.permall", 0600, NULL);
-  out = with_swtpm (copy, "tpm2_nvread " TPM_MARK_INDEX " -C o -s 16",
-                    &status);
+  out = with_swtpm (copy, "tpm2_nvread " TPM_MARK_INDEX " -C o -s 16", &status);
   g_assert_cmpint (status, ==, 0);
   contains (out, TPM_MARK);
   test_rmtree (copy);
@@ -163,18 +144,17 @@ static void
 run_uefi_on_a (const char *root_a, const char *uri_a)
 {
   g_autofree char *bed = vr_testbed_require ("uefi");
-  g_autofree char *nvram_src = g_build_filename (bed, "nvram",
-                                                 "vr-uefi_VARS.fd", NULL);
-  g_autofree char *nvram_dir = g_build_filename (root_a, "lib", "qemu",
-                                                 "nvram", NULL);
-  g_autofree char *tpm_src = g_build_filename (bed, "tpm", "tpm2",
-                                               "tpm2-00.permall", NULL);
+  g_autofree char *nvram_src
+      = g_build_filename (bed, "nvram", "vr-uefi_VARS.fd", NULL);
+  g_autofree char *nvram_dir
+      = g_build_filename (root_a, "lib", "qemu", "nvram", NULL);
+  g_autofree char *tpm_src
+      = g_build_filename (bed, "tpm", "tpm2", "tpm2-00.permall", NULL);
   g_autofree char *swtpm = g_build_filename (root_a, "lib", "swtpm", NULL);
   g_autofree char *uuid_dir = g_build_filename (swtpm, UEFI_UUID, NULL);
   g_autofree char *tpm_dir = g_build_filename (uuid_dir, "tpm2", NULL);
   g_autofree char *xml = g_build_filename (bed, "domain.xml", NULL);
-  g_autofree char *commands = g_strdup_printf ("define %s; start vr-uefi",
-                                               xml);
+  g_autofree char *commands = g_strdup_printf ("define %s; start vr-uefi", xml);
   g_autofree char *out = NULL;
 
   place (nvram_src, nvram_dir, 0755, "vr-uefi_VARS.fd", 0600, NULL);
@@ -184,11 +164,12 @@ run_uefi_on_a (const char *root_a, const char *uri_a)
     mark_tpm (tpm_dir);
   /* swtpm runs as tss (libvirt's swtpm_user). */
   chown_tree_to_tss (tpm_dir);
-  out = virsh (uri_a, commands);
+  out = test_virsh_all (uri_a, commands);
   g_assert_null (strstr (out, "rror"));
 }
 
-typedef struct {
+typedef struct
+{
   char *root_a;
   char *root_b;
   char *uri_a;
@@ -246,8 +227,8 @@ static void
 check_new_id (Hosts *h, const char *exported_nvram)
 {
   g_autofree char *state = test_mkdtemp ();
-  g_autofree char *nvram = in_root (h->root_b, "qemu", "nvram",
-                                    "vr-uefi-copy_VARS.fd");
+  g_autofree char *nvram
+      = in_root (h->root_b, "qemu", "nvram", "vr-uefi-copy_VARS.fd");
   g_autofree char *sum = NULL;
   g_autofree char *exported_sum = test_sha256_file (exported_nvram);
   g_autofree char *tpms = NULL;
@@ -257,17 +238,17 @@ check_new_id (Hosts *h, const char *exported_nvram)
   out = test_cli_direct (state, h->uri_b, &status, "import", h->export,
                          "--new-id", "--discard-saved-state", "--name",
                          "vr-uefi-copy", NULL);
-  expect (out, status, 0, "gets a new TPM");
+  test_expect (out, status, 0, "gets a new TPM");
   out = test_cli_direct (state, h->uri_b, &status, "realize", "vr-uefi-copy",
                          NULL);
-  expect (out, status, 0, "realized as domain 'vr-uefi-copy'");
+  test_expect (out, status, 0, "realized as domain 'vr-uefi-copy'");
   sum = test_sha256_file (nvram);
   g_assert_cmpstr (sum, ==, exported_sum);
   /* The only TPM state in B is the original's (the copy's comes at its
    * first start, from swtpm_setup). */
   tpms = g_build_filename (h->root_b, "lib", "swtpm", NULL);
   g_assert_cmpuint (test_count_entries (tpms), ==, 1);
-  g_free (virsh (h->uri_b, "undefine vr-uefi-copy --nvram"));
+  g_free (test_virsh_all (h->uri_b, "undefine vr-uefi-copy --nvram"));
   test_rmtree (state);
 }
 
@@ -299,17 +280,17 @@ test_uefi_tpm (void)
       return;
     }
   hosts_init (&h, "fw-a", "fw-b");
-  exported_nvram = g_build_filename (h.export, "nvram", "vr-uefi_VARS.fd",
-                                     NULL);
-  exported_tpm = g_build_filename (h.export, "tpm", "tpm2", "tpm2-00.permall",
-                                   NULL);
+  exported_nvram
+      = g_build_filename (h.export, "nvram", "vr-uefi_VARS.fd", NULL);
+  exported_tpm
+      = g_build_filename (h.export, "tpm", "tpm2", "tpm2-00.permall", NULL);
   b_nvram = in_root (h.root_b, "qemu", "nvram", "vr-uefi_VARS.fd");
   b_tpm = g_build_filename (h.root_b, "lib", "swtpm", UEFI_UUID, "tpm2",
                             "tpm2-00.permall", NULL);
   run_uefi_on_a (h.root_a, h.uri_a);
   out = test_cli_direct (h.state, h.uri_a, &status, "export", "vr-uefi",
                          h.export, "--save", "--with-disks", NULL);
-  expect (out, status, 0, "the TPM state in tpm/");
+  test_expect (out, status, 0, "the TPM state in tpm/");
   /* The guest's own store, not a fresh one from the template. */
   template_sum = test_sha256_file (OVMF_VARS_TEMPLATE);
   sum_nvram = test_sha256_file (exported_nvram);
@@ -317,16 +298,15 @@ test_uefi_tpm (void)
   g_assert_cmpstr (sum_nvram, !=, template_sum);
 
   out = test_cli_direct (h.state, h.uri_b, &status, "import", h.export, NULL);
-  expect (out, status, 0, "imported");
+  test_expect (out, status, 0, "imported");
   text = test_cli_direct (h.state, h.uri_b, &status, "show", "vr-uefi", NULL);
   contains (text, "nvram/vr-uefi_VARS.fd");
   contains (text, "tpm/tpm2/");
   out = test_cli_direct (h.state, h.uri_b, &status, "validate", "vr-uefi",
                          NULL);
-  expect (out, status, 0, "fits this host");
-  out = test_cli_direct (h.state, h.uri_b, &status, "realize", "vr-uefi",
-                         NULL);
-  expect (out, status, 0, "realized as domain 'vr-uefi'");
+  test_expect (out, status, 0, "fits this host");
+  out = test_cli_direct (h.state, h.uri_b, &status, "realize", "vr-uefi", NULL);
+  test_expect (out, status, 0, "realized as domain 'vr-uefi'");
 
   /* B holds exactly what was exported. */
   b_sum = test_sha256_file (b_nvram);
@@ -337,9 +317,9 @@ test_uefi_tpm (void)
   nvram_ino = inode_of (b_nvram);
 
   /* It resumes, then boots cold with the same store and TPM. */
-  log = virsh (h.uri_b, "start vr-uefi; domstate --reason vr-uefi; "
-                        "destroy vr-uefi; start vr-uefi; "
-                        "domstate --reason vr-uefi; destroy vr-uefi");
+  log = test_virsh_all (h.uri_b, "start vr-uefi; domstate --reason vr-uefi; "
+                                 "destroy vr-uefi; start vr-uefi; "
+                                 "domstate --reason vr-uefi; destroy vr-uefi");
   contains (log, "running (restored)");
   contains (log, "running (booted)");
   qemu_log = g_build_filename (h.root_b, "log", "qemu", "vr-uefi.log", NULL);
@@ -353,8 +333,8 @@ test_uefi_tpm (void)
   b_sum = test_sha256_file (b_nvram);
   g_assert_cmpstr (b_sum, !=, template_sum);
   g_assert_true (g_file_test (b_tpm, G_FILE_TEST_IS_REGULAR));
-  swtpm_log = g_build_filename (h.root_b, "log", "swtpm",
-                                "vr-uefi-swtpm.log", NULL);
+  swtpm_log
+      = g_build_filename (h.root_b, "log", "swtpm", "vr-uefi-swtpm.log", NULL);
   g_free (text);
   text = NULL;
   g_file_get_contents (swtpm_log, &text, NULL, NULL);
@@ -366,8 +346,10 @@ test_uefi_tpm (void)
     g_test_message ("tpm2-tools missing: the TPM's NV index not read back");
 
   check_new_id (&h, exported_nvram);
-  g_free (virsh (h.uri_b, "undefine vr-uefi --nvram --tpm --managed-save"));
-  g_free (virsh (h.uri_a, "undefine vr-uefi --nvram --tpm --managed-save"));
+  g_free (test_virsh_all (h.uri_b,
+                          "undefine vr-uefi --nvram --tpm --managed-save"));
+  g_free (test_virsh_all (h.uri_a,
+                          "undefine vr-uefi --nvram --tpm --managed-save"));
   hosts_clear (&h);
 }
 
@@ -392,7 +374,7 @@ define_disk_guest_on_a (const char *root_a, const char *uri_a)
   g_string_replace (text, "disks/disk0.qcow2", disk, 0);
   g_assert_true (g_file_set_contents (dom, text->str, -1, NULL));
   commands = g_strdup_printf ("define %s", dom);
-  out = virsh (uri_a, commands);
+  out = test_virsh_all (uri_a, commands);
   g_assert_null (strstr (out, "rror"));
 }
 
@@ -409,35 +391,37 @@ test_snapshots (void)
   hosts_init (&h, "snap-a", "snap-b");
   define_disk_guest_on_a (h.root_a, h.uri_a);
   /* Internal snapshots of the shut-off guest: inside its qcow2. */
-  g_free (virsh (h.uri_a, "snapshot-create-as vr-guest-disk s1; "
-                          "snapshot-create-as vr-guest-disk s2; "
-                          "snapshot-create-as vr-guest-disk s3; "
-                          "snapshot-revert vr-guest-disk s2"));
+  g_free (test_virsh_all (h.uri_a, "snapshot-create-as vr-guest-disk s1; "
+                                   "snapshot-create-as vr-guest-disk s2; "
+                                   "snapshot-create-as vr-guest-disk s3; "
+                                   "snapshot-revert vr-guest-disk s2"));
   tree_a = test_virsh (h.uri_a, "snapshot-list vr-guest-disk --tree");
   contains (tree_a, "s3");
   out = test_cli_direct (h.state, h.uri_a, &status, "export", "vr-guest-disk",
                          h.export, "--with-disks", NULL);
-  expect (out, status, 0, "3 snapshots in snapshots/");
+  test_expect (out, status, 0, "3 snapshots in snapshots/");
   out = test_cli_direct (h.state, h.uri_b, &status, "import", h.export, NULL);
-  expect (out, status, 0, "imported");
+  test_expect (out, status, 0, "imported");
   out = test_cli_direct (h.state, h.uri_b, &status, "show", "vr-guest-disk",
                          NULL);
-  expect (out, status, 0, "s1, s2 (current), s3");
+  test_expect (out, status, 0, "s1, s2 (current), s3");
   out = test_cli_direct (h.state, h.uri_b, &status, "realize", "vr-guest-disk",
                          "--copy-disks", NULL);
-  expect (out, status, 0, "realized");
+  test_expect (out, status, 0, "realized");
   tree_b = test_virsh (h.uri_b, "snapshot-list vr-guest-disk --tree");
   g_assert_cmpstr (tree_b, ==, tree_a);
-  log = virsh (h.uri_b, "snapshot-current vr-guest-disk --name; "
-                        "snapshot-revert vr-guest-disk s1; "
-                        "snapshot-current vr-guest-disk --name");
+  log = test_virsh_all (h.uri_b, "snapshot-current vr-guest-disk --name; "
+                                 "snapshot-revert vr-guest-disk s1; "
+                                 "snapshot-current vr-guest-disk --name");
   g_assert_null (strstr (log, "rror"));
   /* The current one was s2 on A and is on B; after the revert, s1. */
   g_strstrip (log);
   g_assert_true (g_str_has_prefix (log, "s2"));
   g_assert_true (g_str_has_suffix (log, "s1"));
-  g_free (virsh (h.uri_b, "undefine vr-guest-disk --snapshots-metadata"));
-  g_free (virsh (h.uri_a, "undefine vr-guest-disk --snapshots-metadata"));
+  g_free (
+      test_virsh_all (h.uri_b, "undefine vr-guest-disk --snapshots-metadata"));
+  g_free (
+      test_virsh_all (h.uri_a, "undefine vr-guest-disk --snapshots-metadata"));
   hosts_clear (&h);
 }
 
@@ -445,8 +429,8 @@ test_snapshots (void)
 static char *
 firmware_leftovers (const char *root)
 {
-  g_autofree char *nvram = g_build_filename (root, "lib", "qemu", "nvram",
-                                             NULL);
+  g_autofree char *nvram
+      = g_build_filename (root, "lib", "qemu", "nvram", NULL);
   g_autofree char *swtpm = g_build_filename (root, "lib", "swtpm", NULL);
   g_autofree char *a = test_snapshot_tree (nvram);
   g_autofree char *b = test_snapshot_tree (swtpm);
@@ -472,16 +456,17 @@ test_rollback (void)
   g_autofree char *uri = vr_testbed_root_uri (root);
   g_autofree char *bed = vr_testbed_require ("uefi");
   g_autofree char *state = test_mkdtemp ();
-  g_autofree char *nvram_dir = g_build_filename (root, "lib", "qemu", "nvram",
-                                                 NULL);
-  g_autofree char *tpm = g_build_filename (root, "lib", "swtpm", UEFI_UUID,
-                                           NULL);
+  g_autofree char *nvram_dir
+      = g_build_filename (root, "lib", "qemu", "nvram", NULL);
+  g_autofree char *tpm
+      = g_build_filename (root, "lib", "swtpm", UEFI_UUID, NULL);
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
-  g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "VR_TEST_STALL_AT",
-                                         "update", TRUE);
-  const char *argv[] = { g_getenv ("VR_CLI"), "--direct", "--state-dir",
-                         state, "-c", uri, "realize", "vr-uefi", NULL };
+  g_auto (GStrv) env
+      = g_environ_setenv (g_get_environ (), "VR_TEST_STALL_AT", "update", TRUE);
+  const char *argv[]
+      = { g_getenv ("VR_CLI"), "--direct", "--state-dir", state, "-c", uri,
+          "realize",           "vr-uefi",  NULL };
   g_autoptr (GError) error = NULL;
   GPid pid;
   g_autofree char *swtpm = g_build_filename (root, "lib", "swtpm", NULL);
@@ -496,16 +481,17 @@ test_rollback (void)
   test_write_file (nvram_dir, "other_VARS.fd", "another guest's", -1);
   before = firmware_leftovers (root);
   out = test_cli_direct (state, uri, &status, "import", bed, NULL);
-  expect (out, status, 0, "imported");
+  test_expect (out, status, 0, "imported");
   g_setenv ("VR_TEST_FAIL_AT", "tpm", TRUE);
   out = test_cli_direct (state, uri, &status, "realize", "vr-uefi", NULL);
   g_unsetenv ("VR_TEST_FAIL_AT");
-  expect (out, status, 1, "failed at tpm");
+  test_expect (out, status, 1, "failed at tpm");
   after = firmware_leftovers (root);
   g_assert_cmpstr (after, ==, before);
 
-  g_spawn_async (NULL, (char **) argv, env, G_SPAWN_DO_NOT_REAP_CHILD
-                 | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &pid, &error);
+  g_spawn_async (NULL, (char **)argv, env,
+                 G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                 NULL, &pid, &error);
   g_assert_no_error (error);
   wait_for (tpm);
   g_usleep (G_USEC_PER_SEC / 2);
@@ -513,11 +499,12 @@ test_rollback (void)
   g_assert_cmpint (waitpid (pid, &wait_status, 0), ==, pid);
   g_spawn_close_pid (pid);
   out = test_cli_direct (state, uri, &status, "realize", "vr-uefi", NULL);
-  expect (out, status, 0, "realized");
+  test_expect (out, status, 0, "realized");
   g_free (after);
   after = firmware_leftovers (root);
   g_assert_null (strstr (after, ".vr-"));
-  g_free (virsh (uri, "undefine vr-uefi --nvram --tpm --managed-save"));
+  g_free (
+      test_virsh_all (uri, "undefine vr-uefi --nvram --tpm --managed-save"));
   g_free (after);
   after = firmware_leftovers (root);
   g_assert_cmpstr (after, ==, before);

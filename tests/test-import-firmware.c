@@ -17,7 +17,8 @@
 
 #define UUID "5a1ad0c0-7e57-4b3d-9c1e-0000000000f1"
 
-typedef struct {
+typedef struct
+{
   char *dir;
 } Fixture;
 
@@ -26,19 +27,18 @@ static char *
 uefi_tpm_xml (void)
 {
   g_autofree char *xml = test_domain_xml ("fw", UUID);
-  g_autoptr (xmlDoc) doc = vr_xml_parse_buffer (xml, strlen (xml), "xml",
-                                                "domain", NULL);
+  g_autoptr (xmlDoc) doc
+      = vr_xml_parse_buffer (xml, strlen (xml), "xml", "domain", NULL);
   xmlNode *os = vr_xml_xpath_node (doc, "/domain/os");
   xmlNode *devices = xmlNewChild (xmlDocGetRootElement (doc), NULL,
-                                  (const xmlChar *) "devices", NULL);
-  xmlNode *tpm = xmlNewChild (devices, NULL, (const xmlChar *) "tpm", NULL);
-  xmlNode *backend = xmlNewChild (tpm, NULL, (const xmlChar *) "backend",
-                                  NULL);
+                                  (const xmlChar *)"devices", NULL);
+  xmlNode *tpm = xmlNewChild (devices, NULL, (const xmlChar *)"tpm", NULL);
+  xmlNode *backend = xmlNewChild (tpm, NULL, (const xmlChar *)"backend", NULL);
 
-  xmlNewProp (os, (const xmlChar *) "firmware", (const xmlChar *) "efi");
-  xmlNewProp (tpm, (const xmlChar *) "model", (const xmlChar *) "tpm-crb");
-  xmlNewProp (backend, (const xmlChar *) "type", (const xmlChar *) "emulator");
-  xmlNewProp (backend, (const xmlChar *) "version", (const xmlChar *) "2.0");
+  xmlNewProp (os, (const xmlChar *)"firmware", (const xmlChar *)"efi");
+  xmlNewProp (tpm, (const xmlChar *)"model", (const xmlChar *)"tpm-crb");
+  xmlNewProp (backend, (const xmlChar *)"type", (const xmlChar *)"emulator");
+  xmlNewProp (backend, (const xmlChar *)"version", (const xmlChar *)"2.0");
   return vr_xml_to_string (doc);
 }
 
@@ -60,14 +60,14 @@ write_below (Fixture *f, const char *relpath, const char *contents)
   test_write_file (parent, base, contents, -1);
 }
 
-static const char snapshot_1[] =
-  "<domainsnapshot><name>s1</name><state>shutoff</state></domainsnapshot>";
-static const char snapshot_2[] =
-  "<domainsnapshot><name>s2</name><parent><name>s1</name></parent>"
-  "<state>shutoff</state></domainsnapshot>";
-static const char index_good[] =
-  "<snapshots><snapshot file='001.xml' name='s1'/>"
-  "<snapshot file='002.xml' name='s2' current='yes'/></snapshots>";
+static const char snapshot_1[]
+    = "<domainsnapshot><name>s1</name><state>shutoff</state></domainsnapshot>";
+static const char snapshot_2[]
+    = "<domainsnapshot><name>s2</name><parent><name>s1</name></parent>"
+      "<state>shutoff</state></domainsnapshot>";
+static const char index_good[]
+    = "<snapshots><snapshot file='001.xml' name='s1'/>"
+      "<snapshot file='002.xml' name='s2' current='yes'/></snapshots>";
 
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
@@ -133,7 +133,7 @@ test_good (Fixture *f, gconstpointer data)
   g_assert_cmpstr (s2->name, ==, "s2");
   g_assert_cmpstr (s2->parent, ==, "s1");
   g_assert_true (s2->current);
-  g_assert_false (((VrImportSnapshot *) dir->snapshots->pdata[0])->current);
+  g_assert_false (((VrImportSnapshot *)dir->snapshots->pdata[0])->current);
 }
 
 static void
@@ -197,8 +197,8 @@ test_nvram_without_uefi (Fixture *f, gconstpointer data)
 static void
 test_tpm_no_permall (Fixture *f, gconstpointer data)
 {
-  g_autofree char *path = g_build_filename (f->dir,
-                                            "tpm/tpm2/tpm2-00.permall", NULL);
+  g_autofree char *path
+      = g_build_filename (f->dir, "tpm/tpm2/tpm2-00.permall", NULL);
   g_autofree char *other = g_build_filename (f->dir, "tpm/tpm2/other", NULL);
 
   g_assert_cmpint (rename (path, other), ==, 0);
@@ -319,8 +319,7 @@ test_planned_new_id (Fixture *f, gconstpointer data)
 static void
 test_planned_discard (Fixture *f, gconstpointer data)
 {
-  g_autoptr (VrPlannedSystem) system = plan (
-      f, VR_IMPORT_DISCARD_SAVED_STATE);
+  g_autoptr (VrPlannedSystem) system = plan (f, VR_IMPORT_DISCARD_SAVED_STATE);
 
   g_assert_cmpstr (vr_planned_system_get_tpm_folder (system), ==, "tpm/tpm2");
   g_assert_cmpstr (vr_planned_system_get_nvram_file (system), ==,
@@ -331,8 +330,8 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-#define ADD(path, func) \
-  g_test_add ("/import-firmware/" path, Fixture, NULL, fixture_set_up, func, \
+#define ADD(path, func)                                                        \
+  g_test_add ("/import-firmware/" path, Fixture, NULL, fixture_set_up, func,   \
               fixture_tear_down)
   ADD ("good", test_good);
   ADD ("nvram/link", test_nvram_link);

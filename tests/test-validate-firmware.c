@@ -18,7 +18,8 @@
 
 #define UEFI_UUID "5a1ad0c0-7e57-4b3d-9c1e-000000000004"
 
-static struct {
+static struct
+{
   char *root;
   virConnectPtr conn;
   VrHostCaps *caps;
@@ -72,10 +73,10 @@ static void
 test_places_taken (void)
 {
   g_autoptr (VrPlannedSystem) system = plan (t.uefi, VR_IMPORT_NONE);
-  g_autofree char *nvram_dir = g_build_filename (t.root, "lib", "qemu",
-                                                 "nvram", NULL);
-  g_autofree char *tpm_dir = g_build_filename (t.root, "lib", "swtpm",
-                                               UEFI_UUID, NULL);
+  g_autofree char *nvram_dir
+      = g_build_filename (t.root, "lib", "qemu", "nvram", NULL);
+  g_autofree char *tpm_dir
+      = g_build_filename (t.root, "lib", "swtpm", UEFI_UUID, NULL);
   g_autoptr (GPtrArray) findings = NULL;
 
   g_assert_cmpint (g_mkdir_with_parents (nvram_dir, 0755), ==, 0);
@@ -92,8 +93,8 @@ test_places_taken (void)
 static void
 test_new_id (void)
 {
-  g_autoptr (VrPlannedSystem) system = plan (
-      t.uefi, VR_IMPORT_NEW_ID | VR_IMPORT_DISCARD_SAVED_STATE);
+  g_autoptr (VrPlannedSystem) system
+      = plan (t.uefi, VR_IMPORT_NEW_ID | VR_IMPORT_DISCARD_SAVED_STATE);
   g_autoptr (GPtrArray) findings = validate_planned (system);
   VrFinding *f = vt_assert_finding (findings, VR_FINDING_TPM_NOT_CARRIED,
                                     "/domain/devices/tpm");
@@ -121,9 +122,9 @@ test_not_carried (void)
   test_rmtree (tpm);
   system = plan (copy, VR_IMPORT_NONE);
   findings = validate_planned (system);
-  g_assert_cmpint (vt_assert_finding (findings, VR_FINDING_NVRAM,
-                                      "/domain/os")->severity,
-                   ==, VR_SEVERITY_WARNING);
+  g_assert_cmpint (
+      vt_assert_finding (findings, VR_FINDING_NVRAM, "/domain/os")->severity,
+      ==, VR_SEVERITY_WARNING);
   vt_assert_finding (findings, VR_FINDING_TPM_NOT_CARRIED,
                      "/domain/devices/tpm");
   vt_assert_errors_only (findings, NULL);
@@ -179,8 +180,8 @@ test_tpm_secret (void)
   findings = validate_file (doc);
   f = vt_assert_only (findings, VR_FINDING_TPM_SECRET,
                       "/domain/devices/tpm/backend/encryption/@secret");
-  g_assert_nonnull (strstr (f->message,
-                            "5a1ad0c0-7e57-4b3d-9c1e-0000000000e5"));
+  g_assert_nonnull (
+      strstr (f->message, "5a1ad0c0-7e57-4b3d-9c1e-0000000000e5"));
 }
 
 /* The disk guest's export with its snapshots, the disk left behind. */
@@ -205,7 +206,8 @@ test_snapshot_disks (void)
                    "<domainsnapshot><name>s1</name></domainsnapshot>", -1);
   test_write_file (snapshots, "index.xml",
                    "<snapshots><snapshot file='001.xml' name='s1'/>"
-                   "</snapshots>", -1);
+                   "</snapshots>",
+                   -1);
   xml_path = g_build_filename (copy, "domain.xml", NULL);
   doc = vt_parse_file (xml_path);
   vt_set (doc, "/domain/devices/disk/source/@file=/srv/elsewhere/d.qcow2");
