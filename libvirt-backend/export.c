@@ -589,6 +589,21 @@ add_steps (Export *e)
   vr_progress_add_step (e->progress, "manifest", 4);
 }
 
+/* Snapshots live in the disks: without them their metadata would name
+ * data that is not there. */
+static void
+note_snapshots_left (Export *e)
+{
+  int count = e->options->with_disks ? 0 : virDomainSnapshotNum (e->dom, 0);
+
+  if (count > 0)
+    g_ptr_array_add (e->result->notes,
+                     g_strdup_printf ("%d snapshot%s of '%s' not exported: "
+                                      "they travel with the disks "
+                                      "(--with-disks)", count,
+                                      count > 1 ? "s" : "", name_of (e)));
+}
+
 /* Everything that can refuse the export, before anything is written. */
 static gboolean
 prepare (Export *e, const char *domain, GError **error)
@@ -603,6 +618,7 @@ prepare (Export *e, const char *domain, GError **error)
     return FALSE;
   vr_export_plan_firmware (e->conn, e->doc, name_of (e), e->result->uuid,
                            &e->firmware, e->result->notes);
+  note_snapshots_left (e);
   return TRUE;
 }
 
