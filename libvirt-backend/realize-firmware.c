@@ -112,7 +112,8 @@ place_nvram (Realize *r, GError **error)
   int src;
   gboolean ok;
 
-  if (relpath == NULL)
+  /* An edit that took UEFI out leaves the store behind. */
+  if (relpath == NULL || !vr_domain_uses_nvram (r->doc))
     return TRUE;
   dir = vr_state_nvram_dir (r->conn);
   if (dir == NULL)
@@ -271,11 +272,16 @@ place_tpm (Realize *r, GError **error)
   const char *uuid = vr_planned_system_get_uuid (r->system);
   g_autofree char *dir = NULL;
   g_autofree char *tmp = NULL;
+  g_autofree char *version = vr_domain_tpm_version (r->doc);
   int dir_fd;
   gboolean ok;
 
+  /* An edit that took the TPM out, or made it another version, leaves
+   * the state behind. */
   if (vr_planned_system_get_tpm_folder (r->system) == NULL
-      || r->import->tpm_files == NULL)
+      || r->import->tpm_files == NULL || version == NULL
+      || g_strcmp0 (vr_tpm_state_folder (version), r->import->tpm_folder)
+             != 0)
     return TRUE;
   dir = vr_state_swtpm_dir (r->conn);
   if (dir == NULL)
