@@ -100,7 +100,7 @@ copy_nvram (Realize *r, int src, int dir_fd, const char *relpath,
 }
 
 /* Never over a store that is there (validate said so already, as
- * VR1801; the copy refuses too). */
+ * VR1901; the copy refuses too). */
 static gboolean
 place_nvram (Realize *r, GError **error)
 {
