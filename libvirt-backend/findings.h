@@ -68,6 +68,18 @@ typedef enum {
 #define VR_FINDING_SAVE_CPU "VR1708"
 #define VR_FINDING_NO_SAVE "VR1709"
 #define VR_FINDING_SAVE_IDENTITY "VR1710"
+/* Host access (host-access.c): what would give whoever defines the XML
+ * more of the host than a guest of its own; errors through the agent
+ * without the host-access right. */
+#define VR_FINDING_HOST_QEMU "VR1801"
+#define VR_FINDING_HOST_SECLABEL "VR1802"
+#define VR_FINDING_HOST_DEVICE "VR1803"
+#define VR_FINDING_HOST_PATH "VR1804"
+#define VR_FINDING_HOST_CHARDEV "VR1805"
+#define VR_FINDING_HOST_BOOT "VR1806"
+#define VR_FINDING_HOST_EMULATOR "VR1807"
+#define VR_FINDING_HOST_NETWORK "VR1808"
+#define VR_FINDING_HOST_RNG "VR1809"
 /* The guest's own state that travels with it: NVRAM, TPM, snapshots. */
 #define VR_FINDING_NVRAM_TAKEN "VR1901"
 #define VR_FINDING_TPM_EMULATOR "VR1902"

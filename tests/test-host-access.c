@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+
+#include "host-access.h"
+#include "safe-xml.h"
+#include "test-util.h"
+
+#define POOL "/var/lib/libvirt/images"
+#define NVRAM_DIR "/var/lib/libvirt/qemu/nvram"
+#define EMULATOR "/usr/bin/qemu-system-x86_64"
+
+/* What virt-install makes for an ordinary UEFI guest, with its disk in the
+ * pool: nothing in it reaches further into the host than a guest needs. */
+static const char ordinary[] =
+  "<domain type='kvm'>"
+  "<name>guest</name><uuid>5a1ad0c0-7e57-4b3d-9c1e-0000000000aa</uuid>"
+  "<memory>1048576</memory><vcpu>2</vcpu>"
+  "<os><type arch='x86_64' machine='q35'>hvm</type>"
+  "<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>"
+  "<nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>" NVRAM_DIR "/guest_VARS.fd</nvram>"
+  "</os>"
+  "<seclabel type='dynamic' model='dac' relabel='yes'/>"
+  "<devices><emulator>" EMULATOR "</emulator>"
+  "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+  "<source file='" POOL "/guest.qcow2'/><target dev='vda' bus='virtio'/></disk>"
+  "<disk type='file' device='disk'><source file='disks/data.qcow2'/>"
+  "<target dev='vdb' bus='virtio'/></disk>"
+  "<disk type='volume' device='disk'><source pool='default' volume='v'/>"
+  "<target dev='vdc' bus='virtio'/></disk>"
+  "<interface type='network'><source network='default'/><model type='virtio'/></interface>"
+  "<interface type='bridge'><source bridge='br0'/></interface>"
+  "<serial type='pty'><target port='0'/></serial>"
+  "<console type='pty'><target type='serial'/></console>"
+  "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
+  "<tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>"
+  "<graphics type='vnc' port='-1' listen='127.0.0.1'/>"
+  "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>"
+  "</devices></domain>";
+
+static const char *const allowed[] = { POOL, NVRAM_DIR, NULL };
+static const char *const emulators[] = { EMULATOR, NULL };
+
+typedef struct {
+  const char *name;
+  const char *parent;  /* XPath of where the snippet goes */
+  const char *snippet;
+  const char *id;      /* the finding it must give */
+} Hostile;
+
+#define QEMU_NS "xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'"
+
+static const Hostile hostile[] = {
+  { "qemu-commandline", "/domain",
+    "<qemu:commandline " QEMU_NS "><qemu:arg value='-run-with'/></qemu:commandline>",
+    VR_FINDING_HOST_QEMU },
+  { "qemu-capabilities", "/domain",
+    "<qemu:capabilities " QEMU_NS "><qemu:add capability='x'/></qemu:capabilities>",
+    VR_FINDING_HOST_QEMU },
+  { "qemu-override", "/domain",
+    "<qemu:override " QEMU_NS "><qemu:device alias='x'/></qemu:override>",
+    VR_FINDING_HOST_QEMU },
+  { "seclabel-none", "/domain", "<seclabel type='none'/>",
+    VR_FINDING_HOST_SECLABEL },
+  { "seclabel-root", "/domain",
+    "<seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>",
+    VR_FINDING_HOST_SECLABEL },
+  { "seclabel-model-none", "/domain", "<seclabel model='none'/>",
+    VR_FINDING_HOST_SECLABEL },
+  { "seclabel-baselabel", "/domain",
+    "<seclabel type='dynamic' model='selinux'>"
+    "<baselabel>system_u:system_r:unconfined_t:s0</baselabel></seclabel>",
+    VR_FINDING_HOST_SECLABEL },
+  { "disk-seclabel-norelabel", "/domain/devices/disk[1]/source",
+    "<seclabel model='dac' relabel='no'/>", VR_FINDING_HOST_SECLABEL },
+  { "hostdev-pci", "/domain/devices",
+    "<hostdev mode='subsystem' type='pci' managed='yes'><source>"
+    "<address domain='0' bus='0' slot='2' function='0'/></source></hostdev>",
+    VR_FINDING_HOST_DEVICE },
+  { "hostdev-usb", "/domain/devices",
+    "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1'/>"
+    "<product id='0x2'/></source></hostdev>", VR_FINDING_HOST_DEVICE },
+  { "hostdev-mdev", "/domain/devices",
+    "<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source>"
+    "<address uuid='c2177883-f1bb-47f0-914d-32a22e3a8804'/></source></hostdev>",
+    VR_FINDING_HOST_DEVICE },
+  { "hostdev-block", "/domain/devices",
+    "<hostdev mode='capabilities' type='storage'><source><block>/dev/sda</block>"
+    "</source></hostdev>", VR_FINDING_HOST_DEVICE },
+  { "interface-hostdev", "/domain/devices",
+    "<interface type='hostdev'><source><address type='pci' domain='0' bus='3'"
+    " slot='0' function='0'/></source></interface>", VR_FINDING_HOST_DEVICE },
+  { "smartcard-host", "/domain/devices", "<smartcard mode='host'/>",
+    VR_FINDING_HOST_DEVICE },
+  { "tpm-passthrough", "/domain/devices",
+    "<tpm model='tpm-tis'><backend type='passthrough'><device path='/dev/tpm0'/>"
+    "</backend></tpm>", VR_FINDING_HOST_DEVICE },
+  { "input-evdev", "/domain/devices",
+    "<input type='evdev'><source dev='/dev/input/event0'/></input>",
+    VR_FINDING_HOST_DEVICE },
+  { "gl-rendernode", "/domain/devices",
+    "<graphics type='egl-headless'><gl rendernode='/dev/dri/renderD128'/></graphics>",
+    VR_FINDING_HOST_DEVICE },
+  { "disk-block", "/domain/devices",
+    "<disk type='block' device='disk'><source dev='/dev/sda'/>"
+    "<target dev='vdz' bus='virtio'/></disk>", VR_FINDING_HOST_PATH },
+  { "disk-shadow", "/domain/devices",
+    "<disk type='file' device='disk'><source file='/etc/shadow'/>"
+    "<target dev='vdy' bus='virtio'/></disk>", VR_FINDING_HOST_PATH },
+  { "disk-dotdot", "/domain/devices",
+    "<disk type='file' device='disk'><source file='" POOL "/../../../../etc/shadow'/>"
+    "<target dev='vdx' bus='virtio'/></disk>", VR_FINDING_HOST_PATH },
+  { "disk-dir", "/domain/devices",
+    "<disk type='dir' device='disk'><source dir='/'/>"
+    "<target dev='vdw' bus='virtio'/></disk>", VR_FINDING_HOST_PATH },
+  { "disk-backing", "/domain/devices/disk[1]",
+    "<backingStore type='file'><format type='raw'/><source file='/etc/passwd'/>"
+    "</backingStore>", VR_FINDING_HOST_PATH },
+  { "filesystem-root", "/domain/devices",
+    "<filesystem type='mount'><source dir='/'/><target dir='host'/></filesystem>",
+    VR_FINDING_HOST_PATH },
+  { "nvdimm", "/domain/devices",
+    "<memory model='nvdimm'><source><path>/dev/mem</path></source>"
+    "<target><size unit='MiB'>1</size><node>0</node></target></memory>",
+    VR_FINDING_HOST_PATH },
+  { "serial-dev", "/domain/devices",
+    "<serial type='dev'><source path='/dev/ttyS0'/><target port='1'/></serial>",
+    VR_FINDING_HOST_CHARDEV },
+  { "serial-file", "/domain/devices",
+    "<serial type='file'><source path='/etc/cron.d/x'/><target port='2'/></serial>",
+    VR_FINDING_HOST_CHARDEV },
+  { "console-log", "/domain/devices",
+    "<console type='pty'><log file='/root/.bashrc' append='on'/>"
+    "<target type='virtio'/></console>", VR_FINDING_HOST_CHARDEV },
+  { "channel-unix", "/domain/devices",
+    "<channel type='unix'><source mode='bind' path='/run/dbus/system_bus_socket'/>"
+    "<target type='virtio' name='x'/></channel>", VR_FINDING_HOST_CHARDEV },
+  { "parallel-pipe", "/domain/devices",
+    "<parallel type='pipe'><source path='/tmp/p'/></parallel>",
+    VR_FINDING_HOST_CHARDEV },
+  { "smartcard-passthrough", "/domain/devices",
+    "<smartcard mode='passthrough' type='unix'><source mode='connect'"
+    " path='/run/pcscd/pcscd.comm'/></smartcard>", VR_FINDING_HOST_CHARDEV },
+  { "shmem-server", "/domain/devices",
+    "<shmem name='s'><model type='ivshmem-doorbell'/>"
+    "<server path='/run/other.sock'/></shmem>", VR_FINDING_HOST_CHARDEV },
+  { "vhostuser", "/domain/devices",
+    "<interface type='vhostuser'><source type='unix' path='/run/x.sock'"
+    " mode='client'/><model type='virtio'/></interface>",
+    VR_FINDING_HOST_CHARDEV },
+  { "kernel", "/domain/os", "<kernel>/root/vmlinuz</kernel>",
+    VR_FINDING_HOST_BOOT },
+  { "initrd", "/domain/os", "<initrd>/home/user/initrd</initrd>",
+    VR_FINDING_HOST_BOOT },
+  { "dtb", "/domain/os", "<dtb>/etc/x.dtb</dtb>", VR_FINDING_HOST_BOOT },
+  { "acpi-table", "/domain/os",
+    "<acpi><table type='slic'>/etc/shadow</table></acpi>", VR_FINDING_HOST_BOOT },
+  { "rom", "/domain/devices/interface[1]", "<rom file='/etc/shadow'/>",
+    VR_FINDING_HOST_BOOT },
+  { "emulator-2", "/domain/devices",
+    "<emulator>/tmp/evil</emulator>", VR_FINDING_HOST_EMULATOR },
+  { "virtiofsd-binary", "/domain/devices",
+    "<filesystem type='mount'><driver type='virtiofs'/><binary path='/tmp/evil'/>"
+    "<source dir='" POOL "/share'/><target dir='t'/></filesystem>",
+    VR_FINDING_HOST_EMULATOR },
+  { "ethernet-script", "/domain/devices",
+    "<interface type='ethernet'><script path='/tmp/evil.sh'/></interface>",
+    VR_FINDING_HOST_NETWORK },
+  { "downscript", "/domain/devices",
+    "<interface type='ethernet'><downscript path='/tmp/evil.sh'/></interface>",
+    VR_FINDING_HOST_NETWORK },
+  { "ethernet-unmanaged-tap", "/domain/devices",
+    "<interface type='ethernet'><target dev='tap0' managed='no'/></interface>",
+    VR_FINDING_HOST_NETWORK },
+  { "macvtap", "/domain/devices",
+    "<interface type='direct'><source dev='eth0' mode='bridge'/></interface>",
+    VR_FINDING_HOST_NETWORK },
+  { "backend-tap", "/domain/devices/interface[1]",
+    "<backend tap='/dev/net/tun' vhost='/dev/vhost-net'/>",
+    VR_FINDING_HOST_NETWORK },
+  { "rng-file", "/domain/devices",
+    "<rng model='virtio'><backend model='random'>/etc/shadow</backend></rng>",
+    VR_FINDING_HOST_RNG },
+};
+
+static xmlDoc *
+parse (const char *text)
+{
+  xmlDoc *doc = xmlReadMemory (text, (int) strlen (text), "test.xml", NULL,
+                               XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+
+  g_assert_nonnull (doc);
+  return doc;
+}
+
+static GPtrArray *
+check (xmlDoc *doc, VrSeverity severity)
+{
+  VrHostAccessPolicy policy = { .allowed_dirs = allowed,
+                                .emulators = emulators,
+                                .severity = severity };
+  GPtrArray *findings = vr_findings_new ();
+
+  vr_host_access_check (doc, &policy, findings);
+  return findings;
+}
+
+static void
+test_ordinary (void)
+{
+  g_autoptr (xmlDoc) doc = parse (ordinary);
+  g_autoptr (GPtrArray) findings = check (doc, VR_SEVERITY_ERROR);
+
+  for (guint i = 0; i < findings->len; i++)
+    g_test_message ("%s", vr_finding_to_text (findings->pdata[i]));
+  g_assert_cmpuint (findings->len, ==, 0);
+}
+
+static void
+insert (xmlDoc *doc, const char *parent, const char *snippet)
+{
+  g_autoptr (xmlDoc) part = parse (snippet);
+  xmlNode *where = vr_xml_xpath_node (doc, parent);
+
+  g_assert_nonnull (where);
+  xmlAddChild (where, xmlDocCopyNode (xmlDocGetRootElement (part), doc, 1));
+}
+
+static void
+test_hostile (gconstpointer data)
+{
+  const Hostile *h = data;
+  g_autoptr (xmlDoc) doc = parse (ordinary);
+  g_autoptr (GPtrArray) findings = NULL;
+  g_autoptr (GPtrArray) warnings = NULL;
+  VrFinding *finding;
+
+  insert (doc, h->parent, h->snippet);
+  findings = check (doc, VR_SEVERITY_ERROR);
+  g_assert_cmpuint (findings->len, ==, 1);
+  finding = findings->pdata[0];
+  g_test_message ("%s", finding->message);
+  g_assert_cmpstr (finding->id, ==, h->id);
+  g_assert_cmpint (finding->severity, ==, VR_SEVERITY_ERROR);
+  g_assert_true (g_str_has_prefix (finding->source, "/domain"));
+  g_assert_nonnull (strstr (finding->hint, "realize-host-access"));
+  /* In-process as root the same construct is a warning, not a block. */
+  warnings = check (doc, VR_SEVERITY_WARNING);
+  g_assert_cmpuint (warnings->len, ==, 1);
+  g_assert_cmpint (((VrFinding *) warnings->pdata[0])->severity, ==,
+                   VR_SEVERITY_WARNING);
+}
+
+/* A running guest's XML (what a save image holds) carries the labels
+ * libvirt generated for a dynamic seclabel: not an override. */
+static void
+test_generated_labels (void)
+{
+  g_autoptr (xmlDoc) doc = parse (ordinary);
+  g_autoptr (GPtrArray) findings = NULL;
+  xmlNode *seclabel = vr_xml_xpath_node (doc, "/domain/seclabel");
+
+  xmlUnlinkNode (seclabel);
+  xmlFreeNode (seclabel);
+  insert (doc, "/domain",
+          "<seclabel type='dynamic' model='dac' relabel='yes'>"
+          "<label>+64055:+108</label><imagelabel>+64055:+108</imagelabel>"
+          "</seclabel>");
+  findings = check (doc, VR_SEVERITY_ERROR);
+  g_assert_cmpuint (findings->len, ==, 0);
+}
+
+/* The what prefix tells which XML a finding is about (the save image's
+ * own XML is checked too). */
+static void
+test_what_prefix (void)
+{
+  g_autoptr (xmlDoc) doc = parse (ordinary);
+  VrHostAccessPolicy policy = { .allowed_dirs = allowed,
+                                .severity = VR_SEVERITY_ERROR,
+                                .what = "the save image's XML: " };
+  g_autoptr (GPtrArray) findings = vr_findings_new ();
+
+  insert (doc, "/domain", "<seclabel type='none'/>");
+  vr_host_access_check (doc, &policy, findings);
+  g_assert_cmpuint (findings->len, ==, 1);
+  g_assert_true (g_str_has_prefix (((VrFinding *) findings->pdata[0])->message,
+                                   "the save image's XML: <seclabel>"));
+}
+
+static gboolean
+volume_is_known (const char *path, gpointer data)
+{
+  return g_str_equal (path, data);
+}
+
+/* A path libvirt's storage knows is fine wherever it is. */
+static void
+test_volume (void)
+{
+  g_autoptr (xmlDoc) doc = parse (ordinary);
+  VrHostAccessPolicy policy = { .allowed_dirs = allowed,
+                                .is_volume = volume_is_known,
+                                .data = (gpointer) "/srv/pool/v.qcow2",
+                                .severity = VR_SEVERITY_ERROR };
+  g_autoptr (GPtrArray) findings = vr_findings_new ();
+
+  insert (doc, "/domain/devices",
+          "<disk type='file' device='disk'><source file='/srv/pool/v.qcow2'/>"
+          "<target dev='vdq' bus='virtio'/></disk>");
+  vr_host_access_check (doc, &policy, findings);
+  g_assert_cmpuint (findings->len, ==, 0);
+}
+
+/* Inside means inside once ".." and links are resolved, and never a
+ * device node. */
+static void
+test_path_inside (void)
+{
+  g_autofree char *dir = test_mkdtemp ();
+  g_autofree char *file = g_build_filename (dir, "disk.img", NULL);
+  g_autofree char *link = g_build_filename (dir, "link", NULL);
+  g_autofree char *dotdot = g_build_filename (dir, "..", "etc", "passwd",
+                                              NULL);
+  g_autofree char *later = g_build_filename (dir, "not-yet", NULL);
+  const char *dirs[] = { dir, NULL };
+  const char *dev[] = { "/dev", NULL };
+
+  test_write_file (dir, "disk.img", "x", -1);
+  g_assert_cmpint (symlink ("/etc/passwd", link), ==, 0);
+  g_assert_true (vr_host_access_path_inside (file, dirs));
+  g_assert_true (vr_host_access_path_inside (later, dirs));
+  g_assert_false (vr_host_access_path_inside (link, dirs));
+  g_assert_false (vr_host_access_path_inside (dotdot, dirs));
+  g_assert_false (vr_host_access_path_inside ("/etc/passwd", dirs));
+  g_assert_false (vr_host_access_path_inside ("/dev/null", dev));
+  /* A sibling whose name only starts like the directory is outside. */
+  {
+    g_autofree char *sibling = g_strconcat (dir, "-other/x", NULL);
+
+    g_assert_false (vr_host_access_path_inside (sibling, dirs));
+  }
+  test_rmtree (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/host-access/ordinary", test_ordinary);
+  g_test_add_func ("/host-access/generated-labels", test_generated_labels);
+  g_test_add_func ("/host-access/what-prefix", test_what_prefix);
+  g_test_add_func ("/host-access/volume", test_volume);
+  g_test_add_func ("/host-access/path-inside", test_path_inside);
+  for (guint i = 0; i < G_N_ELEMENTS (hostile); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/host-access/hostile/%s",
+                                               hostile[i].name);
+
+      g_test_add_data_func (path, &hostile[i], test_hostile);
+    }
+  return g_test_run ();
+}
