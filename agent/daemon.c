@@ -11,6 +11,7 @@
 #include "errors.h"
 #include "idle-trim.h"
 #include "libvirt-util.h"
+#include "realize-journal.h"
 
 #define RECONNECT_SECONDS 2
 
@@ -508,29 +509,37 @@ vr_daemon_shutdown (VrDaemon *self, GSourceFunc done, gpointer data)
 
 /* libvirt and crash recovery */
 
-/* A realize that an earlier agent did not finish: put the planned system
- * back and report the job as interrupted. A lock taken by a live process
- * (a CLI realizing in-process) means that one is still at it. */
+/* A realize that an earlier agent did not finish, or whose rollback
+ * could not finish (libvirt was gone): end it from its journal, and report
+ * an interrupted one as such. A lock taken by a live process (a CLI
+ * realizing in-process) means that one is still at it. */
 static void
 recover_system (VrDaemon *self, VrPlannedSystem *system)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (VrStoreLock) lock = vr_store_lock (self->store, system, &error);
+  gboolean interrupted;
 
   if (lock == NULL)
     return;
+  interrupted = vr_planned_system_get_state (system)
+                == VR_PLANNED_STATE_REALIZING;
   if (!vr_realize_recover (self->store, self->conn, system, &error))
     {
-      g_warning ("cannot recover planned system '%s': %s",
+      g_message ("cannot recover planned system '%s' yet: %s",
                  vr_planned_system_get_name (system), error->message);
+      vr_daemon_export_system (self, system);
       return;
     }
-  g_message ("planned system '%s': an interrupted realize was rolled back "
+  g_message ("planned system '%s': an unfinished realize was rolled back "
              "(%s)", vr_planned_system_get_name (system),
              vr_planned_system_get_state (system) == VR_PLANNED_STATE_REALIZED
                  ? "it had finished: realized"
-                 : "planned again");
+                 : vr_planned_state_to_string (
+                       vr_planned_system_get_state (system)));
   vr_daemon_export_system (self, system);
+  if (!interrupted)
+    return;
   add_job (self, vr_job_object_new_interrupted (self, ++self->next_job_id,
                                                 system));
   keep_for_a_while (self, self->next_job_id);
@@ -539,7 +548,11 @@ recover_system (VrDaemon *self, VrPlannedSystem *system)
 static void
 recover_if_realizing (VrDaemon *self, VrPlannedSystem *system)
 {
-  if (vr_planned_system_get_state (system) == VR_PLANNED_STATE_REALIZING)
+  if (vr_daemon_system_busy (self, vr_planned_system_get_uuid (system)))
+    return;
+  if (vr_planned_system_get_state (system) == VR_PLANNED_STATE_REALIZING
+      || vr_planned_system_get_rollback_pending (system)
+      || vr_realize_journal_exists (self->store, system))
     recover_system (self, system);
 }
 

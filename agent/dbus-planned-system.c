@@ -245,89 +245,6 @@ parse_realize_options (GVariant *options, RealizeCall *call, GError **error)
   return TRUE;
 }
 
-/* A planned system without a saved state has nothing to copy: it is
- * realized within the call, which answers 0 and the domain. */
-typedef struct {
-  VrStore *store;
-  VrHostCaps *caps;
-  virConnectPtr conn;
-  VrPlannedSystem *system;
-  RealizeCall *call;
-  GDBusMethodInvocation *invocation;
-  VrDaemon *daemon;
-} DirectRealize;
-
-static void
-direct_realize_free (gpointer data)
-{
-  DirectRealize *direct = data;
-
-  g_clear_object (&direct->store);
-  g_clear_object (&direct->caps);
-  g_clear_pointer (&direct->conn, virConnectClose);
-  g_clear_object (&direct->system);
-  realize_call_free (direct->call);
-  g_clear_object (&direct->invocation);
-  g_free (direct);
-}
-
-static void
-direct_realize_thread (GTask *task, gpointer source, gpointer task_data,
-                       GCancellable *cancellable)
-{
-  DirectRealize *direct = task_data;
-  g_autoptr (GError) error = NULL;
-
-  if (vr_realize (direct->store, direct->caps, direct->conn, direct->system,
-                  &direct->call->options, NULL, NULL, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, g_steal_pointer (&error));
-}
-
-static void
-direct_realize_done (GObject *source, GAsyncResult *result,
-                     gpointer user_data)
-{
-  DirectRealize *direct = g_task_get_task_data (G_TASK (result));
-  const char *uuid = vr_planned_system_get_uuid (direct->system);
-  g_autoptr (GError) error = NULL;
-
-  vr_daemon_refresh_system (direct->daemon, uuid);
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      vr_dbus_return_error (direct->invocation, error);
-      return;
-    }
-  g_dbus_method_invocation_return_value (
-      direct->invocation,
-      g_variant_new ("(uos)", VR_ERROR_COMPLETED, "/",
-                     vr_planned_system_get_domain (direct->system)));
-}
-
-static void
-realize_now (VrDaemon *daemon, GDBusMethodInvocation *invocation,
-             VrPlannedSystem *system, RealizeCall *call)
-{
-  g_autoptr (GTask) task = g_task_new (NULL, NULL, direct_realize_done,
-                                       NULL);
-  DirectRealize *direct = g_new0 (DirectRealize, 1);
-  g_autoptr (GError) error = NULL;
-
-  direct->store = g_object_ref (vr_daemon_get_store (daemon));
-  direct->system = g_object_ref (system);
-  direct->call = call;
-  direct->invocation = g_object_ref (invocation);
-  direct->daemon = daemon;
-  g_task_set_task_data (task, direct, direct_realize_free);
-  if (!vr_daemon_ref_libvirt (daemon, &direct->conn, &direct->caps, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  g_task_run_in_thread (task, direct_realize_thread);
-}
-
 static void
 realize_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
                     guint uid, gpointer data)
@@ -351,12 +268,9 @@ realize_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
           vr_planned_system_get_domain (system));
       return;
     }
-  if (vr_planned_system_get_save_file (system) == NULL
-      && !call->options.copy_disks)
-    {
-      realize_now (daemon, invocation, system, g_steal_pointer (&call));
-      return;
-    }
+  /* Every realize is a job, one without saved state too: it is
+   * journaled, counts against --max-jobs, is cancelled at shutdown and
+   * makes its planned system busy. */
   path = vr_daemon_queue_realize (daemon, system, &call->options, uid,
                                   &error);
   if (path == NULL)

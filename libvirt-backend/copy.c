@@ -38,11 +38,13 @@ close_fd (int fd)
 
 G_DEFINE_AUTO_CLEANUP_FREE_FUNC (CopyFd, close_fd, -1)
 
-/* The temp file: removed when it goes out of scope unless committed. */
+/* The temp file: removed when it goes out of scope unless committed.
+ * Where the filesystem can, it has no name at all until it is linked into
+ * place (O_TMPFILE): a process killed mid-copy leaves nothing behind. */
 typedef struct {
   int dir_fd;
   int fd;
-  char *name;
+  char *name;        /* NULL for an O_TMPFILE file */
   gboolean close_later;
 } TempFile;
 
@@ -291,12 +293,24 @@ vr_copy_remove_temps (const char *dir, const char *name)
     }
 }
 
+/* An O_TMPFILE file (a replacing copy needs a name to rename). Old
+ * kernels say EISDIR, filesystems without it EOPNOTSUPP: then a named
+ * temp file. */
+static void
+open_anonymous (TempFile *tmp, Copy *c, int dir_fd)
+{
+  if (c->flags & (VR_COPY_REPLACE | VR_COPY_NAMED_TEMP))
+    return;
+  tmp->fd = openat (dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+}
+
 static gboolean
 temp_file_create (TempFile *tmp, Copy *c, int dir_fd, const char *name,
                   mode_t mode, GError **error)
 {
   struct stat st;
 
+  open_anonymous (tmp, c, dir_fd);
   for (int i = 0; i < TEMP_TRIES && tmp->fd < 0; i++)
     {
       g_autofree char *candidate = temp_name (name);
@@ -321,7 +335,7 @@ temp_file_create (TempFile *tmp, Copy *c, int dir_fd, const char *name,
     return fail_write (c, errno, error);
   c->dev = st.st_dev;
   c->ino = st.st_ino;
-  return track (c, tmp->name, error);
+  return tmp->name == NULL || track (c, tmp->name, error);
 }
 
 /* The next data extent at or after offset as [*start, *end); both are
@@ -441,7 +455,7 @@ hash_zeros_to (Copy *c, guint64 end)
     {
       gsize n = MIN (end - c->hashed, sizeof zeros);
 
-      g_checksum_update (c->extra->checksum, zeros, n);
+      vr_sha256_update (c->extra->sha256, zeros, n);
       c->hashed += n;
     }
 }
@@ -449,7 +463,7 @@ hash_zeros_to (Copy *c, guint64 end)
 static gboolean
 hashing (Copy *c)
 {
-  return c->extra != NULL && c->extra->checksum != NULL;
+  return c->extra != NULL && c->extra->sha256 != NULL;
 }
 
 /* c->buffer holds len bytes of the source from offset. */
@@ -459,7 +473,7 @@ hash_buffer (Copy *c, guint64 offset, gsize len)
   if (!hashing (c))
     return;
   hash_zeros_to (c, offset);
-  g_checksum_update (c->extra->checksum, c->buffer, len);
+  vr_sha256_update (c->extra->sha256, c->buffer, len);
   c->hashed = offset + len;
 }
 
@@ -671,6 +685,21 @@ sync_data (Copy *c, GError **error)
   return TRUE;
 }
 
+/* Gives an O_TMPFILE file its name; like link(), never replaces one.
+ * Through /proc (any user); without /proc, AT_EMPTY_PATH (needs
+ * CAP_DAC_READ_SEARCH). */
+static gboolean
+link_anonymous (int fd, int dir_fd, const char *to)
+{
+  g_autofree char *proc = g_strdup_printf ("/proc/self/fd/%d", fd);
+
+  if (linkat (AT_FDCWD, proc, dir_fd, to, AT_SYMLINK_FOLLOW) == 0)
+    return TRUE;
+  if (errno != ENOENT)
+    return FALSE;
+  return linkat (fd, "", dir_fd, to, AT_EMPTY_PATH) == 0;
+}
+
 static gboolean
 rename_noreplace (int dir_fd, const char *from, const char *to)
 {
@@ -698,9 +727,12 @@ rename_into_place (TempFile *tmp, Copy *c, const char *name, GError **error)
 
       if (!track (c, c->name, error))
         return FALSE;
-      renamed = (c->flags & VR_COPY_REPLACE)
-                ? renameat (tmp->dir_fd, tmp->name, tmp->dir_fd, c->name) == 0
-                : rename_noreplace (tmp->dir_fd, tmp->name, c->name);
+      if (tmp->name == NULL)
+        renamed = link_anonymous (tmp->fd, tmp->dir_fd, c->name);
+      else if (c->flags & VR_COPY_REPLACE)
+        renamed = renameat (tmp->dir_fd, tmp->name, tmp->dir_fd, c->name) == 0;
+      else
+        renamed = rename_noreplace (tmp->dir_fd, tmp->name, c->name);
       if (renamed)
         return TRUE;
       if (errno != EEXIST)

@@ -4,11 +4,15 @@
 #include <gio/gio.h>
 #include <sys/types.h>
 
+#include "sha256.h"
+
 G_BEGIN_DECLS
 
-/* Every temp file of a copy is named VR_COPY_TEMP_PREFIX + the destination's
- * name (cut to fit NAME_MAX) + "." + six hex digits, in the destination's
- * directory: crash recovery (vr_copy_remove_temps) removes them. */
+/* A copy writes into a temp file in the destination's directory: an
+ * O_TMPFILE file without a name where the filesystem has them (nothing is
+ * left if the process dies), else one named VR_COPY_TEMP_PREFIX + the
+ * destination's name (cut to fit NAME_MAX) + "." + six hex digits, which
+ * VrCopyExtra.track learns or vr_copy_remove_temps removes. */
 #define VR_COPY_TEMP_PREFIX ".vr-copy-"
 
 /* The most one copy_file_range or read/write step moves between two looks
@@ -24,6 +28,8 @@ typedef enum {
    * free name of NAME-2.EXT, NAME-3.EXT … (vr_copy_free_name); the last
    * name VrCopyExtra.track is told is the one it got. */
   VR_COPY_FREE_NAME = 1 << 3,
+  /* A named temp file even where O_TMPFILE works (tests of that path). */
+  VR_COPY_NAMED_TEMP = 1 << 4,
 } VrCopyFlags;
 
 typedef enum {
@@ -61,7 +67,7 @@ typedef struct {
   /* When set, fed every byte of the source in order (holes as zeros) as
    * the copy reads it; after a reflink or copy_file_range, which do not
    * pass the data through us, the source is read once for it. */
-  GChecksum *checksum;
+  VrSha256 *sha256;
 } VrCopyExtra;
 
 /* Copies the regular file src_fd into dst_dir_fd/dst_name: temp file beside

@@ -224,6 +224,10 @@ is_inode (int dir_fd, const char *name, mode_t type, guint64 dev,
 {
   struct stat st;
 
+  /* A name from a journal never leads out of its directory. */
+  if (*name == '\0' || strchr (name, '/') != NULL || g_str_equal (name, ".")
+      || g_str_equal (name, ".."))
+    return FALSE;
   return fstatat (dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
          && (st.st_mode & S_IFMT) == type && (guint64) st.st_dev == dev
          && (guint64) st.st_ino == ino;

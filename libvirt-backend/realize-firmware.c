@@ -78,7 +78,7 @@ static gboolean
 copy_nvram (Realize *r, int src, int dir_fd, const char *relpath,
             const char *name, GError **error)
 {
-  g_autoptr (GChecksum) checksum = vr_realize_checksum_for (r);
+  g_autoptr (VrSha256) checksum = vr_realize_checksum_for (r);
   VrRealizeTracked t
       = { r,
           vr_realize_journal_add_file (&r->journal, VR_JOURNAL_DIR_NVRAM, 0, 0),
@@ -150,7 +150,7 @@ static gboolean
 copy_tpm_file (Realize *r, const VrImportFile *file, int folder_fd,
                GError **error)
 {
-  g_autoptr (GChecksum) checksum = vr_realize_checksum_for (r);
+  g_autoptr (VrSha256) checksum = vr_realize_checksum_for (r);
   g_autofree char *base = g_path_get_basename (file->relpath);
   VrCopyExtra extra = { NULL, NULL, checksum };
   VrCopyResult result = { 0 };

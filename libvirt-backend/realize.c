@@ -122,6 +122,10 @@ open_import (Realize *r, GError **error)
                    "system again", r->import->path);
       return FALSE;
     }
+  if (r->import->save != NULL
+      && !vr_realize_verify_copy (r, r->import->save_file,
+                                  r->import->save->file_size, NULL, error))
+    return FALSE;
   if (g_str_equal (r->import->uuid,
                    vr_planned_system_get_source_uuid (r->system))
       && (vr_planned_system_get_saved_state_discarded (r->system)
@@ -278,7 +282,7 @@ vr_realize_copy_to_pool (Realize *r, int src, const char *relpath,
                          const char *name, char **chosen,
                          VrJournalFile **entry, GError **error)
 {
-  g_autoptr (GChecksum) checksum = vr_realize_checksum_for (r);
+  g_autoptr (VrSha256) checksum = vr_realize_checksum_for (r);
   VrRealizeTracked t = { r, vr_realize_journal_add_file (&r->journal,
                                                 VR_JOURNAL_DIR_POOL, 0, 0),
                 NULL };
@@ -453,6 +457,9 @@ define_domain (Realize *r, GError **error)
     {
       vr_libvirt_set_error (error, "libvirt refused to define '%s'",
                             vr_realize_name (r));
+      /* Not a refusal: libvirt went away (a restart); a retry works. */
+      if (virConnectIsAlive (r->conn) != 1 && error != NULL)
+        (*error)->code = VR_ERROR_NOT_AVAILABLE;
       return FALSE;
     }
   vr_test_hook_stall ("defined", r->cancellable);
@@ -640,6 +647,7 @@ static gboolean
 start_domain (Realize *r, GError **error)
 {
   vr_progress_next (r->progress);
+  vr_test_hook_stall ("start", r->cancellable);
   if (!r->options->start || virDomainCreate (r->dom) == 0)
     return TRUE;
   vr_libvirt_set_error (error, "realized '%s', but starting it failed",
@@ -655,7 +663,9 @@ run_locked (Realize *r, VrHostCaps *caps, GError **error)
   if (!check_state (r, error))
     return FALSE;
   vr_progress_next (r->progress);
-  if (!check_fits (r, caps, error) || !open_import (r, error))
+  vr_test_hook_stall ("validate", r->cancellable);
+  if (g_cancellable_set_error_if_cancelled (r->cancellable, error)
+      || !check_fits (r, caps, error) || !open_import (r, error))
     return FALSE;
   r->doc = xmlCopyDoc (vr_planned_system_get_doc (r->system), 1);
   r->handoff = vr_handoff_resolve (r->conn, r->options->handoff);
@@ -723,8 +733,10 @@ vr_realize_recover (VrStore *store, virConnectPtr conn,
   else if (journal != NULL
            && !vr_realize_undo (conn, journal, -1, -1, &pending))
     {
-      record_pending (store, system, VR_ERROR_FAILED,
-                      interrupted ? "interrupted" : "failed", pending);
+      /* A rollback pending already keeps the failure it recorded. */
+      if (!vr_planned_system_get_rollback_pending (system))
+        record_pending (store, system, VR_ERROR_FAILED,
+                        interrupted ? "interrupted" : "failed", pending);
       g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
                    "planned system '%s': the rollback of an earlier realize "
                    "is pending (%s); try again once libvirt is reachable",
@@ -738,6 +750,11 @@ vr_realize_recover (VrStore *store, virConnectPtr conn,
                                       "interrupted: the realize did not "
                                       "finish and was rolled back");
     }
+  else if (vr_planned_system_get_rollback_pending (system))
+    vr_planned_system_set_last_job (
+        system, vr_planned_system_get_last_job_code (system),
+        "failed; its rollback, pending while libvirt was unreachable, has "
+        "finished since");
   vr_planned_system_set_rollback_pending (system, FALSE);
   if (!vr_store_save_record (store, system, error))
     return FALSE;

@@ -435,7 +435,13 @@ wait_for_phase (const char *job, const char *phase)
 
       if (g_str_equal (now, phase))
         break;
-      g_assert_cmpuint (get_number (job, VR_DBUS_JOB_IFACE, "JobState"), <, 7);
+      if (get_number (job, VR_DBUS_JOB_IFACE, "JobState") >= 7)
+        {
+          g_autofree char *why = get_string (job, VR_DBUS_JOB_IFACE,
+                                             "ErrorDescription");
+
+          g_error ("the job ended before %s: %s", phase, why);
+        }
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_usleep (20 * 1000);
     }
@@ -595,6 +601,21 @@ validate (const char *system, GError **error)
                g_variant_new ("(a{sv})", NULL), "(us)", error);
 }
 
+/* A libvirtd of its own (start_libvirtd) and an agent on it, with env. */
+static GSubprocess *
+start_with_private_libvirtd (Fixture *f, const char *dir,
+                             const char *const *env)
+{
+  const char *const args[] = { "--idle-trim=0", NULL };
+  GSubprocess *daemon = start_libvirtd (dir);
+  g_autofree char *agent_uri = g_strdup_printf (
+      "test+unix:///default?socket=%s/run/libvirt-sock", dir);
+
+  f->agent = vr_bus_harness_start_agent (harness, agent_uri, f->state, env,
+                                         args);
+  return daemon;
+}
+
 /* libvirtd goes away and comes back: the agent answers all along (a clear
  * NotAvailable while libvirt is gone) and uses the new libvirtd without a
  * restart of its own. */
@@ -605,13 +626,11 @@ test_reconnect (Fixture *f, gconstpointer data)
   g_autofree char *import = g_build_filename (dir, "import", NULL);
   g_autofree char *xml = test_domain_xml (
       "vr-reconnect", "5a1ad0c0-7e57-4b3d-9c1e-00000000c0de");
-  g_autofree char *agent_uri = NULL;
   g_autofree char *system = NULL;
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (GError) error = NULL;
   GSubprocess *daemon;
   gint64 deadline;
-  const char *const args[] = { "--idle-trim=0", NULL };
 
   if (!g_file_test ("/usr/sbin/libvirtd", G_FILE_TEST_IS_EXECUTABLE))
     {
@@ -621,11 +640,7 @@ test_reconnect (Fixture *f, gconstpointer data)
   g_assert_cmpint (chmod (dir, 0755), ==, 0);
   g_assert_cmpint (mkdir (import, 0755), ==, 0);
   test_write_file (import, "domain.xml", xml, -1);
-  daemon = start_libvirtd (dir);
-  agent_uri = g_strdup_printf ("test+unix:///default?socket=%s/run/libvirt-sock",
-                               dir);
-  f->agent = vr_bus_harness_start_agent (harness, agent_uri, f->state, NULL,
-                                         args);
+  daemon = start_with_private_libvirtd (f, dir, NULL);
   system = import_dir (import);
   reply = validate (system, &error);
   g_assert_no_error (error);
@@ -652,6 +667,94 @@ test_reconnect (Fixture *f, gconstpointer data)
       g_clear_error (&error);
       g_usleep (200 * 1000);
     }
+  stop_agent (f);
+  stop_libvirtd (daemon);
+  test_rmtree (dir);
+}
+
+static void
+assert_call_error (const char *path, const char *iface, const char *method,
+                   GVariant *params, int code, const char *needle)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = call (path, iface, method, params, NULL,
+                                     &error);
+
+  g_assert_null (reply);
+  test_assert_error (error, code, needle, NULL);
+}
+
+/* libvirt goes away while a realize is being rolled back: the rollback
+ * cannot tell whether the domain is there, so the journal stays, the
+ * planned system is failed with "rollback pending" and destroy is refused
+ * (32774, as it is while the realize runs); once libvirtd is back the
+ * agent's reconnect finishes the rollback. (The test driver forgets its
+ * domains with its daemon, so the domain itself is gone by then.) */
+static void
+test_rollback_pending (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = test_mkdtemp ();
+  g_autofree char *import = g_build_filename (dir, "import", NULL);
+  const char *uuid = "5a1ad0c0-7e57-4b3d-9c1e-00000000beef";
+  g_autofree char *xml = test_domain_xml ("vr-pending", uuid);
+  g_autoptr (GString) test_xml = g_string_new (xml);
+  g_autofree char *system = NULL;
+  g_autofree char *job = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *journal = g_build_filename (f->state, uuid, "journal.xml",
+                                               NULL);
+  const char *const env[] = { "VR_TEST_STALL_AT=handoff", NULL };
+  GSubprocess *daemon;
+  Watch watch = { 0 };
+  guint32 code = 0;
+  gint64 deadline;
+
+  if (!test_needs_hooks ())
+    return;
+  if (!g_file_test ("/usr/sbin/libvirtd", G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("no /usr/sbin/libvirtd");
+      return;
+    }
+  g_assert_cmpint (chmod (dir, 0755), ==, 0);
+  g_assert_cmpint (mkdir (import, 0755), ==, 0);
+  /* What the test driver offers. */
+  g_string_replace (test_xml, "type=\"qemu\"", "type=\"test\"", 1);
+  g_string_replace (test_xml, "x86_64", "i686", 1);
+  test_write_file (import, "domain.xml", test_xml->str, -1);
+  daemon = start_with_private_libvirtd (f, dir, env);
+  system = import_dir (import);
+  /* Without saved state it is a job too, stalled after define. */
+  job = realize (system, f, &code);
+  g_assert_cmpuint (code, ==, VR_ERROR_JOB_STARTED);
+  wait_for_phase (job, "handoff");
+  assert_call_error (system, VR_DBUS_PLANNED_IFACE, "Destroy", NULL,
+                     VR_ERROR_IN_USE, "busy");
+  stop_libvirtd (daemon);
+  call_ok (job, VR_DBUS_JOB_IFACE, "Cancel", NULL, NULL);
+  wait_completed (job, &watch);
+  state = get_string (system, VR_DBUS_PLANNED_IFACE, "State");
+  g_assert_cmpstr (state, ==, "failed");
+  g_assert_true (g_file_test (journal, G_FILE_TEST_EXISTS));
+  {
+    g_autofree char *record_path = g_build_filename (f->state, uuid,
+                                                     "record.xml", NULL);
+
+    g_assert_true (g_file_get_contents (record_path, &message, NULL, NULL));
+    g_assert_nonnull (strstr (message, "rollback pending"));
+    g_assert_nonnull (strstr (message, "<rollback-pending/>"));
+  }
+  assert_call_error (system, VR_DBUS_PLANNED_IFACE, "Destroy", NULL,
+                     VR_ERROR_IN_USE, "unfinished realize");
+  daemon = start_libvirtd (dir);
+  deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+  while (g_file_test (journal, G_FILE_TEST_EXISTS))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (200 * 1000);
+    }
+  call_ok (system, VR_DBUS_PLANNED_IFACE, "Destroy", NULL, NULL);
   stop_agent (f);
   stop_libvirtd (daemon);
   test_rmtree (dir);
@@ -893,17 +996,6 @@ add_planned_systems (Fixture *f, guint n, GPtrArray *dirs)
     }
 }
 
-static void
-assert_call_error (const char *path, const char *iface, const char *method,
-                   GVariant *params, int code, const char *needle)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = call (path, iface, method, params, NULL,
-                                     &error);
-
-  g_assert_null (reply);
-  test_assert_error (error, code, needle, NULL);
-}
 
 static GVariant *
 one_option (const char *key, GVariant *value)
@@ -1245,6 +1337,7 @@ main (int argc, char **argv)
   ADD ("cancel/copy", "copy", test_cancel_running);
   ADD ("reconnect", NULL, test_reconnect);
   ADD ("cancel/define", "define", test_cancel_running);
+  ADD ("rollback-pending", NULL, test_rollback_pending);
   ADD ("access", NULL, test_access);
   ADD ("load", NULL, test_load);
   ADD ("queue", NULL, test_queue);

@@ -70,17 +70,38 @@ read_state (const char *state)
   return g_strdup ("");
 }
 
-/* Waits until the copy has started: the record says realizing and a temp
- * file is in the pool. */
+/* Whether process pid has a file of dir open: the copy's temp file (an
+ * O_TMPFILE file shows as "DIR/#INODE (deleted)"). */
+static gboolean
+writes_into (GPid pid, const char *dir)
+{
+  g_autofree char *fds = g_strdup_printf ("/proc/%d/fd", pid);
+  g_autoptr (GDir) d = g_dir_open (fds, 0, NULL);
+  g_autofree char *prefix = g_strconcat (dir, "/", NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *link = g_build_filename (fds, name, NULL);
+      g_autofree char *target = g_file_read_link (link, NULL);
+
+      if (target != NULL && g_str_has_prefix (target, prefix))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Waits until the copy has started: the record says realizing and the
+ * process has a temp file in the pool open. */
 static void
-wait_for_copy (const char *state, const char *pool)
+wait_for_copy (const char *state, const char *pool, GPid pid)
 {
   for (int i = 0; i < 300; i++)
     {
       g_autofree char *record = read_state (state);
 
       if (strstr (record, "<state>realizing</state>") != NULL
-          && test_count_entries (pool) > 0)
+          && writes_into (pid, pool))
         return;
       g_usleep (G_USEC_PER_SEC / 10);
     }
@@ -114,7 +135,7 @@ test_ctrl_c_rolls_back (void)
   g_spawn_async (NULL, (char **) argv, env, G_SPAWN_DO_NOT_REAP_CHILD
                  | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &pid, &error);
   g_assert_no_error (error);
-  wait_for_copy (state, pool);
+  wait_for_copy (state, pool, pid);
   kill (pid, SIGINT);
   g_assert_cmpint (waitpid (pid, &wait_status, 0), ==, pid);
   g_assert_true (WIFEXITED (wait_status));
@@ -129,6 +150,134 @@ test_ctrl_c_rolls_back (void)
   test_rmtree (dir);
 }
 
+/* Starts "virt-realize --direct realize vr-guest --pool-dir pool" stalled
+ * at point and waits until it says it is there. */
+static GPid
+realize_stalled_at (const char *state, const char *pool, const char *point)
+{
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "VR_TEST_STALL_AT",
+                                         point, TRUE);
+  const char *argv[] = { g_getenv ("VR_CLI"), "--direct", "--state-dir",
+                         state, "-c", uri, "realize", "vr-guest",
+                         "--pool-dir", pool, NULL };
+  g_autofree char *want = g_strdup_printf ("stalled at %s", point);
+  g_autoptr (GString) seen = g_string_new (NULL);
+  GPid pid;
+  int err_fd = -1;
+  char buf[512];
+  ssize_t n;
+
+  g_spawn_async_with_pipes (NULL, (char **) argv, env,
+                            G_SPAWN_DO_NOT_REAP_CHILD
+                            | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &pid,
+                            NULL, NULL, &err_fd, &error);
+  g_assert_no_error (error);
+  while (strstr (seen->str, want) == NULL
+         && (n = read (err_fd, buf, sizeof buf)) > 0)
+    g_string_append_len (seen, buf, n);
+  g_test_message ("realize said: %s", seen->str);
+  g_assert_nonnull (strstr (seen->str, want));
+  close (err_fd);
+  return pid;
+}
+
+/* The basic guest imported into a new state directory, and its realize
+ * into a new pool stalled at point. */
+static GPid
+import_and_stall (const char *point, char **state, char **pool)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autofree char *out = NULL;
+  int status = 0;
+
+  *state = test_mkdtemp ();
+  *pool = test_mkdtemp ();
+  out = test_cli_direct (*state, uri, &status, "import", basic, NULL);
+  g_assert_cmpint (status, ==, 0);
+  return realize_stalled_at (*state, *pool, point);
+}
+
+static void
+kill_hard (GPid pid)
+{
+  int wait_status = 0;
+
+  kill (pid, SIGKILL);
+  g_assert_cmpint (waitpid (pid, &wait_status, 0), ==, pid);
+  g_assert_true (WIFSIGNALED (wait_status));
+}
+
+/* SIGKILL right after libvirt defined the domain (before the journal
+ * confirmed it): the domain carries the job's tag, destroy is refused
+ * while the journal is there, and the next realize rolls the dead one
+ * back (no VR1602) and realizes. */
+static void
+test_crash_after_define (void)
+{
+  g_autofree char *state = NULL;
+  g_autofree char *pool = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *record = NULL;
+  g_autofree char *xml = NULL;
+  g_autofree char *domains = NULL;
+  int status = 0;
+
+  if (!test_needs_hooks ())
+    return;
+  kill_hard (import_and_stall ("defined", &state, &pool));
+  record = read_state (state);
+  g_assert_nonnull (strstr (record, "<state>realizing</state>"));
+  xml = test_virsh (uri, "dumpxml vr-guest");
+  g_assert_nonnull (strstr (xml, "http://virt-realize.org/schemas/realize/1"));
+  out = test_cli_direct (state, uri, &status, "destroy", "vr-guest", NULL);
+  g_assert_cmpint (status, !=, 0);
+  g_assert_nonnull (strstr (out, "32774"));
+  g_assert_nonnull (strstr (out, "unfinished realize"));
+  g_free (out);
+  out = test_cli_direct (state, uri, &status, "realize", "vr-guest",
+                         "--pool-dir", pool, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out, "realized as domain 'vr-guest'"));
+  g_assert_cmpuint (test_count_entries (pool), ==, 0);
+  domains = test_virsh (uri, "list --all --name");
+  g_assert_cmpstr (domains, ==, "vr-guest");
+  g_free (out);
+  out = test_virsh (uri, "undefine --managed-save vr-guest");
+  g_free (out);
+  out = test_cli_direct (state, uri, &status, "destroy", "vr-guest", NULL);
+  g_assert_cmpint (status, ==, 0);
+  test_rmtree (state);
+  test_rmtree (pool);
+}
+
+/* destroy while a realize runs (another process holds the planned
+ * system): refused with 32774, the realize unharmed. */
+static void
+test_destroy_during_realize (void)
+{
+  g_autofree char *state = NULL;
+  g_autofree char *pool = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *record = NULL;
+  int status = 0;
+  GPid pid;
+
+  if (!test_needs_hooks ())
+    return;
+  pid = import_and_stall ("update", &state, &pool);
+  out = test_cli_direct (state, NULL, &status, "destroy", "vr-guest", NULL);
+  g_assert_cmpint (status, !=, 0);
+  g_assert_nonnull (strstr (out, "32774"));
+  kill (pid, SIGINT);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  record = read_state (state);
+  g_assert_nonnull (strstr (record, "<state>planned</state>"));
+  g_assert_cmpuint (test_count_entries (pool), ==, 0);
+  test_rmtree (state);
+  test_rmtree (pool);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -139,6 +288,10 @@ main (int argc, char **argv)
   uri = vr_testbed_root_uri (root);
   g_test_add_func ("/cli-realize/start-resumes", test_realize_start_resumes);
   g_test_add_func ("/cli-realize/ctrl-c-rolls-back", test_ctrl_c_rolls_back);
+  g_test_add_func ("/cli-realize/crash-after-define",
+                   test_crash_after_define);
+  g_test_add_func ("/cli-realize/destroy-during-realize",
+                   test_destroy_during_realize);
   status = g_test_run ();
   test_rmtree (root);
   g_free (root);

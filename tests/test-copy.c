@@ -739,6 +739,126 @@ private_mounts (void)
     g_test_message ("no private mount namespace: %s", g_strerror (errno));
 }
 
+/* The copy's SHA-256, taken while it reads (holes as zeros), for dir/src
+ * copied to dir/dst with flags. */
+static char *
+copy_hashed (const char *dir, VrCopyFlags flags, VrCopyMethod *method)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrSha256) checksum = vr_sha256_new ();
+  VrCopyExtra extra = { NULL, NULL, checksum };
+  VrCopyResult result = { 0 };
+  g_autofree char *src = path_in (dir, "src");
+  int src_fd = open (src, O_RDONLY | O_CLOEXEC);
+  int dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  g_assert_true (vr_copy_fd_to_extra (src_fd, dir_fd, "dst", 0600, flags,
+                                      &extra, NULL, NULL, NULL, &result,
+                                      &error));
+  g_assert_no_error (error);
+  close (src_fd);
+  close (dir_fd);
+  *method = result.method;
+  return g_strdup (vr_sha256_hex (checksum));
+}
+
+/* Every method hashes exactly the source's bytes: the manifest check at
+ * realize depends on it. */
+static void
+test_checksum (Fixture *f, gconstpointer data)
+{
+  static const Region regions[] = {
+    { MIB, 64 * 1024 + 7 },
+    { 20 * MIB, 2 * CHUNK + 3 * 4096 },
+  };
+  g_autofree char *src = path_in (f->dir, "src");
+  g_autofree char *want = NULL;
+  g_autofree char *got = NULL;
+  VrCopyMethod method;
+
+  write_regions (src, regions, G_N_ELEMENTS (regions), 48 * MIB + 5);
+  want = test_sha256_file (src);
+  got = copy_hashed (f->dir, GPOINTER_TO_UINT (data), &method);
+  g_assert_cmpstr (got, ==, want);
+}
+
+static void
+test_reflink_checksum (Fixture *f, gconstpointer data)
+{
+  g_autofree char *src = path_in (f->mnt, "src");
+  g_autofree char *want = NULL;
+  g_autofree char *got = NULL;
+  VrCopyMethod method;
+
+  if (!mount_xfs (f))
+    return;
+  write_dense (src, 3 * CHUNK + 1);
+  want = test_sha256_file (src);
+  got = copy_hashed (f->mnt, VR_COPY_NONE, &method);
+  g_assert_cmpint (method, ==, VR_COPY_METHOD_REFLINK);
+  g_assert_cmpstr (got, ==, want);
+}
+
+typedef struct {
+  GPtrArray *names;
+  guint64 ino;
+} Tracked;
+
+static gboolean
+on_track (const char *name, guint64 dev, guint64 ino, gpointer user_data,
+          GError **error)
+{
+  Tracked *t = user_data;
+
+  g_ptr_array_add (t->names, g_strdup (name));
+  t->ino = ino;
+  return TRUE;
+}
+
+/* VR_COPY_FREE_NAME: existing files keep their bytes, the copy takes the
+ * first free name, and track is told that name (with the copy's inode)
+ * before it appears; a named temp is told first. */
+static void
+test_free_name (Fixture *f, gconstpointer data)
+{
+  VrCopyFlags flags = GPOINTER_TO_UINT (data) | VR_COPY_FREE_NAME;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *src = path_in (f->dir, "src");
+  g_autofree char *taken = path_in (f->dir, "vm.save");
+  g_autofree char *copy = path_in (f->dir, "vm-3.save");
+  Tracked t = { g_ptr_array_new_with_free_func (g_free), 0 };
+  VrCopyExtra extra = { on_track, &t, NULL };
+  int src_fd;
+  int dir_fd;
+  struct stat st;
+  g_autofree char *text = NULL;
+
+  write_dense (src, MIB);
+  test_write_file (f->dir, "vm.save", "first", -1);
+  test_write_file (f->dir, "vm-2.save", "second", -1);
+  src_fd = open (src, O_RDONLY | O_CLOEXEC);
+  dir_fd = open (f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  g_assert_true (vr_copy_fd_to_extra (src_fd, dir_fd, "vm.save", 0600, flags,
+                                      &extra, NULL, NULL, NULL, NULL,
+                                      &error));
+  g_assert_no_error (error);
+  close (src_fd);
+  close (dir_fd);
+  g_assert_true (g_file_get_contents (taken, &text, NULL, NULL));
+  g_assert_cmpstr (text, ==, "first");
+  assert_same_content (src, copy);
+  g_assert_cmpint (stat (copy, &st), ==, 0);
+  g_assert_cmpuint (t.ino, ==, st.st_ino);
+  g_assert_cmpstr (t.names->pdata[t.names->len - 1], ==, "vm-3.save");
+  if (flags & VR_COPY_NAMED_TEMP)
+    g_assert_true (g_str_has_prefix (t.names->pdata[0], VR_COPY_TEMP_PREFIX));
+  else
+    g_assert_cmpuint (t.names->len, ==, 1);
+  /* src, vm.save, vm-2.save, vm-3.save, mnt: no temp file left. */
+  g_assert_cmpuint (test_count_entries (f->dir), ==, 5);
+  g_ptr_array_unref (t.names);
+}
+
 #define ADD(path, func, flags) \
   g_test_add ("/copy/" path, Fixture, GUINT_TO_POINTER (flags), \
               fixture_set_up, func, fixture_tear_down)
@@ -775,5 +895,11 @@ main (int argc, char **argv)
   ADD ("no-space", test_no_space, VR_COPY_NONE);
   ADD ("cross-fs", test_cross_fs, VR_COPY_NONE);
   ADD ("reflink", test_reflink, VR_COPY_NONE);
+  ADD_METHODS ("checksum", test_checksum);
+  ADD ("checksum/named-temp", test_checksum,
+       VR_COPY_NO_REFLINK | VR_COPY_NAMED_TEMP);
+  ADD ("reflink-checksum", test_reflink_checksum, VR_COPY_NONE);
+  ADD ("free-name", test_free_name, VR_COPY_NONE);
+  ADD ("free-name/named-temp", test_free_name, VR_COPY_NAMED_TEMP);
   return g_test_run ();
 }

@@ -470,6 +470,9 @@ test_rollback (void)
   g_autoptr (GError) error = NULL;
   GPid pid;
   g_autofree char *swtpm = g_build_filename (root, "lib", "swtpm", NULL);
+  g_autofree char *journal = g_build_filename (state, UEFI_UUID,
+                                               "journal.xml", NULL);
+  g_autofree char *text = NULL;
   int wait_status = 0;
   char *out;
   int status = 0;
@@ -496,6 +499,11 @@ test_rollback (void)
   wait_for (tpm);
   g_usleep (G_USEC_PER_SEC / 2);
   kill (pid, SIGKILL);
+  /* The journal names the placed files, in its schema. */
+  g_assert_true (g_file_get_contents (journal, &text, NULL, NULL));
+  test_assert_valid_rng ("realize-journal.rng", text);
+  contains (text, "<swtpm-dir");
+  contains (text, "dir=\"nvram\"");
   g_assert_cmpint (waitpid (pid, &wait_status, 0), ==, pid);
   g_spawn_close_pid (pid);
   out = test_cli_direct (state, uri, &status, "realize", "vr-uefi", NULL);

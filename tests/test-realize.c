@@ -590,6 +590,14 @@ test_recover (Fixture *f, gconstpointer data)
                      VR_COPY_TEMP_PREFIX "vr-guest-disk0.qcow2.abc123");
   journal->domain_uuid = g_strdup (BASIC_UUID);
   crash_with (f, journal);
+  {
+    g_autofree char *path = vr_store_system_file (f->store, f->system,
+                                                  VR_REALIZE_JOURNAL);
+    g_autofree char *text = NULL;
+
+    g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+    test_assert_valid_rng ("realize-journal.rng", text);
+  }
   g_assert_true (vr_realize_recover (f->store, conn, f->system, &error));
   g_assert_no_error (error);
   assert_nothing_left (f, VR_PLANNED_STATE_PLANNED, VR_ERROR_FAILED);
@@ -674,6 +682,27 @@ test_recover_pool_replaced (Fixture *f, gconstpointer data)
   g_assert_cmpuint (test_count_entries (f->pool_dir), ==, 1);
   g_assert_cmpuint (test_count_entries (moved), ==, 1);
   test_rmtree (moved);
+}
+
+/* A journal is read without following a symlink at its path, and a
+ * missing one is "no journal", not an error. */
+static void
+test_journal_read (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = vr_store_system_file (f->store, f->system,
+                                                VR_REALIZE_JOURNAL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrRealizeJournal) journal = NULL;
+
+  journal = vr_realize_journal_read (f->store, f->system, &error);
+  g_assert_no_error (error);
+  g_assert_null (journal);
+  g_assert_cmpint (symlink ("/etc/passwd", path), ==, 0);
+  journal = vr_realize_journal_read (f->store, f->system, &error);
+  g_assert_null (journal);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, path,
+                     "symbolic links", NULL);
+  g_assert_cmpint (unlink (path), ==, 0);
 }
 
 /* A copy of the basic import directory the test may change. */
@@ -864,7 +893,10 @@ run_realize (gpointer data)
   g_autoptr (VrProgress) progress = vr_progress_new (hold_mid_copy, run);
   VrRealizeOptions options = { .pool_dir = run->pool_dir,
                                .handoff = VR_HANDOFF_LINK,
-                               .copy_flags = VR_COPY_NO_REFLINK };
+                               /* Named temp files: the case where another
+                                * job's temp is there to be kept. */
+                               .copy_flags = VR_COPY_NO_REFLINK
+                                             | VR_COPY_NAMED_TEMP };
 
   run->ok = vr_realize (run->store, caps, conn, run->system, &options,
                         progress, run->cancellable, &run->error);
@@ -1061,8 +1093,8 @@ test_save_size_changed (Fixture *f, gconstpointer data)
                               NULL, &error));
   test_assert_error (error, VR_ERROR_INVALID_PARAMETER, save,
                      "changed since it was imported", NULL);
-  assert_nothing_left (f, VR_PLANNED_STATE_FAILED,
-                       VR_ERROR_INVALID_PARAMETER);
+  /* Found before the realize made anything. */
+  assert_nothing_left (f, VR_PLANNED_STATE_PLANNED, 0);
   test_rmtree (dir);
 }
 
@@ -1093,6 +1125,7 @@ main (int argc, char **argv)
   ADD ("twice-at-once", test_twice_at_once);
   ADD ("recover", test_recover);
   ADD ("recover-keeps-foreign", test_recover_keeps_foreign);
+  ADD ("journal-read", test_journal_read);
   ADD ("recover-pool-replaced", test_recover_pool_replaced);
   ADD ("pool-is-import-dir", test_pool_is_import_dir);
   ADD ("pool-inside-import-dir", test_pool_inside_import_dir);

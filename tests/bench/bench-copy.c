@@ -23,6 +23,12 @@
  * 4. as root: reflink on a loop-mounted XFS made with mkfs.xfs -m
  *    reflink=1, in a mount namespace of its own.
  *
+ * --hash-only: instead, the cost of the SHA-256 a realize takes while it
+ * copies (VrCopyExtra.checksum, used when the import directory has a
+ * manifest): plain and hashed copies of the dense file, alternating, by
+ * the default method, by read/write and (as root) by reflink on XFS, where
+ * the hash has to read the file once more.
+ *
  * Everything it makes is removed at the end. */
 
 #include "config.h"
@@ -47,6 +53,7 @@
 
 typedef struct {
   char *dir;
+  gboolean hash_only;
   guint64 size;
   guint rounds;
   guint settle;
@@ -427,6 +434,94 @@ reflink (const Options *o)
   g_array_unref (cp.seconds);
 }
 
+/* One copy with or without the SHA-256 a realize takes when the import
+ * directory has a manifest (VrCopyExtra.checksum). */
+static double
+run_hashed (const char *src, const char *dst, VrCopyFlags flags,
+            gboolean hash, VrCopyMethod *method)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrSha256) checksum = hash ? vr_sha256_new () : NULL;
+  g_autofree char *dir = g_path_get_dirname (dst);
+  g_autofree char *name = g_path_get_basename (dst);
+  VrCopyExtra extra = { NULL, NULL, checksum };
+  VrCopyResult result;
+  int src_fd = open (src, O_RDONLY | O_CLOEXEC);
+  int dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  gint64 start = g_get_monotonic_time ();
+
+  if (src_fd < 0 || dir_fd < 0)
+    die (src, NULL);
+  if (!vr_copy_fd_to_extra (src_fd, dir_fd, name, 0600, flags, &extra, NULL,
+                            NULL, NULL, &result, &error))
+    die ("vr_copy_fd_to_extra", error);
+  close (src_fd);
+  close (dir_fd);
+  *method = result.method;
+  return (g_get_monotonic_time () - start) / 1e6;
+}
+
+/* The cost of hashing while copying: rounds of plain and hashed copies,
+ * alternating, caches dropped before each as for the other parts. */
+static void
+hash_cost (const Options *o, const char *label, const char *src,
+           VrCopyFlags flags)
+{
+  g_autofree char *dst = g_build_filename (o->dir, "copy", NULL);
+  g_autoptr (GArray) plain = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) hashed = g_array_new (FALSE, FALSE, sizeof (double));
+  VrCopyMethod method = VR_COPY_METHOD_READ_WRITE;
+  Runs shown = { 0 };
+
+  if (strstr (src, "/xfs/") != NULL)
+    {
+      g_free (dst);
+      dst = g_build_filename (o->dir, "xfs", "copy", NULL);
+    }
+  for (guint r = 0; r < o->rounds; r++)
+    for (guint h = 0; h < 2; h++)
+      {
+        gboolean hash = (r + h) % 2 == 1;
+        double seconds;
+
+        prepare_run (o, dst);
+        seconds = run_hashed (src, dst, flags, hash, &method);
+        g_array_append_val (hash ? hashed : plain, seconds);
+      }
+  unlink (dst);
+  printf ("SHA-256 while copying (%s, method %s), %" G_GUINT64_FORMAT
+          " MiB:\n", label, vr_copy_method_to_string (method), o->size / MIB);
+  shown.seconds = plain;
+  print_runs ("without hash", &shown);
+  shown.seconds = hashed;
+  print_runs ("with hash", &shown);
+  printf ("  cost of hashing: +%.0f%% (median %.3f s -> %.3f s)\n",
+          100.0 * (median (hashed) / median (plain) - 1), median (plain),
+          median (hashed));
+}
+
+static void
+hash_costs (Options *o, const char *dense)
+{
+  hash_cost (o, "dense, default", dense, VR_COPY_NONE);
+  hash_cost (o, "dense, read/write", dense,
+             VR_COPY_NO_REFLINK | VR_COPY_NO_COPY_FILE_RANGE);
+  if (o->xfs)
+    {
+      g_autofree char *image = g_build_filename (o->dir, "xfs.img", NULL);
+      g_autofree char *mnt = g_build_filename (o->dir, "xfs", NULL);
+      g_autofree char *src = g_build_filename (mnt, "dense", NULL);
+
+      if (!mount_xfs (o, image, mnt))
+        die ("cannot mount an XFS image", NULL);
+      make_source (src, o->size, 1);
+      hash_cost (o, "XFS, reflink", src, VR_COPY_NONE);
+      unlink (src);
+      if (umount2 (mnt, 0) < 0)
+        umount2 (mnt, MNT_DETACH);
+    }
+}
+
 static void
 parse_options (int argc, char **argv, Options *o)
 {
@@ -443,6 +538,7 @@ parse_options (int argc, char **argv, Options *o)
     { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "Rounds (default 6)", "N" },
     { "settle", 0, 0, G_OPTION_ARG_INT, &settle, "Idle seconds before each run (default 0)", "S" },
     { "no-xfs", 0, 0, G_OPTION_ARG_NONE, &no_xfs, "Skip the XFS reflink part", NULL },
+    { "hash-only", 0, 0, G_OPTION_ARG_NONE, &o->hash_only, "Only the cost of hashing while copying", NULL },
     G_OPTION_ENTRY_NULL
   };
 
@@ -477,6 +573,13 @@ main (int argc, char **argv)
                  : "not root: every run is warm (page cache not dropped)",
           o.settle);
   make_source (dense, o.size, 1);
+  if (o.hash_only)
+    {
+      hash_costs (&o, dense);
+      unlink (dense);
+      vr_rmtree (o.dir, NULL);
+      return 0;
+    }
   make_source (sparse, o.size, 10);
   compare (&o, "dense", dense);
   compare (&o, "sparse (10% data)", sparse);
