@@ -16,6 +16,7 @@
 #include "domain-xml.h"
 #include "errors.h"
 #include "findings.h"
+#include "import-dir.h"
 #include "safe-xml.h"
 
 #include <string.h>
@@ -234,6 +235,24 @@ import_options (gboolean new_id, gboolean discard)
   return g_variant_builder_end (&options);
 }
 
+/* What the agent's import leaves behind with new-id, said as the in-process
+ * import says it: the TPM folder the directory carries, or NULL. */
+static const char *
+carried_tpm_folder (int dir_fd)
+{
+  const char *folders[] = { "tpm2", "tpm1.2" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
+    {
+      g_autofree char *path = g_build_filename (VR_IMPORT_TPM_DIR, folders[i],
+                                                NULL);
+
+      if (faccessat (dir_fd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+        return folders[i];
+    }
+  return NULL;
+}
+
 int
 vr_cli_client_import (VrCli *cli, GDBusConnection *bus, const char *dir,
                       const char *name, gboolean new_id, gboolean discard)
@@ -243,6 +262,7 @@ vr_cli_client_import (VrCli *cli, GDBusConnection *bus, const char *dir,
   g_autoptr (GVariant) reply = NULL;
   g_autofree char *system_name = NULL;
   g_autofree char *uuid = NULL;
+  const char *tpm_folder = NULL;
   const char *path;
   /* The agent reads only what this process could open itself. */
   int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -253,6 +273,7 @@ vr_cli_client_import (VrCli *cli, GDBusConnection *bus, const char *dir,
       return vr_cli_fail (error);
     }
   g_unix_fd_list_append (fds, fd, NULL);
+  tpm_folder = carried_tpm_folder (fd);
   close (fd);
   reply = g_dbus_connection_call_with_unix_fd_list_sync (
       bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
@@ -274,6 +295,10 @@ vr_cli_client_import (VrCli *cli, GDBusConnection *bus, const char *dir,
   else if (!cli->quiet)
     printf ("Planned system '%s' (%s) imported from %s\n", system_name, uuid,
             dir);
+  if (!cli->json && !cli->quiet && new_id && tpm_folder != NULL)
+    printf ("Its TPM state (%s/%s) is left behind: a new identity gets a "
+            "new TPM, so that the copy does not hold the original's keys\n",
+            VR_IMPORT_TPM_DIR, tpm_folder);
   return VR_EXIT_OK;
 }
 

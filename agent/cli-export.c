@@ -31,6 +31,12 @@ result_to_json (const VrExportResult *result, const char *path)
   json_builder_add_boolean_value (b, result->saved);
   json_builder_set_member_name (b, "disks");
   json_builder_add_int_value (b, result->disks);
+  json_builder_set_member_name (b, "nvram");
+  json_builder_add_boolean_value (b, result->nvram);
+  json_builder_set_member_name (b, "tpm");
+  json_builder_add_boolean_value (b, result->tpm);
+  json_builder_set_member_name (b, "snapshots");
+  json_builder_add_int_value (b, result->snapshots);
   json_builder_set_member_name (b, "bytes");
   json_builder_add_int_value (b, result->bytes);
   json_builder_set_member_name (b, "notes");
@@ -53,6 +59,14 @@ print_result (const VrExportResult *result, const char *path)
   if (result->disks > 0)
     g_string_append_printf (files, ", %u disk image%s in disks/",
                             result->disks, result->disks > 1 ? "s" : "");
+  if (result->nvram)
+    g_string_append (files, ", the UEFI variable store in nvram/");
+  if (result->tpm)
+    g_string_append (files, ", the TPM state in tpm/");
+  if (result->snapshots > 0)
+    g_string_append_printf (files, ", %u snapshot%s in snapshots/",
+                            result->snapshots,
+                            result->snapshots > 1 ? "s" : "");
   printf ("Domain '%s' exported to %s: %s, manifest.xml (%s)\n",
           result->name, path, files->str, size);
   if (result->saved)

@@ -107,6 +107,35 @@ add_string (JsonBuilder *b, const char *name, const char *value)
     json_builder_add_null_value (b);
 }
 
+static void
+add_firmware (JsonBuilder *b, VrPlannedSystem *system)
+{
+  GPtrArray *snapshots = vr_planned_system_get_snapshots (system);
+
+  json_builder_set_member_name (b, "nvram");
+  if (vr_planned_system_get_nvram_file (system) != NULL)
+    {
+      json_builder_begin_object (b);
+      add_string (b, "file", vr_planned_system_get_nvram_file (system));
+      json_builder_set_member_name (b, "size");
+      json_builder_add_int_value (b, vr_planned_system_get_nvram_size (system));
+      json_builder_end_object (b);
+    }
+  else
+    json_builder_add_null_value (b);
+  add_string (b, "tpm", vr_planned_system_get_tpm_folder (system));
+  json_builder_set_member_name (b, "tpm_discarded");
+  json_builder_add_boolean_value (b,
+                                  vr_planned_system_get_tpm_discarded (system));
+  json_builder_set_member_name (b, "snapshots");
+  json_builder_begin_array (b);
+  for (guint i = 0; snapshots != NULL && i < snapshots->len; i++)
+    json_builder_add_string_value (b, snapshots->pdata[i]);
+  json_builder_end_array (b);
+  add_string (b, "current_snapshot",
+              vr_planned_system_get_current_snapshot (system));
+}
+
 JsonNode *
 vr_cli_system_to_json (VrPlannedSystem *system)
 {
@@ -121,6 +150,7 @@ vr_cli_system_to_json (VrPlannedSystem *system)
               vr_planned_state_to_string (vr_planned_system_get_state (system)));
   add_string (b, "import_dir", vr_planned_system_get_import_dir (system));
   add_save_image (b, system);
+  add_firmware (b, system);
   json_builder_set_member_name (b, "memory_kib");
   json_builder_add_int_value (b, vr_planned_system_get_memory_kib (system));
   json_builder_set_member_name (b, "vcpus");
@@ -146,6 +176,36 @@ describe_saved_state (VrPlannedSystem *system)
                               ? "was running" : "was paused");
 }
 
+static void
+print_firmware (VrPlannedSystem *system)
+{
+  const char *nvram = vr_planned_system_get_nvram_file (system);
+  const char *tpm = vr_planned_system_get_tpm_folder (system);
+  GPtrArray *snapshots = vr_planned_system_get_snapshots (system);
+  const char *current = vr_planned_system_get_current_snapshot (system);
+
+  if (nvram != NULL)
+    {
+      g_autofree char *size = g_format_size (
+          vr_planned_system_get_nvram_size (system));
+
+      printf ("%-16s%s (%s)\n", "NVRAM:", nvram, size);
+    }
+  if (tpm != NULL)
+    printf ("%-16s%s/ (its state travels with it)\n", "TPM:", tpm);
+  else if (vr_planned_system_get_tpm_discarded (system))
+    printf ("%-16s%s\n", "TPM:", "a new one (a new identity does not "
+            "clone the exported TPM's keys)");
+  if (snapshots == NULL)
+    return;
+  printf ("%-16s", "Snapshots:");
+  for (guint i = 0; i < snapshots->len; i++)
+    printf ("%s%s%s", i > 0 ? ", " : "", (const char *) snapshots->pdata[i],
+            g_strcmp0 (current, snapshots->pdata[i]) == 0 ? " (current)"
+                                                          : "");
+  printf ("\n");
+}
+
 void
 vr_cli_print_system (VrPlannedSystem *system)
 {
@@ -162,6 +222,7 @@ vr_cli_print_system (VrPlannedSystem *system)
   printf ("%-16s%s\n", "Import dir:",
           vr_planned_system_get_import_dir (system));
   printf ("%-16s%s\n", "Saved state:", saved);
+  print_firmware (system);
   printf ("%-16s%" G_GUINT64_FORMAT " KiB\n", "Memory:",
           vr_planned_system_get_memory_kib (system));
   printf ("%-16s%u\n", "CPU(s):", vr_planned_system_get_vcpus (system));

@@ -77,6 +77,11 @@ vr_cli_import (VrCli *cli, int argc, char **argv)
       && vr_planned_system_get_saved_state_discarded (system))
     printf ("Its saved state (%s) is left behind: the guest will boot from "
             "its disks\n", dir->save_file);
+  if (!cli->json && !cli->quiet
+      && vr_planned_system_get_tpm_discarded (system))
+    printf ("Its TPM state (%s/%s) is left behind: a new identity gets a "
+            "new TPM, so that the copy does not hold the original's keys\n",
+            VR_IMPORT_TPM_DIR, dir->tpm_folder);
   return VR_EXIT_OK;
 }
 

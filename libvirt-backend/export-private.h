@@ -26,4 +26,46 @@ void vr_export_disk_free (VrExportDisk *disk);
 GPtrArray *vr_export_plan_disks (xmlDoc *doc, GPtrArray *notes,
                                  GError **error);
 
+/* Where an export writes, for the helpers that add files to it: each
+ * file or folder made is added to written (relative to path) at once, so
+ * that a failure removes it. */
+typedef struct {
+  const char *path;
+  int dir_fd;
+  GPtrArray *written;
+  guint64 *bytes;
+  VrCopyFlags copy_flags;
+  GCancellable *cancellable;
+} VrExportTarget;
+
+/* The guest's own state on this host that export carries
+ * (export-firmware.c): its UEFI variable store and its swtpm state. */
+typedef struct {
+  char *nvram_path;  /* NULL when there is none to carry */
+  char *tpm_dir;     /* swtpm's folder, .../UUID/tpm2; NULL when none */
+  char *tpm_folder;  /* "tpm2" or "tpm1.2" */
+} VrExportFirmware;
+
+void vr_export_firmware_clear (VrExportFirmware *fw);
+
+/* Finds the files; what cannot be carried (a remote host's, a guest that
+ * never ran) is a note. */
+void vr_export_plan_firmware (virConnectPtr conn, xmlDoc *doc,
+                              const char *name, const char *uuid,
+                              VrExportFirmware *fw, GPtrArray *notes);
+
+/* Copies them into nvram/ and tpm/ of the target, modes kept. */
+gboolean vr_export_copy_firmware (VrExportTarget *target,
+                                  const VrExportFirmware *fw,
+                                  GError **error);
+
+/* With --with-disks: every snapshot's metadata into snapshots/, parents
+ * first, disk sources made the copies' relative paths (disks, of
+ * VrExportDisk); *count gets how many (export-snapshots.c). */
+gboolean vr_export_snapshots (VrExportTarget *target,
+                              virDomainPtr dom,
+                              GPtrArray *disks,
+                              guint *count,
+                              GError **error);
+
 G_END_DECLS

@@ -35,6 +35,7 @@ typedef struct {
   virDomainPtr dom;
   xmlDoc *doc;          /* domain.xml to write */
   GPtrArray *disks;     /* of VrExportDisk */
+  VrExportFirmware firmware;
   char *save_src;       /* the managed-save file, NULL when none */
   gboolean running;
   const char *path;
@@ -69,6 +70,7 @@ export_clear (Export *e)
   if (e->disks != NULL)
     g_ptr_array_unref (e->disks);
   g_free (e->save_src);
+  vr_export_firmware_clear (&e->firmware);
   if (e->dir_fd >= 0)
     close (e->dir_fd);
   if (e->disks_fd >= 0)
@@ -498,6 +500,41 @@ copy_disks (Export *e, GError **error)
   return TRUE;
 }
 
+/* After the managed save: swtpm has written its state and stopped. */
+static gboolean
+copy_firmware (Export *e, GError **error)
+{
+  VrExportTarget target = { .path = e->path, .dir_fd = e->dir_fd,
+                            .written = e->written,
+                            .bytes = &e->result->bytes,
+                            .copy_flags = e->options->copy_flags,
+                            .cancellable = e->cancellable };
+
+  if (e->firmware.nvram_path == NULL && e->firmware.tpm_dir == NULL)
+    return TRUE;
+  if (!step (e, "firmware", error)
+      || !vr_export_copy_firmware (&target, &e->firmware, error))
+    return FALSE;
+  e->result->nvram = e->firmware.nvram_path != NULL;
+  e->result->tpm = e->firmware.tpm_dir != NULL;
+  return TRUE;
+}
+
+static gboolean
+copy_snapshots (Export *e, GError **error)
+{
+  VrExportTarget target = { .path = e->path, .dir_fd = e->dir_fd,
+                            .written = e->written,
+                            .bytes = &e->result->bytes,
+                            .copy_flags = e->options->copy_flags,
+                            .cancellable = e->cancellable };
+
+  if (!e->options->with_disks)
+    return TRUE;
+  return vr_export_snapshots (&target, e->dom, e->disks,
+                              &e->result->snapshots, error);
+}
+
 static gboolean
 write_manifest (Export *e, GError **error)
 {
@@ -523,9 +560,13 @@ roll_back (Export *e)
   for (guint i = e->written->len; i > 0; i--)
     {
       const char *name = e->written->pdata[i - 1];
-      int flags = g_str_equal (name, VR_IMPORT_DISKS_DIR) ? AT_REMOVEDIR : 0;
 
-      if (unlinkat (e->dir_fd, name, flags) < 0 && errno != ENOENT)
+      /* Newest first: a folder's files are gone before the folder. */
+      int rc = unlinkat (e->dir_fd, name, 0);
+
+      if (rc < 0 && errno == EISDIR)
+        rc = unlinkat (e->dir_fd, name, AT_REMOVEDIR);
+      if (rc < 0 && errno != ENOENT)
         g_warning ("cannot remove %s/%s: %s", e->path, name,
                    g_strerror (errno));
     }
@@ -546,7 +587,24 @@ add_steps (Export *e)
     vr_progress_add_step (e->progress, "copy", 40);
   if (e->disks->len > 0)
     vr_progress_add_step (e->progress, "disks", 45);
+  if (e->firmware.nvram_path != NULL || e->firmware.tpm_dir != NULL)
+    vr_progress_add_step (e->progress, "firmware", 1);
   vr_progress_add_step (e->progress, "manifest", 4);
+}
+
+/* Snapshots live in the disks: without them their metadata would name
+ * data that is not there. */
+static void
+note_snapshots_left (Export *e)
+{
+  int count = e->options->with_disks ? 0 : virDomainSnapshotNum (e->dom, 0);
+
+  if (count > 0)
+    g_ptr_array_add (e->result->notes,
+                     g_strdup_printf ("%d snapshot%s of '%s' not exported: "
+                                      "they travel with the disks "
+                                      "(--with-disks)", count,
+                                      count > 1 ? "s" : "", name_of (e)));
 }
 
 /* Everything that can refuse the export, before anything is written. */
@@ -559,7 +617,12 @@ prepare (Export *e, const char *domain, GError **error)
   e->disks = e->options->with_disks
                  ? vr_export_plan_disks (e->doc, e->result->notes, error)
                  : g_ptr_array_new ();
-  return e->disks != NULL && check_state (e, error);
+  if (e->disks == NULL || !check_state (e, error))
+    return FALSE;
+  vr_export_plan_firmware (e->conn, e->doc, name_of (e), e->result->uuid,
+                           &e->firmware, e->result->notes);
+  note_snapshots_left (e);
+  return TRUE;
 }
 
 static gboolean
@@ -569,7 +632,9 @@ run (Export *e, GError **error)
 
   if (make_target (e, &local) && managed_save (e, &local)
       && write_domain_xml (e, &local) && copy_save (e, &local)
-      && copy_disks (e, &local) && write_manifest (e, &local))
+      && copy_disks (e, &local) && copy_firmware (e, &local)
+      && copy_snapshots (e, &local)
+      && write_manifest (e, &local))
     return TRUE;
   roll_back (e);
   g_propagate_error (error, g_steal_pointer (&local));

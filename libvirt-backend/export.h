@@ -25,7 +25,10 @@ typedef struct {
   char *save_file;   /* the saved state's name in DIR, NULL when none */
   gboolean saved;    /* this export managed-saved the running domain */
   guint disks;       /* disk images copied into DIR/disks */
-  GPtrArray *notes;  /* disks left where they are, and why */
+  gboolean nvram;    /* the UEFI variable store is in DIR/nvram */
+  gboolean tpm;      /* the TPM state is in DIR/tpm */
+  guint snapshots;   /* snapshots' metadata in DIR/snapshots */
+  GPtrArray *notes;  /* what is left where it is, and why */
   guint64 bytes;     /* of every file written */
 } VrExportResult;
 

@@ -112,6 +112,18 @@ static const VrFindingKind kinds[] = {
     "Host script or host network device" },
   { VR_FINDING_HOST_RNG, VR_SEVERITY_ERROR,
     "Host file as the random source" },
+  { VR_FINDING_NVRAM_TAKEN, VR_SEVERITY_ERROR,
+    "The carried NVRAM's place on this host is taken" },
+  { VR_FINDING_TPM_EMULATOR, VR_SEVERITY_ERROR,
+    "TPM emulator not available" },
+  { VR_FINDING_TPM_SECRET, VR_SEVERITY_ERROR,
+    "Encrypted TPM state needs a libvirt secret" },
+  { VR_FINDING_TPM_NOT_CARRIED, VR_SEVERITY_WARNING,
+    "TPM state not carried: the guest gets a new TPM" },
+  { VR_FINDING_TPM_TAKEN, VR_SEVERITY_ERROR,
+    "The carried TPM state's place on this host is taken" },
+  { VR_FINDING_SNAPSHOT_DISKS, VR_SEVERITY_WARNING,
+    "Snapshot whose disks are not carried" },
 };
 
 static const char *const severity_names[] = {

@@ -85,6 +85,13 @@ typedef enum {
 #define VR_FINDING_HOST_EMULATOR "VR1807"
 #define VR_FINDING_HOST_NETWORK "VR1808"
 #define VR_FINDING_HOST_RNG "VR1809"
+/* The guest's own state that travels with it: NVRAM, TPM, snapshots. */
+#define VR_FINDING_NVRAM_TAKEN "VR1901"
+#define VR_FINDING_TPM_EMULATOR "VR1902"
+#define VR_FINDING_TPM_SECRET "VR1903"
+#define VR_FINDING_TPM_NOT_CARRIED "VR1904"
+#define VR_FINDING_TPM_TAKEN "VR1905"
+#define VR_FINDING_SNAPSHOT_DISKS "VR1906"
 
 /* One row of the table. */
 typedef struct {

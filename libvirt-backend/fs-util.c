@@ -213,8 +213,14 @@ vr_dir_is_within (int fd, guint64 dev, guint64 ino, gboolean *within)
   return FALSE;
 }
 
-gboolean
-vr_unlink_if_inode (int dir_fd, const char *name, guint64 dev, guint64 ino)
+/* Whether dir_fd/name is still the file of type (S_IFREG, S_IFDIR) and
+ * dev/ino a job made. Between this look and the removal another process
+ * could put a file at name; only one with write access to this directory
+ * (root, or libvirt in its own directories), and the name is one this job
+ * chose. */
+static gboolean
+is_inode (int dir_fd, const char *name, mode_t type, guint64 dev,
+          guint64 ino)
 {
   struct stat st;
 
@@ -222,12 +228,21 @@ vr_unlink_if_inode (int dir_fd, const char *name, guint64 dev, guint64 ino)
   if (*name == '\0' || strchr (name, '/') != NULL || g_str_equal (name, ".")
       || g_str_equal (name, ".."))
     return FALSE;
-  /* Between this look and the unlink another process could put a file at
-   * name; only one with write access to this directory (root, or libvirt
-   * in its save directory), and the name is one this job chose. */
-  if (fstatat (dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0
-      || !S_ISREG (st.st_mode) || (guint64) st.st_dev != dev
-      || (guint64) st.st_ino != ino)
-    return FALSE;
-  return unlinkat (dir_fd, name, 0) == 0;
+  return fstatat (dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
+         && (st.st_mode & S_IFMT) == type && (guint64) st.st_dev == dev
+         && (guint64) st.st_ino == ino;
+}
+
+gboolean
+vr_unlink_if_inode (int dir_fd, const char *name, guint64 dev, guint64 ino)
+{
+  return is_inode (dir_fd, name, S_IFREG, dev, ino)
+         && unlinkat (dir_fd, name, 0) == 0;
+}
+
+gboolean
+vr_rmtree_if_inode (int dir_fd, const char *name, guint64 dev, guint64 ino)
+{
+  return is_inode (dir_fd, name, S_IFDIR, dev, ino)
+         && rmtree_at (dir_fd, name, NULL);
 }

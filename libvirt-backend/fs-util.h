@@ -46,4 +46,10 @@ gboolean vr_dir_is_within (int fd, guint64 dev, guint64 ino, gboolean *within);
 gboolean vr_unlink_if_inode (int dir_fd, const char *name, guint64 dev,
                              guint64 ino);
 
+/* Removes the tree dir_fd/name only when it is still the directory
+ * dev/ino (one a job made, with all it put inside); TRUE when it removed
+ * it. */
+gboolean vr_rmtree_if_inode (int dir_fd, const char *name, guint64 dev,
+                             guint64 ino);
+
 G_END_DECLS

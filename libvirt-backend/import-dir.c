@@ -12,7 +12,27 @@
 
 #include "domain-xml.h"
 #include "errors.h"
+#include "import-firmware.h"
+#include "snapshots.h"
 #include "safe-xml.h"
+
+void
+vr_import_file_free (VrImportFile *file)
+{
+  if (file == NULL)
+    return;
+  g_free (file->relpath);
+  g_free (file);
+}
+
+void
+vr_import_snapshot_free (VrImportSnapshot *snapshot)
+{
+  g_free (snapshot->name);
+  g_free (snapshot->relpath);
+  g_free (snapshot->parent);
+  g_free (snapshot);
+}
 
 void
 vr_import_dir_free (VrImportDir *dir)
@@ -28,6 +48,10 @@ vr_import_dir_free (VrImportDir *dir)
   g_free (dir->uuid);
   g_free (dir->save_file);
   vr_save_image_free (dir->save);
+  vr_import_file_free (dir->nvram);
+  g_clear_pointer (&dir->tpm_files, g_ptr_array_unref);
+  g_free (dir->tpm_folder);
+  g_clear_pointer (&dir->snapshots, g_ptr_array_unref);
   g_free (dir);
 }
 
@@ -133,6 +157,67 @@ vr_import_dir_open_file (VrImportDir *dir, const char *relpath,
       return -1;
     }
   return at;
+}
+
+/* A subdirectory of the import directory, or -1 with no error when it is
+ * not there. */
+int
+vr_import_dir_open_subdir (int at, const char *name,
+                           const char *display_name, gboolean *missing,
+                           GError **error)
+{
+  int fd = openat (at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+
+  *missing = fd < 0 && errno == ENOENT;
+  if (fd >= 0 || *missing)
+    return fd;
+  /* O_DIRECTORY answers ENOTDIR for a link too: look at what it is. */
+  if (errno == ELOOP || errno == ENOTDIR)
+    g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                 "%s: %s", display_name,
+                 fstatat (at, name, &st, AT_SYMLINK_NOFOLLOW) == 0
+                         && S_ISLNK (st.st_mode)
+                     ? "is a symbolic link (links are not followed in an "
+                       "import directory)"
+                     : "not a directory");
+  else
+    vr_error_set_errno (error, errno, "cannot open %s", display_name);
+  return -1;
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The names in a directory (takes fd), sorted. */
+GPtrArray *
+vr_import_dir_list_names (int fd, const char *display_name, GError **error)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  DIR *d = fdopendir (fd);
+  struct dirent *item;
+
+  if (d == NULL)
+    {
+      vr_error_set_errno (error, errno, "cannot list %s", display_name);
+      close (fd);
+      return NULL;
+    }
+  while ((errno = 0, item = readdir (d)) != NULL)
+    if (!g_str_equal (item->d_name, ".") && !g_str_equal (item->d_name, ".."))
+      g_ptr_array_add (names, g_strdup (item->d_name));
+  if (errno != 0)
+    {
+      vr_error_set_errno (error, errno, "cannot list %s", display_name);
+      closedir (d);
+      return NULL;
+    }
+  closedir (d);
+  g_ptr_array_sort (names, compare_names);
+  return g_steal_pointer (&names);
 }
 
 static gboolean
@@ -261,7 +346,9 @@ vr_import_dir_open_fd (int dirfd, GError **error)
   dir->dev = st.st_dev;
   dir->ino = st.st_ino;
   if (!read_domain_xml (dir, error) || !scan_entries (dir, error)
-      || !read_save_image (dir, error) || !check_save_matches (dir, error))
+      || !read_save_image (dir, error) || !check_save_matches (dir, error)
+      || !vr_import_dir_read_firmware (dir, error)
+      || !vr_import_dir_read_snapshots (dir, error))
     return NULL;
   return g_steal_pointer (&dir);
 }

@@ -11,9 +11,31 @@ G_BEGIN_DECLS
 #define VR_IMPORT_DOMAIN_XML "domain.xml"
 #define VR_IMPORT_MANIFEST "manifest.xml"
 #define VR_IMPORT_DISKS_DIR "disks"
+#define VR_IMPORT_NVRAM_DIR "nvram"
+#define VR_IMPORT_TPM_DIR "tpm"
+#define VR_IMPORT_SNAPSHOTS_DIR "snapshots"
+
+/* One file the import directory carries besides the domain's own. */
+typedef struct {
+  char *relpath;    /* inside the directory, e.g. "tpm/tpm2/tpm2-00.permall" */
+  guint64 size;
+  guint mode;       /* its permission bits as exported */
+} VrImportFile;
+
+void vr_import_file_free (VrImportFile *file);
+
+/* One snapshot's metadata in DIR/snapshots/, parents before children. */
+typedef struct {
+  char *name;
+  char *relpath;    /* "snapshots/N-NAME.xml" */
+  char *parent;     /* NULL for a root snapshot */
+  gboolean current;
+} VrImportSnapshot;
+
+void vr_import_snapshot_free (VrImportSnapshot *snapshot);
 
 /* An import directory, read but never written: domain.xml, at most one
- * *.save, optionally disks/ and manifest.xml. Every file is opened below
+ * *.save, optionally disks/, nvram/, tpm/, snapshots/ and manifest.xml. Every file is opened below
  * the directory's fd, without following symlinks, and must be regular. */
 typedef struct {
   char *path;       /* absolute path of the directory */
@@ -24,6 +46,10 @@ typedef struct {
   char *save_file;  /* the *.save file's name, NULL when there is none */
   VrSaveImage *save;
   gboolean has_manifest;
+  VrImportFile *nvram;  /* nvram/NAME_VARS.fd, NULL when none */
+  GPtrArray *tpm_files; /* of VrImportFile below tpm/, NULL when none */
+  char *tpm_folder;     /* "tpm2" or "tpm1.2", with tpm_files */
+  GPtrArray *snapshots; /* of VrImportSnapshot, NULL when none */
   guint64 dev;      /* the directory's st_dev and st_ino: which directory */
   guint64 ino;      /* the path named when it was opened */
 } VrImportDir;
@@ -43,6 +69,19 @@ VrImportDir *vr_import_dir_open_fd (int dirfd, GError **error);
 int vr_import_dir_open_file (VrImportDir *dir,
                              const char *relpath,
                              GError **error);
+
+/* A folder below at (the directory's fd, or a folder's), not followed if
+ * it is a link; -1 with no error and *missing set when it is not there. */
+int vr_import_dir_open_subdir (int at,
+                               const char *name,
+                               const char *display_name,
+                               gboolean *missing,
+                               GError **error);
+
+/* The names in the folder fd (taken and closed), sorted. */
+GPtrArray *vr_import_dir_list_names (int fd,
+                                     const char *display_name,
+                                     GError **error);
 
 /* "DIR/relpath", for messages. */
 char *vr_import_dir_describe (VrImportDir *dir, const char *relpath);

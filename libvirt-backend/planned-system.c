@@ -20,6 +20,12 @@ struct _VrPlannedSystem {
   guint64 import_dev; /* 0 and 0: not recorded */
   guint64 import_ino;
   char *save_file;
+  char *nvram_file;   /* relative to the import directory */
+  guint64 nvram_size;
+  char *tpm_folder;   /* "tpm/tpm2", relative to the import directory */
+  gboolean tpm_discarded;
+  GPtrArray *snapshots; /* names, parents first */
+  char *current_snapshot;
   guint64 save_size;
   gboolean save_was_running;
   GDateTime *created;
@@ -70,6 +76,10 @@ vr_planned_system_finalize (GObject *object)
   g_free (self->name);
   g_free (self->import_dir);
   g_free (self->save_file);
+  g_free (self->nvram_file);
+  g_free (self->tpm_folder);
+  g_clear_pointer (&self->snapshots, g_ptr_array_unref);
+  g_free (self->current_snapshot);
   g_clear_pointer (&self->created, g_date_time_unref);
   g_clear_pointer (&self->doc, xmlFreeDoc);
   g_free (self->last_job_message);
@@ -129,6 +139,33 @@ take_save_image (VrPlannedSystem *self, VrImportDir *dir)
   self->save_was_running = dir->save->was_running;
 }
 
+/* The guest's variable store and TPM travel with it; a new identity gets
+ * a new TPM: a copy must not hold the original's keys. */
+static void
+take_firmware (VrPlannedSystem *self, VrImportDir *dir, VrImportFlags flags)
+{
+  if (dir->nvram != NULL)
+    {
+      self->nvram_file = g_strdup (dir->nvram->relpath);
+      self->nvram_size = dir->nvram->size;
+    }
+  if (dir->tpm_files != NULL && (flags & VR_IMPORT_NEW_ID))
+    self->tpm_discarded = TRUE;
+  else if (dir->tpm_files != NULL)
+    self->tpm_folder = g_build_filename (VR_IMPORT_TPM_DIR, dir->tpm_folder,
+                                         NULL);
+  for (guint i = 0; dir->snapshots && i < dir->snapshots->len; i++)
+    {
+      VrImportSnapshot *snapshot = dir->snapshots->pdata[i];
+
+      if (self->snapshots == NULL)
+        self->snapshots = g_ptr_array_new_with_free_func (g_free);
+      g_ptr_array_add (self->snapshots, g_strdup (snapshot->name));
+      if (snapshot->current && self->current_snapshot == NULL)
+        self->current_snapshot = g_strdup (snapshot->name);
+    }
+}
+
 VrPlannedSystem *
 vr_planned_system_new_from_import (VrImportDir *dir, const char *name,
                                    VrImportFlags flags, GError **error)
@@ -158,6 +195,7 @@ vr_planned_system_new_from_import (VrImportDir *dir, const char *name,
                                 && (flags & VR_IMPORT_DISCARD_SAVED_STATE);
   if (!self->saved_state_discarded)
     take_save_image (self, dir);
+  take_firmware (self, dir, flags);
   return g_steal_pointer (&self);
 }
 
@@ -203,6 +241,36 @@ add_last_job (VrPlannedSystem *self, xmlNode *top)
   set_prop (job, "time", when);
 }
 
+static void
+add_firmware (VrPlannedSystem *self, xmlNode *top)
+{
+  xmlNode *node;
+
+  if (self->nvram_file != NULL)
+    {
+      node = xmlNewChild (top, NULL, (const xmlChar *) "nvram", NULL);
+      set_prop (node, "file", self->nvram_file);
+      set_prop_u64 (node, "size", self->nvram_size);
+    }
+  if (self->tpm_folder != NULL)
+    set_prop (xmlNewChild (top, NULL, (const xmlChar *) "tpm", NULL),
+              "folder", self->tpm_folder);
+  if (self->tpm_discarded)
+    xmlNewChild (top, NULL, (const xmlChar *) "tpm-discarded", NULL);
+  if (self->snapshots == NULL)
+    return;
+  node = xmlNewChild (top, NULL, (const xmlChar *) "snapshots", NULL);
+  for (guint i = 0; i < self->snapshots->len; i++)
+    {
+      xmlNode *one = xmlNewTextChild (node, NULL,
+                                      (const xmlChar *) "snapshot",
+                                      self->snapshots->pdata[i]);
+
+      if (g_strcmp0 (self->current_snapshot, self->snapshots->pdata[i]) == 0)
+        set_prop (one, "current", "yes");
+    }
+}
+
 char *
 vr_planned_system_to_record (VrPlannedSystem *self)
 {
@@ -236,6 +304,7 @@ vr_planned_system_to_record (VrPlannedSystem *self)
       set_prop_u64 (save, "size", self->save_size);
       set_prop (save, "was-running", self->save_was_running ? "yes" : "no");
     }
+  add_firmware (self, top);
   if (self->last_job_time != NULL)
     add_last_job (self, top);
   if (self->rollback_pending)
@@ -284,6 +353,35 @@ load_save_image (VrPlannedSystem *self, xmlDoc *record)
                                "string(/planned-system/save-image/@size)");
   self->save_was_running = g_strcmp0 (running, "yes") == 0;
   return !strchr (self->save_file, '/');
+}
+
+static gboolean
+is_inside_relpath (const char *path, const char *folder)
+{
+  return path == NULL
+         || (g_str_has_prefix (path, folder) && path[strlen (folder)] == '/'
+             && strstr (path, "..") == NULL);
+}
+
+static gboolean
+load_firmware (VrPlannedSystem *self, xmlDoc *record)
+{
+  g_autoptr (GPtrArray) names = vr_xml_xpath_strings (
+      record, "/planned-system/snapshots/snapshot");
+
+  self->nvram_file = vr_xml_xpath_string (
+      record, "string(/planned-system/nvram/@file)");
+  self->nvram_size = xpath_u64 (record, "string(/planned-system/nvram/@size)");
+  self->tpm_folder = vr_xml_xpath_string (
+      record, "string(/planned-system/tpm/@folder)");
+  self->tpm_discarded = vr_xml_xpath_node (
+      record, "/planned-system/tpm-discarded") != NULL;
+  self->current_snapshot = vr_xml_xpath_string (
+      record, "string(/planned-system/snapshots/snapshot[@current='yes'])");
+  if (names != NULL && names->len > 0)
+    self->snapshots = g_steal_pointer (&names);
+  return is_inside_relpath (self->nvram_file, VR_IMPORT_NVRAM_DIR)
+         && is_inside_relpath (self->tpm_folder, VR_IMPORT_TPM_DIR);
 }
 
 static void
@@ -337,6 +435,8 @@ load_record (VrPlannedSystem *self, xmlDoc *record, const char *display_name,
     return record_error (error, display_name, "<created>");
   if (!load_save_image (self, record))
     return record_error (error, display_name, "<save-image>");
+  if (!load_firmware (self, record))
+    return record_error (error, display_name, "<nvram> or <tpm>");
   load_last_job (self, record);
   self->rollback_pending = vr_xml_xpath_node (
       record, "/planned-system/rollback-pending") != NULL;
@@ -403,6 +503,42 @@ const char *
 vr_planned_system_get_source_uuid (VrPlannedSystem *self)
 {
   return self->source_uuid;
+}
+
+const char *
+vr_planned_system_get_nvram_file (VrPlannedSystem *self)
+{
+  return self->nvram_file;
+}
+
+guint64
+vr_planned_system_get_nvram_size (VrPlannedSystem *self)
+{
+  return self->nvram_size;
+}
+
+const char *
+vr_planned_system_get_tpm_folder (VrPlannedSystem *self)
+{
+  return self->tpm_folder;
+}
+
+gboolean
+vr_planned_system_get_tpm_discarded (VrPlannedSystem *self)
+{
+  return self->tpm_discarded;
+}
+
+GPtrArray *
+vr_planned_system_get_snapshots (VrPlannedSystem *self)
+{
+  return self->snapshots;
+}
+
+const char *
+vr_planned_system_get_current_snapshot (VrPlannedSystem *self)
+{
+  return self->current_snapshot;
 }
 
 gboolean

@@ -26,7 +26,8 @@ G_DECLARE_FINAL_TYPE (VrPlannedSystem, vr_planned_system, VR, PLANNED_SYSTEM,
 
 typedef enum {
   VR_IMPORT_NONE = 0,
-  /* A new UUID and new MAC addresses: a copy beside the original. */
+  /* A new UUID, new MAC addresses and a new TPM (the exported TPM state
+   * is left behind): a copy beside the original. */
   VR_IMPORT_NEW_ID = 1 << 0,
   /* Leave the saved state behind: the guest will boot from its disks. */
   VR_IMPORT_DISCARD_SAVED_STATE = 1 << 1,
@@ -47,6 +48,23 @@ const char *vr_planned_system_get_source_uuid (VrPlannedSystem *self);
 
 /* TRUE when the import directory's saved state was left behind. */
 gboolean vr_planned_system_get_saved_state_discarded (VrPlannedSystem *self);
+
+/* The UEFI variable store in the import directory (relative path), NULL
+ * when it carries none; realize copies it to this host's default. */
+const char *vr_planned_system_get_nvram_file (VrPlannedSystem *self);
+guint64 vr_planned_system_get_nvram_size (VrPlannedSystem *self);
+
+/* The TPM state's folder in the import directory ("tpm/tpm2"), NULL when
+ * none is carried. */
+const char *vr_planned_system_get_tpm_folder (VrPlannedSystem *self);
+
+/* TRUE when the import directory's TPM state was left behind because the
+ * planned system has a new identity: it gets a new TPM. */
+gboolean vr_planned_system_get_tpm_discarded (VrPlannedSystem *self);
+
+/* The snapshots' names, parents first, or NULL; and the current one. */
+GPtrArray *vr_planned_system_get_snapshots (VrPlannedSystem *self);
+const char *vr_planned_system_get_current_snapshot (VrPlannedSystem *self);
 
 /* Rebuilds a planned system from its record (schemas/planned-system.rng)
  * and planned domain XML, as the store keeps them. */

@@ -110,3 +110,20 @@ vr_realize_copy_disks (Realize *r, GError **error)
       return FALSE;
   return TRUE;
 }
+
+GHashTable *
+vr_realize_disk_targets (Realize *r)
+{
+  GHashTable *targets = g_hash_table_new_full (g_str_hash, g_str_equal,
+                                               g_free, g_free);
+
+  for (guint i = 0; r->disks != NULL && i < r->disks->len; i++)
+    {
+      RealizeDisk *disk = r->disks->pdata[i];
+
+      g_hash_table_insert (targets, g_strdup (disk->relpath),
+                           (char *) xmlGetProp (disk->source,
+                                                (const xmlChar *) "file"));
+    }
+  return targets;
+}

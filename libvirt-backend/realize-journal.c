@@ -15,7 +15,18 @@
 static const char *const dir_names[] = {
   [VR_JOURNAL_DIR_POOL] = "pool",
   [VR_JOURNAL_DIR_SAVE] = "save",
+  [VR_JOURNAL_DIR_NVRAM] = "nvram",
+  [VR_JOURNAL_DIR_SWTPM] = "swtpm",
 };
+
+static VrJournalDir
+dir_from_name (const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (dir_names); i++)
+    if (g_strcmp0 (name, dir_names[i]) == 0)
+      return i;
+  return VR_JOURNAL_DIR_POOL;
+}
 
 static void
 journal_file_free (gpointer data)
@@ -41,6 +52,8 @@ vr_realize_journal_clear (VrRealizeJournal *journal)
   g_free (journal->job);
   g_free (journal->pool.path);
   g_free (journal->save.path);
+  g_free (journal->nvram.path);
+  g_free (journal->swtpm.path);
   g_clear_pointer (&journal->files, g_ptr_array_unref);
   g_free (journal->domain_uuid);
   memset (journal, 0, sizeof *journal);
@@ -132,6 +145,8 @@ vr_realize_journal_write (VrStore *store, VrPlannedSystem *system,
     xmlSetProp (top, (const xmlChar *) "job", (const xmlChar *) journal->job);
   add_dir (top, "pool-dir", &journal->pool);
   add_dir (top, "save-dir", &journal->save);
+  add_dir (top, "nvram-dir", &journal->nvram);
+  add_dir (top, "swtpm-dir", &journal->swtpm);
   for (guint i = 0; journal->files != NULL && i < journal->files->len; i++)
     add_file (top, journal->files->pdata[i]);
   if (journal->domain_uuid != NULL)
@@ -183,8 +198,7 @@ read_file (VrRealizeJournal *journal, xmlNode *node)
 {
   g_autofree char *dir = (char *) xmlGetProp (node, (const xmlChar *) "dir");
   VrJournalFile *file = vr_realize_journal_add_file (
-      journal, g_strcmp0 (dir, "save") == 0 ? VR_JOURNAL_DIR_SAVE
-                                             : VR_JOURNAL_DIR_POOL,
+      journal, dir_from_name (dir),
       node_u64 (node, "dev"), node_u64 (node, "ino"));
 
   for (xmlNode *child = node->children; child != NULL; child = child->next)
@@ -242,6 +256,8 @@ vr_realize_journal_read (VrStore *store, VrPlannedSystem *system,
   journal->job = vr_xml_xpath_string (doc, "string(/*/@job)");
   read_dir (doc, "pool-dir", &journal->pool);
   read_dir (doc, "save-dir", &journal->save);
+  read_dir (doc, "nvram-dir", &journal->nvram);
+  read_dir (doc, "swtpm-dir", &journal->swtpm);
   read_files (journal, doc);
   journal->domain_uuid = vr_xml_xpath_string (doc, "string(/*/domain/@uuid)");
   defined = vr_xml_xpath_string (doc, "string(/*/domain/@defined)");

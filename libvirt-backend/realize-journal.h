@@ -17,6 +17,9 @@ G_BEGIN_DECLS
 typedef enum {
   VR_JOURNAL_DIR_POOL,  /* the pool directory */
   VR_JOURNAL_DIR_SAVE,  /* libvirt's managed-save directory */
+  VR_JOURNAL_DIR_NVRAM, /* libvirt's UEFI variable stores */
+  VR_JOURNAL_DIR_SWTPM, /* swtpm's states: its entries are folders, each
+                           removed with what is inside */
 } VrJournalDir;
 
 /* A directory the job works in, as it was when the job opened it: undo
@@ -46,6 +49,8 @@ typedef struct {
   char *job;               /* this realize's id, fresh and random */
   VrJournalDirId pool;     /* path NULL until chosen */
   VrJournalDirId save;     /* path NULL unless a link hand-off */
+  VrJournalDirId nvram;    /* path NULL unless an NVRAM is carried */
+  VrJournalDirId swtpm;    /* path NULL unless a TPM state is carried */
   GPtrArray *files;        /* of VrJournalFile */
   char *domain_uuid;       /* set before define: the domain may exist */
   gboolean defined;        /* set once define returned */

@@ -27,6 +27,7 @@ typedef struct {
   char *pool_path;   /* pool dir + pool_name, for libvirt */
   xmlDoc *doc;       /* the XML to define: the planned one, disks moved */
   char *xml;         /* doc as text, once the copies are made */
+  char *image_xml;   /* what the save image's XML became, when changed */
   GPtrArray *disks;  /* of RealizeDisk (realize-disks.c) */
   guint64 bytes_before; /* bytes of the files copied already */
   guint64 bytes_total;  /* of every file to copy */
@@ -34,6 +35,40 @@ typedef struct {
 } Realize;
 
 const char *vr_realize_name (Realize *r);
+
+/* A copy's file as the journal knows it (VrCopyExtra.track_data for
+ * vr_realize_track_in_journal): target gets the name it ended up with. */
+typedef struct {
+  Realize *r;
+  VrJournalFile *file;
+  char *target;
+} VrRealizeTracked;
+
+/* VrCopyTrackFunc: adds each name to the file's journal entry, with its
+ * st_dev/st_ino, and writes the journal before the name can appear. */
+gboolean vr_realize_track_in_journal (const char *name,
+                                      guint64 dev,
+                                      guint64 ino,
+                                      gpointer user_data,
+                                      GError **error);
+
+/* The carried UEFI variable store and TPM state put where this host's
+ * libvirt looks for them, each journaled (realize-firmware.c); r->doc's
+ * <nvram> names the store. */
+gboolean vr_realize_place_firmware (Realize *r, GError **error);
+
+/* The XML to write into the copied save image: the planned XML with the
+ * image's own firmware (<os> with its <loader>) and this host's <nvram>
+ * path. */
+char *vr_realize_image_xml (Realize *r, xmlDoc *image);
+
+/* Removes the variable store and TPM state the journal says this job
+ * made, each only while it is still the inode made. */
+void vr_realize_undo_firmware (const VrRealizeJournal *journal);
+
+/* The disks' copies: relative path in the import directory -> the copy's
+ * path, for the snapshots' disk sources (realize-disks.c). */
+GHashTable *vr_realize_disk_targets (Realize *r);
 
 /* Copies src (relpath in the import directory) into the pool under name,
  * or the first free name after it when name is taken: an existing file is

@@ -11,6 +11,7 @@
 #include "errors.h"
 #include "fs-util.h"
 #include "libvirt-util.h"
+#include "realize-private.h"
 #include "safe-xml.h"
 
 static int
@@ -127,8 +128,12 @@ undo_domain (virConnectPtr conn, const VrRealizeJournal *journal,
     return TRUE;
   if (virDomainIsActive (dom) == 1)
     virDomainDestroy (dom);
+  /* The TPM state is kept: undo removes it when it is the one this job
+   * made, by its inode, not libvirt by its UUID. */
   if (virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
-                                   | VIR_DOMAIN_UNDEFINE_NVRAM) == 0)
+                                   | VIR_DOMAIN_UNDEFINE_NVRAM
+                                   | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                                   | VIR_DOMAIN_UNDEFINE_KEEP_TPM) == 0)
     return TRUE;
   err = virGetLastError ();
   if (err != NULL && err->code == VIR_ERR_NO_DOMAIN)
@@ -151,5 +156,6 @@ vr_realize_undo (virConnectPtr conn, const VrRealizeJournal *journal,
       return FALSE;
     }
   undo_files (journal, VR_JOURNAL_DIR_POOL, &journal->pool, pool_fd);
+  vr_realize_undo_firmware (journal);
   return TRUE;
 }

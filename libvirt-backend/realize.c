@@ -21,6 +21,7 @@
 #include "fs-util.h"
 #include "handoff.h"
 #include "safe-xml.h"
+#include "snapshots.h"
 #include "test-hooks.h"
 #include "validate.h"
 
@@ -39,6 +40,7 @@ realize_clear (Realize *r)
   g_free (r->pool_name);
   g_free (r->pool_path);
   g_free (r->xml);
+  g_free (r->image_xml);
   if (r->dom != NULL)
     virDomainFree (r->dom);
 }
@@ -273,19 +275,13 @@ vr_realize_copy_progress (guint64 done, guint64 total, gpointer user_data)
   vr_test_hook_slow_copy ();
 }
 
-typedef struct {
-  Realize *r;
-  VrJournalFile *file;
-  char *target;
-} Tracked;
-
 /* Each name the copy's file gets is in the journal, with the file's
  * st_dev/st_ino, before the file can be found under it. */
-static gboolean
-track_in_journal (const char *name, guint64 dev, guint64 ino,
-                  gpointer user_data, GError **error)
+gboolean
+vr_realize_track_in_journal (const char *name, guint64 dev, guint64 ino,
+                             gpointer user_data, GError **error)
 {
-  Tracked *t = user_data;
+  VrRealizeTracked *t = user_data;
 
   t->file->dev = dev;
   t->file->ino = ino;
@@ -306,10 +302,10 @@ vr_realize_copy_to_pool (Realize *r, int src, const char *relpath,
                          VrJournalFile **entry, GError **error)
 {
   g_autoptr (VrSha256) checksum = vr_realize_checksum_for (r);
-  Tracked t = { r, vr_realize_journal_add_file (&r->journal,
+  VrRealizeTracked t = { r, vr_realize_journal_add_file (&r->journal,
                                                 VR_JOURNAL_DIR_POOL, 0, 0),
                 NULL };
-  VrCopyExtra extra = { track_in_journal, &t, checksum };
+  VrCopyExtra extra = { vr_realize_track_in_journal, &t, checksum };
   VrCopyResult result = { 0 };
 
   /* QEMU runs as another user; libvirt hands it the file at start. */
@@ -352,11 +348,24 @@ copy_state (Realize *r, GError **error)
  * into the copy's header (libvirt checks that it is ABI-compatible with
  * the saved guest), so what libvirt resumes is what was validated and
  * what GetDomainXML shows, never the image's own XML (which an edit
- * would otherwise leave in force, e.g. a VNC listener on 0.0.0.0). */
+ * would otherwise leave in force, e.g. a VNC listener on 0.0.0.0). Only
+ * its <os> is the image's: the firmware libvirt chose when the guest
+ * started, which a restore does not choose again (vr_realize_image_xml;
+ * validate makes sure the planned firmware is the same). */
 static gboolean
 update_image_xml (Realize *r, GError **error)
 {
-  if (virDomainSaveImageDefineXML (r->conn, r->pool_path, r->xml, 0) == 0)
+  const char *image_xml = r->import->save->xml;
+  g_autoptr (xmlDoc) image = vr_xml_parse_buffer (image_xml,
+                                                  strlen (image_xml),
+                                                  r->pool_path,
+                                                  "domain", error);
+
+  if (image == NULL)
+    return FALSE;
+  r->image_xml = vr_realize_image_xml (r, image);
+  if (virDomainSaveImageDefineXML (r->conn, r->pool_path, r->image_xml, 0)
+      == 0)
     return TRUE;
   vr_libvirt_set_error (error, "cannot write the planned XML into %s",
                         r->pool_path);
@@ -405,6 +414,19 @@ tag_domain (Realize *r)
   xmlSetProp (tag, (const xmlChar *) "time", (const xmlChar *) time);
 }
 
+/* With the disks copied, their snapshots' metadata follows (it goes with
+ * the domain when undo undefines it). */
+static gboolean
+redefine_snapshots (Realize *r, GError **error)
+{
+  g_autoptr (GHashTable) targets = NULL;
+
+  if (!r->options->copy_disks || r->import->snapshots == NULL)
+    return TRUE;
+  targets = vr_realize_disk_targets (r);
+  return vr_snapshots_redefine (r->dom, r->import, targets, error);
+}
+
 /* libvirt would quietly update a defined domain of the same name and
  * UUID, so an existing one is refused here; a name clash with another UUID
  * libvirt refuses itself. The journal names the domain before define (a
@@ -442,7 +464,8 @@ define_domain (Realize *r, GError **error)
   if (!vr_test_hook_fail ("defined", error))
     return FALSE;
   r->journal.defined = TRUE;
-  return vr_realize_journal_write (r->store, r->system, &r->journal, error);
+  return vr_realize_journal_write (r->store, r->system, &r->journal, error)
+         && redefine_snapshots (r, error);
 }
 
 /* The managed save is a hard link to the pool file: the journal names it
@@ -455,10 +478,10 @@ link_state (Realize *r, GError **error)
   VrJournalFile *link = vr_realize_journal_add_file (
       &r->journal, VR_JOURNAL_DIR_SAVE, r->pool_file->dev,
       r->pool_file->ino);
-  Tracked t = { r, vr_realize_journal_add_file (&r->journal,
+  VrRealizeTracked t = { r, vr_realize_journal_add_file (&r->journal,
                                                 VR_JOURNAL_DIR_SAVE, 0, 0),
                 NULL };
-  VrCopyExtra extra = { track_in_journal, &t, NULL };
+  VrCopyExtra extra = { vr_realize_track_in_journal, &t, NULL };
   gboolean ok;
 
   g_ptr_array_add (link->names, g_strdup (name));
@@ -479,7 +502,7 @@ hand_off (Realize *r, GError **error)
     ok = link_state (r, error);
   else
     ok = vr_handoff_managed_save (
-        r->conn, r->dom, r->pool_path, r->xml,
+        r->conn, r->dom, r->pool_path, r->image_xml ? r->image_xml : r->xml,
         vr_planned_system_get_save_was_running (r->system), error);
   if (!ok)
     return FALSE;
@@ -509,7 +532,8 @@ copy_files (Realize *r, GError **error)
     return FALSE;
   r->bytes_total += has_save ? r->import->save->file_size : 0;
   if ((has_save && !copy_state (r, error))
-      || !vr_realize_copy_disks (r, error))
+      || !vr_realize_copy_disks (r, error)
+      || !vr_realize_place_firmware (r, error))
     return FALSE;
   tag_domain (r);
   r->xml = vr_xml_to_string (r->doc);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Devices and firmware against what the host's domain capabilities list. */
+/* Devices against what the host's domain capabilities list. */
 #include "config.h"
 
 #include <unistd.h>
@@ -146,85 +146,4 @@ vr_validate_devices (VrValidation *v)
     return;
   for (guint i = 0; i < G_N_ELEMENTS (enum_checks); i++)
     check_enum (v, &enum_checks[i]);
-}
-
-static void
-check_loader (VrValidation *v, xmlNode *loader)
-{
-  g_autofree char *path = vr_node_string (loader, "string(.)");
-  GPtrArray *offered = v->dcaps ? vr_domain_caps_get_enum (v->dcaps,
-                                                           "os/loader")
-                                : NULL;
-  g_autofree char *hint = NULL;
-
-  if (path == NULL || access (path, R_OK) == 0)
-    return;
-  if (offered != NULL && offered->len > 0)
-    hint = vr_validation_hint_set (v, "/domain/os/loader", offered->pdata[0]);
-  else
-    hint = g_strdup ("install the firmware package that provides it "
-                     "(Debian: ovmf for x86_64 UEFI)");
-  vr_validation_add (v, VR_FINDING_LOADER, loader, hint,
-                     "firmware %s is not present on this host", path);
-}
-
-static void
-check_efi (VrValidation *v)
-{
-  xmlNode *node = vr_validation_node (v, "/domain/os/@firmware");
-  g_autofree char *value = node ? vr_node_string (node, "string(.)") : NULL;
-
-  if (v->dcaps == NULL || g_strcmp0 (value, "efi") != 0
-      || vr_domain_caps_enum_has (v->dcaps, "os/firmware", "efi")
-             != VR_SUPPORT_NO)
-    return;
-  vr_validation_add (v, VR_FINDING_LOADER, node,
-                     "install the UEFI firmware (Debian: ovmf)",
-                     "UEFI firmware is requested but %s has none on this "
-                     "host", v->emulator);
-}
-
-static void
-check_nvram (VrValidation *v, xmlNode *nvram)
-{
-  g_autofree char *template = vr_node_string (nvram, "string(@template)");
-  g_autofree char *path = vr_node_string (nvram, "string(.)");
-  g_autofree char *hint = NULL;
-
-  if (template != NULL && access (template, R_OK) != 0)
-    vr_validation_add (v, VR_FINDING_NVRAM_TEMPLATE,
-                       vr_validation_node (v, "/domain/os/nvram/@template"),
-                       "install the firmware package that provides it "
-                       "(Debian: ovmf), or set it to this host's template",
-                       "NVRAM template %s is not present on this host",
-                       template);
-  if (path == NULL || access (path, F_OK) == 0)
-    return;
-  hint = g_strdup_printf ("copy the guest's NVRAM file from the host it "
-                          "came from to %s", path);
-  vr_validation_add (v, VR_FINDING_NVRAM, nvram, hint,
-                     "NVRAM file %s is not present: libvirt will make it "
-                     "afresh from the template, and the guest's UEFI "
-                     "variables (boot entries) are lost", path);
-}
-
-void
-vr_validate_firmware (VrValidation *v)
-{
-  xmlNode *loader = vr_validation_node (v, "/domain/os/loader");
-  xmlNode *nvram = vr_validation_node (v, "/domain/os/nvram");
-
-  check_efi (v);
-  if (loader == NULL && nvram == NULL)
-    return;
-  /* The files are on the connection's host; only ours can be looked at. */
-  if (!vr_host_caps_is_local (v->caps))
-    {
-      vr_validation_skip (v, "firmware files (on another machine)");
-      return;
-    }
-  if (loader != NULL)
-    check_loader (v, loader);
-  if (nvram != NULL)
-    check_nvram (v, nvram);
 }

@@ -5,6 +5,8 @@
 # imports it as a planned system, validates it against another embedded
 # root ("host B"), realizes it there and starts it: the guest resumes from
 # its saved state (QEMU started with -incoming, state "running (restored)").
+# Then the same for a UEFI guest with a TPM 2.0: its UEFI variable store
+# and TPM state travel with it and are, byte for byte, the ones on host B.
 #
 # Everything goes under $VR_DEMO_DIR (default /tmp/virt-realize-demo); run
 # it again and it starts over.
@@ -53,3 +55,27 @@ echo "== On host B the guest resumed from its saved state"
 virsh -c "$host_b" "dominfo vr-guest; domstate --reason vr-guest; dommemstat vr-guest; destroy vr-guest" 2>&1 |
   grep -vE '^$|^[a-z_]+ [0-9]+$|^[0-9-]+ [0-9:.+]+: [0-9]+: '  # dommemstat's figures, libvirt's log
 grep -o -- '-incoming [a-z]*' "$demo/host-b/log/qemu/vr-guest.log" | head -1 | sed 's/^/QEMU log: /'
+
+echo
+echo "== A UEFI guest with a TPM 2.0 (OVMF, swtpm), saved under root A, moves too"
+uefi_dir=$(build/tests/testbed/vr-testbed --variant uefi "$demo/testbed")
+ls -lR "$uefi_dir" | sed "s#$demo#\$DEMO#g"
+echo
+vr import "$uefi_dir"
+vr show vr-uefi
+vr -c "$host_b" validate vr-uefi
+vr -c "$host_b" realize vr-uefi
+echo "Its UEFI variables and TPM state on host B are the exported ones:"
+uuid=5a1ad0c0-7e57-4b3d-9c1e-000000000004
+for pair in "nvram/vr-uefi_VARS.fd lib/qemu/nvram/vr-uefi_VARS.fd" \
+            "tpm/tpm2/tpm2-00.permall lib/swtpm/$uuid/tpm2/tpm2-00.permall"; do
+  set -- $pair
+  a=$(sha256sum < "$uefi_dir/$1" | cut -c1-16)
+  b=$(sha256sum < "$demo/host-b/$2" | cut -c1-16)
+  echo "  $1: exported $a, host B $b"
+done
+echo
+echo "== Started on host B, it resumes"
+virsh -c "$host_b" "start vr-uefi; domstate --reason vr-uefi; destroy vr-uefi" 2>&1 |
+  grep -vE '^$|^[0-9-]+ [0-9:.+]+: [0-9]+: '
+grep -o -- '-incoming [a-z]*' "$demo/host-b/log/qemu/vr-uefi.log" | head -1 | sed 's/^/QEMU log: /'

@@ -15,15 +15,6 @@
 #include "test-util.h"
 #include "testbed.h"
 
-static char *
-virsh (const char *uri, const char *commands)
-{
-  const char *argv[] = { "virsh", "-q", "-c", uri, commands, NULL };
-  g_auto (TestRun) run = { 0 };
-
-  test_run (&run, argv, NULL);
-  return g_strconcat (run.out, run.err, NULL);
-}
 
 /* Host A: the test bed's disk guest defined with its disk under A, started,
  * and its disk written to through QEMU while it runs. */
@@ -61,21 +52,12 @@ run_guest_on_a (const char *root_a, const char *uri_a, char **original)
       "define %s; start vr-guest-disk; qemu-monitor-command vr-guest-disk "
       "--hmp 'qemu-io -d /machine/peripheral/virtio-disk0/virtio-backend "
       "\"write -P 0x5a 0 64k\"'", dom);
-  out = virsh (uri_a, commands);
+  out = test_virsh_all (uri_a, commands);
   g_assert_null (strstr (out, "rror"));
   /* QEMU flushes the write when the guest is saved, by the export. */
   *original = g_steal_pointer (&before);
 }
 
-static void
-expect (char *out, int status, int wanted, const char *needle)
-{
-  g_autofree char *text = out;
-
-  g_assert_cmpint (status, ==, wanted);
-  if (needle != NULL && strstr (text, needle) == NULL)
-    g_error ("'%s' does not contain '%s'", text, needle);
-}
 
 static void
 test_round_trip (void)
@@ -100,28 +82,29 @@ test_round_trip (void)
   run_guest_on_a (root_a, uri_a, &original);
   out = test_cli_direct (state, uri_a, &status, "export", "vr-guest-disk",
                          export, "--save", "--with-disks", NULL);
-  expect (out, status, 0, NULL);
+  test_expect (out, status, 0, NULL);
   exported_sum = test_sha256_file (exported_disk);
   /* The export holds the disk as the running guest left it. */
   g_assert_cmpstr (exported_sum, !=, original);
   out = test_cli_direct (state, uri_b, &status, "import", export, NULL);
-  expect (out, status, 0, "imported");
+  test_expect (out, status, 0, "imported");
   out = test_cli_direct (state, uri_b, &status, "validate", "vr-guest-disk",
                          NULL);
-  expect (out, status, 3, "--copy-disks");
+  test_expect (out, status, 3, "--copy-disks");
   out = test_cli_direct (state, uri_b, &status, "validate", "vr-guest-disk",
                          "--copy-disks", NULL);
-  expect (out, status, 0, NULL);
+  test_expect (out, status, 0, NULL);
   out = test_cli_direct (state, uri_b, &status, "realize", "vr-guest-disk",
                          "--copy-disks", NULL);
-  expect (out, status, 0, "realized as domain 'vr-guest-disk'");
+  test_expect (out, status, 0, "realized as domain 'vr-guest-disk'");
   pool_sum = test_sha256_file (pool_disk);
   g_assert_cmpstr (pool_sum, ==, exported_sum);
-  out = virsh (uri_b, "start vr-guest-disk; domstate --reason vr-guest-disk; "
-                      "dommemstat vr-guest-disk; destroy vr-guest-disk; "
-                      "undefine vr-guest-disk --managed-save");
-  expect (out, 0, 0, "running (restored)");
-  g_free (virsh (uri_a, "undefine vr-guest-disk --managed-save"));
+  out = test_virsh_all (uri_b,
+                        "start vr-guest-disk; domstate --reason vr-guest-disk; "
+                        "dommemstat vr-guest-disk; destroy vr-guest-disk; "
+                        "undefine vr-guest-disk --managed-save");
+  test_expect (out, 0, 0, "running (restored)");
+  g_free (test_virsh_all (uri_a, "undefine vr-guest-disk --managed-save"));
   test_rmtree (state);
   test_rmtree (parent);
   test_rmtree (root_a);

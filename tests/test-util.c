@@ -267,6 +267,26 @@ test_virsh (const char *uri, const char *commands)
   return out ? g_strstrip (out) : g_strdup ("");
 }
 
+char *
+test_virsh_all (const char *uri, const char *commands)
+{
+  const char *argv[] = { "virsh", "-q", "-c", uri, commands, NULL };
+  g_auto (TestRun) run = { 0 };
+
+  test_run (&run, argv, NULL);
+  return g_strconcat (run.out, run.err, NULL);
+}
+
+void
+test_expect (char *out, int status, int wanted, const char *needle)
+{
+  g_autofree char *text = out;
+
+  g_assert_cmpint (status, ==, wanted);
+  if (needle != NULL && strstr (text, needle) == NULL)
+    g_error ("'%s' does not contain '%s'", text, needle);
+}
+
 void
 test_run_clear (TestRun *run)
 {

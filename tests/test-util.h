@@ -48,6 +48,14 @@ void test_remove_domain (virConnectPtr conn, const char *uuid);
  * processes must open). */
 char *test_virsh (const char *uri, const char *commands);
 
+/* virsh's stdout then stderr for commands on uri (its own process), for
+ * a test that searches the text for errors. */
+char *test_virsh_all (const char *uri, const char *commands);
+
+/* Takes out: fails the test unless status is wanted and out contains
+ * needle (NULL: anything). */
+void test_expect (char *out, int status, int wanted, const char *needle);
+
 /* What a command gave: its exit status (-1 when a signal ended it) and
  * what it wrote on stdout and stderr. */
 typedef struct {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* vr-testbed [--variant basic|disk|second|all] DIR
+/* vr-testbed [--variant basic|disk|second|uefi|all] DIR
  *
  * Makes real import directories (a domain XML and a QEMU managed-save image)
  * with libvirt's embedded QEMU driver rooted at DIR/root, once, and prints
@@ -38,17 +38,27 @@
 /* Long enough for the save image to hold a guest that has really run. */
 #define RUN_USEC G_USEC_PER_SEC
 
+/* How long OVMF may take to write its variable store for the first time
+ * (about 30 s under TCG on the 2-vCPU machine, a second or two with KVM). */
+#define NVRAM_WAIT_USEC (180 * G_USEC_PER_SEC)
+
 typedef struct {
   const char *variant;
   const char *name;
   const char *uuid;
   gboolean disk;
+  /* UEFI (OVMF, no Secure Boot: it boots faster under TCG) and an emulated
+   * TPM 2.0 (swtpm): the import directory carries nvram/ and tpm/. */
+  gboolean uefi;
 } Variant;
 
 static const Variant variants[] = {
-  { "basic", "vr-guest", "5a1ad0c0-7e57-4b3d-9c1e-000000000001", FALSE },
-  { "disk", "vr-guest-disk", "5a1ad0c0-7e57-4b3d-9c1e-000000000002", TRUE },
-  { "second", "vr-guest-2", "5a1ad0c0-7e57-4b3d-9c1e-000000000003", FALSE },
+  { "basic", "vr-guest", "5a1ad0c0-7e57-4b3d-9c1e-000000000001", FALSE, FALSE },
+  { "disk", "vr-guest-disk", "5a1ad0c0-7e57-4b3d-9c1e-000000000002", TRUE,
+    FALSE },
+  { "second", "vr-guest-2", "5a1ad0c0-7e57-4b3d-9c1e-000000000003", FALSE,
+    FALSE },
+  { "uefi", "vr-uefi", "5a1ad0c0-7e57-4b3d-9c1e-000000000004", FALSE, TRUE },
 };
 
 typedef struct {
@@ -88,7 +98,9 @@ discard_domain (virDomainPtr dom, GError **error)
 {
   if (!destroy_domain (dom, error))
     return FALSE;
-  if (virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE) < 0)
+  if (virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                                   | VIR_DOMAIN_UNDEFINE_NVRAM
+                                   | VIR_DOMAIN_UNDEFINE_TPM) < 0)
     {
       vr_libvirt_set_error (error, "cannot undefine '%s'",
                             virDomainGetName (dom));
@@ -223,6 +235,25 @@ add_disk (xmlNodePtr devices, const char *path)
   set_prop (node, "bus", "virtio");
 }
 
+/* UEFI by firmware auto-selection and a TPM 2.0 on swtpm; UEFI needs ACPI
+ * and, for the TPM's CRB interface, the q35 machine. */
+static void
+add_uefi (xmlNodePtr domain, xmlNodePtr os, xmlNodePtr devices)
+{
+  xmlNodePtr node;
+
+  set_prop (os, "firmware", "efi");
+  node = add_child (add_child (os, "firmware", NULL), "feature", NULL);
+  set_prop (node, "enabled", "no");
+  set_prop (node, "name", "secure-boot");
+  add_child (add_child (domain, "features", NULL), "acpi", NULL);
+  node = add_child (devices, "tpm", NULL);
+  set_prop (node, "model", "tpm-crb");
+  node = add_child (node, "backend", NULL);
+  set_prop (node, "type", "emulator");
+  set_prop (node, "version", "2.0");
+}
+
 /* The guest as defined in the root: no OS, so it only needs to run. No
  * display: guests of concurrent embedded roots would race for VNC ports
  * (docs/libvirt-handoff.md), and a saved state needs none. */
@@ -233,18 +264,25 @@ build_domain_xml (const Variant *variant, const char *disk_path,
   g_autoptr(xmlDoc) doc = xmlNewDoc (BAD_CAST "1.0");
   xmlNodePtr domain = xmlNewDocNode (doc, NULL, BAD_CAST "domain", NULL);
   xmlNodePtr node;
+  xmlNodePtr os;
   xmlNodePtr devices;
 
   xmlDocSetRootElement (doc, domain);
   set_prop (domain, "type", "qemu");
   add_child (domain, "name", variant->name);
   add_child (domain, "uuid", variant->uuid);
-  set_prop (add_child (domain, "memory", "64"), "unit", "MiB");
+  /* OVMF wants more than 64 MiB. */
+  set_prop (add_child (domain, "memory", variant->uefi ? "128" : "64"),
+            "unit", "MiB");
   add_child (domain, "vcpu", "1");
-  node = add_child (add_child (domain, "os", NULL), "type", "hvm");
+  os = add_child (domain, "os", NULL);
+  node = add_child (os, "type", "hvm");
   set_prop (node, "arch", "x86_64");
-  set_prop (node, "machine", "pc");
-  devices = add_child (domain, "devices", NULL);
+  set_prop (node, "machine", variant->uefi ? "q35" : "pc");
+  devices = xmlNewNode (NULL, BAD_CAST "devices");
+  if (variant->uefi)
+    add_uefi (domain, os, devices);
+  xmlAddChild (domain, devices);
   if (disk_path != NULL)
     add_disk (devices, disk_path);
   return vr_xml_to_string (doc);
@@ -372,8 +410,68 @@ guest_define (Testbed *tb, const char *xml, GError **error)
   return guest;
 }
 
+static char *
+nvram_path (Testbed *tb, const Variant *variant)
+{
+  g_autofree char *file = g_strconcat (variant->name, "_VARS.fd", NULL);
+
+  return g_build_filename (tb->root, "lib", "qemu", "nvram", file, NULL);
+}
+
 static gboolean
-guest_run_and_save (Guest *guest, GError **error)
+same_contents (const char *a, const char *b)
+{
+  g_autofree char *x = NULL;
+  g_autofree char *y = NULL;
+  gsize x_len = 0;
+  gsize y_len = 0;
+
+  return g_file_get_contents (a, &x, &x_len, NULL)
+         && g_file_get_contents (b, &y, &y_len, NULL) && x_len == y_len
+         && memcmp (x, y, x_len) == 0;
+}
+
+/* The running guest's variable store is its template until OVMF writes
+ * its first variables (boot options): wait for that, so that the carried
+ * store is the guest's own and a test can tell it from a fresh one. */
+static gboolean
+wait_for_nvram (Testbed *tb, Guest *guest, const Variant *variant,
+                GError **error)
+{
+  g_autofree char *path = nvram_path (tb, variant);
+  g_autofree char *template = NULL;
+  g_autoptr(xmlDoc) doc = NULL;
+  char *xml = virDomainGetXMLDesc (guest->dom, 0);
+  gint64 deadline = g_get_monotonic_time () + NVRAM_WAIT_USEC;
+
+  if (xml == NULL)
+    {
+      vr_libvirt_set_error (error, "cannot get the XML of '%s'", variant->name);
+      return FALSE;
+    }
+  doc = vr_xml_parse_buffer (xml, strlen (xml), "libvirt's domain XML",
+                             "domain", error);
+  free (xml);
+  if (doc == NULL)
+    return FALSE;
+  template = vr_xml_xpath_string (doc, "string(/domain/os/nvram/@template)");
+  while (template != NULL && same_contents (path, template))
+    {
+      if (g_get_monotonic_time () > deadline)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                       "OVMF did not write %s within %d s", path,
+                       (int) (NVRAM_WAIT_USEC / G_USEC_PER_SEC));
+          return FALSE;
+        }
+      g_usleep (G_USEC_PER_SEC / 2);
+    }
+  return TRUE;
+}
+
+static gboolean
+guest_run_and_save (Testbed *tb, const Variant *variant, Guest *guest,
+                    GError **error)
 {
   const char *name = virDomainGetName (guest->dom);
 
@@ -383,6 +481,8 @@ guest_run_and_save (Guest *guest, GError **error)
       return FALSE;
     }
   g_usleep (RUN_USEC);
+  if (variant->uefi && !wait_for_nvram (tb, guest, variant, error))
+    return FALSE;
   if (virDomainIsActive (guest->dom) != 1)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
@@ -416,6 +516,30 @@ guest_discard (Guest *guest, GError **error)
   return TRUE;
 }
 
+/* nvram/NAME_VARS.fd and tpm/tpm2/tpm2-00.permall, as export writes
+ * them (0600: swtpm's state is its user's alone). */
+static gboolean
+export_firmware (Testbed *tb, const Variant *variant, const char *tmp,
+                 GError **error)
+{
+  g_autofree char *nvram_src = nvram_path (tb, variant);
+  g_autofree char *nvram_dir = g_build_filename (tmp, "nvram", NULL);
+  g_autofree char *base = g_path_get_basename (nvram_src);
+  g_autofree char *nvram_dst = g_build_filename (nvram_dir, base, NULL);
+  g_autofree char *tpm_src = g_build_filename (tb->root, "lib", "swtpm",
+                                               variant->uuid, "tpm2",
+                                               "tpm2-00.permall", NULL);
+  g_autofree char *tpm_dir = g_build_filename (tmp, "tpm", "tpm2", NULL);
+  g_autofree char *tpm_dst = g_build_filename (tpm_dir, "tpm2-00.permall",
+                                               NULL);
+  g_autofree char *tpm_top = g_build_filename (tmp, "tpm", NULL);
+
+  return make_dir (nvram_dir, error) && copy_file (nvram_src, nvram_dst, error)
+         && make_dir (tpm_dir, error) && set_mode (tpm_top, 0755, error)
+         && copy_file (tpm_src, tpm_dst, error)
+         && set_mode (tpm_dst, 0600, error);
+}
+
 /* Copies the results out of the root into the import dir tmp. */
 static gboolean
 export_guest (Testbed *tb, const Variant *variant, Guest *guest,
@@ -440,6 +564,8 @@ export_guest (Testbed *tb, const Variant *variant, Guest *guest,
   xml = g_strdup (desc);
   free (desc);
   if (!copy_file (save_src, save_dst, error))
+    return FALSE;
+  if (variant->uefi && !export_firmware (tb, variant, tmp, error))
     return FALSE;
   if (disk_path != NULL)
     {
@@ -482,7 +608,7 @@ build_variant (Testbed *tb, const Variant *variant, const char *tmp,
     return FALSE;
   guest = guest_define (tb, xml, error);
   if (guest == NULL
-      || !guest_run_and_save (guest, error)
+      || !guest_run_and_save (tb, variant, guest, error)
       || !export_guest (tb, variant, guest, disk_path, tmp, error)
       || !guest_discard (g_steal_pointer (&guest), error))
     return FALSE;
@@ -528,7 +654,7 @@ select_variants (const char *which, gboolean selected[], GError **error)
     }
   if (!any)
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "unknown variant '%s' (basic, disk, second or all)", which);
+                 "unknown variant '%s' (basic, disk, second, uefi or all)", which);
   return any;
 }
 
@@ -630,7 +756,7 @@ main (int argc, char **argv)
   g_autofree char *which = NULL;
   GOptionEntry entries[] = {
     { "variant", 0, 0, G_OPTION_ARG_STRING, &which,
-      "Variant to ensure: basic, disk, second or all (default)", "NAME" },
+      "Variant to ensure: basic, disk, second, uefi or all (default)", "NAME" },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("DIR");
