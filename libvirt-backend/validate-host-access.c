@@ -203,8 +203,9 @@ remove_nodes (xmlDoc *doc, const char *expr)
 }
 
 /* The save image's XML as realize leaves it: disk and interface sources
- * are replaced by the planned XML's before the hand-off, so the source
- * host's paths in them are no request for this host's. NULL when the
+ * are replaced by the planned XML's before the hand-off, and the NVRAM
+ * path by this host's (vr_realize_image_xml), so the source host's paths
+ * in them are no request for this host's. NULL when the
  * image cannot be read (validate-saved reports why). */
 static xmlDoc *
 read_image_doc (VrImportDir *dir, const char *save_file)
@@ -227,7 +228,8 @@ read_image_doc (VrImportDir *dir, const char *save_file)
   if (doc != NULL)
     remove_nodes (doc, "/domain/devices/disk/source"
                               " | /domain/devices/disk//backingStore"
-                              " | /domain/devices/interface/source");
+                              " | /domain/devices/interface/source"
+                              " | /domain/os/nvram");
   return g_steal_pointer (&doc);
 }
 
