@@ -307,9 +307,28 @@ place_tpm (Realize *r, GError **error)
   return ok;
 }
 
+/* SMM that libvirt turned on by itself when the guest started (Secure
+ * Boot firmware needs it; an inactive XML made by virt-install has none):
+ * the image's firmware needs it again at restore. */
+static void
+keep_started_smm (xmlDoc *doc, xmlDoc *image)
+{
+  xmlNode *smm = vr_xml_xpath_node (image, "/domain/features/smm");
+  xmlNode *features;
+
+  if (smm == NULL || vr_xml_xpath_node (doc, "/domain/features/smm") != NULL)
+    return;
+  features = vr_xml_xpath_node (doc, "/domain/features");
+  if (features == NULL)
+    features = xmlNewChild (xmlDocGetRootElement (doc), NULL,
+                            (const xmlChar *) "features", NULL);
+  xmlAddChild (features, xmlDocCopyNode (smm, doc, 1));
+}
+
 /* The image's own <os> (the firmware libvirt chose when it started the
  * guest: the restore does not choose again) with the variable store's
- * path on this host; the rest is the planned XML. */
+ * path on this host, and the SMM that firmware needs; the rest is the
+ * planned XML. */
 char *
 vr_realize_image_xml (Realize *r, xmlDoc *image)
 {
@@ -332,6 +351,7 @@ vr_realize_image_xml (Realize *r, xmlDoc *image)
     path = vr_state_nvram_path (r->conn, vr_realize_name (r));
   if (nvram != NULL && path != NULL)
     xmlNodeSetContent (nvram, (const xmlChar *)path);
+  keep_started_smm (doc, image);
   return vr_xml_to_string (doc);
 }
 
