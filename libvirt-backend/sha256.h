@@ -14,6 +14,11 @@ typedef struct VrSha256 VrSha256;
 VrSha256 *vr_sha256_new (void);
 void vr_sha256_update (VrSha256 *sha, const void *data, gsize len);
 
+/* The same on a thread of the hash's own, so that a copy hashes one buffer
+ * while it reads the next: data must stay as it is until the next call on
+ * sha, which waits for it (so does every other call). */
+void vr_sha256_update_async (VrSha256 *sha, const void *data, gsize len);
+
 /* The digest as 64 lower-case hex digits; the hash takes no more data. */
 const char *vr_sha256_hex (VrSha256 *sha);
 
