@@ -412,6 +412,7 @@ test_state_full_import (void)
   char *state = mount_tmpfs ("256k");
   g_autofree char *out = NULL;
   g_autofree char *folder = g_build_filename (state, BASIC_UUID, NULL);
+  g_autofree char *st = NULL;
   const char *args[] = { "import", dir, NULL };
   int status;
 
@@ -423,7 +424,8 @@ test_state_full_import (void)
   assert_only_lock_and_fill (state);
   unfill (state, "fill");
   import (state, dir);
-  g_assert_cmpstr (test_record_state (state, BASIC_UUID), ==, "planned");
+  st = test_record_state (state, BASIC_UUID);
+  g_assert_cmpstr (st, ==, "planned");
   unmount (state);
 }
 
