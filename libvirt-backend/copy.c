@@ -455,7 +455,7 @@ hash_zeros_to (Copy *c, guint64 end)
     {
       gsize n = MIN (end - c->hashed, sizeof zeros);
 
-      g_checksum_update (c->extra->checksum, zeros, n);
+      vr_sha256_update (c->extra->sha256, zeros, n);
       c->hashed += n;
     }
 }
@@ -463,7 +463,7 @@ hash_zeros_to (Copy *c, guint64 end)
 static gboolean
 hashing (Copy *c)
 {
-  return c->extra != NULL && c->extra->checksum != NULL;
+  return c->extra != NULL && c->extra->sha256 != NULL;
 }
 
 /* c->buffer holds len bytes of the source from offset. */
@@ -473,7 +473,7 @@ hash_buffer (Copy *c, guint64 offset, gsize len)
   if (!hashing (c))
     return;
   hash_zeros_to (c, offset);
-  g_checksum_update (c->extra->checksum, c->buffer, len);
+  vr_sha256_update (c->extra->sha256, c->buffer, len);
   c->hashed = offset + len;
 }
 
