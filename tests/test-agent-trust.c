@@ -913,19 +913,27 @@ test_unit_capabilities (Fixture *f, gconstpointer data)
   test_rmtree (wrap_dir);
 }
 
+/* The rule holds only while this process lives (polkit.spawn of test -d
+ * /proc/PID): a test that aborts before removing the file leaves no
+ * grant behind. */
 static gboolean
 write_test_rules (void)
 {
-  static const char rules[] =
-      "// virt-realize test-agent-trust: removed when the test ends.\n"
+  g_autofree char *rules = g_strdup_printf (
+      "// virt-realize test-agent-trust: inert once process %d is gone,\n"
+      "// removed when the test ends.\n"
       "polkit.addRule(function(action, subject) {\n"
       "    if (subject.user == \"nobody\" &&\n"
       "        action.id.indexOf(\"org.virtrealize.Realize1.\") == 0 &&\n"
       "        action.id != \"org.virtrealize.Realize1.realize-host-access\" &&\n"
       "        action.id != \"org.virtrealize.Realize1.read-secrets\") {\n"
-      "        return polkit.Result.YES;\n"
+      "        try {\n"
+      "            polkit.spawn([\"/usr/bin/test\", \"-d\", \"/proc/%d\"]);\n"
+      "            return polkit.Result.YES;\n"
+      "        } catch (error) {\n"
+      "        }\n"
       "    }\n"
-      "});\n";
+      "});\n", (int) getpid (), (int) getpid ());
 
   return g_file_set_contents (TEST_RULES, rules, -1, NULL);
 }
