@@ -710,10 +710,11 @@ test_pool_dir (Fixture *f, gconstpointer data)
 }
 
 /* An import directory outside the folders agent.conf trusts (the harness
- * trusts the temporary folder): a realize without the caller's
- * descriptor is refused; the CLI passes one, and its files are checked
- * again against the caller (a save image made root's 0600 after the
- * import is refused); readable again, the CLI as nobody realizes it. */
+ * trusts the temporary folder): a realize or validate without the
+ * caller's descriptor is refused; the CLI passes one, and its files are
+ * checked again against the caller (a save image made root's 0600 after
+ * the import is refused to validate and realize); readable again, the
+ * CLI as nobody realizes it. */
 static void
 test_import_fd (Fixture *f, gconstpointer data)
 {
@@ -748,7 +749,28 @@ test_import_fd (Fixture *f, gconstpointer data)
   system = import_dir (dir);
   assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Realize", arg,
                   "TrustedImportDirs", "import-dir");
-  g_assert_cmpint (chmod (save, 0600), ==, 0);
+  assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Validate", "@a{sv} {}",
+                  "TrustedImportDirs", "import-dir");
+  {
+    const char *const validate[] = { cli, "--system", "validate", "vr-guest",
+                                     NULL };
+
+    g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, validate,
+                                                       &out, &err),
+                     ==, 0);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (chmod (save, 0600), ==, 0);
+    g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, validate,
+                                                       &out, &err),
+                     ==, 1);
+    g_test_message ("validate as nobody of a 0600 image: %s", err);
+    g_assert_nonnull (strstr (err, "32769"));
+    g_assert_nonnull (strstr (err, "vr-guest.save"));
+    hostile_calls++;
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
   before = test_snapshot_tree (f->state);
   g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, argv, &out,
                                                      &err),
