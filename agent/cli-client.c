@@ -200,6 +200,37 @@ get_string (GDBusConnection *bus, const char *path, const char *iface,
              : g_variant_print (value, FALSE);
 }
 
+/* The agent reads the import directory again only from a descriptor this
+ * caller opened (or below folders its administrator trusts): it is
+ * passed as option import-dir when the caller can open it. */
+static GVariant *
+call_with_import_dir (GDBusConnection *bus, const char *system,
+                      const char *method, GVariant *options,
+                      const char *reply_type, GError **error)
+{
+  g_autofree char *dir = get_string (bus, system, VR_DBUS_PLANNED_IFACE,
+                                     "ImportDirectory");
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GVariant) opts = g_variant_ref_sink (options);
+  GVariantDict dict;
+  GVariant *reply;
+  int fd = *dir ? open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+
+  g_variant_dict_init (&dict, opts);
+  if (fd >= 0 && g_unix_fd_list_append (fds, fd, NULL) == 0)
+    g_variant_dict_insert_value (&dict, "import-dir", g_variant_new_handle (0));
+  if (fd >= 0)
+    close (fd);
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      bus, VR_DBUS_NAME, system, VR_DBUS_PLANNED_IFACE, method,
+      g_variant_new ("(@a{sv})", g_variant_dict_end (&dict)),
+      G_VARIANT_TYPE (reply_type),
+      G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, CALL_TIMEOUT_MS, fds,
+      NULL, NULL, error);
+  vr_dbus_error_to_local (error);
+  return reply;
+}
+
 GPtrArray *
 vr_cli_client_validate (GDBusConnection *bus, const char *key, char **name,
                         GError **error)
@@ -211,8 +242,9 @@ vr_cli_client_validate (GDBusConnection *bus, const char *key, char **name,
 
   if (path == NULL)
     return NULL;
-  reply = call (bus, path, VR_DBUS_PLANNED_IFACE, "Validate",
-                g_variant_new ("(a{sv})", NULL), "(us)", error);
+  reply = call_with_import_dir (
+      bus, path, "Validate",
+      g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0), "(us)", error);
   if (reply == NULL)
     return NULL;
   g_variant_get (reply, "(u&s)", &errors, &json);
@@ -654,36 +686,6 @@ report_job (VrCli *cli, Waiter *waiter, const char *system)
   return vr_cli_fail (error);
 }
 
-/* The agent reads the import directory again only from a descriptor this
- * caller opened (or below folders its administrator trusts): it is
- * passed as option import-dir when the caller can open it. */
-static GVariant *
-call_realize (GDBusConnection *bus, const char *system,
-              const VrRealizeOptions *options, GError **error)
-{
-  g_autofree char *dir = get_string (bus, system, VR_DBUS_PLANNED_IFACE,
-                                     "ImportDirectory");
-  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
-  g_autoptr (GVariant) opts = g_variant_ref_sink (realize_options (options));
-  GVariantDict dict;
-  GVariant *reply;
-  int fd = dir ? open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-
-  g_variant_dict_init (&dict, opts);
-  if (fd >= 0 && g_unix_fd_list_append (fds, fd, NULL) == 0)
-    g_variant_dict_insert_value (&dict, "import-dir", g_variant_new_handle (0));
-  if (fd >= 0)
-    close (fd);
-  reply = g_dbus_connection_call_with_unix_fd_list_sync (
-      bus, VR_DBUS_NAME, system, VR_DBUS_PLANNED_IFACE, "Realize",
-      g_variant_new ("(@a{sv})", g_variant_dict_end (&dict)),
-      G_VARIANT_TYPE ("(uos)"),
-      G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, CALL_TIMEOUT_MS, fds,
-      NULL, NULL, error);
-  vr_dbus_error_to_local (error);
-  return reply;
-}
-
 int
 vr_cli_client_realize (VrCli *cli, GDBusConnection *bus, const char *key,
                        const VrRealizeOptions *options, gboolean no_wait)
@@ -697,7 +699,8 @@ vr_cli_client_realize (VrCli *cli, GDBusConnection *bus, const char *key,
 
   if (system == NULL)
     return vr_cli_fail (error);
-  reply = call_realize (bus, system, options, &error);
+  reply = call_with_import_dir (bus, system, "Realize",
+                                realize_options (options), "(uos)", &error);
   if (reply == NULL)
     return vr_cli_fail (error);
   g_variant_get (reply, "(u&o&s)", &code, &waiter.job, &domain);

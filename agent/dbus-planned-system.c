@@ -67,6 +67,67 @@ vr_planned_object_update (VrDBusObjectSkeleton *object,
   vr_planned_skeleton_changed (iface);
 }
 
+/* Option import-dir (h) of the call, as a descriptor of ours, or -1. */
+static int
+take_import_fd (GDBusMethodInvocation *invocation)
+{
+  GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
+  GUnixFDList *fds = g_dbus_message_get_unix_fd_list (message);
+  g_autoptr (GVariant) options = g_variant_get_child_value (
+      g_dbus_method_invocation_get_parameters (invocation), 0);
+  gint32 handle = -1;
+
+  if (fds == NULL
+      || !g_variant_lookup (options, "import-dir", "h", &handle)
+      || handle < 0 || handle >= g_unix_fd_list_get_length (fds))
+    return -1;
+  return g_unix_fd_list_get (fds, handle, NULL);
+}
+
+/* The caller shows again that they may read the import directory: by a
+ * descriptor they opened (option import-dir, fd >= 0), which must be the
+ * folder that was imported and whose files they may still read (then
+ * *out is it, to read instead of the path); without one, the agent reads
+ * it by path only below the folders agent.conf trusts. */
+static gboolean
+check_import_dir (VrDaemon *daemon, VrPlannedSystem *system, int fd,
+                  guint uid, VrImportDir **out, GError **error)
+{
+  const char *path = vr_planned_system_get_import_dir (system);
+  g_autoptr (VrImportDir) dir = NULL;
+  g_autoptr (VrCaller) caller = NULL;
+
+  if (fd < 0)
+    {
+      if (vr_host_access_path_inside (
+              path, vr_daemon_get_trusted_import_dirs (daemon)))
+        return TRUE;
+      g_set_error (error, VR_ERROR, VR_ERROR_ACCESS_DENIED,
+                   "the agent reads %s again only from a descriptor the "
+                   "caller opened (option import-dir, as virt-realize "
+                   "passes it) or below a folder %s trusts "
+                   "(TrustedImportDirs)", path,
+                   vr_daemon_get_config_path (daemon));
+      return FALSE;
+    }
+  dir = vr_import_dir_open_fd (fd, error);
+  if (dir == NULL)
+    return FALSE;
+  if (!vr_planned_system_is_import_dir (system, dir))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_ACCESS_DENIED,
+                   "the descriptor passed as import-dir is not %s, the "
+                   "directory that was imported", path);
+      return FALSE;
+    }
+  caller = vr_caller_new (uid);
+  if (!vr_import_dir_check_caller (dir, caller, error))
+    return FALSE;
+  if (out != NULL)
+    *out = g_steal_pointer (&dir);
+  return TRUE;
+}
+
 /* Validate: findings are made on a worker thread. */
 
 typedef struct {
@@ -75,6 +136,9 @@ typedef struct {
   VrPlannedSystem *system;
   GDBusMethodInvocation *invocation;
   VrValidateOptions options;
+  VrDaemon *daemon;
+  guint uid;
+  int import_fd; /* option import-dir, or -1 */
 } ValidateCall;
 
 static void
@@ -86,6 +150,8 @@ validate_call_free (gpointer data)
   g_clear_object (&call->store);
   g_clear_object (&call->system);
   g_clear_object (&call->invocation);
+  if (call->import_fd >= 0)
+    close (call->import_fd);
   g_free (call);
 }
 
@@ -95,10 +161,20 @@ validate_thread (GTask *task, gpointer source, gpointer task_data,
 {
   ValidateCall *call = task_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) findings = vr_validate_planned_with (
-      call->caps, call->store, call->system, &call->options, &error);
+  g_autoptr (VrImportDir) dir = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
   g_autofree char *json = NULL;
 
+  if (!vr_daemon_is_session (call->daemon)
+      && !check_import_dir (call->daemon, call->system, call->import_fd,
+                            call->uid, &dir, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  call->options.import_dir = dir;
+  findings = vr_validate_planned_with (call->caps, call->store, call->system,
+                                       &call->options, &error);
   if (findings == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -128,7 +204,7 @@ validate_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
 static void
 validate_start (VrDaemon *daemon, GDBusMethodInvocation *invocation,
-                gpointer data, gboolean host_access_allowed)
+                gpointer data, guint uid, gboolean host_access_allowed)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GTask) task = g_task_new (NULL, NULL, validate_done, NULL);
@@ -136,6 +212,9 @@ validate_start (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   virConnectPtr conn = NULL;
 
   call->options.host_access_allowed = host_access_allowed;
+  call->daemon = daemon;
+  call->uid = uid;
+  call->import_fd = take_import_fd (invocation);
   g_task_set_task_data (task, call, validate_call_free);
   call->invocation = g_object_ref (invocation);
   call->store = g_object_ref (vr_daemon_get_store (daemon));
@@ -160,6 +239,7 @@ typedef struct {
   VrDaemon *daemon;
   GDBusMethodInvocation *invocation;
   gpointer target;
+  guint uid;
 } ValidateRight;
 
 static void
@@ -169,7 +249,8 @@ on_validate_right (GObject *source, GAsyncResult *result, gpointer user_data)
   guint uid;
   gboolean allowed = vr_auth_check_finish (result, &uid, NULL);
 
-  validate_start (right->daemon, right->invocation, right->target, allowed);
+  validate_start (right->daemon, right->invocation, right->target,
+                  right->uid, allowed);
   g_object_unref (right->invocation);
   g_free (right);
 }
@@ -183,6 +264,7 @@ validate_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   right->daemon = daemon;
   right->invocation = g_object_ref (invocation);
   right->target = data;
+  right->uid = uid;
   vr_auth_check_full_async (invocation, vr_daemon_is_session (daemon),
                             VR_ACTION_HOST_ACCESS, FALSE, NULL,
                             on_validate_right, right);
@@ -219,8 +301,17 @@ handle_validate (VrDBusPlannedSystem *iface,
                  GDBusMethodInvocation *invocation, GVariant *options,
                  gpointer user_data)
 {
-  return authorize_target (invocation, options, user_data, "validate",
-                           validate_authorized);
+  static const char *const known[] = { "import-dir", NULL };
+  Target *target = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!vr_daemon_check_options (options, known, &error))
+    vr_dbus_return_error (invocation, error);
+  else
+    vr_daemon_authorize (target->daemon, invocation, "validate",
+                         validate_authorized, target_copy (target),
+                         target_free);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* Realize */
@@ -370,44 +461,6 @@ on_host_access_right (GObject *source, GAsyncResult *result,
   host_access_step_free (step);
 }
 
-/* The caller shows again that they may read the import directory: by a
- * descriptor they opened (option import-dir), which must be the folder
- * that was imported and whose files they may still read; without one,
- * the agent reads it by path only below the folders agent.conf trusts. */
-static gboolean
-check_import_dir (HostAccessStep *step, GError **error)
-{
-  const char *path = vr_planned_system_get_import_dir (step->system);
-  g_autoptr (VrImportDir) dir = NULL;
-  g_autoptr (VrCaller) caller = NULL;
-
-  if (step->import_fd < 0)
-    {
-      if (vr_host_access_path_inside (
-              path, vr_daemon_get_trusted_import_dirs (step->daemon)))
-        return TRUE;
-      g_set_error (error, VR_ERROR, VR_ERROR_ACCESS_DENIED,
-                   "the agent reads %s again only from a descriptor the "
-                   "caller opened (option import-dir, as virt-realize "
-                   "passes it) or below a folder %s trusts "
-                   "(TrustedImportDirs)", path,
-                   vr_daemon_get_config_path (step->daemon));
-      return FALSE;
-    }
-  dir = vr_import_dir_open_fd (step->import_fd, error);
-  if (dir == NULL)
-    return FALSE;
-  if (!vr_planned_system_is_import_dir (step->system, dir))
-    {
-      g_set_error (error, VR_ERROR, VR_ERROR_ACCESS_DENIED,
-                   "the descriptor passed as import-dir is not %s, the "
-                   "directory that was imported", path);
-      return FALSE;
-    }
-  caller = vr_caller_new (step->uid);
-  return vr_import_dir_check_caller (dir, caller, error);
-}
-
 static void
 host_access_thread (GTask *task, gpointer source, gpointer task_data,
                     GCancellable *cancellable)
@@ -424,7 +477,8 @@ host_access_thread (GTask *task, gpointer source, gpointer task_data,
                                          vr_daemon_get_pool_dirs (daemon),
                                          vr_daemon_get_config_path (daemon),
                                          &step->pool_error))
-          || !check_import_dir (step, &step->pool_error)))
+          || !check_import_dir (daemon, step->system, step->import_fd,
+                                step->uid, NULL, &step->pool_error)))
     {
       g_task_return_boolean (task, TRUE);
       return;
@@ -454,23 +508,6 @@ host_access_found (GObject *source, GAsyncResult *result, gpointer user_data)
                             vr_daemon_is_session (step->daemon),
                             VR_ACTION_HOST_ACCESS, TRUE, NULL,
                             on_host_access_right, step);
-}
-
-/* Option import-dir (h) of the call, as a descriptor of ours, or -1. */
-static int
-take_import_fd (GDBusMethodInvocation *invocation)
-{
-  GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
-  GUnixFDList *fds = g_dbus_message_get_unix_fd_list (message);
-  g_autoptr (GVariant) options = g_variant_get_child_value (
-      g_dbus_method_invocation_get_parameters (invocation), 0);
-  gint32 handle = -1;
-
-  if (fds == NULL
-      || !g_variant_lookup (options, "import-dir", "h", &handle)
-      || handle < 0 || handle >= g_unix_fd_list_get_length (fds))
-    return -1;
-  return g_unix_fd_list_get (fds, handle, NULL);
 }
 
 static void

@@ -427,16 +427,20 @@ vr_validate_planned_with (VrHostCaps *caps, VrStore *store,
                           const VrValidateOptions *options, GError **error)
 {
   g_auto (VrValidation) v = { 0 };
-  g_autoptr (VrImportDir) dir = open_dir_lenient (
-      vr_planned_system_get_import_dir (system));
+  g_autoptr (VrImportDir) dir = NULL;
   g_autofree char *display_name = g_strdup_printf (
       "planned system '%s'", vr_planned_system_get_name (system));
+
+  if (options == NULL || options->import_dir == NULL)
+    dir = open_dir_lenient (vr_planned_system_get_import_dir (system));
 
   v.caps = caps;
   v.store = store;
   v.system = system;
   v.doc = vr_planned_system_get_doc (system);
-  v.dir = dir;
+  v.dir = options != NULL && options->import_dir != NULL
+              ? options->import_dir
+              : dir;
   v.save_file = vr_planned_system_get_save_file (system);
   v.check_save = TRUE;
   if (options != NULL)

@@ -18,6 +18,9 @@ typedef struct {
   /* The directory the realize copies into, where host paths are fine;
    * NULL when unknown (libvirt's image directory still is). */
   const char *pool_dir;
+  /* The planned system's import directory as the caller handed it over
+   * (borrowed); NULL: opened by its recorded path. */
+  VrImportDir *import_dir;
 } VrValidateOptions;
 
 /* ValidatePlannedSystem / Compare-VM: checks a domain XML (with its saved

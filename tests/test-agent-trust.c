@@ -710,10 +710,11 @@ test_pool_dir (Fixture *f, gconstpointer data)
 }
 
 /* An import directory outside the folders agent.conf trusts (the harness
- * trusts the temporary folder): a realize without the caller's
- * descriptor is refused; the CLI passes one, and its files are checked
- * again against the caller (a save image made root's 0600 after the
- * import is refused); readable again, the CLI as nobody realizes it. */
+ * trusts the temporary folder): a realize or validate without the
+ * caller's descriptor is refused; the CLI passes one, and its files are
+ * checked again against the caller (a save image made root's 0600 after
+ * the import is refused to validate and realize); readable again, the
+ * CLI as nobody realizes it. */
 static void
 test_import_fd (Fixture *f, gconstpointer data)
 {
@@ -748,7 +749,28 @@ test_import_fd (Fixture *f, gconstpointer data)
   system = import_dir (dir);
   assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Realize", arg,
                   "TrustedImportDirs", "import-dir");
-  g_assert_cmpint (chmod (save, 0600), ==, 0);
+  assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Validate", "@a{sv} {}",
+                  "TrustedImportDirs", "import-dir");
+  {
+    const char *const validate[] = { cli, "--system", "validate", "vr-guest",
+                                     NULL };
+
+    g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, validate,
+                                                       &out, &err),
+                     ==, 0);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (chmod (save, 0600), ==, 0);
+    g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, validate,
+                                                       &out, &err),
+                     ==, 1);
+    g_test_message ("validate as nobody of a 0600 image: %s", err);
+    g_assert_nonnull (strstr (err, "32769"));
+    g_assert_nonnull (strstr (err, "vr-guest.save"));
+    hostile_calls++;
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
   before = test_snapshot_tree (f->state);
   g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, argv, &out,
                                                      &err),
@@ -842,19 +864,98 @@ test_import_limit (Fixture *f, gconstpointer data)
   test_rmtree (conf_dir);
 }
 
+/* The unit's capability bounding set (data/virt-realized.service.in:
+ * CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH, no new privileges) applied with
+ * setpriv, since systemd is not PID 1 here: the agent on a libvirt
+ * connection outside its process (the test driver; an embedded root runs
+ * QEMU inside the agent, which needs more) imports another user's
+ * private folder, validates and answers GetDomainXML. The unit's system
+ * call filter is not applied here. */
+static void
+test_unit_capabilities (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *wrap_dir = test_mkdtemp ();
+  g_autofree char *wrapper = g_build_filename (wrap_dir, "agent", NULL);
+  g_autofree char *script = g_strdup_printf (
+      "#!/bin/sh\nexec setpriv --bounding-set=-all,+dac_override,"
+      "+dac_read_search --inh-caps=-all --no-new-privs %s \"$@\"\n",
+      g_getenv ("VR_AGENT"));
+  g_autofree char *real = g_strdup (g_getenv ("VR_AGENT"));
+  g_autofree char *system = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = -1;
+
+  test_write_file (wrap_dir, "agent", script, -1);
+  g_assert_cmpint (chmod (wrapper, 0755), ==, 0);
+  /* Another user's private folder: reading it takes the bounded
+   * CAP_DAC_READ_SEARCH or CAP_DAC_OVERRIDE (the caller here is root,
+   * who may read it). */
+  {
+    const char *const chown_argv[] = { "chown", "-R", "65534:65534", dir,
+                                       NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) chown_argv, NULL,
+                                 G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                                 &status, NULL));
+    g_assert_cmpint (status, ==, 0);
+  }
+  g_assert_cmpint (chmod (dir, 0700), ==, 0);
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  g_setenv ("VR_AGENT", wrapper, TRUE);
+  f->agent = vr_bus_harness_start_agent (harness, "test:///default",
+                                         f->state, NULL, NULL);
+  g_setenv ("VR_AGENT", real, TRUE);
+  {
+    const char *pid = g_subprocess_get_identifier (f->agent);
+    g_autofree char *path = g_build_filename ("/proc", pid, "status", NULL);
+    g_autofree char *text = NULL;
+
+    g_assert_nonnull (pid);
+    g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+    /* CAP_DAC_OVERRIDE (1) and CAP_DAC_READ_SEARCH (2) only. */
+    g_assert_nonnull (strstr (text, "CapBnd:\t0000000000000006"));
+    g_assert_nonnull (strstr (text, "CapEff:\t0000000000000006"));
+    g_assert_nonnull (strstr (text, "NoNewPrivs:\t1"));
+  }
+  system = import_dir (dir);
+  g_assert_cmpint (gdbus_as_nobody (system, VR_DBUS_PLANNED_IFACE
+                                    ".GetDomainXML", "@a{sv} {}", &out, &err),
+                   ==, 0);
+  g_assert_nonnull (strstr (out, "vr-guest"));
+  reply = call (system, VR_DBUS_PLANNED_IFACE, "Validate",
+                g_variant_new ("(a{sv})", NULL), "(us)", &error);
+  g_assert_no_error (error);
+  destroy (system);
+  test_rmtree (dir);
+  test_rmtree (wrap_dir);
+}
+
+/* The rule holds only while this process lives (polkit.spawn of test -d
+ * /proc/PID): a test that aborts before removing the file leaves no
+ * grant behind. */
 static gboolean
 write_test_rules (void)
 {
-  static const char rules[] =
-      "// virt-realize test-agent-trust: removed when the test ends.\n"
+  g_autofree char *rules = g_strdup_printf (
+      "// virt-realize test-agent-trust: inert once process %d is gone,\n"
+      "// removed when the test ends.\n"
       "polkit.addRule(function(action, subject) {\n"
       "    if (subject.user == \"nobody\" &&\n"
       "        action.id.indexOf(\"org.virtrealize.Realize1.\") == 0 &&\n"
       "        action.id != \"org.virtrealize.Realize1.realize-host-access\" &&\n"
       "        action.id != \"org.virtrealize.Realize1.read-secrets\") {\n"
-      "        return polkit.Result.YES;\n"
+      "        try {\n"
+      "            polkit.spawn([\"/usr/bin/test\", \"-d\", \"/proc/%d\"]);\n"
+      "            return polkit.Result.YES;\n"
+      "        } catch (error) {\n"
+      "        }\n"
       "    }\n"
-      "});\n";
+      "});\n", (int) getpid (), (int) getpid ());
 
   return g_file_set_contents (TEST_RULES, rules, -1, NULL);
 }
@@ -897,6 +998,7 @@ main (int argc, char **argv)
   ADD ("pool-dir", NULL, test_pool_dir);
   ADD ("import-fd", NULL, test_import_fd);
   ADD ("import-limit", NULL, test_import_limit);
+  ADD ("unit-capabilities", NULL, test_unit_capabilities);
 #undef ADD
   status = g_test_run ();
   g_printerr ("hostile calls: %u\n", hostile_calls);
