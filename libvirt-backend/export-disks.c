@@ -11,21 +11,20 @@
 
 #include "errors.h"
 #include "export-private.h"
+#include "qcow2.h"
 #include "safe-xml.h"
 
-/* qcow2's header (QEMU's docs/interop/qcow2.txt), big-endian: magic,
- * version, backing file offset and size; from version 3 the incompatible
- * features at 72, where bit 2 is an external data file. */
-#define QCOW2_MAGIC "QFI\xfb"
-#define QCOW2_HEADER_V3_SIZE 80
-#define QCOW2_INCOMPAT_DATA_FILE (G_GUINT64_CONSTANT (1) << 2)
-#define QCOW2_BACKING_NAME_MAX 1023
+/* The longest backing chain export follows. */
+#define MAX_CHAIN 16
 
 void
 vr_export_disk_free (VrExportDisk *disk)
 {
   g_free (disk->path);
   g_free (disk->name);
+  g_free (disk->format);
+  g_free (disk->backing_name);
+  g_free (disk->backing_format);
   g_free (disk);
 }
 
@@ -63,66 +62,44 @@ eval_bool (Plan *plan, xmlNode *node, const char *expr)
   return obj != NULL && xmlXPathCastToBoolean (obj);
 }
 
-static guint64
-read_be64 (const guchar *p)
-{
-  guint64 value;
-
-  memcpy (&value, p, sizeof value);
-  return GUINT64_FROM_BE (value);
-}
-
-static guint32
-read_be32 (const guchar *p)
-{
-  guint32 value;
-
-  memcpy (&value, p, sizeof value);
-  return GUINT32_FROM_BE (value);
-}
-
-static char *
-qcow2_backing_name (int fd, const guchar *header)
-{
-  guint64 offset = read_be64 (header + 8);
-  guint32 size = MIN (read_be32 (header + 16), QCOW2_BACKING_NAME_MAX);
-  char name[QCOW2_BACKING_NAME_MAX + 1] = { 0 };
-  ssize_t n = pread (fd, name, size, offset);
-
-  return g_strdup (n > 0 ? name : "?");
-}
-
-/* A qcow2 image with a backing file or an external data file is more
- * than one file: copying it alone would lose the guest's data. */
+/* A backing file is part of the disk: the chain is exported whole. An
+ * external data file, or a backing that is not a file, is more than
+ * files can carry. */
 static gboolean
-check_single_file (int fd, const char *what, const char *path,
-                   GError **error)
+check_chain_link (const VrQcow2Info *info, const char *what, const char *path,
+                  guint depth, GError **error)
 {
-  guchar header[QCOW2_HEADER_V3_SIZE] = { 0 };
-  ssize_t n = pread (fd, header, sizeof header, 0);
-  g_autofree char *backing = NULL;
-
-  if (n < 20 || memcmp (header, QCOW2_MAGIC, 4) != 0)
-    return TRUE;
-  if (read_be64 (header + 8) != 0)
-    {
-      backing = qcow2_backing_name (fd, header);
-      g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
-                   "%s (%s) is a qcow2 image on top of a backing file (%s): "
-                   "it cannot be copied as one file; flatten it first "
-                   "(virsh blockpull, or qemu-img convert -O qcow2 into a "
-                   "new image the domain then uses)", what, path, backing);
-      return FALSE;
-    }
-  if (read_be32 (header + 4) >= 3 && n >= QCOW2_HEADER_V3_SIZE
-      && (read_be64 (header + 72) & QCOW2_INCOMPAT_DATA_FILE) != 0)
+  if (info->data_file)
     {
       g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
                    "%s (%s) is a qcow2 image with an external data file: it "
-                   "cannot be copied as one file", what, path);
+                   "cannot be copied as files", what, path);
+      return FALSE;
+    }
+  if (info->backing == NULL)
+    return TRUE;
+  if (strchr (info->backing, ':') != NULL || depth >= MAX_CHAIN)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
+                   "%s (%s) is a qcow2 image on top of a backing file (%s) "
+                   "that is not a plain file or lies too deep: flatten it "
+                   "first (virsh blockpull, or qemu-img convert -O qcow2 "
+                   "into a new image the domain then uses)", what, path,
+                   info->backing);
       return FALSE;
     }
   return TRUE;
+}
+
+static char *
+resolve_backing (const char *path, const char *backing)
+{
+  g_autofree char *dir = NULL;
+
+  if (g_path_is_absolute (backing))
+    return g_strdup (backing);
+  dir = g_path_get_dirname (path);
+  return g_build_filename (dir, backing, NULL);
 }
 
 /* The image's own name, else "N-name" for the Nth of that name. */
@@ -158,39 +135,67 @@ child_element (xmlNode *node, const char *name)
   return NULL;
 }
 
-static gboolean
+static VrExportDisk *
 add_file_disk (Plan *plan, xmlNode *node, const char *what, const char *path,
-               const char *target, GError **error)
+               const char *target, guint depth, GError **error);
+
+/* The backing file after the image open on fd, itself added (and its
+ * own, down the chain); disk->backing_name gets its name in DIR/disks. */
+static gboolean
+add_backing (Plan *plan, VrExportDisk *disk, const VrQcow2Info *info,
+             const char *what, guint depth, GError **error)
+{
+  g_autofree char *backing = resolve_backing (disk->path, info->backing);
+  g_autofree char *base_what = g_strdup_printf ("backing file of %s", what);
+  VrExportDisk *base = add_file_disk (plan, NULL, base_what, backing, NULL,
+                                      depth + 1, error);
+
+  if (base == NULL)
+    return FALSE;
+  disk->backing_name = g_strdup (base->name);
+  disk->backing_format = g_strdup (base->format);
+  return TRUE;
+}
+
+static VrExportDisk *
+add_file_disk (Plan *plan, xmlNode *node, const char *what, const char *path,
+               const char *target, guint depth, GError **error)
 {
   int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  g_auto (VrQcow2Info) info = { 0 };
   VrExportDisk *disk;
   struct stat st;
 
   if (fd < 0)
     {
       vr_error_set_errno (error, errno, "%s: cannot open %s", what, path);
-      return FALSE;
+      return NULL;
     }
   if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
     {
       g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
                    "%s (%s) is not a regular file", what, path);
       close (fd);
-      return FALSE;
+      return NULL;
     }
-  if (!check_single_file (fd, what, path, error))
-    {
-      close (fd);
-      return FALSE;
-    }
-  close (fd);
+  vr_qcow2_read (fd, &info);
   disk = g_new0 (VrExportDisk, 1);
-  disk->source = child_element (node, "source");
+  disk->format = g_strdup (vr_qcow2_format_of (fd));
+  close (fd);
+  if (!check_chain_link (&info, what, path, depth, error))
+    {
+      vr_export_disk_free (disk);
+      return NULL;
+    }
+  disk->source = node ? child_element (node, "source") : NULL;
   disk->path = g_strdup (path);
   disk->name = unique_name (plan, path, target);
   disk->size = st.st_size;
   g_ptr_array_add (plan->disks, disk);
-  return TRUE;
+  if (info.backing != NULL
+      && !add_backing (plan, disk, &info, what, depth, error))
+    return NULL;
+  return disk;
 }
 
 static void
@@ -250,7 +255,7 @@ plan_disk (Plan *plan, xmlNode *node, GError **error)
                    "file; flatten it first (virsh blockpull)", what, source);
       return FALSE;
     }
-  return add_file_disk (plan, node, what, source, target, error);
+  return add_file_disk (plan, node, what, source, target, 0, error) != NULL;
 }
 
 GPtrArray *

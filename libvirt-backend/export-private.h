@@ -9,20 +9,25 @@ G_BEGIN_DECLS
 
 /* A disk export --with-disks copies into DIR/disks. */
 typedef struct {
-  xmlNode *source;  /* its <source> in domain.xml: @file becomes disks/NAME */
+  xmlNode *source;  /* its <source> in domain.xml: @file becomes disks/NAME;
+                       NULL for a backing file (the header names it) */
   char *path;       /* the image on this host */
   char *name;       /* its name in DIR/disks, unique */
+  char *format;     /* "qcow2" or "raw" */
+  char *backing_name;   /* the next file of its chain in DIR/disks, or NULL */
+  char *backing_format;
   guint64 size;
 } VrExportDisk;
 
 void vr_export_disk_free (VrExportDisk *disk);
 
-/* Sorts every <disk> of doc: file-backed disks are copied (returned);
- * removable media, read-only and shareable disks stay where they are
- * (a note each in notes); a writable disk that is not a plain file (a
- * block device, a volume, a network disk, a qcow2 image with a backing
- * file or an external data file) cannot be exported with its disks and
- * is an error naming it. */
+/* Sorts every <disk> of doc: file-backed disks are copied (returned),
+ * each with its chain of backing files (external snapshots: every file
+ * after the one it backs); removable media, read-only and shareable disks
+ * stay where they are (a note each in notes); a writable disk that is not
+ * plain files (a block device, a volume, a network disk or backing, a
+ * qcow2 image with an external data file) cannot be exported with its
+ * disks and is an error naming it. */
 GPtrArray *vr_export_plan_disks (xmlDoc *doc, GPtrArray *notes,
                                  GError **error);
 

@@ -17,6 +17,7 @@
 #include "import-dir.h"
 #include "libvirt-util.h"
 #include "manifest.h"
+#include "qcow2.h"
 #include "safe-xml.h"
 #include "test-hooks.h"
 #include "save-image.h"
@@ -356,8 +357,9 @@ write_domain_xml (Export *e, GError **error)
       g_autofree char *relpath = g_build_filename (VR_IMPORT_DISKS_DIR,
                                                    disk->name, NULL);
 
-      xmlSetProp (disk->source, (const xmlChar *) "file",
-                  (const xmlChar *) relpath);
+      if (disk->source != NULL)
+        xmlSetProp (disk->source, (const xmlChar *) "file",
+                    (const xmlChar *) relpath);
     }
   xml = vr_xml_to_string (e->doc);
   return write_file (e, VR_IMPORT_DOMAIN_XML, xml, error);
@@ -454,6 +456,20 @@ open_disks_dir (Export *e, GError **error)
   return FALSE;
 }
 
+/* A copy in a chain names the next copy by its name beside it: the
+ * chain holds wherever DIR goes. */
+static gboolean
+link_backing (Export *e, VrExportDisk *disk, GError **error)
+{
+  g_autofree char *copy = NULL;
+
+  if (disk->backing_name == NULL)
+    return TRUE;
+  copy = g_build_filename (e->path, VR_IMPORT_DISKS_DIR, disk->name, NULL);
+  return vr_qcow2_set_backing (copy, disk->backing_name, disk->backing_format,
+                               error);
+}
+
 static gboolean
 copy_disk (Export *e, VrExportDisk *disk, GError **error)
 {
@@ -479,6 +495,8 @@ copy_disk (Export *e, VrExportDisk *disk, GError **error)
     }
   g_ptr_array_add (e->written, g_build_filename (VR_IMPORT_DISKS_DIR,
                                                  disk->name, NULL));
+  if (!link_backing (e, disk, error))
+    return FALSE;
   e->disk_done += disk->size;
   e->result->bytes += copied.size;
   e->result->disks++;

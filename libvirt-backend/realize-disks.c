@@ -2,19 +2,30 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "errors.h"
+#include "qcow2.h"
 #include "realize-private.h"
 #include "safe-xml.h"
 
-typedef struct {
-  xmlNode *source;  /* the <source> element in r->doc */
+/* The longest backing chain a realize follows inside the import
+ * directory (export writes at most that many). */
+#define MAX_CHAIN 16
+
+typedef struct _RealizeDisk RealizeDisk;
+struct _RealizeDisk {
+  xmlNode *source;  /* the <source> element in r->doc; NULL for a backing
+                       file, which only its image's header names */
   char *relpath;    /* inside the import directory */
   char *pool_name;  /* the copy's name in the pool */
+  char *target;     /* the copy's path, once made */
+  char *format;     /* "qcow2" or "raw" */
+  RealizeDisk *backing; /* the next file of its chain, or NULL */
   guint64 size;
-} RealizeDisk;
+};
 
 static void
 realize_disk_free (gpointer data)
@@ -23,6 +34,8 @@ realize_disk_free (gpointer data)
 
   g_free (disk->relpath);
   g_free (disk->pool_name);
+  g_free (disk->target);
+  g_free (disk->format);
   g_free (disk);
 }
 
@@ -36,24 +49,61 @@ pool_name_for (Realize *r, const char *relpath)
   return g_strdup_printf ("%s-%s", vr_realize_name (r), base);
 }
 
+static RealizeDisk *plan_disk (Realize *r, xmlNode *source,
+                               const char *relpath, guint depth,
+                               GError **error);
+
+/* An exported chain names its next file beside it (export made it so):
+ * a plain name in the same folder of the import directory, nothing
+ * else. */
 static gboolean
-plan_disk (Realize *r, xmlNode *source, const char *relpath, GError **error)
+plan_backing (Realize *r, RealizeDisk *disk, const char *backing,
+              guint depth, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (disk->relpath);
+  g_autofree char *relpath = NULL;
+
+  if (strchr (backing, '/') != NULL || strchr (backing, ':') != NULL
+      || depth >= MAX_CHAIN)
+    {
+      g_autofree char *path = vr_import_dir_describe (r->import,
+                                                      disk->relpath);
+
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s: its backing file '%s' is not a file beside it in "
+                   "the import directory", path, backing);
+      return FALSE;
+    }
+  relpath = g_build_filename (dir, backing, NULL);
+  disk->backing = plan_disk (r, NULL, relpath, depth + 1, error);
+  return disk->backing != NULL;
+}
+
+static RealizeDisk *
+plan_disk (Realize *r, xmlNode *source, const char *relpath, guint depth,
+           GError **error)
 {
   RealizeDisk *disk = g_new0 (RealizeDisk, 1);
   int fd = vr_import_dir_open_file (r->import, relpath, error);
+  g_auto (VrQcow2Info) info = { 0 };
   struct stat st;
 
   g_ptr_array_add (r->disks, disk);
   if (fd < 0)
-    return FALSE;
+    return NULL;
   fstat (fd, &st);
+  vr_qcow2_read (fd, &info);
+  disk->format = g_strdup (vr_qcow2_format_of (fd));
   close (fd);
   disk->source = source;
   disk->relpath = g_strdup (relpath);
   disk->pool_name = pool_name_for (r, relpath);
   disk->size = st.st_size;
   r->bytes_total += disk->size;
-  return TRUE;
+  if (info.backing != NULL
+      && !plan_backing (r, disk, info.backing, depth, error))
+    return NULL;
+  return disk;
 }
 
 gboolean
@@ -74,7 +124,7 @@ vr_realize_plan_disks (Realize *r, GError **error)
       /* Validation refused relative paths unless we copy them. */
       if (file == NULL || g_path_is_absolute (file) || !r->options->copy_disks)
         continue;
-      if (!plan_disk (r, source, file, error))
+      if (plan_disk (r, source, file, 0, error) == NULL)
         return FALSE;
     }
   return TRUE;
@@ -97,8 +147,29 @@ copy_disk (Realize *r, RealizeDisk *disk, GError **error)
     return FALSE;
   r->bytes_before += disk->size;
   target = g_build_filename (r->journal.pool.path, chosen, NULL);
-  xmlSetProp (disk->source, (const xmlChar *) "file",
-              (const xmlChar *) target);
+  if (disk->source != NULL)
+    xmlSetProp (disk->source, (const xmlChar *) "file",
+                (const xmlChar *) target);
+  disk->target = g_steal_pointer (&target);
+  g_free (disk->pool_name);
+  disk->pool_name = g_steal_pointer (&chosen);
+  return TRUE;
+}
+
+/* Each copy in a chain names the next copy by its name in the pool
+ * (the copies are ours; the header alone changes). */
+static gboolean
+link_chain (Realize *r, GError **error)
+{
+  for (guint i = 0; i < r->disks->len; i++)
+    {
+      RealizeDisk *disk = r->disks->pdata[i];
+
+      if (disk->backing != NULL
+          && !vr_qcow2_set_backing (disk->target, disk->backing->pool_name,
+                                    disk->backing->format, error))
+        return FALSE;
+    }
   return TRUE;
 }
 
@@ -108,7 +179,7 @@ vr_realize_copy_disks (Realize *r, GError **error)
   for (guint i = 0; i < r->disks->len; i++)
     if (!copy_disk (r, r->disks->pdata[i], error))
       return FALSE;
-  return TRUE;
+  return link_chain (r, error);
 }
 
 GHashTable *
@@ -121,9 +192,9 @@ vr_realize_disk_targets (Realize *r)
     {
       RealizeDisk *disk = r->disks->pdata[i];
 
-      g_hash_table_insert (targets, g_strdup (disk->relpath),
-                           (char *) xmlGetProp (disk->source,
-                                                (const xmlChar *) "file"));
+      if (disk->target != NULL)
+        g_hash_table_insert (targets, g_strdup (disk->relpath),
+                             g_strdup (disk->target));
     }
   return targets;
 }

@@ -432,22 +432,52 @@ define_with_disks (const char *first, ...)
   return define (text);
 }
 
+/* An external snapshot's chain (top on base) is exported whole: each
+ * file under its own name in disks/, the top naming its base beside it,
+ * so that the chain holds wherever the directory goes. */
 static void
-test_backing_chain_refused (Fixture *f, gconstpointer data)
+test_backing_chain_exported (Fixture *f, gconstpointer data)
 {
   g_autofree char *base = g_build_filename (f->tmp, "base.qcow2", NULL);
   g_autofree char *top = g_build_filename (f->tmp, "top.qcow2", NULL);
+  g_autofree char *copy = NULL;
   const char *make_base[] = { "qemu-img", "create", "-q", "-f", "qcow2", base,
                               "1M", NULL };
   const char *make_top[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-b",
                              base, "-F", "qcow2", top, NULL };
   g_autoptr (virDomain) dom = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrExportResult) result = NULL;
+  g_auto (TestRun) info = { 0 };
+  const char *info_argv[] = { "qemu-img", "info", "-U", NULL, NULL };
 
   run_qemu_img (make_base);
   run_qemu_img (make_top);
   dom = define_with_disks ("disk", top, NULL);
+  result = export (f, "vr-export-disks", FALSE, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (result->disks, ==, 2);
+  copy = g_build_filename (f->out, "disks", "top.qcow2", NULL);
+  info_argv[3] = copy;
+  test_run (&info, info_argv, NULL);
+  g_assert_nonnull (strstr (info.out, "backing file: base.qcow2"));
+  assert_imports (f);
+}
+
+/* A backing that is not a file cannot travel as files. */
+static void
+test_network_backing_refused (Fixture *f, gconstpointer data)
+{
+  g_autofree char *top = g_build_filename (f->tmp, "top.qcow2", NULL);
+  const char *make_top[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-u",
+                             "-b", "nbd://127.0.0.1:1/x", "-F", "raw", top,
+                             "1M", NULL };
+  g_autoptr (virDomain) dom = NULL;
+
+  run_qemu_img (make_top);
+  dom = define_with_disks ("disk", top, NULL);
   assert_refused (f, "vr-export-disks", FALSE, TRUE, VR_ERROR_NOT_SUPPORTED,
-                  "backing file");
+                  "not a plain file");
 }
 
 static void
@@ -610,7 +640,8 @@ main (int argc, char **argv)
   ADD ("save-running", test_save_running);
   ADD ("with-disks", test_with_disks);
   ADD ("to-fd", test_to_fd);
-  ADD ("backing-chain-refused", test_backing_chain_refused);
+  ADD ("backing-chain-exported", test_backing_chain_exported);
+  ADD ("network-backing-refused", test_network_backing_refused);
   ADD ("cdrom-and-same-names", test_cdrom_and_same_names);
   ADD ("cancel", test_cancel);
   ADD ("failure-restarts", test_failure_restarts);

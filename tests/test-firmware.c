@@ -3,7 +3,8 @@
  * step its own process): a UEFI guest with a TPM 2.0 keeps its variable
  * store and its TPM state, resumes on host B and boots cold there with
  * them; a new identity gets a new TPM; snapshots' metadata follows its
- * disks and can be reverted to on B. */
+ * disks (two internal snapshots and an external overlay, the chain
+ * carried whole) and can be reverted to on B. */
 #include "config.h"
 
 #include <fcntl.h>
@@ -385,16 +386,20 @@ test_snapshots (void)
   g_autofree char *tree_a = NULL;
   g_autofree char *tree_b = NULL;
   g_autofree char *log = NULL;
+  g_autofree char *overlay = NULL;
+  const char *info_argv[] = { "qemu-img", "info", "-U", NULL, NULL };
+  g_auto (TestRun) info = { 0 };
   char *out;
   int status = 0;
 
   hosts_init (&h, "snap-a", "snap-b");
   define_disk_guest_on_a (h.root_a, h.uri_a);
-  /* Internal snapshots of the shut-off guest: inside its qcow2. */
+  /* Two internal snapshots of the shut-off guest (inside its qcow2), then
+   * an external one: the disk becomes an overlay on that qcow2. */
   g_free (test_virsh_all (h.uri_a, "snapshot-create-as vr-guest-disk s1; "
                                    "snapshot-create-as vr-guest-disk s2; "
-                                   "snapshot-create-as vr-guest-disk s3; "
-                                   "snapshot-revert vr-guest-disk s2"));
+                                   "snapshot-create-as vr-guest-disk s3 "
+                                   "--disk-only"));
   tree_a = test_virsh (h.uri_a, "snapshot-list vr-guest-disk --tree");
   contains (tree_a, "s3");
   out = test_cli_direct (h.state, h.uri_a, &status, "export", "vr-guest-disk",
@@ -404,19 +409,25 @@ test_snapshots (void)
   test_expect (out, status, 0, "imported");
   out = test_cli_direct (h.state, h.uri_b, &status, "show", "vr-guest-disk",
                          NULL);
-  test_expect (out, status, 0, "s1, s2 (current), s3");
+  test_expect (out, status, 0, "s1, s2, s3 (current)");
   out = test_cli_direct (h.state, h.uri_b, &status, "realize", "vr-guest-disk",
                          "--copy-disks", NULL);
   test_expect (out, status, 0, "realized");
   tree_b = test_virsh (h.uri_b, "snapshot-list vr-guest-disk --tree");
   g_assert_cmpstr (tree_b, ==, tree_a);
+  /* The overlay's copy names the base's copy beside it in B's pool. */
+  overlay = g_build_filename (h.root_b, "lib", "libvirt", "images",
+                              "vr-guest-disk-disk0.s3", NULL);
+  info_argv[3] = overlay;
+  test_run (&info, info_argv, NULL);
+  contains (info.out, "backing file: vr-guest-disk-disk0.qcow2");
   log = test_virsh_all (h.uri_b, "snapshot-current vr-guest-disk --name; "
                                  "snapshot-revert vr-guest-disk s1; "
                                  "snapshot-current vr-guest-disk --name");
   g_assert_null (strstr (log, "rror"));
-  /* The current one was s2 on A and is on B; after the revert, s1. */
+  /* The current one was s3 on A and is on B; after the revert, s1. */
   g_strstrip (log);
-  g_assert_true (g_str_has_prefix (log, "s2"));
+  g_assert_true (g_str_has_prefix (log, "s3"));
   g_assert_true (g_str_has_suffix (log, "s1"));
   g_free (
       test_virsh_all (h.uri_b, "undefine vr-guest-disk --snapshots-metadata"));
@@ -470,8 +481,8 @@ test_rollback (void)
   g_autoptr (GError) error = NULL;
   GPid pid;
   g_autofree char *swtpm = g_build_filename (root, "lib", "swtpm", NULL);
-  g_autofree char *journal = g_build_filename (state, UEFI_UUID,
-                                               "journal.xml", NULL);
+  g_autofree char *journal
+      = g_build_filename (state, UEFI_UUID, "journal.xml", NULL);
   g_autofree char *text = NULL;
   int wait_status = 0;
   char *out;

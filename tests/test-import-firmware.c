@@ -266,24 +266,12 @@ test_snapshot_escape (Fixture *f, gconstpointer data)
   expect_error (f, "snapshots/index.xml", "a file of its own");
 }
 
-static VrPlannedSystem *
-plan (Fixture *f, VrImportFlags flags)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (VrImportDir) dir = vr_import_dir_open (f->dir, &error);
-  VrPlannedSystem *system;
-
-  g_assert_no_error (error);
-  system = vr_planned_system_new_from_import (dir, NULL, flags, &error);
-  g_assert_no_error (error);
-  return system;
-}
-
 /* The record keeps all of it, and reads back the same. */
 static void
 test_planned_keeps (Fixture *f, gconstpointer data)
 {
-  g_autoptr (VrPlannedSystem) system = plan (f, VR_IMPORT_NONE);
+  g_autoptr (VrPlannedSystem) system
+      = test_plan_import (f->dir, VR_IMPORT_NONE);
   g_autofree char *record = vr_planned_system_to_record (system);
   g_autofree char *xml = vr_planned_system_dup_domain_xml (system);
   g_autoptr (GError) error = NULL;
@@ -305,7 +293,8 @@ test_planned_keeps (Fixture *f, gconstpointer data)
 static void
 test_planned_new_id (Fixture *f, gconstpointer data)
 {
-  g_autoptr (VrPlannedSystem) system = plan (f, VR_IMPORT_NEW_ID);
+  g_autoptr (VrPlannedSystem) system
+      = test_plan_import (f->dir, VR_IMPORT_NEW_ID);
   g_autofree char *record = vr_planned_system_to_record (system);
 
   test_assert_valid_rng ("planned-system.rng", record);
@@ -319,7 +308,8 @@ test_planned_new_id (Fixture *f, gconstpointer data)
 static void
 test_planned_discard (Fixture *f, gconstpointer data)
 {
-  g_autoptr (VrPlannedSystem) system = plan (f, VR_IMPORT_DISCARD_SAVED_STATE);
+  g_autoptr (VrPlannedSystem) system
+      = test_plan_import (f->dir, VR_IMPORT_DISCARD_SAVED_STATE);
 
   g_assert_cmpstr (vr_planned_system_get_tpm_folder (system), ==, "tpm/tpm2");
   g_assert_cmpstr (vr_planned_system_get_nvram_file (system), ==,

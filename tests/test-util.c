@@ -267,6 +267,19 @@ test_virsh (const char *uri, const char *commands)
   return out ? g_strstrip (out) : g_strdup ("");
 }
 
+VrPlannedSystem *
+test_plan_import (const char *path, VrImportFlags flags)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrImportDir) dir = vr_import_dir_open (path, &error);
+  VrPlannedSystem *system;
+
+  g_assert_no_error (error);
+  system = vr_planned_system_new_from_import (dir, NULL, flags, &error);
+  g_assert_no_error (error);
+  return system;
+}
+
 char *
 test_virsh_all (const char *uri, const char *commands)
 {

@@ -4,6 +4,8 @@
 #include <gio/gio.h>
 #include <libvirt/libvirt.h>
 
+#include "planned-system.h"
+
 G_BEGIN_DECLS
 
 /* A new empty directory under the temp dir, removed by test_rmtree(). */
@@ -47,6 +49,10 @@ void test_remove_domain (virConnectPtr conn, const char *uuid);
  * that a test never opens an embedded root that its virt-realize
  * processes must open). */
 char *test_virsh (const char *uri, const char *commands);
+
+/* A planned system from the import directory at path (not stored);
+ * fails the test on any error. */
+VrPlannedSystem *test_plan_import (const char *path, VrImportFlags flags);
 
 /* virsh's stdout then stderr for commands on uri (its own process), for
  * a test that searches the text for errors. */

@@ -39,19 +39,6 @@ validate_planned (VrPlannedSystem *system)
   return findings;
 }
 
-static VrPlannedSystem *
-plan (const char *path, VrImportFlags flags)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (VrImportDir) dir = vr_import_dir_open (path, &error);
-  VrPlannedSystem *system;
-
-  g_assert_no_error (error);
-  system = vr_planned_system_new_from_import (dir, NULL, flags, &error);
-  g_assert_no_error (error);
-  return system;
-}
-
 static void
 assert_no_warnings (GPtrArray *findings)
 {
@@ -62,7 +49,8 @@ assert_no_warnings (GPtrArray *findings)
 static void
 test_uefi_fits (void)
 {
-  g_autoptr (VrPlannedSystem) system = plan (t.uefi, VR_IMPORT_NONE);
+  g_autoptr (VrPlannedSystem) system
+      = test_plan_import (t.uefi, VR_IMPORT_NONE);
   g_autoptr (GPtrArray) findings = validate_planned (system);
 
   assert_no_warnings (findings);
@@ -72,7 +60,8 @@ test_uefi_fits (void)
 static void
 test_places_taken (void)
 {
-  g_autoptr (VrPlannedSystem) system = plan (t.uefi, VR_IMPORT_NONE);
+  g_autoptr (VrPlannedSystem) system
+      = test_plan_import (t.uefi, VR_IMPORT_NONE);
   g_autofree char *nvram_dir
       = g_build_filename (t.root, "lib", "qemu", "nvram", NULL);
   g_autofree char *tpm_dir
@@ -93,8 +82,8 @@ test_places_taken (void)
 static void
 test_new_id (void)
 {
-  g_autoptr (VrPlannedSystem) system
-      = plan (t.uefi, VR_IMPORT_NEW_ID | VR_IMPORT_DISCARD_SAVED_STATE);
+  g_autoptr (VrPlannedSystem) system = test_plan_import (
+      t.uefi, VR_IMPORT_NEW_ID | VR_IMPORT_DISCARD_SAVED_STATE);
   g_autoptr (GPtrArray) findings = validate_planned (system);
   VrFinding *f = vt_assert_finding (findings, VR_FINDING_TPM_NOT_CARRIED,
                                     "/domain/devices/tpm");
@@ -120,7 +109,7 @@ test_not_carried (void)
   tpm = g_build_filename (copy, "tpm", NULL);
   test_rmtree (nvram);
   test_rmtree (tpm);
-  system = plan (copy, VR_IMPORT_NONE);
+  system = test_plan_import (copy, VR_IMPORT_NONE);
   findings = validate_planned (system);
   g_assert_cmpint (
       vt_assert_finding (findings, VR_FINDING_NVRAM, "/domain/os")->severity,
@@ -212,7 +201,7 @@ test_snapshot_disks (void)
   doc = vt_parse_file (xml_path);
   vt_set (doc, "/domain/devices/disk/source/@file=/srv/elsewhere/d.qcow2");
   g_free (vt_write (doc, copy, "domain.xml"));
-  system = plan (copy, VR_IMPORT_NONE);
+  system = test_plan_import (copy, VR_IMPORT_NONE);
   findings = validate_planned (system);
   g_assert_cmpint (vt_assert_finding (findings, VR_FINDING_SNAPSHOT_DISKS,
                                       "/domain/devices/disk/source/@file")
