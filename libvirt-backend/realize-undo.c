@@ -128,10 +128,12 @@ undo_domain (virConnectPtr conn, const VrRealizeJournal *journal,
     return TRUE;
   if (virDomainIsActive (dom) == 1)
     virDomainDestroy (dom);
-  /* The TPM state is kept: undo removes it when it is the one this job
-   * made, by its inode, not libvirt by its UUID. */
+  /* The NVRAM and TPM state are kept: undo removes them when they are
+   * the ones this job made, by their inodes, not libvirt by the domain's
+   * name and UUID (a variable store an earlier 'virsh undefine' left at
+   * NAME_VARS.fd is not ours to delete). */
   if (virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
-                                   | VIR_DOMAIN_UNDEFINE_NVRAM
+                                   | VIR_DOMAIN_UNDEFINE_KEEP_NVRAM
                                    | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
                                    | VIR_DOMAIN_UNDEFINE_KEEP_TPM) == 0)
     return TRUE;
