@@ -476,6 +476,8 @@ host_access_thread (GTask *task, gpointer source, gpointer task_data,
            && !vr_pool_dir_check_caller (step->conn, options.pool_dir,
                                          vr_daemon_get_pool_dirs (daemon),
                                          vr_daemon_get_config_path (daemon),
+                                         &step->call->options.pool_dev,
+                                         &step->call->options.pool_ino,
                                          &step->pool_error))
           || !check_import_dir (daemon, step->system, step->import_fd,
                                 step->uid, NULL, &step->pool_error)))

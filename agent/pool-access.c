@@ -56,7 +56,8 @@ is_dir_pool (virConnectPtr conn, const char *path)
 gboolean
 vr_pool_dir_check_caller (virConnectPtr conn, const char *path,
                           const char *const *allowed,
-                          const char *config_path, GError **error)
+                          const char *config_path, guint64 *dev,
+                          guint64 *ino, GError **error)
 {
   g_autofree char *folded = g_canonicalize_filename (path, "/");
   g_autofree char *resolved = realpath (folded, NULL);
@@ -73,6 +74,8 @@ vr_pool_dir_check_caller (virConnectPtr conn, const char *path,
                    resolved ? "" : g_strerror (errno));
       return FALSE;
     }
+  *dev = st.st_dev;
+  *ino = st.st_ino;
   for (guint i = 0; allowed != NULL && allowed[i] != NULL; i++)
     if (below (folded, allowed[i]))
       return TRUE;

@@ -194,6 +194,14 @@ open_pool (Realize *r, GError **error)
       vr_error_set_errno (error, errno, "cannot open pool directory %s", dir);
       return FALSE;
     }
+  if (r->options->pool_ino != 0
+      && (dev != r->options->pool_dev || ino != r->options->pool_ino))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_ACCESS_DENIED,
+                   "pool directory %s is not the directory that was checked "
+                   "(it was replaced, or a link was put in its path)", dir);
+      return FALSE;
+    }
   if (inside)
     return overlap_error (r, dir, dev == r->import->dev
                                       && ino == r->import->ino

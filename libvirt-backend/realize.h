@@ -24,6 +24,11 @@ typedef struct {
    * caller holds the host-access right, or runs in-process as themself.
    * FALSE (the default) refuses it. */
   gboolean host_access_allowed;
+  /* When pool_ino is not 0, pool_dir must open as that directory: the
+   * agent checked it for its caller, and a link put in its path since
+   * must not lead the realize's writes elsewhere. */
+  guint64 pool_dev;
+  guint64 pool_ino;
 } VrRealizeOptions;
 
 /* RealizePlannedSystem: lock, validate, copy the saved state into the

@@ -746,6 +746,48 @@ assert_refused_overlap (Fixture *f, VrPlannedSystem *system,
       conn, vr_planned_system_get_uuid (system)));
 }
 
+/* The agent checks a caller's pool-dir, then the realize opens it by
+ * path: a link put there in between (the caller owns the parent) must
+ * not lead root's writes into another directory. */
+static void
+test_pool_swapped_after_check (Fixture *f, gconstpointer data)
+{
+  g_autofree char *parent = test_mkdtemp ();
+  g_autofree char *checked = g_build_filename (parent, "pool", NULL);
+  g_autofree char *moved = g_build_filename (parent, "pool.old", NULL);
+  g_autofree char *target = test_mkdtemp ();
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) back = NULL;
+  VrRealizeOptions options = { .pool_dir = checked };
+  struct stat st;
+
+  g_assert_cmpint (mkdir (checked, 0755), ==, 0);
+  g_assert_cmpint (stat (checked, &st), ==, 0);
+  options.pool_dev = st.st_dev;
+  options.pool_ino = st.st_ino;
+  g_assert_cmpint (rename (checked, moved), ==, 0);
+  g_assert_cmpint (symlink (target, checked), ==, 0);
+  before = test_snapshot_tree (target);
+  g_assert_false (vr_realize (f->store, caps, conn, f->system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_ACCESS_DENIED,
+                     "is not the directory that was checked", NULL);
+  g_clear_error (&error);
+  after = test_snapshot_tree (target);
+  g_assert_cmpstr (after, ==, before);
+  back = vr_store_lookup (f->store, vr_planned_system_get_uuid (f->system),
+                          &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (vr_planned_system_get_state (back), ==,
+                   VR_PLANNED_STATE_PLANNED);
+  g_assert_null (virDomainLookupByUUIDString (
+      conn, vr_planned_system_get_uuid (f->system)));
+  test_rmtree (parent);
+  test_rmtree (target);
+}
+
 /* The issue's first case: --pool-dir DIR with DIR the import directory
  * used to end with the import directory's save image deleted. */
 static void
@@ -1128,6 +1170,7 @@ main (int argc, char **argv)
   ADD ("journal-read", test_journal_read);
   ADD ("recover-pool-replaced", test_recover_pool_replaced);
   ADD ("pool-is-import-dir", test_pool_is_import_dir);
+  ADD ("pool-swapped-after-check", test_pool_swapped_after_check);
   ADD ("pool-inside-import-dir", test_pool_inside_import_dir);
   ADD ("pool-contains-import-dir", test_pool_contains_import_dir);
   ADD ("save-name-taken", test_save_name_taken);
