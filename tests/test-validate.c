@@ -153,6 +153,30 @@ test_emulator_missing (void)
   g_assert_nonnull (strstr (f->hint, "/usr/bin/qemu-system-x86_64"));
 }
 
+/* An emulator the host's capabilities do not list is never run by
+ * validate (libvirt probes an emulator by starting it). */
+static void
+test_emulator_not_run (void)
+{
+  g_autofree char *dir = test_mkdtemp ();
+  g_autofree char *script = g_build_filename (dir, "emulator", NULL);
+  g_autofree char *marker = g_build_filename (dir, "ran", NULL);
+  g_autofree char *body = g_strdup_printf ("#!/bin/sh\ntouch %s\n", marker);
+  g_autofree char *assignment = g_strdup_printf (
+      "/domain/devices/emulator=%s", script);
+  g_autoptr (xmlDoc) doc = basic_doc ();
+  g_autoptr (GPtrArray) findings = NULL;
+
+  g_assert_cmpint (chmod (dir, 0755), ==, 0);
+  test_write_file (dir, "emulator", body, -1);
+  g_assert_cmpint (chmod (script, 0755), ==, 0);
+  vt_set (doc, assignment);
+  findings = validate_doc (doc);
+  g_assert_false (g_file_test (marker, G_FILE_TEST_EXISTS));
+  g_assert_nonnull (vr_findings_find (findings, VR_FINDING_HOST_EMULATOR));
+  test_rmtree (dir);
+}
+
 static void
 test_vcpus (void)
 {
@@ -754,6 +778,7 @@ main (int argc, char **argv)
   g_test_add_func ("/validate/arch", test_arch_without_emulator);
   g_test_add_func ("/validate/domain-type", test_domain_type);
   g_test_add_func ("/validate/emulator", test_emulator_missing);
+  g_test_add_func ("/validate/emulator-not-run", test_emulator_not_run);
   g_test_add_func ("/validate/vcpus", test_vcpus);
   g_test_add_func ("/validate/memory", test_memory);
   g_test_add_func ("/validate/cpu/mode", test_cpu_mode);
