@@ -349,8 +349,15 @@ vr_realize_image_xml (Realize *r, xmlDoc *image)
   nvram = vr_xml_xpath_node (doc, "/domain/os/nvram");
   if (path == NULL)
     path = vr_state_nvram_path (r->conn, vr_realize_name (r));
+  /* The source host's path is never used here: this host's, or
+   * libvirt's default when it has none to name. */
   if (nvram != NULL && path != NULL)
     xmlNodeSetContent (nvram, (const xmlChar *)path);
+  else if (nvram != NULL)
+    {
+      xmlUnlinkNode (nvram);
+      xmlFreeNode (nvram);
+    }
   keep_started_smm (doc, image);
   return vr_xml_to_string (doc);
 }

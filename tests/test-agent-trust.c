@@ -115,8 +115,10 @@ static const Construct constructs[] = {
   { "loader", "VR1806", { "/domain/os",
     "<loader readonly='yes' type='pflash'>/root/evil.fd</loader>", NULL },
     TRUE },
+  /* Only in the planned XML: realize puts this host's NVRAM path into the
+   * image's <os> (vr_realize_image_xml), so the image's own is never used. */
   { "nvram", "VR1806", { "/domain/os", "<nvram>/etc/evil_VARS.fd</nvram>",
-    NULL }, TRUE },
+    NULL }, FALSE },
   { "emulator", "VR1807", { "/domain/devices/emulator", NULL, "/bin/sh" },
     TRUE },
   { "ethernet-script", "VR1808", { "/domain/devices",
