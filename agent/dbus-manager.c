@@ -38,37 +38,6 @@ import_call_free (gpointer data)
   g_free (call);
 }
 
-/* The caller hands over the directory; the root agent must read nothing
- * the caller could not. An O_PATH descriptor proves no read permission,
- * so only one opened for reading is taken. */
-static gboolean
-check_dir_fd (int fd, GError **error)
-{
-  int flags = fcntl (fd, F_GETFL);
-  struct stat st;
-
-  if (flags < 0 || fstat (fd, &st) < 0)
-    {
-      vr_error_set_errno (error, errno, "the import directory's descriptor");
-      return FALSE;
-    }
-  if ((flags & O_PATH) != 0 || (flags & O_ACCMODE) == O_WRONLY)
-    {
-      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                   "the import directory's descriptor is not open for "
-                   "reading (open it with O_RDONLY | O_DIRECTORY)");
-      return FALSE;
-    }
-  if (!S_ISDIR (st.st_mode))
-    {
-      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                   "the descriptor passed as the import directory is not a "
-                   "directory");
-      return FALSE;
-    }
-  return TRUE;
-}
-
 static int
 take_fd (GUnixFDList *fd_list, GVariant *handle, GError **error)
 {
@@ -86,7 +55,7 @@ take_fd (GUnixFDList *fd_list, GVariant *handle, GError **error)
   fd = g_unix_fd_list_get (fd_list, index, error);
   if (fd < 0)
     return -1;
-  if (check_dir_fd (fd, error))
+  if (vr_caller_check_dir_fd (fd, error))
     return fd;
   close (fd);
   return -1;

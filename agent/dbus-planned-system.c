@@ -110,6 +110,8 @@ check_import_dir (VrDaemon *daemon, VrPlannedSystem *system, int fd,
                    vr_daemon_get_config_path (daemon));
       return FALSE;
     }
+  if (!vr_caller_check_dir_fd (fd, error))
+    return FALSE;
   dir = vr_import_dir_open_fd (fd, error);
   if (dir == NULL)
     return FALSE;

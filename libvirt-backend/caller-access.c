@@ -3,6 +3,8 @@
 
 #include "caller-access.h"
 
+#include <sys/stat.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -180,4 +182,35 @@ vr_import_dir_check_caller (VrImportDir *dir, const VrCaller *caller,
   if (!vr_caller_may (caller, &st, R_OK | X_OK))
     return denied (dir->path, caller, &st, error);
   return check_tree (dir->fd, dir->path, is_read, caller, error);
+}
+
+/* The caller hands over a directory; the root agent must read nothing
+ * the caller could not. An O_PATH descriptor proves no read permission,
+ * so only one opened for reading is taken. */
+gboolean
+vr_caller_check_dir_fd (int fd, GError **error)
+{
+  int flags = fcntl (fd, F_GETFL);
+  struct stat st;
+
+  if (flags < 0 || fstat (fd, &st) < 0)
+    {
+      vr_error_set_errno (error, errno, "the import directory's descriptor");
+      return FALSE;
+    }
+  if ((flags & O_PATH) != 0 || (flags & O_ACCMODE) == O_WRONLY)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "the import directory's descriptor is not open for "
+                   "reading (open it with O_RDONLY | O_DIRECTORY)");
+      return FALSE;
+    }
+  if (!S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "the descriptor passed as the import directory is not a "
+                   "directory");
+      return FALSE;
+    }
+  return TRUE;
 }

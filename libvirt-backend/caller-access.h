@@ -37,4 +37,9 @@ gboolean vr_import_dir_check_caller (VrImportDir *dir,
                                      const VrCaller *caller,
                                      GError **error);
 
+/* A descriptor a caller passed as a directory: open for reading (not
+ * O_PATH, which proves no right to read it) and a directory; else
+ * VR_ERROR_INVALID_PARAMETER. */
+gboolean vr_caller_check_dir_fd (int fd, GError **error);
+
 G_END_DECLS

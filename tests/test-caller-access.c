@@ -90,11 +90,39 @@ test_import_dir (void)
     }
 }
 
+/* Only a descriptor open for reading proves the caller may read the
+ * directory: O_PATH and anything not a directory are refused. */
+static void
+test_dir_fd (void)
+{
+  g_autofree char *dir = test_mkdtemp ();
+  g_autofree char *file = g_build_filename (dir, "f", NULL);
+  g_autoptr (GError) error = NULL;
+  int readable = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int path_only = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int regular;
+
+  test_write_file (dir, "f", "x", -1);
+  regular = open (file, O_RDONLY | O_CLOEXEC);
+  g_assert_true (vr_caller_check_dir_fd (readable, &error));
+  g_assert_no_error (error);
+  g_assert_false (vr_caller_check_dir_fd (path_only, &error));
+  g_assert_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER);
+  g_clear_error (&error);
+  g_assert_false (vr_caller_check_dir_fd (regular, &error));
+  g_assert_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER);
+  close (readable);
+  close (path_only);
+  close (regular);
+  test_rmtree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/caller-access/mode-bits", test_mode_bits);
+  g_test_add_func ("/caller-access/dir-fd", test_dir_fd);
   if (getuid () == 0)
     g_test_add_func ("/caller-access/import-dir", test_import_dir);
   else
