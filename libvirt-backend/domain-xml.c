@@ -181,6 +181,8 @@ vr_domain_xml_get_vcpus (xmlDoc *doc)
   return (guint) MIN (count, G_MAXUINT);
 }
 
+/* What libvirt shows only with VIR_DOMAIN_XML_SECURE: graphics
+ * passwords, network disks' HTTP cookies, launch-security blobs. */
 char *
 vr_domain_xml_to_string_public (xmlDoc *doc)
 {
@@ -188,7 +190,8 @@ vr_domain_xml_to_string_public (xmlDoc *doc)
   g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (copy);
   g_autoptr (xmlXPathObject) obj = xmlXPathEvalExpression (
       (const xmlChar *) "//@passwd | /domain/launchSecurity/session"
-                        " | /domain/launchSecurity/dhCert", ctxt);
+                        " | /domain/launchSecurity/dhCert"
+                        " | /domain/devices/disk//source/cookies", ctxt);
 
   for (int i = 0; obj && obj->nodesetval && i < obj->nodesetval->nodeNr; i++)
     {

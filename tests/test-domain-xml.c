@@ -127,11 +127,37 @@ test_memory_overflow (void)
                     G_MAXUINT64 / 1024);
 }
 
+/* The public XML keeps everything but what libvirt shows only with
+ * VIR_DOMAIN_XML_SECURE. */
+static void
+test_public (void)
+{
+  static const char xml[] =
+    "<domain type='qemu'><name>g</name><devices>"
+    "<disk type='network' device='disk'><source protocol='https' name='d'>"
+    "<host name='h'/><cookies><cookie name='session'>s3cret</cookie></cookies>"
+    "</source><target dev='vda'/></disk>"
+    "<graphics type='vnc' port='-1' passwd='hunter2'/>"
+    "</devices></domain>";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (xmlDoc) doc = vr_xml_parse_buffer (xml, strlen (xml), "t.xml",
+                                                "domain", &error);
+  g_autofree char *out = NULL;
+
+  g_assert_no_error (error);
+  out = vr_domain_xml_to_string_public (doc);
+  g_assert_null (strstr (out, "s3cret"));
+  g_assert_null (strstr (out, "hunter2"));
+  g_assert_nonnull (strstr (out, "<graphics"));
+  g_assert_nonnull (strstr (out, "protocol=\"https\""));
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/domain-xml/uuid", test_uuid);
+  g_test_add_func ("/domain-xml/public", test_public);
   g_test_add_func ("/domain-xml/name", test_name);
   g_test_add_func ("/domain-xml/identity", test_identity);
   g_test_add_func ("/domain-xml/set-name", test_set_name);
