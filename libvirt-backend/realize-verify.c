@@ -58,14 +58,24 @@ vr_realize_verify_copy (Realize *r, const char *relpath, guint64 size,
 
   if (checksum != NULL)
     return verify_manifest (r, relpath, size, checksum, error);
-  /* Without a manifest: the save image's size the import recorded (its
-   * header was read again when the import directory was reopened). */
+  /* Without a manifest: the save image's size and inode change time the
+   * import recorded (its header was read again when the import directory
+   * was reopened). A write anywhere in it moves the change time, which
+   * no one can set back; a copy is refused as another inode already. */
   if (g_strcmp0 (relpath, vr_planned_system_get_save_file (r->system)) != 0)
     return TRUE;
   imported = vr_planned_system_get_save_size (r->system);
-  if (imported == 0 || imported == size)
+  if (imported != 0 && imported != size)
+    {
+      what = g_strdup_printf ("imported (%" G_GUINT64_FORMAT " bytes then, %"
+                              G_GUINT64_FORMAT " now)", imported, size);
+      return changed (r, relpath, what, error);
+    }
+  if (vr_planned_system_get_save_ctime_ns (r->system) == 0
+      || vr_planned_system_get_save_ctime_ns (r->system)
+             == r->import->save->file_ctime_ns)
     return TRUE;
-  what = g_strdup_printf ("imported (%" G_GUINT64_FORMAT " bytes then, %"
-                          G_GUINT64_FORMAT " now)", imported, size);
-  return changed (r, relpath, what, error);
+  return changed (r, relpath, "imported (it was written to, or its owner, "
+                  "mode or links changed: its inode change time moved)",
+                  error);
 }

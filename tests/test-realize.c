@@ -1140,6 +1140,33 @@ test_save_size_changed (Fixture *f, gconstpointer data)
   test_rmtree (dir);
 }
 
+/* Without a manifest, one byte flipped in the middle of the save image
+ * (same size, header intact) is found by its inode change time, before
+ * the realize made anything. */
+static void
+test_save_flipped_no_manifest (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = private_import (f, "basic");
+  g_autofree char *save = g_build_filename (dir, "vr-guest.save", NULL);
+  VrRealizeOptions options = { .pool_dir = f->pool_dir };
+  g_autoptr (GError) error = NULL;
+  int fd = open (save, O_RDWR);
+  struct stat st;
+  char byte;
+
+  g_assert_cmpint (fstat (fd, &st), ==, 0);
+  g_assert_cmpint (pread (fd, &byte, 1, st.st_size / 2), ==, 1);
+  byte ^= 0x01;
+  g_assert_cmpint (pwrite (fd, &byte, 1, st.st_size / 2), ==, 1);
+  close (fd);
+  g_assert_false (vr_realize (f->store, caps, conn, f->system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, save,
+                     "changed since it was imported", "change time", NULL);
+  assert_nothing_left (f, VR_PLANNED_STATE_PLANNED, 0);
+  test_rmtree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1179,6 +1206,7 @@ main (int argc, char **argv)
   ADD ("destroy-during-realize", test_destroy_during_realize);
   ADD ("save-changed-after-import", test_save_changed_after_import);
   ADD ("save-size-changed", test_save_size_changed);
+  ADD ("save-flipped-no-manifest", test_save_flipped_no_manifest);
   ADD ("copy-disks", test_copy_disks);
   ADD ("new-id-copy", test_new_id_copy);
 #undef ADD
