@@ -71,7 +71,9 @@ vr_realize_verify_copy (Realize *r, const char *relpath, guint64 size,
                               G_GUINT64_FORMAT " now)", imported, size);
       return changed (r, relpath, what, error);
     }
-  if (vr_planned_system_get_save_ctime_ns (r->system) == 0
+  /* With a manifest, the copy's SHA-256 decides (after the copy). */
+  if (r->import->has_manifest
+      || vr_planned_system_get_save_ctime_ns (r->system) == 0
       || vr_planned_system_get_save_ctime_ns (r->system)
              == r->import->save->file_ctime_ns)
     return TRUE;
