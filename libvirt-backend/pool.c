@@ -106,7 +106,9 @@ vr_pool_resolve_dir (virConnectPtr conn, const char *pool,
   if (!g_file_test (pool_dir, G_FILE_TEST_IS_DIR))
     {
       g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                   "--pool-dir %s: not a directory", pool_dir);
+                   "--pool-dir %s: %s", pool_dir,
+                   g_file_test (pool_dir, G_FILE_TEST_EXISTS)
+                       ? "not a directory" : "no such directory");
       return NULL;
     }
   return g_canonicalize_filename (pool_dir, NULL);
