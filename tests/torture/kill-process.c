@@ -143,7 +143,8 @@ cli_argv (const char *state, const char *uri, const char *const *args)
   return argv;
 }
 
-/* Runs the CLI to its end; returns its exit status, its output in *out. */
+/* Runs the CLI to its end; returns its exit status, its output in *out
+ * (which may hold an earlier output: it is freed). */
 int
 cli (const char *state, const char *uri, char **out, const char *const *args)
 {
@@ -154,7 +155,10 @@ cli (const char *state, const char *uri, char **out, const char *const *args)
   int status = wait_status (process);
 
   if (out != NULL)
-    *out = read_log (log);
+    {
+      g_free (*out);
+      *out = read_log (log);
+    }
   return status;
 }
 

@@ -386,6 +386,7 @@ trial_import (const Case *c)
   g_autofree char *where = NULL;
   g_autofree char *out = NULL;
   g_autofree char *now = NULL;
+  g_autofree char *st = NULL;
   const char *args[] = { "import", T.manifest_dir, NULL };
   gboolean killed;
   int status;
@@ -421,7 +422,8 @@ trial_import (const Case *c)
   if (status != 0 && strstr (out, "already imported") == NULL)
     violation ("import after the kill failed: %s", out);
   check_state_dir (state, TRUE);
-  if (test_record_state (state, BASIC_UUID) == NULL)
+  st = test_record_state (state, BASIC_UUID);
+  if (st == NULL)
     violation ("no planned system after importing again");
   now = test_snapshot_tree (T.manifest_dir);
   if (g_strcmp0 (now, tree) != 0)
