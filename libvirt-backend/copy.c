@@ -91,7 +91,9 @@ typedef struct {
   guint64 settled;   /* below this offset the copy is on disk */
   guint64 hashed;    /* below this offset the checksum has the source */
   gint64 last_report;
-  guint8 *buffer;
+  guint8 *buffer;    /* the current one of buffers */
+  guint8 *buffers[2]; /* hashing reads into one while the other is hashed */
+  guint which;
   char *name;        /* the destination's name (VR_COPY_FREE_NAME may
                         change it) */
   guint name_tries;  /* names tried so far */
@@ -104,7 +106,8 @@ copy_clear (Copy *c)
 {
   g_free (c->source);
   g_free (c->target);
-  g_free (c->buffer);
+  g_free (c->buffers[0]);
+  g_free (c->buffers[1]);
   g_free (c->name);
 }
 
@@ -455,7 +458,7 @@ hash_zeros_to (Copy *c, guint64 end)
     {
       gsize n = MIN (end - c->hashed, sizeof zeros);
 
-      g_checksum_update (c->extra->checksum, zeros, n);
+      vr_sha256_update (c->extra->sha256, zeros, n);
       c->hashed += n;
     }
 }
@@ -463,7 +466,7 @@ hash_zeros_to (Copy *c, guint64 end)
 static gboolean
 hashing (Copy *c)
 {
-  return c->extra != NULL && c->extra->checksum != NULL;
+  return c->extra != NULL && c->extra->sha256 != NULL;
 }
 
 /* c->buffer holds len bytes of the source from offset. */
@@ -473,7 +476,7 @@ hash_buffer (Copy *c, guint64 offset, gsize len)
   if (!hashing (c))
     return;
   hash_zeros_to (c, offset);
-  g_checksum_update (c->extra->checksum, c->buffer, len);
+  vr_sha256_update_async (c->extra->sha256, c->buffer, len);
   c->hashed = offset + len;
 }
 
@@ -489,8 +492,11 @@ source_shrank (Copy *c, GError **error)
 static gboolean
 read_chunk (Copy *c, guint64 offset, gsize len, gsize *got, GError **error)
 {
-  if (c->buffer == NULL)
-    c->buffer = g_malloc (VR_COPY_CHUNK_SIZE);
+  /* While hashing, the other buffer may still be being hashed. */
+  c->which = hashing (c) ? c->which ^ 1 : 0;
+  if (c->buffers[c->which] == NULL)
+    c->buffers[c->which] = g_malloc (VR_COPY_CHUNK_SIZE);
+  c->buffer = c->buffers[c->which];
   if (!read_full (c, offset, len, got, error))
     return FALSE;
   if (*got == 0)

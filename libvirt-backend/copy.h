@@ -4,6 +4,8 @@
 #include <gio/gio.h>
 #include <sys/types.h>
 
+#include "sha256.h"
+
 G_BEGIN_DECLS
 
 /* A copy writes into a temp file in the destination's directory: an
@@ -65,7 +67,7 @@ typedef struct {
   /* When set, fed every byte of the source in order (holes as zeros) as
    * the copy reads it; after a reflink or copy_file_range, which do not
    * pass the data through us, the source is read once for it. */
-  GChecksum *checksum;
+  VrSha256 *sha256;
 } VrCopyExtra;
 
 /* Copies the regular file src_fd into dst_dir_fd/dst_name: temp file beside

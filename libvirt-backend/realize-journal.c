@@ -3,9 +3,12 @@
 
 #include "realize-journal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "errors.h"
 #include "fs-util.h"
 #include "safe-xml.h"
 
@@ -209,23 +212,30 @@ read_files (VrRealizeJournal *journal, xmlDoc *doc)
     read_file (journal, files->nodesetval->nodeTab[i]);
 }
 
+/* Journals are a few KiB; anything larger is not one. */
+#define JOURNAL_MAX_SIZE (1024 * 1024)
+
 VrRealizeJournal *
 vr_realize_journal_read (VrStore *store, VrPlannedSystem *system,
                          GError **error)
 {
   g_autofree char *path = vr_store_system_file (store, system,
                                                 VR_REALIZE_JOURNAL);
-  g_autofree char *text = NULL;
-  gsize len = 0;
   g_autoptr (xmlDoc) doc = NULL;
   g_autoptr (VrRealizeJournal) journal = NULL;
   g_autofree char *defined = NULL;
+  int fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+  if (fd < 0 && errno == ENOENT)
     return NULL;
-  if (!g_file_get_contents (path, &text, &len, error))
-    return NULL;
-  doc = vr_xml_parse_buffer (text, len, path, "realize-journal", error);
+  if (fd < 0)
+    {
+      vr_error_set_errno (error, errno, "cannot read %s", path);
+      return NULL;
+    }
+  doc = vr_xml_parse_fd (fd, path, JOURNAL_MAX_SIZE, "realize-journal",
+                         error);
+  close (fd);
   if (doc == NULL)
     return NULL;
   journal = vr_realize_journal_new ();

@@ -58,7 +58,7 @@ gboolean vr_realize_copy_disks (Realize *r, GError **error);
 
 /* A checksum for the copy of relpath when the import directory has a
  * manifest to check it against, else NULL. */
-GChecksum *vr_realize_checksum_for (Realize *r);
+VrSha256 *vr_realize_checksum_for (Realize *r);
 
 /* Checks that the copy of relpath (size bytes, hashed into checksum when
  * not NULL) is what was exported (the manifest) or imported (the size the
@@ -66,7 +66,7 @@ GChecksum *vr_realize_checksum_for (Realize *r);
 gboolean vr_realize_verify_copy (Realize *r,
                                  const char *relpath,
                                  guint64 size,
-                                 GChecksum *checksum,
+                                 VrSha256 *checksum,
                                  GError **error);
 
 G_END_DECLS

@@ -9,10 +9,10 @@
 #include "manifest.h"
 #include "realize-private.h"
 
-GChecksum *
+VrSha256 *
 vr_realize_checksum_for (Realize *r)
 {
-  return r->import->has_manifest ? g_checksum_new (G_CHECKSUM_SHA256) : NULL;
+  return r->import->has_manifest ? vr_sha256_new () : NULL;
 }
 
 static gboolean
@@ -29,7 +29,7 @@ changed (Realize *r, const char *relpath, const char *what, GError **error)
 
 static gboolean
 verify_manifest (Realize *r, const char *relpath, guint64 size,
-                 GChecksum *checksum, GError **error)
+                 VrSha256 *checksum, GError **error)
 {
   guint64 listed_size = 0;
   g_autofree char *listed = vr_manifest_sha256_of (r->import, relpath,
@@ -39,19 +39,19 @@ verify_manifest (Realize *r, const char *relpath, guint64 size,
   if (listed == NULL)
     return FALSE;
   if (listed_size == size
-      && g_str_equal (listed, g_checksum_get_string (checksum)))
+      && g_str_equal (listed, vr_sha256_hex (checksum)))
     return TRUE;
   what = g_strdup_printf ("exported (manifest.xml lists %" G_GUINT64_FORMAT
                           " bytes, SHA-256 %s; the copy read %"
                           G_GUINT64_FORMAT " bytes, SHA-256 %s)",
                           listed_size, listed, size,
-                          g_checksum_get_string (checksum));
+                          vr_sha256_hex (checksum));
   return changed (r, relpath, what, error);
 }
 
 gboolean
 vr_realize_verify_copy (Realize *r, const char *relpath, guint64 size,
-                        GChecksum *checksum, GError **error)
+                        VrSha256 *checksum, GError **error)
 {
   g_autofree char *what = NULL;
   guint64 imported;

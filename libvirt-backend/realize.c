@@ -286,7 +286,7 @@ vr_realize_copy_to_pool (Realize *r, int src, const char *relpath,
                          const char *name, char **chosen,
                          VrJournalFile **entry, GError **error)
 {
-  g_autoptr (GChecksum) checksum = vr_realize_checksum_for (r);
+  g_autoptr (VrSha256) checksum = vr_realize_checksum_for (r);
   Tracked t = { r, vr_realize_journal_add_file (&r->journal,
                                                 VR_JOURNAL_DIR_POOL, 0, 0),
                 NULL };
@@ -444,6 +444,9 @@ define_domain (Realize *r, GError **error)
     {
       vr_libvirt_set_error (error, "libvirt refused to define '%s'",
                             vr_realize_name (r));
+      /* Not a refusal: libvirt went away (a restart); a retry works. */
+      if (virConnectIsAlive (r->conn) != 1 && error != NULL)
+        (*error)->code = VR_ERROR_NOT_AVAILABLE;
       return FALSE;
     }
   vr_test_hook_stall ("defined", r->cancellable);
@@ -715,8 +718,10 @@ vr_realize_recover (VrStore *store, virConnectPtr conn,
   else if (journal != NULL
            && !vr_realize_undo (conn, journal, -1, -1, &pending))
     {
-      record_pending (store, system, VR_ERROR_FAILED,
-                      interrupted ? "interrupted" : "failed", pending);
+      /* A rollback pending already keeps the failure it recorded. */
+      if (!vr_planned_system_get_rollback_pending (system))
+        record_pending (store, system, VR_ERROR_FAILED,
+                        interrupted ? "interrupted" : "failed", pending);
       g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
                    "planned system '%s': the rollback of an earlier realize "
                    "is pending (%s); try again once libvirt is reachable",
@@ -730,6 +735,11 @@ vr_realize_recover (VrStore *store, virConnectPtr conn,
                                       "interrupted: the realize did not "
                                       "finish and was rolled back");
     }
+  else if (vr_planned_system_get_rollback_pending (system))
+    vr_planned_system_set_last_job (
+        system, vr_planned_system_get_last_job_code (system),
+        "failed; its rollback, pending while libvirt was unreachable, has "
+        "finished since");
   vr_planned_system_set_rollback_pending (system, FALSE);
   if (!vr_store_save_record (store, system, error))
     return FALSE;

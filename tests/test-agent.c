@@ -554,6 +554,21 @@ validate (const char *system, GError **error)
                g_variant_new ("(a{sv})", NULL), "(us)", error);
 }
 
+/* A libvirtd of its own (test_libvirtd_start) and an agent on it, with env. */
+static GSubprocess *
+start_with_private_libvirtd (Fixture *f, const char *dir,
+                             const char *const *env)
+{
+  const char *const args[] = { "--idle-trim=0", NULL };
+  GSubprocess *daemon = test_libvirtd_start (dir);
+  g_autofree char *agent_uri = g_strdup_printf (
+      "test+unix:///default?socket=%s/run/libvirt-sock", dir);
+
+  f->agent = vr_bus_harness_start_agent (harness, agent_uri, f->state, env,
+                                         args);
+  return daemon;
+}
+
 /* libvirtd goes away and comes back: the agent answers all along (a clear
  * NotAvailable while libvirt is gone) and uses the new libvirtd without a
  * restart of its own. */
@@ -564,13 +579,11 @@ test_reconnect (Fixture *f, gconstpointer data)
   g_autofree char *import = g_build_filename (dir, "import", NULL);
   g_autofree char *xml = test_domain_xml (
       "vr-reconnect", "5a1ad0c0-7e57-4b3d-9c1e-00000000c0de");
-  g_autofree char *agent_uri = NULL;
   g_autofree char *system = NULL;
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (GError) error = NULL;
   GSubprocess *daemon;
   gint64 deadline;
-  const char *const args[] = { "--idle-trim=0", NULL };
 
   if (!g_file_test ("/usr/sbin/libvirtd", G_FILE_TEST_IS_EXECUTABLE))
     {
@@ -580,11 +593,7 @@ test_reconnect (Fixture *f, gconstpointer data)
   g_assert_cmpint (chmod (dir, 0755), ==, 0);
   g_assert_cmpint (mkdir (import, 0755), ==, 0);
   test_write_file (import, "domain.xml", xml, -1);
-  daemon = test_libvirtd_start (dir);
-  agent_uri = g_strdup_printf ("test+unix:///default?socket=%s/run/libvirt-sock",
-                               dir);
-  f->agent = vr_bus_harness_start_agent (harness, agent_uri, f->state, NULL,
-                                         args);
+  daemon = start_with_private_libvirtd (f, dir, NULL);
   system = import_dir (import);
   reply = validate (system, &error);
   g_assert_no_error (error);
@@ -642,7 +651,6 @@ test_rollback_pending (Fixture *f, gconstpointer data)
   const char *uuid = "5a1ad0c0-7e57-4b3d-9c1e-00000000beef";
   g_autofree char *xml = test_domain_xml ("vr-pending", uuid);
   g_autoptr (GString) test_xml = g_string_new (xml);
-  g_autofree char *agent_uri = NULL;
   g_autofree char *system = NULL;
   g_autofree char *job = NULL;
   g_autofree char *state = NULL;
@@ -650,7 +658,6 @@ test_rollback_pending (Fixture *f, gconstpointer data)
   g_autofree char *journal = g_build_filename (f->state, uuid, "journal.xml",
                                                NULL);
   const char *const env[] = { "VR_TEST_STALL_AT=handoff", NULL };
-  const char *const args[] = { "--idle-trim=0", NULL };
   GSubprocess *daemon;
   Watch watch = { 0 };
   guint32 code = 0;
@@ -669,11 +676,7 @@ test_rollback_pending (Fixture *f, gconstpointer data)
   g_string_replace (test_xml, "type=\"qemu\"", "type=\"test\"", 1);
   g_string_replace (test_xml, "x86_64", "i686", 1);
   test_write_file (import, "domain.xml", test_xml->str, -1);
-  daemon = test_libvirtd_start (dir);
-  agent_uri = g_strdup_printf ("test+unix:///default?socket=%s/run/libvirt-sock",
-                               dir);
-  f->agent = vr_bus_harness_start_agent (harness, agent_uri, f->state, env,
-                                         args);
+  daemon = start_with_private_libvirtd (f, dir, env);
   system = import_dir (import);
   /* Without saved state it is a job too, stalled after define. */
   job = realize (system, f, &code);

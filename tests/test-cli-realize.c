@@ -182,6 +182,22 @@ realize_stalled_at (const char *state, const char *pool, const char *point)
   return pid;
 }
 
+/* The basic guest imported into a new state directory, and its realize
+ * into a new pool stalled at point. */
+static GPid
+import_and_stall (const char *point, char **state, char **pool)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autofree char *out = NULL;
+  int status = 0;
+
+  *state = test_mkdtemp ();
+  *pool = test_mkdtemp ();
+  out = test_cli_direct (*state, uri, &status, "import", basic, NULL);
+  g_assert_cmpint (status, ==, 0);
+  return realize_stalled_at (*state, *pool, point);
+}
+
 static void
 kill_hard (GPid pid)
 {
@@ -199,27 +215,21 @@ kill_hard (GPid pid)
 static void
 test_crash_after_define (void)
 {
-  g_autofree char *basic = vr_testbed_require ("basic");
-  g_autofree char *state = test_mkdtemp ();
-  g_autofree char *pool = test_mkdtemp ();
+  g_autofree char *state = NULL;
+  g_autofree char *pool = NULL;
   g_autofree char *out = NULL;
   g_autofree char *record = NULL;
   g_autofree char *xml = NULL;
   g_autofree char *domains = NULL;
   int status = 0;
-  GPid pid;
 
   if (!test_needs_hooks ())
     return;
-  out = test_cli_direct (state, uri, &status, "import", basic, NULL);
-  g_assert_cmpint (status, ==, 0);
-  pid = realize_stalled_at (state, pool, "defined");
-  kill_hard (pid);
+  kill_hard (import_and_stall ("defined", &state, &pool));
   record = read_state (state);
   g_assert_nonnull (strstr (record, "<state>realizing</state>"));
   xml = test_virsh (uri, "dumpxml vr-guest");
   g_assert_nonnull (strstr (xml, "http://virt-realize.org/schemas/realize/1"));
-  g_free (out);
   out = test_cli_direct (state, uri, &status, "destroy", "vr-guest", NULL);
   g_assert_cmpint (status, !=, 0);
   g_assert_nonnull (strstr (out, "32774"));
@@ -246,9 +256,8 @@ test_crash_after_define (void)
 static void
 test_destroy_during_realize (void)
 {
-  g_autofree char *basic = vr_testbed_require ("basic");
-  g_autofree char *state = test_mkdtemp ();
-  g_autofree char *pool = test_mkdtemp ();
+  g_autofree char *state = NULL;
+  g_autofree char *pool = NULL;
   g_autofree char *out = NULL;
   g_autofree char *record = NULL;
   int status = 0;
@@ -256,10 +265,7 @@ test_destroy_during_realize (void)
 
   if (!test_needs_hooks ())
     return;
-  out = test_cli_direct (state, uri, &status, "import", basic, NULL);
-  g_assert_cmpint (status, ==, 0);
-  pid = realize_stalled_at (state, pool, "update");
-  g_free (out);
+  pid = import_and_stall ("update", &state, &pool);
   out = test_cli_direct (state, NULL, &status, "destroy", "vr-guest", NULL);
   g_assert_cmpint (status, !=, 0);
   g_assert_nonnull (strstr (out, "32774"));

@@ -745,7 +745,7 @@ static char *
 copy_hashed (const char *dir, VrCopyFlags flags, VrCopyMethod *method)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (VrSha256) checksum = vr_sha256_new ();
   VrCopyExtra extra = { NULL, NULL, checksum };
   VrCopyResult result = { 0 };
   g_autofree char *src = path_in (dir, "src");
@@ -759,7 +759,7 @@ copy_hashed (const char *dir, VrCopyFlags flags, VrCopyMethod *method)
   close (src_fd);
   close (dir_fd);
   *method = result.method;
-  return g_strdup (g_checksum_get_string (checksum));
+  return g_strdup (vr_sha256_hex (checksum));
 }
 
 /* Every method hashes exactly the source's bytes: the manifest check at

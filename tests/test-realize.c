@@ -684,6 +684,27 @@ test_recover_pool_replaced (Fixture *f, gconstpointer data)
   test_rmtree (moved);
 }
 
+/* A journal is read without following a symlink at its path, and a
+ * missing one is "no journal", not an error. */
+static void
+test_journal_read (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = vr_store_system_file (f->store, f->system,
+                                                VR_REALIZE_JOURNAL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrRealizeJournal) journal = NULL;
+
+  journal = vr_realize_journal_read (f->store, f->system, &error);
+  g_assert_no_error (error);
+  g_assert_null (journal);
+  g_assert_cmpint (symlink ("/etc/passwd", path), ==, 0);
+  journal = vr_realize_journal_read (f->store, f->system, &error);
+  g_assert_null (journal);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, path,
+                     "symbolic links", NULL);
+  g_assert_cmpint (unlink (path), ==, 0);
+}
+
 /* A copy of the basic import directory the test may change. */
 static char *
 private_import (Fixture *f, const char *variant)
@@ -1104,6 +1125,7 @@ main (int argc, char **argv)
   ADD ("twice-at-once", test_twice_at_once);
   ADD ("recover", test_recover);
   ADD ("recover-keeps-foreign", test_recover_keeps_foreign);
+  ADD ("journal-read", test_journal_read);
   ADD ("recover-pool-replaced", test_recover_pool_replaced);
   ADD ("pool-is-import-dir", test_pool_is_import_dir);
   ADD ("pool-inside-import-dir", test_pool_inside_import_dir);

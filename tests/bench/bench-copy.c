@@ -441,8 +441,7 @@ run_hashed (const char *src, const char *dst, VrCopyFlags flags,
             gboolean hash, VrCopyMethod *method)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GChecksum) checksum = hash ? g_checksum_new (G_CHECKSUM_SHA256)
-                                        : NULL;
+  g_autoptr (VrSha256) checksum = hash ? vr_sha256_new () : NULL;
   g_autofree char *dir = g_path_get_dirname (dst);
   g_autofree char *name = g_path_get_basename (dst);
   VrCopyExtra extra = { NULL, NULL, checksum };
