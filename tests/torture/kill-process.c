@@ -181,7 +181,16 @@ start_agent (const char *state, const char *const *env)
 void
 stop_agent (GSubprocess *agent)
 {
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
   g_subprocess_send_signal (agent, SIGTERM);
+  while (!exited (agent) && g_get_monotonic_time () < deadline)
+    g_usleep (20 * 1000);
+  if (!exited (agent))
+    {
+      violation ("the agent did not stop within 30 s of SIGTERM");
+      kill_and_reap (agent);
+    }
   g_subprocess_wait (agent, NULL, NULL);
   g_object_unref (agent);
 }
