@@ -79,9 +79,8 @@ void violation (const char *format, ...) G_GNUC_PRINTF (1, 2);
 gboolean exists_at (const char *dir, const char *name);
 char *managed_save_of (const char *root, const char *name);
 char *extra_entries (const char *dir, const char *keep);
-gboolean has_temp (const char *dir);
 /* Waits for point (a stall point's message in log, or a random moment,
- * in the copy of pool or out half the time) and SIGKILLs worker; TRUE if
+ * half the time while worker writes a copy below pool or out) and SIGKILLs worker; TRUE if
  * it was still at work. hook_env is the environment that makes point. */
 gboolean run_and_kill (GSubprocess *worker, const char *log,
                        GSubprocess *client, const char *point,

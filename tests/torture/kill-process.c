@@ -143,7 +143,8 @@ cli_argv (const char *state, const char *uri, const char *const *args)
   return argv;
 }
 
-/* Runs the CLI to its end; returns its exit status, its output in *out. */
+/* Runs the CLI to its end; returns its exit status, its output in *out
+ * (which may hold an earlier output: it is freed). */
 int
 cli (const char *state, const char *uri, char **out, const char *const *args)
 {
@@ -154,7 +155,10 @@ cli (const char *state, const char *uri, char **out, const char *const *args)
   int status = wait_status (process);
 
   if (out != NULL)
-    *out = read_log (log);
+    {
+      g_free (*out);
+      *out = read_log (log);
+    }
   return status;
 }
 
@@ -177,7 +181,16 @@ start_agent (const char *state, const char *const *env)
 void
 stop_agent (GSubprocess *agent)
 {
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
   g_subprocess_send_signal (agent, SIGTERM);
+  while (!exited (agent) && g_get_monotonic_time () < deadline)
+    g_usleep (20 * 1000);
+  if (!exited (agent))
+    {
+      violation ("the agent did not stop within 30 s of SIGTERM");
+      kill_and_reap (agent);
+    }
   g_subprocess_wait (agent, NULL, NULL);
   g_object_unref (agent);
 }
@@ -245,54 +258,41 @@ extra_entries (const char *dir, const char *keep)
   return g_string_free (out, FALSE);
 }
 
-/* Something the job made is in the pool: a copy has started. */
+/* The worker has a file open below dir: a copy is being written there.
+ * (Copies go to an unnamed O_TMPFILE, which no directory listing shows;
+ * /proc/PID/fd names it "DIR/#INODE (deleted)".) */
 static gboolean
-copy_started (const char *pool)
+writing_below (GSubprocess *worker, const char *dir)
 {
-  g_autofree char *extra = extra_entries (pool, NULL);
+  const char *pid = g_subprocess_get_identifier (worker);
+  g_autofree char *fds = pid ? g_strdup_printf ("/proc/%s/fd", pid) : NULL;
+  g_autoptr (GDir) d = fds ? g_dir_open (fds, 0, NULL) : NULL;
+  const char *entry;
 
-  return *extra != '\0';
-}
-
-/* A copy's temp file is in dir or dir/disks. */
-gboolean
-has_temp (const char *dir)
-{
-  g_autofree char *disks = g_build_filename (dir, "disks", NULL);
-  const char *dirs[] = { dir, disks };
-
-  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
+  while (d != NULL && (entry = g_dir_read_name (d)) != NULL)
     {
-      g_autoptr (GDir) d = g_dir_open (dirs[i], 0, NULL);
-      const char *entry;
+      g_autofree char *link = g_build_filename (fds, entry, NULL);
+      g_autofree char *target = g_file_read_link (link, NULL);
 
-      while (d != NULL && (entry = g_dir_read_name (d)) != NULL)
-        if (g_str_has_prefix (entry, ".vr-copy-"))
-          return TRUE;
+      if (target != NULL && g_str_has_prefix (target, dir)
+          && strstr (target, "(deleted)") != NULL)
+        return TRUE;
     }
   return FALSE;
-}
-
-/* The copy has begun: for a realize (pool) something of the job is in the
- * pool, for an export (out) a copy's temp file is there. */
-static gboolean
-copy_begun (const char *pool, const char *out)
-{
-  return pool != NULL ? copy_started (pool) : has_temp (out);
 }
 
 /* Sleeps a random time: from the start (0-4 s: start-up, validate, copy,
  * define, hand-off) or, half the time, 0-0.8 s after the copy began. */
 static void
-random_delay (GSubprocess *process, const char *pool, const char *out,
-              char **where)
+random_delay (GSubprocess *worker, GSubprocess *process, const char *pool,
+              const char *out, char **where)
 {
   gint64 deadline = g_get_monotonic_time () + WAIT_MS * 1000;
   guint ms;
 
   if ((pool != NULL || out != NULL) && g_rand_boolean (T.rand))
     {
-      while (!copy_begun (pool, out) && !exited (process)
+      while (!writing_below (worker, pool ? pool : out) && !exited (process)
              && g_get_monotonic_time () < deadline)
         g_usleep (5 * 1000);
       ms = g_rand_int_range (T.rand, 0, 800);
@@ -319,7 +319,7 @@ run_and_kill (GSubprocess *worker, const char *log, GSubprocess *client,
 
   if (g_str_equal (point, "random"))
     {
-      random_delay (client ? client : worker, pool, out, where);
+      random_delay (worker, client ? client : worker, pool, out, where);
       reached = !exited (client ? client : worker);
     }
   else

@@ -125,20 +125,22 @@ realize_args (const Guest *g, const char *pool, gboolean start)
 }
 
 /* The next realize recovers first; it realizes, or (when the killed job
- * had finished) says the planned system is realized already. Returns the
+ * had done its last step, which recovery then records) says the planned
+ * system is realized already. Returns the
  * state it left, checked. */
 static char *
 next_realize (const Guest *g, const char *state, const char *pool,
               const char *tree)
 {
-  g_autofree char *before = test_record_state (state, g->uuid);
   g_autofree char *out = NULL;
   int status = cli (state, T.uri, &out, realize_args (g, pool, FALSE));
+  char *after = test_record_state (state, g->uuid);
 
   if (status != 0
-      && !(g_strcmp0 (before, "realized") == 0
+      && !(g_strcmp0 (after, "realized") == 0
            && strstr (out, "realized already") != NULL))
     violation ("realize after the kill failed: %s", out);
+  g_free (after);
   return check_realize_recovered (g, state, pool, tree);
 }
 
@@ -228,6 +230,26 @@ same_file (const char *a, const char *b)
   g_autofree char *y = test_sha256_file (b);
 
   return g_strcmp0 (x, y) == 0;
+}
+
+/* A copy's named temp file is in dir or dir/disks (where O_TMPFILE is
+ * not supported). */
+static gboolean
+has_temp (const char *dir)
+{
+  g_autofree char *disks = g_build_filename (dir, "disks", NULL);
+  const char *dirs[] = { dir, disks };
+
+  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
+    {
+      g_autoptr (GDir) d = g_dir_open (dirs[i], 0, NULL);
+      const char *entry;
+
+      while (d != NULL && (entry = g_dir_read_name (d)) != NULL)
+        if (g_str_has_prefix (entry, ".vr-copy-"))
+          return TRUE;
+    }
+  return FALSE;
 }
 
 /* A file under a final name in an export that did not finish must be
@@ -386,6 +408,7 @@ trial_import (const Case *c)
   g_autofree char *where = NULL;
   g_autofree char *out = NULL;
   g_autofree char *now = NULL;
+  g_autofree char *st = NULL;
   const char *args[] = { "import", T.manifest_dir, NULL };
   gboolean killed;
   int status;
@@ -421,7 +444,8 @@ trial_import (const Case *c)
   if (status != 0 && strstr (out, "already imported") == NULL)
     violation ("import after the kill failed: %s", out);
   check_state_dir (state, TRUE);
-  if (test_record_state (state, BASIC_UUID) == NULL)
+  st = test_record_state (state, BASIC_UUID);
+  if (st == NULL)
     violation ("no planned system after importing again");
   now = test_snapshot_tree (T.manifest_dir);
   if (g_strcmp0 (now, tree) != 0)
