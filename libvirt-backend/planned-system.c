@@ -27,7 +27,7 @@ struct _VrPlannedSystem {
   GPtrArray *snapshots; /* names, parents first */
   char *current_snapshot;
   guint64 save_size;
-  gint64 save_ctime_ns;  /* 0: not recorded (an older record) */
+  gint64 save_mtime_ns;  /* 0: not recorded (an older record) */
   gboolean save_was_running;
   GDateTime *created;
   xmlDoc *doc;
@@ -137,7 +137,7 @@ take_save_image (VrPlannedSystem *self, VrImportDir *dir)
     return;
   self->save_file = g_strdup (dir->save_file);
   self->save_size = dir->save->file_size;
-  self->save_ctime_ns = dir->save->file_ctime_ns;
+  self->save_mtime_ns = dir->save->file_mtime_ns;
   self->save_was_running = dir->save->was_running;
 }
 
@@ -304,8 +304,8 @@ vr_planned_system_to_record (VrPlannedSystem *self)
 
       set_prop (save, "file", self->save_file);
       set_prop_u64 (save, "size", self->save_size);
-      if (self->save_ctime_ns > 0)
-        set_prop_u64 (save, "ctime-ns", (guint64) self->save_ctime_ns);
+      if (self->save_mtime_ns > 0)
+        set_prop_u64 (save, "mtime-ns", (guint64) self->save_mtime_ns);
       set_prop (save, "was-running", self->save_was_running ? "yes" : "no");
     }
   add_firmware (self, top);
@@ -355,8 +355,8 @@ load_save_image (VrPlannedSystem *self, xmlDoc *record)
       record, "string(/planned-system/save-image/@was-running)");
   self->save_size = xpath_u64 (record,
                                "string(/planned-system/save-image/@size)");
-  self->save_ctime_ns = (gint64) MIN (
-      xpath_u64 (record, "string(/planned-system/save-image/@ctime-ns)"),
+  self->save_mtime_ns = (gint64) MIN (
+      xpath_u64 (record, "string(/planned-system/save-image/@mtime-ns)"),
       (guint64) G_MAXINT64);
   self->save_was_running = g_strcmp0 (running, "yes") == 0;
   return !strchr (self->save_file, '/');
@@ -587,9 +587,9 @@ vr_planned_system_get_save_size (VrPlannedSystem *self)
 }
 
 gint64
-vr_planned_system_get_save_ctime_ns (VrPlannedSystem *self)
+vr_planned_system_get_save_mtime_ns (VrPlannedSystem *self)
 {
-  return self->save_ctime_ns;
+  return self->save_mtime_ns;
 }
 
 gboolean

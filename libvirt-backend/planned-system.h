@@ -90,8 +90,8 @@ gboolean vr_planned_system_is_import_dir (VrPlannedSystem *self,
 /* The save image's file name in the import directory, or NULL. */
 const char *vr_planned_system_get_save_file (VrPlannedSystem *self);
 guint64 vr_planned_system_get_save_size (VrPlannedSystem *self);
-/* The save image's st_ctim (ns) when imported; 0 when not recorded. */
-gint64 vr_planned_system_get_save_ctime_ns (VrPlannedSystem *self);
+/* The save image's st_mtim (ns) when imported; 0 when not recorded. */
+gint64 vr_planned_system_get_save_mtime_ns (VrPlannedSystem *self);
 gboolean vr_planned_system_get_save_was_running (VrPlannedSystem *self);
 GDateTime *vr_planned_system_get_created (VrPlannedSystem *self);
 xmlDoc *vr_planned_system_get_doc (VrPlannedSystem *self);

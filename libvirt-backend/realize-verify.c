@@ -58,10 +58,10 @@ vr_realize_verify_copy (Realize *r, const char *relpath, guint64 size,
 
   if (checksum != NULL)
     return verify_manifest (r, relpath, size, checksum, error);
-  /* Without a manifest: the save image's size and inode change time the
+  /* Without a manifest: the save image's size and modification time the
    * import recorded (its header was read again when the import directory
-   * was reopened). A write anywhere in it moves the change time, which
-   * no one can set back; a copy is refused as another inode already. */
+   * was reopened). A write anywhere in it moves the modification time; a
+   * copy is refused as another inode already. A chmod does not count. */
   if (g_strcmp0 (relpath, vr_planned_system_get_save_file (r->system)) != 0)
     return TRUE;
   imported = vr_planned_system_get_save_size (r->system);
@@ -73,11 +73,11 @@ vr_realize_verify_copy (Realize *r, const char *relpath, guint64 size,
     }
   /* With a manifest, the copy's SHA-256 decides (after the copy). */
   if (r->import->has_manifest
-      || vr_planned_system_get_save_ctime_ns (r->system) == 0
-      || vr_planned_system_get_save_ctime_ns (r->system)
-             == r->import->save->file_ctime_ns)
+      || vr_planned_system_get_save_mtime_ns (r->system) == 0
+      || vr_planned_system_get_save_mtime_ns (r->system)
+             == r->import->save->file_mtime_ns)
     return TRUE;
-  return changed (r, relpath, "imported (it was written to, or its owner, "
-                  "mode or links changed: its inode change time moved)",
+  return changed (r, relpath, "imported (it was written to: its "
+                  "modification time moved)",
                   error);
 }

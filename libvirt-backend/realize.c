@@ -331,14 +331,14 @@ vr_realize_copy_to_pool (Realize *r, int src, const char *relpath,
   *chosen = t.target;
   if (entry != NULL)
     *entry = t.file;
-  /* Without a manifest the save image's change time is what proves it
+  /* Without a manifest the save image's modification time is what proves it
    * unchanged: taken again now, so a write during the copy counts. */
   if (checksum == NULL && r->import->save != NULL
       && g_strcmp0 (relpath, r->import->save_file) == 0
       && fstat (src, &st) == 0)
-    r->import->save->file_ctime_ns
-        = (gint64) st.st_ctim.tv_sec * G_GINT64_CONSTANT (1000000000)
-          + st.st_ctim.tv_nsec;
+    r->import->save->file_mtime_ns
+        = (gint64) st.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000)
+          + st.st_mtim.tv_nsec;
   return vr_realize_verify_copy (r, relpath, result.size, checksum, error);
 }
 

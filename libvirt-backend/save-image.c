@@ -205,8 +205,8 @@ vr_save_image_read_fd (int fd, const char *display_name, GError **error)
   image->compressed = h.compressed;
   image->cookie_offset = h.cookie_offset;
   image->file_size = st.st_size;
-  image->file_ctime_ns = (gint64) st.st_ctim.tv_sec * G_GINT64_CONSTANT (1000000000)
-                         + st.st_ctim.tv_nsec;
+  image->file_mtime_ns = (gint64) st.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000)
+                         + st.st_mtim.tv_nsec;
   data = g_malloc (h.data_len);
   if (!read_exact (fd, data, h.data_len, sizeof h, &got, display_name, error))
     return NULL;

@@ -29,10 +29,10 @@ typedef struct {
   guint32 compressed;
   guint32 cookie_offset;
   guint64 file_size;
-  /* st_ctim in ns: moves on any write or metadata change, and no one
-   * can set it back (a realize without a manifest compares it with the
-   * import's). */
-  gint64 file_ctime_ns;
+  /* st_mtim in ns: moves on any write (a realize without a manifest
+   * compares it with the import's). Not st_ctim: a chmod that lets the
+   * caller read the file must not make it "changed". */
+  gint64 file_mtime_ns;
   char *xml;    /* the domain XML libvirt will restore */
   char *cookie; /* the guest CPU cookie, NULL when the image has none */
   char *name;   /* /domain/name of xml */

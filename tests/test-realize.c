@@ -1141,7 +1141,7 @@ test_save_size_changed (Fixture *f, gconstpointer data)
 }
 
 /* Without a manifest, one byte flipped in the middle of the save image
- * (same size, header intact) is found by its inode change time, before
+ * (same size, header intact) is found by its modification time, before
  * the realize made anything. */
 static void
 test_save_flipped_no_manifest (Fixture *f, gconstpointer data)
@@ -1162,7 +1162,8 @@ test_save_flipped_no_manifest (Fixture *f, gconstpointer data)
   g_assert_false (vr_realize (f->store, caps, conn, f->system, &options, NULL,
                               NULL, &error));
   test_assert_error (error, VR_ERROR_INVALID_PARAMETER, save,
-                     "changed since it was imported", "change time", NULL);
+                     "changed since it was imported", "modification time",
+                     NULL);
   assert_nothing_left (f, VR_PLANNED_STATE_PLANNED, 0);
   test_rmtree (dir);
 }
