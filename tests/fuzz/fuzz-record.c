@@ -34,9 +34,16 @@ domain_xml_for (const uint8_t *data, size_t size)
                                  : NULL;
   g_autofree char *uuid = vr_uuid_normalize (text);
 
-  return g_strdup_printf ("<domain type='kvm'><name>vr-fuzz</name>"
-                          "<uuid>%s</uuid></domain>",
-                          uuid ? uuid : FALLBACK_UUID);
+  g_autoptr (xmlDoc) doc = xmlNewDoc ((const xmlChar *) "1.0");
+  xmlNode *domain = xmlNewNode (NULL, (const xmlChar *) "domain");
+
+  xmlDocSetRootElement (doc, domain);
+  xmlSetProp (domain, (const xmlChar *) "type", (const xmlChar *) "kvm");
+  xmlNewTextChild (domain, NULL, (const xmlChar *) "name",
+                   (const xmlChar *) "vr-fuzz");
+  xmlNewTextChild (domain, NULL, (const xmlChar *) "uuid",
+                   (const xmlChar *) (uuid ? uuid : FALLBACK_UUID));
+  return vr_xml_to_string (doc);
 }
 
 int
