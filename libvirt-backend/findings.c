@@ -300,6 +300,22 @@ dup_member (JsonObject *object, const char *name, gboolean *valid)
   return g_strdup (text);
 }
 
+/* The line a finding points at, or 0 for none: the writer gives no line
+ * as null, so anything that is not a line number (negative, beyond an
+ * int, a fraction, text) reads as none and writes back the same. */
+static int
+line_member (JsonObject *object)
+{
+  JsonNode *node = json_object_get_member (object, "line");
+  gint64 line;
+
+  if (node == NULL || JSON_NODE_TYPE (node) != JSON_NODE_VALUE
+      || json_node_get_value_type (node) != G_TYPE_INT64)
+    return 0;
+  line = json_node_get_int (node);
+  return line > 0 && line <= G_MAXINT ? (int) line : 0;
+}
+
 static VrFinding *
 finding_from_json (JsonNode *node)
 {
@@ -325,7 +341,7 @@ finding_from_json (JsonNode *node)
       || i == G_N_ELEMENTS (severity_names))
     return NULL;
   finding->severity = i;
-  finding->line = json_object_get_int_member_with_default (object, "line", 0);
+  finding->line = line_member (object);
   return g_steal_pointer (&finding);
 }
 

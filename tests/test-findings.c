@@ -211,6 +211,38 @@ test_from_json_not_utf8 (void)
     }
 }
 
+/* Found by fuzzing in CI: a line that is not a line number (here
+ * negative) was kept, written back as null and read again as 0. */
+static void
+test_from_json_line (void)
+{
+  static const struct { const char *line; int expect; } cases[] = {
+    { "7", 7 }, { "-5", 0 }, { "0", 0 }, { "4294967303", 0 },
+    { "2.5", 0 }, { "\"12\"", 0 }, { "null", 0 }, { "true", 0 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GPtrArray) back = NULL;
+      g_autoptr (GPtrArray) again = NULL;
+      g_autofree char *written = NULL;
+      g_autofree char *json = g_strdup_printf (
+          "[{\"id\": \"VR1507\", \"severity\": \"error\", "
+          "\"message\": \"m\", \"line\": %s}]", cases[i].line);
+      VrFinding *f;
+
+      back = vr_findings_from_json (json, &error);
+      g_assert_no_error (error);
+      f = back->pdata[0];
+      g_assert_cmpint (f->line, ==, cases[i].expect);
+      written = vr_findings_to_json (back);
+      again = vr_findings_from_json (written, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (((VrFinding *) again->pdata[0])->line, ==, f->line);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -223,5 +255,6 @@ main (int argc, char **argv)
   g_test_add_func ("/findings/from-json", test_from_json);
   g_test_add_func ("/findings/from-json-blank", test_from_json_blank);
   g_test_add_func ("/findings/from-json-not-utf8", test_from_json_not_utf8);
+  g_test_add_func ("/findings/from-json-line", test_from_json_line);
   return g_test_run ();
 }
