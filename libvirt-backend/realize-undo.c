@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "errors.h"
@@ -93,14 +94,46 @@ vr_realize_domain_is_ours (virDomainPtr dom, const char *job,
   return TRUE;
 }
 
+/* libvirt's undefine removes SAVEDIR/NAME.save by its name when asked
+ * to. Undo has removed this job's own link there already (by inode), so
+ * a file still at that name is someone else's: it must not be asked to,
+ * and then refuses to undefine; the domain stays, its rollback pending,
+ * until that file is moved away. */
+static gboolean
+foreign_managed_save (virDomainPtr dom, int save_fd)
+{
+  g_autofree char *name = NULL;
+  struct stat st;
+
+  if (save_fd < 0)
+    return FALSE;
+  name = g_strconcat (virDomainGetName (dom), ".save", NULL);
+  return fstatat (save_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+static unsigned int
+undefine_flags (gboolean foreign_save)
+{
+  /* The NVRAM and TPM state are kept: undo removes them when they are
+   * the ones this job made, by their inodes, not libvirt by the domain's
+   * name and UUID (a variable store an earlier 'virsh undefine' left at
+   * NAME_VARS.fd is not ours to delete). */
+  unsigned int flags = VIR_DOMAIN_UNDEFINE_KEEP_NVRAM
+                       | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                       | VIR_DOMAIN_UNDEFINE_KEEP_TPM;
+
+  return foreign_save ? flags : flags | VIR_DOMAIN_UNDEFINE_MANAGED_SAVE;
+}
+
 /* FALSE when libvirt cannot be asked; a domain that is gone, or that this
  * job did not define (no tag, another job's tag), is left as it is. */
 static gboolean
 undo_domain (virConnectPtr conn, const VrRealizeJournal *journal,
-             GError **error)
+             int save_fd, GError **error)
 {
   g_autoptr (virDomain) dom = NULL;
   gboolean ours = FALSE;
+  gboolean foreign_save;
   virErrorPtr err;
 
   if (journal->domain_uuid == NULL)
@@ -128,20 +161,21 @@ undo_domain (virConnectPtr conn, const VrRealizeJournal *journal,
     return TRUE;
   if (virDomainIsActive (dom) == 1)
     virDomainDestroy (dom);
-  /* The NVRAM and TPM state are kept: undo removes them when they are
-   * the ones this job made, by their inodes, not libvirt by the domain's
-   * name and UUID (a variable store an earlier 'virsh undefine' left at
-   * NAME_VARS.fd is not ours to delete). */
-  if (virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
-                                   | VIR_DOMAIN_UNDEFINE_KEEP_NVRAM
-                                   | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
-                                   | VIR_DOMAIN_UNDEFINE_KEEP_TPM) == 0)
+  foreign_save = foreign_managed_save (dom, save_fd);
+  if (virDomainUndefineFlags (dom, undefine_flags (foreign_save)) == 0)
     return TRUE;
   err = virGetLastError ();
   if (err != NULL && err->code == VIR_ERR_NO_DOMAIN)
     return TRUE;
-  vr_libvirt_set_error (error, "cannot undefine domain '%s'",
-                        virDomainGetName (dom));
+  if (foreign_save)
+    vr_libvirt_set_error (error, "domain '%s' is kept: %s/%s.save is not "
+                          "a file this realize made, and libvirt removes "
+                          "it with the domain; move it away, then "
+                          "recover", virDomainGetName (dom),
+                          journal->save.path, virDomainGetName (dom));
+  else
+    vr_libvirt_set_error (error, "cannot undefine domain '%s'",
+                          virDomainGetName (dom));
   return FALSE;
 }
 
@@ -149,14 +183,19 @@ gboolean
 vr_realize_undo (virConnectPtr conn, const VrRealizeJournal *journal,
                  int pool_fd, int save_fd, GError **error)
 {
+  int fd = dir_fd_for (&journal->save, save_fd);
+  gboolean undone;
+
   /* The managed-save link first: libvirt must not find it for a domain
    * that is about to go. */
-  undo_files (journal, VR_JOURNAL_DIR_SAVE, &journal->save, save_fd);
-  if (!undo_domain (conn, journal, error))
-    {
-      /* The domain's disks stay with it until it can be undefined. */
-      return FALSE;
-    }
+  if (fd >= 0)
+    remove_files (journal, VR_JOURNAL_DIR_SAVE, fd);
+  undone = undo_domain (conn, journal, fd, error);
+  if (fd >= 0)
+    close (fd);
+  /* The domain's disks stay with it until it can be undefined. */
+  if (!undone)
+    return FALSE;
   undo_files (journal, VR_JOURNAL_DIR_POOL, &journal->pool, pool_fd);
   vr_realize_undo_firmware (journal);
   return TRUE;

@@ -588,8 +588,9 @@ record (Realize *r, VrPlannedState state, int code, const char *message)
 }
 
 /* A rollback that cannot finish (libvirt gone) is not forgotten: the
- * journal stays and the record says so, until recovery ends it. */
-static void
+ * journal stays and the record says so, until recovery ends it. Returns
+ * what the record says. */
+static char *
 record_pending (VrStore *store, VrPlannedSystem *system, int code,
                 const char *message, const GError *why)
 {
@@ -604,10 +605,12 @@ record_pending (VrStore *store, VrPlannedSystem *system, int code,
   if (!vr_store_save_record (store, system, &local))
     g_warning ("cannot record the outcome of realizing '%s': %s",
                vr_planned_system_get_name (system), local->message);
+  return g_steal_pointer (&text);
 }
 
+/* The caller's error says too that the rollback is pending, and why. */
 static void
-roll_back (Realize *r, const GError *error)
+roll_back (Realize *r, GError *error)
 {
   gboolean cancelled = g_error_matches (error, G_IO_ERROR,
                                         G_IO_ERROR_CANCELLED);
@@ -617,8 +620,12 @@ roll_back (Realize *r, const GError *error)
   if (!vr_realize_undo (r->conn, &r->journal, r->pool_fd, r->save_fd,
                         &pending))
     {
-      record_pending (r->store, r->system, vr_error_get_code (error),
-                      error->message, pending);
+      char *text = record_pending (r->store, r->system,
+                                   vr_error_get_code (error), error->message,
+                                   pending);
+
+      g_free (error->message);
+      error->message = text;
       return;
     }
   record (r, cancelled ? VR_PLANNED_STATE_PLANNED : VR_PLANNED_STATE_FAILED,
@@ -750,11 +757,12 @@ vr_realize_recover (VrStore *store, virConnectPtr conn,
     {
       /* A rollback pending already keeps the failure it recorded. */
       if (!vr_planned_system_get_rollback_pending (system))
-        record_pending (store, system, VR_ERROR_FAILED,
-                        interrupted ? "interrupted" : "failed", pending);
+        g_free (record_pending (store, system, VR_ERROR_FAILED,
+                                interrupted ? "interrupted" : "failed",
+                                pending));
       g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
                    "planned system '%s': the rollback of an earlier realize "
-                   "is pending (%s); try again once libvirt is reachable",
+                   "is pending (%s); try again once that is mended",
                    vr_planned_system_get_name (system), pending->message);
       return FALSE;
     }

@@ -560,6 +560,61 @@ test_state_full_mid_realize (void)
   unmount (state);
 }
 
+/* A file appears at libvirt's SAVEDIR/NAME.save after the realize checked
+ * that name and before its hand-off links the saved state there: the
+ * link is refused, and undo must not let libvirt's undefine remove that
+ * file by its name (it is not the job's). The domain stays with its
+ * rollback pending and a message that says why; once the file is moved
+ * away, the next realize recovers and succeeds. */
+static void
+test_foreign_managed_save (void)
+{
+  if (!needs_root ())
+    return;
+  g_autofree char *dir = vr_testbed_require ("basic");
+  g_autofree char *state = test_mkdtemp ();
+  g_autofree char *pool = test_mkdtemp ();
+  g_autofree char *work = test_mkdtemp ();
+  g_autofree char *pause = g_build_filename (work, "pause", NULL);
+  g_autofree char *log = g_build_filename (work, "realize.log", NULL);
+  g_autofree char *save_dir = g_build_filename (root, "lib", "qemu", "save",
+                                                NULL);
+  g_autofree char *foreign = g_build_filename (save_dir, "vr-guest.save",
+                                               NULL);
+  g_autofree char *pause_env = g_strconcat ("VR_TEST_PAUSE_FILE=", pause,
+                                            NULL);
+  const char *env[] = { "VR_TEST_PAUSE_AT=handoff", pause_env, NULL };
+  const char *args[] = { "realize", "vr-guest", "--pool-dir", pool, NULL };
+  g_autoptr (GSubprocess) process = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *uuids = NULL;
+  g_autofree char *text = NULL;
+  int status;
+
+  if (!test_needs_hooks ())
+    return;
+  g_assert_cmpint (chmod (pool, 0755), ==, 0);
+  test_write_file (work, "pause", "", 0);
+  import (state, dir);
+  process = spawn_cli (state, uri, args, log, env);
+  wait_for_log (process, log, "paused at handoff");
+  g_assert_cmpint (g_mkdir_with_parents (save_dir, 0755), ==, 0);
+  test_write_file (save_dir, "vr-guest.save", "someone else's", -1);
+  g_assert_cmpint (unlink (pause), ==, 0);
+  out = finish_cli (process, log, &status);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_nonnull (strstr (out, "is not a file this realize made"));
+  g_assert_true (g_file_get_contents (foreign, &text, NULL, NULL));
+  g_assert_cmpstr (text, ==, "someone else's");
+  uuids = test_virsh (uri, "list --all --uuid");
+  g_assert_nonnull (strstr (uuids, BASIC_UUID));
+  g_assert_cmpint (unlink (foreign), ==, 0);
+  assert_retry_works (state, "vr-guest", BASIC_UUID, FALSE);
+  test_rmtree (pool);
+  test_rmtree (work);
+  test_rmtree (state);
+}
+
 /* ---- export --------------------------------------------------------- */
 
 /* The disk guest realized with its disk and running in a root of its
@@ -747,6 +802,8 @@ main (int argc, char **argv)
   g_test_add_func ("/faults/state-full/realize", test_state_full_realize);
   g_test_add_func ("/faults/state-full/mid-realize",
                    test_state_full_mid_realize);
+  g_test_add_func ("/faults/foreign-managed-save",
+                   test_foreign_managed_save);
   g_test_add_func ("/faults/export", test_export);
   g_test_add_func ("/faults/libvirtd-restart", test_libvirtd_restart);
   return g_test_run ();
