@@ -17,6 +17,7 @@
 #include "host-access.h"
 #include "pool-access.h"
 #include "safe-xml.h"
+#include "test-hooks.h"
 #include "validate.h"
 
 /* What a handler needs: the planned system is looked up again in the store
@@ -672,6 +673,7 @@ update (Target *target, GError **error)
                    vr_planned_state_to_string (state));
       return NULL;
     }
+  vr_test_hook_stall ("update", NULL);
   if (!vr_planned_system_set_domain_xml (system, target->xml,
                                          strlen (target->xml), error)
       || !vr_store_save (store, system, error))
@@ -752,6 +754,8 @@ destroy_thread (GTask *task, gpointer source, gpointer task_data,
   GError *error = NULL;
   g_autoptr (VrPlannedSystem) system = lookup (target, &error);
 
+  if (system != NULL)
+    vr_test_hook_stall ("destroy", NULL);
   if (system != NULL
       && vr_store_remove (vr_daemon_get_store (target->daemon), system,
                           &error))
