@@ -823,17 +823,30 @@ schedule_reconnect (VrDaemon *self)
                                       self, NULL);
 }
 
+static void
+close_thread (GTask *task, gpointer source, gpointer task_data,
+              GCancellable *cancellable)
+{
+  virConnectClose (task_data);
+  g_task_return_boolean (task, TRUE);
+}
+
 static gboolean
 on_closed_in_main (gpointer user_data)
 {
   VrDaemon *self = user_data;
+  g_autoptr (GTask) task = NULL;
 
   if (self->conn == NULL)
     return G_SOURCE_REMOVE;
   g_message ("libvirt closed the connection; reconnecting");
   virConnectUnregisterCloseCallback (self->conn, on_closed);
   g_clear_object (&self->caps);
-  g_clear_pointer (&self->conn, virConnectClose);
+  /* Closing talks to libvirt (the last reference may be ours): on a
+   * worker too. Jobs that hold their own reference keep it. */
+  task = g_task_new (NULL, NULL, NULL, NULL);
+  g_task_set_task_data (task, g_steal_pointer (&self->conn), NULL);
+  g_task_run_in_thread (task, close_thread);
   schedule_reconnect (self);
   return G_SOURCE_REMOVE;
 }
