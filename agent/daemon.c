@@ -8,6 +8,8 @@
 #include "auth.h"
 #include "dbus-errors.h"
 #include "dbus-job.h"
+#include "dbus-manager.h"
+#include "dbus-planned-system.h"
 #include "dbus-planned-skeleton.h"
 #include "errors.h"
 #include "idle-trim.h"
@@ -59,6 +61,7 @@ G_DEFINE_TYPE (VrDaemon, vr_daemon, G_TYPE_OBJECT)
 
 static void connect_libvirt (VrDaemon *self);
 static void schedule_reconnect (VrDaemon *self);
+static void on_job_ended (VrJobObject *job, gpointer user_data);
 static void on_closed (virConnectPtr conn, int reason, void *opaque);
 
 /* Timeouts go to the daemon's context: g_timeout_add() would put them in
@@ -235,16 +238,6 @@ vr_daemon_authorize (VrDaemon *self, GDBusMethodInvocation *invocation,
 }
 
 /* Planned systems */
-
-char *
-vr_daemon_system_path (const char *uuid)
-{
-  g_autofree char *part = g_strdup (uuid);
-
-  /* Object path elements allow [A-Za-z0-9_] only. */
-  g_strdelimit (part, "-", '_');
-  return g_strconcat (VR_DBUS_PLANNED_PREFIX, part, NULL);
-}
 
 const char *
 vr_daemon_export_system (VrDaemon *self, VrPlannedSystem *system)
@@ -472,6 +465,9 @@ add_job (VrDaemon *self, VrJobObject *job)
   guint id = vr_job_object_get_id (job);
 
   g_hash_table_insert (self->jobs, GUINT_TO_POINTER (id), job);
+  /* The table owns the job, and the job is the daemon's: no need to
+   * disconnect. */
+  g_signal_connect (job, "ended", G_CALLBACK (on_job_ended), self);
   g_dbus_object_manager_server_export (self->manager,
                                        vr_job_object_get_object (job));
   return id;
@@ -599,10 +595,11 @@ finish_shutdown (VrDaemon *self)
   return TRUE;
 }
 
-void
-vr_daemon_job_ended (VrDaemon *self, guint id)
+static void
+on_job_ended (VrJobObject *job, gpointer user_data)
 {
-  VrJobObject *job = vr_daemon_lookup_job (self, id);
+  VrDaemon *self = user_data;
+  guint id = vr_job_object_get_id (job);
 
   if (!g_queue_remove (&self->queue, job))
     self->running--;
@@ -901,7 +898,7 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
   self->systems = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                          g_object_unref);
   self->jobs = g_hash_table_new_full (
-      NULL, NULL, NULL, (GDestroyNotify) vr_job_object_free);
+      NULL, NULL, NULL, g_object_unref);
   self->expiry = g_hash_table_new (NULL, NULL);
   self->manager = g_dbus_object_manager_server_new (VR_DBUS_ROOT);
   self->manager_object = vr_manager_object_new (self);

@@ -85,7 +85,6 @@ void vr_daemon_authorize (VrDaemon *daemon,
                           GDestroyNotify destroy);
 
 /* Planned systems (dbus-planned-system.c makes the objects). */
-char *vr_daemon_system_path (const char *uuid);
 const char *vr_daemon_export_system (VrDaemon *daemon,
                                      VrPlannedSystem *system);
 void vr_daemon_unexport_system (VrDaemon *daemon, const char *uuid);
@@ -128,14 +127,6 @@ gboolean vr_daemon_system_busy (VrDaemon *daemon, const char *uuid);
 GPtrArray *vr_daemon_list_job_paths (VrDaemon *daemon);
 /* A job still exported, or NULL. */
 VrJobObject *vr_daemon_lookup_job (VrDaemon *daemon, guint id);
-/* Called by a job object when its job has ended. */
-void vr_daemon_job_ended (VrDaemon *daemon, guint id);
 
-/* The object handlers: each file registers its interface's methods. */
-VrDBusObjectSkeleton *vr_manager_object_new (VrDaemon *daemon);
-VrDBusObjectSkeleton *vr_planned_object_new (VrDaemon *daemon,
-                                             VrPlannedSystem *system);
-void vr_planned_object_update (VrDBusObjectSkeleton *object,
-                               VrPlannedSystem *system);
 
 G_END_DECLS

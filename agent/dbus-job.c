@@ -6,9 +6,12 @@
 #include "auth.h"
 #include "dbus-errors.h"
 #include "errors.h"
+#include "object-path.h"
 #include "realize-job.h"
 
 struct _VrJobObject {
+  GObject parent_instance;
+
   VrDaemon *daemon;
   guint id;
   char *path;
@@ -24,11 +27,20 @@ struct _VrJobObject {
   gboolean finished;
 };
 
+enum {
+  SIGNAL_ENDED,
+  N_SIGNALS,
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_TYPE (VrJobObject, vr_job_object, G_TYPE_OBJECT)
+
 static void
 export (VrJobObject *self, const char *job_type)
 {
   g_autoptr (GDBusObjectManagerServer) manager = NULL;
-  g_autofree char *target = vr_daemon_system_path (self->system_uuid);
+  g_autofree char *target = vr_object_path_for_system (self->system_uuid);
 
   self->path = g_strdup_printf (VR_DBUS_JOBS_PREFIX "%u", self->id);
   self->object = vr_dbus_object_skeleton_new (self->path);
@@ -89,7 +101,7 @@ end (VrJobObject *self, gboolean success, const char *message)
   self->finished = TRUE;
   vr_dbus_job_set_cancellable (self->iface, FALSE);
   vr_dbus_job_emit_completed (self->iface, success, message);
-  vr_daemon_job_ended (self->daemon, self->id);
+  g_signal_emit (self, signals[SIGNAL_ENDED], 0);
 }
 
 typedef struct {
@@ -224,7 +236,7 @@ static VrJobObject *
 job_object_new (VrDaemon *daemon, guint id, const char *system_uuid,
                 guint owner_uid, const char *job_type)
 {
-  VrJobObject *self = g_new0 (VrJobObject, 1);
+  VrJobObject *self = g_object_new (VR_TYPE_JOB_OBJECT, NULL);
 
   self->daemon = daemon;
   self->id = id;
@@ -374,9 +386,11 @@ vr_job_object_cancel (VrJobObject *self)
   end (self, FALSE, error->message);
 }
 
-void
-vr_job_object_free (VrJobObject *self)
+static void
+vr_job_object_finalize (GObject *object)
 {
+  VrJobObject *self = VR_JOB_OBJECT (object);
+
   if (self->job != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->job, self);
@@ -389,7 +403,22 @@ vr_job_object_free (VrJobObject *self)
   g_free (self->system_uuid);
   g_free (self->pool);
   g_free (self->pool_dir);
-  g_free (self);
+  G_OBJECT_CLASS (vr_job_object_parent_class)->finalize (object);
+}
+
+static void
+vr_job_object_class_init (VrJobObjectClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = vr_job_object_finalize;
+  /* Once, after Completed: the daemon frees the job's place. */
+  signals[SIGNAL_ENDED] = g_signal_new ("ended", G_TYPE_FROM_CLASS (klass),
+                                        G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                        NULL, G_TYPE_NONE, 0);
+}
+
+static void
+vr_job_object_init (VrJobObject *self)
+{
 }
 
 guint

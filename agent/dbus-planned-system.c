@@ -2,19 +2,21 @@
 /* org.virtrealize.Realize1.PlannedSystem: one object per planned system. */
 #include "config.h"
 
+#include "dbus-planned-system.h"
+
 #include <gio/gunixfdlist.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "auth.h"
 #include "caller-access.h"
-#include "daemon.h"
 #include "dbus-errors.h"
 #include "dbus-planned-skeleton.h"
 #include "domain-xml.h"
 #include "errors.h"
 #include "findings.h"
 #include "host-access.h"
+#include "object-path.h"
 #include "pool-access.h"
 #include "safe-xml.h"
 #include "test-hooks.h"
@@ -811,7 +813,7 @@ VrDBusObjectSkeleton *
 vr_planned_object_new (VrDaemon *daemon, VrPlannedSystem *system)
 {
   const char *uuid = vr_planned_system_get_uuid (system);
-  g_autofree char *path = vr_daemon_system_path (uuid);
+  g_autofree char *path = vr_object_path_for_system (uuid);
   VrDBusObjectSkeleton *object = vr_dbus_object_skeleton_new (path);
   g_autoptr (VrDBusPlannedSystem) iface = vr_planned_skeleton_new ();
   Target *target = g_new0 (Target, 1);
