@@ -8,14 +8,20 @@
 #include "auth.h"
 #include "dbus-errors.h"
 #include "dbus-job.h"
+#include "dbus-manager.h"
+#include "dbus-planned-system.h"
+#include "dbus-planned-skeleton.h"
 #include "errors.h"
 #include "idle-trim.h"
 #include "libvirt-util.h"
 #include "realize-journal.h"
+#include "system-work.h"
 
 #define RECONNECT_SECONDS 2
 
 struct _VrDaemon {
+  GObject parent_instance;
+
   GDBusConnection *bus;
   gboolean session;
   char **pool_dirs;
@@ -35,9 +41,11 @@ struct _VrDaemon {
   virConnectPtr conn;
   VrHostCaps *caps;
   guint reconnect_id;
+  gboolean connecting; /* a Connect is on a worker */
   guint idle_trim_seconds;
   guint idle_trim_id;
 
+  VrSystemWork *work;  /* blocking work, in order per planned system */
   GHashTable *systems; /* uuid -> VrDBusObjectSkeleton */
   GHashTable *jobs;    /* id -> VrJobObject */
   GHashTable *expiry;  /* id -> GSource id removing an ended job */
@@ -49,8 +57,33 @@ struct _VrDaemon {
   gpointer shutdown_data;
 };
 
+G_DEFINE_TYPE (VrDaemon, vr_daemon, G_TYPE_OBJECT)
+
 static void connect_libvirt (VrDaemon *self);
+static void schedule_reconnect (VrDaemon *self);
+static void on_job_ended (VrJobObject *job, gpointer user_data);
 static void on_closed (virConnectPtr conn, int reason, void *opaque);
+
+/* Timeouts go to the daemon's context: g_timeout_add() would put them in
+ * GLib's default one, which libvirt's event thread iterates. */
+static guint
+add_seconds (VrDaemon *self, guint seconds, GSourceFunc func, gpointer data,
+             GDestroyNotify destroy)
+{
+  g_autoptr (GSource) source = g_timeout_source_new_seconds (seconds);
+
+  g_source_set_callback (source, func, data, destroy);
+  return g_source_attach (source, self->context);
+}
+
+static void
+remove_source_id (VrDaemon *self, guint id)
+{
+  GSource *source = g_main_context_find_source_by_id (self->context, id);
+
+  if (source != NULL)
+    g_source_destroy (source);
+}
 
 VrStore *
 vr_daemon_get_store (VrDaemon *self)
@@ -182,9 +215,9 @@ postpone_trim (VrDaemon *self)
   if (self->idle_trim_seconds == 0)
     return;
   if (self->idle_trim_id != 0)
-    g_source_remove (self->idle_trim_id);
-  self->idle_trim_id = g_timeout_add_seconds (self->idle_trim_seconds,
-                                              trim_when_quiet, self);
+    remove_source_id (self, self->idle_trim_id);
+  self->idle_trim_id = add_seconds (self, self->idle_trim_seconds,
+                                    trim_when_quiet, self, NULL);
 }
 
 void
@@ -205,16 +238,6 @@ vr_daemon_authorize (VrDaemon *self, GDBusMethodInvocation *invocation,
 }
 
 /* Planned systems */
-
-char *
-vr_daemon_system_path (const char *uuid)
-{
-  g_autofree char *part = g_strdup (uuid);
-
-  /* Object path elements allow [A-Za-z0-9_] only. */
-  g_strdelimit (part, "-", '_');
-  return g_strconcat (VR_DBUS_PLANNED_PREFIX, part, NULL);
-}
 
 const char *
 vr_daemon_export_system (VrDaemon *self, VrPlannedSystem *system)
@@ -247,16 +270,104 @@ vr_daemon_unexport_system (VrDaemon *self, const char *uuid)
 }
 
 void
-vr_daemon_refresh_system (VrDaemon *self, const char *uuid)
+vr_daemon_run_system_work (VrDaemon *self, const char *uuid, GTask *task,
+                           GTaskThreadFunc func)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (VrPlannedSystem) system = vr_store_lookup (self->store, uuid,
-                                                        &error);
+  vr_system_work_run (self->work, uuid, task, func);
+}
 
+typedef struct {
+  char *uuid;
+  GSourceFunc done;
+  gpointer data;
+  GDestroyNotify destroy;
+} Refresh;
+
+static void
+refresh_free (Refresh *refresh)
+{
+  g_free (refresh->uuid);
+  if (refresh->destroy != NULL)
+    refresh->destroy (refresh->data);
+  g_free (refresh);
+}
+
+static void
+refresh_thread (GTask *task, gpointer source, gpointer task_data,
+                GCancellable *cancellable)
+{
+  VrDaemon *self = source;
+  Refresh *refresh = task_data;
+  GError *error = NULL;
+  VrPlannedSystem *system = vr_store_lookup (self->store, refresh->uuid,
+                                             &error);
+
+  if (system != NULL)
+    g_task_return_pointer (task, system, g_object_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+refresh_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  VrDaemon *self = VR_DAEMON (source);
+  Refresh *refresh = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) system = g_task_propagate_pointer (
+      G_TASK (result), &error);
+
+  /* After dispose nobody is served any more. */
+  if (self->systems == NULL)
+    return;
   if (system != NULL)
     vr_daemon_export_system (self, system);
   else if (g_error_matches (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER))
-    vr_daemon_unexport_system (self, uuid);
+    vr_daemon_unexport_system (self, refresh->uuid);
+  if (refresh->done != NULL)
+    refresh->done (refresh->data);
+}
+
+void
+vr_daemon_refresh_system (VrDaemon *self, const char *uuid, GSourceFunc done,
+                          gpointer data, GDestroyNotify destroy)
+{
+  g_autoptr (GTask) task = g_task_new (self, NULL, refresh_done, NULL);
+  Refresh *refresh = g_new0 (Refresh, 1);
+
+  refresh->uuid = g_strdup (uuid);
+  refresh->done = done;
+  refresh->data = data;
+  refresh->destroy = destroy;
+  g_task_set_task_data (task, refresh, (GDestroyNotify) refresh_free);
+  vr_daemon_run_system_work (self, uuid, task, refresh_thread);
+}
+
+const char *
+vr_daemon_system_name (VrDaemon *self, const char *uuid)
+{
+  VrDBusObjectSkeleton *object = g_hash_table_lookup (self->systems, uuid);
+  g_autoptr (VrDBusPlannedSystem) iface = NULL;
+
+  if (object == NULL)
+    return "";
+  iface = vr_dbus_object_get_planned_system (VR_DBUS_OBJECT (object));
+  /* The object keeps the interface, and the interface its name. */
+  return vr_dbus_planned_system_get_name (iface);
+}
+
+void
+vr_daemon_set_system_state (VrDaemon *self, const char *uuid,
+                            VrPlannedState state)
+{
+  VrDBusObjectSkeleton *object = g_hash_table_lookup (self->systems, uuid);
+  g_autoptr (VrDBusPlannedSystem) iface = NULL;
+
+  if (object == NULL)
+    return;
+  iface = vr_dbus_object_get_planned_system (VR_DBUS_OBJECT (object));
+  vr_dbus_planned_system_set_state (iface, vr_planned_state_to_string (state));
+  vr_planned_skeleton_changed (iface);
 }
 
 static GPtrArray *
@@ -354,6 +465,9 @@ add_job (VrDaemon *self, VrJobObject *job)
   guint id = vr_job_object_get_id (job);
 
   g_hash_table_insert (self->jobs, GUINT_TO_POINTER (id), job);
+  /* The table owns the job, and the job is the daemon's: no need to
+   * disconnect. */
+  g_signal_connect (job, "ended", G_CALLBACK (on_job_ended), self);
   g_dbus_object_manager_server_export (self->manager,
                                        vr_job_object_get_object (job));
   return id;
@@ -409,6 +523,8 @@ vr_daemon_queue_realize (VrDaemon *self, VrPlannedSystem *system,
 VrJobObject *
 vr_daemon_lookup_job (VrDaemon *self, guint id)
 {
+  if (self->jobs == NULL) /* disposed */
+    return NULL;
   return g_hash_table_lookup (self->jobs, GUINT_TO_POINTER (id));
 }
 
@@ -461,9 +577,8 @@ keep_for_a_while (VrDaemon *self, guint id)
 
   expiry->daemon = self;
   expiry->id = id;
-  source = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT,
-                                       self->job_keep_seconds, expire_job,
-                                       expiry, g_free);
+  source = add_seconds (self, self->job_keep_seconds, expire_job, expiry,
+                        g_free);
   g_hash_table_insert (self->expiry, GUINT_TO_POINTER (id),
                        GUINT_TO_POINTER (source));
 }
@@ -480,10 +595,11 @@ finish_shutdown (VrDaemon *self)
   return TRUE;
 }
 
-void
-vr_daemon_job_ended (VrDaemon *self, guint id)
+static void
+on_job_ended (VrJobObject *job, gpointer user_data)
 {
-  VrJobObject *job = vr_daemon_lookup_job (self, id);
+  VrDaemon *self = user_data;
+  guint id = vr_job_object_get_id (job);
 
   if (!g_queue_remove (&self->queue, job))
     self->running--;
@@ -506,28 +622,77 @@ vr_daemon_shutdown (VrDaemon *self, GSourceFunc done, gpointer data)
     finish_shutdown (self);
 }
 
-/* libvirt and crash recovery */
+/* libvirt and crash recovery: connecting, probing the host and rolling
+ * back what an earlier agent left all block, so they run on a worker
+ * (Connect); the main context only takes the result. */
+
+typedef struct {
+  VrStore *store;
+  char *uri;
+  GHashTable *busy;        /* uuids with a job: not recovered now */
+  virConnectPtr conn;      /* NULL when libvirt is not reachable */
+  VrHostCaps *caps;
+  GError *error;           /* why conn is NULL */
+  GPtrArray *systems;      /* recovered: VrPlannedSystem, to export */
+  GPtrArray *interrupted;  /* those whose realize was interrupted */
+} Connect;
+
+static void
+connect_free (Connect *connect)
+{
+  g_clear_object (&connect->store);
+  g_free (connect->uri);
+  g_clear_pointer (&connect->busy, g_hash_table_unref);
+  g_clear_pointer (&connect->conn, virConnectClose);
+  g_clear_object (&connect->caps);
+  g_clear_error (&connect->error);
+  g_ptr_array_unref (connect->systems);
+  g_ptr_array_unref (connect->interrupted);
+  g_free (connect);
+}
+
+static Connect *
+connect_new (VrDaemon *self)
+{
+  Connect *connect = g_new0 (Connect, 1);
+  GHashTableIter iter;
+  gpointer job;
+
+  connect->store = g_object_ref (self->store);
+  connect->uri = g_strdup (self->uri);
+  connect->busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                         NULL);
+  g_hash_table_iter_init (&iter, self->jobs);
+  while (g_hash_table_iter_next (&iter, NULL, &job))
+    if (!vr_job_object_is_finished (job))
+      g_hash_table_add (connect->busy,
+                        g_strdup (vr_job_object_get_system_uuid (job)));
+  connect->systems = g_ptr_array_new_with_free_func (g_object_unref);
+  connect->interrupted = g_ptr_array_new_with_free_func (g_object_unref);
+  return connect;
+}
 
 /* A realize that an earlier agent did not finish, or whose rollback
  * could not finish (libvirt was gone): end it from its journal, and report
  * an interrupted one as such. A lock taken by a live process (a CLI
  * realizing in-process) means that one is still at it. */
 static void
-recover_system (VrDaemon *self, VrPlannedSystem *system)
+recover_system (Connect *connect, VrPlannedSystem *system)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (VrStoreLock) lock = vr_store_lock (self->store, system, &error);
+  g_autoptr (VrStoreLock) lock = vr_store_lock (connect->store, system,
+                                                &error);
   gboolean interrupted;
 
   if (lock == NULL)
     return;
   interrupted = vr_planned_system_get_state (system)
                 == VR_PLANNED_STATE_REALIZING;
-  if (!vr_realize_recover (self->store, self->conn, system, &error))
+  g_ptr_array_add (connect->systems, g_object_ref (system));
+  if (!vr_realize_recover (connect->store, connect->conn, system, &error))
     {
       g_message ("cannot recover planned system '%s' yet: %s",
                  vr_planned_system_get_name (system), error->message);
-      vr_daemon_export_system (self, system);
       return;
     }
   g_message ("planned system '%s': an unfinished realize was rolled back "
@@ -536,23 +701,105 @@ recover_system (VrDaemon *self, VrPlannedSystem *system)
                  ? "it had finished: realized"
                  : vr_planned_state_to_string (
                        vr_planned_system_get_state (system)));
-  vr_daemon_export_system (self, system);
-  if (!interrupted)
-    return;
-  add_job (self, vr_job_object_new_interrupted (self, ++self->next_job_id,
-                                                system));
-  keep_for_a_while (self, self->next_job_id);
+  if (interrupted)
+    g_ptr_array_add (connect->interrupted, g_object_ref (system));
 }
 
 static void
-recover_if_realizing (VrDaemon *self, VrPlannedSystem *system)
+recover_all (Connect *connect)
 {
-  if (vr_daemon_system_busy (self, vr_planned_system_get_uuid (system)))
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) uuids = vr_store_list_uuids (connect->store, &error);
+
+  if (uuids == NULL)
+    {
+      g_warning ("cannot list %s: %s", vr_store_get_path (connect->store),
+                 error->message);
+      return;
+    }
+  for (guint i = 0; i < uuids->len; i++)
+    {
+      g_autoptr (GError) broken = NULL;
+      g_autoptr (VrPlannedSystem) system = NULL;
+
+      if (g_hash_table_contains (connect->busy, uuids->pdata[i]))
+        continue;
+      system = vr_store_load (connect->store, uuids->pdata[i], &broken);
+      if (system == NULL)
+        g_debug ("skipping: %s", broken->message);
+      else if (vr_planned_system_get_state (system)
+                   == VR_PLANNED_STATE_REALIZING
+               || vr_planned_system_get_rollback_pending (system)
+               || vr_realize_journal_exists (connect->store, system))
+        recover_system (connect, system);
+    }
+}
+
+/* On a worker (or before the main loop runs). */
+static void
+connect_run (Connect *connect)
+{
+  connect->conn = vr_libvirt_open (connect->uri, &connect->error);
+  if (connect->conn == NULL)
     return;
-  if (vr_planned_system_get_state (system) == VR_PLANNED_STATE_REALIZING
-      || vr_planned_system_get_rollback_pending (system)
-      || vr_realize_journal_exists (self->store, system))
-    recover_system (self, system);
+  connect->caps = vr_host_caps_new (connect->conn);
+  recover_all (connect);
+}
+
+static void
+connect_thread (GTask *task, gpointer source, gpointer task_data,
+                GCancellable *cancellable)
+{
+  connect_run (task_data);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* In the main context: the connection is the daemon's from now on. */
+static void
+connected (VrDaemon *self, Connect *connect)
+{
+  if (connect->conn == NULL)
+    {
+      g_warning ("%s; retrying in %d s", connect->error->message,
+                 RECONNECT_SECONDS);
+      schedule_reconnect (self);
+      return;
+    }
+  self->conn = g_steal_pointer (&connect->conn);
+  self->caps = g_steal_pointer (&connect->caps);
+  virConnectRegisterCloseCallback (self->conn, on_closed, self, NULL);
+  for (guint i = 0; i < connect->systems->len; i++)
+    vr_daemon_export_system (self, connect->systems->pdata[i]);
+  for (guint i = 0; i < connect->interrupted->len; i++)
+    {
+      add_job (self, vr_job_object_new_interrupted (
+                         self, ++self->next_job_id,
+                         connect->interrupted->pdata[i]));
+      keep_for_a_while (self, self->next_job_id);
+    }
+}
+
+static void
+connect_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  VrDaemon *self = VR_DAEMON (source);
+
+  self->connecting = FALSE;
+  connected (self, g_task_get_task_data (G_TASK (result)));
+}
+
+static void
+connect_libvirt (VrDaemon *self)
+{
+  g_autoptr (GTask) task = NULL;
+
+  if (self->connecting)
+    return;
+  self->connecting = TRUE;
+  task = g_task_new (self, NULL, connect_done, NULL);
+  g_task_set_task_data (task, connect_new (self),
+                        (GDestroyNotify) connect_free);
+  g_task_run_in_thread (task, connect_thread);
 }
 
 static gboolean
@@ -569,64 +816,61 @@ static void
 schedule_reconnect (VrDaemon *self)
 {
   if (self->reconnect_id == 0)
-    self->reconnect_id = g_timeout_add_seconds (RECONNECT_SECONDS, reconnect,
-                                                self);
+    self->reconnect_id = add_seconds (self, RECONNECT_SECONDS, reconnect,
+                                      self, NULL);
+}
+
+static void
+close_thread (GTask *task, gpointer source, gpointer task_data,
+              GCancellable *cancellable)
+{
+  virConnectClose (task_data);
+  g_task_return_boolean (task, TRUE);
 }
 
 static gboolean
 on_closed_in_main (gpointer user_data)
 {
   VrDaemon *self = user_data;
+  g_autoptr (GTask) task = NULL;
 
   if (self->conn == NULL)
     return G_SOURCE_REMOVE;
   g_message ("libvirt closed the connection; reconnecting");
   virConnectUnregisterCloseCallback (self->conn, on_closed);
   g_clear_object (&self->caps);
-  g_clear_pointer (&self->conn, virConnectClose);
+  /* Closing talks to libvirt (the last reference may be ours): on a
+   * worker too. Jobs that hold their own reference keep it. */
+  task = g_task_new (NULL, NULL, NULL, NULL);
+  g_task_set_task_data (task, g_steal_pointer (&self->conn), NULL);
+  g_task_run_in_thread (task, close_thread);
   schedule_reconnect (self);
   return G_SOURCE_REMOVE;
 }
 
-/* libvirtd restarted or died. This runs wherever libvirt's event loop was
- * iterated (its GLib implementation shares the main context) and holds
- * libvirt's close-callback lock: the work must come later, never inline
- * as g_main_context_invoke() would run it on the main thread. */
+/* libvirtd restarted or died. This runs on libvirt's event thread and
+ * holds libvirt's close-callback lock: the work must come later, in the
+ * daemon's context, never inline. */
 static void
 on_closed (virConnectPtr conn, int reason, void *opaque)
 {
   VrDaemon *self = opaque;
   g_autoptr (GSource) idle = g_idle_source_new ();
 
-  g_source_set_callback (idle, on_closed_in_main, self, NULL);
+  g_source_set_callback (idle, on_closed_in_main, g_object_ref (self),
+                         g_object_unref);
   g_source_attach (idle, self->context);
-}
-
-static void
-connect_libvirt (VrDaemon *self)
-{
-  g_autoptr (GError) error = NULL;
-
-  self->conn = vr_libvirt_open (self->uri, &error);
-  if (self->conn == NULL)
-    {
-      g_warning ("%s; retrying in %d s", error->message, RECONNECT_SECONDS);
-      schedule_reconnect (self);
-      return;
-    }
-  self->caps = vr_host_caps_new (self->conn);
-  virConnectRegisterCloseCallback (self->conn, on_closed, self, NULL);
-  foreach_system (self, recover_if_realizing);
 }
 
 VrDaemon *
 vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
                GError **error)
 {
-  g_autoptr (VrDaemon) self = g_new0 (VrDaemon, 1);
+  g_autoptr (VrDaemon) self = g_object_new (VR_TYPE_DAEMON, NULL);
   g_autofree char *state_dir = options->state_dir
                                    ? g_strdup (options->state_dir)
                                    : vr_store_default_dir ();
+  Connect *connect;
 
   if (g_mkdir_with_parents (state_dir, 0700) < 0)
     {
@@ -650,10 +894,11 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
   self->idle_trim_seconds = options->idle_trim_seconds;
   self->store = vr_store_new (state_dir);
   self->context = g_main_context_ref_thread_default ();
+  self->work = vr_system_work_new ();
   self->systems = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                          g_object_unref);
   self->jobs = g_hash_table_new_full (
-      NULL, NULL, NULL, (GDestroyNotify) vr_job_object_free);
+      NULL, NULL, NULL, g_object_unref);
   self->expiry = g_hash_table_new (NULL, NULL);
   self->manager = g_dbus_object_manager_server_new (VR_DBUS_ROOT);
   self->manager_object = vr_manager_object_new (self);
@@ -661,7 +906,13 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
       self->manager, G_DBUS_OBJECT_SKELETON (self->manager_object));
   vr_libvirt_init ();
   foreach_system (self, export_one);
-  connect_libvirt (self);
+  /* The first connection and recovery come before any client can call
+   * (the main loop does not run yet): a client never sees a planned
+   * system an earlier crash left realizing. Reconnects run on a worker. */
+  connect = connect_new (self);
+  connect_run (connect);
+  connected (self, connect);
+  connect_free (connect);
   g_dbus_object_manager_server_set_connection (self->manager, bus);
   return g_steal_pointer (&self);
 }
@@ -669,30 +920,35 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
 static void
 remove_source (gpointer key, gpointer value, gpointer user_data)
 {
-  g_source_remove (GPOINTER_TO_UINT (value));
+  remove_source_id (user_data, GPOINTER_TO_UINT (value));
 }
 
-void
-vr_daemon_free (VrDaemon *self)
+static void
+vr_daemon_dispose (GObject *object)
 {
+  VrDaemon *self = VR_DAEMON (object);
+
   /* Imports under way and queued finish first (they make nothing to roll
    * back, and their tasks hold the store). */
   if (self->imports != NULL)
-    g_thread_pool_free (self->imports, FALSE, TRUE);
+    g_thread_pool_free (g_steal_pointer (&self->imports), FALSE, TRUE);
   if (self->manager != NULL)
     g_dbus_object_manager_server_set_connection (self->manager, NULL);
   if (self->conn != NULL)
     virConnectUnregisterCloseCallback (self->conn, on_closed);
   if (self->reconnect_id != 0)
-    g_source_remove (self->reconnect_id);
+    remove_source_id (self, self->reconnect_id);
+  self->reconnect_id = 0;
   if (self->idle_trim_id != 0)
-    g_source_remove (self->idle_trim_id);
+    remove_source_id (self, self->idle_trim_id);
+  self->idle_trim_id = 0;
   if (self->expiry != NULL)
     {
-      g_hash_table_foreach (self->expiry, remove_source, NULL);
-      g_hash_table_unref (self->expiry);
+      g_hash_table_foreach (self->expiry, remove_source, self);
+      g_clear_pointer (&self->expiry, g_hash_table_unref);
     }
   g_queue_clear (&self->queue);
+  g_clear_pointer (&self->work, vr_system_work_free);
   g_clear_pointer (&self->jobs, g_hash_table_unref);
   g_clear_pointer (&self->systems, g_hash_table_unref);
   g_clear_object (&self->manager_object);
@@ -702,9 +958,29 @@ vr_daemon_free (VrDaemon *self)
   g_clear_object (&self->store);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_object (&self->bus);
+  G_OBJECT_CLASS (vr_daemon_parent_class)->dispose (object);
+}
+
+static void
+vr_daemon_finalize (GObject *object)
+{
+  VrDaemon *self = VR_DAEMON (object);
+
   g_strfreev (self->pool_dirs);
   g_strfreev (self->trusted_import_dirs);
   g_free (self->config_path);
   g_free (self->uri);
-  g_free (self);
+  G_OBJECT_CLASS (vr_daemon_parent_class)->finalize (object);
+}
+
+static void
+vr_daemon_class_init (VrDaemonClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = vr_daemon_dispose;
+  G_OBJECT_CLASS (klass)->finalize = vr_daemon_finalize;
+}
+
+static void
+vr_daemon_init (VrDaemon *self)
+{
 }

@@ -29,8 +29,11 @@ typedef struct {
 
 /* virt-realized: the planned systems and jobs of one state directory and
  * one libvirt connection, exported on a bus. Everything here runs in the
- * main context the daemon was made in; backend work runs on threads. */
-typedef struct _VrDaemon VrDaemon;
+ * main context the daemon was made in (the thread-default one then); all
+ * that blocks (the store, libvirt, backend work) runs on worker threads,
+ * whose tasks hold a reference on the daemon. */
+#define VR_TYPE_DAEMON (vr_daemon_get_type ())
+G_DECLARE_FINAL_TYPE (VrDaemon, vr_daemon, VR, DAEMON, GObject)
 typedef struct _VrJobObject VrJobObject;
 
 /* Connects to libvirt (retrying in the background when that fails), puts
@@ -39,8 +42,6 @@ typedef struct _VrJobObject VrJobObject;
 VrDaemon *vr_daemon_new (GDBusConnection *bus,
                          const VrDaemonOptions *options,
                          GError **error);
-void vr_daemon_free (VrDaemon *daemon);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrDaemon, vr_daemon_free)
 
 /* Cancels running jobs and calls done once none is running: jobs roll back
  * before the agent exits. */
@@ -84,12 +85,32 @@ void vr_daemon_authorize (VrDaemon *daemon,
                           GDestroyNotify destroy);
 
 /* Planned systems (dbus-planned-system.c makes the objects). */
-char *vr_daemon_system_path (const char *uuid);
 const char *vr_daemon_export_system (VrDaemon *daemon,
                                      VrPlannedSystem *system);
 void vr_daemon_unexport_system (VrDaemon *daemon, const char *uuid);
-/* Re-reads a planned system from the store into its object. */
-void vr_daemon_refresh_system (VrDaemon *daemon, const char *uuid);
+/* Re-reads a planned system from the store (on a worker, after the work
+ * on it queued before) into its object, then calls done, if not NULL, in
+ * the main context. */
+void vr_daemon_refresh_system (VrDaemon *daemon,
+                               const char *uuid,
+                               GSourceFunc done,
+                               gpointer data,
+                               GDestroyNotify destroy);
+/* Sets the State property of the planned system's object as a job of it
+ * knows it (no reading of the store). */
+void vr_daemon_set_system_state (VrDaemon *daemon,
+                                 const char *uuid,
+                                 VrPlannedState state);
+
+/* Runs func (task's thread function) on a worker after the work on the
+ * planned system uuid queued before (system-work.h): the handlers' way
+ * to read and write the store off the main loop, in order. */
+void vr_daemon_run_system_work (VrDaemon *daemon,
+                                const char *uuid,
+                                GTask *task,
+                                GTaskThreadFunc func);
+/* The Name of the planned system's object ("" when not exported). */
+const char *vr_daemon_system_name (VrDaemon *daemon, const char *uuid);
 /* Object paths, sorted by name. */
 GPtrArray *vr_daemon_list_system_paths (VrDaemon *daemon);
 
@@ -106,14 +127,6 @@ gboolean vr_daemon_system_busy (VrDaemon *daemon, const char *uuid);
 GPtrArray *vr_daemon_list_job_paths (VrDaemon *daemon);
 /* A job still exported, or NULL. */
 VrJobObject *vr_daemon_lookup_job (VrDaemon *daemon, guint id);
-/* Called by a job object when its job has ended. */
-void vr_daemon_job_ended (VrDaemon *daemon, guint id);
 
-/* The object handlers: each file registers its interface's methods. */
-VrDBusObjectSkeleton *vr_manager_object_new (VrDaemon *daemon);
-VrDBusObjectSkeleton *vr_planned_object_new (VrDaemon *daemon,
-                                             VrPlannedSystem *system);
-void vr_planned_object_update (VrDBusObjectSkeleton *object,
-                               VrPlannedSystem *system);
 
 G_END_DECLS

@@ -6,9 +6,12 @@
 #include "auth.h"
 #include "dbus-errors.h"
 #include "errors.h"
+#include "object-path.h"
 #include "realize-job.h"
 
 struct _VrJobObject {
+  GObject parent_instance;
+
   VrDaemon *daemon;
   guint id;
   char *path;
@@ -20,14 +23,24 @@ struct _VrJobObject {
   VrDBusObjectSkeleton *object;
   VrDBusJob *iface;
   VrJob *job; /* NULL while queued, and for an interrupted job */
+  gboolean running_shown; /* the planned system shown realizing */
   gboolean finished;
 };
+
+enum {
+  SIGNAL_ENDED,
+  N_SIGNALS,
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_TYPE (VrJobObject, vr_job_object, G_TYPE_OBJECT)
 
 static void
 export (VrJobObject *self, const char *job_type)
 {
   g_autoptr (GDBusObjectManagerServer) manager = NULL;
-  g_autofree char *target = vr_daemon_system_path (self->system_uuid);
+  g_autofree char *target = vr_object_path_for_system (self->system_uuid);
 
   self->path = g_strdup_printf (VR_DBUS_JOBS_PREFIX "%u", self->id);
   self->object = vr_dbus_object_skeleton_new (self->path);
@@ -65,14 +78,21 @@ sync_properties (VrJobObject *self)
   vr_dbus_job_set_elapsed_time (iface, vr_job_get_elapsed (self->job));
 }
 
+/* Progress comes ten times a second: it only sets properties. That the
+ * planned system is realizing is known from the job (the backend wrote it
+ * to the record before its first step), not read again. */
 static void
 on_changed (VrJob *job, gpointer user_data)
 {
   VrJobObject *self = user_data;
 
   sync_properties (self);
-  /* The backend writes the planned system's state (realizing...). */
-  vr_daemon_refresh_system (self->daemon, self->system_uuid);
+  if (!self->running_shown && vr_job_get_state (job) == VR_JOB_STATE_RUNNING)
+    {
+      self->running_shown = TRUE;
+      vr_daemon_set_system_state (self->daemon, self->system_uuid,
+                                  VR_PLANNED_STATE_REALIZING);
+    }
 }
 
 static void
@@ -81,8 +101,35 @@ end (VrJobObject *self, gboolean success, const char *message)
   self->finished = TRUE;
   vr_dbus_job_set_cancellable (self->iface, FALSE);
   vr_dbus_job_emit_completed (self->iface, success, message);
-  vr_daemon_refresh_system (self->daemon, self->system_uuid);
-  vr_daemon_job_ended (self->daemon, self->id);
+  g_signal_emit (self, signals[SIGNAL_ENDED], 0);
+}
+
+typedef struct {
+  VrJobObject *job;
+  gboolean success;
+  char *message;
+} Ending;
+
+static void
+ending_free (gpointer data)
+{
+  Ending *ending = data;
+
+  g_free (ending->message);
+  g_free (ending);
+}
+
+/* The planned system as the job left it is on its object before the job
+ * says it ended: a client that reads it on Completed sees the outcome.
+ * (The daemon keeps the job until vr_daemon_job_ended.) */
+static gboolean
+end_after_refresh (gpointer data)
+{
+  Ending *ending = data;
+
+  sync_properties (ending->job);
+  end (ending->job, ending->success, ending->message);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -90,9 +137,13 @@ on_completed (VrJob *job, gboolean success, const char *message,
               gpointer user_data)
 {
   VrJobObject *self = user_data;
+  Ending *ending = g_new0 (Ending, 1);
 
-  sync_properties (self);
-  end (self, success, message);
+  ending->job = self;
+  ending->success = success;
+  ending->message = g_strdup (message);
+  vr_daemon_refresh_system (self->daemon, self->system_uuid,
+                            end_after_refresh, ending, ending_free);
 }
 
 /* Cancel: the job's own starter may cancel it under the cancel-job action;
@@ -185,7 +236,7 @@ static VrJobObject *
 job_object_new (VrDaemon *daemon, guint id, const char *system_uuid,
                 guint owner_uid, const char *job_type)
 {
-  VrJobObject *self = g_new0 (VrJobObject, 1);
+  VrJobObject *self = g_object_new (VR_TYPE_JOB_OBJECT, NULL);
 
   self->daemon = daemon;
   self->id = id;
@@ -247,29 +298,72 @@ fail_to_begin (VrJobObject *self, const GError *error)
   end (self, FALSE, error->message);
 }
 
-void
-vr_job_object_start (VrJobObject *self)
+/* The planned system is read on a worker, after any work on it asked for
+ * before (an Update waits no more than it did on the main loop). */
+static void
+lookup_thread (GTask *task, gpointer source, gpointer task_data,
+               GCancellable *cancellable)
+{
+  GError *error = NULL;
+  VrPlannedSystem *system = vr_store_lookup (
+      vr_daemon_get_store (VR_DAEMON (source)), task_data, &error);
+
+  if (system != NULL)
+    g_task_return_pointer (task, system, g_object_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+begin (VrJobObject *self, VrPlannedSystem *system)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (VrPlannedSystem) system = NULL;
   virConnectPtr conn = NULL;
   g_autoptr (VrHostCaps) caps = NULL;
-  VrStore *store = vr_daemon_get_store (self->daemon);
 
-  g_return_if_fail (self->job == NULL && !self->finished);
-  system = vr_store_lookup (store, self->system_uuid, &error);
-  if (system == NULL || !vr_daemon_ref_libvirt (self->daemon, &conn, &caps,
-                                                &error))
+  if (system == NULL
+      || !vr_daemon_ref_libvirt (self->daemon, &conn, &caps, &error))
     {
       fail_to_begin (self, error);
       return;
     }
-  self->job = vr_realize_job_start (self->id, store, caps, conn, system,
-                                    &self->options);
+  self->job = vr_realize_job_start (self->id,
+                                    vr_daemon_get_store (self->daemon), caps,
+                                    conn, system, &self->options);
   virConnectClose (conn);
   g_signal_connect (self->job, "changed", G_CALLBACK (on_changed), self);
   g_signal_connect (self->job, "completed", G_CALLBACK (on_completed), self);
   sync_properties (self);
+}
+
+static void
+lookup_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  VrJobObject *self = vr_daemon_lookup_job (VR_DAEMON (source),
+                                            GPOINTER_TO_UINT (user_data));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) system = g_task_propagate_pointer (
+      G_TASK (result), &error);
+
+  /* Cancelled (and maybe expired) while the record was read. */
+  if (self == NULL || self->finished || self->job != NULL)
+    return;
+  if (system == NULL)
+    fail_to_begin (self, error);
+  else
+    begin (self, system);
+}
+
+void
+vr_job_object_start (VrJobObject *self)
+{
+  g_autoptr (GTask) task = g_task_new (self->daemon, NULL, lookup_done,
+                                       GUINT_TO_POINTER (self->id));
+
+  g_return_if_fail (self->job == NULL && !self->finished);
+  g_task_set_task_data (task, g_strdup (self->system_uuid), g_free);
+  vr_daemon_run_system_work (self->daemon, self->system_uuid, task,
+                             lookup_thread);
 }
 
 void
@@ -292,9 +386,11 @@ vr_job_object_cancel (VrJobObject *self)
   end (self, FALSE, error->message);
 }
 
-void
-vr_job_object_free (VrJobObject *self)
+static void
+vr_job_object_finalize (GObject *object)
 {
+  VrJobObject *self = VR_JOB_OBJECT (object);
+
   if (self->job != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->job, self);
@@ -307,7 +403,22 @@ vr_job_object_free (VrJobObject *self)
   g_free (self->system_uuid);
   g_free (self->pool);
   g_free (self->pool_dir);
-  g_free (self);
+  G_OBJECT_CLASS (vr_job_object_parent_class)->finalize (object);
+}
+
+static void
+vr_job_object_class_init (VrJobObjectClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = vr_job_object_finalize;
+  /* Once, after Completed: the daemon frees the job's place. */
+  signals[SIGNAL_ENDED] = g_signal_new ("ended", G_TYPE_FROM_CLASS (klass),
+                                        G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                        NULL, G_TYPE_NONE, 0);
+}
+
+static void
+vr_job_object_init (VrJobObject *self)
+{
 }
 
 guint

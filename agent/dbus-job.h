@@ -8,8 +8,10 @@ G_BEGIN_DECLS
 /* A job exported at /org/virtrealize/Realize1/jobs/N: a queued realize
  * (JobState New), the VrJob that runs it, and what is left of it after it
  * ended. Its properties follow the VrJob's "changed", which comes at most
- * ten times a second. */
-typedef struct _VrJobObject VrJobObject;
+ * ten times a second. It emits "ended" once, after Completed; the daemon
+ * listens (the job never calls it back). */
+#define VR_TYPE_JOB_OBJECT (vr_job_object_get_type ())
+G_DECLARE_FINAL_TYPE (VrJobObject, vr_job_object, VR, JOB_OBJECT, GObject)
 
 /* A realize waiting for a worker; options are copied. */
 VrJobObject *vr_job_object_new_realize (VrDaemon *daemon,
@@ -30,8 +32,6 @@ void vr_job_object_start (VrJobObject *job);
 
 /* Stops a queued or running job (a running one rolls back first). */
 void vr_job_object_cancel (VrJobObject *job);
-
-void vr_job_object_free (VrJobObject *job);
 
 GDBusObjectSkeleton *vr_job_object_get_object (VrJobObject *job);
 

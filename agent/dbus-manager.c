@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "caller-access.h"
-#include "daemon.h"
+#include "dbus-manager.h"
 #include "dbus-errors.h"
 #include "errors.h"
 #include "import.h"

@@ -2,21 +2,24 @@
 /* org.virtrealize.Realize1.PlannedSystem: one object per planned system. */
 #include "config.h"
 
+#include "dbus-planned-system.h"
+
 #include <gio/gunixfdlist.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "auth.h"
 #include "caller-access.h"
-#include "daemon.h"
 #include "dbus-errors.h"
 #include "dbus-planned-skeleton.h"
 #include "domain-xml.h"
 #include "errors.h"
 #include "findings.h"
 #include "host-access.h"
+#include "object-path.h"
 #include "pool-access.h"
 #include "safe-xml.h"
+#include "test-hooks.h"
 #include "validate.h"
 
 /* What a handler needs: the planned system is looked up again in the store
@@ -25,6 +28,8 @@ typedef struct {
   VrDaemon *daemon;
   char *uuid;
   gboolean secrets; /* GetDomainXML only */
+  char *xml;        /* Update only */
+  GDBusMethodInvocation *invocation; /* once on a worker */
 } Target;
 
 static void
@@ -33,7 +38,23 @@ target_free (gpointer data)
   Target *target = data;
 
   g_free (target->uuid);
+  g_free (target->xml);
+  g_clear_object (&target->invocation);
   g_free (target);
+}
+
+/* The authorized part of a method, on a worker after the work on the same
+ * planned system asked for before (the store's reads and writes never
+ * hold up the main loop); done comes in the main context. */
+static void
+run_on_system (Target *target, GDBusMethodInvocation *invocation,
+               GTaskThreadFunc func, GAsyncReadyCallback done)
+{
+  g_autoptr (GTask) task = g_task_new (target->daemon, NULL, done, NULL);
+
+  target->invocation = g_object_ref (invocation);
+  g_task_set_task_data (task, target, target_free);
+  vr_daemon_run_system_work (target->daemon, target->uuid, task, func);
 }
 
 static VrPlannedSystem *
@@ -135,6 +156,7 @@ check_import_dir (VrDaemon *daemon, VrPlannedSystem *system, int fd,
 typedef struct {
   VrHostCaps *caps;
   VrStore *store;
+  Target *target;
   VrPlannedSystem *system;
   GDBusMethodInvocation *invocation;
   VrValidateOptions options;
@@ -154,6 +176,7 @@ validate_call_free (gpointer data)
   g_clear_object (&call->invocation);
   if (call->import_fd >= 0)
     close (call->import_fd);
+  g_clear_pointer (&call->target, target_free);
   g_free (call);
 }
 
@@ -167,6 +190,12 @@ validate_thread (GTask *task, gpointer source, gpointer task_data,
   g_autoptr (GPtrArray) findings = NULL;
   g_autofree char *json = NULL;
 
+  call->system = lookup (call->target, &error);
+  if (call->system == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   if (!vr_daemon_is_session (call->daemon)
       && !check_import_dir (call->daemon, call->system, call->import_fd,
                             call->uid, &dir, &error))
@@ -220,10 +249,8 @@ validate_start (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   g_task_set_task_data (task, call, validate_call_free);
   call->invocation = g_object_ref (invocation);
   call->store = g_object_ref (vr_daemon_get_store (daemon));
-  call->system = lookup (data, &error);
-  target_free (data);
-  if (call->system == NULL
-      || !vr_daemon_ref_libvirt (daemon, &conn, &call->caps, &error))
+  call->target = data;
+  if (!vr_daemon_ref_libvirt (daemon, &conn, &call->caps, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -345,20 +372,15 @@ parse_realize_options (GVariant *options, RealizeCall *call, GError **error)
                                    &call->pool_dir, error);
 }
 
+/* system as read on the worker (host_access_thread). */
 static void
-realize_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
-                    guint uid, gpointer data)
+realize_queue (VrDaemon *daemon, GDBusMethodInvocation *invocation,
+               guint uid, RealizeCall *data, VrPlannedSystem *system)
 {
   g_autoptr (RealizeCall) call = data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (VrPlannedSystem) system = lookup (call->target, &error);
   const char *path;
 
-  if (system == NULL)
-    {
-      vr_dbus_return_error (invocation, error);
-      return;
-    }
   if (vr_planned_system_get_state (system) == VR_PLANNED_STATE_REALIZED)
     {
       vr_dbus_return_error_printf (
@@ -396,6 +418,8 @@ typedef struct {
   virConnectPtr conn;
   VrPlannedSystem *system;
   int import_fd; /* option import-dir, or -1 */
+  GError *lookup_error;  /* why system is NULL */
+  GError *libvirt_error; /* why conn is NULL */
   GError *pool_error;
   GPtrArray *findings;
 } HostAccessStep;
@@ -410,6 +434,8 @@ host_access_step_free (HostAccessStep *step)
   g_clear_pointer (&step->conn, virConnectClose);
   g_clear_object (&step->system);
   g_clear_error (&step->pool_error);
+  g_clear_error (&step->lookup_error);
+  g_clear_error (&step->libvirt_error);
   if (step->import_fd >= 0)
     close (step->import_fd);
   g_clear_pointer (&step->findings, g_ptr_array_unref);
@@ -419,8 +445,8 @@ host_access_step_free (HostAccessStep *step)
 static void
 host_access_step_continue (HostAccessStep *step)
 {
-  realize_authorized (step->daemon, step->invocation, step->uid,
-                      g_steal_pointer (&step->call));
+  realize_queue (step->daemon, step->invocation, step->uid,
+                 g_steal_pointer (&step->call), step->system);
   host_access_step_free (step);
 }
 
@@ -471,6 +497,14 @@ host_access_thread (GTask *task, gpointer source, gpointer task_data,
   VrValidateOptions options = { .pool_dir = step->call->options.pool_dir };
   VrDaemon *daemon = step->daemon;
 
+  /* Without the system the realize answers why; without libvirt nothing
+   * here can be checked, so nothing goes on. */
+  step->system = lookup (step->call->target, &step->lookup_error);
+  if (step->system == NULL || step->libvirt_error != NULL)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
   /* A pool-dir is where root writes: only where the administrator said.
    * (On a session bus the agent has only its caller's rights.) */
   if (!vr_daemon_is_session (daemon)
@@ -496,10 +530,13 @@ static void
 host_access_found (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   HostAccessStep *step = user_data;
+  const GError *error = step->lookup_error ? step->lookup_error
+                      : step->libvirt_error ? step->libvirt_error
+                                            : step->pool_error;
 
-  if (step->pool_error != NULL)
+  if (error != NULL)
     {
-      vr_dbus_return_error (step->invocation, step->pool_error);
+      vr_dbus_return_error (step->invocation, error);
       host_access_step_free (step);
       return;
     }
@@ -520,30 +557,18 @@ realize_check_host_access (VrDaemon *daemon, GDBusMethodInvocation *invocation,
 {
   HostAccessStep *step = g_new0 (HostAccessStep, 1);
   g_autoptr (GTask) task = NULL;
-  g_autoptr (GError) error = NULL;
 
   step->daemon = daemon;
   step->invocation = g_object_ref (invocation);
   step->uid = uid;
   step->call = data;
   step->import_fd = take_import_fd (invocation);
-  step->system = lookup (step->call->target, NULL);
-  /* Without the system the realize answers why itself; without libvirt
-   * nothing here can be checked, so nothing goes on. */
-  if (step->system == NULL)
-    {
-      host_access_step_continue (step);
-      return;
-    }
-  if (!vr_daemon_ref_libvirt (daemon, &step->conn, &step->caps, &error))
-    {
-      vr_dbus_return_error (invocation, error);
-      host_access_step_free (step);
-      return;
-    }
-  task = g_task_new (NULL, NULL, host_access_found, step);
+  vr_daemon_ref_libvirt (daemon, &step->conn, &step->caps,
+                         &step->libvirt_error);
+  task = g_task_new (daemon, NULL, host_access_found, step);
   g_task_set_task_data (task, step, NULL);
-  g_task_run_in_thread (task, host_access_thread);
+  vr_daemon_run_system_work (daemon, step->call->target->uuid, task,
+                             host_access_thread);
 }
 
 static gboolean
@@ -569,28 +594,36 @@ handle_realize (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
 /* GetDomainXML: without secrets under "list"; option secrets=true asks
  * for read-secrets (auth_admin) and gives the XML as it is. */
 
+/* The reply goes from the worker (GDBusMethodInvocation's returns are
+ * thread-safe): nothing is left for the main context. */
+static void
+get_domain_xml_thread (GTask *task, gpointer source, gpointer task_data,
+                       GCancellable *cancellable)
+{
+  Target *target = task_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) system = lookup (target, &error);
+  GVariant *xml;
+
+  g_task_return_boolean (task, TRUE);
+  if (system == NULL)
+    {
+      vr_dbus_return_error (target->invocation, error);
+      return;
+    }
+  xml = g_variant_new_take_string (
+      target->secrets ? vr_planned_system_dup_domain_xml (system)
+                      : vr_domain_xml_to_string_public (
+                            vr_planned_system_get_doc (system)));
+  g_dbus_method_invocation_return_value (target->invocation,
+                                         g_variant_new_tuple (&xml, 1));
+}
+
 static void
 get_domain_xml_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
                            guint uid, gpointer data)
 {
-  g_autoptr (GError) error = NULL;
-  Target *target = data;
-  g_autoptr (VrPlannedSystem) system = lookup (target, &error);
-  gboolean secrets = target->secrets;
-  GVariant *xml;
-
-  target_free (data);
-  if (system == NULL)
-    {
-      vr_dbus_return_error (invocation, error);
-      return;
-    }
-  xml = g_variant_new_take_string (
-      secrets ? vr_planned_system_dup_domain_xml (system)
-              : vr_domain_xml_to_string_public (
-                    vr_planned_system_get_doc (system)));
-  g_dbus_method_invocation_return_value (invocation,
-                                         g_variant_new_tuple (&xml, 1));
+  run_on_system (data, invocation, get_domain_xml_thread, NULL);
 }
 
 static gboolean
@@ -618,35 +651,21 @@ handle_get_domain_xml (VrDBusPlannedSystem *iface,
 
 /* Update */
 
-typedef struct {
-  Target *target;
-  char *xml;
-} UpdateCall;
-
-static void
-update_call_free (gpointer data)
+/* On a worker, under the store's lock of the planned system. */
+static VrPlannedSystem *
+update (Target *target, GError **error)
 {
-  UpdateCall *call = data;
-
-  target_free (call->target);
-  g_free (call->xml);
-  g_free (call);
-}
-
-static gboolean
-update (VrDaemon *daemon, UpdateCall *call, GError **error)
-{
-  VrStore *store = vr_daemon_get_store (daemon);
-  g_autoptr (VrPlannedSystem) system = lookup (call->target, error);
+  VrStore *store = vr_daemon_get_store (target->daemon);
+  g_autoptr (VrPlannedSystem) system = lookup (target, error);
   g_autoptr (VrStoreLock) lock = NULL;
   VrPlannedState state;
 
   if (system == NULL)
-    return FALSE;
+    return NULL;
   /* A realize holds the lock: the XML may not change under it. */
   lock = vr_store_lock (store, system, error);
   if (lock == NULL)
-    return FALSE;
+    return NULL;
   state = vr_planned_system_get_state (system);
   if (state != VR_PLANNED_STATE_PLANNED && state != VR_PLANNED_STATE_FAILED)
     {
@@ -654,27 +673,52 @@ update (VrDaemon *daemon, UpdateCall *call, GError **error)
                    "planned system '%s' is %s: only a planned or failed one "
                    "can be updated", vr_planned_system_get_name (system),
                    vr_planned_state_to_string (state));
-      return FALSE;
+      return NULL;
     }
-  if (!vr_planned_system_set_domain_xml (system, call->xml, strlen (call->xml),
-                                         error)
+  vr_test_hook_stall ("update", NULL);
+  if (!vr_planned_system_set_domain_xml (system, target->xml,
+                                         strlen (target->xml), error)
       || !vr_store_save (store, system, error))
-    return FALSE;
-  vr_daemon_export_system (daemon, system);
-  return TRUE;
+    return NULL;
+  return g_steal_pointer (&system);
+}
+
+static void
+update_thread (GTask *task, gpointer source, gpointer task_data,
+               GCancellable *cancellable)
+{
+  GError *error = NULL;
+  VrPlannedSystem *system = update (task_data, &error);
+
+  if (system != NULL)
+    g_task_return_pointer (task, system, g_object_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+/* The object shows the new XML's name before the caller hears of it. */
+static void
+update_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Target *target = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) system = g_task_propagate_pointer (
+      G_TASK (result), &error);
+
+  if (system == NULL)
+    {
+      vr_dbus_return_error (target->invocation, error);
+      return;
+    }
+  vr_daemon_export_system (target->daemon, system);
+  g_dbus_method_invocation_return_value (target->invocation, NULL);
 }
 
 static void
 update_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
                    guint uid, gpointer data)
 {
-  g_autoptr (GError) error = NULL;
-
-  if (update (daemon, data, &error))
-    g_dbus_method_invocation_return_value (invocation, NULL);
-  else
-    vr_dbus_return_error (invocation, error);
-  update_call_free (data);
+  run_on_system (data, invocation, update_thread, update_done);
 }
 
 static gboolean
@@ -683,7 +727,7 @@ handle_update (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
 {
   Target *target = user_data;
   g_autoptr (GError) error = NULL;
-  UpdateCall *call;
+  Target *call;
 
   /* As for files: XML larger than this is no domain, only work. */
   if (strlen (xml) > VR_XML_MAX_SIZE)
@@ -695,38 +739,66 @@ handle_update (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
       vr_dbus_return_error (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  call = g_new0 (UpdateCall, 1);
-  call->target = target_copy (target);
+  call = target_copy (target);
   call->xml = g_strdup (xml);
   vr_daemon_authorize (target->daemon, invocation, "update",
-                       update_authorized, call, update_call_free);
+                       update_authorized, call, target_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* Destroy */
 
 static void
+destroy_thread (GTask *task, gpointer source, gpointer task_data,
+                GCancellable *cancellable)
+{
+  Target *target = task_data;
+  GError *error = NULL;
+  g_autoptr (VrPlannedSystem) system = lookup (target, &error);
+
+  if (system != NULL)
+    vr_test_hook_stall ("destroy", NULL);
+  if (system != NULL
+      && vr_store_remove (vr_daemon_get_store (target->daemon), system,
+                          &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+destroy_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Target *target = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      vr_dbus_return_error (target->invocation, error);
+      return;
+    }
+  vr_daemon_unexport_system (target->daemon, target->uuid);
+  g_dbus_method_invocation_return_value (target->invocation, NULL);
+}
+
+static void
 destroy_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
                     guint uid, gpointer data)
 {
-  g_autoptr (GError) error = NULL;
   Target *target = data;
-  g_autoptr (VrPlannedSystem) system = lookup (target, &error);
 
-  /* A queued job holds no lock yet, but would find its system gone. */
-  if (system != NULL && vr_daemon_system_busy (daemon, target->uuid))
-    g_set_error (&error, VR_ERROR, VR_ERROR_IN_USE,
-                 "planned system '%s' is busy: a job of it is queued or "
-                 "running", vr_planned_system_get_name (system));
-  if (error != NULL
-      || !vr_store_remove (vr_daemon_get_store (daemon), system, &error))
-    vr_dbus_return_error (invocation, error);
-  else
+  /* A queued job holds no lock yet, but would find its system gone. (A
+   * realize asked for after this Destroy reads the system after it.) */
+  if (vr_daemon_system_busy (daemon, target->uuid))
     {
-      vr_daemon_unexport_system (daemon, target->uuid);
-      g_dbus_method_invocation_return_value (invocation, NULL);
+      vr_dbus_return_error_printf (
+          invocation, VR_ERROR_IN_USE,
+          "planned system '%s' is busy: a job of it is queued or running",
+          vr_daemon_system_name (daemon, target->uuid));
+      target_free (target);
+      return;
     }
-  target_free (target);
+  run_on_system (target, invocation, destroy_thread, destroy_done);
 }
 
 static gboolean
@@ -741,7 +813,7 @@ VrDBusObjectSkeleton *
 vr_planned_object_new (VrDaemon *daemon, VrPlannedSystem *system)
 {
   const char *uuid = vr_planned_system_get_uuid (system);
-  g_autofree char *path = vr_daemon_system_path (uuid);
+  g_autofree char *path = vr_object_path_for_system (uuid);
   VrDBusObjectSkeleton *object = vr_dbus_object_skeleton_new (path);
   g_autoptr (VrDBusPlannedSystem) iface = vr_planned_skeleton_new ();
   Target *target = g_new0 (Target, 1);

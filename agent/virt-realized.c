@@ -121,6 +121,16 @@ on_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* g_unix_signal_add() would attach to the default context. */
+static void
+add_signal (GMainContext *context, int signum, Agent *agent)
+{
+  g_autoptr (GSource) source = g_unix_signal_source_new (signum);
+
+  g_source_set_callback (source, on_signal, agent, NULL);
+  g_source_attach (source, context);
+}
+
 static void
 on_name_acquired (GDBusConnection *bus, const char *name, gpointer user_data)
 {
@@ -180,7 +190,7 @@ serve (Agent *agent)
       on_name_acquired, on_name_lost, agent, NULL);
   g_main_loop_run (agent->loop);
   g_bus_unown_name (owner);
-  g_clear_pointer (&agent->daemon, vr_daemon_free);
+  g_clear_object (&agent->daemon);
   g_dbus_connection_flush_sync (bus, NULL, NULL);
   return agent->status;
 }
@@ -191,17 +201,27 @@ main (int argc, char **argv)
   Agent agent = { .max_jobs = DEFAULT_MAX_JOBS,
                   .job_keep_seconds = DEFAULT_JOB_KEEP_SECONDS,
                   .idle_trim_seconds = DEFAULT_IDLE_TRIM_SECONDS };
+  GMainContext *context;
   int status;
 
   setlocale (LC_ALL, "");
   if (!parse_options (&agent, &argc, &argv))
     return 2;
   vr_dbus_errors_register ();
-  agent.loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGTERM, on_signal, &agent);
-  g_unix_signal_add (SIGINT, on_signal, &agent);
+  /* The agent's own context, not GLib's default one: libvirt's event
+   * implementation iterates the default context on its own thread
+   * (vr_libvirt_init), and two threads taking turns at one context could
+   * lose our quit (an agent that did not stop on SIGTERM). Everything the
+   * daemon attaches goes to the thread-default context pushed here. */
+  context = g_main_context_new ();
+  g_main_context_push_thread_default (context);
+  agent.loop = g_main_loop_new (context, FALSE);
+  add_signal (context, SIGTERM, &agent);
+  add_signal (context, SIGINT, &agent);
   status = serve (&agent);
   g_main_loop_unref (agent.loop);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
   g_free (agent.uri);
   g_free (agent.state_dir);
   g_free (agent.config_path);

@@ -26,6 +26,9 @@ pause_at (const char *point, GCancellable *cancellable)
   if (!hook_is ("VR_TEST_PAUSE_AT", point) || file == NULL)
     return;
   g_message ("VR_TEST_PAUSE_AT: paused at %s", point);
+  /* Tells a test that the work is held here now. */
+  if (g_getenv ("VR_TEST_PAUSE_REACHED") != NULL)
+    g_file_set_contents (g_getenv ("VR_TEST_PAUSE_REACHED"), point, -1, NULL);
   while (g_file_test (file, G_FILE_TEST_EXISTS)
          && !g_cancellable_is_cancelled (cancellable))
     g_usleep (G_USEC_PER_SEC / 50);

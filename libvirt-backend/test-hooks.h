@@ -13,7 +13,8 @@ G_BEGIN_DECLS
 /* With VR_TEST_STALL_AT=POINT, waits at POINT until cancelled (then the
  * job rolls back from there) or killed. With VR_TEST_PAUSE_AT=POINT and
  * VR_TEST_PAUSE_FILE=FILE, waits at POINT while FILE exists, then goes
- * on. */
+ * on; with VR_TEST_PAUSE_REACHED=MARK too, it writes the file MARK once
+ * it waits there. */
 void vr_test_hook_stall (const char *point, GCancellable *cancellable);
 
 /* With VR_TEST_FAIL_AT=POINT, fails at POINT with an I/O error naming it. */
