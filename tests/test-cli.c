@@ -36,27 +36,40 @@ drop_to_nobody (gpointer data)
     _exit (125);
 }
 
-/* An unprivileged user cannot reach a binary under /root; it gets a copy. */
+static void
+copy_program (const char *from, const char *to)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_autoptr (GError) error = NULL;
+
+  g_file_get_contents (from, &data, &len, &error);
+  g_assert_no_error (error);
+  g_file_set_contents_full (to, data, len, G_FILE_SET_CONTENTS_NONE, 0755,
+                            &error);
+  g_assert_no_error (error);
+}
+
+/* An unprivileged user cannot reach a binary under /root; it gets a copy
+ * of virt-realize and, beside it, of the virt-realize-direct it execs. */
 static const char *
 cli_path_for_nobody (void)
 {
   static char *copy;
-  g_autofree char *data = NULL;
-  gsize len = 0;
-  g_autoptr (GError) error = NULL;
-  char *dir;
+  g_autofree char *built_dir = g_path_get_dirname (cli_path ());
+  g_autofree char *direct = g_build_filename (built_dir,
+                                              "virt-realize-direct", NULL);
+  g_autofree char *direct_copy = NULL;
+  g_autofree char *dir = NULL;
 
   if (copy != NULL)
     return copy;
   dir = test_mkdtemp ();
   g_assert_cmpint (chmod (dir, 0755), ==, 0);
   copy = g_build_filename (dir, "virt-realize", NULL);
-  g_file_get_contents (cli_path (), &data, &len, &error);
-  g_assert_no_error (error);
-  g_file_set_contents_full (copy, data, len, G_FILE_SET_CONTENTS_NONE, 0755,
-                            &error);
-  g_assert_no_error (error);
-  g_free (dir);
+  copy_program (cli_path (), copy);
+  direct_copy = g_build_filename (dir, "virt-realize-direct", NULL);
+  copy_program (direct, direct_copy);
   return copy;
 }
 
