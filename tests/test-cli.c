@@ -212,6 +212,41 @@ test_usage (void)
   test_rmtree (state);
 }
 
+/* What a virsh user tries first. */
+static void
+test_virsh_habits (void)
+{
+  g_autofree char *state = test_mkdtemp ();
+  g_auto (TestRun) near = { 0 };
+  g_auto (TestRun) help = { 0 };
+  g_auto (TestRun) help_command = { 0 };
+  g_auto (TestRun) json_after = { 0 };
+  g_auto (TestRun) json_error = { 0 };
+  g_auto (TestRun) quiet_after = { 0 };
+
+  run_cli (&near, state, "realise", "x");
+  g_assert_cmpint (near.status, ==, 2);
+  assert_contains (near.err, "did you mean 'realize'?");
+  run_cli (&help, state, "help");
+  g_assert_cmpint (help.status, ==, 0);
+  assert_contains (help.out, "validate");
+  run_cli (&help_command, state, "help", "realize");
+  g_assert_cmpint (help_command.status, ==, 0);
+  assert_contains (help_command.out, "--pool-dir");
+  /* Global options after the command. */
+  run_cli (&json_after, state, "list", "--json");
+  g_assert_cmpint (json_after.status, ==, 0);
+  g_assert_cmpstr (json_after.out, ==, "[]\n");
+  /* With --json an error is JSON too, on stdout. */
+  run_cli (&json_error, state, "show", "nothing-here", "--json");
+  g_assert_cmpint (json_error.status, ==, 1);
+  assert_contains (json_error.out, "\"code\" : 32773");
+  assert_contains (json_error.out, "\"name\" : \"InvalidParameter\"");
+  run_cli (&quiet_after, state, "validate", "nothing-here", "-q");
+  g_assert_cmpint (quiet_after.status, ==, 1);
+  test_rmtree (state);
+}
+
 /* Bad input: each case mutates a private copy of a real import directory. */
 typedef struct {
   const char *name;
@@ -486,6 +521,35 @@ test_state_dir_not_writable (void)
   test_rmtree (state);
 }
 
+/* virt-realize, the agent's client, loads no libvirt and no libxml2 (the
+ * whole closure ldd lists); in-process work is virt-realize-direct's. */
+static void
+test_thin_client (void)
+{
+  const char *argv[] = { "ldd", cli_path (), NULL };
+  g_autofree char *direct_dir = g_path_get_dirname (cli_path ());
+  g_autofree char *direct = g_build_filename (direct_dir,
+                                              "virt-realize-direct", NULL);
+  const char *direct_argv[] = { "ldd", direct, NULL };
+  g_auto (TestRun) thin = { 0 };
+  g_auto (TestRun) full = { 0 };
+  g_autofree char *ldd = g_find_program_in_path ("ldd");
+
+  if (ldd == NULL)
+    {
+      g_test_skip ("ldd is not installed");
+      return;
+    }
+  test_run (&thin, argv, NULL);
+  g_assert_cmpint (thin.status, ==, 0);
+  assert_contains (thin.out, "libgio-2.0");
+  assert_contains (thin.out, "libjson-glib-1.0");
+  g_assert_null (strstr (thin.out, "libvirt"));
+  g_assert_null (strstr (thin.out, "libxml2"));
+  test_run (&full, direct_argv, NULL);
+  assert_contains (full.out, "libvirt");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -494,6 +558,8 @@ main (int argc, char **argv)
                    test_import_show_list_destroy);
   g_test_add_func ("/cli/import-with-name", test_import_with_name);
   g_test_add_func ("/cli/usage", test_usage);
+  g_test_add_func ("/cli/thin-client", test_thin_client);
+  g_test_add_func ("/cli/virsh-habits", test_virsh_habits);
   for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/cli/bad-input/%s",

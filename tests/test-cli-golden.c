@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The golden test of the command layer: every command with --json, once
+ * in-process (virt-realize --direct, i.e. virt-realize-direct) and once
+ * through a real agent on a private system bus (virt-realize --system),
+ * on the same planned systems, must print the same thing and exit the
+ * same way. Only what differs by nature is masked: each side's own
+ * directories and embedded root, import times and job ids. */
+#include "config.h"
+
+#include <string.h>
+
+#include "bus-harness.h"
+#include "test-util.h"
+#include "testbed.h"
+
+static VrBusHarness *harness;
+static char *why_not;
+
+typedef struct {
+  const char *name;
+  gboolean agent;
+  char *root;
+  char *uri;
+  char *state;
+  char *pool;
+  GSubprocess *daemon;
+} Side;
+
+static void
+side_init (Side *side, const char *name, gboolean agent)
+{
+  side->name = name;
+  side->agent = agent;
+  side->root = vr_testbed_new_root (name);
+  side->uri = vr_testbed_root_uri (side->root);
+  side->state = test_mkdtemp ();
+  side->pool = test_mkdtemp ();
+  if (agent)
+    side->daemon = vr_bus_harness_start_agent (harness, side->uri,
+                                               side->state, NULL, NULL);
+}
+
+static void
+side_clear (Side *side)
+{
+  if (side->daemon != NULL)
+    vr_bus_harness_stop_agent (g_steal_pointer (&side->daemon));
+  test_rmtree (side->pool);
+  test_rmtree (side->state);
+  test_rmtree (side->root);
+  g_free (side->pool);
+  g_free (side->state);
+  g_free (side->uri);
+  g_free (side->root);
+}
+
+/* Each side's own paths become one word, so that the rest can match. */
+static char *
+normalize (const Side *side, const char *text)
+{
+  g_autoptr (GString) out = g_string_new (text);
+  g_autoptr (GRegex) created = g_regex_new (
+      "\"(created|started)\" : \"[^\"]*\"", 0, 0, NULL);
+  g_autoptr (GRegex) job = g_regex_new ("\"job\" : \"[0-9]+\"", 0, 0, NULL);
+  g_autofree char *masked = NULL;
+  g_autofree char *masked_job = NULL;
+
+  g_string_replace (out, side->pool, "POOL", 0);
+  g_string_replace (out, side->state, "STATE", 0);
+  g_string_replace (out, side->root, "ROOT", 0);
+  masked = g_regex_replace_literal (created, out->str, -1, 0,
+                                    "\"\\1\" : \"TIME\"", 0, NULL);
+  masked_job = g_regex_replace_literal (job, masked, -1, 0,
+                                        "\"job\" : \"ID\"", 0, NULL);
+  return g_steal_pointer (&masked_job);
+}
+
+/* virt-realize --json ARGS on one side: its stdout, normalized. */
+static char *
+run (const Side *side, int *status, const char *const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("VR_CLI"));
+  if (side->agent)
+    g_ptr_array_add (argv, "--system");
+  else
+    {
+      g_ptr_array_add (argv, "--direct");
+      g_ptr_array_add (argv, "-c");
+      g_ptr_array_add (argv, side->uri);
+      g_ptr_array_add (argv, "--state-dir");
+      g_ptr_array_add (argv, side->state);
+    }
+  g_ptr_array_add (argv, "--json");
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_str_equal (args[i], "POOL") ? side->pool
+                                                         : (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS",
+                                harness->address, TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "VIRT_REALIZE_STATE_DIR");
+  process = g_subprocess_launcher_spawnv (
+      launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (process, NULL, NULL, &out,
+                                                &err, &error));
+  g_assert_no_error (error);
+  *status = g_subprocess_get_exit_status (process);
+  g_test_message ("%s: %s -> %d\n%s%s", side->name, args[0], *status, out,
+                  err);
+  return normalize (side, out);
+}
+
+/* The command on both sides: the same output and exit status. */
+static void
+both (Side *direct, Side *agent, int want_status, const char *const *args)
+{
+  int direct_status = -1;
+  int agent_status = -1;
+  g_autofree char *direct_out = run (direct, &direct_status, args);
+  g_autofree char *agent_out = run (agent, &agent_status, args);
+
+  g_assert_cmpint (direct_status, ==, want_status);
+  g_assert_cmpint (agent_status, ==, want_status);
+  /* Every command prints a result with --json, errors included. */
+  g_assert_cmpstr (direct_out, !=, "");
+  g_assert_cmpstr (direct_out, ==, agent_out);
+}
+
+#define BOTH(status, ...) \
+  both (&direct, &agent, status, (const char *const[]){ __VA_ARGS__, NULL })
+
+static void
+test_golden (void)
+{
+  g_autofree char *basic = NULL;
+  Side direct = { 0 };
+  Side agent = { 0 };
+
+  if (harness == NULL)
+    {
+      g_test_skip (why_not);
+      return;
+    }
+  basic = vr_testbed_require ("basic");
+  side_init (&direct, "golden-direct", FALSE);
+  side_init (&agent, "golden-agent", TRUE);
+  BOTH (0, "list");
+  BOTH (0, "import", basic);
+  BOTH (1, "import", basic);
+  BOTH (0, "list");
+  BOTH (0, "show", "vr-guest");
+  BOTH (0, "show", "5a1ad0c0-7e57-4b3d-9c1e-000000000001");
+  BOTH (0, "show", "vr-guest", "--xml");
+  BOTH (0, "validate", "vr-guest");
+  BOTH (0, "validate", "vr-guest", "--copy-disks");
+  BOTH (1, "show", "nothing-here");
+  BOTH (1, "realize", "nothing-here");
+  BOTH (2, "show");
+  BOTH (2, "frobnicate");
+  BOTH (0, "realize", "vr-guest", "--pool-dir", "POOL");
+  BOTH (0, "show", "vr-guest");
+  BOTH (0, "list");
+  BOTH (0, "destroy", "vr-guest");
+  BOTH (0, "list");
+  side_clear (&agent);
+  side_clear (&direct);
+}
+
+int
+main (int argc, char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/cli-golden/json", test_golden);
+  harness = vr_bus_harness_new (TRUE, &why_not);
+  status = g_test_run ();
+  if (harness != NULL)
+    vr_bus_harness_free (harness);
+  g_free (why_not);
+  return status;
+}
