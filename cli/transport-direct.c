@@ -209,10 +209,59 @@ direct_destroy (VrCliTransport *transport, const char *key, GError **error)
   return system_from_backend (planned);
 }
 
+/* The root of an embedded connection (qemu:///embed?root=DIR), or NULL. */
+static char *
+embed_root (const char *uri)
+{
+  g_autoptr (GUri) parsed = uri ? g_uri_parse (uri, G_URI_FLAGS_NONE, NULL)
+                                : NULL;
+  g_autoptr (GHashTable) params = NULL;
+  const char *query = parsed ? g_uri_get_query (parsed) : NULL;
+
+  if (query == NULL || g_strcmp0 (g_uri_get_path (parsed), "/embed") != 0)
+    return NULL;
+  params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, NULL);
+  return params ? g_strdup (g_hash_table_lookup (params, "root")) : NULL;
+}
+
+/* An embedded root serves one process at a time (libvirt's driver.pid
+ * lock): say who holds it, rather than libvirt's "Failed to acquire pid
+ * file". */
+static gboolean
+check_embed_root_free (const char *uri, GError **error)
+{
+  g_autofree char *root = embed_root (uri);
+  g_autofree char *pid_file = NULL;
+  struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+  int fd;
+
+  if (root == NULL)
+    return TRUE;
+  pid_file = g_build_filename (root, "run", "qemu", "driver.pid", NULL);
+  fd = open (pid_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return TRUE;
+  if (fcntl (fd, F_GETLK, &lock) == 0 && lock.l_type != F_UNLCK)
+    g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
+                 "%s is in use by process %d (an embedded root serves one "
+                 "process at a time: use the agent that holds it, or stop "
+                 "it)", root, (int) lock.l_pid);
+  close (fd);
+  return error == NULL || *error == NULL;
+}
+
+static virConnectPtr
+connect (Direct *self, GError **error)
+{
+  if (!check_embed_root_free (self->uri, error))
+    return NULL;
+  return vr_libvirt_open (self->uri, error);
+}
+
 static VrHostCaps *
 connect_host (Direct *self, GError **error)
 {
-  g_autoptr (virConnect) conn = vr_libvirt_open (self->uri, error);
+  g_autoptr (virConnect) conn = connect (self, error);
 
   return conn ? vr_host_caps_new (conn) : NULL;
 }
@@ -333,7 +382,7 @@ direct_realize (VrCliTransport *transport, const char *key,
                    request->handoff);
       return NULL;
     }
-  conn = vr_libvirt_open (self->uri, error);
+  conn = connect (self, error);
   if (conn == NULL)
     return NULL;
   caps = vr_host_caps_new (conn);
@@ -347,7 +396,7 @@ direct_export (VrCliTransport *transport, const VrCliExportRequest *request,
                GError **error)
 {
   Direct *self = (Direct *) transport;
-  g_autoptr (virConnect) conn = vr_libvirt_open (self->uri, error);
+  g_autoptr (virConnect) conn = connect (self, error);
   VrExportOptions options = { .save = request->save,
                               .with_disks = request->with_disks };
 

@@ -5,6 +5,8 @@
  * not offer (edit, export); it takes the same arguments. */
 #include "config.h"
 
+#include <glib.h>
+
 #include "cli.h"
 #include "transport-direct.h"
 
@@ -17,5 +19,9 @@ open_direct (VrCli *cli, const VrCliCommand *command, GError **error)
 int
 main (int argc, char **argv)
 {
+  /* libvirt's own log lines (its version, host name and each error) are
+   * not for this terminal: its errors reach the user as ours. A caller's
+   * own LIBVIRT_LOG_OUTPUTS is kept. */
+  g_setenv ("LIBVIRT_LOG_OUTPUTS", "1:file:/dev/null", FALSE);
   return vr_cli_main (argc, argv, open_direct);
 }

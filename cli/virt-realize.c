@@ -108,12 +108,12 @@ open_transport (VrCli *cli, const VrCliCommand *command, GError **error)
                                      error);
   if (agent == NULL && asked)
     {
-      GError *hinted = g_error_new (VR_ERROR, VR_ERROR_NOT_AVAILABLE,
-                                    "%s: %s (start it: systemctl start "
-                                    "virt-realized; or work in-process "
-                                    "with --direct)",
-                                    vr_cli_command_get_name (command),
-                                    (*error)->message);
+      GError *hinted = g_error_new (
+          VR_ERROR, VR_ERROR_NOT_AVAILABLE,
+          "%s: %s (start it: %s; or work in-process with --direct)",
+          vr_cli_command_get_name (command), (*error)->message,
+          cli->session ? "virt-realized --session"
+                       : "systemctl start virt-realized");
 
       g_clear_error (error);
       g_propagate_error (error, hinted);
