@@ -146,7 +146,8 @@ find_planned (Agent *self, const char *key, GError **error)
   g_list_free_full (objects, g_object_unref);
   if (found == NULL)
     g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                 "no planned system named '%s'", key);
+                 "no planned system has the name or UUID '%s' (in the "
+                 "agent's state directory)", key);
   else
     g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (found), CALL_TIMEOUT_MS);
   return found;
