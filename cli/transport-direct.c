@@ -28,6 +28,7 @@ typedef struct {
   gboolean show_progress;
   GHashTable *jobs; /* id -> VrJob */
   char *export_dir;
+  gboolean export_with_disks;
   guint next_id;
 } Direct;
 
@@ -404,9 +405,41 @@ direct_export (VrCliTransport *transport, const VrCliExportRequest *request,
     return NULL;
   g_free (self->export_dir);
   self->export_dir = g_strdup (request->dir);
+  self->export_with_disks = request->with_disks;
   return add_job (self, vr_export_job_start (self->next_id++, conn,
                                              request->domain, request->dir,
                                              &options));
+}
+
+/* Without --with-disks the disks stay where they are: say which, and the
+ * flag that carries them (read from the domain.xml just written). */
+static char *
+disks_left_note (const char *dir)
+{
+  g_autofree char *path = g_build_filename (dir, "domain.xml", NULL);
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  g_autoptr (xmlDoc) doc = NULL;
+  g_autoptr (GPtrArray) disks = NULL;
+  g_autofree char *list = NULL;
+
+  if (fd < 0)
+    return NULL;
+  doc = vr_xml_parse_fd (fd, path, VR_XML_MAX_SIZE, "domain", NULL);
+  close (fd);
+  if (doc == NULL)
+    return NULL;
+  disks = vr_xml_xpath_strings (
+      doc, "/domain/devices/disk[not(@device) or @device='disk']"
+           "/source/@file");
+  if (disks->len == 0)
+    return NULL;
+  g_ptr_array_add (disks, NULL);
+  list = g_strjoinv (", ", (char **) disks->pdata);
+  return g_strdup_printf ("%u disk image%s not carried (%s): domain.xml "
+                          "keeps the paths on this host, which the other "
+                          "host must reach; export --with-disks copies "
+                          "disks into DIR/disks", disks->len - 1,
+                          disks->len - 1 > 1 ? "s" : "", list);
 }
 
 static VrCliExport *
@@ -430,9 +463,11 @@ direct_export_result (VrCliTransport *transport, const char *id)
   out->tpm = result->tpm;
   out->snapshots = result->snapshots;
   out->bytes = result->bytes;
-  out->notes = g_new0 (char *, result->notes->len + 1);
+  out->notes = g_new0 (char *, result->notes->len + 2);
   for (guint i = 0; i < result->notes->len; i++)
     out->notes[i] = g_strdup (result->notes->pdata[i]);
+  if (!self->export_with_disks)
+    out->notes[result->notes->len] = disks_left_note (self->export_dir);
   return out;
 }
 
