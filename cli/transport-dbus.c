@@ -163,13 +163,22 @@ vr_cli_dbus_transport_has_planned (VrCliTransport *transport,
   return proxy != NULL;
 }
 
+static VrCliSystem *system_at (Agent *self, const char *path,
+                               GError **error);
+
+/* Read afresh, not from the manager's cache: after a job the agent's
+ * PropertiesChanged may still be on its way. */
 static VrCliSystem *
 agent_lookup (VrCliTransport *transport, const char *key, GError **error)
 {
   g_autoptr (VrDBusPlannedSystem) proxy = find_planned ((Agent *) transport,
                                                         key, error);
 
-  return proxy ? system_from_proxy (proxy) : NULL;
+  if (proxy == NULL)
+    return NULL;
+  return system_at ((Agent *) transport,
+                    g_dbus_proxy_get_object_path (G_DBUS_PROXY (proxy)),
+                    error);
 }
 
 static GVariant *

@@ -69,8 +69,8 @@ normalize (const Side *side, const char *text)
   g_string_replace (out, side->pool, "POOL", 0);
   g_string_replace (out, side->state, "STATE", 0);
   g_string_replace (out, side->root, "ROOT", 0);
-  masked = g_regex_replace_literal (created, out->str, -1, 0,
-                                    "\"\\1\" : \"TIME\"", 0, NULL);
+  masked = g_regex_replace (created, out->str, -1, 0,
+                            "\"\\1\" : \"TIME\"", 0, NULL);
   masked_job = g_regex_replace_literal (job, masked, -1, 0,
                                         "\"job\" : \"ID\"", 0, NULL);
   return g_steal_pointer (&masked_job);
