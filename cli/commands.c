@@ -533,6 +533,28 @@ report_realized (VrCliRun *run, VrCliTransport *transport, const char *key,
   return VR_EXIT_OK;
 }
 
+/* realize --no-wait: the job's id, for jobs, job, wait and cancel. */
+static int
+print_job_id (VrCliRun *run, const char *id)
+{
+  g_autoptr (JsonBuilder) b = NULL;
+  g_autoptr (JsonNode) root = NULL;
+
+  if (!run->cli->json)
+    {
+      printf ("%s\n", id);
+      return VR_EXIT_OK;
+    }
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "job");
+  json_builder_add_string_value (b, id);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  vr_cli_print_json (root);
+  return VR_EXIT_OK;
+}
+
 static int
 cmd_realize (VrCliRun *run, int argc, char **argv)
 {
@@ -587,10 +609,7 @@ cmd_realize (VrCliRun *run, int argc, char **argv)
   if (*id == '\0') /* nothing left to do */
     return report_realized (run, transport, argv[1], FALSE);
   if (no_wait)
-    {
-      printf (run->cli->json ? "{\n  \"job\" : \"%s\"\n}\n" : "%s\n", id);
-      return VR_EXIT_OK;
-    }
+    return print_job_id (run, id);
   job = vr_cli_run_job (transport, id, say (run), NULL);
   if (job == NULL || job->state != VR_DBUS_JOB_COMPLETED)
     return job_failed (job);
