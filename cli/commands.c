@@ -982,6 +982,8 @@ vr_cli_main (int argc, char **argv, VrCliOpenFunc open)
   int status;
 
   setlocale (LC_ALL, "");
+  /* virt-realize-direct's help and usage name the command users type. */
+  g_set_prgname ("virt-realize");
   if (!parse_globals (&cli, &version, &argc, &argv))
     status = VR_EXIT_USAGE;
   else if (version)
