@@ -283,6 +283,33 @@ compare_entries (gconstpointer a, gconstpointer b)
   return g_strcmp0 (((const Entry *) a)->name, ((const Entry *) b)->name);
 }
 
+GVariant *
+vr_daemon_list_system_summaries (VrDaemon *self)
+{
+  g_autoptr (GPtrArray) paths = vr_daemon_list_system_paths (self);
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(osssbs)"));
+  for (guint i = 0; i < paths->len; i++)
+    {
+      g_autoptr (GDBusInterface) found = g_dbus_object_manager_get_interface (
+          G_DBUS_OBJECT_MANAGER (self->manager), paths->pdata[i],
+          VR_DBUS_PLANNED_IFACE);
+      VrDBusPlannedSystem *iface = (VrDBusPlannedSystem *) found;
+
+      if (iface == NULL)
+        continue;
+      g_variant_builder_add (
+          &builder, "(osssbs)", paths->pdata[i],
+          vr_dbus_planned_system_get_name (iface),
+          vr_dbus_planned_system_get_uuid (iface),
+          vr_dbus_planned_system_get_state (iface),
+          vr_dbus_planned_system_get_has_saved_state (iface),
+          vr_dbus_planned_system_get_domain (iface));
+    }
+  return g_variant_builder_end (&builder);
+}
+
 GPtrArray *
 vr_daemon_list_system_paths (VrDaemon *self)
 {

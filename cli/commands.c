@@ -320,8 +320,8 @@ cmd_list (VrCliRun *run, int argc, char **argv)
       g_autoptr (JsonArray) array = json_array_new ();
 
       for (guint i = 0; i < systems->len; i++)
-        json_array_add_element (array,
-                                vr_cli_system_to_json (systems->pdata[i]));
+        json_array_add_element (
+            array, vr_cli_system_summary_to_json (systems->pdata[i]));
       json_node_set_array (node, array);
       vr_cli_print_json (node);
     }

@@ -151,6 +151,21 @@ vr_cli_system_to_json (const VrCliSystem *system)
   return json_builder_get_root (b);
 }
 
+JsonNode *
+vr_cli_system_summary_to_json (const VrCliSystem *system)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  add_string (b, "name", system->name);
+  add_string (b, "uuid", system->uuid);
+  add_string (b, "state", system->state);
+  add_boolean (b, "saved_state", system->has_saved_state);
+  add_string (b, "domain", system->domain);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
 void
 vr_cli_validation_free (VrCliValidation *validation)
 {

@@ -15,7 +15,8 @@ typedef struct {
   char *state;      /* planned, realizing, realized, failed */
   char *import_dir;
   char *domain;     /* NULL until realized */
-  char *save_file;  /* NULL without a saved state */
+  gboolean has_saved_state;
+  char *save_file;  /* NULL without a saved state (or in a listing) */
   guint64 save_size;
   gboolean save_was_running;
   gboolean saved_state_discarded;
@@ -41,6 +42,8 @@ void vr_cli_system_free (VrCliSystem *system);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrCliSystem, vr_cli_system_free)
 
 JsonNode *vr_cli_system_to_json (const VrCliSystem *system);
+/* What list prints: name, uuid, state, saved_state (bool), domain. */
+JsonNode *vr_cli_system_summary_to_json (const VrCliSystem *system);
 
 /* What validate looked at, and what it found (VrFinding). */
 typedef struct {

@@ -195,7 +195,7 @@ vr_cli_print_system_table (GPtrArray *systems)
       const VrCliSystem *system = systems->pdata[i];
 
       printf (" %-24s %-36s   %-10s %s\n", system->name, system->uuid,
-              system->state, system->save_file ? "yes" : "no");
+              system->state, system->has_saved_state ? "yes" : "no");
     }
 }
 

@@ -52,7 +52,8 @@ typedef void (*VrCliJobChanged) (const VrCliJob *job, gpointer user_data);
 typedef struct {
   const char *name; /* "agent", "direct" */
   void (*free) (VrCliTransport *self);
-  /* Sorted by name. */
+  /* Sorted by name; the summary fields at least (name, uuid, state,
+   * has_saved_state, domain). */
   GPtrArray *(*list) (VrCliTransport *self, GError **error);
   VrCliSystem *(*lookup) (VrCliTransport *self, const char *key,
                           GError **error);
