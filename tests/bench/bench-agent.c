@@ -355,6 +355,9 @@ main (int argc, char **argv)
   agent = start (state);
   measure ("ListPlannedSystems, 1000 planned systems", VR_DBUS_MANAGER_PATH,
            VR_DBUS_MANAGER_IFACE, "ListPlannedSystems");
+  measure ("ListPlannedSystemSummaries, 1000 planned systems",
+           VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+           "ListPlannedSystemSummaries");
   measure ("Ping (no polkit), 1000 planned systems", VR_DBUS_MANAGER_PATH,
            "org.freedesktop.DBus.Peer", "Ping");
   measure ("GetJobs (polkit, tiny answer)", VR_DBUS_MANAGER_PATH,
