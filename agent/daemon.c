@@ -283,29 +283,50 @@ compare_entries (gconstpointer a, gconstpointer b)
   return g_strcmp0 (((const Entry *) a)->name, ((const Entry *) b)->name);
 }
 
+typedef struct {
+  const char *name;
+  const char *path;
+  VrDBusPlannedSystem *iface;
+} Summary;
+
+static int
+compare_summaries (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (((const Summary *) a)->name,
+                    ((const Summary *) b)->name);
+}
+
 GVariant *
 vr_daemon_list_system_summaries (VrDaemon *self)
 {
-  g_autoptr (GPtrArray) paths = vr_daemon_list_system_paths (self);
+  g_autoptr (GArray) rows = g_array_sized_new (
+      FALSE, FALSE, sizeof (Summary), g_hash_table_size (self->systems));
   GVariantBuilder builder;
+  GHashTableIter iter;
+  gpointer object;
 
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(osssbs)"));
-  for (guint i = 0; i < paths->len; i++)
+  g_hash_table_iter_init (&iter, self->systems);
+  while (g_hash_table_iter_next (&iter, NULL, &object))
     {
-      g_autoptr (GDBusInterface) found = g_dbus_object_manager_get_interface (
-          G_DBUS_OBJECT_MANAGER (self->manager), paths->pdata[i],
-          VR_DBUS_PLANNED_IFACE);
-      VrDBusPlannedSystem *iface = (VrDBusPlannedSystem *) found;
+      VrDBusPlannedSystem *iface
+          = vr_dbus_object_peek_planned_system (VR_DBUS_OBJECT (object));
+      Summary row = { vr_dbus_planned_system_get_name (iface),
+                      g_dbus_object_get_object_path (object), iface };
 
-      if (iface == NULL)
-        continue;
+      g_array_append_val (rows, row);
+    }
+  g_array_sort (rows, compare_summaries);
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(osssbs)"));
+  for (guint i = 0; i < rows->len; i++)
+    {
+      Summary *row = &g_array_index (rows, Summary, i);
+
       g_variant_builder_add (
-          &builder, "(osssbs)", paths->pdata[i],
-          vr_dbus_planned_system_get_name (iface),
-          vr_dbus_planned_system_get_uuid (iface),
-          vr_dbus_planned_system_get_state (iface),
-          vr_dbus_planned_system_get_has_saved_state (iface),
-          vr_dbus_planned_system_get_domain (iface));
+          &builder, "(osssbs)", row->path, row->name,
+          vr_dbus_planned_system_get_uuid (row->iface),
+          vr_dbus_planned_system_get_state (row->iface),
+          vr_dbus_planned_system_get_has_saved_state (row->iface),
+          vr_dbus_planned_system_get_domain (row->iface));
     }
   return g_variant_builder_end (&builder);
 }

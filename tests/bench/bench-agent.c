@@ -263,15 +263,27 @@ bench_cli_list (void)
   long max_rss = 0;
   double ratio;
 
+  /* A spawned child's ru_maxrss starts from its parent's pages (this
+   * process's tens of MiB) until it execs: the RSS runs go through a
+   * small shell that execs the client, so the high-water mark is the
+   * larger of the shell's (about 1 MiB) and the client's. */
+  char *cli_rss[] = { (char *) "/bin/sh", (char *) "-c",
+                      (char *) "exec \"$0\" --system list",
+                      (char *) VR_CLI_PATH, NULL };
+
   env = g_environ_unsetenv (env, "VIRT_REALIZE_STATE_DIR");
   for (guint i = 0; i < ROUNDS; i++)
     {
       double ms = run_process_ms (cli, env, &rss);
 
       g_array_append_val (cli_ms, ms);
-      max_rss = MAX (max_rss, rss);
       ms = run_process_ms (virsh, env, &rss);
       g_array_append_val (virsh_ms, ms);
+    }
+  for (guint i = 0; i < 5; i++)
+    {
+      run_process_ms (cli_rss, env, &rss);
+      max_rss = MAX (max_rss, rss);
     }
   g_array_sort (cli_ms, compare_doubles);
   g_array_sort (virsh_ms, compare_doubles);
@@ -283,7 +295,7 @@ bench_cli_list (void)
           "ratio of medians, virt-realize list / virsh list", ratio,
           ratio <= 0.5 ? "met" : "NOT met");
   printf ("%-58s %.1f MiB (target under 8 MiB: %s)\n",
-          "virt-realize list, peak RSS (ru_maxrss, worst)", max_rss / 1024.0,
+          "virt-realize list, peak RSS (ru_maxrss, worst of 5)", max_rss / 1024.0,
           max_rss < 8 * 1024 ? "met" : "NOT met");
 }
 
