@@ -8,7 +8,7 @@
 
 #include "cli.h"
 
-#define BAR_CELLS 20
+#define BAR_CELLS 16
 
 static char *
 format_eta (gint64 seconds)
@@ -22,7 +22,8 @@ format_eta (gint64 seconds)
                           (int) (seconds % 60));
 }
 
-/* " 1.2 GB/2.1 GB 350.0 MB/s ETA 00:03": at most 40 columns. */
+/* " 1.2 GB/2.1 GB 350.0 MB/s ETA 00:03": with the phase and the bar,
+ * at most 79 columns for sizes up to 1023.9 GB and an ETA under 100 h. */
 static char *
 format_bytes (const VrCliJob *job)
 {
