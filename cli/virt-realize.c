@@ -6,7 +6,8 @@
  * program's own):
  * - --direct, or -c / --state-dir / $VIRT_REALIZE_STATE_DIR without
  *   --system or --session (they name what this process should open);
- * - the commands the agent does not offer (edit, export);
+ * - the commands the agent does not offer (edit, export), unless
+ *   --system or --session asks for the agent (then: NotSupported);
  * - validate of a path (a directory or a file);
  * - no agent answers, and neither --system nor --session was given
  *   (with them: NotAvailable, 32777, never another state directory). */
@@ -101,6 +102,16 @@ open_transport (VrCli *cli, const VrCliCommand *command, GError **error)
   gboolean asked = cli->system || cli->session;
   VrCliTransport *agent;
 
+  /* --system and --session ask for the agent: a command it does not
+   * offer is refused, not done in this process on another state. */
+  if (asked && !cli->direct && vr_cli_command_is_direct_only (command))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
+                   "%s: the agent does not offer it; run it in-process with "
+                   "--direct (and -c, --state-dir for what to open)",
+                   vr_cli_command_get_name (command));
+      return NULL;
+    }
   if (wants_direct (cli) || vr_cli_command_is_direct_only (command))
     return exec_direct (error);
   agent = vr_cli_dbus_transport_new (cli->session ? G_BUS_TYPE_SESSION

@@ -223,6 +223,7 @@ test_virsh_habits (void)
   g_auto (TestRun) json_after = { 0 };
   g_auto (TestRun) json_error = { 0 };
   g_auto (TestRun) quiet_after = { 0 };
+  g_auto (TestRun) agent_edit = { 0 };
 
   run_cli (&near, state, "realise", "x");
   g_assert_cmpint (near.status, ==, 2);
@@ -244,6 +245,17 @@ test_virsh_habits (void)
   assert_contains (json_error.out, "\"name\" : \"InvalidParameter\"");
   run_cli (&quiet_after, state, "validate", "nothing-here", "-q");
   g_assert_cmpint (quiet_after.status, ==, 1);
+  /* --system asks for the agent, which has no edit: refused, not done
+   * in-process on another state directory. */
+  {
+    const char *argv[] = { cli_path (), "--system", "edit", "x", "--set",
+                           "/a=b", NULL };
+
+    test_run (&agent_edit, argv, NULL);
+  }
+  g_assert_cmpint (agent_edit.status, ==, 1);
+  assert_contains (agent_edit.err, "Not supported (32770)");
+  assert_contains (agent_edit.err, "--direct");
   test_rmtree (state);
 }
 
