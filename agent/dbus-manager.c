@@ -10,6 +10,7 @@
 #include "caller-access.h"
 #include "daemon.h"
 #include "dbus-errors.h"
+#include "dbus-validate-definition.h"
 #include "errors.h"
 #include "import.h"
 
@@ -223,6 +224,9 @@ vr_manager_object_new (VrDaemon *daemon)
                     G_CALLBACK (handle_import), daemon);
   g_signal_connect (iface, "handle-list-planned-systems",
                     G_CALLBACK (handle_list), daemon);
+  g_signal_connect (iface, "handle-validate-definition",
+                    G_CALLBACK (vr_manager_handle_validate_definition),
+                    daemon);
   g_signal_connect (iface, "handle-list-planned-system-summaries",
                     G_CALLBACK (handle_list_summaries), daemon);
   g_signal_connect (iface, "handle-get-jobs", G_CALLBACK (handle_get_jobs),

@@ -328,11 +328,63 @@ agent_destroy (VrCliTransport *transport, const char *key, GError **error)
   return reply ? g_steal_pointer (&system) : NULL;
 }
 
+/* validate FILE.xml: the file goes to the agent as a descriptor this
+ * caller opened (the agent never opens the caller's paths). */
+static VrCliValidation *
+validate_file (Agent *self, const char *path, GError **error)
+{
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (VrDBusManager) manager = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (VrCliValidation) validation = g_new0 (VrCliValidation, 1);
+  GVariantDict options;
+  const char *json;
+  guint32 errors;
+  int index;
+  int fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+  if (fd < 0)
+    {
+      vr_error_set_errno (error, errno, "cannot open %s", path);
+      return NULL;
+    }
+  index = g_unix_fd_list_append (fds, fd, error);
+  close (fd);
+  if (index < 0 || (manager = manager_proxy (self, error)) == NULL)
+    return NULL;
+  g_variant_dict_init (&options, NULL);
+  g_variant_dict_insert (&options, "display-name", "s", path);
+  reply = call_interactive (
+      manager, "ValidateDefinition",
+      g_variant_new ("(h@a{sv})", index, g_variant_dict_end (&options)), fds,
+      error);
+  if (reply == NULL)
+    return NULL;
+  g_variant_get (reply, "(u&s)", &errors, &json);
+  validation->kind = g_strdup ("file");
+  validation->target = g_strdup (path);
+  validation->findings = vr_findings_from_json (json, error);
+  return validation->findings ? g_steal_pointer (&validation) : NULL;
+}
+
 static VrCliValidation *
 agent_validate (VrCliTransport *transport, const char *arg, GError **error)
 {
-  g_autoptr (VrDBusPlannedSystem) proxy = find_planned ((Agent *) transport,
-                                                        arg, error);
+  g_autoptr (VrDBusPlannedSystem) proxy = NULL;
+
+  /* A bare word is a planned system's name first, as in-process. */
+  if (g_file_test (arg, G_FILE_TEST_IS_REGULAR)
+      && (strchr (arg, '/') != NULL
+          || !vr_cli_dbus_transport_has_planned (transport, arg)))
+    return validate_file ((Agent *) transport, arg, error);
+  if (strchr (arg, '/') != NULL)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "'%s' is no planned system, directory or regular file",
+                   arg);
+      return NULL;
+    }
+  proxy = find_planned ((Agent *) transport, arg, error);
   g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (VrCliValidation) validation = g_new0 (VrCliValidation, 1);

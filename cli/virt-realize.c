@@ -8,7 +8,7 @@
  *   --system or --session (they name what this process should open);
  * - the commands the agent does not offer (edit, export), unless
  *   --system or --session asks for the agent (then: NotSupported);
- * - validate of a path (a directory or a file);
+ * - validate of a directory (a file goes to the agent as a descriptor);
  * - no agent answers, and neither --system nor --session was given
  *   (with them: NotAvailable, 32777, never another state directory). */
 #include "config.h"
@@ -61,14 +61,15 @@ wants_direct (VrCli *cli)
                         || g_getenv ("VIRT_REALIZE_STATE_DIR") != NULL));
 }
 
-/* validate PATH reads the path in-process; a bare word is the agent's
- * planned system when it has one of that name. */
+/* validate DIR reads the directory in-process (a file goes to the agent
+ * as a descriptor); a bare word is the agent's planned system when it has
+ * one of that name. */
 static gboolean
-validates_path (VrCliTransport *agent, const VrCliCommand *command,
-                const char *arg)
+validates_dir (VrCliTransport *agent, const VrCliCommand *command,
+               const char *arg)
 {
   if (!g_str_equal (vr_cli_command_get_name (command), "validate")
-      || arg == NULL || !g_file_test (arg, G_FILE_TEST_EXISTS))
+      || arg == NULL || !g_file_test (arg, G_FILE_TEST_IS_DIR))
     return FALSE;
   return strchr (arg, '/') != NULL
          || !vr_cli_dbus_transport_has_planned (agent, arg);
@@ -137,7 +138,7 @@ open_transport (VrCli *cli, const VrCliCommand *command, GError **error)
       g_clear_error (error);
       return exec_direct (error);
     }
-  if (validates_path (agent, command, first_operand ()))
+  if (validates_dir (agent, command, first_operand ()))
     {
       vr_cli_transport_free (agent);
       return exec_direct (error);

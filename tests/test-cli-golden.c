@@ -168,6 +168,7 @@ static void
 test_golden (void)
 {
   g_autofree char *basic = NULL;
+  g_autofree char *file = NULL;
   Side direct = { 0 };
   Side agent = { 0 };
 
@@ -177,6 +178,7 @@ test_golden (void)
       return;
     }
   basic = vr_testbed_require ("basic");
+  file = g_build_filename (basic, "domain.xml", NULL);
   side_init (&direct, "golden-direct", FALSE);
   side_init (&agent, "golden-agent", TRUE);
   BOTH (0, "list");
@@ -188,6 +190,9 @@ test_golden (void)
   BOTH (0, "show", "vr-guest", "--xml");
   BOTH (0, "validate", "vr-guest");
   BOTH (0, "validate", "vr-guest", "--copy-disks");
+  /* A file goes to the agent as a descriptor. */
+  BOTH (0, "validate", file);
+  BOTH (0, "validate", file, "-q");
   BOTH (1, "show", "nothing-here");
   BOTH (1, "realize", "nothing-here");
   BOTH (2, "show");

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The agent's speed: ListPlannedSystems and GetManagedObjects with 1000
  * planned systems, `virt-realize list` through it against `virsh list
- * --all` (whole processes) and the thin client's peak RSS, method round trips while a 2 GiB saved state is being
+ * --all` (whole processes) and the thin client's peak RSS, `virt-realize
+ * validate FILE.xml` through it against `virt-xml-validate`, method round trips while a 2 GiB saved state is being
  * copied, and the agent's idle RSS. The agent runs on a private system bus
  * with polkitd (tests/bus-harness.c), so every call pays for its polkit
  * check as it would in production. Needs root. */
@@ -306,6 +307,45 @@ bench_cli_list (void)
           max_rss < 8 * 1024 ? "met" : "NOT met");
 }
 
+/* virt-realize validate FILE.xml through the agent (the file passed as a
+ * descriptor) against virt-xml-validate FILE.xml domain, interleaved. */
+static void
+bench_cli_validate (void)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autofree char *file = g_build_filename (basic, "domain.xml", NULL);
+  char *cli[] = { (char *) VR_CLI_PATH, (char *) "--system",
+                  (char *) "validate", file, NULL };
+  char *xml_validate[] = { (char *) "virt-xml-validate", file,
+                           (char *) "domain", NULL };
+  g_auto (GStrv) env = g_environ_setenv (g_get_environ (),
+                                         "DBUS_SYSTEM_BUS_ADDRESS",
+                                         harness->address, TRUE);
+  g_autoptr (GArray) cli_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) xml_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  long rss = 0;
+  double ratio;
+
+  env = g_environ_unsetenv (env, "VIRT_REALIZE_STATE_DIR");
+  /* The agent's first validate loads libvirt's schema. */
+  run_process_ms (cli, env, &rss);
+  for (guint i = 0; i < ROUNDS; i++)
+    {
+      double ms = run_process_ms (cli, env, &rss);
+
+      g_array_append_val (cli_ms, ms);
+      ms = run_process_ms (xml_validate, env, &rss);
+      g_array_append_val (xml_ms, ms);
+    }
+  report ("virt-realize --system validate FILE.xml (whole process)", cli_ms);
+  report ("virt-xml-validate FILE.xml domain", xml_ms);
+  ratio = g_array_index (cli_ms, double, cli_ms->len / 2)
+          / g_array_index (xml_ms, double, xml_ms->len / 2);
+  printf ("%-58s %.2f (target at most 0.5: %s)\n",
+          "ratio of medians, validate through the agent", ratio,
+          ratio <= 0.5 ? "met" : "NOT met");
+}
+
 static GSubprocess *
 start (const char *state)
 {
@@ -384,6 +424,7 @@ main (int argc, char **argv)
   measure ("GetManagedObjects, 1000 planned systems", VR_DBUS_ROOT,
            "org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
   bench_cli_list ();
+  bench_cli_validate ();
   g_usleep (G_USEC_PER_SEC);
   print_rss ("1000 planned systems, 1 s after the calls");
   /* The agent's default --idle-trim is 10 s of quiet. */
