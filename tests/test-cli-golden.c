@@ -7,10 +7,16 @@
  * directories and embedded root, import times and job ids. */
 #include "config.h"
 
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bus-harness.h"
+#include "dbus-errors.h"
+#include "dbus-names.h"
+#include "errors.h"
 #include "test-util.h"
 #include "testbed.h"
 
@@ -206,6 +212,69 @@ test_golden (void)
   side_clear (&direct);
 }
 
+/* ValidateDefinition with a descriptor that is not a regular file open
+ * for reading, or none: InvalidParameter, and the agent answers on. */
+static void
+call_validate_definition (int fd, int handle, int want_code)
+{
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+
+  if (fd >= 0)
+    g_assert_cmpint (g_unix_fd_list_append (fds, fd, NULL), ==, 0);
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      harness->bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+      "ValidateDefinition", g_variant_new ("(ha{sv})", handle, NULL),
+      G_VARIANT_TYPE ("(us)"), G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, NULL,
+      &error);
+  vr_dbus_error_to_local (&error);
+  if (want_code == 0)
+    {
+      g_assert_no_error (error);
+      return;
+    }
+  g_test_message ("ValidateDefinition: %s", error ? error->message : "ok");
+  g_assert_error (error, VR_ERROR, want_code);
+}
+
+static void
+test_validate_definition_refusals (void)
+{
+  g_autofree char *basic = NULL;
+  g_autofree char *file = NULL;
+  Side agent = { 0 };
+  int pipe_fds[2];
+  int fd;
+
+  if (harness == NULL)
+    {
+      g_test_skip (why_not);
+      return;
+    }
+  basic = vr_testbed_require ("basic");
+  file = g_build_filename (basic, "domain.xml", NULL);
+  side_init (&agent, "golden-refusals", TRUE);
+  g_assert_cmpint (pipe (pipe_fds), ==, 0);
+  call_validate_definition (pipe_fds[0], 0, VR_ERROR_INVALID_PARAMETER);
+  close (pipe_fds[0]);
+  close (pipe_fds[1]);
+  fd = open (basic, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  call_validate_definition (fd, 0, VR_ERROR_INVALID_PARAMETER);
+  close (fd);
+  fd = open (file, O_PATH | O_CLOEXEC);
+  call_validate_definition (fd, 0, VR_ERROR_INVALID_PARAMETER);
+  close (fd);
+  /* No descriptor, or a handle past the list. */
+  call_validate_definition (-1, 0, VR_ERROR_INVALID_PARAMETER);
+  fd = open (file, O_RDONLY | O_CLOEXEC);
+  call_validate_definition (fd, 3, VR_ERROR_INVALID_PARAMETER);
+  /* The same file as a good descriptor: the agent answered all along. */
+  call_validate_definition (fd, 0, 0);
+  close (fd);
+  side_clear (&agent);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -213,6 +282,9 @@ main (int argc, char **argv)
 
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/cli-golden/json", test_golden);
+  g_test_add_func ("/cli-golden/validate-definition-refusals",
+                   test_validate_definition_refusals);
+  vr_dbus_errors_register ();
   harness = vr_bus_harness_new (TRUE, &why_not);
   status = g_test_run ();
   if (harness != NULL)
