@@ -15,7 +15,6 @@
 /* Runs the main loop until the job ends: a progress bar on a terminal,
  * Ctrl-C (or SIGTERM) cancels it, and it rolls back before it ends. */
 typedef struct {
-  GCancellable *interrupted;
   gboolean drawn;
   gboolean draw;
 } Watch;
@@ -43,7 +42,7 @@ vr_cli_run_job (VrCliTransport *transport, const char *id,
                 gboolean show_progress, gboolean *interrupted)
 {
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
-  Watch watch = { cancel, FALSE, show_progress && isatty (STDERR_FILENO) };
+  Watch watch = { FALSE, show_progress && isatty (STDERR_FILENO) };
   guint sigint = g_unix_signal_add (SIGINT, on_interrupt, cancel);
   guint sigterm = g_unix_signal_add (SIGTERM, on_interrupt, cancel);
 
