@@ -698,18 +698,31 @@ static const VrCliTransportClass agent_class = {
    * XPath edit and no export). */
 };
 
+/* Whether the agent runs (NameHasOwner: one small answer) or the bus
+ * would start it (ListActivatableNames). */
 static gboolean
-name_answers (GDBusConnection *bus, const char *method)
+agent_answers (GDBusConnection *bus)
 {
-  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+  g_autoptr (GVariant) owned = g_dbus_connection_call_sync (
       bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-      "org.freedesktop.DBus", method, NULL, G_VARIANT_TYPE ("(as)"),
+      "org.freedesktop.DBus", "NameHasOwner",
+      g_variant_new ("(s)", VR_DBUS_NAME), G_VARIANT_TYPE ("(b)"),
       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  g_autoptr (GVariant) activatable = NULL;
   g_autofree const char **names = NULL;
+  gboolean has_owner = FALSE;
 
-  if (reply == NULL)
+  if (owned != NULL)
+    g_variant_get (owned, "(b)", &has_owner);
+  if (has_owner)
+    return TRUE;
+  activatable = g_dbus_connection_call_sync (
+      bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+      "org.freedesktop.DBus", "ListActivatableNames", NULL,
+      G_VARIANT_TYPE ("(as)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  if (activatable == NULL)
     return FALSE;
-  g_variant_get (reply, "(^a&s)", &names);
+  g_variant_get (activatable, "(^a&s)", &names);
   return g_strv_contains (names, VR_DBUS_NAME);
 }
 
@@ -728,8 +741,7 @@ vr_cli_dbus_transport_new (GBusType bus_type, GError **error)
                    "no %s bus: %s", bus_name, local->message);
       return NULL;
     }
-  if (!name_answers (bus, "ListNames")
-      && !name_answers (bus, "ListActivatableNames"))
+  if (!agent_answers (bus))
     {
       g_set_error (error, VR_ERROR, VR_ERROR_NOT_AVAILABLE,
                    "no agent (%s) answers on the %s bus", VR_DBUS_NAME,
