@@ -394,6 +394,54 @@ compare_entries (gconstpointer a, gconstpointer b)
   return g_strcmp0 (((const Entry *) a)->name, ((const Entry *) b)->name);
 }
 
+typedef struct {
+  const char *name;
+  const char *path;
+  VrDBusPlannedSystem *iface;
+} Summary;
+
+static int
+compare_summaries (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (((const Summary *) a)->name,
+                    ((const Summary *) b)->name);
+}
+
+GVariant *
+vr_daemon_list_system_summaries (VrDaemon *self)
+{
+  g_autoptr (GArray) rows = g_array_sized_new (
+      FALSE, FALSE, sizeof (Summary), g_hash_table_size (self->systems));
+  GVariantBuilder builder;
+  GHashTableIter iter;
+  gpointer object;
+
+  g_hash_table_iter_init (&iter, self->systems);
+  while (g_hash_table_iter_next (&iter, NULL, &object))
+    {
+      VrDBusPlannedSystem *iface
+          = vr_dbus_object_peek_planned_system (VR_DBUS_OBJECT (object));
+      Summary row = { vr_dbus_planned_system_get_name (iface),
+                      g_dbus_object_get_object_path (object), iface };
+
+      g_array_append_val (rows, row);
+    }
+  g_array_sort (rows, compare_summaries);
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(osssbs)"));
+  for (guint i = 0; i < rows->len; i++)
+    {
+      Summary *row = &g_array_index (rows, Summary, i);
+
+      g_variant_builder_add (
+          &builder, "(osssbs)", row->path, row->name,
+          vr_dbus_planned_system_get_uuid (row->iface),
+          vr_dbus_planned_system_get_state (row->iface),
+          vr_dbus_planned_system_get_has_saved_state (row->iface),
+          vr_dbus_planned_system_get_domain (row->iface));
+    }
+  return g_variant_builder_end (&builder);
+}
+
 GPtrArray *
 vr_daemon_list_system_paths (VrDaemon *self)
 {

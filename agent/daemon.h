@@ -113,6 +113,8 @@ void vr_daemon_run_system_work (VrDaemon *daemon,
 const char *vr_daemon_system_name (VrDaemon *daemon, const char *uuid);
 /* Object paths, sorted by name. */
 GPtrArray *vr_daemon_list_system_paths (VrDaemon *daemon);
+/* ListPlannedSystemSummaries' answer: a(osssbs), sorted by name. */
+GVariant *vr_daemon_list_system_summaries (VrDaemon *daemon);
 
 /* Jobs (dbus-job.c makes the objects). A realize job of the planned
  * system, queued; its path, or NULL with VR_ERROR_IN_USE when the planned

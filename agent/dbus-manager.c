@@ -10,6 +10,7 @@
 #include "caller-access.h"
 #include "dbus-manager.h"
 #include "dbus-errors.h"
+#include "dbus-validate-definition.h"
 #include "errors.h"
 #include "import.h"
 
@@ -184,6 +185,24 @@ handle_list (VrDBusManager *iface, GDBusMethodInvocation *invocation,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static void
+summaries_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
+                      guint uid, gpointer data)
+{
+  g_dbus_method_invocation_return_value (
+      invocation,
+      g_variant_new ("(@a(osssbs))", vr_daemon_list_system_summaries (daemon)));
+}
+
+static gboolean
+handle_list_summaries (VrDBusManager *iface,
+                       GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  vr_daemon_authorize (user_data, invocation, "list", summaries_authorized,
+                       NULL, NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static gboolean
 handle_get_jobs (VrDBusManager *iface, GDBusMethodInvocation *invocation,
                  gpointer user_data)
@@ -205,6 +224,11 @@ vr_manager_object_new (VrDaemon *daemon)
                     G_CALLBACK (handle_import), daemon);
   g_signal_connect (iface, "handle-list-planned-systems",
                     G_CALLBACK (handle_list), daemon);
+  g_signal_connect (iface, "handle-validate-definition",
+                    G_CALLBACK (vr_manager_handle_validate_definition),
+                    daemon);
+  g_signal_connect (iface, "handle-list-planned-system-summaries",
+                    G_CALLBACK (handle_list_summaries), daemon);
   g_signal_connect (iface, "handle-get-jobs", G_CALLBACK (handle_get_jobs),
                     daemon);
   vr_dbus_object_skeleton_set_manager (object, iface);

@@ -64,6 +64,53 @@ lookup (Target *target, GError **error)
                           error);
 }
 
+static const char *
+or_empty (const char *text)
+{
+  return text ? text : "";
+}
+
+/* What `virt-realize show` prints, as the in-process one does. */
+static void
+vr_planned_object_update_details (VrDBusPlannedSystem *iface,
+                                  VrPlannedSystem *system)
+{
+  GPtrArray *snapshots = vr_planned_system_get_snapshots (system);
+  GDateTime *created = vr_planned_system_get_created (system);
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+
+  for (guint i = 0; snapshots != NULL && i < snapshots->len; i++)
+    g_ptr_array_add (names, snapshots->pdata[i]);
+  g_ptr_array_add (names, NULL);
+  vr_dbus_planned_system_set_save_file (
+      iface, or_empty (vr_planned_system_get_save_file (system)));
+  vr_dbus_planned_system_set_save_size (
+      iface, vr_planned_system_get_save_size (system));
+  vr_dbus_planned_system_set_save_was_running (
+      iface, vr_planned_system_get_save_was_running (system));
+  vr_dbus_planned_system_set_saved_state_discarded (
+      iface, vr_planned_system_get_saved_state_discarded (system));
+  vr_dbus_planned_system_set_nvram_file (
+      iface, or_empty (vr_planned_system_get_nvram_file (system)));
+  vr_dbus_planned_system_set_nvram_size (
+      iface, vr_planned_system_get_nvram_size (system));
+  vr_dbus_planned_system_set_tpm_folder (
+      iface, or_empty (vr_planned_system_get_tpm_folder (system)));
+  vr_dbus_planned_system_set_tpm_discarded (
+      iface, vr_planned_system_get_tpm_discarded (system));
+  vr_dbus_planned_system_set_snapshots (
+      iface, (const char *const *) names->pdata);
+  vr_dbus_planned_system_set_current_snapshot (
+      iface, or_empty (vr_planned_system_get_current_snapshot (system)));
+  vr_dbus_planned_system_set_memory (
+      iface, vr_planned_system_get_memory_kib (system));
+  vr_dbus_planned_system_set_vcpus (iface,
+                                    vr_planned_system_get_vcpus (system));
+  vr_dbus_planned_system_set_created (
+      iface, g_date_time_to_unix (created) * G_USEC_PER_SEC
+                 + g_date_time_get_microsecond (created));
+}
+
 void
 vr_planned_object_update (VrDBusObjectSkeleton *object,
                           VrPlannedSystem *system)
@@ -85,6 +132,7 @@ vr_planned_object_update (VrDBusObjectSkeleton *object,
   vr_dbus_planned_system_set_last_job_code (
       iface, vr_planned_system_get_last_job_code (system));
   vr_dbus_planned_system_set_last_job_message (iface, message ? message : "");
+  vr_planned_object_update_details (iface, system);
   vr_planned_skeleton_changed (iface);
 }
 

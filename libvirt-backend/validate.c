@@ -521,3 +521,23 @@ vr_validate_file_with (VrHostCaps *caps, VrStore *store, const char *path,
     v.options = *options;
   return run (&v, path, error);
 }
+
+GPtrArray *
+vr_validate_file_fd_with (VrHostCaps *caps, VrStore *store, int fd,
+                          const char *display_name,
+                          const VrValidateOptions *options, GError **error)
+{
+  g_auto (VrValidation) v = { 0 };
+  g_autoptr (xmlDoc) doc = vr_xml_parse_fd (fd, display_name,
+                                            VR_XML_MAX_SIZE, "domain", error);
+
+  if (doc == NULL)
+    return NULL;
+  v.caps = caps;
+  v.store = store;
+  v.doc = doc;
+  v.file = display_name;
+  if (options != NULL)
+    v.options = *options;
+  return run (&v, display_name, error);
+}

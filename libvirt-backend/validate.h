@@ -68,6 +68,16 @@ GPtrArray *vr_validate_file_with (VrHostCaps *caps,
 /* Only the host-access findings (VR1801-VR1809) of a planned system: its
  * planned XML and its save image's XML. The agent asks for the
  * host-access right when there are any. */
+/* The same for a domain XML file read from fd (a regular file a caller
+ * opened), named display_name in the findings; with no directory beside
+ * it, relative disk paths are not looked up. */
+GPtrArray *vr_validate_file_fd_with (VrHostCaps *caps,
+                                     VrStore *store,
+                                     int fd,
+                                     const char *display_name,
+                                     const VrValidateOptions *options,
+                                     GError **error);
+
 GPtrArray *vr_validate_host_access (VrHostCaps *caps,
                                     VrPlannedSystem *system,
                                     const VrValidateOptions *options,

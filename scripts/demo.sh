@@ -25,7 +25,7 @@ ninja -C build >/dev/null
 
 vr() {
   echo "\$ virt-realize $*" | sed "s#$demo#\$DEMO#g"
-  build/agent/virt-realize --direct --state-dir "$demo/state" "$@"
+  build/cli/virt-realize --direct --state-dir "$demo/state" "$@"
   echo
 }
 

@@ -1202,7 +1202,10 @@ test_cli_client (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (out, "completed"));
   g_clear_pointer (&out, g_free);
   g_assert_cmpint (run_cli (&out, "--system", "job", "1", NULL), ==, 0);
-  g_assert_nonnull (strstr (out, "JobType"));
+  /* Names and states in words, the target by its name. */
+  g_assert_nonnull (strstr (out, "Type:           realize"));
+  g_assert_nonnull (strstr (out, "Target:         vr-guest"));
+  g_assert_nonnull (strstr (out, "State:          completed"));
   g_clear_pointer (&out, g_free);
   g_assert_cmpint (run_cli (&out, "--system", "wait", "1", NULL), ==, 0);
   g_clear_pointer (&out, g_free);

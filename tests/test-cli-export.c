@@ -62,6 +62,8 @@ test_export_then_import (void)
   assert_contains (exported, "Domain 'vr-guest' exported to");
   assert_contains (exported, "vr-guest.save (saved state)");
   assert_contains (exported, "It was running");
+  /* Two copies of one guest must not run. */
+  assert_contains (exported, "do not start it here again");
   imported = test_cli_direct (state, uri, &status, "import", out, NULL);
   g_assert_cmpint (status, ==, 0);
   assert_contains (imported, "imported from");
@@ -178,8 +180,33 @@ test_ctrl_c_leaves_nothing (void)
   kill (pid, SIGINT);
   g_assert_cmpint (waitpid (pid, &wait_status, 0), ==, pid);
   g_assert_true (WIFEXITED (wait_status));
-  g_assert_cmpint (WEXITSTATUS (wait_status), ==, 1);
+  /* Cancelled, not failed: 130 as a shell reports Ctrl-C. */
+  g_assert_cmpint (WEXITSTATUS (wait_status), ==, 130);
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  gone = test_virsh (uri, "undefine vr-guest-disk; list --all --name");
+  g_assert_cmpstr (gone, ==, "");
+  test_rmtree (tmp);
+}
+
+/* Without --with-disks, export says which disks stay behind and the flag
+ * that carries them. */
+static void
+test_disks_left_said (void)
+{
+  g_autofree char *tmp = test_mkdtemp ();
+  g_autofree char *out = g_build_filename (tmp, "export", NULL);
+  g_autofree char *xml = big_disk_guest_xml (tmp, 1);
+  g_autofree char *command = g_strdup_printf ("define %s", xml);
+  g_autofree char *defined = test_virsh (uri, command);
+  g_autofree char *exported = NULL;
+  g_autofree char *gone = NULL;
+  int status = -1;
+
+  exported = test_cli_direct (tmp, uri, &status, "export", "vr-guest-disk",
+                              out, NULL);
+  g_assert_cmpint (status, ==, 0);
+  assert_contains (exported, "1 disk image not carried");
+  assert_contains (exported, "--with-disks");
   gone = test_virsh (uri, "undefine vr-guest-disk; list --all --name");
   g_assert_cmpstr (gone, ==, "");
   test_rmtree (tmp);
@@ -198,6 +225,7 @@ main (int argc, char **argv)
                    test_refusals_write_nothing);
   g_test_add_func ("/cli-export/ctrl-c-leaves-nothing",
                    test_ctrl_c_leaves_nothing);
+  g_test_add_func ("/cli-export/disks-left-said", test_disks_left_said);
   status = g_test_run ();
   test_rmtree (root);
   g_free (root);

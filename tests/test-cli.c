@@ -36,27 +36,40 @@ drop_to_nobody (gpointer data)
     _exit (125);
 }
 
-/* An unprivileged user cannot reach a binary under /root; it gets a copy. */
+static void
+copy_program (const char *from, const char *to)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_autoptr (GError) error = NULL;
+
+  g_file_get_contents (from, &data, &len, &error);
+  g_assert_no_error (error);
+  g_file_set_contents_full (to, data, len, G_FILE_SET_CONTENTS_NONE, 0755,
+                            &error);
+  g_assert_no_error (error);
+}
+
+/* An unprivileged user cannot reach a binary under /root; it gets a copy
+ * of virt-realize and, beside it, of the virt-realize-direct it execs. */
 static const char *
 cli_path_for_nobody (void)
 {
   static char *copy;
-  g_autofree char *data = NULL;
-  gsize len = 0;
-  g_autoptr (GError) error = NULL;
-  char *dir;
+  g_autofree char *built_dir = g_path_get_dirname (cli_path ());
+  g_autofree char *direct = g_build_filename (built_dir,
+                                              "virt-realize-direct", NULL);
+  g_autofree char *direct_copy = NULL;
+  g_autofree char *dir = NULL;
 
   if (copy != NULL)
     return copy;
   dir = test_mkdtemp ();
   g_assert_cmpint (chmod (dir, 0755), ==, 0);
   copy = g_build_filename (dir, "virt-realize", NULL);
-  g_file_get_contents (cli_path (), &data, &len, &error);
-  g_assert_no_error (error);
-  g_file_set_contents_full (copy, data, len, G_FILE_SET_CONTENTS_NONE, 0755,
-                            &error);
-  g_assert_no_error (error);
-  g_free (dir);
+  copy_program (cli_path (), copy);
+  direct_copy = g_build_filename (dir, "virt-realize-direct", NULL);
+  copy_program (direct, direct_copy);
   return copy;
 }
 
@@ -196,6 +209,53 @@ test_usage (void)
   g_assert_cmpint (no_such.status, ==, 1);
   assert_contains (no_such.err, "error: Invalid parameter (32773): ");
   assert_contains (no_such.err, "'nothing-here'");
+  test_rmtree (state);
+}
+
+/* What a virsh user tries first. */
+static void
+test_virsh_habits (void)
+{
+  g_autofree char *state = test_mkdtemp ();
+  g_auto (TestRun) near = { 0 };
+  g_auto (TestRun) help = { 0 };
+  g_auto (TestRun) help_command = { 0 };
+  g_auto (TestRun) json_after = { 0 };
+  g_auto (TestRun) json_error = { 0 };
+  g_auto (TestRun) quiet_after = { 0 };
+  g_auto (TestRun) agent_edit = { 0 };
+
+  run_cli (&near, state, "realise", "x");
+  g_assert_cmpint (near.status, ==, 2);
+  assert_contains (near.err, "did you mean 'realize'?");
+  run_cli (&help, state, "help");
+  g_assert_cmpint (help.status, ==, 0);
+  assert_contains (help.out, "validate");
+  run_cli (&help_command, state, "help", "realize");
+  g_assert_cmpint (help_command.status, ==, 0);
+  assert_contains (help_command.out, "--pool-dir");
+  /* Global options after the command. */
+  run_cli (&json_after, state, "list", "--json");
+  g_assert_cmpint (json_after.status, ==, 0);
+  g_assert_cmpstr (json_after.out, ==, "[]\n");
+  /* With --json an error is JSON too, on stdout. */
+  run_cli (&json_error, state, "show", "nothing-here", "--json");
+  g_assert_cmpint (json_error.status, ==, 1);
+  assert_contains (json_error.out, "\"code\" : 32773");
+  assert_contains (json_error.out, "\"name\" : \"InvalidParameter\"");
+  run_cli (&quiet_after, state, "validate", "nothing-here", "-q");
+  g_assert_cmpint (quiet_after.status, ==, 1);
+  /* --system asks for the agent, which has no edit: refused, not done
+   * in-process on another state directory. */
+  {
+    const char *argv[] = { cli_path (), "--system", "edit", "x", "--set",
+                           "/a=b", NULL };
+
+    test_run (&agent_edit, argv, NULL);
+  }
+  g_assert_cmpint (agent_edit.status, ==, 1);
+  assert_contains (agent_edit.err, "Not supported (32770)");
+  assert_contains (agent_edit.err, "--direct");
   test_rmtree (state);
 }
 
@@ -473,6 +533,35 @@ test_state_dir_not_writable (void)
   test_rmtree (state);
 }
 
+/* virt-realize, the agent's client, loads no libvirt and no libxml2 (the
+ * whole closure ldd lists); in-process work is virt-realize-direct's. */
+static void
+test_thin_client (void)
+{
+  const char *argv[] = { "ldd", cli_path (), NULL };
+  g_autofree char *direct_dir = g_path_get_dirname (cli_path ());
+  g_autofree char *direct = g_build_filename (direct_dir,
+                                              "virt-realize-direct", NULL);
+  const char *direct_argv[] = { "ldd", direct, NULL };
+  g_auto (TestRun) thin = { 0 };
+  g_auto (TestRun) full = { 0 };
+  g_autofree char *ldd = g_find_program_in_path ("ldd");
+
+  if (ldd == NULL)
+    {
+      g_test_skip ("ldd is not installed");
+      return;
+    }
+  test_run (&thin, argv, NULL);
+  g_assert_cmpint (thin.status, ==, 0);
+  assert_contains (thin.out, "libgio-2.0");
+  assert_contains (thin.out, "libjson-glib-1.0");
+  g_assert_null (strstr (thin.out, "libvirt"));
+  g_assert_null (strstr (thin.out, "libxml2"));
+  test_run (&full, direct_argv, NULL);
+  assert_contains (full.out, "libvirt");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -481,6 +570,8 @@ main (int argc, char **argv)
                    test_import_show_list_destroy);
   g_test_add_func ("/cli/import-with-name", test_import_with_name);
   g_test_add_func ("/cli/usage", test_usage);
+  g_test_add_func ("/cli/thin-client", test_thin_client);
+  g_test_add_func ("/cli/virsh-habits", test_virsh_habits);
   for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/cli/bad-input/%s",

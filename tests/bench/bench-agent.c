@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The agent's speed: ListPlannedSystems and GetManagedObjects with 1000
- * planned systems, method round trips while a 2 GiB saved state is being
+ * planned systems, `virt-realize list` through it against `virsh list
+ * --all` (whole processes) and the thin client's peak RSS, `virt-realize
+ * validate FILE.xml` through it against `virt-xml-validate`, method round trips while a 2 GiB saved state is being
  * copied, and the agent's idle RSS. The agent runs on a private system bus
  * with polkitd (tests/bus-harness.c), so every call pays for its polkit
  * check as it would in production. Needs root. */
 #include "config.h"
 
 #include <fcntl.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <gio/gunixfdlist.h>
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -218,6 +224,131 @@ bench_during_copy (const char *state, const char *pool)
   test_rmtree (dir);
 }
 
+/* One whole process, its output to /dev/null: wall ms and peak RSS. */
+static double
+run_process_ms (char *const *argv, char **envp, long *maxrss_kib)
+{
+  posix_spawn_file_actions_t actions;
+  struct rusage usage;
+  gint64 start = g_get_monotonic_time ();
+  int status = 0;
+  pid_t pid;
+
+  posix_spawn_file_actions_init (&actions);
+  posix_spawn_file_actions_addopen (&actions, STDOUT_FILENO, "/dev/null",
+                                    O_WRONLY, 0);
+  posix_spawn_file_actions_addopen (&actions, STDERR_FILENO, "/dev/null",
+                                    O_WRONLY, 0);
+  g_assert_cmpint (posix_spawnp (&pid, argv[0], &actions, NULL, argv, envp),
+                   ==, 0);
+  g_assert_cmpint (wait4 (pid, &status, 0, &usage), ==, pid);
+  posix_spawn_file_actions_destroy (&actions);
+  g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  *maxrss_kib = usage.ru_maxrss;
+  return (g_get_monotonic_time () - start) / 1000.0;
+}
+
+/* virt-realize list (1000 planned systems, through the agent) against
+ * virsh -c test:///default list --all, interleaved. */
+static void
+bench_cli_list (void)
+{
+  char *cli[] = { (char *) VR_CLI_PATH, (char *) "--system",
+                  (char *) "list", NULL };
+  char *virsh[] = { (char *) "virsh", (char *) "-c",
+                    (char *) "test:///default", (char *) "list",
+                    (char *) "--all", NULL };
+  g_auto (GStrv) env = g_environ_setenv (g_get_environ (),
+                                         "DBUS_SYSTEM_BUS_ADDRESS",
+                                         harness->address, TRUE);
+  g_autoptr (GArray) cli_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) virsh_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  long rss = 0;
+  long max_rss = 0;
+  double ratio;
+
+  /* A child spawned from this process starts its ru_maxrss from this
+   * process's pages (tens of MiB) until it execs: GNU time, a small
+   * process, runs the client and reports its own child's peak. */
+  g_autofree char *rss_file = g_build_filename (g_get_tmp_dir (),
+                                                "vr-bench-rss", NULL);
+  char *cli_rss[] = { (char *) "/usr/bin/time", (char *) "-f", (char *) "%M",
+                      (char *) "-o", rss_file, (char *) VR_CLI_PATH,
+                      (char *) "--system", (char *) "list", NULL };
+
+  env = g_environ_unsetenv (env, "VIRT_REALIZE_STATE_DIR");
+  for (guint i = 0; i < ROUNDS; i++)
+    {
+      double ms = run_process_ms (cli, env, &rss);
+
+      g_array_append_val (cli_ms, ms);
+      ms = run_process_ms (virsh, env, &rss);
+      g_array_append_val (virsh_ms, ms);
+    }
+  for (guint i = 0; i < 5 && g_file_test (cli_rss[0], G_FILE_TEST_EXISTS);
+       i++)
+    {
+      g_autofree char *text = NULL;
+
+      run_process_ms (cli_rss, env, &rss);
+      if (g_file_get_contents (rss_file, &text, NULL, NULL))
+        max_rss = MAX (max_rss, g_ascii_strtoll (text, NULL, 10));
+    }
+  g_unlink (rss_file);
+  g_array_sort (cli_ms, compare_doubles);
+  g_array_sort (virsh_ms, compare_doubles);
+  report ("virt-realize --system list (1000, whole process)", cli_ms);
+  report ("virsh -c test:///default list --all", virsh_ms);
+  ratio = g_array_index (cli_ms, double, cli_ms->len / 2)
+          / g_array_index (virsh_ms, double, virsh_ms->len / 2);
+  printf ("%-58s %.2f (target at most 0.5: %s)\n",
+          "ratio of medians, virt-realize list / virsh list", ratio,
+          ratio <= 0.5 ? "met" : "NOT met");
+  printf ("%-58s %.1f MiB (target under 8 MiB: %s)\n",
+          "virt-realize list, peak RSS (GNU time %M, worst of 5)", max_rss / 1024.0,
+          max_rss < 8 * 1024 ? "met" : "NOT met");
+}
+
+/* virt-realize validate FILE.xml through the agent (the file passed as a
+ * descriptor) against virt-xml-validate FILE.xml domain, interleaved. */
+static void
+bench_cli_validate (const char *what)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autofree char *file = g_build_filename (basic, "domain.xml", NULL);
+  char *cli[] = { (char *) VR_CLI_PATH, (char *) "--system",
+                  (char *) "validate", file, NULL };
+  char *xml_validate[] = { (char *) "virt-xml-validate", file,
+                           (char *) "domain", NULL };
+  g_auto (GStrv) env = g_environ_setenv (g_get_environ (),
+                                         "DBUS_SYSTEM_BUS_ADDRESS",
+                                         harness->address, TRUE);
+  g_autoptr (GArray) cli_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) xml_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  long rss = 0;
+  double ratio;
+
+  env = g_environ_unsetenv (env, "VIRT_REALIZE_STATE_DIR");
+  /* The agent's first validate loads libvirt's schema. */
+  run_process_ms (cli, env, &rss);
+  for (guint i = 0; i < ROUNDS; i++)
+    {
+      double ms = run_process_ms (cli, env, &rss);
+
+      g_array_append_val (cli_ms, ms);
+      ms = run_process_ms (xml_validate, env, &rss);
+      g_array_append_val (xml_ms, ms);
+    }
+  printf ("validate FILE.xml, %s:\n", what);
+  report ("virt-realize --system validate FILE.xml (whole process)", cli_ms);
+  report ("virt-xml-validate FILE.xml domain", xml_ms);
+  ratio = g_array_index (cli_ms, double, cli_ms->len / 2)
+          / g_array_index (xml_ms, double, xml_ms->len / 2);
+  printf ("%-58s %.2f (target at most 0.5: %s)\n",
+          "ratio of medians, validate through the agent", ratio,
+          ratio <= 0.5 ? "met" : "NOT met");
+}
+
 static GSubprocess *
 start (const char *state)
 {
@@ -282,16 +413,26 @@ main (int argc, char **argv)
    * qemu:///system where virtqemud does the driver's work. */
   bench_idle ("test:///default", state, "no planned systems, test:///default");
 
+  agent = start (state);
+  bench_cli_validate ("no planned systems");
+  vr_bus_harness_stop_agent (agent);
   add_planned_systems (state, 1000, dirs);
   agent = start (state);
   measure ("ListPlannedSystems, 1000 planned systems", VR_DBUS_MANAGER_PATH,
            VR_DBUS_MANAGER_IFACE, "ListPlannedSystems");
+  measure ("ListPlannedSystemSummaries, 1000 planned systems",
+           VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+           "ListPlannedSystemSummaries");
   measure ("Ping (no polkit), 1000 planned systems", VR_DBUS_MANAGER_PATH,
            "org.freedesktop.DBus.Peer", "Ping");
   measure ("GetJobs (polkit, tiny answer)", VR_DBUS_MANAGER_PATH,
            VR_DBUS_MANAGER_IFACE, "GetJobs");
   measure ("GetManagedObjects, 1000 planned systems", VR_DBUS_ROOT,
            "org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
+  bench_cli_list ();
+  /* Validate looks for planned systems of the same name or UUID: with a
+   * thousand, the backend reads every record. */
+  bench_cli_validate ("1000 planned systems");
   g_usleep (G_USEC_PER_SEC);
   print_rss ("1000 planned systems, 1 s after the calls");
   /* The agent's default --idle-trim is 10 s of quiet. */

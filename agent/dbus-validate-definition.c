@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "dbus-validate-definition.h"
+
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dbus-errors.h"
+#include "errors.h"
+#include "findings.h"
+#include "options.h"
+#include "validate.h"
+
+typedef struct {
+  GDBusMethodInvocation *invocation;
+  VrDaemon *daemon;
+  VrStore *store;
+  VrHostCaps *caps;
+  GVariant *handle;
+  char *name;
+  int fd;
+} ValidateFileCall;
+
+static void
+validate_file_call_free (gpointer data)
+{
+  ValidateFileCall *call = data;
+
+  if (call->fd >= 0)
+    close (call->fd);
+  g_clear_object (&call->invocation);
+  g_clear_object (&call->store);
+  g_clear_object (&call->caps);
+  g_clear_pointer (&call->handle, g_variant_unref);
+  g_free (call->name);
+  g_free (call);
+}
+
+/* The caller's descriptor, ours to close: a regular file opened for
+ * reading (not O_PATH, not a pipe or a device). */
+static int
+take_file_fd (GDBusMethodInvocation *invocation, GVariant *handle,
+              GError **error)
+{
+  GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
+  GUnixFDList *fds = g_dbus_message_get_unix_fd_list (message);
+  int index = g_variant_get_handle (handle);
+  struct stat st;
+  int flags;
+  int fd;
+
+  if (fds == NULL || index < 0 || index >= g_unix_fd_list_get_length (fds))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "no file descriptor for the domain XML came with the "
+                   "call (handle %d)", index);
+      return -1;
+    }
+  fd = g_unix_fd_list_get (fds, index, error);
+  if (fd < 0)
+    return -1;
+  flags = fcntl (fd, F_GETFL);
+  if (flags < 0 || (flags & O_PATH) || (flags & O_ACCMODE) == O_WRONLY
+      || fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "the domain XML's descriptor is not a regular file open "
+                   "for reading");
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+static void
+validate_file_thread (GTask *task, gpointer source, gpointer task_data,
+                      GCancellable *cancellable)
+{
+  /* The agent reads as root: what reaches into the host is an error here
+   * (a caller's own in-process validate warns). */
+  static const VrValidateOptions options = { .host_access_allowed = FALSE };
+  ValidateFileCall *call = task_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) findings = vr_validate_file_fd_with (
+      call->caps, call->store, call->fd, call->name, &options, &error);
+  g_autofree char *json = NULL;
+
+  if (findings == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  json = vr_findings_to_json (findings);
+  g_task_return_pointer (
+      task,
+      g_variant_ref_sink (g_variant_new (
+          "(us)", vr_findings_count (findings, VR_SEVERITY_ERROR), json)),
+      (GDestroyNotify) g_variant_unref);
+}
+
+static void
+validate_file_done (GObject *source, GAsyncResult *result,
+                    gpointer user_data)
+{
+  ValidateFileCall *call = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_task_propagate_pointer (G_TASK (result),
+                                                         &error);
+
+  if (reply == NULL)
+    vr_dbus_return_error (call->invocation, error);
+  else
+    g_dbus_method_invocation_return_value (call->invocation, reply);
+}
+
+static void
+validate_file_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
+                          guint uid, gpointer data)
+{
+  ValidateFileCall *call = data;
+  g_autoptr (GTask) task = g_task_new (NULL, NULL, validate_file_done, NULL);
+  g_autoptr (GError) error = NULL;
+  virConnectPtr conn = NULL;
+
+  g_task_set_task_data (task, call, validate_file_call_free);
+  /* Only an authorized caller's descriptor is looked at at all. */
+  call->fd = take_file_fd (invocation, call->handle, &error);
+  if (call->fd < 0 || !vr_daemon_ref_libvirt (daemon, &conn, &call->caps,
+                                              &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  /* The caps keep their own reference on the connection. */
+  virConnectClose (conn);
+  g_task_run_in_thread (task, validate_file_thread);
+}
+
+gboolean
+vr_manager_handle_validate_definition (VrDBusManager *iface,
+                                       GDBusMethodInvocation *invocation,
+                                       GUnixFDList *fd_list,
+                                       GVariant *file_fd, GVariant *options,
+                                       gpointer daemon)
+{
+  static const char *const known[] = { "display-name", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *name = NULL;
+  ValidateFileCall *call;
+
+  if (!vr_daemon_check_options (options, known, &error)
+      || !vr_daemon_option_string (options, "display-name", &name, &error))
+    {
+      vr_dbus_return_error (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  call = g_new0 (ValidateFileCall, 1);
+  call->fd = -1;
+  call->invocation = g_object_ref (invocation);
+  call->daemon = daemon;
+  call->store = g_object_ref (vr_daemon_get_store (daemon));
+  call->handle = g_variant_ref (file_fd);
+  call->name = name && *name ? g_steal_pointer (&name)
+                             : g_strdup ("domain.xml");
+  vr_daemon_authorize (daemon, invocation, "validate",
+                       validate_file_authorized, call,
+                       validate_file_call_free);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The commands on planned systems: import, list, show, destroy, validate,
+ * edit. */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "commands-private.h"
+#include "findings.h"
+
+int
+vr_cli_cmd_import (VrCliRun *run, int argc, char **argv)
+{
+  g_autofree char *name = NULL;
+  gboolean new_id = FALSE;
+  gboolean discard = FALSE;
+  const GOptionEntry entries[] = {
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name,
+      "Name of the planned system and its domain", "NAME" },
+    { "new-id", 0, 0, G_OPTION_ARG_NONE, &new_id,
+      "A copy beside the original: new UUID, new MAC addresses, a new name "
+      "if the old one is taken", NULL },
+    { "discard-saved-state", 0, 0, G_OPTION_ARG_NONE, &discard,
+      "Leave the saved state behind: the guest will boot from its disks",
+      NULL },
+    { NULL }
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrCliTransport) transport = NULL;
+  g_autoptr (VrCliSystem) system = NULL;
+  VrCliImportRequest request = { 0 };
+
+  if (!vr_cli_parse_command (run, entries, &argc, &argv)
+      || !vr_cli_want_args (run, argc, 1, "DIR"))
+    return VR_EXIT_USAGE;
+  if ((transport = vr_cli_open_transport (run)) == NULL)
+    return VR_EXIT_FAILED;
+  request.dir = argv[1];
+  request.name = name;
+  request.new_id = new_id;
+  request.discard_saved_state = discard;
+  system = transport->klass->import (transport, &request, &error);
+  if (system == NULL)
+    return vr_cli_fail (error);
+  if (run->cli->json)
+    {
+      g_autoptr (JsonNode) node = vr_cli_system_to_json (system);
+
+      vr_cli_print_json (node);
+      return VR_EXIT_OK;
+    }
+  if (run->cli->quiet)
+    return VR_EXIT_OK;
+  printf ("Planned system '%s' (%s) imported from %s\n", system->name,
+          system->uuid, system->import_dir);
+  if (system->saved_state_discarded)
+    printf ("Its saved state is left behind: the guest will boot from its "
+            "disks\n");
+  if (system->tpm_discarded)
+    printf ("Its TPM state is left behind: a new identity gets a new TPM, "
+            "so that the copy does not hold the original's keys\n");
+  return VR_EXIT_OK;
+}
+
+int
+vr_cli_cmd_list (VrCliRun *run, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrCliTransport) transport = NULL;
+  g_autoptr (GPtrArray) systems = NULL;
+
+  if (!vr_cli_parse_command (run, NULL, &argc, &argv)
+      || !vr_cli_want_args (run, argc, 0, "nothing"))
+    return VR_EXIT_USAGE;
+  if ((transport = vr_cli_open_transport (run)) == NULL)
+    return VR_EXIT_FAILED;
+  systems = transport->klass->list (transport, &error);
+  if (systems == NULL)
+    return vr_cli_fail (error);
+  if (run->cli->json)
+    {
+      g_autoptr (JsonNode) node = json_node_new (JSON_NODE_ARRAY);
+      g_autoptr (JsonArray) array = json_array_new ();
+
+      for (guint i = 0; i < systems->len; i++)
+        json_array_add_element (
+            array, vr_cli_system_summary_to_json (systems->pdata[i]));
+      json_node_set_array (node, array);
+      vr_cli_print_json (node);
+    }
+  else
+    vr_cli_print_system_table (systems);
+  return VR_EXIT_OK;
+}
+
+int
+vr_cli_cmd_show (VrCliRun *run, int argc, char **argv)
+{
+  gboolean xml = FALSE;
+  const GOptionEntry entries[] = {
+    { "xml", 0, 0, G_OPTION_ARG_NONE, &xml, "Print the planned domain XML",
+      NULL },
+    { NULL }
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrCliTransport) transport = NULL;
+  g_autoptr (VrCliSystem) system = NULL;
+
+  if (!vr_cli_parse_command (run, entries, &argc, &argv)
+      || !vr_cli_want_args (run, argc, 1, "PLANNED"))
+    return VR_EXIT_USAGE;
+  if ((transport = vr_cli_open_transport (run)) == NULL)
+    return VR_EXIT_FAILED;
+  if (xml)
+    {
+      g_autofree char *text = transport->klass->get_xml (transport, argv[1],
+                                                         &error);
+
+      if (text == NULL)
+        return vr_cli_fail (error);
+      fputs (text, stdout);
+      return VR_EXIT_OK;
+    }
+  system = transport->klass->lookup (transport, argv[1], &error);
+  if (system == NULL)
+    return vr_cli_fail (error);
+  if (run->cli->json)
+    {
+      g_autoptr (JsonNode) node = vr_cli_system_to_json (system);
+
+      vr_cli_print_json (node);
+    }
+  else
+    vr_cli_print_system (system);
+  return VR_EXIT_OK;
+}
+
+int
+vr_cli_cmd_destroy (VrCliRun *run, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrCliTransport) transport = NULL;
+  g_autoptr (VrCliSystem) system = NULL;
+
+  if (!vr_cli_parse_command (run, NULL, &argc, &argv)
+      || !vr_cli_want_args (run, argc, 1, "PLANNED"))
+    return VR_EXIT_USAGE;
+  if ((transport = vr_cli_open_transport (run)) == NULL)
+    return VR_EXIT_FAILED;
+  system = transport->klass->destroy (transport, argv[1], &error);
+  if (system == NULL)
+    return vr_cli_fail (error);
+  if (run->cli->json)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonNode) root = NULL;
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "destroyed");
+      json_builder_add_value (b, vr_cli_system_to_json (system));
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      vr_cli_print_json (root);
+    }
+  else if (!run->cli->quiet)
+    {
+      printf ("Planned system '%s' destroyed; its import directory %s is "
+              "left as it was\n", system->name, system->import_dir);
+      if (system->domain != NULL)
+        printf ("Domain '%s', which its realize defined, stays defined "
+                "(undefine it with virsh)\n", system->domain);
+    }
+  return VR_EXIT_OK;
+}
+
+static int
+report_validation (VrCliRun *run, const VrCliValidation *validation)
+{
+  if (run->cli->json)
+    {
+      g_autoptr (JsonNode) node = vr_cli_validation_to_json (validation);
+
+      vr_cli_print_json (node);
+    }
+  else
+    vr_cli_print_validation (validation, run->cli->quiet);
+  return vr_findings_has_errors (validation->findings) ? VR_EXIT_FINDINGS
+                                                       : VR_EXIT_OK;
+}
+
+int
+vr_cli_cmd_validate (VrCliRun *run, int argc, char **argv)
+{
+  gboolean copy_disks = FALSE;
+  const GOptionEntry entries[] = {
+    { "copy-disks", 0, 0, G_OPTION_ARG_NONE, &copy_disks,
+      "As realize --copy-disks will: disks inside the import directory are "
+      "fine", NULL },
+    { NULL }
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrCliTransport) transport = NULL;
+  g_autoptr (VrCliValidation) validation = NULL;
+
+  if (!vr_cli_parse_command (run, entries, &argc, &argv)
+      || !vr_cli_want_args (run, argc, 1, "PLANNED, DIR or FILE.xml"))
+    return VR_EXIT_USAGE;
+  if ((transport = vr_cli_open_transport (run)) == NULL)
+    return VR_EXIT_FAILED;
+  validation = transport->klass->validate (transport, argv[1], &error);
+  if (validation == NULL)
+    return vr_cli_fail (error);
+  if (copy_disks)
+    vr_findings_remove_id (validation->findings, VR_FINDING_DISK_IN_IMPORT);
+  return report_validation (run, validation);
+}
+
+int
+vr_cli_cmd_edit (VrCliRun *run, int argc, char **argv)
+{
+  g_autofree char *xml_file = NULL;
+  g_auto (GStrv) sets = NULL;
+  g_auto (GStrv) removes = NULL;
+  const GOptionEntry entries[] = {
+    { "xml", 0, 0, G_OPTION_ARG_FILENAME, &xml_file,
+      "Replace the planned domain XML with FILE's", "FILE" },
+    { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets,
+      "Set an attribute or an element's text (repeatable)", "XPATH=VALUE" },
+    { "remove", 0, 0, G_OPTION_ARG_STRING_ARRAY, &removes,
+      "Remove what XPATH selects (repeatable; after the sets)", "XPATH" },
+    { NULL }
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrCliTransport) transport = NULL;
+  g_autoptr (VrCliSystem) system = NULL;
+  g_autoptr (VrCliValidation) validation = NULL;
+  VrCliEditRequest request = { 0 };
+
+  if (!vr_cli_parse_command (run, entries, &argc, &argv)
+      || !vr_cli_want_args (run, argc, 1, "PLANNED"))
+    return VR_EXIT_USAGE;
+  if (xml_file != NULL && (sets != NULL || removes != NULL))
+    return vr_cli_usage_error ("edit", "--xml excludes --set and --remove");
+  if (xml_file == NULL && sets == NULL && removes == NULL)
+    return vr_cli_usage_error ("edit", "nothing to change: give --xml FILE, "
+                               "--set XPATH=VALUE or --remove XPATH");
+  if ((transport = vr_cli_open_transport (run)) == NULL)
+    return VR_EXIT_FAILED;
+  if (transport->klass->edit == NULL)
+    return vr_cli_not_offered (run, transport);
+  request.xml_file = xml_file;
+  request.sets = (const char *const *) sets;
+  request.removes = (const char *const *) removes;
+  system = transport->klass->edit (transport, argv[1], &request, &error);
+  if (system == NULL)
+    return vr_cli_fail (error);
+  if (vr_cli_say (run))
+    printf ("Planned system '%s' updated\n\n", system->name);
+  /* The edit is kept whatever validation says; it only reports. */
+  validation = transport->klass->validate (transport, system->uuid, &error);
+  if (validation == NULL)
+    {
+      g_prefix_error (&error, "the edit is saved, but validation failed: ");
+      return vr_cli_fail (error);
+    }
+  return report_validation (run, validation);
+}

@@ -1,0 +1,756 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The agent's transport (virt-realize): planned systems through a
+ * GDBusObjectManagerClient of the generated proxies, jobs through Job
+ * proxies. Links GIO and json-glib only. */
+#include "config.h"
+
+#include "transport-dbus.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dbus-errors.h"
+#include "dbus-names.h"
+#include "errors.h"
+#include "findings.h"
+#include "job-states.h"
+#include "vr-dbus-generated.h"
+
+/* Long enough for polkit to ask for a password. */
+#define CALL_TIMEOUT_MS (10 * 60 * 1000)
+
+typedef struct {
+  VrCliTransport parent;
+  GDBusConnection *bus;
+  GDBusObjectManager *manager;
+} Agent;
+
+static GDBusObjectManager *
+agent_manager (Agent *self, GError **error)
+{
+  if (self->manager == NULL)
+    {
+      self->manager = vr_dbus_object_manager_client_new_sync (
+          self->bus, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE, VR_DBUS_NAME,
+          VR_DBUS_ROOT, NULL, error);
+      vr_dbus_error_to_local (error);
+    }
+  return self->manager;
+}
+
+/* D-Bus strings have no NULL: the agent sends "" for none. */
+static char *
+dup_or_null (const char *text)
+{
+  return text != NULL && *text != '\0' ? g_strdup (text) : NULL;
+}
+
+static VrCliSystem *
+system_from_proxy (VrDBusPlannedSystem *proxy)
+{
+  VrCliSystem *system = g_new0 (VrCliSystem, 1);
+  const char *const *snapshots = vr_dbus_planned_system_get_snapshots (proxy);
+
+  system->name = g_strdup (vr_dbus_planned_system_get_name (proxy));
+  system->uuid = g_strdup (vr_dbus_planned_system_get_uuid (proxy));
+  system->state = g_strdup (vr_dbus_planned_system_get_state (proxy));
+  system->import_dir
+      = g_strdup (vr_dbus_planned_system_get_import_directory (proxy));
+  system->domain = dup_or_null (vr_dbus_planned_system_get_domain (proxy));
+  system->has_saved_state
+      = vr_dbus_planned_system_get_has_saved_state (proxy);
+  system->save_file
+      = dup_or_null (vr_dbus_planned_system_get_save_file (proxy));
+  system->save_size = vr_dbus_planned_system_get_save_size (proxy);
+  system->save_was_running
+      = vr_dbus_planned_system_get_save_was_running (proxy);
+  system->saved_state_discarded
+      = vr_dbus_planned_system_get_saved_state_discarded (proxy);
+  system->nvram_file
+      = dup_or_null (vr_dbus_planned_system_get_nvram_file (proxy));
+  system->nvram_size = vr_dbus_planned_system_get_nvram_size (proxy);
+  system->tpm_folder
+      = dup_or_null (vr_dbus_planned_system_get_tpm_folder (proxy));
+  system->tpm_discarded = vr_dbus_planned_system_get_tpm_discarded (proxy);
+  if (snapshots != NULL && snapshots[0] != NULL)
+    system->snapshots = g_strdupv ((char **) snapshots);
+  system->current_snapshot
+      = dup_or_null (vr_dbus_planned_system_get_current_snapshot (proxy));
+  system->memory_kib = vr_dbus_planned_system_get_memory (proxy);
+  system->vcpus = vr_dbus_planned_system_get_vcpus (proxy);
+  system->created = vr_dbus_planned_system_get_created (proxy);
+  system->last_job_code = vr_dbus_planned_system_get_last_job_code (proxy);
+  system->last_job_message
+      = dup_or_null (vr_dbus_planned_system_get_last_job_message (proxy));
+  return system;
+}
+
+static VrDBusManager *
+manager_proxy (Agent *self, GError **error)
+{
+  VrDBusManager *manager = vr_dbus_manager_proxy_new_sync (
+      self->bus, G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES
+                     | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
+      VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, NULL, error);
+
+  vr_dbus_error_to_local (error);
+  return manager;
+}
+
+/* One call for the listing's columns: with a thousand planned systems,
+ * every object's properties (GetManagedObjects, 2000 proxies) cost ten
+ * times more. */
+static GPtrArray *
+agent_list (VrCliTransport *transport, GError **error)
+{
+  g_autoptr (VrDBusManager) manager = manager_proxy ((Agent *) transport,
+                                                     error);
+  g_autoptr (GVariant) summaries = NULL;
+  GPtrArray *systems;
+  GVariantIter iter;
+  const char *name, *uuid, *state, *domain;
+  gboolean saved;
+
+  if (manager == NULL
+      || !vr_dbus_manager_call_list_planned_system_summaries_sync (
+          manager, &summaries, NULL, error))
+    {
+      vr_dbus_error_to_local (error);
+      return NULL;
+    }
+  systems = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) vr_cli_system_free);
+  g_variant_iter_init (&iter, summaries);
+  while (g_variant_iter_next (&iter, "(&o&s&s&sb&s)", NULL, &name, &uuid,
+                              &state, &saved, &domain))
+    {
+      VrCliSystem *system = g_new0 (VrCliSystem, 1);
+
+      system->name = g_strdup (name);
+      system->uuid = g_strdup (uuid);
+      system->state = g_strdup (state);
+      system->has_saved_state = saved;
+      system->domain = dup_or_null (domain);
+      g_ptr_array_add (systems, system);
+    }
+  return systems;
+}
+
+/* The planned system whose name or UUID is key. */
+static VrDBusPlannedSystem *
+find_planned (Agent *self, const char *key, GError **error)
+{
+  GDBusObjectManager *manager = agent_manager (self, error);
+  VrDBusPlannedSystem *found = NULL;
+  GList *objects;
+
+  if (manager == NULL)
+    return NULL;
+  objects = g_dbus_object_manager_get_objects (manager);
+  for (GList *l = objects; l != NULL && found == NULL; l = l->next)
+    {
+      VrDBusPlannedSystem *proxy
+          = vr_dbus_object_peek_planned_system (VR_DBUS_OBJECT (l->data));
+
+      if (proxy != NULL
+          && (g_strcmp0 (vr_dbus_planned_system_get_name (proxy), key) == 0
+              || g_ascii_strcasecmp (
+                     vr_dbus_planned_system_get_uuid (proxy), key) == 0))
+        found = g_object_ref (proxy);
+    }
+  g_list_free_full (objects, g_object_unref);
+  if (found == NULL)
+    g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                 "no planned system has the name or UUID '%s' (in the "
+                 "agent's state directory)", key);
+  else
+    g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (found), CALL_TIMEOUT_MS);
+  return found;
+}
+
+gboolean
+vr_cli_dbus_transport_has_planned (VrCliTransport *transport,
+                                   const char *key)
+{
+  g_autoptr (VrDBusPlannedSystem) proxy = find_planned ((Agent *) transport,
+                                                        key, NULL);
+
+  return proxy != NULL;
+}
+
+static VrCliSystem *system_at (Agent *self, const char *path,
+                               GError **error);
+
+/* Read afresh, not from the manager's cache: after a job the agent's
+ * PropertiesChanged may still be on its way. */
+static VrCliSystem *
+agent_lookup (VrCliTransport *transport, const char *key, GError **error)
+{
+  g_autoptr (VrDBusPlannedSystem) proxy = find_planned ((Agent *) transport,
+                                                        key, error);
+
+  if (proxy == NULL)
+    return NULL;
+  return system_at ((Agent *) transport,
+                    g_dbus_proxy_get_object_path (G_DBUS_PROXY (proxy)),
+                    error);
+}
+
+static GVariant *
+no_options (void)
+{
+  return g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0);
+}
+
+static char *
+agent_get_xml (VrCliTransport *transport, const char *key, GError **error)
+{
+  g_autoptr (VrDBusPlannedSystem) proxy = find_planned ((Agent *) transport,
+                                                        key, error);
+  char *xml = NULL;
+
+  /* Without secrets unless the caller holds read-secrets (not asked). */
+  if (proxy != NULL
+      && !vr_dbus_planned_system_call_get_domain_xml_sync (
+          proxy, no_options (), &xml, NULL, error))
+    vr_dbus_error_to_local (error);
+  return xml;
+}
+
+/* The calls polkit may ask a password for: the generated _call_ functions
+ * take no call flags, so these go through the same proxy (its interface
+ * info checks the reply) with ALLOW_INTERACTIVE_AUTHORIZATION. */
+static GVariant *
+call_interactive (gpointer proxy, const char *method, GVariant *params,
+                  GUnixFDList *fds, GError **error)
+{
+  GVariant *reply = g_dbus_proxy_call_with_unix_fd_list_sync (
+      G_DBUS_PROXY (proxy), method, params,
+      G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, CALL_TIMEOUT_MS, fds,
+      NULL, NULL, error);
+
+  vr_dbus_error_to_local (error);
+  return reply;
+}
+
+/* The agent reads an import directory only from a descriptor this caller
+ * opened (or below folders its administrator trusts). */
+static int
+append_dir (GUnixFDList *fds, const char *dir, GError **error)
+{
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int index;
+
+  if (fd < 0)
+    {
+      vr_error_set_errno (error, errno, "%s", dir);
+      return -1;
+    }
+  index = g_unix_fd_list_append (fds, fd, error);
+  close (fd);
+  return index;
+}
+
+/* options with import-dir set to the planned system's directory when
+ * this caller can open it. */
+static GVariant *
+with_import_dir (VrDBusPlannedSystem *proxy, GVariantDict *options,
+                 GUnixFDList *fds)
+{
+  const char *dir = vr_dbus_planned_system_get_import_directory (proxy);
+  int index = dir && *dir ? append_dir (fds, dir, NULL) : -1;
+
+  if (index >= 0)
+    g_variant_dict_insert_value (options, "import-dir",
+                                 g_variant_new_handle (index));
+  return g_variant_dict_end (options);
+}
+
+static VrCliSystem *
+system_at (Agent *self, const char *path, GError **error)
+{
+  g_autoptr (VrDBusPlannedSystem) proxy = vr_dbus_planned_system_proxy_new_sync (
+      self->bus, G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS, VR_DBUS_NAME, path,
+      NULL, error);
+
+  vr_dbus_error_to_local (error);
+  return proxy ? system_from_proxy (proxy) : NULL;
+}
+
+static VrCliSystem *
+agent_import (VrCliTransport *transport, const VrCliImportRequest *request,
+              GError **error)
+{
+  Agent *self = (Agent *) transport;
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (VrDBusManager) manager = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  GVariantDict options;
+  const char *path;
+  int index = append_dir (fds, request->dir, error);
+
+  if (index < 0)
+    return NULL;
+  manager = manager_proxy (self, error);
+  if (manager == NULL)
+    return NULL;
+  g_variant_dict_init (&options, NULL);
+  if (request->new_id)
+    g_variant_dict_insert (&options, "new-id", "b", TRUE);
+  if (request->discard_saved_state)
+    g_variant_dict_insert (&options, "discard-saved-state", "b", TRUE);
+  reply = call_interactive (
+      manager, "ImportSystemDefinition",
+      g_variant_new ("(hs@a{sv})", index, request->name ? request->name : "",
+                     g_variant_dict_end (&options)),
+      fds, error);
+  if (reply == NULL)
+    return NULL;
+  g_variant_get (reply, "(&o)", &path);
+  return system_at (self, path, error);
+}
+
+static VrCliSystem *
+agent_destroy (VrCliTransport *transport, const char *key, GError **error)
+{
+  g_autoptr (VrDBusPlannedSystem) proxy = find_planned ((Agent *) transport,
+                                                        key, error);
+  g_autoptr (VrCliSystem) system = NULL;
+  g_autoptr (GVariant) reply = NULL;
+
+  if (proxy == NULL)
+    return NULL;
+  system = system_from_proxy (proxy);
+  reply = call_interactive (proxy, "Destroy", NULL, NULL, error);
+  return reply ? g_steal_pointer (&system) : NULL;
+}
+
+/* validate FILE.xml: the file goes to the agent as a descriptor this
+ * caller opened (the agent never opens the caller's paths). */
+static VrCliValidation *
+validate_file (Agent *self, const char *path, GError **error)
+{
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (VrDBusManager) manager = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (VrCliValidation) validation = g_new0 (VrCliValidation, 1);
+  GVariantDict options;
+  const char *json;
+  guint32 errors;
+  int index;
+  int fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+  if (fd < 0)
+    {
+      vr_error_set_errno (error, errno, "cannot open %s", path);
+      return NULL;
+    }
+  index = g_unix_fd_list_append (fds, fd, error);
+  close (fd);
+  if (index < 0 || (manager = manager_proxy (self, error)) == NULL)
+    return NULL;
+  g_variant_dict_init (&options, NULL);
+  g_variant_dict_insert (&options, "display-name", "s", path);
+  reply = call_interactive (
+      manager, "ValidateDefinition",
+      g_variant_new ("(h@a{sv})", index, g_variant_dict_end (&options)), fds,
+      error);
+  if (reply == NULL)
+    return NULL;
+  g_variant_get (reply, "(u&s)", &errors, &json);
+  validation->kind = g_strdup ("file");
+  validation->target = g_strdup (path);
+  validation->findings = vr_findings_from_json (json, error);
+  return validation->findings ? g_steal_pointer (&validation) : NULL;
+}
+
+static VrCliValidation *
+agent_validate (VrCliTransport *transport, const char *arg, GError **error)
+{
+  g_autoptr (VrDBusPlannedSystem) proxy = NULL;
+
+  /* A bare word is a planned system's name first, as in-process. */
+  if (g_file_test (arg, G_FILE_TEST_IS_REGULAR)
+      && (strchr (arg, '/') != NULL
+          || !vr_cli_dbus_transport_has_planned (transport, arg)))
+    return validate_file ((Agent *) transport, arg, error);
+  if (strchr (arg, '/') != NULL)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "'%s' is no planned system, directory or regular file",
+                   arg);
+      return NULL;
+    }
+  proxy = find_planned ((Agent *) transport, arg, error);
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (VrCliValidation) validation = g_new0 (VrCliValidation, 1);
+  GVariantDict options;
+  const char *json;
+  guint32 errors;
+
+  if (proxy == NULL)
+    return NULL;
+  g_variant_dict_init (&options, NULL);
+  reply = call_interactive (
+      proxy, "Validate",
+      g_variant_new ("(@a{sv})", with_import_dir (proxy, &options, fds)), fds,
+      error);
+  if (reply == NULL)
+    return NULL;
+  g_variant_get (reply, "(u&s)", &errors, &json);
+  validation->kind = g_strdup ("planned");
+  validation->target = g_strdup (vr_dbus_planned_system_get_name (proxy));
+  validation->findings = vr_findings_from_json (json, error);
+  return validation->findings ? g_steal_pointer (&validation) : NULL;
+}
+
+static GVariant *
+realize_options (VrDBusPlannedSystem *proxy,
+                 const VrCliRealizeRequest *request, GUnixFDList *fds)
+{
+  GVariantDict options;
+
+  g_variant_dict_init (&options, NULL);
+  if (request->pool != NULL)
+    g_variant_dict_insert (&options, "pool", "s", request->pool);
+  if (request->pool_dir != NULL)
+    {
+      /* The agent has its own working directory. */
+      g_autofree char *pool_dir = g_canonicalize_filename (request->pool_dir,
+                                                           NULL);
+
+      g_variant_dict_insert (&options, "pool-dir", "s", pool_dir);
+    }
+  if (request->handoff != NULL)
+    g_variant_dict_insert (&options, "handoff", "s", request->handoff);
+  if (request->start)
+    g_variant_dict_insert (&options, "start", "b", TRUE);
+  if (request->copy_disks)
+    g_variant_dict_insert (&options, "copy-disks", "b", TRUE);
+  return with_import_dir (proxy, &options, fds);
+}
+
+/* "3" for /org/virtrealize/Realize1/jobs/3, and back. */
+static char *
+job_id (const char *path)
+{
+  return g_strdup (g_str_has_prefix (path, VR_DBUS_JOBS_PREFIX)
+                       ? path + strlen (VR_DBUS_JOBS_PREFIX)
+                       : path);
+}
+
+static char *
+job_path (const char *id)
+{
+  if (g_str_has_prefix (id, VR_DBUS_JOBS_PREFIX))
+    return g_strdup (id);
+  return g_strconcat (VR_DBUS_JOBS_PREFIX, id, NULL);
+}
+
+static char *
+agent_realize (VrCliTransport *transport, const char *key,
+               const VrCliRealizeRequest *request, GError **error)
+{
+  g_autoptr (VrDBusPlannedSystem) proxy = find_planned ((Agent *) transport,
+                                                        key, error);
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GVariant) reply = NULL;
+  const char *path;
+  const char *domain;
+  guint32 code;
+
+  if (proxy == NULL)
+    return NULL;
+  reply = call_interactive (
+      proxy, "Realize",
+      g_variant_new ("(@a{sv})", realize_options (proxy, request, fds)), fds,
+      error);
+  if (reply == NULL)
+    return NULL;
+  g_variant_get (reply, "(u&o&s)", &code, &path, &domain);
+  return code == VR_ERROR_COMPLETED ? g_strdup ("") : job_id (path);
+}
+
+static VrDBusJob *
+job_proxy (Agent *self, const char *id, GError **error)
+{
+  g_autofree char *path = job_path (id);
+  g_autoptr (VrDBusJob) proxy = NULL;
+
+  if (!g_variant_is_object_path (path))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "no job %s (jobs lists them)", id);
+      return NULL;
+    }
+  proxy = vr_dbus_job_proxy_new_sync (self->bus, G_DBUS_PROXY_FLAGS_NONE,
+                                      VR_DBUS_NAME, path, NULL, error);
+  vr_dbus_error_to_local (error);
+  if (proxy == NULL)
+    return NULL;
+  /* A proxy for an object that is not there has no properties. */
+  if (vr_dbus_job_get_job_type (proxy) == NULL)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "no job %s (jobs lists them)", id);
+      return NULL;
+    }
+  return g_steal_pointer (&proxy);
+}
+
+/* A job's target is a planned system's path: its name reads better. */
+static char *
+target_name (Agent *self, const char *path)
+{
+  GDBusObjectManager *manager = agent_manager (self, NULL);
+  g_autoptr (GDBusInterface) iface = NULL;
+
+  if (manager != NULL && path != NULL)
+    iface = g_dbus_object_manager_get_interface (manager, path,
+                                                 VR_DBUS_PLANNED_IFACE);
+  if (iface != NULL)
+    return g_strdup (
+        vr_dbus_planned_system_get_name (VR_DBUS_PLANNED_SYSTEM (iface)));
+  return g_strdup (path ? path : "");
+}
+
+static VrCliJob *
+job_from_proxy (Agent *self, VrDBusJob *proxy)
+{
+  VrCliJob *job = g_new0 (VrCliJob, 1);
+
+  job->id = job_id (g_dbus_proxy_get_object_path (G_DBUS_PROXY (proxy)));
+  job->type = g_strdup (vr_dbus_job_get_job_type (proxy));
+  job->target = target_name (self, vr_dbus_job_get_target (proxy));
+  job->state = vr_dbus_job_get_job_state (proxy);
+  job->phase = dup_or_null (vr_dbus_job_get_phase (proxy));
+  job->percent = vr_dbus_job_get_percent_complete (proxy);
+  job->bytes_done = vr_dbus_job_get_bytes_done (proxy);
+  job->bytes_total = vr_dbus_job_get_bytes_total (proxy);
+  job->rate = vr_dbus_job_get_rate (proxy);
+  job->eta = job->rate > 0 && job->bytes_total >= job->bytes_done
+                 ? (gint64) ((job->bytes_total - job->bytes_done) / job->rate)
+                 : -1;
+  job->error_code = vr_dbus_job_get_error_code (proxy);
+  job->error_description
+      = dup_or_null (vr_dbus_job_get_error_description (proxy));
+  job->start_time = vr_dbus_job_get_start_time (proxy);
+  job->elapsed = vr_dbus_job_get_elapsed_time (proxy);
+  return job;
+}
+
+static VrCliJob *
+agent_job (VrCliTransport *transport, const char *id, GError **error)
+{
+  Agent *self = (Agent *) transport;
+  g_autoptr (VrDBusJob) proxy = job_proxy (self, id, error);
+
+  return proxy ? job_from_proxy (self, proxy) : NULL;
+}
+
+static GPtrArray *
+agent_jobs (VrCliTransport *transport, GError **error)
+{
+  Agent *self = (Agent *) transport;
+  g_autoptr (VrDBusManager) manager = manager_proxy (self, error);
+  g_auto (GStrv) paths = NULL;
+  GPtrArray *jobs;
+
+  if (manager == NULL
+      || !vr_dbus_manager_call_get_jobs_sync (manager, &paths, NULL, error))
+    {
+      vr_dbus_error_to_local (error);
+      return NULL;
+    }
+  jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) vr_cli_job_free);
+  for (guint i = 0; paths[i] != NULL; i++)
+    {
+      g_autoptr (VrDBusJob) proxy = job_proxy (self, paths[i], NULL);
+
+      /* It may have gone since GetJobs answered. */
+      if (proxy != NULL)
+        g_ptr_array_add (jobs, job_from_proxy (self, proxy));
+    }
+  return jobs;
+}
+
+static gboolean
+agent_cancel (VrCliTransport *transport, const char *id, GError **error)
+{
+  g_autoptr (VrDBusJob) proxy = job_proxy ((Agent *) transport, id, error);
+  g_autoptr (GVariant) reply = NULL;
+
+  if (proxy == NULL)
+    return FALSE;
+  reply = call_interactive (proxy, "Cancel", NULL, NULL, error);
+  return reply != NULL;
+}
+
+typedef struct {
+  Agent *self;
+  VrDBusJob *proxy;
+  GMainLoop *loop;
+  VrCliJobChanged changed;
+  gpointer user_data;
+} Wait;
+
+static void
+on_properties_changed (GDBusProxy *proxy, GVariant *changed,
+                       const char *const *invalidated, gpointer user_data)
+{
+  Wait *wait = user_data;
+  g_autoptr (VrCliJob) job = job_from_proxy (wait->self, wait->proxy);
+
+  if (vr_dbus_job_state_is_final (job->state))
+    g_main_loop_quit (wait->loop);
+  else
+    wait->changed (job, wait->user_data);
+}
+
+static void
+on_completed (VrDBusJob *proxy, gboolean success, const char *message,
+              gpointer user_data)
+{
+  Wait *wait = user_data;
+
+  g_main_loop_quit (wait->loop);
+}
+
+/* The agent stopped or died: no Completed will come. */
+static void
+on_owner (GObject *proxy, GParamSpec *pspec, gpointer user_data)
+{
+  Wait *wait = user_data;
+  g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (proxy));
+
+  if (owner == NULL)
+    g_main_loop_quit (wait->loop);
+}
+
+/* Ctrl-C: the agent's job rolls back and ends Terminated. */
+static void
+on_interrupted (GCancellable *interrupted, gpointer user_data)
+{
+  Wait *wait = user_data;
+
+  vr_dbus_job_call_cancel (wait->proxy, NULL, NULL, NULL);
+}
+
+static void
+agent_wait (VrCliTransport *transport, const char *id,
+            GCancellable *interrupted, VrCliJobChanged changed,
+            gpointer user_data)
+{
+  Agent *self = (Agent *) transport;
+  g_autoptr (VrDBusJob) proxy = job_proxy (self, id, NULL);
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  Wait wait = { self, proxy, loop, changed, user_data };
+  gulong handlers[3];
+  gulong cancelled;
+
+  if (proxy == NULL)
+    return;
+  handlers[0] = g_signal_connect (proxy, "g-properties-changed",
+                                  G_CALLBACK (on_properties_changed), &wait);
+  handlers[1] = g_signal_connect (proxy, "completed",
+                                  G_CALLBACK (on_completed), &wait);
+  handlers[2] = g_signal_connect (proxy, "notify::g-name-owner",
+                                  G_CALLBACK (on_owner), &wait);
+  cancelled = g_cancellable_connect (interrupted, G_CALLBACK (on_interrupted),
+                                     &wait, NULL);
+  /* It may have ended before we listened. */
+  if (!vr_dbus_job_state_is_final (vr_dbus_job_get_job_state (proxy)))
+    g_main_loop_run (loop);
+  g_cancellable_disconnect (interrupted, cancelled);
+  for (guint i = 0; i < G_N_ELEMENTS (handlers); i++)
+    g_signal_handler_disconnect (proxy, handlers[i]);
+}
+
+static void
+agent_free (VrCliTransport *transport)
+{
+  Agent *self = (Agent *) transport;
+
+  g_clear_object (&self->manager);
+  g_clear_object (&self->bus);
+  g_free (self);
+}
+
+static const VrCliTransportClass agent_class = {
+  .name = "agent",
+  .free = agent_free,
+  .list = agent_list,
+  .lookup = agent_lookup,
+  .get_xml = agent_get_xml,
+  .import = agent_import,
+  .destroy = agent_destroy,
+  .validate = agent_validate,
+  .realize = agent_realize,
+  .jobs = agent_jobs,
+  .job = agent_job,
+  .cancel = agent_cancel,
+  .wait = agent_wait,
+  /* edit and export run in virt-realize-direct (the agent has no
+   * XPath edit and no export). */
+};
+
+/* Whether the agent runs (NameHasOwner: one small answer) or the bus
+ * would start it (ListActivatableNames). */
+static gboolean
+agent_answers (GDBusConnection *bus)
+{
+  g_autoptr (GVariant) owned = g_dbus_connection_call_sync (
+      bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+      "org.freedesktop.DBus", "NameHasOwner",
+      g_variant_new ("(s)", VR_DBUS_NAME), G_VARIANT_TYPE ("(b)"),
+      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  g_autoptr (GVariant) activatable = NULL;
+  g_autofree const char **names = NULL;
+  gboolean has_owner = FALSE;
+
+  if (owned != NULL)
+    g_variant_get (owned, "(b)", &has_owner);
+  if (has_owner)
+    return TRUE;
+  activatable = g_dbus_connection_call_sync (
+      bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+      "org.freedesktop.DBus", "ListActivatableNames", NULL,
+      G_VARIANT_TYPE ("(as)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  if (activatable == NULL)
+    return FALSE;
+  g_variant_get (activatable, "(^a&s)", &names);
+  return g_strv_contains (names, VR_DBUS_NAME);
+}
+
+VrCliTransport *
+vr_cli_dbus_transport_new (GBusType bus_type, GError **error)
+{
+  const char *bus_name = bus_type == G_BUS_TYPE_SESSION ? "session"
+                                                        : "system";
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GDBusConnection) bus = g_bus_get_sync (bus_type, NULL, &local);
+  Agent *self;
+
+  if (bus == NULL)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_NOT_AVAILABLE,
+                   "no %s bus: %s", bus_name, local->message);
+      return NULL;
+    }
+  if (!agent_answers (bus))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_NOT_AVAILABLE,
+                   "no agent (%s) answers on the %s bus", VR_DBUS_NAME,
+                   bus_name);
+      return NULL;
+    }
+  vr_dbus_errors_register ();
+  self = g_new0 (Agent, 1);
+  self->parent.klass = &agent_class;
+  self->bus = g_steal_pointer (&bus);
+  return &self->parent;
+}
