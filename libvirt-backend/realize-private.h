@@ -32,6 +32,11 @@ typedef struct {
   guint64 bytes_before; /* bytes of the files copied already */
   guint64 bytes_total;  /* of every file to copy */
   virDomainPtr dom;
+  /* A realize onto a remote libvirt (realize-remote.c): its pool, and the
+   * pool's directory on that host (NULL for a local realize). */
+  virStoragePoolPtr remote_pool;
+  char *remote_dir;
+  gboolean started;  /* the hand-off started the domain already */
 } Realize;
 
 const char *vr_realize_name (Realize *r);
@@ -51,6 +56,31 @@ gboolean vr_realize_track_in_journal (const char *name,
                                       guint64 ino,
                                       gpointer user_data,
                                       GError **error);
+
+/* The progress of a copy or upload (VrCopyProgressFunc, data r). */
+void vr_realize_copy_progress (guint64 done, guint64 total,
+                               gpointer user_data);
+
+/* Remote target (realize-remote.c): checks and opens the remote pool
+ * (--pool, else "default") and journals the connection's URI. */
+gboolean vr_realize_remote_open (Realize *r, GError **error);
+
+/* Uploads src into a new volume name of the remote pool, journaled, and
+ * checks what was read as vr_realize_copy_to_pool does. */
+gboolean vr_realize_remote_upload (Realize *r,
+                                   int src,
+                                   const char *relpath,
+                                   const char *name,
+                                   char **chosen,
+                                   GError **error);
+
+/* Restores the uploaded save image (r->pool_path) into r->dom, as a
+ * managed save or started, and deletes the upload. */
+gboolean vr_realize_remote_hand_off (Realize *r, GError **error);
+
+/* The path a file name of the pool has for libvirt: in the local pool
+ * directory, or in the remote pool's. */
+char *vr_realize_pool_path (Realize *r, const char *name);
 
 /* The carried UEFI variable store and TPM state put where this host's
  * libvirt looks for them, each journaled (realize-firmware.c); r->doc's

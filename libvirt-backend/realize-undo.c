@@ -12,6 +12,7 @@
 #include "fs-util.h"
 #include "libvirt-util.h"
 #include "realize-private.h"
+#include "realize-remote.h"
 #include "safe-xml.h"
 
 static int
@@ -151,8 +152,13 @@ vr_realize_undo (virConnectPtr conn, const VrRealizeJournal *journal,
 {
   /* The managed-save link first: libvirt must not find it for a domain
    * that is about to go. */
+  g_autoptr (virConnect) target = vr_realize_undo_connection (conn,
+                                                              journal);
+
   undo_files (journal, VR_JOURNAL_DIR_SAVE, &journal->save, save_fd);
-  if (!undo_domain (conn, journal, error))
+  /* A remote job's domain and volumes are on its own host. */
+  if (!undo_domain (target, journal, error)
+      || !vr_realize_undo_volumes (target, journal, error))
     {
       /* The domain's disks stay with it until it can be undefined. */
       return FALSE;

@@ -17,6 +17,7 @@
 #include "pool.h"
 #include "realize-journal.h"
 #include "realize-private.h"
+#include "realize-remote.h"
 #include "realize-undo.h"
 #include "fs-util.h"
 #include "handoff.h"
@@ -41,6 +42,9 @@ realize_clear (Realize *r)
   g_free (r->pool_path);
   g_free (r->xml);
   g_free (r->image_xml);
+  g_free (r->remote_dir);
+  if (r->remote_pool != NULL)
+    virStoragePoolFree (r->remote_pool);
   if (r->dom != NULL)
     virDomainFree (r->dom);
 }
@@ -270,7 +274,7 @@ begin (Realize *r, GError **error)
          && vr_store_save_record (r->store, r->system, error);
 }
 
-static void
+void
 vr_realize_copy_progress (guint64 done, guint64 total, gpointer user_data)
 {
   Realize *r = user_data;
@@ -317,6 +321,13 @@ vr_realize_copy_to_pool (Realize *r, int src, const char *relpath,
   VrCopyResult result = { 0 };
   struct stat st;
 
+  if (r->remote_pool != NULL)
+    {
+      g_ptr_array_remove (r->journal.files, t.file);
+      if (entry != NULL)
+        *entry = NULL;
+      return vr_realize_remote_upload (r, src, relpath, name, chosen, error);
+    }
   /* QEMU runs as another user; libvirt hands it the file at start. */
   if (!vr_copy_fd_to_extra (src, r->pool_fd, name, 0600,
                             r->options->copy_flags | VR_COPY_FREE_NAME,
@@ -355,8 +366,7 @@ copy_state (Realize *r, GError **error)
                                 &r->pool_name, &r->pool_file, error);
   close (src);
   if (r->pool_name != NULL)
-    r->pool_path = g_build_filename (r->journal.pool.path, r->pool_name,
-                                     NULL);
+    r->pool_path = vr_realize_pool_path (r, r->pool_name);
   r->bytes_before += r->import->save->file_size;
   return ok;
 }
@@ -515,6 +525,8 @@ hand_off (Realize *r, GError **error)
 {
   gboolean ok;
 
+  if (r->remote_pool != NULL)
+    return vr_realize_remote_hand_off (r, error);
   if (r->handoff == VR_HANDOFF_LINK)
     ok = link_state (r, error);
   else
@@ -663,7 +675,7 @@ start_domain (Realize *r, GError **error)
 {
   vr_progress_next (r->progress);
   vr_test_hook_stall ("start", r->cancellable);
-  if (!r->options->start || virDomainCreate (r->dom) == 0)
+  if (!r->options->start || r->started || virDomainCreate (r->dom) == 0)
     return TRUE;
   vr_libvirt_set_error (error, "realized '%s', but starting it failed",
                         vr_realize_name (r));
@@ -684,7 +696,9 @@ run_locked (Realize *r, VrHostCaps *caps, GError **error)
     return FALSE;
   r->doc = xmlCopyDoc (vr_planned_system_get_doc (r->system), 1);
   r->handoff = vr_handoff_resolve (r->conn, r->options->handoff);
-  if (!open_pool (r, error) || !open_save_dir (r, error))
+  if (vr_connection_is_remote (r->conn)
+          ? !vr_realize_remote_open (r, error)
+          : !open_pool (r, error) || !open_save_dir (r, error))
     return FALSE;
   if (!begin (r, &local) || !transfer_state (r, &local)
       || !finish (r, &local))
