@@ -648,7 +648,10 @@ finish (Realize *r, GError **error)
   vr_planned_system_set_domain (r->system, vr_realize_name (r));
   message = g_strdup_printf ("realized as domain '%s'%s", vr_realize_name (r),
                              vr_planned_system_get_save_file (r->system)
-                                 ? (r->handoff == VR_HANDOFF_LINK
+                                 ? (r->started
+                                        ? "; it resumed from its saved "
+                                          "state (restored)"
+                                        : r->handoff == VR_HANDOFF_LINK
                                         ? "; its saved state is handed to "
                                           "libvirt (link)"
                                         : "; its saved state is handed to "
