@@ -178,7 +178,7 @@ link_chain (Realize *r, GError **error)
 static gboolean
 check_remote_chain (Realize *r, RealizeDisk *disk, GError **error)
 {
-  if (r->remote_pool == NULL || disk->backing == NULL)
+  if (!r->remote || disk->backing == NULL)
     return TRUE;
   g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
                "%s/%s has a backing file: a realize onto a remote host "

@@ -33,7 +33,8 @@ typedef struct {
   guint64 bytes_total;  /* of every file to copy */
   virDomainPtr dom;
   /* A realize onto a remote libvirt (realize-remote.c): its pool, and the
-   * pool's directory on that host (NULL for a local realize). */
+   * pool's directory on that host (NULL when nothing is uploaded). */
+  gboolean remote;
   virStoragePoolPtr remote_pool;
   char *remote_dir;
   gboolean started;  /* the hand-off started the domain already */
@@ -61,8 +62,10 @@ gboolean vr_realize_track_in_journal (const char *name,
 void vr_realize_copy_progress (guint64 done, guint64 total,
                                gpointer user_data);
 
-/* Remote target (realize-remote.c): checks and opens the remote pool
- * (--pool, else "default") and journals the connection's URI. */
+/* Remote target (realize-remote.c), for a connection through a transport
+ * or to another host without --pool-dir (which says the daemon shares
+ * this host's files): checks and opens the remote pool (--pool, else
+ * "default") and journals the connection's URI. */
 gboolean vr_realize_remote_open (Realize *r, GError **error);
 
 /* Uploads src into a new volume name of the remote pool, journaled, and

@@ -56,16 +56,14 @@ vr_realize_remote_open (Realize *r, GError **error)
 {
   const char *name = r->options->pool ? r->options->pool : VR_POOL_DEFAULT;
 
-  if (r->options->pool_dir != NULL)
-    {
-      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                   "--pool-dir %s: a directory of this host; a realize onto "
-                   "a remote host copies into one of its pools (--pool)",
-                   r->options->pool_dir);
-      return FALSE;
-    }
+  r->remote = TRUE;
+  r->journal.remote_uri = virConnectGetURI (r->conn);
   if (!check_carried (r, error))
     return FALSE;
+  /* Nothing to upload, no pool needed. */
+  if (vr_planned_system_get_save_file (r->system) == NULL
+      && !r->options->copy_disks)
+    return TRUE;
   r->remote_dir = vr_pool_resolve_dir (r->conn, name, NULL, error);
   if (r->remote_dir == NULL)
     return FALSE;
@@ -75,7 +73,6 @@ vr_realize_remote_open (Realize *r, GError **error)
       vr_libvirt_set_error (error, "cannot open pool '%s'", name);
       return FALSE;
     }
-  r->journal.remote_uri = virConnectGetURI (r->conn);
   r->journal.remote_pool = g_strdup (name);
   return TRUE;
 }

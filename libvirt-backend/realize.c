@@ -321,7 +321,7 @@ vr_realize_copy_to_pool (Realize *r, int src, const char *relpath,
   VrCopyResult result = { 0 };
   struct stat st;
 
-  if (r->remote_pool != NULL)
+  if (r->remote)
     {
       g_ptr_array_remove (r->journal.files, t.file);
       if (entry != NULL)
@@ -525,7 +525,7 @@ hand_off (Realize *r, GError **error)
 {
   gboolean ok;
 
-  if (r->remote_pool != NULL)
+  if (r->remote)
     return vr_realize_remote_hand_off (r, error);
   if (r->handoff == VR_HANDOFF_LINK)
     ok = link_state (r, error);
@@ -699,7 +699,9 @@ run_locked (Realize *r, VrHostCaps *caps, GError **error)
     return FALSE;
   r->doc = xmlCopyDoc (vr_planned_system_get_doc (r->system), 1);
   r->handoff = vr_handoff_resolve (r->conn, r->options->handoff);
-  if (vr_connection_is_remote (r->conn)
+  /* --pool-dir says libvirt shares this host's files (a daemon of this
+   * host behind a socket): then the local target serves. */
+  if (vr_connection_is_remote (r->conn) && r->options->pool_dir == NULL
           ? !vr_realize_remote_open (r, error)
           : !open_pool (r, error) || !open_save_dir (r, error))
     return FALSE;
