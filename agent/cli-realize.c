@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "errors.h"
 #include "libvirt-util.h"
+#include "placement.h"
 #include "realize-job.h"
 
 static int
@@ -42,9 +43,36 @@ parse_handoff (const char *text, VrHandoff *handoff)
   return FALSE;
 }
 
+/* --host: the host to realize onto (placement.c), each host's line
+ * printed so that the choice and the skips are explained. */
+static char *
+choose_host (VrCli *cli, VrPlannedSystem *system, const char *const *hosts,
+             gboolean copy_disks, GError **error)
+{
+  g_autoptr (GPtrArray) found = vr_placement_check (cli->store, system,
+                                                    hosts, copy_disks, TRUE);
+  int best = vr_placement_choose (found);
+
+  for (guint i = 0; i < found->len && !cli->quiet; i++)
+    {
+      g_autofree char *line = vr_placement_describe (found->pdata[i],
+                                                     (int) i == best);
+
+      printf ("%s\n", line);
+    }
+  if (best >= 0)
+    return g_strdup (((VrPlacementHost *) found->pdata[best])->uri);
+  g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
+               "planned system '%s' fits none of the %u hosts given",
+               vr_planned_system_get_name (system), found->len);
+  return NULL;
+}
+
 int
 vr_cli_realize (VrCli *cli, int argc, char **argv)
 {
+  g_auto (GStrv) hosts = NULL;
+  g_autofree char *uri = NULL;
   g_autofree char *pool = NULL;
   g_autofree char *pool_dir = NULL;
   g_autofree char *handoff = NULL;
@@ -67,6 +95,9 @@ vr_cli_realize (VrCli *cli, int argc, char **argv)
     { "handoff", 0, 0, G_OPTION_ARG_STRING, &handoff,
       "How libvirt takes the saved state: auto, link or managedsave",
       "HOW" },
+    { "host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hosts,
+      "Realize onto the host that fits with the most free memory, of these "
+      "libvirt URIs (repeatable; in-process)", "URI" },
     { NULL }
   };
   VrRealizeOptions options = { 0 };
@@ -94,7 +125,7 @@ vr_cli_realize (VrCli *cli, int argc, char **argv)
   /* In-process the caller acts with their own rights (through the agent
    * this field is never sent: the agent asks polkit). */
   options.host_access_allowed = TRUE;
-  bus = vr_cli_client_connect (cli);
+  bus = hosts == NULL ? vr_cli_client_connect (cli) : NULL;
   if (bus != NULL)
     return vr_cli_client_realize (cli, bus, argv[1], &options, no_wait);
   if (no_wait)
@@ -104,7 +135,12 @@ vr_cli_realize (VrCli *cli, int argc, char **argv)
   system = vr_store_lookup (cli->store, argv[1], &error);
   if (system == NULL)
     return vr_cli_fail (error);
-  conn = vr_libvirt_open (cli->uri, &error);
+  uri = hosts ? choose_host (cli, system, (const char *const *) hosts,
+                             copy_disks, &error)
+              : g_strdup (cli->uri);
+  if (hosts != NULL && uri == NULL)
+    return vr_cli_fail (error);
+  conn = vr_libvirt_open (uri, &error);
   if (conn == NULL)
     return vr_cli_fail (error);
   caps = vr_host_caps_new (conn);

@@ -14,6 +14,7 @@
 #include "edit.h"
 #include "errors.h"
 #include "libvirt-util.h"
+#include "placement.h"
 #include "safe-xml.h"
 #include "validate.h"
 
@@ -184,14 +185,45 @@ validate_through_agent (VrCli *cli, const char *arg, Target *target,
   return findings;
 }
 
+/* --host: one line per host (placement.c), in-process; status 3 when
+ * the planned system fits none. */
+static int
+validate_hosts (VrCli *cli, const char *name, const char *const *hosts,
+                gboolean copy_disks)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) system = vr_store_lookup (cli->store, name,
+                                                        &error);
+  g_autoptr (GPtrArray) found = NULL;
+  int best;
+
+  if (system == NULL)
+    return vr_cli_fail (error);
+  vr_validate_preload ();
+  found = vr_placement_check (cli->store, system, hosts, copy_disks, TRUE);
+  best = vr_placement_choose (found);
+  for (guint i = 0; i < found->len; i++)
+    {
+      g_autofree char *line = vr_placement_describe (found->pdata[i],
+                                                     (int) i == best);
+
+      printf ("%s\n", line);
+    }
+  return best < 0 ? VR_EXIT_FINDINGS : VR_EXIT_OK;
+}
+
 int
 vr_cli_validate (VrCli *cli, int argc, char **argv)
 {
   gboolean copy_disks = FALSE;
+  g_auto (GStrv) hosts = NULL;
   const GOptionEntry entries[] = {
     { "copy-disks", 0, 0, G_OPTION_ARG_NONE, &copy_disks,
       "As realize --copy-disks will: disks inside the import directory are "
       "fine", NULL },
+    { "host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hosts,
+      "Check PLANNED against this libvirt host instead, one line per host: "
+      "fits or why not, free memory, CPUs (repeatable)", "URI" },
     { NULL }
   };
   g_autoptr (GError) error = NULL;
@@ -208,6 +240,9 @@ vr_cli_validate (VrCli *cli, int argc, char **argv)
   if (argc != 2)
     return vr_cli_usage_error ("validate", argc < 2 ? "missing PLANNED, DIR "
                                "or FILE.xml" : "too many arguments");
+  if (hosts != NULL)
+    return validate_hosts (cli, argv[1], (const char *const *) hosts,
+                           copy_disks);
   findings = validate_through_agent (cli, argv[1], &target, &error);
   if (findings == NULL && error != NULL)
     return vr_cli_fail (error);
