@@ -128,7 +128,8 @@ vr_realize_remote_upload (Realize *r, int src, const char *relpath,
   if (vol == NULL
       || !vr_volume_upload (r->conn, vol, src, st.st_size, checksum,
                             r->cancellable, vr_realize_copy_progress, r,
-                            error))
+                            error)
+      || !vr_volume_check (r->conn, vol, src, st.st_size, error))
     {
       g_prefix_error (error, "uploading %s/%s into pool '%s': ",
                       r->import->path, relpath, r->journal.remote_pool);

@@ -32,4 +32,14 @@ gboolean vr_volume_upload (virConnectPtr conn,
                            gpointer progress_data,
                            GError **error);
 
+/* Reads back the first 64 KiB of vol and the 64 KiB before the end of
+ * fd's last data, and compares them with fd's (size bytes), again for up
+ * to 10 s while they differ: FALSE when the upload did not land as
+ * sent. */
+gboolean vr_volume_check (virConnectPtr conn,
+                          virStorageVolPtr vol,
+                          int fd,
+                          guint64 size,
+                          GError **error);
+
 G_END_DECLS

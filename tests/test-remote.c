@@ -41,6 +41,26 @@ typedef struct {
 
 static Remote remote;
 
+/* Socket paths must stay under 108 characters: a short base. */
+static void
+remote_init (Remote *rm)
+{
+  rm->dir = g_dir_make_tmp ("vr-remote-XXXXXX", NULL);
+  g_assert_nonnull (rm->dir);
+  g_assert_cmpint (chmod (rm->dir, 0755), ==, 0);
+  rm->sock = g_build_filename (rm->dir, "run", "libvirt-sock", NULL);
+  rm->pool = g_build_filename (rm->dir, "home", "pool", NULL);
+}
+
+static void
+remote_clear (Remote *rm)
+{
+  test_rmtree (rm->dir);
+  g_free (rm->dir);
+  g_free (rm->sock);
+  g_free (rm->pool);
+}
+
 static guint
 free_port (void)
 {
@@ -63,22 +83,22 @@ make_owned_dir (const char *path)
 }
 
 static char *
-unix_uri (void)
+unix_uri (Remote *rm)
 {
-  return g_strdup_printf ("qemu+unix:///session?socket=%s", remote.sock);
+  return g_strdup_printf ("qemu+unix:///session?socket=%s", rm->sock);
 }
 
 static char *
-tcp_uri (void)
+tcp_uri (Remote *rm)
 {
-  return g_strdup_printf ("qemu+tcp://127.0.0.1:%u/session", remote.port);
+  return g_strdup_printf ("qemu+tcp://127.0.0.1:%u/session", rm->port);
 }
 
 /* Waits until the daemon answers on its TCP port too. */
 static void
-wait_answers (void)
+wait_answers (Remote *rm)
 {
-  g_autofree char *uri = tcp_uri ();
+  g_autofree char *uri = tcp_uri (rm);
   gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
   virConnectPtr conn;
 
@@ -91,55 +111,55 @@ wait_answers (void)
 }
 
 static void
-remote_start (void)
+remote_start (Remote *rm)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *conf = g_build_filename (remote.dir, "libvirtd.conf",
+  g_autofree char *conf = g_build_filename (rm->dir, "libvirtd.conf",
                                             NULL);
-  g_autofree char *run = g_build_filename (remote.dir, "run", NULL);
-  g_autofree char *home = g_build_filename (remote.dir, "home", NULL);
+  g_autofree char *run = g_build_filename (rm->dir, "run", NULL);
+  g_autofree char *home = g_build_filename (rm->dir, "home", NULL);
   g_autofree char *text = g_strdup_printf (
       "unix_sock_dir = \"%s\"\nunix_sock_rw_perms = \"0777\"\n"
       "auth_unix_rw = \"none\"\nlisten_tcp = 1\nlisten_tls = 0\n"
       "auth_tcp = \"none\"\nlisten_addr = \"127.0.0.1\"\n"
-      "tcp_port = \"%u\"\n", run, remote.port);
+      "tcp_port = \"%u\"\n", run, rm->port);
   g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
       G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
 
-  unlink (remote.sock);
+  unlink (rm->sock);
   g_assert_true (g_file_set_contents (conf, text, -1, NULL));
   make_owned_dir (run);
   make_owned_dir (home);
-  make_owned_dir (remote.pool);
+  make_owned_dir (rm->pool);
   g_subprocess_launcher_setenv (launcher, "HOME", home, TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", run, TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", home, TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", home, TRUE);
-  remote.daemon = g_subprocess_launcher_spawn (
+  rm->daemon = g_subprocess_launcher_spawn (
       launcher, &error, "setpriv", "--reuid=65534", "--regid=65534",
       "--clear-groups", "/usr/sbin/libvirtd", "--listen", "--config", conf,
       NULL);
   g_assert_no_error (error);
-  wait_answers ();
+  wait_answers (rm);
 }
 
 /* The pool is defined once, autostarted: a restarted daemon has it. */
 static void
-define_pool (void)
+define_pool (Remote *rm)
 {
-  g_autofree char *uri = unix_uri ();
+  g_autofree char *uri = unix_uri (rm);
   g_autofree char *commands = g_strdup_printf (
       "pool-define-as default dir --target %s; pool-autostart default; "
-      "pool-start default", remote.pool);
+      "pool-start default", rm->pool);
   g_autofree char *out = test_virsh (uri, commands);
 }
 
 static void
-remote_kill (void)
+remote_kill (Remote *rm)
 {
-  g_subprocess_force_exit (remote.daemon);
-  g_assert_true (g_subprocess_wait (remote.daemon, NULL, NULL));
-  g_clear_object (&remote.daemon);
+  g_subprocess_force_exit (rm->daemon);
+  g_assert_true (g_subprocess_wait (rm->daemon, NULL, NULL));
+  g_clear_object (&rm->daemon);
 }
 
 typedef struct {
@@ -169,7 +189,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
 static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
-  g_autofree char *uri = unix_uri ();
+  g_autofree char *uri = unix_uri (&remote);
   g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
   g_autofree char *tree = test_snapshot_tree (f->import);
 
@@ -221,16 +241,16 @@ pool_volumes (virConnectPtr conn)
 /* The files in the pool's directory, as the host sees them: nothing a
  * volume listing would not show. */
 static guint
-pool_files (void)
+pool_files (Remote *rm)
 {
-  return test_count_entries (remote.pool);
+  return test_count_entries (rm->pool);
 }
 
 static char *
-remote_qemu_log (const char *name)
+remote_qemu_log (Remote *rm, const char *name)
 {
   g_autofree char *file = g_strdup_printf ("%s.log", name);
-  g_autofree char *path = g_build_filename (remote.dir, "home", "libvirt",
+  g_autofree char *path = g_build_filename (rm->dir, "home", "libvirt",
                                             "qemu", "log", file, NULL);
   char *text = NULL;
 
@@ -239,9 +259,9 @@ remote_qemu_log (const char *name)
 }
 
 static void
-assert_restored (virDomainPtr dom)
+assert_restored (Remote *rm, virDomainPtr dom)
 {
-  g_autofree char *log = remote_qemu_log (virDomainGetName (dom));
+  g_autofree char *log = remote_qemu_log (rm, virDomainGetName (dom));
   int state = 0;
   int reason = 0;
 
@@ -277,7 +297,7 @@ test_managed_save (Fixture *f, const char *uri)
   g_autofree char *after = NULL;
 
   g_assert_nonnull (conn);
-  g_assert_true (realize_on (f, conn, &options, NULL, NULL, &error));
+  realize_on (f, conn, &options, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (vr_planned_system_get_state (f->system), ==,
                    VR_PLANNED_STATE_REALIZED);
@@ -286,12 +306,12 @@ test_managed_save (Fixture *f, const char *uri)
   g_assert_cmpint (virDomainHasManagedSaveImage (dom, 0), ==, 1);
   volumes = pool_volumes (conn);
   g_assert_cmpstr (volumes, ==, "vr-guest-disk-disk0.qcow2\n");
-  g_assert_cmpuint (pool_files (), ==, 1);
+  g_assert_cmpuint (pool_files (&remote), ==, 1);
   xml = virDomainGetXMLDesc (dom, 0);
   want = g_strdup_printf ("'%s/vr-guest-disk-disk0.qcow2'", remote.pool);
   g_assert_nonnull (strstr (xml, want));
   g_assert_cmpint (virDomainCreate (dom), ==, 0);
-  assert_restored (dom);
+  assert_restored (&remote, dom);
   /* This host's own pool, where a local realize would have copied. */
   after = test_snapshot_tree (LOCAL_IMAGES);
   g_assert_cmpstr (after, ==, before);
@@ -324,7 +344,7 @@ delete_volumes (virConnectPtr conn)
 static void
 test_unix (Fixture *f, gconstpointer data)
 {
-  g_autofree char *uri = unix_uri ();
+  g_autofree char *uri = unix_uri (&remote);
   g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
 
   test_managed_save (f, uri);
@@ -336,7 +356,7 @@ test_unix (Fixture *f, gconstpointer data)
 static void
 test_tcp_start (Fixture *f, gconstpointer data)
 {
-  g_autofree char *uri = tcp_uri ();
+  g_autofree char *uri = tcp_uri (&remote);
   g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
   VrRealizeOptions options = { .start = TRUE };
   g_autoptr (GError) error = NULL;
@@ -344,21 +364,21 @@ test_tcp_start (Fixture *f, gconstpointer data)
   g_autofree char *volumes = NULL;
 
   g_assert_nonnull (conn);
-  g_assert_true (realize_on (f, conn, &options, NULL, NULL, &error));
+  realize_on (f, conn, &options, NULL, NULL, &error);
   g_assert_no_error (error);
   dom = virDomainLookupByUUIDString (conn, f->uuid);
   g_assert_nonnull (dom);
-  assert_restored (dom);
+  assert_restored (&remote, dom);
   volumes = pool_volumes (conn);
   g_assert_cmpstr (volumes, ==, "");
-  g_assert_cmpuint (pool_files (), ==, 0);
+  g_assert_cmpuint (pool_files (&remote), ==, 0);
 }
 
 /* The same through the command line, over TCP, with the disk copied. */
 static void
 test_cli_tcp (Fixture *f, gconstpointer data)
 {
-  g_autofree char *uri = tcp_uri ();
+  g_autofree char *uri = tcp_uri (&remote);
   g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
   int status = -1;
   g_autofree char *out = test_cli_direct (f->state, uri, &status, "realize",
@@ -372,7 +392,7 @@ test_cli_tcp (Fixture *f, gconstpointer data)
                                  "resumed from its saved state"));
   dom = virDomainLookupByUUIDString (conn, f->uuid);
   g_assert_nonnull (dom);
-  assert_restored (dom);
+  assert_restored (&remote, dom);
   volumes = pool_volumes (conn);
   g_assert_cmpstr (volumes, ==, "vr-guest-disk-disk0.qcow2\n");
   test_remove_domain (conn, f->uuid);
@@ -471,7 +491,7 @@ test_ssh (Fixture *f, gconstpointer data)
                          remote.sock, dir, dir);
   conn = vr_libvirt_open (uri, &error);
   g_assert_no_error (error);
-  g_assert_true (realize_on (f, conn, &options, NULL, NULL, &error));
+  realize_on (f, conn, &options, NULL, NULL, &error);
   g_assert_no_error (error);
   dom = virDomainLookupByUUIDString (conn, f->uuid);
   g_assert_nonnull (dom);
@@ -479,7 +499,7 @@ test_ssh (Fixture *f, gconstpointer data)
   volumes = pool_volumes (conn);
   g_assert_cmpstr (volumes, ==, "");
   g_assert_cmpint (virDomainCreate (dom), ==, 0);
-  assert_restored (dom);
+  assert_restored (&remote, dom);
   test_remove_domain (conn, f->uuid);
   g_subprocess_send_signal (sshd, SIGTERM);
   g_subprocess_wait (sshd, NULL, NULL);
@@ -539,7 +559,7 @@ run_job (gpointer data)
 static void
 test_cancel (Fixture *f, gconstpointer data)
 {
-  g_autofree char *uri = unix_uri ();
+  g_autofree char *uri = unix_uri (&remote);
   g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
   Copying c = { 0 };
   g_autoptr (VrProgress) progress = vr_progress_new (on_progress, &c);
@@ -563,7 +583,7 @@ test_cancel (Fixture *f, gconstpointer data)
                    VR_PLANNED_STATE_PLANNED);
   volumes = pool_volumes (conn);
   g_assert_cmpstr (volumes, ==, "");
-  g_assert_cmpuint (pool_files (), ==, 0);
+  g_assert_cmpuint (pool_files (&remote), ==, 0);
   g_assert_false (vr_realize_journal_exists (f->store, f->system));
 }
 
@@ -573,7 +593,7 @@ test_cancel (Fixture *f, gconstpointer data)
 static void
 test_killed (Fixture *f, gconstpointer data)
 {
-  g_autofree char *uri = unix_uri ();
+  g_autofree char *uri = unix_uri (&remote);
   g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
   g_autoptr (virConnect) again = NULL;
   Copying c = { 0 };
@@ -594,8 +614,8 @@ test_killed (Fixture *f, gconstpointer data)
   thread = g_thread_new ("realize", run_job, &job);
   wait_copying (&c);
   g_usleep (G_USEC_PER_SEC / 5);
-  g_assert_cmpuint (pool_files (), ==, 1);
-  remote_kill ();
+  g_assert_cmpuint (pool_files (&remote), ==, 1);
+  remote_kill (&remote);
   unlink (pause);
   g_assert_false (GPOINTER_TO_INT (g_thread_join (thread)));
   g_unsetenv ("VR_TEST_PAUSE_AT");
@@ -610,9 +630,9 @@ test_killed (Fixture *f, gconstpointer data)
                             "rollback pending"));
   g_assert_true (vr_realize_journal_exists (f->store, f->system));
   /* The partial upload is still there while nobody can remove it. */
-  g_assert_cmpuint (pool_files (), ==, 1);
+  g_assert_cmpuint (pool_files (&remote), ==, 1);
 
-  remote_start ();
+  remote_start (&remote);
   again = vr_libvirt_open (uri, NULL);
   g_assert_nonnull (again);
   lock = vr_store_lock (f->store, f->system, &error);
@@ -623,15 +643,70 @@ test_killed (Fixture *f, gconstpointer data)
   g_assert_false (vr_realize_journal_exists (f->store, f->system));
   volumes = pool_volumes (again);
   g_assert_cmpstr (volumes, ==, "");
-  g_assert_cmpuint (pool_files (), ==, 0);
+  g_assert_cmpuint (pool_files (&remote), ==, 0);
   dom = virDomainLookupByUUIDString (again, f->uuid);
   g_assert_null (dom);
+}
+
+/* Placement across three hosts: one not reachable, one with a domain of
+ * the same UUID defined (VR1602), one that fits (a third libvirtd): realize
+ * --host picks the third, says why not the others, and the guest resumes
+ * there; the clashing domain is left as it was. */
+static void
+test_placement (Fixture *f, gconstpointer data)
+{
+  Remote other = { 0 };
+  g_autofree char *domain_xml = NULL;
+  g_autoptr (GString) clash = NULL;
+  g_autofree char *clash_uri = tcp_uri (&remote);
+  g_autofree char *dead_uri = g_strdup_printf (
+      "qemu+tcp://127.0.0.1:%u/session", free_port ());
+  g_autofree char *fit_uri = NULL;
+  g_autoptr (virConnect) clash_conn = vr_libvirt_open (clash_uri, NULL);
+  g_autoptr (virConnect) fit_conn = NULL;
+  g_autoptr (virDomain) defined = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *path = g_build_filename (f->import, "domain.xml", NULL);
+  int status = -1;
+
+  g_assert_true (g_file_get_contents (path, &domain_xml, NULL, NULL));
+  clash = g_string_new (domain_xml);
+  g_string_replace (clash, "<name>vr-guest</name>",
+                    "<name>vr-clash</name>", 1);
+  defined = virDomainDefineXML (clash_conn, clash->str);
+  g_assert_nonnull (defined);
+  remote_init (&other);
+  other.port = free_port ();
+  remote_start (&other);
+  define_pool (&other);
+  fit_uri = unix_uri (&other);
+  out = test_cli_direct (f->state, NULL, &status, "realize", "vr-guest",
+                         "--start", "--host", dead_uri, "--host", clash_uri,
+                         "--host", fit_uri, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out, "does not fit: not reachable"));
+  g_assert_nonnull (strstr (out, "does not fit: VR1602"));
+  g_assert_nonnull (strstr (out, "fits ("));
+  g_assert_nonnull (strstr (out, "chosen"));
+  fit_conn = vr_libvirt_open (fit_uri, NULL);
+  dom = virDomainLookupByUUIDString (fit_conn, f->uuid);
+  g_assert_nonnull (dom);
+  assert_restored (&other, dom);
+  g_clear_pointer (&dom, virDomainFree);
+  dom = virDomainLookupByUUIDString (clash_conn, f->uuid);
+  g_assert_nonnull (dom);
+  g_assert_cmpstr (virDomainGetName (dom), ==, "vr-clash");
+  g_assert_cmpint (virDomainIsActive (dom), ==, 0);
+  test_remove_domain (fit_conn, f->uuid);
+  g_clear_pointer (&fit_conn, virConnectClose);
+  remote_kill (&other);
+  remote_clear (&other);
 }
 
 int
 main (int argc, char **argv)
 {
-  g_autofree char *base = NULL;
   int status;
 
   g_test_init (&argc, &argv, NULL);
@@ -642,16 +717,10 @@ main (int argc, char **argv)
       g_test_add_func ("/remote/skipped", skipped);
       return g_test_run ();
     }
-  /* Socket paths must stay under 108 characters: a short base. */
-  base = g_dir_make_tmp ("vr-remote-XXXXXX", NULL);
-  g_assert_nonnull (base);
-  g_assert_cmpint (chmod (base, 0755), ==, 0);
-  remote.dir = base;
-  remote.sock = g_build_filename (base, "run", "libvirt-sock", NULL);
-  remote.pool = g_build_filename (base, "home", "pool", NULL);
+  remote_init (&remote);
   remote.port = free_port ();
-  remote_start ();
-  define_pool ();
+  remote_start (&remote);
+  define_pool (&remote);
 
   g_test_add ("/remote/unix/managed-save", Fixture, "disk", fixture_set_up,
               test_unix, fixture_tear_down);
@@ -663,12 +732,12 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/remote/cancel", Fixture, "basic", fixture_set_up,
               test_cancel, fixture_tear_down);
+  g_test_add ("/remote/placement", Fixture, "basic", fixture_set_up,
+              test_placement, fixture_tear_down);
   g_test_add ("/remote/killed", Fixture, "basic", fixture_set_up,
               test_killed, fixture_tear_down);
   status = g_test_run ();
-  remote_kill ();
-  test_rmtree (base);
-  g_free (remote.sock);
-  g_free (remote.pool);
+  remote_kill (&remote);
+  remote_clear (&remote);
   return status;
 }
