@@ -704,6 +704,29 @@ test_placement (Fixture *f, gconstpointer data)
   remote_clear (&other);
 }
 
+/* A host without the guest's memory free does not fit, and says so. */
+static void
+test_placement_memory (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = tcp_uri (&remote);
+  int status = -1;
+  g_autofree char *edit = test_cli_direct (
+      f->state, uri, &status, "edit", "vr-guest", "--set",
+      "/domain/memory=68719476736", "--set", "/domain/currentMemory=68719476736",
+      NULL);
+  g_autofree char *out = NULL;
+
+  /* The edit is kept; its validation reports what no longer fits. */
+  g_assert_cmpint (status, ==, 3);
+  out = test_cli_direct (f->state, NULL, &status, "validate", "vr-guest",
+                         "--host", uri, NULL);
+  g_assert_cmpint (status, ==, 3);
+  g_assert_nonnull (strstr (out, "does not fit: "));
+  /* g_format_size puts a no-break space before the unit. */
+  g_assert_nonnull (strstr (out, "needs 64.0\u00a0TiB of memory"));
+  g_assert_nonnull (strstr (out, " free memory, "));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -734,6 +757,8 @@ main (int argc, char **argv)
               test_cancel, fixture_tear_down);
   g_test_add ("/remote/placement", Fixture, "basic", fixture_set_up,
               test_placement, fixture_tear_down);
+  g_test_add ("/remote/placement-memory", Fixture, "basic", fixture_set_up,
+              test_placement_memory, fixture_tear_down);
   g_test_add ("/remote/killed", Fixture, "basic", fixture_set_up,
               test_killed, fixture_tear_down);
   status = g_test_run ();
