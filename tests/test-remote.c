@@ -604,6 +604,8 @@ test_killed (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autofree char *volumes = NULL;
   g_autoptr (virDomain) dom = NULL;
+  g_autofree char *journal_path = NULL;
+  g_autofree char *journal = NULL;
   GThread *thread;
 
   if (!test_needs_hooks ())
@@ -629,6 +631,11 @@ test_killed (Fixture *f, gconstpointer data)
                                 f->system),
                             "rollback pending"));
   g_assert_true (vr_realize_journal_exists (f->store, f->system));
+  journal_path = g_build_filename (f->state, f->uuid, VR_REALIZE_JOURNAL,
+                                   NULL);
+  g_assert_true (g_file_get_contents (journal_path, &journal, NULL, NULL));
+  test_assert_valid_rng ("realize-journal.rng", journal);
+  g_assert_nonnull (strstr (journal, "<volume name=\"vr-guest.save\" key="));
   /* The partial upload is still there while nobody can remove it. */
   g_assert_cmpuint (pool_files (&remote), ==, 1);
 
