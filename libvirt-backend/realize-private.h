@@ -103,7 +103,8 @@ void vr_realize_undo_firmware (const VrRealizeJournal *journal);
  * path, for the snapshots' disk sources (realize-disks.c). */
 GHashTable *vr_realize_disk_targets (Realize *r);
 
-/* Copies src (relpath in the import directory) into the pool under name,
+/* Copies src (relpath in the import directory) into the pool under name
+ * (a remote realize uploads it into a new volume instead, *entry NULL),
  * or the first free name after it when name is taken: an existing file is
  * never replaced. Each name the copy's file gets is journaled before it
  * can appear; *chosen is the name it got and *entry its journal entry.

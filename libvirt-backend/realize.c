@@ -308,10 +308,10 @@ vr_realize_track_in_journal (const char *name, guint64 dev, guint64 ino,
          && vr_test_hook_fail ("journaled", error);
 }
 
-gboolean
-vr_realize_copy_to_pool (Realize *r, int src, const char *relpath,
-                         const char *name, char **chosen,
-                         VrJournalFile **entry, GError **error)
+static gboolean
+copy_to_local_pool (Realize *r, int src, const char *relpath,
+                    const char *name, char **chosen, VrJournalFile **entry,
+                    GError **error)
 {
   g_autoptr (VrSha256) checksum = vr_realize_checksum_for (r);
   VrRealizeTracked t = { r, vr_realize_journal_add_file (&r->journal,
@@ -321,13 +321,6 @@ vr_realize_copy_to_pool (Realize *r, int src, const char *relpath,
   VrCopyResult result = { 0 };
   struct stat st;
 
-  if (r->remote)
-    {
-      g_ptr_array_remove (r->journal.files, t.file);
-      if (entry != NULL)
-        *entry = NULL;
-      return vr_realize_remote_upload (r, src, relpath, name, chosen, error);
-    }
   /* QEMU runs as another user; libvirt hands it the file at start. */
   if (!vr_copy_fd_to_extra (src, r->pool_fd, name, 0600,
                             r->options->copy_flags | VR_COPY_FREE_NAME,
@@ -351,6 +344,18 @@ vr_realize_copy_to_pool (Realize *r, int src, const char *relpath,
         = (gint64) st.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000)
           + st.st_mtim.tv_nsec;
   return vr_realize_verify_copy (r, relpath, result.size, checksum, error);
+}
+
+gboolean
+vr_realize_copy_to_pool (Realize *r, int src, const char *relpath,
+                         const char *name, char **chosen,
+                         VrJournalFile **entry, GError **error)
+{
+  if (!r->remote)
+    return copy_to_local_pool (r, src, relpath, name, chosen, entry, error);
+  if (entry != NULL)
+    *entry = NULL;
+  return vr_realize_remote_upload (r, src, relpath, name, chosen, error);
 }
 
 static gboolean
