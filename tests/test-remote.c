@@ -8,11 +8,8 @@
  * must leave nothing of the job once it is back. */
 #include "config.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -61,20 +58,6 @@ remote_clear (Remote *rm)
   g_free (rm->pool);
 }
 
-static guint
-free_port (void)
-{
-  struct sockaddr_in addr = { .sin_family = AF_INET };
-  socklen_t len = sizeof addr;
-  int fd = socket (AF_INET, SOCK_STREAM, 0);
-
-  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  g_assert_cmpint (bind (fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
-  g_assert_cmpint (getsockname (fd, (struct sockaddr *) &addr, &len), ==, 0);
-  close (fd);
-  return ntohs (addr.sin_port);
-}
-
 static void
 make_owned_dir (const char *path)
 {
@@ -94,53 +77,11 @@ tcp_uri (Remote *rm)
   return g_strdup_printf ("qemu+tcp://127.0.0.1:%u/session", rm->port);
 }
 
-/* Waits until the daemon answers on its TCP port too. */
-static void
-wait_answers (Remote *rm)
-{
-  g_autofree char *uri = tcp_uri (rm);
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  virConnectPtr conn;
-
-  while ((conn = virConnectOpen (uri)) == NULL)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_usleep (100 * 1000);
-    }
-  virConnectClose (conn);
-}
-
 static void
 remote_start (Remote *rm)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *conf = g_build_filename (rm->dir, "libvirtd.conf",
-                                            NULL);
-  g_autofree char *run = g_build_filename (rm->dir, "run", NULL);
-  g_autofree char *home = g_build_filename (rm->dir, "home", NULL);
-  g_autofree char *text = g_strdup_printf (
-      "unix_sock_dir = \"%s\"\nunix_sock_rw_perms = \"0777\"\n"
-      "auth_unix_rw = \"none\"\nlisten_tcp = 1\nlisten_tls = 0\n"
-      "auth_tcp = \"none\"\nlisten_addr = \"127.0.0.1\"\n"
-      "tcp_port = \"%u\"\n", run, rm->port);
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
-      G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-
-  unlink (rm->sock);
-  g_assert_true (g_file_set_contents (conf, text, -1, NULL));
-  make_owned_dir (run);
-  make_owned_dir (home);
   make_owned_dir (rm->pool);
-  g_subprocess_launcher_setenv (launcher, "HOME", home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", run, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", home, TRUE);
-  rm->daemon = g_subprocess_launcher_spawn (
-      launcher, &error, "setpriv", "--reuid=65534", "--regid=65534",
-      "--clear-groups", "/usr/sbin/libvirtd", "--listen", "--config", conf,
-      NULL);
-  g_assert_no_error (error);
-  wait_answers (rm);
+  rm->daemon = test_remote_libvirtd_start (rm->dir, rm->port);
 }
 
 /* The pool is defined once, autostarted: a restarted daemon has it. */
@@ -469,7 +410,7 @@ static void
 test_ssh (Fixture *f, gconstpointer data)
 {
   g_autofree char *dir = g_build_filename (remote.dir, "ssh", NULL);
-  guint port = free_port ();
+  guint port = test_free_port ();
   g_autoptr (GSubprocess) sshd = NULL;
   g_autofree char *uri = NULL;
   g_autoptr (virConnect) conn = NULL;
@@ -667,7 +608,7 @@ test_placement (Fixture *f, gconstpointer data)
   g_autoptr (GString) clash = NULL;
   g_autofree char *clash_uri = tcp_uri (&remote);
   g_autofree char *dead_uri = g_strdup_printf (
-      "qemu+tcp://127.0.0.1:%u/session", free_port ());
+      "qemu+tcp://127.0.0.1:%u/session", test_free_port ());
   g_autofree char *fit_uri = NULL;
   g_autoptr (virConnect) clash_conn = vr_libvirt_open (clash_uri, NULL);
   g_autoptr (virConnect) fit_conn = NULL;
@@ -684,7 +625,7 @@ test_placement (Fixture *f, gconstpointer data)
   defined = virDomainDefineXML (clash_conn, clash->str);
   g_assert_nonnull (defined);
   remote_init (&other);
-  other.port = free_port ();
+  other.port = test_free_port ();
   remote_start (&other);
   define_pool (&other);
   fit_uri = unix_uri (&other);
@@ -748,7 +689,7 @@ main (int argc, char **argv)
       return g_test_run ();
     }
   remote_init (&remote);
-  remote.port = free_port ();
+  remote.port = test_free_port ();
   remote_start (&remote);
   define_pool (&remote);
 
