@@ -10,6 +10,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -349,6 +350,13 @@ run_or_fail (const char *const *argv)
   g_assert_cmpint (run.status, ==, 0);
 }
 
+/* A test that aborts takes its sshd with it. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 /* A private sshd on 127.0.0.1 only: its own config, host key and
  * authorized key, in dir; ssh's side (known hosts) through a wrapper that
  * libvirt runs as its ssh command, so that nothing goes to ~/.ssh. */
@@ -380,6 +388,7 @@ sshd_start (const char *dir, guint port)
   gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
   g_autoptr (GSocketClient) socket_client = g_socket_client_new ();
   g_autoptr (GSocketConnection) connection = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
 
   run_or_fail (host_argv);
   run_or_fail (client_argv);
@@ -390,10 +399,12 @@ sshd_start (const char *dir, guint port)
   /* sshd's privilege separation directory (its package's service makes
    * it at boot; nothing else is put there). */
   g_mkdir_with_parents ("/run/sshd", 0755);
-  sshd = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE
-                               | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                           &error, "/usr/sbin/sshd", "-D", "-e", "-f", conf,
-                           NULL);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                        | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL,
+                                         NULL);
+  sshd = g_subprocess_launcher_spawn (launcher, &error, "/usr/sbin/sshd",
+                                      "-D", "-e", "-f", conf, NULL);
   g_assert_no_error (error);
   while ((connection = g_socket_client_connect_to_host (
               socket_client, "127.0.0.1", port, NULL, NULL)) == NULL)

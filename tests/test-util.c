@@ -493,10 +493,11 @@ test_remote_libvirtd_start (const char *dir, guint port)
   g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", run, TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", home, TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", home, TRUE);
+  /* --pdeathsig: a test that aborts takes its daemon with it. */
   daemon = g_subprocess_launcher_spawn (
       launcher, &error, "setpriv", "--reuid=65534", "--regid=65534",
-      "--clear-groups", "/usr/sbin/libvirtd", "--listen", "--config", conf,
-      NULL);
+      "--clear-groups", "--pdeathsig=TERM", "/usr/sbin/libvirtd", "--listen",
+      "--config", conf, NULL);
   g_assert_no_error (error);
   while ((conn = virConnectOpen (uri)) == NULL)
     {
