@@ -541,7 +541,8 @@ test_cancel (Fixture *f, gconstpointer data)
 
 /* The second daemon killed mid-upload: the realize fails with its
  * rollback pending (the journal keeps the volume); once the daemon is
- * back, recovery over a new connection removes the volume. */
+ * back, recovery over a new connection removes the volume, and the next
+ * realize goes through. */
 static void
 test_killed (Fixture *f, gconstpointer data)
 {
@@ -558,6 +559,7 @@ test_killed (Fixture *f, gconstpointer data)
   g_autoptr (virDomain) dom = NULL;
   g_autofree char *journal_path = NULL;
   g_autofree char *journal = NULL;
+  VrRealizeOptions options = { 0 };
   GThread *thread;
 
   if (!test_needs_hooks ())
@@ -605,6 +607,16 @@ test_killed (Fixture *f, gconstpointer data)
   g_assert_cmpuint (pool_files (&remote), ==, 0);
   dom = virDomainLookupByUUIDString (again, f->uuid);
   g_assert_null (dom);
+  /* And the next realize goes through. */
+  g_clear_pointer (&lock, vr_store_lock_free);
+  g_assert_true (realize_on (f, again, &options, NULL, NULL, &error));
+  g_assert_no_error (error);
+  dom = virDomainLookupByUUIDString (again, f->uuid);
+  g_assert_nonnull (dom);
+  g_assert_cmpint (virDomainHasManagedSaveImage (dom, 0), ==, 1);
+  g_clear_pointer (&volumes, g_free);
+  volumes = pool_volumes (again);
+  g_assert_cmpstr (volumes, ==, "");
 }
 
 /* Placement across three hosts: one not reachable, one with a domain of
