@@ -133,12 +133,44 @@ print_job_id (VrCliRun *run, const char *id)
   return VR_EXIT_OK;
 }
 
+/* realize --host: each host's line (unless quiet or JSON), and the URI
+ * of the one that fits with the most free memory. */
+static char *
+choose_host (VrCliRun *run, VrCliTransport *transport, const char *key,
+             const char *const *hosts, gboolean copy_disks, GError **error)
+{
+  g_autoptr (GPtrArray) placements = NULL;
+
+  if (transport->klass->place == NULL)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
+                   "--host is not offered by the %s transport",
+                   transport->klass->name);
+      return NULL;
+    }
+  placements = transport->klass->place (transport, key, hosts, copy_disks,
+                                        error);
+  if (placements == NULL)
+    return NULL;
+  for (guint i = 0; i < placements->len && vr_cli_say (run); i++)
+    printf ("%s\n", ((VrCliPlacement *) placements->pdata[i])->line);
+  for (guint i = 0; i < placements->len; i++)
+    if (((VrCliPlacement *) placements->pdata[i])->chosen)
+      return g_strdup (((VrCliPlacement *) placements->pdata[i])->uri);
+  g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
+               "planned system '%s' fits none of the %u hosts given", key,
+               placements->len);
+  return NULL;
+}
+
 int
 vr_cli_cmd_realize (VrCliRun *run, int argc, char **argv)
 {
   g_autofree char *pool = NULL;
   g_autofree char *pool_dir = NULL;
   g_autofree char *handoff = NULL;
+  g_autofree char *host = NULL;
+  g_auto (GStrv) hosts = NULL;
   gboolean no_wait = FALSE;
   VrCliRealizeRequest request = { 0 };
   const GOptionEntry entries[] = {
@@ -157,6 +189,9 @@ vr_cli_cmd_realize (VrCliRun *run, int argc, char **argv)
     { "handoff", 0, 0, G_OPTION_ARG_STRING, &handoff,
       "How libvirt takes the saved state: auto, link or managedsave",
       "HOW" },
+    { "host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hosts,
+      "Realize onto the host that fits with the most free memory, of these "
+      "libvirt URIs (repeatable; in-process)", "URI" },
     { NULL }
   };
   g_autoptr (GError) error = NULL;
@@ -181,6 +216,15 @@ vr_cli_cmd_realize (VrCliRun *run, int argc, char **argv)
   request.pool = pool;
   request.pool_dir = pool_dir;
   request.handoff = handoff;
+  if (hosts != NULL)
+    {
+      host = choose_host (run, transport, argv[1],
+                          (const char *const *) hosts, request.copy_disks,
+                          &error);
+      if (host == NULL)
+        return vr_cli_fail (error);
+      request.uri = host;
+    }
   id = transport->klass->realize (transport, argv[1], &request, &error);
   if (id == NULL)
     return vr_cli_fail (error);

@@ -188,14 +188,47 @@ report_validation (VrCliRun *run, const VrCliValidation *validation)
                                                        : VR_EXIT_OK;
 }
 
+/* validate --host: one line per host; status 3 when none fits. */
+static int
+validate_hosts (VrCliRun *run, VrCliTransport *transport, const char *key,
+                const char *const *hosts, gboolean copy_disks)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) placements = NULL;
+  gboolean any = FALSE;
+
+  if (transport->klass->place == NULL)
+    return vr_cli_not_offered (run, transport);
+  placements = transport->klass->place (transport, key, hosts, copy_disks,
+                                        &error);
+  if (placements == NULL)
+    return vr_cli_fail (error);
+  for (guint i = 0; i < placements->len; i++)
+    any |= ((VrCliPlacement *) placements->pdata[i])->chosen;
+  if (run->cli->json)
+    {
+      g_autoptr (JsonNode) node = vr_cli_placements_to_json (placements);
+
+      vr_cli_print_json (node);
+    }
+  else
+    for (guint i = 0; i < placements->len; i++)
+      printf ("%s\n", ((VrCliPlacement *) placements->pdata[i])->line);
+  return any ? VR_EXIT_OK : VR_EXIT_FINDINGS;
+}
+
 int
 vr_cli_cmd_validate (VrCliRun *run, int argc, char **argv)
 {
   gboolean copy_disks = FALSE;
+  g_auto (GStrv) hosts = NULL;
   const GOptionEntry entries[] = {
     { "copy-disks", 0, 0, G_OPTION_ARG_NONE, &copy_disks,
       "As realize --copy-disks will: disks inside the import directory are "
       "fine", NULL },
+    { "host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hosts,
+      "Check PLANNED against this libvirt host instead, one line per host: "
+      "fits or why not, free memory, CPUs (repeatable; in-process)", "URI" },
     { NULL }
   };
   g_autoptr (GError) error = NULL;
@@ -207,6 +240,9 @@ vr_cli_cmd_validate (VrCliRun *run, int argc, char **argv)
     return VR_EXIT_USAGE;
   if ((transport = vr_cli_open_transport (run)) == NULL)
     return VR_EXIT_FAILED;
+  if (hosts != NULL)
+    return validate_hosts (run, transport, argv[1],
+                           (const char *const *) hosts, copy_disks);
   validation = transport->klass->validate (transport, argv[1], &error);
   if (validation == NULL)
     return vr_cli_fail (error);

@@ -282,3 +282,46 @@ vr_cli_export_to_json (const VrCliExport *result)
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
+
+void
+vr_cli_placement_free (VrCliPlacement *placement)
+{
+  if (placement == NULL)
+    return;
+  g_free (placement->uri);
+  g_free (placement->blocking);
+  g_free (placement->line);
+  g_free (placement);
+}
+
+JsonNode *
+vr_cli_placements_to_json (GPtrArray *placements)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_array (b);
+  for (guint i = 0; i < placements->len; i++)
+    {
+      const VrCliPlacement *p = placements->pdata[i];
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "uri");
+      json_builder_add_string_value (b, p->uri);
+      json_builder_set_member_name (b, "fits");
+      json_builder_add_boolean_value (b, p->fits);
+      json_builder_set_member_name (b, "chosen");
+      json_builder_add_boolean_value (b, p->chosen);
+      json_builder_set_member_name (b, "blocking");
+      if (p->blocking != NULL)
+        json_builder_add_string_value (b, p->blocking);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "free_memory");
+      json_builder_add_int_value (b, (gint64) p->free_memory);
+      json_builder_set_member_name (b, "cpus");
+      json_builder_add_int_value (b, p->cpus);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  return json_builder_get_root (b);
+}

@@ -57,6 +57,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrCliValidation, vr_cli_validation_free)
 
 JsonNode *vr_cli_validation_to_json (const VrCliValidation *validation);
 
+/* How a planned system fits one libvirt host (validate/realize --host). */
+typedef struct {
+  char *uri;
+  gboolean fits;
+  gboolean chosen;     /* the host realize --host takes */
+  char *blocking;      /* why not; NULL when it fits */
+  guint64 free_memory; /* bytes */
+  guint cpus;
+  char *line;          /* the sentence the text output prints */
+} VrCliPlacement;
+
+void vr_cli_placement_free (VrCliPlacement *placement);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrCliPlacement, vr_cli_placement_free)
+
+/* An array of the hosts, in the order given. */
+JsonNode *vr_cli_placements_to_json (GPtrArray *placements);
+
 /* A job, as the agent's Job interface describes it. */
 typedef struct {
   char *id;          /* "3" */

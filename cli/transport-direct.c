@@ -16,6 +16,7 @@
 #include "import.h"
 #include "job-states.h"
 #include "libvirt-util.h"
+#include "placement.h"
 #include "realize-job.h"
 #include "safe-xml.h"
 #include "validate.h"
@@ -253,11 +254,17 @@ check_embed_root_free (const char *uri, GError **error)
 }
 
 static virConnectPtr
+connect_uri (const char *uri, GError **error)
+{
+  if (!check_embed_root_free (uri, error))
+    return NULL;
+  return vr_libvirt_open (uri, error);
+}
+
+static virConnectPtr
 connect (Direct *self, GError **error)
 {
-  if (!check_embed_root_free (self->uri, error))
-    return NULL;
-  return vr_libvirt_open (self->uri, error);
+  return connect_uri (self->uri, error);
 }
 
 static VrHostCaps *
@@ -356,6 +363,46 @@ direct_edit (VrCliTransport *transport, const char *key,
   return planned ? system_from_backend (planned) : NULL;
 }
 
+static VrCliPlacement *
+placement_from_backend (const VrPlacementHost *host, gboolean chosen)
+{
+  VrCliPlacement *placement = g_new0 (VrCliPlacement, 1);
+
+  placement->uri = g_strdup (host->uri);
+  placement->fits = host->fits;
+  placement->chosen = chosen;
+  placement->blocking = g_strdup (host->blocking);
+  placement->free_memory = host->free_memory;
+  placement->cpus = host->cpus;
+  placement->line = vr_placement_describe (host, chosen);
+  return placement;
+}
+
+static GPtrArray *
+direct_place (VrCliTransport *transport, const char *key,
+              const char *const *hosts, gboolean copy_disks, GError **error)
+{
+  Direct *self = (Direct *) transport;
+  g_autoptr (VrPlannedSystem) planned = vr_store_lookup (self->store, key,
+                                                         error);
+  g_autoptr (GPtrArray) found = NULL;
+  GPtrArray *placements;
+  int best;
+
+  if (planned == NULL)
+    return NULL;
+  vr_validate_preload ();
+  found = vr_placement_check (self->store, planned, hosts, copy_disks,
+                              in_process.host_access_allowed);
+  best = vr_placement_choose (found);
+  placements = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) vr_cli_placement_free);
+  for (guint i = 0; i < found->len; i++)
+    g_ptr_array_add (placements,
+                     placement_from_backend (found->pdata[i], (int) i == best));
+  return placements;
+}
+
 static char *
 direct_realize (VrCliTransport *transport, const char *key,
                 const VrCliRealizeRequest *request, GError **error)
@@ -384,7 +431,7 @@ direct_realize (VrCliTransport *transport, const char *key,
                    request->handoff);
       return NULL;
     }
-  conn = connect (self, error);
+  conn = connect_uri (request->uri ? request->uri : self->uri, error);
   if (conn == NULL)
     return NULL;
   caps = vr_host_caps_new (conn);
@@ -589,6 +636,7 @@ static const VrCliTransportClass direct_class = {
   .destroy = direct_destroy,
   .validate = direct_validate,
   .edit = direct_edit,
+  .place = direct_place,
   .realize = direct_realize,
   .export_domain = direct_export,
   .export_result = direct_export_result,

@@ -31,6 +31,7 @@ typedef struct {
   const char *handoff;      /* NULL: auto */
   gboolean start;
   gboolean copy_disks;
+  const char *uri;          /* NULL: the transport's own connection */
 } VrCliRealizeRequest;
 
 typedef struct {
@@ -68,6 +69,11 @@ typedef struct {
                                 GError **error);
   VrCliSystem *(*edit) (VrCliTransport *self, const char *key,
                         const VrCliEditRequest *request, GError **error);
+  /* --host: how key fits each of hosts (VrCliPlacement, in that order,
+   * the one realize would take marked chosen). */
+  GPtrArray *(*place) (VrCliTransport *self, const char *key,
+                       const char *const *hosts, gboolean copy_disks,
+                       GError **error);
   /* Start a job; its id. */
   char *(*realize) (VrCliTransport *self, const char *key,
                     const VrCliRealizeRequest *request, GError **error);

@@ -146,7 +146,7 @@ copy_disk (Realize *r, RealizeDisk *disk, GError **error)
   if (!ok)
     return FALSE;
   r->bytes_before += disk->size;
-  target = g_build_filename (r->journal.pool.path, chosen, NULL);
+  target = vr_realize_pool_path (r, chosen);
   if (disk->source != NULL)
     xmlSetProp (disk->source, (const xmlChar *) "file",
                 (const xmlChar *) target);
@@ -173,9 +173,26 @@ link_chain (Realize *r, GError **error)
   return TRUE;
 }
 
+/* A chain's headers are rewritten here after the copy: a file on this
+ * host only. */
+static gboolean
+check_remote_chain (Realize *r, RealizeDisk *disk, GError **error)
+{
+  if (!r->remote || disk->backing == NULL)
+    return TRUE;
+  g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
+               "%s/%s has a backing file: a realize onto a remote host "
+               "copies only disks without backing chains yet",
+               r->import->path, disk->relpath);
+  return FALSE;
+}
+
 gboolean
 vr_realize_copy_disks (Realize *r, GError **error)
 {
+  for (guint i = 0; i < r->disks->len; i++)
+    if (!check_remote_chain (r, r->disks->pdata[i], error))
+      return FALSE;
   for (guint i = 0; i < r->disks->len; i++)
     if (!copy_disk (r, r->disks->pdata[i], error))
       return FALSE;

@@ -37,6 +37,28 @@ journal_file_free (gpointer data)
   g_free (file);
 }
 
+static void
+journal_volume_free (gpointer data)
+{
+  VrJournalVolume *volume = data;
+
+  g_free (volume->name);
+  g_free (volume->key);
+  g_free (volume);
+}
+
+VrJournalVolume *
+vr_realize_journal_add_volume (VrRealizeJournal *journal, const char *name)
+{
+  VrJournalVolume *volume = g_new0 (VrJournalVolume, 1);
+
+  volume->name = g_strdup (name);
+  if (journal->volumes == NULL)
+    journal->volumes = g_ptr_array_new_with_free_func (journal_volume_free);
+  g_ptr_array_add (journal->volumes, volume);
+  return volume;
+}
+
 VrRealizeJournal *
 vr_realize_journal_new (void)
 {
@@ -55,6 +77,9 @@ vr_realize_journal_clear (VrRealizeJournal *journal)
   g_free (journal->nvram.path);
   g_free (journal->swtpm.path);
   g_clear_pointer (&journal->files, g_ptr_array_unref);
+  g_free (journal->remote_uri);
+  g_free (journal->remote_pool);
+  g_clear_pointer (&journal->volumes, g_ptr_array_unref);
   g_free (journal->domain_uuid);
   memset (journal, 0, sizeof *journal);
 }
@@ -123,6 +148,35 @@ add_file (xmlNode *top, const VrJournalFile *file)
                      (const xmlChar *) file->names->pdata[i]);
 }
 
+/* <remote uri= pool=><volume name= key=/>…</remote> */
+static void
+add_remote (xmlNode *top, const VrRealizeJournal *journal)
+{
+  xmlNode *node;
+
+  if (journal->remote_uri == NULL)
+    return;
+  node = xmlNewChild (top, NULL, (const xmlChar *) "remote", NULL);
+  xmlSetProp (node, (const xmlChar *) "uri",
+              (const xmlChar *) journal->remote_uri);
+  if (journal->remote_pool != NULL)
+    xmlSetProp (node, (const xmlChar *) "pool",
+                (const xmlChar *) journal->remote_pool);
+  for (guint i = 0; journal->volumes != NULL && i < journal->volumes->len;
+       i++)
+    {
+      VrJournalVolume *volume = journal->volumes->pdata[i];
+      xmlNode *child = xmlNewChild (node, NULL, (const xmlChar *) "volume",
+                                    NULL);
+
+      xmlSetProp (child, (const xmlChar *) "name",
+                  (const xmlChar *) volume->name);
+      if (volume->key != NULL)
+        xmlSetProp (child, (const xmlChar *) "key",
+                    (const xmlChar *) volume->key);
+    }
+}
+
 static void
 add_flag (xmlNode *top, const char *name, gboolean value)
 {
@@ -149,6 +203,7 @@ vr_realize_journal_write (VrStore *store, VrPlannedSystem *system,
   add_dir (top, "swtpm-dir", &journal->swtpm);
   for (guint i = 0; journal->files != NULL && i < journal->files->len; i++)
     add_file (top, journal->files->pdata[i]);
+  add_remote (top, journal);
   if (journal->domain_uuid != NULL)
     {
       xmlNode *dom = xmlNewChild (top, NULL, (const xmlChar *) "domain",
@@ -226,6 +281,31 @@ read_files (VrRealizeJournal *journal, xmlDoc *doc)
     read_file (journal, files->nodesetval->nodeTab[i]);
 }
 
+static void
+read_remote (VrRealizeJournal *journal, xmlDoc *doc)
+{
+  xmlNode *node = vr_xml_xpath_node (doc, "/*/remote");
+
+  if (node == NULL)
+    return;
+  journal->remote_uri = (char *) xmlGetProp (node, (const xmlChar *) "uri");
+  journal->remote_pool = (char *) xmlGetProp (node, (const xmlChar *) "pool");
+  for (xmlNode *child = node->children; child != NULL; child = child->next)
+    {
+      g_autofree char *name = NULL;
+      VrJournalVolume *volume;
+
+      if (child->type != XML_ELEMENT_NODE
+          || !xmlStrEqual (child->name, (const xmlChar *) "volume"))
+        continue;
+      name = (char *) xmlGetProp (child, (const xmlChar *) "name");
+      if (name == NULL)
+        continue;
+      volume = vr_realize_journal_add_volume (journal, name);
+      volume->key = (char *) xmlGetProp (child, (const xmlChar *) "key");
+    }
+}
+
 /* Journals are a few KiB; anything larger is not one. */
 #define JOURNAL_MAX_SIZE (1024 * 1024)
 
@@ -259,6 +339,7 @@ vr_realize_journal_read (VrStore *store, VrPlannedSystem *system,
   read_dir (doc, "nvram-dir", &journal->nvram);
   read_dir (doc, "swtpm-dir", &journal->swtpm);
   read_files (journal, doc);
+  read_remote (journal, doc);
   journal->domain_uuid = vr_xml_xpath_string (doc, "string(/*/domain/@uuid)");
   defined = vr_xml_xpath_string (doc, "string(/*/domain/@defined)");
   journal->defined = g_strcmp0 (defined, "yes") == 0;

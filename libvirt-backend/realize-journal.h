@@ -41,6 +41,14 @@ typedef struct {
   GPtrArray *names;  /* every name it had or is about to get, in order */
 } VrJournalFile;
 
+/* A volume a realize onto a remote host made in the remote pool: the
+ * name is journaled before it is created, the key once it was (undo
+ * deletes a volume only while that name still has that key). */
+typedef struct {
+  char *name;
+  char *key;       /* NULL until created */
+} VrJournalVolume;
+
 /* What a realize has made so far, written (and synced) before each step
  * that could leave something behind, so that whoever finds it after a
  * crash knows exactly what to undo: only what the job made, never a file
@@ -52,6 +60,9 @@ typedef struct {
   VrJournalDirId nvram;    /* path NULL unless an NVRAM is carried */
   VrJournalDirId swtpm;    /* path NULL unless a TPM state is carried */
   GPtrArray *files;        /* of VrJournalFile */
+  char *remote_uri;        /* the remote libvirt the job works on, or NULL */
+  char *remote_pool;       /* its pool the volumes are in */
+  GPtrArray *volumes;      /* of VrJournalVolume, made in remote_pool */
   char *domain_uuid;       /* set before define: the domain may exist */
   gboolean defined;        /* set once define returned */
   gboolean handed_off;     /* the state is libvirt's */
@@ -68,6 +79,10 @@ VrJournalFile *vr_realize_journal_add_file (VrRealizeJournal *journal,
                                             VrJournalDir dir,
                                             guint64 dev,
                                             guint64 ino);
+
+/* A new volume entry named name (no key yet) in journal->volumes. */
+VrJournalVolume *vr_realize_journal_add_volume (VrRealizeJournal *journal,
+                                                const char *name);
 
 gboolean vr_realize_journal_write (VrStore *store,
                                    VrPlannedSystem *system,

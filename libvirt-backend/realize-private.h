@@ -32,6 +32,12 @@ typedef struct {
   guint64 bytes_before; /* bytes of the files copied already */
   guint64 bytes_total;  /* of every file to copy */
   virDomainPtr dom;
+  /* A realize onto a remote libvirt (realize-remote.c): its pool, and the
+   * pool's directory on that host (NULL when nothing is uploaded). */
+  gboolean remote;
+  virStoragePoolPtr remote_pool;
+  char *remote_dir;
+  gboolean started;  /* the hand-off started the domain already */
 } Realize;
 
 const char *vr_realize_name (Realize *r);
@@ -52,6 +58,33 @@ gboolean vr_realize_track_in_journal (const char *name,
                                       gpointer user_data,
                                       GError **error);
 
+/* The progress of a copy or upload (VrCopyProgressFunc, data r). */
+void vr_realize_copy_progress (guint64 done, guint64 total,
+                               gpointer user_data);
+
+/* Remote target (realize-remote.c), for a connection through a transport
+ * or to another host without --pool-dir (which says the daemon shares
+ * this host's files): checks and opens the remote pool (--pool, else
+ * "default") and journals the connection's URI. */
+gboolean vr_realize_remote_open (Realize *r, GError **error);
+
+/* Uploads src into a new volume name of the remote pool, journaled, and
+ * checks what was read as vr_realize_copy_to_pool does. */
+gboolean vr_realize_remote_upload (Realize *r,
+                                   int src,
+                                   const char *relpath,
+                                   const char *name,
+                                   char **chosen,
+                                   GError **error);
+
+/* Restores the uploaded save image (r->pool_path) into r->dom, as a
+ * managed save or started, and deletes the upload. */
+gboolean vr_realize_remote_hand_off (Realize *r, GError **error);
+
+/* The path a file name of the pool has for libvirt: in the local pool
+ * directory, or in the remote pool's. */
+char *vr_realize_pool_path (Realize *r, const char *name);
+
 /* The carried UEFI variable store and TPM state put where this host's
  * libvirt looks for them, each journaled (realize-firmware.c); r->doc's
  * <nvram> names the store. */
@@ -70,7 +103,8 @@ void vr_realize_undo_firmware (const VrRealizeJournal *journal);
  * path, for the snapshots' disk sources (realize-disks.c). */
 GHashTable *vr_realize_disk_targets (Realize *r);
 
-/* Copies src (relpath in the import directory) into the pool under name,
+/* Copies src (relpath in the import directory) into the pool under name
+ * (a remote realize uploads it into a new volume instead, *entry NULL),
  * or the first free name after it when name is taken: an existing file is
  * never replaced. Each name the copy's file gets is journaled before it
  * can appear; *chosen is the name it got and *entry its journal entry.

@@ -13,6 +13,7 @@
 #include "fs-util.h"
 #include "libvirt-util.h"
 #include "realize-private.h"
+#include "realize-remote.h"
 #include "safe-xml.h"
 
 static int
@@ -184,13 +185,17 @@ vr_realize_undo (virConnectPtr conn, const VrRealizeJournal *journal,
                  int pool_fd, int save_fd, GError **error)
 {
   int fd = dir_fd_for (&journal->save, save_fd);
+  g_autoptr (virConnect) target = vr_realize_undo_connection (conn,
+                                                              journal);
   gboolean undone;
 
   /* The managed-save link first: libvirt must not find it for a domain
    * that is about to go. */
   if (fd >= 0)
     remove_files (journal, VR_JOURNAL_DIR_SAVE, fd);
-  undone = undo_domain (conn, journal, fd, error);
+  /* A remote job's domain and volumes are on its own host. */
+  undone = undo_domain (target, journal, fd, error)
+           && vr_realize_undo_volumes (target, journal, error);
   if (fd >= 0)
     close (fd);
   /* The domain's disks stay with it until it can be undefined. */

@@ -17,6 +17,7 @@
 #include "pool.h"
 #include "realize-journal.h"
 #include "realize-private.h"
+#include "realize-remote.h"
 #include "realize-undo.h"
 #include "fs-util.h"
 #include "handoff.h"
@@ -41,6 +42,9 @@ realize_clear (Realize *r)
   g_free (r->pool_path);
   g_free (r->xml);
   g_free (r->image_xml);
+  g_free (r->remote_dir);
+  if (r->remote_pool != NULL)
+    virStoragePoolFree (r->remote_pool);
   if (r->dom != NULL)
     virDomainFree (r->dom);
 }
@@ -270,7 +274,7 @@ begin (Realize *r, GError **error)
          && vr_store_save_record (r->store, r->system, error);
 }
 
-static void
+void
 vr_realize_copy_progress (guint64 done, guint64 total, gpointer user_data)
 {
   Realize *r = user_data;
@@ -304,10 +308,10 @@ vr_realize_track_in_journal (const char *name, guint64 dev, guint64 ino,
          && vr_test_hook_fail ("journaled", error);
 }
 
-gboolean
-vr_realize_copy_to_pool (Realize *r, int src, const char *relpath,
-                         const char *name, char **chosen,
-                         VrJournalFile **entry, GError **error)
+static gboolean
+copy_to_local_pool (Realize *r, int src, const char *relpath,
+                    const char *name, char **chosen, VrJournalFile **entry,
+                    GError **error)
 {
   g_autoptr (VrSha256) checksum = vr_realize_checksum_for (r);
   VrRealizeTracked t = { r, vr_realize_journal_add_file (&r->journal,
@@ -342,6 +346,18 @@ vr_realize_copy_to_pool (Realize *r, int src, const char *relpath,
   return vr_realize_verify_copy (r, relpath, result.size, checksum, error);
 }
 
+gboolean
+vr_realize_copy_to_pool (Realize *r, int src, const char *relpath,
+                         const char *name, char **chosen,
+                         VrJournalFile **entry, GError **error)
+{
+  if (!r->remote)
+    return copy_to_local_pool (r, src, relpath, name, chosen, entry, error);
+  if (entry != NULL)
+    *entry = NULL;
+  return vr_realize_remote_upload (r, src, relpath, name, chosen, error);
+}
+
 static gboolean
 copy_state (Realize *r, GError **error)
 {
@@ -355,8 +371,7 @@ copy_state (Realize *r, GError **error)
                                 &r->pool_name, &r->pool_file, error);
   close (src);
   if (r->pool_name != NULL)
-    r->pool_path = g_build_filename (r->journal.pool.path, r->pool_name,
-                                     NULL);
+    r->pool_path = vr_realize_pool_path (r, r->pool_name);
   r->bytes_before += r->import->save->file_size;
   return ok;
 }
@@ -515,6 +530,8 @@ hand_off (Realize *r, GError **error)
 {
   gboolean ok;
 
+  if (r->remote)
+    return vr_realize_remote_hand_off (r, error);
   if (r->handoff == VR_HANDOFF_LINK)
     ok = link_state (r, error);
   else
@@ -643,7 +660,10 @@ finish (Realize *r, GError **error)
   vr_planned_system_set_domain (r->system, vr_realize_name (r));
   message = g_strdup_printf ("realized as domain '%s'%s", vr_realize_name (r),
                              vr_planned_system_get_save_file (r->system)
-                                 ? (r->handoff == VR_HANDOFF_LINK
+                                 ? (r->started
+                                        ? "; it resumed from its saved "
+                                          "state (restored)"
+                                        : r->handoff == VR_HANDOFF_LINK
                                         ? "; its saved state is handed to "
                                           "libvirt (link)"
                                         : "; its saved state is handed to "
@@ -670,7 +690,7 @@ start_domain (Realize *r, GError **error)
 {
   vr_progress_next (r->progress);
   vr_test_hook_stall ("start", r->cancellable);
-  if (!r->options->start || virDomainCreate (r->dom) == 0)
+  if (!r->options->start || r->started || virDomainCreate (r->dom) == 0)
     return TRUE;
   vr_libvirt_set_error (error, "realized '%s', but starting it failed",
                         vr_realize_name (r));
@@ -691,7 +711,11 @@ run_locked (Realize *r, VrHostCaps *caps, GError **error)
     return FALSE;
   r->doc = xmlCopyDoc (vr_planned_system_get_doc (r->system), 1);
   r->handoff = vr_handoff_resolve (r->conn, r->options->handoff);
-  if (!open_pool (r, error) || !open_save_dir (r, error))
+  /* --pool-dir says libvirt shares this host's files (a daemon of this
+   * host behind a socket): then the local target serves. */
+  if (vr_connection_is_remote (r->conn) && r->options->pool_dir == NULL
+          ? !vr_realize_remote_open (r, error)
+          : !open_pool (r, error) || !open_save_dir (r, error))
     return FALSE;
   if (!begin (r, &local) || !transfer_state (r, &local)
       || !finish (r, &local))

@@ -7,7 +7,10 @@
 
 #include "test-hooks.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -438,4 +441,69 @@ test_record_state (const char *state, const char *uuid)
   if (doc == NULL)
     return g_strdup ("(unreadable)");
   return vr_xml_xpath_string (doc, "string(/planned-system/state)");
+}
+
+guint
+test_free_port (void)
+{
+  struct sockaddr_in addr = { .sin_family = AF_INET };
+  socklen_t len = sizeof addr;
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+
+  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  g_assert_cmpint (bind (fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+  g_assert_cmpint (getsockname (fd, (struct sockaddr *) &addr, &len), ==, 0);
+  close (fd);
+  return ntohs (addr.sin_port);
+}
+
+static void
+make_nobody_dir (const char *path)
+{
+  g_assert_cmpint (g_mkdir_with_parents (path, 0755), ==, 0);
+  g_assert_cmpint (chown (path, 65534, 65534), ==, 0);
+}
+
+GSubprocess *
+test_remote_libvirtd_start (const char *dir, guint port)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *conf = g_build_filename (dir, "libvirtd.conf", NULL);
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autofree char *home = g_build_filename (dir, "home", NULL);
+  g_autofree char *sock = g_build_filename (run, "libvirt-sock", NULL);
+  g_autofree char *uri = g_strdup_printf ("qemu+tcp://127.0.0.1:%u/session",
+                                          port);
+  g_autofree char *text = g_strdup_printf (
+      "unix_sock_dir = \"%s\"\nunix_sock_rw_perms = \"0777\"\n"
+      "auth_unix_rw = \"none\"\nlisten_tcp = 1\nlisten_tls = 0\n"
+      "auth_tcp = \"none\"\nlisten_addr = \"127.0.0.1\"\n"
+      "tcp_port = \"%u\"\n", run, port);
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
+      G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  GSubprocess *daemon;
+  virConnectPtr conn;
+
+  unlink (sock);
+  g_assert_true (g_file_set_contents (conf, text, -1, NULL));
+  make_nobody_dir (run);
+  make_nobody_dir (home);
+  g_subprocess_launcher_setenv (launcher, "HOME", home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", run, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", home, TRUE);
+  /* --pdeathsig: a test that aborts takes its daemon with it. */
+  daemon = g_subprocess_launcher_spawn (
+      launcher, &error, "setpriv", "--reuid=65534", "--regid=65534",
+      "--clear-groups", "--pdeathsig=TERM", "/usr/sbin/libvirtd", "--listen",
+      "--config", conf, NULL);
+  g_assert_no_error (error);
+  while ((conn = virConnectOpen (uri)) == NULL)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (100 * 1000);
+    }
+  virConnectClose (conn);
+  return daemon;
 }

@@ -102,6 +102,15 @@ GSubprocess *test_libvirtd_start (const char *dir);
 /* SIGTERM and wait. */
 void test_libvirtd_stop (GSubprocess *daemon);
 
+/* A second libvirtd as a remote host (tests/test-remote, bench-remote):
+ * as uid 65534 in session mode with everything under dir (socket in
+ * DIR/run/libvirt-sock, config and logs in DIR/home), listening on
+ * 127.0.0.1:port too (TCP, no auth); returns once it answers on both. */
+GSubprocess *test_remote_libvirtd_start (const char *dir, guint port);
+
+/* A free TCP port on 127.0.0.1. */
+guint test_free_port (void);
+
 /* The <state> of planned system uuid's record in the state directory
  * state: NULL without a record, "(unreadable)" when it does not parse. */
 char *test_record_state (const char *state, const char *uuid);

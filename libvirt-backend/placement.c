@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Placement: which of several libvirt hosts a planned system fits on, and
+ * the one to realize onto. Each host is validated over its own
+ * connection, as a realize onto it would be. */
+#include "config.h"
+
+#include "placement.h"
+
+#include "domain-xml.h"
+#include "findings.h"
+#include "host-caps.h"
+#include "libvirt-util.h"
+#include "validate.h"
+
+void
+vr_placement_host_free (VrPlacementHost *host)
+{
+  if (host == NULL)
+    return;
+  g_free (host->uri);
+  g_free (host->blocking);
+  g_free (host);
+}
+
+static char *
+blocking_findings (GPtrArray *findings)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+
+  for (guint i = 0; i < findings->len; i++)
+    {
+      VrFinding *finding = findings->pdata[i];
+
+      if (finding->severity == VR_SEVERITY_ERROR)
+        g_string_append_printf (text, "%s%s %s", text->len ? "; " : "",
+                                finding->id, finding->message);
+    }
+  return text->len ? g_string_free (g_steal_pointer (&text), FALSE) : NULL;
+}
+
+/* A realize restores the guest (at once, or at its next start): its
+ * memory must be free there, not merely installed. */
+static char *
+memory_shortfall (VrPlannedSystem *system, guint64 free_memory)
+{
+  guint64 wanted = vr_domain_xml_get_memory_kib (
+                       vr_planned_system_get_doc (system)) * 1024;
+  g_autofree char *need = NULL;
+  g_autofree char *have = NULL;
+
+  if (wanted <= free_memory)
+    return NULL;
+  need = g_format_size_full (wanted, G_FORMAT_SIZE_IEC_UNITS);
+  have = g_format_size_full (free_memory, G_FORMAT_SIZE_IEC_UNITS);
+  return g_strdup_printf ("needs %s of memory, %s free", need, have);
+}
+
+static void
+check_host (VrPlacementHost *host, VrStore *store, VrPlannedSystem *system,
+            gboolean copy_disks, gboolean host_access_allowed)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (virConnect) conn = vr_libvirt_open (host->uri, &error);
+  g_autoptr (VrHostCaps) caps = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
+  VrValidateOptions options = { .host_access_allowed = host_access_allowed };
+  virNodeInfo info;
+  unsigned long long free_memory;
+  g_autofree char *memory = NULL;
+
+  if (conn == NULL)
+    {
+      host->blocking = g_strdup_printf ("not reachable: %s", error->message);
+      return;
+    }
+  host->reachable = TRUE;
+  free_memory = virNodeGetFreeMemory (conn);
+  host->free_memory = free_memory;
+  if (virNodeGetInfo (conn, &info) == 0)
+    host->cpus = info.cpus;
+  caps = vr_host_caps_new (conn);
+  findings = vr_validate_planned_with (caps, store, system, &options, &error);
+  if (findings == NULL)
+    {
+      host->blocking = g_strdup (error->message);
+      return;
+    }
+  if (copy_disks)
+    vr_findings_remove_id (findings, VR_FINDING_DISK_IN_IMPORT);
+  host->blocking = blocking_findings (findings);
+  memory = memory_shortfall (system, host->free_memory);
+  if (memory != NULL)
+    {
+      char *both = host->blocking
+                       ? g_strdup_printf ("%s; %s", host->blocking, memory)
+                       : g_strdup (memory);
+
+      g_free (host->blocking);
+      host->blocking = both;
+    }
+  host->fits = host->blocking == NULL;
+}
+
+GPtrArray *
+vr_placement_check (VrStore *store, VrPlannedSystem *system,
+                    const char *const *uris, gboolean copy_disks,
+                    gboolean host_access_allowed)
+{
+  GPtrArray *hosts = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) vr_placement_host_free);
+
+  for (guint i = 0; uris != NULL && uris[i] != NULL; i++)
+    {
+      VrPlacementHost *host = g_new0 (VrPlacementHost, 1);
+
+      host->uri = g_strdup (uris[i]);
+      g_ptr_array_add (hosts, host);
+      check_host (host, store, system, copy_disks, host_access_allowed);
+    }
+  return hosts;
+}
+
+int
+vr_placement_choose (GPtrArray *hosts)
+{
+  int best = -1;
+
+  for (guint i = 0; i < hosts->len; i++)
+    {
+      VrPlacementHost *host = hosts->pdata[i];
+
+      if (host->fits
+          && (best < 0
+              || host->free_memory
+                     > ((VrPlacementHost *) hosts->pdata[best])->free_memory))
+        best = i;
+    }
+  return best;
+}
+
+char *
+vr_placement_describe (const VrPlacementHost *host, gboolean chosen)
+{
+  g_autofree char *free_text = g_format_size_full (host->free_memory,
+                                                   G_FORMAT_SIZE_IEC_UNITS);
+  g_autofree char *resources = host->reachable
+      ? g_strdup_printf (" (%s free memory, %u CPUs)", free_text, host->cpus)
+      : g_strdup ("");
+
+  if (!host->fits)
+    return g_strdup_printf ("%s: does not fit: %s%s", host->uri,
+                            host->blocking, resources);
+  return g_strdup_printf ("%s: fits%s%s", host->uri, resources,
+                          chosen ? "; chosen: it fits and has the most free "
+                                   "memory"
+                                 : "");
+}

@@ -1,0 +1,739 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Realize onto a remote libvirt, real QEMU on both sides: a guest saved
+ * under the test bed's root is realized onto a second libvirtd (session
+ * mode, as uid 65534, with everything under its own directory) reached by
+ * qemu+unix, qemu+tcp (127.0.0.1 only) and qemu+ssh through a private
+ * sshd (key auth, 127.0.0.1 only; skipped where sshd is not installed). The save image and disks are uploaded
+ * into that daemon's "default" pool; the second daemon killed mid-upload
+ * must leave nothing of the job once it is back. */
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "import.h"
+#include "libvirt-util.h"
+#include "realize.h"
+#include "realize-journal.h"
+#include "test-util.h"
+#include "testbed.h"
+
+#define BASIC_UUID "5a1ad0c0-7e57-4b3d-9c1e-000000000001"
+#define DISK_UUID "5a1ad0c0-7e57-4b3d-9c1e-000000000002"
+#define NOBODY 65534
+#define LOCAL_IMAGES "/var/lib/libvirt/images"
+
+/* The second libvirtd: DIR/run holds its socket, DIR/home its session
+ * config, logs and the pool DIR/home/pool. */
+typedef struct {
+  char *dir;
+  char *sock;
+  char *pool;
+  guint port;
+  GSubprocess *daemon;
+} Remote;
+
+static Remote remote;
+
+/* Socket paths must stay under 108 characters: a short base. */
+static void
+remote_init (Remote *rm)
+{
+  rm->dir = g_dir_make_tmp ("vr-remote-XXXXXX", NULL);
+  g_assert_nonnull (rm->dir);
+  g_assert_cmpint (chmod (rm->dir, 0755), ==, 0);
+  rm->sock = g_build_filename (rm->dir, "run", "libvirt-sock", NULL);
+  rm->pool = g_build_filename (rm->dir, "home", "pool", NULL);
+}
+
+static void
+remote_clear (Remote *rm)
+{
+  test_rmtree (rm->dir);
+  g_free (rm->dir);
+  g_free (rm->sock);
+  g_free (rm->pool);
+}
+
+static void
+make_owned_dir (const char *path)
+{
+  g_assert_cmpint (g_mkdir_with_parents (path, 0755), ==, 0);
+  g_assert_cmpint (chown (path, NOBODY, NOBODY), ==, 0);
+}
+
+static char *
+unix_uri (Remote *rm)
+{
+  return g_strdup_printf ("qemu+unix:///session?socket=%s", rm->sock);
+}
+
+static char *
+tcp_uri (Remote *rm)
+{
+  return g_strdup_printf ("qemu+tcp://127.0.0.1:%u/session", rm->port);
+}
+
+static void
+remote_start (Remote *rm)
+{
+  make_owned_dir (rm->pool);
+  rm->daemon = test_remote_libvirtd_start (rm->dir, rm->port);
+}
+
+/* The pool is defined once, autostarted: a restarted daemon has it. */
+static void
+define_pool (Remote *rm)
+{
+  g_autofree char *uri = unix_uri (rm);
+  g_autofree char *commands = g_strdup_printf (
+      "pool-define-as default dir --target %s; pool-autostart default; "
+      "pool-start default", rm->pool);
+  g_autofree char *out = test_virsh (uri, commands);
+}
+
+static void
+remote_kill (Remote *rm)
+{
+  g_subprocess_force_exit (rm->daemon);
+  g_assert_true (g_subprocess_wait (rm->daemon, NULL, NULL));
+  g_clear_object (&rm->daemon);
+}
+
+typedef struct {
+  char *state;
+  VrStore *store;
+  VrPlannedSystem *system;
+  char *import;
+  char *import_tree;
+  const char *uuid;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  const char *variant = data;
+  g_autoptr (GError) error = NULL;
+
+  f->import = vr_testbed_require (variant);
+  f->uuid = g_str_equal (variant, "disk") ? DISK_UUID : BASIC_UUID;
+  f->state = test_mkdtemp ();
+  f->store = vr_store_new (f->state);
+  f->system = vr_import_path (f->store, f->import, NULL, &error);
+  g_assert_no_error (error);
+  f->import_tree = test_snapshot_tree (f->import);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autofree char *tree = test_snapshot_tree (f->import);
+
+  /* The import directory is read, never written. */
+  g_assert_cmpstr (tree, ==, f->import_tree);
+  if (conn != NULL)
+    test_remove_domain (conn, f->uuid);
+  g_object_unref (f->system);
+  g_object_unref (f->store);
+  test_rmtree (f->state);
+  g_free (f->state);
+  g_free (f->import);
+  g_free (f->import_tree);
+}
+
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
+}
+
+/* The pool's volumes by name, sorted, one a line. */
+static char *
+pool_volumes (virConnectPtr conn)
+{
+  g_autoptr (virStoragePool) pool = virStoragePoolLookupByName (conn,
+                                                                "default");
+  virStorageVolPtr *vols = NULL;
+  g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func (g_free);
+  GString *out = g_string_new (NULL);
+  int n;
+
+  g_assert_nonnull (pool);
+  g_assert_cmpint (virStoragePoolRefresh (pool, 0), ==, 0);
+  n = virStoragePoolListAllVolumes (pool, &vols, 0);
+  g_assert_cmpint (n, >=, 0);
+  for (int i = 0; i < n; i++)
+    {
+      g_ptr_array_add (list, g_strdup (virStorageVolGetName (vols[i])));
+      virStorageVolFree (vols[i]);
+    }
+  free (vols);
+  g_ptr_array_sort (list, compare_names);
+  for (guint i = 0; i < list->len; i++)
+    g_string_append_printf (out, "%s\n", (const char *) list->pdata[i]);
+  return g_string_free (out, FALSE);
+}
+
+/* The files in the pool's directory, as the host sees them: nothing a
+ * volume listing would not show. */
+static guint
+pool_files (Remote *rm)
+{
+  return test_count_entries (rm->pool);
+}
+
+static char *
+remote_qemu_log (Remote *rm, const char *name)
+{
+  g_autofree char *file = g_strdup_printf ("%s.log", name);
+  g_autofree char *path = g_build_filename (rm->dir, "home", "libvirt",
+                                            "qemu", "log", file, NULL);
+  char *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, NULL);
+  return text ? text : g_strdup ("");
+}
+
+static void
+assert_restored (Remote *rm, virDomainPtr dom)
+{
+  g_autofree char *log = remote_qemu_log (rm, virDomainGetName (dom));
+  int state = 0;
+  int reason = 0;
+
+  g_assert_cmpint (virDomainGetState (dom, &state, &reason, 0), ==, 0);
+  g_assert_cmpint (state, ==, VIR_DOMAIN_RUNNING);
+  g_assert_cmpint (reason, ==, VIR_DOMAIN_RUNNING_RESTORED);
+  g_assert_nonnull (strstr (log, "-incoming"));
+}
+
+static gboolean
+realize_on (Fixture *f, virConnectPtr conn, const VrRealizeOptions *options,
+            VrProgress *progress, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (VrHostCaps) caps = vr_host_caps_new (conn);
+
+  return vr_realize (f->store, caps, conn, f->system, options, progress,
+                     cancellable, error);
+}
+
+/* The disks are copied and the state handed over as a managed save: the
+ * pool holds exactly the domain's disk, starting it restores the guest. */
+static void
+test_managed_save (Fixture *f, const char *uri)
+{
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  VrRealizeOptions options = { .copy_disks = TRUE };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  g_autofree char *volumes = NULL;
+  g_autofree char *xml = NULL;
+  g_autofree char *want = NULL;
+  g_autofree char *before = test_snapshot_tree (LOCAL_IMAGES);
+  g_autofree char *after = NULL;
+
+  g_assert_nonnull (conn);
+  realize_on (f, conn, &options, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (vr_planned_system_get_state (f->system), ==,
+                   VR_PLANNED_STATE_REALIZED);
+  dom = virDomainLookupByUUIDString (conn, f->uuid);
+  g_assert_nonnull (dom);
+  g_assert_cmpint (virDomainHasManagedSaveImage (dom, 0), ==, 1);
+  volumes = pool_volumes (conn);
+  g_assert_cmpstr (volumes, ==, "vr-guest-disk-disk0.qcow2\n");
+  g_assert_cmpuint (pool_files (&remote), ==, 1);
+  xml = virDomainGetXMLDesc (dom, 0);
+  want = g_strdup_printf ("'%s/vr-guest-disk-disk0.qcow2'", remote.pool);
+  g_assert_nonnull (strstr (xml, want));
+  g_assert_cmpint (virDomainCreate (dom), ==, 0);
+  assert_restored (&remote, dom);
+  /* This host's own pool, where a local realize would have copied. */
+  after = test_snapshot_tree (LOCAL_IMAGES);
+  g_assert_cmpstr (after, ==, before);
+  test_remove_domain (conn, f->uuid);
+}
+
+static void
+skipped (void)
+{
+  g_test_skip ("needs root and /usr/sbin/libvirtd: the second libvirtd "
+               "runs as uid 65534");
+}
+
+static void
+delete_volumes (virConnectPtr conn)
+{
+  g_autoptr (virStoragePool) pool = virStoragePoolLookupByName (conn,
+                                                                "default");
+  virStorageVolPtr *vols = NULL;
+  int n = virStoragePoolListAllVolumes (pool, &vols, 0);
+
+  for (int i = 0; i < n; i++)
+    {
+      virStorageVolDelete (vols[i], 0);
+      virStorageVolFree (vols[i]);
+    }
+  free (vols);
+}
+
+static void
+test_unix (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+
+  test_managed_save (f, uri);
+  delete_volumes (conn);
+}
+
+/* --start: the plain restore from the uploaded volume resumes the guest
+ * at once; the upload is gone and the pool holds nothing (no disks). */
+static void
+test_tcp_start (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = tcp_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  VrRealizeOptions options = { .start = TRUE };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  g_autofree char *volumes = NULL;
+
+  g_assert_nonnull (conn);
+  realize_on (f, conn, &options, NULL, NULL, &error);
+  g_assert_no_error (error);
+  dom = virDomainLookupByUUIDString (conn, f->uuid);
+  g_assert_nonnull (dom);
+  assert_restored (&remote, dom);
+  volumes = pool_volumes (conn);
+  g_assert_cmpstr (volumes, ==, "");
+  g_assert_cmpuint (pool_files (&remote), ==, 0);
+}
+
+/* The same through the command line, over TCP, with the disk copied. */
+static void
+test_cli_tcp (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = tcp_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  int status = -1;
+  g_autofree char *out = test_cli_direct (f->state, uri, &status, "realize",
+                                          "vr-guest-disk", "--copy-disks",
+                                          "--start", NULL);
+  g_autoptr (virDomain) dom = NULL;
+  g_autofree char *volumes = NULL;
+
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out, "realized as domain 'vr-guest-disk'; it "
+                                 "resumed from its saved state"));
+  dom = virDomainLookupByUUIDString (conn, f->uuid);
+  g_assert_nonnull (dom);
+  assert_restored (&remote, dom);
+  volumes = pool_volumes (conn);
+  g_assert_cmpstr (volumes, ==, "vr-guest-disk-disk0.qcow2\n");
+  test_remove_domain (conn, f->uuid);
+  delete_volumes (conn);
+}
+
+static void
+run_or_fail (const char *const *argv)
+{
+  g_auto (TestRun) run = { 0 };
+
+  test_run (&run, argv, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+}
+
+/* A test that aborts takes its sshd with it. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+/* A private sshd on 127.0.0.1 only: its own config, host key and
+ * authorized key, in dir; ssh's side (known hosts) through a wrapper that
+ * libvirt runs as its ssh command, so that nothing goes to ~/.ssh. */
+static GSubprocess *
+sshd_start (const char *dir, guint port)
+{
+  g_autofree char *host_key = g_build_filename (dir, "host_key", NULL);
+  g_autofree char *client_key = g_build_filename (dir, "client_key", NULL);
+  g_autofree char *client_pub = g_strdup_printf ("%s.pub", client_key);
+  g_autofree char *conf = g_build_filename (dir, "sshd_config", NULL);
+  g_autofree char *text = g_strdup_printf (
+      "Port %u\nListenAddress 127.0.0.1\nHostKey %s\n"
+      "AuthorizedKeysFile %s\nPasswordAuthentication no\n"
+      "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
+      "PermitRootLogin prohibit-password\nUsePAM no\nPidFile none\n"
+      "StrictModes no\n", port, host_key, client_pub);
+  g_autofree char *client = g_strdup_printf (
+      "UserKnownHostsFile %s/known_hosts\nStrictHostKeyChecking accept-new\n"
+      "BatchMode yes\n", dir);
+  g_autofree char *wrapper = g_strdup_printf (
+      "#!/bin/sh\nexec ssh -F %s/ssh_config \"$@\"\n", dir);
+  g_autofree char *wrap = g_build_filename (dir, "ssh", NULL);
+  const char *host_argv[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N", "",
+                              "-f", host_key, NULL };
+  const char *client_argv[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N",
+                                "", "-f", client_key, NULL };
+  g_autoptr (GError) error = NULL;
+  GSubprocess *sshd;
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  g_autoptr (GSocketClient) socket_client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) connection = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+
+  run_or_fail (host_argv);
+  run_or_fail (client_argv);
+  test_write_file (dir, "sshd_config", text, -1);
+  test_write_file (dir, "ssh_config", client, -1);
+  test_write_file (dir, "ssh", wrapper, -1);
+  g_assert_cmpint (chmod (wrap, 0755), ==, 0);
+  /* sshd's privilege separation directory (its package's service makes
+   * it at boot; nothing else is put there). */
+  g_mkdir_with_parents ("/run/sshd", 0755);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                        | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL,
+                                         NULL);
+  sshd = g_subprocess_launcher_spawn (launcher, &error, "/usr/sbin/sshd",
+                                      "-D", "-e", "-f", conf, NULL);
+  g_assert_no_error (error);
+  while ((connection = g_socket_client_connect_to_host (
+              socket_client, "127.0.0.1", port, NULL, NULL)) == NULL)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (100 * 1000);
+    }
+  return sshd;
+}
+
+/* qemu+ssh as admins use it: key auth through sshd to the daemon's
+ * socket; the guest is handed over as a managed save and resumes. */
+static void
+test_ssh (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_build_filename (remote.dir, "ssh", NULL);
+  guint port = test_free_port ();
+  g_autoptr (GSubprocess) sshd = NULL;
+  g_autofree char *uri = NULL;
+  g_autoptr (virConnect) conn = NULL;
+  VrRealizeOptions options = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  g_autofree char *volumes = NULL;
+
+  if (!g_file_test ("/usr/sbin/sshd", G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("no /usr/sbin/sshd (openssh-server, scripts/deps.txt): "
+                   "qemu+ssh is not tried");
+      return;
+    }
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  sshd = sshd_start (dir, port);
+  uri = g_strdup_printf ("qemu+ssh://root@127.0.0.1:%u/session?socket=%s&"
+                         "keyfile=%s/client_key&command=%s/ssh", port,
+                         remote.sock, dir, dir);
+  conn = vr_libvirt_open (uri, &error);
+  g_assert_no_error (error);
+  realize_on (f, conn, &options, NULL, NULL, &error);
+  g_assert_no_error (error);
+  dom = virDomainLookupByUUIDString (conn, f->uuid);
+  g_assert_nonnull (dom);
+  g_assert_cmpint (virDomainHasManagedSaveImage (dom, 0), ==, 1);
+  volumes = pool_volumes (conn);
+  g_assert_cmpstr (volumes, ==, "");
+  g_assert_cmpint (virDomainCreate (dom), ==, 0);
+  assert_restored (&remote, dom);
+  test_remove_domain (conn, f->uuid);
+  g_subprocess_send_signal (sshd, SIGTERM);
+  g_subprocess_wait (sshd, NULL, NULL);
+}
+
+typedef struct {
+  GMutex lock;
+  GCond cond;
+  gboolean copying;
+} Copying;
+
+static void
+on_progress (const VrProgressState *state, gpointer user_data)
+{
+  Copying *c = user_data;
+
+  if (g_strcmp0 (state->phase, "copy") != 0 || state->bytes_done == 0)
+    return;
+  g_mutex_lock (&c->lock);
+  c->copying = TRUE;
+  g_cond_signal (&c->cond);
+  g_mutex_unlock (&c->lock);
+}
+
+static void
+wait_copying (Copying *c)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  g_mutex_lock (&c->lock);
+  while (!c->copying && g_cond_wait_until (&c->cond, &c->lock, deadline))
+    ;
+  g_assert_true (c->copying);
+  g_mutex_unlock (&c->lock);
+}
+
+typedef struct {
+  Fixture *f;
+  virConnectPtr conn;
+  VrProgress *progress;
+  GCancellable *cancellable;
+  GError *error;
+} Job;
+
+static gpointer
+run_job (gpointer data)
+{
+  Job *job = data;
+  VrRealizeOptions options = { 0 };
+  gboolean ok = realize_on (job->f, job->conn, &options, job->progress,
+                            job->cancellable, &job->error);
+
+  return GINT_TO_POINTER (ok);
+}
+
+/* Cancelled mid-upload: the volume goes, the system is "planned". */
+static void
+test_cancel (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  Copying c = { 0 };
+  g_autoptr (VrProgress) progress = vr_progress_new (on_progress, &c);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  Job job = { f, conn, progress, cancellable, NULL };
+  g_autofree char *volumes = NULL;
+  GThread *thread;
+
+  if (!test_needs_hooks ())
+    return;
+  g_setenv ("VR_TEST_STALL_AT", "copy", TRUE);
+  thread = g_thread_new ("realize", run_job, &job);
+  wait_copying (&c);
+  g_usleep (G_USEC_PER_SEC / 5);
+  g_cancellable_cancel (cancellable);
+  g_assert_false (GPOINTER_TO_INT (g_thread_join (thread)));
+  g_unsetenv ("VR_TEST_STALL_AT");
+  g_assert_error (job.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&job.error);
+  g_assert_cmpint (vr_planned_system_get_state (f->system), ==,
+                   VR_PLANNED_STATE_PLANNED);
+  volumes = pool_volumes (conn);
+  g_assert_cmpstr (volumes, ==, "");
+  g_assert_cmpuint (pool_files (&remote), ==, 0);
+  g_assert_false (vr_realize_journal_exists (f->store, f->system));
+}
+
+/* The second daemon killed mid-upload: the realize fails with its
+ * rollback pending (the journal keeps the volume); once the daemon is
+ * back, recovery over a new connection removes the volume, and the next
+ * realize goes through. */
+static void
+test_killed (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autoptr (virConnect) again = NULL;
+  Copying c = { 0 };
+  g_autoptr (VrProgress) progress = vr_progress_new (on_progress, &c);
+  g_autofree char *pause = g_build_filename (f->state, "pause", NULL);
+  Job job = { f, conn, progress, NULL, NULL };
+  g_autoptr (VrStoreLock) lock = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *volumes = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  g_autofree char *journal_path = NULL;
+  g_autofree char *journal = NULL;
+  VrRealizeOptions options = { 0 };
+  GThread *thread;
+
+  if (!test_needs_hooks ())
+    return;
+  test_write_file (f->state, "pause", "", 0);
+  g_setenv ("VR_TEST_PAUSE_AT", "copy", TRUE);
+  g_setenv ("VR_TEST_PAUSE_FILE", pause, TRUE);
+  thread = g_thread_new ("realize", run_job, &job);
+  wait_copying (&c);
+  g_usleep (G_USEC_PER_SEC / 5);
+  g_assert_cmpuint (pool_files (&remote), ==, 1);
+  remote_kill (&remote);
+  unlink (pause);
+  g_assert_false (GPOINTER_TO_INT (g_thread_join (thread)));
+  g_unsetenv ("VR_TEST_PAUSE_AT");
+  g_unsetenv ("VR_TEST_PAUSE_FILE");
+  g_test_message ("realize: %s", job.error->message);
+  g_clear_error (&job.error);
+  g_assert_cmpint (vr_planned_system_get_state (f->system), ==,
+                   VR_PLANNED_STATE_FAILED);
+  g_assert_true (vr_planned_system_get_rollback_pending (f->system));
+  g_assert_nonnull (strstr (vr_planned_system_get_last_job_message (
+                                f->system),
+                            "rollback pending"));
+  g_assert_true (vr_realize_journal_exists (f->store, f->system));
+  journal_path = g_build_filename (f->state, f->uuid, VR_REALIZE_JOURNAL,
+                                   NULL);
+  g_assert_true (g_file_get_contents (journal_path, &journal, NULL, NULL));
+  test_assert_valid_rng ("realize-journal.rng", journal);
+  g_assert_nonnull (strstr (journal, "<volume name=\"vr-guest.save\" key="));
+  /* The partial upload is still there while nobody can remove it. */
+  g_assert_cmpuint (pool_files (&remote), ==, 1);
+
+  remote_start (&remote);
+  again = vr_libvirt_open (uri, NULL);
+  g_assert_nonnull (again);
+  lock = vr_store_lock (f->store, f->system, &error);
+  g_assert_no_error (error);
+  g_assert_true (vr_realize_recover (f->store, again, f->system, &error));
+  g_assert_no_error (error);
+  g_assert_false (vr_planned_system_get_rollback_pending (f->system));
+  g_assert_false (vr_realize_journal_exists (f->store, f->system));
+  volumes = pool_volumes (again);
+  g_assert_cmpstr (volumes, ==, "");
+  g_assert_cmpuint (pool_files (&remote), ==, 0);
+  dom = virDomainLookupByUUIDString (again, f->uuid);
+  g_assert_null (dom);
+  /* And the next realize goes through. */
+  g_clear_pointer (&lock, vr_store_lock_free);
+  g_assert_true (realize_on (f, again, &options, NULL, NULL, &error));
+  g_assert_no_error (error);
+  dom = virDomainLookupByUUIDString (again, f->uuid);
+  g_assert_nonnull (dom);
+  g_assert_cmpint (virDomainHasManagedSaveImage (dom, 0), ==, 1);
+  g_clear_pointer (&volumes, g_free);
+  volumes = pool_volumes (again);
+  g_assert_cmpstr (volumes, ==, "");
+}
+
+/* Placement across three hosts: one not reachable, one with a domain of
+ * the same UUID defined (VR1602), one that fits (a third libvirtd): realize
+ * --host picks the third, says why not the others, and the guest resumes
+ * there; the clashing domain is left as it was. */
+static void
+test_placement (Fixture *f, gconstpointer data)
+{
+  Remote other = { 0 };
+  g_autofree char *domain_xml = NULL;
+  g_autoptr (GString) clash = NULL;
+  g_autofree char *clash_uri = tcp_uri (&remote);
+  g_autofree char *dead_uri = g_strdup_printf (
+      "qemu+tcp://127.0.0.1:%u/session", test_free_port ());
+  g_autofree char *fit_uri = NULL;
+  g_autoptr (virConnect) clash_conn = vr_libvirt_open (clash_uri, NULL);
+  g_autoptr (virConnect) fit_conn = NULL;
+  g_autoptr (virDomain) defined = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *path = g_build_filename (f->import, "domain.xml", NULL);
+  int status = -1;
+
+  g_assert_true (g_file_get_contents (path, &domain_xml, NULL, NULL));
+  clash = g_string_new (domain_xml);
+  g_string_replace (clash, "<name>vr-guest</name>",
+                    "<name>vr-clash</name>", 1);
+  defined = virDomainDefineXML (clash_conn, clash->str);
+  g_assert_nonnull (defined);
+  remote_init (&other);
+  other.port = test_free_port ();
+  remote_start (&other);
+  define_pool (&other);
+  fit_uri = unix_uri (&other);
+  out = test_cli_direct (f->state, NULL, &status, "realize", "vr-guest",
+                         "--start", "--host", dead_uri, "--host", clash_uri,
+                         "--host", fit_uri, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out, "does not fit: not reachable"));
+  g_assert_nonnull (strstr (out, "does not fit: VR1602"));
+  g_assert_nonnull (strstr (out, "fits ("));
+  g_assert_nonnull (strstr (out, "chosen"));
+  fit_conn = vr_libvirt_open (fit_uri, NULL);
+  dom = virDomainLookupByUUIDString (fit_conn, f->uuid);
+  g_assert_nonnull (dom);
+  assert_restored (&other, dom);
+  g_clear_pointer (&dom, virDomainFree);
+  dom = virDomainLookupByUUIDString (clash_conn, f->uuid);
+  g_assert_nonnull (dom);
+  g_assert_cmpstr (virDomainGetName (dom), ==, "vr-clash");
+  g_assert_cmpint (virDomainIsActive (dom), ==, 0);
+  test_remove_domain (fit_conn, f->uuid);
+  g_clear_pointer (&fit_conn, virConnectClose);
+  remote_kill (&other);
+  remote_clear (&other);
+}
+
+/* A host without the guest's memory free does not fit, and says so. */
+static void
+test_placement_memory (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = tcp_uri (&remote);
+  int status = -1;
+  g_autofree char *edit = test_cli_direct (
+      f->state, uri, &status, "edit", "vr-guest", "--set",
+      "/domain/memory=68719476736", "--set", "/domain/currentMemory=68719476736",
+      NULL);
+  g_autofree char *out = NULL;
+
+  /* The edit is kept; its validation reports what no longer fits. */
+  g_assert_cmpint (status, ==, 3);
+  out = test_cli_direct (f->state, NULL, &status, "validate", "vr-guest",
+                         "--host", uri, NULL);
+  g_assert_cmpint (status, ==, 3);
+  g_assert_nonnull (strstr (out, "does not fit: "));
+  /* g_format_size puts a no-break space before the unit. */
+  g_assert_nonnull (strstr (out, "needs 64.0\u00a0TiB of memory"));
+  g_assert_nonnull (strstr (out, " free memory, "));
+}
+
+int
+main (int argc, char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  vr_libvirt_init ();
+  if (!g_file_test ("/usr/sbin/libvirtd", G_FILE_TEST_IS_EXECUTABLE)
+      || getuid () != 0)
+    {
+      g_test_add_func ("/remote/skipped", skipped);
+      return g_test_run ();
+    }
+  remote_init (&remote);
+  remote.port = test_free_port ();
+  remote_start (&remote);
+  define_pool (&remote);
+
+  g_test_add ("/remote/unix/managed-save", Fixture, "disk", fixture_set_up,
+              test_unix, fixture_tear_down);
+  g_test_add ("/remote/tcp/start", Fixture, "basic", fixture_set_up,
+              test_tcp_start, fixture_tear_down);
+  g_test_add ("/remote/tcp/cli", Fixture, "disk", fixture_set_up,
+              test_cli_tcp, fixture_tear_down);
+  g_test_add ("/remote/ssh", Fixture, "basic", fixture_set_up, test_ssh,
+              fixture_tear_down);
+  g_test_add ("/remote/cancel", Fixture, "basic", fixture_set_up,
+              test_cancel, fixture_tear_down);
+  g_test_add ("/remote/placement", Fixture, "basic", fixture_set_up,
+              test_placement, fixture_tear_down);
+  g_test_add ("/remote/placement-memory", Fixture, "basic", fixture_set_up,
+              test_placement_memory, fixture_tear_down);
+  g_test_add ("/remote/killed", Fixture, "basic", fixture_set_up,
+              test_killed, fixture_tear_down);
+  status = g_test_run ();
+  remote_kill (&remote);
+  remote_clear (&remote);
+  return status;
+}
