@@ -41,6 +41,8 @@ const client = cockpit.dbus(BUS_NAME, { bus: "system", superuser: "try" });
 const systems = client.proxies(PLANNED_IFACE, ROOT_PATH);
 const jobs = client.proxies(JOB_IFACE, ROOT_PATH);
 
+/* Saved-state sizes a realize's copy step showed, by planned system path. */
+const savedSizes = {};
 /* What Validate said last, by planned system path. */
 const verdicts = {};
 /* The planned system whose findings or realize form is shown. */
@@ -135,9 +137,9 @@ function savedStateText(proxy) {
     /* The API has no size property; a realize's copy step knows it. */
     for (const job of Object.values(jobs)) {
         if (job.Target === proxy.path && job.Phase === "copy" && job.BytesTotal > 0)
-            return "yes, " + formatBytes(job.BytesTotal);
+            savedSizes[proxy.path] = job.BytesTotal;
     }
-    return "yes";
+    return savedSizes[proxy.path] ? "yes, " + formatBytes(savedSizes[proxy.path]) : "yes";
 }
 
 function fitsCell(path) {
@@ -591,7 +593,8 @@ function init() {
     $("realize-form").addEventListener("submit", realize);
     $("realize-close").addEventListener("click", closeRealize);
 
-    systems.addEventListener("changed", () => { renderSystems(); renderFindings() });
+    /* A job's result names its system's domain. */
+    systems.addEventListener("changed", () => { renderSystems(); renderFindings(); renderJobs() });
     systems.addEventListener("added", renderSystems);
     systems.addEventListener("removed", renderSystems);
     /* A job's progress also updates the saved-state size of its system. */

@@ -14,6 +14,7 @@ import time
 import urllib.request
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -71,7 +72,8 @@ class Page:
         self.shots = 0
 
     def wait(self, condition, timeout=TIMEOUT):
-        return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(condition)
+        return WebDriverWait(self.driver, timeout, poll_frequency=0.1,
+                             ignored_exceptions=[StaleElementReferenceException]).until(condition)
 
     def find(self, css):
         return self.wait(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
@@ -126,22 +128,43 @@ class Page:
         self.find("#realize-button").click()
         job = self.wait(lambda d: self.job_of(name))
         self.no_error()
-        return job.get_attribute("data-path")
+        return job["path"]
+
+    # The page redraws a job on every change: read it in one script, never
+    # through an element that the next redraw makes stale.
+    def job_info(self, selector):
+        return self.driver.execute_script("""
+            const job = document.querySelector(arguments[0]);
+            if (!job)
+                return null;
+            return { path: job.dataset.path, state: Number(job.dataset.state),
+                     percent: Number(job.querySelector("progress").value),
+                     text: job.textContent };
+        """, selector)
 
     def job_of(self, name):
-        for job in self.driver.find_elements(By.CSS_SELECTOR, "#jobs .job"):
-            if job.find_element(By.TAG_NAME, "strong").text == "realize " + name:
-                return job
+        for path in self.driver.execute_script(
+                "return Array.from(document.querySelectorAll('#jobs .job'))"
+                ".filter(j => j.querySelector('strong').textContent === arguments[0])"
+                ".map(j => j.dataset.path)", "realize " + name):
+            return self.job_info('#jobs .job[data-path="%s"]' % path)
         return None
 
     def job(self, path):
-        return self.driver.find_element(By.CSS_SELECTOR, '#jobs .job[data-path="%s"]' % path)
+        return self.job_info('#jobs .job[data-path="%s"]' % path)
 
     def job_state(self, path):
-        return int(self.job(path).get_attribute("data-state"))
+        return self.job(path)["state"]
 
     def percent(self, path):
-        return int(self.job(path).find_element(By.TAG_NAME, "progress").get_attribute("value"))
+        return self.job(path)["percent"]
+
+    def click(self, selector):
+        """Keyboard: focus the button and press Enter."""
+        self.wait(lambda d: d.execute_script(
+            "const b = document.querySelector(arguments[0]);"
+            "if (!b || b.disabled) return false; b.focus(); return true;", selector))
+        self.driver.switch_to.active_element.send_keys("\n")
 
 
 def import_and_fix(page, args):
@@ -150,13 +173,15 @@ def import_and_fix(page, args):
     page.validate("vr-guest")
     found = page.findings()
     log("findings: %s" % found)
-    assert "VR1502" in found, "the missing network is not reported: %s" % found
+    # The embedded driver has no networks to look the source up in
+    # (VR1506, a warning); the saved state has no such device (VR1707).
+    assert "VR1707" in found, "the extra device is not reported: %s" % found
     assert "no:" in page.system_row("vr-guest").text
     page.shot("findings")
-    row = page.find('#findings tr[data-id="VR1502"]')
+    row = page.find('#findings tr[data-id="VR1707"]')
     assert "/domain/devices/interface" in row.text, row.text
     row.find_element(By.CSS_SELECTOR, "button.remove-device").click()
-    page.wait(lambda d: "VR1502" not in page.findings() and "fits this host" in
+    page.wait(lambda d: "VR1707" not in page.findings() and "fits this host" in
               d.find_element(By.ID, "findings-title").text)
     page.no_error()
     assert "yes" in page.system_row("vr-guest").text
@@ -179,10 +204,10 @@ def realize_with_progress(page, args):
         assert time.monotonic() < deadline, "the realize did not end"
         time.sleep(0.1)
     log("progress values seen: %s" % sorted(seen))
-    assert page.job_state(job) == 7, page.job(job).text
+    assert page.job_state(job) == 7, page.job(job)["text"]
     assert len(seen) >= 2, "the progress bar did not move: %s" % sorted(seen)
     page.wait(lambda d: "realized" in page.system_row("vr-guest").text)
-    assert "Done: domain vr-guest" in page.job(job).text, page.job(job).text
+    assert "Done: domain vr-guest" in page.job(job)["text"], page.job(job)["text"]
     page.shot("realized")
 
 
@@ -191,12 +216,11 @@ def cancel_realize(page, args):
     job = page.realize("vr-guest-2", args.pool_dir)
     page.wait(lambda d: page.percent(job) > 0 and page.job_state(job) == 4)
     page.shot("copying")
-    button = page.job(job).find_element(By.CSS_SELECTOR, "button.cancel")
-    button.send_keys("\n")  # keyboard: Enter on the focused button
+    page.click('#jobs .job[data-path="%s"] button.cancel' % job)
     page.wait(lambda d: page.job_state(job) == 8)
     page.wait(lambda d: page.system_row("vr-guest-2").find_element(
         By.CSS_SELECTOR, "td.state").text.startswith("planned"))
-    assert "Cancelled" in page.job(job).text
+    assert "Cancelled" in page.job(job)["text"]
     page.no_error()
     page.shot("cancelled")
 

@@ -14,6 +14,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,10 +27,15 @@
 #define COCKPIT_WS "/usr/lib/cockpit/cockpit-ws"
 #define CHROMIUM "/usr/bin/chromium"
 #define CHROMEDRIVER "/usr/bin/chromedriver"
+/* Debian's, which python3-selenium is installed for. */
+#define PYTHON "/usr/bin/python3"
 #define BUS_POLICY_NAME "org.virtrealize.Realize1.conf"
-/* MiB appended to the second guest's saved state, so that its realize is
- * still copying (VR_TEST_SLOW_COPY) when the page cancels it. */
-#define CANCEL_MIB 64
+/* MiB appended to the saved states (after QEMU's stream, which libvirt
+ * never reads that far), so that with VR_TEST_SLOW_COPY (8 MiB a tenth of
+ * a second) the page sees the first realize's bar move for about 3 s and
+ * cancels the second one while it copies. */
+#define REALIZE_MIB 240
+#define CANCEL_MIB 400
 
 static VrBusHarness *harness;
 static char *root;
@@ -49,7 +55,7 @@ missing_parts (void)
       return g_strdup_printf ("%s is not installed (scripts/deps.txt: "
                               "cockpit-ws, cockpit-bridge, chromium, "
                               "chromium-driver)", files[i]);
-  if (!g_spawn_command_line_sync ("python3 -c 'import selenium'", NULL, NULL,
+  if (!g_spawn_command_line_sync (PYTHON " -c 'import selenium'", NULL, NULL,
                                   &status, NULL)
       || status != 0)
     return g_strdup ("python3-selenium is not installed");
@@ -59,6 +65,7 @@ missing_parts (void)
 /* The test bed's basic guest with a device this host cannot give it: an
  * interface on a network that does not exist (VR1502, and VR1707 against
  * the saved state). Removing it on the page fixes both. */
+/* ... and a larger saved state, for a realize that takes a while. */
 static char *
 broken_import_dir (void)
 {
@@ -66,6 +73,7 @@ broken_import_dir (void)
   g_autoptr (GError) error = NULL;
   char *copy = vr_testbed_copy_import_dir (basic, &error);
   g_autofree char *xml = NULL;
+  g_autofree char *save = NULL;
   xmlDoc *doc;
   xmlNode *devices = NULL;
   xmlNode *nic;
@@ -84,6 +92,8 @@ broken_import_dir (void)
               BAD_CAST "network", BAD_CAST "vr-no-such-network");
   g_assert_cmpint (xmlSaveFile (xml, doc), >, 0);
   xmlFreeDoc (doc);
+  save = g_build_filename (copy, "vr-guest.save", NULL);
+  vr_testbed_append_mib (save, REALIZE_MIB);
   return copy;
 }
 
@@ -159,11 +169,20 @@ install_bus_policy (void)
   return dest;
 }
 
+/* A test that fails aborts; cockpit-ws must not outlive it. */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static GSubprocess *
-start_cockpit (const char *dir, guint port)
+start_cockpit (const char *dir, guint port, const char *artifacts)
 {
   g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
-      G_SUBPROCESS_FLAGS_NONE);
+      G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autofree char *log = g_build_filename (artifacts, "cockpit-ws.log", NULL);
+  g_autofree char *agent_sock = g_build_filename (dir, "no-ssh-agent", NULL);
   g_autofree char *xdg = g_strconcat (dir, "/xdg:/usr/local/share:/usr/share",
                                       NULL);
   g_autofree char *path = g_strconcat (dir, "/bin:", g_getenv ("PATH"), NULL);
@@ -173,6 +192,14 @@ start_cockpit (const char *dir, guint port)
 
   g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS",
                                 harness->address, TRUE);
+  /* The bridge would start a session bus and an ssh-agent of its own
+   * that outlive it (and hold meson's output pipe): give it ours. */
+  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS",
+                                harness->address, TRUE);
+  g_subprocess_launcher_setenv (launcher, "SSH_AUTH_SOCK", agent_sock, TRUE);
+  g_subprocess_launcher_set_stdout_file_path (launcher, log);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL,
+                                         NULL);
   g_subprocess_launcher_setenv (launcher, "XDG_DATA_DIRS", xdg, TRUE);
   g_subprocess_launcher_setenv (launcher, "PATH", path, TRUE);
   /* The CLI the page spawns must go to the agent, not in-process. */
@@ -195,9 +222,10 @@ artifacts_dir (void)
   return dir;
 }
 
-static void
-run_browser (guint port, const char *broken, const char *slow,
-             const char *pool)
+/* Whether the script did every step (it says which failed). */
+static gboolean
+run_browser (guint port, const char *artifacts, const char *broken,
+             const char *slow, const char *pool)
 {
   g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
       G_SUBPROCESS_FLAGS_NONE);
@@ -205,17 +233,19 @@ run_browser (guint port, const char *broken, const char *slow,
                                               "browser", "browser-test.py",
                                               NULL);
   g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", port);
-  g_autofree char *artifacts = artifacts_dir ();
   g_autoptr (GSubprocess) browser = NULL;
   g_autoptr (GError) error = NULL;
 
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL,
+                                         NULL);
   browser = g_subprocess_launcher_spawn (
-      launcher, &error, "python3", script, "--url", url, "--artifacts",
+      launcher, &error, PYTHON, script, "--url", url, "--artifacts",
       artifacts, "--import", broken, "--cancel-import", slow, "--pool-dir",
       pool, NULL);
   g_assert_no_error (error);
-  g_assert_true (g_subprocess_wait_check (browser, NULL, &error));
-  g_assert_no_error (error);
+  g_assert_true (g_subprocess_wait (browser, NULL, &error));
+  return g_subprocess_get_if_exited (browser)
+         && g_subprocess_get_exit_status (browser) == 0;
 }
 
 static char *
@@ -256,22 +286,25 @@ test_page (void)
   g_autofree char *broken = broken_import_dir ();
   g_autofree char *slow = slow_import_dir ();
   g_autofree char *policy = install_bus_policy ();
+  g_autofree char *artifacts = artifacts_dir ();
   const char *const env[] = { "VR_TEST_SLOW_COPY=1", NULL };
   guint port = free_port ();
   GSubprocess *agent;
   g_autoptr (GSubprocess) ws = NULL;
+  gboolean clicked;
 
   stage (dir);
   agent = vr_bus_harness_start_agent (harness, uri, state, env, NULL);
-  ws = start_cockpit (dir, port);
-  run_browser (port, broken, slow, pool);
+  ws = start_cockpit (dir, port, artifacts);
+  clicked = run_browser (port, artifacts, broken, slow, pool);
   g_subprocess_send_signal (ws, SIGTERM);
   g_subprocess_wait (ws, NULL, NULL);
   /* The root is the agent's while it runs. */
   vr_bus_harness_stop_agent (agent);
-  check_host (pool);
   if (policy != NULL)
     unlink (policy);
+  g_assert_true (clicked);
+  check_host (pool);
   test_rmtree (broken);
   test_rmtree (slow);
   test_rmtree (pool);
