@@ -71,6 +71,27 @@ function el(tag, attrs, ...children) {
     return node;
 }
 
+/* Redraws container's children without taking the keyboard focus away:
+ * a live update must not lose the button a user tabbed to. */
+function redraw(container, children) {
+    const active = document.activeElement;
+    let key = null;
+    if (active && active !== document.body && container.contains(active)) {
+        const owner = active.closest("[data-path]");
+        key = { path: owner ? owner.dataset.path : null, label: active.getAttribute("aria-label"), tag: active.tagName };
+    }
+    container.replaceChildren(...children);
+    if (!key)
+        return;
+    for (const node of container.querySelectorAll(key.tag)) {
+        const owner = node.closest("[data-path]");
+        if ((owner ? owner.dataset.path : null) === key.path && node.getAttribute("aria-label") === key.label) {
+            node.focus();
+            return;
+        }
+    }
+}
+
 /* ---- messages ---- */
 
 /* "InUse (32774): message" from a D-Bus error of the agent; a polkit
@@ -177,7 +198,7 @@ function systemRow(path) {
 function renderSystems() {
     const paths = Object.keys(systems).sort((a, b) => systemName(a).localeCompare(systemName(b)));
     const body = $("systems").tBodies[0];
-    body.replaceChildren(...paths.map(systemRow));
+    redraw(body, paths.map(systemRow));
     $("systems-empty").hidden = paths.length > 0;
     $("export-domains").replaceChildren(...paths
         .filter(p => systems[p].Domain)
@@ -525,12 +546,14 @@ function jobResult(job) {
     }
     if (job.JobState === 8)
         return el("div", { class: "result" }, "Cancelled: everything it made was rolled back.");
-    if (job.JobState >= 9) {
-        const code = CODE_NAMES[job.ErrorCode] || "Failed";
-        return el("div", { class: "result sev-error" },
-                  code + " (" + (job.ErrorCode || 32768) + "): " + job.ErrorDescription);
-    }
+    if (job.JobState >= 9)
+        return el("div", { class: "result sev-error" }, jobResultText(job, job.ErrorDescription));
     return null;
+}
+
+function jobResultText(job, message) {
+    const code = job && job.ErrorCode ? job.ErrorCode : 32768;
+    return (CODE_NAMES[code] || "Failed") + " (" + code + "): " + message;
 }
 
 function jobRow(path) {
@@ -556,8 +579,26 @@ function jobRow(path) {
 function renderJobs() {
     const paths = Object.keys(jobs).sort((a, b) =>
         Number(b.split("/").pop()) - Number(a.split("/").pop()));
-    $("jobs").replaceChildren(...paths.map(jobRow));
+    redraw($("jobs"), paths.map(jobRow));
     $("jobs-empty").hidden = paths.length > 0;
+}
+
+/* Completed signals whose job has not yet shown its final state. */
+const endings = {};
+
+function announceEnd(path) {
+    const job = jobs[path];
+    const ending = endings[path];
+    if (!ending || (job && job.JobState < 7))
+        return;
+    delete endings[path];
+    const name = systemName(job ? job.Target : path);
+    if (ending.success)
+        showStatus(name + ": " + (job ? job.JobType : "job") + " completed", true);
+    else if (job && job.JobState === 8)
+        showStatus(name + ": cancelled, everything it made was rolled back", true);
+    else
+        showStatus(name + ": " + jobResultText(job, ending.message));
 }
 
 /* ---- destroy ---- */
@@ -601,10 +642,15 @@ function init() {
     jobs.addEventListener("changed", () => { renderJobs(); renderSystems() });
     jobs.addEventListener("added", renderJobs);
     jobs.addEventListener("removed", renderJobs);
+    /* Said once per job, where a screen reader hears it; a cancel the user
+     * asked for is no error. The signal can come before the job's last
+     * properties (they change at most ten times a second): announce when
+     * the job's state says how it ended. */
     client.subscribe({ interface: JOB_IFACE, member: "Completed" }, (path, iface, signal, [success, message]) => {
-        if (!success && message)
-            showStatus(systemName(jobs[path] ? jobs[path].Target : path) + ": " + message);
+        endings[path] = { success, message };
+        announceEnd(path);
     });
+    jobs.addEventListener("changed", (event, proxy) => announceEnd(proxy.path));
 
     Promise.all([systems.wait(), jobs.wait()])
         .then(() => { renderSystems(); renderJobs() })

@@ -16,7 +16,9 @@ import urllib.request
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -164,7 +166,7 @@ class Page:
         self.wait(lambda d: d.execute_script(
             "const b = document.querySelector(arguments[0]);"
             "if (!b || b.disabled) return false; b.focus(); return true;", selector))
-        self.driver.switch_to.active_element.send_keys("\n")
+        ActionChains(self.driver).send_keys(Keys.ENTER).perform()
 
 
 def import_and_fix(page, args):
