@@ -182,7 +182,8 @@ function systemRow(path) {
     if (proxy.State === "realized" && proxy.Domain)
         stateText += " as " + proxy.Domain;
     if (proxy.LastJobCode)
-        stateText += " (last job: " + (CODE_NAMES[proxy.LastJobCode] || proxy.LastJobCode) + ")";
+        stateText += " (last job: " + (CODE_NAMES[proxy.LastJobCode] || proxy.LastJobCode) +
+            (proxy.LastJobMessage ? ": " + proxy.LastJobMessage : "") + ")";
     return el("tr", { "data-path": path, "data-name": name },
               el("th", { scope: "row", "data-label": "Name" }, name),
               el("td", { "data-label": "State", class: "state" }, stateText),

@@ -7,6 +7,7 @@ realize. Started by tests/browser/test-browser.c, which serves the page and
 checks the host afterwards. A screenshot of every step goes to --artifacts."""
 
 import argparse
+import base64
 import json
 import os
 import sys
@@ -84,6 +85,18 @@ class Page:
         self.shots += 1
         path = os.path.join(self.artifacts, "%02d-%s.png" % (self.shots, name))
         self.driver.save_screenshot(path)
+        log("screenshot " + path)
+
+    def full_shot(self, name):
+        """The whole page, not only the window: for the README."""
+        size = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}})
+        self.shots += 1
+        path = os.path.join(self.artifacts, "%02d-%s.png" % (self.shots, name))
+        with open(path, "wb") as out:
+            out.write(base64.b64decode(shot["data"]))
         log("screenshot " + path)
 
     def status(self):
@@ -202,6 +215,7 @@ def realize_with_progress(page, args):
             seen.add(percent)
             if not shot and len(seen) >= 2:
                 page.shot("progress")
+                page.full_shot("progress-full")
                 shot = True
         assert time.monotonic() < deadline, "the realize did not end"
         time.sleep(0.1)
@@ -225,16 +239,20 @@ def cancel_realize(page, args):
     assert "Cancelled" in page.job(job)["text"]
     page.no_error()
     page.shot("cancelled")
+    page.full_shot("cancelled-full")
 
 
 def other_views(page):
     """The same page at a phone's width, and dark."""
     page.driver.set_window_size(390, 844)
+    page.driver.execute_script("window.scrollTo(0, 0)")
     page.shot("phone")
     page.driver.set_window_size(1280, 800)
     page.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {
         "features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+    page.driver.execute_script("window.scrollTo(0, 0)")
     page.shot("dark")
+    page.full_shot("dark-full")
 
 
 def main():

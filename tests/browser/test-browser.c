@@ -254,26 +254,31 @@ virsh (const char *command)
   return test_virsh (uri, command);
 }
 
-/* The page realized vr-guest (it resumes its saved state) and cancelled
- * vr-guest-2's realize (no domain, no file in the pool). */
+/* The page realized vr-guest (its saved state copied and handed to
+ * libvirt's save directory; it resumes) and cancelled vr-guest-2's realize (no domain, no
+ * file in the pool or libvirt's save directory). */
 static void
 check_host (const char *pool)
 {
-  g_autofree char *domains = NULL;
+  g_autofree char *save_dir = g_build_filename (root, "lib", "qemu", "save",
+                                                NULL);
+  g_autofree char *domains = virsh ("list --all --name");
+  g_autofree char *pool_files = test_snapshot_tree (pool);
+  g_autofree char *saves = test_snapshot_tree (save_dir);
   g_autofree char *started = NULL;
   g_autofree char *domstate = NULL;
-  g_autofree char *pool_files = NULL;
   g_autofree char *undefine = NULL;
 
-  domains = virsh ("list --all --name");
-  g_assert_nonnull (strstr (domains, "vr-guest"));
-  g_assert_null (strstr (domains, "vr-guest-2"));
+  g_test_message ("domains: %s", domains);
+  g_test_message ("pool: %s", pool_files);
+  g_test_message ("save directory: %s", saves);
+  g_assert_cmpstr (domains, ==, "vr-guest");
+  g_assert_nonnull (strstr (saves, "vr-guest.save"));
+  g_assert_null (strstr (pool_files, "vr-guest-2"));
+  g_assert_null (strstr (saves, "vr-guest-2"));
   started = virsh ("start vr-guest");
   domstate = virsh ("domstate vr-guest --reason");
-  g_assert_nonnull (strstr (domstate, "running (restored)"));
-  pool_files = test_snapshot_tree (pool);
-  g_test_message ("pool after the page's realize and cancel: %s", pool_files);
-  g_assert_null (strstr (pool_files, "vr-guest-2"));
+  g_assert_cmpstr (domstate, ==, "running (restored)");
   undefine = virsh ("destroy vr-guest; undefine vr-guest --managed-save");
 }
 
