@@ -18,7 +18,8 @@
 # apt-get pulled in for them, are purged on every exit. Needs root, apt-get,
 # dpkg-buildpackage and debhelper; exits 77 (skip) naming what is missing.
 # It changes /usr and /etc, so meson runs it alone (is_parallel: false);
-# never run it beside test-agent, which installs the polkit files too.
+# never run it beside test-agent, which installs the polkit files too (a
+# copy test-agent left is kept aside and put back).
 set -uo pipefail
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -41,6 +42,7 @@ polkitd=/usr/lib/polkit-1/polkitd
 work=$(mktemp -d /var/tmp/vr-package-test.XXXXXX)
 pids=()
 installed=()
+aside=()
 state_aside=
 
 # Everything this test made goes, in reverse order: its processes, the
@@ -56,6 +58,9 @@ cleanup() {
     DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=300 \
       "${installed[@]}" >/dev/null 2>&1 || echo "cleanup: apt-get purge failed" >&2
   fi
+  for path in "${aside[@]}"; do
+    mv -f "$work/aside$path" "$path" && echo "cleanup: $path put back"
+  done
   if [ -n "$state_aside" ]; then
     rm -rf "$state"
     mv "$state_aside" "$state" && echo "cleanup: $state put back"
@@ -119,13 +124,19 @@ else
 fi
 
 # --- install ------------------------------------------------------------
-# Nothing the packages carry may already be there: installing would replace
-# a file this test could not put back.
+# A file the packages carry that is already there (test-agent copies the
+# polkit files in for its run) is no package's, or dpkg would refuse: it is
+# kept aside and put back at the end, so the purge can be checked.
+mkdir -p "$work/aside"
 for deb in "${debs[@]}"; do
   while read -r path; do
     path=${path#.}
-    [ -e "$path" ] && [ ! -d "$path" ] &&
-      skip "$path is already there: installing the package would replace it"
+    [ -e "$path" ] && [ ! -d "$path" ] || continue
+    dpkg -S "$path" >/dev/null 2>&1 && fail "$path belongs to another package"
+    mkdir -p "$work/aside$(dirname "$path")"
+    mv "$path" "$work/aside$path" || fail "cannot move $path aside"
+    aside+=("$path")
+    echo "$path was there (no package's): kept aside, put back at the end"
   done < <(dpkg-deb --fsys-tarfile "$deb" | tar -t)
 done
 # The state directory of an earlier run (scripts/demo.sh) is kept aside
