@@ -40,6 +40,7 @@ state=/var/lib/virt-realize
 bus_conf=/usr/share/dbus-1/system.conf
 polkitd=/usr/lib/polkit-1/polkitd
 work=$(mktemp -d /var/tmp/vr-package-test.XXXXXX)
+chmod 0711 "$work"   # polkitd (its own user) reaches the bus socket below
 pids=()
 installed=()
 aside=()
@@ -193,7 +194,9 @@ echo "  $unit: no warnings"
 
 step "a private system bus, polkitd, the installed agent and CLI"
 [ -x "$polkitd" ] || fail "$polkitd missing (package polkitd)"
-socket="$work/system_bus_socket"
+# polkitd drops to its own user: the socket's folder must let it in.
+mkdir -m 0755 "$work/bus"
+socket="$work/bus/system_bus_socket"
 # Debian's system.conf (its default-deny policy and the packaged policies
 # in /usr/share/dbus-1/system.d, ours among them), on a socket of our own:
 # nothing host-wide (user, pid file, fork, syslog, helper) kept.
@@ -219,7 +222,7 @@ wait_for() {
     has_owner "$name" && return 0
     sleep 0.1
   done
-  fail "$name did not appear on the private bus in 30 s"
+  fail "$name did not appear on the private bus in 30 s: $(tail -5 "$work"/dbus.log "$work"/polkitd.log "$work"/agent.log 2>/dev/null)"
 }
 for ((i = 0; i < 100; i++)); do [ -S "$socket" ] && break; sleep 0.1; done
 [ -S "$socket" ] || fail "dbus-daemon did not start: $(cat "$work/dbus.log")"
