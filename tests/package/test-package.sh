@@ -247,10 +247,19 @@ echo "  polkitd sees the $(wc -l <<<"$seen") actions; realize: auth_admin_keep"
 agent_pid=$!
 pids+=($agent_pid)
 wait_for org.virtrealize.Realize1
+manager=(--system --print-reply --dest=org.virtrealize.Realize1
+         /org/virtrealize/Realize1/Manager)
+out=$(dbus-send "${manager[@]}" org.freedesktop.DBus.Properties.Get \
+        string:org.virtrealize.Realize1.Manager string:Version 2>&1)
+grep -q "\"$version\"" <<<"$out" || fail "the agent's Version is not $version: $out"
+# A method: through the bus policy and polkit (root: the installed rules).
+out=$(dbus-send "${manager[@]}" org.virtrealize.Realize1.Manager.ListPlannedSystems 2>&1)
+grep -q 'array \[' <<<"$out" || fail "ListPlannedSystems through the installed agent: $out"
+echo "  the agent answers: Version $version, ListPlannedSystems"
+[ -d "$state" ] || fail "the agent made no state directory $state"
 out=$(/usr/bin/virt-realize --system --json list 2>&1) ||
   fail "virt-realize --system list through the installed agent failed: $out"
 echo "  virt-realize --system --json list: $(echo $out)"
-[ -d "$state" ] || fail "the agent made no state directory $state"
 kill -TERM "$agent_pid"
 wait "$agent_pid"
 agent_status=$?
