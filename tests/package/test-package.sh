@@ -45,6 +45,7 @@ pids=()
 installed=()
 aside=()
 state_aside=
+state_ours=
 
 # Everything this test made goes, in reverse order: its processes, the
 # packages (and what apt-get pulled in for them), the state directory it
@@ -62,8 +63,10 @@ cleanup() {
   for path in "${aside[@]}"; do
     mv -f "$work/aside$path" "$path" && echo "cleanup: $path put back"
   done
-  if [ -n "$state_aside" ]; then
+  if [ -n "$state_ours" ]; then
     rm -rf "$state"
+  fi
+  if [ -n "$state_aside" ]; then
     mv "$state_aside" "$state" && echo "cleanup: $state put back"
   fi
   rm -rf "$work"
@@ -147,6 +150,8 @@ if [ -e "$state" ]; then
   mv "$state" "$state_aside" || fail "cannot move $state aside"
   echo "$state moved to $state_aside for the test; put back at the end"
 fi
+# From here on, a state directory is the one this test's agent made.
+state_ours=1
 before_paths=$(our_paths)
 before_packages=$(package_list)
 
