@@ -20,8 +20,10 @@ warnings() {
   echo "$page: no warnings"
 }
 
+# GLib's own --help-all and --help-GROUP (a command's global options as a
+# group) are not the program's.
 long_options() {
-  grep -oE -- '(^|[ ,])--[a-z][a-z-]*' | sed 's/^[ ,]*//' | sort -u
+  grep -oE -- '(^|[ ,])--[a-z][a-z-]*' | sed 's/^[ ,]*//' | grep -v '^--help-' | sort -u
 }
 
 missing=0
