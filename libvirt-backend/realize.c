@@ -187,6 +187,18 @@ overlap_error (Realize *r, const char *dir, const char *how, GError **error)
   return FALSE;
 }
 
+/* Whether the directory dev/ino is the connection's managed-save
+ * directory (a refusal only: nothing is used by this path). */
+static gboolean
+is_save_dir (Realize *r, guint64 dev, guint64 ino)
+{
+  g_autofree char *save = vr_handoff_save_dir (r->conn);
+  struct stat st;
+
+  return save != NULL && stat (save, &st) == 0
+         && (guint64) st.st_dev == dev && (guint64) st.st_ino == ino;
+}
+
 /* The pool is opened once; every later step works relative to it. It may
  * not be the import directory, lie inside it or contain it: checked by
  * st_dev/st_ino up the ".." chain, not by comparing paths. */
@@ -217,6 +229,15 @@ open_pool (Realize *r, GError **error)
       g_set_error (error, VR_ERROR, VR_ERROR_ACCESS_DENIED,
                    "pool directory %s is not the directory that was checked "
                    "(it was replaced, or a link was put in its path)", dir);
+      return FALSE;
+    }
+  if (is_save_dir (r, dev, ino))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "pool directory %s is libvirt's save directory: the "
+                   "saved state's copy there would take the name of the "
+                   "managed save it becomes; choose another pool directory "
+                   "(--pool-dir or --pool)", dir);
       return FALSE;
     }
   if (inside)

@@ -890,6 +890,31 @@ assert_refused_overlap (Fixture *f, VrPlannedSystem *system,
       conn, vr_planned_system_get_uuid (system)));
 }
 
+/* A pool that is libvirt's save directory is refused before anything is
+ * made (its NAME.save copy would take the managed save's name). */
+static void
+test_pool_is_save_dir (Fixture *f, gconstpointer data)
+{
+  g_autofree char *save = g_build_filename (root, "lib", "qemu", "save",
+                                            NULL);
+  VrRealizeOptions options = { .pool_dir = save };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) back = NULL;
+  guint before;
+
+  g_assert_cmpint (g_mkdir_with_parents (save, 0755), ==, 0);
+  before = test_count_entries (save);
+  g_assert_false (vr_realize (f->store, caps, conn, f->system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, save,
+                     "is libvirt's save directory", NULL);
+  g_assert_cmpuint (test_count_entries (save), ==, before);
+  back = reload (f);
+  g_assert_cmpint (vr_planned_system_get_state (back), ==,
+                   VR_PLANNED_STATE_PLANNED);
+  g_assert_null (virDomainLookupByUUIDString (conn, BASIC_UUID));
+}
+
 /* The agent checks a caller's pool-dir, then the realize opens it by
  * path: a link put there in between (the caller owns the parent) must
  * not lead root's writes into another directory. */
@@ -1348,6 +1373,7 @@ main (int argc, char **argv)
   ADD ("pool-swapped-after-check", test_pool_swapped_after_check);
   ADD ("pool-inside-import-dir", test_pool_inside_import_dir);
   ADD ("pool-contains-import-dir", test_pool_contains_import_dir);
+  ADD ("pool-is-save-dir", test_pool_is_save_dir);
   ADD ("save-name-taken", test_save_name_taken);
   ADD ("disk-name-taken", test_disk_name_taken);
   ADD ("names-collide", test_names_collide);
