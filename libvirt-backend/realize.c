@@ -85,6 +85,10 @@ check_fits (Realize *r, VrHostCaps *caps, GError **error)
     return FALSE;
   if (r->options->copy_disks)
     vr_findings_remove_id (findings, VR_FINDING_DISK_IN_IMPORT);
+  /* Checked again by open_pool and open_save_dir, on the directories as
+   * opened, each with its own error (32773, 32774). */
+  vr_findings_remove_id (findings, VR_FINDING_POOL_OVERLAP);
+  vr_findings_remove_id (findings, VR_FINDING_SAVE_DIR_TAKEN);
   for (guint i = 0; i < findings->len; i++)
     {
       VrFinding *finding = findings->pdata[i];

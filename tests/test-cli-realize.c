@@ -427,6 +427,69 @@ test_crash_before_handoff_booted (void)
   test_rmtree (pool);
 }
 
+/* validate says what realize would refuse about where it writes: an
+ * import directory inside the default pool (VR1508; realize 32773), and a
+ * NAME.save in libvirt's save directory that is no domain's (VR1605;
+ * realize 32774). Neither is touched. */
+static void
+test_validate_tells_targets (void)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autofree char *state = test_mkdtemp ();
+  g_autofree char *exports = g_build_filename (root, "lib", "libvirt",
+                                               "images", "exports", NULL);
+  g_autofree char *vm = g_build_filename (exports, "vm", NULL);
+  g_autofree char *save_dir = g_build_filename (root, "lib", "qemu", "save",
+                                                NULL);
+  g_autofree char *foreign = g_build_filename (save_dir, "vr-guest.save",
+                                               NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *cp[] = { "cp", "-a", basic, vm, NULL };
+  int status = 0;
+
+  g_assert_cmpint (g_mkdir_with_parents (exports, 0755), ==, 0);
+  g_assert_true (g_spawn_sync (NULL, (char **) cp, NULL,
+                               G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                               &status, &error));
+  g_assert_no_error (error);
+  out = test_cli_direct (state, uri, &status, "import", vm, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_free (out);
+  out = test_cli_direct (state, uri, &status, "validate", "vr-guest", NULL);
+  g_test_message ("validate said: %s", out);
+  g_assert_nonnull (strstr (out, "VR1508"));
+  g_assert_nonnull (strstr (out, "contains the import directory"));
+  g_free (out);
+  out = test_cli_direct (state, uri, &status, "realize", "vr-guest", NULL);
+  g_assert_cmpint (status, !=, 0);
+  g_assert_nonnull (strstr (out, "32773"));
+  g_free (out);
+  out = test_cli_direct (state, uri, &status, "destroy", "vr-guest", NULL);
+  g_assert_cmpint (status, ==, 0);
+  test_rmtree (exports);
+
+  g_assert_cmpint (g_mkdir_with_parents (save_dir, 0755), ==, 0);
+  test_write_file (save_dir, "vr-guest.save", "someone's", -1);
+  g_free (out);
+  out = test_cli_direct (state, uri, &status, "import", basic, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_free (out);
+  out = test_cli_direct (state, uri, &status, "validate", "vr-guest", NULL);
+  g_test_message ("validate said: %s", out);
+  g_assert_nonnull (strstr (out, "VR1605"));
+  g_assert_nonnull (strstr (out, foreign));
+  g_free (out);
+  out = test_cli_direct (state, uri, &status, "realize", "vr-guest", NULL);
+  g_assert_cmpint (status, !=, 0);
+  g_assert_nonnull (strstr (out, "32774"));
+  g_assert_true (g_file_get_contents (foreign, &text, NULL, NULL));
+  g_assert_cmpstr (text, ==, "someone's");
+  g_assert_cmpint (unlink (foreign), ==, 0);
+  test_rmtree (state);
+}
+
 /* destroy while a realize runs (another process holds the planned
  * system): refused with 32774, the realize unharmed. */
 static void
@@ -470,6 +533,8 @@ main (int argc, char **argv)
                    test_crash_after_link_started);
   g_test_add_func ("/cli-realize/crash-before-handoff-booted",
                    test_crash_before_handoff_booted);
+  g_test_add_func ("/cli-realize/validate-tells-targets",
+                   test_validate_tells_targets);
   g_test_add_func ("/cli-realize/destroy-during-realize",
                    test_destroy_during_realize);
   status = g_test_run ();
