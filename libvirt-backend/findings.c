@@ -98,6 +98,8 @@ static const VrFindingKind kinds[] = {
     "Firmware differs from the saved state" },
   { VR_FINDING_SAVE_FEATURES, VR_SEVERITY_ERROR,
     "Hypervisor features differ from the saved state" },
+  { VR_FINDING_SAVE_ABI, VR_SEVERITY_ERROR,
+    "libvirt refuses the planned XML for the saved state" },
   { VR_FINDING_HOST_QEMU, VR_SEVERITY_ERROR,
     "QEMU passthrough (root on the host)" },
   { VR_FINDING_HOST_SECLABEL, VR_SEVERITY_ERROR,

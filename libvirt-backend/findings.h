@@ -75,6 +75,7 @@ typedef enum {
 #define VR_FINDING_SAVE_GUEST_CPU "VR1711"
 #define VR_FINDING_SAVE_FIRMWARE "VR1712"
 #define VR_FINDING_SAVE_FEATURES "VR1713"
+#define VR_FINDING_SAVE_ABI "VR1714"
 /* Host access (host-access.c): what would give whoever defines the XML
  * more of the host than a guest of its own; errors through the agent
  * without the host-access right. */

@@ -10,6 +10,7 @@
 #include "host-caps.h"
 #include "import-dir.h"
 #include "planned-system.h"
+#include "save-image.h"
 #include "safe-xml.h"
 #include "store.h"
 #include "validate.h"
@@ -53,6 +54,13 @@ void vr_validate_conflicts (VrValidation *v);
 void vr_validate_targets (VrValidation *v); /* validate-targets.c */
 void vr_validate_saved_state (VrValidation *v);
 void vr_validate_host_access_run (VrValidation *v);
+
+/* libvirt's own check of the planned XML against the saved state's
+ * (saved: the image's XML) (validate-saved-abi.c). */
+void vr_validate_saved_abi (VrValidation *v,
+                            const VrSaveImage *image,
+                            xmlDoc *saved,
+                            const char *file);
 
 /* The planned <cpu> against the saved state's XML (image) (validate-saved-cpu.c). */
 void vr_validate_saved_cpu (VrValidation *v, xmlDoc *image);
