@@ -85,10 +85,13 @@ check_fits (Realize *r, VrHostCaps *caps, GError **error)
     return FALSE;
   if (r->options->copy_disks)
     vr_findings_remove_id (findings, VR_FINDING_DISK_IN_IMPORT);
-  /* Checked again by open_pool and open_save_dir, on the directories as
-   * opened, each with its own error (32773, 32774). */
+  /* Checked again by open_pool and (for a link hand-off) open_save_dir,
+   * on the directories as opened, each with its own error (32773,
+   * 32774). A managed save by libvirt would write over that file: the
+   * finding stops it. */
   vr_findings_remove_id (findings, VR_FINDING_POOL_OVERLAP);
-  vr_findings_remove_id (findings, VR_FINDING_SAVE_DIR_TAKEN);
+  if (vr_handoff_resolve (r->conn, r->options->handoff) == VR_HANDOFF_LINK)
+    vr_findings_remove_id (findings, VR_FINDING_SAVE_DIR_TAKEN);
   for (guint i = 0; i < findings->len; i++)
     {
       VrFinding *finding = findings->pdata[i];

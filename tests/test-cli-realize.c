@@ -484,6 +484,13 @@ test_validate_tells_targets (void)
   out = test_cli_direct (state, uri, &status, "realize", "vr-guest", NULL);
   g_assert_cmpint (status, !=, 0);
   g_assert_nonnull (strstr (out, "32774"));
+  /* libvirt's own managed save would write over it: the finding stops
+   * that realize before anything is made. */
+  g_free (out);
+  out = test_cli_direct (state, uri, &status, "realize", "vr-guest",
+                         "--handoff", "managedsave", NULL);
+  g_assert_cmpint (status, !=, 0);
+  g_assert_nonnull (strstr (out, "VR1605"));
   g_assert_true (g_file_get_contents (foreign, &text, NULL, NULL));
   g_assert_cmpstr (text, ==, "someone's");
   g_assert_cmpint (unlink (foreign), ==, 0);
