@@ -54,11 +54,13 @@ typedef enum {
 #define VR_FINDING_VOLUME "VR1505"
 #define VR_FINDING_NOT_CHECKABLE "VR1506"
 #define VR_FINDING_DISK_IN_IMPORT "VR1507"
+#define VR_FINDING_POOL_OVERLAP "VR1508"
 /* Conflicts. */
 #define VR_FINDING_DOMAIN_NAME "VR1601"
 #define VR_FINDING_DOMAIN_UUID "VR1602"
 #define VR_FINDING_PLANNED_UUID "VR1603"
 #define VR_FINDING_PLANNED_NAME "VR1604"
+#define VR_FINDING_SAVE_DIR_TAKEN "VR1605"
 /* Saved state. */
 #define VR_FINDING_SAVE_IMAGE "VR1701"
 #define VR_FINDING_SAVE_NAME "VR1702"
@@ -73,6 +75,7 @@ typedef enum {
 #define VR_FINDING_SAVE_GUEST_CPU "VR1711"
 #define VR_FINDING_SAVE_FIRMWARE "VR1712"
 #define VR_FINDING_SAVE_FEATURES "VR1713"
+#define VR_FINDING_SAVE_ABI "VR1714"
 /* Host access (host-access.c): what would give whoever defines the XML
  * more of the host than a guest of its own; errors through the agent
  * without the host-access right. */

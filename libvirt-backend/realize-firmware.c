@@ -332,11 +332,18 @@ keep_started_smm (xmlDoc *doc, xmlDoc *image)
 char *
 vr_realize_image_xml (Realize *r, xmlDoc *image)
 {
-  g_autoptr (xmlDoc) doc = xmlCopyDoc (r->doc, 1);
+  return vr_image_xml_for (r->doc, image, r->conn, vr_realize_name (r));
+}
+
+char *
+vr_image_xml_for (xmlDoc *planned, xmlDoc *image, virConnectPtr conn,
+                  const char *name)
+{
+  g_autoptr (xmlDoc) doc = xmlCopyDoc (planned, 1);
   xmlNode *os = vr_xml_xpath_node (doc, "/domain/os");
   xmlNode *image_os = vr_xml_xpath_node (image, "/domain/os");
   g_autofree char *path
-      = vr_xml_xpath_string (r->doc, "string(/domain/os/nvram)");
+      = vr_xml_xpath_string (planned, "string(/domain/os/nvram)");
   xmlNode *copy;
   xmlNode *nvram;
 
@@ -348,7 +355,7 @@ vr_realize_image_xml (Realize *r, xmlDoc *image)
   xmlFreeNode (os);
   nvram = vr_xml_xpath_node (doc, "/domain/os/nvram");
   if (path == NULL)
-    path = vr_state_nvram_path (r->conn, vr_realize_name (r));
+    path = vr_state_nvram_path (conn, name);
   /* The source host's path is never used here: this host's, or
    * libvirt's default when it has none to name. */
   if (nvram != NULL && path != NULL)

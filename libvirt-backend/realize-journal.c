@@ -143,6 +143,18 @@ add_file (xmlNode *top, const VrJournalFile *file)
               (const xmlChar *) dir_names[file->dir]);
   set_u64 (node, "dev", file->dev);
   set_u64 (node, "ino", file->ino);
+  if (file->sealed)
+    {
+      set_u64 (node, "size", file->size);
+      g_autofree char *mtime = g_strdup_printf ("%" G_GINT64_FORMAT,
+                                                file->mtime_ns);
+
+      xmlSetProp (node, (const xmlChar *) "mtime-ns",
+                  (const xmlChar *) mtime);
+    }
+  if (file->saved_state)
+    xmlSetProp (node, (const xmlChar *) "role",
+                (const xmlChar *) "saved-state");
   for (guint i = 0; i < file->names->len; i++)
     xmlNewTextChild (node, NULL, (const xmlChar *) "name",
                      (const xmlChar *) file->names->pdata[i]);
@@ -215,6 +227,7 @@ vr_realize_journal_write (VrStore *store, VrPlannedSystem *system,
         xmlSetProp (dom, (const xmlChar *) "defined",
                     (const xmlChar *) "yes");
     }
+  add_flag (top, "restoring", journal->restoring);
   add_flag (top, "handed-off", journal->handed_off);
   add_flag (top, "finished", journal->finished);
   text = vr_xml_to_string (doc);
@@ -229,6 +242,18 @@ node_u64 (xmlNode *node, const char *name)
 
   if (text != NULL)
     g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, &value, NULL);
+  return value;
+}
+
+static gint64
+node_i64 (xmlNode *node, const char *name)
+{
+  g_autofree char *text = (char *) xmlGetProp (node, (const xmlChar *) name);
+  gint64 value = 0;
+
+  if (text != NULL)
+    g_ascii_string_to_signed (text, 10, G_MININT64, G_MAXINT64, &value,
+                              NULL);
   return value;
 }
 
@@ -252,9 +277,17 @@ static void
 read_file (VrRealizeJournal *journal, xmlNode *node)
 {
   g_autofree char *dir = (char *) xmlGetProp (node, (const xmlChar *) "dir");
+  g_autofree char *role = (char *) xmlGetProp (node,
+                                               (const xmlChar *) "role");
   VrJournalFile *file = vr_realize_journal_add_file (
       journal, dir_from_name (dir),
       node_u64 (node, "dev"), node_u64 (node, "ino"));
+
+  file->sealed = xmlHasProp (node, (const xmlChar *) "size") != NULL
+                 && xmlHasProp (node, (const xmlChar *) "mtime-ns") != NULL;
+  file->size = node_u64 (node, "size");
+  file->mtime_ns = node_i64 (node, "mtime-ns");
+  file->saved_state = g_strcmp0 (role, "saved-state") == 0;
 
   for (xmlNode *child = node->children; child != NULL; child = child->next)
     {
@@ -343,6 +376,7 @@ vr_realize_journal_read (VrStore *store, VrPlannedSystem *system,
   journal->domain_uuid = vr_xml_xpath_string (doc, "string(/*/domain/@uuid)");
   defined = vr_xml_xpath_string (doc, "string(/*/domain/@defined)");
   journal->defined = g_strcmp0 (defined, "yes") == 0;
+  journal->restoring = vr_xml_xpath_node (doc, "/*/restoring") != NULL;
   journal->handed_off = vr_xml_xpath_node (doc, "/*/handed-off") != NULL;
   journal->finished = vr_xml_xpath_node (doc, "/*/finished") != NULL;
   return g_steal_pointer (&journal);

@@ -39,6 +39,13 @@ typedef struct {
   guint64 dev;
   guint64 ino;
   GPtrArray *names;  /* every name it had or is about to get, in order */
+  /* Once the job has finished writing it: its size and modification time
+   * then. A sealed file that differs has been written since (by the
+   * guest, or a person): undo never removes it. */
+  gboolean sealed;
+  guint64 size;
+  gint64 mtime_ns;
+  gboolean saved_state; /* the save image's copy in the pool */
 } VrJournalFile;
 
 /* A volume a realize onto a remote host made in the remote pool: the
@@ -65,7 +72,12 @@ typedef struct {
   GPtrArray *volumes;      /* of VrJournalVolume, made in remote_pool */
   char *domain_uuid;       /* set before define: the domain may exist */
   gboolean defined;        /* set once define returned */
-  gboolean handed_off;     /* the state is libvirt's */
+  gboolean restoring;      /* the managed-save hand-off has begun: the
+                              domain may be active, paused by the job's
+                              own restore */
+  gboolean handed_off;     /* confirmed right after the hand-off (for a
+                              realize without saved state: after define):
+                              a hand-off that is gone now was consumed */
   gboolean finished;       /* every step done; only the record is left */
 } VrRealizeJournal;
 

@@ -14,6 +14,7 @@
 #include "libvirt-util.h"
 #include "realize-private.h"
 #include "realize-remote.h"
+#include "realize-used.h"
 #include "safe-xml.h"
 
 static int
@@ -45,9 +46,12 @@ remove_files (const VrRealizeJournal *journal, VrJournalDir which, int fd)
 
       if (file->dir != which)
         continue;
+      /* A file the guest (or a person) wrote since is not the job's
+         to take, even at its inode. */
       for (guint j = 0; j < file->names->len; j++)
-        removed |= vr_unlink_if_inode (fd, file->names->pdata[j], file->dev,
-                                       file->ino);
+        if (vr_realize_file_intact (fd, file->names->pdata[j], file))
+          removed |= vr_unlink_if_inode (fd, file->names->pdata[j],
+                                         file->dev, file->ino);
     }
   if (removed)
     fsync (fd);
@@ -126,6 +130,32 @@ undefine_flags (gboolean foreign_save)
   return foreign_save ? flags : flags | VIR_DOMAIN_UNDEFINE_MANAGED_SAVE;
 }
 
+/* The only active domain undo stops is the job's own restore (paused,
+ * the managed-save hand-off begun and not confirmed); one that runs has
+ * been started by someone (vr_realize_check_use says so before undo),
+ * and is never killed. */
+static gboolean
+stop_own_restore (virDomainPtr dom, const VrRealizeJournal *journal,
+                  GError **error)
+{
+  int state = 0;
+  int reason = 0;
+
+  if (virDomainIsActive (dom) != 1)
+    return TRUE;
+  if (virDomainGetState (dom, &state, &reason, 0) == 0
+      && state == VIR_DOMAIN_PAUSED && journal->restoring
+      && !journal->handed_off)
+    {
+      virDomainDestroy (dom);
+      return TRUE;
+    }
+  g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
+               "domain '%s' is active and not by this realize: it is "
+               "kept, with its files", virDomainGetName (dom));
+  return FALSE;
+}
+
 /* FALSE when libvirt cannot be asked; a domain that is gone, or that this
  * job did not define (no tag, another job's tag), is left as it is. */
 static gboolean
@@ -160,8 +190,8 @@ undo_domain (virConnectPtr conn, const VrRealizeJournal *journal,
     return FALSE;
   if (!ours)
     return TRUE;
-  if (virDomainIsActive (dom) == 1)
-    virDomainDestroy (dom);
+  if (!stop_own_restore (dom, journal, error))
+    return FALSE;
   foreign_save = foreign_managed_save (dom, save_fd);
   if (virDomainUndefineFlags (dom, undefine_flags (foreign_save)) == 0)
     return TRUE;

@@ -19,6 +19,7 @@
 #include "realize-private.h"
 #include "realize-remote.h"
 #include "realize-undo.h"
+#include "realize-used.h"
 #include "fs-util.h"
 #include "handoff.h"
 #include "safe-xml.h"
@@ -88,6 +89,13 @@ check_fits (Realize *r, VrHostCaps *caps, GError **error)
     return FALSE;
   if (r->options->copy_disks)
     vr_findings_remove_id (findings, VR_FINDING_DISK_IN_IMPORT);
+  /* Checked again by open_pool and (for a link hand-off) open_save_dir,
+   * on the directories as opened, each with its own error (32773,
+   * 32774). A managed save by libvirt would write over that file: the
+   * finding stops it. */
+  vr_findings_remove_id (findings, VR_FINDING_POOL_OVERLAP);
+  if (vr_handoff_resolve (r->conn, r->options->handoff) == VR_HANDOFF_LINK)
+    vr_findings_remove_id (findings, VR_FINDING_SAVE_DIR_TAKEN);
   for (guint i = 0; i < findings->len; i++)
     {
       VrFinding *finding = findings->pdata[i];
@@ -107,16 +115,32 @@ check_fits (Realize *r, VrHostCaps *caps, GError **error)
   return FALSE;
 }
 
+static gboolean recover (VrStore *store, virConnectPtr conn,
+                         VrPlannedSystem *system, gboolean *used,
+                         GError **error);
+
 /* A realize that died, or whose rollback could not finish, is ended
  * first: its journal says what it made. */
 static gboolean
 check_state (Realize *r, GError **error)
 {
   VrPlannedState state;
+  gboolean used = FALSE;
 
-  if (!vr_realize_recover (r->store, r->conn, r->system, error))
+  if (!recover (r->store, r->conn, r->system, &used, error))
     return FALSE;
   state = vr_planned_system_get_state (r->system);
+  /* Ended, not rolled back: this realize does not go on over it. */
+  if (used)
+    {
+      g_set_error (error, VR_ERROR,
+                   state == VR_PLANNED_STATE_REALIZED
+                       ? VR_ERROR_INVALID_STATE : VR_ERROR_IN_USE,
+                   "planned system '%s': an interrupted realize was found "
+                   "and ended: %s", vr_realize_name (r),
+                   vr_planned_system_get_last_job_message (r->system));
+      return FALSE;
+    }
   if (state == VR_PLANNED_STATE_PLANNED || state == VR_PLANNED_STATE_FAILED)
     return TRUE;
   g_set_error (error, VR_ERROR, VR_ERROR_INVALID_STATE,
@@ -174,6 +198,18 @@ overlap_error (Realize *r, const char *dir, const char *how, GError **error)
   return FALSE;
 }
 
+/* Whether the directory dev/ino is the connection's managed-save
+ * directory (a refusal only: nothing is used by this path). */
+static gboolean
+is_save_dir (Realize *r, guint64 dev, guint64 ino)
+{
+  g_autofree char *save = vr_handoff_save_dir (r->conn);
+  struct stat st;
+
+  return save != NULL && stat (save, &st) == 0
+         && (guint64) st.st_dev == dev && (guint64) st.st_ino == ino;
+}
+
 /* The pool is opened once; every later step works relative to it. It may
  * not be the import directory, lie inside it or contain it: checked by
  * st_dev/st_ino up the ".." chain, not by comparing paths. */
@@ -204,6 +240,15 @@ open_pool (Realize *r, GError **error)
       g_set_error (error, VR_ERROR, VR_ERROR_ACCESS_DENIED,
                    "pool directory %s is not the directory that was checked "
                    "(it was replaced, or a link was put in its path)", dir);
+      return FALSE;
+    }
+  if (is_save_dir (r, dev, ino))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "pool directory %s is libvirt's save directory: the "
+                   "saved state's copy there would take the name of the "
+                   "managed save it becomes; choose another pool directory "
+                   "(--pool-dir or --pool)", dir);
       return FALSE;
     }
   if (inside)
@@ -370,6 +415,8 @@ copy_state (Realize *r, GError **error)
   ok = vr_realize_copy_to_pool (r, src, r->import->save_file, name,
                                 &r->pool_name, &r->pool_file, error);
   close (src);
+  if (r->pool_file != NULL)
+    r->pool_file->saved_state = TRUE;
   if (r->pool_name != NULL)
     r->pool_path = vr_realize_pool_path (r, r->pool_name);
   r->bytes_before += r->import->save->file_size;
@@ -459,6 +506,25 @@ redefine_snapshots (Realize *r, GError **error)
   return vr_snapshots_redefine (r->dom, r->import, targets, error);
 }
 
+/* Every file written so far is done: its size and modification time go
+ * into the journal (with the domain's UUID, before define), so that undo
+ * can tell a file the guest has written since from the job's own. */
+static void
+seal_files (Realize *r)
+{
+  for (guint i = 0; r->journal.files != NULL && i < r->journal.files->len;
+       i++)
+    {
+      VrJournalFile *file = r->journal.files->pdata[i];
+      int fd = file->dir == VR_JOURNAL_DIR_POOL   ? r->pool_fd
+               : file->dir == VR_JOURNAL_DIR_SAVE ? r->save_fd
+                                                  : -1;
+
+      if (!file->sealed && fd >= 0)
+        vr_realize_seal_file (fd, file);
+    }
+}
+
 /* libvirt would quietly update a defined domain of the same name and
  * UUID, so an existing one is refused here; a name clash with another UUID
  * libvirt refuses itself. The journal names the domain before define (a
@@ -478,6 +544,7 @@ define_domain (Realize *r, GError **error)
                    virDomainGetName (existing));
       return FALSE;
     }
+  seal_files (r);
   r->journal.domain_uuid = g_strdup (vr_planned_system_get_uuid (r->system));
   if (!vr_realize_journal_write (r->store, r->system, &r->journal, error))
     return FALSE;
@@ -525,6 +592,30 @@ link_state (Realize *r, GError **error)
   return ok;
 }
 
+/* Right after the hand-off is made, the journal says so: a hand-off gone
+ * later was consumed by a start (the domain has run), not never made. */
+static gboolean
+confirm_handoff (Realize *r, GError **error)
+{
+  vr_test_hook_stall ("handed", r->cancellable);
+  r->journal.handed_off = TRUE;
+  seal_files (r);
+  return vr_realize_journal_write (r->store, r->system, &r->journal, error);
+}
+
+/* The managed-save hand-off runs the domain (restored paused): the
+ * journal says so first, so that undo knows that pause is the job's. */
+static gboolean
+managed_save_state (Realize *r, GError **error)
+{
+  r->journal.restoring = TRUE;
+  return vr_realize_journal_write (r->store, r->system, &r->journal, error)
+         && vr_handoff_managed_save (
+             r->conn, r->dom, r->pool_path,
+             r->image_xml ? r->image_xml : r->xml,
+             vr_planned_system_get_save_was_running (r->system), error);
+}
+
 static gboolean
 hand_off (Realize *r, GError **error)
 {
@@ -535,12 +626,9 @@ hand_off (Realize *r, GError **error)
   if (r->handoff == VR_HANDOFF_LINK)
     ok = link_state (r, error);
   else
-    ok = vr_handoff_managed_save (
-        r->conn, r->dom, r->pool_path, r->image_xml ? r->image_xml : r->xml,
-        vr_planned_system_get_save_was_running (r->system), error);
-  if (!ok)
+    ok = managed_save_state (r, error);
+  if (!ok || !confirm_handoff (r, error))
     return FALSE;
-  r->journal.handed_off = TRUE;
   if (vr_unlink_if_inode (r->pool_fd, r->pool_name, r->pool_file->dev,
                           r->pool_file->ino))
     fsync (r->pool_fd);
@@ -579,7 +667,8 @@ transfer_state (Realize *r, GError **error)
 {
   if (vr_planned_system_get_save_file (r->system) == NULL)
     return step (r, error) && copy_files (r, error) && step (r, error)
-           && step (r, error) && define_domain (r, error) && step (r, error);
+           && step (r, error) && define_domain (r, error)
+           && confirm_handoff (r, error) && step (r, error);
   return step (r, error) && copy_files (r, error)
          && step (r, error) && update_image_xml (r, error)
          && step (r, error) && define_domain (r, error)
@@ -625,6 +714,33 @@ record_pending (VrStore *store, VrPlannedSystem *system, int code,
   return g_steal_pointer (&text);
 }
 
+/* A domain someone started while the job waited is not rolled back: the
+ * job ends as vr_realize_end_used says, and the caller's error with it. */
+static gboolean
+end_if_used (Realize *r, GError *error)
+{
+  VrRealizeUse use = { 0 };
+  g_autofree char *message = NULL;
+  char *text;
+
+  if (!vr_realize_check_use (r->conn, &r->journal, r->pool_fd, r->save_fd,
+                             &use, NULL)
+      || !use.used)
+    {
+      vr_realize_use_clear (&use);
+      return FALSE;
+    }
+  vr_realize_end_used (&r->journal, &use, r->pool_fd, r->system);
+  vr_realize_use_clear (&use);
+  message = g_strdup (vr_planned_system_get_last_job_message (r->system));
+  text = g_strdup_printf ("%s; %s", error->message, message);
+  g_free (error->message);
+  error->message = text;
+  record (r, vr_planned_system_get_state (r->system),
+          vr_planned_system_get_last_job_code (r->system), message);
+  return TRUE;
+}
+
 /* The caller's error says too that the rollback is pending, and why. */
 static void
 roll_back (Realize *r, GError *error)
@@ -634,6 +750,8 @@ roll_back (Realize *r, GError *error)
   g_autoptr (GError) pending = NULL;
 
   vr_test_hook_stall ("rollback", NULL);
+  if (end_if_used (r, error))
+    return;
   if (!vr_realize_undo (r->conn, &r->journal, r->pool_fd, r->save_fd,
                         &pending))
     {
@@ -760,15 +878,35 @@ mark_realized (VrPlannedSystem *system)
                                   "interrupted)");
 }
 
-gboolean
-vr_realize_recover (VrStore *store, virConnectPtr conn,
-                    VrPlannedSystem *system, GError **error)
+/* The rollback could not run (libvirt gone): the journal stays. */
+static gboolean
+rollback_pending (VrStore *store, VrPlannedSystem *system,
+                  gboolean interrupted, const GError *pending, GError **error)
+{
+  /* A rollback pending already keeps the failure it recorded. */
+  if (!vr_planned_system_get_rollback_pending (system))
+    g_free (record_pending (store, system, VR_ERROR_FAILED,
+                            interrupted ? "interrupted" : "failed", pending));
+  g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
+               "planned system '%s': the rollback of an earlier realize "
+               "is pending (%s); try again once that is mended",
+               vr_planned_system_get_name (system), pending->message);
+  return FALSE;
+}
+
+/* *used: the job's domain had been used since, and the job was ended as
+ * vr_realize_end_used says instead of being rolled back. */
+static gboolean
+recover (VrStore *store, virConnectPtr conn, VrPlannedSystem *system,
+         gboolean *used, GError **error)
 {
   g_autoptr (VrRealizeJournal) journal = NULL;
   g_autoptr (GError) pending = NULL;
+  VrRealizeUse use = { 0 };
   gboolean interrupted = vr_planned_system_get_state (system)
                          == VR_PLANNED_STATE_REALIZING;
 
+  *used = FALSE;
   if (!interrupted && !vr_realize_journal_exists (store, system))
     return TRUE;
   journal = vr_realize_journal_read (store, system, error);
@@ -777,18 +915,15 @@ vr_realize_recover (VrStore *store, virConnectPtr conn,
   if (journal != NULL && journal->finished)
     mark_realized (system);
   else if (journal != NULL
-           && !vr_realize_undo (conn, journal, -1, -1, &pending))
+           && (!vr_realize_check_use (conn, journal, -1, -1, &use, &pending)
+               || (!use.used
+                   && !vr_realize_undo (conn, journal, -1, -1, &pending))))
+    return rollback_pending (store, system, interrupted, pending, error);
+  else if (use.used)
     {
-      /* A rollback pending already keeps the failure it recorded. */
-      if (!vr_planned_system_get_rollback_pending (system))
-        g_free (record_pending (store, system, VR_ERROR_FAILED,
-                                interrupted ? "interrupted" : "failed",
-                                pending));
-      g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
-                   "planned system '%s': the rollback of an earlier realize "
-                   "is pending (%s); try again once that is mended",
-                   vr_planned_system_get_name (system), pending->message);
-      return FALSE;
+      vr_realize_end_used (journal, &use, -1, system);
+      vr_realize_use_clear (&use);
+      *used = TRUE;
     }
   else if (interrupted)
     {
@@ -807,4 +942,13 @@ vr_realize_recover (VrStore *store, virConnectPtr conn,
     return FALSE;
   vr_realize_journal_remove (store, system);
   return TRUE;
+}
+
+gboolean
+vr_realize_recover (VrStore *store, virConnectPtr conn,
+                    VrPlannedSystem *system, GError **error)
+{
+  gboolean used;
+
+  return recover (store, conn, system, &used, error);
 }

@@ -55,4 +55,13 @@ gboolean vr_realize_recover (VrStore *store,
                              VrPlannedSystem *system,
                              GError **error);
 
+/* The XML a realize writes into the save image's copy (what libvirt
+ * resumes): planned with the image's own <os> and this host's variable
+ * store path for domain name (realize-firmware.c). Validate asks libvirt
+ * about the same XML. */
+char *vr_image_xml_for (xmlDoc *planned,
+                        xmlDoc *image,
+                        virConnectPtr conn,
+                        const char *name);
+
 G_END_DECLS

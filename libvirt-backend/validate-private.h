@@ -10,6 +10,7 @@
 #include "host-caps.h"
 #include "import-dir.h"
 #include "planned-system.h"
+#include "save-image.h"
 #include "safe-xml.h"
 #include "store.h"
 #include "validate.h"
@@ -50,8 +51,16 @@ void vr_validate_devices (VrValidation *v);
 void vr_validate_firmware (VrValidation *v);
 void vr_validate_references (VrValidation *v);
 void vr_validate_conflicts (VrValidation *v);
+void vr_validate_targets (VrValidation *v); /* validate-targets.c */
 void vr_validate_saved_state (VrValidation *v);
 void vr_validate_host_access_run (VrValidation *v);
+
+/* libvirt's own check of the planned XML against the saved state's
+ * (saved: the image's XML) (validate-saved-abi.c). */
+void vr_validate_saved_abi (VrValidation *v,
+                            const VrSaveImage *image,
+                            xmlDoc *saved,
+                            const char *file);
 
 /* The planned <cpu> against the saved state's XML (image) (validate-saved-cpu.c). */
 void vr_validate_saved_cpu (VrValidation *v, xmlDoc *image);

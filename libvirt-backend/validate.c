@@ -382,6 +382,7 @@ run (VrValidation *v, const char *display_name, GError **error)
   vr_validate_firmware (v);
   vr_validate_references (v);
   vr_validate_conflicts (v);
+  vr_validate_targets (v);
   vr_validate_saved_state (v);
   vr_validate_host_access_run (v);
   report_skipped (v);

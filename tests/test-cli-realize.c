@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -154,14 +155,15 @@ test_ctrl_c_rolls_back (void)
 /* Starts "virt-realize --direct realize vr-guest --pool-dir pool" stalled
  * at point and waits until it says it is there. */
 static GPid
-realize_stalled_at (const char *state, const char *pool, const char *point)
+realize_stalled_with (const char *state, const char *pool, const char *point,
+                      const char *name, const char *extra)
 {
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "VR_TEST_STALL_AT",
                                          point, TRUE);
   const char *argv[] = { g_getenv ("VR_CLI"), "--direct", "--state-dir",
-                         state, "-c", uri, "realize", "vr-guest",
-                         "--pool-dir", pool, NULL };
+                         state, "-c", uri, "realize", name,
+                         "--pool-dir", pool, extra, NULL };
   g_autofree char *want = g_strdup_printf ("stalled at %s", point);
   g_autoptr (GString) seen = g_string_new (NULL);
   GPid pid;
@@ -181,6 +183,12 @@ realize_stalled_at (const char *state, const char *pool, const char *point)
   g_assert_nonnull (strstr (seen->str, want));
   close (err_fd);
   return pid;
+}
+
+static GPid
+realize_stalled_at (const char *state, const char *pool, const char *point)
+{
+  return realize_stalled_with (state, pool, point, "vr-guest", NULL);
 }
 
 /* The basic guest imported into a new state directory, and its realize
@@ -252,6 +260,244 @@ test_crash_after_define (void)
   test_rmtree (pool);
 }
 
+/* The pid of the QEMU that runs domain name, from libvirt's pid file. */
+static GPid
+qemu_pid (const char *name)
+{
+  g_autofree char *file = g_strdup_printf ("%s.pid", name);
+  g_autofree char *path = g_build_filename (root, "run", "qemu", file, NULL);
+  g_autofree char *text = NULL;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  return (GPid) g_ascii_strtoll (text, NULL, 10);
+}
+
+/* The disk's copy in the pool (the one file that is not NAME.save). */
+static char *
+pool_disk (const char *pool)
+{
+  g_autoptr (GDir) dir = g_dir_open (pool, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (!g_str_has_suffix (name, ".save"))
+      return g_build_filename (pool, name, NULL);
+  g_error ("no disk copy in %s", pool);
+}
+
+/* A write into the running guest's disk, as the guest makes one: its
+ * first block written again (same bytes, so the image stays valid, and a
+ * new modification time, which is what undo looks at). */
+static void
+write_as_guest (const char *path, struct stat *after)
+{
+  char block[4096];
+  int fd = open (path, O_RDWR | O_CLOEXEC);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_usleep (G_USEC_PER_SEC / 50);
+  g_assert_cmpint (pread (fd, block, sizeof block, 0), ==, sizeof block);
+  g_assert_cmpint (pwrite (fd, block, sizeof block, 0), ==, sizeof block);
+  g_assert_cmpint (fsync (fd), ==, 0);
+  g_assert_cmpint (fstat (fd, after), ==, 0);
+  close (fd);
+}
+
+static void
+assert_same_file (const char *path, const struct stat *before)
+{
+  struct stat now;
+
+  g_assert_cmpint (stat (path, &now), ==, 0);
+  g_assert_cmpuint (now.st_ino, ==, before->st_ino);
+  g_assert_cmpint (now.st_mtim.tv_sec, ==, before->st_mtim.tv_sec);
+  g_assert_cmpint (now.st_mtim.tv_nsec, ==, before->st_mtim.tv_nsec);
+}
+
+/* The reviewer's data-loss case: SIGKILL right after the link hand-off
+ * was made (before the journal confirmed it); a person starts the domain
+ * (libvirt restores it from the link and removes the link) and the guest
+ * writes its disk. The next realize must not kill it, undefine it or take
+ * its disk: it finds the job done (the guest was restored from the
+ * hand-off) and records it realized. */
+static void
+test_crash_after_link_started (void)
+{
+  g_autofree char *disk = vr_testbed_require ("disk");
+  g_autofree char *state = test_mkdtemp ();
+  g_autofree char *pool = test_mkdtemp ();
+  g_autofree char *out = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *shown = NULL;
+  int status = 0;
+  struct stat written;
+  GPid qemu;
+
+  if (!test_needs_hooks ())
+    return;
+  /* QEMU runs as another user: it must reach the disk's copy. */
+  g_assert_cmpint (chmod (pool, 0755), ==, 0);
+  out = test_cli_direct (state, uri, &status, "import", disk, NULL);
+  g_assert_cmpint (status, ==, 0);
+  kill_hard (realize_stalled_with (state, pool, "handed", "vr-guest-disk",
+                                   "--copy-disks"));
+  g_free (out);
+  out = test_virsh_all (uri, "start vr-guest-disk; domstate --reason "
+                             "vr-guest-disk");
+  g_test_message ("virsh said: %s", out);
+  g_assert_nonnull (strstr (out, "running (restored)"));
+  qemu = qemu_pid ("vr-guest-disk");
+  path = pool_disk (pool);
+  write_as_guest (path, &written);
+  g_free (out);
+  out = test_cli_direct (state, uri, &status, "realize", "vr-guest-disk",
+                         "--pool-dir", pool, "--copy-disks", NULL);
+  g_test_message ("rerun said: %s", out);
+  g_assert_cmpint (status, !=, 0);
+  g_assert_nonnull (strstr (out, "interrupted after its hand-off"));
+  g_assert_nonnull (strstr (out, "restored from its saved state"));
+  shown = test_cli_direct (state, uri, &status, "--json", "show",
+                           "vr-guest-disk", NULL);
+  g_assert_nonnull (strstr (shown, "\"state\" : \"realized\""));
+  g_free (out);
+  out = test_virsh (uri, "domstate vr-guest-disk");
+  g_assert_cmpstr (out, ==, "running");
+  g_assert_cmpint (qemu_pid ("vr-guest-disk"), ==, qemu);
+  g_assert_cmpint (kill (qemu, 0), ==, 0);
+  assert_same_file (path, &written);
+  /* The pool's copy of the saved state went, as after a whole realize. */
+  g_assert_cmpuint (test_count_entries (pool), ==, 1);
+  g_free (out);
+  out = test_virsh (uri, "destroy vr-guest-disk; undefine vr-guest-disk");
+  test_rmtree (state);
+  test_rmtree (pool);
+}
+
+/* SIGKILL before the hand-off (stalled at handoff: defined, no link);
+ * a person boots the domain afresh. The next realize keeps it running,
+ * with every file the job made, records the planned system failed with a
+ * message naming the domain and what was kept, and goes no further. */
+static void
+test_crash_before_handoff_booted (void)
+{
+  g_autofree char *disk = vr_testbed_require ("disk");
+  g_autofree char *state = test_mkdtemp ();
+  g_autofree char *pool = test_mkdtemp ();
+  g_autofree char *out = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *record = NULL;
+  int status = 0;
+  struct stat written;
+  GPid qemu;
+
+  if (!test_needs_hooks ())
+    return;
+  /* QEMU runs as another user: it must reach the disk's copy. */
+  g_assert_cmpint (chmod (pool, 0755), ==, 0);
+  out = test_cli_direct (state, uri, &status, "import", disk, NULL);
+  g_assert_cmpint (status, ==, 0);
+  kill_hard (realize_stalled_with (state, pool, "handoff", "vr-guest-disk",
+                                   "--copy-disks"));
+  g_free (out);
+  out = test_virsh (uri, "start vr-guest-disk; domstate --reason "
+                         "vr-guest-disk");
+  g_assert_nonnull (strstr (out, "running (booted)"));
+  qemu = qemu_pid ("vr-guest-disk");
+  path = pool_disk (pool);
+  write_as_guest (path, &written);
+  g_free (out);
+  out = test_cli_direct (state, uri, &status, "realize", "vr-guest-disk",
+                         "--pool-dir", pool, "--copy-disks", NULL);
+  g_test_message ("rerun said: %s", out);
+  g_assert_cmpint (status, !=, 0);
+  g_assert_nonnull (strstr (out, "32774"));
+  g_assert_nonnull (strstr (out, "domain 'vr-guest-disk'"));
+  g_assert_nonnull (strstr (out, "it is running"));
+  g_assert_nonnull (strstr (out, "nothing was removed"));
+  record = read_state (state);
+  g_assert_nonnull (strstr (record, "<state>failed</state>"));
+  g_free (out);
+  out = test_virsh (uri, "domstate vr-guest-disk");
+  g_assert_cmpstr (out, ==, "running");
+  g_assert_cmpint (qemu_pid ("vr-guest-disk"), ==, qemu);
+  assert_same_file (path, &written);
+  g_assert_cmpuint (test_count_entries (pool), ==, 2);
+  g_free (out);
+  out = test_virsh (uri, "destroy vr-guest-disk; undefine vr-guest-disk");
+  test_rmtree (state);
+  test_rmtree (pool);
+}
+
+/* validate says what realize would refuse about where it writes: an
+ * import directory inside the default pool (VR1508; realize 32773), and a
+ * NAME.save in libvirt's save directory that is no domain's (VR1605;
+ * realize 32774). Neither is touched. */
+static void
+test_validate_tells_targets (void)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autofree char *state = test_mkdtemp ();
+  g_autofree char *exports = g_build_filename (root, "lib", "libvirt",
+                                               "images", "exports", NULL);
+  g_autofree char *vm = g_build_filename (exports, "vm", NULL);
+  g_autofree char *save_dir = g_build_filename (root, "lib", "qemu", "save",
+                                                NULL);
+  g_autofree char *foreign = g_build_filename (save_dir, "vr-guest.save",
+                                               NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *cp[] = { "cp", "-a", basic, vm, NULL };
+  int status = 0;
+
+  g_assert_cmpint (g_mkdir_with_parents (exports, 0755), ==, 0);
+  g_assert_true (g_spawn_sync (NULL, (char **) cp, NULL,
+                               G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                               &status, &error));
+  g_assert_no_error (error);
+  out = test_cli_direct (state, uri, &status, "import", vm, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_free (out);
+  out = test_cli_direct (state, uri, &status, "validate", "vr-guest", NULL);
+  g_test_message ("validate said: %s", out);
+  g_assert_nonnull (strstr (out, "VR1508"));
+  g_assert_nonnull (strstr (out, "contains the import directory"));
+  g_free (out);
+  out = test_cli_direct (state, uri, &status, "realize", "vr-guest", NULL);
+  g_assert_cmpint (status, !=, 0);
+  g_assert_nonnull (strstr (out, "32773"));
+  g_free (out);
+  out = test_cli_direct (state, uri, &status, "destroy", "vr-guest", NULL);
+  g_assert_cmpint (status, ==, 0);
+  test_rmtree (exports);
+
+  g_assert_cmpint (g_mkdir_with_parents (save_dir, 0755), ==, 0);
+  test_write_file (save_dir, "vr-guest.save", "someone's", -1);
+  g_free (out);
+  out = test_cli_direct (state, uri, &status, "import", basic, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_free (out);
+  out = test_cli_direct (state, uri, &status, "validate", "vr-guest", NULL);
+  g_test_message ("validate said: %s", out);
+  g_assert_nonnull (strstr (out, "VR1605"));
+  g_assert_nonnull (strstr (out, foreign));
+  g_free (out);
+  out = test_cli_direct (state, uri, &status, "realize", "vr-guest", NULL);
+  g_assert_cmpint (status, !=, 0);
+  g_assert_nonnull (strstr (out, "32774"));
+  /* libvirt's own managed save would write over it: the finding stops
+   * that realize before anything is made. */
+  g_free (out);
+  out = test_cli_direct (state, uri, &status, "realize", "vr-guest",
+                         "--handoff", "managedsave", NULL);
+  g_assert_cmpint (status, !=, 0);
+  g_assert_nonnull (strstr (out, "VR1605"));
+  g_assert_true (g_file_get_contents (foreign, &text, NULL, NULL));
+  g_assert_cmpstr (text, ==, "someone's");
+  g_assert_cmpint (unlink (foreign), ==, 0);
+  test_rmtree (state);
+}
+
 /* destroy while a realize runs (another process holds the planned
  * system): refused with 32774, the realize unharmed. */
 static void
@@ -291,6 +537,12 @@ main (int argc, char **argv)
   g_test_add_func ("/cli-realize/ctrl-c-rolls-back", test_ctrl_c_rolls_back);
   g_test_add_func ("/cli-realize/crash-after-define",
                    test_crash_after_define);
+  g_test_add_func ("/cli-realize/crash-after-link-started",
+                   test_crash_after_link_started);
+  g_test_add_func ("/cli-realize/crash-before-handoff-booted",
+                   test_crash_before_handoff_booted);
+  g_test_add_func ("/cli-realize/validate-tells-targets",
+                   test_validate_tells_targets);
   g_test_add_func ("/cli-realize/destroy-during-realize",
                    test_destroy_during_realize);
   status = g_test_run ();

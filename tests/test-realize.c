@@ -17,6 +17,7 @@
 #include "manifest.h"
 #include "realize.h"
 #include "realize-journal.h"
+#include "realize-used.h"
 #include "test-util.h"
 #include "testbed.h"
 
@@ -653,6 +654,149 @@ test_recover_keeps_foreign (Fixture *f, gconstpointer data)
   g_assert_nonnull (dom);
 }
 
+/* A pool file made and sealed as the job seals it once written. */
+static VrJournalFile *
+journal_sealed_file (VrRealizeJournal *journal, const char *dir,
+                     const char *name)
+{
+  VrJournalFile *file = journal_made_file (journal, VR_JOURNAL_DIR_POOL, dir,
+                                           name);
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_true (vr_realize_seal_file (fd, file));
+  close (fd);
+  return file;
+}
+
+/* Another write, as the guest's: same inode, new content and mtime. */
+static void
+write_as_guest (const char *dir, const char *name, struct stat *after)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  int fd = open (path, O_WRONLY | O_APPEND | O_CLOEXEC);
+
+  g_assert_cmpint (fd, >=, 0);
+  /* mtime has a clock tick's resolution: a later second is surely newer */
+  g_usleep (G_USEC_PER_SEC / 50);
+  g_assert_cmpint (write (fd, " and the guest", 14), ==, 14);
+  g_assert_cmpint (fstat (fd, after), ==, 0);
+  close (fd);
+}
+
+/* Undo removes a file the job sealed only while it is unchanged: one the
+ * guest (or a person) has written since stays, even at its inode. */
+static void
+test_recover_keeps_changed_file (Fixture *f, gconstpointer data)
+{
+  g_autoptr (VrRealizeJournal) journal = vr_realize_journal_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = g_build_filename (f->pool_dir, "vr-guest-disk0.qcow2",
+                                            NULL);
+  struct stat after;
+  struct stat now;
+  g_autofree char *text = NULL;
+
+  journal->job = g_strdup ("job-6");
+  journal_set_dir (&journal->pool, f->pool_dir);
+  journal_sealed_file (journal, f->pool_dir, "vr-guest.save");
+  journal_sealed_file (journal, f->pool_dir, "vr-guest-disk0.qcow2");
+  write_as_guest (f->pool_dir, "vr-guest-disk0.qcow2", &after);
+  crash_with (f, journal);
+  {
+    g_autofree char *jpath = vr_store_system_file (f->store, f->system,
+                                                   VR_REALIZE_JOURNAL);
+    g_autofree char *jtext = NULL;
+
+    g_assert_true (g_file_get_contents (jpath, &jtext, NULL, NULL));
+    test_assert_valid_rng ("realize-journal.rng", jtext);
+    g_assert_nonnull (strstr (jtext, "mtime-ns="));
+  }
+  g_assert_true (vr_realize_recover (f->store, conn, f->system, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (test_count_entries (f->pool_dir), ==, 1);
+  g_assert_cmpint (stat (path, &now), ==, 0);
+  g_assert_cmpuint (now.st_ino, ==, after.st_ino);
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_assert_cmpstr (text, ==, "made by the job and the guest");
+}
+
+/* The domain of a realize that died before its hand-off, booted by a
+ * person since: recovery (as the agent runs it at start) neither stops nor
+ * undefines it, keeps the job's files, and says so in the record. */
+static void
+test_recover_keeps_used_domain (Fixture *f, gconstpointer data)
+{
+  g_autoptr (virDomain) dom = define_tagged (f, "job-7");
+  g_autoptr (VrRealizeJournal) journal = vr_realize_journal_new ();
+  g_autoptr (VrPlannedSystem) back = NULL;
+  g_autoptr (GError) error = NULL;
+  unsigned int id;
+
+  journal->job = g_strdup ("job-7");
+  journal_set_dir (&journal->pool, f->pool_dir);
+  journal_sealed_file (journal, f->pool_dir, "vr-guest.save")->saved_state
+      = TRUE;
+  journal->domain_uuid = g_strdup (BASIC_UUID);
+  journal->defined = TRUE;
+  crash_with (f, journal);
+  g_assert_cmpint (virDomainCreate (dom), ==, 0);
+  id = virDomainGetID (dom);
+  g_assert_true (vr_realize_recover (f->store, conn, f->system, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (virDomainIsActive (dom), ==, 1);
+  g_assert_cmpuint (virDomainGetID (dom), ==, id);
+  g_assert_cmpuint (test_count_entries (f->pool_dir), ==, 1);
+  back = reload (f);
+  g_assert_cmpint (vr_planned_system_get_state (back), ==,
+                   VR_PLANNED_STATE_FAILED);
+  g_assert_cmpint (vr_planned_system_get_last_job_code (back), ==,
+                   VR_ERROR_IN_USE);
+  g_assert_nonnull (strstr (vr_planned_system_get_last_job_message (back),
+                            "domain 'vr-guest'"));
+  g_assert_nonnull (strstr (vr_planned_system_get_last_job_message (back),
+                            "it is running"));
+  g_assert_nonnull (strstr (vr_planned_system_get_last_job_message (back),
+                            "nothing was removed"));
+  g_assert_false (vr_realize_journal_exists (f->store, back));
+}
+
+/* The same after a confirmed hand-off: the realize counts as done
+ * (realized), the guest runs on, only the pool's copy of the saved state
+ * (which the job removes after the hand-off) goes. */
+static void
+test_recover_used_after_handoff (Fixture *f, gconstpointer data)
+{
+  g_autoptr (virDomain) dom = define_tagged (f, "job-8");
+  g_autoptr (VrRealizeJournal) journal = vr_realize_journal_new ();
+  g_autoptr (VrPlannedSystem) back = NULL;
+  g_autoptr (GError) error = NULL;
+  unsigned int id;
+
+  journal->job = g_strdup ("job-8");
+  journal_set_dir (&journal->pool, f->pool_dir);
+  journal_sealed_file (journal, f->pool_dir, "vr-guest.save")->saved_state
+      = TRUE;
+  journal_sealed_file (journal, f->pool_dir, "vr-guest-disk0.qcow2");
+  journal->domain_uuid = g_strdup (BASIC_UUID);
+  journal->defined = TRUE;
+  journal->handed_off = TRUE;
+  crash_with (f, journal);
+  g_assert_cmpint (virDomainCreate (dom), ==, 0);
+  id = virDomainGetID (dom);
+  g_assert_true (vr_realize_recover (f->store, conn, f->system, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (virDomainGetID (dom), ==, id);
+  g_assert_cmpuint (test_count_entries (f->pool_dir), ==, 1);
+  g_assert_true (g_file_test (f->pool_dir, G_FILE_TEST_IS_DIR));
+  back = reload (f);
+  g_assert_cmpint (vr_planned_system_get_state (back), ==,
+                   VR_PLANNED_STATE_REALIZED);
+  g_assert_cmpstr (vr_planned_system_get_domain (back), ==, "vr-guest");
+  g_assert_nonnull (strstr (vr_planned_system_get_last_job_message (back),
+                            "has run since"));
+}
+
 /* A pool directory replaced after the crash is not touched at all. */
 static void
 test_recover_pool_replaced (Fixture *f, gconstpointer data)
@@ -744,6 +888,31 @@ assert_refused_overlap (Fixture *f, VrPlannedSystem *system,
   g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
   g_assert_null (virDomainLookupByUUIDString (
       conn, vr_planned_system_get_uuid (system)));
+}
+
+/* A pool that is libvirt's save directory is refused before anything is
+ * made (its NAME.save copy would take the managed save's name). */
+static void
+test_pool_is_save_dir (Fixture *f, gconstpointer data)
+{
+  g_autofree char *save = g_build_filename (root, "lib", "qemu", "save",
+                                            NULL);
+  VrRealizeOptions options = { .pool_dir = save };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) back = NULL;
+  guint before;
+
+  g_assert_cmpint (g_mkdir_with_parents (save, 0755), ==, 0);
+  before = test_count_entries (save);
+  g_assert_false (vr_realize (f->store, caps, conn, f->system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, save,
+                     "is libvirt's save directory", NULL);
+  g_assert_cmpuint (test_count_entries (save), ==, before);
+  back = reload (f);
+  g_assert_cmpint (vr_planned_system_get_state (back), ==,
+                   VR_PLANNED_STATE_PLANNED);
+  g_assert_null (virDomainLookupByUUIDString (conn, BASIC_UUID));
 }
 
 /* The agent checks a caller's pool-dir, then the realize opens it by
@@ -1197,10 +1366,14 @@ main (int argc, char **argv)
   ADD ("recover-keeps-foreign", test_recover_keeps_foreign);
   ADD ("journal-read", test_journal_read);
   ADD ("recover-pool-replaced", test_recover_pool_replaced);
+  ADD ("recover-keeps-changed-file", test_recover_keeps_changed_file);
+  ADD ("recover-keeps-used-domain", test_recover_keeps_used_domain);
+  ADD ("recover-used-after-handoff", test_recover_used_after_handoff);
   ADD ("pool-is-import-dir", test_pool_is_import_dir);
   ADD ("pool-swapped-after-check", test_pool_swapped_after_check);
   ADD ("pool-inside-import-dir", test_pool_inside_import_dir);
   ADD ("pool-contains-import-dir", test_pool_contains_import_dir);
+  ADD ("pool-is-save-dir", test_pool_is_save_dir);
   ADD ("save-name-taken", test_save_name_taken);
   ADD ("disk-name-taken", test_disk_name_taken);
   ADD ("names-collide", test_names_collide);

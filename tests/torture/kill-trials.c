@@ -144,6 +144,49 @@ next_realize (const Guest *g, const char *state, const char *pool,
   return check_realize_recovered (g, state, pool, tree);
 }
 
+/* Someone starts the domain a killed realize left (virsh start: restored
+ * from the hand-off when it was made, else booted); its domain id, or
+ * NULL when there is no domain or it did not start. */
+static char *
+start_left_domain (const Guest *g)
+{
+  g_autofree char *cmd = g_strdup_printf ("start %s; domid %s", g->name,
+                                          g->name);
+  char *id;
+
+  if (!has_domain (g->uuid))
+    return NULL;
+  id = test_virsh (T.uri, cmd);
+  if (is_running (g->name))
+    return id;
+  g_free (id);
+  return NULL;
+}
+
+/* Recovery of a job whose domain was started since: it still runs (the
+ * same QEMU: the same domain id), and the job is ended, never undone. */
+static void
+check_started_kept (const Guest *g, const char *state, const char *id,
+                    const char *tree)
+{
+  g_autofree char *st = test_record_state (state, g->uuid);
+  g_autofree char *cmd = g_strdup_printf ("domid %s", g->name);
+  g_autofree char *now = test_virsh (T.uri, cmd);
+  g_autofree char *folder = g_build_filename (state, g->uuid, NULL);
+  g_autofree char *after = test_snapshot_tree (g->dir);
+
+  if (!is_running (g->name) || g_strcmp0 (now, id) != 0)
+    violation ("the domain started after the kill (id %s) was stopped by "
+               "recovery (now '%s')", id, now);
+  if (g_strcmp0 (st, "realized") != 0 && g_strcmp0 (st, "failed") != 0)
+    violation ("planned system is '%s' after recovering a started domain",
+               st ? st : "gone");
+  if (exists_at (folder, "journal.xml"))
+    violation ("a journal is left after recovery");
+  if (g_strcmp0 (after, tree) != 0)
+    violation ("the import directory %s changed", g->dir);
+}
+
 void
 trial_realize (const Case *c)
 {
@@ -159,6 +202,7 @@ trial_realize (const Case *c)
   gboolean start = g_str_equal (c->point, "start");
   gboolean agent_recovers = c->agent || g_rand_boolean (T.rand);
   gboolean killed;
+  g_autofree char *id = NULL;
 
   g_assert_cmpint (chmod (pool, 0755), ==, 0);
   test_write_file (pool, SENTINEL, "not ours", -1);
@@ -195,6 +239,24 @@ trial_realize (const Case *c)
                           killed ? "killed" : "ended before the kill",
                           where, agent_recovers ? ", agent recovers"
                                                 : ", next realize recovers");
+  /* A third of the kills: a person starts what was left first. */
+  if (killed && !start && g_rand_int_range (T.rand, 0, 3) == 0
+      && (id = start_left_domain (g)) != NULL)
+    {
+      const char *const *args = realize_args (g, pool, FALSE);
+
+      g_string_append_printf (T.summary, "trial %u: domain started (id %s) "
+                              "before recovery\n", T.trial, id);
+      if (agent_recovers)
+        stop_agent (start_agent (state, NULL));
+      else
+        cli (state, T.uri, &out, args);
+      check_started_kept (g, state, id, tree);
+      remove_guest (g);
+      test_rmtree (state);
+      test_rmtree (pool);
+      return;
+    }
   if (agent_recovers)
     {
       stop_agent (start_agent (state, NULL));
