@@ -110,7 +110,11 @@ check_import_dir (VrDaemon *daemon, VrPlannedSystem *system, int fd,
                    vr_daemon_get_config_path (daemon));
       return FALSE;
     }
-  if (!vr_caller_check_dir_fd (fd, error))
+  caller = vr_caller_new (uid);
+  /* Nothing of it is parsed before the caller is known to be allowed to
+   * read it. */
+  if (!vr_caller_check_dir_fd (fd, error)
+      || !vr_caller_check_import_fd (fd, NULL, caller, error))
     return FALSE;
   dir = vr_import_dir_open_fd (fd, error);
   if (dir == NULL)
@@ -122,9 +126,6 @@ check_import_dir (VrDaemon *daemon, VrPlannedSystem *system, int fd,
                    "directory that was imported", path);
       return FALSE;
     }
-  caller = vr_caller_new (uid);
-  if (!vr_import_dir_check_caller (dir, caller, error))
-    return FALSE;
   if (out != NULL)
     *out = g_steal_pointer (&dir);
   return TRUE;

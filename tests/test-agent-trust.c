@@ -127,6 +127,31 @@ static const Construct constructs[] = {
   { "direct", "VR1808", { "/domain/devices",
     "<interface type='direct'><source dev='lo' mode='bridge'/>"
     "<model type='virtio'/></interface>", NULL }, TRUE },
+  { "audio-file", "VR1805", { "/domain/devices",
+    "<audio id='2' type='file' path='/var/tmp/vr-trust.wav'/>", NULL },
+    TRUE },
+  { "interface-udp", "VR1808", { "/domain/devices",
+    "<interface type='udp'><source address='127.0.0.1' port='5555'>"
+    "<local address='127.0.0.1' port='5556'/></source>"
+    "<model type='virtio'/></interface>", NULL }, TRUE },
+  { "nbd-unix", "VR1805", { "/domain/devices",
+    "<disk type='network' device='disk'><driver name='qemu' type='raw'/>"
+    "<source protocol='nbd'><host transport='unix'"
+    " socket='/run/libvirt/libvirt-sock'/></source>"
+    "<target dev='vdx' bus='virtio'/></disk>", NULL }, FALSE },
+  { "tpm-external", "VR1805", { "/domain/devices",
+    "<tpm model='tpm-crb'><backend type='external'><source type='unix'"
+    " mode='connect' path='/run/vr-trust/swtpm.sock'/></backend></tpm>",
+    NULL }, TRUE },
+  { "sysinfo-fwcfg", "VR1811", { "/domain",
+    "<sysinfo type='fwcfg'><entry name='opt/com.x/y'"
+    " file='/etc/shadow'/></sysinfo>", NULL }, TRUE },
+  { "smbios-host", "VR1811", { "/domain/os", "<smbios mode='host'/>", NULL },
+    TRUE },
+  { "unknown-path", "VR1812", { "/domain/devices",
+    "<interface type='user'><backend type='passt'"
+    " logFile='/etc/cron.d/vr'/><model type='virtio'/></interface>", NULL },
+    TRUE },
 };
 
 /* The harmless construct root realizes: an environment variable. */
@@ -351,6 +376,81 @@ test_hostile_realize (Fixture *f, gconstpointer data)
       test_rmtree (dir);
     }
   assert_nothing_defined (f);
+}
+
+/* A victim's files in libvirt's storage of the test root: root's, 0600,
+ * owned as libvirt would own them. */
+static char *
+victim_file (const char *dir, const char *name, const char *content)
+{
+  g_autofree char *folder = g_build_filename (root, dir, NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0711), ==, 0);
+  test_write_file (folder, name, content, -1);
+  return g_build_filename (folder, name, NULL);
+}
+
+static void
+assert_victim (const char *path, const char *content)
+{
+  g_autofree char *now = NULL;
+  struct stat st;
+
+  g_assert_true (g_file_get_contents (path, &now, NULL, NULL));
+  g_assert_cmpstr (now, ==, content);
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  g_assert_cmpuint (st.st_uid, ==, 0);
+  g_assert_cmpuint (st.st_mode & 07777, ==, 0600);
+}
+
+/* Other guests' data (F2, F4): QEMU runs as one user for every guest, so
+ * a caller who may realize must not name another guest's disk in the
+ * default images directory, nor point a sound file, serial log or
+ * NVRAM at another guest's variable store. Refused with VR1810 naming
+ * realize-host-access; the victims keep their content, owner and mode. */
+static void
+test_other_guests (Fixture *f, gconstpointer data)
+{
+  g_autofree char *disk = victim_file ("lib/libvirt/images", "victim.img",
+                                       "victim disk");
+  g_autofree char *vars = victim_file ("lib/qemu/nvram", "victim_VARS.fd",
+                                       "victim vars");
+  g_autofree char *arg = realize_arg (f);
+  g_autofree char *disk_xml = g_strdup_printf (
+      "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+      "<source file='%s'/><target dev='vdx' bus='virtio'/></disk>", disk);
+  g_autofree char *audio_xml = g_strdup_printf (
+      "<audio id='2' type='file' path='%s'/>", vars);
+  g_autofree char *serial_xml = g_strdup_printf (
+      "<serial type='file'><source path='%s'/><target port='1'/></serial>",
+      disk);
+  g_autofree char *nvram_xml = g_strdup_printf ("<nvram>%s</nvram>", vars);
+  const HostileEdit edits[] = {
+    { "/domain/devices", disk_xml, NULL },
+    { "/domain/devices", audio_xml, NULL },
+    { "/domain/devices", serial_xml, NULL },
+    { "/domain/os", nvram_xml, NULL },
+  };
+
+  g_assert_cmpint (chmod (disk, 0600), ==, 0);
+  g_assert_cmpint (chmod (vars, 0600), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (edits); i++)
+    {
+      g_autofree char *dir = hostile_import_dir ("basic", &edits[i], FALSE);
+      g_autofree char *system = import_dir (dir);
+
+      g_test_message ("other guest's data: %s", edits[i].fragment);
+      assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Realize", arg,
+                      "org.virtrealize.Realize1.realize-host-access",
+                      "VR1810");
+      destroy (system);
+      test_rmtree (dir);
+    }
+  assert_nothing_defined (f);
+  assert_victim (disk, "victim disk");
+  assert_victim (vars, "victim vars");
+  unlink (disk);
+  unlink (vars);
 }
 
 /* Validate as that caller reports the construct as an error (what its
@@ -990,6 +1090,7 @@ main (int argc, char **argv)
               fixture_tear_down)
   ADD ("hostile/planned", GINT_TO_POINTER (FALSE), test_hostile_realize);
   ADD ("hostile/image", GINT_TO_POINTER (TRUE), test_hostile_realize);
+  ADD ("other-guests", NULL, test_other_guests);
   ADD ("validate-severity", NULL, test_validate_severity);
   ADD ("admin/planned", GINT_TO_POINTER (FALSE), test_admin_realizes);
   ADD ("admin/image", GINT_TO_POINTER (TRUE), test_admin_realizes);
