@@ -766,6 +766,37 @@ test_import_unreadable (Fixture *f, gconstpointer data)
   test_rmtree (dir);
 }
 
+/* Nothing is parsed before the caller's rights are known (F6): a
+ * world-readable folder of root's whose domain.xml (naming a secret) and
+ * save image are 0600. Import as nobody is AccessDenied and its answer
+ * carries nothing read from the files. */
+static void
+test_import_before_parse (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit secret = { "/domain/name", NULL,
+                                      "TOPSECRET-NAME" };
+  g_autofree char *dir = hostile_import_dir ("basic", &secret, FALSE);
+  g_autofree char *save = g_build_filename (dir, "vr-guest.save", NULL);
+  g_autofree char *xml = g_build_filename (dir, "domain.xml", NULL);
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *const argv[] = { exe, "--import-helper", dir, NULL };
+  g_autofree char *before = test_snapshot_tree (f->state);
+  g_autofree char *after = NULL;
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (chmod (save, 0600), ==, 0);
+  g_assert_cmpint (chmod (xml, 0600), ==, 0);
+  g_assert_cmpint (vr_bus_harness_run_as_nobody (harness, argv, &err), ==,
+                   1);
+  g_test_message ("import as nobody: %s", err);
+  g_assert_nonnull (strstr (err, "AccessDenied"));
+  g_assert_null (strstr (err, "TOPSECRET"));
+  after = test_snapshot_tree (f->state);
+  g_assert_cmpstr (before, ==, after);
+  hostile_calls++;
+  test_rmtree (dir);
+}
+
 /* pool-dir through the agent: only a libvirt directory pool or what
  * agent.conf allows (the harness allows the temporary folder), reached
  * without symbolic links. Refused as nobody: /etc, a symlink to an
@@ -1098,6 +1129,7 @@ main (int argc, char **argv)
   ADD ("cli-as-nobody", NULL, test_cli_as_nobody);
   ADD ("no-user-interaction", NULL, test_no_user_interaction);
   ADD ("import-unreadable", NULL, test_import_unreadable);
+  ADD ("import-before-parse", NULL, test_import_before_parse);
   ADD ("pool-dir", NULL, test_pool_dir);
   ADD ("import-fd", NULL, test_import_fd);
   ADD ("import-limit", NULL, test_import_limit);
