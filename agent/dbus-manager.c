@@ -83,8 +83,8 @@ import_thread (GTask *task, gpointer source, gpointer task_data,
       return;
     }
   /* A manifest, when there is one, must hold before anything is kept. */
-  system = vr_import_verified (call->store, dir, call->name, call->flags,
-                               NULL, cancellable, &error);
+  system = vr_import_verified_as (call->store, dir, call->name, call->flags,
+                                  call->uid, NULL, cancellable, &error);
   if (system == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else

@@ -215,6 +215,8 @@ validate_start (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   virConnectPtr conn = NULL;
 
   call->options.host_access_allowed = host_access_allowed;
+  call->options.caller_known = TRUE;
+  call->options.caller_uid = uid;
   call->daemon = daemon;
   call->uid = uid;
   call->import_fd = take_import_fd (invocation);
@@ -369,6 +371,10 @@ realize_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
           vr_planned_system_get_domain (system));
       return;
     }
+  /* Host access is judged with the caller's uid against the XML's
+   * author (vr_planned_system_author_may_reach_host). */
+  call->options.caller_known = TRUE;
+  call->options.caller_uid = uid;
   /* Every realize is a job, one without saved state too: it is
    * journaled, counts against --max-jobs, is cancelled at shutdown and
    * makes its planned system busy. */
@@ -635,7 +641,7 @@ update_call_free (gpointer data)
 }
 
 static gboolean
-update (VrDaemon *daemon, UpdateCall *call, GError **error)
+update (VrDaemon *daemon, UpdateCall *call, guint uid, GError **error)
 {
   VrStore *store = vr_daemon_get_store (daemon);
   g_autoptr (VrPlannedSystem) system = lookup (call->target, error);
@@ -658,8 +664,10 @@ update (VrDaemon *daemon, UpdateCall *call, GError **error)
       return FALSE;
     }
   if (!vr_planned_system_set_domain_xml (system, call->xml, strlen (call->xml),
-                                         error)
-      || !vr_store_save (store, system, error))
+                                         error))
+    return FALSE;
+  vr_planned_system_note_author (system, uid);
+  if (!vr_store_save (store, system, error))
     return FALSE;
   vr_daemon_export_system (daemon, system);
   return TRUE;
@@ -671,7 +679,7 @@ update_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
 {
   g_autoptr (GError) error = NULL;
 
-  if (update (daemon, data, &error))
+  if (update (daemon, data, uid, &error))
     g_dbus_method_invocation_return_value (invocation, NULL);
   else
     vr_dbus_return_error (invocation, error);

@@ -149,6 +149,7 @@ typedef struct {
   GPtrArray *storage;    /* other guests' data */
   GPtrArray *emulators;
   char *nvram_dir;
+  char *author_what; /* set when the author's rights deny host access */
   VrHostAccessPolicy policy;
 } Policy;
 
@@ -160,6 +161,7 @@ policy_clear (Policy *p)
   g_clear_pointer (&p->storage, g_ptr_array_unref);
   g_clear_pointer (&p->emulators, g_ptr_array_unref);
   g_clear_pointer (&p->nvram_dir, g_free);
+  g_clear_pointer (&p->author_what, g_free);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Policy, policy_clear)
 
@@ -189,6 +191,29 @@ storage_for (virConnectPtr conn, const VrValidateOptions *options)
     add_storage_dirs (dirs, conn);
   g_ptr_array_add (dirs, NULL);
   return dirs;
+}
+
+/* The caller's right to reach the host never covers an XML another user
+ * wrote: then the findings are errors, and say whose XML it is. */
+static gboolean
+author_denies (VrPlannedSystem *system, const VrValidateOptions *options,
+               char **what)
+{
+  guint caller = options->caller_known ? options->caller_uid : getuid ();
+  guint author = 0;
+
+  if (system == NULL || !options->host_access_allowed
+      || vr_planned_system_author_may_reach_host (system, caller))
+    return FALSE;
+  if (vr_planned_system_get_author (system, &author))
+    *what = g_strdup_printf ("the planned XML (written by uid %u, not by "
+                             "root or the caller uid %u, so the caller's "
+                             "host-access right does not cover it): ",
+                             author, caller);
+  else
+    *what = g_strdup ("the planned XML (its author is not recorded, so the "
+                      "caller's host-access right does not cover it): ");
+  return TRUE;
 }
 
 static void
@@ -266,15 +291,18 @@ read_image_doc (VrImportDir *dir, const char *save_file)
 }
 
 static void
-check (VrHostCaps *caps, xmlDoc *planned, VrImportDir *dir,
-       const char *save_file, const VrValidateOptions *options,
-       GPtrArray *findings)
+check (VrHostCaps *caps, VrPlannedSystem *system, xmlDoc *planned,
+       VrImportDir *dir, const char *save_file,
+       const VrValidateOptions *options, GPtrArray *findings)
 {
   g_auto (Policy) p = { 0 };
   g_autoptr (xmlDoc) image = read_image_doc (dir, save_file);
 
   policy_init (&p, caps, options, dir);
+  if (author_denies (system, options, &p.author_what))
+    p.policy.severity = VR_SEVERITY_ERROR;
   p.policy.allowed_dirs = (const char *const *) p.dirs->pdata;
+  p.policy.what = p.author_what;
   vr_host_access_check (planned, &p.policy, findings);
   if (image == NULL)
     return;
@@ -308,8 +336,8 @@ vr_validate_host_access_run (VrValidation *v)
 {
   guint from = v->findings->len;
 
-  check (v->caps, v->doc, v->dir, v->check_save ? v->save_file : NULL,
-         &v->options, v->findings);
+  check (v->caps, v->system, v->doc, v->dir,
+         v->check_save ? v->save_file : NULL, &v->options, v->findings);
   drop_refused_emulator (v->findings, from);
 }
 
@@ -322,7 +350,7 @@ vr_validate_host_access (VrHostCaps *caps, VrPlannedSystem *system,
   g_autoptr (VrImportDir) dir = vr_validation_open_dir (
       vr_planned_system_get_import_dir (system));
 
-  check (caps, vr_planned_system_get_doc (system), dir,
+  check (caps, system, vr_planned_system_get_doc (system), dir,
          vr_planned_system_get_save_file (system),
          options ? options : &defaults, findings);
   return g_steal_pointer (&findings);

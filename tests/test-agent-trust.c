@@ -453,6 +453,71 @@ test_other_guests (Fixture *f, gconstpointer data)
   unlink (vars);
 }
 
+/* The author (F5): an XML a user wrote never reaches the host because
+ * root realizes it. Root imports a clean system; nobody's Update adds a
+ * qemu:commandline; root (who holds realize-host-access) validates it
+ * with VR1801 as an error naming uid 65534 as its author, and root's
+ * realize fails without defining anything. */
+static void
+test_author (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *system = import_dir (dir);
+  g_autofree char *path = g_build_filename (dir, "domain.xml", NULL);
+  g_autofree char *xml = NULL;
+  g_autofree char *hostile = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *job = NULL;
+  g_autofree char *state = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) realize = NULL;
+  g_autoptr (GError) error = NULL;
+  guint32 errors = 0;
+  guint32 code = 0;
+
+  g_assert_true (g_file_get_contents (path, &xml, NULL, NULL));
+  hostile = hostile_xml_edit (xml, &qemu_env.edit);
+  text = g_variant_print (g_variant_new_string (hostile), FALSE);
+  {
+    const char *const argv[] = { "gdbus", "call", "--system", "--timeout",
+                                 "300", "--dest", VR_DBUS_NAME,
+                                 "--object-path", system, "--method",
+                                 VR_DBUS_PLANNED_IFACE ".Update", text,
+                                 "@a{sv} {}", NULL };
+
+    g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, argv, &out,
+                                                       &err),
+                     ==, 0);
+  }
+  reply = call (system, VR_DBUS_PLANNED_IFACE, "Validate",
+                g_variant_new ("(a{sv})", NULL), "(us)", &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(us)", &errors, &json);
+  g_test_message ("Validate as root: %s", json);
+  g_assert_cmpuint (errors, >=, 1);
+  g_assert_nonnull (strstr (json, "\"id\":\"VR1801\",\"severity\":\"error\""));
+  g_assert_nonnull (strstr (json, "written by uid 65534"));
+  realize = call (system, VR_DBUS_PLANNED_IFACE, "Realize",
+                  g_variant_new_tuple ((GVariant *[]){ pool_options (f) }, 1),
+                  "(uos)", &error);
+  if (error == NULL)
+    {
+      g_variant_get (realize, "(uos)", &code, &job, NULL);
+      state = job_state (job);
+      g_test_message ("root's realize: job state %s", state);
+      g_assert_cmpstr (state, !=, "7");
+    }
+  else
+    g_test_message ("root's realize: %s", error->message);
+  hostile_calls++;
+  assert_nothing_defined (f);
+  test_rmtree (dir);
+}
+
 /* Validate as that caller reports the construct as an error (what its
  * realize would meet); as root (who holds the right) as a warning. */
 static void
@@ -1123,6 +1188,7 @@ main (int argc, char **argv)
   ADD ("hostile/image", GINT_TO_POINTER (TRUE), test_hostile_realize);
   ADD ("other-guests", NULL, test_other_guests);
   ADD ("validate-severity", NULL, test_validate_severity);
+  ADD ("author", NULL, test_author);
   ADD ("admin/planned", GINT_TO_POINTER (FALSE), test_admin_realizes);
   ADD ("admin/image", GINT_TO_POINTER (TRUE), test_admin_realizes);
   ADD ("secrets", NULL, test_secrets);
