@@ -285,20 +285,87 @@ target_copy (Target *target)
   return copy;
 }
 
-/* A method whose options are all reserved (options may be NULL for none)
- * and whose authorized part needs only the target. */
-static gboolean
-authorize_target (GDBusMethodInvocation *invocation, GVariant *options,
-                  Target *target, const char *action, VrAuthorizedFunc func)
-{
-  g_autoptr (GError) error = NULL;
+/* Another user's planned system: a caller who is neither its owner (who
+ * imported it) nor root needs manage-others (auth_admin) on top of the
+ * method's own action before func runs. */
 
-  if (options != NULL && !vr_daemon_check_options (options, NULL, &error))
-    vr_dbus_return_error (invocation, error);
-  else
-    vr_daemon_authorize (target->daemon, invocation, action, func,
-                         target_copy (target), target_free);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
+typedef struct {
+  Target *target;
+  VrAuthorizedFunc func;
+  gpointer data;
+  GDestroyNotify destroy;
+  GDBusMethodInvocation *invocation;
+  guint uid;
+} OwnCall;
+
+static void
+own_call_free (OwnCall *call)
+{
+  target_free (call->target);
+  if (call->data != NULL && call->destroy != NULL)
+    call->destroy (call->data);
+  g_clear_object (&call->invocation);
+  g_free (call);
+}
+
+static void
+own_call_run (OwnCall *call)
+{
+  call->func (call->target->daemon, call->invocation, call->uid,
+              g_steal_pointer (&call->data));
+  own_call_free (call);
+}
+
+static void
+on_manage_others (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  OwnCall *call = user_data;
+  g_autoptr (GError) error = NULL;
+  guint uid;
+
+  if (vr_auth_check_finish (result, &uid, &error))
+    {
+      own_call_run (call);
+      return;
+    }
+  vr_dbus_return_error (call->invocation, error);
+  own_call_free (call);
+}
+
+static void
+owner_check (VrDaemon *daemon, GDBusMethodInvocation *invocation, guint uid,
+             gpointer data)
+{
+  OwnCall *call = data;
+  g_autoptr (VrPlannedSystem) system = lookup (call->target, NULL);
+  guint owner;
+
+  call->uid = uid;
+  call->invocation = g_object_ref (invocation);
+  /* A system that is gone is the method's own error to give. */
+  if (uid == 0 || system == NULL
+      || (vr_planned_system_get_owner (system, &owner) && owner == uid))
+    {
+      own_call_run (call);
+      return;
+    }
+  vr_auth_check_async (invocation, vr_daemon_is_session (daemon),
+                       VR_ACTION_MANAGE_OTHERS, NULL, on_manage_others, call);
+}
+
+static void
+authorize_own (Target *target, GDBusMethodInvocation *invocation,
+               const char *action, VrAuthorizedFunc func, gpointer data,
+               GDestroyNotify destroy)
+{
+  OwnCall *call = g_new0 (OwnCall, 1);
+
+  call->target = target_copy (target);
+  call->func = func;
+  call->data = data;
+  call->destroy = destroy;
+  vr_daemon_authorize (target->daemon, invocation, action, owner_check, call,
+                       (GDestroyNotify) own_call_free);
 }
 
 static gboolean
@@ -567,9 +634,8 @@ handle_realize (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
       vr_dbus_return_error (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  vr_daemon_authorize (target->daemon, invocation, "realize",
-                       realize_check_host_access, g_steal_pointer (&call),
-                       realize_call_free);
+  authorize_own (target, invocation, "realize", realize_check_host_access,
+                 g_steal_pointer (&call), realize_call_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -707,8 +773,8 @@ handle_update (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
   call = g_new0 (UpdateCall, 1);
   call->target = target_copy (target);
   call->xml = g_strdup (xml);
-  vr_daemon_authorize (target->daemon, invocation, "update",
-                       update_authorized, call, update_call_free);
+  authorize_own (target, invocation, "update", update_authorized, call,
+                 update_call_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -742,8 +808,9 @@ static gboolean
 handle_destroy (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
                 gpointer user_data)
 {
-  return authorize_target (invocation, NULL, user_data, "destroy",
-                           destroy_authorized);
+  authorize_own (user_data, invocation, "destroy", destroy_authorized,
+                 target_copy (user_data), target_free);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 VrDBusObjectSkeleton *

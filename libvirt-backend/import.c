@@ -71,6 +71,7 @@ import_as (VrStore *store, VrImportDir *dir, const char *name,
   if (system != NULL)
     {
       vr_planned_system_set_author (system, author);
+      vr_planned_system_set_owner (system, author);
       vr_test_hook_stall ("store", NULL);
     }
   if (system == NULL || !vr_store_add (store, system, error))

@@ -129,6 +129,12 @@ void vr_planned_system_note_author (VrPlannedSystem *self, guint uid);
 /* FALSE for a record written before authors were kept. */
 gboolean vr_planned_system_get_author (VrPlannedSystem *self, guint *uid);
 
+/* Who imported it: a caller who is neither the owner nor root needs an
+ * administrator's right to change, realize or forget it (the agent's
+ * manage-others). FALSE for a record written before owners were kept. */
+void vr_planned_system_set_owner (VrPlannedSystem *self, guint uid);
+gboolean vr_planned_system_get_owner (VrPlannedSystem *self, guint *uid);
+
 /* Host access is judged with the rights of the least privileged of the
  * caller and the author: a caller's right (or root's) never extends to
  * an XML another user wrote, nor to one whose author is unknown. */

@@ -213,8 +213,10 @@ call (const char *path, const char *iface, const char *method,
   return reply;
 }
 
+/* Imported by root: root owns it (others need manage-others) and wrote
+ * its XML (host access follows root's right). */
 static char *
-import_dir (const char *dir)
+import_dir_root (const char *dir)
 {
   g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
   g_autoptr (GVariant) reply = NULL;
@@ -285,10 +287,25 @@ job_state (const char *job)
 
 /* As uid 65534. */
 
+/* Imported by nobody, who then owns it and wrote its XML. */
+static char *
+import_dir (const char *dir)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *const argv[] = { exe, "--import-helper", dir, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  if (vr_bus_harness_run_as_nobody_out (harness, argv, &out, &err) != 0)
+    g_error ("import of %s as nobody: %s", dir, err);
+  return g_strdup (g_strstrip (out));
+}
+
 static int
 gdbus_as_nobody (const char *path, const char *method, const char *arg,
                  char **out, char **err)
 {
+  /* A method without arguments gets none (arg NULL). */
   const char *const argv[] = { "gdbus",    "call",       "--system",
                                "--timeout", "300",       "--dest",
                                VR_DBUS_NAME, "--object-path", path,
@@ -453,21 +470,45 @@ test_other_guests (Fixture *f, gconstpointer data)
   unlink (vars);
 }
 
+/* nobody's Update of system with xml (the agent's answer in *err). */
+static int
+update_as_nobody (const char *system, const char *xml, char **err)
+{
+  g_autofree char *text = g_variant_print (g_variant_new_string (xml),
+                                           FALSE);
+  g_autofree char *out = NULL;
+  const char *const argv[] = { "gdbus", "call", "--system", "--timeout",
+                               "300", "--dest", VR_DBUS_NAME,
+                               "--object-path", system, "--method",
+                               VR_DBUS_PLANNED_IFACE ".Update", text,
+                               "@a{sv} {}", NULL };
+
+  return vr_bus_harness_run_as_nobody_out (harness, argv, &out, err);
+}
+
+static char *
+hostile_xml_of (const char *dir)
+{
+  g_autofree char *path = g_build_filename (dir, "domain.xml", NULL);
+  g_autofree char *xml = NULL;
+
+  g_assert_true (g_file_get_contents (path, &xml, NULL, NULL));
+  return hostile_xml_edit (xml, &qemu_env.edit);
+}
+
 /* The author (F5): an XML a user wrote never reaches the host because
- * root realizes it. Root imports a clean system; nobody's Update adds a
+ * root realizes it. nobody imports a clean system and updates it with a
  * qemu:commandline; root (who holds realize-host-access) validates it
  * with VR1801 as an error naming uid 65534 as its author, and root's
- * realize fails without defining anything. */
+ * realize defines nothing. */
 static void
 test_author (Fixture *f, gconstpointer data)
 {
   static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
   g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
-  g_autofree char *system = import_dir (dir);
-  g_autofree char *path = g_build_filename (dir, "domain.xml", NULL);
-  g_autofree char *xml = NULL;
-  g_autofree char *hostile = NULL;
-  g_autofree char *text = NULL;
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *const argv[] = { exe, "--import-helper", dir, NULL };
+  g_autofree char *hostile = hostile_xml_of (dir);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autofree char *json = NULL;
@@ -479,21 +520,13 @@ test_author (Fixture *f, gconstpointer data)
   guint32 errors = 0;
   guint32 code = 0;
 
-  g_assert_true (g_file_get_contents (path, &xml, NULL, NULL));
-  hostile = hostile_xml_edit (xml, &qemu_env.edit);
-  text = g_variant_print (g_variant_new_string (hostile), FALSE);
-  {
-    const char *const argv[] = { "gdbus", "call", "--system", "--timeout",
-                                 "300", "--dest", VR_DBUS_NAME,
-                                 "--object-path", system, "--method",
-                                 VR_DBUS_PLANNED_IFACE ".Update", text,
-                                 "@a{sv} {}", NULL };
-
-    g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, argv, &out,
-                                                       &err),
-                     ==, 0);
-  }
-  reply = call (system, VR_DBUS_PLANNED_IFACE, "Validate",
+  g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, argv, &out,
+                                                     &err),
+                   ==, 0);
+  g_strstrip (out);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (update_as_nobody (out, hostile, &err), ==, 0);
+  reply = call (out, VR_DBUS_PLANNED_IFACE, "Validate",
                 g_variant_new ("(a{sv})", NULL), "(us)", &error);
   g_assert_no_error (error);
   g_variant_get (reply, "(us)", &errors, &json);
@@ -501,7 +534,7 @@ test_author (Fixture *f, gconstpointer data)
   g_assert_cmpuint (errors, >=, 1);
   g_assert_nonnull (strstr (json, "\"id\":\"VR1801\",\"severity\":\"error\""));
   g_assert_nonnull (strstr (json, "written by uid 65534"));
-  realize = call (system, VR_DBUS_PLANNED_IFACE, "Realize",
+  realize = call (out, VR_DBUS_PLANNED_IFACE, "Realize",
                   g_variant_new_tuple ((GVariant *[]){ pool_options (f) }, 1),
                   "(uos)", &error);
   if (error == NULL)
@@ -518,13 +551,43 @@ test_author (Fixture *f, gconstpointer data)
   test_rmtree (dir);
 }
 
+/* Another user's planned system (F5): nobody may not Update, Realize or
+ * Destroy what root imported without manage-others (which the test rule
+ * does not give): AccessDenied naming it, nothing changed. */
+static void
+test_manage_others (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *system = import_dir_root (dir);
+  g_autofree char *hostile = hostile_xml_of (dir);
+  g_autofree char *arg = realize_arg (f);
+  g_autofree char *before = test_snapshot_tree (f->state);
+  g_autofree char *after = NULL;
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (update_as_nobody (system, hostile, &err), !=, 0);
+  g_test_message ("Update as nobody: %s", err);
+  g_assert_nonnull (strstr (err, "org.virtrealize.Realize1.manage-others"));
+  after = test_snapshot_tree (f->state);
+  g_assert_cmpstr (before, ==, after);
+  hostile_calls++;
+  assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Realize", arg,
+                  "org.virtrealize.Realize1.manage-others", NULL);
+  assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Destroy", NULL,
+                  "org.virtrealize.Realize1.manage-others", NULL);
+  destroy (system);
+  assert_nothing_defined (f);
+  test_rmtree (dir);
+}
+
 /* Validate as that caller reports the construct as an error (what its
  * realize would meet); as root (who holds the right) as a warning. */
 static void
 test_validate_severity (Fixture *f, gconstpointer data)
 {
   g_autofree char *dir = hostile_dir (&qemu_env, FALSE);
-  g_autofree char *system = import_dir (dir);
+  g_autofree char *system = import_dir_root (dir);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autofree char *json = NULL;
@@ -556,7 +619,7 @@ test_admin_realizes (Fixture *f, gconstpointer data)
 {
   gboolean in_image = GPOINTER_TO_INT (data);
   g_autofree char *dir = hostile_dir (&qemu_env, in_image);
-  g_autofree char *system = import_dir (dir);
+  g_autofree char *system = import_dir_root (dir);
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *job = NULL;
@@ -608,7 +671,7 @@ test_secrets (Fixture *f, gconstpointer data)
 
   g_usleep (300 * 1000); /* the monitor subscribes */
   dir = hostile_dir (&vnc, FALSE);
-  system = import_dir (dir);
+  system = import_dir_root (dir);
   g_assert_cmpint (gdbus_as_nobody (system,
                                     VR_DBUS_PLANNED_IFACE ".GetDomainXML",
                                     "@a{sv} {}", &out, &err),
@@ -793,7 +856,13 @@ import_helper (const char *dir)
       G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, NULL,
       &error);
   if (reply != NULL)
-    return 0;
+    {
+      const char *path = NULL;
+
+      g_variant_get (reply, "(&o)", &path);
+      printf ("%s\n", path);
+      return 0;
+    }
   fprintf (stderr, "%s\n", error->message);
   return 1;
 }
@@ -1044,7 +1113,7 @@ test_import_limit (Fixture *f, gconstpointer data)
       G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000,
       fds, NULL, on_imported, &pending);
   g_usleep (100 * 1000); /* the first takes the worker */
-  small = import_dir (second);
+  small = import_dir_root (second);
   small_us = g_get_monotonic_time ();
   while (pending.done_us == 0)
     g_main_context_iteration (NULL, TRUE);
@@ -1120,7 +1189,7 @@ test_unit_capabilities (Fixture *f, gconstpointer data)
     g_assert_nonnull (strstr (text, "CapEff:\t0000000000000006"));
     g_assert_nonnull (strstr (text, "NoNewPrivs:\t1"));
   }
-  system = import_dir (dir);
+  system = import_dir_root (dir);
   g_assert_cmpint (gdbus_as_nobody (system, VR_DBUS_PLANNED_IFACE
                                     ".GetDomainXML", "@a{sv} {}", &out, &err),
                    ==, 0);
@@ -1146,6 +1215,7 @@ write_test_rules (void)
       "    if (subject.user == \"nobody\" &&\n"
       "        action.id.indexOf(\"org.virtrealize.Realize1.\") == 0 &&\n"
       "        action.id != \"org.virtrealize.Realize1.realize-host-access\" &&\n"
+      "        action.id != \"org.virtrealize.Realize1.manage-others\" &&\n"
       "        action.id != \"org.virtrealize.Realize1.read-secrets\") {\n"
       "        try {\n"
       "            polkit.spawn([\"/usr/bin/test\", \"-d\", \"/proc/%d\"]);\n"
@@ -1189,6 +1259,7 @@ main (int argc, char **argv)
   ADD ("other-guests", NULL, test_other_guests);
   ADD ("validate-severity", NULL, test_validate_severity);
   ADD ("author", NULL, test_author);
+  ADD ("manage-others", NULL, test_manage_others);
   ADD ("admin/planned", GINT_TO_POINTER (FALSE), test_admin_realizes);
   ADD ("admin/image", GINT_TO_POINTER (TRUE), test_admin_realizes);
   ADD ("secrets", NULL, test_secrets);
