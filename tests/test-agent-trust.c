@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The agent's trust boundary, attacked: a caller whom polkit allows to
  * import, list, validate and realize (here uid 65534, by a test rule)
- * but who does not hold realize-host-access or read-secrets may not get
- * more of the host than they have. Each hostile planned system carries
+ * but who does not hold realize-host-access, read-secrets or manage-others
+ * may not get more of the host than they have. Each hostile planned system carries
  * one construct (in domain.xml, or only in the save image's own XML);
  * its realize must be refused with the construct's finding ID and change
  * nothing on disk or in libvirt. Root (allowed by 50-virt-realize.rules)
