@@ -282,7 +282,11 @@ test_ordinary (void)
   g_autoptr (GPtrArray) findings = check (doc, VR_SEVERITY_ERROR);
 
   for (guint i = 0; i < findings->len; i++)
-    g_test_message ("%s", vr_finding_to_text (findings->pdata[i]));
+    {
+      g_autofree char *text = vr_finding_to_text (findings->pdata[i]);
+
+      g_test_message ("%s", text);
+    }
   g_assert_cmpuint (findings->len, ==, 0);
 }
 
@@ -323,7 +327,11 @@ test_hostile (gconstpointer data)
                                   : POOL "/victim_CODE.fd");
   findings = check (doc, VR_SEVERITY_ERROR);
   for (guint i = 0; i < findings->len; i++)
-    g_test_message ("%s", vr_finding_to_text (findings->pdata[i]));
+    {
+      g_autofree char *text = vr_finding_to_text (findings->pdata[i]);
+
+      g_test_message ("%s", text);
+    }
   g_assert_cmpuint (findings->len, ==, 1);
   finding = findings->pdata[0];
   g_test_message ("%s", finding->message);
