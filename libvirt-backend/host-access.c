@@ -82,7 +82,7 @@ static const Rule rules[] = {
     " | /domain/devices/tpm/backend[@type='emulator']/source/@path",
     "opens a host path outside the carried files" },
   { VR_FINDING_HOST_CHARDEV, RULE_PATH,
-    CHARDEVS "/source/@path | " CHARDEVS "/log/@file"
+    CHARDEVS "[not(@type='pty')]/source/@path | " CHARDEVS "/log/@file"
     " | /domain/devices/rng/backend/source/@path"
     " | /domain/devices/shmem/server/@path"
     " | /domain/devices/filesystem/source/@socket"
@@ -146,7 +146,11 @@ static const Rule rules[] = {
     " | /domain/sysinfo[@type='smbios']//entry[not(@file)]"
     " | /domain/sysinfo[@type='fwcfg']/entry[not(@file)]"
     " | /domain/blkiotune/device/path"
-    " | /domain/devices/disk/serial | /domain/devices/disk/wwn",
+    " | /domain/devices/disk/serial | /domain/devices/disk/wwn"
+    /* The pty libvirt picked when the guest ran: output only, ignored
+     * when defined. */
+    " | " CHARDEVS "[@type='pty']/@tty"
+    " | " CHARDEVS "[@type='pty']/source/@path",
     NULL },
   /* libvirt's own cgroup partition for guests. */
   { NULL, RULE_KNOWN, "/domain/resource/partition[normalize-space()='/machine']",
