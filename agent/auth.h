@@ -9,6 +9,9 @@ G_BEGIN_DECLS
 /* Needed on top of "realize" for XML that reaches into the host
  * (VR1801-VR1809): auth_admin, root-equivalent. */
 #define VR_ACTION_HOST_ACCESS "realize-host-access"
+/* Update, Realize or Destroy of a planned system another user imported
+ * (not for root): auth_admin. */
+#define VR_ACTION_MANAGE_OTHERS "manage-others"
 /* GetDomainXML with its secrets (graphics passwords...). */
 #define VR_ACTION_READ_SECRETS "read-secrets"
 /* The option every method's a{sv} may carry (as udisks): TRUE means

@@ -68,21 +68,24 @@ import_thread (GTask *task, gpointer source, gpointer task_data,
 {
   ImportCall *call = task_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (VrImportDir) dir = vr_import_dir_open_fd (call->fd, &error);
+  g_autoptr (VrImportDir) dir = NULL;
   VrPlannedSystem *system;
 
   g_autoptr (VrCaller) caller = vr_caller_new (call->uid);
 
   /* The descriptor proves the caller may read the folder, not the files
-   * in it: a root-owned 0600 image is not read on their behalf. */
-  if (dir == NULL || !vr_import_dir_check_caller (dir, caller, &error))
+   * in it: a root-owned 0600 image is not read on their behalf, and
+   * nothing is opened or parsed before that is known. */
+  if (vr_caller_check_import_fd (call->fd, NULL, caller, &error))
+    dir = vr_import_dir_open_fd (call->fd, &error);
+  if (dir == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
   /* A manifest, when there is one, must hold before anything is kept. */
-  system = vr_import_verified (call->store, dir, call->name, call->flags,
-                               NULL, cancellable, &error);
+  system = vr_import_verified_as (call->store, dir, call->name, call->flags,
+                                  call->uid, NULL, cancellable, &error);
   if (system == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else

@@ -29,6 +29,7 @@ typedef struct {
   char *uuid;
   gboolean secrets; /* GetDomainXML only */
   char *xml;        /* Update only */
+  guint uid;        /* Update: the caller, once authorized */
   GDBusMethodInvocation *invocation; /* once on a worker */
 } Target;
 
@@ -179,7 +180,11 @@ check_import_dir (VrDaemon *daemon, VrPlannedSystem *system, int fd,
                    vr_daemon_get_config_path (daemon));
       return FALSE;
     }
-  if (!vr_caller_check_dir_fd (fd, error))
+  caller = vr_caller_new (uid);
+  /* Nothing of it is parsed before the caller is known to be allowed to
+   * read it. */
+  if (!vr_caller_check_dir_fd (fd, error)
+      || !vr_caller_check_import_fd (fd, NULL, caller, error))
     return FALSE;
   dir = vr_import_dir_open_fd (fd, error);
   if (dir == NULL)
@@ -191,9 +196,6 @@ check_import_dir (VrDaemon *daemon, VrPlannedSystem *system, int fd,
                    "directory that was imported", path);
       return FALSE;
     }
-  caller = vr_caller_new (uid);
-  if (!vr_import_dir_check_caller (dir, caller, error))
-    return FALSE;
   if (out != NULL)
     *out = g_steal_pointer (&dir);
   return TRUE;
@@ -291,6 +293,8 @@ validate_start (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   virConnectPtr conn = NULL;
 
   call->options.host_access_allowed = host_access_allowed;
+  call->options.caller_known = TRUE;
+  call->options.caller_uid = uid;
   call->daemon = daemon;
   call->uid = uid;
   call->import_fd = take_import_fd (invocation);
@@ -357,20 +361,87 @@ target_copy (Target *target)
   return copy;
 }
 
-/* A method whose options are all reserved (options may be NULL for none)
- * and whose authorized part needs only the target. */
-static gboolean
-authorize_target (GDBusMethodInvocation *invocation, GVariant *options,
-                  Target *target, const char *action, VrAuthorizedFunc func)
-{
-  g_autoptr (GError) error = NULL;
+/* Another user's planned system: a caller who is neither its owner (who
+ * imported it) nor root needs manage-others (auth_admin) on top of the
+ * method's own action before func runs. */
 
-  if (options != NULL && !vr_daemon_check_options (options, NULL, &error))
-    vr_dbus_return_error (invocation, error);
-  else
-    vr_daemon_authorize (target->daemon, invocation, action, func,
-                         target_copy (target), target_free);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
+typedef struct {
+  Target *target;
+  VrAuthorizedFunc func;
+  gpointer data;
+  GDestroyNotify destroy;
+  GDBusMethodInvocation *invocation;
+  guint uid;
+} OwnCall;
+
+static void
+own_call_free (OwnCall *call)
+{
+  target_free (call->target);
+  if (call->data != NULL && call->destroy != NULL)
+    call->destroy (call->data);
+  g_clear_object (&call->invocation);
+  g_free (call);
+}
+
+static void
+own_call_run (OwnCall *call)
+{
+  call->func (call->target->daemon, call->invocation, call->uid,
+              g_steal_pointer (&call->data));
+  own_call_free (call);
+}
+
+static void
+on_manage_others (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  OwnCall *call = user_data;
+  g_autoptr (GError) error = NULL;
+  guint uid;
+
+  if (vr_auth_check_finish (result, &uid, &error))
+    {
+      own_call_run (call);
+      return;
+    }
+  vr_dbus_return_error (call->invocation, error);
+  own_call_free (call);
+}
+
+static void
+owner_check (VrDaemon *daemon, GDBusMethodInvocation *invocation, guint uid,
+             gpointer data)
+{
+  OwnCall *call = data;
+  g_autoptr (VrPlannedSystem) system = lookup (call->target, NULL);
+  guint owner;
+
+  call->uid = uid;
+  call->invocation = g_object_ref (invocation);
+  /* A system that is gone is the method's own error to give. */
+  if (uid == 0 || system == NULL
+      || (vr_planned_system_get_owner (system, &owner) && owner == uid))
+    {
+      own_call_run (call);
+      return;
+    }
+  vr_auth_check_async (invocation, vr_daemon_is_session (daemon),
+                       VR_ACTION_MANAGE_OTHERS, NULL, on_manage_others, call);
+}
+
+static void
+authorize_own (Target *target, GDBusMethodInvocation *invocation,
+               const char *action, VrAuthorizedFunc func, gpointer data,
+               GDestroyNotify destroy)
+{
+  OwnCall *call = g_new0 (OwnCall, 1);
+
+  call->target = target_copy (target);
+  call->func = func;
+  call->data = data;
+  call->destroy = destroy;
+  vr_daemon_authorize (target->daemon, invocation, action, owner_check, call,
+                       (GDestroyNotify) own_call_free);
 }
 
 static gboolean
@@ -438,6 +509,10 @@ realize_queue (VrDaemon *daemon, GDBusMethodInvocation *invocation,
           vr_planned_system_get_domain (system));
       return;
     }
+  /* Host access is judged with the caller's uid against the XML's
+   * author (vr_planned_system_author_may_reach_host). */
+  call->options.caller_known = TRUE;
+  call->options.caller_uid = uid;
   /* Every realize is a job, one without saved state too: it is
    * journaled, counts against --max-jobs, is cancelled at shutdown and
    * makes its planned system busy. */
@@ -633,9 +708,8 @@ handle_realize (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
       vr_dbus_return_error (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  vr_daemon_authorize (target->daemon, invocation, "realize",
-                       realize_check_host_access, g_steal_pointer (&call),
-                       realize_call_free);
+  authorize_own (target, invocation, "realize", realize_check_host_access,
+                 g_steal_pointer (&call), realize_call_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -725,8 +799,10 @@ update (Target *target, GError **error)
     }
   vr_test_hook_stall ("update", NULL);
   if (!vr_planned_system_set_domain_xml (system, target->xml,
-                                         strlen (target->xml), error)
-      || !vr_store_save (store, system, error))
+                                         strlen (target->xml), error))
+    return NULL;
+  vr_planned_system_note_author (system, target->uid);
+  if (!vr_store_save (store, system, error))
     return NULL;
   return g_steal_pointer (&system);
 }
@@ -766,7 +842,10 @@ static void
 update_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
                    guint uid, gpointer data)
 {
-  run_on_system (data, invocation, update_thread, update_done);
+  Target *target = data;
+
+  target->uid = uid;
+  run_on_system (target, invocation, update_thread, update_done);
 }
 
 static gboolean
@@ -789,8 +868,8 @@ handle_update (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
     }
   call = target_copy (target);
   call->xml = g_strdup (xml);
-  vr_daemon_authorize (target->daemon, invocation, "update",
-                       update_authorized, call, target_free);
+  authorize_own (target, invocation, "update", update_authorized, call,
+                 target_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -853,8 +932,9 @@ static gboolean
 handle_destroy (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
                 gpointer user_data)
 {
-  return authorize_target (invocation, NULL, user_data, "destroy",
-                           destroy_authorized);
+  authorize_own (user_data, invocation, "destroy", destroy_authorized,
+                 target_copy (user_data), target_free);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 VrDBusObjectSkeleton *

@@ -11,6 +11,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <string.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "errors.h"
@@ -58,13 +59,11 @@ in_group (const VrCaller *caller, gid_t gid)
   return FALSE;
 }
 
-gboolean
-vr_caller_may (const VrCaller *caller, const struct stat *st, int mask)
+static gboolean
+mode_may (const VrCaller *caller, const struct stat *st, int mask)
 {
   mode_t bits;
 
-  if (caller->uid == 0)
-    return TRUE;
   /* The kernel's order: the owner's bits alone, else the group's alone,
    * else the others'. */
   if (st->st_uid == caller->uid)
@@ -74,6 +73,127 @@ vr_caller_may (const VrCaller *caller, const struct stat *st, int mask)
   else
     bits = st->st_mode & 7;
   return (bits & mask) == (mode_t) mask;
+}
+
+gboolean
+vr_caller_may (const VrCaller *caller, const struct stat *st, int mask)
+{
+  if (caller->uid == 0)
+    return TRUE;
+  return mode_may (caller, st, mask);
+}
+
+/* The POSIX ACL as Linux stores it in system.posix_acl_access
+ * (include/uapi/linux/posix_acl_xattr.h): a version, then entries. */
+#define ACL_XATTR_VERSION 2
+enum {
+  ACL_USER_OBJ = 0x01, ACL_USER = 0x02, ACL_GROUP_OBJ = 0x04,
+  ACL_GROUP = 0x08, ACL_MASK = 0x10, ACL_OTHER = 0x20,
+};
+
+typedef struct {
+  guint16 tag;
+  guint16 perm;
+  guint32 id;
+} AclEntry;
+
+static guint16
+acl_mask (const AclEntry *entries, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    if (entries[i].tag == ACL_MASK)
+      return entries[i].perm;
+  return 7;
+}
+
+/* The kernel's posix_acl_permission: the owner's entry alone; else a
+ * named user's entry under the mask; else any matching group entry that
+ * grants it, under the mask (a matching group that does not grant it
+ * denies); else the others' entry. */
+static gboolean
+acl_may (const VrCaller *caller, const struct stat *st,
+         const AclEntry *entries, gsize n, int mask)
+{
+  guint16 limit = acl_mask (entries, n);
+  gboolean group_found = FALSE;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      const AclEntry *e = &entries[i];
+
+      switch (e->tag)
+        {
+        case ACL_USER_OBJ:
+          if (st->st_uid == caller->uid)
+            return (e->perm & mask) == mask;
+          break;
+        case ACL_USER:
+          if (e->id == caller->uid)
+            return (e->perm & limit & mask) == mask;
+          break;
+        case ACL_GROUP_OBJ:
+        case ACL_GROUP:
+          if (in_group (caller, e->tag == ACL_GROUP ? e->id : st->st_gid))
+            {
+              group_found = TRUE;
+              if ((e->perm & limit & mask) == mask)
+                return TRUE;
+            }
+          break;
+        case ACL_OTHER:
+          return !group_found && (e->perm & mask) == mask;
+        default:
+          break;
+        }
+    }
+  return FALSE;
+}
+
+/* What the caller may do with the file whose ACL xattr is in buf (len
+ * bytes); a malformed one grants nothing. */
+static gboolean
+acl_buffer_may (const VrCaller *caller, const struct stat *st,
+                const guint8 *buf, gssize len, int mask)
+{
+  g_autofree AclEntry *entries = NULL;
+  gsize n;
+
+  if (len < 4 || (len - 4) % 8 != 0
+      || GUINT32_FROM_LE (*(const guint32 *) buf) != ACL_XATTR_VERSION)
+    return FALSE;
+  n = (gsize) (len - 4) / 8;
+  entries = g_new0 (AclEntry, n);
+  for (gsize i = 0; i < n; i++)
+    {
+      const guint8 *p = buf + 4 + 8 * i;
+
+      entries[i].tag = GUINT16_FROM_LE (*(const guint16 *) p);
+      entries[i].perm = GUINT16_FROM_LE (*(const guint16 *) (p + 2));
+      entries[i].id = GUINT32_FROM_LE (*(const guint32 *) (p + 4));
+    }
+  return acl_may (caller, st, entries, n, mask);
+}
+
+/* vr_caller_may with the file's access ACL honoured: the kernel grants
+ * and denies by it, not by the mode bits (which then show only the
+ * mask). fd may be O_PATH; -1 when unknown (mode bits only). */
+static gboolean
+caller_may_fd (const VrCaller *caller, int fd, const struct stat *st,
+               int mask)
+{
+  g_autofree char *proc = NULL;
+  guint8 buf[4 + 8 * 64];
+  gssize len;
+
+  if (caller->uid == 0)
+    return TRUE;
+  proc = g_strdup_printf ("/proc/self/fd/%d", fd);
+  len = getxattr (proc, "system.posix_acl_access", buf, sizeof buf);
+  if (len < 0 && (errno == ENODATA || errno == EOPNOTSUPP))
+    return mode_may (caller, st, mask);
+  if (len < 0)
+    return FALSE; /* an ACL too long to read, or none readable */
+  return acl_buffer_may (caller, st, buf, len, mask);
 }
 
 static gboolean
@@ -99,6 +219,21 @@ static gboolean check_tree (int dirfd, const char *path,
                             gboolean (*wanted) (const char *name),
                             const VrCaller *caller, GError **error);
 
+static gboolean
+check_subdir (int dirfd, const char *name, const char *path,
+              const VrCaller *caller, GError **error)
+{
+  int fd = openat (dirfd, name,
+                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  gboolean ok;
+
+  if (fd < 0)
+    return errno_error (error, path);
+  ok = check_tree (fd, path, NULL, caller, error);
+  close (fd);
+  return ok;
+}
+
 /* One entry of a folder: a folder is entered, a regular file checked;
  * anything else is refused by the import directory's reader anyway. */
 static gboolean
@@ -110,19 +245,22 @@ check_entry (int dirfd, const char *dir_path, const char *name,
   int fd;
   gboolean ok;
 
-  if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-    return errno == ENOENT || errno_error (error, path);
-  if (S_ISREG (st.st_mode))
-    return vr_caller_may (caller, &st, R_OK)
-           || denied (path, caller, &st, error);
-  if (!S_ISDIR (st.st_mode))
-    return TRUE;
-  if (!vr_caller_may (caller, &st, R_OK | X_OK))
-    return denied (path, caller, &st, error);
-  fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  /* O_PATH never opens the file, so a FIFO or device is not touched;
+   * its ACL is read through /proc without following a link. */
+  fd = openat (dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
-    return errno_error (error, path);
-  ok = check_tree (fd, path, NULL, caller, error);
+    return errno == ENOENT || errno_error (error, path);
+  if (fstat (fd, &st) < 0)
+    ok = errno_error (error, path);
+  else if (S_ISREG (st.st_mode))
+    ok = caller_may_fd (caller, fd, &st, R_OK)
+         || denied (path, caller, &st, error);
+  else if (!S_ISDIR (st.st_mode))
+    ok = TRUE;
+  else if (!caller_may_fd (caller, fd, &st, R_OK | X_OK))
+    ok = denied (path, caller, &st, error);
+  else
+    ok = check_subdir (dirfd, name, path, caller, error);
   close (fd);
   return ok;
 }
@@ -170,18 +308,33 @@ is_read (const char *name)
 }
 
 gboolean
-vr_import_dir_check_caller (VrImportDir *dir, const VrCaller *caller,
-                            GError **error)
+vr_caller_check_import_fd (int dirfd, const char *path,
+                           const VrCaller *caller, GError **error)
 {
+  g_autofree char *proc = NULL;
+  g_autofree char *found = NULL;
   struct stat st;
 
   if (caller->uid == 0)
     return TRUE;
-  if (fstat (dir->fd, &st) < 0)
-    return errno_error (error, dir->path);
-  if (!vr_caller_may (caller, &st, R_OK | X_OK))
-    return denied (dir->path, caller, &st, error);
-  return check_tree (dir->fd, dir->path, is_read, caller, error);
+  if (path == NULL)
+    {
+      proc = g_strdup_printf ("/proc/self/fd/%d", dirfd);
+      found = g_file_read_link (proc, NULL);
+      path = found ? found : "the import directory";
+    }
+  if (fstat (dirfd, &st) < 0)
+    return errno_error (error, path);
+  if (!caller_may_fd (caller, dirfd, &st, R_OK | X_OK))
+    return denied (path, caller, &st, error);
+  return check_tree (dirfd, path, is_read, caller, error);
+}
+
+gboolean
+vr_import_dir_check_caller (VrImportDir *dir, const VrCaller *caller,
+                            GError **error)
+{
+  return vr_caller_check_import_fd (dir->fd, dir->path, caller, error);
 }
 
 /* The caller hands over a directory; the root agent must read nothing

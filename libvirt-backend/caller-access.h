@@ -10,8 +10,10 @@ G_BEGIN_DECLS
 
 /* Who asked the root agent for work: a root process may open anything,
  * so it checks each file it reads on a caller's behalf against what the
- * caller could read themself (owner, group and mode bits; an ACL that
- * grants more is not consulted, so such a file is refused, never read). */
+ * caller could read themself: owner, group and mode bits, and a POSIX
+ * access ACL where the file has one, evaluated as the kernel does (a
+ * named-user entry that denies the caller denies, though the mode bits
+ * would let "others" read; one that grants is honoured). */
 typedef struct {
   uid_t uid;
   GArray *gids; /* of gid_t: the primary and supplementary groups */
@@ -23,7 +25,8 @@ void vr_caller_free (VrCaller *caller);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrCaller, vr_caller_free)
 
 /* TRUE when the caller's mode bits allow every access in mask (R_OK,
- * W_OK, X_OK) on the file st describes. Root may do anything. */
+ * W_OK, X_OK) on the file st describes, ACLs aside. Root may do
+ * anything. */
 gboolean vr_caller_may (const VrCaller *caller,
                         const struct stat *st,
                         int mask);
@@ -36,6 +39,15 @@ gboolean vr_caller_may (const VrCaller *caller,
 gboolean vr_import_dir_check_caller (VrImportDir *dir,
                                      const VrCaller *caller,
                                      GError **error);
+
+/* The same on a directory descriptor before anything in it was opened
+ * or parsed (path names it in messages; NULL: where the descriptor
+ * leads): what the agent must check
+ * first, so that a refused caller learns nothing of the files. */
+gboolean vr_caller_check_import_fd (int dirfd,
+                                    const char *path,
+                                    const VrCaller *caller,
+                                    GError **error);
 
 /* A descriptor a caller passed as a directory: open for reading (not
  * O_PATH, which proves no right to read it) and a directory; else

@@ -5,6 +5,7 @@
 
 #include <libxml/xpathInternals.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "errors.h"
 #include "safe-xml.h"
@@ -273,6 +274,7 @@ edit_locked (VrStore *store, const char *key, EditFunc edit, gpointer data,
       note_unchanged (error);
       return NULL;
     }
+  vr_planned_system_note_author (system, getuid ());
   if (!vr_store_save (store, system, error))
     {
       vr_planned_system_set_domain_xml (system, old, strlen (old), NULL);

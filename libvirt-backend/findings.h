@@ -88,6 +88,9 @@ typedef enum {
 #define VR_FINDING_HOST_EMULATOR "VR1807"
 #define VR_FINDING_HOST_NETWORK "VR1808"
 #define VR_FINDING_HOST_RNG "VR1809"
+#define VR_FINDING_HOST_FOREIGN "VR1810"
+#define VR_FINDING_HOST_DATA "VR1811"
+#define VR_FINDING_HOST_UNKNOWN "VR1812"
 /* The guest's own state that travels with it: NVRAM, TPM, snapshots. */
 #define VR_FINDING_NVRAM_TAKEN "VR1901"
 #define VR_FINDING_TPM_EMULATOR "VR1902"

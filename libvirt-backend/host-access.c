@@ -3,6 +3,7 @@
 
 #include "host-access.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,8 +17,10 @@ typedef enum {
   RULE_PATH,      /* a host path: fine inside the allowed dirs */
   RULE_CARRIED,   /* as RULE_PATH, and a relative path is a carried file */
   RULE_BOOT,      /* a boot file: fine inside the firmware or allowed dirs */
+  RULE_NVRAM,     /* written by QEMU: carried, allowed, or made new */
   RULE_EMULATOR,  /* an executable: fine when the capabilities list it */
   RULE_RNG,       /* a random source: fine when it is the kernel's */
+  RULE_KNOWN,     /* the guest's own data, never a host path */
 } RuleKind;
 
 typedef struct {
@@ -28,8 +31,14 @@ typedef struct {
 } Rule;
 
 #define CHARDEVS "/domain/devices/*[self::serial or self::console" \
-                 " or self::channel or self::parallel]"
+                 " or self::channel or self::parallel or self::redirdev" \
+                 " or self::smartcard]"
 
+/* libvirt's domain XML (formatdomain, domaincommon.rng) read for every
+ * attribute or element that names a host file, socket, device, program or
+ * host data. QEMU runs as one user for all guests, so any file it opens
+ * may be another guest's: only the caller's own import directory is
+ * theirs. */
 static const Rule rules[] = {
   { VR_FINDING_HOST_QEMU, RULE_ALWAYS,
     "/domain/*[namespace-uri()='http://libvirt.org/schemas/domain/qemu/1.0']",
@@ -45,6 +54,8 @@ static const Rule rules[] = {
     "overrides the security label that confines QEMU" },
   { VR_FINDING_HOST_DEVICE, RULE_ALWAYS,
     "/domain/devices/hostdev | /domain/devices/interface[@type='hostdev']"
+    " | /domain/devices/interface[@type='vdpa']"
+    " | /domain/devices/disk[@type='nvme' or @type='vhostvdpa']"
     " | /domain/devices/smartcard[@mode='host' or @mode='host-certificates']"
     " | /domain/devices/tpm/backend[@type='passthrough']"
     " | /domain/devices/input[@type='passthrough' or @type='evdev']"
@@ -52,45 +63,98 @@ static const Rule rules[] = {
     " | /domain/devices/video/driver[@rendernode]"
     " | /domain/devices/audio[@type='oss' or @type='alsa']",
     "gives the guest a device of the host" },
+  { VR_FINDING_HOST_FOREIGN, RULE_ALWAYS,
+    "/domain/devices/disk[@type='volume']/source"
+    " | /domain/devices/disk//backingStore[@type='volume']/source",
+    "names a libvirt storage volume: another guest's disk" },
   { VR_FINDING_HOST_PATH, RULE_CARRIED,
     "/domain/devices/disk/source/@file | /domain/devices/disk/source/@dev"
     " | /domain/devices/disk/source/@dir"
     " | /domain/devices/disk//backingStore/source/@file"
     " | /domain/devices/disk//backingStore/source/@dev"
+    " | /domain/devices/disk//backingStore/source/@dir"
+    " | /domain/devices/disk/source/dataStore/source/@file"
+    " | /domain/devices/disk/source/dataStore/source/@dev"
     " | /domain/devices/filesystem/source/@dir"
     " | /domain/devices/filesystem/source/@file"
     " | /domain/devices/filesystem/source/@dev"
-    " | /domain/devices/memory/source/path",
-    "opens a host path outside the pool and the carried files" },
+    " | /domain/devices/memory/source/path"
+    " | /domain/devices/tpm/backend[@type='emulator']/source/@path",
+    "opens a host path outside the carried files" },
   { VR_FINDING_HOST_CHARDEV, RULE_PATH,
-    CHARDEVS "/source/@path | " CHARDEVS "/log/@file"
-    " | /domain/devices/smartcard/source/@path"
-    " | /domain/devices/redirdev/source/@path"
+    CHARDEVS "[not(@type='pty')]/source/@path | " CHARDEVS "/log/@file"
     " | /domain/devices/rng/backend/source/@path"
     " | /domain/devices/shmem/server/@path"
     " | /domain/devices/filesystem/source/@socket"
     " | /domain/devices/interface/source/@path"
+    " | /domain/devices/disk/source/@path"
+    " | /domain/devices/disk/source/host/@socket"
+    " | /domain/devices/tpm/backend[@type='external']/source/@path"
     " | /domain/devices/graphics/listen/@socket"
     " | /domain/devices/graphics/@socket"
-    " | /domain/devices/audio/*/@path",
+    " | /domain/devices/audio/@path | /domain/devices/audio/*/@path",
     "connects the guest to a host file, device or socket" },
+  { VR_FINDING_HOST_CHARDEV, RULE_ALWAYS,
+    /* Without a path QEMU writes the sound to a file of its own choice;
+     * a sound server is the host user's. */
+    "/domain/devices/audio[@type='file' and not(@path)]"
+    " | /domain/devices/audio[not(@type='none' or @type='spice'"
+    " or @type='dbus' or @type='file' or @type='oss' or @type='alsa')]"
+    " | /domain/devices/disk[@type='network']"
+    " | " CHARDEVS "[@type='udp' or (@type='tcp' and"
+    " not(source/@mode='bind'))]"
+    " | /domain/devices/rng/backend[@model='egd' and"
+    " (@type='udp' or (@type='tcp' and not(source/@mode='bind')))]",
+    "connects the guest to a host service (a file QEMU picks, a sound"
+    " server, a network block or socket service seen from the host)" },
   { VR_FINDING_HOST_BOOT, RULE_BOOT,
     "/domain/os/kernel | /domain/os/initrd | /domain/os/dtb"
-    " | /domain/os/loader | /domain/os/nvram | /domain/os/nvram/@template"
+    " | /domain/os/loader | /domain/os/nvram/@template"
     " | /domain/os/acpi/table | /domain/devices/*/rom/@file",
     "boots or loads a host file outside the firmware directories" },
+  { VR_FINDING_HOST_BOOT, RULE_NVRAM,
+    "/domain/os/nvram",
+    "keeps the guest's UEFI variables in an existing host file" },
   { VR_FINDING_HOST_EMULATOR, RULE_EMULATOR,
     "/domain/devices/emulator | /domain/devices/filesystem/binary/@path",
     "runs a program the host's capabilities do not list" },
   { VR_FINDING_HOST_NETWORK, RULE_ALWAYS,
     "/domain/devices/interface/script | /domain/devices/interface/downscript"
     " | /domain/devices/interface[@type='ethernet']/target[@managed='no']"
-    " | /domain/devices/interface[@type='direct']"
+    " | /domain/devices/interface[not(@type='network' or @type='bridge'"
+    " or @type='user' or @type='ethernet' or @type='vhostuser'"
+    " or @type='hostdev' or @type='vdpa')]"
     " | /domain/devices/interface/backend[@tap or @vhost]",
-    "runs a host script or uses a host network device" },
+    "runs a host script or uses a host network device or port" },
   { VR_FINDING_HOST_RNG, RULE_RNG,
     "/domain/devices/rng/backend[@model='random']",
     "reads a host file as the guest's random source" },
+  { VR_FINDING_HOST_DATA, RULE_ALWAYS,
+    "/domain/os/smbios[@mode='host']",
+    "copies the host's identity (serial numbers, firmware data) into the"
+    " guest" },
+  { VR_FINDING_HOST_DATA, RULE_PATH,
+    "/domain/sysinfo[@type='fwcfg']/entry/@file"
+    " | /domain/sysinfo[@type='smbios']/*/entry/@file",
+    "loads a host file into the guest" },
+  /* The guest's own values, never opened on the host. */
+  { NULL, RULE_KNOWN,
+    "/domain/metadata | /domain/title | /domain/description"
+    " | /domain/os/cmdline | /domain/os/init | /domain/os/initarg"
+    " | /domain/os/initdir | /domain/launchSecurity | /domain/keywrap"
+    " | //@passwd | /domain/devices/filesystem/target/@dir"
+    " | /domain/sysinfo[@type='smbios']//entry[not(@file)]"
+    " | /domain/sysinfo[@type='fwcfg']/entry[not(@file)]"
+    " | /domain/blkiotune/device/path"
+    " | /domain/devices/disk/serial | /domain/devices/disk/wwn"
+    /* The pty libvirt picked when the guest ran: output only, ignored
+     * when defined. */
+    " | " CHARDEVS "[@type='pty']/@tty"
+    " | " CHARDEVS "[@type='pty']/source/@path",
+    NULL },
+  /* libvirt's own cgroup partition for guests. */
+  { NULL, RULE_KNOWN, "/domain/resource/partition[normalize-space()='/machine']",
+    NULL },
 };
 
 static const char *const firmware_dirs[] = {
@@ -159,10 +223,28 @@ listed (const char *value, const char *const *list)
   return FALSE;
 }
 
+static gboolean path_foreign (const char *path,
+                              const VrHostAccessPolicy *policy);
+
+/* Inside an allowed directory and in none of libvirt's storage ones
+ * (the state directory an image's XML may use holds the NVRAM one). */
 static gboolean
 path_allowed (const char *path, const VrHostAccessPolicy *policy)
 {
-  if (vr_host_access_path_inside (path, policy->allowed_dirs))
+  return vr_host_access_path_inside (path, policy->allowed_dirs)
+         && !path_foreign (path, policy);
+}
+
+/* A path in libvirt's storage is another guest's (VR1810), whatever the
+ * rule that found it: that is the finding that says why. */
+static gboolean
+path_foreign (const char *path, const VrHostAccessPolicy *policy)
+{
+  g_autofree char *folded = g_canonicalize_filename (path, "/");
+  g_autofree char *resolved = realpath (folded, NULL);
+
+  if (below_any (folded, policy->storage_dirs)
+      || (resolved != NULL && below_any (resolved, policy->storage_dirs)))
     return TRUE;
   return policy->is_volume != NULL && policy->is_volume (path, policy->data);
 }
@@ -175,6 +257,22 @@ boot_allowed (const char *path, const VrHostAccessPolicy *policy)
 
   return vr_host_access_path_inside (path, dirs)
          || path_allowed (path, policy);
+}
+
+/* libvirt makes a missing NVRAM from its template (and removes it with
+ * the domain); an existing one in its directory is another guest's. */
+static gboolean
+nvram_allowed (const char *path, const VrHostAccessPolicy *policy)
+{
+  const char *dirs[] = { policy->nvram_dir, NULL };
+  g_autofree char *folded = g_canonicalize_filename (path, "/");
+  struct stat st;
+
+  if (policy->nvram_carried || path_allowed (path, policy))
+    return TRUE;
+  return policy->nvram_dir != NULL
+         && vr_host_access_path_inside (folded, dirs)
+         && lstat (folded, &st) != 0 && errno == ENOENT;
 }
 
 /* Whether the value a rule selected is within the policy. */
@@ -194,12 +292,27 @@ value_allowed (const Rule *rule, const char *value,
       return g_path_is_absolute (value) && path_allowed (value, policy);
     case RULE_BOOT:
       return g_path_is_absolute (value) && boot_allowed (value, policy);
+    case RULE_NVRAM:
+      return g_path_is_absolute (value) && nvram_allowed (value, policy);
     case RULE_EMULATOR:
       return policy->emulators == NULL || listed (value, policy->emulators);
     case RULE_RNG:
       return listed (value, rng_sources);
+    case RULE_KNOWN:
+      return TRUE;
     }
   return FALSE;
+}
+
+/* The finding a value outside the policy gives. */
+static const char *
+finding_id (const Rule *rule, const char *value,
+            const VrHostAccessPolicy *policy)
+{
+  if (rule->kind != RULE_ALWAYS && rule->kind != RULE_EMULATOR
+      && g_path_is_absolute (value) && path_foreign (value, policy))
+    return VR_FINDING_HOST_FOREIGN;
+  return rule->id;
 }
 
 static char *
@@ -229,44 +342,143 @@ describe (xmlNode *node, const char *value)
   return g_strdup_printf ("<%s>", name);
 }
 
+/* Storage and boot files have a fix of the caller's own: carry them. */
+static gboolean
+carried_fix (const char *id)
+{
+  return g_str_equal (id, VR_FINDING_HOST_FOREIGN)
+         || g_str_equal (id, VR_FINDING_HOST_PATH)
+         || g_str_equal (id, VR_FINDING_HOST_BOOT);
+}
+
 static void
-add_finding (const Rule *rule, xmlNode *node, const char *value,
-             const VrHostAccessPolicy *policy, GPtrArray *findings)
+add_finding (const char *id, const char *gives, xmlNode *node,
+             const char *value, const VrHostAccessPolicy *policy,
+             GPtrArray *findings)
 {
   xmlNode *element = node->type == XML_ATTRIBUTE_NODE ? node->parent : node;
   g_autofree char *source = (char *) xmlGetNodePath (node);
   g_autofree char *what = describe (node, value);
   VrFinding *finding;
 
+  if (g_str_equal (id, VR_FINDING_HOST_FOREIGN))
+    gives = "is another guest's data (a pool, libvirt's image, NVRAM, "
+            "swtpm or save directory, or a storage volume)";
   finding = vr_findings_add (
-      findings, rule->id, source,
-      "remove it from the planned XML, or have an administrator realize it "
-      "(the host-access right, polkit action "
-      "org.virtrealize.Realize1.realize-host-access)",
-      "%s%s %s", policy->what ? policy->what : "", what, rule->gives);
+      findings, id, source,
+      carried_fix (id)
+          ? "remove it from the planned XML or carry the file in the "
+            "import directory (a relative path), or have an administrator "
+            "realize it (the host-access right, polkit action "
+            "org.virtrealize.Realize1.realize-host-access)"
+          : "remove it from the planned XML, or have an administrator "
+            "realize it (the host-access right, polkit action "
+            "org.virtrealize.Realize1.realize-host-access)",
+      "%s%s %s", policy->what ? policy->what : "", what, gives);
   finding->severity = policy->severity;
   finding->line = (int) xmlGetLineNo (element);
 }
 
+/* Every node a rule looked at, so that the scan for unknown host paths
+ * (check_unknown) passes over what a rule judged and what lies inside. */
+static gboolean covered (xmlNode *node, GHashTable *seen);
+
+/* One finding per construct: a value inside what a finding names already
+ * (a network disk's socket) is that finding's. */
 static void
 check_rule (xmlXPathContext *ctxt, const Rule *rule,
-            const VrHostAccessPolicy *policy, GPtrArray *findings)
+            const VrHostAccessPolicy *policy, GHashTable *seen,
+            GHashTable *flagged, GPtrArray *findings)
 {
   g_autoptr (xmlXPathObject) obj = xmlXPathEvalExpression (
       (const xmlChar *) rule->xpath, ctxt);
 
-  if (obj == NULL || obj->nodesetval == NULL)
+  /* The rules are constant: only lack of memory fails them, and then
+   * the XML is not known to be harmless (fail closed). */
+  if (obj == NULL)
+    {
+      add_finding (VR_FINDING_HOST_UNKNOWN,
+                   "could not be checked by the host-access policy",
+                   xmlDocGetRootElement (ctxt->doc), "", policy, findings);
+      return;
+    }
+  if (obj->nodesetval == NULL)
     return;
   for (int i = 0; i < obj->nodesetval->nodeNr; i++)
     {
       xmlNode *node = obj->nodesetval->nodeTab[i];
       g_autofree char *value = node_value (node);
 
+      g_hash_table_add (seen, node);
       /* An empty path is libvirt's default, not a host path. */
-      if (rule->kind != RULE_ALWAYS && *value == '\0')
+      if ((rule->kind != RULE_ALWAYS && *value == '\0')
+          || covered (node, flagged)
+          || value_allowed (rule, value, policy))
         continue;
-      if (!value_allowed (rule, value, policy))
-        add_finding (rule, node, value, policy, findings);
+      g_hash_table_add (flagged, node);
+      add_finding (finding_id (rule, value, policy), rule->gives, node,
+                   value, policy, findings);
+    }
+}
+
+/* What QEMU or libvirt could take for a host path or socket. */
+static gboolean
+looks_like_path (const char *value)
+{
+  return value[0] == '/' || g_str_has_prefix (value, "~")
+         || g_str_has_prefix (value, "./") || g_str_has_prefix (value, "../")
+         || g_ascii_strncasecmp (value, "unix:", 5) == 0
+         || g_ascii_strncasecmp (value, "file:", 5) == 0;
+}
+
+static gboolean
+covered (xmlNode *node, GHashTable *seen)
+{
+  for (; node != NULL; node = node->parent)
+    if (g_hash_table_contains (seen, node))
+      return TRUE;
+  return FALSE;
+}
+
+static const Rule unknown = {
+  VR_FINDING_HOST_UNKNOWN, RULE_ALWAYS, NULL,
+  "names a host path where the host-access policy does not know what"
+  " libvirt does with it" };
+
+static void
+check_value (xmlNode *node, const char *text, const VrHostAccessPolicy *policy,
+             GPtrArray *findings)
+{
+  g_autofree char *value = g_strstrip (g_strdup (text));
+
+  if (looks_like_path (value))
+    add_finding (unknown.id, unknown.gives, node, value, policy, findings);
+}
+
+/* The allow-list: a path-like value no rule judged is refused. */
+static void
+check_unknown (xmlNode *element, const VrHostAccessPolicy *policy,
+               GHashTable *seen, GPtrArray *findings)
+{
+  for (; element != NULL; element = element->next)
+    {
+      if (element->type != XML_ELEMENT_NODE || covered (element, seen))
+        continue;
+      for (xmlAttr *attr = element->properties; attr; attr = attr->next)
+        {
+          g_autofree char *value = NULL;
+
+          if (g_hash_table_contains (seen, attr))
+            continue;
+          value = node_value ((xmlNode *) attr);
+          check_value ((xmlNode *) attr, value, policy, findings);
+        }
+      if (element->children != NULL
+          && element->children->type == XML_TEXT_NODE
+          && element->children->next == NULL)
+        check_value (element, (const char *) element->children->content,
+                     policy, findings);
+      check_unknown (element->children, policy, seen, findings);
     }
 }
 
@@ -275,7 +487,15 @@ vr_host_access_check (xmlDoc *doc, const VrHostAccessPolicy *policy,
                       GPtrArray *findings)
 {
   g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
+  g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
+  g_autoptr (GHashTable) flagged = g_hash_table_new (NULL, NULL);
 
+  /* Whole constructs first, then the values inside the rest. */
   for (guint i = 0; i < G_N_ELEMENTS (rules); i++)
-    check_rule (ctxt, &rules[i], policy, findings);
+    if (rules[i].kind == RULE_ALWAYS)
+      check_rule (ctxt, &rules[i], policy, seen, flagged, findings);
+  for (guint i = 0; i < G_N_ELEMENTS (rules); i++)
+    if (rules[i].kind != RULE_ALWAYS)
+      check_rule (ctxt, &rules[i], policy, seen, flagged, findings);
+  check_unknown (xmlDocGetRootElement (doc), policy, seen, findings);
 }

@@ -17,16 +17,27 @@ G_BEGIN_DECLS
  * XML, since either may be what libvirt acts on. */
 
 typedef struct {
-  /* Absolute directories under which host paths are fine: the pool,
-   * libvirt's image and NVRAM directories, the import directory. */
+  /* Absolute directories under which host paths are the caller's own:
+   * the planned system's import directory (its carried files). */
   const char *const *allowed_dirs;
+  /* Where libvirt keeps its guests' data on this host (pools, images,
+   * NVRAM, swtpm and save directories): QEMU runs as one user for every
+   * guest, so a path there is another guest's disk or state (VR1810). */
+  const char *const *storage_dirs;
+  /* Where libvirt makes a new NVRAM from its template: an <nvram> there
+   * is fine while no file is there yet; may be NULL. */
+  const char *nvram_dir;
+  /* The planned system carries its NVRAM: realize puts the copy in place
+   * and names it in <nvram>, whatever the planned XML said. */
+  gboolean nvram_carried;
   /* Directories firmware, kernels and ROMs may come from; NULL for the
    * distribution's defaults (vr_host_access_firmware_dirs). */
   const char *const *firmware_dirs;
   /* The emulators the host's capabilities list; NULL when unknown (the
    * emulator is then not checked). */
   const char *const *emulators;
-  /* A path libvirt's storage knows as a volume is fine too; may be NULL. */
+  /* TRUE for a path libvirt's storage knows as a volume: another guest's
+   * data like storage_dirs; may be NULL. */
   gboolean (*is_volume) (const char *path, gpointer data);
   gpointer data;
   /* What each finding is: VR_SEVERITY_ERROR through the agent, else a
@@ -42,7 +53,11 @@ typedef struct {
 const char *const *vr_host_access_firmware_dirs (void);
 
 /* Adds one finding (VR18xx) per construct in doc that reaches the host
- * beyond the policy. */
+ * beyond the policy. Besides the constructs it knows, any value that
+ * looks like a host path (or a unix: or file: address) in a place the
+ * policy neither checks nor knows to be the guest's own is a finding
+ * (VR1812): an allow-list, so libvirt's next element is not let through
+ * unseen. */
 void vr_host_access_check (xmlDoc *doc,
                            const VrHostAccessPolicy *policy,
                            GPtrArray *findings);

@@ -3,6 +3,8 @@
 
 #include "import.h"
 
+#include <unistd.h>
+
 #include "domain-xml.h"
 #include "manifest.h"
 #include "test-hooks.h"
@@ -36,9 +38,22 @@ free_name (VrStore *store, const char *name, GError **error)
     }
 }
 
+static VrPlannedSystem *
+import_as (VrStore *store, VrImportDir *dir, const char *name,
+           VrImportFlags flags, guint author, GError **error);
+
 VrPlannedSystem *
 vr_import_with_flags (VrStore *store, VrImportDir *dir, const char *name,
                       VrImportFlags flags, GError **error)
+{
+  return import_as (store, dir, name, flags, getuid (), error);
+}
+
+/* The author is in the record from its first write: the agent dying
+ * right after leaves no XML of a user's recorded as root's. */
+static VrPlannedSystem *
+import_as (VrStore *store, VrImportDir *dir, const char *name,
+           VrImportFlags flags, guint author, GError **error)
 {
   g_autofree char *chosen = NULL;
   g_autoptr (VrPlannedSystem) system = NULL;
@@ -54,7 +69,11 @@ vr_import_with_flags (VrStore *store, VrImportDir *dir, const char *name,
   system = vr_planned_system_new_from_import (dir, chosen ? chosen : name,
                                               flags, error);
   if (system != NULL)
-    vr_test_hook_stall ("store", NULL);
+    {
+      vr_planned_system_set_author (system, author);
+      vr_planned_system_set_owner (system, author);
+      vr_test_hook_stall ("store", NULL);
+    }
   if (system == NULL || !vr_store_add (store, system, error))
     return NULL;
   return g_steal_pointer (&system);
@@ -71,10 +90,20 @@ vr_import_verified (VrStore *store, VrImportDir *dir, const char *name,
                     VrImportFlags flags, VrProgress *progress,
                     GCancellable *cancellable, GError **error)
 {
+  return vr_import_verified_as (store, dir, name, flags, getuid (), progress,
+                                cancellable, error);
+}
+
+VrPlannedSystem *
+vr_import_verified_as (VrStore *store, VrImportDir *dir, const char *name,
+                       VrImportFlags flags, guint author,
+                       VrProgress *progress, GCancellable *cancellable,
+                       GError **error)
+{
   if (dir->has_manifest
       && !vr_manifest_verify (dir, progress, cancellable, error))
     return NULL;
-  return vr_import_with_flags (store, dir, name, flags, error);
+  return import_as (store, dir, name, flags, author, error);
 }
 
 VrPlannedSystem *

@@ -37,6 +37,17 @@ VrPlannedSystem *vr_import_verified (VrStore *store,
                                      GCancellable *cancellable,
                                      GError **error);
 
+/* vr_import_verified() for the agent: author is the caller's uid (the
+ * others record the process's), kept with the planned system. */
+VrPlannedSystem *vr_import_verified_as (VrStore *store,
+                                        VrImportDir *dir,
+                                        const char *name,
+                                        VrImportFlags flags,
+                                        guint author,
+                                        VrProgress *progress,
+                                        GCancellable *cancellable,
+                                        GError **error);
+
 /* The same from a path. */
 VrPlannedSystem *vr_import_path (VrStore *store,
                                  const char *path,

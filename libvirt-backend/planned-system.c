@@ -4,6 +4,7 @@
 #include "planned-system.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "domain-xml.h"
 #include "errors.h"
@@ -30,6 +31,10 @@ struct _VrPlannedSystem {
   gint64 save_mtime_ns;  /* 0: not recorded (an older record) */
   gboolean save_was_running;
   GDateTime *created;
+  gboolean author_known; /* FALSE: a record from before authors */
+  guint author;          /* the uid whose XML this is */
+  gboolean owner_known;
+  guint owner;           /* the uid that imported it */
   xmlDoc *doc;
   VrPlannedState state;
   int last_job_code;
@@ -193,6 +198,8 @@ vr_planned_system_new_from_import (VrImportDir *dir, const char *name,
   self->import_dev = dir->dev;
   self->import_ino = dir->ino;
   self->created = g_date_time_new_now_utc ();
+  self->author_known = self->owner_known = TRUE;
+  self->author = self->owner = getuid ();
   self->saved_state_discarded = dir->save != NULL
                                 && (flags & VR_IMPORT_DISCARD_SAVED_STATE);
   if (!self->saved_state_discarded)
@@ -297,6 +304,12 @@ vr_planned_system_to_record (VrPlannedSystem *self)
   if (self->saved_state_discarded)
     xmlNewChild (top, NULL, (const xmlChar *) "saved-state-discarded", NULL);
   add_time_child (top, "created", self->created);
+  if (self->author_known)
+    set_prop_u64 (xmlNewChild (top, NULL, (const xmlChar *) "author", NULL),
+                  "uid", self->author);
+  if (self->owner_known)
+    set_prop_u64 (xmlNewChild (top, NULL, (const xmlChar *) "owner", NULL),
+                  "uid", self->owner);
   if (self->save_file != NULL)
     {
       xmlNode *save = xmlNewChild (top, NULL, (const xmlChar *) "save-image",
@@ -407,6 +420,33 @@ load_last_job (VrPlannedSystem *self, xmlDoc *record)
       record, "string(/planned-system/last-job)");
 }
 
+/* An optional <NAME uid='N'/>: FALSE when it is there but no uid. */
+static gboolean
+load_uid (xmlDoc *record, const char *name, gboolean *known, guint *uid)
+{
+  g_autofree char *expr = g_strdup_printf ("string(/planned-system/%s/@uid)",
+                                           name);
+  g_autofree char *node = g_strdup_printf ("/planned-system/%s", name);
+  g_autofree char *text = vr_xml_xpath_string (record, expr);
+  guint64 value;
+
+  if (text == NULL || *text == '\0')
+    return vr_xml_xpath_node (record, node) == NULL;
+  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT32 - 1, &value,
+                                   NULL))
+    return FALSE;
+  *known = TRUE;
+  *uid = (guint) value;
+  return TRUE;
+}
+
+static gboolean
+load_author (VrPlannedSystem *self, xmlDoc *record)
+{
+  return load_uid (record, "author", &self->author_known, &self->author)
+         && load_uid (record, "owner", &self->owner_known, &self->owner);
+}
+
 static gboolean
 load_record (VrPlannedSystem *self, xmlDoc *record, const char *display_name,
              GError **error)
@@ -440,6 +480,8 @@ load_record (VrPlannedSystem *self, xmlDoc *record, const char *display_name,
   self->created = parse_time (record, "string(/planned-system/created)");
   if (self->created == NULL)
     return record_error (error, display_name, "<created>");
+  if (!load_author (self, record))
+    return record_error (error, display_name, "<author> or <owner>");
   if (!load_save_image (self, record))
     return record_error (error, display_name, "<save-image>");
   if (!load_firmware (self, record))
@@ -697,4 +739,47 @@ vr_planned_system_set_rollback_pending (VrPlannedSystem *self,
                                         gboolean pending)
 {
   self->rollback_pending = pending;
+}
+
+void
+vr_planned_system_set_author (VrPlannedSystem *self, guint uid)
+{
+  self->author_known = TRUE;
+  self->author = uid;
+}
+
+void
+vr_planned_system_note_author (VrPlannedSystem *self, guint uid)
+{
+  /* Root's edit may have kept what a user wrote: it stays theirs. */
+  if (uid == 0 && self->author_known && self->author != 0)
+    return;
+  vr_planned_system_set_author (self, uid);
+}
+
+gboolean
+vr_planned_system_get_author (VrPlannedSystem *self, guint *uid)
+{
+  *uid = self->author;
+  return self->author_known;
+}
+
+gboolean
+vr_planned_system_author_may_reach_host (VrPlannedSystem *self, guint caller)
+{
+  return self->author_known && (self->author == 0 || self->author == caller);
+}
+
+void
+vr_planned_system_set_owner (VrPlannedSystem *self, guint uid)
+{
+  self->owner_known = TRUE;
+  self->owner = uid;
+}
+
+gboolean
+vr_planned_system_get_owner (VrPlannedSystem *self, guint *uid)
+{
+  *uid = self->owner;
+  return self->owner_known;
 }

@@ -120,6 +120,27 @@ void vr_planned_system_set_rollback_pending (VrPlannedSystem *self,
 const char *vr_planned_system_get_domain (VrPlannedSystem *self);
 void vr_planned_system_set_domain (VrPlannedSystem *self, const char *domain);
 
+/* Who wrote the planned XML: the uid that imported it or last updated
+ * it (the importing process's uid until set; the agent sets its
+ * caller's). note_author is for an update: root's edit of a user's XML
+ * leaves it the user's, since root may have kept what they wrote. */
+void vr_planned_system_set_author (VrPlannedSystem *self, guint uid);
+void vr_planned_system_note_author (VrPlannedSystem *self, guint uid);
+/* FALSE for a record written before authors were kept. */
+gboolean vr_planned_system_get_author (VrPlannedSystem *self, guint *uid);
+
+/* Who imported it: a caller who is neither the owner nor root needs an
+ * administrator's right to change, realize or forget it (the agent's
+ * manage-others). FALSE for a record written before owners were kept. */
+void vr_planned_system_set_owner (VrPlannedSystem *self, guint uid);
+gboolean vr_planned_system_get_owner (VrPlannedSystem *self, guint *uid);
+
+/* Host access is judged with the rights of the least privileged of the
+ * caller and the author: a caller's right (or root's) never extends to
+ * an XML another user wrote, nor to one whose author is unknown. */
+gboolean vr_planned_system_author_may_reach_host (VrPlannedSystem *self,
+                                                  guint caller);
+
 /* Replaces the planned domain XML; its UUID may not change (the saved
  * state and the store are keyed by it). */
 gboolean vr_planned_system_set_domain_xml (VrPlannedSystem *self,

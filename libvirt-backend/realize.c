@@ -78,6 +78,8 @@ check_fits (Realize *r, VrHostCaps *caps, GError **error)
   g_autofree char *pool_dir = realize_pool_dir (r);
   VrValidateOptions options = {
     .host_access_allowed = r->options->host_access_allowed,
+    .caller_known = r->options->caller_known,
+    .caller_uid = r->options->caller_uid,
     .pool_dir = pool_dir,
   };
   g_autoptr (GPtrArray) findings = vr_validate_planned_with (

@@ -20,10 +20,13 @@ typedef struct {
   gboolean start;       /* start the domain once realized */
   gboolean copy_disks;  /* copy disks inside the import directory too */
   VrCopyFlags copy_flags;
-  /* What reaches into the host (VR1801-VR1809) is only a warning: the
+  /* What reaches into the host (VR1801-VR1812) is only a warning: the
    * caller holds the host-access right, or runs in-process as themself.
    * FALSE (the default) refuses it. */
   gboolean host_access_allowed;
+  /* As in VrValidateOptions: who asks, when not this process. */
+  gboolean caller_known;
+  guint caller_uid;
   /* When pool_ino is not 0, pool_dir must open as that directory: the
    * agent checked it for its caller, and a link put in its path since
    * must not lead the realize's writes elsewhere. */

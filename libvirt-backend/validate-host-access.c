@@ -13,7 +13,9 @@
 #include "host-access.h"
 #include "libvirt-util.h"
 #include "safe-xml.h"
+#include "handoff.h"
 #include "save-image.h"
+#include "state-paths.h"
 #include "validate-private.h"
 
 static void
@@ -48,12 +50,35 @@ embedded_root (const char *uri)
   return g_strdup (g_hash_table_lookup (params, "root"));
 }
 
-/* Where libvirt keeps images and NVRAM for this connection (fine in a
- * planned XML) and, with state, where it keeps what a running guest
- * uses (channel sockets, monitor, per-domain dirs): a save image's XML is
- * a running guest's, and those paths are libvirt's own, not the caller's. */
+/* Where libvirt keeps its guests' disks and state for this connection:
+ * QEMU runs as one user for every guest, so a file there is another
+ * guest's (an image, a variable store, a TPM state, a saved state). */
 static void
-add_connection_dirs (GPtrArray *dirs, virConnectPtr conn, gboolean state)
+add_storage_dirs (GPtrArray *dirs, virConnectPtr conn)
+{
+  g_autofree char *uri = conn ? virConnectGetURI (conn) : NULL;
+  g_autofree char *root = uri ? embedded_root (uri) : NULL;
+  char *state[] = { vr_handoff_save_dir (conn), vr_state_nvram_dir (conn),
+                    vr_state_swtpm_dir (conn) };
+
+  for (guint i = 0; i < G_N_ELEMENTS (state); i++)
+    if (state[i] != NULL)
+      g_ptr_array_add (dirs, state[i]);
+  if (uri == NULL || g_str_has_prefix (uri, "test:"))
+    return;
+  if (root != NULL)
+    add_dir (dirs, root, "lib", "libvirt", "images", NULL);
+  else if (g_str_has_suffix (uri, "/session"))
+    add_dir (dirs, g_get_user_data_dir (), "libvirt", "images", NULL);
+  else
+    add_dir (dirs, "/var/lib/libvirt/images", NULL);
+}
+
+/* Where libvirt keeps what a running guest uses (channel sockets,
+ * per-domain folders): a save image's XML is a running guest's, and
+ * those paths are libvirt's own, not the caller's. */
+static void
+add_state_dirs (GPtrArray *dirs, virConnectPtr conn)
 {
   g_autofree char *uri = conn ? virConnectGetURI (conn) : NULL;
   g_autofree char *root = uri ? embedded_root (uri) : NULL;
@@ -62,32 +87,16 @@ add_connection_dirs (GPtrArray *dirs, virConnectPtr conn, gboolean state)
     return;
   if (root != NULL)
     {
-      add_dir (dirs, root, "lib", "libvirt", "images", NULL);
-      add_dir (dirs, root, "lib", "qemu", "nvram", NULL);
-      if (state)
-        {
-          add_dir (dirs, root, "lib", "qemu", NULL);
-          add_dir (dirs, root, "run", "qemu", NULL);
-        }
-      return;
+      add_dir (dirs, root, "lib", "qemu", NULL);
+      add_dir (dirs, root, "run", "qemu", NULL);
     }
-  if (g_str_has_suffix (uri, "/session"))
+  else if (g_str_has_suffix (uri, "/session"))
     {
-      add_dir (dirs, g_get_user_data_dir (), "libvirt", "images", NULL);
-      add_dir (dirs, g_get_user_config_dir (), "libvirt", "qemu", "nvram",
+      add_dir (dirs, g_get_user_config_dir (), "libvirt", "qemu", "lib",
                NULL);
-      if (state)
-        {
-          add_dir (dirs, g_get_user_config_dir (), "libvirt", "qemu", "lib",
-                   NULL);
-          add_dir (dirs, g_get_user_runtime_dir (), "libvirt", "qemu",
-                   NULL);
-        }
-      return;
+      add_dir (dirs, g_get_user_runtime_dir (), "libvirt", "qemu", NULL);
     }
-  add_dir (dirs, "/var/lib/libvirt/images", NULL);
-  add_dir (dirs, "/var/lib/libvirt/qemu/nvram", NULL);
-  if (state)
+  else
     {
       add_dir (dirs, "/var/lib/libvirt/qemu", NULL);
       add_dir (dirs, "/run/libvirt/qemu", NULL);
@@ -123,8 +132,8 @@ caps_emulators (VrHostCaps *caps)
   return emulators;
 }
 
-/* A libvirt storage volume is the host's managed storage, not an
- * arbitrary host path; connections without a storage driver know none. */
+/* A libvirt storage volume is some guest's disk; connections without a
+ * storage driver know none. */
 static gboolean
 is_volume (const char *path, gpointer data)
 {
@@ -135,9 +144,12 @@ is_volume (const char *path, gpointer data)
 }
 
 typedef struct {
-  GPtrArray *dirs;      /* allowed for the planned XML */
+  GPtrArray *dirs;       /* the caller's own: the import directory */
   GPtrArray *state_dirs; /* allowed for the image's XML: dirs + state */
+  GPtrArray *storage;    /* other guests' data */
   GPtrArray *emulators;
+  char *nvram_dir;
+  char *author_what; /* set when the author's rights deny host access */
   VrHostAccessPolicy policy;
 } Policy;
 
@@ -146,34 +158,79 @@ policy_clear (Policy *p)
 {
   g_clear_pointer (&p->dirs, g_ptr_array_unref);
   g_clear_pointer (&p->state_dirs, g_ptr_array_unref);
+  g_clear_pointer (&p->storage, g_ptr_array_unref);
   g_clear_pointer (&p->emulators, g_ptr_array_unref);
+  g_clear_pointer (&p->nvram_dir, g_free);
+  g_clear_pointer (&p->author_what, g_free);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Policy, policy_clear)
 
 static GPtrArray *
-dirs_for (virConnectPtr conn, const VrValidateOptions *options,
-          const char *import_dir, gboolean state)
+dirs_for (virConnectPtr conn, const char *import_dir, gboolean state)
+{
+  GPtrArray *dirs = g_ptr_array_new_with_free_func (g_free);
+
+  if (import_dir != NULL)
+    g_ptr_array_add (dirs, g_canonicalize_filename (import_dir, "/"));
+  if (state)
+    add_state_dirs (dirs, conn);
+  g_ptr_array_add (dirs, NULL);
+  return dirs;
+}
+
+/* The target pool too: the realize's own copies go there, but what the
+ * planned XML names there is already someone's. */
+static GPtrArray *
+storage_for (virConnectPtr conn, const VrValidateOptions *options)
 {
   GPtrArray *dirs = g_ptr_array_new_with_free_func (g_free);
 
   if (options->pool_dir != NULL)
     g_ptr_array_add (dirs, g_canonicalize_filename (options->pool_dir, "/"));
-  if (import_dir != NULL)
-    g_ptr_array_add (dirs, g_canonicalize_filename (import_dir, "/"));
-  add_connection_dirs (dirs, conn, state);
+  if (conn != NULL)
+    add_storage_dirs (dirs, conn);
   g_ptr_array_add (dirs, NULL);
   return dirs;
 }
 
+/* The caller's right to reach the host never covers an XML another user
+ * wrote: then the findings are errors, and say whose XML it is. */
+static gboolean
+author_denies (VrPlannedSystem *system, const VrValidateOptions *options,
+               char **what)
+{
+  guint caller = options->caller_known ? options->caller_uid : getuid ();
+  guint author = 0;
+
+  if (system == NULL || !options->host_access_allowed
+      || vr_planned_system_author_may_reach_host (system, caller))
+    return FALSE;
+  if (vr_planned_system_get_author (system, &author))
+    *what = g_strdup_printf ("the planned XML (written by uid %u, not by "
+                             "root or the caller uid %u, so the caller's "
+                             "host-access right does not cover it): ",
+                             author, caller);
+  else
+    *what = g_strdup ("the planned XML (its author is not recorded, so the "
+                      "caller's host-access right does not cover it): ");
+  return TRUE;
+}
+
 static void
 policy_init (Policy *p, VrHostCaps *caps, const VrValidateOptions *options,
-             const char *import_dir)
+             VrImportDir *dir)
 {
   virConnectPtr conn = vr_host_caps_get_connection (caps);
+  const char *import_dir = dir ? dir->path : NULL;
 
-  p->dirs = dirs_for (conn, options, import_dir, FALSE);
-  p->state_dirs = dirs_for (conn, options, import_dir, TRUE);
+  p->dirs = dirs_for (conn, import_dir, FALSE);
+  p->state_dirs = dirs_for (conn, import_dir, TRUE);
+  p->storage = storage_for (conn, options);
+  p->nvram_dir = conn ? vr_state_nvram_dir (conn) : NULL;
   p->emulators = caps_emulators (caps);
+  p->policy.storage_dirs = (const char *const *) p->storage->pdata;
+  p->policy.nvram_dir = p->nvram_dir;
+  p->policy.nvram_carried = dir != NULL && dir->nvram != NULL;
   p->policy.emulators = p->emulators
                             ? (const char *const *) p->emulators->pdata
                             : NULL;
@@ -234,15 +291,18 @@ read_image_doc (VrImportDir *dir, const char *save_file)
 }
 
 static void
-check (VrHostCaps *caps, xmlDoc *planned, VrImportDir *dir,
-       const char *save_file, const VrValidateOptions *options,
-       GPtrArray *findings)
+check (VrHostCaps *caps, VrPlannedSystem *system, xmlDoc *planned,
+       VrImportDir *dir, const char *save_file,
+       const VrValidateOptions *options, GPtrArray *findings)
 {
   g_auto (Policy) p = { 0 };
   g_autoptr (xmlDoc) image = read_image_doc (dir, save_file);
 
-  policy_init (&p, caps, options, dir ? dir->path : NULL);
+  policy_init (&p, caps, options, dir);
+  if (author_denies (system, options, &p.author_what))
+    p.policy.severity = VR_SEVERITY_ERROR;
   p.policy.allowed_dirs = (const char *const *) p.dirs->pdata;
+  p.policy.what = p.author_what;
   vr_host_access_check (planned, &p.policy, findings);
   if (image == NULL)
     return;
@@ -276,8 +336,8 @@ vr_validate_host_access_run (VrValidation *v)
 {
   guint from = v->findings->len;
 
-  check (v->caps, v->doc, v->dir, v->check_save ? v->save_file : NULL,
-         &v->options, v->findings);
+  check (v->caps, v->system, v->doc, v->dir,
+         v->check_save ? v->save_file : NULL, &v->options, v->findings);
   drop_refused_emulator (v->findings, from);
 }
 
@@ -290,7 +350,7 @@ vr_validate_host_access (VrHostCaps *caps, VrPlannedSystem *system,
   g_autoptr (VrImportDir) dir = vr_validation_open_dir (
       vr_planned_system_get_import_dir (system));
 
-  check (caps, vr_planned_system_get_doc (system), dir,
+  check (caps, system, vr_planned_system_get_doc (system), dir,
          vr_planned_system_get_save_file (system),
          options ? options : &defaults, findings);
   return g_steal_pointer (&findings);

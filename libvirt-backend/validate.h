@@ -11,12 +11,17 @@ G_BEGIN_DECLS
 
 /* How a validation is run; all-zero (or NULL) is the agent's strictest. */
 typedef struct {
-  /* FALSE: what reaches into the host (VR1801-VR1809) is an error, as
+  /* FALSE: what reaches into the host (VR1801-VR1812) is an error, as
    * through the agent for a caller without the host-access right; TRUE: a
    * warning (a root user's in-process run, or a caller who holds it). */
   gboolean host_access_allowed;
-  /* The directory the realize copies into, where host paths are fine;
-   * NULL when unknown (libvirt's image directory still is). */
+  /* Who asks, when caller_known (the agent's bus caller); else this
+   * process's uid. host_access_allowed holds only for a planned XML that
+   * root or the caller wrote (vr_planned_system_author_may_reach_host). */
+  gboolean caller_known;
+  guint caller_uid;
+  /* The directory the realize copies into (another guest's data for the
+   * planned XML); NULL when unknown. */
   const char *pool_dir;
   /* The planned system's import directory as the caller handed it over
    * (borrowed); NULL: opened by its recorded path. */
@@ -65,7 +70,7 @@ GPtrArray *vr_validate_file_with (VrHostCaps *caps,
                                   const VrValidateOptions *options,
                                   GError **error);
 
-/* Only the host-access findings (VR1801-VR1809) of a planned system: its
+/* Only the host-access findings (VR1801-VR1812) of a planned system: its
  * planned XML and its save image's XML. The agent asks for the
  * host-access right when there are any. */
 /* The same for a domain XML file read from fd (a regular file a caller

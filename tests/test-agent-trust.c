@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The agent's trust boundary, attacked: a caller whom polkit allows to
  * import, list, validate and realize (here uid 65534, by a test rule)
- * but who does not hold realize-host-access or read-secrets may not get
- * more of the host than they have. Each hostile planned system carries
+ * but who does not hold realize-host-access, read-secrets or manage-others
+ * may not get more of the host than they have. Each hostile planned system carries
  * one construct (in domain.xml, or only in the save image's own XML);
  * its realize must be refused with the construct's finding ID and change
  * nothing on disk or in libvirt. Root (allowed by 50-virt-realize.rules)
@@ -127,6 +127,31 @@ static const Construct constructs[] = {
   { "direct", "VR1808", { "/domain/devices",
     "<interface type='direct'><source dev='lo' mode='bridge'/>"
     "<model type='virtio'/></interface>", NULL }, TRUE },
+  { "audio-file", "VR1805", { "/domain/devices",
+    "<audio id='2' type='file' path='/var/tmp/vr-trust.wav'/>", NULL },
+    TRUE },
+  { "interface-udp", "VR1808", { "/domain/devices",
+    "<interface type='udp'><source address='127.0.0.1' port='5555'>"
+    "<local address='127.0.0.1' port='5556'/></source>"
+    "<model type='virtio'/></interface>", NULL }, TRUE },
+  { "nbd-unix", "VR1805", { "/domain/devices",
+    "<disk type='network' device='disk'><driver name='qemu' type='raw'/>"
+    "<source protocol='nbd'><host transport='unix'"
+    " socket='/run/libvirt/libvirt-sock'/></source>"
+    "<target dev='vdx' bus='virtio'/></disk>", NULL }, FALSE },
+  { "tpm-external", "VR1805", { "/domain/devices",
+    "<tpm model='tpm-crb'><backend type='external'><source type='unix'"
+    " mode='connect' path='/run/vr-trust/swtpm.sock'/></backend></tpm>",
+    NULL }, TRUE },
+  { "sysinfo-fwcfg", "VR1811", { "/domain",
+    "<sysinfo type='fwcfg'><entry name='opt/com.x/y'"
+    " file='/etc/shadow'/></sysinfo>", NULL }, TRUE },
+  { "smbios-host", "VR1811", { "/domain/os", "<smbios mode='host'/>", NULL },
+    TRUE },
+  { "unknown-path", "VR1812", { "/domain/devices",
+    "<interface type='user'><backend type='passt'"
+    " logFile='/etc/cron.d/vr'/><model type='virtio'/></interface>", NULL },
+    TRUE },
 };
 
 /* The harmless construct root realizes: an environment variable. */
@@ -188,8 +213,10 @@ call (const char *path, const char *iface, const char *method,
   return reply;
 }
 
+/* Imported by root: root owns it (others need manage-others) and wrote
+ * its XML (host access follows root's right). */
 static char *
-import_dir (const char *dir)
+import_dir_root (const char *dir)
 {
   g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
   g_autoptr (GVariant) reply = NULL;
@@ -260,10 +287,25 @@ job_state (const char *job)
 
 /* As uid 65534. */
 
+/* Imported by nobody, who then owns it and wrote its XML. */
+static char *
+import_dir (const char *dir)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *const argv[] = { exe, "--import-helper", dir, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  if (vr_bus_harness_run_as_nobody_out (harness, argv, &out, &err) != 0)
+    g_error ("import of %s as nobody: %s", dir, err);
+  return g_strdup (g_strstrip (out));
+}
+
 static int
 gdbus_as_nobody (const char *path, const char *method, const char *arg,
                  char **out, char **err)
 {
+  /* A method without arguments gets none (arg NULL). */
   const char *const argv[] = { "gdbus",    "call",       "--system",
                                "--timeout", "300",       "--dest",
                                VR_DBUS_NAME, "--object-path", path,
@@ -353,13 +395,199 @@ test_hostile_realize (Fixture *f, gconstpointer data)
   assert_nothing_defined (f);
 }
 
+/* A victim's files in libvirt's storage of the test root: root's, 0600,
+ * owned as libvirt would own them. */
+static char *
+victim_file (const char *dir, const char *name, const char *content)
+{
+  g_autofree char *folder = g_build_filename (root, dir, NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0711), ==, 0);
+  test_write_file (folder, name, content, -1);
+  return g_build_filename (folder, name, NULL);
+}
+
+static void
+assert_victim (const char *path, const char *content)
+{
+  g_autofree char *now = NULL;
+  struct stat st;
+
+  g_assert_true (g_file_get_contents (path, &now, NULL, NULL));
+  g_assert_cmpstr (now, ==, content);
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  g_assert_cmpuint (st.st_uid, ==, 0);
+  g_assert_cmpuint (st.st_mode & 07777, ==, 0600);
+}
+
+/* Other guests' data (F2, F4): QEMU runs as one user for every guest, so
+ * a caller who may realize must not name another guest's disk in the
+ * default images directory, nor point a sound file, serial log or
+ * NVRAM at another guest's variable store. Refused with VR1810 naming
+ * realize-host-access; the victims keep their content, owner and mode. */
+static void
+test_other_guests (Fixture *f, gconstpointer data)
+{
+  g_autofree char *disk = victim_file ("lib/libvirt/images", "victim.img",
+                                       "victim disk");
+  g_autofree char *vars = victim_file ("lib/qemu/nvram", "victim_VARS.fd",
+                                       "victim vars");
+  g_autofree char *arg = realize_arg (f);
+  g_autofree char *disk_xml = g_strdup_printf (
+      "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+      "<source file='%s'/><target dev='vdx' bus='virtio'/></disk>", disk);
+  g_autofree char *audio_xml = g_strdup_printf (
+      "<audio id='2' type='file' path='%s'/>", vars);
+  g_autofree char *serial_xml = g_strdup_printf (
+      "<serial type='file'><source path='%s'/><target port='1'/></serial>",
+      disk);
+  g_autofree char *nvram_xml = g_strdup_printf ("<nvram>%s</nvram>", vars);
+  const HostileEdit edits[] = {
+    { "/domain/devices", disk_xml, NULL },
+    { "/domain/devices", audio_xml, NULL },
+    { "/domain/devices", serial_xml, NULL },
+    { "/domain/os", nvram_xml, NULL },
+  };
+
+  g_assert_cmpint (chmod (disk, 0600), ==, 0);
+  g_assert_cmpint (chmod (vars, 0600), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (edits); i++)
+    {
+      g_autofree char *dir = hostile_import_dir ("basic", &edits[i], FALSE);
+      g_autofree char *system = import_dir (dir);
+
+      g_test_message ("other guest's data: %s", edits[i].fragment);
+      assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Realize", arg,
+                      "org.virtrealize.Realize1.realize-host-access",
+                      "VR1810");
+      destroy (system);
+      test_rmtree (dir);
+    }
+  assert_nothing_defined (f);
+  assert_victim (disk, "victim disk");
+  assert_victim (vars, "victim vars");
+  unlink (disk);
+  unlink (vars);
+}
+
+/* nobody's Update of system with xml (the agent's answer in *err). */
+static int
+update_as_nobody (const char *system, const char *xml, char **err)
+{
+  g_autofree char *text = g_variant_print (g_variant_new_string (xml),
+                                           FALSE);
+  g_autofree char *out = NULL;
+  const char *const argv[] = { "gdbus", "call", "--system", "--timeout",
+                               "300", "--dest", VR_DBUS_NAME,
+                               "--object-path", system, "--method",
+                               VR_DBUS_PLANNED_IFACE ".Update", text,
+                               "@a{sv} {}", NULL };
+
+  return vr_bus_harness_run_as_nobody_out (harness, argv, &out, err);
+}
+
+static char *
+hostile_xml_of (const char *dir)
+{
+  g_autofree char *path = g_build_filename (dir, "domain.xml", NULL);
+  g_autofree char *xml = NULL;
+
+  g_assert_true (g_file_get_contents (path, &xml, NULL, NULL));
+  return hostile_xml_edit (xml, &qemu_env.edit);
+}
+
+/* The author (F5): an XML a user wrote never reaches the host because
+ * root realizes it. nobody imports a clean system and updates it with a
+ * qemu:commandline; root (who holds realize-host-access) validates it
+ * with VR1801 as an error naming uid 65534 as its author, and root's
+ * realize defines nothing. */
+static void
+test_author (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *const argv[] = { exe, "--import-helper", dir, NULL };
+  g_autofree char *hostile = hostile_xml_of (dir);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *job = NULL;
+  g_autofree char *state = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) realize = NULL;
+  g_autoptr (GError) error = NULL;
+  guint32 errors = 0;
+  guint32 code = 0;
+
+  g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, argv, &out,
+                                                     &err),
+                   ==, 0);
+  g_strstrip (out);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (update_as_nobody (out, hostile, &err), ==, 0);
+  reply = call (out, VR_DBUS_PLANNED_IFACE, "Validate",
+                g_variant_new ("(a{sv})", NULL), "(us)", &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(us)", &errors, &json);
+  g_test_message ("Validate as root: %s", json);
+  g_assert_cmpuint (errors, >=, 1);
+  g_assert_nonnull (strstr (json, "\"id\":\"VR1801\",\"severity\":\"error\""));
+  g_assert_nonnull (strstr (json, "written by uid 65534"));
+  realize = call (out, VR_DBUS_PLANNED_IFACE, "Realize",
+                  g_variant_new_tuple ((GVariant *[]){ pool_options (f) }, 1),
+                  "(uos)", &error);
+  if (error == NULL)
+    {
+      g_variant_get (realize, "(uos)", &code, &job, NULL);
+      state = job_state (job);
+      g_test_message ("root's realize: job state %s", state);
+      g_assert_cmpstr (state, !=, "7");
+    }
+  else
+    g_test_message ("root's realize: %s", error->message);
+  hostile_calls++;
+  assert_nothing_defined (f);
+  test_rmtree (dir);
+}
+
+/* Another user's planned system (F5): nobody may not Update, Realize or
+ * Destroy what root imported without manage-others (which the test rule
+ * does not give): AccessDenied naming it, nothing changed. */
+static void
+test_manage_others (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *system = import_dir_root (dir);
+  g_autofree char *hostile = hostile_xml_of (dir);
+  g_autofree char *arg = realize_arg (f);
+  g_autofree char *before = test_snapshot_tree (f->state);
+  g_autofree char *after = NULL;
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (update_as_nobody (system, hostile, &err), !=, 0);
+  g_test_message ("Update as nobody: %s", err);
+  g_assert_nonnull (strstr (err, "org.virtrealize.Realize1.manage-others"));
+  after = test_snapshot_tree (f->state);
+  g_assert_cmpstr (before, ==, after);
+  hostile_calls++;
+  assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Realize", arg,
+                  "org.virtrealize.Realize1.manage-others", NULL);
+  assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Destroy", NULL,
+                  "org.virtrealize.Realize1.manage-others", NULL);
+  destroy (system);
+  assert_nothing_defined (f);
+  test_rmtree (dir);
+}
+
 /* Validate as that caller reports the construct as an error (what its
  * realize would meet); as root (who holds the right) as a warning. */
 static void
 test_validate_severity (Fixture *f, gconstpointer data)
 {
   g_autofree char *dir = hostile_dir (&qemu_env, FALSE);
-  g_autofree char *system = import_dir (dir);
+  g_autofree char *system = import_dir_root (dir);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autofree char *json = NULL;
@@ -391,7 +619,7 @@ test_admin_realizes (Fixture *f, gconstpointer data)
 {
   gboolean in_image = GPOINTER_TO_INT (data);
   g_autofree char *dir = hostile_dir (&qemu_env, in_image);
-  g_autofree char *system = import_dir (dir);
+  g_autofree char *system = import_dir_root (dir);
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *job = NULL;
@@ -443,7 +671,7 @@ test_secrets (Fixture *f, gconstpointer data)
 
   g_usleep (300 * 1000); /* the monitor subscribes */
   dir = hostile_dir (&vnc, FALSE);
-  system = import_dir (dir);
+  system = import_dir_root (dir);
   g_assert_cmpint (gdbus_as_nobody (system,
                                     VR_DBUS_PLANNED_IFACE ".GetDomainXML",
                                     "@a{sv} {}", &out, &err),
@@ -628,7 +856,13 @@ import_helper (const char *dir)
       G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, NULL,
       &error);
   if (reply != NULL)
-    return 0;
+    {
+      const char *path = NULL;
+
+      g_variant_get (reply, "(&o)", &path);
+      printf ("%s\n", path);
+      return 0;
+    }
   fprintf (stderr, "%s\n", error->message);
   return 1;
 }
@@ -663,6 +897,37 @@ test_import_unreadable (Fixture *f, gconstpointer data)
   g_assert_cmpint (chmod (save, 0644), ==, 0);
   g_assert_cmpint (vr_bus_harness_run_as_nobody (harness, argv, &err), ==,
                    0);
+  test_rmtree (dir);
+}
+
+/* Nothing is parsed before the caller's rights are known (F6): a
+ * world-readable folder of root's whose domain.xml (naming a secret) and
+ * save image are 0600. Import as nobody is AccessDenied and its answer
+ * carries nothing read from the files. */
+static void
+test_import_before_parse (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit secret = { "/domain/name", NULL,
+                                      "TOPSECRET-NAME" };
+  g_autofree char *dir = hostile_import_dir ("basic", &secret, FALSE);
+  g_autofree char *save = g_build_filename (dir, "vr-guest.save", NULL);
+  g_autofree char *xml = g_build_filename (dir, "domain.xml", NULL);
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *const argv[] = { exe, "--import-helper", dir, NULL };
+  g_autofree char *before = test_snapshot_tree (f->state);
+  g_autofree char *after = NULL;
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (chmod (save, 0600), ==, 0);
+  g_assert_cmpint (chmod (xml, 0600), ==, 0);
+  g_assert_cmpint (vr_bus_harness_run_as_nobody (harness, argv, &err), ==,
+                   1);
+  g_test_message ("import as nobody: %s", err);
+  g_assert_nonnull (strstr (err, "AccessDenied"));
+  g_assert_null (strstr (err, "TOPSECRET"));
+  after = test_snapshot_tree (f->state);
+  g_assert_cmpstr (before, ==, after);
+  hostile_calls++;
   test_rmtree (dir);
 }
 
@@ -848,7 +1113,7 @@ test_import_limit (Fixture *f, gconstpointer data)
       G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000,
       fds, NULL, on_imported, &pending);
   g_usleep (100 * 1000); /* the first takes the worker */
-  small = import_dir (second);
+  small = import_dir_root (second);
   small_us = g_get_monotonic_time ();
   while (pending.done_us == 0)
     g_main_context_iteration (NULL, TRUE);
@@ -924,7 +1189,7 @@ test_unit_capabilities (Fixture *f, gconstpointer data)
     g_assert_nonnull (strstr (text, "CapEff:\t0000000000000006"));
     g_assert_nonnull (strstr (text, "NoNewPrivs:\t1"));
   }
-  system = import_dir (dir);
+  system = import_dir_root (dir);
   g_assert_cmpint (gdbus_as_nobody (system, VR_DBUS_PLANNED_IFACE
                                     ".GetDomainXML", "@a{sv} {}", &out, &err),
                    ==, 0);
@@ -950,6 +1215,7 @@ write_test_rules (void)
       "    if (subject.user == \"nobody\" &&\n"
       "        action.id.indexOf(\"org.virtrealize.Realize1.\") == 0 &&\n"
       "        action.id != \"org.virtrealize.Realize1.realize-host-access\" &&\n"
+      "        action.id != \"org.virtrealize.Realize1.manage-others\" &&\n"
       "        action.id != \"org.virtrealize.Realize1.read-secrets\") {\n"
       "        try {\n"
       "            polkit.spawn([\"/usr/bin/test\", \"-d\", \"/proc/%d\"]);\n"
@@ -998,13 +1264,17 @@ main (int argc, char **argv)
     g_test_add ("/agent-trust/" path, Fixture, data, NULL, skip_bus_test, NULL)
   ADD ("hostile/planned", GINT_TO_POINTER (FALSE), test_hostile_realize);
   ADD ("hostile/image", GINT_TO_POINTER (TRUE), test_hostile_realize);
+  ADD ("other-guests", NULL, test_other_guests);
   ADD ("validate-severity", NULL, test_validate_severity);
+  ADD ("author", NULL, test_author);
+  ADD ("manage-others", NULL, test_manage_others);
   ADD ("admin/planned", GINT_TO_POINTER (FALSE), test_admin_realizes);
   ADD ("admin/image", GINT_TO_POINTER (TRUE), test_admin_realizes);
   ADD ("secrets", NULL, test_secrets);
   ADD ("cli-as-nobody", NULL, test_cli_as_nobody);
   ADD ("no-user-interaction", NULL, test_no_user_interaction);
   ADD ("import-unreadable", NULL, test_import_unreadable);
+  ADD ("import-before-parse", NULL, test_import_before_parse);
   ADD ("pool-dir", NULL, test_pool_dir);
   ADD ("import-fd", NULL, test_import_fd);
   ADD ("import-limit", NULL, test_import_limit);

@@ -4,7 +4,10 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <errno.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "caller-access.h"
@@ -117,6 +120,82 @@ test_dir_fd (void)
   test_rmtree (dir);
 }
 
+/* Sets an access ACL as setfacl would: pairs of (tag, perm, id), the
+ * xattr in Linux's little-endian layout. FALSE when the file system has
+ * no ACLs. */
+static gboolean
+set_acl (const char *path, const guint32 *entries, gsize n)
+{
+  g_autoptr (GByteArray) buf = g_byte_array_new ();
+  guint32 version = GUINT32_TO_LE (2);
+
+  g_byte_array_append (buf, (const guint8 *) &version, 4);
+  for (gsize i = 0; i < n; i++)
+    {
+      guint16 tag = GUINT16_TO_LE ((guint16) entries[3 * i]);
+      guint16 perm = GUINT16_TO_LE ((guint16) entries[3 * i + 1]);
+      guint32 id = GUINT32_TO_LE (entries[3 * i + 2]);
+
+      g_byte_array_append (buf, (const guint8 *) &tag, 2);
+      g_byte_array_append (buf, (const guint8 *) &perm, 2);
+      g_byte_array_append (buf, (const guint8 *) &id, 4);
+    }
+  if (setxattr (path, "system.posix_acl_access", buf->data, buf->len, 0) == 0)
+    return TRUE;
+  g_assert_cmpint (errno, ==, EOPNOTSUPP);
+  return FALSE;
+}
+
+/* POSIX ACLs are honoured as the kernel does: a root-owned domain.xml
+ * whose mode shows "others may read" (0644) but whose ACL names nobody
+ * with no rights is refused (mode bits alone would let the agent read
+ * it for them); a 0600-looking file whose ACL grants nobody read is
+ * theirs to read. Checked on the bare descriptor, before anything in the
+ * folder is opened or parsed. */
+static void
+test_acl (void)
+{
+  /* user::rw- user:65534:--- group::r-- mask::r-- other::r-- */
+  const guint32 deny[] = { 0x01, 6, 0xffffffff, 0x02, 0, NOBODY,
+                           0x04, 4, 0xffffffff, 0x10, 4, 0xffffffff,
+                           0x20, 4, 0xffffffff };
+  /* user::rw- user:65534:r-- group::--- mask::r-- other::--- */
+  const guint32 grant[] = { 0x01, 6, 0xffffffff, 0x02, 4, NOBODY,
+                            0x04, 0, 0xffffffff, 0x10, 4, 0xffffffff,
+                            0x20, 0, 0xffffffff };
+  g_autoptr (VrCaller) nobody = vr_caller_new (NOBODY);
+  g_autofree char *path = test_mkdtemp ();
+  g_autofree char *xml = g_build_filename (path, "domain.xml", NULL);
+  g_autoptr (GError) error = NULL;
+  struct stat st;
+  int fd;
+
+  g_assert_cmpint (chmod (path, 0755), ==, 0);
+  test_write_file (path, "domain.xml", "<domain><name>TOPSECRET</name></domain>",
+                   -1);
+  if (!set_acl (xml, deny, G_N_ELEMENTS (deny) / 3))
+    {
+      g_test_skip ("the test folder's file system has no POSIX ACLs");
+      test_rmtree (path);
+      return;
+    }
+  g_assert_cmpint (stat (xml, &st), ==, 0);
+  g_assert_cmpuint (st.st_mode & 0777, ==, 0644);
+  fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  g_assert_false (vr_caller_check_import_fd (fd, NULL, nobody, &error));
+  test_assert_error (error, VR_ERROR_ACCESS_DENIED, "domain.xml",
+                     "uid 65534", NULL);
+  g_assert_null (strstr (error->message, "TOPSECRET"));
+  g_clear_error (&error);
+  g_assert_true (set_acl (xml, grant, G_N_ELEMENTS (grant) / 3));
+  g_assert_cmpint (stat (xml, &st), ==, 0);
+  g_assert_cmpuint (st.st_mode & 0777, ==, 0640);
+  g_assert_true (vr_caller_check_import_fd (fd, NULL, nobody, &error));
+  g_assert_no_error (error);
+  close (fd);
+  test_rmtree (path);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -124,10 +203,18 @@ main (int argc, char **argv)
   g_test_add_func ("/caller-access/mode-bits", test_mode_bits);
   g_test_add_func ("/caller-access/dir-fd", test_dir_fd);
   if (getuid () == 0)
-    g_test_add_func ("/caller-access/import-dir", test_import_dir);
+    {
+      g_test_add_func ("/caller-access/import-dir", test_import_dir);
+      g_test_add_func ("/caller-access/acl", test_acl);
+    }
   else
-    g_test_add_data_func ("/caller-access/import-dir",
-                          "needs root to make root-owned files",
-                          (GTestDataFunc) g_test_skip);
+    {
+      g_test_add_data_func ("/caller-access/import-dir",
+                            "needs root to make root-owned files",
+                            (GTestDataFunc) g_test_skip);
+      g_test_add_data_func ("/caller-access/acl",
+                            "needs root to make root-owned files",
+                            (GTestDataFunc) g_test_skip);
+    }
   return g_test_run ();
 }

@@ -12,11 +12,14 @@
 #include "test-util.h"
 
 #define POOL "/var/lib/libvirt/images"
-#define NVRAM_DIR "/var/lib/libvirt/qemu/nvram"
+/* No file is ever there: libvirt would make the NVRAM from its template. */
+#define NVRAM_DIR "/nonexistent/libvirt/qemu/nvram"
+#define IMPORT "/srv/import/guest"
 #define EMULATOR "/usr/bin/qemu-system-x86_64"
 
-/* What virt-install makes for an ordinary UEFI guest, with its disk in the
- * pool: nothing in it reaches further into the host than a guest needs. */
+/* What virt-install makes for an ordinary UEFI guest, exported with its
+ * disks carried in the import directory: nothing in it reaches further
+ * into the host than a guest needs. */
 static const char ordinary[] =
   "<domain type='kvm'>"
   "<name>guest</name><uuid>5a1ad0c0-7e57-4b3d-9c1e-0000000000aa</uuid>"
@@ -28,22 +31,28 @@ static const char ordinary[] =
   "<seclabel type='dynamic' model='dac' relabel='yes'/>"
   "<devices><emulator>" EMULATOR "</emulator>"
   "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
-  "<source file='" POOL "/guest.qcow2'/><target dev='vda' bus='virtio'/></disk>"
-  "<disk type='file' device='disk'><source file='disks/data.qcow2'/>"
+  "<source file='disks/guest.qcow2'/><target dev='vda' bus='virtio'/></disk>"
+  "<disk type='file' device='disk'><source file='" IMPORT "/disks/data.qcow2'/>"
   "<target dev='vdb' bus='virtio'/></disk>"
-  "<disk type='volume' device='disk'><source pool='default' volume='v'/>"
-  "<target dev='vdc' bus='virtio'/></disk>"
   "<interface type='network'><source network='default'/><model type='virtio'/></interface>"
   "<interface type='bridge'><source bridge='br0'/></interface>"
-  "<serial type='pty'><target port='0'/></serial>"
-  "<console type='pty'><target type='serial'/></console>"
+  "<serial type='pty'><source path='/dev/pts/3'/><target port='0'/></serial>"
+  "<console type='pty' tty='/dev/pts/3'><source path='/dev/pts/3'/>"
+  "<target type='serial'/></console>"
   "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
   "<tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>"
   "<graphics type='vnc' port='-1' listen='127.0.0.1'/>"
   "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>"
-  "</devices></domain>";
+  "<sound model='ich9'><audio id='1'/></sound><audio id='1' type='spice'/>"
+  "</devices>"
+  "<resource><partition>/machine</partition></resource>"
+  "<sysinfo type='smbios'><system><entry name='serial'>/x-not-a-path</entry>"
+  "</system></sysinfo>"
+  "<metadata><app xmlns='urn:x'><path>/home/user/whatever</path></app></metadata>"
+  "</domain>";
 
-static const char *const allowed[] = { POOL, NVRAM_DIR, NULL };
+static const char *const allowed[] = { IMPORT, NULL };
+static const char *const storage[] = { POOL, NVRAM_DIR, NULL };
 static const char *const emulators[] = { EMULATOR, NULL };
 
 typedef struct {
@@ -166,7 +175,7 @@ static const Hostile hostile[] = {
     "<emulator>/tmp/evil</emulator>", VR_FINDING_HOST_EMULATOR },
   { "virtiofsd-binary", "/domain/devices",
     "<filesystem type='mount'><driver type='virtiofs'/><binary path='/tmp/evil'/>"
-    "<source dir='" POOL "/share'/><target dir='t'/></filesystem>",
+    "<source dir='" IMPORT "/share'/><target dir='t'/></filesystem>",
     VR_FINDING_HOST_EMULATOR },
   { "ethernet-script", "/domain/devices",
     "<interface type='ethernet'><script path='/tmp/evil.sh'/></interface>",
@@ -186,6 +195,61 @@ static const Hostile hostile[] = {
   { "rng-file", "/domain/devices",
     "<rng model='virtio'><backend model='random'>/etc/shadow</backend></rng>",
     VR_FINDING_HOST_RNG },
+  /* F2: QEMU writes the sound to any file as the QEMU user, which owns
+   * every guest's NVRAM. */
+  { "audio-file", "/domain/devices",
+    "<audio id='2' type='file' path='" NVRAM_DIR "-x/victim_VARS.fd'/>",
+    VR_FINDING_HOST_CHARDEV },
+  { "audio-file-in-storage", "/domain/devices",
+    "<audio id='2' type='file' path='" NVRAM_DIR "/victim_VARS.fd'/>",
+    VR_FINDING_HOST_FOREIGN },
+  { "audio-file-no-path", "/domain/devices", "<audio id='2' type='file'/>",
+    VR_FINDING_HOST_CHARDEV },
+  { "audio-pulseaudio", "/domain/devices",
+    "<audio id='2' type='pulseaudio' serverName='tcp:127.0.0.1'/>",
+    VR_FINDING_HOST_CHARDEV },
+  /* F4: other guests' data in libvirt's storage. */
+  { "disk-in-images", "/domain/devices",
+    "<disk type='file' device='disk'><source file='" POOL "/victim.img'/>"
+    "<target dev='vdv' bus='virtio'/></disk>", VR_FINDING_HOST_FOREIGN },
+  { "disk-volume", "/domain/devices",
+    "<disk type='volume' device='disk'><source pool='default' volume='v'/>"
+    "<target dev='vdu' bus='virtio'/></disk>", VR_FINDING_HOST_FOREIGN },
+  { "serial-file-in-storage", "/domain/devices",
+    "<serial type='file'><source path='" POOL "/victim.img'/>"
+    "<target port='3'/></serial>", VR_FINDING_HOST_FOREIGN },
+  { "loader-in-storage", "/domain/os/loader", NULL, VR_FINDING_HOST_FOREIGN },
+  /* F3: more ways QEMU reaches the host. */
+  { "sysinfo-fwcfg-file", "/domain",
+    "<sysinfo type='fwcfg'><entry name='opt/com.x/y'"
+    " file='/var/lib/libvirt/secrets/x.base64'/></sysinfo>",
+    VR_FINDING_HOST_DATA },
+  { "smbios-host", "/domain/os", "<smbios mode='host'/>",
+    VR_FINDING_HOST_DATA },
+  { "nbd-unix", "/domain/devices",
+    "<disk type='network' device='disk'><source protocol='nbd'>"
+    "<host transport='unix' socket='/run/libvirt/libvirt-sock'/></source>"
+    "<target dev='vdt' bus='virtio'/></disk>", VR_FINDING_HOST_CHARDEV },
+  { "tpm-external", "/domain/devices",
+    "<tpm model='tpm-crb'><backend type='external'><source type='unix'"
+    " mode='connect' path='/run/other/swtpm.sock'/></backend></tpm>",
+    VR_FINDING_HOST_CHARDEV },
+  { "interface-udp", "/domain/devices",
+    "<interface type='udp'><source address='127.0.0.1' port='5555'>"
+    "<local address='127.0.0.1' port='5556'/></source></interface>",
+    VR_FINDING_HOST_NETWORK },
+  { "interface-vdpa", "/domain/devices",
+    "<interface type='vdpa'><source dev='/dev/vhost-vdpa-0'/></interface>",
+    VR_FINDING_HOST_DEVICE },
+  { "serial-tcp-connect", "/domain/devices",
+    "<serial type='tcp'><source mode='connect' host='127.0.0.1'"
+    " service='22'/><target port='3'/></serial>", VR_FINDING_HOST_CHARDEV },
+  /* The allow-list: a host path where no rule knows what libvirt does. */
+  { "unknown-path", "/domain/devices",
+    "<interface type='user'><backend type='passt'"
+    " logFile='/etc/cron.d/x'/></interface>", VR_FINDING_HOST_UNKNOWN },
+  { "unknown-partition", "/domain/resource/partition", NULL,
+    VR_FINDING_HOST_UNKNOWN },
 };
 
 static xmlDoc *
@@ -202,6 +266,8 @@ static GPtrArray *
 check (xmlDoc *doc, VrSeverity severity)
 {
   VrHostAccessPolicy policy = { .allowed_dirs = allowed,
+                                .storage_dirs = storage,
+                                .nvram_dir = NVRAM_DIR,
                                 .emulators = emulators,
                                 .severity = severity };
   GPtrArray *findings = vr_findings_new ();
@@ -217,7 +283,11 @@ test_ordinary (void)
   g_autoptr (GPtrArray) findings = check (doc, VR_SEVERITY_ERROR);
 
   for (guint i = 0; i < findings->len; i++)
-    g_test_message ("%s", vr_finding_to_text (findings->pdata[i]));
+    {
+      g_autofree char *text = vr_finding_to_text (findings->pdata[i]);
+
+      g_test_message ("%s", text);
+    }
   g_assert_cmpuint (findings->len, ==, 0);
 }
 
@@ -231,6 +301,16 @@ insert (xmlDoc *doc, const char *parent, const char *snippet)
   xmlAddChild (where, xmlDocCopyNode (xmlDocGetRootElement (part), doc, 1));
 }
 
+/* A snippet-less construct changes the text of an existing element. */
+static void
+set_text (xmlDoc *doc, const char *xpath, const char *text)
+{
+  xmlNode *node = vr_xml_xpath_node (doc, xpath);
+
+  g_assert_nonnull (node);
+  xmlNodeSetContent (node, (const xmlChar *) text);
+}
+
 static void
 test_hostile (gconstpointer data)
 {
@@ -240,8 +320,19 @@ test_hostile (gconstpointer data)
   g_autoptr (GPtrArray) warnings = NULL;
   VrFinding *finding;
 
-  insert (doc, h->parent, h->snippet);
+  if (h->snippet != NULL)
+    insert (doc, h->parent, h->snippet);
+  else
+    set_text (doc, h->parent, g_str_has_suffix (h->parent, "partition")
+                                  ? "/system.slice"
+                                  : POOL "/victim_CODE.fd");
   findings = check (doc, VR_SEVERITY_ERROR);
+  for (guint i = 0; i < findings->len; i++)
+    {
+      g_autofree char *text = vr_finding_to_text (findings->pdata[i]);
+
+      g_test_message ("%s", text);
+    }
   g_assert_cmpuint (findings->len, ==, 1);
   finding = findings->pdata[0];
   g_test_message ("%s", finding->message);
@@ -282,6 +373,7 @@ test_what_prefix (void)
 {
   g_autoptr (xmlDoc) doc = parse (ordinary);
   VrHostAccessPolicy policy = { .allowed_dirs = allowed,
+                                .nvram_dir = NVRAM_DIR,
                                 .severity = VR_SEVERITY_ERROR,
                                 .what = "the save image's XML: " };
   g_autoptr (GPtrArray) findings = vr_findings_new ();
@@ -299,12 +391,13 @@ volume_is_known (const char *path, gpointer data)
   return g_str_equal (path, data);
 }
 
-/* A path libvirt's storage knows is fine wherever it is. */
+/* A path libvirt's storage knows is some guest's disk, wherever it is. */
 static void
 test_volume (void)
 {
   g_autoptr (xmlDoc) doc = parse (ordinary);
   VrHostAccessPolicy policy = { .allowed_dirs = allowed,
+                                .nvram_dir = NVRAM_DIR,
                                 .is_volume = volume_is_known,
                                 .data = (gpointer) "/srv/pool/v.qcow2",
                                 .severity = VR_SEVERITY_ERROR };
@@ -314,7 +407,44 @@ test_volume (void)
           "<disk type='file' device='disk'><source file='/srv/pool/v.qcow2'/>"
           "<target dev='vdq' bus='virtio'/></disk>");
   vr_host_access_check (doc, &policy, findings);
-  g_assert_cmpuint (findings->len, ==, 0);
+  g_assert_cmpuint (findings->len, ==, 1);
+  g_assert_cmpstr (((VrFinding *) findings->pdata[0])->id, ==,
+                   VR_FINDING_HOST_FOREIGN);
+}
+
+/* An <nvram> in libvirt's NVRAM directory: fine while nothing is there
+ * (libvirt makes it from the template) or when the planned system carries
+ * its own (realize names the copy instead); another guest's otherwise. */
+static void
+test_nvram (void)
+{
+  g_autofree char *dir = test_mkdtemp ();
+  g_autofree char *xml = NULL;
+  const char *const no_dirs[] = { NULL };
+  const char *const storage_dirs[] = { dir, NULL };
+  VrHostAccessPolicy policy = { .allowed_dirs = no_dirs,
+                                .storage_dirs = storage_dirs,
+                                .nvram_dir = dir,
+                                .severity = VR_SEVERITY_ERROR };
+  g_autoptr (xmlDoc) doc = NULL;
+  g_autoptr (GPtrArray) fresh = vr_findings_new ();
+  g_autoptr (GPtrArray) taken = vr_findings_new ();
+  g_autoptr (GPtrArray) carried = vr_findings_new ();
+
+  xml = g_strdup_printf ("<domain><os><nvram>%s/guest_VARS.fd</nvram></os>"
+                         "</domain>", dir);
+  doc = parse (xml);
+  vr_host_access_check (doc, &policy, fresh);
+  g_assert_cmpuint (fresh->len, ==, 0);
+  test_write_file (dir, "guest_VARS.fd", "victim", -1);
+  vr_host_access_check (doc, &policy, taken);
+  g_assert_cmpuint (taken->len, ==, 1);
+  g_assert_cmpstr (((VrFinding *) taken->pdata[0])->id, ==,
+                   VR_FINDING_HOST_FOREIGN);
+  policy.nvram_carried = TRUE;
+  vr_host_access_check (doc, &policy, carried);
+  g_assert_cmpuint (carried->len, ==, 0);
+  test_rmtree (dir);
 }
 
 /* Inside means inside once ".." and links are resolved, and never a
@@ -356,6 +486,7 @@ main (int argc, char **argv)
   g_test_add_func ("/host-access/generated-labels", test_generated_labels);
   g_test_add_func ("/host-access/what-prefix", test_what_prefix);
   g_test_add_func ("/host-access/volume", test_volume);
+  g_test_add_func ("/host-access/nvram", test_nvram);
   g_test_add_func ("/host-access/path-inside", test_path_inside);
   for (guint i = 0; i < G_N_ELEMENTS (hostile); i++)
     {

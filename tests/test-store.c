@@ -300,6 +300,48 @@ test_record_schema (Fixture *f, gconstpointer data)
   test_assert_valid_rng ("planned-system.rng", later);
 }
 
+/* The author of the planned XML (F5): the importer's uid, kept in the
+ * record; a user's update makes it theirs, root's edit of a user's XML
+ * leaves it theirs; host access follows the least privileged of caller
+ * and author; a record without one never reaches the host. */
+static void
+test_author (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) a = import (f, "a", "g", UUID_A, NULL, &error);
+  g_autoptr (VrPlannedSystem) back = NULL;
+  g_autoptr (VrPlannedSystem) old = NULL;
+  g_autofree char *record = NULL;
+  g_autofree char *stripped = NULL;
+  g_autofree char *xml = vr_planned_system_dup_domain_xml (a);
+  g_autoptr (GRegex) author = g_regex_new ("<author[^>]*/>", 0, 0, NULL);
+  guint uid = 12345;
+
+  g_assert_true (vr_planned_system_get_author (a, &uid));
+  g_assert_cmpuint (uid, ==, getuid ());
+  vr_planned_system_note_author (a, 65534);
+  vr_planned_system_note_author (a, 0);
+  record = vr_planned_system_to_record (a);
+  test_assert_valid_rng ("planned-system.rng", record);
+  back = vr_planned_system_new_from_record (record, strlen (record), xml,
+                                            strlen (xml), "r", &error);
+  g_assert_no_error (error);
+  g_assert_true (vr_planned_system_get_author (back, &uid));
+  g_assert_cmpuint (uid, ==, 65534);
+  g_assert_false (vr_planned_system_author_may_reach_host (back, 0));
+  g_assert_false (vr_planned_system_author_may_reach_host (back, 1000));
+  g_assert_true (vr_planned_system_author_may_reach_host (back, 65534));
+  vr_planned_system_set_author (back, 0);
+  g_assert_true (vr_planned_system_author_may_reach_host (back, 1000));
+  stripped = g_regex_replace_literal (author, record, -1, 0, "", 0, NULL);
+  g_assert_null (strstr (stripped, "<author"));
+  old = vr_planned_system_new_from_record (stripped, strlen (stripped), xml,
+                                           strlen (xml), "r", &error);
+  g_assert_no_error (error);
+  g_assert_false (vr_planned_system_get_author (old, &uid));
+  g_assert_false (vr_planned_system_author_may_reach_host (old, 0));
+}
+
 static void
 test_uuid_is_fixed (Fixture *f, gconstpointer data)
 {
@@ -430,6 +472,7 @@ main (int argc, char **argv)
   ADD ("new-id", test_new_id);
   ADD ("new-macs", test_new_macs);
   ADD ("record-schema", test_record_schema);
+  ADD ("author", test_author);
   ADD ("uuid-is-fixed", test_uuid_is_fixed);
   ADD ("lock", test_lock);
   ADD ("remove", test_remove);
