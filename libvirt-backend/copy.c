@@ -104,6 +104,9 @@ typedef struct {
 static void
 copy_clear (Copy *c)
 {
+  /* The hash's worker may still read the last buffer it was given. */
+  if (c->extra != NULL && c->extra->sha256 != NULL)
+    vr_sha256_settle (c->extra->sha256);
   g_free (c->source);
   g_free (c->target);
   g_free (c->buffers[0]);

@@ -97,6 +97,12 @@ vr_sha256_update_async (VrSha256 *sha, const void *data, gsize len)
   g_mutex_unlock (&sha->lock);
 }
 
+void
+vr_sha256_settle (VrSha256 *sha)
+{
+  wait_idle (sha);
+}
+
 const char *
 vr_sha256_hex (VrSha256 *sha)
 {

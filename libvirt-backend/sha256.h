@@ -19,6 +19,11 @@ void vr_sha256_update (VrSha256 *sha, const void *data, gsize len);
  * sha, which waits for it (so does every other call). */
 void vr_sha256_update_async (VrSha256 *sha, const void *data, gsize len);
 
+/* Returns once the worker has hashed what it was given: the caller may
+ * then free or reuse that data (a copy that ends early, or in error,
+ * frees its buffers without asking for the digest). */
+void vr_sha256_settle (VrSha256 *sha);
+
 /* The digest as 64 lower-case hex digits; the hash takes no more data. */
 const char *vr_sha256_hex (VrSha256 *sha);
 
