@@ -64,8 +64,13 @@ sync_properties (VrJobObject *self)
   guint64 done;
   guint64 total;
 
+  VrJobState state = vr_job_get_state (self->job);
+
   vr_job_get_bytes (self->job, &done, &total);
-  vr_dbus_job_set_job_state (iface, vr_job_get_state (self->job));
+  /* A final state goes out with Completed (end_after_refresh), not a
+   * moment before it: a client that sees it may read the outcome. */
+  if (self->finished || state < VR_JOB_STATE_COMPLETED)
+    vr_dbus_job_set_job_state (iface, state);
   vr_dbus_job_set_phase (iface, phase ? phase : "");
   vr_dbus_job_set_percent_complete (iface, vr_job_get_percent (self->job));
   vr_dbus_job_set_bytes_done (iface, done);
@@ -127,6 +132,7 @@ end_after_refresh (gpointer data)
 {
   Ending *ending = data;
 
+  ending->job->finished = TRUE;
   sync_properties (ending->job);
   end (ending->job, ending->success, ending->message);
   return G_SOURCE_REMOVE;
