@@ -481,6 +481,95 @@ test_copy_disks (Fixture *f, gconstpointer data)
   virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE);
 }
 
+/* A carried qcow2 whose header names an external data file would have
+ * QEMU open that host file read-write as the disk (any guest's, any
+ * file), with --copy-disks too: the copy keeps the header. Refused
+ * before anything is made, and the file is never touched. */
+static void
+test_data_file_refused (Fixture *f, gconstpointer data)
+{
+  g_autofree char *disk = vr_testbed_require ("disk");
+  g_autofree char *tmp = test_mkdtemp ();
+  g_autofree char *dir = g_build_filename (tmp, "imp", NULL);
+  g_autofree char *image = g_build_filename (dir, "disks", "disk0.qcow2",
+                                             NULL);
+  g_autofree char *victim = g_build_filename (tmp, "victim", NULL);
+  g_autofree char *data_opt = g_strdup_printf ("data_file=%s,data_file_raw=on",
+                                               victim);
+  const char *cp[] = { "cp", "-a", disk, dir, NULL };
+  const char *rm[] = { "rm", "-f", image, NULL };
+  const char *make[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-o",
+                         data_opt, image, "1M", NULL };
+  g_auto (TestRun) run = { 0 };
+  g_autofree char *want = NULL;
+  g_autofree char *got = NULL;
+  VrRealizeOptions options = { .pool_dir = f->pool_dir, .copy_disks = TRUE };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (virDomain) dom = NULL;
+
+  test_run (&run, cp, NULL);
+  test_run_clear (&run);
+  test_run (&run, rm, NULL);
+  test_run_clear (&run);
+  test_run (&run, make, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  /* qemu-img made the data file; it stands for another guest's. */
+  test_write_file (tmp, "victim", "another guest's NVRAM", -1);
+  want = test_sha256_file (victim);
+  system = vr_import_path (f->store, dir, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (vr_realize (f->store, caps, conn, system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_NOT_SUPPORTED, "VR1804",
+                     "external data file", NULL);
+  dom = virDomainLookupByName (conn, "vr-guest-disk");
+  g_assert_null (dom);
+  virResetLastError ();
+  g_assert_cmpuint (test_count_entries (f->pool_dir), ==, 0);
+  got = test_sha256_file (victim);
+  g_assert_cmpstr (got, ==, want);
+  test_rmtree (tmp);
+}
+
+/* A disk named by its absolute path inside the import directory would be
+ * used in place: the caller could swap it for a link to any file (or
+ * point its qcow2 header at one) after the check. Without the host-access
+ * right it is refused with the fix (carry it, --copy-disks). */
+static void
+test_in_place_disk_refused (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = vr_testbed_require ("disk");
+  g_autofree char *in_place = g_build_filename (dir, "disks", "disk0.qcow2",
+                                                NULL);
+  VrRealizeOptions options = { .pool_dir = f->pool_dir, .copy_disks = TRUE };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) system = vr_import_path (f->store, dir, NULL,
+                                                       &error);
+  g_autofree char *xml = NULL;
+  g_autofree char *quoted = NULL;
+  g_autoptr (GString) edited = NULL;
+  g_autoptr (virDomain) dom = NULL;
+
+  g_assert_no_error (error);
+  xml = vr_planned_system_dup_domain_xml (system);
+  quoted = g_strdup_printf ("\"%s\"", in_place);
+  edited = g_string_new (xml);
+  g_assert_cmpuint (g_string_replace (edited, "\"disks/disk0.qcow2\"",
+                                      quoted, 1), ==, 1);
+  g_assert_true (vr_planned_system_set_domain_xml (system, edited->str,
+                                                   edited->len, &error));
+  g_assert_true (vr_store_save (f->store, system, &error));
+  g_assert_false (vr_realize (f->store, caps, conn, system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_NOT_SUPPORTED, "VR1804",
+                     "used in place from your folder", NULL);
+  dom = virDomainLookupByName (conn, "vr-guest-disk");
+  g_assert_null (dom);
+  virResetLastError ();
+  g_assert_cmpuint (test_count_entries (f->pool_dir), ==, 0);
+}
+
 /* A copy with a new identity beside its original: it cannot keep the
  * saved state, so it is defined to boot, and both domains coexist. */
 static void
@@ -1382,6 +1471,8 @@ main (int argc, char **argv)
   ADD ("save-size-changed", test_save_size_changed);
   ADD ("save-flipped-no-manifest", test_save_flipped_no_manifest);
   ADD ("copy-disks", test_copy_disks);
+  ADD ("data-file-refused", test_data_file_refused);
+  ADD ("in-place-disk-refused", test_in_place_disk_refused);
   ADD ("new-id-copy", test_new_id_copy);
 #undef ADD
   status = g_test_run ();
