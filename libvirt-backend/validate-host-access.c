@@ -431,10 +431,15 @@ vr_validate_host_access (VrHostCaps *caps, VrPlannedSystem *system,
 {
   static const VrValidateOptions defaults = { 0 };
   g_autoptr (GPtrArray) findings = vr_findings_new ();
-  g_autoptr (VrImportDir) dir = vr_validation_open_dir (
-      vr_planned_system_get_import_dir (system));
+  g_autoptr (VrImportDir) opened = NULL;
 
-  check (caps, system, vr_planned_system_get_doc (system), dir,
+  /* The directory the caller handed over (and the realize will read),
+   * never one put at its path since: by path only in-process. */
+  if (options == NULL || options->import_dir == NULL)
+    opened = vr_validation_open_dir (
+        vr_planned_system_get_import_dir (system));
+  check (caps, system, vr_planned_system_get_doc (system),
+         options && options->import_dir ? options->import_dir : opened,
          vr_planned_system_get_save_file (system),
          options ? options : &defaults, findings);
   return g_steal_pointer (&findings);
