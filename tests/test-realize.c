@@ -643,6 +643,38 @@ test_in_place_disk_refused (Fixture *f, gconstpointer data)
   g_assert_cmpuint (test_count_entries (f->pool_dir), ==, 0);
 }
 
+/* Validation for a caller without the host-access right does not look up
+ * their absolute paths on the agent's (root's) authority: a missing file
+ * and a present one give the same finding (VR1804), never "No such
+ * file", which would tell whether root's file exists. */
+static void
+test_no_lookup_for_caller (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = vr_testbed_require ("disk");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) system = vr_import_path (f->store, dir, NULL,
+                                                       &error);
+  g_autofree char *xml = NULL;
+  g_autoptr (GString) edited = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
+  VrValidateOptions caller = { .caller_known = TRUE, .caller_uid = 65534 };
+
+  g_assert_no_error (error);
+  xml = vr_planned_system_dup_domain_xml (system);
+  edited = g_string_new (xml);
+  g_assert_cmpuint (g_string_replace (edited, "\"disks/disk0.qcow2\"",
+                                      "\"/root/vr-no-such-file\"", 1),
+                    ==, 1);
+  g_assert_true (vr_planned_system_set_domain_xml (system, edited->str,
+                                                   edited->len, &error));
+  findings = vr_validate_planned_with (caps, f->store, system, &caller,
+                                       &error);
+  g_assert_no_error (error);
+  g_assert_true (has_finding (findings, VR_FINDING_HOST_PATH,
+                              "/root/vr-no-such-file"));
+  g_assert_null (vr_findings_find (findings, VR_FINDING_DISK_SOURCE));
+}
+
 /* A copy with a new identity beside its original: it cannot keep the
  * saved state, so it is defined to boot, and both domains coexist. */
 static void
@@ -1547,6 +1579,7 @@ main (int argc, char **argv)
   ADD ("data-file-refused", test_data_file_refused);
   ADD ("in-place-disk-refused", test_in_place_disk_refused);
   ADD ("validates-opened-dir", test_validates_opened_dir);
+  ADD ("no-lookup-for-caller", test_no_lookup_for_caller);
   ADD ("new-id-copy", test_new_id_copy);
 #undef ADD
   status = g_test_run ();
