@@ -619,6 +619,7 @@ host_access_thread (GTask *task, gpointer source, gpointer task_data,
   HostAccessStep *step = task_data;
   VrValidateOptions options = { .pool_dir = step->call->options.pool_dir };
   VrDaemon *daemon = step->daemon;
+  g_autoptr (VrImportDir) dir = NULL;
 
   /* Without the system the realize answers why; without libvirt nothing
    * here can be checked, so nothing goes on. */
@@ -639,11 +640,14 @@ host_access_thread (GTask *task, gpointer source, gpointer task_data,
                                          &step->call->options.pool_ino,
                                          &step->pool_error))
           || !check_import_dir (daemon, step->system, step->import_fd,
-                                step->uid, NULL, &step->pool_error)))
+                                step->uid, &dir, &step->pool_error)))
     {
       g_task_return_boolean (task, TRUE);
       return;
     }
+  /* Judged on the descriptor the caller handed over, not by path: a
+   * folder swapped at that path would be judged instead of theirs. */
+  options.import_dir = dir;
   step->findings = vr_validate_host_access (step->caps, step->system,
                                             &options, NULL);
   g_task_return_boolean (task, TRUE);

@@ -304,6 +304,22 @@ value_allowed (const Rule *rule, const char *value,
   return FALSE;
 }
 
+/* A path in the caller's own folder, as written or where its links
+ * lead: libvirt would use it in place. */
+static gboolean
+in_place (const char *value, const VrHostAccessPolicy *policy)
+{
+  g_autofree char *folded = NULL;
+  g_autofree char *resolved = NULL;
+
+  if (policy->inplace_dirs == NULL || !g_path_is_absolute (value))
+    return FALSE;
+  folded = g_canonicalize_filename (value, "/");
+  resolved = realpath (folded, NULL);
+  return below_any (folded, policy->inplace_dirs)
+         || (resolved != NULL && below_any (resolved, policy->inplace_dirs));
+}
+
 /* The finding a value outside the policy gives. */
 static const char *
 finding_id (const Rule *rule, const char *value,
@@ -383,6 +399,11 @@ add_finding (const char *id, const char *gives, xmlNode *node,
  * (check_unknown) passes over what a rule judged and what lies inside. */
 static gboolean covered (xmlNode *node, GHashTable *seen);
 
+static const char inplace_gives[] =
+    "is used in place from your folder (the import directory), where it "
+    "can change after the check: carry it as a relative path and realize "
+    "with --copy-disks";
+
 /* One finding per construct: a value inside what a finding names already
  * (a network disk's socket) is that finding's. */
 static void
@@ -416,8 +437,9 @@ check_rule (xmlXPathContext *ctxt, const Rule *rule,
           || value_allowed (rule, value, policy))
         continue;
       g_hash_table_add (flagged, node);
-      add_finding (finding_id (rule, value, policy), rule->gives, node,
-                   value, policy, findings);
+      add_finding (finding_id (rule, value, policy),
+                   in_place (value, policy) ? inplace_gives : rule->gives,
+                   node, value, policy, findings);
     }
 }
 

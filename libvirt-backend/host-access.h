@@ -20,6 +20,12 @@ typedef struct {
   /* Absolute directories under which host paths are the caller's own:
    * the planned system's import directory (its carried files). */
   const char *const *allowed_dirs;
+  /* The caller's own folders (the import directory) when they are not
+   * among allowed_dirs: a path there would be used in place, where the
+   * caller can change it after the check (swap a link, make a dangling
+   * one), so it is refused with the fix of carrying it (a relative path,
+   * copied by --copy-disks). May be NULL. */
+  const char *const *inplace_dirs;
   /* Where libvirt keeps its guests' data on this host (pools, images,
    * NVRAM, swtpm and save directories): QEMU runs as one user for every
    * guest, so a path there is another guest's disk or state (VR1810). */

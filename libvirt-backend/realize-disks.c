@@ -100,6 +100,17 @@ plan_disk (Realize *r, xmlNode *source, const char *relpath, guint depth,
   disk->pool_name = pool_name_for (r, relpath);
   disk->size = st.st_size;
   r->bytes_total += disk->size;
+  if (info.data_file && !r->options->host_access_allowed)
+    {
+      g_autofree char *path = vr_import_dir_describe (r->import, relpath);
+
+      /* Validation refused it already; the copy would keep the header
+       * that points QEMU at a host file of anyone's. */
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s is a qcow2 image with an external data file: QEMU "
+                   "would open that host file as the disk's data", path);
+      return NULL;
+    }
   if (info.backing != NULL
       && !plan_backing (r, disk, info.backing, depth, error))
     return NULL;

@@ -81,6 +81,9 @@ check_fits (Realize *r, VrHostCaps *caps, GError **error)
     .caller_known = r->options->caller_known,
     .caller_uid = r->options->caller_uid,
     .pool_dir = pool_dir,
+    /* The directory open_import opened and checked (dev/ino), which the
+     * realize reads: never one found at its path again. */
+    .import_dir = r->import,
   };
   g_autoptr (GPtrArray) findings = vr_validate_planned_with (
       caps, r->store, r->system, &options, error);
@@ -827,7 +830,7 @@ run_locked (Realize *r, VrHostCaps *caps, GError **error)
   vr_progress_next (r->progress);
   vr_test_hook_stall ("validate", r->cancellable);
   if (g_cancellable_set_error_if_cancelled (r->cancellable, error)
-      || !check_fits (r, caps, error) || !open_import (r, error))
+      || !open_import (r, error) || !check_fits (r, caps, error))
     return FALSE;
   r->doc = xmlCopyDoc (vr_planned_system_get_doc (r->system), 1);
   r->handoff = vr_handoff_resolve (r->conn, r->options->handoff);

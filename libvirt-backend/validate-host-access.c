@@ -14,6 +14,7 @@
 #include "libvirt-util.h"
 #include "safe-xml.h"
 #include "handoff.h"
+#include "qcow2.h"
 #include "save-image.h"
 #include "state-paths.h"
 #include "validate-private.h"
@@ -144,7 +145,9 @@ is_volume (const char *path, gpointer data)
 }
 
 typedef struct {
-  GPtrArray *dirs;       /* the caller's own: the import directory */
+  GPtrArray *dirs;       /* allowed in place: the import directory, for a
+                            caller with the host-access right only */
+  GPtrArray *own;        /* the caller's own: the import directory */
   GPtrArray *state_dirs; /* allowed for the image's XML: dirs + state */
   GPtrArray *storage;    /* other guests' data */
   GPtrArray *emulators;
@@ -157,6 +160,7 @@ static void
 policy_clear (Policy *p)
 {
   g_clear_pointer (&p->dirs, g_ptr_array_unref);
+  g_clear_pointer (&p->own, g_ptr_array_unref);
   g_clear_pointer (&p->state_dirs, g_ptr_array_unref);
   g_clear_pointer (&p->storage, g_ptr_array_unref);
   g_clear_pointer (&p->emulators, g_ptr_array_unref);
@@ -218,13 +222,20 @@ author_denies (VrPlannedSystem *system, const VrValidateOptions *options,
 
 static void
 policy_init (Policy *p, VrHostCaps *caps, const VrValidateOptions *options,
-             VrImportDir *dir)
+             VrImportDir *dir, gboolean allowed)
 {
   virConnectPtr conn = vr_host_caps_get_connection (caps);
   const char *import_dir = dir ? dir->path : NULL;
+  /* Without the right, nothing in the caller's folder is handed to
+   * libvirt by path: the caller could swap it for a link (or leave a
+   * dangling one) between the check and QEMU's open, at this start or
+   * any later one. Carried files are copied into the pool instead. */
+  const char *in_place = allowed ? import_dir : NULL;
 
-  p->dirs = dirs_for (conn, import_dir, FALSE);
-  p->state_dirs = dirs_for (conn, import_dir, TRUE);
+  p->dirs = dirs_for (conn, in_place, FALSE);
+  p->own = dirs_for (conn, import_dir, FALSE);
+  p->state_dirs = dirs_for (conn, in_place, TRUE);
+  p->policy.inplace_dirs = (const char *const *) p->own->pdata;
   p->storage = storage_for (conn, options);
   p->nvram_dir = conn ? vr_state_nvram_dir (conn) : NULL;
   p->emulators = caps_emulators (caps);
@@ -236,8 +247,7 @@ policy_init (Policy *p, VrHostCaps *caps, const VrValidateOptions *options,
                             : NULL;
   p->policy.is_volume = conn ? is_volume : NULL;
   p->policy.data = conn;
-  p->policy.severity = options->host_access_allowed ? VR_SEVERITY_WARNING
-                                                    : VR_SEVERITY_ERROR;
+  p->policy.severity = allowed ? VR_SEVERITY_WARNING : VR_SEVERITY_ERROR;
 }
 
 static void
@@ -290,6 +300,79 @@ read_image_doc (VrImportDir *dir, const char *save_file)
   return g_steal_pointer (&doc);
 }
 
+/* The longest chain followed (realize-disks follows as many). */
+#define MAX_CHAIN 16
+
+/* The file of a carried chain whose qcow2 header names an external data
+ * file, or NULL: QEMU opens that file read-write as the disk's data,
+ * wherever it lies and whoever's it is, and a copy keeps the header. */
+static char *
+chain_data_file (VrImportDir *dir, const char *relpath)
+{
+  g_autofree char *current = g_strdup (relpath);
+
+  for (guint depth = 0; current != NULL && depth < MAX_CHAIN; depth++)
+    {
+      g_auto (VrQcow2Info) info = { 0 };
+      g_autofree char *folder = NULL;
+      int fd = vr_import_dir_open_file (dir, current, NULL);
+
+      /* A missing or unreadable file is validate-refs' finding. */
+      if (fd < 0)
+        return NULL;
+      vr_qcow2_read (fd, &info);
+      close (fd);
+      if (info.data_file)
+        return g_steal_pointer (&current);
+      /* A backing file not beside it is refused by realize-disks. */
+      if (info.backing == NULL || strchr (info.backing, '/') != NULL
+          || strchr (info.backing, ':') != NULL)
+        return NULL;
+      folder = g_path_get_dirname (current);
+      g_free (current);
+      current = g_build_filename (folder, info.backing, NULL);
+    }
+  return NULL;
+}
+
+static void
+check_data_files (xmlDoc *planned, VrImportDir *dir, const Policy *p,
+                  GPtrArray *findings)
+{
+  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (planned);
+  g_autoptr (xmlXPathObject) files = xmlXPathEvalExpression (
+      (const xmlChar *) "/domain/devices/disk/source/@file", ctxt);
+
+  for (int i = 0; dir != NULL && files != NULL && files->nodesetval != NULL
+                  && i < files->nodesetval->nodeNr; i++)
+    {
+      xmlNode *attr = files->nodesetval->nodeTab[i];
+      g_autofree char *file = (char *) xmlNodeGetContent (attr);
+      g_autofree char *culprit = NULL;
+      g_autofree char *source = NULL;
+      VrFinding *finding;
+
+      if (file == NULL || g_path_is_absolute (file))
+        continue;
+      culprit = chain_data_file (dir, file);
+      if (culprit == NULL)
+        continue;
+      source = (char *) xmlGetNodePath (attr);
+      finding = vr_findings_add (
+          findings, VR_FINDING_HOST_PATH, source,
+          "carry the disk as one qcow2 or raw image without an external "
+          "data file (qemu-img convert -O qcow2), or have an administrator "
+          "realize it (the host-access right, polkit action "
+          "org.virtrealize.Realize1.realize-host-access)",
+          "%sdisk %s: %s is a qcow2 image with an external data file, "
+          "which QEMU would open read-write wherever its header points "
+          "(any host file)", p->policy.what ? p->policy.what : "", file,
+          culprit);
+      finding->severity = p->policy.severity;
+      finding->line = (int) xmlGetLineNo (attr->parent);
+    }
+}
+
 static void
 check (VrHostCaps *caps, VrPlannedSystem *system, xmlDoc *planned,
        VrImportDir *dir, const char *save_file,
@@ -297,13 +380,14 @@ check (VrHostCaps *caps, VrPlannedSystem *system, xmlDoc *planned,
 {
   g_auto (Policy) p = { 0 };
   g_autoptr (xmlDoc) image = read_image_doc (dir, save_file);
+  gboolean denied = author_denies (system, options, &p.author_what);
 
-  policy_init (&p, caps, options, dir);
-  if (author_denies (system, options, &p.author_what))
-    p.policy.severity = VR_SEVERITY_ERROR;
+  policy_init (&p, caps, options, dir,
+               options->host_access_allowed && !denied);
   p.policy.allowed_dirs = (const char *const *) p.dirs->pdata;
   p.policy.what = p.author_what;
   vr_host_access_check (planned, &p.policy, findings);
+  check_data_files (planned, dir, &p, findings);
   if (image == NULL)
     return;
   p.policy.allowed_dirs = (const char *const *) p.state_dirs->pdata;
@@ -347,10 +431,15 @@ vr_validate_host_access (VrHostCaps *caps, VrPlannedSystem *system,
 {
   static const VrValidateOptions defaults = { 0 };
   g_autoptr (GPtrArray) findings = vr_findings_new ();
-  g_autoptr (VrImportDir) dir = vr_validation_open_dir (
-      vr_planned_system_get_import_dir (system));
+  g_autoptr (VrImportDir) opened = NULL;
 
-  check (caps, system, vr_planned_system_get_doc (system), dir,
+  /* The directory the caller handed over (and the realize will read),
+   * never one put at its path since: by path only in-process. */
+  if (options == NULL || options->import_dir == NULL)
+    opened = vr_validation_open_dir (
+        vr_planned_system_get_import_dir (system));
+  check (caps, system, vr_planned_system_get_doc (system),
+         options && options->import_dir ? options->import_dir : opened,
          vr_planned_system_get_save_file (system),
          options ? options : &defaults, findings);
   return g_steal_pointer (&findings);

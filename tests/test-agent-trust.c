@@ -420,6 +420,79 @@ assert_victim (const char *path, const char *content)
   g_assert_cmpuint (st.st_mode & 07777, ==, 0600);
 }
 
+/* Nothing from the caller's folder is used in place (F1, F3): a carried
+ * qcow2 whose header names another guest's NVRAM as its external data
+ * file, with --copy-disks, and a serial log at a dangling link in the
+ * import directory (QEMU would create its target as root) are refused
+ * with their finding IDs; the victim keeps its content, owner and mode. */
+static void
+test_in_place (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit rename_disk = { "/domain/name", NULL,
+                                           "vr-guest-disk" };
+  static const HostileEdit rename_basic = { "/domain/name", NULL,
+                                            "vr-guest" };
+  static const char content[] = "another guest's UEFI variables";
+  g_autofree char *victim = victim_file ("lib/libvirt/qemu/nvram",
+                                         "other_VARS.fd", content);
+  g_autofree char *disk_dir = hostile_import_dir ("disk", &rename_disk,
+                                                  FALSE);
+  g_autofree char *image = g_build_filename (disk_dir, "disks",
+                                             "disk0.qcow2", NULL);
+  g_autofree char *data_opt = g_strdup_printf (
+      "data_file=%s,data_file_raw=on", victim);
+  const char *const make[] = { "qemu-img", "create", "-q", "-f", "qcow2",
+                               "-o", data_opt, image, "1M", NULL };
+  g_autofree char *copy_arg = g_strdup_printf (
+      "{'pool-dir': <'%s'>, 'copy-disks': <true>}", f->pool);
+  g_autofree char *serial_dir = hostile_import_dir ("basic", &rename_basic,
+                                                    FALSE);
+  g_autofree char *dangling = g_build_filename (serial_dir, "console.log",
+                                                NULL);
+  g_autofree char *made = g_build_filename (root, "vr-in-place-made", NULL);
+  g_autofree char *fragment = g_strdup_printf (
+      "<serial type='file'><source path='%s'/><target port='2'/></serial>",
+      dangling);
+  HostileEdit serial = { "/domain/devices", fragment, NULL };
+  g_autofree char *xml_path = g_build_filename (serial_dir, "domain.xml",
+                                                NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *edited = NULL;
+  g_autofree char *arg = realize_arg (f);
+  g_autofree char *system = NULL;
+  g_auto (TestRun) run = { 0 };
+
+  g_assert_cmpint (unlink (image), ==, 0);
+  test_run (&run, make, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpint (chmod (image, 0644), ==, 0);
+  g_clear_pointer (&victim, g_free);
+  /* qemu-img wrote the data file; it is the victim's again. */
+  victim = victim_file ("lib/libvirt/qemu/nvram", "other_VARS.fd", content);
+  g_assert_cmpint (chmod (victim, 0600), ==, 0);
+  system = import_dir (disk_dir);
+  assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Realize", copy_arg,
+                  "org.virtrealize.Realize1.realize-host-access",
+                  "external data file");
+  assert_victim (victim, content);
+  destroy (system);
+  g_clear_pointer (&system, g_free);
+
+  g_assert_cmpint (symlink (made, dangling), ==, 0);
+  g_assert_true (g_file_get_contents (xml_path, &text, NULL, NULL));
+  edited = hostile_xml_edit (text, &serial);
+  test_write_file (serial_dir, "domain.xml", edited, -1);
+  system = import_dir (serial_dir);
+  assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Realize", arg,
+                  "org.virtrealize.Realize1.realize-host-access",
+                  "used in place from your folder");
+  g_assert_false (g_file_test (made, G_FILE_TEST_EXISTS));
+  destroy (system);
+  test_rmtree (disk_dir);
+  test_rmtree (serial_dir);
+  assert_nothing_defined (f);
+}
+
 /* Other guests' data (F2, F4): QEMU runs as one user for every guest, so
  * a caller who may realize must not name another guest's disk in the
  * default images directory, nor point a sound file, serial log or
@@ -1265,6 +1338,7 @@ main (int argc, char **argv)
   ADD ("hostile/planned", GINT_TO_POINTER (FALSE), test_hostile_realize);
   ADD ("hostile/image", GINT_TO_POINTER (TRUE), test_hostile_realize);
   ADD ("other-guests", NULL, test_other_guests);
+  ADD ("in-place", NULL, test_in_place);
   ADD ("validate-severity", NULL, test_validate_severity);
   ADD ("author", NULL, test_author);
   ADD ("manage-others", NULL, test_manage_others);

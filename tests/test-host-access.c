@@ -478,6 +478,51 @@ test_path_inside (void)
   test_rmtree (dir);
 }
 
+/* Without the right nothing in the caller's folder is used in place: a
+ * disk, a kernel, a serial file there (a dangling link too, which QEMU
+ * would create as root wherever it points) is refused with the fix of
+ * carrying it; a relative (carried, copied) disk stays fine. */
+static void
+test_in_place (void)
+{
+  g_autofree char *dir = test_mkdtemp ();
+  g_autofree char *xml = NULL;
+  g_autofree char *dangling = g_build_filename (dir, "console.log", NULL);
+  const char *const no_dirs[] = { NULL };
+  const char *const own[] = { dir, NULL };
+  VrHostAccessPolicy policy = { .allowed_dirs = no_dirs,
+                                .inplace_dirs = own,
+                                .severity = VR_SEVERITY_ERROR };
+  g_autoptr (xmlDoc) doc = NULL;
+  g_autoptr (GPtrArray) findings = vr_findings_new ();
+  const char *ids[] = { VR_FINDING_HOST_PATH, VR_FINDING_HOST_CHARDEV,
+                        VR_FINDING_HOST_BOOT };
+
+  test_write_file (dir, "disk.img", "x", -1);
+  test_write_file (dir, "vmlinuz", "x", -1);
+  g_assert_cmpint (symlink ("/nonexistent-root-only/made", dangling), ==, 0);
+  xml = g_strdup_printf (
+      "<domain><os><kernel>%s/vmlinuz</kernel></os><devices>"
+      "<disk type='file'><source file='%s/disk.img'/></disk>"
+      "<disk type='file'><source file='disks/carried.img'/></disk>"
+      "<serial type='file'><source path='%s'/></serial>"
+      "</devices></domain>", dir, dir, dangling);
+  doc = parse (xml);
+  vr_host_access_check (doc, &policy, findings);
+  g_assert_cmpuint (findings->len, ==, G_N_ELEMENTS (ids));
+  for (guint i = 0; i < findings->len; i++)
+    {
+      VrFinding *finding = findings->pdata[i];
+
+      g_assert_cmpstr (finding->id, ==, ids[i]);
+      g_assert_cmpint (finding->severity, ==, VR_SEVERITY_ERROR);
+      g_assert_nonnull (strstr (finding->message, "used in place from your "
+                                                  "folder"));
+      g_assert_nonnull (strstr (finding->message, "--copy-disks"));
+    }
+  test_rmtree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -488,6 +533,7 @@ main (int argc, char **argv)
   g_test_add_func ("/host-access/volume", test_volume);
   g_test_add_func ("/host-access/nvram", test_nvram);
   g_test_add_func ("/host-access/path-inside", test_path_inside);
+  g_test_add_func ("/host-access/in-place", test_in_place);
   for (guint i = 0; i < G_N_ELEMENTS (hostile); i++)
     {
       g_autofree char *path = g_strdup_printf ("/host-access/hostile/%s",

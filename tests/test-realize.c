@@ -20,6 +20,7 @@
 #include "realize-used.h"
 #include "test-util.h"
 #include "testbed.h"
+#include "validate.h"
 
 #define BASIC_UUID "5a1ad0c0-7e57-4b3d-9c1e-000000000001"
 
@@ -479,6 +480,199 @@ test_copy_disks (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (xml, copy));
   virDomainDestroy (dom);
   virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE);
+}
+
+/* Replaces dir's carried disk by a qcow2 whose header names victim as
+ * its external data file, then gives victim contents of its own. */
+static void
+carry_data_file_disk (const char *dir, const char *victim)
+{
+  g_autofree char *image = g_build_filename (dir, "disks", "disk0.qcow2",
+                                             NULL);
+  g_autofree char *data_opt = g_strdup_printf ("data_file=%s,data_file_raw=on",
+                                               victim);
+  g_autofree char *folder = g_path_get_dirname (victim);
+  const char *make[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-o",
+                         data_opt, image, "1M", NULL };
+  g_auto (TestRun) run = { 0 };
+
+  g_assert_cmpint (unlink (image), ==, 0);
+  test_run (&run, make, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  /* qemu-img made the data file; it stands for another guest's. */
+  test_write_file (folder, "victim", "another guest's NVRAM", -1);
+}
+
+/* A carried qcow2 whose header names an external data file would have
+ * QEMU open that host file read-write as the disk (any guest's, any
+ * file), with --copy-disks too: the copy keeps the header. Refused
+ * before anything is made, and the file is never touched. */
+static void
+test_data_file_refused (Fixture *f, gconstpointer data)
+{
+  g_autofree char *disk = vr_testbed_require ("disk");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = vr_testbed_copy_import_dir (disk, &error);
+  g_autofree char *tmp = test_mkdtemp ();
+  g_autofree char *victim = g_build_filename (tmp, "victim", NULL);
+  g_autofree char *want = NULL;
+  g_autofree char *got = NULL;
+  VrRealizeOptions options = { .pool_dir = f->pool_dir, .copy_disks = TRUE };
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (virDomain) dom = NULL;
+
+  g_assert_no_error (error);
+  carry_data_file_disk (dir, victim);
+  want = test_sha256_file (victim);
+  system = vr_import_path (f->store, dir, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (vr_realize (f->store, caps, conn, system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_NOT_SUPPORTED, "VR1804",
+                     "external data file", NULL);
+  dom = virDomainLookupByName (conn, "vr-guest-disk");
+  g_assert_null (dom);
+  virResetLastError ();
+  g_assert_cmpuint (test_count_entries (f->pool_dir), ==, 0);
+  got = test_sha256_file (victim);
+  g_assert_cmpstr (got, ==, want);
+  test_rmtree (tmp);
+  test_rmtree (dir);
+}
+
+static gboolean
+has_finding (GPtrArray *findings, const char *id, const char *text)
+{
+  for (guint i = 0; i < findings->len; i++)
+    {
+      VrFinding *finding = findings->pdata[i];
+
+      if (g_str_equal (finding->id, id) && strstr (finding->message, text))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The import directory is judged as the realize reads it: the folder
+ * opened once and checked against the import (dev/ino), never one put at
+ * its path since. Here the imported folder is moved away and a hostile
+ * one (a disk whose data file is any host file) takes its path: the
+ * host-access check judges the folder it is handed, and the realize
+ * refuses the swap before validating anything at that path. */
+static void
+test_validates_opened_dir (Fixture *f, gconstpointer data)
+{
+  g_autofree char *disk = vr_testbed_require ("disk");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = vr_testbed_copy_import_dir (disk, &error);
+  g_autofree char *moved = g_strconcat (dir, ".moved", NULL);
+  g_autofree char *hostile = NULL;
+  g_autofree char *tmp = test_mkdtemp ();
+  g_autofree char *victim = g_build_filename (tmp, "victim", NULL);
+  VrRealizeOptions options = { .pool_dir = f->pool_dir, .copy_disks = TRUE };
+  VrValidateOptions judge = { 0 };
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (VrImportDir) imported = NULL;
+  g_autoptr (GPtrArray) by_path = NULL;
+  g_autoptr (GPtrArray) handed = NULL;
+
+  g_assert_no_error (error);
+  system = vr_import_path (f->store, dir, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (rename (dir, moved), ==, 0);
+  hostile = vr_testbed_copy_import_dir (moved, &error);
+  g_assert_no_error (error);
+  carry_data_file_disk (hostile, victim);
+  g_assert_cmpint (rename (hostile, dir), ==, 0);
+  imported = vr_import_dir_open (moved, &error);
+  g_assert_no_error (error);
+
+  by_path = vr_validate_host_access (caps, system, &judge, NULL);
+  g_assert_true (has_finding (by_path, VR_FINDING_HOST_PATH,
+                              "external data file"));
+  judge.import_dir = imported;
+  handed = vr_validate_host_access (caps, system, &judge, NULL);
+  g_assert_false (has_finding (handed, VR_FINDING_HOST_PATH,
+                               "external data file"));
+
+  g_assert_false (vr_realize (f->store, caps, conn, system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_INVALID_STATE, dir,
+                     "not the directory that was imported", NULL);
+  g_assert_cmpuint (test_count_entries (f->pool_dir), ==, 0);
+  test_rmtree (tmp);
+  test_rmtree (dir);
+  test_rmtree (moved);
+}
+
+/* A disk named by its absolute path inside the import directory would be
+ * used in place: the caller could swap it for a link to any file (or
+ * point its qcow2 header at one) after the check. Without the host-access
+ * right it is refused with the fix (carry it, --copy-disks). */
+static void
+test_in_place_disk_refused (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = vr_testbed_require ("disk");
+  g_autofree char *in_place = g_build_filename (dir, "disks", "disk0.qcow2",
+                                                NULL);
+  VrRealizeOptions options = { .pool_dir = f->pool_dir, .copy_disks = TRUE };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) system = vr_import_path (f->store, dir, NULL,
+                                                       &error);
+  g_autofree char *xml = NULL;
+  g_autofree char *quoted = NULL;
+  g_autoptr (GString) edited = NULL;
+  g_autoptr (virDomain) dom = NULL;
+
+  g_assert_no_error (error);
+  xml = vr_planned_system_dup_domain_xml (system);
+  quoted = g_strdup_printf ("\"%s\"", in_place);
+  edited = g_string_new (xml);
+  g_assert_cmpuint (g_string_replace (edited, "\"disks/disk0.qcow2\"",
+                                      quoted, 1), ==, 1);
+  g_assert_true (vr_planned_system_set_domain_xml (system, edited->str,
+                                                   edited->len, &error));
+  g_assert_true (vr_store_save (f->store, system, &error));
+  g_assert_false (vr_realize (f->store, caps, conn, system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_NOT_SUPPORTED, "VR1804",
+                     "used in place from your folder", NULL);
+  dom = virDomainLookupByName (conn, "vr-guest-disk");
+  g_assert_null (dom);
+  virResetLastError ();
+  g_assert_cmpuint (test_count_entries (f->pool_dir), ==, 0);
+}
+
+/* Validation for a caller without the host-access right does not look up
+ * their absolute paths on the agent's (root's) authority: a missing file
+ * and a present one give the same finding (VR1804), never "No such
+ * file", which would tell whether root's file exists. */
+static void
+test_no_lookup_for_caller (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = vr_testbed_require ("disk");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) system = vr_import_path (f->store, dir, NULL,
+                                                       &error);
+  g_autofree char *xml = NULL;
+  g_autoptr (GString) edited = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
+  VrValidateOptions caller = { .caller_known = TRUE, .caller_uid = 65534 };
+
+  g_assert_no_error (error);
+  xml = vr_planned_system_dup_domain_xml (system);
+  edited = g_string_new (xml);
+  g_assert_cmpuint (g_string_replace (edited, "\"disks/disk0.qcow2\"",
+                                      "\"/root/vr-no-such-file\"", 1),
+                    ==, 1);
+  g_assert_true (vr_planned_system_set_domain_xml (system, edited->str,
+                                                   edited->len, &error));
+  findings = vr_validate_planned_with (caps, f->store, system, &caller,
+                                       &error);
+  g_assert_no_error (error);
+  g_assert_true (has_finding (findings, VR_FINDING_HOST_PATH,
+                              "/root/vr-no-such-file"));
+  g_assert_null (vr_findings_find (findings, VR_FINDING_DISK_SOURCE));
 }
 
 /* A copy with a new identity beside its original: it cannot keep the
@@ -1382,6 +1576,10 @@ main (int argc, char **argv)
   ADD ("save-size-changed", test_save_size_changed);
   ADD ("save-flipped-no-manifest", test_save_flipped_no_manifest);
   ADD ("copy-disks", test_copy_disks);
+  ADD ("data-file-refused", test_data_file_refused);
+  ADD ("in-place-disk-refused", test_in_place_disk_refused);
+  ADD ("validates-opened-dir", test_validates_opened_dir);
+  ADD ("no-lookup-for-caller", test_no_lookup_for_caller);
   ADD ("new-id-copy", test_new_id_copy);
 #undef ADD
   status = g_test_run ();
