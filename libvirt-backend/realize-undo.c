@@ -156,17 +156,16 @@ stop_own_restore (virDomainPtr dom, const VrRealizeJournal *journal,
   return FALSE;
 }
 
-/* FALSE when libvirt cannot be asked; a domain that is gone, or that this
- * job did not define (no tag, another job's tag), is left as it is. */
-static gboolean
-undo_domain (virConnectPtr conn, const VrRealizeJournal *journal,
-             int save_fd, GError **error)
+gboolean
+vr_realize_journal_domain (virConnectPtr conn,
+                           const VrRealizeJournal *journal,
+                           virDomainPtr *out, GError **error)
 {
   g_autoptr (virDomain) dom = NULL;
   gboolean ours = FALSE;
-  gboolean foreign_save;
   virErrorPtr err;
 
+  *out = NULL;
   if (journal->domain_uuid == NULL)
     return TRUE;
   if (conn == NULL || virConnectIsAlive (conn) != 1)
@@ -188,7 +187,24 @@ undo_domain (virConnectPtr conn, const VrRealizeJournal *journal,
     }
   if (!vr_realize_domain_is_ours (dom, journal->job, &ours, error))
     return FALSE;
-  if (!ours)
+  if (ours)
+    *out = g_steal_pointer (&dom);
+  return TRUE;
+}
+
+/* FALSE when libvirt cannot be asked; a domain that is gone, or that this
+ * job did not define (no tag, another job's tag), is left as it is. */
+static gboolean
+undo_domain (virConnectPtr conn, const VrRealizeJournal *journal,
+             int save_fd, GError **error)
+{
+  g_autoptr (virDomain) dom = NULL;
+  gboolean foreign_save;
+  virErrorPtr err;
+
+  if (!vr_realize_journal_domain (conn, journal, &dom, error))
+    return FALSE;
+  if (dom == NULL)
     return TRUE;
   if (!stop_own_restore (dom, journal, error))
     return FALSE;

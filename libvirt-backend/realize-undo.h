@@ -28,4 +28,11 @@ gboolean vr_realize_domain_is_ours (virDomainPtr dom,
                                     gboolean *ours,
                                     GError **error);
 
+/* The journal's domain in *out when it is there and this job's (its
+ * tag), else *out NULL; FALSE with error when libvirt cannot be asked. */
+gboolean vr_realize_journal_domain (virConnectPtr conn,
+                                    const VrRealizeJournal *journal,
+                                    virDomainPtr *out,
+                                    GError **error);
+
 G_END_DECLS

@@ -222,31 +222,10 @@ check_domain (virConnectPtr conn, const VrRealizeJournal *journal,
               int save_fd, VrRealizeUse *use, GError **error)
 {
   g_autoptr (virDomain) dom = NULL;
-  gboolean ours = FALSE;
-  virErrorPtr err;
 
-  if (journal->domain_uuid == NULL)
-    return TRUE;
-  if (conn == NULL || virConnectIsAlive (conn) != 1)
-    {
-      g_set_error (error, VR_ERROR, VR_ERROR_NOT_AVAILABLE,
-                   "libvirt is not reachable: domain %s may be defined",
-                   journal->domain_uuid);
-      return FALSE;
-    }
-  dom = virDomainLookupByUUIDString (conn, journal->domain_uuid);
-  if (dom == NULL)
-    {
-      err = virGetLastError ();
-      if (err != NULL && err->code == VIR_ERR_NO_DOMAIN)
-        return TRUE;
-      vr_libvirt_set_error (error, "cannot look up domain %s",
-                            journal->domain_uuid);
-      return FALSE;
-    }
-  if (!vr_realize_domain_is_ours (dom, journal->job, &ours, error))
+  if (!vr_realize_journal_domain (conn, journal, &dom, error))
     return FALSE;
-  if (!ours)
+  if (dom == NULL)
     return TRUE;
   if (journal->handed_off)
     use->handed_off = TRUE;
