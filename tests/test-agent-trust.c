@@ -514,7 +514,7 @@ test_other_guests (Fixture *f, gconstpointer data)
   g_autofree char *serial_xml = g_strdup_printf (
       "<serial type='file'><source path='%s'/><target port='1'/></serial>",
       disk);
-  g_autofree char *nvram_xml = g_strdup_printf ("<nvram>%s</nvram>", vars);
+  g_autofree char *nvram_xml = test_xml_text_element ("nvram", vars);
   const HostileEdit edits[] = {
     { "/domain/devices", disk_xml, NULL },
     { "/domain/devices", audio_xml, NULL },

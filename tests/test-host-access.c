@@ -419,7 +419,7 @@ static void
 test_nvram (void)
 {
   g_autofree char *dir = test_mkdtemp ();
-  g_autofree char *xml = NULL;
+  g_autofree char *vars = g_build_filename (dir, "guest_VARS.fd", NULL);
   const char *const no_dirs[] = { NULL };
   const char *const storage_dirs[] = { dir, NULL };
   VrHostAccessPolicy policy = { .allowed_dirs = no_dirs,
@@ -430,10 +430,13 @@ test_nvram (void)
   g_autoptr (GPtrArray) fresh = vr_findings_new ();
   g_autoptr (GPtrArray) taken = vr_findings_new ();
   g_autoptr (GPtrArray) carried = vr_findings_new ();
+  xmlNode *os;
 
-  xml = g_strdup_printf ("<domain><os><nvram>%s/guest_VARS.fd</nvram></os>"
-                         "</domain>", dir);
-  doc = parse (xml);
+  doc = xmlNewDoc (BAD_CAST "1.0");
+  xmlDocSetRootElement (doc, xmlNewDocNode (doc, NULL, BAD_CAST "domain",
+                                            NULL));
+  os = xmlNewChild (xmlDocGetRootElement (doc), NULL, BAD_CAST "os", NULL);
+  xmlNewTextChild (os, NULL, BAD_CAST "nvram", BAD_CAST vars);
   vr_host_access_check (doc, &policy, fresh);
   g_assert_cmpuint (fresh->len, ==, 0);
   test_write_file (dir, "guest_VARS.fd", "victim", -1);

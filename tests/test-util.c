@@ -7,6 +7,8 @@
 
 #include "test-hooks.h"
 
+#include <libxml/tree.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -506,4 +508,21 @@ test_remote_libvirtd_start (const char *dir, guint port)
     }
   virConnectClose (conn);
   return daemon;
+}
+
+char *
+test_xml_text_element (const char *name, const char *text)
+{
+  xmlDoc *doc = xmlNewDoc (BAD_CAST "1.0");
+  xmlNode *node = xmlNewDocNode (doc, NULL, BAD_CAST name, NULL);
+  xmlBuffer *buffer = xmlBufferCreate ();
+  char *fragment;
+
+  xmlDocSetRootElement (doc, node);
+  xmlNodeAddContent (node, BAD_CAST text);
+  xmlNodeDump (buffer, doc, node, 0, 0);
+  fragment = g_strdup ((const char *) xmlBufferContent (buffer));
+  xmlBufferFree (buffer);
+  xmlFreeDoc (doc);
+  return fragment;
 }

@@ -22,6 +22,10 @@ void test_write_file (const char *dir, const char *name, const char *contents,
 /* A minimal domain XML with the given name and UUID. */
 char *test_domain_xml (const char *name, const char *uuid);
 
+/* <name>text</name> as a fragment, made with libxml2's tree API (the text
+ * escaped). */
+char *test_xml_text_element (const char *name, const char *text);
+
 /* A synthetic QEMU save image: a v2 header with the given magic, version
  * and compression, the domain XML, a cookie, and payload_len bytes of
  * "migration stream". */
