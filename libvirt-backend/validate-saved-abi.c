@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,14 +23,40 @@
 #include "save-image.h"
 #include "validate-private.h"
 
+/* Who removes a head copy: the run that made it, right after libvirt's
+ * answer; one left by a process killed in between (a few KiB, no guest
+ * memory) goes at the next validate, known by its maker's pid being gone. */
+static void
+sweep_dead_heads (const char *dir)
+{
+  g_autoptr (GDir) entries = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (entries != NULL && (name = g_dir_read_name (entries)) != NULL)
+    {
+      guint64 pid;
+      char *end = NULL;
+      g_autofree char *path = NULL;
+
+      if (!g_str_has_prefix (name, ".vr-abi-"))
+        continue;
+      pid = g_ascii_strtoull (name + strlen (".vr-abi-"), &end, 10);
+      if (end == NULL || *end != '-' || pid == 0 || pid > G_MAXINT
+          || kill ((pid_t) pid, 0) == 0 || errno != ESRCH)
+        continue;
+      path = g_build_filename (dir, name, NULL);
+      unlink (path);
+    }
+}
+
 /* The image's header and XML (and cookie), byte for byte, into a new
- * file of dir. Who removes it: this run, right after libvirt's answer; a
- * process killed in between leaves a .vr-abi-* file of a few KiB in the
- * state directory (no guest memory: the stream is never copied). */
+ * file of dir, named for this process. */
 static char *
 write_head (VrValidation *v, const VrSaveImage *image, const char *dir)
 {
-  g_autofree char *path = g_build_filename (dir, ".vr-abi-XXXXXX", NULL);
+  g_autofree char *template = g_strdup_printf (".vr-abi-%d-XXXXXX",
+                                               (int) getpid ());
+  g_autofree char *path = g_build_filename (dir, template, NULL);
   gsize size = VR_SAVE_IMAGE_HEADER_SIZE + (gsize) image->data_len;
   g_autofree char *head = g_malloc (size);
   int src = vr_import_dir_open_file (v->dir, v->save_file, NULL);
@@ -100,6 +127,7 @@ vr_validate_saved_abi (VrValidation *v, const VrSaveImage *image,
                              "(not a local connection)");
       return;
     }
+  sweep_dead_heads (vr_store_get_path (v->store));
   head = write_head (v, image, vr_store_get_path (v->store));
   if (head == NULL)
     {

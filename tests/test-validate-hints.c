@@ -7,6 +7,8 @@
  * saved guest cannot do (another CPU) is an error before realize. */
 #include "config.h"
 
+#include <unistd.h>
+
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -369,6 +371,30 @@ abi_temps (void)
   return n;
 }
 
+/* A head copy left by a validate that was killed (its pid gone) goes at
+ * the next validate; one of a live process stays. */
+static void
+test_libvirt_abi_sweeps (void)
+{
+  char *copy = NULL;
+  g_autoptr (VrPlannedSystem) system = plan_copy (t.basic, &copy);
+  g_autoptr (GPtrArray) findings = NULL;
+  g_autofree char *live = g_strdup_printf (".vr-abi-%d-live00", (int) getpid ());
+  g_autofree char *live_path = g_build_filename (t.state, live, NULL);
+  /* Beyond any pid_max: no process has it. */
+  const char *dead = ".vr-abi-99999999-dead00";
+  g_autofree char *dead_path = g_build_filename (t.state, dead, NULL);
+
+  test_write_file (t.state, dead, "head", -1);
+  test_write_file (t.state, live, "head", -1);
+  findings = validate (system);
+  vt_assert_errors_only (findings, NULL);
+  g_assert_false (g_file_test (dead_path, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (live_path, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (unlink (live_path), ==, 0);
+  forget (system, copy);
+}
+
 static void
 test_libvirt_abi (void)
 {
@@ -465,6 +491,8 @@ main (int argc, char **argv)
   g_test_add_func ("/validate-hints/moved-dir", test_moved_dir);
   g_test_add_func ("/validate-hints/moved-image", test_moved_image);
   g_test_add_func ("/validate-hints/libvirt-abi", test_libvirt_abi);
+  g_test_add_func ("/validate-hints/libvirt-abi-sweeps",
+                   test_libvirt_abi_sweeps);
   g_test_add_func ("/validate-hints/libvirt-abi-accepts",
                    test_libvirt_abi_accepts);
   status = g_test_run ();
