@@ -5,14 +5,16 @@
 
 G_BEGIN_DECLS
 
-/* Weighted steps of a long operation, as fwupd's FuProgress: each step has
- * a phase name and a weight; a step's own fraction (or bytes) is scaled
- * into the whole. The backend fills it from the working thread; whoever
- * made it (a job, a test) hears of each change through its callback. */
+/* Weighted steps of a long operation, as a tree, like fwupd's FuProgress:
+ * each step has a phase name and a weight; a step that has parts of its
+ * own (one per file it copies or hashes) takes a child progress, whose
+ * 0..1 is scaled into that step. The backend fills it from the working
+ * thread; whoever made the root (a job, a test) hears of each change
+ * through its callback, with the root's phase. */
 typedef struct _VrProgress VrProgress;
 
 typedef struct {
-  const char *phase;   /* the current step's name, e.g. "copy" */
+  const char *phase;   /* the root's current step, e.g. "copy" */
   double fraction;     /* of the whole, 0.0 to 1.0 */
   guint64 bytes_done;  /* of the current step, when it moves bytes */
   guint64 bytes_total;
@@ -29,9 +31,28 @@ void vr_progress_add_step (VrProgress *progress,
                            const char *phase,
                            guint weight);
 
+/* A step weighed by the bytes it moves. When every step of a progress is
+ * one, its bytes are counted across them (done: the steps behind plus the
+ * current one's share of its size), so a child with one such step per
+ * file reports the whole copy's bytes to its parent's step. */
+void vr_progress_add_step_bytes (VrProgress *progress,
+                                 const char *phase,
+                                 guint64 bytes);
+
 /* Enters the next step (the first on the first call); FALSE when there is
  * none left. */
 gboolean vr_progress_next (VrProgress *progress);
+
+/* Finishes the current step (the first one when none was entered, as
+ * fwupd's): the next one becomes current, or after the last the progress
+ * is done (fraction 1.0). */
+void vr_progress_step_done (VrProgress *progress);
+
+/* The current step's child (the first step's when none was entered): its
+ * fraction is this step's, its bytes this step's bytes. Owned by
+ * progress and emptied (no steps, nothing done) whenever progress enters
+ * another step, so a step takes it afresh; NULL for a NULL progress. */
+VrProgress *vr_progress_get_child (VrProgress *progress);
 
 /* The current step's name, or NULL before the first step. */
 const char *vr_progress_get_phase (VrProgress *progress);
