@@ -44,9 +44,7 @@ typedef struct {
   int dir_fd;
   int disks_fd;
   GPtrArray *written;   /* names below path, in the order made */
-  guint64 disk_done;    /* bytes of the disks copied before this one */
-  guint64 disk_total;
-  guint64 disk_size;    /* of the disk being copied */
+  VrProgress *disk_steps; /* the "disks" step's child: one step a disk */
 } Export;
 
 void
@@ -423,16 +421,12 @@ copy_save (Export *e, GError **error)
   return TRUE;
 }
 
-/* One "disks" step for all of them: bytes in apparent sizes, each
- * disk's copy (which counts its data extents) scaled into its share. */
+/* Each disk's copy counts its data extents: the child step (weighed by
+ * the disk's apparent size) scales that into its share of the bytes. */
 static void
 disk_progress (guint64 done, guint64 total, gpointer user_data)
 {
-  Export *e = user_data;
-  guint64 share = total > 0 ? (guint64) ((double) done / total * e->disk_size)
-                            : e->disk_size;
-
-  vr_progress_set_bytes (e->progress, e->disk_done + share, e->disk_total);
+  vr_progress_set_bytes (((Export *) user_data)->disk_steps, done, total);
   vr_test_hook_slow_copy ();
 }
 
@@ -482,7 +476,7 @@ copy_disk (Export *e, VrExportDisk *disk, GError **error)
       vr_error_set_errno (error, errno, "cannot open %s", disk->path);
       return FALSE;
     }
-  e->disk_size = disk->size;
+  vr_progress_next (e->disk_steps);
   ok = vr_copy_fd_to (fd, e->disks_fd, disk->name, EXPORT_FILE_MODE,
                       e->options->copy_flags, e->cancellable, disk_progress,
                       e, &copied, error);
@@ -497,7 +491,6 @@ copy_disk (Export *e, VrExportDisk *disk, GError **error)
                                                  disk->name, NULL));
   if (!link_backing (e, disk, error))
     return FALSE;
-  e->disk_done += disk->size;
   e->result->bytes += copied.size;
   e->result->disks++;
   return TRUE;
@@ -510,8 +503,13 @@ copy_disks (Export *e, GError **error)
     return TRUE;
   if (!step (e, "disks", error) || !open_disks_dir (e, error))
     return FALSE;
+  e->disk_steps = vr_progress_get_child (e->progress);
   for (guint i = 0; i < e->disks->len; i++)
-    e->disk_total += ((VrExportDisk *) e->disks->pdata[i])->size;
+    {
+      VrExportDisk *disk = e->disks->pdata[i];
+
+      vr_progress_add_step_bytes (e->disk_steps, disk->name, disk->size);
+    }
   for (guint i = 0; i < e->disks->len; i++)
     if (!copy_disk (e, e->disks->pdata[i], error))
       return FALSE;

@@ -148,23 +148,38 @@ list_files (int dir_fd, const char *display_dir, GError **error)
   return g_steal_pointer (&entries);
 }
 
-static guint64
-total_size (GPtrArray *entries)
-{
-  guint64 total = 0;
-
-  for (guint i = 0; i < entries->len; i++)
-    total += ((Entry *) entries->pdata[i])->size;
-  return total;
-}
-
 typedef struct {
-  VrProgress *progress;
+  VrProgress *files;  /* the caller's step's child: one step a file */
   GCancellable *cancellable;
   guchar *buffer;
-  guint64 done;
-  guint64 total;
+  guint64 done;       /* of the file being hashed */
+  guint64 size;       /* its size as listed */
 } Hasher;
+
+/* Hashing is a counted phase: each file a step of the caller's current
+ * step, weighed by its size. */
+static void
+hasher_init (Hasher *h, VrProgress *progress, GCancellable *cancellable,
+             GPtrArray *entries, guchar *buffer)
+{
+  h->files = vr_progress_get_child (progress);
+  h->cancellable = cancellable;
+  h->buffer = buffer;
+  for (guint i = 0; i < entries->len; i++)
+    {
+      Entry *entry = entries->pdata[i];
+
+      vr_progress_add_step_bytes (h->files, entry->path, entry->size);
+    }
+}
+
+static void
+hasher_next_file (Hasher *h, const Entry *entry)
+{
+  h->done = 0;
+  h->size = entry->size;
+  vr_progress_next (h->files);
+}
 
 static char *
 hash_fd (Hasher *h, int fd, const char *display_name, GError **error)
@@ -190,7 +205,7 @@ hash_fd (Hasher *h, int fd, const char *display_name, GError **error)
         return g_strdup (g_checksum_get_string (sum));
       g_checksum_update (sum, h->buffer, n);
       h->done += n;
-      vr_progress_set_bytes (h->progress, h->done, h->total);
+      vr_progress_set_bytes (h->files, h->done, MAX (h->size, h->done));
     }
 }
 
@@ -250,13 +265,12 @@ vr_manifest_build (int dir_fd, const char *display_dir, VrProgress *progress,
 {
   g_autoptr (GPtrArray) entries = list_files (dir_fd, display_dir, error);
   g_autofree guchar *buffer = NULL;
-  Hasher h = { .progress = progress, .cancellable = cancellable };
+  Hasher h = { 0 };
 
   if (entries == NULL)
     return NULL;
   buffer = g_malloc (HASH_BUFFER_SIZE);
-  h.buffer = buffer;
-  h.total = total_size (entries);
+  hasher_init (&h, progress, cancellable, entries, buffer);
   for (guint i = 0; i < entries->len; i++)
     {
       Entry *entry = entries->pdata[i];
@@ -264,6 +278,7 @@ vr_manifest_build (int dir_fd, const char *display_dir, VrProgress *progress,
                                                         entry->path, NULL);
       int fd = open_below (dir_fd, entry->path, display_name, error);
 
+      hasher_next_file (&h, entry);
       if (fd < 0)
         return NULL;
       entry->sha256 = hash_fd (&h, fd, display_name, error);
@@ -479,7 +494,7 @@ vr_manifest_verify (VrImportDir *dir, VrProgress *progress,
 {
   g_autoptr (GPtrArray) listed = read_manifest (dir, error);
   g_autofree guchar *buffer = NULL;
-  Hasher h = { .progress = progress, .cancellable = cancellable };
+  Hasher h = { 0 };
 
   /* The kill-anywhere trials stop an import here, before it hashes. */
   vr_test_hook_stall ("verify", cancellable);
@@ -487,11 +502,13 @@ vr_manifest_verify (VrImportDir *dir, VrProgress *progress,
       || !check_no_extra (dir, listed, error))
     return FALSE;
   buffer = g_malloc (HASH_BUFFER_SIZE);
-  h.buffer = buffer;
-  h.total = total_size (listed);
+  hasher_init (&h, progress, cancellable, listed, buffer);
   for (guint i = 0; i < listed->len; i++)
-    if (!check_hash (dir, &h, listed->pdata[i], error))
-      return FALSE;
+    {
+      hasher_next_file (&h, listed->pdata[i]);
+      if (!check_hash (dir, &h, listed->pdata[i], error))
+        return FALSE;
+    }
   return TRUE;
 }
 

@@ -99,7 +99,7 @@ plan_disk (Realize *r, xmlNode *source, const char *relpath, guint depth,
   disk->relpath = g_strdup (relpath);
   disk->pool_name = pool_name_for (r, relpath);
   disk->size = st.st_size;
-  r->bytes_total += disk->size;
+  vr_progress_add_step_bytes (r->files, relpath, disk->size);
   if (info.data_file && !r->options->host_access_allowed)
     {
       g_autofree char *path = vr_import_dir_describe (r->import, relpath);
@@ -156,7 +156,6 @@ copy_disk (Realize *r, RealizeDisk *disk, GError **error)
   close (src);
   if (!ok)
     return FALSE;
-  r->bytes_before += disk->size;
   target = vr_realize_pool_path (r, chosen);
   if (disk->source != NULL)
     xmlSetProp (disk->source, (const xmlChar *) "file",

@@ -29,8 +29,7 @@ typedef struct {
   char *xml;         /* doc as text, once the copies are made */
   char *image_xml;   /* what the save image's XML became, when changed */
   GPtrArray *disks;  /* of RealizeDisk (realize-disks.c) */
-  guint64 bytes_before; /* bytes of the files copied already */
-  guint64 bytes_total;  /* of every file to copy */
+  VrProgress *files; /* the copy step's child: one step per file */
   virDomainPtr dom;
   /* A realize onto a remote libvirt (realize-remote.c): its pool, and the
    * pool's directory on that host (NULL when nothing is uploaded). */
@@ -118,8 +117,8 @@ gboolean vr_realize_copy_to_pool (Realize *r,
                                   VrJournalFile **entry,
                                   GError **error);
 
-/* The disks inside the import directory that --copy-disks copies; their
- * sizes count in r->bytes_total. */
+/* The disks inside the import directory that --copy-disks copies, each a
+ * step of r->files. */
 gboolean vr_realize_plan_disks (Realize *r, GError **error);
 
 /* Copies them into the pool and points r->doc at the copies. */

@@ -329,8 +329,7 @@ vr_realize_copy_progress (guint64 done, guint64 total, gpointer user_data)
 {
   Realize *r = user_data;
 
-  vr_progress_set_bytes (r->progress, r->bytes_before + done,
-                         MAX (r->bytes_total, r->bytes_before + total));
+  vr_progress_set_bytes (r->files, done, total);
   /* Even the last report comes before the rename: still mid-copy. */
   if (done > 0)
     vr_test_hook_stall ("copy", r->cancellable);
@@ -401,6 +400,8 @@ vr_realize_copy_to_pool (Realize *r, int src, const char *relpath,
                          const char *name, char **chosen,
                          VrJournalFile **entry, GError **error)
 {
+  /* Files are copied in the order copy_files planned them. */
+  vr_progress_next (r->files);
   if (!r->remote)
     return copy_to_local_pool (r, src, relpath, name, chosen, entry, error);
   if (entry != NULL)
@@ -424,7 +425,6 @@ copy_state (Realize *r, GError **error)
     r->pool_file->saved_state = TRUE;
   if (r->pool_name != NULL)
     r->pool_path = vr_realize_pool_path (r, r->pool_name);
-  r->bytes_before += r->import->save->file_size;
   return ok;
 }
 
@@ -655,9 +655,15 @@ copy_files (Realize *r, GError **error)
 {
   gboolean has_save = vr_planned_system_get_save_file (r->system) != NULL;
 
+  /* One child step per file, weighed by its size, in the order they are
+   * copied (the saved state, then the disks as planned): the bar counts
+   * the bytes of all of them. */
+  r->files = vr_progress_get_child (r->progress);
+  if (has_save)
+    vr_progress_add_step_bytes (r->files, r->import->save_file,
+                                r->import->save->file_size);
   if (!vr_realize_plan_disks (r, error))
     return FALSE;
-  r->bytes_total += has_save ? r->import->save->file_size : 0;
   if ((has_save && !copy_state (r, error))
       || !vr_realize_copy_disks (r, error)
       || !vr_realize_place_firmware (r, error))
@@ -797,21 +803,24 @@ finish (Realize *r, GError **error)
   return TRUE;
 }
 
+/* A phase only for what this realize does: no "start" without --start. */
 static void
-add_steps (VrProgress *progress)
+add_steps (VrProgress *progress, const VrRealizeOptions *options)
 {
   vr_progress_add_step (progress, "validate", 2);
   vr_progress_add_step (progress, "copy", 85);
   vr_progress_add_step (progress, "update", 1);
   vr_progress_add_step (progress, "define", 2);
   vr_progress_add_step (progress, "handoff", 8);
-  vr_progress_add_step (progress, "start", 2);
+  if (options->start)
+    vr_progress_add_step (progress, "start", 2);
 }
 
 static gboolean
 start_domain (Realize *r, GError **error)
 {
-  vr_progress_next (r->progress);
+  if (r->options->start)
+    vr_progress_next (r->progress);
   vr_test_hook_stall ("start", r->cancellable);
   if (!r->options->start || r->started || virDomainCreate (r->dom) == 0)
     return TRUE;
@@ -866,7 +875,7 @@ vr_realize (VrStore *store, VrHostCaps *caps, virConnectPtr conn,
 
   if (lock == NULL)
     return FALSE;
-  add_steps (progress);
+  add_steps (progress, options);
   ok = run_locked (&r, caps, error);
   realize_clear (&r);
   return ok;

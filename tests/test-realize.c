@@ -435,9 +435,48 @@ test_twice_at_once (Fixture *f, gconstpointer data)
 }
 
 /* The test bed's disk guest: its qcow2 is inside the import directory. */
+typedef struct {
+  GString *phases;  /* each phase once, in order: "validate copy ..." */
+  double fraction;  /* the last, never going back */
+  guint64 copy_done;
+  guint64 copy_total;
+} Phases;
+
+static void
+record_phases (const VrProgressState *state, gpointer user_data)
+{
+  Phases *p = user_data;
+  const char *last = strrchr (p->phases->str, ' ');
+
+  g_assert_cmpfloat (state->fraction, >=, p->fraction);
+  p->fraction = state->fraction;
+  if (state->phase != NULL
+      && g_strcmp0 (last ? last + 1 : p->phases->str, state->phase) != 0)
+    g_string_append_printf (p->phases, "%s%s", p->phases->len ? " " : "",
+                            state->phase);
+  if (g_strcmp0 (state->phase, "copy") != 0)
+    return;
+  /* The copy step's bytes run across all its files (a child step each). */
+  g_assert_cmpuint (state->bytes_done, >=, p->copy_done);
+  p->copy_done = state->bytes_done;
+  p->copy_total = state->bytes_total;
+}
+
+static guint64
+file_size (const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  struct stat st;
+
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  return st.st_size;
+}
+
 static void
 test_copy_disks (Fixture *f, gconstpointer data)
 {
+  Phases seen = { g_string_new (NULL), 0, 0, 0 };
+  g_autoptr (VrProgress) progress = vr_progress_new (record_phases, &seen);
   g_autofree char *dir = vr_testbed_require ("disk");
   g_autofree char *src = g_build_filename (dir, "disks", "disk0.qcow2", NULL);
   g_autofree char *copy = g_build_filename (f->pool_dir,
@@ -462,9 +501,18 @@ test_copy_disks (Fixture *f, gconstpointer data)
                      "inside the import directory", NULL);
   g_clear_error (&error);
   options.copy_disks = TRUE;
-  g_assert_true (vr_realize (f->store, caps, conn, system, &options, NULL,
-                             NULL, &error));
+  g_assert_true (vr_realize (f->store, caps, conn, system, &options,
+                             progress, NULL, &error));
   g_assert_no_error (error);
+  /* No "start" phase without --start; one bar over both files. */
+  g_assert_cmpstr (seen.phases->str, ==,
+                   "validate copy update define handoff");
+  g_assert_cmpfloat (seen.fraction, ==, 1.0);
+  g_assert_cmpuint (seen.copy_total, ==,
+                    file_size (dir, vr_planned_system_get_save_file (system))
+                        + file_size (dir, "disks/disk0.qcow2"));
+  g_assert_cmpuint (seen.copy_done, ==, seen.copy_total);
+  g_string_free (seen.phases, TRUE);
   got = test_sha256_file (copy);
   g_assert_cmpstr (got, ==, want);
   dom = virDomainLookupByName (conn, "vr-guest-disk");
