@@ -9,6 +9,10 @@
 #include "cli.h"
 
 #define BAR_CELLS 16
+#define BAR_MIN_CELLS 6
+/* A name gets at least these (its space included) before the bar narrows
+ * no further. */
+#define NAME_MIN_COLUMNS 13
 
 static char *
 format_eta (gint64 seconds)
@@ -23,7 +27,8 @@ format_eta (gint64 seconds)
 }
 
 /* " 1.2 GB/2.1 GB 350.0 MB/s ETA 00:03": with the phase and the bar,
- * at most 79 columns for sizes up to 1023.9 GB and an ETA under 100 h. */
+ * at most 77 columns for sizes up to 1023.9 GB and an ETA under 100 h;
+ * the target's name gets what the width leaves. */
 static char *
 format_bytes (const VrCliJob *job)
 {
@@ -41,30 +46,76 @@ format_bytes (const VrCliJob *job)
   return g_strdup_printf (" %s/%s %s/s ETA %s", done, total, rate, eta);
 }
 
+/* The name, cut to columns (its end replaced by "…"); "" when fewer
+ * than a few columns are left, as a bare "…" says nothing. */
+static char *
+fit_name (const char *name, glong columns)
+{
+  glong length = name ? g_utf8_strlen (name, -1) : 0;
+  g_autoptr (GString) fitted = NULL;
+
+  if (length == 0 || columns < 4)
+    return g_strdup ("");
+  if (length <= columns - 1)
+    return g_strdup_printf ("%s ", name);
+  fitted = g_string_new_len (name, g_utf8_offset_to_pointer (name, columns - 2)
+                                       - name);
+  g_string_append (fitted, "… ");
+  return g_string_free (g_steal_pointer (&fitted), FALSE);
+}
+
+/* Columns the name takes with its space: "" takes none. */
+static glong
+name_columns (const char *name)
+{
+  return name && *name ? g_utf8_strlen (name, -1) + 1 : 0;
+}
+
 char *
 vr_cli_progress_format (const VrCliJob *job, guint width)
 {
-  guint cells = MIN (job->percent, 100) * BAR_CELLS / 100;
   g_autofree char *bytes = format_bytes (job);
+  g_autofree char *name = NULL;
+  g_autofree char *tail = g_strdup_printf ("] %3u%%%s", job->percent, bytes);
+  g_autofree char *head = g_strdup_printf ("%-8s [", job->phase ? job->phase
+                                                               : "starting");
   g_autoptr (GString) line = g_string_new (NULL);
+  /* The last column stays free: a terminal wraps a line that fills it. */
+  glong limit = width > 1 ? (glong) width - 1 : 79;
+  /* Columns, not bytes: g_format_size puts a no-break space in sizes. */
+  glong room = limit - g_utf8_strlen (head, -1) - g_utf8_strlen (tail, -1);
+  glong cells;
 
-  g_string_append_printf (line, "%-8s [", job->phase ? job->phase
-                                                    : "starting");
-  for (guint i = 0; i < BAR_CELLS; i++)
-    g_string_append_c (line, i < cells ? '#' : '.');
-  g_string_append_printf (line, "] %3u%%%s", job->percent, bytes);
-  if (width > 1 && line->len >= width)
-    g_string_truncate (line, width - 1);
+  /* The ETA is never cut: the bar narrows for the name down to
+   * BAR_MIN_CELLS, then the name is cut. */
+  cells = CLAMP (room - MIN (name_columns (job->target), NAME_MIN_COLUMNS),
+                 BAR_MIN_CELLS, BAR_CELLS);
+  name = fit_name (job->target, room - cells);
+  g_string_append (line, name);
+  g_string_append (line, head);
+  for (glong i = 0; i < cells; i++)
+    g_string_append_c (line, i < MIN (job->percent, 100) * cells / 100 ? '#'
+                                                                     : '.');
+  g_string_append (line, tail);
+  if (width > 1 && (guint) g_utf8_strlen (line->str, -1) >= width)
+    g_string_truncate (line, g_utf8_offset_to_pointer (line->str, width - 1)
+                                 - line->str);
   return g_string_free (g_steal_pointer (&line), FALSE);
 }
 
+/* The terminal's width, else $COLUMNS (as a shell sets it), else 80. */
 static guint
 terminal_width (FILE *stream)
 {
   struct winsize ws;
+  const char *columns = g_getenv ("COLUMNS");
+  guint64 value = 0;
 
   if (ioctl (fileno (stream), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
     return ws.ws_col;
+  if (columns != NULL
+      && g_ascii_string_to_unsigned (columns, 10, 2, 1000, &value, NULL))
+    return value;
   return 80;
 }
 

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The one progress bar (cli/progress.c), for both transports: it fits the
+ * terminal with its ETA, whatever the planned system's name. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define LONG_NAME \
+  "a-planned-system-whose-name-is-much-longer-than-any-terminal-line-" \
+  "would-ever-hold-in-eighty-columns"
+
+/* The worst the byte part can be: sizes near 1 TB, an ETA of 99 hours. */
+static VrCliJob
+worst_job (const char *target)
+{
+  return (VrCliJob) { .id = (char *) "7", .type = (char *) "realize",
+                      .target = (char *) target, .phase = (char *) "manifest",
+                      .percent = 99, .bytes_done = 999900000000ull,
+                      .bytes_total = 1000000000000ull, .rate = 999900000,
+                      .eta = 99 * 3600 + 59 * 60 + 59 };
+}
+
+static void
+assert_fits (const char *line, guint width)
+{
+  g_assert_nonnull (strstr (line, "ETA 99:59:59"));
+  g_assert_true (g_str_has_suffix (line, "ETA 99:59:59"));
+  g_assert_cmpuint (g_utf8_strlen (line, -1), <, width);
+}
+
+static void
+test_long_name (void)
+{
+  VrCliJob job = worst_job (LONG_NAME);
+  g_autofree char *line = vr_cli_progress_format (&job, 80);
+
+  assert_fits (line, 80);
+  /* The name is cut, not the ETA, and says it was cut. */
+  g_assert_true (g_str_has_prefix (line, "a-planned-"));
+  g_assert_nonnull (strstr (line, "… manifest ["));
+}
+
+static void
+test_utf8_name (void)
+{
+  g_autofree char *name = g_strnfill (40, 'x');
+  g_autofree char *wide = g_strconcat ("système-é-", name, name, NULL);
+  VrCliJob job = worst_job (wide);
+  g_autofree char *line = vr_cli_progress_format (&job, 80);
+
+  assert_fits (line, 80);
+  g_assert_true (g_utf8_validate (line, -1, NULL));
+}
+
+static void
+test_short_name (void)
+{
+  VrCliJob job = worst_job ("vr-guest");
+  g_autofree char *line = vr_cli_progress_format (&job, 80);
+
+  assert_fits (line, 80);
+  g_assert_true (g_str_has_prefix (line, "vr-guest manifest ["));
+}
+
+/* Not a terminal: $COLUMNS, as a shell exports it, gives the width. */
+static void
+test_columns (void)
+{
+  /* Cut at 80 columns, whole at 100. */
+  VrCliJob job = worst_job ("guest-named-in-20-ch");
+  const guint widths[] = { 80, 100 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (widths); i++)
+    {
+      g_autofree char *value = g_strdup_printf ("%u", widths[i]);
+      FILE *stream = tmpfile ();
+      char text[512] = { 0 };
+      char *end;
+
+      g_setenv ("COLUMNS", value, TRUE);
+      vr_cli_progress_draw (&job, stream);
+      rewind (stream);
+      g_assert_nonnull (fgets (text, sizeof text, stream));
+      fclose (stream);
+      g_assert_cmpint (text[0], ==, '\r');
+      end = strstr (text, "\033[K");
+      g_assert_nonnull (end);
+      *end = '\0';
+      assert_fits (text + 1, widths[i]);
+      g_assert_true ((strstr (text, "guest-named-in-20-ch ") != NULL)
+                     == (widths[i] == 100));
+    }
+  g_unsetenv ("COLUMNS");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/cli-progress/long-name", test_long_name);
+  g_test_add_func ("/cli-progress/utf8-name", test_utf8_name);
+  g_test_add_func ("/cli-progress/short-name", test_short_name);
+  g_test_add_func ("/cli-progress/columns", test_columns);
+  return g_test_run ();
+}
