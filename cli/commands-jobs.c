@@ -102,12 +102,16 @@ report_realized (VrCliRun *run, VrCliTransport *transport, const char *key,
     return VR_EXIT_OK;
   printf ("Planned system '%s' %s\n", system->name,
           system->last_job_message ? system->last_job_message : "realized");
-  if (started)
+  /* Without a saved state (none carried, or discarded) the guest boots. */
+  if (started && system->has_saved_state)
     printf ("Domain '%s' is running: the guest resumed where it stopped\n",
             system->domain);
-  else
-    printf ("Start it with: virsh start %s (the guest resumes)\n",
+  else if (started)
+    printf ("Domain '%s' is running: the guest booted (no saved state)\n",
             system->domain);
+  else
+    printf ("Start it with: virsh start %s%s\n", system->domain,
+            system->has_saved_state ? " (the guest resumes)" : "");
   return VR_EXIT_OK;
 }
 

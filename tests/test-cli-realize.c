@@ -43,6 +43,10 @@ test_realize_start_resumes (void)
     g_setenv ("ASAN_OPTIONS", asan, TRUE);
   g_assert_cmpint (status, ==, 0);
   g_assert_nonnull (strstr (realized, "realized as domain 'vr-guest'"));
+  /* --start ends by saying the guest runs (not how to start it). */
+  g_assert_nonnull (strstr (realized, "Domain 'vr-guest' is running: the "
+                                      "guest resumed where it stopped"));
+  g_assert_null (strstr (realized, "virsh start"));
   shown = test_cli_direct (state, uri, &status, "--json", "show", "vr-guest",
                            NULL);
   g_assert_nonnull (strstr (shown, "\"state\" : \"realized\""));
