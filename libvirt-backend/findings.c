@@ -175,7 +175,36 @@ vr_finding_free (VrFinding *finding)
   g_free (finding->message);
   g_free (finding->source);
   g_free (finding->hint);
+  vr_finding_set_fix (finding, NULL, NULL);
   g_free (finding);
+}
+
+VrFindingFix *
+vr_finding_fix_new (const char *xpath, const char *value)
+{
+  VrFindingFix *fix = g_new0 (VrFindingFix, 1);
+
+  fix->xpath = g_strdup (xpath);
+  fix->value = g_strdup (value);
+  return fix;
+}
+
+void
+vr_finding_fix_free (VrFindingFix *fix)
+{
+  if (fix == NULL)
+    return;
+  g_free (fix->xpath);
+  g_free (fix->value);
+  g_free (fix);
+}
+
+void
+vr_finding_set_fix (VrFinding *finding, const char *xpath, const char *value)
+{
+  g_clear_pointer (&finding->fix, vr_finding_fix_free);
+  if (xpath != NULL)
+    finding->fix = vr_finding_fix_new (xpath, value);
 }
 
 GPtrArray *
@@ -275,6 +304,22 @@ vr_finding_to_json (const VrFinding *finding)
   else
     json_builder_add_null_value (b);
   add_member (b, "hint", finding->hint);
+  json_builder_set_member_name (b, "fix");
+  if (finding->fix == NULL)
+    json_builder_add_null_value (b);
+  else
+    {
+      json_builder_begin_object (b);
+      add_member (b, "xpath", finding->fix->xpath);
+      if (finding->fix->value != NULL)
+        add_member (b, "value", finding->fix->value);
+      else
+        {
+          json_builder_set_member_name (b, "remove");
+          json_builder_add_boolean_value (b, TRUE);
+        }
+      json_builder_end_object (b);
+    }
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
@@ -328,6 +373,38 @@ line_member (JsonObject *object)
   return line > 0 && line <= G_MAXINT ? (int) line : 0;
 }
 
+static gboolean
+is_true (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  return node != NULL && JSON_NODE_TYPE (node) == JSON_NODE_VALUE
+         && json_node_get_value_type (node) == G_TYPE_BOOLEAN
+         && json_node_get_boolean (node);
+}
+
+/* {"xpath", "value"} or {"xpath", "remove": true}; anything else (null,
+ * a kind of fix of a later version) is no fix. */
+static void
+fix_member (JsonObject *object, VrFinding *finding, gboolean *valid)
+{
+  JsonNode *node = json_object_get_member (object, "fix");
+  JsonObject *fix = node && JSON_NODE_HOLDS_OBJECT (node)
+                        ? json_node_get_object (node)
+                        : NULL;
+  g_autofree char *xpath = NULL;
+  g_autofree char *value = NULL;
+  gboolean remove;
+
+  if (fix == NULL)
+    return;
+  xpath = dup_member (fix, "xpath", valid);
+  value = dup_member (fix, "value", valid);
+  remove = is_true (fix, "remove");
+  if (xpath != NULL && (value != NULL) != remove)
+    vr_finding_set_fix (finding, xpath, value);
+}
+
 static VrFinding *
 finding_from_json (JsonNode *node)
 {
@@ -346,6 +423,7 @@ finding_from_json (JsonNode *node)
   severity = dup_member (object, "severity", &valid);
   finding->source = dup_member (object, "source", &valid);
   finding->hint = dup_member (object, "hint", &valid);
+  fix_member (object, finding, &valid);
   for (i = 0; i < G_N_ELEMENTS (severity_names); i++)
     if (g_strcmp0 (severity, severity_names[i]) == 0)
       break;

@@ -114,6 +114,19 @@ const VrFindingKind *vr_finding_kind_lookup (const char *id);
 
 const char *vr_severity_to_string (VrSeverity severity);
 
+/* A fix as data, for front ends that render (or apply) it their own way:
+ * what `virt-realize edit --set XPATH=VALUE` does (value: an attribute's
+ * value, a missing one added, or an element's text), or with value NULL
+ * what `--remove XPATH` does. */
+typedef struct {
+  char *xpath;
+  char *value; /* NULL: remove what xpath selects */
+} VrFindingFix;
+
+VrFindingFix *vr_finding_fix_new (const char *xpath, const char *value);
+void vr_finding_fix_free (VrFindingFix *fix);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrFindingFix, vr_finding_fix_free)
+
 typedef struct {
   char *id;
   VrSeverity severity;
@@ -121,9 +134,16 @@ typedef struct {
   char *source; /* XPath into the planned XML, or a file; may be NULL */
   int line;     /* line in the planned XML, 0 when unknown */
   char *hint;   /* may be NULL */
+  VrFindingFix *fix; /* NULL when no one edit of the planned XML fixes it */
 } VrFinding;
 
 void vr_finding_free (VrFinding *finding);
+
+/* Sets (replaces) the finding's fix; value NULL for a removal, xpath NULL
+ * for none. */
+void vr_finding_set_fix (VrFinding *finding,
+                         const char *xpath,
+                         const char *value);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrFinding, vr_finding_free)
 
 /* An empty array of VrFinding that frees them with itself. */
@@ -150,7 +170,8 @@ void vr_findings_remove_id (GPtrArray *findings, const char *id);
 /* The first finding with id, or NULL. */
 VrFinding *vr_findings_find (GPtrArray *findings, const char *id);
 
-/* {"id", "severity", "title", "message", "source", "line", "hint"}. */
+/* {"id", "severity", "title", "message", "source", "line", "hint", "fix"}:
+ * fix is null, {"xpath", "value"} or {"xpath", "remove": true}. */
 JsonNode *vr_finding_to_json (const VrFinding *finding);
 
 /* The findings as a JSON array of vr_finding_to_json() objects (what the
@@ -159,7 +180,8 @@ char *vr_findings_to_json (GPtrArray *findings);
 
 /* The findings of a JSON array of vr_finding_to_json() objects (an agent's
  * Validate answer); a kind this program does not know keeps the severity
- * the JSON gives. */
+ * the JSON gives. JSON of before "fix" reads as findings without one, and
+ * a fix of a shape this program does not know as none. */
 GPtrArray *vr_findings_from_json (const char *json, GError **error);
 
 /* "error VR1104 /domain/os/type/@machine: message\n  hint: hint\n". */

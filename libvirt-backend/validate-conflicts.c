@@ -115,7 +115,8 @@ report_planned (VrValidation *v, VrPlannedSystem *other)
                          vr_planned_system_get_import_dir (other));
       return;
     }
-  hint = v->system ? vr_validation_hint_set (v, "/domain/name", "NEW")
+  hint = v->system ? vr_validation_hint_set_example (v, "/domain/name",
+                                                   "NEW")
                    : g_strdup ("import it with --name NEW");
   vr_validation_add (v, VR_FINDING_PLANNED_NAME,
                      vr_validation_node (v, "/domain/name"), hint,

@@ -31,6 +31,8 @@ typedef struct {
   gboolean check_save;      /* FALSE for a bare FILE.xml */
   GPtrArray *findings;
   GPtrArray *skipped;       /* names of checks skipped, for one finding */
+  GHashTable *fixes;        /* hint text -> VrFindingFix, for the hints
+                               that are one edit (vr_validation_hint_set) */
   VrValidateOptions options;
 
   /* What the platform checks resolved, for the checks after them. */
@@ -116,7 +118,10 @@ VrImportDir *vr_validation_open_dir (const char *path);
 char *vr_node_to_xml (xmlNode *node);
 
 /* Adds a finding whose source is node (its XPath and line); node may be
- * NULL for the whole domain. */
+ * NULL for the whole domain. A hint made by vr_validation_hint_set,
+ * _saved or _remove, given as it is, gives the finding its fix as data
+ * (VrFindingFix); one that wraps it in more words (copy a file first,
+ * give up the saved state) gives none: that edit alone does not fix it. */
 VrFinding *vr_validation_add (VrValidation *v,
                               const char *id,
                               xmlNode *node,
@@ -125,7 +130,8 @@ VrFinding *vr_validation_add (VrValidation *v,
                               ...) G_GNUC_PRINTF (5, 6);
 
 /* One problem, one fix: every other finding about the same source takes
- * finding's hint (a saved state's value, the only one it resumes with). */
+ * finding's hint and fix (a saved state's value, the only one it resumes
+ * with). */
 void vr_validation_agree (VrValidation *v, VrFinding *finding);
 
 /* Notes a check the connection cannot answer; they become one finding. */
@@ -136,6 +142,11 @@ char *vr_validation_hint_set (VrValidation *v,
                               const char *xpath,
                               const char *value);
 char *vr_validation_hint_remove (VrValidation *v, const char *xpath);
+/* As vr_validation_hint_set with a value to choose (NEW, OTHER): no fix
+ * as data, as it is no value to apply. */
+char *vr_validation_hint_set_example (VrValidation *v,
+                                      const char *xpath,
+                                      const char *example);
 /* The saved state's value as the fix, saying so. */
 char *vr_validation_hint_saved (VrValidation *v,
                                 const char *xpath,

@@ -96,7 +96,7 @@ check_absolute_disk (VrValidation *v, xmlNode *attr, const char *path)
     return;
   errsv = errno;
   xpath = vr_node_xpath (attr);
-  set = vr_validation_hint_set (v, xpath, "/path/to/copy");
+  set = vr_validation_hint_set_example (v, xpath, "/path/to/copy");
   hint = g_strdup_printf ("copy the disk image to %s, or point the disk at "
                           "its copy: %s", path, set);
   vr_validation_add (v, VR_FINDING_DISK_SOURCE, attr, hint,
@@ -180,7 +180,7 @@ check_network (VrValidation *v, xmlNode *iface)
       return;
     }
   xpath = vr_node_xpath (vr_node_find (iface, "source/@network"));
-  set = vr_validation_hint_set (v, xpath, "OTHER");
+  set = vr_validation_hint_set_example (v, xpath, "OTHER");
   hint = g_strdup_printf ("define and start network '%s' here (virsh "
                           "net-define, net-start), or connect the interface "
                           "to another: %s", name, set);

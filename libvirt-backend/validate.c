@@ -163,6 +163,7 @@ vr_validation_add (VrValidation *v, const char *id, xmlNode *node,
   xmlNode *element = node && node->type == XML_ATTRIBUTE_NODE ? node->parent
                                                               : node;
   VrFinding *finding;
+  VrFindingFix *fix;
   va_list ap;
 
   va_start (ap, format);
@@ -171,6 +172,9 @@ vr_validation_add (VrValidation *v, const char *id, xmlNode *node,
   finding = vr_findings_add (v->findings, id, source, hint, "%s", message);
   if (element != NULL)
     finding->line = (int) xmlGetLineNo (element);
+  fix = hint && v->fixes ? g_hash_table_lookup (v->fixes, hint) : NULL;
+  if (fix != NULL)
+    vr_finding_set_fix (finding, fix->xpath, fix->value);
   return finding;
 }
 
@@ -187,6 +191,8 @@ vr_validation_agree (VrValidation *v, VrFinding *finding)
         continue;
       g_free (other->hint);
       other->hint = g_strdup (finding->hint);
+      vr_finding_set_fix (other, finding->fix ? finding->fix->xpath : NULL,
+                          finding->fix ? finding->fix->value : NULL);
     }
 }
 
@@ -227,17 +233,38 @@ edit_command (VrValidation *v)
   return g_strdup_printf ("virt-realize edit %s", name);
 }
 
-char *
-vr_validation_hint_set (VrValidation *v, const char *xpath, const char *value)
+/* The hint, remembered as the text of that fix (value NULL: a removal). */
+static char *
+remember_fix (VrValidation *v, char *hint, const char *xpath,
+              const char *value)
 {
-  g_autofree char *assignment = g_strdup_printf ("%s=%s", xpath, value);
+  if (v->fixes == NULL)
+    v->fixes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                      (GDestroyNotify) vr_finding_fix_free);
+  g_hash_table_replace (v->fixes, g_strdup (hint),
+                        vr_finding_fix_new (xpath, value));
+  return hint;
+}
+
+char *
+vr_validation_hint_set_example (VrValidation *v, const char *xpath,
+                                const char *example)
+{
+  g_autofree char *assignment = g_strdup_printf ("%s=%s", xpath, example);
   g_autofree char *arg = quote_arg (assignment);
   g_autofree char *command = NULL;
 
   if (v->system == NULL)
-    return g_strdup_printf ("set %s to '%s' in %s", xpath, value, v->file);
+    return g_strdup_printf ("set %s to '%s' in %s", xpath, example, v->file);
   command = edit_command (v);
   return g_strdup_printf ("%s --set %s", command, arg);
+}
+
+char *
+vr_validation_hint_set (VrValidation *v, const char *xpath, const char *value)
+{
+  return remember_fix (v, vr_validation_hint_set_example (v, xpath, value),
+                       xpath, value);
 }
 
 char *
@@ -246,8 +273,10 @@ vr_validation_hint_saved (VrValidation *v, const char *xpath,
 {
   g_autofree char *set = vr_validation_hint_set (v, xpath, value);
 
-  return g_strdup_printf ("the saved state's value, the only one it resumes "
-                          "with: %s", set);
+  return remember_fix (v, g_strdup_printf ("the saved state's value, the "
+                                           "only one it resumes with: %s",
+                                           set),
+                       xpath, value);
 }
 
 char *
@@ -257,9 +286,12 @@ vr_validation_hint_remove (VrValidation *v, const char *xpath)
   g_autofree char *command = NULL;
 
   if (v->system == NULL)
-    return g_strdup_printf ("remove %s from %s", xpath, v->file);
+    return remember_fix (v, g_strdup_printf ("remove %s from %s", xpath,
+                                             v->file),
+                         xpath, NULL);
   command = edit_command (v);
-  return g_strdup_printf ("%s --remove %s", command, arg);
+  return remember_fix (v, g_strdup_printf ("%s --remove %s", command, arg),
+                       xpath, NULL);
 }
 
 char *
@@ -323,6 +355,7 @@ validation_clear (VrValidation *v)
   g_free (v->machine);
   g_clear_pointer (&v->findings, g_ptr_array_unref);
   g_clear_pointer (&v->skipped, g_ptr_array_unref);
+  g_clear_pointer (&v->fixes, g_hash_table_unref);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VrValidation, validation_clear)
 

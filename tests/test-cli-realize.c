@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <json-glib/json-glib.h>
+
 #include "test-util.h"
 #include "testbed.h"
 
@@ -529,6 +531,75 @@ test_destroy_during_realize (void)
   test_rmtree (pool);
 }
 
+/* The fix of the first finding with id in validate --json's output, as
+ * "XPATH=VALUE" (or "-XPATH" for a removal); NULL without one. */
+static char *
+fix_of (const char *json, const char *id)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonArray *findings;
+
+  json_parser_load_from_data (parser, json, -1, &error);
+  g_assert_no_error (error);
+  findings = json_object_get_array_member (
+      json_node_get_object (json_parser_get_root (parser)), "findings");
+  for (guint i = 0; i < json_array_get_length (findings); i++)
+    {
+      JsonObject *finding = json_array_get_object_element (findings, i);
+      JsonNode *fix = json_object_get_member (finding, "fix");
+      JsonObject *object;
+
+      if (!g_str_equal (json_object_get_string_member (finding, "id"), id))
+        continue;
+      g_assert_nonnull (fix);
+      if (JSON_NODE_HOLDS_NULL (fix))
+        return NULL;
+      object = json_node_get_object (fix);
+      if (json_object_has_member (object, "remove"))
+        return g_strconcat ("-", json_object_get_string_member (object,
+                                                                "xpath"),
+                            NULL);
+      return g_strdup_printf ("%s=%s",
+                              json_object_get_string_member (object, "xpath"),
+                              json_object_get_string_member (object, "value"));
+    }
+  g_error ("no %s in %s", id, json);
+  return NULL;
+}
+
+/* A finding's fix is data (--json "fix"), not a command to read out of
+ * the hint: applied as it is, the finding is gone. */
+static void
+test_validate_structured_fix (void)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autofree char *state = test_mkdtemp ();
+  g_autofree char *out = NULL;
+  g_autofree char *fix = NULL;
+  int status = 0;
+
+  g_free (test_cli_direct (state, uri, &status, "import", basic, NULL));
+  g_assert_cmpint (status, ==, 0);
+  g_free (test_cli_direct (state, uri, &status, "edit", "vr-guest", "--set",
+                           "/domain/vcpu=2", NULL));
+  g_assert_cmpint (status, ==, 3);
+  out = test_cli_direct (state, uri, &status, "--json", "validate",
+                         "vr-guest", NULL);
+  g_assert_cmpint (status, ==, 3);
+  fix = fix_of (out, "VR1705");
+  g_assert_cmpstr (fix, ==, "/domain/vcpu=1");
+  g_free (out);
+  out = test_cli_direct (state, uri, &status, "edit", "vr-guest", "--set",
+                         fix, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_free (out);
+  out = test_cli_direct (state, uri, &status, "--json", "validate",
+                         "vr-guest", NULL);
+  g_assert_cmpint (status, ==, 0);
+  test_rmtree (state);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -538,6 +609,8 @@ main (int argc, char **argv)
   root = vr_testbed_new_root ("cli-realize");
   uri = vr_testbed_root_uri (root);
   g_test_add_func ("/cli-realize/start-resumes", test_realize_start_resumes);
+  g_test_add_func ("/cli-realize/validate-structured-fix",
+                   test_validate_structured_fix);
   g_test_add_func ("/cli-realize/ctrl-c-rolls-back", test_ctrl_c_rolls_back);
   g_test_add_func ("/cli-realize/crash-after-define",
                    test_crash_after_define);

@@ -128,6 +128,73 @@ test_json (void)
                    "/domain/os/nvram");
   g_assert_true (json_object_get_null_member (o, "line"));
   g_assert_true (json_object_get_null_member (o, "hint"));
+  g_assert_true (json_object_get_null_member (o, "fix"));
+}
+
+static void
+assert_fix (const VrFinding *finding, const char *xpath, const char *value)
+{
+  g_assert_nonnull (finding->fix);
+  g_assert_cmpstr (finding->fix->xpath, ==, xpath);
+  g_assert_cmpstr (finding->fix->value, ==, value);
+}
+
+/* The fix travels as data: {"xpath", "value"} or {"xpath", "remove"},
+ * read back the same; JSON of before "fix" reads as findings without. */
+static void
+test_fix_json (void)
+{
+  g_autoptr (GPtrArray) findings = vr_findings_new ();
+  VrFinding *set = vr_findings_add (findings, VR_FINDING_SAVE_VCPUS,
+                                    "/domain/vcpu", "hint", "differs");
+  VrFinding *removal = vr_findings_add (findings, VR_FINDING_VIDEO,
+                                        "/domain/devices/video", NULL, "no");
+  g_autoptr (JsonNode) node = NULL;
+  JsonObject *fix;
+  g_autofree char *json = NULL;
+  g_autoptr (GPtrArray) back = NULL;
+  g_autoptr (GError) error = NULL;
+
+  vr_finding_set_fix (set, "/domain/vcpu", "1");
+  vr_finding_set_fix (removal, "/domain/devices/video[2]", NULL);
+  node = vr_finding_to_json (set);
+  fix = json_object_get_object_member (json_node_get_object (node), "fix");
+  g_assert_cmpstr (json_object_get_string_member (fix, "xpath"), ==,
+                   "/domain/vcpu");
+  g_assert_cmpstr (json_object_get_string_member (fix, "value"), ==, "1");
+  g_assert_false (json_object_has_member (fix, "remove"));
+  json = vr_findings_to_json (findings);
+  back = vr_findings_from_json (json, &error);
+  g_assert_no_error (error);
+  assert_fix (back->pdata[0], "/domain/vcpu", "1");
+  assert_fix (back->pdata[1], "/domain/devices/video[2]", NULL);
+  g_clear_pointer (&back, g_ptr_array_unref);
+
+  /* Before "fix" existed, and a shape this program does not know. */
+  back = vr_findings_from_json (
+      "[{\"id\": \"VR1705\", \"severity\": \"error\", \"message\": \"m\", "
+      "\"hint\": \"h\"},"
+      " {\"id\": \"VR1705\", \"severity\": \"error\", \"message\": \"m\", "
+      "\"fix\": {\"xpath\": \"/domain/vcpu\", \"value\": \"1\", "
+      "\"remove\": true}},"
+      " {\"id\": \"VR1705\", \"severity\": \"error\", \"message\": \"m\", "
+      "\"fix\": {\"xpath\": \"/domain/vcpu\", \"add\": \"<x/>\"}},"
+      " {\"id\": \"VR1705\", \"severity\": \"error\", \"message\": \"m\", "
+      "\"fix\": \"virt-realize edit\"}]",
+      &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (back->len, ==, 4);
+  for (guint i = 0; i < back->len; i++)
+    g_assert_null (((VrFinding *) back->pdata[i])->fix);
+  g_clear_pointer (&back, g_ptr_array_unref);
+
+  /* A fix's text is text like the rest: not UTF-8 refuses the finding. */
+  back = vr_findings_from_json (
+      "[{\"id\": \"VR1705\", \"severity\": \"error\", \"message\": \"m\", "
+      "\"fix\": {\"xpath\": \"/domain/vcpu\", \"value\": \"\\ud800\"}}]",
+      &error);
+  g_assert_null (back);
+  g_assert_error (error, VR_ERROR, VR_ERROR_FAILED);
 }
 
 /* What an agent's Validate sends comes back as the same findings; a
@@ -253,6 +320,7 @@ main (int argc, char **argv)
   g_test_add_func ("/findings/text", test_text);
   g_test_add_func ("/findings/json", test_json);
   g_test_add_func ("/findings/from-json", test_from_json);
+  g_test_add_func ("/findings/fix-json", test_fix_json);
   g_test_add_func ("/findings/from-json-blank", test_from_json_blank);
   g_test_add_func ("/findings/from-json-not-utf8", test_from_json_not_utf8);
   g_test_add_func ("/findings/from-json-line", test_from_json_line);

@@ -23,6 +23,12 @@ assert_same (const VrFinding *a, const VrFinding *b)
   g_assert_cmpstr (a->source, ==, b->source);
   g_assert_cmpint (a->line, ==, b->line);
   g_assert_cmpstr (a->hint, ==, b->hint);
+  g_assert_true ((a->fix == NULL) == (b->fix == NULL));
+  if (a->fix != NULL)
+    {
+      g_assert_cmpstr (a->fix->xpath, ==, b->fix->xpath);
+      g_assert_cmpstr (a->fix->value, ==, b->fix->value);
+    }
 }
 
 int
