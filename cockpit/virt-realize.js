@@ -303,12 +303,61 @@ function deviceOf(doc, xpath) {
     return found.snapshotLength === 1 ? found.snapshotItem(0) : null;
 }
 
+/* The words for a finding's fix, made here from its data (the agent's
+ * hint text is written for the command line). */
+function fixLabel(fix) {
+    return fix.remove ? "Remove " + fix.xpath : "Set " + fix.xpath + " to " + fix.value;
+}
+
+function fixMissing(xpath) {
+    return new Error("InvalidParameter (32773): " + xpath + " selects nothing in the planned XML");
+}
+
+/* A finding's fix as data, applied as `virt-realize edit` does: --set
+ * gives every attribute or element the XPath selects the value (a missing
+ * attribute is added to the elements before its "/@"), --remove takes out
+ * what it selects. */
+function applyDataFix(doc, fix) {
+    const found = doc.evaluate(fix.xpath, doc, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
+    const nodes = Array.from({ length: found.snapshotLength }, (_, i) => found.snapshotItem(i));
+    if (nodes.length === 0 && !fix.remove) {
+        const match = /^(.*)\/@([A-Za-z_][A-Za-z0-9_.-]*)$/.exec(fix.xpath);
+        const owners = match ? doc.evaluate(match[1], doc, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null) : null;
+        if (!owners || owners.snapshotLength === 0)
+            throw fixMissing(fix.xpath);
+        for (let i = 0; i < owners.snapshotLength; i++)
+            owners.snapshotItem(i).setAttribute(match[2], fix.value);
+        return;
+    }
+    if (nodes.length === 0)
+        throw fixMissing(fix.xpath);
+    for (const node of nodes) {
+        if (fix.remove && node.nodeType === Node.ATTRIBUTE_NODE)
+            node.ownerElement.removeAttributeNode(node);
+        else if (fix.remove)
+            node.parentNode.removeChild(node);
+        else if (node.nodeType === Node.ATTRIBUTE_NODE)
+            node.value = fix.value;
+        else
+            node.textContent = fix.value;
+    }
+}
+
 function fixCell(path, finding, doc) {
     const cell = el("td", { class: "fix", "data-label": "Fix" });
     if (finding.severity === "info")
         return cell;
     const id = finding.id;
     const name = finding.id + " " + finding.title;
+    /* The fix the agent gives as data: one click applies exactly it. */
+    if (finding.fix && finding.fix.xpath) {
+        const fix = finding.fix;
+        cell.append(el("button", {
+            class: "apply-fix",
+            "aria-label": fixLabel(fix) + " (" + name + ")",
+            onclick: () => applyFix(path, d => applyDataFix(d, fix))
+        }, fixLabel(fix)));
+    }
     if (FIX_VCPUS.includes(id)) {
         const input = el("input", { type: "number", min: "1", value: textAt(doc, "/domain/vcpu") || "1", "aria-label": "vCPUs for " + name });
         cell.append(fixForm("Set vCPUs", input, value => applyFix(path, d => setVcpus(d, value))));
@@ -342,7 +391,9 @@ function findingRow(path, finding, doc) {
               el("td", { "data-label": "Finding" },
                  el("strong", {}, finding.id + " " + (finding.title || "")), el("br"), finding.message || ""),
               whereCell(finding),
-              el("td", { "data-label": "Hint" }, finding.hint || ""),
+              /* A fix as data is told in this page's words, not as the
+               * command line's hint says it. */
+              el("td", { "data-label": "Hint" }, finding.fix && finding.fix.xpath ? fixLabel(finding.fix) : finding.hint || ""),
               fixCell(path, finding, doc));
 }
 
