@@ -8,9 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "caller-access.h"
 #include "dbus-errors.h"
 #include "errors.h"
 #include "findings.h"
+#include "import-dir.h"
 #include "options.h"
 #include "validate.h"
 
@@ -22,6 +24,8 @@ typedef struct {
   GVariant *handle;
   char *name;
   int fd;
+  gboolean is_dir;  /* an import directory, validated without importing */
+  guint uid;        /* the caller, whose rights the directory's files need */
 } ValidateFileCall;
 
 static void
@@ -39,11 +43,11 @@ validate_file_call_free (gpointer data)
   g_free (call);
 }
 
-/* The caller's descriptor, ours to close: a regular file opened for
- * reading (not O_PATH, not a pipe or a device). */
+/* The caller's descriptor, ours to close: a regular file or a directory
+ * opened for reading (not O_PATH, not a pipe or a device). */
 static int
 take_file_fd (GDBusMethodInvocation *invocation, GVariant *handle,
-              GError **error)
+              gboolean *is_dir, GError **error)
 {
   GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
   GUnixFDList *fds = g_dbus_message_get_unix_fd_list (message);
@@ -64,15 +68,38 @@ take_file_fd (GDBusMethodInvocation *invocation, GVariant *handle,
     return -1;
   flags = fcntl (fd, F_GETFL);
   if (flags < 0 || (flags & O_PATH) || (flags & O_ACCMODE) == O_WRONLY
-      || fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+      || fstat (fd, &st) != 0
+      || (!S_ISREG (st.st_mode) && !S_ISDIR (st.st_mode)))
     {
       g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                   "the domain XML's descriptor is not a regular file open "
-                   "for reading");
+                   "the domain XML's descriptor is not a regular file or an "
+                   "import directory open for reading");
       close (fd);
       return -1;
     }
+  *is_dir = S_ISDIR (st.st_mode);
   return fd;
+}
+
+/* An import directory, read as import reads it but kept nowhere: no
+ * planned system is made and nothing is written in it. As for an import,
+ * the descriptor proves the caller may read the folder, not the files in
+ * it: those are checked before anything is opened or parsed. */
+static GPtrArray *
+validate_dir (ValidateFileCall *call, const VrValidateOptions *options,
+              GError **error)
+{
+  g_autoptr (VrCaller) caller = vr_caller_new (call->uid);
+  g_autoptr (VrImportDir) dir = NULL;
+
+  if (!vr_caller_check_dir_fd (call->fd, error)
+      || !vr_caller_check_import_fd (call->fd, NULL, caller, error))
+    return NULL;
+  dir = vr_import_dir_open_fd (call->fd, error);
+  if (dir == NULL)
+    return NULL;
+  return vr_validate_import_dir_with (call->caps, call->store, dir, options,
+                                      error);
 }
 
 static void
@@ -84,8 +111,11 @@ validate_file_thread (GTask *task, gpointer source, gpointer task_data,
   static const VrValidateOptions options = { .host_access_allowed = FALSE };
   ValidateFileCall *call = task_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) findings = vr_validate_file_fd_with (
-      call->caps, call->store, call->fd, call->name, &options, &error);
+  g_autoptr (GPtrArray) findings
+      = call->is_dir ? validate_dir (call, &options, &error)
+                     : vr_validate_file_fd_with (call->caps, call->store,
+                                                 call->fd, call->name,
+                                                 &options, &error);
   g_autofree char *json = NULL;
 
   if (findings == NULL)
@@ -126,8 +156,9 @@ validate_file_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   virConnectPtr conn = NULL;
 
   g_task_set_task_data (task, call, validate_file_call_free);
+  call->uid = uid;
   /* Only an authorized caller's descriptor is looked at at all. */
-  call->fd = take_file_fd (invocation, call->handle, &error);
+  call->fd = take_file_fd (invocation, call->handle, &call->is_dir, &error);
   if (call->fd < 0 || !vr_daemon_ref_libvirt (daemon, &conn, &call->caps,
                                               &error))
     {

@@ -328,10 +328,12 @@ agent_destroy (VrCliTransport *transport, const char *key, GError **error)
   return reply ? g_steal_pointer (&system) : NULL;
 }
 
-/* validate FILE.xml: the file goes to the agent as a descriptor this
- * caller opened (the agent never opens the caller's paths). */
+/* validate FILE.xml or DIR: the file or the import directory goes to the
+ * agent as a descriptor this caller opened (the agent never opens the
+ * caller's paths); a directory is validated there, not imported. */
 static VrCliValidation *
-validate_file (Agent *self, const char *path, GError **error)
+validate_definition (Agent *self, const char *path, gboolean is_dir,
+                     GError **error)
 {
   g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
   g_autoptr (VrDBusManager) manager = NULL;
@@ -341,7 +343,8 @@ validate_file (Agent *self, const char *path, GError **error)
   const char *json;
   guint32 errors;
   int index;
-  int fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  int fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY
+                          | (is_dir ? O_DIRECTORY : 0));
 
   if (fd < 0)
     {
@@ -361,7 +364,7 @@ validate_file (Agent *self, const char *path, GError **error)
   if (reply == NULL)
     return NULL;
   g_variant_get (reply, "(u&s)", &errors, &json);
-  validation->kind = g_strdup ("file");
+  validation->kind = g_strdup (is_dir ? "directory" : "file");
   validation->target = g_strdup (path);
   validation->findings = vr_findings_from_json (json, error);
   return validation->findings ? g_steal_pointer (&validation) : NULL;
@@ -373,10 +376,11 @@ agent_validate (VrCliTransport *transport, const char *arg, GError **error)
   g_autoptr (VrDBusPlannedSystem) proxy = NULL;
 
   /* A bare word is a planned system's name first, as in-process. */
-  if (g_file_test (arg, G_FILE_TEST_IS_REGULAR)
+  if (g_file_test (arg, G_FILE_TEST_IS_REGULAR | G_FILE_TEST_IS_DIR)
       && (strchr (arg, '/') != NULL
           || !vr_cli_dbus_transport_has_planned (transport, arg)))
-    return validate_file ((Agent *) transport, arg, error);
+    return validate_definition ((Agent *) transport, arg,
+                                g_file_test (arg, G_FILE_TEST_IS_DIR), error);
   if (strchr (arg, '/') != NULL)
     {
       g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,

@@ -8,7 +8,6 @@
  *   --system or --session (they name what this process should open);
  * - the commands the agent does not offer (edit, export), unless
  *   --system or --session asks for the agent (then: NotSupported);
- * - validate of a directory (a file goes to the agent as a descriptor);
  * - no agent answers, and neither --system nor --session was given
  *   (with them: NotAvailable, 32777, never another state directory). */
 #include "config.h"
@@ -73,42 +72,6 @@ wants_direct (VrCli *cli)
                         || g_getenv ("VIRT_REALIZE_STATE_DIR") != NULL));
 }
 
-/* validate DIR reads the directory in-process (a file goes to the agent
- * as a descriptor); a bare word is the agent's planned system when it has
- * one of that name. */
-static gboolean
-validates_dir (VrCliTransport *agent, const VrCliCommand *command,
-               const char *arg)
-{
-  if (!g_str_equal (vr_cli_command_get_name (command), "validate")
-      || arg == NULL || !g_file_test (arg, G_FILE_TEST_IS_DIR))
-    return FALSE;
-  return strchr (arg, '/') != NULL
-         || !vr_cli_dbus_transport_has_planned (agent, arg);
-}
-
-/* The first argument after the command that is no option. */
-static const char *
-first_operand (void)
-{
-  gboolean seen_command = FALSE;
-
-  for (guint i = 1; original_argv[i] != NULL; i++)
-    {
-      const char *arg = original_argv[i];
-
-      if (g_str_equal (arg, "-c") || g_str_equal (arg, "--connect")
-          || g_str_equal (arg, "--state-dir"))
-        i += original_argv[i + 1] != NULL;
-      if (arg[0] == '-')
-        continue;
-      if (seen_command)
-        return arg;
-      seen_command = TRUE;
-    }
-  return NULL;
-}
-
 static VrCliTransport *
 open_transport (VrCli *cli, const VrCliCommand *command, GError **error)
 {
@@ -148,11 +111,6 @@ open_transport (VrCli *cli, const VrCliCommand *command, GError **error)
   if (agent == NULL)
     {
       g_clear_error (error);
-      return exec_direct (error);
-    }
-  if (validates_dir (agent, command, first_operand ()))
-    {
-      vr_cli_transport_free (agent);
       return exec_direct (error);
     }
   return agent;

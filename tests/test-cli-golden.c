@@ -168,6 +168,17 @@ both (Side *direct, Side *agent, int want_status, const char *const *args)
     g_assert_cmpstr (direct_out, ==, agent_out);
 }
 
+static void
+assert_none_planned (const Side *side)
+{
+  int status = -1;
+  g_autofree char *out = run (side, &status,
+                              (const char *const[]){ "list", NULL });
+
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (g_strstrip (out), ==, "[]");
+}
+
 #define BOTH(status, ...) \
   both (&direct, &agent, status, (const char *const[]){ __VA_ARGS__, NULL })
 
@@ -189,6 +200,10 @@ test_golden (void)
   side_init (&direct, "golden-direct", FALSE);
   side_init (&agent, "golden-agent", TRUE);
   BOTH (0, "list");
+  /* An import directory goes to the agent as a descriptor: validated
+   * there, not imported (the listing stays empty). */
+  BOTH (0, "validate", basic);
+  assert_none_planned (&agent);
   BOTH (0, "import", basic);
   BOTH (1, "import", basic);
   BOTH (0, "list");
@@ -201,6 +216,9 @@ test_golden (void)
    * system's already (VR1603, VR1604), both ways. */
   BOTH (3, "validate", file);
   BOTH (3, "validate", file, "-q");
+  /* The directory too: the agent's own planned systems are the ones it
+   * collides with (no in-process fallback onto another state). */
+  BOTH (3, "validate", basic);
   BOTH (1, "show", "nothing-here");
   BOTH (1, "realize", "nothing-here");
   BOTH (2, "show");
@@ -261,8 +279,12 @@ test_validate_definition_refusals (void)
   call_validate_definition (pipe_fds[0], 0, VR_ERROR_INVALID_PARAMETER);
   close (pipe_fds[0]);
   close (pipe_fds[1]);
-  fd = open (basic, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  /* A directory only opened for reading: O_PATH proves no right to it. */
+  fd = open (basic, O_PATH | O_DIRECTORY | O_CLOEXEC);
   call_validate_definition (fd, 0, VR_ERROR_INVALID_PARAMETER);
+  close (fd);
+  fd = open (basic, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  call_validate_definition (fd, 0, 0);
   close (fd);
   fd = open (file, O_PATH | O_CLOEXEC);
   call_validate_definition (fd, 0, VR_ERROR_INVALID_PARAMETER);
