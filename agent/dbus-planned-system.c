@@ -119,6 +119,7 @@ vr_planned_object_update (VrDBusObjectSkeleton *object,
   g_autoptr (VrDBusPlannedSystem) iface = vr_dbus_object_get_planned_system (
       VR_DBUS_OBJECT (object));
   const char *domain = vr_planned_system_get_domain (system);
+  const char *connection = vr_planned_system_get_connection (system);
   const char *message = vr_planned_system_get_last_job_message (system);
 
   vr_dbus_planned_system_set_name (iface, vr_planned_system_get_name (system));
@@ -130,6 +131,7 @@ vr_planned_object_update (VrDBusObjectSkeleton *object,
   vr_dbus_planned_system_set_import_directory (
       iface, vr_planned_system_get_import_dir (system));
   vr_dbus_planned_system_set_domain (iface, domain ? domain : "");
+  vr_dbus_planned_system_set_connection (iface, connection ? connection : "");
   vr_dbus_planned_system_set_last_job_code (
       iface, vr_planned_system_get_last_job_code (system));
   vr_dbus_planned_system_set_last_job_message (iface, message ? message : "");

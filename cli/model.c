@@ -32,6 +32,7 @@ vr_cli_system_free (VrCliSystem *system)
   g_free (system->state);
   g_free (system->import_dir);
   g_free (system->domain);
+  g_free (system->connection);
   g_free (system->save_file);
   g_free (system->nvram_file);
   g_free (system->tpm_folder);
@@ -147,6 +148,7 @@ vr_cli_system_to_json (const VrCliSystem *system)
   add_string (b, "created", created);
   add_last_job (b, system);
   add_string (b, "domain", system->domain);
+  add_string (b, "connection", system->connection);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }

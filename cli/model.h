@@ -15,6 +15,7 @@ typedef struct {
   char *state;      /* planned, realizing, realized, failed */
   char *import_dir;
   char *domain;     /* NULL until realized */
+  char *connection; /* the URI it was realized on; NULL when not known */
   gboolean has_saved_state;
   char *save_file;  /* NULL without a saved state (or in a listing) */
   guint64 save_size;

@@ -181,6 +181,8 @@ vr_cli_print_system (const VrCliSystem *system)
             system->last_job_code);
   if (system->domain != NULL)
     printf ("%-16s%s\n", "Domain:", system->domain);
+  if (system->connection != NULL)
+    printf ("%-16s%s\n", "Connection:", system->connection);
 }
 
 void

@@ -60,6 +60,8 @@ system_from_proxy (VrDBusPlannedSystem *proxy)
   system->import_dir
       = g_strdup (vr_dbus_planned_system_get_import_directory (proxy));
   system->domain = dup_or_null (vr_dbus_planned_system_get_domain (proxy));
+  system->connection
+      = dup_or_null (vr_dbus_planned_system_get_connection (proxy));
   system->has_saved_state
       = vr_dbus_planned_system_get_has_saved_state (proxy);
   system->save_file

@@ -49,6 +49,7 @@ system_from_backend (VrPlannedSystem *planned)
       vr_planned_state_to_string (vr_planned_system_get_state (planned)));
   system->import_dir = g_strdup (vr_planned_system_get_import_dir (planned));
   system->domain = g_strdup (vr_planned_system_get_domain (planned));
+  system->connection = g_strdup (vr_planned_system_get_connection (planned));
   system->save_file = g_strdup (vr_planned_system_get_save_file (planned));
   system->has_saved_state = system->save_file != NULL;
   system->save_size = vr_planned_system_get_save_size (planned);

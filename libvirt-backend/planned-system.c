@@ -42,6 +42,7 @@ struct _VrPlannedSystem {
   gboolean rollback_pending;
   GDateTime *last_job_time;
   char *domain;
+  char *connection;   /* the URI the domain was defined on */
 };
 
 G_DEFINE_TYPE (VrPlannedSystem, vr_planned_system, G_TYPE_OBJECT)
@@ -91,6 +92,7 @@ vr_planned_system_finalize (GObject *object)
   g_free (self->last_job_message);
   g_clear_pointer (&self->last_job_time, g_date_time_unref);
   g_free (self->domain);
+  g_free (self->connection);
   G_OBJECT_CLASS (vr_planned_system_parent_class)->finalize (object);
 }
 
@@ -328,6 +330,8 @@ vr_planned_system_to_record (VrPlannedSystem *self)
     xmlNewChild (top, NULL, (const xmlChar *) "rollback-pending", NULL);
   if (self->domain != NULL)
     add_text_child (top, "domain", self->domain);
+  if (self->connection != NULL)
+    add_text_child (top, "connection", self->connection);
   return vr_xml_to_string (doc);
 }
 
@@ -490,6 +494,8 @@ load_record (VrPlannedSystem *self, xmlDoc *record, const char *display_name,
   self->rollback_pending = vr_xml_xpath_node (
       record, "/planned-system/rollback-pending") != NULL;
   self->domain = vr_xml_xpath_string (record, "string(/planned-system/domain)");
+  self->connection = vr_xml_xpath_string (
+      record, "string(/planned-system/connection)");
   return TRUE;
 }
 
@@ -716,6 +722,19 @@ vr_planned_system_set_domain (VrPlannedSystem *self, const char *domain)
 {
   g_free (self->domain);
   self->domain = g_strdup (domain);
+}
+
+const char *
+vr_planned_system_get_connection (VrPlannedSystem *self)
+{
+  return self->connection;
+}
+
+void
+vr_planned_system_set_connection (VrPlannedSystem *self, const char *uri)
+{
+  g_free (self->connection);
+  self->connection = g_strdup (uri);
 }
 
 gboolean

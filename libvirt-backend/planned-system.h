@@ -120,6 +120,12 @@ void vr_planned_system_set_rollback_pending (VrPlannedSystem *self,
 const char *vr_planned_system_get_domain (VrPlannedSystem *self);
 void vr_planned_system_set_domain (VrPlannedSystem *self, const char *domain);
 
+/* The libvirt connection (URI) the realize defined the domain on, or NULL
+ * (before realize, or realized by a version that did not record it). */
+const char *vr_planned_system_get_connection (VrPlannedSystem *self);
+void vr_planned_system_set_connection (VrPlannedSystem *self,
+                                       const char *uri);
+
 /* Who wrote the planned XML: the uid that imported it or last updated
  * it (the importing process's uid until set; the agent sets its
  * caller's). note_author is for an update: root's edit of a user's XML

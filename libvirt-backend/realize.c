@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -778,6 +779,17 @@ roll_back (Realize *r, GError *error)
           vr_error_get_code (error), error->message);
 }
 
+/* Which libvirt the domain lives on, for show: its name alone would not
+ * say (remote hosts, embedded roots). */
+static void
+record_connection (Realize *r)
+{
+  char *uri = virConnectGetURI (r->conn);
+
+  vr_planned_system_set_connection (r->system, uri);
+  free (uri);
+}
+
 static gboolean
 finish (Realize *r, GError **error)
 {
@@ -787,6 +799,7 @@ finish (Realize *r, GError **error)
   if (!vr_realize_journal_write (r->store, r->system, &r->journal, error))
     return FALSE;
   vr_planned_system_set_domain (r->system, vr_realize_name (r));
+  record_connection (r);
   message = g_strdup_printf ("realized as domain '%s'%s", vr_realize_name (r),
                              vr_planned_system_get_save_file (r->system)
                                  ? (r->started

@@ -27,6 +27,7 @@ test_realize_start_resumes (void)
   g_autofree char *realized = NULL;
   g_autofree char *shown = NULL;
   g_autofree char *domstate = NULL;
+  g_autofree char *connection = NULL;
   int status = 0;
 
   g_autofree char *asan = g_strdup (g_getenv ("ASAN_OPTIONS"));
@@ -52,6 +53,13 @@ test_realize_start_resumes (void)
   shown = test_cli_direct (state, uri, &status, "--json", "show", "vr-guest",
                            NULL);
   g_assert_nonnull (strstr (shown, "\"state\" : \"realized\""));
+  /* Which libvirt it was realized on, as libvirt names the connection. */
+  connection = g_strdup_printf ("\"connection\" : \"%s\"", uri);
+  g_assert_nonnull (strstr (shown, connection));
+  g_free (shown);
+  shown = test_cli_direct (state, uri, &status, "show", "vr-guest", NULL);
+  g_assert_nonnull (strstr (shown, "Connection:"));
+  g_assert_nonnull (strstr (shown, uri));
   domstate
       = test_virsh (uri, "domstate --reason vr-guest; dommemstat vr-guest; "
                          "destroy vr-guest; undefine vr-guest");
