@@ -14,6 +14,7 @@
 #include "errors.h"
 #include "idle-trim.h"
 #include "libvirt-util.h"
+#include "name-index.h"
 #include "realize-journal.h"
 #include "system-work.h"
 
@@ -47,6 +48,8 @@ struct _VrDaemon {
 
   VrSystemWork *work;  /* blocking work, in order per planned system */
   GHashTable *systems; /* uuid -> VrDBusObjectSkeleton */
+  VrNameIndex *names;  /* the exported systems' names, for workers */
+  GVariant *summaries; /* ListPlannedSystemSummaries' answer; NULL: stale */
   GHashTable *jobs;    /* id -> VrJobObject */
   GHashTable *expiry;  /* id -> GSource id removing an ended job */
   GQueue queue;        /* VrJobObject waiting for a worker */
@@ -89,6 +92,13 @@ VrStore *
 vr_daemon_get_store (VrDaemon *self)
 {
   return self->store;
+}
+
+void
+vr_daemon_index_options (VrDaemon *self, VrValidateOptions *options)
+{
+  options->planned_by_name = vr_name_index_lookup;
+  options->planned_by_name_data = self->names;
 }
 
 gboolean
@@ -245,6 +255,8 @@ vr_daemon_export_system (VrDaemon *self, VrPlannedSystem *system)
   const char *uuid = vr_planned_system_get_uuid (system);
   VrDBusObjectSkeleton *object = g_hash_table_lookup (self->systems, uuid);
 
+  vr_name_index_set (self->names, uuid, vr_planned_system_get_name (system));
+  g_clear_pointer (&self->summaries, g_variant_unref);
   if (object != NULL)
     {
       vr_planned_object_update (object, system);
@@ -262,6 +274,8 @@ vr_daemon_unexport_system (VrDaemon *self, const char *uuid)
 {
   VrDBusObjectSkeleton *object = g_hash_table_lookup (self->systems, uuid);
 
+  vr_name_index_remove (self->names, uuid);
+  g_clear_pointer (&self->summaries, g_variant_unref);
   if (object == NULL)
     return;
   g_dbus_object_manager_server_unexport (
@@ -368,6 +382,7 @@ vr_daemon_set_system_state (VrDaemon *self, const char *uuid,
   iface = vr_dbus_object_get_planned_system (VR_DBUS_OBJECT (object));
   vr_dbus_planned_system_set_state (iface, vr_planned_state_to_string (state));
   vr_planned_skeleton_changed (iface);
+  g_clear_pointer (&self->summaries, g_variant_unref);
 }
 
 static GPtrArray *
@@ -407,8 +422,8 @@ compare_summaries (gconstpointer a, gconstpointer b)
                     ((const Summary *) b)->name);
 }
 
-GVariant *
-vr_daemon_list_system_summaries (VrDaemon *self)
+static GVariant *
+build_summaries (VrDaemon *self)
 {
   g_autoptr (GArray) rows = g_array_sized_new (
       FALSE, FALSE, sizeof (Summary), g_hash_table_size (self->systems));
@@ -440,6 +455,21 @@ vr_daemon_list_system_summaries (VrDaemon *self)
           vr_dbus_planned_system_get_domain (row->iface));
     }
   return g_variant_builder_end (&builder);
+}
+
+/* Built once and kept until a planned system is exported, removed or
+ * changes state (the only ways its columns change): with a thousand, the
+ * rows cost the agent more than the rest of the call. */
+GVariant *
+vr_daemon_list_system_summaries (VrDaemon *self)
+{
+  if (self->summaries == NULL)
+    {
+      self->summaries = g_variant_ref_sink (build_summaries (self));
+      /* Serialized now: the next calls marshal one buffer, not a tree. */
+      g_variant_get_data (self->summaries);
+    }
+  return g_variant_ref (self->summaries);
 }
 
 GPtrArray *
@@ -945,6 +975,7 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
   self->work = vr_system_work_new ();
   self->systems = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                          g_object_unref);
+  self->names = vr_name_index_new ();
   self->jobs = g_hash_table_new_full (
       NULL, NULL, NULL, g_object_unref);
   self->expiry = g_hash_table_new (NULL, NULL);
@@ -999,6 +1030,8 @@ vr_daemon_dispose (GObject *object)
   g_clear_pointer (&self->work, vr_system_work_free);
   g_clear_pointer (&self->jobs, g_hash_table_unref);
   g_clear_pointer (&self->systems, g_hash_table_unref);
+  g_clear_pointer (&self->names, vr_name_index_unref);
+  g_clear_pointer (&self->summaries, g_variant_unref);
   g_clear_object (&self->manager_object);
   g_clear_object (&self->manager);
   g_clear_object (&self->caps);

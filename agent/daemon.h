@@ -10,6 +10,7 @@
 #include "planned-system.h"
 #include "realize.h"
 #include "store.h"
+#include "validate.h"
 #include "vr-dbus-generated.h"
 
 G_BEGIN_DECLS
@@ -48,6 +49,10 @@ VrDaemon *vr_daemon_new (GDBusConnection *bus,
 void vr_daemon_shutdown (VrDaemon *daemon, GSourceFunc done, gpointer data);
 
 VrStore *vr_daemon_get_store (VrDaemon *daemon);
+/* Points a validation's name check at the daemon's index of names
+ * (name-index.h) instead of every record; the index lives as long as the
+ * daemon, so the validation must hold a reference on the daemon. */
+void vr_daemon_index_options (VrDaemon *daemon, VrValidateOptions *options);
 gboolean vr_daemon_is_session (VrDaemon *daemon);
 
 /* agent.conf's PoolDirs (NULL-terminated, maybe empty) and the file's
@@ -113,7 +118,8 @@ void vr_daemon_run_system_work (VrDaemon *daemon,
 const char *vr_daemon_system_name (VrDaemon *daemon, const char *uuid);
 /* Object paths, sorted by name. */
 GPtrArray *vr_daemon_list_system_paths (VrDaemon *daemon);
-/* ListPlannedSystemSummaries' answer: a(osssbs), sorted by name. */
+/* ListPlannedSystemSummaries' answer: a(osssbs), sorted by name (a
+ * reference on a kept value: unref it). */
 GVariant *vr_daemon_list_system_summaries (VrDaemon *daemon);
 
 /* Jobs (dbus-job.c makes the objects). A realize job of the planned

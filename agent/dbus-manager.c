@@ -192,9 +192,10 @@ static void
 summaries_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
                       guint uid, gpointer data)
 {
+  g_autoptr (GVariant) summaries = vr_daemon_list_system_summaries (daemon);
+
   g_dbus_method_invocation_return_value (
-      invocation,
-      g_variant_new ("(@a(osssbs))", vr_daemon_list_system_summaries (daemon)));
+      invocation, g_variant_new ("(@a(osssbs))", summaries));
 }
 
 static gboolean

@@ -26,6 +26,7 @@ typedef struct {
   VrCliTransport parent;
   GDBusConnection *bus;
   GDBusObjectManager *manager;
+  char *owner; /* the agent's unique name; NULL: to be activated */
 } Agent;
 
 static GDBusObjectManager *
@@ -91,10 +92,14 @@ system_from_proxy (VrDBusPlannedSystem *proxy)
 static VrDBusManager *
 manager_proxy (Agent *self, GError **error)
 {
+  /* On the unique name the proxy asks the bus nothing (no match rule,
+   * no GetNameOwner, no StartServiceByName): three round trips fewer for
+   * a one-call command such as list. */
   VrDBusManager *manager = vr_dbus_manager_proxy_new_sync (
       self->bus, G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES
                      | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
-      VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, NULL, error);
+      self->owner ? self->owner : VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, NULL,
+      error);
 
   vr_dbus_error_to_local (error);
   return manager;
@@ -677,6 +682,7 @@ agent_free (VrCliTransport *transport)
 
   g_clear_object (&self->manager);
   g_clear_object (&self->bus);
+  g_free (self->owner);
   g_free (self);
 }
 
@@ -698,24 +704,24 @@ static const VrCliTransportClass agent_class = {
    * XPath edit and no export). */
 };
 
-/* Whether the agent runs (NameHasOwner: one small answer) or the bus
- * would start it (ListActivatableNames). */
+/* Whether the agent runs (GetNameOwner: one small answer, its unique
+ * name in *owner) or the bus would start it (ListActivatableNames). */
 static gboolean
-agent_answers (GDBusConnection *bus)
+agent_answers (GDBusConnection *bus, char **owner)
 {
   g_autoptr (GVariant) owned = g_dbus_connection_call_sync (
       bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-      "org.freedesktop.DBus", "NameHasOwner",
-      g_variant_new ("(s)", VR_DBUS_NAME), G_VARIANT_TYPE ("(b)"),
+      "org.freedesktop.DBus", "GetNameOwner",
+      g_variant_new ("(s)", VR_DBUS_NAME), G_VARIANT_TYPE ("(s)"),
       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
   g_autoptr (GVariant) activatable = NULL;
   g_autofree const char **names = NULL;
-  gboolean has_owner = FALSE;
 
   if (owned != NULL)
-    g_variant_get (owned, "(b)", &has_owner);
-  if (has_owner)
-    return TRUE;
+    {
+      g_variant_get (owned, "(s)", owner);
+      return TRUE;
+    }
   activatable = g_dbus_connection_call_sync (
       bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
       "org.freedesktop.DBus", "ListActivatableNames", NULL,
@@ -733,6 +739,7 @@ vr_cli_dbus_transport_new (GBusType bus_type, GError **error)
                                                         : "system";
   g_autoptr (GError) local = NULL;
   g_autoptr (GDBusConnection) bus = g_bus_get_sync (bus_type, NULL, &local);
+  g_autofree char *owner = NULL;
   Agent *self;
 
   if (bus == NULL)
@@ -741,7 +748,7 @@ vr_cli_dbus_transport_new (GBusType bus_type, GError **error)
                    "no %s bus: %s", bus_name, local->message);
       return NULL;
     }
-  if (!agent_answers (bus))
+  if (!agent_answers (bus, &owner))
     {
       g_set_error (error, VR_ERROR, VR_ERROR_NOT_AVAILABLE,
                    "no agent (%s) answers on the %s bus", VR_DBUS_NAME,
@@ -752,5 +759,6 @@ vr_cli_dbus_transport_new (GBusType bus_type, GError **error)
   self = g_new0 (Agent, 1);
   self->parent.klass = &agent_class;
   self->bus = g_steal_pointer (&bus);
+  self->owner = g_steal_pointer (&owner);
   return &self->parent;
 }
