@@ -12,7 +12,7 @@
 struct _VrJobObject {
   GObject parent_instance;
 
-  VrDaemon *daemon;
+  gboolean session; /* on a session bus: see vr_auth_check_async */
   guint id;
   char *path;
   char *system_uuid;
@@ -23,11 +23,15 @@ struct _VrJobObject {
   VrDBusObjectSkeleton *object;
   VrDBusJob *iface;
   VrJob *job; /* NULL while queued, and for an interrupted job */
-  gboolean running_shown; /* the planned system shown realizing */
+  gboolean running_shown; /* "running" emitted */
   gboolean finished;
+  gboolean success;  /* of the realize, between "finished" and the end */
+  char *message;
 };
 
 enum {
+  SIGNAL_RUNNING,
+  SIGNAL_FINISHED,
   SIGNAL_ENDED,
   N_SIGNALS,
 };
@@ -95,8 +99,7 @@ on_changed (VrJob *job, gpointer user_data)
   if (!self->running_shown && vr_job_get_state (job) == VR_JOB_STATE_RUNNING)
     {
       self->running_shown = TRUE;
-      vr_daemon_set_system_state (self->daemon, self->system_uuid,
-                                  VR_PLANNED_STATE_REALIZING);
+      g_signal_emit (self, signals[SIGNAL_RUNNING], 0);
     }
 }
 
@@ -109,33 +112,16 @@ end (VrJobObject *self, gboolean success, const char *message)
   g_signal_emit (self, signals[SIGNAL_ENDED], 0);
 }
 
-typedef struct {
-  VrJobObject *job;
-  gboolean success;
-  char *message;
-} Ending;
-
-static void
-ending_free (gpointer data)
-{
-  Ending *ending = data;
-
-  g_free (ending->message);
-  g_free (ending);
-}
-
 /* The planned system as the job left it is on its object before the job
- * says it ended: a client that reads it on Completed sees the outcome.
- * (The daemon keeps the job until vr_daemon_job_ended.) */
-static gboolean
-end_after_refresh (gpointer data)
+ * says it ended (the daemon sees to it on "finished", then calls this): a
+ * client that reads it on Completed sees the outcome. */
+void
+vr_job_object_end (VrJobObject *self)
 {
-  Ending *ending = data;
-
-  ending->job->finished = TRUE;
-  sync_properties (ending->job);
-  end (ending->job, ending->success, ending->message);
-  return G_SOURCE_REMOVE;
+  g_return_if_fail (self->job != NULL && !self->finished);
+  self->finished = TRUE;
+  sync_properties (self);
+  end (self, self->success, self->message);
 }
 
 static void
@@ -143,31 +129,40 @@ on_completed (VrJob *job, gboolean success, const char *message,
               gpointer user_data)
 {
   VrJobObject *self = user_data;
-  Ending *ending = g_new0 (Ending, 1);
 
-  ending->job = self;
-  ending->success = success;
-  ending->message = g_strdup (message);
-  vr_daemon_refresh_system (self->daemon, self->system_uuid,
-                            end_after_refresh, ending, ending_free);
+  self->success = success;
+  self->message = g_strdup (message);
+  g_signal_emit (self, signals[SIGNAL_FINISHED], 0, success, message);
 }
 
 /* Cancel: the job's own starter may cancel it under the cancel-job action;
- * anybody else needs cancel-job-other-user (admin by default). */
+ * anybody else needs cancel-job-other-user (admin by default). The call
+ * holds the job: one that ended (and maybe left the bus) meanwhile is
+ * told so. */
 typedef struct {
-  VrDaemon *daemon;
-  guint id;
+  VrJobObject *job;
   GDBusMethodInvocation *invocation;
 } CancelCall;
 
 static void
 cancel_call_free (CancelCall *call)
 {
+  g_object_unref (call->job);
   g_object_unref (call->invocation);
   g_free (call);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CancelCall, cancel_call_free)
+
+static gboolean
+refuse_ended (CancelCall *call)
+{
+  if (!call->job->finished)
+    return FALSE;
+  vr_dbus_return_error_printf (call->invocation, VR_ERROR_INVALID_STATE,
+                               "job %u has ended already", call->job->id);
+  return TRUE;
+}
 
 static void
 on_cancel_authorized (GObject *source, GAsyncResult *result,
@@ -175,7 +170,6 @@ on_cancel_authorized (GObject *source, GAsyncResult *result,
 {
   g_autoptr (CancelCall) call = user_data;
   g_autoptr (GError) error = NULL;
-  VrJobObject *self;
   guint uid;
 
   if (!vr_auth_check_finish (result, &uid, &error))
@@ -183,15 +177,10 @@ on_cancel_authorized (GObject *source, GAsyncResult *result,
       vr_dbus_return_error (call->invocation, error);
       return;
     }
-  self = vr_daemon_lookup_job (call->daemon, call->id);
-  if (self == NULL || self->finished)
-    {
-      vr_dbus_return_error_printf (call->invocation, VR_ERROR_INVALID_STATE,
-                                   "job %u has ended already", call->id);
-      return;
-    }
-  vr_job_object_cancel (self);
-  vr_dbus_job_complete_cancel (self->iface, call->invocation);
+  if (refuse_ended (call))
+    return;
+  vr_job_object_cancel (call->job);
+  vr_dbus_job_complete_cancel (call->job->iface, call->invocation);
 }
 
 static void
@@ -199,9 +188,8 @@ on_cancel_uid (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (CancelCall) call = user_data;
   g_autoptr (GError) error = NULL;
-  VrJobObject *self = vr_daemon_lookup_job (call->daemon, call->id);
   GDBusMethodInvocation *invocation;
-  gboolean session;
+  VrJobObject *self = call->job;
   guint uid;
 
   if (!vr_auth_get_uid_finish (result, &uid, &error))
@@ -209,15 +197,10 @@ on_cancel_uid (GObject *source, GAsyncResult *result, gpointer user_data)
       vr_dbus_return_error (call->invocation, error);
       return;
     }
-  if (self == NULL)
-    {
-      vr_dbus_return_error_printf (call->invocation, VR_ERROR_INVALID_STATE,
-                                   "job %u has ended already", call->id);
-      return;
-    }
+  if (refuse_ended (call))
+    return;
   invocation = call->invocation;
-  session = vr_daemon_is_session (call->daemon);
-  vr_auth_check_async (invocation, session,
+  vr_auth_check_async (invocation, self->session,
                        uid == self->owner_uid ? "cancel-job"
                                               : "cancel-job-other-user",
                        NULL, on_cancel_authorized, g_steal_pointer (&call));
@@ -227,24 +210,20 @@ static gboolean
 handle_cancel (VrDBusJob *iface, GDBusMethodInvocation *invocation,
                gpointer user_data)
 {
-  VrJobObject *self = user_data;
   CancelCall *call = g_new0 (CancelCall, 1);
 
-  /* The job may go while polkit answers: keep its id, not a pointer. */
-  call->daemon = self->daemon;
-  call->id = self->id;
+  call->job = g_object_ref (user_data);
   call->invocation = g_object_ref (invocation);
   vr_auth_get_uid_async (invocation, on_cancel_uid, call);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static VrJobObject *
-job_object_new (VrDaemon *daemon, guint id, const char *system_uuid,
-                guint owner_uid, const char *job_type)
+job_object_new (guint id, const char *system_uuid, guint owner_uid,
+                const char *job_type)
 {
   VrJobObject *self = g_object_new (VR_TYPE_JOB_OBJECT, NULL);
 
-  self->daemon = daemon;
   self->id = id;
   self->system_uuid = g_strdup (system_uuid);
   self->owner_uid = owner_uid;
@@ -255,28 +234,28 @@ job_object_new (VrDaemon *daemon, guint id, const char *system_uuid,
 }
 
 VrJobObject *
-vr_job_object_new_realize (VrDaemon *daemon, guint id,
-                           VrPlannedSystem *system,
-                           const VrRealizeOptions *options, guint owner_uid)
+vr_job_object_new_realize (guint id, VrPlannedSystem *system,
+                           const VrRealizeOptions *options, guint owner_uid,
+                           gboolean session)
 {
   VrJobObject *self = job_object_new (
-      daemon, id, vr_planned_system_get_uuid (system), owner_uid, "realize");
+      id, vr_planned_system_get_uuid (system), owner_uid, "realize");
 
   self->options = *options;
   self->pool = g_strdup (options->pool);
   self->pool_dir = g_strdup (options->pool_dir);
   self->options.pool = self->pool;
   self->options.pool_dir = self->pool_dir;
+  self->session = session;
   vr_dbus_job_set_cancellable (self->iface, TRUE);
   return self;
 }
 
 VrJobObject *
-vr_job_object_new_interrupted (VrDaemon *daemon, guint id,
-                               VrPlannedSystem *system)
+vr_job_object_new_interrupted (guint id, VrPlannedSystem *system)
 {
   VrJobObject *self = job_object_new (
-      daemon, id, vr_planned_system_get_uuid (system), 0, "realize");
+      id, vr_planned_system_get_uuid (system), 0, "realize");
   const char *message = vr_planned_system_get_last_job_message (system);
   int code = vr_planned_system_get_last_job_code (system);
   g_autofree char *description = NULL;
@@ -295,81 +274,26 @@ vr_job_object_new_interrupted (VrDaemon *daemon, guint id,
   return self;
 }
 
-static void
-fail_to_begin (VrJobObject *self, const GError *error)
+void
+vr_job_object_fail_to_begin (VrJobObject *self, const GError *error)
 {
+  g_return_if_fail (self->job == NULL && !self->finished);
   vr_dbus_job_set_job_state (self->iface, VR_JOB_STATE_EXCEPTION);
   vr_dbus_job_set_error_code (self->iface, vr_error_get_code (error));
   vr_dbus_job_set_error_description (self->iface, error->message);
   end (self, FALSE, error->message);
 }
 
-/* The planned system is read on a worker, after any work on it asked for
- * before (an Update waits no more than it did on the main loop). */
-static void
-lookup_thread (GTask *task, gpointer source, gpointer task_data,
-               GCancellable *cancellable)
+void
+vr_job_object_begin (VrJobObject *self, VrStore *store, VrHostCaps *caps,
+                     virConnectPtr conn, VrPlannedSystem *system)
 {
-  GError *error = NULL;
-  VrPlannedSystem *system = vr_store_lookup (
-      vr_daemon_get_store (VR_DAEMON (source)), task_data, &error);
-
-  if (system != NULL)
-    g_task_return_pointer (task, system, g_object_unref);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
-begin (VrJobObject *self, VrPlannedSystem *system)
-{
-  g_autoptr (GError) error = NULL;
-  virConnectPtr conn = NULL;
-  g_autoptr (VrHostCaps) caps = NULL;
-
-  if (system == NULL
-      || !vr_daemon_ref_libvirt (self->daemon, &conn, &caps, &error))
-    {
-      fail_to_begin (self, error);
-      return;
-    }
-  self->job = vr_realize_job_start (self->id,
-                                    vr_daemon_get_store (self->daemon), caps,
-                                    conn, system, &self->options);
-  virConnectClose (conn);
+  g_return_if_fail (self->job == NULL && !self->finished);
+  self->job = vr_realize_job_start (self->id, store, caps, conn, system,
+                                    &self->options);
   g_signal_connect (self->job, "changed", G_CALLBACK (on_changed), self);
   g_signal_connect (self->job, "completed", G_CALLBACK (on_completed), self);
   sync_properties (self);
-}
-
-static void
-lookup_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  VrJobObject *self = vr_daemon_lookup_job (VR_DAEMON (source),
-                                            GPOINTER_TO_UINT (user_data));
-  g_autoptr (GError) error = NULL;
-  g_autoptr (VrPlannedSystem) system = g_task_propagate_pointer (
-      G_TASK (result), &error);
-
-  /* Cancelled (and maybe expired) while the record was read. */
-  if (self == NULL || self->finished || self->job != NULL)
-    return;
-  if (system == NULL)
-    fail_to_begin (self, error);
-  else
-    begin (self, system);
-}
-
-void
-vr_job_object_start (VrJobObject *self)
-{
-  g_autoptr (GTask) task = g_task_new (self->daemon, NULL, lookup_done,
-                                       GUINT_TO_POINTER (self->id));
-
-  g_return_if_fail (self->job == NULL && !self->finished);
-  g_task_set_task_data (task, g_strdup (self->system_uuid), g_free);
-  vr_daemon_run_system_work (self->daemon, self->system_uuid, task,
-                             lookup_thread);
 }
 
 void
@@ -409,6 +333,7 @@ vr_job_object_finalize (GObject *object)
   g_free (self->system_uuid);
   g_free (self->pool);
   g_free (self->pool_dir);
+  g_free (self->message);
   G_OBJECT_CLASS (vr_job_object_parent_class)->finalize (object);
 }
 
@@ -416,6 +341,15 @@ static void
 vr_job_object_class_init (VrJobObjectClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = vr_job_object_finalize;
+  /* Once, when the realize runs: its planned system is realizing. */
+  signals[SIGNAL_RUNNING] = g_signal_new ("running",
+                                          G_TYPE_FROM_CLASS (klass),
+                                          G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                          NULL, G_TYPE_NONE, 0);
+  /* Once, when the realize is over: vr_job_object_end() follows. */
+  signals[SIGNAL_FINISHED] = g_signal_new (
+      "finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+      NULL, G_TYPE_NONE, 2, G_TYPE_BOOLEAN, G_TYPE_STRING);
   /* Once, after Completed: the daemon frees the job's place. */
   signals[SIGNAL_ENDED] = g_signal_new ("ended", G_TYPE_FROM_CLASS (klass),
                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL,
@@ -443,12 +377,6 @@ const char *
 vr_job_object_get_system_uuid (VrJobObject *self)
 {
   return self->system_uuid;
-}
-
-gboolean
-vr_job_object_is_queued (VrJobObject *self)
-{
-  return self->job == NULL && !self->finished;
 }
 
 gboolean

@@ -1408,6 +1408,25 @@ skip_bus_test (Fixture *f, gconstpointer data)
   g_test_skip (why_no_bus);
 }
 
+/* Every error code crosses the bus under its own name; the seed's return
+ * codes that are no errors (Completed, JobStarted) have none. */
+static void
+test_error_names (void)
+{
+  g_autoptr (GError) in_use = g_error_new (VR_ERROR, VR_ERROR_IN_USE, "x");
+  g_autoptr (GError) completed = g_error_new (VR_ERROR, VR_ERROR_COMPLETED,
+                                              "x");
+  g_autoptr (GError) started = g_error_new (VR_ERROR, VR_ERROR_JOB_STARTED,
+                                            "x");
+  g_autofree char *a = g_dbus_error_encode_gerror (in_use);
+  g_autofree char *b = g_dbus_error_encode_gerror (completed);
+  g_autofree char *c = g_dbus_error_encode_gerror (started);
+
+  g_assert_cmpstr (a, ==, VR_DBUS_ERROR_PREFIX "InUse");
+  g_assert_false (g_str_has_prefix (b, VR_DBUS_ERROR_PREFIX));
+  g_assert_false (g_str_has_prefix (c, VR_DBUS_ERROR_PREFIX));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1418,6 +1437,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   vr_dbus_errors_register ();
   g_test_add_func ("/agent/unit-verifies", test_unit_verifies);
+  g_test_add_func ("/agent/error-names", test_error_names);
   harness = vr_bus_harness_new (TRUE, &why_no_bus);
   if (harness != NULL)
     {
