@@ -598,6 +598,8 @@ static guint
 add_job (VrDaemon *self, VrJobObject *job)
 {
   guint id = vr_job_object_get_id (job);
+  /* The manager holds the object, the object its interface (the job). */
+  g_autoptr (VrDBusObjectSkeleton) object = NULL;
 
   g_hash_table_insert (self->jobs, GUINT_TO_POINTER (id), job);
   /* The table owns the job, and the job is the daemon's: no need to
@@ -605,8 +607,10 @@ add_job (VrDaemon *self, VrJobObject *job)
   g_signal_connect (job, "running", G_CALLBACK (on_job_running), self);
   g_signal_connect (job, "finished", G_CALLBACK (on_job_finished), self);
   g_signal_connect (job, "ended", G_CALLBACK (on_job_ended), self);
+  object = vr_dbus_object_skeleton_new (vr_job_object_get_path (job));
+  vr_dbus_object_skeleton_set_job (object, VR_DBUS_JOB (job));
   g_dbus_object_manager_server_export (self->manager,
-                                       vr_job_object_get_object (job));
+                                       G_DBUS_OBJECT_SKELETON (object));
   return id;
 }
 

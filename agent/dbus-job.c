@@ -10,7 +10,7 @@
 #include "realize-job.h"
 
 struct _VrJobObject {
-  GObject parent_instance;
+  VrDBusJobSkeleton parent_instance;
 
   gboolean session; /* on a session bus: see vr_auth_check_async */
   guint id;
@@ -20,8 +20,6 @@ struct _VrJobObject {
   VrRealizeOptions options;
   char *pool;
   char *pool_dir;
-  VrDBusObjectSkeleton *object;
-  VrDBusJob *iface;
   VrJob *job; /* NULL while queued, and for an interrupted job */
   gboolean running_shown; /* "running" emitted */
   gboolean finished;
@@ -38,31 +36,28 @@ enum {
 
 static guint signals[N_SIGNALS];
 
-G_DEFINE_TYPE (VrJobObject, vr_job_object, G_TYPE_OBJECT)
+G_DEFINE_TYPE (VrJobObject, vr_job_object, VR_DBUS_TYPE_JOB_SKELETON)
 
+/* What a job is from its start: its path, type, target and starter. */
 static void
-export (VrJobObject *self, const char *job_type)
+set_identity (VrJobObject *self, const char *job_type)
 {
-  g_autoptr (GDBusObjectManagerServer) manager = NULL;
   g_autofree char *target = vr_object_path_for_system (self->system_uuid);
 
   self->path = g_strdup_printf (VR_DBUS_JOBS_PREFIX "%u", self->id);
-  self->object = vr_dbus_object_skeleton_new (self->path);
-  self->iface = vr_dbus_job_skeleton_new ();
-  vr_dbus_job_set_job_type (self->iface, job_type);
-  vr_dbus_job_set_target (self->iface, target);
-  vr_dbus_job_set_started_by_uid (self->iface, self->owner_uid);
-  vr_dbus_job_set_job_state (self->iface, VR_JOB_STATE_NEW);
-  vr_dbus_job_set_phase (self->iface, "");
-  vr_dbus_job_set_error_description (self->iface, "");
-  vr_dbus_object_skeleton_set_job (self->object, self->iface);
+  vr_dbus_job_set_job_type (VR_DBUS_JOB (self), job_type);
+  vr_dbus_job_set_target (VR_DBUS_JOB (self), target);
+  vr_dbus_job_set_started_by_uid (VR_DBUS_JOB (self), self->owner_uid);
+  vr_dbus_job_set_job_state (VR_DBUS_JOB (self), VR_JOB_STATE_NEW);
+  vr_dbus_job_set_phase (VR_DBUS_JOB (self), "");
+  vr_dbus_job_set_error_description (VR_DBUS_JOB (self), "");
 }
 
 /* The VrJob's state into the exported properties. */
 static void
 sync_properties (VrJobObject *self)
 {
-  VrDBusJob *iface = self->iface;
+  VrDBusJob *iface = VR_DBUS_JOB (self);
   g_autofree char *phase = vr_job_dup_phase (self->job);
   g_autofree char *description = vr_job_dup_error_description (self->job);
   guint64 done;
@@ -107,8 +102,8 @@ static void
 end (VrJobObject *self, gboolean success, const char *message)
 {
   self->finished = TRUE;
-  vr_dbus_job_set_cancellable (self->iface, FALSE);
-  vr_dbus_job_emit_completed (self->iface, success, message);
+  vr_dbus_job_set_cancellable (VR_DBUS_JOB (self), FALSE);
+  vr_dbus_job_emit_completed (VR_DBUS_JOB (self), success, message);
   g_signal_emit (self, signals[SIGNAL_ENDED], 0);
 }
 
@@ -180,7 +175,7 @@ on_cancel_authorized (GObject *source, GAsyncResult *result,
   if (refuse_ended (call))
     return;
   vr_job_object_cancel (call->job);
-  vr_dbus_job_complete_cancel (call->job->iface, call->invocation);
+  vr_dbus_job_complete_cancel (VR_DBUS_JOB (call->job), call->invocation);
 }
 
 static void
@@ -227,9 +222,9 @@ job_object_new (guint id, const char *system_uuid, guint owner_uid,
   self->id = id;
   self->system_uuid = g_strdup (system_uuid);
   self->owner_uid = owner_uid;
-  export (self, job_type);
-  g_signal_connect (self->iface, "handle-cancel", G_CALLBACK (handle_cancel),
-                    self);
+  set_identity (self, job_type);
+  /* Its own signal: gone with it, nothing to disconnect. */
+  g_signal_connect (self, "handle-cancel", G_CALLBACK (handle_cancel), self);
   return self;
 }
 
@@ -247,7 +242,7 @@ vr_job_object_new_realize (guint id, VrPlannedSystem *system,
   self->options.pool = self->pool;
   self->options.pool_dir = self->pool_dir;
   self->session = session;
-  vr_dbus_job_set_cancellable (self->iface, TRUE);
+  vr_dbus_job_set_cancellable (VR_DBUS_JOB (self), TRUE);
   return self;
 }
 
@@ -266,11 +261,11 @@ vr_job_object_new_interrupted (guint id, VrPlannedSystem *system)
                     ? g_strdup (message)
                     : g_strdup_printf ("interrupted: %s", message);
   self->finished = TRUE;
-  vr_dbus_job_set_job_state (self->iface, VR_JOB_STATE_EXCEPTION);
-  vr_dbus_job_set_error_code (self->iface,
+  vr_dbus_job_set_job_state (VR_DBUS_JOB (self), VR_JOB_STATE_EXCEPTION);
+  vr_dbus_job_set_error_code (VR_DBUS_JOB (self),
                               code != 0 ? code : VR_ERROR_FAILED);
-  vr_dbus_job_set_error_description (self->iface, description);
-  vr_dbus_job_set_cancellable (self->iface, FALSE);
+  vr_dbus_job_set_error_description (VR_DBUS_JOB (self), description);
+  vr_dbus_job_set_cancellable (VR_DBUS_JOB (self), FALSE);
   return self;
 }
 
@@ -278,9 +273,9 @@ void
 vr_job_object_fail_to_begin (VrJobObject *self, const GError *error)
 {
   g_return_if_fail (self->job == NULL && !self->finished);
-  vr_dbus_job_set_job_state (self->iface, VR_JOB_STATE_EXCEPTION);
-  vr_dbus_job_set_error_code (self->iface, vr_error_get_code (error));
-  vr_dbus_job_set_error_description (self->iface, error->message);
+  vr_dbus_job_set_job_state (VR_DBUS_JOB (self), VR_JOB_STATE_EXCEPTION);
+  vr_dbus_job_set_error_code (VR_DBUS_JOB (self), vr_error_get_code (error));
+  vr_dbus_job_set_error_description (VR_DBUS_JOB (self), error->message);
   end (self, FALSE, error->message);
 }
 
@@ -308,11 +303,11 @@ vr_job_object_cancel (VrJobObject *self)
       vr_job_cancel (self->job);
       return;
     }
-  vr_dbus_job_set_job_state (self->iface, VR_JOB_STATE_TERMINATED);
+  vr_dbus_job_set_job_state (VR_DBUS_JOB (self), VR_JOB_STATE_TERMINATED);
   g_set_error (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
                "cancelled before it started");
-  vr_dbus_job_set_error_code (self->iface, vr_error_get_code (error));
-  vr_dbus_job_set_error_description (self->iface, error->message);
+  vr_dbus_job_set_error_code (VR_DBUS_JOB (self), vr_error_get_code (error));
+  vr_dbus_job_set_error_description (VR_DBUS_JOB (self), error->message);
   end (self, FALSE, error->message);
 }
 
@@ -326,9 +321,6 @@ vr_job_object_finalize (GObject *object)
       g_signal_handlers_disconnect_by_data (self->job, self);
       g_object_unref (self->job);
     }
-  g_signal_handlers_disconnect_by_data (self->iface, self);
-  g_object_unref (self->iface);
-  g_object_unref (self->object);
   g_free (self->path);
   g_free (self->system_uuid);
   g_free (self->pool);
@@ -383,10 +375,4 @@ gboolean
 vr_job_object_is_finished (VrJobObject *self)
 {
   return self->finished;
-}
-
-GDBusObjectSkeleton *
-vr_job_object_get_object (VrJobObject *self)
-{
-  return G_DBUS_OBJECT_SKELETON (self->object);
 }

@@ -12,7 +12,9 @@
 
 G_BEGIN_DECLS
 
-/* A job exported at /org/virtrealize/Realize1/jobs/N: a queued realize
+/* A job exported at /org/virtrealize/Realize1/jobs/N, and its Job
+ * interface itself (a subclass of the generated skeleton; the object at
+ * its path holds it, the job holds no object): a queued realize
  * (JobState New), the VrJob that runs it, and what is left of it after it
  * ended. Its properties follow the VrJob's "changed", which comes at most
  * ten times a second; nothing is read from the store for them. It knows
@@ -22,7 +24,8 @@ G_BEGIN_DECLS
  * date, then calls vr_job_object_end), and "ended" once, after Completed
  * went out. */
 #define VR_TYPE_JOB_OBJECT (vr_job_object_get_type ())
-G_DECLARE_FINAL_TYPE (VrJobObject, vr_job_object, VR, JOB_OBJECT, GObject)
+G_DECLARE_FINAL_TYPE (VrJobObject, vr_job_object, VR, JOB_OBJECT,
+                      VrDBusJobSkeleton)
 
 /* A realize waiting for a worker; options are copied. session: on a
  * session bus (Cancel is then the agent's own user's only). */
@@ -56,8 +59,6 @@ void vr_job_object_end (VrJobObject *job);
 
 /* Stops a queued or running job (a running one rolls back first). */
 void vr_job_object_cancel (VrJobObject *job);
-
-GDBusObjectSkeleton *vr_job_object_get_object (VrJobObject *job);
 
 guint vr_job_object_get_id (VrJobObject *job);
 const char *vr_job_object_get_path (VrJobObject *job);
