@@ -216,6 +216,7 @@ on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
         call->destroy (call->data);
     }
   g_object_unref (call->invocation);
+  g_object_unref (call->daemon);
   g_free (call);
 }
 
@@ -252,7 +253,8 @@ vr_daemon_authorize (VrDaemon *self, GDBusMethodInvocation *invocation,
 {
   Authorize *call = g_new0 (Authorize, 1);
 
-  call->daemon = self;
+  /* polkit may answer after the agent began to stop. */
+  call->daemon = g_object_ref (self);
   call->invocation = g_object_ref (invocation);
   call->func = func;
   call->data = data;
