@@ -21,6 +21,8 @@ typedef struct {
   char *action_id;
   char *sender;
   guint uid;
+  guint waiting; /* answers still to come: the caller's uid, polkit's */
+  GError *error; /* the first refusal or failure */
 } Check;
 
 /* Checks waiting for polkit, per caller (bus name): a caller may not
@@ -70,6 +72,7 @@ check_free (gpointer data)
   g_free (check->sender);
   g_object_unref (check->invocation);
   g_free (check->action_id);
+  g_clear_error (&check->error);
   g_free (check);
 }
 
@@ -118,19 +121,44 @@ vr_auth_get_uid_finish (GAsyncResult *result, guint *uid, GError **error)
   return TRUE;
 }
 
+static GError *
+denial (Check *check, const char *why)
+{
+  return g_error_new (VR_ERROR, VR_ERROR_ACCESS_DENIED,
+                      "not authorized for %s: %s", check->action_id, why);
+}
+
 static void
 deny (GTask *task, const char *why)
 {
+  g_task_return_error (task, denial (g_task_get_task_data (task), why));
+}
+
+/* The caller's uid and polkit's answer are asked for at once (each is a
+ * round trip, one through polkitd); the check ends with the second. */
+static void
+answer_in (GTask *task, GError *error)
+{
   Check *check = g_task_get_task_data (task);
 
-  g_task_return_new_error (task, VR_ERROR, VR_ERROR_ACCESS_DENIED,
-                           "not authorized for %s: %s", check->action_id, why);
+  if (error != NULL && check->error == NULL)
+    check->error = error;
+  else if (error != NULL)
+    g_error_free (error);
+  if (--check->waiting > 0)
+    return;
+  if (check->error != NULL)
+    g_task_return_error (task, g_steal_pointer (&check->error));
+  else
+    g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
 }
 
 static void
 on_polkit (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (GTask) task = user_data;
+  GTask *task = user_data;
+  Check *check = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = g_dbus_connection_call_finish (
       G_DBUS_CONNECTION (source), result, &error);
@@ -140,15 +168,26 @@ on_polkit (GObject *source, GAsyncResult *result, gpointer user_data)
   if (reply == NULL)
     {
       g_dbus_error_strip_remote_error (error);
-      deny (task, error->message);
+      answer_in (task, denial (check, error->message));
       return;
     }
   g_variant_get (reply, "((bb@a{ss}))", &authorized, &challenge, NULL);
-  if (authorized)
-    g_task_return_boolean (task, TRUE);
-  else
-    deny (task, challenge ? "authentication is required"
-                          : "polkit denied it");
+  answer_in (task, authorized ? NULL
+                              : denial (check,
+                                        challenge ? "authentication is "
+                                                    "required"
+                                                  : "polkit denied it"));
+}
+
+static void
+on_polkit_uid (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Check *check = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  vr_auth_get_uid_finish (result, &check->uid, &error);
+  answer_in (task, error);
 }
 
 static void
@@ -185,21 +224,6 @@ on_caller_uid (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       g_task_return_error (task, g_steal_pointer (&error));
       g_object_unref (task);
-      return;
-    }
-  if (!check->session)
-    {
-      const char *sender = g_dbus_method_invocation_get_sender (
-          check->invocation);
-
-      if (!pending_add (sender))
-        {
-          deny (task, "too many authorizations of this caller are pending");
-          g_object_unref (task);
-          return;
-        }
-      check->sender = g_strdup (sender);
-      ask_polkit (task);
       return;
     }
   /* A session bus has no polkit subject for the caller; only the agent's
@@ -249,13 +273,28 @@ vr_auth_check_full_async (GDBusMethodInvocation *invocation, gboolean session,
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
   Check *check = g_new0 (Check, 1);
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
 
   check->invocation = g_object_ref (invocation);
   check->session = session;
   check->interactive = interactive && !no_user_interaction (invocation);
   check->action_id = g_strconcat (VR_ACTION_PREFIX, action, NULL);
   g_task_set_task_data (task, check, check_free);
-  vr_auth_get_uid_async (invocation, on_caller_uid, task);
+  if (session)
+    {
+      vr_auth_get_uid_async (invocation, on_caller_uid, task);
+      return;
+    }
+  if (!pending_add (sender))
+    {
+      deny (task, "too many authorizations of this caller are pending");
+      g_object_unref (task);
+      return;
+    }
+  check->sender = g_strdup (sender);
+  check->waiting = 2;
+  vr_auth_get_uid_async (invocation, on_polkit_uid, task);
+  ask_polkit (task);
 }
 
 gboolean

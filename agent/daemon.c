@@ -4,6 +4,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "dbus-errors.h"
@@ -14,6 +15,8 @@
 #include "errors.h"
 #include "idle-trim.h"
 #include "libvirt-util.h"
+#include "name-index.h"
+#include "sealed-file.h"
 #include "realize-journal.h"
 #include "system-work.h"
 
@@ -47,6 +50,9 @@ struct _VrDaemon {
 
   VrSystemWork *work;  /* blocking work, in order per planned system */
   GHashTable *systems; /* uuid -> VrDBusObjectSkeleton */
+  VrNameIndex *names;  /* the exported systems' names, for workers */
+  GVariant *summaries; /* ListPlannedSystemSummaries' answer; NULL: stale */
+  int summaries_fd;    /* the same in a sealed memfd, or -1 */
   GHashTable *jobs;    /* id -> VrJobObject */
   GHashTable *expiry;  /* id -> GSource id removing an ended job */
   GQueue queue;        /* VrJobObject waiting for a worker */
@@ -60,8 +66,20 @@ struct _VrDaemon {
 G_DEFINE_TYPE (VrDaemon, vr_daemon, G_TYPE_OBJECT)
 
 static void connect_libvirt (VrDaemon *self);
+
+/* A planned system was exported, removed or changed state: the kept
+ * listing is stale. */
+static void
+summaries_changed (VrDaemon *self)
+{
+  g_clear_pointer (&self->summaries, g_variant_unref);
+  if (self->summaries_fd >= 0)
+    close (self->summaries_fd);
+  self->summaries_fd = -1;
+}
 static void schedule_reconnect (VrDaemon *self);
 static void on_job_ended (VrJobObject *job, gpointer user_data);
+static VrJobObject *lookup_job (VrDaemon *self, guint id);
 static void on_closed (virConnectPtr conn, int reason, void *opaque);
 
 /* Timeouts go to the daemon's context: g_timeout_add() would put them in
@@ -89,6 +107,13 @@ VrStore *
 vr_daemon_get_store (VrDaemon *self)
 {
   return self->store;
+}
+
+void
+vr_daemon_index_options (VrDaemon *self, VrValidateOptions *options)
+{
+  options->planned_by_name = vr_name_index_lookup;
+  options->planned_by_name_data = self->names;
 }
 
 gboolean
@@ -191,6 +216,7 @@ on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
         call->destroy (call->data);
     }
   g_object_unref (call->invocation);
+  g_object_unref (call->daemon);
   g_free (call);
 }
 
@@ -227,7 +253,8 @@ vr_daemon_authorize (VrDaemon *self, GDBusMethodInvocation *invocation,
 {
   Authorize *call = g_new0 (Authorize, 1);
 
-  call->daemon = self;
+  /* polkit may answer after the agent began to stop. */
+  call->daemon = g_object_ref (self);
   call->invocation = g_object_ref (invocation);
   call->func = func;
   call->data = data;
@@ -245,6 +272,8 @@ vr_daemon_export_system (VrDaemon *self, VrPlannedSystem *system)
   const char *uuid = vr_planned_system_get_uuid (system);
   VrDBusObjectSkeleton *object = g_hash_table_lookup (self->systems, uuid);
 
+  vr_name_index_set (self->names, uuid, vr_planned_system_get_name (system));
+  summaries_changed (self);
   if (object != NULL)
     {
       vr_planned_object_update (object, system);
@@ -262,6 +291,8 @@ vr_daemon_unexport_system (VrDaemon *self, const char *uuid)
 {
   VrDBusObjectSkeleton *object = g_hash_table_lookup (self->systems, uuid);
 
+  vr_name_index_remove (self->names, uuid);
+  summaries_changed (self);
   if (object == NULL)
     return;
   g_dbus_object_manager_server_unexport (
@@ -328,8 +359,8 @@ refresh_done (GObject *source, GAsyncResult *result, gpointer user_data)
     refresh->done (refresh->data);
 }
 
-void
-vr_daemon_refresh_system (VrDaemon *self, const char *uuid, GSourceFunc done,
+static void
+refresh_system (VrDaemon *self, const char *uuid, GSourceFunc done,
                           gpointer data, GDestroyNotify destroy)
 {
   g_autoptr (GTask) task = g_task_new (self, NULL, refresh_done, NULL);
@@ -356,8 +387,8 @@ vr_daemon_system_name (VrDaemon *self, const char *uuid)
   return vr_dbus_planned_system_get_name (iface);
 }
 
-void
-vr_daemon_set_system_state (VrDaemon *self, const char *uuid,
+static void
+set_system_state (VrDaemon *self, const char *uuid,
                             VrPlannedState state)
 {
   VrDBusObjectSkeleton *object = g_hash_table_lookup (self->systems, uuid);
@@ -368,6 +399,7 @@ vr_daemon_set_system_state (VrDaemon *self, const char *uuid,
   iface = vr_dbus_object_get_planned_system (VR_DBUS_OBJECT (object));
   vr_dbus_planned_system_set_state (iface, vr_planned_state_to_string (state));
   vr_planned_skeleton_changed (iface);
+  summaries_changed (self);
 }
 
 static GPtrArray *
@@ -407,8 +439,8 @@ compare_summaries (gconstpointer a, gconstpointer b)
                     ((const Summary *) b)->name);
 }
 
-GVariant *
-vr_daemon_list_system_summaries (VrDaemon *self)
+static GVariant *
+build_summaries (VrDaemon *self)
 {
   g_autoptr (GArray) rows = g_array_sized_new (
       FALSE, FALSE, sizeof (Summary), g_hash_table_size (self->systems));
@@ -440,6 +472,35 @@ vr_daemon_list_system_summaries (VrDaemon *self)
           vr_dbus_planned_system_get_domain (row->iface));
     }
   return g_variant_builder_end (&builder);
+}
+
+/* Built once and kept until a planned system is exported, removed or
+ * changes state (the only ways its columns change): with a thousand, the
+ * rows cost the agent more than the rest of the call. */
+GVariant *
+vr_daemon_list_system_summaries (VrDaemon *self)
+{
+  if (self->summaries == NULL)
+    {
+      self->summaries = g_variant_ref_sink (build_summaries (self));
+      /* Serialized now: the next calls marshal one buffer, not a tree. */
+      g_variant_get_data (self->summaries);
+    }
+  return g_variant_ref (self->summaries);
+}
+
+int
+vr_daemon_get_summaries_fd (VrDaemon *self, GError **error)
+{
+  g_autoptr (GVariant) rows = NULL;
+
+  if (self->summaries_fd >= 0)
+    return self->summaries_fd;
+  rows = vr_daemon_list_system_summaries (self);
+  self->summaries_fd = vr_sealed_file_new ("virt-realize planned systems",
+                                           g_variant_get_data (rows),
+                                           g_variant_get_size (rows), error);
+  return self->summaries_fd;
 }
 
 GPtrArray *
@@ -507,18 +568,103 @@ export_one (VrDaemon *self, VrPlannedSystem *system)
 
 /* Jobs */
 
+/* The job's realize runs: its planned system is shown realizing from
+ * that (the backend wrote it to the record before its first step), not
+ * read again. */
+static void
+on_job_running (VrJobObject *job, gpointer user_data)
+{
+  set_system_state (user_data, vr_job_object_get_system_uuid (job),
+                              VR_PLANNED_STATE_REALIZING);
+}
+
+static gboolean
+end_job (gpointer job)
+{
+  vr_job_object_end (job);
+  return G_SOURCE_REMOVE;
+}
+
+/* The planned system as the job left it is read once (on a worker, after
+ * the work on it queued before) and on its object before the job's
+ * Completed goes out. */
+static void
+on_job_finished (VrJobObject *job, gboolean success, const char *message,
+                 gpointer user_data)
+{
+  refresh_system (user_data, vr_job_object_get_system_uuid (job),
+                            end_job, g_object_ref (job), g_object_unref);
+}
+
 static guint
 add_job (VrDaemon *self, VrJobObject *job)
 {
   guint id = vr_job_object_get_id (job);
+  /* The manager holds the object, the object its interface (the job). */
+  g_autoptr (VrDBusObjectSkeleton) object = NULL;
 
   g_hash_table_insert (self->jobs, GUINT_TO_POINTER (id), job);
   /* The table owns the job, and the job is the daemon's: no need to
    * disconnect. */
+  g_signal_connect (job, "running", G_CALLBACK (on_job_running), self);
+  g_signal_connect (job, "finished", G_CALLBACK (on_job_finished), self);
   g_signal_connect (job, "ended", G_CALLBACK (on_job_ended), self);
+  object = vr_dbus_object_skeleton_new (vr_job_object_get_path (job));
+  vr_dbus_object_skeleton_set_job (object, VR_DBUS_JOB (job));
   g_dbus_object_manager_server_export (self->manager,
-                                       vr_job_object_get_object (job));
+                                       G_DBUS_OBJECT_SKELETON (object));
   return id;
+}
+
+/* A job's planned system is read on a worker, after any work on it asked
+ * for before (an Update waits no more than it did on the main loop). */
+static void
+lookup_thread (GTask *task, gpointer source, gpointer task_data,
+               GCancellable *cancellable)
+{
+  GError *error = NULL;
+  VrPlannedSystem *system = vr_store_lookup (VR_DAEMON (source)->store,
+                                             task_data, &error);
+
+  if (system != NULL)
+    g_task_return_pointer (task, system, g_object_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+lookup_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  VrDaemon *self = VR_DAEMON (source);
+  VrJobObject *job = lookup_job (self, GPOINTER_TO_UINT (user_data));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) system = g_task_propagate_pointer (
+      G_TASK (result), &error);
+  virConnectPtr conn = NULL;
+  g_autoptr (VrHostCaps) caps = NULL;
+
+  /* Cancelled (and maybe expired) while the record was read. */
+  if (job == NULL || vr_job_object_is_finished (job))
+    return;
+  if (system == NULL || !vr_daemon_ref_libvirt (self, &conn, &caps, &error))
+    {
+      vr_job_object_fail_to_begin (job, error);
+      return;
+    }
+  vr_job_object_begin (job, self->store, caps, conn, system);
+  virConnectClose (conn);
+}
+
+static void
+start_job (VrDaemon *self, VrJobObject *job)
+{
+  const char *uuid = vr_job_object_get_system_uuid (job);
+  g_autoptr (GTask) task = g_task_new (
+      self, NULL, lookup_done,
+      GUINT_TO_POINTER (vr_job_object_get_id (job)));
+
+  g_task_set_task_data (task, g_strdup (uuid), g_free);
+  vr_system_work_run (self->work, uuid, task, lookup_thread);
 }
 
 static void
@@ -528,7 +674,7 @@ schedule (VrDaemon *self)
          && !g_queue_is_empty (&self->queue))
     {
       self->running++;
-      vr_job_object_start (g_queue_pop_head (&self->queue));
+      start_job (self, g_queue_pop_head (&self->queue));
     }
 }
 
@@ -560,16 +706,16 @@ vr_daemon_queue_realize (VrDaemon *self, VrPlannedSystem *system,
                    "running", vr_planned_system_get_name (system));
       return NULL;
     }
-  job = vr_job_object_new_realize (self, ++self->next_job_id, system,
-                                   options, owner_uid);
+  job = vr_job_object_new_realize (++self->next_job_id, system, options,
+                                   owner_uid, self->session);
   add_job (self, job);
   g_queue_push_tail (&self->queue, job);
   schedule (self);
   return vr_job_object_get_path (job);
 }
 
-VrJobObject *
-vr_daemon_lookup_job (VrDaemon *self, guint id)
+static VrJobObject *
+lookup_job (VrDaemon *self, guint id)
 {
   if (self->jobs == NULL) /* disposed */
     return NULL;
@@ -606,7 +752,7 @@ static gboolean
 expire_job (gpointer user_data)
 {
   Expiry *expiry = user_data;
-  VrJobObject *job = vr_daemon_lookup_job (expiry->daemon, expiry->id);
+  VrJobObject *job = lookup_job (expiry->daemon, expiry->id);
 
   g_dbus_object_manager_server_unexport (expiry->daemon->manager,
                                          vr_job_object_get_path (job));
@@ -821,7 +967,7 @@ connected (VrDaemon *self, Connect *connect)
   for (guint i = 0; i < connect->interrupted->len; i++)
     {
       add_job (self, vr_job_object_new_interrupted (
-                         self, ++self->next_job_id,
+                         ++self->next_job_id,
                          connect->interrupted->pdata[i]));
       keep_for_a_while (self, self->next_job_id);
     }
@@ -945,6 +1091,7 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
   self->work = vr_system_work_new ();
   self->systems = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                          g_object_unref);
+  self->names = vr_name_index_new ();
   self->jobs = g_hash_table_new_full (
       NULL, NULL, NULL, g_object_unref);
   self->expiry = g_hash_table_new (NULL, NULL);
@@ -999,6 +1146,8 @@ vr_daemon_dispose (GObject *object)
   g_clear_pointer (&self->work, vr_system_work_free);
   g_clear_pointer (&self->jobs, g_hash_table_unref);
   g_clear_pointer (&self->systems, g_hash_table_unref);
+  g_clear_pointer (&self->names, vr_name_index_unref);
+  summaries_changed (self);
   g_clear_object (&self->manager_object);
   g_clear_object (&self->manager);
   g_clear_object (&self->caps);
@@ -1031,4 +1180,5 @@ vr_daemon_class_init (VrDaemonClass *klass)
 static void
 vr_daemon_init (VrDaemon *self)
 {
+  self->summaries_fd = -1;
 }

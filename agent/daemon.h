@@ -10,6 +10,7 @@
 #include "planned-system.h"
 #include "realize.h"
 #include "store.h"
+#include "validate.h"
 #include "vr-dbus-generated.h"
 
 G_BEGIN_DECLS
@@ -34,7 +35,6 @@ typedef struct {
  * whose tasks hold a reference on the daemon. */
 #define VR_TYPE_DAEMON (vr_daemon_get_type ())
 G_DECLARE_FINAL_TYPE (VrDaemon, vr_daemon, VR, DAEMON, GObject)
-typedef struct _VrJobObject VrJobObject;
 
 /* Connects to libvirt (retrying in the background when that fails), puts
  * back planned systems an earlier crash left realizing, and exports the
@@ -48,6 +48,10 @@ VrDaemon *vr_daemon_new (GDBusConnection *bus,
 void vr_daemon_shutdown (VrDaemon *daemon, GSourceFunc done, gpointer data);
 
 VrStore *vr_daemon_get_store (VrDaemon *daemon);
+/* Points a validation's name check at the daemon's index of names
+ * (name-index.h) instead of every record; the index lives as long as the
+ * daemon, so the validation must hold a reference on the daemon. */
+void vr_daemon_index_options (VrDaemon *daemon, VrValidateOptions *options);
 gboolean vr_daemon_is_session (VrDaemon *daemon);
 
 /* agent.conf's PoolDirs (NULL-terminated, maybe empty) and the file's
@@ -88,20 +92,6 @@ void vr_daemon_authorize (VrDaemon *daemon,
 const char *vr_daemon_export_system (VrDaemon *daemon,
                                      VrPlannedSystem *system);
 void vr_daemon_unexport_system (VrDaemon *daemon, const char *uuid);
-/* Re-reads a planned system from the store (on a worker, after the work
- * on it queued before) into its object, then calls done, if not NULL, in
- * the main context. */
-void vr_daemon_refresh_system (VrDaemon *daemon,
-                               const char *uuid,
-                               GSourceFunc done,
-                               gpointer data,
-                               GDestroyNotify destroy);
-/* Sets the State property of the planned system's object as a job of it
- * knows it (no reading of the store). */
-void vr_daemon_set_system_state (VrDaemon *daemon,
-                                 const char *uuid,
-                                 VrPlannedState state);
-
 /* Runs func (task's thread function) on a worker after the work on the
  * planned system uuid queued before (system-work.h): the handlers' way
  * to read and write the store off the main loop, in order. */
@@ -113,12 +103,17 @@ void vr_daemon_run_system_work (VrDaemon *daemon,
 const char *vr_daemon_system_name (VrDaemon *daemon, const char *uuid);
 /* Object paths, sorted by name. */
 GPtrArray *vr_daemon_list_system_paths (VrDaemon *daemon);
-/* ListPlannedSystemSummaries' answer: a(osssbs), sorted by name. */
+/* ListPlannedSystemSummaries' answer: a(osssbs), sorted by name (a
+ * reference on a kept value: unref it). */
 GVariant *vr_daemon_list_system_summaries (VrDaemon *daemon);
+/* The same serialized in a sealed memfd (GetPlannedSystemTable), made
+ * once until a planned system changes: the daemon's descriptor (borrowed;
+ * dup it to send), or -1 with error. */
+int vr_daemon_get_summaries_fd (VrDaemon *daemon, GError **error);
 
-/* Jobs (dbus-job.c makes the objects). A realize job of the planned
- * system, queued; its path, or NULL with VR_ERROR_IN_USE when the planned
- * system has a job already. */
+/* Jobs (dbus-job.h; the daemon listens to their signals). A realize job
+ * of the planned system, queued; its path, or NULL with VR_ERROR_IN_USE
+ * when the planned system has a job already. */
 const char *vr_daemon_queue_realize (VrDaemon *daemon,
                                      VrPlannedSystem *system,
                                      const VrRealizeOptions *options,
@@ -127,8 +122,5 @@ const char *vr_daemon_queue_realize (VrDaemon *daemon,
 /* TRUE while a job of the planned system is queued or running. */
 gboolean vr_daemon_system_busy (VrDaemon *daemon, const char *uuid);
 GPtrArray *vr_daemon_list_job_paths (VrDaemon *daemon);
-/* A job still exported, or NULL. */
-VrJobObject *vr_daemon_lookup_job (VrDaemon *daemon, guint id);
-
 
 G_END_DECLS

@@ -10,9 +10,9 @@
 #include "realize-job.h"
 
 struct _VrJobObject {
-  GObject parent_instance;
+  VrDBusJobSkeleton parent_instance;
 
-  VrDaemon *daemon;
+  gboolean session; /* on a session bus: see vr_auth_check_async */
   guint id;
   char *path;
   char *system_uuid;
@@ -20,45 +20,44 @@ struct _VrJobObject {
   VrRealizeOptions options;
   char *pool;
   char *pool_dir;
-  VrDBusObjectSkeleton *object;
-  VrDBusJob *iface;
   VrJob *job; /* NULL while queued, and for an interrupted job */
-  gboolean running_shown; /* the planned system shown realizing */
+  gboolean running_shown; /* "running" emitted */
   gboolean finished;
+  gboolean success;  /* of the realize, between "finished" and the end */
+  char *message;
 };
 
 enum {
+  SIGNAL_RUNNING,
+  SIGNAL_FINISHED,
   SIGNAL_ENDED,
   N_SIGNALS,
 };
 
 static guint signals[N_SIGNALS];
 
-G_DEFINE_TYPE (VrJobObject, vr_job_object, G_TYPE_OBJECT)
+G_DEFINE_TYPE (VrJobObject, vr_job_object, VR_DBUS_TYPE_JOB_SKELETON)
 
+/* What a job is from its start: its path, type, target and starter. */
 static void
-export (VrJobObject *self, const char *job_type)
+set_identity (VrJobObject *self, const char *job_type)
 {
-  g_autoptr (GDBusObjectManagerServer) manager = NULL;
   g_autofree char *target = vr_object_path_for_system (self->system_uuid);
 
   self->path = g_strdup_printf (VR_DBUS_JOBS_PREFIX "%u", self->id);
-  self->object = vr_dbus_object_skeleton_new (self->path);
-  self->iface = vr_dbus_job_skeleton_new ();
-  vr_dbus_job_set_job_type (self->iface, job_type);
-  vr_dbus_job_set_target (self->iface, target);
-  vr_dbus_job_set_started_by_uid (self->iface, self->owner_uid);
-  vr_dbus_job_set_job_state (self->iface, VR_JOB_STATE_NEW);
-  vr_dbus_job_set_phase (self->iface, "");
-  vr_dbus_job_set_error_description (self->iface, "");
-  vr_dbus_object_skeleton_set_job (self->object, self->iface);
+  vr_dbus_job_set_job_type (VR_DBUS_JOB (self), job_type);
+  vr_dbus_job_set_target (VR_DBUS_JOB (self), target);
+  vr_dbus_job_set_started_by_uid (VR_DBUS_JOB (self), self->owner_uid);
+  vr_dbus_job_set_job_state (VR_DBUS_JOB (self), VR_JOB_STATE_NEW);
+  vr_dbus_job_set_phase (VR_DBUS_JOB (self), "");
+  vr_dbus_job_set_error_description (VR_DBUS_JOB (self), "");
 }
 
 /* The VrJob's state into the exported properties. */
 static void
 sync_properties (VrJobObject *self)
 {
-  VrDBusJob *iface = self->iface;
+  VrDBusJob *iface = VR_DBUS_JOB (self);
   g_autofree char *phase = vr_job_dup_phase (self->job);
   g_autofree char *description = vr_job_dup_error_description (self->job);
   guint64 done;
@@ -95,8 +94,7 @@ on_changed (VrJob *job, gpointer user_data)
   if (!self->running_shown && vr_job_get_state (job) == VR_JOB_STATE_RUNNING)
     {
       self->running_shown = TRUE;
-      vr_daemon_set_system_state (self->daemon, self->system_uuid,
-                                  VR_PLANNED_STATE_REALIZING);
+      g_signal_emit (self, signals[SIGNAL_RUNNING], 0);
     }
 }
 
@@ -104,38 +102,21 @@ static void
 end (VrJobObject *self, gboolean success, const char *message)
 {
   self->finished = TRUE;
-  vr_dbus_job_set_cancellable (self->iface, FALSE);
-  vr_dbus_job_emit_completed (self->iface, success, message);
+  vr_dbus_job_set_cancellable (VR_DBUS_JOB (self), FALSE);
+  vr_dbus_job_emit_completed (VR_DBUS_JOB (self), success, message);
   g_signal_emit (self, signals[SIGNAL_ENDED], 0);
 }
 
-typedef struct {
-  VrJobObject *job;
-  gboolean success;
-  char *message;
-} Ending;
-
-static void
-ending_free (gpointer data)
-{
-  Ending *ending = data;
-
-  g_free (ending->message);
-  g_free (ending);
-}
-
 /* The planned system as the job left it is on its object before the job
- * says it ended: a client that reads it on Completed sees the outcome.
- * (The daemon keeps the job until vr_daemon_job_ended.) */
-static gboolean
-end_after_refresh (gpointer data)
+ * says it ended (the daemon sees to it on "finished", then calls this): a
+ * client that reads it on Completed sees the outcome. */
+void
+vr_job_object_end (VrJobObject *self)
 {
-  Ending *ending = data;
-
-  ending->job->finished = TRUE;
-  sync_properties (ending->job);
-  end (ending->job, ending->success, ending->message);
-  return G_SOURCE_REMOVE;
+  g_return_if_fail (self->job != NULL && !self->finished);
+  self->finished = TRUE;
+  sync_properties (self);
+  end (self, self->success, self->message);
 }
 
 static void
@@ -143,31 +124,40 @@ on_completed (VrJob *job, gboolean success, const char *message,
               gpointer user_data)
 {
   VrJobObject *self = user_data;
-  Ending *ending = g_new0 (Ending, 1);
 
-  ending->job = self;
-  ending->success = success;
-  ending->message = g_strdup (message);
-  vr_daemon_refresh_system (self->daemon, self->system_uuid,
-                            end_after_refresh, ending, ending_free);
+  self->success = success;
+  self->message = g_strdup (message);
+  g_signal_emit (self, signals[SIGNAL_FINISHED], 0, success, message);
 }
 
 /* Cancel: the job's own starter may cancel it under the cancel-job action;
- * anybody else needs cancel-job-other-user (admin by default). */
+ * anybody else needs cancel-job-other-user (admin by default). The call
+ * holds the job: one that ended (and maybe left the bus) meanwhile is
+ * told so. */
 typedef struct {
-  VrDaemon *daemon;
-  guint id;
+  VrJobObject *job;
   GDBusMethodInvocation *invocation;
 } CancelCall;
 
 static void
 cancel_call_free (CancelCall *call)
 {
+  g_object_unref (call->job);
   g_object_unref (call->invocation);
   g_free (call);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CancelCall, cancel_call_free)
+
+static gboolean
+refuse_ended (CancelCall *call)
+{
+  if (!call->job->finished)
+    return FALSE;
+  vr_dbus_return_error_printf (call->invocation, VR_ERROR_INVALID_STATE,
+                               "job %u has ended already", call->job->id);
+  return TRUE;
+}
 
 static void
 on_cancel_authorized (GObject *source, GAsyncResult *result,
@@ -175,7 +165,6 @@ on_cancel_authorized (GObject *source, GAsyncResult *result,
 {
   g_autoptr (CancelCall) call = user_data;
   g_autoptr (GError) error = NULL;
-  VrJobObject *self;
   guint uid;
 
   if (!vr_auth_check_finish (result, &uid, &error))
@@ -183,15 +172,10 @@ on_cancel_authorized (GObject *source, GAsyncResult *result,
       vr_dbus_return_error (call->invocation, error);
       return;
     }
-  self = vr_daemon_lookup_job (call->daemon, call->id);
-  if (self == NULL || self->finished)
-    {
-      vr_dbus_return_error_printf (call->invocation, VR_ERROR_INVALID_STATE,
-                                   "job %u has ended already", call->id);
-      return;
-    }
-  vr_job_object_cancel (self);
-  vr_dbus_job_complete_cancel (self->iface, call->invocation);
+  if (refuse_ended (call))
+    return;
+  vr_job_object_cancel (call->job);
+  vr_dbus_job_complete_cancel (VR_DBUS_JOB (call->job), call->invocation);
 }
 
 static void
@@ -199,9 +183,8 @@ on_cancel_uid (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (CancelCall) call = user_data;
   g_autoptr (GError) error = NULL;
-  VrJobObject *self = vr_daemon_lookup_job (call->daemon, call->id);
   GDBusMethodInvocation *invocation;
-  gboolean session;
+  VrJobObject *self = call->job;
   guint uid;
 
   if (!vr_auth_get_uid_finish (result, &uid, &error))
@@ -209,15 +192,10 @@ on_cancel_uid (GObject *source, GAsyncResult *result, gpointer user_data)
       vr_dbus_return_error (call->invocation, error);
       return;
     }
-  if (self == NULL)
-    {
-      vr_dbus_return_error_printf (call->invocation, VR_ERROR_INVALID_STATE,
-                                   "job %u has ended already", call->id);
-      return;
-    }
+  if (refuse_ended (call))
+    return;
   invocation = call->invocation;
-  session = vr_daemon_is_session (call->daemon);
-  vr_auth_check_async (invocation, session,
+  vr_auth_check_async (invocation, self->session,
                        uid == self->owner_uid ? "cancel-job"
                                               : "cancel-job-other-user",
                        NULL, on_cancel_authorized, g_steal_pointer (&call));
@@ -227,56 +205,52 @@ static gboolean
 handle_cancel (VrDBusJob *iface, GDBusMethodInvocation *invocation,
                gpointer user_data)
 {
-  VrJobObject *self = user_data;
   CancelCall *call = g_new0 (CancelCall, 1);
 
-  /* The job may go while polkit answers: keep its id, not a pointer. */
-  call->daemon = self->daemon;
-  call->id = self->id;
+  call->job = g_object_ref (user_data);
   call->invocation = g_object_ref (invocation);
   vr_auth_get_uid_async (invocation, on_cancel_uid, call);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static VrJobObject *
-job_object_new (VrDaemon *daemon, guint id, const char *system_uuid,
-                guint owner_uid, const char *job_type)
+job_object_new (guint id, const char *system_uuid, guint owner_uid,
+                const char *job_type)
 {
   VrJobObject *self = g_object_new (VR_TYPE_JOB_OBJECT, NULL);
 
-  self->daemon = daemon;
   self->id = id;
   self->system_uuid = g_strdup (system_uuid);
   self->owner_uid = owner_uid;
-  export (self, job_type);
-  g_signal_connect (self->iface, "handle-cancel", G_CALLBACK (handle_cancel),
-                    self);
+  set_identity (self, job_type);
+  /* Its own signal: gone with it, nothing to disconnect. */
+  g_signal_connect (self, "handle-cancel", G_CALLBACK (handle_cancel), self);
   return self;
 }
 
 VrJobObject *
-vr_job_object_new_realize (VrDaemon *daemon, guint id,
-                           VrPlannedSystem *system,
-                           const VrRealizeOptions *options, guint owner_uid)
+vr_job_object_new_realize (guint id, VrPlannedSystem *system,
+                           const VrRealizeOptions *options, guint owner_uid,
+                           gboolean session)
 {
   VrJobObject *self = job_object_new (
-      daemon, id, vr_planned_system_get_uuid (system), owner_uid, "realize");
+      id, vr_planned_system_get_uuid (system), owner_uid, "realize");
 
   self->options = *options;
   self->pool = g_strdup (options->pool);
   self->pool_dir = g_strdup (options->pool_dir);
   self->options.pool = self->pool;
   self->options.pool_dir = self->pool_dir;
-  vr_dbus_job_set_cancellable (self->iface, TRUE);
+  self->session = session;
+  vr_dbus_job_set_cancellable (VR_DBUS_JOB (self), TRUE);
   return self;
 }
 
 VrJobObject *
-vr_job_object_new_interrupted (VrDaemon *daemon, guint id,
-                               VrPlannedSystem *system)
+vr_job_object_new_interrupted (guint id, VrPlannedSystem *system)
 {
   VrJobObject *self = job_object_new (
-      daemon, id, vr_planned_system_get_uuid (system), 0, "realize");
+      id, vr_planned_system_get_uuid (system), 0, "realize");
   const char *message = vr_planned_system_get_last_job_message (system);
   int code = vr_planned_system_get_last_job_code (system);
   g_autofree char *description = NULL;
@@ -287,89 +261,34 @@ vr_job_object_new_interrupted (VrDaemon *daemon, guint id,
                     ? g_strdup (message)
                     : g_strdup_printf ("interrupted: %s", message);
   self->finished = TRUE;
-  vr_dbus_job_set_job_state (self->iface, VR_JOB_STATE_EXCEPTION);
-  vr_dbus_job_set_error_code (self->iface,
+  vr_dbus_job_set_job_state (VR_DBUS_JOB (self), VR_JOB_STATE_EXCEPTION);
+  vr_dbus_job_set_error_code (VR_DBUS_JOB (self),
                               code != 0 ? code : VR_ERROR_FAILED);
-  vr_dbus_job_set_error_description (self->iface, description);
-  vr_dbus_job_set_cancellable (self->iface, FALSE);
+  vr_dbus_job_set_error_description (VR_DBUS_JOB (self), description);
+  vr_dbus_job_set_cancellable (VR_DBUS_JOB (self), FALSE);
   return self;
 }
 
-static void
-fail_to_begin (VrJobObject *self, const GError *error)
+void
+vr_job_object_fail_to_begin (VrJobObject *self, const GError *error)
 {
-  vr_dbus_job_set_job_state (self->iface, VR_JOB_STATE_EXCEPTION);
-  vr_dbus_job_set_error_code (self->iface, vr_error_get_code (error));
-  vr_dbus_job_set_error_description (self->iface, error->message);
+  g_return_if_fail (self->job == NULL && !self->finished);
+  vr_dbus_job_set_job_state (VR_DBUS_JOB (self), VR_JOB_STATE_EXCEPTION);
+  vr_dbus_job_set_error_code (VR_DBUS_JOB (self), vr_error_get_code (error));
+  vr_dbus_job_set_error_description (VR_DBUS_JOB (self), error->message);
   end (self, FALSE, error->message);
 }
 
-/* The planned system is read on a worker, after any work on it asked for
- * before (an Update waits no more than it did on the main loop). */
-static void
-lookup_thread (GTask *task, gpointer source, gpointer task_data,
-               GCancellable *cancellable)
+void
+vr_job_object_begin (VrJobObject *self, VrStore *store, VrHostCaps *caps,
+                     virConnectPtr conn, VrPlannedSystem *system)
 {
-  GError *error = NULL;
-  VrPlannedSystem *system = vr_store_lookup (
-      vr_daemon_get_store (VR_DAEMON (source)), task_data, &error);
-
-  if (system != NULL)
-    g_task_return_pointer (task, system, g_object_unref);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
-begin (VrJobObject *self, VrPlannedSystem *system)
-{
-  g_autoptr (GError) error = NULL;
-  virConnectPtr conn = NULL;
-  g_autoptr (VrHostCaps) caps = NULL;
-
-  if (system == NULL
-      || !vr_daemon_ref_libvirt (self->daemon, &conn, &caps, &error))
-    {
-      fail_to_begin (self, error);
-      return;
-    }
-  self->job = vr_realize_job_start (self->id,
-                                    vr_daemon_get_store (self->daemon), caps,
-                                    conn, system, &self->options);
-  virConnectClose (conn);
+  g_return_if_fail (self->job == NULL && !self->finished);
+  self->job = vr_realize_job_start (self->id, store, caps, conn, system,
+                                    &self->options);
   g_signal_connect (self->job, "changed", G_CALLBACK (on_changed), self);
   g_signal_connect (self->job, "completed", G_CALLBACK (on_completed), self);
   sync_properties (self);
-}
-
-static void
-lookup_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  VrJobObject *self = vr_daemon_lookup_job (VR_DAEMON (source),
-                                            GPOINTER_TO_UINT (user_data));
-  g_autoptr (GError) error = NULL;
-  g_autoptr (VrPlannedSystem) system = g_task_propagate_pointer (
-      G_TASK (result), &error);
-
-  /* Cancelled (and maybe expired) while the record was read. */
-  if (self == NULL || self->finished || self->job != NULL)
-    return;
-  if (system == NULL)
-    fail_to_begin (self, error);
-  else
-    begin (self, system);
-}
-
-void
-vr_job_object_start (VrJobObject *self)
-{
-  g_autoptr (GTask) task = g_task_new (self->daemon, NULL, lookup_done,
-                                       GUINT_TO_POINTER (self->id));
-
-  g_return_if_fail (self->job == NULL && !self->finished);
-  g_task_set_task_data (task, g_strdup (self->system_uuid), g_free);
-  vr_daemon_run_system_work (self->daemon, self->system_uuid, task,
-                             lookup_thread);
 }
 
 void
@@ -384,11 +303,11 @@ vr_job_object_cancel (VrJobObject *self)
       vr_job_cancel (self->job);
       return;
     }
-  vr_dbus_job_set_job_state (self->iface, VR_JOB_STATE_TERMINATED);
+  vr_dbus_job_set_job_state (VR_DBUS_JOB (self), VR_JOB_STATE_TERMINATED);
   g_set_error (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
                "cancelled before it started");
-  vr_dbus_job_set_error_code (self->iface, vr_error_get_code (error));
-  vr_dbus_job_set_error_description (self->iface, error->message);
+  vr_dbus_job_set_error_code (VR_DBUS_JOB (self), vr_error_get_code (error));
+  vr_dbus_job_set_error_description (VR_DBUS_JOB (self), error->message);
   end (self, FALSE, error->message);
 }
 
@@ -402,13 +321,11 @@ vr_job_object_finalize (GObject *object)
       g_signal_handlers_disconnect_by_data (self->job, self);
       g_object_unref (self->job);
     }
-  g_signal_handlers_disconnect_by_data (self->iface, self);
-  g_object_unref (self->iface);
-  g_object_unref (self->object);
   g_free (self->path);
   g_free (self->system_uuid);
   g_free (self->pool);
   g_free (self->pool_dir);
+  g_free (self->message);
   G_OBJECT_CLASS (vr_job_object_parent_class)->finalize (object);
 }
 
@@ -416,6 +333,15 @@ static void
 vr_job_object_class_init (VrJobObjectClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = vr_job_object_finalize;
+  /* Once, when the realize runs: its planned system is realizing. */
+  signals[SIGNAL_RUNNING] = g_signal_new ("running",
+                                          G_TYPE_FROM_CLASS (klass),
+                                          G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                          NULL, G_TYPE_NONE, 0);
+  /* Once, when the realize is over: vr_job_object_end() follows. */
+  signals[SIGNAL_FINISHED] = g_signal_new (
+      "finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+      NULL, G_TYPE_NONE, 2, G_TYPE_BOOLEAN, G_TYPE_STRING);
   /* Once, after Completed: the daemon frees the job's place. */
   signals[SIGNAL_ENDED] = g_signal_new ("ended", G_TYPE_FROM_CLASS (klass),
                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL,
@@ -446,19 +372,7 @@ vr_job_object_get_system_uuid (VrJobObject *self)
 }
 
 gboolean
-vr_job_object_is_queued (VrJobObject *self)
-{
-  return self->job == NULL && !self->finished;
-}
-
-gboolean
 vr_job_object_is_finished (VrJobObject *self)
 {
   return self->finished;
-}
-
-GDBusObjectSkeleton *
-vr_job_object_get_object (VrJobObject *self)
-{
-  return G_DBUS_OBJECT_SKELETON (self->object);
 }

@@ -1,44 +1,68 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "daemon.h"
+#include <libvirt/libvirt.h>
+
+#include "dbus-names.h"
+#include "host-caps.h"
+#include "planned-system.h"
+#include "realize.h"
+#include "store.h"
+#include "vr-dbus-generated.h"
 
 G_BEGIN_DECLS
 
-/* A job exported at /org/virtrealize/Realize1/jobs/N: a queued realize
+/* A job exported at /org/virtrealize/Realize1/jobs/N, and its Job
+ * interface itself (a subclass of the generated skeleton; the object at
+ * its path holds it, the job holds no object): a queued realize
  * (JobState New), the VrJob that runs it, and what is left of it after it
  * ended. Its properties follow the VrJob's "changed", which comes at most
- * ten times a second. It emits "ended" once, after Completed; the daemon
- * listens (the job never calls it back). */
+ * ten times a second; nothing is read from the store for them. It knows
+ * nothing of the daemon: it emits "running" once its realize runs (the
+ * planned system is realizing), "finished" (success, message) when the
+ * realize is over (the daemon brings the planned system's object up to
+ * date, then calls vr_job_object_end), and "ended" once, after Completed
+ * went out. */
 #define VR_TYPE_JOB_OBJECT (vr_job_object_get_type ())
-G_DECLARE_FINAL_TYPE (VrJobObject, vr_job_object, VR, JOB_OBJECT, GObject)
+G_DECLARE_FINAL_TYPE (VrJobObject, vr_job_object, VR, JOB_OBJECT,
+                      VrDBusJobSkeleton)
 
-/* A realize waiting for a worker; options are copied. */
-VrJobObject *vr_job_object_new_realize (VrDaemon *daemon,
-                                        guint id,
+/* A realize waiting for a worker; options are copied. session: on a
+ * session bus (Cancel is then the agent's own user's only). */
+VrJobObject *vr_job_object_new_realize (guint id,
                                         VrPlannedSystem *system,
                                         const VrRealizeOptions *options,
-                                        guint owner_uid);
+                                        guint owner_uid,
+                                        gboolean session);
 
 /* A realize that an earlier agent did not finish: ended, Exception (10),
  * its ErrorDescription beginning with "interrupted". system is as
  * vr_realize_recover() left it. */
-VrJobObject *vr_job_object_new_interrupted (VrDaemon *daemon,
-                                            guint id,
+VrJobObject *vr_job_object_new_interrupted (guint id,
                                             VrPlannedSystem *system);
 
-/* Runs a queued realize now; a failure to begin ends the job with it. */
-void vr_job_object_start (VrJobObject *job);
+/* Runs a queued realize now, on system as read for it and the daemon's
+ * libvirt connection (the job takes its own references). */
+void vr_job_object_begin (VrJobObject *job,
+                          VrStore *store,
+                          VrHostCaps *caps,
+                          virConnectPtr conn,
+                          VrPlannedSystem *system);
+
+/* Ends a queued job that could not begin (its planned system is gone,
+ * libvirt is not reachable) with error. */
+void vr_job_object_fail_to_begin (VrJobObject *job, const GError *error);
+
+/* After "finished": the final state goes out with Completed, then
+ * "ended". */
+void vr_job_object_end (VrJobObject *job);
 
 /* Stops a queued or running job (a running one rolls back first). */
 void vr_job_object_cancel (VrJobObject *job);
 
-GDBusObjectSkeleton *vr_job_object_get_object (VrJobObject *job);
-
 guint vr_job_object_get_id (VrJobObject *job);
 const char *vr_job_object_get_path (VrJobObject *job);
 const char *vr_job_object_get_system_uuid (VrJobObject *job);
-gboolean vr_job_object_is_queued (VrJobObject *job);
 gboolean vr_job_object_is_finished (VrJobObject *job);
 
 G_END_DECLS

@@ -192,9 +192,10 @@ static void
 summaries_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
                       guint uid, gpointer data)
 {
+  g_autoptr (GVariant) summaries = vr_daemon_list_system_summaries (daemon);
+
   g_dbus_method_invocation_return_value (
-      invocation,
-      g_variant_new ("(@a(osssbs))", vr_daemon_list_system_summaries (daemon)));
+      invocation, g_variant_new ("(@a(osssbs))", summaries));
 }
 
 static gboolean
@@ -203,6 +204,42 @@ handle_list_summaries (VrDBusManager *iface,
 {
   vr_daemon_authorize (user_data, invocation, "list", summaries_authorized,
                        NULL, NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+table_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
+                  guint uid, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  int fd = vr_daemon_get_summaries_fd (daemon, &error);
+
+  /* The list dups the descriptor: the daemon keeps its own. */
+  if (fd < 0 || g_unix_fd_list_append (fds, fd, &error) < 0)
+    {
+      vr_dbus_return_error (invocation, error);
+      return;
+    }
+  g_dbus_method_invocation_return_value_with_unix_fd_list (
+      invocation, g_variant_new ("(h)", 0), fds);
+}
+
+static gboolean
+handle_get_table (VrDBusManager *iface, GDBusMethodInvocation *invocation,
+                  GUnixFDList *fd_list, GVariant *options,
+                  gpointer user_data)
+{
+  static const char *const known[] = { NULL };
+  g_autoptr (GError) error = NULL;
+
+  if (!vr_daemon_check_options (options, known, &error))
+    {
+      vr_dbus_return_error (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  vr_daemon_authorize (user_data, invocation, "list", table_authorized, NULL,
+                       NULL);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -232,6 +269,8 @@ vr_manager_object_new (VrDaemon *daemon)
                     daemon);
   g_signal_connect (iface, "handle-list-planned-system-summaries",
                     G_CALLBACK (handle_list_summaries), daemon);
+  g_signal_connect (iface, "handle-get-planned-system-table",
+                    G_CALLBACK (handle_get_table), daemon);
   g_signal_connect (iface, "handle-get-jobs", G_CALLBACK (handle_get_jobs),
                     daemon);
   vr_dbus_object_skeleton_set_manager (object, iface);

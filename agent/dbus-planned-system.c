@@ -226,6 +226,7 @@ validate_call_free (gpointer data)
   g_clear_object (&call->store);
   g_clear_object (&call->system);
   g_clear_object (&call->invocation);
+  g_clear_object (&call->daemon);
   if (call->import_fd >= 0)
     close (call->import_fd);
   g_clear_pointer (&call->target, target_free);
@@ -256,6 +257,7 @@ validate_thread (GTask *task, gpointer source, gpointer task_data,
       return;
     }
   call->options.import_dir = dir;
+  vr_daemon_index_options (call->daemon, &call->options);
   findings = vr_validate_planned_with (call->caps, call->store, call->system,
                                        &call->options, &error);
   if (findings == NULL)
@@ -297,7 +299,7 @@ validate_start (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   call->options.host_access_allowed = host_access_allowed;
   call->options.caller_known = TRUE;
   call->options.caller_uid = uid;
-  call->daemon = daemon;
+  call->daemon = g_object_ref (daemon);
   call->uid = uid;
   call->import_fd = take_import_fd (invocation);
   g_task_set_task_data (task, call, validate_call_free);

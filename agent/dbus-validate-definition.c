@@ -36,6 +36,7 @@ validate_file_call_free (gpointer data)
   if (call->fd >= 0)
     close (call->fd);
   g_clear_object (&call->invocation);
+  g_clear_object (&call->daemon);
   g_clear_object (&call->store);
   g_clear_object (&call->caps);
   g_clear_pointer (&call->handle, g_variant_unref);
@@ -108,15 +109,17 @@ validate_file_thread (GTask *task, gpointer source, gpointer task_data,
 {
   /* The agent reads as root: what reaches into the host is an error here
    * (a caller's own in-process validate warns). */
-  static const VrValidateOptions options = { .host_access_allowed = FALSE };
+  VrValidateOptions options = { .host_access_allowed = FALSE };
   ValidateFileCall *call = task_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) findings
-      = call->is_dir ? validate_dir (call, &options, &error)
-                     : vr_validate_file_fd_with (call->caps, call->store,
-                                                 call->fd, call->name,
-                                                 &options, &error);
+  g_autoptr (GPtrArray) findings = NULL;
   g_autofree char *json = NULL;
+
+  vr_daemon_index_options (call->daemon, &options);
+  findings = call->is_dir ? validate_dir (call, &options, &error)
+                          : vr_validate_file_fd_with (call->caps, call->store,
+                                                      call->fd, call->name,
+                                                      &options, &error);
 
   if (findings == NULL)
     {
@@ -191,7 +194,7 @@ vr_manager_handle_validate_definition (VrDBusManager *iface,
   call = g_new0 (ValidateFileCall, 1);
   call->fd = -1;
   call->invocation = g_object_ref (invocation);
-  call->daemon = daemon;
+  call->daemon = g_object_ref (daemon);
   call->store = g_object_ref (vr_daemon_get_store (daemon));
   call->handle = g_variant_ref (file_fd);
   call->name = name && *name ? g_steal_pointer (&name)

@@ -5,6 +5,14 @@
 
 #include "errors.h"
 
+/* Completed (0) and JobStarted (4096) are the seed's return codes, not
+ * errors: they get no D-Bus error name. */
+static gboolean
+is_error (int code)
+{
+  return code >= VR_ERROR_FAILED;
+}
+
 void
 vr_dbus_errors_register (void)
 {
@@ -18,15 +26,17 @@ vr_dbus_errors_register (void)
 
   if (!g_once_init_enter (&once))
     return;
-  while (vr_error_code_nth (n, &code, &nick))
-    n++;
-  entries = g_new0 (GDBusErrorEntry, n);
   for (guint i = 0; vr_error_code_nth (i, &code, &nick); i++)
-    {
-      entries[i].error_code = code;
-      entries[i].dbus_error_name = g_strconcat (VR_DBUS_ERROR_PREFIX, nick,
-                                                NULL);
-    }
+    n += is_error (code);
+  entries = g_new0 (GDBusErrorEntry, n);
+  n = 0;
+  for (guint i = 0; vr_error_code_nth (i, &code, &nick); i++)
+    if (is_error (code))
+      {
+        entries[n].error_code = code;
+        entries[n++].dbus_error_name = g_strconcat (VR_DBUS_ERROR_PREFIX,
+                                                    nick, NULL);
+      }
   /* The quark name is VR_ERROR's own (G_DEFINE_QUARK in errors.c). */
   g_dbus_error_register_error_domain (g_quark_to_string (VR_ERROR), &quark,
                                       entries, n);

@@ -7,7 +7,8 @@ G_BEGIN_DECLS
 
 #define VR_DBUS_ERROR_PREFIX "org.virtrealize.Realize1.Error."
 
-/* Registers org.virtrealize.Realize1.Error.<Nick> for every VR_ERROR code,
+/* Registers org.virtrealize.Realize1.Error.<Nick> for every VR_ERROR code
+ * that is an error (from Failed, 32768; not Completed nor JobStarted),
  * so that a GError crosses the bus as its code in both directions. The one
  * place that does it; agent and client call it before using the bus. */
 void vr_dbus_errors_register (void);

@@ -125,14 +125,50 @@ report_planned (VrValidation *v, VrPlannedSystem *other)
                      vr_planned_system_get_import_dir (other));
 }
 
+/* The planned system of uuid, if it is another one than this. */
+static void
+check_indexed_uuid (VrValidation *v, const char *uuid, const char *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) other = NULL;
+
+  if (uuid == NULL || g_strcmp0 (uuid, self) == 0)
+    return;
+  other = vr_store_load (v->store, uuid, &error);
+  if (other != NULL)
+    report_planned (v, other);
+}
+
+/* Two reads at most: the folder named by the UUID, and the one whose name
+ * the caller's index knows. */
+static void
+check_planned_indexed (VrValidation *v, const char *self)
+{
+  g_autofree char *named = NULL;
+
+  /* v->uuid is normalized (hex and dashes only): a folder name. */
+  check_indexed_uuid (v, v->uuid, self);
+  if (v->name != NULL)
+    named = v->options.planned_by_name (v->name,
+                                        v->options.planned_by_name_data);
+  if (named != NULL && g_strcmp0 (named, v->uuid) != 0)
+    check_indexed_uuid (v, named, self);
+}
+
 static void
 check_planned (VrValidation *v)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) all = vr_store_list (v->store, &error);
+  g_autoptr (GPtrArray) all = NULL;
   const char *self = v->system ? vr_planned_system_get_uuid (v->system)
                                : NULL;
 
+  if (v->options.planned_by_name != NULL)
+    {
+      check_planned_indexed (v, self);
+      return;
+    }
+  all = vr_store_list (v->store, &error);
   if (all == NULL)
     {
       vr_validation_skip (v, "other planned systems (the state directory "

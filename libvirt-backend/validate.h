@@ -9,6 +9,11 @@
 
 G_BEGIN_DECLS
 
+/* The UUID (newly allocated) of the planned system named name, or NULL:
+ * a long-lived caller's index of the store's names, called from the
+ * validating thread. */
+typedef char *(*VrPlannedNameFunc) (const char *name, gpointer data);
+
 /* How a validation is run; all-zero (or NULL) is the agent's strictest. */
 typedef struct {
   /* FALSE: what reaches into the host (VR1801-VR1812) is an error, as
@@ -26,6 +31,11 @@ typedef struct {
   /* The planned system's import directory as the caller handed it over
    * (borrowed); NULL: opened by its recorded path. */
   VrImportDir *import_dir;
+  /* With it, the check for another planned system of the same name or
+   * UUID reads only the records it names (the UUID's folder, the name's
+   * owner) instead of every record: the agent keeps the names. */
+  VrPlannedNameFunc planned_by_name;
+  gpointer planned_by_name_data;
 } VrValidateOptions;
 
 /* ValidatePlannedSystem / Compare-VM: checks a domain XML (with its saved

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1070,6 +1071,88 @@ test_load (Fixture *f, gconstpointer data)
     test_rmtree (dirs->pdata[i]);
 }
 
+/* GetPlannedSystemTable's memfd: sealed (nobody writes or shrinks it
+ * under a reader's mapping), holding exactly ListPlannedSystemSummaries'
+ * rows, and made again when a planned system comes or goes. */
+static GVariant *
+get_table (void)
+{
+  g_autoptr (GUnixFDList) fds = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      harness->bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+      "GetPlannedSystemTable", g_variant_new ("(a{sv})", NULL),
+      G_VARIANT_TYPE ("(h)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &fds, NULL,
+      &error);
+  struct stat st;
+  GVariant *table;
+  void *data;
+  int fd;
+
+  g_assert_no_error (error);
+  fd = g_unix_fd_list_get (fds, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (fcntl (fd, F_GET_SEALS) & (F_SEAL_WRITE | F_SEAL_SHRINK),
+                   ==, F_SEAL_WRITE | F_SEAL_SHRINK);
+  g_assert_cmpint (write (fd, "x", 1), ==, -1);
+  g_assert_cmpint (ftruncate (fd, 0), ==, -1);
+  g_assert_cmpint (fstat (fd, &st), ==, 0);
+  data = mmap (NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  g_assert_true (data != MAP_FAILED);
+  table = g_variant_new_from_data (G_VARIANT_TYPE ("a(osssbs)"),
+                                   g_memdup2 (data, st.st_size), st.st_size,
+                                   FALSE, g_free, NULL);
+  g_assert_true (g_variant_is_normal_form (table));
+  munmap (data, st.st_size);
+  close (fd);
+  return g_variant_ref_sink (table);
+}
+
+static void
+assert_table_current (void)
+{
+  g_autoptr (GVariant) table = get_table ();
+  g_autoptr (GVariant) summaries = call_ok (
+      VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+      "ListPlannedSystemSummaries", NULL, "(a(osssbs))");
+  g_autoptr (GVariant) rows = g_variant_get_child_value (summaries, 0);
+
+  g_assert_true (g_variant_equal (table, rows));
+}
+
+static void
+test_table (Fixture *f, gconstpointer data)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autoptr (GPtrArray) dirs = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *system = NULL;
+  g_autoptr (GVariant) before = NULL;
+  g_autoptr (GVariant) after = NULL;
+
+  add_planned_systems (f, 3, dirs);
+  start_agent (f, NULL);
+  assert_table_current ();
+  before = get_table ();
+  g_assert_cmpuint (g_variant_n_children (before), ==, 3);
+  system = import_dir (basic);
+  assert_table_current ();
+  after = get_table ();
+  g_assert_cmpuint (g_variant_n_children (after), ==, 4);
+  g_variant_unref (call_ok (system, VR_DBUS_PLANNED_IFACE, "Destroy", NULL,
+                            NULL));
+  assert_table_current ();
+  g_clear_pointer (&after, g_variant_unref);
+  after = get_table ();
+  g_assert_true (g_variant_equal (before, after));
+  assert_call_error (VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+                     "GetPlannedSystemTable",
+                     one_option ("bogus", g_variant_new_int32 (1)),
+                     VR_ERROR_INVALID_PARAMETER, "unknown option 'bogus'");
+  stop_agent (f);
+  for (guint i = 0; i < dirs->len; i++)
+    test_rmtree (dirs->pdata[i]);
+}
+
 /* One worker: a second realize waits in state New; cancelling it ends it
  * Terminated at once; a finished job goes after --job-keep seconds. */
 static void
@@ -1408,6 +1491,25 @@ skip_bus_test (Fixture *f, gconstpointer data)
   g_test_skip (why_no_bus);
 }
 
+/* Every error code crosses the bus under its own name; the seed's return
+ * codes that are no errors (Completed, JobStarted) have none. */
+static void
+test_error_names (void)
+{
+  g_autoptr (GError) in_use = g_error_new (VR_ERROR, VR_ERROR_IN_USE, "x");
+  g_autoptr (GError) completed = g_error_new (VR_ERROR, VR_ERROR_COMPLETED,
+                                              "x");
+  g_autoptr (GError) started = g_error_new (VR_ERROR, VR_ERROR_JOB_STARTED,
+                                            "x");
+  g_autofree char *a = g_dbus_error_encode_gerror (in_use);
+  g_autofree char *b = g_dbus_error_encode_gerror (completed);
+  g_autofree char *c = g_dbus_error_encode_gerror (started);
+
+  g_assert_cmpstr (a, ==, VR_DBUS_ERROR_PREFIX "InUse");
+  g_assert_false (g_str_has_prefix (b, VR_DBUS_ERROR_PREFIX));
+  g_assert_false (g_str_has_prefix (c, VR_DBUS_ERROR_PREFIX));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1418,6 +1520,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   vr_dbus_errors_register ();
   g_test_add_func ("/agent/unit-verifies", test_unit_verifies);
+  g_test_add_func ("/agent/error-names", test_error_names);
   harness = vr_bus_harness_new (TRUE, &why_no_bus);
   if (harness != NULL)
     {
@@ -1442,6 +1545,7 @@ main (int argc, char **argv)
   ADD ("rollback-pending", NULL, test_rollback_pending);
   ADD ("access", NULL, test_access);
   ADD ("load", NULL, test_load);
+  ADD ("table", NULL, test_table);
   ADD ("queue", NULL, test_queue);
   ADD ("cli-client", NULL, test_cli_client);
   ADD ("mainloop/destroy", "destroy", test_mainloop_answers);

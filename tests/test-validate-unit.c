@@ -45,6 +45,31 @@ static struct {
   VrStore *store;
 } t;
 
+/* An index of one name (data: {name, uuid}), as the agent keeps them. */
+static char *
+index_of_one (const char *name, gpointer data)
+{
+  const char *const *entry = data;
+
+  return g_strcmp0 (name, entry[0]) == 0 ? g_strdup (entry[1]) : NULL;
+}
+
+static GPtrArray *
+validate_indexed (xmlDoc *doc, const char *const *entry)
+{
+  g_autofree char *path = vt_write (doc, t.work, "domain.xml");
+  g_autoptr (GError) error = NULL;
+  VrValidateOptions options = { .host_access_allowed = TRUE,
+                                .planned_by_name = index_of_one,
+                                .planned_by_name_data = (gpointer) entry };
+  GPtrArray *findings = vr_validate_file_with (t.caps, t.store, path,
+                                               &options, &error);
+
+  g_assert_no_error (error);
+  vt_log (findings);
+  return findings;
+}
+
 static GPtrArray *
 validate_doc (xmlDoc *doc)
 {
@@ -129,6 +154,43 @@ test_planned_conflicts (void)
   vt_assert_only (mine, VR_FINDING_DISK_SOURCE,
                   "/domain/devices/disk/source/@file");
   vt_assert_finding (mine, VR_FINDING_NO_SAVE, dir);
+  vr_store_remove (t.store, system, &error);
+  g_assert_no_error (error);
+  test_rmtree (dir);
+}
+
+/* With an index of names (the agent's), the name check asks the index
+ * and the UUID check reads the UUID's folder: no other record is read. */
+static void
+test_planned_indexed (void)
+{
+  g_autofree char *dir = test_mkdtemp ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (xmlDoc) renamed = vt_parse (guest_xml);
+  g_autoptr (xmlDoc) other = vt_parse (guest_xml);
+  const char *const knows[] = { "vr-unit", UUID };
+  const char *const unaware[] = { "", "" };
+  g_autoptr (GPtrArray) same_uuid = NULL;
+  g_autoptr (GPtrArray) same_name = NULL;
+  g_autoptr (GPtrArray) not_indexed = NULL;
+
+  test_write_file (dir, "domain.xml", guest_xml, -1);
+  system = vr_import_path (t.store, dir, NULL, &error);
+  g_assert_no_error (error);
+  /* Another name, the same UUID: found by its folder, whatever the
+   * index says. */
+  vt_set (renamed, "/domain/name=vr-unit-renamed");
+  same_uuid = validate_indexed (renamed, unaware);
+  vt_assert_only (same_uuid, VR_FINDING_PLANNED_UUID, "/domain/uuid");
+  /* The same name, another UUID: found through the index... */
+  vt_set (other, "/domain/uuid=5a1ad0c0-7e57-4b3d-9c1e-0000000000ff");
+  same_name = validate_indexed (other, knows);
+  vt_assert_only (same_name, VR_FINDING_PLANNED_NAME, "/domain/name");
+  /* ...and only through it: an index without the name means no record
+   * was read for it. */
+  not_indexed = validate_indexed (other, unaware);
+  vt_assert_errors_only (not_indexed, NULL);
   vr_store_remove (t.store, system, &error);
   g_assert_no_error (error);
   test_rmtree (dir);
@@ -315,6 +377,7 @@ main (int argc, char **argv)
   g_test_add_func ("/validate-unit/conflicts", test_conflicts);
   g_test_add_func ("/validate-unit/planned-conflicts",
                    test_planned_conflicts);
+  g_test_add_func ("/validate-unit/planned-indexed", test_planned_indexed);
   g_test_add_func ("/validate-unit/bad-input", test_bad_input);
   g_test_add_func ("/validate-unit/no-uuid", test_no_uuid);
   g_test_add_func ("/validate-unit/cli/validate", test_cli_validate);

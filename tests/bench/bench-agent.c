@@ -383,6 +383,63 @@ bench_idle (const char *agent_uri, const char *state, const char *what)
   vr_bus_harness_stop_agent (agent);
 }
 
+/* $VR_BENCH_STATE: a folder kept between runs, holding the state and
+ * import directories of the 1000 planned systems (importing them takes
+ * minutes on a loaded machine); made on the first run. */
+static gboolean
+reuse_state (char **state, char **dirs)
+{
+  const char *kept = g_getenv ("VR_BENCH_STATE");
+  g_autofree char *made = NULL;
+
+  if (kept == NULL || *kept == '\0')
+    {
+      *state = test_mkdtemp ();
+      *dirs = test_mkdtemp ();
+      return FALSE;
+    }
+  *state = g_build_filename (kept, "state", NULL);
+  *dirs = g_build_filename (kept, "dirs", NULL);
+  made = g_build_filename (kept, "made-1000", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (*state, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (*dirs, 0755), ==, 0);
+  return g_file_test (made, G_FILE_TEST_EXISTS);
+}
+
+static void
+mark_state_made (void)
+{
+  const char *kept = g_getenv ("VR_BENCH_STATE");
+
+  if (kept == NULL || *kept == '\0')
+    return;
+  test_write_file (kept, "made-1000", "", 0);
+}
+
+/* $VR_BENCH_HOLD=SECONDS: with the 1000 planned systems served, print the
+ * bus address and wait, for strace or perf on a client by hand. */
+static void
+hold_for_profiling (void)
+{
+  const char *hold = g_getenv ("VR_BENCH_HOLD");
+
+  if (hold == NULL)
+    return;
+  printf ("DBUS_SYSTEM_BUS_ADDRESS=%s (agent pid %s), holding %s s\n",
+          harness->address, g_subprocess_get_identifier (agent), hold);
+  fflush (stdout);
+  g_usleep (g_ascii_strtoull (hold, NULL, 10) * G_USEC_PER_SEC);
+}
+
+static gboolean
+has_arg (int argc, char **argv, const char *arg)
+{
+  for (int i = 1; i < argc; i++)
+    if (g_str_equal (argv[i], arg))
+      return TRUE;
+  return FALSE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -393,6 +450,9 @@ main (int argc, char **argv)
   g_autofree char *pool = NULL;
   g_autofree char *out = NULL;
   g_autofree char *undefine = NULL;
+  /* --cli: only the whole-process figures (list, validate) */
+  gboolean cli_only = has_arg (argc, argv, "--cli");
+  gboolean kept;
 
   g_test_init (&argc, &argv, NULL);
   vr_dbus_errors_register ();
@@ -404,42 +464,56 @@ main (int argc, char **argv)
     }
   root = vr_testbed_new_root ("bench-agent");
   uri = vr_testbed_root_uri (root);
-  state = test_mkdtemp ();
-  dirs = test_mkdtemp ();
+  kept = reuse_state (&state, &dirs);
   pool = test_mkdtemp ();
 
-  bench_idle (uri, state, "no planned systems");
-  /* Without the embedded QEMU driver in the process, as with
-   * qemu:///system where virtqemud does the driver's work. */
-  bench_idle ("test:///default", state, "no planned systems, test:///default");
-
+  if (!cli_only)
+    {
+      bench_idle (uri, state, "no planned systems");
+      /* Without the embedded QEMU driver in the process, as with
+       * qemu:///system where virtqemud does the driver's work. */
+      bench_idle ("test:///default", state,
+                  "no planned systems, test:///default");
+    }
+  if (!kept)
+    {
+      agent = start (state);
+      bench_cli_validate ("no planned systems");
+      vr_bus_harness_stop_agent (agent);
+      add_planned_systems (state, 1000, dirs);
+      mark_state_made ();
+    }
   agent = start (state);
-  bench_cli_validate ("no planned systems");
-  vr_bus_harness_stop_agent (agent);
-  add_planned_systems (state, 1000, dirs);
-  agent = start (state);
-  measure ("ListPlannedSystems, 1000 planned systems", VR_DBUS_MANAGER_PATH,
-           VR_DBUS_MANAGER_IFACE, "ListPlannedSystems");
+  hold_for_profiling ();
+  if (!cli_only)
+    {
+      measure ("ListPlannedSystems, 1000 planned systems",
+               VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+               "ListPlannedSystems");
+      measure ("Ping (no polkit), 1000 planned systems", VR_DBUS_MANAGER_PATH,
+               "org.freedesktop.DBus.Peer", "Ping");
+      measure ("GetJobs (polkit, tiny answer)", VR_DBUS_MANAGER_PATH,
+               VR_DBUS_MANAGER_IFACE, "GetJobs");
+      measure ("GetManagedObjects, 1000 planned systems", VR_DBUS_ROOT,
+               "org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
+    }
   measure ("ListPlannedSystemSummaries, 1000 planned systems",
            VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
            "ListPlannedSystemSummaries");
-  measure ("Ping (no polkit), 1000 planned systems", VR_DBUS_MANAGER_PATH,
-           "org.freedesktop.DBus.Peer", "Ping");
-  measure ("GetJobs (polkit, tiny answer)", VR_DBUS_MANAGER_PATH,
-           VR_DBUS_MANAGER_IFACE, "GetJobs");
-  measure ("GetManagedObjects, 1000 planned systems", VR_DBUS_ROOT,
-           "org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
   bench_cli_list ();
   /* Validate looks for planned systems of the same name or UUID: with a
    * thousand, the backend reads every record. */
   bench_cli_validate ("1000 planned systems");
-  g_usleep (G_USEC_PER_SEC);
-  print_rss ("1000 planned systems, 1 s after the calls");
-  /* The agent's default --idle-trim is 10 s of quiet. */
-  g_usleep (11 * G_USEC_PER_SEC);
-  print_rss ("1000 planned systems, 11 s after the calls");
+  if (!cli_only)
+    {
+      g_usleep (G_USEC_PER_SEC);
+      print_rss ("1000 planned systems, 1 s after the calls");
+      /* The agent's default --idle-trim is 10 s of quiet. */
+      g_usleep (11 * G_USEC_PER_SEC);
+      print_rss ("1000 planned systems, 11 s after the calls");
+    }
   /* --no-copy: only the listing and memory figures. */
-  if (argc < 2 || !g_str_equal (argv[1], "--no-copy"))
+  if (!cli_only && !has_arg (argc, argv, "--no-copy"))
     bench_during_copy (state, pool);
   vr_bus_harness_stop_agent (agent);
 
@@ -448,8 +522,11 @@ main (int argc, char **argv)
                               "--managed-save", uri);
   g_spawn_command_line_sync (undefine, &out, NULL, NULL, NULL);
   vr_bus_harness_free (harness);
-  test_rmtree (state);
-  test_rmtree (dirs);
+  if (g_getenv ("VR_BENCH_STATE") == NULL)
+    {
+      test_rmtree (state);
+      test_rmtree (dirs);
+    }
   test_rmtree (pool);
   test_rmtree (root);
   g_free (uri);
