@@ -46,7 +46,7 @@ record_xpath_error (void *data, xmlError *err)
   char **first = data;
 
   if (*first == NULL && err->message != NULL)
-    *first = g_strchomp (g_strdup (err->message));
+    *first = g_strchomp (g_utf8_make_valid (err->message, -1));
 }
 
 /* libxml2 would print a bad expression's error to stderr; we keep it. */

@@ -42,9 +42,12 @@ record_error (void *user_data, xmlError *err)
   if (guard->message != NULL || err->level < XML_ERR_ERROR)
     return;
   guard->line = err->line;
-  guard->message = g_strchomp (g_strdup (err->message ? err->message
-                                                      : "not well-formed"));
-  guard->element = g_strdup ((const char *) ctxt->name);
+  /* libxml2 quotes the input around the error cut at a byte count, which
+   * may split a UTF-8 character: the message goes out on D-Bus and JSON. */
+  guard->message = g_strchomp (g_utf8_make_valid (
+      err->message ? err->message : "not well-formed", -1));
+  guard->element = ctxt->name != NULL
+      ? g_utf8_make_valid ((const char *) ctxt->name, -1) : NULL;
 }
 
 static void

@@ -41,6 +41,23 @@ test_not_well_formed (void)
                      "not well-formed", "<name>", NULL);
 }
 
+/* Found by fuzz-domain-xml after 19 million runs: libxml2 quoted the
+ * unterminated comment cut inside the 'é', and the error was not UTF-8. */
+static void
+test_error_utf8 (void)
+{
+  static const char text[]
+      = "<domain><name>u</name><!--d>2a1ad0c07e574b3d9c1e000000000001"
+        "</uuid><memoyur\xc3\xa9 nit='8'>6</domain>";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (xmlDoc) doc = parse (text, "domain", &error);
+
+  g_assert_null (doc);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "t.xml:1:",
+                     "not well-formed", NULL);
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
+}
+
 static void
 test_wrong_root (void)
 {
@@ -164,6 +181,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/safe-xml/well-formed", test_well_formed);
   g_test_add_func ("/safe-xml/not-well-formed", test_not_well_formed);
+  g_test_add_func ("/safe-xml/error-utf8", test_error_utf8);
   g_test_add_func ("/safe-xml/wrong-root", test_wrong_root);
   g_test_add_func ("/safe-xml/xxe", test_xxe);
   g_test_add_func ("/safe-xml/billion-laughs", test_billion_laughs);
