@@ -267,6 +267,8 @@ vr_job_object_new_realize (VrDaemon *daemon, guint id,
   self->pool_dir = g_strdup (options->pool_dir);
   self->options.pool = self->pool;
   self->options.pool_dir = self->pool_dir;
+  if (options->import_dir != NULL)
+    self->options.import_dir = vr_import_dir_ref (options->import_dir);
   vr_dbus_job_set_cancellable (self->iface, TRUE);
   return self;
 }
@@ -409,6 +411,7 @@ vr_job_object_finalize (GObject *object)
   g_free (self->system_uuid);
   g_free (self->pool);
   g_free (self->pool_dir);
+  vr_import_dir_free (self->options.import_dir);
   G_OBJECT_CLASS (vr_job_object_parent_class)->finalize (object);
 }
 
