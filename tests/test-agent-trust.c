@@ -1415,8 +1415,9 @@ test_import_limit (Fixture *f, gconstpointer data)
   test_rmtree (conf_dir);
 }
 
-/* An import whose caller leaves the bus stops hashing its manifest
- * (between buffers) and keeps nothing: with MaxImports=1 and the hashing
+/* An import whose caller leaves the bus, or that runs when the agent
+ * stops, stops hashing its manifest (between buffers) and keeps
+ * nothing: with MaxImports=1 and the hashing
  * held (VR_TEST_STALL_AT=verify, which waits until cancelled), a caller
  * that starts an import and closes its connection frees the one worker;
  * another import (no manifest) is then answered, and the store holds that
@@ -1484,7 +1485,36 @@ test_import_caller_gone (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   system = import_dir_root (other);
   g_assert_nonnull (system);
-  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  /* An import held in its hashing when the agent stops is cancelled:
+   * the agent exits (it waited for imports to end) and keeps nothing. */
+  {
+    g_autoptr (GUnixFDList) more = g_unix_fd_list_new ();
+    g_autofree char *second = vr_testbed_require ("second");
+    g_autofree char *copy = vr_testbed_copy_import_dir (second, &error);
+    g_autofree char *text2 = NULL;
+    int fd2;
+
+    g_assert_no_error (error);
+    fd2 = open (copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    text2 = vr_manifest_build (fd2, copy, NULL, NULL, &error);
+    g_assert_no_error (error);
+    test_write_file (copy, "manifest.xml", text2, -1);
+    unlink (reached);
+    g_assert_cmpint (g_unix_fd_list_append (more, fd2, NULL), ==, 0);
+    close (fd2);
+    g_dbus_connection_call_with_unix_fd_list (
+        harness->bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH,
+        VR_DBUS_MANAGER_IFACE, "ImportSystemDefinition",
+        g_variant_new ("(hsa{sv})", 0, "", NULL), G_VARIANT_TYPE ("(o)"),
+        G_DBUS_CALL_FLAGS_NONE, -1, more, NULL, NULL, NULL);
+    deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+    while (!g_file_test (reached, G_FILE_TEST_EXISTS)
+           && g_get_monotonic_time () < deadline)
+      g_usleep (20 * 1000);
+    g_assert_true (g_file_test (reached, G_FILE_TEST_EXISTS));
+    vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+    test_rmtree (copy);
+  }
   {
     g_autoptr (GDir) systems = g_dir_open (f->state, 0, NULL);
     const char *entry;
