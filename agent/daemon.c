@@ -31,6 +31,9 @@ struct _VrDaemon {
   char **trusted_import_dirs;
   char *config_path;
   GThreadPool *imports; /* of Import, max_imports threads */
+  /* Cancelled when the agent stops: imports under way stop hashing
+   * (nothing of theirs is kept) and queued ones end at once. */
+  GCancellable *stopping;
   char *uri;
   guint max_jobs;
   guint job_keep_seconds;
@@ -136,13 +139,26 @@ typedef struct {
 } Import;
 
 static void
+cancel_import (GCancellable *stopping, gpointer cancellable)
+{
+  g_cancellable_cancel (cancellable);
+}
+
+static void
 run_import (gpointer data, gpointer user_data)
 {
+  VrDaemon *self = user_data;
   Import *import = data;
+  GCancellable *cancellable = g_task_get_cancellable (import->task);
+  gulong handler = cancellable != NULL
+                       ? g_cancellable_connect (self->stopping,
+                                                G_CALLBACK (cancel_import),
+                                                cancellable, NULL)
+                       : 0;
 
   import->func (import->task, g_task_get_source_object (import->task),
-                g_task_get_task_data (import->task),
-                g_task_get_cancellable (import->task));
+                g_task_get_task_data (import->task), cancellable);
+  g_cancellable_disconnect (self->stopping, handler);
   g_object_unref (import->task);
   g_free (import);
 }
@@ -810,6 +826,7 @@ vr_daemon_shutdown (VrDaemon *self, GSourceFunc done, gpointer data)
 
   self->shutdown_done = done;
   self->shutdown_data = data;
+  g_cancellable_cancel (self->stopping);
   for (guint i = 0; i < jobs->len; i++)
     vr_job_object_cancel (jobs->pdata[i]);
   if (self->running == 0)
@@ -1077,8 +1094,9 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
   self->pool_dirs = g_strdupv ((char **) options->pool_dirs);
   self->trusted_import_dirs = g_strdupv (
       (char **) options->trusted_import_dirs);
+  self->stopping = g_cancellable_new ();
   self->imports = g_thread_pool_new (
-      run_import, NULL,
+      run_import, self,
       options->max_imports > 0 ? (int) options->max_imports : 2, FALSE,
       NULL);
   self->config_path = g_strdup (options->config_path);
@@ -1123,10 +1141,13 @@ vr_daemon_dispose (GObject *object)
 {
   VrDaemon *self = VR_DAEMON (object);
 
-  /* Imports under way and queued finish first (they make nothing to roll
-   * back, and their tasks hold the store). */
+  /* Imports under way and queued end first, cancelled (they make nothing
+   * to roll back, and their tasks hold the store). */
+  if (self->stopping != NULL)
+    g_cancellable_cancel (self->stopping);
   if (self->imports != NULL)
     g_thread_pool_free (g_steal_pointer (&self->imports), FALSE, TRUE);
+  g_clear_object (&self->stopping);
   if (self->manager != NULL)
     g_dbus_object_manager_server_set_connection (self->manager, NULL);
   if (self->conn != NULL)

@@ -242,6 +242,8 @@ vr_job_object_new_realize (guint id, VrPlannedSystem *system,
   self->options.pool = self->pool;
   self->options.pool_dir = self->pool_dir;
   self->session = session;
+  if (options->import_dir != NULL)
+    self->options.import_dir = vr_import_dir_ref (options->import_dir);
   vr_dbus_job_set_cancellable (VR_DBUS_JOB (self), TRUE);
   return self;
 }
@@ -326,6 +328,7 @@ vr_job_object_finalize (GObject *object)
   g_free (self->pool);
   g_free (self->pool_dir);
   g_free (self->message);
+  vr_import_dir_free (self->options.import_dir);
   G_OBJECT_CLASS (vr_job_object_parent_class)->finalize (object);
 }
 

@@ -23,6 +23,10 @@ typedef struct {
   VrStore *store;
   GDBusMethodInvocation *invocation;
   VrDaemon *daemon;
+  /* The hashing of a manifest stops (between buffers) once the caller
+   * is gone from the bus: no one waits for its answer. */
+  GCancellable *cancellable;
+  guint watch; /* the caller's name, while the import runs */
 } ImportCall;
 
 static void
@@ -36,7 +40,32 @@ import_call_free (gpointer data)
   g_free (call->name);
   g_clear_object (&call->store);
   g_clear_object (&call->invocation);
+  if (call->watch != 0)
+    g_bus_unwatch_name (call->watch);
+  g_clear_object (&call->cancellable);
   g_free (call);
+}
+
+static void
+on_caller_vanished (GDBusConnection *connection, const char *name,
+                    gpointer user_data)
+{
+  g_message ("the caller %s of an import left the bus: its import stops",
+             name);
+  g_cancellable_cancel (user_data);
+}
+
+/* Watched on the main context: the call's data (and the watch) is freed
+ * there too, when the task's callback has run. */
+static void
+watch_caller (ImportCall *call)
+{
+  call->cancellable = g_cancellable_new ();
+  call->watch = g_bus_watch_name_on_connection (
+      g_dbus_method_invocation_get_connection (call->invocation),
+      g_dbus_method_invocation_get_sender (call->invocation),
+      G_BUS_NAME_WATCHER_FLAGS_NONE, NULL, on_caller_vanished,
+      g_object_ref (call->cancellable), g_object_unref);
 }
 
 static int
@@ -115,10 +144,14 @@ import_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
                    guint uid, gpointer data)
 {
   ImportCall *call = data;
-  g_autoptr (GTask) task = g_task_new (NULL, NULL, import_done, NULL);
+  g_autoptr (GTask) task = NULL;
   g_autoptr (GError) error = NULL;
   GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
 
+  watch_caller (call);
+  task = g_task_new (NULL, call->cancellable, import_done, NULL);
+  /* An import that was kept before the caller left is exported still. */
+  g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, call, import_call_free);
   call->uid = uid;
   /* Only an authorized caller's descriptor is looked at at all. */

@@ -31,6 +31,11 @@ typedef struct {
   char *xml;        /* Update only */
   guint uid;        /* Update: the caller, once authorized */
   GDBusMethodInvocation *invocation; /* once on a worker */
+  /* Who imported it (FALSE/0 for a record from before owners), kept
+   * from the record so that the owner check on the main loop reads no
+   * disk (set by vr_planned_object_update; an owner never changes). */
+  gboolean has_owner;
+  guint owner;
 } Target;
 
 static void
@@ -121,6 +126,7 @@ vr_planned_object_update (VrDBusObjectSkeleton *object,
   const char *domain = vr_planned_system_get_domain (system);
   const char *connection = vr_planned_system_get_connection (system);
   const char *message = vr_planned_system_get_last_job_message (system);
+  Target *target = g_object_get_data (G_OBJECT (iface), "vr-target");
 
   vr_dbus_planned_system_set_name (iface, vr_planned_system_get_name (system));
   vr_dbus_planned_system_set_uuid (iface, vr_planned_system_get_uuid (system));
@@ -137,6 +143,8 @@ vr_planned_object_update (VrDBusObjectSkeleton *object,
   vr_dbus_planned_system_set_last_job_message (iface, message ? message : "");
   vr_planned_object_update_details (iface, system);
   vr_planned_skeleton_changed (iface);
+  if (target != NULL)
+    target->has_owner = vr_planned_system_get_owner (system, &target->owner);
 }
 
 /* Option import-dir (h) of the call, as a descriptor of ours, or -1. */
@@ -362,6 +370,8 @@ target_copy (Target *target)
 
   copy->daemon = target->daemon;
   copy->uuid = g_strdup (target->uuid);
+  copy->has_owner = target->has_owner;
+  copy->owner = target->owner;
   return copy;
 }
 
@@ -417,14 +427,12 @@ owner_check (VrDaemon *daemon, GDBusMethodInvocation *invocation, guint uid,
              gpointer data)
 {
   OwnCall *call = data;
-  g_autoptr (VrPlannedSystem) system = lookup (call->target, NULL);
-  guint owner;
 
   call->uid = uid;
   call->invocation = g_object_ref (invocation);
-  /* A system that is gone is the method's own error to give. */
-  if (uid == 0 || system == NULL
-      || (vr_planned_system_get_owner (system, &owner) && owner == uid))
+  /* The owner as the object knows it: no record is read on the main
+   * loop. A record with no owner is another user's for all but root. */
+  if (uid == 0 || (call->target->has_owner && call->target->owner == uid))
     {
       own_call_run (call);
       return;
@@ -483,6 +491,7 @@ realize_call_free (gpointer data)
   target_free (call->target);
   g_free (call->pool);
   g_free (call->pool_dir);
+  vr_import_dir_free (call->options.import_dir);
   g_free (call);
 }
 
@@ -654,6 +663,9 @@ host_access_thread (GTask *task, gpointer source, gpointer task_data,
   options.import_dir = dir;
   step->findings = vr_validate_host_access (step->caps, step->system,
                                             &options, NULL);
+  /* The realize job reads the folder from the same descriptor: a
+   * caller's folder is never opened by its path as root. */
+  step->call->options.import_dir = g_steal_pointer (&dir);
   g_task_return_boolean (task, TRUE);
 }
 

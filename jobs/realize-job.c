@@ -24,6 +24,7 @@ realize_work_free (gpointer data)
   g_object_unref (work->system);
   g_free (work->pool);
   g_free (work->pool_dir);
+  vr_import_dir_free (work->options.import_dir);
   g_free (work);
 }
 
@@ -55,6 +56,8 @@ vr_realize_job_start (guint id, VrStore *store, VrHostCaps *caps,
   work->pool_dir = g_strdup (options->pool_dir);
   work->options.pool = work->pool;
   work->options.pool_dir = work->pool_dir;
+  if (options->import_dir != NULL)
+    work->options.import_dir = vr_import_dir_ref (options->import_dir);
   vr_job_start (job, run_realize, work, realize_work_free);
   return job;
 }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <string.h>
 #include <sys/xattr.h>
@@ -366,4 +367,165 @@ vr_caller_check_dir_fd (int fd, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+/* The target of the link fd (O_PATH | O_NOFOLLOW); NULL if unreadable. */
+static char *
+read_link_fd (int fd)
+{
+  char buf[PATH_MAX];
+  ssize_t len = readlinkat (fd, "", buf, sizeof buf);
+
+  if (len < 0 || (size_t) len >= sizeof buf)
+    return NULL;
+  return g_strndup (buf, len);
+}
+
+/* The next component of a path being resolved, taken from the front of
+ * parts (a queue of components; a link's target is pushed in front). */
+static char *
+next_part (GQueue *parts)
+{
+  return g_queue_pop_head (parts);
+}
+
+static void
+push_path (GQueue *parts, const char *path)
+{
+  g_auto (GStrv) split = g_strsplit (path, "/", -1);
+
+  for (guint i = g_strv_length (split); i > 0; i--)
+    if (*split[i - 1] != '\0' && !g_str_equal (split[i - 1], "."))
+      g_queue_push_head (parts, g_strdup (split[i - 1]));
+}
+
+/* A directory the walk stands in, as the caller would: they need search
+ * permission on it to look up any name there. */
+static gboolean
+caller_may_search (const VrCaller *caller, int dirfd)
+{
+  struct stat st;
+
+  return fstat (dirfd, &st) == 0 && S_ISDIR (st.st_mode)
+         && caller_may_fd (caller, dirfd, &st, X_OK);
+}
+
+/* Moves the walk to the directory fd (taken), or to "/". */
+static void
+walk_to (int *dirfd, int fd, GString *done, const char *name)
+{
+  close (*dirfd);
+  *dirfd = fd;
+  if (name == NULL)
+    g_string_assign (done, "/");
+  else
+    {
+      if (done->len > 1)
+        g_string_append_c (done, '/');
+      g_string_append (done, name);
+    }
+}
+
+static void
+walk_up (int *dirfd, GString *done)
+{
+  const char *slash = strrchr (done->str, '/');
+  int fd = openat (*dirfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+  if (fd < 0)
+    return; /* the root's ".." is itself */
+  close (*dirfd);
+  *dirfd = fd;
+  g_string_truncate (done, slash > done->str ? (gsize) (slash - done->str)
+                                             : 1);
+}
+
+char *
+vr_caller_resolve (const VrCaller *caller, const char *path,
+                   gboolean *missing)
+{
+  g_autoptr (GString) done = g_string_new ("/");
+  GQueue parts = G_QUEUE_INIT;
+  int dirfd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  guint links = 0;
+  char *part;
+  gboolean found = dirfd >= 0;
+
+  if (missing != NULL)
+    *missing = FALSE;
+  push_path (&parts, path);
+  while (found && (part = next_part (&parts)) != NULL)
+    {
+      g_autofree char *name = part;
+      g_autofree char *target = NULL;
+      struct stat st;
+      int fd;
+
+      /* Each name is looked up as the caller would: only in a directory
+       * they may search, so a miss is one they could see themself. */
+      if (!caller_may_search (caller, dirfd))
+        {
+          found = FALSE;
+          break;
+        }
+      if (g_str_equal (name, ".."))
+        {
+          walk_up (&dirfd, done);
+          continue;
+        }
+      fd = openat (dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0 || fstat (fd, &st) < 0)
+        {
+          if (missing != NULL)
+            *missing = errno == ENOENT || errno == ENOTDIR;
+          if (fd >= 0)
+            close (fd);
+          found = FALSE;
+          break;
+        }
+      if (!S_ISLNK (st.st_mode))
+        {
+          walk_to (&dirfd, fd, done, name);
+          continue;
+        }
+      /* The kernel's limit on links in one lookup. */
+      target = ++links <= 40 ? read_link_fd (fd) : NULL;
+      close (fd);
+      if (target == NULL)
+        {
+          found = FALSE;
+          break;
+        }
+      push_path (&parts, target);
+      if (g_path_is_absolute (target))
+        walk_to (&dirfd, open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC), done,
+                 NULL);
+      found = dirfd >= 0;
+    }
+  g_queue_clear_full (&parts, g_free);
+  if (dirfd >= 0)
+    close (dirfd);
+  return found ? g_strdup (done->str) : NULL;
+}
+
+gboolean
+vr_caller_sees_missing (const VrCaller *caller, const char *path)
+{
+  g_autofree char *parent = g_path_get_dirname (path);
+  g_autofree char *name = g_path_get_basename (path);
+  g_autofree char *dir = vr_caller_resolve (caller, parent, NULL);
+  struct stat st;
+  int fd;
+  gboolean missing;
+
+  if (dir == NULL)
+    return FALSE;
+  fd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return FALSE;
+  missing = caller_may_search (caller, fd)
+            && fstatat (fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0
+            && errno == ENOENT;
+  close (fd);
+  return missing;
 }

@@ -54,4 +54,21 @@ gboolean vr_caller_check_import_fd (int dirfd,
  * VR_ERROR_INVALID_PARAMETER. */
 gboolean vr_caller_check_dir_fd (int fd, GError **error);
 
+/* Where path (absolute) leads once ".." and symbolic links are resolved,
+ * found as the caller could find it: each name looked up only in a
+ * directory they may search (mode bits and access ACL). NULL when they
+ * could not get there; then *missing (may be NULL) is TRUE when what is
+ * not there is a name in a directory they may search (they could see it
+ * is missing), FALSE when the path is hidden from them. The root agent
+ * chooses what to tell a caller about their paths by this, never by
+ * its own realpath() or access(): no existence oracle. */
+char *vr_caller_resolve (const VrCaller *caller,
+                         const char *path,
+                         gboolean *missing);
+
+/* TRUE when nothing is at path (absolute; not even a dangling link) and
+ * the caller could see that: its folder is one they reach and may
+ * search. FALSE when something is there or it is hidden from them. */
+gboolean vr_caller_sees_missing (const VrCaller *caller, const char *path);
+
 G_END_DECLS

@@ -145,12 +145,20 @@ static const Rule rules[] = {
     " | //@passwd | /domain/devices/filesystem/target/@dir"
     " | /domain/sysinfo[@type='smbios']//entry[not(@file)]"
     " | /domain/sysinfo[@type='fwcfg']/entry[not(@file)]"
+    /* fw_cfg names ("opt/org.example/x") are the guest's, with '/'. */
+    " | /domain/sysinfo[@type='fwcfg']/entry/@name"
     " | /domain/blkiotune/device/path"
     " | /domain/devices/disk/serial | /domain/devices/disk/wwn"
     /* The pty libvirt picked when the guest ran: output only, ignored
      * when defined. */
     " | " CHARDEVS "[@type='pty']/@tty"
     " | " CHARDEVS "[@type='pty']/source/@path",
+    NULL },
+  /* A zone name ("Europe/Berlin") libvirt hands QEMU as TZ; a path, an
+   * absolute one or one that climbs, is left to the unknown-path scan. */
+  { NULL, RULE_KNOWN,
+    "/domain/clock/@timezone[not(starts-with(normalize-space(.), '/'))"
+    " and not(contains(., '..'))]",
     NULL },
   /* libvirt's own cgroup partition for guests. */
   { NULL, RULE_KNOWN, "/domain/resource/partition[normalize-space()='/machine']",
@@ -249,6 +257,41 @@ path_foreign (const char *path, const VrHostAccessPolicy *policy)
   return policy->is_volume != NULL && policy->is_volume (path, policy->data);
 }
 
+/* Where path leads for the messages: as the caller could find it. */
+static char *
+resolve_seen (const char *path, const VrHostAccessPolicy *policy)
+{
+  if (policy->caller != NULL)
+    return vr_caller_resolve (policy->caller, path, NULL);
+  return realpath (path, NULL);
+}
+
+/* path_foreign for the finding's ID: as written, or where it leads as
+ * the caller could follow it. */
+static gboolean
+path_foreign_seen (const char *path, const VrHostAccessPolicy *policy)
+{
+  g_autofree char *folded = g_canonicalize_filename (path, "/");
+  g_autofree char *resolved = resolve_seen (folded, policy);
+
+  if (below_any (folded, policy->storage_dirs)
+      || (resolved != NULL && below_any (resolved, policy->storage_dirs)))
+    return TRUE;
+  return policy->is_volume != NULL && policy->is_volume (path, policy->data);
+}
+
+/* Nothing at path (not even a dangling link). For a caller: only when
+ * they could see that themself; hidden from them counts as taken. */
+static gboolean
+path_free (const char *path, const VrHostAccessPolicy *policy)
+{
+  struct stat st;
+
+  if (policy->caller != NULL)
+    return vr_caller_sees_missing (policy->caller, path);
+  return lstat (path, &st) != 0 && errno == ENOENT;
+}
+
 static gboolean
 boot_allowed (const char *path, const VrHostAccessPolicy *policy)
 {
@@ -266,13 +309,12 @@ nvram_allowed (const char *path, const VrHostAccessPolicy *policy)
 {
   const char *dirs[] = { policy->nvram_dir, NULL };
   g_autofree char *folded = g_canonicalize_filename (path, "/");
-  struct stat st;
 
   if (policy->nvram_carried || path_allowed (path, policy))
     return TRUE;
   return policy->nvram_dir != NULL
          && vr_host_access_path_inside (folded, dirs)
-         && lstat (folded, &st) != 0 && errno == ENOENT;
+         && path_free (folded, policy);
 }
 
 /* Whether the value a rule selected is within the policy. */
@@ -315,7 +357,7 @@ in_place (const char *value, const VrHostAccessPolicy *policy)
   if (policy->inplace_dirs == NULL || !g_path_is_absolute (value))
     return FALSE;
   folded = g_canonicalize_filename (value, "/");
-  resolved = realpath (folded, NULL);
+  resolved = resolve_seen (folded, policy);
   return below_any (folded, policy->inplace_dirs)
          || (resolved != NULL && below_any (resolved, policy->inplace_dirs));
 }
@@ -326,7 +368,7 @@ finding_id (const Rule *rule, const char *value,
             const VrHostAccessPolicy *policy)
 {
   if (rule->kind != RULE_ALWAYS && rule->kind != RULE_EMULATOR
-      && g_path_is_absolute (value) && path_foreign (value, policy))
+      && g_path_is_absolute (value) && path_foreign_seen (value, policy))
     return VR_FINDING_HOST_FOREIGN;
   return rule->id;
 }
@@ -443,12 +485,19 @@ check_rule (xmlXPathContext *ctxt, const Rule *rule,
     }
 }
 
-/* What QEMU or libvirt could take for a host path or socket. */
+/* What QEMU or libvirt could take for a host path or socket: any value
+ * with a '/' (QEMU's working directory is '/', so "etc/shadow" and
+ * "../../etc/shadow" are host paths as much as "/etc/shadow"; an address
+ * with a path is something that connects), a home ("~"), a unix: or
+ * file: address. A bare name without '/' is a name: libvirt's XML is full
+ * of them (models, aliases, targets), and each element the rules know
+ * refuses relative paths anyway. Ordinary values with '/' in places no
+ * rule covers are the guest's own and listed as RULE_KNOWN (a time zone
+ * name, the cgroup partition). */
 static gboolean
 looks_like_path (const char *value)
 {
-  return value[0] == '/' || g_str_has_prefix (value, "~")
-         || g_str_has_prefix (value, "./") || g_str_has_prefix (value, "../")
+  return strchr (value, '/') != NULL || g_str_has_prefix (value, "~")
          || g_ascii_strncasecmp (value, "unix:", 5) == 0
          || g_ascii_strncasecmp (value, "file:", 5) == 0;
 }

@@ -3,6 +3,7 @@
 
 #include <libxml/tree.h>
 
+#include "caller-access.h"
 #include "findings.h"
 
 G_BEGIN_DECLS
@@ -52,6 +53,14 @@ typedef struct {
   /* Prefixed to each message, e.g. "the save image's XML: "; may be
    * NULL. */
   const char *what;
+  /* Who asks, when not this process (the agent's caller); may be NULL.
+   * Which finding and message a refused path gets (another guest's data,
+   * used in place) is then chosen by where the path leads as the caller
+   * could find it (vr_caller_resolve), not by root's realpath(): what
+   * they are told says nothing of places they cannot see. Whether a path
+   * is allowed is still judged with root's view (a link in a folder
+   * hidden from them is followed, and refuses). */
+  const VrCaller *caller;
 } VrHostAccessPolicy;
 
 /* The directories firmware and boot files may come from when the policy

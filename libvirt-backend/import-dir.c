@@ -34,11 +34,11 @@ vr_import_snapshot_free (VrImportSnapshot *snapshot)
   g_free (snapshot);
 }
 
-void
-vr_import_dir_free (VrImportDir *dir)
+static void
+import_dir_clear (gpointer data)
 {
-  if (dir == NULL)
-    return;
+  VrImportDir *dir = data;
+
   if (dir->fd >= 0)
     close (dir->fd);
   g_free (dir->path);
@@ -52,7 +52,29 @@ vr_import_dir_free (VrImportDir *dir)
   g_clear_pointer (&dir->tpm_files, g_ptr_array_unref);
   g_free (dir->tpm_folder);
   g_clear_pointer (&dir->snapshots, g_ptr_array_unref);
-  g_free (dir);
+}
+
+void
+vr_import_dir_free (VrImportDir *dir)
+{
+  if (dir != NULL)
+    g_atomic_rc_box_release_full (dir, import_dir_clear);
+}
+
+VrImportDir *
+vr_import_dir_new_unread (int fd, const char *path)
+{
+  VrImportDir *dir = g_atomic_rc_box_new0 (VrImportDir);
+
+  dir->fd = fd;
+  dir->path = g_strdup (path);
+  return dir;
+}
+
+VrImportDir *
+vr_import_dir_ref (VrImportDir *dir)
+{
+  return g_atomic_rc_box_acquire (dir);
 }
 
 char *
@@ -325,7 +347,7 @@ fd_path (int fd)
 VrImportDir *
 vr_import_dir_open_fd (int dirfd, GError **error)
 {
-  g_autoptr (VrImportDir) dir = g_new0 (VrImportDir, 1);
+  g_autoptr (VrImportDir) dir = g_atomic_rc_box_new0 (VrImportDir);
   struct stat st;
 
   dir->fd = fcntl (dirfd, F_DUPFD_CLOEXEC, 3);

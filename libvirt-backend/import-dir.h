@@ -54,7 +54,12 @@ typedef struct {
   guint64 ino;      /* the path named when it was opened */
 } VrImportDir;
 
+/* Drops a reference; the last one closes the directory. */
 void vr_import_dir_free (VrImportDir *dir);
+VrImportDir *vr_import_dir_ref (VrImportDir *dir);
+
+/* Only the directory's fd (taken) and path, nothing read. */
+VrImportDir *vr_import_dir_new_unread (int fd, const char *path);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrImportDir, vr_import_dir_free)
 
 /* Opens and checks the import directory at path. */

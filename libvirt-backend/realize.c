@@ -13,6 +13,7 @@
 #include "domain-xml.h"
 #include "errors.h"
 #include "findings.h"
+#include "caller-access.h"
 #include "import-dir.h"
 #include "libvirt-util.h"
 #include "pool.h"
@@ -157,12 +158,30 @@ check_state (Realize *r, GError **error)
   return FALSE;
 }
 
-/* Re-reads the import directory: it must still hold the VM we planned. */
+/* Re-reads the import directory: it must still hold the VM we planned.
+ * A directory the caller handed over is read again from its descriptor
+ * (read afresh: its files may have changed since the agent's check);
+ * only in-process and below the agent's trusted folders by path. */
 static gboolean
 open_import (Realize *r, GError **error)
 {
-  r->import = vr_import_dir_open (
-      vr_planned_system_get_import_dir (r->system), error);
+  if (r->options->import_dir != NULL)
+    {
+      g_autoptr (VrCaller) caller = r->options->caller_known
+                                        ? vr_caller_new (r->options->caller_uid)
+                                        : NULL;
+
+      /* Its files may have changed since the agent's check: the caller
+       * must still be able to read each one the realize reads. */
+      if (caller != NULL
+          && !vr_caller_check_import_fd (r->options->import_dir->fd, NULL,
+                                         caller, error))
+        return FALSE;
+      r->import = vr_import_dir_open_fd (r->options->import_dir->fd, error);
+    }
+  else
+    r->import = vr_import_dir_open (
+        vr_planned_system_get_import_dir (r->system), error);
   if (r->import == NULL)
     return FALSE;
   /* The agent was handed the directory as a descriptor its caller could

@@ -32,6 +32,13 @@ typedef struct {
    * must not lead the realize's writes elsewhere. */
   guint64 pool_dev;
   guint64 pool_ino;
+  /* When not NULL: the import directory as the caller handed it over (a
+   * descriptor the agent checked against the import's dev/ino and the
+   * caller's rights). The realize reads it from that descriptor and
+   * never opens the recorded path, which may now be another folder or
+   * none. Whoever copies the options takes a reference
+   * (vr_import_dir_ref) and drops it with the copy. */
+  VrImportDir *import_dir;
 } VrRealizeOptions;
 
 /* RealizePlannedSystem: lock, validate, copy the saved state into the

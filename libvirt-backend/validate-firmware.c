@@ -28,7 +28,9 @@ check_loader (VrValidation *v, xmlNode *loader)
       = v->dcaps ? vr_domain_caps_get_enum (v->dcaps, "os/loader") : NULL;
   g_autofree char *hint = NULL;
 
-  if (path == NULL || access (path, R_OK) == 0)
+  /* Only what the caller could see is told (a path closed to them is
+   * host access, VR1806, anyway). */
+  if (path == NULL || vr_validation_look (v, path, R_OK) != VR_SEEN_MISSING)
     return;
   if (offered != NULL && offered->len > 0)
     hint = vr_validation_hint_set (v, "/domain/os/loader", offered->pdata[0]);
@@ -262,7 +264,8 @@ check_nvram (VrValidation *v)
   g_autofree char *path = nvram ? vr_node_string (nvram, "string(.)") : NULL;
   g_autofree char *hint = NULL;
 
-  if (template != NULL && access (template, R_OK) != 0)
+  if (template != NULL
+      && vr_validation_look (v, template, R_OK) == VR_SEEN_MISSING)
     vr_validation_add (v, VR_FINDING_NVRAM_TEMPLATE,
                        vr_validation_node (v, "/domain/os/nvram/@template"),
                        "install the firmware package that provides it "
@@ -276,7 +279,8 @@ check_nvram (VrValidation *v)
     }
   /* A domain XML alone (no import) names its own store, or none yet. */
   if ((path == NULL && !v->check_save)
-      || (path != NULL && access (path, F_OK) == 0))
+      || (path != NULL
+          && vr_validation_look (v, path, F_OK) != VR_SEEN_MISSING))
     return;
   hint = g_strdup_printf ("export the VM with virt-realize export (it "
                           "carries nvram/), or copy its variable store from "

@@ -153,6 +153,7 @@ typedef struct {
   GPtrArray *emulators;
   char *nvram_dir;
   char *author_what; /* set when the author's rights deny host access */
+  VrCaller *caller;  /* the agent's caller, or NULL in-process */
   VrHostAccessPolicy policy;
 } Policy;
 
@@ -166,6 +167,7 @@ policy_clear (Policy *p)
   g_clear_pointer (&p->emulators, g_ptr_array_unref);
   g_clear_pointer (&p->nvram_dir, g_free);
   g_clear_pointer (&p->author_what, g_free);
+  g_clear_pointer (&p->caller, vr_caller_free);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Policy, policy_clear)
 
@@ -248,6 +250,11 @@ policy_init (Policy *p, VrHostCaps *caps, const VrValidateOptions *options,
   p->policy.is_volume = conn ? is_volume : NULL;
   p->policy.data = conn;
   p->policy.severity = allowed ? VR_SEVERITY_WARNING : VR_SEVERITY_ERROR;
+  /* The agent's caller learns of their paths only what they could see
+   * themself (root's lookups decide, never tell). */
+  if (options->caller_known)
+    p->caller = vr_caller_new (options->caller_uid);
+  p->policy.caller = p->caller;
 }
 
 static void

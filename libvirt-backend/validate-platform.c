@@ -83,12 +83,16 @@ check_emulator (VrValidation *v, const char *offered)
   g_autofree char *path = node ? vr_node_string (node, "string(.)") : NULL;
   g_autofree char *hint = NULL;
   g_autofree char *what = NULL;
+  const char *absent;
+  VrSeen seen;
 
   v->emulator = g_strdup (offered);
   if (path == NULL || g_strcmp0 (path, offered) == 0)
     return;
-  if (vr_host_caps_is_local (v->caps)
-      && g_file_test (path, G_FILE_TEST_IS_REGULAR)
+  seen = vr_host_caps_is_local (v->caps) ? vr_validation_look (v, path, X_OK)
+                                          : VR_SEEN_MISSING;
+  /* Looked at only where the caller could look (vr_validation_look). */
+  if (seen == VR_SEEN_PRESENT && g_file_test (path, G_FILE_TEST_IS_REGULAR)
       && g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
     {
       what = g_strdup_printf ("the capabilities of emulator %s (not run: the "
@@ -98,16 +102,20 @@ check_emulator (VrValidation *v, const char *offered)
       vr_validation_skip (v, what);
       return;
     }
+  absent = seen == VR_SEEN_HIDDEN ? "is not one this host's capabilities "
+                                    "list (a folder on its path is closed "
+                                    "to the caller)"
+                                  : "is not present on this host";
   if (offered == NULL)
     {
-      vr_validation_add (v, VR_FINDING_EMULATOR, node, NULL,
-                         "emulator %s is not present on this host", path);
+      vr_validation_add (v, VR_FINDING_EMULATOR, node, NULL, "emulator %s %s",
+                         path, absent);
       return;
     }
   hint = vr_validation_hint_set (v, "/domain/devices/emulator", offered);
   vr_validation_add (v, VR_FINDING_EMULATOR, node, hint,
-                     "emulator %s is not present on this host (it has %s "
-                     "for %s guests)", path, offered, v->arch);
+                     "emulator %s %s (it has %s for %s guests)", path, absent,
+                     offered, v->arch);
 }
 
 /* "pc-q35-7.2" -> family "pc-q35", version "7.2". */

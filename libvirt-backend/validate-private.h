@@ -134,6 +134,19 @@ VrFinding *vr_validation_add (VrValidation *v,
  * with). */
 void vr_validation_agree (VrValidation *v, VrFinding *finding);
 
+/* Whether a host path the XML names is there, as the one who asks could
+ * tell (validate-refs.c): in-process by this process's access(path,
+ * mode); for the agent's caller only as they could find it themself
+ * (vr_caller_resolve), so no finding tells them of a place closed to
+ * them: VR_SEEN_HIDDEN then, and the checks say nothing of it. */
+typedef enum {
+  VR_SEEN_PRESENT,
+  VR_SEEN_MISSING,
+  VR_SEEN_HIDDEN,
+} VrSeen;
+
+VrSeen vr_validation_look (VrValidation *v, const char *path, int mode);
+
 /* Notes a check the connection cannot answer; they become one finding. */
 void vr_validation_skip (VrValidation *v, const char *what);
 

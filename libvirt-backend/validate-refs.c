@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "libvirt-util.h"
+#include "caller-access.h"
 #include "validate-private.h"
 
 typedef enum {
@@ -207,6 +208,8 @@ check_host_interface (VrValidation *v, xmlNode *iface, const char *expr,
       return;
     }
   sys = g_strdup_printf ("/sys/class/net/%s%s", name, bridge ? "/bridge" : "");
+  /* /sys/class/net is every user's to list: this tells a caller nothing
+   * they could not see (and a name with '/' was not looked up). */
   if (access (sys, F_OK) == 0)
     return;
   vr_validation_add (v, VR_FINDING_HOST_INTERFACE, iface,
@@ -248,4 +251,22 @@ vr_validate_references (VrValidation *v)
     }
   for (int i = 0; ifaces && i < ifaces->nodesetval->nodeNr; i++)
     check_interface (v, ifaces->nodesetval->nodeTab[i]);
+}
+
+VrSeen
+vr_validation_look (VrValidation *v, const char *path, int mode)
+{
+  g_autoptr (VrCaller) caller = NULL;
+  g_autofree char *resolved = NULL;
+  gboolean missing = FALSE;
+
+  if (!v->options.caller_known)
+    return access (path, mode) == 0 ? VR_SEEN_PRESENT : VR_SEEN_MISSING;
+  if (!g_path_is_absolute (path))
+    return VR_SEEN_HIDDEN; /* the agent's working directory is not theirs */
+  caller = vr_caller_new (v->options.caller_uid);
+  resolved = vr_caller_resolve (caller, path, &missing);
+  if (resolved != NULL)
+    return VR_SEEN_PRESENT;
+  return missing ? VR_SEEN_MISSING : VR_SEEN_HIDDEN;
 }

@@ -428,15 +428,11 @@ run (VrValidation *v, const char *display_name, GError **error)
 static VrImportDir *
 open_dir_lenient (const char *path)
 {
-  VrImportDir *dir;
   int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
   if (fd < 0)
     return NULL;
-  dir = g_new0 (VrImportDir, 1);
-  dir->fd = fd;
-  dir->path = g_strdup (path);
-  return dir;
+  return vr_import_dir_new_unread (fd, path);
 }
 
 /* The functions without options: the caller's own run in-process. */

@@ -143,6 +143,17 @@ static const Construct constructs[] = {
     "<tpm model='tpm-crb'><backend type='external'><source type='unix'"
     " mode='connect' path='/run/vr-trust/swtpm.sock'/></backend></tpm>",
     NULL }, TRUE },
+  /* A network disk on another machine: the root agent's QEMU connects
+   * where the caller says (SSRF from the host's network position). */
+  { "nbd-remote", "VR1805", { "/domain/devices",
+    "<disk type='network' device='disk'><driver name='qemu' type='raw'/>"
+    "<source protocol='nbd' name='export'><host name='192.0.2.7'"
+    " port='10809'/></source><target dev='vdy' bus='virtio'/></disk>",
+    NULL }, FALSE },
+  { "unknown-relative", "VR1812", { "/domain/devices",
+    "<interface type='user'><backend type='passt'"
+    " logFile='../../etc/cron.d/vr'/><model type='virtio'/></interface>",
+    NULL }, TRUE },
   { "sysinfo-fwcfg", "VR1811", { "/domain",
     "<sysinfo type='fwcfg'><entry name='opt/com.x/y'"
     " file='/etc/shadow'/></sysinfo>", NULL }, TRUE },
@@ -654,6 +665,45 @@ test_manage_others (Fixture *f, gconstpointer data)
   test_rmtree (dir);
 }
 
+/* The owner check runs on the main loop from what the object keeps
+ * (no record read there): root's system whose record on disk was made to
+ * say nobody imported it is still root's to the check, so nobody's
+ * Destroy needs manage-others. (Read from the disk, it would pass.) */
+static void
+test_owner_in_memory (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *system = import_dir_root (dir);
+  g_autofree char *uuid = g_path_get_basename (system);
+  g_autofree char *record = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *edited = NULL;
+  g_autoptr (GRegex) owner = g_regex_new ("<owner uid=\"0\"", 0, 0, NULL);
+  g_autoptr (GDir) systems = g_dir_open (f->state, 0, NULL);
+  const char *entry;
+
+  g_assert_nonnull (systems);
+  while ((entry = g_dir_read_name (systems)) != NULL && record == NULL)
+    {
+      g_autofree char *path = g_build_filename (f->state, entry, "record.xml",
+                                                NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        record = g_steal_pointer (&path);
+    }
+  g_assert_nonnull (record);
+  g_assert_true (g_file_get_contents (record, &text, NULL, NULL));
+  edited = g_regex_replace_literal (owner, text, -1, 0,
+                                    "<owner uid=\"65534\"", 0, NULL);
+  g_assert_cmpstr (edited, !=, text);
+  g_assert_true (g_file_set_contents (record, edited, -1, NULL));
+  assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Destroy", NULL,
+                  "org.virtrealize.Realize1.manage-others", NULL);
+  destroy (system);
+  test_rmtree (dir);
+}
+
 /* Validate as that caller reports the construct as an error (what its
  * realize would meet); as root (who holds the right) as a warning. */
 static void
@@ -1132,6 +1182,167 @@ test_import_fd (Fixture *f, gconstpointer data)
   test_rmtree (tmp);
 }
 
+/* Realize as root with the import directory handed over as the
+ * descriptor of dir; the job's state ("7" completed). */
+static char *
+realize_with_dir_fd (Fixture *f, const char *system, const char *dir)
+{
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *job = NULL;
+  GVariantBuilder options;
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  guint32 code;
+
+  g_assert_cmpint (g_unix_fd_list_append (fds, fd, NULL), ==, 0);
+  close (fd);
+  g_variant_builder_init (&options, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (&options, "{sv}", "pool-dir",
+                         g_variant_new_string (f->pool));
+  g_variant_builder_add (&options, "{sv}", "import-dir",
+                         g_variant_new_handle (0));
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      harness->bus, VR_DBUS_NAME, system, VR_DBUS_PLANNED_IFACE, "Realize",
+      g_variant_new ("(a{sv})", &options), G_VARIANT_TYPE ("(uos)"),
+      G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, fds, NULL, NULL, &error);
+  vr_dbus_error_to_local (&error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(uos)", &code, &job, NULL);
+  g_assert_cmpuint (code, ==, VR_ERROR_JOB_STARTED);
+  return job_state (job);
+}
+
+/* The realize job reads the import directory from the descriptor the
+ * caller handed over, never again by its recorded path: nobody's folder
+ * (outside TrustedImportDirs) moved after the import, with nothing left
+ * at the old path, realizes from the descriptor of where it is now. (By
+ * path the job would find no folder there, or whatever was put there.) */
+static void
+test_import_fd_moved (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *tmp = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *outside = g_strdup ("/var/tmp/vr-trust-XXXXXX");
+  g_autofree char *dir = NULL;
+  g_autofree char *moved = NULL;
+  g_autofree char *system = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *list = NULL;
+  int status = -1;
+
+  g_assert_nonnull (g_mkdtemp (outside));
+  g_assert_cmpint (chmod (outside, 0755), ==, 0);
+  dir = g_build_filename (outside, "import", NULL);
+  moved = g_build_filename (outside, "moved", NULL);
+  {
+    const char *const cp[] = { "cp", "-a", tmp, dir, NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) cp, NULL,
+                                 G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                                 &status, NULL));
+    g_assert_cmpint (status, ==, 0);
+  }
+  system = import_dir (dir);
+  g_assert_cmpint (rename (dir, moved), ==, 0);
+  state = realize_with_dir_fd (f, system, moved);
+  g_assert_cmpstr (state, ==, "7");
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  list = test_virsh (uri, "list --all --name");
+  g_assert_nonnull (strstr (list, "vr-guest"));
+  test_rmtree (outside);
+  test_rmtree (tmp);
+}
+
+typedef struct {
+  const char *reached; /* written by the agent once held at "validate" */
+  const char *pause;   /* the agent holds while this exists */
+  const char *save;
+} Flip;
+
+static gpointer
+flip_when_paused (gpointer data)
+{
+  Flip *flip = data;
+  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+
+  while (!g_file_test (flip->reached, G_FILE_TEST_EXISTS)
+         && g_get_monotonic_time () < deadline)
+    g_usleep (20 * 1000);
+  g_assert_cmpint (chmod (flip->save, 0600), ==, 0);
+  unlink (flip->pause);
+  return NULL;
+}
+
+/* The job checks the caller's rights again on the descriptor it reads:
+ * nobody's realize (the CLI hands the folder over) is held after the
+ * agent's check, the save image made root's 0600 meanwhile; the job is
+ * refused (32769 naming the image), nothing made. Without that check
+ * the root job would read the image for them. */
+static void
+test_import_fd_changed (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *tmp = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *outside = g_strdup ("/var/tmp/vr-trust-XXXXXX");
+  g_autofree char *ctl = test_mkdtemp ();
+  g_autofree char *pause = g_build_filename (ctl, "pause", NULL);
+  g_autofree char *reached = g_build_filename (ctl, "reached", NULL);
+  g_autofree char *env_pause = g_strconcat ("VR_TEST_PAUSE_FILE=", pause,
+                                            NULL);
+  g_autofree char *env_reached = g_strconcat ("VR_TEST_PAUSE_REACHED=",
+                                              reached, NULL);
+  const char *const envv[] = { "VR_TEST_PAUSE_AT=validate", env_pause,
+                               env_reached, NULL };
+  g_autofree char *dir = NULL;
+  g_autofree char *save = NULL;
+  g_autofree char *system = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *list = NULL;
+  const char *cli = g_getenv ("VR_CLI");
+  const char *const argv[] = { cli, "--system", "realize", "vr-guest",
+                               "--pool-dir", f->pool, NULL };
+  Flip flip = { reached, pause, NULL };
+  GThread *thread;
+  int status = -1;
+
+  g_assert_nonnull (g_mkdtemp (outside));
+  g_assert_cmpint (chmod (outside, 0755), ==, 0);
+  dir = g_build_filename (outside, "import", NULL);
+  {
+    const char *const cp[] = { "cp", "-a", tmp, dir, NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) cp, NULL,
+                                 G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                                 &status, NULL));
+    g_assert_cmpint (status, ==, 0);
+  }
+  save = g_build_filename (dir, "vr-guest.save", NULL);
+  flip.save = save;
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  f->agent = vr_bus_harness_start_agent (harness, uri, f->state, envv, NULL);
+  system = import_dir (dir);
+  test_write_file (ctl, "pause", "", -1);
+  thread = g_thread_new ("flip", flip_when_paused, &flip);
+  status = vr_bus_harness_run_as_nobody_out (harness, argv, &out, &err);
+  g_thread_join (thread);
+  g_test_message ("realize as nobody, image made 0600 under it: %s%s", out,
+                  err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_nonnull (strstr (err, "32769"));
+  g_assert_nonnull (strstr (err, "vr-guest.save"));
+  g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
+  hostile_calls++;
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  list = test_virsh (uri, "list --all --name");
+  g_assert_null (strstr (list, "vr-guest"));
+  test_rmtree (outside);
+  test_rmtree (ctl);
+  test_rmtree (tmp);
+}
+
 typedef struct {
   gint64 done_us;
   GError *error;
@@ -1202,6 +1413,126 @@ test_import_limit (Fixture *f, gconstpointer data)
   g_assert_cmpint (pending.done_us - started, >, 200 * 1000);
   test_rmtree (big);
   test_rmtree (conf_dir);
+}
+
+/* An import whose caller leaves the bus, or that runs when the agent
+ * stops, stops hashing its manifest (between buffers) and keeps
+ * nothing: with MaxImports=1 and the hashing
+ * held (VR_TEST_STALL_AT=verify, which waits until cancelled), a caller
+ * that starts an import and closes its connection frees the one worker;
+ * another import (no manifest) is then answered, and the store holds that
+ * one system only. Without the cancel the held import would keep the
+ * worker and the second call would time out. */
+static void
+test_import_caller_gone (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *held = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *other = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *other_manifest = g_build_filename (other, "manifest.xml",
+                                                      NULL);
+  g_autofree char *conf_dir = test_mkdtemp ();
+  g_autofree char *conf = g_build_filename (conf_dir, "agent.conf", NULL);
+  g_autofree char *text = g_strdup_printf (
+      "[Agent]\nMaxImports=1\nTrustedImportDirs=%s;\n", g_get_tmp_dir ());
+  const char *const args[] = { "--config", conf, NULL };
+  g_autofree char *ctl = test_mkdtemp ();
+  g_autofree char *reached = g_build_filename (ctl, "reached", NULL);
+  g_autofree char *env_pause = g_strconcat ("VR_TEST_PAUSE_FILE=", ctl,
+                                            "/pause", NULL);
+  g_autofree char *env_reached = g_strconcat ("VR_TEST_PAUSE_REACHED=",
+                                              reached, NULL);
+  const char *const envv[] = { "VR_TEST_PAUSE_AT=verify", env_pause,
+                               env_reached, NULL };
+  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GDBusConnection) leaver = NULL;
+  g_autofree char *manifest = NULL;
+  g_autofree char *system = NULL;
+  int fd = open (held, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  manifest = vr_manifest_build (fd, held, NULL, NULL, &error);
+  g_assert_no_error (error);
+  test_write_file (held, "manifest.xml", manifest, -1);
+  unlink (other_manifest);
+  test_write_file (conf_dir, "agent.conf", text, -1);
+  test_write_file (ctl, "pause", "", -1);
+  g_assert_cmpint (chmod (conf_dir, 0755), ==, 0);
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  f->agent = vr_bus_harness_start_agent (harness, uri, f->state, envv, args);
+  leaver = g_dbus_connection_new_for_address_sync (
+      harness->address,
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+          | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+      NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_unix_fd_list_append (fds, fd, NULL), ==, 0);
+  close (fd);
+  g_dbus_connection_call_with_unix_fd_list (
+      leaver, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+      "ImportSystemDefinition", g_variant_new ("(hsa{sv})", 0, "", NULL),
+      G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, NULL,
+      NULL);
+  g_dbus_connection_flush_sync (leaver, NULL, &error);
+  g_assert_no_error (error);
+  /* The import is held in its hashing before the caller goes. */
+  while (!g_file_test (reached, G_FILE_TEST_EXISTS)
+         && g_get_monotonic_time () < deadline)
+    g_usleep (20 * 1000);
+  g_assert_true (g_file_test (reached, G_FILE_TEST_EXISTS));
+  g_dbus_connection_close_sync (leaver, NULL, &error);
+  g_assert_no_error (error);
+  system = import_dir_root (other);
+  g_assert_nonnull (system);
+  /* An import held in its hashing when the agent stops is cancelled:
+   * the agent exits (it waited for imports to end) and keeps nothing. */
+  {
+    g_autoptr (GUnixFDList) more = g_unix_fd_list_new ();
+    g_autofree char *second = vr_testbed_require ("second");
+    g_autofree char *copy = vr_testbed_copy_import_dir (second, &error);
+    g_autofree char *text2 = NULL;
+    int fd2;
+
+    g_assert_no_error (error);
+    fd2 = open (copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    text2 = vr_manifest_build (fd2, copy, NULL, NULL, &error);
+    g_assert_no_error (error);
+    test_write_file (copy, "manifest.xml", text2, -1);
+    unlink (reached);
+    g_assert_cmpint (g_unix_fd_list_append (more, fd2, NULL), ==, 0);
+    close (fd2);
+    g_dbus_connection_call_with_unix_fd_list (
+        harness->bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH,
+        VR_DBUS_MANAGER_IFACE, "ImportSystemDefinition",
+        g_variant_new ("(hsa{sv})", 0, "", NULL), G_VARIANT_TYPE ("(o)"),
+        G_DBUS_CALL_FLAGS_NONE, -1, more, NULL, NULL, NULL);
+    deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+    while (!g_file_test (reached, G_FILE_TEST_EXISTS)
+           && g_get_monotonic_time () < deadline)
+      g_usleep (20 * 1000);
+    g_assert_true (g_file_test (reached, G_FILE_TEST_EXISTS));
+    vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+    test_rmtree (copy);
+  }
+  {
+    g_autoptr (GDir) systems = g_dir_open (f->state, 0, NULL);
+    const char *entry;
+    guint records = 0;
+
+    while ((entry = g_dir_read_name (systems)) != NULL)
+      {
+        g_autofree char *record = g_build_filename (f->state, entry,
+                                                    "record.xml", NULL);
+
+        records += g_file_test (record, G_FILE_TEST_IS_REGULAR);
+      }
+    g_assert_cmpuint (records, ==, 1);
+  }
+  test_rmtree (held);
+  test_rmtree (other);
+  test_rmtree (conf_dir);
+  test_rmtree (ctl);
 }
 
 /* The unit's capability bounding set (data/virt-realized.service.in:
@@ -1275,6 +1606,38 @@ test_unit_capabilities (Fixture *f, gconstpointer data)
   test_rmtree (wrap_dir);
 }
 
+/* polkit's allow_active defaults (list: yes) are for a user whose
+ * process is in an active local session, which polkitd asks logind about
+ * (sd_pid_get_session, sd_session_is_active: the process's cgroup and
+ * /run/systemd/sessions). Such a session is made by pam_systemd through
+ * systemd-logind, which makes each one a systemd scope: it needs systemd
+ * as PID 1. Where PID 1 is not systemd no session can be real, and a
+ * polkit rule cannot set subject.active (writing logind's files would
+ * fake it), so the test says why it did not run. Where systemd runs, a
+ * session for nobody (machinectl shell, or a seat) is not something a
+ * test may open on a developer's host either: it skips naming that. */
+static void
+test_active_session (Fixture *f, gconstpointer data)
+{
+  g_autofree char *comm = NULL;
+
+  g_file_get_contents ("/proc/1/comm", &comm, NULL, NULL);
+  if (comm == NULL || !g_str_has_prefix (comm, "systemd"))
+    {
+      g_autofree char *why = g_strdup_printf (
+          "an active local session needs systemd-logind, which needs "
+          "systemd as PID 1 (PID 1 here is '%s'); polkit cannot be told "
+          "subject.active by a rule, and logind's files are not faked",
+          comm ? g_strstrip (comm) : "unknown");
+
+      g_test_skip (why);
+      return;
+    }
+  g_test_skip ("an active local session for nobody needs a real login on "
+               "a seat (pam_systemd through systemd-logind), which a test "
+               "does not open on the host it runs on");
+}
+
 /* The rule holds only while this process lives (polkit.spawn of test -d
  * /proc/PID): a test that aborts before removing the file leaves no
  * grant behind. */
@@ -1342,6 +1705,7 @@ main (int argc, char **argv)
   ADD ("validate-severity", NULL, test_validate_severity);
   ADD ("author", NULL, test_author);
   ADD ("manage-others", NULL, test_manage_others);
+  ADD ("owner-in-memory", NULL, test_owner_in_memory);
   ADD ("admin/planned", GINT_TO_POINTER (FALSE), test_admin_realizes);
   ADD ("admin/image", GINT_TO_POINTER (TRUE), test_admin_realizes);
   ADD ("secrets", NULL, test_secrets);
@@ -1351,8 +1715,14 @@ main (int argc, char **argv)
   ADD ("import-before-parse", NULL, test_import_before_parse);
   ADD ("pool-dir", NULL, test_pool_dir);
   ADD ("import-fd", NULL, test_import_fd);
+  ADD ("import-fd-moved", NULL, test_import_fd_moved);
+  ADD ("import-fd-changed", NULL, test_import_fd_changed);
   ADD ("import-limit", NULL, test_import_limit);
+  ADD ("import-caller-gone", NULL, test_import_caller_gone);
   ADD ("unit-capabilities", NULL, test_unit_capabilities);
+  /* Decides by itself whether it can run (no agent started for it). */
+  g_test_add ("/agent-trust/active-session", Fixture, NULL, NULL,
+              test_active_session, NULL);
 #undef ADD
   status = g_test_run ();
   if (harness != NULL)

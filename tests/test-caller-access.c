@@ -3,6 +3,8 @@
  * could read themself, by owner, group and mode (caller-access.c). */
 #include "config.h"
 
+#include <glib/gstdio.h>
+
 #include <fcntl.h>
 #include <errno.h>
 #include <string.h>
@@ -19,12 +21,10 @@
 static VrImportDir *
 open_dir (const char *path)
 {
-  VrImportDir *dir = g_new0 (VrImportDir, 1);
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-  dir->fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  g_assert_cmpint (dir->fd, >=, 0);
-  dir->path = g_strdup (path);
-  return dir;
+  g_assert_cmpint (fd, >=, 0);
+  return vr_import_dir_new_unread (fd, path);
 }
 
 static void
@@ -196,6 +196,66 @@ test_acl (void)
   test_rmtree (path);
 }
 
+/* Paths are resolved as the caller could: through folders they may
+ * search only. A name in a folder closed to them gives the same answer
+ * whether it is there or not (no existence oracle); a link is followed
+ * only where they could follow it; root's resolution is realpath's. */
+static void
+test_resolve (void)
+{
+  g_autoptr (VrCaller) nobody = vr_caller_new (NOBODY);
+  g_autoptr (VrCaller) root = vr_caller_new (0);
+  g_autofree char *top = test_mkdtemp ();
+  g_autofree char *open_dir = g_build_filename (top, "open", NULL);
+  g_autofree char *closed = g_build_filename (top, "closed", NULL);
+  g_autofree char *file = g_build_filename (open_dir, "f", NULL);
+  g_autofree char *pub = g_build_filename (open_dir, "pub", NULL);
+  g_autofree char *into = g_build_filename (open_dir, "into-closed", NULL);
+  g_autofree char *absent = g_build_filename (open_dir, "absent", NULL);
+  g_autofree char *hidden = g_build_filename (closed, "f", NULL);
+  g_autofree char *hidden_absent = g_build_filename (closed, "absent", NULL);
+  g_autofree char *climb = g_build_filename (open_dir, "..", "open", "f",
+                                             NULL);
+  g_autofree char *real = NULL;
+  g_autofree char *got = NULL;
+  gboolean missing = TRUE;
+
+  g_assert_cmpint (chmod (top, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir (open_dir, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir (closed, 0700), ==, 0);
+  test_write_file (open_dir, "f", "x", -1);
+  test_write_file (closed, "f", "x", -1);
+  g_assert_cmpint (symlink ("f", pub), ==, 0);
+  g_assert_cmpint (symlink ("../closed/f", into), ==, 0);
+  real = realpath (file, NULL);
+
+  got = vr_caller_resolve (nobody, pub, &missing);
+  g_assert_cmpstr (got, ==, real);
+  g_clear_pointer (&got, g_free);
+  got = vr_caller_resolve (nobody, climb, NULL);
+  g_assert_cmpstr (got, ==, real);
+  g_clear_pointer (&got, g_free);
+  g_assert_null (vr_caller_resolve (nobody, absent, &missing));
+  g_assert_true (missing);
+  /* Closed to nobody: there or not, the same answer. */
+  g_assert_null (vr_caller_resolve (nobody, hidden, &missing));
+  g_assert_false (missing);
+  g_assert_null (vr_caller_resolve (nobody, hidden_absent, &missing));
+  g_assert_false (missing);
+  g_assert_null (vr_caller_resolve (nobody, into, &missing));
+  g_assert_false (missing);
+  g_assert_true (vr_caller_sees_missing (nobody, absent));
+  g_assert_false (vr_caller_sees_missing (nobody, file));
+  g_assert_false (vr_caller_sees_missing (nobody, hidden_absent));
+  /* Root sees what realpath sees. */
+  got = vr_caller_resolve (root, into, NULL);
+  g_clear_pointer (&real, free);
+  real = realpath (hidden, NULL);
+  g_assert_cmpstr (got, ==, real);
+  g_assert_true (vr_caller_sees_missing (root, hidden_absent));
+  test_rmtree (top);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -206,6 +266,7 @@ main (int argc, char **argv)
     {
       g_test_add_func ("/caller-access/import-dir", test_import_dir);
       g_test_add_func ("/caller-access/acl", test_acl);
+      g_test_add_func ("/caller-access/resolve", test_resolve);
     }
   else
     {
@@ -214,6 +275,9 @@ main (int argc, char **argv)
                             (GTestDataFunc) g_test_skip);
       g_test_add_data_func ("/caller-access/acl",
                             "needs root to make root-owned files",
+                            (GTestDataFunc) g_test_skip);
+      g_test_add_data_func ("/caller-access/resolve",
+                            "needs root to make folders closed to nobody",
                             (GTestDataFunc) g_test_skip);
     }
   return g_test_run ();

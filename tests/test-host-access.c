@@ -45,6 +45,7 @@ static const char ordinary[] =
   "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>"
   "<sound model='ich9'><audio id='1'/></sound><audio id='1' type='spice'/>"
   "</devices>"
+  "<clock offset='timezone' timezone='Europe/Berlin'/>"
   "<resource><partition>/machine</partition></resource>"
   "<sysinfo type='smbios'><system><entry name='serial'>/x-not-a-path</entry>"
   "</system></sysinfo>"
@@ -230,6 +231,25 @@ static const Hostile hostile[] = {
     "<disk type='network' device='disk'><source protocol='nbd'>"
     "<host transport='unix' socket='/run/libvirt/libvirt-sock'/></source>"
     "<target dev='vdt' bus='virtio'/></disk>", VR_FINDING_HOST_CHARDEV },
+  /* Network disks to other machines: QEMU connects from the host's
+   * network position where the XML says. */
+  { "nbd-remote", "/domain/devices",
+    "<disk type='network' device='disk'><source protocol='nbd' name='e'>"
+    "<host name='192.0.2.7' port='10809'/></source>"
+    "<target dev='vdt' bus='virtio'/></disk>", VR_FINDING_HOST_CHARDEV },
+  { "iscsi-remote", "/domain/devices",
+    "<disk type='network' device='disk'><source protocol='iscsi'"
+    " name='iqn.2013-07.com.example:iscsi-nopool/1'>"
+    "<host name='192.0.2.8' port='3260'/></source>"
+    "<target dev='vdt' bus='virtio'/></disk>", VR_FINDING_HOST_CHARDEV },
+  { "rbd-remote", "/domain/devices",
+    "<disk type='network' device='disk'><source protocol='rbd'"
+    " name='pool/image'><host name='192.0.2.9' port='6789'/></source>"
+    "<target dev='vdt' bus='virtio'/></disk>", VR_FINDING_HOST_CHARDEV },
+  { "http-remote", "/domain/devices",
+    "<disk type='network' device='cdrom'><source protocol='https'"
+    " name='/images/x.iso'><host name='192.0.2.10' port='443'/></source>"
+    "<target dev='sdz' bus='sata'/></disk>", VR_FINDING_HOST_CHARDEV },
   { "tpm-external", "/domain/devices",
     "<tpm model='tpm-crb'><backend type='external'><source type='unix'"
     " mode='connect' path='/run/other/swtpm.sock'/></backend></tpm>",
@@ -249,6 +269,20 @@ static const Hostile hostile[] = {
     "<interface type='user'><backend type='passt'"
     " logFile='/etc/cron.d/x'/></interface>", VR_FINDING_HOST_UNKNOWN },
   { "unknown-partition", "/domain/resource/partition", NULL,
+    VR_FINDING_HOST_UNKNOWN },
+  /* Relative paths are host paths too (QEMU's working directory is
+   * '/'): climbing, or plain "dir/file", in an attribute or text. */
+  { "unknown-relative-climb", "/domain/devices",
+    "<interface type='user'><backend type='passt'"
+    " logFile='../../etc/shadow'/></interface>", VR_FINDING_HOST_UNKNOWN },
+  { "unknown-relative-attr", "/domain/devices",
+    "<interface type='user'><backend type='passt'"
+    " logFile='etc/cron.d/x'/></interface>", VR_FINDING_HOST_UNKNOWN },
+  { "unknown-relative-text", "/domain/devices",
+    "<newdevice><file>var/lib/libvirt/images/victim.qcow2</file></newdevice>",
+    VR_FINDING_HOST_UNKNOWN },
+  { "timezone-path", "/domain",
+    "<clock offset='timezone' timezone='../../../etc/shadow'/>",
     VR_FINDING_HOST_UNKNOWN },
 };
 
@@ -526,6 +560,67 @@ test_in_place (void)
   test_rmtree (dir);
 }
 
+/* For the agent's caller the finding a refused path gets is chosen by
+ * what they could see: a link in a folder closed to them that leads into
+ * another guest's storage and a name there that is nothing give the same
+ * finding (VR1804), where root's view tells them apart (VR1810); an
+ * <nvram> in a NVRAM folder closed to them is refused whether a file is
+ * there or not (root sees it free and allows it). */
+static void
+test_no_oracle (void)
+{
+  g_autofree char *top = test_mkdtemp ();
+  g_autofree char *store = test_mkdtemp ();
+  g_autofree char *closed = g_build_filename (top, "closed", NULL);
+  g_autofree char *link = g_build_filename (closed, "link", NULL);
+  g_autofree char *victim = g_build_filename (store, "victim.qcow2", NULL);
+  g_autofree char *xml = NULL;
+  g_autoptr (VrCaller) nobody = vr_caller_new (65534);
+  const char *const no_dirs[] = { NULL };
+  const char *const storage_dirs[] = { store, NULL };
+  VrHostAccessPolicy policy = { .allowed_dirs = no_dirs,
+                                .storage_dirs = storage_dirs,
+                                .nvram_dir = closed,
+                                .severity = VR_SEVERITY_ERROR };
+  g_autoptr (xmlDoc) doc = NULL;
+  g_autoptr (GPtrArray) as_root = vr_findings_new ();
+  g_autoptr (GPtrArray) as_nobody = vr_findings_new ();
+
+  g_assert_cmpint (chmod (top, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir (closed, 0700), ==, 0);
+  test_write_file (store, "victim.qcow2", "x", -1);
+  g_assert_cmpint (symlink (victim, link), ==, 0);
+  xml = g_strdup_printf (
+      "<domain><os><nvram>%s/guest_VARS.fd</nvram></os><devices>"
+      "<disk type='file'><source file='%s'/></disk>"
+      "<disk type='file'><source file='%s/nothing'/></disk>"
+      "</devices></domain>", closed, link, closed);
+  doc = parse (xml);
+  vr_host_access_check (doc, &policy, as_root);
+  g_assert_cmpuint (as_root->len, ==, 2);
+  g_assert_cmpstr (((VrFinding *) as_root->pdata[0])->id, ==,
+                   VR_FINDING_HOST_FOREIGN);
+  g_assert_cmpstr (((VrFinding *) as_root->pdata[1])->id, ==,
+                   VR_FINDING_HOST_PATH);
+  policy.caller = nobody;
+  vr_host_access_check (doc, &policy, as_nobody);
+  g_assert_cmpuint (as_nobody->len, ==, 3);
+  for (guint i = 0; i < as_nobody->len; i++)
+    {
+      VrFinding *finding = as_nobody->pdata[i];
+
+      g_test_message ("%s %s", finding->id, finding->message);
+      g_assert_cmpstr (finding->id, !=, VR_FINDING_HOST_FOREIGN);
+    }
+  /* The two disks (the link, the nothing) alike; then the NVRAM. */
+  g_assert_cmpstr (((VrFinding *) as_nobody->pdata[0])->id, ==,
+                   ((VrFinding *) as_nobody->pdata[1])->id);
+  g_assert_cmpstr (((VrFinding *) as_nobody->pdata[2])->id, ==,
+                   VR_FINDING_HOST_BOOT);
+  test_rmtree (top);
+  test_rmtree (store);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -537,6 +632,12 @@ main (int argc, char **argv)
   g_test_add_func ("/host-access/nvram", test_nvram);
   g_test_add_func ("/host-access/path-inside", test_path_inside);
   g_test_add_func ("/host-access/in-place", test_in_place);
+  if (getuid () == 0)
+    g_test_add_func ("/host-access/no-oracle", test_no_oracle);
+  else
+    g_test_add_data_func ("/host-access/no-oracle",
+                          "needs root to make a folder closed to nobody",
+                          (GTestDataFunc) g_test_skip);
   for (guint i = 0; i < G_N_ELEMENTS (hostile); i++)
     {
       g_autofree char *path = g_strdup_printf ("/host-access/hostile/%s",

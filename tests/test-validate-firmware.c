@@ -210,6 +210,93 @@ test_snapshot_disks (void)
   test_rmtree (copy);
 }
 
+/* The UEFI guest with its loader, NVRAM template, NVRAM and emulator in
+ * folder dir under the names given, validated as uid 65534 (the agent's
+ * caller) or in-process: "ID@source" of each finding. */
+static char *
+firmware_findings (const char *dir, const char *code, const char *vars,
+                   const char *nvram, const char *emulator, gboolean nobody)
+{
+  g_autofree char *domain_xml = g_build_filename (t.uefi, "domain.xml", NULL);
+  g_autoptr (xmlDoc) doc = vt_parse_file (domain_xml);
+  g_autofree char *out = test_mkdtemp ();
+  g_autofree char *path = NULL;
+  g_autofree char *code_path = g_build_filename (dir, code, NULL);
+  g_autofree char *vars_path = g_build_filename (dir, vars, NULL);
+  g_autofree char *nvram_path = g_build_filename (dir, nvram, NULL);
+  g_autofree char *emulator_path = g_build_filename (dir, emulator, NULL);
+  VrValidateOptions options = { .caller_known = nobody,
+                                .caller_uid = 65534 };
+  g_autoptr (GPtrArray) findings = NULL;
+  g_autoptr (GError) error = NULL;
+  GString *ids = g_string_new (NULL);
+  xmlNode *os;
+  xmlNode *node;
+
+  vt_remove (doc, "/domain/os/@firmware");
+  vt_remove (doc, "/domain/os/firmware");
+  os = vr_xml_xpath_node (doc, "/domain/os");
+  node = xmlNewTextChild (os, NULL, BAD_CAST "loader", BAD_CAST code_path);
+  xmlSetProp (node, BAD_CAST "readonly", BAD_CAST "yes");
+  xmlSetProp (node, BAD_CAST "type", BAD_CAST "pflash");
+  node = xmlNewTextChild (os, NULL, BAD_CAST "nvram", BAD_CAST nvram_path);
+  xmlSetProp (node, BAD_CAST "template", BAD_CAST vars_path);
+  xmlNodeSetContent (vr_xml_xpath_node (doc, "/domain/devices/emulator"),
+                     BAD_CAST emulator_path);
+  path = vt_write (doc, out, "domain.xml");
+  findings = vr_validate_file_with (t.caps, t.store, path, &options, &error);
+  g_assert_no_error (error);
+  vt_log (findings);
+  for (guint i = 0; i < findings->len; i++)
+    {
+      VrFinding *finding = findings->pdata[i];
+
+      g_string_append_printf (ids, "%s@%s ", finding->id,
+                              finding->source ? finding->source : "");
+    }
+  test_rmtree (out);
+  return g_string_free (ids, FALSE);
+}
+
+/* Through the agent (root) a caller learns nothing of a folder closed to
+ * them from validation: a loader, NVRAM template, NVRAM and emulator
+ * there give the same findings whether the files exist or not (root's
+ * own in-process validation tells them apart: "not present on this
+ * host"). */
+static void
+test_no_oracle (void)
+{
+  g_autofree char *top = test_mkdtemp ();
+  g_autofree char *closed = g_build_filename (top, "closed", NULL);
+  g_autofree char *emulator = g_build_filename (closed, "qemu", NULL);
+  g_autofree char *there = NULL;
+  g_autofree char *absent = NULL;
+  g_autofree char *root_there = NULL;
+  g_autofree char *root_absent = NULL;
+
+  g_assert_cmpint (chmod (top, 0755), ==, 0);
+  g_assert_cmpint (mkdir (closed, 0700), ==, 0);
+  test_write_file (closed, "CODE.fd", "code", -1);
+  test_write_file (closed, "VARS.fd", "vars", -1);
+  test_write_file (closed, "guest_VARS.fd", "nvram", -1);
+  test_write_file (closed, "qemu", "#!/bin/true\n", -1);
+  g_assert_cmpint (chmod (emulator, 0755), ==, 0);
+  there = firmware_findings (closed, "CODE.fd", "VARS.fd", "guest_VARS.fd",
+                             "qemu", TRUE);
+  absent = firmware_findings (closed, "NO_CODE.fd", "NO_VARS.fd",
+                              "no_VARS.fd", "no-qemu", TRUE);
+  g_test_message ("as nobody, there: %s; absent: %s", there, absent);
+  g_assert_cmpstr (there, ==, absent);
+  root_there = firmware_findings (closed, "CODE.fd", "VARS.fd",
+                                  "guest_VARS.fd", "qemu", FALSE);
+  root_absent = firmware_findings (closed, "NO_CODE.fd", "NO_VARS.fd",
+                                   "no_VARS.fd", "no-qemu", FALSE);
+  g_test_message ("in-process, there: %s; absent: %s", root_there,
+                  root_absent);
+  g_assert_cmpstr (root_there, !=, root_absent);
+  test_rmtree (top);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -234,6 +321,12 @@ main (int argc, char **argv)
   g_test_add_func ("/validate-firmware/auto-selection", test_auto_selection);
   g_test_add_func ("/validate-firmware/tpm-secret", test_tpm_secret);
   g_test_add_func ("/validate-firmware/snapshot-disks", test_snapshot_disks);
+  if (getuid () == 0)
+    g_test_add_func ("/validate-firmware/no-oracle", test_no_oracle);
+  else
+    g_test_add_data_func ("/validate-firmware/no-oracle",
+                          "needs root to make a folder closed to nobody",
+                          (GTestDataFunc) g_test_skip);
   status = g_test_run ();
   g_object_unref (t.store);
   g_object_unref (t.caps);
