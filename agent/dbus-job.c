@@ -20,6 +20,7 @@ struct _VrJobObject {
   VrRealizeOptions options;
   char *pool;
   char *pool_dir;
+  char *host;
   VrDBusObjectSkeleton *object;
   VrDBusJob *iface;
   VrJob *job; /* NULL while queued, and for an interrupted job */
@@ -267,6 +268,8 @@ vr_job_object_new_realize (VrDaemon *daemon, guint id,
   self->pool_dir = g_strdup (options->pool_dir);
   self->options.pool = self->pool;
   self->options.pool_dir = self->pool_dir;
+  self->host = g_strdup (options->host);
+  self->options.host = self->host;
   vr_dbus_job_set_cancellable (self->iface, TRUE);
   return self;
 }
@@ -328,7 +331,8 @@ begin (VrJobObject *self, VrPlannedSystem *system)
   g_autoptr (VrHostCaps) caps = NULL;
 
   if (system == NULL
-      || !vr_daemon_ref_libvirt (self->daemon, &conn, &caps, &error))
+      || !vr_daemon_ref_host (self->daemon, self->options.host, "host",
+                              &conn, &caps, &error))
     {
       fail_to_begin (self, error);
       return;
@@ -409,6 +413,7 @@ vr_job_object_finalize (GObject *object)
   g_free (self->system_uuid);
   g_free (self->pool);
   g_free (self->pool_dir);
+  g_free (self->host);
   G_OBJECT_CLASS (vr_job_object_parent_class)->finalize (object);
 }
 

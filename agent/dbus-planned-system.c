@@ -30,6 +30,7 @@ typedef struct {
   gboolean secrets; /* GetDomainXML only */
   char *xml;        /* Update only */
   guint uid;        /* Update: the caller, once authorized */
+  char *host;       /* Validate: option host (a listed host), or NULL */
   GDBusMethodInvocation *invocation; /* once on a worker */
 } Target;
 
@@ -40,6 +41,7 @@ target_free (gpointer data)
 
   g_free (target->uuid);
   g_free (target->xml);
+  g_free (target->host);
   g_clear_object (&target->invocation);
   g_free (target);
 }
@@ -213,6 +215,7 @@ typedef struct {
   VrDaemon *daemon;
   guint uid;
   int import_fd; /* option import-dir, or -1 */
+  char *host;    /* option host, or NULL */
 } ValidateCall;
 
 static void
@@ -227,6 +230,7 @@ validate_call_free (gpointer data)
   if (call->import_fd >= 0)
     close (call->import_fd);
   g_clear_pointer (&call->target, target_free);
+  g_free (call->host);
   g_free (call);
 }
 
@@ -302,7 +306,9 @@ validate_start (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   call->invocation = g_object_ref (invocation);
   call->store = g_object_ref (vr_daemon_get_store (daemon));
   call->target = data;
-  if (!vr_daemon_ref_libvirt (daemon, &conn, &call->caps, &error))
+  call->host = g_strdup (call->target->host);
+  if (!vr_daemon_ref_host (daemon, call->host, "host", &conn, &call->caps,
+                           &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -358,6 +364,7 @@ target_copy (Target *target)
 
   copy->daemon = target->daemon;
   copy->uuid = g_strdup (target->uuid);
+  copy->host = g_strdup (target->host);
   return copy;
 }
 
@@ -449,16 +456,26 @@ handle_validate (VrDBusPlannedSystem *iface,
                  GDBusMethodInvocation *invocation, GVariant *options,
                  gpointer user_data)
 {
-  static const char *const known[] = { "import-dir", NULL };
+  static const char *const known[] = { "import-dir", "host", NULL };
   Target *target = user_data;
   g_autoptr (GError) error = NULL;
+  g_autofree char *host = NULL;
+  Target *copy;
 
-  if (!vr_daemon_check_options (options, known, &error))
-    vr_dbus_return_error (invocation, error);
-  else
-    vr_daemon_authorize (target->daemon, invocation, "validate",
-                         validate_authorized, target_copy (target),
-                         target_free);
+  if (!vr_daemon_check_options (options, known, &error)
+      || !vr_daemon_option_host (options, &host, &error)
+      || (host != NULL
+          && vr_host_connections_resolve (
+                 vr_daemon_get_hosts (target->daemon), host, "host", &error)
+                 == NULL))
+    {
+      vr_dbus_return_error (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  copy = target_copy (target);
+  copy->host = g_steal_pointer (&host);
+  vr_daemon_authorize (target->daemon, invocation, "validate",
+                       validate_authorized, copy, target_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -469,6 +486,7 @@ typedef struct {
   VrRealizeOptions options;
   char *pool;
   char *pool_dir;
+  char *host;
 } RealizeCall;
 
 static void
@@ -479,16 +497,36 @@ realize_call_free (gpointer data)
   target_free (call->target);
   g_free (call->pool);
   g_free (call->pool_dir);
+  g_free (call->host);
   g_free (call);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RealizeCall, realize_call_free)
 
+/* A host must be one agent.conf lists; a pool-dir is a folder on this
+ * host, which a realize onto another cannot write into. */
 static gboolean
 parse_realize_options (GVariant *options, RealizeCall *call, GError **error)
 {
-  return vr_realize_options_parse (options, &call->options, &call->pool,
-                                   &call->pool_dir, error);
+  VrHostConnections *hosts = vr_daemon_get_hosts (call->target->daemon);
+
+  if (!vr_realize_options_parse (options, &call->options, &call->pool,
+                                 &call->pool_dir, error)
+      || !vr_daemon_option_host (options, &call->host, error))
+    return FALSE;
+  if (call->host == NULL)
+    return TRUE;
+  if (vr_host_connections_resolve (hosts, call->host, "host", error) == NULL)
+    return FALSE;
+  if (call->pool_dir != NULL)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "option 'pool-dir' is a folder on this host; with option "
+                   "'host' name a pool of that host ('pool')");
+      return FALSE;
+    }
+  call->options.host = call->host;
+  return TRUE;
 }
 
 /* system as read on the worker (host_access_thread). */
@@ -690,8 +728,8 @@ realize_check_host_access (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   step->uid = uid;
   step->call = data;
   step->import_fd = take_import_fd (invocation);
-  vr_daemon_ref_libvirt (daemon, &step->conn, &step->caps,
-                         &step->libvirt_error);
+  vr_daemon_ref_host (daemon, step->call->options.host, "host", &step->conn,
+                      &step->caps, &step->libvirt_error);
   task = g_task_new (daemon, NULL, host_access_found, step);
   g_task_set_task_data (task, step, NULL);
   vr_daemon_run_system_work (daemon, step->call->target->uuid, task,

@@ -32,6 +32,10 @@ typedef struct {
    * must not lead the realize's writes elsewhere. */
   guint64 pool_dev;
   guint64 pool_ino;
+  /* The agent's name of the remote host to realize onto (agent.conf
+   * [Hosts]), NULL for its own libvirt: the agent picks the connection by
+   * it; the realize itself works on the connection it is given. */
+  const char *host;
 } VrRealizeOptions;
 
 /* RealizePlannedSystem: lock, validate, copy the saved state into the
