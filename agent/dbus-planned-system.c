@@ -21,6 +21,7 @@
 #include "safe-xml.h"
 #include "test-hooks.h"
 #include "validate.h"
+#include "place.h"
 
 /* What a handler needs: the planned system is looked up again in the store
  * by UUID for every call, so it is never stale. */
@@ -31,6 +32,7 @@ typedef struct {
   char *xml;        /* Update only */
   guint uid;        /* Update: the caller, once authorized */
   char *host;       /* Validate: option host (a listed host), or NULL */
+  VrPlace *place;   /* Place: its hosts, or NULL */
   GDBusMethodInvocation *invocation; /* once on a worker */
 } Target;
 
@@ -42,6 +44,7 @@ target_free (gpointer data)
   g_free (target->uuid);
   g_free (target->xml);
   g_free (target->host);
+  g_clear_pointer (&target->place, vr_place_free);
   g_clear_object (&target->invocation);
   g_free (target);
 }
@@ -258,6 +261,15 @@ validate_thread (GTask *task, gpointer source, gpointer task_data,
       return;
     }
   call->options.import_dir = dir;
+  if (call->target->place != NULL)
+    {
+      g_task_return_pointer (
+          task,
+          g_variant_ref_sink (vr_place_run (call->target->place, call->store,
+                                            call->system, &call->options)),
+          (GDestroyNotify) g_variant_unref);
+      return;
+    }
   findings = vr_validate_planned_with (call->caps, call->store, call->system,
                                        &call->options, &error);
   if (findings == NULL)
@@ -307,6 +319,12 @@ validate_start (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   call->store = g_object_ref (vr_daemon_get_store (daemon));
   call->target = data;
   call->host = g_strdup (call->target->host);
+  /* Place holds its hosts' connections already. */
+  if (call->target->place != NULL)
+    {
+      g_task_run_in_thread (task, validate_thread);
+      return;
+    }
   if (!vr_daemon_ref_host (daemon, call->host, "host", &conn, &call->caps,
                            &error))
     {
@@ -474,6 +492,43 @@ handle_validate (VrDBusPlannedSystem *iface,
     }
   copy = target_copy (target);
   copy->host = g_steal_pointer (&host);
+  vr_daemon_authorize (target->daemon, invocation, "validate",
+                       validate_authorized, copy, target_free);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* Place: Validate on several listed hosts (place.c). */
+static gboolean
+handle_place (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
+              GVariant *options, gpointer user_data)
+{
+  static const char *const known[] = { "import-dir", "hosts", "copy-disks",
+                                       NULL };
+  Target *target = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) hosts = g_variant_lookup_value (options, "hosts",
+                                                       NULL);
+  g_autofree const char **names = NULL;
+  gboolean copy_disks = FALSE;
+  Target *copy;
+
+  if (hosts != NULL && !g_variant_is_of_type (hosts, G_VARIANT_TYPE ("as")))
+    g_set_error (&error, VR_ERROR, VR_ERROR_INCORRECT_TYPE,
+                 "option 'hosts' must be an array of strings (as), not %s",
+                 g_variant_get_type_string (hosts));
+  else if (vr_daemon_check_options (options, known, &error)
+           && vr_daemon_option_boolean (options, "copy-disks", &copy_disks,
+                                        &error))
+    names = hosts ? g_variant_get_strv (hosts, NULL) : NULL;
+  copy = target_copy (target);
+  if (error == NULL)
+    copy->place = vr_place_new (target->daemon, names, copy_disks, &error);
+  if (error != NULL)
+    {
+      target_free (copy);
+      vr_dbus_return_error (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
   vr_daemon_authorize (target->daemon, invocation, "validate",
                        validate_authorized, copy, target_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -993,6 +1048,8 @@ vr_planned_object_new (VrDaemon *daemon, VrPlannedSystem *system)
   /* The handlers' data lives as long as the interface. */
   g_object_set_data_full (G_OBJECT (iface), "vr-target", target, target_free);
   g_signal_connect (iface, "handle-validate", G_CALLBACK (handle_validate),
+                    target);
+  g_signal_connect (iface, "handle-place", G_CALLBACK (handle_place),
                     target);
   g_signal_connect (iface, "handle-realize", G_CALLBACK (handle_realize),
                     target);
