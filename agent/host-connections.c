@@ -322,6 +322,12 @@ vr_host_connections_ref (VrHostConnections *table, const char *name,
 
   if (host == NULL)
     return FALSE;
+  /* A close not yet reported (or never: no event loop saw it). */
+  if (host->conn != NULL && virConnectIsAlive (host->conn) != 1)
+    {
+      drop_connection (host);
+      schedule_retry (host);
+    }
   if (host->conn == NULL)
     {
       g_set_error (error, VR_ERROR, VR_ERROR_NOT_AVAILABLE,

@@ -943,6 +943,107 @@ test_agent_placement (Fixture *f, gconstpointer data)
   remote_clear (&other);
 }
 
+static char *
+planned_state (void)
+{
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) value = NULL;
+
+  reply = agent_call (BASIC_PATH, "org.freedesktop.DBus.Properties", "Get",
+                      g_variant_new ("(ss)", VR_DBUS_PLANNED_IFACE, "State"),
+                      NULL);
+  g_assert_nonnull (reply);
+  g_variant_get (reply, "(v)", &value);
+  return g_variant_dup_string (value, NULL);
+}
+
+/* Polls (10 per second, at most a minute) until test says so. */
+static void
+wait_for (gboolean (*test) (gpointer), gpointer data, const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  while (!test (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for %s", what);
+      g_usleep (G_USEC_PER_SEC / 10);
+    }
+}
+
+static gboolean
+file_exists (gpointer path)
+{
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+static gboolean
+is_failed (gpointer data)
+{
+  g_autofree char *state = planned_state ();
+
+  return g_str_equal (state, "failed");
+}
+
+static gboolean
+pool_empty (gpointer data)
+{
+  return pool_files (&remote) == 0;
+}
+
+/* The second daemon killed mid-upload of a realize through the agent: the
+ * job fails with its rollback pending and the partial volume stays while
+ * nobody can remove it; once the daemon is back, the agent's own
+ * reconnect to that host finishes the rollback (no volume, no domain, no
+ * journal), with no realize or restart of the agent. */
+static void
+test_agent_killed (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autofree char *hosts = g_strdup_printf ("near=%s\n", uri);
+  g_autofree char *conf = g_build_filename (remote.dir, "agent.conf", NULL);
+  g_autofree char *pause = g_build_filename (remote.dir, "pause", NULL);
+  g_autofree char *reached = g_build_filename (remote.dir, "reached", NULL);
+  g_autofree char *env_pause = g_strconcat ("VR_TEST_PAUSE_FILE=", pause,
+                                            NULL);
+  g_autofree char *env_reached = g_strconcat ("VR_TEST_PAUSE_REACHED=",
+                                              reached, NULL);
+  const char *const env[] = { "VR_TEST_PAUSE_AT=copy", env_pause,
+                              env_reached, NULL };
+  g_autofree char *text = g_strdup_printf ("[Hosts]\n%s", hosts);
+  g_autofree char *agent_uri = vr_testbed_root_uri (agent_root);
+  const char *const args[] = { "--config", conf, NULL };
+  g_autoptr (GSubprocess) agent = NULL;
+  g_autoptr (virConnect) conn = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  g_autofree char *out = NULL;
+
+  if (!test_needs_hooks ())
+    return;
+  g_assert_true (g_file_set_contents (conf, text, -1, NULL));
+  test_write_file (remote.dir, "pause", "", 0);
+  unlink (reached);
+  agent = vr_bus_harness_start_agent (harness, agent_uri, f->state, env,
+                                      args);
+  g_assert_cmpint (run_cli (&out, "realize", "vr-guest", "--host", "near",
+                            "--no-wait", NULL), ==, 0);
+  wait_for (file_exists, reached, "the upload to pause");
+  g_assert_cmpuint (pool_files (&remote), ==, 1);
+  remote_kill (&remote);
+  unlink (pause);
+  wait_for (is_failed, NULL, "the job to fail");
+  g_assert_true (vr_realize_journal_exists (f->store, f->system));
+  g_assert_cmpuint (pool_files (&remote), ==, 1);
+  remote_start (&remote);
+  wait_for (pool_empty, NULL, "the agent's reconnect to roll back");
+  conn = vr_libvirt_open (uri, NULL);
+  g_assert_nonnull (conn);
+  dom = virDomainLookupByUUIDString (conn, f->uuid);
+  g_assert_null (dom);
+  g_assert_false (vr_realize_journal_exists (f->store, f->system));
+  vr_bus_harness_stop_agent (g_steal_pointer (&agent));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -989,6 +1090,7 @@ main (int argc, char **argv)
   ADD ("realize", test_agent_realize);
   ADD ("unlisted", test_agent_unlisted);
   ADD ("placement", test_agent_placement);
+  ADD ("killed", test_agent_killed);
 #undef ADD
   status = g_test_run ();
   g_clear_pointer (&harness, vr_bus_harness_free);
