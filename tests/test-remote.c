@@ -19,6 +19,7 @@
 #include "dbus-errors.h"
 #include "dbus-names.h"
 #include "errors.h"
+#include "export.h"
 #include "import.h"
 #include "libvirt-util.h"
 #include "realize.h"
@@ -50,6 +51,8 @@ static Remote remote;
 static VrBusHarness *harness;
 static char *why_no_bus;
 static char *agent_root;
+/* This process's own embedded QEMU (what an export is realized onto). */
+static char *local_root;
 
 /* Socket paths must stay under 108 characters: a short base. */
 static void
@@ -1044,6 +1047,72 @@ test_agent_killed (Fixture *f, gconstpointer data)
   vr_bus_harness_stop_agent (g_steal_pointer (&agent));
 }
 
+/* export -c REMOTE --save: a guest running on the second daemon is
+ * exported here (its state through a volume there, downloaded as a sparse
+ * stream); the remote domain is left managed-saved (start resumes it) with
+ * nothing left in its pool; the export imports and realizes onto this
+ * host's embedded QEMU, where the guest resumes. */
+static void
+test_export (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  VrRealizeOptions start = { .start = TRUE };
+  VrExportOptions options = { .save = TRUE };
+  g_autofree char *out = test_mkdtemp ();
+  g_autofree char *dir = g_build_filename (out, "export", NULL);
+  g_autofree char *state = test_mkdtemp ();
+  g_autofree char *pool = test_mkdtemp ();
+  g_autofree char *local_uri = vr_testbed_root_uri (local_root);
+  g_autoptr (virConnect) local = NULL;
+  g_autoptr (VrStore) store = vr_store_new (state);
+  g_autoptr (VrPlannedSystem) planned = NULL;
+  g_autoptr (VrHostCaps) caps = NULL;
+  g_autoptr (VrExportResult) result = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  g_autoptr (virDomain) here = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *volumes = NULL;
+  VrRealizeOptions local_options = { .pool_dir = pool, .start = TRUE };
+
+  g_assert_true (realize_on (f, conn, &start, NULL, NULL, &error));
+  g_assert_no_error (error);
+  result = vr_export (conn, "vr-guest", dir, &options, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (result->save_file, ==, "vr-guest.save");
+  g_assert_true (result->saved);
+  dom = virDomainLookupByUUIDString (conn, f->uuid);
+  g_assert_cmpint (virDomainIsActive (dom), ==, 0);
+  g_assert_cmpint (virDomainHasManagedSaveImage (dom, 0), ==, 1);
+  volumes = pool_volumes (conn);
+  g_assert_cmpstr (volumes, ==, "");
+  g_assert_cmpint (virDomainCreate (dom), ==, 0);
+  assert_restored (&remote, dom);
+
+  planned = vr_import_path (store, dir, NULL, &error);
+  g_assert_no_error (error);
+  local = vr_libvirt_open (local_uri, &error);
+  g_assert_no_error (error);
+  caps = vr_host_caps_new (local);
+  g_assert_true (vr_realize (store, caps, local, planned, &local_options,
+                             NULL, NULL, &error));
+  g_assert_no_error (error);
+  here = virDomainLookupByUUIDString (local, f->uuid);
+  g_assert_nonnull (here);
+  {
+    int st = 0;
+    int reason = 0;
+
+    g_assert_cmpint (virDomainGetState (here, &st, &reason, 0), ==, 0);
+    g_assert_cmpint (st, ==, VIR_DOMAIN_RUNNING);
+    g_assert_cmpint (reason, ==, VIR_DOMAIN_RUNNING_RESTORED);
+  }
+  test_remove_domain (local, f->uuid);
+  test_rmtree (out);
+  test_rmtree (state);
+  test_rmtree (pool);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1078,6 +1147,9 @@ main (int argc, char **argv)
               test_placement_memory, fixture_tear_down);
   g_test_add ("/remote/killed", Fixture, "basic", fixture_set_up,
               test_killed, fixture_tear_down);
+  local_root = vr_testbed_new_root ("remote-local");
+  g_test_add ("/remote/export", Fixture, "basic", fixture_set_up,
+              test_export, fixture_tear_down);
   vr_dbus_errors_register ();
   harness = vr_bus_harness_new (TRUE, &why_no_bus);
   if (harness != NULL)
@@ -1096,6 +1168,8 @@ main (int argc, char **argv)
   g_clear_pointer (&harness, vr_bus_harness_free);
   if (agent_root != NULL)
     test_rmtree (agent_root);
+  test_rmtree (local_root);
+  g_free (local_root);
   g_free (agent_root);
   g_free (why_no_bus);
   remote_kill (&remote);
