@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include "agent-config.h"
 
 #include "auth.h"
 #include "errors.h"
 
 #define GROUP "Agent"
+#define HOSTS "Hosts"
 
 void
 vr_agent_config_free (VrAgentConfig *config)
@@ -16,6 +19,8 @@ vr_agent_config_free (VrAgentConfig *config)
   g_free (config->path);
   g_strfreev (config->pool_dirs);
   g_strfreev (config->trusted_import_dirs);
+  g_strfreev (config->host_names);
+  g_strfreev (config->host_uris);
   g_free (config);
 }
 
@@ -72,6 +77,81 @@ read_count (GKeyFile *file, const char *key, VrAgentConfig *config,
   return TRUE;
 }
 
+/* A host's name is what callers type (--host NAME) and what the Manager's
+ * Hosts property shows: a plain word. */
+static gboolean
+host_name_valid (const char *name)
+{
+  if (*name == '\0' || strlen (name) > 64)
+    return FALSE;
+  for (const char *c = name; *c != '\0'; c++)
+    if (!g_ascii_isalnum (*c) && strchr ("._-", *c) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+/* A libvirt URI with a scheme; the Hosts property shows it to every
+ * local user, so it may hold no password. */
+static gboolean
+read_host (GKeyFile *file, const char *name, VrAgentConfig *config,
+           char **uri, GError **error)
+{
+  g_autoptr (GUri) parsed = NULL;
+  g_autofree char *value = g_key_file_get_string (file, HOSTS, name, NULL);
+
+  if (!host_name_valid (name))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s: [" HOSTS "] '%s': a host's name is letters, digits, "
+                   "'.', '_' and '-' (at most 64)", config->path, name);
+      return FALSE;
+    }
+  if (value != NULL)
+    parsed = g_uri_parse (value, G_URI_FLAGS_HAS_PASSWORD, NULL);
+  if (parsed == NULL || g_uri_get_scheme (parsed) == NULL)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s: [" HOSTS "] %s: '%s' is not a libvirt URI",
+                   config->path, name, value ? value : "");
+      return FALSE;
+    }
+  if (g_uri_get_password (parsed) != NULL)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s: [" HOSTS "] %s: the URI holds a password, which "
+                   "every local user could read (use a key file)",
+                   config->path, name);
+      return FALSE;
+    }
+  *uri = g_steal_pointer (&value);
+  return TRUE;
+}
+
+/* [Hosts] NAME=URI, in the file's order; absent: none. */
+static gboolean
+read_hosts (GKeyFile *file, VrAgentConfig *config, GError **error)
+{
+  gsize n = 0;
+  g_auto (GStrv) names = g_key_file_get_keys (file, HOSTS, &n, NULL);
+  g_autoptr (GPtrArray) uris = g_ptr_array_new_with_free_func (g_free);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      char *uri = NULL;
+
+      if (!read_host (file, names[i], config, &uri, error))
+        return FALSE;
+      g_ptr_array_add (uris, uri);
+    }
+  g_ptr_array_add (uris, NULL);
+  g_strfreev (config->host_names);
+  g_strfreev (config->host_uris);
+  config->host_names = names ? g_steal_pointer (&names) : g_new0 (char *, 1);
+  config->host_uris = (char **) g_ptr_array_free (g_steal_pointer (&uris),
+                                                  FALSE);
+  return TRUE;
+}
+
 VrAgentConfig *
 vr_agent_config_load (const char *path, GError **error)
 {
@@ -82,6 +162,8 @@ vr_agent_config_load (const char *path, GError **error)
   config->path = g_strdup (path);
   config->max_pending = VR_AUTH_DEFAULT_MAX_PENDING;
   config->max_imports = VR_AGENT_DEFAULT_MAX_IMPORTS;
+  config->host_names = g_new0 (char *, 1);
+  config->host_uris = g_new0 (char *, 1);
   if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, &local))
     {
       if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
@@ -96,7 +178,8 @@ vr_agent_config_load (const char *path, GError **error)
       || !read_count (file, "MaxPendingAuthorizations", config,
                       &config->max_pending, error)
       || !read_count (file, "MaxImports", config, &config->max_imports,
-                      error))
+                      error)
+      || !read_hosts (file, config, error))
     return NULL;
   return g_steal_pointer (&config);
 }

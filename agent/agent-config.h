@@ -16,14 +16,22 @@ typedef struct {
                                 descriptor */
   guint max_pending; /* authorizations one caller may have waiting */
   guint max_imports; /* imports (manifest hashing) running at once */
+  /* [Hosts]: the remote libvirt hosts a caller may realize onto, by
+   * name (host_names[i] is host_uris[i]); both NULL-terminated, maybe
+   * empty. A caller names one of these, never a URI of their own: the
+   * agent is root, and qemu+ssh://…?command= or keyfile= would run a
+   * command or read a file as root. */
+  char **host_names;
+  char **host_uris;
 } VrAgentConfig;
 
 #define VR_AGENT_CONFIG_DEFAULT SYSCONFDIR "/virt-realize/agent.conf"
 #define VR_AGENT_DEFAULT_MAX_IMPORTS 2
 
 /* Reads path; a file that does not exist gives the defaults (no extra
- * pool or trusted directories, 4 pending authorizations, 2 imports). A key with a wrong value
- * is an error naming the file, group and key. */
+ * pool or trusted directories, 4 pending authorizations, 2 imports, no
+ * hosts). A key with a wrong value is an error naming the file, group
+ * and key. */
 VrAgentConfig *vr_agent_config_load (const char *path, GError **error);
 void vr_agent_config_free (VrAgentConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrAgentConfig, vr_agent_config_free)

@@ -48,6 +48,7 @@ struct _VrDaemon {
   VrHostCaps *caps;
   guint reconnect_id;
   gboolean connecting; /* a Connect is on a worker */
+  VrHostConnections *hosts; /* agent.conf [Hosts] */
   guint idle_trim_seconds;
   guint idle_trim_id;
 
@@ -204,6 +205,22 @@ vr_daemon_ref_libvirt (VrDaemon *self, virConnectPtr *conn,
   *conn = self->conn;
   *caps = g_object_ref (self->caps);
   return TRUE;
+}
+
+gboolean
+vr_daemon_ref_host (VrDaemon *self, const char *host, const char *option,
+                    virConnectPtr *conn, VrHostCaps **caps, GError **error)
+{
+  if (host == NULL)
+    return vr_daemon_ref_libvirt (self, conn, caps, error);
+  return vr_host_connections_ref (self->hosts, host, option, conn, caps,
+                                  error);
+}
+
+VrHostConnections *
+vr_daemon_get_hosts (VrDaemon *self)
+{
+  return self->hosts;
 }
 
 /* Authorization */
@@ -662,7 +679,9 @@ lookup_done (GObject *source, GAsyncResult *result, gpointer user_data)
   /* Cancelled (and maybe expired) while the record was read. */
   if (job == NULL || vr_job_object_is_finished (job))
     return;
-  if (system == NULL || !vr_daemon_ref_libvirt (self, &conn, &caps, &error))
+  if (system == NULL
+      || !vr_daemon_ref_host (self, vr_job_object_get_host (job), "host",
+                              &conn, &caps, &error))
     {
       vr_job_object_fail_to_begin (job, error);
       return;
@@ -965,6 +984,8 @@ connect_thread (GTask *task, gpointer source, gpointer task_data,
   g_task_return_boolean (task, TRUE);
 }
 
+static void recovered (VrDaemon *self, Connect *connect);
+
 /* In the main context: the connection is the daemon's from now on. */
 static void
 connected (VrDaemon *self, Connect *connect)
@@ -979,6 +1000,14 @@ connected (VrDaemon *self, Connect *connect)
   self->conn = g_steal_pointer (&connect->conn);
   self->caps = g_steal_pointer (&connect->caps);
   virConnectRegisterCloseCallback (self->conn, on_closed, self, NULL);
+  recovered (self, connect);
+}
+
+/* In the main context: what recovery rolled back is exported again, an
+ * interrupted realize shown as a job. */
+static void
+recovered (VrDaemon *self, Connect *connect)
+{
   for (guint i = 0; i < connect->systems->len; i++)
     vr_daemon_export_system (self, connect->systems->pdata[i]);
   for (guint i = 0; i < connect->interrupted->len; i++)
@@ -1029,6 +1058,40 @@ schedule_reconnect (VrDaemon *self)
   if (self->reconnect_id == 0)
     self->reconnect_id = add_seconds (self, RECONNECT_SECONDS, reconnect,
                                       self, NULL);
+}
+
+static void
+recover_thread (GTask *task, gpointer source, gpointer task_data,
+                GCancellable *cancellable)
+{
+  recover_all (task_data);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+recover_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  recovered (VR_DAEMON (source), g_task_get_task_data (G_TASK (result)));
+}
+
+/* A listed host (re)connected: a realize onto it whose rollback could not
+ * finish while it was gone is finished now (recovery opens the journal's
+ * host itself). Without the agent's own libvirt, its reconnect will. */
+static void
+on_host_connected (const char *name, const char *uri, gpointer data)
+{
+  VrDaemon *self = data;
+  g_autoptr (GTask) task = NULL;
+  Connect *connect;
+
+  if (self->conn == NULL)
+    return;
+  connect = connect_new (self);
+  virConnectRef (self->conn);
+  connect->conn = self->conn;
+  task = g_task_new (self, NULL, recover_done, NULL);
+  g_task_set_task_data (task, connect, (GDestroyNotify) connect_free);
+  g_task_run_in_thread (task, recover_thread);
 }
 
 static void
@@ -1113,6 +1176,9 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
   self->jobs = g_hash_table_new_full (
       NULL, NULL, NULL, g_object_unref);
   self->expiry = g_hash_table_new (NULL, NULL);
+  self->hosts = vr_host_connections_new (options->host_names,
+                                         options->host_uris,
+                                         on_host_connected, self);
   self->manager = g_dbus_object_manager_server_new (VR_DBUS_ROOT);
   self->manager_object = vr_manager_object_new (self);
   g_dbus_object_manager_server_export (
@@ -1152,6 +1218,7 @@ vr_daemon_dispose (GObject *object)
     g_dbus_object_manager_server_set_connection (self->manager, NULL);
   if (self->conn != NULL)
     virConnectUnregisterCloseCallback (self->conn, on_closed);
+  g_clear_pointer (&self->hosts, vr_host_connections_free);
   if (self->reconnect_id != 0)
     remove_source_id (self, self->reconnect_id);
   self->reconnect_id = 0;

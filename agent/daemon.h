@@ -6,6 +6,7 @@
 
 #include "dbus-names.h"
 #include "host-caps.h"
+#include "host-connections.h"
 #include "options.h"
 #include "planned-system.h"
 #include "realize.h"
@@ -26,6 +27,9 @@ typedef struct {
   const char *const *trusted_import_dirs; /* TrustedImportDirs; may be NULL */
   const char *config_path;      /* agent.conf, for messages */
   guint max_imports;            /* imports at once; 0: 2 */
+  /* agent.conf [Hosts]: remote hosts' names and URIs; may be NULL. */
+  const char *const *host_names;
+  const char *const *host_uris;
 } VrDaemonOptions;
 
 /* virt-realized: the planned systems and jobs of one state directory and
@@ -72,6 +76,19 @@ gboolean vr_daemon_ref_libvirt (VrDaemon *daemon,
                                 virConnectPtr *conn,
                                 VrHostCaps **caps,
                                 GError **error);
+
+/* The same for host (option names the caller's option, for messages):
+ * NULL is the agent's own connection, else a host agent.conf lists, by
+ * name or URI exactly as listed (any other is
+ * VR_ERROR_INVALID_PARAMETER). */
+gboolean vr_daemon_ref_host (VrDaemon *daemon,
+                             const char *host,
+                             const char *option,
+                             virConnectPtr *conn,
+                             VrHostCaps **caps,
+                             GError **error);
+/* The listed hosts (host-connections.h). */
+VrHostConnections *vr_daemon_get_hosts (VrDaemon *daemon);
 
 /* Every method handler starts here: asks polkit about action (see
  * auth.h) and calls func with the caller's uid when allowed, handing it

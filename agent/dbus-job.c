@@ -20,6 +20,7 @@ struct _VrJobObject {
   VrRealizeOptions options;
   char *pool;
   char *pool_dir;
+  char *host;
   VrJob *job; /* NULL while queued, and for an interrupted job */
   gboolean running_shown; /* "running" emitted */
   gboolean finished;
@@ -244,6 +245,8 @@ vr_job_object_new_realize (guint id, VrPlannedSystem *system,
   self->session = session;
   if (options->import_dir != NULL)
     self->options.import_dir = vr_import_dir_ref (options->import_dir);
+  self->host = g_strdup (options->host);
+  self->options.host = self->host;
   vr_dbus_job_set_cancellable (VR_DBUS_JOB (self), TRUE);
   return self;
 }
@@ -329,6 +332,7 @@ vr_job_object_finalize (GObject *object)
   g_free (self->pool_dir);
   g_free (self->message);
   vr_import_dir_free (self->options.import_dir);
+  g_free (self->host);
   G_OBJECT_CLASS (vr_job_object_parent_class)->finalize (object);
 }
 
@@ -366,6 +370,12 @@ const char *
 vr_job_object_get_path (VrJobObject *self)
 {
   return self->path;
+}
+
+const char *
+vr_job_object_get_host (VrJobObject *self)
+{
+  return self->host;
 }
 
 const char *

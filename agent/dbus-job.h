@@ -63,6 +63,9 @@ void vr_job_object_cancel (VrJobObject *job);
 guint vr_job_object_get_id (VrJobObject *job);
 const char *vr_job_object_get_path (VrJobObject *job);
 const char *vr_job_object_get_system_uuid (VrJobObject *job);
+/* The agent.conf name of the host the job realizes onto, NULL for the
+ * agent's own libvirt. */
+const char *vr_job_object_get_host (VrJobObject *job);
 gboolean vr_job_object_is_finished (VrJobObject *job);
 
 G_END_DECLS

@@ -293,6 +293,8 @@ vr_manager_object_new (VrDaemon *daemon)
   g_autoptr (VrDBusManager) iface = vr_dbus_manager_skeleton_new ();
 
   vr_dbus_manager_set_version (iface, PACKAGE_VERSION);
+  vr_dbus_manager_set_hosts (iface, vr_host_connections_list (
+                                        vr_daemon_get_hosts (daemon)));
   g_signal_connect (iface, "handle-import-system-definition",
                     G_CALLBACK (handle_import), daemon);
   g_signal_connect (iface, "handle-list-planned-systems",

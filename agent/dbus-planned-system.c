@@ -21,6 +21,7 @@
 #include "safe-xml.h"
 #include "test-hooks.h"
 #include "validate.h"
+#include "place.h"
 
 /* What a handler needs: the planned system is looked up again in the store
  * by UUID for every call, so it is never stale. */
@@ -30,6 +31,8 @@ typedef struct {
   gboolean secrets; /* GetDomainXML only */
   char *xml;        /* Update only */
   guint uid;        /* Update: the caller, once authorized */
+  char *host;       /* Validate: option host (a listed host), or NULL */
+  VrPlace *place;   /* Place: its hosts, or NULL */
   GDBusMethodInvocation *invocation; /* once on a worker */
   /* Who imported it (FALSE/0 for a record from before owners), kept
    * from the record so that the owner check on the main loop reads no
@@ -45,6 +48,8 @@ target_free (gpointer data)
 
   g_free (target->uuid);
   g_free (target->xml);
+  g_free (target->host);
+  g_clear_pointer (&target->place, vr_place_free);
   g_clear_object (&target->invocation);
   g_free (target);
 }
@@ -223,6 +228,7 @@ typedef struct {
   VrDaemon *daemon;
   guint uid;
   int import_fd; /* option import-dir, or -1 */
+  char *host;    /* option host, or NULL */
 } ValidateCall;
 
 static void
@@ -238,6 +244,7 @@ validate_call_free (gpointer data)
   if (call->import_fd >= 0)
     close (call->import_fd);
   g_clear_pointer (&call->target, target_free);
+  g_free (call->host);
   g_free (call);
 }
 
@@ -266,6 +273,15 @@ validate_thread (GTask *task, gpointer source, gpointer task_data,
     }
   call->options.import_dir = dir;
   vr_daemon_index_options (call->daemon, &call->options);
+  if (call->target->place != NULL)
+    {
+      g_task_return_pointer (
+          task,
+          g_variant_ref_sink (vr_place_run (call->target->place, call->store,
+                                            call->system, &call->options)),
+          (GDestroyNotify) g_variant_unref);
+      return;
+    }
   findings = vr_validate_planned_with (call->caps, call->store, call->system,
                                        &call->options, &error);
   if (findings == NULL)
@@ -314,7 +330,15 @@ validate_start (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   call->invocation = g_object_ref (invocation);
   call->store = g_object_ref (vr_daemon_get_store (daemon));
   call->target = data;
-  if (!vr_daemon_ref_libvirt (daemon, &conn, &call->caps, &error))
+  call->host = g_strdup (call->target->host);
+  /* Place holds its hosts' connections already. */
+  if (call->target->place != NULL)
+    {
+      g_task_run_in_thread (task, validate_thread);
+      return;
+    }
+  if (!vr_daemon_ref_host (daemon, call->host, "host", &conn, &call->caps,
+                           &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -372,6 +396,7 @@ target_copy (Target *target)
   copy->uuid = g_strdup (target->uuid);
   copy->has_owner = target->has_owner;
   copy->owner = target->owner;
+  copy->host = g_strdup (target->host);
   return copy;
 }
 
@@ -461,16 +486,63 @@ handle_validate (VrDBusPlannedSystem *iface,
                  GDBusMethodInvocation *invocation, GVariant *options,
                  gpointer user_data)
 {
-  static const char *const known[] = { "import-dir", NULL };
+  static const char *const known[] = { "import-dir", "host", NULL };
   Target *target = user_data;
   g_autoptr (GError) error = NULL;
+  g_autofree char *host = NULL;
+  Target *copy;
 
-  if (!vr_daemon_check_options (options, known, &error))
-    vr_dbus_return_error (invocation, error);
-  else
-    vr_daemon_authorize (target->daemon, invocation, "validate",
-                         validate_authorized, target_copy (target),
-                         target_free);
+  if (!vr_daemon_check_options (options, known, &error)
+      || !vr_daemon_option_host (options, &host, &error)
+      || (host != NULL
+          && vr_host_connections_resolve (
+                 vr_daemon_get_hosts (target->daemon), host, "host", &error)
+                 == NULL))
+    {
+      vr_dbus_return_error (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  copy = target_copy (target);
+  copy->host = g_steal_pointer (&host);
+  vr_daemon_authorize (target->daemon, invocation, "validate",
+                       validate_authorized, copy, target_free);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* Place: Validate on several listed hosts (place.c). */
+static gboolean
+handle_place (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
+              GVariant *options, gpointer user_data)
+{
+  static const char *const known[] = { "import-dir", "hosts", "copy-disks",
+                                       NULL };
+  Target *target = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) hosts = g_variant_lookup_value (options, "hosts",
+                                                       NULL);
+  g_autofree const char **names = NULL;
+  gboolean copy_disks = FALSE;
+  Target *copy;
+
+  if (hosts != NULL && !g_variant_is_of_type (hosts, G_VARIANT_TYPE ("as")))
+    g_set_error (&error, VR_ERROR, VR_ERROR_INCORRECT_TYPE,
+                 "option 'hosts' must be an array of strings (as), not %s",
+                 g_variant_get_type_string (hosts));
+  else if (vr_daemon_check_options (options, known, &error)
+           && vr_daemon_option_boolean (options, "copy-disks", &copy_disks,
+                                        &error))
+    names = hosts ? g_variant_get_strv (hosts, NULL) : NULL;
+  copy = target_copy (target);
+  if (error == NULL)
+    copy->place = vr_place_new (target->daemon, names, copy_disks, &error);
+  if (error != NULL)
+    {
+      target_free (copy);
+      vr_dbus_return_error (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  vr_daemon_authorize (target->daemon, invocation, "validate",
+                       validate_authorized, copy, target_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -481,6 +553,7 @@ typedef struct {
   VrRealizeOptions options;
   char *pool;
   char *pool_dir;
+  char *host;
 } RealizeCall;
 
 static void
@@ -492,16 +565,36 @@ realize_call_free (gpointer data)
   g_free (call->pool);
   g_free (call->pool_dir);
   vr_import_dir_free (call->options.import_dir);
+  g_free (call->host);
   g_free (call);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RealizeCall, realize_call_free)
 
+/* A host must be one agent.conf lists; a pool-dir is a folder on this
+ * host, which a realize onto another cannot write into. */
 static gboolean
 parse_realize_options (GVariant *options, RealizeCall *call, GError **error)
 {
-  return vr_realize_options_parse (options, &call->options, &call->pool,
-                                   &call->pool_dir, error);
+  VrHostConnections *hosts = vr_daemon_get_hosts (call->target->daemon);
+
+  if (!vr_realize_options_parse (options, &call->options, &call->pool,
+                                 &call->pool_dir, error)
+      || !vr_daemon_option_host (options, &call->host, error))
+    return FALSE;
+  if (call->host == NULL)
+    return TRUE;
+  if (vr_host_connections_resolve (hosts, call->host, "host", error) == NULL)
+    return FALSE;
+  if (call->pool_dir != NULL)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "option 'pool-dir' is a folder on this host; with option "
+                   "'host' name a pool of that host ('pool')");
+      return FALSE;
+    }
+  call->options.host = call->host;
+  return TRUE;
 }
 
 /* system as read on the worker (host_access_thread). */
@@ -706,8 +799,8 @@ realize_check_host_access (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   step->uid = uid;
   step->call = data;
   step->import_fd = take_import_fd (invocation);
-  vr_daemon_ref_libvirt (daemon, &step->conn, &step->caps,
-                         &step->libvirt_error);
+  vr_daemon_ref_host (daemon, step->call->options.host, "host", &step->conn,
+                      &step->caps, &step->libvirt_error);
   task = g_task_new (daemon, NULL, host_access_found, step);
   g_task_set_task_data (task, step, NULL);
   vr_daemon_run_system_work (daemon, step->call->target->uuid, task,
@@ -971,6 +1064,8 @@ vr_planned_object_new (VrDaemon *daemon, VrPlannedSystem *system)
   /* The handlers' data lives as long as the interface. */
   g_object_set_data_full (G_OBJECT (iface), "vr-target", target, target_free);
   g_signal_connect (iface, "handle-validate", G_CALLBACK (handle_validate),
+                    target);
+  g_signal_connect (iface, "handle-place", G_CALLBACK (handle_place),
                     target);
   g_signal_connect (iface, "handle-realize", G_CALLBACK (handle_realize),
                     target);

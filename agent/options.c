@@ -73,7 +73,7 @@ vr_realize_options_parse (GVariant *options, VrRealizeOptions *out,
    * the handler itself. */
   static const char *const known[] = { "pool", "pool-dir", "import-dir",
                                        "handoff", "start", "copy-disks",
-                                       NULL };
+                                       "host", NULL };
   VrRealizeOptions parsed = *out;
   g_autofree char *new_pool = NULL;
   g_autofree char *new_pool_dir = NULL;
@@ -106,6 +106,23 @@ vr_realize_options_parse (GVariant *options, VrRealizeOptions *out,
   *out = parsed;
   *pool = g_steal_pointer (&new_pool);
   *pool_dir = g_steal_pointer (&new_pool_dir);
+  return TRUE;
+}
+
+gboolean
+vr_daemon_option_host (GVariant *options, char **host, GError **error)
+{
+  g_autofree char *value = NULL;
+
+  if (!vr_daemon_option_string (options, "host", &value, error))
+    return FALSE;
+  if (value != NULL && *value == '\0')
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "option 'host' names no host (empty)");
+      return FALSE;
+    }
+  *host = g_steal_pointer (&value);
   return TRUE;
 }
 

@@ -29,7 +29,8 @@ gboolean vr_daemon_option_boolean (GVariant *options,
                                    GError **error);
 
 /* Realize's options: "pool" (s), "pool-dir" (s, absolute), "handoff" (s:
- * auto, link or managedsave), "start" (b), "copy-disks" (b). The strings
+ * auto, link or managedsave), "start" (b), "copy-disks" (b); "host" is
+ * let through for vr_daemon_option_host. The strings
  * go to *pool and *pool_dir (the caller frees them) and out points at
  * them; on an error nothing is set. */
 gboolean vr_realize_options_parse (GVariant *options,
@@ -37,6 +38,13 @@ gboolean vr_realize_options_parse (GVariant *options,
                                    char **pool,
                                    char **pool_dir,
                                    GError **error);
+
+/* Realize's and Validate's "host" (s, not empty): the remote host the
+ * caller names, to be looked up among agent.conf's [Hosts] (never opened
+ * as given). Absent leaves *host as it is. */
+gboolean vr_daemon_option_host (GVariant *options,
+                                char **host,
+                                GError **error);
 
 /* Import's options: "new-id" (b), "discard-saved-state" (b). */
 gboolean vr_import_options_parse (GVariant *options,

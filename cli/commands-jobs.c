@@ -195,7 +195,8 @@ vr_cli_cmd_realize (VrCliRun *run, int argc, char **argv)
       "HOW" },
     { "host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hosts,
       "Realize onto the host that fits with the most free memory, of these "
-      "libvirt URIs (repeatable; in-process)", "URI" },
+      "libvirt URIs (repeatable; through the agent, hosts its configuration "
+      "lists, by name or URI)", "HOST" },
     { NULL }
   };
   g_autoptr (GError) error = NULL;

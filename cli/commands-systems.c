@@ -228,7 +228,8 @@ vr_cli_cmd_validate (VrCliRun *run, int argc, char **argv)
       "fine", NULL },
     { "host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hosts,
       "Check PLANNED against this libvirt host instead, one line per host: "
-      "fits or why not, free memory, CPUs (repeatable; in-process)", "URI" },
+      "fits or why not, free memory, CPUs (repeatable; through the agent, "
+      "a host its configuration lists, by name or URI)", "HOST" },
     { NULL }
   };
   g_autoptr (GError) error = NULL;

@@ -296,6 +296,24 @@ vr_cli_placement_free (VrCliPlacement *placement)
   g_free (placement);
 }
 
+char *
+vr_cli_placement_describe (const VrCliPlacement *p)
+{
+  g_autofree char *free_text = g_format_size_full (p->free_memory,
+                                                   G_FORMAT_SIZE_IEC_UNITS);
+  g_autofree char *resources = p->reachable
+      ? g_strdup_printf (" (%s free memory, %u CPUs)", free_text, p->cpus)
+      : g_strdup ("");
+
+  if (!p->fits)
+    return g_strdup_printf ("%s: does not fit: %s%s", p->uri, p->blocking,
+                            resources);
+  return g_strdup_printf ("%s: fits%s%s", p->uri, resources,
+                          p->chosen ? "; chosen: it fits and has the most "
+                                      "free memory"
+                                    : "");
+}
+
 JsonNode *
 vr_cli_placements_to_json (GPtrArray *placements)
 {

@@ -60,7 +60,8 @@ JsonNode *vr_cli_validation_to_json (const VrCliValidation *validation);
 
 /* How a planned system fits one libvirt host (validate/realize --host). */
 typedef struct {
-  char *uri;
+  char *uri;           /* or the agent's name of the host, as given */
+  gboolean reachable;
   gboolean fits;
   gboolean chosen;     /* the host realize --host takes */
   char *blocking;      /* why not; NULL when it fits */
@@ -70,6 +71,10 @@ typedef struct {
 } VrCliPlacement;
 
 void vr_cli_placement_free (VrCliPlacement *placement);
+
+/* The line text output prints for a host: "URI: fits|does not fit: WHY
+ * (X free memory, N CPUs)", and for the chosen one why it was chosen. */
+char *vr_cli_placement_describe (const VrCliPlacement *placement);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrCliPlacement, vr_cli_placement_free)
 
 /* An array of the hosts, in the order given. */

@@ -515,7 +515,71 @@ realize_options (VrDBusPlannedSystem *proxy,
     g_variant_dict_insert (&options, "start", "b", TRUE);
   if (request->copy_disks)
     g_variant_dict_insert (&options, "copy-disks", "b", TRUE);
+  /* A host the agent's configuration lists, by name or URI: the agent
+   * opens no other. */
+  if (request->uri != NULL)
+    g_variant_dict_insert (&options, "host", "s", request->uri);
   return with_import_dir (proxy, &options, fds);
+}
+
+static VrCliPlacement *
+placement_from_reply (GVariant *host, gboolean chosen, const char *given)
+{
+  VrCliPlacement *placement = g_new0 (VrCliPlacement, 1);
+  const char *name;
+  const char *uri;
+  const char *blocking;
+
+  g_variant_get (host, "(&s&sbb&stu)", &name, &uri, &placement->reachable,
+                 &placement->fits, &blocking, &placement->free_memory,
+                 &placement->cpus);
+  /* Named as the user named it, so realize passes it back as given. */
+  placement->uri = g_strdup (given ? given : name);
+  placement->chosen = chosen;
+  placement->blocking = *blocking ? g_strdup (blocking) : NULL;
+  placement->line = vr_cli_placement_describe (placement);
+  return placement;
+}
+
+/* --host through the agent: hosts its configuration lists (Hosts). */
+static GPtrArray *
+agent_place (VrCliTransport *transport, const char *key,
+             const char *const *hosts, gboolean copy_disks, GError **error)
+{
+  g_autoptr (VrDBusPlannedSystem) proxy = find_planned ((Agent *) transport,
+                                                        key, error);
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) found = NULL;
+  GPtrArray *placements;
+  GVariantDict options;
+  gint32 chosen;
+  guint given = hosts ? g_strv_length ((char **) hosts) : 0;
+
+  if (proxy == NULL)
+    return NULL;
+  g_variant_dict_init (&options, NULL);
+  g_variant_dict_insert (&options, "hosts", "^as", hosts);
+  if (copy_disks)
+    g_variant_dict_insert (&options, "copy-disks", "b", TRUE);
+  reply = call_interactive (
+      proxy, "Place",
+      g_variant_new ("(@a{sv})", with_import_dir (proxy, &options, fds)), fds,
+      error);
+  if (reply == NULL)
+    return NULL;
+  g_variant_get (reply, "(@a(ssbbstu)i)", &found, &chosen);
+  placements = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) vr_cli_placement_free);
+  for (gsize i = 0; i < g_variant_n_children (found); i++)
+    {
+      g_autoptr (GVariant) host = g_variant_get_child_value (found, i);
+
+      g_ptr_array_add (placements,
+                       placement_from_reply (host, (gint32) i == chosen,
+                                             i < given ? hosts[i] : NULL));
+    }
+  return placements;
 }
 
 /* "3" for /org/virtrealize/Realize1/jobs/3, and back. */
@@ -774,6 +838,7 @@ static const VrCliTransportClass agent_class = {
   .import = agent_import,
   .destroy = agent_destroy,
   .validate = agent_validate,
+  .place = agent_place,
   .realize = agent_realize,
   .jobs = agent_jobs,
   .job = agent_job,

@@ -370,12 +370,13 @@ placement_from_backend (const VrPlacementHost *host, gboolean chosen)
   VrCliPlacement *placement = g_new0 (VrCliPlacement, 1);
 
   placement->uri = g_strdup (host->uri);
+  placement->reachable = host->reachable;
   placement->fits = host->fits;
   placement->chosen = chosen;
   placement->blocking = g_strdup (host->blocking);
   placement->free_memory = host->free_memory;
   placement->cpus = host->cpus;
-  placement->line = vr_placement_describe (host, chosen);
+  placement->line = vr_cli_placement_describe (placement);
   return placement;
 }
 

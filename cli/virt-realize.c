@@ -50,24 +50,14 @@ exec_direct (GError **error)
   return NULL;
 }
 
-/* --host (placement) is in-process only: the agent takes no URI from a
- * caller (qemu+ssh://…?command= would run a command as root). */
-static gboolean
-names_hosts (void)
-{
-  for (guint i = 1; original_argv[i] != NULL; i++)
-    if (g_str_equal (original_argv[i], "--host")
-        || g_str_has_prefix (original_argv[i], "--host="))
-      return TRUE;
-  return FALSE;
-}
-
 static gboolean
 wants_direct (VrCli *cli)
 {
   gboolean asked = cli->system || cli->session;
 
-  return cli->direct || (!asked && names_hosts ())
+  /* --host goes to the agent too: it takes the hosts its configuration
+   * lists (Manager.Hosts), by name or URI, and refuses any other. */
+  return cli->direct
          || (!asked && (cli->uri != NULL || cli->state_dir != NULL
                         || g_getenv ("VIRT_REALIZE_STATE_DIR") != NULL));
 }

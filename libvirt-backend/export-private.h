@@ -73,4 +73,18 @@ gboolean vr_export_snapshots (VrExportTarget *target,
                               guint *count,
                               GError **error);
 
+/* A remote domain's managed save into dir_fd/name (a new file): through
+ * a volume of the remote "default" pool (export-remote.c), the domain
+ * left managed-saved as it was. On failure name may exist (the caller
+ * removes it). *size is the file's size. */
+gboolean vr_export_remote_save (virConnectPtr conn,
+                                virDomainPtr dom,
+                                int dir_fd,
+                                const char *name,
+                                GCancellable *cancellable,
+                                VrCopyProgressFunc progress,
+                                gpointer progress_data,
+                                guint64 *size,
+                                GError **error);
+
 G_END_DECLS

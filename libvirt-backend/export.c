@@ -18,6 +18,7 @@
 #include "libvirt-util.h"
 #include "manifest.h"
 #include "qcow2.h"
+#include "realize-remote.h"
 #include "safe-xml.h"
 #include "test-hooks.h"
 #include "save-image.h"
@@ -39,6 +40,7 @@ typedef struct {
   VrExportFirmware firmware;
   char *save_src;       /* the managed-save file, NULL when none */
   gboolean running;
+  gboolean remote;      /* the domain is on another host (export-remote) */
   const char *path;
   gboolean created;     /* path is ours to remove on failure */
   int dir_fd;
@@ -190,6 +192,13 @@ check_state (Export *e, GError **error)
                    "domain '%s' is not running: nothing to save (export it "
                    "without --save)", name_of (e));
       return FALSE;
+    }
+  if (file == NULL && e->remote)
+    {
+      g_autofree char *uri = virConnectGetURI (e->conn);
+
+      file = g_strdup_printf ("the managed save of '%s' on %s", name_of (e),
+                              uri);
     }
   if (file == NULL)
     {
@@ -389,6 +398,8 @@ check_save_image (Export *e, int fd, GError **error)
   return FALSE;
 }
 
+static gboolean download_save (Export *e, GError **error);
+
 static gboolean
 copy_save (Export *e, GError **error)
 {
@@ -399,6 +410,8 @@ copy_save (Export *e, GError **error)
 
   if (e->save_src == NULL)
     return TRUE;
+  if (e->remote)
+    return download_save (e, error);
   if (!step (e, "copy", error))
     return FALSE;
   fd = open (e->save_src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -418,6 +431,39 @@ copy_save (Export *e, GError **error)
   g_ptr_array_add (e->written, g_strdup (name));
   e->result->save_file = g_steal_pointer (&name);
   e->result->bytes += copied.size;
+  return TRUE;
+}
+
+/* From another host: downloaded through a volume there, then checked
+ * here as a local one is before its copy. */
+static gboolean
+download_save (Export *e, GError **error)
+{
+  g_autofree char *name = g_strdup_printf ("%s.save", name_of (e));
+  guint64 size = 0;
+  gboolean ok;
+  int fd;
+
+  if (!step (e, "copy", error))
+    return FALSE;
+  /* Listed before it exists: a failure midway must not leave it. */
+  g_ptr_array_add (e->written, g_strdup (name));
+  if (!vr_export_remote_save (e->conn, e->dom, e->dir_fd, name,
+                              e->cancellable, save_progress, e, &size,
+                              error))
+    return FALSE;
+  fd = openat (e->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    {
+      vr_error_set_errno (error, errno, "cannot open %s/%s", e->path, name);
+      return FALSE;
+    }
+  ok = check_save_image (e, fd, error);
+  close (fd);
+  if (!ok)
+    return FALSE;
+  e->result->save_file = g_steal_pointer (&name);
+  e->result->bytes += size;
   return TRUE;
 }
 
@@ -623,10 +669,33 @@ note_snapshots_left (Export *e)
                                       count > 1 ? "s" : "", name_of (e)));
 }
 
+/* What an export from another host cannot carry yet: its files are that
+ * host's, reached only as volumes (the saved state is, export-remote.c). */
+static gboolean
+check_remote (Export *e, GError **error)
+{
+  const char *what = e->disks->len > 0 ? "its disks (--with-disks)"
+                     : e->firmware.nvram_path != NULL
+                         ? "its UEFI variable store"
+                     : e->firmware.tpm_dir != NULL ? "its TPM state"
+                                                   : NULL;
+  g_autofree char *uri = NULL;
+
+  if (what == NULL)
+    return TRUE;
+  uri = virConnectGetURI (e->conn);
+  g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
+               "domain '%s' is on another host (%s): an export from there "
+               "carries its definition and saved state, not yet %s",
+               name_of (e), uri, what);
+  return FALSE;
+}
+
 /* Everything that can refuse the export, before anything is written. */
 static gboolean
 prepare (Export *e, const char *domain, GError **error)
 {
+  e->remote = vr_connection_is_remote (e->conn);
   if (!lookup_domain (e, domain, error) || !check_persistent (e, error)
       || !read_domain_xml (e, error))
     return FALSE;
@@ -638,7 +707,7 @@ prepare (Export *e, const char *domain, GError **error)
   vr_export_plan_firmware (e->conn, e->doc, name_of (e), e->result->uuid,
                            &e->firmware, e->result->notes);
   note_snapshots_left (e);
-  return TRUE;
+  return !e->remote || check_remote (e, error);
 }
 
 static gboolean

@@ -12,6 +12,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (virDomain, virDomainFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (virStoragePool, virStoragePoolFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (virStorageVol, virStorageVolFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (virNetwork, virNetworkFree)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (virStream, virStreamFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (virError, virFreeError)
 
 /* Initializes libvirt once per process: quiets its stderr printing and runs

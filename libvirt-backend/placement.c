@@ -55,31 +55,22 @@ memory_shortfall (VrPlannedSystem *system, guint64 free_memory)
   return g_strdup_printf ("needs %s of memory, %s free", need, have);
 }
 
-static void
-check_host (VrPlacementHost *host, VrStore *store, VrPlannedSystem *system,
-            gboolean copy_disks, gboolean host_access_allowed)
+void
+vr_placement_check_on (VrPlacementHost *host, virConnectPtr conn,
+                       VrHostCaps *caps, VrStore *store,
+                       VrPlannedSystem *system,
+                       const VrValidateOptions *options, gboolean copy_disks)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (virConnect) conn = vr_libvirt_open (host->uri, &error);
-  g_autoptr (VrHostCaps) caps = NULL;
   g_autoptr (GPtrArray) findings = NULL;
-  VrValidateOptions options = { .host_access_allowed = host_access_allowed };
   virNodeInfo info;
-  unsigned long long free_memory;
   g_autofree char *memory = NULL;
 
-  if (conn == NULL)
-    {
-      host->blocking = g_strdup_printf ("not reachable: %s", error->message);
-      return;
-    }
   host->reachable = TRUE;
-  free_memory = virNodeGetFreeMemory (conn);
-  host->free_memory = free_memory;
+  host->free_memory = virNodeGetFreeMemory (conn);
   if (virNodeGetInfo (conn, &info) == 0)
     host->cpus = info.cpus;
-  caps = vr_host_caps_new (conn);
-  findings = vr_validate_planned_with (caps, store, system, &options, &error);
+  findings = vr_validate_planned_with (caps, store, system, options, &error);
   if (findings == NULL)
     {
       host->blocking = g_strdup (error->message);
@@ -101,6 +92,41 @@ check_host (VrPlacementHost *host, VrStore *store, VrPlannedSystem *system,
   host->fits = host->blocking == NULL;
 }
 
+void
+vr_placement_unreachable (VrPlacementHost *host, const char *why)
+{
+  g_free (host->blocking);
+  host->blocking = g_strdup_printf ("not reachable: %s", why);
+}
+
+VrPlacementHost *
+vr_placement_host_new (const char *uri)
+{
+  VrPlacementHost *host = g_new0 (VrPlacementHost, 1);
+
+  host->uri = g_strdup (uri);
+  return host;
+}
+
+static void
+check_host (VrPlacementHost *host, VrStore *store, VrPlannedSystem *system,
+            gboolean copy_disks, gboolean host_access_allowed)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (virConnect) conn = vr_libvirt_open (host->uri, &error);
+  g_autoptr (VrHostCaps) caps = NULL;
+  VrValidateOptions options = { .host_access_allowed = host_access_allowed };
+
+  if (conn == NULL)
+    {
+      vr_placement_unreachable (host, error->message);
+      return;
+    }
+  caps = vr_host_caps_new (conn);
+  vr_placement_check_on (host, conn, caps, store, system, &options,
+                         copy_disks);
+}
+
 GPtrArray *
 vr_placement_check (VrStore *store, VrPlannedSystem *system,
                     const char *const *uris, gboolean copy_disks,
@@ -111,9 +137,8 @@ vr_placement_check (VrStore *store, VrPlannedSystem *system,
 
   for (guint i = 0; uris != NULL && uris[i] != NULL; i++)
     {
-      VrPlacementHost *host = g_new0 (VrPlacementHost, 1);
+      VrPlacementHost *host = vr_placement_host_new (uris[i]);
 
-      host->uri = g_strdup (uris[i]);
       g_ptr_array_add (hosts, host);
       check_host (host, store, system, copy_disks, host_access_allowed);
     }
@@ -136,22 +161,4 @@ vr_placement_choose (GPtrArray *hosts)
         best = i;
     }
   return best;
-}
-
-char *
-vr_placement_describe (const VrPlacementHost *host, gboolean chosen)
-{
-  g_autofree char *free_text = g_format_size_full (host->free_memory,
-                                                   G_FORMAT_SIZE_IEC_UNITS);
-  g_autofree char *resources = host->reachable
-      ? g_strdup_printf (" (%s free memory, %u CPUs)", free_text, host->cpus)
-      : g_strdup ("");
-
-  if (!host->fits)
-    return g_strdup_printf ("%s: does not fit: %s%s", host->uri,
-                            host->blocking, resources);
-  return g_strdup_printf ("%s: fits%s%s", host->uri, resources,
-                          chosen ? "; chosen: it fits and has the most free "
-                                   "memory"
-                                 : "");
 }

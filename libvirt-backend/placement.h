@@ -4,7 +4,9 @@
 #include <glib.h>
 
 #include "planned-system.h"
+#include "host-caps.h"
 #include "store.h"
+#include "validate.h"
 
 G_BEGIN_DECLS
 
@@ -20,6 +22,7 @@ typedef struct {
   guint cpus;           /* the host's logical CPUs */
 } VrPlacementHost;
 
+VrPlacementHost *vr_placement_host_new (const char *uri);
 void vr_placement_host_free (VrPlacementHost *host);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrPlacementHost, vr_placement_host_free)
 
@@ -33,12 +36,20 @@ GPtrArray *vr_placement_check (VrStore *store,
                                gboolean copy_disks,
                                gboolean host_access_allowed);
 
+/* One host over a connection already open (the agent's, with caps of
+ * it), validated with options as Validate does for the caller. */
+void vr_placement_check_on (VrPlacementHost *host,
+                            virConnectPtr conn,
+                            VrHostCaps *caps,
+                            VrStore *store,
+                            VrPlannedSystem *system,
+                            const VrValidateOptions *options,
+                            gboolean copy_disks);
+/* A host that could not be asked: does not fit, why says why. */
+void vr_placement_unreachable (VrPlacementHost *host, const char *why);
+
 /* The host to realize onto: of those that fit, the one with the most
  * free memory (the first given among equals); -1 when none fits. */
 int vr_placement_choose (GPtrArray *hosts);
-
-/* One line for a host: "URI: fits|does not fit: WHY (free memory X, N
- * CPUs)", and for the chosen one why it was chosen. */
-char *vr_placement_describe (const VrPlacementHost *host, gboolean chosen);
 
 G_END_DECLS

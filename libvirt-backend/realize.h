@@ -39,6 +39,10 @@ typedef struct {
    * none. Whoever copies the options takes a reference
    * (vr_import_dir_ref) and drops it with the copy. */
   VrImportDir *import_dir;
+  /* The agent's name of the remote host to realize onto (agent.conf
+   * [Hosts]), NULL for its own libvirt: the agent picks the connection by
+   * it; the realize itself works on the connection it is given. */
+  const char *host;
 } VrRealizeOptions;
 
 /* RealizePlannedSystem: lock, validate, copy the saved state into the

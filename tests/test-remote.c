@@ -9,12 +9,17 @@
 #include "config.h"
 
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bus-harness.h"
+#include "dbus-errors.h"
+#include "dbus-names.h"
 #include "errors.h"
+#include "export.h"
 #include "import.h"
 #include "libvirt-util.h"
 #include "realize.h"
@@ -26,6 +31,8 @@
 #define DISK_UUID "5a1ad0c0-7e57-4b3d-9c1e-000000000002"
 #define NOBODY 65534
 #define LOCAL_IMAGES "/var/lib/libvirt/images"
+#define BASIC_PATH VR_DBUS_PLANNED_PREFIX "5a1ad0c0_7e57_4b3d_9c1e_000000000001"
+#define WAIT_SECONDS 120
 
 /* The second libvirtd: DIR/run holds its socket, DIR/home its session
  * config, logs and the pool DIR/home/pool. */
@@ -38,6 +45,14 @@ typedef struct {
 } Remote;
 
 static Remote remote;
+
+/* The agent's tests: a private system bus with polkitd, and the agent's
+ * own libvirt an embedded root this process never opens. */
+static VrBusHarness *harness;
+static char *why_no_bus;
+static char *agent_root;
+/* This process's own embedded QEMU (what an export is realized onto). */
+static char *local_root;
 
 /* Socket paths must stay under 108 characters: a short base. */
 static void
@@ -698,6 +713,406 @@ test_placement_memory (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (out, " free memory, "));
 }
 
+/* The agent (virt-realized) on the private bus, its own libvirt the
+ * embedded root, and agent.conf listing hosts ("NAME=URI" lines). */
+static GSubprocess *
+agent_start (Fixture *f, const char *hosts)
+{
+  g_autofree char *conf = g_build_filename (remote.dir, "agent.conf", NULL);
+  g_autofree char *text = g_strdup_printf ("[Hosts]\n%s", hosts);
+  g_autofree char *uri = vr_testbed_root_uri (agent_root);
+  const char *const args[] = { "--config", conf, NULL };
+
+  g_assert_true (g_file_set_contents (conf, text, -1, NULL));
+  return vr_bus_harness_start_agent (harness, uri, f->state, NULL, args);
+}
+
+/* virt-realize (the thin client) on the private bus, through the agent. */
+static int
+run_cli (char **out, const char *first, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
+  va_list ap;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("VR_CLI"));
+  g_ptr_array_add (argv, (char *) "--system");
+  va_start (ap, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS",
+                                harness->address, TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "VIRT_REALIZE_STATE_DIR");
+  process = g_subprocess_launcher_spawnv (
+      launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (process, NULL, NULL, out,
+                                                NULL, &error));
+  g_test_message ("virt-realize %s: %s", first, *out);
+  return g_subprocess_get_exit_status (process);
+}
+
+static GVariant *
+agent_call (const char *path, const char *iface, const char *method,
+            GVariant *params, GError **error)
+{
+  GVariant *reply = g_dbus_connection_call_sync (
+      harness->bus, VR_DBUS_NAME, path, iface, method, params, NULL,
+      G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, NULL, error);
+
+  vr_dbus_error_to_local (error);
+  return reply;
+}
+
+static GVariant *
+host_option (const char *key, GVariant *value)
+{
+  GVariantBuilder options;
+
+  g_variant_builder_init (&options, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (&options, "{sv}", key, value);
+  return g_variant_new ("(a{sv})", &options);
+}
+
+static void
+skip_bus_test (Fixture *f, gconstpointer data)
+{
+  g_test_skip (why_no_bus);
+}
+
+/* Realize onto a second libvirtd through the agent, by the name
+ * agent.conf gives it: Manager.Hosts lists it, validate and realize
+ * --host go to the agent, and the guest resumes there. */
+static void
+test_agent_realize (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autofree char *hosts = g_strdup_printf ("near=%s\n", uri);
+  g_autoptr (GSubprocess) agent = agent_start (f, hosts);
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) listed = NULL;
+  g_autofree char *out = NULL;
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autoptr (virDomain) dom = NULL;
+  g_autofree char *volumes = NULL;
+  g_autofree char *want = g_strdup_printf ("[('near', '%s')]", uri);
+  g_autofree char *text = NULL;
+
+  reply = agent_call (VR_DBUS_MANAGER_PATH, "org.freedesktop.DBus.Properties",
+                      "Get", g_variant_new ("(ss)", VR_DBUS_MANAGER_IFACE,
+                                            "Hosts"), NULL);
+  g_assert_nonnull (reply);
+  g_variant_get (reply, "(v)", &listed);
+  text = g_variant_print (listed, FALSE);
+  g_assert_cmpstr (text, ==, want);
+  g_assert_cmpint (run_cli (&out, "validate", "vr-guest", "--host", "near",
+                            NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "near: fits ("));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli (&out, "realize", "vr-guest", "--host", "near",
+                            NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "chosen"));
+  g_assert_nonnull (strstr (out, "realized as domain 'vr-guest'"));
+  dom = virDomainLookupByUUIDString (conn, f->uuid);
+  g_assert_nonnull (dom);
+  g_assert_cmpint (virDomainHasManagedSaveImage (dom, 0), ==, 1);
+  volumes = pool_volumes (conn);
+  g_assert_cmpstr (volumes, ==, "");
+  g_assert_cmpint (virDomainCreate (dom), ==, 0);
+  assert_restored (&remote, dom);
+  vr_bus_harness_stop_agent (g_steal_pointer (&agent));
+}
+
+static void
+assert_refused (const char *method, GVariant *params, const char *option)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = agent_call (BASIC_PATH, VR_DBUS_PLANNED_IFACE,
+                                           method, params, &error);
+  g_autofree char *named = g_strdup_printf ("option '%s'", option);
+
+  g_assert_null (reply);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, named,
+                     "not a host the agent's configuration lists", NULL);
+}
+
+/* A URI agent.conf does not list is refused, whatever it is (another
+ * transport, the listed one with command= added), by Realize, Validate,
+ * Place and the CLI, and nothing is made anywhere. */
+static void
+test_agent_unlisted (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autofree char *hosts = g_strdup_printf ("near=%s\n", uri);
+  g_autoptr (GSubprocess) agent = agent_start (f, hosts);
+  g_autofree char *tcp = tcp_uri (&remote);
+  g_autofree char *command = g_strdup_printf ("%s&command=/bin/false", uri);
+  const char *const one[] = { tcp, NULL };
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autoptr (virDomain) dom = NULL;
+  g_autofree char *volumes = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *state = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) value = NULL;
+
+  assert_refused ("Realize", host_option ("host", g_variant_new_string (tcp)),
+                  "host");
+  assert_refused ("Realize",
+                  host_option ("host", g_variant_new_string (command)),
+                  "host");
+  assert_refused ("Validate",
+                  host_option ("host", g_variant_new_string (tcp)), "host");
+  assert_refused ("Place", host_option ("hosts", g_variant_new_strv (one, -1)),
+                  "hosts");
+  g_assert_cmpint (run_cli (&out, "realize", "vr-guest", "--host", tcp,
+                            NULL), ==, 1);
+  g_assert_nonnull (strstr (out, "Invalid parameter (32773)"));
+  reply = agent_call (BASIC_PATH, "org.freedesktop.DBus.Properties", "Get",
+                      g_variant_new ("(ss)", VR_DBUS_PLANNED_IFACE, "State"),
+                      NULL);
+  g_variant_get (reply, "(v)", &value);
+  g_assert_cmpstr (g_variant_get_string (value, NULL), ==, "planned");
+  vr_bus_harness_stop_agent (g_steal_pointer (&agent));
+  dom = virDomainLookupByUUIDString (conn, f->uuid);
+  g_assert_null (dom);
+  volumes = pool_volumes (conn);
+  g_assert_cmpstr (volumes, ==, "");
+  g_assert_false (vr_realize_journal_exists (f->store, f->system));
+}
+
+/* Placement through the agent across its three listed hosts: one not
+ * reachable, one with a domain of the same UUID (VR1602), one that fits
+ * (a third libvirtd): it realizes onto the third and says why not the
+ * others. */
+static void
+test_agent_placement (Fixture *f, gconstpointer data)
+{
+  Remote other = { 0 };
+  g_autofree char *domain_xml = NULL;
+  g_autoptr (GString) clash = NULL;
+  g_autofree char *clash_uri = tcp_uri (&remote);
+  g_autofree char *dead_uri = g_strdup_printf (
+      "qemu+tcp://127.0.0.1:%u/session", test_free_port ());
+  g_autofree char *fit_uri = NULL;
+  g_autofree char *hosts = NULL;
+  g_autoptr (virConnect) clash_conn = vr_libvirt_open (clash_uri, NULL);
+  g_autoptr (virConnect) fit_conn = NULL;
+  g_autoptr (virDomain) defined = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  g_autoptr (GSubprocess) agent = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *path = g_build_filename (f->import, "domain.xml", NULL);
+
+  g_assert_true (g_file_get_contents (path, &domain_xml, NULL, NULL));
+  clash = g_string_new (domain_xml);
+  g_string_replace (clash, "<name>vr-guest</name>",
+                    "<name>vr-clash</name>", 1);
+  defined = virDomainDefineXML (clash_conn, clash->str);
+  g_assert_nonnull (defined);
+  remote_init (&other);
+  other.port = test_free_port ();
+  remote_start (&other);
+  define_pool (&other);
+  fit_uri = unix_uri (&other);
+  hosts = g_strdup_printf ("dead=%s\nclash=%s\nfit=%s\n", dead_uri,
+                           clash_uri, fit_uri);
+  agent = agent_start (f, hosts);
+  g_assert_cmpint (run_cli (&out, "realize", "vr-guest", "--start", "--host",
+                            "dead", "--host", "clash", "--host", "fit", NULL),
+                   ==, 0);
+  g_assert_nonnull (strstr (out, "dead: does not fit: not reachable"));
+  g_assert_nonnull (strstr (out, "clash: does not fit: VR1602"));
+  g_assert_nonnull (strstr (out, "fit: fits ("));
+  g_assert_nonnull (strstr (out, "chosen"));
+  vr_bus_harness_stop_agent (g_steal_pointer (&agent));
+  fit_conn = vr_libvirt_open (fit_uri, NULL);
+  dom = virDomainLookupByUUIDString (fit_conn, f->uuid);
+  g_assert_nonnull (dom);
+  assert_restored (&other, dom);
+  g_clear_pointer (&dom, virDomainFree);
+  dom = virDomainLookupByUUIDString (clash_conn, f->uuid);
+  g_assert_nonnull (dom);
+  g_assert_cmpstr (virDomainGetName (dom), ==, "vr-clash");
+  g_assert_cmpint (virDomainIsActive (dom), ==, 0);
+  test_remove_domain (fit_conn, f->uuid);
+  g_clear_pointer (&fit_conn, virConnectClose);
+  remote_kill (&other);
+  remote_clear (&other);
+}
+
+static char *
+planned_state (void)
+{
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) value = NULL;
+
+  reply = agent_call (BASIC_PATH, "org.freedesktop.DBus.Properties", "Get",
+                      g_variant_new ("(ss)", VR_DBUS_PLANNED_IFACE, "State"),
+                      NULL);
+  g_assert_nonnull (reply);
+  g_variant_get (reply, "(v)", &value);
+  return g_variant_dup_string (value, NULL);
+}
+
+/* Polls (10 per second, at most a minute) until test says so. */
+static void
+wait_for (gboolean (*test) (gpointer), gpointer data, const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  while (!test (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for %s", what);
+      g_usleep (G_USEC_PER_SEC / 10);
+    }
+}
+
+static gboolean
+file_exists (gpointer path)
+{
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+static gboolean
+is_failed (gpointer data)
+{
+  g_autofree char *state = planned_state ();
+
+  return g_str_equal (state, "failed");
+}
+
+static gboolean
+pool_empty (gpointer data)
+{
+  return pool_files (&remote) == 0;
+}
+
+/* The second daemon killed mid-upload of a realize through the agent: the
+ * job fails with its rollback pending and the partial volume stays while
+ * nobody can remove it; once the daemon is back, the agent's own
+ * reconnect to that host finishes the rollback (no volume, no domain, no
+ * journal), with no realize or restart of the agent. */
+static void
+test_agent_killed (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autofree char *hosts = g_strdup_printf ("near=%s\n", uri);
+  g_autofree char *conf = g_build_filename (remote.dir, "agent.conf", NULL);
+  g_autofree char *pause = g_build_filename (remote.dir, "pause", NULL);
+  g_autofree char *reached = g_build_filename (remote.dir, "reached", NULL);
+  g_autofree char *env_pause = g_strconcat ("VR_TEST_PAUSE_FILE=", pause,
+                                            NULL);
+  g_autofree char *env_reached = g_strconcat ("VR_TEST_PAUSE_REACHED=",
+                                              reached, NULL);
+  const char *const env[] = { "VR_TEST_PAUSE_AT=copy", env_pause,
+                              env_reached, NULL };
+  g_autofree char *text = g_strdup_printf ("[Hosts]\n%s", hosts);
+  g_autofree char *agent_uri = vr_testbed_root_uri (agent_root);
+  const char *const args[] = { "--config", conf, NULL };
+  g_autoptr (GSubprocess) agent = NULL;
+  g_autoptr (virConnect) conn = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  g_autofree char *out = NULL;
+
+  if (!test_needs_hooks ())
+    return;
+  g_assert_true (g_file_set_contents (conf, text, -1, NULL));
+  test_write_file (remote.dir, "pause", "", 0);
+  unlink (reached);
+  agent = vr_bus_harness_start_agent (harness, agent_uri, f->state, env,
+                                      args);
+  g_assert_cmpint (run_cli (&out, "realize", "vr-guest", "--host", "near",
+                            "--no-wait", NULL), ==, 0);
+  wait_for (file_exists, reached, "the upload to pause");
+  g_assert_cmpuint (pool_files (&remote), ==, 1);
+  remote_kill (&remote);
+  unlink (pause);
+  wait_for (is_failed, NULL, "the job to fail");
+  g_assert_true (vr_realize_journal_exists (f->store, f->system));
+  g_assert_cmpuint (pool_files (&remote), ==, 1);
+  remote_start (&remote);
+  wait_for (pool_empty, NULL, "the agent's reconnect to roll back");
+  conn = vr_libvirt_open (uri, NULL);
+  g_assert_nonnull (conn);
+  dom = virDomainLookupByUUIDString (conn, f->uuid);
+  g_assert_null (dom);
+  g_assert_false (vr_realize_journal_exists (f->store, f->system));
+  vr_bus_harness_stop_agent (g_steal_pointer (&agent));
+}
+
+/* export -c REMOTE --save: a guest running on the second daemon is
+ * exported here (its state through a volume there, downloaded as a sparse
+ * stream); the remote domain is left managed-saved (start resumes it) with
+ * nothing left in its pool; the export imports and realizes onto this
+ * host's embedded QEMU, where the guest resumes. */
+static void
+test_export (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  VrRealizeOptions start = { .start = TRUE };
+  VrExportOptions options = { .save = TRUE };
+  g_autofree char *out = test_mkdtemp ();
+  g_autofree char *dir = g_build_filename (out, "export", NULL);
+  g_autofree char *state = test_mkdtemp ();
+  g_autofree char *pool = test_mkdtemp ();
+  g_autofree char *local_uri = vr_testbed_root_uri (local_root);
+  g_autoptr (virConnect) local = NULL;
+  g_autoptr (VrStore) store = vr_store_new (state);
+  g_autoptr (VrPlannedSystem) planned = NULL;
+  g_autoptr (VrHostCaps) caps = NULL;
+  g_autoptr (VrExportResult) result = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  g_autoptr (virDomain) here = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *volumes = NULL;
+  VrRealizeOptions local_options = { .pool_dir = pool, .start = TRUE };
+
+  g_assert_true (realize_on (f, conn, &start, NULL, NULL, &error));
+  g_assert_no_error (error);
+  result = vr_export (conn, "vr-guest", dir, &options, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (result->save_file, ==, "vr-guest.save");
+  g_assert_true (result->saved);
+  dom = virDomainLookupByUUIDString (conn, f->uuid);
+  g_assert_cmpint (virDomainIsActive (dom), ==, 0);
+  g_assert_cmpint (virDomainHasManagedSaveImage (dom, 0), ==, 1);
+  volumes = pool_volumes (conn);
+  g_assert_cmpstr (volumes, ==, "");
+  g_assert_cmpint (virDomainCreate (dom), ==, 0);
+  assert_restored (&remote, dom);
+
+  planned = vr_import_path (store, dir, NULL, &error);
+  g_assert_no_error (error);
+  local = vr_libvirt_open (local_uri, &error);
+  g_assert_no_error (error);
+  caps = vr_host_caps_new (local);
+  g_assert_true (vr_realize (store, caps, local, planned, &local_options,
+                             NULL, NULL, &error));
+  g_assert_no_error (error);
+  here = virDomainLookupByUUIDString (local, f->uuid);
+  g_assert_nonnull (here);
+  {
+    int st = 0;
+    int reason = 0;
+
+    g_assert_cmpint (virDomainGetState (here, &st, &reason, 0), ==, 0);
+    g_assert_cmpint (st, ==, VIR_DOMAIN_RUNNING);
+    g_assert_cmpint (reason, ==, VIR_DOMAIN_RUNNING_RESTORED);
+  }
+  test_remove_domain (local, f->uuid);
+  test_rmtree (out);
+  test_rmtree (state);
+  test_rmtree (pool);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -732,7 +1147,31 @@ main (int argc, char **argv)
               test_placement_memory, fixture_tear_down);
   g_test_add ("/remote/killed", Fixture, "basic", fixture_set_up,
               test_killed, fixture_tear_down);
+  local_root = vr_testbed_new_root ("remote-local");
+  g_test_add ("/remote/export", Fixture, "basic", fixture_set_up,
+              test_export, fixture_tear_down);
+  vr_dbus_errors_register ();
+  harness = vr_bus_harness_new (TRUE, &why_no_bus);
+  if (harness != NULL)
+    agent_root = vr_testbed_new_root ("remote-agent");
+#define ADD(path, func) \
+  g_test_add ("/remote/agent/" path, Fixture, "basic", \
+              harness ? fixture_set_up : NULL, \
+              harness ? func : skip_bus_test, \
+              harness ? fixture_tear_down : NULL)
+  ADD ("realize", test_agent_realize);
+  ADD ("unlisted", test_agent_unlisted);
+  ADD ("placement", test_agent_placement);
+  ADD ("killed", test_agent_killed);
+#undef ADD
   status = g_test_run ();
+  g_clear_pointer (&harness, vr_bus_harness_free);
+  if (agent_root != NULL)
+    test_rmtree (agent_root);
+  test_rmtree (local_root);
+  g_free (local_root);
+  g_free (agent_root);
+  g_free (why_no_bus);
   remote_kill (&remote);
   remote_clear (&remote);
   return status;

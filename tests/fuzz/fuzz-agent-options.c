@@ -16,6 +16,19 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
   return 0;
 }
 
+/* Realize's and Validate's host: a non-empty string or refused. */
+static void
+parse_host (GVariant *options)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *host = NULL;
+  gboolean ok = vr_daemon_option_host (options, &host, &error);
+
+  vr_fuzz_check_outcome (ok, error, TRUE);
+  if (ok && host != NULL)
+    g_assert_cmpstr (host, !=, "");
+}
+
 static void
 parse_realize (GVariant *options)
 {
@@ -33,6 +46,7 @@ parse_realize (GVariant *options)
   g_assert_true (parsed.pool_dir == pool_dir);
   if (pool_dir != NULL)
     g_assert_true (g_path_is_absolute (pool_dir));
+  parse_host (options);
 }
 
 static void

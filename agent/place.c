@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Placement through the agent: the backend's placement (placement.c) over
+ * the connections the agent keeps to its listed hosts. */
+#include "config.h"
+
+#include "place.h"
+
+#include "errors.h"
+#include "placement.h"
+
+typedef struct {
+  char *name;
+  char *uri;
+  virConnectPtr conn; /* NULL: not reachable, error says why */
+  VrHostCaps *caps;
+  GError *error;
+} PlaceHost;
+
+struct _VrPlace {
+  GPtrArray *hosts; /* of PlaceHost */
+  gboolean copy_disks;
+};
+
+static void
+place_host_free (PlaceHost *host)
+{
+  g_free (host->name);
+  g_free (host->uri);
+  g_clear_object (&host->caps);
+  g_clear_pointer (&host->conn, virConnectClose);
+  g_clear_error (&host->error);
+  g_free (host);
+}
+
+void
+vr_place_free (VrPlace *place)
+{
+  if (place == NULL)
+    return;
+  g_ptr_array_unref (place->hosts);
+  g_free (place);
+}
+
+static void
+add_host (VrPlace *place, VrDaemon *daemon, const char *name,
+          const char *uri)
+{
+  PlaceHost *host = g_new0 (PlaceHost, 1);
+
+  host->name = g_strdup (name);
+  host->uri = g_strdup (uri);
+  vr_daemon_ref_host (daemon, uri, "hosts", &host->conn, &host->caps,
+                      &host->error);
+  g_ptr_array_add (place->hosts, host);
+}
+
+VrPlace *
+vr_place_new (VrDaemon *daemon, const char *const *names, gboolean copy_disks,
+              GError **error)
+{
+  VrHostConnections *listed = vr_daemon_get_hosts (daemon);
+  g_autoptr (VrPlace) place = g_new0 (VrPlace, 1);
+  g_autoptr (GVariant) all = vr_host_connections_list (listed);
+
+  place->hosts = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) place_host_free);
+  place->copy_disks = copy_disks;
+  g_variant_ref_sink (all);
+  if (names != NULL && names[0] != NULL)
+    {
+      for (guint i = 0; names[i] != NULL; i++)
+        {
+          const char *uri = vr_host_connections_resolve (listed, names[i],
+                                                         "hosts", error);
+
+          if (uri == NULL)
+            return NULL;
+          add_host (place, daemon, names[i], uri);
+        }
+      return g_steal_pointer (&place);
+    }
+  for (gsize i = 0; i < g_variant_n_children (all); i++)
+    {
+      const char *name;
+      const char *uri;
+
+      g_variant_get_child (all, i, "(&s&s)", &name, &uri);
+      add_host (place, daemon, name, uri);
+    }
+  if (place->hosts->len == 0)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "option 'hosts': the agent's configuration lists no "
+                   "host ([Hosts] in agent.conf)");
+      return NULL;
+    }
+  return g_steal_pointer (&place);
+}
+
+GVariant *
+vr_place_run (VrPlace *place, VrStore *store, VrPlannedSystem *system,
+              const VrValidateOptions *options)
+{
+  g_autoptr (GPtrArray) checked = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) vr_placement_host_free);
+  GVariantBuilder builder;
+
+  for (guint i = 0; i < place->hosts->len; i++)
+    {
+      PlaceHost *host = place->hosts->pdata[i];
+      VrPlacementHost *result = vr_placement_host_new (host->uri);
+
+      g_ptr_array_add (checked, result);
+      if (host->conn == NULL)
+        vr_placement_unreachable (result, host->error->message);
+      else
+        vr_placement_check_on (result, host->conn, host->caps, store, system,
+                               options, place->copy_disks);
+    }
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ssbbstu)"));
+  for (guint i = 0; i < checked->len; i++)
+    {
+      VrPlacementHost *result = checked->pdata[i];
+
+      g_variant_builder_add (&builder, "(ssbbstu)",
+                             ((PlaceHost *) place->hosts->pdata[i])->name,
+                             result->uri, result->reachable, result->fits,
+                             result->blocking ? result->blocking : "",
+                             (guint64) result->free_memory, result->cpus);
+    }
+  return g_variant_new ("(a(ssbbstu)i)", &builder,
+                        vr_placement_choose (checked));
+}
