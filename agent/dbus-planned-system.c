@@ -634,6 +634,7 @@ host_access_thread (GTask *task, gpointer source, gpointer task_data,
   if (!vr_daemon_is_session (daemon)
       && ((options.pool_dir != NULL
            && !vr_pool_dir_check_caller (step->conn, options.pool_dir,
+                                         step->uid,
                                          vr_daemon_get_pool_dirs (daemon),
                                          vr_daemon_get_config_path (daemon),
                                          &step->call->options.pool_dev,

@@ -367,3 +367,10 @@ vr_caller_check_dir_fd (int fd, GError **error)
     }
   return TRUE;
 }
+
+gboolean
+vr_caller_may_fd (const VrCaller *caller, int fd, const struct stat *st,
+                  int mask)
+{
+  return caller_may_fd (caller, fd, st, mask);
+}

@@ -26,6 +26,9 @@ typedef struct {
   /* The planned system's import directory as the caller handed it over
    * (borrowed); NULL: opened by its recorded path. */
   VrImportDir *import_dir;
+  /* Cancelled when the caller is gone (the agent): long searches stop
+   * early (borrowed; may be NULL). */
+  GCancellable *cancellable;
 } VrValidateOptions;
 
 /* ValidatePlannedSystem / Compare-VM: checks a domain XML (with its saved
@@ -92,5 +95,9 @@ GPtrArray *vr_validate_host_access (VrHostCaps *caps,
  * about to connect to libvirt does both at once. Optional: validation
  * loads it itself when it is not loaded. */
 void vr_validate_preload (void);
+
+/* How many times this process ran libvirt's schema on a document: tests
+ * bound the work one validation may cost with it. */
+guint vr_validate_schema_runs (void);
 
 G_END_DECLS
