@@ -369,6 +369,7 @@ validate_doc (VrValidation *v, xmlRelaxNG *schema, xmlDoc *doc)
   int result;
 
   xmlRelaxNGSetValidStructuredErrors (ctxt, collect_error, &c);
+  g_atomic_int_inc (&schema_runs);
   result = xmlRelaxNGValidateDoc (ctxt, doc);
   xmlRelaxNGFreeValidCtxt (ctxt);
   if (result == 0)
