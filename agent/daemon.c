@@ -13,6 +13,7 @@
 #include "dbus-planned-skeleton.h"
 #include "errors.h"
 #include "idle-trim.h"
+#include "import-queue.h"
 #include "libvirt-util.h"
 #include "realize-journal.h"
 #include "system-work.h"
@@ -27,7 +28,7 @@ struct _VrDaemon {
   char **pool_dirs;
   char **trusted_import_dirs;
   char *config_path;
-  GThreadPool *imports; /* of Import, max_imports threads */
+  VrImportQueue *imports; /* fair share per caller */
   char *uri;
   guint max_jobs;
   guint job_keep_seconds;
@@ -105,31 +106,11 @@ vr_daemon_get_pool_dirs (VrDaemon *self)
   return self->pool_dirs ? (const char *const *) self->pool_dirs : none;
 }
 
-typedef struct {
-  GTask *task;
-  GTaskThreadFunc func;
-} Import;
-
-static void
-run_import (gpointer data, gpointer user_data)
-{
-  Import *import = data;
-
-  import->func (import->task, g_task_get_source_object (import->task),
-                g_task_get_task_data (import->task),
-                g_task_get_cancellable (import->task));
-  g_object_unref (import->task);
-  g_free (import);
-}
-
 void
-vr_daemon_run_import (VrDaemon *self, GTask *task, GTaskThreadFunc func)
+vr_daemon_run_import (VrDaemon *self, guint uid, GTask *task,
+                      GTaskThreadFunc func)
 {
-  Import *import = g_new0 (Import, 1);
-
-  import->task = g_object_ref (task);
-  import->func = func;
-  g_thread_pool_push (self->imports, import, NULL);
+  vr_import_queue_push (self->imports, uid, task, func);
 }
 
 const char *const *
@@ -931,10 +912,8 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
   self->pool_dirs = g_strdupv ((char **) options->pool_dirs);
   self->trusted_import_dirs = g_strdupv (
       (char **) options->trusted_import_dirs);
-  self->imports = g_thread_pool_new (
-      run_import, NULL,
-      options->max_imports > 0 ? (int) options->max_imports : 2, FALSE,
-      NULL);
+  self->imports = vr_import_queue_new (
+      options->max_imports > 0 ? options->max_imports : 2);
   self->config_path = g_strdup (options->config_path);
   self->uri = g_strdup (options->uri);
   self->max_jobs = MAX (options->max_jobs, 1);
@@ -979,7 +958,7 @@ vr_daemon_dispose (GObject *object)
   /* Imports under way and queued finish first (they make nothing to roll
    * back, and their tasks hold the store). */
   if (self->imports != NULL)
-    g_thread_pool_free (g_steal_pointer (&self->imports), FALSE, TRUE);
+    vr_import_queue_free (g_steal_pointer (&self->imports));
   if (self->manager != NULL)
     g_dbus_object_manager_server_set_connection (self->manager, NULL);
   if (self->conn != NULL)

@@ -56,9 +56,11 @@ const char *const *vr_daemon_get_pool_dirs (VrDaemon *daemon);
 const char *const *vr_daemon_get_trusted_import_dirs (VrDaemon *daemon);
 const char *vr_daemon_get_config_path (VrDaemon *daemon);
 
-/* Runs an import's task (g_task_run_in_thread's func) on the daemon's
- * import workers: at most max_imports at once, the rest in order. */
+/* Runs an import's task (g_task_run_in_thread's func) for caller uid on
+ * the daemon's import workers: at most max_imports at once, the rest in
+ * order, one caller at most max_imports - 1 (import-queue.h). */
 void vr_daemon_run_import (VrDaemon *daemon,
+                           guint uid,
                            GTask *task,
                            GTaskThreadFunc func);
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "caller-access.h"
+#include "caller-watch.h"
 #include "dbus-manager.h"
 #include "dbus-errors.h"
 #include "dbus-validate-definition.h"
@@ -23,6 +24,8 @@ typedef struct {
   VrStore *store;
   GDBusMethodInvocation *invocation;
   VrDaemon *daemon;
+  GCancellable *cancellable; /* cancelled when the caller leaves */
+  guint watch;
 } ImportCall;
 
 static void
@@ -36,6 +39,9 @@ import_call_free (gpointer data)
   g_free (call->name);
   g_clear_object (&call->store);
   g_clear_object (&call->invocation);
+  if (call->watch != 0)
+    g_bus_unwatch_name (call->watch);
+  g_clear_object (&call->cancellable);
   g_free (call);
 }
 
@@ -73,6 +79,12 @@ import_thread (GTask *task, gpointer source, gpointer task_data,
 
   g_autoptr (VrCaller) caller = vr_caller_new (call->uid);
 
+  /* A caller who left while it waited is not served. */
+  if (g_cancellable_set_error_if_cancelled (cancellable, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   /* The descriptor proves the caller may read the folder, not the files
    * in it: a root-owned 0600 image is not read on their behalf, and
    * nothing is opened or parsed before that is known. */
@@ -115,19 +127,23 @@ import_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
                    guint uid, gpointer data)
 {
   ImportCall *call = data;
-  g_autoptr (GTask) task = g_task_new (NULL, NULL, import_done, NULL);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, import_done, NULL);
   g_autoptr (GError) error = NULL;
   GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
 
   g_task_set_task_data (task, call, import_call_free);
   call->uid = uid;
+  /* Hashing an import's disks is long: it stops when the caller leaves. */
+  call->cancellable = g_object_ref (cancellable);
+  call->watch = vr_caller_watch (invocation, cancellable);
   /* Only an authorized caller's descriptor is looked at at all. */
   call->fd = take_fd (g_dbus_message_get_unix_fd_list (message),
                       call->handle, &error);
   if (call->fd < 0)
     g_task_return_error (task, g_steal_pointer (&error));
   else
-    vr_daemon_run_import (daemon, task, import_thread);
+    vr_daemon_run_import (daemon, uid, task, import_thread);
 }
 
 static gboolean

@@ -10,6 +10,7 @@
 
 #include "auth.h"
 #include "caller-access.h"
+#include "caller-watch.h"
 #include "dbus-errors.h"
 #include "dbus-planned-skeleton.h"
 #include "domain-xml.h"
@@ -213,6 +214,7 @@ typedef struct {
   VrDaemon *daemon;
   guint uid;
   int import_fd; /* option import-dir, or -1 */
+  guint watch;   /* cancels the task when the caller leaves */
 } ValidateCall;
 
 static void
@@ -226,6 +228,8 @@ validate_call_free (gpointer data)
   g_clear_object (&call->invocation);
   if (call->import_fd >= 0)
     close (call->import_fd);
+  if (call->watch != 0)
+    g_bus_unwatch_name (call->watch);
   g_clear_pointer (&call->target, target_free);
   g_free (call);
 }
@@ -254,6 +258,7 @@ validate_thread (GTask *task, gpointer source, gpointer task_data,
       return;
     }
   call->options.import_dir = dir;
+  call->options.cancellable = cancellable;
   findings = vr_validate_planned_with (call->caps, call->store, call->system,
                                        &call->options, &error);
   if (findings == NULL)
@@ -288,7 +293,9 @@ validate_start (VrDaemon *daemon, GDBusMethodInvocation *invocation,
                 gpointer data, guint uid, gboolean host_access_allowed)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GTask) task = g_task_new (NULL, NULL, validate_done, NULL);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, validate_done,
+                                       NULL);
   ValidateCall *call = g_new0 (ValidateCall, 1);
   virConnectPtr conn = NULL;
 
@@ -299,6 +306,7 @@ validate_start (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   call->uid = uid;
   call->import_fd = take_import_fd (invocation);
   g_task_set_task_data (task, call, validate_call_free);
+  call->watch = vr_caller_watch (invocation, cancellable);
   call->invocation = g_object_ref (invocation);
   call->store = g_object_ref (vr_daemon_get_store (daemon));
   call->target = data;

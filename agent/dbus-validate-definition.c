@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "caller-watch.h"
 #include "dbus-errors.h"
 #include "errors.h"
 #include "findings.h"
@@ -22,6 +23,7 @@ typedef struct {
   GVariant *handle;
   char *name;
   int fd;
+  guint watch; /* cancels the task when the caller leaves */
 } ValidateFileCall;
 
 static void
@@ -31,6 +33,8 @@ validate_file_call_free (gpointer data)
 
   if (call->fd >= 0)
     close (call->fd);
+  if (call->watch != 0)
+    g_bus_unwatch_name (call->watch);
   g_clear_object (&call->invocation);
   g_clear_object (&call->store);
   g_clear_object (&call->caps);
@@ -81,7 +85,8 @@ validate_file_thread (GTask *task, gpointer source, gpointer task_data,
 {
   /* The agent reads as root: what reaches into the host is an error here
    * (a caller's own in-process validate warns). */
-  static const VrValidateOptions options = { .host_access_allowed = FALSE };
+  const VrValidateOptions options = { .host_access_allowed = FALSE,
+                                      .cancellable = cancellable };
   ValidateFileCall *call = task_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) findings = vr_validate_file_fd_with (
@@ -121,11 +126,14 @@ validate_file_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
                           guint uid, gpointer data)
 {
   ValidateFileCall *call = data;
-  g_autoptr (GTask) task = g_task_new (NULL, NULL, validate_file_done, NULL);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, validate_file_done,
+                                       NULL);
   g_autoptr (GError) error = NULL;
   virConnectPtr conn = NULL;
 
   g_task_set_task_data (task, call, validate_file_call_free);
+  call->watch = vr_caller_watch (invocation, cancellable);
   /* Only an authorized caller's descriptor is looked at at all. */
   call->fd = take_file_fd (invocation, call->handle, &error);
   if (call->fd < 0 || !vr_daemon_ref_libvirt (daemon, &conn, &call->caps,

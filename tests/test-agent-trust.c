@@ -24,6 +24,7 @@
 #include "errors.h"
 #include "hostile-xml.h"
 #include "manifest.h"
+#include "safe-xml.h"
 #include "test-util.h"
 #include "testbed.h"
 
@@ -1207,6 +1208,143 @@ test_import_limit (Fixture *f, gconstpointer data)
   test_rmtree (conf_dir);
 }
 
+/* Descriptors the agent holds on the file at path (its hashing). */
+static guint
+agent_opens (Fixture *f, const char *path)
+{
+  g_autofree char *fds = g_strdup_printf (
+      "/proc/%s/fd", g_subprocess_get_identifier (f->agent));
+  g_autoptr (GDir) list = g_dir_open (fds, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while (list != NULL && (name = g_dir_read_name (list)) != NULL)
+    {
+      g_autofree char *link = g_build_filename (fds, name, NULL);
+      g_autofree char *target = g_file_read_link (link, NULL);
+
+      if (g_strcmp0 (target, path) == 0)
+        n++;
+    }
+  return n;
+}
+
+/* Waits until cond (of the agent's descriptors on path) holds, at most
+ * seconds; whether it did. */
+static gboolean
+wait_files (Fixture *f, const char *path, gboolean (*cond) (guint),
+            guint seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+
+  while (!cond (agent_opens (f, path)))
+    {
+      if (g_get_monotonic_time () > deadline)
+        return FALSE;
+      g_usleep (50 * 1000);
+    }
+  return TRUE;
+}
+
+static gboolean
+some (guint n)
+{
+  return n > 0;
+}
+
+static gboolean
+two (guint n)
+{
+  return n >= 2;
+}
+
+static gboolean
+none_open (guint n)
+{
+  return n == 0;
+}
+
+static gboolean
+still_running (GSubprocess *process)
+{
+  g_autofree char *stat = g_strdup_printf (
+      "/proc/%s/stat", g_subprocess_get_identifier (process));
+  g_autofree char *text = NULL;
+  const char *state;
+
+  if (!g_file_get_contents (stat, &text, NULL, NULL))
+    return FALSE;
+  state = strrchr (text, ')');
+  return state != NULL && state[1] == ' ' && state[2] != 'Z';
+}
+
+/* F11 of the blind review: nobody's two imports whose manifest lists a
+ * 64 GiB sparse file (hashed to the end: the hash is wrong) do not take
+ * both import slots (MaxImports=2): root's import gets the second one and
+ * is answered while nobody's first still hashes. When nobody's clients
+ * leave the bus, their imports stop: the agent closes every file of the
+ * folder (without the cancel it would hash 64 GiB twice). */
+static void
+test_import_fair (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *big = g_build_filename (dir, "big.img", NULL);
+  g_autofree char *second = vr_testbed_require ("second");
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *const argv[] = { exe, "--import-helper", dir, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) first = NULL;
+  g_autoptr (GSubprocess) again = NULL;
+  g_autoptr (xmlDoc) doc = NULL;
+  g_autoptr (xmlXPathContext) ctxt = NULL;
+  g_autoptr (xmlXPathObject) file = NULL;
+  g_autofree char *manifest = NULL;
+  g_autofree char *small = NULL;
+  xmlChar *text = NULL;
+  int size = 0;
+  int fd;
+
+  /* The manifest made with an empty big.img, then the file grown: the
+   * size holds, the hash is found wrong only at its end. */
+  test_write_file (dir, "big.img", "", 0);
+  g_assert_cmpint (chmod (big, 0644), ==, 0);
+  fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  manifest = vr_manifest_build (fd, dir, NULL, NULL, &error);
+  close (fd);
+  g_assert_no_error (error);
+  g_assert_cmpint (truncate (big, (off_t) 64 << 30), ==, 0);
+  doc = vr_xml_parse_buffer (manifest, strlen (manifest), "manifest.xml",
+                             "manifest", &error);
+  g_assert_no_error (error);
+  ctxt = xmlXPathNewContext (doc);
+  file = xmlXPathEvalExpression (
+      (const xmlChar *) "/manifest/file[@path='big.img']", ctxt);
+  g_assert_cmpint (file->nodesetval->nodeNr, ==, 1);
+  xmlSetProp (file->nodesetval->nodeTab[0], (const xmlChar *) "size",
+              (const xmlChar *) "68719476736");
+  xmlDocDumpMemory (doc, &text, &size);
+  test_write_file (dir, "manifest.xml", (const char *) text, size);
+  xmlFree (text);
+
+  first = vr_bus_harness_spawn_as_nobody (harness, argv);
+  g_assert_true (wait_files (f, big, some, WAIT_SECONDS));
+  again = vr_bus_harness_spawn_as_nobody (harness, argv);
+  /* Without the fair share the second hashes at once; give it the time
+   * to, so that the check below would see it. */
+  g_assert_false (wait_files (f, big, two, 5));
+  small = import_dir_root (second);
+  g_assert_true (still_running (first));
+  g_assert_true (still_running (again));
+  destroy (small);
+  g_subprocess_force_exit (first);
+  g_subprocess_force_exit (again);
+  g_assert_true (wait_files (f, big, none_open, WAIT_SECONDS));
+  g_subprocess_wait (first, NULL, NULL);
+  g_subprocess_wait (again, NULL, NULL);
+  test_rmtree (dir);
+}
+
 /* The unit's capability bounding set (data/virt-realized.service.in:
  * CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH, no new privileges) applied with
  * setpriv, since systemd is not PID 1 here: the agent on a libvirt
@@ -1355,6 +1493,7 @@ main (int argc, char **argv)
   ADD ("pool-dir", NULL, test_pool_dir);
   ADD ("import-fd", NULL, test_import_fd);
   ADD ("import-limit", NULL, test_import_limit);
+  ADD ("import-fair", NULL, test_import_fair);
   ADD ("unit-capabilities", NULL, test_unit_capabilities);
 #undef ADD
   status = g_test_run ();
