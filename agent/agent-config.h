@@ -14,6 +14,8 @@ typedef struct {
   char **trusted_import_dirs; /* import directories below these may be
                                 reopened by path without the caller's
                                 descriptor */
+  char **bridges;     /* host bridges guests may join (interface
+                        type='bridge') besides libvirt networks' */
   guint max_pending; /* authorizations one caller may have waiting */
   guint max_imports; /* imports (manifest hashing) running at once */
 } VrAgentConfig;
@@ -22,7 +24,8 @@ typedef struct {
 #define VR_AGENT_DEFAULT_MAX_IMPORTS 2
 
 /* Reads path; a file that does not exist gives the defaults (no extra
- * pool or trusted directories, 4 pending authorizations, 2 imports). A key with a wrong value
+ * pool or trusted directories, no bridges, 4 pending authorizations, 2
+ * imports). A key with a wrong value
  * is an error naming the file, group and key. */
 VrAgentConfig *vr_agent_config_load (const char *path, GError **error);
 void vr_agent_config_free (VrAgentConfig *config);

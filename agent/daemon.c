@@ -27,6 +27,7 @@ struct _VrDaemon {
   gboolean session;
   char **pool_dirs;
   char **trusted_import_dirs;
+  char **bridges;
   char *config_path;
   VrImportQueue *imports; /* fair share per caller */
   char *uri;
@@ -111,6 +112,14 @@ vr_daemon_run_import (VrDaemon *self, guint uid, GTask *task,
                       GTaskThreadFunc func)
 {
   vr_import_queue_push (self->imports, uid, task, func);
+}
+
+const char *const *
+vr_daemon_get_bridges (VrDaemon *self)
+{
+  static const char *const none[] = { NULL };
+
+  return self->bridges ? (const char *const *) self->bridges : none;
 }
 
 const char *const *
@@ -912,6 +921,7 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
   self->pool_dirs = g_strdupv ((char **) options->pool_dirs);
   self->trusted_import_dirs = g_strdupv (
       (char **) options->trusted_import_dirs);
+  self->bridges = g_strdupv ((char **) options->bridges);
   self->imports = vr_import_queue_new (
       options->max_imports > 0 ? options->max_imports : 2);
   self->config_path = g_strdup (options->config_path);
@@ -995,6 +1005,7 @@ vr_daemon_finalize (GObject *object)
 
   g_strfreev (self->pool_dirs);
   g_strfreev (self->trusted_import_dirs);
+  g_strfreev (self->bridges);
   g_free (self->config_path);
   g_free (self->uri);
   G_OBJECT_CLASS (vr_daemon_parent_class)->finalize (object);

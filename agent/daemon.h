@@ -25,6 +25,7 @@ typedef struct {
   const char *const *trusted_import_dirs; /* TrustedImportDirs; may be NULL */
   const char *config_path;      /* agent.conf, for messages */
   guint max_imports;            /* imports at once; 0: 2 */
+  const char *const *bridges;   /* agent.conf Bridges; may be NULL */
 } VrDaemonOptions;
 
 /* virt-realized: the planned systems and jobs of one state directory and
@@ -54,6 +55,8 @@ gboolean vr_daemon_is_session (VrDaemon *daemon);
  * path. */
 const char *const *vr_daemon_get_pool_dirs (VrDaemon *daemon);
 const char *const *vr_daemon_get_trusted_import_dirs (VrDaemon *daemon);
+/* The host bridges guests may join (agent.conf Bridges); never NULL. */
+const char *const *vr_daemon_get_bridges (VrDaemon *daemon);
 const char *vr_daemon_get_config_path (VrDaemon *daemon);
 
 /* Runs an import's task (g_task_run_in_thread's func) for caller uid on

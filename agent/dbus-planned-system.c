@@ -302,6 +302,7 @@ validate_start (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   call->options.host_access_allowed = host_access_allowed;
   call->options.caller_known = TRUE;
   call->options.caller_uid = uid;
+  call->options.bridges = vr_daemon_get_bridges (daemon);
   call->daemon = daemon;
   call->uid = uid;
   call->import_fd = take_import_fd (invocation);
@@ -521,6 +522,7 @@ realize_queue (VrDaemon *daemon, GDBusMethodInvocation *invocation,
    * author (vr_planned_system_author_may_reach_host). */
   call->options.caller_known = TRUE;
   call->options.caller_uid = uid;
+  call->options.bridges = vr_daemon_get_bridges (daemon);
   /* Every realize is a job, one without saved state too: it is
    * journaled, counts against --max-jobs, is cancelled at shutdown and
    * makes its planned system busy. */
@@ -625,7 +627,10 @@ host_access_thread (GTask *task, gpointer source, gpointer task_data,
                     GCancellable *cancellable)
 {
   HostAccessStep *step = task_data;
-  VrValidateOptions options = { .pool_dir = step->call->options.pool_dir };
+  VrValidateOptions options = {
+    .pool_dir = step->call->options.pool_dir,
+    .bridges = vr_daemon_get_bridges (step->daemon),
+  };
   VrDaemon *daemon = step->daemon;
   g_autoptr (VrImportDir) dir = NULL;
 

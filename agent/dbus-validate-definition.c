@@ -85,9 +85,12 @@ validate_file_thread (GTask *task, gpointer source, gpointer task_data,
 {
   /* The agent reads as root: what reaches into the host is an error here
    * (a caller's own in-process validate warns). */
-  const VrValidateOptions options = { .host_access_allowed = FALSE,
-                                      .cancellable = cancellable };
   ValidateFileCall *call = task_data;
+  const VrValidateOptions options = {
+    .host_access_allowed = FALSE,
+    .bridges = vr_daemon_get_bridges (call->daemon),
+    .cancellable = cancellable,
+  };
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) findings = vr_validate_file_fd_with (
       call->caps, call->store, call->fd, call->name, &options, &error);

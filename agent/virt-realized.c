@@ -158,7 +158,8 @@ serve (Agent *agent)
     agent->job_keep_seconds, agent->idle_trim_seconds,
     (const char *const *) agent->config->pool_dirs,
     (const char *const *) agent->config->trusted_import_dirs,
-    agent->config->path, agent->config->max_imports
+    agent->config->path, agent->config->max_imports,
+    (const char *const *) agent->config->bridges
   };
   guint owner;
 

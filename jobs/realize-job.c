@@ -11,6 +11,7 @@ typedef struct {
   VrRealizeOptions options;
   char *pool;
   char *pool_dir;
+  char **bridges;
 } RealizeWork;
 
 static void
@@ -24,6 +25,7 @@ realize_work_free (gpointer data)
   g_object_unref (work->system);
   g_free (work->pool);
   g_free (work->pool_dir);
+  g_strfreev (work->bridges);
   g_free (work);
 }
 
@@ -55,6 +57,8 @@ vr_realize_job_start (guint id, VrStore *store, VrHostCaps *caps,
   work->pool_dir = g_strdup (options->pool_dir);
   work->options.pool = work->pool;
   work->options.pool_dir = work->pool_dir;
+  work->bridges = g_strdupv ((char **) options->bridges);
+  work->options.bridges = (const char *const *) work->bridges;
   vr_job_start (job, run_realize, work, realize_work_free);
   return job;
 }

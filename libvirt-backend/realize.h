@@ -32,6 +32,8 @@ typedef struct {
    * must not lead the realize's writes elsewhere. */
   guint64 pool_dev;
   guint64 pool_ino;
+  /* As in VrValidateOptions: the bridges guests may join. */
+  const char *const *bridges;
 } VrRealizeOptions;
 
 /* RealizePlannedSystem: lock, validate, copy the saved state into the

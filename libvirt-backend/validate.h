@@ -26,6 +26,9 @@ typedef struct {
   /* The planned system's import directory as the caller handed it over
    * (borrowed); NULL: opened by its recorded path. */
   VrImportDir *import_dir;
+  /* Host bridges an <interface type='bridge'> may join besides libvirt
+   * networks' (agent.conf's Bridges); NULL: none (VR1813). */
+  const char *const *bridges;
   /* Cancelled when the caller is gone (the agent): long searches stop
    * early (borrowed; may be NULL). */
   GCancellable *cancellable;

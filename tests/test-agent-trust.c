@@ -131,6 +131,9 @@ static const Construct constructs[] = {
   { "audio-file", "VR1805", { "/domain/devices",
     "<audio id='2' type='file' path='/var/tmp/vr-trust.wav'/>", NULL },
     TRUE },
+  { "bridge", "VR1813", { "/domain/devices",
+    "<interface type='bridge'><source bridge='vrtrustno0'/>"
+    "<model type='virtio'/></interface>", NULL }, FALSE },
   { "interface-udp", "VR1808", { "/domain/devices",
     "<interface type='udp'><source address='127.0.0.1' port='5555'>"
     "<local address='127.0.0.1' port='5556'/></source>"
@@ -687,6 +690,42 @@ test_validate_severity (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (json, "VR1801"));
   destroy (system);
   test_rmtree (dir);
+}
+
+/* F14 of the blind review: a bridge agent.conf lists (Bridges=) is no
+ * finding for nobody's Validate, any other is VR1813 (an error); the
+ * refused realize is /agent-trust/hostile/planned's "bridge". */
+static void
+test_bridges (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit listed = { "/domain/devices",
+    "<interface type='bridge'><source bridge='" VR_BUS_HARNESS_BRIDGE "'/>"
+    "<model type='virtio'/></interface>", NULL };
+  static const HostileEdit unlisted = { "/domain/devices",
+    "<interface type='bridge'><source bridge='vrtrustno0'/>"
+    "<model type='virtio'/></interface>", NULL };
+  const HostileEdit *edits[] = { &listed, &unlisted };
+
+  for (guint i = 0; i < G_N_ELEMENTS (edits); i++)
+    {
+      g_autofree char *dir = hostile_import_dir ("basic", edits[i], FALSE);
+      g_autofree char *system = import_dir (dir);
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+
+      g_assert_cmpint (gdbus_as_nobody (system,
+                                        VR_DBUS_PLANNED_IFACE ".Validate",
+                                        "@a{sv} {}", &out, &err),
+                       ==, 0);
+      g_test_message ("Validate as nobody: %s", out);
+      if (edits[i] == &listed)
+        g_assert_null (strstr (out, "VR1813"));
+      else
+        g_assert_nonnull (strstr (out, "\"id\":\"VR1813\",\"severity\":"
+                                       "\"error\""));
+      destroy (system);
+      test_rmtree (dir);
+    }
 }
 
 /* Root holds realize-host-access (50-virt-realize.rules): the same kind
@@ -1481,6 +1520,7 @@ main (int argc, char **argv)
   ADD ("other-guests", NULL, test_other_guests);
   ADD ("in-place", NULL, test_in_place);
   ADD ("validate-severity", NULL, test_validate_severity);
+  ADD ("bridges", NULL, test_bridges);
   ADD ("author", NULL, test_author);
   ADD ("manage-others", NULL, test_manage_others);
   ADD ("admin/planned", GINT_TO_POINTER (FALSE), test_admin_realizes);
