@@ -118,6 +118,7 @@ vr_agent_config_load (const char *path, GError **error)
   config->path = g_strdup (path);
   config->max_pending = VR_AUTH_DEFAULT_MAX_PENDING;
   config->max_imports = VR_AGENT_DEFAULT_MAX_IMPORTS;
+  config->max_domains_per_user = VR_AGENT_DEFAULT_MAX_DOMAINS_PER_USER;
   if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, &local))
     {
       if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
@@ -133,7 +134,11 @@ vr_agent_config_load (const char *path, GError **error)
       || !read_count (file, "MaxPendingAuthorizations", config,
                       &config->max_pending, error)
       || !read_count (file, "MaxImports", config, &config->max_imports,
-                      error))
+                      error)
+      || !read_count (file, "MaxDomainsPerUser", config,
+                      &config->max_domains_per_user, error)
+      || !read_count (file, "MaxMemoryPerUser", config,
+                      &config->max_memory_per_user, error))
     return NULL;
   return g_steal_pointer (&config);
 }

@@ -18,10 +18,13 @@ typedef struct {
                         type='bridge') besides libvirt networks' */
   guint max_pending; /* authorizations one caller may have waiting */
   guint max_imports; /* imports (manifest hashing) running at once */
+  guint max_domains_per_user;   /* realized planned systems of one uid */
+  guint max_memory_per_user;    /* their memory in MiB; 0: the host's */
 } VrAgentConfig;
 
 #define VR_AGENT_CONFIG_DEFAULT SYSCONFDIR "/virt-realize/agent.conf"
 #define VR_AGENT_DEFAULT_MAX_IMPORTS 2
+#define VR_AGENT_DEFAULT_MAX_DOMAINS_PER_USER 32
 
 /* Reads path; a file that does not exist gives the defaults (no extra
  * pool or trusted directories, no bridges, 4 pending authorizations, 2

@@ -28,6 +28,7 @@ struct _VrDaemon {
   char **pool_dirs;
   char **trusted_import_dirs;
   char **bridges;
+  VrRealizeLimits realize_limits;
   char *config_path;
   VrImportQueue *imports; /* fair share per caller */
   char *uri;
@@ -112,6 +113,12 @@ vr_daemon_run_import (VrDaemon *self, guint uid, GTask *task,
                       GTaskThreadFunc func)
 {
   vr_import_queue_push (self->imports, uid, task, func);
+}
+
+const VrRealizeLimits *
+vr_daemon_get_realize_limits (VrDaemon *self)
+{
+  return &self->realize_limits;
 }
 
 const char *const *
@@ -922,6 +929,9 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
   self->trusted_import_dirs = g_strdupv (
       (char **) options->trusted_import_dirs);
   self->bridges = g_strdupv ((char **) options->bridges);
+  self->realize_limits = options->realize_limits;
+  if (self->realize_limits.max_domains == 0)
+    self->realize_limits.max_domains = 32;
   self->imports = vr_import_queue_new (
       options->max_imports > 0 ? options->max_imports : 2);
   self->config_path = g_strdup (options->config_path);

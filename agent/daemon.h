@@ -9,6 +9,7 @@
 #include "options.h"
 #include "planned-system.h"
 #include "realize.h"
+#include "realize-limits.h"
 #include "store.h"
 #include "vr-dbus-generated.h"
 
@@ -26,6 +27,7 @@ typedef struct {
   const char *config_path;      /* agent.conf, for messages */
   guint max_imports;            /* imports at once; 0: 2 */
   const char *const *bridges;   /* agent.conf Bridges; may be NULL */
+  VrRealizeLimits realize_limits; /* max_domains 0: the default */
 } VrDaemonOptions;
 
 /* virt-realized: the planned systems and jobs of one state directory and
@@ -55,6 +57,9 @@ gboolean vr_daemon_is_session (VrDaemon *daemon);
  * path. */
 const char *const *vr_daemon_get_pool_dirs (VrDaemon *daemon);
 const char *const *vr_daemon_get_trusted_import_dirs (VrDaemon *daemon);
+/* What one uid may have realized through the agent (agent.conf). */
+const VrRealizeLimits *vr_daemon_get_realize_limits (VrDaemon *daemon);
+
 /* The host bridges guests may join (agent.conf Bridges); never NULL. */
 const char *const *vr_daemon_get_bridges (VrDaemon *daemon);
 const char *vr_daemon_get_config_path (VrDaemon *daemon);

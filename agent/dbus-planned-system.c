@@ -19,6 +19,7 @@
 #include "host-access.h"
 #include "object-path.h"
 #include "pool-access.h"
+#include "realize-limits.h"
 #include "safe-xml.h"
 #include "test-hooks.h"
 #include "validate.h"
@@ -638,6 +639,17 @@ host_access_thread (GTask *task, gpointer source, gpointer task_data,
    * here can be checked, so nothing goes on. */
   step->system = lookup (step->call->target, &step->lookup_error);
   if (step->system == NULL || step->libvirt_error != NULL)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  /* One user's guests run on everyone's host (agent.conf limits). */
+  if (!vr_daemon_is_session (daemon)
+      && !vr_realize_limits_check (vr_daemon_get_realize_limits (daemon),
+                                   vr_daemon_get_store (daemon), step->conn,
+                                   step->system, step->uid,
+                                   vr_daemon_get_config_path (daemon),
+                                   &step->pool_error))
     {
       g_task_return_boolean (task, TRUE);
       return;

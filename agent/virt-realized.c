@@ -159,7 +159,9 @@ serve (Agent *agent)
     (const char *const *) agent->config->pool_dirs,
     (const char *const *) agent->config->trusted_import_dirs,
     agent->config->path, agent->config->max_imports,
-    (const char *const *) agent->config->bridges
+    (const char *const *) agent->config->bridges,
+    { agent->config->max_domains_per_user,
+      agent->config->max_memory_per_user }
   };
   guint owner;
 

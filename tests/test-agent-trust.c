@@ -1254,6 +1254,49 @@ test_import_limit (Fixture *f, gconstpointer data)
   test_rmtree (conf_dir);
 }
 
+/* F5 of the blind review: what one user may have realized is limited
+ * (agent.conf; the counting is /realize-limits/limits). With
+ * MaxMemoryPerUser=1 (MiB) nobody's realize of the test bed's guest is
+ * refused with 32774 naming the key, and nothing changes. */
+static void
+test_realize_limit (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *conf_dir = test_mkdtemp ();
+  g_autofree char *conf = g_build_filename (conf_dir, "agent.conf", NULL);
+  g_autofree char *text = g_strdup_printf (
+      "[Agent]\nPoolDirs=%s;\nTrustedImportDirs=%s;%s;\n"
+      "MaxMemoryPerUser=1\n", g_get_tmp_dir (), g_get_tmp_dir (),
+      vr_testbed_dir ());
+  const char *const args[] = { "--config", conf, NULL };
+  g_autofree char *arg = realize_arg (f);
+  g_autofree char *system = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  test_write_file (conf_dir, "agent.conf", text, -1);
+  g_assert_cmpint (chmod (conf_dir, 0755), ==, 0);
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  f->agent = vr_bus_harness_start_agent (harness, uri, f->state, NULL, args);
+  system = import_dir (dir);
+  before = test_snapshot_tree (f->state);
+  g_assert_cmpint (gdbus_as_nobody (system, VR_DBUS_PLANNED_IFACE ".Realize",
+                                    arg, &out, &err),
+                   !=, 0);
+  g_assert_nonnull (strstr (err, VR_DBUS_ERROR_PREFIX "InUse"));
+  g_assert_nonnull (strstr (err, "MaxMemoryPerUser=1 MiB"));
+  after = test_snapshot_tree (f->state);
+  g_assert_cmpstr (before, ==, after);
+  g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
+  hostile_calls++;
+  assert_nothing_defined (f);
+  test_rmtree (dir);
+  test_rmtree (conf_dir);
+}
+
 /* Descriptors the agent holds on the file at path (its hashing). */
 static guint
 agent_opens (Fixture *f, const char *path)
@@ -1541,6 +1584,7 @@ main (int argc, char **argv)
   ADD ("import-fd", NULL, test_import_fd);
   ADD ("import-limit", NULL, test_import_limit);
   ADD ("import-fair", NULL, test_import_fair);
+  ADD ("realize-limit", NULL, test_realize_limit);
   ADD ("unit-capabilities", NULL, test_unit_capabilities);
 #undef ADD
   status = g_test_run ();
