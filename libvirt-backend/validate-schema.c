@@ -171,7 +171,7 @@ is_valid (xmlRelaxNG *schema, xmlDoc *doc)
  * out for large documents (libxml2's own words are reported then) and
  * stops when the caller is gone. */
 #define CULPRIT_RUNS 32
-#define CULPRIT_MAX_ELEMENTS 4096
+#define CULPRIT_MAX_ELEMENTS 1024
 /* Up to this many children are tried one by one (the domain's own
  * children: removing half of them removes required ones too). */
 #define CULPRIT_LINEAR 16
