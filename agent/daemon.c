@@ -5,6 +5,7 @@
 
 #include <errno.h>
 
+#include "agent-config.h"
 #include "auth.h"
 #include "dbus-errors.h"
 #include "dbus-job.h"
@@ -931,7 +932,7 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
   self->bridges = g_strdupv ((char **) options->bridges);
   self->realize_limits = options->realize_limits;
   if (self->realize_limits.max_domains == 0)
-    self->realize_limits.max_domains = 32;
+    self->realize_limits.max_domains = VR_AGENT_DEFAULT_MAX_DOMAINS_PER_USER;
   self->imports = vr_import_queue_new (
       options->max_imports > 0 ? options->max_imports : 2);
   self->config_path = g_strdup (options->config_path);

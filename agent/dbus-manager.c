@@ -24,8 +24,7 @@ typedef struct {
   VrStore *store;
   GDBusMethodInvocation *invocation;
   VrDaemon *daemon;
-  GCancellable *cancellable; /* cancelled when the caller leaves */
-  guint watch;
+  guint watch; /* cancels the task when the caller leaves */
 } ImportCall;
 
 static void
@@ -41,7 +40,6 @@ import_call_free (gpointer data)
   g_clear_object (&call->invocation);
   if (call->watch != 0)
     g_bus_unwatch_name (call->watch);
-  g_clear_object (&call->cancellable);
   g_free (call);
 }
 
@@ -135,7 +133,6 @@ import_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   g_task_set_task_data (task, call, import_call_free);
   call->uid = uid;
   /* Hashing an import's disks is long: it stops when the caller leaves. */
-  call->cancellable = g_object_ref (cancellable);
   call->watch = vr_caller_watch (invocation, cancellable);
   /* Only an authorized caller's descriptor is looked at at all. */
   call->fd = take_fd (g_dbus_message_get_unix_fd_list (message),
