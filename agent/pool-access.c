@@ -95,23 +95,35 @@ walk (int dirfd, const char *rel, const VrCaller *caller)
 }
 
 /* The allowed folder path is, or the one it lies below (*rel then the
- * rest); NULL when neither. Strings only: nothing is looked up yet. */
+ * rest); NULL when neither. A listed folder or a libvirt pool's target
+ * is allowed itself, before any folder below a listed one is tried.
+ * Strings only: nothing is looked up yet. */
 static const char *
 find_allowed (virConnectPtr conn, const char *path,
               const char *const *allowed, const char **rel)
 {
+  const char *below = NULL;
+
+  *rel = "";
   for (guint i = 0; allowed != NULL && allowed[i] != NULL; i++)
     {
       g_autofree char *dir = g_canonicalize_filename (allowed[i], "/");
+      const char *rest = rest_below (path, dir);
 
-      *rel = rest_below (path, dir);
-      if (*rel != NULL)
+      if (rest != NULL && *rest == '\0')
         return allowed[i];
+      if (rest != NULL && below == NULL)
+        {
+          below = allowed[i];
+          *rel = rest;
+        }
     }
-  *rel = "";
   if (conn != NULL && is_dir_pool (conn, path))
-    return path;
-  return NULL;
+    {
+      *rel = "";
+      return path;
+    }
+  return below;
 }
 
 gboolean
