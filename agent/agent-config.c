@@ -21,6 +21,7 @@ vr_agent_config_free (VrAgentConfig *config)
   g_strfreev (config->trusted_import_dirs);
   g_strfreev (config->host_names);
   g_strfreev (config->host_uris);
+  g_strfreev (config->bridges);
   g_free (config);
 }
 
@@ -52,6 +53,39 @@ read_dirs (GKeyFile *file, const char *key, VrAgentConfig *config,
         return FALSE;
       }
   *out = g_steal_pointer (&dirs);
+  return TRUE;
+}
+
+/* A ';'-separated list of network interface names (what the kernel
+ * takes: 1 to 15 bytes, no '/', no space); absent: none. */
+static gboolean
+read_names (GKeyFile *file, const char *key, VrAgentConfig *config,
+            char ***out, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_auto (GStrv) names = g_key_file_get_string_list (file, GROUP, key, NULL,
+                                                     &local);
+
+  if (names == NULL)
+    {
+      if (g_error_matches (local, G_KEY_FILE_ERROR,
+                           G_KEY_FILE_ERROR_KEY_NOT_FOUND)
+          || g_error_matches (local, G_KEY_FILE_ERROR,
+                              G_KEY_FILE_ERROR_GROUP_NOT_FOUND))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  for (guint i = 0; names[i] != NULL; i++)
+    if (names[i][0] == '\0' || strlen (names[i]) > 15
+        || strpbrk (names[i], "/ \t:") != NULL)
+      {
+        g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                     "%s: [" GROUP "] %s: '%s' is not a network interface "
+                     "name", config->path, key, names[i]);
+        return FALSE;
+      }
+  *out = g_steal_pointer (&names);
   return TRUE;
 }
 
@@ -164,6 +198,7 @@ vr_agent_config_load (const char *path, GError **error)
   config->max_imports = VR_AGENT_DEFAULT_MAX_IMPORTS;
   config->host_names = g_new0 (char *, 1);
   config->host_uris = g_new0 (char *, 1);
+  config->max_domains_per_user = VR_AGENT_DEFAULT_MAX_DOMAINS_PER_USER;
   if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, &local))
     {
       if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
@@ -175,11 +210,16 @@ vr_agent_config_load (const char *path, GError **error)
   if (!read_dirs (file, "PoolDirs", config, &config->pool_dirs, error)
       || !read_dirs (file, "TrustedImportDirs", config,
                      &config->trusted_import_dirs, error)
+      || !read_names (file, "Bridges", config, &config->bridges, error)
       || !read_count (file, "MaxPendingAuthorizations", config,
                       &config->max_pending, error)
       || !read_count (file, "MaxImports", config, &config->max_imports,
                       error)
-      || !read_hosts (file, config, error))
+      || !read_hosts (file, config, error)
+      || !read_count (file, "MaxDomainsPerUser", config,
+                      &config->max_domains_per_user, error)
+      || !read_count (file, "MaxMemoryPerUser", config,
+                      &config->max_memory_per_user, error))
     return NULL;
   return g_steal_pointer (&config);
 }

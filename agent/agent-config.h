@@ -14,6 +14,8 @@ typedef struct {
   char **trusted_import_dirs; /* import directories below these may be
                                 reopened by path without the caller's
                                 descriptor */
+  char **bridges;     /* host bridges guests may join (interface
+                        type='bridge') besides libvirt networks' */
   guint max_pending; /* authorizations one caller may have waiting */
   guint max_imports; /* imports (manifest hashing) running at once */
   /* [Hosts]: the remote libvirt hosts a caller may realize onto, by
@@ -23,15 +25,18 @@ typedef struct {
    * command or read a file as root. */
   char **host_names;
   char **host_uris;
+  guint max_domains_per_user;   /* realized planned systems of one uid */
+  guint max_memory_per_user;    /* their memory in MiB; 0: the host's */
 } VrAgentConfig;
 
 #define VR_AGENT_CONFIG_DEFAULT SYSCONFDIR "/virt-realize/agent.conf"
 #define VR_AGENT_DEFAULT_MAX_IMPORTS 2
+#define VR_AGENT_DEFAULT_MAX_DOMAINS_PER_USER 32
 
 /* Reads path; a file that does not exist gives the defaults (no extra
- * pool or trusted directories, 4 pending authorizations, 2 imports, no
- * hosts). A key with a wrong value is an error naming the file, group
- * and key. */
+ * pool or trusted directories, no bridges, 4 pending authorizations, 2
+ * imports, no hosts). A key with a wrong value is an error naming the
+ * file, group and key. */
 VrAgentConfig *vr_agent_config_load (const char *path, GError **error);
 void vr_agent_config_free (VrAgentConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrAgentConfig, vr_agent_config_free)

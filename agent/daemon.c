@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include "agent-config.h"
 #include "auth.h"
 #include "dbus-errors.h"
 #include "dbus-job.h"
@@ -14,6 +15,7 @@
 #include "dbus-planned-skeleton.h"
 #include "errors.h"
 #include "idle-trim.h"
+#include "import-queue.h"
 #include "libvirt-util.h"
 #include "name-index.h"
 #include "sealed-file.h"
@@ -29,8 +31,10 @@ struct _VrDaemon {
   gboolean session;
   char **pool_dirs;
   char **trusted_import_dirs;
+  char **bridges;
+  VrRealizeLimits realize_limits;
   char *config_path;
-  GThreadPool *imports; /* of Import, max_imports threads */
+  VrImportQueue *imports; /* fair share per caller */
   /* Cancelled when the agent stops: imports under way stop hashing
    * (nothing of theirs is kept) and queued ones end at once. */
   GCancellable *stopping;
@@ -134,44 +138,25 @@ vr_daemon_get_pool_dirs (VrDaemon *self)
   return self->pool_dirs ? (const char *const *) self->pool_dirs : none;
 }
 
-typedef struct {
-  GTask *task;
-  GTaskThreadFunc func;
-} Import;
-
-static void
-cancel_import (GCancellable *stopping, gpointer cancellable)
-{
-  g_cancellable_cancel (cancellable);
-}
-
-static void
-run_import (gpointer data, gpointer user_data)
-{
-  VrDaemon *self = user_data;
-  Import *import = data;
-  GCancellable *cancellable = g_task_get_cancellable (import->task);
-  gulong handler = cancellable != NULL
-                       ? g_cancellable_connect (self->stopping,
-                                                G_CALLBACK (cancel_import),
-                                                cancellable, NULL)
-                       : 0;
-
-  import->func (import->task, g_task_get_source_object (import->task),
-                g_task_get_task_data (import->task), cancellable);
-  g_cancellable_disconnect (self->stopping, handler);
-  g_object_unref (import->task);
-  g_free (import);
-}
-
 void
-vr_daemon_run_import (VrDaemon *self, GTask *task, GTaskThreadFunc func)
+vr_daemon_run_import (VrDaemon *self, guint uid, GTask *task,
+                      GTaskThreadFunc func)
 {
-  Import *import = g_new0 (Import, 1);
+  vr_import_queue_push (self->imports, uid, task, func);
+}
 
-  import->task = g_object_ref (task);
-  import->func = func;
-  g_thread_pool_push (self->imports, import, NULL);
+const VrRealizeLimits *
+vr_daemon_get_realize_limits (VrDaemon *self)
+{
+  return &self->realize_limits;
+}
+
+const char *const *
+vr_daemon_get_bridges (VrDaemon *self)
+{
+  static const char *const none[] = { NULL };
+
+  return self->bridges ? (const char *const *) self->bridges : none;
 }
 
 const char *const *
@@ -1158,10 +1143,13 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
   self->trusted_import_dirs = g_strdupv (
       (char **) options->trusted_import_dirs);
   self->stopping = g_cancellable_new ();
-  self->imports = g_thread_pool_new (
-      run_import, self,
-      options->max_imports > 0 ? (int) options->max_imports : 2, FALSE,
-      NULL);
+  self->bridges = g_strdupv ((char **) options->bridges);
+  self->realize_limits = options->realize_limits;
+  if (self->realize_limits.max_domains == 0)
+    self->realize_limits.max_domains = VR_AGENT_DEFAULT_MAX_DOMAINS_PER_USER;
+  self->imports = vr_import_queue_new (
+      options->max_imports > 0 ? options->max_imports : 2,
+      self->stopping);
   self->config_path = g_strdup (options->config_path);
   self->uri = g_strdup (options->uri);
   self->max_jobs = MAX (options->max_jobs, 1);
@@ -1212,7 +1200,7 @@ vr_daemon_dispose (GObject *object)
   if (self->stopping != NULL)
     g_cancellable_cancel (self->stopping);
   if (self->imports != NULL)
-    g_thread_pool_free (g_steal_pointer (&self->imports), FALSE, TRUE);
+    vr_import_queue_free (g_steal_pointer (&self->imports));
   g_clear_object (&self->stopping);
   if (self->manager != NULL)
     g_dbus_object_manager_server_set_connection (self->manager, NULL);
@@ -1253,6 +1241,7 @@ vr_daemon_finalize (GObject *object)
 
   g_strfreev (self->pool_dirs);
   g_strfreev (self->trusted_import_dirs);
+  g_strfreev (self->bridges);
   g_free (self->config_path);
   g_free (self->uri);
   G_OBJECT_CLASS (vr_daemon_parent_class)->finalize (object);

@@ -10,6 +10,7 @@
 #include "options.h"
 #include "planned-system.h"
 #include "realize.h"
+#include "realize-limits.h"
 #include "store.h"
 #include "validate.h"
 #include "vr-dbus-generated.h"
@@ -30,6 +31,8 @@ typedef struct {
   /* agent.conf [Hosts]: remote hosts' names and URIs; may be NULL. */
   const char *const *host_names;
   const char *const *host_uris;
+  const char *const *bridges;   /* agent.conf Bridges; may be NULL */
+  VrRealizeLimits realize_limits; /* max_domains 0: the default */
 } VrDaemonOptions;
 
 /* virt-realized: the planned systems and jobs of one state directory and
@@ -62,11 +65,18 @@ gboolean vr_daemon_is_session (VrDaemon *daemon);
  * path. */
 const char *const *vr_daemon_get_pool_dirs (VrDaemon *daemon);
 const char *const *vr_daemon_get_trusted_import_dirs (VrDaemon *daemon);
+/* What one uid may have realized through the agent (agent.conf). */
+const VrRealizeLimits *vr_daemon_get_realize_limits (VrDaemon *daemon);
+
+/* The host bridges guests may join (agent.conf Bridges); never NULL. */
+const char *const *vr_daemon_get_bridges (VrDaemon *daemon);
 const char *vr_daemon_get_config_path (VrDaemon *daemon);
 
-/* Runs an import's task (g_task_run_in_thread's func) on the daemon's
- * import workers: at most max_imports at once, the rest in order. */
+/* Runs an import's task (g_task_run_in_thread's func) for caller uid on
+ * the daemon's import workers: at most max_imports at once, the rest in
+ * order, one caller at most max_imports - 1 (import-queue.h). */
 void vr_daemon_run_import (VrDaemon *daemon,
+                           guint uid,
                            GTask *task,
                            GTaskThreadFunc func);
 

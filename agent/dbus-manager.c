@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "caller-access.h"
+#include "caller-watch.h"
 #include "dbus-manager.h"
 #include "dbus-errors.h"
 #include "dbus-validate-definition.h"
@@ -23,10 +24,7 @@ typedef struct {
   VrStore *store;
   GDBusMethodInvocation *invocation;
   VrDaemon *daemon;
-  /* The hashing of a manifest stops (between buffers) once the caller
-   * is gone from the bus: no one waits for its answer. */
-  GCancellable *cancellable;
-  guint watch; /* the caller's name, while the import runs */
+  guint watch; /* cancels the task when the caller leaves */
 } ImportCall;
 
 static void
@@ -42,30 +40,7 @@ import_call_free (gpointer data)
   g_clear_object (&call->invocation);
   if (call->watch != 0)
     g_bus_unwatch_name (call->watch);
-  g_clear_object (&call->cancellable);
   g_free (call);
-}
-
-static void
-on_caller_vanished (GDBusConnection *connection, const char *name,
-                    gpointer user_data)
-{
-  g_message ("the caller %s of an import left the bus: its import stops",
-             name);
-  g_cancellable_cancel (user_data);
-}
-
-/* Watched on the main context: the call's data (and the watch) is freed
- * there too, when the task's callback has run. */
-static void
-watch_caller (ImportCall *call)
-{
-  call->cancellable = g_cancellable_new ();
-  call->watch = g_bus_watch_name_on_connection (
-      g_dbus_method_invocation_get_connection (call->invocation),
-      g_dbus_method_invocation_get_sender (call->invocation),
-      G_BUS_NAME_WATCHER_FLAGS_NONE, NULL, on_caller_vanished,
-      g_object_ref (call->cancellable), g_object_unref);
 }
 
 static int
@@ -102,6 +77,12 @@ import_thread (GTask *task, gpointer source, gpointer task_data,
 
   g_autoptr (VrCaller) caller = vr_caller_new (call->uid);
 
+  /* A caller who left while it waited is not served. */
+  if (g_cancellable_set_error_if_cancelled (cancellable, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   /* The descriptor proves the caller may read the folder, not the files
    * in it: a root-owned 0600 image is not read on their behalf, and
    * nothing is opened or parsed before that is known. */
@@ -144,23 +125,24 @@ import_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
                    guint uid, gpointer data)
 {
   ImportCall *call = data;
-  g_autoptr (GTask) task = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, import_done, NULL);
   g_autoptr (GError) error = NULL;
   GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
 
-  watch_caller (call);
-  task = g_task_new (NULL, call->cancellable, import_done, NULL);
   /* An import that was kept before the caller left is exported still. */
   g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, call, import_call_free);
   call->uid = uid;
+  /* Hashing an import's disks is long: it stops when the caller leaves. */
+  call->watch = vr_caller_watch (invocation, cancellable);
   /* Only an authorized caller's descriptor is looked at at all. */
   call->fd = take_fd (g_dbus_message_get_unix_fd_list (message),
                       call->handle, &error);
   if (call->fd < 0)
     g_task_return_error (task, g_steal_pointer (&error));
   else
-    vr_daemon_run_import (daemon, task, import_thread);
+    vr_daemon_run_import (daemon, uid, task, import_thread);
 }
 
 static gboolean

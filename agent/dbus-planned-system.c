@@ -10,6 +10,7 @@
 
 #include "auth.h"
 #include "caller-access.h"
+#include "caller-watch.h"
 #include "dbus-errors.h"
 #include "dbus-planned-skeleton.h"
 #include "domain-xml.h"
@@ -18,6 +19,7 @@
 #include "host-access.h"
 #include "object-path.h"
 #include "pool-access.h"
+#include "realize-limits.h"
 #include "safe-xml.h"
 #include "test-hooks.h"
 #include "validate.h"
@@ -229,6 +231,7 @@ typedef struct {
   guint uid;
   int import_fd; /* option import-dir, or -1 */
   char *host;    /* option host, or NULL */
+  guint watch;   /* cancels the task when the caller leaves */
 } ValidateCall;
 
 static void
@@ -243,6 +246,8 @@ validate_call_free (gpointer data)
   g_clear_object (&call->daemon);
   if (call->import_fd >= 0)
     close (call->import_fd);
+  if (call->watch != 0)
+    g_bus_unwatch_name (call->watch);
   g_clear_pointer (&call->target, target_free);
   g_free (call->host);
   g_free (call);
@@ -272,6 +277,7 @@ validate_thread (GTask *task, gpointer source, gpointer task_data,
       return;
     }
   call->options.import_dir = dir;
+  call->options.cancellable = cancellable;
   vr_daemon_index_options (call->daemon, &call->options);
   if (call->target->place != NULL)
     {
@@ -316,17 +322,21 @@ validate_start (VrDaemon *daemon, GDBusMethodInvocation *invocation,
                 gpointer data, guint uid, gboolean host_access_allowed)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GTask) task = g_task_new (NULL, NULL, validate_done, NULL);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, validate_done,
+                                       NULL);
   ValidateCall *call = g_new0 (ValidateCall, 1);
   virConnectPtr conn = NULL;
 
   call->options.host_access_allowed = host_access_allowed;
   call->options.caller_known = TRUE;
   call->options.caller_uid = uid;
+  call->options.bridges = vr_daemon_get_bridges (daemon);
   call->daemon = g_object_ref (daemon);
   call->uid = uid;
   call->import_fd = take_import_fd (invocation);
   g_task_set_task_data (task, call, validate_call_free);
+  call->watch = vr_caller_watch (invocation, cancellable);
   call->invocation = g_object_ref (invocation);
   call->store = g_object_ref (vr_daemon_get_store (daemon));
   call->target = data;
@@ -619,6 +629,7 @@ realize_queue (VrDaemon *daemon, GDBusMethodInvocation *invocation,
    * author (vr_planned_system_author_may_reach_host). */
   call->options.caller_known = TRUE;
   call->options.caller_uid = uid;
+  call->options.bridges = vr_daemon_get_bridges (daemon);
   /* Every realize is a job, one without saved state too: it is
    * journaled, counts against --max-jobs, is cancelled at shutdown and
    * makes its planned system busy. */
@@ -723,7 +734,10 @@ host_access_thread (GTask *task, gpointer source, gpointer task_data,
                     GCancellable *cancellable)
 {
   HostAccessStep *step = task_data;
-  VrValidateOptions options = { .pool_dir = step->call->options.pool_dir };
+  VrValidateOptions options = {
+    .pool_dir = step->call->options.pool_dir,
+    .bridges = vr_daemon_get_bridges (step->daemon),
+  };
   VrDaemon *daemon = step->daemon;
   g_autoptr (VrImportDir) dir = NULL;
 
@@ -735,11 +749,23 @@ host_access_thread (GTask *task, gpointer source, gpointer task_data,
       g_task_return_boolean (task, TRUE);
       return;
     }
+  /* One user's guests run on everyone's host (agent.conf limits). */
+  if (!vr_daemon_is_session (daemon)
+      && !vr_realize_limits_check (vr_daemon_get_realize_limits (daemon),
+                                   vr_daemon_get_store (daemon), step->conn,
+                                   step->system, step->uid,
+                                   vr_daemon_get_config_path (daemon),
+                                   &step->pool_error))
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
   /* A pool-dir is where root writes: only where the administrator said.
    * (On a session bus the agent has only its caller's rights.) */
   if (!vr_daemon_is_session (daemon)
       && ((options.pool_dir != NULL
            && !vr_pool_dir_check_caller (step->conn, options.pool_dir,
+                                         step->uid,
                                          vr_daemon_get_pool_dirs (daemon),
                                          vr_daemon_get_config_path (daemon),
                                          &step->call->options.pool_dev,

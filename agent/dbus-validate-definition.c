@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "caller-access.h"
+#include "caller-watch.h"
 #include "dbus-errors.h"
 #include "errors.h"
 #include "findings.h"
@@ -26,6 +27,7 @@ typedef struct {
   int fd;
   gboolean is_dir;  /* an import directory, validated without importing */
   guint uid;        /* the caller, whose rights the directory's files need */
+  guint watch; /* cancels the task when the caller leaves */
 } ValidateFileCall;
 
 static void
@@ -35,6 +37,8 @@ validate_file_call_free (gpointer data)
 
   if (call->fd >= 0)
     close (call->fd);
+  if (call->watch != 0)
+    g_bus_unwatch_name (call->watch);
   g_clear_object (&call->invocation);
   g_clear_object (&call->daemon);
   g_clear_object (&call->store);
@@ -109,8 +113,12 @@ validate_file_thread (GTask *task, gpointer source, gpointer task_data,
 {
   /* The agent reads as root: what reaches into the host is an error here
    * (a caller's own in-process validate warns). */
-  VrValidateOptions options = { .host_access_allowed = FALSE };
   ValidateFileCall *call = task_data;
+  VrValidateOptions options = {
+    .host_access_allowed = FALSE,
+    .bridges = vr_daemon_get_bridges (call->daemon),
+    .cancellable = cancellable,
+  };
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) findings = NULL;
   g_autofree char *json = NULL;
@@ -154,12 +162,15 @@ validate_file_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
                           guint uid, gpointer data)
 {
   ValidateFileCall *call = data;
-  g_autoptr (GTask) task = g_task_new (NULL, NULL, validate_file_done, NULL);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, validate_file_done,
+                                       NULL);
   g_autoptr (GError) error = NULL;
   virConnectPtr conn = NULL;
 
   g_task_set_task_data (task, call, validate_file_call_free);
   call->uid = uid;
+  call->watch = vr_caller_watch (invocation, cancellable);
   /* Only an authorized caller's descriptor is looked at at all. */
   call->fd = take_file_fd (invocation, call->handle, &call->is_dir, &error);
   if (call->fd < 0 || !vr_daemon_ref_libvirt (daemon, &conn, &call->caps,

@@ -4,24 +4,29 @@
 #include "pool-access.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "caller-access.h"
 #include "errors.h"
 #include "libvirt-util.h"
 #include "safe-xml.h"
 
-static gboolean
-below (const char *path, const char *dir)
+/* What follows dir in path ("" when path is dir), or NULL when path is
+ * not dir or below it. Both canonical. */
+static const char *
+rest_below (const char *path, const char *dir)
 {
-  g_autofree char *canonical = g_canonicalize_filename (dir, "/");
-  gsize len = strlen (canonical);
+  gsize len = strlen (dir);
 
-  if (g_str_equal (canonical, "/"))
-    return TRUE;
-  return strncmp (path, canonical, len) == 0
-         && (path[len] == '/' || path[len] == '\0');
+  if (g_str_equal (dir, "/"))
+    return path + 1;
+  if (strncmp (path, dir, len) != 0 || (path[len] != '/' && path[len] != 0))
+    return NULL;
+  return path[len] == '/' ? path + len + 1 : path + len;
 }
 
 /* The target path of every libvirt directory pool (none on a connection
@@ -53,38 +58,119 @@ is_dir_pool (virConnectPtr conn, const char *path)
   return found;
 }
 
+/* Opens each folder of rel below dirfd without following a link; with a
+ * caller, each must be searchable by them on the way and the last
+ * writable too (what they could do themselves). -1 when not. */
+static int
+walk (int dirfd, const char *rel, const VrCaller *caller)
+{
+  g_auto (GStrv) parts = g_strsplit (rel, "/", -1);
+  int fd = fcntl (dirfd, F_DUPFD_CLOEXEC, 0);
+  struct stat st;
+
+  for (guint i = 0; fd >= 0 && parts[i] != NULL; i++)
+    {
+      int next;
+
+      if (parts[i][0] == '\0')
+        continue;
+      if (caller != NULL
+          && (fstat (fd, &st) < 0 || !vr_caller_may_fd (caller, fd, &st,
+                                                        X_OK)))
+        next = -1;
+      else
+        next = openat (fd, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW
+                                     | O_CLOEXEC);
+      close (fd);
+      fd = next;
+    }
+  if (fd >= 0 && caller != NULL
+      && (fstat (fd, &st) < 0
+          || !vr_caller_may_fd (caller, fd, &st, W_OK | X_OK)))
+    {
+      close (fd);
+      fd = -1;
+    }
+  return fd;
+}
+
+/* The allowed folder path is, or the one it lies below (*rel then the
+ * rest); NULL when neither. A listed folder or a libvirt pool's target
+ * is allowed itself, before any folder below a listed one is tried.
+ * Strings only: nothing is looked up yet. */
+static const char *
+find_allowed (virConnectPtr conn, const char *path,
+              const char *const *allowed, const char **rel)
+{
+  const char *below = NULL;
+
+  *rel = "";
+  for (guint i = 0; allowed != NULL && allowed[i] != NULL; i++)
+    {
+      g_autofree char *dir = g_canonicalize_filename (allowed[i], "/");
+      const char *rest = rest_below (path, dir);
+
+      if (rest != NULL && *rest == '\0')
+        return allowed[i];
+      if (rest != NULL && below == NULL)
+        {
+          below = allowed[i];
+          *rel = rest;
+        }
+    }
+  if (conn != NULL && is_dir_pool (conn, path))
+    {
+      *rel = "";
+      return path;
+    }
+  return below;
+}
+
 gboolean
-vr_pool_dir_check_caller (virConnectPtr conn, const char *path,
+vr_pool_dir_check_caller (virConnectPtr conn, const char *path, uid_t uid,
                           const char *const *allowed,
                           const char *config_path, guint64 *dev,
                           guint64 *ino, GError **error)
 {
   g_autofree char *folded = g_canonicalize_filename (path, "/");
-  g_autofree char *resolved = realpath (folded, NULL);
+  g_autoptr (VrCaller) caller = vr_caller_new (uid);
+  const char *rel = NULL;
+  const char *base = find_allowed (conn, folded, allowed, &rel);
+  g_autofree char *base_folded = base ? g_canonicalize_filename (base, "/")
+                                      : NULL;
+  int root = open ("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int base_fd = -1;
+  int fd = -1;
   struct stat st;
 
-  /* Every step checked here is used again by path by the realize: a
-   * link anywhere could point it elsewhere later. */
-  if (resolved == NULL || lstat (folded, &st) < 0 || !S_ISDIR (st.st_mode)
-      || !g_str_equal (resolved, folded))
+  /* The administrator's folder is opened as root (they named it); below
+   * it only as far as the caller could go themselves: root never looks
+   * up, and never writes into, a folder the caller could not. Every
+   * refusal says the same, so none tells whether something exists. */
+  if (base != NULL && root >= 0)
+    base_fd = walk (root, base_folded + 1, NULL);
+  if (base_fd >= 0)
+    fd = *rel == '\0' ? fcntl (base_fd, F_DUPFD_CLOEXEC, 0)
+                      : walk (base_fd, rel, caller);
+  if (root >= 0)
+    close (root);
+  if (base_fd >= 0)
+    close (base_fd);
+  if (fd < 0 || fstat (fd, &st) < 0)
     {
+      if (fd >= 0)
+        close (fd);
       g_set_error (error, VR_ERROR, VR_ERROR_ACCESS_DENIED,
-                   "pool-dir '%s' is not a directory reached without "
-                   "symbolic links%s%s", path, resolved ? "" : ": ",
-                   resolved ? "" : g_strerror (errno));
+                   "pool-dir '%s' is not allowed: through the agent a "
+                   "realize writes only into a libvirt directory pool, a "
+                   "folder that %s allows (PoolDirs), or a folder below "
+                   "one that you could search and write yourself, each "
+                   "reached without symbolic links",
+                   path, config_path ? config_path : "agent.conf");
       return FALSE;
     }
+  close (fd);
   *dev = st.st_dev;
   *ino = st.st_ino;
-  for (guint i = 0; allowed != NULL && allowed[i] != NULL; i++)
-    if (below (folded, allowed[i]))
-      return TRUE;
-  if (conn != NULL && is_dir_pool (conn, folded))
-    return TRUE;
-  g_set_error (error, VR_ERROR, VR_ERROR_ACCESS_DENIED,
-               "pool-dir '%s' is neither a libvirt directory pool nor a "
-               "directory that %s allows (PoolDirs): through the agent a "
-               "realize may only write where the administrator said",
-               path, config_path ? config_path : "agent.conf");
-  return FALSE;
+  return TRUE;
 }

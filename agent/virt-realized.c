@@ -160,7 +160,10 @@ serve (Agent *agent)
     (const char *const *) agent->config->trusted_import_dirs,
     agent->config->path, agent->config->max_imports,
     (const char *const *) agent->config->host_names,
-    (const char *const *) agent->config->host_uris
+    (const char *const *) agent->config->host_uris,
+    (const char *const *) agent->config->bridges,
+    { agent->config->max_domains_per_user,
+      agent->config->max_memory_per_user }
   };
   guint owner;
 

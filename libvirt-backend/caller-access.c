@@ -529,3 +529,10 @@ vr_caller_sees_missing (const VrCaller *caller, const char *path)
   close (fd);
   return missing;
 }
+
+gboolean
+vr_caller_may_fd (const VrCaller *caller, int fd, const struct stat *st,
+                  int mask)
+{
+  return caller_may_fd (caller, fd, st, mask);
+}

@@ -31,6 +31,13 @@ gboolean vr_caller_may (const VrCaller *caller,
                         const struct stat *st,
                         int mask);
 
+/* vr_caller_may with the access ACL of the file fd (which st describes)
+ * honoured, as the kernel decides. */
+gboolean vr_caller_may_fd (const VrCaller *caller,
+                           int fd,
+                           const struct stat *st,
+                           int mask);
+
 /* Every file of the import directory that virt-realize reads (domain.xml,
  * manifest.xml, the save image, and disks/, nvram/, tpm/, snapshots/
  * throughout) readable, and every folder on the way readable and

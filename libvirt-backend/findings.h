@@ -91,6 +91,7 @@ typedef enum {
 #define VR_FINDING_HOST_FOREIGN "VR1810"
 #define VR_FINDING_HOST_DATA "VR1811"
 #define VR_FINDING_HOST_UNKNOWN "VR1812"
+#define VR_FINDING_HOST_BRIDGE "VR1813"
 /* The guest's own state that travels with it: NVRAM, TPM, snapshots. */
 #define VR_FINDING_NVRAM_TAKEN "VR1901"
 #define VR_FINDING_TPM_EMULATOR "VR1902"

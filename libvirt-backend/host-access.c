@@ -20,6 +20,7 @@ typedef enum {
   RULE_NVRAM,     /* written by QEMU: carried, allowed, or made new */
   RULE_EMULATOR,  /* an executable: fine when the capabilities list it */
   RULE_RNG,       /* a random source: fine when it is the kernel's */
+  RULE_BRIDGE,    /* a host bridge: fine when the policy lists it */
   RULE_KNOWN,     /* the guest's own data, never a host path */
 } RuleKind;
 
@@ -126,6 +127,13 @@ static const Rule rules[] = {
     " or @type='hostdev' or @type='vdpa')]"
     " | /domain/devices/interface/backend[@tap or @vhost]",
     "runs a host script or uses a host network device or port" },
+  /* A bridge is a host network segment: the management network, other
+   * tenants' (F14 of the blind review), with any MAC the XML says.
+   * libvirt networks (type='network') are the guests' own. */
+  { VR_FINDING_HOST_BRIDGE, RULE_BRIDGE,
+    "/domain/devices/interface[@type='bridge']/source/@bridge",
+    "attaches the guest to a host bridge no administrator allowed for"
+    " guests: raw Ethernet on that segment with any MAC address" },
   { VR_FINDING_HOST_RNG, RULE_RNG,
     "/domain/devices/rng/backend[@model='random']",
     "reads a host file as the guest's random source" },
@@ -340,6 +348,8 @@ value_allowed (const Rule *rule, const char *value,
       return policy->emulators == NULL || listed (value, policy->emulators);
     case RULE_RNG:
       return listed (value, rng_sources);
+    case RULE_BRIDGE:
+      return listed (value, policy->bridges);
     case RULE_KNOWN:
       return TRUE;
     }
@@ -368,7 +378,8 @@ finding_id (const Rule *rule, const char *value,
             const VrHostAccessPolicy *policy)
 {
   if (rule->kind != RULE_ALWAYS && rule->kind != RULE_EMULATOR
-      && g_path_is_absolute (value) && path_foreign_seen (value, policy))
+      && rule->kind != RULE_BRIDGE && g_path_is_absolute (value)
+      && path_foreign_seen (value, policy))
     return VR_FINDING_HOST_FOREIGN;
   return rule->id;
 }
@@ -424,7 +435,13 @@ add_finding (const char *id, const char *gives, xmlNode *node,
             "swtpm or save directory, or a storage volume)";
   finding = vr_findings_add (
       findings, id, source,
-      carried_fix (id)
+      g_str_equal (id, VR_FINDING_HOST_BRIDGE)
+          ? "use a libvirt network (<interface type='network'>), or have "
+            "an administrator allow the bridge for guests (Bridges= in "
+            "/etc/virt-realize/agent.conf) or realize it (the host-access "
+            "right, polkit action "
+            "org.virtrealize.Realize1.realize-host-access)"
+      : carried_fix (id)
           ? "remove it from the planned XML or carry the file in the "
             "import directory (a relative path), or have an administrator "
             "realize it (the host-access right, polkit action "

@@ -46,6 +46,10 @@ typedef struct {
   /* TRUE for a path libvirt's storage knows as a volume: another guest's
    * data like storage_dirs; may be NULL. */
   gboolean (*is_volume) (const char *path, gpointer data);
+  /* Host bridges guests may join (an <interface type='bridge'>): the
+   * administrator's (agent.conf's Bridges) and libvirt networks'; any
+   * other is VR1813. May be NULL (none). */
+  const char *const *bridges;
   gpointer data;
   /* What each finding is: VR_SEVERITY_ERROR through the agent, else a
    * warning. */

@@ -83,6 +83,7 @@ check_fits (Realize *r, VrHostCaps *caps, GError **error)
     .caller_known = r->options->caller_known,
     .caller_uid = r->options->caller_uid,
     .pool_dir = pool_dir,
+    .bridges = r->options->bridges,
     /* The directory open_import opened and checked (dev/ino), which the
      * realize reads: never one found at its path again. */
     .import_dir = r->import,

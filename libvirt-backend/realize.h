@@ -43,6 +43,8 @@ typedef struct {
    * [Hosts]), NULL for its own libvirt: the agent picks the connection by
    * it; the realize itself works on the connection it is given. */
   const char *host;
+  /* As in VrValidateOptions: the bridges guests may join. */
+  const char *const *bridges;
 } VrRealizeOptions;
 
 /* RealizePlannedSystem: lock, validate, copy the saved state into the

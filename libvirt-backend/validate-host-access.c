@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -151,6 +152,7 @@ typedef struct {
   GPtrArray *state_dirs; /* allowed for the image's XML: dirs + state */
   GPtrArray *storage;    /* other guests' data */
   GPtrArray *emulators;
+  GPtrArray *bridges;    /* the administrator's and libvirt networks' */
   char *nvram_dir;
   char *author_what; /* set when the author's rights deny host access */
   VrCaller *caller;  /* the agent's caller, or NULL in-process */
@@ -165,6 +167,7 @@ policy_clear (Policy *p)
   g_clear_pointer (&p->state_dirs, g_ptr_array_unref);
   g_clear_pointer (&p->storage, g_ptr_array_unref);
   g_clear_pointer (&p->emulators, g_ptr_array_unref);
+  g_clear_pointer (&p->bridges, g_ptr_array_unref);
   g_clear_pointer (&p->nvram_dir, g_free);
   g_clear_pointer (&p->author_what, g_free);
   g_clear_pointer (&p->caller, vr_caller_free);
@@ -197,6 +200,33 @@ storage_for (virConnectPtr conn, const VrValidateOptions *options)
     add_storage_dirs (dirs, conn);
   g_ptr_array_add (dirs, NULL);
   return dirs;
+}
+
+/* The bridges guests may join: those the administrator listed
+ * (options->bridges) and those of libvirt's networks, which libvirt made
+ * for guests (none on a connection without a network driver). */
+static GPtrArray *
+bridges_for (virConnectPtr conn, const VrValidateOptions *options)
+{
+  GPtrArray *bridges = g_ptr_array_new_with_free_func (g_free);
+  virNetworkPtr *nets = NULL;
+  int n = conn ? virConnectListAllNetworks (conn, &nets, 0) : -1;
+
+  virResetLastError ();
+  for (guint i = 0; options->bridges && options->bridges[i]; i++)
+    g_ptr_array_add (bridges, g_strdup (options->bridges[i]));
+  for (int i = 0; i < n; i++)
+    {
+      char *name = virNetworkGetBridgeName (nets[i]);
+
+      virResetLastError ();
+      if (name != NULL)
+        g_ptr_array_add (bridges, name);
+      virNetworkFree (nets[i]);
+    }
+  free (nets);
+  g_ptr_array_add (bridges, NULL);
+  return bridges;
 }
 
 /* The caller's right to reach the host never covers an XML another user
@@ -241,6 +271,8 @@ policy_init (Policy *p, VrHostCaps *caps, const VrValidateOptions *options,
   p->storage = storage_for (conn, options);
   p->nvram_dir = conn ? vr_state_nvram_dir (conn) : NULL;
   p->emulators = caps_emulators (caps);
+  p->bridges = bridges_for (conn, options);
+  p->policy.bridges = (const char *const *) p->bridges->pdata;
   p->policy.storage_dirs = (const char *const *) p->storage->pdata;
   p->policy.nvram_dir = p->nvram_dir;
   p->policy.nvram_carried = dir != NULL && dir->nvram != NULL;

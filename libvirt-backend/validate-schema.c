@@ -142,61 +142,144 @@ ignore_error (void *data, xmlError *err)
 {
 }
 
+/* Schema runs in this process (vr_validate_schema_runs). */
+static gint schema_runs;
+
+guint
+vr_validate_schema_runs (void)
+{
+  return (guint) g_atomic_int_get (&schema_runs);
+}
+
 static gboolean
 is_valid (xmlRelaxNG *schema, xmlDoc *doc)
 {
   xmlRelaxNGValidCtxt *ctxt = xmlRelaxNGNewValidCtxt (schema);
   int result;
 
+  g_atomic_int_inc (&schema_runs);
   xmlRelaxNGSetValidStructuredErrors (ctxt, ignore_error, NULL);
   result = xmlRelaxNGValidateDoc (ctxt, doc);
   xmlRelaxNGFreeValidCtxt (ctxt);
   return result == 0;
 }
 
-/* Whether the document is valid without node (an element or attribute),
- * which is put back where it was. */
+/* The search for the element to blame revalidates the whole document per
+ * try: a caller's XML with thousands of devices made that quadratic, tens
+ * of seconds of root's CPU per call (F6 of the blind review). So it has a
+ * budget of runs, halves long child lists instead of trying each, is left
+ * out for large documents (libxml2's own words are reported then) and
+ * stops when the caller is gone. */
+#define CULPRIT_RUNS 32
+#define CULPRIT_MAX_ELEMENTS 1024
+/* Up to this many children are tried one by one (the domain's own
+ * children: removing half of them removes required ones too). */
+#define CULPRIT_LINEAR 16
+
+typedef struct {
+  xmlRelaxNG *schema;
+  xmlDoc *doc;
+  guint left;              /* runs left */
+  GCancellable *cancellable;
+} Search;
+
+/* Whether the document is valid without the siblings first..last (with
+ * whatever lies between), which are put back where they were. FALSE too
+ * when the budget is spent. */
 static gboolean
-valid_without (xmlRelaxNG *schema, xmlDoc *doc, xmlNode *node)
+valid_without (Search *s, xmlNode *first, xmlNode *last)
 {
-  xmlNode *parent = node->parent;
-  xmlNode *next = node->type == XML_ELEMENT_NODE ? node->next : NULL;
+  xmlNode *parent = first->parent;
+  xmlNode *after = first->type == XML_ELEMENT_NODE ? last->next : NULL;
+  g_autoptr (GPtrArray) taken = g_ptr_array_new ();
   gboolean valid;
 
-  xmlUnlinkNode (node);
-  valid = is_valid (schema, doc);
-  if (next != NULL)
-    xmlAddPrevSibling (next, node);
-  else
-    xmlAddChild (parent, node);
+  if (s->left == 0 || g_cancellable_is_cancelled (s->cancellable))
+    return FALSE;
+  s->left--;
+  for (xmlNode *n = first, *next; n != NULL; n = next)
+    {
+      next = n == last ? NULL : n->next;
+      xmlUnlinkNode (n);
+      g_ptr_array_add (taken, n);
+    }
+  valid = is_valid (s->schema, s->doc);
+  for (guint i = 0; i < taken->len; i++)
+    if (after != NULL)
+      xmlAddPrevSibling (after, taken->pdata[i]);
+    else
+      xmlAddChild (parent, taken->pdata[i]);
   return valid;
+}
+
+/* Of many children, one whose removal makes the document valid, by
+ * halving: O(log n) runs; NULL when no single half is to blame. */
+static xmlNode *
+bisect (Search *s, GPtrArray *children)
+{
+  guint lo = 0;
+  guint hi = children->len;
+
+  while (hi - lo > 1)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      if (valid_without (s, children->pdata[lo], children->pdata[mid - 1]))
+        hi = mid;
+      else if (valid_without (s, children->pdata[mid],
+                              children->pdata[hi - 1]))
+        lo = mid;
+      else
+        return NULL;
+    }
+  return children->pdata[lo];
 }
 
 /* libxml2 blames an interleave's parent (often the whole domain) for an
  * error deep inside it. The smallest element or attribute whose removal
  * makes the document valid is where the error is; NULL when no single one
- * is to blame. Runs only on invalid documents. */
+ * is to blame (or the budget ran out first). Runs only on invalid
+ * documents. */
 static xmlNode *
-find_culprit (xmlRelaxNG *schema, xmlDoc *doc, xmlNode *node)
+find_culprit (Search *s, xmlNode *node)
 {
   g_autoptr (GPtrArray) attrs = g_ptr_array_new ();
+  g_autoptr (GPtrArray) children = g_ptr_array_new ();
+  xmlNode *culprit = NULL;
+  xmlNode *deeper;
 
   /* Put back, an attribute goes last: walk a list made beforehand. */
   for (xmlAttr *a = node->properties; a; a = a->next)
     g_ptr_array_add (attrs, a);
   for (guint i = 0; i < attrs->len; i++)
-    if (valid_without (schema, doc, attrs->pdata[i]))
+    if (valid_without (s, attrs->pdata[i], attrs->pdata[i]))
       return attrs->pdata[i];
   for (xmlNode *c = node->children; c; c = c->next)
-    {
-      xmlNode *deeper;
+    if (c->type == XML_ELEMENT_NODE)
+      g_ptr_array_add (children, c);
+  if (children->len > CULPRIT_LINEAR)
+    culprit = bisect (s, children);
+  for (guint i = 0; children->len <= CULPRIT_LINEAR && i < children->len;
+       i++)
+    if (valid_without (s, children->pdata[i], children->pdata[i]))
+      {
+        culprit = children->pdata[i];
+        break;
+      }
+  if (culprit == NULL)
+    return NULL;
+  deeper = find_culprit (s, culprit);
+  return deeper ? deeper : culprit;
+}
 
-      if (c->type != XML_ELEMENT_NODE || !valid_without (schema, doc, c))
-        continue;
-      deeper = find_culprit (schema, doc, c);
-      return deeper ? deeper : c;
-    }
-  return NULL;
+static gboolean
+larger_than (xmlNode *node, guint *left)
+{
+  for (xmlNode *c = node->children; c; c = c->next)
+    if (c->type == XML_ELEMENT_NODE
+        && (*left == 0 || (--*left, larger_than (c, left))))
+      return TRUE;
+  return FALSE;
 }
 
 static char *
@@ -280,15 +363,19 @@ validate_doc (VrValidation *v, xmlRelaxNG *schema, xmlDoc *doc)
     g_ptr_array_new (), g_ptr_array_new_with_free_func (g_free),
     g_string_new (NULL)
   };
-  xmlNode *culprit;
+  Search search = { schema, doc, CULPRIT_RUNS, v->options.cancellable };
+  guint elements = CULPRIT_MAX_ELEMENTS;
+  xmlNode *culprit = NULL;
   int result;
 
   xmlRelaxNGSetValidStructuredErrors (ctxt, collect_error, &c);
+  g_atomic_int_inc (&schema_runs);
   result = xmlRelaxNGValidateDoc (ctxt, doc);
   xmlRelaxNGFreeValidCtxt (ctxt);
   if (result == 0)
     return;
-  culprit = find_culprit (schema, doc, xmlDocGetRootElement (doc));
+  if (!larger_than (xmlDocGetRootElement (doc), &elements))
+    culprit = find_culprit (&search, xmlDocGetRootElement (doc));
   if (culprit != NULL)
     report_culprit (v, culprit, &c);
   else

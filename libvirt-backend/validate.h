@@ -36,6 +36,12 @@ typedef struct {
    * owner) instead of every record: the agent keeps the names. */
   VrPlannedNameFunc planned_by_name;
   gpointer planned_by_name_data;
+  /* Host bridges an <interface type='bridge'> may join besides libvirt
+   * networks' (agent.conf's Bridges); NULL: none (VR1813). */
+  const char *const *bridges;
+  /* Cancelled when the caller is gone (the agent): long searches stop
+   * early (borrowed; may be NULL). */
+  GCancellable *cancellable;
 } VrValidateOptions;
 
 /* ValidatePlannedSystem / Compare-VM: checks a domain XML (with its saved
@@ -102,5 +108,9 @@ GPtrArray *vr_validate_host_access (VrHostCaps *caps,
  * about to connect to libvirt does both at once. Optional: validation
  * loads it itself when it is not loaded. */
 void vr_validate_preload (void);
+
+/* How many times this process ran libvirt's schema on a document: tests
+ * bound the work one validation may cost with it. */
+guint vr_validate_schema_runs (void);
 
 G_END_DECLS

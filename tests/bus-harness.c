@@ -278,7 +278,8 @@ vr_bus_harness_start_agent (VrBusHarness *harness, const char *uri,
   g_autofree char *agent_conf = g_build_filename (harness->dir,
                                                   "agent.conf", NULL);
   g_autofree char *conf_text = g_strdup_printf (
-      "[Agent]\nPoolDirs=%s;\nTrustedImportDirs=%s;%s;\n",
+      "[Agent]\nPoolDirs=%s;\nTrustedImportDirs=%s;%s;\n"
+      "Bridges=" VR_BUS_HARNESS_BRIDGE ";\n",
       g_get_tmp_dir (), g_get_tmp_dir (), vr_testbed_dir ());
   GSubprocess *agent;
 

@@ -25,6 +25,10 @@ VrBusHarness *vr_bus_harness_new (gboolean polkit, char **why_not);
 void vr_bus_harness_free (VrBusHarness *harness);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrBusHarness, vr_bus_harness_free)
 
+/* The one host bridge the agent.conf of vr_bus_harness_start_agent lets
+ * guests join (Bridges=); it need not exist. */
+#define VR_BUS_HARNESS_BRIDGE "vrtrustok0"
+
 /* Starts virt-realized ($VR_AGENT) on the bus with -c uri --state-dir
  * state_dir, the extra environment (KEY=VALUE, may be NULL) and extra
  * arguments (may be NULL), and waits until it owns its name. */

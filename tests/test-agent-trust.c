@@ -24,6 +24,7 @@
 #include "errors.h"
 #include "hostile-xml.h"
 #include "manifest.h"
+#include "safe-xml.h"
 #include "test-util.h"
 #include "testbed.h"
 
@@ -130,6 +131,9 @@ static const Construct constructs[] = {
   { "audio-file", "VR1805", { "/domain/devices",
     "<audio id='2' type='file' path='/var/tmp/vr-trust.wav'/>", NULL },
     TRUE },
+  { "bridge", "VR1813", { "/domain/devices",
+    "<interface type='bridge'><source bridge='vrtrustno0'/>"
+    "<model type='virtio'/></interface>", NULL }, FALSE },
   { "interface-udp", "VR1808", { "/domain/devices",
     "<interface type='udp'><source address='127.0.0.1' port='5555'>"
     "<local address='127.0.0.1' port='5556'/></source>"
@@ -183,6 +187,9 @@ fixture_set_up (Fixture *f, gconstpointer data)
 {
   f->state = test_mkdtemp ();
   f->pool = test_mkdtemp ();
+  /* Below PoolDirs (the temporary folder) a caller may name only a
+   * folder they could write themselves: nobody's. */
+  g_assert_cmpint (chown (f->pool, 65534, 65534), ==, 0);
   g_assert_cmpint (chmod (f->pool, 0755), ==, 0);
   f->agent = vr_bus_harness_start_agent (harness, uri, f->state, NULL, NULL);
 }
@@ -733,6 +740,49 @@ test_validate_severity (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (json, "VR1801"));
   destroy (system);
   test_rmtree (dir);
+}
+
+/* F14 of the blind review: a bridge agent.conf lists (Bridges=) is no
+ * finding for nobody's Validate, any other is VR1813 (an error); the
+ * refused realize is /agent-trust/hostile/planned's "bridge". */
+static void
+test_bridges (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit listed = { "/domain/devices",
+    "<interface type='bridge'><source bridge='" VR_BUS_HARNESS_BRIDGE "'/>"
+    "<model type='virtio'/></interface>", NULL };
+  static const HostileEdit unlisted = { "/domain/devices",
+    "<interface type='bridge'><source bridge='vrtrustno0'/>"
+    "<model type='virtio'/></interface>", NULL };
+  const HostileEdit *edits[] = { &listed, &unlisted };
+
+  for (guint i = 0; i < G_N_ELEMENTS (edits); i++)
+    {
+      g_autofree char *dir = hostile_import_dir ("basic", edits[i], FALSE);
+      g_autofree char *system = import_dir (dir);
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      g_autoptr (GVariant) reply = NULL;
+      g_autoptr (GError) error = NULL;
+      const char *json = NULL;
+
+      g_assert_cmpint (gdbus_as_nobody (system,
+                                        VR_DBUS_PLANNED_IFACE ".Validate",
+                                        "@a{sv} {}", &out, &err),
+                       ==, 0);
+      g_test_message ("Validate as nobody: %s", out);
+      reply = g_variant_parse (G_VARIANT_TYPE ("(us)"), out, NULL, NULL,
+                               &error);
+      g_assert_no_error (error);
+      g_variant_get (reply, "(u&s)", NULL, &json);
+      if (edits[i] == &listed)
+        g_assert_null (strstr (json, "VR1813"));
+      else
+        g_assert_nonnull (strstr (json, "\"id\":\"VR1813\",\"severity\":"
+                                        "\"error\""));
+      destroy (system);
+      test_rmtree (dir);
+    }
 }
 
 /* Root holds realize-host-access (50-virt-realize.rules): the same kind
@@ -1535,6 +1585,186 @@ test_import_caller_gone (Fixture *f, gconstpointer data)
   test_rmtree (ctl);
 }
 
+/* F5 of the blind review: what one user may have realized is limited
+ * (agent.conf; the counting is /realize-limits/limits). With
+ * MaxMemoryPerUser=1 (MiB) nobody's realize of the test bed's guest is
+ * refused with 32774 naming the key, and nothing changes. */
+static void
+test_realize_limit (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *conf_dir = test_mkdtemp ();
+  g_autofree char *conf = g_build_filename (conf_dir, "agent.conf", NULL);
+  g_autofree char *text = g_strdup_printf (
+      "[Agent]\nPoolDirs=%s;\nTrustedImportDirs=%s;%s;\n"
+      "MaxMemoryPerUser=1\n", g_get_tmp_dir (), g_get_tmp_dir (),
+      vr_testbed_dir ());
+  const char *const args[] = { "--config", conf, NULL };
+  g_autofree char *arg = realize_arg (f);
+  g_autofree char *system = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  test_write_file (conf_dir, "agent.conf", text, -1);
+  g_assert_cmpint (chmod (conf_dir, 0755), ==, 0);
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  f->agent = vr_bus_harness_start_agent (harness, uri, f->state, NULL, args);
+  system = import_dir (dir);
+  before = test_snapshot_tree (f->state);
+  g_assert_cmpint (gdbus_as_nobody (system, VR_DBUS_PLANNED_IFACE ".Realize",
+                                    arg, &out, &err),
+                   !=, 0);
+  g_assert_nonnull (strstr (err, VR_DBUS_ERROR_PREFIX "InUse"));
+  g_assert_nonnull (strstr (err, "MaxMemoryPerUser=1 MiB"));
+  after = test_snapshot_tree (f->state);
+  g_assert_cmpstr (before, ==, after);
+  g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
+  hostile_calls++;
+  assert_nothing_defined (f);
+  test_rmtree (dir);
+  test_rmtree (conf_dir);
+}
+
+/* Descriptors the agent holds on the file at path (its hashing). */
+static guint
+agent_opens (Fixture *f, const char *path)
+{
+  g_autofree char *fds = g_strdup_printf (
+      "/proc/%s/fd", g_subprocess_get_identifier (f->agent));
+  g_autoptr (GDir) list = g_dir_open (fds, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while (list != NULL && (name = g_dir_read_name (list)) != NULL)
+    {
+      g_autofree char *link = g_build_filename (fds, name, NULL);
+      g_autofree char *target = g_file_read_link (link, NULL);
+
+      if (g_strcmp0 (target, path) == 0)
+        n++;
+    }
+  return n;
+}
+
+/* Waits until cond (of the agent's descriptors on path) holds, at most
+ * seconds; whether it did. */
+static gboolean
+wait_files (Fixture *f, const char *path, gboolean (*cond) (guint),
+            guint seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+
+  while (!cond (agent_opens (f, path)))
+    {
+      if (g_get_monotonic_time () > deadline)
+        return FALSE;
+      g_usleep (50 * 1000);
+    }
+  return TRUE;
+}
+
+static gboolean
+some (guint n)
+{
+  return n > 0;
+}
+
+static gboolean
+two (guint n)
+{
+  return n >= 2;
+}
+
+static gboolean
+none_open (guint n)
+{
+  return n == 0;
+}
+
+static gboolean
+still_running (GSubprocess *process)
+{
+  g_autofree char *stat = g_strdup_printf (
+      "/proc/%s/stat", g_subprocess_get_identifier (process));
+  g_autofree char *text = NULL;
+  const char *state;
+
+  if (!g_file_get_contents (stat, &text, NULL, NULL))
+    return FALSE;
+  state = strrchr (text, ')');
+  return state != NULL && state[1] == ' ' && state[2] != 'Z';
+}
+
+/* F11 of the blind review: nobody's two imports whose manifest lists a
+ * 64 GiB sparse file (hashed to the end: the hash is wrong) do not take
+ * both import slots (MaxImports=2): root's import gets the second one and
+ * is answered while nobody's first still hashes. When nobody's clients
+ * leave the bus, their imports stop: the agent closes every file of the
+ * folder (without the cancel it would hash 64 GiB twice). */
+static void
+test_import_fair (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *big = g_build_filename (dir, "big.img", NULL);
+  g_autofree char *second = vr_testbed_require ("second");
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *const argv[] = { exe, "--import-helper", dir, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) first = NULL;
+  g_autoptr (GSubprocess) again = NULL;
+  g_autoptr (xmlDoc) doc = NULL;
+  g_autoptr (xmlXPathContext) ctxt = NULL;
+  g_autoptr (xmlXPathObject) file = NULL;
+  g_autofree char *manifest = NULL;
+  g_autofree char *small = NULL;
+  xmlChar *text = NULL;
+  int size = 0;
+  int fd;
+
+  /* The manifest made with an empty big.img, then the file grown: the
+   * size holds, the hash is found wrong only at its end. */
+  test_write_file (dir, "big.img", "", 0);
+  g_assert_cmpint (chmod (big, 0644), ==, 0);
+  fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  manifest = vr_manifest_build (fd, dir, NULL, NULL, &error);
+  close (fd);
+  g_assert_no_error (error);
+  g_assert_cmpint (truncate (big, (off_t) 64 << 30), ==, 0);
+  doc = vr_xml_parse_buffer (manifest, strlen (manifest), "manifest.xml",
+                             "manifest", &error);
+  g_assert_no_error (error);
+  ctxt = xmlXPathNewContext (doc);
+  file = xmlXPathEvalExpression (
+      (const xmlChar *) "/manifest/file[@path='big.img']", ctxt);
+  g_assert_cmpint (file->nodesetval->nodeNr, ==, 1);
+  xmlSetProp (file->nodesetval->nodeTab[0], (const xmlChar *) "size",
+              (const xmlChar *) "68719476736");
+  xmlDocDumpMemory (doc, &text, &size);
+  test_write_file (dir, "manifest.xml", (const char *) text, size);
+  xmlFree (text);
+
+  first = vr_bus_harness_spawn_as_nobody (harness, argv);
+  g_assert_true (wait_files (f, big, some, WAIT_SECONDS));
+  again = vr_bus_harness_spawn_as_nobody (harness, argv);
+  /* Without the fair share the second hashes at once; give it the time
+   * to, so that the check below would see it. */
+  g_assert_false (wait_files (f, big, two, 5));
+  small = import_dir_root (second);
+  g_assert_true (still_running (first));
+  g_assert_true (still_running (again));
+  destroy (small);
+  g_subprocess_force_exit (first);
+  g_subprocess_force_exit (again);
+  g_assert_true (wait_files (f, big, none_open, WAIT_SECONDS));
+  g_subprocess_wait (first, NULL, NULL);
+  g_subprocess_wait (again, NULL, NULL);
+  test_rmtree (dir);
+}
+
 /* The unit's capability bounding set (data/virt-realized.service.in:
  * CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH, no new privileges) applied with
  * setpriv, since systemd is not PID 1 here: the agent on a libvirt
@@ -1703,6 +1933,7 @@ main (int argc, char **argv)
   ADD ("other-guests", NULL, test_other_guests);
   ADD ("in-place", NULL, test_in_place);
   ADD ("validate-severity", NULL, test_validate_severity);
+  ADD ("bridges", NULL, test_bridges);
   ADD ("author", NULL, test_author);
   ADD ("manage-others", NULL, test_manage_others);
   ADD ("owner-in-memory", NULL, test_owner_in_memory);
@@ -1719,6 +1950,8 @@ main (int argc, char **argv)
   ADD ("import-fd-changed", NULL, test_import_fd_changed);
   ADD ("import-limit", NULL, test_import_limit);
   ADD ("import-caller-gone", NULL, test_import_caller_gone);
+  ADD ("import-fair", NULL, test_import_fair);
+  ADD ("realize-limit", NULL, test_realize_limit);
   ADD ("unit-capabilities", NULL, test_unit_capabilities);
   /* Decides by itself whether it can run (no agent started for it). */
   g_test_add ("/agent-trust/active-session", Fixture, NULL, NULL,

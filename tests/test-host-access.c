@@ -55,6 +55,7 @@ static const char ordinary[] =
 static const char *const allowed[] = { IMPORT, NULL };
 static const char *const storage[] = { POOL, NVRAM_DIR, NULL };
 static const char *const emulators[] = { EMULATOR, NULL };
+static const char *const bridges[] = { "br0", NULL };
 
 typedef struct {
   const char *name;
@@ -254,6 +255,12 @@ static const Hostile hostile[] = {
     "<tpm model='tpm-crb'><backend type='external'><source type='unix'"
     " mode='connect' path='/run/other/swtpm.sock'/></backend></tpm>",
     VR_FINDING_HOST_CHARDEV },
+  /* F14 of the blind review: a bridge the policy does not list (br0 is
+   * listed) is a host segment, with any MAC (here the host's own). */
+  { "bridge-unlisted", "/domain/devices",
+    "<interface type='bridge'><mac address='52:54:00:12:34:56'/>"
+    "<source bridge='mgmt0'/></interface>",
+    VR_FINDING_HOST_BRIDGE },
   { "interface-udp", "/domain/devices",
     "<interface type='udp'><source address='127.0.0.1' port='5555'>"
     "<local address='127.0.0.1' port='5556'/></source></interface>",
@@ -300,6 +307,7 @@ static GPtrArray *
 check (xmlDoc *doc, VrSeverity severity)
 {
   VrHostAccessPolicy policy = { .allowed_dirs = allowed,
+                                .bridges = bridges,
                                 .storage_dirs = storage,
                                 .nvram_dir = NVRAM_DIR,
                                 .emulators = emulators,
@@ -407,6 +415,7 @@ test_what_prefix (void)
 {
   g_autoptr (xmlDoc) doc = parse (ordinary);
   VrHostAccessPolicy policy = { .allowed_dirs = allowed,
+                                .bridges = bridges,
                                 .nvram_dir = NVRAM_DIR,
                                 .severity = VR_SEVERITY_ERROR,
                                 .what = "the save image's XML: " };
@@ -431,6 +440,7 @@ test_volume (void)
 {
   g_autoptr (xmlDoc) doc = parse (ordinary);
   VrHostAccessPolicy policy = { .allowed_dirs = allowed,
+                                .bridges = bridges,
                                 .nvram_dir = NVRAM_DIR,
                                 .is_volume = volume_is_known,
                                 .data = (gpointer) "/srv/pool/v.qcow2",
@@ -457,6 +467,7 @@ test_nvram (void)
   const char *const no_dirs[] = { NULL };
   const char *const storage_dirs[] = { dir, NULL };
   VrHostAccessPolicy policy = { .allowed_dirs = no_dirs,
+                                .bridges = bridges,
                                 .storage_dirs = storage_dirs,
                                 .nvram_dir = dir,
                                 .severity = VR_SEVERITY_ERROR };
@@ -528,6 +539,7 @@ test_in_place (void)
   const char *const no_dirs[] = { NULL };
   const char *const own[] = { dir, NULL };
   VrHostAccessPolicy policy = { .allowed_dirs = no_dirs,
+                                .bridges = bridges,
                                 .inplace_dirs = own,
                                 .severity = VR_SEVERITY_ERROR };
   g_autoptr (xmlDoc) doc = NULL;

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Where a caller of the root agent may have a realize write (pool-dir,
+ * agent/pool-access.c): the folders agent.conf lists exactly, and below
+ * them only folders the caller could search their way to and write
+ * themselves; one message for every refusal, so that the refusal is no
+ * oracle for what exists (F2, F3 of the blind review). As uid 65534. */
+#include "config.h"
+
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "pool-access.h"
+#include "test-util.h"
+
+#define NOBODY 65534
+
+/* The refusal with the path taken out, or NULL when allowed. */
+static char *
+refusal (const char *path, uid_t uid, const char *const *allowed)
+{
+  g_autoptr (GError) error = NULL;
+  guint64 dev = 0;
+  guint64 ino = 0;
+  g_auto (GStrv) parts = NULL;
+
+  if (vr_pool_dir_check_caller (NULL, path, uid, allowed, "agent.conf",
+                                &dev, &ino, &error))
+    {
+      struct stat st;
+
+      g_assert_no_error (error);
+      g_assert_cmpint (stat (path, &st), ==, 0);
+      g_assert_cmpuint (dev, ==, st.st_dev);
+      g_assert_cmpuint (ino, ==, st.st_ino);
+      return NULL;
+    }
+  g_assert_error (error, VR_ERROR, VR_ERROR_ACCESS_DENIED);
+  parts = g_strsplit (error->message, path, -1);
+  return g_strjoinv ("PATH", parts);
+}
+
+static char *
+mkdir_as (const char *parent, const char *name, uid_t uid, mode_t mode)
+{
+  char *path = g_build_filename (parent, name, NULL);
+
+  g_assert_cmpint (mkdir (path, mode), ==, 0);
+  g_assert_cmpint (chown (path, uid, uid), ==, 0);
+  g_assert_cmpint (chmod (path, mode), ==, 0);
+  return path;
+}
+
+static void
+test_oracle (void)
+{
+  g_autofree char *pools = test_mkdtemp ();
+  g_autofree char *outside = test_mkdtemp ();
+  g_autofree char *file = g_build_filename (outside, "file", NULL);
+  g_autofree char *none = g_build_filename (outside, "none", NULL);
+  g_autofree char *victim = NULL;
+  g_autofree char *victim_sub = NULL;
+  g_autofree char *victim_none = NULL;
+  g_autofree char *first = NULL;
+  const char *allowed[] = { pools, NULL };
+  const char *paths[6];
+
+  if (getuid () != 0)
+    {
+      g_test_skip ("needs root (folders of another owner)");
+      return;
+    }
+  g_assert_cmpint (chmod (pools, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (file, "x", 1, NULL));
+  victim = mkdir_as (pools, "victim", 1, 0700);
+  victim_sub = mkdir_as (victim, "sub", 1, 0777);
+  victim_none = g_build_filename (victim, "none", NULL);
+  /* Outside: a folder, a file, nothing; inside another user's 0700
+   * folder: a folder and nothing. */
+  paths[0] = outside;
+  paths[1] = file;
+  paths[2] = none;
+  paths[3] = victim;
+  paths[4] = victim_sub;
+  paths[5] = victim_none;
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autofree char *said = refusal (paths[i], NOBODY, allowed);
+
+      g_test_message ("%s: %s", paths[i], said);
+      g_assert_nonnull (said);
+      if (first == NULL)
+        first = g_strdup (said);
+      g_assert_cmpstr (said, ==, first);
+    }
+  /* Root may write there (it is root's own call). */
+  g_assert_null (refusal (victim_sub, 0, allowed));
+  test_rmtree (pools);
+  test_rmtree (outside);
+}
+
+static void
+test_allowed (void)
+{
+  g_autofree char *pools = test_mkdtemp ();
+  g_autofree char *own = NULL;
+  g_autofree char *own_sub = NULL;
+  g_autofree char *roots = NULL;
+  g_autofree char *link = g_strconcat (pools, "/link", NULL);
+  g_autofree char *climb = NULL;
+  const char *allowed[] = { pools, NULL };
+
+  if (getuid () != 0)
+    {
+      g_test_skip ("needs root (folders of another owner)");
+      return;
+    }
+  g_assert_cmpint (chmod (pools, 0755), ==, 0);
+  own = mkdir_as (pools, "own", NOBODY, 0700);
+  own_sub = mkdir_as (own, "sub", NOBODY, 0755);
+  roots = mkdir_as (pools, "roots", 0, 0755);
+  g_assert_cmpint (symlink (own, link), ==, 0);
+  climb = g_build_filename (own, "..", "..", NULL);
+  /* The listed folder itself (root's, the administrator named it), and
+   * the caller's own folders below it. */
+  g_assert_null (refusal (pools, NOBODY, allowed));
+  g_assert_null (refusal (own, NOBODY, allowed));
+  g_assert_null (refusal (own_sub, NOBODY, allowed));
+  /* A root folder below it the caller cannot write: root would write for
+   * them (F3); a link to their own folder; ".." out of the list. */
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *bad[] = { roots, link, climb };
+      g_autofree char *said = refusal (bad[i], NOBODY, allowed);
+
+      g_assert_nonnull (said);
+    }
+  test_rmtree (pools);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/pool-access/oracle", test_oracle);
+  g_test_add_func ("/pool-access/allowed", test_allowed);
+  return g_test_run ();
+}
