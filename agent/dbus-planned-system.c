@@ -186,7 +186,7 @@ check_import_dir (VrDaemon *daemon, VrPlannedSystem *system, int fd,
   if (!vr_caller_check_dir_fd (fd, error)
       || !vr_caller_check_import_fd (fd, NULL, caller, error))
     return FALSE;
-  dir = vr_import_dir_open_fd (fd, error);
+  dir = vr_import_dir_open_fd_as (fd, caller, error);
   if (dir == NULL)
     return FALSE;
   if (!vr_planned_system_is_import_dir (system, dir))
@@ -372,6 +372,7 @@ typedef struct {
   GDestroyNotify destroy;
   GDBusMethodInvocation *invocation;
   guint uid;
+  gboolean author_ok; /* the author (who last wrote the XML) needs none */
 } OwnCall;
 
 static void
@@ -415,12 +416,15 @@ owner_check (VrDaemon *daemon, GDBusMethodInvocation *invocation, guint uid,
   OwnCall *call = data;
   g_autoptr (VrPlannedSystem) system = lookup (call->target, NULL);
   guint owner;
+  guint author;
 
   call->uid = uid;
   call->invocation = g_object_ref (invocation);
   /* A system that is gone is the method's own error to give. */
   if (uid == 0 || system == NULL
-      || (vr_planned_system_get_owner (system, &owner) && owner == uid))
+      || (vr_planned_system_get_owner (system, &owner) && owner == uid)
+      || (call->author_ok && vr_planned_system_get_author (system, &author)
+          && author == uid))
     {
       own_call_run (call);
       return;
@@ -430,18 +434,29 @@ owner_check (VrDaemon *daemon, GDBusMethodInvocation *invocation, guint uid,
 }
 
 static void
-authorize_own (Target *target, GDBusMethodInvocation *invocation,
-               const char *action, VrAuthorizedFunc func, gpointer data,
-               GDestroyNotify destroy)
+authorize_own_full (Target *target, GDBusMethodInvocation *invocation,
+                    const char *action, gboolean author_ok,
+                    VrAuthorizedFunc func, gpointer data,
+                    GDestroyNotify destroy)
 {
   OwnCall *call = g_new0 (OwnCall, 1);
 
+  call->author_ok = author_ok;
   call->target = target_copy (target);
   call->func = func;
   call->data = data;
   call->destroy = destroy;
   vr_daemon_authorize (target->daemon, invocation, action, owner_check, call,
                        (GDestroyNotify) own_call_free);
+}
+
+static void
+authorize_own (Target *target, GDBusMethodInvocation *invocation,
+               const char *action, VrAuthorizedFunc func, gpointer data,
+               GDestroyNotify destroy)
+{
+  authorize_own_full (target, invocation, action, FALSE, func, data,
+                      destroy);
 }
 
 static gboolean
@@ -453,12 +468,15 @@ handle_validate (VrDBusPlannedSystem *iface,
   Target *target = user_data;
   g_autoptr (GError) error = NULL;
 
+  /* The findings tell what is in the import directory, read as root
+   * (below TrustedImportDirs): another user's system is for its owner,
+   * its author or manage-others. */
   if (!vr_daemon_check_options (options, known, &error))
     vr_dbus_return_error (invocation, error);
   else
-    vr_daemon_authorize (target->daemon, invocation, "validate",
-                         validate_authorized, target_copy (target),
-                         target_free);
+    authorize_own_full (target, invocation, "validate", TRUE,
+                        validate_authorized, target_copy (target),
+                        target_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -806,7 +824,7 @@ update (Target *target, GError **error)
                                          strlen (target->xml), error))
     return NULL;
   vr_planned_system_note_author (system, target->uid);
-  if (!vr_store_save (store, system, error))
+  if (!vr_store_save_checked (store, system, error))
     return NULL;
   return g_steal_pointer (&system);
 }

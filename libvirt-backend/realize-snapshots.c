@@ -48,6 +48,38 @@ vr_snapshot_retarget_disks (xmlDoc *doc, GHashTable *disk_targets)
     }
 }
 
+/* After retargeting, a relative source left in a snapshot is a file this
+ * realize did not copy: libvirt would hand QEMU (whose working directory
+ * is /) that path on a revert, so "etc/shadow" would be the host's. */
+static gboolean
+check_retargeted (xmlDoc *doc, const char *display_name, GError **error)
+{
+  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
+  g_autoptr (xmlXPathObject) sources = xmlXPathEvalExpression (
+      (const xmlChar *) "/domainsnapshot/domain/devices/disk//source/@file"
+                        " | /domainsnapshot/domain/devices/disk//source/@dev"
+                        " | /domainsnapshot/disks/disk//source/@file"
+                        " | /domainsnapshot/disks/disk//source/@dev",
+      ctxt);
+
+  for (int i = 0;
+       sources && sources->nodesetval && i < sources->nodesetval->nodeNr; i++)
+    {
+      g_autofree char *file
+          = (char *) xmlNodeGetContent (sources->nodesetval->nodeTab[i]);
+
+      if (file == NULL || g_path_is_absolute (file))
+        continue;
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s: disk source '%s' is not one of the disks this "
+                   "realize copied into the pool (a snapshot may name only "
+                   "the planned XML's carried disks and their chains)",
+                   display_name, file);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 char *
 vr_snapshot_xml_for (VrImportDir *dir, const VrImportSnapshot *snapshot,
                      const char *name, const char *uuid,
@@ -68,6 +100,8 @@ vr_snapshot_xml_for (VrImportDir *dir, const VrImportSnapshot *snapshot,
   set_text (doc, "/domainsnapshot/domain/name", name);
   set_text (doc, "/domainsnapshot/domain/uuid", uuid);
   vr_snapshot_retarget_disks (doc, disk_targets);
+  if (!check_retargeted (doc, display_name, error))
+    return NULL;
   return vr_xml_to_string (doc);
 }
 
