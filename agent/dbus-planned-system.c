@@ -635,7 +635,9 @@ host_access_thread (GTask *task, gpointer source, gpointer task_data,
                     GCancellable *cancellable)
 {
   HostAccessStep *step = task_data;
-  VrValidateOptions options = { .pool_dir = step->call->options.pool_dir };
+  VrValidateOptions options = { .pool_dir = step->call->options.pool_dir,
+                                .caller_known = TRUE,
+                                .caller_uid = step->uid };
   VrDaemon *daemon = step->daemon;
   g_autoptr (VrImportDir) dir = NULL;
 

@@ -14,6 +14,7 @@
 #include "host-access.h"
 #include "libvirt-util.h"
 #include "safe-xml.h"
+#include "snapshots.h"
 #include "handoff.h"
 #include "qcow2.h"
 #include "save-image.h"
@@ -409,6 +410,12 @@ snapshot_as_domain (xmlDoc *snapshot)
 static void
 check_snapshots (VrImportDir *dir, Policy *p, GPtrArray *findings)
 {
+  /* A folder opened only to be looked into (by path, nothing read yet):
+   * its snapshots' index is read here. One that does not read is the
+   * realize's error when it reads the folder. */
+  if (dir != NULL && dir->doc == NULL && dir->snapshots == NULL
+      && !vr_import_dir_read_snapshots (dir, NULL))
+    g_clear_pointer (&dir->snapshots, g_ptr_array_unref);
   for (guint i = 0; dir != NULL && dir->snapshots != NULL
                     && i < dir->snapshots->len; i++)
     {
