@@ -32,6 +32,8 @@ vr_import_snapshot_free (VrImportSnapshot *snapshot)
   g_free (snapshot->name);
   g_free (snapshot->relpath);
   g_free (snapshot->parent);
+  if (snapshot->doc != NULL)
+    xmlFreeDoc (snapshot->doc);
   g_free (snapshot);
 }
 

@@ -33,6 +33,10 @@ typedef struct {
   char *relpath;    /* "snapshots/N-NAME.xml" */
   char *parent;     /* NULL for a root snapshot */
   gboolean current;
+  /* The file as read when the directory was opened: what is validated
+   * is what a realize redefines, though the caller may change the file
+   * in between. */
+  xmlDoc *doc;
 } VrImportSnapshot;
 
 void vr_import_snapshot_free (VrImportSnapshot *snapshot);

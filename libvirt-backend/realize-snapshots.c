@@ -88,13 +88,18 @@ vr_snapshot_xml_for (VrImportDir *dir, const VrImportSnapshot *snapshot,
   g_autofree char *display_name
       = vr_import_dir_describe (dir, snapshot->relpath);
   g_autoptr (xmlDoc) doc = NULL;
-  int fd = vr_import_dir_open_file (dir, snapshot->relpath, error);
+  int fd;
 
-  if (fd < 0)
-    return NULL;
-  doc = vr_xml_parse_fd (fd, display_name, VR_XML_MAX_SIZE, "domainsnapshot",
-                         error);
-  close (fd);
+  /* The file as validated, not as it may be now. */
+  if (snapshot->doc != NULL)
+    doc = xmlCopyDoc (snapshot->doc, 1);
+  else if ((fd = vr_import_dir_open_file (dir, snapshot->relpath,
+                                          error)) >= 0)
+    {
+      doc = vr_xml_parse_fd (fd, display_name, VR_XML_MAX_SIZE,
+                             "domainsnapshot", error);
+      close (fd);
+    }
   if (doc == NULL)
     return NULL;
   set_text (doc, "/domainsnapshot/domain/name", name);

@@ -405,8 +405,8 @@ snapshot_as_domain (xmlDoc *snapshot)
 
 /* Each carried snapshot (snapshots/N.xml) as the planned XML is judged:
  * realize redefines it, and an administrator's ordinary revert defines
- * and starts what it holds. One that cannot be read is the import
- * reader's error, not a finding here. */
+ * and starts what it holds. Judged as read when the folder was opened,
+ * which is what the realize redefines (realize-snapshots.c). */
 static void
 check_snapshots (VrImportDir *dir, Policy *p, GPtrArray *findings)
 {
@@ -420,21 +420,12 @@ check_snapshots (VrImportDir *dir, Policy *p, GPtrArray *findings)
                     && i < dir->snapshots->len; i++)
     {
       const VrImportSnapshot *snapshot = dir->snapshots->pdata[i];
-      g_autofree char *display = vr_import_dir_describe (dir,
-                                                         snapshot->relpath);
       g_autofree char *what = NULL;
-      g_autoptr (xmlDoc) doc = NULL;
       g_autoptr (xmlDoc) domain = NULL;
-      int fd = vr_import_dir_open_file (dir, snapshot->relpath, NULL);
 
-      if (fd < 0)
+      if (snapshot->doc == NULL)
         continue;
-      doc = vr_xml_parse_fd (fd, display, VR_XML_MAX_SIZE, "domainsnapshot",
-                             NULL);
-      close (fd);
-      if (doc == NULL)
-        continue;
-      domain = snapshot_as_domain (doc);
+      domain = snapshot_as_domain (snapshot->doc);
       what = g_strdup_printf ("%ssnapshot '%s' (%s): ",
                               p->author_what ? p->author_what : "",
                               snapshot->name, snapshot->relpath);
