@@ -87,7 +87,7 @@ import_thread (GTask *task, gpointer source, gpointer task_data,
    * in it: a root-owned 0600 image is not read on their behalf, and
    * nothing is opened or parsed before that is known. */
   if (vr_caller_check_import_fd (call->fd, NULL, caller, &error))
-    dir = vr_import_dir_open_fd (call->fd, &error);
+    dir = vr_import_dir_open_fd_as (call->fd, caller, &error);
   if (dir == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));

@@ -41,6 +41,8 @@ typedef struct {
    * disk (set by vr_planned_object_update; an owner never changes). */
   gboolean has_owner;
   guint owner;
+  gboolean has_author; /* the last to import or update it, likewise */
+  guint author;
 } Target;
 
 static void
@@ -151,7 +153,12 @@ vr_planned_object_update (VrDBusObjectSkeleton *object,
   vr_planned_object_update_details (iface, system);
   vr_planned_skeleton_changed (iface);
   if (target != NULL)
-    target->has_owner = vr_planned_system_get_owner (system, &target->owner);
+    {
+      target->has_owner = vr_planned_system_get_owner (system,
+                                                       &target->owner);
+      target->has_author = vr_planned_system_get_author (system,
+                                                         &target->author);
+    }
 }
 
 /* Option import-dir (h) of the call, as a descriptor of ours, or -1. */
@@ -203,7 +210,7 @@ check_import_dir (VrDaemon *daemon, VrPlannedSystem *system, int fd,
   if (!vr_caller_check_dir_fd (fd, error)
       || !vr_caller_check_import_fd (fd, NULL, caller, error))
     return FALSE;
-  dir = vr_import_dir_open_fd (fd, error);
+  dir = vr_import_dir_open_fd_as (fd, caller, error);
   if (dir == NULL)
     return FALSE;
   if (!vr_planned_system_is_import_dir (system, dir))
@@ -406,6 +413,8 @@ target_copy (Target *target)
   copy->uuid = g_strdup (target->uuid);
   copy->has_owner = target->has_owner;
   copy->owner = target->owner;
+  copy->has_author = target->has_author;
+  copy->author = target->author;
   copy->host = g_strdup (target->host);
   return copy;
 }
@@ -421,6 +430,7 @@ typedef struct {
   GDestroyNotify destroy;
   GDBusMethodInvocation *invocation;
   guint uid;
+  gboolean author_ok; /* the author (who last wrote the XML) needs none */
 } OwnCall;
 
 static void
@@ -465,9 +475,12 @@ owner_check (VrDaemon *daemon, GDBusMethodInvocation *invocation, guint uid,
 
   call->uid = uid;
   call->invocation = g_object_ref (invocation);
-  /* The owner as the object knows it: no record is read on the main
-   * loop. A record with no owner is another user's for all but root. */
-  if (uid == 0 || (call->target->has_owner && call->target->owner == uid))
+  /* The owner and author as the object knows them: no record is read on
+   * the main loop. A record with no owner is another user's for all but
+   * root. */
+  if (uid == 0 || (call->target->has_owner && call->target->owner == uid)
+      || (call->author_ok && call->target->has_author
+          && call->target->author == uid))
     {
       own_call_run (call);
       return;
@@ -477,18 +490,29 @@ owner_check (VrDaemon *daemon, GDBusMethodInvocation *invocation, guint uid,
 }
 
 static void
-authorize_own (Target *target, GDBusMethodInvocation *invocation,
-               const char *action, VrAuthorizedFunc func, gpointer data,
-               GDestroyNotify destroy)
+authorize_own_full (Target *target, GDBusMethodInvocation *invocation,
+                    const char *action, gboolean author_ok,
+                    VrAuthorizedFunc func, gpointer data,
+                    GDestroyNotify destroy)
 {
   OwnCall *call = g_new0 (OwnCall, 1);
 
+  call->author_ok = author_ok;
   call->target = target_copy (target);
   call->func = func;
   call->data = data;
   call->destroy = destroy;
   vr_daemon_authorize (target->daemon, invocation, action, owner_check, call,
                        (GDestroyNotify) own_call_free);
+}
+
+static void
+authorize_own (Target *target, GDBusMethodInvocation *invocation,
+               const char *action, VrAuthorizedFunc func, gpointer data,
+               GDestroyNotify destroy)
+{
+  authorize_own_full (target, invocation, action, FALSE, func, data,
+                      destroy);
 }
 
 static gboolean
@@ -514,8 +538,11 @@ handle_validate (VrDBusPlannedSystem *iface,
     }
   copy = target_copy (target);
   copy->host = g_steal_pointer (&host);
-  vr_daemon_authorize (target->daemon, invocation, "validate",
-                       validate_authorized, copy, target_free);
+  /* The findings tell what is in the import directory, read as root
+   * (below TrustedImportDirs): another user's system is for its owner,
+   * its author or manage-others. */
+  authorize_own_full (target, invocation, "validate", TRUE,
+                      validate_authorized, copy, target_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -551,8 +578,8 @@ handle_place (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
       vr_dbus_return_error (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  vr_daemon_authorize (target->daemon, invocation, "validate",
-                       validate_authorized, copy, target_free);
+  authorize_own_full (target, invocation, "validate", TRUE,
+                      validate_authorized, copy, target_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -737,6 +764,8 @@ host_access_thread (GTask *task, gpointer source, gpointer task_data,
   VrValidateOptions options = {
     .pool_dir = step->call->options.pool_dir,
     .bridges = vr_daemon_get_bridges (step->daemon),
+    .caller_known = TRUE,
+    .caller_uid = step->uid,
   };
   VrDaemon *daemon = step->daemon;
   g_autoptr (VrImportDir) dir = NULL;
@@ -941,7 +970,7 @@ update (Target *target, GError **error)
                                          strlen (target->xml), error))
     return NULL;
   vr_planned_system_note_author (system, target->uid);
-  if (!vr_store_save (store, system, error))
+  if (!vr_store_save_checked (store, system, error))
     return NULL;
   return g_steal_pointer (&system);
 }

@@ -76,6 +76,16 @@ mode_may (const VrCaller *caller, const struct stat *st, int mask)
   return (bits & mask) == (mode_t) mask;
 }
 
+VrCaller *
+vr_caller_copy (const VrCaller *caller)
+{
+  VrCaller *copy = g_new0 (VrCaller, 1);
+
+  copy->uid = caller->uid;
+  copy->gids = g_array_copy (caller->gids);
+  return copy;
+}
+
 gboolean
 vr_caller_may (const VrCaller *caller, const struct stat *st, int mask)
 {
@@ -178,9 +188,9 @@ acl_buffer_may (const VrCaller *caller, const struct stat *st,
 /* vr_caller_may with the file's access ACL honoured: the kernel grants
  * and denies by it, not by the mode bits (which then show only the
  * mask). fd may be O_PATH; -1 when unknown (mode bits only). */
-static gboolean
-caller_may_fd (const VrCaller *caller, int fd, const struct stat *st,
-               int mask)
+gboolean
+vr_caller_may_fd (const VrCaller *caller, int fd, const struct stat *st,
+                  int mask)
 {
   g_autofree char *proc = NULL;
   guint8 buf[4 + 8 * 64];
@@ -197,16 +207,23 @@ caller_may_fd (const VrCaller *caller, int fd, const struct stat *st,
   return acl_buffer_may (caller, st, buf, len, mask);
 }
 
+gboolean
+vr_caller_denied (const char *path, const VrCaller *caller,
+                  const struct stat *st, const char *what, GError **error)
+{
+  g_set_error (error, VR_ERROR, VR_ERROR_ACCESS_DENIED,
+               "%s: the caller (uid %u) may not %s it (owner %u, group "
+               "%u, mode %04o), so the agent does not %s it for them",
+               path, (unsigned) caller->uid, what, (unsigned) st->st_uid,
+               (unsigned) st->st_gid, (unsigned) (st->st_mode & 07777), what);
+  return FALSE;
+}
+
 static gboolean
 denied (const char *path, const VrCaller *caller, const struct stat *st,
         GError **error)
 {
-  g_set_error (error, VR_ERROR, VR_ERROR_ACCESS_DENIED,
-               "%s: the caller (uid %u) may not read it (owner %u, group "
-               "%u, mode %04o), so the agent does not read it for them",
-               path, (unsigned) caller->uid, (unsigned) st->st_uid,
-               (unsigned) st->st_gid, (unsigned) (st->st_mode & 07777));
-  return FALSE;
+  return vr_caller_denied (path, caller, st, "read", error);
 }
 
 static gboolean
@@ -254,11 +271,11 @@ check_entry (int dirfd, const char *dir_path, const char *name,
   if (fstat (fd, &st) < 0)
     ok = errno_error (error, path);
   else if (S_ISREG (st.st_mode))
-    ok = caller_may_fd (caller, fd, &st, R_OK)
+    ok = vr_caller_may_fd (caller, fd, &st, R_OK)
          || denied (path, caller, &st, error);
   else if (!S_ISDIR (st.st_mode))
     ok = TRUE;
-  else if (!caller_may_fd (caller, fd, &st, R_OK | X_OK))
+  else if (!vr_caller_may_fd (caller, fd, &st, R_OK | X_OK))
     ok = denied (path, caller, &st, error);
   else
     ok = check_subdir (dirfd, name, path, caller, error);
@@ -326,7 +343,7 @@ vr_caller_check_import_fd (int dirfd, const char *path,
     }
   if (fstat (dirfd, &st) < 0)
     return errno_error (error, path);
-  if (!caller_may_fd (caller, dirfd, &st, R_OK | X_OK))
+  if (!vr_caller_may_fd (caller, dirfd, &st, R_OK | X_OK))
     return denied (path, caller, &st, error);
   return check_tree (dirfd, path, is_read, caller, error);
 }
@@ -407,7 +424,7 @@ caller_may_search (const VrCaller *caller, int dirfd)
   struct stat st;
 
   return fstat (dirfd, &st) == 0 && S_ISDIR (st.st_mode)
-         && caller_may_fd (caller, dirfd, &st, X_OK);
+         && vr_caller_may_fd (caller, dirfd, &st, X_OK);
 }
 
 /* Moves the walk to the directory fd (taken), or to "/". */
@@ -528,11 +545,4 @@ vr_caller_sees_missing (const VrCaller *caller, const char *path)
             && errno == ENOENT;
   close (fd);
   return missing;
-}
-
-gboolean
-vr_caller_may_fd (const VrCaller *caller, int fd, const struct stat *st,
-                  int mask)
-{
-  return caller_may_fd (caller, fd, st, mask);
 }

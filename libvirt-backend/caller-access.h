@@ -14,14 +14,15 @@ G_BEGIN_DECLS
  * access ACL where the file has one, evaluated as the kernel does (a
  * named-user entry that denies the caller denies, though the mode bits
  * would let "others" read; one that grants is honoured). */
-typedef struct {
+struct _VrCaller {
   uid_t uid;
   GArray *gids; /* of gid_t: the primary and supplementary groups */
-} VrCaller;
+};
 
 /* The caller uid with the groups the user database gives it. */
 VrCaller *vr_caller_new (uid_t uid);
 void vr_caller_free (VrCaller *caller);
+VrCaller *vr_caller_copy (const VrCaller *caller);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrCaller, vr_caller_free)
 
 /* TRUE when the caller's mode bits allow every access in mask (R_OK,
@@ -31,12 +32,21 @@ gboolean vr_caller_may (const VrCaller *caller,
                         const struct stat *st,
                         int mask);
 
-/* vr_caller_may with the access ACL of the file fd (which st describes)
- * honoured, as the kernel decides. */
+/* The same with the file's POSIX access ACL honoured, on a descriptor
+ * (O_PATH is enough) of the file st describes: what the kernel would
+ * let the caller do with that very inode. */
 gboolean vr_caller_may_fd (const VrCaller *caller,
                            int fd,
                            const struct stat *st,
                            int mask);
+
+/* VR_ERROR_ACCESS_DENIED (32769) for path (st): the caller may not do
+ * what (e.g. "read", "search") there. Always FALSE. */
+gboolean vr_caller_denied (const char *path,
+                           const VrCaller *caller,
+                           const struct stat *st,
+                           const char *what,
+                           GError **error);
 
 /* Every file of the import directory that virt-realize reads (domain.xml,
  * manifest.xml, the save image, and disks/, nvram/, tpm/, snapshots/

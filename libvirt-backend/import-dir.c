@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "caller-access.h"
 #include "domain-xml.h"
 #include "errors.h"
 #include "import-firmware.h"
@@ -31,6 +32,8 @@ vr_import_snapshot_free (VrImportSnapshot *snapshot)
   g_free (snapshot->name);
   g_free (snapshot->relpath);
   g_free (snapshot->parent);
+  if (snapshot->doc != NULL)
+    xmlFreeDoc (snapshot->doc);
   g_free (snapshot);
 }
 
@@ -52,6 +55,7 @@ import_dir_clear (gpointer data)
   g_clear_pointer (&dir->tpm_files, g_ptr_array_unref);
   g_free (dir->tpm_folder);
   g_clear_pointer (&dir->snapshots, g_ptr_array_unref);
+  vr_caller_free (dir->caller);
 }
 
 void
@@ -146,11 +150,70 @@ relpath_is_safe (const char *relpath)
   return TRUE;
 }
 
+/* With a caller: the folder on at (display_name names it) must be one
+ * they may search before anything in it is looked up. */
+static gboolean
+caller_may_search (VrImportDir *dir, int at, const char *display_name,
+                   GError **error)
+{
+  struct stat st;
+
+  if (dir->caller == NULL)
+    return TRUE;
+  if (fstat (at, &st) < 0)
+    {
+      vr_error_set_errno (error, errno, "%s", display_name);
+      return FALSE;
+    }
+  return vr_caller_may_fd (dir->caller, at, &st, X_OK)
+         || vr_caller_denied (display_name, dir->caller, &st, "search",
+                              error);
+}
+
+/* The caller's last step: looked at without opening it (O_PATH: a device
+ * or FIFO is not touched), judged on that inode, then opened for reading
+ * through the same descriptor, so no other file can be put in its place
+ * between the check and the open. */
+static int
+open_last_as_caller (VrImportDir *dir, int at, const char *name,
+                     const char *display_name, GError **error)
+{
+  g_autofree char *proc = NULL;
+  struct stat st;
+  int path_fd = openat (at, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  int fd = -1;
+
+  if (path_fd < 0)
+    {
+      set_open_error (error, errno, display_name);
+      return -1;
+    }
+  if (fstat (path_fd, &st) < 0)
+    vr_error_set_errno (error, errno, "%s", display_name);
+  else if (S_ISLNK (st.st_mode))
+    set_open_error (error, ELOOP, display_name);
+  else if (!S_ISREG (st.st_mode))
+    g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                 "%s: not a regular file", display_name);
+  else if (!vr_caller_may_fd (dir->caller, path_fd, &st, R_OK))
+    vr_caller_denied (display_name, dir->caller, &st, "read", error);
+  else
+    {
+      proc = g_strdup_printf ("/proc/self/fd/%d", path_fd);
+      fd = open (proc, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+      if (fd < 0)
+        vr_error_set_errno (error, errno, "cannot open %s", display_name);
+    }
+  close (path_fd);
+  return fd;
+}
+
 int
 vr_import_dir_open_file (VrImportDir *dir, const char *relpath,
                          GError **error)
 {
   g_autofree char *display_name = vr_import_dir_describe (dir, relpath);
+  g_autofree char *walked = NULL; /* the folders so far, for messages */
   g_auto (GStrv) parts = NULL;
   int at = dir->fd;
 
@@ -162,16 +225,26 @@ vr_import_dir_open_file (VrImportDir *dir, const char *relpath,
       return -1;
     }
   parts = g_strsplit (relpath, "/", -1);
+  walked = g_strdup (dir->path);
   for (guint i = 0; parts[i]; i++)
     {
       gboolean last = parts[i + 1] == NULL;
-      int fd = open_component (at, parts[i], last, display_name, error);
+      char *next = NULL;
+      int fd = -1;
 
+      if (caller_may_search (dir, at, walked, error))
+        fd = last && dir->caller != NULL
+                 ? open_last_as_caller (dir, at, parts[i], display_name,
+                                        error)
+                 : open_component (at, parts[i], last, display_name, error);
       if (at != dir->fd)
         close (at);
       if (fd < 0)
         return -1;
       at = fd;
+      next = g_build_filename (walked, parts[i], NULL);
+      g_free (walked);
+      walked = next;
     }
   if (!require_regular (at, display_name, error))
     {
@@ -344,8 +417,16 @@ fd_path (int fd)
   return g_file_read_link (link, NULL);
 }
 
+void
+vr_import_dir_set_caller (VrImportDir *dir, const VrCaller *caller)
+{
+  g_clear_pointer (&dir->caller, vr_caller_free);
+  if (caller != NULL && caller->uid != 0)
+    dir->caller = vr_caller_copy (caller);
+}
+
 VrImportDir *
-vr_import_dir_open_fd (int dirfd, GError **error)
+vr_import_dir_open_fd_as (int dirfd, const VrCaller *caller, GError **error)
 {
   g_autoptr (VrImportDir) dir = g_atomic_rc_box_new0 (VrImportDir);
   struct stat st;
@@ -365,6 +446,7 @@ vr_import_dir_open_fd (int dirfd, GError **error)
                    "%s: not a directory", dir->path);
       return NULL;
     }
+  vr_import_dir_set_caller (dir, caller);
   dir->dev = st.st_dev;
   dir->ino = st.st_ino;
   if (!read_domain_xml (dir, error) || !scan_entries (dir, error)
@@ -373,6 +455,12 @@ vr_import_dir_open_fd (int dirfd, GError **error)
       || !vr_import_dir_read_snapshots (dir, error))
     return NULL;
   return g_steal_pointer (&dir);
+}
+
+VrImportDir *
+vr_import_dir_open_fd (int dirfd, GError **error)
+{
+  return vr_import_dir_open_fd_as (dirfd, NULL, error);
 }
 
 VrImportDir *

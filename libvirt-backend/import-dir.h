@@ -8,6 +8,9 @@
 
 G_BEGIN_DECLS
 
+/* caller-access.h */
+typedef struct _VrCaller VrCaller;
+
 #define VR_IMPORT_DOMAIN_XML "domain.xml"
 #define VR_IMPORT_MANIFEST "manifest.xml"
 #define VR_IMPORT_DISKS_DIR "disks"
@@ -30,6 +33,10 @@ typedef struct {
   char *relpath;    /* "snapshots/N-NAME.xml" */
   char *parent;     /* NULL for a root snapshot */
   gboolean current;
+  /* The file as read when the directory was opened: what is validated
+   * is what a realize redefines, though the caller may change the file
+   * in between. */
+  xmlDoc *doc;
 } VrImportSnapshot;
 
 void vr_import_snapshot_free (VrImportSnapshot *snapshot);
@@ -52,6 +59,9 @@ typedef struct {
   GPtrArray *snapshots; /* of VrImportSnapshot, NULL when none */
   guint64 dev;      /* the directory's st_dev and st_ino: which directory */
   guint64 ino;      /* the path named when it was opened */
+  /* Who the agent reads it for (owned), NULL in-process: each file is
+   * then opened only when that caller could open it themself. */
+  VrCaller *caller;
 } VrImportDir;
 
 /* Drops a reference; the last one closes the directory. */
@@ -69,8 +79,25 @@ VrImportDir *vr_import_dir_open (const char *path, GError **error);
  * caller keeps its own). */
 VrImportDir *vr_import_dir_open_fd (int dirfd, GError **error);
 
+/* The same read for caller (the agent's bus caller): every file is opened
+ * as vr_import_dir_open_file does with dir->caller set, from the first
+ * (domain.xml) on. */
+VrImportDir *vr_import_dir_open_fd_as (int dirfd,
+                                       const VrCaller *caller,
+                                       GError **error);
+
+/* From now on, each file of dir is opened for caller (a copy is kept);
+ * NULL or root: no check. */
+void vr_import_dir_set_caller (VrImportDir *dir, const VrCaller *caller);
+
 /* Opens a regular file named by a relative path inside the directory, with
- * no "..", no absolute path and no symlink at any step. */
+ * no "..", no absolute path and no symlink at any step. With dir->caller,
+ * on the descriptors actually opened: each folder walked must be
+ * searchable and the file readable by the caller (owner, group, mode and
+ * access ACL, as the kernel would judge), else VR_ERROR_ACCESS_DENIED;
+ * nothing below a folder they may not search is even looked up, and the
+ * file is not opened for reading before it is known to be theirs to
+ * read. */
 int vr_import_dir_open_file (VrImportDir *dir,
                              const char *relpath,
                              GError **error);

@@ -65,6 +65,7 @@ read_snapshot (VrImportDir *dir, VrImportSnapshot *snapshot, GError **error)
   if (snapshot->parent != NULL && !known (dir->snapshots, snapshot->parent))
     return invalid (error, dir, snapshot->relpath,
                     "its parent snapshot is not listed before it");
+  snapshot->doc = g_steal_pointer (&doc);
   return TRUE;
 }
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "caller-access.h"
 #include "errors.h"
 #include "safe-xml.h"
 #include "test-hooks.h"
@@ -46,15 +47,40 @@ compare_entries (gconstpointer a, gconstpointer b)
   return strcmp (x->path, y->path);
 }
 
-static gboolean walk_dir (int fd, const char *prefix, const char *display_dir,
-                          guint depth, GPtrArray *entries, GError **error);
+/* One walk of a folder tree; caller (NULL: none) must be able to list
+ * every folder it enters, so that no name below a folder they may not
+ * read is reported to them. */
+typedef struct {
+  const char *display_dir;
+  const VrCaller *caller;
+  GPtrArray *entries;
+} Walk;
+
+static gboolean walk_dir (Walk *w, int fd, const char *prefix, guint depth,
+                          GError **error);
+
+/* Takes sub. */
+static gboolean
+walk_subdir (Walk *w, int sub, const char *relpath, const char *display_name,
+             guint depth, GError **error)
+{
+  struct stat st = { 0 };
+
+  if (w->caller != NULL
+      && (fstat (sub, &st) < 0
+          || !vr_caller_may_fd (w->caller, sub, &st, R_OK | X_OK)))
+    {
+      close (sub);
+      return vr_caller_denied (display_name, w->caller, &st, "list", error);
+    }
+  return walk_dir (w, sub, relpath, depth + 1, error);
+}
 
 static gboolean
-walk_entry (int fd, const char *name, const char *relpath,
-            const char *display_dir, guint depth, GPtrArray *entries,
-            GError **error)
+walk_entry (Walk *w, int fd, const char *name, const char *relpath,
+            guint depth, GError **error)
 {
-  g_autofree char *display_name = g_build_filename (display_dir, relpath,
+  g_autofree char *display_name = g_build_filename (w->display_dir, relpath,
                                                     NULL);
   struct stat st;
   Entry *entry;
@@ -70,7 +96,7 @@ walk_entry (int fd, const char *name, const char *relpath,
       entry = g_new0 (Entry, 1);
       entry->path = g_strdup (relpath);
       entry->size = st.st_size;
-      g_ptr_array_add (entries, entry);
+      g_ptr_array_add (w->entries, entry);
       return TRUE;
     }
   if (!S_ISDIR (st.st_mode) || depth >= MAX_DEPTH)
@@ -90,13 +116,12 @@ walk_entry (int fd, const char *name, const char *relpath,
       vr_error_set_errno (error, errno, "cannot open %s", display_name);
       return FALSE;
     }
-  return walk_dir (sub, relpath, display_dir, depth + 1, entries, error);
+  return walk_subdir (w, sub, relpath, display_name, depth, error);
 }
 
 /* Takes fd (closes it). */
 static gboolean
-walk_dir (int fd, const char *prefix, const char *display_dir, guint depth,
-          GPtrArray *entries, GError **error)
+walk_dir (Walk *w, int fd, const char *prefix, guint depth, GError **error)
 {
   DIR *d = fdopendir (fd);
   struct dirent *item;
@@ -104,7 +129,7 @@ walk_dir (int fd, const char *prefix, const char *display_dir, guint depth,
 
   if (d == NULL)
     {
-      vr_error_set_errno (error, errno, "cannot list %s", display_dir);
+      vr_error_set_errno (error, errno, "cannot list %s", w->display_dir);
       close (fd);
       return FALSE;
     }
@@ -118,23 +143,25 @@ walk_dir (int fd, const char *prefix, const char *display_dir, guint depth,
         continue;
       relpath = prefix ? g_build_filename (prefix, item->d_name, NULL)
                        : g_strdup (item->d_name);
-      ok = walk_entry (fd, item->d_name, relpath, display_dir, depth, entries,
-                       error);
+      ok = walk_entry (w, fd, item->d_name, relpath, depth, error);
     }
   if (ok && errno != 0)
     {
-      vr_error_set_errno (error, errno, "cannot list %s", display_dir);
+      vr_error_set_errno (error, errno, "cannot list %s", w->display_dir);
       ok = FALSE;
     }
   closedir (d);
   return ok;
 }
 
-/* Every regular file below dir_fd but the top manifest.xml, by path. */
+/* Every regular file below dir_fd but the top manifest.xml, by path;
+ * with a caller, only in folders they may list. */
 static GPtrArray *
-list_files (int dir_fd, const char *display_dir, GError **error)
+list_files (int dir_fd, const char *display_dir, const VrCaller *caller,
+            GError **error)
 {
   g_autoptr (GPtrArray) entries = g_ptr_array_new_with_free_func (entry_free);
+  Walk w = { display_dir, caller, entries };
   int fd = openat (dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
   if (fd < 0)
@@ -142,7 +169,7 @@ list_files (int dir_fd, const char *display_dir, GError **error)
       vr_error_set_errno (error, errno, "cannot open %s", display_dir);
       return NULL;
     }
-  if (!walk_dir (fd, NULL, display_dir, 0, entries, error))
+  if (!walk_dir (&w, fd, NULL, 0, error))
     return NULL;
   g_ptr_array_sort (entries, compare_entries);
   return g_steal_pointer (&entries);
@@ -263,7 +290,8 @@ char *
 vr_manifest_build (int dir_fd, const char *display_dir, VrProgress *progress,
                    GCancellable *cancellable, GError **error)
 {
-  g_autoptr (GPtrArray) entries = list_files (dir_fd, display_dir, error);
+  g_autoptr (GPtrArray) entries = list_files (dir_fd, display_dir, NULL,
+                                              error);
   g_autofree guchar *buffer = NULL;
   Hasher h = { 0 };
 
@@ -443,7 +471,8 @@ check_sizes (VrImportDir *dir, GPtrArray *listed, GError **error)
 static gboolean
 check_no_extra (VrImportDir *dir, GPtrArray *listed, GError **error)
 {
-  g_autoptr (GPtrArray) present = list_files (dir->fd, dir->path, error);
+  g_autoptr (GPtrArray) present = list_files (dir->fd, dir->path,
+                                              dir->caller, error);
   g_autoptr (GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
 
   if (present == NULL)

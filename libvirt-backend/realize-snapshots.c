@@ -48,6 +48,38 @@ vr_snapshot_retarget_disks (xmlDoc *doc, GHashTable *disk_targets)
     }
 }
 
+/* After retargeting, a relative source left in a snapshot is a file this
+ * realize did not copy: libvirt would hand QEMU (whose working directory
+ * is /) that path on a revert, so "etc/shadow" would be the host's. */
+static gboolean
+check_retargeted (xmlDoc *doc, const char *display_name, GError **error)
+{
+  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
+  g_autoptr (xmlXPathObject) sources = xmlXPathEvalExpression (
+      (const xmlChar *) "/domainsnapshot/domain/devices/disk//source/@file"
+                        " | /domainsnapshot/domain/devices/disk//source/@dev"
+                        " | /domainsnapshot/disks/disk//source/@file"
+                        " | /domainsnapshot/disks/disk//source/@dev",
+      ctxt);
+
+  for (int i = 0;
+       sources && sources->nodesetval && i < sources->nodesetval->nodeNr; i++)
+    {
+      g_autofree char *file
+          = (char *) xmlNodeGetContent (sources->nodesetval->nodeTab[i]);
+
+      if (file == NULL || g_path_is_absolute (file))
+        continue;
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s: disk source '%s' is not one of the disks this "
+                   "realize copied into the pool (a snapshot may name only "
+                   "the planned XML's carried disks and their chains)",
+                   display_name, file);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 char *
 vr_snapshot_xml_for (VrImportDir *dir, const VrImportSnapshot *snapshot,
                      const char *name, const char *uuid,
@@ -56,18 +88,25 @@ vr_snapshot_xml_for (VrImportDir *dir, const VrImportSnapshot *snapshot,
   g_autofree char *display_name
       = vr_import_dir_describe (dir, snapshot->relpath);
   g_autoptr (xmlDoc) doc = NULL;
-  int fd = vr_import_dir_open_file (dir, snapshot->relpath, error);
+  int fd;
 
-  if (fd < 0)
-    return NULL;
-  doc = vr_xml_parse_fd (fd, display_name, VR_XML_MAX_SIZE, "domainsnapshot",
-                         error);
-  close (fd);
+  /* The file as validated, not as it may be now. */
+  if (snapshot->doc != NULL)
+    doc = xmlCopyDoc (snapshot->doc, 1);
+  else if ((fd = vr_import_dir_open_file (dir, snapshot->relpath,
+                                          error)) >= 0)
+    {
+      doc = vr_xml_parse_fd (fd, display_name, VR_XML_MAX_SIZE,
+                             "domainsnapshot", error);
+      close (fd);
+    }
   if (doc == NULL)
     return NULL;
   set_text (doc, "/domainsnapshot/domain/name", name);
   set_text (doc, "/domainsnapshot/domain/uuid", uuid);
   vr_snapshot_retarget_disks (doc, disk_targets);
+  if (!check_retargeted (doc, display_name, error))
+    return NULL;
   return vr_xml_to_string (doc);
 }
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "caller-access.h"
 #include "domain-xml.h"
 #include "errors.h"
 #include "findings.h"
@@ -185,6 +186,14 @@ open_import (Realize *r, GError **error)
         vr_planned_system_get_import_dir (r->system), error);
   if (r->import == NULL)
     return FALSE;
+  /* Every file read from here on (disks, NVRAM, snapshots, the save
+   * image's copy) is opened only as the agent's caller could open it. */
+  if (r->options->caller_known)
+    {
+      g_autoptr (VrCaller) caller = vr_caller_new (r->options->caller_uid);
+
+      vr_import_dir_set_caller (r->import, caller);
+    }
   /* The agent was handed the directory as a descriptor its caller could
    * read: it reads that directory again, never one put at its path. */
   if (!vr_planned_system_is_import_dir (r->system, r->import))

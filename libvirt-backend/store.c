@@ -148,8 +148,11 @@ load_system (VrStore *self, const char *uuid, GError **error)
                                             record_path, error);
 }
 
+/* No other planned system has system's UUID (unless itself is meant:
+ * an update) or its name. */
 static gboolean
-check_free (VrStore *self, VrPlannedSystem *system, GError **error)
+check_free (VrStore *self, VrPlannedSystem *system, gboolean update,
+            GError **error)
 {
   g_autoptr (GPtrArray) all = vr_store_list (self, error);
 
@@ -161,6 +164,8 @@ check_free (VrStore *self, VrPlannedSystem *system, GError **error)
       gboolean same_uuid = g_str_equal (vr_planned_system_get_uuid (other),
                                         vr_planned_system_get_uuid (system));
 
+      if (same_uuid && update)
+        continue;
       if (!same_uuid && g_strcmp0 (vr_planned_system_get_name (other),
                                    vr_planned_system_get_name (system)) != 0)
         continue;
@@ -213,7 +218,7 @@ add_locked (VrStore *self, VrPlannedSystem *system, GError **error)
   g_autofree char *lock = NULL;
   int fd;
 
-  if (!check_free (self, system, error))
+  if (!check_free (self, system, FALSE, error))
     return FALSE;
   remove_dead_imports (self);
   if (g_mkdtemp_full (tmp, 0700) == NULL)
@@ -271,6 +276,21 @@ vr_store_save (VrStore *self, VrPlannedSystem *system, GError **error)
   g_autofree char *dir = system_dir (self, vr_planned_system_get_uuid (system));
 
   return write_system_files (dir, system, error);
+}
+
+gboolean
+vr_store_save_checked (VrStore *self, VrPlannedSystem *system,
+                       GError **error)
+{
+  int lock = lock_store (self, error);
+  gboolean ok;
+
+  if (lock < 0)
+    return FALSE;
+  ok = check_free (self, system, TRUE, error)
+       && vr_store_save (self, system, error);
+  close (lock);
+  return ok;
 }
 
 static int

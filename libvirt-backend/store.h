@@ -37,6 +37,14 @@ gboolean vr_store_save_record (VrStore *self, VrPlannedSystem *system,
 /* Rewrites a planned system's record and planned XML. */
 gboolean vr_store_save (VrStore *self, VrPlannedSystem *system, GError **error);
 
+/* vr_store_save of a changed planned XML (an update), under the store's
+ * lock as an import: its name must be no other planned system's, else
+ * VR_ERROR_IN_USE and nothing is written (one user may not take the name
+ * another's realize needs). */
+gboolean vr_store_save_checked (VrStore *self,
+                                VrPlannedSystem *system,
+                                GError **error);
+
 /* All planned systems, sorted by name; unreadable folders are skipped. */
 GPtrArray *vr_store_list (VrStore *self, GError **error);
 

@@ -11,9 +11,11 @@
 
 #include <libxml/xpath.h>
 
+#include "caller-access.h"
 #include "host-access.h"
 #include "libvirt-util.h"
 #include "safe-xml.h"
+#include "snapshots.h"
 #include "handoff.h"
 #include "qcow2.h"
 #include "save-image.h"
@@ -412,6 +414,66 @@ check_data_files (xmlDoc *planned, VrImportDir *dir, const Policy *p,
     }
 }
 
+/* What a carried snapshot gives libvirt, as a domain XML the policy
+ * reads: its <domain> (what a revert defines and starts) with its
+ * <disks> (the external snapshot files a revert opens) added as disks. */
+static xmlDoc *
+snapshot_as_domain (xmlDoc *snapshot)
+{
+  g_autoptr (xmlDoc) doc = xmlNewDoc ((const xmlChar *) "1.0");
+  xmlNode *domain = vr_xml_xpath_node (snapshot, "/domainsnapshot/domain");
+  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (snapshot);
+  g_autoptr (xmlXPathObject) disks = xmlXPathEvalExpression (
+      (const xmlChar *) "/domainsnapshot/disks/disk[source]", ctxt);
+  xmlNode *root = domain != NULL ? xmlDocCopyNode (domain, doc, 1)
+                                 : xmlNewDocNode (doc, NULL,
+                                                  (const xmlChar *) "domain",
+                                                  NULL);
+  xmlNode *devices;
+
+  xmlDocSetRootElement (doc, root);
+  devices = vr_xml_xpath_node (doc, "/domain/devices");
+  if (devices == NULL)
+    devices = xmlNewChild (root, NULL, (const xmlChar *) "devices", NULL);
+  for (int i = 0; disks != NULL && disks->nodesetval != NULL
+                  && i < disks->nodesetval->nodeNr; i++)
+    xmlAddChild (devices,
+                 xmlDocCopyNode (disks->nodesetval->nodeTab[i], doc, 1));
+  return g_steal_pointer (&doc);
+}
+
+/* Each carried snapshot (snapshots/N.xml) as the planned XML is judged:
+ * realize redefines it, and an administrator's ordinary revert defines
+ * and starts what it holds. Judged as read when the folder was opened,
+ * which is what the realize redefines (realize-snapshots.c). */
+static void
+check_snapshots (VrImportDir *dir, Policy *p, GPtrArray *findings)
+{
+  /* A folder opened only to be looked into (by path, nothing read yet):
+   * its snapshots' index is read here. One that does not read is the
+   * realize's error when it reads the folder. */
+  if (dir != NULL && dir->doc == NULL && dir->snapshots == NULL
+      && !vr_import_dir_read_snapshots (dir, NULL))
+    g_clear_pointer (&dir->snapshots, g_ptr_array_unref);
+  for (guint i = 0; dir != NULL && dir->snapshots != NULL
+                    && i < dir->snapshots->len; i++)
+    {
+      const VrImportSnapshot *snapshot = dir->snapshots->pdata[i];
+      g_autofree char *what = NULL;
+      g_autoptr (xmlDoc) domain = NULL;
+
+      if (snapshot->doc == NULL)
+        continue;
+      domain = snapshot_as_domain (snapshot->doc);
+      what = g_strdup_printf ("%ssnapshot '%s' (%s): ",
+                              p->author_what ? p->author_what : "",
+                              snapshot->name, snapshot->relpath);
+      p->policy.what = what;
+      vr_host_access_check (domain, &p->policy, findings);
+      p->policy.what = NULL;
+    }
+}
+
 static void
 check (VrHostCaps *caps, VrPlannedSystem *system, xmlDoc *planned,
        VrImportDir *dir, const char *save_file,
@@ -427,6 +489,8 @@ check (VrHostCaps *caps, VrPlannedSystem *system, xmlDoc *planned,
   p.policy.what = p.author_what;
   vr_host_access_check (planned, &p.policy, findings);
   check_data_files (planned, dir, &p, findings);
+  check_snapshots (dir, &p, findings);
+  p.policy.what = p.author_what;
   if (image == NULL)
     return;
   p.policy.allowed_dirs = (const char *const *) p.state_dirs->pdata;
@@ -477,6 +541,12 @@ vr_validate_host_access (VrHostCaps *caps, VrPlannedSystem *system,
   if (options == NULL || options->import_dir == NULL)
     opened = vr_validation_open_dir (
         vr_planned_system_get_import_dir (system));
+  if (opened != NULL && options != NULL && options->caller_known)
+    {
+      g_autoptr (VrCaller) caller = vr_caller_new (options->caller_uid);
+
+      vr_import_dir_set_caller (opened, caller);
+    }
   check (caps, system, vr_planned_system_get_doc (system),
          options && options->import_dir ? options->import_dir : opened,
          vr_planned_system_get_save_file (system),

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "caller-access.h"
 #include "domain-xml.h"
 #include "errors.h"
 #include "safe-xml.h"
@@ -463,6 +464,14 @@ vr_validate_planned_with (VrHostCaps *caps, VrStore *store,
 
   if (options == NULL || options->import_dir == NULL)
     dir = open_dir_lenient (vr_planned_system_get_import_dir (system));
+  /* Read by path (below the agent's trusted folders): each file still
+   * only as its caller could read it. */
+  if (dir != NULL && options != NULL && options->caller_known)
+    {
+      g_autoptr (VrCaller) caller = vr_caller_new (options->caller_uid);
+
+      vr_import_dir_set_caller (dir, caller);
+    }
 
   v.caps = caps;
   v.store = store;

@@ -712,12 +712,14 @@ test_owner_in_memory (Fixture *f, gconstpointer data)
 }
 
 /* Validate as that caller reports the construct as an error (what its
- * realize would meet); as root (who holds the right) as a warning. */
+ * realize would meet); as root (who holds the right) as a warning. Each
+ * validates a system of their own (another's needs manage-others,
+ * /agent-trust/validate-others). */
 static void
 test_validate_severity (Fixture *f, gconstpointer data)
 {
   g_autofree char *dir = hostile_dir (&qemu_env, FALSE);
-  g_autofree char *system = import_dir_root (dir);
+  g_autofree char *system = import_dir (dir);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autofree char *json = NULL;
@@ -732,6 +734,9 @@ test_validate_severity (Fixture *f, gconstpointer data)
   g_assert_true (g_str_has_prefix (out, "(uint32 "));
   g_assert_false (g_str_has_prefix (out, "(uint32 0,"));
   g_assert_nonnull (strstr (out, "\"id\":\"VR1801\",\"severity\":\"error\""));
+  destroy (system);
+  g_free (system);
+  system = import_dir_root (dir);
   reply = call (system, VR_DBUS_PLANNED_IFACE, "Validate",
                 g_variant_new ("(a{sv})", NULL), "(us)", &error);
   g_assert_no_error (error);
@@ -894,10 +899,10 @@ test_secrets (Fixture *f, gconstpointer data)
     g_clear_pointer (&err, g_free);
   }
   /* The realize may or may not fit; what the bus shows is the point. */
-  g_assert_cmpint (gdbus_as_nobody (system, VR_DBUS_PLANNED_IFACE ".Validate",
-                                    "@a{sv} {}", &out, &err), ==, 0);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  reply = call (system, VR_DBUS_PLANNED_IFACE, "Validate",
+                g_variant_new ("(a{sv})", NULL), "(us)", &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&reply, g_variant_unref);
   reply = call (system, VR_DBUS_PLANNED_IFACE, "Realize",
                 g_variant_new_tuple ((GVariant *[]){ pool_options (f) }, 1),
                 "(uos)", &error);
@@ -1868,6 +1873,302 @@ test_active_session (Fixture *f, gconstpointer data)
                "does not open on the host it runs on");
 }
 
+/* A folder of root's, 0700, holding a 0600 file of root's: what another
+ * user keeps private in a shared /tmp-like folder. */
+static char *
+private_folder (const char *parent, const char *name, const char *file,
+                const char *content)
+{
+  g_autofree char *folder = g_build_filename (parent, name, NULL);
+
+  g_assert_cmpint (mkdir (folder, 0700), ==, 0);
+  test_write_file (folder, file, content, -1);
+  g_assert_cmpint (chmod (folder, 0700), ==, 0);
+  return g_build_filename (folder, file, NULL);
+}
+
+/* As nobody, the CLI (which hands the import directory over as a
+ * descriptor); its exit status, and what it wrote in *err. */
+static int
+cli_as_nobody (const char *const *args, char **err)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *out = NULL;
+  g_autofree char *stderr_text = NULL;
+  int status;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("VR_CLI"));
+  g_ptr_array_add (argv, (char *) "--system");
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  status = vr_bus_harness_run_as_nobody_out (
+      harness, (const char *const *) argv->pdata, &out, &stderr_text);
+  *err = g_strconcat (out, stderr_text, NULL);
+  return status;
+}
+
+/* Another user's file through a shared sticky folder (F8): nobody uses a
+ * world-writable sticky folder as the import directory and names, as
+ * the carried disk, a file of root's they may not read: below a 0700
+ * folder, or at the top beside domain.xml (the names the import checks
+ * do not cover). Validate and realize --copy-disks as nobody are refused
+ * naming it; nothing is copied, defined or recorded. */
+static void
+test_others_file (Fixture *f, gconstpointer data)
+{
+  static const char *const sources[] = { "vdir/secret.img", "secret.img" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (sources); i++)
+    {
+      HostileEdit edit = { "/domain/devices/disk/source/@file", NULL,
+                           sources[i] };
+      g_autofree char *dir = hostile_import_dir ("disk", &edit, FALSE);
+      g_autofree char *disk = g_build_filename (dir, "disks", "disk0.qcow2",
+                                                NULL);
+      g_autofree char *image = NULL;
+      g_autofree char *secret = NULL;
+      g_autofree char *system = NULL;
+      g_autofree char *before = NULL;
+      g_autofree char *after = NULL;
+      g_autofree char *err = NULL;
+      gsize len = 0;
+      const char *const validate[] = { "validate", "vr-guest-disk", NULL };
+      const char *const realize[] = { "realize", "vr-guest-disk",
+                                      "--copy-disks", "--pool-dir", f->pool,
+                                      NULL };
+
+      g_test_message ("carried disk %s", sources[i]);
+      g_assert_true (g_file_get_contents (disk, &image, &len, NULL));
+      if (strchr (sources[i], '/') != NULL)
+        {
+          secret = private_folder (dir, "vdir", "secret.img", "");
+        }
+      else
+        {
+          secret = g_build_filename (dir, "secret.img", NULL);
+        }
+      g_assert_true (g_file_set_contents (secret, image, len, NULL));
+      g_assert_cmpint (chmod (secret, 0600), ==, 0);
+      g_assert_cmpint (chmod (dir, 01777), ==, 0);
+      system = import_dir (dir);
+      before = test_snapshot_tree (f->state);
+      g_assert_cmpint (cli_as_nobody (validate, &err), !=, 0);
+      g_test_message ("validate as nobody: %s", err);
+      g_assert_nonnull (strstr (err, "uid 65534"));
+      g_assert_nonnull (strstr (err, strchr (sources[i], '/') ? "vdir"
+                                                               : "secret.img"));
+      hostile_calls++;
+      g_clear_pointer (&err, g_free);
+      g_assert_cmpint (cli_as_nobody (realize, &err), !=, 0);
+      g_test_message ("realize as nobody: %s", err);
+      g_assert_nonnull (strstr (err, "uid 65534"));
+      after = test_snapshot_tree (f->state);
+      g_assert_cmpstr (before, ==, after);
+      g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
+      hostile_calls++;
+      destroy (system);
+      test_rmtree (dir);
+    }
+  assert_nothing_defined (f);
+}
+
+/* nobody's import of dir (the descriptor handed over): exit status and
+ * stderr. */
+static int
+import_as_nobody (const char *dir, char **err)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *const argv[] = { exe, "--import-helper", dir, NULL };
+
+  return vr_bus_harness_run_as_nobody (harness, argv, err);
+}
+
+/* A manifest as an oracle (F7): nobody's manifest in a shared sticky
+ * folder names a file of root's below a 0700 folder with a wrong size,
+ * then lists nothing but domain.xml: the import is refused without the
+ * file's real size, its SHA-256 or the names in that folder. */
+static void
+test_manifest_oracle (Fixture *f, gconstpointer data)
+{
+  static const char xml[] =
+      "<domain type='qemu'><name>vr-probe</name>"
+      "<uuid>77777777-0000-0000-0000-000000000001</uuid>"
+      "<memory unit='KiB'>65536</memory><vcpu>1</vcpu>"
+      "<os><type arch='x86_64'>hvm</type></os></domain>";
+  static const char content[] = "hunter2\n";
+  g_autofree char *dir = test_mkdtemp ();
+  g_autofree char *secret = private_folder (dir, "vdir", "secret.txt",
+                                            content);
+  g_autofree char *sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256,
+                                                        xml, -1);
+  g_autofree char *real = g_compute_checksum_for_string (G_CHECKSUM_SHA256,
+                                                         content, -1);
+  g_autofree char *size = g_strdup_printf ("%zu", strlen (xml));
+  const char *const manifests[] = { "probe", "extra" };
+
+  g_assert_cmpint (chmod (secret, 0600), ==, 0);
+  g_assert_cmpint (chmod (dir, 01777), ==, 0);
+  test_write_file (dir, "domain.xml", xml, -1);
+  for (guint i = 0; i < G_N_ELEMENTS (manifests); i++)
+    {
+      g_autoptr (xmlDoc) doc = xmlNewDoc ((const xmlChar *) "1.0");
+      xmlNode *top = xmlNewNode (NULL, (const xmlChar *) "manifest");
+      xmlNode *file;
+      g_autofree char *text = NULL;
+      g_autofree char *before = test_snapshot_tree (f->state);
+      g_autofree char *after = NULL;
+      g_autofree char *err = NULL;
+
+      xmlDocSetRootElement (doc, top);
+      xmlNewProp (top, (const xmlChar *) "version", (const xmlChar *) "1");
+      file = xmlNewChild (top, NULL, (const xmlChar *) "file", NULL);
+      xmlNewProp (file, (const xmlChar *) "path",
+                  (const xmlChar *) "domain.xml");
+      xmlNewProp (file, (const xmlChar *) "size", (const xmlChar *) size);
+      xmlNewProp (file, (const xmlChar *) "sha256", (const xmlChar *) sha);
+      if (i == 0)
+        {
+          file = xmlNewChild (top, NULL, (const xmlChar *) "file", NULL);
+          xmlNewProp (file, (const xmlChar *) "path",
+                      (const xmlChar *) "vdir/secret.txt");
+          xmlNewProp (file, (const xmlChar *) "size", (const xmlChar *) "1");
+          xmlNewProp (file, (const xmlChar *) "sha256",
+                      (const xmlChar *) sha);
+        }
+      text = vr_xml_to_string (doc);
+      test_write_file (dir, "manifest.xml", text, -1);
+      g_assert_cmpint (import_as_nobody (dir, &err), !=, 0);
+      g_test_message ("import as nobody (%s): %s", manifests[i], err);
+      g_assert_nonnull (strstr (err, "uid 65534"));
+      g_assert_null (strstr (err, "8 bytes"));
+      g_assert_null (strstr (err, real));
+      g_assert_null (strstr (err, "secret.txt: extra"));
+      after = test_snapshot_tree (f->state);
+      g_assert_cmpstr (before, ==, after);
+      hostile_calls++;
+    }
+  test_rmtree (dir);
+}
+
+/* A carried snapshot's <domain> (F12): what an administrator's ordinary
+ * revert would define and start. nobody's snapshot with a seclabel of
+ * none and a qemu:commandline that loads /etc/shadow: realize
+ * --copy-disks is refused naming realize-host-access and the snapshot;
+ * an external snapshot file outside the pool the same. Nothing defined. */
+static void
+test_snapshot_domain (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  static const char *const bodies[] = {
+    "<seclabel type='none' model='dac'/>"
+    "<qemu:commandline " QEMU_NS "><qemu:arg value='-fw_cfg'/>"
+    "<qemu:arg value='name=opt/vr,file=/etc/shadow'/></qemu:commandline>",
+    NULL,
+  };
+  static const char *const needles[] = { "VR1802", "VR1804" };
+  g_autofree char *arg = g_strdup_printf (
+      "{'pool-dir': <'%s'>, 'copy-disks': <true>}", f->pool);
+
+  for (guint i = 0; i < G_N_ELEMENTS (needles); i++)
+    {
+      g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+      g_autofree char *snapshots = g_build_filename (dir, "snapshots", NULL);
+      g_autofree char *xml_path = g_build_filename (dir, "domain.xml", NULL);
+      g_autofree char *domain = NULL;
+      g_autofree char *edited = NULL;
+      g_autofree char *snapshot = NULL;
+      g_autofree char *system = NULL;
+      HostileEdit body = { "/domain", bodies[i], NULL };
+
+      g_assert_true (g_file_get_contents (xml_path, &domain, NULL, NULL));
+      edited = bodies[i] ? hostile_xml_edit (domain, &body)
+                         : g_strdup (domain);
+      /* The XML declaration goes: the snapshot's <domain> is inside. */
+      snapshot = g_strdup_printf (
+          "<domainsnapshot><name>s1</name><state>shutoff</state>"
+          "<creationTime>1700000000</creationTime>"
+          "<memory snapshot='no'/><disks>%s</disks>%s</domainsnapshot>",
+          bodies[i] ? ""
+                    : "<disk name='vda' snapshot='external' type='file'>"
+                      "<source file='/etc/shadow'/></disk>",
+          g_str_has_prefix (edited, "<?xml") ? strstr (edited, "?>") + 2
+                                             : edited);
+      g_assert_cmpint (mkdir (snapshots, 0755), ==, 0);
+      test_write_file (snapshots, "index.xml",
+                       "<snapshots><snapshot file='001.xml' name='s1' "
+                       "current='yes'/></snapshots>", -1);
+      test_write_file (snapshots, "001.xml", snapshot, -1);
+      system = import_dir (dir);
+      assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Realize", arg,
+                      "org.virtrealize.Realize1.realize-host-access",
+                      needles[i]);
+      {
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+
+        g_assert_cmpint (gdbus_as_nobody (system,
+                                          VR_DBUS_PLANNED_IFACE ".Validate",
+                                          "@a{sv} {}", &out, &err), ==, 0);
+        g_assert_nonnull (strstr (out, "(snapshots/001.xml)"));
+        g_assert_nonnull (strstr (out, needles[i]));
+      }
+      destroy (system);
+      test_rmtree (dir);
+    }
+  assert_nothing_defined (f);
+}
+
+/* Name squatting (F10): nobody renames their own planned system by
+ * Update to the name of root's: refused (32774), nothing changed, and
+ * root's keeps its name. */
+static void
+test_update_name (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit theirs = { "/domain/name", NULL, "vr-guest" };
+  static const HostileEdit mine = { "/domain/name", NULL, "vr-guest-2" };
+  g_autofree char *root_dir = hostile_import_dir ("basic", &theirs, FALSE);
+  g_autofree char *own_dir = hostile_import_dir ("second", &mine, FALSE);
+  g_autofree char *root_system = import_dir_root (root_dir);
+  g_autofree char *own_system = import_dir (own_dir);
+  g_autofree char *path = g_build_filename (own_dir, "domain.xml", NULL);
+  g_autofree char *xml = NULL;
+  g_autofree char *squat = NULL;
+  g_autofree char *before = test_snapshot_tree (f->state);
+  g_autofree char *after = NULL;
+  g_autofree char *err = NULL;
+
+  g_assert_true (g_file_get_contents (path, &xml, NULL, NULL));
+  squat = hostile_xml_edit (xml, &theirs);
+  g_assert_cmpint (update_as_nobody (own_system, squat, &err), !=, 0);
+  g_test_message ("Update as nobody: %s", err);
+  g_assert_nonnull (strstr (err, "InUse"));
+  g_assert_nonnull (strstr (err, "'vr-guest' is taken"));
+  after = test_snapshot_tree (f->state);
+  g_assert_cmpstr (before, ==, after);
+  hostile_calls++;
+  destroy (own_system);
+  destroy (root_system);
+  test_rmtree (root_dir);
+  test_rmtree (own_dir);
+}
+
+/* Validate of another user's system (F9): its findings tell what is in
+ * that user's folder, read as root. nobody's Validate of root's system
+ * is refused naming manage-others; their own validates. */
+static void
+test_validate_others (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *system = import_dir_root (dir);
+
+  assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Validate", "@a{sv} {}",
+                  "org.virtrealize.Realize1.manage-others", NULL);
+  destroy (system);
+  test_rmtree (dir);
+}
+
 /* The rule holds only while this process lives (polkit.spawn of test -d
  * /proc/PID): a test that aborts before removing the file leaves no
  * grant behind. */
@@ -1956,6 +2257,11 @@ main (int argc, char **argv)
   /* Decides by itself whether it can run (no agent started for it). */
   g_test_add ("/agent-trust/active-session", Fixture, NULL, NULL,
               test_active_session, NULL);
+  ADD ("others-file", NULL, test_others_file);
+  ADD ("manifest-oracle", NULL, test_manifest_oracle);
+  ADD ("snapshot-domain", NULL, test_snapshot_domain);
+  ADD ("update-name", NULL, test_update_name);
+  ADD ("validate-others", NULL, test_validate_others);
 #undef ADD
   status = g_test_run ();
   if (harness != NULL)

@@ -256,6 +256,78 @@ test_resolve (void)
   test_rmtree (top);
 }
 
+/* Each open of a file of the import directory, for a caller, is judged
+ * on the descriptors opened (F8): in a sticky world-writable folder a
+ * file below another user's 0700 folder is refused at that folder (a
+ * missing one the same: no existence oracle), a 0600 file of root's
+ * beside domain.xml is refused, a FIFO and a link are not regular files,
+ * and what the caller may read opens. Without a caller (root) all
+ * open. */
+static void
+test_open_file (void)
+{
+  g_autoptr (VrCaller) nobody = vr_caller_new (NOBODY);
+  g_autofree char *path = test_mkdtemp ();
+  g_autofree char *vdir = g_build_filename (path, "vdir", NULL);
+  g_autofree char *open_dir_path = g_build_filename (path, "open", NULL);
+  g_autofree char *fifo = g_build_filename (path, "fifo", NULL);
+  g_autofree char *link = g_build_filename (path, "link", NULL);
+  g_autofree char *top = g_build_filename (path, "top.img", NULL);
+  g_autoptr (VrImportDir) dir = NULL;
+  g_autoptr (GError) error = NULL;
+  int fd;
+
+  g_assert_cmpint (mkdir (vdir, 0700), ==, 0);
+  g_assert_cmpint (mkdir (open_dir_path, 0755), ==, 0);
+  test_write_file (vdir, "secret.img", "victim", -1);
+  test_write_file (open_dir_path, "ok.img", "mine", -1);
+  test_write_file (path, "top.img", "victim", -1);
+  g_assert_cmpint (chmod (top, 0600), ==, 0);
+  g_assert_cmpint (chmod (vdir, 0700), ==, 0);
+  g_assert_cmpint (mkfifo (fifo, 0644), ==, 0);
+  g_assert_cmpint (symlink ("open/ok.img", link), ==, 0);
+  g_assert_cmpint (chmod (path, 01777), ==, 0);
+  dir = open_dir (path);
+  vr_import_dir_set_caller (dir, nobody);
+  {
+    const char *const hidden[] = { "vdir/secret.img", "vdir/missing.img" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (hidden); i++)
+      {
+        fd = vr_import_dir_open_file (dir, hidden[i], &error);
+        g_assert_cmpint (fd, ==, -1);
+        test_assert_error (error, VR_ERROR_ACCESS_DENIED, "vdir: ",
+                           "uid 65534", "may not search", NULL);
+        g_assert_null (strstr (error->message, ".img"));
+        g_clear_error (&error);
+      }
+  }
+  fd = vr_import_dir_open_file (dir, "top.img", &error);
+  g_assert_cmpint (fd, ==, -1);
+  test_assert_error (error, VR_ERROR_ACCESS_DENIED, "top.img", "may not read",
+                     NULL);
+  g_clear_error (&error);
+  fd = vr_import_dir_open_file (dir, "fifo", &error);
+  g_assert_cmpint (fd, ==, -1);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "not a regular file",
+                     NULL);
+  g_clear_error (&error);
+  fd = vr_import_dir_open_file (dir, "link", &error);
+  g_assert_cmpint (fd, ==, -1);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "symbolic link", NULL);
+  g_clear_error (&error);
+  fd = vr_import_dir_open_file (dir, "open/ok.img", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (fd, >=, 0);
+  close (fd);
+  vr_import_dir_set_caller (dir, NULL);
+  fd = vr_import_dir_open_file (dir, "vdir/secret.img", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (fd, >=, 0);
+  close (fd);
+  test_rmtree (path);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -267,6 +339,7 @@ main (int argc, char **argv)
       g_test_add_func ("/caller-access/import-dir", test_import_dir);
       g_test_add_func ("/caller-access/acl", test_acl);
       g_test_add_func ("/caller-access/resolve", test_resolve);
+      g_test_add_func ("/caller-access/open-file", test_open_file);
     }
   else
     {
@@ -278,6 +351,9 @@ main (int argc, char **argv)
                             (GTestDataFunc) g_test_skip);
       g_test_add_data_func ("/caller-access/resolve",
                             "needs root to make folders closed to nobody",
+                            (GTestDataFunc) g_test_skip);
+      g_test_add_data_func ("/caller-access/open-file",
+                            "needs root to make root-owned files",
                             (GTestDataFunc) g_test_skip);
     }
   return g_test_run ();
