@@ -25,26 +25,33 @@ vr_agent_config_free (VrAgentConfig *config)
   g_free (config);
 }
 
+/* A ';'-separated list; absent (key or group): TRUE with *list NULL. */
+static gboolean
+read_list (GKeyFile *file, const char *key, char ***list, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+
+  *list = g_key_file_get_string_list (file, GROUP, key, NULL, &local);
+  if (*list != NULL
+      || g_error_matches (local, G_KEY_FILE_ERROR,
+                          G_KEY_FILE_ERROR_KEY_NOT_FOUND)
+      || g_error_matches (local, G_KEY_FILE_ERROR,
+                          G_KEY_FILE_ERROR_GROUP_NOT_FOUND))
+    return TRUE;
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
+}
+
 /* A ';'-separated list of absolute folders; absent: none. */
 static gboolean
 read_dirs (GKeyFile *file, const char *key, VrAgentConfig *config,
            char ***out, GError **error)
 {
-  g_autoptr (GError) local = NULL;
-  g_auto (GStrv) dirs = g_key_file_get_string_list (file, GROUP, key, NULL,
-                                                    &local);
+  g_auto (GStrv) dirs = NULL;
 
-  if (dirs == NULL)
-    {
-      if (g_error_matches (local, G_KEY_FILE_ERROR,
-                           G_KEY_FILE_ERROR_KEY_NOT_FOUND)
-          || g_error_matches (local, G_KEY_FILE_ERROR,
-                              G_KEY_FILE_ERROR_GROUP_NOT_FOUND))
-        return TRUE;
-      g_propagate_error (error, g_steal_pointer (&local));
-      return FALSE;
-    }
-  for (guint i = 0; dirs[i] != NULL; i++)
+  if (!read_list (file, key, &dirs, error))
+    return FALSE;
+  for (guint i = 0; dirs != NULL && dirs[i] != NULL; i++)
     if (!g_path_is_absolute (dirs[i]))
       {
         g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
@@ -52,7 +59,8 @@ read_dirs (GKeyFile *file, const char *key, VrAgentConfig *config,
                      config->path, key, dirs[i]);
         return FALSE;
       }
-  *out = g_steal_pointer (&dirs);
+  if (dirs != NULL)
+    *out = g_steal_pointer (&dirs);
   return TRUE;
 }
 
@@ -62,21 +70,11 @@ static gboolean
 read_names (GKeyFile *file, const char *key, VrAgentConfig *config,
             char ***out, GError **error)
 {
-  g_autoptr (GError) local = NULL;
-  g_auto (GStrv) names = g_key_file_get_string_list (file, GROUP, key, NULL,
-                                                     &local);
+  g_auto (GStrv) names = NULL;
 
-  if (names == NULL)
-    {
-      if (g_error_matches (local, G_KEY_FILE_ERROR,
-                           G_KEY_FILE_ERROR_KEY_NOT_FOUND)
-          || g_error_matches (local, G_KEY_FILE_ERROR,
-                              G_KEY_FILE_ERROR_GROUP_NOT_FOUND))
-        return TRUE;
-      g_propagate_error (error, g_steal_pointer (&local));
-      return FALSE;
-    }
-  for (guint i = 0; names[i] != NULL; i++)
+  if (!read_list (file, key, &names, error))
+    return FALSE;
+  for (guint i = 0; names != NULL && names[i] != NULL; i++)
     if (names[i][0] == '\0' || strlen (names[i]) > 15
         || strpbrk (names[i], "/ \t:") != NULL)
       {
@@ -85,7 +83,8 @@ read_names (GKeyFile *file, const char *key, VrAgentConfig *config,
                      "name", config->path, key, names[i]);
         return FALSE;
       }
-  *out = g_steal_pointer (&names);
+  if (names != NULL)
+    *out = g_steal_pointer (&names);
   return TRUE;
 }
 

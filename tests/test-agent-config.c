@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* agent.conf: the [Hosts] a caller may name, and what is refused there. */
+/* agent.conf: the [Hosts] a caller may name, the [Agent] lists, and what
+ * is refused there. */
 #include "config.h"
 
 #include "agent-config.h"
@@ -78,6 +79,50 @@ test_refused (void)
     }
 }
 
+/* The [Agent] lists: folders must be absolute, bridges interface names;
+ * an absent key leaves the list empty. */
+static void
+test_lists (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrAgentConfig) config = load (
+      "[Agent]\nPoolDirs=/srv/pools;/var/pools;\nBridges=br0;vrtrust0;\n"
+      "MaxDomainsPerUser=3\n", &error);
+  g_autoptr (VrAgentConfig) none = NULL;
+  const char *const dirs[] = { "/srv/pools", "/var/pools", NULL };
+  const char *const bridges[] = { "br0", "vrtrust0", NULL };
+  static const struct {
+    const char *text;
+    const char *needle;
+  } refused[] = {
+    { "[Agent]\nPoolDirs=pools;\n", "'pools' is not an absolute path" },
+    { "[Agent]\nTrustedImportDirs=/a;b;\n", "'b' is not an absolute path" },
+    { "[Agent]\nBridges=br/0;\n", "not a network interface name" },
+    { "[Agent]\nBridges=a-name-that-is-too-long;\n",
+      "not a network interface name" },
+  };
+
+  g_assert_no_error (error);
+  g_assert_true (g_strv_equal ((const char *const *) config->pool_dirs,
+                               dirs));
+  g_assert_true (g_strv_equal ((const char *const *) config->bridges,
+                               bridges));
+  g_assert_cmpuint (config->max_domains_per_user, ==, 3);
+  none = load ("[Agent]\nMaxImports=2\n", &error);
+  g_assert_no_error (error);
+  g_assert_true (none->pool_dirs == NULL || none->pool_dirs[0] == NULL);
+  g_assert_true (none->bridges == NULL || none->bridges[0] == NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr (GError) bad = NULL;
+      g_autoptr (VrAgentConfig) failed = load (refused[i].text, &bad);
+
+      g_assert_null (failed);
+      test_assert_error (bad, VR_ERROR_INVALID_PARAMETER, "[Agent]",
+                         refused[i].needle, NULL);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -85,5 +130,6 @@ main (int argc, char **argv)
   g_test_add_func ("/agent-config/hosts", test_hosts);
   g_test_add_func ("/agent-config/no-hosts", test_no_hosts);
   g_test_add_func ("/agent-config/refused", test_refused);
+  g_test_add_func ("/agent-config/lists", test_lists);
   return g_test_run ();
 }
