@@ -114,9 +114,10 @@ static void
 collect_error (void *data, xmlError *err)
 {
   Collector *c = data;
-  g_autofree char *message = g_strchomp (g_strdup (err->message
-                                                   ? err->message
-                                                   : "invalid"));
+  /* As safe-xml: libxml2's text may quote input cut inside a UTF-8
+   * character, and findings go out on D-Bus and as JSON. */
+  g_autofree char *message = g_strchomp (g_utf8_make_valid (
+      err->message ? err->message : "invalid", -1));
 
   if (c->pending->len > 0)
     g_string_append (c->pending, "; ");
