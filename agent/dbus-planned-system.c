@@ -20,6 +20,7 @@
 #include "object-path.h"
 #include "pool-access.h"
 #include "realize-limits.h"
+#include "realized-domain.h"
 #include "safe-xml.h"
 #include "test-hooks.h"
 #include "validate.h"
@@ -35,6 +36,7 @@ typedef struct {
   guint uid;        /* Update: the caller, once authorized */
   char *host;       /* Validate: option host (a listed host), or NULL */
   VrPlace *place;   /* Place: its hosts, or NULL */
+  virConnectPtr conn; /* CheckDomain: the agent's connection, referenced */
   GDBusMethodInvocation *invocation; /* once on a worker */
   /* Who imported it (FALSE/0 for a record from before owners), kept
    * from the record so that the owner check on the main loop reads no
@@ -54,6 +56,7 @@ target_free (gpointer data)
   g_free (target->xml);
   g_free (target->host);
   g_clear_pointer (&target->place, vr_place_free);
+  g_clear_pointer (&target->conn, virConnectClose);
   g_clear_object (&target->invocation);
   g_free (target);
 }
@@ -939,6 +942,67 @@ handle_get_domain_xml (VrDBusPlannedSystem *iface,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* CheckDomain: asks libvirt on a worker, answers from there. */
+
+static void
+check_domain_thread (GTask *task, gpointer source, gpointer task_data,
+                     GCancellable *cancellable)
+{
+  Target *target = task_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) system = lookup (target, &error);
+  VrDomainPresence presence;
+
+  g_task_return_boolean (task, TRUE);
+  if (system == NULL
+      || !vr_realized_domain_presence (target->conn, system, &presence,
+                                       &error))
+    {
+      vr_dbus_return_error (target->invocation, error);
+      return;
+    }
+  g_dbus_method_invocation_return_value (
+      target->invocation,
+      g_variant_new ("(s)", vr_domain_presence_to_string (presence)));
+}
+
+/* The connection is taken here, on the main loop, where reconnecting
+ * replaces it; a worker only holds its reference. */
+static void
+check_domain_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
+                         guint uid, gpointer data)
+{
+  Target *target = data;
+  g_autoptr (VrHostCaps) caps = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!vr_daemon_ref_libvirt (daemon, &target->conn, &caps, &error))
+    {
+      vr_dbus_return_error (invocation, error);
+      target_free (target);
+      return;
+    }
+  run_on_system (target, invocation, check_domain_thread, NULL);
+}
+
+static gboolean
+handle_check_domain (VrDBusPlannedSystem *iface,
+                     GDBusMethodInvocation *invocation, GVariant *options,
+                     gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!vr_daemon_check_options (options, NULL, &error))
+    {
+      vr_dbus_return_error (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  vr_daemon_authorize (((Target *) user_data)->daemon, invocation, "list",
+                       check_domain_authorized, target_copy (user_data),
+                       target_free);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 /* Update */
 
 /* On a worker, under the store's lock of the planned system. */
@@ -1126,6 +1190,8 @@ vr_planned_object_new (VrDaemon *daemon, VrPlannedSystem *system)
                     target);
   g_signal_connect (iface, "handle-get-domain-xml",
                     G_CALLBACK (handle_get_domain_xml), target);
+  g_signal_connect (iface, "handle-check-domain",
+                    G_CALLBACK (handle_check_domain), target);
   g_signal_connect (iface, "handle-update", G_CALLBACK (handle_update),
                     target);
   g_signal_connect (iface, "handle-destroy", G_CALLBACK (handle_destroy),

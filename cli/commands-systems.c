@@ -93,6 +93,22 @@ vr_cli_cmd_list (VrCliRun *run, int argc, char **argv)
   return VR_EXIT_OK;
 }
 
+/* A realized system's domain may have been undefined behind our back:
+ * libvirt is asked (a failure to ask is said, and show goes on). */
+static void
+check_domain (VrCliTransport *transport, VrCliSystem *system)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (g_strcmp0 (system->state, "realized") != 0
+      || transport->klass->check_domain == NULL
+      || transport->klass->check_domain (transport, system, &error))
+    return;
+  g_printerr ("virt-realize: cannot tell whether domain %s is still "
+              "defined: %s\n", system->domain ? system->domain : "",
+              error->message);
+}
+
 int
 vr_cli_cmd_show (VrCliRun *run, int argc, char **argv)
 {
@@ -124,6 +140,7 @@ vr_cli_cmd_show (VrCliRun *run, int argc, char **argv)
   system = transport->klass->lookup (transport, argv[1], &error);
   if (system == NULL)
     return vr_cli_fail (error);
+  check_domain (transport, system);
   if (run->cli->json)
     {
       g_autoptr (JsonNode) node = vr_cli_system_to_json (system);

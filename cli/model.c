@@ -149,6 +149,12 @@ vr_cli_system_to_json (const VrCliSystem *system)
   add_last_job (b, system);
   add_string (b, "domain", system->domain);
   add_string (b, "connection", system->connection);
+  json_builder_set_member_name (b, "domain_defined");
+  if (system->domain_presence == VR_CLI_DOMAIN_UNKNOWN)
+    json_builder_add_null_value (b);
+  else
+    json_builder_add_boolean_value (
+        b, system->domain_presence == VR_CLI_DOMAIN_DEFINED);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }

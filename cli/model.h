@@ -9,6 +9,14 @@ G_BEGIN_DECLS
  * in-process backend (transport-direct.c) or the agent's properties
  * (transport-dbus.c). Plain data, so that virt-realize links no backend. */
 
+/* Whether a realized system's domain is still defined: asked of libvirt
+ * by show only (never stored), UNKNOWN when not asked or not askable. */
+typedef enum {
+  VR_CLI_DOMAIN_UNKNOWN,
+  VR_CLI_DOMAIN_DEFINED,
+  VR_CLI_DOMAIN_UNDEFINED,
+} VrCliDomainPresence;
+
 typedef struct {
   char *name;
   char *uuid;
@@ -16,6 +24,7 @@ typedef struct {
   char *import_dir;
   char *domain;     /* NULL until realized */
   char *connection; /* the URI it was realized on; NULL when not known */
+  VrCliDomainPresence domain_presence;
   gboolean has_saved_state;
   char *save_file;  /* NULL without a saved state (or in a listing) */
   guint64 save_size;

@@ -169,7 +169,9 @@ vr_cli_print_system (const VrCliSystem *system)
 
   printf ("%-16s%s\n", "Name:", system->name);
   printf ("%-16s%s\n", "UUID:", system->uuid);
-  printf ("%-16s%s\n", "State:", system->state);
+  printf ("%-16s%s%s\n", "State:", system->state,
+          system->domain_presence == VR_CLI_DOMAIN_UNDEFINED
+              ? " (domain undefined)" : "");
   printf ("%-16s%s\n", "Import dir:", system->import_dir);
   printf ("%-16s%s\n", "Saved state:", saved);
   print_firmware (system);

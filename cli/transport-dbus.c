@@ -300,6 +300,28 @@ agent_get_xml (VrCliTransport *transport, const char *key, GError **error)
   return xml;
 }
 
+static gboolean
+agent_check_domain (VrCliTransport *transport, VrCliSystem *system,
+                    GError **error)
+{
+  g_autoptr (VrDBusPlannedSystem) proxy = find_planned ((Agent *) transport,
+                                                        system->uuid, error);
+  g_autofree char *presence = NULL;
+
+  if (proxy == NULL
+      || !vr_dbus_planned_system_call_check_domain_sync (
+          proxy, no_options (), &presence, NULL, error))
+    {
+      vr_dbus_error_to_local (error);
+      return FALSE;
+    }
+  system->domain_presence
+      = g_str_equal (presence, "defined")     ? VR_CLI_DOMAIN_DEFINED
+        : g_str_equal (presence, "undefined") ? VR_CLI_DOMAIN_UNDEFINED
+                                              : VR_CLI_DOMAIN_UNKNOWN;
+  return TRUE;
+}
+
 /* The calls polkit may ask a password for: the generated _call_ functions
  * take no call flags, so these go through the same proxy (its interface
  * info checks the reply) with ALLOW_INTERACTIVE_AUTHORIZATION. */
@@ -835,6 +857,7 @@ static const VrCliTransportClass agent_class = {
   .list = agent_list,
   .lookup = agent_lookup,
   .get_xml = agent_get_xml,
+  .check_domain = agent_check_domain,
   .import = agent_import,
   .destroy = agent_destroy,
   .validate = agent_validate,

@@ -18,6 +18,7 @@
 #include "libvirt-util.h"
 #include "placement.h"
 #include "realize-job.h"
+#include "realized-domain.h"
 #include "safe-xml.h"
 #include "validate.h"
 #include "verify-job.h"
@@ -311,6 +312,26 @@ validate_arg (Direct *self, VrHostCaps *caps, const char *arg,
                "'%s' is no planned system (in %s), directory or file", arg,
                vr_store_get_path (self->store));
   return NULL;
+}
+
+static gboolean
+direct_check_domain (VrCliTransport *transport, VrCliSystem *system,
+                     GError **error)
+{
+  Direct *self = (Direct *) transport;
+  g_autoptr (VrPlannedSystem) planned = vr_store_lookup (self->store,
+                                                         system->uuid, error);
+  g_autoptr (virConnect) conn = NULL;
+  VrDomainPresence presence;
+
+  if (planned == NULL || (conn = connect (self, error)) == NULL
+      || !vr_realized_domain_presence (conn, planned, &presence, error))
+    return FALSE;
+  system->domain_presence
+      = presence == VR_DOMAIN_PRESENCE_DEFINED     ? VR_CLI_DOMAIN_DEFINED
+        : presence == VR_DOMAIN_PRESENCE_UNDEFINED ? VR_CLI_DOMAIN_UNDEFINED
+                                                   : VR_CLI_DOMAIN_UNKNOWN;
+  return TRUE;
 }
 
 static VrCliValidation *
@@ -634,6 +655,7 @@ static const VrCliTransportClass direct_class = {
   .list = direct_list,
   .lookup = direct_lookup,
   .get_xml = direct_get_xml,
+  .check_domain = direct_check_domain,
   .import = direct_import,
   .destroy = direct_destroy,
   .validate = direct_validate,

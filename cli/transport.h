@@ -59,6 +59,11 @@ typedef struct {
   VrCliSystem *(*lookup) (VrCliTransport *self, const char *key,
                           GError **error);
   char *(*get_xml) (VrCliTransport *self, const char *key, GError **error);
+  /* show: asks libvirt whether system's domain is still defined (on the
+   * transport's own connection, when system was realized there) and sets
+   * system->domain_presence. */
+  gboolean (*check_domain) (VrCliTransport *self, VrCliSystem *system,
+                            GError **error);
   VrCliSystem *(*import) (VrCliTransport *self,
                           const VrCliImportRequest *request, GError **error);
   /* Returns what it forgot. */
