@@ -104,7 +104,7 @@ check_domain (VrCliTransport *transport, VrCliSystem *system)
       || transport->klass->check_domain == NULL
       || transport->klass->check_domain (transport, system, &error))
     return;
-  g_printerr ("virt-realize: cannot tell whether domain %s is still "
+  g_printerr ("warning: cannot tell whether domain %s is still "
               "defined: %s\n", system->domain ? system->domain : "",
               error->message);
 }

@@ -82,9 +82,10 @@ normalize (const Side *side, const char *text)
   return g_steal_pointer (&masked_job);
 }
 
-/* virt-realize --json ARGS on one side: its stdout, normalized. */
+/* virt-realize [--json] ARGS on one side: its stdout, normalized. */
 static char *
-run (const Side *side, int *status, const char *const *args)
+run_as (const Side *side, int *status, const char *const *args,
+        gboolean json)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
@@ -105,7 +106,8 @@ run (const Side *side, int *status, const char *const *args)
       g_ptr_array_add (argv, "--state-dir");
       g_ptr_array_add (argv, side->state);
     }
-  g_ptr_array_add (argv, "--json");
+  if (json)
+    g_ptr_array_add (argv, "--json");
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, g_str_equal (args[i], "POOL") ? side->pool
                                                          : (char *) args[i]);
@@ -123,6 +125,12 @@ run (const Side *side, int *status, const char *const *args)
   g_test_message ("%s: %s -> %d\n%s%s", side->name, args[0], *status, out,
                   err);
   return normalize (side, out);
+}
+
+static char *
+run (const Side *side, int *status, const char *const *args)
+{
+  return run_as (side, status, args, TRUE);
 }
 
 /* An error's code and name: its message may name what only one side has
@@ -179,6 +187,51 @@ assert_none_planned (const Side *side)
   g_assert_cmpstr (g_strstrip (out), ==, "[]");
 }
 
+/* show of a realized system, both ways, as JSON and as text: whether its
+ * domain is defined was asked of libvirt, not read from the record. */
+static void
+assert_shown_defined (Side *direct, Side *agent, gboolean defined)
+{
+  const char *const args[] = { "show", "vr-guest", NULL };
+  const char *want = defined ? "\"domain_defined\" : true"
+                             : "\"domain_defined\" : false";
+  Side *sides[] = { direct, agent };
+
+  both (direct, agent, 0, args);
+  for (guint i = 0; i < G_N_ELEMENTS (sides); i++)
+    {
+      int status = -1;
+      g_autofree char *json = run (sides[i], &status, args);
+      g_autofree char *text = run_as (sides[i], &status, args, FALSE);
+
+      g_assert_nonnull (strstr (json, want));
+      g_assert_cmpint (status, ==, 0);
+      g_assert_nonnull (strstr (text, "State:          realized"));
+      g_assert_true ((strstr (text, "realized (domain undefined)") != NULL)
+                     == !defined);
+    }
+}
+
+/* A person undefines the realized domain behind virt-realize's back: by
+ * virsh in its own process (an embedded root serves one process at a
+ * time, so the agent steps aside meanwhile, as at a reboot). */
+static void
+undefine_behind_back (Side *side)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *left = NULL;
+
+  if (side->daemon != NULL)
+    vr_bus_harness_stop_agent (g_steal_pointer (&side->daemon));
+  out = test_virsh_all (side->uri, "undefine --managed-save vr-guest");
+  g_test_message ("%s: virsh undefine: %s", side->name, out);
+  left = test_virsh (side->uri, "list --all --name");
+  g_assert_null (strstr (left, "vr-guest"));
+  if (side->agent)
+    side->daemon = vr_bus_harness_start_agent (harness, side->uri,
+                                               side->state, NULL, NULL);
+}
+
 #define BOTH(status, ...) \
   both (&direct, &agent, status, (const char *const[]){ __VA_ARGS__, NULL })
 
@@ -225,7 +278,11 @@ test_golden (void)
   BOTH (2, "frobnicate");
   BOTH (0, "realize", "vr-guest", "--pool-dir", "POOL");
   BOTH (0, "show", "vr-guest");
+  assert_shown_defined (&direct, &agent, TRUE);
   BOTH (0, "list");
+  undefine_behind_back (&direct);
+  undefine_behind_back (&agent);
+  assert_shown_defined (&direct, &agent, FALSE);
   BOTH (0, "destroy", "vr-guest");
   BOTH (0, "list");
   side_clear (&agent);
