@@ -850,6 +850,8 @@ test_access (Fixture *f, gconstpointer data)
                            NULL);
   assert_denied_to_nobody (system, VR_DBUS_PLANNED_IFACE ".GetDomainXML",
                            "@a{sv} {}", NULL);
+  assert_denied_to_nobody (system, VR_DBUS_PLANNED_IFACE ".CheckDomain",
+                           "@a{sv} {}", NULL);
   /* Every local user may read the objects (as udisks, fwupd): they carry
    * names and states, never the planned XML. */
   {
