@@ -94,13 +94,16 @@ vr_cli_cmd_list (VrCliRun *run, int argc, char **argv)
 }
 
 /* A realized system's domain may have been undefined behind our back:
- * libvirt is asked (a failure to ask is said, and show goes on). */
+ * libvirt is asked (a failure to ask is said, and show goes on). One
+ * realized before the connection was recorded is not asked: its domain
+ * may live anywhere. */
 static void
 check_domain (VrCliTransport *transport, VrCliSystem *system)
 {
   g_autoptr (GError) error = NULL;
 
   if (g_strcmp0 (system->state, "realized") != 0
+      || system->connection == NULL
       || transport->klass->check_domain == NULL
       || transport->klass->check_domain (transport, system, &error))
     return;
