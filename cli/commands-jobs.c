@@ -6,6 +6,7 @@
 #include <glib-unix.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "commands-private.h"
@@ -13,7 +14,8 @@
 #include "job-states.h"
 
 /* Runs the main loop until the job ends: a progress bar on a terminal,
- * Ctrl-C (or SIGTERM) cancels it, and it rolls back before it ends. */
+ * Ctrl-C (or SIGTERM, or SIGHUP: a closed terminal, a dropped ssh)
+ * cancels it, and it rolls back before it ends. */
 typedef struct {
   gboolean drawn;
   gboolean draw;
@@ -45,10 +47,12 @@ vr_cli_run_job (VrCliTransport *transport, const char *id,
   Watch watch = { FALSE, show_progress && isatty (STDERR_FILENO) };
   guint sigint = g_unix_signal_add (SIGINT, on_interrupt, cancel);
   guint sigterm = g_unix_signal_add (SIGTERM, on_interrupt, cancel);
+  guint sighup = g_unix_signal_add (SIGHUP, on_interrupt, cancel);
 
   transport->klass->wait (transport, id, cancel, on_changed, &watch);
   g_source_remove (sigint);
   g_source_remove (sigterm);
+  g_source_remove (sighup);
   if (watch.drawn)
     fputs ("\n", stderr);
   if (interrupted != NULL)
@@ -110,8 +114,17 @@ report_realized (VrCliRun *run, VrCliTransport *transport, const char *key,
     printf ("Domain '%s' is running: the guest booted (no saved state)\n",
             system->domain);
   else
-    printf ("Start it with: virsh start %s%s\n", system->domain,
-            system->has_saved_state ? " (the guest resumes)" : "");
+    {
+      /* On the connection it was defined on: virsh's default may be
+       * another host's libvirt, with a domain of the same name. */
+      g_autofree char *uri = system->connection
+                                 ? g_shell_quote (system->connection) : NULL;
+      g_autofree char *name = g_shell_quote (system->domain);
+
+      printf ("Start it with: virsh%s%s start %s%s\n", uri ? " -c " : "",
+              uri ? uri : "", name,
+              system->has_saved_state ? " (the guest resumes)" : "");
+    }
   return VR_EXIT_OK;
 }
 
@@ -399,6 +412,31 @@ vr_cli_cmd_cancel (VrCliRun *run, int argc, char **argv)
   return VR_EXIT_OK;
 }
 
+/* wait only watches: Ctrl-C (or SIGTERM) stops the watching, never the
+ * job (it may have been started with --no-wait on purpose). The job's
+ * state as it is goes out (JSON, or a line on stderr) before exit 130. */
+typedef struct {
+  VrCliRun *run;
+  VrCliTransport *transport;
+  const char *id;
+} StopWaiting;
+
+static gboolean
+on_stop_waiting (gpointer user_data)
+{
+  StopWaiting *stop = user_data;
+  g_autoptr (VrCliJob) job = stop->transport->klass->job (stop->transport,
+                                                          stop->id, NULL);
+
+  if (stop->run->cli->json && job != NULL)
+    print_job_result (stop->run, job);
+  fprintf (stderr, "\nstopped waiting: job %s goes on (virt-realize wait %s "
+           "to watch it again, virt-realize cancel %s to stop it)\n",
+           stop->id, stop->id, stop->id);
+  exit (VR_EXIT_CANCELLED);
+  return G_SOURCE_REMOVE;
+}
+
 int
 vr_cli_cmd_wait (VrCliRun *run, int argc, char **argv)
 {
@@ -414,7 +452,22 @@ vr_cli_cmd_wait (VrCliRun *run, int argc, char **argv)
   if (job == NULL)
     return vr_cli_fail (error);
   g_clear_pointer (&job, vr_cli_job_free);
-  job = vr_cli_run_job (transport, argv[1], vr_cli_say (run), NULL);
+  {
+    StopWaiting stop = { run, transport, argv[1] };
+    guint sigint = g_unix_signal_add (SIGINT, on_stop_waiting, &stop);
+    guint sigterm = g_unix_signal_add (SIGTERM, on_stop_waiting, &stop);
+    guint sighup = g_unix_signal_add (SIGHUP, on_stop_waiting, &stop);
+    g_autoptr (GCancellable) never = g_cancellable_new ();
+    Watch watch = { FALSE, vr_cli_say (run) && isatty (STDERR_FILENO) };
+
+    transport->klass->wait (transport, argv[1], never, on_changed, &watch);
+    g_source_remove (sigint);
+    g_source_remove (sigterm);
+    g_source_remove (sighup);
+    if (watch.drawn)
+      fputs ("\n", stderr);
+    job = transport->klass->job (transport, argv[1], NULL);
+  }
   if (job == NULL || job->state != VR_DBUS_JOB_COMPLETED)
     return job_failed (job);
   return print_job_result (run, job);

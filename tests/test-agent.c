@@ -1309,6 +1309,47 @@ test_cli_client (Fixture *f, gconstpointer data)
   stop_agent (f);
 }
 
+/* `wait` only watches: Ctrl-C stops the watching with 130 and says the
+ * job goes on; the job (started with --no-wait, held in its copy) is
+ * still running, and a Cancel then rolls it back as usual. */
+static void
+test_wait_detach (Fixture *f, gconstpointer data)
+{
+  if (!test_needs_hooks ())
+    return;
+  g_autofree char *dir = vr_testbed_large_import (64);
+  g_autofree char *system = NULL;
+  g_autofree char *job = realize_stalled (f, dir, "copy", &system);
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autoptr (GSubprocess) waiter = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL;
+  Watch watch = { 0 };
+
+  g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS",
+                                harness->address, TRUE);
+  waiter = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("VR_CLI"),
+                                        "--system", "wait", job, NULL);
+  g_assert_no_error (error);
+  /* Long enough for the client to be watching (it starts in ~10 ms). */
+  g_usleep (3 * G_USEC_PER_SEC);
+  g_subprocess_send_signal (waiter, SIGINT);
+  g_assert_true (g_subprocess_communicate_utf8 (waiter, NULL, NULL, &out,
+                                                NULL, &error));
+  g_test_message ("wait, interrupted: %s", out);
+  g_assert_true (g_subprocess_get_if_exited (waiter));
+  g_assert_cmpint (g_subprocess_get_exit_status (waiter), ==, 130);
+  g_assert_nonnull (strstr (out, "goes on"));
+  g_assert_cmpuint (get_number (job, VR_DBUS_JOB_IFACE, "JobState"), ==, 4);
+  call_ok (job, VR_DBUS_JOB_IFACE, "Cancel", NULL, NULL);
+  wait_completed (job, &watch);
+  g_assert_cmpuint (get_number (job, VR_DBUS_JOB_IFACE, "JobState"), ==, 8);
+  stop_agent (f);
+  assert_nothing_left (f);
+  test_rmtree (dir);
+}
+
 /* systemd-analyze verify on the unit as installed, ExecStart pointing at
  * the built agent. */
 static void
@@ -1550,6 +1591,7 @@ main (int argc, char **argv)
   ADD ("table", NULL, test_table);
   ADD ("queue", NULL, test_queue);
   ADD ("cli-client", NULL, test_cli_client);
+  ADD ("wait-detach", NULL, test_wait_detach);
   ADD ("mainloop/destroy", "destroy", test_mainloop_answers);
   ADD ("mainloop/update", "update", test_mainloop_answers);
 #undef ADD
