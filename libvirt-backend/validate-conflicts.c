@@ -48,13 +48,29 @@ is_own_domain (VrValidation *v, virDomainPtr dom)
                        virDomainGetName (dom)) == 0;
 }
 
+/* "virsh -c 'URI'": a hint's command must act on the connection that was
+ * checked, not on whatever virsh opens by default (qemu:///system may
+ * hold a domain of the same name, with a saved state of its own). */
+static char *
+virsh_on (virDomainPtr dom)
+{
+  g_autofree char *uri = virConnectGetURI (virDomainGetConnect (dom));
+  g_autofree char *quoted = uri ? g_shell_quote (uri) : NULL;
+
+  return quoted ? g_strdup_printf ("virsh -c %s", quoted)
+                : g_strdup ("virsh");
+}
+
 static void
 report_same_uuid (VrValidation *v, virDomainPtr dom)
 {
+  g_autofree char *virsh = virsh_on (dom);
+  g_autofree char *name = g_shell_quote (virDomainGetName (dom));
   g_autofree char *hint = g_strdup_printf (
       "this VM is already defined here as '%s': if that is a stale copy, "
-      "undefine it (virsh undefine %s --managed-save; its disks stay)",
-      virDomainGetName (dom), virDomainGetName (dom));
+      "undefine it (%s undefine %s --managed-save: this deletes that "
+      "domain's own saved state; its disks stay)",
+      virDomainGetName (dom), virsh, name);
 
   vr_validation_add (v, VR_FINDING_DOMAIN_UUID,
                      vr_validation_node (v, "/domain/uuid"), hint,
@@ -72,9 +88,14 @@ report_same_name (VrValidation *v, virDomainPtr dom)
 
   /* libvirt restores a saved state only into the name it was saved as. */
   if (v->save_file != NULL && v->check_save)
-    hint = g_strdup_printf ("the saved state resumes only as '%s': rename "
-                            "the defined domain (virsh domrename %s NEW) or "
-                            "undefine it", v->name, v->name);
+    {
+      g_autofree char *virsh = virsh_on (dom);
+      g_autofree char *name = g_shell_quote (v->name);
+
+      hint = g_strdup_printf ("the saved state resumes only as '%s': rename "
+                              "the defined domain (%s domrename %s NEW) or "
+                              "undefine it", v->name, virsh, name);
+    }
   vr_validation_add (v, VR_FINDING_DOMAIN_NAME,
                      vr_validation_node (v, "/domain/name"),
                      hint ? hint : set,

@@ -123,9 +123,12 @@ wait_for_copy (const char *state, const char *pool, GPid pid)
   g_error ("the realize never started copying");
 }
 
+/* Ctrl-C (data: SIGINT), or SIGHUP (a closed terminal, a dropped ssh):
+ * the realize is cancelled and rolled back, not left "realizing". */
 static void
-test_ctrl_c_rolls_back (void)
+test_ctrl_c_rolls_back (gconstpointer data)
 {
+  int signo = GPOINTER_TO_INT (data);
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = vr_testbed_large_import (128);
   g_autofree char *state = test_mkdtemp ();
@@ -151,7 +154,7 @@ test_ctrl_c_rolls_back (void)
                  | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &pid, &error);
   g_assert_no_error (error);
   wait_for_copy (state, pool, pid);
-  kill (pid, SIGINT);
+  kill (pid, signo);
   g_assert_cmpint (waitpid (pid, &wait_status, 0), ==, pid);
   g_assert_true (WIFEXITED (wait_status));
   /* Cancelled, not failed: 130 as a shell reports Ctrl-C. */
@@ -619,7 +622,10 @@ main (int argc, char **argv)
   g_test_add_func ("/cli-realize/start-resumes", test_realize_start_resumes);
   g_test_add_func ("/cli-realize/validate-structured-fix",
                    test_validate_structured_fix);
-  g_test_add_func ("/cli-realize/ctrl-c-rolls-back", test_ctrl_c_rolls_back);
+  g_test_add_data_func ("/cli-realize/ctrl-c-rolls-back",
+                        GINT_TO_POINTER (SIGINT), test_ctrl_c_rolls_back);
+  g_test_add_data_func ("/cli-realize/sighup-rolls-back",
+                        GINT_TO_POINTER (SIGHUP), test_ctrl_c_rolls_back);
   g_test_add_func ("/cli-realize/crash-after-define",
                    test_crash_after_define);
   g_test_add_func ("/cli-realize/crash-after-link-started",
