@@ -58,11 +58,28 @@ is_dir_pool (virConnectPtr conn, const char *path)
   return found;
 }
 
+/* Whether root may leave files that libvirt will use by path in the
+ * folder fd (st): the caller must not be able to rename, replace or
+ * remove them. The folder is root's and either closed to the caller's
+ * writes or sticky (then only a file's owner, root, moves it). A folder
+ * the caller may write, or their own, is refused: they would swap a copy
+ * for a link to any host file after the checks (F1 of the fourth blind
+ * review), or point qemu-img rebase at another guest's disk. */
+static gboolean
+holds_root_files (const VrCaller *caller, int fd, const struct stat *st)
+{
+  return st->st_uid == 0
+         && ((st->st_mode & S_ISVTX) != 0
+             || !vr_caller_may_fd (caller, fd, st, W_OK));
+}
+
 /* Opens each folder of rel below dirfd without following a link; with a
- * caller, each must be searchable by them on the way and the last
- * writable too (what they could do themselves). -1 when not. */
+ * caller, each must be searchable by them on the way (what they could
+ * reach themselves), and each below dirfd one whose entries they cannot
+ * change (holds_root_files; root's own call may name any). -1 when
+ * not. */
 static int
-walk (int dirfd, const char *rel, const VrCaller *caller)
+walk (int dirfd, const char *rel, const VrCaller *caller, gboolean root)
 {
   g_auto (GStrv) parts = g_strsplit (rel, "/", -1);
   int fd = fcntl (dirfd, F_DUPFD_CLOEXEC, 0);
@@ -83,13 +100,12 @@ walk (int dirfd, const char *rel, const VrCaller *caller)
                                      | O_CLOEXEC);
       close (fd);
       fd = next;
-    }
-  if (fd >= 0 && caller != NULL
-      && (fstat (fd, &st) < 0
-          || !vr_caller_may_fd (caller, fd, &st, W_OK | X_OK)))
-    {
-      close (fd);
-      fd = -1;
+      if (fd >= 0 && caller != NULL && !root
+          && (fstat (fd, &st) < 0 || !holds_root_files (caller, fd, &st)))
+        {
+          close (fd);
+          fd = -1;
+        }
     }
   return fd;
 }
@@ -144,14 +160,15 @@ vr_pool_dir_check_caller (virConnectPtr conn, const char *path, uid_t uid,
   struct stat st;
 
   /* The administrator's folder is opened as root (they named it); below
-   * it only as far as the caller could go themselves: root never looks
-   * up, and never writes into, a folder the caller could not. Every
-   * refusal says the same, so none tells whether something exists. */
+   * it only as far as the caller could go themselves (root never looks
+   * up a folder for them that they could not), and only into folders
+   * whose entries they cannot change. Every refusal says the same, so
+   * none tells whether something exists. */
   if (base != NULL && root >= 0)
-    base_fd = walk (root, base_folded + 1, NULL);
+    base_fd = walk (root, base_folded + 1, NULL, TRUE);
   if (base_fd >= 0)
     fd = *rel == '\0' ? fcntl (base_fd, F_DUPFD_CLOEXEC, 0)
-                      : walk (base_fd, rel, caller);
+                      : walk (base_fd, rel, caller, uid == 0);
   if (root >= 0)
     close (root);
   if (base_fd >= 0)

@@ -100,6 +100,10 @@ test_oracle (void)
   test_rmtree (outside);
 }
 
+/* Root leaves files there that libvirt uses by path: only folders whose
+ * entries the caller cannot change are allowed (F1 of the fourth blind
+ * review: in their own folder they swapped a copy for a link to a host
+ * file after the checks). */
 static void
 test_allowed (void)
 {
@@ -107,6 +111,8 @@ test_allowed (void)
   g_autofree char *own = NULL;
   g_autofree char *own_sub = NULL;
   g_autofree char *roots = NULL;
+  g_autofree char *sticky = NULL;
+  g_autofree char *open_dir = NULL;
   g_autofree char *link = g_strconcat (pools, "/link", NULL);
   g_autofree char *climb = NULL;
   const char *allowed[] = { pools, NULL };
@@ -118,20 +124,25 @@ test_allowed (void)
     }
   g_assert_cmpint (chmod (pools, 0755), ==, 0);
   own = mkdir_as (pools, "own", NOBODY, 0700);
-  own_sub = mkdir_as (own, "sub", NOBODY, 0755);
+  own_sub = mkdir_as (own, "sub", 0, 0755);
   roots = mkdir_as (pools, "roots", 0, 0755);
-  g_assert_cmpint (symlink (own, link), ==, 0);
-  climb = g_build_filename (own, "..", "..", NULL);
-  /* The listed folder itself (root's, the administrator named it), and
-   * the caller's own folders below it. */
+  sticky = mkdir_as (pools, "sticky", 0, 01777);
+  open_dir = mkdir_as (pools, "open", 0, 0777);
+  g_assert_cmpint (chmod (sticky, 01777), ==, 0);
+  g_assert_cmpint (chmod (open_dir, 0777), ==, 0);
+  g_assert_cmpint (symlink (roots, link), ==, 0);
+  climb = g_build_filename (roots, "..", "..", NULL);
+  /* The listed folder itself (the administrator named it), root's folders
+   * below it the caller cannot write, and sticky ones of root's. */
   g_assert_null (refusal (pools, NOBODY, allowed));
-  g_assert_null (refusal (own, NOBODY, allowed));
-  g_assert_null (refusal (own_sub, NOBODY, allowed));
-  /* A root folder below it the caller cannot write: root would write for
-   * them (F3); a link to their own folder; ".." out of the list. */
-  for (guint i = 0; i < 3; i++)
+  g_assert_null (refusal (roots, NOBODY, allowed));
+  g_assert_null (refusal (sticky, NOBODY, allowed));
+  /* The caller's own folder (and below it, even a folder of root's: they
+   * may rename it), a folder they may write, a link, ".." out of the
+   * list. */
+  for (guint i = 0; i < 5; i++)
     {
-      const char *bad[] = { roots, link, climb };
+      const char *bad[] = { own, own_sub, open_dir, link, climb };
       g_autofree char *said = refusal (bad[i], NOBODY, allowed);
 
       g_assert_nonnull (said);
