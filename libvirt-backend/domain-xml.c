@@ -127,6 +127,8 @@ vr_domain_xml_new_macs (xmlDoc *doc)
   return n;
 }
 
+/* libvirt's units (virScaleInteger): any case, powers of 1024 without
+ * a "b" after the letter or with "ib", of 1000 with "b". */
 static guint64
 scale_to_kib (guint64 value, const char *unit)
 {
@@ -134,13 +136,20 @@ scale_to_kib (guint64 value, const char *unit)
     const char *unit;
     guint64 bytes;
   } units[] = {
-    { "b", 1 }, { "bytes", 1 }, { "KB", 1000 }, { "k", 1024 },
-    { "KiB", 1024 }, { "MB", 1000000 }, { "M", 1024 * 1024 },
-    { "MiB", 1024 * 1024 }, { "GB", 1000000000 },
-    { "G", 1024 * 1024 * 1024 }, { "GiB", 1024 * 1024 * 1024 },
-    { "TB", G_GUINT64_CONSTANT (1000000000000) },
-    { "T", G_GUINT64_CONSTANT (1) << 40 },
-    { "TiB", G_GUINT64_CONSTANT (1) << 40 },
+    { "b", 1 }, { "byte", 1 }, { "bytes", 1 },
+    { "k", 1024 }, { "kib", 1024 }, { "kb", 1000 },
+    { "m", 1024 * 1024 }, { "mib", 1024 * 1024 }, { "mb", 1000000 },
+    { "g", 1024 * 1024 * 1024 }, { "gib", 1024 * 1024 * 1024 },
+    { "gb", 1000000000 },
+    { "t", G_GUINT64_CONSTANT (1) << 40 },
+    { "tib", G_GUINT64_CONSTANT (1) << 40 },
+    { "tb", G_GUINT64_CONSTANT (1000000000000) },
+    { "p", G_GUINT64_CONSTANT (1) << 50 },
+    { "pib", G_GUINT64_CONSTANT (1) << 50 },
+    { "pb", G_GUINT64_CONSTANT (1000000000000000) },
+    { "e", G_GUINT64_CONSTANT (1) << 60 },
+    { "eib", G_GUINT64_CONSTANT (1) << 60 },
+    { "eb", G_GUINT64_CONSTANT (1000000000000000000) },
   };
 
   guint64 bytes;
@@ -148,7 +157,7 @@ scale_to_kib (guint64 value, const char *unit)
   if (unit == NULL)
     return value;
   for (guint i = 0; i < G_N_ELEMENTS (units); i++)
-    if (g_strcmp0 (unit, units[i].unit) == 0)
+    if (g_ascii_strcasecmp (unit, units[i].unit) == 0)
       {
         /* Past 2^64 bytes it is "more than any host has", not whatever
          * the product wraps to (a guest of 16 EiB that looked like 0). */
@@ -156,7 +165,9 @@ scale_to_kib (guint64 value, const char *unit)
           return G_MAXUINT64;
         return bytes / 1024;
       }
-  return 0;
+  /* A unit libvirt would refuse: more than any host has, never 0 (which
+   * counted nothing against a per-user limit: 'gib' was read as 0). */
+  return G_MAXUINT64;
 }
 
 guint64

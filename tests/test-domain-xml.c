@@ -127,6 +127,38 @@ test_memory_overflow (void)
                     G_MAXUINT64 / 1024);
 }
 
+/* Units in any case, as libvirt reads them: 'gib' was 0 KiB, so a
+ * 16 GiB guest counted nothing against MaxMemoryPerUser (fourth blind
+ * review, F2); a unit libvirt refuses is more than any host has. */
+static void
+test_memory_units (void)
+{
+  static const struct {
+    const char *unit;
+    guint64 kib;
+  } cases[] = {
+    { "gib", 16 * 1024 * 1024 }, { "GiB", 16 * 1024 * 1024 },
+    { "g", 16 * 1024 * 1024 }, { "Gb", 15625000 }, { "mIb", 16 * 1024 },
+    { "KiB", 16 }, { "bytes", 0 }, { "pib", G_GUINT64_CONSTANT (16) << 40 },
+    { "furlong", G_MAXUINT64 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (xmlDoc) doc = xmlNewDoc ((const xmlChar *) "1.0");
+      xmlNode *domain = xmlNewNode (NULL, (const xmlChar *) "domain");
+      xmlNode *memory = xmlNewTextChild (domain, NULL,
+                                         (const xmlChar *) "memory",
+                                         (const xmlChar *) "16");
+
+      xmlDocSetRootElement (doc, domain);
+      xmlSetProp (memory, (const xmlChar *) "unit",
+                  (const xmlChar *) cases[i].unit);
+      g_assert_cmpuint (vr_domain_xml_get_memory_kib (doc), ==,
+                        cases[i].kib);
+    }
+}
+
 /* The public XML keeps everything but what libvirt shows only with
  * VIR_DOMAIN_XML_SECURE. */
 static void
@@ -162,6 +194,7 @@ main (int argc, char **argv)
   g_test_add_func ("/domain-xml/identity", test_identity);
   g_test_add_func ("/domain-xml/set-name", test_set_name);
   g_test_add_func ("/domain-xml/memory", test_memory);
+  g_test_add_func ("/domain-xml/memory-units", test_memory_units);
   g_test_add_func ("/domain-xml/memory-overflow", test_memory_overflow);
   return g_test_run ();
 }
