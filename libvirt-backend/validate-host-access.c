@@ -442,6 +442,26 @@ snapshot_as_domain (xmlDoc *snapshot)
   return g_steal_pointer (&doc);
 }
 
+/* A snapshot's <inactiveDomain> (the definition a revert of a running
+ * snapshot leaves as the domain's own) as a domain XML, or NULL. It was
+ * judged by nobody (fourth blind review, F3). */
+static xmlDoc *
+snapshot_inactive_as_domain (xmlDoc *snapshot)
+{
+  xmlNode *inactive = vr_xml_xpath_node (snapshot,
+                                         "/domainsnapshot/inactiveDomain");
+  g_autoptr (xmlDoc) doc = NULL;
+  xmlNode *root;
+
+  if (inactive == NULL)
+    return NULL;
+  doc = xmlNewDoc ((const xmlChar *) "1.0");
+  root = xmlDocCopyNode (inactive, doc, 1);
+  xmlNodeSetName (root, (const xmlChar *) "domain");
+  xmlDocSetRootElement (doc, root);
+  return g_steal_pointer (&doc);
+}
+
 /* Each carried snapshot (snapshots/N.xml) as the planned XML is judged:
  * realize redefines it, and an administrator's ordinary revert defines
  * and starts what it holds. Judged as read when the folder was opened,
@@ -460,7 +480,9 @@ check_snapshots (VrImportDir *dir, Policy *p, GPtrArray *findings)
     {
       const VrImportSnapshot *snapshot = dir->snapshots->pdata[i];
       g_autofree char *what = NULL;
+      g_autofree char *inactive_what = NULL;
       g_autoptr (xmlDoc) domain = NULL;
+      g_autoptr (xmlDoc) inactive = NULL;
 
       if (snapshot->doc == NULL)
         continue;
@@ -470,6 +492,13 @@ check_snapshots (VrImportDir *dir, Policy *p, GPtrArray *findings)
                               snapshot->name, snapshot->relpath);
       p->policy.what = what;
       vr_host_access_check (domain, &p->policy, findings);
+      inactive = snapshot_inactive_as_domain (snapshot->doc);
+      if (inactive != NULL)
+        {
+          inactive_what = g_strdup_printf ("%sinactiveDomain: ", what);
+          p->policy.what = inactive_what;
+          vr_host_access_check (inactive, &p->policy, findings);
+        }
       p->policy.what = NULL;
     }
 }
