@@ -1101,9 +1101,12 @@ get_table (void)
   g_assert_cmpint (fstat (fd, &st), ==, 0);
   data = mmap (NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
   g_assert_true (data != MAP_FAILED);
-  table = g_variant_new_from_data (G_VARIANT_TYPE ("a(osssbs)"),
-                                   g_memdup2 (data, st.st_size), st.st_size,
-                                   FALSE, g_free, NULL);
+  {
+    g_autoptr (GBytes) bytes = g_bytes_new (data, st.st_size);
+
+    table = g_variant_new_from_bytes (G_VARIANT_TYPE ("a(osssbs)"), bytes,
+                                      FALSE);
+  }
   g_assert_true (g_variant_is_normal_form (table));
   munmap (data, st.st_size);
   close (fd);
