@@ -240,12 +240,12 @@ vr_cli_cmd_realize (VrCliRun *run, int argc, char **argv)
                           (const char *const *) hosts, request.copy_disks,
                           &error);
       if (host == NULL)
-        return vr_cli_fail (error);
+        return vr_cli_fail_planned (transport, argv[1], error);
       request.uri = host;
     }
   id = transport->klass->realize (transport, argv[1], &request, &error);
   if (id == NULL)
-    return vr_cli_fail (error);
+    return vr_cli_fail_planned (transport, argv[1], error);
   if (*id == '\0') /* nothing left to do */
     return report_realized (run, transport, argv[1], FALSE);
   if (no_wait)

@@ -45,6 +45,25 @@ gboolean vr_cli_want_args (VrCliRun *run,
 /* The program's transport for the command, or NULL (the error said). */
 VrCliTransport *vr_cli_open_transport (VrCliRun *run);
 
+/* The candidate a near miss meant ("did you mean"), or NULL. */
+const char *vr_cli_nearest (const char *word,
+                            const char *const *candidates,
+                            guint n);
+
+/* Whether a planned system has the name or UUID key: FALSE with "there
+ * is no planned system 'KEY'" (InvalidParameter) and the nearest name, for
+ * a typo; TRUE when it is there, or when the lookup failed otherwise (the
+ * command's own call then says why). */
+gboolean vr_cli_find_planned (VrCliTransport *transport,
+                              const char *key,
+                              GError **error);
+
+/* A command on a planned system failed: when no planned system is key,
+ * that (with the nearest name), else the error as it is. */
+int vr_cli_fail_planned (VrCliTransport *transport,
+                         const char *key,
+                         const GError *error);
+
 /* Whether to print words (neither --json nor -q). */
 gboolean vr_cli_say (VrCliRun *run);
 

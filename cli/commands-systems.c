@@ -4,8 +4,10 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "commands-private.h"
+#include "errors.h"
 #include "findings.h"
 
 int
@@ -136,13 +138,13 @@ vr_cli_cmd_show (VrCliRun *run, int argc, char **argv)
                                                          &error);
 
       if (text == NULL)
-        return vr_cli_fail (error);
+        return vr_cli_fail_planned (transport, argv[1], error);
       fputs (text, stdout);
       return VR_EXIT_OK;
     }
   system = transport->klass->lookup (transport, argv[1], &error);
   if (system == NULL)
-    return vr_cli_fail (error);
+    return vr_cli_fail_planned (transport, argv[1], error);
   check_domain (transport, system);
   if (run->cli->json)
     {
@@ -155,21 +157,47 @@ vr_cli_cmd_show (VrCliRun *run, int argc, char **argv)
   return VR_EXIT_OK;
 }
 
+/* What destroy leaves of the domain a realize defined, as libvirt told
+ * (check_domain); not asked, it is not said to be there. */
+static void
+say_domain_left (const VrCliSystem *system)
+{
+  if (system->domain == NULL)
+    return;
+  if (system->domain_presence == VR_CLI_DOMAIN_DEFINED)
+    printf ("Domain '%s', which its realize defined, stays defined "
+            "(undefine it with virsh)\n", system->domain);
+  else if (system->domain_presence == VR_CLI_DOMAIN_UNDEFINED)
+    printf ("Domain '%s', which its realize defined, was undefined since: "
+            "nothing of it stays defined\n", system->domain);
+  else
+    printf ("Domain '%s', which its realize defined, is left as it is (not "
+            "asked whether it is still defined)\n", system->domain);
+}
+
 int
 vr_cli_cmd_destroy (VrCliRun *run, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (VrCliTransport) transport = NULL;
   g_autoptr (VrCliSystem) system = NULL;
+  g_autoptr (VrCliSystem) known = NULL;
 
   if (!vr_cli_parse_command (run, NULL, &argc, &argv)
       || !vr_cli_want_args (run, argc, 1, "PLANNED"))
     return VR_EXIT_USAGE;
   if ((transport = vr_cli_open_transport (run)) == NULL)
     return VR_EXIT_FAILED;
+  /* What stays is asked of libvirt before the record goes (show's
+   * question): a domain undefined since is not said to stay. */
+  known = transport->klass->lookup (transport, argv[1], &error);
+  if (known == NULL)
+    return vr_cli_fail_planned (transport, argv[1], error);
+  check_domain (transport, known);
   system = transport->klass->destroy (transport, argv[1], &error);
   if (system == NULL)
     return vr_cli_fail (error);
+  system->domain_presence = known->domain_presence;
   if (run->cli->json)
     {
       g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -186,9 +214,7 @@ vr_cli_cmd_destroy (VrCliRun *run, int argc, char **argv)
     {
       printf ("Planned system '%s' destroyed; its import directory %s is "
               "left as it was\n", system->name, system->import_dir);
-      if (system->domain != NULL)
-        printf ("Domain '%s', which its realize defined, stays defined "
-                "(undefine it with virsh)\n", system->domain);
+      say_domain_left (system);
     }
   return VR_EXIT_OK;
 }
@@ -222,7 +248,7 @@ validate_hosts (VrCliRun *run, VrCliTransport *transport, const char *key,
   placements = transport->klass->place (transport, key, hosts, copy_disks,
                                         &error);
   if (placements == NULL)
-    return vr_cli_fail (error);
+    return vr_cli_fail_planned (transport, key, error);
   for (guint i = 0; i < placements->len; i++)
     any |= ((VrCliPlacement *) placements->pdata[i])->chosen;
   if (run->cli->json)
@@ -264,6 +290,12 @@ vr_cli_cmd_validate (VrCliRun *run, int argc, char **argv)
   if (hosts != NULL)
     return validate_hosts (run, transport, argv[1],
                            (const char *const *) hosts, copy_disks);
+  /* A bare word that is no file is a planned system's name: a typo is
+   * said as such, before this host's libvirt is opened. */
+  if (strchr (argv[1], '/') == NULL
+      && !g_file_test (argv[1], G_FILE_TEST_EXISTS)
+      && !vr_cli_find_planned (transport, argv[1], &error))
+    return vr_cli_fail (error);
   validation = transport->klass->validate (transport, argv[1], &error);
   if (validation == NULL)
     return vr_cli_fail (error);
@@ -272,12 +304,54 @@ vr_cli_cmd_validate (VrCliRun *run, int argc, char **argv)
   return report_validation (run, validation);
 }
 
+/* The edit is saved; only its validation could not run (libvirt did not
+ * answer): that is no failure of the edit, so exit 0 and say why, and
+ * with --json {"edited": NAME, "validation": null, "validation_error":
+ * {"code", "name", "message"}}. */
+static int
+edit_not_validated (VrCliRun *run, const VrCliSystem *system,
+                    const GError *error)
+{
+  g_autofree char *why = vr_error_format (error);
+  g_autoptr (JsonBuilder) b = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  int code = vr_error_get_code (error);
+
+  g_printerr ("warning: the edit of '%s' is saved, but validation could not "
+              "run: %s\n(run 'virt-realize validate %s' once it can)\n",
+              system->name, why, system->name);
+  if (!run->cli->json)
+    return VR_EXIT_OK;
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "edited");
+  json_builder_add_string_value (b, system->name);
+  json_builder_set_member_name (b, "validation");
+  json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "validation_error");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "code");
+  json_builder_add_int_value (b, code);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, vr_error_code_nick (code)
+                                        ? vr_error_code_nick (code)
+                                        : "Failed");
+  json_builder_set_member_name (b, "message");
+  json_builder_add_string_value (b, error->message);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  vr_cli_print_json (root);
+  return VR_EXIT_OK;
+}
+
 int
 vr_cli_cmd_edit (VrCliRun *run, int argc, char **argv)
 {
   g_autofree char *xml_file = NULL;
   g_auto (GStrv) sets = NULL;
   g_auto (GStrv) removes = NULL;
+  gboolean copy_disks = FALSE;
   const GOptionEntry entries[] = {
     { "xml", 0, 0, G_OPTION_ARG_FILENAME, &xml_file,
       "Replace the planned domain XML with FILE's", "FILE" },
@@ -285,6 +359,9 @@ vr_cli_cmd_edit (VrCliRun *run, int argc, char **argv)
       "Set an attribute or an element's text (repeatable)", "XPATH=VALUE" },
     { "remove", 0, 0, G_OPTION_ARG_STRING_ARRAY, &removes,
       "Remove what XPATH selects (repeatable; after the sets)", "XPATH" },
+    { "copy-disks", 0, 0, G_OPTION_ARG_NONE, &copy_disks,
+      "Validate as realize --copy-disks will (as validate --copy-disks): "
+      "disks inside the import directory are fine", NULL },
     { NULL }
   };
   g_autoptr (GError) error = NULL;
@@ -310,15 +387,14 @@ vr_cli_cmd_edit (VrCliRun *run, int argc, char **argv)
   request.removes = (const char *const *) removes;
   system = transport->klass->edit (transport, argv[1], &request, &error);
   if (system == NULL)
-    return vr_cli_fail (error);
+    return vr_cli_fail_planned (transport, argv[1], error);
   if (vr_cli_say (run))
     printf ("Planned system '%s' updated\n\n", system->name);
   /* The edit is kept whatever validation says; it only reports. */
   validation = transport->klass->validate (transport, system->uuid, &error);
   if (validation == NULL)
-    {
-      g_prefix_error (&error, "the edit is saved, but validation failed: ");
-      return vr_cli_fail (error);
-    }
+    return edit_not_validated (run, system, error);
+  if (copy_disks)
+    vr_findings_remove_id (validation->findings, VR_FINDING_DISK_IN_IMPORT);
   return report_validation (run, validation);
 }

@@ -67,6 +67,85 @@ global_entries (VrCli *cli, gboolean *version)
   return g_memdup2 (entries, sizeof entries);
 }
 
+/* The long options a parser knows: the command's, the global ones and
+ * GOption's own help. */
+static GPtrArray *
+long_names (const GOptionEntry *entries, const GOptionEntry *globals)
+{
+  const GOptionEntry *tables[] = { entries, globals };
+  GPtrArray *names = g_ptr_array_new ();
+
+  g_ptr_array_add (names, (char *) "help");
+  g_ptr_array_add (names, (char *) "help-all");
+  g_ptr_array_add (names, (char *) "help-global");
+  for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
+    for (const GOptionEntry *e = tables[t]; e && e->long_name; e++)
+      g_ptr_array_add (names, (char *) e->long_name);
+  return names;
+}
+
+/* GOption says "Unknown option --jsno"; a near miss gets "did you mean
+ * '--json'?", as a command does. given is argv as it was before parsing
+ * (GOption takes what it knows out of argv). */
+static char *
+explain_option_error (const GError *error, char **given,
+                      const GOptionEntry *entries,
+                      const GOptionEntry *globals)
+{
+  g_autoptr (GPtrArray) names = NULL;
+
+  if (!g_error_matches (error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION))
+    return g_strdup (error->message);
+  names = long_names (entries, globals);
+  for (guint i = 1; given[i] != NULL && !g_str_equal (given[i], "--"); i++)
+    {
+      g_autofree char *name = NULL;
+      const char *near;
+
+      if (!g_str_has_prefix (given[i], "--"))
+        continue;
+      name = g_strndup (given[i] + 2, strcspn (given[i] + 2, "="));
+      if (g_strv_contains ((const char *const *) names->pdata, name))
+        continue;
+      g_ptr_array_add (names, NULL);
+      near = vr_cli_nearest (name, (const char *const *) names->pdata,
+                             names->len - 1);
+      if (near != NULL)
+        return g_strdup_printf ("%s; did you mean '--%s'?", error->message,
+                                near);
+      break;
+    }
+  return g_strdup_printf ("%s (a name that starts with '-' goes after "
+                          "'--')", error->message);
+}
+
+static guint
+count_separators (char **args, int n)
+{
+  guint count = 0;
+
+  for (int i = 1; i < n; i++)
+    count += g_str_equal (args[i], "--");
+  return count;
+}
+
+/* "--" ends the options (show -- -vm): what follows is positional. GOption
+ * stops there but may leave the "--" itself in argv; it is no argument. */
+static void
+drop_separator (char **given, int *argc, char **argv)
+{
+  if (count_separators (argv, *argc)
+      != count_separators (given, g_strv_length (given)))
+    return;
+  for (int i = 1; i < *argc; i++)
+    if (g_str_equal (argv[i], "--"))
+      {
+        memmove (&argv[i], &argv[i + 1], (*argc - i) * sizeof (char *));
+        (*argc)--;
+        return;
+      }
+}
+
 /* Parses a command's own options and the global ones; FALSE when the
  * usage is wrong (said) or --help was printed. */
 gboolean
@@ -80,6 +159,7 @@ vr_cli_parse_command (VrCliRun *run, const GOptionEntry *entries, int *argc,
                                             command->args);
   g_autoptr (GOptionContext) context = g_option_context_new (usage);
   g_autoptr (GError) error = NULL;
+  g_auto (GStrv) given = NULL;
   GOptionGroup *group = g_option_group_new ("global", "Global options:",
                                             "Show the global options",
                                             NULL, NULL);
@@ -89,12 +169,17 @@ vr_cli_parse_command (VrCliRun *run, const GOptionEntry *entries, int *argc,
     g_option_context_add_main_entries (context, entries, NULL);
   g_option_group_add_entries (group, globals);
   g_option_context_add_group (context, group);
+  given = g_strdupv (*argv);
   if (!g_option_context_parse (context, argc, argv, &error))
     {
+      g_autofree char *text = explain_option_error (error, given, entries,
+                                                    globals);
+
       vr_cli_output_set_json (run->cli->json);
-      vr_cli_usage_error (command->name, "%s", error->message);
+      vr_cli_usage_error (command->name, "%s", text);
       return FALSE;
     }
+  drop_separator (given, argc, *argv);
   vr_cli_output_set_json (run->cli->json);
   if (run->cli->session && run->cli->system)
     {
@@ -151,6 +236,49 @@ vr_cli_not_offered (VrCliRun *run, VrCliTransport *transport)
   return vr_cli_fail (error);
 }
 
+gboolean
+vr_cli_find_planned (VrCliTransport *transport, const char *key,
+                     GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (VrCliSystem) system = transport->klass->lookup (transport, key,
+                                                             &local);
+  g_autoptr (GPtrArray) systems = NULL;
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+  const char *near = NULL;
+
+  if (system != NULL
+      || !g_error_matches (local, VR_ERROR, VR_ERROR_INVALID_PARAMETER))
+    return TRUE;
+  systems = transport->klass->list (transport, NULL);
+  for (guint i = 0; systems != NULL && i < systems->len; i++)
+    g_ptr_array_add (names, ((VrCliSystem *) systems->pdata[i])->name);
+  if (names->len > 0)
+    near = vr_cli_nearest (key, (const char *const *) names->pdata,
+                           names->len);
+  if (near != NULL)
+    g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                 "there is no planned system '%s' (by name or UUID); did "
+                 "you mean '%s'?", key, near);
+  else
+    g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                 "there is no planned system '%s' (by name or UUID; 'list' "
+                 "shows them)", key);
+  return FALSE;
+}
+
+int
+vr_cli_fail_planned (VrCliTransport *transport, const char *key,
+                     const GError *error)
+{
+  g_autoptr (GError) missing = NULL;
+
+  if (g_error_matches (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER)
+      && !vr_cli_find_planned (transport, key, &missing))
+    return vr_cli_fail (missing);
+  return vr_cli_fail (error);
+}
+
 static int cmd_help (VrCliRun *run, int argc, char **argv);
 
 static const VrCliCommand commands[] = {
@@ -164,16 +292,19 @@ static const VrCliCommand commands[] = {
   { "destroy", vr_cli_cmd_destroy, "PLANNED",
     "Forget a planned system. Its import directory and a domain its "
     "realize defined stay as they are.", 0 },
-  { "validate", vr_cli_cmd_validate, "(PLANNED | DIR | FILE.xml) [--copy-disks]",
+  { "validate", vr_cli_cmd_validate,
+    "(PLANNED | DIR | FILE.xml) [--copy-disks] [--host HOST]…",
     "Check a planned system, an import directory or a domain XML file "
     "against this host: what does not fit, where it is in the XML and how "
     "to fix it. Exit status 3 when anything is an error.", 0 },
   { "edit", vr_cli_cmd_edit,
-    "PLANNED (--xml FILE | --set XPATH=VALUE … | --remove XPATH …)",
+    "PLANNED (--xml FILE | --set XPATH=VALUE … | --remove XPATH …) "
+    "[--copy-disks]",
     "Change a planned system's domain XML, then validate it again. Its "
     "UUID cannot change.", COMMAND_DIRECT_ONLY },
   { "realize", vr_cli_cmd_realize,
-    "PLANNED [--pool NAME|--pool-dir DIR] [--copy-disks] [--start]",
+    "PLANNED [--pool NAME|--pool-dir DIR] [--copy-disks] [--handoff HOW] "
+    "[--start] [--no-wait] [--host HOST]…",
     "Realize a planned system: validate, copy its saved state into a pool, "
     "define the domain and hand the state to libvirt, so that starting "
     "the domain resumes the guest. Rolls back on failure or Ctrl-C.", 0 },
@@ -203,8 +334,9 @@ commands_description (void)
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     g_string_append_printf (text, "  %-8s %s\n", commands[i].name,
                             commands[i].args);
-  g_string_append (text, "\nPLANNED is a planned system's name or UUID. "
-                   "'virt-realize help COMMAND' describes a command.");
+  g_string_append (text, "\nPLANNED is a planned system's name or UUID; "
+                   "'--' ends the options (for a name that starts with "
+                   "'-'). 'virt-realize help COMMAND' describes a command.");
   return g_string_free (text, FALSE);
 }
 
@@ -244,25 +376,37 @@ distance (const char *a, const char *b)
   return row[lb];
 }
 
-static const char *
-nearest_command (const char *name)
+/* The candidate a near miss meant: at most two edits away, or one it
+ * begins (more than one letter); NULL for none. */
+const char *
+vr_cli_nearest (const char *word, const char *const *candidates, guint n)
 {
   const char *best = NULL;
   guint best_distance = 3; /* more than two edits is no near miss */
 
-  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+  for (guint i = 0; i < n; i++)
     {
-      guint d = distance (name, commands[i].name);
+      guint d = distance (word, candidates[i]);
 
       if (d < best_distance
-          || (g_str_has_prefix (commands[i].name, name) && strlen (name) > 1
+          || (g_str_has_prefix (candidates[i], word) && strlen (word) > 1
               && best == NULL))
         {
-          best = commands[i].name;
+          best = candidates[i];
           best_distance = MIN (d, best_distance);
         }
     }
   return best;
+}
+
+static const char *
+nearest_command (const char *name)
+{
+  const char *names[G_N_ELEMENTS (commands)];
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    names[i] = commands[i].name;
+  return vr_cli_nearest (name, names, G_N_ELEMENTS (commands));
 }
 
 static int
@@ -308,6 +452,8 @@ parse_globals (VrCli *cli, gboolean *version, int *argc, char ***argv)
       "COMMAND [ARGS…]");
   g_autofree char *description = commands_description ();
   g_autoptr (GError) error = NULL;
+  g_auto (GStrv) given = NULL;
+  g_autofree char *text = NULL;
 
   g_option_context_set_summary (context, "Validate planned virtual machines "
                                 "against this host and realize them as "
@@ -318,9 +464,11 @@ parse_globals (VrCli *cli, gboolean *version, int *argc, char ***argv)
   /* What follows the command is the command's (its parser takes the
    * global options too). */
   g_option_context_set_strict_posix (context, TRUE);
+  given = g_strdupv (*argv);
   if (g_option_context_parse (context, argc, argv, &error))
     return TRUE;
-  vr_cli_usage_error (NULL, "%s", error->message);
+  text = explain_option_error (error, given, NULL, entries);
+  vr_cli_usage_error (NULL, "%s", text);
   return FALSE;
 }
 

@@ -342,10 +342,19 @@ vr_cli_placements_to_json (GPtrArray *placements)
         json_builder_add_string_value (b, p->blocking);
       else
         json_builder_add_null_value (b);
+      /* Not known of a host that did not answer: null, not 0. */
+      json_builder_set_member_name (b, "reachable");
+      json_builder_add_boolean_value (b, p->reachable);
       json_builder_set_member_name (b, "free_memory");
-      json_builder_add_int_value (b, (gint64) p->free_memory);
+      if (p->reachable)
+        json_builder_add_int_value (b, (gint64) p->free_memory);
+      else
+        json_builder_add_null_value (b);
       json_builder_set_member_name (b, "cpus");
-      json_builder_add_int_value (b, p->cpus);
+      if (p->reachable)
+        json_builder_add_int_value (b, p->cpus);
+      else
+        json_builder_add_null_value (b);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);

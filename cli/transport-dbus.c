@@ -672,7 +672,9 @@ job_proxy (Agent *self, const char *id, GError **error)
   return g_steal_pointer (&proxy);
 }
 
-/* A job's target is a planned system's path: its name reads better. */
+/* A job's target is a planned system's path: its name reads better. One
+ * destroyed since has no name left on the bus: "(removed)", never the
+ * path. */
 static char *
 target_name (Agent *self, const char *path)
 {
@@ -685,7 +687,7 @@ target_name (Agent *self, const char *path)
   if (iface != NULL)
     return g_strdup (
         vr_dbus_planned_system_get_name (VR_DBUS_PLANNED_SYSTEM (iface)));
-  return g_strdup (path ? path : "");
+  return g_strdup ("(removed)");
 }
 
 static VrCliJob *
