@@ -29,6 +29,12 @@ struct _VrJob {
   char *phase;
   guint64 bytes_done;
   guint64 bytes_total;
+  /* What the byte-moving steps behind moved, and the last one's figures:
+   * a job that ended reports the bytes it moved, not the last step's 0. */
+  guint64 moved_before;
+  guint64 moved_before_total;
+  guint64 moved_done;
+  guint64 moved_total;
   GArray *samples;
   int error_code;
   char *error_description;
@@ -166,6 +172,22 @@ add_sample_locked (VrJob *self, guint64 bytes)
     g_array_remove_index (self->samples, 0);
 }
 
+/* A step that moves bytes starts from 0: what the one before moved is
+ * carried. */
+static void
+count_moved_locked (VrJob *self, const VrProgressState *state)
+{
+  if (state->bytes_total == 0)
+    return;
+  if (state->bytes_done < self->moved_done)
+    {
+      self->moved_before += self->moved_done;
+      self->moved_before_total += self->moved_total;
+    }
+  self->moved_done = state->bytes_done;
+  self->moved_total = state->bytes_total;
+}
+
 static void
 on_progress (const VrProgressState *state, gpointer user_data)
 {
@@ -180,6 +202,7 @@ on_progress (const VrProgressState *state, gpointer user_data)
     }
   self->bytes_done = state->bytes_done;
   self->bytes_total = state->bytes_total;
+  count_moved_locked (self, state);
   add_sample_locked (self, state->bytes_done);
   schedule_notify_locked (self);
   g_mutex_unlock (&self->lock);
@@ -223,6 +246,8 @@ finish_locked (VrJob *self, const GError *error)
     {
       self->state = VR_JOB_STATE_COMPLETED;
       self->fraction = 1.0;
+      self->bytes_done = self->moved_before + self->moved_done;
+      self->bytes_total = self->moved_before_total + self->moved_total;
       return;
     }
   self->state = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
