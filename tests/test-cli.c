@@ -259,6 +259,256 @@ test_virsh_habits (void)
   test_rmtree (state);
 }
 
+/* What a new user (a KVM admin who read only the README and the man page)
+ * tripped over, each tried as they tried it. */
+#define UNREACHABLE_URI "qemu+unix:///system?socket=/nonexistent/libvirt-sock"
+
+static void
+run_cli_uri (TestRun *r, const char *state, const char *uri,
+             const char *const *args)
+{
+  g_autoptr (GPtrArray) argv = test_cli_argv (cli_path (), state, uri, args);
+
+  test_run (r, (const char *const *) argv->pdata, NULL);
+  g_assert_cmpint (r->status, >=, 0);
+}
+
+#define run_cli_on(r, state, uri, ...) \
+  run_cli_uri (r, state, uri, (const char *const[]){ __VA_ARGS__, NULL })
+
+/* A typo'd name is said to be no planned system, with the nearest one,
+ * not "cannot connect to the default hypervisor" (validate opened libvirt
+ * first). */
+static void
+test_planned_typo (void)
+{
+  g_autofree char *dir = vr_testbed_require ("basic");
+  g_autofree char *state = test_mkdtemp ();
+  const char *const commands[][2] = { { "validate", NULL },
+                                      { "show", NULL },
+                                      { "destroy", NULL },
+                                      { "realize", NULL } };
+  g_auto (TestRun) imported = { 0 };
+
+  run_cli (&imported, state, "import", dir, "-q");
+  g_assert_cmpint (imported.status, ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_auto (TestRun) r = { 0 };
+
+      /* No -c: libvirt's default, which is no part of the answer. */
+      run_cli (&r, state, commands[i][0], "vr-gust");
+      g_assert_cmpint (r.status, ==, 1);
+      assert_contains (r.err, "Invalid parameter (32773): there is no "
+                              "planned system 'vr-gust'");
+      assert_contains (r.err, "did you mean 'vr-guest'?");
+      g_assert_null (strstr (r.err, "connect"));
+    }
+  g_assert_cmpuint (count_planned (state), ==, 1);
+  test_rmtree (state);
+}
+
+/* Option typos get "did you mean", before and after the command. */
+static void
+test_option_typo (void)
+{
+  g_autofree char *state = test_mkdtemp ();
+  g_auto (TestRun) after = { 0 };
+  g_auto (TestRun) before = { 0 };
+  g_auto (TestRun) own = { 0 };
+  g_auto (TestRun) far = { 0 };
+
+  run_cli (&after, state, "list", "--jsno");
+  g_assert_cmpint (after.status, ==, 2);
+  assert_contains (after.err, "--jsno; did you mean '--json'?");
+  run_cli (&before, state, "--jsno", "list");
+  g_assert_cmpint (before.status, ==, 2);
+  assert_contains (before.err, "did you mean '--json'?");
+  run_cli (&own, state, "realize", "x", "--pool-dri", "/tmp");
+  g_assert_cmpint (own.status, ==, 2);
+  assert_contains (own.err, "did you mean '--pool-dir'?");
+  run_cli (&far, state, "show", "x", "--frobnicate");
+  g_assert_cmpint (far.status, ==, 2);
+  g_assert_null (strstr (far.err, "did you mean"));
+  test_rmtree (state);
+}
+
+/* A name that starts with '-' is reached after "--". */
+static void
+test_dash_name (void)
+{
+  g_autofree char *second = vr_testbed_require ("second");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = vr_testbed_copy_import_dir (second, &error);
+  g_autofree char *save = g_build_filename (dir, "vr-guest-2.save", NULL);
+  g_autofree char *state = test_mkdtemp ();
+  g_auto (TestRun) imported = { 0 };
+  g_auto (TestRun) option = { 0 };
+  g_auto (TestRun) shown = { 0 };
+  g_auto (TestRun) destroyed = { 0 };
+
+  g_assert_no_error (error);
+  g_assert_cmpint (unlink (save), ==, 0);
+  run_cli (&imported, state, "import", dir, "--name=-vm");
+  g_assert_cmpint (imported.status, ==, 0);
+  run_cli (&option, state, "show", "-vm");
+  g_assert_cmpint (option.status, ==, 2);
+  assert_contains (option.err, "goes after '--'");
+  run_cli (&shown, state, "show", "--json", "--", "-vm");
+  g_assert_cmpint (shown.status, ==, 0);
+  assert_contains (shown.out, "\"name\" : \"-vm\"");
+  run_cli (&destroyed, state, "destroy", "--", "-vm");
+  g_assert_cmpint (destroyed.status, ==, 0);
+  g_assert_cmpuint (count_planned (state), ==, 0);
+  test_rmtree (state);
+  test_rmtree (dir);
+}
+
+/* edit saved the change; only its validation could not reach libvirt:
+ * exit 0, and say so (and why). --copy-disks is validate's. */
+static void
+test_edit_unvalidated (void)
+{
+  g_autofree char *dir = vr_testbed_require ("basic");
+  g_autofree char *state = test_mkdtemp ();
+  g_auto (TestRun) imported = { 0 };
+  g_auto (TestRun) edited = { 0 };
+  g_auto (TestRun) json = { 0 };
+  g_auto (TestRun) xml = { 0 };
+
+  run_cli (&imported, state, "import", dir, "-q");
+  g_assert_cmpint (imported.status, ==, 0);
+  run_cli_on (&edited, state, UNREACHABLE_URI, "edit", "vr-guest", "--set",
+              "/domain/on_poweroff=restart", "--copy-disks");
+  g_assert_cmpint (edited.status, ==, 0);
+  assert_contains (edited.out, "Planned system 'vr-guest' updated");
+  assert_contains (edited.err, "is saved, but validation could not run: "
+                               "System is not available (32777)");
+  run_cli_on (&json, state, UNREACHABLE_URI, "--json", "edit", "vr-guest",
+              "--set", "/domain/on_poweroff=destroy");
+  g_assert_cmpint (json.status, ==, 0);
+  assert_contains (json.out, "\"edited\" : \"vr-guest\"");
+  assert_contains (json.out, "\"validation\" : null");
+  assert_contains (json.out, "\"name\" : \"NotAvailable\"");
+  run_cli (&xml, state, "show", "vr-guest", "--xml");
+  assert_contains (xml.out, "<on_poweroff>destroy</on_poweroff>");
+  test_rmtree (state);
+}
+
+/* --host: a host that did not answer has no figures: null, not 0. */
+static void
+test_host_unreachable_json (void)
+{
+  g_autofree char *dir = vr_testbed_require ("basic");
+  g_autofree char *state = test_mkdtemp ();
+  g_auto (TestRun) imported = { 0 };
+  g_auto (TestRun) r = { 0 };
+
+  run_cli (&imported, state, "import", dir, "-q");
+  g_assert_cmpint (imported.status, ==, 0);
+  run_cli (&r, state, "--json", "validate", "vr-guest", "--host",
+           UNREACHABLE_URI);
+  g_assert_cmpint (r.status, ==, 3);
+  assert_contains (r.out, "\"reachable\" : false");
+  assert_contains (r.out, "\"free_memory\" : null");
+  assert_contains (r.out, "\"cpus\" : null");
+  test_rmtree (state);
+}
+
+/* The long options "help COMMAND" lists (GOption prints the command's
+ * whole option table). */
+static GPtrArray *
+options_of (const char *help)
+{
+  GPtrArray *options = g_ptr_array_new_with_free_func (g_free);
+  const char *own = strstr (help, "Application Options:");
+  g_autoptr (GRegex) re = g_regex_new ("^\\s+(?:-\\w, )?(--[a-z-]+)",
+                                       G_REGEX_MULTILINE, 0, NULL);
+  g_autoptr (GMatchInfo) match = NULL;
+  g_autofree char *block = NULL;
+
+  if (own == NULL)
+    return options;
+  block = g_strndup (own, strstr (own, "\n\n") ? (gsize) (strstr (own, "\n\n")
+                                                          - own)
+                                               : strlen (own));
+  g_regex_match (re, block, 0, &match);
+  while (g_match_info_matches (match))
+    {
+      g_ptr_array_add (options, g_match_info_fetch (match, 1));
+      g_match_info_next (match, NULL);
+    }
+  return options;
+}
+
+/* A command's entry in the man page: from "*NAME*" at the start of a
+ * line to the next entry or section. */
+static char *
+man_entry (const char *man, const char *command)
+{
+  g_autofree char *head = g_strdup_printf ("\n*%s*", command);
+  const char *start = strstr (man, head);
+  const char *end;
+
+  g_assert_nonnull (start);
+  start++;
+  for (end = strchr (start, '\n'); end != NULL; end = strchr (end + 1, '\n'))
+    if (end[1] == '*' || end[1] == '#')
+      break;
+  return end ? g_strndup (start, end - start) : g_strdup (start);
+}
+
+/* Every option a command accepts is in its usage line of "help" and in
+ * its entry of virt-realize(1). */
+static void
+test_help_lists_every_option (void)
+{
+  g_autofree char *state = test_mkdtemp ();
+  g_autofree char *man_path = g_test_build_filename (
+      G_TEST_DIST, "..", "man", "virt-realize.1.scd", NULL);
+  g_autofree char *man = NULL;
+  g_auto (TestRun) overview = { 0 };
+  g_auto (GStrv) lines = NULL;
+  guint checked = 0;
+
+  g_assert_true (g_file_get_contents (man_path, &man, NULL, NULL));
+  run_cli (&overview, state, "help");
+  g_assert_cmpint (overview.status, ==, 0);
+  lines = g_strsplit (overview.out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto (GStrv) words = NULL;
+      g_auto (TestRun) help = { 0 };
+      g_autoptr (GPtrArray) options = NULL;
+      g_autofree char *entry = NULL;
+
+      if (!g_str_has_prefix (lines[i], "  "))
+        continue;
+      words = g_strsplit (lines[i] + 2, " ", 2);
+      run_cli (&help, state, "help", words[0]);
+      g_assert_cmpint (help.status, ==, 0);
+      options = options_of (help.out);
+      entry = man_entry (man, words[0]);
+      for (guint o = 0; o < options->len; o++)
+        {
+          const char *option = options->pdata[o];
+
+          g_test_message ("%s %s", words[0], option);
+          if (strstr (lines[i], option) == NULL)
+            g_error ("'help' does not show %s of %s: %s", option, words[0],
+                     lines[i]);
+          if (strstr (entry, option) == NULL)
+            g_error ("virt-realize(1) does not describe %s of %s", option,
+                     words[0]);
+          checked++;
+        }
+    }
+  /* import's three, show's one, validate's two, edit's four, realize's
+   * seven, export's two. */
+  g_assert_cmpuint (checked, >=, 19);
+  test_rmtree (state);
+}
+
 /* Bad input: each case mutates a private copy of a real import directory. */
 typedef struct {
   const char *name;
@@ -572,6 +822,14 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/usage", test_usage);
   g_test_add_func ("/cli/thin-client", test_thin_client);
   g_test_add_func ("/cli/virsh-habits", test_virsh_habits);
+  g_test_add_func ("/cli/new-user/planned-typo", test_planned_typo);
+  g_test_add_func ("/cli/new-user/option-typo", test_option_typo);
+  g_test_add_func ("/cli/new-user/dash-name", test_dash_name);
+  g_test_add_func ("/cli/new-user/edit-unvalidated", test_edit_unvalidated);
+  g_test_add_func ("/cli/new-user/host-unreachable-json",
+                   test_host_unreachable_json);
+  g_test_add_func ("/cli/new-user/help-lists-every-option",
+                   test_help_lists_every_option);
   for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/cli/bad-input/%s",
