@@ -156,15 +156,22 @@ error_of (const char *json)
   return buffer;
 }
 
+/* What both() printed last, direct and agent, for a closer look. */
+static char *last_out[2];
+
 /* The command on both sides: the same output and exit status. */
 static void
 both (Side *direct, Side *agent, int want_status, const char *const *args)
 {
   int direct_status = -1;
   int agent_status = -1;
-  g_autofree char *direct_out = run (direct, &direct_status, args);
-  g_autofree char *agent_out = run (agent, &agent_status, args);
+  char *direct_out = run (direct, &direct_status, args);
+  char *agent_out = run (agent, &agent_status, args);
 
+  g_free (last_out[0]);
+  g_free (last_out[1]);
+  last_out[0] = direct_out;
+  last_out[1] = agent_out;
   g_assert_cmpint (direct_status, ==, want_status);
   g_assert_cmpint (agent_status, ==, want_status);
   /* Every command prints a result with --json, errors included. */
@@ -236,6 +243,50 @@ undefine_behind_back (Side *side)
   both (&direct, &agent, status, (const char *const[]){ __VA_ARGS__, NULL })
 
 static void
+assert_both_say (const char *needle)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (last_out); i++)
+    if (strstr (last_out[i], needle) == NULL)
+      g_error ("'%s' does not say '%s'", last_out[i], needle);
+}
+
+/* The agent's jobs once the planned system is gone: the realize job says
+ * "(removed)" for its target (never a D-Bus path) and, completed, the
+ * bytes its copy moved (not the last step's 0). */
+static void
+assert_finished_job (Side *agent)
+{
+  int status = -1;
+  g_autofree char *jobs = run (agent, &status,
+                               (const char *const[]){ "jobs", NULL });
+  g_autofree char *text = NULL;
+  g_autofree char *one = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonObject *job;
+  const char *id;
+
+  g_assert_cmpint (status, ==, 0);
+  json_parser_load_from_data (parser, jobs, -1, &error);
+  g_assert_no_error (error);
+  job = json_array_get_object_element (
+      json_node_get_array (json_parser_get_root (parser)), 0);
+  id = json_object_get_string_member (job, "id");
+  g_assert_cmpstr (json_object_get_string_member (job, "target"), ==,
+                   "(removed)");
+  one = run (agent, &status, (const char *const[]){ "job", id, NULL });
+  g_assert_cmpint (status, ==, 0);
+  g_test_message ("job %s: %s", id, one);
+  g_assert_nonnull (strstr (one, "\"state\" : \"completed\""));
+  g_assert_null (strstr (one, "\"bytes_done\" : 0,"));
+  g_assert_null (strstr (one, "\"bytes_total\" : 0,"));
+  text = run_as (agent, &status, (const char *const[]){ "jobs", NULL },
+                 FALSE);
+  g_assert_nonnull (strstr (text, "(removed)"));
+  g_assert_null (strstr (text, "/org/virtrealize"));
+}
+
+static void
 test_golden (void)
 {
   g_autofree char *basic = NULL;
@@ -273,6 +324,10 @@ test_golden (void)
    * collides with (no in-process fallback onto another state). */
   BOTH (3, "validate", basic);
   BOTH (1, "show", "nothing-here");
+  /* A typo is no planned system, with the nearest name, both ways
+   * (in-process, before libvirt is opened). */
+  BOTH (1, "validate", "vr-gust");
+  assert_both_say ("did you mean 'vr-guest'?");
   BOTH (1, "realize", "nothing-here");
   BOTH (2, "show");
   BOTH (2, "frobnicate");
@@ -283,8 +338,18 @@ test_golden (void)
   undefine_behind_back (&direct);
   undefine_behind_back (&agent);
   assert_shown_defined (&direct, &agent, FALSE);
+  /* destroy asks libvirt too: the domain is not said to stay. */
   BOTH (0, "destroy", "vr-guest");
+  assert_both_say ("\"domain_defined\" : false");
   BOTH (0, "list");
+  /* Once more, with the agent running on: a realized domain that is
+   * still defined is said to stay, and the agent's finished job outlives
+   * its planned system. */
+  BOTH (0, "import", basic);
+  BOTH (0, "realize", "vr-guest", "--pool-dir", "POOL");
+  BOTH (0, "destroy", "vr-guest");
+  assert_both_say ("\"domain_defined\" : true");
+  assert_finished_job (&agent);
   side_clear (&agent);
   side_clear (&direct);
 }
@@ -371,5 +436,7 @@ main (int argc, char **argv)
   if (harness != NULL)
     vr_bus_harness_free (harness);
   g_free (why_not);
+  g_free (last_out[0]);
+  g_free (last_out[1]);
   return status;
 }
