@@ -169,7 +169,7 @@ say_domain_left (const VrCliSystem *system)
             "(undefine it with virsh)\n", system->domain);
   else if (system->domain_presence == VR_CLI_DOMAIN_UNDEFINED)
     printf ("Domain '%s', which its realize defined, was undefined since: "
-            "nothing of it stays defined\n", system->domain);
+            "no domain of it is left\n", system->domain);
   else
     printf ("Domain '%s', which its realize defined, is left as it is (not "
             "asked whether it is still defined)\n", system->domain);

@@ -81,6 +81,7 @@ long_names (const GOptionEntry *entries, const GOptionEntry *globals)
   for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
     for (const GOptionEntry *e = tables[t]; e && e->long_name; e++)
       g_ptr_array_add (names, (char *) e->long_name);
+  g_ptr_array_add (names, NULL);
   return names;
 }
 
@@ -107,14 +108,14 @@ explain_option_error (const GError *error, char **given,
       name = g_strndup (given[i] + 2, strcspn (given[i] + 2, "="));
       if (g_strv_contains ((const char *const *) names->pdata, name))
         continue;
-      g_ptr_array_add (names, NULL);
       near = vr_cli_nearest (name, (const char *const *) names->pdata,
                              names->len - 1);
       if (near != NULL)
         return g_strdup_printf ("%s; did you mean '--%s'?", error->message,
                                 near);
-      break;
+      return g_strdup (error->message);
     }
+  /* No long option is unknown: a short one, or a name such as -vm. */
   return g_strdup_printf ("%s (a name that starts with '-' goes after "
                           "'--')", error->message);
 }

@@ -273,6 +273,10 @@ test_crash_after_define (void)
   g_free (out);
   out = test_cli_direct (state, uri, &status, "destroy", "vr-guest", NULL);
   g_assert_cmpint (status, ==, 0);
+  /* libvirt was asked: the domain undefined since is not said to stay. */
+  g_assert_nonnull (strstr (out, "Domain 'vr-guest', which its realize "
+                                 "defined, was undefined since"));
+  g_assert_null (strstr (out, "stays defined"));
   test_rmtree (state);
   test_rmtree (pool);
 }
