@@ -41,6 +41,10 @@ format_bytes (const VrCliJob *job)
     return g_strdup ("");
   done = g_format_size (job->bytes_done);
   total = g_format_size (job->bytes_total);
+  /* All moved and nothing moving (a completed job reports what its
+   * steps moved): no rate, no ETA. */
+  if (job->bytes_done == job->bytes_total && job->rate == 0)
+    return g_strdup_printf (" %s/%s", done, total);
   rate = g_format_size (job->rate);
   eta = format_eta (job->eta);
   return g_strdup_printf (" %s/%s %s/s ETA %s", done, total, rate, eta);

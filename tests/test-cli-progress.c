@@ -96,6 +96,23 @@ test_columns (void)
   g_unsetenv ("COLUMNS");
 }
 
+/* A completed job reports the bytes it moved: said, with no rate and no
+ * ETA, since nothing moves any more. */
+static void
+test_all_moved (void)
+{
+  VrCliJob job = worst_job ("vr-guest");
+  g_autofree char *line = NULL;
+
+  job.percent = 100;
+  job.bytes_done = job.bytes_total;
+  job.rate = 0;
+  job.eta = -1;
+  line = vr_cli_progress_format (&job, 80);
+  g_assert_true (g_str_has_suffix (line, "100% 1.0\u00a0TB/1.0\u00a0TB"));
+  g_assert_null (strstr (line, "ETA"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -104,5 +121,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cli-progress/utf8-name", test_utf8_name);
   g_test_add_func ("/cli-progress/short-name", test_short_name);
   g_test_add_func ("/cli-progress/columns", test_columns);
+  g_test_add_func ("/cli-progress/all-moved", test_all_moved);
   return g_test_run ();
 }
