@@ -158,7 +158,8 @@ vr_cli_cmd_show (VrCliRun *run, int argc, char **argv)
 }
 
 /* What destroy leaves of the domain a realize defined, as libvirt told
- * (check_domain); not asked, it is not said to be there. */
+ * (check_domain); when libvirt could not be asked (or the connection it
+ * was realized on is not known), it is not said to be there. */
 static void
 say_domain_left (const VrCliSystem *system)
 {
@@ -171,8 +172,8 @@ say_domain_left (const VrCliSystem *system)
     printf ("Domain '%s', which its realize defined, was undefined since: "
             "no domain of it is left\n", system->domain);
   else
-    printf ("Domain '%s', which its realize defined, is left as it is (not "
-            "asked whether it is still defined)\n", system->domain);
+    printf ("Domain '%s', which its realize defined, is left as it is "
+            "(whether it is still defined is not known)\n", system->domain);
 }
 
 int
