@@ -39,15 +39,19 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_TYPE (VrJobObject, vr_job_object, VR_DBUS_TYPE_JOB_SKELETON)
 
-/* What a job is from its start: its path, type, target and starter. */
+/* What a job is from its start: its path, type, target and starter. The
+ * target's name too: a client lists the job after the planned system is
+ * destroyed, when its path names nothing. */
 static void
-set_identity (VrJobObject *self, const char *job_type)
+set_identity (VrJobObject *self, const char *job_type,
+              const char *target_name)
 {
   g_autofree char *target = vr_object_path_for_system (self->system_uuid);
 
   self->path = g_strdup_printf (VR_DBUS_JOBS_PREFIX "%u", self->id);
   vr_dbus_job_set_job_type (VR_DBUS_JOB (self), job_type);
   vr_dbus_job_set_target (VR_DBUS_JOB (self), target);
+  vr_dbus_job_set_target_name (VR_DBUS_JOB (self), target_name);
   vr_dbus_job_set_started_by_uid (VR_DBUS_JOB (self), self->owner_uid);
   vr_dbus_job_set_job_state (VR_DBUS_JOB (self), VR_JOB_STATE_NEW);
   vr_dbus_job_set_phase (VR_DBUS_JOB (self), "");
@@ -215,15 +219,15 @@ handle_cancel (VrDBusJob *iface, GDBusMethodInvocation *invocation,
 }
 
 static VrJobObject *
-job_object_new (guint id, const char *system_uuid, guint owner_uid,
+job_object_new (guint id, VrPlannedSystem *system, guint owner_uid,
                 const char *job_type)
 {
   VrJobObject *self = g_object_new (VR_TYPE_JOB_OBJECT, NULL);
 
   self->id = id;
-  self->system_uuid = g_strdup (system_uuid);
+  self->system_uuid = g_strdup (vr_planned_system_get_uuid (system));
   self->owner_uid = owner_uid;
-  set_identity (self, job_type);
+  set_identity (self, job_type, vr_planned_system_get_name (system));
   /* Its own signal: gone with it, nothing to disconnect. */
   g_signal_connect (self, "handle-cancel", G_CALLBACK (handle_cancel), self);
   return self;
@@ -234,8 +238,7 @@ vr_job_object_new_realize (guint id, VrPlannedSystem *system,
                            const VrRealizeOptions *options, guint owner_uid,
                            gboolean session)
 {
-  VrJobObject *self = job_object_new (
-      id, vr_planned_system_get_uuid (system), owner_uid, "realize");
+  VrJobObject *self = job_object_new (id, system, owner_uid, "realize");
 
   self->options = *options;
   self->pool = g_strdup (options->pool);
@@ -254,8 +257,7 @@ vr_job_object_new_realize (guint id, VrPlannedSystem *system,
 VrJobObject *
 vr_job_object_new_interrupted (guint id, VrPlannedSystem *system)
 {
-  VrJobObject *self = job_object_new (
-      id, vr_planned_system_get_uuid (system), 0, "realize");
+  VrJobObject *self = job_object_new (id, system, 0, "realize");
   const char *message = vr_planned_system_get_last_job_message (system);
   int code = vr_planned_system_get_last_job_code (system);
   g_autofree char *description = NULL;

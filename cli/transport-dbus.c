@@ -673,11 +673,13 @@ job_proxy (Agent *self, const char *id, GError **error)
 }
 
 /* A job's target is a planned system's path: its name reads better. One
- * destroyed since has no name left on the bus: "(removed)", never the
- * path. */
+ * destroyed since is named as it was when the job started (TargetName),
+ * else "(removed)"; never the path. */
 static char *
-target_name (Agent *self, const char *path)
+target_name (Agent *self, VrDBusJob *proxy)
 {
+  const char *path = vr_dbus_job_get_target (proxy);
+  const char *was = vr_dbus_job_get_target_name (proxy);
   GDBusObjectManager *manager = agent_manager (self, NULL);
   g_autoptr (GDBusInterface) iface = NULL;
 
@@ -687,6 +689,8 @@ target_name (Agent *self, const char *path)
   if (iface != NULL)
     return g_strdup (
         vr_dbus_planned_system_get_name (VR_DBUS_PLANNED_SYSTEM (iface)));
+  if (was != NULL && *was != '\0')
+    return g_strdup_printf ("%s (removed)", was);
   return g_strdup ("(removed)");
 }
 
@@ -697,7 +701,7 @@ job_from_proxy (Agent *self, VrDBusJob *proxy)
 
   job->id = job_id (g_dbus_proxy_get_object_path (G_DBUS_PROXY (proxy)));
   job->type = g_strdup (vr_dbus_job_get_job_type (proxy));
-  job->target = target_name (self, vr_dbus_job_get_target (proxy));
+  job->target = target_name (self, proxy);
   job->state = vr_dbus_job_get_job_state (proxy);
   job->phase = dup_or_null (vr_dbus_job_get_phase (proxy));
   job->percent = vr_dbus_job_get_percent_complete (proxy);

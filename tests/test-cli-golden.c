@@ -273,7 +273,7 @@ assert_finished_job (Side *agent)
       json_node_get_array (json_parser_get_root (parser)), 0);
   id = json_object_get_string_member (job, "id");
   g_assert_cmpstr (json_object_get_string_member (job, "target"), ==,
-                   "(removed)");
+                   "vr-guest (removed)");
   one = run (agent, &status, (const char *const[]){ "job", id, NULL });
   g_assert_cmpint (status, ==, 0);
   g_test_message ("job %s: %s", id, one);
