@@ -124,6 +124,45 @@ test_testbed_large (void)
   vr_testbed_rmtree (dir);
 }
 
+/* A 64 GiB image (sparse: the real image's start, a hole, its last
+ * 256 KiB): the check reads its ends only, so it takes no longer than a
+ * small one's; reading it all would take minutes. Then the same image
+ * cut inside the hole. */
+static void
+test_huge_sparse (void)
+{
+  g_autoptr (GBytes) image = testbed_image ();
+  gsize size = g_bytes_get_size (image);
+  const guint8 *data = g_bytes_get_data (image, NULL);
+  g_autofree char *dir = test_mkdtemp ();
+  g_autofree char *path = g_build_filename (dir, "g.save", NULL);
+  guint64 huge = G_GUINT64_CONSTANT (64) << 30;
+  gsize tail = 256 * 1024;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrSaveImage) read = NULL;
+  int fd = open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (pwrite (fd, data, size - tail, 0), ==, size - tail);
+  g_assert_cmpint (pwrite (fd, data + size - tail, tail, huge - tail), ==,
+                   tail);
+  read = vr_save_image_read_fd (fd, "g.save", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (read->file_size, ==, huge);
+  g_assert_cmpint (vr_save_image_check_stream (fd, read, "g.save", &error),
+                   ==, VR_SAVE_STREAM_WHOLE);
+  g_assert_no_error (error);
+  g_clear_pointer (&read, vr_save_image_free);
+  g_assert_cmpint (ftruncate (fd, huge / 2), ==, 0);
+  read = vr_save_image_read_fd (fd, "g.save", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (vr_save_image_check_stream (fd, read, "g.save", &error),
+                   ==, VR_SAVE_STREAM_INCOMPLETE);
+  g_assert_nonnull (strstr (error->message, "(34359738368 bytes)"));
+  close (fd);
+  test_rmtree (dir);
+}
+
 /* libvirt's header and XML, then stream. */
 static GByteArray *
 image_with (guint32 compressed, GBytes *stream)
@@ -258,6 +297,7 @@ main (int argc, char **argv)
   g_test_add_func ("/save-image-stream/real-zero-padded",
                    test_real_zero_padded);
   g_test_add_func ("/save-image-stream/testbed-large", test_testbed_large);
+  g_test_add_func ("/save-image-stream/huge-sparse", test_huge_sparse);
   g_test_add_func ("/save-image-stream/footer-eof", test_footer_eof);
   g_test_add_func ("/save-image-stream/bad-start", test_bad_start);
   g_test_add_data_func ("/save-image-stream/gzip",
