@@ -195,6 +195,33 @@ test_footer_eof (void)
                    VR_SAVE_STREAM_INCOMPLETE);
 }
 
+/* A device description longer than the first tail read (128 KiB): the
+ * tail is read again from further back. */
+static void
+test_long_description (void)
+{
+  gsize json_len = 300 * 1024;
+  g_autoptr (GByteArray) stream = g_byte_array_new ();
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GByteArray) image = NULL;
+  guint8 be[4] = { json_len >> 24, json_len >> 16, json_len >> 8, json_len };
+  g_autofree char *json = g_malloc (json_len);
+
+  memset (json, ' ', json_len);
+  json[0] = '{';
+  json[json_len - 1] = '}';
+  g_byte_array_append (stream, (const guint8 *) "QEVM\0\0\0\3\x7e\0\0\0\1"
+                                                "\0\x06", 15);
+  g_byte_array_append (stream, be, 4);
+  g_byte_array_append (stream, (const guint8 *) json, json_len);
+  bytes = g_bytes_new (stream->data, stream->len);
+  image = image_with (VR_SAVE_COMPRESSION_RAW, bytes);
+  g_assert_cmpint (check_bytes (image->data, image->len, NULL), ==,
+                   VR_SAVE_STREAM_WHOLE);
+  g_assert_cmpint (check_bytes (image->data, image->len - 1, NULL), ==,
+                   VR_SAVE_STREAM_INCOMPLETE);
+}
+
 static void
 test_bad_start (void)
 {
@@ -299,6 +326,8 @@ main (int argc, char **argv)
   g_test_add_func ("/save-image-stream/testbed-large", test_testbed_large);
   g_test_add_func ("/save-image-stream/huge-sparse", test_huge_sparse);
   g_test_add_func ("/save-image-stream/footer-eof", test_footer_eof);
+  g_test_add_func ("/save-image-stream/long-description",
+                   test_long_description);
   g_test_add_func ("/save-image-stream/bad-start", test_bad_start);
   g_test_add_data_func ("/save-image-stream/gzip",
                         GUINT_TO_POINTER (VR_SAVE_COMPRESSION_GZIP),
