@@ -76,6 +76,8 @@ typedef enum {
 #define VR_FINDING_SAVE_FIRMWARE "VR1712"
 #define VR_FINDING_SAVE_FEATURES "VR1713"
 #define VR_FINDING_SAVE_ABI "VR1714"
+#define VR_FINDING_SAVE_INCOMPLETE "VR1715"
+#define VR_FINDING_SAVE_UNCHECKED "VR1716"
 /* Host access (host-access.c): what would give whoever defines the XML
  * more of the host than a guest of its own; errors through the agent
  * without the host-access right. */

@@ -858,16 +858,44 @@ add_steps (VrProgress *progress, const VrRealizeOptions *options)
     vr_progress_add_step (progress, "start", 2);
 }
 
+/* After the hand-off the saved state is libvirt's: a start that fails
+ * (a damaged image, a host that changed) removes nothing, and the record
+ * keeps saying so instead of a plain "realized". The realize stays done:
+ * the domain is defined and holds the saved state. */
+static void
+record_start_failed (Realize *r, GError *error)
+{
+  const char *name = vr_realize_name (r);
+  g_autofree char *recovery = g_strdup_printf (
+      "nothing was removed: domain '%s' and its saved state stay (keep the "
+      "source's save image until the guest runs); 'virsh start %s' tries "
+      "again, 'virsh managedsave-remove %s' discards the saved state (the "
+      "guest then boots, its memory lost)", name, name, name);
+  g_autofree char *message = g_strdup_printf (
+      "%s; but %s; %s", vr_planned_system_get_last_job_message (r->system),
+      error->message, recovery);
+  char *text = g_strdup_printf ("realized '%s', but %s; %s", name,
+                                error->message, recovery);
+
+  g_free (error->message);
+  error->message = text;
+  record (r, VR_PLANNED_STATE_REALIZED, vr_error_get_code (error), message);
+}
+
 static gboolean
 start_domain (Realize *r, GError **error)
 {
+  g_autoptr (GError) local = NULL;
+
   if (r->options->start)
     vr_progress_next (r->progress);
   vr_test_hook_stall ("start", r->cancellable);
   if (!r->options->start || r->started || virDomainCreate (r->dom) == 0)
     return TRUE;
-  vr_libvirt_set_error (error, "realized '%s', but starting it failed",
+  vr_libvirt_set_error (&local, "domain '%s' did not start",
                         vr_realize_name (r));
+  record_start_failed (r, local);
+  g_propagate_error (error, g_steal_pointer (&local));
   return FALSE;
 }
 

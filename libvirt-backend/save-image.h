@@ -54,6 +54,28 @@ VrSaveImage *vr_save_image_read_fd (int fd,
 /* The same for a path (O_NOFOLLOW: a symlink is refused). */
 VrSaveImage *vr_save_image_read (const char *path, GError **error);
 
+typedef enum {
+  VR_SAVE_STREAM_WHOLE,
+  VR_SAVE_STREAM_UNCHECKED,  /* no cheap check of its end (gzip, lzop) */
+  VR_SAVE_STREAM_INCOMPLETE, /* cut short */
+  VR_SAVE_STREAM_INVALID,    /* not a stream of its format, or unreadable */
+} VrSaveStream;
+
+/* Checks that QEMU's migration stream after the header is whole, as a
+ * copy cut short (an interrupted cp, `truncate`) is not: its start (QEMU's
+ * or the compressor's magic) and its end (QEMU's end-of-stream marker and
+ * device description, or the compressor's end marker). Reads the stream's
+ * first bytes and at most its last VR_SAVE_IMAGE_MAX_TAIL bytes, never the
+ * whole file. Sets error, naming display_name, for anything but WHOLE:
+ * an incomplete stream's names its size and what is missing. */
+VrSaveStream vr_save_image_check_stream (int fd, const VrSaveImage *image,
+                                         const char *display_name,
+                                         GError **error);
+
+/* How far from the end of the file the stream's end is looked for:
+ * QEMU's JSON description of the devices is tens of KiB. */
+#define VR_SAVE_IMAGE_MAX_TAIL (16 * 1024 * 1024)
+
 /* "raw", "gzip", ... or NULL for an unknown format. */
 const char *vr_save_compression_name (guint32 compressed);
 

@@ -63,6 +63,40 @@ lost_image_hint (VrValidation *v, const char *path)
   return g_strdup (discard);
 }
 
+/* A copy cut short is the one loss a later step cannot repair: the
+ * source's image is the guest's memory, so say to keep it. FALSE when
+ * the image must not be used. */
+static gboolean
+check_whole (VrValidation *v, int fd, VrSaveImage *image, const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *hint = NULL;
+
+  switch (vr_save_image_check_stream (fd, image, v->save_file, &error))
+    {
+    case VR_SAVE_STREAM_WHOLE:
+      return TRUE;
+    case VR_SAVE_STREAM_UNCHECKED:
+      vr_findings_add (v->findings, VR_FINDING_SAVE_UNCHECKED, path,
+                       "compare its size and checksum with the source's "
+                       "before deleting the source",
+                       "%s", error->message);
+      return TRUE;
+    case VR_SAVE_STREAM_INCOMPLETE:
+      vr_findings_add (v->findings, VR_FINDING_SAVE_INCOMPLETE, path,
+                       "copy the image again from the source, whole, and "
+                       "keep the source until the guest runs here; or "
+                       "export the VM again",
+                       "%s", error->message);
+      return FALSE;
+    default:
+      hint = lost_image_hint (v, path);
+      vr_findings_add (v->findings, VR_FINDING_SAVE_IMAGE, path, hint, "%s",
+                       error->message);
+      return FALSE;
+    }
+}
+
 /* Errors name the image by its file name; the finding's source is its
  * path. */
 static VrSaveImage *
@@ -82,9 +116,11 @@ read_image (VrValidation *v, const char *path)
   if (fd >= 0)
     {
       image = vr_save_image_read_fd (fd, display_name, &error);
+      if (image != NULL && !check_whole (v, fd, image, path))
+        g_clear_pointer (&image, vr_save_image_free);
       close (fd);
     }
-  if (image == NULL)
+  if (image == NULL && error != NULL)
     {
       g_autofree char *hint = moved ? g_steal_pointer (&moved)
                                     : lost_image_hint (v, path);

@@ -1579,6 +1579,109 @@ test_save_flipped_no_manifest (Fixture *f, gconstpointer data)
   test_rmtree (dir);
 }
 
+/* The new user's case: an import directory without a manifest whose
+ * image was cut short (`truncate -s 50%`) before the import. Validate
+ * says so (VR1715, naming the file and its size) and realize refuses
+ * before it copies anything. */
+static void
+test_save_truncated_no_manifest (Fixture *f, gconstpointer data)
+{
+  g_autofree char *src = vr_testbed_require ("basic");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = vr_testbed_copy_import_dir (src, &error);
+  g_autofree char *save = g_build_filename (dir, "vr-guest.save", NULL);
+  VrRealizeOptions options = { .pool_dir = f->pool_dir };
+  g_autoptr (GPtrArray) findings = NULL;
+  g_autofree char *size = NULL;
+  struct stat st;
+  VrFinding *cut = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (stat (save, &st), ==, 0);
+  g_assert_cmpint (truncate (save, st.st_size / 2), ==, 0);
+  size = g_strdup_printf ("(%" G_GINT64_FORMAT " bytes)",
+                          (gint64) st.st_size / 2);
+  use_import (f, dir);
+  findings = vr_validate_planned (caps, f->store, f->system, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < findings->len; i++)
+    {
+      VrFinding *finding = findings->pdata[i];
+
+      if (g_str_equal (finding->id, "VR1715"))
+        cut = finding;
+    }
+  g_assert_nonnull (cut);
+  g_assert_cmpint (cut->severity, ==, VR_SEVERITY_ERROR);
+  g_assert_nonnull (strstr (cut->message, "vr-guest.save: the save image "
+                                          "is incomplete"));
+  g_assert_nonnull (strstr (cut->message, size));
+  g_assert_nonnull (strstr (cut->hint, "keep the source"));
+  g_assert_false (vr_realize (f->store, caps, conn, f->system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_NOT_SUPPORTED, "does not fit this host",
+                     NULL);
+  assert_nothing_left (f, VR_PLANNED_STATE_PLANNED, 0);
+  test_rmtree (dir);
+}
+
+/* Cuts libvirt's copy of the saved state short once the job reaches its
+ * start: the start then really fails in QEMU. */
+static void
+cut_at_start (const VrProgressState *state, gpointer user_data)
+{
+  gboolean *done = user_data;
+  g_autofree char *managed = g_build_filename (root, "lib", "qemu", "save",
+                                               "vr-guest.save", NULL);
+  struct stat st;
+
+  if (g_strcmp0 (state->phase, "start") != 0 || *done)
+    return;
+  g_assert_cmpint (stat (managed, &st), ==, 0);
+  g_assert_cmpint (truncate (managed, st.st_size / 2), ==, 0);
+  *done = TRUE;
+}
+
+/* A start that fails after the hand-off removes nothing, and the record
+ * says so with the way back, instead of a plain "realized". */
+static void
+test_start_fails (Fixture *f, gconstpointer data)
+{
+  gboolean cut = FALSE;
+  g_autoptr (VrProgress) progress = vr_progress_new (cut_at_start, &cut);
+  VrRealizeOptions options = { .pool_dir = f->pool_dir, .start = TRUE,
+                               .handoff = VR_HANDOFF_MANAGED_SAVE };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) back = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  g_autofree char *journal = NULL;
+
+  g_assert_false (vr_realize (f->store, caps, conn, f->system, &options,
+                              progress, NULL, &error));
+  g_assert_true (cut);
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  test_assert_error (error, vr_error_get_code (error),
+                     "realized 'vr-guest', but domain 'vr-guest' did not "
+                     "start", "nothing was removed", "virsh start vr-guest",
+                     NULL);
+  back = reload (f);
+  g_assert_cmpint (vr_planned_system_get_state (back), ==,
+                   VR_PLANNED_STATE_REALIZED);
+  g_assert_cmpint (vr_planned_system_get_last_job_code (back), !=, 0);
+  g_assert_nonnull (strstr (vr_planned_system_get_last_job_message (back),
+                            "did not start"));
+  g_assert_nonnull (strstr (vr_planned_system_get_last_job_message (back),
+                            "nothing was removed"));
+  journal = vr_store_system_file (f->store, back, VR_REALIZE_JOURNAL);
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+  /* Nothing removed: the domain, and libvirt's saved state with it. */
+  dom = virDomainLookupByUUIDString (conn, BASIC_UUID);
+  g_assert_nonnull (dom);
+  g_assert_cmpint (virDomainIsActive (dom), ==, 0);
+  g_assert_cmpint (virDomainHasManagedSaveImage (dom, 0), ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1623,6 +1726,8 @@ main (int argc, char **argv)
   ADD ("save-changed-after-import", test_save_changed_after_import);
   ADD ("save-size-changed", test_save_size_changed);
   ADD ("save-flipped-no-manifest", test_save_flipped_no_manifest);
+  ADD ("save-truncated-no-manifest", test_save_truncated_no_manifest);
+  ADD ("start-fails", test_start_fails);
   ADD ("copy-disks", test_copy_disks);
   ADD ("data-file-refused", test_data_file_refused);
   ADD ("in-place-disk-refused", test_in_place_disk_refused);

@@ -528,6 +528,46 @@ test_save_broken (void)
   forget (system, copy);
 }
 
+/* An import directory (no manifest) whose image was cut short before
+ * anything read it, as `truncate -s 50%` or an interrupted copy leaves
+ * it: the one finding says so, with the file, its size and the way
+ * back; both as `validate DIR` and for the planned system. */
+static void
+test_save_cut_short (void)
+{
+  char *copy = NULL;
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autofree char *image = NULL;
+  g_autofree char *size = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
+  g_autoptr (GPtrArray) planned = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *src = vr_testbed_require ("basic");
+  g_autofree char *dir = vr_testbed_copy_import_dir (src, &error);
+  struct stat st;
+  VrFinding *cut;
+
+  g_assert_no_error (error);
+  image = g_build_filename (dir, "vr-guest.save", NULL);
+  g_assert_cmpint (stat (image, &st), ==, 0);
+  g_assert_cmpint (truncate (image, st.st_size / 2), ==, 0);
+  size = g_strdup_printf ("(%" G_GINT64_FORMAT " bytes)",
+                          (gint64) st.st_size / 2);
+  findings = validate_dir (dir);
+  cut = vt_assert_only (findings, VR_FINDING_SAVE_INCOMPLETE, image);
+  g_assert_cmpint (cut->severity, ==, VR_SEVERITY_ERROR);
+  g_assert_nonnull (strstr (cut->message, "vr-guest.save: the save image "
+                                          "is incomplete"));
+  g_assert_nonnull (strstr (cut->message, size));
+  g_assert_nonnull (strstr (cut->message, "does not end"));
+  g_assert_nonnull (strstr (cut->hint, "keep the source"));
+  system = vt_plan_copy (t.store, dir, &copy);
+  planned = validate_planned (system);
+  vt_assert_only (planned, VR_FINDING_SAVE_INCOMPLETE, NULL);
+  forget (system, copy);
+  test_rmtree (dir);
+}
+
 /* The basic guest's image with another guest CPU in its cookie. */
 static void
 rewrite_cookie (const char *path, const char *cookie)
@@ -794,6 +834,7 @@ main (int argc, char **argv)
   g_test_add_func ("/validate/conflicts/planned", test_planned_conflicts);
   g_test_add_func ("/validate/save/other-guest", test_save_other_guest);
   g_test_add_func ("/validate/save/broken", test_save_broken);
+  g_test_add_func ("/validate/save/cut-short", test_save_cut_short);
   g_test_add_func ("/validate/save/cpu", test_save_cpu);
   g_test_add_func ("/validate/save/abi", test_save_abi);
   g_test_add_func ("/validate/save/none", test_no_save);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The save image's header and embedded domain XML and cookie
- * (vr_save_image_read_fd), as an import directory's *.save gives them. */
+ * (vr_save_image_read_fd), as an import directory's *.save gives them,
+ * then whether the stream after them is whole
+ * (vr_save_image_check_stream: both ends, any compression). */
 #include "config.h"
 
 #include <string.h>
@@ -17,6 +19,31 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
   vr_fuzz_init ();
   image_fd = vr_fuzz_memfd ("fuzz.save");
   return 0;
+}
+
+/* A verdict comes with an error exactly when it is not "whole", and a
+ * whole raw stream starts as QEMU's does. */
+static void
+check_stream (const VrSaveImage *image, const uint8_t *data, size_t size)
+{
+  g_autoptr (GError) error = NULL;
+  VrSaveStream verdict = vr_save_image_check_stream (image_fd, image,
+                                                     "fuzz.save", &error);
+  gsize start = VR_SAVE_IMAGE_HEADER_SIZE + image->data_len;
+
+  g_assert_cmpint (verdict, <=, VR_SAVE_STREAM_INVALID);
+  if (verdict != VR_SAVE_STREAM_WHOLE)
+    {
+      vr_fuzz_check_outcome (FALSE, error, FALSE);
+      g_assert_nonnull (strstr (error->message, "fuzz.save"));
+      return;
+    }
+  g_assert_null (error);
+  if (image->compressed == VR_SAVE_COMPRESSION_RAW)
+    {
+      g_assert_cmpuint (size, >=, start + 8);
+      g_assert_cmpmem (data + start, 8, "QEVM\0\0\0\3", 8);
+    }
 }
 
 int
@@ -41,5 +68,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (image->cookie != NULL)
     g_assert_cmpuint (image->cookie_offset + strlen (image->cookie), <,
                       image->data_len);
+  check_stream (image, data, size);
   return 0;
 }

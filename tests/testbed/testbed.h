@@ -29,13 +29,15 @@ char *vr_testbed_require (const char *variant);
 char *vr_testbed_copy_import_dir (const char *src, GError **error);
 
 /* A private copy of the basic variant whose save image has mib MiB of
- * dense data appended after QEMU's stream (libvirt never reads that far):
+ * dense data appended after QEMU's stream (libvirt never reads that far;
+ * see vr_testbed_append_mib):
  * a saved state large enough for a copy to take a while. The caller
  * removes it. Aborts the test on failure. */
 char *vr_testbed_large_import (guint mib);
 
-/* Appends mib MiB of dense data (0x5a) to the file at path. Aborts the
- * test on failure. */
+/* Appends mib MiB of dense data (0x5a) to the save image at path, then
+ * its last 256 KiB again, so that it still ends as a whole QEMU stream
+ * does (validate checks that). Aborts the test on failure. */
 void vr_testbed_append_mib (const char *path, guint mib);
 
 /* Recursively removes a directory tree (not following symlinks). */
