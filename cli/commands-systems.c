@@ -51,14 +51,15 @@ vr_cli_cmd_import (VrCliRun *run, int argc, char **argv)
     }
   if (run->cli->quiet)
     return VR_EXIT_OK;
-  printf ("Planned system '%s' (%s) imported from %s\n", system->name,
-          system->uuid, system->import_dir);
+  vr_cli_printf ("Planned system '%s' (%s) imported from %s\n", system->name,
+                 system->uuid, system->import_dir);
   if (system->saved_state_discarded)
-    printf ("Its saved state is left behind: the guest will boot from its "
-            "disks\n");
+    vr_cli_printf ("Its saved state is left behind: the guest will boot "
+                   "from its disks\n");
   if (system->tpm_discarded)
-    printf ("Its TPM state is left behind: a new identity gets a new TPM, "
-            "so that the copy does not hold the original's keys\n");
+    vr_cli_printf ("Its TPM state is left behind: a new identity gets a "
+                   "new TPM, so that the copy does not hold the original's "
+                   "keys\n");
   return VR_EXIT_OK;
 }
 
@@ -107,9 +108,9 @@ check_domain (VrCliTransport *transport, VrCliSystem *system)
       || transport->klass->check_domain == NULL
       || transport->klass->check_domain (transport, system, &error))
     return;
-  g_printerr ("warning: cannot tell whether domain %s is still "
-              "defined: %s\n", system->domain ? system->domain : "",
-              error->message);
+  vr_cli_fprintf (stderr, "warning: cannot tell whether domain %s is still "
+                  "defined: %s\n", system->domain ? system->domain : "",
+                  error->message);
 }
 
 int
@@ -184,11 +185,12 @@ vr_cli_cmd_destroy (VrCliRun *run, int argc, char **argv)
     }
   else if (!run->cli->quiet)
     {
-      printf ("Planned system '%s' destroyed; its import directory %s is "
-              "left as it was\n", system->name, system->import_dir);
+      vr_cli_printf ("Planned system '%s' destroyed; its import directory "
+                     "%s is left as it was\n", system->name,
+                     system->import_dir);
       if (system->domain != NULL)
-        printf ("Domain '%s', which its realize defined, stays defined "
-                "(undefine it with virsh)\n", system->domain);
+        vr_cli_printf ("Domain '%s', which its realize defined, stays defined "
+                       "(undefine it with virsh)\n", system->domain);
     }
   return VR_EXIT_OK;
 }
@@ -233,7 +235,7 @@ validate_hosts (VrCliRun *run, VrCliTransport *transport, const char *key,
     }
   else
     for (guint i = 0; i < placements->len; i++)
-      printf ("%s\n", ((VrCliPlacement *) placements->pdata[i])->line);
+      vr_cli_printf ("%s\n", ((VrCliPlacement *) placements->pdata[i])->line);
   return any ? VR_EXIT_OK : VR_EXIT_FINDINGS;
 }
 
@@ -312,7 +314,7 @@ vr_cli_cmd_edit (VrCliRun *run, int argc, char **argv)
   if (system == NULL)
     return vr_cli_fail (error);
   if (vr_cli_say (run))
-    printf ("Planned system '%s' updated\n\n", system->name);
+    vr_cli_printf ("Planned system '%s' updated\n\n", system->name);
   /* The edit is kept whatever validation says; it only reports. */
   validation = transport->klass->validate (transport, system->uuid, &error);
   if (validation == NULL)
