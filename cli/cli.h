@@ -89,6 +89,11 @@ void vr_cli_printf (const char *format, ...) G_GNUC_PRINTF (1, 2);
 void vr_cli_fprintf (FILE *stream, const char *format, ...)
   G_GNUC_PRINTF (2, 3);
 
+/* A document (show --xml) to stdout: as it is into a pipe or a file,
+ * where it is data (XML may hold a C1 control or a bidirectional
+ * override in a name); through vr_cli_escape on a terminal. */
+void vr_cli_print_document (const char *text);
+
 /* Prints a JSON node to stdout, pretty. */
 void vr_cli_print_json (JsonNode *node);
 

@@ -138,7 +138,7 @@ vr_cli_cmd_show (VrCliRun *run, int argc, char **argv)
 
       if (text == NULL)
         return vr_cli_fail (error);
-      fputs (text, stdout);
+      vr_cli_print_document (text);
       return VR_EXIT_OK;
     }
   system = transport->klass->lookup (transport, argv[1], &error);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "errors.h"
@@ -44,6 +45,20 @@ vr_cli_fprintf (FILE *stream, const char *format, ...)
   va_start (ap, format);
   vprint (stream, format, ap);
   va_end (ap);
+}
+
+void
+vr_cli_print_document (const char *text)
+{
+  g_autofree char *safe = NULL;
+
+  if (!isatty (fileno (stdout)))
+    {
+      fputs (text, stdout);
+      return;
+    }
+  safe = vr_cli_escape (text, TRUE);
+  fputs (safe, stdout);
 }
 
 void

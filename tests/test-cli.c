@@ -194,6 +194,44 @@ assert_no_raw_controls (const TestRun *r)
     }
 }
 
+/* show --xml is data into a pipe (the name as it is) and text on a
+ * terminal (escaped): script(1) gives the CLI a terminal. */
+static void
+assert_xml_on_terminal (const char *state, const char *name)
+{
+  const char *const args[] = { "show", name, "--xml", NULL };
+  g_autoptr (GPtrArray) argv = test_cli_argv (cli_path (), state, NULL,
+                                              args);
+  g_autoptr (GString) command = g_string_new (NULL);
+  g_autofree char *script = g_find_program_in_path ("script");
+  g_auto (TestRun) piped = { 0 };
+  g_auto (TestRun) shown = { 0 };
+
+  test_run (&piped, (const char *const *) argv->pdata, NULL);
+  g_assert_cmpint (piped.status, ==, 0);
+  assert_contains (piped.out, name);
+  if (script == NULL)
+    {
+      g_test_message ("no script(1): show --xml on a terminal not checked");
+      return;
+    }
+  for (guint i = 0; i < argv->len && argv->pdata[i] != NULL; i++)
+    {
+      g_autofree char *quoted = g_shell_quote (argv->pdata[i]);
+
+      g_string_append_printf (command, "%s%s", i ? " " : "", quoted);
+    }
+  {
+    const char *const on_tty[] = { script, "-qec", command->str, "/dev/null",
+                                   NULL };
+
+    test_run (&shown, on_tty, NULL);
+  }
+  g_assert_cmpint (shown.status, ==, 0);
+  assert_no_raw_controls (&shown);
+  assert_contains (shown.out, "<name>vr\\xc2\\x9b2J");
+}
+
 /* Fourth attack review, L1: nothing a folder, file or planned system is
  * named reaches the terminal as a control sequence. A folder named with
  * an OSC title sequence is refused at import (its record could not hold
@@ -249,6 +287,7 @@ test_terminal_escapes (void)
   run_cli (&shown, state, "show", csi);
   g_assert_cmpint (shown.status, ==, 0);
   run_cli (&listed, state, "list");
+  assert_xml_on_terminal (state, csi);
   run_cli (&destroyed, state, "destroy", csi);
   g_assert_cmpint (destroyed.status, ==, 0);
   for (guint i = 0; i < G_N_ELEMENTS (runs); i++)
