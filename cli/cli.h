@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdio.h>
+
 #include <json-glib/json-glib.h>
 
 #include "transport.h"
@@ -70,6 +72,27 @@ int vr_cli_cancelled (const char *job_id);
  * VR_EXIT_USAGE. */
 int vr_cli_usage_error (const char *command, const char *format, ...)
   G_GNUC_PRINTF (2, 3);
+
+/* Text for a terminal: a name, path, description or message from a
+ * planned system, a folder, a domain or libvirt is shown, never acted on.
+ * Control characters (C0, DEL, C1), Unicode format and line/paragraph
+ * separators (bidirectional overrides) and bytes that are not UTF-8 are
+ * written as escapes, as `ls -b` and systemd's cescape do: \e \a \b \t
+ * \n \v \f \r, else \xNN per byte. '\n' is kept when keep_newlines. A
+ * backslash is not doubled, so escaping twice changes nothing. */
+char *vr_cli_escape (const char *text, gboolean keep_newlines);
+
+/* printf and fprintf for human output: the whole text goes through
+ * vr_cli_escape (keeping newlines). Every text printer uses them; JSON
+ * is escaped by json-glib. */
+void vr_cli_printf (const char *format, ...) G_GNUC_PRINTF (1, 2);
+void vr_cli_fprintf (FILE *stream, const char *format, ...)
+  G_GNUC_PRINTF (2, 3);
+
+/* A document (show --xml) to stdout: as it is into a pipe or a file,
+ * where it is data (XML may hold a C1 control or a bidirectional
+ * override in a name); through vr_cli_escape on a terminal. */
+void vr_cli_print_document (const char *text);
 
 /* Prints a JSON node to stdout, pretty. */
 void vr_cli_print_json (JsonNode *node);

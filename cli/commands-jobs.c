@@ -104,15 +104,16 @@ report_realized (VrCliRun *run, VrCliTransport *transport, const char *key,
     }
   if (run->cli->quiet)
     return VR_EXIT_OK;
-  printf ("Planned system '%s' %s\n", system->name,
-          system->last_job_message ? system->last_job_message : "realized");
+  vr_cli_printf ("Planned system '%s' %s\n", system->name,
+                 system->last_job_message ? system->last_job_message
+                                          : "realized");
   /* Without a saved state (none carried, or discarded) the guest boots. */
   if (started && system->has_saved_state)
-    printf ("Domain '%s' is running: the guest resumed where it stopped\n",
-            system->domain);
+    vr_cli_printf ("Domain '%s' is running: the guest resumed where it "
+                   "stopped\n", system->domain);
   else if (started)
-    printf ("Domain '%s' is running: the guest booted (no saved state)\n",
-            system->domain);
+    vr_cli_printf ("Domain '%s' is running: the guest booted (no saved "
+                   "state)\n", system->domain);
   else
     {
       /* On the connection it was defined on: virsh's default may be
@@ -121,9 +122,9 @@ report_realized (VrCliRun *run, VrCliTransport *transport, const char *key,
                                  ? g_shell_quote (system->connection) : NULL;
       g_autofree char *name = g_shell_quote (system->domain);
 
-      printf ("Start it with: virsh%s%s start %s%s\n", uri ? " -c " : "",
-              uri ? uri : "", name,
-              system->has_saved_state ? " (the guest resumes)" : "");
+      vr_cli_printf ("Start it with: virsh%s%s start %s%s\n",
+                     uri ? " -c " : "", uri ? uri : "", name,
+                     system->has_saved_state ? " (the guest resumes)" : "");
     }
   return VR_EXIT_OK;
 }
@@ -137,7 +138,7 @@ print_job_id (VrCliRun *run, const char *id)
 
   if (!run->cli->json)
     {
-      printf ("%s\n", id);
+      vr_cli_printf ("%s\n", id);
       return VR_EXIT_OK;
     }
   b = json_builder_new ();
@@ -170,7 +171,7 @@ choose_host (VrCliRun *run, VrCliTransport *transport, const char *key,
   if (placements == NULL)
     return NULL;
   for (guint i = 0; i < placements->len && vr_cli_say (run); i++)
-    printf ("%s\n", ((VrCliPlacement *) placements->pdata[i])->line);
+    vr_cli_printf ("%s\n", ((VrCliPlacement *) placements->pdata[i])->line);
   for (guint i = 0; i < placements->len; i++)
     if (((VrCliPlacement *) placements->pdata[i])->chosen)
       return g_strdup (((VrCliPlacement *) placements->pdata[i])->uri);
@@ -408,7 +409,7 @@ vr_cli_cmd_cancel (VrCliRun *run, int argc, char **argv)
       return job ? print_job_result (run, job) : VR_EXIT_OK;
     }
   if (!run->cli->quiet)
-    printf ("Job %s cancelled: it rolls back what it made\n", argv[1]);
+    vr_cli_printf ("Job %s cancelled: it rolls back what it made\n", argv[1]);
   return VR_EXIT_OK;
 }
 
@@ -430,9 +431,9 @@ on_stop_waiting (gpointer user_data)
 
   if (stop->run->cli->json && job != NULL)
     print_job_result (stop->run, job);
-  fprintf (stderr, "\nstopped waiting: job %s goes on (virt-realize wait %s "
-           "to watch it again, virt-realize cancel %s to stop it)\n",
-           stop->id, stop->id, stop->id);
+  vr_cli_fprintf (stderr, "\nstopped waiting: job %s goes on (virt-realize "
+                  "wait %s to watch it again, virt-realize cancel %s to stop "
+                  "it)\n", stop->id, stop->id, stop->id);
   exit (VR_EXIT_CANCELLED);
   return G_SOURCE_REMOVE;
 }

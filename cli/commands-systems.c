@@ -53,14 +53,15 @@ vr_cli_cmd_import (VrCliRun *run, int argc, char **argv)
     }
   if (run->cli->quiet)
     return VR_EXIT_OK;
-  printf ("Planned system '%s' (%s) imported from %s\n", system->name,
-          system->uuid, system->import_dir);
+  vr_cli_printf ("Planned system '%s' (%s) imported from %s\n", system->name,
+                 system->uuid, system->import_dir);
   if (system->saved_state_discarded)
-    printf ("Its saved state is left behind: the guest will boot from its "
-            "disks\n");
+    vr_cli_printf ("Its saved state is left behind: the guest will boot "
+                   "from its disks\n");
   if (system->tpm_discarded)
-    printf ("Its TPM state is left behind: a new identity gets a new TPM, "
-            "so that the copy does not hold the original's keys\n");
+    vr_cli_printf ("Its TPM state is left behind: a new identity gets a "
+                   "new TPM, so that the copy does not hold the original's "
+                   "keys\n");
   return VR_EXIT_OK;
 }
 
@@ -109,9 +110,9 @@ check_domain (VrCliTransport *transport, VrCliSystem *system)
       || transport->klass->check_domain == NULL
       || transport->klass->check_domain (transport, system, &error))
     return;
-  g_printerr ("warning: cannot tell whether domain %s is still "
-              "defined: %s\n", system->domain ? system->domain : "",
-              error->message);
+  vr_cli_fprintf (stderr, "warning: cannot tell whether domain %s is still "
+                  "defined: %s\n", system->domain ? system->domain : "",
+                  error->message);
 }
 
 int
@@ -139,7 +140,7 @@ vr_cli_cmd_show (VrCliRun *run, int argc, char **argv)
 
       if (text == NULL)
         return vr_cli_fail_planned (transport, argv[1], error);
-      fputs (text, stdout);
+      vr_cli_print_document (text);
       return VR_EXIT_OK;
     }
   system = transport->klass->lookup (transport, argv[1], &error);
@@ -166,14 +167,14 @@ say_domain_left (const VrCliSystem *system)
   if (system->domain == NULL)
     return;
   if (system->domain_presence == VR_CLI_DOMAIN_DEFINED)
-    printf ("Domain '%s', which its realize defined, stays defined "
-            "(undefine it with virsh)\n", system->domain);
+    vr_cli_printf ("Domain '%s', which its realize defined, stays defined "
+                   "(undefine it with virsh)\n", system->domain);
   else if (system->domain_presence == VR_CLI_DOMAIN_UNDEFINED)
-    printf ("Domain '%s', which its realize defined, was undefined since: "
-            "no domain of it is left\n", system->domain);
+    vr_cli_printf ("Domain '%s', which its realize defined, was undefined since: "
+                   "no domain of it is left\n", system->domain);
   else
-    printf ("Domain '%s', which its realize defined, is left as it is "
-            "(whether it is still defined is not known)\n", system->domain);
+    vr_cli_printf ("Domain '%s', which its realize defined, is left as it is "
+                   "(whether it is still defined is not known)\n", system->domain);
 }
 
 int
@@ -213,8 +214,9 @@ vr_cli_cmd_destroy (VrCliRun *run, int argc, char **argv)
     }
   else if (!run->cli->quiet)
     {
-      printf ("Planned system '%s' destroyed; its import directory %s is "
-              "left as it was\n", system->name, system->import_dir);
+      vr_cli_printf ("Planned system '%s' destroyed; its import directory "
+                     "%s is left as it was\n", system->name,
+                     system->import_dir);
       say_domain_left (system);
     }
   return VR_EXIT_OK;
@@ -260,7 +262,7 @@ validate_hosts (VrCliRun *run, VrCliTransport *transport, const char *key,
     }
   else
     for (guint i = 0; i < placements->len; i++)
-      printf ("%s\n", ((VrCliPlacement *) placements->pdata[i])->line);
+      vr_cli_printf ("%s\n", ((VrCliPlacement *) placements->pdata[i])->line);
   return any ? VR_EXIT_OK : VR_EXIT_FINDINGS;
 }
 
@@ -318,9 +320,10 @@ edit_not_validated (VrCliRun *run, const VrCliSystem *system,
   g_autoptr (JsonNode) root = NULL;
   int code = vr_error_get_code (error);
 
-  g_printerr ("warning: the edit of '%s' is saved, but validation could not "
-              "run: %s\n(run 'virt-realize validate %s' once it can)\n",
-              system->name, why, system->name);
+  vr_cli_fprintf (stderr, "warning: the edit of '%s' is saved, but "
+                  "validation could not run: %s\n(run 'virt-realize "
+                  "validate %s' once it can)\n",
+                  system->name, why, system->name);
   if (!run->cli->json)
     return VR_EXIT_OK;
   b = json_builder_new ();
@@ -390,7 +393,7 @@ vr_cli_cmd_edit (VrCliRun *run, int argc, char **argv)
   if (system == NULL)
     return vr_cli_fail_planned (transport, argv[1], error);
   if (vr_cli_say (run))
-    printf ("Planned system '%s' updated\n\n", system->name);
+    vr_cli_printf ("Planned system '%s' updated\n\n", system->name);
   /* The edit is kept whatever validation says; it only reports. */
   validation = transport->klass->validate (transport, system->uuid, &error);
   if (validation == NULL)

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "errors.h"
@@ -15,6 +16,49 @@ void
 vr_cli_output_set_json (gboolean json)
 {
   json_errors = json;
+}
+
+static void
+vprint (FILE *stream, const char *format, va_list ap)
+{
+  g_autofree char *text = g_strdup_vprintf (format, ap);
+  g_autofree char *safe = vr_cli_escape (text, TRUE);
+
+  fputs (safe, stream);
+}
+
+void
+vr_cli_printf (const char *format, ...)
+{
+               va_list ap;
+
+  va_start (ap, format);
+  vprint (stdout, format, ap);
+  va_end (ap);
+}
+
+void
+vr_cli_fprintf (FILE *stream, const char *format, ...)
+{
+                va_list ap;
+
+  va_start (ap, format);
+  vprint (stream, format, ap);
+  va_end (ap);
+}
+
+void
+vr_cli_print_document (const char *text)
+{
+  g_autofree char *safe = NULL;
+
+  if (!isatty (fileno (stdout)))
+    {
+      fputs (text, stdout);
+      return;
+    }
+  safe = vr_cli_escape (text, TRUE);
+  fputs (safe, stdout);
 }
 
 void
@@ -61,7 +105,7 @@ vr_cli_fail (const GError *error)
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return vr_cli_cancelled (NULL);
   text = vr_error_format (error);
-  fprintf (stderr, "error: %s\n", text);
+  vr_cli_fprintf (stderr, "error: %s\n", text);
   if (json_errors)
     print_error_json (error);
   return VR_EXIT_FAILED;
@@ -70,7 +114,7 @@ vr_cli_fail (const GError *error)
 int
 vr_cli_cancelled (const char *job_id)
 {
-  fprintf (stderr, "cancelled: the job rolled back what it had made\n");
+  vr_cli_fprintf (stderr, "cancelled: the job rolled back what it had made\n");
   if (json_errors)
     {
       g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -101,8 +145,8 @@ vr_cli_usage_error (const char *command, const char *format, ...)
   va_start (ap, format);
   text = g_strdup_vprintf (format, ap);
   va_end (ap);
-  fprintf (stderr, "error: %s\nTry 'virt-realize help%s%s'.\n", text,
-           command ? " " : "", command ? command : "");
+  vr_cli_fprintf (stderr, "error: %s\nTry 'virt-realize help%s%s'.\n", text,
+                  command ? " " : "", command ? command : "");
   if (json_errors)
     {
       g_autoptr (GError) error = g_error_new_literal (
@@ -133,22 +177,22 @@ print_firmware (const VrCliSystem *system)
     {
       g_autofree char *size = g_format_size (system->nvram_size);
 
-      printf ("%-16s%s (%s)\n", "NVRAM:", system->nvram_file, size);
+      vr_cli_printf ("%-16s%s (%s)\n", "NVRAM:", system->nvram_file, size);
     }
   if (system->tpm_folder != NULL)
-    printf ("%-16s%s/ (its state travels with it)\n", "TPM:",
-            system->tpm_folder);
+    vr_cli_printf ("%-16s%s/ (its state travels with it)\n", "TPM:",
+                   system->tpm_folder);
   else if (system->tpm_discarded)
-    printf ("%-16s%s\n", "TPM:", "a new one (a new identity does not "
-            "clone the exported TPM's keys)");
+    vr_cli_printf ("%-16s%s\n", "TPM:", "a new one (a new identity does not "
+                   "clone the exported TPM's keys)");
   if (system->snapshots == NULL || system->snapshots[0] == NULL)
     return;
-  printf ("%-16s", "Snapshots:");
+  vr_cli_printf ("%-16s", "Snapshots:");
   for (guint i = 0; system->snapshots[i] != NULL; i++)
-    printf ("%s%s%s", i > 0 ? ", " : "", system->snapshots[i],
-            g_strcmp0 (system->current_snapshot, system->snapshots[i]) == 0
-                ? " (current)" : "");
-  printf ("\n");
+    vr_cli_printf ("%s%s%s", i > 0 ? ", " : "", system->snapshots[i],
+                   g_strcmp0 (system->current_snapshot,
+                              system->snapshots[i]) == 0 ? " (current)" : "");
+  vr_cli_printf ("\n");
 }
 
 /* "2026-12-06 11:30:23 UTC" */
@@ -167,39 +211,40 @@ vr_cli_print_system (const VrCliSystem *system)
   g_autofree char *saved = describe_saved_state (system);
   g_autofree char *created = format_date (system->created);
 
-  printf ("%-16s%s\n", "Name:", system->name);
-  printf ("%-16s%s\n", "UUID:", system->uuid);
-  printf ("%-16s%s%s\n", "State:", system->state,
-          system->domain_presence == VR_CLI_DOMAIN_UNDEFINED
-              ? " (domain undefined)" : "");
-  printf ("%-16s%s\n", "Import dir:", system->import_dir);
-  printf ("%-16s%s\n", "Saved state:", saved);
+  vr_cli_printf ("%-16s%s\n", "Name:", system->name);
+  vr_cli_printf ("%-16s%s\n", "UUID:", system->uuid);
+  vr_cli_printf ("%-16s%s%s\n", "State:", system->state,
+                 system->domain_presence == VR_CLI_DOMAIN_UNDEFINED
+                 ? " (domain undefined)" : "");
+  vr_cli_printf ("%-16s%s\n", "Import dir:", system->import_dir);
+  vr_cli_printf ("%-16s%s\n", "Saved state:", saved);
   print_firmware (system);
-  printf ("%-16s%" G_GUINT64_FORMAT " KiB\n", "Memory:", system->memory_kib);
-  printf ("%-16s%u\n", "CPU(s):", system->vcpus);
-  printf ("%-16s%s\n", "Created:", created);
+  vr_cli_printf ("%-16s%" G_GUINT64_FORMAT " KiB\n", "Memory:",
+                 system->memory_kib);
+  vr_cli_printf ("%-16s%u\n", "CPU(s):", system->vcpus);
+  vr_cli_printf ("%-16s%s\n", "Created:", created);
   if (system->last_job_message != NULL)
-    printf ("%-16s%s (%d)\n", "Last job:", system->last_job_message,
-            system->last_job_code);
+    vr_cli_printf ("%-16s%s (%d)\n", "Last job:", system->last_job_message,
+                   system->last_job_code);
   if (system->domain != NULL)
-    printf ("%-16s%s\n", "Domain:", system->domain);
+    vr_cli_printf ("%-16s%s\n", "Domain:", system->domain);
   if (system->connection != NULL)
-    printf ("%-16s%s\n", "Connection:", system->connection);
+    vr_cli_printf ("%-16s%s\n", "Connection:", system->connection);
 }
 
 void
 vr_cli_print_system_table (GPtrArray *systems)
 {
-  printf (" %-24s %-36s   %-10s %s\n", "Name", "UUID", "State",
-          "Saved state");
-  printf ("%s\n", "-----------------------------------------------------"
-                  "-------------------------------------");
+  vr_cli_printf (" %-24s %-36s   %-10s %s\n", "Name", "UUID", "State",
+                 "Saved state");
+  vr_cli_printf ("%s\n", "-------------------------------------------------"
+                         "-----------------------------------------");
   for (guint i = 0; i < systems->len; i++)
     {
       const VrCliSystem *system = systems->pdata[i];
 
-      printf (" %-24s %-36s   %-10s %s\n", system->name, system->uuid,
-              system->state, system->has_saved_state ? "yes" : "no");
+      vr_cli_printf (" %-24s %-36s   %-10s %s\n", system->name, system->uuid,
+                     system->state, system->has_saved_state ? "yes" : "no");
     }
 }
 
@@ -226,15 +271,15 @@ vr_cli_print_validation (const VrCliValidation *validation,
       if (errors_only && finding->severity != VR_SEVERITY_ERROR)
         continue;
       text = vr_finding_to_text (finding);
-      printf ("%s\n", text);
+      vr_cli_printf ("%s\n", text);
     }
   if (errors_only)
     return;
-  printf ("%s: %u %s, %u %s, %u %s: %s\n", validation->target, errors,
-          plural (errors, "error", "errors"), warnings,
-          plural (warnings, "warning", "warnings"), infos,
-          plural (infos, "note", "notes"),
-          errors ? "does not fit this host" : "fits this host");
+  vr_cli_printf ("%s: %u %s, %u %s, %u %s: %s\n", validation->target, errors,
+                 plural (errors, "error", "errors"), warnings,
+                 plural (warnings, "warning", "warnings"), infos,
+                 plural (infos, "note", "notes"),
+                 errors ? "does not fit this host" : "fits this host");
 }
 
 static char *
@@ -252,19 +297,19 @@ format_started (const VrCliJob *job)
 void
 vr_cli_print_jobs (GPtrArray *jobs)
 {
-  printf (" %-5s %-8s %-24s %-10s %4s  %-23s  %s\n", "Id", "Type", "Target",
-          "State", "Done", "Started", "Error");
-  printf ("------------------------------------------------------------"
-          "--------------------------------\n");
+  vr_cli_printf (" %-5s %-8s %-24s %-10s %4s  %-23s  %s\n", "Id", "Type",
+                 "Target", "State", "Done", "Started", "Error");
+  vr_cli_printf ("------------------------------------------------------------"
+                 "--------------------------------\n");
   for (guint i = 0; i < jobs->len; i++)
     {
       const VrCliJob *job = jobs->pdata[i];
       g_autofree char *started = format_started (job);
 
-      printf (" %-5s %-8s %-24s %-10s %3u%%  %-23s  %s\n", job->id,
-              job->type, job->target,
-              vr_dbus_job_state_describe (job->state), job->percent, started,
-              job->error_code ? job->error_description : "");
+      vr_cli_printf (" %-5s %-8s %-24s %-10s %3u%%  %-23s  %s\n", job->id,
+                     job->type, job->target,
+                     vr_dbus_job_state_describe (job->state), job->percent,
+                     started, job->error_code ? job->error_description : "");
     }
 }
 
@@ -275,20 +320,21 @@ vr_cli_print_job (const VrCliJob *job)
   g_autofree char *done = g_format_size (job->bytes_done);
   g_autofree char *total = g_format_size (job->bytes_total);
 
-  printf ("%-16s%s\n", "Id:", job->id);
-  printf ("%-16s%s\n", "Type:", job->type);
-  printf ("%-16s%s\n", "Target:", job->target);
-  printf ("%-16s%s\n", "State:", vr_dbus_job_state_describe (job->state));
+  vr_cli_printf ("%-16s%s\n", "Id:", job->id);
+  vr_cli_printf ("%-16s%s\n", "Type:", job->type);
+  vr_cli_printf ("%-16s%s\n", "Target:", job->target);
+  vr_cli_printf ("%-16s%s\n", "State:",
+                 vr_dbus_job_state_describe (job->state));
   if (job->phase != NULL)
-    printf ("%-16s%s\n", "Phase:", job->phase);
-  printf ("%-16s%u%%\n", "Done:", job->percent);
+    vr_cli_printf ("%-16s%s\n", "Phase:", job->phase);
+  vr_cli_printf ("%-16s%u%%\n", "Done:", job->percent);
   if (job->bytes_total > 0)
-    printf ("%-16s%s of %s\n", "Bytes:", done, total);
-  printf ("%-16s%s\n", "Started:", started);
-  printf ("%-16s%.1f s\n", "Elapsed:", job->elapsed / 1e6);
+    vr_cli_printf ("%-16s%s of %s\n", "Bytes:", done, total);
+  vr_cli_printf ("%-16s%s\n", "Started:", started);
+  vr_cli_printf ("%-16s%.1f s\n", "Elapsed:", job->elapsed / 1e6);
   if (job->error_code != 0)
-    printf ("%-16s%s (%d)\n", "Error:", job->error_description,
-            job->error_code);
+    vr_cli_printf ("%-16s%s (%d)\n", "Error:", job->error_description,
+                   job->error_code);
 }
 
 void
@@ -310,12 +356,13 @@ vr_cli_print_export (const VrCliExport *result)
     g_string_append_printf (files, ", %u snapshot%s in snapshots/",
                             result->snapshots,
                             result->snapshots > 1 ? "s" : "");
-  printf ("Domain '%s' exported to %s: %s, manifest.xml (%s)\n",
-          result->domain, result->directory, files->str, size);
+  vr_cli_printf ("Domain '%s' exported to %s: %s, manifest.xml (%s)\n",
+                 result->domain, result->directory, files->str, size);
   if (result->saved)
-    printf ("It was running: it is saved now, and starting it resumes it. "
-            "Once the VM runs elsewhere, do not start it here again: two "
-            "copies of one guest would write the same disks and identity\n");
+    vr_cli_printf ("It was running: it is saved now, and starting it "
+                   "resumes it. Once the VM runs elsewhere, do not start it "
+                   "here again: two copies of one guest would write the same "
+                   "disks and identity\n");
   for (guint i = 0; result->notes && result->notes[i]; i++)
-    printf ("note: %s\n", result->notes[i]);
+    vr_cli_printf ("note: %s\n", result->notes[i]);
 }

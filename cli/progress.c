@@ -80,9 +80,12 @@ vr_cli_progress_format (const VrCliJob *job, guint width)
 {
   g_autofree char *bytes = format_bytes (job);
   g_autofree char *name = NULL;
+  /* The name and phase as shown (vr_cli_escape), measured as shown. */
+  g_autofree char *target = vr_cli_escape (job->target, FALSE);
+  g_autofree char *phase = vr_cli_escape (job->phase ? job->phase
+                                                     : "starting", FALSE);
   g_autofree char *tail = g_strdup_printf ("] %3u%%%s", job->percent, bytes);
-  g_autofree char *head = g_strdup_printf ("%-8s [", job->phase ? job->phase
-                                                               : "starting");
+  g_autofree char *head = g_strdup_printf ("%-8s [", phase);
   g_autoptr (GString) line = g_string_new (NULL);
   /* The last column stays free: a terminal wraps a line that fills it. */
   glong limit = width > 1 ? (glong) width - 1 : 79;
@@ -92,9 +95,9 @@ vr_cli_progress_format (const VrCliJob *job, guint width)
 
   /* The ETA is never cut: the bar narrows for the name down to
    * BAR_MIN_CELLS, then the name is cut. */
-  cells = CLAMP (room - MIN (name_columns (job->target), NAME_MIN_COLUMNS),
+  cells = CLAMP (room - MIN (name_columns (target), NAME_MIN_COLUMNS),
                  BAR_MIN_CELLS, BAR_CELLS);
-  name = fit_name (job->target, room - cells);
+  name = fit_name (target, room - cells);
   g_string_append (line, name);
   g_string_append (line, head);
   for (glong i = 0; i < cells; i++)

@@ -130,6 +130,8 @@ static const VrFindingKind kinds[] = {
     "Host path in a place the host-access policy does not know" },
   { VR_FINDING_HOST_BRIDGE, VR_SEVERITY_ERROR,
     "Host bridge no administrator allowed" },
+  { VR_FINDING_HOST_SEGMENT, VR_SEVERITY_ERROR,
+    "Host network segment through a libvirt network or port setting" },
   { VR_FINDING_NVRAM_TAKEN, VR_SEVERITY_ERROR,
     "The carried NVRAM's place on this host is taken" },
   { VR_FINDING_TPM_EMULATOR, VR_SEVERITY_ERROR,

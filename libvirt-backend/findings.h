@@ -94,6 +94,7 @@ typedef enum {
 #define VR_FINDING_HOST_DATA "VR1811"
 #define VR_FINDING_HOST_UNKNOWN "VR1812"
 #define VR_FINDING_HOST_BRIDGE "VR1813"
+#define VR_FINDING_HOST_SEGMENT "VR1814"
 /* The guest's own state that travels with it: NVRAM, TPM, snapshots. */
 #define VR_FINDING_NVRAM_TAKEN "VR1901"
 #define VR_FINDING_TPM_EMULATOR "VR1902"

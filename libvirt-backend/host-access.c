@@ -21,6 +21,8 @@ typedef enum {
   RULE_EMULATOR,  /* an executable: fine when the capabilities list it */
   RULE_RNG,       /* a random source: fine when it is the kernel's */
   RULE_BRIDGE,    /* a host bridge: fine when the policy lists it */
+  RULE_NETWORK,   /* a libvirt network: fine when it keeps the guest off
+                     the host's segments (network_allowed) */
   RULE_KNOWN,     /* the guest's own data, never a host path */
 } RuleKind;
 
@@ -29,6 +31,7 @@ typedef struct {
   RuleKind kind;
   const char *xpath;
   const char *gives;  /* what it would give the caller, for the message */
+  const char *hint;   /* the fix when not the finding's usual one */
 } Rule;
 
 #define CHARDEVS "/domain/devices/*[self::serial or self::console" \
@@ -43,7 +46,7 @@ typedef struct {
 static const Rule rules[] = {
   { VR_FINDING_HOST_QEMU, RULE_ALWAYS,
     "/domain/*[namespace-uri()='http://libvirt.org/schemas/domain/qemu/1.0']",
-    "passes options straight to QEMU, which runs them on the host" },
+    "passes options straight to QEMU, which runs them on the host", NULL },
   { VR_FINDING_HOST_SECLABEL, RULE_ALWAYS,
     /* A dynamic label's <label> is what libvirt generated when it ran
      * (a save image's XML has it) and dropped when parsed again; a
@@ -52,7 +55,7 @@ static const Rule rules[] = {
     " or @relabel='no' or baselabel"
     " or ((label or imagelabel) and not(@type='dynamic'))]"
     " | /domain/devices//seclabel[@relabel='no' or @model='none' or label]",
-    "overrides the security label that confines QEMU" },
+    "overrides the security label that confines QEMU", NULL },
   { VR_FINDING_HOST_DEVICE, RULE_ALWAYS,
     "/domain/devices/hostdev | /domain/devices/interface[@type='hostdev']"
     " | /domain/devices/interface[@type='vdpa']"
@@ -63,11 +66,11 @@ static const Rule rules[] = {
     " | /domain/devices/graphics/gl[@rendernode]"
     " | /domain/devices/video/driver[@rendernode]"
     " | /domain/devices/audio[@type='oss' or @type='alsa']",
-    "gives the guest a device of the host" },
+    "gives the guest a device of the host", NULL },
   { VR_FINDING_HOST_FOREIGN, RULE_ALWAYS,
     "/domain/devices/disk[@type='volume']/source"
     " | /domain/devices/disk//backingStore[@type='volume']/source",
-    "names a libvirt storage volume: another guest's disk" },
+    "names a libvirt storage volume: another guest's disk", NULL },
   { VR_FINDING_HOST_PATH, RULE_CARRIED,
     "/domain/devices/disk/source/@file | /domain/devices/disk/source/@dev"
     " | /domain/devices/disk/source/@dir"
@@ -81,7 +84,7 @@ static const Rule rules[] = {
     " | /domain/devices/filesystem/source/@dev"
     " | /domain/devices/memory/source/path"
     " | /domain/devices/tpm/backend[@type='emulator']/source/@path",
-    "opens a host path outside the carried files" },
+    "opens a host path outside the carried files", NULL },
   { VR_FINDING_HOST_CHARDEV, RULE_PATH,
     CHARDEVS "[not(@type='pty')]/source/@path | " CHARDEVS "/log/@file"
     " | /domain/devices/rng/backend/source/@path"
@@ -94,7 +97,7 @@ static const Rule rules[] = {
     " | /domain/devices/graphics/listen/@socket"
     " | /domain/devices/graphics/@socket"
     " | /domain/devices/audio/@path | /domain/devices/audio/*/@path",
-    "connects the guest to a host file, device or socket" },
+    "connects the guest to a host file, device or socket", NULL },
   { VR_FINDING_HOST_CHARDEV, RULE_ALWAYS,
     /* Without a path QEMU writes the sound to a file of its own choice;
      * a sound server is the host user's. */
@@ -107,18 +110,18 @@ static const Rule rules[] = {
     " | /domain/devices/rng/backend[@model='egd' and"
     " (@type='udp' or (@type='tcp' and not(source/@mode='bind')))]",
     "connects the guest to a host service (a file QEMU picks, a sound"
-    " server, a network block or socket service seen from the host)" },
+    " server, a network block or socket service seen from the host)", NULL },
   { VR_FINDING_HOST_BOOT, RULE_BOOT,
     "/domain/os/kernel | /domain/os/initrd | /domain/os/dtb"
     " | /domain/os/loader | /domain/os/nvram/@template"
     " | /domain/os/acpi/table | /domain/devices/*/rom/@file",
-    "boots or loads a host file outside the firmware directories" },
+    "boots or loads a host file outside the firmware directories", NULL },
   { VR_FINDING_HOST_BOOT, RULE_NVRAM,
     "/domain/os/nvram",
-    "keeps the guest's UEFI variables in an existing host file" },
+    "keeps the guest's UEFI variables in an existing host file", NULL },
   { VR_FINDING_HOST_EMULATOR, RULE_EMULATOR,
     "/domain/devices/emulator | /domain/devices/filesystem/binary/@path",
-    "runs a program the host's capabilities do not list" },
+    "runs a program the host's capabilities do not list", NULL },
   { VR_FINDING_HOST_NETWORK, RULE_ALWAYS,
     "/domain/devices/interface/script | /domain/devices/interface/downscript"
     " | /domain/devices/interface[@type='ethernet']/target[@managed='no']"
@@ -126,25 +129,67 @@ static const Rule rules[] = {
     " or @type='user' or @type='ethernet' or @type='vhostuser'"
     " or @type='hostdev' or @type='vdpa')]"
     " | /domain/devices/interface/backend[@tap or @vhost]",
-    "runs a host script or uses a host network device or port" },
+    "runs a host script or uses a host network device or port", NULL },
   /* A bridge is a host network segment: the management network, other
    * tenants' (F14 of the blind review), with any MAC the XML says.
    * libvirt networks (type='network') are the guests' own. */
   { VR_FINDING_HOST_BRIDGE, RULE_BRIDGE,
     "/domain/devices/interface[@type='bridge']/source/@bridge",
     "attaches the guest to a host bridge no administrator allowed for"
-    " guests: raw Ethernet on that segment with any MAC address" },
+    " guests: raw Ethernet on that segment with any MAC address", NULL },
+  /* A libvirt network whose guests reach a host segment: a bridge-mode
+   * one on an existing host bridge, macvtap (private, vepa,
+   * passthrough), hostdev, or open (routed without libvirt's firewall).
+   * nat, route and isolated ones are the guests' own (fourth attack
+   * review, L2). */
+  { VR_FINDING_HOST_SEGMENT, RULE_NETWORK,
+    "/domain/devices/interface[@type='network']/source/@network",
+    "joins a libvirt network that puts the guest on a host network segment"
+    " (or one this host does not have)",
+    "use a NAT, routed or isolated libvirt network (virt-install's "
+    "'default'), have an administrator allow its host bridge for guests "
+    "(Bridges= in /etc/virt-realize/agent.conf) or realize it (the "
+    "host-access right, polkit action "
+    "org.virtrealize.Realize1.realize-host-access)" },
+  /* A VLAN tag or trunk picks segments of the host's switch beyond the
+   * one an allowed bridge or network gives; a port's parameters
+   * (openvswitch interfaceid, 802.1Qbg/Qbh profiles) bind the guest to
+   * a port of the host's or another tenant's network (OVN binds a port
+   * by its iface-id). A bare openvswitch <virtualport> is libvirt's
+   * default on an OVS bridge. A <portgroup> is the administrator's,
+   * defined on the network: not judged. */
+  { VR_FINDING_HOST_SEGMENT, RULE_ALWAYS,
+    "/domain/devices/interface/vlan"
+    " | /domain/devices/interface/virtualport[parameters/@*"
+    " or (@type and not(@type='openvswitch'))]",
+    "picks a VLAN or a port of the host's network (segments beyond the"
+    " network or bridge allowed for guests)",
+    "remove it from the planned XML (an administrator's network can set "
+    "VLANs in a <portgroup>), or have an administrator realize it (the "
+    "host-access right, polkit action "
+    "org.virtrealize.Realize1.realize-host-access)" },
   { VR_FINDING_HOST_RNG, RULE_RNG,
     "/domain/devices/rng/backend[@model='random']",
-    "reads a host file as the guest's random source" },
+    "reads a host file as the guest's random source", NULL },
   { VR_FINDING_HOST_DATA, RULE_ALWAYS,
     "/domain/os/smbios[@mode='host']",
     "copies the host's identity (serial numbers, firmware data) into the"
-    " guest" },
+    " guest", NULL },
+  /* A carried snapshot's external memory state (snapshot_as_domain puts
+   * it in the domain it judges): a revert loads it into the guest, a
+   * delete may remove it, and realize carries no such file. */
+  { VR_FINDING_HOST_PATH, RULE_PATH,
+    "/domain/memory/@file",
+    "names a host file as the snapshot's memory state, which a revert"
+    " would load into the guest",
+    "redefine the snapshot without its external memory state "
+    "(<memory snapshot='no'/>), or have an administrator realize it (the "
+    "host-access right, polkit action "
+    "org.virtrealize.Realize1.realize-host-access)" },
   { VR_FINDING_HOST_DATA, RULE_PATH,
     "/domain/sysinfo[@type='fwcfg']/entry/@file"
     " | /domain/sysinfo[@type='smbios']/*/entry/@file",
-    "loads a host file into the guest" },
+    "loads a host file into the guest", NULL },
   /* The guest's own values, never opened on the host. */
   { NULL, RULE_KNOWN,
     "/domain/metadata | /domain/title | /domain/description"
@@ -161,16 +206,16 @@ static const Rule rules[] = {
      * when defined. */
     " | " CHARDEVS "[@type='pty']/@tty"
     " | " CHARDEVS "[@type='pty']/source/@path",
-    NULL },
+    NULL, NULL },
   /* A zone name ("Europe/Berlin") libvirt hands QEMU as TZ; a path, an
    * absolute one or one that climbs, is left to the unknown-path scan. */
   { NULL, RULE_KNOWN,
     "/domain/clock/@timezone[not(starts-with(normalize-space(.), '/'))"
     " and not(contains(., '..'))]",
-    NULL },
+    NULL, NULL },
   /* libvirt's own cgroup partition for guests. */
   { NULL, RULE_KNOWN, "/domain/resource/partition[normalize-space()='/machine']",
-    NULL },
+    NULL, NULL },
 };
 
 static const char *const firmware_dirs[] = {
@@ -235,6 +280,78 @@ listed (const char *value, const char *const *list)
 {
   for (guint i = 0; list != NULL && list[i] != NULL; i++)
     if (g_str_equal (value, list[i]))
+      return TRUE;
+  return FALSE;
+}
+
+static const VrHostNetwork *
+find_network (const char *name, const VrHostAccessPolicy *policy)
+{
+  for (const VrHostNetwork *n = policy->networks; n && n->name; n++)
+    if (g_str_equal (n->name, name))
+      return n;
+  return NULL;
+}
+
+/* libvirt makes the bridge of a nat, route or isolated network for its
+ * guests alone, behind its own firewall rules. */
+static gboolean
+network_own (const VrHostNetwork *network)
+{
+  return network->forward == NULL
+         || g_str_equal (network->forward, "nat")
+         || g_str_equal (network->forward, "route");
+}
+
+/* Besides its own, a bridge-mode network on a host bridge the
+ * administrator allows for guests: the same segment as <interface
+ * type='bridge'> there. */
+static gboolean
+network_allowed (const char *name, const VrHostAccessPolicy *policy)
+{
+  const VrHostNetwork *network;
+
+  if (policy->networks == NULL)
+    return TRUE;
+  network = find_network (name, policy);
+  if (network == NULL)
+    return FALSE;
+  if (network_own (network))
+    return TRUE;
+  return g_str_equal (network->forward, "bridge") && network->bridge != NULL
+         && listed (network->bridge, policy->bridges);
+}
+
+/* What joining network would give, for the message. */
+static char *
+network_gives (const char *name, const VrHostAccessPolicy *policy)
+{
+  const VrHostNetwork *network = find_network (name, policy);
+
+  if (network == NULL)
+    return g_strdup ("names a network this host does not have: whatever "
+                     "is defined later under that name, a host bridge "
+                     "too, would be the guest's");
+  if (g_str_equal (network->forward, "bridge") && network->bridge != NULL)
+    return g_strdup_printf ("joins a network on the host bridge '%s', which "
+                            "no administrator allowed for guests: raw "
+                            "Ethernet on that segment with any MAC address",
+                            network->bridge);
+  return g_strdup_printf ("joins a network in forward mode '%s', which puts "
+                          "the guest on a host network segment (macvtap, "
+                          "a host device, or routing without libvirt's "
+                          "firewall)", network->forward);
+}
+
+/* A bridge the administrator lists, or one libvirt made for a network
+ * of its own (joining it is joining the network). */
+static gboolean
+bridge_allowed (const char *bridge, const VrHostAccessPolicy *policy)
+{
+  if (listed (bridge, policy->bridges))
+    return TRUE;
+  for (const VrHostNetwork *n = policy->networks; n && n->name; n++)
+    if (network_own (n) && g_strcmp0 (n->bridge, bridge) == 0)
       return TRUE;
   return FALSE;
 }
@@ -349,7 +466,9 @@ value_allowed (const Rule *rule, const char *value,
     case RULE_RNG:
       return listed (value, rng_sources);
     case RULE_BRIDGE:
-      return listed (value, policy->bridges);
+      return bridge_allowed (value, policy);
+    case RULE_NETWORK:
+      return network_allowed (value, policy);
     case RULE_KNOWN:
       return TRUE;
     }
@@ -378,7 +497,8 @@ finding_id (const Rule *rule, const char *value,
             const VrHostAccessPolicy *policy)
 {
   if (rule->kind != RULE_ALWAYS && rule->kind != RULE_EMULATOR
-      && rule->kind != RULE_BRIDGE && g_path_is_absolute (value)
+      && rule->kind != RULE_BRIDGE && rule->kind != RULE_NETWORK
+      && g_path_is_absolute (value)
       && path_foreign_seen (value, policy))
     return VR_FINDING_HOST_FOREIGN;
   return rule->id;
@@ -420,10 +540,30 @@ carried_fix (const char *id)
          || g_str_equal (id, VR_FINDING_HOST_BOOT);
 }
 
+static const char *
+default_hint (const char *id)
+{
+  if (g_str_equal (id, VR_FINDING_HOST_BRIDGE))
+    return "use a libvirt network (<interface type='network'>), or have "
+           "an administrator allow the bridge for guests (Bridges= in "
+           "/etc/virt-realize/agent.conf) or realize it (the host-access "
+           "right, polkit action "
+           "org.virtrealize.Realize1.realize-host-access)";
+  if (carried_fix (id))
+    return "remove it from the planned XML or carry the file in the "
+           "import directory (a relative path), or have an administrator "
+           "realize it (the host-access right, polkit action "
+           "org.virtrealize.Realize1.realize-host-access)";
+  return "remove it from the planned XML, or have an administrator "
+         "realize it (the host-access right, polkit action "
+         "org.virtrealize.Realize1.realize-host-access)";
+}
+
+/* hint: the fix, or NULL for the finding's usual one. */
 static void
-add_finding (const char *id, const char *gives, xmlNode *node,
-             const char *value, const VrHostAccessPolicy *policy,
-             GPtrArray *findings)
+add_finding (const char *id, const char *gives, const char *hint,
+             xmlNode *node, const char *value,
+             const VrHostAccessPolicy *policy, GPtrArray *findings)
 {
   xmlNode *element = node->type == XML_ATTRIBUTE_NODE ? node->parent : node;
   g_autofree char *source = (char *) xmlGetNodePath (node);
@@ -434,21 +574,7 @@ add_finding (const char *id, const char *gives, xmlNode *node,
     gives = "is another guest's data (a pool, libvirt's image, NVRAM, "
             "swtpm or save directory, or a storage volume)";
   finding = vr_findings_add (
-      findings, id, source,
-      g_str_equal (id, VR_FINDING_HOST_BRIDGE)
-          ? "use a libvirt network (<interface type='network'>), or have "
-            "an administrator allow the bridge for guests (Bridges= in "
-            "/etc/virt-realize/agent.conf) or realize it (the host-access "
-            "right, polkit action "
-            "org.virtrealize.Realize1.realize-host-access)"
-      : carried_fix (id)
-          ? "remove it from the planned XML or carry the file in the "
-            "import directory (a relative path), or have an administrator "
-            "realize it (the host-access right, polkit action "
-            "org.virtrealize.Realize1.realize-host-access)"
-          : "remove it from the planned XML, or have an administrator "
-            "realize it (the host-access right, polkit action "
-            "org.virtrealize.Realize1.realize-host-access)",
+      findings, id, source, hint ? hint : default_hint (id),
       "%s%s %s", policy->what ? policy->what : "", what, gives);
   finding->severity = policy->severity;
   finding->line = (int) xmlGetLineNo (element);
@@ -478,7 +604,7 @@ check_rule (xmlXPathContext *ctxt, const Rule *rule,
   if (obj == NULL)
     {
       add_finding (VR_FINDING_HOST_UNKNOWN,
-                   "could not be checked by the host-access policy",
+                   "could not be checked by the host-access policy", NULL,
                    xmlDocGetRootElement (ctxt->doc), "", policy, findings);
       return;
     }
@@ -488,6 +614,8 @@ check_rule (xmlXPathContext *ctxt, const Rule *rule,
     {
       xmlNode *node = obj->nodesetval->nodeTab[i];
       g_autofree char *value = node_value (node);
+      g_autofree char *gives = NULL;
+      const char *id;
 
       g_hash_table_add (seen, node);
       /* An empty path is libvirt's default, not a host path. */
@@ -496,8 +624,11 @@ check_rule (xmlXPathContext *ctxt, const Rule *rule,
           || value_allowed (rule, value, policy))
         continue;
       g_hash_table_add (flagged, node);
-      add_finding (finding_id (rule, value, policy),
-                   in_place (value, policy) ? inplace_gives : rule->gives,
+      id = finding_id (rule, value, policy);
+      gives = rule->kind == RULE_NETWORK ? network_gives (value, policy)
+              : g_strdup (in_place (value, policy) ? inplace_gives
+                                                   : rule->gives);
+      add_finding (id, gives, g_str_equal (id, rule->id) ? rule->hint : NULL,
                    node, value, policy, findings);
     }
 }
@@ -531,7 +662,7 @@ covered (xmlNode *node, GHashTable *seen)
 static const Rule unknown = {
   VR_FINDING_HOST_UNKNOWN, RULE_ALWAYS, NULL,
   "names a host path where the host-access policy does not know what"
-  " libvirt does with it" };
+  " libvirt does with it", NULL };
 
 static void
 check_value (xmlNode *node, const char *text, const VrHostAccessPolicy *policy,
@@ -540,7 +671,8 @@ check_value (xmlNode *node, const char *text, const VrHostAccessPolicy *policy,
   g_autofree char *value = g_strstrip (g_strdup (text));
 
   if (looks_like_path (value))
-    add_finding (unknown.id, unknown.gives, node, value, policy, findings);
+    add_finding (unknown.id, unknown.gives, NULL, node, value, policy,
+                 findings);
 }
 
 /* The allow-list: a path-like value no rule judged is refused. */

@@ -17,6 +17,17 @@ G_BEGIN_DECLS
  * gets warnings. Checked on the planned XML and on the save image's own
  * XML, since either may be what libvirt acts on. */
 
+/* A libvirt network of the connection the guest is defined on, as its
+ * XML says (virNetworkGetXMLDesc). */
+typedef struct {
+  const char *name;
+  /* <forward mode>: "nat" for a <forward> without one, NULL without
+   * <forward> (an isolated network). */
+  const char *forward;
+  /* <bridge name>, or NULL. */
+  const char *bridge;
+} VrHostNetwork;
+
 typedef struct {
   /* Absolute directories under which host paths are the caller's own:
    * the planned system's import directory (its carried files). */
@@ -50,6 +61,13 @@ typedef struct {
    * administrator's (agent.conf's Bridges) and libvirt networks'; any
    * other is VR1813. May be NULL (none). */
   const char *const *bridges;
+  /* The connection's libvirt networks, ending in one with name NULL; an
+   * <interface type='network'> may join those that keep the guest off
+   * the host's segments (nat, route, isolated) and bridge-mode ones on a
+   * bridge the administrator allows (bridges); any other, or one not
+   * there, is VR1814. NULL when the connection has no network driver
+   * (such an interface cannot start there): not judged. */
+  const VrHostNetwork *networks;
   gpointer data;
   /* What each finding is: VR_SEVERITY_ERROR through the agent, else a
    * warning. */

@@ -108,6 +108,46 @@ vr_planned_system_init (VrPlannedSystem *self)
   self->state = VR_PLANNED_STATE_PLANNED;
 }
 
+/* The record keeps these paths as XML text, which holds no control
+ * character and only UTF-8: a folder or file named otherwise would be
+ * imported and then be unreadable (the planned system lost). */
+static gboolean
+recordable (const char *path)
+{
+  if (path == NULL)
+    return TRUE;
+  if (!g_utf8_validate (path, -1, NULL))
+    return FALSE;
+  for (const char *p = path; *p != '\0'; p++)
+    if ((guchar) *p < 0x20)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+check_recordable (VrPlannedSystem *self, GError **error)
+{
+  const char *const paths[] = { self->save_file, self->nvram_file,
+                                self->tpm_folder };
+
+  if (!recordable (self->import_dir))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "import directory '%s': its path has a control character "
+                   "or is not UTF-8; rename the folder", self->import_dir);
+      return FALSE;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    if (!recordable (paths[i]))
+      {
+        g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                     "%s in %s: its name has a control character or is not "
+                     "UTF-8; rename it", paths[i], self->import_dir);
+        return FALSE;
+      }
+  return TRUE;
+}
+
 /* libvirt restores a saved state only into the domain of the same name
  * and UUID (docs/libvirt-handoff.md). */
 static gboolean
@@ -207,6 +247,8 @@ vr_planned_system_new_from_import (VrImportDir *dir, const char *name,
   if (!self->saved_state_discarded)
     take_save_image (self, dir);
   take_firmware (self, dir, flags);
+  if (!check_recordable (self, error))
+    return NULL;
   return g_steal_pointer (&self);
 }
 

@@ -154,7 +154,8 @@ typedef struct {
   GPtrArray *state_dirs; /* allowed for the image's XML: dirs + state */
   GPtrArray *storage;    /* other guests' data */
   GPtrArray *emulators;
-  GPtrArray *bridges;    /* the administrator's and libvirt networks' */
+  GPtrArray *bridges;    /* the administrator's */
+  GArray *networks;      /* the connection's, or NULL */
   char *nvram_dir;
   char *author_what; /* set when the author's rights deny host access */
   VrCaller *caller;  /* the agent's caller, or NULL in-process */
@@ -170,6 +171,7 @@ policy_clear (Policy *p)
   g_clear_pointer (&p->storage, g_ptr_array_unref);
   g_clear_pointer (&p->emulators, g_ptr_array_unref);
   g_clear_pointer (&p->bridges, g_ptr_array_unref);
+  g_clear_pointer (&p->networks, g_array_unref);
   g_clear_pointer (&p->nvram_dir, g_free);
   g_clear_pointer (&p->author_what, g_free);
   g_clear_pointer (&p->caller, vr_caller_free);
@@ -204,31 +206,96 @@ storage_for (virConnectPtr conn, const VrValidateOptions *options)
   return dirs;
 }
 
-/* The bridges guests may join: those the administrator listed
- * (options->bridges) and those of libvirt's networks, which libvirt made
- * for guests (none on a connection without a network driver). */
+/* The bridges the administrator listed for guests (options->bridges);
+ * libvirt's own networks' bridges are the policy's to judge (from
+ * networks_for). */
 static GPtrArray *
-bridges_for (virConnectPtr conn, const VrValidateOptions *options)
+bridges_for (const VrValidateOptions *options)
 {
   GPtrArray *bridges = g_ptr_array_new_with_free_func (g_free);
-  virNetworkPtr *nets = NULL;
-  int n = conn ? virConnectListAllNetworks (conn, &nets, 0) : -1;
 
-  virResetLastError ();
   for (guint i = 0; options->bridges && options->bridges[i]; i++)
     g_ptr_array_add (bridges, g_strdup (options->bridges[i]));
+  g_ptr_array_add (bridges, NULL);
+  return bridges;
+}
+
+static void
+network_clear (gpointer data)
+{
+  VrHostNetwork *network = data;
+
+  g_free ((char *) network->name);
+  g_free ((char *) network->forward);
+  g_free ((char *) network->bridge);
+}
+
+/* One network as its XML says; FALSE when the XML does not read (it is
+ * then left out, so joining it is refused). */
+static gboolean
+network_read (virNetworkPtr net, VrHostNetwork *out)
+{
+  g_autofree char *xml = virNetworkGetXMLDesc (net, 0);
+  g_autoptr (xmlDoc) doc = NULL;
+
+  virResetLastError ();
+  if (xml == NULL)
+    return FALSE;
+  doc = vr_xml_parse_buffer (xml, strlen (xml), "network XML", "network",
+                             NULL);
+  if (doc == NULL)
+    return FALSE;
+  out->name = vr_xml_xpath_string (doc, "string(/network/name)");
+  if (out->name == NULL)
+    return FALSE;
+  /* A <forward> without mode is NAT (formatnetwork). */
+  if (vr_xml_xpath_node (doc, "/network/forward") != NULL)
+    {
+      out->forward = vr_xml_xpath_string (doc,
+                                          "string(/network/forward/@mode)");
+      if (out->forward == NULL)
+        out->forward = g_strdup ("nat");
+    }
+  out->bridge = vr_xml_xpath_string (doc, "string(/network/bridge/@name)");
+  return TRUE;
+}
+
+/* The connection's networks (for VrHostAccessPolicy.networks, ending in
+ * a nameless one), or NULL when it has no network driver (an embedded
+ * root, where no <interface type='network'> can start). Any other
+ * failure to list them lists none: every network is then refused. */
+static GArray *
+networks_for (virConnectPtr conn)
+{
+  GArray *networks;
+  virNetworkPtr *nets = NULL;
+  VrHostNetwork end = { 0 };
+  int n;
+
+  if (conn == NULL)
+    return NULL;
+  n = virConnectListAllNetworks (conn, &nets, 0);
+  if (n < 0 && virGetLastErrorCode () == VIR_ERR_NO_SUPPORT)
+    {
+      virResetLastError ();
+      return NULL;
+    }
+  virResetLastError ();
+  networks = g_array_new (FALSE, TRUE, sizeof (VrHostNetwork));
+  g_array_set_clear_func (networks, network_clear);
   for (int i = 0; i < n; i++)
     {
-      char *name = virNetworkGetBridgeName (nets[i]);
+      VrHostNetwork network = { 0 };
 
-      virResetLastError ();
-      if (name != NULL)
-        g_ptr_array_add (bridges, name);
+      if (network_read (nets[i], &network))
+        g_array_append_val (networks, network);
+      else
+        network_clear (&network);
       virNetworkFree (nets[i]);
     }
   free (nets);
-  g_ptr_array_add (bridges, NULL);
-  return bridges;
+  g_array_append_val (networks, end);
+  return networks;
 }
 
 /* The caller's right to reach the host never covers an XML another user
@@ -273,8 +340,12 @@ policy_init (Policy *p, VrHostCaps *caps, const VrValidateOptions *options,
   p->storage = storage_for (conn, options);
   p->nvram_dir = conn ? vr_state_nvram_dir (conn) : NULL;
   p->emulators = caps_emulators (caps);
-  p->bridges = bridges_for (conn, options);
+  p->bridges = bridges_for (options);
   p->policy.bridges = (const char *const *) p->bridges->pdata;
+  p->networks = networks_for (conn);
+  p->policy.networks = p->networks
+                           ? (const VrHostNetwork *) p->networks->data
+                           : NULL;
   p->policy.storage_dirs = (const char *const *) p->storage->pdata;
   p->policy.nvram_dir = p->nvram_dir;
   p->policy.nvram_carried = dir != NULL && dir->nvram != NULL;
@@ -416,12 +487,16 @@ check_data_files (xmlDoc *planned, VrImportDir *dir, const Policy *p,
 
 /* What a carried snapshot gives libvirt, as a domain XML the policy
  * reads: its <domain> (what a revert defines and starts) with its
- * <disks> (the external snapshot files a revert opens) added as disks. */
+ * <disks> (the external snapshot files a revert opens) added as disks
+ * and its external <memory file> (the state a revert loads, libvirt 9.9
+ * and later) as a second /domain/memory, which the policy judges. */
 static xmlDoc *
 snapshot_as_domain (xmlDoc *snapshot)
 {
   g_autoptr (xmlDoc) doc = xmlNewDoc ((const xmlChar *) "1.0");
   xmlNode *domain = vr_xml_xpath_node (snapshot, "/domainsnapshot/domain");
+  xmlNode *memory = vr_xml_xpath_node (snapshot,
+                                       "/domainsnapshot/memory[@file]");
   g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (snapshot);
   g_autoptr (xmlXPathObject) disks = xmlXPathEvalExpression (
       (const xmlChar *) "/domainsnapshot/disks/disk[source]", ctxt);
@@ -439,6 +514,8 @@ snapshot_as_domain (xmlDoc *snapshot)
                   && i < disks->nodesetval->nodeNr; i++)
     xmlAddChild (devices,
                  xmlDocCopyNode (disks->nodesetval->nodeTab[i], doc, 1));
+  if (memory != NULL)
+    xmlAddChild (root, xmlDocCopyNode (memory, doc, 1));
   return g_steal_pointer (&doc);
 }
 

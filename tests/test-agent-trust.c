@@ -134,6 +134,12 @@ static const Construct constructs[] = {
   { "bridge", "VR1813", { "/domain/devices",
     "<interface type='bridge'><source bridge='vrtrustno0'/>"
     "<model type='virtio'/></interface>", NULL }, FALSE },
+  /* L2 of the fourth attack review: a VLAN trunk picks segments of the
+   * host's switch (libvirt networks themselves: /agent-trust/networks). */
+  { "vlan-trunk", "VR1814", { "/domain/devices",
+    "<interface type='bridge'><source bridge='" VR_BUS_HARNESS_BRIDGE "'/>"
+    "<vlan trunk='yes'><tag id='1'/><tag id='2'/></vlan>"
+    "<model type='virtio'/></interface>", NULL }, TRUE },
   { "interface-udp", "VR1808", { "/domain/devices",
     "<interface type='udp'><source address='127.0.0.1' port='5555'>"
     "<local address='127.0.0.1' port='5556'/></source>"
@@ -788,6 +794,68 @@ test_bridges (Fixture *f, gconstpointer data)
       destroy (system);
       test_rmtree (dir);
     }
+}
+
+/* L2 of the fourth attack review: which libvirt networks nobody's guest
+ * may join, on a connection that has networks (the test driver, from a
+ * node file: the agent reads each network's XML). virt-install's NAT
+ * 'default' is no finding for nobody's Validate; a bridge-mode network on
+ * a host bridge agent.conf does not list, a macvtap one and a name the
+ * host does not have are VR1814 (errors). */
+static void
+test_networks (Fixture *f, gconstpointer data)
+{
+  static const char node[] =
+    "<node>"
+    "<network><name>default</name><bridge name='virbr0'/><forward/>"
+    "<ip address='192.168.122.1' netmask='255.255.255.0'/></network>"
+    "<network><name>vrhostbr</name><forward mode='bridge'/>"
+    "<bridge name='vrtrustno0'/></network>"
+    "<network><name>vrmacvtap</name><forward mode='private'>"
+    "<interface dev='eth0'/></forward></network>"
+    "</node>";
+  static const char *const names[] = { "default", "vrhostbr", "vrmacvtap",
+                                       "vrmissing" };
+  g_autofree char *node_dir = test_mkdtemp ();
+  g_autofree char *node_path = g_build_filename (node_dir, "node.xml", NULL);
+  g_autofree char *test_uri = g_strdup_printf ("test://%s", node_path);
+
+  test_write_file (node_dir, "node.xml", node, -1);
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  f->agent = vr_bus_harness_start_agent (harness, test_uri, f->state, NULL,
+                                         NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *iface = g_strdup_printf (
+          "<interface type='network'><source network='%s'/>"
+          "<model type='virtio'/></interface>", names[i]);
+      HostileEdit edit = { "/domain/devices", iface, NULL };
+      g_autofree char *dir = hostile_import_dir ("basic", &edit, FALSE);
+      g_autofree char *system = import_dir (dir);
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      g_autoptr (GVariant) reply = NULL;
+      g_autoptr (GError) error = NULL;
+      const char *json = NULL;
+
+      g_assert_cmpint (gdbus_as_nobody (system,
+                                        VR_DBUS_PLANNED_IFACE ".Validate",
+                                        "@a{sv} {}", &out, &err),
+                       ==, 0);
+      g_test_message ("Validate as nobody, network %s: %s", names[i], out);
+      reply = g_variant_parse (G_VARIANT_TYPE ("(us)"), out, NULL, NULL,
+                               &error);
+      g_assert_no_error (error);
+      g_variant_get (reply, "(u&s)", NULL, &json);
+      if (i == 0)
+        g_assert_null (strstr (json, "VR1814"));
+      else
+        g_assert_nonnull (strstr (json, "\"id\":\"VR1814\",\"severity\":"
+                                        "\"error\""));
+      destroy (system);
+      test_rmtree (dir);
+    }
+  test_rmtree (node_dir);
 }
 
 /* Root holds realize-host-access (50-virt-realize.rules): the same kind
@@ -2055,7 +2123,8 @@ test_manifest_oracle (Fixture *f, gconstpointer data)
  * revert would define and start. nobody's snapshot with a seclabel of
  * none and a qemu:commandline that loads /etc/shadow: realize
  * --copy-disks is refused naming realize-host-access and the snapshot;
- * an external snapshot file outside the pool the same. Nothing defined. */
+ * an external snapshot file outside the pool the same, and an external
+ * memory state file (fourth attack review). Nothing defined. */
 /* The domain XML text as an <inactiveDomain> element (tree API). */
 static char *
 inactive_domain (const char *xml)
@@ -2087,8 +2156,12 @@ test_snapshot_domain (Fixture *f, gconstpointer data)
     NULL,
     /* Only in the <inactiveDomain>, beside a clean <domain>. */
     "<seclabel type='none' model='dac'/>",
+    /* An external memory state file (what a revert loads, libvirt 9.9
+     * and later): fourth attack review. */
+    NULL,
   };
-  static const char *const needles[] = { "VR1802", "VR1804", "VR1802" };
+  static const char *const needles[] = { "VR1802", "VR1804", "VR1802",
+                                         "VR1804" };
   g_autofree char *arg = g_strdup_printf (
       "{'pool-dir': <'%s'>, 'copy-disks': <true>}", f->pool);
 
@@ -2120,10 +2193,12 @@ test_snapshot_domain (Fixture *f, gconstpointer data)
       snapshot = g_strdup_printf (
           "<domainsnapshot><name>s1</name><state>shutoff</state>"
           "<creationTime>1700000000</creationTime>"
-          "<memory snapshot='no'/><disks>%s</disks>%s</domainsnapshot>",
-          bodies[i] ? ""
-                    : "<disk name='vda' snapshot='external' type='file'>"
-                      "<source file='/etc/shadow'/></disk>",
+          "%s<disks>%s</disks>%s</domainsnapshot>",
+          i == 3 ? "<memory snapshot='external' file='/etc/shadow'/>"
+                 : "<memory snapshot='no'/>",
+          i != 1 ? ""
+                 : "<disk name='vda' snapshot='external' type='file'>"
+                   "<source file='/etc/shadow'/></disk>",
           g_str_has_prefix (edited, "<?xml") ? strstr (edited, "?>") + 2
                                              : edited);
       g_assert_cmpint (mkdir (snapshots, 0755), ==, 0);
@@ -2267,6 +2342,7 @@ main (int argc, char **argv)
   ADD ("in-place", NULL, test_in_place);
   ADD ("validate-severity", NULL, test_validate_severity);
   ADD ("bridges", NULL, test_bridges);
+  ADD ("networks", NULL, test_networks);
   ADD ("author", NULL, test_author);
   ADD ("manage-others", NULL, test_manage_others);
   ADD ("owner-in-memory", NULL, test_owner_in_memory);

@@ -113,6 +113,54 @@ test_all_moved (void)
   g_assert_null (strstr (line, "ETA"));
 }
 
+/* Fourth attack review, L1: what a terminal would act on is shown as an
+ * escape (ESC, BEL, CR, C1, bidirectional overrides, bytes that are not
+ * UTF-8); ordinary UTF-8 is kept, and escaping twice changes nothing. */
+static void
+test_escape (void)
+{
+  static const struct {
+    const char *in, *out, *out_lines;
+  } cases[] = {
+    { "vr\033[2J", "vr\\e[2J", NULL },
+    { "\033]0;pwn\007", "\\e]0;pwn\\a", NULL },
+    { "a\rb\tc\bd\x7f", "a\\rb\\tc\\bd\\x7f", NULL },
+    { "one\ntwo", "one\\ntwo", "one\ntwo" },
+    { "bad \xff byte", "bad \\xff byte", NULL },
+    /* C1 CSI and U+202E RIGHT-TO-LEFT OVERRIDE, as UTF-8. */
+    { "c1 \xc2\x9b" "2J", "c1 \\xc2\\x9b" "2J", NULL },
+    { "gpj.\xe2\x80\xae" "exe", "gpj.\\xe2\\x80\\xae" "exe", NULL },
+    { "système – Grüße €", "système – Grüße €", NULL },
+    { "C:\\path", "C:\\path", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *once = vr_cli_escape (cases[i].in, FALSE);
+      g_autofree char *twice = vr_cli_escape (once, FALSE);
+      g_autofree char *lines = vr_cli_escape (cases[i].in, TRUE);
+
+      g_assert_cmpstr (once, ==, cases[i].out);
+      g_assert_cmpstr (twice, ==, once);
+      g_assert_cmpstr (lines, ==, cases[i].out_lines ? cases[i].out_lines
+                                                     : cases[i].out);
+    }
+}
+
+/* A name with ESC draws as text in the bar, measured as shown. */
+static void
+test_escape_name (void)
+{
+  VrCliJob job = worst_job ("vr\033[2J\033]0;pwn\007");
+  g_autofree char *line = vr_cli_progress_format (&job, 80);
+
+  assert_fits (line, 80);
+  g_assert_null (strchr (line, '\033'));
+  g_assert_null (strchr (line, '\007'));
+  g_test_message ("%s", line);
+  g_assert_true (g_str_has_prefix (line, "vr\\e[2J\\e]0"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -122,5 +170,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli-progress/short-name", test_short_name);
   g_test_add_func ("/cli-progress/columns", test_columns);
   g_test_add_func ("/cli-progress/all-moved", test_all_moved);
+  g_test_add_func ("/cli-progress/escape", test_escape);
+  g_test_add_func ("/cli-progress/escape-name", test_escape_name);
   return g_test_run ();
 }

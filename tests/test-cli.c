@@ -181,6 +181,125 @@ test_import_with_name (void)
 }
 
 static void
+assert_no_raw_controls (const TestRun *r)
+{
+  const char *const streams[] = { r->out, r->err };
+
+  for (guint i = 0; i < G_N_ELEMENTS (streams); i++)
+    {
+      g_assert_null (strchr (streams[i], '\033'));
+      g_assert_null (strchr (streams[i], '\007'));
+      g_assert_null (strstr (streams[i], "\xc2\x9b"));
+      g_assert_null (strstr (streams[i], "\xe2\x80\xae"));
+    }
+}
+
+/* show --xml is data into a pipe (the name as it is) and text on a
+ * terminal (escaped): script(1) gives the CLI a terminal. */
+static void
+assert_xml_on_terminal (const char *state, const char *name)
+{
+  const char *const args[] = { "show", name, "--xml", NULL };
+  g_autoptr (GPtrArray) argv = test_cli_argv (cli_path (), state, NULL,
+                                              args);
+  g_autoptr (GString) command = g_string_new (NULL);
+  g_autofree char *script = g_find_program_in_path ("script");
+  g_auto (TestRun) piped = { 0 };
+  g_auto (TestRun) shown = { 0 };
+
+  test_run (&piped, (const char *const *) argv->pdata, NULL);
+  g_assert_cmpint (piped.status, ==, 0);
+  assert_contains (piped.out, name);
+  if (script == NULL)
+    {
+      g_test_message ("no script(1): show --xml on a terminal not checked");
+      return;
+    }
+  for (guint i = 0; i < argv->len && argv->pdata[i] != NULL; i++)
+    {
+      g_autofree char *quoted = g_shell_quote (argv->pdata[i]);
+
+      g_string_append_printf (command, "%s%s", i ? " " : "", quoted);
+    }
+  {
+    const char *const on_tty[] = { script, "-qec", command->str, "/dev/null",
+                                   NULL };
+
+    test_run (&shown, on_tty, NULL);
+  }
+  g_assert_cmpint (shown.status, ==, 0);
+  assert_no_raw_controls (&shown);
+  assert_contains (shown.out, "<name>vr\\xc2\\x9b2J");
+}
+
+/* Fourth attack review, L1: nothing a folder, file or planned system is
+ * named reaches the terminal as a control sequence. A folder named with
+ * an OSC title sequence is refused at import (its record could not hold
+ * it: the planned system would be lost) with the name escaped; a name
+ * with ESC is refused the same; a name XML does allow (the C1 CSI
+ * U+009B, the bidirectional override U+202E) is imported, and import,
+ * show, list and destroy print it escaped. */
+static void
+test_terminal_escapes (void)
+{
+  g_autofree char *second = vr_testbed_require ("second");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *copy = vr_testbed_copy_import_dir (second, &error);
+  g_autofree char *save = g_build_filename (copy, "vr-guest-2.save", NULL);
+  g_autofree char *parent = test_mkdtemp ();
+  g_autofree char *osc = g_build_filename (parent, "guest\033]0;pwn\007",
+                                           NULL);
+  g_autofree char *state = test_mkdtemp ();
+  const char *csi = "vr\xc2\x9b" "2J\xe2\x80\xae" "exe";
+  g_auto (TestRun) folder = { 0 };
+  g_auto (TestRun) esc_name = { 0 };
+  g_auto (TestRun) no_such = { 0 };
+  g_auto (TestRun) imported = { 0 };
+  g_auto (TestRun) shown = { 0 };
+  g_auto (TestRun) listed = { 0 };
+  g_auto (TestRun) destroyed = { 0 };
+  const TestRun *runs[] = { &folder, &esc_name, &no_such, &imported, &shown,
+                            &listed, &destroyed };
+
+  g_assert_no_error (error);
+  {
+    g_autofree char *other = vr_testbed_copy_import_dir (second, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (rename (other, osc), ==, 0);
+  }
+  run_cli (&folder, state, "import", osc);
+  g_assert_cmpint (folder.status, ==, 1);
+  assert_contains (folder.err, "error: Invalid parameter (32773): import "
+                               "directory '");
+  assert_contains (folder.err, "guest\\e]0;pwn\\a");
+  g_assert_cmpuint (count_planned (state), ==, 0);
+  /* --name refuses a saved state (a new name cannot resume it). */
+  g_assert_cmpint (unlink (save), ==, 0);
+  run_cli (&esc_name, state, "import", copy, "--name", "vr\033[2J");
+  g_assert_cmpint (esc_name.status, ==, 1);
+  assert_contains (esc_name.err, "'vr\\e[2J'");
+  run_cli (&no_such, state, "show", "no\033[2Jsuch");
+  g_assert_cmpint (no_such.status, ==, 1);
+  assert_contains (no_such.err, "'no\\e[2Jsuch'");
+  run_cli (&imported, state, "import", copy, "--name", csi);
+  g_assert_cmpint (imported.status, ==, 0);
+  run_cli (&shown, state, "show", csi);
+  g_assert_cmpint (shown.status, ==, 0);
+  run_cli (&listed, state, "list");
+  assert_xml_on_terminal (state, csi);
+  run_cli (&destroyed, state, "destroy", csi);
+  g_assert_cmpint (destroyed.status, ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (runs); i++)
+    assert_no_raw_controls (runs[i]);
+  for (guint i = 3; i < G_N_ELEMENTS (runs); i++)
+    assert_contains (runs[i]->out, "vr\\xc2\\x9b2J\\xe2\\x80\\xaeexe");
+  test_rmtree (parent);
+  test_rmtree (state);
+  test_rmtree (copy);
+}
+
+static void
 test_usage (void)
 {
   g_autofree char *state = test_mkdtemp ();
@@ -819,6 +938,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/import-show-list-destroy",
                    test_import_show_list_destroy);
   g_test_add_func ("/cli/import-with-name", test_import_with_name);
+  g_test_add_func ("/cli/terminal-escapes", test_terminal_escapes);
   g_test_add_func ("/cli/usage", test_usage);
   g_test_add_func ("/cli/thin-client", test_thin_client);
   g_test_add_func ("/cli/virsh-habits", test_virsh_habits);

@@ -56,6 +56,22 @@ static const char *const allowed[] = { IMPORT, NULL };
 static const char *const storage[] = { POOL, NVRAM_DIR, NULL };
 static const char *const emulators[] = { EMULATOR, NULL };
 static const char *const bridges[] = { "br0", NULL };
+/* The host's libvirt networks, as validate-host-access reads them from
+ * each network's XML. */
+static const VrHostNetwork networks[] = {
+  { "default", "nat", "virbr0" },
+  { "routed", "route", "virbr1" },
+  { "isolated", NULL, "virbr2" },
+  { "on-br0", "bridge", "br0" },      /* a bridge Bridges= allows */
+  { "hostbr", "bridge", "mgmt0" },    /* the host's management bridge */
+  { "macvtap", "bridge", NULL },      /* <forward mode='bridge'><interface> */
+  { "vepa", "vepa", NULL },
+  { "private", "private", NULL },
+  { "passthrough", "passthrough", NULL },
+  { "hostdev", "hostdev", NULL },
+  { "open", "open", "virbr9" },
+  { NULL, NULL, NULL }
+};
 
 typedef struct {
   const char *name;
@@ -261,6 +277,53 @@ static const Hostile hostile[] = {
     "<interface type='bridge'><mac address='52:54:00:12:34:56'/>"
     "<source bridge='mgmt0'/></interface>",
     VR_FINDING_HOST_BRIDGE },
+  /* L2 of the fourth attack review: a libvirt network is the guest's own
+   * only when nat, route or isolated (or on a bridge Bridges= allows). */
+#define NETWORK(name) "<interface type='network'><source network='" name \
+                      "'/><model type='virtio'/></interface>"
+  { "network-host-bridge", "/domain/devices", NETWORK ("hostbr"),
+    VR_FINDING_HOST_SEGMENT },
+  { "network-macvtap", "/domain/devices", NETWORK ("macvtap"),
+    VR_FINDING_HOST_SEGMENT },
+  { "network-vepa", "/domain/devices", NETWORK ("vepa"),
+    VR_FINDING_HOST_SEGMENT },
+  { "network-private", "/domain/devices", NETWORK ("private"),
+    VR_FINDING_HOST_SEGMENT },
+  { "network-passthrough", "/domain/devices", NETWORK ("passthrough"),
+    VR_FINDING_HOST_SEGMENT },
+  { "network-hostdev", "/domain/devices", NETWORK ("hostdev"),
+    VR_FINDING_HOST_SEGMENT },
+  { "network-open", "/domain/devices", NETWORK ("open"),
+    VR_FINDING_HOST_SEGMENT },
+  { "network-missing", "/domain/devices", NETWORK ("not-here"),
+    VR_FINDING_HOST_SEGMENT },
+  /* The open network's bridge is no network of libvirt's own either. */
+  { "bridge-of-open-network", "/domain/devices",
+    "<interface type='bridge'><source bridge='virbr9'/></interface>",
+    VR_FINDING_HOST_BRIDGE },
+  { "vlan-tag", "/domain/devices",
+    "<interface type='bridge'><source bridge='br0'/>"
+    "<vlan><tag id='42'/></vlan></interface>", VR_FINDING_HOST_SEGMENT },
+  { "vlan-trunk", "/domain/devices",
+    "<interface type='network'><source network='default'/>"
+    "<vlan trunk='yes'><tag id='1'/><tag id='2'/></vlan></interface>",
+    VR_FINDING_HOST_SEGMENT },
+  { "virtualport-interfaceid", "/domain/devices",
+    "<interface type='bridge'><source bridge='br0'/>"
+    "<virtualport type='openvswitch'><parameters"
+    " interfaceid='09b11c53-8b5c-4eeb-8f00-d84eaa0aaa4f'/></virtualport>"
+    "</interface>", VR_FINDING_HOST_SEGMENT },
+  { "virtualport-8021qbh", "/domain/devices",
+    "<interface type='bridge'><source bridge='br0'/>"
+    "<virtualport type='802.1Qbh'/></interface>", VR_FINDING_HOST_SEGMENT },
+  /* A carried snapshot's external memory state (validate-host-access
+   * adds it to the domain it judges as a second <memory>). */
+  { "snapshot-memory-file", "/domain",
+    "<memory snapshot='external' file='/etc/shadow'/>",
+    VR_FINDING_HOST_PATH },
+  { "snapshot-memory-foreign", "/domain",
+    "<memory snapshot='external' file='" POOL "/victim.save'/>",
+    VR_FINDING_HOST_FOREIGN },
   { "interface-udp", "/domain/devices",
     "<interface type='udp'><source address='127.0.0.1' port='5555'>"
     "<local address='127.0.0.1' port='5556'/></source></interface>",
@@ -311,6 +374,7 @@ check (xmlDoc *doc, VrSeverity severity)
                                 .storage_dirs = storage,
                                 .nvram_dir = NVRAM_DIR,
                                 .emulators = emulators,
+                                .networks = networks,
                                 .severity = severity };
   GPtrArray *findings = vr_findings_new ();
 
@@ -387,6 +451,63 @@ test_hostile (gconstpointer data)
   g_assert_cmpuint (warnings->len, ==, 1);
   g_assert_cmpint (((VrFinding *) warnings->pdata[0])->severity, ==,
                    VR_SEVERITY_WARNING);
+}
+
+/* The networks a guest may join without the host-access right: libvirt's
+ * own (nat, route, isolated, and their bridges), one on a bridge the
+ * administrator allows, a bare openvswitch port, an administrator's
+ * portgroup; on a connection without a network driver (networks NULL)
+ * none is judged. */
+static void
+test_networks_own (void)
+{
+  g_autoptr (xmlDoc) doc = parse (ordinary);
+  g_autoptr (GPtrArray) findings = NULL;
+  g_autoptr (xmlDoc) other = parse ("<domain><devices>" NETWORK ("hostbr")
+                                    "</devices></domain>");
+  g_autoptr (GPtrArray) unjudged = vr_findings_new ();
+  g_autoptr (GPtrArray) judged = NULL;
+  VrHostAccessPolicy policy = { .allowed_dirs = allowed,
+                                .bridges = bridges,
+                                .severity = VR_SEVERITY_ERROR };
+
+  insert (doc, "/domain/devices", NETWORK ("routed"));
+  insert (doc, "/domain/devices", NETWORK ("isolated"));
+  insert (doc, "/domain/devices", NETWORK ("on-br0"));
+  insert (doc, "/domain/devices",
+          "<interface type='network'><source network='default'"
+          " portgroup='engineering'/></interface>");
+  insert (doc, "/domain/devices",
+          "<interface type='bridge'><source bridge='virbr0'/></interface>");
+  insert (doc, "/domain/devices",
+          "<interface type='bridge'><source bridge='br0'/>"
+          "<virtualport type='openvswitch'/></interface>");
+  findings = check (doc, VR_SEVERITY_ERROR);
+  for (guint i = 0; i < findings->len; i++)
+    g_test_message ("%s", ((VrFinding *) findings->pdata[i])->message);
+  g_assert_cmpuint (findings->len, ==, 0);
+  vr_host_access_check (other, &policy, unjudged);
+  g_assert_cmpuint (unjudged->len, ==, 0);
+  judged = check (other, VR_SEVERITY_ERROR);
+  g_assert_cmpuint (judged->len, ==, 1);
+}
+
+/* The message says what the network is; the hint names the fixes. */
+static void
+test_network_message (void)
+{
+  g_autoptr (xmlDoc) doc = parse (ordinary);
+  g_autoptr (GPtrArray) findings = NULL;
+  VrFinding *finding;
+
+  insert (doc, "/domain/devices", NETWORK ("hostbr"));
+  findings = check (doc, VR_SEVERITY_ERROR);
+  g_assert_cmpuint (findings->len, ==, 1);
+  finding = findings->pdata[0];
+  g_assert_nonnull (strstr (finding->message, "host bridge 'mgmt0'"));
+  g_assert_nonnull (strstr (finding->hint, "Bridges="));
+  g_assert_cmpstr (finding->source, ==,
+                   "/domain/devices/interface[3]/source/@network");
 }
 
 /* A running guest's XML (what a save image holds) carries the labels
@@ -639,6 +760,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/host-access/ordinary", test_ordinary);
   g_test_add_func ("/host-access/generated-labels", test_generated_labels);
+  g_test_add_func ("/host-access/networks-own", test_networks_own);
+  g_test_add_func ("/host-access/network-message", test_network_message);
   g_test_add_func ("/host-access/what-prefix", test_what_prefix);
   g_test_add_func ("/host-access/volume", test_volume);
   g_test_add_func ("/host-access/nvram", test_nvram);

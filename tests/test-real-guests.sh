@@ -128,7 +128,7 @@ guests=(
   "vrt-generic|3|--osinfo generic --machine pc"
   "vrt-win11|8|--osinfo win11 --memory 512"
 )
-echo "1..$((${#guests[@]} * 2 + 1))"
+echo "1..$((${#guests[@]} * 2 + 3))"
 
 for entry in "${guests[@]}"; do
   IFS='|' read -r name settle opts <<< "$entry"
@@ -195,3 +195,35 @@ tree.write(sys.argv[2])' "$xml.full" "$xml"
   fi
 }
 kvm_guest
+
+# Networks on a real libvirtd (fourth attack review, L2): virt-install's
+# NAT 'default' is no host-access finding; a bridge-mode network on a host
+# bridge nobody allowed is VR1814 (a warning for root in-process).
+networks() {
+  local hostbr=$work/vrt-hostbr.xml out
+  virsh -c "$sys" net-info default >/dev/null 2>&1 ||
+    virsh -c "$sys" net-define /dev/stdin >/dev/null <<'EOF2'
+<network><name>default</name><bridge name='virbr0'/><forward/>
+<ip address='192.168.122.1' netmask='255.255.255.0'/></network>
+EOF2
+  cat > "$hostbr" <<'EOF2'
+<network><name>vrt-hostbr</name><forward mode='bridge'/>
+<bridge name='vrtmgmt0'/></network>
+EOF2
+  virsh -c "$sys" net-define "$hostbr" >/dev/null 2>&1
+  for net in default vrt-hostbr; do
+    virt-install --connect "$sys" --print-xml --import --name "vrt-net-$net" \
+      --memory 128 --vcpus 1 --network "network=$net" --disk none \
+      --virt-type qemu --osinfo generic --graphics none --noautoconsole \
+      > "$work/vrt-net-$net.xml" 2> "$work/vrt-net-$net.err"
+    out=$(vr -c "$sys" validate "$work/vrt-net-$net.xml" 2>&1)
+    echo "$out" | diag
+    case $net:$out in
+      default:*VR1814*) not_ok "network 'default' (NAT) gives no VR1814" ;;
+      default:*) ok "network 'default' (NAT) gives no VR1814" ;;
+      *:*VR1814*) ok "a bridge-mode network on an unlisted bridge is VR1814" ;;
+      *) not_ok "a bridge-mode network on an unlisted bridge is VR1814" ;;
+    esac
+  done
+}
+networks
