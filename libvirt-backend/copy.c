@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,8 +26,13 @@
 
 #define TEMP_TRIES 100
 
-/* VR_COPY_FREE_NAME tries NAME, NAME-2 … NAME-FREE_NAME_TRIES. */
-#define FREE_NAME_TRIES 1000
+/* VR_COPY_FREE_NAME tries the readable NAME, NAME-2 … NAME-FREE_NAME_TRIES,
+ * then NAME-<64 random bits> up to RANDOM_NAME_TRIES times. In a shared
+ * pool folder anyone may make the readable names first (the planned XML
+ * that predicts them is public: F7 of the fifth attack review); a random
+ * one nobody can, and one taken by chance is simply passed. */
+#define FREE_NAME_TRIES 10
+#define RANDOM_NAME_TRIES 100
 
 typedef int CopyFd;
 
@@ -198,15 +204,35 @@ vr_copy_free_name (const char *name, guint n)
   return g_strdup_printf ("%.*s-%u%s", (int) (dot - name), name, n, dot);
 }
 
+/* NAME-<16 hex digits>.EXT: from the kernel's random source, not GLib's
+ * generator, whose state the temp names it gives could reveal. */
+static char *
+random_free_name (const char *name)
+{
+  const char *dot = strrchr (name, '.');
+  guint64 bits;
+
+  if (getrandom (&bits, sizeof bits, 0) != sizeof bits)
+    bits = ((guint64) g_random_int () << 32) | g_random_int ();
+  if (dot == NULL || dot == name)
+    return g_strdup_printf ("%s-%016" G_GINT64_MODIFIER "x", name, bits);
+  return g_strdup_printf ("%.*s-%016" G_GINT64_MODIFIER "x%s",
+                          (int) (dot - name), name, bits, dot);
+}
+
 /* The candidate after c->name for VR_COPY_FREE_NAME; FALSE when none is
  * left. */
 static gboolean
 next_free_name (Copy *c, const char *name)
 {
-  if (!(c->flags & VR_COPY_FREE_NAME) || c->name_tries >= FREE_NAME_TRIES)
+  if (!(c->flags & VR_COPY_FREE_NAME)
+      || c->name_tries >= FREE_NAME_TRIES + RANDOM_NAME_TRIES)
     return FALSE;
   g_free (c->name);
-  c->name = vr_copy_free_name (name, ++c->name_tries);
+  c->name_tries++;
+  c->name = c->name_tries <= FREE_NAME_TRIES
+                ? vr_copy_free_name (name, c->name_tries)
+                : random_free_name (name);
   return TRUE;
 }
 

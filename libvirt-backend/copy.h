@@ -25,8 +25,10 @@ typedef enum {
   VR_COPY_NO_REFLINK = 1 << 1,   /* for tests and benchmarks */
   VR_COPY_NO_COPY_FILE_RANGE = 1 << 2,
   /* An existing destination is left as it is and the copy takes the first
-   * free name of NAME-2.EXT, NAME-3.EXT … (vr_copy_free_name); the last
-   * name VrCopyExtra.track is told is the one it got. */
+   * free name of NAME-2.EXT … NAME-10.EXT (vr_copy_free_name), then of
+   * random ones, NAME-<16 hex digits>.EXT, which nobody sharing the folder
+   * can take first; the last name VrCopyExtra.track is told is the one it
+   * got. */
   VR_COPY_FREE_NAME = 1 << 3,
   /* A named temp file even where O_TMPFILE works (tests of that path). */
   VR_COPY_NAMED_TEMP = 1 << 4,

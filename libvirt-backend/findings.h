@@ -95,6 +95,12 @@ typedef enum {
 #define VR_FINDING_HOST_UNKNOWN "VR1812"
 #define VR_FINDING_HOST_BRIDGE "VR1813"
 #define VR_FINDING_HOST_SEGMENT "VR1814"
+/* Host resources a user cannot take for themselves (fifth attack review):
+ * dumps written as root, memory shared by a host-wide name, real-time
+ * scheduling, cache and bandwidth allocation. */
+#define VR_FINDING_HOST_DUMP "VR1815"
+#define VR_FINDING_HOST_SHMEM "VR1816"
+#define VR_FINDING_HOST_PRIORITY "VR1817"
 /* The guest's own state that travels with it: NVRAM, TPM, snapshots. */
 #define VR_FINDING_NVRAM_TAKEN "VR1901"
 #define VR_FINDING_TPM_EMULATOR "VR1902"

@@ -218,6 +218,79 @@ static const Rule rules[] = {
     NULL, NULL },
 };
 
+/* Shares of the host a user cannot take for themselves (the fifth attack
+ * review): not a host object the guest reaches but work or room root
+ * gives it. Each has a fix of its own (a reset watchdog, no real-time
+ * class), so a hint of its own. */
+typedef struct {
+  const char *id;
+  const char *xpath;
+  const char *gives;
+  const char *hint;
+} ResourceRule;
+
+#define ADMIN_HINT "or have an administrator realize it (the host-access" \
+                   " right, polkit action" \
+                   " org.virtrealize.Realize1.realize-host-access)"
+
+static const ResourceRule resource_rules[] = {
+  /* libvirt (root) writes each dump into its auto-dump directory and
+   * never removes one: a guest that re-arms a 0-second watchdog, or
+   * panics at every boot under coredump-restart, fills the host's disk
+   * (F3). on_poweroff/on_reboot/on_lockfailure have no dump action. */
+  { VR_FINDING_HOST_DUMP,
+    "/domain/devices/watchdog/@action[normalize-space()='dump']"
+    " | /domain/on_crash[starts-with(normalize-space(), 'coredump')]",
+    "makes libvirt write the guest's whole memory into its dump directory"
+    " as a root-owned file at every expiry or crash the guest causes,"
+    " without bound: the guest can fill the host's disk",
+    "use <watchdog action='reset'> or 'poweroff' (<on_crash>destroy or"
+    " restart), " ADMIN_HINT },
+  /* ivshmem maps /dev/shm/NAME, or joins the doorbell server of NAME:
+   * one namespace for the whole host, and the names are public in the
+   * planned XML; any local user can also make /dev/shm/NAME first
+   * (QEMU opens an existing one before it creates). So no name is a
+   * guest's own, its UUID's neither (F4). */
+  { VR_FINDING_HOST_SHMEM, "/domain/devices/shmem",
+    "maps shared memory by a host-wide name: every guest naming it (any"
+    " user's) and every local user who makes /dev/shm/NAME first read and"
+    " write it",
+    "remove it from the planned XML, " ADMIN_HINT },
+  /* SCHED_FIFO/SCHED_RR run ahead of every ordinary host thread: a
+   * spinning vCPU starves the host. The user cannot get it (RLIMIT_RTPRIO
+   * is 0); other, batch and idle they can (F6). An allow-list: libvirt's
+   * next class is refused until known. */
+  { VR_FINDING_HOST_PRIORITY,
+    "/domain/cputune/*[self::vcpusched or self::iothreadsched"
+    " or self::emulatorsched]/@scheduler[not(.='other' or .='batch'"
+    " or .='idle')]",
+    "runs the guest's threads in a real-time class, ahead of every host"
+    " process: a busy guest starves the host",
+    "remove the scheduler or use 'batch' or 'idle', " ADMIN_HINT },
+  /* resctrl: cache ways and memory bandwidth the host and every other
+   * guest then lack. */
+  { VR_FINDING_HOST_PRIORITY,
+    "/domain/cputune/cachetune | /domain/cputune/memorytune",
+    "reserves host cache or memory bandwidth (resctrl) for the guest,"
+    " taken from the host and every other guest",
+    "remove it from the planned XML, " ADMIN_HINT },
+  /* A CPU weight above libvirt's default for cgroup v2 (100; cgroup v1's
+   * is 1024, so one bound for both errs on the side of the host). A
+   * value XPath cannot read as a number ("+2000", "1e4") is refused too:
+   * libvirt may read it. A lower weight is the guest's own business. */
+  { VR_FINDING_HOST_PRIORITY,
+    "/domain/cputune/shares[not(number(normalize-space()) <= 100)]",
+    "weighs the guest's CPU time above the host's default for guests:"
+    " more of the host under load than other guests get",
+    "remove <shares> (libvirt's default) or give at most 100, "
+    ADMIN_HINT },
+  /* Guest memory locked in RAM, beyond the user's RLIMIT_MEMLOCK. */
+  { VR_FINDING_HOST_PRIORITY, "/domain/memoryBacking/locked",
+    "locks all guest memory in host RAM (never swapped), beyond any"
+    " ordinary user's memory-lock limit",
+    "remove <locked/> from <memoryBacking>, " ADMIN_HINT },
+};
+
 static const char *const firmware_dirs[] = {
   "/usr/share/OVMF", "/usr/share/ovmf", "/usr/share/AAVMF",
   "/usr/share/qemu", "/usr/share/seabios", "/usr/share/edk2",
@@ -702,6 +775,28 @@ check_unknown (xmlNode *element, const VrHostAccessPolicy *policy,
     }
 }
 
+/* A resource rule is judged like a RULE_ALWAYS one, with its own fix. */
+static void
+check_resource_rule (xmlXPathContext *ctxt, const ResourceRule *resource,
+                     const VrHostAccessPolicy *policy, GHashTable *seen,
+                     GHashTable *flagged, GPtrArray *findings)
+{
+  const Rule rule = { .id = resource->id, .kind = RULE_ALWAYS,
+                      .xpath = resource->xpath, .gives = resource->gives };
+  guint before = findings->len;
+
+  check_rule (ctxt, &rule, policy, seen, flagged, findings);
+  for (guint i = before; i < findings->len; i++)
+    {
+      VrFinding *finding = findings->pdata[i];
+
+      if (!g_str_equal (finding->id, resource->id))
+        continue;
+      g_free (finding->hint);
+      finding->hint = g_strdup (resource->hint);
+    }
+}
+
 void
 vr_host_access_check (xmlDoc *doc, const VrHostAccessPolicy *policy,
                       GPtrArray *findings)
@@ -714,6 +809,9 @@ vr_host_access_check (xmlDoc *doc, const VrHostAccessPolicy *policy,
   for (guint i = 0; i < G_N_ELEMENTS (rules); i++)
     if (rules[i].kind == RULE_ALWAYS)
       check_rule (ctxt, &rules[i], policy, seen, flagged, findings);
+  for (guint i = 0; i < G_N_ELEMENTS (resource_rules); i++)
+    check_resource_rule (ctxt, &resource_rules[i], policy, seen, flagged,
+                         findings);
   for (guint i = 0; i < G_N_ELEMENTS (rules); i++)
     if (rules[i].kind != RULE_ALWAYS)
       check_rule (ctxt, &rules[i], policy, seen, flagged, findings);

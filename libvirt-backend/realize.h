@@ -20,7 +20,7 @@ typedef struct {
   gboolean start;       /* start the domain once realized */
   gboolean copy_disks;  /* copy disks inside the import directory too */
   VrCopyFlags copy_flags;
-  /* What reaches into the host (VR1801-VR1812) is only a warning: the
+  /* What reaches into the host (VR1801-VR1817) is only a warning: the
    * caller holds the host-access right, or runs in-process as themself.
    * FALSE (the default) refuses it. */
   gboolean host_access_allowed;

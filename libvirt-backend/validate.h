@@ -16,7 +16,7 @@ typedef char *(*VrPlannedNameFunc) (const char *name, gpointer data);
 
 /* How a validation is run; all-zero (or NULL) is the agent's strictest. */
 typedef struct {
-  /* FALSE: what reaches into the host (VR1801-VR1812) is an error, as
+  /* FALSE: what reaches into the host (VR1801-VR1817) is an error, as
    * through the agent for a caller without the host-access right; TRUE: a
    * warning (a root user's in-process run, or a caller who holds it). */
   gboolean host_access_allowed;
@@ -86,7 +86,7 @@ GPtrArray *vr_validate_file_with (VrHostCaps *caps,
                                   const VrValidateOptions *options,
                                   GError **error);
 
-/* Only the host-access findings (VR1801-VR1812) of a planned system: its
+/* Only the host-access findings (VR1801-VR1817) of a planned system: its
  * planned XML and its save image's XML. The agent asks for the
  * host-access right when there are any. */
 /* The same for a domain XML file read from fd (a regular file a caller

@@ -105,7 +105,7 @@ static const Construct constructs[] = {
   { "console-dev", "VR1805", { "/domain/devices",
     "<console type='dev'><source path='/dev/tty1'/>"
     "<target type='serial'/></console>", NULL }, TRUE },
-  { "shmem-server", "VR1805", { "/domain/devices",
+  { "shmem-server", "VR1816", { "/domain/devices",
     "<shmem name='vr'><model type='ivshmem-doorbell'/>"
     "<server path='/run/libvirt/libvirt-sock'/></shmem>", NULL }, TRUE },
   { "rng-file", "VR1809", { "/domain/devices",
@@ -173,6 +173,19 @@ static const Construct constructs[] = {
     "<interface type='user'><backend type='passt'"
     " logFile='/etc/cron.d/vr'/><model type='virtio'/></interface>", NULL },
     TRUE },
+  /* The fifth attack review: a root-owned dump at every watchdog expiry
+   * or crash (F3), memory another user's guest maps by its name (F4), a
+   * real-time vCPU (F6). */
+  { "watchdog-dump", "VR1815", { "/domain/devices",
+    "<watchdog model='ib700' action='dump'/>", NULL }, TRUE },
+  { "on-crash-coredump", "VR1815", { "/domain/on_crash", NULL,
+    "coredump-restart" }, TRUE },
+  { "shmem-plain", "VR1816", { "/domain/devices",
+    "<shmem name='vr-trust'><model type='ivshmem-plain'/>"
+    "<size unit='M'>4</size></shmem>", NULL }, TRUE },
+  { "vcpusched-fifo", "VR1817", { "/domain",
+    "<cputune><vcpusched vcpus='0' scheduler='fifo' priority='99'/>"
+    "</cputune>", NULL }, TRUE },
 };
 
 /* The harmless construct root realizes: an environment variable. */

@@ -882,6 +882,73 @@ test_free_name (Fixture *f, gconstpointer data)
   g_ptr_array_unref (t.names);
 }
 
+/* F7 of the fifth attack review: in a shared pool folder another user
+ * takes every readable name first, as links to a victim's file (and a
+ * dangling one). The copy takes a random name nobody could predict; the
+ * links and the victim are as they were. */
+static void
+test_free_name_squatted (Fixture *f, gconstpointer data)
+{
+  VrCopyFlags flags = GPOINTER_TO_UINT (data) | VR_COPY_FREE_NAME;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *src = path_in (f->dir, "src");
+  g_autofree char *victim = path_in (f->dir, "victim");
+  g_autofree char *first = path_in (f->dir, "vm.save");
+  g_autofree char *got = NULL;
+  g_autofree char *copy = NULL;
+  g_autofree char *text = NULL;
+  Tracked t = { g_ptr_array_new_with_free_func (g_free), 0 };
+  VrCopyExtra extra = { on_track, &t, NULL };
+  guint64 suffix;
+  int src_fd;
+  int dir_fd;
+  struct stat st;
+
+  write_dense (src, MIB);
+  test_write_file (f->dir, "victim", "victim's", -1);
+  g_assert_cmpint (symlink ("/nonexistent/vr", first), ==, 0);
+  for (guint n = 2; n <= 1000; n++)
+    {
+      g_autofree char *name = vr_copy_free_name ("vm.save", n);
+      g_autofree char *link = path_in (f->dir, name);
+
+      g_assert_cmpint (symlink (victim, link), ==, 0);
+    }
+  src_fd = open (src, O_RDONLY | O_CLOEXEC);
+  dir_fd = open (f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  g_assert_true (vr_copy_fd_to_extra (src_fd, dir_fd, "vm.save", 0600, flags,
+                                      &extra, NULL, NULL, NULL, NULL,
+                                      &error));
+  g_assert_no_error (error);
+  close (src_fd);
+  close (dir_fd);
+  got = g_strdup (t.names->pdata[t.names->len - 1]);
+  g_test_message ("the copy's name: %s", got);
+  g_assert_cmpuint (strlen (got), ==, strlen ("vm-0123456789abcdef.save"));
+  g_assert_cmpint (sscanf (got, "vm-%16" G_GINT64_MODIFIER "x.save",
+                           &suffix), ==, 1);
+  copy = path_in (f->dir, got);
+  assert_same_content (src, copy);
+  g_assert_cmpint (lstat (copy, &st), ==, 0);
+  g_assert_true (S_ISREG (st.st_mode));
+  g_assert_cmpuint (t.ino, ==, st.st_ino);
+  g_assert_true (g_file_get_contents (victim, &text, NULL, NULL));
+  g_assert_cmpstr (text, ==, "victim's");
+  g_assert_cmpint (lstat (first, &st), ==, 0);
+  g_assert_true (S_ISLNK (st.st_mode));
+  for (guint n = 2; n <= 1000; n++)
+    {
+      g_autofree char *name = vr_copy_free_name ("vm.save", n);
+      g_autofree char *link = path_in (f->dir, name);
+      g_autofree char *target = g_file_read_link (link, NULL);
+
+      g_assert_cmpstr (target, ==, victim);
+    }
+  /* src, victim, 1000 links, the copy, mnt: no temp file left. */
+  g_assert_cmpuint (test_count_entries (f->dir), ==, 1004);
+  g_ptr_array_unref (t.names);
+}
+
 #define ADD(path, func, flags) \
   g_test_add ("/copy/" path, Fixture, GUINT_TO_POINTER (flags), \
               fixture_set_up, func, fixture_tear_down)
@@ -925,5 +992,8 @@ main (int argc, char **argv)
   ADD ("reflink-checksum", test_reflink_checksum, VR_COPY_NONE);
   ADD ("free-name", test_free_name, VR_COPY_NONE);
   ADD ("free-name/named-temp", test_free_name, VR_COPY_NAMED_TEMP);
+  ADD ("free-name/squatted", test_free_name_squatted, VR_COPY_NONE);
+  ADD ("free-name/squatted-named-temp", test_free_name_squatted,
+       VR_COPY_NAMED_TEMP);
   return g_test_run ();
 }

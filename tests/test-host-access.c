@@ -173,9 +173,11 @@ static const Hostile hostile[] = {
   { "smartcard-passthrough", "/domain/devices",
     "<smartcard mode='passthrough' type='unix'><source mode='connect'"
     " path='/run/pcscd/pcscd.comm'/></smartcard>", VR_FINDING_HOST_CHARDEV },
+  /* F4 of the fifth review: any <shmem> is shared by a host-wide name
+   * (its server socket is inside that finding). */
   { "shmem-server", "/domain/devices",
     "<shmem name='s'><model type='ivshmem-doorbell'/>"
-    "<server path='/run/other.sock'/></shmem>", VR_FINDING_HOST_CHARDEV },
+    "<server path='/run/other.sock'/></shmem>", VR_FINDING_HOST_SHMEM },
   { "vhostuser", "/domain/devices",
     "<interface type='vhostuser'><source type='unix' path='/run/x.sock'"
     " mode='client'/><model type='virtio'/></interface>",
@@ -354,7 +356,72 @@ static const Hostile hostile[] = {
   { "timezone-path", "/domain",
     "<clock offset='timezone' timezone='../../../etc/shadow'/>",
     VR_FINDING_HOST_UNKNOWN },
+  /* F3 of the fifth review: dumps libvirt writes as root, without bound. */
+  { "watchdog-dump", "/domain/devices",
+    "<watchdog model='ib700' action='dump'/>", VR_FINDING_HOST_DUMP },
+  { "watchdog-dump-spaced", "/domain/devices",
+    "<watchdog model='i6300esb' action=' dump '/>", VR_FINDING_HOST_DUMP },
+  { "on-crash-coredump-restart", "/domain",
+    "<on_crash>coredump-restart</on_crash>", VR_FINDING_HOST_DUMP },
+  { "on-crash-coredump-destroy", "/domain",
+    "<on_crash> coredump-destroy </on_crash>", VR_FINDING_HOST_DUMP },
+  /* F4: memory another guest maps by the same name. */
+  { "shmem-plain", "/domain/devices",
+    "<shmem name='vframes'><model type='ivshmem-plain'/>"
+    "<size unit='M'>4</size></shmem>", VR_FINDING_HOST_SHMEM },
+  { "shmem-doorbell-default-socket", "/domain/devices",
+    "<shmem name='s'><model type='ivshmem-doorbell'/><server/></shmem>",
+    VR_FINDING_HOST_SHMEM },
+  /* Even under the guest's own UUID: any local user can make the file
+   * in /dev/shm first. */
+  { "shmem-own-uuid", "/domain/devices",
+    "<shmem name='5a1ad0c0-7e57-4b3d-9c1e-0000000000aa-fb'>"
+    "<model type='ivshmem-plain'/></shmem>", VR_FINDING_HOST_SHMEM },
+  /* F6: real-time classes, resctrl, a CPU weight above the default,
+   * locked memory. */
+  { "vcpusched-fifo", "/domain",
+    "<cputune><vcpusched vcpus='0-1' scheduler='fifo' priority='99'/>"
+    "</cputune>", VR_FINDING_HOST_PRIORITY },
+  { "iothreadsched-rr", "/domain",
+    "<cputune><iothreadsched iothreads='1' scheduler='rr' priority='1'/>"
+    "</cputune>", VR_FINDING_HOST_PRIORITY },
+  { "emulatorsched-fifo", "/domain",
+    "<cputune><emulatorsched scheduler='fifo' priority='1'/></cputune>",
+    VR_FINDING_HOST_PRIORITY },
+  { "vcpusched-unknown-class", "/domain",
+    "<cputune><vcpusched vcpus='0' scheduler='deadline'/></cputune>",
+    VR_FINDING_HOST_PRIORITY },
+  { "cachetune", "/domain",
+    "<cputune><cachetune vcpus='0-1'><cache id='0' level='3' type='both'"
+    " size='3' unit='MiB'/></cachetune></cputune>",
+    VR_FINDING_HOST_PRIORITY },
+  { "memorytune", "/domain",
+    "<cputune><memorytune vcpus='0-1'><node id='0' bandwidth='60'/>"
+    "</memorytune></cputune>", VR_FINDING_HOST_PRIORITY },
+  { "shares-high", "/domain", "<cputune><shares>262144</shares></cputune>",
+    VR_FINDING_HOST_PRIORITY },
+  /* strtoull reads "+2000", XPath's number() does not: refused. */
+  { "shares-signed", "/domain", "<cputune><shares>+2000</shares></cputune>",
+    VR_FINDING_HOST_PRIORITY },
+  { "memory-locked", "/domain", "<memoryBacking><locked/></memoryBacking>",
+    VR_FINDING_HOST_PRIORITY },
 };
+
+/* What an ordinary guest may set of the same elements: watchdogs and crash
+ * actions without a dump, a panic device, scheduler classes a user can
+ * take, a lower CPU weight, pinning and quotas. */
+static const char *const own_resources[] = {
+  "<watchdog model='i6300esb' action='reset'/>",
+  "<watchdog model='ib700' action='poweroff'/>",
+  "<panic model='isa'/>",
+};
+
+static const char own_cputune[] =
+  "<cputune><shares>100</shares><period>100000</period><quota>-1</quota>"
+  "<vcpupin vcpu='0' cpuset='0'/>"
+  "<vcpusched vcpus='0' scheduler='batch'/>"
+  "<vcpusched vcpus='1' scheduler='idle'/>"
+  "<emulatorsched scheduler='other'/></cputune>";
 
 static xmlDoc *
 parse (const char *text)
@@ -508,6 +575,58 @@ test_network_message (void)
   g_assert_nonnull (strstr (finding->hint, "Bridges="));
   g_assert_cmpstr (finding->source, ==,
                    "/domain/devices/interface[3]/source/@network");
+}
+
+static void
+test_own_resources (void)
+{
+  g_autoptr (xmlDoc) doc = parse (ordinary);
+  g_autoptr (GPtrArray) findings = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (own_resources); i++)
+    insert (doc, "/domain/devices", own_resources[i]);
+  insert (doc, "/domain", own_cputune);
+  insert (doc, "/domain", "<on_crash>restart</on_crash>");
+  insert (doc, "/domain", "<on_poweroff>destroy</on_poweroff>");
+  findings = check (doc, VR_SEVERITY_ERROR);
+  for (guint i = 0; i < findings->len; i++)
+    {
+      g_autofree char *text = vr_finding_to_text (findings->pdata[i]);
+
+      g_test_message ("%s", text);
+    }
+  g_assert_cmpuint (findings->len, ==, 0);
+}
+
+/* The resource findings give their own fix, not "carry the file". */
+static void
+test_resource_hints (void)
+{
+  static const struct {
+    const char *parent;
+    const char *snippet;
+    const char *fix;
+  } cases[] = {
+    { "/domain/devices", "<watchdog model='ib700' action='dump'/>",
+      "action='reset'" },
+    { "/domain", "<cputune><vcpusched vcpus='0' scheduler='rr'/></cputune>",
+      "'batch'" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (xmlDoc) doc = parse (ordinary);
+      g_autoptr (GPtrArray) findings = NULL;
+      VrFinding *finding;
+
+      insert (doc, cases[i].parent, cases[i].snippet);
+      findings = check (doc, VR_SEVERITY_ERROR);
+      g_assert_cmpuint (findings->len, ==, 1);
+      finding = findings->pdata[0];
+      g_test_message ("%s: %s", finding->message, finding->hint);
+      g_assert_nonnull (strstr (finding->hint, cases[i].fix));
+      g_assert_nonnull (strstr (finding->hint, "realize-host-access"));
+    }
 }
 
 /* A running guest's XML (what a save image holds) carries the labels
@@ -759,6 +878,8 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/host-access/ordinary", test_ordinary);
+  g_test_add_func ("/host-access/own-resources", test_own_resources);
+  g_test_add_func ("/host-access/resource-hints", test_resource_hints);
   g_test_add_func ("/host-access/generated-labels", test_generated_labels);
   g_test_add_func ("/host-access/networks-own", test_networks_own);
   g_test_add_func ("/host-access/network-message", test_network_message);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "copy.h"
 #include "errors.h"
 #include "import.h"
 #include "libvirt-util.h"
@@ -1310,6 +1311,156 @@ test_disk_name_taken (Fixture *f, gconstpointer data)
   virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE);
 }
 
+/* F7 of the fifth attack review: another user of a shared pool folder
+ * made every readable name of the disk's copy first (links to a victim's
+ * file, and a dangling one). Realize still succeeds under a random name;
+ * the links and the victim are untouched. */
+static void
+test_disk_names_squatted (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = vr_testbed_require ("disk");
+  g_autofree char *victim = g_build_filename (f->pool_dir, "victim", NULL);
+  g_autofree char *first = g_build_filename (
+      f->pool_dir, "vr-guest-disk-disk0.qcow2", NULL);
+  VrRealizeOptions options = { .pool_dir = f->pool_dir, .copy_disks = TRUE };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrPlannedSystem) system = vr_import_path (f->store, dir, NULL,
+                                                       &error);
+  g_autoptr (virDomain) dom = NULL;
+  g_autofree char *want = NULL;
+  g_autofree char *got = NULL;
+  g_autofree char *xml = NULL;
+  g_autofree char *prefix = g_strdup_printf ("<source file='%s/"
+                                             "vr-guest-disk-disk0-",
+                                             f->pool_dir);
+  const char *source;
+  struct stat st;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (chmod (f->pool_dir, 0755), ==, 0);
+  test_write_file (f->pool_dir, "victim", "victim's disk", -1);
+  want = test_sha256_file (victim);
+  g_assert_cmpint (symlink ("/nonexistent/vr", first), ==, 0);
+  for (guint n = 2; n <= 1000; n++)
+    {
+      g_autofree char *name = vr_copy_free_name ("vr-guest-disk-disk0.qcow2",
+                                                 n);
+      g_autofree char *link = g_build_filename (f->pool_dir, name, NULL);
+
+      g_assert_cmpint (symlink (victim, link), ==, 0);
+    }
+  g_assert_true (vr_realize (f->store, caps, conn, system, &options, NULL,
+                             NULL, &error));
+  g_assert_no_error (error);
+  got = test_sha256_file (victim);
+  g_assert_cmpstr (got, ==, want);
+  g_assert_cmpint (lstat (first, &st), ==, 0);
+  g_assert_true (S_ISLNK (st.st_mode));
+  dom = virDomainLookupByName (conn, "vr-guest-disk");
+  xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE);
+  source = strstr (xml, prefix);
+  g_assert_nonnull (source);
+  /* NAME-<16 hex digits>.qcow2, then the closing quote. */
+  source += strlen (prefix);
+  g_assert_cmpuint (strspn (source, "0123456789abcdef"), ==, 16);
+  g_assert_true (g_str_has_prefix (source + 16, ".qcow2'"));
+  /* victim, 1000 links, the copy. */
+  g_assert_cmpuint (test_count_entries (f->pool_dir), ==, 1002);
+  virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE);
+}
+
+/* Every readable name of the save image's copy taken, as links to a
+ * victim's file and a dangling one. */
+static void
+squat_save_names (const char *pool_dir, const char *victim)
+{
+  g_autofree char *first = g_build_filename (pool_dir, "vr-guest.save", NULL);
+
+  g_assert_cmpint (symlink ("/nonexistent/vr", first), ==, 0);
+  for (guint n = 2; n <= 1000; n++)
+    {
+      g_autofree char *name = vr_copy_free_name ("vr-guest.save", n);
+      g_autofree char *link = g_build_filename (pool_dir, name, NULL);
+
+      g_assert_cmpint (symlink (victim, link), ==, 0);
+    }
+}
+
+typedef struct {
+  const char *pool_dir;
+  char *copy;       /* the copy's name when define began */
+  gboolean clashed;
+} SquatClash;
+
+/* At define: which regular file the copy is, then a clashing domain. */
+static void
+note_copy_then_clash (const VrProgressState *state, gpointer user_data)
+{
+  SquatClash *c = user_data;
+  g_autoptr (GDir) dir = NULL;
+  const char *entry;
+
+  if (g_strcmp0 (state->phase, "define") != 0 || c->clashed)
+    return;
+  dir = g_dir_open (c->pool_dir, 0, NULL);
+  while (dir != NULL && (entry = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (c->pool_dir, entry, NULL);
+      struct stat st;
+
+      if (lstat (path, &st) == 0 && S_ISREG (st.st_mode)
+          && g_str_has_prefix (entry, "vr-guest-"))
+        c->copy = g_strdup (entry);
+    }
+  define_clash (state, &c->clashed);
+}
+
+/* F7: the undo of a realize whose copy got a random name (every readable
+ * one squatted) removes that copy and nothing else: the links and the
+ * victim stay. */
+static void
+test_undo_squatted (Fixture *f, gconstpointer data)
+{
+  g_autofree char *victim = g_build_filename (f->pool_dir, "victim", NULL);
+  SquatClash clash = { f->pool_dir, NULL, FALSE };
+  g_autoptr (VrProgress) progress = vr_progress_new (note_copy_then_clash,
+                                                     &clash);
+  VrRealizeOptions options = { .pool_dir = f->pool_dir };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *want = NULL;
+  g_autofree char *got = NULL;
+  g_autofree char *copy = NULL;
+
+  test_write_file (f->pool_dir, "victim", "victim's", -1);
+  want = test_sha256_file (victim);
+  squat_save_names (f->pool_dir, victim);
+  g_assert_false (vr_realize (f->store, caps, conn, f->system, &options,
+                              progress, NULL, &error));
+  g_assert_true (clash.clashed);
+  test_assert_error (error, VR_ERROR_FAILED, "libvirt refused to define",
+                     NULL);
+  g_test_message ("the copy was %s", clash.copy);
+  g_assert_nonnull (clash.copy);
+  g_assert_cmpuint (strlen (clash.copy),
+                    ==, strlen ("vr-guest-0123456789abcdef.save"));
+  copy = g_build_filename (f->pool_dir, clash.copy, NULL);
+  g_assert_false (g_file_test (copy, G_FILE_TEST_EXISTS));
+  got = test_sha256_file (victim);
+  g_assert_cmpstr (got, ==, want);
+  /* victim and the 1000 links. */
+  g_assert_cmpuint (test_count_entries (f->pool_dir), ==, 1001);
+  for (guint n = 2; n <= 1000; n++)
+    {
+      g_autofree char *name = vr_copy_free_name ("vr-guest.save", n);
+      g_autofree char *link = g_build_filename (f->pool_dir, name, NULL);
+      g_autofree char *target = g_file_read_link (link, NULL);
+
+      g_assert_cmpstr (target, ==, victim);
+    }
+  test_remove_domain (conn, "5a1ad0c0-7e57-4b3d-9c1e-0000000000cc");
+  g_free (clash.copy);
+}
+
 typedef struct {
   VrStore *store;
   VrPlannedSystem *system;
@@ -1721,6 +1872,8 @@ main (int argc, char **argv)
   ADD ("pool-is-save-dir", test_pool_is_save_dir);
   ADD ("save-name-taken", test_save_name_taken);
   ADD ("disk-name-taken", test_disk_name_taken);
+  ADD ("disk-names-squatted", test_disk_names_squatted);
+  ADD ("undo-squatted", test_undo_squatted);
   ADD ("names-collide", test_names_collide);
   ADD ("destroy-during-realize", test_destroy_during_realize);
   ADD ("save-changed-after-import", test_save_changed_after_import);
