@@ -137,14 +137,26 @@ chain_bytes (VrImportDir *dir, const char *relpath, guint depth)
  * copy_disks, the disks inside the import directory (the sizes the
  * import recorded, and the disks' as they are now). */
 static guint64
-realize_bytes (VrPlannedSystem *system, const VrImportDir *dir,
+realize_bytes (VrPlannedSystem *system, const VrImportDir *given,
                gboolean copy_disks)
 {
   guint64 bytes = vr_planned_system_get_nvram_size (system);
   g_autoptr (GPtrArray) disks = NULL;
+  g_autoptr (VrImportDir) opened = NULL;
+  const VrImportDir *dir = given;
 
   if (vr_planned_system_get_save_file (system) != NULL)
     bytes += vr_planned_system_get_save_size (system);
+  /* Without the caller's descriptor the realize reads the folder by its
+   * path (below TrustedImportDirs): so is it counted, when it is still
+   * the folder imported. */
+  if (dir == NULL)
+    {
+      opened = vr_import_dir_open (vr_planned_system_get_import_dir (system),
+                                   NULL);
+      if (opened != NULL && vr_planned_system_is_import_dir (system, opened))
+        dir = opened;
+    }
   if (dir == NULL)
     return bytes;
   for (guint i = 0; dir->tpm_files != NULL
@@ -169,6 +181,20 @@ system_usage (VrPlannedSystem *system, const VrImportDir *dir,
                   vr_planned_system_get_vcpus (system),
                   realize_bytes (system, dir, copy_disks) };
 
+  return usage;
+}
+
+/* A planned system realized, whose domain is not on this connection:
+ * what its record says (the saved state and UEFI variables). */
+static Usage
+record_usage (VrPlannedSystem *system)
+{
+  Usage usage = { 1, vr_planned_system_get_memory_kib (system),
+                  vr_planned_system_get_vcpus (system),
+                  vr_planned_system_get_nvram_size (system) };
+
+  if (vr_planned_system_get_save_file (system) != NULL)
+    usage.bytes += vr_planned_system_get_save_size (system);
   return usage;
 }
 
@@ -315,7 +341,7 @@ count_held (VrRealizeHolds *holds, VrStore *store, virConnectPtr conn,
       if (!g_str_equal (other, uuid) && counts (all->pdata[i], uid)
           && !g_hash_table_contains (seen, other))
         {
-          Usage usage = system_usage (all->pdata[i], NULL, FALSE);
+          Usage usage = record_usage (all->pdata[i]);
 
           usage_add (total, &usage);
         }

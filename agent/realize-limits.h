@@ -34,8 +34,9 @@ VrRealizeHolds *vr_realize_holds_new (void);
 void vr_realize_holds_free (VrRealizeHolds *holds);
 
 /* Whether uid (not root: root has no limit) may realize system (its
- * files read from dir, NULL when not known; copy_disks as the realize's
- * option) on top of what uid holds: the libvirt domains on conn that a
+ * files read from dir, the caller's descriptor; NULL: from the recorded
+ * path, which the agent reads only below TrustedImportDirs; copy_disks
+ * as the realize's option) on top of what uid holds: the libvirt domains on conn that a
  * realize through the agent made for uid (the uid in their <vr:realize>
  * tag), uid's planned systems realized or realizing, and uid's other
  * realizes held in holds. Then a hold on what this realize adds, kept

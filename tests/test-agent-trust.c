@@ -1762,6 +1762,7 @@ test_realize_limit_destroyed (Fixture *f, gconstpointer data)
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autofree char *list = NULL;
+  g_autofree char *xml = NULL;
 
   g_assert_cmpstr (state, ==, "7");
   g_assert_cmpint (gdbus_as_nobody (system, VR_DBUS_PLANNED_IFACE ".Destroy",
@@ -1773,8 +1774,61 @@ test_realize_limit_destroyed (Fixture *f, gconstpointer data)
   list = test_virsh (uri, "list --all --name");
   g_assert_true (has_line (list, "vr-guest"));
   g_assert_false (has_line (list, "vr-guest-2"));
+  /* The tag says whose it is and what its files were counted as. */
+  xml = test_virsh (uri, "dumpxml vr-guest");
+  g_assert_nonnull (strstr (xml, "owner=\"65534\""));
+  g_assert_nonnull (strstr (xml, "bytes=\""));
+  g_assert_null (strstr (xml, "bytes=\"0\""));
   test_rmtree (dir);
   test_rmtree (other);
+  test_rmtree (conf_dir);
+}
+
+/* F4 of the blind review: what a user's realizes write into the pools
+ * is limited (MaxDiskPerUser, MiB). nobody's realize with copy-disks of
+ * a guest that carries a 2 MiB disk (sparse: its apparent size counts)
+ * besides its saved state is refused with MaxDiskPerUser=2 before
+ * anything is written, naming the key and the figures. */
+static void
+test_realize_limit_disk (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit disk = { "/domain/devices",
+    "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+    "<source file='disks/big.raw'/><target dev='vdz' bus='virtio'/></disk>",
+    NULL };
+  g_autofree char *dir = hostile_import_dir ("basic", &disk, FALSE);
+  g_autofree char *disks = g_build_filename (dir, "disks", NULL);
+  g_autofree char *big = g_build_filename (disks, "big.raw", NULL);
+  g_autofree char *conf_dir = start_limited_agent (f, "MaxDiskPerUser=2\n",
+                                                   NULL);
+  g_autofree char *system = NULL;
+  g_autofree char *arg = g_strdup_printf (
+      "{'pool-dir': <'%s'>, 'copy-disks': <true>}", f->pool);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int fd;
+
+  g_assert_cmpint (mkdir (disks, 0755), ==, 0);
+  fd = open (big, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, 2 * 1024 * 1024), ==, 0);
+  close (fd);
+  system = import_dir (dir);
+  before = test_snapshot_tree (f->state);
+  g_assert_cmpint (gdbus_as_nobody (system, VR_DBUS_PLANNED_IFACE ".Realize",
+                                    arg, &out, &err),
+                   !=, 0);
+  g_assert_nonnull (strstr (err, VR_DBUS_ERROR_PREFIX "InUse"));
+  g_assert_nonnull (strstr (err, "would have 3 MiB of files"));
+  g_assert_nonnull (strstr (err, "MaxDiskPerUser=2 MiB"));
+  g_assert_nonnull (strstr (err, conf_dir));
+  after = test_snapshot_tree (f->state);
+  g_assert_cmpstr (before, ==, after);
+  hostile_calls++;
+  assert_nothing_defined (f);
+  test_rmtree (dir);
   test_rmtree (conf_dir);
 }
 
@@ -2493,6 +2547,7 @@ main (int argc, char **argv)
   ADD ("realize-limit", NULL, test_realize_limit);
   ADD ("realize-limit-destroyed", NULL, test_realize_limit_destroyed);
   ADD ("realize-limit-together", NULL, test_realize_limit_together);
+  ADD ("realize-limit-disk", NULL, test_realize_limit_disk);
   ADD ("unit-capabilities", NULL, test_unit_capabilities);
   /* Decides by itself whether it can run (no agent started for it). */
   g_test_add ("/agent-trust/active-session", Fixture, NULL, NULL,
