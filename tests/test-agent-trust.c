@@ -1784,6 +1784,53 @@ test_realize_limit_destroyed (Fixture *f, gconstpointer data)
   test_rmtree (conf_dir);
 }
 
+/* A hold ends with its job, whatever the outcome: with
+ * MaxDomainsPerUser=1 and every realize failing after its domain was
+ * defined (VR_TEST_FAIL_AT=defined, then rolled back), nobody's second
+ * realize, of another guest, is not refused by the limit: the first's
+ * hold went with its job, and its domain with the rollback. (A hold
+ * kept past its job would refuse it.) */
+static void
+test_realize_limit_released (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *other = other_guest_dir ();
+  const char *const envv[] = { "VR_TEST_FAIL_AT=defined", NULL };
+  g_autofree char *conf_dir = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *job = NULL;
+  g_autofree char *again = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *state2 = NULL;
+  g_autofree char *list = NULL;
+
+  if (!vr_test_hooks_enabled ())
+    {
+      g_test_skip ("needs a build with -Dtest_hooks=true (the failure)");
+      test_rmtree (dir);
+      test_rmtree (other);
+      return;
+    }
+  conf_dir = start_limited_agent (f, "MaxDomainsPerUser=1\n", envv);
+  first = import_dir (dir);
+  second = import_dir (other);
+  job = realize_as_nobody (f, first);
+  state = job_state (job);
+  g_assert_cmpstr (state, !=, "7");
+  again = realize_as_nobody (f, second);
+  state2 = job_state (again);
+  g_assert_cmpstr (state2, !=, "7");
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  list = test_virsh (uri, "list --all --name");
+  g_assert_false (has_line (list, "vr-guest"));
+  g_assert_false (has_line (list, "vr-guest-2"));
+  test_rmtree (dir);
+  test_rmtree (other);
+  test_rmtree (conf_dir);
+}
+
 /* F4 of the blind review: what a user's realizes write into the pools
  * is limited (MaxDiskPerUser, MiB). nobody's realize with copy-disks of
  * a guest that carries a 2 MiB disk (sparse: its apparent size counts)
@@ -2548,6 +2595,7 @@ main (int argc, char **argv)
   ADD ("realize-limit-destroyed", NULL, test_realize_limit_destroyed);
   ADD ("realize-limit-together", NULL, test_realize_limit_together);
   ADD ("realize-limit-disk", NULL, test_realize_limit_disk);
+  ADD ("realize-limit-released", NULL, test_realize_limit_released);
   ADD ("unit-capabilities", NULL, test_unit_capabilities);
   /* Decides by itself whether it can run (no agent started for it). */
   g_test_add ("/agent-trust/active-session", Fixture, NULL, NULL,
