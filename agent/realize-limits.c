@@ -150,7 +150,7 @@ realize_bytes (VrPlannedSystem *system, const VrImportDir *given,
   /* Without the caller's descriptor the realize reads the folder by its
    * path (below TrustedImportDirs): so is it counted, when it is still
    * the folder imported. */
-  if (dir == NULL)
+  if (dir == NULL && vr_planned_system_get_import_dir (system) != NULL)
     {
       opened = vr_import_dir_open (vr_planned_system_get_import_dir (system),
                                    NULL);
