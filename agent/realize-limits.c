@@ -389,10 +389,12 @@ within (const VrRealizeLimits *limits, virConnectPtr conn, guint uid,
     max_vcpus = host_vcpus;
   if (held->domains + 1 > limits->max_domains)
     g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
-                 "uid %u has %u domains realized or realizing through the "
-                 "agent, the most %s allows one user (MaxDomainsPerUser=%u): "
-                 "undefine one of them, or ask an administrator", uid,
-                 held->domains, file, limits->max_domains);
+                 "uid %u holds %u domain%s realized or being realized "
+                 "through the agent, the most %s allows one user "
+                 "(MaxDomainsPerUser=%u); a domain counts until it is "
+                 "undefined (destroying its planned system leaves it): ask "
+                 "an administrator", uid, held->domains,
+                 held->domains == 1 ? "" : "s", file, limits->max_domains);
   else if (mib > max_mib)
     g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
                  "uid %u would have %" G_GUINT64_FORMAT " MiB of guest "

@@ -216,7 +216,7 @@ test_domains (void)
                            "1001", 8192, 8);
   g_assert_true (check_held (&three, conn, next, NOBODY, NULL, NULL));
   g_assert_false (check_held (&two, conn, next, NOBODY, &why, NULL));
-  g_assert_nonnull (strstr (why, "has 2 domains"));
+  g_assert_nonnull (strstr (why, "holds 2 domains"));
   g_assert_nonnull (strstr (why, "MaxDomainsPerUser=2"));
   g_assert_false (check_held (&memory, conn, next, NOBODY, NULL, NULL));
   memory.max_memory_mib++;
