@@ -218,7 +218,11 @@ vr_agent_config_load (const char *path, GError **error)
       || !read_count (file, "MaxDomainsPerUser", config,
                       &config->max_domains_per_user, error)
       || !read_count (file, "MaxMemoryPerUser", config,
-                      &config->max_memory_per_user, error))
+                      &config->max_memory_per_user, error)
+      || !read_count (file, "MaxVcpusPerUser", config,
+                      &config->max_vcpus_per_user, error)
+      || !read_count (file, "MaxDiskPerUser", config,
+                      &config->max_disk_per_user, error))
     return NULL;
   return g_steal_pointer (&config);
 }

@@ -27,6 +27,8 @@ typedef struct {
   char **host_uris;
   guint max_domains_per_user;   /* realized planned systems of one uid */
   guint max_memory_per_user;    /* their memory in MiB; 0: the host's */
+  guint max_vcpus_per_user;     /* their vCPUs; 0: 4 per host CPU */
+  guint max_disk_per_user;      /* MiB their realizes wrote; 0: no limit */
 } VrAgentConfig;
 
 #define VR_AGENT_CONFIG_DEFAULT SYSCONFDIR "/virt-realize/agent.conf"

@@ -33,6 +33,7 @@ struct _VrDaemon {
   char **trusted_import_dirs;
   char **bridges;
   VrRealizeLimits realize_limits;
+  VrRealizeHolds *realize_holds; /* realizes checked, until their job ends */
   char *config_path;
   VrImportQueue *imports; /* fair share per caller */
   /* Cancelled when the agent stops: imports under way stop hashing
@@ -149,6 +150,12 @@ const VrRealizeLimits *
 vr_daemon_get_realize_limits (VrDaemon *self)
 {
   return &self->realize_limits;
+}
+
+VrRealizeHolds *
+vr_daemon_get_realize_holds (VrDaemon *self)
+{
+  return self->realize_holds;
 }
 
 const char *const *
@@ -712,10 +719,48 @@ vr_daemon_system_busy (VrDaemon *self, const char *uuid)
   return FALSE;
 }
 
+typedef struct {
+  VrRealizeHold *hold;
+} JobHold;
+
+static void
+on_hold_job_ended (VrJobObject *job, gpointer user_data)
+{
+  JobHold *held = user_data;
+
+  vr_realize_hold_release (g_steal_pointer (&held->hold));
+}
+
+/* A job dropped without ending (the agent stops) lets go too. */
+static void
+job_hold_free (gpointer data, GClosure *closure)
+{
+  JobHold *held = data;
+
+  vr_realize_hold_release (held->hold);
+  g_free (held);
+}
+
+/* The limits count the realize by its hold until the job ends
+ * (success: its domain counts from then on; failure, cancel, rollback:
+ * nothing of it is left to count). */
+static void
+hold_until_ended (VrJobObject *job, VrRealizeHold *hold)
+{
+  JobHold *held;
+
+  if (hold == NULL)
+    return;
+  held = g_new0 (JobHold, 1);
+  held->hold = hold;
+  g_signal_connect_data (job, "ended", G_CALLBACK (on_hold_job_ended), held,
+                         job_hold_free, 0);
+}
+
 const char *
 vr_daemon_queue_realize (VrDaemon *self, VrPlannedSystem *system,
                          const VrRealizeOptions *options, guint owner_uid,
-                         GError **error)
+                         VrRealizeHold *hold, GError **error)
 {
   VrJobObject *job;
 
@@ -724,11 +769,13 @@ vr_daemon_queue_realize (VrDaemon *self, VrPlannedSystem *system,
       g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
                    "planned system '%s' is busy: a job of it is queued or "
                    "running", vr_planned_system_get_name (system));
+      vr_realize_hold_release (hold);
       return NULL;
     }
   job = vr_job_object_new_realize (++self->next_job_id, system, options,
                                    owner_uid, self->session);
   add_job (self, job);
+  hold_until_ended (job, hold);
   g_queue_push_tail (&self->queue, job);
   schedule (self);
   return vr_job_object_get_path (job);
@@ -1147,6 +1194,7 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
   self->realize_limits = options->realize_limits;
   if (self->realize_limits.max_domains == 0)
     self->realize_limits.max_domains = VR_AGENT_DEFAULT_MAX_DOMAINS_PER_USER;
+  self->realize_holds = vr_realize_holds_new ();
   self->imports = vr_import_queue_new (
       options->max_imports > 0 ? options->max_imports : 2,
       self->stopping);
@@ -1244,6 +1292,8 @@ vr_daemon_finalize (GObject *object)
   g_strfreev (self->bridges);
   g_free (self->config_path);
   g_free (self->uri);
+  /* After the jobs (dispose), which release theirs as they go. */
+  vr_realize_holds_free (self->realize_holds);
   G_OBJECT_CLASS (vr_daemon_parent_class)->finalize (object);
 }
 

@@ -67,6 +67,8 @@ const char *const *vr_daemon_get_pool_dirs (VrDaemon *daemon);
 const char *const *vr_daemon_get_trusted_import_dirs (VrDaemon *daemon);
 /* What one uid may have realized through the agent (agent.conf). */
 const VrRealizeLimits *vr_daemon_get_realize_limits (VrDaemon *daemon);
+/* The realizes checked against those limits whose jobs have not ended. */
+VrRealizeHolds *vr_daemon_get_realize_holds (VrDaemon *daemon);
 
 /* The host bridges guests may join (agent.conf Bridges); never NULL. */
 const char *const *vr_daemon_get_bridges (VrDaemon *daemon);
@@ -140,11 +142,13 @@ int vr_daemon_get_summaries_fd (VrDaemon *daemon, GError **error);
 
 /* Jobs (dbus-job.h; the daemon listens to their signals). A realize job
  * of the planned system, queued; its path, or NULL with VR_ERROR_IN_USE
- * when the planned system has a job already. */
+ * when the planned system has a job already. hold (taken; may be NULL)
+ * is released when the job ends, or at once when it is not queued. */
 const char *vr_daemon_queue_realize (VrDaemon *daemon,
                                      VrPlannedSystem *system,
                                      const VrRealizeOptions *options,
                                      guint owner_uid,
+                                     VrRealizeHold *hold,
                                      GError **error);
 /* TRUE while a job of the planned system is queued or running. */
 gboolean vr_daemon_system_busy (VrDaemon *daemon, const char *uuid);

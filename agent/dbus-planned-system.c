@@ -594,6 +594,7 @@ typedef struct {
   char *pool;
   char *pool_dir;
   char *host;
+  VrRealizeHold *hold; /* the caller's limits, until the job ends */
 } RealizeCall;
 
 static void
@@ -606,6 +607,7 @@ realize_call_free (gpointer data)
   g_free (call->pool_dir);
   vr_import_dir_free (call->options.import_dir);
   g_free (call->host);
+  vr_realize_hold_release (call->hold);
   g_free (call);
 }
 
@@ -664,7 +666,7 @@ realize_queue (VrDaemon *daemon, GDBusMethodInvocation *invocation,
    * journaled, counts against --max-jobs, is cancelled at shutdown and
    * makes its planned system busy. */
   path = vr_daemon_queue_realize (daemon, system, &call->options, uid,
-                                  &error);
+                                  g_steal_pointer (&call->hold), &error);
   if (path == NULL)
     {
       vr_dbus_return_error (invocation, error);
@@ -781,17 +783,6 @@ host_access_thread (GTask *task, gpointer source, gpointer task_data,
       g_task_return_boolean (task, TRUE);
       return;
     }
-  /* One user's guests run on everyone's host (agent.conf limits). */
-  if (!vr_daemon_is_session (daemon)
-      && !vr_realize_limits_check (vr_daemon_get_realize_limits (daemon),
-                                   vr_daemon_get_store (daemon), step->conn,
-                                   step->system, step->uid,
-                                   vr_daemon_get_config_path (daemon),
-                                   &step->pool_error))
-    {
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
   /* A pool-dir is where root writes: only where the administrator said.
    * (On a session bus the agent has only its caller's rights.) */
   if (!vr_daemon_is_session (daemon)
@@ -808,6 +799,24 @@ host_access_thread (GTask *task, gpointer source, gpointer task_data,
     {
       g_task_return_boolean (task, TRUE);
       return;
+    }
+  /* One user's guests run on everyone's host and fill its pools
+   * (agent.conf limits): counted with the realizes already checked, and
+   * this one held until its job ends. */
+  if (!vr_daemon_is_session (daemon))
+    {
+      step->call->hold = vr_realize_limits_hold (
+          vr_daemon_get_realize_limits (daemon),
+          vr_daemon_get_realize_holds (daemon), vr_daemon_get_store (daemon),
+          step->conn, step->system, dir, step->call->options.copy_disks,
+          step->uid, vr_daemon_get_config_path (daemon), &step->pool_error);
+      if (step->call->hold == NULL)
+        {
+          g_task_return_boolean (task, TRUE);
+          return;
+        }
+      step->call->options.charged_bytes
+          = vr_realize_hold_get_bytes (step->call->hold);
     }
   /* Judged on the descriptor the caller handed over, not by path: a
    * folder swapped at that path would be judged instead of theirs. */

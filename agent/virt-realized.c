@@ -163,7 +163,9 @@ serve (Agent *agent)
     (const char *const *) agent->config->host_uris,
     (const char *const *) agent->config->bridges,
     { agent->config->max_domains_per_user,
-      agent->config->max_memory_per_user }
+      agent->config->max_memory_per_user,
+      agent->config->max_vcpus_per_user,
+      agent->config->max_disk_per_user }
   };
   guint owner;
 

@@ -488,8 +488,10 @@ update_image_xml (Realize *r, GError **error)
 
 /* The domain carries who made it: <vr:realize planned= job= time=/> in its
  * <metadata>, the only proof undo and recovery accept that it is theirs
- * (and what "virsh dumpxml" shows). A tag an exported domain brought
- * along is replaced. */
+ * (and what "virsh dumpxml" shows); through the agent also owner= (the
+ * caller's uid) and bytes=, what the agent's per-user limits count it
+ * as. A tag an exported domain brought along is replaced, so a caller
+ * cannot name another owner. */
 static void
 tag_domain (Realize *r)
 {
@@ -526,6 +528,16 @@ tag_domain (Realize *r)
               (const xmlChar *) vr_planned_system_get_uuid (r->system));
   xmlSetProp (tag, (const xmlChar *) "job", (const xmlChar *) r->journal.job);
   xmlSetProp (tag, (const xmlChar *) "time", (const xmlChar *) time);
+  if (r->options->caller_known)
+    {
+      g_autofree char *owner = g_strdup_printf ("%u",
+                                                r->options->caller_uid);
+      g_autofree char *bytes = g_strdup_printf (
+          "%" G_GUINT64_FORMAT, r->options->charged_bytes);
+
+      xmlSetProp (tag, (const xmlChar *) "owner", (const xmlChar *) owner);
+      xmlSetProp (tag, (const xmlChar *) "bytes", (const xmlChar *) bytes);
+    }
 }
 
 /* With the disks copied, their snapshots' metadata follows (it goes with

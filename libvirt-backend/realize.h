@@ -27,6 +27,11 @@ typedef struct {
   /* As in VrValidateOptions: who asks, when not this process. */
   gboolean caller_known;
   guint caller_uid;
+  /* With caller_known: the bytes the agent's per-user limits counted
+   * this realize's files as. The domain's tag keeps them with
+   * caller_uid, so that the domain counts against its caller for as long
+   * as it is defined, whatever becomes of its planned system. */
+  guint64 charged_bytes;
   /* When pool_ino is not 0, pool_dir must open as that directory: the
    * agent checked it for its caller, and a link put in its path since
    * must not lead the realize's writes elsewhere. */

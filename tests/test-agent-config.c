@@ -87,7 +87,8 @@ test_lists (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (VrAgentConfig) config = load (
       "[Agent]\nPoolDirs=/srv/pools;/var/pools;\nBridges=br0;vrtrust0;\n"
-      "MaxDomainsPerUser=3\n", &error);
+      "MaxDomainsPerUser=3\nMaxVcpusPerUser=24\nMaxDiskPerUser=102400\n",
+      &error);
   g_autoptr (VrAgentConfig) none = NULL;
   const char *const dirs[] = { "/srv/pools", "/var/pools", NULL };
   const char *const bridges[] = { "br0", "vrtrust0", NULL };
@@ -100,6 +101,8 @@ test_lists (void)
     { "[Agent]\nBridges=br/0;\n", "not a network interface name" },
     { "[Agent]\nBridges=a-name-that-is-too-long;\n",
       "not a network interface name" },
+    { "[Agent]\nMaxVcpusPerUser=0\n", "MaxVcpusPerUser must be a number" },
+    { "[Agent]\nMaxDiskPerUser=100G\n", "MaxDiskPerUser must be a number" },
   };
 
   g_assert_no_error (error);
@@ -108,8 +111,13 @@ test_lists (void)
   g_assert_true (g_strv_equal ((const char *const *) config->bridges,
                                bridges));
   g_assert_cmpuint (config->max_domains_per_user, ==, 3);
+  g_assert_cmpuint (config->max_vcpus_per_user, ==, 24);
+  g_assert_cmpuint (config->max_disk_per_user, ==, 102400);
   none = load ("[Agent]\nMaxImports=2\n", &error);
   g_assert_no_error (error);
+  /* Unset: the host's CPUs decide, and the disk has no limit. */
+  g_assert_cmpuint (none->max_vcpus_per_user, ==, 0);
+  g_assert_cmpuint (none->max_disk_per_user, ==, 0);
   g_assert_true (none->pool_dirs == NULL || none->pool_dirs[0] == NULL);
   g_assert_true (none->bridges == NULL || none->bridges[0] == NULL);
   for (guint i = 0; i < G_N_ELEMENTS (refused); i++)

@@ -26,6 +26,7 @@
 #include "manifest.h"
 #include "safe-xml.h"
 #include "test-util.h"
+#include "test-hooks.h"
 #include "testbed.h"
 
 #define WAIT_SECONDS 120
@@ -1714,6 +1715,312 @@ test_realize_limit (Fixture *f, gconstpointer data)
   test_rmtree (conf_dir);
 }
 
+/* The agent again, with agent.conf holding limits (and the folders
+ * nobody's realizes read by path) and env (may be NULL); the config's
+ * folder, to remove. */
+static char *
+start_limited_agent (Fixture *f, const char *limits, const char *const *env)
+{
+  char *conf_dir = test_mkdtemp ();
+  g_autofree char *conf = g_build_filename (conf_dir, "agent.conf", NULL);
+  g_autofree char *text = g_strdup_printf (
+      "[Agent]\nPoolDirs=%s;\nTrustedImportDirs=%s;%s;\n%s",
+      g_get_tmp_dir (), g_get_tmp_dir (), vr_testbed_dir (), limits);
+  const char *const args[] = { "--config", conf, NULL };
+
+  test_write_file (conf_dir, "agent.conf", text, -1);
+  g_assert_cmpint (chmod (conf_dir, 0755), ==, 0);
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  f->agent = vr_bus_harness_start_agent (harness, uri, f->state, env, args);
+  return conf_dir;
+}
+
+/* The test bed's guest as another one: its own name and UUID, without
+ * the saved state (bound to the first's) or a manifest that lists it. */
+static char *
+other_guest_dir (void)
+{
+  static const HostileEdit name = { "/domain/name", NULL, "vr-guest-2" };
+  static const HostileEdit uuid = { "/domain/uuid", NULL,
+                                    "5a1ad0c0-7e57-4b3d-9c1e-00000000fa11" };
+  char *dir = hostile_import_dir ("basic", &name, FALSE);
+  g_autofree char *file = g_build_filename (dir, "domain.xml", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *edited = NULL;
+  g_autofree char *manifest = g_build_filename (dir, "manifest.xml", NULL);
+  g_autoptr (GDir) entries = g_dir_open (dir, 0, NULL);
+  const char *entry;
+
+  g_assert_true (g_file_get_contents (file, &text, NULL, NULL));
+  edited = hostile_xml_edit (text, &uuid);
+  test_write_file (dir, "domain.xml", edited, -1);
+  unlink (manifest);
+  while ((entry = g_dir_read_name (entries)) != NULL)
+    if (g_str_has_suffix (entry, ".save"))
+      {
+        g_autofree char *save = g_build_filename (dir, entry, NULL);
+
+        g_assert_cmpint (unlink (save), ==, 0);
+      }
+  return dir;
+}
+
+/* Whether text has a line that is name. */
+static gboolean
+has_line (const char *text, const char *name)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+
+  return g_strv_contains ((const char *const *) lines, name);
+}
+
+/* nobody's Realize of system, started: its job's path. */
+static char *
+realize_as_nobody (Fixture *f, const char *system)
+{
+  g_autofree char *arg = realize_arg (f);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  const char *start;
+  const char *end;
+
+  g_assert_cmpint (gdbus_as_nobody (system, VR_DBUS_PLANNED_IFACE ".Realize",
+                                    arg, &out, &err),
+                   ==, 0);
+  start = strstr (out, "objectpath '");
+  g_assert_nonnull (start);
+  start += strlen ("objectpath '");
+  end = strchr (start, '\'');
+  g_assert_nonnull (end);
+  return g_strndup (start, end - start);
+}
+
+/* One refused Realize of nobody's: InUse naming the key and the file,
+ * nothing changed in the state directory or the pool. */
+static void
+assert_limit_refuses (Fixture *f, const char *system, const char *conf_dir,
+                      const char *key)
+{
+  g_autofree char *arg = realize_arg (f);
+  g_autofree char *before = test_snapshot_tree (f->state);
+  g_autofree char *pool_before = test_snapshot_tree (f->pool);
+  g_autofree char *after = NULL;
+  g_autofree char *pool_after = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (gdbus_as_nobody (system, VR_DBUS_PLANNED_IFACE ".Realize",
+                                    arg, &out, &err),
+                   !=, 0);
+  g_assert_nonnull (strstr (err, VR_DBUS_ERROR_PREFIX "InUse"));
+  g_assert_nonnull (strstr (err, key));
+  g_assert_nonnull (strstr (err, conf_dir));
+  after = test_snapshot_tree (f->state);
+  pool_after = test_snapshot_tree (f->pool);
+  g_assert_cmpstr (before, ==, after);
+  g_assert_cmpstr (pool_before, ==, pool_after);
+  hostile_calls++;
+}
+
+/* F2b of the fourth review: Destroy forgets a planned system but leaves
+ * its domain defined (and running, if started), so the limits count the
+ * domains the agent's realizes made for the user, not the records. With
+ * MaxDomainsPerUser=1, nobody realizes the test bed's guest, forgets its
+ * planned system, and a realize of another guest is refused: the first
+ * domain is still theirs. (Counted from the records, it passed.) */
+static void
+test_realize_limit_destroyed (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *other = other_guest_dir ();
+  g_autofree char *conf_dir = start_limited_agent (
+      f, "MaxDomainsPerUser=1\n", NULL);
+  g_autofree char *system = import_dir (dir);
+  g_autofree char *job = realize_as_nobody (f, system);
+  g_autofree char *state = job_state (job);
+  g_autofree char *second = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *list = NULL;
+  g_autofree char *xml = NULL;
+
+  g_assert_cmpstr (state, ==, "7");
+  g_assert_cmpint (gdbus_as_nobody (system, VR_DBUS_PLANNED_IFACE ".Destroy",
+                                    NULL, &out, &err),
+                   ==, 0);
+  second = import_dir (other);
+  assert_limit_refuses (f, second, conf_dir, "MaxDomainsPerUser=1");
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  list = test_virsh (uri, "list --all --name");
+  g_assert_true (has_line (list, "vr-guest"));
+  g_assert_false (has_line (list, "vr-guest-2"));
+  /* The tag says whose it is and what its files were counted as. */
+  xml = test_virsh (uri, "dumpxml vr-guest");
+  g_assert_nonnull (strstr (xml, "owner=\"65534\""));
+  g_assert_nonnull (strstr (xml, "bytes=\""));
+  g_assert_null (strstr (xml, "bytes=\"0\""));
+  test_rmtree (dir);
+  test_rmtree (other);
+  test_rmtree (conf_dir);
+}
+
+/* A hold ends with its job, whatever the outcome: with
+ * MaxDomainsPerUser=1 and every realize failing after its domain was
+ * defined (VR_TEST_FAIL_AT=defined, then rolled back), nobody's second
+ * realize, of another guest, is not refused by the limit: the first's
+ * hold went with its job, and its domain with the rollback. (A hold
+ * kept past its job would refuse it.) */
+static void
+test_realize_limit_released (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *other = other_guest_dir ();
+  const char *const envv[] = { "VR_TEST_FAIL_AT=defined", NULL };
+  g_autofree char *conf_dir = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *job = NULL;
+  g_autofree char *again = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *state2 = NULL;
+  g_autofree char *list = NULL;
+
+  if (!vr_test_hooks_enabled ())
+    {
+      g_test_skip ("needs a build with -Dtest_hooks=true (the failure)");
+      test_rmtree (dir);
+      test_rmtree (other);
+      return;
+    }
+  conf_dir = start_limited_agent (f, "MaxDomainsPerUser=1\n", envv);
+  first = import_dir (dir);
+  second = import_dir (other);
+  job = realize_as_nobody (f, first);
+  state = job_state (job);
+  g_assert_cmpstr (state, !=, "7");
+  again = realize_as_nobody (f, second);
+  state2 = job_state (again);
+  g_assert_cmpstr (state2, !=, "7");
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  list = test_virsh (uri, "list --all --name");
+  g_assert_false (has_line (list, "vr-guest"));
+  g_assert_false (has_line (list, "vr-guest-2"));
+  test_rmtree (dir);
+  test_rmtree (other);
+  test_rmtree (conf_dir);
+}
+
+/* F4 of the blind review: what a user's realizes write into the pools
+ * is limited (MaxDiskPerUser, MiB). nobody's realize with copy-disks of
+ * a guest that carries a 2 MiB disk (sparse: its apparent size counts)
+ * besides its saved state is refused with MaxDiskPerUser=2 before
+ * anything is written, naming the key and the figures. */
+static void
+test_realize_limit_disk (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit disk = { "/domain/devices",
+    "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+    "<source file='disks/big.raw'/><target dev='vdz' bus='virtio'/></disk>",
+    NULL };
+  g_autofree char *dir = hostile_import_dir ("basic", &disk, FALSE);
+  g_autofree char *disks = g_build_filename (dir, "disks", NULL);
+  g_autofree char *big = g_build_filename (disks, "big.raw", NULL);
+  g_autofree char *conf_dir = start_limited_agent (f, "MaxDiskPerUser=2\n",
+                                                   NULL);
+  g_autofree char *system = NULL;
+  g_autofree char *arg = g_strdup_printf (
+      "{'pool-dir': <'%s'>, 'copy-disks': <true>}", f->pool);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int fd;
+
+  g_assert_cmpint (mkdir (disks, 0755), ==, 0);
+  fd = open (big, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, 2 * 1024 * 1024), ==, 0);
+  close (fd);
+  system = import_dir (dir);
+  before = test_snapshot_tree (f->state);
+  g_assert_cmpint (gdbus_as_nobody (system, VR_DBUS_PLANNED_IFACE ".Realize",
+                                    arg, &out, &err),
+                   !=, 0);
+  g_assert_nonnull (strstr (err, VR_DBUS_ERROR_PREFIX "InUse"));
+  g_assert_nonnull (strstr (err, "would have 3 MiB of files"));
+  g_assert_nonnull (strstr (err, "MaxDiskPerUser=2 MiB"));
+  g_assert_nonnull (strstr (err, conf_dir));
+  after = test_snapshot_tree (f->state);
+  g_assert_cmpstr (before, ==, after);
+  hostile_calls++;
+  assert_nothing_defined (f);
+  test_rmtree (dir);
+  test_rmtree (conf_dir);
+}
+
+/* F5 of the fourth review: the check and the job's first record write
+ * are apart, so the check holds the realize's room until its job ends.
+ * With MaxDomainsPerUser=1, nobody's first realize is held before it
+ * writes anything (VR_TEST_PAUSE_AT=validate); a second one, of another
+ * guest, asked meanwhile is refused; let go, the first completes, and
+ * only its domain exists. (Without the hold both were started.) */
+static void
+test_realize_limit_together (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *other = other_guest_dir ();
+  g_autofree char *ctl = test_mkdtemp ();
+  g_autofree char *pause = g_build_filename (ctl, "pause", NULL);
+  g_autofree char *reached = g_build_filename (ctl, "reached", NULL);
+  g_autofree char *env_pause = g_strconcat ("VR_TEST_PAUSE_FILE=", pause,
+                                            NULL);
+  g_autofree char *env_reached = g_strconcat ("VR_TEST_PAUSE_REACHED=",
+                                              reached, NULL);
+  const char *const envv[] = { "VR_TEST_PAUSE_AT=validate", env_pause,
+                               env_reached, NULL };
+  g_autofree char *conf_dir = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *job = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *list = NULL;
+  gint64 deadline;
+
+  if (!vr_test_hooks_enabled ())
+    {
+      g_test_skip ("needs a build with -Dtest_hooks=true (the pause)");
+      test_rmtree (dir);
+      test_rmtree (other);
+      test_rmtree (ctl);
+      return;
+    }
+  conf_dir = start_limited_agent (f, "MaxDomainsPerUser=1\n", envv);
+  first = import_dir (dir);
+  second = import_dir (other);
+  deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+  test_write_file (ctl, "pause", "", -1);
+  job = realize_as_nobody (f, first);
+  while (!g_file_test (reached, G_FILE_TEST_EXISTS)
+         && g_get_monotonic_time () < deadline)
+    g_usleep (20 * 1000);
+  g_assert_true (g_file_test (reached, G_FILE_TEST_EXISTS));
+  assert_limit_refuses (f, second, conf_dir, "MaxDomainsPerUser=1");
+  g_assert_cmpint (unlink (pause), ==, 0);
+  state = job_state (job);
+  g_assert_cmpstr (state, ==, "7");
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  list = test_virsh (uri, "list --all --name");
+  g_assert_true (has_line (list, "vr-guest"));
+  g_assert_false (has_line (list, "vr-guest-2"));
+  test_rmtree (dir);
+  test_rmtree (other);
+  test_rmtree (ctl);
+  test_rmtree (conf_dir);
+}
+
 /* Descriptors the agent holds on the file at path (its hashing). */
 static guint
 agent_opens (Fixture *f, const char *path)
@@ -2374,6 +2681,10 @@ main (int argc, char **argv)
   ADD ("import-caller-gone", NULL, test_import_caller_gone);
   ADD ("import-fair", NULL, test_import_fair);
   ADD ("realize-limit", NULL, test_realize_limit);
+  ADD ("realize-limit-destroyed", NULL, test_realize_limit_destroyed);
+  ADD ("realize-limit-together", NULL, test_realize_limit_together);
+  ADD ("realize-limit-disk", NULL, test_realize_limit_disk);
+  ADD ("realize-limit-released", NULL, test_realize_limit_released);
   ADD ("unit-capabilities", NULL, test_unit_capabilities);
   /* Decides by itself whether it can run (no agent started for it). */
   g_test_add ("/agent-trust/active-session", Fixture, NULL, NULL,

@@ -7,6 +7,8 @@
 
 #include "errors.h"
 #include "import.h"
+#include "libvirt-util.h"
+#include "realize-journal.h"
 #include "realize-limits.h"
 #include "test-util.h"
 
@@ -15,6 +17,7 @@
 static struct {
   char *state;
   VrStore *store;
+  VrRealizeHolds *holds;
 } t;
 
 /* A planned system of uid with n MiB of memory, in state. */
@@ -41,22 +44,53 @@ add_system (guint n, guint uid, guint mib, VrPlannedState state)
   return system;
 }
 
-static gboolean
-check (guint domains, guint64 mib, VrPlannedSystem *system, guint uid,
-       char **message)
+/* Checks and, when it passes, holds until released (or at once). */
+/* Gives planned system n to a uid no test asks about (one test's
+ * systems do not count in the next). */
+static void
+remove_system (guint n)
 {
-  VrRealizeLimits limits = { domains, mib };
+  g_autofree char *uuid = g_strdup_printf (
+      "5a1ad0c0-7e57-4b3d-9c1e-0000000001%02u", n);
   g_autoptr (GError) error = NULL;
-  gboolean ok = vr_realize_limits_check (&limits, t.store, NULL, system, uid,
-                                         "agent.conf", &error);
+  g_autoptr (VrPlannedSystem) system = vr_store_load (t.store, uuid, &error);
 
-  if (ok)
+  g_assert_no_error (error);
+  vr_planned_system_set_owner (system, 4242);
+  g_assert_true (vr_store_save (t.store, system, &error));
+  g_assert_no_error (error);
+}
+
+static gboolean
+check_held (const VrRealizeLimits *limits, virConnectPtr conn,
+            VrPlannedSystem *system, guint uid, char **message,
+            VrRealizeHold **kept)
+{
+  g_autoptr (GError) error = NULL;
+  VrRealizeHold *hold = vr_realize_limits_hold (limits, t.holds, t.store,
+                                                conn, system, NULL, FALSE,
+                                                uid, "agent.conf", &error);
+
+  if (hold != NULL)
     g_assert_no_error (error);
   else
     g_assert_error (error, VR_ERROR, VR_ERROR_IN_USE);
   if (message != NULL)
     *message = error ? g_strdup (error->message) : NULL;
-  return ok;
+  if (kept != NULL)
+    *kept = hold;
+  else
+    vr_realize_hold_release (hold);
+  return hold != NULL;
+}
+
+static gboolean
+check (guint domains, guint64 mib, VrPlannedSystem *system, guint uid,
+       char **message)
+{
+  VrRealizeLimits limits = { domains, mib, 0, 0 };
+
+  return check_held (&limits, NULL, system, uid, message, NULL);
 }
 
 static void
@@ -89,6 +123,128 @@ test_limits (void)
   /* Realized again (or retried), a system does not count against
    * itself. */
   g_assert_true (check (2, 768, running, NOBODY, NULL));
+  for (guint i = 1; i <= 5; i++)
+    remove_system (i);
+}
+
+/* F5 of the fourth review: a realize checked holds its room until its
+ * job ends, so that a second realize checked meanwhile counts it (the
+ * store says nothing of it yet); released, the room is free again. */
+static void
+test_holds (void)
+{
+  g_autoptr (VrPlannedSystem) first = add_system (11, NOBODY, 512,
+                                                  VR_PLANNED_STATE_PLANNED);
+  g_autoptr (VrPlannedSystem) second = add_system (12, NOBODY, 512,
+                                                   VR_PLANNED_STATE_PLANNED);
+  VrRealizeLimits one = { 1, 0, 0, 0 };
+  VrRealizeHold *held = NULL;
+  g_autofree char *why = NULL;
+
+  g_assert_true (check_held (&one, NULL, first, NOBODY, NULL, &held));
+  g_assert_false (check_held (&one, NULL, second, NOBODY, &why, NULL));
+  g_assert_nonnull (strstr (why, "MaxDomainsPerUser=1"));
+  /* Another user's realize is theirs; the same system's own second
+   * realize counts the first (it could not run twice anyway). */
+  g_assert_true (check_held (&one, NULL, second, 1001, NULL, NULL));
+  g_assert_false (check_held (&one, NULL, first, NOBODY, NULL, NULL));
+  vr_realize_hold_release (held);
+  g_assert_true (check_held (&one, NULL, second, NOBODY, NULL, NULL));
+  remove_system (11);
+  remove_system (12);
+}
+
+/* A domain on libvirt's test driver whose realize tag names owner (or
+ * none), planned system planned. */
+static virDomainPtr
+tagged_domain (virConnectPtr conn, guint n, const char *planned,
+               const char *owner, guint mib, guint vcpus)
+{
+  g_autofree char *tag = g_strdup_printf (
+      "<vr:realize xmlns:vr='" VR_REALIZE_METADATA_NS "' planned='%s' "
+      "job='j%u' time='2026-12-06T00:00:00Z'%s%s%s bytes='%u'/>", planned, n,
+      owner ? " owner='" : "", owner ? owner : "", owner ? "'" : "",
+      3 * 1024 * 1024);
+  g_autofree char *xml = g_strdup_printf (
+      "<domain type='test'><name>vr-held-%u</name>"
+      "<memory unit='MiB'>%u</memory><vcpu>%u</vcpu>"
+      "<os><type arch='x86_64'>hvm</type></os>"
+      "<metadata>%s</metadata></domain>", n, mib, vcpus, tag);
+  virDomainPtr dom = virDomainDefineXML (conn, xml);
+
+  g_assert_nonnull (dom);
+  return dom;
+}
+
+/* F2b of the fourth review: what counts is what uid holds in libvirt,
+ * the domains its realizes made (their tag's owner), with their XML's
+ * memory and vCPUs and the tag's bytes, whether or not a planned system
+ * still says so; vCPUs (default 4 per host CPU) and disk limits. */
+static void
+test_domains (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (virConnect) conn = vr_libvirt_open ("test:///default", &error);
+  g_autoptr (VrPlannedSystem) next = add_system (21, NOBODY, 512,
+                                                 VR_PLANNED_STATE_PLANNED);
+  g_autoptr (VrPlannedSystem) kept = add_system (22, NOBODY, 256,
+                                                 VR_PLANNED_STATE_PLANNED);
+  virDomainPtr forgotten;
+  virDomainPtr old;
+  virDomainPtr foreign;
+  VrRealizeLimits two = { 2, 0, 0, 0 };
+  VrRealizeLimits three = { 3, 0, 0, 0 };
+  VrRealizeLimits memory = { 32, 1024 + 256 + 511, 0, 0 };
+  VrRealizeLimits vcpus = { 32, 0, 2 + 3, 0 };
+  VrRealizeLimits disk = { 32, 0, 0, 5 };
+  virNodeInfo info;
+  g_autofree char *why = NULL;
+  g_autofree char *by_vcpus = NULL;
+  g_autofree char *by_disk = NULL;
+
+  g_assert_no_error (error);
+  /* The planned system of this one was destroyed: only the domain says
+   * whose it is. */
+  forgotten = tagged_domain (conn, 1, "5a1ad0c0-7e57-4b3d-9c1e-000000000199",
+                             "65534", 1024, 2);
+  /* A tag without owner (an older realize) follows its planned system's
+   * owner. */
+  old = tagged_domain (conn, 2, "5a1ad0c0-7e57-4b3d-9c1e-000000000122",
+                       NULL, 256, 3);
+  /* uid 1001's does not count. */
+  foreign = tagged_domain (conn, 3, "5a1ad0c0-7e57-4b3d-9c1e-000000000198",
+                           "1001", 8192, 8);
+  g_assert_true (check_held (&three, conn, next, NOBODY, NULL, NULL));
+  g_assert_false (check_held (&two, conn, next, NOBODY, &why, NULL));
+  g_assert_nonnull (strstr (why, "holds 2 domains"));
+  g_assert_nonnull (strstr (why, "MaxDomainsPerUser=2"));
+  g_assert_false (check_held (&memory, conn, next, NOBODY, NULL, NULL));
+  memory.max_memory_mib++;
+  g_assert_true (check_held (&memory, conn, next, NOBODY, NULL, NULL));
+  /* next has one vCPU. */
+  g_assert_false (check_held (&vcpus, conn, next, NOBODY, &by_vcpus, NULL));
+  g_assert_nonnull (strstr (by_vcpus, "MaxVcpusPerUser=5"));
+  vcpus.max_vcpus++;
+  g_assert_true (check_held (&vcpus, conn, next, NOBODY, NULL, NULL));
+  /* 3 MiB each in the tags; next writes nothing (no saved state). */
+  g_assert_false (check_held (&disk, conn, next, NOBODY, &by_disk, NULL));
+  g_assert_nonnull (strstr (by_disk, "6 MiB"));
+  g_assert_nonnull (strstr (by_disk, "MaxDiskPerUser=5 MiB"));
+  disk.max_disk_mib = 6;
+  g_assert_true (check_held (&disk, conn, next, NOBODY, NULL, NULL));
+  /* The default vCPU limit follows the host: 4 per CPU. */
+  g_assert_cmpint (virNodeGetInfo (conn, &info), ==, 0);
+  vcpus.max_vcpus = 0;
+  g_assert_true (check_held (&vcpus, conn, next, NOBODY, NULL, NULL));
+  g_assert_cmpuint (info.cpus * VR_REALIZE_LIMITS_VCPU_RATIO, >=, 6);
+  virDomainUndefine (forgotten);
+  virDomainUndefine (old);
+  virDomainUndefine (foreign);
+  virDomainFree (forgotten);
+  virDomainFree (old);
+  virDomainFree (foreign);
+  remove_system (21);
+  remove_system (22);
 }
 
 int
@@ -99,8 +255,12 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   t.state = test_mkdtemp ();
   t.store = vr_store_new (t.state);
+  t.holds = vr_realize_holds_new ();
   g_test_add_func ("/realize-limits/limits", test_limits);
+  g_test_add_func ("/realize-limits/holds", test_holds);
+  g_test_add_func ("/realize-limits/domains", test_domains);
   status = g_test_run ();
+  vr_realize_holds_free (t.holds);
   g_object_unref (t.store);
   test_rmtree (t.state);
   g_free (t.state);
