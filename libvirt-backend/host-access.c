@@ -288,18 +288,6 @@ path_foreign_seen (const char *path, const VrHostAccessPolicy *policy)
   return policy->is_volume != NULL && policy->is_volume (path, policy->data);
 }
 
-/* Nothing at path (not even a dangling link). For a caller: only when
- * they could see that themself; hidden from them counts as taken. */
-static gboolean
-path_free (const char *path, const VrHostAccessPolicy *policy)
-{
-  struct stat st;
-
-  if (policy->caller != NULL)
-    return vr_caller_sees_missing (policy->caller, path);
-  return lstat (path, &st) != 0 && errno == ENOENT;
-}
-
 static gboolean
 boot_allowed (const char *path, const VrHostAccessPolicy *policy)
 {
@@ -311,7 +299,10 @@ boot_allowed (const char *path, const VrHostAccessPolicy *policy)
 }
 
 /* libvirt makes a missing NVRAM from its template (and removes it with
- * the domain); an existing one in its directory is another guest's. */
+ * the domain). In its directory only this domain's own default name is
+ * ours: any other is another guest's, or will be at that guest's first
+ * start (fifth review, F2: names are public). Whether the own one is
+ * there already is validate-firmware's finding (VR1901). */
 static gboolean
 nvram_allowed (const char *path, const VrHostAccessPolicy *policy)
 {
@@ -320,9 +311,9 @@ nvram_allowed (const char *path, const VrHostAccessPolicy *policy)
 
   if (policy->nvram_carried || path_allowed (path, policy))
     return TRUE;
-  return policy->nvram_dir != NULL
-         && vr_host_access_path_inside (folded, dirs)
-         && path_free (folded, policy);
+  return policy->nvram_dir != NULL && policy->nvram_own != NULL
+         && g_str_equal (folded, policy->nvram_own)
+         && vr_host_access_path_inside (folded, dirs);
 }
 
 /* Whether the value a rule selected is within the policy. */

@@ -31,9 +31,13 @@ typedef struct {
    * NVRAM, swtpm and save directories): QEMU runs as one user for every
    * guest, so a path there is another guest's disk or state (VR1810). */
   const char *const *storage_dirs;
-  /* Where libvirt makes a new NVRAM from its template: an <nvram> there
-   * is fine while no file is there yet; may be NULL. */
+  /* Where libvirt makes a new NVRAM from its template; may be NULL. */
   const char *nvram_dir;
+  /* libvirt's default store of this domain's own name there
+   * (NVRAM_DIR/NAME_VARS.fd): the only <nvram> in nvram_dir that is
+   * allowed (another name's is another guest's, now or at its first
+   * start); NULL allows none there. */
+  const char *nvram_own;
   /* The planned system carries its NVRAM: realize puts the copy in place
    * and names it in <nvram>, whatever the planned XML said. */
   gboolean nvram_carried;

@@ -156,6 +156,7 @@ typedef struct {
   GPtrArray *emulators;
   GPtrArray *bridges;    /* the administrator's and libvirt networks' */
   char *nvram_dir;
+  char *nvram_own;   /* NVRAM_DIR/NAME_VARS.fd of the planned name */
   char *author_what; /* set when the author's rights deny host access */
   VrCaller *caller;  /* the agent's caller, or NULL in-process */
   VrHostAccessPolicy policy;
@@ -171,6 +172,7 @@ policy_clear (Policy *p)
   g_clear_pointer (&p->emulators, g_ptr_array_unref);
   g_clear_pointer (&p->bridges, g_ptr_array_unref);
   g_clear_pointer (&p->nvram_dir, g_free);
+  g_clear_pointer (&p->nvram_own, g_free);
   g_clear_pointer (&p->author_what, g_free);
   g_clear_pointer (&p->caller, vr_caller_free);
 }
@@ -256,9 +258,11 @@ author_denies (VrPlannedSystem *system, const VrValidateOptions *options,
 
 static void
 policy_init (Policy *p, VrHostCaps *caps, const VrValidateOptions *options,
-             VrImportDir *dir, gboolean allowed)
+             VrImportDir *dir, xmlDoc *planned, gboolean allowed)
 {
   virConnectPtr conn = vr_host_caps_get_connection (caps);
+  g_autofree char *name
+      = vr_xml_xpath_string (planned, "string(/domain/name)");
   const char *import_dir = dir ? dir->path : NULL;
   /* Without the right, nothing in the caller's folder is handed to
    * libvirt by path: the caller could swap it for a link (or leave a
@@ -277,6 +281,9 @@ policy_init (Policy *p, VrHostCaps *caps, const VrValidateOptions *options,
   p->policy.bridges = (const char *const *) p->bridges->pdata;
   p->policy.storage_dirs = (const char *const *) p->storage->pdata;
   p->policy.nvram_dir = p->nvram_dir;
+  p->nvram_own = conn && name && *name ? vr_state_nvram_path (conn, name)
+                                       : NULL;
+  p->policy.nvram_own = p->nvram_own;
   p->policy.nvram_carried = dir != NULL && dir->nvram != NULL;
   p->policy.emulators = p->emulators
                             ? (const char *const *) p->emulators->pdata
@@ -512,7 +519,7 @@ check (VrHostCaps *caps, VrPlannedSystem *system, xmlDoc *planned,
   g_autoptr (xmlDoc) image = read_image_doc (dir, save_file);
   gboolean denied = author_denies (system, options, &p.author_what);
 
-  policy_init (&p, caps, options, dir,
+  policy_init (&p, caps, options, dir, planned,
                options->host_access_allowed && !denied);
   p.policy.allowed_dirs = (const char *const *) p.dirs->pdata;
   p.policy.what = p.author_what;

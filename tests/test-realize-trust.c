@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "errors.h"
 #include "findings.h"
@@ -174,6 +175,107 @@ test_realize_refused (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
 }
 
+#define SQUAT_UUID "5a1ad0c0-7e57-4b3d-9c1e-0000000000f2"
+
+/* A UEFI planned system that carries no variable store: libvirt makes
+ * NVRAM_DIR/NAME_VARS.fd from the template at the first start. */
+static char *
+uefi_dir_without_nvram (const char *nvram)
+{
+  g_autofree char *xml = g_strdup_printf (
+      "<domain type='qemu'><name>vr-nvsquat</name>"
+      "<uuid>" SQUAT_UUID "</uuid><memory unit='MiB'>64</memory>"
+      "<vcpu>1</vcpu><os><type arch='x86_64' machine='q35'>hvm</type>"
+      "<loader readonly='yes' type='pflash'>"
+      "/usr/share/OVMF/OVMF_CODE_4M.fd</loader>"
+      "<nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>%s</nvram></os>"
+      "<features><acpi/></features><devices>"
+      "<emulator>/usr/bin/qemu-system-x86_64</emulator></devices>"
+      "</domain>", nvram);
+  char *dir = test_mkdtemp ();
+
+  test_write_file (dir, "domain.xml", xml, -1);
+  return dir;
+}
+
+static GPtrArray *
+validate_dir (Fixture *f, VrPlannedSystem *system)
+{
+  g_autoptr (GError) error = NULL;
+  VrValidateOptions options = { .pool_dir = f->pool };
+  GPtrArray *findings = vr_validate_planned_with (caps, f->store, system,
+                                                  &options, &error);
+
+  g_assert_no_error (error);
+  return findings;
+}
+
+/* NVRAM squatting (fifth review, F2): a store at the planned name's
+ * default already there (another domain's, made by an <nvram> naming
+ * it, or a leftover) is VR1901 at validate and refuses the realize, and
+ * the file stays as it was; an <nvram> naming another name's default is
+ * refused (the squat itself), while the own name's is fine. */
+static void
+test_nvram_squat (Fixture *f, gconstpointer data)
+{
+  g_autofree char *nvram_dir = g_build_filename (root, "lib", "qemu",
+                                                 "nvram", NULL);
+  g_autofree char *own = g_build_filename (nvram_dir, "vr-nvsquat_VARS.fd",
+                                           NULL);
+  g_autofree char *other = g_build_filename (nvram_dir, "vr-victim_VARS.fd",
+                                             NULL);
+  g_autofree char *content = NULL;
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  VrRealizeOptions options = { .pool_dir = f->pool };
+  VrFinding *finding;
+
+  g_assert_cmpint (g_mkdir_with_parents (nvram_dir, 0755), ==, 0);
+  /* The squat: another name's default, free now. */
+  f->dir = uefi_dir_without_nvram (other);
+  system = import (f, f->dir);
+  findings = validate_dir (f, system);
+  finding = vr_findings_find (findings, VR_FINDING_HOST_FOREIGN);
+  g_assert_nonnull (finding);
+  g_assert_cmpint (finding->severity, ==, VR_SEVERITY_ERROR);
+  g_assert_cmpstr (finding->source, ==, "/domain/os/nvram");
+  g_assert_true (vr_store_remove (f->store, system, &error));
+  g_clear_object (&system);
+  g_clear_pointer (&findings, g_ptr_array_unref);
+  test_rmtree (f->dir);
+  g_free (f->dir);
+  /* The own name's default: fine while nothing is there. */
+  f->dir = uefi_dir_without_nvram (own);
+  system = import (f, f->dir);
+  findings = validate_dir (f, system);
+  g_assert_null (vr_findings_find (findings, VR_FINDING_HOST_FOREIGN));
+  g_assert_null (vr_findings_find (findings, VR_FINDING_HOST_BOOT));
+  g_assert_null (vr_findings_find (findings, VR_FINDING_NVRAM_TAKEN));
+  g_clear_pointer (&findings, g_ptr_array_unref);
+  /* Squatted (or left over): VR1901 with the virsh commands, and the
+   * realize is refused without touching it. */
+  test_write_file (nvram_dir, "vr-nvsquat_VARS.fd", "squatter's keys", -1);
+  findings = validate_dir (f, system);
+  finding = vr_findings_find (findings, VR_FINDING_NVRAM_TAKEN);
+  g_assert_nonnull (finding);
+  g_test_message ("%s %s (%s)", finding->id, finding->message, finding->hint);
+  g_assert_cmpint (finding->severity, ==, VR_SEVERITY_ERROR);
+  g_assert_nonnull (strstr (finding->message, own));
+  g_assert_nonnull (strstr (finding->hint, "virsh undefine --nvram"));
+  g_assert_false (vr_realize (f->store, caps, conn, system, &options, NULL,
+                              NULL, &error));
+  g_test_message ("realize: %s", error->message);
+  g_assert_nonnull (strstr (error->message, VR_FINDING_NVRAM_TAKEN));
+  dom = virDomainLookupByUUIDString (conn, SQUAT_UUID);
+  g_assert_null (dom);
+  virResetLastError ();
+  g_assert_true (g_file_get_contents (own, &content, NULL, NULL));
+  g_assert_cmpstr (content, ==, "squatter's keys");
+  g_assert_cmpint (unlink (own), ==, 0);
+}
+
 static char *
 qemu_log (void)
 {
@@ -265,6 +367,7 @@ main (int argc, char **argv)
   ADD ("refused/planned", GINT_TO_POINTER (FALSE), test_realize_refused);
   ADD ("refused/image", GINT_TO_POINTER (TRUE), test_realize_refused);
   ADD ("edited-listener", NULL, test_edited_listener);
+  ADD ("nvram-squat", NULL, test_nvram_squat);
 #undef ADD
   status = g_test_run ();
   g_object_unref (caps);
