@@ -108,6 +108,12 @@ static const Rule rules[] = {
     " (@type='udp' or (@type='tcp' and not(source/@mode='bind')))]",
     "connects the guest to a host service (a file QEMU picks, a sound"
     " server, a network block or socket service seen from the host)" },
+  /* One firmware file for every guest (the packaged one): written by
+   * one guest, it is what the next boots (fifth review, F1). */
+  { VR_FINDING_HOST_BOOT, RULE_ALWAYS,
+    "/domain/os/loader[@readonly='no']",
+    "gives QEMU a firmware file to write (readonly='no'): a shared file"
+    " another guest boots, or any file the path names" },
   { VR_FINDING_HOST_BOOT, RULE_BOOT,
     "/domain/os/kernel | /domain/os/initrd | /domain/os/dtb"
     " | /domain/os/loader | /domain/os/nvram/@template"
@@ -242,13 +248,21 @@ listed (const char *value, const char *const *list)
 static gboolean path_foreign (const char *path,
                               const VrHostAccessPolicy *policy);
 
-/* Inside an allowed directory and in none of libvirt's storage ones
- * (the state directory an image's XML may use holds the NVRAM one). */
+/* Inside one of dirs and in none of libvirt's storage ones (the state
+ * directory an image's XML may use holds the NVRAM one). */
+static gboolean
+path_allowed_in (const char *path, const char *const *dirs,
+                 const VrHostAccessPolicy *policy)
+{
+  return vr_host_access_path_inside (path, dirs)
+         && !path_foreign (path, policy);
+}
+
 static gboolean
 path_allowed (const char *path, const VrHostAccessPolicy *policy)
 {
-  return vr_host_access_path_inside (path, policy->allowed_dirs)
-         && !path_foreign (path, policy);
+  return path_allowed_in (path, policy->allowed_dirs, policy)
+         || path_allowed_in (path, policy->state_dirs, policy);
 }
 
 /* A path in libvirt's storage is another guest's (VR1810), whatever the
@@ -294,8 +308,9 @@ boot_allowed (const char *path, const VrHostAccessPolicy *policy)
   const char *const *dirs = policy->firmware_dirs ? policy->firmware_dirs
                                                   : firmware_dirs;
 
+  /* Never libvirt's state folders (state_dirs): a file QEMU loads. */
   return vr_host_access_path_inside (path, dirs)
-         || path_allowed (path, policy);
+         || path_allowed_in (path, policy->allowed_dirs, policy);
 }
 
 /* libvirt makes a missing NVRAM from its template (and removes it with
@@ -309,7 +324,8 @@ nvram_allowed (const char *path, const VrHostAccessPolicy *policy)
   const char *dirs[] = { policy->nvram_dir, NULL };
   g_autofree char *folded = g_canonicalize_filename (path, "/");
 
-  if (policy->nvram_carried || path_allowed (path, policy))
+  if (policy->nvram_carried
+      || path_allowed_in (path, policy->allowed_dirs, policy))
     return TRUE;
   return policy->nvram_dir != NULL && policy->nvram_own != NULL
          && g_str_equal (folded, policy->nvram_own)

@@ -27,6 +27,12 @@ typedef struct {
    * one), so it is refused with the fix of carrying it (a relative path,
    * copied by --copy-disks). May be NULL. */
   const char *const *inplace_dirs;
+  /* libvirt's folders of a running guest (channel sockets, per-domain
+   * folders), which a save image's XML names for its devices: allowed
+   * like allowed_dirs for sockets and files, never for boot files or the
+   * NVRAM (files QEMU loads: another guest's status XML there, fifth
+   * review F1). NULL for the planned XML. */
+  const char *const *state_dirs;
   /* Where libvirt keeps its guests' data on this host (pools, images,
    * NVRAM, swtpm and save directories): QEMU runs as one user for every
    * guest, so a path there is another guest's disk or state (VR1810). */

@@ -151,7 +151,9 @@ typedef struct {
   GPtrArray *dirs;       /* allowed in place: the import directory, for a
                             caller with the host-access right only */
   GPtrArray *own;        /* the caller's own: the import directory */
-  GPtrArray *state_dirs; /* allowed for the image's XML: dirs + state */
+  GPtrArray *state_dirs; /* libvirt's running-guest folders: allowed for
+                            the image's sockets and files, never for its
+                            boot files (host-access.h) */
   GPtrArray *storage;    /* other guests' data */
   GPtrArray *emulators;
   GPtrArray *bridges;    /* the administrator's and libvirt networks' */
@@ -272,7 +274,7 @@ policy_init (Policy *p, VrHostCaps *caps, const VrValidateOptions *options,
 
   p->dirs = dirs_for (conn, in_place, FALSE);
   p->own = dirs_for (conn, import_dir, FALSE);
-  p->state_dirs = dirs_for (conn, in_place, TRUE);
+  p->state_dirs = dirs_for (conn, NULL, TRUE);
   p->policy.inplace_dirs = (const char *const *) p->own->pdata;
   p->storage = storage_for (conn, options);
   p->nvram_dir = conn ? vr_state_nvram_dir (conn) : NULL;
@@ -320,7 +322,8 @@ remove_nodes (xmlDoc *doc, const char *expr)
 /* The save image's XML as realize leaves it: disk and interface sources
  * are replaced by the planned XML's before the hand-off, and the NVRAM
  * path by this host's (vr_realize_image_xml), so the source host's paths
- * in them are no request for this host's. NULL when the
+ * in them are no request for this host's. The NVRAM's template stays
+ * (libvirt copies it when the store is missing). NULL when the
  * image cannot be read (validate-saved reports why). */
 static xmlDoc *
 read_image_doc (VrImportDir *dir, const char *save_file)
@@ -344,7 +347,7 @@ read_image_doc (VrImportDir *dir, const char *save_file)
     remove_nodes (doc, "/domain/devices/disk/source"
                               " | /domain/devices/disk//backingStore"
                               " | /domain/devices/interface/source"
-                              " | /domain/os/nvram");
+                              " | /domain/os/nvram/text()");
   return g_steal_pointer (&doc);
 }
 
@@ -529,7 +532,7 @@ check (VrHostCaps *caps, VrPlannedSystem *system, xmlDoc *planned,
   p.policy.what = p.author_what;
   if (image == NULL)
     return;
-  p.policy.allowed_dirs = (const char *const *) p.state_dirs->pdata;
+  p.policy.state_dirs = (const char *const *) p.state_dirs->pdata;
   p.policy.what = "the save image's XML: ";
   vr_host_access_check (image, &p.policy, findings);
 }

@@ -2201,6 +2201,57 @@ test_validate_others (Fixture *f, gconstpointer data)
   test_rmtree (dir);
 }
 
+/* The save image's <os> may not load libvirt's state files (fifth
+ * review, F1): an ACPI table, kernel or NVRAM template in the image's XML
+ * naming another running guest's status XML (root's, 0600, with its VNC
+ * password) below ROOT/run/qemu or ROOT/lib/qemu is refused with VR1806
+ * as the image's; a writable loader (readonly='no', a shared firmware
+ * file) in domain.xml too. The victim keeps its content, owner, mode. */
+static void
+test_image_os (Fixture *f, gconstpointer data)
+{
+  static const char content[] = "<domstatus>passwd='s3cret'</domstatus>";
+  g_autofree char *status = victim_file ("run/qemu", "victim.xml", content);
+  g_autofree char *lib = victim_file ("lib/qemu", "victim.xml", content);
+  g_autofree char *acpi = g_strdup_printf (
+      "<acpi><table type='slic'>%s</table></acpi>", status);
+  g_autofree char *kernel = g_strdup_printf ("<kernel>%s</kernel>", lib);
+  g_autofree char *nvram = g_strdup_printf ("<nvram template='%s'/>",
+                                            status);
+  const HostileEdit edits[] = {
+    { "/domain/os", acpi, NULL },
+    { "/domain/os", kernel, NULL },
+    { "/domain/os", nvram, NULL },
+    { "/domain/os", "<loader readonly='no' type='pflash'>"
+      "/usr/share/OVMF/OVMF_CODE_4M.fd</loader>", NULL },
+  };
+  g_autofree char *arg = realize_arg (f);
+
+  g_assert_cmpint (chmod (status, 0600), ==, 0);
+  g_assert_cmpint (chmod (lib, 0600), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (edits); i++)
+    {
+      gboolean in_image = i < 3;
+      g_autofree char *dir = hostile_import_dir ("basic", &edits[i],
+                                                 in_image);
+      g_autofree char *system = import_dir (dir);
+
+      g_test_message ("%s: %s", in_image ? "image" : "planned",
+                      edits[i].fragment);
+      assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Realize", arg,
+                      "org.virtrealize.Realize1.realize-host-access",
+                      in_image ? "VR1806 the save image's XML"
+                               : "readonly='no'");
+      destroy (system);
+      test_rmtree (dir);
+    }
+  assert_nothing_defined (f);
+  assert_victim (status, content);
+  assert_victim (lib, content);
+  unlink (status);
+  unlink (lib);
+}
+
 /* ValidateDefinition as an oracle (fifth review, F5): nobody's import
  * directory (a shared sticky folder) or domain XML names files they
  * cannot see: a carried disk below root's 0700 folder, a loader, NVRAM
@@ -2385,6 +2436,7 @@ main (int argc, char **argv)
   ADD ("update-name", NULL, test_update_name);
   ADD ("validate-others", NULL, test_validate_others);
   ADD ("validate-definition-oracle", NULL, test_validate_definition_oracle);
+  ADD ("image-os", NULL, test_image_os);
 #undef ADD
   status = g_test_run ();
   if (harness != NULL)

@@ -16,6 +16,8 @@
 #include "import.h"
 #include "libvirt-util.h"
 #include "realize.h"
+#include "safe-xml.h"
+#include "state-paths.h"
 #include "test-util.h"
 #include "testbed.h"
 #include "validate.h"
@@ -276,6 +278,67 @@ test_nvram_squat (Fixture *f, gconstpointer data)
   g_assert_cmpint (unlink (own), ==, 0);
 }
 
+/* The image's XML gives the restore its firmware choice only (fifth
+ * review, F1): its machine, loader and NVRAM template, and the SMM that
+ * firmware needs; its kernel, ACPI table, boot order and anything else
+ * in its <os> are not used: the planned XML's are. */
+static void
+test_image_os (Fixture *f, gconstpointer data)
+{
+  static const char planned_xml[] =
+      "<domain type='qemu'><name>vr-os</name><os firmware='efi'>"
+      "<type arch='x86_64' machine='q35'>hvm</type><firmware>"
+      "<feature enabled='no' name='secure-boot'/></firmware>"
+      "<boot dev='hd'/><cmdline>planned</cmdline></os></domain>";
+  static const char image_xml[] =
+      "<domain type='qemu'><name>vr-os</name><os>"
+      "<type arch='x86_64' machine='pc-q35-7.2'>hvm</type>"
+      "<loader readonly='yes' type='pflash'>"
+      "/usr/share/OVMF/OVMF_CODE_4M.fd</loader>"
+      "<nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>"
+      "/elsewhere/vr-os_VARS.fd</nvram><boot dev='cdrom'/>"
+      "<acpi><table type='slic'>/run/libvirt/qemu/victim.xml</table>"
+      "</acpi><kernel>/etc/shadow</kernel><dtb>/etc/shadow</dtb></os>"
+      "<features><smm state='on'/></features></domain>";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (xmlDoc) planned = vr_xml_parse_buffer (
+      planned_xml, strlen (planned_xml), "domain.xml", "domain", &error);
+  g_autoptr (xmlDoc) image = vr_xml_parse_buffer (
+      image_xml, strlen (image_xml), "image", "domain", &error);
+  g_autofree char *nvram = vr_state_nvram_path (conn, "vr-os");
+  g_autofree char *xml = NULL;
+  g_autoptr (xmlDoc) doc = NULL;
+  g_autofree char *got = NULL;
+
+  g_assert_no_error (error);
+  xml = vr_image_xml_for (planned, image, conn, "vr-os");
+  g_test_message ("%s", xml);
+  doc = vr_xml_parse_buffer (xml, strlen (xml), "out", "domain", &error);
+  g_assert_no_error (error);
+  g_assert_null (vr_xml_xpath_node (doc, "/domain/os/acpi"));
+  g_assert_null (vr_xml_xpath_node (doc, "/domain/os/kernel"));
+  g_assert_null (vr_xml_xpath_node (doc, "/domain/os/dtb"));
+  g_assert_null (strstr (xml, "/etc/shadow"));
+  g_assert_null (strstr (xml, "cdrom"));
+  g_assert_nonnull (vr_xml_xpath_node (doc,
+                                       "/domain/os/boot[@dev='hd']"));
+  got = vr_xml_xpath_string (doc, "string(/domain/os/cmdline)");
+  g_assert_cmpstr (got, ==, "planned");
+  g_free (got);
+  got = vr_xml_xpath_string (doc, "string(/domain/os/type/@machine)");
+  g_assert_cmpstr (got, ==, "pc-q35-7.2");
+  g_free (got);
+  got = vr_xml_xpath_string (doc, "string(/domain/os/loader)");
+  g_assert_cmpstr (got, ==, "/usr/share/OVMF/OVMF_CODE_4M.fd");
+  g_free (got);
+  got = vr_xml_xpath_string (doc, "string(/domain/os/nvram)");
+  g_assert_cmpstr (got, ==, nvram);
+  g_assert_nonnull (vr_xml_xpath_node (doc, "/domain/features/smm"));
+  /* One firmware choice: the planned XML's auto-selection is not kept
+   * beside the image's loader. */
+  g_assert_null (vr_xml_xpath_node (doc, "/domain/os/@firmware"));
+}
+
 static char *
 qemu_log (void)
 {
@@ -368,6 +431,7 @@ main (int argc, char **argv)
   ADD ("refused/image", GINT_TO_POINTER (TRUE), test_realize_refused);
   ADD ("edited-listener", NULL, test_edited_listener);
   ADD ("nvram-squat", NULL, test_nvram_squat);
+  ADD ("image-os", NULL, test_image_os);
 #undef ADD
   status = g_test_run ();
   g_object_unref (caps);
