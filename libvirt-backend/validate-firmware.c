@@ -265,9 +265,12 @@ check_nvram_squatted (VrValidation *v, const char *path, xmlNode *node)
 {
   virConnectPtr conn = vr_host_caps_get_connection (v->caps);
   g_autofree char *own = vr_state_nvram_path (conn, v->name);
+  g_autofree char *folded = path && g_path_is_absolute (path)
+                                ? g_canonicalize_filename (path, "/")
+                                : g_strdup (path);
   g_autofree char *hint = NULL;
 
-  if (own == NULL || (path != NULL && !g_str_equal (path, own))
+  if (own == NULL || (folded != NULL && !g_str_equal (folded, own))
       || !g_file_test (own, G_FILE_TEST_EXISTS))
     return FALSE;
   hint = g_strdup_printf ("'virsh dumpxml DOMAIN | grep nvram' on each "
