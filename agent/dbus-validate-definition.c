@@ -100,7 +100,9 @@ validate_dir (ValidateFileCall *call, const VrValidateOptions *options,
   if (!vr_caller_check_dir_fd (call->fd, error)
       || !vr_caller_check_import_fd (call->fd, NULL, caller, error))
     return NULL;
-  dir = vr_import_dir_open_fd (call->fd, error);
+  /* Each file as the caller could open it (fifth review, F5): root's
+   * open would tell them what a folder closed to them holds. */
+  dir = vr_import_dir_open_fd_as (call->fd, caller, error);
   if (dir == NULL)
     return NULL;
   return vr_validate_import_dir_with (call->caps, call->store, dir, options,
@@ -116,6 +118,12 @@ validate_file_thread (GTask *task, gpointer source, gpointer task_data,
   ValidateFileCall *call = task_data;
   VrValidateOptions options = {
     .host_access_allowed = FALSE,
+    /* The caller's view decides what the findings say (F5 of the fifth
+     * review): root's lookups of loader, template, NVRAM and emulator
+     * paths would otherwise tell them what exists where they cannot
+     * look. */
+    .caller_known = TRUE,
+    .caller_uid = call->uid,
     .bridges = vr_daemon_get_bridges (call->daemon),
     .cancellable = cancellable,
   };

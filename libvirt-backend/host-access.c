@@ -111,6 +111,12 @@ static const Rule rules[] = {
     " (@type='udp' or (@type='tcp' and not(source/@mode='bind')))]",
     "connects the guest to a host service (a file QEMU picks, a sound"
     " server, a network block or socket service seen from the host)", NULL },
+  /* One firmware file for every guest (the packaged one): written by
+   * one guest, it is what the next boots (fifth review, F1). */
+  { VR_FINDING_HOST_BOOT, RULE_ALWAYS,
+    "/domain/os/loader[@readonly='no']",
+    "gives QEMU a firmware file to write (readonly='no'): a shared file"
+    " another guest boots, or any file the path names", NULL },
   { VR_FINDING_HOST_BOOT, RULE_BOOT,
     "/domain/os/kernel | /domain/os/initrd | /domain/os/dtb"
     " | /domain/os/loader | /domain/os/nvram/@template"
@@ -432,13 +438,21 @@ bridge_allowed (const char *bridge, const VrHostAccessPolicy *policy)
 static gboolean path_foreign (const char *path,
                               const VrHostAccessPolicy *policy);
 
-/* Inside an allowed directory and in none of libvirt's storage ones
- * (the state directory an image's XML may use holds the NVRAM one). */
+/* Inside one of dirs and in none of libvirt's storage ones (the state
+ * directory an image's XML may use holds the NVRAM one). */
+static gboolean
+path_allowed_in (const char *path, const char *const *dirs,
+                 const VrHostAccessPolicy *policy)
+{
+  return vr_host_access_path_inside (path, dirs)
+         && !path_foreign (path, policy);
+}
+
 static gboolean
 path_allowed (const char *path, const VrHostAccessPolicy *policy)
 {
-  return vr_host_access_path_inside (path, policy->allowed_dirs)
-         && !path_foreign (path, policy);
+  return path_allowed_in (path, policy->allowed_dirs, policy)
+         || path_allowed_in (path, policy->state_dirs, policy);
 }
 
 /* A path in libvirt's storage is another guest's (VR1810), whatever the
@@ -478,41 +492,34 @@ path_foreign_seen (const char *path, const VrHostAccessPolicy *policy)
   return policy->is_volume != NULL && policy->is_volume (path, policy->data);
 }
 
-/* Nothing at path (not even a dangling link). For a caller: only when
- * they could see that themself; hidden from them counts as taken. */
-static gboolean
-path_free (const char *path, const VrHostAccessPolicy *policy)
-{
-  struct stat st;
-
-  if (policy->caller != NULL)
-    return vr_caller_sees_missing (policy->caller, path);
-  return lstat (path, &st) != 0 && errno == ENOENT;
-}
-
 static gboolean
 boot_allowed (const char *path, const VrHostAccessPolicy *policy)
 {
   const char *const *dirs = policy->firmware_dirs ? policy->firmware_dirs
                                                   : firmware_dirs;
 
+  /* Never libvirt's state folders (state_dirs): a file QEMU loads. */
   return vr_host_access_path_inside (path, dirs)
-         || path_allowed (path, policy);
+         || path_allowed_in (path, policy->allowed_dirs, policy);
 }
 
 /* libvirt makes a missing NVRAM from its template (and removes it with
- * the domain); an existing one in its directory is another guest's. */
+ * the domain). In its directory only this domain's own default name is
+ * ours: any other is another guest's, or will be at that guest's first
+ * start (fifth review, F2: names are public). Whether the own one is
+ * there already is validate-firmware's finding (VR1901). */
 static gboolean
 nvram_allowed (const char *path, const VrHostAccessPolicy *policy)
 {
   const char *dirs[] = { policy->nvram_dir, NULL };
   g_autofree char *folded = g_canonicalize_filename (path, "/");
 
-  if (policy->nvram_carried || path_allowed (path, policy))
+  if (policy->nvram_carried
+      || path_allowed_in (path, policy->allowed_dirs, policy))
     return TRUE;
-  return policy->nvram_dir != NULL
-         && vr_host_access_path_inside (folded, dirs)
-         && path_free (folded, policy);
+  return policy->nvram_dir != NULL && policy->nvram_own != NULL
+         && g_str_equal (folded, policy->nvram_own)
+         && vr_host_access_path_inside (folded, dirs);
 }
 
 /* Whether the value a rule selected is within the policy. */

@@ -38,13 +38,23 @@ typedef struct {
    * one), so it is refused with the fix of carrying it (a relative path,
    * copied by --copy-disks). May be NULL. */
   const char *const *inplace_dirs;
+  /* libvirt's folders of a running guest (channel sockets, per-domain
+   * folders), which a save image's XML names for its devices: allowed
+   * like allowed_dirs for sockets and files, never for boot files or the
+   * NVRAM (files QEMU loads: another guest's status XML there, fifth
+   * review F1). NULL for the planned XML. */
+  const char *const *state_dirs;
   /* Where libvirt keeps its guests' data on this host (pools, images,
    * NVRAM, swtpm and save directories): QEMU runs as one user for every
    * guest, so a path there is another guest's disk or state (VR1810). */
   const char *const *storage_dirs;
-  /* Where libvirt makes a new NVRAM from its template: an <nvram> there
-   * is fine while no file is there yet; may be NULL. */
+  /* Where libvirt makes a new NVRAM from its template; may be NULL. */
   const char *nvram_dir;
+  /* libvirt's default store of this domain's own name there
+   * (NVRAM_DIR/NAME_VARS.fd): the only <nvram> in nvram_dir that is
+   * allowed (another name's is another guest's, now or at its first
+   * start); NULL allows none there. */
+  const char *nvram_own;
   /* The planned system carries its NVRAM: realize puts the copy in place
    * and names it in <nvram>, whatever the planned XML said. */
   gboolean nvram_carried;

@@ -325,10 +325,41 @@ keep_started_smm (xmlDoc *doc, xmlDoc *image)
   xmlAddChild (features, xmlDocCopyNode (smm, doc, 1));
 }
 
-/* The image's own <os> (the firmware libvirt chose when it started the
- * guest: the restore does not choose again) with the variable store's
- * path on this host, and the SMM that firmware needs; the rest is the
- * planned XML. */
+/* The firmware choice in an <os>: what libvirt chose when the guest
+ * started and a restore does not choose again. Everything else there
+ * (kernel, initrd, dtb, ACPI tables, boot order, ...) is the planned
+ * XML's, which validate judged as such. */
+static gboolean
+is_firmware_choice (xmlNode *node)
+{
+  static const char *const names[] = { "type", "loader", "nvram",
+                                       "firmware", NULL };
+
+  return node->type == XML_ELEMENT_NODE && node->ns == NULL
+         && g_strv_contains (names, (const char *) node->name);
+}
+
+/* The planned <os> with the image's firmware choice in it: the image's
+ * <os> attributes (e.g. firmware='efi'), <type> (the machine the guest
+ * runs on), <loader>, <nvram> and <firmware>; the planned XML's other
+ * elements. Never the image's kernel, ACPI table or other files: the
+ * image's XML is the caller's to write (fifth review, F1). */
+static xmlNode *
+firmware_os (xmlDoc *doc, xmlNode *planned_os, xmlNode *image_os)
+{
+  xmlNode *os = xmlDocCopyNode (image_os, doc, 2);
+
+  for (xmlNode *n = image_os->children; n != NULL; n = n->next)
+    if (is_firmware_choice (n))
+      xmlAddChild (os, xmlDocCopyNode (n, doc, 1));
+  for (xmlNode *n = planned_os->children; n != NULL; n = n->next)
+    if (n->type == XML_ELEMENT_NODE && !is_firmware_choice (n))
+      xmlAddChild (os, xmlDocCopyNode (n, doc, 1));
+  return os;
+}
+
+/* The planned XML with the image's firmware choice (firmware_os), the
+ * variable store's path on this host, and the SMM that firmware needs. */
 char *
 vr_realize_image_xml (Realize *r, xmlDoc *image)
 {
@@ -350,7 +381,7 @@ vr_image_xml_for (xmlDoc *planned, xmlDoc *image, virConnectPtr conn,
   if (os == NULL || image_os == NULL
       || vr_xml_xpath_node (image, "/domain/os/loader") == NULL)
     return vr_xml_to_string (doc);
-  copy = xmlDocCopyNode (image_os, doc, 1);
+  copy = firmware_os (doc, os, image_os);
   xmlReplaceNode (os, copy);
   xmlFreeNode (os);
   nvram = vr_xml_xpath_node (doc, "/domain/os/nvram");

@@ -254,6 +254,39 @@ check_nvram_place (VrValidation *v, xmlNode *node)
                      path, carried_nvram (v));
 }
 
+/* No store is carried, so libvirt makes one from the template at its
+ * default for the name, or opens the one that is there: a file there is
+ * another domain's or a leftover, and sharing it gives both guests one
+ * variable store (fifth review, F2: names are public, so anyone could
+ * make the store a planned system will use). TRUE when that finding is
+ * given. */
+static gboolean
+check_nvram_squatted (VrValidation *v, const char *path, xmlNode *node)
+{
+  virConnectPtr conn = vr_host_caps_get_connection (v->caps);
+  g_autofree char *own = vr_state_nvram_path (conn, v->name);
+  g_autofree char *folded = path && g_path_is_absolute (path)
+                                ? g_canonicalize_filename (path, "/")
+                                : g_strdup (path);
+  g_autofree char *hint = NULL;
+
+  if (own == NULL || (folded != NULL && !g_str_equal (folded, own))
+      || !g_file_test (own, G_FILE_TEST_EXISTS))
+    return FALSE;
+  hint = g_strdup_printf ("'virsh dumpxml DOMAIN | grep nvram' on each "
+                          "domain of 'virsh list --all' shows whose it is; "
+                          "'virsh undefine --nvram DOMAIN' removes a gone "
+                          "domain's, or an administrator removes %s if no "
+                          "domain uses it; or import under another name",
+                          own);
+  vr_validation_add (v, VR_FINDING_NVRAM_TAKEN, node, hint,
+                     "%s exists already and no UEFI variable store is "
+                     "carried: it belongs to another domain or is left "
+                     "over, and '%s' would start with it (shared, or with "
+                     "someone else's Secure Boot keys)", own, v->name);
+  return TRUE;
+}
+
 static void
 check_nvram (VrValidation *v)
 {
@@ -277,6 +310,8 @@ check_nvram (VrValidation *v)
       check_nvram_place (v, nvram ? nvram : os);
       return;
     }
+  if (check_nvram_squatted (v, path, nvram ? nvram : os))
+    return;
   /* A domain XML alone (no import) names its own store, or none yet. */
   if ((path == NULL && !v->check_save)
       || (path != NULL

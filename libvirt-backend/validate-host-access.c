@@ -151,12 +151,15 @@ typedef struct {
   GPtrArray *dirs;       /* allowed in place: the import directory, for a
                             caller with the host-access right only */
   GPtrArray *own;        /* the caller's own: the import directory */
-  GPtrArray *state_dirs; /* allowed for the image's XML: dirs + state */
+  GPtrArray *state_dirs; /* libvirt's running-guest folders: allowed for
+                            the image's sockets and files, never for its
+                            boot files (host-access.h) */
   GPtrArray *storage;    /* other guests' data */
   GPtrArray *emulators;
   GPtrArray *bridges;    /* the administrator's */
   GArray *networks;      /* the connection's, or NULL */
   char *nvram_dir;
+  char *nvram_own;   /* NVRAM_DIR/NAME_VARS.fd of the planned name */
   char *author_what; /* set when the author's rights deny host access */
   VrCaller *caller;  /* the agent's caller, or NULL in-process */
   VrHostAccessPolicy policy;
@@ -173,6 +176,7 @@ policy_clear (Policy *p)
   g_clear_pointer (&p->bridges, g_ptr_array_unref);
   g_clear_pointer (&p->networks, g_array_unref);
   g_clear_pointer (&p->nvram_dir, g_free);
+  g_clear_pointer (&p->nvram_own, g_free);
   g_clear_pointer (&p->author_what, g_free);
   g_clear_pointer (&p->caller, vr_caller_free);
 }
@@ -323,9 +327,11 @@ author_denies (VrPlannedSystem *system, const VrValidateOptions *options,
 
 static void
 policy_init (Policy *p, VrHostCaps *caps, const VrValidateOptions *options,
-             VrImportDir *dir, gboolean allowed)
+             VrImportDir *dir, xmlDoc *planned, gboolean allowed)
 {
   virConnectPtr conn = vr_host_caps_get_connection (caps);
+  g_autofree char *name
+      = vr_xml_xpath_string (planned, "string(/domain/name)");
   const char *import_dir = dir ? dir->path : NULL;
   /* Without the right, nothing in the caller's folder is handed to
    * libvirt by path: the caller could swap it for a link (or leave a
@@ -335,7 +341,7 @@ policy_init (Policy *p, VrHostCaps *caps, const VrValidateOptions *options,
 
   p->dirs = dirs_for (conn, in_place, FALSE);
   p->own = dirs_for (conn, import_dir, FALSE);
-  p->state_dirs = dirs_for (conn, in_place, TRUE);
+  p->state_dirs = dirs_for (conn, NULL, TRUE);
   p->policy.inplace_dirs = (const char *const *) p->own->pdata;
   p->storage = storage_for (conn, options);
   p->nvram_dir = conn ? vr_state_nvram_dir (conn) : NULL;
@@ -348,6 +354,9 @@ policy_init (Policy *p, VrHostCaps *caps, const VrValidateOptions *options,
                            : NULL;
   p->policy.storage_dirs = (const char *const *) p->storage->pdata;
   p->policy.nvram_dir = p->nvram_dir;
+  p->nvram_own = conn && name && *name ? vr_state_nvram_path (conn, name)
+                                       : NULL;
+  p->policy.nvram_own = p->nvram_own;
   p->policy.nvram_carried = dir != NULL && dir->nvram != NULL;
   p->policy.emulators = p->emulators
                             ? (const char *const *) p->emulators->pdata
@@ -384,7 +393,8 @@ remove_nodes (xmlDoc *doc, const char *expr)
 /* The save image's XML as realize leaves it: disk and interface sources
  * are replaced by the planned XML's before the hand-off, and the NVRAM
  * path by this host's (vr_realize_image_xml), so the source host's paths
- * in them are no request for this host's. NULL when the
+ * in them are no request for this host's. The NVRAM's template stays
+ * (libvirt copies it when the store is missing). NULL when the
  * image cannot be read (validate-saved reports why). */
 static xmlDoc *
 read_image_doc (VrImportDir *dir, const char *save_file)
@@ -408,7 +418,7 @@ read_image_doc (VrImportDir *dir, const char *save_file)
     remove_nodes (doc, "/domain/devices/disk/source"
                               " | /domain/devices/disk//backingStore"
                               " | /domain/devices/interface/source"
-                              " | /domain/os/nvram");
+                              " | /domain/os/nvram/text()");
   return g_steal_pointer (&doc);
 }
 
@@ -589,7 +599,7 @@ check (VrHostCaps *caps, VrPlannedSystem *system, xmlDoc *planned,
   g_autoptr (xmlDoc) image = read_image_doc (dir, save_file);
   gboolean denied = author_denies (system, options, &p.author_what);
 
-  policy_init (&p, caps, options, dir,
+  policy_init (&p, caps, options, dir, planned,
                options->host_access_allowed && !denied);
   p.policy.allowed_dirs = (const char *const *) p.dirs->pdata;
   p.policy.what = p.author_what;
@@ -599,7 +609,7 @@ check (VrHostCaps *caps, VrPlannedSystem *system, xmlDoc *planned,
   p.policy.what = p.author_what;
   if (image == NULL)
     return;
-  p.policy.allowed_dirs = (const char *const *) p.state_dirs->pdata;
+  p.policy.state_dirs = (const char *const *) p.state_dirs->pdata;
   p.policy.what = "the save image's XML: ";
   vr_host_access_check (image, &p.policy, findings);
 }

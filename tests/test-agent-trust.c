@@ -2596,6 +2596,147 @@ test_validate_others (Fixture *f, gconstpointer data)
   test_rmtree (dir);
 }
 
+/* The save image's <os> may not load libvirt's state files (fifth
+ * review, F1): an ACPI table, kernel or NVRAM template in the image's XML
+ * naming another running guest's status XML (root's, 0600, with its VNC
+ * password) below ROOT/run/qemu or ROOT/lib/qemu is refused with VR1806
+ * as the image's; a writable loader (readonly='no', a shared firmware
+ * file) in domain.xml too. The victim keeps its content, owner, mode. */
+static void
+test_image_os (Fixture *f, gconstpointer data)
+{
+  static const char content[] = "<domstatus>passwd='s3cret'</domstatus>";
+  g_autofree char *status = victim_file ("run/qemu", "victim.xml", content);
+  g_autofree char *lib = victim_file ("lib/qemu", "victim.xml", content);
+  g_autofree char *acpi = g_strdup_printf (
+      "<acpi><table type='slic'>%s</table></acpi>", status);
+  g_autofree char *kernel = g_strdup_printf ("<kernel>%s</kernel>", lib);
+  g_autofree char *nvram = g_strdup_printf ("<nvram template='%s'/>",
+                                            status);
+  const HostileEdit edits[] = {
+    { "/domain/os", acpi, NULL },
+    { "/domain/os", kernel, NULL },
+    { "/domain/os", nvram, NULL },
+    { "/domain/os", "<loader readonly='no' type='pflash'>"
+      "/usr/share/OVMF/OVMF_CODE_4M.fd</loader>", NULL },
+  };
+  g_autofree char *arg = realize_arg (f);
+
+  g_assert_cmpint (chmod (status, 0600), ==, 0);
+  g_assert_cmpint (chmod (lib, 0600), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (edits); i++)
+    {
+      gboolean in_image = i < 3;
+      g_autofree char *dir = hostile_import_dir ("basic", &edits[i],
+                                                 in_image);
+      g_autofree char *system = import_dir (dir);
+
+      g_test_message ("%s: %s", in_image ? "image" : "planned",
+                      edits[i].fragment);
+      assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Realize", arg,
+                      "org.virtrealize.Realize1.realize-host-access",
+                      in_image ? "VR1806 the save image's XML"
+                               : "readonly='no'");
+      destroy (system);
+      test_rmtree (dir);
+    }
+  assert_nothing_defined (f);
+  assert_victim (status, content);
+  assert_victim (lib, content);
+  unlink (status);
+  unlink (lib);
+}
+
+/* ValidateDefinition as an oracle (fifth review, F5): nobody's import
+ * directory (a shared sticky folder) or domain XML names files they
+ * cannot see: a carried disk below root's 0700 folder, a loader, NVRAM
+ * template, NVRAM and emulator in a root-only folder. What validate
+ * DIR and validate FILE.xml say must be the same whether those files
+ * exist or not (root's opens told "no such file" apart from the rest). */
+static char *
+validate_as_nobody (const char *target, const char *from, const char *to)
+{
+  const char *const args[] = { "validate", target, "--copy-disks", NULL };
+  g_autofree char *err = NULL;
+  g_autoptr (GString) text = NULL;
+
+  cli_as_nobody (args, &err);
+  g_test_message ("validate %s as nobody: %s", target, err);
+  text = g_string_new (err);
+  g_string_replace (text, target, "TARGET", 0);
+  g_string_replace (text, from, to, 0);
+  hostile_calls++;
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+static void
+test_validate_definition_oracle (Fixture *f, gconstpointer data)
+{
+  static const char *const names[] = { "secret", "absent" };
+  char *said[2] = { NULL, NULL };
+  g_autofree char *top = test_mkdtemp ();
+  g_autofree char *closed = g_build_filename (top, "closed", NULL);
+  g_autofree char *before = test_snapshot_tree (f->state);
+  g_autofree char *after = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *source = g_strdup_printf ("vdir/%s.img", names[i]);
+      HostileEdit edit = { "/domain/devices/disk/source/@file", NULL,
+                           source };
+      g_autofree char *dir = hostile_import_dir ("disk", &edit, FALSE);
+      g_autofree char *secret = private_folder (dir, "vdir", "secret.img",
+                                                "QFI\xfb");
+
+      g_assert_cmpint (chmod (secret, 0600), ==, 0);
+      g_assert_cmpint (chmod (dir, 01777), ==, 0);
+      said[i] = validate_as_nobody (dir, names[i], "X");
+      g_assert_null (strstr (said[i], "no such file"));
+      g_assert_nonnull (strstr (said[i], "uid 65534"));
+      test_rmtree (dir);
+    }
+  g_assert_cmpstr (said[0], ==, said[1]);
+  g_clear_pointer (&said[0], g_free);
+  g_clear_pointer (&said[1], g_free);
+  g_assert_cmpint (chmod (top, 0755), ==, 0);
+  g_assert_cmpint (mkdir (closed, 0700), ==, 0);
+  test_write_file (closed, "secret.fd", "code", -1);
+  test_write_file (closed, "secret-nv.fd", "vars", -1);
+  test_write_file (closed, "secret-emu", "#!/bin/true\n", -1);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *xml = g_strdup_printf (
+          "<domain type='qemu'><name>vr-probe</name>"
+          "<uuid>77777777-0000-0000-0000-00000000000%u</uuid>"
+          "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+          "<os><type arch='x86_64' machine='q35'>hvm</type>"
+          "<loader readonly='yes' type='pflash'>%s/%s.fd</loader>"
+          "<nvram template='%s/%s.fd'>%s/%s-nv.fd</nvram></os>"
+          "<devices><emulator>%s/%s-emu</emulator></devices></domain>",
+          i, closed, names[i], closed, names[i], closed, names[i], closed,
+          names[i]);
+      g_autofree char *file = g_strdup_printf ("probe-%s.xml", names[i]);
+      g_autofree char *path = g_build_filename (top, file, NULL);
+      g_autoptr (GString) text = NULL;
+
+      test_write_file (top, file, xml, -1);
+      g_assert_cmpint (chmod (path, 0644), ==, 0);
+      said[i] = validate_as_nobody (path, names[i], "X");
+      /* The UUID's digit and the file's name differ by design. */
+      text = g_string_new (said[i]);
+      g_string_replace (text, "00000000000" "1", "00000000000" "0", 0);
+      g_free (said[i]);
+      said[i] = g_string_free (g_steal_pointer (&text), FALSE);
+      g_assert_null (strstr (said[i], "not present on this host"));
+    }
+  g_assert_cmpstr (said[0], ==, said[1]);
+  g_free (said[0]);
+  g_free (said[1]);
+  after = test_snapshot_tree (f->state);
+  g_assert_cmpstr (before, ==, after);
+  test_rmtree (top);
+}
+
 /* The rule holds only while this process lives (polkit.spawn of test -d
  * /proc/PID): a test that aborts before removing the file leaves no
  * grant behind. */
@@ -2694,6 +2835,8 @@ main (int argc, char **argv)
   ADD ("snapshot-domain", NULL, test_snapshot_domain);
   ADD ("update-name", NULL, test_update_name);
   ADD ("validate-others", NULL, test_validate_others);
+  ADD ("validate-definition-oracle", NULL, test_validate_definition_oracle);
+  ADD ("image-os", NULL, test_image_os);
 #undef ADD
   status = g_test_run ();
   if (harness != NULL)

@@ -440,6 +440,7 @@ check (xmlDoc *doc, VrSeverity severity)
                                 .bridges = bridges,
                                 .storage_dirs = storage,
                                 .nvram_dir = NVRAM_DIR,
+                                .nvram_own = NVRAM_DIR "/guest_VARS.fd",
                                 .emulators = emulators,
                                 .networks = networks,
                                 .severity = severity };
@@ -657,6 +658,7 @@ test_what_prefix (void)
   VrHostAccessPolicy policy = { .allowed_dirs = allowed,
                                 .bridges = bridges,
                                 .nvram_dir = NVRAM_DIR,
+                                .nvram_own = NVRAM_DIR "/guest_VARS.fd",
                                 .severity = VR_SEVERITY_ERROR,
                                 .what = "the save image's XML: " };
   g_autoptr (GPtrArray) findings = vr_findings_new ();
@@ -682,6 +684,7 @@ test_volume (void)
   VrHostAccessPolicy policy = { .allowed_dirs = allowed,
                                 .bridges = bridges,
                                 .nvram_dir = NVRAM_DIR,
+                                .nvram_own = NVRAM_DIR "/guest_VARS.fd",
                                 .is_volume = volume_is_known,
                                 .data = (gpointer) "/srv/pool/v.qcow2",
                                 .severity = VR_SEVERITY_ERROR };
@@ -696,42 +699,52 @@ test_volume (void)
                    VR_FINDING_HOST_FOREIGN);
 }
 
-/* An <nvram> in libvirt's NVRAM directory: fine while nothing is there
- * (libvirt makes it from the template) or when the planned system carries
- * its own (realize names the copy instead); another guest's otherwise. */
+/* An <nvram> in libvirt's NVRAM directory: fine at the default of this
+ * domain's own name (libvirt makes it from the template; whether a file
+ * is there already is validate-firmware's VR1901) or when the planned
+ * system carries its own (realize names the copy instead). Any other
+ * name there is another guest's, now or at its first start, even while
+ * nothing is there (fifth review, F2: NVRAM squatting). */
 static void
 test_nvram (void)
 {
   g_autofree char *dir = test_mkdtemp ();
   g_autofree char *vars = g_build_filename (dir, "guest_VARS.fd", NULL);
+  g_autofree char *victim = g_build_filename (dir, "victim_VARS.fd", NULL);
   const char *const no_dirs[] = { NULL };
   const char *const storage_dirs[] = { dir, NULL };
+  const char *const paths[] = { vars, victim, vars, victim };
+  const guint found[] = { 0, 1, 0, 0 };
   VrHostAccessPolicy policy = { .allowed_dirs = no_dirs,
                                 .bridges = bridges,
                                 .storage_dirs = storage_dirs,
                                 .nvram_dir = dir,
+                                .nvram_own = vars,
                                 .severity = VR_SEVERITY_ERROR };
-  g_autoptr (xmlDoc) doc = NULL;
-  g_autoptr (GPtrArray) fresh = vr_findings_new ();
-  g_autoptr (GPtrArray) taken = vr_findings_new ();
-  g_autoptr (GPtrArray) carried = vr_findings_new ();
-  xmlNode *os;
 
-  doc = xmlNewDoc (BAD_CAST "1.0");
-  xmlDocSetRootElement (doc, xmlNewDocNode (doc, NULL, BAD_CAST "domain",
-                                            NULL));
-  os = xmlNewChild (xmlDocGetRootElement (doc), NULL, BAD_CAST "os", NULL);
-  xmlNewTextChild (os, NULL, BAD_CAST "nvram", BAD_CAST vars);
-  vr_host_access_check (doc, &policy, fresh);
-  g_assert_cmpuint (fresh->len, ==, 0);
-  test_write_file (dir, "guest_VARS.fd", "victim", -1);
-  vr_host_access_check (doc, &policy, taken);
-  g_assert_cmpuint (taken->len, ==, 1);
-  g_assert_cmpstr (((VrFinding *) taken->pdata[0])->id, ==,
-                   VR_FINDING_HOST_FOREIGN);
-  policy.nvram_carried = TRUE;
-  vr_host_access_check (doc, &policy, carried);
-  g_assert_cmpuint (carried->len, ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autoptr (xmlDoc) doc = xmlNewDoc (BAD_CAST "1.0");
+      g_autoptr (GPtrArray) findings = vr_findings_new ();
+      xmlNode *os;
+
+      xmlDocSetRootElement (doc, xmlNewDocNode (doc, NULL,
+                                                BAD_CAST "domain", NULL));
+      os = xmlNewChild (xmlDocGetRootElement (doc), NULL, BAD_CAST "os",
+                        NULL);
+      xmlNewTextChild (os, NULL, BAD_CAST "nvram", BAD_CAST paths[i]);
+      if (i == 2)
+        test_write_file (dir, "guest_VARS.fd", "ours, left over", -1);
+      /* Carried: realize puts the copy at the own name instead. */
+      policy.nvram_carried = i == 3;
+      vr_host_access_check (doc, &policy, findings);
+      g_test_message ("<nvram>%s</nvram>: %u findings", paths[i],
+                      findings->len);
+      g_assert_cmpuint (findings->len, ==, found[i]);
+      if (found[i] > 0)
+        g_assert_cmpstr (((VrFinding *) findings->pdata[0])->id, ==,
+                         VR_FINDING_HOST_FOREIGN);
+    }
   test_rmtree (dir);
 }
 
@@ -816,8 +829,9 @@ test_in_place (void)
  * what they could see: a link in a folder closed to them that leads into
  * another guest's storage and a name there that is nothing give the same
  * finding (VR1804), where root's view tells them apart (VR1810); an
- * <nvram> in a NVRAM folder closed to them is refused whether a file is
- * there or not (root sees it free and allows it). */
+ * <nvram> in a NVRAM folder closed to them is judged by its name alone
+ * (the domain's own default is allowed, another name's refused), never by
+ * whether a file is there. */
 static void
 test_no_oracle (void)
 {
@@ -826,6 +840,7 @@ test_no_oracle (void)
   g_autofree char *closed = g_build_filename (top, "closed", NULL);
   g_autofree char *link = g_build_filename (closed, "link", NULL);
   g_autofree char *victim = g_build_filename (store, "victim.qcow2", NULL);
+  g_autofree char *own = g_build_filename (closed, "guest_VARS.fd", NULL);
   g_autofree char *xml = NULL;
   g_autoptr (VrCaller) nobody = vr_caller_new (65534);
   const char *const no_dirs[] = { NULL };
@@ -833,6 +848,7 @@ test_no_oracle (void)
   VrHostAccessPolicy policy = { .allowed_dirs = no_dirs,
                                 .storage_dirs = storage_dirs,
                                 .nvram_dir = closed,
+                                .nvram_own = own,
                                 .severity = VR_SEVERITY_ERROR };
   g_autoptr (xmlDoc) doc = NULL;
   g_autoptr (GPtrArray) as_root = vr_findings_new ();
@@ -843,17 +859,19 @@ test_no_oracle (void)
   test_write_file (store, "victim.qcow2", "x", -1);
   g_assert_cmpint (symlink (victim, link), ==, 0);
   xml = g_strdup_printf (
-      "<domain><os><nvram>%s/guest_VARS.fd</nvram></os><devices>"
+      "<domain><os><nvram>%s/other_VARS.fd</nvram></os><devices>"
       "<disk type='file'><source file='%s'/></disk>"
       "<disk type='file'><source file='%s/nothing'/></disk>"
       "</devices></domain>", closed, link, closed);
   doc = parse (xml);
   vr_host_access_check (doc, &policy, as_root);
-  g_assert_cmpuint (as_root->len, ==, 2);
+  g_assert_cmpuint (as_root->len, ==, 3);
   g_assert_cmpstr (((VrFinding *) as_root->pdata[0])->id, ==,
                    VR_FINDING_HOST_FOREIGN);
   g_assert_cmpstr (((VrFinding *) as_root->pdata[1])->id, ==,
                    VR_FINDING_HOST_PATH);
+  g_assert_cmpstr (((VrFinding *) as_root->pdata[2])->id, ==,
+                   VR_FINDING_HOST_BOOT);
   policy.caller = nobody;
   vr_host_access_check (doc, &policy, as_nobody);
   g_assert_cmpuint (as_nobody->len, ==, 3);

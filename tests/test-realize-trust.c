@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "errors.h"
 #include "findings.h"
@@ -15,6 +16,8 @@
 #include "import.h"
 #include "libvirt-util.h"
 #include "realize.h"
+#include "safe-xml.h"
+#include "state-paths.h"
 #include "test-util.h"
 #include "testbed.h"
 #include "validate.h"
@@ -174,6 +177,168 @@ test_realize_refused (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
 }
 
+#define SQUAT_UUID "5a1ad0c0-7e57-4b3d-9c1e-0000000000f2"
+
+/* A UEFI planned system that carries no variable store: libvirt makes
+ * NVRAM_DIR/NAME_VARS.fd from the template at the first start. */
+static char *
+uefi_dir_without_nvram (const char *nvram)
+{
+  g_autofree char *xml = g_strdup_printf (
+      "<domain type='qemu'><name>vr-nvsquat</name>"
+      "<uuid>" SQUAT_UUID "</uuid><memory unit='MiB'>64</memory>"
+      "<vcpu>1</vcpu><os><type arch='x86_64' machine='q35'>hvm</type>"
+      "<loader readonly='yes' type='pflash'>"
+      "/usr/share/OVMF/OVMF_CODE_4M.fd</loader>"
+      "<nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>%s</nvram></os>"
+      "<features><acpi/></features><devices>"
+      "<emulator>/usr/bin/qemu-system-x86_64</emulator></devices>"
+      "</domain>", nvram);
+  char *dir = test_mkdtemp ();
+
+  test_write_file (dir, "domain.xml", xml, -1);
+  return dir;
+}
+
+static GPtrArray *
+validate_dir (Fixture *f, VrPlannedSystem *system)
+{
+  g_autoptr (GError) error = NULL;
+  VrValidateOptions options = { .pool_dir = f->pool };
+  GPtrArray *findings = vr_validate_planned_with (caps, f->store, system,
+                                                  &options, &error);
+
+  g_assert_no_error (error);
+  return findings;
+}
+
+/* NVRAM squatting (fifth review, F2): a store at the planned name's
+ * default already there (another domain's, made by an <nvram> naming
+ * it, or a leftover) is VR1901 at validate and refuses the realize, and
+ * the file stays as it was; an <nvram> naming another name's default is
+ * refused (the squat itself), while the own name's is fine. */
+static void
+test_nvram_squat (Fixture *f, gconstpointer data)
+{
+  g_autofree char *nvram_dir = g_build_filename (root, "lib", "qemu",
+                                                 "nvram", NULL);
+  g_autofree char *own = g_build_filename (nvram_dir, "vr-nvsquat_VARS.fd",
+                                           NULL);
+  g_autofree char *other = g_build_filename (nvram_dir, "vr-victim_VARS.fd",
+                                             NULL);
+  g_autofree char *content = NULL;
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  VrRealizeOptions options = { .pool_dir = f->pool };
+  VrFinding *finding;
+
+  g_assert_cmpint (g_mkdir_with_parents (nvram_dir, 0755), ==, 0);
+  /* The squat: another name's default, free now. */
+  f->dir = uefi_dir_without_nvram (other);
+  system = import (f, f->dir);
+  findings = validate_dir (f, system);
+  finding = vr_findings_find (findings, VR_FINDING_HOST_FOREIGN);
+  g_assert_nonnull (finding);
+  g_assert_cmpint (finding->severity, ==, VR_SEVERITY_ERROR);
+  g_assert_cmpstr (finding->source, ==, "/domain/os/nvram");
+  g_assert_true (vr_store_remove (f->store, system, &error));
+  g_clear_object (&system);
+  g_clear_pointer (&findings, g_ptr_array_unref);
+  test_rmtree (f->dir);
+  g_free (f->dir);
+  /* The own name's default: fine while nothing is there. */
+  f->dir = uefi_dir_without_nvram (own);
+  system = import (f, f->dir);
+  findings = validate_dir (f, system);
+  g_assert_null (vr_findings_find (findings, VR_FINDING_HOST_FOREIGN));
+  g_assert_null (vr_findings_find (findings, VR_FINDING_HOST_BOOT));
+  g_assert_null (vr_findings_find (findings, VR_FINDING_NVRAM_TAKEN));
+  g_clear_pointer (&findings, g_ptr_array_unref);
+  /* Squatted (or left over): VR1901 with the virsh commands, and the
+   * realize is refused without touching it. */
+  test_write_file (nvram_dir, "vr-nvsquat_VARS.fd", "squatter's keys", -1);
+  findings = validate_dir (f, system);
+  finding = vr_findings_find (findings, VR_FINDING_NVRAM_TAKEN);
+  g_assert_nonnull (finding);
+  g_test_message ("%s %s (%s)", finding->id, finding->message, finding->hint);
+  g_assert_cmpint (finding->severity, ==, VR_SEVERITY_ERROR);
+  g_assert_nonnull (strstr (finding->message, own));
+  g_assert_nonnull (strstr (finding->hint, "virsh undefine --nvram"));
+  g_assert_false (vr_realize (f->store, caps, conn, system, &options, NULL,
+                              NULL, &error));
+  g_test_message ("realize: %s", error->message);
+  g_assert_nonnull (strstr (error->message, VR_FINDING_NVRAM_TAKEN));
+  dom = virDomainLookupByUUIDString (conn, SQUAT_UUID);
+  g_assert_null (dom);
+  virResetLastError ();
+  g_assert_true (g_file_get_contents (own, &content, NULL, NULL));
+  g_assert_cmpstr (content, ==, "squatter's keys");
+  g_assert_cmpint (unlink (own), ==, 0);
+}
+
+/* The image's XML gives the restore its firmware choice only (fifth
+ * review, F1): its machine, loader and NVRAM template, and the SMM that
+ * firmware needs; its kernel, ACPI table, boot order and anything else
+ * in its <os> are not used: the planned XML's are. */
+static void
+test_image_os (Fixture *f, gconstpointer data)
+{
+  static const char planned_xml[] =
+      "<domain type='qemu'><name>vr-os</name><os firmware='efi'>"
+      "<type arch='x86_64' machine='q35'>hvm</type><firmware>"
+      "<feature enabled='no' name='secure-boot'/></firmware>"
+      "<boot dev='hd'/><cmdline>planned</cmdline></os></domain>";
+  static const char image_xml[] =
+      "<domain type='qemu'><name>vr-os</name><os>"
+      "<type arch='x86_64' machine='pc-q35-7.2'>hvm</type>"
+      "<loader readonly='yes' type='pflash'>"
+      "/usr/share/OVMF/OVMF_CODE_4M.fd</loader>"
+      "<nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>"
+      "/elsewhere/vr-os_VARS.fd</nvram><boot dev='cdrom'/>"
+      "<acpi><table type='slic'>/run/libvirt/qemu/victim.xml</table>"
+      "</acpi><kernel>/etc/shadow</kernel><dtb>/etc/shadow</dtb></os>"
+      "<features><smm state='on'/></features></domain>";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (xmlDoc) planned = vr_xml_parse_buffer (
+      planned_xml, strlen (planned_xml), "domain.xml", "domain", &error);
+  g_autoptr (xmlDoc) image = vr_xml_parse_buffer (
+      image_xml, strlen (image_xml), "image", "domain", &error);
+  g_autofree char *nvram = vr_state_nvram_path (conn, "vr-os");
+  g_autofree char *xml = NULL;
+  g_autoptr (xmlDoc) doc = NULL;
+  g_autofree char *got = NULL;
+
+  g_assert_no_error (error);
+  xml = vr_image_xml_for (planned, image, conn, "vr-os");
+  g_test_message ("%s", xml);
+  doc = vr_xml_parse_buffer (xml, strlen (xml), "out", "domain", &error);
+  g_assert_no_error (error);
+  g_assert_null (vr_xml_xpath_node (doc, "/domain/os/acpi"));
+  g_assert_null (vr_xml_xpath_node (doc, "/domain/os/kernel"));
+  g_assert_null (vr_xml_xpath_node (doc, "/domain/os/dtb"));
+  g_assert_null (strstr (xml, "/etc/shadow"));
+  g_assert_null (strstr (xml, "cdrom"));
+  g_assert_nonnull (vr_xml_xpath_node (doc,
+                                       "/domain/os/boot[@dev='hd']"));
+  got = vr_xml_xpath_string (doc, "string(/domain/os/cmdline)");
+  g_assert_cmpstr (got, ==, "planned");
+  g_free (got);
+  got = vr_xml_xpath_string (doc, "string(/domain/os/type/@machine)");
+  g_assert_cmpstr (got, ==, "pc-q35-7.2");
+  g_free (got);
+  got = vr_xml_xpath_string (doc, "string(/domain/os/loader)");
+  g_assert_cmpstr (got, ==, "/usr/share/OVMF/OVMF_CODE_4M.fd");
+  g_free (got);
+  got = vr_xml_xpath_string (doc, "string(/domain/os/nvram)");
+  g_assert_cmpstr (got, ==, nvram);
+  g_assert_nonnull (vr_xml_xpath_node (doc, "/domain/features/smm"));
+  /* One firmware choice: the planned XML's auto-selection is not kept
+   * beside the image's loader. */
+  g_assert_null (vr_xml_xpath_node (doc, "/domain/os/@firmware"));
+}
+
 static char *
 qemu_log (void)
 {
@@ -265,6 +430,8 @@ main (int argc, char **argv)
   ADD ("refused/planned", GINT_TO_POINTER (FALSE), test_realize_refused);
   ADD ("refused/image", GINT_TO_POINTER (TRUE), test_realize_refused);
   ADD ("edited-listener", NULL, test_edited_listener);
+  ADD ("nvram-squat", NULL, test_nvram_squat);
+  ADD ("image-os", NULL, test_image_os);
 #undef ADD
   status = g_test_run ();
   g_object_unref (caps);
