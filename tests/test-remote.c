@@ -1121,6 +1121,178 @@ test_export (Fixture *f, gconstpointer data)
   test_rmtree (pool);
 }
 
+/* export --with-disks from the remote host: the disk, a volume of its
+ * pool there, is downloaded into DIR/disks byte for byte; the remote pool
+ * keeps exactly that volume (the save's is gone); the export realizes
+ * onto this host's embedded QEMU, where the guest resumes. */
+static void
+test_export_disks (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  VrRealizeOptions start = { .start = TRUE, .copy_disks = TRUE };
+  VrExportOptions options = { .save = TRUE, .with_disks = TRUE };
+  g_autofree char *out = test_mkdtemp ();
+  g_autofree char *dir = g_build_filename (out, "export", NULL);
+  g_autofree char *copy = g_build_filename (dir, "disks",
+                                            "vr-guest-disk-disk0.qcow2",
+                                            NULL);
+  g_autofree char *source = g_build_filename (remote.pool,
+                                              "vr-guest-disk-disk0.qcow2",
+                                              NULL);
+  g_autofree char *state = test_mkdtemp ();
+  g_autofree char *pool = test_mkdtemp ();
+  g_autofree char *local_uri = vr_testbed_root_uri (local_root);
+  g_autoptr (virConnect) local = NULL;
+  g_autoptr (VrStore) store = vr_store_new (state);
+  g_autoptr (VrPlannedSystem) planned = NULL;
+  g_autoptr (VrHostCaps) caps = NULL;
+  g_autoptr (VrExportResult) result = NULL;
+  g_autoptr (virDomain) here = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *volumes = NULL;
+  g_autofree char *got = NULL;
+  g_autofree char *want = NULL;
+  gsize got_len = 0;
+  gsize want_len = 0;
+  VrRealizeOptions local_options = { .pool_dir = pool, .start = TRUE,
+                                     .copy_disks = TRUE };
+  int st = 0;
+  int reason = 0;
+
+  /* QEMU (uid libvirt-qemu) opens the disk copied there. */
+  g_assert_cmpint (chmod (pool, 0755), ==, 0);
+  g_assert_true (realize_on (f, conn, &start, NULL, NULL, &error));
+  g_assert_no_error (error);
+  result = vr_export (conn, "vr-guest-disk", dir, &options, NULL, NULL,
+                      &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (result->disks, ==, 1);
+  g_assert_cmpstr (result->save_file, ==, "vr-guest-disk.save");
+  g_assert_true (g_file_get_contents (copy, &got, &got_len, NULL));
+  g_assert_true (g_file_get_contents (source, &want, &want_len, NULL));
+  g_assert_cmpuint (got_len, ==, want_len);
+  g_assert_true (memcmp (got, want, got_len) == 0);
+  volumes = pool_volumes (conn);
+  g_assert_cmpstr (volumes, ==, "vr-guest-disk-disk0.qcow2\n");
+
+  planned = vr_import_path (store, dir, NULL, &error);
+  g_assert_no_error (error);
+  local = vr_libvirt_open (local_uri, &error);
+  g_assert_no_error (error);
+  caps = vr_host_caps_new (local);
+  vr_realize (store, caps, local, planned, &local_options, NULL, NULL,
+              &error);
+  g_assert_no_error (error);
+  here = virDomainLookupByUUIDString (local, f->uuid);
+  g_assert_nonnull (here);
+  g_assert_cmpint (virDomainGetState (here, &st, &reason, 0), ==, 0);
+  g_assert_cmpint (st, ==, VIR_DOMAIN_RUNNING);
+  g_assert_cmpint (reason, ==, VIR_DOMAIN_RUNNING_RESTORED);
+  test_remove_domain (local, f->uuid);
+  test_remove_domain (conn, f->uuid);
+  delete_volumes (conn);
+  test_rmtree (out);
+  test_rmtree (state);
+  test_rmtree (pool);
+}
+
+#define LOOSE_UUID "5a1ad0c0-7e57-4b3d-9c1e-0000000000a1"
+#define EFI_UUID "5a1ad0c0-7e57-4b3d-9c1e-0000000000a2"
+
+/* A domain defined on the second daemon from xml (never started). */
+static virDomainPtr
+define_remote (virConnectPtr conn, const char *xml)
+{
+  virDomainPtr dom = virDomainDefineXML (conn, xml);
+
+  g_assert_nonnull (dom);
+  return dom;
+}
+
+static void
+undefine_remote (virDomainPtr dom)
+{
+  g_assert_cmpint (virDomainUndefineFlags (dom,
+                                           VIR_DOMAIN_UNDEFINE_KEEP_NVRAM
+                                           | VIR_DOMAIN_UNDEFINE_KEEP_TPM),
+                   ==, 0);
+}
+
+/* Exports name from the second daemon into a new folder, which must fail
+ * with Not supported and leave nothing; the message is returned. */
+static char *
+export_refused (virConnectPtr conn, const char *name)
+{
+  VrExportOptions options = { .with_disks = TRUE };
+  g_autofree char *out = test_mkdtemp ();
+  g_autofree char *dir = g_build_filename (out, "export", NULL);
+  g_autoptr (VrExportResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+
+  result = vr_export (conn, name, dir, &options, NULL, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED);
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  test_rmtree (out);
+  return g_strdup (error->message);
+}
+
+/* A disk that is a file of the remote host but no volume of its pools is
+ * refused before anything is written, naming the disk and its path. */
+static void
+test_export_not_volume (void)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autofree char *loose = g_build_filename (remote.dir, "loose.qcow2", NULL);
+  g_autofree char *xml = g_strdup_printf (
+      "<domain type='qemu'><name>vr-loose</name><uuid>" LOOSE_UUID
+      "</uuid><memory unit='MiB'>64</memory><os><type>hvm</type></os>"
+      "<devices><disk type='file' device='disk'><driver name='qemu' "
+      "type='raw'/><source file='%s'/><target dev='vda' bus='virtio'/>"
+      "</disk></devices></domain>", loose);
+  g_autoptr (virDomain) dom = NULL;
+  g_autofree char *message = NULL;
+
+  g_assert_true (g_file_set_contents (loose, "", 0, NULL));
+  dom = define_remote (conn, xml);
+  message = export_refused (conn, "vr-loose");
+  g_assert_nonnull (strstr (message, "disk vda"));
+  g_assert_nonnull (strstr (message, loose));
+  g_assert_nonnull (strstr (message, "not a volume"));
+  undefine_remote (dom);
+  unlink (loose);
+}
+
+/* A UEFI variable store and TPM state there are refused before anything
+ * is written: the message names both and how to carry them. */
+static void
+test_export_firmware (void)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autofree char *nvram = g_build_filename (remote.dir, "vr-efi_VARS.fd",
+                                             NULL);
+  g_autofree char *xml = g_strdup_printf (
+      "<domain type='qemu'><name>vr-efi</name><uuid>" EFI_UUID "</uuid>"
+      "<memory unit='MiB'>128</memory><os><type machine='q35'>hvm</type>"
+      "<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd"
+      "</loader><nvram>%s</nvram></os><features><acpi/></features>"
+      "<devices><tpm model='tpm-crb'><backend type='emulator' "
+      "version='2.0'/></tpm></devices></domain>", nvram);
+  g_autoptr (virDomain) dom = define_remote (conn, xml);
+  g_autofree char *message = export_refused (conn, "vr-efi");
+
+  g_assert_nonnull (strstr (message, "UEFI variable store"));
+  g_assert_nonnull (strstr (message, nvram));
+  g_assert_nonnull (strstr (message, "TPM 2.0 state"));
+  g_assert_nonnull (strstr (message, EFI_UUID));
+  g_assert_nonnull (strstr (message, "virt-realize export vr-efi DIR"));
+  g_assert_nonnull (strstr (message, "rsync -aS"));
+  undefine_remote (dom);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1158,6 +1330,10 @@ main (int argc, char **argv)
   local_root = vr_testbed_new_root ("remote-local");
   g_test_add ("/remote/export", Fixture, "basic", fixture_set_up,
               test_export, fixture_tear_down);
+  g_test_add ("/remote/export/disks", Fixture, "disk", fixture_set_up,
+              test_export_disks, fixture_tear_down);
+  g_test_add_func ("/remote/export/not-volume", test_export_not_volume);
+  g_test_add_func ("/remote/export/firmware", test_export_firmware);
   vr_dbus_errors_register ();
   harness = vr_bus_harness_new (TRUE, &why_no_bus);
   if (harness != NULL)
