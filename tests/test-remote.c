@@ -886,6 +886,115 @@ test_agent_unlisted (Fixture *f, gconstpointer data)
   g_assert_false (vr_realize_journal_exists (f->store, f->system));
 }
 
+/* A rule that allows validate and realize to nobody for host "near" of
+ * this test's second daemon only (its two URIs: near by qemu+unix, far by
+ * qemu+tcp); polkit lets root do anything whatever the rules say, so the
+ * calls are made as nobody. Inert once this process is gone. */
+static char *
+near_only_rule (void)
+{
+  g_autofree char *port = g_strdup_printf (":%u/", remote.port);
+
+  return g_strdup_printf (
+      "// virt-realize test-remote: inert once process %d is gone.\n"
+      "polkit.addRule(function(action, subject) {\n"
+      "    var uri = action.lookup(\"host_uri\") || \"\";\n"
+      "    if (subject.user == \"nobody\" &&\n"
+      "        (action.id == \"org.virtrealize.Realize1.validate\" ||\n"
+      "         action.id == \"org.virtrealize.Realize1.realize\") &&\n"
+      "        (uri.indexOf(\"%s\") >= 0 || uri.indexOf(\"%s\") >= 0) &&\n"
+      "        action.lookup(\"host\") == \"near\") {\n"
+      "        try {\n"
+      "            polkit.spawn([\"/usr/bin/test\", \"-d\", \"/proc/%d\"]);\n"
+      "            return polkit.Result.YES;\n"
+      "        } catch (error) {\n"
+      "        }\n"
+      "    }\n"
+      "});\n", (int) getpid (), remote.dir, port, (int) getpid ());
+}
+
+/* The CLI as nobody on the test's bus: its exit status, what it said. */
+static int
+run_cli_nobody (char **out, const char *const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *err = NULL;
+  int status;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("VR_CLI"));
+  g_ptr_array_add (argv, (char *) "--system");
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  status = vr_bus_harness_run_as_nobody_out (
+      harness, (const char *const *) argv->pdata, out, &err);
+  g_test_message ("virt-realize %s (nobody): %s%s", args[0], *out, err);
+  *out = g_strconcat (*out, err, NULL);
+  return status;
+}
+
+/* Polkit sees which host (details host = the listed name, host_uri): a
+ * rule that allows one host ("near") lets Place/validate through for it,
+ * named by name or by URI, and not for "far" (the same daemon by another
+ * URI) nor a Place over both, nor a realize onto far; the planned system
+ * stays planned and nothing is made there. */
+static void
+test_agent_host_rule (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autofree char *tcp = tcp_uri (&remote);
+  g_autofree char *hosts = g_strdup_printf ("near=%s\nfar=%s\n", uri, tcp);
+  g_autofree char *rule = near_only_rule ();
+  g_autoptr (GSubprocess) agent = NULL;
+  const char *const near[] = { "validate", "vr-guest", "--host", "near",
+                               NULL };
+  const char *const by_uri[] = { "validate", "vr-guest", "--host", uri,
+                                 NULL };
+  const char *const far[] = { "validate", "vr-guest", "--host", "far", NULL };
+  const char *const both[] = { "validate", "vr-guest", "--host", "near",
+                               "--host", "far", NULL };
+  const char *const realize[] = { "realize", "vr-guest", "--host", "far",
+                                  NULL };
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) value = NULL;
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autoptr (virDomain) dom = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *volumes = NULL;
+  char *out = NULL;
+
+  /* nobody's own: no manage-others on top. */
+  vr_planned_system_set_owner (f->system, NOBODY);
+  g_assert_true (vr_store_save_record (f->store, f->system, &error));
+  vr_bus_harness_add_rules (harness, "49-vr-test-remote-host.rules", rule);
+  agent = agent_start (f, hosts);
+  g_assert_cmpint (run_cli_nobody (&out, near), ==, 0);
+  g_assert_nonnull (strstr (out, "near: fits ("));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli_nobody (&out, by_uri), ==, 0);
+  g_assert_nonnull (strstr (out, ": fits ("));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli_nobody (&out, far), ==, 1);
+  g_assert_nonnull (strstr (out, "Access denied (32769)"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli_nobody (&out, both), ==, 1);
+  g_assert_nonnull (strstr (out, "Access denied (32769)"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli_nobody (&out, realize), ==, 1);
+  g_assert_nonnull (strstr (out, "Access denied (32769)"));
+  g_clear_pointer (&out, g_free);
+  reply = agent_call (BASIC_PATH, "org.freedesktop.DBus.Properties", "Get",
+                      g_variant_new ("(ss)", VR_DBUS_PLANNED_IFACE, "State"),
+                      NULL);
+  g_variant_get (reply, "(v)", &value);
+  g_assert_cmpstr (g_variant_get_string (value, NULL), ==, "planned");
+  vr_bus_harness_stop_agent (g_steal_pointer (&agent));
+  dom = virDomainLookupByUUIDString (conn, f->uuid);
+  g_assert_null (dom);
+  volumes = pool_volumes (conn);
+  g_assert_cmpstr (volumes, ==, "");
+}
+
 /* Placement through the agent across its three listed hosts: one not
  * reachable, one with a domain of the same UUID (VR1602), one that fits
  * (a third libvirtd): it realizes onto the third and says why not the
@@ -1002,6 +1111,15 @@ pool_empty (gpointer data)
   return pool_files (&remote) == 0;
 }
 
+/* The rollback's last step: its journal goes after the volumes. */
+static gboolean
+journal_gone (gpointer data)
+{
+  Fixture *f = data;
+
+  return !vr_realize_journal_exists (f->store, f->system);
+}
+
 /* The second daemon killed mid-upload of a realize through the agent: the
  * job fails with its rollback pending and the partial volume stays while
  * nobody can remove it; once the daemon is back, the agent's own
@@ -1047,11 +1165,11 @@ test_agent_killed (Fixture *f, gconstpointer data)
   g_assert_cmpuint (pool_files (&remote), ==, 1);
   remote_start (&remote);
   wait_for (pool_empty, NULL, "the agent's reconnect to roll back");
+  wait_for (journal_gone, f, "the rollback to end");
   conn = vr_libvirt_open (uri, NULL);
   g_assert_nonnull (conn);
   dom = virDomainLookupByUUIDString (conn, f->uuid);
   g_assert_null (dom);
-  g_assert_false (vr_realize_journal_exists (f->store, f->system));
   vr_bus_harness_stop_agent (g_steal_pointer (&agent));
 }
 
@@ -1347,6 +1465,7 @@ main (int argc, char **argv)
   ADD ("unlisted", test_agent_unlisted);
   ADD ("placement", test_agent_placement);
   ADD ("killed", test_agent_killed);
+  ADD ("host-rule", test_agent_host_rule);
 #undef ADD
   status = g_test_run ();
   g_clear_pointer (&harness, vr_bus_harness_free);
