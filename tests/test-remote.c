@@ -918,6 +918,7 @@ static int
 run_cli_nobody (char **out, const char *const *args)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *said = NULL;
   g_autofree char *err = NULL;
   int status;
 
@@ -927,9 +928,9 @@ run_cli_nobody (char **out, const char *const *args)
     g_ptr_array_add (argv, (char *) args[i]);
   g_ptr_array_add (argv, NULL);
   status = vr_bus_harness_run_as_nobody_out (
-      harness, (const char *const *) argv->pdata, out, &err);
-  g_test_message ("virt-realize %s (nobody): %s%s", args[0], *out, err);
-  *out = g_strconcat (*out, err, NULL);
+      harness, (const char *const *) argv->pdata, &said, &err);
+  g_test_message ("virt-realize %s (nobody): %s%s", args[0], said, err);
+  *out = g_strconcat (said, err, NULL);
   return status;
 }
 
