@@ -19,6 +19,7 @@ typedef struct {
   gboolean session;
   gboolean interactive;
   char *action_id;
+  GVariant *details; /* a{ss} for polkit (its rules and messages) */
   char *sender;
   guint uid;
   guint waiting; /* answers still to come: the caller's uid, polkit's */
@@ -72,6 +73,7 @@ check_free (gpointer data)
   g_free (check->sender);
   g_object_unref (check->invocation);
   g_free (check->action_id);
+  g_variant_unref (check->details);
   g_clear_error (&check->error);
   g_free (check);
 }
@@ -205,8 +207,8 @@ ask_polkit (GTask *task)
           check->invocation)));
   g_dbus_connection_call (
       bus, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE, "CheckAuthorization",
-      g_variant_new ("((sa{sv})sa{ss}us)", "system-bus-name", &subject,
-                     check->action_id, NULL,
+      g_variant_new ("((sa{sv})s@a{ss}us)", "system-bus-name", &subject,
+                     check->action_id, check->details,
                      check->interactive ? POLKIT_ALLOW_USER_INTERACTION : 0,
                      ""),
       G_VARIANT_TYPE ("((bba{ss}))"), G_DBUS_CALL_FLAGS_NONE,
@@ -271,6 +273,32 @@ vr_auth_check_full_async (GDBusMethodInvocation *invocation, gboolean session,
                           GCancellable *cancellable,
                           GAsyncReadyCallback callback, gpointer user_data)
 {
+  vr_auth_check_details_async (invocation, session, action, interactive,
+                               NULL, cancellable, callback, user_data);
+}
+
+/* key, value, ... as polkit's a{ss}. */
+static GVariant *
+details_variant (const char *const *details)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{ss}"));
+  for (gsize i = 0; details != NULL && details[i] != NULL
+                    && details[i + 1] != NULL; i += 2)
+    g_variant_builder_add (&builder, "{ss}", details[i], details[i + 1]);
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
+}
+
+void
+vr_auth_check_details_async (GDBusMethodInvocation *invocation,
+                             gboolean session, const char *action,
+                             gboolean interactive,
+                             const char *const *details,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
   Check *check = g_new0 (Check, 1);
   const char *sender = g_dbus_method_invocation_get_sender (invocation);
@@ -279,6 +307,7 @@ vr_auth_check_full_async (GDBusMethodInvocation *invocation, gboolean session,
   check->session = session;
   check->interactive = interactive && !no_user_interaction (invocation);
   check->action_id = g_strconcat (VR_ACTION_PREFIX, action, NULL);
+  check->details = details_variant (details);
   g_task_set_task_data (task, check, check_free);
   if (session)
     {

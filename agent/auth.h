@@ -47,6 +47,18 @@ void vr_auth_check_full_async (GDBusMethodInvocation *invocation,
                                GAsyncReadyCallback callback,
                                gpointer user_data);
 
+/* The same, passing details to polkit: key, value, ..., NULL (may be
+ * NULL). Its rules read them (action.lookup ("host")) and the action's
+ * message shows them ($(host)); the caller checks what they say first. */
+void vr_auth_check_details_async (GDBusMethodInvocation *invocation,
+                                  gboolean session,
+                                  const char *action,
+                                  gboolean interactive,
+                                  const char *const *details,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data);
+
 /* At most max (0: the default) authorizations of one caller wait for
  * polkit at once; more are denied at once. */
 void vr_auth_set_max_pending (guint max);

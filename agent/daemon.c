@@ -276,6 +276,17 @@ vr_daemon_authorize (VrDaemon *self, GDBusMethodInvocation *invocation,
                      const char *action, VrAuthorizedFunc func, gpointer data,
                      GDestroyNotify destroy)
 {
+  vr_daemon_authorize_details (self, invocation, action, NULL, func, data,
+                               destroy);
+}
+
+void
+vr_daemon_authorize_details (VrDaemon *self,
+                             GDBusMethodInvocation *invocation,
+                             const char *action, const char *const *details,
+                             VrAuthorizedFunc func, gpointer data,
+                             GDestroyNotify destroy)
+{
   Authorize *call = g_new0 (Authorize, 1);
 
   /* polkit may answer after the agent began to stop. */
@@ -285,8 +296,23 @@ vr_daemon_authorize (VrDaemon *self, GDBusMethodInvocation *invocation,
   call->data = data;
   call->destroy = destroy;
   postpone_trim (self);
-  vr_auth_check_async (invocation, self->session, action, NULL,
-                       on_authorized, call);
+  vr_auth_check_details_async (invocation, self->session, action, TRUE,
+                               details, NULL, on_authorized, call);
+}
+
+char **
+vr_daemon_host_details (VrDaemon *self, const char *host)
+{
+  const char *name = host ? vr_host_connections_name (self->hosts, host)
+                          : "this host";
+  const char *uri = host ? vr_host_connections_resolve (self->hosts, host,
+                                                        "host", NULL)
+                         : self->uri ? self->uri : "";
+  const char *const details[] = { "host", name, "host_uri", uri, NULL };
+
+  if (name == NULL || uri == NULL)
+    return NULL;
+  return g_strdupv ((char **) details);
 }
 
 /* Planned systems */

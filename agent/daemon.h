@@ -117,6 +117,21 @@ void vr_daemon_authorize (VrDaemon *daemon,
                           gpointer data,
                           GDestroyNotify destroy);
 
+/* The same with polkit details (vr_auth_check_details_async). */
+void vr_daemon_authorize_details (VrDaemon *daemon,
+                                  GDBusMethodInvocation *invocation,
+                                  const char *action,
+                                  const char *const *details,
+                                  VrAuthorizedFunc func,
+                                  gpointer data,
+                                  GDestroyNotify destroy);
+
+/* Polkit's details for an action on host (a listed name or URI, or NULL
+ * for the agent's own libvirt): "host" its listed name ("this host" for
+ * the agent's own) and "host_uri" its URI, whichever way the caller
+ * named it. NULL when host is not listed. */
+char **vr_daemon_host_details (VrDaemon *daemon, const char *host);
+
 /* Planned systems (dbus-planned-system.c makes the objects). */
 const char *vr_daemon_export_system (VrDaemon *daemon,
                                      VrPlannedSystem *system);

@@ -492,10 +492,11 @@ owner_check (VrDaemon *daemon, GDBusMethodInvocation *invocation, guint uid,
                        VR_ACTION_MANAGE_OTHERS, NULL, on_manage_others, call);
 }
 
+/* details: polkit's (vr_daemon_host_details), may be NULL. */
 static void
 authorize_own_full (Target *target, GDBusMethodInvocation *invocation,
-                    const char *action, gboolean author_ok,
-                    VrAuthorizedFunc func, gpointer data,
+                    const char *action, const char *const *details,
+                    gboolean author_ok, VrAuthorizedFunc func, gpointer data,
                     GDestroyNotify destroy)
 {
   OwnCall *call = g_new0 (OwnCall, 1);
@@ -505,8 +506,9 @@ authorize_own_full (Target *target, GDBusMethodInvocation *invocation,
   call->func = func;
   call->data = data;
   call->destroy = destroy;
-  vr_daemon_authorize (target->daemon, invocation, action, owner_check, call,
-                       (GDestroyNotify) own_call_free);
+  vr_daemon_authorize_details (target->daemon, invocation, action, details,
+                               owner_check, call,
+                               (GDestroyNotify) own_call_free);
 }
 
 static void
@@ -514,7 +516,7 @@ authorize_own (Target *target, GDBusMethodInvocation *invocation,
                const char *action, VrAuthorizedFunc func, gpointer data,
                GDestroyNotify destroy)
 {
-  authorize_own_full (target, invocation, action, FALSE, func, data,
+  authorize_own_full (target, invocation, action, NULL, FALSE, func, data,
                       destroy);
 }
 
@@ -527,6 +529,7 @@ handle_validate (VrDBusPlannedSystem *iface,
   Target *target = user_data;
   g_autoptr (GError) error = NULL;
   g_autofree char *host = NULL;
+  g_auto (GStrv) details = NULL;
   Target *copy;
 
   if (!vr_daemon_check_options (options, known, &error)
@@ -539,12 +542,14 @@ handle_validate (VrDBusPlannedSystem *iface,
       vr_dbus_return_error (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
+  details = vr_daemon_host_details (target->daemon, host);
   copy = target_copy (target);
   copy->host = g_steal_pointer (&host);
   /* The findings tell what is in the import directory, read as root
    * (below TrustedImportDirs): another user's system is for its owner,
    * its author or manage-others. */
-  authorize_own_full (target, invocation, "validate", TRUE,
+  authorize_own_full (target, invocation, "validate",
+                      (const char *const *) details, TRUE,
                       validate_authorized, copy, target_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -562,6 +567,7 @@ handle_place (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
                                                        NULL);
   g_autofree const char **names = NULL;
   gboolean copy_disks = FALSE;
+  g_auto (GStrv) details = NULL;
   Target *copy;
 
   if (hosts != NULL && !g_variant_is_of_type (hosts, G_VARIANT_TYPE ("as")))
@@ -581,7 +587,9 @@ handle_place (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
       vr_dbus_return_error (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  authorize_own_full (target, invocation, "validate", TRUE,
+  details = vr_place_details (copy->place);
+  authorize_own_full (target, invocation, "validate",
+                      (const char *const *) details, TRUE,
                       validate_authorized, copy, target_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -881,6 +889,7 @@ handle_realize (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
   Target *target = user_data;
   g_autoptr (RealizeCall) call = g_new0 (RealizeCall, 1);
   g_autoptr (GError) error = NULL;
+  g_auto (GStrv) details = NULL;
 
   call->target = target_copy (target);
   if (!parse_realize_options (options, call, &error))
@@ -888,8 +897,11 @@ handle_realize (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
       vr_dbus_return_error (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  authorize_own (target, invocation, "realize", realize_check_host_access,
-                 g_steal_pointer (&call), realize_call_free);
+  details = vr_daemon_host_details (target->daemon, call->host);
+  authorize_own_full (target, invocation, "realize",
+                      (const char *const *) details, FALSE,
+                      realize_check_host_access, g_steal_pointer (&call),
+                      realize_call_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

@@ -202,6 +202,7 @@ vr_manager_handle_validate_definition (VrDBusManager *iface,
   static const char *const known[] = { "display-name", NULL };
   g_autoptr (GError) error = NULL;
   g_autofree char *name = NULL;
+  g_auto (GStrv) details = NULL;
   ValidateFileCall *call;
 
   if (!vr_daemon_check_options (options, known, &error)
@@ -218,8 +219,11 @@ vr_manager_handle_validate_definition (VrDBusManager *iface,
   call->handle = g_variant_ref (file_fd);
   call->name = name && *name ? g_steal_pointer (&name)
                              : g_strdup ("domain.xml");
-  vr_daemon_authorize (daemon, invocation, "validate",
-                       validate_file_authorized, call,
-                       validate_file_call_free);
+  /* The action's message names the host ($(host)): this one. */
+  details = vr_daemon_host_details (daemon, NULL);
+  vr_daemon_authorize_details (daemon, invocation, "validate",
+                               (const char *const *) details,
+                               validate_file_authorized, call,
+                               validate_file_call_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }

@@ -313,6 +313,14 @@ vr_host_connections_resolve (VrHostConnections *table, const char *name,
   return host ? host->uri : NULL;
 }
 
+const char *
+vr_host_connections_name (VrHostConnections *table, const char *name)
+{
+  Host *host = find (table, name, "host", NULL);
+
+  return host ? host->name : NULL;
+}
+
 gboolean
 vr_host_connections_ref (VrHostConnections *table, const char *name,
                          const char *option, virConnectPtr *conn,

@@ -39,6 +39,10 @@ const char *vr_host_connections_resolve (VrHostConnections *hosts,
                                          const char *option,
                                          GError **error);
 
+/* The listed name of host (a listed name or URI), or NULL. */
+const char *vr_host_connections_name (VrHostConnections *hosts,
+                                      const char *host);
+
 /* A reference on host's current connection and its caps, for a worker;
  * VR_ERROR_NOT_AVAILABLE while it is not connected (the agent keeps
  * trying), VR_ERROR_INVALID_PARAMETER when it is not listed. */

@@ -9,7 +9,8 @@
 #include "placement.h"
 
 typedef struct {
-  char *name;
+  char *name;   /* as the caller named it */
+  char *listed; /* its name in agent.conf, for polkit */
   char *uri;
   virConnectPtr conn; /* NULL: not reachable, error says why */
   VrHostCaps *caps;
@@ -25,6 +26,7 @@ static void
 place_host_free (PlaceHost *host)
 {
   g_free (host->name);
+  g_free (host->listed);
   g_free (host->uri);
   g_clear_object (&host->caps);
   g_clear_pointer (&host->conn, virConnectClose);
@@ -48,6 +50,8 @@ add_host (VrPlace *place, VrDaemon *daemon, const char *name,
   PlaceHost *host = g_new0 (PlaceHost, 1);
 
   host->name = g_strdup (name);
+  host->listed = g_strdup (vr_host_connections_name (
+      vr_daemon_get_hosts (daemon), uri));
   host->uri = g_strdup (uri);
   vr_daemon_ref_host (daemon, uri, "hosts", &host->conn, &host->caps,
                       &host->error);
@@ -101,6 +105,34 @@ vr_place_new (VrDaemon *daemon, const char *const *names, gboolean copy_disks,
       return NULL;
     }
   return g_steal_pointer (&place);
+}
+
+/* Every host's listed name, then every URI, each list one string: a rule
+ * that allows one host only allows a Place over that host alone. */
+char **
+vr_place_details (VrPlace *place)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new_null_terminated (
+      place->hosts->len, NULL, TRUE);
+  g_autoptr (GPtrArray) uris = g_ptr_array_new_null_terminated (
+      place->hosts->len, NULL, TRUE);
+  g_autofree char *name = NULL;
+  g_autofree char *uri = NULL;
+
+  for (guint i = 0; i < place->hosts->len; i++)
+    {
+      PlaceHost *host = place->hosts->pdata[i];
+
+      g_ptr_array_add (names, host->listed);
+      g_ptr_array_add (uris, host->uri);
+    }
+  name = g_strjoinv (", ", (char **) names->pdata);
+  uri = g_strjoinv (" ", (char **) uris->pdata);
+  {
+    const char *const details[] = { "host", name, "host_uri", uri, NULL };
+
+    return g_strdupv ((char **) details);
+  }
 }
 
 GVariant *

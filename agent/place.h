@@ -20,6 +20,11 @@ VrPlace *vr_place_new (VrDaemon *daemon,
                        gboolean copy_disks,
                        GError **error);
 void vr_place_free (VrPlace *place);
+
+/* Polkit's details for the Place (vr_daemon_host_details): "host" the
+ * hosts' listed names joined by ", ", "host_uri" their URIs joined by
+ * spaces. */
+char **vr_place_details (VrPlace *place);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrPlace, vr_place_free)
 
 /* On a worker: validates system on each host (options as Validate's for

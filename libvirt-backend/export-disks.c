@@ -33,6 +33,7 @@ typedef struct {
   GPtrArray *disks;
   GHashTable *names;  /* taken in DIR/disks */
   GPtrArray *notes;
+  virConnectPtr remote; /* the domain's host when it is another one */
 } Plan;
 
 static char *
@@ -198,6 +199,23 @@ add_file_disk (Plan *plan, xmlNode *node, const char *what, const char *path,
   return disk;
 }
 
+/* On another host a disk is reached as a volume of a pool there
+ * (export-remote.c); its chain is refused there. */
+static gboolean
+add_volume_disk (Plan *plan, xmlNode *node, const char *what,
+                 const char *path, const char *target, GError **error)
+{
+  VrExportDisk *disk = vr_export_remote_disk_new (plan->remote, what, path,
+                                                  error);
+
+  if (disk == NULL)
+    return FALSE;
+  disk->source = child_element (node, "source");
+  disk->name = unique_name (plan, path, target);
+  g_ptr_array_add (plan->disks, disk);
+  return TRUE;
+}
+
 static void
 add_note (Plan *plan, const char *what, const char *path, const char *why)
 {
@@ -255,11 +273,14 @@ plan_disk (Plan *plan, xmlNode *node, GError **error)
                    "file; flatten it first (virsh blockpull)", what, source);
       return FALSE;
     }
+  if (plan->remote != NULL)
+    return add_volume_disk (plan, node, what, source, target, error);
   return add_file_disk (plan, node, what, source, target, 0, error) != NULL;
 }
 
 GPtrArray *
-vr_export_plan_disks (xmlDoc *doc, GPtrArray *notes, GError **error)
+vr_export_plan_disks (xmlDoc *doc, virConnectPtr remote, GPtrArray *notes,
+                      GError **error)
 {
   g_autoptr (GPtrArray) disks = g_ptr_array_new_with_free_func (
       (GDestroyNotify) vr_export_disk_free);
@@ -269,7 +290,7 @@ vr_export_plan_disks (xmlDoc *doc, GPtrArray *notes, GError **error)
   g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
   g_autoptr (xmlXPathObject) nodes = xmlXPathEvalExpression (
       (const xmlChar *) "/domain/devices/disk", ctxt);
-  Plan plan = { ctxt, disks, names, notes };
+  Plan plan = { ctxt, disks, names, notes, remote };
   int count = nodes && nodes->nodesetval ? nodes->nodesetval->nodeNr : 0;
 
   for (int i = 0; i < count; i++)

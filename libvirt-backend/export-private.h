@@ -27,9 +27,11 @@ void vr_export_disk_free (VrExportDisk *disk);
  * stay where they are (a note each in notes); a writable disk that is not
  * plain files (a block device, a volume, a network disk or backing, a
  * qcow2 image with an external data file) cannot be exported with its
- * disks and is an error naming it. */
-GPtrArray *vr_export_plan_disks (xmlDoc *doc, GPtrArray *notes,
-                                 GError **error);
+ * disks and is an error naming it. remote, when not NULL, is the
+ * domain's connection to another host: each disk must be a volume of a
+ * pool there (vr_export_remote_disk_new). */
+GPtrArray *vr_export_plan_disks (xmlDoc *doc, virConnectPtr remote,
+                                 GPtrArray *notes, GError **error);
 
 /* Where an export writes, for the helpers that add files to it: each
  * file or folder made is added to written (relative to path) at once, so
@@ -86,5 +88,34 @@ gboolean vr_export_remote_save (virConnectPtr conn,
                                 gpointer progress_data,
                                 guint64 *size,
                                 GError **error);
+
+/* The disk of a domain on another host at path there, which must be a
+ * volume of one of that host's active pools (else an error naming what
+ * and path) with no backing chain; source and name are the caller's to
+ * set. */
+VrExportDisk *vr_export_remote_disk_new (virConnectPtr conn,
+                                         const char *what,
+                                         const char *path,
+                                         GError **error);
+
+/* Downloads disk (vr_export_remote_disk_new) into disks_fd/disk->name, a
+ * new file the caller removes on failure; *size is its size. */
+gboolean vr_export_remote_disk (virConnectPtr conn,
+                                VrExportDisk *disk,
+                                int disks_fd,
+                                GCancellable *cancellable,
+                                VrCopyProgressFunc progress,
+                                gpointer progress_data,
+                                guint64 *size,
+                                GError **error);
+
+/* A domain on another host with a UEFI variable store or TPM state:
+ * refused (Not supported), the message naming what is not carried and
+ * how to carry it; TRUE when it has neither. */
+gboolean vr_export_remote_check_firmware (virConnectPtr conn,
+                                          xmlDoc *doc,
+                                          const char *name,
+                                          const char *uuid,
+                                          GError **error);
 
 G_END_DECLS

@@ -19,8 +19,10 @@
 
 #include "errors.h"
 #include "handoff.h"
+#include "import-firmware.h"
 #include "libvirt-util.h"
 #include "pool.h"
+#include "safe-xml.h"
 #include "volume-download.h"
 #include "volume-upload.h"
 
@@ -154,4 +156,58 @@ vr_export_remote_save (virConnectPtr conn, virDomainPtr dom, int dir_fd,
       return FALSE;
     }
   return ok;
+}
+
+/* What of the guest's own state lies in that libvirt's private folders,
+ * one phrase an item, added to what. */
+static void
+list_firmware (xmlDoc *doc, const char *name, const char *uuid,
+               GString *what)
+{
+  g_autofree char *nvram = vr_xml_xpath_string (doc,
+                                                "string(/domain/os/nvram)");
+  g_autofree char *tpm = vr_domain_tpm_version (doc);
+
+  if (vr_domain_uses_nvram (doc))
+    {
+      if (nvram != NULL)
+        g_string_append_printf (what, "its UEFI variable store %s", nvram);
+      else
+        g_string_append_printf (what, "its UEFI variable store (%s_VARS.fd "
+                                "in that libvirt's nvram folder)", name);
+    }
+  if (tpm != NULL)
+    g_string_append_printf (what, "%sits TPM %s state (swtpm's folder %s "
+                            "there, /var/lib/libvirt/swtpm/%s on a system "
+                            "libvirt)", what->len > 0 ? " and " : "", tpm,
+                            uuid, uuid);
+}
+
+/* No storage API reads those folders, and a pool made over them would be
+ * a pool over libvirt's own private state (docs/remote.md). Without them
+ * the guest would resume with an empty variable store or TPM: refused,
+ * saying how to carry them (an export there, copied here whole). */
+gboolean
+vr_export_remote_check_firmware (virConnectPtr conn, xmlDoc *doc,
+                                 const char *name, const char *uuid,
+                                 GError **error)
+{
+  g_autoptr (GString) what = g_string_new (NULL);
+  g_autofree char *uri = NULL;
+  g_autofree char *host = NULL;
+
+  list_firmware (doc, name, uuid, what);
+  if (what->len == 0)
+    return TRUE;
+  uri = virConnectGetURI (conn);
+  host = virConnectGetHostname (conn);
+  g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
+               "domain '%s' is on another host (%s): an export from there "
+               "does not carry %s (no storage API reads that libvirt's "
+               "folders). Export on that host and copy the "
+               "directory here whole: ssh %s virt-realize export %s DIR "
+               "--save --with-disks, then rsync -aS %s:DIR/ DIR/",
+               name, uri ? uri : "?", what->str, host ? host : "HOST", name,
+               host ? host : "HOST");
+  return FALSE;
 }

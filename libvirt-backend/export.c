@@ -510,13 +510,38 @@ link_backing (Export *e, VrExportDisk *disk, GError **error)
                                error);
 }
 
+/* From another host: downloaded from its volume (export-remote-disks.c). */
+static gboolean
+download_disk (Export *e, VrExportDisk *disk, GError **error)
+{
+  guint64 size = 0;
+
+  vr_progress_next (e->disk_steps);
+  /* Listed before it exists: a failure midway must not leave it. */
+  g_ptr_array_add (e->written, g_build_filename (VR_IMPORT_DISKS_DIR,
+                                                 disk->name, NULL));
+  if (!vr_export_remote_disk (e->conn, disk, e->disks_fd, e->cancellable,
+                              disk_progress, e, &size, error))
+    {
+      g_prefix_error (error, "downloading %s into %s/%s: ", disk->path,
+                      e->path, VR_IMPORT_DISKS_DIR);
+      return FALSE;
+    }
+  e->result->bytes += size;
+  e->result->disks++;
+  return TRUE;
+}
+
 static gboolean
 copy_disk (Export *e, VrExportDisk *disk, GError **error)
 {
   VrCopyResult copied = { 0 };
-  int fd = open (disk->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  int fd;
   gboolean ok;
 
+  if (e->remote)
+    return download_disk (e, disk, error);
+  fd = open (disk->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0)
     {
       vr_error_set_errno (error, errno, "cannot open %s", disk->path);
@@ -683,28 +708,6 @@ note_snapshots_left (Export *e)
                                       count > 1 ? "s" : "", name_of (e)));
 }
 
-/* What an export from another host cannot carry yet: its files are that
- * host's, reached only as volumes (the saved state is, export-remote.c). */
-static gboolean
-check_remote (Export *e, GError **error)
-{
-  const char *what = e->disks->len > 0 ? "its disks (--with-disks)"
-                     : e->firmware.nvram_path != NULL
-                         ? "its UEFI variable store"
-                     : e->firmware.tpm_dir != NULL ? "its TPM state"
-                                                   : NULL;
-  g_autofree char *uri = NULL;
-
-  if (what == NULL)
-    return TRUE;
-  uri = virConnectGetURI (e->conn);
-  g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
-               "domain '%s' is on another host (%s): an export from there "
-               "carries its definition and saved state, not yet %s",
-               name_of (e), uri, what);
-  return FALSE;
-}
-
 /* Everything that can refuse the export, before anything is written. */
 static gboolean
 prepare (Export *e, const char *domain, GError **error)
@@ -713,15 +716,22 @@ prepare (Export *e, const char *domain, GError **error)
   if (!lookup_domain (e, domain, error) || !check_persistent (e, error)
       || !read_domain_xml (e, error))
     return FALSE;
+  /* Another host's UEFI and TPM files cannot be carried (export-remote.c). */
+  if (e->remote
+      && !vr_export_remote_check_firmware (e->conn, e->doc, name_of (e),
+                                           e->result->uuid, error))
+    return FALSE;
   e->disks = e->options->with_disks
-                 ? vr_export_plan_disks (e->doc, e->result->notes, error)
+                 ? vr_export_plan_disks (e->doc, e->remote ? e->conn : NULL,
+                                         e->result->notes, error)
                  : g_ptr_array_new ();
   if (e->disks == NULL || !check_state (e, error))
     return FALSE;
-  vr_export_plan_firmware (e->conn, e->doc, name_of (e), e->result->uuid,
-                           &e->firmware, e->result->notes);
+  if (!e->remote)
+    vr_export_plan_firmware (e->conn, e->doc, name_of (e), e->result->uuid,
+                             &e->firmware, e->result->notes);
   note_snapshots_left (e);
-  return !e->remote || check_remote (e, error);
+  return TRUE;
 }
 
 static gboolean

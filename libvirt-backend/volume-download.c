@@ -101,8 +101,10 @@ vr_volume_download (virConnectPtr conn, virStorageVolPtr vol, int fd,
   virStorageVolInfo info;
   off_t end;
 
-  if (virStorageVolGetInfo (vol, &info) == 0)
-    d.total = info.capacity;
+  /* The file's size: a qcow2 volume's capacity is its guest's disk. */
+  if (virStorageVolGetInfoFlags (vol, &info,
+                                 VIR_STORAGE_VOL_GET_PHYSICAL) == 0)
+    d.total = info.allocation;
   if (st == NULL
       || virStorageVolDownload (vol, st, 0, 0,
                                 VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM) < 0)

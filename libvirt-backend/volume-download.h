@@ -12,7 +12,7 @@ G_BEGIN_DECLS
  * into fd, an empty file open for writing, as a sparse stream
  * (VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM): holes stay holes, and the
  * file gets the volume's size. progress gets the bytes received (data
- * and holes) of the volume's capacity; cancellable aborts the stream.
+ * and holes) of the volume's file size; cancellable aborts the stream.
  * *size (may be NULL) is the file's size after. */
 gboolean vr_volume_download (virConnectPtr conn,
                              virStorageVolPtr vol,

@@ -167,13 +167,11 @@ uninstall (VrBusHarness *harness)
 }
 
 static void
-start_polkitd (VrBusHarness *harness)
+spawn_polkitd (VrBusHarness *harness)
 {
   g_autoptr (GSubprocessLauncher) launcher = launcher_for (harness);
   g_autoptr (GError) error = NULL;
 
-  install (harness, "org.virtrealize.Realize1.policy", POLKIT_ACTIONS);
-  install (harness, "50-virt-realize.rules", POLKIT_RULES);
   g_subprocess_launcher_set_flags (launcher,
                                    G_SUBPROCESS_FLAGS_STDOUT_SILENCE
                                        | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
@@ -181,6 +179,39 @@ start_polkitd (VrBusHarness *harness)
                                                   "--no-debug", NULL);
   g_assert_no_error (error);
   wait_for_name (harness, "org.freedesktop.PolicyKit1", harness->polkitd);
+}
+
+static void
+start_polkitd (VrBusHarness *harness)
+{
+  install (harness, "org.virtrealize.Realize1.policy", POLKIT_ACTIONS);
+  install (harness, "50-virt-realize.rules", POLKIT_RULES);
+  spawn_polkitd (harness);
+}
+
+static void stop (GSubprocess *process);
+
+void
+vr_bus_harness_add_rules (VrBusHarness *harness, const char *name,
+                          const char *text)
+{
+  g_autofree char *dest = g_build_filename (POLKIT_RULES, name, NULL);
+  g_autofree char *previous = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_nonnull (harness->polkitd);
+  if (!g_file_get_contents (dest, &previous, NULL, NULL))
+    previous = NULL;
+  g_assert_true (g_file_set_contents_full (dest, text, -1,
+                                           G_FILE_SET_CONTENTS_CONSISTENT,
+                                           0644, &error));
+  g_ptr_array_add (harness->installed, g_steal_pointer (&dest));
+  g_ptr_array_add (harness->installed, g_steal_pointer (&previous));
+  /* polkitd reads its rules again on a file monitor, some time later: a
+   * new polkitd holds them when it owns its name. */
+  stop (harness->polkitd);
+  g_clear_object (&harness->polkitd);
+  spawn_polkitd (harness);
 }
 
 static void

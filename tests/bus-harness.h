@@ -25,6 +25,13 @@ VrBusHarness *vr_bus_harness_new (gboolean polkit, char **why_not);
 void vr_bus_harness_free (VrBusHarness *harness);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrBusHarness, vr_bus_harness_free)
 
+/* Installs text as polkit's rules.d/name (a test's rule; it should hold
+ * only while the test runs) and restarts polkitd so that it holds at
+ * once; vr_bus_harness_free() removes it (or puts back what was there). */
+void vr_bus_harness_add_rules (VrBusHarness *harness,
+                               const char *name,
+                               const char *text);
+
 /* The one host bridge the agent.conf of vr_bus_harness_start_agent lets
  * guests join (Bridges=); it need not exist. */
 #define VR_BUS_HARNESS_BRIDGE "vrtrustok0"

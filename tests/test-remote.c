@@ -886,6 +886,116 @@ test_agent_unlisted (Fixture *f, gconstpointer data)
   g_assert_false (vr_realize_journal_exists (f->store, f->system));
 }
 
+/* A rule that allows validate and realize to nobody for host "near" of
+ * this test's second daemon only (its two URIs: near by qemu+unix, far by
+ * qemu+tcp); polkit lets root do anything whatever the rules say, so the
+ * calls are made as nobody. Inert once this process is gone. */
+static char *
+near_only_rule (void)
+{
+  g_autofree char *port = g_strdup_printf (":%u/", remote.port);
+
+  return g_strdup_printf (
+      "// virt-realize test-remote: inert once process %d is gone.\n"
+      "polkit.addRule(function(action, subject) {\n"
+      "    var uri = action.lookup(\"host_uri\") || \"\";\n"
+      "    if (subject.user == \"nobody\" &&\n"
+      "        (action.id == \"org.virtrealize.Realize1.validate\" ||\n"
+      "         action.id == \"org.virtrealize.Realize1.realize\") &&\n"
+      "        (uri.indexOf(\"%s\") >= 0 || uri.indexOf(\"%s\") >= 0) &&\n"
+      "        action.lookup(\"host\") == \"near\") {\n"
+      "        try {\n"
+      "            polkit.spawn([\"/usr/bin/test\", \"-d\", \"/proc/%d\"]);\n"
+      "            return polkit.Result.YES;\n"
+      "        } catch (error) {\n"
+      "        }\n"
+      "    }\n"
+      "});\n", (int) getpid (), remote.dir, port, (int) getpid ());
+}
+
+/* The CLI as nobody on the test's bus: its exit status, what it said. */
+static int
+run_cli_nobody (char **out, const char *const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *said = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("VR_CLI"));
+  g_ptr_array_add (argv, (char *) "--system");
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  status = vr_bus_harness_run_as_nobody_out (
+      harness, (const char *const *) argv->pdata, &said, &err);
+  g_test_message ("virt-realize %s (nobody): %s%s", args[0], said, err);
+  *out = g_strconcat (said, err, NULL);
+  return status;
+}
+
+/* Polkit sees which host (details host = the listed name, host_uri): a
+ * rule that allows one host ("near") lets Place/validate through for it,
+ * named by name or by URI, and not for "far" (the same daemon by another
+ * URI) nor a Place over both, nor a realize onto far; the planned system
+ * stays planned and nothing is made there. */
+static void
+test_agent_host_rule (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autofree char *tcp = tcp_uri (&remote);
+  g_autofree char *hosts = g_strdup_printf ("near=%s\nfar=%s\n", uri, tcp);
+  g_autofree char *rule = near_only_rule ();
+  g_autoptr (GSubprocess) agent = NULL;
+  const char *const near[] = { "validate", "vr-guest", "--host", "near",
+                               NULL };
+  const char *const by_uri[] = { "validate", "vr-guest", "--host", uri,
+                                 NULL };
+  const char *const far[] = { "validate", "vr-guest", "--host", "far", NULL };
+  const char *const both[] = { "validate", "vr-guest", "--host", "near",
+                               "--host", "far", NULL };
+  const char *const realize[] = { "realize", "vr-guest", "--host", "far",
+                                  NULL };
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) value = NULL;
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autoptr (virDomain) dom = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *volumes = NULL;
+  char *out = NULL;
+
+  /* nobody's own: no manage-others on top. */
+  vr_planned_system_set_owner (f->system, NOBODY);
+  g_assert_true (vr_store_save_record (f->store, f->system, &error));
+  vr_bus_harness_add_rules (harness, "49-vr-test-remote-host.rules", rule);
+  agent = agent_start (f, hosts);
+  g_assert_cmpint (run_cli_nobody (&out, near), ==, 0);
+  g_assert_nonnull (strstr (out, "near: fits ("));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli_nobody (&out, by_uri), ==, 0);
+  g_assert_nonnull (strstr (out, ": fits ("));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli_nobody (&out, far), ==, 1);
+  g_assert_nonnull (strstr (out, "Access denied (32769)"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli_nobody (&out, both), ==, 1);
+  g_assert_nonnull (strstr (out, "Access denied (32769)"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli_nobody (&out, realize), ==, 1);
+  g_assert_nonnull (strstr (out, "Access denied (32769)"));
+  g_clear_pointer (&out, g_free);
+  reply = agent_call (BASIC_PATH, "org.freedesktop.DBus.Properties", "Get",
+                      g_variant_new ("(ss)", VR_DBUS_PLANNED_IFACE, "State"),
+                      NULL);
+  g_variant_get (reply, "(v)", &value);
+  g_assert_cmpstr (g_variant_get_string (value, NULL), ==, "planned");
+  vr_bus_harness_stop_agent (g_steal_pointer (&agent));
+  dom = virDomainLookupByUUIDString (conn, f->uuid);
+  g_assert_null (dom);
+  volumes = pool_volumes (conn);
+  g_assert_cmpstr (volumes, ==, "");
+}
+
 /* Placement through the agent across its three listed hosts: one not
  * reachable, one with a domain of the same UUID (VR1602), one that fits
  * (a third libvirtd): it realizes onto the third and says why not the
@@ -1002,6 +1112,15 @@ pool_empty (gpointer data)
   return pool_files (&remote) == 0;
 }
 
+/* The rollback's last step: its journal goes after the volumes. */
+static gboolean
+journal_gone (gpointer data)
+{
+  Fixture *f = data;
+
+  return !vr_realize_journal_exists (f->store, f->system);
+}
+
 /* The second daemon killed mid-upload of a realize through the agent: the
  * job fails with its rollback pending and the partial volume stays while
  * nobody can remove it; once the daemon is back, the agent's own
@@ -1047,11 +1166,11 @@ test_agent_killed (Fixture *f, gconstpointer data)
   g_assert_cmpuint (pool_files (&remote), ==, 1);
   remote_start (&remote);
   wait_for (pool_empty, NULL, "the agent's reconnect to roll back");
+  wait_for (journal_gone, f, "the rollback to end");
   conn = vr_libvirt_open (uri, NULL);
   g_assert_nonnull (conn);
   dom = virDomainLookupByUUIDString (conn, f->uuid);
   g_assert_null (dom);
-  g_assert_false (vr_realize_journal_exists (f->store, f->system));
   vr_bus_harness_stop_agent (g_steal_pointer (&agent));
 }
 
@@ -1121,6 +1240,178 @@ test_export (Fixture *f, gconstpointer data)
   test_rmtree (pool);
 }
 
+/* export --with-disks from the remote host: the disk, a volume of its
+ * pool there, is downloaded into DIR/disks byte for byte; the remote pool
+ * keeps exactly that volume (the save's is gone); the export realizes
+ * onto this host's embedded QEMU, where the guest resumes. */
+static void
+test_export_disks (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  VrRealizeOptions start = { .start = TRUE, .copy_disks = TRUE };
+  VrExportOptions options = { .save = TRUE, .with_disks = TRUE };
+  g_autofree char *out = test_mkdtemp ();
+  g_autofree char *dir = g_build_filename (out, "export", NULL);
+  g_autofree char *copy = g_build_filename (dir, "disks",
+                                            "vr-guest-disk-disk0.qcow2",
+                                            NULL);
+  g_autofree char *source = g_build_filename (remote.pool,
+                                              "vr-guest-disk-disk0.qcow2",
+                                              NULL);
+  g_autofree char *state = test_mkdtemp ();
+  g_autofree char *pool = test_mkdtemp ();
+  g_autofree char *local_uri = vr_testbed_root_uri (local_root);
+  g_autoptr (virConnect) local = NULL;
+  g_autoptr (VrStore) store = vr_store_new (state);
+  g_autoptr (VrPlannedSystem) planned = NULL;
+  g_autoptr (VrHostCaps) caps = NULL;
+  g_autoptr (VrExportResult) result = NULL;
+  g_autoptr (virDomain) here = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *volumes = NULL;
+  g_autofree char *got = NULL;
+  g_autofree char *want = NULL;
+  gsize got_len = 0;
+  gsize want_len = 0;
+  VrRealizeOptions local_options = { .pool_dir = pool, .start = TRUE,
+                                     .copy_disks = TRUE };
+  int st = 0;
+  int reason = 0;
+
+  /* QEMU (uid libvirt-qemu) opens the disk copied there. */
+  g_assert_cmpint (chmod (pool, 0755), ==, 0);
+  g_assert_true (realize_on (f, conn, &start, NULL, NULL, &error));
+  g_assert_no_error (error);
+  result = vr_export (conn, "vr-guest-disk", dir, &options, NULL, NULL,
+                      &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (result->disks, ==, 1);
+  g_assert_cmpstr (result->save_file, ==, "vr-guest-disk.save");
+  g_assert_true (g_file_get_contents (copy, &got, &got_len, NULL));
+  g_assert_true (g_file_get_contents (source, &want, &want_len, NULL));
+  g_assert_cmpuint (got_len, ==, want_len);
+  g_assert_true (memcmp (got, want, got_len) == 0);
+  volumes = pool_volumes (conn);
+  g_assert_cmpstr (volumes, ==, "vr-guest-disk-disk0.qcow2\n");
+
+  planned = vr_import_path (store, dir, NULL, &error);
+  g_assert_no_error (error);
+  local = vr_libvirt_open (local_uri, &error);
+  g_assert_no_error (error);
+  caps = vr_host_caps_new (local);
+  vr_realize (store, caps, local, planned, &local_options, NULL, NULL,
+              &error);
+  g_assert_no_error (error);
+  here = virDomainLookupByUUIDString (local, f->uuid);
+  g_assert_nonnull (here);
+  g_assert_cmpint (virDomainGetState (here, &st, &reason, 0), ==, 0);
+  g_assert_cmpint (st, ==, VIR_DOMAIN_RUNNING);
+  g_assert_cmpint (reason, ==, VIR_DOMAIN_RUNNING_RESTORED);
+  test_remove_domain (local, f->uuid);
+  test_remove_domain (conn, f->uuid);
+  delete_volumes (conn);
+  test_rmtree (out);
+  test_rmtree (state);
+  test_rmtree (pool);
+}
+
+#define LOOSE_UUID "5a1ad0c0-7e57-4b3d-9c1e-0000000000a1"
+#define EFI_UUID "5a1ad0c0-7e57-4b3d-9c1e-0000000000a2"
+
+/* A domain defined on the second daemon from xml (never started). */
+static virDomainPtr
+define_remote (virConnectPtr conn, const char *xml)
+{
+  virDomainPtr dom = virDomainDefineXML (conn, xml);
+
+  g_assert_nonnull (dom);
+  return dom;
+}
+
+static void
+undefine_remote (virDomainPtr dom)
+{
+  g_assert_cmpint (virDomainUndefineFlags (dom,
+                                           VIR_DOMAIN_UNDEFINE_KEEP_NVRAM
+                                           | VIR_DOMAIN_UNDEFINE_KEEP_TPM),
+                   ==, 0);
+}
+
+/* Exports name from the second daemon into a new folder, which must fail
+ * with Not supported and leave nothing; the message is returned. */
+static char *
+export_refused (virConnectPtr conn, const char *name)
+{
+  VrExportOptions options = { .with_disks = TRUE };
+  g_autofree char *out = test_mkdtemp ();
+  g_autofree char *dir = g_build_filename (out, "export", NULL);
+  g_autoptr (VrExportResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+
+  result = vr_export (conn, name, dir, &options, NULL, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED);
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  test_rmtree (out);
+  return g_strdup (error->message);
+}
+
+/* A disk that is a file of the remote host but no volume of its pools is
+ * refused before anything is written, naming the disk and its path. */
+static void
+test_export_not_volume (void)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autofree char *loose = g_build_filename (remote.dir, "loose.qcow2", NULL);
+  g_autofree char *xml = g_strdup_printf (
+      "<domain type='qemu'><name>vr-loose</name><uuid>" LOOSE_UUID
+      "</uuid><memory unit='MiB'>64</memory><os><type>hvm</type></os>"
+      "<devices><disk type='file' device='disk'><driver name='qemu' "
+      "type='raw'/><source file='%s'/><target dev='vda' bus='virtio'/>"
+      "</disk></devices></domain>", loose);
+  g_autoptr (virDomain) dom = NULL;
+  g_autofree char *message = NULL;
+
+  g_assert_true (g_file_set_contents (loose, "", 0, NULL));
+  dom = define_remote (conn, xml);
+  message = export_refused (conn, "vr-loose");
+  g_assert_nonnull (strstr (message, "disk vda"));
+  g_assert_nonnull (strstr (message, loose));
+  g_assert_nonnull (strstr (message, "not a volume"));
+  undefine_remote (dom);
+  unlink (loose);
+}
+
+/* A UEFI variable store and TPM state there are refused before anything
+ * is written: the message names both and how to carry them. */
+static void
+test_export_firmware (void)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autofree char *nvram = g_build_filename (remote.dir, "vr-efi_VARS.fd",
+                                             NULL);
+  g_autofree char *xml = g_strdup_printf (
+      "<domain type='qemu'><name>vr-efi</name><uuid>" EFI_UUID "</uuid>"
+      "<memory unit='MiB'>128</memory><os><type machine='q35'>hvm</type>"
+      "<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd"
+      "</loader><nvram>%s</nvram></os><features><acpi/></features>"
+      "<devices><tpm model='tpm-crb'><backend type='emulator' "
+      "version='2.0'/></tpm></devices></domain>", nvram);
+  g_autoptr (virDomain) dom = define_remote (conn, xml);
+  g_autofree char *message = export_refused (conn, "vr-efi");
+
+  g_assert_nonnull (strstr (message, "UEFI variable store"));
+  g_assert_nonnull (strstr (message, nvram));
+  g_assert_nonnull (strstr (message, "TPM 2.0 state"));
+  g_assert_nonnull (strstr (message, EFI_UUID));
+  g_assert_nonnull (strstr (message, "virt-realize export vr-efi DIR"));
+  g_assert_nonnull (strstr (message, "rsync -aS"));
+  undefine_remote (dom);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1158,6 +1449,10 @@ main (int argc, char **argv)
   local_root = vr_testbed_new_root ("remote-local");
   g_test_add ("/remote/export", Fixture, "basic", fixture_set_up,
               test_export, fixture_tear_down);
+  g_test_add ("/remote/export/disks", Fixture, "disk", fixture_set_up,
+              test_export_disks, fixture_tear_down);
+  g_test_add_func ("/remote/export/not-volume", test_export_not_volume);
+  g_test_add_func ("/remote/export/firmware", test_export_firmware);
   vr_dbus_errors_register ();
   harness = vr_bus_harness_new (TRUE, &why_no_bus);
   if (harness != NULL)
@@ -1171,6 +1466,7 @@ main (int argc, char **argv)
   ADD ("unlisted", test_agent_unlisted);
   ADD ("placement", test_agent_placement);
   ADD ("killed", test_agent_killed);
+  ADD ("host-rule", test_agent_host_rule);
 #undef ADD
   status = g_test_run ();
   g_clear_pointer (&harness, vr_bus_harness_free);

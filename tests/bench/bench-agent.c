@@ -8,6 +8,8 @@
  * check as it would in production. Needs root. */
 #include "config.h"
 
+#include "bench-util.h"
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -45,22 +47,11 @@ call_ms (const char *path, const char *iface, const char *method,
   return (g_get_monotonic_time () - start) / 1000.0;
 }
 
-static int
-compare_doubles (gconstpointer a, gconstpointer b)
-{
-  double x = *(const double *) a;
-  double y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
 static void
 report (const char *what, GArray *ms)
 {
-  g_array_sort (ms, compare_doubles);
   printf ("%-58s median %6.1f ms  p99 %6.1f ms  (%u calls)\n", what,
-          g_array_index (ms, double, ms->len / 2),
-          g_array_index (ms, double, MIN (ms->len - 1, ms->len * 99 / 100)),
+          vr_bench_percentile (ms, 50), vr_bench_percentile (ms, 99),
           ms->len);
 }
 
@@ -295,8 +286,8 @@ bench_cli_list (void)
         max_rss = MAX (max_rss, g_ascii_strtoll (text, NULL, 10));
     }
   g_unlink (rss_file);
-  g_array_sort (cli_ms, compare_doubles);
-  g_array_sort (virsh_ms, compare_doubles);
+  g_array_sort (cli_ms, vr_bench_compare_doubles);
+  g_array_sort (virsh_ms, vr_bench_compare_doubles);
   report ("virt-realize --system list (1000, whole process)", cli_ms);
   report ("virsh -c test:///default list --all", virsh_ms);
   ratio = g_array_index (cli_ms, double, cli_ms->len / 2)

@@ -33,6 +33,8 @@
 
 #include "config.h"
 
+#include "bench-util.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -94,26 +96,6 @@ write_proc (const char *path, const char *value)
   return ok;
 }
 
-static int
-compare_doubles (const void *a, const void *b)
-{
-  double x = *(const double *) a;
-  double y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static double
-median (GArray *samples)
-{
-  guint n = samples->len;
-
-  g_array_sort (samples, compare_doubles);
-  if (n % 2 == 1)
-    return g_array_index (samples, double, n / 2);
-  return (g_array_index (samples, double, n / 2 - 1)
-          + g_array_index (samples, double, n / 2)) / 2;
-}
 
 static guint64
 allocated (const char *path)
@@ -266,7 +248,7 @@ print_runs (const char *name, Runs *runs)
   printf ("  %-14s", name);
   for (guint i = 0; i < runs->seconds->len; i++)
     printf (" %6.3f", g_array_index (runs->seconds, double, i));
-  printf ("  median %.3f s\n", median (runs->seconds));
+  printf ("  median %.3f s\n", vr_bench_median (runs->seconds));
 }
 
 static void
@@ -289,7 +271,7 @@ compare (const Options *o, const char *kind, const char *src)
   print_runs ("virt-realize", &engine);
   print_runs ("cp + sync", &cp);
   printf ("  ratio of medians (virt-realize / cp): %.2f\n",
-          median (engine.seconds) / median (cp.seconds));
+          vr_bench_median (engine.seconds) / vr_bench_median (cp.seconds));
   printf ("  allocated: source %.1f MiB, virt-realize's copy %.1f MiB, "
           "cp's copy %.1f MiB\n", allocated (src) / (double) MIB,
           engine.allocated / (double) MIB, cp.allocated / (double) MIB);
@@ -496,8 +478,8 @@ hash_cost (const Options *o, const char *label, const char *src,
   shown.seconds = hashed;
   print_runs ("with hash", &shown);
   printf ("  cost of hashing: +%.0f%% (median %.3f s -> %.3f s)\n",
-          100.0 * (median (hashed) / median (plain) - 1), median (plain),
-          median (hashed));
+          100.0 * (vr_bench_median (hashed) / vr_bench_median (plain) - 1), vr_bench_median (plain),
+          vr_bench_median (hashed));
 }
 
 static void

@@ -12,6 +12,8 @@
  * under 10 ms. */
 #include "config.h"
 
+#include "bench-util.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -178,21 +180,6 @@ get_version_ms (void)
   return (g_get_monotonic_time () - start) / 1000.0;
 }
 
-static int
-compare_doubles (gconstpointer a, gconstpointer b)
-{
-  double x = *(const double *) a;
-  double y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static double
-percentile (GArray *ms, guint p)
-{
-  g_array_sort (ms, compare_doubles);
-  return g_array_index (ms, double, MIN (ms->len - 1, ms->len * p / 100));
-}
 
 typedef struct {
   gboolean done;
@@ -314,10 +301,10 @@ main (int argc, char **argv)
   g_assert_no_error (destroy.error);
   g_assert_no_error (update.error);
 
-  idle_p50 = percentile (idle, 50);
-  idle_p99 = percentile (idle, 99);
-  loaded_p50 = percentile (loaded, 50);
-  loaded_p99 = percentile (loaded, 99);
+  idle_p50 = vr_bench_percentile (idle, 50);
+  idle_p99 = vr_bench_percentile (idle, 99);
+  loaded_p50 = vr_bench_percentile (loaded, 50);
+  loaded_p99 = vr_bench_percentile (loaded, 99);
   printf ("GetJobs, idle agent:                 p50 %6.2f ms  p99 %6.2f ms  "
           "(%u calls)\n", idle_p50, idle_p99, idle->len);
   printf ("GetJobs, Destroy (2 GiB) + Updates:  p50 %6.2f ms  p99 %6.2f ms  "
@@ -325,9 +312,9 @@ main (int argc, char **argv)
   printf ("ratio loaded/idle:                   p50 %6.2f     p99 %6.2f\n",
           loaded_p50 / idle_p50, loaded_p99 / idle_p99);
   printf ("Get(Version), no polkit, idle:      p50 %6.2f ms  p99 %6.2f ms\n",
-          percentile (idle_get, 50), percentile (idle_get, 99));
+          vr_bench_percentile (idle_get, 50), vr_bench_percentile (idle_get, 99));
   printf ("Get(Version), no polkit, loaded:    p50 %6.2f ms  p99 %6.2f ms\n",
-          percentile (loaded_get, 50), percentile (loaded_get, 99));
+          vr_bench_percentile (loaded_get, 50), vr_bench_percentile (loaded_get, 99));
   printf ("the load: Destroy of %u MiB in %u files took %.1f s (%u of the "
           "calls during it); %u Updates (each fsyncs its record)\n",
           TREE_MIB, (TREE_MIB << 10) / FILE_KIB, destroy_s, during_destroy,

@@ -8,6 +8,8 @@
  * does it) under 20 ms. Usage: bench-realize [--rounds N] [--mib M] */
 #include "config.h"
 
+#include "bench-util.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -143,21 +145,6 @@ time_realize (VrStore *store, VrHostCaps *caps, virConnectPtr conn,
   return seconds;
 }
 
-static int
-compare_doubles (gconstpointer a, gconstpointer b)
-{
-  double x = *(const double *) a;
-  double y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (GArray *values)
-{
-  g_array_sort (values, compare_doubles);
-  return g_array_index (values, double, values->len / 2);
-}
 
 int
 main (int argc, char **argv)
@@ -214,12 +201,12 @@ main (int argc, char **argv)
       printf ("  round %d: copy %.3f s, realize %.3f s, header %.1f ms\n",
               i + 1, c, r, u);
     }
-  c = median (copies);
-  r = median (realizes);
+  c = vr_bench_percentile (copies, 50);
+  r = vr_bench_percentile (realizes, 50);
   printf ("median: copy %.3f s, realize %.3f s, overhead %.1f%% (target < 5%%)\n",
           c, r, (r / c - 1.0) * 100.0);
   printf ("median: planned XML written into the header %.1f ms "
-          "(target < 20 ms)\n", median (updates));
+          "(target < 20 ms)\n", vr_bench_percentile (updates, 50));
   virConnectClose (conn);
   vr_rmtree (import_dir, NULL);
   vr_rmtree (state, NULL);

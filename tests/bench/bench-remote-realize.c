@@ -14,57 +14,17 @@
  * neither timed. Root only. */
 #include "config.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "host-caps.h"
 #include "import.h"
+#include "bench-util.h"
 #include "libvirt-util.h"
 #include "realize.h"
 #include "test-util.h"
 #include "testbed.h"
-
-static int
-compare_doubles (gconstpointer a, gconstpointer b)
-{
-  double x = *(const double *) a;
-  double y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (GArray *samples)
-{
-  guint n = samples->len;
-
-  g_array_sort (samples, compare_doubles);
-  if (n % 2 == 1)
-    return g_array_index (samples, double, n / 2);
-  return (g_array_index (samples, double, n / 2 - 1)
-          + g_array_index (samples, double, n / 2)) / 2;
-}
-
-static double
-now (void)
-{
-  return g_get_monotonic_time () / (double) G_USEC_PER_SEC;
-}
-
-static void
-virsh (const char *uri, const char *commands)
-{
-  const char *argv[] = { "virsh", "-q", "-c", uri, commands, NULL };
-  int status = -1;
-
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL,
-                               G_SPAWN_SEARCH_PATH
-                                   | G_SPAWN_STDOUT_TO_DEV_NULL,
-                               NULL, NULL, NULL, NULL, &status, NULL));
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
-}
 
 /* Undefined with its managed save, not timed. */
 static void
@@ -90,7 +50,7 @@ on_phase (const VrProgressState *state, gpointer user_data)
   if (g_strcmp0 (*last, state->phase) == 0)
     return;
   *last = state->phase;
-  fprintf (stderr, "    %.3f %s\n", now (), state->phase);
+  fprintf (stderr, "    %.3f %s\n", vr_bench_now (), state->phase);
 }
 
 static double
@@ -111,14 +71,14 @@ run_ours (virConnectPtr conn, const char *import)
   double seconds;
 
   g_assert_no_error (error);
-  start = now ();
+  start = vr_bench_now ();
   if (show_phases)
     fprintf (stderr, "    %.3f start\n", start);
   caps = vr_host_caps_new (conn);
   if (!vr_realize (store, caps, conn, system, &options, progress, NULL,
                    &error))
     g_error ("%s", error->message);
-  seconds = now () - start;
+  seconds = vr_bench_now () - start;
   clean (conn, vr_planned_system_get_uuid (system));
   test_rmtree (state);
   return seconds;
@@ -143,9 +103,9 @@ run_virsh (virConnectPtr conn, const char *uri, const char *import,
       "--pool default; restore %s --paused; managedsave vr-guest --running; "
       "vol-delete byhand.save --pool default", xml, (gint64) st.st_size, save,
       vol);
-  start = now ();
-  virsh (uri, commands);
-  seconds = now () - start;
+  start = vr_bench_now ();
+  vr_bench_virsh (uri, commands);
+  seconds = vr_bench_now () - start;
   clean (conn, uuid);
   return seconds;
 }
@@ -153,10 +113,7 @@ run_virsh (virConnectPtr conn, const char *uri, const char *import,
 static void
 print_runs (const char *label, GArray *runs)
 {
-  printf ("  %-40s", label);
-  for (guint i = 0; i < runs->len; i++)
-    printf (" %.2f", g_array_index (runs, double, i));
-  printf (", median %.2f s\n", median (runs));
+  vr_bench_print_runs ("  ", 40, label, runs);
 }
 
 int
@@ -172,17 +129,13 @@ main (int argc, char **argv)
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
   g_autoptr (GError) error = NULL;
   g_autofree char *import = NULL;
-  g_autofree char *dir = NULL;
-  g_autofree char *pool_dir = NULL;
-  g_autofree char *uri = NULL;
-  g_autofree char *define = NULL;
+  VrBenchRemote *remote;
   g_autoptr (virConnect) conn = NULL;
   g_autoptr (GArray) ours = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr (GArray) theirs = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr (VrStore) probe = NULL;
   g_autoptr (VrPlannedSystem) system = NULL;
   g_autofree char *probe_dir = NULL;
-  GSubprocess *daemon;
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -201,25 +154,13 @@ main (int argc, char **argv)
   probe = vr_store_new (probe_dir);
   system = vr_import_path (probe, import, NULL, &error);
   g_assert_no_error (error);
-  /* A short base: unix socket paths stay under 108 characters. */
-  dir = g_strdup ("/var/tmp/vr-bench-e2e-XXXXXX");
-  g_assert_nonnull (g_mkdtemp (dir));
-  g_assert_cmpint (chmod (dir, 0755), ==, 0);
-  pool_dir = g_build_filename (dir, "home", "pool", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (pool_dir, 0755), ==, 0);
-  g_assert_cmpint (chown (pool_dir, 65534, 65534), ==, 0);
-  daemon = test_remote_libvirtd_start (dir, test_free_port ());
-  uri = g_strdup_printf ("qemu+unix:///session?socket=%s/run/libvirt-sock",
-                         dir);
-  define = g_strdup_printf ("pool-create-as default dir --target %s",
-                            pool_dir);
-  virsh (uri, define);
-  conn = vr_libvirt_open (uri, &error);
+  remote = vr_bench_remote_start ("vr-bench-e2e", "default");
+  conn = vr_libvirt_open (remote->unix_uri, &error);
   g_assert_no_error (error);
   /* The daemon probes QEMU on the first questions that need it (and
    * pages in what each side uses): one untimed run of each first. */
   run_ours (conn, import);
-  run_virsh (conn, uri, import, pool_dir,
+  run_virsh (conn, remote->unix_uri, import, remote->pool_dir,
              vr_planned_system_get_uuid (system));
   printf ("bench-remote-realize: %s (%s), %d rounds over qemu+unix, "
           "seconds per run in run order\n", import,
@@ -232,12 +173,12 @@ main (int argc, char **argv)
       if (r % 2 == 0)
         {
           a = run_ours (conn, import);
-          b = run_virsh (conn, uri, import, pool_dir,
+          b = run_virsh (conn, remote->unix_uri, import, remote->pool_dir,
                          vr_planned_system_get_uuid (system));
         }
       else
         {
-          b = run_virsh (conn, uri, import, pool_dir,
+          b = run_virsh (conn, remote->unix_uri, import, remote->pool_dir,
                          vr_planned_system_get_uuid (system));
           a = run_ours (conn, import);
         }
@@ -247,12 +188,9 @@ main (int argc, char **argv)
   print_runs ("virt-realize realize (managed save)", ours);
   print_runs ("virsh define+upload+restore+managedsave", theirs);
   printf ("  ratio of medians (virt-realize / by hand): %.2f\n",
-          median (ours) / median (theirs));
+          vr_bench_median (ours) / vr_bench_median (theirs));
   g_clear_pointer (&conn, virConnectClose);
-  g_subprocess_send_signal (daemon, SIGTERM);
-  g_subprocess_wait (daemon, NULL, NULL);
-  g_object_unref (daemon);
-  test_rmtree (dir);
+  vr_bench_remote_stop (remote);
   test_rmtree (probe_dir);
   return 0;
 }

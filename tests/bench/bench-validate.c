@@ -12,6 +12,8 @@
 
 #include "config.h"
 
+#include "bench-util.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -23,26 +25,18 @@
 #include "testbed.h"
 #include "validate.h"
 
-static int
-compare_doubles (const void *a, const void *b)
-{
-  double x = *(const double *) a;
-  double y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
+/* The sample at index len/2 (the upper of the two middle ones). */
 static double
 median (GArray *samples)
 {
-  g_array_sort (samples, compare_doubles);
-  return g_array_index (samples, double, samples->len / 2);
+  return vr_bench_percentile (samples, 50);
 }
 
+/* Its own rank ((len - 1) * p / 100): the figures in the README use it. */
 static double
 percentile (GArray *samples, guint p)
 {
-  g_array_sort (samples, compare_doubles);
+  g_array_sort (samples, vr_bench_compare_doubles);
   return g_array_index (samples, double, (samples->len - 1) * p / 100);
 }
 
