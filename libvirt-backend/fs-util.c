@@ -246,3 +246,28 @@ vr_rmtree_if_inode (int dir_fd, const char *name, guint64 dev, guint64 ino)
   return is_inode (dir_fd, name, S_IFDIR, dev, ino)
          && rmtree_at (dir_fd, name, NULL);
 }
+
+gboolean
+vr_read_at (int fd, void *buf, gsize len, goffset offset, gsize *got,
+            const char *display_name, GError **error)
+{
+  gsize done = 0;
+
+  while (done < len)
+    {
+      ssize_t n = pread (fd, (char *) buf + done, len - done, offset + done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          vr_error_set_errno (error, errno, "cannot read %s", display_name);
+          return FALSE;
+        }
+      if (n == 0)
+        break;
+      done += n;
+    }
+  *got = done;
+  return TRUE;
+}

@@ -16,6 +16,11 @@ gboolean vr_write_file_atomic (const char *path,
  * errno set on failure. */
 gboolean vr_write_all (int fd, const char *data, gsize len);
 
+/* Reads up to len bytes at offset, again after EINTR and short reads;
+ * *got < len only at the end of the file. The error names display_name. */
+gboolean vr_read_at (int fd, void *buf, gsize len, goffset offset, gsize *got,
+                     const char *display_name, GError **error);
+
 /* fsync of a directory, after entries in it were added or renamed. */
 gboolean vr_fsync_dir (const char *path, GError **error);
 

@@ -11,6 +11,7 @@
 
 #include "domain-xml.h"
 #include "errors.h"
+#include "fs-util.h"
 #include "safe-xml.h"
 
 typedef struct {
@@ -49,31 +50,6 @@ vr_save_compression_name (guint32 compressed)
   if (compressed < G_N_ELEMENTS (compression_programs))
     return compression_programs[compressed];
   return NULL;
-}
-
-static gboolean
-read_exact (int fd, void *buf, gsize len, goffset offset, gsize *got,
-            const char *display_name, GError **error)
-{
-  gsize done = 0;
-
-  while (done < len)
-    {
-      ssize_t n = pread (fd, (char *) buf + done, len - done, offset + done);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          vr_error_set_errno (error, errno, "cannot read %s", display_name);
-          return FALSE;
-        }
-      if (n == 0)
-        break;
-      done += n;
-    }
-  *got = done;
-  return TRUE;
 }
 
 static gboolean
@@ -189,7 +165,7 @@ vr_save_image_read_fd (int fd, const char *display_name, GError **error)
       vr_error_set_errno (error, errno, "%s", display_name);
       return NULL;
     }
-  if (!read_exact (fd, &h, sizeof h, 0, &got, display_name, error))
+  if (!vr_read_at (fd, &h, sizeof h, 0, &got, display_name, error))
     return NULL;
   if (got < sizeof h)
     {
@@ -208,7 +184,7 @@ vr_save_image_read_fd (int fd, const char *display_name, GError **error)
   image->file_mtime_ns = (gint64) st.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000)
                          + st.st_mtim.tv_nsec;
   data = g_malloc (h.data_len);
-  if (!read_exact (fd, data, h.data_len, sizeof h, &got, display_name, error))
+  if (!vr_read_at (fd, data, h.data_len, sizeof h, &got, display_name, error))
     return NULL;
   if (got < h.data_len)
     {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "fs-util.h"
 #include "save-image.h"
 
 /* QEMU's migration/savevm.h. */
@@ -47,27 +48,15 @@ static gboolean
 read_at (int fd, guint8 *buf, gsize len, guint64 offset,
          const char *display_name, GError **error)
 {
-  gsize done = 0;
+  gsize got = 0;
 
-  while (done < len)
+  if (!vr_read_at (fd, buf, len, offset, &got, display_name, error))
+    return FALSE;
+  if (got < len)
     {
-      ssize_t n = pread (fd, buf + done, len - done, offset + done);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          vr_error_set_errno (error, errno, "cannot read %s", display_name);
-          return FALSE;
-        }
-      if (n == 0)
-        {
-          g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                       "%s: the file shrank while it was read",
-                       display_name);
-          return FALSE;
-        }
-      done += n;
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s: the file shrank while it was read", display_name);
+      return FALSE;
     }
   return TRUE;
 }
