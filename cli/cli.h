@@ -96,6 +96,9 @@ void vr_cli_print_document (const char *text);
 
 /* Prints a JSON node to stdout, pretty. */
 void vr_cli_print_json (JsonNode *node);
+/* An error as JSON's {"code", "name", "message"} object, the value of
+ * the member b is at. */
+void vr_cli_json_add_error (JsonBuilder *b, const GError *error);
 
 void vr_cli_print_system (const VrCliSystem *system);
 void vr_cli_print_system_table (GPtrArray *systems);

@@ -318,7 +318,6 @@ edit_not_validated (VrCliRun *run, const VrCliSystem *system,
   g_autofree char *why = vr_error_format (error);
   g_autoptr (JsonBuilder) b = NULL;
   g_autoptr (JsonNode) root = NULL;
-  int code = vr_error_get_code (error);
 
   vr_cli_fprintf (stderr, "warning: the edit of '%s' is saved, but "
                   "validation could not run: %s\n(run 'virt-realize "
@@ -333,16 +332,7 @@ edit_not_validated (VrCliRun *run, const VrCliSystem *system,
   json_builder_set_member_name (b, "validation");
   json_builder_add_null_value (b);
   json_builder_set_member_name (b, "validation_error");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "code");
-  json_builder_add_int_value (b, code);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, vr_error_code_nick (code)
-                                        ? vr_error_code_nick (code)
-                                        : "Failed");
-  json_builder_set_member_name (b, "message");
-  json_builder_add_string_value (b, error->message);
-  json_builder_end_object (b);
+  vr_cli_json_add_error (b, error);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   vr_cli_print_json (root);

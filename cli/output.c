@@ -73,16 +73,12 @@ vr_cli_print_json (JsonNode *node)
   printf ("%s\n", text);
 }
 
-static void
-print_error_json (const GError *error)
+void
+vr_cli_json_add_error (JsonBuilder *b, const GError *error)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
   int code = vr_error_get_code (error);
   const char *name = vr_error_code_nick (code);
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "error");
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "code");
   json_builder_add_int_value (b, code);
@@ -91,6 +87,17 @@ print_error_json (const GError *error)
   json_builder_set_member_name (b, "message");
   json_builder_add_string_value (b, error->message);
   json_builder_end_object (b);
+}
+
+static void
+print_error_json (const GError *error)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "error");
+  vr_cli_json_add_error (b, error);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   vr_cli_print_json (root);
