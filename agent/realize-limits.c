@@ -10,6 +10,7 @@
 
 #include <libvirt/virterror.h>
 
+#include "domain-xml.h"
 #include "errors.h"
 #include "libvirt-util.h"
 #include "qcow2.h"
@@ -173,11 +174,21 @@ realize_bytes (VrPlannedSystem *system, const VrImportDir *given,
   return bytes;
 }
 
+/* What libvirt may give the guest, NUMA cells and hot-plug included
+ * (sixth review, F3: a <memory> of 64 MiB with an 8 GiB NUMA cell is
+ * an 8 GiB guest). */
+static guint64
+planned_memory_kib (VrPlannedSystem *system)
+{
+  return vr_domain_xml_get_memory_bound_kib (
+      vr_planned_system_get_doc (system));
+}
+
 static Usage
 system_usage (VrPlannedSystem *system, const VrImportDir *dir,
               gboolean copy_disks)
 {
-  Usage usage = { 1, vr_planned_system_get_memory_kib (system),
+  Usage usage = { 1, planned_memory_kib (system),
                   vr_planned_system_get_vcpus (system),
                   realize_bytes (system, dir, copy_disks) };
 
@@ -189,7 +200,7 @@ system_usage (VrPlannedSystem *system, const VrImportDir *dir,
 static Usage
 record_usage (VrPlannedSystem *system)
 {
-  Usage usage = { 1, vr_planned_system_get_memory_kib (system),
+  Usage usage = { 1, planned_memory_kib (system),
                   vr_planned_system_get_vcpus (system),
                   vr_planned_system_get_nvram_size (system) };
 
@@ -267,7 +278,7 @@ count_domains (virConnectPtr conn, guint uid, GHashTable *owners,
           && owner == uid)
         {
           Usage usage = {
-            1, xpath_number (doc, "string(/domain/memory)"),
+            1, vr_domain_xml_get_memory_bound_kib (doc),
             xpath_number (doc, "string(/domain/vcpu)"),
             xpath_number (doc, "string(" TAG "/@bytes)")
           };

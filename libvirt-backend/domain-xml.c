@@ -182,6 +182,50 @@ vr_domain_xml_get_memory_kib (xmlDoc *doc)
   return scale_to_kib (g_ascii_strtoull (value, NULL, 10), unit);
 }
 
+/* The sizes of the nodes at expr (elements with a unit attribute, or
+ * attributes whose element has one named unit_attr), summed in KiB, at
+ * most G_MAXUINT64. */
+static guint64
+sum_sizes_kib (xmlDoc *doc, const char *expr, const char *unit_attr)
+{
+  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
+  g_autoptr (xmlXPathObject) obj
+      = xmlXPathEvalExpression ((const xmlChar *) expr, ctxt);
+  guint64 sum = 0;
+
+  for (int i = 0; obj && obj->nodesetval && i < obj->nodesetval->nodeNr; i++)
+    {
+      xmlNode *node = obj->nodesetval->nodeTab[i];
+      xmlNode *owner = node->type == XML_ATTRIBUTE_NODE ? node->parent : node;
+      g_autofree char *value = (char *) xmlNodeGetContent (node);
+      g_autofree char *unit
+          = (char *) xmlGetProp (owner, (const xmlChar *) unit_attr);
+      guint64 kib = scale_to_kib (g_ascii_strtoull (value ? value : "0",
+                                                    NULL, 10),
+                                  unit);
+
+      if (!g_uint64_checked_add (&sum, sum, kib))
+        return G_MAXUINT64;
+    }
+  return sum;
+}
+
+guint64
+vr_domain_xml_get_memory_bound_kib (xmlDoc *doc)
+{
+  guint64 memory = vr_domain_xml_get_memory_kib (doc);
+  guint64 cells = sum_sizes_kib (doc, "/domain/cpu/numa/cell/@memory",
+                                 "unit");
+  guint64 devices = sum_sizes_kib (
+      doc, "/domain/devices/memory/target/size", "unit");
+  guint64 max = sum_sizes_kib (doc, "/domain/maxMemory", "unit");
+  guint64 plugged;
+
+  if (!g_uint64_checked_add (&plugged, cells, devices))
+    plugged = G_MAXUINT64;
+  return MAX (MAX (memory, plugged), max);
+}
+
 guint
 vr_domain_xml_get_vcpus (xmlDoc *doc)
 {

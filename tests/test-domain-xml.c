@@ -105,6 +105,37 @@ test_memory (void)
   g_assert_cmpuint (vr_domain_xml_get_vcpus (none), ==, 0);
 }
 
+/* What libvirt may give the guest (sixth review, F3): NUMA cells plus
+ * memory modules over a smaller <memory>, and <maxMemory>; each in its
+ * unit, saturating. */
+static void
+test_memory_bound (void)
+{
+  g_autoptr (xmlDoc) plain = parse ("<domain><memory>65536</memory></domain>");
+  g_autoptr (xmlDoc) numa = parse (
+      "<domain><memory unit='KiB'>65536</memory><cpu><numa>"
+      "<cell id='0' cpus='0' memory='8' unit='GiB'/>"
+      "<cell id='1' cpus='1' memory='1048576'/></numa></cpu>"
+      "<devices><memory model='dimm'><target><size unit='MiB'>512</size>"
+      "</target></memory></devices></domain>");
+  g_autoptr (xmlDoc) max = parse (
+      "<domain><memory>65536</memory>"
+      "<maxMemory slots='16' unit='GiB'>4</maxMemory></domain>");
+  g_autoptr (xmlDoc) huge = parse (
+      "<domain><memory>1</memory><cpu><numa>"
+      "<cell memory='16777216' unit='TiB'/><cell memory='1'/></numa></cpu>"
+      "</domain>");
+
+  g_assert_cmpuint (vr_domain_xml_get_memory_bound_kib (plain), ==, 65536);
+  g_assert_cmpuint (vr_domain_xml_get_memory_bound_kib (numa), ==,
+                    9 * 1024 * 1024 + 512 * 1024);
+  g_assert_cmpuint (vr_domain_xml_get_memory_kib (numa), ==, 65536);
+  g_assert_cmpuint (vr_domain_xml_get_memory_bound_kib (max), ==,
+                    4 * 1024 * 1024);
+  g_assert_cmpuint (vr_domain_xml_get_memory_bound_kib (huge), ==,
+                    G_MAXUINT64);
+}
+
 /* Sizes past 64 bits saturate: 2^24 TiB wrapped to 0 KiB, and a vCPU
  * count past 32 bits to its low bits, so validate said such a guest fits
  * any host. */
@@ -196,5 +227,6 @@ main (int argc, char **argv)
   g_test_add_func ("/domain-xml/memory", test_memory);
   g_test_add_func ("/domain-xml/memory-units", test_memory_units);
   g_test_add_func ("/domain-xml/memory-overflow", test_memory_overflow);
+  g_test_add_func ("/domain-xml/memory-bound", test_memory_bound);
   return g_test_run ();
 }

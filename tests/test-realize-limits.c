@@ -20,16 +20,18 @@ static struct {
   VrRealizeHolds *holds;
 } t;
 
-/* A planned system of uid with n MiB of memory, in state. */
+/* A planned system of uid with n MiB of memory (and extra, in
+ * <domain>), in state. */
 static VrPlannedSystem *
-add_system (guint n, guint uid, guint mib, VrPlannedState state)
+add_system_with (guint n, guint uid, guint mib, const char *extra,
+                 VrPlannedState state)
 {
   g_autofree char *dir = test_mkdtemp ();
   g_autofree char *xml = g_strdup_printf (
       "<domain type='kvm'><name>vr-limit-%u</name>"
       "<uuid>5a1ad0c0-7e57-4b3d-9c1e-0000000001%02u</uuid>"
-      "<memory unit='MiB'>%u</memory><vcpu>1</vcpu>"
-      "<os><type arch='x86_64'>hvm</type></os></domain>", n, n, mib);
+      "<memory unit='MiB'>%u</memory><vcpu>1</vcpu>%s"
+      "<os><type arch='x86_64'>hvm</type></os></domain>", n, n, mib, extra);
   g_autoptr (GError) error = NULL;
   VrPlannedSystem *system;
 
@@ -42,6 +44,12 @@ add_system (guint n, guint uid, guint mib, VrPlannedState state)
   g_assert_no_error (error);
   test_rmtree (dir);
   return system;
+}
+
+static VrPlannedSystem *
+add_system (guint n, guint uid, guint mib, VrPlannedState state)
+{
+  return add_system_with (n, uid, mib, "", state);
 }
 
 /* Checks and, when it passes, holds until released (or at once). */
@@ -124,6 +132,32 @@ test_limits (void)
    * itself. */
   g_assert_true (check (2, 768, running, NOBODY, NULL));
   for (guint i = 1; i <= 5; i++)
+    remove_system (i);
+}
+
+/* Sixth review, F3: a 64 MiB <memory> with an 8 GiB NUMA cell is an
+ * 8 GiB guest (libvirt takes the cells' sum), as is one that may
+ * hot-plug up to <maxMemory>; a realized one counts so too. */
+static void
+test_numa (void)
+{
+  g_autoptr (VrPlannedSystem) numa = add_system_with (
+      6, NOBODY, 64, "<cpu><numa><cell id='0' cpus='0' memory='8' "
+      "unit='GiB'/></numa></cpu>", VR_PLANNED_STATE_PLANNED);
+  g_autoptr (VrPlannedSystem) hotplug = add_system_with (
+      7, NOBODY, 64, "<maxMemory slots='4' unit='MiB'>2048</maxMemory>",
+      VR_PLANNED_STATE_REALIZED);
+  g_autoptr (VrPlannedSystem) small = add_system (8, NOBODY, 64,
+                                                  VR_PLANNED_STATE_PLANNED);
+  g_autofree char *why = NULL;
+
+  /* The realized hot-plug guest holds 2048 MiB. */
+  g_assert_false (check (8, 2048 + 8192 - 1, numa, NOBODY, &why));
+  g_assert_nonnull (strstr (why, "10240 MiB"));
+  g_assert_true (check (8, 2048 + 8192, numa, NOBODY, NULL));
+  g_assert_false (check (8, 2048 + 63, small, NOBODY, NULL));
+  g_assert_true (check (8, 2048 + 64, small, NOBODY, NULL));
+  for (guint i = 6; i <= 8; i++)
     remove_system (i);
 }
 
@@ -258,6 +292,7 @@ main (int argc, char **argv)
   t.holds = vr_realize_holds_new ();
   g_test_add_func ("/realize-limits/limits", test_limits);
   g_test_add_func ("/realize-limits/holds", test_holds);
+  g_test_add_func ("/realize-limits/numa", test_numa);
   g_test_add_func ("/realize-limits/domains", test_domains);
   status = g_test_run ();
   vr_realize_holds_free (t.holds);
