@@ -147,7 +147,7 @@ static const VrFindingKind kinds[] = {
   { VR_FINDING_TPM_NOT_CARRIED, VR_SEVERITY_WARNING,
     "TPM state not carried: the guest gets a new TPM" },
   { VR_FINDING_TPM_TAKEN, VR_SEVERITY_ERROR,
-    "The carried TPM state's place on this host is taken" },
+    "A TPM state of this UUID is already on this host" },
   { VR_FINDING_SNAPSHOT_DISKS, VR_SEVERITY_WARNING,
     "Snapshot whose disks are not carried" },
 };

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "findings.h"
 #include "fs-util.h"
 #include "import-firmware.h"
 #include "realize-private.h"
@@ -266,6 +267,27 @@ publish_tpm (Realize *r, int dir_fd, const char *tmp, const char *uuid,
   return FALSE;
 }
 
+/* Validate said so already (VR1905); checked again right before the
+ * domain is defined, since the state may have appeared since (sixth
+ * review, F1: a leftover of a gone domain with this UUID would be the
+ * new guest's TPM, with someone else's seeds and keys). */
+static gboolean
+check_no_tpm_left (const char *dir, const char *uuid, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, uuid, NULL);
+  struct stat st;
+
+  if (lstat (path, &st) < 0 && errno == ENOENT)
+    return TRUE;
+  g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
+               "%s exists already and no TPM state is carried: it is "
+               "another domain's or left over, and the guest would start "
+               "with that TPM (%s: 'virsh undefine --tpm DOMAIN', or an "
+               "administrator removes it; or import with --new-id)",
+               path, VR_FINDING_TPM_TAKEN);
+  return FALSE;
+}
+
 static gboolean
 place_tpm (Realize *r, GError **error)
 {
@@ -276,14 +298,18 @@ place_tpm (Realize *r, GError **error)
   int dir_fd;
   gboolean ok;
 
-  /* An edit that took the TPM out, or made it another version, leaves
-   * the state behind. */
-  if (vr_planned_system_get_tpm_folder (r->system) == NULL
-      || r->import->tpm_files == NULL || version == NULL
-      || g_strcmp0 (vr_tpm_state_folder (version), r->import->tpm_folder)
-             != 0)
+  if (version == NULL)
     return TRUE;
   dir = vr_state_swtpm_dir (r->conn);
+  /* An edit that took the TPM out, or made it another version, leaves
+   * the state behind: then libvirt gives the guest what is at its UUID,
+   * which must be nothing (a remote host's folder is out of reach: see
+   * docs/security.md). */
+  if (vr_planned_system_get_tpm_folder (r->system) == NULL
+      || r->import->tpm_files == NULL
+      || g_strcmp0 (vr_tpm_state_folder (version), r->import->tpm_folder)
+             != 0)
+    return dir == NULL || check_no_tpm_left (dir, uuid, error);
   if (dir == NULL)
     return no_connection_dir ("TPM state", error);
   dir_fd = open_state_dir (dir, SWTPM_STATE_DIR_MODE, &r->journal.swtpm, error);

@@ -392,27 +392,45 @@ check_tpm_secret (VrValidation *v, xmlNode *tpm)
                      uuid);
 }
 
-static void
-check_tpm_place (VrValidation *v, xmlNode *tpm)
+/* SWTPM_DIR/UUID is the state libvirt gives the guest of that UUID: a
+ * carried state would replace it, and without one swtpm starts with
+ * what is there. UUIDs are public (list), and libvirt keeps a gone
+ * domain's state (persistent_state='yes', undefine --keep-tpm), so a
+ * folder there is someone's leftover seeds, EK and keys whether or not
+ * state is carried (sixth review, F1). TRUE when that finding is given. */
+static gboolean
+check_tpm_place (VrValidation *v, xmlNode *tpm, gboolean carried)
 {
   virConnectPtr conn = vr_host_caps_get_connection (v->caps);
   g_autofree char *swtpm = vr_state_swtpm_dir (conn);
   g_autofree char *path = NULL;
   g_autofree char *hint = NULL;
 
-  if (swtpm == NULL)
-    return;
+  if (swtpm == NULL || v->uuid == NULL)
+    return FALSE;
   path = g_build_filename (swtpm, v->uuid, NULL);
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
-    return;
-  hint = g_strdup_printf ("remove %s if it is left over from a domain of "
-                          "UUID %s that is gone (virsh undefine --tpm "
-                          "removes it with the domain)",
+    return FALSE;
+  hint = g_strdup_printf ("'virsh domuuid DOMAIN' on each domain of 'virsh "
+                          "list --all' shows whose it is; 'virsh undefine "
+                          "--tpm DOMAIN' removes a domain's with it, or an "
+                          "administrator removes %s if no domain of UUID %s "
+                          "is left; or import with --new-id (a new UUID, "
+                          "and a new TPM)",
                           path, v->uuid);
-  vr_validation_add (v, VR_FINDING_TPM_TAKEN, tpm, hint,
-                     "%s exists already: the carried TPM state would "
-                     "replace the one there",
-                     path);
+  if (carried)
+    vr_validation_add (v, VR_FINDING_TPM_TAKEN, tpm, hint,
+                       "%s exists already: the carried TPM state would "
+                       "replace the one there",
+                       path);
+  else
+    vr_validation_add (v, VR_FINDING_TPM_TAKEN, tpm, hint,
+                       "%s exists already and no TPM state is carried: "
+                       "it is another domain's or left over, and the "
+                       "guest would start with that TPM (its seeds, "
+                       "endorsement key and sealed keys)",
+                       path);
+  return TRUE;
 }
 
 static void
@@ -421,14 +439,16 @@ check_tpm (VrValidation *v)
   xmlNode *tpm
       = vr_validation_node (v, "/domain/devices/tpm[backend/@type='emulator']");
   g_autofree char *version = vr_domain_tpm_version (v->doc);
+  gboolean carried;
 
   if (tpm == NULL)
     return;
   check_tpm_emulator (v, tpm, version);
   check_tpm_secret (v, tpm);
-  if (tpm_carried (v))
-    check_tpm_place (v, tpm);
-  else if (v->system && vr_planned_system_get_tpm_discarded (v->system))
+  carried = tpm_carried (v);
+  if (check_tpm_place (v, tpm, carried) || carried)
+    return;
+  if (v->system && vr_planned_system_get_tpm_discarded (v->system))
     vr_validation_add (v, VR_FINDING_TPM_NOT_CARRIED, tpm,
                        "import without --new-id to keep the guest's TPM "
                        "(its sealed keys: BitLocker, LUKS)",
@@ -440,7 +460,8 @@ check_tpm (VrValidation *v)
                        "export the VM with virt-realize export (it carries "
                        "tpm/), or copy its swtpm state by hand",
                        "the guest's TPM state is not carried: it gets a "
-                       "new TPM, and keys it sealed in the old one "
+                       "new TPM (nothing is at this host's place for its "
+                       "UUID), and keys it sealed in the old one "
                        "(BitLocker, LUKS) cannot be unsealed");
 }
 

@@ -278,6 +278,49 @@ test_nvram_squat (Fixture *f, gconstpointer data)
   g_assert_cmpint (unlink (own), ==, 0);
 }
 
+#define TPM_UUID "5a1ad0c0-7e57-4b3d-9c1e-0000000000f3"
+
+/* TPM leftovers (sixth review, F1): a guest with an emulated TPM and no
+ * tpm/ carried, whose UUID has a state at SWTPM_DIR/UUID (a gone
+ * domain's, kept by libvirt): the realize is refused with VR1905,
+ * nothing is defined, and the state stays as it was. */
+static void
+test_tpm_leftover (Fixture *f, gconstpointer data)
+{
+  static const char xml[] =
+      "<domain type='qemu'><name>vr-tpmgrab</name>"
+      "<uuid>" TPM_UUID "</uuid><memory unit='MiB'>64</memory>"
+      "<vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os>"
+      "<devices><emulator>/usr/bin/qemu-system-x86_64</emulator>"
+      "<tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>"
+      "</devices></domain>";
+  g_autofree char *own = g_build_filename (root, "lib", "swtpm", TPM_UUID,
+                                           NULL);
+  g_autofree char *tpm2 = g_build_filename (own, "tpm2", NULL);
+  g_autofree char *state = g_build_filename (tpm2, "tpm2-00.permall", NULL);
+  g_autofree char *content = NULL;
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  VrRealizeOptions options = { .pool_dir = f->pool };
+
+  g_assert_cmpint (g_mkdir_with_parents (tpm2, 0700), ==, 0);
+  test_write_file (tpm2, "tpm2-00.permall", "victim's seeds", -1);
+  f->dir = test_mkdtemp ();
+  test_write_file (f->dir, "domain.xml", xml, -1);
+  system = import (f, f->dir);
+  g_assert_false (vr_realize (f->store, caps, conn, system, &options, NULL,
+                              NULL, &error));
+  g_test_message ("realize: %s", error->message);
+  g_assert_nonnull (strstr (error->message, VR_FINDING_TPM_TAKEN));
+  dom = virDomainLookupByUUIDString (conn, TPM_UUID);
+  g_assert_null (dom);
+  virResetLastError ();
+  g_assert_true (g_file_get_contents (state, &content, NULL, NULL));
+  g_assert_cmpstr (content, ==, "victim's seeds");
+  test_rmtree (own);
+}
+
 /* The image's XML gives the restore its firmware choice only (fifth
  * review, F1): its machine, loader and NVRAM template, and the SMM that
  * firmware needs; its kernel, ACPI table, boot order and anything else
@@ -431,6 +474,7 @@ main (int argc, char **argv)
   ADD ("refused/image", GINT_TO_POINTER (TRUE), test_realize_refused);
   ADD ("edited-listener", NULL, test_edited_listener);
   ADD ("nvram-squat", NULL, test_nvram_squat);
+  ADD ("tpm-leftover", NULL, test_tpm_leftover);
   ADD ("image-os", NULL, test_image_os);
 #undef ADD
   status = g_test_run ();

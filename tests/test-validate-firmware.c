@@ -120,6 +120,45 @@ test_not_carried (void)
   test_rmtree (copy);
 }
 
+/* No tpm/ carried, and a state at SWTPM_DIR/UUID (a gone domain's of
+ * the same UUID, kept by libvirt): the guest would start with it, so it
+ * is VR1905, an error, and no "it gets a new TPM" (sixth review, F1). */
+static void
+test_tpm_leftover (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *copy = vr_testbed_copy_import_dir (t.uefi, &error);
+  g_autofree char *tpm = NULL;
+  g_autofree char *own
+      = g_build_filename (t.root, "lib", "swtpm", UEFI_UUID, NULL);
+  g_autofree char *leftover = g_build_filename (own, "tpm2", NULL);
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
+  VrFinding *f;
+
+  g_assert_no_error (error);
+  tpm = g_build_filename (copy, "tpm", NULL);
+  test_rmtree (tpm);
+  g_assert_cmpint (g_mkdir_with_parents (leftover, 0700), ==, 0);
+  system = test_plan_import (copy, VR_IMPORT_NONE);
+  findings = validate_planned (system);
+  f = vt_assert_finding (findings, VR_FINDING_TPM_TAKEN,
+                         "/domain/devices/tpm");
+  g_assert_cmpint (f->severity, ==, VR_SEVERITY_ERROR);
+  g_assert_nonnull (strstr (f->message, "no TPM state is carried"));
+  g_assert_nonnull (strstr (f->hint, "--new-id"));
+  g_assert_null (vr_findings_find (findings, VR_FINDING_TPM_NOT_CARRIED));
+  g_clear_pointer (&findings, g_ptr_array_unref);
+  g_clear_object (&system);
+  /* A new identity is another UUID: that state is not its. */
+  system = test_plan_import (copy, VR_IMPORT_NEW_ID
+                                       | VR_IMPORT_DISCARD_SAVED_STATE);
+  findings = validate_planned (system);
+  g_assert_null (vr_findings_find (findings, VR_FINDING_TPM_TAKEN));
+  test_rmtree (own);
+  test_rmtree (copy);
+}
+
 static xmlDoc *
 uefi_doc (void)
 {
@@ -318,6 +357,7 @@ main (int argc, char **argv)
   g_test_add_func ("/validate-firmware/places-taken", test_places_taken);
   g_test_add_func ("/validate-firmware/new-id", test_new_id);
   g_test_add_func ("/validate-firmware/not-carried", test_not_carried);
+  g_test_add_func ("/validate-firmware/tpm-leftover", test_tpm_leftover);
   g_test_add_func ("/validate-firmware/auto-selection", test_auto_selection);
   g_test_add_func ("/validate-firmware/tpm-secret", test_tpm_secret);
   g_test_add_func ("/validate-firmware/snapshot-disks", test_snapshot_disks);
