@@ -248,6 +248,8 @@ vr_job_object_new_realize (guint id, VrPlannedSystem *system,
   self->session = session;
   if (options->import_dir != NULL)
     self->options.import_dir = vr_import_dir_ref (options->import_dir);
+  if (options->counted_sizes != NULL)
+    g_hash_table_ref (options->counted_sizes);
   self->host = g_strdup (options->host);
   self->options.host = self->host;
   vr_dbus_job_set_cancellable (VR_DBUS_JOB (self), TRUE);
@@ -334,6 +336,7 @@ vr_job_object_finalize (GObject *object)
   g_free (self->pool_dir);
   g_free (self->message);
   vr_import_dir_free (self->options.import_dir);
+  g_clear_pointer (&self->options.counted_sizes, g_hash_table_unref);
   g_free (self->host);
   G_OBJECT_CLASS (vr_job_object_parent_class)->finalize (object);
 }

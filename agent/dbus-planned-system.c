@@ -614,6 +614,7 @@ realize_call_free (gpointer data)
   g_free (call->pool);
   g_free (call->pool_dir);
   vr_import_dir_free (call->options.import_dir);
+  g_clear_pointer (&call->options.counted_sizes, g_hash_table_unref);
   g_free (call->host);
   vr_realize_hold_release (call->hold);
   g_free (call);
@@ -825,6 +826,8 @@ host_access_thread (GTask *task, gpointer source, gpointer task_data,
         }
       step->call->options.charged_bytes
           = vr_realize_hold_get_bytes (step->call->hold);
+      step->call->options.counted_sizes
+          = vr_realize_hold_get_sizes (step->call->hold);
     }
   /* Judged on the descriptor the caller handed over, not by path: a
    * folder swapped at that path would be judged instead of theirs. */

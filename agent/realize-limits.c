@@ -39,6 +39,7 @@ struct _VrRealizeHold {
   char *planned;
   guint uid;
   Usage usage;
+  GHashTable *sizes; /* relpath -> guint64 *: each file counted */
 };
 
 VrRealizeHolds *
@@ -56,6 +57,7 @@ hold_free (gpointer data)
   VrRealizeHold *hold = data;
 
   g_free (hold->planned);
+  g_clear_pointer (&hold->sizes, g_hash_table_unref);
   g_free (hold);
 }
 
@@ -76,6 +78,12 @@ guint64
 vr_realize_hold_get_bytes (const VrRealizeHold *hold)
 {
   return hold->usage.bytes;
+}
+
+GHashTable *
+vr_realize_hold_get_sizes (const VrRealizeHold *hold)
+{
+  return hold->sizes ? g_hash_table_ref (hold->sizes) : NULL;
 }
 
 void
@@ -106,10 +114,14 @@ usage_add (Usage *total, const Usage *one)
 
 /* A disk the realize copies and its backing chain inside the import
  * directory, by their apparent sizes (what a copy of a sparse file may
- * come to once the guest writes it). A file that cannot be read is left
- * to the realize, which refuses it. */
+ * come to once the guest writes it), a qcow2 image by its virtual size
+ * when that is more: the guest fills the pool's copy up to it (sixth
+ * review, F4: 1 TiB was charged as its 200 KiB header). Each file's
+ * apparent size goes into sizes, which the copy holds it to. A file
+ * that cannot be read is left to the realize, which refuses it. */
 static guint64
-chain_bytes (VrImportDir *dir, const char *relpath, guint depth)
+chain_bytes (VrImportDir *dir, const char *relpath, guint depth,
+             GHashTable *sizes)
 {
   g_auto (VrQcow2Info) info = { 0 };
   g_autofree char *folder = NULL;
@@ -123,14 +135,21 @@ chain_bytes (VrImportDir *dir, const char *relpath, guint depth)
   fd = vr_import_dir_open_file (dir, relpath, NULL);
   if (fd < 0)
     return 0;
-  size = fstat (fd, &st) == 0 ? (guint64) st.st_size : 0;
+  if (fstat (fd, &st) < 0)
+    {
+      close (fd);
+      return 0;
+    }
   vr_qcow2_read (fd, &info);
   close (fd);
+  g_hash_table_insert (sizes, g_strdup (relpath),
+                       g_memdup2 (&(guint64){ st.st_size }, sizeof (guint64)));
+  size = MAX ((guint64) st.st_size, info.virtual_size);
   if (info.backing == NULL || strchr (info.backing, '/') != NULL)
     return size;
   folder = g_path_get_dirname (relpath);
   next = g_build_filename (folder, info.backing, NULL);
-  return size + chain_bytes (dir, next, depth + 1);
+  return size + chain_bytes (dir, next, depth + 1, sizes);
 }
 
 /* What a realize of system writes into pools and libvirt's folders: the
@@ -139,7 +158,7 @@ chain_bytes (VrImportDir *dir, const char *relpath, guint depth)
  * import recorded, and the disks' as they are now). */
 static guint64
 realize_bytes (VrPlannedSystem *system, const VrImportDir *given,
-               gboolean copy_disks)
+               gboolean copy_disks, GHashTable *sizes)
 {
   guint64 bytes = vr_planned_system_get_nvram_size (system);
   g_autoptr (GPtrArray) disks = NULL;
@@ -170,7 +189,7 @@ realize_bytes (VrPlannedSystem *system, const VrImportDir *given,
                                 "/domain/devices/disk/source/@file");
   for (guint i = 0; disks != NULL && i < disks->len; i++)
     if (!g_path_is_absolute (disks->pdata[i]))
-      bytes += chain_bytes ((VrImportDir *) dir, disks->pdata[i], 0);
+      bytes += chain_bytes ((VrImportDir *) dir, disks->pdata[i], 0, sizes);
   return bytes;
 }
 
@@ -186,11 +205,11 @@ planned_memory_kib (VrPlannedSystem *system)
 
 static Usage
 system_usage (VrPlannedSystem *system, const VrImportDir *dir,
-              gboolean copy_disks)
+              gboolean copy_disks, GHashTable *sizes)
 {
   Usage usage = { 1, planned_memory_kib (system),
                   vr_planned_system_get_vcpus (system),
-                  realize_bytes (system, dir, copy_disks) };
+                  realize_bytes (system, dir, copy_disks, sizes) };
 
   return usage;
 }
@@ -443,7 +462,14 @@ vr_realize_limits_hold (const VrRealizeLimits *limits, VrRealizeHolds *holds,
 
   hold->planned = g_strdup (vr_planned_system_get_uuid (system));
   hold->uid = uid;
-  hold->usage = system_usage (system, dir, copy_disks);
+  hold->sizes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                       g_free);
+  hold->usage = system_usage (system, dir, copy_disks, hold->sizes);
+  /* Root's realize has no limit, so nothing to hold its copies to;
+   * anyone else's copies only what was counted (none, when the folder
+   * could not be read). */
+  if (uid == 0 || !copy_disks)
+    g_clear_pointer (&hold->sizes, g_hash_table_unref);
   locker = g_mutex_locker_new (&holds->lock);
   if (uid != 0
       && (!count_held (holds, store, conn, system, uid, &held, error)

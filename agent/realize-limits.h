@@ -60,6 +60,11 @@ VrRealizeHold *vr_realize_limits_hold (const VrRealizeLimits *limits,
  * the domain keeps counting them after the hold is released. */
 guint64 vr_realize_hold_get_bytes (const VrRealizeHold *hold);
 
+/* The size of each import-directory file the hold counted (relpath to a
+ * guint64), for VrRealizeOptions.counted_sizes; NULL when the realize
+ * copies no disks or is root's. A new reference. */
+GHashTable *vr_realize_hold_get_sizes (const VrRealizeHold *hold);
+
 /* Ends the hold (the job ended, or the realize was refused before its
  * job); NULL is ignored. Thread-safe. */
 void vr_realize_hold_release (VrRealizeHold *hold);

@@ -190,6 +190,16 @@ check_source (Copy *c, GError **error)
       return FALSE;
     }
   c->size = st.st_size;
+  if (c->extra != NULL && c->extra->check_size
+      && c->size != c->extra->expected_size)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s is %" G_GUINT64_FORMAT " bytes, not the %"
+                   G_GUINT64_FORMAT " it was counted as when the copy was "
+                   "allowed: it changed since", c->source, c->size,
+                   c->extra->expected_size);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -434,10 +444,21 @@ reflink_unsupported (int errsv)
 static gboolean
 copy_by_reflink (Copy *c, gboolean *cloned, GError **error)
 {
+  struct stat st;
+
   *cloned = ioctl (c->dst_fd, FICLONE, c->src_fd) == 0;
-  if (*cloned || reflink_unsupported (errno))
+  if (!*cloned)
+    return reflink_unsupported (errno) || fail_write (c, errno, error);
+  /* A clone takes the whole file as it is now: one that grew since
+   * check_source is not the file that was checked (and counted). */
+  if (fstat (c->dst_fd, &st) < 0)
+    return fail_write (c, errno, error);
+  if ((guint64) st.st_size == c->size)
     return TRUE;
-  return fail_write (c, errno, error);
+  g_set_error (error, VR_ERROR, VR_ERROR_FAILED,
+               "%s changed during the copy: it is no longer %"
+               G_GUINT64_FORMAT " bytes", c->source, c->size);
+  return FALSE;
 }
 
 static gboolean

@@ -70,6 +70,11 @@ typedef struct {
    * the copy reads it; after a reflink or copy_file_range, which do not
    * pass the data through us, the source is read once for it. */
   VrSha256 *sha256;
+  /* With check_size: the source must be expected_size bytes when the
+   * copy starts (what a per-user limit counted it as), or the copy is
+   * refused; it never copies past the size it started with. */
+  gboolean check_size;
+  guint64 expected_size;
 } VrCopyExtra;
 
 /* Copies the regular file src_fd into dst_dir_fd/dst_name: temp file beside

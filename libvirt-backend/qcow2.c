@@ -9,7 +9,7 @@
 #include "errors.h"
 
 /* qcow2's header, big-endian: magic, version, backing file offset and
- * size; from version 3 the incompatible features at 72, where bit 2 is
+ * size, then at 24 the virtual size; from version 3 the incompatible features at 72, where bit 2 is
  * an external data file. */
 #define QCOW2_MAGIC "QFI\xfb"
 #define QCOW2_HEADER_V3_SIZE 80
@@ -61,6 +61,8 @@ vr_qcow2_read (int fd, VrQcow2Info *info)
   if (n < 20 || memcmp (header, QCOW2_MAGIC, 4) != 0)
     return;
   info->is_qcow2 = TRUE;
+  if (n >= 32)
+    info->virtual_size = read_be64 (header + 24);
   if (read_be64 (header + 8) != 0)
     info->backing = backing_name (fd, header);
   info->data_file = read_be32 (header + 4) >= 3 && n >= QCOW2_HEADER_V3_SIZE

@@ -12,6 +12,7 @@ typedef struct
   gboolean is_qcow2;
   char *backing;      /* the backing file's name as written, or NULL */
   gboolean data_file; /* an external data file (incompatible bit 2) */
+  guint64 virtual_size; /* the disk's size as the guest sees it */
 } VrQcow2Info;
 
 void vr_qcow2_info_clear (VrQcow2Info *info);

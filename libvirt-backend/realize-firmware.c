@@ -84,7 +84,8 @@ copy_nvram (Realize *r, int src, int dir_fd, const char *relpath,
       = { r,
           vr_realize_journal_add_file (&r->journal, VR_JOURNAL_DIR_NVRAM, 0, 0),
           NULL };
-  VrCopyExtra extra = { vr_realize_track_in_journal, &t, checksum };
+  VrCopyExtra extra = { .track = vr_realize_track_in_journal,
+                        .track_data = &t, .sha256 = checksum };
   VrCopyResult result = { 0 };
   gboolean ok = vr_copy_fd_to_extra (
       src, dir_fd, name, 0600, r->options->copy_flags, &extra, r->cancellable,
@@ -153,7 +154,7 @@ copy_tpm_file (Realize *r, const VrImportFile *file, int folder_fd,
 {
   g_autoptr (VrSha256) checksum = vr_realize_checksum_for (r);
   g_autofree char *base = g_path_get_basename (file->relpath);
-  VrCopyExtra extra = { NULL, NULL, checksum };
+  VrCopyExtra extra = { .sha256 = checksum };
   VrCopyResult result = { 0 };
   int src = vr_import_dir_open_file (r->import, file->relpath, error);
   gboolean ok;

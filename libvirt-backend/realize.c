@@ -387,6 +387,32 @@ vr_realize_track_in_journal (const char *name, guint64 dev, guint64 ino,
          && vr_test_hook_fail ("journaled", error);
 }
 
+/* The size the agent's limits counted relpath as (counted_sizes), for
+ * the copy to hold it to; the saved state is the import's, checked by
+ * its checksum or mtime. */
+static gboolean
+counted_size (Realize *r, const char *relpath, VrCopyExtra *extra,
+              GError **error)
+{
+  const guint64 *size;
+
+  if (r->options->counted_sizes == NULL
+      || g_strcmp0 (relpath, r->import->save_file) == 0)
+    return TRUE;
+  size = g_hash_table_lookup (r->options->counted_sizes, relpath);
+  if (size == NULL)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "%s/%s was not counted against the caller's limits when "
+                   "the realize was allowed: the disks changed since",
+                   r->import->path, relpath);
+      return FALSE;
+    }
+  extra->check_size = TRUE;
+  extra->expected_size = *size;
+  return TRUE;
+}
+
 static gboolean
 copy_to_local_pool (Realize *r, int src, const char *relpath,
                     const char *name, char **chosen, VrJournalFile **entry,
@@ -396,10 +422,16 @@ copy_to_local_pool (Realize *r, int src, const char *relpath,
   VrRealizeTracked t = { r, vr_realize_journal_add_file (&r->journal,
                                                 VR_JOURNAL_DIR_POOL, 0, 0),
                 NULL };
-  VrCopyExtra extra = { vr_realize_track_in_journal, &t, checksum };
+  VrCopyExtra extra = { .track = vr_realize_track_in_journal,
+                        .track_data = &t, .sha256 = checksum };
   VrCopyResult result = { 0 };
   struct stat st;
 
+  if (!counted_size (r, relpath, &extra, error))
+    {
+      g_free (t.target);
+      return FALSE;
+    }
   /* QEMU runs as another user; libvirt hands it the file at start. */
   if (!vr_copy_fd_to_extra (src, r->pool_fd, name, 0600,
                             r->options->copy_flags | VR_COPY_FREE_NAME,
@@ -627,7 +659,8 @@ link_state (Realize *r, GError **error)
   VrRealizeTracked t = { r, vr_realize_journal_add_file (&r->journal,
                                                 VR_JOURNAL_DIR_SAVE, 0, 0),
                 NULL };
-  VrCopyExtra extra = { vr_realize_track_in_journal, &t, NULL };
+  VrCopyExtra extra = { .track = vr_realize_track_in_journal,
+                        .track_data = &t };
   gboolean ok;
 
   g_ptr_array_add (link->names, g_strdup (name));

@@ -32,6 +32,13 @@ typedef struct {
    * caller_uid, so that the domain counts against its caller for as long
    * as it is defined, whatever becomes of its planned system. */
   guint64 charged_bytes;
+  /* With caller_known, when not NULL: each file of the import directory
+   * a realize copies into the pool besides the saved state (relpath to
+   * a guint64 of bytes), as the per-user limits counted it. A copy
+   * refuses a file of another size, or one not counted (sixth review,
+   * F4: the user grew it between the count and the copy). Whoever copies
+   * the options takes a reference (g_hash_table_ref). */
+  GHashTable *counted_sizes;
   /* When pool_ino is not 0, pool_dir must open as that directory: the
    * agent checked it for its caller, and a link put in its path since
    * must not lead the realize's writes elsewhere. */

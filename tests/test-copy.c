@@ -746,7 +746,7 @@ copy_hashed (const char *dir, VrCopyFlags flags, VrCopyMethod *method)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (VrSha256) checksum = vr_sha256_new ();
-  VrCopyExtra extra = { NULL, NULL, checksum };
+  VrCopyExtra extra = { .sha256 = checksum };
   VrCopyResult result = { 0 };
   g_autofree char *src = path_in (dir, "src");
   int src_fd = open (src, O_RDONLY | O_CLOEXEC);
@@ -850,7 +850,7 @@ test_free_name (Fixture *f, gconstpointer data)
   g_autofree char *taken = path_in (f->dir, "vm.save");
   g_autofree char *copy = path_in (f->dir, "vm-3.save");
   Tracked t = { g_ptr_array_new_with_free_func (g_free), 0 };
-  VrCopyExtra extra = { on_track, &t, NULL };
+  VrCopyExtra extra = { .track = on_track, .track_data = &t };
   int src_fd;
   int dir_fd;
   struct stat st;
@@ -898,7 +898,7 @@ test_free_name_squatted (Fixture *f, gconstpointer data)
   g_autofree char *copy = NULL;
   g_autofree char *text = NULL;
   Tracked t = { g_ptr_array_new_with_free_func (g_free), 0 };
-  VrCopyExtra extra = { on_track, &t, NULL };
+  VrCopyExtra extra = { .track = on_track, .track_data = &t };
   guint64 suffix;
   int src_fd;
   int dir_fd;
@@ -949,6 +949,44 @@ test_free_name_squatted (Fixture *f, gconstpointer data)
   g_ptr_array_unref (t.names);
 }
 
+/* Copies dir/src to dir/name held to expected bytes. */
+static gboolean
+copy_counted (const char *dir, const char *name, VrCopyFlags flags,
+              guint64 expected, GError **error)
+{
+  VrCopyExtra extra = { .check_size = TRUE, .expected_size = expected };
+  g_autofree char *src = path_in (dir, "src");
+  int src_fd = open (src, O_RDONLY | O_CLOEXEC);
+  int dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  gboolean ok = vr_copy_fd_to_extra (src_fd, dir_fd, name, 0600, flags,
+                                     &extra, NULL, NULL, NULL, NULL, error);
+
+  close (src_fd);
+  close (dir_fd);
+  return ok;
+}
+
+/* Sixth review, F4: a file counted against a per-user limit at one size
+ * and grown (by its owner) before the copy starts is refused, and
+ * nothing of it is left; at the counted size it is copied. */
+static void
+test_counted_size (Fixture *f, gconstpointer data)
+{
+  VrCopyFlags flags = GPOINTER_TO_UINT (data);
+  g_autofree char *src = path_in (f->dir, "src");
+  g_autoptr (GError) error = NULL;
+
+  write_dense (src, MIB);
+  g_assert_true (copy_counted (f->dir, "same", flags, MIB, &error));
+  g_assert_no_error (error);
+  write_dense (src, 3 * MIB);
+  g_assert_false (copy_counted (f->dir, "grown", flags, MIB, &error));
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "counted", NULL);
+  g_assert_nonnull (strstr (error->message, "3145728 bytes"));
+  /* src, same and mnt: nothing of the refused copy. */
+  g_assert_cmpuint (test_count_entries (f->dir), ==, 3);
+}
+
 #define ADD(path, func, flags) \
   g_test_add ("/copy/" path, Fixture, GUINT_TO_POINTER (flags), \
               fixture_set_up, func, fixture_tear_down)
@@ -986,6 +1024,7 @@ main (int argc, char **argv)
   ADD ("cross-fs", test_cross_fs, VR_COPY_NONE);
   ADD ("reflink", test_reflink, VR_COPY_NONE);
   ADD_METHODS ("checksum", test_checksum);
+  ADD_METHODS ("counted-size", test_counted_size);
   ADD_METHODS ("checksum/small-files", test_checksum_small_files);
   ADD ("checksum/named-temp", test_checksum,
        VR_COPY_NO_REFLINK | VR_COPY_NAMED_TEMP);

@@ -13,6 +13,7 @@
 #include "test-util.h"
 
 #define NOBODY 65534
+#define MIB (1024 * 1024)
 
 static struct {
   char *state;
@@ -188,6 +189,76 @@ test_holds (void)
   remove_system (12);
 }
 
+/* The first 32 bytes of a qcow2 header (version 3, no backing file)
+ * of a disk of virtual_size bytes: all the limits read. */
+static void
+write_qcow2 (const char *dir, const char *name, guint64 virtual_size)
+{
+  guint8 header[512] = { 'Q', 'F', 'I', 0xfb, 0, 0, 0, 3 };
+  guint64 be = GUINT64_TO_BE (virtual_size);
+
+  memcpy (header + 24, &be, sizeof be);
+  test_write_file (dir, name, (const char *) header, sizeof header);
+}
+
+/* Sixth review, F4: a qcow2 image is charged its virtual size (the
+ * guest fills the pool's copy up to it), a raw one its size; each
+ * file's size as counted goes with the realize, for the copy to hold it
+ * to. */
+static void
+test_disk_sizes (void)
+{
+  static const char xml[] =
+      "<domain type='kvm'><name>vr-limit-disks</name>"
+      "<uuid>5a1ad0c0-7e57-4b3d-9c1e-000000000131</uuid>"
+      "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+      "<os><type arch='x86_64'>hvm</type></os><devices>"
+      "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+      "<source file='big.qcow2'/><target dev='vda' bus='virtio'/></disk>"
+      "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+      "<source file='small.raw'/><target dev='vdb' bus='virtio'/></disk>"
+      "</devices></domain>";
+  g_autofree char *dir = test_mkdtemp ();
+  g_autofree char *raw = g_malloc0 (MIB);
+  g_autoptr (VrImportDir) opened = NULL;
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (GHashTable) sizes = NULL;
+  g_autoptr (GError) error = NULL;
+  VrRealizeLimits limits = { .max_domains = 8 };
+  VrRealizeHold *hold;
+  guint64 *size;
+
+  test_write_file (dir, "domain.xml", xml, -1);
+  write_qcow2 (dir, "big.qcow2", G_GUINT64_CONSTANT (1) << 40);
+  test_write_file (dir, "small.raw", raw, MIB);
+  system = vr_import_path (t.store, dir, NULL, &error);
+  g_assert_no_error (error);
+  opened = vr_import_dir_open (dir, &error);
+  g_assert_no_error (error);
+  hold = vr_realize_limits_hold (&limits, t.holds, t.store, NULL, system,
+                                 opened, TRUE, NOBODY, "agent.conf", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (vr_realize_hold_get_bytes (hold), ==,
+                    (G_GUINT64_CONSTANT (1) << 40) + MIB);
+  sizes = vr_realize_hold_get_sizes (hold);
+  g_assert_nonnull (sizes);
+  size = g_hash_table_lookup (sizes, "big.qcow2");
+  g_assert_nonnull (size);
+  g_assert_cmpuint (*size, ==, 512);
+  size = g_hash_table_lookup (sizes, "small.raw");
+  g_assert_nonnull (size);
+  g_assert_cmpuint (*size, ==, MIB);
+  vr_realize_hold_release (hold);
+  /* 1 TiB and 1 MiB are more than 1 TiB. */
+  limits.max_disk_mib = 1024 * 1024;
+  g_assert_null (vr_realize_limits_hold (&limits, t.holds, t.store, NULL,
+                                         system, opened, TRUE, NOBODY,
+                                         "agent.conf", &error));
+  g_assert_error (error, VR_ERROR, VR_ERROR_IN_USE);
+  g_assert_nonnull (strstr (error->message, "MaxDiskPerUser"));
+  test_rmtree (dir);
+}
+
 /* A domain on libvirt's test driver whose realize tag names owner (or
  * none), planned system planned. */
 static virDomainPtr
@@ -293,6 +364,7 @@ main (int argc, char **argv)
   g_test_add_func ("/realize-limits/limits", test_limits);
   g_test_add_func ("/realize-limits/holds", test_holds);
   g_test_add_func ("/realize-limits/numa", test_numa);
+  g_test_add_func ("/realize-limits/disk-sizes", test_disk_sizes);
   g_test_add_func ("/realize-limits/domains", test_domains);
   status = g_test_run ();
   vr_realize_holds_free (t.holds);

@@ -589,6 +589,54 @@ test_data_file_refused (Fixture *f, gconstpointer data)
   test_rmtree (dir);
 }
 
+/* Sixth review, F4: with counted_sizes (the agent's per-user limits),
+ * a disk whose size is not the counted one, or that was not counted,
+ * is refused with nothing made; at the counted size it is copied. */
+static void
+test_counted_sizes (Fixture *f, gconstpointer data)
+{
+  g_autofree char *disk = vr_testbed_require ("disk");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = vr_testbed_copy_import_dir (disk, &error);
+  g_autofree char *image = NULL;
+  g_autoptr (GHashTable) sizes
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  VrRealizeOptions options = { .pool_dir = f->pool_dir, .copy_disks = TRUE,
+                               .counted_sizes = sizes };
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  struct stat st;
+
+  g_assert_no_error (error);
+  image = g_build_filename (dir, "disks", "disk0.qcow2", NULL);
+  g_assert_cmpint (stat (image, &st), ==, 0);
+  system = vr_import_path (f->store, dir, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (vr_realize (f->store, caps, conn, system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "not counted", NULL);
+  g_clear_error (&error);
+  g_hash_table_insert (sizes, g_strdup ("disks/disk0.qcow2"),
+                       g_memdup2 (&(guint64){ st.st_size - 1 },
+                                  sizeof (guint64)));
+  g_assert_false (vr_realize (f->store, caps, conn, system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "counted as", NULL);
+  g_clear_error (&error);
+  dom = virDomainLookupByName (conn, "vr-guest-disk");
+  g_assert_null (dom);
+  virResetLastError ();
+  g_assert_cmpuint (test_count_entries (f->pool_dir), ==, 0);
+  g_hash_table_insert (sizes, g_strdup ("disks/disk0.qcow2"),
+                       g_memdup2 (&(guint64){ st.st_size },
+                                  sizeof (guint64)));
+  g_assert_true (vr_realize (f->store, caps, conn, system, &options, NULL,
+                             NULL, &error));
+  g_assert_no_error (error);
+  test_remove_domain (conn, "5a1ad0c0-7e57-4b3d-9c1e-000000000002");
+  test_rmtree (dir);
+}
+
 static gboolean
 has_finding (GPtrArray *findings, const char *id, const char *text)
 {
@@ -1883,6 +1931,7 @@ main (int argc, char **argv)
   ADD ("start-fails", test_start_fails);
   ADD ("copy-disks", test_copy_disks);
   ADD ("data-file-refused", test_data_file_refused);
+  ADD ("counted-sizes", test_counted_sizes);
   ADD ("in-place-disk-refused", test_in_place_disk_refused);
   ADD ("validates-opened-dir", test_validates_opened_dir);
   ADD ("no-lookup-for-caller", test_no_lookup_for_caller);

@@ -426,7 +426,7 @@ run_hashed (const char *src, const char *dst, VrCopyFlags flags,
   g_autoptr (VrSha256) checksum = hash ? vr_sha256_new () : NULL;
   g_autofree char *dir = g_path_get_dirname (dst);
   g_autofree char *name = g_path_get_basename (dst);
-  VrCopyExtra extra = { NULL, NULL, checksum };
+  VrCopyExtra extra = { .sha256 = checksum };
   VrCopyResult result;
   int src_fd = open (src, O_RDONLY | O_CLOEXEC);
   int dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
