@@ -18,6 +18,7 @@
 #include "realize.h"
 #include "safe-xml.h"
 #include "state-paths.h"
+#include "test-hooks.h"
 #include "test-util.h"
 #include "testbed.h"
 #include "validate.h"
@@ -321,6 +322,89 @@ test_tpm_leftover (Fixture *f, gconstpointer data)
   test_rmtree (own);
 }
 
+typedef struct {
+  Fixture *f;
+  VrPlannedSystem *system;
+  GError *error;
+  gboolean ok;
+} RealizeRun;
+
+static gpointer
+realize_thread (gpointer data)
+{
+  RealizeRun *run = data;
+  VrRealizeOptions options = { .pool_dir = run->f->pool, .copy_disks = TRUE };
+
+  run->ok = vr_realize (run->f->store, caps, conn, run->system, &options,
+                        NULL, NULL, &run->error);
+  return NULL;
+}
+
+/* The same, with the state put there after validate (held in the copy
+ * of a carried disk, VR_TEST_PAUSE_AT=copy): the realize checks again
+ * before the define, and refuses. */
+static void
+test_tpm_leftover_late (Fixture *f, gconstpointer data)
+{
+  static const char xml[] =
+      "<domain type='qemu'><name>vr-tpmlate</name>"
+      "<uuid>" TPM_UUID "</uuid><memory unit='MiB'>64</memory>"
+      "<vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os>"
+      "<devices><emulator>/usr/bin/qemu-system-x86_64</emulator>"
+      "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+      "<source file='disk.raw'/><target dev='vda' bus='virtio'/></disk>"
+      "<tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>"
+      "</devices></domain>";
+  g_autofree char *own = g_build_filename (root, "lib", "swtpm", TPM_UUID,
+                                           NULL);
+  g_autofree char *ctl = test_mkdtemp ();
+  g_autofree char *pause = g_build_filename (ctl, "pause", NULL);
+  g_autofree char *reached = g_build_filename (ctl, "reached", NULL);
+  g_autofree char *data_bytes = g_strnfill (64 * 1024, 'd');
+  g_autoptr (GThread) thread = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  RealizeRun run = { f, NULL, NULL, FALSE };
+  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+
+  if (!vr_test_hooks_enabled ())
+    {
+      g_test_skip ("needs a build with -Dtest_hooks=true (the pause)");
+      return;
+    }
+  f->dir = test_mkdtemp ();
+  test_write_file (f->dir, "domain.xml", xml, -1);
+  test_write_file (f->dir, "disk.raw", data_bytes, 64 * 1024);
+  run.system = import (f, f->dir);
+  test_write_file (ctl, "pause", "", -1);
+  g_setenv ("VR_TEST_PAUSE_AT", "copy", TRUE);
+  g_setenv ("VR_TEST_PAUSE_FILE", pause, TRUE);
+  g_setenv ("VR_TEST_PAUSE_REACHED", reached, TRUE);
+  thread = g_thread_new ("realize", realize_thread, &run);
+  while (!g_file_test (reached, G_FILE_TEST_EXISTS)
+         && g_get_monotonic_time () < deadline)
+    g_usleep (20 * 1000);
+  g_assert_true (g_file_test (reached, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (g_mkdir_with_parents (own, 0700), ==, 0);
+  g_assert_cmpint (unlink (pause), ==, 0);
+  g_thread_join (g_steal_pointer (&thread));
+  g_unsetenv ("VR_TEST_PAUSE_AT");
+  g_unsetenv ("VR_TEST_PAUSE_FILE");
+  g_unsetenv ("VR_TEST_PAUSE_REACHED");
+  g_assert_false (run.ok);
+  g_test_message ("realize: %s", run.error->message);
+  g_assert_error (run.error, VR_ERROR, VR_ERROR_IN_USE);
+  g_assert_nonnull (strstr (run.error->message, "no TPM state is carried"));
+  g_clear_error (&run.error);
+  dom = virDomainLookupByUUIDString (conn, TPM_UUID);
+  g_assert_null (dom);
+  virResetLastError ();
+  g_assert_true (g_file_test (own, G_FILE_TEST_IS_DIR));
+  g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
+  g_object_unref (run.system);
+  test_rmtree (own);
+  test_rmtree (ctl);
+}
+
 /* The image's XML gives the restore its firmware choice only (fifth
  * review, F1): its machine, loader and NVRAM template, and the SMM that
  * firmware needs; its kernel, ACPI table, boot order and anything else
@@ -475,6 +559,7 @@ main (int argc, char **argv)
   ADD ("edited-listener", NULL, test_edited_listener);
   ADD ("nvram-squat", NULL, test_nvram_squat);
   ADD ("tpm-leftover", NULL, test_tpm_leftover);
+  ADD ("tpm-leftover-late", NULL, test_tpm_leftover_late);
   ADD ("image-os", NULL, test_image_os);
 #undef ADD
   status = g_test_run ();
