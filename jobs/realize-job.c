@@ -26,6 +26,7 @@ realize_work_free (gpointer data)
   g_free (work->pool);
   g_free (work->pool_dir);
   vr_import_dir_free (work->options.import_dir);
+  g_clear_pointer (&work->options.counted_sizes, g_hash_table_unref);
   g_strfreev (work->bridges);
   g_free (work);
 }
@@ -60,6 +61,8 @@ vr_realize_job_start (guint id, VrStore *store, VrHostCaps *caps,
   work->options.pool_dir = work->pool_dir;
   if (options->import_dir != NULL)
     work->options.import_dir = vr_import_dir_ref (options->import_dir);
+  if (options->counted_sizes != NULL)
+    g_hash_table_ref (options->counted_sizes);
   work->bridges = g_strdupv ((char **) options->bridges);
   work->options.bridges = (const char *const *) work->bridges;
   vr_job_start (job, run_realize, work, realize_work_free);
