@@ -14,7 +14,7 @@ vr_agent_context_default_init (VrAgentContextInterface *iface)
 VrStore *
 vr_agent_context_get_store (VrAgentContext *context)
 {
-  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), 0);
+  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), NULL);
   return VR_AGENT_CONTEXT_GET_IFACE (context)->get_store (context);
 }
 
@@ -29,21 +29,21 @@ vr_agent_context_index_options (VrAgentContext *context,
 gboolean
 vr_agent_context_is_session (VrAgentContext *context)
 {
-  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), 0);
+  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), FALSE);
   return VR_AGENT_CONTEXT_GET_IFACE (context)->is_session (context);
 }
 
 const char *const *
 vr_agent_context_get_pool_dirs (VrAgentContext *context)
 {
-  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), 0);
+  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), NULL);
   return VR_AGENT_CONTEXT_GET_IFACE (context)->get_pool_dirs (context);
 }
 
 const char *const *
 vr_agent_context_get_trusted_import_dirs (VrAgentContext *context)
 {
-  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), 0);
+  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), NULL);
   return VR_AGENT_CONTEXT_GET_IFACE (context)->get_trusted_import_dirs (
       context);
 }
@@ -51,28 +51,28 @@ vr_agent_context_get_trusted_import_dirs (VrAgentContext *context)
 const VrRealizeLimits *
 vr_agent_context_get_realize_limits (VrAgentContext *context)
 {
-  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), 0);
+  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), NULL);
   return VR_AGENT_CONTEXT_GET_IFACE (context)->get_realize_limits (context);
 }
 
 VrRealizeHolds *
 vr_agent_context_get_realize_holds (VrAgentContext *context)
 {
-  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), 0);
+  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), NULL);
   return VR_AGENT_CONTEXT_GET_IFACE (context)->get_realize_holds (context);
 }
 
 const char *const *
 vr_agent_context_get_bridges (VrAgentContext *context)
 {
-  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), 0);
+  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), NULL);
   return VR_AGENT_CONTEXT_GET_IFACE (context)->get_bridges (context);
 }
 
 const char *
 vr_agent_context_get_config_path (VrAgentContext *context)
 {
-  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), 0);
+  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), NULL);
   return VR_AGENT_CONTEXT_GET_IFACE (context)->get_config_path (context);
 }
 
@@ -88,7 +88,7 @@ gboolean
 vr_agent_context_ref_libvirt (VrAgentContext *context, virConnectPtr *conn,
                               VrHostCaps **caps, GError **error)
 {
-  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), 0);
+  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), FALSE);
   return VR_AGENT_CONTEXT_GET_IFACE (context)->ref_libvirt (context, conn, caps,
                                                             error);
 }
@@ -98,7 +98,7 @@ vr_agent_context_ref_host (VrAgentContext *context, const char *host,
                            const char *option, virConnectPtr *conn,
                            VrHostCaps **caps, GError **error)
 {
-  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), 0);
+  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), FALSE);
   return VR_AGENT_CONTEXT_GET_IFACE (context)->ref_host (context, host, option,
                                                          conn, caps, error);
 }
@@ -106,7 +106,7 @@ vr_agent_context_ref_host (VrAgentContext *context, const char *host,
 VrHostConnections *
 vr_agent_context_get_hosts (VrAgentContext *context)
 {
-  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), 0);
+  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), NULL);
   return VR_AGENT_CONTEXT_GET_IFACE (context)->get_hosts (context);
 }
 
@@ -126,7 +126,7 @@ vr_agent_context_authorize_details (VrAgentContext *context,
 char **
 vr_agent_context_host_details (VrAgentContext *context, const char *host)
 {
-  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), 0);
+  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), NULL);
   return VR_AGENT_CONTEXT_GET_IFACE (context)->host_details (context, host);
 }
 
@@ -134,7 +134,7 @@ const char *
 vr_agent_context_export_system (VrAgentContext *context,
                                 VrPlannedSystem *system)
 {
-  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), 0);
+  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), NULL);
   return VR_AGENT_CONTEXT_GET_IFACE (context)->export_system (context, system);
 }
 
@@ -157,28 +157,28 @@ vr_agent_context_run_system_work (VrAgentContext *context, const char *uuid,
 const char *
 vr_agent_context_system_name (VrAgentContext *context, const char *uuid)
 {
-  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), 0);
+  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), NULL);
   return VR_AGENT_CONTEXT_GET_IFACE (context)->system_name (context, uuid);
 }
 
 GPtrArray *
 vr_agent_context_list_system_paths (VrAgentContext *context)
 {
-  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), 0);
+  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), NULL);
   return VR_AGENT_CONTEXT_GET_IFACE (context)->list_system_paths (context);
 }
 
 GVariant *
 vr_agent_context_list_system_summaries (VrAgentContext *context)
 {
-  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), 0);
+  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), NULL);
   return VR_AGENT_CONTEXT_GET_IFACE (context)->list_system_summaries (context);
 }
 
 int
 vr_agent_context_get_summaries_fd (VrAgentContext *context, GError **error)
 {
-  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), 0);
+  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), -1);
   return VR_AGENT_CONTEXT_GET_IFACE (context)->get_summaries_fd (context,
                                                                  error);
 }
@@ -190,7 +190,7 @@ vr_agent_context_queue_realize (VrAgentContext *context,
                                 guint owner_uid, VrRealizeHold *hold,
                                 GError **error)
 {
-  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), 0);
+  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), NULL);
   return VR_AGENT_CONTEXT_GET_IFACE (context)->queue_realize (
       context, system, options, owner_uid, hold, error);
 }
@@ -198,14 +198,14 @@ vr_agent_context_queue_realize (VrAgentContext *context,
 gboolean
 vr_agent_context_system_busy (VrAgentContext *context, const char *uuid)
 {
-  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), 0);
+  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), FALSE);
   return VR_AGENT_CONTEXT_GET_IFACE (context)->system_busy (context, uuid);
 }
 
 GPtrArray *
 vr_agent_context_list_job_paths (VrAgentContext *context)
 {
-  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), 0);
+  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), NULL);
   return VR_AGENT_CONTEXT_GET_IFACE (context)->list_job_paths (context);
 }
 
