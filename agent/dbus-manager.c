@@ -201,7 +201,7 @@ handle_list (VrDBusManager *iface, GDBusMethodInvocation *invocation,
              gpointer user_data)
 {
   vr_agent_context_authorize (user_data, invocation, "list", paths_authorized,
-                              (gpointer)&systems_lister, NULL);
+                              (gpointer) &systems_lister, NULL);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -267,7 +267,7 @@ handle_get_jobs (VrDBusManager *iface, GDBusMethodInvocation *invocation,
                  gpointer user_data)
 {
   vr_agent_context_authorize (user_data, invocation, "list", paths_authorized,
-                              (gpointer)&jobs_lister, NULL);
+                              (gpointer) &jobs_lister, NULL);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

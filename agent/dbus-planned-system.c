@@ -509,7 +509,7 @@ authorize_own_full (Target *target, GDBusMethodInvocation *invocation,
   call->destroy = destroy;
   vr_agent_context_authorize_details (target->context, invocation, action,
                                       details, owner_check, call,
-                                      (GDestroyNotify)own_call_free);
+                                      (GDestroyNotify) own_call_free);
 }
 
 static void

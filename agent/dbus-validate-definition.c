@@ -222,7 +222,7 @@ vr_manager_handle_validate_definition (VrDBusManager *iface,
   /* The action's message names the host ($(host)): this one. */
   details = vr_agent_context_host_details (context, NULL);
   vr_agent_context_authorize_details (
-      context, invocation, "validate", (const char *const *)details,
+      context, invocation, "validate", (const char *const *) details,
       validate_file_authorized, call, validate_file_call_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
