@@ -72,7 +72,11 @@ struct _VrDaemon {
   gpointer shutdown_data;
 };
 
-G_DEFINE_TYPE (VrDaemon, vr_daemon, G_TYPE_OBJECT)
+static void vr_daemon_context_init (VrAgentContextInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE (VrDaemon, vr_daemon, G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (VR_TYPE_AGENT_CONTEXT,
+                                                vr_daemon_context_init))
 
 static void connect_libvirt (VrDaemon *self);
 
@@ -112,62 +116,61 @@ remove_source_id (VrDaemon *self, guint id)
     g_source_destroy (source);
 }
 
-VrStore *
-vr_daemon_get_store (VrDaemon *self)
+static VrStore *
+daemon_get_store (VrDaemon *self)
 {
   return self->store;
 }
 
-void
-vr_daemon_index_options (VrDaemon *self, VrValidateOptions *options)
+static void
+daemon_index_options (VrDaemon *self, VrValidateOptions *options)
 {
   options->planned_by_name = vr_name_index_lookup;
   options->planned_by_name_data = self->names;
 }
 
-gboolean
-vr_daemon_is_session (VrDaemon *self)
+static gboolean
+daemon_is_session (VrDaemon *self)
 {
   return self->session;
 }
 
-const char *const *
-vr_daemon_get_pool_dirs (VrDaemon *self)
+static const char *const *
+daemon_get_pool_dirs (VrDaemon *self)
 {
   static const char *const none[] = { NULL };
 
   return self->pool_dirs ? (const char *const *) self->pool_dirs : none;
 }
 
-void
-vr_daemon_run_import (VrDaemon *self, guint uid, GTask *task,
-                      GTaskThreadFunc func)
+static void
+daemon_run_import (VrDaemon *self, guint uid, GTask *task, GTaskThreadFunc func)
 {
   vr_import_queue_push (self->imports, uid, task, func);
 }
 
-const VrRealizeLimits *
-vr_daemon_get_realize_limits (VrDaemon *self)
+static const VrRealizeLimits *
+daemon_get_realize_limits (VrDaemon *self)
 {
   return &self->realize_limits;
 }
 
-VrRealizeHolds *
-vr_daemon_get_realize_holds (VrDaemon *self)
+static VrRealizeHolds *
+daemon_get_realize_holds (VrDaemon *self)
 {
   return self->realize_holds;
 }
 
-const char *const *
-vr_daemon_get_bridges (VrDaemon *self)
+static const char *const *
+daemon_get_bridges (VrDaemon *self)
 {
   static const char *const none[] = { NULL };
 
   return self->bridges ? (const char *const *) self->bridges : none;
 }
 
-const char *const *
-vr_daemon_get_trusted_import_dirs (VrDaemon *self)
+static const char *const *
+daemon_get_trusted_import_dirs (VrDaemon *self)
 {
   static const char *const none[] = { NULL };
 
@@ -176,15 +179,15 @@ vr_daemon_get_trusted_import_dirs (VrDaemon *self)
              : none;
 }
 
-const char *
-vr_daemon_get_config_path (VrDaemon *self)
+static const char *
+daemon_get_config_path (VrDaemon *self)
 {
   return self->config_path;
 }
 
-gboolean
-vr_daemon_ref_libvirt (VrDaemon *self, virConnectPtr *conn,
-                       VrHostCaps **caps, GError **error)
+static gboolean
+daemon_ref_libvirt (VrDaemon *self, virConnectPtr *conn, VrHostCaps **caps,
+                    GError **error)
 {
   if (self->conn == NULL)
     {
@@ -199,18 +202,18 @@ vr_daemon_ref_libvirt (VrDaemon *self, virConnectPtr *conn,
   return TRUE;
 }
 
-gboolean
-vr_daemon_ref_host (VrDaemon *self, const char *host, const char *option,
-                    virConnectPtr *conn, VrHostCaps **caps, GError **error)
+static gboolean
+daemon_ref_host (VrDaemon *self, const char *host, const char *option,
+                 virConnectPtr *conn, VrHostCaps **caps, GError **error)
 {
   if (host == NULL)
-    return vr_daemon_ref_libvirt (self, conn, caps, error);
+    return daemon_ref_libvirt (self, conn, caps, error);
   return vr_host_connections_ref (self->hosts, host, option, conn, caps,
                                   error);
 }
 
-VrHostConnections *
-vr_daemon_get_hosts (VrDaemon *self)
+static VrHostConnections *
+daemon_get_hosts (VrDaemon *self)
 {
   return self->hosts;
 }
@@ -233,7 +236,8 @@ on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
   guint uid;
 
   if (vr_auth_check_finish (result, &uid, &error))
-    call->func (call->daemon, call->invocation, uid, call->data);
+    call->func (VR_AGENT_CONTEXT (call->daemon), call->invocation, uid,
+                call->data);
   else
     {
       vr_dbus_return_error (call->invocation, error);
@@ -271,21 +275,11 @@ postpone_trim (VrDaemon *self)
                                     trim_when_quiet, self, NULL);
 }
 
-void
-vr_daemon_authorize (VrDaemon *self, GDBusMethodInvocation *invocation,
-                     const char *action, VrAuthorizedFunc func, gpointer data,
-                     GDestroyNotify destroy)
-{
-  vr_daemon_authorize_details (self, invocation, action, NULL, func, data,
-                               destroy);
-}
-
-void
-vr_daemon_authorize_details (VrDaemon *self,
-                             GDBusMethodInvocation *invocation,
-                             const char *action, const char *const *details,
-                             VrAuthorizedFunc func, gpointer data,
-                             GDestroyNotify destroy)
+static void
+daemon_authorize_details (VrDaemon *self, GDBusMethodInvocation *invocation,
+                          const char *action, const char *const *details,
+                          VrAuthorizedFunc func, gpointer data,
+                          GDestroyNotify destroy)
 {
   Authorize *call = g_new0 (Authorize, 1);
 
@@ -300,8 +294,8 @@ vr_daemon_authorize_details (VrDaemon *self,
                                details, NULL, on_authorized, call);
 }
 
-char **
-vr_daemon_host_details (VrDaemon *self, const char *host)
+static char **
+daemon_host_details (VrDaemon *self, const char *host)
 {
   const char *name = host ? vr_host_connections_name (self->hosts, host)
                           : "this host";
@@ -317,8 +311,8 @@ vr_daemon_host_details (VrDaemon *self, const char *host)
 
 /* Planned systems */
 
-const char *
-vr_daemon_export_system (VrDaemon *self, VrPlannedSystem *system)
+static const char *
+daemon_export_system (VrDaemon *self, VrPlannedSystem *system)
 {
   const char *uuid = vr_planned_system_get_uuid (system);
   VrDBusObjectSkeleton *object = g_hash_table_lookup (self->systems, uuid);
@@ -330,15 +324,15 @@ vr_daemon_export_system (VrDaemon *self, VrPlannedSystem *system)
       vr_planned_object_update (object, system);
       return g_dbus_object_get_object_path (G_DBUS_OBJECT (object));
     }
-  object = vr_planned_object_new (self, system);
+  object = vr_planned_object_new (VR_AGENT_CONTEXT (self), system);
   g_dbus_object_manager_server_export (self->manager,
                                        G_DBUS_OBJECT_SKELETON (object));
   g_hash_table_insert (self->systems, g_strdup (uuid), object);
   return g_dbus_object_get_object_path (G_DBUS_OBJECT (object));
 }
 
-void
-vr_daemon_unexport_system (VrDaemon *self, const char *uuid)
+static void
+daemon_unexport_system (VrDaemon *self, const char *uuid)
 {
   VrDBusObjectSkeleton *object = g_hash_table_lookup (self->systems, uuid);
 
@@ -351,9 +345,9 @@ vr_daemon_unexport_system (VrDaemon *self, const char *uuid)
   g_hash_table_remove (self->systems, uuid);
 }
 
-void
-vr_daemon_run_system_work (VrDaemon *self, const char *uuid, GTask *task,
-                           GTaskThreadFunc func)
+static void
+daemon_run_system_work (VrDaemon *self, const char *uuid, GTask *task,
+                        GTaskThreadFunc func)
 {
   vr_system_work_run (self->work, uuid, task, func);
 }
@@ -403,9 +397,9 @@ refresh_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (self->systems == NULL)
     return;
   if (system != NULL)
-    vr_daemon_export_system (self, system);
+    daemon_export_system (self, system);
   else if (g_error_matches (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER))
-    vr_daemon_unexport_system (self, refresh->uuid);
+    daemon_unexport_system (self, refresh->uuid);
   if (refresh->done != NULL)
     refresh->done (refresh->data);
 }
@@ -422,11 +416,11 @@ refresh_system (VrDaemon *self, const char *uuid, GSourceFunc done,
   refresh->data = data;
   refresh->destroy = destroy;
   g_task_set_task_data (task, refresh, (GDestroyNotify) refresh_free);
-  vr_daemon_run_system_work (self, uuid, task, refresh_thread);
+  daemon_run_system_work (self, uuid, task, refresh_thread);
 }
 
-const char *
-vr_daemon_system_name (VrDaemon *self, const char *uuid)
+static const char *
+daemon_system_name (VrDaemon *self, const char *uuid)
 {
   VrDBusObjectSkeleton *object = g_hash_table_lookup (self->systems, uuid);
   g_autoptr (VrDBusPlannedSystem) iface = NULL;
@@ -528,8 +522,8 @@ build_summaries (VrDaemon *self)
 /* Built once and kept until a planned system is exported, removed or
  * changes state (the only ways its columns change): with a thousand, the
  * rows cost the agent more than the rest of the call. */
-GVariant *
-vr_daemon_list_system_summaries (VrDaemon *self)
+static GVariant *
+daemon_list_system_summaries (VrDaemon *self)
 {
   if (self->summaries == NULL)
     {
@@ -540,22 +534,22 @@ vr_daemon_list_system_summaries (VrDaemon *self)
   return g_variant_ref (self->summaries);
 }
 
-int
-vr_daemon_get_summaries_fd (VrDaemon *self, GError **error)
+static int
+daemon_get_summaries_fd (VrDaemon *self, GError **error)
 {
   g_autoptr (GVariant) rows = NULL;
 
   if (self->summaries_fd >= 0)
     return self->summaries_fd;
-  rows = vr_daemon_list_system_summaries (self);
+  rows = daemon_list_system_summaries (self);
   self->summaries_fd = vr_sealed_file_new ("virt-realize planned systems",
                                            g_variant_get_data (rows),
                                            g_variant_get_size (rows), error);
   return self->summaries_fd;
 }
 
-GPtrArray *
-vr_daemon_list_system_paths (VrDaemon *self)
+static GPtrArray *
+daemon_list_system_paths (VrDaemon *self)
 {
   guint n = g_hash_table_size (self->systems);
   g_autoptr (GArray) entries = g_array_sized_new (FALSE, FALSE,
@@ -614,7 +608,7 @@ foreach_system (VrDaemon *self, SystemFunc func)
 static void
 export_one (VrDaemon *self, VrPlannedSystem *system)
 {
-  vr_daemon_export_system (self, system);
+  daemon_export_system (self, system);
 }
 
 /* Jobs */
@@ -698,8 +692,8 @@ lookup_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (job == NULL || vr_job_object_is_finished (job))
     return;
   if (system == NULL
-      || !vr_daemon_ref_host (self, vr_job_object_get_host (job), "host",
-                              &conn, &caps, &error))
+      || !daemon_ref_host (self, vr_job_object_get_host (job), "host", &conn,
+                           &caps, &error))
     {
       vr_job_object_fail_to_begin (job, error);
       return;
@@ -731,8 +725,8 @@ schedule (VrDaemon *self)
     }
 }
 
-gboolean
-vr_daemon_system_busy (VrDaemon *self, const char *uuid)
+static gboolean
+daemon_system_busy (VrDaemon *self, const char *uuid)
 {
   GHashTableIter iter;
   gpointer job;
@@ -783,14 +777,14 @@ hold_until_ended (VrJobObject *job, VrRealizeHold *hold)
                          job_hold_free, 0);
 }
 
-const char *
-vr_daemon_queue_realize (VrDaemon *self, VrPlannedSystem *system,
-                         const VrRealizeOptions *options, guint owner_uid,
-                         VrRealizeHold *hold, GError **error)
+static const char *
+daemon_queue_realize (VrDaemon *self, VrPlannedSystem *system,
+                      const VrRealizeOptions *options, guint owner_uid,
+                      VrRealizeHold *hold, GError **error)
 {
   VrJobObject *job;
 
-  if (vr_daemon_system_busy (self, vr_planned_system_get_uuid (system)))
+  if (daemon_system_busy (self, vr_planned_system_get_uuid (system)))
     {
       g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
                    "planned system '%s' is busy: a job of it is queued or "
@@ -824,8 +818,8 @@ compare_ids (gconstpointer a, gconstpointer b)
   return x < y ? -1 : x > y;
 }
 
-GPtrArray *
-vr_daemon_list_job_paths (VrDaemon *self)
+static GPtrArray *
+daemon_list_job_paths (VrDaemon *self)
 {
   g_autoptr (GPtrArray) jobs = values_of (self->jobs);
   GPtrArray *paths = g_ptr_array_new_full (jobs->len, g_free);
@@ -1067,7 +1061,7 @@ static void
 recovered (VrDaemon *self, Connect *connect)
 {
   for (guint i = 0; i < connect->systems->len; i++)
-    vr_daemon_export_system (self, connect->systems->pdata[i]);
+    daemon_export_system (self, connect->systems->pdata[i]);
   for (guint i = 0; i < connect->interrupted->len; i++)
     {
       add_job (self, vr_job_object_new_interrupted (
@@ -1242,7 +1236,7 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
                                          options->host_uris,
                                          on_host_connected, self);
   self->manager = g_dbus_object_manager_server_new (VR_DBUS_ROOT);
-  self->manager_object = vr_manager_object_new (self);
+  self->manager_object = vr_manager_object_new (VR_AGENT_CONTEXT (self));
   g_dbus_object_manager_server_export (
       self->manager, G_DBUS_OBJECT_SKELETON (self->manager_object));
   vr_libvirt_init ();
@@ -1334,4 +1328,199 @@ static void
 vr_daemon_init (VrDaemon *self)
 {
   self->summaries_fd = -1;
+}
+
+/* The agent context (agent-context.h): what the D-Bus objects see of the
+ * daemon. */
+
+static VrStore *
+context_get_store (VrAgentContext *context)
+{
+  return daemon_get_store (VR_DAEMON (context));
+}
+
+static void
+context_index_options (VrAgentContext *context, VrValidateOptions *options)
+{
+  daemon_index_options (VR_DAEMON (context), options);
+}
+
+static gboolean
+context_is_session (VrAgentContext *context)
+{
+  return daemon_is_session (VR_DAEMON (context));
+}
+
+static const char *const *
+context_get_pool_dirs (VrAgentContext *context)
+{
+  return daemon_get_pool_dirs (VR_DAEMON (context));
+}
+
+static const char *const *
+context_get_trusted_import_dirs (VrAgentContext *context)
+{
+  return daemon_get_trusted_import_dirs (VR_DAEMON (context));
+}
+
+static const VrRealizeLimits *
+context_get_realize_limits (VrAgentContext *context)
+{
+  return daemon_get_realize_limits (VR_DAEMON (context));
+}
+
+static VrRealizeHolds *
+context_get_realize_holds (VrAgentContext *context)
+{
+  return daemon_get_realize_holds (VR_DAEMON (context));
+}
+
+static const char *const *
+context_get_bridges (VrAgentContext *context)
+{
+  return daemon_get_bridges (VR_DAEMON (context));
+}
+
+static const char *
+context_get_config_path (VrAgentContext *context)
+{
+  return daemon_get_config_path (VR_DAEMON (context));
+}
+
+static void
+context_run_import (VrAgentContext *context, guint uid, GTask *task,
+                    GTaskThreadFunc func)
+{
+  daemon_run_import (VR_DAEMON (context), uid, task, func);
+}
+
+static gboolean
+context_ref_libvirt (VrAgentContext *context, virConnectPtr *conn,
+                     VrHostCaps **caps, GError **error)
+{
+  return daemon_ref_libvirt (VR_DAEMON (context), conn, caps, error);
+}
+
+static gboolean
+context_ref_host (VrAgentContext *context, const char *host, const char *option,
+                  virConnectPtr *conn, VrHostCaps **caps, GError **error)
+{
+  return daemon_ref_host (VR_DAEMON (context), host, option, conn, caps, error);
+}
+
+static VrHostConnections *
+context_get_hosts (VrAgentContext *context)
+{
+  return daemon_get_hosts (VR_DAEMON (context));
+}
+
+static void
+context_authorize_details (VrAgentContext *context,
+                           GDBusMethodInvocation *invocation,
+                           const char *action, const char *const *details,
+                           VrAuthorizedFunc func, gpointer data,
+                           GDestroyNotify destroy)
+{
+  daemon_authorize_details (VR_DAEMON (context), invocation, action, details,
+                            func, data, destroy);
+}
+
+static char **
+context_host_details (VrAgentContext *context, const char *host)
+{
+  return daemon_host_details (VR_DAEMON (context), host);
+}
+
+static const char *
+context_export_system (VrAgentContext *context, VrPlannedSystem *system)
+{
+  return daemon_export_system (VR_DAEMON (context), system);
+}
+
+static void
+context_unexport_system (VrAgentContext *context, const char *uuid)
+{
+  daemon_unexport_system (VR_DAEMON (context), uuid);
+}
+
+static void
+context_run_system_work (VrAgentContext *context, const char *uuid, GTask *task,
+                         GTaskThreadFunc func)
+{
+  daemon_run_system_work (VR_DAEMON (context), uuid, task, func);
+}
+
+static const char *
+context_system_name (VrAgentContext *context, const char *uuid)
+{
+  return daemon_system_name (VR_DAEMON (context), uuid);
+}
+
+static GPtrArray *
+context_list_system_paths (VrAgentContext *context)
+{
+  return daemon_list_system_paths (VR_DAEMON (context));
+}
+
+static GVariant *
+context_list_system_summaries (VrAgentContext *context)
+{
+  return daemon_list_system_summaries (VR_DAEMON (context));
+}
+
+static int
+context_get_summaries_fd (VrAgentContext *context, GError **error)
+{
+  return daemon_get_summaries_fd (VR_DAEMON (context), error);
+}
+
+static const char *
+context_queue_realize (VrAgentContext *context, VrPlannedSystem *system,
+                       const VrRealizeOptions *options, guint owner_uid,
+                       VrRealizeHold *hold, GError **error)
+{
+  return daemon_queue_realize (VR_DAEMON (context), system, options, owner_uid,
+                               hold, error);
+}
+
+static gboolean
+context_system_busy (VrAgentContext *context, const char *uuid)
+{
+  return daemon_system_busy (VR_DAEMON (context), uuid);
+}
+
+static GPtrArray *
+context_list_job_paths (VrAgentContext *context)
+{
+  return daemon_list_job_paths (VR_DAEMON (context));
+}
+
+static void
+vr_daemon_context_init (VrAgentContextInterface *iface)
+{
+  iface->get_store = context_get_store;
+  iface->index_options = context_index_options;
+  iface->is_session = context_is_session;
+  iface->get_pool_dirs = context_get_pool_dirs;
+  iface->get_trusted_import_dirs = context_get_trusted_import_dirs;
+  iface->get_realize_limits = context_get_realize_limits;
+  iface->get_realize_holds = context_get_realize_holds;
+  iface->get_bridges = context_get_bridges;
+  iface->get_config_path = context_get_config_path;
+  iface->run_import = context_run_import;
+  iface->ref_libvirt = context_ref_libvirt;
+  iface->ref_host = context_ref_host;
+  iface->get_hosts = context_get_hosts;
+  iface->authorize_details = context_authorize_details;
+  iface->host_details = context_host_details;
+  iface->export_system = context_export_system;
+  iface->unexport_system = context_unexport_system;
+  iface->run_system_work = context_run_system_work;
+  iface->system_name = context_system_name;
+  iface->list_system_paths = context_list_system_paths;
+  iface->list_system_summaries = context_list_system_summaries;
+  iface->get_summaries_fd = context_get_summaries_fd;
+  iface->queue_realize = context_queue_realize;
+  iface->system_busy = context_system_busy;
+  iface->list_job_paths = context_list_job_paths;
 }

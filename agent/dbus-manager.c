@@ -11,9 +11,11 @@
 #include "caller-watch.h"
 #include "dbus-manager.h"
 #include "dbus-errors.h"
+#include "dbus-names.h"
 #include "dbus-validate-definition.h"
 #include "errors.h"
 #include "import.h"
+#include "options.h"
 
 typedef struct {
   int fd;
@@ -23,7 +25,7 @@ typedef struct {
   VrImportFlags flags;
   VrStore *store;
   GDBusMethodInvocation *invocation;
-  VrDaemon *daemon;
+  VrAgentContext *context;
   guint watch; /* cancels the task when the caller leaves */
 } ImportCall;
 
@@ -116,12 +118,12 @@ import_done (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   g_dbus_method_invocation_return_value (
-      call->invocation,
-      g_variant_new ("(o)", vr_daemon_export_system (call->daemon, system)));
+      call->invocation, g_variant_new ("(o)", vr_agent_context_export_system (
+                                                  call->context, system)));
 }
 
 static void
-import_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
+import_authorized (VrAgentContext *context, GDBusMethodInvocation *invocation,
                    guint uid, gpointer data)
 {
   ImportCall *call = data;
@@ -142,7 +144,7 @@ import_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   if (call->fd < 0)
     g_task_return_error (task, g_steal_pointer (&error));
   else
-    vr_daemon_run_import (daemon, uid, task, import_thread);
+    vr_agent_context_run_import (context, uid, task, import_thread);
 }
 
 static gboolean
@@ -150,7 +152,7 @@ handle_import (VrDBusManager *iface, GDBusMethodInvocation *invocation,
                GUnixFDList *fd_list, GVariant *dir_fd, const char *name,
                GVariant *options, gpointer user_data)
 {
-  VrDaemon *daemon = user_data;
+  VrAgentContext *context = user_data;
   g_autoptr (GError) error = NULL;
   VrImportFlags flags = 0;
   ImportCall *call;
@@ -165,28 +167,28 @@ handle_import (VrDBusManager *iface, GDBusMethodInvocation *invocation,
   call->fd = -1;
   call->handle = g_variant_ref (dir_fd);
   call->name = *name != '\0' ? g_strdup (name) : NULL;
-  call->store = g_object_ref (vr_daemon_get_store (daemon));
+  call->store = g_object_ref (vr_agent_context_get_store (context));
   call->invocation = g_object_ref (invocation);
-  call->daemon = daemon;
-  vr_daemon_authorize (daemon, invocation, "import", import_authorized, call,
-                       import_call_free);
+  call->context = context;
+  vr_agent_context_authorize (context, invocation, "import", import_authorized,
+                              call, import_call_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* ListPlannedSystems and GetJobs: object paths, under the list action. */
 typedef struct {
-  GPtrArray *(*list) (VrDaemon *daemon);
+  GPtrArray *(*list) (VrAgentContext *context);
 } Lister;
 
-static const Lister systems_lister = { vr_daemon_list_system_paths };
-static const Lister jobs_lister = { vr_daemon_list_job_paths };
+static const Lister systems_lister = { vr_agent_context_list_system_paths };
+static const Lister jobs_lister = { vr_agent_context_list_job_paths };
 
 static void
-paths_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
+paths_authorized (VrAgentContext *context, GDBusMethodInvocation *invocation,
                   guint uid, gpointer data)
 {
   const Lister *lister = data;
-  g_autoptr (GPtrArray) paths = lister->list (daemon);
+  g_autoptr (GPtrArray) paths = lister->list (context);
 
   g_ptr_array_add (paths, NULL);
   g_dbus_method_invocation_return_value (
@@ -198,16 +200,18 @@ static gboolean
 handle_list (VrDBusManager *iface, GDBusMethodInvocation *invocation,
              gpointer user_data)
 {
-  vr_daemon_authorize (user_data, invocation, "list", paths_authorized,
-                       (gpointer) &systems_lister, NULL);
+  vr_agent_context_authorize (user_data, invocation, "list", paths_authorized,
+                              (gpointer) &systems_lister, NULL);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static void
-summaries_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
-                      guint uid, gpointer data)
+summaries_authorized (VrAgentContext *context,
+                      GDBusMethodInvocation *invocation, guint uid,
+                      gpointer data)
 {
-  g_autoptr (GVariant) summaries = vr_daemon_list_system_summaries (daemon);
+  g_autoptr (GVariant) summaries
+      = vr_agent_context_list_system_summaries (context);
 
   g_dbus_method_invocation_return_value (
       invocation, g_variant_new ("(@a(osssbs))", summaries));
@@ -217,20 +221,20 @@ static gboolean
 handle_list_summaries (VrDBusManager *iface,
                        GDBusMethodInvocation *invocation, gpointer user_data)
 {
-  vr_daemon_authorize (user_data, invocation, "list", summaries_authorized,
-                       NULL, NULL);
+  vr_agent_context_authorize (user_data, invocation, "list",
+                              summaries_authorized, NULL, NULL);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static void
-table_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
+table_authorized (VrAgentContext *context, GDBusMethodInvocation *invocation,
                   guint uid, gpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
-  int fd = vr_daemon_get_summaries_fd (daemon, &error);
+  int fd = vr_agent_context_get_summaries_fd (context, &error);
 
-  /* The list dups the descriptor: the daemon keeps its own. */
+  /* The list dups the descriptor: the agent keeps its own. */
   if (fd < 0 || g_unix_fd_list_append (fds, fd, &error) < 0)
     {
       vr_dbus_return_error (invocation, error);
@@ -253,8 +257,8 @@ handle_get_table (VrDBusManager *iface, GDBusMethodInvocation *invocation,
       vr_dbus_return_error (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  vr_daemon_authorize (user_data, invocation, "list", table_authorized, NULL,
-                       NULL);
+  vr_agent_context_authorize (user_data, invocation, "list", table_authorized,
+                              NULL, NULL);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -262,34 +266,34 @@ static gboolean
 handle_get_jobs (VrDBusManager *iface, GDBusMethodInvocation *invocation,
                  gpointer user_data)
 {
-  vr_daemon_authorize (user_data, invocation, "list", paths_authorized,
-                       (gpointer) &jobs_lister, NULL);
+  vr_agent_context_authorize (user_data, invocation, "list", paths_authorized,
+                              (gpointer) &jobs_lister, NULL);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 VrDBusObjectSkeleton *
-vr_manager_object_new (VrDaemon *daemon)
+vr_manager_object_new (VrAgentContext *context)
 {
   VrDBusObjectSkeleton *object = vr_dbus_object_skeleton_new (
       VR_DBUS_MANAGER_PATH);
   g_autoptr (VrDBusManager) iface = vr_dbus_manager_skeleton_new ();
 
   vr_dbus_manager_set_version (iface, PACKAGE_VERSION);
-  vr_dbus_manager_set_hosts (iface, vr_host_connections_list (
-                                        vr_daemon_get_hosts (daemon)));
+  vr_dbus_manager_set_hosts (
+      iface, vr_host_connections_list (vr_agent_context_get_hosts (context)));
   g_signal_connect (iface, "handle-import-system-definition",
-                    G_CALLBACK (handle_import), daemon);
+                    G_CALLBACK (handle_import), context);
   g_signal_connect (iface, "handle-list-planned-systems",
-                    G_CALLBACK (handle_list), daemon);
+                    G_CALLBACK (handle_list), context);
   g_signal_connect (iface, "handle-validate-definition",
                     G_CALLBACK (vr_manager_handle_validate_definition),
-                    daemon);
+                    context);
   g_signal_connect (iface, "handle-list-planned-system-summaries",
-                    G_CALLBACK (handle_list_summaries), daemon);
+                    G_CALLBACK (handle_list_summaries), context);
   g_signal_connect (iface, "handle-get-planned-system-table",
-                    G_CALLBACK (handle_get_table), daemon);
+                    G_CALLBACK (handle_get_table), context);
   g_signal_connect (iface, "handle-get-jobs", G_CALLBACK (handle_get_jobs),
-                    daemon);
+                    context);
   vr_dbus_object_skeleton_set_manager (object, iface);
   return object;
 }

@@ -18,6 +18,7 @@
 #include "findings.h"
 #include "host-access.h"
 #include "object-path.h"
+#include "options.h"
 #include "pool-access.h"
 #include "realize-limits.h"
 #include "realized-domain.h"
@@ -29,7 +30,7 @@
 /* What a handler needs: the planned system is looked up again in the store
  * by UUID for every call, so it is never stale. */
 typedef struct {
-  VrDaemon *daemon;
+  VrAgentContext *context;
   char *uuid;
   gboolean secrets; /* GetDomainXML only */
   char *xml;        /* Update only */
@@ -68,18 +69,18 @@ static void
 run_on_system (Target *target, GDBusMethodInvocation *invocation,
                GTaskThreadFunc func, GAsyncReadyCallback done)
 {
-  g_autoptr (GTask) task = g_task_new (target->daemon, NULL, done, NULL);
+  g_autoptr (GTask) task = g_task_new (target->context, NULL, done, NULL);
 
   target->invocation = g_object_ref (invocation);
   g_task_set_task_data (task, target, target_free);
-  vr_daemon_run_system_work (target->daemon, target->uuid, task, func);
+  vr_agent_context_run_system_work (target->context, target->uuid, task, func);
 }
 
 static VrPlannedSystem *
 lookup (Target *target, GError **error)
 {
-  return vr_store_lookup (vr_daemon_get_store (target->daemon), target->uuid,
-                          error);
+  return vr_store_lookup (vr_agent_context_get_store (target->context),
+                          target->uuid, error);
 }
 
 static const char *
@@ -187,7 +188,7 @@ take_import_fd (GDBusMethodInvocation *invocation)
  * *out is it, to read instead of the path); without one, the agent reads
  * it by path only below the folders agent.conf trusts. */
 static gboolean
-check_import_dir (VrDaemon *daemon, VrPlannedSystem *system, int fd,
+check_import_dir (VrAgentContext *context, VrPlannedSystem *system, int fd,
                   guint uid, VrImportDir **out, GError **error)
 {
   const char *path = vr_planned_system_get_import_dir (system);
@@ -197,14 +198,14 @@ check_import_dir (VrDaemon *daemon, VrPlannedSystem *system, int fd,
   if (fd < 0)
     {
       if (vr_host_access_path_inside (
-              path, vr_daemon_get_trusted_import_dirs (daemon)))
+              path, vr_agent_context_get_trusted_import_dirs (context)))
         return TRUE;
       g_set_error (error, VR_ERROR, VR_ERROR_ACCESS_DENIED,
                    "the agent reads %s again only from a descriptor the "
                    "caller opened (option import-dir, as virt-realize "
                    "passes it) or below a folder %s trusts "
-                   "(TrustedImportDirs)", path,
-                   vr_daemon_get_config_path (daemon));
+                   "(TrustedImportDirs)",
+                   path, vr_agent_context_get_config_path (context));
       return FALSE;
     }
   caller = vr_caller_new (uid);
@@ -237,7 +238,7 @@ typedef struct {
   VrPlannedSystem *system;
   GDBusMethodInvocation *invocation;
   VrValidateOptions options;
-  VrDaemon *daemon;
+  VrAgentContext *context;
   guint uid;
   int import_fd; /* option import-dir, or -1 */
   char *host;    /* option host, or NULL */
@@ -253,7 +254,7 @@ validate_call_free (gpointer data)
   g_clear_object (&call->store);
   g_clear_object (&call->system);
   g_clear_object (&call->invocation);
-  g_clear_object (&call->daemon);
+  g_clear_object (&call->context);
   if (call->import_fd >= 0)
     close (call->import_fd);
   if (call->watch != 0)
@@ -279,8 +280,8 @@ validate_thread (GTask *task, gpointer source, gpointer task_data,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  if (!vr_daemon_is_session (call->daemon)
-      && !check_import_dir (call->daemon, call->system, call->import_fd,
+  if (!vr_agent_context_is_session (call->context)
+      && !check_import_dir (call->context, call->system, call->import_fd,
                             call->uid, &dir, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -288,7 +289,7 @@ validate_thread (GTask *task, gpointer source, gpointer task_data,
     }
   call->options.import_dir = dir;
   call->options.cancellable = cancellable;
-  vr_daemon_index_options (call->daemon, &call->options);
+  vr_agent_context_index_options (call->context, &call->options);
   if (call->target->place != NULL)
     {
       g_task_return_pointer (
@@ -328,7 +329,7 @@ validate_done (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-validate_start (VrDaemon *daemon, GDBusMethodInvocation *invocation,
+validate_start (VrAgentContext *context, GDBusMethodInvocation *invocation,
                 gpointer data, guint uid, gboolean host_access_allowed)
 {
   g_autoptr (GError) error = NULL;
@@ -341,14 +342,14 @@ validate_start (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   call->options.host_access_allowed = host_access_allowed;
   call->options.caller_known = TRUE;
   call->options.caller_uid = uid;
-  call->options.bridges = vr_daemon_get_bridges (daemon);
-  call->daemon = g_object_ref (daemon);
+  call->options.bridges = vr_agent_context_get_bridges (context);
+  call->context = g_object_ref (context);
   call->uid = uid;
   call->import_fd = take_import_fd (invocation);
   g_task_set_task_data (task, call, validate_call_free);
   call->watch = vr_caller_watch (invocation, cancellable);
   call->invocation = g_object_ref (invocation);
-  call->store = g_object_ref (vr_daemon_get_store (daemon));
+  call->store = g_object_ref (vr_agent_context_get_store (context));
   call->target = data;
   call->host = g_strdup (call->target->host);
   /* Place holds its hosts' connections already. */
@@ -357,8 +358,8 @@ validate_start (VrDaemon *daemon, GDBusMethodInvocation *invocation,
       g_task_run_in_thread (task, validate_thread);
       return;
     }
-  if (!vr_daemon_ref_host (daemon, call->host, "host", &conn, &call->caps,
-                           &error))
+  if (!vr_agent_context_ref_host (context, call->host, "host", &conn,
+                                  &call->caps, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -373,7 +374,7 @@ validate_start (VrDaemon *daemon, GDBusMethodInvocation *invocation,
  * right already (asked without a password dialog: validating never
  * prompts for it). */
 typedef struct {
-  VrDaemon *daemon;
+  VrAgentContext *context;
   GDBusMethodInvocation *invocation;
   gpointer target;
   guint uid;
@@ -386,23 +387,23 @@ on_validate_right (GObject *source, GAsyncResult *result, gpointer user_data)
   guint uid;
   gboolean allowed = vr_auth_check_finish (result, &uid, NULL);
 
-  validate_start (right->daemon, right->invocation, right->target,
-                  right->uid, allowed);
+  validate_start (right->context, right->invocation, right->target, right->uid,
+                  allowed);
   g_object_unref (right->invocation);
   g_free (right);
 }
 
 static void
-validate_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
+validate_authorized (VrAgentContext *context, GDBusMethodInvocation *invocation,
                      guint uid, gpointer data)
 {
   ValidateRight *right = g_new0 (ValidateRight, 1);
 
-  right->daemon = daemon;
+  right->context = context;
   right->invocation = g_object_ref (invocation);
   right->target = data;
   right->uid = uid;
-  vr_auth_check_full_async (invocation, vr_daemon_is_session (daemon),
+  vr_auth_check_full_async (invocation, vr_agent_context_is_session (context),
                             VR_ACTION_HOST_ACCESS, FALSE, NULL,
                             on_validate_right, right);
 }
@@ -412,7 +413,7 @@ target_copy (Target *target)
 {
   Target *copy = g_new0 (Target, 1);
 
-  copy->daemon = target->daemon;
+  copy->context = target->context;
   copy->uuid = g_strdup (target->uuid);
   copy->has_owner = target->has_owner;
   copy->owner = target->owner;
@@ -449,7 +450,7 @@ own_call_free (OwnCall *call)
 static void
 own_call_run (OwnCall *call)
 {
-  call->func (call->target->daemon, call->invocation, call->uid,
+  call->func (call->target->context, call->invocation, call->uid,
               g_steal_pointer (&call->data));
   own_call_free (call);
 }
@@ -471,8 +472,8 @@ on_manage_others (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-owner_check (VrDaemon *daemon, GDBusMethodInvocation *invocation, guint uid,
-             gpointer data)
+owner_check (VrAgentContext *context, GDBusMethodInvocation *invocation,
+             guint uid, gpointer data)
 {
   OwnCall *call = data;
 
@@ -488,11 +489,11 @@ owner_check (VrDaemon *daemon, GDBusMethodInvocation *invocation, guint uid,
       own_call_run (call);
       return;
     }
-  vr_auth_check_async (invocation, vr_daemon_is_session (daemon),
+  vr_auth_check_async (invocation, vr_agent_context_is_session (context),
                        VR_ACTION_MANAGE_OTHERS, NULL, on_manage_others, call);
 }
 
-/* details: polkit's (vr_daemon_host_details), may be NULL. */
+/* details: polkit's (vr_agent_context_host_details), may be NULL. */
 static void
 authorize_own_full (Target *target, GDBusMethodInvocation *invocation,
                     const char *action, const char *const *details,
@@ -506,9 +507,9 @@ authorize_own_full (Target *target, GDBusMethodInvocation *invocation,
   call->func = func;
   call->data = data;
   call->destroy = destroy;
-  vr_daemon_authorize_details (target->daemon, invocation, action, details,
-                               owner_check, call,
-                               (GDestroyNotify) own_call_free);
+  vr_agent_context_authorize_details (target->context, invocation, action,
+                                      details, owner_check, call,
+                                      (GDestroyNotify) own_call_free);
 }
 
 static void
@@ -536,13 +537,14 @@ handle_validate (VrDBusPlannedSystem *iface,
       || !vr_daemon_option_host (options, &host, &error)
       || (host != NULL
           && vr_host_connections_resolve (
-                 vr_daemon_get_hosts (target->daemon), host, "host", &error)
+                 vr_agent_context_get_hosts (target->context), host, "host",
+                 &error)
                  == NULL))
     {
       vr_dbus_return_error (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  details = vr_daemon_host_details (target->daemon, host);
+  details = vr_agent_context_host_details (target->context, host);
   copy = target_copy (target);
   copy->host = g_steal_pointer (&host);
   /* The findings tell what is in the import directory, read as root
@@ -580,7 +582,7 @@ handle_place (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
     names = hosts ? g_variant_get_strv (hosts, NULL) : NULL;
   copy = target_copy (target);
   if (error == NULL)
-    copy->place = vr_place_new (target->daemon, names, copy_disks, &error);
+    copy->place = vr_place_new (target->context, names, copy_disks, &error);
   if (error != NULL)
     {
       target_free (copy);
@@ -627,7 +629,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RealizeCall, realize_call_free)
 static gboolean
 parse_realize_options (GVariant *options, RealizeCall *call, GError **error)
 {
-  VrHostConnections *hosts = vr_daemon_get_hosts (call->target->daemon);
+  VrHostConnections *hosts = vr_agent_context_get_hosts (call->target->context);
 
   if (!vr_realize_options_parse (options, &call->options, &call->pool,
                                  &call->pool_dir, error)
@@ -650,7 +652,7 @@ parse_realize_options (GVariant *options, RealizeCall *call, GError **error)
 
 /* system as read on the worker (host_access_thread). */
 static void
-realize_queue (VrDaemon *daemon, GDBusMethodInvocation *invocation,
+realize_queue (VrAgentContext *context, GDBusMethodInvocation *invocation,
                guint uid, RealizeCall *data, VrPlannedSystem *system)
 {
   g_autoptr (RealizeCall) call = data;
@@ -670,12 +672,12 @@ realize_queue (VrDaemon *daemon, GDBusMethodInvocation *invocation,
    * author (vr_planned_system_author_may_reach_host). */
   call->options.caller_known = TRUE;
   call->options.caller_uid = uid;
-  call->options.bridges = vr_daemon_get_bridges (daemon);
+  call->options.bridges = vr_agent_context_get_bridges (context);
   /* Every realize is a job, one without saved state too: it is
    * journaled, counts against --max-jobs, is cancelled at shutdown and
    * makes its planned system busy. */
-  path = vr_daemon_queue_realize (daemon, system, &call->options, uid,
-                                  g_steal_pointer (&call->hold), &error);
+  path = vr_agent_context_queue_realize (context, system, &call->options, uid,
+                                         g_steal_pointer (&call->hold), &error);
   if (path == NULL)
     {
       vr_dbus_return_error (invocation, error);
@@ -691,7 +693,7 @@ realize_queue (VrDaemon *daemon, GDBusMethodInvocation *invocation,
  * of "realize"; the realize itself checks again, refusing them unless
  * that right was granted, so an Update in between gains nothing. */
 typedef struct {
-  VrDaemon *daemon;
+  VrAgentContext *context;
   GDBusMethodInvocation *invocation;
   guint uid;
   RealizeCall *call;
@@ -726,7 +728,7 @@ host_access_step_free (HostAccessStep *step)
 static void
 host_access_step_continue (HostAccessStep *step)
 {
-  realize_queue (step->daemon, step->invocation, step->uid,
+  realize_queue (step->context, step->invocation, step->uid,
                  g_steal_pointer (&step->call), step->system);
   host_access_step_free (step);
 }
@@ -777,11 +779,11 @@ host_access_thread (GTask *task, gpointer source, gpointer task_data,
   HostAccessStep *step = task_data;
   VrValidateOptions options = {
     .pool_dir = step->call->options.pool_dir,
-    .bridges = vr_daemon_get_bridges (step->daemon),
+    .bridges = vr_agent_context_get_bridges (step->context),
     .caller_known = TRUE,
     .caller_uid = step->uid,
   };
-  VrDaemon *daemon = step->daemon;
+  VrAgentContext *context = step->context;
   g_autoptr (VrImportDir) dir = NULL;
 
   /* Without the system the realize answers why; without libvirt nothing
@@ -794,16 +796,15 @@ host_access_thread (GTask *task, gpointer source, gpointer task_data,
     }
   /* A pool-dir is where root writes: only where the administrator said.
    * (On a session bus the agent has only its caller's rights.) */
-  if (!vr_daemon_is_session (daemon)
+  if (!vr_agent_context_is_session (context)
       && ((options.pool_dir != NULL
-           && !vr_pool_dir_check_caller (step->conn, options.pool_dir,
-                                         step->uid,
-                                         vr_daemon_get_pool_dirs (daemon),
-                                         vr_daemon_get_config_path (daemon),
-                                         &step->call->options.pool_dev,
-                                         &step->call->options.pool_ino,
-                                         &step->pool_error))
-          || !check_import_dir (daemon, step->system, step->import_fd,
+           && !vr_pool_dir_check_caller (
+               step->conn, options.pool_dir, step->uid,
+               vr_agent_context_get_pool_dirs (context),
+               vr_agent_context_get_config_path (context),
+               &step->call->options.pool_dev, &step->call->options.pool_ino,
+               &step->pool_error))
+          || !check_import_dir (context, step->system, step->import_fd,
                                 step->uid, &dir, &step->pool_error)))
     {
       g_task_return_boolean (task, TRUE);
@@ -812,13 +813,14 @@ host_access_thread (GTask *task, gpointer source, gpointer task_data,
   /* One user's guests run on everyone's host and fill its pools
    * (agent.conf limits): counted with the realizes already checked, and
    * this one held until its job ends. */
-  if (!vr_daemon_is_session (daemon))
+  if (!vr_agent_context_is_session (context))
     {
       step->call->hold = vr_realize_limits_hold (
-          vr_daemon_get_realize_limits (daemon),
-          vr_daemon_get_realize_holds (daemon), vr_daemon_get_store (daemon),
-          step->conn, step->system, dir, step->call->options.copy_disks,
-          step->uid, vr_daemon_get_config_path (daemon), &step->pool_error);
+          vr_agent_context_get_realize_limits (context),
+          vr_agent_context_get_realize_holds (context),
+          vr_agent_context_get_store (context), step->conn, step->system, dir,
+          step->call->options.copy_disks, step->uid,
+          vr_agent_context_get_config_path (context), &step->pool_error);
       if (step->call->hold == NULL)
         {
           g_task_return_boolean (task, TRUE);
@@ -859,30 +861,30 @@ host_access_found (GObject *source, GAsyncResult *result, gpointer user_data)
       host_access_step_continue (step);
       return;
     }
-  vr_auth_check_full_async (step->invocation,
-                            vr_daemon_is_session (step->daemon),
-                            VR_ACTION_HOST_ACCESS, TRUE, NULL,
-                            on_host_access_right, step);
+  vr_auth_check_full_async (
+      step->invocation, vr_agent_context_is_session (step->context),
+      VR_ACTION_HOST_ACCESS, TRUE, NULL, on_host_access_right, step);
 }
 
 static void
-realize_check_host_access (VrDaemon *daemon, GDBusMethodInvocation *invocation,
-                           guint uid, gpointer data)
+realize_check_host_access (VrAgentContext *context,
+                           GDBusMethodInvocation *invocation, guint uid,
+                           gpointer data)
 {
   HostAccessStep *step = g_new0 (HostAccessStep, 1);
   g_autoptr (GTask) task = NULL;
 
-  step->daemon = daemon;
+  step->context = context;
   step->invocation = g_object_ref (invocation);
   step->uid = uid;
   step->call = data;
   step->import_fd = take_import_fd (invocation);
-  vr_daemon_ref_host (daemon, step->call->options.host, "host", &step->conn,
-                      &step->caps, &step->libvirt_error);
-  task = g_task_new (daemon, NULL, host_access_found, step);
+  vr_agent_context_ref_host (context, step->call->options.host, "host",
+                             &step->conn, &step->caps, &step->libvirt_error);
+  task = g_task_new (context, NULL, host_access_found, step);
   g_task_set_task_data (task, step, NULL);
-  vr_daemon_run_system_work (daemon, step->call->target->uuid, task,
-                             host_access_thread);
+  vr_agent_context_run_system_work (context, step->call->target->uuid, task,
+                                    host_access_thread);
 }
 
 static gboolean
@@ -900,7 +902,7 @@ handle_realize (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
       vr_dbus_return_error (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  details = vr_daemon_host_details (target->daemon, call->host);
+  details = vr_agent_context_host_details (target->context, call->host);
   authorize_own_full (target, invocation, "realize",
                       (const char *const *) details, FALSE,
                       realize_check_host_access, g_steal_pointer (&call),
@@ -937,8 +939,9 @@ get_domain_xml_thread (GTask *task, gpointer source, gpointer task_data,
 }
 
 static void
-get_domain_xml_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
-                           guint uid, gpointer data)
+get_domain_xml_authorized (VrAgentContext *context,
+                           GDBusMethodInvocation *invocation, guint uid,
+                           gpointer data)
 {
   run_on_system (data, invocation, get_domain_xml_thread, NULL);
 }
@@ -960,9 +963,9 @@ handle_get_domain_xml (VrDBusPlannedSystem *iface,
       vr_dbus_return_error (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  vr_daemon_authorize (target->daemon, invocation,
-                       target->secrets ? VR_ACTION_READ_SECRETS : "list",
-                       get_domain_xml_authorized, target, target_free);
+  vr_agent_context_authorize (target->context, invocation,
+                              target->secrets ? VR_ACTION_READ_SECRETS : "list",
+                              get_domain_xml_authorized, target, target_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -993,14 +996,15 @@ check_domain_thread (GTask *task, gpointer source, gpointer task_data,
 /* The connection is taken here, on the main loop, where reconnecting
  * replaces it; a worker only holds its reference. */
 static void
-check_domain_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
-                         guint uid, gpointer data)
+check_domain_authorized (VrAgentContext *context,
+                         GDBusMethodInvocation *invocation, guint uid,
+                         gpointer data)
 {
   Target *target = data;
   g_autoptr (VrHostCaps) caps = NULL;
   g_autoptr (GError) error = NULL;
 
-  if (!vr_daemon_ref_libvirt (daemon, &target->conn, &caps, &error))
+  if (!vr_agent_context_ref_libvirt (context, &target->conn, &caps, &error))
     {
       vr_dbus_return_error (invocation, error);
       target_free (target);
@@ -1021,9 +1025,9 @@ handle_check_domain (VrDBusPlannedSystem *iface,
       vr_dbus_return_error (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  vr_daemon_authorize (((Target *) user_data)->daemon, invocation, "list",
-                       check_domain_authorized, target_copy (user_data),
-                       target_free);
+  vr_agent_context_authorize (((Target *)user_data)->context, invocation,
+                              "list", check_domain_authorized,
+                              target_copy (user_data), target_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -1033,7 +1037,7 @@ handle_check_domain (VrDBusPlannedSystem *iface,
 static VrPlannedSystem *
 update (Target *target, GError **error)
 {
-  VrStore *store = vr_daemon_get_store (target->daemon);
+  VrStore *store = vr_agent_context_get_store (target->context);
   g_autoptr (VrPlannedSystem) system = lookup (target, error);
   g_autoptr (VrStoreLock) lock = NULL;
   VrPlannedState state;
@@ -1090,12 +1094,12 @@ update_done (GObject *source, GAsyncResult *result, gpointer user_data)
       vr_dbus_return_error (target->invocation, error);
       return;
     }
-  vr_daemon_export_system (target->daemon, system);
+  vr_agent_context_export_system (target->context, system);
   g_dbus_method_invocation_return_value (target->invocation, NULL);
 }
 
 static void
-update_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
+update_authorized (VrAgentContext *context, GDBusMethodInvocation *invocation,
                    guint uid, gpointer data)
 {
   Target *target = data;
@@ -1142,7 +1146,7 @@ destroy_thread (GTask *task, gpointer source, gpointer task_data,
   if (system != NULL)
     vr_test_hook_stall ("destroy", NULL);
   if (system != NULL
-      && vr_store_remove (vr_daemon_get_store (target->daemon), system,
+      && vr_store_remove (vr_agent_context_get_store (target->context), system,
                           &error))
     g_task_return_boolean (task, TRUE);
   else
@@ -1160,24 +1164,24 @@ destroy_done (GObject *source, GAsyncResult *result, gpointer user_data)
       vr_dbus_return_error (target->invocation, error);
       return;
     }
-  vr_daemon_unexport_system (target->daemon, target->uuid);
+  vr_agent_context_unexport_system (target->context, target->uuid);
   g_dbus_method_invocation_return_value (target->invocation, NULL);
 }
 
 static void
-destroy_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
+destroy_authorized (VrAgentContext *context, GDBusMethodInvocation *invocation,
                     guint uid, gpointer data)
 {
   Target *target = data;
 
   /* A queued job holds no lock yet, but would find its system gone. (A
    * realize asked for after this Destroy reads the system after it.) */
-  if (vr_daemon_system_busy (daemon, target->uuid))
+  if (vr_agent_context_system_busy (context, target->uuid))
     {
       vr_dbus_return_error_printf (
           invocation, VR_ERROR_IN_USE,
           "planned system '%s' is busy: a job of it is queued or running",
-          vr_daemon_system_name (daemon, target->uuid));
+          vr_agent_context_system_name (context, target->uuid));
       target_free (target);
       return;
     }
@@ -1194,7 +1198,7 @@ handle_destroy (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
 }
 
 VrDBusObjectSkeleton *
-vr_planned_object_new (VrDaemon *daemon, VrPlannedSystem *system)
+vr_planned_object_new (VrAgentContext *context, VrPlannedSystem *system)
 {
   const char *uuid = vr_planned_system_get_uuid (system);
   g_autofree char *path = vr_object_path_for_system (uuid);
@@ -1202,7 +1206,7 @@ vr_planned_object_new (VrDaemon *daemon, VrPlannedSystem *system)
   g_autoptr (VrDBusPlannedSystem) iface = vr_planned_skeleton_new ();
   Target *target = g_new0 (Target, 1);
 
-  target->daemon = daemon;
+  target->context = context;
   target->uuid = g_strdup (uuid);
   /* The handlers' data lives as long as the interface. */
   g_object_set_data_full (G_OBJECT (iface), "vr-target", target, target_free);

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "daemon.h"
+#include "agent-context.h"
+#include "vr-dbus-generated.h"
 
 G_BEGIN_DECLS
 
 /* org.virtrealize.Realize1.PlannedSystem: one object per planned system,
  * at vr_object_path_for_system() of its UUID. */
-VrDBusObjectSkeleton *vr_planned_object_new (VrDaemon *daemon,
+VrDBusObjectSkeleton *vr_planned_object_new (VrAgentContext *context,
                                              VrPlannedSystem *system);
 /* The system's properties into its object (no reading of the store). */
 void vr_planned_object_update (VrDBusObjectSkeleton *object,

@@ -19,7 +19,7 @@
 
 typedef struct {
   GDBusMethodInvocation *invocation;
-  VrDaemon *daemon;
+  VrAgentContext *context;
   VrStore *store;
   VrHostCaps *caps;
   GVariant *handle;
@@ -40,7 +40,7 @@ validate_file_call_free (gpointer data)
   if (call->watch != 0)
     g_bus_unwatch_name (call->watch);
   g_clear_object (&call->invocation);
-  g_clear_object (&call->daemon);
+  g_clear_object (&call->context);
   g_clear_object (&call->store);
   g_clear_object (&call->caps);
   g_clear_pointer (&call->handle, g_variant_unref);
@@ -124,14 +124,14 @@ validate_file_thread (GTask *task, gpointer source, gpointer task_data,
      * look. */
     .caller_known = TRUE,
     .caller_uid = call->uid,
-    .bridges = vr_daemon_get_bridges (call->daemon),
+    .bridges = vr_agent_context_get_bridges (call->context),
     .cancellable = cancellable,
   };
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) findings = NULL;
   g_autofree char *json = NULL;
 
-  vr_daemon_index_options (call->daemon, &options);
+  vr_agent_context_index_options (call->context, &options);
   findings = call->is_dir ? validate_dir (call, &options, &error)
                           : vr_validate_file_fd_with (call->caps, call->store,
                                                       call->fd, call->name,
@@ -166,8 +166,9 @@ validate_file_done (GObject *source, GAsyncResult *result,
 }
 
 static void
-validate_file_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
-                          guint uid, gpointer data)
+validate_file_authorized (VrAgentContext *context,
+                          GDBusMethodInvocation *invocation, guint uid,
+                          gpointer data)
 {
   ValidateFileCall *call = data;
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
@@ -181,8 +182,8 @@ validate_file_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
   call->watch = vr_caller_watch (invocation, cancellable);
   /* Only an authorized caller's descriptor is looked at at all. */
   call->fd = take_file_fd (invocation, call->handle, &call->is_dir, &error);
-  if (call->fd < 0 || !vr_daemon_ref_libvirt (daemon, &conn, &call->caps,
-                                              &error))
+  if (call->fd < 0
+      || !vr_agent_context_ref_libvirt (context, &conn, &call->caps, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -195,9 +196,8 @@ validate_file_authorized (VrDaemon *daemon, GDBusMethodInvocation *invocation,
 gboolean
 vr_manager_handle_validate_definition (VrDBusManager *iface,
                                        GDBusMethodInvocation *invocation,
-                                       GUnixFDList *fd_list,
-                                       GVariant *file_fd, GVariant *options,
-                                       gpointer daemon)
+                                       GUnixFDList *fd_list, GVariant *file_fd,
+                                       GVariant *options, gpointer context)
 {
   static const char *const known[] = { "display-name", NULL };
   g_autoptr (GError) error = NULL;
@@ -214,16 +214,15 @@ vr_manager_handle_validate_definition (VrDBusManager *iface,
   call = g_new0 (ValidateFileCall, 1);
   call->fd = -1;
   call->invocation = g_object_ref (invocation);
-  call->daemon = g_object_ref (daemon);
-  call->store = g_object_ref (vr_daemon_get_store (daemon));
+  call->context = g_object_ref (context);
+  call->store = g_object_ref (vr_agent_context_get_store (context));
   call->handle = g_variant_ref (file_fd);
   call->name = name && *name ? g_steal_pointer (&name)
                              : g_strdup ("domain.xml");
   /* The action's message names the host ($(host)): this one. */
-  details = vr_daemon_host_details (daemon, NULL);
-  vr_daemon_authorize_details (daemon, invocation, "validate",
-                               (const char *const *) details,
-                               validate_file_authorized, call,
-                               validate_file_call_free);
+  details = vr_agent_context_host_details (context, NULL);
+  vr_agent_context_authorize_details (
+      context, invocation, "validate", (const char *const *) details,
+      validate_file_authorized, call, validate_file_call_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }

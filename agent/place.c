@@ -44,25 +44,25 @@ vr_place_free (VrPlace *place)
 }
 
 static void
-add_host (VrPlace *place, VrDaemon *daemon, const char *name,
+add_host (VrPlace *place, VrAgentContext *context, const char *name,
           const char *uri)
 {
   PlaceHost *host = g_new0 (PlaceHost, 1);
 
   host->name = g_strdup (name);
-  host->listed = g_strdup (vr_host_connections_name (
-      vr_daemon_get_hosts (daemon), uri));
+  host->listed = g_strdup (
+      vr_host_connections_name (vr_agent_context_get_hosts (context), uri));
   host->uri = g_strdup (uri);
-  vr_daemon_ref_host (daemon, uri, "hosts", &host->conn, &host->caps,
-                      &host->error);
+  vr_agent_context_ref_host (context, uri, "hosts", &host->conn, &host->caps,
+                             &host->error);
   g_ptr_array_add (place->hosts, host);
 }
 
 VrPlace *
-vr_place_new (VrDaemon *daemon, const char *const *names, gboolean copy_disks,
-              GError **error)
+vr_place_new (VrAgentContext *context, const char *const *names,
+              gboolean copy_disks, GError **error)
 {
-  VrHostConnections *listed = vr_daemon_get_hosts (daemon);
+  VrHostConnections *listed = vr_agent_context_get_hosts (context);
   g_autoptr (VrPlace) place = g_new0 (VrPlace, 1);
   g_autoptr (GVariant) all = vr_host_connections_list (listed);
 
@@ -85,7 +85,7 @@ vr_place_new (VrDaemon *daemon, const char *const *names, gboolean copy_disks,
           /* Each listed host once: a name repeated 100000 times was
            * 100000 checks of root's CPU (fourth blind review, F4). */
           if (g_hash_table_add (seen, (gpointer) uri))
-            add_host (place, daemon, names[i], uri);
+            add_host (place, context, names[i], uri);
         }
       return g_steal_pointer (&place);
     }
@@ -95,7 +95,7 @@ vr_place_new (VrDaemon *daemon, const char *const *names, gboolean copy_disks,
       const char *uri;
 
       g_variant_get_child (all, i, "(&s&s)", &name, &uri);
-      add_host (place, daemon, name, uri);
+      add_host (place, context, name, uri);
     }
   if (place->hosts->len == 0)
     {

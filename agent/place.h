@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "daemon.h"
+#include "agent-context.h"
+#include "vr-dbus-generated.h"
 #include "validate.h"
 
 G_BEGIN_DECLS
@@ -15,13 +16,11 @@ typedef struct _VrPlace VrPlace;
  * (names: listed names or URIs, NULL or empty: every listed host). An
  * unlisted name is VR_ERROR_INVALID_PARAMETER naming option 'hosts'; a
  * listed host not connected now is kept as not reachable. */
-VrPlace *vr_place_new (VrDaemon *daemon,
-                       const char *const *names,
-                       gboolean copy_disks,
-                       GError **error);
+VrPlace *vr_place_new (VrAgentContext *context, const char *const *names,
+                       gboolean copy_disks, GError **error);
 void vr_place_free (VrPlace *place);
 
-/* Polkit's details for the Place (vr_daemon_host_details): "host" the
+/* Polkit's details for the Place (vr_agent_context_host_details): "host" the
  * hosts' listed names joined by ", ", "host_uri" their URIs joined by
  * spaces. */
 char **vr_place_details (VrPlace *place);
