@@ -1774,11 +1774,21 @@ has_line (const char *text, const char *name)
   return g_strv_contains ((const char *const *) lines, name);
 }
 
+static char *realize_as_nobody_with (const char *system, const char *arg);
+
 /* nobody's Realize of system, started: its job's path. */
 static char *
 realize_as_nobody (Fixture *f, const char *system)
 {
   g_autofree char *arg = realize_arg (f);
+
+  return realize_as_nobody_with (system, arg);
+}
+
+/* The same with the options arg. */
+static char *
+realize_as_nobody_with (const char *system, const char *arg)
+{
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   const char *start;
@@ -1958,6 +1968,132 @@ test_realize_limit_disk (Fixture *f, gconstpointer data)
   assert_nothing_defined (f);
   test_rmtree (dir);
   test_rmtree (conf_dir);
+}
+
+static char *
+last_job_message (const char *system)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) value = NULL;
+
+  reply = call (system, "org.freedesktop.DBus.Properties", "Get",
+                g_variant_new ("(ss)", VR_DBUS_PLANNED_IFACE,
+                               "LastJobMessage"),
+                "(v)", &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(v)", &value);
+  return g_variant_dup_string (value, NULL);
+}
+
+/* Sixth review, F4: the disk is counted when Realize is called and
+ * copied later; nobody grows it in between (here while the job is held
+ * before it writes anything, VR_TEST_PAUSE_AT=validate). The copy
+ * refuses the file that is not the size counted: the job fails, nothing
+ * is defined and nothing is left in the pool. */
+static void
+test_realize_limit_grown (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit disk = { "/domain/devices",
+    "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+    "<source file='disks/grows.raw'/><target dev='vdz' bus='virtio'/>"
+    "</disk>", NULL };
+  g_autofree char *dir = hostile_import_dir ("basic", &disk, FALSE);
+  g_autofree char *disks = g_build_filename (dir, "disks", NULL);
+  g_autofree char *grows = g_build_filename (disks, "grows.raw", NULL);
+  g_autofree char *ctl = test_mkdtemp ();
+  g_autofree char *pause = g_build_filename (ctl, "pause", NULL);
+  g_autofree char *reached = g_build_filename (ctl, "reached", NULL);
+  g_autofree char *env_pause = g_strconcat ("VR_TEST_PAUSE_FILE=", pause,
+                                            NULL);
+  g_autofree char *env_reached = g_strconcat ("VR_TEST_PAUSE_REACHED=",
+                                              reached, NULL);
+  const char *const envv[] = { "VR_TEST_PAUSE_AT=validate", env_pause,
+                               env_reached, NULL };
+  g_autofree char *arg = g_strdup_printf (
+      "{'pool-dir': <'%s'>, 'copy-disks': <true>}", f->pool);
+  g_autofree char *conf_dir = NULL;
+  g_autofree char *system = NULL;
+  g_autofree char *job = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *message = NULL;
+  gint64 deadline;
+  int fd;
+
+  if (!vr_test_hooks_enabled ())
+    {
+      g_test_skip ("needs a build with -Dtest_hooks=true (the pause)");
+      test_rmtree (dir);
+      test_rmtree (ctl);
+      return;
+    }
+  g_assert_cmpint (mkdir (disks, 0755), ==, 0);
+  fd = open (grows, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, 1024 * 1024), ==, 0);
+  conf_dir = start_limited_agent (f, "MaxDiskPerUser=8\n", envv);
+  system = import_dir (dir);
+  deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+  test_write_file (ctl, "pause", "", -1);
+  job = realize_as_nobody_with (system, arg);
+  while (!g_file_test (reached, G_FILE_TEST_EXISTS)
+         && g_get_monotonic_time () < deadline)
+    g_usleep (20 * 1000);
+  g_assert_true (g_file_test (reached, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (ftruncate (fd, 256 * 1024 * 1024), ==, 0);
+  close (fd);
+  g_assert_cmpint (unlink (pause), ==, 0);
+  state = job_state (job);
+  g_assert_cmpstr (state, !=, "7");
+  message = last_job_message (system);
+  g_test_message ("grown disk: %s", message);
+  g_assert_nonnull (strstr (message, "counted as"));
+  assert_nothing_defined (f);
+  test_rmtree (dir);
+  test_rmtree (ctl);
+  test_rmtree (conf_dir);
+}
+
+/* Sixth review, F1: a TPM state left at SWTPM_DIR/UUID (a gone
+ * domain's; UUIDs are public) and nobody's guest of that UUID with a
+ * TPM and no tpm/ carried: the realize fails with VR1905, nothing is
+ * defined, and the state is as it was (it was given to the guest). */
+static void
+test_tpm_leftover (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit tpm = { "/domain/devices",
+    "<tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>",
+    NULL };
+  g_autofree char *plain = other_guest_dir ();
+  g_autofree char *file = g_build_filename (plain, "domain.xml", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *edited = NULL;
+  g_autofree char *state = victim_file (
+      "lib/swtpm/5a1ad0c0-7e57-4b3d-9c1e-00000000fa11/tpm2",
+      "tpm2-00.permall", "victim's seeds");
+  g_autofree char *leftover = g_build_filename (
+      root, "lib/swtpm/5a1ad0c0-7e57-4b3d-9c1e-00000000fa11", NULL);
+  g_autofree char *system = NULL;
+  g_autofree char *job = NULL;
+  g_autofree char *job_done = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *now = NULL;
+
+  g_assert_true (g_file_get_contents (file, &text, NULL, NULL));
+  edited = hostile_xml_edit (text, &tpm);
+  test_write_file (plain, "domain.xml", edited, -1);
+  system = import_dir (plain);
+  job = realize_as_nobody (f, system);
+  job_done = job_state (job);
+  g_assert_cmpstr (job_done, !=, "7");
+  message = last_job_message (system);
+  g_test_message ("TPM leftover: %s", message);
+  g_assert_nonnull (strstr (message, "VR1905"));
+  assert_nothing_defined (f);
+  g_assert_true (g_file_get_contents (state, &now, NULL, NULL));
+  g_assert_cmpstr (now, ==, "victim's seeds");
+  test_rmtree (leftover);
+  test_rmtree (plain);
 }
 
 /* F5 of the fourth review: the check and the job's first record write
@@ -2825,6 +2961,8 @@ main (int argc, char **argv)
   ADD ("realize-limit-destroyed", NULL, test_realize_limit_destroyed);
   ADD ("realize-limit-together", NULL, test_realize_limit_together);
   ADD ("realize-limit-disk", NULL, test_realize_limit_disk);
+  ADD ("realize-limit-grown", NULL, test_realize_limit_grown);
+  ADD ("tpm-leftover", NULL, test_tpm_leftover);
   ADD ("realize-limit-released", NULL, test_realize_limit_released);
   ADD ("unit-capabilities", NULL, test_unit_capabilities);
   /* Decides by itself whether it can run (no agent started for it). */
