@@ -139,14 +139,17 @@ check_disk_file (VrValidation *v, xmlNode *disk)
   g_autofree char *policy = vr_node_string (
       disk, "string(source/@startupPolicy)");
 
-  /* An optional source may be missing: libvirt starts without it. */
-  if (attr == NULL || g_strcmp0 (policy, "optional") == 0)
+  if (attr == NULL)
     return;
   path = vr_node_string (attr, "string(.)");
   if (path == NULL)
     return;
+  /* Optional or not, libvirt would label it when present. */
   if (!g_path_is_absolute (path) && !carried_source (disk, attr))
     check_uncarried (v, attr, path);
+  /* An optional source may be missing: libvirt starts without it. */
+  else if (g_strcmp0 (policy, "optional") == 0)
+    return;
   else if (!g_path_is_absolute (path))
     check_relative_disk (v, attr, path);
   else if (vr_host_caps_is_local (v->caps))
