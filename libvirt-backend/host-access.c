@@ -71,8 +71,17 @@ static const Rule rules[] = {
     "/domain/devices/disk[@type='volume']/source"
     " | /domain/devices/disk//backingStore[@type='volume']/source",
     "names a libvirt storage volume: another guest's disk", NULL },
+  /* Only a file disk's <source file> is carried: realize copies it into
+   * the pool and rewrites it (realize-disks). libvirt reads no @file of
+   * another disk type, and no relative value elsewhere is rewritten:
+   * libvirt resolves one against its working directory '/' and labels
+   * (chowns) that host path for QEMU (sixth review, F6). */
   { VR_FINDING_HOST_PATH, RULE_CARRIED,
-    "/domain/devices/disk/source/@file | /domain/devices/disk/source/@dev"
+    "/domain/devices/disk[not(@type) or @type='file']/source/@file",
+    "opens a host path outside the carried files", NULL },
+  { VR_FINDING_HOST_PATH, RULE_PATH,
+    "/domain/devices/disk[@type and not(@type='file')]/source/@file"
+    " | /domain/devices/disk/source/@dev"
     " | /domain/devices/disk/source/@dir"
     " | /domain/devices/disk//backingStore/source/@file"
     " | /domain/devices/disk//backingStore/source/@dev"
@@ -84,7 +93,13 @@ static const Rule rules[] = {
     " | /domain/devices/filesystem/source/@dev"
     " | /domain/devices/memory/source/path"
     " | /domain/devices/tpm/backend[@type='emulator']/source/@path",
-    "opens a host path outside the carried files", NULL },
+    "opens a host path outside the carried files (a relative one is"
+    " resolved against libvirt's working directory '/': only a file"
+    " disk's <source file> is carried)",
+    "remove it from the planned XML, carry the disk as a file disk "
+    "(<disk type='file'> with a relative <source file>, realized with "
+    "--copy-disks), or have an administrator realize it (the host-access "
+    "right, polkit action org.virtrealize.Realize1.realize-host-access)" },
   { VR_FINDING_HOST_CHARDEV, RULE_PATH,
     CHARDEVS "[not(@type='pty')]/source/@path | " CHARDEVS "/log/@file"
     " | /domain/devices/rng/backend/source/@path"
@@ -295,6 +310,50 @@ static const ResourceRule resource_rules[] = {
     "locks all guest memory in host RAM (never swapped), beyond any"
     " ordinary user's memory-lock limit",
     "remove <locked/> from <memoryBacking>, " ADMIN_HINT },
+  /* Each I/O thread is a host thread of QEMU's (and a worker pool of up
+   * to thread_pool_max more): 30000 of them take the host's pids
+   * (pid_max 32768) from everyone (sixth review, F5). A guest gains
+   * nothing from more I/O threads than vCPUs; 16 covers any small
+   * guest. */
+  { VR_FINDING_HOST_PRIORITY,
+    "/domain/iothreads[not(number(normalize-space()) <= 16"
+    " or number(normalize-space()) <= number(/domain/vcpu))]"
+    " | /domain/iothreadids[not(count(iothread) <= 16"
+    " or count(iothread) <= number(/domain/vcpu))]",
+    "makes QEMU start more I/O threads (host threads) than 16 or the"
+    " guest's vCPUs: enough of them take the host's process IDs from"
+    " every user",
+    "give at most 16 I/O threads, or no more than the guest's vCPUs, "
+    ADMIN_HINT },
+  { VR_FINDING_HOST_PRIORITY,
+    "(/domain/iothreadids/iothread | /domain/defaultiothread)"
+    "/@*[(local-name()='thread_pool_min' or local-name()='thread_pool_max')"
+    " and not(number(normalize-space()) <= 64)]",
+    "lets an I/O thread start a worker pool above QEMU's default of 64"
+    " host threads",
+    "remove thread_pool_min/thread_pool_max or give at most 64, "
+    ADMIN_HINT },
+  /* An I/O weight above the default for cgroup v2 (100), as <shares>:
+   * more of the host's disks under load than other guests get.
+   * Throttles (read/write limits) only lower the guest's share. */
+  { VR_FINDING_HOST_PRIORITY,
+    "/domain/blkiotune/weight[not(number(normalize-space()) <= 100)]"
+    " | /domain/blkiotune/device/weight[not(number(normalize-space())"
+    " <= 100)]",
+    "weighs the guest's disk I/O above the host's default for guests:"
+    " more of the host's disks under load than other guests get",
+    "remove the <weight> (libvirt's default) or give at most 100, "
+    ADMIN_HINT },
+  /* A vsock CID is one host-wide address: a fixed one is another guest's
+   * while that guest runs (its start then fails), and the host's
+   * services that trust a CID would trust this guest (sixth review,
+   * F2). libvirt picks a free one with auto='yes'. */
+  { VR_FINDING_HOST_PRIORITY,
+    "/domain/devices/vsock/cid[@address and not(normalize-space(@auto)"
+    "='yes')]",
+    "takes a fixed vsock address (CID), a host-wide name: another guest's,"
+    " or one a host service trusts",
+    "use <cid auto='yes'/> (libvirt picks a free address), " ADMIN_HINT },
 };
 
 static const char *const firmware_dirs[] = {
@@ -823,4 +882,46 @@ vr_host_access_check (xmlDoc *doc, const VrHostAccessPolicy *policy,
     if (rules[i].kind != RULE_ALWAYS)
       check_rule (ctxt, &rules[i], policy, seen, flagged, findings);
   check_unknown (xmlDocGetRootElement (doc), policy, seen, findings);
+}
+
+static gboolean
+names_path (RuleKind kind)
+{
+  return kind == RULE_PATH || kind == RULE_CARRIED || kind == RULE_BOOT
+         || kind == RULE_NVRAM || kind == RULE_EMULATOR;
+}
+
+xmlNode *
+vr_host_access_find_relative (xmlDoc *doc, char **value)
+{
+  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
+
+  for (guint i = 0; i < G_N_ELEMENTS (rules); i++)
+    {
+      g_autoptr (xmlXPathObject) obj = NULL;
+
+      if (!names_path (rules[i].kind))
+        continue;
+      obj = xmlXPathEvalExpression ((const xmlChar *) rules[i].xpath, ctxt);
+      /* Only lack of memory fails a constant rule: fail closed. */
+      if (obj == NULL)
+        {
+          *value = g_strdup ("");
+          return xmlDocGetRootElement (doc);
+        }
+      for (int n = 0; obj->nodesetval != NULL && n < obj->nodesetval->nodeNr;
+           n++)
+        {
+          xmlNode *node = obj->nodesetval->nodeTab[n];
+          g_autofree char *text = node_value (node);
+
+          /* An empty path is libvirt's default, not a host path. */
+          if (*text != '\0' && !g_path_is_absolute (text))
+            {
+              *value = g_steal_pointer (&text);
+              return node;
+            }
+        }
+    }
+  return NULL;
 }

@@ -114,4 +114,11 @@ void vr_host_access_check (xmlDoc *doc,
 gboolean vr_host_access_path_inside (const char *path,
                                      const char *const *dirs);
 
+/* The first node in doc where a host path a rule knows (a disk source,
+ * a chardev or firmware path, ...) is not absolute, with its value in
+ * *value; NULL when there is none. libvirt resolves a relative one
+ * against its working directory '/': realize refuses the XML it would
+ * define with one (sixth review, F6). */
+xmlNode *vr_host_access_find_relative (xmlDoc *doc, char **value);
+
 G_END_DECLS

@@ -122,7 +122,8 @@ vr_realize_plan_disks (Realize *r, GError **error)
 {
   g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (r->doc);
   g_autoptr (xmlXPathObject) sources = xmlXPathEvalExpression (
-      (const xmlChar *) "/domain/devices/disk/source[@file]", ctxt);
+      (const xmlChar *) "/domain/devices/disk[not(@type) or @type='file']"
+                        "/source[@file]", ctxt);
 
   r->disks = g_ptr_array_new_with_free_func (realize_disk_free);
   for (int i = 0; sources != NULL && sources->nodesetval != NULL
@@ -132,7 +133,9 @@ vr_realize_plan_disks (Realize *r, GError **error)
       g_autofree char *file = (char *) xmlGetProp (source,
                                                    (const xmlChar *) "file");
 
-      /* Validation refused relative paths unless we copy them. */
+      /* Validation refused relative paths unless we copy them; libvirt
+       * reads @file of a file disk only, and any other relative value
+       * is refused before define (vr_realize_check_final). */
       if (file == NULL || g_path_is_absolute (file) || !r->options->copy_disks)
         continue;
       if (plan_disk (r, source, file, 0, error) == NULL)

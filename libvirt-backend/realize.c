@@ -25,6 +25,7 @@
 #include "realize-used.h"
 #include "fs-util.h"
 #include "handoff.h"
+#include "host-access.h"
 #include "safe-xml.h"
 #include "snapshots.h"
 #include "test-hooks.h"
@@ -490,6 +491,29 @@ copy_state (Realize *r, GError **error)
   return ok;
 }
 
+/* The last guard before libvirt sees an XML (sixth review, F6): every
+ * host path in it is absolute. Realize made the carried disks and
+ * firmware absolute (its own copies), validation judged every other
+ * path with the host-access policy; a relative one left over is one
+ * realize did not carry, and libvirt would resolve (and label, chown)
+ * it below its working directory '/'. */
+static gboolean
+check_final (xmlDoc *doc, const char *what, GError **error)
+{
+  g_autofree char *value = NULL;
+  xmlNode *node = vr_host_access_find_relative (doc, &value);
+  g_autofree char *where = NULL;
+
+  if (node == NULL)
+    return TRUE;
+  where = (char *) xmlGetNodePath (node);
+  g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+               "%s: %s is the relative host path '%s', which realize did "
+               "not carry: libvirt would take it relative to its working "
+               "directory '/'; nothing was defined", what, where, value);
+  return FALSE;
+}
+
 /* One XML is resumed: the validated one. The planned XML always goes
  * into the copy's header (libvirt checks that it is ABI-compatible with
  * the saved guest), so what libvirt resumes is what was validated and
@@ -510,6 +534,11 @@ update_image_xml (Realize *r, GError **error)
   if (image == NULL)
     return FALSE;
   r->image_xml = vr_realize_image_xml (r, image);
+  g_clear_pointer (&image, xmlFreeDoc);
+  image = vr_xml_parse_buffer (r->image_xml, strlen (r->image_xml),
+                               r->pool_path, "domain", error);
+  if (image == NULL || !check_final (image, r->pool_path, error))
+    return FALSE;
   if (virDomainSaveImageDefineXML (r->conn, r->pool_path, r->image_xml, 0)
       == 0)
     return TRUE;
@@ -744,6 +773,8 @@ copy_files (Realize *r, GError **error)
       || !vr_realize_place_firmware (r, error))
     return FALSE;
   tag_domain (r);
+  if (!check_final (r->doc, vr_realize_name (r), error))
+    return FALSE;
   r->xml = vr_xml_to_string (r->doc);
   return TRUE;
 }

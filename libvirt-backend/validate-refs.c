@@ -104,6 +104,33 @@ check_absolute_disk (VrValidation *v, xmlNode *attr, const char *path)
                      "disk source %s: %s", path, g_strerror (errsv));
 }
 
+/* Realize copies and rewrites a file disk's <source file> only
+ * (realize-disks): a relative @dev, or a @file libvirt does not read,
+ * would reach libvirt as written and name a host path below its working
+ * directory '/' (sixth review, F6), whatever the import directory holds
+ * under that name. */
+static gboolean
+carried_source (xmlNode *disk, xmlNode *attr)
+{
+  g_autofree char *type = vr_node_string (disk, "string(@type)");
+
+  return g_str_equal ((const char *) attr->name, "file")
+         && (type == NULL || *type == '\0' || g_str_equal (type, "file"));
+}
+
+static void
+check_uncarried (VrValidation *v, xmlNode *attr, const char *path)
+{
+  vr_validation_add (v, VR_FINDING_DISK_SOURCE, attr,
+                     "give an absolute path, or carry the disk as a file "
+                     "disk (<disk type='file'> with a relative <source "
+                     "file>) and realize with --copy-disks",
+                     "relative disk path '%s' in <source %s>: only a file "
+                     "disk's <source file> is carried into the pool; "
+                     "libvirt would take it relative to its working "
+                     "directory '/'", path, (const char *) attr->name);
+}
+
 static void
 check_disk_file (VrValidation *v, xmlNode *disk)
 {
@@ -112,13 +139,18 @@ check_disk_file (VrValidation *v, xmlNode *disk)
   g_autofree char *policy = vr_node_string (
       disk, "string(source/@startupPolicy)");
 
-  /* An optional source may be missing: libvirt starts without it. */
-  if (attr == NULL || g_strcmp0 (policy, "optional") == 0)
+  if (attr == NULL)
     return;
   path = vr_node_string (attr, "string(.)");
   if (path == NULL)
     return;
-  if (!g_path_is_absolute (path))
+  /* Optional or not, libvirt would label it when present. */
+  if (!g_path_is_absolute (path) && !carried_source (disk, attr))
+    check_uncarried (v, attr, path);
+  /* An optional source may be missing: libvirt starts without it. */
+  else if (g_strcmp0 (policy, "optional") == 0)
+    return;
+  else if (!g_path_is_absolute (path))
     check_relative_disk (v, attr, path);
   else if (vr_host_caps_is_local (v->caps))
     check_absolute_disk (v, attr, path);

@@ -187,6 +187,9 @@ static const Construct constructs[] = {
   { "vcpusched-fifo", "VR1817", { "/domain",
     "<cputune><vcpusched vcpus='0' scheduler='fifo' priority='99'/>"
     "</cputune>", NULL }, TRUE },
+  /* The sixth review, F5: a host thread each, pid_max for everyone. */
+  { "iothreads-many", "VR1817", { "/domain", "<iothreads>30000</iothreads>",
+    NULL }, TRUE },
 };
 
 /* The harmless construct root realizes: an environment variable. */
@@ -528,6 +531,51 @@ test_in_place (Fixture *f, gconstpointer data)
   destroy (system);
   test_rmtree (disk_dir);
   test_rmtree (serial_dir);
+  assert_nothing_defined (f);
+}
+
+/* The sixth review, F6: a block disk's relative <source dev> with a
+ * decoy of that name in the import directory, realized with
+ * --copy-disks: libvirt would resolve it against '/' and chown that host
+ * file to libvirt-qemu. Refused with VR1804 naming realize-host-access;
+ * the host file keeps its owner, mode and content; nothing defined. */
+static void
+test_relative_dev (Fixture *f, gconstpointer data)
+{
+  g_autofree char *target = g_strdup_printf ("/tmp/vr-f6-agent-%d",
+                                             (int) getpid ());
+  const char *relative = target + 1;
+  g_autofree char *fragment = g_strdup_printf (
+      "<disk type='block' device='disk'><driver name='qemu' type='raw'/>"
+      "<source dev='%s'/><target dev='vdz' bus='virtio'/></disk>",
+      relative);
+  HostileEdit edit = { "/domain/devices", fragment, NULL };
+  g_autofree char *dir = hostile_import_dir ("basic", &edit, FALSE);
+  g_autofree char *decoy_dir = g_build_filename (dir, "tmp", NULL);
+  g_autofree char *copy_arg = g_strdup_printf (
+      "{'pool-dir': <'%s'>, 'copy-disks': <true>}", f->pool);
+  g_autofree char *system = NULL;
+  g_autofree char *content = NULL;
+  struct stat before, after;
+
+  g_assert_true (g_file_set_contents (target, "the host's", -1, NULL));
+  g_assert_cmpint (chmod (target, 0600), ==, 0);
+  g_assert_cmpint (stat (target, &before), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (decoy_dir, 0755), ==, 0);
+  test_write_file (dir, relative, "decoy", -1);
+  system = import_dir (dir);
+  assert_refused (f, system, VR_DBUS_PLANNED_IFACE ".Realize", copy_arg,
+                  "org.virtrealize.Realize1.realize-host-access",
+                  "VR1804 <source dev='tmp/vr-f6-agent-");
+  g_assert_cmpint (stat (target, &after), ==, 0);
+  g_assert_cmpuint (after.st_uid, ==, before.st_uid);
+  g_assert_cmpuint (after.st_gid, ==, before.st_gid);
+  g_assert_cmpuint (after.st_mode, ==, before.st_mode);
+  g_assert_true (g_file_get_contents (target, &content, NULL, NULL));
+  g_assert_cmpstr (content, ==, "the host's");
+  g_assert_cmpint (unlink (target), ==, 0);
+  destroy (system);
+  test_rmtree (dir);
   assert_nothing_defined (f);
 }
 
@@ -2937,6 +2985,7 @@ main (int argc, char **argv)
   ADD ("hostile/image", GINT_TO_POINTER (TRUE), test_hostile_realize);
   ADD ("other-guests", NULL, test_other_guests);
   ADD ("in-place", NULL, test_in_place);
+  ADD ("relative-dev", NULL, test_relative_dev);
   ADD ("validate-severity", NULL, test_validate_severity);
   ADD ("bridges", NULL, test_bridges);
   ADD ("networks", NULL, test_networks);

@@ -148,6 +148,42 @@ static const Hostile hostile[] = {
   { "disk-backing", "/domain/devices/disk[1]",
     "<backingStore type='file'><format type='raw'/><source file='/etc/passwd'/>"
     "</backingStore>", VR_FINDING_HOST_PATH },
+  /* F6 of the sixth review: a relative path is carried only as a file
+   * disk's <source file> (realize copies and rewrites it); any other
+   * one libvirt resolves against '/' and chowns for QEMU. */
+  { "relative-block-dev", "/domain/devices",
+    "<disk type='block' device='disk'><source dev='etc/rv6-demo-rootfile'/>"
+    "<target dev='vdz' bus='virtio'/></disk>", VR_FINDING_HOST_PATH },
+  { "relative-file-of-block", "/domain/devices",
+    "<disk type='block' device='disk'><source file='disks/guest.qcow2'/>"
+    "<target dev='vdz' bus='virtio'/></disk>", VR_FINDING_HOST_PATH },
+  { "relative-dev-of-file", "/domain/devices",
+    "<disk type='file' device='disk'><source dev='dev/vda'/>"
+    "<target dev='vdz' bus='virtio'/></disk>", VR_FINDING_HOST_PATH },
+  { "relative-dir", "/domain/devices",
+    "<disk type='dir' device='disk'><source dir='etc'/>"
+    "<target dev='vdw' bus='virtio'/></disk>", VR_FINDING_HOST_PATH },
+  { "relative-backing-file", "/domain/devices/disk[1]",
+    "<backingStore type='file'><format type='raw'/>"
+    "<source file='disks/base.raw'/></backingStore>", VR_FINDING_HOST_PATH },
+  { "relative-backing-dev", "/domain/devices/disk[1]",
+    "<backingStore type='block'><format type='raw'/>"
+    "<source dev='dev/vda'/></backingStore>", VR_FINDING_HOST_PATH },
+  { "relative-data-store", "/domain/devices/disk[1]/source",
+    "<dataStore type='file'><format type='raw'/>"
+    "<source file='disks/data.raw'/></dataStore>", VR_FINDING_HOST_PATH },
+  { "relative-filesystem", "/domain/devices",
+    "<filesystem type='mount'><source dir='etc'/><target dir='host'/>"
+    "</filesystem>", VR_FINDING_HOST_PATH },
+  { "relative-memory", "/domain/devices",
+    "<memory model='nvdimm'><source><path>dev/shm/x</path></source>"
+    "<target><size unit='KiB'>1024</size></target></memory>",
+    VR_FINDING_HOST_PATH },
+  { "relative-tpm-state", "/domain/devices/tpm/backend",
+    "<source type='dir' path='var/lib/swtpm'/>", VR_FINDING_HOST_PATH },
+  { "relative-chardev", "/domain/devices",
+    "<serial type='file'><source path='etc/x'/><target port='1'/></serial>",
+    VR_FINDING_HOST_CHARDEV },
   { "filesystem-root", "/domain/devices",
     "<filesystem type='mount'><source dir='/'/><target dir='host'/></filesystem>",
     VR_FINDING_HOST_PATH },
@@ -405,6 +441,31 @@ static const Hostile hostile[] = {
     VR_FINDING_HOST_PRIORITY },
   { "memory-locked", "/domain", "<memoryBacking><locked/></memoryBacking>",
     VR_FINDING_HOST_PRIORITY },
+  /* F5: host threads (pids) and I/O weight; F2: a fixed vsock CID. */
+  { "iothreads-many", "/domain", "<iothreads>30000</iothreads>",
+    VR_FINDING_HOST_PRIORITY },
+  { "iothreadids-many", "/domain",
+    "<iothreadids><iothread id='1'/><iothread id='2'/><iothread id='3'/>"
+    "<iothread id='4'/><iothread id='5'/><iothread id='6'/>"
+    "<iothread id='7'/><iothread id='8'/><iothread id='9'/>"
+    "<iothread id='10'/><iothread id='11'/><iothread id='12'/>"
+    "<iothread id='13'/><iothread id='14'/><iothread id='15'/>"
+    "<iothread id='16'/><iothread id='17'/></iothreadids>",
+    VR_FINDING_HOST_PRIORITY },
+  { "iothread-pool", "/domain",
+    "<defaultiothread thread_pool_min='0' thread_pool_max='30000'/>",
+    VR_FINDING_HOST_PRIORITY },
+  { "blkio-weight", "/domain", "<blkiotune><weight>1000</weight></blkiotune>",
+    VR_FINDING_HOST_PRIORITY },
+  { "blkio-device-weight", "/domain",
+    "<blkiotune><device><path>/dev/sda</path><weight>1000</weight></device>"
+    "</blkiotune>", VR_FINDING_HOST_PRIORITY },
+  { "vsock-fixed-cid", "/domain/devices",
+    "<vsock model='virtio'><cid auto='no' address='3'/></vsock>",
+    VR_FINDING_HOST_PRIORITY },
+  { "vsock-cid-no-auto", "/domain/devices",
+    "<vsock model='virtio'><cid address='42'/></vsock>",
+    VR_FINDING_HOST_PRIORITY },
 };
 
 /* What an ordinary guest may set of the same elements: watchdogs and crash
@@ -414,6 +475,18 @@ static const char *const own_resources[] = {
   "<watchdog model='i6300esb' action='reset'/>",
   "<watchdog model='ib700' action='poweroff'/>",
   "<panic model='isa'/>",
+  "<vsock model='virtio'><cid auto='yes' address='3'/></vsock>",
+};
+
+/* The same under /domain: a few I/O threads, a lower I/O weight and
+ * throttles. */
+static const char *const own_domain_resources[] = {
+  "<iothreads>4</iothreads>",
+  "<iothreadids><iothread id='1' thread_pool_max='16'/></iothreadids>",
+  "<defaultiothread thread_pool_min='0' thread_pool_max='64'/>",
+  "<blkiotune><weight>100</weight><device><path>/dev/sda</path>"
+  "<weight>50</weight><read_bytes_sec>10000</read_bytes_sec></device>"
+  "</blkiotune>",
 };
 
 static const char own_cputune[] =
@@ -587,6 +660,8 @@ test_own_resources (void)
   for (guint i = 0; i < G_N_ELEMENTS (own_resources); i++)
     insert (doc, "/domain/devices", own_resources[i]);
   insert (doc, "/domain", own_cputune);
+  for (guint i = 0; i < G_N_ELEMENTS (own_domain_resources); i++)
+    insert (doc, "/domain", own_domain_resources[i]);
   insert (doc, "/domain", "<on_crash>restart</on_crash>");
   insert (doc, "/domain", "<on_poweroff>destroy</on_poweroff>");
   findings = check (doc, VR_SEVERITY_ERROR);
@@ -750,6 +825,49 @@ test_nvram (void)
 
 /* Inside means inside once ".." and links are resolved, and never a
  * device node. */
+/* The guard before define: the carried disk, once rewritten to its copy,
+ * is absolute; a relative path anywhere a rule knows is found (sixth
+ * review, F6). */
+static void
+test_find_relative (void)
+{
+  static const struct {
+    const char *parent;
+    const char *snippet;
+    const char *found;
+  } cases[] = {
+    { "/domain/devices", "<disk type='block' device='disk'>"
+      "<source dev='etc/rv6-demo-rootfile'/><target dev='vdz'/></disk>",
+      "etc/rv6-demo-rootfile" },
+    { "/domain/devices/disk[1]", "<backingStore type='file'>"
+      "<source file='disks/base.raw'/></backingStore>", "disks/base.raw" },
+    { "/domain/devices", "<serial type='file'><source path='etc/x'/>"
+      "</serial>", "etc/x" },
+  };
+  g_autoptr (xmlDoc) doc = parse (ordinary);
+  xmlNode *carried = vr_xml_xpath_node (doc, "/domain/devices/disk[1]/source");
+  g_autofree char *value = NULL;
+
+  /* Before realize rewrote it, the carried disk itself is relative. */
+  g_assert_nonnull (vr_host_access_find_relative (doc, &value));
+  g_assert_cmpstr (value, ==, "disks/guest.qcow2");
+  g_clear_pointer (&value, g_free);
+  xmlSetProp (carried, (const xmlChar *) "file",
+              (const xmlChar *) POOL "/guest.qcow2");
+  g_assert_null (vr_host_access_find_relative (doc, &value));
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (xmlDoc) copy = xmlCopyDoc (doc, 1);
+      xmlNode *node;
+
+      insert (copy, cases[i].parent, cases[i].snippet);
+      node = vr_host_access_find_relative (copy, &value);
+      g_assert_nonnull (node);
+      g_assert_cmpstr (value, ==, cases[i].found);
+      g_clear_pointer (&value, g_free);
+    }
+}
+
 static void
 test_path_inside (void)
 {
@@ -905,6 +1023,7 @@ main (int argc, char **argv)
   g_test_add_func ("/host-access/volume", test_volume);
   g_test_add_func ("/host-access/nvram", test_nvram);
   g_test_add_func ("/host-access/path-inside", test_path_inside);
+  g_test_add_func ("/host-access/find-relative", test_find_relative);
   g_test_add_func ("/host-access/in-place", test_in_place);
   if (getuid () == 0)
     g_test_add_func ("/host-access/no-oracle", test_no_oracle);

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "errors.h"
@@ -176,6 +177,86 @@ test_realize_refused (Fixture *f, gconstpointer data)
   g_assert_true (vr_realize (f->store, caps, conn, system, &options, NULL,
                              NULL, &error));
   g_assert_no_error (error);
+}
+
+/* Sixth review, F6: a block disk's relative <source dev> with a decoy of
+ * that name in the import directory is no carried disk: libvirt would
+ * take it relative to '/' and chown that host file for QEMU. Even for an
+ * administrator (host-access allowed, --copy-disks) the realize is
+ * refused (VR1501), nothing is defined or copied, and the host file
+ * keeps its owner, mode and content. */
+static void
+test_relative_dev (Fixture *f, gconstpointer data)
+{
+  g_autofree char *target = g_strdup_printf ("/tmp/vr-f6-target-%d",
+                                             (int) getpid ());
+  const char *relative = target + 1;
+  g_autofree char *fragment = g_strdup_printf (
+      "<disk type='block' device='disk'><driver name='qemu' type='raw'/>"
+      "<source dev='%s'/><target dev='vdz' bus='virtio'/></disk>",
+      relative);
+  HostileEdit edit = { "/domain/devices", fragment, NULL };
+  g_autofree char *decoy_dir = NULL;
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  VrRealizeOptions options = { .pool_dir = f->pool,
+                               .host_access_allowed = TRUE,
+                               .copy_disks = TRUE };
+  struct stat before, after;
+  g_autofree char *content = NULL;
+
+  g_assert_true (g_file_set_contents (target, "the host's", -1, NULL));
+  g_assert_cmpint (chmod (target, 0600), ==, 0);
+  g_assert_cmpint (stat (target, &before), ==, 0);
+  f->dir = hostile_import_dir ("basic", &edit, FALSE);
+  decoy_dir = g_build_filename (f->dir, "tmp", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (decoy_dir, 0755), ==, 0);
+  test_write_file (f->dir, relative, "decoy", -1);
+  system = import (f, f->dir);
+  g_assert_false (vr_realize (f->store, caps, conn, system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_NOT_SUPPORTED, "VR1501",
+                     "only a file disk's <source file> is carried", NULL);
+  dom = virDomainLookupByUUIDString (conn, BASIC_UUID);
+  g_assert_null (dom);
+  g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
+  g_assert_cmpint (stat (target, &after), ==, 0);
+  g_assert_cmpuint (after.st_uid, ==, before.st_uid);
+  g_assert_cmpuint (after.st_gid, ==, before.st_gid);
+  g_assert_cmpuint (after.st_mode, ==, before.st_mode);
+  g_assert_true (g_file_get_contents (target, &content, NULL, NULL));
+  g_assert_cmpstr (content, ==, "the host's");
+  g_assert_cmpint (unlink (target), ==, 0);
+}
+
+/* The guard before define: a relative host path validation lets through
+ * as a warning (host access allowed: a sound file) is still refused,
+ * since realize did not carry it; nothing is defined. */
+static void
+test_final_relative (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit serial = {
+    "/domain/devices",
+    "<audio id='2' type='file' path='tmp/vr-f6-serial.log'/>", NULL };
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  VrRealizeOptions options = { .pool_dir = f->pool,
+                               .host_access_allowed = TRUE };
+
+  f->dir = hostile_import_dir ("basic", &serial, FALSE);
+  system = import (f, f->dir);
+  g_assert_false (vr_realize (f->store, caps, conn, system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER,
+                     "relative host path 'tmp/vr-f6-serial.log'",
+                     "nothing was defined", NULL);
+  dom = virDomainLookupByUUIDString (conn, BASIC_UUID);
+  g_assert_null (dom);
+  g_assert_false (g_file_test ("/tmp/vr-f6-serial.log", G_FILE_TEST_EXISTS));
+  /* What realize copied before the guard was undone with the job. */
+  g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
 }
 
 #define SQUAT_UUID "5a1ad0c0-7e57-4b3d-9c1e-0000000000f2"
@@ -561,6 +642,8 @@ main (int argc, char **argv)
   ADD ("tpm-leftover", NULL, test_tpm_leftover);
   ADD ("tpm-leftover-late", NULL, test_tpm_leftover_late);
   ADD ("image-os", NULL, test_image_os);
+  ADD ("relative-dev", NULL, test_relative_dev);
+  ADD ("final-relative", NULL, test_final_relative);
 #undef ADD
   status = g_test_run ();
   g_object_unref (caps);
