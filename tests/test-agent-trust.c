@@ -2019,15 +2019,15 @@ test_realize_limit_disk (Fixture *f, gconstpointer data)
 }
 
 static char *
-last_job_message (const char *system)
+job_error (const char *job)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (GVariant) value = NULL;
 
-  reply = call (system, "org.freedesktop.DBus.Properties", "Get",
-                g_variant_new ("(ss)", VR_DBUS_PLANNED_IFACE,
-                               "LastJobMessage"),
+  reply = call (job, "org.freedesktop.DBus.Properties", "Get",
+                g_variant_new ("(ss)", VR_DBUS_JOB_IFACE,
+                               "ErrorDescription"),
                 "(v)", &error);
   g_assert_no_error (error);
   g_variant_get (reply, "(v)", &value);
@@ -2093,7 +2093,7 @@ test_realize_limit_grown (Fixture *f, gconstpointer data)
   g_assert_cmpint (unlink (pause), ==, 0);
   state = job_state (job);
   g_assert_cmpstr (state, !=, "7");
-  message = last_job_message (system);
+  message = job_error (job);
   g_test_message ("grown disk: %s", message);
   g_assert_nonnull (strstr (message, "counted as"));
   assert_nothing_defined (f);
@@ -2134,7 +2134,7 @@ test_tpm_leftover (Fixture *f, gconstpointer data)
   job = realize_as_nobody (f, system);
   job_done = job_state (job);
   g_assert_cmpstr (job_done, !=, "7");
-  message = last_job_message (system);
+  message = job_error (job);
   g_test_message ("TPM leftover: %s", message);
   g_assert_nonnull (strstr (message, "VR1905"));
   assert_nothing_defined (f);
