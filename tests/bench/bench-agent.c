@@ -475,6 +475,20 @@ main (int argc, char **argv)
   gboolean kept;
 
   g_test_init (&argc, &argv, NULL);
+  /* --prepare: only make $VR_BENCH_STATE's 1000 planned systems (minutes
+   * on a loaded machine), with no bus, no polkitd and no agent, so that
+   * the figures' run later holds the machine for the figures only. */
+  if (has_arg (argc, argv, "--prepare"))
+    {
+      if (g_getenv ("VR_BENCH_STATE") == NULL)
+        g_error ("--prepare needs VR_BENCH_STATE");
+      if (!reuse_state (&state, &dirs))
+        {
+          add_planned_systems (state, 1000, dirs);
+          mark_state_made ();
+        }
+      return 0;
+    }
   vr_dbus_errors_register ();
   harness = vr_bus_harness_new (TRUE, &why_not);
   if (harness == NULL)
