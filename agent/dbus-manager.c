@@ -223,7 +223,7 @@ handle_list_summaries (VrDBusManager *iface,
 }
 
 /* The table's rows are five public properties of each PlannedSystem
- * object (Name, Uuid, State, HasSavedState, Domain) and its path, which
+ * object (Name, UUID, State, HasSavedState, Domain) and its path, which
  * any local user reads with GetManagedObjects without polkit (the bus
  * policy, docs/security.md): asking polkit would protect nothing and cost
  * the caller a polkitd round trip. What bounds the call is kept: options

@@ -1127,7 +1127,7 @@ assert_table_current (void)
 
 /* The table is served without polkit because it holds nothing that the
  * properties do not already show to everyone: each row is its object's
- * path and its Name, Uuid, State, HasSavedState and Domain as
+ * path and its Name, UUID, State, HasSavedState and Domain as
  * GetManagedObjects carries them (no XML, nothing else). */
 static void
 assert_table_is_properties (void)
@@ -1158,7 +1158,7 @@ assert_table_is_properties (void)
       g_assert_nonnull (props);
       g_assert_true (g_variant_lookup (props, "Name", "&s", &value));
       g_assert_cmpstr (name, ==, value);
-      g_assert_true (g_variant_lookup (props, "Uuid", "&s", &value));
+      g_assert_true (g_variant_lookup (props, "UUID", "&s", &value));
       g_assert_cmpstr (uuid, ==, value);
       g_assert_true (g_variant_lookup (props, "State", "&s", &value));
       g_assert_cmpstr (state, ==, value);
