@@ -251,14 +251,29 @@ find_planned (Agent *self, const char *key, GError **error)
   return found;
 }
 
+/* Whether key names a planned system (its name, or its UUID in any
+ * case), as find_planned matches: from the table, one call that asks
+ * polkit nothing, not from every object's properties (GetManagedObjects
+ * of a thousand objects, and a match rule). validate FILE asks it of a
+ * bare word before it sends the file. */
 gboolean
 vr_cli_dbus_transport_has_planned (VrCliTransport *transport,
                                    const char *key)
 {
-  g_autoptr (VrDBusPlannedSystem) proxy = find_planned ((Agent *) transport,
-                                                        key, NULL);
+  g_autoptr (VrDBusManager) manager = manager_proxy ((Agent *) transport,
+                                                     NULL);
+  g_autoptr (GVariant) table = manager ? call_table (manager, NULL) : NULL;
+  GVariantIter iter;
+  const char *name, *uuid;
 
-  return proxy != NULL;
+  if (table == NULL)
+    return FALSE;
+  g_variant_iter_init (&iter, table);
+  while (g_variant_iter_next (&iter, "(&o&s&s&sb&s)", NULL, &name, &uuid,
+                              NULL, NULL, NULL))
+    if (g_strcmp0 (name, key) == 0 || g_ascii_strcasecmp (uuid, key) == 0)
+      return TRUE;
+  return FALSE;
 }
 
 static VrCliSystem *system_at (Agent *self, const char *path,

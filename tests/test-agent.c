@@ -1125,6 +1125,55 @@ assert_table_current (void)
   g_assert_true (g_variant_equal (table, rows));
 }
 
+/* The table is served without polkit because it holds nothing that the
+ * properties do not already show to everyone: each row is its object's
+ * path and its Name, UUID, State, HasSavedState and Domain as
+ * GetManagedObjects carries them (no XML, nothing else). */
+static void
+assert_table_is_properties (void)
+{
+  g_autoptr (GVariant) table = get_table ();
+  g_autoptr (GVariant) objects = call_ok (
+      VR_DBUS_ROOT, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+      NULL, "(a{oa{sa{sv}}})");
+  g_autoptr (GVariant) all = g_variant_get_child_value (objects, 0);
+  GVariantIter iter;
+  const char *path, *name, *uuid, *state, *domain;
+  gboolean saved;
+  guint planned = 0;
+
+  g_variant_iter_init (&iter, table);
+  while (g_variant_iter_next (&iter, "(&o&s&s&sb&s)", &path, &name, &uuid,
+                              &state, &saved, &domain))
+    {
+      g_autoptr (GVariant) ifaces = g_variant_lookup_value (
+          all, path, G_VARIANT_TYPE ("a{sa{sv}}"));
+      g_autoptr (GVariant) props = NULL;
+      const char *value;
+      gboolean flag;
+
+      g_assert_nonnull (ifaces);
+      props = g_variant_lookup_value (ifaces, VR_DBUS_PLANNED_IFACE,
+                                      G_VARIANT_TYPE ("a{sv}"));
+      g_assert_nonnull (props);
+      g_assert_true (g_variant_lookup (props, "Name", "&s", &value));
+      g_assert_cmpstr (name, ==, value);
+      g_assert_true (g_variant_lookup (props, "UUID", "&s", &value));
+      g_assert_cmpstr (uuid, ==, value);
+      g_assert_true (g_variant_lookup (props, "State", "&s", &value));
+      g_assert_cmpstr (state, ==, value);
+      g_assert_true (g_variant_lookup (props, "Domain", "&s", &value));
+      g_assert_cmpstr (domain, ==, value);
+      g_assert_true (g_variant_lookup (props, "HasSavedState", "b", &flag));
+      g_assert_cmpint (saved, ==, flag);
+    }
+  /* Every planned system has its row: the rows are all the table holds. */
+  g_variant_iter_init (&iter, all);
+  while (g_variant_iter_next (&iter, "{&o@a{sa{sv}}}", &path, NULL))
+    planned += g_str_has_prefix (path, VR_DBUS_PLANNED_PREFIX);
+  g_assert_cmpuint (planned, ==, g_variant_n_children (table));
+}
+
 static void
 test_table (Fixture *f, gconstpointer data)
 {
@@ -1137,6 +1186,7 @@ test_table (Fixture *f, gconstpointer data)
   add_planned_systems (f, 3, dirs);
   start_agent (f, NULL);
   assert_table_current ();
+  assert_table_is_properties ();
   before = get_table ();
   g_assert_cmpuint (g_variant_n_children (before), ==, 3);
   system = import_dir (basic);

@@ -316,6 +316,19 @@ test_golden (void)
   BOTH (0, "show", "vr-guest", "--xml");
   BOTH (0, "validate", "vr-guest");
   BOTH (0, "validate", "vr-guest", "--copy-disks");
+  /* A bare word is a planned system's name first, even beside a file of
+   * that name (the client asks the agent's table): not the file's
+   * findings. */
+  {
+    g_autofree char *cwd = g_get_current_dir ();
+    g_autofree char *here = test_mkdtemp ();
+
+    test_write_file (here, "vr-guest", "<domain/>", -1);
+    g_assert_cmpint (chdir (here), ==, 0);
+    BOTH (0, "validate", "vr-guest");
+    g_assert_cmpint (chdir (cwd), ==, 0);
+    test_rmtree (here);
+  }
   /* A file goes to the agent as a descriptor: its VM is the planned
    * system's already (VR1603, VR1604), both ways. */
   BOTH (3, "validate", file);
