@@ -2042,13 +2042,11 @@ job_error (const char *job)
 static void
 test_realize_limit_grown (Fixture *f, gconstpointer data)
 {
-  static const HostileEdit disk = { "/domain/devices",
-    "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
-    "<source file='disks/grows.raw'/><target dev='vdz' bus='virtio'/>"
-    "</disk>", NULL };
-  g_autofree char *dir = hostile_import_dir ("basic", &disk, FALSE);
+  /* The test bed's guest with a carried qcow2 disk in its saved state. */
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest-disk" };
+  g_autofree char *dir = hostile_import_dir ("disk", &none, FALSE);
   g_autofree char *disks = g_build_filename (dir, "disks", NULL);
-  g_autofree char *grows = g_build_filename (disks, "grows.raw", NULL);
+  g_autofree char *grows = g_build_filename (disks, "disk0.qcow2", NULL);
   g_autofree char *ctl = test_mkdtemp ();
   g_autofree char *pause = g_build_filename (ctl, "pause", NULL);
   g_autofree char *reached = g_build_filename (ctl, "reached", NULL);
@@ -2066,6 +2064,7 @@ test_realize_limit_grown (Fixture *f, gconstpointer data)
   g_autofree char *state = NULL;
   g_autofree char *message = NULL;
   gint64 deadline;
+  struct stat st;
   int fd;
 
   if (!vr_test_hooks_enabled ())
@@ -2075,11 +2074,10 @@ test_realize_limit_grown (Fixture *f, gconstpointer data)
       test_rmtree (ctl);
       return;
     }
-  g_assert_cmpint (mkdir (disks, 0755), ==, 0);
-  fd = open (grows, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  fd = open (grows, O_WRONLY | O_CLOEXEC);
   g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (ftruncate (fd, 1024 * 1024), ==, 0);
-  conf_dir = start_limited_agent (f, "MaxDiskPerUser=8\n", envv);
+  g_assert_cmpint (fstat (fd, &st), ==, 0);
+  conf_dir = start_limited_agent (f, "MaxDiskPerUser=1048576\n", envv);
   system = import_dir (dir);
   deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
   test_write_file (ctl, "pause", "", -1);
@@ -2088,7 +2086,7 @@ test_realize_limit_grown (Fixture *f, gconstpointer data)
          && g_get_monotonic_time () < deadline)
     g_usleep (20 * 1000);
   g_assert_true (g_file_test (reached, G_FILE_TEST_EXISTS));
-  g_assert_cmpint (ftruncate (fd, 256 * 1024 * 1024), ==, 0);
+  g_assert_cmpint (ftruncate (fd, st.st_size + 64 * 1024 * 1024), ==, 0);
   close (fd);
   g_assert_cmpint (unlink (pause), ==, 0);
   state = job_state (job);
