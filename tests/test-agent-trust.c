@@ -2778,6 +2778,31 @@ test_validate_others (Fixture *f, gconstpointer data)
   test_rmtree (dir);
 }
 
+/* A fragment made with libxml2's tree API: <outer><name attr=value>text
+ * </name></outer> (outer, attr and text each optional). */
+static char *
+os_fragment (const char *outer, const char *name, const char *attr,
+             const char *value, const char *text)
+{
+  xmlDoc *doc = xmlNewDoc (BAD_CAST "1.0");
+  xmlNode *top = xmlNewDocNode (doc, NULL, BAD_CAST (outer ? outer : name),
+                                NULL);
+  xmlNode *node = outer ? xmlNewChild (top, NULL, BAD_CAST name, NULL) : top;
+  xmlBuffer *buffer = xmlBufferCreate ();
+  char *fragment;
+
+  xmlDocSetRootElement (doc, top);
+  if (attr != NULL)
+    xmlSetProp (node, BAD_CAST attr, BAD_CAST value);
+  if (text != NULL)
+    xmlNodeAddContent (node, BAD_CAST text);
+  xmlNodeDump (buffer, doc, top, 0, 0);
+  fragment = g_strdup ((const char *) xmlBufferContent (buffer));
+  xmlBufferFree (buffer);
+  xmlFreeDoc (doc);
+  return fragment;
+}
+
 /* The save image's <os> may not load libvirt's state files (fifth
  * review, F1): an ACPI table, kernel or NVRAM template in the image's XML
  * naming another running guest's status XML (root's, 0600, with its VNC
@@ -2790,11 +2815,11 @@ test_image_os (Fixture *f, gconstpointer data)
   static const char content[] = "<domstatus>passwd='s3cret'</domstatus>";
   g_autofree char *status = victim_file ("run/qemu", "victim.xml", content);
   g_autofree char *lib = victim_file ("lib/qemu", "victim.xml", content);
-  g_autofree char *acpi = g_strdup_printf (
-      "<acpi><table type='slic'>%s</table></acpi>", status);
-  g_autofree char *kernel = g_strdup_printf ("<kernel>%s</kernel>", lib);
-  g_autofree char *nvram = g_strdup_printf ("<nvram template='%s'/>",
-                                            status);
+  g_autofree char *acpi = os_fragment ("acpi", "table", "type", "slic",
+                                       status);
+  g_autofree char *kernel = os_fragment (NULL, "kernel", NULL, NULL, lib);
+  g_autofree char *nvram = os_fragment (NULL, "nvram", "template", status,
+                                        NULL);
   const HostileEdit edits[] = {
     { "/domain/os", acpi, NULL },
     { "/domain/os", kernel, NULL },

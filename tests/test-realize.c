@@ -19,6 +19,7 @@
 #include "realize.h"
 #include "realize-journal.h"
 #include "realize-used.h"
+#include "safe-xml.h"
 #include "test-util.h"
 #include "testbed.h"
 #include "validate.h"
@@ -1378,9 +1379,10 @@ test_disk_names_squatted (Fixture *f, gconstpointer data)
   g_autofree char *want = NULL;
   g_autofree char *got = NULL;
   g_autofree char *xml = NULL;
-  g_autofree char *prefix = g_strdup_printf ("<source file='%s/"
-                                             "vr-guest-disk-disk0-",
-                                             f->pool_dir);
+  g_autofree char *prefix = g_build_filename (f->pool_dir,
+                                              "vr-guest-disk-disk0-", NULL);
+  g_autoptr (xmlDoc) doc = NULL;
+  g_autofree char *file = NULL;
   const char *source;
   struct stat st;
 
@@ -1406,12 +1408,16 @@ test_disk_names_squatted (Fixture *f, gconstpointer data)
   g_assert_true (S_ISLNK (st.st_mode));
   dom = virDomainLookupByName (conn, "vr-guest-disk");
   xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE);
-  source = strstr (xml, prefix);
-  g_assert_nonnull (source);
-  /* NAME-<16 hex digits>.qcow2, then the closing quote. */
-  source += strlen (prefix);
+  doc = vr_xml_parse_buffer (xml, strlen (xml), "domain XML", "domain",
+                              &error);
+  g_assert_no_error (error);
+  file = vr_xml_xpath_string (doc, "string(/domain/devices/disk"
+                                   "[target/@dev='vda']/source/@file)");
+  g_assert_true (g_str_has_prefix (file, prefix));
+  /* NAME-<16 hex digits>.qcow2 */
+  source = file + strlen (prefix);
   g_assert_cmpuint (strspn (source, "0123456789abcdef"), ==, 16);
-  g_assert_true (g_str_has_prefix (source + 16, ".qcow2'"));
+  g_assert_cmpstr (source + 16, ==, ".qcow2");
   /* victim, 1000 links, the copy. */
   g_assert_cmpuint (test_count_entries (f->pool_dir), ==, 1002);
   virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE);
