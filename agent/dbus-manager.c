@@ -258,7 +258,7 @@ handle_get_table (VrDBusManager *iface, GDBusMethodInvocation *invocation,
   static const char *const known[] = { NULL };
   g_autoptr (GError) error = NULL;
 
-  if (!vr_daemon_check_options (options, known, &error))
+  if (!vr_options_check_known (options, known, &error))
     {
       vr_dbus_return_error (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;

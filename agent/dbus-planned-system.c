@@ -533,8 +533,8 @@ handle_validate (VrDBusPlannedSystem *iface,
   g_auto (GStrv) details = NULL;
   Target *copy;
 
-  if (!vr_daemon_check_options (options, known, &error)
-      || !vr_daemon_option_host (options, &host, &error)
+  if (!vr_options_check_known (options, known, &error)
+      || !vr_option_host (options, &host, &error)
       || (host != NULL
           && vr_host_connections_resolve (
                  vr_agent_context_get_hosts (target->context), host, "host",
@@ -576,9 +576,9 @@ handle_place (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
     g_set_error (&error, VR_ERROR, VR_ERROR_INCORRECT_TYPE,
                  "option 'hosts' must be an array of strings (as), not %s",
                  g_variant_get_type_string (hosts));
-  else if (vr_daemon_check_options (options, known, &error)
-           && vr_daemon_option_boolean (options, "copy-disks", &copy_disks,
-                                        &error))
+  else if (vr_options_check_known (options, known, &error)
+           && vr_option_boolean (options, "copy-disks", &copy_disks,
+                                 &error))
     names = hosts ? g_variant_get_strv (hosts, NULL) : NULL;
   copy = target_copy (target);
   if (error == NULL)
@@ -633,7 +633,7 @@ parse_realize_options (GVariant *options, RealizeCall *call, GError **error)
 
   if (!vr_realize_options_parse (options, &call->options, &call->pool,
                                  &call->pool_dir, error)
-      || !vr_daemon_option_host (options, &call->host, error))
+      || !vr_option_host (options, &call->host, error))
     return FALSE;
   if (call->host == NULL)
     return TRUE;
@@ -955,9 +955,9 @@ handle_get_domain_xml (VrDBusPlannedSystem *iface,
   Target *target = target_copy (user_data);
   g_autoptr (GError) error = NULL;
 
-  if (!vr_daemon_check_options (options, known, &error)
-      || !vr_daemon_option_boolean (options, "secrets", &target->secrets,
-                                    &error))
+  if (!vr_options_check_known (options, known, &error)
+      || !vr_option_boolean (options, "secrets", &target->secrets,
+                             &error))
     {
       target_free (target);
       vr_dbus_return_error (invocation, error);
@@ -1020,7 +1020,7 @@ handle_check_domain (VrDBusPlannedSystem *iface,
 {
   g_autoptr (GError) error = NULL;
 
-  if (!vr_daemon_check_options (options, NULL, &error))
+  if (!vr_options_check_known (options, NULL, &error))
     {
       vr_dbus_return_error (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -1121,7 +1121,7 @@ handle_update (VrDBusPlannedSystem *iface, GDBusMethodInvocation *invocation,
     g_set_error (&error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
                  "the domain XML is larger than %u bytes",
                  (unsigned) VR_XML_MAX_SIZE);
-  if (error != NULL || !vr_daemon_check_options (options, NULL, &error))
+  if (error != NULL || !vr_options_check_known (options, NULL, &error))
     {
       vr_dbus_return_error (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;

@@ -205,8 +205,8 @@ vr_manager_handle_validate_definition (VrDBusManager *iface,
   g_auto (GStrv) details = NULL;
   ValidateFileCall *call;
 
-  if (!vr_daemon_check_options (options, known, &error)
-      || !vr_daemon_option_string (options, "display-name", &name, &error))
+  if (!vr_options_check_known (options, known, &error)
+      || !vr_option_string (options, "display-name", &name, &error))
     {
       vr_dbus_return_error (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;

@@ -9,8 +9,8 @@
 #include "handoff.h"
 
 gboolean
-vr_daemon_check_options (GVariant *options, const char *const *known,
-                         GError **error)
+vr_options_check_known (GVariant *options, const char *const *known,
+                        GError **error)
 {
   GVariantIter iter;
   const char *key;
@@ -28,8 +28,8 @@ vr_daemon_check_options (GVariant *options, const char *const *known,
 }
 
 gboolean
-vr_daemon_option_string (GVariant *options, const char *key, char **value,
-                         GError **error)
+vr_option_string (GVariant *options, const char *key, char **value,
+                  GError **error)
 {
   g_autoptr (GVariant) v = g_variant_lookup_value (options, key, NULL);
 
@@ -47,8 +47,8 @@ vr_daemon_option_string (GVariant *options, const char *key, char **value,
 }
 
 gboolean
-vr_daemon_option_boolean (GVariant *options, const char *key,
-                          gboolean *value, GError **error)
+vr_option_boolean (GVariant *options, const char *key,
+                   gboolean *value, GError **error)
 {
   g_autoptr (GVariant) v = g_variant_lookup_value (options, key, NULL);
 
@@ -79,13 +79,13 @@ vr_realize_options_parse (GVariant *options, VrRealizeOptions *out,
   g_autofree char *new_pool_dir = NULL;
   g_autofree char *handoff = NULL;
 
-  if (!vr_daemon_check_options (options, known, error)
-      || !vr_daemon_option_string (options, "pool", &new_pool, error)
-      || !vr_daemon_option_string (options, "pool-dir", &new_pool_dir, error)
-      || !vr_daemon_option_string (options, "handoff", &handoff, error)
-      || !vr_daemon_option_boolean (options, "start", &parsed.start, error)
-      || !vr_daemon_option_boolean (options, "copy-disks", &parsed.copy_disks,
-                                    error))
+  if (!vr_options_check_known (options, known, error)
+      || !vr_option_string (options, "pool", &new_pool, error)
+      || !vr_option_string (options, "pool-dir", &new_pool_dir, error)
+      || !vr_option_string (options, "handoff", &handoff, error)
+      || !vr_option_boolean (options, "start", &parsed.start, error)
+      || !vr_option_boolean (options, "copy-disks", &parsed.copy_disks,
+                             error))
     return FALSE;
   if (new_pool_dir != NULL && !g_path_is_absolute (new_pool_dir))
     {
@@ -110,11 +110,11 @@ vr_realize_options_parse (GVariant *options, VrRealizeOptions *out,
 }
 
 gboolean
-vr_daemon_option_host (GVariant *options, char **host, GError **error)
+vr_option_host (GVariant *options, char **host, GError **error)
 {
   g_autofree char *value = NULL;
 
-  if (!vr_daemon_option_string (options, "host", &value, error))
+  if (!vr_option_string (options, "host", &value, error))
     return FALSE;
   if (value != NULL && *value == '\0')
     {
@@ -135,10 +135,10 @@ vr_import_options_parse (GVariant *options, VrImportFlags *flags,
   gboolean new_id = FALSE;
   gboolean discard = FALSE;
 
-  if (!vr_daemon_check_options (options, known, error)
-      || !vr_daemon_option_boolean (options, "new-id", &new_id, error)
-      || !vr_daemon_option_boolean (options, "discard-saved-state", &discard,
-                                    error))
+  if (!vr_options_check_known (options, known, error)
+      || !vr_option_boolean (options, "new-id", &new_id, error)
+      || !vr_option_boolean (options, "discard-saved-state", &discard,
+                             error))
     return FALSE;
   *flags = (new_id ? VR_IMPORT_NEW_ID : 0)
            | (discard ? VR_IMPORT_DISCARD_SAVED_STATE : 0);

@@ -13,24 +13,24 @@ G_BEGIN_DECLS
  * fuzz target (tests/fuzz/fuzz-agent-options.c) reaches the same code. */
 
 /* Options of a method may hold only known keys (known NULL: none). */
-gboolean vr_daemon_check_options (GVariant *options,
-                                  const char *const *known,
-                                  GError **error);
+gboolean vr_options_check_known (GVariant *options,
+                                 const char *const *known,
+                                 GError **error);
 
 /* An option of a{sv}: absent leaves *value as it is; another type than
  * the one named is VR_ERROR_INCORRECT_TYPE. */
-gboolean vr_daemon_option_string (GVariant *options,
-                                  const char *key,
-                                  char **value,
-                                  GError **error);
-gboolean vr_daemon_option_boolean (GVariant *options,
-                                   const char *key,
-                                   gboolean *value,
-                                   GError **error);
+gboolean vr_option_string (GVariant *options,
+                           const char *key,
+                           char **value,
+                           GError **error);
+gboolean vr_option_boolean (GVariant *options,
+                            const char *key,
+                            gboolean *value,
+                            GError **error);
 
 /* Realize's options: "pool" (s), "pool-dir" (s, absolute), "handoff" (s:
  * auto, link or managedsave), "start" (b), "copy-disks" (b); "host" is
- * let through for vr_daemon_option_host. The strings
+ * let through for vr_option_host. The strings
  * go to *pool and *pool_dir (the caller frees them) and out points at
  * them; on an error nothing is set. */
 gboolean vr_realize_options_parse (GVariant *options,
@@ -42,9 +42,9 @@ gboolean vr_realize_options_parse (GVariant *options,
 /* Realize's and Validate's "host" (s, not empty): the remote host the
  * caller names, to be looked up among agent.conf's [Hosts] (never opened
  * as given). Absent leaves *host as it is. */
-gboolean vr_daemon_option_host (GVariant *options,
-                                char **host,
-                                GError **error);
+gboolean vr_option_host (GVariant *options,
+                         char **host,
+                         GError **error);
 
 /* Import's options: "new-id" (b), "discard-saved-state" (b). */
 gboolean vr_import_options_parse (GVariant *options,

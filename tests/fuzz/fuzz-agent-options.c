@@ -22,7 +22,7 @@ parse_host (GVariant *options)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *host = NULL;
-  gboolean ok = vr_daemon_option_host (options, &host, &error);
+  gboolean ok = vr_option_host (options, &host, &error);
 
   vr_fuzz_check_outcome (ok, error, TRUE);
   if (ok && host != NULL)
@@ -64,7 +64,7 @@ static void
 check_reserved (GVariant *options)
 {
   g_autoptr (GError) error = NULL;
-  gboolean ok = vr_daemon_check_options (options, NULL, &error);
+  gboolean ok = vr_options_check_known (options, NULL, &error);
 
   vr_fuzz_check_outcome (ok, error, TRUE);
   g_assert_true (ok == (g_variant_n_children (options) == 0));
