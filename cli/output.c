@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "errors.h"
 #include "findings.h"
+#include "hint.h"
 #include "job-states.h"
 
 static gboolean json_errors;
@@ -278,7 +279,18 @@ vr_cli_print_validation (const VrCliValidation *validation,
       if (errors_only && finding->severity != VR_SEVERITY_ERROR)
         continue;
       text = vr_finding_to_text (finding);
-      vr_cli_printf ("%s\n", text);
+      vr_cli_printf ("%s", text);
+      /* The edit is this program's to name: only a planned system has
+       * one (a file or directory is changed by its owner's editor). */
+      if (finding->fix != NULL
+          && g_strcmp0 (validation->kind, "planned") == 0)
+        {
+          g_autofree char *command = vr_cli_fix_command (validation->target,
+                                                         finding->fix);
+
+          vr_cli_printf ("  fix: %s\n", command);
+        }
+      vr_cli_printf ("\n");
     }
   if (errors_only)
     return;

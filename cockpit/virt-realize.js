@@ -303,8 +303,8 @@ function deviceOf(doc, xpath) {
     return found.snapshotLength === 1 ? found.snapshotItem(0) : null;
 }
 
-/* The words for a finding's fix, made here from its data (the agent's
- * hint text is written for the command line). */
+/* The words for a finding's fix, made here from its data: a button's
+ * label (the agent's hint says it in a sentence, for any front end). */
 function fixLabel(fix) {
     return fix.remove ? "Remove " + fix.xpath : "Set " + fix.xpath + " to " + fix.value;
 }
@@ -391,8 +391,8 @@ function findingRow(path, finding, doc) {
               el("td", { "data-label": "Finding" },
                  el("strong", {}, finding.id + " " + (finding.title || "")), el("br"), finding.message || ""),
               whereCell(finding),
-              /* A fix as data is told in this page's words, not as the
-               * command line's hint says it. */
+              /* A fix as data is told in this page's words (the label
+               * of its button); other hints as the agent words them. */
               el("td", { "data-label": "Hint" }, finding.fix && finding.fix.xpath ? fixLabel(finding.fix) : finding.hint || ""),
               fixCell(path, finding, doc));
 }

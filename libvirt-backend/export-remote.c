@@ -204,10 +204,10 @@ vr_export_remote_check_firmware (virConnectPtr conn, xmlDoc *doc,
   g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
                "domain '%s' is on another host (%s): an export from there "
                "does not carry %s (no storage API reads that libvirt's "
-               "folders). Export on that host and copy the "
-               "directory here whole: ssh %s virt-realize export %s DIR "
-               "--save --with-disks, then rsync -aS %s:DIR/ DIR/",
-               name, uri ? uri : "?", what->str, host ? host : "HOST", name,
+               "folders). Export '%s' on %s itself, with its saved "
+               "state and its disks, and copy that directory here whole "
+               "(rsync -aS %s:DIR/ DIR/)",
+               name, uri ? uri : "?", what->str, name, host ? host : "HOST",
                host ? host : "HOST");
   return FALSE;
 }

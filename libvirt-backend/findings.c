@@ -60,7 +60,7 @@ static const VrFindingKind kinds[] = {
   { VR_FINDING_NOT_CHECKABLE, VR_SEVERITY_WARNING,
     "Reference not checkable on this connection" },
   { VR_FINDING_DISK_IN_IMPORT, VR_SEVERITY_ERROR,
-    "Disk inside the import directory: realize needs --copy-disks" },
+    "Disk inside the import directory: realize needs its disks copied" },
   { VR_FINDING_POOL_OVERLAP, VR_SEVERITY_ERROR,
     "Pool directory is, contains or lies inside the import directory" },
   { VR_FINDING_DOMAIN_NAME, VR_SEVERITY_ERROR,

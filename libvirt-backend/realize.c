@@ -119,9 +119,9 @@ check_fits (Realize *r, VrHostCaps *caps, GError **error)
   if (count == 0)
     return TRUE;
   g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
-               "planned system '%s' does not fit this host: %s%s (see "
-               "'virt-realize validate %s')", vr_realize_name (r), errors->str,
-               count > 3 ? "; …" : "", vr_realize_name (r));
+               "planned system '%s' does not fit this host: %s%s (its "
+               "validation lists every finding, with its fix)",
+               vr_realize_name (r), errors->str, count > 3 ? "; …" : "");
   return FALSE;
 }
 

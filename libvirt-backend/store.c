@@ -313,10 +313,11 @@ vr_store_list_uuids (VrStore *self, GError **error)
 
   if (dir == NULL && g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
     return g_steal_pointer (&uuids);
+  /* The cause (G_FILE_ERROR_ACCES, …) goes on as it is: the edge maps
+   * it to the seed's code. */
   if (dir == NULL)
     {
-      g_set_error (error, VR_ERROR, vr_error_get_code (local), "%s",
-                   local->message);
+      g_propagate_error (error, g_steal_pointer (&local));
       return NULL;
     }
   while ((entry = g_dir_read_name (dir)) != NULL)
@@ -441,11 +442,10 @@ vr_store_remove (VrStore *self, VrPlannedSystem *system, GError **error)
       || g_file_test (journal, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
-                   "planned system '%s' has an unfinished realize (%s): run "
-                   "'virt-realize realize %s' again or restart the agent to "
-                   "finish its rollback, then destroy it",
-                   vr_planned_system_get_name (system), journal,
-                   vr_planned_system_get_name (system));
+                   "planned system '%s' has an unfinished realize (%s): "
+                   "realize it again or restart the agent to finish its "
+                   "rollback, then destroy it",
+                   vr_planned_system_get_name (system), journal);
       return FALSE;
     }
   doomed = g_strdup_printf ("%s/.del-%s-%08x", self->path,

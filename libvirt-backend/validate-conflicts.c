@@ -127,8 +127,8 @@ report_planned (VrValidation *v, VrPlannedSystem *other)
 
   if (g_strcmp0 (vr_planned_system_get_uuid (other), v->uuid) == 0)
     {
-      hint = g_strdup_printf ("validate that one (virt-realize validate "
-                              "%s), or destroy it first", other_name);
+      hint = g_strdup_printf ("validate that one (planned system '%s'), or "
+                              "destroy it first", other_name);
       vr_validation_add (v, VR_FINDING_PLANNED_UUID,
                          vr_validation_node (v, "/domain/uuid"), hint,
                          "this VM is already planned as '%s' (from %s)",
@@ -138,7 +138,7 @@ report_planned (VrValidation *v, VrPlannedSystem *other)
     }
   hint = v->system ? vr_validation_hint_set_example (v, "/domain/name",
                                                    "NEW")
-                   : g_strdup ("import it with --name NEW");
+                   : g_strdup ("import it under another name");
   vr_validation_add (v, VR_FINDING_PLANNED_NAME,
                      vr_validation_node (v, "/domain/name"), hint,
                      "planned system '%s' (UUID %s, from %s) has the same "

@@ -317,7 +317,7 @@ check_nvram (VrValidation *v)
       || (path != NULL
           && vr_validation_look (v, path, F_OK) != VR_SEEN_MISSING))
     return;
-  hint = g_strdup_printf ("export the VM with virt-realize export (it "
+  hint = g_strdup_printf ("export the VM with this tool's export (it "
                           "carries nvram/), or copy its variable store from "
                           "the host it came from to %s",
                           path ? path : "this host's NVRAM folder");
@@ -415,8 +415,8 @@ check_tpm_place (VrValidation *v, xmlNode *tpm, gboolean carried)
                           "list --all' shows whose it is; 'virsh undefine "
                           "--tpm DOMAIN' removes a domain's with it, or an "
                           "administrator removes %s if no domain of UUID %s "
-                          "is left; or import with --new-id (a new UUID, "
-                          "and a new TPM)",
+                          "is left; or import with the new-id option (a new "
+                          "UUID, and a new TPM)",
                           path, v->uuid);
   if (carried)
     vr_validation_add (v, VR_FINDING_TPM_TAKEN, tpm, hint,
@@ -450,14 +450,14 @@ check_tpm (VrValidation *v)
     return;
   if (v->system && vr_planned_system_get_tpm_discarded (v->system))
     vr_validation_add (v, VR_FINDING_TPM_NOT_CARRIED, tpm,
-                       "import without --new-id to keep the guest's TPM "
-                       "(its sealed keys: BitLocker, LUKS)",
+                       "import without the new-id option to keep the "
+                       "guest's TPM (its sealed keys: BitLocker, LUKS)",
                        "a new identity gets a new TPM: the exported TPM "
                        "state stays behind, and keys the guest sealed in "
                        "it cannot be unsealed");
   else if (v->check_save)
     vr_validation_add (v, VR_FINDING_TPM_NOT_CARRIED, tpm,
-                       "export the VM with virt-realize export (it carries "
+                       "export the VM with this tool's export (it carries "
                        "tpm/), or copy its swtpm state by hand",
                        "the guest's TPM state is not carried: it gets a "
                        "new TPM (nothing is at this host's place for its "
@@ -498,7 +498,7 @@ check_snapshots (VrValidation *v)
       if (file == NULL || !g_path_is_absolute (file))
         continue;
       vr_validation_add (v, VR_FINDING_SNAPSHOT_DISKS, node,
-                         "export the VM with --with-disks to carry the disk, "
+                         "export the VM with its disks to carry the disk, "
                          "or copy the disk to this path",
                          "%u snapshot%s travel%s with the VM, but disk %s is "
                          "not carried: reverting to %s needs that disk, "

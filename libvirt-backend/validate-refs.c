@@ -67,7 +67,8 @@ check_relative_disk (VrValidation *v, xmlNode *attr, const char *path)
        * never realized. */
       if (v->check_save)
         vr_validation_add (v, VR_FINDING_DISK_IN_IMPORT, attr,
-                           "realize (and validate) with --copy-disks: the "
+                           "realize (and validate) with the copy-disks "
+                           "option: the "
                            "disk is copied into the pool and the domain "
                            "points at the copy",
                            "disk %s is inside the import directory", path);
@@ -76,7 +77,8 @@ check_relative_disk (VrValidation *v, xmlNode *attr, const char *path)
   where = vr_import_dir_describe (v->dir, path);
   hint = g_strdup_printf ("put the disk image at %s (a regular file, not a "
                           "link)%s", where,
-                          v->check_save ? ", and realize with --copy-disks"
+                          v->check_save ? ", and realize with the copy-disks "
+                                          "option"
                                         : "");
   vr_validation_add (v, VR_FINDING_DISK_SOURCE, attr, hint, "%s",
                      error->message);
@@ -124,7 +126,7 @@ check_uncarried (VrValidation *v, xmlNode *attr, const char *path)
   vr_validation_add (v, VR_FINDING_DISK_SOURCE, attr,
                      "give an absolute path, or carry the disk as a file "
                      "disk (<disk type='file'> with a relative <source "
-                     "file>) and realize with --copy-disks",
+                     "file>) and realize with the copy-disks option",
                      "relative disk path '%s' in <source %s>: only a file "
                      "disk's <source file> is carried into the pool; "
                      "libvirt would take it relative to its working "

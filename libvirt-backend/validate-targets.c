@@ -61,7 +61,7 @@ check_pool (VrValidation *v, virConnectPtr conn)
     return;
   vr_validation_add (
       v, VR_FINDING_POOL_OVERLAP, NULL,
-      "realize with --pool-dir DIR (or --pool NAME) outside the import "
+      "realize into a pool directory (or a libvirt pool) outside the import "
       "directory, or move the import directory out of the pool and import "
       "it again",
       "pool directory %s %s the import directory %s: realize refuses to "

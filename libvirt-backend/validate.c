@@ -206,33 +206,10 @@ vr_validation_skip (VrValidation *v, const char *what)
   g_ptr_array_add (v->skipped, g_strdup (what));
 }
 
-static gboolean
-is_plain_word (const char *text)
-{
-  for (const char *p = text; *p; p++)
-    if (!g_ascii_isalnum (*p) && strchr ("-_.:/@+,=", *p) == NULL)
-      return FALSE;
-  return *text != '\0';
-}
-
-/* Double quotes read best around XPaths with [ ] and ' in them. */
-static char *
-quote_arg (const char *arg)
-{
-  if (is_plain_word (arg))
-    return g_strdup (arg);
-  if (strpbrk (arg, "\"$`\\!") == NULL)
-    return g_strdup_printf ("\"%s\"", arg);
-  return g_shell_quote (arg);
-}
-
-static char *
-edit_command (VrValidation *v)
-{
-  g_autofree char *name = quote_arg (vr_planned_system_get_name (v->system));
-
-  return g_strdup_printf ("virt-realize edit %s", name);
-}
+/* Hints say what to change in words any front end can show (a D-Bus
+ * client shows them verbatim): no command line. The one edit that fixes
+ * a finding travels beside it as data (VrFindingFix), which each front
+ * end renders its own way (the CLI as an `edit` command, cli/hint.c). */
 
 /* The hint, remembered as the text of that fix (value NULL: a removal). */
 static char *
@@ -251,14 +228,10 @@ char *
 vr_validation_hint_set_example (VrValidation *v, const char *xpath,
                                 const char *example)
 {
-  g_autofree char *assignment = g_strdup_printf ("%s=%s", xpath, example);
-  g_autofree char *arg = quote_arg (assignment);
-  g_autofree char *command = NULL;
-
   if (v->system == NULL)
     return g_strdup_printf ("set %s to '%s' in %s", xpath, example, v->file);
-  command = edit_command (v);
-  return g_strdup_printf ("%s --set %s", command, arg);
+  return g_strdup_printf ("set %s to '%s' in the planned XML", xpath,
+                          example);
 }
 
 char *
@@ -283,49 +256,35 @@ vr_validation_hint_saved (VrValidation *v, const char *xpath,
 char *
 vr_validation_hint_remove (VrValidation *v, const char *xpath)
 {
-  g_autofree char *arg = quote_arg (xpath);
-  g_autofree char *command = NULL;
-
-  if (v->system == NULL)
-    return remember_fix (v, g_strdup_printf ("remove %s from %s", xpath,
-                                             v->file),
-                         xpath, NULL);
-  command = edit_command (v);
-  return remember_fix (v, g_strdup_printf ("%s --remove %s", command, arg),
+  return remember_fix (v, g_strdup_printf ("remove %s from %s", xpath,
+                                           v->system ? "the planned XML"
+                                                     : v->file),
                        xpath, NULL);
 }
 
 char *
 vr_validation_hint_edit (VrValidation *v)
 {
-  g_autofree char *command = NULL;
-  g_autofree char *name = NULL;
-
   if (v->system == NULL)
     return g_strdup_printf ("edit %s", v->file);
-  command = edit_command (v);
-  name = quote_arg (vr_planned_system_get_name (v->system));
-  return g_strdup_printf ("virt-realize show %s --xml > FILE, change FILE, "
-                          "then %s --xml FILE", name, command);
+  return g_strdup ("change the planned XML as a whole (its text, replaced "
+                   "in one edit)");
 }
 
 char *
 vr_validation_hint_afresh (VrValidation *v, const char *keep,
                            const char *set)
 {
-  g_autofree char *name = NULL;
-
   if (v->save_file == NULL || !v->check_save)
     return g_strdup (set);
   if (v->system == NULL)
     return g_strdup_printf ("%s; only if its saved state may be lost (the "
-                            "guest then boots afresh): import it with "
-                            "--discard-saved-state, then %s", keep, set);
-  name = quote_arg (vr_planned_system_get_name (v->system));
+                            "guest then boots afresh): import it without "
+                            "its saved state, then %s", keep, set);
   return g_strdup_printf ("%s; only if its saved state may be lost (the "
-                          "guest then boots afresh): virt-realize destroy %s, "
-                          "virt-realize import %s --discard-saved-state, "
-                          "then %s", keep, name,
+                          "guest then boots afresh): destroy this planned "
+                          "system, import %s again without its saved "
+                          "state, then %s", keep,
                           vr_planned_system_get_import_dir (v->system), set);
 }
 
@@ -338,10 +297,10 @@ vr_validation_moved_dir_hint (VrValidation *v)
     return NULL;
   path = vr_planned_system_get_import_dir (v->system);
   return g_strdup_printf ("put the import directory back at %s (or "
-                          "re-import it from where it is now: virt-realize "
-                          "destroy %s, then virt-realize import NEWPATH); "
-                          "its saved state is the guest's memory", path,
-                          vr_planned_system_get_name (v->system));
+                          "re-import it from where it is now: destroy this "
+                          "planned system, then import the directory from "
+                          "its new place); its saved state is the guest's "
+                          "memory", path);
 }
 
 static void

@@ -336,7 +336,7 @@ test_does_not_fit (Fixture *f, gconstpointer data)
   g_assert_false (vr_realize (f->store, caps, conn, f->system, &options,
                               NULL, NULL, &error));
   test_assert_error (error, VR_ERROR_NOT_SUPPORTED, "does not fit this host",
-                     "virt-realize validate vr-guest", NULL);
+                     "its validation lists every finding", NULL);
   assert_nothing_left (f, VR_PLANNED_STATE_PLANNED, 0);
 }
 

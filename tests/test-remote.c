@@ -1407,7 +1407,7 @@ test_export_firmware (void)
   g_assert_nonnull (strstr (message, nvram));
   g_assert_nonnull (strstr (message, "TPM 2.0 state"));
   g_assert_nonnull (strstr (message, EFI_UUID));
-  g_assert_nonnull (strstr (message, "virt-realize export vr-efi DIR"));
+  g_assert_nonnull (strstr (message, "Export 'vr-efi' on "));
   g_assert_nonnull (strstr (message, "rsync -aS"));
   undefine_remote (dom);
 }

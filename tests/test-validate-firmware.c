@@ -146,7 +146,7 @@ test_tpm_leftover (void)
                          "/domain/devices/tpm");
   g_assert_cmpint (f->severity, ==, VR_SEVERITY_ERROR);
   g_assert_nonnull (strstr (f->message, "no TPM state is carried"));
-  g_assert_nonnull (strstr (f->hint, "--new-id"));
+  g_assert_nonnull (strstr (f->hint, "new-id option"));
   g_assert_null (vr_findings_find (findings, VR_FINDING_TPM_NOT_CARRIED));
   g_clear_pointer (&findings, g_ptr_array_unref);
   g_clear_object (&system);

@@ -66,35 +66,29 @@ patch (VrPlannedSystem *system, const char *const *sets,
   g_assert_no_error (error);
 }
 
-/* Runs the "virt-realize edit NAME --set A --remove B ..." a hint names,
- * as the CLI would (same argument parsing: the shell's). */
+/* Applies the edit a finding's fix gives as data, as every front end
+ * would (the CLI's `edit --set XPATH=VALUE` or `--remove XPATH`, Cockpit's
+ * Apply); its hint says the same in words, no front end's command line. */
 static void
-apply_hint (VrPlannedSystem *system, const char *hint)
+apply_fix (VrPlannedSystem *system, const VrFinding *f)
 {
-  const char *command = strstr (hint, "virt-realize edit ");
-  g_auto (GStrv) argv = NULL;
-  g_autoptr (GPtrArray) sets = g_ptr_array_new ();
-  g_autoptr (GPtrArray) removes = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
+  const VrFindingFix *fix = f->fix;
+  g_autofree char *set = NULL;
+  const char *sets[] = { NULL, NULL };
+  const char *removes[] = { NULL, NULL };
 
-  g_assert_nonnull (command);
-  g_shell_parse_argv (command, NULL, &argv, &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (argv[2], ==, vr_planned_system_get_name (system));
-  for (guint i = 3; argv[i] != NULL; i += 2)
+  if (fix == NULL || f->hint == NULL)
+    g_error ("%s at %s has no fix or no hint", f->id, f->source);
+  g_assert_nonnull (strstr (f->hint, fix->xpath));
+  g_assert_null (strstr (f->hint, "virt-realize"));
+  if (fix->value != NULL)
     {
-      g_assert_nonnull (argv[i + 1]);
-      if (g_str_equal (argv[i], "--set"))
-        g_ptr_array_add (sets, argv[i + 1]);
-      else if (g_str_equal (argv[i], "--remove"))
-        g_ptr_array_add (removes, argv[i + 1]);
-      else
-        g_error ("hint '%s': option %s is no edit", hint, argv[i]);
+      set = g_strdup_printf ("%s=%s", fix->xpath, fix->value);
+      sets[0] = set;
     }
-  g_ptr_array_add (sets, NULL);
-  g_ptr_array_add (removes, NULL);
-  patch (system, (const char *const *) sets->pdata,
-         (const char *const *) removes->pdata);
+  else
+    removes[0] = fix->xpath;
+  patch (system, sets, removes);
 }
 
 static gboolean
@@ -136,7 +130,7 @@ expect_one_fix (VrPlannedSystem *system, const char *source,
 {
   g_autoptr (GPtrArray) before = validate (system);
   g_autoptr (GPtrArray) after = NULL;
-  const char *hint = NULL;
+  const VrFinding *first = NULL;
 
   for (guint i = 0; ids[i] != NULL; i++)
     {
@@ -144,12 +138,17 @@ expect_one_fix (VrPlannedSystem *system, const char *source,
 
       g_assert_cmpint (f->severity, ==, VR_SEVERITY_ERROR);
       g_assert_nonnull (f->hint);
-      if (hint == NULL)
-        hint = f->hint;
+      g_assert_nonnull (f->fix);
+      if (first == NULL)
+        first = f;
       /* One problem, one fix. */
-      g_assert_cmpstr (f->hint, ==, hint);
+      g_assert_cmpstr (f->hint, ==, first->hint);
+      g_assert_cmpstr (f->fix->xpath, ==, first->fix->xpath);
+      g_assert_cmpstr (f->fix->value, ==, first->fix->value);
     }
-  apply_hint (system, hint);
+  if (first == NULL)
+    g_error ("no finding at %s", source);
+  apply_fix (system, first);
   after = validate (system);
   for (guint i = 0; ids[i] != NULL; i++)
     assert_fixed (before, after, vt_assert_finding (before, ids[i], source));
@@ -284,7 +283,7 @@ test_missing_disk (void)
   before = validate (system);
   f = vt_assert_finding (before, VR_FINDING_DISK_SOURCE, NULL);
   g_assert_nonnull (strstr (f->hint, disks));
-  g_assert_nonnull (strstr (f->hint, "--copy-disks"));
+  g_assert_nonnull (strstr (f->hint, "copy-disks option"));
   g_assert_cmpint (g_rename (aside, disks), ==, 0);
   after = validate (system);
   /* What validate --copy-disks (and realize --copy-disks) drops, as the
