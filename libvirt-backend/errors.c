@@ -56,6 +56,10 @@ vr_error_code_nth (guint n, int *code, const char **nick)
   return TRUE;
 }
 
+/* A GIO or file error keeps its own domain and code up to the edge (the
+ * agent's D-Bus error, a job's error code, the CLI's exit status), which
+ * maps it here: the same code vr_error_set_errno gives the errno it comes
+ * from (tests/test-errors.c, /errors/io-errno-agree). */
 static int
 code_from_io_error (int io_code)
 {
@@ -71,6 +75,7 @@ code_from_io_error (int io_code)
     case G_IO_ERROR_INVALID_FILENAME:
       return VR_ERROR_INVALID_PARAMETER;
     case G_IO_ERROR_PERMISSION_DENIED:
+    case G_IO_ERROR_READ_ONLY:
       return VR_ERROR_ACCESS_DENIED;
     case G_IO_ERROR_NOT_SUPPORTED:
       return VR_ERROR_NOT_SUPPORTED;
@@ -78,6 +83,8 @@ code_from_io_error (int io_code)
       return VR_ERROR_TIMEOUT;
     case G_IO_ERROR_BUSY:
     case G_IO_ERROR_EXISTS:
+    case G_IO_ERROR_NOT_EMPTY:
+    case G_IO_ERROR_WOULD_BLOCK:
       return VR_ERROR_IN_USE;
     case G_IO_ERROR_CANCELLED:
       return VR_ERROR_FAILED;

@@ -55,6 +55,38 @@ test_errno (void)
   g_assert_error (error, VR_ERROR, VR_ERROR_IN_USE);
 }
 
+/* A GIO or file error carried to the edge maps to the code the errno it
+ * comes from gets at the source, so a cause kept as it is (its domain,
+ * code and text) ends in the same seed code. */
+static void
+test_io_errno_agree (void)
+{
+  static const int errnos[] = { EACCES, EPERM, EROFS, EBUSY, EEXIST,
+                                ENOTEMPTY, EWOULDBLOCK, ETIMEDOUT,
+                                EOPNOTSUPP, ENOENT, ENOTDIR, EISDIR, ELOOP,
+                                ENAMETOOLONG, EINVAL };
+
+  for (guint i = 0; i < G_N_ELEMENTS (errnos); i++)
+    {
+      g_autoptr (GError) from_errno = NULL;
+      g_autoptr (GError) io = g_error_new_literal (
+          G_IO_ERROR, g_io_error_from_errno (errnos[i]),
+          g_strerror (errnos[i]));
+      g_autoptr (GError) file = g_error_new_literal (
+          G_FILE_ERROR, g_file_error_from_errno (errnos[i]),
+          g_strerror (errnos[i]));
+
+      vr_error_set_errno (&from_errno, errnos[i], "x");
+      g_test_message ("%s", g_strerror (errnos[i]));
+      g_assert_cmpint (vr_error_get_code (io), ==, from_errno->code);
+      /* GFileError has no name for some (EBUSY): those read as Failed. */
+      if (file->code != G_FILE_ERROR_FAILED)
+        g_assert_cmpint (vr_error_get_code (file), ==, from_errno->code);
+      g_assert_true (g_str_has_suffix (from_errno->message,
+                                       g_strerror (errnos[i])));
+    }
+}
+
 static void
 test_libvirt_mapping (void)
 {
@@ -81,6 +113,7 @@ main (int argc, char **argv)
   g_test_add_func ("/errors/format", test_format);
   g_test_add_func ("/errors/table", test_table);
   g_test_add_func ("/errors/errno", test_errno);
+  g_test_add_func ("/errors/io-errno-agree", test_io_errno_agree);
   g_test_add_func ("/errors/libvirt", test_libvirt_mapping);
   return g_test_run ();
 }
