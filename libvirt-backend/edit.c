@@ -109,8 +109,9 @@ check_settable (xmlNode *node, const char *xpath, GError **error)
   for (xmlNode *c = node->children; c; c = c->next)
     if (c->type == XML_ELEMENT_NODE)
       return invalid (error, "'%s' selects <%s>, which has child elements: "
-                      "--set changes only text and attributes (use --xml "
-                      "to rewrite it)", xpath, (const char *) node->name);
+                      "a set changes only text and attributes (replace "
+                      "the whole XML to rewrite it)", xpath,
+                      (const char *) node->name);
   return TRUE;
 }
 

@@ -161,17 +161,18 @@ check_identity_kept (VrImportDir *dir, const char *name, VrImportFlags flags,
       g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
                    "%s/%s: VR1710 the saved state is bound to the VM's UUID "
                    "%s and cannot follow a new identity (hint: import with "
-                   "--new-id --discard-saved-state; the copy then boots from "
-                   "its disks)", dir->path, dir->save_file, dir->uuid);
+                   "both the new-id and discard-saved-state options; the "
+                   "copy then boots from its disks)",
+                   dir->path, dir->save_file, dir->uuid);
       return FALSE;
     }
   if (name != NULL && !g_str_equal (name, dir->name))
     {
       g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
                    "%s/%s: the saved state belongs to the domain named '%s'; "
-                   "libvirt restores it under no other name (import without "
-                   "--name, or with --discard-saved-state)", dir->path,
-                   dir->save_file, dir->name);
+                   "libvirt restores it under no other name (import under "
+                   "its own name, or with the discard-saved-state option)",
+                   dir->path, dir->save_file, dir->name);
       return FALSE;
     }
   return TRUE;

@@ -49,8 +49,8 @@ named_pool_dir (virConnectPtr conn, const char *name, GError **error)
 
   if (pool == NULL)
     {
-      vr_libvirt_set_error (error, "no storage pool '%s' (use --pool-dir "
-                            "DIR on connections without storage)", name);
+      vr_libvirt_set_error (error, "no storage pool '%s' (use the pool-dir "
+                            "option on connections without storage)", name);
       return NULL;
     }
   if (virStoragePoolIsActive (pool) != 1)
@@ -96,7 +96,7 @@ vr_pool_resolve_dir (virConnectPtr conn, const char *pool,
   if (pool != NULL && pool_dir != NULL)
     {
       g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                   "--pool and --pool-dir exclude each other");
+                   "the pool and pool-dir options exclude each other");
       return NULL;
     }
   if (pool != NULL)
@@ -106,7 +106,7 @@ vr_pool_resolve_dir (virConnectPtr conn, const char *pool,
   if (!g_file_test (pool_dir, G_FILE_TEST_IS_DIR))
     {
       g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                   "--pool-dir %s: %s", pool_dir,
+                   "pool directory %s: %s", pool_dir,
                    g_file_test (pool_dir, G_FILE_TEST_EXISTS)
                        ? "not a directory" : "no such directory");
       return NULL;

@@ -61,7 +61,7 @@ vr_realize_remote_open (Realize *r, GError **error)
   if (r->options->handoff == VR_HANDOFF_LINK)
     {
       g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                   "--handoff link: the remote host's save directory is not "
+                   "handoff 'link': the remote host's save directory is not "
                    "reachable from here; a realize onto a remote host hands "
                    "the state over by a restore (managedsave)");
       return FALSE;

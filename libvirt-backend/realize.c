@@ -230,7 +230,7 @@ overlap_error (Realize *r, const char *dir, const char *how, GError **error)
                "pool directory %s %s the import directory %s: the copies "
                "would be made among the files they are copied from, which "
                "must stay as they are; choose a pool directory outside it "
-               "(--pool-dir or --pool)", dir, how, r->import->path);
+               "(the pool-dir or pool option)", dir, how, r->import->path);
   return FALSE;
 }
 
@@ -284,7 +284,7 @@ open_pool (Realize *r, GError **error)
                    "pool directory %s is libvirt's save directory: the "
                    "saved state's copy there would take the name of the "
                    "managed save it becomes; choose another pool directory "
-                   "(--pool-dir or --pool)", dir);
+                   "(the pool-dir or pool option)", dir);
       return FALSE;
     }
   if (inside)

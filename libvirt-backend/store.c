@@ -180,7 +180,7 @@ check_free (VrStore *self, VrPlannedSystem *system, gboolean update,
       else
         g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
                      "%s: the name '%s' is taken by planned system %s from "
-                     "%s (choose another with --name)",
+                     "%s (import it under another name)",
                      vr_planned_system_get_import_dir (system),
                      vr_planned_system_get_name (other),
                      vr_planned_system_get_uuid (other),

@@ -156,7 +156,8 @@ test_same_name (Fixture *f, gconstpointer data)
   g_autofree char *b_dir = g_build_filename (f->imports, "b", NULL);
 
   g_assert_null (b);
-  test_assert_error (error, VR_ERROR_IN_USE, "'g'", "--name", NULL);
+  test_assert_error (error, VR_ERROR_IN_USE, "'g'", "under another name",
+                     NULL);
   g_clear_error (&error);
   g_autofree char *b_save = g_build_filename (b_dir, "vm.save", NULL);
   g_assert_cmpint (unlink (b_save), ==, 0);
@@ -180,7 +181,7 @@ test_rename_on_import (Fixture *f, gconstpointer data)
   refused = vr_import_path (f->store, dir, "renamed", &error);
   g_assert_null (refused);
   test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "vm.save", "'g'",
-                     "without --name", NULL);
+                     "under its own name", NULL);
   g_clear_error (&error);
   g_assert_cmpint (unlink (save), ==, 0);
   a = vr_import_path (f->store, dir, "renamed", &error);
@@ -213,7 +214,7 @@ test_new_id (Fixture *f, gconstpointer data)
                                   &error);
   g_assert_null (refused);
   test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "VR1710",
-                     "--discard-saved-state", NULL);
+                     "discard-saved-state option", NULL);
   g_clear_error (&error);
   copy = vr_import_with_flags (f->store, dir, NULL,
                                VR_IMPORT_NEW_ID
