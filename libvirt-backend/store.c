@@ -337,10 +337,12 @@ vr_store_load (VrStore *self, const char *uuid, GError **error)
   g_autoptr (GError) local = NULL;
   VrPlannedSystem *system = load_system (self, uuid, &local);
 
+  /* The cause (an unreadable file, a record that does not parse) keeps
+   * its domain and code: the edge maps it to the seed's code. */
   if (system == NULL)
-    g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                 "cannot read planned system %s (in %s): %s", uuid,
-                 self->path, local->message);
+    g_propagate_prefixed_error (error, g_steal_pointer (&local),
+                                "cannot read planned system %s (in %s): ",
+                                uuid, self->path);
   return system;
 }
 

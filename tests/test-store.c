@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -125,6 +126,18 @@ test_uuids_load (Fixture *f, gconstpointer data)
   found = vr_store_load (f->store, UUID_A, &error);
   g_assert_null (found);
   test_assert_error (error, VR_ERROR_INVALID_PARAMETER, UUID_A, NULL);
+  g_clear_error (&error);
+  /* A record that cannot be read keeps its cause (the file error and its
+   * text) and maps to the seed's code only at the edge. */
+  g_assert_cmpint (g_unlink (broken), ==, 0);
+  found = vr_store_load (f->store, UUID_A, &error);
+  g_assert_null (found);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  g_assert_true (g_str_has_prefix (error->message,
+                                   "cannot read planned system "));
+  g_assert_true (g_str_has_suffix (error->message, g_strerror (ENOENT)));
+  g_assert_cmpint (vr_error_get_code (error), ==,
+                   VR_ERROR_INVALID_PARAMETER);
   g_clear_error (&error);
   found = vr_store_lookup (f->store, "zeta", &error);
   g_assert_null (found);
