@@ -5,6 +5,7 @@
  * nothing behind. */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -284,6 +285,32 @@ test_out_of_space (Fixture *f, gconstpointer data)
   test_assert_error (error, VR_ERROR_FAILED, "No space left on device",
                      f->pool_dir, NULL);
   assert_nothing_left (f, VR_PLANNED_STATE_FAILED, VR_ERROR_FAILED);
+  g_assert_cmpint (umount (f->pool_dir), ==, 0);
+}
+
+/* A pool on a read-only filesystem: the error keeps its cause's words
+ * (EROFS) and maps to the seed's AccessDenied, and nothing is left. */
+static void
+test_read_only_pool (Fixture *f, gconstpointer data)
+{
+  VrRealizeOptions options = { .pool_dir = f->pool_dir };
+  g_autoptr (GError) error = NULL;
+
+  if (geteuid () != 0)
+    {
+      g_test_skip ("mounting a read-only tmpfs needs root");
+      return;
+    }
+  g_assert_cmpint (mount ("tmpfs", f->pool_dir, "tmpfs", MS_RDONLY,
+                          "size=256k"),
+                   ==, 0);
+  g_assert_false (vr_realize (f->store, caps, conn, f->system, &options,
+                              NULL, NULL, &error));
+  g_test_message ("%s", error->message);
+  g_assert_true (g_str_has_suffix (error->message, g_strerror (EROFS)));
+  g_assert_nonnull (strstr (error->message, f->pool_dir));
+  g_assert_cmpint (vr_error_get_code (error), ==, VR_ERROR_ACCESS_DENIED);
+  assert_nothing_left (f, VR_PLANNED_STATE_FAILED, VR_ERROR_ACCESS_DENIED);
   g_assert_cmpint (umount (f->pool_dir), ==, 0);
 }
 
@@ -1924,6 +1951,7 @@ main (int argc, char **argv)
   ADD ("pool-inside-import-dir", test_pool_inside_import_dir);
   ADD ("pool-contains-import-dir", test_pool_contains_import_dir);
   ADD ("pool-is-save-dir", test_pool_is_save_dir);
+  ADD ("read-only-pool", test_read_only_pool);
   ADD ("save-name-taken", test_save_name_taken);
   ADD ("disk-name-taken", test_disk_name_taken);
   ADD ("disk-names-squatted", test_disk_names_squatted);
