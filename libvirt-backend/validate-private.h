@@ -150,7 +150,9 @@ VrSeen vr_validation_look (VrValidation *v, const char *path, int mode);
 /* Notes a check the connection cannot answer; they become one finding. */
 void vr_validation_skip (VrValidation *v, const char *what);
 
-/* Hints: the command (or the change to the file) that makes a fix. */
+/* Hints: the change that makes a fix, in words any front end shows as
+ * they are (no command line: the CLI renders a fix's edit itself,
+ * cli/hint.c). */
 char *vr_validation_hint_set (VrValidation *v,
                               const char *xpath,
                               const char *value);
@@ -172,7 +174,7 @@ char *vr_validation_hint_afresh (VrValidation *v,
 /* For a planned system whose import directory is gone: put it back (or
  * re-import it from its new place); NULL when the directory is there. */
 char *vr_validation_moved_dir_hint (VrValidation *v);
-/* "virt-realize edit NAME --xml FILE" or "edit FILE". */
+/* Change the planned XML as a whole, or "edit FILE". */
 char *vr_validation_hint_edit (VrValidation *v);
 
 G_END_DECLS
