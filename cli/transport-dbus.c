@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The agent's transport (virt-realize): planned systems through a
- * GDBusObjectManagerClient of the generated proxies, jobs through Job
+/* The agent's transport (virt-realize): planned systems found in the
+ * Manager's table and read through the generated proxies, jobs through Job
  * proxies. Links GIO and json-glib only. */
 #include "config.h"
 
@@ -28,15 +28,15 @@ typedef struct {
   VrCliTransport parent;
   GDBusConnection *bus;
   GBusType bus_type;
-  GDBusObjectManager *manager;
   /* The agent's unique name: asked of the bus when no --system or
    * --session said which agent to use, else read from its first reply.
    * NULL until then: calls go to the well-known name. */
   char *owner;
-  /* The last planned system found by name or UUID, and its object path:
-   * a command that looks one up twice (validate NAME: is it a name, then
-   * validate it) asks for the table once. */
-  char *found_key;
+  /* The last planned system found in the table: a command that looks one
+   * up twice (validate NAME: is it a name, then validate it) or names a
+   * job's target at each progress step asks for the table once. */
+  char *found_name;
+  char *found_uuid;
   char *found_path;
 } Agent;
 
@@ -70,19 +70,6 @@ agent_error (Agent *self, GError **error)
       set_no_agent (self->bus_type, error);
     }
   vr_dbus_error_to_local (error);
-}
-
-static GDBusObjectManager *
-agent_manager (Agent *self, GError **error)
-{
-  if (self->manager == NULL)
-    {
-      self->manager = vr_dbus_object_manager_client_new_sync (
-          self->bus, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE, VR_DBUS_NAME,
-          VR_DBUS_ROOT, NULL, error);
-      vr_dbus_error_to_local (error);
-    }
-  return self->manager;
 }
 
 /* D-Bus strings have no NULL: the agent sends "" for none. */
@@ -306,30 +293,50 @@ agent_list (VrCliTransport *transport, GError **error)
  * is key, from the table: one call that asks polkit nothing, not every
  * object's properties (GetManagedObjects of a thousand objects, and a
  * match rule). NULL without an error: there is none. */
-static char *
-planned_path (Agent *self, const char *key, GError **error)
+static gboolean
+is_key (const char *key, const char *name, const char *uuid)
+{
+  return key != NULL && name != NULL
+         && (g_str_equal (name, key) || g_ascii_strcasecmp (uuid, key) == 0);
+}
+
+/* Finds the row of the planned system whose name or UUID is key, or whose
+ * object path is path, and keeps it as the last found; FALSE without an
+ * error: there is none. */
+static gboolean
+find_row (Agent *self, const char *key, const char *path, GError **error)
 {
   g_autoptr (GVariant) table = NULL;
   GVariantIter iter;
-  const char *path, *name, *uuid;
+  const char *at, *name, *uuid;
 
-  if (g_strcmp0 (key, self->found_key) == 0)
-    return g_strdup (self->found_path);
+  if (is_key (key, self->found_name, self->found_uuid)
+      || (path != NULL && g_strcmp0 (path, self->found_path) == 0))
+    return TRUE;
   table = call_table (self, error);
   if (table == NULL)
-    return NULL;
+    return FALSE;
   g_variant_iter_init (&iter, table);
-  while (g_variant_iter_next (&iter, "(&o&s&s&sb&s)", &path, &name, &uuid,
+  while (g_variant_iter_next (&iter, "(&o&s&s&sb&s)", &at, &name, &uuid,
                               NULL, NULL, NULL))
-    if (g_strcmp0 (name, key) == 0 || g_ascii_strcasecmp (uuid, key) == 0)
+    if (is_key (key, name, uuid) || g_strcmp0 (path, at) == 0)
       {
-        g_free (self->found_key);
+        g_free (self->found_name);
+        g_free (self->found_uuid);
         g_free (self->found_path);
-        self->found_key = g_strdup (key);
-        self->found_path = g_strdup (path);
-        return g_strdup (path);
+        self->found_name = g_strdup (name);
+        self->found_uuid = g_strdup (uuid);
+        self->found_path = g_strdup (at);
+        return TRUE;
       }
-  return NULL;
+  return FALSE;
+}
+
+static char *
+planned_path (Agent *self, const char *key, GError **error)
+{
+  return find_row (self, key, NULL, error) ? g_strdup (self->found_path)
+                                           : NULL;
 }
 
 static VrDBusPlannedSystem *
@@ -793,15 +800,9 @@ target_name (Agent *self, VrDBusJob *proxy)
 {
   const char *path = vr_dbus_job_get_target (proxy);
   const char *was = vr_dbus_job_get_target_name (proxy);
-  GDBusObjectManager *manager = agent_manager (self, NULL);
-  g_autoptr (GDBusInterface) iface = NULL;
 
-  if (manager != NULL && path != NULL)
-    iface = g_dbus_object_manager_get_interface (manager, path,
-                                                 VR_DBUS_PLANNED_IFACE);
-  if (iface != NULL)
-    return g_strdup (
-        vr_dbus_planned_system_get_name (VR_DBUS_PLANNED_SYSTEM (iface)));
+  if (path != NULL && find_row (self, NULL, path, NULL))
+    return g_strdup (self->found_name);
   if (was != NULL && *was != '\0')
     return g_strdup_printf ("%s (removed)", was);
   return g_strdup ("(removed)");
@@ -962,10 +963,10 @@ agent_free (VrCliTransport *transport)
 {
   Agent *self = (Agent *) transport;
 
-  g_clear_object (&self->manager);
   g_clear_object (&self->bus);
   g_free (self->owner);
-  g_free (self->found_key);
+  g_free (self->found_name);
+  g_free (self->found_uuid);
   g_free (self->found_path);
   g_free (self);
 }
