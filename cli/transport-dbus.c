@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The agent's transport (virt-realize): planned systems through a
- * GDBusObjectManagerClient of the generated proxies, jobs through Job
+/* The agent's transport (virt-realize): planned systems found in the
+ * Manager's table and read through the generated proxies, jobs through Job
  * proxies. Links GIO and json-glib only. */
 #include "config.h"
 
@@ -27,21 +27,49 @@
 typedef struct {
   VrCliTransport parent;
   GDBusConnection *bus;
-  GDBusObjectManager *manager;
-  char *owner; /* the agent's unique name; NULL: to be activated */
+  GBusType bus_type;
+  /* The agent's unique name: asked of the bus when no --system or
+   * --session said which agent to use, else read from its first reply.
+   * NULL until then: calls go to the well-known name. */
+  char *owner;
+  /* The last planned system found in the table: a command that looks one
+   * up twice (validate NAME: is it a name, then validate it) or names a
+   * job's target at each progress step asks for the table once. */
+  char *found_name;
+  char *found_uuid;
+  char *found_path;
 } Agent;
 
-static GDBusObjectManager *
-agent_manager (Agent *self, GError **error)
+/* No agent on the bus the user asked for: NotAvailable (32777), never
+ * in-process work on another state directory. */
+static void
+set_no_agent (GBusType bus_type, GError **error)
 {
-  if (self->manager == NULL)
+  gboolean session = bus_type == G_BUS_TYPE_SESSION;
+
+  g_set_error (error, VR_ERROR, VR_ERROR_NOT_AVAILABLE,
+               "no agent (%s) answers on the %s bus (start it: %s; or work "
+               "in-process with --direct)", VR_DBUS_NAME,
+               session ? "session" : "system",
+               session ? "virt-realized --session"
+                       : "systemctl start virt-realized");
+}
+
+/* A call's error in VR_ERROR; the bus's "nobody owns that name" becomes
+ * "no agent" (a call on the well-known name is how the client finds
+ * out). */
+static void
+agent_error (Agent *self, GError **error)
+{
+  if (error != NULL
+      && (g_error_matches (*error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN)
+          || g_error_matches (*error, G_DBUS_ERROR,
+                              G_DBUS_ERROR_NAME_HAS_NO_OWNER)))
     {
-      self->manager = vr_dbus_object_manager_client_new_sync (
-          self->bus, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE, VR_DBUS_NAME,
-          VR_DBUS_ROOT, NULL, error);
-      vr_dbus_error_to_local (error);
+      g_clear_error (error);
+      set_no_agent (self->bus_type, error);
     }
-  return self->manager;
+  vr_dbus_error_to_local (error);
 }
 
 /* D-Bus strings have no NULL: the agent sends "" for none. */
@@ -93,20 +121,65 @@ system_from_proxy (VrDBusPlannedSystem *proxy)
   return system;
 }
 
-static VrDBusManager *
-manager_proxy (Agent *self, GError **error)
+/* The type a reply to method of the generated interface info has. */
+static GVariantType *
+reply_type (GDBusInterfaceInfo *info, const char *method)
 {
-  /* On the unique name the proxy asks the bus nothing (no match rule,
-   * no GetNameOwner, no StartServiceByName): three round trips fewer for
-   * a one-call command such as list. */
-  VrDBusManager *manager = vr_dbus_manager_proxy_new_sync (
-      self->bus, G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES
-                     | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
-      self->owner ? self->owner : VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, NULL,
-      error);
+  GDBusMethodInfo *found = g_dbus_interface_info_lookup_method (info, method);
+  g_autoptr (GString) signature = g_string_new ("(");
 
-  vr_dbus_error_to_local (error);
-  return manager;
+  g_assert (found != NULL);
+  for (guint i = 0; found->out_args && found->out_args[i]; i++)
+    g_string_append (signature, found->out_args[i]->signature);
+  g_string_append_c (signature, ')');
+  return g_variant_type_new (signature->str);
+}
+
+/* A Manager method, on the agent's unique name once known, else on the
+ * well-known name: the bus routes it (or starts the agent), and a
+ * missing agent is the bus's error. A proxy would first ask the bus
+ * (GetNameOwner, a match rule): a round trip more for one-call commands
+ * such as list or validate FILE. The reply is checked against the
+ * generated interface; its sender, the agent's unique name, takes the
+ * calls that follow. */
+static GVariant *
+call_manager (Agent *self, const char *method, GVariant *params,
+              GUnixFDList *fds, GDBusMessageFlags flags,
+              GUnixFDList **out_fds, GError **error)
+{
+  g_autoptr (GDBusMessage) call = g_dbus_message_new_method_call (
+      self->owner ? self->owner : VR_DBUS_NAME, VR_DBUS_MANAGER_PATH,
+      VR_DBUS_MANAGER_IFACE, method);
+  g_autoptr (GVariantType) type = reply_type (
+      vr_dbus_manager_interface_info (), method);
+  g_autoptr (GDBusMessage) reply = NULL;
+  GVariant *body;
+
+  g_dbus_message_set_body (call, params);
+  g_dbus_message_set_unix_fd_list (call, fds);
+  g_dbus_message_set_flags (call, flags);
+  reply = g_dbus_connection_send_message_with_reply_sync (
+      self->bus, call, G_DBUS_SEND_MESSAGE_FLAGS_NONE, CALL_TIMEOUT_MS, NULL,
+      NULL, error);
+  if (reply == NULL || g_dbus_message_to_gerror (reply, error))
+    {
+      agent_error (self, error);
+      return NULL;
+    }
+  body = g_dbus_message_get_body (reply);
+  if (body == NULL || !g_variant_is_of_type (body, type))
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_FAILED,
+                   "the agent's reply to %s is not of type %.*s", method,
+                   (int) g_variant_type_get_string_length (type),
+                   g_variant_type_peek_string (type));
+      return NULL;
+    }
+  if (self->owner == NULL)
+    self->owner = g_strdup (g_dbus_message_get_sender (reply));
+  if (out_fds != NULL && g_dbus_message_get_unix_fd_list (reply) != NULL)
+    *out_fds = g_object_ref (g_dbus_message_get_unix_fd_list (reply));
+  return g_variant_ref (body);
 }
 
 /* A table the agent sent (GetPlannedSystemTable): a sealed memfd, so
@@ -159,25 +232,27 @@ map_table (int fd, GError **error)
  * come serialized in a memfd (with a thousand planned systems, taking
  * 6000 values apart cost more than the rest of the command). */
 static GVariant *
-call_table (VrDBusManager *manager, GError **error)
+call_table (Agent *self, GError **error)
 {
-  g_autoptr (GVariant) handle = NULL;
+  g_autoptr (GVariant) reply = NULL;
   g_autoptr (GUnixFDList) fds = NULL;
+  gint32 handle;
   int fd;
   GVariant *table;
 
-  if (!vr_dbus_manager_call_get_planned_system_table_sync (
-          manager, g_variant_new ("a{sv}", NULL), NULL, &handle, &fds, NULL,
-          error))
+  reply = call_manager (self, "GetPlannedSystemTable",
+                        g_variant_new ("(a{sv})", NULL), NULL,
+                        G_DBUS_MESSAGE_FLAGS_NONE, &fds, error);
+  if (reply == NULL)
     return NULL;
-  if (fds == NULL || g_variant_get_handle (handle) < 0
-      || g_variant_get_handle (handle) >= g_unix_fd_list_get_length (fds))
+  g_variant_get (reply, "(h)", &handle);
+  if (fds == NULL || handle < 0 || handle >= g_unix_fd_list_get_length (fds))
     {
       g_set_error (error, VR_ERROR, VR_ERROR_FAILED,
                    "the agent sent no table of planned systems");
       return NULL;
     }
-  fd = g_unix_fd_list_get (fds, g_variant_get_handle (handle), error);
+  fd = g_unix_fd_list_get (fds, handle, error);
   if (fd < 0)
     return NULL;
   table = map_table (fd, error);
@@ -188,19 +263,14 @@ call_table (VrDBusManager *manager, GError **error)
 static GPtrArray *
 agent_list (VrCliTransport *transport, GError **error)
 {
-  g_autoptr (VrDBusManager) manager = manager_proxy ((Agent *) transport,
-                                                     error);
-  g_autoptr (GVariant) summaries = NULL;
+  g_autoptr (GVariant) summaries = call_table ((Agent *) transport, error);
   GPtrArray *systems;
   GVariantIter iter;
   const char *name, *uuid, *state, *domain;
   gboolean saved;
 
-  if (manager == NULL || (summaries = call_table (manager, error)) == NULL)
-    {
-      vr_dbus_error_to_local (error);
-      return NULL;
-    }
+  if (summaries == NULL)
+    return NULL;
   systems = g_ptr_array_new_with_free_func (
       (GDestroyNotify) vr_cli_system_free);
   g_variant_iter_init (&iter, summaries);
@@ -219,79 +289,111 @@ agent_list (VrCliTransport *transport, GError **error)
   return systems;
 }
 
-/* The planned system whose name or UUID is key. */
-static VrDBusPlannedSystem *
-find_planned (Agent *self, const char *key, GError **error)
+/* The object path of the planned system whose name or UUID (in any case)
+ * is key, from the table: one call that asks polkit nothing, not every
+ * object's properties (GetManagedObjects of a thousand objects, and a
+ * match rule). NULL without an error: there is none. */
+static gboolean
+is_key (const char *key, const char *name, const char *uuid)
 {
-  GDBusObjectManager *manager = agent_manager (self, error);
-  VrDBusPlannedSystem *found = NULL;
-  GList *objects;
+  return key != NULL && name != NULL
+         && (g_str_equal (name, key) || g_ascii_strcasecmp (uuid, key) == 0);
+}
 
-  if (manager == NULL)
-    return NULL;
-  objects = g_dbus_object_manager_get_objects (manager);
-  for (GList *l = objects; l != NULL && found == NULL; l = l->next)
+/* Finds the row of the planned system whose name or UUID is key, or whose
+ * object path is path, and keeps it as the last found; FALSE without an
+ * error: there is none. */
+static gboolean
+find_row (Agent *self, const char *key, const char *path, GError **error)
+{
+  g_autoptr (GVariant) table = NULL;
+  GVariantIter iter;
+  const char *at, *name, *uuid;
+
+  if (is_key (key, self->found_name, self->found_uuid)
+      || (path != NULL && g_strcmp0 (path, self->found_path) == 0))
+    return TRUE;
+  table = call_table (self, error);
+  if (table == NULL)
+    return FALSE;
+  g_variant_iter_init (&iter, table);
+  while (g_variant_iter_next (&iter, "(&o&s&s&sb&s)", &at, &name, &uuid,
+                              NULL, NULL, NULL))
+    if (is_key (key, name, uuid) || g_strcmp0 (path, at) == 0)
+      {
+        g_free (self->found_name);
+        g_free (self->found_uuid);
+        g_free (self->found_path);
+        self->found_name = g_strdup (name);
+        self->found_uuid = g_strdup (uuid);
+        self->found_path = g_strdup (at);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static char *
+planned_path (Agent *self, const char *key, GError **error)
+{
+  return find_row (self, key, NULL, error) ? g_strdup (self->found_path)
+                                           : NULL;
+}
+
+static VrDBusPlannedSystem *
+planned_proxy (Agent *self, const char *path, GError **error)
+{
+  /* On the unique name the proxy asks the bus nothing but the object's
+   * properties (one GetAll). */
+  VrDBusPlannedSystem *proxy = vr_dbus_planned_system_proxy_new_sync (
+      self->bus, G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
+      self->owner ? self->owner : VR_DBUS_NAME, path, NULL, error);
+
+  agent_error (self, error);
+  return proxy;
+}
+
+/* The planned system whose name or UUID is key, its properties read
+ * afresh (after a job the agent's PropertiesChanged may still be on its
+ * way to a cache). */
+static VrDBusPlannedSystem *
+proxy_at (Agent *self, const char *key, const char *path, GError **error)
+{
+  VrDBusPlannedSystem *found;
+
+  if (path == NULL)
     {
-      VrDBusPlannedSystem *proxy
-          = vr_dbus_object_peek_planned_system (VR_DBUS_OBJECT (l->data));
-
-      if (proxy != NULL
-          && (g_strcmp0 (vr_dbus_planned_system_get_name (proxy), key) == 0
-              || g_ascii_strcasecmp (
-                     vr_dbus_planned_system_get_uuid (proxy), key) == 0))
-        found = g_object_ref (proxy);
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "no planned system has the name or UUID '%s' (in the "
+                   "agent's state directory)", key);
+      return NULL;
     }
-  g_list_free_full (objects, g_object_unref);
-  if (found == NULL)
-    g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                 "no planned system has the name or UUID '%s' (in the "
-                 "agent's state directory)", key);
-  else
+  found = planned_proxy (self, path, error);
+  if (found != NULL)
     g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (found), CALL_TIMEOUT_MS);
   return found;
 }
 
-/* Whether key names a planned system (its name, or its UUID in any
- * case), as find_planned matches: from the table, one call that asks
- * polkit nothing, not from every object's properties (GetManagedObjects
- * of a thousand objects, and a match rule). validate FILE asks it of a
- * bare word before it sends the file. */
-gboolean
-vr_cli_dbus_transport_has_planned (VrCliTransport *transport,
-                                   const char *key)
+static VrDBusPlannedSystem *
+find_planned (Agent *self, const char *key, GError **error)
 {
-  g_autoptr (VrDBusManager) manager = manager_proxy ((Agent *) transport,
-                                                     NULL);
-  g_autoptr (GVariant) table = manager ? call_table (manager, NULL) : NULL;
-  GVariantIter iter;
-  const char *name, *uuid;
+  g_autoptr (GError) local = NULL;
+  g_autofree char *path = planned_path (self, key, &local);
 
-  if (table == NULL)
-    return FALSE;
-  g_variant_iter_init (&iter, table);
-  while (g_variant_iter_next (&iter, "(&o&s&s&sb&s)", NULL, &name, &uuid,
-                              NULL, NULL, NULL))
-    if (g_strcmp0 (name, key) == 0 || g_ascii_strcasecmp (uuid, key) == 0)
-      return TRUE;
-  return FALSE;
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  return proxy_at (self, key, path, error);
 }
 
-static VrCliSystem *system_at (Agent *self, const char *path,
-                               GError **error);
-
-/* Read afresh, not from the manager's cache: after a job the agent's
- * PropertiesChanged may still be on its way. */
 static VrCliSystem *
 agent_lookup (VrCliTransport *transport, const char *key, GError **error)
 {
   g_autoptr (VrDBusPlannedSystem) proxy = find_planned ((Agent *) transport,
                                                         key, error);
 
-  if (proxy == NULL)
-    return NULL;
-  return system_at ((Agent *) transport,
-                    g_dbus_proxy_get_object_path (G_DBUS_PROXY (proxy)),
-                    error);
+  return proxy ? system_from_proxy (proxy) : NULL;
 }
 
 static GVariant *
@@ -389,11 +491,8 @@ with_import_dir (VrDBusPlannedSystem *proxy, GVariantDict *options,
 static VrCliSystem *
 system_at (Agent *self, const char *path, GError **error)
 {
-  g_autoptr (VrDBusPlannedSystem) proxy = vr_dbus_planned_system_proxy_new_sync (
-      self->bus, G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS, VR_DBUS_NAME, path,
-      NULL, error);
+  g_autoptr (VrDBusPlannedSystem) proxy = planned_proxy (self, path, error);
 
-  vr_dbus_error_to_local (error);
   return proxy ? system_from_proxy (proxy) : NULL;
 }
 
@@ -403,7 +502,6 @@ agent_import (VrCliTransport *transport, const VrCliImportRequest *request,
 {
   Agent *self = (Agent *) transport;
   g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
-  g_autoptr (VrDBusManager) manager = NULL;
   g_autoptr (GVariant) reply = NULL;
   GVariantDict options;
   const char *path;
@@ -411,19 +509,16 @@ agent_import (VrCliTransport *transport, const VrCliImportRequest *request,
 
   if (index < 0)
     return NULL;
-  manager = manager_proxy (self, error);
-  if (manager == NULL)
-    return NULL;
   g_variant_dict_init (&options, NULL);
   if (request->new_id)
     g_variant_dict_insert (&options, "new-id", "b", TRUE);
   if (request->discard_saved_state)
     g_variant_dict_insert (&options, "discard-saved-state", "b", TRUE);
-  reply = call_interactive (
-      manager, "ImportSystemDefinition",
+  reply = call_manager (
+      self, "ImportSystemDefinition",
       g_variant_new ("(hs@a{sv})", index, request->name ? request->name : "",
                      g_variant_dict_end (&options)),
-      fds, error);
+      fds, G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, NULL, error);
   if (reply == NULL)
     return NULL;
   g_variant_get (reply, "(&o)", &path);
@@ -453,7 +548,6 @@ validate_definition (Agent *self, const char *path, gboolean is_dir,
                      GError **error)
 {
   g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
-  g_autoptr (VrDBusManager) manager = NULL;
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (VrCliValidation) validation = g_new0 (VrCliValidation, 1);
   GVariantDict options;
@@ -470,14 +564,14 @@ validate_definition (Agent *self, const char *path, gboolean is_dir,
     }
   index = g_unix_fd_list_append (fds, fd, error);
   close (fd);
-  if (index < 0 || (manager = manager_proxy (self, error)) == NULL)
+  if (index < 0)
     return NULL;
   g_variant_dict_init (&options, NULL);
   g_variant_dict_insert (&options, "display-name", "s", path);
-  reply = call_interactive (
-      manager, "ValidateDefinition",
+  reply = call_manager (
+      self, "ValidateDefinition",
       g_variant_new ("(h@a{sv})", index, g_variant_dict_end (&options)), fds,
-      error);
+      G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, NULL, error);
   if (reply == NULL)
     return NULL;
   g_variant_get (reply, "(u&s)", &errors, &json);
@@ -490,22 +584,33 @@ validate_definition (Agent *self, const char *path, gboolean is_dir,
 static VrCliValidation *
 agent_validate (VrCliTransport *transport, const char *arg, GError **error)
 {
+  Agent *self = (Agent *) transport;
+  gboolean is_path = strchr (arg, '/') != NULL;
+  gboolean exists = g_file_test (arg, G_FILE_TEST_IS_REGULAR
+                                          | G_FILE_TEST_IS_DIR);
+  g_autoptr (GError) local = NULL;
+  g_autofree char *path = NULL;
   g_autoptr (VrDBusPlannedSystem) proxy = NULL;
 
   /* A bare word is a planned system's name first, as in-process. */
-  if (g_file_test (arg, G_FILE_TEST_IS_REGULAR | G_FILE_TEST_IS_DIR)
-      && (strchr (arg, '/') != NULL
-          || !vr_cli_dbus_transport_has_planned (transport, arg)))
-    return validate_definition ((Agent *) transport, arg,
+  if (!is_path)
+    path = planned_path (self, arg, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  if (path == NULL && exists)
+    return validate_definition (self, arg,
                                 g_file_test (arg, G_FILE_TEST_IS_DIR), error);
-  if (strchr (arg, '/') != NULL)
+  if (is_path)
     {
       g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
                    "'%s' is no planned system, directory or regular file",
                    arg);
       return NULL;
     }
-  proxy = find_planned ((Agent *) transport, arg, error);
+  proxy = proxy_at (self, arg, path, error);
   g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (VrCliValidation) validation = g_new0 (VrCliValidation, 1);
@@ -695,15 +800,9 @@ target_name (Agent *self, VrDBusJob *proxy)
 {
   const char *path = vr_dbus_job_get_target (proxy);
   const char *was = vr_dbus_job_get_target_name (proxy);
-  GDBusObjectManager *manager = agent_manager (self, NULL);
-  g_autoptr (GDBusInterface) iface = NULL;
 
-  if (manager != NULL && path != NULL)
-    iface = g_dbus_object_manager_get_interface (manager, path,
-                                                 VR_DBUS_PLANNED_IFACE);
-  if (iface != NULL)
-    return g_strdup (
-        vr_dbus_planned_system_get_name (VR_DBUS_PLANNED_SYSTEM (iface)));
+  if (path != NULL && find_row (self, NULL, path, NULL))
+    return g_strdup (self->found_name);
   if (was != NULL && *was != '\0')
     return g_strdup_printf ("%s (removed)", was);
   return g_strdup ("(removed)");
@@ -747,16 +846,14 @@ static GPtrArray *
 agent_jobs (VrCliTransport *transport, GError **error)
 {
   Agent *self = (Agent *) transport;
-  g_autoptr (VrDBusManager) manager = manager_proxy (self, error);
-  g_auto (GStrv) paths = NULL;
+  g_autoptr (GVariant) reply = call_manager (
+      self, "GetJobs", NULL, NULL, G_DBUS_MESSAGE_FLAGS_NONE, NULL, error);
+  g_autofree const char **paths = NULL;
   GPtrArray *jobs;
 
-  if (manager == NULL
-      || !vr_dbus_manager_call_get_jobs_sync (manager, &paths, NULL, error))
-    {
-      vr_dbus_error_to_local (error);
-      return NULL;
-    }
+  if (reply == NULL)
+    return NULL;
+  g_variant_get (reply, "(^a&o)", &paths);
   jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) vr_cli_job_free);
   for (guint i = 0; paths[i] != NULL; i++)
     {
@@ -866,9 +963,11 @@ agent_free (VrCliTransport *transport)
 {
   Agent *self = (Agent *) transport;
 
-  g_clear_object (&self->manager);
   g_clear_object (&self->bus);
   g_free (self->owner);
+  g_free (self->found_name);
+  g_free (self->found_uuid);
+  g_free (self->found_path);
   g_free (self);
 }
 
@@ -921,7 +1020,8 @@ agent_answers (GDBusConnection *bus, char **owner)
 }
 
 VrCliTransport *
-vr_cli_dbus_transport_new (GBusType bus_type, GError **error)
+vr_cli_dbus_transport_new (GBusType bus_type, gboolean probe,
+                           GError **error)
 {
   const char *bus_name = bus_type == G_BUS_TYPE_SESSION ? "session"
                                                         : "system";
@@ -936,17 +1036,18 @@ vr_cli_dbus_transport_new (GBusType bus_type, GError **error)
                    "no %s bus: %s", bus_name, local->message);
       return NULL;
     }
-  if (!agent_answers (bus, &owner))
+  /* Without probe the first call tells (ServiceUnknown): the round trip
+   * is only worth it when the answer chooses in-process work instead. */
+  if (probe && !agent_answers (bus, &owner))
     {
-      g_set_error (error, VR_ERROR, VR_ERROR_NOT_AVAILABLE,
-                   "no agent (%s) answers on the %s bus", VR_DBUS_NAME,
-                   bus_name);
+      set_no_agent (bus_type, error);
       return NULL;
     }
   vr_dbus_errors_register ();
   self = g_new0 (Agent, 1);
   self->parent.klass = &agent_class;
   self->bus = g_steal_pointer (&bus);
+  self->bus_type = bus_type;
   self->owner = g_steal_pointer (&owner);
   return &self->parent;
 }

@@ -5,13 +5,10 @@
 
 G_BEGIN_DECLS
 
-/* The agent (virt-realized) on the bus, or NULL and NotAvailable (32777)
- * when no agent answers there (none running, none activatable). */
+/* The agent (virt-realized) on the bus. With probe, NULL and
+ * NotAvailable (32777) when no agent answers there (none running, none
+ * activatable); without, the first call says so with the same error. */
 VrCliTransport *vr_cli_dbus_transport_new (GBusType bus_type,
-                                           GError **error);
-
-/* Whether the agent has a planned system of this name or UUID. */
-gboolean vr_cli_dbus_transport_has_planned (VrCliTransport *transport,
-                                            const char *key);
+                                           gboolean probe, GError **error);
 
 G_END_DECLS

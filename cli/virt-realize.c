@@ -80,9 +80,11 @@ open_transport (VrCli *cli, const VrCliCommand *command, GError **error)
     }
   if (wants_direct (cli) || vr_cli_command_is_direct_only (command))
     return exec_direct (error);
+  /* Asked for, the agent is not looked for first: its first call finds
+   * out (one round trip fewer). Else its answer chooses in-process work. */
   agent = vr_cli_dbus_transport_new (cli->session ? G_BUS_TYPE_SESSION
                                                   : G_BUS_TYPE_SYSTEM,
-                                     error);
+                                     !asked, error);
   if (agent == NULL && asked)
     {
       GError *hinted = g_error_new (

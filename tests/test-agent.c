@@ -1305,6 +1305,15 @@ test_cli_client (Fixture *f, gconstpointer data)
   g_autofree char *out = NULL;
   g_autofree char *state = NULL;
 
+  /* --system with no agent on the bus: the first call finds out (the
+   * client asks the bus nothing first), NotAvailable with the hint, no
+   * in-process work. */
+  g_assert_cmpint (run_cli (&out, "--system", "list", NULL), ==, 1);
+  g_assert_nonnull (strstr (out, "System is not available (32777)"));
+  g_assert_nonnull (strstr (out, "no agent (" VR_DBUS_NAME ") answers on "
+                                 "the system bus"));
+  g_assert_nonnull (strstr (out, "systemctl start virt-realized"));
+  g_clear_pointer (&out, g_free);
   start_agent (f, NULL);
   g_assert_cmpint (run_cli (&out, "--system", "import", basic, NULL), ==, 0);
   g_assert_nonnull (strstr (out, "Planned system 'vr-guest'"));

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The agent's speed: ListPlannedSystems and GetManagedObjects with 1000
  * planned systems, `virt-realize list` through it against `virsh list
- * --all` (whole processes) and the thin client's peak RSS, `virt-realize
- * validate FILE.xml` through it against `virt-xml-validate`, method round trips while a 2 GiB saved state is being
+ * --all` (whole processes) and the thin client's peak RSS, `show NAME`
+ * against `virsh dominfo`, `virt-realize validate FILE.xml` through it
+ * against `virt-xml-validate`, method round trips while a 2 GiB saved
+ * state is being
  * copied, and the agent's idle RSS. The agent runs on a private system bus
  * with polkitd (tests/bus-harness.c), so every call pays for its polkit
  * check as it would in production (GetPlannedSystemTable, which `list`
@@ -329,6 +331,40 @@ bench_cli_list (void)
           max_rss < 8 * 1024 ? "met" : "NOT met");
 }
 
+/* virt-realize show NAME (1000 planned systems, through the agent: the
+ * table finds the object, one GetAll reads it) against virsh -c
+ * test:///default dominfo test, interleaved. */
+static void
+bench_cli_show (void)
+{
+  char *cli[] = { (char *) VR_CLI_PATH, (char *) "--system", (char *) "show",
+                  (char *) "bench-0500", NULL };
+  char *virsh[] = { (char *) "virsh", (char *) "-c",
+                    (char *) "test:///default", (char *) "dominfo",
+                    (char *) "test", NULL };
+  g_auto (GStrv) env = g_environ_setenv (g_get_environ (),
+                                         "DBUS_SYSTEM_BUS_ADDRESS",
+                                         harness->address, TRUE);
+  g_autoptr (GArray) cli_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) virsh_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  long rss = 0;
+
+  env = g_environ_unsetenv (env, "VIRT_REALIZE_STATE_DIR");
+  for (guint i = 0; i < ROUNDS; i++)
+    {
+      double ms = run_process_ms (cli, env, &rss);
+
+      g_array_append_val (cli_ms, ms);
+      ms = run_process_ms (virsh, env, &rss);
+      g_array_append_val (virsh_ms, ms);
+    }
+  report ("virt-realize --system show NAME (1000, whole process)", cli_ms);
+  report ("virsh -c test:///default dominfo test", virsh_ms);
+  printf ("%-58s %.2f\n", "ratio of medians, virt-realize show / virsh dominfo",
+          vr_bench_percentile (cli_ms, 50)
+              / vr_bench_percentile (virsh_ms, 50));
+}
+
 /* virt-realize validate FILE.xml through the agent (the file passed as a
  * descriptor) against virt-xml-validate FILE.xml domain, interleaved. */
 static void
@@ -536,6 +572,7 @@ main (int argc, char **argv)
            "ListPlannedSystemSummaries");
   measure_table ();
   bench_cli_list ();
+  bench_cli_show ();
   /* Validate looks for planned systems of the same name or UUID: with a
    * thousand, the backend reads every record. */
   bench_cli_validate ("1000 planned systems");
