@@ -86,24 +86,23 @@ vr_libvirt_error_code (int vir_error_number)
 }
 
 void
-vr_libvirt_set_error (GError **error, const char *format, ...)
+vr_libvirt_set_saved_error (virErrorPtr saved, GError **error,
+                            const char *format, ...)
 {
   va_list ap;
   g_autofree char *what = NULL;
-  virErrorPtr err = virGetLastError ();
 
   va_start (ap, format);
   what = g_strdup_vprintf (format, ap);
   va_end (ap);
-  if (err == NULL)
-    {
-      g_set_error (error, VR_ERROR, VR_ERROR_FAILED, "%s", what);
-      return;
-    }
-  g_set_error (error, VR_ERROR, vr_libvirt_error_code (err->code),
-               "%s: %s (libvirt error %d)", what,
-               err->message ? err->message : "unknown libvirt error",
-               err->code);
+  if (saved == NULL || saved->code == VIR_ERR_OK)
+    g_set_error (error, VR_ERROR, VR_ERROR_FAILED, "%s", what);
+  else
+    g_set_error (error, VR_ERROR, vr_libvirt_error_code (saved->code),
+                 "%s: %s (libvirt error %d)", what,
+                 saved->message ? saved->message : "unknown libvirt error",
+                 saved->code);
+  virFreeError (saved);
 }
 
 static char *

@@ -24,9 +24,21 @@ void vr_libvirt_init (void);
 virConnectPtr vr_libvirt_open (const char *uri, GError **error);
 
 /* Sets error from this thread's last libvirt error, keeping libvirt's text
- * and mapping its virErrorNumber to a VR_ERROR code. */
-void vr_libvirt_set_error (GError **error, const char *format, ...)
-  G_GNUC_PRINTF (2, 3);
+ * and mapping its virErrorNumber to a VR_ERROR code. The error is taken
+ * before the arguments are evaluated: every public libvirt call among
+ * them (virDomainGetName…) resets it. */
+#define vr_libvirt_set_error(error, ...) \
+  G_STMT_START \
+  { \
+    virErrorPtr vr_libvirt_saved_ = virSaveLastError (); \
+    vr_libvirt_set_saved_error (vr_libvirt_saved_, (error), __VA_ARGS__); \
+  } \
+  G_STMT_END
+
+/* Sets error from saved (virSaveLastError's copy, freed here). */
+void vr_libvirt_set_saved_error (virErrorPtr saved, GError **error,
+                                 const char *format, ...)
+  G_GNUC_PRINTF (3, 4);
 
 /* The VR_ERROR code for a virErrorNumber. */
 int vr_libvirt_error_code (int vir_error_number);

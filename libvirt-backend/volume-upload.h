@@ -21,7 +21,8 @@ virStorageVolPtr vr_volume_create (virStoragePoolPtr pool,
 /* Sends the size bytes of fd into vol as a sparse stream
  * (VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM): holes travel as holes. What
  * was read, holes as zeros, goes into checksum when not NULL. progress
- * gets the bytes sent (data and holes); cancellable aborts the stream. */
+ * gets the bytes sent (data and holes); cancellable aborts the stream.
+ * Returns once the far side has written it all (the stream finished). */
 gboolean vr_volume_upload (virConnectPtr conn,
                            virStorageVolPtr vol,
                            int fd,
@@ -33,9 +34,8 @@ gboolean vr_volume_upload (virConnectPtr conn,
                            GError **error);
 
 /* Reads back the first 64 KiB of vol and the 64 KiB before the end of
- * fd's last data, and compares them with fd's (size bytes), again for up
- * to 10 s while they differ: FALSE when the upload did not land as
- * sent. */
+ * fd's last data (of size bytes) once the upload is finished, and
+ * compares them with fd's: FALSE when the upload did not land as sent. */
 gboolean vr_volume_check (virConnectPtr conn,
                           virStorageVolPtr vol,
                           int fd,

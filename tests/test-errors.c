@@ -106,6 +106,25 @@ test_libvirt_mapping (void)
   g_assert_nonnull (strstr (error->message, "libvirt error"));
 }
 
+/* libvirt's error survives a public libvirt call among the message's
+ * arguments (each resets the thread's last error). */
+static void
+test_libvirt_cause (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (virConnect) conn = NULL;
+
+  vr_libvirt_init ();
+  conn = vr_libvirt_open ("test:///default", &error);
+  g_assert_no_error (error);
+  g_assert_null (virDomainLookupByName (conn, "no-such-domain"));
+  vr_libvirt_set_error (&error, "cannot find it on %s",
+                        virConnectGetType (conn));
+  g_assert_cmpstr (error->message, ==, "cannot find it on TEST: Domain not "
+                   "found (libvirt error 42)");
+  g_assert_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -115,5 +134,6 @@ main (int argc, char **argv)
   g_test_add_func ("/errors/errno", test_errno);
   g_test_add_func ("/errors/io-errno-agree", test_io_errno_agree);
   g_test_add_func ("/errors/libvirt", test_libvirt_mapping);
+  g_test_add_func ("/errors/libvirt-cause", test_libvirt_cause);
   return g_test_run ();
 }
