@@ -659,6 +659,24 @@ test_hostile (gconstpointer data)
                    VR_SEVERITY_WARNING);
 }
 
+static void
+test_own_network_graphics (void)
+{
+  g_autoptr (xmlDoc) doc = parse (ordinary);
+  g_autoptr (GPtrArray) findings = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (own_network_graphics); i++)
+    insert (doc, "/domain/devices", own_network_graphics[i]);
+  findings = check (doc, VR_SEVERITY_ERROR);
+  for (guint i = 0; i < findings->len; i++)
+    {
+      g_autofree char *text = vr_finding_to_text (findings->pdata[i]);
+
+      g_test_message ("%s", text);
+    }
+  g_assert_cmpuint (findings->len, ==, 0);
+}
+
 /* The networks a guest may join without the host-access right: libvirt's
  * own (nat, route, isolated, and their bridges), one on a bridge the
  * administrator allows, a bare openvswitch port, an administrator's
@@ -729,24 +747,6 @@ test_own_resources (void)
     insert (doc, "/domain", own_domain_resources[i]);
   insert (doc, "/domain", "<on_crash>restart</on_crash>");
   insert (doc, "/domain", "<on_poweroff>destroy</on_poweroff>");
-  findings = check (doc, VR_SEVERITY_ERROR);
-  for (guint i = 0; i < findings->len; i++)
-    {
-      g_autofree char *text = vr_finding_to_text (findings->pdata[i]);
-
-      g_test_message ("%s", text);
-    }
-  g_assert_cmpuint (findings->len, ==, 0);
-}
-
-static void
-test_own_network_graphics (void)
-{
-  g_autoptr (xmlDoc) doc = parse (ordinary);
-  g_autoptr (GPtrArray) findings = NULL;
-
-  for (guint i = 0; i < G_N_ELEMENTS (own_network_graphics); i++)
-    insert (doc, "/domain/devices", own_network_graphics[i]);
   findings = check (doc, VR_SEVERITY_ERROR);
   for (guint i = 0; i < findings->len; i++)
     {
