@@ -143,6 +143,62 @@ static const Rule rules[] = {
   { VR_FINDING_HOST_EMULATOR, RULE_EMULATOR,
     "/domain/devices/emulator | /domain/devices/filesystem/binary/@path",
     "runs a program the host's capabilities do not list", NULL },
+  /* The seventh review's findings, ahead of the rules below so that one
+   * construct gives one finding. A tap libvirt makes for an ethernet
+   * interface, managed or not, is left in the host's own network stack,
+   * on no bridge: the host takes the guest's Router Advertisements there
+   * (a default route through the guest), and root's libvirt puts the
+   * <source>'s <ip> and <route> on the host (qemuInterfaceStartDevice,
+   * virNetDevIPInfoAddToDev): the host's routing hijacked (F1). */
+  { VR_FINDING_HOST_NETWORK, RULE_ALWAYS,
+    "/domain/devices/interface[@type='ethernet']",
+    "makes a host network interface (a tap on no bridge) in the host's own"
+    " network stack: the host takes the guest's router advertisements"
+    " there, and the addresses and routes its <source> names",
+    "use a libvirt network (<interface type='network'>) or a bridge an "
+    "administrator allows (Bridges= in /etc/virt-realize/agent.conf), or "
+    "have an administrator realize it (the host-access right, polkit "
+    "action org.virtrealize.Realize1.realize-host-access)" },
+  /* Host-side addresses, routes and point-to-point peers: libvirt only
+   * ever puts them on the host (an ethernet tap's, above; an LXC veth's),
+   * never in the guest, whatever the interface type says. */
+  { VR_FINDING_HOST_NETWORK, RULE_ALWAYS,
+    "/domain/devices/interface/source/ip"
+    " | /domain/devices/interface/source/route"
+    " | /domain/devices/interface//ip/@peer",
+    "puts an address or route on the host's side of the interface: the"
+    " host's routing for any destination, through the guest",
+    "remove it from the planned XML (the guest's own addresses are "
+    "configured in the guest), or have an administrator realize it (the "
+    "host-access right, polkit action "
+    "org.virtrealize.Realize1.realize-host-access)" },
+  /* Linux gives a bridge the smallest MTU of its ports: a tap's <mtu>
+   * lowers the shared bridge (an allowed one, a network's virbr) for the
+   * host and every guest there, and below 1280 the host drops the
+   * bridge's IPv6 (F6). Without it libvirt gives the tap the bridge's
+   * own. A user (slirp, passt) interface's MTU is that process's. */
+  { VR_FINDING_HOST_SEGMENT, RULE_ALWAYS,
+    "/domain/devices/interface[not(@type='user')]/mtu",
+    "sets the MTU of the guest's host-side port: a shared bridge takes the"
+    " smallest of its ports', so the host and every guest on it get this"
+    " one (and lose IPv6 below 1280)",
+    "remove <mtu> (libvirt then gives the port the bridge's or network's "
+    "own MTU), or have an administrator realize it (the host-access "
+    "right, polkit action org.virtrealize.Realize1.realize-host-access)" },
+  /* Without a rendernode libvirt picks the host's first DRM render node
+   * itself and gives it to QEMU or the vhost-user GPU helper (cgroup,
+   * label): the same host GPU as an explicit one (F5;
+   * qemuProcessGraphicsSetupRenderNode, qemuVhostUserFillDomainGPU). An
+   * explicit one on a video model is judged here too. */
+  { VR_FINDING_HOST_DEVICE, RULE_ALWAYS,
+    "/domain/devices/graphics[@type='egl-headless'][not(gl/@rendernode)]"
+    " | /domain/devices/graphics[@type='spice' or @type='dbus']"
+    "/gl[@enable='yes' and not(@rendernode)]"
+    " | /domain/devices/video[driver/@name='vhostuser'"
+    " and not(driver/@rendernode)]"
+    " | /domain/devices/video/model/acceleration[@rendernode]",
+    "gives the guest a render node of the host's GPU (libvirt picks the"
+    " host's first one when none is named)", NULL },
   { VR_FINDING_HOST_NETWORK, RULE_ALWAYS,
     "/domain/devices/interface/script | /domain/devices/interface/downscript"
     " | /domain/devices/interface[@type='ethernet']/target[@managed='no']"

@@ -145,6 +145,24 @@ static const Construct constructs[] = {
     "<interface type='udp'><source address='127.0.0.1' port='5555'>"
     "<local address='127.0.0.1' port='5556'/></source>"
     "<model type='virtio'/></interface>", NULL }, TRUE },
+  /* The seventh review: a managed ethernet tap in the host's own stack
+   * with the host-side addresses and routes libvirt puts there (F1), a
+   * port MTU that becomes an allowed bridge's (F6), a render node
+   * libvirt picks itself (F5). */
+  { "ethernet-managed", "VR1808", { "/domain/devices",
+    "<interface type='ethernet'><model type='virtio'/></interface>", NULL },
+    TRUE },
+  { "ethernet-host-routes", "VR1808", { "/domain/devices",
+    "<interface type='ethernet'><source>"
+    "<ip address='203.0.113.1' prefix='24'/>"
+    "<route family='ipv4' address='198.51.100.0' prefix='24'"
+    " gateway='203.0.113.2'/></source><model type='virtio'/></interface>",
+    NULL }, FALSE },
+  { "bridge-mtu", "VR1814", { "/domain/devices",
+    "<interface type='bridge'><source bridge='" VR_BUS_HARNESS_BRIDGE "'/>"
+    "<mtu size='1000'/><model type='virtio'/></interface>", NULL }, TRUE },
+  { "egl-headless", "VR1803", { "/domain/devices",
+    "<graphics type='egl-headless'/>", NULL }, TRUE },
   { "nbd-unix", "VR1805", { "/domain/devices",
     "<disk type='network' device='disk'><driver name='qemu' type='raw'/>"
     "<source protocol='nbd'><host transport='unix'"

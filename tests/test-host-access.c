@@ -372,6 +372,57 @@ static const Hostile hostile[] = {
   { "serial-tcp-connect", "/domain/devices",
     "<serial type='tcp'><source mode='connect' host='127.0.0.1'"
     " service='22'/><target port='3'/></serial>", VR_FINDING_HOST_CHARDEV },
+  /* The seventh review. F1: a managed ethernet tap is in the host's own
+   * stack (the host took the guest's router advertisement), and libvirt
+   * puts a <source>'s addresses and routes on the host. */
+  { "ethernet-managed", "/domain/devices",
+    "<interface type='ethernet'><model type='virtio'/></interface>",
+    VR_FINDING_HOST_NETWORK },
+  { "ethernet-host-routes", "/domain/devices",
+    "<interface type='ethernet'><source>"
+    "<ip address='203.0.113.1' prefix='24'/>"
+    "<route family='ipv4' address='198.51.100.0' prefix='24'"
+    " gateway='203.0.113.2'/>"
+    "<ip family='ipv6' address='2001:db8:77::1' prefix='64'/>"
+    "<route family='ipv6' address='2001:db8:99::' prefix='48'"
+    " gateway='2001:db8:77::2'/></source><model type='virtio'/>"
+    "</interface>", VR_FINDING_HOST_NETWORK },
+  { "bridge-host-ip", "/domain/devices",
+    "<interface type='bridge'><source bridge='br0'>"
+    "<ip address='203.0.113.1' prefix='24'/></source></interface>",
+    VR_FINDING_HOST_NETWORK },
+  { "network-host-route", "/domain/devices",
+    "<interface type='network'><source network='default'>"
+    "<route family='ipv4' address='198.51.100.0' prefix='24'"
+    " gateway='203.0.113.2'/></source></interface>",
+    VR_FINDING_HOST_NETWORK },
+  { "ip-peer", "/domain/devices",
+    "<interface type='user'><ip address='10.0.2.15' prefix='24'"
+    " peer='203.0.113.9'/></interface>", VR_FINDING_HOST_NETWORK },
+  /* F6: a port's MTU becomes the shared bridge's. */
+  { "bridge-mtu", "/domain/devices",
+    "<interface type='bridge'><source bridge='br0'/><mtu size='1000'/>"
+    "</interface>", VR_FINDING_HOST_SEGMENT },
+  { "network-mtu", "/domain/devices",
+    "<interface type='network'><source network='default'/>"
+    "<mtu size='9000'/></interface>", VR_FINDING_HOST_SEGMENT },
+  /* F5: libvirt picks the host's render node itself. */
+  { "egl-headless-auto", "/domain/devices", "<graphics type='egl-headless'/>",
+    VR_FINDING_HOST_DEVICE },
+  { "spice-gl-auto", "/domain/devices",
+    "<graphics type='spice' autoport='yes'><listen type='none'/>"
+    "<gl enable='yes'/></graphics>", VR_FINDING_HOST_DEVICE },
+  { "dbus-gl-auto", "/domain/devices",
+    "<graphics type='dbus'><gl enable='yes'/></graphics>",
+    VR_FINDING_HOST_DEVICE },
+  { "video-vhostuser", "/domain/devices",
+    "<video><driver name='vhostuser'/><model type='virtio' heads='1'>"
+    "<acceleration accel3d='yes'/></model></video>",
+    VR_FINDING_HOST_DEVICE },
+  { "video-rendernode", "/domain/devices",
+    "<video><driver name='vhostuser'/><model type='virtio' heads='1'>"
+    "<acceleration accel3d='yes' rendernode='/dev/dri/renderD128'/>"
+    "</model></video>", VR_FINDING_HOST_DEVICE },
   /* The allow-list: a host path where no rule knows what libvirt does. */
   { "unknown-path", "/domain/devices",
     "<interface type='user'><backend type='passt'"
@@ -489,6 +540,20 @@ static const char *const own_domain_resources[] = {
   "</blkiotune>",
 };
 
+/* What a guest may set of the elements the seventh review judged: the
+ * guest side's address and MTU of a user (passt, slirp) interface,
+ * SPICE and D-Bus displays without GL, a video model without a render
+ * node. */
+static const char *const own_network_graphics[] = {
+  "<interface type='user'><ip family='ipv4' address='10.0.2.15'"
+  " prefix='24'/><mtu size='1400'/><model type='virtio'/></interface>",
+  "<graphics type='spice' autoport='yes'><listen type='none'/>"
+  "<gl enable='no'/></graphics>",
+  "<graphics type='dbus'/>",
+  "<video><model type='virtio' heads='1'><acceleration accel3d='no'/>"
+  "</model></video>",
+};
+
 static const char own_cputune[] =
   "<cputune><shares>100</shares><period>100000</period><quota>-1</quota>"
   "<vcpupin vcpu='0' cpuset='0'/>"
@@ -592,6 +657,24 @@ test_hostile (gconstpointer data)
   g_assert_cmpuint (warnings->len, ==, 1);
   g_assert_cmpint (((VrFinding *) warnings->pdata[0])->severity, ==,
                    VR_SEVERITY_WARNING);
+}
+
+static void
+test_own_network_graphics (void)
+{
+  g_autoptr (xmlDoc) doc = parse (ordinary);
+  g_autoptr (GPtrArray) findings = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (own_network_graphics); i++)
+    insert (doc, "/domain/devices", own_network_graphics[i]);
+  findings = check (doc, VR_SEVERITY_ERROR);
+  for (guint i = 0; i < findings->len; i++)
+    {
+      g_autofree char *text = vr_finding_to_text (findings->pdata[i]);
+
+      g_test_message ("%s", text);
+    }
+  g_assert_cmpuint (findings->len, ==, 0);
 }
 
 /* The networks a guest may join without the host-access right: libvirt's
@@ -1016,6 +1099,8 @@ main (int argc, char **argv)
   g_test_add_func ("/host-access/ordinary", test_ordinary);
   g_test_add_func ("/host-access/own-resources", test_own_resources);
   g_test_add_func ("/host-access/resource-hints", test_resource_hints);
+  g_test_add_func ("/host-access/own-network-graphics",
+                   test_own_network_graphics);
   g_test_add_func ("/host-access/generated-labels", test_generated_labels);
   g_test_add_func ("/host-access/networks-own", test_networks_own);
   g_test_add_func ("/host-access/network-message", test_network_message);
