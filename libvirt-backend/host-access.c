@@ -171,9 +171,13 @@ static const Rule rules[] = {
    * taken over; but the host's firewall, routing and traffic rules are
    * written against interface names ("tap-admin*"), and a fixed name is
    * another guest's, whose start then fails. libvirt drops a name with its
-   * own prefix ("vnet") and picks one: the only names a guest may give. */
+   * own prefix ("vnet", and "macvtap"/"macvlan" for a macvtap network's
+   * guest) and picks one: the only names a guest may give. Only the types
+   * that make a host interface: a vhost-user one's name is a label. */
   { VR_FINDING_HOST_SEGMENT, RULE_ALWAYS,
-    "/domain/devices/interface/target/@dev[not(starts-with(., 'vnet'))]",
+    "/domain/devices/interface[@type='network' or @type='bridge'"
+    " or @type='ethernet']/target/@dev[not(starts-with(., 'vnet')"
+    " or starts-with(., 'macvtap') or starts-with(., 'macvlan'))]",
     "names the guest's host network interface: a name the host's firewall"
     " or routing rules trust, or another guest's",
     "remove <target dev> or use one starting with 'vnet' (libvirt then "

@@ -521,6 +521,12 @@ static const char *const own_interfaces[] = {
   "<target dev='vnet7'/><driver name='vhost' queues='16'/></interface>",
   "<interface type='bridge'><source bridge='br0'/>"
   "<driver queues='2'/></interface>",
+  /* A running guest's names: a macvtap network's, a vhost-user label. */
+  "<interface type='network'><source network='default'/>"
+  "<target dev='macvtap3'/></interface>",
+  "<interface type='vhostuser'><source type='unix' path='" IMPORT "/vu.sock'"
+  " mode='client'/><target dev='vhost-user1'/><model type='virtio'/>"
+  "</interface>",
   /* What a running guest's XML says with autoport (libvirt's pick). */
   "<graphics type='vnc' port='5900' autoport='yes' websocket='5700'"
   " websocketGenerated='yes'/>",
