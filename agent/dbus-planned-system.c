@@ -742,7 +742,9 @@ describe_findings (GPtrArray *findings)
     {
       VrFinding *finding = findings->pdata[i];
 
-      g_string_append_printf (text, "%s%s %s (%s)", i > 0 ? "; " : "",
+      if (finding->severity != VR_SEVERITY_ERROR)
+        continue;
+      g_string_append_printf (text, "%s%s %s (%s)", text->len ? "; " : "",
                               finding->id, finding->message,
                               finding->source ? finding->source : "");
     }
@@ -856,7 +858,10 @@ host_access_found (GObject *source, GAsyncResult *result, gpointer user_data)
       host_access_step_free (step);
       return;
     }
-  if (step->findings == NULL || step->findings->len == 0)
+  /* A warning (a fixed console port) is no more than the caller could
+   * do themself: nothing to authorize. */
+  if (step->findings == NULL
+      || vr_findings_count (step->findings, VR_SEVERITY_ERROR) == 0)
     {
       host_access_step_continue (step);
       return;

@@ -38,6 +38,7 @@ struct _VrRealizeHold {
   VrRealizeHolds *holds;
   char *planned;
   guint uid;
+  char *host; /* the connection's URI; NULL: unknown */
   Usage usage;
   GHashTable *sizes; /* relpath -> guint64 *: each file counted */
 };
@@ -57,6 +58,7 @@ hold_free (gpointer data)
   VrRealizeHold *hold = data;
 
   g_free (hold->planned);
+  g_free (hold->host);
   g_clear_pointer (&hold->sizes, g_hash_table_unref);
   g_free (hold);
 }
@@ -312,6 +314,14 @@ count_domains (virConnectPtr conn, guint uid, GHashTable *owners,
   return TRUE;
 }
 
+/* Limits are per host: each host's guests take that host's memory and
+ * CPUs. A record or hold whose host is unknown counts on every host. */
+static gboolean
+same_host (const char *a, const char *b)
+{
+  return a == NULL || b == NULL || g_str_equal (a, b);
+}
+
 static gboolean
 counts (VrPlannedSystem *system, guint uid)
 {
@@ -323,13 +333,15 @@ counts (VrPlannedSystem *system, guint uid)
          && vr_planned_system_get_owner (system, &owner) && owner == uid;
 }
 
-/* What uid holds besides system: its domains, its realizes held, and
- * its planned systems realized or realizing whose domain is not on conn
- * (another host's, or one undefined behind the agent's back: the record
- * still says it is there). Each planned system once. Under the lock. */
+/* What uid holds on host (conn's URI) besides system: its domains there,
+ * its realizes held there, and its planned systems realized or realizing
+ * there whose domain is not on conn (one undefined behind the agent's
+ * back: the record still says it is there; one whose record names no
+ * host counts on each). Each planned system once. Under the lock. */
 static gboolean
 count_held (VrRealizeHolds *holds, VrStore *store, virConnectPtr conn,
-            VrPlannedSystem *system, guint uid, Usage *total, GError **error)
+            const char *host, VrPlannedSystem *system, guint uid,
+            Usage *total, GError **error)
 {
   g_autoptr (GPtrArray) all = vr_store_list (store, error);
   g_autoptr (GHashTable) owners = NULL;
@@ -358,7 +370,8 @@ count_held (VrRealizeHolds *holds, VrStore *store, virConnectPtr conn,
     {
       VrRealizeHold *hold = l->data;
 
-      if (hold->uid == uid && !g_hash_table_contains (seen, hold->planned))
+      if (hold->uid == uid && same_host (hold->host, host)
+          && !g_hash_table_contains (seen, hold->planned))
         {
           usage_add (total, &hold->usage);
           g_hash_table_add (seen, g_strdup (hold->planned));
@@ -369,6 +382,8 @@ count_held (VrRealizeHolds *holds, VrStore *store, virConnectPtr conn,
       const char *other = vr_planned_system_get_uuid (all->pdata[i]);
 
       if (!g_str_equal (other, uuid) && counts (all->pdata[i], uid)
+          && same_host (vr_planned_system_get_connection (all->pdata[i]),
+                        host)
           && !g_hash_table_contains (seen, other))
         {
           Usage usage = record_usage (all->pdata[i]);
@@ -449,6 +464,20 @@ within (const VrRealizeLimits *limits, virConnectPtr conn, guint uid,
   return FALSE;
 }
 
+/* The URI the realize records for the domain (realize.c,
+ * record_connection): what a planned system's record is matched by. */
+static char *
+host_uri (virConnectPtr conn)
+{
+  char *uri = conn ? virConnectGetURI (conn) : NULL;
+  char *copy = g_strdup (uri);
+
+  if (conn != NULL && uri == NULL)
+    virResetLastError ();
+  free (uri);
+  return copy;
+}
+
 VrRealizeHold *
 vr_realize_limits_hold (const VrRealizeLimits *limits, VrRealizeHolds *holds,
                         VrStore *store, virConnectPtr conn,
@@ -462,6 +491,7 @@ vr_realize_limits_hold (const VrRealizeLimits *limits, VrRealizeHolds *holds,
 
   hold->planned = g_strdup (vr_planned_system_get_uuid (system));
   hold->uid = uid;
+  hold->host = host_uri (conn);
   hold->sizes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                        g_free);
   hold->usage = system_usage (system, dir, copy_disks, hold->sizes);
@@ -472,7 +502,8 @@ vr_realize_limits_hold (const VrRealizeLimits *limits, VrRealizeHolds *holds,
     g_clear_pointer (&hold->sizes, g_hash_table_unref);
   locker = g_mutex_locker_new (&holds->lock);
   if (uid != 0
-      && (!count_held (holds, store, conn, system, uid, &held, error)
+      && (!count_held (holds, store, conn, hold->host, system, uid, &held,
+                       error)
           || !within (limits, conn, uid, &held, &hold->usage, config_path,
                       error)))
     {

@@ -36,14 +36,17 @@ void vr_realize_holds_free (VrRealizeHolds *holds);
 /* Whether uid (not root: root has no limit) may realize system (its
  * files read from dir, the caller's descriptor; NULL: from the recorded
  * path, which the agent reads only below TrustedImportDirs; copy_disks
- * as the realize's option) on top of what uid holds: the libvirt domains on conn that a
- * realize through the agent made for uid (the uid in their <vr:realize>
- * tag), uid's planned systems realized or realizing, and uid's other
- * realizes held in holds. Then a hold on what this realize adds, kept
- * until vr_realize_hold_release; else NULL and VR_ERROR_IN_USE (32774)
- * naming the key, config_path and the figures. conn gives the host's
- * memory and CPUs for the defaults; NULL: only records and holds count.
- * Reads the store and libvirt. Thread-safe. */
+ * as the realize's option) on top of what uid holds on conn's host (the
+ * limits are per host; remote hosts from agent.conf [Hosts] each on
+ * their own): the libvirt domains on conn that a realize through the
+ * agent made for uid (the uid in their <vr:realize> tag), uid's planned
+ * systems realized or realizing onto that host (the connection their
+ * record names, or none recorded), and uid's other realizes held in
+ * holds for that host. Then a hold on what this realize adds, kept until
+ * vr_realize_hold_release; else NULL and VR_ERROR_IN_USE (32774) naming
+ * the key, config_path and the figures. conn gives the host's memory and
+ * CPUs for the defaults; NULL: only records and holds count. Reads the
+ * store and libvirt. Thread-safe. */
 VrRealizeHold *vr_realize_limits_hold (const VrRealizeLimits *limits,
                                        VrRealizeHolds *holds,
                                        VrStore *store,

@@ -138,6 +138,8 @@ static const VrFindingKind kinds[] = {
     "Memory shared under a host-wide name" },
   { VR_FINDING_HOST_PRIORITY, VR_SEVERITY_ERROR,
     "Host CPU, cache or bandwidth beyond an ordinary guest's share" },
+  { VR_FINDING_HOST_PORT, VR_SEVERITY_WARNING,
+    "Console on a fixed host TCP port" },
   { VR_FINDING_NVRAM_TAKEN, VR_SEVERITY_ERROR,
     "The carried NVRAM's place on this host is taken" },
   { VR_FINDING_TPM_EMULATOR, VR_SEVERITY_ERROR,

@@ -101,6 +101,9 @@ typedef enum {
 #define VR_FINDING_HOST_DUMP "VR1815"
 #define VR_FINDING_HOST_SHMEM "VR1816"
 #define VR_FINDING_HOST_PRIORITY "VR1817"
+/* A fixed host TCP port for the console (VNC/SPICE/websocket): a warning
+ * even through the agent, since any local user may bind such a port. */
+#define VR_FINDING_HOST_PORT "VR1818"
 /* The guest's own state that travels with it: NVRAM, TPM, snapshots. */
 #define VR_FINDING_NVRAM_TAKEN "VR1901"
 #define VR_FINDING_TPM_EMULATOR "VR1902"

@@ -24,6 +24,8 @@ typedef enum {
   RULE_NETWORK,   /* a libvirt network: fine when it keeps the guest off
                      the host's segments (network_allowed) */
   RULE_KNOWN,     /* the guest's own data, never a host path */
+  RULE_ASKED,     /* as RULE_ALWAYS in the planned XML; in a running
+                     guest's, libvirt's own record of that run */
 } RuleKind;
 
 typedef struct {
@@ -205,8 +207,39 @@ static const Rule rules[] = {
     " | /domain/devices/interface[not(@type='network' or @type='bridge'"
     " or @type='user' or @type='ethernet' or @type='vhostuser'"
     " or @type='hostdev' or @type='vdpa')]"
-    " | /domain/devices/interface/backend[@tap or @vhost]",
+    /* The tap and vhost devices QEMU opens: only the kernel's own
+     * (libvirt's defaults, RULE_KNOWN below) are a guest's. */
+    " | /domain/devices/interface/backend[(@tap and not(@tap='/dev/net/tun'))"
+    " or (@vhost and not(@vhost='/dev/vhost-net'))]",
     "runs a host script or uses a host network device or port", NULL },
+  /* An existing virNetworkPort (libvirt's record of a guest's place on a
+   * network: another guest's, with its bandwidth, VLAN and filter). A
+   * running guest's XML names the one it had: libvirt's, not asked. */
+  { VR_FINDING_HOST_SEGMENT, RULE_ASKED,
+    "/domain/devices/interface/source/@portid",
+    "attaches the guest to an existing port of a libvirt network (another"
+    " guest's, with its address, bandwidth and filters)",
+    "remove portid (libvirt makes a port of the guest's own), or have an "
+    "administrator realize it (the host-access right, polkit action "
+    "org.virtrealize.Realize1.realize-host-access)" },
+  /* A host interface name of the guest's choosing. libvirt >= 9.0 refuses
+   * an existing tap (but for <target managed='no'>, VR1808), so nothing is
+   * taken over; but the host's firewall, routing and traffic rules are
+   * written against interface names ("tap-admin*"), and a fixed name is
+   * another guest's, whose start then fails. libvirt drops a name with its
+   * own prefix ("vnet", and "macvtap"/"macvlan" for a macvtap network's
+   * guest) and picks one: the only names a guest may give. Only the types
+   * that make a host interface: a vhost-user one's name is a label. */
+  { VR_FINDING_HOST_SEGMENT, RULE_ALWAYS,
+    "/domain/devices/interface[@type='network' or @type='bridge'"
+    " or @type='ethernet']/target/@dev[not(starts-with(., 'vnet')"
+    " or starts-with(., 'macvtap') or starts-with(., 'macvlan'))]",
+    "names the guest's host network interface: a name the host's firewall"
+    " or routing rules trust, or another guest's",
+    "remove <target dev> or use one starting with 'vnet' (libvirt then "
+    "picks the name), or have an administrator realize it (the "
+    "host-access right, polkit action "
+    "org.virtrealize.Realize1.realize-host-access)" },
   /* A bridge is a host network segment: the management network, other
    * tenants' (F14 of the blind review), with any MAC the XML says.
    * libvirt networks (type='network') are the guests' own. */
@@ -290,6 +323,11 @@ static const Rule rules[] = {
     "/domain/clock/@timezone[not(starts-with(normalize-space(.), '/'))"
     " and not(contains(., '..'))]",
     NULL, NULL },
+  /* libvirt's defaults for an interface's tap and vhost devices. */
+  { NULL, RULE_KNOWN,
+    "/domain/devices/interface/backend/@tap[.='/dev/net/tun']"
+    " | /domain/devices/interface/backend/@vhost[.='/dev/vhost-net']",
+    NULL, NULL },
   /* libvirt's own cgroup partition for guests. */
   { NULL, RULE_KNOWN, "/domain/resource/partition[normalize-space()='/machine']",
     NULL, NULL },
@@ -304,6 +342,9 @@ typedef struct {
   const char *xpath;
   const char *gives;
   const char *hint;
+  /* A warning wherever it is found: the caller could take the same
+   * share themself, so there is nothing to authorize. */
+  gboolean warning;
 } ResourceRule;
 
 #define ADMIN_HINT "or have an administrator realize it (the host-access" \
@@ -322,7 +363,7 @@ static const ResourceRule resource_rules[] = {
     " as a root-owned file at every expiry or crash the guest causes,"
     " without bound: the guest can fill the host's disk",
     "use <watchdog action='reset'> or 'poweroff' (<on_crash>destroy or"
-    " restart), " ADMIN_HINT },
+    " restart), " ADMIN_HINT, FALSE },
   /* ivshmem maps /dev/shm/NAME, or joins the doorbell server of NAME:
    * one namespace for the whole host, and the names are public in the
    * planned XML; any local user can also make /dev/shm/NAME first
@@ -332,7 +373,7 @@ static const ResourceRule resource_rules[] = {
     "maps shared memory by a host-wide name: every guest naming it (any"
     " user's) and every local user who makes /dev/shm/NAME first read and"
     " write it",
-    "remove it from the planned XML, " ADMIN_HINT },
+    "remove it from the planned XML, " ADMIN_HINT, FALSE },
   /* SCHED_FIFO/SCHED_RR run ahead of every ordinary host thread: a
    * spinning vCPU starves the host. The user cannot get it (RLIMIT_RTPRIO
    * is 0); other, batch and idle they can (F6). An allow-list: libvirt's
@@ -343,14 +384,14 @@ static const ResourceRule resource_rules[] = {
     " or .='idle')]",
     "runs the guest's threads in a real-time class, ahead of every host"
     " process: a busy guest starves the host",
-    "remove the scheduler or use 'batch' or 'idle', " ADMIN_HINT },
+    "remove the scheduler or use 'batch' or 'idle', " ADMIN_HINT, FALSE },
   /* resctrl: cache ways and memory bandwidth the host and every other
    * guest then lack. */
   { VR_FINDING_HOST_PRIORITY,
     "/domain/cputune/cachetune | /domain/cputune/memorytune",
     "reserves host cache or memory bandwidth (resctrl) for the guest,"
     " taken from the host and every other guest",
-    "remove it from the planned XML, " ADMIN_HINT },
+    "remove it from the planned XML, " ADMIN_HINT, FALSE },
   /* A CPU weight above libvirt's default for cgroup v2 (100; cgroup v1's
    * is 1024, so one bound for both errs on the side of the host). A
    * value XPath cannot read as a number ("+2000", "1e4") is refused too:
@@ -360,12 +401,12 @@ static const ResourceRule resource_rules[] = {
     "weighs the guest's CPU time above the host's default for guests:"
     " more of the host under load than other guests get",
     "remove <shares> (libvirt's default) or give at most 100, "
-    ADMIN_HINT },
+    ADMIN_HINT, FALSE },
   /* Guest memory locked in RAM, beyond the user's RLIMIT_MEMLOCK. */
   { VR_FINDING_HOST_PRIORITY, "/domain/memoryBacking/locked",
     "locks all guest memory in host RAM (never swapped), beyond any"
     " ordinary user's memory-lock limit",
-    "remove <locked/> from <memoryBacking>, " ADMIN_HINT },
+    "remove <locked/> from <memoryBacking>, " ADMIN_HINT, FALSE },
   /* Each I/O thread is a host thread of QEMU's (and a worker pool of up
    * to thread_pool_max more): 30000 of them take the host's pids
    * (pid_max 32768) from everyone (sixth review, F5). A guest gains
@@ -380,7 +421,7 @@ static const ResourceRule resource_rules[] = {
     " guest's vCPUs: enough of them take the host's process IDs from"
     " every user",
     "give at most 16 I/O threads, or no more than the guest's vCPUs, "
-    ADMIN_HINT },
+    ADMIN_HINT, FALSE },
   { VR_FINDING_HOST_PRIORITY,
     "(/domain/iothreadids/iothread | /domain/defaultiothread)"
     "/@*[(local-name()='thread_pool_min' or local-name()='thread_pool_max')"
@@ -388,7 +429,7 @@ static const ResourceRule resource_rules[] = {
     "lets an I/O thread start a worker pool above QEMU's default of 64"
     " host threads",
     "remove thread_pool_min/thread_pool_max or give at most 64, "
-    ADMIN_HINT },
+    ADMIN_HINT, FALSE },
   /* An I/O weight above the default for cgroup v2 (100), as <shares>:
    * more of the host's disks under load than other guests get.
    * Throttles (read/write limits) only lower the guest's share. */
@@ -399,7 +440,7 @@ static const ResourceRule resource_rules[] = {
     "weighs the guest's disk I/O above the host's default for guests:"
     " more of the host's disks under load than other guests get",
     "remove the <weight> (libvirt's default) or give at most 100, "
-    ADMIN_HINT },
+    ADMIN_HINT, FALSE },
   /* A vsock CID is one host-wide address: a fixed one is another guest's
    * while that guest runs (its start then fails), and the host's
    * services that trust a CID would trust this guest (sixth review,
@@ -409,7 +450,36 @@ static const ResourceRule resource_rules[] = {
     "='yes')]",
     "takes a fixed vsock address (CID), a host-wide name: another guest's,"
     " or one a host service trusts",
-    "use <cid auto='yes'/> (libvirt picks a free address), " ADMIN_HINT },
+    "use <cid auto='yes'/> (libvirt picks a free address), " ADMIN_HINT, FALSE },
+  /* Each queue of a tap interface is a tap and a vhost-net descriptor
+   * and a vhost kernel thread of QEMU's, made by root: as many as
+   * <iothreads>, for the same reason. A disk's queues are virtqueues
+   * served by its I/O thread (no host thread each) and QEMU caps them at
+   * 1024: not judged. */
+  { VR_FINDING_HOST_PRIORITY,
+    "/domain/devices/interface/driver/@queues[not(number(normalize-space())"
+    " <= 16 or number(normalize-space()) <= number(/domain/vcpu))]",
+    "makes QEMU open more network queues (each a tap, a vhost descriptor"
+    " and a host kernel thread) than 16 or the guest's vCPUs",
+    "give at most 16 queues, or no more than the guest's vCPUs, "
+    ADMIN_HINT, FALSE },
+  /* A fixed console port (autoport='no', a port, tlsPort or websocket
+   * above 0): another guest's or a host service's, or the one an
+   * administrator expects for another guest. A warning, through the agent
+   * too: QEMU runs unprivileged and binds only ports any local user may
+   * bind themself (a listener of their own there is the same squat); the
+   * bind fails for a port in use. */
+  { VR_FINDING_HOST_PORT,
+    "/domain/devices/graphics[not(normalize-space(@autoport)='yes')]"
+    "/@*[(local-name()='port' or local-name()='tlsPort')"
+    " and not(number(normalize-space()) <= 0)]"
+    " | /domain/devices/graphics/@websocket[not(number(normalize-space())"
+    " <= 0) and not(../@websocketGenerated='yes')]",
+    "listens on a fixed host TCP port: another guest's or a host"
+    " service's, or the one an administrator expects for another guest"
+    " (the guest's start fails while the port is in use)",
+    "use autoport='yes' (libvirt picks a free port) and websocket='-1', "
+    "or keep the port if it is yours to use", TRUE },
 };
 
 static const char *const firmware_dirs[] = {
@@ -666,6 +736,8 @@ value_allowed (const Rule *rule, const char *value,
       return network_allowed (value, policy);
     case RULE_KNOWN:
       return TRUE;
+    case RULE_ASKED:
+      return policy->running;
     }
   return FALSE;
 }
@@ -916,6 +988,8 @@ check_resource_rule (xmlXPathContext *ctxt, const ResourceRule *resource,
         continue;
       g_free (finding->hint);
       finding->hint = g_strdup (resource->hint);
+      if (resource->warning)
+        finding->severity = VR_SEVERITY_WARNING;
     }
 }
 

@@ -82,6 +82,10 @@ typedef struct {
   /* What each finding is: VR_SEVERITY_ERROR through the agent, else a
    * warning. */
   VrSeverity severity;
+  /* TRUE for a running guest's XML (the save image's): libvirt's own
+   * records of that run (the network port the guest had) are no ask of
+   * the caller's, and realize replaces that XML with the planned one. */
+  gboolean running;
   /* Prefixed to each message, e.g. "the save image's XML: "; may be
    * NULL. */
   const char *what;

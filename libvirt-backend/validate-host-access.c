@@ -610,6 +610,7 @@ check (VrHostCaps *caps, VrPlannedSystem *system, xmlDoc *planned,
   if (image == NULL)
     return;
   p.policy.state_dirs = (const char *const *) p.state_dirs->pdata;
+  p.policy.running = TRUE;
   p.policy.what = "the save image's XML: ";
   vr_host_access_check (image, &p.policy, findings);
 }

@@ -57,32 +57,61 @@ check_vcpus (VrValidation *v, guint host_cpus)
                      "but its vCPUs will compete for them", vcpus, host_cpus);
 }
 
-static void
-check_memory (VrValidation *v, guint64 host_kib)
+/* The fix when <memory> is what asks too much: lower it, or a host with
+ * more. */
+static char *
+memory_hint (VrValidation *v, const char *wanted, const char *value)
 {
-  guint64 kib = vr_domain_xml_get_memory_kib (v->doc);
-  xmlNode *node = vr_validation_node (v, "/domain/memory");
   g_autofree char *unit = vr_validation_string (
       v, "string(/domain/memory/@unit)");
-  g_autofree char *wanted = g_format_size_full (kib * 1024,
-                                                G_FORMAT_SIZE_IEC_UNITS);
-  g_autofree char *have = g_format_size_full (host_kib * 1024,
-                                              G_FORMAT_SIZE_IEC_UNITS);
-  g_autofree char *value = g_strdup_printf ("%" G_GUINT64_FORMAT,
-                                            host_kib / 2 / 1024 * 1024);
   g_autofree char *set = NULL;
   g_autofree char *keep = NULL;
-  g_autofree char *hint = NULL;
 
-  if (host_kib == 0 || kib <= host_kib)
-    return;
   if (unit == NULL || g_str_equal (unit, "KiB") || g_str_equal (unit, "k"))
     set = vr_validation_hint_set (v, "/domain/memory", value);
   else
     set = g_strdup_printf ("set /domain/memory below %s KiB", value);
   keep = g_strdup_printf ("realize it on a host with more than %s of "
                           "memory", wanted);
-  hint = vr_validation_hint_afresh (v, keep, set);
+  return vr_validation_hint_afresh (v, keep, set);
+}
+
+/* When the NUMA cells, memory modules or <maxMemory> ask more than
+ * <memory>, lowering <memory> is no fix. */
+static char *
+bound_hint (guint64 memory_kib, const char *value)
+{
+  g_autofree char *memory = g_format_size_full (memory_kib * 1024,
+                                                G_FORMAT_SIZE_IEC_UNITS);
+
+  return g_strdup_printf ("the guest takes more than its <memory> (%s): "
+                          "lower the sizes of /domain/cpu/numa/cell, "
+                          "/domain/devices/memory and /domain/maxMemory "
+                          "below %s KiB in all, or realize it on a host "
+                          "with more memory", memory, value);
+}
+
+/* Judged on what the guest may take (the NUMA cells and memory modules
+ * libvirt sums over <memory>, <maxMemory>), the bound the per-user limits
+ * count: a guest whose cells ask more than <memory> gets the cells. */
+static void
+check_memory (VrValidation *v, guint64 host_kib)
+{
+  guint64 memory_kib = vr_domain_xml_get_memory_kib (v->doc);
+  guint64 kib = vr_domain_xml_get_memory_bound_kib (v->doc);
+  xmlNode *node = vr_validation_node (v, "/domain/memory");
+  g_autofree char *wanted = g_format_size_full (kib * 1024,
+                                                G_FORMAT_SIZE_IEC_UNITS);
+  g_autofree char *have = g_format_size_full (host_kib * 1024,
+                                              G_FORMAT_SIZE_IEC_UNITS);
+  g_autofree char *value = g_strdup_printf ("%" G_GUINT64_FORMAT,
+                                            host_kib / 2 / 1024 * 1024);
+  g_autofree char *hint = NULL;
+
+  if (host_kib == 0 || kib <= host_kib)
+    return;
+  hint = kib > memory_kib ? bound_hint (memory_kib, value)
+                          : memory_hint (v, wanted, value);
   vr_validation_add (v, VR_FINDING_MEMORY_HOST, node, hint,
                      "the guest has %s of memory, but this host has %s in "
                      "all", wanted, have);

@@ -208,6 +208,21 @@ static const Construct constructs[] = {
   /* The sixth review, F5: a host thread each, pid_max for everyone. */
   { "iothreads-many", "VR1817", { "/domain", "<iothreads>30000</iothreads>",
     NULL }, TRUE },
+  /* Issue 13 after the sixth review: another guest's network port, a
+   * host interface name the host's rules may trust, a tap and vhost
+   * thread per queue. Interfaces are the planned XML's at realize. */
+  { "interface-portid", "VR1814", { "/domain/devices",
+    "<interface type='network'><source network='default'"
+    " portid='0a8fb9c4-7cbb-4d4b-9c2b-d0b1c2a3e4f5'/>"
+    "<model type='virtio'/></interface>", NULL }, FALSE },
+  { "interface-target-dev", "VR1814", { "/domain/devices",
+    "<interface type='network'><source network='default'/>"
+    "<target dev='tap-admin0'/><model type='virtio'/></interface>", NULL },
+    FALSE },
+  { "interface-queues", "VR1817", { "/domain/devices",
+    "<interface type='network'><source network='default'/>"
+    "<model type='virtio'/><driver name='vhost' queues='4096'/>"
+    "</interface>", NULL }, FALSE },
 };
 
 /* The harmless construct root realizes: an environment variable. */
@@ -1871,6 +1886,39 @@ realize_as_nobody_with (const char *system, const char *arg)
   return g_strndup (start, end - start);
 }
 
+/* A fixed console port is a warning through the agent too (any local
+ * user may bind the port themself): nobody's Validate reports VR1818 as
+ * a warning, and nobody's Realize starts its job without asking for
+ * realize-host-access (which nobody does not hold). Whether the job
+ * then fits the saved state is not the point. */
+static void
+test_fixed_port (Fixture *f, gconstpointer data)
+{
+  static const Construct vnc = {
+    "vnc-fixed-port", "VR1818", { "/domain/devices",
+    "<graphics type='vnc' port='5977' autoport='no' listen='127.0.0.1'/>",
+    NULL }, FALSE
+  };
+  g_autofree char *dir = hostile_dir (&vnc, FALSE);
+  g_autofree char *system = import_dir (dir);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *job = NULL;
+  g_autofree char *state = NULL;
+
+  g_assert_cmpint (gdbus_as_nobody (system, VR_DBUS_PLANNED_IFACE ".Validate",
+                                    "@a{sv} {}", &out, &err),
+                   ==, 0);
+  g_test_message ("Validate as nobody: %s", out);
+  /* gdbus prints the JSON string with its quotes escaped. */
+  g_assert_nonnull (strstr (out, "VR1818\\\",\\\"severity\\\":"
+                                 "\\\"warning"));
+  job = realize_as_nobody (f, system);
+  state = job_state (job);
+  g_test_message ("realize job %s ended in state %s", job, state);
+  test_rmtree (dir);
+}
+
 /* One refused Realize of nobody's: InUse naming the key and the file,
  * nothing changed in the state directory or the pool. */
 static void
@@ -3030,6 +3078,7 @@ main (int argc, char **argv)
   ADD ("validate-severity", NULL, test_validate_severity);
   ADD ("bridges", NULL, test_bridges);
   ADD ("networks", NULL, test_networks);
+  ADD ("fixed-port", NULL, test_fixed_port);
   ADD ("author", NULL, test_author);
   ADD ("manage-others", NULL, test_manage_others);
   ADD ("owner-in-memory", NULL, test_owner_in_memory);

@@ -245,9 +245,24 @@ static const Hostile hostile[] = {
   { "macvtap", "/domain/devices",
     "<interface type='direct'><source dev='eth0' mode='bridge'/></interface>",
     VR_FINDING_HOST_NETWORK },
+  /* The devices QEMU opens for the tap and vhost: only the kernel's own
+   * (libvirt's defaults, in own_interfaces) are a guest's. */
   { "backend-tap", "/domain/devices/interface[1]",
-    "<backend tap='/dev/net/tun' vhost='/dev/vhost-net'/>",
-    VR_FINDING_HOST_NETWORK },
+    "<backend tap='/dev/sda'/>", VR_FINDING_HOST_NETWORK },
+  { "backend-vhost", "/domain/devices/interface[1]",
+    "<backend vhost='/dev/vhost-vsock'/>", VR_FINDING_HOST_NETWORK },
+  /* Sixth review: another guest's virNetworkPort; a host interface name
+   * the host's firewall rules may trust. */
+  { "interface-portid", "/domain/devices",
+    "<interface type='network'><source network='default'"
+    " portid='0a8fb9c4-7cbb-4d4b-9c2b-d0b1c2a3e4f5'/></interface>",
+    VR_FINDING_HOST_SEGMENT },
+  { "interface-target-dev", "/domain/devices",
+    "<interface type='network'><source network='default'/>"
+    "<target dev='tap-admin0'/></interface>", VR_FINDING_HOST_SEGMENT },
+  { "bridge-target-dev", "/domain/devices",
+    "<interface type='bridge'><source bridge='br0'/>"
+    "<target dev='eth0'/></interface>", VR_FINDING_HOST_SEGMENT },
   { "rng-file", "/domain/devices",
     "<rng model='virtio'><backend model='random'>/etc/shadow</backend></rng>",
     VR_FINDING_HOST_RNG },
@@ -517,6 +532,56 @@ static const Hostile hostile[] = {
   { "vsock-cid-no-auto", "/domain/devices",
     "<vsock model='virtio'><cid address='42'/></vsock>",
     VR_FINDING_HOST_PRIORITY },
+  /* Each queue: a tap, a vhost descriptor and a host kernel thread. */
+  { "interface-queues", "/domain/devices",
+    "<interface type='network'><source network='default'/>"
+    "<model type='virtio'/><driver name='vhost' queues='4096'/></interface>",
+    VR_FINDING_HOST_PRIORITY },
+  { "interface-queues-signed", "/domain/devices",
+    "<interface type='network'><source network='default'/>"
+    "<model type='virtio'/><driver queues='+4096'/></interface>",
+    VR_FINDING_HOST_PRIORITY },
+};
+
+/* A fixed console port: a warning through the agent too (any local user
+ * may bind the port themself), with its finding and source. */
+typedef struct {
+  const char *name;
+  const char *snippet;
+  const char *source;
+} FixedPort;
+
+static const FixedPort fixed_ports[] = {
+  { "vnc-port", "<graphics type='vnc' port='5905' autoport='no'/>",
+    "/domain/devices/graphics[2]/@port" },
+  { "vnc-port-no-autoport", "<graphics type='vnc' port='5905'/>",
+    "/domain/devices/graphics[2]/@port" },
+  { "spice-tls-port", "<graphics type='spice' port='-1' tlsPort='5906'/>",
+    "/domain/devices/graphics[2]/@tlsPort" },
+  { "vnc-websocket", "<graphics type='vnc' port='-1' websocket='5700'/>",
+    "/domain/devices/graphics[2]/@websocket" },
+};
+
+/* What an ordinary guest may set on its interfaces: libvirt's default
+ * tap and vhost devices, a name libvirt replaces ("vnet"), queues up to
+ * 16. */
+static const char *const own_interfaces[] = {
+  "<interface type='network'><source network='default'/>"
+  "<backend tap='/dev/net/tun' vhost='/dev/vhost-net'/></interface>",
+  "<interface type='network'><source network='default'/>"
+  "<target dev='vnet7'/><driver name='vhost' queues='16'/></interface>",
+  "<interface type='bridge'><source bridge='br0'/>"
+  "<driver queues='2'/></interface>",
+  /* A running guest's names: a macvtap network's, a vhost-user label. */
+  "<interface type='network'><source network='default'/>"
+  "<target dev='macvtap3'/></interface>",
+  "<interface type='vhostuser'><source type='unix' path='" IMPORT "/vu.sock'"
+  " mode='client'/><target dev='vhost-user1'/><model type='virtio'/>"
+  "</interface>",
+  /* What a running guest's XML says with autoport (libvirt's pick). */
+  "<graphics type='vnc' port='5900' autoport='yes' websocket='5700'"
+  " websocketGenerated='yes'/>",
+  "<graphics type='spice' port='-1' tlsPort='-1'/>",
 };
 
 /* What an ordinary guest may set of the same elements: watchdogs and crash
@@ -755,6 +820,84 @@ test_own_resources (void)
       g_test_message ("%s", text);
     }
   g_assert_cmpuint (findings->len, ==, 0);
+}
+
+static void
+test_own_interfaces (void)
+{
+  g_autoptr (xmlDoc) doc = parse (ordinary);
+  g_autoptr (GPtrArray) findings = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (own_interfaces); i++)
+    insert (doc, "/domain/devices", own_interfaces[i]);
+  findings = check (doc, VR_SEVERITY_ERROR);
+  for (guint i = 0; i < findings->len; i++)
+    {
+      g_autofree char *text = vr_finding_to_text (findings->pdata[i]);
+
+      g_test_message ("%s", text);
+    }
+  g_assert_cmpuint (findings->len, ==, 0);
+}
+
+/* More queues than 16 are fine for a guest with that many vCPUs, as
+ * I/O threads. */
+static void
+test_queues_per_vcpu (void)
+{
+  g_autoptr (xmlDoc) doc = parse (ordinary);
+  g_autoptr (GPtrArray) findings = NULL;
+
+  set_text (doc, "/domain/vcpu", "64");
+  insert (doc, "/domain/devices",
+          "<interface type='network'><source network='default'/>"
+          "<driver queues='64'/></interface>");
+  findings = check (doc, VR_SEVERITY_ERROR);
+  g_assert_cmpuint (findings->len, ==, 0);
+}
+
+/* The port a running guest had (the save image's XML) is libvirt's
+ * record of that run, not the caller's ask. */
+static void
+test_running_portid (void)
+{
+  g_autoptr (xmlDoc) doc = parse (ordinary);
+  g_autoptr (GPtrArray) findings = vr_findings_new ();
+  VrHostAccessPolicy policy = { .allowed_dirs = allowed,
+                                .bridges = bridges,
+                                .storage_dirs = storage,
+                                .nvram_dir = NVRAM_DIR,
+                                .nvram_own = NVRAM_DIR "/guest_VARS.fd",
+                                .emulators = emulators,
+                                .networks = networks,
+                                .running = TRUE,
+                                .severity = VR_SEVERITY_ERROR };
+
+  insert (doc, "/domain/devices",
+          "<interface type='network'><source network='default'"
+          " portid='0a8fb9c4-7cbb-4d4b-9c2b-d0b1c2a3e4f5' bridge='virbr0'/>"
+          "<target dev='vnet0'/></interface>");
+  vr_host_access_check (doc, &policy, findings);
+  g_assert_cmpuint (findings->len, ==, 0);
+}
+
+static void
+test_fixed_port (gconstpointer data)
+{
+  const FixedPort *c = data;
+  g_autoptr (xmlDoc) doc = parse (ordinary);
+  g_autoptr (GPtrArray) findings = NULL;
+  VrFinding *finding;
+
+  insert (doc, "/domain/devices", c->snippet);
+  findings = check (doc, VR_SEVERITY_ERROR);
+  g_assert_cmpuint (findings->len, ==, 1);
+  finding = findings->pdata[0];
+  g_test_message ("%s: %s", finding->message, finding->hint);
+  g_assert_cmpstr (finding->id, ==, VR_FINDING_HOST_PORT);
+  g_assert_cmpint (finding->severity, ==, VR_SEVERITY_WARNING);
+  g_assert_cmpstr (finding->source, ==, c->source);
+  g_assert_nonnull (strstr (finding->hint, "autoport='yes'"));
 }
 
 /* The resource findings give their own fix, not "carry the file". */
@@ -1098,6 +1241,16 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/host-access/ordinary", test_ordinary);
   g_test_add_func ("/host-access/own-resources", test_own_resources);
+  g_test_add_func ("/host-access/own-interfaces", test_own_interfaces);
+  g_test_add_func ("/host-access/queues-per-vcpu", test_queues_per_vcpu);
+  g_test_add_func ("/host-access/running-portid", test_running_portid);
+  for (guint i = 0; i < G_N_ELEMENTS (fixed_ports); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/host-access/fixed-port/%s",
+                                               fixed_ports[i].name);
+
+      g_test_add_data_func (path, &fixed_ports[i], test_fixed_port);
+    }
   g_test_add_func ("/host-access/resource-hints", test_resource_hints);
   g_test_add_func ("/host-access/own-network-graphics",
                    test_own_network_graphics);

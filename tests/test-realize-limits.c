@@ -352,6 +352,61 @@ test_domains (void)
   remove_system (22);
 }
 
+/* Issue 13, sixth review: the limits are per host. A system realized
+ * onto another host (its record names that connection) does not count
+ * on this one; one realized here, or whose record names no host, does;
+ * a realize held for another host neither. */
+static void
+test_per_host (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (virConnect) conn = vr_libvirt_open ("test:///default", &error);
+  g_autoptr (VrPlannedSystem) remote = add_system (
+      41, NOBODY, 512, VR_PLANNED_STATE_REALIZED);
+  g_autoptr (VrPlannedSystem) next = add_system (42, NOBODY, 512,
+                                                 VR_PLANNED_STATE_PLANNED);
+  g_autoptr (VrPlannedSystem) other = add_system (43, NOBODY, 512,
+                                                  VR_PLANNED_STATE_PLANNED);
+  g_autoptr (virConnect) second = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *uri = NULL;
+  VrRealizeLimits one = { 1, 0, 0, 0 };
+  VrRealizeHold *elsewhere = NULL;
+
+  g_assert_no_error (error);
+  vr_planned_system_set_connection (remote, "qemu+ssh://other/system");
+  g_assert_true (vr_store_save (t.store, remote, &error));
+  g_assert_no_error (error);
+  g_assert_true (check_held (&one, conn, next, NOBODY, NULL, NULL));
+  /* The same record on this host counts. */
+  vr_planned_system_set_connection (remote, "test:///default");
+  g_assert_true (vr_store_save (t.store, remote, &error));
+  g_assert_false (check_held (&one, conn, next, NOBODY, NULL, NULL));
+  /* One whose host is unknown counts on every host. */
+  vr_planned_system_set_connection (remote, NULL);
+  g_assert_true (vr_store_save (t.store, remote, &error));
+  g_assert_false (check_held (&one, conn, next, NOBODY, NULL, NULL));
+  remove_system (41);
+  /* A realize held on this host counts here, not on another (a test
+   * driver from a file of its own: another URI). */
+  dir = test_mkdtemp ();
+  test_write_file (dir, "node.xml", "<node/>", -1);
+  uri = g_strdup_printf ("test://%s/node.xml", dir);
+  second = vr_libvirt_open (uri, &error);
+  g_assert_no_error (error);
+  g_assert_true (check_held (&one, conn, other, NOBODY, NULL, &elsewhere));
+  g_assert_false (check_held (&one, conn, next, NOBODY, NULL, NULL));
+  g_assert_true (check_held (&one, second, next, NOBODY, NULL, NULL));
+  vr_realize_hold_release (elsewhere);
+  /* A hold without a host (no connection) counts on every host. */
+  g_assert_true (check_held (&one, NULL, other, NOBODY, NULL, &elsewhere));
+  g_assert_false (check_held (&one, second, next, NOBODY, NULL, NULL));
+  vr_realize_hold_release (elsewhere);
+  test_rmtree (dir);
+  remove_system (42);
+  remove_system (43);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -366,6 +421,7 @@ main (int argc, char **argv)
   g_test_add_func ("/realize-limits/numa", test_numa);
   g_test_add_func ("/realize-limits/disk-sizes", test_disk_sizes);
   g_test_add_func ("/realize-limits/domains", test_domains);
+  g_test_add_func ("/realize-limits/per-host", test_per_host);
   status = g_test_run ();
   vr_realize_holds_free (t.holds);
   g_object_unref (t.store);

@@ -719,15 +719,22 @@ test_placement_memory (Fixture *f, gconstpointer data)
 /* The agent (virt-realized) on the private bus, its own libvirt the
  * embedded root, and agent.conf listing hosts ("NAME=URI" lines). */
 static GSubprocess *
-agent_start (Fixture *f, const char *hosts)
+agent_start_with (Fixture *f, const char *agent_keys, const char *hosts)
 {
   g_autofree char *conf = g_build_filename (remote.dir, "agent.conf", NULL);
-  g_autofree char *text = g_strdup_printf ("[Hosts]\n%s", hosts);
+  g_autofree char *text = g_strdup_printf ("[Agent]\n%s[Hosts]\n%s",
+                                           agent_keys, hosts);
   g_autofree char *uri = vr_testbed_root_uri (agent_root);
   const char *const args[] = { "--config", conf, NULL };
 
   g_assert_true (g_file_set_contents (conf, text, -1, NULL));
   return vr_bus_harness_start_agent (harness, uri, f->state, NULL, args);
+}
+
+static GSubprocess *
+agent_start (Fixture *f, const char *hosts)
+{
+  return agent_start_with (f, "", hosts);
 }
 
 /* virt-realize (the thin client) on the private bus, through the agent. */
@@ -997,6 +1004,47 @@ test_agent_host_rule (Fixture *f, gconstpointer data)
   g_assert_null (dom);
   volumes = pool_volumes (conn);
   g_assert_cmpstr (volumes, ==, "");
+}
+
+/* Issue 13 after the sixth review: the per-user limits are per host.
+ * nobody holds a realized guest on the agent's own host (its record
+ * names that connection) and MaxDomainsPerUser=1 there; a realize of
+ * another guest onto "near" counts what nobody holds on near (nothing)
+ * and goes through (counted together, it was refused with InUse). That
+ * the record counts on its own host is /realize-limits/per-host. */
+static void
+test_agent_limits_per_host (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autofree char *hosts = g_strdup_printf ("near=%s\n", uri);
+  g_autofree char *rule = near_only_rule ();
+  g_autofree char *second_dir = vr_testbed_require ("second");
+  g_autofree char *local = vr_testbed_root_uri (agent_root);
+  const char *const realize[] = { "realize", "vr-guest", "--host", "near",
+                                  NULL };
+  g_autoptr (VrPlannedSystem) held = NULL;
+  g_autoptr (GSubprocess) agent = NULL;
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autoptr (virDomain) dom = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL;
+
+  held = vr_import_path (f->store, second_dir, NULL, &error);
+  g_assert_no_error (error);
+  vr_planned_system_set_owner (held, NOBODY);
+  vr_planned_system_set_state (held, VR_PLANNED_STATE_REALIZED);
+  vr_planned_system_set_connection (held, local);
+  g_assert_true (vr_store_save_record (f->store, held, &error));
+  g_assert_no_error (error);
+  vr_planned_system_set_owner (f->system, NOBODY);
+  g_assert_true (vr_store_save_record (f->store, f->system, &error));
+  vr_bus_harness_add_rules (harness, "49-vr-test-remote-host.rules", rule);
+  agent = agent_start_with (f, "MaxDomainsPerUser=1\n", hosts);
+  g_assert_cmpint (run_cli_nobody (&out, realize), ==, 0);
+  g_assert_nonnull (strstr (out, "realized as domain 'vr-guest'"));
+  vr_bus_harness_stop_agent (g_steal_pointer (&agent));
+  dom = virDomainLookupByUUIDString (conn, f->uuid);
+  g_assert_nonnull (dom);
 }
 
 /* Placement through the agent across its three listed hosts: one not
@@ -1597,6 +1645,7 @@ main (int argc, char **argv)
   ADD ("placement", test_agent_placement);
   ADD ("killed", test_agent_killed);
   ADD ("host-rule", test_agent_host_rule);
+  ADD ("limits-per-host", test_agent_limits_per_host);
 #undef ADD
   status = g_test_run ();
   g_clear_pointer (&harness, vr_bus_harness_free);

@@ -205,6 +205,37 @@ test_memory (void)
   vt_assert_only (findings, VR_FINDING_MEMORY_HOST, "/domain/memory");
 }
 
+/* A guest whose NUMA cells ask more than <memory> takes the cells
+ * (libvirt sums them over <memory>): judged on them, as the per-user
+ * limits count it, with a fix that is not "lower <memory>". */
+static void
+test_memory_numa (void)
+{
+  g_autoptr (xmlDoc) doc = basic_doc ();
+  g_autoptr (GPtrArray) findings = NULL;
+  xmlNode *cpu = vr_xml_xpath_node (doc, "/domain/cpu");
+  xmlNode *numa;
+  xmlNode *cell;
+  VrFinding *f;
+
+  vt_set (doc, "/domain/vcpu=1");
+  if (cpu == NULL)
+    cpu = xmlNewChild (xmlDocGetRootElement (doc), NULL,
+                       (const xmlChar *) "cpu", NULL);
+  numa = xmlNewChild (cpu, NULL, (const xmlChar *) "numa", NULL);
+  cell = xmlNewChild (numa, NULL, (const xmlChar *) "cell", NULL);
+  xmlNewProp (cell, (const xmlChar *) "id", (const xmlChar *) "0");
+  xmlNewProp (cell, (const xmlChar *) "cpus", (const xmlChar *) "0");
+  xmlNewProp (cell, (const xmlChar *) "memory", (const xmlChar *) "1");
+  xmlNewProp (cell, (const xmlChar *) "unit", (const xmlChar *) "TiB");
+  findings = validate_doc (doc);
+  f = vr_findings_find (findings, VR_FINDING_MEMORY_HOST);
+  g_assert_nonnull (f);
+  g_test_message ("%s: %s", f->message, f->hint);
+  g_assert_nonnull (strstr (f->message, "TiB"));
+  g_assert_nonnull (strstr (f->hint, "numa/cell"));
+}
+
 static void
 test_cpu_mode (void)
 {
@@ -826,6 +857,7 @@ main (int argc, char **argv)
   g_test_add_func ("/validate/emulator-not-run", test_emulator_not_run);
   g_test_add_func ("/validate/vcpus", test_vcpus);
   g_test_add_func ("/validate/memory", test_memory);
+  g_test_add_func ("/validate/memory-numa", test_memory_numa);
   g_test_add_func ("/validate/cpu/mode", test_cpu_mode);
   g_test_add_func ("/validate/cpu/model", test_cpu_model);
   g_test_add_func ("/validate/cpu/default-kvm", test_cpu_default_kvm);
