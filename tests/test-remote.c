@@ -1673,6 +1673,104 @@ test_uefi (void)
   test_rmtree (copy);
 }
 
+typedef struct {
+  VrStore *store;
+  VrPlannedSystem *system;
+  virConnectPtr conn;
+  GError *error;
+} UefiJob;
+
+static gpointer
+run_uefi_job (gpointer data)
+{
+  UefiJob *job = data;
+  VrRealizeOptions options = { 0 };
+  g_autoptr (VrHostCaps) caps = vr_host_caps_new (job->conn);
+
+  return GINT_TO_POINTER (vr_realize (job->store, caps, job->conn,
+                                      job->system, &options, NULL, NULL,
+                                      &job->error));
+}
+
+/* The second daemon killed once the domain is defined with its store
+ * uploaded: the rollback is pending, the journal names the store's
+ * volume; once the daemon is back, recovery undefines the domain and
+ * deletes the store and the save image's volumes. */
+static void
+test_uefi_killed (void)
+{
+  g_autofree char *copy = uefi_copy (TRUE);
+  g_autofree char *state = NULL;
+  g_autofree char *pause = NULL;
+  g_autofree char *reached = NULL;
+  g_autofree char *journal_path = NULL;
+  g_autofree char *journal = NULL;
+  g_autofree char *uri = unix_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autoptr (virConnect) again = NULL;
+  g_autoptr (VrStore) store = NULL;
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (VrStoreLock) lock = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *volumes = NULL;
+  UefiJob job = { 0 };
+  GThread *thread;
+
+  if (copy == NULL || !test_needs_hooks ())
+    return;
+  state = test_mkdtemp ();
+  store = vr_store_new (state);
+  system = vr_import_path (store, copy, NULL, &error);
+  g_assert_no_error (error);
+  pause = g_build_filename (state, "pause", NULL);
+  reached = g_build_filename (state, "reached", NULL);
+  test_write_file (state, "pause", "", 0);
+  g_setenv ("VR_TEST_PAUSE_AT", "defined", TRUE);
+  g_setenv ("VR_TEST_PAUSE_FILE", pause, TRUE);
+  g_setenv ("VR_TEST_PAUSE_REACHED", reached, TRUE);
+  job = (UefiJob){ store, system, conn, NULL };
+  thread = g_thread_new ("realize", run_uefi_job, &job);
+  while (!g_file_test (reached, G_FILE_TEST_EXISTS))
+    g_usleep (G_USEC_PER_SEC / 20);
+  volumes = pool_volumes (conn);
+  g_assert_cmpstr (volumes, ==, "vr-uefi.save\n" UEFI_VARS "\n");
+  remote_kill (&remote);
+  unlink (pause);
+  g_assert_false (GPOINTER_TO_INT (g_thread_join (thread)));
+  g_unsetenv ("VR_TEST_PAUSE_AT");
+  g_unsetenv ("VR_TEST_PAUSE_FILE");
+  g_unsetenv ("VR_TEST_PAUSE_REACHED");
+  g_test_message ("realize: %s", job.error->message);
+  g_clear_error (&job.error);
+  g_assert_true (vr_planned_system_get_rollback_pending (system));
+  journal_path = g_build_filename (state, UEFI_UUID, VR_REALIZE_JOURNAL,
+                                   NULL);
+  g_assert_true (g_file_get_contents (journal_path, &journal, NULL, NULL));
+  test_assert_valid_rng ("realize-journal.rng", journal);
+  g_assert_nonnull (strstr (journal, "<volume name=\"" UEFI_VARS "\" key="));
+  g_assert_cmpuint (pool_files (&remote), ==, 2);
+
+  remote_start (&remote);
+  again = vr_libvirt_open (uri, NULL);
+  g_assert_nonnull (again);
+  lock = vr_store_lock (store, system, &error);
+  g_assert_no_error (error);
+  g_assert_true (vr_realize_recover (store, again, system, &error));
+  g_assert_no_error (error);
+  g_assert_false (vr_planned_system_get_rollback_pending (system));
+  g_assert_false (vr_realize_journal_exists (store, system));
+  g_clear_pointer (&volumes, g_free);
+  volumes = pool_volumes (again);
+  g_assert_cmpstr (volumes, ==, "");
+  g_assert_cmpuint (pool_files (&remote), ==, 0);
+  dom = virDomainLookupByUUIDString (again, UEFI_UUID);
+  g_assert_null (dom);
+  g_clear_pointer (&lock, vr_store_lock_free);
+  test_rmtree (state);
+  test_rmtree (copy);
+}
+
 /* TPM state is not carried to a remote host: refused before anything is
  * made, the message naming it, where it would go and the commands that
  * carry it by hand. */
@@ -1750,6 +1848,7 @@ main (int argc, char **argv)
   g_test_add ("/remote/killed", Fixture, "basic", fixture_set_up,
               test_killed, fixture_tear_down);
   g_test_add_func ("/remote/uefi", test_uefi);
+  g_test_add_func ("/remote/uefi/killed", test_uefi_killed);
   g_test_add_func ("/remote/uefi/tpm-refused", test_uefi_tpm_refused);
   local_root = vr_testbed_new_root ("remote-local");
   g_test_add ("/remote/export", Fixture, "basic", fixture_set_up,
