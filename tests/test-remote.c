@@ -1813,6 +1813,71 @@ test_uefi_tpm_refused (void)
   test_rmtree (copy);
 }
 
+#define EFIVOL_UUID "5a1ad0c0-7e57-4b3d-9c1e-0000000000a3"
+#define OVMF_VARS "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+/* A UEFI variable store that is a volume of the remote pool (as a remote
+ * realize makes it) is read through the storage API: the export carries
+ * it, byte for byte, into DIR/nvram, the import takes it, and the volume
+ * stays the domain's there. */
+static void
+test_export_nvram_volume (void)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autofree char *volume = g_build_filename (remote.pool,
+                                              "vr-efivol_VARS.fd", NULL);
+  g_autofree char *commands = g_strdup_printf (
+      "vol-create-as default vr-efivol_VARS.fd 540672 --allocation 0 "
+      "--format raw; vol-upload --pool default vr-efivol_VARS.fd %s",
+      OVMF_VARS);
+  g_autofree char *made = NULL;
+  g_autofree char *nvram = test_xml_text_element ("nvram", volume);
+  g_autofree char *xml = g_strdup_printf (
+      "<domain type='qemu'><name>vr-efivol</name><uuid>" EFIVOL_UUID
+      "</uuid><memory unit='MiB'>128</memory><os><type machine='q35'>hvm"
+      "</type><loader readonly='yes' type='pflash'>" OVMF_CODE "</loader>"
+      "%s</os><features><acpi/></features></domain>", nvram);
+  VrExportOptions options = { 0 };
+  g_autofree char *out = test_mkdtemp ();
+  g_autofree char *dir = g_build_filename (out, "export", NULL);
+  g_autofree char *copy = g_build_filename (dir, "nvram",
+                                            "vr-efivol_VARS.fd", NULL);
+  g_autofree char *state = test_mkdtemp ();
+  g_autoptr (VrStore) store = vr_store_new (state);
+  g_autoptr (VrPlannedSystem) planned = NULL;
+  g_autoptr (VrExportResult) result = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *volumes = NULL;
+
+  if (!g_file_test (OVMF_VARS, G_FILE_TEST_EXISTS)
+      || !g_file_test (OVMF_CODE, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("no " OVMF_VARS " (ovmf): no UEFI variable store to "
+                   "carry");
+      return;
+    }
+  made = test_virsh (uri, commands);
+  assert_same_file (volume, OVMF_VARS);
+  dom = define_remote (conn, xml);
+  result = vr_export (conn, "vr-efivol", dir, &options, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (result->nvram);
+  g_assert_false (result->tpm);
+  assert_same_file (copy, volume);
+  planned = vr_import_path (store, dir, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (vr_planned_system_get_nvram_file (planned), ==,
+                   "nvram/vr-efivol_VARS.fd");
+  volumes = pool_volumes (conn);
+  g_assert_cmpstr (volumes, ==, "vr-efivol_VARS.fd\n");
+  undefine_remote (dom);
+  delete_volumes (conn);
+  test_rmtree (out);
+  test_rmtree (state);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1857,6 +1922,7 @@ main (int argc, char **argv)
               test_export_disks, fixture_tear_down);
   g_test_add_func ("/remote/export/not-volume", test_export_not_volume);
   g_test_add_func ("/remote/export/firmware", test_export_firmware);
+  g_test_add_func ("/remote/export/nvram-volume", test_export_nvram_volume);
   vr_dbus_errors_register ();
   harness = vr_bus_harness_new (TRUE, &why_no_bus);
   if (harness != NULL)
