@@ -398,7 +398,6 @@ validate_authorized (VrAgentContext *context, GDBusMethodInvocation *invocation,
                      guint uid, gpointer data)
 {
   ValidateRight *right = g_new0 (ValidateRight, 1);
-
   Target *target = data;
   g_auto (GStrv) details = target->place
                                ? vr_place_details (target->place)
