@@ -398,14 +398,23 @@ validate_authorized (VrAgentContext *context, GDBusMethodInvocation *invocation,
                      guint uid, gpointer data)
 {
   ValidateRight *right = g_new0 (ValidateRight, 1);
+  Target *target = data;
+  g_auto (GStrv) details = target->place
+                               ? vr_place_details (target->place)
+                               : vr_agent_context_host_details (context,
+                                                                target->host);
 
   right->context = context;
   right->invocation = g_object_ref (invocation);
   right->target = data;
   right->uid = uid;
-  vr_auth_check_full_async (invocation, vr_agent_context_is_session (context),
-                            VR_ACTION_HOST_ACCESS, FALSE, NULL,
-                            on_validate_right, right);
+  /* The same host details as "validate": a rule may allow host access
+   * on one host only. */
+  vr_auth_check_details_async (invocation,
+                               vr_agent_context_is_session (context),
+                               VR_ACTION_HOST_ACCESS, FALSE,
+                               (const char *const *) details, NULL,
+                               on_validate_right, right);
 }
 
 static Target *
@@ -435,12 +444,14 @@ typedef struct {
   GDBusMethodInvocation *invocation;
   guint uid;
   gboolean author_ok; /* the author (who last wrote the XML) needs none */
+  char **details;     /* the method's host details, for manage-others */
 } OwnCall;
 
 static void
 own_call_free (OwnCall *call)
 {
   target_free (call->target);
+  g_strfreev (call->details);
   if (call->data != NULL && call->destroy != NULL)
     call->destroy (call->data);
   g_clear_object (&call->invocation);
@@ -489,8 +500,11 @@ owner_check (VrAgentContext *context, GDBusMethodInvocation *invocation,
       own_call_run (call);
       return;
     }
-  vr_auth_check_async (invocation, vr_agent_context_is_session (context),
-                       VR_ACTION_MANAGE_OTHERS, NULL, on_manage_others, call);
+  vr_auth_check_details_async (invocation,
+                               vr_agent_context_is_session (context),
+                               VR_ACTION_MANAGE_OTHERS, TRUE,
+                               (const char *const *) call->details, NULL,
+                               on_manage_others, call);
 }
 
 /* details: polkit's (vr_agent_context_host_details), may be NULL. */
@@ -503,6 +517,7 @@ authorize_own_full (Target *target, GDBusMethodInvocation *invocation,
   OwnCall *call = g_new0 (OwnCall, 1);
 
   call->author_ok = author_ok;
+  call->details = g_strdupv ((char **) details);
   call->target = target_copy (target);
   call->func = func;
   call->data = data;
@@ -848,6 +863,7 @@ static void
 host_access_found (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   HostAccessStep *step = user_data;
+  g_auto (GStrv) details = NULL;
   const GError *error = step->lookup_error ? step->lookup_error
                       : step->libvirt_error ? step->libvirt_error
                                             : step->pool_error;
@@ -866,9 +882,12 @@ host_access_found (GObject *source, GAsyncResult *result, gpointer user_data)
       host_access_step_continue (step);
       return;
     }
-  vr_auth_check_full_async (
+  details = vr_agent_context_host_details (step->context,
+                                           step->call->host);
+  vr_auth_check_details_async (
       step->invocation, vr_agent_context_is_session (step->context),
-      VR_ACTION_HOST_ACCESS, TRUE, NULL, on_host_access_right, step);
+      VR_ACTION_HOST_ACCESS, TRUE, (const char *const *) details, NULL,
+      on_host_access_right, step);
 }
 
 static void

@@ -24,6 +24,7 @@ vr_export_firmware_clear (VrExportFirmware *fw)
   g_clear_pointer (&fw->nvram_path, g_free);
   g_clear_pointer (&fw->tpm_dir, g_free);
   g_clear_pointer (&fw->tpm_folder, g_free);
+  g_clear_pointer (&fw->nvram_conn, virConnectClose);
 }
 
 static void add_note (GPtrArray *notes, const char *format, ...)
@@ -167,6 +168,27 @@ copy_one (VrExportTarget *t, int src_at, const char *src_name,
   return TRUE;
 }
 
+/* Another host's store, a volume there (export-remote.c). */
+static gboolean
+download_nvram (VrExportTarget *t, const VrExportFirmware *fw, int dir_fd,
+                const char *relpath, GError **error)
+{
+  g_autofree char *base = g_path_get_basename (relpath);
+  guint64 size = 0;
+
+  /* Listed before it exists: a failure midway must not leave it. */
+  g_ptr_array_add (t->written, g_strdup (relpath));
+  if (!vr_export_remote_nvram (fw->nvram_conn, fw->nvram_path, dir_fd, base,
+                               t->cancellable, &size, error))
+    {
+      g_prefix_error (error, "downloading %s into %s/%s: ", fw->nvram_path,
+                      t->path, relpath);
+      return FALSE;
+    }
+  *t->bytes += size;
+  return TRUE;
+}
+
 static gboolean
 copy_nvram (VrExportTarget *t, const VrExportFirmware *fw, GError **error)
 {
@@ -177,8 +199,11 @@ copy_nvram (VrExportTarget *t, const VrExportFirmware *fw, GError **error)
 
   if (dir_fd < 0)
     return FALSE;
-  ok = copy_one (t, AT_FDCWD, fw->nvram_path, fw->nvram_path, dir_fd, relpath,
-                 error);
+  if (fw->nvram_conn != NULL)
+    ok = download_nvram (t, fw, dir_fd, relpath, error);
+  else
+    ok = copy_one (t, AT_FDCWD, fw->nvram_path, fw->nvram_path, dir_fd,
+                   relpath, error);
   close (dir_fd);
   return ok;
 }

@@ -51,6 +51,9 @@ typedef struct {
   char *nvram_path;  /* NULL when there is none to carry */
   char *tpm_dir;     /* swtpm's folder, .../UUID/tpm2; NULL when none */
   char *tpm_folder;  /* "tpm2" or "tpm1.2" */
+  /* The libvirt on another host whose volume nvram_path is (a remote
+   * realize makes the store one), or NULL: the store is downloaded. */
+  virConnectPtr nvram_conn;
 } VrExportFirmware;
 
 void vr_export_firmware_clear (VrExportFirmware *fw);
@@ -109,13 +112,26 @@ gboolean vr_export_remote_disk (virConnectPtr conn,
                                 guint64 *size,
                                 GError **error);
 
-/* A domain on another host with a UEFI variable store or TPM state:
- * refused (Not supported), the message naming what is not carried and
- * how to carry it; TRUE when it has neither. */
+/* A domain on another host with TPM state, or a UEFI variable store
+ * that is no volume of that host's active pools: refused (Not
+ * supported), the message naming what is not carried and how to carry
+ * it; TRUE when it has neither. A store that is a volume goes into fw
+ * (nvram_path, nvram_conn), to be downloaded. */
 gboolean vr_export_remote_check_firmware (virConnectPtr conn,
                                           xmlDoc *doc,
                                           const char *name,
                                           const char *uuid,
+                                          VrExportFirmware *fw,
                                           GError **error);
+
+/* The remote volume at path into dir_fd/name (a new file), as a sparse
+ * stream; *size gets its size. */
+gboolean vr_export_remote_nvram (virConnectPtr conn,
+                                 const char *path,
+                                 int dir_fd,
+                                 const char *name,
+                                 GCancellable *cancellable,
+                                 guint64 *size,
+                                 GError **error);
 
 G_END_DECLS

@@ -158,20 +158,38 @@ vr_export_remote_save (virConnectPtr conn, virDomainPtr dom, int dir_fd,
   return ok;
 }
 
+/* A store that is a volume of an active pool there (as a remote realize
+ * makes it) is read through the storage API: it is carried. */
+static gboolean
+nvram_is_volume (virConnectPtr conn, const char *path, VrExportFirmware *fw)
+{
+  g_autoptr (virStorageVol) vol = path ? virStorageVolLookupByPath (conn,
+                                                                    path)
+                                       : NULL;
+
+  if (vol == NULL)
+    return FALSE;
+  fw->nvram_path = g_strdup (path);
+  fw->nvram_conn = conn;
+  virConnectRef (conn);
+  return TRUE;
+}
+
 /* What of the guest's own state lies in that libvirt's private folders,
  * one phrase an item, added to what. */
 static void
-list_firmware (xmlDoc *doc, const char *name, const char *uuid,
-               GString *what)
+list_firmware (virConnectPtr conn, xmlDoc *doc, const char *name,
+               const char *uuid, VrExportFirmware *fw, GString *what)
 {
   g_autofree char *nvram = vr_xml_xpath_string (doc,
                                                 "string(/domain/os/nvram)");
   g_autofree char *tpm = vr_domain_tpm_version (doc);
 
-  if (vr_domain_uses_nvram (doc))
+  if (vr_domain_uses_nvram (doc) && !nvram_is_volume (conn, nvram, fw))
     {
       if (nvram != NULL)
-        g_string_append_printf (what, "its UEFI variable store %s", nvram);
+        g_string_append_printf (what, "its UEFI variable store %s (no "
+                                "volume of an active pool there)", nvram);
       else
         g_string_append_printf (what, "its UEFI variable store (%s_VARS.fd "
                                 "in that libvirt's nvram folder)", name);
@@ -190,13 +208,13 @@ list_firmware (xmlDoc *doc, const char *name, const char *uuid,
 gboolean
 vr_export_remote_check_firmware (virConnectPtr conn, xmlDoc *doc,
                                  const char *name, const char *uuid,
-                                 GError **error)
+                                 VrExportFirmware *fw, GError **error)
 {
   g_autoptr (GString) what = g_string_new (NULL);
   g_autofree char *uri = NULL;
   g_autofree char *host = NULL;
 
-  list_firmware (doc, name, uuid, what);
+  list_firmware (conn, doc, name, uuid, fw, what);
   if (what->len == 0)
     return TRUE;
   uri = virConnectGetURI (conn);
@@ -210,4 +228,32 @@ vr_export_remote_check_firmware (virConnectPtr conn, xmlDoc *doc,
                name, uri ? uri : "?", what->str, name, host ? host : "HOST",
                host ? host : "HOST");
   return FALSE;
+}
+
+gboolean
+vr_export_remote_nvram (virConnectPtr conn, const char *path, int dir_fd,
+                        const char *name, GCancellable *cancellable,
+                        guint64 *size, GError **error)
+{
+  g_autoptr (virStorageVol) vol = virStorageVolLookupByPath (conn, path);
+  int fd;
+  gboolean ok;
+
+  if (vol == NULL)
+    {
+      vr_libvirt_set_error (error, "the UEFI variable store %s is no longer "
+                            "a volume there", path);
+      return FALSE;
+    }
+  fd = openat (dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+                                 | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      vr_error_set_errno (error, errno, "cannot make %s", name);
+      return FALSE;
+    }
+  ok = vr_volume_download (conn, vol, fd, cancellable, NULL, NULL, size,
+                           error);
+  close (fd);
+  return ok;
 }

@@ -716,10 +716,12 @@ prepare (Export *e, const char *domain, GError **error)
   if (!lookup_domain (e, domain, error) || !check_persistent (e, error)
       || !read_domain_xml (e, error))
     return FALSE;
-  /* Another host's UEFI and TPM files cannot be carried (export-remote.c). */
+  /* Another host's UEFI and TPM files cannot be carried, but for a store
+   * that is a volume there (export-remote.c). */
   if (e->remote
       && !vr_export_remote_check_firmware (e->conn, e->doc, name_of (e),
-                                           e->result->uuid, error))
+                                           e->result->uuid, &e->firmware,
+                                           error))
     return FALSE;
   e->disks = e->options->with_disks
                  ? vr_export_plan_disks (e->doc, e->remote ? e->conn : NULL,

@@ -3,7 +3,9 @@
  * libvirt looks for them: NVRAM_DIR/NAME_VARS.fd (libvirt's default for
  * the domain, which <nvram> then names) and SWTPM_DIR/UUID/tpm2/. Each is
  * made exclusively and journaled with its st_dev/st_ino before it can be
- * found under its name, so that undo removes only what this job made. */
+ * found under its name, so that undo removes only what this job made.
+ * Onto a remote host the store is a volume of the remote pool instead
+ * (vr_realize_remote_place_nvram). */
 #include "config.h"
 
 #include <errno.h>
@@ -54,8 +56,8 @@ open_state_dir (const char *path, mode_t mode, VrJournalDirId *id,
   return fd;
 }
 
-static void
-set_nvram_path (Realize *r, const char *path)
+void
+vr_realize_set_nvram_path (Realize *r, const char *path)
 {
   xmlNode *nvram = vr_xml_xpath_node (r->doc, "/domain/os/nvram");
   xmlNode *os = vr_xml_xpath_node (r->doc, "/domain/os");
@@ -117,6 +119,8 @@ place_nvram (Realize *r, GError **error)
   /* An edit that took UEFI out leaves the store behind. */
   if (relpath == NULL || !vr_domain_uses_nvram (r->doc))
     return TRUE;
+  if (r->remote)
+    return vr_realize_remote_place_nvram (r, relpath, error);
   dir = vr_state_nvram_dir (r->conn);
   if (dir == NULL)
     return no_connection_dir ("NVRAM", error);
@@ -132,7 +136,7 @@ place_nvram (Realize *r, GError **error)
   if (!ok)
     return FALSE;
   path = g_build_filename (dir, name, NULL);
-  set_nvram_path (r, path);
+  vr_realize_set_nvram_path (r, path);
   return TRUE;
 }
 

@@ -76,6 +76,16 @@ gboolean vr_realize_remote_upload (Realize *r,
                                    char **chosen,
                                    GError **error);
 
+/* Uploads the carried variable store (relpath) into a new volume
+ * NAME_VARS.fd of the remote pool, journaled, and points r->doc's <nvram>
+ * at it. */
+gboolean vr_realize_remote_place_nvram (Realize *r,
+                                        const char *relpath,
+                                        GError **error);
+
+/* r->doc's /domain/os/nvram (made when missing) names path. */
+void vr_realize_set_nvram_path (Realize *r, const char *path);
+
 /* Restores the uploaded save image (r->pool_path) into r->dom, as a
  * managed save or started, and deletes the upload. */
 gboolean vr_realize_remote_hand_off (Realize *r, GError **error);

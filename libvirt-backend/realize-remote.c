@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "errors.h"
 #include "handoff.h"
@@ -35,19 +36,31 @@ vr_connection_is_remote (virConnectPtr conn)
          || (host != NULL && *host != '\0');
 }
 
-/* What the remote realize cannot carry yet is refused before anything is
- * made: a UEFI variable store or TPM state would have to go into the
- * remote host's own libvirt folders, which no storage API reaches. */
+/* TPM state is refused before anything is made: swtpm keeps it in the
+ * remote libvirt's own folder (/var/lib/libvirt/swtpm/UUID, or below the
+ * remote user's home for a session daemon), which no storage API reaches
+ * and whose owner (tss) only a process on that host can set. A realize
+ * run on that host places it. */
 static gboolean
 check_carried (Realize *r, GError **error)
 {
-  if (vr_planned_system_get_nvram_file (r->system) == NULL
-      && vr_planned_system_get_tpm_folder (r->system) == NULL)
+  const char *folder = vr_planned_system_get_tpm_folder (r->system);
+  const char *name = vr_realize_name (r);
+
+  if (folder == NULL)
     return TRUE;
   g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
-               "planned system '%s' carries a UEFI variable store or TPM "
-               "state, which a realize onto a remote host cannot place yet",
-               vr_realize_name (r));
+               "planned system '%s' carries TPM state (%s/tpm/%s), which a "
+               "realize onto a remote host cannot place: it belongs in that "
+               "host's swtpm folder (/var/lib/libvirt/swtpm/%s), out of reach "
+               "of libvirt's storage API. Carry the import directory and "
+               "realize there: 'rsync -aS %s/ HOST:%s/', then 'ssh HOST "
+               "virt-realize import %s' and 'ssh HOST virt-realize realize "
+               "%s'; or import it here again with --new-id, which leaves the "
+               "TPM state behind (the guest gets a new TPM)",
+               name, r->import->path, folder,
+               vr_planned_system_get_uuid (r->system), r->import->path,
+               r->import->path, r->import->path, name);
   return FALSE;
 }
 
@@ -70,6 +83,7 @@ vr_realize_remote_open (Realize *r, GError **error)
     return FALSE;
   /* Nothing to upload, no pool needed. */
   if (vr_planned_system_get_save_file (r->system) == NULL
+      && vr_planned_system_get_nvram_file (r->system) == NULL
       && !r->options->copy_disks)
     return TRUE;
   r->remote_dir = vr_pool_resolve_dir (r->conn, name, NULL, error);
@@ -118,9 +132,9 @@ create_volume (Realize *r, const char *name, guint64 size, GError **error)
   return vol;
 }
 
-gboolean
-vr_realize_remote_upload (Realize *r, int src, const char *relpath,
-                          const char *name, char **chosen, GError **error)
+static gboolean
+upload (Realize *r, int src, const char *relpath, const char *name,
+        VrCopyProgressFunc progress, GError **error)
 {
   g_autoptr (VrSha256) checksum = vr_realize_checksum_for (r);
   g_autoptr (virStorageVol) vol = NULL;
@@ -135,16 +149,50 @@ vr_realize_remote_upload (Realize *r, int src, const char *relpath,
   vol = create_volume (r, name, st.st_size, error);
   if (vol == NULL
       || !vr_volume_upload (r->conn, vol, src, st.st_size, checksum,
-                            r->cancellable, vr_realize_copy_progress, r,
-                            error)
+                            r->cancellable, progress, r, error)
       || !vr_volume_check (r->conn, vol, src, st.st_size, error))
     {
       g_prefix_error (error, "uploading %s/%s into pool '%s': ",
                       r->import->path, relpath, r->journal.remote_pool);
       return FALSE;
     }
-  *chosen = g_strdup (name);
   return vr_realize_verify_copy (r, relpath, st.st_size, checksum, error);
+}
+
+gboolean
+vr_realize_remote_upload (Realize *r, int src, const char *relpath,
+                          const char *name, char **chosen, GError **error)
+{
+  if (!upload (r, src, relpath, name, vr_realize_copy_progress, error))
+    return FALSE;
+  *chosen = g_strdup (name);
+  return TRUE;
+}
+
+/* The variable store becomes a volume NAME_VARS.fd of the remote pool and
+ * <nvram> names its path there (libvirt takes any path): it is the
+ * domain's from then on, as its disks are, and undo deletes it by the key
+ * journaled (libvirt's undefine is told to keep NVRAM). A volume of that
+ * name already there is never replaced: the creation fails. */
+gboolean
+vr_realize_remote_place_nvram (Realize *r, const char *relpath,
+                               GError **error)
+{
+  g_autofree char *name = g_strdup_printf ("%s_VARS.fd",
+                                           vr_realize_name (r));
+  g_autofree char *path = NULL;
+  int src = vr_import_dir_open_file (r->import, relpath, error);
+  gboolean ok;
+
+  if (src < 0)
+    return FALSE;
+  ok = upload (r, src, relpath, name, NULL, error);
+  close (src);
+  if (!ok)
+    return FALSE;
+  path = vr_realize_pool_path (r, name);
+  vr_realize_set_nvram_path (r, path);
+  return TRUE;
 }
 
 /* libvirt owns the state once the restore returned: a managed save

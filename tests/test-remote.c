@@ -22,10 +22,12 @@
 #include "dbus-names.h"
 #include "errors.h"
 #include "export.h"
+#include "hostile-xml.h"
 #include "import.h"
 #include "libvirt-util.h"
 #include "realize.h"
 #include "realize-journal.h"
+#include "safe-xml.h"
 #include "test-util.h"
 #include "testbed.h"
 #include "volume-upload.h"
@@ -1047,6 +1049,122 @@ test_agent_limits_per_host (Fixture *f, gconstpointer data)
   g_assert_nonnull (dom);
 }
 
+/* A rule for nobody on this test's second daemon (by either URI): action
+ * `always` allowed on every host, action `near_only` only for host
+ * "near". Inert once this process is gone. */
+static char *
+admin_rule (const char *always, const char *near_only)
+{
+  g_autofree char *port = g_strdup_printf (":%u/", remote.port);
+
+  return g_strdup_printf (
+      "// virt-realize test-remote: inert once process %d is gone.\n"
+      "polkit.addRule(function(action, subject) {\n"
+      "    var uri = action.lookup(\"host_uri\") || \"\";\n"
+      "    if (subject.user != \"nobody\" ||\n"
+      "        (uri.indexOf(\"%s\") < 0 && uri.indexOf(\"%s\") < 0))\n"
+      "        return polkit.Result.NOT_HANDLED;\n"
+      "    if (action.id == \"org.virtrealize.Realize1.%s\" ||\n"
+      "        (action.id == \"org.virtrealize.Realize1.%s\" &&\n"
+      "         action.lookup(\"host\") == \"near\")) {\n"
+      "        try {\n"
+      "            polkit.spawn([\"/usr/bin/test\", \"-d\", \"/proc/%d\"]);\n"
+      "            return polkit.Result.YES;\n"
+      "        } catch (error) {\n"
+      "        }\n"
+      "    }\n"
+      "});\n", (int) getpid (), remote.dir, port, always, near_only,
+      (int) getpid ());
+}
+
+/* The test's two names for the second daemon: near (qemu+unix), far
+ * (qemu+tcp). */
+static char *
+near_far_hosts (void)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autofree char *tcp = tcp_uri (&remote);
+
+  return g_strdup_printf ("near=%s\nfar=%s\n", uri, tcp);
+}
+
+/* realize-host-access carries the host too: with it allowed to nobody on
+ * "near" only, nobody's own planned system whose XML passes QEMU options
+ * (VR1801) fits near and does not fit far (the finding is an error
+ * there), validate being allowed on both. */
+static void
+test_agent_host_access_rule (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit qemu_env = { "/domain",
+    "<qemu:commandline " HOSTILE_QEMU_NS "><qemu:env name='VR_REMOTE' "
+    "value='1'/></qemu:commandline>", NULL };
+  g_autofree char *dir = hostile_import_dir ("basic", &qemu_env, FALSE);
+  g_autofree char *state = test_mkdtemp ();
+  g_autoptr (VrStore) store = vr_store_new (state);
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autofree char *hosts = near_far_hosts ();
+  g_autofree char *conf = g_build_filename (remote.dir, "agent.conf", NULL);
+  g_autofree char *text = g_strdup_printf ("[Hosts]\n%s", hosts);
+  g_autofree char *agent_uri = vr_testbed_root_uri (agent_root);
+  const char *const args[] = { "--config", conf, NULL };
+  g_autofree char *rule = admin_rule ("validate", "realize-host-access");
+  const char *const near[] = { "validate", "vr-guest", "--host", "near",
+                               NULL };
+  const char *const far[] = { "validate", "vr-guest", "--host", "far", NULL };
+  g_autoptr (GSubprocess) agent = NULL;
+  g_autoptr (GError) error = NULL;
+  char *out = NULL;
+
+  system = vr_import_path (store, dir, NULL, &error);
+  g_assert_no_error (error);
+  vr_planned_system_set_owner (system, NOBODY);
+  vr_planned_system_set_author (system, NOBODY);
+  g_assert_true (vr_store_save_record (store, system, &error));
+  vr_bus_harness_add_rules (harness, "48-vr-test-remote-access.rules", rule);
+  g_assert_true (g_file_set_contents (conf, text, -1, NULL));
+  agent = vr_bus_harness_start_agent (harness, agent_uri, state, NULL, args);
+  g_assert_cmpint (run_cli_nobody (&out, near), ==, 0);
+  g_assert_nonnull (strstr (out, "near: fits ("));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli_nobody (&out, far), ==, 3);
+  g_assert_nonnull (strstr (out, "far: does not fit: VR1801"));
+  g_clear_pointer (&out, g_free);
+  vr_bus_harness_stop_agent (g_steal_pointer (&agent));
+  test_rmtree (state);
+  test_rmtree (dir);
+}
+
+/* manage-others carries the host too: with it allowed to nobody on
+ * "near" only, another user's planned system may be validated on near by
+ * nobody, not on far. */
+static void
+test_agent_others_rule (Fixture *f, gconstpointer data)
+{
+  g_autofree char *hosts = near_far_hosts ();
+  g_autofree char *rule = admin_rule ("validate", "manage-others");
+  const char *const near[] = { "validate", "vr-guest", "--host", "near",
+                               NULL };
+  const char *const far[] = { "validate", "vr-guest", "--host", "far", NULL };
+  g_autoptr (GSubprocess) agent = NULL;
+  g_autoptr (GError) error = NULL;
+  char *out = NULL;
+
+  /* uid 1's, written by uid 1: nobody needs manage-others. */
+  vr_planned_system_set_owner (f->system, 1);
+  vr_planned_system_set_author (f->system, 1);
+  g_assert_true (vr_store_save_record (f->store, f->system, &error));
+  vr_bus_harness_add_rules (harness, "48-vr-test-remote-others.rules", rule);
+  agent = agent_start (f, hosts);
+  g_assert_cmpint (run_cli_nobody (&out, near), ==, 0);
+  g_assert_nonnull (strstr (out, "near: fits ("));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli_nobody (&out, far), ==, 1);
+  g_assert_nonnull (strstr (out, "Access denied (32769)"));
+  g_assert_nonnull (strstr (out, "manage-others"));
+  g_clear_pointer (&out, g_free);
+  vr_bus_harness_stop_agent (g_steal_pointer (&agent));
+}
+
 /* Placement through the agent across its three listed hosts: one not
  * reachable, one with a domain of the same UUID (VR1602), one that fits
  * (a third libvirtd): it realizes onto the third and says why not the
@@ -1588,6 +1706,354 @@ test_upload_full (void)
   test_rmtree (local);
 }
 
+#define UEFI_UUID "5a1ad0c0-7e57-4b3d-9c1e-000000000004"
+#define UEFI_VARS "vr-uefi_VARS.fd"
+#define OVMF_CODE "/usr/share/OVMF/OVMF_CODE_4M.fd"
+
+/* The test bed's UEFI guest (OVMF, TPM 2.0) imported from a copy of its
+ * import directory; without_tpm: the copy's tpm/ removed (the domain keeps
+ * its emulated TPM, whose state the saved stream holds). NULL, the test
+ * skipped, where the test bed has no UEFI guest. */
+static char *
+uefi_copy (gboolean without_tpm)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *uefi = NULL;
+  g_autofree char *tpm = NULL;
+  char *copy;
+
+  if (!g_file_test (OVMF_CODE, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("no " OVMF_CODE " (ovmf): the test bed has no UEFI "
+                   "guest");
+      return NULL;
+    }
+  uefi = vr_testbed_require ("uefi");
+  copy = vr_testbed_copy_import_dir (uefi, &error);
+  g_assert_no_error (error);
+  tpm = g_build_filename (copy, "tpm", NULL);
+  if (without_tpm)
+    test_rmtree (tpm);
+  return copy;
+}
+
+/* A UEFI domain is undefined with its store kept (libvirt 9.0 refuses
+ * otherwise); the store is a volume, deleted with the pool's others. */
+static void
+remove_uefi_domain (virConnectPtr conn)
+{
+  g_autoptr (virDomain) dom = virDomainLookupByUUIDString (conn, UEFI_UUID);
+
+  if (dom == NULL)
+    return;
+  if (virDomainIsActive (dom) == 1)
+    virDomainDestroy (dom);
+  virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                                   | VIR_DOMAIN_UNDEFINE_KEEP_NVRAM
+                                   | VIR_DOMAIN_UNDEFINE_KEEP_TPM);
+}
+
+static char *
+domain_nvram (virDomainPtr dom)
+{
+  g_autofree char *xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE);
+  g_autoptr (xmlDoc) doc = NULL;
+
+  g_assert_nonnull (xml);
+  doc = vr_xml_parse_buffer (xml, strlen (xml), "domain", "domain", NULL);
+  g_assert_nonnull (doc);
+  return vr_xml_xpath_string (doc, "string(/domain/os/nvram)");
+}
+
+static void
+assert_same_file (const char *a, const char *b)
+{
+  g_autofree char *one = NULL;
+  g_autofree char *two = NULL;
+  gsize one_len = 0;
+  gsize two_len = 0;
+
+  g_assert_true (g_file_get_contents (a, &one, &one_len, NULL));
+  g_assert_true (g_file_get_contents (b, &two, &two_len, NULL));
+  g_assert_cmpuint (one_len, ==, two_len);
+  g_assert_true (memcmp (one, two, one_len) == 0);
+}
+
+/* The UEFI variable store goes as a volume of the remote pool, which the
+ * domain's <nvram> names: a failure after define takes both back (the
+ * volume deleted by its journaled key, libvirt told to keep NVRAM); then
+ * the realize goes through, the volume holds the carried store byte for
+ * byte before the guest runs, and the guest resumes from its managed save
+ * with it. */
+static void
+test_uefi (void)
+{
+  g_autofree char *copy = uefi_copy (TRUE);
+  g_autofree char *state = NULL;
+  g_autofree char *uri = unix_uri (&remote);
+  g_autofree char *carried = NULL;
+  g_autofree char *volume = NULL;
+  g_autofree char *nvram = NULL;
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autoptr (VrStore) store = NULL;
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (VrHostCaps) caps = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *volumes = NULL;
+  VrRealizeOptions options = { 0 };
+
+  if (copy == NULL)
+    return;
+  state = test_mkdtemp ();
+  store = vr_store_new (state);
+  system = vr_import_path (store, copy, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (vr_planned_system_get_nvram_file (system));
+  g_assert_null (vr_planned_system_get_tpm_folder (system));
+  carried = g_build_filename (copy, "nvram", UEFI_VARS, NULL);
+  volume = g_build_filename (remote.pool, UEFI_VARS, NULL);
+  caps = vr_host_caps_new (conn);
+  if (test_needs_hooks ())
+    {
+      g_setenv ("VR_TEST_FAIL_AT", "defined", TRUE);
+      g_assert_false (vr_realize (store, caps, conn, system, &options, NULL,
+                                  NULL, &error));
+      g_unsetenv ("VR_TEST_FAIL_AT");
+      g_test_message ("realize: %s", error->message);
+      g_clear_error (&error);
+      g_assert_false (vr_planned_system_get_rollback_pending (system));
+      volumes = pool_volumes (conn);
+      g_assert_cmpstr (volumes, ==, "");
+      g_assert_cmpuint (pool_files (&remote), ==, 0);
+      dom = virDomainLookupByUUIDString (conn, UEFI_UUID);
+      g_assert_null (dom);
+      g_clear_pointer (&volumes, g_free);
+    }
+  g_assert_true (vr_realize (store, caps, conn, system, &options, NULL, NULL,
+                             &error));
+  g_assert_no_error (error);
+  volumes = pool_volumes (conn);
+  g_assert_cmpstr (volumes, ==, UEFI_VARS "\n");
+  dom = virDomainLookupByUUIDString (conn, UEFI_UUID);
+  g_assert_nonnull (dom);
+  nvram = domain_nvram (dom);
+  g_assert_cmpstr (nvram, ==, volume);
+  assert_same_file (volume, carried);
+  g_assert_cmpint (virDomainHasManagedSaveImage (dom, 0), ==, 1);
+  g_assert_cmpint (virDomainCreate (dom), ==, 0);
+  assert_restored (&remote, dom);
+  remove_uefi_domain (conn);
+  delete_volumes (conn);
+  test_rmtree (state);
+  test_rmtree (copy);
+}
+
+typedef struct {
+  VrStore *store;
+  VrPlannedSystem *system;
+  virConnectPtr conn;
+  GError *error;
+} UefiJob;
+
+static gpointer
+run_uefi_job (gpointer data)
+{
+  UefiJob *job = data;
+  VrRealizeOptions options = { 0 };
+  g_autoptr (VrHostCaps) caps = vr_host_caps_new (job->conn);
+
+  return GINT_TO_POINTER (vr_realize (job->store, caps, job->conn,
+                                      job->system, &options, NULL, NULL,
+                                      &job->error));
+}
+
+/* The second daemon killed once the domain is defined with its store
+ * uploaded: the rollback is pending, the journal names the store's
+ * volume; once the daemon is back, recovery undefines the domain and
+ * deletes the store and the save image's volumes. */
+static void
+test_uefi_killed (void)
+{
+  g_autofree char *copy = uefi_copy (TRUE);
+  g_autofree char *state = NULL;
+  g_autofree char *pause = NULL;
+  g_autofree char *reached = NULL;
+  g_autofree char *journal_path = NULL;
+  g_autofree char *journal = NULL;
+  g_autofree char *uri = unix_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autoptr (virConnect) again = NULL;
+  g_autoptr (VrStore) store = NULL;
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (VrStoreLock) lock = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *volumes = NULL;
+  UefiJob job = { 0 };
+  GThread *thread;
+
+  if (copy == NULL || !test_needs_hooks ())
+    return;
+  state = test_mkdtemp ();
+  store = vr_store_new (state);
+  system = vr_import_path (store, copy, NULL, &error);
+  g_assert_no_error (error);
+  pause = g_build_filename (state, "pause", NULL);
+  reached = g_build_filename (state, "reached", NULL);
+  test_write_file (state, "pause", "", 0);
+  g_setenv ("VR_TEST_PAUSE_AT", "defined", TRUE);
+  g_setenv ("VR_TEST_PAUSE_FILE", pause, TRUE);
+  g_setenv ("VR_TEST_PAUSE_REACHED", reached, TRUE);
+  job = (UefiJob){ store, system, conn, NULL };
+  thread = g_thread_new ("realize", run_uefi_job, &job);
+  while (!g_file_test (reached, G_FILE_TEST_EXISTS))
+    g_usleep (G_USEC_PER_SEC / 20);
+  volumes = pool_volumes (conn);
+  g_assert_cmpstr (volumes, ==, "vr-uefi.save\n" UEFI_VARS "\n");
+  remote_kill (&remote);
+  unlink (pause);
+  g_assert_false (GPOINTER_TO_INT (g_thread_join (thread)));
+  g_unsetenv ("VR_TEST_PAUSE_AT");
+  g_unsetenv ("VR_TEST_PAUSE_FILE");
+  g_unsetenv ("VR_TEST_PAUSE_REACHED");
+  g_test_message ("realize: %s", job.error->message);
+  g_clear_error (&job.error);
+  g_assert_true (vr_planned_system_get_rollback_pending (system));
+  journal_path = g_build_filename (state, UEFI_UUID, VR_REALIZE_JOURNAL,
+                                   NULL);
+  g_assert_true (g_file_get_contents (journal_path, &journal, NULL, NULL));
+  test_assert_valid_rng ("realize-journal.rng", journal);
+  g_assert_nonnull (strstr (journal, "<volume name=\"" UEFI_VARS "\" key="));
+  g_assert_cmpuint (pool_files (&remote), ==, 2);
+
+  remote_start (&remote);
+  again = vr_libvirt_open (uri, NULL);
+  g_assert_nonnull (again);
+  lock = vr_store_lock (store, system, &error);
+  g_assert_no_error (error);
+  g_assert_true (vr_realize_recover (store, again, system, &error));
+  g_assert_no_error (error);
+  g_assert_false (vr_planned_system_get_rollback_pending (system));
+  g_assert_false (vr_realize_journal_exists (store, system));
+  g_clear_pointer (&volumes, g_free);
+  volumes = pool_volumes (again);
+  g_assert_cmpstr (volumes, ==, "");
+  g_assert_cmpuint (pool_files (&remote), ==, 0);
+  dom = virDomainLookupByUUIDString (again, UEFI_UUID);
+  g_assert_null (dom);
+  g_clear_pointer (&lock, vr_store_lock_free);
+  test_rmtree (state);
+  test_rmtree (copy);
+}
+
+/* TPM state is not carried to a remote host: refused before anything is
+ * made, the message naming it, where it would go and the commands that
+ * carry it by hand. */
+static void
+test_uefi_tpm_refused (void)
+{
+  g_autofree char *copy = uefi_copy (FALSE);
+  g_autofree char *state = NULL;
+  g_autofree char *uri = unix_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autoptr (VrStore) store = NULL;
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (VrHostCaps) caps = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *volumes = NULL;
+  VrRealizeOptions options = { 0 };
+
+  if (copy == NULL)
+    return;
+  state = test_mkdtemp ();
+  store = vr_store_new (state);
+  system = vr_import_path (store, copy, NULL, &error);
+  g_assert_no_error (error);
+  caps = vr_host_caps_new (conn);
+  g_assert_false (vr_realize (store, caps, conn, system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_NOT_SUPPORTED, "TPM state",
+                     "/var/lib/libvirt/swtpm/" UEFI_UUID,
+                     "virt-realize import", "--new-id", NULL);
+  g_assert_nonnull (strstr (error->message, "rsync -aS"));
+  g_assert_cmpint (vr_planned_system_get_state (system), ==,
+                   VR_PLANNED_STATE_PLANNED);
+  g_assert_false (vr_realize_journal_exists (store, system));
+  volumes = pool_volumes (conn);
+  g_assert_cmpstr (volumes, ==, "");
+  dom = virDomainLookupByUUIDString (conn, UEFI_UUID);
+  g_assert_null (dom);
+  test_rmtree (state);
+  test_rmtree (copy);
+}
+
+#define EFIVOL_UUID "5a1ad0c0-7e57-4b3d-9c1e-0000000000a3"
+#define OVMF_VARS "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+/* A UEFI variable store that is a volume of the remote pool (as a remote
+ * realize makes it) is read through the storage API: the export carries
+ * it, byte for byte, into DIR/nvram, the import takes it, and the volume
+ * stays the domain's there. */
+static void
+test_export_nvram_volume (void)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autofree char *volume = g_build_filename (remote.pool,
+                                              "vr-efivol_VARS.fd", NULL);
+  g_autofree char *commands = g_strdup_printf (
+      "vol-create-as default vr-efivol_VARS.fd 540672 --allocation 0 "
+      "--format raw; vol-upload --pool default vr-efivol_VARS.fd %s",
+      OVMF_VARS);
+  g_autofree char *made = NULL;
+  g_autofree char *nvram = test_xml_text_element ("nvram", volume);
+  g_autofree char *xml = g_strdup_printf (
+      "<domain type='qemu'><name>vr-efivol</name><uuid>" EFIVOL_UUID
+      "</uuid><memory unit='MiB'>128</memory><os><type machine='q35'>hvm"
+      "</type><loader readonly='yes' type='pflash'>" OVMF_CODE "</loader>"
+      "%s</os><features><acpi/></features></domain>", nvram);
+  VrExportOptions options = { 0 };
+  g_autofree char *out = test_mkdtemp ();
+  g_autofree char *dir = g_build_filename (out, "export", NULL);
+  g_autofree char *copy = g_build_filename (dir, "nvram",
+                                            "vr-efivol_VARS.fd", NULL);
+  g_autofree char *state = test_mkdtemp ();
+  g_autoptr (VrStore) store = vr_store_new (state);
+  g_autoptr (VrPlannedSystem) planned = NULL;
+  g_autoptr (VrExportResult) result = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *volumes = NULL;
+
+  if (!g_file_test (OVMF_VARS, G_FILE_TEST_EXISTS)
+      || !g_file_test (OVMF_CODE, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("no " OVMF_VARS " (ovmf): no UEFI variable store to "
+                   "carry");
+      return;
+    }
+  made = test_virsh (uri, commands);
+  assert_same_file (volume, OVMF_VARS);
+  dom = define_remote (conn, xml);
+  result = vr_export (conn, "vr-efivol", dir, &options, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (result->nvram);
+  g_assert_false (result->tpm);
+  assert_same_file (copy, volume);
+  planned = vr_import_path (store, dir, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (vr_planned_system_get_nvram_file (planned), ==,
+                   "nvram/vr-efivol_VARS.fd");
+  volumes = pool_volumes (conn);
+  g_assert_cmpstr (volumes, ==, "vr-efivol_VARS.fd\n");
+  undefine_remote (dom);
+  delete_volumes (conn);
+  test_rmtree (out);
+  test_rmtree (state);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1622,6 +2088,9 @@ main (int argc, char **argv)
               test_placement_memory, fixture_tear_down);
   g_test_add ("/remote/killed", Fixture, "basic", fixture_set_up,
               test_killed, fixture_tear_down);
+  g_test_add_func ("/remote/uefi", test_uefi);
+  g_test_add_func ("/remote/uefi/killed", test_uefi_killed);
+  g_test_add_func ("/remote/uefi/tpm-refused", test_uefi_tpm_refused);
   local_root = vr_testbed_new_root ("remote-local");
   g_test_add ("/remote/export", Fixture, "basic", fixture_set_up,
               test_export, fixture_tear_down);
@@ -1631,6 +2100,7 @@ main (int argc, char **argv)
   g_test_add_func ("/remote/export/firmware", test_export_firmware);
   g_test_add_func ("/remote/upload/finished", test_upload_finished);
   g_test_add_func ("/remote/upload/full", test_upload_full);
+  g_test_add_func ("/remote/export/nvram-volume", test_export_nvram_volume);
   vr_dbus_errors_register ();
   harness = vr_bus_harness_new (TRUE, &why_no_bus);
   if (harness != NULL)
@@ -1646,6 +2116,8 @@ main (int argc, char **argv)
   ADD ("killed", test_agent_killed);
   ADD ("host-rule", test_agent_host_rule);
   ADD ("limits-per-host", test_agent_limits_per_host);
+  ADD ("host-access-rule", test_agent_host_access_rule);
+  ADD ("others-rule", test_agent_others_rule);
 #undef ADD
   status = g_test_run ();
   g_clear_pointer (&harness, vr_bus_harness_free);
