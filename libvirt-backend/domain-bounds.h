@@ -4,6 +4,8 @@
 #include <glib.h>
 #include <libxml/tree.h>
 
+#include "safe-xml.h"
+
 G_BEGIN_DECLS
 
 /* How much of a domain XML validation and the host-access policy will
@@ -11,7 +13,7 @@ G_BEGIN_DECLS
  * has a few hundred elements), far below what makes root's XPath work
  * quadratic (seventh review F4: 40,000 disks cost 30-48 s of CPU). */
 #define VR_DOMAIN_MAX_DEVICES 1024
-#define VR_DOMAIN_MAX_ELEMENTS 8192
+#define VR_DOMAIN_MAX_ELEMENTS VR_XML_MAX_DOMAIN_ELEMENTS
 
 /* Whether doc stays within both bounds; else VR_ERROR_INVALID_PARAMETER
  * (32773) naming what (a file or "the save image's XML"), the count
