@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "caller-access.h"
 #include "caller-watch.h"
 #include "dbus-manager.h"
@@ -32,6 +33,7 @@ typedef struct {
   VrUserQuotas *quotas;
   guint64 held_bytes; /* held against the caller's quota, when held */
   gboolean held;
+  guint owner; /* the import directory's, when another user's */
 } ImportCall;
 
 static void
@@ -146,6 +148,39 @@ import_done (GObject *source, GAsyncResult *result, gpointer user_data)
                                                   call->context, system)));
 }
 
+/* The owner of the import directory when it is another user's (not the
+ * caller's, not root's), else -1. */
+static gint64
+others_folder (int fd, guint uid)
+{
+  struct stat st;
+
+  if (fstat (fd, &st) != 0 || st.st_uid == uid || st.st_uid == 0)
+    return -1;
+  return st.st_uid;
+}
+
+static void
+on_others_folder (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  ImportCall *call = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  guint uid;
+
+  if (vr_auth_check_finish (result, &uid, &error))
+    {
+      vr_agent_context_run_import (call->context, call->uid, task,
+                                   import_thread);
+      return;
+    }
+  g_task_return_new_error (
+      task, VR_ERROR, VR_ERROR_ACCESS_DENIED,
+      "the import directory is another user's folder (uid %u): its owner "
+      "imports it, or an administrator with " VR_ACTION_PREFIX
+      VR_ACTION_MANAGE_OTHERS " (%s)", call->owner, error->message);
+}
+
 static void
 import_authorized (VrAgentContext *context, GDBusMethodInvocation *invocation,
                    guint uid, gpointer data)
@@ -155,6 +190,7 @@ import_authorized (VrAgentContext *context, GDBusMethodInvocation *invocation,
   g_autoptr (GTask) task = g_task_new (NULL, cancellable, import_done, NULL);
   g_autoptr (GError) error = NULL;
   GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
+  gint64 owner;
 
   /* An import that was kept before the caller left is exported still. */
   g_task_set_check_cancellable (task, FALSE);
@@ -166,9 +202,23 @@ import_authorized (VrAgentContext *context, GDBusMethodInvocation *invocation,
   call->fd = take_fd (g_dbus_message_get_unix_fd_list (message),
                       call->handle, &error);
   if (call->fd < 0)
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    vr_agent_context_run_import (context, uid, task, import_thread);
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  /* Another user's export is theirs to import: whoever imported it
+   * first would hold its name and UUID, and could realize it before
+   * them (seventh review F7). */
+  owner = vr_agent_context_is_session (context)
+              ? -1 : others_folder (call->fd, uid);
+  if (owner >= 0)
+    {
+      call->owner = (guint) owner;
+      vr_auth_check_async (invocation, FALSE, VR_ACTION_MANAGE_OTHERS, NULL,
+                           on_others_folder, g_object_ref (task));
+      return;
+    }
+  vr_agent_context_run_import (context, uid, task, import_thread);
 }
 
 static gboolean

@@ -3080,6 +3080,42 @@ test_planned_limit (Fixture *f, gconstpointer data)
   test_rmtree (conf_dir);
 }
 
+/* Seventh review, F7: user A imported user B's world-readable export
+ * first, so B's import was refused ("already imported") and A could
+ * realize B's VM. A folder of another user (not the caller's, not
+ * root's) is imported only by its owner or with manage-others: nobody's
+ * import of uid 4242's folder is refused (32769, naming the action)
+ * with nothing kept; of its own folder it is not; root's is. */
+static void
+test_import_others_folder (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = padded_dir ("vr-squat",
+                                     "5a1ad0c0-7e57-4b3d-9c1e-0000000fad05",
+                                     16);
+  g_autofree char *file = g_build_filename (dir, "domain.xml", NULL);
+  g_autofree char *system = NULL;
+
+  g_assert_cmpint (chown (dir, 4242, 4242), ==, 0);
+  g_assert_cmpint (chown (file, 4242, 4242), ==, 0);
+  assert_import_refused (f, dir, "org.virtrealize.Realize1.manage-others");
+  {
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (import_as_nobody (dir, &err), !=, 0);
+    g_assert_nonnull (strstr (err, "AccessDenied"));
+    g_assert_nonnull (strstr (err, "uid 4242"));
+    hostile_calls++;
+  }
+  g_assert_cmpint (chown (dir, 65534, 65534), ==, 0);
+  system = import_dir (dir);
+  destroy (system);
+  g_free (system);
+  g_assert_cmpint (chown (dir, 0, 0), ==, 0);
+  system = import_dir (dir);
+  destroy (system);
+  test_rmtree (dir);
+}
+
 /* domain.xml of the test bed's kind with n file disks, in a folder
  * nobody may read; its path. */
 static char *
@@ -3275,6 +3311,7 @@ main (int argc, char **argv)
   ADD ("planned-limit", NULL, test_planned_limit);
   ADD ("validate-bounded", NULL, test_validate_bounded);
   ADD ("validate-slots", NULL, test_validate_slots);
+  ADD ("import-others-folder", NULL, test_import_others_folder);
 #undef ADD
   status = g_test_run ();
   if (harness != NULL)
