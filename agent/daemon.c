@@ -1218,6 +1218,8 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
                                    ? g_strdup (options->state_dir)
                                    : vr_store_default_dir ();
   Connect *connect;
+  static const VrUserQuotaLimits unlimited = { G_MAXUINT, G_MAXUINT32,
+                                               G_MAXUINT };
 
   if (g_mkdir_with_parents (state_dir, 0700) < 0)
     {
@@ -1240,7 +1242,9 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
       options->max_imports > 0 ? options->max_imports : 2,
       self->stopping);
   self->config_path = g_strdup (options->config_path);
-  self->quotas = vr_user_quotas_new (&options->user_quotas,
+  /* On a session bus the agent is its caller's own: nothing to share. */
+  self->quotas = vr_user_quotas_new (options->session ? &unlimited
+                                                      : &options->user_quotas,
                                      options->config_path);
   self->uri = g_strdup (options->uri);
   self->max_jobs = MAX (options->max_jobs, 1);
