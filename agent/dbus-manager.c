@@ -149,13 +149,14 @@ import_done (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 /* The owner of the import directory when it is another user's (not the
- * caller's, not root's), else -1. */
+ * caller's, not root's) and the caller is not root, else -1. */
 static gint64
 others_folder (int fd, guint uid)
 {
   struct stat st;
 
-  if (fstat (fd, &st) != 0 || st.st_uid == uid || st.st_uid == 0)
+  if (uid == 0 || fstat (fd, &st) != 0 || st.st_uid == uid
+      || st.st_uid == 0)
     return -1;
   return st.st_uid;
 }
