@@ -222,7 +222,13 @@ vr_agent_config_load (const char *path, GError **error)
       || !read_count (file, "MaxVcpusPerUser", config,
                       &config->max_vcpus_per_user, error)
       || !read_count (file, "MaxDiskPerUser", config,
-                      &config->max_disk_per_user, error))
+                      &config->max_disk_per_user, error)
+      || !read_count (file, "MaxPlannedPerUser", config,
+                      &config->max_planned_per_user, error)
+      || !read_count (file, "MaxPlannedBytesPerUser", config,
+                      &config->max_planned_bytes_per_user, error)
+      || !read_count (file, "MaxValidationsPerUser", config,
+                      &config->max_validations_per_user, error))
     return NULL;
   return g_steal_pointer (&config);
 }

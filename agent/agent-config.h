@@ -29,6 +29,9 @@ typedef struct {
   guint max_memory_per_user;    /* their memory in MiB; 0: the host's */
   guint max_vcpus_per_user;     /* their vCPUs; 0: 4 per host CPU */
   guint max_disk_per_user;      /* MiB their realizes wrote; 0: no limit */
+  guint max_planned_per_user;   /* planned systems one uid owns; 0: 32 */
+  guint max_planned_bytes_per_user; /* their XML, MiB; 0: 64 */
+  guint max_validations_per_user;   /* validations at once; 0: 2 */
 } VrAgentConfig;
 
 #define VR_AGENT_CONFIG_DEFAULT SYSCONFDIR "/virt-realize/agent.conf"

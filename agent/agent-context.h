@@ -10,6 +10,7 @@
 #include "realize.h"
 #include "realize-limits.h"
 #include "store.h"
+#include "user-quotas.h"
 #include "validate.h"
 
 G_BEGIN_DECLS
@@ -45,6 +46,7 @@ struct _VrAgentContextInterface
   const char *const *(*get_trusted_import_dirs) (VrAgentContext *context);
   const VrRealizeLimits *(*get_realize_limits) (VrAgentContext *context);
   VrRealizeHolds *(*get_realize_holds) (VrAgentContext *context);
+  VrUserQuotas *(*get_user_quotas) (VrAgentContext *context);
   const char *const *(*get_bridges) (VrAgentContext *context);
   const char *(*get_config_path) (VrAgentContext *context);
   void (*run_import) (VrAgentContext *context, guint uid, GTask *task,
@@ -98,6 +100,8 @@ const VrRealizeLimits *
 vr_agent_context_get_realize_limits (VrAgentContext *context);
 /* The realizes checked against those limits whose jobs have not ended. */
 VrRealizeHolds *vr_agent_context_get_realize_holds (VrAgentContext *context);
+/* What each uid keeps and runs besides realizes (agent.conf). */
+VrUserQuotas *vr_agent_context_get_user_quotas (VrAgentContext *context);
 /* The host bridges guests may join (agent.conf Bridges); never NULL. */
 const char *const *vr_agent_context_get_bridges (VrAgentContext *context);
 const char *vr_agent_context_get_config_path (VrAgentContext *context);

@@ -4,6 +4,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <unistd.h>
 
 #include "agent-config.h"
@@ -34,6 +35,7 @@ struct _VrDaemon {
   char **bridges;
   VrRealizeLimits realize_limits;
   VrRealizeHolds *realize_holds; /* realizes checked, until their job ends */
+  VrUserQuotas *quotas; /* planned systems, imports, validations per uid */
   char *config_path;
   VrImportQueue *imports; /* fair share per caller */
   /* Cancelled when the agent stops: imports under way stop hashing
@@ -311,6 +313,23 @@ daemon_host_details (VrDaemon *self, const char *host)
 
 /* Planned systems */
 
+/* What the system's owner keeps: its stored XML's size, a stat of the
+ * state directory's own file (root's, not a caller's). */
+static void
+count_planned (VrDaemon *self, VrPlannedSystem *system)
+{
+  g_autofree char *path = vr_store_system_file (self->store, system,
+                                                VR_STORE_DOMAIN_XML);
+  GStatBuf st;
+  guint owner = 0;
+  gboolean has_owner = vr_planned_system_get_owner (system, &owner);
+
+  vr_user_quotas_set_planned (self->quotas,
+                              vr_planned_system_get_uuid (system), has_owner,
+                              owner, g_stat (path, &st) == 0
+                                         ? (guint64) st.st_size : 0);
+}
+
 static const char *
 daemon_export_system (VrDaemon *self, VrPlannedSystem *system)
 {
@@ -318,6 +337,7 @@ daemon_export_system (VrDaemon *self, VrPlannedSystem *system)
   VrDBusObjectSkeleton *object = g_hash_table_lookup (self->systems, uuid);
 
   vr_name_index_set (self->names, uuid, vr_planned_system_get_name (system));
+  count_planned (self, system);
   summaries_changed (self);
   if (object != NULL)
     {
@@ -337,6 +357,7 @@ daemon_unexport_system (VrDaemon *self, const char *uuid)
   VrDBusObjectSkeleton *object = g_hash_table_lookup (self->systems, uuid);
 
   vr_name_index_remove (self->names, uuid);
+  vr_user_quotas_forget_planned (self->quotas, uuid);
   summaries_changed (self);
   if (object == NULL)
     return;
@@ -1197,6 +1218,8 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
                                    ? g_strdup (options->state_dir)
                                    : vr_store_default_dir ();
   Connect *connect;
+  static const VrUserQuotaLimits unlimited = { G_MAXUINT, G_MAXUINT32,
+                                               G_MAXUINT };
 
   if (g_mkdir_with_parents (state_dir, 0700) < 0)
     {
@@ -1219,6 +1242,10 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
       options->max_imports > 0 ? options->max_imports : 2,
       self->stopping);
   self->config_path = g_strdup (options->config_path);
+  /* On a session bus the agent is its caller's own: nothing to share. */
+  self->quotas = vr_user_quotas_new (options->session ? &unlimited
+                                                      : &options->user_quotas,
+                                     options->config_path);
   self->uri = g_strdup (options->uri);
   self->max_jobs = MAX (options->max_jobs, 1);
   self->job_keep_seconds = options->job_keep_seconds;
@@ -1314,6 +1341,7 @@ vr_daemon_finalize (GObject *object)
   g_free (self->uri);
   /* After the jobs (dispose), which release theirs as they go. */
   vr_realize_holds_free (self->realize_holds);
+  vr_user_quotas_free (self->quotas);
   G_OBJECT_CLASS (vr_daemon_parent_class)->finalize (object);
 }
 
@@ -1373,6 +1401,12 @@ static VrRealizeHolds *
 context_get_realize_holds (VrAgentContext *context)
 {
   return daemon_get_realize_holds (VR_DAEMON (context));
+}
+
+static VrUserQuotas *
+context_get_user_quotas (VrAgentContext *context)
+{
+  return VR_DAEMON (context)->quotas;
 }
 
 static const char *const *
@@ -1505,6 +1539,7 @@ vr_daemon_context_init (VrAgentContextInterface *iface)
   iface->get_trusted_import_dirs = context_get_trusted_import_dirs;
   iface->get_realize_limits = context_get_realize_limits;
   iface->get_realize_holds = context_get_realize_holds;
+  iface->get_user_quotas = context_get_user_quotas;
   iface->get_bridges = context_get_bridges;
   iface->get_config_path = context_get_config_path;
   iface->run_import = context_run_import;

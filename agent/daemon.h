@@ -34,6 +34,7 @@ typedef struct {
   const char *const *host_uris;
   const char *const *bridges;   /* agent.conf Bridges; may be NULL */
   VrRealizeLimits realize_limits; /* max_domains 0: the default */
+  VrUserQuotaLimits user_quotas;  /* 0s: the defaults */
 } VrDaemonOptions;
 
 /* virt-realized: the planned systems and jobs of one state directory and

@@ -4,9 +4,11 @@
 
 #include <fcntl.h>
 #include <gio/gunixfdlist.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "caller-access.h"
 #include "caller-watch.h"
 #include "dbus-manager.h"
@@ -16,6 +18,7 @@
 #include "errors.h"
 #include "import.h"
 #include "options.h"
+#include "safe-xml.h"
 
 typedef struct {
   int fd;
@@ -27,6 +30,10 @@ typedef struct {
   GDBusMethodInvocation *invocation;
   VrAgentContext *context;
   guint watch; /* cancels the task when the caller leaves */
+  VrUserQuotas *quotas;
+  guint64 held_bytes; /* held against the caller's quota, when held */
+  gboolean held;
+  guint owner; /* the import directory's, when another user's */
 } ImportCall;
 
 static void
@@ -34,6 +41,10 @@ import_call_free (gpointer data)
 {
   ImportCall *call = data;
 
+  /* After import_done exported what was kept: it counts from there. */
+  if (call->held)
+    vr_user_quotas_release_import (call->quotas, call->uid,
+                                   call->held_bytes);
   if (call->fd >= 0)
     close (call->fd);
   g_clear_pointer (&call->handle, g_variant_unref);
@@ -68,6 +79,21 @@ take_fd (GUnixFDList *fd_list, GVariant *handle, GError **error)
   return -1;
 }
 
+/* The caller's planned systems and their XML are bounded (seventh review
+ * F3: eight imports of 4 MiB grew root's state to 37 MB and the agent to
+ * 739 MB); the room is held from before the manifest's hashing to the
+ * import's end, so that two imports at once cannot both take the last. */
+static gboolean
+hold_quota (ImportCall *call, VrImportDir *dir, GError **error)
+{
+  g_autofree char *xml = vr_xml_to_string (dir->doc);
+
+  call->held_bytes = strlen (xml);
+  call->held = vr_user_quotas_hold_import (call->quotas, call->uid,
+                                           call->held_bytes, error);
+  return call->held;
+}
+
 static void
 import_thread (GTask *task, gpointer source, gpointer task_data,
                GCancellable *cancellable)
@@ -90,7 +116,7 @@ import_thread (GTask *task, gpointer source, gpointer task_data,
    * nothing is opened or parsed before that is known. */
   if (vr_caller_check_import_fd (call->fd, NULL, caller, &error))
     dir = vr_import_dir_open_fd_as (call->fd, caller, &error);
-  if (dir == NULL)
+  if (dir == NULL || !hold_quota (call, dir, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -122,6 +148,40 @@ import_done (GObject *source, GAsyncResult *result, gpointer user_data)
                                                   call->context, system)));
 }
 
+/* The owner of the import directory when it is another user's (not the
+ * caller's, not root's) and the caller is not root, else -1. */
+static gint64
+others_folder (int fd, guint uid)
+{
+  struct stat st;
+
+  if (uid == 0 || fstat (fd, &st) != 0 || st.st_uid == uid
+      || st.st_uid == 0)
+    return -1;
+  return st.st_uid;
+}
+
+static void
+on_others_folder (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  ImportCall *call = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  guint uid;
+
+  if (vr_auth_check_finish (result, &uid, &error))
+    {
+      vr_agent_context_run_import (call->context, call->uid, task,
+                                   import_thread);
+      return;
+    }
+  g_task_return_new_error (
+      task, VR_ERROR, VR_ERROR_ACCESS_DENIED,
+      "the import directory is another user's folder (uid %u): its owner "
+      "imports it, or an administrator with " VR_ACTION_PREFIX
+      VR_ACTION_MANAGE_OTHERS " (%s)", call->owner, error->message);
+}
+
 static void
 import_authorized (VrAgentContext *context, GDBusMethodInvocation *invocation,
                    guint uid, gpointer data)
@@ -131,6 +191,7 @@ import_authorized (VrAgentContext *context, GDBusMethodInvocation *invocation,
   g_autoptr (GTask) task = g_task_new (NULL, cancellable, import_done, NULL);
   g_autoptr (GError) error = NULL;
   GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
+  gint64 owner;
 
   /* An import that was kept before the caller left is exported still. */
   g_task_set_check_cancellable (task, FALSE);
@@ -142,9 +203,23 @@ import_authorized (VrAgentContext *context, GDBusMethodInvocation *invocation,
   call->fd = take_fd (g_dbus_message_get_unix_fd_list (message),
                       call->handle, &error);
   if (call->fd < 0)
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    vr_agent_context_run_import (context, uid, task, import_thread);
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  /* Another user's export is theirs to import: whoever imported it
+   * first would hold its name and UUID, and could realize it before
+   * them (seventh review F7). */
+  owner = vr_agent_context_is_session (context)
+              ? -1 : others_folder (call->fd, uid);
+  if (owner >= 0)
+    {
+      call->owner = (guint) owner;
+      vr_auth_check_async (invocation, FALSE, VR_ACTION_MANAGE_OTHERS, NULL,
+                           on_others_folder, g_object_ref (task));
+      return;
+    }
+  vr_agent_context_run_import (context, uid, task, import_thread);
 }
 
 static gboolean
@@ -168,6 +243,7 @@ handle_import (VrDBusManager *iface, GDBusMethodInvocation *invocation,
   call->handle = g_variant_ref (dir_fd);
   call->name = *name != '\0' ? g_strdup (name) : NULL;
   call->store = g_object_ref (vr_agent_context_get_store (context));
+  call->quotas = vr_agent_context_get_user_quotas (context);
   call->invocation = g_object_ref (invocation);
   call->context = context;
   vr_agent_context_authorize (context, invocation, "import", import_authorized,

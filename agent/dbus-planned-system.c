@@ -243,6 +243,7 @@ typedef struct {
   int import_fd; /* option import-dir, or -1 */
   char *host;    /* option host, or NULL */
   guint watch;   /* cancels the task when the caller leaves */
+  gboolean held; /* one of uid's validations (MaxValidationsPerUser) */
 } ValidateCall;
 
 static void
@@ -250,6 +251,9 @@ validate_call_free (gpointer data)
 {
   ValidateCall *call = data;
 
+  if (call->held)
+    vr_user_quotas_release_validation (
+        vr_agent_context_get_user_quotas (call->context), call->uid);
   g_clear_object (&call->caps);
   g_clear_object (&call->store);
   g_clear_object (&call->system);
@@ -352,6 +356,15 @@ validate_start (VrAgentContext *context, GDBusMethodInvocation *invocation,
   call->store = g_object_ref (vr_agent_context_get_store (context));
   call->target = data;
   call->host = g_strdup (call->target->host);
+  /* Each validation is root's CPU; a caller runs only so many at once
+   * (seventh review F4: six of a 40,000-disk XML all ran). */
+  call->held = vr_user_quotas_hold_validation (
+      vr_agent_context_get_user_quotas (context), uid, &error);
+  if (!call->held)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   /* Place holds its hosts' connections already. */
   if (call->target->place != NULL)
     {
@@ -1082,6 +1095,16 @@ update (Target *target, GError **error)
       return NULL;
     }
   vr_test_hook_stall ("update", NULL);
+  /* A bigger XML counts against its owner's MaxPlannedBytesPerUser. */
+  if (target->has_owner
+      && !vr_user_quotas_check_growth (
+             vr_agent_context_get_user_quotas (target->context),
+             target->owner,
+             vr_user_quotas_planned_bytes (
+                 vr_agent_context_get_user_quotas (target->context),
+                 target->uuid),
+             strlen (target->xml), error))
+    return NULL;
   if (!vr_planned_system_set_domain_xml (system, target->xml,
                                          strlen (target->xml), error))
     return NULL;

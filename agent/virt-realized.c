@@ -165,7 +165,10 @@ serve (Agent *agent)
     { agent->config->max_domains_per_user,
       agent->config->max_memory_per_user,
       agent->config->max_vcpus_per_user,
-      agent->config->max_disk_per_user }
+      agent->config->max_disk_per_user },
+    { agent->config->max_planned_per_user,
+      agent->config->max_planned_bytes_per_user,
+      agent->config->max_validations_per_user }
   };
   guint owner;
 

@@ -210,6 +210,62 @@ sum_sizes_kib (xmlDoc *doc, const char *expr, const char *unit_attr)
   return sum;
 }
 
+static guint64
+add_saturating (guint64 a, guint64 b)
+{
+  guint64 sum;
+
+  return g_uint64_checked_add (&sum, a, b) ? sum : G_MAXUINT64;
+}
+
+/* libvirt's size (KiB) of one video attribute when the XML leaves it out
+ * (virDomainVideoDefaultRAM and the QXL defaults of qemu_domain.c). */
+static guint64
+video_default_kib (const char *type, const char *attr)
+{
+  if (g_strcmp0 (type, "qxl") == 0)
+    return g_str_equal (attr, "vgamem") ? 16384
+           : g_str_equal (attr, "vram64") ? 0 : 65536;
+  if (g_str_equal (attr, "vram")
+      && (g_strcmp0 (type, "vga") == 0 || g_strcmp0 (type, "cirrus") == 0
+          || g_strcmp0 (type, "vmvga") == 0 || g_strcmp0 (type, "bochs") == 0))
+    return 16384;
+  return 0;
+}
+
+/* Guest-writable device memory QEMU maps beside the guest's RAM: each
+ * video device's ram, vram, vram64 and vgamem (always KiB; QXL's four
+ * of 1 GiB each made a 64 MiB guest a 23 GB process, seventh review F2). */
+static guint64
+video_memory_kib (xmlDoc *doc)
+{
+  static const char *const attrs[] = { "ram", "vram", "vram64", "vgamem" };
+  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
+  g_autoptr (xmlXPathObject) models = xmlXPathEvalExpression (
+      (const xmlChar *) "/domain/devices/video/model", ctxt);
+  guint64 sum = 0;
+
+  for (int i = 0; models && models->nodesetval
+                  && i < models->nodesetval->nodeNr; i++)
+    {
+      xmlNode *model = models->nodesetval->nodeTab[i];
+      g_autofree char *type = (char *) xmlGetProp (model,
+                                                   (const xmlChar *) "type");
+
+      for (guint a = 0; a < G_N_ELEMENTS (attrs); a++)
+        {
+          g_autofree char *value = (char *) xmlGetProp (
+              model, (const xmlChar *) attrs[a]);
+          guint64 kib = value ? scale_to_kib (g_ascii_strtoull (value, NULL,
+                                                                10), NULL)
+                              : video_default_kib (type, attrs[a]);
+
+          sum = add_saturating (sum, kib);
+        }
+    }
+  return sum;
+}
+
 guint64
 vr_domain_xml_get_memory_bound_kib (xmlDoc *doc)
 {
@@ -219,11 +275,13 @@ vr_domain_xml_get_memory_bound_kib (xmlDoc *doc)
   guint64 devices = sum_sizes_kib (
       doc, "/domain/devices/memory/target/size", "unit");
   guint64 max = sum_sizes_kib (doc, "/domain/maxMemory", "unit");
-  guint64 plugged;
+  /* TCG's translation cache is the emulator's, at the guest's asking. */
+  guint64 tb_cache = sum_sizes_kib (doc, "/domain/features/tcg/tb-cache",
+                                    "unit");
+  guint64 ram = MAX (MAX (memory, add_saturating (cells, devices)), max);
 
-  if (!g_uint64_checked_add (&plugged, cells, devices))
-    plugged = G_MAXUINT64;
-  return MAX (MAX (memory, plugged), max);
+  return add_saturating (add_saturating (ram, video_memory_kib (doc)),
+                         tb_cache);
 }
 
 guint

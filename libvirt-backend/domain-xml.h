@@ -44,8 +44,10 @@ guint vr_domain_xml_get_vcpus (xmlDoc *doc);
 /* The most memory libvirt may give the guest, in KiB: the largest of
  * <memory>, the NUMA cells' sizes plus the <devices><memory> modules'
  * (libvirt takes that sum over <memory> when there are cells), and
- * <maxMemory> (what hot-plug may reach). Per-user limits count this
- * (sixth review, F3), never <memory> alone. */
+ * <maxMemory> (what hot-plug may reach); plus every video device's
+ * ram/vram/vram64/vgamem (libvirt's defaults where left out) and TCG's
+ * <tb-cache>, which QEMU maps for the guest as well (seventh review, F2).
+ * Per-user limits count this (sixth review, F3), never <memory> alone. */
 guint64 vr_domain_xml_get_memory_bound_kib (xmlDoc *doc);
 
 G_END_DECLS

@@ -14,6 +14,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlXPathObject, xmlXPathFreeObject)
 /* Domain XML is a few KiB; anything past this is not a domain definition. */
 #define VR_XML_MAX_SIZE (4 * 1024 * 1024)
 
+/* Elements the parser reads before it stops: in a <domain> or a
+ * <domainsnapshot>, and in any other document. */
+#define VR_XML_MAX_DOMAIN_ELEMENTS 8192
+#define VR_XML_MAX_ELEMENTS 262144
+
 /* Parses untrusted XML: no DOCTYPE at all (so no entities, no DTD, no
  * external loads), no network, at most max_size bytes. A non-NULL root
  * names the element the document must have at its top. Errors name

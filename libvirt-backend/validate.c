@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "caller-access.h"
+#include "domain-bounds.h"
 #include "domain-xml.h"
 #include "errors.h"
 #include "safe-xml.h"
@@ -365,7 +366,9 @@ run (VrValidation *v, const char *display_name, GError **error)
   v->xpath = xmlXPathNewContext (v->doc);
   v->findings = vr_findings_new ();
   v->skipped = g_ptr_array_new_with_free_func (g_free);
-  if (!identify (v, display_name, error))
+  /* Before any check: their work grows with the XML (seventh review F4). */
+  if (!vr_domain_bounds_check (v->doc, display_name, error)
+      || !identify (v, display_name, error))
     return NULL;
   vr_validate_schema (v);
   vr_validate_platform (v);

@@ -87,7 +87,9 @@ test_lists (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (VrAgentConfig) config = load (
       "[Agent]\nPoolDirs=/srv/pools;/var/pools;\nBridges=br0;vrtrust0;\n"
-      "MaxDomainsPerUser=3\nMaxVcpusPerUser=24\nMaxDiskPerUser=102400\n",
+      "MaxDomainsPerUser=3\nMaxVcpusPerUser=24\nMaxDiskPerUser=102400\n"
+      "MaxPlannedPerUser=5\nMaxPlannedBytesPerUser=8\n"
+      "MaxValidationsPerUser=1\n",
       &error);
   g_autoptr (VrAgentConfig) none = NULL;
   const char *const dirs[] = { "/srv/pools", "/var/pools", NULL };
@@ -103,6 +105,8 @@ test_lists (void)
       "not a network interface name" },
     { "[Agent]\nMaxVcpusPerUser=0\n", "MaxVcpusPerUser must be a number" },
     { "[Agent]\nMaxDiskPerUser=100G\n", "MaxDiskPerUser must be a number" },
+    { "[Agent]\nMaxPlannedBytesPerUser=64M\n",
+      "MaxPlannedBytesPerUser must be a number" },
   };
 
   g_assert_no_error (error);
@@ -113,6 +117,9 @@ test_lists (void)
   g_assert_cmpuint (config->max_domains_per_user, ==, 3);
   g_assert_cmpuint (config->max_vcpus_per_user, ==, 24);
   g_assert_cmpuint (config->max_disk_per_user, ==, 102400);
+  g_assert_cmpuint (config->max_planned_per_user, ==, 5);
+  g_assert_cmpuint (config->max_planned_bytes_per_user, ==, 8);
+  g_assert_cmpuint (config->max_validations_per_user, ==, 1);
   none = load ("[Agent]\nMaxImports=2\n", &error);
   g_assert_no_error (error);
   /* Unset: the host's CPUs decide, and the disk has no limit. */

@@ -3046,6 +3046,272 @@ skip_bus_test (Fixture *f, gconstpointer data)
   g_test_skip (why_no_bus);
 }
 
+/* An import directory nobody may read holding only a domain.xml of name
+ * and uuid whose <metadata> carries pad bytes of text. */
+static char *
+padded_dir (const char *name, const char *uuid, gsize pad)
+{
+  char *dir = test_mkdtemp ();
+  g_autoptr (xmlDoc) doc = xmlNewDoc ((const xmlChar *) "1.0");
+  xmlNode *domain = xmlNewNode (NULL, (const xmlChar *) "domain");
+  xmlNode *os;
+  xmlNode *type;
+  xmlNode *metadata;
+  xmlNode *padding;
+  xmlNs *ns;
+  g_autofree char *text = g_strnfill (pad, 'x');
+  g_autofree char *file = g_build_filename (dir, "domain.xml", NULL);
+  xmlChar *xml = NULL;
+  int size = 0;
+
+  xmlDocSetRootElement (doc, domain);
+  xmlSetProp (domain, (const xmlChar *) "type", (const xmlChar *) "qemu");
+  xmlNewTextChild (domain, NULL, (const xmlChar *) "name",
+                   (const xmlChar *) name);
+  xmlNewTextChild (domain, NULL, (const xmlChar *) "uuid",
+                   (const xmlChar *) uuid);
+  xmlNewTextChild (domain, NULL, (const xmlChar *) "memory",
+                   (const xmlChar *) "65536");
+  xmlNewTextChild (domain, NULL, (const xmlChar *) "vcpu",
+                   (const xmlChar *) "1");
+  os = xmlNewChild (domain, NULL, (const xmlChar *) "os", NULL);
+  type = xmlNewTextChild (os, NULL, (const xmlChar *) "type",
+                          (const xmlChar *) "hvm");
+  xmlSetProp (type, (const xmlChar *) "arch", (const xmlChar *) "x86_64");
+  metadata = xmlNewChild (domain, NULL, (const xmlChar *) "metadata", NULL);
+  padding = xmlNewChild (metadata, NULL, (const xmlChar *) "pad", NULL);
+  ns = xmlNewNs (padding, (const xmlChar *) "urn:vr-test-pad",
+                 (const xmlChar *) "pad");
+  xmlSetNs (padding, ns);
+  xmlNodeAddContent (padding, (const xmlChar *) text);
+  xmlNewChild (domain, NULL, (const xmlChar *) "devices", NULL);
+  xmlDocDumpMemory (doc, &xml, &size);
+  test_write_file (dir, "domain.xml", (const char *) xml, size);
+  xmlFree (xml);
+  g_assert_cmpint (chmod (file, 0644), ==, 0);
+  g_assert_cmpint (chmod (dir, 0755), ==, 0);
+  return dir;
+}
+
+/* nobody's import of dir is refused naming key, with nothing changed. */
+static void
+assert_import_refused (Fixture *f, const char *dir, const char *key)
+{
+  g_autofree char *before = test_snapshot_tree (f->state);
+  g_autofree char *after = NULL;
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (import_as_nobody (dir, &err), !=, 0);
+  g_test_message ("import as nobody: %s", err);
+  g_assert_nonnull (strstr (err, key));
+  after = test_snapshot_tree (f->state);
+  g_assert_cmpstr (before, ==, after);
+  hostile_calls++;
+}
+
+/* Seventh review, F3: eight imports of 4 MiB grew root's state to 37 MB
+ * and the agent to 739 MB. One uid keeps at most MaxPlannedPerUser
+ * planned systems of MaxPlannedBytesPerUser MiB of XML in all; an import
+ * past either is refused (32774 naming the key) with nothing kept. The
+ * agent counts again from the store when it starts. */
+static void
+test_planned_limit (Fixture *f, gconstpointer data)
+{
+  g_autofree char *a = padded_dir ("vr-pad-1",
+                                   "5a1ad0c0-7e57-4b3d-9c1e-0000000fad01",
+                                   600 * 1024);
+  g_autofree char *b = padded_dir ("vr-pad-2",
+                                   "5a1ad0c0-7e57-4b3d-9c1e-0000000fad02",
+                                   16);
+  g_autofree char *c = padded_dir ("vr-pad-3",
+                                   "5a1ad0c0-7e57-4b3d-9c1e-0000000fad03",
+                                   600 * 1024);
+  g_autofree char *conf_dir = start_limited_agent (
+      f, "MaxPlannedPerUser=1\nMaxPlannedBytesPerUser=1\n", NULL);
+  g_autofree char *first = import_dir (a);
+  g_autofree char *second = NULL;
+
+  assert_import_refused (f, b, "MaxPlannedPerUser=1");
+  test_rmtree (conf_dir);
+  g_free (g_steal_pointer (&conf_dir));
+  conf_dir = start_limited_agent (
+      f, "MaxPlannedPerUser=3\nMaxPlannedBytesPerUser=1\n", NULL);
+  assert_import_refused (f, c, "MaxPlannedBytesPerUser=1 MiB");
+  second = import_dir (b);
+  destroy (first);
+  destroy (second);
+  test_rmtree (a);
+  test_rmtree (b);
+  test_rmtree (c);
+  test_rmtree (conf_dir);
+}
+
+/* Seventh review, F7: user A imported user B's world-readable export
+ * first, so B's import was refused ("already imported") and A could
+ * realize B's VM. A folder of another user (not the caller's, not
+ * root's) is imported only by its owner or with manage-others: nobody's
+ * import of uid 4242's folder is refused (32769, naming the action)
+ * with nothing kept; root imports it; nobody imports its own folder and
+ * one of root's. */
+static void
+test_import_others_folder (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = padded_dir ("vr-squat",
+                                     "5a1ad0c0-7e57-4b3d-9c1e-0000000fad05",
+                                     16);
+  g_autofree char *file = g_build_filename (dir, "domain.xml", NULL);
+  g_autofree char *system = NULL;
+
+  g_assert_cmpint (chown (dir, 4242, 4242), ==, 0);
+  g_assert_cmpint (chown (file, 4242, 4242), ==, 0);
+  assert_import_refused (f, dir, "org.virtrealize.Realize1.manage-others");
+  {
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (import_as_nobody (dir, &err), !=, 0);
+    g_assert_nonnull (strstr (err, "AccessDenied"));
+    g_assert_nonnull (strstr (err, "uid 4242"));
+    hostile_calls++;
+  }
+  /* Root imports anyone's. */
+  system = import_dir_root (dir);
+  destroy (system);
+  g_free (system);
+  g_assert_cmpint (chown (dir, 65534, 65534), ==, 0);
+  system = import_dir (dir);
+  destroy (system);
+  g_free (system);
+  g_assert_cmpint (chown (dir, 0, 0), ==, 0);
+  system = import_dir (dir);
+  destroy (system);
+  test_rmtree (dir);
+}
+
+/* domain.xml of the test bed's kind with n file disks, in a folder
+ * nobody may read; its path. */
+static char *
+many_disks_file (guint n)
+{
+  g_autofree char *dir = padded_dir (
+      "vr-many", "5a1ad0c0-7e57-4b3d-9c1e-0000000fad04", 0);
+  char *file = g_build_filename (dir, "domain.xml", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  g_autoptr (xmlDoc) doc = NULL;
+  xmlNode *devices;
+  xmlChar *xml = NULL;
+  int size = 0;
+
+  g_assert_true (g_file_get_contents (file, &text, &len, NULL));
+  doc = vr_xml_parse_buffer (text, len, file, "domain", &error);
+  g_assert_no_error (error);
+  devices = xmlDocGetRootElement (doc)->last;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/x%u", i);
+      xmlNode *disk = xmlNewChild (devices, NULL, (const xmlChar *) "disk",
+                                   NULL);
+      xmlNode *source = xmlNewChild (disk, NULL, (const xmlChar *) "source",
+                                     NULL);
+
+      xmlSetProp (disk, (const xmlChar *) "type", (const xmlChar *) "file");
+      xmlSetProp (source, (const xmlChar *) "file", (const xmlChar *) path);
+    }
+  xmlDocDumpMemory (doc, &xml, &size);
+  test_write_file (dir, "domain.xml", (const char *) xml, size);
+  xmlFree (xml);
+  return file;
+}
+
+/* Seventh review, F4: ValidateDefinition of 40,000 disks cost the agent
+ * 30-48 s of CPU and returned 22 MB. It is refused before any check
+ * (32773): 40,000 disks are past the parser's 8192 elements, 1100 past
+ * the 1024 devices validate looks at, named by count. */
+static void
+test_validate_bounded (Fixture *f, gconstpointer data)
+{
+  static const struct {
+    guint disks;
+    const char *says;
+  } cases[] = {
+    { 40000, "more than 8192 XML elements" },
+    { 1100, "1100 devices in /domain/devices" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *file = many_disks_file (cases[i].disks);
+      g_autofree char *dir = g_path_get_dirname (file);
+      const char *const args[] = { "validate", file, NULL };
+      g_autofree char *err = NULL;
+      gint64 start = g_get_monotonic_time ();
+
+      g_assert_cmpint (cli_as_nobody (args, &err), ==, 1);
+      g_test_message ("validate of %u disks as nobody (%" G_GINT64_FORMAT
+                      " ms): %s", cases[i].disks,
+                      (g_get_monotonic_time () - start) / 1000, err);
+      g_assert_nonnull (strstr (err, "(32773)"));
+      g_assert_nonnull (strstr (err, cases[i].says));
+      hostile_calls++;
+      test_rmtree (dir);
+    }
+}
+
+/* Seventh review, F4: six validations at once of one user all ran. With
+ * MaxValidationsPerUser=1, nobody's second while the first is held is
+ * refused naming the key; after the first ends, one runs again. */
+static void
+test_validate_slots (Fixture *f, gconstpointer data)
+{
+  g_autofree char *file = many_disks_file (1);
+  g_autofree char *dir = g_path_get_dirname (file);
+  g_autofree char *ctl = test_mkdtemp ();
+  g_autofree char *pause = g_build_filename (ctl, "pause", NULL);
+  g_autofree char *reached = g_build_filename (ctl, "reached", NULL);
+  g_autofree char *env_pause = g_strconcat ("VR_TEST_PAUSE_FILE=", pause,
+                                            NULL);
+  g_autofree char *env_reached = g_strconcat ("VR_TEST_PAUSE_REACHED=",
+                                              reached, NULL);
+  const char *const envv[] = { "VR_TEST_PAUSE_AT=validate-definition",
+                               env_pause, env_reached, NULL };
+  const char *const argv[] = { g_getenv ("VR_CLI"), "--system", "validate",
+                               file, NULL };
+  const char *const args[] = { "validate", file, NULL };
+  g_autofree char *conf_dir = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GSubprocess) first = NULL;
+  gint64 deadline;
+
+  if (!vr_test_hooks_enabled ())
+    {
+      g_test_skip ("needs a build with -Dtest_hooks=true (the pause)");
+      test_rmtree (dir);
+      test_rmtree (ctl);
+      return;
+    }
+  conf_dir = start_limited_agent (f, "MaxValidationsPerUser=1\n", envv);
+  test_write_file (ctl, "pause", "", -1);
+  first = vr_bus_harness_spawn_as_nobody (harness, argv);
+  deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+  while (!g_file_test (reached, G_FILE_TEST_EXISTS)
+         && g_get_monotonic_time () < deadline)
+    g_usleep (20 * 1000);
+  g_assert_true (g_file_test (reached, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (cli_as_nobody (args, &err), ==, 1);
+  g_test_message ("second validate as nobody: %s", err);
+  g_assert_nonnull (strstr (err, "MaxValidationsPerUser=1"));
+  hostile_calls++;
+  g_assert_cmpint (unlink (pause), ==, 0);
+  g_assert_true (g_subprocess_wait (first, NULL, NULL));
+  g_clear_pointer (&err, g_free);
+  cli_as_nobody (args, &err);
+  g_assert_null (strstr (err, "MaxValidationsPerUser"));
+  test_rmtree (dir);
+  test_rmtree (ctl);
+  test_rmtree (conf_dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -3114,6 +3380,10 @@ main (int argc, char **argv)
   ADD ("validate-others", NULL, test_validate_others);
   ADD ("validate-definition-oracle", NULL, test_validate_definition_oracle);
   ADD ("image-os", NULL, test_image_os);
+  ADD ("planned-limit", NULL, test_planned_limit);
+  ADD ("validate-bounded", NULL, test_validate_bounded);
+  ADD ("validate-slots", NULL, test_validate_slots);
+  ADD ("import-others-folder", NULL, test_import_others_folder);
 #undef ADD
   status = g_test_run ();
   if (harness != NULL)

@@ -136,6 +136,36 @@ test_memory_bound (void)
                     G_MAXUINT64);
 }
 
+/* Seventh review, F2: video memory (explicit, or libvirt's default for
+ * the model) and TCG's translation cache count beside the RAM. */
+static void
+test_memory_bound_devices (void)
+{
+  g_autoptr (xmlDoc) qxl = parse (
+      "<domain><memory unit='MiB'>64</memory><devices>"
+      "<video><model type='qxl' ram='1048576' vram='1048576' "
+      "vram64='4194304' vgamem='262144'/></video>"
+      "<video><model type='qxl'/></video>"
+      "<video><model type='vga'/></video>"
+      "<video><model type='virtio'/></video></devices></domain>");
+  g_autoptr (xmlDoc) tcg = parse (
+      "<domain><memory unit='MiB'>64</memory><features><tcg>"
+      "<tb-cache unit='GiB'>4</tb-cache></tcg></features></domain>");
+  g_autoptr (xmlDoc) wraps = parse (
+      "<domain><memory unit='MiB'>64</memory><devices><video>"
+      "<model type='qxl' vram='18446744073709551615'/></video>"
+      "<video><model type='qxl' vram='18446744073709551615'/></video>"
+      "</devices></domain>");
+
+  g_assert_cmpuint (vr_domain_xml_get_memory_bound_kib (qxl), ==,
+                    65536 + (1024 + 1024 + 4096 + 256) * 1024
+                    + (64 + 64 + 16) * 1024 + 16 * 1024);
+  g_assert_cmpuint (vr_domain_xml_get_memory_bound_kib (tcg), ==,
+                    65536 + 4 * 1024 * 1024);
+  g_assert_cmpuint (vr_domain_xml_get_memory_bound_kib (wraps), ==,
+                    G_MAXUINT64);
+}
+
 /* Sizes past 64 bits saturate: 2^24 TiB wrapped to 0 KiB, and a vCPU
  * count past 32 bits to its low bits, so validate said such a guest fits
  * any host. */
@@ -228,5 +258,7 @@ main (int argc, char **argv)
   g_test_add_func ("/domain-xml/memory-units", test_memory_units);
   g_test_add_func ("/domain-xml/memory-overflow", test_memory_overflow);
   g_test_add_func ("/domain-xml/memory-bound", test_memory_bound);
+  g_test_add_func ("/domain-xml/memory-bound-devices",
+                   test_memory_bound_devices);
   return g_test_run ();
 }

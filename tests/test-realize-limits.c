@@ -162,6 +162,32 @@ test_numa (void)
     remove_system (i);
 }
 
+/* Seventh review, F2: a 64 MiB guest with four QXL cards of 1 GiB ram
+ * and vram and 4 GiB vram64 and a 4 GiB TCG translation cache started
+ * as a 23 GB process under MaxMemoryPerUser=1024; the devices count. */
+static void
+test_device_memory (void)
+{
+  g_autoptr (GString) extra = g_string_new (
+      "<features><tcg><tb-cache unit='GiB'>4</tb-cache></tcg></features>"
+      "<devices>");
+  g_autoptr (VrPlannedSystem) video = NULL;
+  g_autofree char *why = NULL;
+
+  for (guint i = 0; i < 4; i++)
+    g_string_append (extra, "<video><model type='qxl' ram='1048576' "
+                            "vram='1048576' vram64='4194304' "
+                            "vgamem='262144'/></video>");
+  g_string_append (extra, "</devices>");
+  video = add_system_with (9, NOBODY, 64, extra->str,
+                           VR_PLANNED_STATE_PLANNED);
+  /* 64 + 4 x (1024 + 1024 + 4096 + 256) + 4096 MiB. */
+  g_assert_false (check (8, 1024, video, NOBODY, &why));
+  g_assert_nonnull (strstr (why, "29760 MiB"));
+  g_assert_true (check (8, 29760, video, NOBODY, NULL));
+  remove_system (9);
+}
+
 /* F5 of the fourth review: a realize checked holds its room until its
  * job ends, so that a second realize checked meanwhile counts it (the
  * store says nothing of it yet); released, the room is free again. */
@@ -419,6 +445,7 @@ main (int argc, char **argv)
   g_test_add_func ("/realize-limits/limits", test_limits);
   g_test_add_func ("/realize-limits/holds", test_holds);
   g_test_add_func ("/realize-limits/numa", test_numa);
+  g_test_add_func ("/realize-limits/device-memory", test_device_memory);
   g_test_add_func ("/realize-limits/disk-sizes", test_disk_sizes);
   g_test_add_func ("/realize-limits/domains", test_domains);
   g_test_add_func ("/realize-limits/per-host", test_per_host);

@@ -158,6 +158,65 @@ test_too_large (void)
 /* A file that holds more than fstat said (it grew; /proc reports 0
  * bytes) is read whole up to the limit, and refused past it: the buffer
  * starts at the size fstat gave, not at the limit. */
+/* root with n empty children of distinct names, as text (a test of the
+ * parser needs the text). */
+static char *
+distinct_children (const char *root, guint n)
+{
+  g_autoptr (xmlDoc) doc = xmlNewDoc ((const xmlChar *) "1.0");
+  xmlNode *top = xmlNewNode (NULL, (const xmlChar *) root);
+
+  xmlDocSetRootElement (doc, top);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("x%u", i);
+
+      xmlNewChild (top, NULL, (const xmlChar *) name, NULL);
+    }
+  return vr_xml_to_string (doc);
+}
+
+/* Seventh review, F3: 200,000 distinct element names in a planned
+ * system's metadata cost a second of libxml2's dictionary per parse, at
+ * each agent start for each such system. A <domain> (or
+ * <domainsnapshot>) stops at 8192 elements, anything else far later. */
+static void
+test_element_bound (void)
+{
+  g_autofree char *at = distinct_children ("domain",
+                                           VR_XML_MAX_DOMAIN_ELEMENTS - 1);
+  g_autofree char *past = distinct_children ("domain",
+                                             VR_XML_MAX_DOMAIN_ELEMENTS);
+  g_autofree char *snapshot = distinct_children (
+      "domainsnapshot", VR_XML_MAX_DOMAIN_ELEMENTS);
+  g_autofree char *other = distinct_children ("capabilities", 20000);
+  g_autoptr (xmlDoc) at_doc = NULL;
+  g_autoptr (xmlDoc) past_doc = NULL;
+  g_autoptr (xmlDoc) snapshot_doc = NULL;
+  g_autoptr (xmlDoc) other_doc = NULL;
+  g_autoptr (GError) error = NULL;
+
+  at_doc = vr_xml_parse_buffer (at, strlen (at), "at.xml", "domain", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (at_doc);
+  past_doc = vr_xml_parse_buffer (past, strlen (past), "past.xml", "domain",
+                                  &error);
+  g_assert_null (past_doc);
+  g_assert_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER);
+  g_assert_nonnull (strstr (error->message, "past.xml"));
+  g_assert_nonnull (strstr (error->message, "more than 8192 XML elements"));
+  g_clear_error (&error);
+  snapshot_doc = vr_xml_parse_buffer (snapshot, strlen (snapshot), "s.xml",
+                                      "domainsnapshot", &error);
+  g_assert_null (snapshot_doc);
+  g_assert_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER);
+  g_clear_error (&error);
+  other_doc = vr_xml_parse_buffer (other, strlen (other), "caps.xml", NULL,
+                                   &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (other_doc);
+}
+
 static void
 test_read_past_stat_size (void)
 {
@@ -210,6 +269,7 @@ main (int argc, char **argv)
   g_test_add_func ("/safe-xml/xxe", test_xxe);
   g_test_add_func ("/safe-xml/billion-laughs", test_billion_laughs);
   g_test_add_func ("/safe-xml/too-large", test_too_large);
+  g_test_add_func ("/safe-xml/element-bound", test_element_bound);
   g_test_add_func ("/safe-xml/read-past-stat-size", test_read_past_stat_size);
   g_test_add_func ("/safe-xml/to-string", test_to_string);
   return g_test_run ();
