@@ -121,6 +121,10 @@ static const Construct constructs[] = {
    * image's <os> (vr_realize_image_xml), so the image's own is never used. */
   { "nvram", "VR1806", { "/domain/os", "<nvram>/etc/evil_VARS.fd</nvram>",
     NULL }, FALSE },
+  /* Eighth review, F1: the typed form's <source> was never judged. */
+  { "nvram-source", "VR1806", { "/domain/os",
+    "<nvram type='file'><source file='/etc/evil_VARS.fd'/></nvram>", NULL },
+    FALSE },
   { "emulator", "VR1807", { "/domain/devices/emulator", NULL, "/bin/sh" },
     TRUE },
   { "ethernet-script", "VR1808", { "/domain/devices",

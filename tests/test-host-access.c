@@ -218,6 +218,18 @@ static const Hostile hostile[] = {
     "<interface type='vhostuser'><source type='unix' path='/run/x.sock'"
     " mode='client'/><model type='virtio'/></interface>",
     VR_FINDING_HOST_CHARDEV },
+  { "nvram-source-file", "/domain/os",
+    "<nvram type='file'><source file='/etc/shadow'/></nvram>",
+    VR_FINDING_HOST_BOOT },
+  { "nvram-source-block", "/domain/os",
+    "<nvram type='block'><source dev='/dev/sda'/></nvram>",
+    VR_FINDING_HOST_BOOT },
+  { "nvram-source-network", "/domain/os",
+    "<nvram type='network'><source protocol='nbd' name='vars'>"
+    "<host name='127.0.0.1' port='10809'/></source></nvram>",
+    VR_FINDING_HOST_BOOT },
+  { "nvram-source-untyped", "/domain/os",
+    "<nvram><source file='/etc/shadow'/></nvram>", VR_FINDING_HOST_BOOT },
   { "kernel", "/domain/os", "<kernel>/root/vmlinuz</kernel>",
     VR_FINDING_HOST_BOOT },
   { "initrd", "/domain/os", "<initrd>/home/user/initrd</initrd>",
