@@ -210,6 +210,17 @@ static const Rule rules[] = {
     " | /domain/devices/video/model/acceleration[@rendernode]",
     "gives the guest a render node of the host's GPU (libvirt picks the"
     " host's first one when none is named)", NULL },
+  /* Eighth review: an SDL display is a window on the host's own X or
+   * Wayland display (input grabs, spoofed windows); a device tuned in
+   * <blkiotune> is a host block device libvirt stat()s as root, whose
+   * existence and type came back to the caller in the start error. */
+  { VR_FINDING_HOST_DEVICE, RULE_ALWAYS,
+    "/domain/devices/graphics[@type='sdl']",
+    "opens a window on the host's own display", NULL },
+  { VR_FINDING_HOST_DEVICE, RULE_ALWAYS,
+    "/domain/blkiotune/device",
+    "tunes a host block device's I/O (libvirt looks the path up as root:"
+    " whether it exists, and what it is, reach the caller)", NULL },
   { VR_FINDING_HOST_NETWORK, RULE_ALWAYS,
     "/domain/devices/interface/script | /domain/devices/interface/downscript"
     " | /domain/devices/interface[@type='ethernet']/target[@managed='no']"
@@ -319,7 +330,6 @@ static const Rule rules[] = {
     " | /domain/sysinfo[@type='fwcfg']/entry[not(@file)]"
     /* fw_cfg names ("opt/org.example/x") are the guest's, with '/'. */
     " | /domain/sysinfo[@type='fwcfg']/entry/@name"
-    " | /domain/blkiotune/device/path"
     " | /domain/devices/disk/serial | /domain/devices/disk/wwn"
     /* The pty libvirt picked when the guest ran: output only, ignored
      * when defined. */

@@ -218,6 +218,11 @@ static const Hostile hostile[] = {
     "<interface type='vhostuser'><source type='unix' path='/run/x.sock'"
     " mode='client'/><model type='virtio'/></interface>",
     VR_FINDING_HOST_CHARDEV },
+  { "graphics-sdl", "/domain/devices",
+    "<graphics type='sdl' display=':0'/>", VR_FINDING_HOST_DEVICE },
+  { "blkiotune-device", "/domain",
+    "<blkiotune><device><path>/root/.bashrc</path><read_bytes_sec>1000"
+    "</read_bytes_sec></device></blkiotune>", VR_FINDING_HOST_DEVICE },
   { "nvram-source-file", "/domain/os",
     "<nvram type='file'><source file='/etc/shadow'/></nvram>",
     VR_FINDING_HOST_BOOT },
@@ -535,9 +540,10 @@ static const Hostile hostile[] = {
     VR_FINDING_HOST_PRIORITY },
   { "blkio-weight", "/domain", "<blkiotune><weight>1000</weight></blkiotune>",
     VR_FINDING_HOST_PRIORITY },
+  /* A tuned device is a host block device first (eighth review). */
   { "blkio-device-weight", "/domain",
     "<blkiotune><device><path>/dev/sda</path><weight>1000</weight></device>"
-    "</blkiotune>", VR_FINDING_HOST_PRIORITY },
+    "</blkiotune>", VR_FINDING_HOST_DEVICE },
   { "vsock-fixed-cid", "/domain/devices",
     "<vsock model='virtio'><cid auto='no' address='3'/></vsock>",
     VR_FINDING_HOST_PRIORITY },
@@ -606,15 +612,13 @@ static const char *const own_resources[] = {
   "<vsock model='virtio'><cid auto='yes' address='3'/></vsock>",
 };
 
-/* The same under /domain: a few I/O threads, a lower I/O weight and
- * throttles. */
+/* The same under /domain: a few I/O threads, a lower I/O weight (a
+ * host device's throttles are an administrator's: blkiotune-device). */
 static const char *const own_domain_resources[] = {
   "<iothreads>4</iothreads>",
   "<iothreadids><iothread id='1' thread_pool_max='16'/></iothreadids>",
   "<defaultiothread thread_pool_min='0' thread_pool_max='64'/>",
-  "<blkiotune><weight>100</weight><device><path>/dev/sda</path>"
-  "<weight>50</weight><read_bytes_sec>10000</read_bytes_sec></device>"
-  "</blkiotune>",
+  "<blkiotune><weight>100</weight></blkiotune>",
 };
 
 /* What a guest may set of the elements the seventh review judged: the
