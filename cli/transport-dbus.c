@@ -300,6 +300,26 @@ is_key (const char *key, const char *name, const char *uuid)
          && (g_str_equal (name, key) || g_ascii_strcasecmp (uuid, key) == 0);
 }
 
+/* The row whose UUID (by_uuid; or object path) or name is key: a UUID
+ * wins over a name, as the store looks them up (a name that is another
+ * system's UUID, made before names could not be UUIDs, never hides it). */
+static gboolean
+scan_table (GVariant *table, const char *key, const char *path,
+            gboolean by_uuid, const char **at, const char **name,
+            const char **uuid)
+{
+  GVariantIter iter;
+
+  g_variant_iter_init (&iter, table);
+  while (g_variant_iter_next (&iter, "(&o&s&s&sb&s)", at, name, uuid, NULL,
+                              NULL, NULL))
+    if (by_uuid ? (g_strcmp0 (path, *at) == 0
+                   || (key != NULL && g_ascii_strcasecmp (*uuid, key) == 0))
+                : (key != NULL && g_str_equal (*name, key)))
+      return TRUE;
+  return FALSE;
+}
+
 /* Finds the row of the planned system whose name or UUID is key, or whose
  * object path is path, and keeps it as the last found; FALSE without an
  * error: there is none. */
@@ -307,7 +327,6 @@ static gboolean
 find_row (Agent *self, const char *key, const char *path, GError **error)
 {
   g_autoptr (GVariant) table = NULL;
-  GVariantIter iter;
   const char *at, *name, *uuid;
 
   if (is_key (key, self->found_name, self->found_uuid)
@@ -316,20 +335,16 @@ find_row (Agent *self, const char *key, const char *path, GError **error)
   table = call_table (self, error);
   if (table == NULL)
     return FALSE;
-  g_variant_iter_init (&iter, table);
-  while (g_variant_iter_next (&iter, "(&o&s&s&sb&s)", &at, &name, &uuid,
-                              NULL, NULL, NULL))
-    if (is_key (key, name, uuid) || g_strcmp0 (path, at) == 0)
-      {
-        g_free (self->found_name);
-        g_free (self->found_uuid);
-        g_free (self->found_path);
-        self->found_name = g_strdup (name);
-        self->found_uuid = g_strdup (uuid);
-        self->found_path = g_strdup (at);
-        return TRUE;
-      }
-  return FALSE;
+  if (!scan_table (table, key, path, TRUE, &at, &name, &uuid)
+      && !scan_table (table, key, path, FALSE, &at, &name, &uuid))
+    return FALSE;
+  g_free (self->found_name);
+  g_free (self->found_uuid);
+  g_free (self->found_path);
+  self->found_name = g_strdup (name);
+  self->found_uuid = g_strdup (uuid);
+  self->found_path = g_strdup (at);
+  return TRUE;
 }
 
 static char *

@@ -32,10 +32,16 @@ vr_uuid_normalize (const char *text)
                           hex + 12, hex + 16, hex + 20);
 }
 
+/* A name that reads as a UUID is refused: every command takes a name or
+ * a UUID, and such a name stood for another user's system (eighth
+ * review, F3). */
 gboolean
 vr_domain_name_is_valid (const char *name)
 {
-  if (name == NULL || *name == '\0' || !g_utf8_validate (name, -1, NULL))
+  g_autofree char *as_uuid = vr_uuid_normalize (name);
+
+  if (name == NULL || *name == '\0' || !g_utf8_validate (name, -1, NULL)
+      || as_uuid != NULL)
     return FALSE;
   for (const char *p = name; *p; p++)
     if (*p == '/' || g_ascii_iscntrl (*p))
@@ -55,7 +61,8 @@ vr_domain_xml_get_identity (xmlDoc *doc, const char *display_name,
     {
       g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
                    "%s: element /domain/name is missing or not a valid "
-                   "domain name", display_name);
+                   "domain name (no '/', no control character, not a "
+                   "UUID)", display_name);
       return FALSE;
     }
   if (canonical == NULL)
@@ -79,7 +86,8 @@ vr_domain_xml_set_name (xmlDoc *doc, const char *name, GError **error)
   if (!vr_domain_name_is_valid (name))
     {
       g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                   "'%s' is not a valid domain name", name);
+                   "'%s' is not a valid domain name (no '/', no control "
+                   "character, not a UUID)", name);
       return FALSE;
     }
   if (node == NULL)

@@ -11,7 +11,8 @@ G_BEGIN_DECLS
 char *vr_uuid_normalize (const char *text);
 
 /* A domain name libvirt would accept: not empty, no '/', no control
- * characters, valid UTF-8. */
+ * characters, valid UTF-8; and not one that reads as a UUID (commands
+ * take a name or a UUID). */
 gboolean vr_domain_name_is_valid (const char *name);
 
 /* Reads /domain/name and /domain/uuid (normalized) of a parsed domain XML;

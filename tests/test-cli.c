@@ -253,6 +253,7 @@ test_terminal_escapes (void)
   const char *csi = "vr\xc2\x9b" "2J\xe2\x80\xae" "exe";
   g_auto (TestRun) folder = { 0 };
   g_auto (TestRun) esc_name = { 0 };
+  g_auto (TestRun) uuid_name = { 0 };
   g_auto (TestRun) no_such = { 0 };
   g_auto (TestRun) imported = { 0 };
   g_auto (TestRun) shown = { 0 };
@@ -279,6 +280,14 @@ test_terminal_escapes (void)
   run_cli (&esc_name, state, "import", copy, "--name", "vr\033[2J");
   g_assert_cmpint (esc_name.status, ==, 1);
   assert_contains (esc_name.err, "'vr\\e[2J'");
+  /* A name that reads as a UUID would stand for another system (eighth
+   * review, F3). */
+  run_cli (&uuid_name, state, "import", copy, "--name",
+           "81a03cbc-1e3a-4a0e-9c1e-000000000001");
+  g_assert_cmpint (uuid_name.status, ==, 1);
+  assert_contains (uuid_name.err, "Invalid parameter (32773)");
+  assert_contains (uuid_name.err, "not a UUID");
+  g_assert_cmpuint (count_planned (state), ==, 0);
   run_cli (&no_such, state, "show", "no\033[2Jsuch");
   g_assert_cmpint (no_such.status, ==, 1);
   assert_contains (no_such.err, "'no\\e[2Jsuch'");

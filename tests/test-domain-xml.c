@@ -35,6 +35,13 @@ test_name (void)
   g_assert_false (vr_domain_name_is_valid ("a/b"));
   g_assert_false (vr_domain_name_is_valid ("a\nb"));
   g_assert_false (vr_domain_name_is_valid ("\xff"));
+  /* Another system's UUID as a name (eighth review, F3), any spelling. */
+  g_assert_false (vr_domain_name_is_valid (
+      "81a03cbc-1e3a-4a0e-9c1e-000000000001"));
+  g_assert_false (vr_domain_name_is_valid (
+      "81A03CBC1E3A4A0E9C1E000000000001"));
+  g_assert_true (vr_domain_name_is_valid (
+      "81a03cbc-1e3a-4a0e-9c1e-00000000000"));
 }
 
 static xmlDoc *
