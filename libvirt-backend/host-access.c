@@ -421,6 +421,15 @@ static const ResourceRule resource_rules[] = {
     " more of the host under load than other guests get",
     "remove <shares> (libvirt's default) or give at most 100, "
     ADMIN_HINT, FALSE },
+  /* A floor on a network with QoS reserves part of its guaranteed
+   * inbound bandwidth: the guests that come later and ask one fail to
+   * start (eighth review). Limits (average, peak, burst) only lower the
+   * guest's own share. */
+  { VR_FINDING_HOST_PRIORITY,
+    "/domain/devices/interface/bandwidth/inbound/@floor",
+    "reserves part of the network's guaranteed bandwidth for the guest:"
+    " other guests that ask a floor then fail to start",
+    "remove the floor attribute, " ADMIN_HINT, FALSE },
   /* Guest memory locked in RAM, beyond the user's RLIMIT_MEMLOCK. */
   { VR_FINDING_HOST_PRIORITY, "/domain/memoryBacking/locked",
     "locks all guest memory in host RAM (never swapped), beyond any"

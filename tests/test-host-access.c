@@ -538,6 +538,10 @@ static const Hostile hostile[] = {
   { "iothread-pool", "/domain",
     "<defaultiothread thread_pool_min='0' thread_pool_max='30000'/>",
     VR_FINDING_HOST_PRIORITY },
+  { "bandwidth-floor", "/domain/devices",
+    "<interface type='network'><source network='default'/><bandwidth>"
+    "<inbound average='1000' floor='500'/></bandwidth></interface>",
+    VR_FINDING_HOST_PRIORITY },
   { "blkio-weight", "/domain", "<blkiotune><weight>1000</weight></blkiotune>",
     VR_FINDING_HOST_PRIORITY },
   /* A tuned device is a host block device first (eighth review). */
@@ -633,6 +637,9 @@ static const char *const own_network_graphics[] = {
   "<graphics type='dbus'/>",
   "<video><model type='virtio' heads='1'><acceleration accel3d='no'/>"
   "</model></video>",
+  "<interface type='network'><source network='default'/><bandwidth>"
+  "<inbound average='1000' peak='2000' burst='64'/><outbound average='500'/>"
+  "</bandwidth></interface>",
 };
 
 static const char own_cputune[] =
