@@ -73,6 +73,8 @@ static const VrFindingKind kinds[] = {
     "Another planned system has the same name" },
   { VR_FINDING_SAVE_DIR_TAKEN, VR_SEVERITY_ERROR,
     "NAME.save in libvirt's save directory belongs to no domain" },
+  { VR_FINDING_MAC_TAKEN, VR_SEVERITY_ERROR,
+    "An interface's MAC address is another defined domain's" },
   { VR_FINDING_SAVE_IMAGE, VR_SEVERITY_ERROR, "Save image not usable" },
   { VR_FINDING_SAVE_NAME, VR_SEVERITY_ERROR,
     "Save image made by a domain of another name" },

@@ -213,6 +213,7 @@ void
 vr_validate_conflicts (VrValidation *v)
 {
   check_domains (v);
+  vr_validate_mac_conflicts (v);
   if (v->store != NULL)
     check_planned (v);
 }

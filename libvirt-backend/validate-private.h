@@ -53,6 +53,7 @@ void vr_validate_devices (VrValidation *v);
 void vr_validate_firmware (VrValidation *v);
 void vr_validate_references (VrValidation *v);
 void vr_validate_conflicts (VrValidation *v);
+void vr_validate_mac_conflicts (VrValidation *v); /* validate-mac.c */
 void vr_validate_targets (VrValidation *v); /* validate-targets.c */
 void vr_validate_saved_state (VrValidation *v);
 void vr_validate_host_access_run (VrValidation *v);

@@ -472,6 +472,64 @@ test_defined_domain (void)
   undefine (same_uuid);
 }
 
+/* A domain with one user-mode interface whose MAC is 52:54:00:ab:cd:ef. */
+static virDomainPtr
+define_with_mac (const char *name, const char *uuid)
+{
+  g_autofree char *plain = test_domain_xml (name, uuid);
+  g_autoptr (xmlDoc) doc = vt_parse (plain);
+  g_autofree char *xml = NULL;
+  virDomainPtr dom;
+
+  vt_add (doc, "/domain", "<devices><interface type='user'>"
+          "<mac address='52:54:00:ab:cd:ef'/></interface></devices>");
+  xml = vr_xml_to_string (doc);
+  dom = virDomainDefineXML (t.conn, xml);
+  g_assert_nonnull (dom);
+  return dom;
+}
+
+/* The basic guest with a user-mode interface of that MAC, validated. */
+static GPtrArray *
+validate_with_mac (const char *mac_element)
+{
+  g_autoptr (xmlDoc) doc = basic_doc ();
+
+  vt_add (doc, "/domain/devices", "<interface type='user'/>");
+  vt_add (doc, "/domain/devices/interface[last()]", mac_element);
+  return validate_doc (doc);
+}
+
+/* Another guest's MAC is refused whatever its case; another MAC, or this
+ * guest's own domain (the same UUID), is none of it (eighth review, F2). */
+static void
+test_mac_taken (void)
+{
+  virDomainPtr other = define_with_mac ("vr-mac-owner",
+                                        "5a1ad0c0-7e57-4b3d-9c1e-0000000000f2");
+  g_autoptr (GPtrArray) same = validate_with_mac (
+      "<mac address='52:54:00:AB:CD:EF'/>");
+  g_autoptr (GPtrArray) different = validate_with_mac (
+      "<mac address='52:54:00:ab:cd:e0'/>");
+  g_autoptr (GPtrArray) itself = NULL;
+  VrFinding *f;
+
+  f = vt_assert_only (same, VR_FINDING_MAC_TAKEN,
+                      "/domain/devices/interface/mac/@address");
+  g_assert_cmpint (f->severity, ==, VR_SEVERITY_ERROR);
+  g_assert_nonnull (strstr (f->message, "vr-mac-owner"));
+  g_assert_nonnull (strstr (f->hint, "remove the <mac> element"));
+  g_assert_null (vr_findings_find (different, VR_FINDING_MAC_TAKEN));
+  g_assert_cmpuint (vr_findings_count (different, VR_SEVERITY_ERROR), ==, 0);
+  undefine (other);
+
+  other = define_with_mac ("vr-elsewhere", BASIC_UUID);
+  itself = validate_with_mac ("<mac address='52:54:00:ab:cd:ef'/>");
+  vt_assert_only (itself, VR_FINDING_DOMAIN_UUID, "/domain/uuid");
+  g_assert_null (vr_findings_find (itself, VR_FINDING_MAC_TAKEN));
+  undefine (other);
+}
+
 /* A planned system made from a private copy of the basic guest. */
 static VrPlannedSystem *
 plan_copy (char **copy)
@@ -869,6 +927,7 @@ main (int argc, char **argv)
   g_test_add_func ("/validate/networks", test_networks);
   g_test_add_func ("/validate/conflicts/domain", test_defined_domain);
   g_test_add_func ("/validate/conflicts/planned", test_planned_conflicts);
+  g_test_add_func ("/validate/conflicts/mac", test_mac_taken);
   g_test_add_func ("/validate/save/other-guest", test_save_other_guest);
   g_test_add_func ("/validate/save/broken", test_save_broken);
   g_test_add_func ("/validate/save/cut-short", test_save_cut_short);
