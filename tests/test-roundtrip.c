@@ -90,7 +90,8 @@ test_round_trip (void)
   test_expect (out, status, 0, "imported");
   out = test_cli_direct (state, uri_b, &status, "validate", "vr-guest-disk",
                          NULL);
-  test_expect (out, status, 3, "--copy-disks");
+  /* The hint names the option by its key, as both front ends take it. */
+  test_expect (out, status, 3, "with the copy-disks option");
   out = test_cli_direct (state, uri_b, &status, "validate", "vr-guest-disk",
                          "--copy-disks", NULL);
   test_expect (out, status, 0, NULL);
