@@ -940,6 +940,39 @@ test_thin_client (void)
   assert_contains (full.out, "libvirt");
 }
 
+/* A carried snapshot whose XML has an attribute in a namespace (libvirt
+ * reads it by its local name, the checks did not: ninth review, F1):
+ * import refuses it, naming it, and keeps nothing. */
+static void
+test_import_namespaced_snapshot (void)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *copy = vr_testbed_copy_import_dir (basic, &error);
+  g_autofree char *snapshots = g_build_filename (copy, "snapshots", NULL);
+  g_autofree char *state = test_mkdtemp ();
+  g_auto (TestRun) run = { 0 };
+
+  g_assert_no_error (error);
+  g_assert_cmpint (mkdir (snapshots, 0755), ==, 0);
+  test_write_file (snapshots, "index.xml",
+                   "<snapshots><snapshot file='001.xml' name='s1' "
+                   "current='yes'/></snapshots>", -1);
+  test_write_file (snapshots, "001.xml",
+                   "<domainsnapshot xmlns:x='urn:x'><name>s1</name>"
+                   "<state>shutoff</state><memory snapshot='no'/>"
+                   "<inactiveDomain><devices><tpm model='tpm-crb'>"
+                   "<backend x:type='passthrough' type='emulator'/></tpm>"
+                   "</devices></inactiveDomain></domainsnapshot>", -1);
+  run_cli (&run, state, "import", copy);
+  g_assert_cmpint (run.status, ==, 1);
+  assert_contains (run.err, "Invalid parameter (32773)");
+  assert_contains (run.err, "the attribute x:type in a namespace");
+  g_assert_cmpuint (count_planned (state), ==, 0);
+  test_rmtree (state);
+  test_rmtree (copy);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -948,6 +981,8 @@ main (int argc, char **argv)
                    test_import_show_list_destroy);
   g_test_add_func ("/cli/import-with-name", test_import_with_name);
   g_test_add_func ("/cli/terminal-escapes", test_terminal_escapes);
+  g_test_add_func ("/cli/import-namespaced-snapshot",
+                   test_import_namespaced_snapshot);
   g_test_add_func ("/cli/usage", test_usage);
   g_test_add_func ("/cli/thin-client", test_thin_client);
   g_test_add_func ("/cli/virsh-habits", test_virsh_habits);

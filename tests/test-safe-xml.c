@@ -80,6 +80,64 @@ test_namespace_unwritable (void)
     }
 }
 
+#define X_NS "xmlns:x='urn:x'"
+#define Q_NS "xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'"
+
+/* Namespaces in libvirt's XML: libvirt reads an attribute by its local
+ * name whatever its namespace, the checks by XPath do not (ninth review,
+ * F1), so only <metadata> and QEMU's own elements may have any. */
+static void
+test_namespace_foreign (void)
+{
+  static const struct {
+    const char *text;
+    const char *root;
+    const char *culprit; /* NULL: accepted */
+  } cases[] = {
+    { "<domain " X_NS "><devices><tpm><backend x:type='passthrough'"
+      " type='emulator'/></tpm></devices></domain>", "domain",
+      "<backend> has the attribute x:type" },
+    { "<domain " X_NS "><seclabel x:type='static' type='dynamic'/>"
+      "</domain>", "domain", "x:type" },
+    { "<domain " X_NS "><devices><x:disk/></devices></domain>", "domain",
+      "<x:disk>" },
+    { "<domain><devices><disk xml:lang='en'/></devices></domain>", "domain",
+      "xml:lang" },
+    { "<domainsnapshot " X_NS "><inactiveDomain><devices><interface"
+      " x:type='hostdev' type='network'/></devices></inactiveDomain>"
+      "</domainsnapshot>", "domainsnapshot", "x:type" },
+    { "<domain " Q_NS "><devices><qemu:commandline/></devices></domain>",
+      "domain", "<qemu:commandline>" },
+    { "<domain xmlns='urn:x'/>", "domain", "the top element" },
+    /* Accepted: metadata of any namespace, QEMU's own under <domain>,
+     * and what is not libvirt's XML. */
+    { "<domain " X_NS "><metadata><x:app x:a='1'/></metadata></domain>",
+      "domain", NULL },
+    { "<domain " Q_NS "><qemu:commandline><qemu:arg value='-S'/>"
+      "</qemu:commandline></domain>", "domain", NULL },
+    { "<domainsnapshot " Q_NS "><domain><qemu:commandline/></domain>"
+      "</domainsnapshot>", "domainsnapshot", NULL },
+    { "<manifest " X_NS "><file x:a='1'/></manifest>", "manifest", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (xmlDoc) doc = parse (cases[i].text, cases[i].root, &error);
+
+      g_test_message ("%s", cases[i].text);
+      if (cases[i].culprit == NULL)
+        {
+          g_assert_no_error (error);
+          g_assert_nonnull (doc);
+          continue;
+        }
+      g_assert_null (doc);
+      test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "t.xml:1:",
+                         cases[i].culprit, NULL);
+    }
+}
+
 static void
 test_wrong_root (void)
 {
@@ -265,6 +323,7 @@ main (int argc, char **argv)
   g_test_add_func ("/safe-xml/error-utf8", test_error_utf8);
   g_test_add_func ("/safe-xml/namespace-unwritable",
                    test_namespace_unwritable);
+  g_test_add_func ("/safe-xml/namespace-foreign", test_namespace_foreign);
   g_test_add_func ("/safe-xml/wrong-root", test_wrong_root);
   g_test_add_func ("/safe-xml/xxe", test_xxe);
   g_test_add_func ("/safe-xml/billion-laughs", test_billion_laughs);
