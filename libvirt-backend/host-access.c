@@ -301,6 +301,13 @@ static const Rule rules[] = {
   { VR_FINDING_HOST_RNG, RULE_RNG,
     "/domain/devices/rng/backend[@model='random']",
     "reads a host file as the guest's random source", NULL },
+  /* A libvirt secret is the host's (the administrator's or another
+   * user's key), named by a UUID or usage: QEMU or swtpm would unlock
+   * the caller's image or state with it (ninth review, F4). */
+  { VR_FINDING_HOST_DATA, RULE_ALWAYS,
+    "/domain//encryption[@secret] | /domain//secret",
+    "unlocks the guest's disk or TPM state with a libvirt secret of the"
+    " host (an administrator's or another user's key)", NULL },
   { VR_FINDING_HOST_DATA, RULE_ALWAYS,
     "/domain/os/smbios[@mode='host']",
     "copies the host's identity (serial numbers, firmware data) into the"

@@ -218,6 +218,15 @@ static const Hostile hostile[] = {
     "<interface type='vhostuser'><source type='unix' path='/run/x.sock'"
     " mode='client'/><model type='virtio'/></interface>",
     VR_FINDING_HOST_CHARDEV },
+  { "disk-secret", "/domain/devices",
+    "<disk type='file' device='disk'><source file='disk.qcow2'>"
+    "<encryption format='luks'><secret type='passphrase'"
+    " uuid='0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f'/></encryption></source>"
+    "<target dev='vdb'/></disk>", VR_FINDING_HOST_DATA },
+  { "tpm-secret", "/domain/devices",
+    "<tpm model='tpm-crb'><backend type='emulator' version='2.0'>"
+    "<encryption secret='0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f'/></backend>"
+    "</tpm>", VR_FINDING_HOST_DATA },
   { "graphics-sdl", "/domain/devices",
     "<graphics type='sdl' display=':0'/>", VR_FINDING_HOST_DEVICE },
   { "blkiotune-device", "/domain",
