@@ -149,14 +149,16 @@ install (VrBusHarness *harness, const char *file, const char *dest_dir)
   g_ptr_array_add (harness->installed, g_steal_pointer (&previous));
 }
 
-/* Pairs of (path, previous contents or NULL). */
+/* Pairs of (path, previous contents or NULL), undone last first: a file
+ * installed twice gets back what was there before the first (in order,
+ * the second pair put the first test's rules back, and they stayed). */
 static void
 uninstall (VrBusHarness *harness)
 {
-  for (guint i = 0; i + 1 < harness->installed->len; i += 2)
+  for (guint i = harness->installed->len & ~1u; i >= 2; i -= 2)
     {
-      const char *path = harness->installed->pdata[i];
-      const char *previous = harness->installed->pdata[i + 1];
+      const char *path = harness->installed->pdata[i - 2];
+      const char *previous = harness->installed->pdata[i - 1];
 
       if (previous == NULL)
         unlink (path);
