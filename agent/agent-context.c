@@ -125,9 +125,22 @@ vr_agent_context_authorize_details (VrAgentContext *context,
                                     VrAuthorizedFunc func, gpointer data,
                                     GDestroyNotify destroy)
 {
+  vr_agent_context_authorize_early (context, invocation, action, details,
+                                    NULL, func, data, destroy);
+}
+
+void
+vr_agent_context_authorize_early (VrAgentContext *context,
+                                  GDBusMethodInvocation *invocation,
+                                  const char *action,
+                                  const char *const *details,
+                                  VrAuthorizedFunc early,
+                                  VrAuthorizedFunc func, gpointer data,
+                                  GDestroyNotify destroy)
+{
   g_return_if_fail (VR_IS_AGENT_CONTEXT (context));
   VR_AGENT_CONTEXT_GET_IFACE (context)->authorize_details (
-      context, invocation, action, details, func, data, destroy);
+      context, invocation, action, details, early, func, data, destroy);
 }
 
 char **
@@ -200,6 +213,15 @@ vr_agent_context_queue_realize (VrAgentContext *context,
   g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), NULL);
   return VR_AGENT_CONTEXT_GET_IFACE (context)->queue_realize (
       context, system, options, owner_uid, hold, error);
+}
+
+VrJobObject *
+vr_agent_context_add_import_job (VrAgentContext *context, const char *name,
+                                 guint owner_uid)
+{
+  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), NULL);
+  return VR_AGENT_CONTEXT_GET_IFACE (context)->add_import_job (context, name,
+                                                               owner_uid);
 }
 
 gboolean

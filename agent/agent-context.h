@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 #include <libvirt/libvirt.h>
 
+#include "dbus-job.h"
 #include "host-caps.h"
 #include "host-connections.h"
 #include "planned-system.h"
@@ -60,8 +61,8 @@ struct _VrAgentContextInterface
   void (*authorize_details) (VrAgentContext *context,
                              GDBusMethodInvocation *invocation,
                              const char *action, const char *const *details,
-                             VrAuthorizedFunc func, gpointer data,
-                             GDestroyNotify destroy);
+                             VrAuthorizedFunc early, VrAuthorizedFunc func,
+                             gpointer data, GDestroyNotify destroy);
   char **(*host_details) (VrAgentContext *context, const char *host);
   const char *(*export_system) (VrAgentContext *context,
                                 VrPlannedSystem *system);
@@ -78,6 +79,8 @@ struct _VrAgentContextInterface
                                 guint owner_uid, VrRealizeHold *hold,
                                 GError **error);
   gboolean (*system_busy) (VrAgentContext *context, const char *uuid);
+  VrJobObject *(*add_import_job) (VrAgentContext *context, const char *name,
+                                  guint owner_uid);
   GPtrArray *(*list_job_paths) (VrAgentContext *context);
 };
 
@@ -141,6 +144,18 @@ void vr_agent_context_authorize_details (VrAgentContext *context,
                                          const char *const *details,
                                          VrAuthorizedFunc func, gpointer data,
                                          GDestroyNotify destroy);
+/* The same, and early is called with the caller's uid and data once the
+ * uid is known while polkit has not answered yet (vr_auth_check_early_async;
+ * maybe never): for work with no effect, run beside polkit's check. Its
+ * answer still decides: func when allowed (after early), else AccessDenied
+ * at once, without waiting for what early started, and destroy. */
+void vr_agent_context_authorize_early (VrAgentContext *context,
+                                       GDBusMethodInvocation *invocation,
+                                       const char *action,
+                                       const char *const *details,
+                                       VrAuthorizedFunc early,
+                                       VrAuthorizedFunc func, gpointer data,
+                                       GDestroyNotify destroy);
 /* Polkit's details for an action on host (a listed name or URI, or NULL
  * for the agent's own libvirt): "host" its listed name ("this host" for
  * the agent's own) and "host_uri" its URI, whichever way the caller
@@ -186,6 +201,14 @@ const char *vr_agent_context_queue_realize (VrAgentContext *context,
 /* TRUE while a job of the planned system is queued or running. */
 gboolean vr_agent_context_system_busy (VrAgentContext *context,
                                        const char *uuid);
+/* Exports a job for an import by owner_uid (vr_job_object_new_import; name
+ * shown until the planned system is made) and keeps it as any job: listed
+ * by GetJobs, stopped when the agent stops, gone --job-keep seconds after
+ * it ended. Runs nothing: the caller gives it its VrJob. The context owns
+ * it. */
+VrJobObject *vr_agent_context_add_import_job (VrAgentContext *context,
+                                             const char *name,
+                                             guint owner_uid);
 GPtrArray *vr_agent_context_list_job_paths (VrAgentContext *context);
 
 G_END_DECLS

@@ -24,6 +24,8 @@ typedef struct {
   guint uid;
   guint waiting; /* answers still to come: the caller's uid, polkit's */
   GError *error; /* the first refusal or failure */
+  VrAuthUidFunc uid_known; /* told the uid while polkit still thinks */
+  gpointer uid_known_data;
 } Check;
 
 /* Checks waiting for polkit, per caller (bus name): a caller may not
@@ -188,7 +190,11 @@ on_polkit_uid (GObject *source, GAsyncResult *result, gpointer user_data)
   Check *check = g_task_get_task_data (task);
   GError *error = NULL;
 
-  vr_auth_get_uid_finish (result, &check->uid, &error);
+  /* polkit has not answered yet (it usually takes longer than the bus):
+   * whoever asked may prepare work that has no effect meanwhile. */
+  if (vr_auth_get_uid_finish (result, &check->uid, &error)
+      && check->waiting == 2 && check->uid_known != NULL)
+    check->uid_known (check->uid, check->uid_known_data);
   answer_in (task, error);
 }
 
@@ -299,6 +305,19 @@ vr_auth_check_details_async (GDBusMethodInvocation *invocation,
                              GAsyncReadyCallback callback,
                              gpointer user_data)
 {
+  vr_auth_check_early_async (invocation, session, action, interactive,
+                             details, NULL, NULL, cancellable, callback,
+                             user_data);
+}
+
+void
+vr_auth_check_early_async (GDBusMethodInvocation *invocation,
+                           gboolean session, const char *action,
+                           gboolean interactive, const char *const *details,
+                           VrAuthUidFunc uid_known, gpointer uid_known_data,
+                           GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data)
+{
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
   Check *check = g_new0 (Check, 1);
   const char *sender = g_dbus_method_invocation_get_sender (invocation);
@@ -308,6 +327,8 @@ vr_auth_check_details_async (GDBusMethodInvocation *invocation,
   check->interactive = interactive && !no_user_interaction (invocation);
   check->action_id = g_strconcat (VR_ACTION_PREFIX, action, NULL);
   check->details = details_variant (details);
+  check->uid_known = uid_known;
+  check->uid_known_data = uid_known_data;
   g_task_set_task_data (task, check, check_free);
   if (session)
     {

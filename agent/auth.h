@@ -59,6 +59,24 @@ void vr_auth_check_details_async (GDBusMethodInvocation *invocation,
                                   GAsyncReadyCallback callback,
                                   gpointer user_data);
 
+/* The same, and uid_known is called with the caller's uid once the bus
+ * told it while polkit has not answered yet (never on a session bus, nor
+ * when polkit answered first): the time to start work that changes
+ * nothing and tells nobody anything until the answer is known, so that
+ * it runs beside polkit's check instead of after it. The check's answer
+ * (callback) still decides; it comes after uid_known. */
+typedef void (*VrAuthUidFunc) (guint uid, gpointer user_data);
+void vr_auth_check_early_async (GDBusMethodInvocation *invocation,
+                                gboolean session,
+                                const char *action,
+                                gboolean interactive,
+                                const char *const *details,
+                                VrAuthUidFunc uid_known,
+                                gpointer uid_known_data,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+
 /* At most max (0: the default) authorizations of one caller wait for
  * polkit at once; more are denied at once. */
 void vr_auth_set_max_pending (guint max);

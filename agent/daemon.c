@@ -225,10 +225,20 @@ daemon_get_hosts (VrDaemon *self)
 typedef struct {
   VrDaemon *daemon;
   GDBusMethodInvocation *invocation;
+  VrAuthorizedFunc early;
   VrAuthorizedFunc func;
   gpointer data;
   GDestroyNotify destroy;
 } Authorize;
+
+static void
+on_uid_known (guint uid, gpointer user_data)
+{
+  Authorize *call = user_data;
+
+  call->early (VR_AGENT_CONTEXT (call->daemon), call->invocation, uid,
+               call->data);
+}
 
 static void
 on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -280,20 +290,22 @@ postpone_trim (VrDaemon *self)
 static void
 daemon_authorize_details (VrDaemon *self, GDBusMethodInvocation *invocation,
                           const char *action, const char *const *details,
-                          VrAuthorizedFunc func, gpointer data,
-                          GDestroyNotify destroy)
+                          VrAuthorizedFunc early, VrAuthorizedFunc func,
+                          gpointer data, GDestroyNotify destroy)
 {
   Authorize *call = g_new0 (Authorize, 1);
 
   /* polkit may answer after the agent began to stop. */
   call->daemon = g_object_ref (self);
   call->invocation = g_object_ref (invocation);
+  call->early = early;
   call->func = func;
   call->data = data;
   call->destroy = destroy;
   postpone_trim (self);
-  vr_auth_check_details_async (invocation, self->session, action, TRUE,
-                               details, NULL, on_authorized, call);
+  vr_auth_check_early_async (invocation, self->session, action, TRUE,
+                             details, early ? on_uid_known : NULL, call,
+                             NULL, on_authorized, call);
 }
 
 static char **
@@ -640,6 +652,9 @@ export_one (VrDaemon *self, VrPlannedSystem *system)
 static void
 on_job_running (VrJobObject *job, gpointer user_data)
 {
+  /* An import has no planned system while it runs. */
+  if (vr_job_object_get_system_uuid (job) == NULL)
+    return;
   set_system_state (user_data, vr_job_object_get_system_uuid (job),
                               VR_PLANNED_STATE_REALIZING);
 }
@@ -658,12 +673,19 @@ static void
 on_job_finished (VrJobObject *job, gboolean success, const char *message,
                  gpointer user_data)
 {
+  /* An import exported what it made itself (dbus-manager.c), and a failed
+   * one made nothing. */
+  if (g_str_equal (vr_dbus_job_get_job_type (VR_DBUS_JOB (job)), "import"))
+    {
+      vr_job_object_end (job);
+      return;
+    }
   refresh_system (user_data, vr_job_object_get_system_uuid (job),
                             end_job, g_object_ref (job), g_object_unref);
 }
 
 static guint
-add_job (VrDaemon *self, VrJobObject *job)
+add_job (VrDaemon *self, VrJobObject *job, GCallback ended)
 {
   guint id = vr_job_object_get_id (job);
   /* The manager holds the object, the object its interface (the job). */
@@ -674,7 +696,7 @@ add_job (VrDaemon *self, VrJobObject *job)
    * disconnect. */
   g_signal_connect (job, "running", G_CALLBACK (on_job_running), self);
   g_signal_connect (job, "finished", G_CALLBACK (on_job_finished), self);
-  g_signal_connect (job, "ended", G_CALLBACK (on_job_ended), self);
+  g_signal_connect (job, "ended", ended, self);
   object = vr_dbus_object_skeleton_new (vr_job_object_get_path (job));
   vr_dbus_object_skeleton_set_job (object, VR_DBUS_JOB (job));
   g_dbus_object_manager_server_export (self->manager,
@@ -755,7 +777,7 @@ daemon_system_busy (VrDaemon *self, const char *uuid)
   g_hash_table_iter_init (&iter, self->jobs);
   while (g_hash_table_iter_next (&iter, NULL, &job))
     if (!vr_job_object_is_finished (job)
-        && g_str_equal (vr_job_object_get_system_uuid (job), uuid))
+        && g_strcmp0 (vr_job_object_get_system_uuid (job), uuid) == 0)
       return TRUE;
   return FALSE;
 }
@@ -815,7 +837,7 @@ daemon_queue_realize (VrDaemon *self, VrPlannedSystem *system,
     }
   job = vr_job_object_new_realize (++self->next_job_id, system, options,
                                    owner_uid, self->session);
-  add_job (self, job);
+  add_job (self, job, G_CALLBACK (on_job_ended));
   hold_until_ended (job, hold);
   g_queue_push_tail (&self->queue, job);
   schedule (self);
@@ -909,6 +931,27 @@ on_job_ended (VrJobObject *job, gpointer user_data)
   postpone_trim (self);
   if (!finish_shutdown (self))
     schedule (self);
+}
+
+/* An import's job runs on the import workers (import-queue.h), not in
+ * the realizes' slots: its end frees none of them. */
+static void
+on_import_job_ended (VrJobObject *job, gpointer user_data)
+{
+  VrDaemon *self = user_data;
+
+  keep_for_a_while (self, vr_job_object_get_id (job));
+  postpone_trim (self);
+}
+
+static VrJobObject *
+daemon_add_import_job (VrDaemon *self, const char *name, guint owner_uid)
+{
+  VrJobObject *job = vr_job_object_new_import (++self->next_job_id, name,
+                                               owner_uid, self->session);
+
+  add_job (self, job, G_CALLBACK (on_import_job_ended));
+  return job;
 }
 
 void
@@ -1085,9 +1128,10 @@ recovered (VrDaemon *self, Connect *connect)
     daemon_export_system (self, connect->systems->pdata[i]);
   for (guint i = 0; i < connect->interrupted->len; i++)
     {
-      add_job (self, vr_job_object_new_interrupted (
-                         ++self->next_job_id,
-                         connect->interrupted->pdata[i]));
+      add_job (self,
+               vr_job_object_new_interrupted (
+                   ++self->next_job_id, connect->interrupted->pdata[i]),
+               G_CALLBACK (on_job_ended));
       keep_for_a_while (self, self->next_job_id);
     }
 }
@@ -1448,15 +1492,22 @@ context_get_hosts (VrAgentContext *context)
   return daemon_get_hosts (VR_DAEMON (context));
 }
 
+static VrJobObject *
+context_add_import_job (VrAgentContext *context, const char *name,
+                        guint owner_uid)
+{
+  return daemon_add_import_job (VR_DAEMON (context), name, owner_uid);
+}
+
 static void
 context_authorize_details (VrAgentContext *context,
                            GDBusMethodInvocation *invocation,
                            const char *action, const char *const *details,
-                           VrAuthorizedFunc func, gpointer data,
-                           GDestroyNotify destroy)
+                           VrAuthorizedFunc early, VrAuthorizedFunc func,
+                           gpointer data, GDestroyNotify destroy)
 {
   daemon_authorize_details (VR_DAEMON (context), invocation, action, details,
-                            func, data, destroy);
+                            early, func, data, destroy);
 }
 
 static char **
@@ -1547,6 +1598,7 @@ vr_daemon_context_init (VrAgentContextInterface *iface)
   iface->ref_host = context_ref_host;
   iface->get_hosts = context_get_hosts;
   iface->authorize_details = context_authorize_details;
+  iface->add_import_job = context_add_import_job;
   iface->host_details = context_host_details;
   iface->export_system = context_export_system;
   iface->unexport_system = context_unexport_system;

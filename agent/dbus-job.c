@@ -46,7 +46,10 @@ static void
 set_identity (VrJobObject *self, const char *job_type,
               const char *target_name)
 {
-  g_autofree char *target = vr_object_path_for_system (self->system_uuid);
+  /* An import's planned system is not there yet: "/" names none. */
+  g_autofree char *target = self->system_uuid
+                                ? vr_object_path_for_system (self->system_uuid)
+                                : g_strdup ("/");
 
   self->path = g_strdup_printf (VR_DBUS_JOBS_PREFIX "%u", self->id);
   vr_dbus_job_set_job_type (VR_DBUS_JOB (self), job_type);
@@ -219,15 +222,15 @@ handle_cancel (VrDBusJob *iface, GDBusMethodInvocation *invocation,
 }
 
 static VrJobObject *
-job_object_new (guint id, VrPlannedSystem *system, guint owner_uid,
+job_object_new (guint id, const char *uuid, const char *name, guint owner_uid,
                 const char *job_type)
 {
   VrJobObject *self = g_object_new (VR_TYPE_JOB_OBJECT, NULL);
 
   self->id = id;
-  self->system_uuid = g_strdup (vr_planned_system_get_uuid (system));
+  self->system_uuid = g_strdup (uuid);
   self->owner_uid = owner_uid;
-  set_identity (self, job_type, vr_planned_system_get_name (system));
+  set_identity (self, job_type, name);
   /* Its own signal: gone with it, nothing to disconnect. */
   g_signal_connect (self, "handle-cancel", G_CALLBACK (handle_cancel), self);
   return self;
@@ -238,7 +241,9 @@ vr_job_object_new_realize (guint id, VrPlannedSystem *system,
                            const VrRealizeOptions *options, guint owner_uid,
                            gboolean session)
 {
-  VrJobObject *self = job_object_new (id, system, owner_uid, "realize");
+  VrJobObject *self = job_object_new (
+      id, vr_planned_system_get_uuid (system),
+      vr_planned_system_get_name (system), owner_uid, "realize");
 
   self->options = *options;
   self->pool = g_strdup (options->pool);
@@ -259,7 +264,9 @@ vr_job_object_new_realize (guint id, VrPlannedSystem *system,
 VrJobObject *
 vr_job_object_new_interrupted (guint id, VrPlannedSystem *system)
 {
-  VrJobObject *self = job_object_new (id, system, 0, "realize");
+  VrJobObject *self = job_object_new (
+      id, vr_planned_system_get_uuid (system),
+      vr_planned_system_get_name (system), 0, "realize");
   const char *message = vr_planned_system_get_last_job_message (system);
   int code = vr_planned_system_get_last_job_code (system);
   g_autofree char *description = NULL;
@@ -288,16 +295,48 @@ vr_job_object_fail_to_begin (VrJobObject *self, const GError *error)
   end (self, FALSE, error->message);
 }
 
+VrJobObject *
+vr_job_object_new_import (guint id, const char *name, guint owner_uid,
+                          gboolean session)
+{
+  VrJobObject *self = job_object_new (id, NULL, name, owner_uid, "import");
+
+  self->session = session;
+  vr_dbus_job_set_cancellable (VR_DBUS_JOB (self), TRUE);
+  return self;
+}
+
+void
+vr_job_object_set_target (VrJobObject *self, VrPlannedSystem *system)
+{
+  g_autofree char *target = NULL;
+
+  g_return_if_fail (self->system_uuid == NULL);
+  self->system_uuid = g_strdup (vr_planned_system_get_uuid (system));
+  target = vr_object_path_for_system (self->system_uuid);
+  vr_dbus_job_set_target (VR_DBUS_JOB (self), target);
+  vr_dbus_job_set_target_name (VR_DBUS_JOB (self),
+                               vr_planned_system_get_name (system));
+}
+
+void
+vr_job_object_run (VrJobObject *self, VrJob *job)
+{
+  g_return_if_fail (self->job == NULL && !self->finished);
+  self->job = g_object_ref (job);
+  g_signal_connect (self->job, "changed", G_CALLBACK (on_changed), self);
+  g_signal_connect (self->job, "completed", G_CALLBACK (on_completed), self);
+  sync_properties (self);
+}
+
 void
 vr_job_object_begin (VrJobObject *self, VrStore *store, VrHostCaps *caps,
                      virConnectPtr conn, VrPlannedSystem *system)
 {
-  g_return_if_fail (self->job == NULL && !self->finished);
-  self->job = vr_realize_job_start (self->id, store, caps, conn, system,
-                                    &self->options);
-  g_signal_connect (self->job, "changed", G_CALLBACK (on_changed), self);
-  g_signal_connect (self->job, "completed", G_CALLBACK (on_completed), self);
-  sync_properties (self);
+  g_autoptr (VrJob) job = vr_realize_job_start (self->id, store, caps, conn,
+                                                system, &self->options);
+
+  vr_job_object_run (self, job);
 }
 
 void

@@ -5,6 +5,7 @@
 
 #include "dbus-names.h"
 #include "host-caps.h"
+#include "job.h"
 #include "planned-system.h"
 #include "realize.h"
 #include "store.h"
@@ -41,6 +42,24 @@ VrJobObject *vr_job_object_new_realize (guint id,
 VrJobObject *vr_job_object_new_interrupted (guint id,
                                             VrPlannedSystem *system);
 
+/* An import (JobType "import") of caller owner_uid: its Target is "/"
+ * until the planned system is made (vr_job_object_set_target); name is
+ * what TargetName shows meanwhile ("" for the domain's). It runs the VrJob
+ * given to vr_job_object_run. */
+VrJobObject *vr_job_object_new_import (guint id,
+                                       const char *name,
+                                       guint owner_uid,
+                                       gboolean session);
+
+/* The planned system the import made: Target and TargetName name it. Set
+ * before the import's VrJob reports it completed, or on its "completed"
+ * ahead of the job object (connected first), so that a client reading
+ * Target on Completed finds it. */
+void vr_job_object_set_target (VrJobObject *job, VrPlannedSystem *system);
+
+/* Shows a started VrJob (its properties, Cancel, Completed). */
+void vr_job_object_run (VrJobObject *job, VrJob *backend);
+
 /* Runs a queued realize now, on system as read for it and the daemon's
  * libvirt connection (the job takes its own references). */
 void vr_job_object_begin (VrJobObject *job,
@@ -62,6 +81,7 @@ void vr_job_object_cancel (VrJobObject *job);
 
 guint vr_job_object_get_id (VrJobObject *job);
 const char *vr_job_object_get_path (VrJobObject *job);
+/* NULL for an import until it made its planned system. */
 const char *vr_job_object_get_system_uuid (VrJobObject *job);
 /* The agent.conf name of the host the job realizes onto, NULL for the
  * agent's own libvirt. */

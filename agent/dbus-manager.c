@@ -21,6 +21,7 @@
 #include "safe-xml.h"
 
 typedef struct {
+  gint ref;
   int fd;
   guint uid;
   GVariant *handle;
@@ -34,17 +35,46 @@ typedef struct {
   guint64 held_bytes; /* held against the caller's quota, when held */
   gboolean held;
   guint owner; /* the import directory's, when another user's */
+  /* ImportSystemDefinitionAsJob: the work runs as this job, and the
+   * method's task ends with the job's path. */
+  gboolean as_job;
+  VrJobObject *job;
+  GCancellable *cancellable; /* the task's: cancelled when the caller left */
+  gulong cancel_job_id;      /* ...which cancels the job */
+  VrPlannedSystem *system;   /* what the job made */
 } ImportCall;
 
-static void
-import_call_free (gpointer data)
+static ImportCall *
+import_call_ref (ImportCall *call)
 {
-  ImportCall *call = data;
+  g_atomic_int_inc (&call->ref);
+  return call;
+}
 
-  /* After import_done exported what was kept: it counts from there. */
+/* What was kept counts from its export on (import_done,
+ * import_job_completed). */
+static void
+release_quota (ImportCall *call)
+{
   if (call->held)
     vr_user_quotas_release_import (call->quotas, call->uid,
                                    call->held_bytes);
+  call->held = FALSE;
+}
+
+static void
+import_call_unref (gpointer data)
+{
+  ImportCall *call = data;
+
+  if (!g_atomic_int_dec_and_test (&call->ref))
+    return;
+  release_quota (call);
+  if (call->cancel_job_id != 0)
+    g_cancellable_disconnect (call->cancellable, call->cancel_job_id);
+  g_clear_object (&call->cancellable);
+  g_clear_object (&call->job);
+  g_clear_object (&call->system);
   if (call->fd >= 0)
     close (call->fd);
   g_clear_pointer (&call->handle, g_variant_unref);
@@ -94,38 +124,41 @@ hold_quota (ImportCall *call, VrImportDir *dir, GError **error)
   return call->held;
 }
 
-static void
-import_thread (GTask *task, gpointer source, gpointer task_data,
-               GCancellable *cancellable)
+/* The import itself, on an import worker; progress (may be NULL) gets the
+ * bytes of the manifest's files hashed. */
+static VrPlannedSystem *
+import_work (ImportCall *call, VrProgress *progress,
+             GCancellable *cancellable, GError **error)
 {
-  ImportCall *call = task_data;
-  g_autoptr (GError) error = NULL;
   g_autoptr (VrImportDir) dir = NULL;
-  VrPlannedSystem *system;
 
   g_autoptr (VrCaller) caller = vr_caller_new (call->uid);
 
   /* A caller who left while it waited is not served. */
-  if (g_cancellable_set_error_if_cancelled (cancellable, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
   /* The descriptor proves the caller may read the folder, not the files
    * in it: a root-owned 0600 image is not read on their behalf, and
    * nothing is opened or parsed before that is known. */
-  if (vr_caller_check_import_fd (call->fd, NULL, caller, &error))
-    dir = vr_import_dir_open_fd_as (call->fd, caller, &error);
-  if (dir == NULL || !hold_quota (call, dir, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+  if (vr_caller_check_import_fd (call->fd, NULL, caller, error))
+    dir = vr_import_dir_open_fd_as (call->fd, caller, error);
+  if (dir == NULL || !hold_quota (call, dir, error))
+    return NULL;
   /* A manifest, when there is one, must hold before anything is kept. */
-  system = vr_import_verified_as (call->store, dir, call->name, call->flags,
-                                  call->uid, NULL, cancellable, &error);
+  return vr_import_verified_as (call->store, dir, call->name, call->flags,
+                                call->uid, progress, cancellable, error);
+}
+
+static void
+import_thread (GTask *task, gpointer source, gpointer task_data,
+               GCancellable *cancellable)
+{
+  GError *error = NULL;
+  VrPlannedSystem *system = import_work (task_data, NULL, cancellable,
+                                         &error);
+
   if (system == NULL)
-    g_task_return_error (task, g_steal_pointer (&error));
+    g_task_return_error (task, error);
   else
     g_task_return_pointer (task, system, g_object_unref);
 }
@@ -135,17 +168,108 @@ import_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   ImportCall *call = g_task_get_task_data (G_TASK (result));
   g_autoptr (GError) error = NULL;
-  g_autoptr (VrPlannedSystem) system = g_task_propagate_pointer (
-      G_TASK (result), &error);
+  /* As a job: the job's path (import_job_start). */
+  g_autofree char *job = call->as_job ? g_task_propagate_pointer (
+                                            G_TASK (result), &error)
+                                      : NULL;
+  g_autoptr (VrPlannedSystem) system
+      = call->as_job ? NULL
+                     : g_task_propagate_pointer (G_TASK (result), &error);
 
-  if (system == NULL)
+  if (error != NULL)
     {
       vr_dbus_return_error (call->invocation, error);
       return;
     }
   g_dbus_method_invocation_return_value (
-      call->invocation, g_variant_new ("(o)", vr_agent_context_export_system (
-                                                  call->context, system)));
+      call->invocation,
+      g_variant_new ("(o)", job ? job
+                                : vr_agent_context_export_system (
+                                      call->context, system)));
+}
+
+/* ImportSystemDefinitionAsJob: the same work (import_work) as a VrJob,
+ * which the agent shows as a Job object with progress. It waits in the
+ * import queue (fair per caller) as the method's task would, and ends
+ * with the caller's leaving, a Cancel or the agent's stop. */
+
+static void
+run_in_import_queue (GTask *task, GTaskThreadFunc worker, gpointer data)
+{
+  ImportCall *call = data;
+
+  vr_agent_context_run_import (call->context, call->uid, task, worker);
+}
+
+static gboolean
+import_job_work (VrJob *job, VrProgress *progress, GCancellable *cancellable,
+                 gpointer data, GError **error)
+{
+  ImportCall *call = data;
+
+  vr_progress_add_step (progress, "verify", 1);
+  vr_progress_next (progress);
+  call->system = import_work (call, progress, cancellable, error);
+  if (call->system == NULL)
+    return FALSE;
+  vr_progress_finish (progress);
+  return TRUE;
+}
+
+/* Connected before the job object's own handler: the planned system is
+ * exported and the Job's Target names it when Completed goes out. */
+static void
+import_job_completed (VrJob *job, gboolean success, const char *message,
+                      gpointer user_data)
+{
+  ImportCall *call = user_data;
+
+  if (call->system != NULL)
+    {
+      vr_agent_context_export_system (call->context, call->system);
+      vr_job_object_set_target (call->job, call->system);
+      release_quota (call);
+    }
+  g_signal_handlers_disconnect_by_data (job, call);
+}
+
+static void
+cancel_job (GCancellable *cancellable, gpointer job)
+{
+  vr_job_cancel (job);
+}
+
+static void
+import_job_start (ImportCall *call, GTask *task)
+{
+  g_autoptr (VrJob) job = NULL;
+
+  call->job = g_object_ref (vr_agent_context_add_import_job (
+      call->context, call->name ? call->name : "", call->uid));
+  job = vr_job_new (vr_job_object_get_id (call->job), "import", "");
+  g_signal_connect (job, "completed", G_CALLBACK (import_job_completed),
+                    call);
+  /* The caller left (vr_caller_watch): the job stops. */
+  call->cancellable = g_object_ref (g_task_get_cancellable (task));
+  call->cancel_job_id = g_cancellable_connect (
+      call->cancellable, G_CALLBACK (cancel_job), g_object_ref (job),
+      g_object_unref);
+  vr_job_start_with (job, run_in_import_queue, call, import_job_work,
+                     import_call_ref (call), import_call_unref);
+  /* Its signals come from this main context: none is missed. */
+  vr_job_object_run (call->job, job);
+  g_task_return_pointer (task, g_strdup (vr_job_object_get_path (call->job)),
+                         g_free);
+}
+
+static void
+run_import (ImportCall *call, GTask *task)
+{
+  if (call->as_job)
+    import_job_start (call, task);
+  else
+    vr_agent_context_run_import (call->context, call->uid, task,
+                                 import_thread);
 }
 
 /* The owner of the import directory when it is another user's (not the
@@ -171,8 +295,7 @@ on_others_folder (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (vr_auth_check_finish (result, &uid, &error))
     {
-      vr_agent_context_run_import (call->context, call->uid, task,
-                                   import_thread);
+      run_import (call, task);
       return;
     }
   g_task_return_new_error (
@@ -195,7 +318,7 @@ import_authorized (VrAgentContext *context, GDBusMethodInvocation *invocation,
 
   /* An import that was kept before the caller left is exported still. */
   g_task_set_check_cancellable (task, FALSE);
-  g_task_set_task_data (task, call, import_call_free);
+  g_task_set_task_data (task, call, import_call_unref);
   call->uid = uid;
   /* Hashing an import's disks is long: it stops when the caller leaves. */
   call->watch = vr_caller_watch (invocation, cancellable);
@@ -219,15 +342,14 @@ import_authorized (VrAgentContext *context, GDBusMethodInvocation *invocation,
                            on_others_folder, g_object_ref (task));
       return;
     }
-  vr_agent_context_run_import (context, uid, task, import_thread);
+  run_import (call, task);
 }
 
-static gboolean
-handle_import (VrDBusManager *iface, GDBusMethodInvocation *invocation,
-               GUnixFDList *fd_list, GVariant *dir_fd, const char *name,
-               GVariant *options, gpointer user_data)
+static void
+start_import (VrAgentContext *context, GDBusMethodInvocation *invocation,
+              GVariant *dir_fd, const char *name, GVariant *options,
+              gboolean as_job)
 {
-  VrAgentContext *context = user_data;
   g_autoptr (GError) error = NULL;
   VrImportFlags flags = 0;
   ImportCall *call;
@@ -235,9 +357,11 @@ handle_import (VrDBusManager *iface, GDBusMethodInvocation *invocation,
   if (!vr_import_options_parse (options, &flags, &error))
     {
       vr_dbus_return_error (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
+      return;
     }
   call = g_new0 (ImportCall, 1);
+  call->ref = 1;
+  call->as_job = as_job;
   call->flags = flags;
   call->fd = -1;
   call->handle = g_variant_ref (dir_fd);
@@ -247,7 +371,24 @@ handle_import (VrDBusManager *iface, GDBusMethodInvocation *invocation,
   call->invocation = g_object_ref (invocation);
   call->context = context;
   vr_agent_context_authorize (context, invocation, "import", import_authorized,
-                              call, import_call_free);
+                              call, import_call_unref);
+}
+
+static gboolean
+handle_import (VrDBusManager *iface, GDBusMethodInvocation *invocation,
+               GUnixFDList *fd_list, GVariant *dir_fd, const char *name,
+               GVariant *options, gpointer user_data)
+{
+  start_import (user_data, invocation, dir_fd, name, options, FALSE);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_import_as_job (VrDBusManager *iface, GDBusMethodInvocation *invocation,
+                      GUnixFDList *fd_list, GVariant *dir_fd,
+                      const char *name, GVariant *options, gpointer user_data)
+{
+  start_import (user_data, invocation, dir_fd, name, options, TRUE);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -364,6 +505,8 @@ vr_manager_object_new (VrAgentContext *context)
       iface, vr_host_connections_list (vr_agent_context_get_hosts (context)));
   g_signal_connect (iface, "handle-import-system-definition",
                     G_CALLBACK (handle_import), context);
+  g_signal_connect (iface, "handle-import-system-definition-as-job",
+                    G_CALLBACK (handle_import_as_job), context);
   g_signal_connect (iface, "handle-list-planned-systems",
                     G_CALLBACK (handle_list), context);
   g_signal_connect (iface, "handle-validate-definition",

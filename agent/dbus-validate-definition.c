@@ -18,7 +18,15 @@
 #include "test-hooks.h"
 #include "validate.h"
 
+/* A validation starts as soon as the caller's uid is known, while polkit
+ * still decides (a polkit check is about as long as the validation): it
+ * has no effect (nothing is written, nothing is kept), and its answer
+ * goes out only once polkit allowed the call. A refusal is answered at
+ * once, whether the validation ended or not (its time tells nothing), and
+ * what it found is dropped. The caller's validation slots
+ * (MaxValidationsPerUser) bound it as any other. */
 typedef struct {
+  gint ref;
   GDBusMethodInvocation *invocation;
   VrAgentContext *context;
   VrStore *store;
@@ -28,15 +36,30 @@ typedef struct {
   int fd;
   gboolean is_dir;  /* an import directory, validated without importing */
   guint uid;        /* the caller, whose rights the directory's files need */
+  GCancellable *cancellable; /* the caller left, or polkit refused */
   guint watch; /* cancels the task when the caller leaves */
   gboolean held; /* one of uid's validations (MaxValidationsPerUser) */
+  gboolean started;    /* the validation runs, or ran */
+  gboolean authorized; /* polkit allowed the call */
+  gboolean ended;      /* the validation ended: reply or error is set */
+  GVariant *reply;
+  GError *error;
 } ValidateFileCall;
 
+static ValidateFileCall *
+validate_file_call_ref (ValidateFileCall *call)
+{
+  g_atomic_int_inc (&call->ref);
+  return call;
+}
+
 static void
-validate_file_call_free (gpointer data)
+validate_file_call_unref (gpointer data)
 {
   ValidateFileCall *call = data;
 
+  if (!g_atomic_int_dec_and_test (&call->ref))
+    return;
   if (call->held)
     vr_user_quotas_release_validation (
         vr_agent_context_get_user_quotas (call->context), call->uid);
@@ -48,7 +71,10 @@ validate_file_call_free (gpointer data)
   g_clear_object (&call->context);
   g_clear_object (&call->store);
   g_clear_object (&call->caps);
+  g_clear_object (&call->cancellable);
   g_clear_pointer (&call->handle, g_variant_unref);
+  g_clear_pointer (&call->reply, g_variant_unref);
+  g_clear_error (&call->error);
   g_free (call->name);
   g_free (call);
 }
@@ -157,18 +183,92 @@ validate_file_thread (GTask *task, gpointer source, gpointer task_data,
 }
 
 static void
+reply (ValidateFileCall *call)
+{
+  if (call->reply != NULL)
+    g_dbus_method_invocation_return_value (call->invocation,
+                                           g_steal_pointer (&call->reply));
+  else
+    vr_dbus_return_error (call->invocation, call->error);
+}
+
+static void
 validate_file_done (GObject *source, GAsyncResult *result,
                     gpointer user_data)
 {
   ValidateFileCall *call = g_task_get_task_data (G_TASK (result));
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = g_task_propagate_pointer (G_TASK (result),
-                                                         &error);
 
-  if (reply == NULL)
-    vr_dbus_return_error (call->invocation, error);
-  else
-    g_dbus_method_invocation_return_value (call->invocation, reply);
+  call->reply = g_task_propagate_pointer (G_TASK (result), &call->error);
+  call->ended = TRUE;
+  /* Before polkit allowed it, the answer waits; after a refusal nobody
+   * hears of it. */
+  if (call->authorized)
+    reply (call);
+}
+
+/* Takes one of uid's validation slots and the caller's descriptor, and
+ * starts the validation; FALSE with error when it cannot start. */
+static gboolean
+start_validation (ValidateFileCall *call, GError **error)
+{
+  g_autoptr (GTask) task = NULL;
+  virConnectPtr conn = NULL;
+
+  /* Each validation is root's CPU; a caller runs only so many at once
+   * (seventh review F4: six of a 40,000-disk XML all ran). */
+  if (!call->held)
+    call->held = vr_user_quotas_hold_validation (
+        vr_agent_context_get_user_quotas (call->context), call->uid, error);
+  if (!call->held)
+    return FALSE;
+  if (call->fd < 0)
+    call->fd = take_file_fd (call->invocation, call->handle, &call->is_dir,
+                             error);
+  if (call->fd < 0
+      || !vr_agent_context_ref_libvirt (call->context, &conn, &call->caps,
+                                        error))
+    return FALSE;
+  /* The caps keep their own reference on the connection. */
+  virConnectClose (conn);
+  call->watch = vr_caller_watch (call->invocation, call->cancellable);
+  call->started = TRUE;
+  task = g_task_new (NULL, call->cancellable, validate_file_done, NULL);
+  g_task_set_task_data (task, validate_file_call_ref (call),
+                        validate_file_call_unref);
+  g_task_run_in_thread (task, validate_file_thread);
+  return TRUE;
+}
+
+/* polkit is still deciding: a domain XML file is validated meanwhile.
+ * What could not start now (a slot taken, a bad descriptor, libvirt
+ * away) is tried again, and answered, once polkit allowed the call; an
+ * import directory waits for polkit too (its files are opened as the
+ * caller could, a longer way through the disk). */
+static void
+validate_file_early (VrAgentContext *context,
+                     GDBusMethodInvocation *invocation, guint uid,
+                     gpointer data)
+{
+  ValidateFileCall *call = data;
+  struct stat st;
+  int index = g_variant_get_handle (call->handle);
+  GUnixFDList *fds = g_dbus_message_get_unix_fd_list (
+      g_dbus_method_invocation_get_message (invocation));
+
+  call->uid = uid;
+  /* A directory is not started early; the descriptor is looked at again
+   * (take_file_fd) when it starts. */
+  if (fds == NULL || index < 0 || index >= g_unix_fd_list_get_length (fds)
+      || fstat (g_unix_fd_list_peek_fds (fds, NULL)[index], &st) != 0
+      || !S_ISREG (st.st_mode))
+    return;
+  /* A slot is not held by a validation that did not start. */
+  if (!start_validation (call, NULL) && call->held)
+    {
+      vr_user_quotas_release_validation (
+          vr_agent_context_get_user_quotas (call->context), call->uid);
+      call->held = FALSE;
+    }
 }
 
 static void
@@ -177,32 +277,26 @@ validate_file_authorized (VrAgentContext *context,
                           gpointer data)
 {
   ValidateFileCall *call = data;
-  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr (GTask) task = g_task_new (NULL, cancellable, validate_file_done,
-                                       NULL);
   g_autoptr (GError) error = NULL;
-  virConnectPtr conn = NULL;
 
-  g_task_set_task_data (task, call, validate_file_call_free);
+  call->authorized = TRUE;
   call->uid = uid;
-  call->watch = vr_caller_watch (invocation, cancellable);
-  /* Each validation is root's CPU; a caller runs only so many at once
-   * (seventh review F4: six of a 40,000-disk XML all ran). */
-  call->held = vr_user_quotas_hold_validation (
-      vr_agent_context_get_user_quotas (context), uid, &error);
-  /* Only an authorized caller's descriptor is looked at at all. */
-  if (call->held)
-    call->fd = take_file_fd (invocation, call->handle, &call->is_dir,
-                             &error);
-  if (call->fd < 0
-      || !vr_agent_context_ref_libvirt (context, &conn, &call->caps, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  /* The caps keep their own reference on the connection. */
-  virConnectClose (conn);
-  g_task_run_in_thread (task, validate_file_thread);
+  if (call->ended)
+    reply (call);
+  else if (!call->started && !start_validation (call, &error))
+    vr_dbus_return_error (invocation, error);
+  validate_file_call_unref (call);
+}
+
+/* polkit refused (AccessDenied is answered already): a validation that
+ * started early stops, and its findings go nowhere. */
+static void
+validate_file_refused (gpointer data)
+{
+  ValidateFileCall *call = data;
+
+  g_cancellable_cancel (call->cancellable);
+  validate_file_call_unref (call);
 }
 
 gboolean
@@ -224,7 +318,9 @@ vr_manager_handle_validate_definition (VrDBusManager *iface,
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   call = g_new0 (ValidateFileCall, 1);
+  call->ref = 1; /* the authorization's */
   call->fd = -1;
+  call->cancellable = g_cancellable_new ();
   call->invocation = g_object_ref (invocation);
   call->context = g_object_ref (context);
   call->store = g_object_ref (vr_agent_context_get_store (context));
@@ -233,8 +329,9 @@ vr_manager_handle_validate_definition (VrDBusManager *iface,
                              : g_strdup ("domain.xml");
   /* The action's message names the host ($(host)): this one. */
   details = vr_agent_context_host_details (context, NULL);
-  vr_agent_context_authorize_details (
+  vr_agent_context_authorize_early (
       context, invocation, "validate", (const char *const *) details,
-      validate_file_authorized, call, validate_file_call_free);
+      validate_file_early, validate_file_authorized, call,
+      validate_file_refused);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }

@@ -116,6 +116,14 @@ VrCliJob *vr_cli_run_job (VrCliTransport *transport,
                           gboolean show_progress,
                           gboolean *interrupted);
 
+/* TRUE when job (vr_cli_run_job's answer) completed; else FALSE with
+ * its error: "cancelled" (G_IO_ERROR_CANCELLED) when interrupted, the
+ * job's code and description otherwise, NotAvailable-like Unknown when
+ * it is gone. */
+gboolean vr_cli_job_succeeded (const VrCliJob *job,
+                               gboolean interrupted,
+                               GError **error);
+
 /* progress.c: the one progress bar, for a job of either transport. */
 char *vr_cli_progress_format (const VrCliJob *job, guint width);
 void vr_cli_progress_draw (const VrCliJob *job, gpointer stream);

@@ -60,6 +60,26 @@ vr_cli_run_job (VrCliTransport *transport, const char *id,
   return transport->klass->job (transport, id, NULL);
 }
 
+gboolean
+vr_cli_job_succeeded (const VrCliJob *job, gboolean interrupted,
+                      GError **error)
+{
+  if (job != NULL && job->state == VR_DBUS_JOB_COMPLETED)
+    return TRUE;
+  if (interrupted)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                         "cancelled");
+  else if (job == NULL)
+    g_set_error_literal (error, VR_ERROR, VR_ERROR_UNKNOWN,
+                         "the agent went away before the job ended");
+  else
+    g_set_error_literal (error, VR_ERROR,
+                         job->error_code ? job->error_code : VR_ERROR_FAILED,
+                         job->error_description ? job->error_description
+                                                : "failed");
+  return FALSE;
+}
+
 /* How a job that did not complete ends the command: "cancelled" and 130
  * for a cancel, its error and 1 otherwise. */
 static int

@@ -41,6 +41,7 @@ vr_cli_cmd_import (VrCliRun *run, int argc, char **argv)
   request.name = name;
   request.new_id = new_id;
   request.discard_saved_state = discard;
+  request.show_progress = vr_cli_say (run);
   system = transport->klass->import (transport, &request, &error);
   if (system == NULL)
     return vr_cli_fail (error);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "dbus-errors.h"
 #include "dbus-names.h"
 #include "errors.h"
@@ -511,6 +512,29 @@ system_at (Agent *self, const char *path, GError **error)
   return proxy ? system_from_proxy (proxy) : NULL;
 }
 
+static VrDBusJob *job_proxy (Agent *self, const char *id, GError **error);
+static char *job_id (const char *path);
+
+/* The import's job, followed to its end as a realize's (a progress bar
+ * while the manifest's files are hashed, Ctrl-C cancels it): on success
+ * its Target is the planned system it made. */
+static VrCliSystem *
+import_job_result (Agent *self, const char *path, gboolean show_progress,
+                   GError **error)
+{
+  g_autofree char *id = job_id (path);
+  gboolean interrupted = FALSE;
+  g_autoptr (VrCliJob) job = vr_cli_run_job (&self->parent, id,
+                                             show_progress, &interrupted);
+  g_autoptr (VrDBusJob) proxy = NULL;
+
+  if (!vr_cli_job_succeeded (job, interrupted, error))
+    return NULL;
+  proxy = job_proxy (self, id, error);
+  return proxy ? system_at (self, vr_dbus_job_get_target (proxy), error)
+               : NULL;
+}
+
 static VrCliSystem *
 agent_import (VrCliTransport *transport, const VrCliImportRequest *request,
               GError **error)
@@ -530,14 +554,14 @@ agent_import (VrCliTransport *transport, const VrCliImportRequest *request,
   if (request->discard_saved_state)
     g_variant_dict_insert (&options, "discard-saved-state", "b", TRUE);
   reply = call_manager (
-      self, "ImportSystemDefinition",
+      self, "ImportSystemDefinitionAsJob",
       g_variant_new ("(hs@a{sv})", index, request->name ? request->name : "",
                      g_variant_dict_end (&options)),
       fds, G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, NULL, error);
   if (reply == NULL)
     return NULL;
   g_variant_get (reply, "(&o)", &path);
-  return system_at (self, path, error);
+  return import_job_result (self, path, request->show_progress, error);
 }
 
 static VrCliSystem *
@@ -815,6 +839,10 @@ target_name (Agent *self, VrDBusJob *proxy)
 {
   const char *path = vr_dbus_job_get_target (proxy);
   const char *was = vr_dbus_job_get_target_name (proxy);
+
+  /* An import that has not made its planned system yet. */
+  if (g_strcmp0 (path, "/") == 0)
+    return g_strdup (was ? was : "");
 
   if (path != NULL && find_row (self, NULL, path, NULL))
     return g_strdup (self->found_name);

@@ -27,7 +27,6 @@ typedef struct {
   VrCliTransport parent;
   char *uri;
   VrStore *store;
-  gboolean show_progress;
   GHashTable *jobs; /* id -> VrJob */
   char *export_dir;
   gboolean export_with_disks;
@@ -160,26 +159,17 @@ add_job (Direct *self, VrJob *job)
 /* The manifest is checked as a job of its own: hashing a large directory
  * takes a while, with a progress bar, and Ctrl-C stops it. */
 static gboolean
-verify_manifest (Direct *self, VrImportDir *dir, GError **error)
+verify_manifest (Direct *self, VrImportDir *dir, gboolean show_progress,
+                 GError **error)
 {
   g_autofree char *id = add_job (self, vr_verify_job_start (self->next_id++,
                                                             dir));
   gboolean interrupted = FALSE;
   g_autoptr (VrCliJob) job = vr_cli_run_job (&self->parent, id,
-                                             self->show_progress,
+                                             show_progress,
                                              &interrupted);
 
-  if (job->state == VR_DBUS_JOB_COMPLETED)
-    return TRUE;
-  if (interrupted)
-    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                         "cancelled");
-  else
-    g_set_error_literal (error, VR_ERROR,
-                         job->error_code ? job->error_code : VR_ERROR_FAILED,
-                         job->error_description ? job->error_description
-                                                : "failed");
-  return FALSE;
+  return vr_cli_job_succeeded (job, interrupted, error);
 }
 
 static VrCliSystem *
@@ -195,7 +185,8 @@ direct_import (VrCliTransport *transport, const VrCliImportRequest *request,
 
   if (dir == NULL)
     return NULL;
-  if (dir->has_manifest && !verify_manifest (self, dir, error))
+  if (dir->has_manifest
+      && !verify_manifest (self, dir, request->show_progress, error))
     return NULL;
   planned = vr_import_with_flags (self->store, dir, request->name, flags,
                                   error);
@@ -680,7 +671,6 @@ vr_cli_direct_transport_new (const VrCli *cli)
   self->parent.klass = &direct_class;
   self->uri = g_strdup (cli->uri);
   self->store = vr_store_new (state_dir);
-  self->show_progress = !cli->json && !cli->quiet;
   self->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                       g_object_unref);
   self->next_id = 1;

@@ -23,6 +23,7 @@ typedef struct {
   const char *name;         /* NULL: the domain's */
   gboolean new_id;
   gboolean discard_saved_state;
+  gboolean show_progress;   /* a bar while the manifest's files are hashed */
 } VrCliImportRequest;
 
 typedef struct {

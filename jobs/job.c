@@ -281,6 +281,13 @@ void
 vr_job_start (VrJob *self, VrJobFunc func, gpointer data,
               GDestroyNotify destroy)
 {
+  vr_job_start_with (self, NULL, NULL, func, data, destroy);
+}
+
+void
+vr_job_start_with (VrJob *self, VrJobRunner runner, gpointer runner_data,
+                   VrJobFunc func, gpointer data, GDestroyNotify destroy)
+{
   g_autoptr (GTask) task = g_task_new (self, self->cancellable, on_done, NULL);
   Work *work = g_new0 (Work, 1);
 
@@ -295,7 +302,10 @@ vr_job_start (VrJob *self, VrJobFunc func, gpointer data,
   g_task_set_task_data (task, work, work_free);
   /* The worker checks the cancellable itself and rolls back first. */
   g_task_set_return_on_cancel (task, FALSE);
-  g_task_run_in_thread (task, run_worker);
+  if (runner != NULL)
+    runner (task, run_worker, runner_data);
+  else
+    g_task_run_in_thread (task, run_worker);
 }
 
 void

@@ -45,6 +45,22 @@ void vr_job_start (VrJob *job,
                    gpointer data,
                    GDestroyNotify destroy);
 
+/* Runs a job's worker (a GTaskThreadFunc of task) on a thread of the
+ * caller's choosing, as g_task_run_in_thread would: a queue with its own
+ * order and bounds (the agent's imports). The job stays Starting until
+ * the worker runs. */
+typedef void (*VrJobRunner) (GTask *task,
+                             GTaskThreadFunc worker,
+                             gpointer runner_data);
+
+/* vr_job_start(), the worker run by runner (NULL: GLib's pool). */
+void vr_job_start_with (VrJob *job,
+                        VrJobRunner runner,
+                        gpointer runner_data,
+                        VrJobFunc func,
+                        gpointer data,
+                        GDestroyNotify destroy);
+
 /* Asks the worker to stop; it rolls back and the job ends Terminated. */
 void vr_job_cancel (VrJob *job);
 

@@ -21,6 +21,7 @@
 #include "dbus-names.h"
 #include "errors.h"
 #include "import.h"
+#include "manifest.h"
 #include "safe-xml.h"
 #include "test-util.h"
 #include "testbed.h"
@@ -255,6 +256,7 @@ typedef struct {
   guint percent_changes;
   guint last_percent;
   gboolean percent_went_back;
+  gboolean percent_midway; /* a PercentComplete above 0 and below 100 */
   gboolean completed;
   gboolean success;
 } Watch;
@@ -274,6 +276,7 @@ on_properties_changed (GDBusConnection *bus, const char *sender,
     return;
   watch->percent_changes++;
   watch->percent_went_back |= percent < watch->last_percent;
+  watch->percent_midway |= percent > 0 && percent < 100;
   watch->last_percent = percent;
 }
 
@@ -1353,13 +1356,19 @@ test_cli_client (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (out, "realize"));
   g_assert_nonnull (strstr (out, "completed"));
   g_clear_pointer (&out, g_free);
+  /* The import was a job too (ImportSystemDefinitionAsJob), the first. */
   g_assert_cmpint (run_cli (&out, "--system", "job", "1", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "Type:           import"));
+  g_assert_nonnull (strstr (out, "Target:         vr-guest"));
+  g_assert_nonnull (strstr (out, "State:          completed"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli (&out, "--system", "job", "2", NULL), ==, 0);
   /* Names and states in words, the target by its name. */
   g_assert_nonnull (strstr (out, "Type:           realize"));
   g_assert_nonnull (strstr (out, "Target:         vr-guest"));
   g_assert_nonnull (strstr (out, "State:          completed"));
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (run_cli (&out, "--system", "wait", "1", NULL), ==, 0);
+  g_assert_cmpint (run_cli (&out, "--system", "wait", "2", NULL), ==, 0);
   g_clear_pointer (&out, g_free);
   g_assert_cmpint (run_cli (&out, "--system", "wait", "999", NULL), ==, 1);
   g_assert_nonnull (strstr (out, "no job 999"));
@@ -1587,6 +1596,224 @@ test_mainloop_answers (Fixture *f, gconstpointer data)
   stop_agent (f);
 }
 
+/* ValidateDefinition validates a domain XML file beside polkit's check
+ * (agent/dbus-validate-definition.c): a caller polkit refuses gets
+ * AccessDenied while the validation started for them is still held
+ * inside its work (VR_TEST_PAUSE_AT=validate-definition), so the
+ * refusal's time says nothing of the XML, and no finding reaches them;
+ * the refusal stops that validation. An allowed caller's answer (root)
+ * is the validation's, as before. */
+static void
+test_validate_refused (Fixture *f, gconstpointer data)
+{
+  g_autofree char *basic = NULL;
+  g_autofree char *file = NULL;
+  g_autofree char *pause = g_build_filename (f->pool, "pause", NULL);
+  g_autofree char *reached = g_build_filename (f->pool, "reached", NULL);
+  g_autofree char *env_file = g_strconcat ("VR_TEST_PAUSE_FILE=", pause,
+                                           NULL);
+  g_autofree char *env_reached = g_strconcat ("VR_TEST_PAUSE_REACHED=",
+                                              reached, NULL);
+  const char *const env[] = { "VR_TEST_PAUSE_AT=validate-definition",
+                              env_file, env_reached, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  gint64 deadline;
+  int status;
+
+  if (!test_needs_hooks ())
+    return;
+  basic = vr_testbed_require ("basic");
+  file = g_build_filename (basic, "domain.xml", NULL);
+  f->agent = vr_bus_harness_start_agent (harness, uri, f->state, env, NULL);
+  test_write_file (f->pool, "pause", "", -1);
+  {
+    const char *const argv[] = { g_getenv ("VR_CLI"), "--system", "--json",
+                                 "validate", file, NULL };
+
+    g_assert_cmpint (vr_bus_harness_run_as_nobody_out (harness, argv, &out,
+                                                       &err), ==, 1);
+  }
+  g_test_message ("validate FILE as nobody: %s%s", out, err);
+  /* Refused while the validation started for nobody is held. */
+  deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+  while (!g_file_test (reached, G_FILE_TEST_EXISTS))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20 * 1000);
+    }
+  g_assert_true (g_file_test (pause, G_FILE_TEST_EXISTS));
+  g_assert_true (strstr (out, "AccessDenied") || strstr (err, "AccessDenied"));
+  g_assert_null (strstr (out, "findings"));
+  g_assert_null (strstr (out, "VR1"));
+  g_assert_null (strstr (err, "VR1"));
+
+  g_assert_cmpint (unlink (pause), ==, 0);
+  g_clear_pointer (&out, g_free);
+  status = run_cli (&out, "--system", "--json", "validate", file, NULL);
+  g_assert_true (status == 0 || status == 3);
+  g_assert_nonnull (strstr (out, "\"findings\""));
+  stop_agent (f);
+}
+
+/* A copy of the basic guest's import directory whose save image has a
+ * hole of mib MiB before its last 256 KiB (QEMU's stream end, which
+ * validate reads; libvirt stops at the stream's end before the hole), and
+ * a manifest.xml: hashing reads the hole, the disk holds none of it. */
+static char *
+sparse_import_with_manifest (guint mib)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autoptr (GError) error = NULL;
+  char *dir = vr_testbed_copy_import_dir (basic, &error);
+  g_autofree char *save = NULL;
+  g_autofree char *manifest = NULL;
+  g_autofree char *tail = g_malloc (256 * 1024);
+  off_t size;
+  int fd;
+
+  g_assert_no_error (error);
+  save = g_build_filename (dir, "vr-guest.save", NULL);
+  fd = open (save, O_RDWR | O_CLOEXEC);
+  g_assert_cmpint (fd, >=, 0);
+  size = lseek (fd, 0, SEEK_END);
+  g_assert_cmpint (size, >=, 256 * 1024);
+  g_assert_cmpint (pread (fd, tail, 256 * 1024, size - 256 * 1024), ==,
+                   256 * 1024);
+  g_assert_cmpint (pwrite (fd, tail, 256 * 1024,
+                           size + ((off_t) mib << 20) - 256 * 1024),
+                   ==, 256 * 1024);
+  close (fd);
+  fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  manifest = vr_manifest_build (fd, dir, NULL, NULL, &error);
+  close (fd);
+  g_assert_no_error (error);
+  test_write_file (dir, "manifest.xml", manifest, -1);
+  return dir;
+}
+
+/* ImportSystemDefinitionAsJob; the job's path. */
+static char *
+import_as_job (const char *dir)
+{
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  char *path;
+
+  g_assert_cmpint (g_unix_fd_list_append (fds, fd, NULL), ==, 0);
+  close (fd);
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      harness->bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+      "ImportSystemDefinitionAsJob", g_variant_new ("(hsa{sv})", 0, "", NULL),
+      G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, fds,
+      NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(o)", &path);
+  return path;
+}
+
+/* An import of a big save image with a manifest, as a job: its
+ * PercentComplete moves while the image is hashed (above 0 and below 100
+ * before the end), and on Completed its Target is the planned system it
+ * made. */
+static void
+test_import_job_progress (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = sparse_import_with_manifest (1024);
+  g_autofree char *job = NULL;
+  g_autofree char *target = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *type = NULL;
+  g_autofree char *state = NULL;
+  Watch watch = { 0 };
+
+  start_agent (f, NULL);
+  job = import_as_job (dir);
+  wait_completed (job, &watch);
+  g_test_message ("%u PropertiesChanged (%u with PercentComplete)",
+                  watch.changes, watch.percent_changes);
+  g_assert_true (watch.success);
+  g_assert_true (watch.percent_midway);
+  g_assert_false (watch.percent_went_back);
+  g_assert_cmpuint (get_number (job, VR_DBUS_JOB_IFACE, "JobState"), ==, 7);
+  g_assert_cmpuint (get_number (job, VR_DBUS_JOB_IFACE, "PercentComplete"),
+                    ==, 100);
+  type = get_string (job, VR_DBUS_JOB_IFACE, "JobType");
+  g_assert_cmpstr (type, ==, "import");
+  target = get_string (job, VR_DBUS_JOB_IFACE, "Target");
+  name = get_string (job, VR_DBUS_JOB_IFACE, "TargetName");
+  g_assert_cmpstr (name, ==, "vr-guest");
+  state = get_string (target, VR_DBUS_PLANNED_IFACE, "State");
+  g_assert_cmpstr (state, ==, "planned");
+  stop_agent (f);
+  test_rmtree (dir);
+}
+
+/* Cancel of an import job while it hashes (held there:
+ * VR_TEST_PAUSE_AT=verify): it ends Terminated, no planned system is
+ * kept, and the import directory is as it was. */
+static void
+test_import_job_cancel (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *pause = g_build_filename (f->pool, "pause", NULL);
+  g_autofree char *reached = g_build_filename (f->pool, "reached", NULL);
+  g_autofree char *env_file = g_strconcat ("VR_TEST_PAUSE_FILE=", pause,
+                                           NULL);
+  g_autofree char *env_reached = g_strconcat ("VR_TEST_PAUSE_REACHED=",
+                                              reached, NULL);
+  const char *const env[] = { "VR_TEST_PAUSE_AT=verify", env_file,
+                              env_reached, NULL };
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *job = NULL;
+  g_autoptr (GVariant) systems = NULL;
+  g_autoptr (GVariant) list = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GDir) state = NULL;
+  const char *entry;
+  Watch watch = { 0 };
+  gint64 deadline;
+
+  if (!test_needs_hooks ())
+    return;
+  dir = sparse_import_with_manifest (64);
+  before = test_snapshot_tree (dir);
+  f->agent = vr_bus_harness_start_agent (harness, uri, f->state, env, NULL);
+  test_write_file (f->pool, "pause", "", -1);
+  job = import_as_job (dir);
+  deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+  while (!g_file_test (reached, G_FILE_TEST_EXISTS))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20 * 1000);
+    }
+  /* Running (its state reaches the bus within a tenth of a second). */
+  while (get_number (job, VR_DBUS_JOB_IFACE, "JobState") != 4)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20 * 1000);
+    }
+  reply = call_ok (job, VR_DBUS_JOB_IFACE, "Cancel", NULL, "()");
+  wait_completed (job, &watch);
+  g_assert_false (watch.success);
+  g_assert_cmpuint (get_number (job, VR_DBUS_JOB_IFACE, "JobState"), ==, 8);
+  systems = call_ok (VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+                     "ListPlannedSystems", NULL, "(ao)");
+  list = g_variant_get_child_value (systems, 0);
+  g_assert_cmpuint (g_variant_n_children (list), ==, 0);
+  stop_agent (f);
+  /* No planned system's folder (UUID-named) in the state directory. */
+  state = g_dir_open (f->state, 0, NULL);
+  while ((entry = g_dir_read_name (state)) != NULL)
+    g_assert_false (g_uuid_string_is_valid (entry));
+  after = test_snapshot_tree (dir);
+  g_assert_cmpstr (before, ==, after);
+  test_rmtree (dir);
+}
+
 /* Without a bus harness (not root, no polkitd…) every bus test is still
  * registered, and skipped with the reason: meson counts what did not run. */
 static char *why_no_bus;
@@ -1657,6 +1884,9 @@ main (int argc, char **argv)
   ADD ("wait-detach", NULL, test_wait_detach);
   ADD ("mainloop/destroy", "destroy", test_mainloop_answers);
   ADD ("mainloop/update", "update", test_mainloop_answers);
+  ADD ("validate-refused", NULL, test_validate_refused);
+  ADD ("import-job/progress", NULL, test_import_job_progress);
+  ADD ("import-job/cancel", NULL, test_import_job_cancel);
 #undef ADD
   status = g_test_run ();
   g_clear_pointer (&harness, vr_bus_harness_free);
