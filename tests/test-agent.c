@@ -180,9 +180,10 @@ get_number (const char *path, const char *iface, const char *name)
   return g_variant_get_uint32 (value);
 }
 
-/* ImportSystemDefinition with fd as the directory. */
+/* method (ImportSystemDefinition or ImportSystemDefinitionAsJob) with fd
+ * as the directory: the path it answers. */
 static char *
-import_fd (int fd, GError **error)
+import_call (const char *method, int fd, GError **error)
 {
   g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
   g_autoptr (GVariant) reply = NULL;
@@ -191,13 +192,19 @@ import_fd (int fd, GError **error)
   g_assert_cmpint (g_unix_fd_list_append (fds, fd, NULL), ==, 0);
   reply = g_dbus_connection_call_with_unix_fd_list_sync (
       harness->bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
-      "ImportSystemDefinition", g_variant_new ("(hsa{sv})", 0, "", NULL),
+      method, g_variant_new ("(hsa{sv})", 0, "", NULL),
       G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, fds,
       NULL, NULL, error);
   vr_dbus_error_to_local (error);
   if (reply != NULL)
     g_variant_get (reply, "(o)", &path);
   return path;
+}
+
+static char *
+import_fd (int fd, GError **error)
+{
+  return import_call ("ImportSystemDefinition", fd, error);
 }
 
 static char *
@@ -1596,6 +1603,48 @@ test_mainloop_answers (Fixture *f, gconstpointer data)
   stop_agent (f);
 }
 
+/* VR_TEST_PAUSE_AT=point for an agent (env), its files in the fixture's
+ * pool folder: the work waits at point while "pause" is there and writes
+ * "reached" on its way in. */
+typedef struct {
+  char *pause;
+  char *reached;
+  char *env[4];
+} Pause;
+
+static void
+pause_init (Pause *p, Fixture *f, const char *point)
+{
+  p->pause = g_build_filename (f->pool, "pause", NULL);
+  p->reached = g_build_filename (f->pool, "reached", NULL);
+  p->env[0] = g_strconcat ("VR_TEST_PAUSE_AT=", point, NULL);
+  p->env[1] = g_strconcat ("VR_TEST_PAUSE_FILE=", p->pause, NULL);
+  p->env[2] = g_strconcat ("VR_TEST_PAUSE_REACHED=", p->reached, NULL);
+  p->env[3] = NULL;
+  test_write_file (f->pool, "pause", "", -1);
+}
+
+static void
+pause_wait_reached (Pause *p)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+
+  while (!g_file_test (p->reached, G_FILE_TEST_EXISTS))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20 * 1000);
+    }
+}
+
+static void
+pause_clear (Pause *p)
+{
+  g_free (p->pause);
+  g_free (p->reached);
+  for (guint i = 0; i < 3; i++)
+    g_free (p->env[i]);
+}
+
 /* ValidateDefinition validates a domain XML file beside polkit's check
  * (agent/dbus-validate-definition.c): a caller polkit refuses gets
  * AccessDenied while the validation started for them is still held
@@ -1608,25 +1657,18 @@ test_validate_refused (Fixture *f, gconstpointer data)
 {
   g_autofree char *basic = NULL;
   g_autofree char *file = NULL;
-  g_autofree char *pause = g_build_filename (f->pool, "pause", NULL);
-  g_autofree char *reached = g_build_filename (f->pool, "reached", NULL);
-  g_autofree char *env_file = g_strconcat ("VR_TEST_PAUSE_FILE=", pause,
-                                           NULL);
-  g_autofree char *env_reached = g_strconcat ("VR_TEST_PAUSE_REACHED=",
-                                              reached, NULL);
-  const char *const env[] = { "VR_TEST_PAUSE_AT=validate-definition",
-                              env_file, env_reached, NULL };
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  gint64 deadline;
+  Pause pause = { 0 };
   int status;
 
   if (!test_needs_hooks ())
     return;
   basic = vr_testbed_require ("basic");
   file = g_build_filename (basic, "domain.xml", NULL);
-  f->agent = vr_bus_harness_start_agent (harness, uri, f->state, env, NULL);
-  test_write_file (f->pool, "pause", "", -1);
+  pause_init (&pause, f, "validate-definition");
+  f->agent = vr_bus_harness_start_agent (
+      harness, uri, f->state, (const char *const *) pause.env, NULL);
   {
     const char *const argv[] = { g_getenv ("VR_CLI"), "--system", "--json",
                                  "validate", file, NULL };
@@ -1636,24 +1678,20 @@ test_validate_refused (Fixture *f, gconstpointer data)
   }
   g_test_message ("validate FILE as nobody: %s%s", out, err);
   /* Refused while the validation started for nobody is held. */
-  deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
-  while (!g_file_test (reached, G_FILE_TEST_EXISTS))
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_usleep (20 * 1000);
-    }
-  g_assert_true (g_file_test (pause, G_FILE_TEST_EXISTS));
+  pause_wait_reached (&pause);
+  g_assert_true (g_file_test (pause.pause, G_FILE_TEST_EXISTS));
   g_assert_true (strstr (out, "AccessDenied") || strstr (err, "AccessDenied"));
   g_assert_null (strstr (out, "findings"));
   g_assert_null (strstr (out, "VR1"));
   g_assert_null (strstr (err, "VR1"));
 
-  g_assert_cmpint (unlink (pause), ==, 0);
+  g_assert_cmpint (unlink (pause.pause), ==, 0);
   g_clear_pointer (&out, g_free);
   status = run_cli (&out, "--system", "--json", "validate", file, NULL);
   g_assert_true (status == 0 || status == 3);
   g_assert_nonnull (strstr (out, "\"findings\""));
   stop_agent (f);
+  pause_clear (&pause);
 }
 
 /* A copy of the basic guest's import directory whose save image has a
@@ -1696,21 +1734,14 @@ sparse_import_with_manifest (guint mib)
 static char *
 import_as_job (const char *dir)
 {
-  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = NULL;
   int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   char *path;
 
-  g_assert_cmpint (g_unix_fd_list_append (fds, fd, NULL), ==, 0);
+  g_assert_cmpint (fd, >=, 0);
+  path = import_call ("ImportSystemDefinitionAsJob", fd, &error);
   close (fd);
-  reply = g_dbus_connection_call_with_unix_fd_list_sync (
-      harness->bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
-      "ImportSystemDefinitionAsJob", g_variant_new ("(hsa{sv})", 0, "", NULL),
-      G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, fds,
-      NULL, NULL, &error);
   g_assert_no_error (error);
-  g_variant_get (reply, "(o)", &path);
   return path;
 }
 
@@ -1758,14 +1789,6 @@ static void
 test_import_job_cancel (Fixture *f, gconstpointer data)
 {
   g_autofree char *dir = NULL;
-  g_autofree char *pause = g_build_filename (f->pool, "pause", NULL);
-  g_autofree char *reached = g_build_filename (f->pool, "reached", NULL);
-  g_autofree char *env_file = g_strconcat ("VR_TEST_PAUSE_FILE=", pause,
-                                           NULL);
-  g_autofree char *env_reached = g_strconcat ("VR_TEST_PAUSE_REACHED=",
-                                              reached, NULL);
-  const char *const env[] = { "VR_TEST_PAUSE_AT=verify", env_file,
-                              env_reached, NULL };
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
   g_autofree char *job = NULL;
@@ -1775,21 +1798,19 @@ test_import_job_cancel (Fixture *f, gconstpointer data)
   g_autoptr (GDir) state = NULL;
   const char *entry;
   Watch watch = { 0 };
+  Pause pause = { 0 };
   gint64 deadline;
 
   if (!test_needs_hooks ())
     return;
   dir = sparse_import_with_manifest (64);
   before = test_snapshot_tree (dir);
-  f->agent = vr_bus_harness_start_agent (harness, uri, f->state, env, NULL);
-  test_write_file (f->pool, "pause", "", -1);
+  pause_init (&pause, f, "verify");
+  f->agent = vr_bus_harness_start_agent (
+      harness, uri, f->state, (const char *const *) pause.env, NULL);
   job = import_as_job (dir);
+  pause_wait_reached (&pause);
   deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
-  while (!g_file_test (reached, G_FILE_TEST_EXISTS))
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_usleep (20 * 1000);
-    }
   /* Running (its state reaches the bus within a tenth of a second). */
   while (get_number (job, VR_DBUS_JOB_IFACE, "JobState") != 4)
     {
@@ -1812,6 +1833,7 @@ test_import_job_cancel (Fixture *f, gconstpointer data)
   after = test_snapshot_tree (dir);
   g_assert_cmpstr (before, ==, after);
   test_rmtree (dir);
+  pause_clear (&pause);
 }
 
 /* Without a bus harness (not root, no polkitd…) every bus test is still
