@@ -183,7 +183,8 @@ get_number (const char *path, const char *iface, const char *name)
 /* method (ImportSystemDefinition or ImportSystemDefinitionAsJob) with fd
  * as the directory: the path it answers. */
 static char *
-import_call (const char *method, int fd, GError **error)
+import_call_on (GDBusConnection *bus, const char *method, int fd,
+                GError **error)
 {
   g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
   g_autoptr (GVariant) reply = NULL;
@@ -191,7 +192,7 @@ import_call (const char *method, int fd, GError **error)
 
   g_assert_cmpint (g_unix_fd_list_append (fds, fd, NULL), ==, 0);
   reply = g_dbus_connection_call_with_unix_fd_list_sync (
-      harness->bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+      bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
       method, g_variant_new ("(hsa{sv})", 0, "", NULL),
       G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, fds,
       NULL, NULL, error);
@@ -204,7 +205,7 @@ import_call (const char *method, int fd, GError **error)
 static char *
 import_fd (int fd, GError **error)
 {
-  return import_call ("ImportSystemDefinition", fd, error);
+  return import_call_on (harness->bus, "ImportSystemDefinition", fd, error);
 }
 
 static char *
@@ -1730,16 +1731,16 @@ sparse_import_with_manifest (guint mib)
   return dir;
 }
 
-/* ImportSystemDefinitionAsJob; the job's path. */
+/* ImportSystemDefinitionAsJob on bus; the job's path. */
 static char *
-import_as_job (const char *dir)
+import_as_job (GDBusConnection *bus, const char *dir)
 {
   g_autoptr (GError) error = NULL;
   int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   char *path;
 
   g_assert_cmpint (fd, >=, 0);
-  path = import_call ("ImportSystemDefinitionAsJob", fd, &error);
+  path = import_call_on (bus, "ImportSystemDefinitionAsJob", fd, &error);
   close (fd);
   g_assert_no_error (error);
   return path;
@@ -1761,7 +1762,7 @@ test_import_job_progress (Fixture *f, gconstpointer data)
   Watch watch = { 0 };
 
   start_agent (f, NULL);
-  job = import_as_job (dir);
+  job = import_as_job (harness->bus, dir);
   wait_completed (job, &watch);
   g_test_message ("%u PropertiesChanged (%u with PercentComplete)",
                   watch.changes, watch.percent_changes);
@@ -1782,12 +1783,16 @@ test_import_job_progress (Fixture *f, gconstpointer data)
   test_rmtree (dir);
 }
 
-/* Cancel of an import job while it hashes (held there:
- * VR_TEST_PAUSE_AT=verify): it ends Terminated, no planned system is
- * kept, and the import directory is as it was. */
+/* A Cancel of an import job while it hashes (held there:
+ * VR_TEST_PAUSE_AT=verify), or its caller leaving the bus then
+ * ("caller-gone", as the method's import): it ends Terminated, no planned
+ * system is kept, and the import directory is as it was. */
 static void
 test_import_job_cancel (Fixture *f, gconstpointer data)
 {
+  gboolean leave = g_strcmp0 (data, "caller-gone") == 0;
+  g_autoptr (GDBusConnection) caller = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
@@ -1808,7 +1813,14 @@ test_import_job_cancel (Fixture *f, gconstpointer data)
   pause_init (&pause, f, "verify");
   f->agent = vr_bus_harness_start_agent (
       harness, uri, f->state, (const char *const *) pause.env, NULL);
-  job = import_as_job (dir);
+  caller = leave ? g_dbus_connection_new_for_address_sync (
+                       harness->address,
+                       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+                           | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                       NULL, NULL, &error)
+                 : g_object_ref (harness->bus);
+  g_assert_no_error (error);
+  job = import_as_job (caller, dir);
   pause_wait_reached (&pause);
   deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
   /* Running (its state reaches the bus within a tenth of a second). */
@@ -1817,7 +1829,13 @@ test_import_job_cancel (Fixture *f, gconstpointer data)
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_usleep (20 * 1000);
     }
-  reply = call_ok (job, VR_DBUS_JOB_IFACE, "Cancel", NULL, "()");
+  if (leave)
+    {
+      g_dbus_connection_close_sync (caller, NULL, &error);
+      g_assert_no_error (error);
+    }
+  else
+    reply = call_ok (job, VR_DBUS_JOB_IFACE, "Cancel", NULL, "()");
   wait_completed (job, &watch);
   g_assert_false (watch.success);
   g_assert_cmpuint (get_number (job, VR_DBUS_JOB_IFACE, "JobState"), ==, 8);
@@ -1909,6 +1927,7 @@ main (int argc, char **argv)
   ADD ("validate-refused", NULL, test_validate_refused);
   ADD ("import-job/progress", NULL, test_import_job_progress);
   ADD ("import-job/cancel", NULL, test_import_job_cancel);
+  ADD ("import-job/caller-gone", "caller-gone", test_import_job_cancel);
 #undef ADD
   status = g_test_run ();
   g_clear_pointer (&harness, vr_bus_harness_free);
