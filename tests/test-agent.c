@@ -1753,7 +1753,7 @@ import_as_job (GDBusConnection *bus, const char *dir)
 static void
 test_import_job_progress (Fixture *f, gconstpointer data)
 {
-  g_autofree char *dir = sparse_import_with_manifest (1024);
+  g_autofree char *dir = sparse_import_with_manifest (512);
   g_autofree char *job = NULL;
   g_autofree char *target = NULL;
   g_autofree char *name = NULL;
