@@ -431,7 +431,7 @@ refresh_done (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   if (system != NULL)
     daemon_export_system (self, system);
-  else if (g_error_matches (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER))
+  else if (vr_error_is (error, VR_ERROR_INVALID_PARAMETER))
     daemon_unexport_system (self, refresh->uuid);
   if (refresh->done != NULL)
     refresh->done (refresh->data);

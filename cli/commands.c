@@ -249,7 +249,7 @@ vr_cli_find_planned (VrCliTransport *transport, const char *key,
   const char *near = NULL;
 
   if (system != NULL
-      || !g_error_matches (local, VR_ERROR, VR_ERROR_INVALID_PARAMETER))
+      || !vr_error_is (local, VR_ERROR_INVALID_PARAMETER))
     return TRUE;
   systems = transport->klass->list (transport, NULL);
   for (guint i = 0; systems != NULL && i < systems->len; i++)
@@ -274,7 +274,7 @@ vr_cli_fail_planned (VrCliTransport *transport, const char *key,
 {
   g_autoptr (GError) missing = NULL;
 
-  if (g_error_matches (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER)
+  if (vr_error_is (error, VR_ERROR_INVALID_PARAMETER)
       && !vr_cli_find_planned (transport, key, &missing))
     return vr_cli_fail (missing);
   return vr_cli_fail (error);

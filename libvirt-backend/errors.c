@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 
 G_DEFINE_QUARK (vr-error-quark, vr_error)
+G_DEFINE_QUARK (vr-errno-error-quark, vr_errno_error)
 
 static const struct {
   int code;
@@ -58,8 +59,8 @@ vr_error_code_nth (guint n, int *code, const char **nick)
 
 /* A GIO or file error keeps its own domain and code up to the edge (the
  * agent's D-Bus error, a job's error code, the CLI's exit status), which
- * maps it here: the same code vr_error_set_errno gives the errno it comes
- * from (tests/test-errors.c, /errors/io-errno-agree). */
+ * maps it here: the same code as the errno it comes from
+ * (tests/test-errors.c, /errors/io-errno-agree). */
 static int
 code_from_io_error (int io_code)
 {
@@ -91,30 +92,6 @@ code_from_io_error (int io_code)
     default:
       return VR_ERROR_FAILED;
     }
-}
-
-int
-vr_error_get_code (const GError *error)
-{
-  if (error == NULL)
-    return VR_ERROR_COMPLETED;
-  if (error->domain == VR_ERROR)
-    return error->code;
-  if (error->domain == G_IO_ERROR)
-    return code_from_io_error (error->code);
-  if (error->domain == G_FILE_ERROR)
-    return code_from_io_error (g_io_error_from_file_error (error->code));
-  return VR_ERROR_FAILED;
-}
-
-char *
-vr_error_format (const GError *error)
-{
-  int code = vr_error_get_code (error);
-  const char *text = vr_error_code_describe (code);
-
-  return g_strdup_printf ("%s (%d): %s", text ? text : "Failed", code,
-                          error->message);
 }
 
 static int
@@ -150,6 +127,38 @@ code_from_errno (int errsv)
     }
 }
 
+int
+vr_error_get_code (const GError *error)
+{
+  if (error == NULL)
+    return VR_ERROR_COMPLETED;
+  if (error->domain == VR_ERROR)
+    return error->code;
+  if (error->domain == VR_ERRNO_ERROR)
+    return code_from_errno (error->code);
+  if (error->domain == G_IO_ERROR)
+    return code_from_io_error (error->code);
+  if (error->domain == G_FILE_ERROR)
+    return code_from_io_error (g_io_error_from_file_error (error->code));
+  return VR_ERROR_FAILED;
+}
+
+gboolean
+vr_error_is (const GError *error, int code)
+{
+  return error != NULL && vr_error_get_code (error) == code;
+}
+
+char *
+vr_error_format (const GError *error)
+{
+  int code = vr_error_get_code (error);
+  const char *text = vr_error_code_describe (code);
+
+  return g_strdup_printf ("%s (%d): %s", text ? text : "Failed", code,
+                          error->message);
+}
+
 void
 vr_error_set_errno (GError **error, int errsv, const char *format, ...)
 {
@@ -159,6 +168,6 @@ vr_error_set_errno (GError **error, int errsv, const char *format, ...)
   va_start (ap, format);
   what = g_strdup_vprintf (format, ap);
   va_end (ap);
-  g_set_error (error, VR_ERROR, code_from_errno (errsv), "%s: %s", what,
+  g_set_error (error, VR_ERRNO_ERROR, errsv, "%s: %s", what,
                g_strerror (errsv));
 }

@@ -7,6 +7,11 @@ G_BEGIN_DECLS
 
 #define VR_ERROR (vr_error_quark ())
 
+/* Errors from a system call keep their errno as the code, in this domain,
+ * up to the edge (a D-Bus error, a job's error code, the CLI's exit status),
+ * which maps them with vr_error_get_code. */
+#define VR_ERRNO_ERROR (vr_errno_error_quark ())
+
 /* The seed's return codes (CIM), used as GError codes in VR_ERROR. */
 typedef enum {
   VR_ERROR_COMPLETED = 0,
@@ -25,6 +30,7 @@ typedef enum {
 } VrErrorCode;
 
 GQuark vr_error_quark (void);
+GQuark vr_errno_error_quark (void);
 
 /* "System is in use" for VR_ERROR_IN_USE; NULL for a code not in the table. */
 const char *vr_error_code_describe (int code);
@@ -39,11 +45,14 @@ gboolean vr_error_code_nth (guint n, int *code, const char **nick);
  * of other domains are reported as Failed (32768). */
 char *vr_error_format (const GError *error);
 
-/* The code an error stands for: its own in VR_ERROR, a mapped one for GIO
- * and file errors, else VR_ERROR_FAILED. */
+/* The seed's code an error stands for: its own in VR_ERROR, a mapped one
+ * for errno, GIO and file errors, else VR_ERROR_FAILED. */
 int vr_error_get_code (const GError *error);
 
-/* Sets error from errno with the seed's code that fits it best. */
+/* Whether error stands for the seed's code (whatever its domain). */
+gboolean vr_error_is (const GError *error, int code);
+
+/* Sets error in VR_ERRNO_ERROR with errsv as its code: "WHAT: strerror". */
 void vr_error_set_errno (GError **error, int errsv, const char *format, ...)
   G_GNUC_PRINTF (3, 4);
 

@@ -400,7 +400,7 @@ vr_store_lock (VrStore *self, VrPlannedSystem *system, GError **error)
   VrStoreLock *lock;
   int fd = take_flock (path, FALSE, &local);
 
-  if (fd < 0 && g_error_matches (local, VR_ERROR, VR_ERROR_IN_USE))
+  if (fd < 0 && vr_error_is (local, VR_ERROR_IN_USE))
     {
       g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
                    "planned system '%s' is busy with another job",

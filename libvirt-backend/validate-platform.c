@@ -278,7 +278,7 @@ fetch_domain_caps (VrValidation *v)
                                            v->machine, v->virttype, &error);
   if (v->dcaps != NULL)
     return;
-  if (g_error_matches (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED))
+  if (vr_error_is (error, VR_ERROR_NOT_SUPPORTED))
     what = g_strdup ("domain capabilities (vCPU maximum, CPU mode and "
                      "model, disk, video, graphics and host device models, "
                      "firmware)");

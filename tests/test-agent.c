@@ -1595,7 +1595,7 @@ test_mainloop_answers (Fixture *f, gconstpointer data)
   g_assert_cmpuint (held.order, ==, 1);
   g_assert_cmpuint (after.order, ==, 2);
   if (destroy)
-    g_assert_error (after.error, VR_ERROR, VR_ERROR_INVALID_PARAMETER);
+    test_assert_error (after.error, VR_ERROR_INVALID_PARAMETER, NULL);
   else
     g_assert_no_error (after.error);
   g_clear_pointer (&held.reply, g_variant_unref);

@@ -110,10 +110,10 @@ test_dir_fd (void)
   g_assert_true (vr_caller_check_dir_fd (readable, &error));
   g_assert_no_error (error);
   g_assert_false (vr_caller_check_dir_fd (path_only, &error));
-  g_assert_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, NULL);
   g_clear_error (&error);
   g_assert_false (vr_caller_check_dir_fd (regular, &error));
-  g_assert_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, NULL);
   close (readable);
   close (path_only);
   close (regular);

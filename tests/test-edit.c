@@ -127,7 +127,7 @@ test_set_overlap (void)
       g_autoptr (GError) error = NULL;
 
       g_assert_false (vr_xml_patch_set (doc, refused[i], &error));
-      g_assert_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER);
+      test_assert_error (error, VR_ERROR_INVALID_PARAMETER, NULL);
       assert_value (doc, "string(/domain/name)", "g");
       assert_value (doc, "string(/domain/vcpu)", "1");
     }

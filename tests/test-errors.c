@@ -47,12 +47,17 @@ test_errno (void)
 {
   g_autoptr (GError) error = NULL;
 
+  /* The errno is kept as the cause; the seed's code is picked at the edge. */
   vr_error_set_errno (&error, EACCES, "cannot open %s", "x");
-  g_assert_error (error, VR_ERROR, VR_ERROR_ACCESS_DENIED);
+  g_assert_error (error, VR_ERRNO_ERROR, EACCES);
+  g_assert_cmpint (vr_error_get_code (error), ==, VR_ERROR_ACCESS_DENIED);
+  g_assert_true (vr_error_is (error, VR_ERROR_ACCESS_DENIED));
   g_assert_cmpstr (error->message, ==, "cannot open x: Permission denied");
   g_clear_error (&error);
   vr_error_set_errno (&error, EWOULDBLOCK, "lock");
-  g_assert_error (error, VR_ERROR, VR_ERROR_IN_USE);
+  g_assert_error (error, VR_ERRNO_ERROR, EWOULDBLOCK);
+  g_assert_true (vr_error_is (error, VR_ERROR_IN_USE));
+  g_assert_false (vr_error_is (NULL, VR_ERROR_IN_USE));
 }
 
 /* A GIO or file error carried to the edge maps to the code the errno it
@@ -78,10 +83,12 @@ test_io_errno_agree (void)
 
       vr_error_set_errno (&from_errno, errnos[i], "x");
       g_test_message ("%s", g_strerror (errnos[i]));
-      g_assert_cmpint (vr_error_get_code (io), ==, from_errno->code);
+      g_assert_cmpint (vr_error_get_code (io), ==,
+                       vr_error_get_code (from_errno));
       /* GFileError has no name for some (EBUSY): those read as Failed. */
       if (file->code != G_FILE_ERROR_FAILED)
-        g_assert_cmpint (vr_error_get_code (file), ==, from_errno->code);
+        g_assert_cmpint (vr_error_get_code (file), ==,
+                         vr_error_get_code (from_errno));
       g_assert_true (g_str_has_suffix (from_errno->message,
                                        g_strerror (errnos[i])));
     }

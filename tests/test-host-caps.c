@@ -127,10 +127,10 @@ test_parse_refuses (void)
       g_autoptr (GError) error = NULL;
 
       g_assert_null (vr_caps_parse (bad[i], strlen (bad[i]), &error));
-      g_assert_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER);
+      test_assert_error (error, VR_ERROR_INVALID_PARAMETER, NULL);
       g_clear_error (&error);
       g_assert_null (vr_domain_caps_parse (bad[i], strlen (bad[i]), &error));
-      g_assert_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER);
+      test_assert_error (error, VR_ERROR_INVALID_PARAMETER, NULL);
     }
 }
 
@@ -179,12 +179,12 @@ test_test_driver_unsupported (void)
 
       g_assert_null (vr_host_caps_get_domain_caps (caps, NULL, "i686", NULL,
                                                    "test", &error));
-      g_assert_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED);
+      test_assert_error (error, VR_ERROR_NOT_SUPPORTED, NULL);
       g_clear_error (&error);
       g_assert_false (vr_host_caps_compare_cpu (
           caps, NULL, "i686", NULL, "test",
           "<cpu><model>qemu64</model></cpu>", &usable, &reason, &error));
-      g_assert_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED);
+      test_assert_error (error, VR_ERROR_NOT_SUPPORTED, NULL);
     }
 }
 

@@ -36,7 +36,7 @@ refusal (const char *path, uid_t uid, const char *const *allowed)
       g_assert_cmpuint (ino, ==, st.st_ino);
       return NULL;
     }
-  g_assert_error (error, VR_ERROR, VR_ERROR_ACCESS_DENIED);
+  test_assert_error (error, VR_ERROR_ACCESS_DENIED, NULL);
   parts = g_strsplit (error->message, path, -1);
   return g_strjoinv ("PATH", parts);
 }

@@ -83,7 +83,7 @@ check_held (const VrRealizeLimits *limits, virConnectPtr conn,
   if (hold != NULL)
     g_assert_no_error (error);
   else
-    g_assert_error (error, VR_ERROR, VR_ERROR_IN_USE);
+    test_assert_error (error, VR_ERROR_IN_USE, NULL);
   if (message != NULL)
     *message = error ? g_strdup (error->message) : NULL;
   if (kept != NULL)
@@ -280,7 +280,7 @@ test_disk_sizes (void)
   g_assert_null (vr_realize_limits_hold (&limits, t.holds, t.store, NULL,
                                          system, opened, TRUE, NOBODY,
                                          "agent.conf", &error));
-  g_assert_error (error, VR_ERROR, VR_ERROR_IN_USE);
+  test_assert_error (error, VR_ERROR_IN_USE, NULL);
   g_assert_nonnull (strstr (error->message, "MaxDiskPerUser"));
   test_rmtree (dir);
 }

@@ -473,7 +473,7 @@ test_tpm_leftover_late (Fixture *f, gconstpointer data)
   g_unsetenv ("VR_TEST_PAUSE_REACHED");
   g_assert_false (run.ok);
   g_test_message ("realize: %s", run.error->message);
-  g_assert_error (run.error, VR_ERROR, VR_ERROR_IN_USE);
+  test_assert_error (run.error, VR_ERROR_IN_USE, NULL);
   g_assert_nonnull (strstr (run.error->message, "no TPM state is carried"));
   g_clear_error (&run.error);
   dom = virDomainLookupByUUIDString (conn, TPM_UUID);

@@ -1520,7 +1520,7 @@ export_refused (virConnectPtr conn, const char *name)
 
   result = vr_export (conn, name, dir, &options, NULL, NULL, &error);
   g_assert_null (result);
-  g_assert_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED);
+  test_assert_error (error, VR_ERROR_NOT_SUPPORTED, NULL);
   g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
   test_rmtree (out);
   return g_strdup (error->message);

@@ -260,14 +260,14 @@ test_element_bound (void)
   past_doc = vr_xml_parse_buffer (past, strlen (past), "past.xml", "domain",
                                   &error);
   g_assert_null (past_doc);
-  g_assert_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, NULL);
   g_assert_nonnull (strstr (error->message, "past.xml"));
   g_assert_nonnull (strstr (error->message, "more than 8192 XML elements"));
   g_clear_error (&error);
   snapshot_doc = vr_xml_parse_buffer (snapshot, strlen (snapshot), "s.xml",
                                       "domainsnapshot", &error);
   g_assert_null (snapshot_doc);
-  g_assert_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, NULL);
   g_clear_error (&error);
   other_doc = vr_xml_parse_buffer (other, strlen (other), "caps.xml", NULL,
                                    &error);

@@ -177,7 +177,7 @@ assert_over_bounds (xmlDoc *doc, const char *why)
       t.caps, t.store, path, &options, &error);
 
   g_assert_null (findings);
-  g_assert_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, NULL);
   g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, "bounded.xml"));
   g_assert_nonnull (strstr (error->message, why));
