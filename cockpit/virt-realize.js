@@ -248,11 +248,13 @@ function importDir(event) {
 
 function exportDomain(event) {
     event.preventDefault();
-    const args = ["export", $("export-domain").value.trim(), $("export-dir").value.trim()];
+    const args = ["export"];
     if ($("export-save").checked)
         args.push("--save");
     if ($("export-disks").checked)
         args.push("--with-disks");
+    /* A name may start with '-': never read as an option. */
+    args.push("--", $("export-domain").value.trim(), $("export-dir").value.trim());
     $("export-button").disabled = true;
     runCli(args)
         .then(output => showStatus(output.trim(), true))

@@ -123,10 +123,14 @@ static const Rule rules[] = {
     " | /domain/devices/audio[not(@type='none' or @type='spice'"
     " or @type='dbus' or @type='file' or @type='oss' or @type='alsa')]"
     " | /domain/devices/disk[@type='network']"
+    /* A listener is the guest's own; anything but one <source
+     * mode='bind'> is (or may be read as) a connection (tenth review:
+     * a second <source mode='bind'> hid a connecting one). */
     " | " CHARDEVS "[@type='udp' or (@type='tcp' and"
-    " not(source/@mode='bind'))]"
+    " not(count(source)=1 and source/@mode='bind'))]"
     " | /domain/devices/rng/backend[@model='egd' and"
-    " (@type='udp' or (@type='tcp' and not(source/@mode='bind')))]",
+    " (@type='udp' or (@type='tcp' and"
+    " not(count(source)=1 and source/@mode='bind')))]",
     "connects the guest to a host service (a file QEMU picks, a sound"
     " server, a network block or socket service seen from the host)", NULL },
   /* One firmware file for every guest (the packaged one): written by

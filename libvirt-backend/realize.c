@@ -985,7 +985,10 @@ run_locked (Realize *r, VrHostCaps *caps, GError **error)
   vr_progress_next (r->progress);
   vr_test_hook_stall ("validate", r->cancellable);
   if (g_cancellable_set_error_if_cancelled (r->cancellable, error)
-      || !open_import (r, error) || !check_fits (r, caps, error))
+      || !open_import (r, error))
+    return FALSE;
+  vr_test_hook_stall ("opened", r->cancellable);
+  if (!check_fits (r, caps, error))
     return FALSE;
   r->doc = xmlCopyDoc (vr_planned_system_get_doc (r->system), 1);
   r->handoff = vr_handoff_resolve (r->conn, r->options->handoff);

@@ -390,6 +390,26 @@ remove_nodes (xmlDoc *doc, const char *expr)
     }
 }
 
+/* The header the directory read when it was opened: the very XML a
+ * realize takes the <os> from (update_image_xml reads dir->save). Read
+ * afresh only when the directory did not read it: the caller owns the
+ * file and may rewrite it between two reads (tenth review, F2). */
+static char *
+image_xml_of (VrImportDir *dir, const char *save_file)
+{
+  g_autoptr (VrSaveImage) image = NULL;
+  int fd;
+
+  if (dir->save != NULL && g_strcmp0 (dir->save_file, save_file) == 0)
+    return g_strdup (dir->save->xml);
+  fd = vr_import_dir_open_file (dir, save_file, NULL);
+  if (fd < 0)
+    return NULL;
+  image = vr_save_image_read_fd (fd, save_file, NULL);
+  close (fd);
+  return image ? g_strdup (image->xml) : NULL;
+}
+
 /* The save image's XML as realize leaves it: disk and interface sources
  * are replaced by the planned XML's before the hand-off, and the NVRAM
  * path by this host's (vr_realize_image_xml), so the source host's paths
@@ -399,21 +419,15 @@ remove_nodes (xmlDoc *doc, const char *expr)
 static xmlDoc *
 read_image_doc (VrImportDir *dir, const char *save_file)
 {
-  g_autoptr (VrSaveImage) image = NULL;
+  g_autofree char *xml = NULL;
   g_autoptr (xmlDoc) doc = NULL;
-  int fd;
 
   if (dir == NULL || save_file == NULL)
     return NULL;
-  fd = vr_import_dir_open_file (dir, save_file, NULL);
-  if (fd < 0)
+  xml = image_xml_of (dir, save_file);
+  if (xml == NULL)
     return NULL;
-  image = vr_save_image_read_fd (fd, save_file, NULL);
-  close (fd);
-  if (image == NULL)
-    return NULL;
-  doc = vr_xml_parse_buffer (image->xml, strlen (image->xml), save_file,
-                             "domain", NULL);
+  doc = vr_xml_parse_buffer (xml, strlen (xml), save_file, "domain", NULL);
   if (doc != NULL)
     remove_nodes (doc, "/domain/devices/disk/source"
                               " | /domain/devices/disk//backingStore"

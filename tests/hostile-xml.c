@@ -86,8 +86,8 @@ hostile_save_image_set_xml (const char *path, const char *xml)
   close (fd);
 }
 
-static char *
-save_file_of (const char *dir)
+char *
+hostile_save_file_of (const char *dir)
 {
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
   const char *name;
@@ -119,7 +119,7 @@ hostile_import_dir (const char *variant, const HostileEdit *edit,
       test_write_file (dir, "domain.xml", edited, -1);
       return dir;
     }
-  file = save_file_of (dir);
+  file = hostile_save_file_of (dir);
   {
     g_autoptr (VrSaveImage) image = vr_save_image_read (file, &error);
 

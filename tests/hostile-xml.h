@@ -27,6 +27,9 @@ char *hostile_xml_edit (const char *xml, const HostileEdit *edit);
  * keeping libvirt's layout (XML, NUL, cookie, NUL, zero padding). */
 void hostile_save_image_set_xml (const char *path, const char *xml);
 
+/* The path of the *.save file in dir. */
+char *hostile_save_file_of (const char *dir);
+
 /* A copy (0755, the caller removes it) of the test bed's variant with
  * the edit in domain.xml, or with in_image only in NAME.save's XML. */
 char *hostile_import_dir (const char *variant,

@@ -413,6 +413,18 @@ static const Hostile hostile[] = {
   { "serial-tcp-connect", "/domain/devices",
     "<serial type='tcp'><source mode='connect' host='127.0.0.1'"
     " service='22'/><target port='3'/></serial>", VR_FINDING_HOST_CHARDEV },
+  /* Tenth review, F3: a second <source mode='bind'> beside the
+   * connecting one (libvirt 9.0 refuses two; a later one might read
+   * either). */
+  { "serial-tcp-two-sources", "/domain/devices",
+    "<serial type='tcp'><source mode='connect' host='127.0.0.1'"
+    " service='22'/><source mode='bind' host='127.0.0.1' service='4555'/>"
+    "<target port='3'/></serial>", VR_FINDING_HOST_CHARDEV },
+  { "rng-egd-two-sources", "/domain/devices",
+    "<rng model='virtio'><backend model='egd' type='tcp'>"
+    "<source mode='connect' host='127.0.0.1' service='22'/>"
+    "<source mode='bind' host='127.0.0.1' service='4556'/></backend>"
+    "</rng>", VR_FINDING_HOST_CHARDEV },
   /* The seventh review. F1: a managed ethernet tap is in the host's own
    * stack (the host took the guest's router advertisement), and libvirt
    * puts a <source>'s addresses and routes on the host. */

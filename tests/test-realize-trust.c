@@ -7,6 +7,7 @@
  * edited VNC listener is the one QEMU listens on). */
 #include "config.h"
 
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -486,6 +487,79 @@ test_tpm_leftover_late (Fixture *f, gconstpointer data)
   test_rmtree (ctl);
 }
 
+/* Tenth review, F2: the caller owns the save image and may rewrite its
+ * header between the agent's reads. The XML the realize takes the <os>
+ * from is the one it opened; validation judges that same one, not a
+ * fresh read (here the hostile header is put back to the test bed's
+ * while the realize is held right after it opened the directory). */
+static void
+test_image_reread (Fixture *f, gconstpointer data)
+{
+  g_autofree char *ctl = test_mkdtemp ();
+  g_autofree char *pause = g_build_filename (ctl, "pause", NULL);
+  g_autofree char *reached = g_build_filename (ctl, "reached", NULL);
+  g_autofree char *save = NULL;
+  g_autofree char *benign = NULL;
+  g_autoptr (GThread) thread = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  RealizeRun run = { f, NULL, NULL, FALSE };
+  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+
+  if (!vr_test_hooks_enabled ())
+    {
+      g_test_skip ("needs a build with -Dtest_hooks=true (the pause)");
+      return;
+    }
+  {
+    g_autofree char *bed = vr_testbed_require ("basic");
+    g_autoptr (GError) error = NULL;
+    g_autofree char *bed_save = hostile_save_file_of (bed);
+    g_autoptr (VrSaveImage) image = vr_save_image_read (bed_save, &error);
+
+    g_assert_no_error (error);
+    benign = g_strdup (image->xml);
+  }
+  f->dir = hostile_import_dir ("basic", &qemu_arg, TRUE);
+  save = hostile_save_file_of (f->dir);
+  run.system = import (f, f->dir);
+  test_write_file (ctl, "pause", "", -1);
+  g_setenv ("VR_TEST_PAUSE_AT", "opened", TRUE);
+  g_setenv ("VR_TEST_PAUSE_FILE", pause, TRUE);
+  g_setenv ("VR_TEST_PAUSE_REACHED", reached, TRUE);
+  thread = g_thread_new ("realize", realize_thread, &run);
+  while (!g_file_test (reached, G_FILE_TEST_EXISTS)
+         && g_get_monotonic_time () < deadline)
+    g_usleep (20 * 1000);
+  g_assert_true (g_file_test (reached, G_FILE_TEST_EXISTS));
+  {
+    struct stat st;
+    struct timespec times[2];
+
+    /* As the review did: the same size, and the modification time put
+     * back (the file's owner may), so only what was read can tell. */
+    g_assert_cmpint (stat (save, &st), ==, 0);
+    hostile_save_image_set_xml (save, benign);
+    times[0] = st.st_atim;
+    times[1] = st.st_mtim;
+    g_assert_cmpint (utimensat (AT_FDCWD, save, times, 0), ==, 0);
+  }
+  g_assert_cmpint (unlink (pause), ==, 0);
+  g_thread_join (g_steal_pointer (&thread));
+  g_unsetenv ("VR_TEST_PAUSE_AT");
+  g_unsetenv ("VR_TEST_PAUSE_FILE");
+  g_unsetenv ("VR_TEST_PAUSE_REACHED");
+  g_assert_false (run.ok);
+  test_assert_error (run.error, VR_ERROR_NOT_SUPPORTED, "VR1801",
+                     "the save image's XML", NULL);
+  g_clear_error (&run.error);
+  dom = virDomainLookupByUUIDString (conn, BASIC_UUID);
+  g_assert_null (dom);
+  virResetLastError ();
+  g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
+  g_object_unref (run.system);
+  test_rmtree (ctl);
+}
+
 /* The image's XML gives the restore its firmware choice only (fifth
  * review, F1): its machine, loader and NVRAM template, and the SMM that
  * firmware needs; its kernel, ACPI table, boot order and anything else
@@ -642,6 +716,7 @@ main (int argc, char **argv)
   ADD ("tpm-leftover", NULL, test_tpm_leftover);
   ADD ("tpm-leftover-late", NULL, test_tpm_leftover_late);
   ADD ("image-os", NULL, test_image_os);
+  ADD ("image-reread", NULL, test_image_reread);
   ADD ("relative-dev", NULL, test_relative_dev);
   ADD ("final-relative", NULL, test_final_relative);
 #undef ADD
