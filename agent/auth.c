@@ -336,3 +336,45 @@ vr_auth_check_finish (GAsyncResult *result, guint *uid, GError **error)
   *uid = check->uid;
   return TRUE;
 }
+
+gboolean
+vr_auth_check_sync (GDBusMethodInvocation *invocation, const char *action,
+                    GCancellable *cancellable, GError **error)
+{
+  g_autofree char *action_id = g_strconcat (VR_ACTION_PREFIX, action, NULL);
+  g_autoptr (GVariant) details = details_variant (NULL);
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) local = NULL;
+  GVariantBuilder subject;
+  gboolean authorized = FALSE;
+  gboolean challenge = FALSE;
+
+  g_variant_builder_init (&subject, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (
+      &subject, "{sv}", "name",
+      g_variant_new_string (g_dbus_method_invocation_get_sender (invocation)));
+  reply = g_dbus_connection_call_sync (
+      g_dbus_method_invocation_get_connection (invocation), POLKIT_NAME,
+      POLKIT_PATH, POLKIT_IFACE, "CheckAuthorization",
+      g_variant_new ("((sa{sv})s@a{ss}us)", "system-bus-name", &subject,
+                     action_id, details,
+                     no_user_interaction (invocation)
+                         ? 0 : POLKIT_ALLOW_USER_INTERACTION,
+                     ""),
+      G_VARIANT_TYPE ("((bba{ss}))"), G_DBUS_CALL_FLAGS_NONE,
+      POLKIT_TIMEOUT_MS, cancellable, &local);
+  if (reply == NULL)
+    {
+      g_dbus_error_strip_remote_error (local);
+      g_set_error (error, VR_ERROR, VR_ERROR_ACCESS_DENIED,
+                   "not authorized for %s: %s", action_id, local->message);
+      return FALSE;
+    }
+  g_variant_get (reply, "((bb@a{ss}))", &authorized, &challenge, NULL);
+  if (!authorized)
+    g_set_error (error, VR_ERROR, VR_ERROR_ACCESS_DENIED,
+                 "not authorized for %s: %s", action_id,
+                 challenge ? "authentication is required"
+                           : "polkit denied it");
+  return authorized;
+}
