@@ -3268,6 +3268,32 @@ test_uuid_held (Fixture *f, gconstpointer data)
   system = import_dir_root (dir);
   destroy (system);
   g_clear_pointer (&system, g_free);
+  /* With manage-others (a rule that holds while flag exists), nobody's
+   * import is let through: polkit is asked from the import's worker. */
+  {
+    g_autofree char *flag_dir = test_mkdtemp ();
+    g_autofree char *flag = g_build_filename (flag_dir, "grant", NULL);
+    g_autofree char *rule = g_strdup_printf (
+        "polkit.addRule(function(action, subject) {\n"
+        "    if (subject.user == \"nobody\" &&\n"
+        "        action.id == \"org.virtrealize.Realize1.manage-others\") {\n"
+        "        try {\n"
+        "            polkit.spawn([\"/usr/bin/test\", \"-e\", \"%s\"]);\n"
+        "            return polkit.Result.YES;\n"
+        "        } catch (error) {\n"
+        "        }\n"
+        "    }\n"
+        "});\n", flag);
+
+    g_assert_cmpint (chmod (flag_dir, 0755), ==, 0);
+    test_write_file (flag_dir, "grant", "", 0);
+    vr_bus_harness_add_rules (harness, "47-vr-test-trust-held.rules", rule);
+    system = import_dir (dir);
+    g_assert_cmpint (unlink (flag), ==, 0);
+    destroy (system);
+    g_clear_pointer (&system, g_free);
+    test_rmtree (flag_dir);
+  }
 
   /* Imported by nobody before the hold was known to the agent. */
   mine = import_dir (dir2);
