@@ -69,6 +69,13 @@ vr_agent_context_get_user_quotas (VrAgentContext *context)
   return VR_AGENT_CONTEXT_GET_IFACE (context)->get_user_quotas (context);
 }
 
+VrUuidOwners *
+vr_agent_context_get_uuid_owners (VrAgentContext *context)
+{
+  g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), NULL);
+  return VR_AGENT_CONTEXT_GET_IFACE (context)->get_uuid_owners (context);
+}
+
 const char *const *
 vr_agent_context_get_bridges (VrAgentContext *context)
 {

@@ -12,6 +12,7 @@
 #include "realize-limits.h"
 #include "store.h"
 #include "user-quotas.h"
+#include "uuid-owners.h"
 #include "validate.h"
 
 G_BEGIN_DECLS
@@ -48,6 +49,7 @@ struct _VrAgentContextInterface
   const VrRealizeLimits *(*get_realize_limits) (VrAgentContext *context);
   VrRealizeHolds *(*get_realize_holds) (VrAgentContext *context);
   VrUserQuotas *(*get_user_quotas) (VrAgentContext *context);
+  VrUuidOwners *(*get_uuid_owners) (VrAgentContext *context);
   const char *const *(*get_bridges) (VrAgentContext *context);
   const char *(*get_config_path) (VrAgentContext *context);
   void (*run_import) (VrAgentContext *context, guint uid, GTask *task,
@@ -105,6 +107,8 @@ vr_agent_context_get_realize_limits (VrAgentContext *context);
 VrRealizeHolds *vr_agent_context_get_realize_holds (VrAgentContext *context);
 /* What each uid keeps and runs besides realizes (agent.conf). */
 VrUserQuotas *vr_agent_context_get_user_quotas (VrAgentContext *context);
+/* Which uid holds each planned system's UUID (uuid-owners.h). */
+VrUuidOwners *vr_agent_context_get_uuid_owners (VrAgentContext *context);
 /* The host bridges guests may join (agent.conf Bridges); never NULL. */
 const char *const *vr_agent_context_get_bridges (VrAgentContext *context);
 const char *vr_agent_context_get_config_path (VrAgentContext *context);

@@ -198,25 +198,33 @@ on_polkit_uid (GObject *source, GAsyncResult *result, gpointer user_data)
   answer_in (task, error);
 }
 
+/* CheckAuthorization's arguments: the caller by its bus name. */
+static GVariant *
+polkit_args (GDBusMethodInvocation *invocation, const char *action_id,
+             GVariant *details, gboolean interactive)
+{
+  GVariantBuilder subject;
+
+  g_variant_builder_init (&subject, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (
+      &subject, "{sv}", "name",
+      g_variant_new_string (g_dbus_method_invocation_get_sender (invocation)));
+  return g_variant_new ("((sa{sv})s@a{ss}us)", "system-bus-name", &subject,
+                        action_id, details,
+                        interactive ? POLKIT_ALLOW_USER_INTERACTION : 0, "");
+}
+
 static void
 ask_polkit (GTask *task)
 {
   Check *check = g_task_get_task_data (task);
   GDBusConnection *bus = g_dbus_method_invocation_get_connection (
       check->invocation);
-  GVariantBuilder subject;
 
-  g_variant_builder_init (&subject, G_VARIANT_TYPE ("a{sv}"));
-  g_variant_builder_add (
-      &subject, "{sv}", "name",
-      g_variant_new_string (g_dbus_method_invocation_get_sender (
-          check->invocation)));
   g_dbus_connection_call (
       bus, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE, "CheckAuthorization",
-      g_variant_new ("((sa{sv})s@a{ss}us)", "system-bus-name", &subject,
-                     check->action_id, check->details,
-                     check->interactive ? POLKIT_ALLOW_USER_INTERACTION : 0,
-                     ""),
+      polkit_args (check->invocation, check->action_id, check->details,
+                   check->interactive),
       G_VARIANT_TYPE ("((bba{ss}))"), G_DBUS_CALL_FLAGS_NONE,
       POLKIT_TIMEOUT_MS, g_task_get_cancellable (task), on_polkit, task);
 }
@@ -356,4 +364,38 @@ vr_auth_check_finish (GAsyncResult *result, guint *uid, GError **error)
     return FALSE;
   *uid = check->uid;
   return TRUE;
+}
+
+gboolean
+vr_auth_check_sync (GDBusMethodInvocation *invocation, const char *action,
+                    GCancellable *cancellable, GError **error)
+{
+  g_autofree char *action_id = g_strconcat (VR_ACTION_PREFIX, action, NULL);
+  g_autoptr (GVariant) details = details_variant (NULL);
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) local = NULL;
+  gboolean authorized = FALSE;
+  gboolean challenge = FALSE;
+
+  reply = g_dbus_connection_call_sync (
+      g_dbus_method_invocation_get_connection (invocation), POLKIT_NAME,
+      POLKIT_PATH, POLKIT_IFACE, "CheckAuthorization",
+      polkit_args (invocation, action_id, details,
+                   !no_user_interaction (invocation)),
+      G_VARIANT_TYPE ("((bba{ss}))"), G_DBUS_CALL_FLAGS_NONE,
+      POLKIT_TIMEOUT_MS, cancellable, &local);
+  if (reply == NULL)
+    {
+      g_dbus_error_strip_remote_error (local);
+      g_set_error (error, VR_ERROR, VR_ERROR_ACCESS_DENIED,
+                   "not authorized for %s: %s", action_id, local->message);
+      return FALSE;
+    }
+  g_variant_get (reply, "((bb@a{ss}))", &authorized, &challenge, NULL);
+  if (!authorized)
+    g_set_error (error, VR_ERROR, VR_ERROR_ACCESS_DENIED,
+                 "not authorized for %s: %s", action_id,
+                 challenge ? "authentication is required"
+                           : "polkit denied it");
+  return authorized;
 }

@@ -87,6 +87,13 @@ gboolean vr_auth_check_finish (GAsyncResult *result,
                                guint *uid,
                                GError **error);
 
+/* From a worker thread, on the system bus: the same polkit check,
+ * waiting for its answer (user interaction as the call's options say). */
+gboolean vr_auth_check_sync (GDBusMethodInvocation *invocation,
+                             const char *action,
+                             GCancellable *cancellable,
+                             GError **error);
+
 /* The caller's uid only (no polkit), for the job's owner check. */
 void vr_auth_get_uid_async (GDBusMethodInvocation *invocation,
                             GAsyncReadyCallback callback,

@@ -36,6 +36,7 @@ struct _VrDaemon {
   VrRealizeLimits realize_limits;
   VrRealizeHolds *realize_holds; /* realizes checked, until their job ends */
   VrUserQuotas *quotas; /* planned systems, imports, validations per uid */
+  VrUuidOwners *uuid_owners; /* who holds each UUID, kept across Destroy */
   char *config_path;
   VrImportQueue *imports; /* fair share per caller */
   /* Cancelled when the agent stops: imports under way stop hashing
@@ -340,6 +341,9 @@ count_planned (VrDaemon *self, VrPlannedSystem *system)
                               vr_planned_system_get_uuid (system), has_owner,
                               owner, g_stat (path, &st) == 0
                                          ? (guint64) st.st_size : 0);
+  /* A record with no owner is root's (it predates owners). */
+  vr_uuid_owners_seen (self->uuid_owners, vr_planned_system_get_uuid (system),
+                       has_owner ? owner : 0);
 }
 
 static const char *
@@ -370,6 +374,7 @@ daemon_unexport_system (VrDaemon *self, const char *uuid)
 
   vr_name_index_remove (self->names, uuid);
   vr_user_quotas_forget_planned (self->quotas, uuid);
+  vr_uuid_owners_gone (self->uuid_owners, uuid);
   summaries_changed (self);
   if (object == NULL)
     return;
@@ -1290,6 +1295,12 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
   self->quotas = vr_user_quotas_new (options->session ? &unlimited
                                                       : &options->user_quotas,
                                      options->config_path);
+  /* Four times the planned systems a user may keep: the holds of the
+   * ones they destroyed, bounded (uuid-owners.h). */
+  self->uuid_owners = vr_uuid_owners_new (
+      state_dir, 4 * (options->user_quotas.max_planned > 0
+                          ? options->user_quotas.max_planned
+                          : VR_USER_QUOTA_DEFAULT_PLANNED));
   self->uri = g_strdup (options->uri);
   self->max_jobs = MAX (options->max_jobs, 1);
   self->job_keep_seconds = options->job_keep_seconds;
@@ -1312,6 +1323,7 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
       self->manager, G_DBUS_OBJECT_SKELETON (self->manager_object));
   vr_libvirt_init ();
   foreach_system (self, export_one);
+  vr_uuid_owners_expire (self->uuid_owners);
   /* The first connection and recovery come before any client can call
    * (the main loop does not run yet): a client never sees a planned
    * system an earlier crash left realizing. Reconnects run on a worker. */
@@ -1386,6 +1398,7 @@ vr_daemon_finalize (GObject *object)
   /* After the jobs (dispose), which release theirs as they go. */
   vr_realize_holds_free (self->realize_holds);
   vr_user_quotas_free (self->quotas);
+  vr_uuid_owners_free (self->uuid_owners);
   G_OBJECT_CLASS (vr_daemon_parent_class)->finalize (object);
 }
 
@@ -1451,6 +1464,12 @@ static VrUserQuotas *
 context_get_user_quotas (VrAgentContext *context)
 {
   return VR_DAEMON (context)->quotas;
+}
+
+static VrUuidOwners *
+context_get_uuid_owners (VrAgentContext *context)
+{
+  return VR_DAEMON (context)->uuid_owners;
 }
 
 static const char *const *
@@ -1591,6 +1610,7 @@ vr_daemon_context_init (VrAgentContextInterface *iface)
   iface->get_realize_limits = context_get_realize_limits;
   iface->get_realize_holds = context_get_realize_holds;
   iface->get_user_quotas = context_get_user_quotas;
+  iface->get_uuid_owners = context_get_uuid_owners;
   iface->get_bridges = context_get_bridges;
   iface->get_config_path = context_get_config_path;
   iface->run_import = context_run_import;

@@ -124,6 +124,36 @@ hold_quota (ImportCall *call, VrImportDir *dir, GError **error)
   return call->held;
 }
 
+/* A UUID another non-root user holds (uuid-owners.h: their planned
+ * system, their realized domain, or one they destroyed lately) is theirs
+ * to import; others need manage-others (ninth review, F3), asked here on
+ * the worker only when it is so. */
+static gboolean
+uuid_free_to_caller (ImportCall *call, VrImportDir *dir,
+                     GCancellable *cancellable, GError **error)
+{
+  VrUuidOwners *owners = vr_agent_context_get_uuid_owners (call->context);
+  virConnectPtr conn = NULL;
+  g_autoptr (VrHostCaps) caps = NULL;
+  gboolean free_to = TRUE;
+  guint holder = 0;
+
+  if ((call->flags & VR_IMPORT_NEW_ID) || dir->uuid == NULL)
+    return TRUE;
+  /* Without libvirt now, the record alone decides. */
+  if (!vr_agent_context_ref_libvirt (call->context, &conn, &caps, NULL))
+    conn = NULL;
+  if (vr_uuid_owners_held_by_other (owners, conn, dir->uuid, call->uid,
+                                    &holder))
+    free_to = vr_auth_check_sync (call->invocation, VR_ACTION_MANAGE_OTHERS,
+                                  cancellable, NULL)
+              || vr_uuid_owners_check (owners, conn, dir->uuid, call->uid,
+                                       FALSE, error);
+  if (conn != NULL)
+    virConnectClose (conn);
+  return free_to;
+}
+
 /* The import itself, on an import worker; progress (may be NULL) gets the
  * bytes of the manifest's files hashed. */
 static VrPlannedSystem *
@@ -131,7 +161,6 @@ import_work (ImportCall *call, VrProgress *progress,
              GCancellable *cancellable, GError **error)
 {
   g_autoptr (VrImportDir) dir = NULL;
-
   g_autoptr (VrCaller) caller = vr_caller_new (call->uid);
 
   /* A caller who left while it waited is not served. */
@@ -142,7 +171,8 @@ import_work (ImportCall *call, VrProgress *progress,
    * nothing is opened or parsed before that is known. */
   if (vr_caller_check_import_fd (call->fd, NULL, caller, error))
     dir = vr_import_dir_open_fd_as (call->fd, caller, error);
-  if (dir == NULL || !hold_quota (call, dir, error))
+  if (dir == NULL || !uuid_free_to_caller (call, dir, cancellable, error)
+      || !hold_quota (call, dir, error))
     return NULL;
   /* A manifest, when there is one, must hold before anything is kept. */
   return vr_import_verified_as (call->store, dir, call->name, call->flags,

@@ -457,6 +457,8 @@ typedef struct {
   GDBusMethodInvocation *invocation;
   guint uid;
   gboolean author_ok; /* the author (who last wrote the XML) needs none */
+  gboolean claims;    /* realize, update: the UUID's holder's right */
+  gboolean taken;     /* another user holds its UUID (uuid-owners.h) */
   char **details;     /* the method's host details, for manage-others */
 } OwnCall;
 
@@ -491,6 +493,13 @@ on_manage_others (GObject *source, GAsyncResult *result, gpointer user_data)
       own_call_run (call);
       return;
     }
+  if (call->taken)
+    {
+      g_clear_error (&error);
+      vr_uuid_owners_check (
+          vr_agent_context_get_uuid_owners (call->target->context), NULL,
+          call->target->uuid, call->uid, FALSE, &error);
+    }
   vr_dbus_return_error (call->invocation, error);
   own_call_free (call);
 }
@@ -500,15 +509,25 @@ owner_check (VrAgentContext *context, GDBusMethodInvocation *invocation,
              guint uid, gpointer data)
 {
   OwnCall *call = data;
+  guint holder = 0;
 
   call->uid = uid;
   call->invocation = g_object_ref (invocation);
+  /* A planned system imported before its UUID's holder was known (an
+   * older agent) is realized or changed by that holder, or with
+   * manage-others (ninth review, F3). */
+  call->taken = call->claims
+                && vr_uuid_owners_held_by_other (
+                       vr_agent_context_get_uuid_owners (context), NULL,
+                       call->target->uuid, uid, &holder);
   /* The owner and author as the object knows them: no record is read on
    * the main loop. A record with no owner is another user's for all but
    * root. */
-  if (uid == 0 || (call->target->has_owner && call->target->owner == uid)
-      || (call->author_ok && call->target->has_author
-          && call->target->author == uid))
+  if (uid == 0
+      || (!call->taken
+          && ((call->target->has_owner && call->target->owner == uid)
+              || (call->author_ok && call->target->has_author
+                  && call->target->author == uid))))
     {
       own_call_run (call);
       return;
@@ -530,6 +549,8 @@ authorize_own_full (Target *target, GDBusMethodInvocation *invocation,
   OwnCall *call = g_new0 (OwnCall, 1);
 
   call->author_ok = author_ok;
+  call->claims = g_str_equal (action, "realize")
+                 || g_str_equal (action, "update");
   call->details = g_strdupv ((char **) details);
   call->target = target_copy (target);
   call->func = func;

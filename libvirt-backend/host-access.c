@@ -519,6 +519,18 @@ static const ResourceRule resource_rules[] = {
     " (the guest's start fails while the port is in use)",
     "use autoport='yes' (libvirt picks a free port) and websocket='-1', "
     "or keep the port if it is yours to use", TRUE },
+  /* A passt interface's <portForward> makes passt listen on host ports
+   * (its ranges; without one, every port it can bind). libvirt 9.0 runs
+   * passt with the domain's DAC label (the unprivileged QEMU user) and no
+   * capabilities (qemu_passt.c, qemuSecurityCommandRun), so it binds only
+   * what any local user may bind themself: a warning, as above. */
+  { VR_FINDING_HOST_PORT,
+    "/domain/devices/interface/portForward",
+    "makes passt listen on fixed host ports (without a <range>, on every"
+    " port it can bind): another guest's or a host service's (the guest's"
+    " start fails while a port is in use)",
+    "remove the <portForward> (the guest still reaches out through "
+    "passt), or keep it if the ports are yours to use", TRUE },
 };
 
 static const char *const firmware_dirs[] = {

@@ -39,12 +39,15 @@ blocking_findings (GPtrArray *findings)
 }
 
 /* A realize restores the guest (at once, or at its next start): its
- * memory must be free there, not merely installed. */
+ * memory must be free there, not merely installed. Sized as validate and
+ * the agent's limits size it (NUMA cells, hotplug DIMMs, video RAM, a
+ * TCG cache on top of <memory>), not from <memory> alone. */
 static char *
 memory_shortfall (VrPlannedSystem *system, guint64 free_memory)
 {
-  guint64 wanted = vr_domain_xml_get_memory_kib (
-                       vr_planned_system_get_doc (system)) * 1024;
+  guint64 kib = vr_domain_xml_get_memory_bound_kib (
+      vr_planned_system_get_doc (system));
+  guint64 wanted = kib > G_MAXUINT64 / 1024 ? G_MAXUINT64 : kib * 1024;
   g_autofree char *need = NULL;
   g_autofree char *have = NULL;
 

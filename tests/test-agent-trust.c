@@ -24,6 +24,7 @@
 #include "errors.h"
 #include "hostile-xml.h"
 #include "manifest.h"
+#include "realize-journal.h"
 #include "safe-xml.h"
 #include "test-util.h"
 #include "test-hooks.h"
@@ -3191,6 +3192,163 @@ test_import_others_folder (Fixture *f, gconstpointer data)
   test_rmtree (dir);
 }
 
+/* The agent again on the same state (it reads its records anew). */
+static void
+restart_agent (Fixture *f)
+{
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  f->agent = vr_bus_harness_start_agent (harness, uri, f->state, NULL, NULL);
+}
+
+/* The agent's record of who holds uuid (STATE/uuid-owners), as uid 4242
+ * (another user) left it with their Destroy: written while the agent is
+ * stopped, then the agent started on it. */
+static void
+hold_as_other (Fixture *f, const char *uuid)
+{
+  g_autofree char *path = g_build_filename (f->state, "uuid-owners", NULL);
+  g_autoptr (GKeyFile) file = g_key_file_new ();
+
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, NULL);
+  g_key_file_set_uint64 (file, uuid, "uid", 4242);
+  g_key_file_set_int64 (file, uuid, "seen", g_get_real_time () / G_USEC_PER_SEC);
+  g_assert_true (g_key_file_save_to_file (file, path, NULL));
+  f->agent = vr_bus_harness_start_agent (harness, uri, f->state, NULL, NULL);
+}
+
+/* Ninth review, F3: after user V destroyed their planned system, user A
+ * imported V's export (its UUID is public) and realized it first; V's
+ * saved state could then never be realized here. The agent keeps who
+ * held each UUID across Destroy and restarts (nobody's own import,
+ * destroyed, is still nobody's in STATE/uuid-owners); a UUID uid 4242
+ * holds is refused to nobody's import (32769 naming the UUID, another
+ * user and manage-others, nothing kept), imported by root, and by
+ * nobody with a new UUID; nobody's planned system imported before the
+ * hold was known (an older agent) is not realized or updated by them. */
+static void
+test_uuid_held (Fixture *f, gconstpointer data)
+{
+  static const char held[] = "5a1ad0c0-7e57-4b3d-9c1e-0000000fad06";
+  static const char older[] = "5a1ad0c0-7e57-4b3d-9c1e-0000000fad07";
+  g_autofree char *dir = padded_dir ("vr-held", held, 16);
+  g_autofree char *dir2 = padded_dir ("vr-held-2", older, 16);
+  g_autofree char *record = g_build_filename (f->state, "uuid-owners", NULL);
+  g_autoptr (GKeyFile) file = g_key_file_new ();
+  g_autofree char *system = import_dir (dir);
+  g_autofree char *mine = NULL;
+  g_autofree char *arg = realize_arg (f);
+  g_autofree char *hostile = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  struct stat st;
+
+  destroy (system);
+  g_clear_pointer (&system, g_free);
+  restart_agent (f);
+  g_assert_true (g_key_file_load_from_file (file, record, G_KEY_FILE_NONE,
+                                            NULL));
+  g_assert_cmpuint (g_key_file_get_uint64 (file, held, "uid", NULL), ==,
+                    65534);
+  g_assert_cmpint (stat (record, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  /* Its own UUID again: free to nobody. */
+  system = import_dir (dir);
+  destroy (system);
+  g_clear_pointer (&system, g_free);
+
+  hold_as_other (f, held);
+  assert_import_refused (f, dir, held);
+  g_assert_cmpint (import_as_nobody (dir, &err), !=, 0);
+  g_assert_nonnull (strstr (err, "AccessDenied"));
+  g_assert_nonnull (strstr (err, "another user (uid 4242)"));
+  g_assert_nonnull (strstr (err, "org.virtrealize.Realize1.manage-others"));
+  hostile_calls++;
+  system = import_dir_root (dir);
+  destroy (system);
+  g_clear_pointer (&system, g_free);
+  /* With manage-others (a rule that holds while flag exists), nobody's
+   * import is let through: polkit is asked from the import's worker. */
+  {
+    g_autofree char *flag_dir = test_mkdtemp ();
+    g_autofree char *flag = g_build_filename (flag_dir, "grant", NULL);
+    g_autofree char *rule = g_strdup_printf (
+        "polkit.addRule(function(action, subject) {\n"
+        "    if (subject.user == \"nobody\" &&\n"
+        "        action.id == \"org.virtrealize.Realize1.manage-others\") {\n"
+        "        try {\n"
+        "            polkit.spawn([\"/usr/bin/test\", \"-e\", \"%s\"]);\n"
+        "            return polkit.Result.YES;\n"
+        "        } catch (error) {\n"
+        "        }\n"
+        "    }\n"
+        "});\n", flag);
+
+    g_assert_cmpint (chmod (flag_dir, 0755), ==, 0);
+    test_write_file (flag_dir, "grant", "", 0);
+    vr_bus_harness_add_rules (harness, "47-vr-test-trust-held.rules", rule);
+    system = import_dir (dir);
+    g_assert_cmpint (unlink (flag), ==, 0);
+    destroy (system);
+    g_clear_pointer (&system, g_free);
+    test_rmtree (flag_dir);
+  }
+
+  /* Imported by nobody before the hold was known to the agent. */
+  mine = import_dir (dir2);
+  hold_as_other (f, older);
+  assert_refused (f, mine, VR_DBUS_PLANNED_IFACE ".Realize", arg,
+                  "org.virtrealize.Realize1.manage-others", older);
+  hostile = hostile_xml_of (dir2);
+  before = test_snapshot_tree (f->state);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (update_as_nobody (mine, hostile, &err), !=, 0);
+  g_test_message ("Update as nobody: %s", err);
+  g_assert_nonnull (strstr (err, older));
+  after = test_snapshot_tree (f->state);
+  g_assert_cmpstr (before, ==, after);
+  hostile_calls++;
+  destroy (mine);
+  assert_nothing_defined (f);
+  test_rmtree (dir);
+  test_rmtree (dir2);
+}
+
+/* The same hold from a realized domain's tag (vr:realize owner=, what a
+ * realize through the agent writes): a domain of that UUID uid 4242
+ * realized refuses nobody's import of it. */
+static void
+test_uuid_held_domain (Fixture *f, gconstpointer data)
+{
+  static const char held[] = "5a1ad0c0-7e57-4b3d-9c1e-0000000fad08";
+  g_autofree char *dir = padded_dir ("vr-held-dom", held, 16);
+  g_autofree char *xml_dir = test_mkdtemp ();
+  g_autofree char *xml = g_strdup_printf (
+      "<domain type='qemu'><name>vr-held-dom</name><uuid>%s</uuid>"
+      "<memory>65536</memory><vcpu>1</vcpu>"
+      "<os><type arch='x86_64'>hvm</type></os>"
+      "<metadata><vr:realize xmlns:vr='" VR_REALIZE_METADATA_NS "' "
+      "planned='%s' job='1' owner='4242' bytes='1'/></metadata>"
+      "<devices/></domain>", held, held);
+  g_autofree char *path = g_build_filename (xml_dir, "dom.xml", NULL);
+  g_autofree char *define = g_strdup_printf ("define %s", path);
+  g_autofree char *defined = NULL;
+  g_autofree char *undefined = NULL;
+
+  test_write_file (xml_dir, "dom.xml", xml, -1);
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  defined = test_virsh (uri, define);
+  g_test_message ("%s", defined);
+  f->agent = vr_bus_harness_start_agent (harness, uri, f->state, NULL, NULL);
+  assert_import_refused (f, dir, "another user (uid 4242)");
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  undefined = test_virsh (uri, "undefine vr-held-dom");
+  f->agent = vr_bus_harness_start_agent (harness, uri, f->state, NULL, NULL);
+  test_rmtree (xml_dir);
+  test_rmtree (dir);
+}
+
 /* domain.xml of the test bed's kind with n file disks, in a folder
  * nobody may read; its path. */
 static char *
@@ -3388,6 +3546,8 @@ main (int argc, char **argv)
   ADD ("validate-bounded", NULL, test_validate_bounded);
   ADD ("validate-slots", NULL, test_validate_slots);
   ADD ("import-others-folder", NULL, test_import_others_folder);
+  ADD ("uuid-held", NULL, test_uuid_held);
+  ADD ("uuid-held-domain", NULL, test_uuid_held_domain);
 #undef ADD
   status = g_test_run ();
   if (harness != NULL)

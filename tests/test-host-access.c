@@ -592,17 +592,27 @@ typedef struct {
   const char *name;
   const char *snippet;
   const char *source;
+  const char *fix; /* in the hint */
 } FixedPort;
+
+#define PASST_FORWARD(inner) \
+  "<interface type='user'><backend type='passt'/><portForward proto='tcp'>" \
+  inner "</portForward></interface>"
 
 static const FixedPort fixed_ports[] = {
   { "vnc-port", "<graphics type='vnc' port='5905' autoport='no'/>",
-    "/domain/devices/graphics[2]/@port" },
+    "/domain/devices/graphics[2]/@port", "autoport='yes'" },
   { "vnc-port-no-autoport", "<graphics type='vnc' port='5905'/>",
-    "/domain/devices/graphics[2]/@port" },
+    "/domain/devices/graphics[2]/@port", "autoport='yes'" },
   { "spice-tls-port", "<graphics type='spice' port='-1' tlsPort='5906'/>",
-    "/domain/devices/graphics[2]/@tlsPort" },
+    "/domain/devices/graphics[2]/@tlsPort", "autoport='yes'" },
   { "vnc-websocket", "<graphics type='vnc' port='-1' websocket='5700'/>",
-    "/domain/devices/graphics[2]/@websocket" },
+    "/domain/devices/graphics[2]/@websocket", "autoport='yes'" },
+  /* passt binds as the QEMU user (libvirt 9.0), like the consoles. */
+  { "passt-forward", PASST_FORWARD ("<range start='2022' to='22'/>"),
+    "/domain/devices/interface[3]/portForward", "remove the <portForward>" },
+  { "passt-forward-all", PASST_FORWARD (""),
+    "/domain/devices/interface[3]/portForward", "remove the <portForward>" },
 };
 
 /* What an ordinary guest may set on its interfaces: libvirt's default
@@ -975,7 +985,7 @@ test_fixed_port (gconstpointer data)
   g_assert_cmpstr (finding->id, ==, VR_FINDING_HOST_PORT);
   g_assert_cmpint (finding->severity, ==, VR_SEVERITY_WARNING);
   g_assert_cmpstr (finding->source, ==, c->source);
-  g_assert_nonnull (strstr (finding->hint, "autoport='yes'"));
+  g_assert_nonnull (strstr (finding->hint, c->fix));
 }
 
 /* The resource findings give their own fix, not "carry the file". */

@@ -718,6 +718,41 @@ test_placement_memory (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (out, " free memory, "));
 }
 
+/* Placement sizes the guest as validate and the limits do: a 64 MiB
+ * guest whose TCG translation cache asks 64 TiB does not fit (with
+ * <memory> alone it did). */
+static void
+test_placement_memory_bound (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = tcp_uri (&remote);
+  g_autofree char *path = g_build_filename (f->import, "domain.xml", NULL);
+  g_autofree char *domain_xml = NULL;
+  g_autoptr (GString) edited = NULL;
+  g_autofree char *edited_path = g_build_filename (f->state, "bound.xml",
+                                                   NULL);
+  g_autofree char *edit = NULL;
+  g_autofree char *out = NULL;
+  int status = -1;
+
+  g_assert_true (g_file_get_contents (path, &domain_xml, NULL, NULL));
+  edited = g_string_new (domain_xml);
+  g_assert_cmpuint (g_string_replace (edited, "<clock ",
+                                      "<features><tcg><tb-cache unit='TiB'>"
+                                      "64</tb-cache></tcg></features><clock ",
+                                      1),
+                    ==, 1);
+  g_assert_true (g_file_set_contents (edited_path, edited->str, -1, NULL));
+  edit = test_cli_direct (f->state, NULL, &status, "edit", "vr-guest",
+                          "--xml", edited_path, NULL);
+  g_test_message ("%s", edit);
+  out = test_cli_direct (f->state, NULL, &status, "validate", "vr-guest",
+                         "--host", uri, NULL);
+  g_test_message ("%s", out);
+  g_assert_cmpint (status, ==, 3);
+  g_assert_nonnull (strstr (out, "does not fit: "));
+  g_assert_nonnull (strstr (out, "needs 64.0\u00a0TiB of memory"));
+}
+
 /* The agent (virt-realized) on the private bus, its own libvirt the
  * embedded root, and agent.conf listing hosts ("NAME=URI" lines). */
 static GSubprocess *
@@ -2086,6 +2121,8 @@ main (int argc, char **argv)
               test_placement, fixture_tear_down);
   g_test_add ("/remote/placement-memory", Fixture, "basic", fixture_set_up,
               test_placement_memory, fixture_tear_down);
+  g_test_add ("/remote/placement-memory-bound", Fixture, "basic",
+              fixture_set_up, test_placement_memory_bound, fixture_tear_down);
   g_test_add ("/remote/killed", Fixture, "basic", fixture_set_up,
               test_killed, fixture_tear_down);
   g_test_add_func ("/remote/uefi", test_uefi);

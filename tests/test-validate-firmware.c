@@ -212,6 +212,48 @@ test_tpm_secret (void)
       strstr (f->message, "5a1ad0c0-7e57-4b3d-9c1e-0000000000e5"));
 }
 
+static gboolean
+has_finding (GPtrArray *findings, const char *id)
+{
+  for (guint i = 0; i < findings->len; i++)
+    if (g_str_equal (((VrFinding *) findings->pdata[i])->id, id))
+      return TRUE;
+  return FALSE;
+}
+
+/* Through the agent, a caller without the host-access right learns
+ * nothing of the host's secrets from a TPM's <encryption secret=UUID>:
+ * VR1811 (naming a secret) and no VR1903, whatever secrets exist (this
+ * embedded connection has no secret driver, so before the fix every
+ * UUID read as missing to them); the same XML in-process (root's own run)
+ * or with the right still gets VR1903. */
+static void
+test_tpm_secret_no_oracle (void)
+{
+  g_autoptr (xmlDoc) doc = uefi_doc ();
+  g_autofree char *out = test_mkdtemp ();
+  g_autofree char *path = NULL;
+  VrValidateOptions nobody = { .caller_known = TRUE, .caller_uid = 65534 };
+  VrValidateOptions admin = { .caller_known = TRUE, .caller_uid = 65534,
+                              .host_access_allowed = TRUE };
+  g_autoptr (GPtrArray) as_nobody = NULL;
+  g_autoptr (GPtrArray) as_admin = NULL;
+  g_autoptr (GError) error = NULL;
+
+  vt_add (doc, "/domain/devices/tpm/backend",
+          "<encryption secret='5a1ad0c0-7e57-4b3d-9c1e-0000000000e5'/>");
+  path = vt_write (doc, out, "domain.xml");
+  as_nobody = vr_validate_file_with (t.caps, t.store, path, &nobody, &error);
+  g_assert_no_error (error);
+  vt_log (as_nobody);
+  vt_assert_finding (as_nobody, VR_FINDING_HOST_DATA, NULL);
+  g_assert_false (has_finding (as_nobody, VR_FINDING_TPM_SECRET));
+  as_admin = vr_validate_file_with (t.caps, t.store, path, &admin, &error);
+  g_assert_no_error (error);
+  g_assert_true (has_finding (as_admin, VR_FINDING_TPM_SECRET));
+  test_rmtree (out);
+}
+
 /* The disk guest's export with its snapshots, the disk left behind. */
 static void
 test_snapshot_disks (void)
@@ -360,6 +402,8 @@ main (int argc, char **argv)
   g_test_add_func ("/validate-firmware/tpm-leftover", test_tpm_leftover);
   g_test_add_func ("/validate-firmware/auto-selection", test_auto_selection);
   g_test_add_func ("/validate-firmware/tpm-secret", test_tpm_secret);
+  g_test_add_func ("/validate-firmware/tpm-secret-no-oracle",
+                   test_tpm_secret_no_oracle);
   g_test_add_func ("/validate-firmware/snapshot-disks", test_snapshot_disks);
   if (getuid () == 0)
     g_test_add_func ("/validate-firmware/no-oracle", test_no_oracle);
