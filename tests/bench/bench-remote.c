@@ -6,14 +6,17 @@
  * the same file over the same URI, onto a second libvirtd (uid 65534,
  * session mode, as tests/test-remote starts it), by qemu+unix and
  * qemu+tcp on 127.0.0.1. Two files under /var/tmp: N MiB dense and N MiB
- * with 10% data. Rounds alternate the order (AB, BA, …; 6 by default, so
+ * with 10% data. Rounds alternate the order (AB, BA, …; 8 by default, so
  * that each goes first as often); each volume is made before and deleted
  * after its timed run, and the page cache written back (sync) before
- * each timed run, none of it timed. The read-back check's share of ours
- * is printed under it. The local
- * copy engine's time (vr_copy_file into a directory beside) is printed
- * beside them. virsh's times include its start and connection (about
- * 40 ms here), ours does not: said with the figures. Root only. */
+ * each timed run, none of it timed. virsh is timed by its own clock
+ * (virsh -t: the command alone, without its start and connection, which
+ * ours has already). Each tool's runs are printed in run order with
+ * their median and minimum (load only adds time: the minimum is the run
+ * it touched least), the load average before and after the rounds, and
+ * the ratios of both. The read-back check's share of ours is printed
+ * under it. The local copy engine's time (vr_copy_file into a directory
+ * beside) is printed beside them, its runs after the rounds. Root only. */
 #include "config.h"
 
 #include <fcntl.h>
@@ -67,7 +70,6 @@ make_file (const char *dir, const char *name, guint mib, gboolean sparse)
   return path;
 }
 
-/* *check gets the read-back check's share (where the time goes). */
 /* Before each timed run, untimed: what the run before wrote (a 2 GiB
  * volume, the local copy) is written back, so that no run pays for the
  * one before it. */
@@ -77,6 +79,7 @@ settle (void)
   sync ();
 }
 
+/* *check gets the read-back check's share (where the time goes). */
 static double
 run_ours (virConnectPtr conn, virStoragePoolPtr pool, const char *file,
           double *check)
