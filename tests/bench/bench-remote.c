@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* bench-remote [--size-mib N] [--rounds N]
+/* bench-remote [--size-mib N] [--rounds N] [--cold]
  *
  * The remote realize's upload (volume-upload.c: a new volume, a sparse
  * stream, the read-back check) against `virsh vol-upload [--sparse]` of
@@ -70,13 +70,24 @@ make_file (const char *dir, const char *name, guint mib, gboolean sparse)
   return path;
 }
 
+static gboolean cold;
+
 /* Before each timed run, untimed: what the run before wrote (a 2 GiB
  * volume, the local copy) is written back, so that no run pays for the
- * one before it. */
+ * one before it; with --cold the file to upload is dropped from the page
+ * cache too (that file only: the machine is shared). */
 static void
-settle (void)
+settle (const char *file)
 {
+  int fd;
+
   sync ();
+  if (!cold)
+    return;
+  fd = open (file, O_RDONLY | O_CLOEXEC);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (posix_fadvise (fd, 0, 0, POSIX_FADV_DONTNEED), ==, 0);
+  close (fd);
 }
 
 /* *check gets the read-back check's share (where the time goes). */
@@ -94,7 +105,7 @@ run_ours (virConnectPtr conn, virStoragePoolPtr pool, const char *file,
   g_assert_cmpint (fstat (fd, &st), ==, 0);
   vol = vr_volume_create (pool, "ours", st.st_size, &error);
   g_assert_no_error (error);
-  settle ();
+  settle (file);
   start = vr_bench_now ();
   if (!vr_volume_upload (conn, vol, fd, st.st_size, NULL, NULL, NULL, NULL,
                          &error))
@@ -126,7 +137,7 @@ run_virsh (const char *uri, const char *file, gboolean sparse)
                             " --allocation 0 --format raw",
                             (gint64) st.st_size);
   vr_bench_virsh (uri, create);
-  settle ();
+  settle (file);
   seconds = vr_bench_virsh_timed (uri, upload);
   vr_bench_virsh (uri, "vol-delete theirs --pool " POOL);
   return seconds;
@@ -139,7 +150,7 @@ run_copy (const char *file, const char *dir)
   g_autoptr (GError) error = NULL;
   double start;
 
-  settle ();
+  settle (file);
   start = vr_bench_now ();
   if (!vr_copy_file (file, dst, 0600, VR_COPY_NONE, NULL, NULL, NULL, NULL,
                      &error))
@@ -243,6 +254,8 @@ main (int argc, char **argv)
   GOptionEntry entries[] = {
     { "size-mib", 0, 0, G_OPTION_ARG_INT, &size_mib, "File size", "N" },
     { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "Rounds", "N" },
+    { "cold", 0, 0, G_OPTION_ARG_NONE, &cold,
+      "Drop the file from the page cache before each run", NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
@@ -267,8 +280,8 @@ main (int argc, char **argv)
   g_assert_cmpint (g_mkdir_with_parents (files, 0755), ==, 0);
   dense = make_file (files, "dense.img", size_mib, FALSE);
   sparse = make_file (files, "sparse.img", size_mib, TRUE);
-  printf ("bench-remote: %d MiB, %d rounds, seconds per run in run order\n",
-          size_mib, rounds);
+  printf ("bench-remote: %d MiB, %d rounds%s, seconds per run in run "
+          "order\n", size_mib, rounds, cold ? ", page cache dropped" : "");
   bench_file (remote->unix_uri, dense, FALSE, rounds, files);
   bench_file (remote->unix_uri, sparse, TRUE, rounds, files);
   bench_file (remote->tcp_uri, dense, FALSE, rounds, files);
