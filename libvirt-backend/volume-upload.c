@@ -57,6 +57,8 @@ vr_volume_create (virStoragePoolPtr pool, const char *name,
   return vol;
 }
 
+#define PACKET_SIZE (256 * 1024)
+
 typedef struct {
   int fd;
   guint64 offset;
@@ -76,88 +78,124 @@ report (Upload *u)
     u->progress (u->offset, u->size, u->progress_data);
 }
 
-static int
-send_data (virStreamPtr st, char *data, size_t nbytes, void *opaque)
+/* Where the file's next data or hole starts, as virFileInData does:
+ * *length bytes of data (*in_data) or of hole from u->offset. */
+static void
+next_extent (Upload *u, gboolean *in_data, guint64 *length)
 {
-  Upload *u = opaque;
-  ssize_t got;
-
-  if (g_cancellable_is_cancelled (u->cancellable))
-    {
-      u->cancelled = TRUE;
-      return -1;
-    }
-  if (u->offset >= u->size)
-    return 0;
-  nbytes = MIN (nbytes, u->size - u->offset);
-  do
-    got = pread (u->fd, data, nbytes, u->offset);
-  while (got < 0 && errno == EINTR);
-  if (got < 0)
-    {
-      u->read_errno = errno;
-      return -1;
-    }
-  if (u->checksum != NULL)
-    vr_sha256_update (u->checksum, data, got);
-  u->offset += got;
-  report (u);
-  return got;
-}
-
-/* Where the file's next data or hole starts, as virFileInData does. */
-static int
-in_data (virStreamPtr st, int *inData, long long *length, void *opaque)
-{
-  Upload *u = opaque;
-  off_t data;
+  off_t data = lseek (u->fd, u->offset, SEEK_DATA);
   off_t hole;
 
-  *inData = 0;
-  *length = 0;
-  if (u->offset >= u->size)
-    return 0;
-  data = lseek (u->fd, u->offset, SEEK_DATA);
   if (data < 0 && errno == ENXIO)
     data = u->size;
   else if (data < 0)
     {
       /* No hole support: all of it is data. */
-      *inData = 1;
+      *in_data = TRUE;
       *length = u->size - u->offset;
-      return 0;
+      return;
     }
   if ((guint64) data > u->offset)
     {
+      *in_data = FALSE;
       *length = MIN ((guint64) data, u->size) - u->offset;
-      return 0;
+      return;
     }
   hole = lseek (u->fd, u->offset, SEEK_HOLE);
-  *inData = 1;
+  *in_data = TRUE;
   *length = (hole < 0 ? u->size : MIN ((guint64) hole, u->size)) - u->offset;
-  return 0;
 }
 
-static int
-skip_hole (virStreamPtr st, long long length, void *opaque)
+static gboolean
+cancelled (Upload *u)
 {
-  Upload *u = opaque;
+  if (g_cancellable_is_cancelled (u->cancellable))
+    u->cancelled = TRUE;
+  return u->cancelled;
+}
+
+/* Holes are counted as zeros in the checksum. */
+static gboolean
+send_hole (virStreamPtr st, Upload *u, guint64 length)
+{
   static const guint8 zeros[64 * 1024];
 
-  for (long long left = length; u->checksum != NULL && left > 0;)
+  if (virStreamSendHole (st, length, 0) < 0)
+    return FALSE;
+  for (guint64 left = length; u->checksum != NULL && left > 0;)
     {
-      gsize n = MIN ((guint64) left, sizeof zeros);
+      gsize n = MIN (left, sizeof zeros);
 
       vr_sha256_update (u->checksum, zeros, n);
       left -= n;
     }
   u->offset += length;
   report (u);
-  if (!g_cancellable_is_cancelled (u->cancellable))
-    return 0;
-  u->cancelled = TRUE;
-  errno = ECANCELED;
-  return -1;
+  return TRUE;
+}
+
+static gboolean
+send_data (virStreamPtr st, Upload *u, char *buf, gsize buf_size,
+           guint64 length)
+{
+  while (length > 0)
+    {
+      gsize want = MIN (length, buf_size);
+      ssize_t got;
+
+      if (cancelled (u))
+        return FALSE;
+      do
+        got = pread (u->fd, buf, want, u->offset);
+      while (got < 0 && errno == EINTR);
+      if (got <= 0)
+        {
+          /* A file that shrank under us is an error too. */
+          u->read_errno = got < 0 ? errno : EIO;
+          return FALSE;
+        }
+      if (u->checksum != NULL)
+        vr_sha256_update (u->checksum, buf, got);
+      for (ssize_t sent = 0; sent < got;)
+        {
+          int n = virStreamSend (st, buf + sent, got - sent);
+
+          if (n < 0)
+            return FALSE;
+          sent += n;
+        }
+      u->offset += got;
+      length -= got;
+      report (u);
+    }
+  return TRUE;
+}
+
+/* virStreamSparseSendAll's loop with page-aligned packets. It (and virsh)
+ * sends 262120 bytes at a time, libvirt's legacy payload limit, so the
+ * far daemon writes at offsets off the page size and each write ends in
+ * a partial page: 256 KiB packets came out 10-20% faster (README, Remote
+ * hosts), larger ones slower. Daemons take payloads past that legacy
+ * limit since libvirt enlarged its messages (32 MiB in 9.0). */
+static gboolean
+send_all (virStreamPtr st, Upload *u)
+{
+  const gsize buf_size = PACKET_SIZE;
+  g_autofree char *buf = g_malloc (buf_size);
+
+  while (u->offset < u->size)
+    {
+      gboolean in_data;
+      guint64 length;
+
+      if (cancelled (u))
+        return FALSE;
+      next_extent (u, &in_data, &length);
+      if (!(in_data ? send_data (st, u, buf, buf_size, length)
+                    : send_hole (st, u, length)))
+        return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean
@@ -180,8 +218,7 @@ vr_volume_upload (virConnectPtr conn, virStorageVolPtr vol, int fd,
                            VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM) < 0)
     vr_libvirt_set_error (error, "cannot upload into volume '%s'",
                           virStorageVolGetName (vol));
-  else if (virStreamSparseSendAll (st, send_data, in_data, skip_hole, &u)
-           == 0)
+  else if (send_all (st, &u))
     {
       /* Only the finish tells whether the far side wrote it all: its
        * writer's errors (a full pool) come back here, and until then the
@@ -206,8 +243,11 @@ vr_volume_upload (virConnectPtr conn, virStorageVolPtr vol, int fd,
                           virStorageVolGetName (vol));
     }
   else
-    vr_libvirt_set_error (error, "upload into volume '%s' failed",
-                          virStorageVolGetName (vol));
+    {
+      vr_libvirt_set_error (error, "upload into volume '%s' failed",
+                            virStorageVolGetName (vol));
+      virStreamAbort (st);
+    }
   virStreamFree (st);
   return ok;
 }

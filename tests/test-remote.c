@@ -1689,6 +1689,68 @@ test_upload_finished (void)
   test_rmtree (local);
 }
 
+/* Extents that do not fall on the upload's 256 KiB packets: data at 0
+ * (1 MiB + 3 bytes, so a short packet ends it), a hole, data of 300 KiB +
+ * 17 at 5 MiB, a trailing hole. The volume holds the same bytes, its
+ * holes stay holes, and the checksum (holes as zeros) is the file's. */
+#define SPARSE_SIZE (8 * 1024 * 1024)
+
+static void
+write_at (int fd, guint64 offset, gsize length, guint8 seed)
+{
+  g_autofree guint8 *data = g_malloc (length);
+
+  for (gsize i = 0; i < length; i++)
+    data[i] = (guint8) (seed + i * 7 + i / 4093);
+  g_assert_cmpint (pwrite (fd, data, length, offset), ==, (gssize) length);
+}
+
+static void
+test_upload_sparse (void)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autoptr (virStoragePool) pool = virStoragePoolLookupByName (conn,
+                                                                "default");
+  g_autofree char *local = test_mkdtemp ();
+  g_autofree char *file = g_build_filename (local, "sparse", NULL);
+  g_autoptr (VrSha256) sent = vr_sha256_new ();
+  g_autoptr (VrSha256) expected = vr_sha256_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *ours = NULL;
+  g_autofree char *theirs = NULL;
+  gsize ours_len;
+  gsize theirs_len;
+  struct stat st;
+  virStorageVolPtr vol;
+  int fd = open (file, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, SPARSE_SIZE), ==, 0);
+  write_at (fd, 0, 1024 * 1024 + 3, 1);
+  write_at (fd, 5 * 1024 * 1024, 300 * 1024 + 17, 2);
+  vol = vr_volume_create (pool, "sparse", SPARSE_SIZE, &error);
+  g_assert_no_error (error);
+  path = virStorageVolGetPath (vol);
+  g_assert_true (vr_volume_upload (conn, vol, fd, SPARSE_SIZE, sent, NULL,
+                                   NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (vr_volume_check (conn, vol, fd, SPARSE_SIZE, &error));
+  g_assert_no_error (error);
+  close (fd);
+  g_assert_true (g_file_get_contents (file, &ours, &ours_len, NULL));
+  g_assert_true (g_file_get_contents (path, &theirs, &theirs_len, NULL));
+  g_assert_cmpmem (theirs, theirs_len, ours, ours_len);
+  vr_sha256_update (expected, ours, ours_len);
+  g_assert_cmpstr (vr_sha256_hex (sent), ==, vr_sha256_hex (expected));
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  g_assert_cmpint ((guint64) st.st_blocks * 512, <, 4 * 1024 * 1024);
+  g_assert_cmpint (virStorageVolDelete (vol, 0), ==, 0);
+  virStorageVolFree (vol);
+  test_rmtree (local);
+}
+
 /* The far pool a little too small for what is uploaded (the data fits in
  * the sockets' buffers, and libvirt 9.0's finish does not always report
  * its writer's ENOSPC): the upload and its read-back check never both
@@ -2137,6 +2199,7 @@ main (int argc, char **argv)
   g_test_add_func ("/remote/export/firmware", test_export_firmware);
   g_test_add_func ("/remote/upload/finished", test_upload_finished);
   g_test_add_func ("/remote/upload/full", test_upload_full);
+  g_test_add_func ("/remote/upload/sparse", test_upload_sparse);
   g_test_add_func ("/remote/export/nvram-volume", test_export_nvram_volume);
   vr_dbus_errors_register ();
   harness = vr_bus_harness_new (TRUE, &why_no_bus);

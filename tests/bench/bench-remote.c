@@ -1,19 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* bench-remote [--size-mib N] [--rounds N]
+/* bench-remote [--size-mib N] [--rounds N] [--cold]
  *
  * The remote realize's upload (volume-upload.c: a new volume, a sparse
  * stream, the read-back check) against `virsh vol-upload [--sparse]` of
  * the same file over the same URI, onto a second libvirtd (uid 65534,
  * session mode, as tests/test-remote starts it), by qemu+unix and
  * qemu+tcp on 127.0.0.1. Two files under /var/tmp: N MiB dense and N MiB
- * with 10% data. Rounds alternate the order (AB, BA, …; 6 by default, so
+ * with 10% data. Rounds alternate the order (AB, BA, …; 8 by default, so
  * that each goes first as often); each volume is made before and deleted
  * after its timed run, and the page cache written back (sync) before
- * each timed run, none of it timed. The read-back check's share of ours
- * is printed under it. The local
- * copy engine's time (vr_copy_file into a directory beside) is printed
- * beside them. virsh's times include its start and connection (about
- * 40 ms here), ours does not: said with the figures. Root only. */
+ * each timed run, none of it timed. virsh is timed by its own clock
+ * (virsh -t: the command alone, without its start and connection, which
+ * ours has already). Each tool's runs are printed in run order with
+ * their median and minimum (load only adds time: the minimum is the run
+ * it touched least), the load average before and after the rounds, and
+ * the ratios of both. The read-back check's share of ours is printed
+ * under it. The local copy engine's time (vr_copy_file into a directory
+ * beside) is printed beside them, its runs after the rounds. Root only. */
 #include "config.h"
 
 #include <fcntl.h>
@@ -67,16 +70,27 @@ make_file (const char *dir, const char *name, guint mib, gboolean sparse)
   return path;
 }
 
-/* *check gets the read-back check's share (where the time goes). */
+static gboolean cold;
+
 /* Before each timed run, untimed: what the run before wrote (a 2 GiB
  * volume, the local copy) is written back, so that no run pays for the
- * one before it. */
+ * one before it; with --cold the file to upload is dropped from the page
+ * cache too (that file only: the machine is shared). */
 static void
-settle (void)
+settle (const char *file)
 {
+  int fd;
+
   sync ();
+  if (!cold)
+    return;
+  fd = open (file, O_RDONLY | O_CLOEXEC);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (posix_fadvise (fd, 0, 0, POSIX_FADV_DONTNEED), ==, 0);
+  close (fd);
 }
 
+/* *check gets the read-back check's share (where the time goes). */
 static double
 run_ours (virConnectPtr conn, virStoragePoolPtr pool, const char *file,
           double *check)
@@ -91,7 +105,7 @@ run_ours (virConnectPtr conn, virStoragePoolPtr pool, const char *file,
   g_assert_cmpint (fstat (fd, &st), ==, 0);
   vol = vr_volume_create (pool, "ours", st.st_size, &error);
   g_assert_no_error (error);
-  settle ();
+  settle (file);
   start = vr_bench_now ();
   if (!vr_volume_upload (conn, vol, fd, st.st_size, NULL, NULL, NULL, NULL,
                          &error))
@@ -107,6 +121,8 @@ run_ours (virConnectPtr conn, virStoragePoolPtr pool, const char *file,
   return seconds;
 }
 
+/* The upload by virsh's own clock (-t): its start and connection are not
+ * counted, as ours has its connection already. */
 static double
 run_virsh (const char *uri, const char *file, gboolean sparse)
 {
@@ -114,7 +130,6 @@ run_virsh (const char *uri, const char *file, gboolean sparse)
   g_autofree char *create = NULL;
   g_autofree char *upload = g_strdup_printf (
       "vol-upload %s theirs %s --pool " POOL, sparse ? "--sparse" : "", file);
-  double start;
   double seconds;
 
   g_assert_cmpint (stat (file, &st), ==, 0);
@@ -122,10 +137,8 @@ run_virsh (const char *uri, const char *file, gboolean sparse)
                             " --allocation 0 --format raw",
                             (gint64) st.st_size);
   vr_bench_virsh (uri, create);
-  settle ();
-  start = vr_bench_now ();
-  vr_bench_virsh (uri, upload);
-  seconds = vr_bench_now () - start;
+  settle (file);
+  seconds = vr_bench_virsh_timed (uri, upload);
   vr_bench_virsh (uri, "vol-delete theirs --pool " POOL);
   return seconds;
 }
@@ -137,7 +150,7 @@ run_copy (const char *file, const char *dir)
   g_autoptr (GError) error = NULL;
   double start;
 
-  settle ();
+  settle (file);
   start = vr_bench_now ();
   if (!vr_copy_file (file, dst, 0600, VR_COPY_NONE, NULL, NULL, NULL, NULL,
                      &error))
@@ -146,10 +159,38 @@ run_copy (const char *file, const char *dir)
   return vr_bench_now () - start;
 }
 
+static double
+minimum (GArray *runs)
+{
+  double min = G_MAXDOUBLE;
+
+  for (guint i = 0; i < runs->len; i++)
+    min = MIN (min, g_array_index (runs, double, i));
+  return min;
+}
+
+/* Run order, then median and fastest: the load of this shared machine
+ * only ever adds time, so the fastest run is the one it touched least. */
 static void
 print_runs (const char *label, GArray *runs)
 {
-  vr_bench_print_runs ("    ", 28, label, runs);
+  g_autoptr (GArray) sorted = g_array_copy (runs);
+
+  printf ("    %-28s", label);
+  for (guint i = 0; i < runs->len; i++)
+    printf (" %.2f", g_array_index (runs, double, i));
+  printf (", median %.2f, min %.2f s\n", vr_bench_median (sorted),
+          minimum (runs));
+}
+
+static void
+print_load (const char *when)
+{
+  double load[3] = { 0 };
+
+  g_assert_cmpint (getloadavg (load, 3), ==, 3);
+  printf ("    load average %s: %.2f %.2f %.2f\n", when, load[0], load[1],
+          load[2]);
 }
 
 static void
@@ -164,6 +205,8 @@ bench_file (const char *uri, const char *file, gboolean sparse, guint rounds,
   g_autoptr (GArray) checks = g_array_new (FALSE, FALSE, sizeof (double));
 
   g_assert_nonnull (pool);
+  printf ("  %s, %s:\n", uri, sparse ? "10% data" : "dense");
+  print_load ("before");
   for (guint r = 0; r < rounds; r++)
     {
       double a;
@@ -184,6 +227,7 @@ bench_file (const char *uri, const char *file, gboolean sparse, guint rounds,
       g_array_append_val (checks, check);
       g_array_append_val (theirs, b);
     }
+  print_load ("after the rounds");
   /* Apart from the rounds: a copy's 2 GiB of writes just before a round
    * made that round's first upload the slow one (session 6). */
   for (guint r = 0; r < rounds; r++)
@@ -192,24 +236,26 @@ bench_file (const char *uri, const char *file, gboolean sparse, guint rounds,
 
       g_array_append_val (copies, c);
     }
-  printf ("  %s, %s:\n", uri, sparse ? "10% data" : "dense");
   print_runs ("virt-realize upload", ours);
   print_runs ("  of which read-back check", checks);
   print_runs (sparse ? "virsh vol-upload --sparse" : "virsh vol-upload",
               theirs);
   print_runs ("local copy engine", copies);
-  printf ("    ratio of medians (virt-realize / virsh): %.2f\n",
-          vr_bench_median (ours) / vr_bench_median (theirs));
+  printf ("    ratio (virt-realize / virsh): medians %.2f, mins %.2f\n",
+          vr_bench_median (ours) / vr_bench_median (theirs),
+          minimum (ours) / minimum (theirs));
 }
 
 int
 main (int argc, char **argv)
 {
   int size_mib = 2048;
-  int rounds = 6;
+  int rounds = 8;
   GOptionEntry entries[] = {
     { "size-mib", 0, 0, G_OPTION_ARG_INT, &size_mib, "File size", "N" },
     { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "Rounds", "N" },
+    { "cold", 0, 0, G_OPTION_ARG_NONE, &cold,
+      "Drop the file from the page cache before each run", NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
@@ -234,8 +280,8 @@ main (int argc, char **argv)
   g_assert_cmpint (g_mkdir_with_parents (files, 0755), ==, 0);
   dense = make_file (files, "dense.img", size_mib, FALSE);
   sparse = make_file (files, "sparse.img", size_mib, TRUE);
-  printf ("bench-remote: %d MiB, %d rounds, seconds per run in run order\n",
-          size_mib, rounds);
+  printf ("bench-remote: %d MiB, %d rounds%s, seconds per run in run "
+          "order\n", size_mib, rounds, cold ? ", page cache dropped" : "");
   bench_file (remote->unix_uri, dense, FALSE, rounds, files);
   bench_file (remote->unix_uri, sparse, TRUE, rounds, files);
   bench_file (remote->tcp_uri, dense, FALSE, rounds, files);

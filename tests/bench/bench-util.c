@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,6 +59,23 @@ vr_bench_virsh (const char *uri, const char *commands)
                                    | G_SPAWN_STDOUT_TO_DEV_NULL,
                                NULL, NULL, NULL, NULL, &status, NULL));
   g_assert_true (g_spawn_check_wait_status (status, NULL));
+}
+
+double
+vr_bench_virsh_timed (const char *uri, const char *command)
+{
+  const char *argv[] = { "virsh", "-q", "-t", "-c", uri, command, NULL };
+  g_autofree char *out = NULL;
+  const char *time;
+  int status = -1;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL,
+                               G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL,
+                               &status, NULL));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  time = strstr (out, "(Time: ");
+  g_assert_nonnull (time);
+  return g_ascii_strtod (time + strlen ("(Time: "), NULL) / 1000;
 }
 
 void

@@ -25,6 +25,10 @@ double vr_bench_now (void);
  * connection); aborts when it fails. */
 void vr_bench_virsh (const char *uri, const char *commands);
 
+/* Seconds the one virsh command took by its own clock (virsh -t): its
+ * start and connection left out, as a library caller has them already. */
+double vr_bench_virsh_timed (const char *uri, const char *command);
+
 /* "  LABEL 1.23 4.56 ..., median 2.34 s", label left-aligned in width
  * columns after indent. */
 void vr_bench_print_runs (const char *indent, int width, const char *label,
