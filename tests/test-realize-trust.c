@@ -421,6 +421,43 @@ realize_thread (gpointer data)
   return NULL;
 }
 
+/* Runs run's realize (copy_disks, host access not allowed, as the agent
+ * does) held at VR_TEST_PAUSE_AT=point while at_pause (data) changes the
+ * world, as a caller could at any time. */
+static void
+realize_paused (RealizeRun *run, const char *point,
+                void (*at_pause) (gpointer), gpointer data)
+{
+  g_autofree char *ctl = test_mkdtemp ();
+  g_autofree char *pause = g_build_filename (ctl, "pause", NULL);
+  g_autofree char *reached = g_build_filename (ctl, "reached", NULL);
+  g_autoptr (GThread) thread = NULL;
+  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+
+  test_write_file (ctl, "pause", "", -1);
+  g_setenv ("VR_TEST_PAUSE_AT", point, TRUE);
+  g_setenv ("VR_TEST_PAUSE_FILE", pause, TRUE);
+  g_setenv ("VR_TEST_PAUSE_REACHED", reached, TRUE);
+  thread = g_thread_new ("realize", realize_thread, run);
+  while (!g_file_test (reached, G_FILE_TEST_EXISTS)
+         && g_get_monotonic_time () < deadline)
+    g_usleep (20 * 1000);
+  g_assert_true (g_file_test (reached, G_FILE_TEST_EXISTS));
+  at_pause (data);
+  g_assert_cmpint (unlink (pause), ==, 0);
+  g_thread_join (g_steal_pointer (&thread));
+  g_unsetenv ("VR_TEST_PAUSE_AT");
+  g_unsetenv ("VR_TEST_PAUSE_FILE");
+  g_unsetenv ("VR_TEST_PAUSE_REACHED");
+  test_rmtree (ctl);
+}
+
+static void
+make_folder (gpointer data)
+{
+  g_assert_cmpint (g_mkdir_with_parents (data, 0700), ==, 0);
+}
+
 /* The same, with the state put there after validate (held in the copy
  * of a carried disk, VR_TEST_PAUSE_AT=copy): the realize checks again
  * before the define, and refuses. */
@@ -438,14 +475,9 @@ test_tpm_leftover_late (Fixture *f, gconstpointer data)
       "</devices></domain>";
   g_autofree char *own = g_build_filename (root, "lib", "swtpm", TPM_UUID,
                                            NULL);
-  g_autofree char *ctl = test_mkdtemp ();
-  g_autofree char *pause = g_build_filename (ctl, "pause", NULL);
-  g_autofree char *reached = g_build_filename (ctl, "reached", NULL);
   g_autofree char *data_bytes = g_strnfill (64 * 1024, 'd');
-  g_autoptr (GThread) thread = NULL;
   g_autoptr (virDomain) dom = NULL;
   RealizeRun run = { f, NULL, NULL, FALSE };
-  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
 
   if (!vr_test_hooks_enabled ())
     {
@@ -456,21 +488,7 @@ test_tpm_leftover_late (Fixture *f, gconstpointer data)
   test_write_file (f->dir, "domain.xml", xml, -1);
   test_write_file (f->dir, "disk.raw", data_bytes, 64 * 1024);
   run.system = import (f, f->dir);
-  test_write_file (ctl, "pause", "", -1);
-  g_setenv ("VR_TEST_PAUSE_AT", "copy", TRUE);
-  g_setenv ("VR_TEST_PAUSE_FILE", pause, TRUE);
-  g_setenv ("VR_TEST_PAUSE_REACHED", reached, TRUE);
-  thread = g_thread_new ("realize", realize_thread, &run);
-  while (!g_file_test (reached, G_FILE_TEST_EXISTS)
-         && g_get_monotonic_time () < deadline)
-    g_usleep (20 * 1000);
-  g_assert_true (g_file_test (reached, G_FILE_TEST_EXISTS));
-  g_assert_cmpint (g_mkdir_with_parents (own, 0700), ==, 0);
-  g_assert_cmpint (unlink (pause), ==, 0);
-  g_thread_join (g_steal_pointer (&thread));
-  g_unsetenv ("VR_TEST_PAUSE_AT");
-  g_unsetenv ("VR_TEST_PAUSE_FILE");
-  g_unsetenv ("VR_TEST_PAUSE_REACHED");
+  realize_paused (&run, "copy", make_folder, own);
   g_assert_false (run.ok);
   g_test_message ("realize: %s", run.error->message);
   g_assert_error (run.error, VR_ERROR, VR_ERROR_IN_USE);
@@ -483,7 +501,123 @@ test_tpm_leftover_late (Fixture *f, gconstpointer data)
   g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
   g_object_unref (run.system);
   test_rmtree (own);
-  test_rmtree (ctl);
+}
+
+#define DISK_UUID "5a1ad0c0-7e57-4b3d-9c1e-000000000002"
+
+typedef struct {
+  char *disk;   /* the planned disk in the import directory */
+  char *target; /* the host file the swapped-in header names */
+  gboolean data_file;
+} Swap;
+
+/* An image whose external data file is target, made without touching
+ * target (qemu-img create truncates the data file it names): made for a
+ * decoy name of the same length, then renamed in the header. */
+static void
+make_data_file_image (const char *image, const char *target)
+{
+  g_autofree char *decoy = g_strdup (target);
+  g_autofree char *data_opt = NULL;
+  const char *create[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-o",
+                           NULL, image, "1M", NULL };
+  g_auto (TestRun) made = { 0 };
+  g_autofree char *bytes = NULL;
+  gsize length = 0;
+  char *at;
+
+  decoy[strlen (decoy) - 1] ^= 1;
+  data_opt = g_strdup_printf ("data_file=%s,data_file_raw=on", decoy);
+  create[6] = data_opt;
+  test_run (&made, create, NULL);
+  g_assert_cmpint (made.status, ==, 0);
+  g_assert_cmpint (unlink (decoy), ==, 0);
+  g_assert_true (g_file_get_contents (image, &bytes, &length, NULL));
+  at = memmem (bytes, length, decoy, strlen (decoy));
+  g_assert_nonnull (at);
+  memcpy (at, target, strlen (target));
+  g_assert_true (g_file_set_contents (image, bytes, length, NULL));
+}
+
+/* Tenth review, F1: what the caller does between plan and copy. The
+ * evil image is made beside the disk and renamed over it: the same bytes
+ * with a backing file (qemu-img rebase -u: the header only), or a qcow2
+ * whose external data file is the target. */
+static void
+swap_disk (gpointer data)
+{
+  Swap *swap = data;
+  g_autofree char *evil = g_strconcat (swap->disk, ".evil", NULL);
+  const char *copy[] = { "cp", swap->disk, evil, NULL };
+  const char *rebase[] = { "qemu-img", "rebase", "-u", "-f", "qcow2", "-b",
+                           swap->target, "-F", "raw", evil, NULL };
+  g_auto (TestRun) copied = { 0 };
+  g_auto (TestRun) rebased = { 0 };
+
+  if (swap->data_file)
+    make_data_file_image (evil, swap->target);
+  else
+    {
+      test_run (&copied, copy, NULL);
+      g_assert_cmpint (copied.status, ==, 0);
+      test_run (&rebased, rebase, NULL);
+      g_assert_cmpint (rebased.status, ==, 0);
+    }
+  g_assert_cmpint (rename (evil, swap->disk), ==, 0);
+}
+
+/* The realize judges the copy, not the source: refused naming the file,
+ * nothing defined, nothing left in the pool, the target untouched (its
+ * owner, mode and bytes). */
+static void
+test_disk_swapped (Fixture *f, gconstpointer data)
+{
+  g_autofree char *src = vr_testbed_require ("disk");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *tmp = test_mkdtemp ();
+  Swap swap = { NULL, g_build_filename (tmp, "secret", NULL),
+                GPOINTER_TO_INT (data) };
+  g_autofree char *want = NULL;
+  g_autofree char *got = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  RealizeRun run = { f, NULL, NULL, FALSE };
+  struct stat before;
+  struct stat after;
+
+  if (!vr_test_hooks_enabled ())
+    {
+      g_test_skip ("needs a build with -Dtest_hooks=true (the pause)");
+      return;
+    }
+  f->dir = vr_testbed_copy_import_dir (src, &error);
+  g_assert_no_error (error);
+  swap.disk = g_build_filename (f->dir, "disks", "disk0.qcow2", NULL);
+  test_write_file (tmp, "secret", "root's only", -1);
+  g_assert_cmpint (chmod (swap.target, 0600), ==, 0);
+  g_assert_cmpint (stat (swap.target, &before), ==, 0);
+  want = test_sha256_file (swap.target);
+  run.system = import (f, f->dir);
+  realize_paused (&run, "planned-disks", swap_disk, &swap);
+  g_assert_false (run.ok);
+  test_assert_error (run.error, VR_ERROR_INVALID_PARAMETER,
+                     "disks/disk0.qcow2", "changed since it was validated",
+                     swap.data_file ? "external data file" : swap.target,
+                     NULL);
+  g_clear_error (&run.error);
+  dom = virDomainLookupByUUIDString (conn, DISK_UUID);
+  g_assert_null (dom);
+  virResetLastError ();
+  g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
+  g_assert_cmpint (stat (swap.target, &after), ==, 0);
+  g_assert_cmpuint (after.st_uid, ==, before.st_uid);
+  g_assert_cmpuint (after.st_gid, ==, before.st_gid);
+  g_assert_cmpuint (after.st_mode, ==, before.st_mode);
+  got = test_sha256_file (swap.target);
+  g_assert_cmpstr (got, ==, want);
+  g_object_unref (run.system);
+  test_rmtree (tmp);
+  g_free (swap.disk);
+  g_free (swap.target);
 }
 
 /* The image's XML gives the restore its firmware choice only (fifth
@@ -641,6 +775,8 @@ main (int argc, char **argv)
   ADD ("nvram-squat", NULL, test_nvram_squat);
   ADD ("tpm-leftover", NULL, test_tpm_leftover);
   ADD ("tpm-leftover-late", NULL, test_tpm_leftover_late);
+  ADD ("disk-swapped/backing", GINT_TO_POINTER (FALSE), test_disk_swapped);
+  ADD ("disk-swapped/data-file", GINT_TO_POINTER (TRUE), test_disk_swapped);
   ADD ("image-os", NULL, test_image_os);
   ADD ("relative-dev", NULL, test_relative_dev);
   ADD ("final-relative", NULL, test_final_relative);
