@@ -599,6 +599,7 @@ test_disk_swapped (Fixture *f, gconstpointer data)
   run.system = import (f, f->dir);
   realize_paused (&run, "planned-disks", swap_disk, &swap);
   g_assert_false (run.ok);
+  g_test_message ("realize: %s", run.error->message);
   test_assert_error (run.error, VR_ERROR_INVALID_PARAMETER,
                      "disks/disk0.qcow2", "changed since it was validated",
                      swap.data_file ? "external data file" : swap.target,
