@@ -422,34 +422,12 @@ realize_thread (gpointer data)
 }
 
 /* Runs run's realize (copy_disks, host access not allowed, as the agent
- * does) held at VR_TEST_PAUSE_AT=point while at_pause (data) changes the
- * world, as a caller could at any time. */
+ * does) held at point while at_pause (data) changes the world. */
 static void
 realize_paused (RealizeRun *run, const char *point,
                 void (*at_pause) (gpointer), gpointer data)
 {
-  g_autofree char *ctl = test_mkdtemp ();
-  g_autofree char *pause = g_build_filename (ctl, "pause", NULL);
-  g_autofree char *reached = g_build_filename (ctl, "reached", NULL);
-  g_autoptr (GThread) thread = NULL;
-  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
-
-  test_write_file (ctl, "pause", "", -1);
-  g_setenv ("VR_TEST_PAUSE_AT", point, TRUE);
-  g_setenv ("VR_TEST_PAUSE_FILE", pause, TRUE);
-  g_setenv ("VR_TEST_PAUSE_REACHED", reached, TRUE);
-  thread = g_thread_new ("realize", realize_thread, run);
-  while (!g_file_test (reached, G_FILE_TEST_EXISTS)
-         && g_get_monotonic_time () < deadline)
-    g_usleep (20 * 1000);
-  g_assert_true (g_file_test (reached, G_FILE_TEST_EXISTS));
-  at_pause (data);
-  g_assert_cmpint (unlink (pause), ==, 0);
-  g_thread_join (g_steal_pointer (&thread));
-  g_unsetenv ("VR_TEST_PAUSE_AT");
-  g_unsetenv ("VR_TEST_PAUSE_FILE");
-  g_unsetenv ("VR_TEST_PAUSE_REACHED");
-  test_rmtree (ctl);
+  test_run_paused (point, realize_thread, run, at_pause, data);
 }
 
 static void
@@ -505,67 +483,6 @@ test_tpm_leftover_late (Fixture *f, gconstpointer data)
 
 #define DISK_UUID "5a1ad0c0-7e57-4b3d-9c1e-000000000002"
 
-typedef struct {
-  char *disk;   /* the planned disk in the import directory */
-  char *target; /* the host file the swapped-in header names */
-  gboolean data_file;
-} Swap;
-
-/* An image whose external data file is target, made without touching
- * target (qemu-img create truncates the data file it names): made for a
- * decoy name of the same length, then renamed in the header. */
-static void
-make_data_file_image (const char *image, const char *target)
-{
-  g_autofree char *decoy = g_strdup (target);
-  g_autofree char *data_opt = NULL;
-  const char *create[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-o",
-                           NULL, image, "1M", NULL };
-  g_auto (TestRun) made = { 0 };
-  g_autofree char *bytes = NULL;
-  gsize length = 0;
-  char *at;
-
-  decoy[strlen (decoy) - 1] ^= 1;
-  data_opt = g_strdup_printf ("data_file=%s,data_file_raw=on", decoy);
-  create[6] = data_opt;
-  test_run (&made, create, NULL);
-  g_assert_cmpint (made.status, ==, 0);
-  g_assert_cmpint (unlink (decoy), ==, 0);
-  g_assert_true (g_file_get_contents (image, &bytes, &length, NULL));
-  at = memmem (bytes, length, decoy, strlen (decoy));
-  g_assert_nonnull (at);
-  memcpy (at, target, strlen (target));
-  g_assert_true (g_file_set_contents (image, bytes, length, NULL));
-}
-
-/* Tenth review, F1: what the caller does between plan and copy. The
- * evil image is made beside the disk and renamed over it: the same bytes
- * with a backing file (qemu-img rebase -u: the header only), or a qcow2
- * whose external data file is the target. */
-static void
-swap_disk (gpointer data)
-{
-  Swap *swap = data;
-  g_autofree char *evil = g_strconcat (swap->disk, ".evil", NULL);
-  const char *copy[] = { "cp", swap->disk, evil, NULL };
-  const char *rebase[] = { "qemu-img", "rebase", "-u", "-f", "qcow2", "-b",
-                           swap->target, "-F", "raw", evil, NULL };
-  g_auto (TestRun) copied = { 0 };
-  g_auto (TestRun) rebased = { 0 };
-
-  if (swap->data_file)
-    make_data_file_image (evil, swap->target);
-  else
-    {
-      test_run (&copied, copy, NULL);
-      g_assert_cmpint (copied.status, ==, 0);
-      test_run (&rebased, rebase, NULL);
-      g_assert_cmpint (rebased.status, ==, 0);
-    }
-  g_assert_cmpint (rename (evil, swap->disk), ==, 0);
-}
-
 /* The realize judges the copy, not the source: refused naming the file,
  * nothing defined, nothing left in the pool, the target untouched (its
  * owner, mode and bytes). */
@@ -575,8 +492,8 @@ test_disk_swapped (Fixture *f, gconstpointer data)
   g_autofree char *src = vr_testbed_require ("disk");
   g_autoptr (GError) error = NULL;
   g_autofree char *tmp = test_mkdtemp ();
-  Swap swap = { NULL, g_build_filename (tmp, "secret", NULL),
-                GPOINTER_TO_INT (data) };
+  HostileSwap swap = { NULL, g_build_filename (tmp, "secret", NULL),
+                       GPOINTER_TO_INT (data) };
   g_autofree char *want = NULL;
   g_autofree char *got = NULL;
   g_autoptr (virDomain) dom = NULL;
@@ -597,7 +514,7 @@ test_disk_swapped (Fixture *f, gconstpointer data)
   g_assert_cmpint (stat (swap.target, &before), ==, 0);
   want = test_sha256_file (swap.target);
   run.system = import (f, f->dir);
-  realize_paused (&run, "planned-disks", swap_disk, &swap);
+  realize_paused (&run, "planned-disks", hostile_swap_disk, &swap);
   g_assert_false (run.ok);
   g_test_message ("realize: %s", run.error->message);
   test_assert_error (run.error, VR_ERROR_INVALID_PARAMETER,
