@@ -108,8 +108,8 @@ header_change (Realize *r, int fd, const char *format, const char *backing)
                             "image)", format, now);
   now_named = quoted (info.backing);
   if (g_strcmp0 (info.backing, backing) != 0)
-    return g_strdup_printf ("validated (its backing file was %s, its "
-                            "copy's is %s, which libvirt would give QEMU)",
+    return g_strdup_printf ("validated (its backing file: %s then, %s in "
+                            "its copy, which libvirt would give QEMU)",
                             then_named, now_named);
   if (info.data_file && !r->options->host_access_allowed)
     return g_strdup ("validated (its copy is a qcow2 image with an "
