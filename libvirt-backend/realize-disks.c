@@ -87,6 +87,38 @@ plan_backing (Realize *r, RealizeDisk *disk, const char *backing,
   return disk->backing != NULL;
 }
 
+static xmlNode *
+child_named (xmlNode *parent, const char *name)
+{
+  for (xmlNode *n = parent->children; n != NULL; n = n->next)
+    if (n->type == XML_ELEMENT_NODE && n->ns == NULL
+        && xmlStrEqual (n->name, (const xmlChar *) name))
+      return n;
+  return NULL;
+}
+
+/* A carried disk is opened as what it is: libvirt takes <driver type>
+ * as given, and another format's header or descriptor (vmdk extents,
+ * a qed backing file) would name host files that no check here reads. */
+static gboolean
+check_driver_type (Realize *r, RealizeDisk *disk, GError **error)
+{
+  xmlNode *driver = child_named (disk->source->parent, "driver");
+  g_autofree char *type = driver ? (char *) xmlGetProp (
+                              driver, (const xmlChar *) "type")
+                                 : NULL;
+  g_autofree char *path = NULL;
+
+  if (type == NULL || g_str_equal (type, disk->format))
+    return TRUE;
+  path = vr_import_dir_describe (r->import, disk->relpath);
+  g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+               "%s is a %s image, but its disk's <driver type='%s'>: "
+               "realize carries a disk as the format it is (raw or qcow2)",
+               path, disk->format, type);
+  return FALSE;
+}
+
 static RealizeDisk *
 plan_disk (Realize *r, xmlNode *source, const char *relpath, guint depth,
            GError **error)
@@ -122,6 +154,8 @@ plan_disk (Realize *r, xmlNode *source, const char *relpath, guint depth,
     }
   if (info.backing != NULL
       && !plan_backing (r, disk, info.backing, depth, error))
+    return NULL;
+  if (source != NULL && !check_driver_type (r, disk, error))
     return NULL;
   return disk;
 }
@@ -176,16 +210,6 @@ check_copy (Realize *r, RealizeDisk *disk, const char *name, GError **error)
                                  disk->backing_name, error);
   close (fd);
   return ok;
-}
-
-static xmlNode *
-child_named (xmlNode *parent, const char *name)
-{
-  for (xmlNode *n = parent->children; n != NULL; n = n->next)
-    if (n->type == XML_ELEMENT_NODE && n->ns == NULL
-        && xmlStrEqual (n->name, (const xmlChar *) name))
-      return n;
-  return NULL;
 }
 
 /* Defence in depth: libvirt takes the copy's format and chain from the

@@ -538,6 +538,49 @@ test_disk_swapped (Fixture *f, gconstpointer data)
   g_free (swap.target);
 }
 
+#define VMDK_UUID "5a1ad0c0-7e57-4b3d-9c1e-0000000000f4"
+
+/* A carried disk is opened as the format it is: a VMDK descriptor (raw
+ * bytes to the plan) declared <driver type='vmdk'> would have QEMU open
+ * the extent it names, any host file. Refused, nothing made. */
+static void
+test_driver_type (Fixture *f, gconstpointer data)
+{
+  static const char xml[] =
+      "<domain type='qemu'><name>vr-vmdk</name>"
+      "<uuid>" VMDK_UUID "</uuid><memory unit='MiB'>64</memory>"
+      "<vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os>"
+      "<devices><emulator>/usr/bin/qemu-system-x86_64</emulator>"
+      "<disk type='file' device='disk'><driver name='qemu' type='vmdk'/>"
+      "<source file='disk.vmdk'/><target dev='vda' bus='virtio'/></disk>"
+      "</devices></domain>";
+  g_autofree char *tmp = test_mkdtemp ();
+  g_autofree char *descriptor = g_strdup_printf (
+      "# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
+      "parentCID=ffffffff\ncreateType=\"monolithicFlat\"\n"
+      "RW 2048 FLAT \"%s/secret\" 0\n", tmp);
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  VrRealizeOptions options = { .pool_dir = f->pool, .copy_disks = TRUE };
+
+  test_write_file (tmp, "secret", "root's only", -1);
+  f->dir = test_mkdtemp ();
+  test_write_file (f->dir, "domain.xml", xml, -1);
+  test_write_file (f->dir, "disk.vmdk", descriptor, -1);
+  system = import (f, f->dir);
+  g_assert_false (vr_realize (f->store, caps, conn, system, &options, NULL,
+                              NULL, &error));
+  g_test_message ("realize: %s", error->message);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "disk.vmdk",
+                     "<driver type='vmdk'>", NULL);
+  dom = virDomainLookupByUUIDString (conn, VMDK_UUID);
+  g_assert_null (dom);
+  virResetLastError ();
+  g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
+  test_rmtree (tmp);
+}
+
 /* The image's XML gives the restore its firmware choice only (fifth
  * review, F1): its machine, loader and NVRAM template, and the SMM that
  * firmware needs; its kernel, ACPI table, boot order and anything else
@@ -695,6 +738,7 @@ main (int argc, char **argv)
   ADD ("tpm-leftover-late", NULL, test_tpm_leftover_late);
   ADD ("disk-swapped/backing", GINT_TO_POINTER (FALSE), test_disk_swapped);
   ADD ("disk-swapped/data-file", GINT_TO_POINTER (TRUE), test_disk_swapped);
+  ADD ("driver-type", NULL, test_driver_type);
   ADD ("image-os", NULL, test_image_os);
   ADD ("relative-dev", NULL, test_relative_dev);
   ADD ("final-relative", NULL, test_final_relative);
