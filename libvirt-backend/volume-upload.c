@@ -272,8 +272,15 @@ vr_volume_read_head (virConnectPtr conn, virStorageVolPtr vol, gsize length,
   if (!download (conn, vol, 0, length, head, error))
     return -1;
   fd = memfd_create ("vr-volume-head", MFD_CLOEXEC);
-  if (fd >= 0 && write (fd, head->data, head->len) == (ssize_t) head->len)
-    return fd;
+  if (fd >= 0)
+    {
+      ssize_t n = write (fd, head->data, head->len);
+
+      if (n == (ssize_t) head->len)
+        return fd;
+      if (n >= 0)
+        errno = EIO; /* a short write sets none */
+    }
   vr_error_set_errno (error, errno, "cannot keep the head of volume '%s'",
                       virStorageVolGetName (vol));
   if (fd >= 0)
