@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,10 +11,15 @@
 #include "qcow2.h"
 #include "realize-private.h"
 #include "safe-xml.h"
+#include "test-hooks.h"
 
 /* The longest backing chain a realize follows inside the import
  * directory (export writes at most that many). */
 #define MAX_CHAIN 16
+
+/* What a copy's header is judged by: QEMU wants the backing file's name
+ * and the header extensions within the first cluster (at most 2 MiB). */
+#define HEAD_SIZE (2 * 1024 * 1024 + 1024)
 
 typedef struct _RealizeDisk RealizeDisk;
 struct _RealizeDisk {
@@ -24,6 +30,7 @@ struct _RealizeDisk {
   char *target;     /* the copy's path, once made */
   char *format;     /* "qcow2" or "raw" */
   RealizeDisk *backing; /* the next file of its chain, or NULL */
+  char *backing_name; /* the name its header gave the next, as planned */
   guint64 size;
 };
 
@@ -36,6 +43,7 @@ realize_disk_free (gpointer data)
   g_free (disk->pool_name);
   g_free (disk->target);
   g_free (disk->format);
+  g_free (disk->backing_name);
   g_free (disk);
 }
 
@@ -79,6 +87,38 @@ plan_backing (Realize *r, RealizeDisk *disk, const char *backing,
   return disk->backing != NULL;
 }
 
+static xmlNode *
+child_named (xmlNode *parent, const char *name)
+{
+  for (xmlNode *n = parent->children; n != NULL; n = n->next)
+    if (n->type == XML_ELEMENT_NODE && n->ns == NULL
+        && xmlStrEqual (n->name, (const xmlChar *) name))
+      return n;
+  return NULL;
+}
+
+/* A carried disk is opened as what it is: libvirt takes <driver type>
+ * as given, and another format's header or descriptor (vmdk extents,
+ * a qed backing file) would name host files that no check here reads. */
+static gboolean
+check_driver_type (Realize *r, RealizeDisk *disk, GError **error)
+{
+  xmlNode *driver = child_named (disk->source->parent, "driver");
+  g_autofree char *type = driver ? (char *) xmlGetProp (
+                              driver, (const xmlChar *) "type")
+                                 : NULL;
+  g_autofree char *path = NULL;
+
+  if (type == NULL || g_str_equal (type, disk->format))
+    return TRUE;
+  path = vr_import_dir_describe (r->import, disk->relpath);
+  g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+               "%s is a %s image, but its disk's <driver type='%s'>: "
+               "realize carries a disk as the format it is (raw or qcow2)",
+               path, disk->format, type);
+  return FALSE;
+}
+
 static RealizeDisk *
 plan_disk (Realize *r, xmlNode *source, const char *relpath, guint depth,
            GError **error)
@@ -99,6 +139,7 @@ plan_disk (Realize *r, xmlNode *source, const char *relpath, guint depth,
   disk->relpath = g_strdup (relpath);
   disk->pool_name = pool_name_for (r, relpath);
   disk->size = st.st_size;
+  disk->backing_name = g_strdup (info.backing);
   vr_progress_add_step_bytes (r->files, relpath, disk->size);
   if (info.data_file && !r->options->host_access_allowed)
     {
@@ -113,6 +154,8 @@ plan_disk (Realize *r, xmlNode *source, const char *relpath, guint depth,
     }
   if (info.backing != NULL
       && !plan_backing (r, disk, info.backing, depth, error))
+    return NULL;
+  if (source != NULL && !check_driver_type (r, disk, error))
     return NULL;
   return disk;
 }
@@ -141,7 +184,57 @@ vr_realize_plan_disks (Realize *r, GError **error)
       if (plan_disk (r, source, file, 0, error) == NULL)
         return FALSE;
     }
+  /* Where a test swaps a planned disk (what a caller may do any time). */
+  vr_test_hook_stall ("planned-disks", r->cancellable);
   return TRUE;
+}
+
+/* The copy is ours (in the pool, which the caller cannot write), the
+ * source the caller's: it may have changed since plan_disk read it, even
+ * during the copy (tenth review, F1). So the copy's header is judged. */
+static gboolean
+check_copy (Realize *r, RealizeDisk *disk, const char *name, GError **error)
+{
+  int fd;
+  gboolean ok;
+
+  if (r->remote)
+    fd = vr_realize_remote_read_head (r, name, HEAD_SIZE, error);
+  else if ((fd = openat (r->pool_fd, name,
+                         O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+    vr_error_set_errno (error, errno, "cannot open %s/%s",
+                        r->journal.pool.path, name);
+  if (fd < 0)
+    return FALSE;
+  ok = vr_realize_verify_header (r, disk->relpath, fd, disk->format,
+                                 disk->backing_name, error);
+  close (fd);
+  return ok;
+}
+
+/* Defence in depth: libvirt takes the copy's format and chain from the
+ * XML instead of probing its header. A disk without a planned chain gets
+ * an empty <backingStore/> (libvirt gives QEMU backing: null); a chain's
+ * copies are named by link_chain's headers, each checked. */
+static void
+describe_copy (RealizeDisk *disk)
+{
+  xmlNode *node = disk->source->parent;
+  xmlNode *driver = child_named (node, "driver");
+  xmlNode *old;
+
+  if (driver == NULL)
+    driver = xmlNewChild (node, NULL, (const xmlChar *) "driver", NULL);
+  if (!xmlHasProp (driver, (const xmlChar *) "type"))
+    xmlSetProp (driver, (const xmlChar *) "type",
+                (const xmlChar *) disk->format);
+  while ((old = child_named (node, "backingStore")) != NULL)
+    {
+      xmlUnlinkNode (old);
+      xmlFreeNode (old);
+    }
+  if (disk->backing == NULL)
+    xmlNewChild (node, NULL, (const xmlChar *) "backingStore", NULL);
 }
 
 static gboolean
@@ -157,12 +250,15 @@ copy_disk (Realize *r, RealizeDisk *disk, GError **error)
   ok = vr_realize_copy_to_pool (r, src, disk->relpath, disk->pool_name,
                                 &chosen, NULL, error);
   close (src);
-  if (!ok)
+  if (!ok || !check_copy (r, disk, chosen, error))
     return FALSE;
   target = vr_realize_pool_path (r, chosen);
   if (disk->source != NULL)
-    xmlSetProp (disk->source, (const xmlChar *) "file",
-                (const xmlChar *) target);
+    {
+      xmlSetProp (disk->source, (const xmlChar *) "file",
+                  (const xmlChar *) target);
+      describe_copy (disk);
+    }
   disk->target = g_steal_pointer (&target);
   g_free (disk->pool_name);
   disk->pool_name = g_steal_pointer (&chosen);

@@ -147,4 +147,24 @@ gboolean vr_realize_verify_copy (Realize *r,
                                  VrSha256 *checksum,
                                  GError **error);
 
+/* Checks the header of a disk's copy (open on fd: ours, in the pool, or
+ * its head read back from a remote volume) against what the plan read in
+ * the source's: the same format, the same backing file name (or none),
+ * no external data file unless host access is allowed (tenth review,
+ * F1: the caller may have swapped the source since). */
+gboolean vr_realize_verify_header (Realize *r,
+                                   const char *relpath,
+                                   int fd,
+                                   const char *format,
+                                   const char *backing,
+                                   GError **error);
+
+/* The first length bytes (or fewer, the whole volume) of the remote
+ * pool's volume name, in a memfd for vr_realize_verify_header; -1 on
+ * error. */
+int vr_realize_remote_read_head (Realize *r,
+                                 const char *name,
+                                 gsize length,
+                                 GError **error);
+
 G_END_DECLS

@@ -169,6 +169,20 @@ vr_realize_remote_upload (Realize *r, int src, const char *relpath,
   return TRUE;
 }
 
+int
+vr_realize_remote_read_head (Realize *r, const char *name, gsize length,
+                             GError **error)
+{
+  g_autoptr (virStorageVol) vol = virStorageVolLookupByName (r->remote_pool,
+                                                             name);
+
+  if (vol != NULL)
+    return vr_volume_read_head (r->conn, vol, length, error);
+  vr_libvirt_set_error (error, "cannot open volume '%s' of pool '%s'", name,
+                        r->journal.remote_pool);
+  return -1;
+}
+
 /* The variable store becomes a volume NAME_VARS.fd of the remote pool and
  * <nvram> names its path there (libvirt takes any path): it is the
  * domain's from then on, as its disks are, and undo deletes it by the key

@@ -7,6 +7,7 @@
 
 #include "errors.h"
 #include "manifest.h"
+#include "qcow2.h"
 #include "realize-private.h"
 
 VrSha256 *
@@ -80,4 +81,49 @@ vr_realize_verify_copy (Realize *r, const char *relpath, guint64 size,
   return changed (r, relpath, "imported (it was written to: its "
                   "modification time moved)",
                   error);
+}
+
+/* A name from a header is any bytes; a message stays UTF-8. */
+static char *
+quoted (const char *name)
+{
+  g_autofree char *valid = name ? g_utf8_make_valid (name, -1) : NULL;
+
+  return valid ? g_strdup_printf ("'%s'", valid) : g_strdup ("none");
+}
+
+/* What the copy's header asks of the host beyond what plan_disk read in
+ * the source's, or NULL when nothing. */
+static char *
+header_change (Realize *r, int fd, const char *format, const char *backing)
+{
+  g_auto (VrQcow2Info) info = { 0 };
+  const char *now = vr_qcow2_format_of (fd);
+  g_autofree char *then_named = quoted (backing);
+  g_autofree char *now_named = NULL;
+
+  vr_qcow2_read (fd, &info);
+  if (!g_str_equal (now, format))
+    return g_strdup_printf ("validated (a %s image then, its copy a %s "
+                            "image)", format, now);
+  now_named = quoted (info.backing);
+  if (g_strcmp0 (info.backing, backing) != 0)
+    return g_strdup_printf ("validated (its backing file: %s then, %s in "
+                            "its copy, which libvirt would give QEMU)",
+                            then_named, now_named);
+  if (info.data_file && !r->options->host_access_allowed)
+    return g_strdup ("validated (its copy is a qcow2 image with an "
+                     "external data file: QEMU would open that host file "
+                     "as the disk's data)");
+  return NULL;
+}
+
+gboolean
+vr_realize_verify_header (Realize *r, const char *relpath, int fd,
+                          const char *format, const char *backing,
+                          GError **error)
+{
+  g_autofree char *what = header_change (r, fd, format, backing);
+
+  return what == NULL || changed (r, relpath, what, error);
 }

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "errors.h"
@@ -259,18 +260,15 @@ collect (virStreamPtr st, const char *data, size_t nbytes, void *opaque)
   return nbytes;
 }
 
-/* Whether vol holds at offset the length bytes fd has there. */
+/* length bytes of vol from offset (fewer at its end) into out. */
 static gboolean
-range_matches (virConnectPtr conn, virStorageVolPtr vol, int fd,
-               guint64 offset, gsize length, GError **error)
+download (virConnectPtr conn, virStorageVolPtr vol, guint64 offset,
+          gsize length, GByteArray *out, GError **error)
 {
-  g_autoptr (GByteArray) remote = g_byte_array_new ();
-  g_autofree guint8 *local = g_malloc (length);
   virStreamPtr st = virStreamNew (conn, 0);
-  int ok;
 
   if (st == NULL || virStorageVolDownload (vol, st, offset, length, 0) < 0
-      || virStreamRecvAll (st, collect, remote) < 0
+      || virStreamRecvAll (st, collect, out) < 0
       || virStreamFinish (st) < 0)
     {
       vr_libvirt_set_error (error, "cannot read back volume '%s'",
@@ -280,6 +278,20 @@ range_matches (virConnectPtr conn, virStorageVolPtr vol, int fd,
       return FALSE;
     }
   virStreamFree (st);
+  return TRUE;
+}
+
+/* Whether vol holds at offset the length bytes fd has there. */
+static gboolean
+range_matches (virConnectPtr conn, virStorageVolPtr vol, int fd,
+               guint64 offset, gsize length, GError **error)
+{
+  g_autoptr (GByteArray) remote = g_byte_array_new ();
+  g_autofree guint8 *local = g_malloc (length);
+  int ok;
+
+  if (!download (conn, vol, offset, length, remote, error))
+    return FALSE;
   ok = pread (fd, local, length, offset) == (ssize_t) length
        && remote->len == length && memcmp (remote->data, local, length) == 0;
   if (!ok)
@@ -288,6 +300,32 @@ range_matches (virConnectPtr conn, virStorageVolPtr vol, int fd,
                  G_GSIZE_FORMAT " bytes read back at %" G_GUINT64_FORMAT ")",
                  virStorageVolGetName (vol), remote->len, length, offset);
   return ok;
+}
+
+int
+vr_volume_read_head (virConnectPtr conn, virStorageVolPtr vol, gsize length,
+                     GError **error)
+{
+  g_autoptr (GByteArray) head = g_byte_array_new ();
+  int fd;
+
+  if (!download (conn, vol, 0, length, head, error))
+    return -1;
+  fd = memfd_create ("vr-volume-head", MFD_CLOEXEC);
+  if (fd >= 0)
+    {
+      ssize_t n = write (fd, head->data, head->len);
+
+      if (n == (ssize_t) head->len)
+        return fd;
+      if (n >= 0)
+        errno = EIO; /* a short write sets none */
+    }
+  vr_error_set_errno (error, errno, "cannot keep the head of volume '%s'",
+                      virStorageVolGetName (vol));
+  if (fd >= 0)
+    close (fd);
+  return -1;
 }
 
 /* Where fd's last data ends (a hole at the end is no proof: it reads as

@@ -42,4 +42,12 @@ gboolean vr_volume_check (virConnectPtr conn,
                           guint64 size,
                           GError **error);
 
+/* The first length bytes of vol (all of it when shorter), read back
+ * into a memfd (at offset 0 of it): a copy of ours to judge, whatever
+ * the uploaded source became since. -1 on error. */
+int vr_volume_read_head (virConnectPtr conn,
+                         virStorageVolPtr vol,
+                         gsize length,
+                         GError **error);
+
 G_END_DECLS

@@ -129,3 +129,55 @@ hostile_import_dir (const char *variant, const HostileEdit *edit,
   hostile_save_image_set_xml (file, edited);
   return dir;
 }
+
+/* An image whose external data file is target, made without touching
+ * target (qemu-img create truncates the data file it names): made for a
+ * decoy name of the same length, then renamed in the header. */
+static void
+make_data_file_image (const char *image, const char *target)
+{
+  g_autofree char *decoy = g_strdup (target);
+  g_autofree char *data_opt = NULL;
+  const char *create[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-o",
+                           NULL, image, "1M", NULL };
+  g_auto (TestRun) made = { 0 };
+  g_autofree char *bytes = NULL;
+  gsize length = 0;
+  char *at;
+
+  decoy[strlen (decoy) - 1] ^= 1;
+  data_opt = g_strdup_printf ("data_file=%s,data_file_raw=on", decoy);
+  create[6] = data_opt;
+  test_run (&made, create, NULL);
+  g_assert_cmpint (made.status, ==, 0);
+  g_assert_cmpint (unlink (decoy), ==, 0);
+  g_assert_true (g_file_get_contents (image, &bytes, &length, NULL));
+  at = memmem (bytes, length, decoy, strlen (decoy));
+  g_assert_nonnull (at);
+  memcpy (at, target, strlen (target));
+  g_assert_true (g_file_set_contents (image, bytes, length, NULL));
+}
+
+/* The evil image is made beside the disk and renamed over it. */
+void
+hostile_swap_disk (gpointer data)
+{
+  HostileSwap *swap = data;
+  g_autofree char *evil = g_strconcat (swap->disk, ".evil", NULL);
+  const char *copy[] = { "cp", swap->disk, evil, NULL };
+  const char *rebase[] = { "qemu-img", "rebase", "-u", "-f", "qcow2", "-b",
+                           swap->target, "-F", "raw", evil, NULL };
+  g_auto (TestRun) copied = { 0 };
+  g_auto (TestRun) rebased = { 0 };
+
+  if (swap->data_file)
+    make_data_file_image (evil, swap->target);
+  else
+    {
+      test_run (&copied, copy, NULL);
+      g_assert_cmpint (copied.status, ==, 0);
+      test_run (&rebased, rebase, NULL);
+      g_assert_cmpint (rebased.status, ==, 0);
+    }
+  g_assert_cmpint (rename (evil, swap->disk), ==, 0);
+}

@@ -36,4 +36,16 @@ char *hostile_import_dir (const char *variant,
                           const HostileEdit *edit,
                           gboolean in_image);
 
+/* Tenth review, F1: what a caller may do to a carried disk between the
+ * realize's plan and its copy (hostile_swap_disk (swap), e.g. at
+ * VR_TEST_PAUSE_AT=planned-disks). */
+typedef struct {
+  char *disk;   /* the planned qcow2 disk in the import directory */
+  char *target; /* the host file the swapped-in header names */
+  gboolean data_file; /* as its external data file, else as its backing
+                         file (the same bytes, qemu-img rebase -u) */
+} HostileSwap;
+
+void hostile_swap_disk (gpointer swap);
+
 G_END_DECLS

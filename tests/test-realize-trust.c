@@ -422,6 +422,21 @@ realize_thread (gpointer data)
   return NULL;
 }
 
+/* Runs run's realize (copy_disks, host access not allowed, as the agent
+ * does) held at point while at_pause (data) changes the world. */
+static void
+realize_paused (RealizeRun *run, const char *point,
+                void (*at_pause) (gpointer), gpointer data)
+{
+  test_run_paused (point, realize_thread, run, at_pause, data);
+}
+
+static void
+make_folder (gpointer data)
+{
+  g_assert_cmpint (g_mkdir_with_parents (data, 0700), ==, 0);
+}
+
 /* The same, with the state put there after validate (held in the copy
  * of a carried disk, VR_TEST_PAUSE_AT=copy): the realize checks again
  * before the define, and refuses. */
@@ -439,14 +454,9 @@ test_tpm_leftover_late (Fixture *f, gconstpointer data)
       "</devices></domain>";
   g_autofree char *own = g_build_filename (root, "lib", "swtpm", TPM_UUID,
                                            NULL);
-  g_autofree char *ctl = test_mkdtemp ();
-  g_autofree char *pause = g_build_filename (ctl, "pause", NULL);
-  g_autofree char *reached = g_build_filename (ctl, "reached", NULL);
   g_autofree char *data_bytes = g_strnfill (64 * 1024, 'd');
-  g_autoptr (GThread) thread = NULL;
   g_autoptr (virDomain) dom = NULL;
   RealizeRun run = { f, NULL, NULL, FALSE };
-  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
 
   if (!vr_test_hooks_enabled ())
     {
@@ -457,21 +467,7 @@ test_tpm_leftover_late (Fixture *f, gconstpointer data)
   test_write_file (f->dir, "domain.xml", xml, -1);
   test_write_file (f->dir, "disk.raw", data_bytes, 64 * 1024);
   run.system = import (f, f->dir);
-  test_write_file (ctl, "pause", "", -1);
-  g_setenv ("VR_TEST_PAUSE_AT", "copy", TRUE);
-  g_setenv ("VR_TEST_PAUSE_FILE", pause, TRUE);
-  g_setenv ("VR_TEST_PAUSE_REACHED", reached, TRUE);
-  thread = g_thread_new ("realize", realize_thread, &run);
-  while (!g_file_test (reached, G_FILE_TEST_EXISTS)
-         && g_get_monotonic_time () < deadline)
-    g_usleep (20 * 1000);
-  g_assert_true (g_file_test (reached, G_FILE_TEST_EXISTS));
-  g_assert_cmpint (g_mkdir_with_parents (own, 0700), ==, 0);
-  g_assert_cmpint (unlink (pause), ==, 0);
-  g_thread_join (g_steal_pointer (&thread));
-  g_unsetenv ("VR_TEST_PAUSE_AT");
-  g_unsetenv ("VR_TEST_PAUSE_FILE");
-  g_unsetenv ("VR_TEST_PAUSE_REACHED");
+  realize_paused (&run, "copy", make_folder, own);
   g_assert_false (run.ok);
   g_test_message ("realize: %s", run.error->message);
   test_assert_error (run.error, VR_ERROR_IN_USE, NULL);
@@ -484,7 +480,106 @@ test_tpm_leftover_late (Fixture *f, gconstpointer data)
   g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
   g_object_unref (run.system);
   test_rmtree (own);
-  test_rmtree (ctl);
+}
+
+#define DISK_UUID "5a1ad0c0-7e57-4b3d-9c1e-000000000002"
+
+/* The realize judges the copy, not the source: refused naming the file,
+ * nothing defined, nothing left in the pool, the target untouched (its
+ * owner, mode and bytes). */
+static void
+test_disk_swapped (Fixture *f, gconstpointer data)
+{
+  g_autofree char *src = vr_testbed_require ("disk");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *tmp = test_mkdtemp ();
+  HostileSwap swap = { NULL, g_build_filename (tmp, "secret", NULL),
+                       GPOINTER_TO_INT (data) };
+  g_autofree char *want = NULL;
+  g_autofree char *got = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  RealizeRun run = { f, NULL, NULL, FALSE };
+  struct stat before;
+  struct stat after;
+
+  if (!vr_test_hooks_enabled ())
+    {
+      g_test_skip ("needs a build with -Dtest_hooks=true (the pause)");
+      return;
+    }
+  f->dir = vr_testbed_copy_import_dir (src, &error);
+  g_assert_no_error (error);
+  swap.disk = g_build_filename (f->dir, "disks", "disk0.qcow2", NULL);
+  test_write_file (tmp, "secret", "root's only", -1);
+  g_assert_cmpint (chmod (swap.target, 0600), ==, 0);
+  g_assert_cmpint (stat (swap.target, &before), ==, 0);
+  want = test_sha256_file (swap.target);
+  run.system = import (f, f->dir);
+  realize_paused (&run, "planned-disks", hostile_swap_disk, &swap);
+  g_assert_false (run.ok);
+  g_test_message ("realize: %s", run.error->message);
+  test_assert_error (run.error, VR_ERROR_INVALID_PARAMETER,
+                     "disks/disk0.qcow2", "changed since it was validated",
+                     swap.data_file ? "external data file" : swap.target,
+                     NULL);
+  g_clear_error (&run.error);
+  dom = virDomainLookupByUUIDString (conn, DISK_UUID);
+  g_assert_null (dom);
+  virResetLastError ();
+  g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
+  g_assert_cmpint (stat (swap.target, &after), ==, 0);
+  g_assert_cmpuint (after.st_uid, ==, before.st_uid);
+  g_assert_cmpuint (after.st_gid, ==, before.st_gid);
+  g_assert_cmpuint (after.st_mode, ==, before.st_mode);
+  got = test_sha256_file (swap.target);
+  g_assert_cmpstr (got, ==, want);
+  g_object_unref (run.system);
+  test_rmtree (tmp);
+  g_free (swap.disk);
+  g_free (swap.target);
+}
+
+#define VMDK_UUID "5a1ad0c0-7e57-4b3d-9c1e-0000000000f4"
+
+/* A carried disk is opened as the format it is: a VMDK descriptor (raw
+ * bytes to the plan) declared <driver type='vmdk'> would have QEMU open
+ * the extent it names, any host file. Refused, nothing made. */
+static void
+test_driver_type (Fixture *f, gconstpointer data)
+{
+  static const char xml[] =
+      "<domain type='qemu'><name>vr-vmdk</name>"
+      "<uuid>" VMDK_UUID "</uuid><memory unit='MiB'>64</memory>"
+      "<vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os>"
+      "<devices><emulator>/usr/bin/qemu-system-x86_64</emulator>"
+      "<disk type='file' device='disk'><driver name='qemu' type='vmdk'/>"
+      "<source file='disk.vmdk'/><target dev='vda' bus='virtio'/></disk>"
+      "</devices></domain>";
+  g_autofree char *tmp = test_mkdtemp ();
+  g_autofree char *descriptor = g_strdup_printf (
+      "# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
+      "parentCID=ffffffff\ncreateType=\"monolithicFlat\"\n"
+      "RW 2048 FLAT \"%s/secret\" 0\n", tmp);
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  VrRealizeOptions options = { .pool_dir = f->pool, .copy_disks = TRUE };
+
+  test_write_file (tmp, "secret", "root's only", -1);
+  f->dir = test_mkdtemp ();
+  test_write_file (f->dir, "domain.xml", xml, -1);
+  test_write_file (f->dir, "disk.vmdk", descriptor, -1);
+  system = import (f, f->dir);
+  g_assert_false (vr_realize (f->store, caps, conn, system, &options, NULL,
+                              NULL, &error));
+  g_test_message ("realize: %s", error->message);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "disk.vmdk",
+                     "<driver type='vmdk'>", NULL);
+  dom = virDomainLookupByUUIDString (conn, VMDK_UUID);
+  g_assert_null (dom);
+  virResetLastError ();
+  g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
+  test_rmtree (tmp);
 }
 
 /* Tenth review, F2: the caller owns the save image and may rewrite its
@@ -715,6 +810,9 @@ main (int argc, char **argv)
   ADD ("nvram-squat", NULL, test_nvram_squat);
   ADD ("tpm-leftover", NULL, test_tpm_leftover);
   ADD ("tpm-leftover-late", NULL, test_tpm_leftover_late);
+  ADD ("disk-swapped/backing", GINT_TO_POINTER (FALSE), test_disk_swapped);
+  ADD ("disk-swapped/data-file", GINT_TO_POINTER (TRUE), test_disk_swapped);
+  ADD ("driver-type", NULL, test_driver_type);
   ADD ("image-os", NULL, test_image_os);
   ADD ("image-reread", NULL, test_image_reread);
   ADD ("relative-dev", NULL, test_relative_dev);

@@ -502,6 +502,14 @@ file_size (const char *dir, const char *name)
 }
 
 static void
+assert_copy_described (const char *xml)
+{
+  g_assert_nonnull (xml);
+  g_assert_nonnull (strstr (xml, "<driver name='qemu' type='qcow2'"));
+  g_assert_nonnull (strstr (xml, "<backingStore/>"));
+}
+
+static void
 test_copy_disks (Fixture *f, gconstpointer data)
 {
   Phases seen = { g_string_new (NULL), 0, 0, 0 };
@@ -547,6 +555,13 @@ test_copy_disks (Fixture *f, gconstpointer data)
   dom = virDomainLookupByName (conn, "vr-guest-disk");
   xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE);
   g_assert_nonnull (strstr (xml, copy));
+  /* The copy's format and (empty) chain are the XML's: libvirt keeps
+   * them in the persistent XML and the image's, and never probes the
+   * copy's header (tenth review, F1). */
+  assert_copy_described (xml);
+  g_free (xml);
+  xml = virDomainManagedSaveGetXMLDesc (dom, 0);
+  assert_copy_described (xml);
   g_assert_cmpint (virDomainCreate (dom), ==, 0);
   g_assert_cmpint (virDomainGetState (dom, &state, &reason, 0), ==, 0);
   g_assert_cmpint (state, ==, VIR_DOMAIN_RUNNING);

@@ -2086,6 +2086,70 @@ test_uefi_tpm_refused (void)
   test_rmtree (copy);
 }
 
+typedef struct {
+  VrStore *store;
+  virConnectPtr conn;
+  VrPlannedSystem *system;
+  GError *error;
+} SwapRealize;
+
+static gpointer
+swap_realize (gpointer data)
+{
+  SwapRealize *run = data;
+  g_autoptr (VrHostCaps) caps = vr_host_caps_new (run->conn);
+  VrRealizeOptions options = { .copy_disks = TRUE };
+
+  return GINT_TO_POINTER (vr_realize (run->store, caps, run->conn,
+                                      run->system, &options, NULL, NULL,
+                                      &run->error));
+}
+
+/* Tenth review, F1, onto a remote host: the upload reads the caller's
+ * disk again after the plan; a header swapped in between (a backing
+ * file) is found in the uploaded volume's head, read back, before the
+ * far libvirtd is given the domain: refused, no volume left. */
+static void
+test_disk_swapped (void)
+{
+  g_autofree char *src = vr_testbed_require ("disk");
+  g_autofree char *uri = unix_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *copy = vr_testbed_copy_import_dir (src, &error);
+  g_autofree char *state = test_mkdtemp ();
+  g_autoptr (VrStore) store = vr_store_new (state);
+  g_autoptr (virDomain) dom = NULL;
+  g_autofree char *volumes = NULL;
+  HostileSwap swap = { g_build_filename (copy, "disks", "disk0.qcow2", NULL),
+                       g_build_filename (state, "secret", NULL), FALSE };
+  SwapRealize run = { store, conn, NULL, NULL };
+
+  if (!test_needs_hooks ())
+    return;
+  g_assert_no_error (error);
+  test_write_file (state, "secret", "root's only", -1);
+  run.system = vr_import_path (store, copy, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (GPOINTER_TO_INT (test_run_paused (
+      "planned-disks", swap_realize, &run, hostile_swap_disk, &swap)));
+  g_test_message ("realize: %s", run.error->message);
+  test_assert_error (run.error, VR_ERROR_INVALID_PARAMETER,
+                     "disks/disk0.qcow2", "changed since it was validated",
+                     swap.target, NULL);
+  g_clear_error (&run.error);
+  volumes = pool_volumes (conn);
+  g_assert_cmpstr (volumes, ==, "");
+  g_assert_cmpuint (pool_files (&remote), ==, 0);
+  dom = virDomainLookupByUUIDString (conn, DISK_UUID);
+  g_assert_null (dom);
+  g_object_unref (run.system);
+  test_rmtree (state);
+  test_rmtree (copy);
+  g_free (swap.disk);
+  g_free (swap.target);
+}
+
 #define EFIVOL_UUID "5a1ad0c0-7e57-4b3d-9c1e-0000000000a3"
 #define OVMF_VARS "/usr/share/OVMF/OVMF_VARS_4M.fd"
 
@@ -2190,6 +2254,7 @@ main (int argc, char **argv)
   g_test_add_func ("/remote/uefi", test_uefi);
   g_test_add_func ("/remote/uefi/killed", test_uefi_killed);
   g_test_add_func ("/remote/uefi/tpm-refused", test_uefi_tpm_refused);
+  g_test_add_func ("/remote/disk-swapped", test_disk_swapped);
   local_root = vr_testbed_new_root ("remote-local");
   g_test_add ("/remote/export", Fixture, "basic", fixture_set_up,
               test_export, fixture_tear_down);

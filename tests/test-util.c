@@ -382,6 +382,36 @@ test_needs_hooks (void)
   return FALSE;
 }
 
+gpointer
+test_run_paused (const char *point, GThreadFunc func, gpointer data,
+                 void (*at_pause) (gpointer), gpointer pause_data)
+{
+  g_autofree char *ctl = test_mkdtemp ();
+  g_autofree char *pause = g_build_filename (ctl, "pause", NULL);
+  g_autofree char *reached = g_build_filename (ctl, "reached", NULL);
+  g_autoptr (GThread) thread = NULL;
+  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  gpointer result;
+
+  test_write_file (ctl, "pause", "", -1);
+  g_setenv ("VR_TEST_PAUSE_AT", point, TRUE);
+  g_setenv ("VR_TEST_PAUSE_FILE", pause, TRUE);
+  g_setenv ("VR_TEST_PAUSE_REACHED", reached, TRUE);
+  thread = g_thread_new ("paused", func, data);
+  while (!g_file_test (reached, G_FILE_TEST_EXISTS)
+         && g_get_monotonic_time () < deadline)
+    g_usleep (20 * 1000);
+  g_assert_true (g_file_test (reached, G_FILE_TEST_EXISTS));
+  at_pause (pause_data);
+  g_assert_cmpint (unlink (pause), ==, 0);
+  result = g_thread_join (g_steal_pointer (&thread));
+  g_unsetenv ("VR_TEST_PAUSE_AT");
+  g_unsetenv ("VR_TEST_PAUSE_FILE");
+  g_unsetenv ("VR_TEST_PAUSE_REACHED");
+  test_rmtree (ctl);
+  return result;
+}
+
 /* A libvirtd of its own, as uid 65534 in session mode with everything
  * under dir: it serves test:///default on DIR/run/libvirt-sock. */
 GSubprocess *

@@ -99,6 +99,15 @@ void test_assert_valid_rng (const char *schema, const char *xml);
  * contains every NULL-terminated needle. */
 void test_assert_error (const GError *error, int code, ...) G_GNUC_NULL_TERMINATED;
 
+/* Runs func (data) in a thread held at VR_TEST_PAUSE_AT=point (a build
+ * with test hooks), calls at_pause (pause_data) once it waits there (a
+ * test changes the world), lets it go on and returns func's result. */
+gpointer test_run_paused (const char *point,
+                          GThreadFunc func,
+                          gpointer data,
+                          void (*at_pause) (gpointer),
+                          gpointer pause_data);
+
 /* A libvirtd of its own, as uid 65534 in session mode with everything
  * under dir: it serves test:///default on DIR/run/libvirt-sock. */
 GSubprocess *test_libvirtd_start (const char *dir);
