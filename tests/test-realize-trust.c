@@ -582,6 +582,27 @@ test_driver_type (Fixture *f, gconstpointer data)
   test_rmtree (tmp);
 }
 
+typedef struct {
+  const char *save;
+  const char *xml;
+} HeaderPutBack;
+
+/* As the review did: the same size, and the modification time put back
+ * (the file's owner may), so only what was read can tell. */
+static void
+put_header_back (gpointer data)
+{
+  HeaderPutBack *back = data;
+  struct stat st;
+  struct timespec times[2];
+
+  g_assert_cmpint (stat (back->save, &st), ==, 0);
+  hostile_save_image_set_xml (back->save, back->xml);
+  times[0] = st.st_atim;
+  times[1] = st.st_mtim;
+  g_assert_cmpint (utimensat (AT_FDCWD, back->save, times, 0), ==, 0);
+}
+
 /* Tenth review, F2: the caller owns the save image and may rewrite its
  * header between the agent's reads. The XML the realize takes the <os>
  * from is the one it opened; validation judges that same one, not a
@@ -590,15 +611,11 @@ test_driver_type (Fixture *f, gconstpointer data)
 static void
 test_image_reread (Fixture *f, gconstpointer data)
 {
-  g_autofree char *ctl = test_mkdtemp ();
-  g_autofree char *pause = g_build_filename (ctl, "pause", NULL);
-  g_autofree char *reached = g_build_filename (ctl, "reached", NULL);
   g_autofree char *save = NULL;
   g_autofree char *benign = NULL;
-  g_autoptr (GThread) thread = NULL;
   g_autoptr (virDomain) dom = NULL;
   RealizeRun run = { f, NULL, NULL, FALSE };
-  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  HeaderPutBack back;
 
   if (!vr_test_hooks_enabled ())
     {
@@ -617,32 +634,8 @@ test_image_reread (Fixture *f, gconstpointer data)
   f->dir = hostile_import_dir ("basic", &qemu_arg, TRUE);
   save = hostile_save_file_of (f->dir);
   run.system = import (f, f->dir);
-  test_write_file (ctl, "pause", "", -1);
-  g_setenv ("VR_TEST_PAUSE_AT", "opened", TRUE);
-  g_setenv ("VR_TEST_PAUSE_FILE", pause, TRUE);
-  g_setenv ("VR_TEST_PAUSE_REACHED", reached, TRUE);
-  thread = g_thread_new ("realize", realize_thread, &run);
-  while (!g_file_test (reached, G_FILE_TEST_EXISTS)
-         && g_get_monotonic_time () < deadline)
-    g_usleep (20 * 1000);
-  g_assert_true (g_file_test (reached, G_FILE_TEST_EXISTS));
-  {
-    struct stat st;
-    struct timespec times[2];
-
-    /* As the review did: the same size, and the modification time put
-     * back (the file's owner may), so only what was read can tell. */
-    g_assert_cmpint (stat (save, &st), ==, 0);
-    hostile_save_image_set_xml (save, benign);
-    times[0] = st.st_atim;
-    times[1] = st.st_mtim;
-    g_assert_cmpint (utimensat (AT_FDCWD, save, times, 0), ==, 0);
-  }
-  g_assert_cmpint (unlink (pause), ==, 0);
-  g_thread_join (g_steal_pointer (&thread));
-  g_unsetenv ("VR_TEST_PAUSE_AT");
-  g_unsetenv ("VR_TEST_PAUSE_FILE");
-  g_unsetenv ("VR_TEST_PAUSE_REACHED");
+  back = (HeaderPutBack) { save, benign };
+  realize_paused (&run, "opened", put_header_back, &back);
   g_assert_false (run.ok);
   test_assert_error (run.error, VR_ERROR_NOT_SUPPORTED, "VR1801",
                      "the save image's XML", NULL);
@@ -652,7 +645,6 @@ test_image_reread (Fixture *f, gconstpointer data)
   virResetLastError ();
   g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
   g_object_unref (run.system);
-  test_rmtree (ctl);
 }
 
 /* The image's XML gives the restore its firmware choice only (fifth
