@@ -13,10 +13,16 @@
 
 #include "errors.h"
 
+/* Attributes and namespace declarations of one element. */
+#define MAX_ATTRIBUTES 64
+/* '=' signs in one document (an upper bound of its attributes). */
+#define MAX_EQUALS 32768
+
 typedef struct {
   gboolean saw_doctype;
   guint elements;     /* started so far */
   guint max_elements; /* past it the parse stops */
+  int attributes;     /* of the element past MAX_ATTRIBUTES, else 0 */
   startElementNsSAX2Func start_element; /* libxml2's own */
   int line;
   char *element; /* the element open when the first error struck */
@@ -52,6 +58,16 @@ count_element (void *ctx, const xmlChar *localname, const xmlChar *prefix,
 
   if (++guard->elements > guard->max_elements)
     {
+      xmlStopParser (ctxt);
+      return;
+    }
+  /* libxml2 appends each attribute by walking the element's list: an
+   * element with 330,000 of them kept root's agent busy for minutes
+   * (eleventh review, F6). No element of libvirt's has a tenth of the
+   * bound. */
+  if (nb_attributes + nb_namespaces > MAX_ATTRIBUTES)
+    {
+      guard->attributes = nb_attributes + nb_namespaces;
       xmlStopParser (ctxt);
       return;
     }
@@ -240,6 +256,31 @@ max_elements (const char *root)
   return VR_XML_MAX_ELEMENTS;
 }
 
+/* libxml2 2.9 checks each attribute of an element against all the others
+ * before any callback runs: one element with 330,000 attributes cost a
+ * minute of the agent's CPU in the parser alone (eleventh review, F6).
+ * Every attribute and namespace declaration takes an '=', so counting
+ * them bounds what the parser can be made to do (32768 of them in one
+ * element: a fifth of a second) without reading the XML as XML. */
+static gboolean
+few_attributes (const char *buf, gsize len, const char *display_name,
+                GError **error)
+{
+  guint count = 0;
+
+  for (const char *p = memchr (buf, '=', len); p != NULL;
+       p = memchr (p + 1, '=', len - (gsize) (p + 1 - buf)))
+    if (++count > MAX_EQUALS)
+      {
+        g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                     "%s: more than %u attributes (or '=' signs), more than "
+                     "virt-realize reads in one document (no real one has "
+                     "so many)", display_name, MAX_EQUALS);
+        return FALSE;
+      }
+  return TRUE;
+}
+
 xmlDoc *
 vr_xml_parse_buffer (const char *buf, gsize len, const char *display_name,
                      const char *root, GError **error)
@@ -256,6 +297,8 @@ vr_xml_parse_buffer (const char *buf, gsize len, const char *display_name,
                    "%s: too large to be XML", display_name);
       return NULL;
     }
+  if (!few_attributes (buf, len, display_name, error))
+    return NULL;
   ctxt = xmlNewParserCtxt ();
   if (ctxt == NULL)
     {
@@ -283,13 +326,20 @@ vr_xml_parse_buffer (const char *buf, gsize len, const char *display_name,
                  "reads in a <%s> (no real one has so many)", display_name,
                  xmlSAX2GetLineNumber (ctxt), guard.max_elements,
                  root ? root : "document");
+  else if (guard.attributes > 0)
+    g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                 "%s:%d: an element with %d attributes and namespace "
+                 "declarations, more than the %d virt-realize reads (no real "
+                 "one has so many)", display_name,
+                 xmlSAX2GetLineNumber (ctxt), guard.attributes,
+                 MAX_ATTRIBUTES);
   else if (doc == NULL || !ctxt->wellFormed)
     set_parse_error (error, &guard, display_name);
   xmlFreeParserCtxt (ctxt);
   g_free (guard.element);
   g_free (guard.message);
   if (guard.saw_doctype || guard.elements > guard.max_elements
-      || doc == NULL)
+      || guard.attributes > 0 || doc == NULL)
     return NULL;
   if (!check_root (doc, display_name, root, error)
       || !check_namespaces (doc, display_name, error)

@@ -314,6 +314,48 @@ test_to_string (void)
   g_assert_nonnull (strstr (text, "<name>&lt;x&gt;</name>"));
 }
 
+/* An element with n attributes a0='' a1='' ... */
+static char *
+many_attributes (guint n)
+{
+  g_autoptr (GString) xml = g_string_new ("<domain type='kvm'");
+
+  for (guint i = 1; i < n; i++)
+    g_string_append_printf (xml, " a%u=''", i);
+  g_string_append (xml, "><name>x</name></domain>");
+  return g_string_free (g_steal_pointer (&xml), FALSE);
+}
+
+/* Eleventh review, F6: libxml2 2.9 compares each attribute of an element
+ * with all the others, and appends each by walking the list: 330,000
+ * attributes kept root's agent busy for minutes. One element may have
+ * 64, a document 32768 '=' signs. */
+static void
+test_attribute_bound (void)
+{
+  g_autofree char *at = many_attributes (64);
+  g_autofree char *past = many_attributes (65);
+  g_autofree char *huge = many_attributes (330000);
+  g_autoptr (xmlDoc) doc = NULL;
+  g_autoptr (GError) error = NULL;
+
+  doc = vr_xml_parse_buffer (at, strlen (at), "at.xml", "domain", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (doc);
+  g_clear_pointer (&doc, xmlFreeDoc);
+  doc = vr_xml_parse_buffer (past, strlen (past), "past.xml", "domain",
+                             &error);
+  g_assert_null (doc);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "past.xml:1",
+                     "65 attributes", NULL);
+  g_clear_error (&error);
+  doc = vr_xml_parse_buffer (huge, strlen (huge), "huge.xml", "domain",
+                             &error);
+  g_assert_null (doc);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "huge.xml",
+                     "more than 32768 attributes", NULL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -329,6 +371,7 @@ main (int argc, char **argv)
   g_test_add_func ("/safe-xml/billion-laughs", test_billion_laughs);
   g_test_add_func ("/safe-xml/too-large", test_too_large);
   g_test_add_func ("/safe-xml/element-bound", test_element_bound);
+  g_test_add_func ("/safe-xml/attribute-bound", test_attribute_bound);
   g_test_add_func ("/safe-xml/read-past-stat-size", test_read_past_stat_size);
   g_test_add_func ("/safe-xml/to-string", test_to_string);
   return g_test_run ();
