@@ -63,6 +63,13 @@ static const Rule rules[] = {
     "/domain/devices/hostdev | /domain/devices/interface[@type='hostdev']"
     " | /domain/devices/interface[@type='vdpa']"
     " | /domain/devices/disk[@type='nvme' or @type='vhostvdpa']"
+    /* Eleventh review, F1/F5: a backing store is a disk source of its
+     * own; libvirt opens the host's NVMe or vDPA device for it. */
+    " | /domain/devices/disk//backingStore[@type='nvme'"
+    " or @type='vhostvdpa' or @type='vhostuser']"
+    /* The host's memory encryption (/dev/sev) and SGX enclave pages. */
+    " | /domain/launchSecurity[@type]"
+    " | /domain/devices/memory[@model='sgx-epc']"
     " | /domain/devices/smartcard[@mode='host' or @mode='host-certificates']"
     " | /domain/devices/tpm/backend[@type='passthrough']"
     " | /domain/devices/input[@type='passthrough' or @type='evdev']"
@@ -74,6 +81,22 @@ static const Rule rules[] = {
     "/domain/devices/disk[@type='volume']/source"
     " | /domain/devices/disk//backingStore[@type='volume']/source",
     "names a libvirt storage volume: another guest's disk", NULL },
+  /* Only raw and qcow2 images are read here (their headers judged at
+   * realize, on the copy): a VMDK descriptor names extents, a QED or
+   * VHDX image a backing file, which QEMU opens wherever they are
+   * (eleventh review, F2/F3; realize refuses a declared type that is not
+   * the file's, this tells validate's caller first). */
+  { VR_FINDING_HOST_PATH, RULE_ALWAYS,
+    "/domain/devices/disk/driver[@type and not(@type='raw'"
+    " or @type='qcow2' or @type='iso')]"
+    " | /domain/devices/disk//backingStore/format[@type and"
+    " not(@type='raw' or @type='qcow2' or @type='iso')]",
+    "opens a disk image in a format whose header names other host files "
+    "(VMDK extents, a QED or VHDX backing file), which nothing here reads",
+    "convert the disk to qcow2 or raw (qemu-img convert -O qcow2) and "
+    "declare that <driver type>, or have an administrator realize it (the "
+    "host-access right, polkit action "
+    "org.virtrealize.Realize1.realize-host-access)" },
   /* Only a file disk's <source file> is carried: realize copies it into
    * the pool and rewrites it (realize-disks). libvirt reads no @file of
    * another disk type, and no relative value elsewhere is rewritten:
@@ -123,6 +146,8 @@ static const Rule rules[] = {
     " | /domain/devices/audio[not(@type='none' or @type='spice'"
     " or @type='dbus' or @type='file' or @type='oss' or @type='alsa')]"
     " | /domain/devices/disk[@type='network']"
+    " | /domain/devices/disk//backingStore[@type='network']"
+    " | /domain/devices/graphics[@type='dbus' and @address]"
     /* A listener is the guest's own; anything but one <source
      * mode='bind'> is (or may be read as) a connection (tenth review:
      * a second <source mode='bind'> hid a connecting one). */

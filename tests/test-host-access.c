@@ -148,6 +148,36 @@ static const Hostile hostile[] = {
   { "disk-backing", "/domain/devices/disk[1]",
     "<backingStore type='file'><format type='raw'/><source file='/etc/passwd'/>"
     "</backingStore>", VR_FINDING_HOST_PATH },
+  /* The eleventh review. F1/F5: a backing store that is a network
+   * export or a host NVMe device (no '/' in it); F2/F3: an image format
+   * whose header names other host files. */
+  { "backing-network", "/domain/devices/disk[1]",
+    "<backingStore type='network'><format type='raw'/>"
+    "<source protocol='nbd' name='export'><host name='127.0.0.1'"
+    " port='10809'/></source></backingStore>", VR_FINDING_HOST_CHARDEV },
+  { "backing-nvme", "/domain/devices/disk[1]",
+    "<backingStore type='nvme'><format type='raw'/>"
+    "<source type='pci' managed='yes' namespace='1'><address domain='0x0000'"
+    " bus='0x01' slot='0x00' function='0x0'/></source></backingStore>",
+    VR_FINDING_HOST_DEVICE },
+  { "disk-vmdk", "/domain/devices",
+    "<disk type='file' device='disk'><driver name='qemu' type='vmdk'/>"
+    "<source file='disks/guest.vmdk'/><target dev='vdv' bus='virtio'/>"
+    "</disk>", VR_FINDING_HOST_PATH },
+  { "disk-qed", "/domain/devices",
+    "<disk type='file' device='disk'><driver name='qemu' type='qed'/>"
+    "<source file='disks/guest.qed'/><target dev='vdu' bus='virtio'/>"
+    "</disk>", VR_FINDING_HOST_PATH },
+  { "launch-security-sev", "/domain",
+    "<launchSecurity type='sev'><cbitpos>47</cbitpos>"
+    "<reducedPhysBits>1</reducedPhysBits><policy>0x0003</policy>"
+    "</launchSecurity>", VR_FINDING_HOST_DEVICE },
+  { "sgx-epc", "/domain/devices",
+    "<memory model='sgx-epc'><target><size unit='KiB'>16384</size></target>"
+    "</memory>", VR_FINDING_HOST_DEVICE },
+  { "dbus-display-address", "/domain/devices",
+    "<graphics type='dbus' address='tcp:host=127.0.0.1,port=15555'/>",
+    VR_FINDING_HOST_CHARDEV },
   /* F6 of the sixth review: a relative path is carried only as a file
    * disk's <source file> (realize copies and rewrites it); any other
    * one libvirt resolves against '/' and chowns for QEMU. */
