@@ -570,6 +570,16 @@ test_driver_type (Fixture *f, gconstpointer data)
   test_write_file (f->dir, "domain.xml", xml, -1);
   test_write_file (f->dir, "disk.vmdk", descriptor, -1);
   system = import (f, f->dir);
+  /* Validation says so first (eleventh review): a format other than raw
+   * and qcow2 is host access. */
+  g_assert_false (vr_realize (f->store, caps, conn, system, &options, NULL,
+                              NULL, &error));
+  g_test_message ("realize: %s", error->message);
+  test_assert_error (error, VR_ERROR_NOT_SUPPORTED, "VR1804", NULL);
+  g_clear_error (&error);
+  g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
+  /* Even an administrator's realize carries the file as what it is. */
+  options.host_access_allowed = TRUE;
   g_assert_false (vr_realize (f->store, caps, conn, system, &options, NULL,
                               NULL, &error));
   g_test_message ("realize: %s", error->message);
