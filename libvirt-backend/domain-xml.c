@@ -34,14 +34,16 @@ vr_uuid_normalize (const char *text)
 
 /* A name that reads as a UUID is refused: every command takes a name or
  * a UUID, and such a name stood for another user's system (eighth
- * review, F3). */
+ * review, F3). '.' and '..' name folders in the paths libvirt and realize
+ * build from a name (eleventh review). */
 gboolean
 vr_domain_name_is_valid (const char *name)
 {
   g_autofree char *as_uuid = vr_uuid_normalize (name);
 
   if (name == NULL || *name == '\0' || !g_utf8_validate (name, -1, NULL)
-      || as_uuid != NULL)
+      || as_uuid != NULL || g_str_equal (name, ".")
+      || g_str_equal (name, ".."))
     return FALSE;
   for (const char *p = name; *p; p++)
     if (*p == '/' || g_ascii_iscntrl (*p))
@@ -61,8 +63,8 @@ vr_domain_xml_get_identity (xmlDoc *doc, const char *display_name,
     {
       g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
                    "%s: element /domain/name is missing or not a valid "
-                   "domain name (no '/', no control character, not a "
-                   "UUID)", display_name);
+                   "domain name (no '/', no control character, not '.', "
+                   "'..' or a UUID)", display_name);
       return FALSE;
     }
   if (canonical == NULL)
@@ -87,7 +89,7 @@ vr_domain_xml_set_name (xmlDoc *doc, const char *name, GError **error)
     {
       g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
                    "'%s' is not a valid domain name (no '/', no control "
-                   "character, not a UUID)", name);
+                   "character, not '.', '..' or a UUID)", name);
       return FALSE;
     }
   if (node == NULL)

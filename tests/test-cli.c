@@ -286,7 +286,7 @@ test_terminal_escapes (void)
            "81a03cbc-1e3a-4a0e-9c1e-000000000001");
   g_assert_cmpint (uuid_name.status, ==, 1);
   assert_contains (uuid_name.err, "Invalid parameter (32773)");
-  assert_contains (uuid_name.err, "not a UUID");
+  assert_contains (uuid_name.err, "or a UUID");
   g_assert_cmpuint (count_planned (state), ==, 0);
   run_cli (&no_such, state, "show", "no\033[2Jsuch");
   g_assert_cmpint (no_such.status, ==, 1);

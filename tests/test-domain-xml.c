@@ -32,6 +32,9 @@ test_name (void)
   g_assert_true (vr_domain_name_is_valid ("vr-guest"));
   g_assert_true (vr_domain_name_is_valid ("guest with spaces ü"));
   g_assert_false (vr_domain_name_is_valid (""));
+  g_assert_false (vr_domain_name_is_valid ("."));
+  g_assert_false (vr_domain_name_is_valid (".."));
+  g_assert_true (vr_domain_name_is_valid ("..guest"));
   g_assert_false (vr_domain_name_is_valid ("a/b"));
   g_assert_false (vr_domain_name_is_valid ("a\nb"));
   g_assert_false (vr_domain_name_is_valid ("\xff"));
