@@ -35,6 +35,7 @@ typedef struct {
   gboolean secrets; /* GetDomainXML only */
   char *xml;        /* Update only */
   guint uid;        /* Update: the caller, once authorized */
+  gboolean held;    /* Update: one of uid's validations (MaxValidationsPerUser) */
   char *host;       /* Validate: option host (a listed host), or NULL */
   VrPlace *place;   /* Place: its hosts, or NULL */
   virConnectPtr conn; /* CheckDomain: the agent's connection, referenced */
@@ -53,6 +54,9 @@ target_free (gpointer data)
 {
   Target *target = data;
 
+  if (target->held)
+    vr_user_quotas_release_validation (
+        vr_agent_context_get_user_quotas (target->context), target->uid);
   g_free (target->uuid);
   g_free (target->xml);
   g_free (target->host);
@@ -1171,8 +1175,19 @@ update_authorized (VrAgentContext *context, GDBusMethodInvocation *invocation,
                    guint uid, gpointer data)
 {
   Target *target = data;
+  g_autoptr (GError) error = NULL;
 
   target->uid = uid;
+  /* Parsing and judging a 4 MiB XML is root's CPU as a validation is
+   * (eleventh review): a caller runs only so many of either at once. */
+  target->held = vr_user_quotas_hold_validation (
+      vr_agent_context_get_user_quotas (context), uid, &error);
+  if (!target->held)
+    {
+      vr_dbus_return_error (invocation, error);
+      target_free (target);
+      return;
+    }
   run_on_system (target, invocation, update_thread, update_done);
 }
 
