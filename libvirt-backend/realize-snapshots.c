@@ -31,6 +31,8 @@ vr_snapshot_retarget_disks (xmlDoc *doc, GHashTable *disk_targets)
   g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
   g_autoptr (xmlXPathObject) sources = xmlXPathEvalExpression (
       (const xmlChar *)"/domainsnapshot/domain/devices/disk/source[@file]"
+                       " | /domainsnapshot/inactiveDomain/devices/disk"
+                       "/source[@file]"
                        " | /domainsnapshot/disks/disk/source[@file]",
       ctxt);
 
@@ -50,7 +52,9 @@ vr_snapshot_retarget_disks (xmlDoc *doc, GHashTable *disk_targets)
 
 /* After retargeting, a relative source left in a snapshot is a file this
  * realize did not copy: libvirt would hand QEMU (whose working directory
- * is /) that path on a revert, so "etc/shadow" would be the host's. */
+ * is /) that path on a revert, so "etc/shadow" would be the host's. The
+ * <inactiveDomain> (what a revert of a running snapshot leaves defined)
+ * too: eleventh review, F5b. */
 static gboolean
 check_retargeted (xmlDoc *doc, const char *display_name, GError **error)
 {
@@ -58,6 +62,10 @@ check_retargeted (xmlDoc *doc, const char *display_name, GError **error)
   g_autoptr (xmlXPathObject) sources = xmlXPathEvalExpression (
       (const xmlChar *) "/domainsnapshot/domain/devices/disk//source/@file"
                         " | /domainsnapshot/domain/devices/disk//source/@dev"
+                        " | /domainsnapshot/inactiveDomain/devices/disk"
+                        "//source/@file"
+                        " | /domainsnapshot/inactiveDomain/devices/disk"
+                        "//source/@dev"
                         " | /domainsnapshot/disks/disk//source/@file"
                         " | /domainsnapshot/disks/disk//source/@dev",
       ctxt);
@@ -104,6 +112,8 @@ vr_snapshot_xml_for (VrImportDir *dir, const VrImportSnapshot *snapshot,
     return NULL;
   set_text (doc, "/domainsnapshot/domain/name", name);
   set_text (doc, "/domainsnapshot/domain/uuid", uuid);
+  set_text (doc, "/domainsnapshot/inactiveDomain/name", name);
+  set_text (doc, "/domainsnapshot/inactiveDomain/uuid", uuid);
   vr_snapshot_retarget_disks (doc, disk_targets);
   if (!check_retargeted (doc, display_name, error))
     return NULL;

@@ -20,13 +20,16 @@ G_BEGIN_DECLS
  * and name the file. */
 gboolean vr_import_dir_read_snapshots (VrImportDir *dir, GError **error);
 
-/* Points the disk sources of a snapshot's XML (its <domain>'s and its
- * <disks>') that disk_targets knows elsewhere: old path -> new path. */
+/* Points the disk sources of a snapshot's XML (its <domain>'s, its
+ * <inactiveDomain>'s and its <disks>') that disk_targets knows elsewhere:
+ * old path -> new path. */
 void vr_snapshot_retarget_disks (xmlDoc *doc, GHashTable *disk_targets);
 
 /* The snapshot's XML from dir, rewritten for the domain it is redefined
- * into: its <domain>'s name and UUID, and disk sources by disk_targets
- * (relative path in dir -> the copy's path); NULL with error. */
+ * into: its <domain>'s and <inactiveDomain>'s name and UUID, and disk
+ * sources by disk_targets (relative path in dir -> the copy's path); NULL
+ * with error, also when a relative disk source is left (a file the
+ * realize did not copy). */
 char *vr_snapshot_xml_for (VrImportDir *dir, const VrImportSnapshot *snapshot,
                            const char *name, const char *uuid,
                            GHashTable *disk_targets, GError **error);

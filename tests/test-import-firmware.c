@@ -13,6 +13,7 @@
 #include "import-dir.h"
 #include "planned-system.h"
 #include "safe-xml.h"
+#include "snapshots.h"
 #include "test-util.h"
 
 #define UUID "5a1ad0c0-7e57-4b3d-9c1e-0000000000f1"
@@ -266,6 +267,76 @@ test_snapshot_escape (Fixture *f, gconstpointer data)
   expect_error (f, "snapshots/index.xml", "a file of its own");
 }
 
+/* What a realize redefines of a snapshot whose <inactiveDomain> (the
+ * definition a revert of a running snapshot leaves) names disks: a
+ * carried one is pointed at its copy, as in <domain>, with the new name
+ * and UUID; a relative one the realize did not copy is refused, not
+ * handed to libvirt to resolve against '/' (eleventh review, F5b). */
+static char *
+inactive_snapshot_xml (Fixture *f, const char *inactive_disk,
+                       GError **error)
+{
+  g_autofree char *snapshot = g_strdup_printf (
+      "<domainsnapshot><name>s1</name><state>running</state>"
+      "<domain type='qemu'><name>fw</name><uuid>%s</uuid><devices>"
+      "<disk type='file' device='disk'><source file='disks/a.img'/>"
+      "<target dev='vda'/></disk></devices></domain>"
+      "<inactiveDomain type='qemu'><name>fw</name><uuid>%s</uuid><devices>"
+      "<disk type='file' device='disk'><source file='%s'/>"
+      "<target dev='vda'/></disk></devices></inactiveDomain>"
+      "</domainsnapshot>",
+      UUID, UUID, inactive_disk);
+  g_autoptr (GHashTable) targets
+      = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (VrImportDir) dir = NULL;
+  g_autofree char *second = g_build_filename (f->dir, "snapshots/002.xml",
+                                              NULL);
+
+  write_below (f, "snapshots/index.xml",
+               "<snapshots><snapshot file='001.xml' name='s1' "
+               "current='yes'/></snapshots>");
+  write_below (f, "snapshots/001.xml", snapshot);
+  g_assert_cmpint (unlink (second), ==, 0);
+  dir = vr_import_dir_open (f->dir, NULL);
+  g_assert_nonnull (dir);
+  g_assert_cmpuint (dir->snapshots->len, ==, 1);
+  g_hash_table_insert (targets, (gpointer) "disks/a.img",
+                       (gpointer) "/pool/copy.img");
+  return vr_snapshot_xml_for (dir, dir->snapshots->pdata[0], "new-name",
+                              "5a1ad0c0-7e57-4b3d-9c1e-0000000000f2",
+                              targets, error);
+}
+
+static void
+test_snapshot_inactive_carried (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *xml = inactive_snapshot_xml (f, "disks/a.img", &error);
+  g_autoptr (xmlDoc) doc = NULL;
+
+  g_assert_no_error (error);
+  doc = vr_xml_parse_buffer (xml, strlen (xml), "xml", "domainsnapshot",
+                             &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (vr_xml_xpath_node (
+      doc, "/domainsnapshot/inactiveDomain/devices/disk/source"
+           "[@file='/pool/copy.img']"));
+  g_assert_nonnull (vr_xml_xpath_node (
+      doc, "/domainsnapshot/inactiveDomain[name='new-name']"
+           "[uuid='5a1ad0c0-7e57-4b3d-9c1e-0000000000f2']"));
+}
+
+static void
+test_snapshot_inactive_relative (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *xml = inactive_snapshot_xml (f, "etc/shadow", &error);
+
+  g_assert_null (xml);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "snapshots/001.xml",
+                     "'etc/shadow'", "not one of the disks", NULL);
+}
+
 /* The record keeps all of it, and reads back the same. */
 static void
 test_planned_keeps (Fixture *f, gconstpointer data)
@@ -338,6 +409,8 @@ main (int argc, char **argv)
   ADD ("snapshots/order", test_snapshot_order);
   ADD ("snapshots/name", test_snapshot_name);
   ADD ("snapshots/escape", test_snapshot_escape);
+  ADD ("snapshots/inactive-carried", test_snapshot_inactive_carried);
+  ADD ("snapshots/inactive-relative", test_snapshot_inactive_relative);
   ADD ("planned/keeps", test_planned_keeps);
   ADD ("planned/new-id", test_planned_new_id);
   ADD ("planned/discard-saved-state", test_planned_discard);
