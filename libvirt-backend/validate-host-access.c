@@ -17,6 +17,7 @@
 #include "safe-xml.h"
 #include "snapshots.h"
 #include "handoff.h"
+#include "import-firmware.h"
 #include "qcow2.h"
 #include "save-image.h"
 #include "state-paths.h"
@@ -325,9 +326,25 @@ author_denies (VrPlannedSystem *system, const VrValidateOptions *options,
   return TRUE;
 }
 
+/* Whether realize will put a carried store in place and name it in
+ * <nvram>, whatever the planned XML says: what the planned system
+ * recorded at import, as place_nvram reads it, never the folder as it is
+ * now (a store dropped in after the import made any <nvram> path pass,
+ * and realize then kept that path: twelfth review, F0). A folder
+ * validated without a planned system is what an import would record. */
+static gboolean
+nvram_carried (VrPlannedSystem *system, VrImportDir *dir, xmlDoc *planned)
+{
+  if (system != NULL)
+    return vr_planned_system_get_nvram_file (system) != NULL
+           && vr_domain_uses_nvram (planned);
+  return dir != NULL && dir->nvram != NULL;
+}
+
 static void
 policy_init (Policy *p, VrHostCaps *caps, const VrValidateOptions *options,
-             VrImportDir *dir, xmlDoc *planned, gboolean allowed)
+             VrPlannedSystem *system, VrImportDir *dir, xmlDoc *planned,
+             gboolean allowed)
 {
   virConnectPtr conn = vr_host_caps_get_connection (caps);
   g_autofree char *name
@@ -357,7 +374,7 @@ policy_init (Policy *p, VrHostCaps *caps, const VrValidateOptions *options,
   p->nvram_own = conn && name && *name ? vr_state_nvram_path (conn, name)
                                        : NULL;
   p->policy.nvram_own = p->nvram_own;
-  p->policy.nvram_carried = dir != NULL && dir->nvram != NULL;
+  p->policy.nvram_carried = nvram_carried (system, dir, planned);
   p->policy.emulators = p->emulators
                             ? (const char *const *) p->emulators->pdata
                             : NULL;
@@ -613,7 +630,7 @@ check (VrHostCaps *caps, VrPlannedSystem *system, xmlDoc *planned,
   g_autoptr (xmlDoc) image = read_image_doc (dir, save_file);
   gboolean denied = author_denies (system, options, &p.author_what);
 
-  policy_init (&p, caps, options, dir, planned,
+  policy_init (&p, caps, options, system, dir, planned,
                options->host_access_allowed && !denied);
   p.policy.allowed_dirs = (const char *const *) p.dirs->pdata;
   p.policy.what = p.author_what;

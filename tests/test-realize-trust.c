@@ -361,6 +361,54 @@ test_nvram_squat (Fixture *f, gconstpointer data)
   g_assert_cmpint (unlink (own), ==, 0);
 }
 
+/* Twelfth review, F0 (critical): a UEFI system imported without a store
+ * whose <nvram> names a host file, with a store dropped into the folder
+ * after the import. Validate judged the folder as it is now (a store is
+ * carried: any <nvram> passes, realize will replace it) while realize
+ * goes by the record (none carried: <nvram> kept), so the guest got the
+ * host file as its writable flash. Now both go by the record: VR1806 at
+ * validate, the realize refused, nothing defined, the file as it was. */
+static void
+test_nvram_late (Fixture *f, gconstpointer data)
+{
+  g_autofree char *host_dir = test_mkdtemp ();
+  g_autofree char *target = g_build_filename (host_dir, "rootfile.img",
+                                              NULL);
+  g_autofree char *nvram_dir = NULL;
+  g_autofree char *content = NULL;
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  VrRealizeOptions options = { .pool_dir = f->pool };
+  VrFinding *finding;
+
+  test_write_file (host_dir, "rootfile.img", "root's bytes", -1);
+  f->dir = uefi_dir_without_nvram (target);
+  system = import (f, f->dir);
+  g_assert_null (vr_planned_system_get_nvram_file (system));
+  nvram_dir = g_build_filename (f->dir, "nvram", NULL);
+  g_assert_cmpint (mkdir (nvram_dir, 0755), ==, 0);
+  test_write_file (nvram_dir, "vr-nvsquat_VARS.fd", "a late store", -1);
+  findings = validate_dir (f, system);
+  finding = vr_findings_find (findings, VR_FINDING_HOST_BOOT);
+  g_assert_nonnull (finding);
+  g_test_message ("%s %s", finding->id, finding->message);
+  g_assert_cmpint (finding->severity, ==, VR_SEVERITY_ERROR);
+  g_assert_cmpstr (finding->source, ==, "/domain/os/nvram");
+  g_assert_false (vr_realize (f->store, caps, conn, system, &options, NULL,
+                              NULL, &error));
+  g_test_message ("realize: %s", error->message);
+  g_assert_nonnull (strstr (error->message, VR_FINDING_HOST_BOOT));
+  dom = virDomainLookupByUUIDString (conn, SQUAT_UUID);
+  g_assert_null (dom);
+  virResetLastError ();
+  g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
+  g_assert_true (g_file_get_contents (target, &content, NULL, NULL));
+  g_assert_cmpstr (content, ==, "root's bytes");
+  test_rmtree (host_dir);
+}
+
 #define TPM_UUID "5a1ad0c0-7e57-4b3d-9c1e-0000000000f3"
 
 /* TPM leftovers (sixth review, F1): a guest with an emulated TPM and no
@@ -810,6 +858,7 @@ main (int argc, char **argv)
   ADD ("refused/image", GINT_TO_POINTER (TRUE), test_realize_refused);
   ADD ("edited-listener", NULL, test_edited_listener);
   ADD ("nvram-squat", NULL, test_nvram_squat);
+  ADD ("nvram-late", NULL, test_nvram_late);
   ADD ("tpm-leftover", NULL, test_tpm_leftover);
   ADD ("tpm-leftover-late", NULL, test_tpm_leftover_late);
   ADD ("disk-swapped/backing", GINT_TO_POINTER (FALSE), test_disk_swapped);
