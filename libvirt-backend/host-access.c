@@ -862,14 +862,35 @@ finding_id (const Rule *rule, const char *value,
   return rule->id;
 }
 
+/* The value as libvirt reads it: not stripped. libvirt takes " " as a
+ * path relative to '/' (root made "/ " for a serial log); stripped, it
+ * read as empty, libvirt's default, and was never judged (twelfth
+ * review, F1). */
 static char *
 node_value (xmlNode *node)
 {
   xmlChar *text = xmlNodeGetContent (node);
-  char *value = g_strstrip (g_strdup ((const char *) text));
+  char *value = g_strdup (text ? (const char *) text : "");
 
   xmlFree (text);
   return value;
+}
+
+/* An element's own text as libvirt's XPath string() reads it: every
+ * text and CDATA child, whatever comments or processing instructions
+ * split them ("/sys<!---->tem.slice" is "/system.slice": twelfth review,
+ * F2). Child elements are scanned on their own. */
+static char *
+own_text (xmlNode *element)
+{
+  GString *text = g_string_new (NULL);
+
+  for (xmlNode *child = element->children; child; child = child->next)
+    if ((child->type == XML_TEXT_NODE
+         || child->type == XML_CDATA_SECTION_NODE)
+        && child->content != NULL)
+      g_string_append (text, (const char *) child->content);
+  return g_string_free (text, FALSE);
 }
 
 static char *
@@ -1054,11 +1075,11 @@ check_unknown (xmlNode *element, const VrHostAccessPolicy *policy,
           value = node_value ((xmlNode *) attr);
           check_value ((xmlNode *) attr, value, policy, findings);
         }
-      if (element->children != NULL
-          && element->children->type == XML_TEXT_NODE
-          && element->children->next == NULL)
-        check_value (element, (const char *) element->children->content,
-                     policy, findings);
+      {
+        g_autofree char *text = own_text (element);
+
+        check_value (element, text, policy, findings);
+      }
       check_unknown (element->children, policy, seen, findings);
     }
 }

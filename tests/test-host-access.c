@@ -283,6 +283,21 @@ static const Hostile hostile[] = {
     "<acpi><table type='slic'>/etc/shadow</table></acpi>", VR_FINDING_HOST_BOOT },
   { "rom", "/domain/devices/interface[1]", "<rom file='/etc/shadow'/>",
     VR_FINDING_HOST_BOOT },
+  /* Twelfth review, F1: a blank path is no default; libvirt opens it
+   * relative to '/' (root made "/ " for a serial log). */
+  { "serial-blank-path", "/domain/devices",
+    "<serial type='file'><source path=' '/><target port='1'/></serial>",
+    VR_FINDING_HOST_CHARDEV },
+  { "kernel-blank", "/domain/os", "<kernel> </kernel>",
+    VR_FINDING_HOST_BOOT },
+  /* F2: text split by a comment or a processing instruction is one
+   * value to libvirt's XPath string(). */
+  { "split-comment", "/domain/os", "<root>/dev/s<!---->da</root>",
+    VR_FINDING_HOST_UNKNOWN },
+  { "split-pi", "/domain/os", "<root>/dev/s<?x?>da</root>",
+    VR_FINDING_HOST_UNKNOWN },
+  { "split-cdata", "/domain/os", "<root>/dev/s<![CDATA[da]]></root>",
+    VR_FINDING_HOST_UNKNOWN },
   /* Packaged files libvirt would chown to QEMU's user while it runs. */
   { "kernel-firmware-dir", "/domain/os",
     "<kernel>/usr/share/qemu/bios-256k.bin</kernel>", VR_FINDING_HOST_BOOT },
