@@ -1359,8 +1359,9 @@ test_import_jobs (Fixture *f, gconstpointer data)
       g_assert_nonnull (strstr (err, "MaxImportJobsPerUser=2"));
       g_assert_nonnull (strstr (err, "InUse"));
     }
+  /* Refused or not, depending on whether the two before it ended: not
+   * counted as a refused call. */
   g_assert_cmpuint (nobody_import_jobs (), <=, 2);
-  hostile_calls++;
   g_clear_pointer (&after, g_free);
   after = test_snapshot_tree (f->state);
   g_assert_cmpstr (before, ==, after);
