@@ -198,6 +198,8 @@ vr_agent_config_load (const char *path, GError **error)
   config->host_names = g_new0 (char *, 1);
   config->host_uris = g_new0 (char *, 1);
   config->max_domains_per_user = VR_AGENT_DEFAULT_MAX_DOMAINS_PER_USER;
+  config->max_import_jobs_per_user
+      = VR_AGENT_DEFAULT_MAX_IMPORT_JOBS_PER_USER;
   if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, &local))
     {
       if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
@@ -228,7 +230,9 @@ vr_agent_config_load (const char *path, GError **error)
       || !read_count (file, "MaxPlannedBytesPerUser", config,
                       &config->max_planned_bytes_per_user, error)
       || !read_count (file, "MaxValidationsPerUser", config,
-                      &config->max_validations_per_user, error))
+                      &config->max_validations_per_user, error)
+      || !read_count (file, "MaxImportJobsPerUser", config,
+                      &config->max_import_jobs_per_user, error))
     return NULL;
   return g_steal_pointer (&config);
 }

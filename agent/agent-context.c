@@ -224,11 +224,11 @@ vr_agent_context_queue_realize (VrAgentContext *context,
 
 VrJobObject *
 vr_agent_context_add_import_job (VrAgentContext *context, const char *name,
-                                 guint owner_uid)
+                                 guint owner_uid, GError **error)
 {
   g_return_val_if_fail (VR_IS_AGENT_CONTEXT (context), NULL);
-  return VR_AGENT_CONTEXT_GET_IFACE (context)->add_import_job (context, name,
-                                                               owner_uid);
+  return VR_AGENT_CONTEXT_GET_IFACE (context)->add_import_job (
+      context, name, owner_uid, error);
 }
 
 gboolean

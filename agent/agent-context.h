@@ -82,7 +82,7 @@ struct _VrAgentContextInterface
                                 GError **error);
   gboolean (*system_busy) (VrAgentContext *context, const char *uuid);
   VrJobObject *(*add_import_job) (VrAgentContext *context, const char *name,
-                                  guint owner_uid);
+                                  guint owner_uid, GError **error);
   GPtrArray *(*list_job_paths) (VrAgentContext *context);
 };
 
@@ -212,7 +212,8 @@ gboolean vr_agent_context_system_busy (VrAgentContext *context,
  * it. */
 VrJobObject *vr_agent_context_add_import_job (VrAgentContext *context,
                                              const char *name,
-                                             guint owner_uid);
+                                             guint owner_uid,
+                                             GError **error);
 GPtrArray *vr_agent_context_list_job_paths (VrAgentContext *context);
 
 G_END_DECLS

@@ -45,6 +45,7 @@ struct _VrDaemon {
   char *uri;
   guint max_jobs;
   guint job_keep_seconds;
+  guint max_import_jobs; /* per uid (not root), live or kept */
   VrStore *store;
   GMainContext *context;
   GDBusObjectManagerServer *manager;
@@ -883,16 +884,24 @@ typedef struct {
   guint id;
 } Expiry;
 
+/* An ended job leaves the bus and the table. */
+static void
+forget_job (VrDaemon *self, guint id)
+{
+  VrJobObject *job = lookup_job (self, id);
+
+  g_dbus_object_manager_server_unexport (self->manager,
+                                         vr_job_object_get_path (job));
+  g_hash_table_remove (self->expiry, GUINT_TO_POINTER (id));
+  g_hash_table_remove (self->jobs, GUINT_TO_POINTER (id));
+}
+
 static gboolean
 expire_job (gpointer user_data)
 {
   Expiry *expiry = user_data;
-  VrJobObject *job = lookup_job (expiry->daemon, expiry->id);
 
-  g_dbus_object_manager_server_unexport (expiry->daemon->manager,
-                                         vr_job_object_get_path (job));
-  g_hash_table_remove (expiry->daemon->expiry, GUINT_TO_POINTER (expiry->id));
-  g_hash_table_remove (expiry->daemon->jobs, GUINT_TO_POINTER (expiry->id));
+  forget_job (expiry->daemon, expiry->id);
   return G_SOURCE_REMOVE;
 }
 
@@ -949,12 +958,73 @@ on_import_job_ended (VrJobObject *job, gpointer user_data)
   postpone_trim (self);
 }
 
-static VrJobObject *
-daemon_add_import_job (VrDaemon *self, const char *name, guint owner_uid)
+static gboolean
+is_import_of (VrJobObject *job, guint uid)
 {
-  VrJobObject *job = vr_job_object_new_import (++self->next_job_id, name,
-                                               owner_uid, self->session);
+  return g_str_equal (vr_dbus_job_get_job_type (VR_DBUS_JOB (job)), "import")
+         && vr_dbus_job_get_started_by_uid (VR_DBUS_JOB (job)) == uid;
+}
 
+/* Every ImportSystemDefinitionAsJob made a public Job object, kept
+ * --job-keep seconds after its end, with no limit per caller (twelfth
+ * review F4: 3000 calls grew the agent by 17 MB, and every bus listener
+ * got their signals). A uid other than root has at most
+ * max_import_jobs: to make room, its oldest ended ones go first (a
+ * caller who looks late for an old outcome is the only one to lose);
+ * with that many still queued or running, the call is refused. */
+static gboolean
+room_for_import_job (VrDaemon *self, guint uid, GError **error)
+{
+  g_autoptr (GPtrArray) jobs = NULL;
+  g_autoptr (GPtrArray) ended = NULL;
+  guint count = 0;
+
+  if (uid == 0)
+    return TRUE;
+  jobs = values_of (self->jobs);
+  ended = g_ptr_array_new ();
+  g_ptr_array_sort (jobs, compare_ids);
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      VrJobObject *job = jobs->pdata[i];
+      guint id = vr_job_object_get_id (job);
+
+      if (!is_import_of (job, uid))
+        continue;
+      count++;
+      if (g_hash_table_contains (self->expiry, GUINT_TO_POINTER (id)))
+        g_ptr_array_add (ended, job);
+    }
+  for (guint i = 0; i < ended->len && count >= self->max_import_jobs; i++)
+    {
+      guint id = vr_job_object_get_id (ended->pdata[i]);
+
+      remove_source_id (self, GPOINTER_TO_UINT (g_hash_table_lookup (
+                                  self->expiry, GUINT_TO_POINTER (id))));
+      forget_job (self, id);
+      count--;
+    }
+  if (count < self->max_import_jobs)
+    return TRUE;
+  g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
+               "uid %u has %u imports as jobs queued or running, the most "
+               "%s allows one user (MaxImportJobsPerUser=%u): wait for "
+               "them", uid, count,
+               self->config_path ? self->config_path : "agent.conf",
+               self->max_import_jobs);
+  return FALSE;
+}
+
+static VrJobObject *
+daemon_add_import_job (VrDaemon *self, const char *name, guint owner_uid,
+                       GError **error)
+{
+  VrJobObject *job;
+
+  if (!room_for_import_job (self, owner_uid, error))
+    return NULL;
+  job = vr_job_object_new_import (++self->next_job_id, name, owner_uid,
+                                  self->session);
   add_job (self, job, G_CALLBACK (on_import_job_ended));
   return job;
 }
@@ -1304,6 +1374,9 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
   self->uri = g_strdup (options->uri);
   self->max_jobs = MAX (options->max_jobs, 1);
   self->job_keep_seconds = options->job_keep_seconds;
+  self->max_import_jobs = options->max_import_jobs > 0
+                              ? options->max_import_jobs
+                              : VR_AGENT_DEFAULT_MAX_IMPORT_JOBS_PER_USER;
   self->idle_trim_seconds = options->idle_trim_seconds;
   self->store = vr_store_new (state_dir);
   self->context = g_main_context_ref_thread_default ();
@@ -1513,9 +1586,9 @@ context_get_hosts (VrAgentContext *context)
 
 static VrJobObject *
 context_add_import_job (VrAgentContext *context, const char *name,
-                        guint owner_uid)
+                        guint owner_uid, GError **error)
 {
-  return daemon_add_import_job (VR_DAEMON (context), name, owner_uid);
+  return daemon_add_import_job (VR_DAEMON (context), name, owner_uid, error);
 }
 
 static void

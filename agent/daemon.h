@@ -35,6 +35,9 @@ typedef struct {
   const char *const *bridges;   /* agent.conf Bridges; may be NULL */
   VrRealizeLimits realize_limits; /* max_domains 0: the default */
   VrUserQuotaLimits user_quotas;  /* 0s: the defaults */
+  /* agent.conf MaxImportJobsPerUser: import Job objects one uid (not
+   * root) has, running or kept after their end; 0: 8. */
+  guint max_import_jobs;
 } VrDaemonOptions;
 
 /* virt-realized: the planned systems and jobs of one state directory and

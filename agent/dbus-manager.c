@@ -15,6 +15,7 @@
 #include "dbus-errors.h"
 #include "dbus-names.h"
 #include "dbus-validate-definition.h"
+#include "domain-xml.h"
 #include "errors.h"
 #include "import.h"
 #include "options.h"
@@ -273,9 +274,16 @@ static void
 import_job_start (ImportCall *call, GTask *task)
 {
   g_autoptr (VrJob) job = NULL;
+  GError *error = NULL;
+  VrJobObject *object = vr_agent_context_add_import_job (
+      call->context, call->name ? call->name : "", call->uid, &error);
 
-  call->job = g_object_ref (vr_agent_context_add_import_job (
-      call->context, call->name ? call->name : "", call->uid));
+  if (object == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  call->job = g_object_ref (object);
   job = vr_job_new (vr_job_object_get_id (call->job), "import", "");
   g_signal_connect (job, "completed", G_CALLBACK (import_job_completed),
                     call);
@@ -386,6 +394,18 @@ start_import (VrAgentContext *context, GDBusMethodInvocation *invocation,
 
   if (!vr_import_options_parse (options, &flags, &error))
     {
+      vr_dbus_return_error (invocation, error);
+      return;
+    }
+  /* The name goes on a public Job (TargetName) before the import checks
+   * it, and every user's `virt-realize jobs` shows it: a newline in it
+   * forged rows there (twelfth review F5). The rule a planned system's
+   * name follows, before anything is made. */
+  if (*name != '\0' && !vr_domain_name_is_valid (name))
+    {
+      g_set_error (&error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "name: not a valid domain name (no '/', no control "
+                   "character, not '.', '..' or a UUID)");
       vr_dbus_return_error (invocation, error);
       return;
     }

@@ -112,13 +112,17 @@ walk (int dirfd, const char *rel, const VrCaller *caller, gboolean root)
 
 /* The allowed folder path is, or the one it lies below (*rel then the
  * rest); NULL when neither. A listed folder or a libvirt pool's target
- * is allowed itself, before any folder below a listed one is tried.
+ * is allowed itself, before any folder below a listed one is tried, and
+ * of the listed folders path lies below, the deepest (the fewest steps
+ * walked as the caller): the order of PoolDirs decides nothing (twelfth
+ * review F6: /tmp listed first refused /tmp/pool listed after it).
  * Strings only: nothing is looked up yet. */
 static const char *
 find_allowed (virConnectPtr conn, const char *path,
               const char *const *allowed, const char **rel)
 {
   const char *below = NULL;
+  const char *below_rel = NULL;
 
   *rel = "";
   for (guint i = 0; allowed != NULL && allowed[i] != NULL; i++)
@@ -128,17 +132,16 @@ find_allowed (virConnectPtr conn, const char *path,
 
       if (rest != NULL && *rest == '\0')
         return allowed[i];
-      if (rest != NULL && below == NULL)
+      if (rest != NULL && (below_rel == NULL || rest > below_rel))
         {
           below = allowed[i];
-          *rel = rest;
+          below_rel = rest;
         }
     }
   if (conn != NULL && is_dir_pool (conn, path))
-    {
-      *rel = "";
-      return path;
-    }
+    return path;
+  if (below != NULL)
+    *rel = below_rel;
   return below;
 }
 

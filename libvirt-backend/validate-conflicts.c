@@ -96,11 +96,21 @@ report_same_name (VrValidation *v, virDomainPtr dom)
                               "the defined domain (%s domrename %s NEW) or "
                               "undefine it", v->name, virsh, name);
     }
-  vr_validation_add (v, VR_FINDING_DOMAIN_NAME,
-                     vr_validation_node (v, "/domain/name"),
-                     hint ? hint : set,
-                     "another domain named '%s' (UUID %s) is already "
-                     "defined on this host", v->name, uuid);
+  /* The name is taken: a realize would fail, so validate says so. The
+   * other domain's UUID is its owner's to know: an unprivileged caller
+   * of the agent learnt it for any name they tried (twelfth review F7). */
+  if (v->options.caller_known && v->options.caller_uid != 0)
+    vr_validation_add (v, VR_FINDING_DOMAIN_NAME,
+                       vr_validation_node (v, "/domain/name"),
+                       hint ? hint : set,
+                       "another domain named '%s' is already defined on "
+                       "this host", v->name);
+  else
+    vr_validation_add (v, VR_FINDING_DOMAIN_NAME,
+                       vr_validation_node (v, "/domain/name"),
+                       hint ? hint : set,
+                       "another domain named '%s' (UUID %s) is already "
+                       "defined on this host", v->name, uuid);
 }
 
 static void

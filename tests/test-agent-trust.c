@@ -1213,6 +1213,162 @@ import_helper (const char *dir)
   return 1;
 }
 
+/* A Job's property as whoever runs this; NULL when it has gone. */
+static GVariant *
+job_property (GDBusConnection *bus, const char *path, const char *name)
+{
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      bus, VR_DBUS_NAME, path, "org.freedesktop.DBus.Properties", "Get",
+      g_variant_new ("(ss)", VR_DBUS_JOB_IFACE, name), G_VARIANT_TYPE ("(v)"),
+      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  GVariant *value = NULL;
+
+  if (reply != NULL)
+    g_variant_get (reply, "(v)", &value);
+  return value;
+}
+
+/* This program as a client of uid 65534: count ImportSystemDefinitionAsJob
+ * calls of dir named name, each waited for to end when wait is "1" (its
+ * JobState 7 or more); the first refusal on stderr, exit 1. */
+static int
+job_helper (const char *dir, const char *name, const char *count,
+            const char *wait)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL,
+                                                    &error);
+  guint n = (guint) g_ascii_strtoull (count, NULL, 10);
+
+  if (bus == NULL)
+    return 4;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+      g_autoptr (GVariant) reply = NULL;
+      const char *path = NULL;
+      int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      gint64 deadline = g_get_monotonic_time ()
+                        + WAIT_SECONDS * G_USEC_PER_SEC;
+
+      if (fd < 0 || g_unix_fd_list_append (fds, fd, NULL) != 0)
+        return 4;
+      close (fd);
+      reply = g_dbus_connection_call_with_unix_fd_list_sync (
+          bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+          "ImportSystemDefinitionAsJob",
+          g_variant_new ("(hsa{sv})", 0, name, NULL), G_VARIANT_TYPE ("(o)"),
+          G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, NULL, &error);
+      if (reply == NULL)
+        {
+          fprintf (stderr, "%s\n", error->message);
+          return 1;
+        }
+      g_variant_get (reply, "(&o)", &path);
+      while (g_str_equal (wait, "1")
+             && g_get_monotonic_time () < deadline)
+        {
+          g_autoptr (GVariant) state = job_property (bus, path, "JobState");
+
+          if (state == NULL || g_variant_get_uint32 (state) >= 7)
+            break;
+          g_usleep (20 * 1000);
+        }
+    }
+  return 0;
+}
+
+/* The import jobs uid 65534 has on the bus (GetJobs as root). */
+static guint
+nobody_import_jobs (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = call (VR_DBUS_MANAGER_PATH,
+                                     VR_DBUS_MANAGER_IFACE, "GetJobs", NULL,
+                                     "(ao)", &error);
+  g_autoptr (GVariantIter) iter = NULL;
+  const char *path;
+  guint count = 0;
+
+  g_assert_no_error (error);
+  g_variant_get (reply, "(ao)", &iter);
+  while (g_variant_iter_next (iter, "&o", &path))
+    {
+      g_autoptr (GVariant) type = job_property (harness->bus, path,
+                                                "JobType");
+      g_autoptr (GVariant) uid = job_property (harness->bus, path,
+                                               "StartedByUID");
+
+      if (type != NULL && uid != NULL
+          && g_str_equal (g_variant_get_string (type, NULL), "import")
+          && g_variant_get_uint32 (uid) == 65534)
+        count++;
+    }
+  return count;
+}
+
+static char *start_limited_agent (Fixture *f, const char *limits,
+                                  const char *const *env);
+
+/* Twelfth review F5: the name of an import as a job went on a public Job
+ * as it came, and a newline in it forged a row in every user's
+ * `virt-realize jobs`: refused (32773 naming the option), no job made.
+ * F4: every ImportSystemDefinitionAsJob made a Job kept five minutes,
+ * without limit: with MaxImportJobsPerUser=2, five of nobody's (each
+ * failing, waited for) leave two, the oldest dropped; two at once leave
+ * at most two, a refusal naming the key. */
+static void
+test_import_jobs (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = test_mkdtemp ();
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *const forged[] = {
+    exe, "--job-helper", dir,
+    "x\n 9999  realize  payroll-db  completed  100%", "1", "1", NULL };
+  const char *const flood[] = { exe, "--job-helper", dir, "flood", "5", "1",
+                                NULL };
+  const char *const burst[] = { exe, "--job-helper", dir, "burst", "3", "0",
+                                NULL };
+  g_autofree char *conf_dir = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (chmod (dir, 0755), ==, 0);
+  conf_dir = start_limited_agent (f, "MaxImportJobsPerUser=2\n", NULL);
+  before = test_snapshot_tree (f->state);
+  g_assert_cmpint (vr_bus_harness_run_as_nobody (harness, forged, &err), ==,
+                   1);
+  g_test_message ("import as a job with a newline in its name: %s", err);
+  g_assert_nonnull (strstr (err, "InvalidParameter"));
+  g_assert_nonnull (strstr (err, "name: not a valid domain name"));
+  g_assert_cmpuint (nobody_import_jobs (), ==, 0);
+  after = test_snapshot_tree (f->state);
+  g_assert_cmpstr (before, ==, after);
+  hostile_calls++;
+
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (vr_bus_harness_run_as_nobody (harness, flood, &err), ==,
+                   0);
+  g_assert_cmpuint (nobody_import_jobs (), ==, 2);
+  hostile_calls++;
+  g_clear_pointer (&err, g_free);
+  if (vr_bus_harness_run_as_nobody (harness, burst, &err) != 0)
+    {
+      g_test_message ("three imports as jobs at once: %s", err);
+      g_assert_nonnull (strstr (err, "MaxImportJobsPerUser=2"));
+      g_assert_nonnull (strstr (err, "InUse"));
+    }
+  /* Refused or not, depending on whether the two before it ended: not
+   * counted as a refused call. */
+  g_assert_cmpuint (nobody_import_jobs (), <=, 2);
+  g_clear_pointer (&after, g_free);
+  after = test_snapshot_tree (f->state);
+  g_assert_cmpstr (before, ==, after);
+  test_rmtree (dir);
+  test_rmtree (conf_dir);
+}
+
 /* A world-readable folder whose save image (or disk) is root's, 0600:
  * the descriptor proves only the folder; import as nobody is refused
  * with 32769 naming the file, and nothing is registered. The same
@@ -3510,6 +3666,8 @@ main (int argc, char **argv)
 
   if (argc == 3 && g_str_equal (argv[1], "--import-helper"))
     return import_helper (argv[2]);
+  if (argc == 6 && g_str_equal (argv[1], "--job-helper"))
+    return job_helper (argv[2], argv[3], argv[4], argv[5]);
   g_test_init (&argc, &argv, NULL);
   vr_dbus_errors_register ();
   if (getuid () != 0 || !write_test_rules ())
@@ -3577,6 +3735,7 @@ main (int argc, char **argv)
   ADD ("import-others-folder", NULL, test_import_others_folder);
   ADD ("uuid-held", NULL, test_uuid_held);
   ADD ("uuid-held-domain", NULL, test_uuid_held_domain);
+  ADD ("import-jobs", NULL, test_import_jobs);
 #undef ADD
   status = g_test_run ();
   if (harness != NULL)

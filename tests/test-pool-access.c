@@ -150,11 +150,45 @@ test_allowed (void)
   test_rmtree (pools);
 }
 
+/* Twelfth review F6: with PoolDirs=/tmp;/tmp/rv12/pool the listed pool
+ * was refused (the match kept the rest below /tmp); reversed, it was
+ * allowed. Either order allows the listed folder, and a folder below
+ * both is walked from the deeper one (the caller cannot search the
+ * root's 0700 folder between them). */
+static void
+test_order (void)
+{
+  g_autofree char *parent = test_mkdtemp ();
+  g_autofree char *hidden = NULL;
+  g_autofree char *pool = NULL;
+  g_autofree char *sub = NULL;
+
+  if (getuid () != 0)
+    {
+      g_test_skip ("needs root (folders of another owner)");
+      return;
+    }
+  g_assert_cmpint (chmod (parent, 0755), ==, 0);
+  hidden = mkdir_as (parent, "hidden", 0, 0700);
+  pool = mkdir_as (hidden, "pool", 0, 0755);
+  sub = mkdir_as (pool, "sub", 0, 0755);
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *allowed[] = { i ? pool : parent, i ? parent : pool, NULL };
+
+      g_test_message ("PoolDirs=%s;%s", allowed[0], allowed[1]);
+      g_assert_null (refusal (pool, NOBODY, allowed));
+      g_assert_null (refusal (sub, NOBODY, allowed));
+    }
+  test_rmtree (parent);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/pool-access/oracle", test_oracle);
   g_test_add_func ("/pool-access/allowed", test_allowed);
+  g_test_add_func ("/pool-access/order", test_order);
   return g_test_run ();
 }

@@ -7,6 +7,7 @@
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include <libxml/xpath.h>
@@ -214,6 +215,32 @@ test_bounded (void)
   assert_over_bounds (deep, "more than 8192 XML elements");
 }
 
+/* The name conflict (VR1601) as caller uid asks it (caller_known: through
+ * the agent): the other domain's UUID only for root or in-process
+ * (twelfth review F7: any validate user learnt it for any name). */
+static void
+assert_name_uuid (xmlDoc *doc, gboolean caller_known, guint uid,
+                  gboolean shown)
+{
+  g_autofree char *path = vt_write (doc, t.work, "domain.xml");
+  g_autoptr (GError) error = NULL;
+  VrValidateOptions options = { .host_access_allowed = TRUE,
+                                .caller_known = caller_known,
+                                .caller_uid = uid };
+  g_autoptr (GPtrArray) findings = vr_validate_file_with (t.caps, t.store,
+                                                          path, &options,
+                                                          &error);
+  VrFinding *finding;
+
+  g_assert_no_error (error);
+  finding = vr_findings_find (findings, VR_FINDING_DOMAIN_NAME);
+  g_assert_nonnull (finding);
+  g_test_message ("caller %s%u: %s", caller_known ? "" : "in-process ", uid,
+                  finding->message);
+  g_assert_nonnull (strstr (finding->message, "'test'"));
+  g_assert_true ((strstr (finding->message, "UUID") != NULL) == shown);
+}
+
 static void
 test_conflicts (void)
 {
@@ -224,6 +251,9 @@ test_conflicts (void)
   vt_set (doc, "/domain/name=test");
   by_name = validate_doc (doc);
   vt_assert_only (by_name, VR_FINDING_DOMAIN_NAME, "/domain/name");
+  assert_name_uuid (doc, FALSE, 0, TRUE);
+  assert_name_uuid (doc, TRUE, 0, TRUE);
+  assert_name_uuid (doc, TRUE, 65534, FALSE);
   vt_set (doc, "/domain/name=vr-unit");
   vt_set (doc, "/domain/uuid=" TEST_DOMAIN_UUID);
   by_uuid = validate_doc (doc);
