@@ -58,7 +58,9 @@ vr_volume_create (virStoragePoolPtr pool, const char *name,
   return vol;
 }
 
-#define PACKET_SIZE (256 * 1024)
+/* libvirt's legacy payload limit, what virStreamSparseSendAll and virsh
+ * send a packet: the far daemon's writes then go as theirs do. */
+#define PACKET_SIZE 262120
 
 typedef struct {
   int fd;
@@ -172,12 +174,11 @@ send_data (virStreamPtr st, Upload *u, char *buf, gsize buf_size,
   return TRUE;
 }
 
-/* virStreamSparseSendAll's loop with page-aligned packets. It (and virsh)
- * sends 262120 bytes at a time, libvirt's legacy payload limit, so the
- * far daemon writes at offsets off the page size and each write ends in
- * a partial page: 256 KiB packets came out 10-20% faster (README, Remote
- * hosts), larger ones slower. Daemons take payloads past that legacy
- * limit since libvirt enlarged its messages (32 MiB in 9.0). */
+/* virStreamSparseSendAll's loop, ours so that a cancel, the progress and
+ * the checksum are seen at each packet. Page-aligned 256 KiB packets
+ * (session 8) made the far daemon's copy into its page cache several
+ * times dearer at 2 GiB (README, Remote hosts: perf of its writer
+ * thread); smaller and larger packets were slower too. */
 static gboolean
 send_all (virStreamPtr st, Upload *u)
 {

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* bench-remote-realize [--rounds N]
+/* bench-remote-realize [--rounds N] [--phases]
  *
  * A realize onto a remote host end to end (vr_realize over qemu+unix onto
  * a second libvirtd, uid 65534, session mode, as tests/test-remote starts
  * it: validate, upload, define, paused restore + managed save, delete the
  * upload) against the same done by hand with one virsh (define,
  * vol-create-as, vol-upload --sparse, restore --paused, managedsave
- * --running, vol-delete: one process, one connection, so virsh's start is
- * paid once), on the test bed's basic guest. One untimed run of each
+ * --running, vol-delete: one process, one connection), on the test bed's
+ * basic guest. virsh is timed by its own clock (virsh -t, the sum of its
+ * commands): its start and connection are left out, as ours has its
+ * connection already; with --phases each command's time is printed. One untimed run of each
  * first (the daemon probes QEMU on the first questions that need it);
  * then rounds alternate the order (AB, BA, …); between runs the domain is undefined with its managed save
  * and the planned system imported again into a new state directory,
@@ -93,7 +95,7 @@ run_virsh (virConnectPtr conn, const char *uri, const char *import,
   g_autofree char *vol = g_build_filename (pool_dir, "byhand.save", NULL);
   struct stat st;
   g_autofree char *commands = NULL;
-  double start;
+  g_autoptr (GArray) each = g_array_new (FALSE, FALSE, sizeof (double));
   double seconds;
 
   g_assert_cmpint (stat (save, &st), ==, 0);
@@ -103,9 +105,17 @@ run_virsh (virConnectPtr conn, const char *uri, const char *import,
       "--pool default; restore %s --paused; managedsave vr-guest --running; "
       "vol-delete byhand.save --pool default", xml, (gint64) st.st_size, save,
       vol);
-  start = vr_bench_now ();
-  vr_bench_virsh (uri, commands);
-  seconds = vr_bench_now () - start;
+  seconds = vr_bench_virsh_timed_each (uri, commands, each);
+  if (show_phases)
+    {
+      static const char *const names[] = { "define", "vol-create-as",
+                                           "vol-upload", "restore",
+                                           "managedsave", "vol-delete" };
+
+      for (guint i = 0; i < each->len && i < G_N_ELEMENTS (names); i++)
+        fprintf (stderr, "    virsh %-14s %.3f s\n", names[i],
+                 g_array_index (each, double, i));
+    }
   clean (conn, uuid);
   return seconds;
 }

@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -251,11 +252,14 @@ main (int argc, char **argv)
 {
   int size_mib = 2048;
   int rounds = 8;
+  g_autofree char *only = NULL;
   GOptionEntry entries[] = {
     { "size-mib", 0, 0, G_OPTION_ARG_INT, &size_mib, "File size", "N" },
     { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "Rounds", "N" },
     { "cold", 0, 0, G_OPTION_ARG_NONE, &cold,
       "Drop the file from the page cache before each run", NULL },
+    { "only", 0, 0, G_OPTION_ARG_STRING, &only,
+      "One case: unix-dense, unix-sparse, tcp-dense or tcp-sparse", "CASE" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
@@ -264,6 +268,8 @@ main (int argc, char **argv)
   g_autofree char *files = NULL;
   g_autofree char *dense = NULL;
   g_autofree char *sparse = NULL;
+  static const char *const cases[] = { "unix-dense", "unix-sparse",
+                                       "tcp-dense", "tcp-sparse", NULL };
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -274,6 +280,13 @@ main (int argc, char **argv)
                "as uid 65534)\n");
       return 77;
     }
+  if (only != NULL
+      && !g_strv_contains ((const char *const *) cases, only))
+    {
+      fprintf (stderr, "bench-remote: --only %s: not one of unix-dense, "
+               "unix-sparse, tcp-dense, tcp-sparse\n", only);
+      return 1;
+    }
   vr_libvirt_init ();
   remote = vr_bench_remote_start ("vr-bench-remote", POOL);
   files = g_build_filename (remote->dir, "files", NULL);
@@ -282,10 +295,10 @@ main (int argc, char **argv)
   sparse = make_file (files, "sparse.img", size_mib, TRUE);
   printf ("bench-remote: %d MiB, %d rounds%s, seconds per run in run "
           "order\n", size_mib, rounds, cold ? ", page cache dropped" : "");
-  bench_file (remote->unix_uri, dense, FALSE, rounds, files);
-  bench_file (remote->unix_uri, sparse, TRUE, rounds, files);
-  bench_file (remote->tcp_uri, dense, FALSE, rounds, files);
-  bench_file (remote->tcp_uri, sparse, TRUE, rounds, files);
+  for (guint i = 0; cases[i] != NULL; i++)
+    if (only == NULL || strcmp (only, cases[i]) == 0)
+      bench_file (i < 2 ? remote->unix_uri : remote->tcp_uri,
+                  i % 2 == 0 ? dense : sparse, i % 2 == 1, rounds, files);
   vr_bench_remote_stop (remote);
   return 0;
 }

@@ -62,11 +62,13 @@ vr_bench_virsh (const char *uri, const char *commands)
 }
 
 double
-vr_bench_virsh_timed (const char *uri, const char *command)
+vr_bench_virsh_timed_each (const char *uri, const char *commands,
+                           GArray *each)
 {
-  const char *argv[] = { "virsh", "-q", "-t", "-c", uri, command, NULL };
+  const char *argv[] = { "virsh", "-q", "-t", "-c", uri, commands, NULL };
   g_autofree char *out = NULL;
   const char *time;
+  double total = 0;
   int status = -1;
 
   g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL,
@@ -75,7 +77,22 @@ vr_bench_virsh_timed (const char *uri, const char *command)
   g_assert_true (g_spawn_check_wait_status (status, NULL));
   time = strstr (out, "(Time: ");
   g_assert_nonnull (time);
-  return g_ascii_strtod (time + strlen ("(Time: "), NULL) / 1000;
+  for (; time != NULL; time = strstr (time + 1, "(Time: "))
+    {
+      double seconds = g_ascii_strtod (time + strlen ("(Time: "), NULL)
+                       / 1000;
+
+      if (each != NULL)
+        g_array_append_val (each, seconds);
+      total += seconds;
+    }
+  return total;
+}
+
+double
+vr_bench_virsh_timed (const char *uri, const char *command)
+{
+  return vr_bench_virsh_timed_each (uri, command, NULL);
 }
 
 void

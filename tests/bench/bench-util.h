@@ -28,6 +28,9 @@ void vr_bench_virsh (const char *uri, const char *commands);
 /* Seconds the one virsh command took by its own clock (virsh -t): its
  * start and connection left out, as a library caller has them already. */
 double vr_bench_virsh_timed (const char *uri, const char *command);
+/* Several commands (';'): the sum of their times, each into each. */
+double vr_bench_virsh_timed_each (const char *uri, const char *commands,
+                                  GArray *each);
 
 /* "  LABEL 1.23 4.56 ..., median 2.34 s", label left-aligned in width
  * columns after indent. */
