@@ -147,6 +147,13 @@ gboolean vr_realize_verify_copy (Realize *r,
                                  VrSha256 *checksum,
                                  GError **error);
 
+/* The save image's copy (in the pool, or the remote volume's head) holds
+ * the header and XML validation judged, byte for byte: libvirt parses
+ * that XML on every call naming the file, and parsing probes (runs) its
+ * <emulator> as QEMU's user (thirteenth review, C1). The caller could
+ * rewrite the source between validation's read and the copy. */
+gboolean vr_realize_verify_image (Realize *r, GError **error);
+
 /* Checks the header of a disk's copy (open on fd: ours, in the pool, or
  * its head read back from a remote volume) against what the plan read in
  * the source's: the same format, the same backing file name (or none),

@@ -5,10 +5,15 @@
  * before anything is defined. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "errors.h"
 #include "manifest.h"
 #include "qcow2.h"
 #include "realize-private.h"
+#include "save-image.h"
 
 VrSha256 *
 vr_realize_checksum_for (Realize *r)
@@ -126,4 +131,40 @@ vr_realize_verify_header (Realize *r, const char *relpath, int fd,
   g_autofree char *what = header_change (r, fd, format, backing);
 
   return what == NULL || changed (r, relpath, what, error);
+}
+
+static gboolean
+same_image (const VrSaveImage *a, const VrSaveImage *b)
+{
+  return a->version == b->version && a->data_len == b->data_len
+         && a->compressed == b->compressed && a->was_running == b->was_running
+         && g_strcmp0 (a->xml, b->xml) == 0
+         && g_strcmp0 (a->cookie, b->cookie) == 0;
+}
+
+gboolean
+vr_realize_verify_image (Realize *r, GError **error)
+{
+  const VrSaveImage *judged = r->import->save;
+  const char *relpath = vr_planned_system_get_save_file (r->system);
+  /* One byte past the XML: the header must not end the file. */
+  gsize length = VR_SAVE_IMAGE_HEADER_SIZE + (gsize) judged->data_len + 1;
+  g_autoptr (VrSaveImage) copy = NULL;
+  int fd;
+
+  if (r->remote)
+    fd = vr_realize_remote_read_head (r, r->pool_name, length, error);
+  else if ((fd = openat (r->pool_fd, r->pool_name,
+                         O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+    vr_error_set_errno (error, errno, "cannot open %s", r->pool_path);
+  if (fd < 0)
+    return FALSE;
+  copy = vr_save_image_read_fd (fd, r->pool_path, error);
+  close (fd);
+  if (copy == NULL)
+    return FALSE;
+  if (same_image (copy, judged))
+    return TRUE;
+  return changed (r, relpath, "validated (the copy's header holds another "
+                  "domain XML than the one validation judged)", error);
 }

@@ -526,11 +526,12 @@ static gboolean
 update_image_xml (Realize *r, GError **error)
 {
   const char *image_xml = r->import->save->xml;
-  g_autoptr (xmlDoc) image = vr_xml_parse_buffer (image_xml,
-                                                  strlen (image_xml),
-                                                  r->pool_path,
-                                                  "domain", error);
+  g_autoptr (xmlDoc) image = NULL;
 
+  if (!vr_realize_verify_image (r, error))
+    return FALSE;
+  image = vr_xml_parse_buffer (image_xml, strlen (image_xml), r->pool_path,
+                               "domain", error);
   if (image == NULL)
     return FALSE;
   r->image_xml = vr_realize_image_xml (r, image);

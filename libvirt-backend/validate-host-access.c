@@ -326,6 +326,32 @@ author_denies (VrPlannedSystem *system, const VrValidateOptions *options,
   return TRUE;
 }
 
+gboolean
+vr_validation_emulators_listed (VrHostCaps *caps, xmlDoc *doc)
+{
+  g_autoptr (GPtrArray) emulators = caps_emulators (caps);
+  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
+  g_autoptr (xmlXPathObject) obj = xmlXPathEvalExpression (
+      (const xmlChar *) "/domain/devices/emulator", ctxt);
+
+  if (emulators == NULL || obj == NULL)
+    return FALSE;
+  for (int i = 0; obj->nodesetval != NULL && i < obj->nodesetval->nodeNr;
+       i++)
+    {
+      xmlChar *text = xmlNodeGetContent (obj->nodesetval->nodeTab[i]);
+      gboolean found = FALSE;
+
+      for (guint e = 0; text != NULL && emulators->pdata[e] != NULL; e++)
+        found = found || g_str_equal ((const char *) text,
+                                      emulators->pdata[e]);
+      xmlFree (text);
+      if (!found)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* Whether realize will put a carried store in place and name it in
  * <nvram>, whatever the planned XML says: what the planned system
  * recorded at import, as place_nvram reads it, never the folder as it is

@@ -65,6 +65,12 @@ void vr_validate_saved_abi (VrValidation *v,
                             xmlDoc *saved,
                             const char *file);
 
+/* Whether every <emulator> of doc is one the host's capabilities list
+ * (none: libvirt picks a listed one). libvirt probes, so runs, the
+ * emulator of every domain XML it parses, even one it never defines
+ * (thirteenth review, C1): no unlisted one may reach it. */
+gboolean vr_validation_emulators_listed (VrHostCaps *caps, xmlDoc *doc);
+
 /* The planned <cpu> against the saved state's XML (image) (validate-saved-cpu.c). */
 void vr_validate_saved_cpu (VrValidation *v, xmlDoc *image);
 

@@ -49,17 +49,29 @@ sweep_dead_heads (const char *dir)
     }
 }
 
-/* The image's header and XML (and cookie), byte for byte, into a new
- * file of dir, named for this process. */
+static gboolean
+same_image (const VrSaveImage *a, const VrSaveImage *b)
+{
+  return a->version == b->version && a->data_len == b->data_len
+         && a->compressed == b->compressed
+         && g_strcmp0 (a->xml, b->xml) == 0
+         && g_strcmp0 (a->cookie, b->cookie) == 0;
+}
+
+/* The image's header and XML (and cookie), byte for byte, and one byte
+ * of its stream, into a new file of dir, named for this process; NULL
+ * unless that head holds the image read and judged (the caller may have
+ * rewritten the file since: thirteenth review, C1). */
 static char *
 write_head (VrValidation *v, const VrSaveImage *image, const char *dir)
 {
   g_autofree char *template = g_strdup_printf (".vr-abi-%d-XXXXXX",
                                                (int) getpid ());
   g_autofree char *path = g_build_filename (dir, template, NULL);
-  gsize size = VR_SAVE_IMAGE_HEADER_SIZE + (gsize) image->data_len;
+  gsize size = VR_SAVE_IMAGE_HEADER_SIZE + (gsize) image->data_len + 1;
   g_autofree char *head = g_malloc (size);
   int src = vr_import_dir_open_file (v->dir, v->save_file, NULL);
+  g_autoptr (VrSaveImage) written = NULL;
   int fd;
   gboolean ok;
 
@@ -73,7 +85,10 @@ write_head (VrValidation *v, const VrSaveImage *image, const char *dir)
   fd = g_mkstemp_full (path, O_RDWR | O_CLOEXEC, 0600);
   if (fd < 0)
     return NULL;
-  ok = write (fd, head, size) == (ssize_t) size;
+  ok = write (fd, head, size) == (ssize_t) size
+       && (written = vr_save_image_read_fd (fd, path, NULL)) != NULL
+       && same_image (written, image)
+       && (v->dir->save == NULL || same_image (written, v->dir->save));
   close (fd);
   if (ok)
     return g_steal_pointer (&path);
@@ -125,6 +140,14 @@ vr_validate_saved_abi (VrValidation *v, const VrSaveImage *image,
     {
       vr_validation_skip (v, "libvirt's own check of the saved state "
                              "(not a local connection)");
+      return;
+    }
+  if (!vr_validation_emulators_listed (v->caps, saved)
+      || !vr_validation_emulators_listed (v->caps, v->doc))
+    {
+      vr_validation_skip (v, "libvirt's own check of the saved state "
+                             "(an emulator this host does not list: "
+                             "libvirt would run it to probe it)");
       return;
     }
   sweep_dead_heads (vr_store_get_path (v->store));

@@ -705,6 +705,93 @@ test_image_reread (Fixture *f, gconstpointer data)
   g_object_unref (run.system);
 }
 
+/* Thirteenth review, C1 (critical): libvirt probes, so runs, the
+ * <emulator> of every domain XML it parses. Validate's ABI check handed
+ * it the planned XML and the image's header: an emulator that is the
+ * caller's script ran as QEMU's user although validate said "not run".
+ * Now no XML with an unlisted emulator reaches libvirt: the script never
+ * runs (in the planned XML or only in the image's), VR1807 says why. */
+static void
+test_emulator_not_run (Fixture *f, gconstpointer data)
+{
+  gboolean in_image = GPOINTER_TO_INT (data);
+  g_autofree char *tools = test_mkdtemp ();
+  g_autofree char *marker = g_build_filename (tools, "ran", NULL);
+  g_autofree char *script_text = g_strdup_printf (
+      "#!/bin/sh\necho \"$@\" > %s\nexit 1\n", marker);
+  g_autofree char *script = g_build_filename (tools, "qemu-probe", NULL);
+  HostileEdit emulator = { "/domain/devices/emulator", NULL, script };
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
+  g_autoptr (GError) error = NULL;
+  VrRealizeOptions options = { .pool_dir = f->pool };
+
+  test_write_file (tools, "qemu-probe", script_text, -1);
+  g_assert_cmpint (chmod (script, 0755), ==, 0);
+  f->dir = hostile_import_dir ("basic", &emulator, in_image);
+  system = import (f, f->dir);
+  findings = validate_dir (f, system);
+  g_assert_nonnull (vr_findings_find (findings, VR_FINDING_HOST_EMULATOR));
+  g_assert_false (g_file_test (marker, G_FILE_TEST_EXISTS));
+  g_assert_false (vr_realize (f->store, caps, conn, system, &options, NULL,
+                              NULL, &error));
+  test_assert_error (error, VR_ERROR_NOT_SUPPORTED, "VR1807", NULL);
+  g_assert_false (g_file_test (marker, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
+  test_rmtree (tools);
+}
+
+/* C1 at realize: the realize judged the image's header as it opened the
+ * folder; the caller rewrites it (same size, modification time put back)
+ * before the copy. The copy's header is compared with the judged read
+ * before libvirt parses it: refused, nothing defined or left. */
+static void
+test_image_swapped (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *save = NULL;
+  g_autofree char *swapped = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  RealizeRun run = { f, NULL, NULL, FALSE };
+  HeaderPutBack back;
+
+  if (!vr_test_hooks_enabled ())
+    {
+      g_test_skip ("needs a build with -Dtest_hooks=true (the pause)");
+      return;
+    }
+  {
+    g_autofree char *bed = vr_testbed_require ("basic");
+    g_autoptr (GError) error = NULL;
+    g_autofree char *bed_save = hostile_save_file_of (bed);
+    g_autoptr (VrSaveImage) image = vr_save_image_read (bed_save, &error);
+    g_autoptr (GString) text = NULL;
+
+    g_assert_no_error (error);
+    text = g_string_new (image->xml);
+    /* The same length: an emulator this host does not list. */
+    g_assert_cmpuint (g_string_replace (text, "qemu-system-x86_64",
+                                        "qemu-system-x86_6X", 0),
+                      >, 0);
+    swapped = g_string_free (g_steal_pointer (&text), FALSE);
+  }
+  f->dir = hostile_import_dir ("basic", &none, FALSE);
+  save = hostile_save_file_of (f->dir);
+  run.system = import (f, f->dir);
+  back = (HeaderPutBack) { save, swapped };
+  realize_paused (&run, "opened", put_header_back, &back);
+  g_assert_false (run.ok);
+  g_test_message ("realize: %s", run.error->message);
+  test_assert_error (run.error, VR_ERROR_INVALID_PARAMETER,
+                     "changed since it was validated", NULL);
+  g_clear_error (&run.error);
+  dom = virDomainLookupByUUIDString (conn, BASIC_UUID);
+  g_assert_null (dom);
+  virResetLastError ();
+  g_assert_cmpuint (test_count_entries (f->pool), ==, 0);
+  g_object_unref (run.system);
+}
+
 /* The image's XML gives the restore its firmware choice only (fifth
  * review, F1): its machine, loader and NVRAM template, and the SMM that
  * firmware needs; its kernel, ACPI table, boot order and anything else
@@ -866,6 +953,11 @@ main (int argc, char **argv)
   ADD ("driver-type", NULL, test_driver_type);
   ADD ("image-os", NULL, test_image_os);
   ADD ("image-reread", NULL, test_image_reread);
+  ADD ("image-swapped", NULL, test_image_swapped);
+  ADD ("emulator-not-run/planned", GINT_TO_POINTER (FALSE),
+       test_emulator_not_run);
+  ADD ("emulator-not-run/image", GINT_TO_POINTER (TRUE),
+       test_emulator_not_run);
   ADD ("relative-dev", NULL, test_relative_dev);
   ADD ("final-relative", NULL, test_final_relative);
 #undef ADD
