@@ -328,12 +328,84 @@ test_open_file (void)
   test_rmtree (path);
 }
 
+/* Thirteenth review, D1: the walk is bounded. 40 nested folders in
+ * disks/ (6,660 took every descriptor of the agent) and 5000 files are
+ * refused, naming the folder, with the descriptors the walk opened all
+ * closed again; 6 levels and a few files pass. Needs no root: the
+ * caller's checks run as any uid but root's shortcut. */
+static void
+test_walk_bounds (void)
+{
+  g_autoptr (VrCaller) nobody = vr_caller_new (NOBODY);
+  g_autofree char *path = test_mkdtemp ();
+  g_autofree char *deep = g_build_filename (path, "disks", NULL);
+  g_autofree char *wide = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) fds = NULL;
+  guint before = 0;
+  guint after = 0;
+  int fd;
+
+  g_assert_cmpint (chmod (path, 0755), ==, 0);
+  test_write_file (path, "domain.xml", "<domain/>", -1);
+  g_assert_cmpint (mkdir (deep, 0755), ==, 0);
+  for (guint i = 0; i < 6; i++)
+    {
+      char *next = g_build_filename (deep, "d", NULL);
+
+      g_assert_cmpint (mkdir (next, 0755), ==, 0);
+      g_free (deep);
+      deep = next;
+    }
+  fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  g_assert_true (vr_caller_check_import_fd (fd, path, nobody, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < 34; i++)
+    {
+      char *next = g_build_filename (deep, "d", NULL);
+
+      g_assert_cmpint (mkdir (next, 0755), ==, 0);
+      g_free (deep);
+      deep = next;
+    }
+  fds = g_dir_open ("/proc/self/fd", 0, NULL);
+  while (g_dir_read_name (fds) != NULL)
+    before++;
+  g_clear_pointer (&fds, g_dir_close);
+  g_assert_false (vr_caller_check_import_fd (fd, path, nobody, &error));
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "nest too deep",
+                     "disks", NULL);
+  g_clear_error (&error);
+  fds = g_dir_open ("/proc/self/fd", 0, NULL);
+  while (g_dir_read_name (fds) != NULL)
+    after++;
+  g_assert_cmpuint (after, ==, before);
+  wide = g_build_filename (path, "disks", NULL);
+  {
+    g_autofree char *nested = g_build_filename (wide, "d", NULL);
+
+    test_rmtree (nested);
+  }
+  for (guint i = 0; i < 5000; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("f%u", i);
+
+      test_write_file (wide, name, "", -1);
+    }
+  g_assert_false (vr_caller_check_import_fd (fd, path, nobody, &error));
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, "too many entries",
+                     wide, NULL);
+  close (fd);
+  test_rmtree (path);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/caller-access/mode-bits", test_mode_bits);
   g_test_add_func ("/caller-access/dir-fd", test_dir_fd);
+  g_test_add_func ("/caller-access/walk-bounds", test_walk_bounds);
   if (getuid () == 0)
     {
       g_test_add_func ("/caller-access/import-dir", test_import_dir);
