@@ -147,6 +147,13 @@ gboolean vr_realize_verify_copy (Realize *r,
                                  VrSha256 *checksum,
                                  GError **error);
 
+/* With a manifest, the source's size (size, from fstat before the copy)
+ * is the one it lists: a file grown since (a sparse hole of terabytes)
+ * is refused before it is read, not after hours of hashing in a job
+ * slot others wait for (thirteenth review, D2). */
+gboolean vr_realize_verify_source_size (Realize *r, const char *relpath,
+                                        guint64 size, GError **error);
+
 /* The save image's copy (in the pool, or the remote volume's head) holds
  * the header and XML validation judged, byte for byte: libvirt parses
  * that XML on every call naming the file, and parsing probes (runs) its

@@ -146,6 +146,8 @@ upload (Realize *r, int src, const char *relpath, const char *name,
                           relpath);
       return FALSE;
     }
+  if (!vr_realize_verify_source_size (r, relpath, st.st_size, error))
+    return FALSE;
   vol = create_volume (r, name, st.st_size, error);
   if (vol == NULL
       || !vr_volume_upload (r->conn, vol, src, st.st_size, checksum,

@@ -56,6 +56,28 @@ verify_manifest (Realize *r, const char *relpath, guint64 size,
 }
 
 gboolean
+vr_realize_verify_source_size (Realize *r, const char *relpath,
+                               guint64 size, GError **error)
+{
+  guint64 listed_size = 0;
+  g_autofree char *listed = NULL;
+  g_autofree char *what = NULL;
+
+  if (!r->import->has_manifest)
+    return TRUE;
+  listed = vr_manifest_sha256_of (r->import, relpath, &listed_size, error);
+  if (listed == NULL)
+    return FALSE;
+  if (listed_size == size)
+    return TRUE;
+  what = g_strdup_printf ("exported (manifest.xml lists %" G_GUINT64_FORMAT
+                          " bytes, the file has %" G_GUINT64_FORMAT
+                          " now: not copied)",
+                          listed_size, size);
+  return changed (r, relpath, what, error);
+}
+
+gboolean
 vr_realize_verify_copy (Realize *r, const char *relpath, guint64 size,
                         VrSha256 *checksum, GError **error)
 {

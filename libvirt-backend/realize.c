@@ -428,7 +428,14 @@ copy_to_local_pool (Realize *r, int src, const char *relpath,
   VrCopyResult result = { 0 };
   struct stat st;
 
-  if (!counted_size (r, relpath, &extra, error))
+  if (fstat (src, &st) < 0)
+    {
+      vr_error_set_errno (error, errno, "cannot read %s/%s", r->import->path,
+                          relpath);
+      return FALSE;
+    }
+  if (!counted_size (r, relpath, &extra, error)
+      || !vr_realize_verify_source_size (r, relpath, st.st_size, error))
     {
       g_free (t.target);
       return FALSE;

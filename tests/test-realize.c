@@ -1777,6 +1777,54 @@ test_save_changed_after_import (Fixture *f, gconstpointer data)
   test_rmtree (dir);
 }
 
+/* Thirteenth review, D2: a carried disk grown after the export (a
+ * sparse hole of a gigabyte here; terabytes cost hours of hashing in a
+ * job slot others wait for) is refused by its size before it is read,
+ * naming the manifest's size and the file's; nothing is left. */
+static void
+test_disk_grown_with_manifest (Fixture *f, gconstpointer data)
+{
+  g_autofree char *src = vr_testbed_require ("disk");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = vr_testbed_copy_import_dir (src, &error);
+  g_autofree char *disk = g_build_filename (dir, "disks", "disk0.qcow2",
+                                            NULL);
+  VrRealizeOptions options = { .pool_dir = f->pool_dir, .copy_disks = TRUE };
+  g_autofree char *manifest = NULL;
+  struct stat st;
+  int dir_fd;
+
+  g_assert_no_error (error);
+  dir_fd = open (dir, O_RDONLY | O_DIRECTORY);
+  manifest = vr_manifest_build (dir_fd, dir, NULL, NULL, &error);
+  close (dir_fd);
+  g_assert_no_error (error);
+  test_write_file (dir, "manifest.xml", manifest, -1);
+  use_import (f, dir);
+  g_assert_cmpint (stat (disk, &st), ==, 0);
+  g_assert_cmpint (truncate (disk, st.st_size + (1 << 30)), ==, 0);
+  g_assert_false (vr_realize (f->store, caps, conn, f->system, &options, NULL,
+                              NULL, &error));
+  g_test_message ("realize: %s", error->message);
+  test_assert_error (error, VR_ERROR_INVALID_PARAMETER, disk,
+                     "changed since it was exported", "not copied", NULL);
+  {
+    const char *uuid = vr_planned_system_get_uuid (f->system);
+    g_autoptr (VrPlannedSystem) back = vr_store_lookup (f->store, uuid,
+                                                        NULL);
+    g_autoptr (virDomain) dom = virDomainLookupByUUIDString (conn, uuid);
+
+    virResetLastError ();
+    g_assert_null (dom);
+    g_assert_nonnull (back);
+    g_assert_cmpint (vr_planned_system_get_state (back), ==,
+                     VR_PLANNED_STATE_FAILED);
+    g_assert_false (vr_realize_journal_exists (f->store, back));
+    g_assert_cmpuint (test_count_entries (f->pool_dir), ==, 0);
+  }
+  test_rmtree (dir);
+}
+
 /* Without a manifest, the size the import recorded is checked again. */
 static void
 test_save_size_changed (Fixture *f, gconstpointer data)
@@ -1974,6 +2022,7 @@ main (int argc, char **argv)
   ADD ("names-collide", test_names_collide);
   ADD ("destroy-during-realize", test_destroy_during_realize);
   ADD ("save-changed-after-import", test_save_changed_after_import);
+  ADD ("disk-grown-with-manifest", test_disk_grown_with_manifest);
   ADD ("save-size-changed", test_save_size_changed);
   ADD ("save-flipped-no-manifest", test_save_flipped_no_manifest);
   ADD ("save-truncated-no-manifest", test_save_truncated_no_manifest);
