@@ -661,6 +661,19 @@ put_header_back (gpointer data)
   g_assert_cmpint (utimensat (AT_FDCWD, back->save, times, 0), ==, 0);
 }
 
+/* The XML in the test bed's basic save image. */
+static char *
+bed_image_xml (void)
+{
+  g_autofree char *bed = vr_testbed_require ("basic");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *bed_save = hostile_save_file_of (bed);
+  g_autoptr (VrSaveImage) image = vr_save_image_read (bed_save, &error);
+
+  g_assert_no_error (error);
+  return g_strdup (image->xml);
+}
+
 /* Tenth review, F2: the caller owns the save image and may rewrite its
  * header between the agent's reads. The XML the realize takes the <os>
  * from is the one it opened; validation judges that same one, not a
@@ -680,15 +693,7 @@ test_image_reread (Fixture *f, gconstpointer data)
       g_test_skip ("needs a build with -Dtest_hooks=true (the pause)");
       return;
     }
-  {
-    g_autofree char *bed = vr_testbed_require ("basic");
-    g_autoptr (GError) error = NULL;
-    g_autofree char *bed_save = hostile_save_file_of (bed);
-    g_autoptr (VrSaveImage) image = vr_save_image_read (bed_save, &error);
-
-    g_assert_no_error (error);
-    benign = g_strdup (image->xml);
-  }
+  benign = bed_image_xml ();
   f->dir = hostile_import_dir ("basic", &qemu_arg, TRUE);
   save = hostile_save_file_of (f->dir);
   run.system = import (f, f->dir);
@@ -761,14 +766,9 @@ test_image_swapped (Fixture *f, gconstpointer data)
       return;
     }
   {
-    g_autofree char *bed = vr_testbed_require ("basic");
-    g_autoptr (GError) error = NULL;
-    g_autofree char *bed_save = hostile_save_file_of (bed);
-    g_autoptr (VrSaveImage) image = vr_save_image_read (bed_save, &error);
-    g_autoptr (GString) text = NULL;
+    g_autofree char *bed_xml = bed_image_xml ();
+    g_autoptr (GString) text = g_string_new (bed_xml);
 
-    g_assert_no_error (error);
-    text = g_string_new (image->xml);
     /* The same length: an emulator this host does not list. */
     g_assert_cmpuint (g_string_replace (text, "qemu-system-x86_64",
                                         "qemu-system-x86_6X", 0),

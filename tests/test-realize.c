@@ -1735,6 +1735,20 @@ test_destroy_during_realize (Fixture *f, gconstpointer data)
   g_cond_clear (&a.cond);
 }
 
+/* dir's manifest.xml, as an export writes it. */
+static void
+write_manifest (const char *dir)
+{
+  g_autoptr (GError) error = NULL;
+  int dir_fd = open (dir, O_RDONLY | O_DIRECTORY);
+  g_autofree char *manifest = vr_manifest_build (dir_fd, dir, NULL, NULL,
+                                                 &error);
+
+  close (dir_fd);
+  g_assert_no_error (error);
+  test_write_file (dir, "manifest.xml", manifest, -1);
+}
+
 /* One byte of the save image flipped after import: the copy's SHA-256
  * does not match the manifest, the realize stops before define naming
  * the file, and nothing is left. */
@@ -1746,18 +1760,12 @@ test_save_changed_after_import (Fixture *f, gconstpointer data)
   g_autofree char *dir = vr_testbed_copy_import_dir (src, &error);
   g_autofree char *save = g_build_filename (dir, "vr-guest.save", NULL);
   VrRealizeOptions options = { .pool_dir = f->pool_dir };
-  int dir_fd;
-  g_autofree char *manifest = NULL;
   char byte;
   int fd;
   struct stat st;
 
   g_assert_no_error (error);
-  dir_fd = open (dir, O_RDONLY | O_DIRECTORY);
-  manifest = vr_manifest_build (dir_fd, dir, NULL, NULL, &error);
-  close (dir_fd);
-  g_assert_no_error (error);
-  test_write_file (dir, "manifest.xml", manifest, -1);
+  write_manifest (dir);
   use_import (f, dir);
   /* The last byte, far past the header: the image still reads as one
    * and has its size. */
@@ -1790,16 +1798,10 @@ test_disk_grown_with_manifest (Fixture *f, gconstpointer data)
   g_autofree char *disk = g_build_filename (dir, "disks", "disk0.qcow2",
                                             NULL);
   VrRealizeOptions options = { .pool_dir = f->pool_dir, .copy_disks = TRUE };
-  g_autofree char *manifest = NULL;
   struct stat st;
-  int dir_fd;
 
   g_assert_no_error (error);
-  dir_fd = open (dir, O_RDONLY | O_DIRECTORY);
-  manifest = vr_manifest_build (dir_fd, dir, NULL, NULL, &error);
-  close (dir_fd);
-  g_assert_no_error (error);
-  test_write_file (dir, "manifest.xml", manifest, -1);
+  write_manifest (dir);
   use_import (f, dir);
   g_assert_cmpint (stat (disk, &st), ==, 0);
   g_assert_cmpint (truncate (disk, st.st_size + (1 << 30)), ==, 0);
