@@ -20,7 +20,8 @@
 
 /* A validation starts as soon as the caller's uid is known, while polkit
  * still decides (a polkit check is about as long as the validation): it
- * has no effect (nothing is written, nothing is kept), and its answer
+ * has no effect (nothing is written; what it leaves in the host's caches
+ * is bounded: fourteenth review, D1, the CPU verdicts), and its answer
  * goes out only once polkit allowed the call. A refusal is answered at
  * once, whether the validation ended or not (its time tells nothing), and
  * what it found is dropped. The caller's validation slots

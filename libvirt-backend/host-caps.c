@@ -296,12 +296,18 @@ fetch_cpu_verdict (VrHostCaps *self, const char *emulator, const char *arch,
   return entry_new (verdict, (GDestroyNotify) cpu_verdict_free, NULL);
 }
 
+/* The verdicts kept: the <cpu> XML is the caller's (up to 4 MiB, any
+ * feature names), and a validation may run before polkit answered, so
+ * the cache is bounded (fourteenth review, D1: 1.9 MB of root's memory
+ * kept per 1 MB file, without any right). A real <cpu> is a few KiB. */
+#define CPU_CACHE_MAX_ENTRIES 64
+#define CPU_CACHE_MAX_KEY 16384
+
 gboolean
 vr_host_caps_compare_cpu (VrHostCaps *self, const char *emulator,
                           const char *arch, const char *machine,
                           const char *virttype, const char *cpu_xml,
-                          gboolean *usable, const char **reason,
-                          GError **error)
+                          gboolean *usable, char **reason, GError **error)
 {
   G_GNUC_UNUSED g_autoptr (GMutexLocker) locker =
       g_mutex_locker_new (&self->lock);
@@ -309,18 +315,39 @@ vr_host_caps_compare_cpu (VrHostCaps *self, const char *emulator,
                                              virttype);
   g_autofree char *key = g_strconcat (prefix, "|", cpu_xml, NULL);
   Entry *entry = g_hash_table_lookup (self->cpu, key);
+  Entry *fresh = NULL;
   CpuVerdict *verdict;
+  gboolean ok;
 
   if (entry == NULL)
     {
-      entry = fetch_cpu_verdict (self, emulator, arch, machine, virttype,
-                                 cpu_xml);
-      g_hash_table_insert (self->cpu, g_steal_pointer (&key), entry);
+      entry = fresh = fetch_cpu_verdict (self, emulator, arch, machine,
+                                         virttype, cpu_xml);
+      if (strlen (key) <= CPU_CACHE_MAX_KEY)
+        {
+          if (g_hash_table_size (self->cpu) >= CPU_CACHE_MAX_ENTRIES)
+            g_hash_table_remove_all (self->cpu);
+          g_hash_table_insert (self->cpu, g_steal_pointer (&key), entry);
+          fresh = NULL;
+        }
     }
   verdict = entry_get (entry, error);
-  if (verdict == NULL)
-    return FALSE;
-  *usable = verdict->usable;
-  *reason = verdict->reason;
-  return TRUE;
+  ok = verdict != NULL;
+  if (ok)
+    {
+      *usable = verdict->usable;
+      *reason = g_strdup (verdict->reason);
+    }
+  if (fresh != NULL)
+    entry_free (fresh);
+  return ok;
+}
+
+guint
+vr_host_caps_cached_cpu_verdicts (VrHostCaps *self)
+{
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker =
+      g_mutex_locker_new (&self->lock);
+
+  return g_hash_table_size (self->cpu);
 }

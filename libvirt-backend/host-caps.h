@@ -139,9 +139,10 @@ const VrDomainCaps *vr_host_caps_get_domain_caps (VrHostCaps *self,
                                                   const char *virttype,
                                                   GError **error);
 
-/* virConnectCompareHypervisorCPU of a <cpu> XML, once per input. Sets
- * *usable and, when it is not, *reason (libvirt's explanation, owned by
- * the cache). FALSE with error when the driver cannot compare. */
+/* virConnectCompareHypervisorCPU of a <cpu> XML, once per input while it
+ * stays in a bounded cache. Sets *usable and *reason (libvirt's
+ * explanation when it is not usable, else NULL; free it). FALSE with
+ * error when the driver cannot compare. */
 gboolean vr_host_caps_compare_cpu (VrHostCaps *self,
                                    const char *emulator,
                                    const char *arch,
@@ -149,7 +150,10 @@ gboolean vr_host_caps_compare_cpu (VrHostCaps *self,
                                    const char *virttype,
                                    const char *cpu_xml,
                                    gboolean *usable,
-                                   const char **reason,
+                                   char **reason,
                                    GError **error);
+
+/* How many CPU verdicts the cache holds (for its tests). */
+guint vr_host_caps_cached_cpu_verdicts (VrHostCaps *self);
 
 G_END_DECLS

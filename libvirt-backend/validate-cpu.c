@@ -83,7 +83,7 @@ vr_validation_cpu_unusable (VrValidation *v, const char *cpu_xml,
 {
   g_autoptr (GError) error = NULL;
   gboolean usable = TRUE;
-  const char *reason = NULL;
+  char *reason = NULL;
 
   if (!vr_host_caps_compare_cpu (v->caps, v->emulator, v->arch, v->machine,
                                  v->virttype, cpu_xml, &usable, &reason,
@@ -92,6 +92,9 @@ vr_validation_cpu_unusable (VrValidation *v, const char *cpu_xml,
       vr_validation_skip (v, what);
       return NULL;
     }
+  /* The run keeps the copy: the cache may drop its entry meanwhile. */
+  if (reason != NULL)
+    g_ptr_array_add (v->kept, reason);
   return usable ? NULL : reason;
 }
 

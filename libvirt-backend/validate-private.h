@@ -31,6 +31,7 @@ typedef struct {
   gboolean check_save;      /* FALSE for a bare FILE.xml */
   GPtrArray *findings;
   GPtrArray *skipped;       /* names of checks skipped, for one finding */
+  GPtrArray *kept;          /* strings the run hands out (cache copies) */
   GHashTable *fixes;        /* hint text -> VrFindingFix, for the hints
                                that are one edit (vr_validation_hint_set) */
   VrValidateOptions options;

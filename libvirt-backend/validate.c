@@ -316,6 +316,7 @@ validation_clear (VrValidation *v)
   g_free (v->machine);
   g_clear_pointer (&v->findings, g_ptr_array_unref);
   g_clear_pointer (&v->skipped, g_ptr_array_unref);
+  g_clear_pointer (&v->kept, g_ptr_array_unref);
   g_clear_pointer (&v->fixes, g_hash_table_unref);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VrValidation, validation_clear)
@@ -366,6 +367,7 @@ run (VrValidation *v, const char *display_name, GError **error)
   v->xpath = xmlXPathNewContext (v->doc);
   v->findings = vr_findings_new ();
   v->skipped = g_ptr_array_new_with_free_func (g_free);
+  v->kept = g_ptr_array_new_with_free_func (g_free);
   /* Before any check: their work grows with the XML (seventh review F4). */
   if (!vr_domain_bounds_check (v->doc, display_name, error)
       || !identify (v, display_name, error))

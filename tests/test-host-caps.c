@@ -171,7 +171,7 @@ test_test_driver_unsupported (void)
 {
   g_autoptr (VrHostCaps) caps = test_driver_caps ();
   gboolean usable = FALSE;
-  const char *reason = NULL;
+  g_autofree char *reason = NULL;
 
   for (guint i = 0; i < 2; i++)
     {
@@ -186,6 +186,47 @@ test_test_driver_unsupported (void)
           "<cpu><model>qemu64</model></cpu>", &usable, &reason, &error));
       test_assert_error (error, VR_ERROR_NOT_SUPPORTED, NULL);
     }
+}
+
+/* Fourteenth review, D1: every distinct <cpu> a validation compared was
+ * kept until the connection dropped (the XML is the caller's, up to
+ * 4 MiB; a validation may run before polkit answers). 200 distinct ones
+ * leave at most 64 verdicts, and one past 16 KiB none. */
+static void
+test_cpu_cache_bound (void)
+{
+  g_autoptr (VrHostCaps) caps = test_driver_caps ();
+  g_autofree char *padding = g_strnfill (20000, 'A');
+
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autofree char *xml = g_strdup_printf (
+          "<cpu><model>qemu64</model><feature policy='require' "
+          "name='x%u'/></cpu>", i);
+      g_autoptr (GError) error = NULL;
+      g_autofree char *reason = NULL;
+      gboolean usable = FALSE;
+
+      vr_host_caps_compare_cpu (caps, NULL, "i686", NULL, "test", xml,
+                                &usable, &reason, &error);
+      g_assert_cmpuint (vr_host_caps_cached_cpu_verdicts (caps), <=, 64);
+    }
+  g_assert_cmpuint (vr_host_caps_cached_cpu_verdicts (caps), >, 0);
+  {
+    g_autofree char *xml = g_strdup_printf (
+        "<cpu><model>qemu64</model><feature policy='require' "
+        "name='%s'/></cpu>", padding);
+    g_autoptr (GError) error = NULL;
+    g_autofree char *reason = NULL;
+    gboolean usable = FALSE;
+    guint before = vr_host_caps_cached_cpu_verdicts (caps);
+
+    g_assert_false (vr_host_caps_compare_cpu (caps, NULL, "i686", NULL,
+                                              "test", xml, &usable, &reason,
+                                              &error));
+    test_assert_error (error, VR_ERROR_NOT_SUPPORTED, NULL);
+    g_assert_cmpuint (vr_host_caps_cached_cpu_verdicts (caps), ==, before);
+  }
 }
 
 static gpointer
@@ -225,5 +266,6 @@ main (int argc, char **argv)
   g_test_add_func ("/host-caps/test-driver/unsupported",
                    test_test_driver_unsupported);
   g_test_add_func ("/host-caps/threads", test_threads);
+  g_test_add_func ("/host-caps/cpu-cache-bound", test_cpu_cache_bound);
   return g_test_run ();
 }
