@@ -155,15 +155,6 @@ vr_realize_verify_header (Realize *r, const char *relpath, int fd,
   return what == NULL || changed (r, relpath, what, error);
 }
 
-static gboolean
-same_image (const VrSaveImage *a, const VrSaveImage *b)
-{
-  return a->version == b->version && a->data_len == b->data_len
-         && a->compressed == b->compressed && a->was_running == b->was_running
-         && g_strcmp0 (a->xml, b->xml) == 0
-         && g_strcmp0 (a->cookie, b->cookie) == 0;
-}
-
 gboolean
 vr_realize_verify_image (Realize *r, GError **error)
 {
@@ -185,7 +176,7 @@ vr_realize_verify_image (Realize *r, GError **error)
   close (fd);
   if (copy == NULL)
     return FALSE;
-  if (same_image (copy, judged))
+  if (vr_save_image_same_head (copy, judged))
     return TRUE;
   return changed (r, relpath, "validated (the copy's header holds another "
                   "domain XML than the one validation judged)", error);

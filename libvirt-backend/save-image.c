@@ -219,3 +219,13 @@ vr_save_image_read (const char *path, GError **error)
   close (fd);
   return image;
 }
+
+gboolean
+vr_save_image_same_head (const VrSaveImage *a, const VrSaveImage *b)
+{
+  return a->version == b->version && a->data_len == b->data_len
+         && a->compressed == b->compressed && a->was_running == b->was_running
+         && a->cookie_offset == b->cookie_offset
+         && g_strcmp0 (a->xml, b->xml) == 0
+         && g_strcmp0 (a->cookie, b->cookie) == 0;
+}

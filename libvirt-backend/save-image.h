@@ -40,6 +40,11 @@ typedef struct {
 } VrSaveImage;
 
 void vr_save_image_free (VrSaveImage *image);
+
+/* Whether two reads hold the same header and embedded XML and cookie:
+ * what libvirt parses of an image (thirteenth review, C1). */
+gboolean vr_save_image_same_head (const VrSaveImage *a,
+                                  const VrSaveImage *b);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VrSaveImage, vr_save_image_free)
 
 /* Reads and checks the header and embedded XML of the image open on fd;

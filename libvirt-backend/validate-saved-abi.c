@@ -49,15 +49,6 @@ sweep_dead_heads (const char *dir)
     }
 }
 
-static gboolean
-same_image (const VrSaveImage *a, const VrSaveImage *b)
-{
-  return a->version == b->version && a->data_len == b->data_len
-         && a->compressed == b->compressed
-         && g_strcmp0 (a->xml, b->xml) == 0
-         && g_strcmp0 (a->cookie, b->cookie) == 0;
-}
-
 /* The image's header and XML (and cookie), byte for byte, and one byte
  * of its stream, into a new file of dir, named for this process; NULL
  * unless that head holds the image read and judged (the caller may have
@@ -87,8 +78,9 @@ write_head (VrValidation *v, const VrSaveImage *image, const char *dir)
     return NULL;
   ok = write (fd, head, size) == (ssize_t) size
        && (written = vr_save_image_read_fd (fd, path, NULL)) != NULL
-       && same_image (written, image)
-       && (v->dir->save == NULL || same_image (written, v->dir->save));
+       && vr_save_image_same_head (written, image)
+       && (v->dir->save == NULL
+           || vr_save_image_same_head (written, v->dir->save));
   close (fd);
   if (ok)
     return g_steal_pointer (&path);
