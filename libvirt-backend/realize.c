@@ -925,7 +925,11 @@ finish (Realize *r, GError **error)
                                           "libvirt (managed save)")
                                  : "");
   record (r, VR_PLANNED_STATE_REALIZED, VR_ERROR_COMPLETED, message);
-  vr_pool_refresh (r->conn, r->options->pool);
+  /* A local realize wrote its files behind libvirt's back; a remote one
+   * made every volume through libvirt, which knows them, and a refresh
+   * would only rescan every volume of that pool on the far host. */
+  if (!r->remote)
+    vr_pool_refresh (r->conn, r->options->pool);
   return TRUE;
 }
 

@@ -500,6 +500,19 @@ make_nobody_dir (const char *path)
 GSubprocess *
 test_remote_libvirtd_start (const char *dir, guint port)
 {
+  return test_remote_libvirtd_start_full (dir, port, FALSE);
+}
+
+/* With reaped, the daemon runs under tini as a subreaper, which reaps the
+ * QEMU processes it orphans as soon as they exit, as systemd does on a
+ * host. This machine's PID 1 reaps orphans about every 2 s, and libvirt
+ * polls kill(pid, 0) every 200 ms after its SIGTERM until QEMU is gone, so
+ * without it each managed save or destroy waits up to 2 s more than on a
+ * host. tini passes SIGTERM on; killed itself, the daemon gets SIGKILL
+ * (setpriv's --pdeathsig), as if it had been killed. */
+GSubprocess *
+test_remote_libvirtd_start_full (const char *dir, guint port, gboolean reaped)
+{
   g_autoptr (GError) error = NULL;
   g_autofree char *conf = g_build_filename (dir, "libvirtd.conf", NULL);
   g_autofree char *run = g_build_filename (dir, "run", NULL);
@@ -527,10 +540,17 @@ test_remote_libvirtd_start (const char *dir, guint port)
   g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", home, TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", home, TRUE);
   /* --pdeathsig: a test that aborts takes its daemon with it. */
-  daemon = g_subprocess_launcher_spawn (
-      launcher, &error, "setpriv", "--reuid=65534", "--regid=65534",
-      "--clear-groups", "--pdeathsig=TERM", "/usr/sbin/libvirtd", "--listen",
-      "--config", conf, NULL);
+  if (reaped)
+    daemon = g_subprocess_launcher_spawn (
+        launcher, &error, "tini", "-s", "-p", "SIGTERM", "--", "setpriv",
+        "--reuid=65534", "--regid=65534", "--clear-groups",
+        "--pdeathsig=KILL", "/usr/sbin/libvirtd", "--listen", "--config",
+        conf, NULL);
+  else
+    daemon = g_subprocess_launcher_spawn (
+        launcher, &error, "setpriv", "--reuid=65534", "--regid=65534",
+        "--clear-groups", "--pdeathsig=TERM", "/usr/sbin/libvirtd",
+        "--listen", "--config", conf, NULL);
   g_assert_no_error (error);
   while ((conn = virConnectOpen (uri)) == NULL)
     {

@@ -120,6 +120,8 @@ void test_libvirtd_stop (GSubprocess *daemon);
  * DIR/run/libvirt-sock, config and logs in DIR/home), listening on
  * 127.0.0.1:port too (TCP, no auth); returns once it answers on both. */
 GSubprocess *test_remote_libvirtd_start (const char *dir, guint port);
+GSubprocess *test_remote_libvirtd_start_full (const char *dir, guint port,
+                                              gboolean reaped);
 
 /* A free TCP port on 127.0.0.1. */
 guint test_free_port (void);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* bench-remote [--size-mib N] [--rounds N] [--cold]
+/* bench-remote [--size-mib N] [--rounds N] [--cold] [--settle S] [--only CASE]
  *
  * The remote realize's upload (volume-upload.c: a new volume, a sparse
  * stream, the read-back check) against `virsh vol-upload [--sparse]` of
@@ -72,17 +72,24 @@ make_file (const char *dir, const char *name, guint mib, gboolean sparse)
 }
 
 static gboolean cold;
+static double settle_seconds = 3;
 
 /* Before each timed run, untimed: what the run before wrote (a 2 GiB
  * volume, the local copy) is written back, so that no run pays for the
  * one before it; with --cold the file to upload is dropped from the page
- * cache too (that file only: the machine is shared). */
+ * cache too (that file only: the machine is shared). Then a pause: the
+ * run before freed gigabytes of page cache, and a VM with free page
+ * reporting (virtio-balloon, as here) hands freed memory back to its host
+ * some 2 s later, after which touching it again costs a host page fault
+ * per page; without the pause a run took ~1 s or ~2 s (2 GiB, dense) by
+ * whether it began before or after that, whichever the tool. */
 static void
 settle (const char *file)
 {
   int fd;
 
   sync ();
+  g_usleep ((gulong) (settle_seconds * G_USEC_PER_SEC));
   if (!cold)
     return;
   fd = open (file, O_RDONLY | O_CLOEXEC);
@@ -258,6 +265,8 @@ main (int argc, char **argv)
     { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "Rounds", "N" },
     { "cold", 0, 0, G_OPTION_ARG_NONE, &cold,
       "Drop the file from the page cache before each run", NULL },
+    { "settle", 0, 0, G_OPTION_ARG_DOUBLE, &settle_seconds,
+      "Pause before each timed run (default 3)", "SECONDS" },
     { "only", 0, 0, G_OPTION_ARG_STRING, &only,
       "One case: unix-dense, unix-sparse, tcp-dense or tcp-sparse", "CASE" },
     { NULL }

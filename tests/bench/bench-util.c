@@ -105,6 +105,8 @@ vr_bench_print_runs (const char *indent, int width, const char *label,
   printf (", median %.2f s\n", vr_bench_median (runs));
 }
 
+gboolean vr_bench_pid1_reaps;
+
 VrBenchRemote *
 vr_bench_remote_start (const char *name, const char *pool)
 {
@@ -118,7 +120,8 @@ vr_bench_remote_start (const char *name, const char *pool)
   remote->pool_dir = g_build_filename (remote->dir, "home", "pool", NULL);
   g_assert_cmpint (g_mkdir_with_parents (remote->pool_dir, 0755), ==, 0);
   g_assert_cmpint (chown (remote->pool_dir, NOBODY, NOBODY), ==, 0);
-  remote->daemon = test_remote_libvirtd_start (remote->dir, port);
+  remote->daemon = test_remote_libvirtd_start_full (remote->dir, port,
+                                                    !vr_bench_pid1_reaps);
   remote->unix_uri = g_strdup_printf (
       "qemu+unix:///session?socket=%s/run/libvirt-sock", remote->dir);
   remote->tcp_uri = g_strdup_printf ("qemu+tcp://127.0.0.1:%u/session",

@@ -41,7 +41,9 @@ void vr_bench_print_runs (const char *indent, int width, const char *label,
  * starts it) under a new /var/tmp/NAME-XXXXXX (short: unix socket paths
  * stay under 108 characters), with a directory pool named pool there
  * (transient, in DIR/home/pool), listening on qemu+tcp 127.0.0.1:port
- * too. Root only. */
+ * too, under tini as a subreaper (QEMU reaped at once, as on a host; see
+ * test_remote_libvirtd_start_full) unless vr_bench_pid1_reaps is set.
+ * Root only. */
 typedef struct {
   char *dir;
   char *pool_dir;
@@ -49,6 +51,8 @@ typedef struct {
   char *tcp_uri;
   GSubprocess *daemon;
 } VrBenchRemote;
+
+extern gboolean vr_bench_pid1_reaps;
 
 VrBenchRemote *vr_bench_remote_start (const char *name, const char *pool);
 
