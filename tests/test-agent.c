@@ -469,7 +469,11 @@ wait_for_phase (const char *job, const char *phase)
 }
 
 /* A realize long enough to watch: progress only goes up, and comes as at
- * most ten PropertiesChanged a second. */
+ * most ten PropertiesChanged a second. Four come besides whatever the
+ * rate: the job object's first properties, the first timed one (the
+ * 100 ms timer starts with the first update), the work's end and the
+ * job's end (its outcome, Cancellable false): with QEMU reaped at once
+ * (tini, as on a host) this realize takes half a second. */
 static void
 test_progress (Fixture *f, gconstpointer data)
 {
@@ -492,7 +496,7 @@ test_progress (Fixture *f, gconstpointer data)
   g_assert_true (watch.success);
   g_assert_cmpuint (watch.percent_changes, >=, 2);
   g_assert_false (watch.percent_went_back);
-  g_assert_cmpfloat (watch.changes, <=, 10 * seconds + 2);
+  g_assert_cmpfloat (watch.changes, <=, 10 * seconds + 4);
   stop_agent (f);
   test_rmtree (dir);
 }
