@@ -18,6 +18,7 @@
 #include "libvirt-util.h"
 #include "placement.h"
 #include "realize-job.h"
+#include "realize-remote.h"
 #include "realized-domain.h"
 #include "safe-xml.h"
 #include "validate.h"
@@ -448,6 +449,17 @@ direct_realize (VrCliTransport *transport, const char *key,
   conn = connect_uri (request->uri ? request->uri : self->uri, error);
   if (conn == NULL)
     return NULL;
+  if (request->pool_dir != NULL && vr_connection_names_host (conn))
+    {
+      g_autofree char *uri = virConnectGetURI (conn);
+
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "--pool-dir %s names a folder on this host; a realize "
+                   "onto another host (%s) uploads into a libvirt pool "
+                   "there: name it with --pool NAME (without either, "
+                   "'default')", request->pool_dir, uri ? uri : "?");
+      return NULL;
+    }
   caps = vr_host_caps_new (conn);
   return add_job (self, vr_realize_job_start (self->next_id++, self->store,
                                               caps, conn, planned,

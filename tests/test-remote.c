@@ -753,6 +753,88 @@ test_placement_memory_bound (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (out, "needs 64.0\u00a0TiB of memory"));
 }
 
+/* The pool a remote realize uploads into is missing or stopped: validate
+ * and placement say so (VR1509, with the virsh -c command that fixes it),
+ * placement skips the host, and realize refuses before it made anything
+ * (--pool names the pool checked). */
+static void
+test_validate_no_pool (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = tcp_uri (&remote);
+  g_autofree char *virsh = g_strdup_printf ("virsh -c '%s' pool-start "
+                                            "default", uri);
+  g_autofree char *stopped = test_virsh (uri, "pool-destroy default");
+  g_autofree char *out = NULL;
+  g_autofree char *placed = NULL;
+  g_autofree char *realized = NULL;
+  g_autofree char *other = NULL;
+  g_autofree char *started = NULL;
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autoptr (virDomain) dom = NULL;
+  int status = -1;
+
+  out = test_cli_direct (f->state, uri, &status, "validate", "vr-guest",
+                         NULL);
+  g_assert_cmpint (status, ==, 3);
+  g_assert_nonnull (strstr (out, "VR1509"));
+  g_assert_nonnull (strstr (out, "storage pool 'default' is not active"));
+  g_assert_nonnull (strstr (out, virsh));
+  placed = test_cli_direct (f->state, NULL, &status, "realize", "vr-guest",
+                            "--host", uri, NULL);
+  g_assert_cmpint (status, !=, 0);
+  g_assert_nonnull (strstr (placed, "does not fit: VR1509"));
+  realized = test_cli_direct (f->state, uri, &status, "realize", "vr-guest",
+                              "--pool", "nosuch", NULL);
+  g_assert_cmpint (status, !=, 0);
+  g_assert_nonnull (strstr (realized, "storage pool 'nosuch' does not "
+                                      "exist"));
+  g_assert_null (strstr (realized, "pool-dir"));
+  started = test_virsh (uri, "pool-start default");
+  other = test_cli_direct (f->state, uri, &status, "show", "vr-guest", NULL);
+  g_assert_nonnull (strstr (other, "planned"));
+  dom = virDomainLookupByUUIDString (conn, f->uuid);
+  g_assert_null (dom);
+}
+
+/* --pool-dir names a folder on this host: a realize onto another host
+ * (a URI that names one) refuses it before anything is made, naming the
+ * option, directly and after --host placement; the planned system stays
+ * planned, nothing is in the pool or the folder. */
+static void
+test_pool_dir_refused (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = tcp_uri (&remote);
+  g_autofree char *dir = g_build_filename (f->state, "pool-here", NULL);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autoptr (virDomain) dom = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *placed = NULL;
+  g_autofree char *shown = NULL;
+  g_autofree char *volumes = NULL;
+  int status = -1;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  out = test_cli_direct (f->state, uri, &status, "realize", "vr-guest",
+                         "--pool-dir", dir, NULL);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_nonnull (strstr (out, "Invalid parameter (32773)"));
+  g_assert_nonnull (strstr (out, "--pool-dir"));
+  g_assert_nonnull (strstr (out, "--pool NAME"));
+  placed = test_cli_direct (f->state, NULL, &status, "realize", "vr-guest",
+                            "--host", uri, "--pool-dir", dir, NULL);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_nonnull (strstr (placed, "Invalid parameter (32773): --pool-dir"));
+  shown = test_cli_direct (f->state, NULL, &status, "show", "vr-guest", NULL);
+  g_assert_nonnull (strstr (shown, "planned"));
+  g_assert_null (strstr (shown, "failed"));
+  g_assert_false (vr_realize_journal_exists (f->store, f->system));
+  g_assert_cmpuint (test_count_entries (dir), ==, 0);
+  dom = virDomainLookupByUUIDString (conn, f->uuid);
+  g_assert_null (dom);
+  volumes = pool_volumes (conn);
+  g_assert_cmpstr (volumes, ==, "");
+}
+
 /* The agent (virt-realized) on the private bus, its own libvirt the
  * embedded root, and agent.conf listing hosts ("NAME=URI" lines). */
 static GSubprocess *
@@ -2249,6 +2331,10 @@ main (int argc, char **argv)
               test_placement_memory, fixture_tear_down);
   g_test_add ("/remote/placement-memory-bound", Fixture, "basic",
               fixture_set_up, test_placement_memory_bound, fixture_tear_down);
+  g_test_add ("/remote/validate/no-pool", Fixture, "basic", fixture_set_up,
+              test_validate_no_pool, fixture_tear_down);
+  g_test_add ("/remote/pool-dir-refused", Fixture, "basic", fixture_set_up,
+              test_pool_dir_refused, fixture_tear_down);
   g_test_add ("/remote/killed", Fixture, "basic", fixture_set_up,
               test_killed, fixture_tear_down);
   g_test_add_func ("/remote/uefi", test_uefi);
