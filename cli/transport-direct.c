@@ -31,6 +31,7 @@ typedef struct {
   GHashTable *jobs; /* id -> VrJob */
   char *export_dir;
   gboolean export_with_disks;
+  char *export_remote_uri;
   guint next_id;
 } Direct;
 
@@ -107,6 +108,7 @@ direct_free (VrCliTransport *transport)
 
   g_free (self->uri);
   g_free (self->export_dir);
+  g_free (self->export_remote_uri);
   g_clear_object (&self->store);
   g_hash_table_unref (self->jobs);
   g_free (self);
@@ -480,6 +482,9 @@ direct_export (VrCliTransport *transport, const VrCliExportRequest *request,
   g_free (self->export_dir);
   self->export_dir = g_strdup (request->dir);
   self->export_with_disks = request->with_disks;
+  g_clear_pointer (&self->export_remote_uri, g_free);
+  if (vr_connection_is_remote (conn))
+    self->export_remote_uri = virConnectGetURI (conn);
   return add_job (self, vr_export_job_start (self->next_id++, conn,
                                              request->domain, request->dir,
                                              &options));
@@ -530,6 +535,7 @@ direct_export_result (VrCliTransport *transport, const char *id)
   out->domain = g_strdup (result->name);
   out->uuid = g_strdup (result->uuid);
   out->directory = g_strdup (self->export_dir);
+  out->remote_uri = g_strdup (self->export_remote_uri);
   out->save_file = g_strdup (result->save_file);
   out->saved = result->saved;
   out->disks = result->disks;

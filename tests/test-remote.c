@@ -1526,6 +1526,52 @@ test_export (Fixture *f, gconstpointer data)
   test_rmtree (pool);
 }
 
+/* export --save from a remote host says the domain is saved there (not
+ * "here"); a volume an earlier export left behind holds the guest's
+ * state: the next export refuses (32774) and says how to take it back
+ * with virsh commands that go to the remote host (-c 'URI'). */
+static void
+test_export_left_volume (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  VrRealizeOptions start = { .start = TRUE };
+  VrExportOptions options = { .save = TRUE };
+  g_autofree char *out = test_mkdtemp ();
+  g_autofree char *dir = g_build_filename (out, "export", NULL);
+  g_autofree char *virsh = g_strdup_printf ("virsh -c '%s' restore ", uri);
+  g_autofree char *create = g_strdup_printf (
+      "vol-create-as default vr-export-%s.save 1M", f->uuid);
+  g_autofree char *made = NULL;
+  g_autofree char *said = NULL;
+  g_autofree char *saved_there = g_strdup_printf ("it is saved now on %s, "
+                                                  "and starting it there "
+                                                  "resumes it", uri);
+  g_autoptr (virDomain) dom = NULL;
+  int status = -1;
+  g_autoptr (VrExportResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (realize_on (f, conn, &start, NULL, NULL, &error));
+  g_assert_no_error (error);
+  said = test_cli_direct (f->state, uri, &status, "export", "vr-guest",
+                          dir, "--save", NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (said, saved_there));
+  g_assert_nonnull (strstr (said, "do not start it there again"));
+  g_assert_null (strstr (said, "start it here"));
+  dom = virDomainLookupByUUIDString (conn, f->uuid);
+  g_assert_cmpint (virDomainCreate (dom), ==, 0);
+  test_rmtree (dir);
+  made = test_virsh (uri, create);
+  result = vr_export (conn, "vr-guest", dir, &options, NULL, NULL, &error);
+  g_assert_null (result);
+  test_assert_error (error, VR_ERROR_IN_USE, "an earlier export", virsh,
+                     "managedsave vr-guest --running", NULL);
+  delete_volumes (conn);
+  test_rmtree (out);
+}
+
 /* export --with-disks from the remote host: the disk, a volume of its
  * pool there, is downloaded into DIR/disks byte for byte; the remote pool
  * keeps exactly that volume (the save's is gone); the export realizes
@@ -2344,6 +2390,8 @@ main (int argc, char **argv)
   local_root = vr_testbed_new_root ("remote-local");
   g_test_add ("/remote/export", Fixture, "basic", fixture_set_up,
               test_export, fixture_tear_down);
+  g_test_add ("/remote/export/remote-words", Fixture, "basic",
+              fixture_set_up, test_export_left_volume, fixture_tear_down);
   g_test_add ("/remote/export/disks", Fixture, "disk", fixture_set_up,
               test_export_disks, fixture_tear_down);
   g_test_add_func ("/remote/export/not-volume", test_export_not_volume);
