@@ -308,6 +308,22 @@ validate_arg (Direct *self, VrHostCaps *caps, const char *arg,
   return NULL;
 }
 
+/* Whether the connection in use (-c, else $LIBVIRT_DEFAULT_URI, else
+ * libvirt's local default) may be the one planned was realized on: not
+ * when either is remote and their texts differ (a local default may
+ * still resolve to the recorded local URI: that one is asked). */
+static gboolean
+uri_may_be_recorded (Direct *self, VrPlannedSystem *planned)
+{
+  const char *recorded = vr_planned_system_get_connection (planned);
+  const char *in_use = self->uri ? self->uri
+                                 : g_getenv ("LIBVIRT_DEFAULT_URI");
+
+  if (recorded == NULL || g_strcmp0 (in_use, recorded) == 0)
+    return TRUE;
+  return !vr_uri_is_remote (recorded) && !vr_uri_is_remote (in_use);
+}
+
 static gboolean
 direct_check_domain (VrCliTransport *transport, VrCliSystem *system,
                      GError **error)
@@ -318,7 +334,17 @@ direct_check_domain (VrCliTransport *transport, VrCliSystem *system,
   g_autoptr (virConnect) conn = NULL;
   VrDomainPresence presence;
 
-  if (planned == NULL || (conn = connect (self, error)) == NULL
+  if (planned == NULL)
+    return FALSE;
+  /* Only the recorded connection is asked, and only when it is the one
+   * in use: a remote host's is not this command's default, nor is another
+   * host's, and neither is connected to just to say so (not asked). */
+  if (!uri_may_be_recorded (self, planned))
+    {
+      system->domain_presence = VR_CLI_DOMAIN_UNKNOWN;
+      return TRUE;
+    }
+  if ((conn = connect (self, error)) == NULL
       || !vr_realized_domain_presence (conn, planned, &presence, error))
     return FALSE;
   system->domain_presence

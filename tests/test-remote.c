@@ -336,7 +336,8 @@ test_tcp_start (Fixture *f, gconstpointer data)
   g_assert_cmpuint (pool_files (&remote), ==, 0);
 }
 
-/* The same through the command line, over TCP, with the disk copied. */
+/* The same through the command line, over TCP, with the disk copied;
+ * show without -c then asks no libvirt about it. */
 static void
 test_cli_tcp (Fixture *f, gconstpointer data)
 {
@@ -348,6 +349,7 @@ test_cli_tcp (Fixture *f, gconstpointer data)
                                           "--start", NULL);
   g_autoptr (virDomain) dom = NULL;
   g_autofree char *volumes = NULL;
+  g_autofree char *shown = NULL;
 
   g_assert_cmpint (status, ==, 0);
   g_assert_nonnull (strstr (out, "realized as domain 'vr-guest-disk'; it "
@@ -357,6 +359,14 @@ test_cli_tcp (Fixture *f, gconstpointer data)
   assert_restored (&remote, dom);
   volumes = pool_volumes (conn);
   g_assert_cmpstr (volumes, ==, "vr-guest-disk-disk0.qcow2\n");
+  /* Without -c the remote host is not the connection in use: show does
+   * not connect anywhere to ask about the domain (no warning). */
+  shown = test_cli_direct (f->state, NULL, &status, "show", "vr-guest-disk",
+                           NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (shown, uri));
+  g_assert_null (strstr (shown, "cannot tell"));
+  g_assert_null (strstr (shown, "warning"));
   test_remove_domain (conn, f->uuid);
   delete_volumes (conn);
 }
