@@ -195,9 +195,13 @@ choose_host (VrCliRun *run, VrCliTransport *transport, const char *key,
   for (guint i = 0; i < placements->len; i++)
     if (((VrCliPlacement *) placements->pdata[i])->chosen)
       return g_strdup (((VrCliPlacement *) placements->pdata[i])->uri);
-  g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
-               "planned system '%s' fits none of the %u hosts given", key,
-               placements->len);
+  if (placements->len == 1)
+    g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
+                 "planned system '%s' does not fit the one host given", key);
+  else
+    g_set_error (error, VR_ERROR, VR_ERROR_NOT_SUPPORTED,
+                 "planned system '%s' fits none of the %u hosts given", key,
+                 placements->len);
   return NULL;
 }
 
@@ -246,6 +250,8 @@ vr_cli_cmd_realize (VrCliRun *run, int argc, char **argv)
                                                          "managedsave"))
     return vr_cli_usage_error ("realize", "--handoff takes auto, link or "
                                "managedsave, not '%s'", handoff);
+  if (!vr_cli_check_hosts (run, (const char *const *) hosts, &error))
+    return vr_cli_fail (error);
   if ((transport = vr_cli_open_transport (run)) == NULL)
     return VR_EXIT_FAILED;
   if (no_wait && transport->klass->jobs == NULL)

@@ -42,6 +42,13 @@ gboolean vr_cli_want_args (VrCliRun *run,
                            int wanted,
                            const char *what);
 
+/* --host's values: none empty (an empty one would be libvirt's default
+ * connection), and no -c/--connect beside them (it would be ignored).
+ * FALSE with InvalidParameter naming the options. */
+gboolean vr_cli_check_hosts (VrCliRun *run,
+                             const char *const *hosts,
+                             GError **error);
+
 /* The program's transport for the command, or NULL (the error said). */
 VrCliTransport *vr_cli_open_transport (VrCliRun *run);
 

@@ -289,6 +289,8 @@ vr_cli_cmd_validate (VrCliRun *run, int argc, char **argv)
   if (!vr_cli_parse_command (run, entries, &argc, &argv)
       || !vr_cli_want_args (run, argc, 1, "PLANNED, DIR or FILE.xml"))
     return VR_EXIT_USAGE;
+  if (!vr_cli_check_hosts (run, (const char *const *) hosts, &error))
+    return vr_cli_fail (error);
   if ((transport = vr_cli_open_transport (run)) == NULL)
     return VR_EXIT_FAILED;
   if (hosts != NULL)

@@ -203,6 +203,30 @@ vr_cli_want_args (VrCliRun *run, int argc, int wanted, const char *what)
   return FALSE;
 }
 
+gboolean
+vr_cli_check_hosts (VrCliRun *run, const char *const *hosts, GError **error)
+{
+  if (hosts == NULL)
+    return TRUE;
+  for (guint i = 0; hosts[i] != NULL; i++)
+    if (*hosts[i] == '\0')
+      {
+        g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                     "--host '' names no host (each --host is a libvirt URI "
+                     "or, through the agent, a host its configuration "
+                     "lists)");
+        return FALSE;
+      }
+  if (run->cli->uri == NULL)
+    return TRUE;
+  g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+               "-c/--connect '%s' and --host exclude each other: with --host "
+               "the command goes to the hosts it names; give the URI as "
+               "another --host, or drop --host to use -c alone",
+               run->cli->uri);
+  return FALSE;
+}
+
 VrCliTransport *
 vr_cli_open_transport (VrCliRun *run)
 {

@@ -261,6 +261,7 @@ vr_cli_export_free (VrCliExport *result)
   g_free (result->domain);
   g_free (result->uuid);
   g_free (result->directory);
+  g_free (result->remote_uri);
   g_free (result->save_file);
   g_strfreev (result->notes);
   g_free (result);

@@ -117,6 +117,9 @@ typedef struct {
   char *domain;
   char *uuid;
   char *directory;
+  /* The other host's libvirt it was exported from (a saved state stays
+   * there), or NULL for this host's. */
+  char *remote_uri;
   char *save_file;
   gboolean saved;
   guint disks;

@@ -394,7 +394,12 @@ vr_cli_print_export (const VrCliExport *result)
                             result->snapshots > 1 ? "s" : "");
   vr_cli_printf ("Domain '%s' exported to %s: %s, manifest.xml (%s)\n",
                  result->domain, result->directory, files->str, size);
-  if (result->saved)
+  if (result->saved && result->remote_uri != NULL)
+    vr_cli_printf ("It was running: it is saved now on %s, and starting it "
+                   "there resumes it. Once the VM runs elsewhere, do not "
+                   "start it there again: two copies of one guest would "
+                   "write the same disks and identity\n", result->remote_uri);
+  else if (result->saved)
     vr_cli_printf ("It was running: it is saved now, and starting it "
                    "resumes it. Once the VM runs elsewhere, do not start it "
                    "here again: two copies of one guest would write the same "

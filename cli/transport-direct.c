@@ -18,6 +18,7 @@
 #include "libvirt-util.h"
 #include "placement.h"
 #include "realize-job.h"
+#include "realize-remote.h"
 #include "realized-domain.h"
 #include "safe-xml.h"
 #include "validate.h"
@@ -30,6 +31,7 @@ typedef struct {
   GHashTable *jobs; /* id -> VrJob */
   char *export_dir;
   gboolean export_with_disks;
+  char *export_remote_uri;
   guint next_id;
 } Direct;
 
@@ -106,6 +108,7 @@ direct_free (VrCliTransport *transport)
 
   g_free (self->uri);
   g_free (self->export_dir);
+  g_free (self->export_remote_uri);
   g_clear_object (&self->store);
   g_hash_table_unref (self->jobs);
   g_free (self);
@@ -305,6 +308,22 @@ validate_arg (Direct *self, VrHostCaps *caps, const char *arg,
   return NULL;
 }
 
+/* Whether the connection in use (-c, else $LIBVIRT_DEFAULT_URI, else
+ * libvirt's local default) may be the one planned was realized on: not
+ * when either is remote and their texts differ (a local default may
+ * still resolve to the recorded local URI: that one is asked). */
+static gboolean
+uri_may_be_recorded (Direct *self, VrPlannedSystem *planned)
+{
+  const char *recorded = vr_planned_system_get_connection (planned);
+  const char *in_use = self->uri ? self->uri
+                                 : g_getenv ("LIBVIRT_DEFAULT_URI");
+
+  if (recorded == NULL || g_strcmp0 (in_use, recorded) == 0)
+    return TRUE;
+  return !vr_uri_is_remote (recorded) && !vr_uri_is_remote (in_use);
+}
+
 static gboolean
 direct_check_domain (VrCliTransport *transport, VrCliSystem *system,
                      GError **error)
@@ -315,7 +334,17 @@ direct_check_domain (VrCliTransport *transport, VrCliSystem *system,
   g_autoptr (virConnect) conn = NULL;
   VrDomainPresence presence;
 
-  if (planned == NULL || (conn = connect (self, error)) == NULL
+  if (planned == NULL)
+    return FALSE;
+  /* Only the recorded connection is asked, and only when it is the one
+   * in use: a remote host's is not this command's default, nor is another
+   * host's, and neither is connected to just to say so (not asked). */
+  if (!uri_may_be_recorded (self, planned))
+    {
+      system->domain_presence = VR_CLI_DOMAIN_UNKNOWN;
+      return TRUE;
+    }
+  if ((conn = connect (self, error)) == NULL
       || !vr_realized_domain_presence (conn, planned, &presence, error))
     return FALSE;
   system->domain_presence
@@ -448,6 +477,17 @@ direct_realize (VrCliTransport *transport, const char *key,
   conn = connect_uri (request->uri ? request->uri : self->uri, error);
   if (conn == NULL)
     return NULL;
+  if (request->pool_dir != NULL && vr_connection_names_host (conn))
+    {
+      g_autofree char *uri = virConnectGetURI (conn);
+
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "--pool-dir %s names a folder on this host; a realize "
+                   "onto another host (%s) uploads into a libvirt pool "
+                   "there: name it with --pool NAME (without either, "
+                   "'default')", request->pool_dir, uri ? uri : "?");
+      return NULL;
+    }
   caps = vr_host_caps_new (conn);
   return add_job (self, vr_realize_job_start (self->next_id++, self->store,
                                               caps, conn, planned,
@@ -468,6 +508,9 @@ direct_export (VrCliTransport *transport, const VrCliExportRequest *request,
   g_free (self->export_dir);
   self->export_dir = g_strdup (request->dir);
   self->export_with_disks = request->with_disks;
+  g_clear_pointer (&self->export_remote_uri, g_free);
+  if (vr_connection_is_remote (conn))
+    self->export_remote_uri = virConnectGetURI (conn);
   return add_job (self, vr_export_job_start (self->next_id++, conn,
                                              request->domain, request->dir,
                                              &options));
@@ -518,6 +561,7 @@ direct_export_result (VrCliTransport *transport, const char *id)
   out->domain = g_strdup (result->name);
   out->uuid = g_strdup (result->uuid);
   out->directory = g_strdup (self->export_dir);
+  out->remote_uri = g_strdup (self->export_remote_uri);
   out->save_file = g_strdup (result->save_file);
   out->saved = result->saved;
   out->disks = result->disks;

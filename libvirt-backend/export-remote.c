@@ -107,13 +107,16 @@ make_volume (virConnectPtr conn, virDomainPtr dom, GError **error)
   left = virStorageVolLookupByName (pool, name);
   if (left != NULL)
     {
+      g_autofree char *virsh = vr_libvirt_virsh_on (conn);
+
       path = virStorageVolGetPath (left);
       g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
                    "volume %s exists: an earlier export of '%s' stopped "
                    "midway and the guest's state is in it; take it back "
-                   "with virsh restore %s --paused, virsh managedsave %s "
-                   "--running, then delete the volume", path,
-                   virDomainGetName (dom), path, virDomainGetName (dom));
+                   "with %s restore %s --paused, %s managedsave %s "
+                   "--running, then delete the volume (%s vol-delete %s)",
+                   path, virDomainGetName (dom), virsh, path, virsh,
+                   virDomainGetName (dom), virsh, path);
       return NULL;
     }
   return vr_volume_create (pool, name, 0, error);

@@ -63,6 +63,8 @@ static const VrFindingKind kinds[] = {
     "Disk inside the import directory: realize needs its disks copied" },
   { VR_FINDING_POOL_OVERLAP, VR_SEVERITY_ERROR,
     "Pool directory is, contains or lies inside the import directory" },
+  { VR_FINDING_REMOTE_POOL, VR_SEVERITY_ERROR,
+    "Remote host's pool to upload into missing or not active" },
   { VR_FINDING_DOMAIN_NAME, VR_SEVERITY_ERROR,
     "A defined domain has the same name" },
   { VR_FINDING_DOMAIN_UUID, VR_SEVERITY_ERROR,

@@ -146,6 +146,16 @@ prepare_embedded_root (const char *uri)
                        -1, NULL);
 }
 
+char *
+vr_libvirt_virsh_on (virConnectPtr conn)
+{
+  g_autofree char *uri = virConnectGetURI (conn);
+  g_autofree char *quoted = uri ? g_shell_quote (uri) : NULL;
+
+  return quoted ? g_strdup_printf ("virsh -c %s", quoted)
+                : g_strdup ("virsh");
+}
+
 virConnectPtr
 vr_libvirt_open (const char *uri, GError **error)
 {

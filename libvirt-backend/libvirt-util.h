@@ -23,6 +23,12 @@ void vr_libvirt_init (void);
 /* Opens uri (NULL: libvirt's default, as virsh does). */
 virConnectPtr vr_libvirt_open (const char *uri, GError **error);
 
+/* "virsh -c 'URI'" for conn: a hint's command must act on the connection
+ * that was checked, not on whatever virsh opens by default
+ * (qemu:///system may hold a domain of the same name, or be another
+ * host's). Plain "virsh" when libvirt does not say its URI. */
+char *vr_libvirt_virsh_on (virConnectPtr conn);
+
 /* Sets error from this thread's last libvirt error, keeping libvirt's text
  * and mapping its virErrorNumber to a VR_ERROR code. The error is taken
  * before the arguments are evaluated: every public libvirt call among

@@ -10,6 +10,7 @@
 #include "errors.h"
 #include "handoff.h"
 #include "libvirt-util.h"
+#include "realize-remote.h"
 #include "safe-xml.h"
 
 static char *
@@ -42,11 +43,26 @@ pool_target (virStoragePoolPtr pool, const char *name, GError **error)
   return g_steal_pointer (&path);
 }
 
+/* pool-dir is a folder of this host: no advice for a remote one. */
 static char *
 named_pool_dir (virConnectPtr conn, const char *name, GError **error)
 {
   g_autoptr (virStoragePool) pool = virStoragePoolLookupByName (conn, name);
+  g_autofree char *virsh = NULL;
 
+  if (pool == NULL && vr_connection_is_remote (conn))
+    {
+      /* Taken before virsh_on's calls reset it. */
+      virErrorPtr saved = virSaveLastError ();
+
+      virsh = vr_libvirt_virsh_on (conn);
+      vr_libvirt_set_saved_error (saved, error, "no storage pool '%s' on the remote host "
+                            "(define and start one there: %s pool-define-as "
+                            "%s dir --target DIR, pool-start %s; or name an "
+                            "active directory pool there with the pool "
+                            "option)", name, virsh, name, name);
+      return NULL;
+    }
   if (pool == NULL)
     {
       vr_libvirt_set_error (error, "no storage pool '%s' (use the pool-dir "
@@ -55,9 +71,10 @@ named_pool_dir (virConnectPtr conn, const char *name, GError **error)
     }
   if (virStoragePoolIsActive (pool) != 1)
     {
+      virsh = vr_libvirt_virsh_on (conn);
       g_set_error (error, VR_ERROR, VR_ERROR_INVALID_STATE,
-                   "storage pool '%s' is not active (virsh pool-start %s)",
-                   name, name);
+                   "storage pool '%s' is not active (%s pool-start %s)",
+                   name, virsh, name);
       return NULL;
     }
   return pool_target (pool, name, error);

@@ -22,9 +22,8 @@
 #include "volume-upload.h"
 
 gboolean
-vr_connection_is_remote (virConnectPtr conn)
+vr_uri_is_remote (const char *text)
 {
-  g_autofree char *text = virConnectGetURI (conn);
   g_autoptr (GUri) uri = text ? g_uri_parse (text, G_URI_FLAGS_NONE, NULL)
                               : NULL;
   const char *host;
@@ -34,6 +33,25 @@ vr_connection_is_remote (virConnectPtr conn)
   host = g_uri_get_host (uri);
   return strchr (g_uri_get_scheme (uri), '+') != NULL
          || (host != NULL && *host != '\0');
+}
+
+gboolean
+vr_connection_is_remote (virConnectPtr conn)
+{
+  g_autofree char *text = virConnectGetURI (conn);
+
+  return vr_uri_is_remote (text);
+}
+
+gboolean
+vr_connection_names_host (virConnectPtr conn)
+{
+  g_autofree char *text = virConnectGetURI (conn);
+  g_autoptr (GUri) uri = text ? g_uri_parse (text, G_URI_FLAGS_NONE, NULL)
+                              : NULL;
+  const char *host = uri ? g_uri_get_host (uri) : NULL;
+
+  return host != NULL && *host != '\0';
 }
 
 /* TPM state is refused before anything is made: swtpm keeps it in the

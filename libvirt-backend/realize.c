@@ -85,6 +85,7 @@ check_fits (Realize *r, VrHostCaps *caps, GError **error)
     .caller_known = r->options->caller_known,
     .caller_uid = r->options->caller_uid,
     .pool_dir = pool_dir,
+    .pool = r->options->pool,
     .bridges = r->options->bridges,
     /* The directory open_import opened and checked (dev/ino), which the
      * realize reads: never one found at its path again. */

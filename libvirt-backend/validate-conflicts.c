@@ -48,17 +48,10 @@ is_own_domain (VrValidation *v, virDomainPtr dom)
                        virDomainGetName (dom)) == 0;
 }
 
-/* "virsh -c 'URI'": a hint's command must act on the connection that was
- * checked, not on whatever virsh opens by default (qemu:///system may
- * hold a domain of the same name, with a saved state of its own). */
 static char *
 virsh_on (virDomainPtr dom)
 {
-  g_autofree char *uri = virConnectGetURI (virDomainGetConnect (dom));
-  g_autofree char *quoted = uri ? g_shell_quote (uri) : NULL;
-
-  return quoted ? g_strdup_printf ("virsh -c %s", quoted)
-                : g_strdup ("virsh");
+  return vr_libvirt_virsh_on (virDomainGetConnect (dom));
 }
 
 static void

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "handoff.h"
 #include "libvirt-util.h"
 #include "pool.h"
+#include "realize-remote.h"
 #include "validate-private.h"
 
 /* The directory realize copies into without --pool/--pool-dir: an
@@ -100,6 +102,49 @@ check_save_dir (VrValidation *v, virConnectPtr conn)
       "cannot be handed to libvirt under that name", path);
 }
 
+/* A realize onto a remote host uploads the saved state (and a UEFI
+ * variable store) into a pool there (realize-remote.c): the pool it
+ * names (else "default") must be defined and active on that host. A
+ * --pool-dir without --pool is a folder of this host (a daemon behind a
+ * local socket): check_pool's. */
+static void
+check_remote_pool (VrValidation *v, virConnectPtr conn)
+{
+  const char *name = v->options.pool ? v->options.pool : VR_POOL_DEFAULT;
+  g_autoptr (virStoragePool) pool = NULL;
+  g_autofree char *virsh = NULL;
+  g_autofree char *quoted = NULL;
+  g_autofree char *hint = NULL;
+  gboolean uploads = v->save_file != NULL
+                     || (v->system != NULL
+                         && vr_planned_system_get_nvram_file (v->system));
+
+  if (!uploads || (v->options.pool == NULL && v->options.pool_dir != NULL)
+      || !vr_connection_is_remote (conn))
+    return;
+  pool = virStoragePoolLookupByName (conn, name);
+  if (pool != NULL && virStoragePoolIsActive (pool) == 1)
+    return;
+  virsh = vr_libvirt_virsh_on (conn);
+  /* Quoted for the shell only when it needs it ("default" as is). */
+  quoted = strspn (name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                         "0123456789-_.") == strlen (name)
+               ? g_strdup (name)
+               : g_shell_quote (name);
+  hint = pool != NULL
+             ? g_strdup_printf ("%s pool-start %s; or realize with --pool "
+                                "NAME, an active directory pool there",
+                                virsh, quoted)
+             : g_strdup_printf ("%s pool-define-as %s dir --target DIR, then "
+                                "pool-build, pool-start and pool-autostart "
+                                "%s; or realize with --pool NAME, an active "
+                                "directory pool there", virsh, quoted, quoted);
+  vr_validation_add (v, VR_FINDING_REMOTE_POOL, NULL, hint,
+                     "storage pool '%s' %s on the remote host: a realize "
+                     "there uploads the saved state into it", name,
+                     pool != NULL ? "is not active" : "does not exist");
+}
+
 void
 vr_validate_targets (VrValidation *v)
 {
@@ -108,5 +153,6 @@ vr_validate_targets (VrValidation *v)
   if (conn == NULL)
     return;
   check_pool (v, conn);
+  check_remote_pool (v, conn);
   check_save_dir (v, conn);
 }

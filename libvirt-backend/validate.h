@@ -28,6 +28,9 @@ typedef struct {
   /* The directory the realize copies into (another guest's data for the
    * planned XML); NULL when unknown. */
   const char *pool_dir;
+  /* The libvirt pool a realize onto a remote connection uploads into
+   * (--pool); NULL: "default". */
+  const char *pool;
   /* The planned system's import directory as the caller handed it over
    * (borrowed); NULL: opened by its recorded path. */
   VrImportDir *import_dir;

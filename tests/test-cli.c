@@ -524,22 +524,80 @@ test_edit_unvalidated (void)
 }
 
 /* --host: a host that did not answer has no figures: null, not 0. */
-static void
-test_host_unreachable_json (void)
+/* A new state directory with the test bed's basic guest imported. */
+static char *
+state_with_basic (void)
 {
   g_autofree char *dir = vr_testbed_require ("basic");
-  g_autofree char *state = test_mkdtemp ();
+  char *state = test_mkdtemp ();
   g_auto (TestRun) imported = { 0 };
-  g_auto (TestRun) r = { 0 };
 
   run_cli (&imported, state, "import", dir, "-q");
   g_assert_cmpint (imported.status, ==, 0);
+  return state;
+}
+
+static void
+test_host_unreachable_json (void)
+{
+  g_autofree char *state = state_with_basic ();
+  g_auto (TestRun) r = { 0 };
+
   run_cli (&r, state, "--json", "validate", "vr-guest", "--host",
            UNREACHABLE_URI);
   g_assert_cmpint (r.status, ==, 3);
   assert_contains (r.out, "\"reachable\" : false");
   assert_contains (r.out, "\"free_memory\" : null");
   assert_contains (r.out, "\"cpus\" : null");
+  test_rmtree (state);
+}
+
+/* --host '' would be libvirt's default connection, and -c beside --host
+ * was ignored: both are refused (32773) naming the options, before any
+ * host is asked; validate and realize alike. */
+static void
+test_host_refused (void)
+{
+  g_autofree char *state = state_with_basic ();
+  g_auto (TestRun) empty = { 0 };
+  g_auto (TestRun) empty_realize = { 0 };
+  g_auto (TestRun) both = { 0 };
+  g_auto (TestRun) both_realize = { 0 };
+
+  run_cli (&empty, state, "validate", "vr-guest", "--host", "");
+  g_assert_cmpint (empty.status, ==, 1);
+  assert_contains (empty.err, "error: Invalid parameter (32773): --host ''");
+  run_cli (&empty_realize, state, "realize", "vr-guest", "--host",
+           UNREACHABLE_URI, "--host", "");
+  g_assert_cmpint (empty_realize.status, ==, 1);
+  assert_contains (empty_realize.err, "Invalid parameter (32773): --host ''");
+  run_cli (&both, state, "-c", UNREACHABLE_URI, "validate", "vr-guest",
+           "--host", UNREACHABLE_URI);
+  g_assert_cmpint (both.status, ==, 1);
+  assert_contains (both.err, "Invalid parameter (32773): -c/--connect");
+  assert_contains (both.err, "and --host exclude each other");
+  run_cli (&both_realize, state, "-c", UNREACHABLE_URI, "realize",
+           "vr-guest", "--host", UNREACHABLE_URI);
+  g_assert_cmpint (both_realize.status, ==, 1);
+  assert_contains (both_realize.err, "and --host exclude each other");
+  test_rmtree (state);
+}
+
+/* "fits none of the 1 hosts": one host is said in the singular. */
+static void
+test_host_count (void)
+{
+  g_autofree char *state = state_with_basic ();
+  g_auto (TestRun) one = { 0 };
+  g_auto (TestRun) two = { 0 };
+
+  run_cli (&one, state, "realize", "vr-guest", "--host", UNREACHABLE_URI);
+  g_assert_cmpint (one.status, ==, 1);
+  assert_contains (one.err, "does not fit the one host given");
+  run_cli (&two, state, "realize", "vr-guest", "--host", UNREACHABLE_URI,
+           "--host", UNREACHABLE_URI "2");
+  g_assert_cmpint (two.status, ==, 1);
+  assert_contains (two.err, "fits none of the 2 hosts given");
   test_rmtree (state);
 }
 
@@ -990,6 +1048,8 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/new-user/option-typo", test_option_typo);
   g_test_add_func ("/cli/new-user/dash-name", test_dash_name);
   g_test_add_func ("/cli/new-user/edit-unvalidated", test_edit_unvalidated);
+  g_test_add_func ("/cli/new-user/host-refused", test_host_refused);
+  g_test_add_func ("/cli/new-user/host-count", test_host_count);
   g_test_add_func ("/cli/new-user/host-unreachable-json",
                    test_host_unreachable_json);
   g_test_add_func ("/cli/new-user/help-lists-every-option",

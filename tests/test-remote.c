@@ -336,7 +336,8 @@ test_tcp_start (Fixture *f, gconstpointer data)
   g_assert_cmpuint (pool_files (&remote), ==, 0);
 }
 
-/* The same through the command line, over TCP, with the disk copied. */
+/* The same through the command line, over TCP, with the disk copied;
+ * show without -c then asks no libvirt about it. */
 static void
 test_cli_tcp (Fixture *f, gconstpointer data)
 {
@@ -348,6 +349,7 @@ test_cli_tcp (Fixture *f, gconstpointer data)
                                           "--start", NULL);
   g_autoptr (virDomain) dom = NULL;
   g_autofree char *volumes = NULL;
+  g_autofree char *shown = NULL;
 
   g_assert_cmpint (status, ==, 0);
   g_assert_nonnull (strstr (out, "realized as domain 'vr-guest-disk'; it "
@@ -357,6 +359,14 @@ test_cli_tcp (Fixture *f, gconstpointer data)
   assert_restored (&remote, dom);
   volumes = pool_volumes (conn);
   g_assert_cmpstr (volumes, ==, "vr-guest-disk-disk0.qcow2\n");
+  /* Without -c the remote host is not the connection in use: show does
+   * not connect anywhere to ask about the domain (no warning). */
+  shown = test_cli_direct (f->state, NULL, &status, "show", "vr-guest-disk",
+                           NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (shown, uri));
+  g_assert_null (strstr (shown, "cannot tell"));
+  g_assert_null (strstr (shown, "warning"));
   test_remove_domain (conn, f->uuid);
   delete_volumes (conn);
 }
@@ -751,6 +761,88 @@ test_placement_memory_bound (Fixture *f, gconstpointer data)
   g_assert_cmpint (status, ==, 3);
   g_assert_nonnull (strstr (out, "does not fit: "));
   g_assert_nonnull (strstr (out, "needs 64.0\u00a0TiB of memory"));
+}
+
+/* The pool a remote realize uploads into is missing or stopped: validate
+ * and placement say so (VR1509, with the virsh -c command that fixes it),
+ * placement skips the host, and realize refuses before it made anything
+ * (--pool names the pool checked). */
+static void
+test_validate_no_pool (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = tcp_uri (&remote);
+  g_autofree char *virsh = g_strdup_printf ("virsh -c '%s' pool-start "
+                                            "default", uri);
+  g_autofree char *stopped = test_virsh (uri, "pool-destroy default");
+  g_autofree char *out = NULL;
+  g_autofree char *placed = NULL;
+  g_autofree char *realized = NULL;
+  g_autofree char *other = NULL;
+  g_autofree char *started = NULL;
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autoptr (virDomain) dom = NULL;
+  int status = -1;
+
+  out = test_cli_direct (f->state, uri, &status, "validate", "vr-guest",
+                         NULL);
+  g_assert_cmpint (status, ==, 3);
+  g_assert_nonnull (strstr (out, "VR1509"));
+  g_assert_nonnull (strstr (out, "storage pool 'default' is not active"));
+  g_assert_nonnull (strstr (out, virsh));
+  placed = test_cli_direct (f->state, NULL, &status, "realize", "vr-guest",
+                            "--host", uri, NULL);
+  g_assert_cmpint (status, !=, 0);
+  g_assert_nonnull (strstr (placed, "does not fit: VR1509"));
+  realized = test_cli_direct (f->state, uri, &status, "realize", "vr-guest",
+                              "--pool", "nosuch", NULL);
+  g_assert_cmpint (status, !=, 0);
+  g_assert_nonnull (strstr (realized, "storage pool 'nosuch' does not "
+                                      "exist"));
+  g_assert_null (strstr (realized, "pool-dir"));
+  started = test_virsh (uri, "pool-start default");
+  other = test_cli_direct (f->state, uri, &status, "show", "vr-guest", NULL);
+  g_assert_nonnull (strstr (other, "planned"));
+  dom = virDomainLookupByUUIDString (conn, f->uuid);
+  g_assert_null (dom);
+}
+
+/* --pool-dir names a folder on this host: a realize onto another host
+ * (a URI that names one) refuses it before anything is made, naming the
+ * option, directly and after --host placement; the planned system stays
+ * planned, nothing is in the pool or the folder. */
+static void
+test_pool_dir_refused (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = tcp_uri (&remote);
+  g_autofree char *dir = g_build_filename (f->state, "pool-here", NULL);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autoptr (virDomain) dom = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *placed = NULL;
+  g_autofree char *shown = NULL;
+  g_autofree char *volumes = NULL;
+  int status = -1;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  out = test_cli_direct (f->state, uri, &status, "realize", "vr-guest",
+                         "--pool-dir", dir, NULL);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_nonnull (strstr (out, "Invalid parameter (32773)"));
+  g_assert_nonnull (strstr (out, "--pool-dir"));
+  g_assert_nonnull (strstr (out, "--pool NAME"));
+  placed = test_cli_direct (f->state, NULL, &status, "realize", "vr-guest",
+                            "--host", uri, "--pool-dir", dir, NULL);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_nonnull (strstr (placed, "Invalid parameter (32773): --pool-dir"));
+  shown = test_cli_direct (f->state, NULL, &status, "show", "vr-guest", NULL);
+  g_assert_nonnull (strstr (shown, "planned"));
+  g_assert_null (strstr (shown, "failed"));
+  g_assert_false (vr_realize_journal_exists (f->store, f->system));
+  g_assert_cmpuint (test_count_entries (dir), ==, 0);
+  dom = virDomainLookupByUUIDString (conn, f->uuid);
+  g_assert_null (dom);
+  volumes = pool_volumes (conn);
+  g_assert_cmpstr (volumes, ==, "");
 }
 
 /* The agent (virt-realized) on the private bus, its own libvirt the
@@ -1442,6 +1534,52 @@ test_export (Fixture *f, gconstpointer data)
   test_rmtree (out);
   test_rmtree (state);
   test_rmtree (pool);
+}
+
+/* export --save from a remote host says the domain is saved there (not
+ * "here"); a volume an earlier export left behind holds the guest's
+ * state: the next export refuses (32774) and says how to take it back
+ * with virsh commands that go to the remote host (-c 'URI'). */
+static void
+test_export_left_volume (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = unix_uri (&remote);
+  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  VrRealizeOptions start = { .start = TRUE };
+  VrExportOptions options = { .save = TRUE };
+  g_autofree char *out = test_mkdtemp ();
+  g_autofree char *dir = g_build_filename (out, "export", NULL);
+  g_autofree char *virsh = g_strdup_printf ("virsh -c '%s' restore ", uri);
+  g_autofree char *create = g_strdup_printf (
+      "vol-create-as default vr-export-%s.save 1M", f->uuid);
+  g_autofree char *made = NULL;
+  g_autofree char *said = NULL;
+  g_autofree char *saved_there = g_strdup_printf ("it is saved now on %s, "
+                                                  "and starting it there "
+                                                  "resumes it", uri);
+  g_autoptr (virDomain) dom = NULL;
+  int status = -1;
+  g_autoptr (VrExportResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (realize_on (f, conn, &start, NULL, NULL, &error));
+  g_assert_no_error (error);
+  said = test_cli_direct (f->state, uri, &status, "export", "vr-guest",
+                          dir, "--save", NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (said, saved_there));
+  g_assert_nonnull (strstr (said, "do not start it there again"));
+  g_assert_null (strstr (said, "start it here"));
+  dom = virDomainLookupByUUIDString (conn, f->uuid);
+  g_assert_cmpint (virDomainCreate (dom), ==, 0);
+  test_rmtree (dir);
+  made = test_virsh (uri, create);
+  result = vr_export (conn, "vr-guest", dir, &options, NULL, NULL, &error);
+  g_assert_null (result);
+  test_assert_error (error, VR_ERROR_IN_USE, "an earlier export", virsh,
+                     "managedsave vr-guest --running", NULL);
+  delete_volumes (conn);
+  test_rmtree (out);
 }
 
 /* export --with-disks from the remote host: the disk, a volume of its
@@ -2249,6 +2387,10 @@ main (int argc, char **argv)
               test_placement_memory, fixture_tear_down);
   g_test_add ("/remote/placement-memory-bound", Fixture, "basic",
               fixture_set_up, test_placement_memory_bound, fixture_tear_down);
+  g_test_add ("/remote/validate/no-pool", Fixture, "basic", fixture_set_up,
+              test_validate_no_pool, fixture_tear_down);
+  g_test_add ("/remote/pool-dir-refused", Fixture, "basic", fixture_set_up,
+              test_pool_dir_refused, fixture_tear_down);
   g_test_add ("/remote/killed", Fixture, "basic", fixture_set_up,
               test_killed, fixture_tear_down);
   g_test_add_func ("/remote/uefi", test_uefi);
@@ -2258,6 +2400,8 @@ main (int argc, char **argv)
   local_root = vr_testbed_new_root ("remote-local");
   g_test_add ("/remote/export", Fixture, "basic", fixture_set_up,
               test_export, fixture_tear_down);
+  g_test_add ("/remote/export/remote-words", Fixture, "basic",
+              fixture_set_up, test_export_left_volume, fixture_tear_down);
   g_test_add ("/remote/export/disks", Fixture, "disk", fixture_set_up,
               test_export_disks, fixture_tear_down);
   g_test_add_func ("/remote/export/not-volume", test_export_not_volume);
