@@ -2567,6 +2567,103 @@ test_import_fair (Fixture *f, gconstpointer data)
   test_rmtree (dir);
 }
 
+static guint
+job_state_now (const char *job)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = call (
+      job, "org.freedesktop.DBus.Properties", "Get",
+      g_variant_new ("(ss)", VR_DBUS_JOB_IFACE, "JobState"), "(v)", &error);
+  g_autoptr (GVariant) value = NULL;
+
+  g_assert_no_error (error);
+  g_variant_get (reply, "(v)", &value);
+  return g_variant_is_of_type (value, G_VARIANT_TYPE_UINT16)
+             ? g_variant_get_uint16 (value)
+             : g_variant_get_uint32 (value);
+}
+
+static gboolean
+wait_job_running (const char *job, int seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+
+  guint state;
+
+  while ((state = job_state_now (job)) != 4)
+    {
+      if (state >= 7 || g_get_monotonic_time () >= deadline)
+        {
+          g_test_message ("%s: JobState %u", job, state);
+          return FALSE;
+        }
+      g_usleep (50 * 1000);
+    }
+  return TRUE;
+}
+
+/* Thirteenth review D2: the realizes' slots are shared per caller, as
+ * the imports' are. With two slots (--max-jobs 2, the default) and every
+ * realize with a saved state held in its copy (VR_TEST_STALL_AT=copy),
+ * nobody's first realize runs and its second (a guest without saved
+ * state, which would end at once) waits; root's realize, asked after
+ * both, takes the free slot and runs while nobody's second still waits.
+ * Before the share, nobody's second took it (and ended) and root's
+ * waited for it. */
+static void
+test_realize_fair (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *other = other_guest_dir ();
+  g_autofree char *disk = vr_testbed_require ("disk");
+  const char *const envv[] = { "VR_TEST_STALL_AT=copy", NULL };
+  g_autofree char *conf_dir = NULL;
+  g_autofree char *first_system = NULL;
+  g_autofree char *other_system = NULL;
+  g_autofree char *root_system = NULL;
+  g_autofree char *job = NULL;
+  g_autofree char *again = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *root_job = NULL;
+  guint32 code = 0;
+  GVariantBuilder options;
+
+  if (!vr_test_hooks_enabled ())
+    {
+      g_test_skip ("needs a build with -Dtest_hooks=true (the stall)");
+      test_rmtree (dir);
+      test_rmtree (other);
+      return;
+    }
+  conf_dir = start_limited_agent (f, "", envv);
+  first_system = import_dir (dir);
+  other_system = import_dir (other);
+  root_system = import_dir_root (disk);
+  job = realize_as_nobody (f, first_system);
+  g_assert_true (wait_job_running (job, WAIT_SECONDS));
+  again = realize_as_nobody (f, other_system);
+  g_variant_builder_init (&options, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (&options, "{sv}", "pool-dir",
+                         g_variant_new_string (f->pool));
+  g_variant_builder_add (&options, "{sv}", "copy-disks",
+                         g_variant_new_boolean (TRUE));
+  reply = call (root_system, VR_DBUS_PLANNED_IFACE, "Realize",
+                g_variant_new ("(a{sv})", &options), "(uos)", &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(u&o&s)", &code, &root_job, NULL);
+  if (!wait_job_running (root_job, WAIT_SECONDS))
+    g_error ("root's realize did not run (nobody's second: JobState %u)",
+             job_state_now (again));
+  g_assert_cmpuint (job_state_now (again), <, 4);
+  g_assert_cmpuint (job_state_now (job), ==, 4);
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  test_rmtree (dir);
+  test_rmtree (other);
+  test_rmtree (conf_dir);
+}
+
 /* The unit's capability bounding set (data/virt-realized.service.in:
  * CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH, no new privileges) applied with
  * setpriv, since systemd is not PID 1 here: the agent on a libvirt
@@ -3711,6 +3808,7 @@ main (int argc, char **argv)
   ADD ("import-limit", NULL, test_import_limit);
   ADD ("import-caller-gone", NULL, test_import_caller_gone);
   ADD ("import-fair", NULL, test_import_fair);
+  ADD ("realize-fair", NULL, test_realize_fair);
   ADD ("realize-limit", NULL, test_realize_limit);
   ADD ("realize-limit-destroyed", NULL, test_realize_limit_destroyed);
   ADD ("realize-limit-together", NULL, test_realize_limit_together);
