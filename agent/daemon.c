@@ -22,6 +22,7 @@
 #include "sealed-file.h"
 #include "realize-journal.h"
 #include "system-work.h"
+#include "uid-share.h"
 
 #define RECONNECT_SECONDS 2
 
@@ -70,9 +71,7 @@ struct _VrDaemon {
   GHashTable *expiry;  /* id -> GSource id removing an ended job */
   GQueue queue;        /* VrJobObject waiting for a worker */
   guint running;
-  /* uid -> its realizes running: one caller runs at most max_jobs - 1
-   * (one when max_jobs is 1), as the import queue's share. */
-  GHashTable *running_per_uid;
+  VrUidShare *share; /* realizes running per caller, as imports' */
   guint next_job_id;
 
   GSourceFunc shutdown_done;
@@ -772,38 +771,14 @@ job_uid (VrJobObject *job)
   return vr_dbus_job_get_started_by_uid (VR_DBUS_JOB (job));
 }
 
-static guint
-running_of (VrDaemon *self, guint uid)
-{
-  return GPOINTER_TO_UINT (g_hash_table_lookup (self->running_per_uid,
-                                                GUINT_TO_POINTER (uid)));
-}
-
-static void
-count_running (VrDaemon *self, guint uid, int delta)
-{
-  guint n;
-
-  if (self->running_per_uid == NULL) /* disposed */
-    return;
-  n = running_of (self, uid) + delta;
-  if (n == 0)
-    g_hash_table_remove (self->running_per_uid, GUINT_TO_POINTER (uid));
-  else
-    g_hash_table_insert (self->running_per_uid, GUINT_TO_POINTER (uid),
-                         GUINT_TO_POINTER (n));
-}
-
 /* The first waiting realize whose caller is under its share, taken off
  * the queue: one user's long copies never hold every slot while others
  * wait (thirteenth review, D2). Within a caller, in order. */
 static VrJobObject *
 next_ready (VrDaemon *self)
 {
-  guint share = MAX (self->max_jobs - 1, 1);
-
   for (GList *l = self->queue.head; l != NULL; l = l->next)
-    if (running_of (self, job_uid (l->data)) < share)
+    if (vr_uid_share_allows (self->share, job_uid (l->data)))
       {
         VrJobObject *job = l->data;
 
@@ -822,7 +797,7 @@ schedule (VrDaemon *self)
          && (job = next_ready (self)) != NULL)
     {
       self->running++;
-      count_running (self, job_uid (job), 1);
+      vr_uid_share_count (self->share, job_uid (job), 1);
       start_job (self, job);
     }
 }
@@ -995,7 +970,8 @@ on_job_ended (VrJobObject *job, gpointer user_data)
   if (!g_queue_remove (&self->queue, job))
     {
       self->running--;
-      count_running (self, job_uid (job), -1);
+      if (self->share != NULL) /* disposed */
+        vr_uid_share_count (self->share, job_uid (job), -1);
     }
   keep_for_a_while (self, id);
   postpone_trim (self);
@@ -1429,7 +1405,7 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
                           : VR_USER_QUOTA_DEFAULT_PLANNED));
   self->uri = g_strdup (options->uri);
   self->max_jobs = MAX (options->max_jobs, 1);
-  self->running_per_uid = g_hash_table_new (NULL, NULL);
+  self->share = vr_uid_share_new (self->max_jobs);
   self->job_keep_seconds = options->job_keep_seconds;
   self->max_import_jobs = options->max_import_jobs > 0
                               ? options->max_import_jobs
@@ -1502,7 +1478,7 @@ vr_daemon_dispose (GObject *object)
   g_queue_clear (&self->queue);
   g_clear_pointer (&self->work, vr_system_work_free);
   g_clear_pointer (&self->jobs, g_hash_table_unref);
-  g_clear_pointer (&self->running_per_uid, g_hash_table_unref);
+  g_clear_pointer (&self->share, vr_uid_share_free);
   g_clear_pointer (&self->systems, g_hash_table_unref);
   g_clear_pointer (&self->names, vr_name_index_unref);
   summaries_changed (self);

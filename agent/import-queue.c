@@ -2,16 +2,16 @@
 #include "config.h"
 
 #include "import-queue.h"
+#include "uid-share.h"
 
 struct _VrImportQueue {
   GMutex lock;
   GCond idle;           /* signalled whenever an import ends */
   GThreadPool *workers; /* only ever given an import that may run now */
   GQueue waiting;       /* of Item, in order of arrival */
-  GHashTable *per_uid;  /* uid -> imports running */
+  VrUidShare *share;    /* who runs how many */
   guint running;
   guint max;
-  guint max_per_uid;
   /* Cancelled when the agent stops: an import under way stops hashing
    * (nothing of it is kept) and a waiting one ends as soon as it runs. */
   GCancellable *stopping;
@@ -23,24 +23,11 @@ typedef struct {
   GTaskThreadFunc func;
 } Item;
 
-static guint
-running_of (VrImportQueue *queue, guint uid)
-{
-  return GPOINTER_TO_UINT (g_hash_table_lookup (queue->per_uid,
-                                                GUINT_TO_POINTER (uid)));
-}
-
 static void
 count (VrImportQueue *queue, guint uid, int delta)
 {
-  guint n = running_of (queue, uid) + delta;
-
   queue->running += delta;
-  if (n == 0)
-    g_hash_table_remove (queue->per_uid, GUINT_TO_POINTER (uid));
-  else
-    g_hash_table_insert (queue->per_uid, GUINT_TO_POINTER (uid),
-                         GUINT_TO_POINTER (n));
+  vr_uid_share_count (queue->share, uid, delta);
 }
 
 /* Hands the workers the first waiting imports whose callers are below
@@ -55,7 +42,7 @@ start_ready (VrImportQueue *queue)
       GList *next = l->next;
       Item *item = l->data;
 
-      if (running_of (queue, item->uid) < queue->max_per_uid)
+      if (vr_uid_share_allows (queue->share, item->uid))
         {
           g_queue_delete_link (&queue->waiting, l);
           count (queue, item->uid, 1);
@@ -105,8 +92,7 @@ vr_import_queue_new (guint max, GCancellable *stopping)
   g_cond_init (&queue->idle);
   g_queue_init (&queue->waiting);
   queue->max = MAX (max, 1);
-  queue->max_per_uid = MAX (queue->max - 1, 1);
-  queue->per_uid = g_hash_table_new (NULL, NULL);
+  queue->share = vr_uid_share_new (queue->max);
   queue->workers = g_thread_pool_new (run, queue, (int) queue->max, FALSE,
                                       NULL);
   return queue;
@@ -137,7 +123,7 @@ vr_import_queue_free (VrImportQueue *queue)
     g_cond_wait (&queue->idle, &queue->lock);
   g_mutex_unlock (&queue->lock);
   g_thread_pool_free (queue->workers, FALSE, TRUE);
-  g_hash_table_unref (queue->per_uid);
+  vr_uid_share_free (queue->share);
   g_mutex_clear (&queue->lock);
   g_cond_clear (&queue->idle);
   g_object_unref (queue->stopping);

@@ -21,18 +21,26 @@
 #include "test-hooks.h"
 #include "volume-upload.h"
 
+/* The parsed URI (NULL when none or unparsable) and whether it names a
+ * host. */
+static GUri *
+parse_uri (const char *text, gboolean *names_host)
+{
+  GUri *uri = text ? g_uri_parse (text, G_URI_FLAGS_NONE, NULL) : NULL;
+  const char *host = uri ? g_uri_get_host (uri) : NULL;
+
+  *names_host = host != NULL && *host != '\0';
+  return uri;
+}
+
 gboolean
 vr_uri_is_remote (const char *text)
 {
-  g_autoptr (GUri) uri = text ? g_uri_parse (text, G_URI_FLAGS_NONE, NULL)
-                              : NULL;
-  const char *host;
+  gboolean names_host;
+  g_autoptr (GUri) uri = parse_uri (text, &names_host);
 
-  if (uri == NULL)
-    return FALSE;
-  host = g_uri_get_host (uri);
-  return strchr (g_uri_get_scheme (uri), '+') != NULL
-         || (host != NULL && *host != '\0');
+  return uri != NULL
+         && (strchr (g_uri_get_scheme (uri), '+') != NULL || names_host);
 }
 
 gboolean
@@ -47,11 +55,10 @@ gboolean
 vr_connection_names_host (virConnectPtr conn)
 {
   g_autofree char *text = virConnectGetURI (conn);
-  g_autoptr (GUri) uri = text ? g_uri_parse (text, G_URI_FLAGS_NONE, NULL)
-                              : NULL;
-  const char *host = uri ? g_uri_get_host (uri) : NULL;
+  gboolean names_host;
+  g_autoptr (GUri) uri = parse_uri (text, &names_host);
 
-  return host != NULL && *host != '\0';
+  return names_host;
 }
 
 /* TPM state is refused before anything is made: swtpm keeps it in the

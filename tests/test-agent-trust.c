@@ -336,27 +336,33 @@ pool_options (Fixture *f)
   return g_variant_builder_end (&options);
 }
 
+static guint
+job_state_now (const char *job)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = call (
+      job, "org.freedesktop.DBus.Properties", "Get",
+      g_variant_new ("(ss)", VR_DBUS_JOB_IFACE, "JobState"), "(v)", &error);
+  g_autoptr (GVariant) value = NULL;
+
+  g_assert_no_error (error);
+  g_variant_get (reply, "(v)", &value);
+  return g_variant_is_of_type (value, G_VARIANT_TYPE_UINT16)
+             ? g_variant_get_uint16 (value)
+             : g_variant_get_uint32 (value);
+}
+
+/* JobState once the job ended (7 or more), or as it is after
+ * WAIT_SECONDS. */
 static char *
 job_state (const char *job)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = NULL;
-  g_autoptr (GVariant) value = NULL;
   gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
   guint state = 0;
 
   while (g_get_monotonic_time () < deadline)
     {
-      g_clear_pointer (&reply, g_variant_unref);
-      g_clear_pointer (&value, g_variant_unref);
-      reply = call (job, "org.freedesktop.DBus.Properties", "Get",
-                    g_variant_new ("(ss)", VR_DBUS_JOB_IFACE, "JobState"),
-                    "(v)", &error);
-      g_assert_no_error (error);
-      g_variant_get (reply, "(v)", &value);
-      state = g_variant_is_of_type (value, G_VARIANT_TYPE_UINT16)
-                  ? g_variant_get_uint16 (value)
-                  : g_variant_get_uint32 (value);
+      state = job_state_now (job);
       if (state >= 7)
         break;
       g_usleep (20 * 1000);
@@ -2565,22 +2571,6 @@ test_import_fair (Fixture *f, gconstpointer data)
   g_subprocess_wait (first, NULL, NULL);
   g_subprocess_wait (again, NULL, NULL);
   test_rmtree (dir);
-}
-
-static guint
-job_state_now (const char *job)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = call (
-      job, "org.freedesktop.DBus.Properties", "Get",
-      g_variant_new ("(ss)", VR_DBUS_JOB_IFACE, "JobState"), "(v)", &error);
-  g_autoptr (GVariant) value = NULL;
-
-  g_assert_no_error (error);
-  g_variant_get (reply, "(v)", &value);
-  return g_variant_is_of_type (value, G_VARIANT_TYPE_UINT16)
-             ? g_variant_get_uint16 (value)
-             : g_variant_get_uint32 (value);
 }
 
 static gboolean
