@@ -56,8 +56,9 @@ vr_connection_names_host (virConnectPtr conn)
 {
   g_autofree char *text = virConnectGetURI (conn);
   gboolean names_host;
-  g_autoptr (GUri) uri = parse_uri (text, &names_host);
+  GUri *uri = parse_uri (text, &names_host);
 
+  g_clear_pointer (&uri, g_uri_unref);
   return names_host;
 }
 
