@@ -321,6 +321,27 @@ validation_clear (VrValidation *v)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VrValidation, validation_clear)
 
+/* A connection to another machine (-c qemu+tcp://HOST/…, --host) already
+ * is the one to the host that will run the guest: what it cannot answer
+ * is that host's files and its local libvirt, not seen from here. */
+static void
+report_skipped_remote (VrValidation *v, const char *list)
+{
+  virConnectPtr conn = vr_host_caps_get_connection (v->caps);
+  g_autofree char *uri = conn ? virConnectGetURI (conn) : NULL;
+  const char *name = uri ? uri : "this connection";
+
+  vr_findings_add (v->findings, VR_FINDING_SKIPPED, NULL,
+                   "nothing to change for this connection: these checks "
+                   "run only in a validate on that host itself, on its "
+                   "local connection (e.g. qemu:///system), for a "
+                   "complete report",
+                   "validated against %s, another machine: these checks "
+                   "need its files or its local libvirt and were skipped: "
+                   "%s",
+                   name, list);
+}
+
 static void
 report_skipped (VrValidation *v)
 {
@@ -330,6 +351,11 @@ report_skipped (VrValidation *v)
     return;
   g_ptr_array_add (v->skipped, NULL);
   list = g_strjoinv (", ", (char **) v->skipped->pdata);
+  if (!vr_host_caps_is_local (v->caps))
+    {
+      report_skipped_remote (v, list);
+      return;
+    }
   vr_findings_add (v->findings, VR_FINDING_SKIPPED, NULL,
                    "validate on a connection to the host that will run the "
                    "guest (e.g. qemu:///system) for a complete report",

@@ -763,6 +763,28 @@ test_placement_memory_bound (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (out, "needs 64.0\u00a0TiB of memory"));
 }
 
+/* Validated against another machine, the note about skipped checks
+ * (VR1002) names that URI and does not send the user to "a connection to
+ * the host that will run the guest": this is that connection. */
+static void
+test_validate_skipped_hint (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = tcp_uri (&remote);
+  g_autofree char *named = g_strdup_printf ("validated against %s, another "
+                                            "machine", uri);
+  int status = -1;
+  g_autofree char *out = test_cli_direct (f->state, uri, &status,
+                                          "validate", "vr-guest", NULL);
+
+  g_test_message ("%s", out);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out, "info VR1002"));
+  g_assert_nonnull (strstr (out, named));
+  g_assert_nonnull (strstr (out, "a validate on that host itself"));
+  g_assert_null (strstr (out, "validate on a connection to the host that "
+                              "will run"));
+}
+
 /* The pool a remote realize uploads into is missing or stopped: validate
  * and placement say so (VR1509, with the virsh -c command that fixes it),
  * placement skips the host, and realize refuses before it made anything
@@ -2389,6 +2411,8 @@ main (int argc, char **argv)
               fixture_set_up, test_placement_memory_bound, fixture_tear_down);
   g_test_add ("/remote/validate/no-pool", Fixture, "basic", fixture_set_up,
               test_validate_no_pool, fixture_tear_down);
+  g_test_add ("/remote/validate/skipped-hint", Fixture, "basic",
+              fixture_set_up, test_validate_skipped_hint, fixture_tear_down);
   g_test_add ("/remote/pool-dir-refused", Fixture, "basic", fixture_set_up,
               test_pool_dir_refused, fixture_tear_down);
   g_test_add ("/remote/killed", Fixture, "basic", fixture_set_up,
