@@ -712,13 +712,11 @@ realize_queue (VrAgentContext *context, GDBusMethodInvocation *invocation,
   g_autoptr (GError) error = NULL;
   const char *path;
 
-  if (vr_planned_system_get_state (system) == VR_PLANNED_STATE_REALIZED)
+  /* Realizing: the queue answers that it is busy (32774). */
+  if (vr_planned_system_get_state (system) == VR_PLANNED_STATE_REALIZED
+      && !vr_planned_system_check_realizable (system, &error))
     {
-      vr_dbus_return_error_printf (
-          invocation, VR_ERROR_INVALID_STATE,
-          "planned system '%s' is realized already (as domain '%s'); "
-          "destroy it to forget it", vr_planned_system_get_name (system),
-          vr_planned_system_get_domain (system));
+      vr_dbus_return_error (invocation, error);
       return;
     }
   /* Host access is judged with the caller's uid against the XML's

@@ -275,6 +275,16 @@ plural (guint n, const char *one, const char *many)
   return n == 1 ? one : many;
 }
 
+/* The summary's verdict: a system realized already (VR1005) is not one
+ * that this host failed to fit. */
+static const char *
+verdict (GPtrArray *findings, guint errors)
+{
+  if (vr_findings_find (findings, VR_FINDING_REALIZED) != NULL)
+    return "realized already: realize refuses it";
+  return errors ? "does not fit this host" : "fits this host";
+}
+
 void
 vr_cli_print_validation (const VrCliValidation *validation,
                          gboolean errors_only)
@@ -311,7 +321,7 @@ vr_cli_print_validation (const VrCliValidation *validation,
                  plural (errors, "error", "errors"), warnings,
                  plural (warnings, "warning", "warnings"), infos,
                  plural (infos, "note", "notes"),
-                 errors ? "does not fit this host" : "fits this host");
+                 verdict (findings, errors));
 }
 
 static char *

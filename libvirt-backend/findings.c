@@ -16,6 +16,8 @@ static const VrFindingKind kinds[] = {
     "libvirt's domain schema could not be loaded" },
   { VR_FINDING_NO_UUID, VR_SEVERITY_INFO,
     "The XML has no UUID: realize will need one" },
+  { VR_FINDING_REALIZED, VR_SEVERITY_ERROR,
+    "Planned system realized already: realize refuses it" },
   { VR_FINDING_DOMAIN_TYPE, VR_SEVERITY_ERROR,
     "Domain type not offered by this host" },
   { VR_FINDING_ARCH, VR_SEVERITY_ERROR,

@@ -22,6 +22,8 @@ typedef enum {
 #define VR_FINDING_SKIPPED "VR1002"
 #define VR_FINDING_NO_SCHEMA "VR1003"
 #define VR_FINDING_NO_UUID "VR1004"
+/* The planned system's state: realized already, realize refuses it. */
+#define VR_FINDING_REALIZED "VR1005"
 /* Platform: domain type, arch, emulator, machine. */
 #define VR_FINDING_DOMAIN_TYPE "VR1101"
 #define VR_FINDING_ARCH "VR1102"

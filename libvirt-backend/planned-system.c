@@ -725,6 +725,57 @@ vr_planned_system_get_state (VrPlannedSystem *self)
   return self->state;
 }
 
+/* What a realized system's user may want: resume the guest, forget the
+ * record, or realize the import again (its domain is in the way). */
+static char *
+realized_what_to_do (VrPlannedSystem *self)
+{
+  return g_strdup_printf ("nothing is left to realize: the guest is "
+                          "domain '%s' now; destroy this planned "
+                          "system to forget it (the domain stays); to "
+                          "realize the import directory again, undefine "
+                          "that domain, destroy this planned system and "
+                          "import %s again", self->domain, self->import_dir);
+}
+
+char *
+vr_planned_system_not_realizable (VrPlannedSystem *self, char **what_to_do)
+{
+  const char *state = vr_planned_state_to_string (self->state);
+
+  *what_to_do = NULL;
+  if (self->state == VR_PLANNED_STATE_PLANNED
+      || self->state == VR_PLANNED_STATE_FAILED)
+    return NULL;
+  if (self->state == VR_PLANNED_STATE_REALIZING)
+    {
+      *what_to_do = g_strdup ("wait for that realize to end");
+      return g_strdup_printf ("planned system '%s' is %s already",
+                              self->name, state);
+    }
+  *what_to_do = realized_what_to_do (self);
+  if (self->connection != NULL)
+    return g_strdup_printf ("planned system '%s' is %s already (as domain "
+                            "'%s' on %s)", self->name, state, self->domain,
+                            self->connection);
+  return g_strdup_printf ("planned system '%s' is %s already (as domain "
+                          "'%s')", self->name, state, self->domain);
+}
+
+gboolean
+vr_planned_system_check_realizable (VrPlannedSystem *self, GError **error)
+{
+  g_autofree char *what_to_do = NULL;
+  g_autofree char *why = vr_planned_system_not_realizable (self,
+                                                           &what_to_do);
+
+  if (why == NULL)
+    return TRUE;
+  g_set_error (error, VR_ERROR, VR_ERROR_INVALID_STATE, "%s; %s", why,
+               what_to_do);
+  return FALSE;
+}
+
 void
 vr_planned_system_set_state (VrPlannedSystem *self, VrPlannedState state)
 {

@@ -102,6 +102,17 @@ guint vr_planned_system_get_vcpus (VrPlannedSystem *self);
 VrPlannedState vr_planned_system_get_state (VrPlannedSystem *self);
 void vr_planned_system_set_state (VrPlannedSystem *self, VrPlannedState state);
 
+/* NULL when a realize may start from the state: planned, or failed (and
+ * rolled back). Else why not ("planned system 'X' is realized already
+ * (as domain 'D')"), and *what_to_do what the user can do instead. The
+ * one check behind realize's refusal (32775,
+ * vr_planned_system_check_realizable) and validate's VR1005. */
+char *vr_planned_system_not_realizable (VrPlannedSystem *self,
+                                        char **what_to_do);
+/* The same as a VR_ERROR_INVALID_STATE error: "WHY; WHAT TO DO". */
+gboolean vr_planned_system_check_realizable (VrPlannedSystem *self,
+                                             GError **error);
+
 /* The last job's outcome: code 0 for success, else a VR_ERROR code. */
 int vr_planned_system_get_last_job_code (VrPlannedSystem *self);
 const char *vr_planned_system_get_last_job_message (VrPlannedSystem *self);

@@ -152,14 +152,7 @@ check_state (Realize *r, GError **error)
                    vr_planned_system_get_last_job_message (r->system));
       return FALSE;
     }
-  if (state == VR_PLANNED_STATE_PLANNED || state == VR_PLANNED_STATE_FAILED)
-    return TRUE;
-  g_set_error (error, VR_ERROR, VR_ERROR_INVALID_STATE,
-               "planned system '%s' is %s already (as domain '%s'); "
-               "destroy it to forget it", vr_realize_name (r),
-               vr_planned_state_to_string (state),
-               vr_planned_system_get_domain (r->system));
-  return FALSE;
+  return vr_planned_system_check_realizable (r->system, error);
 }
 
 /* Re-reads the import directory: it must still hold the VM we planned.

@@ -387,6 +387,26 @@ identify (VrValidation *v, const char *display_name, GError **error)
   return TRUE;
 }
 
+/* A planned system realized already fits no better than realize lets
+ * it: the same check as realize's refusal (32775), said first. A record
+ * saying "realizing" is left out: it is a running realize (which holds
+ * the system) or one that died, which the next realize ends first. */
+static void
+check_realizable (VrValidation *v)
+{
+  g_autofree char *what_to_do = NULL;
+  g_autofree char *why = NULL;
+
+  if (v->system == NULL
+      || vr_planned_system_get_state (v->system)
+             == VR_PLANNED_STATE_REALIZING)
+    return;
+  why = vr_planned_system_not_realizable (v->system, &what_to_do);
+  if (why != NULL)
+    vr_findings_add (v->findings, VR_FINDING_REALIZED, NULL, what_to_do,
+                     "%s: realize refuses it", why);
+}
+
 static GPtrArray *
 run (VrValidation *v, const char *display_name, GError **error)
 {
@@ -398,6 +418,7 @@ run (VrValidation *v, const char *display_name, GError **error)
   if (!vr_domain_bounds_check (v->doc, display_name, error)
       || !identify (v, display_name, error))
     return NULL;
+  check_realizable (v);
   vr_validate_schema (v);
   vr_validate_platform (v);
   vr_validate_resources (v);

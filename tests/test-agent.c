@@ -1376,6 +1376,19 @@ test_cli_client (Fixture *f, gconstpointer data)
                       VR_DBUS_PLANNED_IFACE, "State");
   g_assert_cmpstr (state, ==, "realized");
   g_clear_pointer (&out, g_free);
+  /* Realized: the agent's Validate says so (VR1005) as in-process, and
+   * its Realize refuses with the same words (32775). */
+  g_assert_cmpint (run_cli (&out, "--system", "validate", "vr-guest", NULL),
+                   ==, 3);
+  g_assert_nonnull (strstr (out, "error VR1005: planned system 'vr-guest' "
+                                 "is realized already (as domain "
+                                 "'vr-guest'"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli (&out, "--system", "realize", "vr-guest",
+                            "--pool-dir", f->pool, NULL), ==, 1);
+  g_assert_nonnull (strstr (out, "(32775): planned system 'vr-guest' is "
+                                 "realized already (as domain 'vr-guest'"));
+  g_clear_pointer (&out, g_free);
   /* The finished job is listed, shown and waited for. */
   g_assert_cmpint (run_cli (&out, "--system", "jobs", NULL), ==, 0);
   g_assert_nonnull (strstr (out, "realize"));

@@ -615,6 +615,46 @@ test_validate_structured_fix (void)
   test_rmtree (state);
 }
 
+/* A planned system realized already does not "fit": validate says it is
+ * realized, as which domain and what to do instead (VR1005, an error, in
+ * text and --json), as realize then refuses it (32775), in one wording. */
+static void
+test_validate_realized (void)
+{
+  g_autofree char *basic = vr_testbed_require ("basic");
+  g_autofree char *state = test_mkdtemp ();
+  g_autofree char *text = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *again = NULL;
+  const char *why = "planned system 'vr-guest' is realized already (as "
+                    "domain 'vr-guest'";
+  int status = 0;
+
+  g_free (test_cli_direct (state, uri, &status, "import", basic, NULL));
+  g_assert_cmpint (status, ==, 0);
+  g_free (test_cli_direct (state, uri, &status, "realize", "vr-guest", NULL));
+  g_assert_cmpint (status, ==, 0);
+  text = test_cli_direct (state, uri, &status, "validate", "vr-guest", NULL);
+  g_test_message ("%s", text);
+  g_assert_cmpint (status, ==, 3);
+  g_assert_nonnull (strstr (text, "error VR1005"));
+  g_assert_nonnull (strstr (text, why));
+  g_assert_nonnull (strstr (text, "destroy this planned system"));
+  g_assert_nonnull (strstr (text, "realized already: realize refuses it"));
+  g_assert_null (strstr (text, "fits this host"));
+  json = test_cli_direct (state, uri, &status, "--json", "validate",
+                          "vr-guest", NULL);
+  g_assert_cmpint (status, ==, 3);
+  g_assert_nonnull (strstr (json, "\"fits\" : false"));
+  g_assert_nonnull (strstr (json, "\"VR1005\""));
+  again = test_cli_direct (state, uri, &status, "realize", "vr-guest", NULL);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_nonnull (strstr (again, "(32775)"));
+  g_assert_nonnull (strstr (again, why));
+  g_free (test_virsh (uri, "undefine --managed-save vr-guest"));
+  test_rmtree (state);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -640,6 +680,8 @@ main (int argc, char **argv)
                    test_validate_tells_targets);
   g_test_add_func ("/cli-realize/destroy-during-realize",
                    test_destroy_during_realize);
+  g_test_add_func ("/cli-realize/validate-realized",
+                   test_validate_realized);
   status = g_test_run ();
   test_rmtree (root);
   g_free (root);
