@@ -48,13 +48,19 @@ realize_disk_free (gpointer data)
 }
 
 /* Pool names carry the domain's name: two guests' "disk0.qcow2" must not
- * meet in one pool. */
+ * meet in one pool. A disk that carries it already (exported from a
+ * domain realized before, imported again) keeps its name, which so stays
+ * the same round trip after round trip; a name taken in the pool is
+ * still made unique by the copy. */
 static char *
 pool_name_for (Realize *r, const char *relpath)
 {
   g_autofree char *base = g_path_get_basename (relpath);
+  g_autofree char *prefix = g_strconcat (vr_realize_name (r), "-", NULL);
 
-  return g_strdup_printf ("%s-%s", vr_realize_name (r), base);
+  if (g_str_has_prefix (base, prefix))
+    return g_steal_pointer (&base);
+  return g_strconcat (prefix, base, NULL);
 }
 
 static RealizeDisk *plan_disk (Realize *r, xmlNode *source,

@@ -574,6 +574,55 @@ test_copy_disks (Fixture *f, gconstpointer data)
   virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE);
 }
 
+/* A disk that carries its domain's name already (an export of a domain
+ * realized before, imported again) keeps that one prefix: the copy is
+ * NAME-disk0.qcow2 again, not NAME-NAME-disk0.qcow2, round trip after
+ * round trip. */
+static void
+test_copy_disks_prefix_once (Fixture *f, gconstpointer data)
+{
+  g_autofree char *bed = vr_testbed_require ("disk");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = vr_testbed_copy_import_dir (bed, &error);
+  g_autofree char *from = g_build_filename (dir, "disks", "disk0.qcow2",
+                                            NULL);
+  g_autofree char *to = g_build_filename (dir, "disks",
+                                          "vr-guest-disk-disk0.qcow2", NULL);
+  g_autofree char *xml_path = g_build_filename (dir, "domain.xml", NULL);
+  g_autofree char *once = g_build_filename (f->pool_dir,
+                                            "vr-guest-disk-disk0.qcow2", NULL);
+  g_autofree char *twice = g_build_filename (
+      f->pool_dir, "vr-guest-disk-vr-guest-disk-disk0.qcow2", NULL);
+  g_autofree char *xml = NULL;
+  g_autoptr (GString) edited = NULL;
+  g_autoptr (VrPlannedSystem) system = NULL;
+  g_autoptr (virDomain) dom = NULL;
+  VrRealizeOptions options = { .pool_dir = f->pool_dir, .copy_disks = TRUE };
+
+  g_assert_no_error (error);
+  g_assert_cmpint (rename (from, to), ==, 0);
+  g_assert_true (g_file_get_contents (xml_path, &xml, NULL, NULL));
+  edited = g_string_new (xml);
+  g_assert_cmpuint (g_string_replace (edited, "\"disks/disk0.qcow2\"",
+                                      "\"disks/vr-guest-disk-disk0.qcow2\"",
+                                      1), ==, 1);
+  g_assert_true (g_file_set_contents (xml_path, edited->str, -1, NULL));
+  system = vr_import_path (f->store, dir, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (chmod (f->pool_dir, 0755), ==, 0);
+  g_assert_true (vr_realize (f->store, caps, conn, system, &options, NULL,
+                             NULL, &error));
+  g_assert_no_error (error);
+  dom = virDomainLookupByName (conn, "vr-guest-disk");
+  g_free (xml);
+  xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE);
+  g_assert_nonnull (strstr (xml, once));
+  g_assert_true (g_file_test (once, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (twice, G_FILE_TEST_EXISTS));
+  virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE);
+  test_rmtree (dir);
+}
+
 /* Replaces dir's carried disk by a qcow2 whose header names victim as
  * its external data file, then gives victim contents of its own. */
 static void
@@ -2030,6 +2079,7 @@ main (int argc, char **argv)
   ADD ("save-truncated-no-manifest", test_save_truncated_no_manifest);
   ADD ("start-fails", test_start_fails);
   ADD ("copy-disks", test_copy_disks);
+  ADD ("copy-disks/prefix-once", test_copy_disks_prefix_once);
   ADD ("data-file-refused", test_data_file_refused);
   ADD ("counted-sizes", test_counted_sizes);
   ADD ("in-place-disk-refused", test_in_place_disk_refused);
