@@ -695,6 +695,59 @@ test_help_lists_every_option (void)
   test_rmtree (state);
 }
 
+/* The text of path (below the source tree) from the first needle on,
+ * up to the first end after it. */
+static char *
+doc_part (const char *path, const char *needle, const char *end)
+{
+  g_autofree char *file = g_test_build_filename (G_TEST_DIST, "..", path,
+                                                 NULL);
+  g_autofree char *text = NULL;
+  const char *start;
+  const char *stop;
+
+  g_assert_true (g_file_get_contents (file, &text, NULL, NULL));
+  start = strstr (text, needle);
+  g_assert_nonnull (start);
+  stop = strstr (start + strlen (needle), end);
+  g_assert_nonnull (stop);
+  return g_strndup (start, stop - start);
+}
+
+/* An embedded root made with virsh has no stdio_handler = "file" and its
+ * guests do not start without virtlogd: the export example from one, and
+ * -c in virt-realize(1), say so; and a new root virt-realize opens first
+ * gets the line, as they say, while a qemu.conf of the user's stays. */
+static void
+test_embedded_root_logs (void)
+{
+  g_autofree char *readme = doc_part (
+      "README.md", "-c qemu:///embed?root=/srv/host-a export", "`export ");
+  g_autofree char *man = doc_part ("man/virt-realize.1.scd",
+                                   "*-c, --connect*", "*--state-dir*");
+  g_autofree char *state = test_mkdtemp ();
+  g_autofree char *root = g_build_filename (state, "root", NULL);
+  g_autofree char *uri = g_strdup_printf ("qemu:///embed?root=%s", root);
+  g_autofree char *conf = g_build_filename (root, "etc", "qemu.conf", NULL);
+  g_autofree char *text = NULL;
+  const char *const args[] = { "export", "nosuch", state, NULL };
+  g_auto (TestRun) first = { 0 };
+  g_auto (TestRun) again = { 0 };
+
+  assert_contains (readme, "stdio_handler = \"file\"");
+  assert_contains (readme, "virtlogd");
+  assert_contains (man, "stdio_handler = \"file\"");
+  run_cli_uri (&first, state, uri, args);
+  g_assert_true (g_file_get_contents (conf, &text, NULL, NULL));
+  assert_contains (text, "stdio_handler = \"file\"");
+  g_clear_pointer (&text, g_free);
+  g_assert_true (g_file_set_contents (conf, "# mine\n", -1, NULL));
+  run_cli_uri (&again, state, uri, args);
+  g_assert_true (g_file_get_contents (conf, &text, NULL, NULL));
+  g_assert_cmpstr (text, ==, "# mine\n");
+  test_rmtree (state);
+}
+
 /* Bad input: each case mutates a private copy of a real import directory. */
 typedef struct {
   const char *name;
@@ -1054,6 +1107,8 @@ main (int argc, char **argv)
                    test_host_unreachable_json);
   g_test_add_func ("/cli/new-user/help-lists-every-option",
                    test_help_lists_every_option);
+  g_test_add_func ("/cli/new-user/embedded-root-logs",
+                   test_embedded_root_logs);
   for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/cli/bad-input/%s",
