@@ -794,7 +794,6 @@ test_owner_in_memory (Fixture *f, gconstpointer data)
   static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
   g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
   g_autofree char *system = import_dir_root (dir);
-  g_autofree char *uuid = g_path_get_basename (system);
   g_autofree char *record = NULL;
   g_autofree char *text = NULL;
   g_autofree char *edited = NULL;

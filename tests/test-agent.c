@@ -1001,7 +1001,6 @@ send_bad_arguments (const char *system, const char *pool)
   g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
   g_autoptr (GError) error = NULL;
   g_autofree char *empty = test_mkdtemp ();
-  g_autofree char *file = g_build_filename (empty, "domain.xml", NULL);
   int pipes[2];
   int fd;
 
@@ -1245,7 +1244,6 @@ test_queue (Fixture *f, gconstpointer data)
   if (!test_needs_hooks ())
     return;
   const char *const args[] = { "--max-jobs", "1", "--job-keep", "1", NULL };
-  g_autoptr (GPtrArray) dirs = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *basic = vr_testbed_require ("basic");
   g_autofree char *second = vr_testbed_require ("second");
   g_autofree char *first_system = NULL;

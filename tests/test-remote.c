@@ -996,7 +996,6 @@ test_agent_unlisted (Fixture *f, gconstpointer data)
   g_autoptr (virDomain) dom = NULL;
   g_autofree char *volumes = NULL;
   g_autofree char *out = NULL;
-  g_autofree char *state = NULL;
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (GVariant) value = NULL;
 
