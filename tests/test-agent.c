@@ -110,8 +110,8 @@ virsh (const char *first, ...)
 static void
 remove_domain (void)
 {
-  g_autofree char *a = virsh ("destroy", "vr-guest", NULL);
-  g_autofree char *b = virsh ("undefine", "vr-guest", "--managed-save", NULL);
+  g_free (virsh ("destroy", "vr-guest", NULL));
+  g_free (virsh ("undefine", "vr-guest", "--managed-save", NULL));
 }
 
 static void
@@ -756,12 +756,12 @@ test_crash (Fixture *f, gconstpointer data)
   const char *phase = data;
   g_autofree char *dir = vr_testbed_large_import (64);
   g_autofree char *system = NULL;
-  g_autofree char *job = realize_stalled (f, dir, phase, &system);
   g_autofree char *state = NULL;
   g_autofree char *description = NULL;
   g_autoptr (GVariant) jobs = NULL;
   g_autofree const char **paths = NULL;
 
+  g_free (realize_stalled (f, dir, phase, &system));
   kill_agent (f);
 
   start_agent (f, NULL);
