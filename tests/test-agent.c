@@ -1117,10 +1117,12 @@ get_table (void)
   struct stat st;
   GVariant *table;
   void *data;
+  gint32 handle;
   int fd;
 
   g_assert_no_error (error);
-  fd = g_unix_fd_list_get (fds, 0, &error);
+  g_variant_get (reply, "(h)", &handle);
+  fd = g_unix_fd_list_get (fds, handle, &error);
   g_assert_no_error (error);
   g_assert_cmpint (fcntl (fd, F_GET_SEALS) & (F_SEAL_WRITE | F_SEAL_SHRINK),
                    ==, F_SEAL_WRITE | F_SEAL_SHRINK);
@@ -1585,16 +1587,16 @@ test_mainloop_answers (Fixture *f, gconstpointer data)
   /* Held: the agent answers everything else. */
   for (guint i = 0; i < 20; i++)
     {
-      g_autoptr (GVariant) jobs = call_ok (VR_DBUS_MANAGER_PATH,
-                                           VR_DBUS_MANAGER_IFACE, "GetJobs",
-                                           NULL, "(ao)");
-      g_autoptr (GVariant) systems = call_ok (
-          VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE, "ListPlannedSystems",
-          NULL, "(ao)");
-      g_autoptr (GVariant) objects = call_ok (
-          VR_DBUS_ROOT, "org.freedesktop.DBus.ObjectManager",
-          "GetManagedObjects", NULL, "(a{oa{sa{sv}}})");
+      g_autoptr (GVariant) systems = NULL;
 
+      g_variant_unref (call_ok (VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+                                "GetJobs", NULL, "(ao)"));
+      systems = call_ok (VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+                         "ListPlannedSystems", NULL, "(ao)");
+      g_variant_unref (call_ok (VR_DBUS_ROOT,
+                                "org.freedesktop.DBus.ObjectManager",
+                                "GetManagedObjects", NULL,
+                                "(a{oa{sa{sv}}})"));
       g_assert_true (contains_path (systems, system));
     }
   while (g_main_context_iteration (NULL, FALSE))
