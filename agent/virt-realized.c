@@ -62,7 +62,7 @@ parse_options (Agent *agent, int *argc, char ***argv)
       "Replace a running agent", NULL },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version",
       NULL },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
   g_autoptr (GError) error = NULL;

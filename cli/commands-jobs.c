@@ -235,7 +235,7 @@ vr_cli_cmd_realize (VrCliRun *run, int argc, char **argv)
       "Realize onto the host that fits with the most free memory, of these "
       "libvirt URIs (repeatable; through the agent, hosts its configuration "
       "lists, by name or URI)", "HOST" },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr (GError) error = NULL;
   g_autoptr (VrCliTransport) transport = NULL;
@@ -293,7 +293,7 @@ vr_cli_cmd_export (VrCliRun *run, int argc, char **argv)
       "it resumes it)", NULL },
     { "with-disks", 0, 0, G_OPTION_ARG_NONE, &request.with_disks,
       "Copy its file-backed disks into DIR/disks too", NULL },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr (GError) error = NULL;
   g_autoptr (VrCliTransport) transport = NULL;

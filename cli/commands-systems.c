@@ -25,7 +25,7 @@ vr_cli_cmd_import (VrCliRun *run, int argc, char **argv)
     { "discard-saved-state", 0, 0, G_OPTION_ARG_NONE, &discard,
       "Leave the saved state behind: the guest will boot from its disks",
       NULL },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr (GError) error = NULL;
   g_autoptr (VrCliTransport) transport = NULL;
@@ -123,7 +123,7 @@ vr_cli_cmd_show (VrCliRun *run, int argc, char **argv)
   const GOptionEntry entries[] = {
     { "xml", 0, 0, G_OPTION_ARG_NONE, &xml, "Print the planned domain XML",
       NULL },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr (GError) error = NULL;
   g_autoptr (VrCliTransport) transport = NULL;
@@ -280,7 +280,7 @@ vr_cli_cmd_validate (VrCliRun *run, int argc, char **argv)
       "Check PLANNED against this libvirt host instead, one line per host: "
       "fits or why not, free memory, CPUs (repeatable; through the agent, "
       "a host its configuration lists, by name or URI)", "HOST" },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr (GError) error = NULL;
   g_autoptr (VrCliTransport) transport = NULL;
@@ -359,7 +359,7 @@ vr_cli_cmd_edit (VrCliRun *run, int argc, char **argv)
     { "copy-disks", 0, 0, G_OPTION_ARG_NONE, &copy_disks,
       "Validate as realize --copy-disks will (as validate --copy-disks): "
       "disks inside the import directory are fine", NULL },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr (GError) error = NULL;
   g_autoptr (VrCliTransport) transport = NULL;

@@ -61,7 +61,7 @@ global_entries (VrCli *cli, gboolean *version)
       "Print only errors", NULL },
     { "version", 'V', 0, G_OPTION_ARG_NONE, version, "Print the version",
       NULL },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
 
   return g_memdup2 (entries, sizeof entries);

@@ -19,6 +19,9 @@ vr_cli_output_set_json (gboolean json)
   json_errors = json;
 }
 
+static void vprint (FILE *stream, const char *format, va_list ap)
+  G_GNUC_PRINTF (2, 0);
+
 static void
 vprint (FILE *stream, const char *format, va_list ap)
 {

@@ -319,10 +319,11 @@ static void
 destroy (const char *system)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = call (system, VR_DBUS_PLANNED_IFACE, "Destroy",
-                                     NULL, NULL, &error);
+  GVariant *reply = call (system, VR_DBUS_PLANNED_IFACE, "Destroy", NULL, NULL,
+                          &error);
 
   g_assert_no_error (error);
+  g_variant_unref (reply);
 }
 
 static GVariant *
@@ -794,7 +795,6 @@ test_owner_in_memory (Fixture *f, gconstpointer data)
   static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
   g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
   g_autofree char *system = import_dir_root (dir);
-  g_autofree char *uuid = g_path_get_basename (system);
   g_autofree char *record = NULL;
   g_autofree char *text = NULL;
   g_autofree char *edited = NULL;
@@ -1737,10 +1737,11 @@ static void
 on_imported (GObject *source, GAsyncResult *result, gpointer data)
 {
   Pending *pending = data;
-  g_autoptr (GVariant) reply = g_dbus_connection_call_with_unix_fd_list_finish (
+  GVariant *reply = g_dbus_connection_call_with_unix_fd_list_finish (
       G_DBUS_CONNECTION (source), NULL, result, &pending->error);
 
   pending->done_us = g_get_monotonic_time ();
+  g_clear_pointer (&reply, g_variant_unref);
 }
 
 /* MaxImports=1: an import whose manifest takes a while to hash holds the

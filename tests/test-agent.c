@@ -110,8 +110,8 @@ virsh (const char *first, ...)
 static void
 remove_domain (void)
 {
-  g_autofree char *a = virsh ("destroy", "vr-guest", NULL);
-  g_autofree char *b = virsh ("undefine", "vr-guest", "--managed-save", NULL);
+  g_free (virsh ("destroy", "vr-guest", NULL));
+  g_free (virsh ("undefine", "vr-guest", "--managed-save", NULL));
 }
 
 static void
@@ -756,12 +756,12 @@ test_crash (Fixture *f, gconstpointer data)
   const char *phase = data;
   g_autofree char *dir = vr_testbed_large_import (64);
   g_autofree char *system = NULL;
-  g_autofree char *job = realize_stalled (f, dir, phase, &system);
   g_autofree char *state = NULL;
   g_autofree char *description = NULL;
   g_autoptr (GVariant) jobs = NULL;
   g_autofree const char **paths = NULL;
 
+  g_free (realize_stalled (f, dir, phase, &system));
   kill_agent (f);
 
   start_agent (f, NULL);
@@ -1001,7 +1001,6 @@ send_bad_arguments (const char *system, const char *pool)
   g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
   g_autoptr (GError) error = NULL;
   g_autofree char *empty = test_mkdtemp ();
-  g_autofree char *file = g_build_filename (empty, "domain.xml", NULL);
   int pipes[2];
   int fd;
 
@@ -1118,10 +1117,12 @@ get_table (void)
   struct stat st;
   GVariant *table;
   void *data;
+  gint32 handle;
   int fd;
 
   g_assert_no_error (error);
-  fd = g_unix_fd_list_get (fds, 0, &error);
+  g_variant_get (reply, "(h)", &handle);
+  fd = g_unix_fd_list_get (fds, handle, &error);
   g_assert_no_error (error);
   g_assert_cmpint (fcntl (fd, F_GET_SEALS) & (F_SEAL_WRITE | F_SEAL_SHRINK),
                    ==, F_SEAL_WRITE | F_SEAL_SHRINK);
@@ -1245,7 +1246,6 @@ test_queue (Fixture *f, gconstpointer data)
   if (!test_needs_hooks ())
     return;
   const char *const args[] = { "--max-jobs", "1", "--job-keep", "1", NULL };
-  g_autoptr (GPtrArray) dirs = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *basic = vr_testbed_require ("basic");
   g_autofree char *second = vr_testbed_require ("second");
   g_autofree char *first_system = NULL;
@@ -1600,16 +1600,16 @@ test_mainloop_answers (Fixture *f, gconstpointer data)
   /* Held: the agent answers everything else. */
   for (guint i = 0; i < 20; i++)
     {
-      g_autoptr (GVariant) jobs = call_ok (VR_DBUS_MANAGER_PATH,
-                                           VR_DBUS_MANAGER_IFACE, "GetJobs",
-                                           NULL, "(ao)");
-      g_autoptr (GVariant) systems = call_ok (
-          VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE, "ListPlannedSystems",
-          NULL, "(ao)");
-      g_autoptr (GVariant) objects = call_ok (
-          VR_DBUS_ROOT, "org.freedesktop.DBus.ObjectManager",
-          "GetManagedObjects", NULL, "(a{oa{sa{sv}}})");
+      g_autoptr (GVariant) systems = NULL;
 
+      g_variant_unref (call_ok (VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+                                "GetJobs", NULL, "(ao)"));
+      systems = call_ok (VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+                         "ListPlannedSystems", NULL, "(ao)");
+      g_variant_unref (call_ok (VR_DBUS_ROOT,
+                                "org.freedesktop.DBus.ObjectManager",
+                                "GetManagedObjects", NULL,
+                                "(a{oa{sa{sv}}})"));
       g_assert_true (contains_path (systems, system));
     }
   while (g_main_context_iteration (NULL, FALSE))

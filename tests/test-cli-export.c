@@ -47,7 +47,6 @@ test_export_then_import (void)
   g_autofree char *state2 = g_build_filename (tmp, "state2", NULL);
   g_autofree char *command = g_strdup_printf (
       "define %s/domain.xml; start vr-guest", basic);
-  g_autofree char *defined = test_virsh (uri, command);
   g_autofree char *exported = NULL;
   g_autofree char *imported = NULL;
   g_autofree char *damaged = NULL;
@@ -56,6 +55,7 @@ test_export_then_import (void)
   g_autofree char *gone = NULL;
   int status = -1;
 
+  g_free (test_virsh (uri, command));
   exported = test_cli_direct (state, uri, &status, "export", "vr-guest", out,
                               "--save", NULL);
   g_assert_cmpint (status, ==, 0);
@@ -159,7 +159,6 @@ test_ctrl_c_leaves_nothing (void)
   g_autofree char *out = g_build_filename (tmp, "export", NULL);
   g_autofree char *xml = big_disk_guest_xml (tmp, 128);
   g_autofree char *command = g_strdup_printf ("define %s", xml);
-  g_autofree char *defined = test_virsh (uri, command);
   g_autofree char *gone = NULL;
   g_auto (GStrv) env = g_environ_setenv (g_get_environ (), "VR_TEST_SLOW_COPY",
                                          "1", TRUE);
@@ -170,6 +169,7 @@ test_ctrl_c_leaves_nothing (void)
   GPid pid;
   int wait_status = 0;
 
+  g_free (test_virsh (uri, command));
   if (!test_needs_hooks ())
     return;
 
@@ -197,11 +197,11 @@ test_disks_left_said (void)
   g_autofree char *out = g_build_filename (tmp, "export", NULL);
   g_autofree char *xml = big_disk_guest_xml (tmp, 1);
   g_autofree char *command = g_strdup_printf ("define %s", xml);
-  g_autofree char *defined = test_virsh (uri, command);
   g_autofree char *exported = NULL;
   g_autofree char *gone = NULL;
   int status = -1;
 
+  g_free (test_virsh (uri, command));
   exported = test_cli_direct (tmp, uri, &status, "export", "vr-guest-disk",
                               out, NULL);
   g_assert_cmpint (status, ==, 0);

@@ -293,7 +293,8 @@ static void
 test_store_locked (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (VrStoreLock) lock = vr_store_lock (f->store, f->system, &error);
+  G_GNUC_UNUSED g_autoptr (VrStoreLock) lock =
+      vr_store_lock (f->store, f->system, &error);
 
   g_assert_no_error (error);
   assert_patch_refused (f, "/domain/vcpu=2", VR_ERROR_IN_USE, "busy");

@@ -161,12 +161,12 @@ test_transient (Fixture *f, gconstpointer data)
 static void
 test_non_empty_dir (Fixture *f, gconstpointer data)
 {
-  g_autoptr (virDomain) dom = define_basic ();
   g_autoptr (GError) error = NULL;
   g_autoptr (VrExportResult) result = NULL;
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
 
+  virDomainFree (define_basic ());
   g_assert_cmpint (g_mkdir (f->out, 0755), ==, 0);
   test_write_file (f->out, "notes.txt", "mine", -1);
   before = test_snapshot_tree (f->tmp);
@@ -192,8 +192,7 @@ test_running_needs_save (Fixture *f, gconstpointer data)
 static void
 test_nothing_to_save (Fixture *f, gconstpointer data)
 {
-  g_autoptr (virDomain) dom = define_basic ();
-
+  virDomainFree (define_basic ());
   assert_refused (f, "vr-guest", TRUE, FALSE, VR_ERROR_INVALID_STATE,
                   "not running: nothing to save");
 }
@@ -201,13 +200,13 @@ test_nothing_to_save (Fixture *f, gconstpointer data)
 static void
 test_defined_without_state (Fixture *f, gconstpointer data)
 {
-  g_autoptr (virDomain) dom = define_basic ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (VrExportResult) result = export (f, BASIC_UUID, FALSE, FALSE,
-                                              &error);
+  g_autoptr (VrExportResult) result = NULL;
   g_autofree char *save = g_build_filename (f->out, "vr-guest.save", NULL);
   struct stat st;
 
+  virDomainFree (define_basic ());
+  result = export (f, BASIC_UUID, FALSE, FALSE, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (result->name, ==, "vr-guest");
   g_assert_null (result->save_file);
@@ -222,7 +221,6 @@ test_defined_without_state (Fixture *f, gconstpointer data)
 static void
 test_managed_save_exported (Fixture *f, gconstpointer data)
 {
-  g_autoptr (virDomain) dom = define_basic ();
   g_autofree char *src = testbed_file ("basic", "vr-guest.save");
   g_autofree char *managed = managed_save_path ("vr-guest");
   g_autofree char *copy = g_build_filename (f->out, "vr-guest.save", NULL);
@@ -233,6 +231,7 @@ test_managed_save_exported (Fixture *f, gconstpointer data)
   g_autofree char *contents = NULL;
   gsize len = 0;
 
+  virDomainFree (define_basic ());
   g_assert_true (g_file_get_contents (src, &contents, &len, NULL));
   g_assert_true (g_file_set_contents (managed, contents, len, NULL));
   result = export (f, "vr-guest", FALSE, FALSE, &error);
@@ -363,13 +362,13 @@ test_with_disks (Fixture *f, gconstpointer data)
 static void
 test_to_fd (Fixture *f, gconstpointer data)
 {
-  g_autoptr (virDomain) dom = define_basic ();
   VrExportOptions options = { 0 };
   g_autoptr (GError) error = NULL;
   g_autoptr (VrExportResult) result = NULL;
   g_autoptr (VrExportResult) again = NULL;
   int fd;
 
+  virDomainFree (define_basic ());
   g_assert_cmpint (g_mkdir (f->out, 0700), ==, 0);
   fd = open (f->out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   g_assert_cmpint (fd, >=, 0);

@@ -94,13 +94,12 @@ static void
 mark_tpm (const char *dir)
 {
   int status = 0;
-  g_autofree char *out
-      = with_swtpm (dir,
-                    "tpm2_nvdefine " TPM_MARK_INDEX " -C o -s 16 "
-                    "-a 'ownerread|ownerwrite'; printf '" TPM_MARK "' | "
-                    "tpm2_nvwrite " TPM_MARK_INDEX " -C o -i -",
-                    &status);
 
+  g_free (with_swtpm (dir,
+                      "tpm2_nvdefine " TPM_MARK_INDEX " -C o -s 16 "
+                      "-a 'ownerread|ownerwrite'; printf '" TPM_MARK "' | "
+                      "tpm2_nvwrite " TPM_MARK_INDEX " -C o -i -",
+                      &status));
   g_assert_cmpint (status, ==, 0);
 }
 

@@ -105,19 +105,16 @@ check (guint domains, guint64 mib, VrPlannedSystem *system, guint uid,
 static void
 test_limits (void)
 {
-  g_autoptr (VrPlannedSystem) running = add_system (1, NOBODY, 512,
-                                                    VR_PLANNED_STATE_REALIZED);
-  g_autoptr (VrPlannedSystem) busy = add_system (2, NOBODY, 256,
-                                                 VR_PLANNED_STATE_REALIZING);
-  g_autoptr (VrPlannedSystem) planned = add_system (3, NOBODY, 4096,
-                                                    VR_PLANNED_STATE_PLANNED);
-  g_autoptr (VrPlannedSystem) others = add_system (4, 1001, 8192,
-                                                   VR_PLANNED_STATE_REALIZED);
-  g_autoptr (VrPlannedSystem) next = add_system (5, NOBODY, 512,
-                                                 VR_PLANNED_STATE_PLANNED);
+  g_autoptr (VrPlannedSystem) running = NULL;
+  g_autoptr (VrPlannedSystem) next = NULL;
   g_autofree char *by_count = NULL;
   g_autofree char *by_memory = NULL;
 
+  running = add_system (1, NOBODY, 512, VR_PLANNED_STATE_REALIZED);
+  g_object_unref (add_system (2, NOBODY, 256, VR_PLANNED_STATE_REALIZING));
+  g_object_unref (add_system (3, NOBODY, 4096, VR_PLANNED_STATE_PLANNED));
+  g_object_unref (add_system (4, 1001, 8192, VR_PLANNED_STATE_REALIZED));
+  next = add_system (5, NOBODY, 512, VR_PLANNED_STATE_PLANNED);
   /* nobody has two (the realized and the realizing one; the planned one
    * and uid 1001's do not count), 768 MiB. */
   g_assert_true (check (3, 1280, next, NOBODY, NULL));
@@ -145,13 +142,13 @@ test_numa (void)
   g_autoptr (VrPlannedSystem) numa = add_system_with (
       6, NOBODY, 64, "<cpu><numa><cell id='0' cpus='0' memory='8' "
       "unit='GiB'/></numa></cpu>", VR_PLANNED_STATE_PLANNED);
-  g_autoptr (VrPlannedSystem) hotplug = add_system_with (
-      7, NOBODY, 64, "<maxMemory slots='4' unit='MiB'>2048</maxMemory>",
-      VR_PLANNED_STATE_REALIZED);
-  g_autoptr (VrPlannedSystem) small = add_system (8, NOBODY, 64,
-                                                  VR_PLANNED_STATE_PLANNED);
+  g_autoptr (VrPlannedSystem) small = NULL;
   g_autofree char *why = NULL;
 
+  g_object_unref (add_system_with (
+      7, NOBODY, 64, "<maxMemory slots='4' unit='MiB'>2048</maxMemory>",
+      VR_PLANNED_STATE_REALIZED));
+  small = add_system (8, NOBODY, 64, VR_PLANNED_STATE_PLANNED);
   /* The realized hot-plug guest holds 2048 MiB. */
   g_assert_false (check (8, 2048 + 8192 - 1, numa, NOBODY, &why));
   g_assert_nonnull (strstr (why, "10240 MiB"));
@@ -318,8 +315,6 @@ test_domains (void)
   g_autoptr (virConnect) conn = vr_libvirt_open ("test:///default", &error);
   g_autoptr (VrPlannedSystem) next = add_system (21, NOBODY, 512,
                                                  VR_PLANNED_STATE_PLANNED);
-  g_autoptr (VrPlannedSystem) kept = add_system (22, NOBODY, 256,
-                                                 VR_PLANNED_STATE_PLANNED);
   virDomainPtr forgotten;
   virDomainPtr old;
   virDomainPtr foreign;
@@ -333,6 +328,8 @@ test_domains (void)
   g_autofree char *by_vcpus = NULL;
   g_autofree char *by_disk = NULL;
 
+  /* Planned system 22: the one whose owner "old" below follows. */
+  g_object_unref (add_system (22, NOBODY, 256, VR_PLANNED_STATE_PLANNED));
   g_assert_no_error (error);
   /* The planned system of this one was destroyed: only the domain says
    * whose it is. */

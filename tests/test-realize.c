@@ -962,10 +962,10 @@ crash_with (Fixture *f, VrRealizeJournal *journal)
 static void
 test_recover (Fixture *f, gconstpointer data)
 {
-  g_autoptr (virDomain) dom = define_tagged (f, "job-1");
   g_autoptr (VrRealizeJournal) journal = vr_realize_journal_new ();
   g_autoptr (GError) error = NULL;
 
+  virDomainFree (define_tagged (f, "job-1"));
   journal->job = g_strdup ("job-1");
   journal_set_dir (&journal->pool, f->pool_dir);
   journal_made_file (journal, VR_JOURNAL_DIR_POOL, f->pool_dir,

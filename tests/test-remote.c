@@ -113,7 +113,8 @@ define_pool (Remote *rm)
   g_autofree char *commands = g_strdup_printf (
       "pool-define-as default dir --target %s; pool-autostart default; "
       "pool-start default", rm->pool);
-  g_autofree char *out = test_virsh (uri, commands);
+
+  g_free (test_virsh (uri, commands));
 }
 
 static void
@@ -711,12 +712,12 @@ test_placement_memory (Fixture *f, gconstpointer data)
 {
   g_autofree char *uri = tcp_uri (&remote);
   int status = -1;
-  g_autofree char *edit = test_cli_direct (
-      f->state, uri, &status, "edit", "vr-guest", "--set",
-      "/domain/memory=68719476736", "--set", "/domain/currentMemory=68719476736",
-      NULL);
   g_autofree char *out = NULL;
 
+  g_free (test_cli_direct (
+      f->state, uri, &status, "edit", "vr-guest", "--set",
+      "/domain/memory=68719476736", "--set", "/domain/currentMemory=68719476736",
+      NULL));
   /* The edit is kept; its validation reports what no longer fits. */
   g_assert_cmpint (status, ==, 3);
   out = test_cli_direct (f->state, NULL, &status, "validate", "vr-guest",
@@ -795,16 +796,17 @@ test_validate_no_pool (Fixture *f, gconstpointer data)
   g_autofree char *uri = tcp_uri (&remote);
   g_autofree char *virsh = g_strdup_printf ("virsh -c '%s' pool-start "
                                             "default", uri);
-  g_autofree char *stopped = test_virsh (uri, "pool-destroy default");
   g_autofree char *out = NULL;
   g_autofree char *placed = NULL;
   g_autofree char *realized = NULL;
   g_autofree char *other = NULL;
   g_autofree char *started = NULL;
-  g_autoptr (virConnect) conn = vr_libvirt_open (uri, NULL);
+  g_autoptr (virConnect) conn = NULL;
   g_autoptr (virDomain) dom = NULL;
   int status = -1;
 
+  g_free (test_virsh (uri, "pool-destroy default"));
+  conn = vr_libvirt_open (uri, NULL);
   out = test_cli_direct (f->state, uri, &status, "validate", "vr-guest",
                          NULL);
   g_assert_cmpint (status, ==, 3);
@@ -1018,7 +1020,6 @@ test_agent_unlisted (Fixture *f, gconstpointer data)
   g_autoptr (virDomain) dom = NULL;
   g_autofree char *volumes = NULL;
   g_autofree char *out = NULL;
-  g_autofree char *state = NULL;
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (GVariant) value = NULL;
 

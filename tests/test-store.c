@@ -65,16 +65,27 @@ import (Fixture *f, const char *dirname, const char *name, const char *uuid,
   return vr_import_path (f->store, dir, new_name, error);
 }
 
+/* Imports one the test needs only in the store. */
+static void
+import_ok (Fixture *f, const char *dirname, const char *name,
+           const char *uuid)
+{
+  g_autoptr (GError) error = NULL;
+  VrPlannedSystem *system = import (f, dirname, name, uuid, NULL, &error);
+
+  g_assert_no_error (error);
+  g_object_unref (system);
+}
+
 static void
 test_add_list_lookup (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (VrPlannedSystem) a = import (f, "a", "zeta", UUID_A, NULL, &error);
-  g_autoptr (VrPlannedSystem) b = import (f, "b", "alpha", UUID_B, NULL, &error);
   g_autoptr (GPtrArray) all = NULL;
   g_autoptr (VrPlannedSystem) found = NULL;
 
-  g_assert_no_error (error);
+  import_ok (f, "a", "zeta", UUID_A);
+  import_ok (f, "b", "alpha", UUID_B);
   all = vr_store_list (f->store, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (all->len, ==, 2);
@@ -101,14 +112,13 @@ static void
 test_uuids_load (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (VrPlannedSystem) a = import (f, "a", "zeta", UUID_A, NULL, &error);
-  g_autoptr (VrPlannedSystem) b = import (f, "b", "alpha", UUID_B, NULL, &error);
   g_autofree char *broken = g_build_filename (
       vr_store_get_path (f->store), UUID_A, VR_STORE_RECORD, NULL);
   g_autoptr (GPtrArray) uuids = NULL;
   g_autoptr (VrPlannedSystem) found = NULL;
 
-  g_assert_no_error (error);
+  import_ok (f, "a", "zeta", UUID_A);
+  import_ok (f, "b", "alpha", UUID_B);
   uuids = vr_store_list_uuids (f->store, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (uuids->len, ==, 2);
@@ -148,10 +158,9 @@ static void
 test_same_uuid (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (VrPlannedSystem) a = import (f, "a", "g", UUID_A, NULL, &error);
   g_autoptr (VrPlannedSystem) again = NULL;
 
-  g_assert_no_error (error);
+  import_ok (f, "a", "g", UUID_A);
   again = import (f, "b", "other-name", UUID_A, NULL, &error);
   g_assert_null (again);
   test_assert_error (error, VR_ERROR_IN_USE, UUID_A, "already imported", NULL);
@@ -163,11 +172,12 @@ static void
 test_same_name (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (VrPlannedSystem) a = import (f, "a", "g", UUID_A, NULL, &error);
-  g_autoptr (VrPlannedSystem) b = import (f, "b", "g", UUID_B, NULL, &error);
+  g_autoptr (VrPlannedSystem) b = NULL;
   g_autoptr (VrPlannedSystem) c = NULL;
   g_autofree char *b_dir = g_build_filename (f->imports, "b", NULL);
 
+  import_ok (f, "a", "g", UUID_A);
+  b = import (f, "b", "g", UUID_B, NULL, &error);
   g_assert_null (b);
   test_assert_error (error, VR_ERROR_IN_USE, "'g'", "under another name",
                      NULL);
@@ -422,12 +432,11 @@ static void
 test_dead_import (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (VrPlannedSystem) a = import (f, "a", "g", UUID_A, NULL, &error);
   g_autoptr (VrPlannedSystem) b = NULL;
   g_autofree char *dead = g_build_filename (f->state, ".new-DEAD00", NULL);
   g_autoptr (GPtrArray) all = NULL;
 
-  g_assert_no_error (error);
+  import_ok (f, "a", "g", UUID_A);
   g_assert_cmpint (g_mkdir (dead, 0700), ==, 0);
   test_write_file (dead, "domain.xml", "<domain/>", -1);
   b = import (f, "b", "h", UUID_B, NULL, &error);

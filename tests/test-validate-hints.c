@@ -60,10 +60,11 @@ patch (VrPlannedSystem *system, const char *const *sets,
        const char *const *removes)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (VrPlannedSystem) edited = vr_edit_patch (
+  VrPlannedSystem *edited = vr_edit_patch (
       t.store, vr_planned_system_get_uuid (system), sets, removes, &error);
 
   g_assert_no_error (error);
+  g_object_unref (edited);
 }
 
 /* Applies the edit a finding's fix gives as data, as every front end

@@ -718,11 +718,12 @@ expect_abi (VrPlannedSystem *system, const char *set, const char *remove,
   g_autoptr (GPtrArray) findings = validate_planned (edited);
   g_autofree char *xml = vr_planned_system_dup_domain_xml (system);
   g_autoptr (GError) error = NULL;
-  g_autoptr (VrPlannedSystem) back = vr_edit_replace (
+  VrPlannedSystem *back = vr_edit_replace (
       t.store, vr_planned_system_get_uuid (system), xml, strlen (xml),
       &error);
 
   g_assert_no_error (error);
+  g_object_unref (back);
   if (id == NULL)
     vt_assert_errors_only (findings, NULL);
   else

@@ -42,12 +42,15 @@ call_ms (const char *path, const char *iface, const char *method,
 {
   g_autoptr (GError) error = NULL;
   gint64 start = g_get_monotonic_time ();
-  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+  GVariant *reply = g_dbus_connection_call_sync (
       harness->bus, VR_DBUS_NAME, path, iface, method, params, NULL,
       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  double ms;
 
   g_assert_no_error (error);
-  return (g_get_monotonic_time () - start) / 1000.0;
+  ms = (g_get_monotonic_time () - start) / 1000.0;
+  g_variant_unref (reply);
+  return ms;
 }
 
 static void

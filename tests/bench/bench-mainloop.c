@@ -153,13 +153,16 @@ get_jobs_ms (void)
 {
   g_autoptr (GError) error = NULL;
   gint64 start = g_get_monotonic_time ();
-  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+  GVariant *reply = g_dbus_connection_call_sync (
       harness->bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
       "GetJobs", NULL, G_VARIANT_TYPE ("(ao)"), G_DBUS_CALL_FLAGS_NONE, -1,
       NULL, &error);
+  double ms;
 
   g_assert_no_error (error);
-  return (g_get_monotonic_time () - start) / 1000.0;
+  ms = (g_get_monotonic_time () - start) / 1000.0;
+  g_variant_unref (reply);
+  return ms;
 }
 
 /* A property read: answered by the agent's main context with no polkit
@@ -170,14 +173,17 @@ get_version_ms (void)
 {
   g_autoptr (GError) error = NULL;
   gint64 start = g_get_monotonic_time ();
-  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+  GVariant *reply = g_dbus_connection_call_sync (
       harness->bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH,
       "org.freedesktop.DBus.Properties", "Get",
       g_variant_new ("(ss)", VR_DBUS_MANAGER_IFACE, "Version"),
       G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  double ms;
 
   g_assert_no_error (error);
-  return (g_get_monotonic_time () - start) / 1000.0;
+  ms = (g_get_monotonic_time () - start) / 1000.0;
+  g_variant_unref (reply);
+  return ms;
 }
 
 
@@ -191,12 +197,13 @@ static void
 on_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Reply *reply = user_data;
-  g_autoptr (GVariant) value = g_dbus_connection_call_finish (
+  GVariant *value = g_dbus_connection_call_finish (
       G_DBUS_CONNECTION (source), result,
       reply->error == NULL ? &reply->error : NULL);
 
   reply->done = TRUE;
   reply->count++;
+  g_clear_pointer (&value, g_variant_unref);
 }
 
 static void

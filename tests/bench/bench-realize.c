@@ -154,7 +154,7 @@ main (int argc, char **argv)
   const GOptionEntry entries[] = {
     { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "Rounds", "N" },
     { "mib", 0, 0, G_OPTION_ARG_INT, &mib, "Save image size", "MIB" },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
   g_autoptr (GError) error = NULL;

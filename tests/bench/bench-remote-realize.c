@@ -149,7 +149,7 @@ main (int argc, char **argv)
     { "pid1-reaps", 0, 0, G_OPTION_ARG_NONE, &vr_bench_pid1_reaps,
       "Leave the QEMU processes the far daemon orphans to PID 1 (no tini)",
       NULL },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
   g_autoptr (GError) error = NULL;

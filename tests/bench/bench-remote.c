@@ -269,7 +269,7 @@ main (int argc, char **argv)
       "Pause before each timed run (default 3)", "SECONDS" },
     { "only", 0, 0, G_OPTION_ARG_STRING, &only,
       "One case: unix-dense, unix-sparse, tcp-dense or tcp-sparse", "CASE" },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
   g_autoptr (GError) error = NULL;

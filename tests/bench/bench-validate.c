@@ -177,7 +177,7 @@ main (int argc, char **argv)
     { "runs", 0, 0, G_OPTION_ARG_INT, &runs, "In-process runs", "N" },
     { "process-runs", 0, 0, G_OPTION_ARG_INT, &process_runs,
       "Whole-process runs of each command", "M" },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("");
   g_autoptr (GError) error = NULL;

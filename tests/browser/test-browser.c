@@ -47,7 +47,6 @@ missing_parts (void)
 {
   const char *const files[] = { COCKPIT_WS, "/usr/bin/cockpit-bridge",
                                 CHROMIUM, CHROMEDRIVER, NULL };
-  g_autofree char *out = NULL;
   int status = 0;
 
   for (guint i = 0; files[i] != NULL; i++)

@@ -103,7 +103,8 @@ remove_guest (const Guest *g)
 {
   g_autofree char *cmd = g_strdup_printf (
       "destroy %s; undefine %s --managed-save --nvram", g->uuid, g->uuid);
-  g_autofree char *out = test_virsh (T.uri, cmd);
+
+  g_free (test_virsh (T.uri, cmd));
 }
 
 static const char *const *
