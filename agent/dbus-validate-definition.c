@@ -186,9 +186,11 @@ validate_file_thread (GTask *task, gpointer source, gpointer task_data,
 static void
 reply (ValidateFileCall *call)
 {
+  /* The reply is not floating (the task sank it): return_value takes a
+   * reference of its own, and ours goes with the call. Stolen, it leaked
+   * the whole findings text on every call. */
   if (call->reply != NULL)
-    g_dbus_method_invocation_return_value (call->invocation,
-                                           g_steal_pointer (&call->reply));
+    g_dbus_method_invocation_return_value (call->invocation, call->reply);
   else
     vr_dbus_return_error (call->invocation, call->error);
 }

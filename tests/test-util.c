@@ -577,3 +577,19 @@ test_xml_text_element (const char *name, const char *text)
   xmlFreeDoc (doc);
   return fragment;
 }
+
+gboolean
+test_sanitized (void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+  return TRUE;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  return TRUE;
+#else
+  return FALSE;
+#endif
+#else
+  return FALSE;
+#endif
+}

@@ -130,4 +130,8 @@ guint test_free_port (void);
  * state: NULL without a record, "(unreadable)" when it does not parse. */
 char *test_record_state (const char *state, const char *uuid);
 
+/* Built with AddressSanitizer: freed memory stays in its quarantine, so
+ * RSS says nothing of leaks there. */
+gboolean test_sanitized (void);
+
 G_END_DECLS
