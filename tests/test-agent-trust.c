@@ -678,8 +678,8 @@ test_other_guests (Fixture *f, gconstpointer data)
 static int
 update_as_nobody (const char *system, const char *xml, char **err)
 {
-  g_autofree char *text = g_variant_print (g_variant_new_string (xml),
-                                           FALSE);
+  g_autoptr (GVariant) value = g_variant_ref_sink (g_variant_new_string (xml));
+  g_autofree char *text = g_variant_print (value, FALSE);
   g_autofree char *out = NULL;
   const char *const argv[] = { "gdbus", "call", "--system", "--timeout",
                                "300", "--dest", VR_DBUS_NAME,
