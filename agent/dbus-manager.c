@@ -404,8 +404,8 @@ start_import (VrAgentContext *context, GDBusMethodInvocation *invocation,
   if (*name != '\0' && !vr_domain_name_is_valid (name))
     {
       g_set_error (&error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                   "name: not a valid domain name (no '/', no control "
-                   "character, not '.', '..' or a UUID)");
+                   "name: not a valid domain name ("
+                   VR_DOMAIN_NAME_RULE ")");
       vr_dbus_return_error (invocation, error);
       return;
     }

@@ -254,7 +254,7 @@ finish_locked (VrJob *self, const GError *error)
                     ? VR_JOB_STATE_TERMINATED
                     : VR_JOB_STATE_EXCEPTION;
   self->error_code = vr_error_get_code (error);
-  self->error_description = g_strdup (error->message);
+  self->error_description = vr_message_bounded (error->message);
 }
 
 static void

@@ -4,6 +4,7 @@
 #include "domain-xml.h"
 
 #include <libxml/xpath.h>
+#include <string.h>
 
 #include "errors.h"
 #include "safe-xml.h"
@@ -41,8 +42,9 @@ vr_domain_name_is_valid (const char *name)
 {
   g_autofree char *as_uuid = vr_uuid_normalize (name);
 
-  if (name == NULL || *name == '\0' || !g_utf8_validate (name, -1, NULL)
-      || as_uuid != NULL || g_str_equal (name, ".")
+  if (name == NULL || *name == '\0'
+      || strnlen (name, VR_DOMAIN_NAME_MAX + 1) > VR_DOMAIN_NAME_MAX
+      || !g_utf8_validate (name, -1, NULL) || as_uuid != NULL || g_str_equal (name, ".")
       || g_str_equal (name, ".."))
     return FALSE;
   for (const char *p = name; *p; p++)
@@ -63,8 +65,7 @@ vr_domain_xml_get_identity (xmlDoc *doc, const char *display_name,
     {
       g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
                    "%s: element /domain/name is missing or not a valid "
-                   "domain name (no '/', no control character, not '.', "
-                   "'..' or a UUID)", display_name);
+                   "domain name (" VR_DOMAIN_NAME_RULE ")", display_name);
       return FALSE;
     }
   if (canonical == NULL)
@@ -80,6 +81,21 @@ vr_domain_xml_get_identity (xmlDoc *doc, const char *display_name,
   return TRUE;
 }
 
+/* How much of a name an error quotes: all of it up to the limit, else up
+ * to the last whole UTF-8 character before it (a D-Bus error's text must
+ * stay valid UTF-8). */
+static int
+name_shown_length (const char *name)
+{
+  const char *end = name + VR_DOMAIN_NAME_MAX;
+
+  if (strnlen (name, VR_DOMAIN_NAME_MAX + 1) <= VR_DOMAIN_NAME_MAX)
+    return (int) strlen (name);
+  while (end > name && ((guchar) *end & 0xC0) == 0x80)
+    end--;
+  return (int) (end - name);
+}
+
 gboolean
 vr_domain_xml_set_name (xmlDoc *doc, const char *name, GError **error)
 {
@@ -88,8 +104,9 @@ vr_domain_xml_set_name (xmlDoc *doc, const char *name, GError **error)
   if (!vr_domain_name_is_valid (name))
     {
       g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
-                   "'%s' is not a valid domain name (no '/', no control "
-                   "character, not '.', '..' or a UUID)", name);
+                   "'%.*s%s' is not a valid domain name ("
+                   VR_DOMAIN_NAME_RULE ")", name_shown_length (name), name,
+                   strlen (name) > VR_DOMAIN_NAME_MAX ? "..." : "");
       return FALSE;
     }
   if (node == NULL)

@@ -10,9 +10,22 @@ G_BEGIN_DECLS
  * accepts (with or without dashes), or NULL when it is not one. */
 char *vr_uuid_normalize (const char *text);
 
+/* The longest name taken, in bytes: libvirt and realize make files of
+ * it (NAME.save, NAME.xml, NAME-DISK in a pool) under the 255-byte
+ * NAME_MAX, and it goes on the bus (Name, Domain, TargetName) where
+ * every local user reads it: seventeen-MB names made GetManagedObjects'
+ * reply pass the bus's 32 MB and dbus-daemon dropped the agent
+ * (eighteenth review, F4). */
+#define VR_DOMAIN_NAME_MAX 200
+
+/* The rule vr_domain_name_is_valid checks, as error messages say it. */
+#define VR_DOMAIN_NAME_RULE \
+  "at most 200 bytes, no '/', no control character, not '.', '..' or a " \
+  "UUID"
+
 /* A domain name libvirt would accept: not empty, no '/', no control
- * characters, valid UTF-8; and not one that reads as a UUID (commands
- * take a name or a UUID). */
+ * characters, valid UTF-8, at most VR_DOMAIN_NAME_MAX bytes; and not one
+ * that reads as a UUID (commands take a name or a UUID). */
 gboolean vr_domain_name_is_valid (const char *name);
 
 /* Reads /domain/name and /domain/uuid (normalized) of a parsed domain XML;

@@ -4,6 +4,7 @@
 #include "errors.h"
 
 #include <errno.h>
+#include <string.h>
 #include <gio/gio.h>
 
 G_DEFINE_QUARK (vr-error-quark, vr_error)
@@ -170,4 +171,20 @@ vr_error_set_errno (GError **error, int errsv, const char *format, ...)
   va_end (ap);
   g_set_error (error, VR_ERRNO_ERROR, errsv, "%s: %s", what,
                g_strerror (errsv));
+}
+
+char *
+vr_message_bounded (const char *message)
+{
+  const char *end;
+
+  if (message == NULL)
+    return NULL;
+  if (strnlen (message, VR_MESSAGE_MAX + 1) <= VR_MESSAGE_MAX)
+    return g_strdup (message);
+  end = message + VR_MESSAGE_MAX - 64;
+  while (end > message && ((guchar) *end & 0xC0) == 0x80)
+    end--;
+  return g_strdup_printf ("%.*s... (%zu bytes more)", (int) (end - message),
+                          message, strlen (end));
 }

@@ -52,6 +52,16 @@ int vr_error_get_code (const GError *error);
 /* Whether error stands for the seed's code (whatever its domain). */
 gboolean vr_error_is (const GError *error, int code);
 
+/* The longest message a job or a planned system keeps, in bytes. */
+#define VR_MESSAGE_MAX 4096
+
+/* A copy of message, cut at a character boundary before VR_MESSAGE_MAX
+ * bytes with "... (N bytes more)" after it when longer. What a job and a
+ * planned system keep goes on the bus, to every local user
+ * (GetManagedObjects): an error quoting a caller's 1 MB value must not
+ * make that reply pass the bus's message limit. */
+char *vr_message_bounded (const char *message);
+
 /* Sets error in VR_ERRNO_ERROR with errsv as its code: "WHAT: strerror". */
 void vr_error_set_errno (GError **error, int errsv, const char *format, ...)
   G_GNUC_PRINTF (3, 4);

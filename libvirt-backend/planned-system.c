@@ -455,6 +455,7 @@ static void
 load_last_job (VrPlannedSystem *self, xmlDoc *record)
 {
   g_autofree char *code = NULL;
+  g_autofree char *message = NULL;
 
   self->last_job_time = parse_time (record,
                                     "string(/planned-system/last-job/@time)");
@@ -463,8 +464,8 @@ load_last_job (VrPlannedSystem *self, xmlDoc *record)
   code = vr_xml_xpath_string (record,
                               "string(/planned-system/last-job/@code)");
   self->last_job_code = code ? (int) g_ascii_strtoll (code, NULL, 10) : 0;
-  self->last_job_message = vr_xml_xpath_string (
-      record, "string(/planned-system/last-job)");
+  message = vr_xml_xpath_string (record, "string(/planned-system/last-job)");
+  self->last_job_message = vr_message_bounded (message);
 }
 
 /* An optional <NAME uid='N'/>: FALSE when it is there but no uid. */
@@ -800,7 +801,7 @@ vr_planned_system_set_last_job (VrPlannedSystem *self, int code,
 {
   self->last_job_code = code;
   g_free (self->last_job_message);
-  self->last_job_message = g_strdup (message);
+  self->last_job_message = vr_message_bounded (message);
   g_clear_pointer (&self->last_job_time, g_date_time_unref);
   self->last_job_time = g_date_time_new_now_utc ();
 }

@@ -3720,6 +3720,63 @@ test_validate_memory (Fixture *f, gconstpointer data)
   test_rmtree (dir);
 }
 
+/* The number of objects the agent serves, read as any user reads them;
+ * GetManagedObjects failing (the agent gone) fails the test. */
+static guint
+managed_object_count (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      harness->bus, VR_DBUS_NAME, "/org/virtrealize/Realize1",
+      "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", NULL,
+      G_VARIANT_TYPE ("(a{oa{sa{sv}}})"), G_DBUS_CALL_FLAGS_NONE,
+      WAIT_SECONDS * 1000, NULL, &error);
+  g_autoptr (GVariant) objects = NULL;
+
+  g_assert_no_error (error);
+  objects = g_variant_get_child_value (reply, 0);
+  return g_variant_n_children (objects);
+}
+
+/* Eighteenth review, F4: two imports named 17 MB each (or three jobs'
+ * TargetName of 20 MB) made GetManagedObjects' reply pass the bus's 32 MB,
+ * and dbus-daemon dropped the agent, again after every restart. A name
+ * past 200 bytes is refused (32773, the limit named, the name not echoed
+ * whole) before a job or a planned system is made. */
+static void
+test_long_name (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = other_guest_dir ();
+  g_autofree char *name = g_strnfill (1 << 20, 'n');
+  const char *methods[] = { "ImportSystemDefinition",
+                            "ImportSystemDefinitionAsJob" };
+  guint before = managed_object_count ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (methods); i++)
+    {
+      g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+      g_autoptr (GVariant) reply = NULL;
+      g_autoptr (GError) error = NULL;
+      int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+      g_assert_cmpint (g_unix_fd_list_append (fds, fd, NULL), ==, 0);
+      close (fd);
+      reply = g_dbus_connection_call_with_unix_fd_list_sync (
+          harness->bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH,
+          VR_DBUS_MANAGER_IFACE, methods[i],
+          g_variant_new ("(hsa{sv})", 0, name, NULL), NULL,
+          G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, fds, NULL, NULL,
+          &error);
+      vr_dbus_error_to_local (&error);
+      g_assert_null (reply);
+      g_assert_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER);
+      g_assert_nonnull (strstr (error->message, "at most 200 bytes"));
+      g_assert_cmpuint (strlen (error->message), <, 1024);
+    }
+  g_assert_cmpuint (managed_object_count (), ==, before);
+  test_rmtree (dir);
+}
+
 /* Seventh review, F4: ValidateDefinition of 40,000 disks cost the agent
  * 30-48 s of CPU and returned 22 MB. It is refused before any check
  * (32773): 40,000 disks are past the 32768 attributes safe-xml lets the
@@ -3911,6 +3968,7 @@ main (int argc, char **argv)
   ADD ("planned-limit", NULL, test_planned_limit);
   ADD ("validate-bounded", NULL, test_validate_bounded);
   ADD ("validate-memory", NULL, test_validate_memory);
+  ADD ("long-name", NULL, test_long_name);
   ADD ("validate-slots", NULL, test_validate_slots);
   ADD ("import-others-folder", NULL, test_import_others_folder);
   ADD ("uuid-held", NULL, test_uuid_held);

@@ -47,6 +47,32 @@ test_name (void)
       "81a03cbc-1e3a-4a0e-9c1e-00000000000"));
 }
 
+/* At most 200 bytes (eighteenth review, F4: 17 MB names on the bus); an
+ * error quotes at most that much, cut at a whole character. */
+static void
+test_name_length (void)
+{
+  g_autofree char *at_max = g_strnfill (VR_DOMAIN_NAME_MAX, 'n');
+  g_autofree char *over = g_strnfill (VR_DOMAIN_NAME_MAX + 1, 'n');
+  g_autoptr (GString) wide = g_string_new (NULL);
+  g_autoptr (xmlDoc) doc = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (vr_domain_name_is_valid (at_max));
+  g_assert_false (vr_domain_name_is_valid (over));
+  /* 'ü' is two bytes: the 200th byte falls inside the 100th. */
+  g_string_append_c (wide, 'x');
+  for (guint i = 0; i < 5000; i++)
+    g_string_append (wide, "\xc3\xbc");
+  g_assert_false (vr_domain_name_is_valid (wide->str));
+  doc = xmlReadMemory ("<domain><name>a</name></domain>", 31, NULL, NULL, 0);
+  g_assert_false (vr_domain_xml_set_name (doc, wide->str, &error));
+  g_assert_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER);
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
+  g_assert_cmpuint (strlen (error->message), <, 400);
+  g_assert_nonnull (strstr (error->message, "at most 200 bytes"));
+}
+
 static xmlDoc *
 parse (const char *text)
 {
@@ -262,6 +288,7 @@ main (int argc, char **argv)
   g_test_add_func ("/domain-xml/uuid", test_uuid);
   g_test_add_func ("/domain-xml/public", test_public);
   g_test_add_func ("/domain-xml/name", test_name);
+  g_test_add_func ("/domain-xml/name-length", test_name_length);
   g_test_add_func ("/domain-xml/identity", test_identity);
   g_test_add_func ("/domain-xml/set-name", test_set_name);
   g_test_add_func ("/domain-xml/memory", test_memory);

@@ -132,6 +132,28 @@ test_libvirt_cause (void)
   g_assert_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER);
 }
 
+/* What a job or a planned system keeps of a message: whole up to 4096
+ * bytes, else cut at a whole character, saying how much more there was. */
+static void
+test_message_bounded (void)
+{
+  g_autofree char *short_one = vr_message_bounded ("short");
+  g_autofree char *at_max = g_strnfill (VR_MESSAGE_MAX, 'm');
+  g_autofree char *kept = vr_message_bounded (at_max);
+  g_autoptr (GString) wide = g_string_new ("x");
+  g_autofree char *cut = NULL;
+
+  g_assert_cmpstr (short_one, ==, "short");
+  g_assert_cmpstr (kept, ==, at_max);
+  g_assert_null (vr_message_bounded (NULL));
+  for (guint i = 0; i < 500000; i++)
+    g_string_append (wide, "\xc3\xbc");
+  cut = vr_message_bounded (wide->str);
+  g_assert_cmpuint (strlen (cut), <=, VR_MESSAGE_MAX);
+  g_assert_true (g_utf8_validate (cut, -1, NULL));
+  g_assert_true (g_str_has_suffix (cut, " bytes more)"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -142,5 +164,6 @@ main (int argc, char **argv)
   g_test_add_func ("/errors/io-errno-agree", test_io_errno_agree);
   g_test_add_func ("/errors/libvirt", test_libvirt_mapping);
   g_test_add_func ("/errors/libvirt-cause", test_libvirt_cause);
+  g_test_add_func ("/errors/message-bounded", test_message_bounded);
   return g_test_run ();
 }
