@@ -1313,6 +1313,43 @@ nobody_import_jobs (void)
   return count;
 }
 
+/* This program as a client of uid 65534: Realize of system into the
+ * folder pool, the import directory dir handed over as a descriptor
+ * (option import-dir); the job's path on stdout. */
+static int
+realize_helper (const char *system, const char *dir, const char *pool)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL,
+                                                    &error);
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GVariant) reply = NULL;
+  GVariantBuilder options;
+  const char *job = NULL;
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (bus == NULL || fd < 0 || g_unix_fd_list_append (fds, fd, NULL) != 0)
+    return 4;
+  close (fd);
+  g_variant_builder_init (&options, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (&options, "{sv}", "pool-dir",
+                         g_variant_new_string (pool));
+  g_variant_builder_add (&options, "{sv}", "import-dir",
+                         g_variant_new_handle (0));
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      bus, VR_DBUS_NAME, system, VR_DBUS_PLANNED_IFACE, "Realize",
+      g_variant_new ("(a{sv})", &options), G_VARIANT_TYPE ("(uos)"),
+      G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, fds, NULL, NULL, &error);
+  if (reply == NULL)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return 1;
+    }
+  g_variant_get (reply, "(u&o&s)", NULL, &job, NULL);
+  printf ("%s\n", job);
+  return 0;
+}
+
 static char *start_limited_agent (Fixture *f, const char *limits,
                                   const char *const *env);
 
@@ -2655,6 +2692,78 @@ test_realize_fair (Fixture *f, gconstpointer data)
   test_rmtree (conf_dir);
 }
 
+/* nobody's Realize of system with the import directory dir handed over
+ * (realize_helper): its job's path. */
+static char *
+realize_with_dir_as_nobody (Fixture *f, const char *system, const char *dir)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *const argv[] = { exe, "--realize-helper", system, dir,
+                               f->pool, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  if (vr_bus_harness_run_as_nobody_out (harness, argv, &out, &err) != 0)
+    g_error ("realize of %s as nobody: %s", system, err);
+  return g_strdup (g_strstrip (out));
+}
+
+/* Job.Cancel as root, and the job's end: its JobState. */
+static guint
+cancel_job_root (const char *job)
+{
+  g_autoptr (GError) error = NULL;
+  GVariant *reply = call (job, VR_DBUS_JOB_IFACE, "Cancel", NULL, NULL,
+                          &error);
+  g_autofree char *state = NULL;
+
+  g_assert_no_error (error);
+  g_variant_unref (reply);
+  state = job_state (job);
+  return (guint) g_ascii_strtoull (state, NULL, 10);
+}
+
+/* Eighteenth review F5: an ended realize job kept the caller's import
+ * folder (its descriptor, options.import_dir) for as long as the job
+ * stayed on the bus (--job-keep, 5 minutes): nobody's realizes with
+ * import-dir, cancelled at once in a loop, took the agent's every
+ * descriptor. Here nobody's realize (held in its copy,
+ * VR_TEST_STALL_AT=copy) holds the folder while it runs; once cancelled
+ * (as root) and ended, the agent holds no descriptor of the folder while
+ * the job is still on the bus. */
+static void
+test_realize_dir_released (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  const char *const envv[] = { "VR_TEST_STALL_AT=copy", NULL };
+  g_autofree char *conf_dir = NULL;
+  g_autofree char *system = NULL;
+  g_autofree char *job = NULL;
+
+  if (!vr_test_hooks_enabled ())
+    {
+      g_test_skip ("needs a build with -Dtest_hooks=true (the stall)");
+      test_rmtree (dir);
+      return;
+    }
+  conf_dir = start_limited_agent (f, "", envv);
+  system = import_dir (dir);
+  g_assert_cmpuint (agent_opens (f, dir), ==, 0);
+  job = realize_with_dir_as_nobody (f, system, dir);
+  g_assert_true (wait_job_running (job, WAIT_SECONDS));
+  g_assert_cmpuint (agent_opens (f, dir), >, 0);
+  g_assert_cmpuint (cancel_job_root (job), ==, 8);
+  if (!wait_files (f, dir, none_open, 10))
+    g_error ("the agent holds %u descriptors of %s after its job ended",
+             agent_opens (f, dir), dir);
+  /* Still on the bus: its outcome is there to read. */
+  g_assert_cmpuint (job_state_now (job), ==, 8);
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  test_rmtree (dir);
+  test_rmtree (conf_dir);
+}
+
 /* The unit's capability bounding set (data/virt-realized.service.in:
  * CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH, no new privileges) applied with
  * setpriv, since systemd is not PID 1 here: the agent on a libvirt
@@ -3846,6 +3955,8 @@ main (int argc, char **argv)
     return import_helper (argv[2]);
   if (argc == 6 && g_str_equal (argv[1], "--job-helper"))
     return job_helper (argv[2], argv[3], argv[4], argv[5]);
+  if (argc == 5 && g_str_equal (argv[1], "--realize-helper"))
+    return realize_helper (argv[2], argv[3], argv[4]);
   g_test_init (&argc, &argv, NULL);
   vr_dbus_errors_register ();
   if (getuid () != 0 || !write_test_rules ())
@@ -3890,6 +4001,7 @@ main (int argc, char **argv)
   ADD ("import-caller-gone", NULL, test_import_caller_gone);
   ADD ("import-fair", NULL, test_import_fair);
   ADD ("realize-fair", NULL, test_realize_fair);
+  ADD ("realize-dir-released", NULL, test_realize_dir_released);
   ADD ("realize-limit", NULL, test_realize_limit);
   ADD ("realize-limit-destroyed", NULL, test_realize_limit_destroyed);
   ADD ("realize-limit-together", NULL, test_realize_limit_together);
