@@ -1284,9 +1284,10 @@ job_helper (const char *dir, const char *name, const char *count,
   return 0;
 }
 
-/* The import jobs uid 65534 has on the bus (GetJobs as root). */
+/* The jobs of type (NULL: any) uid 65534 has on the bus (GetJobs as
+ * root); their paths in *paths when not NULL. */
 static guint
-nobody_import_jobs (void)
+nobody_jobs (const char *job_type, GPtrArray *paths)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = call (VR_DBUS_MANAGER_PATH,
@@ -1306,11 +1307,22 @@ nobody_import_jobs (void)
                                                "StartedByUID");
 
       if (type != NULL && uid != NULL
-          && g_str_equal (g_variant_get_string (type, NULL), "import")
+          && (job_type == NULL
+              || g_str_equal (g_variant_get_string (type, NULL), job_type))
           && g_variant_get_uint32 (uid) == 65534)
-        count++;
+        {
+          count++;
+          if (paths != NULL)
+            g_ptr_array_add (paths, g_strdup (path));
+        }
     }
   return count;
+}
+
+static guint
+nobody_import_jobs (void)
+{
+  return nobody_jobs ("import", NULL);
 }
 
 /* This program as a client of uid 65534: Realize of system into the
@@ -2764,6 +2776,67 @@ test_realize_dir_released (Fixture *f, gconstpointer data)
   test_rmtree (conf_dir);
 }
 
+/* Eighteenth review F5: nothing bounded the ended jobs a user keeps on
+ * the bus (2580 of nobody's cancelled realizes, 92 MB of the agent). With
+ * MaxKeptJobsPerUser=2, nobody's five realizes (each cancelled) leave the
+ * last two on the bus; a running realize is not counted (three on the
+ * bus), and an import as a job ended after it drops the oldest ended
+ * realize, not the running one. */
+static void
+test_kept_jobs (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *empty = test_mkdtemp ();
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *const envv[] = { "VR_TEST_STALL_AT=copy", NULL };
+  const char *const failing[] = { exe, "--job-helper", empty, "failing", "1",
+                                  "1", NULL };
+  g_autoptr (GPtrArray) started = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) kept = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *conf_dir = NULL;
+  g_autofree char *system = NULL;
+  g_autofree char *running = NULL;
+  g_autofree char *err = NULL;
+
+  if (!vr_test_hooks_enabled ())
+    {
+      g_test_skip ("needs a build with -Dtest_hooks=true (the stall)");
+      test_rmtree (dir);
+      test_rmtree (empty);
+      return;
+    }
+  g_assert_cmpint (chmod (empty, 0755), ==, 0);
+  conf_dir = start_limited_agent (f, "MaxKeptJobsPerUser=2\n", envv);
+  system = import_dir (dir);
+  for (guint i = 0; i < 5; i++)
+    {
+      char *job = realize_as_nobody (f, system);
+
+      g_ptr_array_add (started, job);
+      g_assert_cmpuint (cancel_job_root (job), ==, 8);
+    }
+  g_assert_cmpuint (nobody_jobs (NULL, kept), ==, 2);
+  g_assert_cmpstr (kept->pdata[0], ==, started->pdata[3]);
+  g_assert_cmpstr (kept->pdata[1], ==, started->pdata[4]);
+  hostile_calls++;
+  running = realize_as_nobody (f, system);
+  g_assert_true (wait_job_running (running, WAIT_SECONDS));
+  g_assert_cmpuint (nobody_jobs (NULL, NULL), ==, 3);
+  g_assert_cmpint (vr_bus_harness_run_as_nobody (harness, failing, &err), ==,
+                   0);
+  g_ptr_array_set_size (kept, 0);
+  g_assert_cmpuint (nobody_jobs (NULL, kept), ==, 3);
+  g_assert_cmpuint (nobody_jobs ("import", NULL), ==, 1);
+  g_assert_cmpstr (kept->pdata[0], ==, started->pdata[4]);
+  g_assert_cmpstr (kept->pdata[1], ==, running);
+  g_assert_cmpuint (job_state_now (running), ==, 4);
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  test_rmtree (dir);
+  test_rmtree (empty);
+  test_rmtree (conf_dir);
+}
+
 /* The unit's capability bounding set (data/virt-realized.service.in:
  * CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH, no new privileges) applied with
  * setpriv, since systemd is not PID 1 here: the agent on a libvirt
@@ -4002,6 +4075,7 @@ main (int argc, char **argv)
   ADD ("import-fair", NULL, test_import_fair);
   ADD ("realize-fair", NULL, test_realize_fair);
   ADD ("realize-dir-released", NULL, test_realize_dir_released);
+  ADD ("kept-jobs", NULL, test_kept_jobs);
   ADD ("realize-limit", NULL, test_realize_limit);
   ADD ("realize-limit-destroyed", NULL, test_realize_limit_destroyed);
   ADD ("realize-limit-together", NULL, test_realize_limit_together);
