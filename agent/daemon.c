@@ -1430,7 +1430,10 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
   self->realize_holds = vr_realize_holds_new ();
   self->imports = vr_import_queue_new (
       options->max_imports > 0 ? options->max_imports : 2,
-      self->stopping);
+      options->max_waiting_imports > 0
+          ? options->max_waiting_imports
+          : VR_AGENT_DEFAULT_MAX_WAITING_IMPORTS_PER_USER,
+      options->config_path, self->stopping);
   self->config_path = g_strdup (options->config_path);
   /* On a session bus the agent is its caller's own: nothing to share. */
   self->quotas = vr_user_quotas_new (options->session ? &unlimited

@@ -1362,6 +1362,61 @@ realize_helper (const char *system, const char *dir, const char *pool)
   return 0;
 }
 
+static void
+on_queued_reply (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  guint *replies = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_with_unix_fd_list_finish (
+      G_DBUS_CONNECTION (source), NULL, result, &error);
+
+  (*replies)++;
+  printf ("%s\n", reply != NULL ? "imported" : error->message);
+  fflush (stdout);
+}
+
+/* This program as a client of uid 65534: count ImportSystemDefinition
+ * calls of dir at once on one connection, never timing out; each answer
+ * (the error's message, or "imported") a line on stdout, then "ready"
+ * once expected answers came (or after 20 s); then it waits to be
+ * killed, its connection (and its waiting calls) open. */
+static int
+queue_helper (const char *dir, const char *count, const char *expected)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL,
+                                                    &error);
+  guint n = (guint) g_ascii_strtoull (count, NULL, 10);
+  guint m = (guint) g_ascii_strtoull (expected, NULL, 10);
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  guint replies = 0;
+
+  if (bus == NULL)
+    return 4;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+      int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+      if (fd < 0 || g_unix_fd_list_append (fds, fd, NULL) != 0)
+        return 4;
+      close (fd);
+      g_dbus_connection_call_with_unix_fd_list (
+          bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+          "ImportSystemDefinition", g_variant_new ("(hsa{sv})", 0, "", NULL),
+          G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, G_MAXINT, fds,
+          NULL, on_queued_reply, &replies);
+    }
+  while (replies < m && g_get_monotonic_time () < deadline)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (10 * 1000);
+  printf ("ready\n");
+  fflush (stdout);
+  for (;;)
+    g_main_context_iteration (NULL, TRUE);
+  return 0;
+}
+
 static char *start_limited_agent (Fixture *f, const char *limits,
                                   const char *const *env);
 
@@ -2837,6 +2892,104 @@ test_kept_jobs (Fixture *f, gconstpointer data)
   test_rmtree (conf_dir);
 }
 
+/* Eighteenth review F6: plain imports waiting for a slot were unlimited
+ * per user, each holding its caller's folder, and one of a caller who
+ * left stayed until its turn came. With MaxImports=1 held by root's
+ * import (paused in its hashing, VR_TEST_PAUSE_AT=verify) and
+ * MaxWaitingImportsPerUser=2, nobody's four imports at once: two wait,
+ * two are refused at once (InUse naming the key); when nobody's client is
+ * killed, its waiting imports go and the agent holds no descriptor of
+ * the folder, while root's import still holds the slot. */
+static void
+test_import_waiting (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *held = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *const argv[] = { exe, "--queue-helper", dir, "4", "2", NULL };
+  g_autofree char *ctl = test_mkdtemp ();
+  g_autofree char *reached = g_build_filename (ctl, "reached", NULL);
+  g_autofree char *env_pause = g_strconcat ("VR_TEST_PAUSE_FILE=", ctl,
+                                            "/pause", NULL);
+  g_autofree char *env_reached = g_strconcat ("VR_TEST_PAUSE_REACHED=",
+                                              reached, NULL);
+  const char *const envv[] = { "VR_TEST_PAUSE_AT=verify", env_pause,
+                               env_reached, NULL };
+  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GSubprocess) client = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autofree char *manifest = NULL;
+  g_autofree char *conf_dir = NULL;
+  guint refused = 0;
+  guint answers = 0;
+  int fd;
+
+  if (!vr_test_hooks_enabled ())
+    {
+      g_test_skip ("needs a build with -Dtest_hooks=true (the pause)");
+      test_rmtree (held);
+      test_rmtree (dir);
+      test_rmtree (ctl);
+      return;
+    }
+  fd = open (held, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  manifest = vr_manifest_build (fd, held, NULL, NULL, &error);
+  g_assert_no_error (error);
+  test_write_file (held, "manifest.xml", manifest, -1);
+  test_write_file (ctl, "pause", "", -1);
+  conf_dir = start_limited_agent (
+      f, "MaxImports=1\nMaxWaitingImportsPerUser=2\n"
+         "MaxPendingAuthorizations=8\n", envv);
+  g_assert_cmpint (g_unix_fd_list_append (fds, fd, NULL), ==, 0);
+  close (fd);
+  g_dbus_connection_call_with_unix_fd_list (
+      harness->bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+      "ImportSystemDefinition", g_variant_new ("(hsa{sv})", 0, "", NULL),
+      G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, NULL,
+      NULL);
+  while (!g_file_test (reached, G_FILE_TEST_EXISTS)
+         && g_get_monotonic_time () < deadline)
+    g_usleep (20 * 1000);
+  g_assert_true (g_file_test (reached, G_FILE_TEST_EXISTS));
+
+  client = vr_bus_harness_spawn_as_nobody (harness, argv);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (client));
+  for (;;)
+    {
+      g_autofree char *line = g_data_input_stream_read_line (out, NULL, NULL,
+                                                            &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (line);
+      if (g_str_equal (line, "ready"))
+        break;
+      g_test_message ("nobody's import: %s", line);
+      answers++;
+      refused += strstr (line, "InUse") != NULL
+                 && strstr (line, "MaxWaitingImportsPerUser=2") != NULL;
+    }
+  g_assert_cmpuint (answers, ==, 2);
+  g_assert_cmpuint (refused, ==, 2);
+  hostile_calls++;
+  /* The two waiting hold the folder; killed, their caller leaves the
+   * bus and they go, root's import still holding the slot. */
+  g_assert_cmpuint (agent_opens (f, dir), >, 0);
+  g_subprocess_force_exit (client);
+  g_subprocess_wait (client, NULL, NULL);
+  if (!wait_files (f, dir, none_open, 10))
+    g_error ("the agent holds %u descriptors of %s after its caller left",
+             agent_opens (f, dir), dir);
+  g_assert_true (g_file_test (reached, G_FILE_TEST_EXISTS));
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  test_rmtree (held);
+  test_rmtree (dir);
+  test_rmtree (ctl);
+  test_rmtree (conf_dir);
+}
+
 /* The unit's capability bounding set (data/virt-realized.service.in:
  * CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH, no new privileges) applied with
  * setpriv, since systemd is not PID 1 here: the agent on a libvirt
@@ -4030,6 +4183,8 @@ main (int argc, char **argv)
     return job_helper (argv[2], argv[3], argv[4], argv[5]);
   if (argc == 5 && g_str_equal (argv[1], "--realize-helper"))
     return realize_helper (argv[2], argv[3], argv[4]);
+  if (argc == 5 && g_str_equal (argv[1], "--queue-helper"))
+    return queue_helper (argv[2], argv[3], argv[4]);
   g_test_init (&argc, &argv, NULL);
   vr_dbus_errors_register ();
   if (getuid () != 0 || !write_test_rules ())
@@ -4076,6 +4231,7 @@ main (int argc, char **argv)
   ADD ("realize-fair", NULL, test_realize_fair);
   ADD ("realize-dir-released", NULL, test_realize_dir_released);
   ADD ("kept-jobs", NULL, test_kept_jobs);
+  ADD ("import-waiting", NULL, test_import_waiting);
   ADD ("realize-limit", NULL, test_realize_limit);
   ADD ("realize-limit-destroyed", NULL, test_realize_limit_destroyed);
   ADD ("realize-limit-together", NULL, test_realize_limit_together);
