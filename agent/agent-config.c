@@ -200,6 +200,9 @@ vr_agent_config_load (const char *path, GError **error)
   config->max_domains_per_user = VR_AGENT_DEFAULT_MAX_DOMAINS_PER_USER;
   config->max_import_jobs_per_user
       = VR_AGENT_DEFAULT_MAX_IMPORT_JOBS_PER_USER;
+  config->max_kept_jobs_per_user = VR_AGENT_DEFAULT_MAX_KEPT_JOBS_PER_USER;
+  config->max_waiting_imports_per_user
+      = VR_AGENT_DEFAULT_MAX_WAITING_IMPORTS_PER_USER;
   if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, &local))
     {
       if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
@@ -232,7 +235,11 @@ vr_agent_config_load (const char *path, GError **error)
       || !read_count (file, "MaxValidationsPerUser", config,
                       &config->max_validations_per_user, error)
       || !read_count (file, "MaxImportJobsPerUser", config,
-                      &config->max_import_jobs_per_user, error))
+                      &config->max_import_jobs_per_user, error)
+      || !read_count (file, "MaxKeptJobsPerUser", config,
+                      &config->max_kept_jobs_per_user, error)
+      || !read_count (file, "MaxWaitingImportsPerUser", config,
+                      &config->max_waiting_imports_per_user, error))
     return NULL;
   return g_steal_pointer (&config);
 }

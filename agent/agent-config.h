@@ -33,12 +33,16 @@ typedef struct {
   guint max_planned_bytes_per_user; /* their XML, MiB; 0: 64 */
   guint max_validations_per_user;   /* validations at once; 0: 2 */
   guint max_import_jobs_per_user;   /* import Job objects, live or kept */
+  guint max_kept_jobs_per_user;     /* ended Job objects kept on the bus */
+  guint max_waiting_imports_per_user; /* imports waiting for a slot */
 } VrAgentConfig;
 
 #define VR_AGENT_CONFIG_DEFAULT SYSCONFDIR "/virt-realize/agent.conf"
 #define VR_AGENT_DEFAULT_MAX_IMPORTS 2
 #define VR_AGENT_DEFAULT_MAX_DOMAINS_PER_USER 32
 #define VR_AGENT_DEFAULT_MAX_IMPORT_JOBS_PER_USER 8
+#define VR_AGENT_DEFAULT_MAX_KEPT_JOBS_PER_USER 32
+#define VR_AGENT_DEFAULT_MAX_WAITING_IMPORTS_PER_USER 8
 
 /* Reads path; a file that does not exist gives the defaults (no extra
  * pool or trusted directories, no bridges, 4 pending authorizations, 2

@@ -47,6 +47,7 @@ struct _VrDaemon {
   guint max_jobs;
   guint job_keep_seconds;
   guint max_import_jobs; /* per uid (not root), live or kept */
+  guint max_kept_jobs;   /* ended jobs per uid (not root) */
   VrStore *store;
   GMainContext *context;
   GDBusObjectManagerServer *manager;
@@ -69,6 +70,7 @@ struct _VrDaemon {
   int summaries_fd;    /* the same in a sealed memfd, or -1 */
   GHashTable *jobs;    /* id -> VrJobObject */
   GHashTable *expiry;  /* id -> GSource id removing an ended job */
+  GQueue ended;        /* the ids in expiry, in the order they ended */
   GQueue queue;        /* VrJobObject waiting for a worker */
   guint running;
   VrUidShare *share; /* realizes running per caller, as imports' */
@@ -921,7 +923,46 @@ forget_job (VrDaemon *self, guint id)
   g_dbus_object_manager_server_unexport (self->manager,
                                          vr_job_object_get_path (job));
   g_hash_table_remove (self->expiry, GUINT_TO_POINTER (id));
+  g_queue_remove (&self->ended, GUINT_TO_POINTER (id));
   g_hash_table_remove (self->jobs, GUINT_TO_POINTER (id));
+}
+
+/* The same before its time: its expiry goes too. */
+static void
+forget_ended_job (VrDaemon *self, guint id)
+{
+  remove_source_id (self, GPOINTER_TO_UINT (g_hash_table_lookup (
+                              self->expiry, GUINT_TO_POINTER (id))));
+  forget_job (self, id);
+}
+
+/* Every ended job stayed --job-keep seconds, with no limit per caller:
+ * a user's realizes cancelled at once, in a loop, kept 2580 Job objects
+ * (eighteenth review F5). A uid other than root keeps at most
+ * max_kept_jobs ended ones (realizes and imports alike); beyond, its
+ * oldest ended one leaves the bus at once. Queued and running jobs are
+ * not counted and never removed here. */
+static void
+trim_ended (VrDaemon *self, guint uid)
+{
+  guint count = 0;
+
+  if (uid == 0)
+    return;
+  for (GList *l = self->ended.head; l != NULL; l = l->next)
+    count += job_uid (lookup_job (self, GPOINTER_TO_UINT (l->data))) == uid;
+  for (GList *l = self->ended.head; l != NULL && count > self->max_kept_jobs;)
+    {
+      GList *next = l->next;
+      guint id = GPOINTER_TO_UINT (l->data);
+
+      if (job_uid (lookup_job (self, id)) == uid)
+        {
+          forget_ended_job (self, id);
+          count--;
+        }
+      l = next;
+    }
 }
 
 static gboolean
@@ -947,6 +988,8 @@ keep_for_a_while (VrDaemon *self, guint id)
                         g_free);
   g_hash_table_insert (self->expiry, GUINT_TO_POINTER (id),
                        GUINT_TO_POINTER (source));
+  g_queue_push_tail (&self->ended, GUINT_TO_POINTER (id));
+  trim_ended (self, job_uid (lookup_job (self, id)));
 }
 
 static gboolean
@@ -1029,11 +1072,7 @@ room_for_import_job (VrDaemon *self, guint uid, GError **error)
     }
   for (guint i = 0; i < ended->len && count >= self->max_import_jobs; i++)
     {
-      guint id = vr_job_object_get_id (ended->pdata[i]);
-
-      remove_source_id (self, GPOINTER_TO_UINT (g_hash_table_lookup (
-                                  self->expiry, GUINT_TO_POINTER (id))));
-      forget_job (self, id);
+      forget_ended_job (self, vr_job_object_get_id (ended->pdata[i]));
       count--;
     }
   if (count < self->max_import_jobs)
@@ -1391,7 +1430,10 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
   self->realize_holds = vr_realize_holds_new ();
   self->imports = vr_import_queue_new (
       options->max_imports > 0 ? options->max_imports : 2,
-      self->stopping);
+      options->max_waiting_imports > 0
+          ? options->max_waiting_imports
+          : VR_AGENT_DEFAULT_MAX_WAITING_IMPORTS_PER_USER,
+      options->config_path, self->stopping);
   self->config_path = g_strdup (options->config_path);
   /* On a session bus the agent is its caller's own: nothing to share. */
   self->quotas = vr_user_quotas_new (options->session ? &unlimited
@@ -1410,6 +1452,9 @@ vr_daemon_new (GDBusConnection *bus, const VrDaemonOptions *options,
   self->max_import_jobs = options->max_import_jobs > 0
                               ? options->max_import_jobs
                               : VR_AGENT_DEFAULT_MAX_IMPORT_JOBS_PER_USER;
+  self->max_kept_jobs = options->max_kept_jobs > 0
+                            ? options->max_kept_jobs
+                            : VR_AGENT_DEFAULT_MAX_KEPT_JOBS_PER_USER;
   self->idle_trim_seconds = options->idle_trim_seconds;
   self->store = vr_store_new (state_dir);
   self->context = g_main_context_ref_thread_default ();
@@ -1476,6 +1521,7 @@ vr_daemon_dispose (GObject *object)
       g_clear_pointer (&self->expiry, g_hash_table_unref);
     }
   g_queue_clear (&self->queue);
+  g_queue_clear (&self->ended);
   g_clear_pointer (&self->work, vr_system_work_free);
   g_clear_pointer (&self->jobs, g_hash_table_unref);
   g_clear_pointer (&self->share, vr_uid_share_free);

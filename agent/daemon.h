@@ -38,6 +38,12 @@ typedef struct {
   /* agent.conf MaxImportJobsPerUser: import Job objects one uid (not
    * root) has, running or kept after their end; 0: 8. */
   guint max_import_jobs;
+  /* agent.conf MaxKeptJobsPerUser: ended Job objects one uid (not root)
+   * keeps on the bus, the oldest removed beyond; 0: 32. */
+  guint max_kept_jobs;
+  /* agent.conf MaxWaitingImportsPerUser: imports of one uid (not root)
+   * waiting for an import slot, one more refused; 0: 8. */
+  guint max_waiting_imports;
 } VrDaemonOptions;
 
 /* virt-realized: the planned systems and jobs of one state directory and

@@ -106,10 +106,23 @@ on_changed (VrJob *job, gpointer user_data)
     }
 }
 
+/* What only the realize needed: the caller's import folder (an open
+ * descriptor, with its parsed XML) and the sizes counted for it. An
+ * ended job is kept JobKeepSeconds for its outcome only; kept with it,
+ * a user's cancelled realizes held 1000 of the agent's descriptors
+ * (eighteenth review F5). */
+static void
+release_options (VrJobObject *self)
+{
+  g_clear_pointer (&self->options.import_dir, vr_import_dir_free);
+  g_clear_pointer (&self->options.counted_sizes, g_hash_table_unref);
+}
+
 static void
 end (VrJobObject *self, gboolean success, const char *message)
 {
   self->finished = TRUE;
+  release_options (self);
   vr_dbus_job_set_cancellable (VR_DBUS_JOB (self), FALSE);
   vr_dbus_job_emit_completed (VR_DBUS_JOB (self), success, message);
   g_signal_emit (self, signals[SIGNAL_ENDED], 0);
@@ -374,8 +387,7 @@ vr_job_object_finalize (GObject *object)
   g_free (self->pool);
   g_free (self->pool_dir);
   g_free (self->message);
-  vr_import_dir_free (self->options.import_dir);
-  g_clear_pointer (&self->options.counted_sizes, g_hash_table_unref);
+  release_options (self);
   g_free (self->host);
   G_OBJECT_CLASS (vr_job_object_parent_class)->finalize (object);
 }

@@ -12,10 +12,22 @@ G_BEGIN_DECLS
 typedef struct _VrImportQueue VrImportQueue;
 
 /* stopping: cancelled when the agent stops, which cancels every import
- * under way or waiting (their tasks' cancellables). */
-VrImportQueue *vr_import_queue_new (guint max, GCancellable *stopping);
+ * under way or waiting (their tasks' cancellables). max_waiting: the
+ * imports one uid (not root) may have waiting for a slot (agent.conf
+ * MaxWaitingImportsPerUser, named with config_path when one more is
+ * refused). */
+VrImportQueue *vr_import_queue_new (guint max,
+                                    guint max_waiting,
+                                    const char *config_path,
+                                    GCancellable *stopping);
 
-/* Runs func as g_task_run_in_thread would, when uid's turn comes. */
+/* Runs func as g_task_run_in_thread would, when uid's turn comes. When
+ * uid (not root) has max_waiting imports waiting already, the task ends
+ * at once with VR_ERROR_IN_USE naming MaxWaitingImportsPerUser. When the
+ * task's cancellable is cancelled while it waits (its caller left, its
+ * job was cancelled), it leaves the queue at once and the task ends
+ * with G_IO_ERROR_CANCELLED (from an idle of its context); func never
+ * runs for it. */
 void vr_import_queue_push (VrImportQueue *queue,
                            guint uid,
                            GTask *task,

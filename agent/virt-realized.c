@@ -169,7 +169,9 @@ serve (Agent *agent)
     { agent->config->max_planned_per_user,
       agent->config->max_planned_bytes_per_user,
       agent->config->max_validations_per_user },
-    agent->config->max_import_jobs_per_user
+    agent->config->max_import_jobs_per_user,
+    agent->config->max_kept_jobs_per_user,
+    agent->config->max_waiting_imports_per_user
   };
   guint owner;
 

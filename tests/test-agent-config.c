@@ -89,7 +89,8 @@ test_lists (void)
       "[Agent]\nPoolDirs=/srv/pools;/var/pools;\nBridges=br0;vrtrust0;\n"
       "MaxDomainsPerUser=3\nMaxVcpusPerUser=24\nMaxDiskPerUser=102400\n"
       "MaxPlannedPerUser=5\nMaxPlannedBytesPerUser=8\n"
-      "MaxValidationsPerUser=1\nMaxImportJobsPerUser=3\n",
+      "MaxValidationsPerUser=1\nMaxImportJobsPerUser=3\n"
+      "MaxKeptJobsPerUser=4\nMaxWaitingImportsPerUser=5\n",
       &error);
   g_autoptr (VrAgentConfig) none = NULL;
   const char *const dirs[] = { "/srv/pools", "/var/pools", NULL };
@@ -109,6 +110,10 @@ test_lists (void)
       "MaxPlannedBytesPerUser must be a number" },
     { "[Agent]\nMaxImportJobsPerUser=0\n",
       "MaxImportJobsPerUser must be a number" },
+    { "[Agent]\nMaxKeptJobsPerUser=0\n",
+      "MaxKeptJobsPerUser must be a number" },
+    { "[Agent]\nMaxWaitingImportsPerUser=-1\n",
+      "MaxWaitingImportsPerUser must be a number" },
   };
 
   g_assert_no_error (error);
@@ -123,12 +128,16 @@ test_lists (void)
   g_assert_cmpuint (config->max_planned_bytes_per_user, ==, 8);
   g_assert_cmpuint (config->max_validations_per_user, ==, 1);
   g_assert_cmpuint (config->max_import_jobs_per_user, ==, 3);
+  g_assert_cmpuint (config->max_kept_jobs_per_user, ==, 4);
+  g_assert_cmpuint (config->max_waiting_imports_per_user, ==, 5);
   none = load ("[Agent]\nMaxImports=2\n", &error);
   g_assert_no_error (error);
   /* Unset: the host's CPUs decide, and the disk has no limit. */
   g_assert_cmpuint (none->max_vcpus_per_user, ==, 0);
   g_assert_cmpuint (none->max_disk_per_user, ==, 0);
   g_assert_cmpuint (none->max_import_jobs_per_user, ==, 8);
+  g_assert_cmpuint (none->max_kept_jobs_per_user, ==, 32);
+  g_assert_cmpuint (none->max_waiting_imports_per_user, ==, 8);
   g_assert_true (none->pool_dirs == NULL || none->pool_dirs[0] == NULL);
   g_assert_true (none->bridges == NULL || none->bridges[0] == NULL);
   for (guint i = 0; i < G_N_ELEMENTS (refused); i++)

@@ -1284,9 +1284,10 @@ job_helper (const char *dir, const char *name, const char *count,
   return 0;
 }
 
-/* The import jobs uid 65534 has on the bus (GetJobs as root). */
+/* The jobs of type (NULL: any) uid 65534 has on the bus (GetJobs as
+ * root); their paths in *paths when not NULL. */
 static guint
-nobody_import_jobs (void)
+nobody_jobs (const char *job_type, GPtrArray *paths)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = call (VR_DBUS_MANAGER_PATH,
@@ -1306,11 +1307,114 @@ nobody_import_jobs (void)
                                                "StartedByUID");
 
       if (type != NULL && uid != NULL
-          && g_str_equal (g_variant_get_string (type, NULL), "import")
+          && (job_type == NULL
+              || g_str_equal (g_variant_get_string (type, NULL), job_type))
           && g_variant_get_uint32 (uid) == 65534)
-        count++;
+        {
+          count++;
+          if (paths != NULL)
+            g_ptr_array_add (paths, g_strdup (path));
+        }
     }
   return count;
+}
+
+static guint
+nobody_import_jobs (void)
+{
+  return nobody_jobs ("import", NULL);
+}
+
+/* This program as a client of uid 65534: Realize of system into the
+ * folder pool, the import directory dir handed over as a descriptor
+ * (option import-dir); the job's path on stdout. */
+static int
+realize_helper (const char *system, const char *dir, const char *pool)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL,
+                                                    &error);
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GVariant) reply = NULL;
+  GVariantBuilder options;
+  const char *job = NULL;
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (bus == NULL || fd < 0 || g_unix_fd_list_append (fds, fd, NULL) != 0)
+    return 4;
+  close (fd);
+  g_variant_builder_init (&options, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (&options, "{sv}", "pool-dir",
+                         g_variant_new_string (pool));
+  g_variant_builder_add (&options, "{sv}", "import-dir",
+                         g_variant_new_handle (0));
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      bus, VR_DBUS_NAME, system, VR_DBUS_PLANNED_IFACE, "Realize",
+      g_variant_new ("(a{sv})", &options), G_VARIANT_TYPE ("(uos)"),
+      G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, fds, NULL, NULL, &error);
+  if (reply == NULL)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return 1;
+    }
+  g_variant_get (reply, "(u&o&s)", NULL, &job, NULL);
+  printf ("%s\n", job);
+  return 0;
+}
+
+static void
+on_queued_reply (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  guint *replies = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_with_unix_fd_list_finish (
+      G_DBUS_CONNECTION (source), NULL, result, &error);
+
+  (*replies)++;
+  printf ("%s\n", reply != NULL ? "imported" : error->message);
+  fflush (stdout);
+}
+
+/* This program as a client of uid 65534: count ImportSystemDefinition
+ * calls of dir at once on one connection, never timing out; each answer
+ * (the error's message, or "imported") a line on stdout, then "ready"
+ * once expected answers came (or after 20 s); then it waits to be
+ * killed, its connection (and its waiting calls) open. */
+static int
+queue_helper (const char *dir, const char *count, const char *expected)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL,
+                                                    &error);
+  guint n = (guint) g_ascii_strtoull (count, NULL, 10);
+  guint m = (guint) g_ascii_strtoull (expected, NULL, 10);
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  guint replies = 0;
+
+  if (bus == NULL)
+    return 4;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+      int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+      if (fd < 0 || g_unix_fd_list_append (fds, fd, NULL) != 0)
+        return 4;
+      close (fd);
+      g_dbus_connection_call_with_unix_fd_list (
+          bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+          "ImportSystemDefinition", g_variant_new ("(hsa{sv})", 0, "", NULL),
+          G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, G_MAXINT, fds,
+          NULL, on_queued_reply, &replies);
+    }
+  while (replies < m && g_get_monotonic_time () < deadline)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (10 * 1000);
+  printf ("ready\n");
+  fflush (stdout);
+  for (;;)
+    g_main_context_iteration (NULL, TRUE);
+  return 0;
 }
 
 static char *start_limited_agent (Fixture *f, const char *limits,
@@ -2655,6 +2759,237 @@ test_realize_fair (Fixture *f, gconstpointer data)
   test_rmtree (conf_dir);
 }
 
+/* nobody's Realize of system with the import directory dir handed over
+ * (realize_helper): its job's path. */
+static char *
+realize_with_dir_as_nobody (Fixture *f, const char *system, const char *dir)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *const argv[] = { exe, "--realize-helper", system, dir,
+                               f->pool, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  if (vr_bus_harness_run_as_nobody_out (harness, argv, &out, &err) != 0)
+    g_error ("realize of %s as nobody: %s", system, err);
+  return g_strdup (g_strstrip (out));
+}
+
+/* Job.Cancel as root, and the job's end: its JobState. */
+static guint
+cancel_job_root (const char *job)
+{
+  g_autoptr (GError) error = NULL;
+  GVariant *reply = call (job, VR_DBUS_JOB_IFACE, "Cancel", NULL, NULL,
+                          &error);
+  g_autofree char *state = NULL;
+
+  g_assert_no_error (error);
+  g_variant_unref (reply);
+  state = job_state (job);
+  return (guint) g_ascii_strtoull (state, NULL, 10);
+}
+
+/* Eighteenth review F5: an ended realize job kept the caller's import
+ * folder (its descriptor, options.import_dir) for as long as the job
+ * stayed on the bus (--job-keep, 5 minutes): nobody's realizes with
+ * import-dir, cancelled at once in a loop, took the agent's every
+ * descriptor. Here nobody's realize (held in its copy,
+ * VR_TEST_STALL_AT=copy) holds the folder while it runs; once cancelled
+ * (as root) and ended, the agent holds no descriptor of the folder while
+ * the job is still on the bus. */
+static void
+test_realize_dir_released (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  const char *const envv[] = { "VR_TEST_STALL_AT=copy", NULL };
+  g_autofree char *conf_dir = NULL;
+  g_autofree char *system = NULL;
+  g_autofree char *job = NULL;
+
+  if (!vr_test_hooks_enabled ())
+    {
+      g_test_skip ("needs a build with -Dtest_hooks=true (the stall)");
+      test_rmtree (dir);
+      return;
+    }
+  conf_dir = start_limited_agent (f, "", envv);
+  system = import_dir (dir);
+  g_assert_cmpuint (agent_opens (f, dir), ==, 0);
+  job = realize_with_dir_as_nobody (f, system, dir);
+  g_assert_true (wait_job_running (job, WAIT_SECONDS));
+  g_assert_cmpuint (agent_opens (f, dir), >, 0);
+  g_assert_cmpuint (cancel_job_root (job), ==, 8);
+  if (!wait_files (f, dir, none_open, 10))
+    g_error ("the agent holds %u descriptors of %s after its job ended",
+             agent_opens (f, dir), dir);
+  /* Still on the bus: its outcome is there to read. */
+  g_assert_cmpuint (job_state_now (job), ==, 8);
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  test_rmtree (dir);
+  test_rmtree (conf_dir);
+}
+
+/* Eighteenth review F5: nothing bounded the ended jobs a user keeps on
+ * the bus (2580 of nobody's cancelled realizes, 92 MB of the agent). With
+ * MaxKeptJobsPerUser=2, nobody's five realizes (each cancelled) leave the
+ * last two on the bus; a running realize is not counted (three on the
+ * bus), and an import as a job ended after it drops the oldest ended
+ * realize, not the running one. */
+static void
+test_kept_jobs (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *empty = test_mkdtemp ();
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *const envv[] = { "VR_TEST_STALL_AT=copy", NULL };
+  const char *const failing[] = { exe, "--job-helper", empty, "failing", "1",
+                                  "1", NULL };
+  g_autoptr (GPtrArray) started = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) kept = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *conf_dir = NULL;
+  g_autofree char *system = NULL;
+  g_autofree char *running = NULL;
+  g_autofree char *err = NULL;
+
+  if (!vr_test_hooks_enabled ())
+    {
+      g_test_skip ("needs a build with -Dtest_hooks=true (the stall)");
+      test_rmtree (dir);
+      test_rmtree (empty);
+      return;
+    }
+  g_assert_cmpint (chmod (empty, 0755), ==, 0);
+  conf_dir = start_limited_agent (f, "MaxKeptJobsPerUser=2\n", envv);
+  system = import_dir (dir);
+  for (guint i = 0; i < 5; i++)
+    {
+      char *job = realize_as_nobody (f, system);
+
+      g_ptr_array_add (started, job);
+      g_assert_cmpuint (cancel_job_root (job), ==, 8);
+    }
+  g_assert_cmpuint (nobody_jobs (NULL, kept), ==, 2);
+  g_assert_cmpstr (kept->pdata[0], ==, started->pdata[3]);
+  g_assert_cmpstr (kept->pdata[1], ==, started->pdata[4]);
+  hostile_calls++;
+  running = realize_as_nobody (f, system);
+  g_assert_true (wait_job_running (running, WAIT_SECONDS));
+  g_assert_cmpuint (nobody_jobs (NULL, NULL), ==, 3);
+  g_assert_cmpint (vr_bus_harness_run_as_nobody (harness, failing, &err), ==,
+                   0);
+  g_ptr_array_set_size (kept, 0);
+  g_assert_cmpuint (nobody_jobs (NULL, kept), ==, 3);
+  g_assert_cmpuint (nobody_jobs ("import", NULL), ==, 1);
+  g_assert_cmpstr (kept->pdata[0], ==, started->pdata[4]);
+  g_assert_cmpstr (kept->pdata[1], ==, running);
+  g_assert_cmpuint (job_state_now (running), ==, 4);
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  test_rmtree (dir);
+  test_rmtree (empty);
+  test_rmtree (conf_dir);
+}
+
+/* Eighteenth review F6: plain imports waiting for a slot were unlimited
+ * per user, each holding its caller's folder, and one of a caller who
+ * left stayed until its turn came. With MaxImports=1 held by root's
+ * import (paused in its hashing, VR_TEST_PAUSE_AT=verify) and
+ * MaxWaitingImportsPerUser=2, nobody's four imports at once: two wait,
+ * two are refused at once (InUse naming the key); when nobody's client is
+ * killed, its waiting imports go and the agent holds no descriptor of
+ * the folder, while root's import still holds the slot. */
+static void
+test_import_waiting (Fixture *f, gconstpointer data)
+{
+  static const HostileEdit none = { "/domain/name", NULL, "vr-guest" };
+  g_autofree char *held = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *dir = hostile_import_dir ("basic", &none, FALSE);
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *const argv[] = { exe, "--queue-helper", dir, "4", "2", NULL };
+  g_autofree char *ctl = test_mkdtemp ();
+  g_autofree char *reached = g_build_filename (ctl, "reached", NULL);
+  g_autofree char *env_pause = g_strconcat ("VR_TEST_PAUSE_FILE=", ctl,
+                                            "/pause", NULL);
+  g_autofree char *env_reached = g_strconcat ("VR_TEST_PAUSE_REACHED=",
+                                              reached, NULL);
+  const char *const envv[] = { "VR_TEST_PAUSE_AT=verify", env_pause,
+                               env_reached, NULL };
+  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GSubprocess) client = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autofree char *manifest = NULL;
+  g_autofree char *conf_dir = NULL;
+  guint refused = 0;
+  guint answers = 0;
+  int fd;
+
+  if (!vr_test_hooks_enabled ())
+    {
+      g_test_skip ("needs a build with -Dtest_hooks=true (the pause)");
+      test_rmtree (held);
+      test_rmtree (dir);
+      test_rmtree (ctl);
+      return;
+    }
+  fd = open (held, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  manifest = vr_manifest_build (fd, held, NULL, NULL, &error);
+  g_assert_no_error (error);
+  test_write_file (held, "manifest.xml", manifest, -1);
+  test_write_file (ctl, "pause", "", -1);
+  conf_dir = start_limited_agent (
+      f, "MaxImports=1\nMaxWaitingImportsPerUser=2\n"
+         "MaxPendingAuthorizations=8\n", envv);
+  g_assert_cmpint (g_unix_fd_list_append (fds, fd, NULL), ==, 0);
+  close (fd);
+  g_dbus_connection_call_with_unix_fd_list (
+      harness->bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+      "ImportSystemDefinition", g_variant_new ("(hsa{sv})", 0, "", NULL),
+      G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, NULL,
+      NULL);
+  while (!g_file_test (reached, G_FILE_TEST_EXISTS)
+         && g_get_monotonic_time () < deadline)
+    g_usleep (20 * 1000);
+  g_assert_true (g_file_test (reached, G_FILE_TEST_EXISTS));
+
+  client = vr_bus_harness_spawn_as_nobody (harness, argv);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (client));
+  for (;;)
+    {
+      g_autofree char *line = g_data_input_stream_read_line (out, NULL, NULL,
+                                                            &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (line);
+      if (g_str_equal (line, "ready"))
+        break;
+      g_test_message ("nobody's import: %s", line);
+      answers++;
+      refused += strstr (line, "InUse") != NULL
+                 && strstr (line, "MaxWaitingImportsPerUser=2") != NULL;
+    }
+  g_assert_cmpuint (answers, ==, 2);
+  g_assert_cmpuint (refused, ==, 2);
+  hostile_calls++;
+  /* The two waiting hold the folder; killed, their caller leaves the
+   * bus and they go, root's import still holding the slot. */
+  g_assert_cmpuint (agent_opens (f, dir), >, 0);
+  g_subprocess_force_exit (client);
+  g_subprocess_wait (client, NULL, NULL);
+  if (!wait_files (f, dir, none_open, 10))
+    g_error ("the agent holds %u descriptors of %s after its caller left",
+             agent_opens (f, dir), dir);
+  g_assert_true (g_file_test (reached, G_FILE_TEST_EXISTS));
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  test_rmtree (held);
+  test_rmtree (dir);
+  test_rmtree (ctl);
+  test_rmtree (conf_dir);
+}
+
 /* The unit's capability bounding set (data/virt-realized.service.in:
  * CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH, no new privileges) applied with
  * setpriv, since systemd is not PID 1 here: the agent on a libvirt
@@ -3903,6 +4238,10 @@ main (int argc, char **argv)
     return import_helper (argv[2]);
   if (argc == 6 && g_str_equal (argv[1], "--job-helper"))
     return job_helper (argv[2], argv[3], argv[4], argv[5]);
+  if (argc == 5 && g_str_equal (argv[1], "--realize-helper"))
+    return realize_helper (argv[2], argv[3], argv[4]);
+  if (argc == 5 && g_str_equal (argv[1], "--queue-helper"))
+    return queue_helper (argv[2], argv[3], argv[4]);
   g_test_init (&argc, &argv, NULL);
   vr_dbus_errors_register ();
   if (getuid () != 0 || !write_test_rules ())
@@ -3947,6 +4286,9 @@ main (int argc, char **argv)
   ADD ("import-caller-gone", NULL, test_import_caller_gone);
   ADD ("import-fair", NULL, test_import_fair);
   ADD ("realize-fair", NULL, test_realize_fair);
+  ADD ("realize-dir-released", NULL, test_realize_dir_released);
+  ADD ("kept-jobs", NULL, test_kept_jobs);
+  ADD ("import-waiting", NULL, test_import_waiting);
   ADD ("realize-limit", NULL, test_realize_limit);
   ADD ("realize-limit-destroyed", NULL, test_realize_limit_destroyed);
   ADD ("realize-limit-together", NULL, test_realize_limit_together);
