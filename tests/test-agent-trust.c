@@ -3293,7 +3293,8 @@ write_test_rules (void)
 /* This program as a client of uid 65534: once go exists, conns
  * connections of its own each ask ListPlannedSystems calls times at once;
  * when no answer came for a second, prints how many were answered and
- * the first answer's error, then keeps the rest waiting until killed. */
+ * the first answer's error, then keeps the rest waiting until killed (or
+ * go is gone, or its parent). */
 typedef struct {
   guint answered;
   guint in_use;
@@ -3329,6 +3330,7 @@ pending_helper (const char *conns, const char *calls, const char *go)
       G_BUS_TYPE_SYSTEM, NULL, NULL);
   PendingHelper helper = { 0 };
   gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+  pid_t parent = getppid ();
 
   vr_dbus_errors_register ();
   while (!g_file_test (go, G_FILE_TEST_EXISTS)
@@ -3364,8 +3366,11 @@ pending_helper (const char *conns, const char *calls, const char *go)
           helper.in_use, n_conns * n_calls,
           helper.first != NULL ? helper.first : "(none)");
   fflush (stdout);
-  for (;;)
-    g_main_context_iteration (NULL, TRUE);
+  /* Until killed; at the latest when the test is gone. */
+  while (g_file_test (go, G_FILE_TEST_EXISTS) && getppid () == parent
+         && g_get_monotonic_time () < deadline)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (20 * 1000);
   return 0;
 }
 
@@ -3491,17 +3496,19 @@ test_pending_per_uid (Fixture *f, gconstpointer data)
   g_autofree char *flag = g_build_filename (flag_dir, "ask", NULL);
   g_autofree char *go = g_build_filename (flag_dir, "go", NULL);
   g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  /* Inert once the flag or this process is gone (an aborted test). */
   g_autofree char *rule = g_strdup_printf (
       "polkit.addRule(function(action, subject) {\n"
       "    if (subject.user == \"nobody\" &&\n"
       "        action.id == \"org.virtrealize.Realize1.list\") {\n"
       "        try {\n"
       "            polkit.spawn([\"/usr/bin/test\", \"-e\", \"%s\"]);\n"
+      "            polkit.spawn([\"/usr/bin/test\", \"-d\", \"/proc/%d\"]);\n"
       "            return polkit.Result.AUTH_ADMIN;\n"
       "        } catch (error) {\n"
       "        }\n"
       "    }\n"
-      "});\n", flag);
+      "});\n", flag, (int) getpid ());
   const char *const argv[] = { exe, "--pending-helper", "40", "4", go,
                                NULL };
   g_autoptr (GSubprocess) helper = NULL;
