@@ -3307,8 +3307,10 @@ on_helper_reply (GObject *source, GAsyncResult *result, gpointer data)
 {
   PendingHelper *helper = data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = g_dbus_connection_call_finish (
-      G_DBUS_CONNECTION (source), result, &error);
+  GVariant *reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
+                                                   result, &error);
+
+  g_clear_pointer (&reply, g_variant_unref);
 
   vr_dbus_error_to_local (&error);
   helper->answered++;
@@ -3464,13 +3466,14 @@ silent_agent_new (const char *pid)
 static void
 silent_agent_free (SilentAgent *agent)
 {
-  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+  GVariant *reply = g_dbus_connection_call_sync (
       harness->bus, "org.freedesktop.PolicyKit1",
       "/org/freedesktop/PolicyKit1/Authority",
       "org.freedesktop.PolicyKit1.Authority", "UnregisterAuthenticationAgent",
       g_variant_new ("(@(sa{sv})s)", agent->subject, SILENT_AGENT_PATH),
       NULL, G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, NULL, NULL);
 
+  g_clear_pointer (&reply, g_variant_unref);
   for (guint i = 0; i < agent->held->len; i++)
     g_dbus_method_invocation_return_dbus_error (
         agent->held->pdata[i], "org.freedesktop.PolicyKit1.Error.Cancelled",
