@@ -5,7 +5,10 @@
 
 #include <unistd.h>
 
+#include <gio/gunixfdlist.h>
+
 #include "errors.h"
+#include "safe-xml.h"
 
 #define POLKIT_NAME "org.freedesktop.PolicyKit1"
 #define POLKIT_PATH "/org/freedesktop/PolicyKit1/Authority"
@@ -20,17 +23,21 @@ typedef struct {
   gboolean interactive;
   char *action_id;
   GVariant *details; /* a{ss} for polkit (its rules and messages) */
-  char *sender;
+  gboolean counted;  /* holds one of uid's pending authorizations */
   guint uid;
-  guint waiting; /* answers still to come: the caller's uid, polkit's */
-  GError *error; /* the first refusal or failure */
-  VrAuthUidFunc uid_known; /* told the uid while polkit still thinks */
+  VrAuthUidFunc uid_known; /* told the uid before polkit is asked */
   gpointer uid_known_data;
 } Check;
 
-/* Checks waiting for polkit, per caller (bus name): a caller may not
- * queue password dialogs without end. Touched in the main context only. */
-static GHashTable *pending;
+/* Checks waiting for polkit, per uid (eighteenth attack review, F1-F3:
+ * counted per bus name, 40 connections of one user held 160 checks, the
+ * agent's connection reached dbus-daemon's 128 pending replies and every
+ * caller's check, root's too, failed). One uid has at most max_pending
+ * checks waiting, whatever its connections; all uids but root together at
+ * most VR_AUTH_MAX_PENDING_USERS; root its own VR_AUTH_MAX_PENDING_ROOT.
+ * Touched in the main context only. */
+static GHashTable *pending; /* uid -> count */
+static guint pending_users; /* all uids but root */
 static guint max_pending = VR_AUTH_DEFAULT_MAX_PENDING;
 
 void
@@ -40,29 +47,53 @@ vr_auth_set_max_pending (guint max)
 }
 
 static gboolean
-pending_add (const char *sender)
+pending_add (guint uid, GError **error)
 {
   guint count;
 
   if (pending == NULL)
-    pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  count = GPOINTER_TO_UINT (g_hash_table_lookup (pending, sender));
-  if (count >= max_pending)
-    return FALSE;
-  g_hash_table_insert (pending, g_strdup (sender), GUINT_TO_POINTER (count + 1));
+    pending = g_hash_table_new (g_direct_hash, g_direct_equal);
+  count = GPOINTER_TO_UINT (g_hash_table_lookup (pending,
+                                                 GUINT_TO_POINTER (uid)));
+  if (uid == 0 ? count >= VR_AUTH_MAX_PENDING_ROOT : count >= max_pending)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
+                   "uid %u has %u authorizations waiting for polkit, the "
+                   "most one user may have (MaxPendingAuthorizations=%u%s): "
+                   "answer or cancel the authentication dialogs first", uid,
+                   count, uid == 0 ? VR_AUTH_MAX_PENDING_ROOT : max_pending,
+                   uid == 0 ? ", root's own share" : "");
+      return FALSE;
+    }
+  if (uid != 0 && pending_users >= VR_AUTH_MAX_PENDING_USERS)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_IN_USE,
+                   "%u authorizations of users are waiting for polkit, the "
+                   "most the agent keeps (MaxPendingAuthorizations=%u per "
+                   "user, %u of all users): try again later",
+                   pending_users, max_pending, VR_AUTH_MAX_PENDING_USERS);
+      return FALSE;
+    }
+  g_hash_table_insert (pending, GUINT_TO_POINTER (uid),
+                       GUINT_TO_POINTER (count + 1));
+  if (uid != 0)
+    pending_users++;
   return TRUE;
 }
 
 static void
-pending_remove (const char *sender)
+pending_remove (guint uid)
 {
-  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (pending, sender));
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (
+      pending, GUINT_TO_POINTER (uid)));
 
   if (count <= 1)
-    g_hash_table_remove (pending, sender);
+    g_hash_table_remove (pending, GUINT_TO_POINTER (uid));
   else
-    g_hash_table_insert (pending, g_strdup (sender),
+    g_hash_table_insert (pending, GUINT_TO_POINTER (uid),
                          GUINT_TO_POINTER (count - 1));
+  if (uid != 0)
+    pending_users--;
 }
 
 static void
@@ -70,13 +101,11 @@ check_free (gpointer data)
 {
   Check *check = data;
 
-  if (check->sender != NULL)
-    pending_remove (check->sender);
-  g_free (check->sender);
+  if (check->counted)
+    pending_remove (check->uid);
   g_object_unref (check->invocation);
   g_free (check->action_id);
   g_variant_unref (check->details);
-  g_clear_error (&check->error);
   g_free (check);
 }
 
@@ -138,26 +167,6 @@ deny (GTask *task, const char *why)
   g_task_return_error (task, denial (g_task_get_task_data (task), why));
 }
 
-/* The caller's uid and polkit's answer are asked for at once (each is a
- * round trip, one through polkitd); the check ends with the second. */
-static void
-answer_in (GTask *task, GError *error)
-{
-  Check *check = g_task_get_task_data (task);
-
-  if (error != NULL && check->error == NULL)
-    check->error = error;
-  else if (error != NULL)
-    g_error_free (error);
-  if (--check->waiting > 0)
-    return;
-  if (check->error != NULL)
-    g_task_return_error (task, g_steal_pointer (&check->error));
-  else
-    g_task_return_boolean (task, TRUE);
-  g_object_unref (task);
-}
-
 static void
 on_polkit (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -169,33 +178,25 @@ on_polkit (GObject *source, GAsyncResult *result, gpointer user_data)
   gboolean authorized = FALSE;
   gboolean challenge = FALSE;
 
+  /* Answered: no longer waiting, before the answer's callback asks
+   * polkit again (realize-host-access after realize). */
+  check->counted = FALSE;
+  pending_remove (check->uid);
   if (reply == NULL)
     {
       g_dbus_error_strip_remote_error (error);
-      answer_in (task, denial (check, error->message));
-      return;
+      deny (task, error->message);
     }
-  g_variant_get (reply, "((bb@a{ss}))", &authorized, &challenge, NULL);
-  answer_in (task, authorized ? NULL
-                              : denial (check,
-                                        challenge ? "authentication is "
-                                                    "required"
-                                                  : "polkit denied it"));
-}
-
-static void
-on_polkit_uid (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GTask *task = user_data;
-  Check *check = g_task_get_task_data (task);
-  GError *error = NULL;
-
-  /* polkit has not answered yet (it usually takes longer than the bus):
-   * whoever asked may prepare work that has no effect meanwhile. */
-  if (vr_auth_get_uid_finish (result, &check->uid, &error)
-      && check->waiting == 2 && check->uid_known != NULL)
-    check->uid_known (check->uid, check->uid_known_data);
-  answer_in (task, error);
+  else
+    {
+      g_variant_get (reply, "((bb@a{ss}))", &authorized, &challenge, NULL);
+      if (authorized)
+        g_task_return_boolean (task, TRUE);
+      else
+        deny (task, challenge ? "authentication is required"
+                              : "polkit denied it");
+    }
+  g_object_unref (task);
 }
 
 /* CheckAuthorization's arguments: the caller by its bus name. */
@@ -227,6 +228,31 @@ ask_polkit (GTask *task)
                    check->interactive),
       G_VARIANT_TYPE ("((bba{ss}))"), G_DBUS_CALL_FLAGS_NONE,
       POLKIT_TIMEOUT_MS, g_task_get_cancellable (task), on_polkit, task);
+}
+
+/* The caller's uid comes first (one round trip to the bus), so that its
+ * pending authorizations are counted before polkit, which may wait for a
+ * password for minutes, is asked. */
+static void
+on_check_uid (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Check *check = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!vr_auth_get_uid_finish (result, &check->uid, &error)
+      || !pending_add (check->uid, &error))
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  check->counted = TRUE;
+  /* polkit usually takes longer than the bus: whoever asked may prepare
+   * work that has no effect meanwhile. */
+  if (check->uid_known != NULL)
+    check->uid_known (check->uid, check->uid_known_data);
+  ask_polkit (task);
 }
 
 static void
@@ -270,6 +296,88 @@ no_user_interaction (GDBusMethodInvocation *invocation)
         return TRUE;
     }
   return FALSE;
+}
+
+/* Handle values of a call: its 'h' arguments and the handles among its
+ * a{sv} arguments' values (Realize's option import-dir). */
+static guint
+count_handles (GVariant *params)
+{
+  gsize n = g_variant_n_children (params);
+  guint handles = 0;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr (GVariant) arg = g_variant_get_child_value (params, i);
+      GVariantIter iter;
+      GVariant *value;
+
+      if (g_variant_is_of_type (arg, G_VARIANT_TYPE_HANDLE))
+        handles++;
+      if (!g_variant_is_of_type (arg, G_VARIANT_TYPE_VARDICT))
+        continue;
+      g_variant_iter_init (&iter, arg);
+      while (g_variant_iter_next (&iter, "{&sv}", NULL, &value))
+        {
+          if (g_variant_is_of_type (value, G_VARIANT_TYPE_HANDLE))
+            handles++;
+          g_variant_unref (value);
+        }
+    }
+  return handles;
+}
+
+/* The bound of the call's parameters: VR_AUTH_MAX_PARAMETERS, and a domain
+ * XML's VR_XML_MAX_SIZE more for each argument that is one (Update's
+ * domain_xml, as the interface XML names it). */
+static gsize
+parameters_bound (GDBusMethodInvocation *invocation)
+{
+  const GDBusMethodInfo *method
+      = g_dbus_method_invocation_get_method_info (invocation);
+  gsize bound = VR_AUTH_MAX_PARAMETERS;
+
+  for (guint i = 0; method != NULL && method->in_args != NULL
+                    && method->in_args[i] != NULL; i++)
+    if (g_strcmp0 (method->in_args[i]->name, "domain_xml") == 0)
+      bound += VR_XML_MAX_SIZE;
+  return bound;
+}
+
+gboolean
+vr_auth_call_within_bounds (GDBusMethodInvocation *invocation,
+                            GError **error)
+{
+  GVariant *params = g_dbus_method_invocation_get_parameters (invocation);
+  GUnixFDList *fds = g_dbus_message_get_unix_fd_list (
+      g_dbus_method_invocation_get_message (invocation));
+  guint n_fds = fds != NULL ? (guint) g_unix_fd_list_get_length (fds) : 0;
+  gsize size = params != NULL ? g_variant_get_size (params) : 0;
+  gsize bound = parameters_bound (invocation);
+  guint handles;
+
+  if (size > bound)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "the call's parameters are %" G_GSIZE_FORMAT " bytes, "
+                   "more than the %" G_GSIZE_FORMAT " bytes %s takes",
+                   size, bound,
+                   g_dbus_method_invocation_get_method_name (invocation));
+      return FALSE;
+    }
+  if (n_fds == 0)
+    return TRUE;
+  handles = params != NULL ? count_handles (params) : 0;
+  if (n_fds > handles)
+    {
+      g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                   "the call carries %u file descriptors, more than the %u "
+                   "its arguments name (%s takes one for each handle, 'h')",
+                   n_fds, handles,
+                   g_dbus_method_invocation_get_method_name (invocation));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 void
@@ -328,7 +436,7 @@ vr_auth_check_early_async (GDBusMethodInvocation *invocation,
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
   Check *check = g_new0 (Check, 1);
-  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+  GError *error = NULL;
 
   check->invocation = g_object_ref (invocation);
   check->session = session;
@@ -338,21 +446,20 @@ vr_auth_check_early_async (GDBusMethodInvocation *invocation,
   check->uid_known = uid_known;
   check->uid_known_data = uid_known_data;
   g_task_set_task_data (task, check, check_free);
+  /* What the call holds (its message, its descriptors) waits with it:
+   * bounded before anyone is asked. */
+  if (!vr_auth_call_within_bounds (invocation, &error))
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
   if (session)
     {
       vr_auth_get_uid_async (invocation, on_caller_uid, task);
       return;
     }
-  if (!pending_add (sender))
-    {
-      deny (task, "too many authorizations of this caller are pending");
-      g_object_unref (task);
-      return;
-    }
-  check->sender = g_strdup (sender);
-  check->waiting = 2;
-  vr_auth_get_uid_async (invocation, on_polkit_uid, task);
-  ask_polkit (task);
+  vr_auth_get_uid_async (invocation, on_check_uid, task);
 }
 
 gboolean

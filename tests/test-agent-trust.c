@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -3620,6 +3621,410 @@ write_test_rules (void)
   return g_file_set_contents (TEST_RULES, rules, -1, NULL);
 }
 
+/* Eighteenth attack review, F1-F3: while polkit has not answered, a call
+ * holds its message, its descriptors and one of the agent's 128 replies
+ * dbus-daemon lets it have pending. */
+
+/* This program as a client of uid 65534: once go exists, conns
+ * connections of its own each ask ListPlannedSystems calls times at once;
+ * when no answer came for a second, prints how many were answered and
+ * the first answer's error, then keeps the rest waiting until killed (or
+ * go is gone, or its parent). */
+typedef struct {
+  guint answered;
+  guint in_use;
+  char *first;
+  gint64 last_us;
+} PendingHelper;
+
+static void
+on_helper_reply (GObject *source, GAsyncResult *result, gpointer data)
+{
+  PendingHelper *helper = data;
+  g_autoptr (GError) error = NULL;
+  GVariant *reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
+                                                   result, &error);
+
+  g_clear_pointer (&reply, g_variant_unref);
+
+  vr_dbus_error_to_local (&error);
+  helper->answered++;
+  helper->last_us = g_get_monotonic_time ();
+  if (error != NULL && vr_error_is (error, VR_ERROR_IN_USE))
+    helper->in_use++;
+  if (helper->first == NULL)
+    helper->first = g_strdup (error != NULL ? error->message : "allowed");
+}
+
+static int
+pending_helper (const char *conns, const char *calls, const char *go)
+{
+  guint n_conns = (guint) g_ascii_strtoull (conns, NULL, 10);
+  guint n_calls = (guint) g_ascii_strtoull (calls, NULL, 10);
+  g_autoptr (GPtrArray) buses = g_ptr_array_new_with_free_func (
+      g_object_unref);
+  g_autofree char *address = g_dbus_address_get_for_bus_sync (
+      G_BUS_TYPE_SYSTEM, NULL, NULL);
+  PendingHelper helper = { 0 };
+  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+  pid_t parent = getppid ();
+
+  vr_dbus_errors_register ();
+  while (!g_file_test (go, G_FILE_TEST_EXISTS)
+         && g_get_monotonic_time () < deadline)
+    g_usleep (20 * 1000);
+  for (guint i = 0; i < n_conns; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      GDBusConnection *bus = g_dbus_connection_new_for_address_sync (
+          address,
+          G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+              | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+          NULL, NULL, &error);
+
+      if (bus == NULL)
+        {
+          fprintf (stderr, "connection %u: %s\n", i, error->message);
+          return 4;
+        }
+      g_ptr_array_add (buses, bus);
+      for (guint j = 0; j < n_calls; j++)
+        g_dbus_connection_call (bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH,
+                                VR_DBUS_MANAGER_IFACE, "ListPlannedSystems",
+                                NULL, G_VARIANT_TYPE ("(ao)"),
+                                G_DBUS_CALL_FLAGS_NONE, G_MAXINT, NULL,
+                                on_helper_reply, &helper);
+    }
+  helper.last_us = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - helper.last_us < G_USEC_PER_SEC)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (10 * 1000);
+  printf ("answered %u in-use %u of %u: %s\n", helper.answered,
+          helper.in_use, n_conns * n_calls,
+          helper.first != NULL ? helper.first : "(none)");
+  fflush (stdout);
+  /* Until killed; at the latest when the test is gone. */
+  while (g_file_test (go, G_FILE_TEST_EXISTS) && getppid () == parent
+         && g_get_monotonic_time () < deadline)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (20 * 1000);
+  return 0;
+}
+
+/* A polkit authentication agent that never answers (the review's
+ * pkttyagent left at its prompt), on the test's own bus as root, for
+ * one process: BeginAuthentication calls are kept until it goes. */
+#define SILENT_AGENT_PATH "/org/virtrealize/test/SilentAgent"
+
+typedef struct {
+  guint object;
+  GPtrArray *held; /* GDBusMethodInvocation, unanswered */
+  GVariant *subject;
+} SilentAgent;
+
+static void
+silent_agent_method (GDBusConnection *connection, const char *sender,
+                     const char *path, const char *iface, const char *method,
+                     GVariant *params, GDBusMethodInvocation *invocation,
+                     gpointer data)
+{
+  SilentAgent *agent = data;
+
+  if (g_str_equal (method, "BeginAuthentication"))
+    g_ptr_array_add (agent->held, invocation);
+  else
+    g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static const GDBusInterfaceVTable silent_agent_vtable = {
+  silent_agent_method, NULL, NULL, { 0 }
+};
+
+/* The process's start time as polkit names it (/proc/PID/stat field 22). */
+static guint64
+process_start_time (const char *pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/stat", pid);
+  g_autofree char *text = NULL;
+  g_auto (GStrv) fields = NULL;
+  const char *after;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  after = strrchr (text, ')');
+  g_assert_nonnull (after);
+  fields = g_strsplit (after + 2, " ", -1);
+  /* Field 3 (state) is fields[0]: field 22 is fields[19]. */
+  g_assert_cmpuint (g_strv_length (fields), >, 19);
+  return g_ascii_strtoull (fields[19], NULL, 10);
+}
+
+static SilentAgent *
+silent_agent_new (const char *pid)
+{
+  static const char xml[] =
+      "<node><interface name='org.freedesktop.PolicyKit1."
+      "AuthenticationAgent'><method name='BeginAuthentication'>"
+      "<arg type='s' direction='in'/><arg type='s' direction='in'/>"
+      "<arg type='s' direction='in'/><arg type='a{ss}' direction='in'/>"
+      "<arg type='s' direction='in'/><arg type='a(sa{sv})' direction='in'/>"
+      "</method><method name='CancelAuthentication'>"
+      "<arg type='s' direction='in'/></method></interface></node>";
+  g_autoptr (GDBusNodeInfo) info = g_dbus_node_info_new_for_xml (xml, NULL);
+  SilentAgent *agent = g_new0 (SilentAgent, 1);
+  GVariantBuilder details;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+
+  agent->held = g_ptr_array_new ();
+  agent->object = g_dbus_connection_register_object (
+      harness->bus, SILENT_AGENT_PATH, info->interfaces[0],
+      &silent_agent_vtable, agent, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_builder_init (&details, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&details, "{sv}", "pid",
+                         g_variant_new_uint32 (atoi (pid)));
+  g_variant_builder_add (&details, "{sv}", "start-time",
+                         g_variant_new_uint64 (process_start_time (pid)));
+  agent->subject = g_variant_ref_sink (
+      g_variant_new ("(sa{sv})", "unix-process", &details));
+  reply = g_dbus_connection_call_sync (
+      harness->bus, "org.freedesktop.PolicyKit1",
+      "/org/freedesktop/PolicyKit1/Authority",
+      "org.freedesktop.PolicyKit1.Authority", "RegisterAuthenticationAgent",
+      g_variant_new ("(@(sa{sv})ss)", agent->subject, "C",
+                     SILENT_AGENT_PATH),
+      NULL, G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, NULL, &error);
+  g_assert_no_error (error);
+  return agent;
+}
+
+static void
+silent_agent_free (SilentAgent *agent)
+{
+  GVariant *reply = g_dbus_connection_call_sync (
+      harness->bus, "org.freedesktop.PolicyKit1",
+      "/org/freedesktop/PolicyKit1/Authority",
+      "org.freedesktop.PolicyKit1.Authority", "UnregisterAuthenticationAgent",
+      g_variant_new ("(@(sa{sv})s)", agent->subject, SILENT_AGENT_PATH),
+      NULL, G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, NULL, NULL);
+
+  g_clear_pointer (&reply, g_variant_unref);
+  for (guint i = 0; i < agent->held->len; i++)
+    g_dbus_method_invocation_return_dbus_error (
+        agent->held->pdata[i], "org.freedesktop.PolicyKit1.Error.Cancelled",
+        "the test ended");
+  g_dbus_connection_unregister_object (harness->bus, agent->object);
+  g_ptr_array_unref (agent->held);
+  g_variant_unref (agent->subject);
+  g_free (agent);
+}
+
+/* F1: nobody's 40 connections x 4 ListPlannedSystems, each held by a
+ * polkit check that waits for a password nobody types (a rule asks
+ * AUTH_ADMIN, an agent that never answers). The agent counted
+ * MaxPendingAuthorizations (4) per connection: 160 checks, past the 128
+ * replies dbus-daemon lets the agent's connection have pending, and every
+ * caller's call failed, root's too. Counted per uid: 4 wait, the other
+ * 156 are refused at once (32774 naming the key), and root's
+ * ListPlannedSystems is answered meanwhile. */
+static void
+test_pending_per_uid (Fixture *f, gconstpointer data)
+{
+  g_autofree char *flag_dir = test_mkdtemp ();
+  g_autofree char *flag = g_build_filename (flag_dir, "ask", NULL);
+  g_autofree char *go = g_build_filename (flag_dir, "go", NULL);
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  /* Inert once the flag or this process is gone (an aborted test). */
+  g_autofree char *rule = g_strdup_printf (
+      "polkit.addRule(function(action, subject) {\n"
+      "    if (subject.user == \"nobody\" &&\n"
+      "        action.id == \"org.virtrealize.Realize1.list\") {\n"
+      "        try {\n"
+      "            polkit.spawn([\"/usr/bin/test\", \"-e\", \"%s\"]);\n"
+      "            polkit.spawn([\"/usr/bin/test\", \"-d\", \"/proc/%d\"]);\n"
+      "            return polkit.Result.AUTH_ADMIN;\n"
+      "        } catch (error) {\n"
+      "        }\n"
+      "    }\n"
+      "});\n", flag, (int) getpid ());
+  const char *const argv[] = { exe, "--pending-helper", "40", "4", go,
+                               NULL };
+  g_autoptr (GSubprocess) helper = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line = NULL;
+  SilentAgent *agent;
+  gint64 started;
+
+  g_assert_cmpint (chmod (flag_dir, 0755), ==, 0);
+  test_write_file (flag_dir, "ask", "", 0);
+  vr_bus_harness_add_rules (harness, "46-vr-test-pending.rules", rule);
+  helper = vr_bus_harness_spawn_as_nobody (harness, argv);
+  agent = silent_agent_new (g_subprocess_get_identifier (helper));
+  test_write_file (flag_dir, "go", "", 0);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (helper));
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_test_message ("nobody's calls: %s", line);
+  g_assert_true (g_str_has_prefix (line, "answered 156 in-use 156 of 160"));
+  g_assert_nonnull (strstr (line, "MaxPendingAuthorizations=4"));
+  /* Root's own calls, while nobody's 4 wait. */
+  started = g_get_monotonic_time ();
+  for (guint i = 0; i < 8; i++)
+    {
+      g_clear_pointer (&reply, g_variant_unref);
+      reply = call (VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+                    "ListPlannedSystems", NULL, "(ao)", &error);
+      g_assert_no_error (error);
+    }
+  g_test_message ("root's 8 calls took %.0f ms",
+                  (g_get_monotonic_time () - started) / 1e3);
+  g_assert_cmpint (g_get_monotonic_time () - started, <,
+                   10 * G_USEC_PER_SEC);
+  g_subprocess_force_exit (helper);
+  g_assert_true (g_subprocess_wait (helper, NULL, NULL));
+  silent_agent_free (agent);
+  g_assert_cmpint (unlink (flag), ==, 0);
+  test_rmtree (flag_dir);
+}
+
+/* The agent's open descriptors. */
+static guint
+agent_fds (Fixture *f)
+{
+  g_autofree char *path = g_strdup_printf (
+      "/proc/%s/fd", g_subprocess_get_identifier (f->agent));
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  guint count = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    count++;
+  return count;
+}
+
+/* ValidateDefinition of file with options, handing over n_fds
+ * descriptors of it; the error (VR_ERROR) or NULL. */
+static GError *
+validate_with_fds (const char *file, GVariant *options, guint n_fds)
+{
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GVariant) reply = NULL;
+  GError *error = NULL;
+
+  for (guint i = 0; i < n_fds; i++)
+    {
+      int fd = open (file, O_RDONLY | O_CLOEXEC);
+
+      g_assert_cmpint (fd, >=, 0);
+      g_assert_cmpint (g_unix_fd_list_append (fds, fd, NULL), ==, (int) i);
+      close (fd);
+    }
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      harness->bus, VR_DBUS_NAME, VR_DBUS_MANAGER_PATH, VR_DBUS_MANAGER_IFACE,
+      "ValidateDefinition",
+      g_variant_new ("(h@a{sv})", 0,
+                     options != NULL ? options
+                                     : g_variant_new_array (
+                                         G_VARIANT_TYPE ("{sv}"), NULL, 0)),
+      NULL, G_DBUS_CALL_FLAGS_NONE, WAIT_SECONDS * 1000, fds, NULL, NULL,
+      &error);
+  vr_dbus_error_to_local (&error);
+  return error;
+}
+
+/* F3, F2: before polkit is asked, a call carrying more descriptors than
+ * its arguments' handles (16 a call, 4 calls a connection held the
+ * agent's 1024) is refused (32773 naming the count), and the agent keeps
+ * none of them; parameters past the bound (1 MiB; a 30 MB name was kept
+ * per call) are refused the same way. The agent started with a soft
+ * limit of 1024 descriptors raises it to its hard one. */
+static void
+test_call_bounds (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = test_mkdtemp ();
+  g_autofree char *file = g_build_filename (dir, "domain.xml", NULL);
+  g_autofree char *big = g_strnfill (2 * 1024 * 1024, 'x');
+  g_autofree char *limits_path = g_strdup_printf (
+      "/proc/%s/limits", g_subprocess_get_identifier (f->agent));
+  g_autofree char *limits = NULL;
+  g_auto (GStrv) words = NULL;
+  GVariantBuilder options;
+  GError *error = NULL;
+  const char *at;
+  guint before;
+  guint after;
+  struct rlimit limit;
+  struct rlimit low;
+
+  /* The agent inherits the soft limit of systemd's default. */
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &limit), ==, 0);
+  low = limit;
+  low.rlim_cur = MIN (limit.rlim_max, 1024);
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &low), ==, 0);
+  vr_bus_harness_stop_agent (g_steal_pointer (&f->agent));
+  f->agent = vr_bus_harness_start_agent (harness, uri, f->state, NULL, NULL);
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &limit), ==, 0);
+  g_free (limits_path);
+  limits_path = g_strdup_printf ("/proc/%s/limits",
+                                 g_subprocess_get_identifier (f->agent));
+  test_write_file (dir, "domain.xml", "<domain type='qemu'/>", -1);
+  /* One descriptor, the one its handle names: let through. */
+  error = validate_with_fds (file, NULL, 1);
+  g_assert_false (error != NULL
+                  && vr_error_is (error, VR_ERROR_INVALID_PARAMETER)
+                  && strstr (error->message, "file descriptors") != NULL);
+  g_clear_error (&error);
+  before = agent_fds (f);
+  for (guint i = 0; i < 8; i++)
+    {
+      error = validate_with_fds (file, NULL, 16);
+      g_assert_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER);
+      g_assert_nonnull (strstr (error->message, "16 file descriptors"));
+      g_test_message ("16 descriptors: %s", error->message);
+      g_clear_error (&error);
+    }
+  error = validate_with_fds (file, NULL, 2);
+  g_assert_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER);
+  g_assert_nonnull (strstr (error->message, "2 file descriptors"));
+  g_clear_error (&error);
+  after = agent_fds (f);
+  g_test_message ("agent descriptors %u before, %u after", before, after);
+  g_assert_cmpuint (after, <=, before);
+  /* A 2 MiB option: refused, naming the bound. */
+  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&options, "{sv}", "display-name",
+                         g_variant_new_string (big));
+  error = validate_with_fds (file, g_variant_builder_end (&options), 1);
+  g_assert_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER);
+  g_test_message ("2 MiB: %s", error->message);
+  g_assert_nonnull (strstr (error->message, "1048576 bytes"));
+  g_clear_error (&error);
+  /* The soft limit of descriptors is the hard one. */
+  g_assert_true (g_file_get_contents (limits_path, &limits, NULL, NULL));
+  at = strstr (limits, "Max open files");
+  g_assert_nonnull (at);
+  words = g_strsplit_set (at + strlen ("Max open files"), " \n", -1);
+  {
+    const char *soft = NULL;
+    const char *hard = NULL;
+
+    for (guint i = 0; words[i] != NULL && hard == NULL; i++)
+      if (*words[i] != '\0')
+        {
+          if (soft == NULL)
+            soft = words[i];
+          else
+            hard = words[i];
+        }
+    g_test_message ("agent's Max open files: %s %s", soft, hard);
+    g_assert_cmpstr (soft, ==, hard);
+  }
+  test_rmtree (dir);
+}
+
 /* Without root or a bus harness every test is still registered, and
  * skipped with the reason: meson counts what did not run. */
 static char *why_no_bus;
@@ -4242,6 +4647,8 @@ main (int argc, char **argv)
     return realize_helper (argv[2], argv[3], argv[4]);
   if (argc == 5 && g_str_equal (argv[1], "--queue-helper"))
     return queue_helper (argv[2], argv[3], argv[4]);
+  if (argc == 5 && g_str_equal (argv[1], "--pending-helper"))
+    return pending_helper (argv[2], argv[3], argv[4]);
   g_test_init (&argc, &argv, NULL);
   vr_dbus_errors_register ();
   if (getuid () != 0 || !write_test_rules ())
@@ -4316,6 +4723,8 @@ main (int argc, char **argv)
   ADD ("uuid-held", NULL, test_uuid_held);
   ADD ("uuid-held-domain", NULL, test_uuid_held_domain);
   ADD ("import-jobs", NULL, test_import_jobs);
+  ADD ("pending-per-uid", NULL, test_pending_per_uid);
+  ADD ("call-bounds", NULL, test_call_bounds);
 #undef ADD
   status = g_test_run ();
   if (harness != NULL)
