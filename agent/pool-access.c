@@ -184,8 +184,10 @@ vr_pool_dir_check_caller (virConnectPtr conn, const char *path, uid_t uid,
                    "pool-dir '%s' is not allowed: through the agent a "
                    "realize writes only into a libvirt directory pool, a "
                    "folder that %s allows (PoolDirs), or a folder below "
-                   "one that you could search and write yourself, each "
-                   "reached without symbolic links",
+                   "one that you can search your way to, owned by root "
+                   "and either closed to your writes or sticky (so that "
+                   "nobody but root moves the copies in it), each reached "
+                   "without symbolic links",
                    path, config_path ? config_path : "agent.conf");
       return FALSE;
     }

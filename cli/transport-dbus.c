@@ -833,20 +833,27 @@ job_proxy (Agent *self, const char *id, GError **error)
 
 /* A job's target is a planned system's path: its name reads better. One
  * destroyed since is named as it was when the job started (TargetName),
- * else "(removed)"; never the path. */
+ * else "(removed)"; never the path. When the table could not be read
+ * (the agent out of descriptors, say) nothing is known of it: the name
+ * it had, without a claim (eighteenth review, F7: "(removed)" was shown
+ * for a system that was there). */
 static char *
 target_name (Agent *self, VrDBusJob *proxy)
 {
   const char *path = vr_dbus_job_get_target (proxy);
   const char *was = vr_dbus_job_get_target_name (proxy);
+  g_autoptr (GError) error = NULL;
+  gboolean named = was != NULL && *was != '\0';
 
   /* An import that has not made its planned system yet. */
   if (g_strcmp0 (path, "/") == 0)
     return g_strdup (was ? was : "");
 
-  if (path != NULL && find_row (self, NULL, path, NULL))
+  if (path != NULL && find_row (self, NULL, path, &error))
     return g_strdup (self->found_name);
-  if (was != NULL && *was != '\0')
+  if (error != NULL)
+    return g_strdup (named ? was : "(unknown)");
+  if (named)
     return g_strdup_printf ("%s (removed)", was);
   return g_strdup ("(removed)");
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Where a caller of the root agent may have a realize write (pool-dir,
  * agent/pool-access.c): the folders agent.conf lists exactly, and below
- * them only folders the caller could search their way to and write
- * themselves; one message for every refusal, so that the refusal is no
+ * them only folders the caller could search their way to whose entries
+ * they cannot change (root's, closed to their writes or sticky); one message for every refusal, so that the refusal is no
  * oracle for what exists (F2, F3 of the blind review). As uid 65534. */
 #include "config.h"
 
@@ -94,6 +94,12 @@ test_oracle (void)
         first = g_strdup (said);
       g_assert_cmpstr (said, ==, first);
     }
+  /* It says the rule holds_root_files checks (root's, closed to the
+   * caller's writes or sticky), not "write yourself" (eighteenth review,
+   * F7): a folder the caller can write is the one refused. */
+  g_assert_nonnull (strstr (first, "owned by root and either closed to "
+                                   "your writes or sticky"));
+  g_assert_null (strstr (first, "write yourself"));
   /* Root may write there (it is root's own call). */
   g_assert_null (refusal (victim_sub, 0, allowed));
   test_rmtree (pools);
