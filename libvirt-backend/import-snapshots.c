@@ -3,10 +3,12 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libxml/xpath.h>
 
+#include "domain-xml.h"
 #include "errors.h"
 #include "safe-xml.h"
 #include "snapshots.h"
@@ -21,19 +23,56 @@ invalid (GError **error, VrImportDir *dir, const char *relpath, const char *why)
   return FALSE;
 }
 
+/* What one import reads of snapshots/: the files' bytes and the names'
+ * bytes left. */
+typedef struct {
+  guint64 file_bytes;
+  gsize name_bytes;
+} Budget;
+
+/* The file parsed, its size taken from budget (NULL: the index). */
 static xmlDoc *
 read_xml (VrImportDir *dir, const char *relpath, const char *root,
-          GError **error)
+          Budget *budget, GError **error)
 {
   g_autofree char *display_name = vr_import_dir_describe (dir, relpath);
   int fd = vr_import_dir_open_file (dir, relpath, error);
-  xmlDoc *doc;
+  struct stat st;
+  xmlDoc *doc = NULL;
 
   if (fd < 0)
     return NULL;
-  doc = vr_xml_parse_fd (fd, display_name, VR_XML_MAX_SIZE, root, error);
+  if (budget != NULL && fstat (fd, &st) == 0
+      && (guint64) st.st_size > budget->file_bytes)
+    g_set_error (error, VR_ERROR, VR_ERROR_INVALID_PARAMETER,
+                 "%s: the snapshot files together pass %u MiB, the most an "
+                 "import reads (a real snapshot file has some KiB)",
+                 display_name, VR_SNAPSHOT_FILES_MAX_BYTES >> 20);
+  else
+    {
+      if (budget != NULL && fstat (fd, &st) == 0)
+        budget->file_bytes -= (guint64) st.st_size;
+      doc = vr_xml_parse_fd (fd, display_name, VR_XML_MAX_SIZE, root, error);
+    }
   close (fd);
   return doc;
+}
+
+/* A snapshot name as one is shown (virt-realize show, the Snapshots
+ * property): at most VR_DOMAIN_NAME_MAX bytes of UTF-8, no '/', and no
+ * control character, which would forge lines in what an administrator
+ * reads (nineteenth review, F4). */
+static gboolean
+snapshot_name_is_valid (const char *name)
+{
+  if (name == NULL || *name == '\0'
+      || strnlen (name, VR_DOMAIN_NAME_MAX + 1) > VR_DOMAIN_NAME_MAX
+      || !g_utf8_validate (name, -1, NULL))
+    return FALSE;
+  for (const char *p = name; *p; p++)
+    if (*p == '/' || g_ascii_iscntrl (*p))
+      return FALSE;
+  return TRUE;
 }
 
 static gboolean
@@ -48,10 +87,11 @@ known (GPtrArray *snapshots, const char *name)
 /* The file holds the snapshot the index names, and its parent came
  * before it. */
 static gboolean
-read_snapshot (VrImportDir *dir, VrImportSnapshot *snapshot, GError **error)
+read_snapshot (VrImportDir *dir, VrImportSnapshot *snapshot, Budget *budget,
+               GError **error)
 {
   g_autoptr (xmlDoc) doc
-      = read_xml (dir, snapshot->relpath, "domainsnapshot", error);
+      = read_xml (dir, snapshot->relpath, "domainsnapshot", budget, error);
   g_autofree char *name = NULL;
 
   if (doc == NULL)
@@ -79,7 +119,7 @@ plain_name (const char *file)
 
 static gboolean
 add_entry (VrImportDir *dir, xmlNode *node, GHashTable *files,
-           const char *index, GError **error)
+           const char *index, Budget *budget, GError **error)
 {
   g_autofree char *file = (char *)xmlGetProp (node, (const xmlChar *)"file");
   g_autofree char *name = (char *)xmlGetProp (node, (const xmlChar *)"name");
@@ -92,12 +132,21 @@ add_entry (VrImportDir *dir, xmlNode *node, GHashTable *files,
     return invalid (error, dir, index,
                     "each <snapshot> needs a name and a file of its own in "
                     "snapshots/");
+  if (!snapshot_name_is_valid (name))
+    return invalid (error, dir, index,
+                    "a snapshot name has at most 200 bytes, no '/' and no "
+                    "control character");
+  if (strlen (name) > budget->name_bytes)
+    return invalid (error, dir, index,
+                    "the snapshot names together pass 64 KiB, the most an "
+                    "import takes");
+  budget->name_bytes -= strlen (name);
   g_hash_table_add (files, g_strdup (file));
   snapshot = g_new0 (VrImportSnapshot, 1);
   snapshot->name = g_steal_pointer (&name);
   snapshot->relpath = g_build_filename (VR_IMPORT_SNAPSHOTS_DIR, file, NULL);
   snapshot->current = g_strcmp0 (current, "yes") == 0;
-  if (!read_snapshot (dir, snapshot, error))
+  if (!read_snapshot (dir, snapshot, budget, error))
     {
       vr_import_snapshot_free (snapshot);
       return FALSE;
@@ -136,7 +185,8 @@ static gboolean
 read_index (VrImportDir *dir, int fd, GError **error)
 {
   const char *index = VR_IMPORT_SNAPSHOTS_DIR "/" VR_SNAPSHOTS_INDEX;
-  g_autoptr (xmlDoc) doc = read_xml (dir, index, "snapshots", error);
+  g_autoptr (xmlDoc) doc = read_xml (dir, index, "snapshots", NULL, error);
+  Budget budget = { VR_SNAPSHOT_FILES_MAX_BYTES, VR_SNAPSHOT_NAMES_MAX_BYTES };
   g_autoptr (GHashTable) files
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (xmlXPathContext) ctxt = NULL;
@@ -153,7 +203,8 @@ read_index (VrImportDir *dir, int fd, GError **error)
   dir->snapshots = g_ptr_array_new_with_free_func (
       (GDestroyNotify)vr_import_snapshot_free);
   for (int i = 0; i < count; i++)
-    if (!add_entry (dir, nodes->nodesetval->nodeTab[i], files, index, error))
+    if (!add_entry (dir, nodes->nodesetval->nodeTab[i], files, index,
+                    &budget, error))
       return FALSE;
   return check_listed (dir, fd, files, error);
 }

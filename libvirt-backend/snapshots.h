@@ -13,6 +13,16 @@ G_BEGIN_DECLS
  * disk sources made relative to DIR. */
 #define VR_SNAPSHOTS_INDEX "index.xml"
 #define VR_SNAPSHOTS_MAX 1000
+/* The names go on the bus (PlannedSystem.Snapshots, which every local
+ * user reads with GetManagedObjects): 1000 names of 4000 bytes made nine
+ * planned systems pass the bus's 32 MB message and dbus-daemon dropped
+ * the agent, at every start (nineteenth review, F1). A name has at most
+ * VR_DOMAIN_NAME_MAX bytes, all of them together at most this. */
+#define VR_SNAPSHOT_NAMES_MAX_BYTES (64 * 1024)
+/* The snapshot files an import parses and keeps, together (each is at
+ * most VR_XML_MAX_SIZE): a real one is the snapshot's domain XML, some
+ * KiB (nineteenth review, F2: 1000 of 4 MiB each). */
+#define VR_SNAPSHOT_FILES_MAX_BYTES (64 * 1024 * 1024)
 
 /* Fills dir->snapshots from DIR/snapshots (optional): the index, each
  * file a regular file holding the snapshot it names, parents first, no

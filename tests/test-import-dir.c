@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "domain-xml.h"
 #include "errors.h"
 #include "import-dir.h"
 #include "test-util.h"
@@ -232,6 +233,113 @@ test_unreadable (Fixture *f, gconstpointer data)
   expect_error (f, VR_ERROR_ACCESS_DENIED, "Permission denied");
 }
 
+static void
+expect_ok (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VrImportDir) dir = vr_import_dir_open (f->dir, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (dir);
+}
+
+/* snapshots/ with n snapshots named name_of (i), each file holding
+ * pad bytes of comment beside its name. */
+static void
+write_snapshots (Fixture *f, guint n, char *(*name_of) (guint),
+                 gsize pad)
+{
+  g_autofree char *dir = g_build_filename (f->dir, "snapshots", NULL);
+  g_autoptr (GString) index = g_string_new ("<snapshots>");
+  g_autofree char *filler = g_strnfill (pad, 'c');
+
+  g_assert_cmpint (mkdir (dir, 0755), ==, 0);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = name_of (i);
+      g_autofree char *escaped = g_markup_escape_text (name, -1);
+      g_autofree char *file = g_strdup_printf ("%u.xml", i);
+      g_autofree char *xml = g_strdup_printf (
+          "<domainsnapshot><name>%s</name><!--%s--></domainsnapshot>",
+          escaped, filler);
+
+      /* A newline in an attribute is read as a space unless written as
+       * a character reference. */
+      g_auto (GStrv) lines = g_strsplit (escaped, "\n", -1);
+      g_autofree char *attr = g_strjoinv ("&#10;", lines);
+
+      g_string_append_printf (index, "<snapshot name='%s' file='%s'/>",
+                              attr, file);
+      test_write_file (dir, file, xml, -1);
+    }
+  g_string_append (index, "</snapshots>");
+  test_write_file (dir, "index.xml", index->str, -1);
+}
+
+static char *
+long_name (guint i)
+{
+  return g_strnfill (VR_DOMAIN_NAME_MAX + 1, 'n');
+}
+
+static char *
+line_name (guint i)
+{
+  return g_strdup ("s1\nDomain:         root-owned-vm");
+}
+
+static char *
+wide_name (guint i)
+{
+  g_autofree char *fill = g_strnfill (VR_DOMAIN_NAME_MAX - 8, 'w');
+
+  return g_strdup_printf ("%08u%s", i, fill);
+}
+
+static char *
+short_name (guint i)
+{
+  return g_strdup_printf ("s%u", i);
+}
+
+/* Nineteenth review, F1 and F4: snapshot names go on the bus to every
+ * user (PlannedSystem.Snapshots) and into `show`: 4000-byte names made
+ * GetManagedObjects pass the bus's 32 MB, and a newline forged lines in
+ * what an administrator reads. */
+static void
+test_snapshot_names (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_build_filename (f->dir, "snapshots", NULL);
+
+  write_snapshots (f, 1, long_name, 0);
+  expect_error (f, VR_ERROR_INVALID_PARAMETER, "at most 200 bytes");
+  test_rmtree (dir);
+  write_snapshots (f, 1, line_name, 0);
+  expect_error (f, VR_ERROR_INVALID_PARAMETER, "no control character");
+  test_rmtree (dir);
+  /* 400 names of 200 bytes: 80,000 bytes together, past 64 KiB. */
+  write_snapshots (f, 400, wide_name, 0);
+  expect_error (f, VR_ERROR_INVALID_PARAMETER, "pass 64 KiB");
+  test_rmtree (dir);
+  write_snapshots (f, 300, wide_name, 0);
+  expect_ok (f);
+}
+
+/* Nineteenth review, F2: an import keeps every snapshot file parsed; 1000
+ * of 4 MiB were allowed. Together they may have 64 MiB: 17 of 4 MiB are
+ * refused, 15 taken. */
+static void
+test_snapshot_bytes (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_build_filename (f->dir, "snapshots", NULL);
+
+  write_snapshots (f, 17, short_name, 4 * 1024 * 1024 - 100);
+  expect_error (f, VR_ERROR_INVALID_PARAMETER, "pass 64 MiB");
+  test_rmtree (dir);
+  write_snapshots (f, 15, short_name, 4 * 1024 * 1024 - 100);
+  expect_ok (f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -252,6 +360,8 @@ main (int argc, char **argv)
   ADD ("name-mismatch", test_name_mismatch);
   ADD ("open-file", test_open_file);
   ADD ("unreadable", test_unreadable);
+  ADD ("snapshot-names", test_snapshot_names);
+  ADD ("snapshot-bytes", test_snapshot_bytes);
 #undef ADD
   return g_test_run ();
 }

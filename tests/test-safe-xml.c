@@ -356,6 +356,41 @@ test_attribute_bound (void)
                      "more than 32768 attributes", NULL);
 }
 
+/* Comments and processing instructions are nodes too (nineteenth
+ * review, F2: 4 MiB of '<?a?>' in a snapshot file held 100 MB of root's
+ * agent): past the bound, the parse is refused like too many elements;
+ * at it, the document parses. */
+static void
+test_node_bound (void)
+{
+  static const char *const kinds[] = { "<?a?>", "<!--c-->" };
+
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+    for (guint n = VR_XML_MAX_DOMAIN_ELEMENTS - 1;
+         n <= VR_XML_MAX_DOMAIN_ELEMENTS; n++)
+      {
+        g_autoptr (GString) xml = g_string_new ("<domainsnapshot>");
+        g_autoptr (xmlDoc) doc = NULL;
+        g_autoptr (GError) error = NULL;
+
+        for (guint i = 0; i < n; i++)
+          g_string_append (xml, kinds[k]);
+        g_string_append (xml, "</domainsnapshot>");
+        doc = vr_xml_parse_buffer (xml->str, xml->len, "s.xml",
+                                   "domainsnapshot", &error);
+        if (n < VR_XML_MAX_DOMAIN_ELEMENTS)
+          {
+            g_assert_no_error (error);
+            g_assert_nonnull (doc);
+            continue;
+          }
+        g_assert_null (doc);
+        test_assert_error (error, VR_ERROR_INVALID_PARAMETER, NULL);
+        g_assert_nonnull (strstr (error->message, "more than 8192 XML "
+                                                  "elements (comments"));
+      }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -371,6 +406,7 @@ main (int argc, char **argv)
   g_test_add_func ("/safe-xml/billion-laughs", test_billion_laughs);
   g_test_add_func ("/safe-xml/too-large", test_too_large);
   g_test_add_func ("/safe-xml/element-bound", test_element_bound);
+  g_test_add_func ("/safe-xml/node-bound", test_node_bound);
   g_test_add_func ("/safe-xml/attribute-bound", test_attribute_bound);
   g_test_add_func ("/safe-xml/read-past-stat-size", test_read_past_stat_size);
   g_test_add_func ("/safe-xml/to-string", test_to_string);
