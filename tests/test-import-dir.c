@@ -9,6 +9,7 @@
 #include "domain-xml.h"
 #include "errors.h"
 #include "import-dir.h"
+#include "safe-xml.h"
 #include "test-util.h"
 
 #define UUID "5a1ad0c0-7e57-4b3d-9c1e-0000000000aa"
@@ -243,6 +244,19 @@ expect_ok (Fixture *f)
   g_assert_nonnull (dir);
 }
 
+/* doc written to dir/file (libxml2 escapes names, and writes a newline
+ * in an attribute as a character reference). */
+static void
+write_doc (const char *dir, const char *file, xmlDoc *doc)
+{
+  xmlChar *xml = NULL;
+  int len = 0;
+
+  xmlDocDumpMemory (doc, &xml, &len);
+  test_write_file (dir, file, (const char *) xml, len);
+  xmlFree (xml);
+}
+
 /* snapshots/ with n snapshots named name_of (i), each file holding
  * pad bytes of comment beside its name. */
 static void
@@ -250,30 +264,29 @@ write_snapshots (Fixture *f, guint n, char *(*name_of) (guint),
                  gsize pad)
 {
   g_autofree char *dir = g_build_filename (f->dir, "snapshots", NULL);
-  g_autoptr (GString) index = g_string_new ("<snapshots>");
+  g_autoptr (xmlDoc) index = xmlNewDoc (BAD_CAST "1.0");
+  xmlNode *snapshots = xmlNewNode (NULL, BAD_CAST "snapshots");
   g_autofree char *filler = g_strnfill (pad, 'c');
 
   g_assert_cmpint (mkdir (dir, 0755), ==, 0);
+  xmlDocSetRootElement (index, snapshots);
   for (guint i = 0; i < n; i++)
     {
       g_autofree char *name = name_of (i);
-      g_autofree char *escaped = g_markup_escape_text (name, -1);
       g_autofree char *file = g_strdup_printf ("%u.xml", i);
-      g_autofree char *xml = g_strdup_printf (
-          "<domainsnapshot><name>%s</name><!--%s--></domainsnapshot>",
-          escaped, filler);
+      g_autoptr (xmlDoc) doc = xmlNewDoc (BAD_CAST "1.0");
+      xmlNode *root = xmlNewNode (NULL, BAD_CAST "domainsnapshot");
+      xmlNode *entry = xmlNewChild (snapshots, NULL, BAD_CAST "snapshot",
+                                    NULL);
 
-      /* A newline in an attribute is read as a space unless written as
-       * a character reference. */
-      g_auto (GStrv) lines = g_strsplit (escaped, "\n", -1);
-      g_autofree char *attr = g_strjoinv ("&#10;", lines);
-
-      g_string_append_printf (index, "<snapshot name='%s' file='%s'/>",
-                              attr, file);
-      test_write_file (dir, file, xml, -1);
+      xmlSetProp (entry, BAD_CAST "name", BAD_CAST name);
+      xmlSetProp (entry, BAD_CAST "file", BAD_CAST file);
+      xmlDocSetRootElement (doc, root);
+      xmlNewTextChild (root, NULL, BAD_CAST "name", BAD_CAST name);
+      xmlAddChild (root, xmlNewDocComment (doc, BAD_CAST filler));
+      write_doc (dir, file, doc);
     }
-  g_string_append (index, "</snapshots>");
-  test_write_file (dir, "index.xml", index->str, -1);
+  write_doc (dir, "index.xml", index);
 }
 
 static char *
