@@ -33,6 +33,19 @@ vr_uuid_normalize (const char *text)
                           hex + 12, hex + 16, hex + 20);
 }
 
+gboolean
+vr_name_is_plain (const char *name)
+{
+  if (name == NULL || *name == '\0'
+      || strnlen (name, VR_DOMAIN_NAME_MAX + 1) > VR_DOMAIN_NAME_MAX
+      || !g_utf8_validate (name, -1, NULL))
+    return FALSE;
+  for (const char *p = name; *p; p++)
+    if (*p == '/' || g_ascii_iscntrl (*p))
+      return FALSE;
+  return TRUE;
+}
+
 /* A name that reads as a UUID is refused: every command takes a name or
  * a UUID, and such a name stood for another user's system (eighth
  * review, F3). '.' and '..' name folders in the paths libvirt and realize
@@ -40,17 +53,13 @@ vr_uuid_normalize (const char *text)
 gboolean
 vr_domain_name_is_valid (const char *name)
 {
-  g_autofree char *as_uuid = vr_uuid_normalize (name);
+  g_autofree char *as_uuid = NULL;
 
-  if (name == NULL || *name == '\0'
-      || strnlen (name, VR_DOMAIN_NAME_MAX + 1) > VR_DOMAIN_NAME_MAX
-      || !g_utf8_validate (name, -1, NULL) || as_uuid != NULL || g_str_equal (name, ".")
+  if (!vr_name_is_plain (name) || g_str_equal (name, ".")
       || g_str_equal (name, ".."))
     return FALSE;
-  for (const char *p = name; *p; p++)
-    if (*p == '/' || g_ascii_iscntrl (*p))
-      return FALSE;
-  return TRUE;
+  as_uuid = vr_uuid_normalize (name);
+  return as_uuid == NULL;
 }
 
 gboolean

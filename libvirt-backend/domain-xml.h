@@ -28,6 +28,11 @@ char *vr_uuid_normalize (const char *text);
  * that reads as a UUID (commands take a name or a UUID). */
 gboolean vr_domain_name_is_valid (const char *name);
 
+/* The part of that rule any name shown to users follows (a snapshot's
+ * too): not empty, at most VR_DOMAIN_NAME_MAX bytes of UTF-8, no '/', no
+ * control character. */
+gboolean vr_name_is_plain (const char *name);
+
 /* Reads /domain/name and /domain/uuid (normalized) of a parsed domain XML;
  * errors name display_name and the element. */
 gboolean vr_domain_xml_get_identity (xmlDoc *doc,
